@@ -1,0 +1,189 @@
+//! The control API: types shared by `vmdesk-vmm` (server) and the app (client).
+//!
+//! # Wire protocol (version 1)
+//!
+//! A Unix stream socket at `$XDG_RUNTIME_DIR/vmdesk/<vm-id>/control.sock`, mode 0600. Every
+//! message is one JSON object on one line (`\n`-terminated).
+//!
+//! On connect the server sends a [`Hello`]:
+//! `{"protocol":"vmdesk-control","version":1,"vm_id":"demo","pid":1234}`
+//!
+//! The client sends [`Request`]s, each with an optional `id` echoed in its [`Reply`]:
+//!
+//! | request | does |
+//! |---|---|
+//! | `{"cmd":"status"}` | state, vCPUs, memory, uptime |
+//! | `{"cmd":"counters"}` | vCPU exits by reason (total and per vCPU), uptime, dropped events |
+//! | `{"cmd":"pause"}` / `{"cmd":"resume"}` | stop / restart all vCPUs |
+//! | `{"cmd":"power-off"}` | presses the ACPI power button; the reply says whether the guest's ACPI picked the event up within 2 s |
+//! | `{"cmd":"kill"}` | ends the VM at once (exit status 5) |
+//! | `{"cmd":"serial-input","data":"<base64>"}` | types bytes into COM1 |
+//! | `{"cmd":"subscribe","topics":["serial","events"]}` | starts streaming [`Event`]s on this connection |
+//!
+//! Replies: `{"id":1,"ok":true,"result":{...}}` or
+//! `{"id":1,"ok":false,"error":{"code":"bad-request","message":"..."}}`.
+//!
+//! Events (after `subscribe`), interleaved with replies:
+//! `{"event":"serial","data":"<base64>"}`, `{"event":"state","state":"paused"}`,
+//! `{"event":"exited","reason":"power-off","code":0}`.
+
+use serde::{Deserialize, Serialize};
+
+pub const PROTOCOL: &str = "vmdesk-control";
+pub const VERSION: u32 = 1;
+
+/// First line the server sends on every connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol: String,
+    pub version: u32,
+    pub vm_id: String,
+    pub pid: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    #[serde(default)]
+    pub id: Option<u64>,
+    #[serde(flatten)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "kebab-case")]
+pub enum Command {
+    Status,
+    Counters,
+    Pause,
+    Resume,
+    PowerOff,
+    Kill,
+    SerialInput {
+        /// Base64 of the bytes to type.
+        data: String,
+    },
+    Subscribe {
+        topics: Vec<Topic>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Topic {
+    Serial,
+    Events,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunState {
+    Running,
+    Paused,
+    Stopping,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    #[serde(default)]
+    pub id: Option<u64>,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Machine-readable: `bad-request`, `invalid-state`, `timeout`, `internal`.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub vm_id: String,
+    pub name: String,
+    pub state: RunState,
+    pub vcpus: u32,
+    pub memory_mib: u64,
+    pub uptime_ms: u64,
+    pub pid: u32,
+    /// True when `/dev/kvm` has hardware virtualization behind it.
+    pub hardware_virtualization: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowerOffResult {
+    /// Always "acpi-power-button".
+    pub method: String,
+    /// The guest's ACPI interpreter read the event within the wait; if false, the guest does
+    /// not listen to the power button (use `kill`, or power off from inside).
+    pub guest_acknowledged: bool,
+}
+
+/// Exit counters: reason name → count, in a stable order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Counters {
+    pub uptime_ms: u64,
+    pub exits: Vec<(String, u64)>,
+    pub per_vcpu: Vec<Vec<(String, u64)>>,
+    /// Serial/event messages a slow API client did not get.
+    pub dropped_events: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    Serial { data: String },
+    State { state: RunState },
+    Exited { reason: String, code: i32 },
+}
+
+/// Process exit statuses of `vmdesk-vmm`.
+pub mod exit_code {
+    /// The guest powered itself off (or pressed-button shutdown completed).
+    pub const POWER_OFF: i32 = 0;
+    /// The VMM failed while running (a host-side error).
+    pub const VMM_ERROR: i32 = 1;
+    /// Bad command line or configuration; nothing was started.
+    pub const BAD_CONFIG: i32 = 2;
+    /// The guest asked for a reset (i8042 0xFE, ACPI reset register, or a triple fault).
+    pub const RESET: i32 = 3;
+    /// The guest crashed the vCPU (KVM internal error, emulation failure, failed entry).
+    pub const GUEST_CRASH: i32 = 4;
+    /// Ended by the API's `kill`.
+    pub const KILLED: i32 = 5;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_parse_from_the_documented_json() {
+        let r: Request = serde_json::from_str(r#"{"id":7,"cmd":"power-off"}"#).unwrap();
+        assert_eq!(r.id, Some(7));
+        assert_eq!(r.command, Command::PowerOff);
+        let r: Request =
+            serde_json::from_str(r#"{"cmd":"subscribe","topics":["serial","events"]}"#).unwrap();
+        assert_eq!(
+            r.command,
+            Command::Subscribe {
+                topics: vec![Topic::Serial, Topic::Events]
+            }
+        );
+        assert!(serde_json::from_str::<Request>(r#"{"cmd":"explode"}"#).is_err());
+    }
+
+    #[test]
+    fn events_serialize_as_documented() {
+        let e = Event::State {
+            state: RunState::Paused,
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"event":"state","state":"paused"}"#
+        );
+    }
+}

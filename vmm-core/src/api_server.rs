@@ -1,0 +1,228 @@
+//! The control-API server: a Unix socket, one thread per client (clients are few: the app,
+//! a CLI call, a test). See [`crate::api`] for the protocol.
+
+use crate::api::{self, ApiError, Command, Event, Hello, Reply, Request, Topic};
+use crate::devices::lock;
+use crate::vmm::{ExitReason, VmHandle};
+use base64::Engine as _;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+/// Longest request line accepted; anything longer is a broken or hostile client.
+const MAX_LINE: usize = 1 << 20;
+
+/// The default runtime folder of a VM: `$XDG_RUNTIME_DIR/vmdesk/<id>`, or a private folder in
+/// /tmp when the session has no runtime dir.
+pub fn default_runtime_dir(vm_id: &str) -> PathBuf {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| {
+            // SAFETY: getuid cannot fail.
+            PathBuf::from(format!("/tmp/vmdesk-{}", unsafe { libc::getuid() }))
+        });
+    base.join("vmdesk").join(vm_id)
+}
+
+pub fn socket_path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("control.sock")
+}
+
+/// Creates the runtime folder (0700) and binds the socket (0600). Refuses if another
+/// `vmdesk-vmm` already answers on it; removes a stale socket left by a crashed one.
+pub fn bind(runtime_dir: &Path) -> Result<UnixListener, String> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(runtime_dir)
+        .map_err(|e| format!("creating {}: {e}", runtime_dir.display()))?;
+    let path = socket_path(runtime_dir);
+    if path.exists() {
+        if UnixStream::connect(&path).is_ok() {
+            return Err(format!(
+                "{} is in use: this VM is already running",
+                path.display()
+            ));
+        }
+        std::fs::remove_file(&path)
+            .map_err(|e| format!("removing stale {}: {e}", path.display()))?;
+    }
+    let listener =
+        UnixListener::bind(&path).map_err(|e| format!("binding {}: {e}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("chmod {}: {e}", path.display()))?;
+    Ok(listener)
+}
+
+/// Serves clients on a background thread for as long as the process lives.
+pub fn serve(listener: UnixListener, vm: Arc<VmHandle>) {
+    let _ = std::thread::Builder::new()
+        .name("api".into())
+        .spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let vm = vm.clone();
+                let _ = std::thread::Builder::new()
+                    .name("api-client".into())
+                    .spawn(move || client(conn, vm));
+            }
+        });
+}
+
+fn send_line(w: &Mutex<UnixStream>, v: &impl serde::Serialize) -> bool {
+    let Ok(mut line) = serde_json::to_vec(v) else {
+        return false;
+    };
+    line.push(b'\n');
+    lock(w).write_all(&line).is_ok()
+}
+
+fn client(conn: UnixStream, vm: Arc<VmHandle>) {
+    let Ok(read_half) = conn.try_clone() else {
+        return;
+    };
+    // A client that stops reading must not hold a device lock or the hub: writes time out.
+    let _ = conn.set_write_timeout(Some(Duration::from_secs(5)));
+    let writer = Arc::new(Mutex::new(conn));
+    let hello = Hello {
+        protocol: api::PROTOCOL.into(),
+        version: api::VERSION,
+        vm_id: vm.config.id.clone(),
+        pid: std::process::id(),
+    };
+    if !send_line(&writer, &hello) {
+        return;
+    }
+    let mut reader = BufReader::new(read_half);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match std::io::Read::take(&mut reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if buf.len() > MAX_LINE {
+            let _ = send_line(
+                &writer,
+                &error(None, "bad-request", "request line too long"),
+            );
+            return;
+        }
+        if buf.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let reply = match serde_json::from_slice::<Request>(&buf) {
+            Ok(req) => handle(req, &vm, &writer),
+            Err(e) => error(None, "bad-request", &format!("cannot parse request: {e}")),
+        };
+        if !send_line(&writer, &reply) {
+            return;
+        }
+    }
+}
+
+fn error(id: Option<u64>, code: &str, message: &str) -> Reply {
+    Reply {
+        id,
+        ok: false,
+        result: None,
+        error: Some(ApiError {
+            code: code.into(),
+            message: message.into(),
+        }),
+    }
+}
+
+fn ok(id: Option<u64>, result: impl serde::Serialize) -> Reply {
+    Reply {
+        id,
+        ok: true,
+        result: serde_json::to_value(result).ok(),
+        error: None,
+    }
+}
+
+fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> Reply {
+    let id = req.id;
+    match req.command {
+        Command::Status => ok(id, vm.status()),
+        Command::Counters => ok(id, vm.counters()),
+        Command::Pause => match vm.pause() {
+            Ok(()) => ok(id, vm.status()),
+            Err(e) => error(id, "invalid-state", &e),
+        },
+        Command::Resume => match vm.resume() {
+            Ok(()) => ok(id, vm.status()),
+            Err(e) => error(id, "invalid-state", &e),
+        },
+        Command::PowerOff => match vm.power_button(Duration::from_secs(2)) {
+            Ok(acked) => ok(
+                id,
+                api::PowerOffResult {
+                    method: "acpi-power-button".into(),
+                    guest_acknowledged: acked,
+                },
+            ),
+            Err(e) => error(id, "invalid-state", &e),
+        },
+        Command::Kill => {
+            vm.exit.send(ExitReason::Killed);
+            ok(id, serde_json::json!({}))
+        }
+        Command::SerialInput { data } => match B64.decode(data.as_bytes()) {
+            Ok(bytes) => {
+                vm.serial_input(&bytes);
+                ok(id, serde_json::json!({ "queued": bytes.len() }))
+            }
+            Err(e) => error(id, "bad-request", &format!("data: not base64: {e}")),
+        },
+        Command::Subscribe { topics } => {
+            for t in topics {
+                match t {
+                    Topic::Serial => {
+                        forward(vm.serial_hub.subscribe(), writer.clone(), true, |chunks| {
+                            Event::Serial {
+                                data: B64.encode(chunks.concat()),
+                            }
+                        })
+                    }
+                    Topic::Events => forward(
+                        vm.event_hub.subscribe(),
+                        writer.clone(),
+                        false,
+                        |mut evs| evs.remove(0),
+                    ),
+                }
+            }
+            ok(id, serde_json::json!({}))
+        }
+    }
+}
+
+/// Streams a hub's messages to a client. With `batch`, what has queued up is merged into one
+/// event (serial bytes), so a chatty guest does not cost one JSON line per byte.
+fn forward<T: Send + 'static>(
+    rx: std::sync::mpsc::Receiver<T>,
+    writer: Arc<Mutex<UnixStream>>,
+    batch: bool,
+    merge: fn(Vec<T>) -> Event,
+) {
+    let _ = std::thread::Builder::new()
+        .name("api-stream".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut msgs = vec![first];
+                if batch {
+                    msgs.extend(rx.try_iter().take(4096));
+                }
+                if !send_line(&writer, &merge(msgs)) {
+                    return;
+                }
+            }
+        });
+}

@@ -1,0 +1,160 @@
+//! Direct Linux boot: load the kernel (bzImage or ELF vmlinux) with linux-loader, place the
+//! initrd and command line, and fill the zero page (`struct boot_params`).
+
+use super::layout::*;
+use crate::config::{sniff_kernel, KernelFormat};
+use linux_loader::loader::bootparam::{boot_e820_entry, boot_params};
+use linux_loader::loader::{BzImage, Elf, KernelLoader};
+use std::fs::File;
+use std::path::Path;
+use vm_memory::{ByteValued, Bytes, GuestAddress, GuestMemoryMmap};
+
+/// `boot_params` is plain old data; linux-loader does not mark it so.
+#[derive(Clone, Copy, Default)]
+#[repr(transparent)]
+struct ZeroPage(boot_params);
+// SAFETY: boot_params is a packed C struct of integers and arrays; any bit pattern is valid.
+unsafe impl ByteValued for ZeroPage {}
+
+const XLF_KERNEL_64: u16 = 1;
+const KERNEL_LOADER_OTHER: u8 = 0xff;
+const KERNEL_HDR_MAGIC: u32 = 0x5372_6448;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    #[error("boot.kernel: {0}")]
+    Kernel(String),
+    #[error("boot.initrd: {0}")]
+    Initrd(String),
+    #[error("boot.cmdline: {0}")]
+    Cmdline(String),
+    #[error("writing boot structures: {0}")]
+    Memory(String),
+}
+
+/// What the boot vCPU needs to start.
+pub struct BootInfo {
+    pub entry: u64,
+}
+
+pub struct BootSpec<'a> {
+    pub kernel: &'a Path,
+    pub initrd: Option<&'a Path>,
+    pub cmdline: &'a str,
+    pub mem_bytes: u64,
+    pub rsdp: u64,
+}
+
+pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, BootError> {
+    let kerr = |what: &str, e: &dyn std::fmt::Display| {
+        BootError::Kernel(format!("{}: {what}: {e}", spec.kernel.display()))
+    };
+    let format = sniff_kernel(spec.kernel).map_err(BootError::Kernel)?;
+    let mut file = File::open(spec.kernel).map_err(|e| kerr("cannot open", &e))?;
+    let mut params = ZeroPage::default();
+    // End of what the kernel occupies, including where it decompresses itself: the initrd
+    // must stay above it or the decompressor overwrites it.
+    let (entry, reserved_end) = match format {
+        KernelFormat::BzImage => {
+            let res = BzImage::load(mem, None, &mut file, Some(GuestAddress(HIMEM_START)))
+                .map_err(|e| kerr("cannot load bzImage (truncated or corrupt?)", &e))?;
+            let hdr = res
+                .setup_header
+                .ok_or_else(|| kerr("bzImage", &"no setup header"))?;
+            if hdr.version < 0x0206 {
+                return Err(kerr(
+                    "bzImage",
+                    &format!("boot protocol {:#x} is too old (need 2.06+)", {
+                        hdr.version
+                    }),
+                ));
+            }
+            if hdr.xloadflags & XLF_KERNEL_64 == 0 {
+                return Err(kerr(
+                    "bzImage",
+                    &"has no 64-bit entry point (XLF_KERNEL_64)",
+                ));
+            }
+            if res.kernel_end > MMIO_HOLE_START.min(spec.mem_bytes) {
+                return Err(kerr("bzImage", &"does not fit in guest memory"));
+            }
+            params.0.hdr = hdr;
+            let (pref, init_size) = (hdr.pref_address, hdr.init_size);
+            let decompressed_end = pref + u64::from(init_size);
+            (
+                res.kernel_load.0 + 0x200,
+                res.kernel_end.max(decompressed_end),
+            )
+        }
+        KernelFormat::Elf => {
+            let res = Elf::load(mem, None, &mut file, Some(GuestAddress(HIMEM_START)))
+                .map_err(|e| kerr("cannot load ELF kernel", &e))?;
+            params.0.hdr.boot_flag = 0xaa55;
+            params.0.hdr.header = KERNEL_HDR_MAGIC;
+            params.0.hdr.kernel_alignment = 0x0100_0000;
+            (res.kernel_load.0, res.kernel_end)
+        }
+    };
+
+    // Command line.
+    let cmdline = spec.cmdline.trim();
+    if cmdline.len() + 1 > CMDLINE_MAX {
+        return Err(BootError::Cmdline(format!(
+            "{} bytes is too long",
+            cmdline.len()
+        )));
+    }
+    let mut bytes = cmdline.as_bytes().to_vec();
+    bytes.push(0);
+    mem.write_slice(&bytes, GuestAddress(CMDLINE))
+        .map_err(|e| BootError::Memory(e.to_string()))?;
+    params.0.hdr.cmd_line_ptr = CMDLINE as u32;
+    params.0.hdr.cmdline_size = cmdline.len() as u32;
+    params.0.hdr.type_of_loader = KERNEL_LOADER_OTHER;
+
+    // Initrd: as high in low memory as the kernel allows, page aligned.
+    if let Some(path) = spec.initrd {
+        let data = std::fs::read(path)
+            .map_err(|e| BootError::Initrd(format!("{}: cannot read: {e}", path.display())))?;
+        let initrd_addr_max = params.0.hdr.initrd_addr_max;
+        let max = match initrd_addr_max {
+            0 => 0x37ff_ffff, // protocol < 2.03 default
+            m => u64::from(m),
+        };
+        let top = (spec.mem_bytes.min(MMIO_HOLE_START)).min(max + 1);
+        let size = data.len() as u64;
+        let addr = top
+            .checked_sub(size)
+            .map(|a| a & !0xfff)
+            .filter(|a| *a >= reserved_end)
+            .ok_or_else(|| {
+                BootError::Initrd(format!(
+                    "{} ({} bytes) does not fit in guest memory above the kernel (which needs up to {:#x})",
+                    path.display(),
+                    size,
+                    reserved_end
+                ))
+            })?;
+        mem.write_slice(&data, GuestAddress(addr))
+            .map_err(|e| BootError::Memory(e.to_string()))?;
+        params.0.hdr.ramdisk_image = addr as u32;
+        params.0.hdr.ramdisk_size = size as u32;
+        params.0.ext_ramdisk_size = (size >> 32) as u32;
+    }
+
+    // e820 memory map.
+    let map = e820_map(spec.mem_bytes);
+    for (i, (addr, size, type_)) in map.iter().enumerate() {
+        params.0.e820_table[i] = boot_e820_entry {
+            addr: *addr,
+            size: *size,
+            r#type: *type_,
+        };
+    }
+    params.0.e820_entries = map.len() as u8;
+    params.0.acpi_rsdp_addr = spec.rsdp;
+
+    mem.write_obj(params, GuestAddress(ZERO_PAGE))
+        .map_err(|e| BootError::Memory(e.to_string()))?;
+    Ok(BootInfo { entry })
+}

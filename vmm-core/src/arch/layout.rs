@@ -1,0 +1,103 @@
+//! The guest-physical memory map. One place, so boot code, ACPI and e820 agree.
+
+/// GDT for the 64-bit entry (Linux boot protocol: flat code/data segments).
+pub const BOOT_GDT: u64 = 0x500;
+/// An empty IDT: the guest installs its own before enabling interrupts.
+pub const BOOT_IDT: u64 = 0x520;
+/// `struct boot_params` (the "zero page").
+pub const ZERO_PAGE: u64 = 0x7000;
+/// Initial stack; grows down below the page tables.
+pub const BOOT_STACK: u64 = 0x8ff0;
+/// Identity-mapping page tables for the first 4 GiB: PML4, PDPT, then four PDs of 2 MiB pages.
+pub const PML4: u64 = 0x9000;
+pub const PDPT: u64 = 0xa000;
+pub const PD: u64 = 0xb000;
+/// Kernel command line.
+pub const CMDLINE: u64 = 0x20000;
+pub const CMDLINE_MAX: usize = 0x1000;
+/// End of usable low memory; above it the EBDA and the legacy VGA/BIOS area.
+pub const EBDA_START: u64 = 0x9fc00;
+/// ACPI tables live in the old BIOS area, where guests also scan for the RSDP.
+pub const ACPI_START: u64 = 0xe0000;
+pub const ACPI_END: u64 = 0x100000;
+/// Where the kernel's protected-mode part goes (bzImage `code32_start` default).
+pub const HIMEM_START: u64 = 0x100000;
+/// The 32-bit MMIO hole: no RAM between 3 GiB and 4 GiB.
+pub const MMIO_HOLE_START: u64 = 0xc000_0000;
+pub const MMIO_HOLE_END: u64 = 0x1_0000_0000;
+/// KVM needs three pages for the real-mode TSS and one for the identity map, inside the hole.
+pub const KVM_TSS: u64 = 0xfffb_d000;
+pub const KVM_IDENTITY_MAP: u64 = 0xfffb_c000;
+pub const IOAPIC_ADDR: u64 = 0xfec0_0000;
+pub const LAPIC_ADDR: u64 = 0xfee0_0000;
+
+/// I/O ports of our devices.
+pub mod ports {
+    pub const COM1: u16 = 0x3f8;
+    pub const COM1_IRQ: u32 = 4;
+    pub const I8042_DATA: u16 = 0x60;
+    pub const I8042_CMD: u16 = 0x64;
+    /// POST/debug port: guests write here as a delay or a progress code.
+    pub const DEBUG: u16 = 0x80;
+    /// ACPI hardware-reduced sleep control / status and reset registers (see FADT).
+    pub const ACPI_SLEEP_CONTROL: u16 = 0x600;
+    pub const ACPI_SLEEP_STATUS: u16 = 0x601;
+    pub const ACPI_RESET: u16 = 0x602;
+    pub const ACPI_RESET_VALUE: u8 = 0x1;
+}
+
+/// Guest RAM ranges `(start, size)` for a VM of `mem` bytes, skipping the MMIO hole.
+pub fn ram_ranges(mem: u64) -> Vec<(u64, u64)> {
+    if mem <= MMIO_HOLE_START {
+        vec![(0, mem)]
+    } else {
+        vec![(0, MMIO_HOLE_START), (MMIO_HOLE_END, mem - MMIO_HOLE_START)]
+    }
+}
+
+/// e820 type: usable RAM.
+pub const E820_RAM: u32 = 1;
+/// e820 type: reserved.
+pub const E820_RESERVED: u32 = 2;
+
+/// The e820 map handed to the guest: `(start, size, type)`.
+pub fn e820_map(mem: u64) -> Vec<(u64, u64, u32)> {
+    let mut map = vec![
+        (0, EBDA_START, E820_RAM),
+        (EBDA_START, 0xa0000 - EBDA_START, E820_RESERVED),
+        (ACPI_START, ACPI_END - ACPI_START, E820_RESERVED),
+    ];
+    let low_end = mem.min(MMIO_HOLE_START);
+    map.push((HIMEM_START, low_end - HIMEM_START, E820_RAM));
+    if mem > MMIO_HOLE_START {
+        map.push((MMIO_HOLE_END, mem - MMIO_HOLE_START, E820_RAM));
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ram_skips_the_hole() {
+        assert_eq!(ram_ranges(256 << 20), vec![(0, 256 << 20)]);
+        let big = 5u64 << 30;
+        let r = ram_ranges(big);
+        assert_eq!(r, vec![(0, 3 << 30), (4 << 30, 2 << 30)]);
+        assert_eq!(r.iter().map(|x| x.1).sum::<u64>(), big);
+    }
+
+    #[test]
+    fn e820_ram_is_below_mem_and_disjoint() {
+        for mem in [32u64 << 20, 3 << 30, 6 << 30] {
+            let mut m = e820_map(mem);
+            m.sort();
+            for w in m.windows(2) {
+                assert!(w[0].0 + w[0].1 <= w[1].0, "{:x?} overlaps", w);
+            }
+            let ram: u64 = m.iter().filter(|e| e.2 == E820_RAM).map(|e| e.1).sum();
+            assert!(ram <= mem && ram > mem - (1 << 20));
+        }
+    }
+}

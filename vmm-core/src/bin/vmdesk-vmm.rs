@@ -1,0 +1,178 @@
+//! `vmdesk-vmm`: runs one VM described by a vmdesk VM config (TOML).
+
+use clap::Parser;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::exit;
+use vmm_core::api::exit_code;
+use vmm_core::api_server;
+use vmm_core::config::VmConfig;
+use vmm_core::host::{self, KvmFlavor};
+use vmm_core::vmm::{ExitReason, VmSpec, Vmm};
+
+/// Runs one virtual machine on /dev/kvm.
+///
+/// Exit status: 0 the guest powered off; 1 VMM error; 2 bad command line or config;
+/// 3 the guest asked for a reset (reboot); 4 the guest crashed; 5 killed through the API.
+#[derive(Parser, Debug)]
+#[command(name = "vmdesk-vmm", version, about, long_about)]
+struct Args {
+    /// The VM's config file (TOML). Relative paths inside it are taken from its folder, and the
+    /// serial log is written there.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+
+    /// Folder for the control socket (control.sock, mode 0600).
+    /// Default: $XDG_RUNTIME_DIR/vmdesk/<vm id>.
+    #[arg(long, value_name = "DIR")]
+    runtime_dir: Option<PathBuf>,
+
+    /// Attach the guest's serial console to this terminal: guest output on stdout, typed keys
+    /// go to the guest. Press Ctrl-A then x to stop the VM.
+    #[arg(long)]
+    console: bool,
+
+    /// Only check the config against this host and exit (0 if it is valid).
+    #[arg(long)]
+    check: bool,
+}
+
+fn fail(code: i32, msg: &str) -> ! {
+    eprintln!("vmdesk-vmm: {msg}");
+    exit(code)
+}
+
+fn main() {
+    let args = Args::parse();
+    let config = VmConfig::load(&args.config)
+        .unwrap_or_else(|e| fail(exit_code::BAD_CONFIG, &e.to_string()));
+    let kvm = kvm_ioctls::Kvm::new().unwrap_or_else(|e| {
+        fail(
+            exit_code::VMM_ERROR,
+            &format!("cannot open /dev/kvm: {e} (is KVM enabled and the user in group 'kvm'?)"),
+        )
+    });
+    let flavor = KvmFlavor::detect();
+    if let Some(w) = flavor.warning() {
+        eprintln!("vmdesk-vmm: warning: {w}");
+    }
+    if let Err(errs) = config.validate(&host::host_limits(&kvm)) {
+        for mut e in errs {
+            e.file = Some(args.config.clone());
+            eprintln!("vmdesk-vmm: {e}");
+        }
+        exit(exit_code::BAD_CONFIG);
+    }
+    drop(kvm);
+    if args.check {
+        println!("{}: ok", args.config.display());
+        return;
+    }
+
+    let runtime_dir = args
+        .runtime_dir
+        .clone()
+        .unwrap_or_else(|| api_server::default_runtime_dir(&config.id));
+    let listener =
+        api_server::bind(&runtime_dir).unwrap_or_else(|e| fail(exit_code::VMM_ERROR, &e));
+    let socket = api_server::socket_path(&runtime_dir);
+    let vm_dir = args
+        .config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let vmm = Vmm::try_from(VmSpec {
+        config,
+        vm_dir,
+        console: args.console,
+    })
+    .unwrap_or_else(|e| {
+        let _ = std::fs::remove_file(&socket);
+        fail(exit_code::VMM_ERROR, &e.to_string())
+    });
+    let handle = vmm.handle();
+    api_server::serve(listener, handle.clone());
+
+    let term = if args.console {
+        let saved = raw_terminal();
+        let h = handle.clone();
+        let _ = std::thread::Builder::new()
+            .name("console-in".into())
+            .spawn(move || console_input(h));
+        saved
+    } else {
+        None
+    };
+
+    let reason = vmm.run();
+    restore_terminal(term);
+    let _ = std::fs::remove_file(&socket);
+    match &reason {
+        ExitReason::PowerOff => eprintln!("vmdesk-vmm: {reason}"),
+        _ => eprintln!("vmdesk-vmm: {reason} (exit status {})", reason.code()),
+    }
+    exit(reason.code());
+}
+
+/// Copies the terminal's input to the guest's serial port; Ctrl-A x stops the VM.
+fn console_input(h: std::sync::Arc<vmm_core::vmm::VmHandle>) {
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = [0u8; 256];
+    let mut saw_ctrl_a = false;
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let mut out = Vec::with_capacity(n);
+        for &b in &buf[..n] {
+            if saw_ctrl_a {
+                saw_ctrl_a = false;
+                match b {
+                    b'x' | b'X' => {
+                        h.exit.send(ExitReason::Killed);
+                        return;
+                    }
+                    1 => out.push(1), // Ctrl-A Ctrl-A sends one Ctrl-A
+                    _ => out.push(b),
+                }
+            } else if b == 1 {
+                saw_ctrl_a = true;
+            } else {
+                out.push(b);
+            }
+        }
+        h.serial_input(&out);
+    }
+}
+
+/// Puts a terminal stdin in raw mode so keys (Ctrl-C too) reach the guest; returns the old mode.
+fn raw_terminal() -> Option<libc::termios> {
+    // SAFETY: plain termios calls on fd 0 with a zeroed, then filled, struct.
+    unsafe {
+        if libc::isatty(0) != 1 {
+            return None;
+        }
+        let mut t: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(0, &mut t) != 0 {
+            return None;
+        }
+        let saved = t;
+        libc::cfmakeraw(&mut t);
+        // Keep output post-processing so "\n" from the guest still returns the carriage.
+        t.c_oflag |= libc::OPOST;
+        libc::tcsetattr(0, libc::TCSANOW, &t);
+        eprintln!("vmdesk-vmm: serial console attached; Ctrl-A x stops the VM\r");
+        Some(saved)
+    }
+}
+
+fn restore_terminal(saved: Option<libc::termios>) {
+    if let Some(t) = saved {
+        // SAFETY: restores the attributes read by tcgetattr on the same fd.
+        unsafe {
+            libc::tcsetattr(0, libc::TCSANOW, &t);
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! `VmConfig`: what a VM is, as the app writes it (TOML on disk) and `vmdesk-vmm` reads it.
+//!
+//! Parsing rejects unknown fields; [`VmConfig::validate`] checks everything that can be checked
+//! before touching `/dev/kvm` and names the offending field in every error.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Largest command line our loader hands over (Linux's `cmdline_size` default for x86 is 2047).
+pub const MAX_CMDLINE_LEN: usize = 2047;
+/// Guests smaller than this cannot hold the boot structures plus any kernel.
+pub const MIN_MEMORY_MIB: u64 = 16;
+
+/// A VM's configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VmConfig {
+    /// Stable identifier: used in folder and socket names, so `[a-z0-9_-]`, 1..=64 chars.
+    pub id: String,
+    /// Human-readable name shown by the app.
+    pub name: String,
+    /// Number of virtual CPUs.
+    pub vcpus: u32,
+    /// Guest RAM in MiB.
+    pub memory_mib: u64,
+    /// How the guest starts.
+    pub boot: BootSource,
+    #[serde(default)]
+    pub serial: SerialConfig,
+    /// Disk images (attached by a later device; kept here so configs written now stay valid).
+    #[serde(default)]
+    pub disks: Vec<DiskConfig>,
+    /// Network interfaces (likewise).
+    #[serde(default)]
+    pub nics: Vec<NicConfig>,
+    /// The guest's screen, if any.
+    #[serde(default)]
+    pub display: Option<DisplayConfig>,
+}
+
+/// How the guest starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum BootSource {
+    /// Direct Linux boot: a bzImage or an ELF vmlinux, optional initrd and command line.
+    Linux {
+        kernel: PathBuf,
+        #[serde(default)]
+        initrd: Option<PathBuf>,
+        #[serde(default)]
+        cmdline: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialConfig {
+    /// Write everything the guest prints on COM1 to a log file in the VM's folder.
+    #[serde(default = "yes")]
+    pub log: bool,
+    /// Log file; relative paths are taken from the VM's folder. Default `serial.log`.
+    #[serde(default)]
+    pub log_file: Option<PathBuf>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for SerialConfig {
+    fn default() -> Self {
+        SerialConfig {
+            log: true,
+            log_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskConfig {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NicConfig {
+    #[serde(default)]
+    pub mac: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplayConfig {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A configuration problem: which file, which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: Option<PathBuf>,
+    /// Dotted field path, e.g. `boot.kernel`; empty when the file as a whole is at fault.
+    pub field: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{}: ", file.display())?;
+        }
+        if self.field.is_empty() {
+            write!(f, "{}", self.reason)
+        } else {
+            write!(f, "{}: {}", self.field, self.reason)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(field: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        file: None,
+        field: field.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// What the host can give; gathered once from `/dev/kvm` and `/proc/meminfo`.
+#[derive(Debug, Clone, Copy)]
+pub struct HostLimits {
+    pub max_vcpus: u32,
+    pub memory_mib: u64,
+}
+
+/// What kind of kernel image a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelFormat {
+    BzImage,
+    Elf,
+}
+
+/// Looks at a file's first bytes to tell a bzImage ("HdrS" at 0x202) or an ELF from anything else.
+pub fn sniff_kernel(path: &Path) -> Result<KernelFormat, String> {
+    let mut f = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let meta = f
+        .metadata()
+        .map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    let mut head = [0u8; 0x206];
+    let n = read_up_to(&mut f, &mut head)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if n >= 4 && head[..4] == *b"\x7fELF" {
+        return Ok(KernelFormat::Elf);
+    }
+    if n >= 0x206 && head[0x202..0x206] == *b"HdrS" && head[0x1fe..0x200] == [0x55, 0xaa] {
+        return Ok(KernelFormat::BzImage);
+    }
+    Err(format!(
+        "{} is not a Linux kernel (no bzImage setup header and no ELF magic)",
+        path.display()
+    ))
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+impl VmConfig {
+    /// Parses TOML text. Errors name the field (and line) serde/toml found at fault.
+    pub fn from_toml(text: &str) -> Result<VmConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| {
+            // toml's message already names the key and shows the line; keep it whole.
+            ConfigError {
+                file: None,
+                field: String::new(),
+                reason: e.to_string().trim_end().to_string(),
+            }
+        })
+    }
+
+    /// Reads and parses a config file; relative paths inside are resolved against its folder.
+    pub fn load(path: &Path) -> Result<VmConfig, ConfigError> {
+        let with_file = |mut e: ConfigError| {
+            e.file = Some(path.to_path_buf());
+            e
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| with_file(err("", format!("cannot read config: {e}"))))?;
+        let mut cfg = VmConfig::from_toml(&text).map_err(with_file)?;
+        if let Some(dir) = path.parent() {
+            cfg.resolve_relative_paths(dir);
+        }
+        Ok(cfg)
+    }
+
+    /// Writes the config atomically (temp file, fsync, rename) so a crash never leaves half a file.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let text = toml::to_string_pretty(self).map_err(std::io::Error::other)?;
+        crate::util::write_atomic(path, text.as_bytes())
+    }
+
+    fn resolve_relative_paths(&mut self, dir: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        };
+        match &mut self.boot {
+            BootSource::Linux { kernel, initrd, .. } => {
+                fix(kernel);
+                if let Some(i) = initrd {
+                    fix(i);
+                }
+            }
+        }
+        for d in &mut self.disks {
+            fix(&mut d.path);
+        }
+    }
+
+    /// Checks every field; returns all problems found, each naming its field.
+    pub fn validate(&self, host: &HostLimits) -> Result<(), Vec<ConfigError>> {
+        let mut errs = Vec::new();
+        if self.id.is_empty() || self.id.len() > 64 {
+            errs.push(err("id", "must be 1 to 64 characters long"));
+        } else if !self
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            errs.push(err(
+                "id",
+                format!(
+                    "{:?} may only hold lowercase letters, digits, '-' and '_' (it names folders and sockets)",
+                    self.id
+                ),
+            ));
+        }
+        if self.name.trim().is_empty() {
+            errs.push(err("name", "must not be empty"));
+        }
+        if self.vcpus == 0 {
+            errs.push(err("vcpus", "must be at least 1"));
+        } else if self.vcpus > host.max_vcpus {
+            errs.push(err(
+                "vcpus",
+                format!(
+                    "{} is more than this host's KVM allows ({})",
+                    self.vcpus, host.max_vcpus
+                ),
+            ));
+        } else if self.vcpus > 254 {
+            // xAPIC IDs are 8 bits and 0xff is broadcast; we do not emulate x2APIC-only topologies.
+            errs.push(err("vcpus", "at most 254 are supported"));
+        }
+        if self.memory_mib < MIN_MEMORY_MIB {
+            errs.push(err(
+                "memory_mib",
+                format!(
+                    "{} MiB is too small (at least {MIN_MEMORY_MIB} MiB)",
+                    self.memory_mib
+                ),
+            ));
+        } else if self.memory_mib > host.memory_mib {
+            errs.push(err(
+                "memory_mib",
+                format!(
+                    "{} MiB is more than this host has ({} MiB)",
+                    self.memory_mib, host.memory_mib
+                ),
+            ));
+        }
+        match &self.boot {
+            BootSource::Linux {
+                kernel,
+                initrd,
+                cmdline,
+            } => {
+                if let Err(e) = sniff_kernel(kernel) {
+                    errs.push(err("boot.kernel", e));
+                }
+                if let Some(initrd) = initrd {
+                    match File::open(initrd).and_then(|f| f.metadata()) {
+                        Err(e) => errs.push(err(
+                            "boot.initrd",
+                            format!("cannot open {}: {e}", initrd.display()),
+                        )),
+                        Ok(m) if !m.is_file() => errs.push(err(
+                            "boot.initrd",
+                            format!("{} is not a regular file", initrd.display()),
+                        )),
+                        Ok(m) if m.len() >= self.memory_mib.saturating_mul(1 << 20) / 2 => errs
+                            .push(err(
+                                "boot.initrd",
+                                format!(
+                                    "{} ({} MiB) does not fit in half of the guest's memory",
+                                    initrd.display(),
+                                    m.len() >> 20
+                                ),
+                            )),
+                        Ok(_) => {}
+                    }
+                }
+                if cmdline.len() > MAX_CMDLINE_LEN {
+                    errs.push(err(
+                        "boot.cmdline",
+                        format!(
+                            "{} bytes is longer than the limit of {MAX_CMDLINE_LEN}",
+                            cmdline.len()
+                        ),
+                    ));
+                }
+                if cmdline.bytes().any(|b| b == 0) {
+                    errs.push(err("boot.cmdline", "must not contain NUL bytes"));
+                }
+            }
+        }
+        if let Some(d) = &self.display {
+            if !(64..=7680).contains(&d.width) || !(64..=4320).contains(&d.height) {
+                errs.push(err(
+                    "display",
+                    format!("{}x{} is outside 64x64 .. 7680x4320", d.width, d.height),
+                ));
+            }
+            errs.push(err(
+                "display",
+                "a screen is not supported by this version yet",
+            ));
+        }
+        if !self.disks.is_empty() {
+            errs.push(err("disks", "disks are not supported by this version yet"));
+        }
+        if !self.nics.is_empty() {
+            errs.push(err(
+                "nics",
+                "network interfaces are not supported by this version yet",
+            ));
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs)
+        }
+    }
+}

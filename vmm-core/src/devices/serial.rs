@@ -1,0 +1,107 @@
+//! COM1: a 16550 UART from vm-superio. Output goes to the VM's serial log, the API's
+//! subscribers and, with `--console`, the terminal.
+
+use super::PioDevice;
+use crate::hub::Hub;
+use std::fs::File;
+use std::io::{self, Write};
+use std::sync::Arc;
+use vm_superio::{Serial, Trigger};
+use vmm_sys_util::eventfd::EventFd;
+
+/// Raises the UART's interrupt through an irqfd registered with KVM.
+pub struct IrqTrigger(pub EventFd);
+
+impl Trigger for IrqTrigger {
+    type E = io::Error;
+    fn trigger(&self) -> io::Result<()> {
+        self.0.write(1)
+    }
+}
+
+/// Where guest output goes.
+pub struct SerialOutput {
+    pub log: Option<File>,
+    pub hub: Arc<Hub<Vec<u8>>>,
+    pub console: bool,
+}
+
+impl Write for SerialOutput {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // A failing log (disk full) must not stop the guest; drop the log and carry on.
+        if let Some(log) = &mut self.log {
+            if log.write_all(buf).is_err() {
+                self.log = None;
+            }
+        }
+        if self.console {
+            let mut out = io::stdout().lock();
+            let _ = out.write_all(buf);
+            let _ = out.flush();
+        }
+        if self.hub.has_subscribers() {
+            self.hub.publish(buf.to_vec());
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct SerialDevice {
+    pub uart: Serial<IrqTrigger, vm_superio::serial::NoEvents, SerialOutput>,
+    /// Input waiting for room in the UART's 64-byte FIFO.
+    pending_input: std::collections::VecDeque<u8>,
+}
+
+impl SerialDevice {
+    pub fn new(irq: EventFd, out: SerialOutput) -> Self {
+        SerialDevice {
+            uart: Serial::new(IrqTrigger(irq), out),
+            pending_input: Default::default(),
+        }
+    }
+
+    /// Queues bytes typed for the guest; they enter the FIFO as the guest drains it.
+    pub fn queue_input(&mut self, bytes: &[u8]) {
+        self.pending_input.extend(bytes);
+        self.pump_input();
+    }
+
+    fn pump_input(&mut self) {
+        while !self.pending_input.is_empty() {
+            let (a, _) = self.pending_input.as_slices();
+            match self.uart.enqueue_raw_bytes(a) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    self.pending_input.drain(..n);
+                }
+            }
+        }
+    }
+
+    pub fn has_pending_input(&self) -> bool {
+        !self.pending_input.is_empty()
+    }
+}
+
+impl PioDevice for SerialDevice {
+    fn read(&mut self, offset: u16, data: &mut [u8]) {
+        data.fill(0);
+        if let (Some(b), Ok(off)) = (data.first_mut(), u8::try_from(offset)) {
+            *b = self.uart.read(off);
+        }
+        // Reading RBR may have made room for queued input.
+        if offset == 0 && self.has_pending_input() {
+            self.pump_input();
+        }
+    }
+
+    fn write(&mut self, offset: u16, data: &[u8]) {
+        if let (Some(&v), Ok(off)) = (data.first(), u8::try_from(offset)) {
+            let _ = self.uart.write(off, v);
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! `Vmm`: one VM, built from a [`VmConfig`] (`Vmm::try_from`), then run until the guest or the
+//! API ends it.
+
+use crate::api::{self, exit_code, Event, RunState};
+use crate::arch::{acpi, boot, cpu, layout};
+use crate::config::{BootSource, VmConfig};
+use crate::devices::legacy::{AcpiPm, PostPort, I8042};
+use crate::devices::serial::{SerialDevice, SerialOutput};
+use crate::devices::{lock, PioBus};
+use crate::host::KvmFlavor;
+use crate::hub::Hub;
+use crate::vcpu::{self, ExitCounters, RunControl, VcpuContext};
+use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
+use kvm_ioctls::{Kvm, VcpuFd, VmFd};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use vm_memory::{GuestAddress, GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
+use vmm_sys_util::eventfd::EventFd;
+use vmm_sys_util::signal::Killable;
+
+/// Why the VM ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExitReason {
+    PowerOff,
+    Reset(&'static str),
+    Crash(String),
+    Killed,
+    Error(String),
+}
+
+impl ExitReason {
+    pub fn code(&self) -> i32 {
+        match self {
+            ExitReason::PowerOff => exit_code::POWER_OFF,
+            ExitReason::Reset(_) => exit_code::RESET,
+            ExitReason::Crash(_) => exit_code::GUEST_CRASH,
+            ExitReason::Killed => exit_code::KILLED,
+            ExitReason::Error(_) => exit_code::VMM_ERROR,
+        }
+    }
+
+    /// Short machine-readable name for the API.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ExitReason::PowerOff => "power-off",
+            ExitReason::Reset(_) => "reset",
+            ExitReason::Crash(_) => "guest-crash",
+            ExitReason::Killed => "killed",
+            ExitReason::Error(_) => "vmm-error",
+        }
+    }
+}
+
+impl std::fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitReason::PowerOff => write!(f, "the guest powered off"),
+            ExitReason::Reset(how) => write!(f, "the guest asked for a reset ({how})"),
+            ExitReason::Crash(what) => write!(f, "the guest crashed: {what}"),
+            ExitReason::Killed => write!(f, "killed through the control API"),
+            ExitReason::Error(what) => write!(f, "VMM error: {what}"),
+        }
+    }
+}
+
+/// Where devices and the API report that the VM must end. Cheap to clone; never blocks.
+#[derive(Clone)]
+pub struct ExitSender(Sender<ExitReason>);
+
+impl ExitSender {
+    pub fn send(&self, r: ExitReason) {
+        let _ = self.0.send(r);
+    }
+}
+
+/// Everything the API needs to observe and steer a running VM.
+pub struct VmHandle {
+    pub config: VmConfig,
+    pub flavor: KvmFlavor,
+    pub started: Instant,
+    pub control: Arc<RunControl>,
+    pub state: Mutex<RunState>,
+    pub counters: Vec<Arc<ExitCounters>>,
+    pub serial_hub: Arc<Hub<Vec<u8>>>,
+    pub event_hub: Arc<Hub<Event>>,
+    pub serial: Arc<Mutex<SerialDevice>>,
+    pub acpi_pm: Arc<Mutex<AcpiPm>>,
+    pub vm: Arc<VmFd>,
+    pub exit: ExitSender,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl VmHandle {
+    pub fn state(&self) -> RunState {
+        *lock(&self.state)
+    }
+
+    fn set_state(&self, s: RunState) {
+        *lock(&self.state) = s;
+        self.event_hub.publish(Event::State { state: s });
+    }
+
+    fn kick_all(&self) {
+        for t in lock(&self.threads).iter() {
+            let _ = t.kill(vmm_sys_util::signal::SIGRTMIN());
+        }
+    }
+
+    pub fn pause(&self) -> Result<(), String> {
+        match self.state() {
+            RunState::Paused => return Err("the VM is already paused".into()),
+            RunState::Stopping => return Err("the VM is stopping".into()),
+            RunState::Running => {}
+        }
+        let n = self.counters.len();
+        if self
+            .control
+            .pause(n, || self.kick_all(), Duration::from_secs(2))
+        {
+            self.set_state(RunState::Paused);
+            Ok(())
+        } else {
+            self.control.resume();
+            Err("vCPUs did not stop within 2 s".into())
+        }
+    }
+
+    pub fn resume(&self) -> Result<(), String> {
+        if self.state() != RunState::Paused {
+            return Err("the VM is not paused".into());
+        }
+        self.control.resume();
+        self.set_state(RunState::Running);
+        Ok(())
+    }
+
+    /// Presses the ACPI power button and waits up to `wait` for the guest to read the event.
+    pub fn power_button(&self, wait: Duration) -> Result<bool, String> {
+        if self.state() == RunState::Paused {
+            return Err("the VM is paused; resume it first".into());
+        }
+        let acked = {
+            let mut pm = lock(&self.acpi_pm);
+            pm.press_power_button();
+            pm.ged_acked.clone()
+        };
+        self.vm
+            .set_irq_line(acpi::GED_IRQ, true)
+            .and_then(|_| self.vm.set_irq_line(acpi::GED_IRQ, false))
+            .map_err(|e| format!("raising the GED interrupt: {e}"))?;
+        let deadline = Instant::now() + wait;
+        while Instant::now() < deadline {
+            if acked.load(Ordering::SeqCst) {
+                return Ok(true);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(false)
+    }
+
+    pub fn status(&self) -> api::Status {
+        api::Status {
+            vm_id: self.config.id.clone(),
+            name: self.config.name.clone(),
+            state: self.state(),
+            vcpus: self.config.vcpus,
+            memory_mib: self.config.memory_mib,
+            uptime_ms: self.started.elapsed().as_millis() as u64,
+            pid: std::process::id(),
+            hardware_virtualization: self.flavor.is_hardware(),
+        }
+    }
+
+    pub fn counters(&self) -> api::Counters {
+        let named = |v: [u64; vcpu::EXIT_NAMES.len()]| {
+            vcpu::EXIT_NAMES
+                .iter()
+                .zip(v)
+                .map(|(n, c)| (n.to_string(), c))
+                .collect::<Vec<_>>()
+        };
+        let per: Vec<_> = self.counters.iter().map(|c| c.snapshot()).collect();
+        let mut total = [0u64; vcpu::EXIT_NAMES.len()];
+        for p in &per {
+            for (t, x) in total.iter_mut().zip(p) {
+                *t += x;
+            }
+        }
+        api::Counters {
+            uptime_ms: self.started.elapsed().as_millis() as u64,
+            exits: named(total),
+            per_vcpu: per.into_iter().map(named).collect(),
+            dropped_events: self.serial_hub.dropped() + self.event_hub.dropped(),
+        }
+    }
+
+    pub fn serial_input(&self, bytes: &[u8]) {
+        lock(&self.serial).queue_input(bytes);
+    }
+}
+
+/// How to run a VM: the config plus where its files go.
+pub struct VmSpec {
+    pub config: VmConfig,
+    /// The VM's folder (serial log lives here).
+    pub vm_dir: PathBuf,
+    /// Echo the serial console on stdout.
+    pub console: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("cannot open /dev/kvm: {0} (is the user in group 'kvm'?)")]
+    OpenKvm(kvm_ioctls::Error),
+    #[error("{0}: {1}")]
+    Kvm(&'static str, kvm_ioctls::Error),
+    #[error("guest memory: {0}")]
+    Memory(String),
+    #[error(transparent)]
+    Boot(#[from] boot::BootError),
+    #[error("vCPU set-up: {0}")]
+    Cpu(#[from] cpu::CpuError),
+    #[error("ACPI: {0}")]
+    Acpi(String),
+    #[error("serial log {0}: {1}")]
+    SerialLog(PathBuf, std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub struct Vmm {
+    handle: Arc<VmHandle>,
+    vcpus: Vec<VcpuFd>,
+    bus: Arc<PioBus>,
+    exit_rx: Receiver<ExitReason>,
+    // Kept alive for as long as the VM runs: KVM maps this memory into the guest.
+    _mem: GuestMemoryMmap,
+}
+
+impl TryFrom<VmSpec> for Vmm {
+    type Error = BuildError;
+
+    fn try_from(spec: VmSpec) -> Result<Vmm, BuildError> {
+        let cfg = &spec.config;
+        let kvm = Kvm::new().map_err(BuildError::OpenKvm)?;
+        let vm = kvm
+            .create_vm()
+            .map_err(|e| BuildError::Kvm("KVM_CREATE_VM", e))?;
+        vm.set_tss_address(layout::KVM_TSS as usize)
+            .map_err(|e| BuildError::Kvm("KVM_SET_TSS_ADDR", e))?;
+        vm.set_identity_map_address(layout::KVM_IDENTITY_MAP)
+            .map_err(|e| BuildError::Kvm("KVM_SET_IDENTITY_MAP_ADDR", e))?;
+        vm.create_irq_chip()
+            .map_err(|e| BuildError::Kvm("KVM_CREATE_IRQCHIP", e))?;
+        let pit = kvm_pit_config {
+            flags: KVM_PIT_SPEAKER_DUMMY,
+            ..Default::default()
+        };
+        vm.create_pit2(pit)
+            .map_err(|e| BuildError::Kvm("KVM_CREATE_PIT2", e))?;
+
+        // Guest RAM, one memslot per range around the MMIO hole.
+        let mem_bytes = cfg.memory_mib << 20;
+        let ranges: Vec<(GuestAddress, usize)> = layout::ram_ranges(mem_bytes)
+            .into_iter()
+            .map(|(a, s)| (GuestAddress(a), s as usize))
+            .collect();
+        let mem = GuestMemoryMmap::<()>::from_ranges(&ranges)
+            .map_err(|e| BuildError::Memory(e.to_string()))?;
+        for (slot, region) in mem.iter().enumerate() {
+            let r = kvm_userspace_memory_region {
+                slot: slot as u32,
+                flags: 0,
+                guest_phys_addr: region.start_addr().0,
+                memory_size: region.len(),
+                userspace_addr: region.as_ptr() as u64,
+            };
+            // SAFETY: the region is a live mmap owned by `mem`, which outlives the VM (stored
+            // in Vmm and never dropped before the process exits).
+            unsafe { vm.set_user_memory_region(r) }
+                .map_err(|e| BuildError::Kvm("KVM_SET_USER_MEMORY_REGION", e))?;
+        }
+
+        // Boot structures.
+        cpu::write_boot_tables(&mem)?;
+        let vcpus_n =
+            u8::try_from(cfg.vcpus).map_err(|_| BuildError::Other("vcpus: too many".into()))?;
+        let rsdp = acpi::write_tables(&mem, vcpus_n).map_err(BuildError::Acpi)?;
+        let BootSource::Linux {
+            kernel,
+            initrd,
+            cmdline,
+        } = &cfg.boot;
+        let info = boot::load_linux(
+            &mem,
+            &boot::BootSpec {
+                kernel,
+                initrd: initrd.as_deref(),
+                cmdline,
+                mem_bytes,
+                rsdp,
+            },
+        )?;
+
+        // Devices.
+        let (exit_tx, exit_rx) = channel();
+        let exit = ExitSender(exit_tx);
+        let serial_hub = Arc::new(Hub::new(4096));
+        let event_hub = Arc::new(Hub::new(256));
+        let log = if cfg.serial.log {
+            let path = match &cfg.serial.log_file {
+                Some(p) if p.is_absolute() => p.clone(),
+                Some(p) => spec.vm_dir.join(p),
+                None => spec.vm_dir.join("serial.log"),
+            };
+            Some(std::fs::File::create(&path).map_err(|e| BuildError::SerialLog(path.clone(), e))?)
+        } else {
+            None
+        };
+        let serial_irq = EventFd::new(libc::EFD_NONBLOCK)
+            .map_err(|e| BuildError::Other(format!("eventfd: {e}")))?;
+        vm.register_irqfd(&serial_irq, layout::ports::COM1_IRQ)
+            .map_err(|e| BuildError::Kvm("KVM_IRQFD", e))?;
+        let serial = Arc::new(Mutex::new(SerialDevice::new(
+            serial_irq,
+            SerialOutput {
+                log,
+                hub: serial_hub.clone(),
+                console: spec.console,
+            },
+        )));
+        let acpi_pm = Arc::new(Mutex::new(AcpiPm::new(exit.clone())));
+        let mut bus = PioBus::default();
+        bus.insert(layout::ports::COM1, 8, serial.clone());
+        bus.insert(
+            layout::ports::I8042_DATA,
+            5,
+            Arc::new(Mutex::new(I8042::new(exit.clone()))),
+        );
+        bus.insert(layout::ports::DEBUG, 1, Arc::new(Mutex::new(PostPort)));
+        bus.insert(layout::ports::ACPI_SLEEP_CONTROL, 4, acpi_pm.clone());
+
+        // vCPUs: all get CPUID/MSRs/LAPIC; only the boot vCPU gets registers. The others wait
+        // in KVM for the guest's INIT/SIPI.
+        let base_cpuid = cpu::supported_cpuid(&kvm)?;
+        let mut vcpus = Vec::new();
+        for i in 0..vcpus_n {
+            let v = vm
+                .create_vcpu(u64::from(i))
+                .map_err(|e| BuildError::Kvm("KVM_CREATE_VCPU", e))?;
+            cpu::setup_common(&v, &cpu::vcpu_cpuid(&base_cpuid, i, vcpus_n))?;
+            if i == 0 {
+                cpu::setup_boot_vcpu(&v, info.entry)?;
+            }
+            vcpus.push(v);
+        }
+
+        let handle = Arc::new(VmHandle {
+            config: cfg.clone(),
+            flavor: KvmFlavor::detect(),
+            started: Instant::now(),
+            control: Arc::new(RunControl::default()),
+            state: Mutex::new(RunState::Running),
+            counters: (0..vcpus_n)
+                .map(|_| Arc::new(ExitCounters::default()))
+                .collect(),
+            serial_hub,
+            event_hub,
+            serial,
+            acpi_pm,
+            vm: Arc::new(vm),
+            exit,
+            threads: Mutex::new(Vec::new()),
+        });
+        Ok(Vmm {
+            handle,
+            vcpus,
+            bus: Arc::new(bus),
+            exit_rx,
+            _mem: mem,
+        })
+    }
+}
+
+impl Vmm {
+    pub fn handle(&self) -> Arc<VmHandle> {
+        self.handle.clone()
+    }
+
+    /// Starts the vCPUs and blocks until the VM ends; returns why.
+    pub fn run(self) -> ExitReason {
+        if let Err(e) = vmm_sys_util::signal::register_signal_handler(
+            vmm_sys_util::signal::SIGRTMIN(),
+            vcpu::kick_handler,
+        ) {
+            return ExitReason::Error(format!("installing the vCPU kick signal handler: {e}"));
+        }
+        let h = &self.handle;
+        for (i, v) in self.vcpus.into_iter().enumerate() {
+            let ctx = VcpuContext {
+                index: i,
+                bus: self.bus.clone(),
+                control: h.control.clone(),
+                counters: h.counters[i].clone(),
+                exit: h.exit.clone(),
+            };
+            match std::thread::Builder::new()
+                .name(format!("vcpu{i}"))
+                .spawn(move || vcpu::run(v, ctx))
+            {
+                Ok(t) => lock(&h.threads).push(t),
+                Err(e) => return ExitReason::Error(format!("spawning vCPU thread {i}: {e}")),
+            }
+        }
+        h.set_state(RunState::Running);
+        let reason = self
+            .exit_rx
+            .recv()
+            .unwrap_or_else(|_| ExitReason::Error("every exit channel closed".into()));
+        *lock(&h.state) = RunState::Stopping;
+        h.event_hub.publish(Event::Exited {
+            reason: reason.name().into(),
+            code: reason.code(),
+        });
+        reason
+    }
+}

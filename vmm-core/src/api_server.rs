@@ -6,7 +6,8 @@ use crate::devices::lock;
 use crate::vmm::{ExitReason, VmHandle};
 use base64::Engine as _;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -33,22 +34,35 @@ pub fn socket_path(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("control.sock")
 }
 
-/// Creates the runtime folder (0700) and binds the socket (0600). Refuses if another
-/// `vmdesk-vmm` already answers on it; removes a stale socket left by a crashed one.
+/// Creates the runtime folder (0700), takes the VM's lock and binds the socket (0600).
+///
+/// The lock (`flock` on `vmm.lock`, held until the process ends, even by SIGKILL) makes "is this
+/// VM already running?" race-free; a socket left by a killed process is then safe to replace.
 pub fn bind(runtime_dir: &Path) -> Result<UnixListener, String> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(runtime_dir)
         .map_err(|e| format!("creating {}: {e}", runtime_dir.display()))?;
+    let lock_path = runtime_dir.join("vmm.lock");
+    let lock_file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(|e| format!("opening {}: {e}", lock_path.display()))?;
+    // SAFETY: flock on an fd we own.
+    if unsafe { libc::flock(lock_file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(format!(
+            "{} is locked: this VM is already running",
+            lock_path.display()
+        ));
+    }
+    // Keep the lock for the life of the process.
+    std::mem::forget(lock_file);
     let path = socket_path(runtime_dir);
     if path.exists() {
-        if UnixStream::connect(&path).is_ok() {
-            return Err(format!(
-                "{} is in use: this VM is already running",
-                path.display()
-            ));
-        }
         std::fs::remove_file(&path)
             .map_err(|e| format!("removing stale {}: {e}", path.display()))?;
     }

@@ -416,7 +416,6 @@ impl Vmm {
                 Err(e) => return ExitReason::Error(format!("spawning vCPU thread {i}: {e}")),
             }
         }
-        h.set_state(RunState::Running);
         let reason = self
             .exit_rx
             .recv()

@@ -1,0 +1,127 @@
+//! The test guest checks what the loader handed it and reports over serial; we compare.
+
+use crate::harness::*;
+use std::time::Duration;
+use vmm_core::arch::layout;
+
+#[test]
+fn boot_protocol_e820_cmdline_initrd_acpi() {
+    if !kvm_or_skip("boot_protocol_e820_cmdline_initrd_acpi") {
+        return;
+    }
+    let initrd: Vec<u8> = (0..5000u32).map(|i| (i * 7 + i / 256) as u8).collect();
+    let mut spec = GuestSpec::test("poweroff");
+    spec.vcpus = 2;
+    spec.memory_mib = 96;
+    spec.cmdline = "console=ttyS0 vmdesk.test=poweroff marker=e2e-42".into();
+    spec.initrd = Some(initrd.clone());
+    let mut vm = Vm::start("boot", &spec);
+    let (st, log, stderr) = vm.wait_exit(BOOT_TIMEOUT);
+    assert!(log.contains("VMDESK-GUEST v1"), "no banner:\n{log}");
+    assert!(!log.contains("FAIL"), "a guest check failed:\n{log}");
+
+    // e820: exactly the map the VMM's layout promises, entry by entry.
+    let want = layout::e820_map(96 << 20);
+    assert_eq!(field(&log, "E820 count=", "count"), want.len().to_string());
+    for (i, (addr, size, ty)) in want.iter().enumerate() {
+        let line = format!("E820 {i} addr={addr:#x} size={size:#x} type={ty}");
+        assert!(
+            log.lines().any(|l| l == line),
+            "missing {line:?} in:\n{log}"
+        );
+    }
+    let ram: u64 = want.iter().filter(|e| e.2 == 1).map(|e| e.1).sum();
+    assert_eq!(field(&log, "RAM total=", "total"), ram.to_string());
+
+    assert!(
+        log.lines()
+            .any(|l| l == "CMDLINE console=ttyS0 vmdesk.test=poweroff marker=e2e-42"),
+        "cmdline not passed through:\n{log}"
+    );
+    assert_eq!(field(&log, "INITRD", "size"), "5000");
+    assert_eq!(
+        field(&log, "INITRD", "fnv1a"),
+        format!("{:#010x}", fnv1a(&initrd))
+    );
+    let initrd_addr =
+        u64::from_str_radix(field(&log, "INITRD", "addr").trim_start_matches("0x"), 16).unwrap();
+    assert!(
+        initrd_addr.is_multiple_of(4096) && initrd_addr + 5000 <= 96 << 20,
+        "initrd at {initrd_addr:#x}"
+    );
+
+    assert!(log.contains("ACPI rsdp=0xe0000 ok"), "RSDP:\n{log}");
+    assert_eq!(field(&log, "MADT", "cpus"), "2");
+    assert!(
+        log.contains("FADT sleep=1:0x600 reset=1:0x602/0x1"),
+        "FADT:\n{log}"
+    );
+    assert!(log.contains("DSDT ok"), "DSDT:\n{log}");
+    assert!(log.contains("ACTION poweroff"));
+    assert_eq!(
+        st.code(),
+        Some(0),
+        "ACPI power-off must exit 0; stderr:\n{stderr}"
+    );
+    assert!(stderr.contains("powered off"), "stderr: {stderr}");
+}
+
+#[test]
+fn madt_lists_every_vcpu() {
+    if !kvm_or_skip("madt_lists_every_vcpu") {
+        return;
+    }
+    for n in [1u32, 4] {
+        let mut spec = GuestSpec::test("poweroff");
+        spec.vcpus = n;
+        let mut vm = Vm::start(&format!("madt{n}"), &spec);
+        let (st, log, _) = vm.wait_exit(BOOT_TIMEOUT);
+        assert_eq!(field(&log, "MADT", "cpus"), n.to_string(), "{log}");
+        assert_eq!(st.code(), Some(0));
+        assert!(log.contains("INITRD none"), "{log}");
+    }
+}
+
+#[test]
+fn resets_end_the_process_with_status_3() {
+    if !kvm_or_skip("resets_end_the_process_with_status_3") {
+        return;
+    }
+    for (mode, why) in [
+        ("reset-i8042", "i8042 reset"),
+        ("reset-acpi", "ACPI reset"),
+        ("triple-fault", "triple fault"),
+    ] {
+        let mut vm = Vm::start(mode, &GuestSpec::test(mode));
+        let (st, log, stderr) = vm.wait_exit(BOOT_TIMEOUT);
+        assert!(log.contains(&format!("ACTION {mode}")), "{log}");
+        assert!(!log.contains("FAIL"), "{log}");
+        assert_eq!(st.code(), Some(3), "{mode}: stderr {stderr}");
+        assert!(
+            stderr.contains(why),
+            "{mode}: stderr should say {why:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn truncated_kernel_is_refused_with_its_name() {
+    if !kvm_or_skip("truncated_kernel_is_refused_with_its_name") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let full = std::fs::read(GUEST).unwrap();
+    // Keep the setup header (so it still looks like a bzImage) but cut the kernel body.
+    let cut = dir.path().join("cut.bzImage");
+    std::fs::write(&cut, &full[..0x300]).unwrap();
+    let mut spec = GuestSpec::test("poweroff");
+    spec.kernel = cut.clone();
+    let mut vm = Vm::start("cut", &spec);
+    let (st, _, stderr) = vm.wait_exit(Duration::from_secs(20));
+    assert_ne!(st.code(), Some(0));
+    assert!(
+        stderr.contains("boot.kernel") && stderr.contains("cut.bzImage"),
+        "stderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1,0 +1,127 @@
+//! Bad input gets a clear error naming the file and field, exit status 2, never a panic.
+
+use crate::harness::*;
+use std::process::Command;
+
+fn check(toml: &str, files: &[(&str, &[u8])]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, data) in files {
+        std::fs::write(dir.path().join(name), data).unwrap();
+    }
+    let cfg = dir.path().join("vm.toml");
+    std::fs::write(&cfg, toml).unwrap();
+    let out = Command::new(VMM)
+        .arg("--check")
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!stderr.contains("panicked"), "panic on bad input: {stderr}");
+    (out.status.code(), stderr)
+}
+
+fn base(extra: &str) -> String {
+    format!("id = \"t\"\nname = \"T\"\nvcpus = 1\nmemory_mib = 64\n{extra}\n[boot]\nkind = \"linux\"\nkernel = \"{GUEST}\"\n")
+}
+
+#[test]
+fn valid_config_passes_check() {
+    if !kvm_or_skip("valid_config_passes_check") {
+        return;
+    }
+    let (code, err) = check(&base(""), &[]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn bad_fields_are_named() {
+    if !kvm_or_skip("bad_fields_are_named") {
+        return;
+    }
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            base("").replace("vcpus = 1", "vcpus = 0"),
+            "vcpus",
+            "at least 1",
+        ),
+        (
+            base("").replace("vcpus = 1", "vcpus = 100000"),
+            "vcpus",
+            "more than this host",
+        ),
+        (
+            base("").replace("memory_mib = 64", "memory_mib = 99999999"),
+            "memory_mib",
+            "more than this host",
+        ),
+        (
+            base("").replace("memory_mib = 64", "memory_mib = 1"),
+            "memory_mib",
+            "too small",
+        ),
+        (
+            base("").replace("id = \"t\"", "id = \"../evil\""),
+            "id",
+            "lowercase",
+        ),
+        (
+            base("").replace(GUEST, "/nonexistent/vmlinuz"),
+            "boot.kernel",
+            "/nonexistent/vmlinuz",
+        ),
+        (
+            base("").replace(GUEST, "notakernel.txt"),
+            "boot.kernel",
+            "not a Linux kernel",
+        ),
+        (
+            base("") + "initrd = \"missing.img\"\n",
+            "boot.initrd",
+            "missing.img",
+        ),
+        (base("colour = \"red\""), "colour", "unknown field"),
+        (
+            base("") + &format!("cmdline = \"{}\"\n", "x".repeat(3000)),
+            "boot.cmdline",
+            "longer than",
+        ),
+        ("id = \"t\"\nvcpus = ".to_string(), "", "TOML"),
+    ];
+    for (toml, field, reason) in cases {
+        let (code, err) = check(&toml, &[("notakernel.txt", b"hello, I am text\n")]);
+        assert_eq!(code, Some(2), "expected exit 2 for {field}: {err}");
+        assert!(err.contains("vm.toml"), "error must name the file: {err}");
+        assert!(err.contains(field), "error must name {field:?}: {err}");
+        assert!(
+            err.to_lowercase().contains(&reason.to_lowercase()),
+            "error for {field} must say {reason:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn missing_config_file_is_named() {
+    let out = Command::new(VMM)
+        .args(["--config", "/nonexistent/vm.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/vm.toml"), "{err}");
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let out = Command::new(VMM).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--config",
+        "--runtime-dir",
+        "--console",
+        "--check",
+        "Exit status",
+    ] {
+        assert!(text.contains(flag), "--help lacks {flag}:\n{text}");
+    }
+}

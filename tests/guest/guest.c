@@ -1,0 +1,491 @@
+/*
+ * vmdesk test guest: reports what the VMM handed it (boot_params, e820,
+ * command line, initrd, ACPI) on COM1, then performs the action named by
+ * "vmdesk.test=<mode>" on the command line. See README.md for the protocol.
+ *
+ * Ring 0 code here runs through KVM's instruction emulator on the test
+ * machine, so loops are kept short and output is the main cost (two port
+ * exits per character).
+ */
+#include "guest.h"
+
+#define COM1 0x3f8
+#define COM1_LSR (COM1 + 5)
+#define LSR_DATA_READY 0x01
+#define LSR_THR_EMPTY 0x20
+
+/* struct boot_params offsets (arch/x86/include/uapi/asm/bootparam.h). */
+#define BP_EXT_RAMDISK_IMAGE 0x0c0
+#define BP_EXT_RAMDISK_SIZE 0x0c4
+#define BP_EXT_CMD_LINE_PTR 0x0c8
+#define BP_E820_ENTRIES 0x1e8
+#define BP_RAMDISK_IMAGE 0x218
+#define BP_RAMDISK_SIZE 0x21c
+#define BP_CMD_LINE_PTR 0x228
+#define BP_E820_TABLE 0x2d0
+#define E820_MAX 128		/* entries that fit in the zero page */
+#define E820_RAM 1
+
+#define CMDLINE_MAX 2048	/* cmdline_size 2047 + NUL */
+#define MODE_MAX 64
+#define ECHO_MAX 256
+
+static uint64_t bp;		/* guest-physical address of boot_params */
+static uint32_t e820_n;		/* usable e820 entries; 0 = map unknown */
+static char cmdline[CMDLINE_MAX];
+static struct acpi_info acpi;
+
+static void __attribute__((noreturn)) halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+/* ---- serial output ---- */
+
+void put_char(char c)
+{
+	/* Bounded wait: a broken UART must not hang us before we can report. */
+	for (int i = 0; i < 100000 && !(inb(COM1_LSR) & LSR_THR_EMPTY); i++)
+		;
+	outb(COM1, (uint8_t)c);
+}
+
+void put_str(const char *s)
+{
+	while (*s)
+		put_char(*s++);
+}
+
+void put_line(const char *s)
+{
+	put_str(s);
+	put_char('\n');
+}
+
+static void put_hex_digits(uint64_t v, int min_digits)
+{
+	char buf[16];
+	int n = 0;
+
+	do {
+		buf[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v || n < min_digits);
+	put_str("0x");
+	while (n)
+		put_char(buf[--n]);
+}
+
+void put_hex(uint64_t v)
+{
+	put_hex_digits(v, 1);
+}
+
+void put_dec(uint64_t v)
+{
+	char buf[20];
+	int n = 0;
+
+	do {
+		buf[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		put_char(buf[--n]);
+}
+
+/* Guest bytes could be anything; keep each report on one printable line. */
+void put_safe(uint64_t addr, uint64_t len)
+{
+	for (uint64_t i = 0; i < len; i++) {
+		uint8_t c = rd8(addr + i);
+
+		put_char(c >= 0x20 && c < 0x7f ? (char)c : '?');
+	}
+}
+
+/* ---- memory bounds ---- */
+
+uint64_t readable_span(uint64_t a, uint64_t max)
+{
+	const uint64_t top = 1ull << 32;	/* end of the VMM's identity map */
+	uint64_t span = 0;
+
+	if (a >= top)
+		return 0;
+	if (max > top - a)
+		max = top - a;
+	/* The first MiB is always backed on a PC (RAM, VGA window, BIOS area),
+	 * and SeaBIOS-style maps leave parts of it out of e820. */
+	if (a < 0x100000) {
+		span = 0x100000 - a < max ? 0x100000 - a : max;
+		a += span;
+	}
+	if (!e820_n)
+		return max;
+	/* Extend through e820 entries (any type) that cover a, a+1, ... */
+	for (uint32_t tries = 0; span < max && tries < e820_n; tries++) {
+		uint32_t i;
+
+		for (i = 0; i < e820_n; i++) {
+			uint64_t e = bp + BP_E820_TABLE + 20 * i;
+			uint64_t start = rd64(e), size = rd64(e + 8);
+			uint64_t end = size > ~start ? ~0ull : start + size;
+
+			if (start <= a && a < end) {
+				uint64_t take = end - a < max - span ? end - a : max - span;
+
+				span += take;
+				a += take;
+				break;
+			}
+		}
+		if (i == e820_n)
+			break;
+	}
+	return span;
+}
+
+/* ---- exceptions ---- */
+
+struct idt_gate {
+	uint16_t off_lo, sel;
+	uint8_t ist, type;
+	uint16_t off_mid;
+	uint32_t off_hi, zero;
+} __attribute__((packed));
+
+struct idt_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+static struct idt_gate idt[32] __attribute__((aligned(16)));
+extern char exc_stubs[];
+
+/* Our own IDT, so a guest bug prints a FAIL line rather than triple-faulting. */
+static void setup_idt(void)
+{
+	struct idt_ptr p;
+	uint16_t cs;
+
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	for (int v = 0; v < 32; v++) {
+		uint64_t h = (uint64_t)(uintptr_t)exc_stubs + 16 * v;
+
+		idt[v].off_lo = (uint16_t)h;
+		idt[v].sel = cs;
+		idt[v].ist = 0;
+		idt[v].type = 0x8e;	/* present, DPL 0, 64-bit interrupt gate */
+		idt[v].off_mid = (uint16_t)(h >> 16);
+		idt[v].off_hi = (uint32_t)(h >> 32);
+		idt[v].zero = 0;
+	}
+	p.limit = sizeof(idt) - 1;
+	p.base = (uint64_t)(uintptr_t)idt;
+	__asm__ volatile("lidt %0" : : "m"(p));
+}
+
+void __attribute__((noreturn)) guest_exception(uint64_t vec, uint64_t err, uint64_t rip, uint64_t cr2);
+void guest_exception(uint64_t vec, uint64_t err, uint64_t rip, uint64_t cr2)
+{
+	put_str("FAIL exception vec=");
+	put_dec(vec);
+	put_str(" err=");
+	put_hex(err);
+	put_str(" rip=");
+	put_hex(rip);
+	put_str(" cr2=");
+	put_hex(cr2);
+	put_char('\n');
+	halt_forever();
+}
+
+/* ---- reports ---- */
+
+static void report_e820(void)
+{
+	uint32_t n = rd8(bp + BP_E820_ENTRIES);
+	uint64_t total = 0;
+
+	if (n > E820_MAX) {
+		put_str("E820 FAIL count=");
+		put_dec(n);
+		put_char('\n');
+		n = 0;
+	} else {
+		put_str("E820 count=");
+		put_dec(n);
+		put_char('\n');
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t e = bp + BP_E820_TABLE + 20 * i;
+		uint64_t size = rd64(e + 8);
+		uint32_t type = rd32(e + 16);
+
+		put_str("E820 ");
+		put_dec(i);
+		put_str(" addr=");
+		put_hex(rd64(e));
+		put_str(" size=");
+		put_hex(size);
+		put_str(" type=");
+		put_dec(type);
+		put_char('\n');
+		if (type == E820_RAM)
+			total += size;
+	}
+	put_str("RAM total=");
+	put_dec(total);
+	put_char('\n');
+	e820_n = n;
+}
+
+/* Copies the command line into cmdline[] and prints it. */
+static void report_cmdline(void)
+{
+	uint64_t a = rd32(bp + BP_CMD_LINE_PTR) | (uint64_t)rd32(bp + BP_EXT_CMD_LINE_PTR) << 32;
+	uint64_t span = 0, n = 0;
+
+	if (a) {
+		span = readable_span(a, CMDLINE_MAX - 1);
+		if (!span) {
+			put_str("CMDLINE FAIL unreadable ");
+			put_hex(a);
+			put_char('\n');
+			return;
+		}
+	}
+	while (n < span && rd8(a + n)) {
+		cmdline[n] = (char)rd8(a + n);
+		n++;
+	}
+	cmdline[n] = 0;
+	put_str("CMDLINE ");
+	put_safe((uint64_t)(uintptr_t)cmdline, n);
+	put_char('\n');
+}
+
+static void report_initrd(void)
+{
+	uint64_t a = rd32(bp + BP_RAMDISK_IMAGE) | (uint64_t)rd32(bp + BP_EXT_RAMDISK_IMAGE) << 32;
+	uint64_t size = rd32(bp + BP_RAMDISK_SIZE) | (uint64_t)rd32(bp + BP_EXT_RAMDISK_SIZE) << 32;
+	uint32_t h = 0x811c9dc5;	/* FNV-1a 32-bit offset basis */
+
+	if (!size) {
+		put_line("INITRD none");
+		return;
+	}
+	if (!readable(a, size)) {
+		put_str("INITRD FAIL unreadable addr=");
+		put_hex(a);
+		put_str(" size=");
+		put_dec(size);
+		put_char('\n');
+		return;
+	}
+	for (uint64_t i = 0; i < size; i++) {
+		h ^= rd8(a + i);
+		h *= 0x01000193;	/* FNV prime */
+	}
+	put_str("INITRD addr=");
+	put_hex(a);
+	put_str(" size=");
+	put_dec(size);
+	put_str(" fnv1a=");
+	put_hex_digits(h, 8);
+	put_char('\n');
+}
+
+/* ---- actions ---- */
+
+/* Each write to the ignored POST port 0x80 is one VM exit (~12 us on the test host). */
+static void io_delay(int n)
+{
+	for (int i = 0; i < n; i++)
+		outb(0x80, 0);
+}
+
+/*
+ * After a poweroff/reset write, give a VMM that handles it asynchronously time
+ * to stop us before we claim it was ignored.
+ */
+static void __attribute__((noreturn)) ignored(const char *what)
+{
+	io_delay(1000);
+	put_line(what);
+	halt_forever();
+}
+
+static int eq(const char *a, uint32_t alen, const char *b)
+{
+	uint32_t i;
+
+	for (i = 0; i < alen && b[i]; i++)
+		if (a[i] != b[i])
+			return 0;
+	return i == alen && !b[i];
+}
+
+/* Writes one byte to a FADT register; 0 if it is absent or of a kind we can't use. */
+static int gas_write8(const struct gas *g, uint8_t v)
+{
+	if (g->space == 1 && g->addr && g->addr <= 0xffff) {
+		outb((uint16_t)g->addr, v);
+		return 1;
+	}
+	if (g->space == 0 && g->addr && g->addr < (1ull << 32)) {
+		*(volatile uint8_t *)(uintptr_t)g->addr = v;
+		return 1;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn)) do_poweroff(void)
+{
+	put_line("ACTION poweroff");
+	if (!acpi.have_fadt)
+		put_line("FAIL poweroff no FADT");
+	else if (!gas_write8(&acpi.sleep, (5 << 2) | (1 << 5)))	/* SLP_TYP=5 (S5), SLP_EN */
+		put_line("FAIL poweroff unusable SLEEP_CONTROL_REG");
+	else
+		ignored("FAIL poweroff ignored");
+	halt_forever();
+}
+
+static void __attribute__((noreturn)) do_reset_acpi(void)
+{
+	put_line("ACTION reset-acpi");
+	if (!acpi.have_fadt)
+		put_line("FAIL reset no FADT");
+	else if (!gas_write8(&acpi.reset, acpi.reset_value))
+		put_line("FAIL reset unusable RESET_REG");
+	else
+		ignored("FAIL reset ignored");
+	halt_forever();
+}
+
+static void __attribute__((noreturn)) do_triple_fault(void)
+{
+	struct idt_ptr none = { 0, 0 };
+
+	put_line("ACTION triple-fault");
+	/* #UD cannot be delivered, nor the #GP/#DF that follow: shutdown. (ud2, not int3:
+	 * kvm_pvm-style software KVMs fail to emulate int3 instead of faulting.) */
+	__asm__ volatile("lidt %0; ud2" : : "m"(none));
+	put_line("FAIL triple-fault survived");
+	halt_forever();
+}
+
+static void __attribute__((noreturn)) do_tick(void)
+{
+	put_line("ACTION tick");
+	for (uint64_t n = 0;; n++) {
+		put_str("TICK ");
+		put_dec(n);
+		put_char('\n');
+		io_delay(2000);
+	}
+}
+
+static void __attribute__((noreturn)) do_echo(void)
+{
+	char line[ECHO_MAX];
+	uint32_t n = 0;
+
+	put_line("ACTION echo");
+	for (;;) {
+		char c;
+
+		while (!(inb(COM1_LSR) & LSR_DATA_READY))
+			;
+		c = (char)inb(COM1);
+		if (c != '\n' && c != '\r') {
+			if (n < ECHO_MAX)
+				line[n++] = c;	/* longer lines are truncated */
+			continue;
+		}
+		if (!n)
+			continue;	/* "\r\n" would otherwise echo an empty line */
+		put_str("ECHO ");
+		put_safe((uint64_t)(uintptr_t)line, n);
+		put_char('\n');
+		if (eq(line, n, "poweroff"))
+			do_poweroff();
+		n = 0;
+	}
+}
+
+/* The value of the last "vmdesk.test=" word, or "poweroff". */
+static const char *find_mode(uint32_t *len)
+{
+	static const char key[] = "vmdesk.test=";
+	const char *mode = "poweroff";
+	uint32_t i = 0;
+
+	*len = 8;
+	while (cmdline[i]) {
+		uint32_t start, k;
+
+		while (cmdline[i] == ' ')
+			i++;
+		start = i;
+		while (cmdline[i] && cmdline[i] != ' ')
+			i++;
+		for (k = 0; k < sizeof(key) - 1 && start + k < i && cmdline[start + k] == key[k]; k++)
+			;
+		if (k == sizeof(key) - 1) {
+			mode = &cmdline[start + k];
+			*len = i - start - k;
+		}
+	}
+	return mode;
+}
+
+void __attribute__((noreturn)) guest_main(uint64_t boot_params);
+void guest_main(uint64_t boot_params)
+{
+	const char *mode;
+	uint32_t len;
+
+	bp = boot_params;
+	setup_idt();
+	put_line("VMDESK-GUEST v1");
+	if (!readable(bp, 4096)) {
+		put_str("FAIL boot_params unreadable rsi=");
+		put_hex(bp);
+		put_char('\n');
+		halt_forever();
+	}
+	report_e820();
+	report_cmdline();
+	report_initrd();
+	acpi_check(bp, &acpi);
+	put_line("CHECKS DONE");
+
+	mode = find_mode(&len);
+	if (eq(mode, len, "poweroff"))
+		do_poweroff();
+	if (eq(mode, len, "reset-i8042")) {
+		put_line("ACTION reset-i8042");
+		outb(0x64, 0xfe);	/* i8042 command: pulse the CPU reset line */
+		ignored("FAIL reset ignored");
+	}
+	if (eq(mode, len, "reset-acpi"))
+		do_reset_acpi();
+	if (eq(mode, len, "triple-fault"))
+		do_triple_fault();
+	if (eq(mode, len, "halt")) {
+		put_line("ACTION halt");
+		halt_forever();
+	}
+	if (eq(mode, len, "tick"))
+		do_tick();
+	if (eq(mode, len, "echo"))
+		do_echo();
+	put_str("FAIL unknown test ");
+	put_safe((uint64_t)(uintptr_t)mode, len < MODE_MAX ? len : MODE_MAX);
+	put_char('\n');
+	do_poweroff();
+}

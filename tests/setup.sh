@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what building and testing vmdesk needs on Debian 12 / Ubuntu 22.04+.
+# Needs root for apt-get (uses sudo when not root).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+PKGS=(gcc binutils make pkg-config ca-certificates curl)
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${PKGS[@]}"
+if ! command -v cargo >/dev/null; then
+  echo "cargo not found: install Rust from https://rustup.rs (stable), then run this again" >&2
+  exit 1
+fi
+if [ ! -w /dev/kvm ] || [ ! -r /dev/kvm ]; then
+  echo "note: /dev/kvm is not usable by $(id -un); add yourself to group 'kvm' (sudo adduser $(id -un) kvm) and log in again" >&2
+fi

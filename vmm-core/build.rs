@@ -1,0 +1,122 @@
+//! Builds the end-to-end test guest (tests/guest) into a minimal bzImage and
+//! exports its path as `VMDESK_TEST_GUEST`. The guest is freestanding C +
+//! assembly built with the system gcc, so no extra Rust target is needed.
+
+use std::env;
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Compiled and linked in this order; `entry.S` must come first (it holds the entry).
+const SOURCES: &[&str] = &["entry.S", "guest.c", "acpi.c"];
+const OTHER_INPUTS: &[&str] = &["guest.h", "guest.ld"];
+
+const CFLAGS: &[&str] = &[
+    "-m64",
+    "-std=gnu11",
+    "-ffreestanding",
+    "-fno-pic",
+    "-fno-pie",
+    "-no-pie",
+    "-nostdlib",
+    "-static",
+    "-mno-red-zone",
+    "-mgeneral-regs-only",
+    "-fno-stack-protector",
+    "-fno-asynchronous-unwind-tables",
+    // Loops must not turn into calls to memset/memcpy, which don't exist here.
+    "-fno-tree-loop-distribute-patterns",
+    // Guest-physical address 0 is valid memory, not a null pointer.
+    "-fno-delete-null-pointer-checks",
+    "-fcf-protection=none",
+    "-O2",
+    "-Wall",
+    "-Werror",
+    "-Wl,--build-id=none",
+];
+
+/// Protected-mode load address (bzImage `code32_start`); guest.ld links there.
+const LOAD_ADDR: u32 = 0x10_0000;
+/// Setup sectors after the boot sector; the setup area is (1 + this) * 512 bytes.
+const SETUP_SECTS: u8 = 1;
+/// Memory the guest needs from LOAD_ADDR, including .bss; guest.ld asserts it fits.
+const INIT_SIZE: u32 = 0x4_0000;
+
+fn main() {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let src = manifest.parent().unwrap().join("tests").join("guest");
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+
+    println!("cargo:rerun-if-changed=build.rs");
+    for f in SOURCES.iter().chain(OTHER_INPUTS) {
+        println!("cargo:rerun-if-changed={}", src.join(f).display());
+    }
+
+    let elf = out.join("test-guest.elf");
+    let bin = out.join("test-guest.bin");
+    let mut gcc = Command::new("gcc");
+    gcc.args(CFLAGS)
+        .arg(format!("-Wl,-T,{}", src.join("guest.ld").display()))
+        .arg("-o")
+        .arg(&elf)
+        .args(SOURCES.iter().map(|f| src.join(f)));
+    run(&mut gcc);
+    run(Command::new("objcopy")
+        .args(["-O", "binary"])
+        .arg(&elf)
+        .arg(&bin));
+
+    let kernel = fs::read(&bin).unwrap_or_else(|e| panic!("read {}: {e}", bin.display()));
+    assert!(
+        kernel.len() > 0x200 && kernel.len() <= INIT_SIZE as usize,
+        "test guest is {} bytes; expected 0x200..={INIT_SIZE:#x}",
+        kernel.len()
+    );
+    let mut image = setup_area(kernel.len());
+    image.extend_from_slice(&kernel);
+
+    let path = out.join("test-guest.bzImage");
+    fs::write(&path, &image).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    println!("cargo:rustc-env=VMDESK_TEST_GUEST={}", path.display());
+}
+
+/// Runs a tool, panicking with the command line and its stderr if it fails.
+fn run(cmd: &mut Command) {
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("building the test guest: cannot run {cmd:?}: {e}"));
+    if !output.status.success() {
+        panic!(
+            "building the test guest: {cmd:?} failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// The real-mode part of a bzImage: a boot sector plus setup sectors holding only the
+/// setup header (Documentation/arch/x86/boot.rst). There is no real-mode code; the
+/// VMM reads the header and enters the protected-mode part in 64-bit mode.
+fn setup_area(kernel_len: usize) -> Vec<u8> {
+    let mut s = vec![0u8; (1 + SETUP_SECTS as usize) * 512];
+    let mut put = |off: usize, bytes: &[u8]| s[off..off + bytes.len()].copy_from_slice(bytes);
+
+    put(0x1f1, &[SETUP_SECTS]);
+    put(0x1f4, &(kernel_len.div_ceil(16) as u32).to_le_bytes()); // syssize, 16-byte units
+    put(0x1fa, &0xffffu16.to_le_bytes()); // vid_mode: "normal"
+    put(0x1fe, &0xaa55u16.to_le_bytes()); // boot_flag
+                                          // 0x200 jump: left 0, there is no real-mode code to jump to.
+    put(0x202, b"HdrS");
+    put(0x206, &0x020fu16.to_le_bytes()); // boot protocol 2.15
+    put(0x211, &[0x01]); // loadflags: LOADED_HIGH
+    put(0x214, &LOAD_ADDR.to_le_bytes()); // code32_start
+    put(0x22c, &0x7fff_ffffu32.to_le_bytes()); // initrd_addr_max
+    put(0x230, &0x20_0000u32.to_le_bytes()); // kernel_alignment
+    put(0x234, &[0]); // relocatable_kernel: no, guest.ld fixes the address
+    put(0x236, &0x0001u16.to_le_bytes()); // xloadflags: XLF_KERNEL_64 (entry at +0x200)
+    put(0x238, &2047u32.to_le_bytes()); // cmdline_size
+    put(0x258, &u64::from(LOAD_ADDR).to_le_bytes()); // pref_address
+    put(0x260, &INIT_SIZE.to_le_bytes()); // init_size
+    s
+}

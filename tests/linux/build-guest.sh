@@ -1,0 +1,536 @@
+#!/usr/bin/env bash
+# Build a real Linux guest (Debian cloud kernel + busybox initramfs) for vmdesk's
+# tests and demo. See tests/linux/README.md.
+#
+# Usage: build-guest.sh [--force] [--check-qemu] [--keep-work] [OUTPUT_DIR]
+#
+# Only Debian's package mirrors are contacted (through `apt-get download`).
+# Nothing is installed on the system and no root is needed.
+set -euo pipefail
+
+readonly FLAVOUR=cloud
+readonly META_PKG="linux-image-${FLAVOUR}-amd64"
+# Modules wanted in the initramfs, by module name ('-' and '_' are equivalent).
+# Their dependencies (modules.dep) are added automatically; /init loads them in
+# dependency order. ext4 is built into the cloud kernel, so it is not listed.
+readonly MODULES="virtio_ring virtio virtio_mmio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk failover net_failover virtio_net virtio_console virtio_rng virtio_input"
+readonly QEMU_TIMEOUT="${VMDESK_QEMU_TIMEOUT:-90}"
+
+SCRIPT_PATH="$(readlink -f "${BASH_SOURCE[0]}")"
+readonly SCRIPT_PATH
+
+usage() {
+    cat <<EOF
+Usage: ${0##*/} [--force] [--check-qemu] [--keep-work] [OUTPUT_DIR]
+
+Downloads Debian's ${META_PKG} kernel, busybox-static and kmod with
+'apt-get download' and writes into OUTPUT_DIR
+(default: \${XDG_CACHE_HOME:-\$HOME/.cache}/vmdesk/linux):
+  vmlinuz-${FLAVOUR}            the kernel (bzImage)
+  initramfs-${FLAVOUR}.cpio.gz  busybox + virtio modules + /init
+  manifest.txt             versions and sha256 of both files
+
+  --force       redo everything (re-download, rebuild)
+  --check-qemu  after building, boot the result under QEMU TCG and check the
+                markers (skipped, exit 0, if qemu-system-x86_64 is missing)
+  --keep-work   keep the temporary work directory (OUTPUT_DIR/work.*)
+  -h, --help    this text
+
+Environment: VMDESK_QEMU_TIMEOUT (seconds, default 90) for --check-qemu.
+EOF
+}
+
+say() { printf '%s\n' "build-guest: $*"; }
+warn() { printf '%s\n' "build-guest: warning: $*" >&2; }
+die() { printf '%s\n' "build-guest: error: $*" >&2; exit 1; }
+
+# need CMD PACKAGE: fail with a clear message if CMD is missing.
+need() {
+    command -v "$1" >/dev/null 2>&1 ||
+        die "'$1' is not installed (Debian package: $2). This script never installs packages; install it and rerun."
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+
+# ---------------------------------------------------------------- arguments
+force=0
+check_qemu=0
+keep_work=0
+out=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --force) force=1 ;;
+        --check-qemu) check_qemu=1 ;;
+        --keep-work) keep_work=1 ;;
+        -h | --help) usage; exit 0 ;;
+        --) shift; [ $# -gt 0 ] && out="$1"; break ;;
+        -*) usage >&2; die "unknown option: $1" ;;
+        *) [ -z "$out" ] || die "only one OUTPUT_DIR may be given"; out="$1" ;;
+    esac
+    shift
+done
+if [ -z "$out" ]; then
+    out="${XDG_CACHE_HOME:-${HOME:?HOME is not set; give an OUTPUT_DIR}/.cache}/vmdesk/linux"
+fi
+
+need apt-get apt
+need apt-cache apt
+need dpkg-deb dpkg
+need dpkg dpkg
+need gzip gzip
+need sha256sum coreutils
+need awk mawk
+need find findutils
+
+arch="$(dpkg --print-architecture)"
+[ "$arch" = amd64 ] || die "this script builds an x86-64 guest and needs an amd64 Debian host (this one is $arch)"
+
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+readonly VMLINUZ="$out/vmlinuz-${FLAVOUR}"
+readonly INITRAMFS="$out/initramfs-${FLAVOUR}.cpio.gz"
+readonly MANIFEST="$out/manifest.txt"
+readonly DEBS="$out/debs"
+
+# Serialise concurrent runs on the same output directory (e.g. parallel tests).
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$out/.lock"
+    flock 9
+fi
+
+t_start="$(now)"
+
+# ---------------------------------------------------------------- /init and helpers
+# The awk program that turns modules.dep + modules.builtin + a wanted list into a
+# load plan. Used on the host (to pick the files) and in the guest (by /init).
+# Output lines: "load <path relative to /lib/modules/KVER>", "builtin <name>",
+# "missing <name>". modules.dep lists each module's full dependency closure so
+# that loading it from right to left works, as modprobe does.
+modplan_awk() {
+    cat <<'AWK'
+function norm(s) { gsub(/-/, "_", s); return s }
+function modname(p,  b) {
+    b = p; sub(/^.*\//, "", b); sub(/\.ko(\.(gz|xz|zst))?$/, "", b); return norm(b)
+}
+function emit(p) { if (!(p in done)) { done[p] = 1; print "load " p } }
+FILENAME ~ /modules\.builtin$/ { if (NF) builtin[modname($1)] = 1; next }
+NF {
+    k = $1; sub(/:$/, "", k); m = modname(k)
+    path[m] = k; deps[m] = ""
+    for (i = 2; i <= NF; i++) deps[m] = deps[m] " " $i
+}
+END {
+    n = split(want, w, " ")
+    for (i = 1; i <= n; i++) {
+        m = norm(w[i])
+        if (m in path) {
+            k = split(deps[m], d, " ")
+            for (j = k; j >= 1; j--) emit(d[j])
+            emit(path[m])
+        } else if (m in builtin) print "builtin " w[i]
+        else print "missing " w[i]
+    }
+}
+AWK
+}
+
+guest_init() {
+    cat <<'INIT'
+#!/bin/sh
+# vmdesk guest /init, generated by vmdesk's tests/linux/build-guest.sh.
+# Kernel command line: vmdesk.init=poweroff (default) | shell | reboot
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+umask 022
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev   # CONFIG_DEVTMPFS_MOUNT is off in Debian's kernels
+mkdir -p /dev/pts /run
+mount -t devpts devpts /dev/pts 2>/dev/null
+# The initramfs carries a /dev/console node, so the kernel opened it for us.
+# If it could not, try again now that devtmpfs is mounted.
+if ! [ -t 1 ] && (: </dev/console) 2>/dev/null; then
+    exec </dev/console >/dev/console 2>&1
+fi
+
+LOG=/run/vmdesk-init.log
+# Quiet logging: a file, plus the kernel log at debug level (dmesg shows it,
+# the console does not at the default loglevel).
+log() {
+    echo "vmdesk-init: $*" >>"$LOG"
+    echo "<7>vmdesk-init: $*" >/dev/kmsg 2>/dev/null
+}
+
+echo VMDESK-LINUX-INIT-OK
+
+ncpu=$(awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { if (split($i, r, "-") == 2) n += r[2] - r[1] + 1; else if ($i != "") n++ } print n }' \
+    /sys/devices/system/cpu/online 2>/dev/null)
+[ -n "$ncpu" ] && [ "$ncpu" -gt 0 ] 2>/dev/null || ncpu=$(nproc)
+echo "VMDESK-NPROC $ncpu"
+echo "VMDESK-MEM-KB $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
+
+# Load the virtio modules in dependency order.
+kver=$(uname -r)
+moddir=/lib/modules/$kver
+read -r want </etc/vmdesk/modules
+loaded=0 builtin=0 missing=0 failed=0
+if [ -r "$moddir/modules.dep" ]; then
+    [ -e "$moddir/modules.builtin" ] || : >"$moddir/modules.builtin"
+    plan=$(awk -v want="$want" -f /etc/vmdesk/modplan.awk \
+        "$moddir/modules.builtin" "$moddir/modules.dep")
+else
+    log "no $moddir/modules.dep (kernel $kver does not match the initramfs?)"
+    plan=""
+    for m in $want; do plan="$plan
+missing $m"; done
+fi
+while read -r what arg; do
+    case "$what" in
+        load)
+            if insmod "$moddir/$arg" 2>>"$LOG"; then
+                loaded=$((loaded + 1))
+            else
+                failed=$((failed + 1)); log "insmod $arg failed"
+            fi ;;
+        builtin) builtin=$((builtin + 1)) ;;
+        missing) missing=$((missing + 1)); log "module $arg not found, skipped" ;;
+    esac
+done <<EOF
+$plan
+EOF
+log "modules: loaded=$loaded builtin=$builtin missing=$missing failed=$failed"
+echo "VMDESK-MODULES loaded=$loaded builtin=$builtin missing=$missing failed=$failed"
+
+mode=poweroff
+read -r cmdline </proc/cmdline
+set -f
+for word in $cmdline; do
+    case "$word" in
+        vmdesk.init=*) mode=${word#vmdesk.init=} ;;
+    esac
+done
+set +f
+
+hostname vmdesk-guest 2>/dev/null
+case "$mode" in
+    poweroff) ;;
+    shell)
+        export HOME=/root TERM="${TERM:-linux}" PS1='\h:\w# '
+        cd /root || :
+        # New session + the real console tty as controlling terminal: job control works.
+        setsid cttyhack sh -i
+        cd / || :
+        ;;
+    reboot)
+        exec reboot -f ;;
+    *)
+        echo "vmdesk-init: unknown vmdesk.init=$mode, powering off" ;;
+esac
+sync
+exec poweroff -f
+INIT
+}
+
+# Writes a minimal newc cpio archive holding /dev and /dev/console (char 5:1),
+# so the kernel can open the console for /init. Built by hand because making
+# the device node in a directory would need root.
+console_cpio() {
+    local name mode maj min ino namesize pad
+    while read -r name mode maj min ino; do
+        namesize=$((${#name} + 1))
+        printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+            "$ino" "$((8#$mode))" 0 0 1 0 0 0 0 "$maj" "$min" "$namesize" 0
+        printf '%s\0' "$name"
+        pad=$(((4 - (110 + namesize) % 4) % 4))
+        [ "$pad" -eq 0 ] || head -c "$pad" /dev/zero
+    done <<'EOF'
+dev 040755 0 0 1879048193
+dev/console 020600 5 1 1879048194
+TRAILER!!! 0 0 0 0
+EOF
+}
+
+recipe_sha256() {
+    { cat "$SCRIPT_PATH"; printf '%s\n' "$MODULES"; } | sha256sum | cut -d' ' -f1
+}
+
+manifest_get() { # KEY -> value from manifest.txt (first match)
+    [ -f "$MANIFEST" ] || return 0
+    awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' "$MANIFEST"
+}
+
+# ---------------------------------------------------------------- resolve packages
+apt_ok_or_die() {
+    die "apt knows no package '$1'. Are the package lists downloaded? (as root: apt-get update)"
+}
+
+t0="$(now)"
+# apt-cache depends names the versioned kernel package behind the metapackage
+# (for its candidate version); apt-cache policy gives the candidate versions.
+kpkg="$(apt-cache depends "$META_PKG" 2>/dev/null |
+    awk -v re="^linux-image-[0-9].*-${FLAVOUR}-amd64\$" '$1 == "Depends:" && $2 ~ re { print $2; exit }')" || true
+[ -n "$kpkg" ] || apt_ok_or_die "$META_PKG"
+kver="${kpkg#linux-image-}"
+policy="$(apt-cache policy "$META_PKG" "$kpkg" busybox-static kmod 2>/dev/null)" || true
+candidate_version() { # PKG -> candidate version from $policy, empty if none
+    printf '%s\n' "$policy" | awk -v p="$1:" '
+        /^[^ ]/ { cur = $1 }
+        cur == p && $1 == "Candidate:" && $2 != "(none)" { print $2; exit }'
+}
+meta_ver="$(candidate_version "$META_PKG")"
+kpkg_ver="$(candidate_version "$kpkg")"
+bb_ver="$(candidate_version busybox-static)"
+kmod_ver="$(candidate_version kmod)"
+[ -n "$kpkg_ver" ] || apt_ok_or_die "$kpkg"
+[ -n "$bb_ver" ] || apt_ok_or_die busybox-static
+[ -n "$kmod_ver" ] || apt_ok_or_die kmod
+recipe="$(recipe_sha256)"
+say "kernel: $kpkg $kpkg_ver (via $META_PKG $meta_ver); busybox-static $bb_ver; kmod $kmod_ver ($(elapsed "$t0"))"
+
+# ---------------------------------------------------------------- up to date?
+up_to_date() {
+    [ -f "$VMLINUZ" ] && [ -f "$INITRAMFS" ] && [ -f "$MANIFEST" ] || return 1
+    [ "$(manifest_get recipe_sha256)" = "$recipe" ] || return 1
+    [ "$(manifest_get vmlinuz_sha256)" = "$(sha256sum <"$VMLINUZ" | cut -d' ' -f1)" ] || return 1
+    [ "$(manifest_get initramfs_sha256)" = "$(sha256sum <"$INITRAMFS" | cut -d' ' -f1)" ] || return 1
+}
+
+build=1
+if [ "$force" -eq 0 ] && up_to_date; then
+    build=0
+    say "up to date: $out (use --force to rebuild)"
+    have="$(manifest_get kernel_package)"
+    if [ "$have" != "$kpkg $kpkg_ver" ]; then
+        say "note: the guest has $have; apt now offers $kpkg $kpkg_ver (rerun with --force to switch)"
+    fi
+fi
+
+# ---------------------------------------------------------------- build
+if [ "$build" -eq 1 ]; then
+    # Download (kept in $DEBS, so reruns do not download again).
+    mkdir -p "$DEBS"
+    [ "$force" -eq 0 ] || rm -f "$DEBS"/*.deb
+    deb_path() { # PKG VERSION -> path of the downloaded .deb (epoch ':' is '%3a')
+        local v="${2/:/%3a}"
+        printf '%s\n' "$DEBS/${1}_${v}_amd64.deb"
+    }
+    todo=()
+    for pv in "$kpkg=$kpkg_ver" "busybox-static=$bb_ver" "kmod=$kmod_ver"; do
+        [ -s "$(deb_path "${pv%%=*}" "${pv#*=}")" ] || todo+=("$pv")
+    done
+    if [ "${#todo[@]}" -gt 0 ]; then
+        t0="$(now)"
+        say "downloading ${todo[*]}"
+        apt_opts=(-q)
+        # As root, apt drops to the _apt user, which cannot write here; stay root.
+        [ "$(id -u)" -ne 0 ] || apt_opts+=(-o APT::Sandbox::User=root)
+        (cd "$DEBS" && apt-get "${apt_opts[@]}" download "${todo[@]}") ||
+            die "apt-get download failed for: ${todo[*]}"
+        for pv in "${todo[@]}"; do
+            [ -s "$(deb_path "${pv%%=*}" "${pv#*=}")" ] ||
+                die "apt-get download did not produce $(deb_path "${pv%%=*}" "${pv#*=}")"
+        done
+        say "download done ($(elapsed "$t0"))"
+    else
+        say "packages already downloaded in $DEBS"
+    fi
+    # Drop .debs of older versions (e.g. the previous kernel ABI).
+    for f in "$DEBS"/*.deb; do
+        case "$f" in
+            "$(deb_path "$kpkg" "$kpkg_ver")" | "$(deb_path busybox-static "$bb_ver")" | \
+                "$(deb_path kmod "$kmod_ver")") ;;
+            *) rm -f "$f" ;;
+        esac
+    done
+
+    # Work directory, removed at exit unless --keep-work.
+    # (Leftovers of killed runs go first; the lock keeps live runs apart.)
+    [ "$keep_work" -eq 1 ] || rm -rf "$out"/work.??????
+    work="$(mktemp -d "$out/work.XXXXXX")"
+    cleanup() {
+        if [ "$keep_work" -eq 1 ]; then
+            say "work directory kept: $work"
+        else
+            rm -rf "$work"
+        fi
+    }
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    t1="$(now)"
+    kroot="$work/kernel"
+    unpack() { # DEB DIR
+        dpkg-deb -x "$1" "$2" || die "cannot unpack $1 (an interrupted download?); rerun with --force"
+    }
+    unpack "$(deb_path "$kpkg" "$kpkg_ver")" "$kroot"
+    unpack "$(deb_path busybox-static "$bb_ver")" "$work/busybox"
+    unpack "$(deb_path kmod "$kmod_ver")" "$work/kmod"
+    say "extracted ($(elapsed "$t1"))"
+
+    kimage="$kroot/boot/vmlinuz-$kver"
+    kmoddir="$kroot/lib/modules/$kver"
+    [ -f "$kimage" ] || die "$kpkg has no boot/vmlinuz-$kver"
+    [ -d "$kmoddir" ] || die "$kpkg has no lib/modules/$kver"
+    busybox="$work/busybox/bin/busybox"
+    [ -x "$busybox" ] || die "busybox-static has no bin/busybox"
+
+    # depmod: the one from Debian's kmod .deb (statically contains libkmod; needs
+    # libzstd, liblzma, libcrypto from the host), else the host's own.
+    mkdir -p "$work/bin"
+    ln -s "$work/kmod/bin/kmod" "$work/bin/depmod"
+    depmod="$work/bin/depmod"
+    if ! "$depmod" --version >/dev/null 2>&1; then
+        if command -v depmod >/dev/null 2>&1; then
+            depmod="$(command -v depmod)"
+        elif [ -x /sbin/depmod ]; then
+            depmod=/sbin/depmod
+        else
+            die "depmod from the kmod package cannot run here ($("$work/bin/depmod" --version 2>&1 | sed -n 1p)); install 'kmod' (provides depmod)"
+        fi
+        warn "using the host's $depmod"
+    fi
+
+    t2="$(now)"
+    "$depmod" -b "$kroot" "$kver"
+    modplan_awk >"$work/modplan.awk"
+    [ -e "$kmoddir/modules.builtin" ] || : >"$kmoddir/modules.builtin"
+    plan="$(awk -v want="$MODULES" -f "$work/modplan.awk" "$kmoddir/modules.builtin" "$kmoddir/modules.dep")"
+    load_files="$(printf '%s\n' "$plan" | sed -n 's/^load //p')"
+    missing="$(printf '%s\n' "$plan" | sed -n 's/^missing //p' | tr '\n' ' ' | sed 's/ $//')"
+    builtins="$(printf '%s\n' "$plan" | sed -n 's/^builtin //p' | tr '\n' ' ' | sed 's/ $//')"
+    [ -z "$missing" ] || warn "not in $kver, skipped: $missing"
+    [ -z "$builtins" ] || say "built into $kver: $builtins"
+
+    # The initramfs tree.
+    root="$work/root"
+    mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,root,etc/vmdesk,lib/modules/"$kver"}
+    chmod 1777 "$root/tmp"
+    chmod 700 "$root/root"
+    cp "$busybox" "$root/bin/busybox"
+    "$busybox" --list-full | while read -r applet; do
+        [ "$applet" = bin/busybox ] && continue
+        [ -e "$root/$applet" ] || [ -L "$root/$applet" ] && continue
+        mkdir -p "$root/$(dirname "$applet")"
+        ln -s /bin/busybox "$root/$applet"
+    done
+    [ -L "$root/bin/sh" ] || die "busybox did not provide /bin/sh"
+    rmoddir="$root/lib/modules/$kver"
+    while read -r f; do
+        [ -n "$f" ] || continue
+        mkdir -p "$rmoddir/$(dirname "$f")"
+        cp "$kmoddir/$f" "$rmoddir/$f"
+        grep -qxF "$f" "$kmoddir/modules.order" && printf '%s\n' "$f" >>"$rmoddir/modules.order"
+    done <<<"$load_files"
+    touch "$rmoddir/modules.order"
+    cp "$kmoddir/modules.builtin" "$rmoddir/"
+    [ ! -e "$kmoddir/modules.builtin.modinfo" ] || cp "$kmoddir/modules.builtin.modinfo" "$rmoddir/"
+    "$depmod" -b "$root" "$kver"
+    cp "$work/modplan.awk" "$root/etc/vmdesk/modplan.awk"
+    printf '%s\n' "$MODULES" >"$root/etc/vmdesk/modules"
+    guest_init >"$root/init"
+    chmod 755 "$root/init"
+    {
+        printf 'kernel_version=%s\n' "$kver"
+        printf 'modules=%s\n' "$(printf '%s\n' "$load_files" | sed 's|.*/||; s|\.ko$||' | tr '\n' ' ' | sed 's/ $//')"
+    } >"$root/etc/vmdesk/guest-info"
+    say "initramfs tree ready: $(printf '%s\n' "$load_files" | grep -c .) modules ($(elapsed "$t2"))"
+
+    # Pack: hand-made /dev/console archive, then busybox cpio of the tree, one gzip.
+    # (The kernel unpacks concatenated cpio archives one after the other.)
+    t3="$(now)"
+    console_cpio >"$work/console.cpio"
+    # Same mtime everywhere (the kernel image's), so rebuilds are byte-identical.
+    find "$root" -exec touch -h -r "$kimage" {} +
+    (
+        cd "$root"
+        find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort |
+            "$busybox" cpio -o -H newc -R 0:0 --renumber-inodes --ignore-devno 2>/dev/null
+    ) >"$work/tree.cpio"
+    # (grep without -q: it must read everything, or pipefail sees cpio's SIGPIPE)
+    "$busybox" cpio -t <"$work/console.cpio" 2>/dev/null | grep -x dev/console >/dev/null ||
+        die "the hand-made console archive is broken"
+    "$busybox" cpio -t <"$work/tree.cpio" 2>/dev/null | grep -x init >/dev/null ||
+        die "the initramfs archive has no /init"
+    cat "$work/console.cpio" "$work/tree.cpio" | gzip -9 -n >"$INITRAMFS.tmp"
+    cp "$kimage" "$VMLINUZ.tmp"
+    mv -f "$VMLINUZ.tmp" "$VMLINUZ"
+    mv -f "$INITRAMFS.tmp" "$INITRAMFS"
+    say "packed ($(elapsed "$t3"))"
+
+    {
+        echo "# vmdesk Linux guest, made by tests/linux/build-guest.sh -- do not edit"
+        echo "flavour=$FLAVOUR"
+        echo "kernel_version=$kver"
+        echo "kernel_package=$kpkg $kpkg_ver"
+        echo "kernel_metapackage=$META_PKG $meta_ver"
+        echo "busybox_package=busybox-static $bb_ver"
+        echo "kmod_package=kmod $kmod_ver"
+        echo "modules_loaded_in_order=$(printf '%s\n' "$load_files" | sed 's|.*/||; s|\.ko$||' | tr '\n' ' ' | sed 's/ $//')"
+        echo "modules_builtin=$builtins"
+        echo "modules_missing=$missing"
+        echo "vmlinuz=$(basename "$VMLINUZ")"
+        echo "vmlinuz_bytes=$(wc -c <"$VMLINUZ")"
+        echo "vmlinuz_sha256=$(sha256sum <"$VMLINUZ" | cut -d' ' -f1)"
+        echo "initramfs=$(basename "$INITRAMFS")"
+        echo "initramfs_bytes=$(wc -c <"$INITRAMFS")"
+        echo "initramfs_sha256=$(sha256sum <"$INITRAMFS" | cut -d' ' -f1)"
+        echo "cmdline_words=vmdesk.init=poweroff|shell|reboot"
+        echo "markers=VMDESK-LINUX-INIT-OK VMDESK-NPROC VMDESK-MEM-KB VMDESK-MODULES"
+        echo "recipe_sha256=$recipe"
+        echo "built_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    } >"$MANIFEST.tmp"
+    mv -f "$MANIFEST.tmp" "$MANIFEST"
+    say "built in $(elapsed "$t_start"):"
+    say "  $VMLINUZ ($(wc -c <"$VMLINUZ") bytes)"
+    say "  $INITRAMFS ($(wc -c <"$INITRAMFS") bytes)"
+    say "  $MANIFEST"
+fi
+
+# ---------------------------------------------------------------- QEMU check
+if [ "$check_qemu" -eq 1 ]; then
+    if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
+        say "qemu check: skipped: qemu-system-x86_64 not installed"
+        exit 0
+    fi
+    need timeout coreutils
+    qlog="$out/qemu-check.log"
+    say "qemu check: booting under TCG (timeout ${QEMU_TIMEOUT}s), log in $qlog"
+    tq="$(now)"
+    rc=0
+    timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-x86_64 \
+        -accel tcg -cpu max -m 256 -smp 2 -nographic -no-reboot \
+        -kernel "$VMLINUZ" -initrd "$INITRAMFS" \
+        -append "console=ttyS0 panic=-1 vmdesk.init=poweroff" \
+        </dev/null >"$qlog" 2>&1 || rc=$?
+    took="$(elapsed "$tq")"
+    clean="$(tr -d '\r' <"$qlog")"
+    ok=1
+    for marker in VMDESK-LINUX-INIT-OK "VMDESK-NPROC 2"; do
+        if grep -qx "$marker" <<<"$clean"; then
+            say "qemu check:   found '$marker'"
+        else
+            say "qemu check:   MISSING '$marker'"
+            ok=0
+        fi
+    done
+    for line in "$(grep -m1 '^VMDESK-MEM-KB ' <<<"$clean" || true)" \
+        "$(grep -m1 '^VMDESK-MODULES ' <<<"$clean" || true)"; do
+        [ -z "$line" ] || say "qemu check:   saw '$line'"
+    done
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        say "qemu check:   guest did not power off within ${QEMU_TIMEOUT}s"
+        ok=0
+    elif [ "$rc" -ne 0 ]; then
+        say "qemu check:   qemu exited with status $rc"
+        ok=0
+    fi
+    if [ "$ok" -eq 1 ]; then
+        say "qemu check: PASS (boot to poweroff in $took)"
+    else
+        say "qemu check: FAIL (after $took; last lines of $qlog follow)"
+        tail -n 25 <<<"$clean" >&2
+        exit 1
+    fi
+fi

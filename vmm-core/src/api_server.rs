@@ -190,8 +190,11 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
         }
         Command::SerialInput { data } => match B64.decode(data.as_bytes()) {
             Ok(bytes) => {
-                vm.serial_input(&bytes);
-                ok(id, serde_json::json!({ "queued": bytes.len() }))
+                let dropped = vm.serial_input(&bytes);
+                ok(
+                    id,
+                    serde_json::json!({ "queued": bytes.len() - dropped, "dropped": dropped }),
+                )
             }
             Err(e) => error(id, "bad-request", &format!("data: not base64: {e}")),
         },

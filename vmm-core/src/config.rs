@@ -360,3 +360,115 @@ impl VmConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOST: HostLimits = HostLimits {
+        max_vcpus: 8,
+        memory_mib: 4096,
+    };
+
+    fn cfg(kernel: &Path) -> VmConfig {
+        VmConfig {
+            id: "vm-1".into(),
+            name: "VM".into(),
+            vcpus: 2,
+            memory_mib: 256,
+            boot: BootSource::Linux {
+                kernel: kernel.into(),
+                initrd: None,
+                cmdline: "console=ttyS0".into(),
+            },
+            serial: SerialConfig::default(),
+            disks: vec![],
+            nics: vec![],
+            display: None,
+        }
+    }
+
+    fn fake_bzimage(dir: &Path) -> PathBuf {
+        let mut img = vec![0u8; 0x400];
+        img[0x1fe] = 0x55;
+        img[0x1ff] = 0xaa;
+        img[0x202..0x206].copy_from_slice(b"HdrS");
+        let p = dir.join("vmlinuz");
+        std::fs::write(&p, img).unwrap();
+        p
+    }
+
+    fn fields(r: Result<(), Vec<ConfigError>>) -> Vec<String> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_good_config_validates_and_round_trips_through_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(&fake_bzimage(dir.path()));
+        c.validate(&HOST).unwrap();
+        let path = dir.path().join("vm.toml");
+        c.save(&path).unwrap();
+        assert_eq!(VmConfig::load(&path).unwrap(), c);
+    }
+
+    #[test]
+    fn each_bad_field_is_reported_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = fake_bzimage(dir.path());
+        let mut c = cfg(&k);
+        c.vcpus = 0;
+        c.memory_mib = 8192;
+        c.id = "Bad Id".into();
+        assert_eq!(fields(c.validate(&HOST)), ["id", "vcpus", "memory_mib"]);
+        let mut c = cfg(&k);
+        c.vcpus = 9;
+        assert_eq!(fields(c.validate(&HOST)), ["vcpus"]);
+    }
+
+    #[test]
+    fn kernel_must_be_a_kernel() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "just text").unwrap();
+        assert!(sniff_kernel(&text)
+            .unwrap_err()
+            .contains("not a Linux kernel"));
+        assert!(sniff_kernel(dir.path())
+            .unwrap_err()
+            .contains("not a regular file"));
+        let mut elf = b"\x7fELF".to_vec();
+        elf.resize(64, 0);
+        let e = dir.path().join("vmlinux");
+        std::fs::write(&e, elf).unwrap();
+        assert_eq!(sniff_kernel(&e), Ok(KernelFormat::Elf));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_with_their_name() {
+        let e = VmConfig::from_toml(
+            "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\nturbo=true\n[boot]\nkind='linux'\nkernel='k'\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("turbo"), "{e}");
+    }
+
+    #[test]
+    fn relative_paths_are_taken_from_the_config_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("vm.toml");
+        std::fs::write(
+            &p,
+            "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\n[boot]\nkind='linux'\nkernel='k'\ninitrd='i'\n",
+        )
+        .unwrap();
+        let c = VmConfig::load(&p).unwrap();
+        let BootSource::Linux { kernel, initrd, .. } = c.boot;
+        assert_eq!(kernel, dir.path().join("k"));
+        assert_eq!(initrd, Some(dir.path().join("i")));
+    }
+}

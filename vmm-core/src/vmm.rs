@@ -198,8 +198,9 @@ impl VmHandle {
         }
     }
 
-    pub fn serial_input(&self, bytes: &[u8]) {
-        lock(&self.serial).queue_input(bytes);
+    /// Types bytes into COM1; returns how many were dropped because the guest is not reading.
+    pub fn serial_input(&self, bytes: &[u8]) -> usize {
+        lock(&self.serial).queue_input(bytes)
     }
 }
 

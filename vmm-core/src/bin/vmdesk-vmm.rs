@@ -143,7 +143,7 @@ fn console_input(h: std::sync::Arc<vmm_core::vmm::VmHandle>) {
                 out.push(b);
             }
         }
-        h.serial_input(&out);
+        let _ = h.serial_input(&out);
     }
 }
 

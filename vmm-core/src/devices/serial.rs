@@ -50,6 +50,9 @@ impl Write for SerialOutput {
     }
 }
 
+/// Most typed-ahead input kept for a guest that is not reading its serial port.
+pub const MAX_PENDING_INPUT: usize = 1 << 20;
+
 pub struct SerialDevice {
     pub uart: Serial<IrqTrigger, vm_superio::serial::NoEvents, SerialOutput>,
     /// Input waiting for room in the UART's 64-byte FIFO.
@@ -64,10 +67,15 @@ impl SerialDevice {
         }
     }
 
-    /// Queues bytes typed for the guest; they enter the FIFO as the guest drains it.
-    pub fn queue_input(&mut self, bytes: &[u8]) {
-        self.pending_input.extend(bytes);
+    /// Queues bytes typed for the guest; they enter the FIFO as the guest drains it. A guest
+    /// that never reads cannot make us buffer without bound: past `MAX_PENDING_INPUT` bytes the
+    /// excess is dropped and the count returned.
+    pub fn queue_input(&mut self, bytes: &[u8]) -> usize {
+        let room = MAX_PENDING_INPUT.saturating_sub(self.pending_input.len());
+        let take = bytes.len().min(room);
+        self.pending_input.extend(&bytes[..take]);
         self.pump_input();
+        bytes.len() - take
     }
 
     fn pump_input(&mut self) {

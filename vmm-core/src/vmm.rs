@@ -355,7 +355,7 @@ impl TryFrom<VmSpec> for Vmm {
                 .map_err(|e| BuildError::Kvm("KVM_CREATE_VCPU", e))?;
             cpu::setup_common(&v, &cpu::vcpu_cpuid(&base_cpuid, i, vcpus_n))?;
             if i == 0 {
-                cpu::setup_boot_vcpu(&v, info.entry)?;
+                cpu::setup_boot_vcpu(&v, info.entry, info.mode)?;
             }
             vcpus.push(v);
         }

@@ -4,6 +4,7 @@
 use super::layout::*;
 use crate::config::{sniff_kernel, KernelFormat};
 use linux_loader::loader::bootparam::{boot_e820_entry, boot_params};
+use linux_loader::loader::elf::PvhBootCapability;
 use linux_loader::loader::{BzImage, Elf, KernelLoader};
 use std::fs::File;
 use std::path::Path;
@@ -32,10 +33,62 @@ pub enum BootError {
     Memory(String),
 }
 
+/// How the boot vCPU enters the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryMode {
+    /// Linux 64-bit boot protocol: long mode, `rsi` = zero page.
+    Linux64,
+    /// PVH: 32-bit protected mode, paging off, `rbx` = `hvm_start_info`.
+    Pvh,
+}
+
 /// What the boot vCPU needs to start.
 pub struct BootInfo {
     pub entry: u64,
+    pub mode: EntryMode,
 }
+
+/// PVH `struct hvm_start_info` (Xen's arch-x86/hvm/start_info.h, version 1).
+#[derive(Clone, Copy, Default)]
+#[repr(C)]
+struct HvmStartInfo {
+    magic: u32,
+    version: u32,
+    flags: u32,
+    nr_modules: u32,
+    modlist_paddr: u64,
+    cmdline_paddr: u64,
+    rsdp_paddr: u64,
+    memmap_paddr: u64,
+    memmap_entries: u32,
+    reserved: u32,
+}
+// SAFETY: plain integers, no padding (56 bytes).
+unsafe impl ByteValued for HvmStartInfo {}
+
+#[derive(Clone, Copy, Default)]
+#[repr(C)]
+struct HvmModlistEntry {
+    paddr: u64,
+    size: u64,
+    cmdline_paddr: u64,
+    reserved: u64,
+}
+// SAFETY: plain integers.
+unsafe impl ByteValued for HvmModlistEntry {}
+
+#[derive(Clone, Copy, Default)]
+#[repr(C)]
+struct HvmMemmapEntry {
+    addr: u64,
+    size: u64,
+    type_: u32,
+    reserved: u32,
+}
+// SAFETY: plain integers.
+unsafe impl ByteValued for HvmMemmapEntry {}
+
+const HVM_START_MAGIC: u32 = 0x336e_c578;
 
 pub struct BootSpec<'a> {
     pub kernel: &'a Path,
@@ -54,7 +107,7 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
     let mut params = ZeroPage::default();
     // End of what the kernel occupies, including where it decompresses itself: the initrd
     // must stay above it or the decompressor overwrites it.
-    let (entry, reserved_end) = match format {
+    let (entry, mode, reserved_end) = match format {
         KernelFormat::BzImage => {
             let res = BzImage::load(mem, None, &mut file, Some(GuestAddress(HIMEM_START)))
                 .map_err(|e| kerr("cannot load bzImage (truncated or corrupt?)", &e))?;
@@ -83,6 +136,7 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
             let decompressed_end = pref + u64::from(init_size);
             (
                 res.kernel_load.0 + 0x200,
+                EntryMode::Linux64,
                 res.kernel_end.max(decompressed_end),
             )
         }
@@ -92,7 +146,14 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
             params.0.hdr.boot_flag = 0xaa55;
             params.0.hdr.header = KERNEL_HDR_MAGIC;
             params.0.hdr.kernel_alignment = 0x0100_0000;
-            (res.kernel_load.0, res.kernel_end)
+            // Prefer PVH when the kernel announces it (as stock vmlinux does): it needs no
+            // page tables from us. Otherwise enter at e_entry in long mode.
+            match res.pvh_boot_cap {
+                PvhBootCapability::PvhEntryPresent(addr) => {
+                    (addr.0, EntryMode::Pvh, res.kernel_end)
+                }
+                _ => (res.kernel_load.0, EntryMode::Linux64, res.kernel_end),
+            }
         }
     };
 
@@ -113,6 +174,7 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
     params.0.hdr.type_of_loader = KERNEL_LOADER_OTHER;
 
     // Initrd: as high in low memory as the kernel allows, page aligned.
+    let mut initrd_at = None;
     if let Some(path) = spec.initrd {
         let data = std::fs::read(path)
             .map_err(|e| BootError::Initrd(format!("{}: cannot read: {e}", path.display())))?;
@@ -137,6 +199,7 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
             })?;
         mem.write_slice(&data, GuestAddress(addr))
             .map_err(|e| BootError::Memory(e.to_string()))?;
+        initrd_at = Some((addr, size));
         params.0.hdr.ramdisk_image = addr as u32;
         params.0.hdr.ramdisk_size = size as u32;
         params.0.ext_ramdisk_size = (size >> 32) as u32;
@@ -154,7 +217,42 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
     params.0.e820_entries = map.len() as u8;
     params.0.acpi_rsdp_addr = spec.rsdp;
 
-    mem.write_obj(params, GuestAddress(ZERO_PAGE))
-        .map_err(|e| BootError::Memory(e.to_string()))?;
-    Ok(BootInfo { entry })
+    let wmem = |e: vm_memory::GuestMemoryError| BootError::Memory(e.to_string());
+    if mode == EntryMode::Pvh {
+        let mut info = HvmStartInfo {
+            magic: HVM_START_MAGIC,
+            version: 1,
+            cmdline_paddr: CMDLINE,
+            rsdp_paddr: spec.rsdp,
+            memmap_paddr: PVH_MEMMAP,
+            memmap_entries: map.len() as u32,
+            ..Default::default()
+        };
+        for (i, (addr, size, type_)) in map.iter().enumerate() {
+            let e = HvmMemmapEntry {
+                addr: *addr,
+                size: *size,
+                type_: *type_,
+                reserved: 0,
+            };
+            mem.write_obj(e, GuestAddress(PVH_MEMMAP + 24 * i as u64))
+                .map_err(wmem)?;
+        }
+        if let Some((paddr, size)) = initrd_at {
+            let m = HvmModlistEntry {
+                paddr,
+                size,
+                ..Default::default()
+            };
+            mem.write_obj(m, GuestAddress(PVH_MODLIST)).map_err(wmem)?;
+            info.nr_modules = 1;
+            info.modlist_paddr = PVH_MODLIST;
+        }
+        mem.write_obj(info, GuestAddress(PVH_START_INFO))
+            .map_err(wmem)?;
+    } else {
+        mem.write_obj(params, GuestAddress(ZERO_PAGE))
+            .map_err(wmem)?;
+    }
+    Ok(BootInfo { entry, mode })
 }

@@ -204,8 +204,53 @@ pub fn write_boot_tables(mem: &GuestMemoryMmap) -> Result<(), CpuError> {
     Ok(())
 }
 
-/// Puts the boot vCPU in 64-bit mode at `entry` with `rsi` = zero page.
-pub fn setup_boot_vcpu(vcpu: &VcpuFd, entry: u64) -> Result<(), CpuError> {
+/// Puts the boot vCPU where the kernel's entry expects it.
+pub fn setup_boot_vcpu(
+    vcpu: &VcpuFd,
+    entry: u64,
+    mode: super::boot::EntryMode,
+) -> Result<(), CpuError> {
+    match mode {
+        super::boot::EntryMode::Linux64 => setup_long_mode(vcpu, entry),
+        super::boot::EntryMode::Pvh => setup_pvh(vcpu, entry),
+    }
+}
+
+/// PVH entry: 32-bit flat protected mode, paging off, `rbx` = `hvm_start_info`.
+fn setup_pvh(vcpu: &VcpuFd, entry: u64) -> Result<(), CpuError> {
+    let mut sregs = vcpu
+        .get_sregs()
+        .map_err(|e| CpuError::Ioctl("KVM_GET_SREGS", e))?;
+    let code = segment(gdt_entry(0xc09b, 0, 0xfffff), 1);
+    let data = segment(gdt_entry(0xc093, 0, 0xfffff), 2);
+    let mut tss = segment(gdt_entry(0x008b, 0, 0x67), 3);
+    tss.limit = 0x67;
+    sregs.gdt.base = BOOT_GDT;
+    sregs.gdt.limit = 4 * 8 - 1;
+    sregs.cs = code;
+    sregs.ds = data;
+    sregs.es = data;
+    sregs.fs = data;
+    sregs.gs = data;
+    sregs.ss = data;
+    sregs.tr = tss;
+    sregs.cr0 = 0x11; // PE | ET
+    sregs.cr4 = 0;
+    sregs.efer = 0;
+    vcpu.set_sregs(&sregs)
+        .map_err(|e| CpuError::Ioctl("KVM_SET_SREGS", e))?;
+    let regs = kvm_regs {
+        rflags: 0x2,
+        rip: entry,
+        rbx: PVH_START_INFO,
+        ..Default::default()
+    };
+    vcpu.set_regs(&regs)
+        .map_err(|e| CpuError::Ioctl("KVM_SET_REGS", e))
+}
+
+/// Linux 64-bit boot protocol: long mode at `entry` with `rsi` = zero page.
+fn setup_long_mode(vcpu: &VcpuFd, entry: u64) -> Result<(), CpuError> {
     let mut sregs = vcpu
         .get_sregs()
         .map_err(|e| CpuError::Ioctl("KVM_GET_SREGS", e))?;

@@ -4,6 +4,10 @@
 pub const BOOT_GDT: u64 = 0x500;
 /// An empty IDT: the guest installs its own before enabling interrupts.
 pub const BOOT_IDT: u64 = 0x520;
+/// PVH boot: `hvm_start_info`, its module list (the initrd) and its memory map.
+pub const PVH_START_INFO: u64 = 0x6000;
+pub const PVH_MODLIST: u64 = 0x6040;
+pub const PVH_MEMMAP: u64 = 0x6080;
 /// `struct boot_params` (the "zero page").
 pub const ZERO_PAGE: u64 = 0x7000;
 /// Initial stack; grows down below the page tables.

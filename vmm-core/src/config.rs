@@ -39,6 +39,9 @@ pub struct VmConfig {
     /// The guest's screen, if any.
     #[serde(default)]
     pub display: Option<DisplayConfig>,
+    /// A virtio-rng device feeding the guest entropy from the host.
+    #[serde(default = "yes")]
+    pub virtio_rng: bool,
 }
 
 /// How the guest starts.
@@ -385,6 +388,7 @@ mod tests {
             disks: vec![],
             nics: vec![],
             display: None,
+            virtio_rng: true,
         }
     }
 

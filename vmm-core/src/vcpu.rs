@@ -4,7 +4,7 @@
 //! `immediate_exit` in that thread's `kvm_run`, so a vCPU about to enter the guest leaves at
 //! once instead of missing the kick.
 
-use crate::devices::{lock, PioBus};
+use crate::devices::{lock, Bus};
 use crate::vmm::{ExitReason, ExitSender};
 use kvm_bindings::kvm_run;
 use kvm_ioctls::{VcpuExit, VcpuFd};
@@ -137,7 +137,8 @@ pub extern "C" fn kick_handler(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut 
 
 pub struct VcpuContext {
     pub index: usize,
-    pub bus: Arc<PioBus>,
+    pub pio: Arc<Bus>,
+    pub mmio: Arc<Bus>,
     pub control: Arc<RunControl>,
     pub counters: Arc<ExitCounters>,
     pub exit: ExitSender,
@@ -154,26 +155,26 @@ pub fn run(mut vcpu: VcpuFd, ctx: VcpuContext) {
         let outcome = match vcpu.run() {
             Ok(VcpuExit::IoOut(port, data)) => {
                 c.bump(Exit::IoOut);
-                if !ctx.bus.write(port, data) {
+                if !ctx.pio.write(port.into(), data) {
                     c.bump(Exit::IoUnhandled);
                 }
                 None
             }
             Ok(VcpuExit::IoIn(port, data)) => {
                 c.bump(Exit::IoIn);
-                if !ctx.bus.read(port, data) {
+                if !ctx.pio.read(port.into(), data) {
                     c.bump(Exit::IoUnhandled);
                 }
                 None
             }
-            Ok(VcpuExit::MmioRead(_, data)) => {
-                // No MMIO devices yet: reads see an empty bus.
+            Ok(VcpuExit::MmioRead(addr, data)) => {
                 c.bump(Exit::MmioRead);
-                data.fill(0xff);
+                ctx.mmio.read(addr, data);
                 None
             }
-            Ok(VcpuExit::MmioWrite(..)) => {
+            Ok(VcpuExit::MmioWrite(addr, data)) => {
                 c.bump(Exit::MmioWrite);
+                ctx.mmio.write(addr, data);
                 None
             }
             Ok(VcpuExit::Hlt) => {

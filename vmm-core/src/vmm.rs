@@ -6,7 +6,10 @@ use crate::arch::{acpi, boot, cpu, layout};
 use crate::config::{BootSource, VmConfig};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
 use crate::devices::serial::{SerialDevice, SerialOutput};
-use crate::devices::{lock, PioBus};
+use crate::devices::virtio::mmio::{MmioTransport, MMIO_WINDOW};
+use crate::devices::virtio::rng::Rng;
+use crate::devices::virtio::{VirtioDevice, VirtioInterrupt};
+use crate::devices::{lock, Bus};
 use crate::host::KvmFlavor;
 use crate::hub::Hub;
 use crate::vcpu::{self, ExitCounters, RunControl, VcpuContext};
@@ -236,7 +239,8 @@ pub enum BuildError {
 pub struct Vmm {
     handle: Arc<VmHandle>,
     vcpus: Vec<VcpuFd>,
-    bus: Arc<PioBus>,
+    pio: Arc<Bus>,
+    mmio: Arc<Bus>,
     exit_rx: Receiver<ExitReason>,
     // Kept alive for as long as the VM runs: KVM maps this memory into the guest.
     _mem: GuestMemoryMmap,
@@ -286,11 +290,31 @@ impl TryFrom<VmSpec> for Vmm {
                 .map_err(|e| BuildError::Kvm("KVM_SET_USER_MEMORY_REGION", e))?;
         }
 
+        // virtio-mmio devices: windows and interrupt pins, in a fixed order.
+        let mut virtio_devs: Vec<Box<dyn VirtioDevice>> = Vec::new();
+        if cfg.virtio_rng {
+            virtio_devs.push(Box::new(Rng::default()));
+        }
+        if virtio_devs.len() > layout::VIRTIO_GSIS.len() {
+            return Err(BuildError::Other(format!(
+                "{} virtio devices is more than the {} supported",
+                virtio_devs.len(),
+                layout::VIRTIO_GSIS.len()
+            )));
+        }
+        let virtio_info: Vec<acpi::MmioDeviceInfo> = (0..virtio_devs.len())
+            .map(|i| acpi::MmioDeviceInfo {
+                base: layout::VIRTIO_MMIO_BASE + i as u64 * MMIO_WINDOW,
+                len: MMIO_WINDOW,
+                gsi: layout::VIRTIO_GSIS[i],
+            })
+            .collect();
+
         // Boot structures.
         cpu::write_boot_tables(&mem)?;
         let vcpus_n =
             u8::try_from(cfg.vcpus).map_err(|_| BuildError::Other("vcpus: too many".into()))?;
-        let rsdp = acpi::write_tables(&mem, vcpus_n).map_err(BuildError::Acpi)?;
+        let rsdp = acpi::write_tables(&mem, vcpus_n, &virtio_info).map_err(BuildError::Acpi)?;
         let BootSource::Linux {
             kernel,
             initrd,
@@ -335,15 +359,29 @@ impl TryFrom<VmSpec> for Vmm {
             },
         )));
         let acpi_pm = Arc::new(Mutex::new(AcpiPm::new(exit.clone())));
-        let mut bus = PioBus::default();
-        bus.insert(layout::ports::COM1, 8, serial.clone());
+        let mut bus = Bus::default();
+        bus.insert(layout::ports::COM1.into(), 8, serial.clone());
         bus.insert(
-            layout::ports::I8042_DATA,
+            layout::ports::I8042_DATA.into(),
             5,
             Arc::new(Mutex::new(I8042::new(exit.clone()))),
         );
-        bus.insert(layout::ports::DEBUG, 1, Arc::new(Mutex::new(PostPort)));
-        bus.insert(layout::ports::ACPI_SLEEP_CONTROL, 4, acpi_pm.clone());
+        bus.insert(
+            layout::ports::DEBUG.into(),
+            1,
+            Arc::new(Mutex::new(PostPort)),
+        );
+        bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
+        let mut mmio = Bus::default();
+        for (dev, info) in virtio_devs.into_iter().zip(&virtio_info) {
+            let evt = EventFd::new(libc::EFD_NONBLOCK)
+                .map_err(|e| BuildError::Other(format!("eventfd: {e}")))?;
+            vm.register_irqfd(&evt, info.gsi)
+                .map_err(|e| BuildError::Kvm("KVM_IRQFD", e))?;
+            let irq = Arc::new(VirtioInterrupt::new(evt));
+            let t = MmioTransport::new(dev, mem.clone(), irq);
+            mmio.insert(info.base, info.len, Arc::new(Mutex::new(t)));
+        }
 
         // vCPUs: all get CPUID/MSRs/LAPIC; only the boot vCPU gets registers. The others wait
         // in KVM for the guest's INIT/SIPI.
@@ -380,7 +418,8 @@ impl TryFrom<VmSpec> for Vmm {
         Ok(Vmm {
             handle,
             vcpus,
-            bus: Arc::new(bus),
+            pio: Arc::new(bus),
+            mmio: Arc::new(mmio),
             exit_rx,
             _mem: mem,
         })
@@ -404,7 +443,8 @@ impl Vmm {
         for (i, v) in self.vcpus.into_iter().enumerate() {
             let ctx = VcpuContext {
                 index: i,
-                bus: self.bus.clone(),
+                pio: self.pio.clone(),
+                mmio: self.mmio.clone(),
                 control: h.control.clone(),
                 counters: h.counters[i].clone(),
                 exit: h.exit.clone(),

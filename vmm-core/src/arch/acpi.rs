@@ -25,7 +25,19 @@ pub const GED_PORT: u16 = 0x603;
 pub const GED_POWER_BUTTON: u8 = 1;
 
 /// Builds the tables and writes them at `ACPI_START`. Returns the RSDP's address.
-pub fn write_tables(mem: &GuestMemoryMmap, vcpus: u8) -> Result<u64, String> {
+/// A virtio-mmio device as the DSDT describes it.
+#[derive(Debug, Clone, Copy)]
+pub struct MmioDeviceInfo {
+    pub base: u64,
+    pub len: u64,
+    pub gsi: u32,
+}
+
+pub fn write_tables(
+    mem: &GuestMemoryMmap,
+    vcpus: u8,
+    virtio: &[MmioDeviceInfo],
+) -> Result<u64, String> {
     let mut next = layout::ACPI_START;
     let mut place = |bytes: &[u8]| -> Result<u64, String> {
         let at = next;
@@ -41,7 +53,7 @@ pub fn write_tables(mem: &GuestMemoryMmap, vcpus: u8) -> Result<u64, String> {
     // The RSDP goes first, at a 16-byte boundary in 0xE0000.., where guests without the
     // boot_params pointer scan for it; its XSDT pointer is filled in once we know it.
     let rsdp_at = place(&[0u8; 36])?;
-    let dsdt_at = place(dsdt().as_slice())?;
+    let dsdt_at = place(dsdt(virtio).as_slice())?;
     let fadt_at = place(&fadt(dsdt_at))?;
     let madt_at = place(madt(vcpus).as_slice())?;
     let mut xsdt = XSDT::new(OEM_ID, OEM_TABLE, 1);
@@ -101,7 +113,7 @@ fn madt(vcpus: u8) -> Sdt {
     madt
 }
 
-fn dsdt() -> Sdt {
+fn dsdt(virtio: &[MmioDeviceInfo]) -> Sdt {
     let mut dsdt = Sdt::new(*b"DSDT", 36, 6, OEM_ID, OEM_TABLE, 1);
     let mut body = Vec::new();
     // \_S5: sleep type 5 → the guest writes (5 << 2) | SLP_EN to the sleep-control register.
@@ -141,6 +153,20 @@ fn dsdt() -> Sdt {
         vec![&ged_hid, &uid, &crs, &region, &field, &evt],
     )
     .to_aml_bytes(&mut body);
+
+    // virtio-mmio devices, as QEMU's microvm describes them: Linux's virtio_mmio driver binds
+    // to LNRO0005 (the cloud kernel ignores virtio_mmio.device= on the command line).
+    for (i, d) in virtio.iter().enumerate() {
+        let hid = aml::Name::new("_HID".into(), &"LNRO0005");
+        let uid_v = i as u32;
+        let uid = aml::Name::new("_UID".into(), &uid_v);
+        let mem32 = aml::Memory32Fixed::new(true, d.base as u32, d.len as u32);
+        let irq = aml::Interrupt::new(true, true, false, false, d.gsi);
+        let crs_v = aml::ResourceTemplate::new(vec![&mem32, &irq]);
+        let crs = aml::Name::new("_CRS".into(), &crs_v);
+        let path = format!("_SB_.V{i:03X}");
+        aml::Device::new(path.as_str().into(), vec![&hid, &uid, &crs]).to_aml_bytes(&mut body);
+    }
     dsdt.append_slice(&body);
     dsdt
 }
@@ -156,7 +182,7 @@ mod tests {
     #[test]
     fn tables_have_valid_checksums_and_cpu_count() {
         let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
-        let rsdp = write_tables(&mem, 3).unwrap();
+        let rsdp = write_tables(&mem, 3, &[]).unwrap();
         let mut r = [0u8; 36];
         mem.read_slice(&mut r, GuestAddress(rsdp)).unwrap();
         assert_eq!(&r[..8], b"RSD PTR ");

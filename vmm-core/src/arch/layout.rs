@@ -33,6 +33,10 @@ pub const MMIO_HOLE_END: u64 = 0x1_0000_0000;
 pub const KVM_TSS: u64 = 0xfffb_d000;
 pub const KVM_IDENTITY_MAP: u64 = 0xfffb_c000;
 pub const IOAPIC_ADDR: u64 = 0xfec0_0000;
+/// virtio-mmio devices: one 4 KiB window each from here, described in the DSDT.
+pub const VIRTIO_MMIO_BASE: u64 = 0xd000_0000;
+/// IOAPIC pins for virtio-mmio devices, in order (16-23 are free of ISA devices).
+pub const VIRTIO_GSIS: [u32; 8] = [16, 17, 18, 19, 20, 21, 22, 23];
 pub const LAPIC_ADDR: u64 = 0xfee0_0000;
 
 /// I/O ports of our devices.

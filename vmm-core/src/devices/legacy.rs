@@ -1,7 +1,7 @@
 //! Small PC devices: the i8042 reset line, the ACPI sleep/reset registers, the GED event
 //! register, and the POST port.
 
-use super::PioDevice;
+use super::BusDevice;
 use crate::arch::acpi::GED_POWER_BUTTON;
 use crate::arch::layout::ports;
 use crate::vmm::{ExitReason, ExitSender};
@@ -20,15 +20,16 @@ impl I8042 {
     }
 }
 
-impl PioDevice for I8042 {
-    fn read(&mut self, _offset: u16, data: &mut [u8]) {
+impl BusDevice for I8042 {
+    fn read(&mut self, _offset: u64, data: &mut [u8]) {
         // Status 0: output buffer empty, input buffer empty; data 0.
         data.fill(0);
     }
 
-    fn write(&mut self, offset: u16, data: &[u8]) {
+    fn write(&mut self, offset: u64, data: &[u8]) {
         // offset 4 is port 0x64 (base 0x60).
-        if offset == ports::I8042_CMD - ports::I8042_DATA && data.first() == Some(&0xfe) {
+        if offset == u64::from(ports::I8042_CMD - ports::I8042_DATA) && data.first() == Some(&0xfe)
+        {
             self.exit.send(ExitReason::Reset("i8042 reset"));
         }
     }
@@ -64,8 +65,8 @@ impl AcpiPm {
 const SLP_EN: u8 = 1 << 5;
 const SLP_TYP_S5: u8 = 5;
 
-impl PioDevice for AcpiPm {
-    fn read(&mut self, offset: u16, data: &mut [u8]) {
+impl BusDevice for AcpiPm {
+    fn read(&mut self, offset: u64, data: &mut [u8]) {
         data.fill(0);
         if offset == 3 {
             if let Some(b) = data.first_mut() {
@@ -76,7 +77,7 @@ impl PioDevice for AcpiPm {
         }
     }
 
-    fn write(&mut self, offset: u16, data: &[u8]) {
+    fn write(&mut self, offset: u64, data: &[u8]) {
         let Some(&v) = data.first() else { return };
         match offset {
             0 if v & SLP_EN != 0 && (v >> 2) & 7 == SLP_TYP_S5 => {
@@ -91,9 +92,9 @@ impl PioDevice for AcpiPm {
 /// Port 0x80: guests write progress codes or use it as an I/O delay. Swallowed.
 pub struct PostPort;
 
-impl PioDevice for PostPort {
-    fn read(&mut self, _offset: u16, data: &mut [u8]) {
+impl BusDevice for PostPort {
+    fn read(&mut self, _offset: u64, data: &mut [u8]) {
         data.fill(0);
     }
-    fn write(&mut self, _offset: u16, _data: &[u8]) {}
+    fn write(&mut self, _offset: u64, _data: &[u8]) {}
 }

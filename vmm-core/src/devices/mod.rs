@@ -1,4 +1,4 @@
-//! Emulated devices and the port-I/O bus the vCPU threads dispatch to.
+//! Emulated devices and the buses (port I/O, MMIO) the vCPU threads dispatch to.
 //!
 //! Each device owns its state behind a `Mutex`; a vCPU thread locks only the device it touches,
 //! so devices never block each other. Anything a guest writes is accepted: unknown offsets are
@@ -6,36 +6,36 @@
 
 pub mod legacy;
 pub mod serial;
+pub mod virtio;
 
 use std::sync::{Arc, Mutex};
 
-/// A device on the port-I/O bus. `offset` is relative to the device's base port.
-pub trait PioDevice: Send {
-    fn read(&mut self, offset: u16, data: &mut [u8]);
-    fn write(&mut self, offset: u16, data: &[u8]);
+/// A device on a bus (port I/O or MMIO). `offset` is relative to the device's base address.
+pub trait BusDevice: Send {
+    fn read(&mut self, offset: u64, data: &mut [u8]);
+    fn write(&mut self, offset: u64, data: &[u8]);
 }
 
 struct Range {
-    base: u16,
-    len: u16,
-    dev: Arc<Mutex<dyn PioDevice>>,
+    base: u64,
+    len: u64,
+    dev: Arc<Mutex<dyn BusDevice>>,
 }
 
-/// Port ranges → devices. Built once before the vCPUs start, then shared read-only.
+/// Address ranges → devices. Built once before the vCPUs start, then shared read-only; used
+/// for both the port-I/O space and the MMIO space.
 #[derive(Default)]
-pub struct PioBus {
+pub struct Bus {
     ranges: Vec<Range>,
 }
 
-impl PioBus {
+impl Bus {
     /// Adds a device; panics on overlap because that is a bug in the machine model, not input.
-    pub fn insert(&mut self, base: u16, len: u16, dev: Arc<Mutex<dyn PioDevice>>) {
-        let end = u32::from(base) + u32::from(len);
+    pub fn insert(&mut self, base: u64, len: u64, dev: Arc<Mutex<dyn BusDevice>>) {
         for r in &self.ranges {
-            let r_end = u32::from(r.base) + u32::from(r.len);
             assert!(
-                end <= u32::from(r.base) || u32::from(base) >= r_end,
-                "port range {base:#x}+{len} overlaps {:#x}+{}",
+                base + len <= r.base || base >= r.base + r.len,
+                "bus range {base:#x}+{len:#x} overlaps {:#x}+{:#x}",
                 r.base,
                 r.len
             );
@@ -43,17 +43,17 @@ impl PioBus {
         self.ranges.push(Range { base, len, dev });
     }
 
-    fn find(&self, port: u16) -> Option<(&Range, u16)> {
+    fn find(&self, addr: u64) -> Option<(&Range, u64)> {
         self.ranges
             .iter()
-            .find(|r| port >= r.base && u32::from(port) < u32::from(r.base) + u32::from(r.len))
-            .map(|r| (r, port - r.base))
+            .find(|r| addr >= r.base && addr - r.base < r.len)
+            .map(|r| (r, addr - r.base))
     }
 
-    /// Returns false when no device claims the port (the read then yields all-ones, like an
-    /// empty ISA bus).
-    pub fn read(&self, port: u16, data: &mut [u8]) -> bool {
-        match self.find(port) {
+    /// Returns false when no device claims the address (the read then yields all-ones, like an
+    /// empty bus).
+    pub fn read(&self, addr: u64, data: &mut [u8]) -> bool {
+        match self.find(addr) {
             Some((r, off)) => {
                 lock(&r.dev).read(off, data);
                 true
@@ -65,8 +65,8 @@ impl PioBus {
         }
     }
 
-    pub fn write(&self, port: u16, data: &[u8]) -> bool {
-        match self.find(port) {
+    pub fn write(&self, addr: u64, data: &[u8]) -> bool {
+        match self.find(addr) {
             Some((r, off)) => {
                 lock(&r.dev).write(off, data);
                 true

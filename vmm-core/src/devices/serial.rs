@@ -1,7 +1,7 @@
 //! COM1: a 16550 UART from vm-superio. Output goes to the VM's serial log, the API's
 //! subscribers and, with `--console`, the terminal.
 
-use super::PioDevice;
+use super::BusDevice;
 use crate::hub::Hub;
 use std::fs::File;
 use std::io::{self, Write};
@@ -95,8 +95,8 @@ impl SerialDevice {
     }
 }
 
-impl PioDevice for SerialDevice {
-    fn read(&mut self, offset: u16, data: &mut [u8]) {
+impl BusDevice for SerialDevice {
+    fn read(&mut self, offset: u64, data: &mut [u8]) {
         data.fill(0);
         if let (Some(b), Ok(off)) = (data.first_mut(), u8::try_from(offset)) {
             *b = self.uart.read(off);
@@ -107,7 +107,7 @@ impl PioDevice for SerialDevice {
         }
     }
 
-    fn write(&mut self, offset: u16, data: &[u8]) {
+    fn write(&mut self, offset: u64, data: &[u8]) {
         if let (Some(&v), Ok(off)) = (data.first(), u8::try_from(offset)) {
             let _ = self.uart.write(off, v);
         }

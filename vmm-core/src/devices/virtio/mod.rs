@@ -1,0 +1,85 @@
+//! Virtio devices (virtio 1.x) on the virtio-mmio transport.
+//!
+//! A device implements [`VirtioDevice`]; [`mmio::MmioTransport`] gives it the register
+//! interface, queues (virtio-queue) and its interrupt. Every virtio device reuses that transport.
+
+pub mod mmio;
+pub mod rng;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use virtio_queue::Queue;
+use vm_memory::GuestMemoryMmap;
+use vmm_sys_util::eventfd::EventFd;
+
+/// Feature bit every device offers: the modern (1.x) interface.
+pub const VIRTIO_F_VERSION_1: u64 = 1 << 32;
+
+/// Device IDs (virtio spec 5).
+pub mod device_type {
+    pub const NET: u32 = 1;
+    pub const BLOCK: u32 = 2;
+    pub const RNG: u32 = 4;
+    pub const INPUT: u32 = 18;
+}
+
+/// A device's interrupt: the transport's InterruptStatus bits plus an irqfd into KVM.
+pub struct VirtioInterrupt {
+    status: AtomicU32,
+    evt: EventFd,
+}
+
+pub const INT_USED_RING: u32 = 1;
+pub const INT_CONFIG: u32 = 2;
+
+impl VirtioInterrupt {
+    pub fn new(evt: EventFd) -> Self {
+        VirtioInterrupt {
+            status: AtomicU32::new(0),
+            evt,
+        }
+    }
+
+    pub fn signal(&self, why: u32) {
+        self.status.fetch_or(why, Ordering::SeqCst);
+        // A full eventfd counter still means "interrupt pending": nothing is lost.
+        let _ = self.evt.write(1);
+    }
+
+    pub fn status(&self) -> u32 {
+        self.status.load(Ordering::SeqCst)
+    }
+
+    pub fn ack(&self, bits: u32) {
+        self.status.fetch_and(!bits, Ordering::SeqCst);
+    }
+}
+
+/// What a virtio device does; the transport does the rest.
+pub trait VirtioDevice: Send {
+    fn device_type(&self) -> u32;
+    /// Maximum size of each queue; the length is the number of queues.
+    fn queue_max_sizes(&self) -> &[u16];
+    /// Feature bits offered (include [`VIRTIO_F_VERSION_1`]).
+    fn features(&self) -> u64;
+    /// Reads the device-specific config space (bounds are the device's concern: out of range
+    /// reads must yield zeros).
+    fn read_config(&self, offset: u64, data: &mut [u8]);
+    fn write_config(&mut self, _offset: u64, _data: &[u8]) {}
+    /// The driver set DRIVER_OK: the device may start using the queues.
+    fn activate(
+        &mut self,
+        mem: GuestMemoryMmap,
+        queues: Vec<Queue>,
+        acked_features: u64,
+        irq: Arc<VirtioInterrupt>,
+    ) -> Result<(), String>;
+    /// The driver notified queue `index` (a vCPU thread calls this; keep it short).
+    fn queue_notify(&mut self, index: u16);
+    /// The driver reset the device: stop using the queues.
+    fn reset(&mut self);
+    /// Descriptor chains refused as malformed since start (shown in counters).
+    fn malformed_chains(&self) -> u64 {
+        0
+    }
+}

@@ -11,6 +11,7 @@ pub mod api_server;
 pub mod arch;
 pub mod config;
 pub mod devices;
+pub mod display;
 pub mod host;
 pub mod hub;
 pub mod util;

@@ -1,0 +1,147 @@
+//! The guest's screen: a linear XRGB8888 framebuffer in its own memslot, what changed in it
+//! (from KVM dirty logging), and the input that comes back (keys, absolute pointer).
+//!
+//! The VMM's display thread polls the dirty log and publishes [`Damage`]; front ends (the VNC
+//! server) read pixels through [`FrameSource`] and send input through [`InputSink`].
+
+pub mod vnc;
+
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::Duration;
+
+/// A rectangle in framebuffer pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rect {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+}
+
+/// Read access to the current frame. Pixels are 32-bit little-endian XRGB8888
+/// (byte order in memory: B, G, R, X), rows `stride` bytes apart.
+pub trait FrameSource: Send + Sync {
+    fn width(&self) -> u32;
+    fn height(&self) -> u32;
+    /// Copies the rectangle's pixels, row by row, as XRGB8888 (4 bytes each) into `out`
+    /// (cleared first). The rectangle is clipped to the frame.
+    fn read_rect(&self, r: Rect, out: &mut Vec<u8>);
+}
+
+/// Where input from a client goes (the virtio-input keyboard and tablet).
+pub trait InputSink: Send + Sync {
+    /// An evdev key code (linux/input-event-codes.h), pressed or released.
+    fn key(&self, evdev_code: u16, down: bool);
+    /// Absolute pointer position in framebuffer pixels, and the button mask
+    /// (bit 0 left, bit 1 middle, bit 2 right, bit 3/4 wheel up/down, as RFB sends it).
+    fn pointer(&self, x: u32, y: u32, buttons: u8);
+}
+
+/// Fans damage out to clients. Each client accumulates what changed until it asks for an
+/// update, so a slow client never blocks the display thread and never misses a change: too
+/// many pending rectangles collapse into one full-screen rectangle.
+#[derive(Default)]
+pub struct DamageBus {
+    clients: Mutex<Vec<Weak<ClientDamage>>>,
+}
+
+/// One client's pending damage.
+#[derive(Default)]
+pub struct ClientDamage {
+    pending: Mutex<Vec<Rect>>,
+    cv: Condvar,
+}
+
+/// More pending rectangles than this are merged into their bounding box.
+const MAX_PENDING_RECTS: usize = 256;
+
+impl DamageBus {
+    /// A new client starts with the whole screen pending.
+    pub fn subscribe(&self, width: u32, height: u32) -> Arc<ClientDamage> {
+        let c = Arc::new(ClientDamage::default());
+        c.add(&[Rect {
+            x: 0,
+            y: 0,
+            w: width,
+            h: height,
+        }]);
+        crate::devices::lock(&self.clients).push(Arc::downgrade(&c));
+        c
+    }
+
+    pub fn publish(&self, rects: &[Rect]) {
+        if rects.is_empty() {
+            return;
+        }
+        let mut clients = crate::devices::lock(&self.clients);
+        clients.retain(|w| match w.upgrade() {
+            Some(c) => {
+                c.add(rects);
+                true
+            }
+            None => false,
+        });
+    }
+
+    pub fn client_count(&self) -> usize {
+        crate::devices::lock(&self.clients)
+            .iter()
+            .filter(|w| w.strong_count() > 0)
+            .count()
+    }
+}
+
+impl ClientDamage {
+    fn add(&self, rects: &[Rect]) {
+        let mut p = crate::devices::lock(&self.pending);
+        p.extend_from_slice(rects);
+        if p.len() > MAX_PENDING_RECTS {
+            let b = bounding_box(&p);
+            p.clear();
+            p.push(b);
+        }
+        self.cv.notify_all();
+    }
+
+    /// Takes what is pending, waiting up to `timeout` for something to arrive.
+    /// Returns an empty list on timeout.
+    pub fn take(&self, timeout: Duration) -> Vec<Rect> {
+        let p = crate::devices::lock(&self.pending);
+        let (mut p, _) = self
+            .cv
+            .wait_timeout_while(p, timeout, |p| p.is_empty())
+            .unwrap_or_else(|e| e.into_inner());
+        std::mem::take(&mut *p)
+    }
+
+    /// Marks the whole screen as changed (e.g. after a resize or a client's full request).
+    pub fn add_full(&self, width: u32, height: u32) {
+        self.add(&[Rect {
+            x: 0,
+            y: 0,
+            w: width,
+            h: height,
+        }]);
+    }
+}
+
+pub fn bounding_box(rects: &[Rect]) -> Rect {
+    let x0 = rects.iter().map(|r| r.x).min().unwrap_or(0);
+    let y0 = rects.iter().map(|r| r.y).min().unwrap_or(0);
+    let x1 = rects.iter().map(|r| r.x + r.w).max().unwrap_or(0);
+    let y1 = rects.iter().map(|r| r.y + r.h).max().unwrap_or(0);
+    Rect {
+        x: x0,
+        y: y0,
+        w: x1 - x0,
+        h: y1 - y0,
+    }
+}
+
+/// Everything a display front end needs.
+#[derive(Clone)]
+pub struct DisplayHandle {
+    pub frame: Arc<dyn FrameSource>,
+    pub input: Arc<dyn InputSink>,
+    pub damage: Arc<DamageBus>,
+}

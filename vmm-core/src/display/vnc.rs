@@ -1,0 +1,1 @@
+//! RFB 3.8 server (to be written).

@@ -21,7 +21,7 @@ fn boot_protocol_e820_cmdline_initrd_acpi() {
     assert!(!log.contains("FAIL"), "a guest check failed:\n{log}");
 
     // e820: exactly the map the VMM's layout promises, entry by entry.
-    let want = layout::e820_map(96 << 20);
+    let want = layout::e820_map(96 << 20, None);
     assert_eq!(field(&log, "E820 count=", "count"), want.len().to_string());
     for (i, (addr, size, ty)) in want.iter().enumerate() {
         let line = format!("E820 {i} addr={addr:#x} size={size:#x} type={ty}");

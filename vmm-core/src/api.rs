@@ -19,6 +19,7 @@
 //! | `{"cmd":"kill"}` | ends the VM at once (exit status 5) |
 //! | `{"cmd":"serial-input","data":"<base64>"}` | types bytes into COM1 |
 //! | `{"cmd":"subscribe","topics":["serial","events"]}` | starts streaming [`Event`]s on this connection |
+//! | `{"cmd":"screenshot","path":"/abs/shot.png"}` | writes the current screen as PNG (VMs with a display) |
 //!
 //! Replies: `{"id":1,"ok":true,"result":{...}}` or
 //! `{"id":1,"ok":false,"error":{"code":"bad-request","message":"..."}}`.
@@ -64,6 +65,10 @@ pub enum Command {
     },
     Subscribe {
         topics: Vec<Topic>,
+    },
+    /// Writes the current screen to `path` (absolute) as PNG.
+    Screenshot {
+        path: String,
     },
 }
 

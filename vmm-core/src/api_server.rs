@@ -198,6 +198,16 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
             }
             Err(e) => error(id, "bad-request", &format!("data: not base64: {e}")),
         },
+        Command::Screenshot { path } => {
+            let p = Path::new(&path);
+            if !p.is_absolute() {
+                return error(id, "bad-request", "path: must be absolute");
+            }
+            match vm.screenshot(p) {
+                Ok(()) => ok(id, serde_json::json!({ "path": path })),
+                Err(e) => error(id, "failed", &e),
+            }
+        }
         Command::Subscribe { topics } => {
             for t in topics {
                 match t {

@@ -97,11 +97,39 @@ pub struct NicConfig {
     pub mac: Option<String>,
 }
 
+/// The guest's screen: a linear framebuffer, a virtio keyboard and tablet, and a VNC server
+/// (always on a Unix socket in the runtime folder; on loopback TCP when `vnc_port` is set).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DisplayConfig {
+    #[serde(default = "default_width")]
     pub width: u32,
+    #[serde(default = "default_height")]
     pub height: u32,
+    /// Also serve VNC on 127.0.0.1:<port> (needs `vnc_password`).
+    #[serde(default)]
+    pub vnc_port: Option<u16>,
+    /// VNC password for the TCP listener (VNC authentication uses at most 8 characters).
+    #[serde(default)]
+    pub vnc_password: Option<String>,
+}
+
+fn default_width() -> u32 {
+    1024
+}
+fn default_height() -> u32 {
+    768
+}
+
+impl Default for DisplayConfig {
+    fn default() -> Self {
+        DisplayConfig {
+            width: default_width(),
+            height: default_height(),
+            vnc_port: None,
+            vnc_password: None,
+        }
+    }
 }
 
 /// A configuration problem: which file, which field, and why.
@@ -336,16 +364,30 @@ impl VmConfig {
             }
         }
         if let Some(d) = &self.display {
-            if !(64..=7680).contains(&d.width) || !(64..=4320).contains(&d.height) {
+            if !(64..=7680).contains(&d.width) {
                 errs.push(err(
-                    "display",
-                    format!("{}x{} is outside 64x64 .. 7680x4320", d.width, d.height),
+                    "display.width",
+                    format!("{} is outside 64..7680", d.width),
                 ));
             }
-            errs.push(err(
-                "display",
-                "a screen is not supported by this version yet",
-            ));
+            if !(64..=4320).contains(&d.height) {
+                errs.push(err(
+                    "display.height",
+                    format!("{} is outside 64..4320", d.height),
+                ));
+            }
+            match (&d.vnc_port, &d.vnc_password) {
+                (Some(0), _) => errs.push(err("display.vnc_port", "0 is not a port")),
+                (Some(_), None) => errs.push(err(
+                    "display.vnc_password",
+                    "required when vnc_port is set (the TCP listener is password-protected)",
+                )),
+                (_, Some(p)) if p.is_empty() || p.len() > 8 || !p.is_ascii() => errs.push(err(
+                    "display.vnc_password",
+                    "must be 1 to 8 ASCII characters (VNC authentication uses 8)",
+                )),
+                _ => {}
+            }
         }
         if !self.disks.is_empty() {
             errs.push(err("disks", "disks are not supported by this version yet"));

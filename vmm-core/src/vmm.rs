@@ -6,10 +6,13 @@ use crate::arch::{acpi, boot, cpu, layout};
 use crate::config::{BootSource, VmConfig};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
 use crate::devices::serial::{SerialDevice, SerialOutput};
+use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
 use crate::devices::virtio::mmio::{MmioTransport, MMIO_WINDOW};
 use crate::devices::virtio::rng::Rng;
 use crate::devices::virtio::{VirtioDevice, VirtioInterrupt};
 use crate::devices::{lock, Bus};
+use crate::display::framebuffer::{screenshot, spawn_damage_thread, Framebuffer};
+use crate::display::{DamageBus, DisplayHandle};
 use crate::host::KvmFlavor;
 use crate::hub::Hub;
 use crate::vcpu::{self, ExitCounters, RunControl, VcpuContext};
@@ -94,6 +97,9 @@ pub struct VmHandle {
     pub acpi_pm: Arc<Mutex<AcpiPm>>,
     pub vm: Arc<VmFd>,
     pub exit: ExitSender,
+    /// The screen, keyboard and tablet, when the VM has a display.
+    pub display: Option<DisplayHandle>,
+    framebuffer: Option<Arc<Framebuffer>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -201,6 +207,15 @@ impl VmHandle {
         }
     }
 
+    /// Writes the current screen to `path` as PNG.
+    pub fn screenshot(&self, path: &std::path::Path) -> Result<(), String> {
+        let d = self
+            .display
+            .as_ref()
+            .ok_or("this VM has no display (add a [display] section to its config)")?;
+        screenshot(&*d.frame, path)
+    }
+
     /// Types bytes into COM1; returns how many were dropped because the guest is not reading.
     pub fn serial_input(&self, bytes: &[u8]) -> usize {
         lock(&self.serial).queue_input(bytes)
@@ -295,6 +310,27 @@ impl TryFrom<VmSpec> for Vmm {
         if cfg.virtio_rng {
             virtio_devs.push(Box::new(Rng::default()));
         }
+        // The screen: framebuffer memslot after the RAM slots, plus a keyboard and a tablet.
+        let vm = Arc::new(vm);
+        let mut display = None;
+        let mut framebuffer = None;
+        if let Some(d) = &cfg.display {
+            let slot = mem.num_regions() as u32;
+            let fb = Arc::new(
+                Framebuffer::new(&vm, slot, layout::FRAMEBUFFER_BASE, d.width, d.height)
+                    .map_err(BuildError::Other)?,
+            );
+            let (kbd, kbd_h) = Input::new(InputKind::Keyboard);
+            let (tablet, tablet_h) = Input::new(InputKind::Tablet);
+            virtio_devs.push(Box::new(kbd));
+            virtio_devs.push(Box::new(tablet));
+            display = Some(DisplayHandle {
+                frame: fb.clone(),
+                input: Arc::new(VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height)),
+                damage: Arc::new(DamageBus::default()),
+            });
+            framebuffer = Some(fb);
+        }
         if virtio_devs.len() > layout::VIRTIO_GSIS.len() {
             return Err(BuildError::Other(format!(
                 "{} virtio devices is more than the {} supported",
@@ -323,6 +359,13 @@ impl TryFrom<VmSpec> for Vmm {
         let info = boot::load_linux(
             &mem,
             &boot::BootSpec {
+                screen: framebuffer.as_ref().map(|fb| boot::ScreenInfo {
+                    base: fb.gpa,
+                    size: fb.size() as u64,
+                    width: fb.width,
+                    height: fb.height,
+                    stride: fb.stride,
+                }),
                 kernel,
                 initrd: initrd.as_deref(),
                 cmdline,
@@ -411,8 +454,10 @@ impl TryFrom<VmSpec> for Vmm {
             event_hub,
             serial,
             acpi_pm,
-            vm: Arc::new(vm),
+            vm: vm.clone(),
             exit,
+            display,
+            framebuffer,
             threads: Mutex::new(Vec::new()),
         });
         Ok(Vmm {
@@ -440,6 +485,9 @@ impl Vmm {
             return ExitReason::Error(format!("installing the vCPU kick signal handler: {e}"));
         }
         let h = &self.handle;
+        if let (Some(fb), Some(d)) = (&h.framebuffer, &h.display) {
+            spawn_damage_thread(h.vm.clone(), fb.clone(), d.damage.clone());
+        }
         for (i, v) in self.vcpus.into_iter().enumerate() {
             let ctx = VcpuContext {
                 index: i,

@@ -90,7 +90,18 @@ unsafe impl ByteValued for HvmMemmapEntry {}
 
 const HVM_START_MAGIC: u32 = 0x336e_c578;
 
+/// A linear framebuffer to describe in `screen_info`.
+#[derive(Debug, Clone, Copy)]
+pub struct ScreenInfo {
+    pub base: u64,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub stride: u32,
+}
+
 pub struct BootSpec<'a> {
+    pub screen: Option<ScreenInfo>,
     pub kernel: &'a Path,
     pub initrd: Option<&'a Path>,
     pub cmdline: &'a str,
@@ -205,8 +216,32 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
         params.0.ext_ramdisk_size = (size >> 32) as u32;
     }
 
+    // Screen: an EFI-style linear framebuffer, which both Debian kernels' efifb drive.
+    if let Some(fb) = spec.screen {
+        let si = &mut params.0.screen_info;
+        si.orig_video_isVGA = 0x70; // VIDEO_TYPE_EFI
+        si.lfb_width = fb.width as u16;
+        si.lfb_height = fb.height as u16;
+        si.lfb_depth = 32;
+        si.lfb_linelength = fb.stride as u16;
+        si.lfb_base = fb.base as u32;
+        si.ext_lfb_base = (fb.base >> 32) as u32;
+        si.lfb_size = fb.size as u32; // bytes, as efifb reads it
+        si.red_size = 8;
+        si.red_pos = 16;
+        si.green_size = 8;
+        si.green_pos = 8;
+        si.blue_size = 8;
+        si.blue_pos = 0;
+        si.rsvd_size = 8;
+        si.rsvd_pos = 24;
+        si.pages = 1;
+        // SKIP_QUIRKS (bit 0): take the values as given; 64BIT_BASE (bit 1) if above 4 GiB.
+        si.capabilities = 1 | if fb.base >> 32 != 0 { 2 } else { 0 };
+    }
+
     // e820 memory map.
-    let map = e820_map(spec.mem_bytes);
+    let map = e820_map(spec.mem_bytes, spec.screen.map(|s| (s.base, s.size)));
     for (i, (addr, size, type_)) in map.iter().enumerate() {
         params.0.e820_table[i] = boot_e820_entry {
             addr: *addr,

@@ -35,6 +35,8 @@ pub const KVM_IDENTITY_MAP: u64 = 0xfffb_c000;
 pub const IOAPIC_ADDR: u64 = 0xfec0_0000;
 /// virtio-mmio devices: one 4 KiB window each from here, described in the DSDT.
 pub const VIRTIO_MMIO_BASE: u64 = 0xd000_0000;
+/// The linear framebuffer's guest-physical address (in the MMIO hole, reserved in e820).
+pub const FRAMEBUFFER_BASE: u64 = 0xe000_0000;
 /// IOAPIC pins for virtio-mmio devices, in order (16-23 are free of ISA devices).
 pub const VIRTIO_GSIS: [u32; 8] = [16, 17, 18, 19, 20, 21, 22, 23];
 pub const LAPIC_ADDR: u64 = 0xfee0_0000;
@@ -68,8 +70,8 @@ pub const E820_RAM: u32 = 1;
 /// e820 type: reserved.
 pub const E820_RESERVED: u32 = 2;
 
-/// The e820 map handed to the guest: `(start, size, type)`.
-pub fn e820_map(mem: u64) -> Vec<(u64, u64, u32)> {
+/// The e820 map handed to the guest: `(start, size, type)`; `framebuffer` is `(base, size)`.
+pub fn e820_map(mem: u64, framebuffer: Option<(u64, u64)>) -> Vec<(u64, u64, u32)> {
     let mut map = vec![
         (0, EBDA_START, E820_RAM),
         (EBDA_START, 0xa0000 - EBDA_START, E820_RESERVED),
@@ -77,6 +79,9 @@ pub fn e820_map(mem: u64) -> Vec<(u64, u64, u32)> {
     ];
     let low_end = mem.min(MMIO_HOLE_START);
     map.push((HIMEM_START, low_end - HIMEM_START, E820_RAM));
+    if let Some((base, size)) = framebuffer {
+        map.push((base, size, E820_RESERVED));
+    }
     if mem > MMIO_HOLE_START {
         map.push((MMIO_HOLE_END, mem - MMIO_HOLE_START, E820_RAM));
     }
@@ -99,7 +104,7 @@ mod tests {
     #[test]
     fn e820_ram_is_below_mem_and_disjoint() {
         for mem in [32u64 << 20, 3 << 30, 6 << 30] {
-            let mut m = e820_map(mem);
+            let mut m = e820_map(mem, Some((FRAMEBUFFER_BASE, 3 << 20)));
             m.sort();
             for w in m.windows(2) {
                 assert!(w[0].0 + w[0].1 <= w[1].0, "{:x?} overlaps", w);

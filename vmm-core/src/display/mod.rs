@@ -4,6 +4,7 @@
 //! The VMM's display thread polls the dirty log and publishes [`Damage`]; front ends (the VNC
 //! server) read pixels through [`FrameSource`] and send input through [`InputSink`].
 
+pub mod framebuffer;
 pub mod vnc;
 
 use std::sync::{Arc, Condvar, Mutex, Weak};

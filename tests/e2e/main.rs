@@ -5,3 +5,4 @@ mod harness;
 mod api;
 mod boot;
 mod config;
+mod snapshot;

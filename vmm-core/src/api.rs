@@ -20,6 +20,10 @@
 //! | `{"cmd":"serial-input","data":"<base64>"}` | types bytes into COM1 |
 //! | `{"cmd":"subscribe","topics":["serial","events"]}` | starts streaming [`Event`]s on this connection |
 //! | `{"cmd":"screenshot","path":"/abs/shot.png"}` | writes the current screen as PNG (VMs with a display) |
+//! | `{"cmd":"snapshot-create","name":"..","description":".."}` | live snapshot; replies with its id and timings |
+//! | `{"cmd":"snapshot-list"}` | `{"current": id, "snapshots": [...]}` (incomplete ones marked) |
+//! | `{"cmd":"snapshot-revert","snapshot":"<id>"}` | back to that instant; the VM runs afterwards |
+//! | `{"cmd":"snapshot-rename","snapshot":"<id>","name":".."}`, `{"cmd":"snapshot-delete","snapshot":"<id>"}` | tree upkeep |
 //!
 //! Replies: `{"id":1,"ok":true,"result":{...}}` or
 //! `{"id":1,"ok":false,"error":{"code":"bad-request","message":"..."}}`.
@@ -69,6 +73,26 @@ pub enum Command {
     /// Writes the current screen to `path` (absolute) as PNG.
     Screenshot {
         path: String,
+    },
+    /// Takes a live snapshot (the VM keeps its run state).
+    SnapshotCreate {
+        #[serde(default)]
+        name: String,
+        #[serde(default)]
+        description: String,
+    },
+    /// Lists snapshots (with the current one).
+    SnapshotList,
+    /// Goes back to snapshot `id`; the VM runs afterwards.
+    SnapshotRevert {
+        snapshot: String,
+    },
+    SnapshotRename {
+        snapshot: String,
+        name: String,
+    },
+    SnapshotDelete {
+        snapshot: String,
     },
 }
 

@@ -208,6 +208,39 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
                 Err(e) => error(id, "failed", &e),
             }
         }
+        Command::SnapshotCreate { name, description } => {
+            match crate::snapshot::create(vm, &name, &description) {
+                Ok(t) => ok(id, t),
+                Err(e) => error(id, "failed", &e),
+            }
+        }
+        Command::SnapshotList => {
+            let dir = &vm.machine.vm_dir;
+            ok(
+                id,
+                serde_json::json!({
+                    "current": crate::snapshot::current(dir),
+                    "snapshots": crate::snapshot::list(dir),
+                }),
+            )
+        }
+        Command::SnapshotRevert { snapshot: snap } => match crate::snapshot::revert(vm, &snap) {
+            Ok(t) => ok(id, t),
+            Err(e) => error(id, "failed", &e),
+        },
+        Command::SnapshotRename {
+            snapshot: snap,
+            name,
+        } => match crate::snapshot::rename(&vm.machine.vm_dir, &snap, &name) {
+            Ok(()) => ok(id, serde_json::json!({})),
+            Err(e) => error(id, "failed", &e),
+        },
+        Command::SnapshotDelete { snapshot: snap } => {
+            match crate::snapshot::delete(&vm.machine.vm_dir, &snap) {
+                Ok(()) => ok(id, serde_json::json!({})),
+                Err(e) => error(id, "failed", &e),
+            }
+        }
         Command::Subscribe { topics } => {
             for t in topics {
                 match t {

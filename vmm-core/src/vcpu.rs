@@ -145,13 +145,17 @@ pub struct VcpuContext {
 }
 
 /// Runs a vCPU until the guest (or the VMM) ends the VM; never returns normally.
-pub fn run(mut vcpu: VcpuFd, ctx: VcpuContext) {
-    KVM_RUN_PTR.with(|c| c.set(vcpu.get_kvm_run() as *mut kvm_run));
+///
+/// The vCPU fd is shared so the VMM can read and write its state while the vCPU is parked
+/// (snapshots); this thread holds the lock only around KVM_RUN and exit handling.
+pub fn run(vcpu: Arc<Mutex<VcpuFd>>, ctx: VcpuContext) {
+    KVM_RUN_PTR.with(|c| c.set(lock(&vcpu).get_kvm_run() as *mut kvm_run));
     let c = &ctx.counters;
     loop {
         if ctx.control.pause_requested.load(Ordering::SeqCst) {
             ctx.control.park();
         }
+        let mut vcpu = lock(&vcpu);
         let outcome = match vcpu.run() {
             Ok(VcpuExit::IoOut(port, data)) => {
                 c.bump(Exit::IoOut);
@@ -232,6 +236,7 @@ pub fn run(mut vcpu: VcpuFd, ctx: VcpuContext) {
                 ctx.index
             ))),
         };
+        drop(vcpu);
         if let Some(reason) = outcome {
             ctx.exit.send(reason);
             // The main thread ends the process; this vCPU must not run the guest any further.

@@ -99,7 +99,8 @@ pub struct VmHandle {
     pub exit: ExitSender,
     /// The screen, keyboard and tablet, when the VM has a display.
     pub display: Option<DisplayHandle>,
-    framebuffer: Option<Arc<Framebuffer>>,
+    pub(crate) framebuffer: Option<Arc<Framebuffer>>,
+    pub machine: Machine,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -108,7 +109,7 @@ impl VmHandle {
         *lock(&self.state)
     }
 
-    fn set_state(&self, s: RunState) {
+    pub(crate) fn set_state(&self, s: RunState) {
         *lock(&self.state) = s;
         self.event_hub.publish(Event::State { state: s });
     }
@@ -253,12 +254,25 @@ pub enum BuildError {
 
 pub struct Vmm {
     handle: Arc<VmHandle>,
-    vcpus: Vec<VcpuFd>,
+    vcpus: Vec<Arc<Mutex<VcpuFd>>>,
     pio: Arc<Bus>,
     mmio: Arc<Bus>,
     exit_rx: Receiver<ExitReason>,
     // Kept alive for as long as the VM runs: KVM maps this memory into the guest.
     _mem: GuestMemoryMmap,
+}
+
+/// What snapshots need beyond the API-visible parts of a VM.
+pub struct Machine {
+    pub mem: GuestMemoryMmap,
+    pub vcpus: Vec<Arc<Mutex<VcpuFd>>>,
+    /// MSRs this host's KVM can save and restore.
+    pub msrs: Vec<u32>,
+    pub transports: Vec<Arc<Mutex<MmioTransport>>>,
+    pub vm_dir: PathBuf,
+    /// Index of the memory file guest RAM was last restored from (its pages count as
+    /// touched in the next snapshot).
+    pub memory_base: Mutex<Option<crate::snapshot::memory::MemoryIndex>>,
 }
 
 impl TryFrom<VmSpec> for Vmm {
@@ -416,14 +430,16 @@ impl TryFrom<VmSpec> for Vmm {
         );
         bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
         let mut mmio = Bus::default();
+        let mut transports = Vec::new();
         for (dev, info) in virtio_devs.into_iter().zip(&virtio_info) {
             let evt = EventFd::new(libc::EFD_NONBLOCK)
                 .map_err(|e| BuildError::Other(format!("eventfd: {e}")))?;
             vm.register_irqfd(&evt, info.gsi)
                 .map_err(|e| BuildError::Kvm("KVM_IRQFD", e))?;
             let irq = Arc::new(VirtioInterrupt::new(evt));
-            let t = MmioTransport::new(dev, mem.clone(), irq);
-            mmio.insert(info.base, info.len, Arc::new(Mutex::new(t)));
+            let t = Arc::new(Mutex::new(MmioTransport::new(dev, mem.clone(), irq)));
+            transports.push(t.clone());
+            mmio.insert(info.base, info.len, t);
         }
 
         // vCPUs: all get CPUID/MSRs/LAPIC; only the boot vCPU gets registers. The others wait
@@ -438,10 +454,21 @@ impl TryFrom<VmSpec> for Vmm {
             if i == 0 {
                 cpu::setup_boot_vcpu(&v, info.entry, info.mode)?;
             }
-            vcpus.push(v);
+            vcpus.push(Arc::new(Mutex::new(v)));
         }
 
+        let msrs = crate::snapshot::kvm_state::saveable_msrs(&kvm, &lock(&vcpus[0]))
+            .map_err(BuildError::Other)?;
+        let machine = Machine {
+            mem: mem.clone(),
+            vcpus: vcpus.clone(),
+            msrs,
+            transports,
+            vm_dir: spec.vm_dir.clone(),
+            memory_base: Mutex::new(None),
+        };
         let handle = Arc::new(VmHandle {
+            machine,
             config: cfg.clone(),
             flavor: KvmFlavor::detect(),
             started: Instant::now(),
@@ -476,8 +503,14 @@ impl Vmm {
         self.handle.clone()
     }
 
-    /// Starts the vCPUs and blocks until the VM ends; returns why.
-    pub fn run(self) -> ExitReason {
+    /// Starts the vCPUs and blocks until the VM ends; returns why. With `restore`, the VM
+    /// first loads that snapshot and continues from it.
+    pub fn run(self, restore: Option<&str>) -> ExitReason {
+        if let Some(id) = restore {
+            if let Err(e) = crate::snapshot::restore_at_start(&self.handle, id) {
+                return ExitReason::Error(format!("restoring snapshot {id}: {e}"));
+            }
+        }
         if let Err(e) = vmm_sys_util::signal::register_signal_handler(
             vmm_sys_util::signal::SIGRTMIN(),
             vcpu::kick_handler,
@@ -488,7 +521,7 @@ impl Vmm {
         if let (Some(fb), Some(d)) = (&h.framebuffer, &h.display) {
             spawn_damage_thread(h.vm.clone(), fb.clone(), d.damage.clone());
         }
-        for (i, v) in self.vcpus.into_iter().enumerate() {
+        for (i, v) in self.vcpus.iter().cloned().enumerate() {
             let ctx = VcpuContext {
                 index: i,
                 pio: self.pio.clone(),

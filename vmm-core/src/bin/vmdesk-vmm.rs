@@ -35,6 +35,10 @@ struct Args {
     /// Only check the config against this host and exit (0 if it is valid).
     #[arg(long)]
     check: bool,
+
+    /// Start from this snapshot (an id from the VM's snapshots folder) instead of booting.
+    #[arg(long, value_name = "SNAPSHOT_ID")]
+    restore: Option<String>,
 }
 
 fn fail(code: i32, msg: &str) -> ! {
@@ -105,7 +109,7 @@ fn main() {
         None
     };
 
-    let reason = vmm.run();
+    let reason = vmm.run(args.restore.as_deref());
     restore_terminal(term);
     let _ = std::fs::remove_file(&socket);
     match &reason {

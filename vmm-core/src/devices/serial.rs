@@ -113,3 +113,70 @@ impl BusDevice for SerialDevice {
         }
     }
 }
+
+/// The UART's registers in a snapshot (vm-superio's `SerialState` has no serde).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SerialSnap {
+    pub baud_divisor_low: u8,
+    pub baud_divisor_high: u8,
+    pub interrupt_enable: u8,
+    pub interrupt_identification: u8,
+    pub line_control: u8,
+    pub line_status: u8,
+    pub modem_control: u8,
+    pub modem_status: u8,
+    pub scratch: u8,
+    pub in_buffer: Vec<u8>,
+    pub pending_input: Vec<u8>,
+}
+
+impl SerialDevice {
+    pub fn save(&self) -> SerialSnap {
+        let s = self.uart.state();
+        SerialSnap {
+            baud_divisor_low: s.baud_divisor_low,
+            baud_divisor_high: s.baud_divisor_high,
+            interrupt_enable: s.interrupt_enable,
+            interrupt_identification: s.interrupt_identification,
+            line_control: s.line_control,
+            line_status: s.line_status,
+            modem_control: s.modem_control,
+            modem_status: s.modem_status,
+            scratch: s.scratch,
+            in_buffer: s.in_buffer.clone(),
+            pending_input: self.pending_input.iter().copied().collect(),
+        }
+    }
+
+    /// Rebuilds the UART from a snapshot, keeping this device's interrupt and output.
+    pub fn restore(&mut self, s: &SerialSnap) -> io::Result<()> {
+        let state = vm_superio::serial::SerialState {
+            baud_divisor_low: s.baud_divisor_low,
+            baud_divisor_high: s.baud_divisor_high,
+            interrupt_enable: s.interrupt_enable,
+            interrupt_identification: s.interrupt_identification,
+            line_control: s.line_control,
+            line_status: s.line_status,
+            modem_control: s.modem_control,
+            modem_status: s.modem_status,
+            scratch: s.scratch,
+            in_buffer: s.in_buffer.clone(),
+        };
+        // Serial::from_state consumes the trigger and writer: swap in placeholders briefly.
+        let placeholder = Serial::new(
+            IrqTrigger(EventFd::new(0)?),
+            SerialOutput {
+                log: None,
+                hub: self.uart.writer().hub.clone(),
+                console: false,
+            },
+        );
+        let old = std::mem::replace(&mut self.uart, placeholder);
+        let trigger = IrqTrigger(old.interrupt_evt().0.try_clone()?);
+        let out = old.into_writer();
+        self.uart = Serial::from_state(&state, trigger, vm_superio::serial::NoEvents, out)
+            .map_err(|e| io::Error::other(format!("serial state: {e:?}")))?;
+        self.pending_input = s.pending_input.iter().copied().collect();
+        Ok(())
+    }
+}

@@ -51,6 +51,21 @@ impl Framebuffer {
         self.region.size()
     }
 
+    /// A copy of every byte (for snapshots).
+    pub fn contents(&self) -> Vec<u8> {
+        let mut v = vec![0u8; self.size()];
+        self.region.as_volatile_slice().copy_to(&mut v[..]);
+        v
+    }
+
+    /// Writes back what `contents` returned (shorter input fills the start).
+    pub fn set_contents(&self, data: &[u8]) {
+        let n = data.len().min(self.size());
+        if let Ok(dst) = self.region.as_volatile_slice().get_slice(0, n) {
+            dst.copy_from(&data[..n]);
+        }
+    }
+
     /// Turns KVM's dirty-page bitmap into full-width row bands.
     pub fn damage_from_bitmap(&self, bitmap: &[u64]) -> Vec<Rect> {
         let mut rects: Vec<Rect> = Vec::new();
@@ -150,6 +165,31 @@ pub fn screenshot(fb: &dyn FrameSource, path: &std::path::Path) -> Result<(), St
 }
 
 use image::ImageEncoder as _;
+
+/// Writes a small (at most 320 px wide) PNG of an XRGB8888 frame, for snapshot thumbnails.
+pub fn write_thumbnail(
+    px: &[u8],
+    width: u32,
+    height: u32,
+    stride: u32,
+    path: &std::path::Path,
+) -> Result<(), String> {
+    let step = width.div_ceil(320).max(1);
+    let (tw, th) = (width / step, height / step);
+    let mut rgb = Vec::with_capacity((tw * th * 3) as usize);
+    for ty in 0..th {
+        for tx in 0..tw {
+            let off = (ty * step * stride + tx * step * 4) as usize;
+            let p = px.get(off..off + 4).unwrap_or(&[0; 4]);
+            rgb.extend_from_slice(&[p[2], p[1], p[0]]);
+        }
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&rgb, tw, th, image::ExtendedColorType::Rgb8)
+        .map_err(|e| format!("encoding PNG: {e}"))?;
+    crate::util::write_atomic(path, &png).map_err(|e| format!("{}: {e}", path.display()))
+}
 
 #[cfg(test)]
 mod tests {

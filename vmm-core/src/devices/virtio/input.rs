@@ -4,7 +4,10 @@
 //! Events come from the display front end (VNC) through [`InputHandle`]; they wait in a bounded
 //! queue until the guest has posted buffers on the event queue.
 
-use super::{device_type, VirtioDevice, VirtioInterrupt, INT_USED_RING, VIRTIO_F_VERSION_1};
+use super::{
+    decode, device_type, encode, QueueSnap, VirtioDevice, VirtioInterrupt, INT_USED_RING,
+    VIRTIO_F_VERSION_1,
+};
 use crate::devices::lock;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -259,6 +262,39 @@ impl VirtioDevice for Input {
     }
     fn malformed_chains(&self) -> u64 {
         lock(&self.shared).malformed
+    }
+    fn save_state(&self) -> Result<Vec<u8>, String> {
+        let s = lock(&self.shared);
+        let queues = match (&s.active, &self.status_queue) {
+            (Some((_, ev, _)), Some(st)) => Some((QueueSnap::of(ev), QueueSnap::of(st))),
+            _ => None,
+        };
+        let pending: Vec<[u8; 8]> = s.pending.iter().copied().collect();
+        encode(&(self.select, self.subsel, queues, pending))
+    }
+    fn restore_state(
+        &mut self,
+        state: &[u8],
+        mem: GuestMemoryMmap,
+        irq: Arc<VirtioInterrupt>,
+    ) -> Result<(), String> {
+        type Saved = (u8, u8, Option<(QueueSnap, QueueSnap)>, Vec<[u8; 8]>);
+        let (select, subsel, queues, pending): Saved = decode(state)?;
+        self.select = select;
+        self.subsel = subsel;
+        let mut s = lock(&self.shared);
+        s.pending = pending.into_iter().collect();
+        match queues {
+            Some((ev, st)) => {
+                s.active = Some((mem, ev.to_queue()?, irq));
+                self.status_queue = Some(st.to_queue()?);
+            }
+            None => {
+                s.active = None;
+                self.status_queue = None;
+            }
+        }
+        Ok(())
     }
 }
 

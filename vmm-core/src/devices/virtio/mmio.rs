@@ -3,7 +3,7 @@
 //! Written here because no maintained rust-vmm crate provides an MMIO transport usable with
 //! virtio-queue 0.18 (Firecracker and Cloud Hypervisor each keep their own in-tree).
 
-use super::{VirtioDevice, VirtioInterrupt, VIRTIO_F_VERSION_1};
+use super::{QueueSnap, VirtioDevice, VirtioInterrupt, VIRTIO_F_VERSION_1};
 use crate::devices::BusDevice;
 use std::sync::Arc;
 use virtio_queue::{Queue, QueueT};
@@ -69,6 +69,51 @@ impl MmioTransport {
         &*self.dev
     }
 
+    /// The transport's and the device's state, for a snapshot.
+    pub fn save(&self) -> Result<TransportSnap, String> {
+        Ok(TransportSnap {
+            device_type: self.dev.device_type(),
+            queue_sel: self.queue_sel,
+            device_features_sel: self.device_features_sel,
+            driver_features_sel: self.driver_features_sel,
+            driver_features: self.driver_features,
+            status: self.status,
+            config_generation: self.config_generation,
+            activated: self.activated,
+            irq_status: self.irq.status(),
+            queues: self.queues.iter().map(QueueSnap::of).collect(),
+            device: self.dev.save_state()?,
+        })
+    }
+
+    pub fn restore(&mut self, s: &TransportSnap) -> Result<(), String> {
+        if s.device_type != self.dev.device_type() {
+            return Err(format!(
+                "snapshot has virtio device type {} where this VM has {}",
+                s.device_type,
+                self.dev.device_type()
+            ));
+        }
+        self.queues = s
+            .queues
+            .iter()
+            .map(|q| q.to_queue())
+            .collect::<Result<_, _>>()?;
+        self.queue_sel = s.queue_sel;
+        self.device_features_sel = s.device_features_sel;
+        self.driver_features_sel = s.driver_features_sel;
+        self.driver_features = s.driver_features;
+        self.status = s.status;
+        self.config_generation = s.config_generation;
+        self.activated = s.activated;
+        self.irq.ack(u32::MAX);
+        if s.irq_status != 0 {
+            self.irq.signal(s.irq_status);
+        }
+        self.dev
+            .restore_state(&s.device, self.mem.clone(), self.irq.clone())
+    }
+
     fn queue(&mut self) -> Option<&mut Queue> {
         self.queues.get_mut(self.queue_sel as usize)
     }
@@ -130,6 +175,22 @@ impl MmioTransport {
             }
         }
     }
+}
+
+/// A virtio-mmio transport in a snapshot.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TransportSnap {
+    pub device_type: u32,
+    pub queue_sel: u32,
+    pub device_features_sel: u32,
+    pub driver_features_sel: u32,
+    pub driver_features: u64,
+    pub status: u32,
+    pub config_generation: u32,
+    pub activated: bool,
+    pub irq_status: u32,
+    pub queues: Vec<QueueSnap>,
+    pub device: Vec<u8>,
 }
 
 fn fresh_queues(dev: &dyn VirtioDevice) -> Vec<Queue> {

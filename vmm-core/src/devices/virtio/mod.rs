@@ -83,4 +83,78 @@ pub trait VirtioDevice: Send {
     fn malformed_chains(&self) -> u64 {
         0
     }
+    /// The device's state for a snapshot (its queues included), taken while vCPUs are paused.
+    fn save_state(&self) -> Result<Vec<u8>, String> {
+        Err(format!(
+            "virtio device type {} cannot be snapshotted yet",
+            self.device_type()
+        ))
+    }
+    /// Puts back what `save_state` returned; `active` says whether the driver had activated
+    /// the device (then `mem`/`irq` are what to use from now on).
+    fn restore_state(
+        &mut self,
+        _state: &[u8],
+        _mem: GuestMemoryMmap,
+        _irq: Arc<VirtioInterrupt>,
+    ) -> Result<(), String> {
+        Err(format!(
+            "virtio device type {} cannot be restored from a snapshot yet",
+            self.device_type()
+        ))
+    }
+}
+
+/// A queue's state in a snapshot (virtio-queue's `QueueState` has no serde).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct QueueSnap {
+    pub max_size: u16,
+    pub next_avail: u16,
+    pub next_used: u16,
+    pub event_idx_enabled: bool,
+    pub size: u16,
+    pub ready: bool,
+    pub desc_table: u64,
+    pub avail_ring: u64,
+    pub used_ring: u64,
+}
+
+impl QueueSnap {
+    pub fn of(q: &Queue) -> Self {
+        let s = q.state();
+        QueueSnap {
+            max_size: s.max_size,
+            next_avail: s.next_avail,
+            next_used: s.next_used,
+            event_idx_enabled: s.event_idx_enabled,
+            size: s.size,
+            ready: s.ready,
+            desc_table: s.desc_table,
+            avail_ring: s.avail_ring,
+            used_ring: s.used_ring,
+        }
+    }
+
+    pub fn to_queue(self) -> Result<Queue, String> {
+        Queue::try_from(virtio_queue::QueueState {
+            max_size: self.max_size,
+            next_avail: self.next_avail,
+            next_used: self.next_used,
+            event_idx_enabled: self.event_idx_enabled,
+            size: self.size,
+            ready: self.ready,
+            desc_table: self.desc_table,
+            avail_ring: self.avail_ring,
+            used_ring: self.used_ring,
+        })
+        .map_err(|e| format!("queue state: {e:?}"))
+    }
+}
+
+pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, String> {
+    bincode::serialize(v).map_err(|e| format!("encoding device state: {e}"))
+}
+
+pub fn decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, String> {
+    bincode::deserialize(b).map_err(|e| format!("decoding device state: {e}"))
 }

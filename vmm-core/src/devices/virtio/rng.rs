@@ -1,6 +1,9 @@
 //! virtio-rng: entropy for the guest from the host's getrandom(2).
 
-use super::{device_type, VirtioDevice, VirtioInterrupt, INT_USED_RING, VIRTIO_F_VERSION_1};
+use super::{
+    decode, device_type, encode, QueueSnap, VirtioDevice, VirtioInterrupt, INT_USED_RING,
+    VIRTIO_F_VERSION_1,
+};
 use std::sync::Arc;
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{Bytes, GuestMemoryMmap};
@@ -80,6 +83,22 @@ impl VirtioDevice for Rng {
     }
     fn malformed_chains(&self) -> u64 {
         self.malformed
+    }
+    fn save_state(&self) -> Result<Vec<u8>, String> {
+        encode(&self.active.as_ref().map(|(_, q, _)| QueueSnap::of(q)))
+    }
+    fn restore_state(
+        &mut self,
+        state: &[u8],
+        mem: GuestMemoryMmap,
+        irq: Arc<VirtioInterrupt>,
+    ) -> Result<(), String> {
+        let q: Option<QueueSnap> = decode(state)?;
+        self.active = match q {
+            Some(q) => Some((mem, q.to_queue()?, irq)),
+            None => None,
+        };
+        Ok(())
     }
 }
 

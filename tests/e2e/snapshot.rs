@@ -1,0 +1,179 @@
+//! Snapshots of the test guest in `tick` mode: its counter (in registers and memory) tells
+//! exactly which instant a revert went back to.
+
+use crate::harness::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn ticks(log: &str) -> Vec<u64> {
+    log.lines()
+        .filter_map(|l| l.strip_prefix("TICK "))
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
+}
+
+/// Pauses, takes a snapshot, resumes; returns (snapshot id, last tick before it).
+fn snap(vm: &Vm, api: &mut Api, name: &str) -> (String, u64) {
+    assert_eq!(api.cmd("pause")["ok"], true);
+    let at = *ticks(&vm.serial_log()).last().expect("some ticks");
+    let r = api.call(json!({"cmd": "snapshot-create", "name": name}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(api.cmd("resume")["ok"], true);
+    (r["result"]["id"].as_str().unwrap().to_string(), at)
+}
+
+/// Reverts and returns the first tick the guest prints afterwards.
+fn revert_and_next_tick(vm: &mut Vm, api: &mut Api, id: &str) -> u64 {
+    assert_eq!(api.cmd("pause")["ok"], true);
+    let before = vm.serial_log().len();
+    let r = api.call(json!({"cmd": "snapshot-revert", "snapshot": id}));
+    assert_eq!(r["ok"], true, "{r}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let log = vm.serial_log();
+        if let Some(t) = ticks(&log[before..]).first() {
+            return *t;
+        }
+        assert!(Instant::now() < deadline, "no tick after revert:\n{log}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_tick(vm: &mut Vm, n: u64) {
+    vm.wait_serial(&format!("TICK {n}\n"), BOOT_TIMEOUT);
+}
+
+#[test]
+fn revert_goes_back_to_the_exact_instant_old_and_new() {
+    if !kvm_or_skip("revert_goes_back_to_the_exact_instant_old_and_new") {
+        return;
+    }
+    let mut spec = GuestSpec::test("tick");
+    spec.vcpus = 2;
+    let mut vm = Vm::start("snap", &spec);
+    let mut api = vm.api();
+    wait_tick(&mut vm, 3);
+    let (a, at_a) = snap(&vm, &mut api, "A");
+    wait_tick(&mut vm, at_a + 10);
+    let (b, at_b) = snap(&vm, &mut api, "B");
+    assert!(at_b >= at_a + 10);
+    wait_tick(&mut vm, at_b + 10);
+
+    assert_eq!(revert_and_next_tick(&mut vm, &mut api, &a), at_a + 1);
+    assert_eq!(revert_and_next_tick(&mut vm, &mut api, &b), at_b + 1);
+    // The guest really runs on from there.
+    wait_tick(&mut vm, at_b + 5);
+
+    let list = api.cmd("snapshot-list");
+    let snaps = list["result"]["snapshots"].as_array().unwrap();
+    assert_eq!(snaps.len(), 2);
+    assert_eq!(list["result"]["current"], b.as_str());
+    assert_eq!(snaps[1]["meta"]["parent"], a.as_str(), "B descends from A");
+    assert_eq!(snaps[0]["meta"]["name"], "A");
+
+    // Deleting the inner snapshot A leaves B whole, re-parented, and revertable.
+    let r = api.call(json!({"cmd": "snapshot-delete", "snapshot": a}));
+    assert_eq!(r["ok"], true, "{r}");
+    let list = api.cmd("snapshot-list");
+    let snaps = list["result"]["snapshots"].as_array().unwrap();
+    assert_eq!(snaps.len(), 1);
+    assert!(snaps[0]["meta"]["parent"].is_null());
+    assert_eq!(revert_and_next_tick(&mut vm, &mut api, &b), at_b + 1);
+    let r = api.call(json!({"cmd": "snapshot-rename", "snapshot": b, "name": "lesson 2"}));
+    assert_eq!(r["ok"], true);
+    assert_eq!(
+        api.cmd("snapshot-list")["result"]["snapshots"][0]["meta"]["name"],
+        "lesson 2"
+    );
+    api.cmd("kill");
+}
+
+#[test]
+fn restore_in_a_new_process_after_kill_9() {
+    if !kvm_or_skip("restore_in_a_new_process_after_kill_9") {
+        return;
+    }
+    let mut vm = Vm::start("snapnew", &GuestSpec::test("tick"));
+    let mut api = vm.api();
+    wait_tick(&mut vm, 3);
+    let (id, at) = snap(&vm, &mut api, "keep");
+    wait_tick(&mut vm, at + 5);
+    vm.child.kill().unwrap();
+    vm.child.wait().unwrap();
+    drop(api);
+    let _ = std::fs::remove_file(vm.dir.path().join("serial.log"));
+    vm.child = std::process::Command::new(VMM)
+        .arg("--config")
+        .arg(vm.dir.path().join("vm.toml"))
+        .arg("--runtime-dir")
+        .arg(vm.dir.path().join("run"))
+        .arg("--restore")
+        .arg(&id)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = vm.wait_serial("TICK ", BOOT_TIMEOUT);
+    assert!(
+        !log.contains("VMDESK-GUEST"),
+        "it must not boot again:\n{log}"
+    );
+    assert_eq!(ticks(&log)[0], at + 1, "{log}");
+    vm.api().cmd("kill");
+}
+
+#[test]
+fn broken_snapshots_are_refused_by_name() {
+    if !kvm_or_skip("broken_snapshots_are_refused_by_name") {
+        return;
+    }
+    let mut vm = Vm::start("snapbad", &GuestSpec::test("tick"));
+    let mut api = vm.api();
+    wait_tick(&mut vm, 2);
+    let (id, _) = snap(&vm, &mut api, "good");
+    let snaps = vm.dir.path().join("snapshots");
+    // An interrupted save (as after kill -9 mid-save) is listed as incomplete, not used.
+    std::fs::create_dir(snaps.join("1-000.partial")).unwrap();
+    let list = api.cmd("snapshot-list");
+    let entries = list["result"]["snapshots"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{list}");
+    let partial = entries.iter().find(|e| e["id"] == "1-000").unwrap();
+    assert_eq!(partial["complete"], false);
+    let r = api.call(json!({"cmd": "snapshot-revert", "snapshot": "1-000"}));
+    assert_eq!(r["ok"], false);
+
+    let state = snaps.join(&id).join("state.bin");
+    let good = std::fs::read(&state).unwrap();
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (good[..good.len() / 2].to_vec(), "truncated"),
+        (
+            {
+                let mut b = good.clone();
+                let n = b.len() - 10;
+                b[n] ^= 0xff;
+                b
+            },
+            "checksum",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b[8] = 99;
+                b
+            },
+            "version 99",
+        ),
+    ];
+    for (bytes, why) in cases {
+        std::fs::write(&state, bytes).unwrap();
+        let r = api.call(json!({"cmd": "snapshot-revert", "snapshot": id}));
+        assert_eq!(r["ok"], false, "{why}: {r}");
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("state.bin") && msg.contains(why),
+            "{why}: {msg}"
+        );
+        // The VM is untouched and still running.
+        assert_eq!(api.cmd("status")["result"]["state"], "running");
+    }
+    api.cmd("kill");
+}

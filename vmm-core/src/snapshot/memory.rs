@@ -1,0 +1,207 @@
+//! Guest memory in a snapshot: a sparse file holding only the pages the guest touched, and a
+//! lazy restore that maps that file copy-on-write over guest RAM, so reverting costs the same
+//! whatever the memory size.
+
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use vm_memory::{GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
+
+const PAGE: usize = 4096;
+
+/// Which pages of each region the memory file holds (bit set = page stored).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MemoryIndex {
+    /// Per region: guest-physical start, length, bitmap of stored pages.
+    pub regions: Vec<(u64, u64, Vec<u64>)>,
+    pub stored_pages: u64,
+    /// CRC32 over the stored pages, in order.
+    pub crc: u32,
+}
+
+fn bit(b: &[u64], i: usize) -> bool {
+    b.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+/// Pages of `[ptr, ptr+len)` the process has touched (present or swapped), from
+/// /proc/self/pagemap — unlike mincore, this also counts swapped-out pages.
+fn touched_pages(ptr: usize, len: usize) -> Result<Vec<u64>, String> {
+    let pages = len / PAGE;
+    let mut f = File::open("/proc/self/pagemap").map_err(|e| format!("pagemap: {e}"))?;
+    f.seek(SeekFrom::Start((ptr / PAGE * 8) as u64))
+        .map_err(|e| format!("pagemap: {e}"))?;
+    let mut raw = vec![0u8; pages * 8];
+    f.read_exact(&mut raw)
+        .map_err(|e| format!("pagemap: {e}"))?;
+    let mut bits = vec![0u64; pages.div_ceil(64)];
+    for (i, e) in raw.chunks_exact(8).enumerate() {
+        let v = u64::from_le_bytes(e.try_into().expect("8 bytes"));
+        if v & (3 << 62) != 0 {
+            bits[i / 64] |= 1 << (i % 64);
+        }
+    }
+    Ok(bits)
+}
+
+/// Writes touched, non-zero pages to `path`. `base` is the index of the file the memory was
+/// last restored from: its pages count as touched even if not faulted in yet. Not fsynced:
+/// the caller syncs after the guest runs again (the data is already copied out).
+pub fn save(
+    mem: &GuestMemoryMmap,
+    path: &Path,
+    base: Option<&MemoryIndex>,
+) -> Result<MemoryIndex, String> {
+    let tmp = path;
+    let f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(tmp)
+        .map_err(|e| format!("{}: {e}", tmp.display()))?;
+    let mut index = MemoryIndex::default();
+    let mut hasher = crc32fast::Hasher::new();
+    let mut file_off = 0u64;
+    let zero = [0u8; PAGE];
+    for (ri, region) in mem.iter().enumerate() {
+        let ptr = region.as_ptr() as usize;
+        let len = region.len() as usize;
+        let mut touched = touched_pages(ptr, len)?;
+        if let Some((_, _, b)) = base.and_then(|b| b.regions.get(ri)) {
+            for (t, x) in touched.iter_mut().zip(b) {
+                *t |= x;
+            }
+        }
+        let mut stored = vec![0u64; touched.len()];
+        for p in 0..len / PAGE {
+            if !bit(&touched, p) {
+                continue;
+            }
+            // SAFETY: the page lies inside the region's live mapping; the vCPUs are paused.
+            let page = unsafe { std::slice::from_raw_parts((ptr + p * PAGE) as *const u8, PAGE) };
+            if page == zero {
+                continue;
+            }
+            f.write_all_at(page, file_off + (p * PAGE) as u64)
+                .map_err(|e| format!("{}: {e}", tmp.display()))?;
+            hasher.update(page);
+            stored[p / 64] |= 1 << (p % 64);
+            index.stored_pages += 1;
+        }
+        index
+            .regions
+            .push((region.start_addr().0, len as u64, stored));
+        file_off += len as u64;
+    }
+    f.set_len(file_off)
+        .map_err(|e| format!("{}: {e}", tmp.display()))?;
+    index.crc = hasher.finalize();
+    Ok(index)
+}
+
+/// Maps `path` copy-on-write over guest RAM: pages load on first touch.
+pub fn restore(mem: &GuestMemoryMmap, path: &Path, index: &MemoryIndex) -> Result<(), String> {
+    let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let want: u64 = mem.iter().map(|r| r.len()).sum();
+    let have = f
+        .metadata()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    if have != want || index.regions.len() != mem.num_regions() {
+        return Err(format!(
+            "{}: holds {have} bytes of memory, the VM has {want}",
+            path.display()
+        ));
+    }
+    let mut file_off = 0i64;
+    for region in mem.iter() {
+        // SAFETY: replaces the pages of a mapping this process owns, at the same address and
+        // length, with a private file mapping; KVM's MMU notifier drops stale guest mappings.
+        let p = unsafe {
+            libc::mmap(
+                region.as_ptr().cast(),
+                region.len() as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_FIXED | libc::MAP_NORESERVE,
+                f.as_raw_fd(),
+                file_off,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(format!(
+                "mapping {}: {}",
+                path.display(),
+                std::io::Error::last_os_error()
+            ));
+        }
+        file_off += region.len() as i64;
+    }
+    Ok(())
+}
+
+/// Reads back the stored pages and checks their CRC (for a snapshot started in a new process).
+pub fn verify(path: &Path, index: &MemoryIndex) -> Result<(), String> {
+    let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut page = vec![0u8; PAGE];
+    let mut file_off = 0u64;
+    for (_, len, bits) in &index.regions {
+        for p in 0..(*len as usize / PAGE) {
+            if bit(bits, p) {
+                f.read_exact_at(&mut page, file_off + (p * PAGE) as u64)
+                    .map_err(|e| format!("{}: truncated: {e}", path.display()))?;
+                hasher.update(&page);
+            }
+        }
+        file_off += len;
+    }
+    if hasher.finalize() != index.crc {
+        return Err(format!("{}: checksum mismatch (corrupted)", path.display()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vm_memory::{Bytes, GuestAddress};
+
+    #[test]
+    fn sparse_save_then_lazy_restore_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 4 << 20)]).unwrap();
+        mem.write_obj(0xdead_beefu32, GuestAddress(0x1000)).unwrap();
+        mem.write_obj(0x1234u16, GuestAddress(0x30_0000)).unwrap();
+        mem.write_obj(0u8, GuestAddress(0x20_0000)).unwrap(); // touched but zero: not stored
+        let path = dir.path().join("memory.bin");
+        let idx = save(&mem, &path, None).unwrap();
+        assert_eq!(idx.stored_pages, 2);
+        verify(&path, &idx).unwrap();
+        let used = std::fs::metadata(&path).unwrap();
+        assert_eq!(used.len(), 4 << 20);
+
+        mem.write_obj(0u32, GuestAddress(0x1000)).unwrap();
+        mem.write_obj(7u8, GuestAddress(0x10_0000)).unwrap();
+        restore(&mem, &path, &idx).unwrap();
+        assert_eq!(
+            mem.read_obj::<u32>(GuestAddress(0x1000)).unwrap(),
+            0xdead_beef
+        );
+        assert_eq!(mem.read_obj::<u8>(GuestAddress(0x10_0000)).unwrap(), 0);
+        assert_eq!(
+            mem.read_obj::<u16>(GuestAddress(0x30_0000)).unwrap(),
+            0x1234
+        );
+
+        // A second save after a restore keeps pages that were never faulted back in.
+        let path2 = dir.path().join("memory2.bin");
+        let idx2 = save(&mem, &path2, Some(&idx)).unwrap();
+        assert_eq!(idx2.stored_pages, 2);
+        let mut corrupt = std::fs::read(&path).unwrap();
+        corrupt[0x1000] ^= 1;
+        std::fs::write(&path, corrupt).unwrap();
+        assert!(verify(&path, &idx).unwrap_err().contains("checksum"));
+    }
+}

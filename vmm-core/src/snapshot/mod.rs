@@ -1,0 +1,420 @@
+//! Snapshots: the whole VM at one instant — vCPUs, irqchip/PIT/clock, devices, screen and the
+//! guest memory it touched — kept as a tree under `<vm dir>/snapshots/<id>/`.
+//!
+//! A snapshot folder holds `state.bin` (magic, version, CRC; see [`file`]), `memory.bin`
+//! (sparse), `screen.png` when the VM has a display, and `meta.json`, written last: a folder
+//! without `meta.json` is an interrupted save and is listed as incomplete, never used.
+//! Folders are first written as `<id>.partial` and renamed when whole.
+
+pub mod file;
+pub mod kvm_state;
+pub mod memory;
+
+use crate::api::RunState;
+use crate::config::VmConfig;
+use crate::devices::lock;
+use crate::devices::serial::SerialSnap;
+use crate::devices::virtio::mmio::TransportSnap;
+use crate::vmm::VmHandle;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// What a snapshot is, for listing (`meta.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotMeta {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub created_unix_ms: u64,
+    pub parent: Option<String>,
+    /// The VM's config when the snapshot was taken.
+    pub config: VmConfig,
+    pub memory_pages: u64,
+    pub has_screen: bool,
+}
+
+/// A listed snapshot; `meta` is None for an incomplete (interrupted) one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotEntry {
+    pub id: String,
+    pub complete: bool,
+    pub meta: Option<SnapshotMeta>,
+    /// Why it is not usable, if it is not.
+    pub problem: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct MachineState {
+    vm: kvm_state::VmState,
+    vcpus: Vec<kvm_state::VcpuState>,
+    serial: SerialSnap,
+    transports: Vec<TransportSnap>,
+    /// The framebuffer's bytes are in `framebuffer.bin` (raw: fast to write and read back).
+    framebuffer: Option<FramebufferInfo>,
+    memory: memory::MemoryIndex,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FramebufferInfo {
+    len: u64,
+    crc: u32,
+}
+
+/// Timing of a save or revert, for the API reply and benchmarks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Timing {
+    pub id: String,
+    pub total_ms: f64,
+    pub paused_ms: f64,
+    pub memory_pages: u64,
+}
+
+pub fn snapshots_dir(vm_dir: &Path) -> PathBuf {
+    vm_dir.join("snapshots")
+}
+
+fn current_file(vm_dir: &Path) -> PathBuf {
+    snapshots_dir(vm_dir).join("current")
+}
+
+/// The snapshot the VM's present state descends from.
+pub fn current(vm_dir: &Path) -> Option<String> {
+    std::fs::read_to_string(current_file(vm_dir))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn new_id() -> String {
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}-{:03}", t.as_secs(), t.subsec_millis())
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Pauses if running; returns whether it was running (so the caller resumes).
+fn pause_for(vm: &VmHandle) -> Result<bool, String> {
+    match vm.state() {
+        RunState::Running => vm.pause().map(|_| true),
+        RunState::Paused => Ok(false),
+        RunState::Stopping => Err("the VM is stopping".into()),
+    }
+}
+
+/// Takes a live snapshot of a running or paused VM.
+pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, String> {
+    let t0 = Instant::now();
+    let m = &vm.machine;
+    let dir = snapshots_dir(&m.vm_dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let id = new_id();
+    let partial = dir.join(format!("{id}.partial"));
+    std::fs::create_dir(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+    let was_running = pause_for(vm)?;
+    let t_paused = Instant::now();
+    let res = save_into(vm, &partial);
+    let paused_ms = ms(t_paused);
+    if was_running {
+        let _ = vm.resume();
+    }
+    let (state_pages, screen) = match res {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(e);
+        }
+    };
+    // The thumbnail is made from the saved frame after the guest runs again: PNG encoding
+    // must not lengthen the pause.
+    let has_screen = match (&vm.framebuffer, screen) {
+        (Some(fb), Some(px)) => {
+            crate::display::framebuffer::write_thumbnail(
+                &px,
+                fb.width,
+                fb.height,
+                fb.stride,
+                &partial.join("screen.png"),
+            )?;
+            true
+        }
+        _ => false,
+    };
+    // Everything on stable storage before the snapshot becomes visible (meta.json, rename).
+    for f in ["memory.bin", "state.bin", "framebuffer.bin"] {
+        let p = partial.join(f);
+        if p.exists() {
+            std::fs::File::open(&p)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+        }
+    }
+    let meta = SnapshotMeta {
+        id: id.clone(),
+        name: if name.trim().is_empty() {
+            format!("Snapshot {id}")
+        } else {
+            name.trim().to_string()
+        },
+        description: description.to_string(),
+        created_unix_ms: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64,
+        parent: current(&m.vm_dir),
+        config: vm.config.clone(),
+        memory_pages: state_pages,
+        has_screen,
+    };
+    let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
+    crate::util::write_atomic(&partial.join("meta.json"), &json)
+        .map_err(|e| format!("meta.json: {e}"))?;
+    let done = dir.join(&id);
+    std::fs::rename(&partial, &done).map_err(|e| format!("{}: {e}", done.display()))?;
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    crate::util::write_atomic(&current_file(&m.vm_dir), id.as_bytes())
+        .map_err(|e| format!("current: {e}"))?;
+    Ok(Timing {
+        id,
+        total_ms: ms(t0),
+        paused_ms,
+        memory_pages: state_pages,
+    })
+}
+
+/// Saves everything into `dir`; returns the stored page count and the frame (for the thumbnail).
+fn save_into(vm: &VmHandle, dir: &Path) -> Result<(u64, Option<Vec<u8>>), String> {
+    let m = &vm.machine;
+    let vm_state = kvm_state::save_vm(&vm.vm)?;
+    let mut vcpus = Vec::new();
+    for v in &m.vcpus {
+        vcpus.push(kvm_state::save_vcpu(&lock(v), &m.msrs)?);
+    }
+    let serial = lock(&vm.serial).save();
+    let mut transports = Vec::new();
+    for t in &m.transports {
+        transports.push(lock(t).save()?);
+    }
+    let framebuffer = vm.framebuffer.as_ref().map(|fb| fb.contents());
+    let base = lock(&m.memory_base).clone();
+    let memory = memory::save(&m.mem, &dir.join("memory.bin"), base.as_ref())?;
+    let pages = memory.stored_pages;
+    let fb_info = match &framebuffer {
+        Some(px) => {
+            let p = dir.join("framebuffer.bin");
+            std::fs::write(&p, px).map_err(|e| format!("{}: {e}", p.display()))?;
+            Some(FramebufferInfo {
+                len: px.len() as u64,
+                crc: crc32fast::hash(px),
+            })
+        }
+        None => None,
+    };
+    let st = MachineState {
+        vm: vm_state,
+        vcpus,
+        serial,
+        transports,
+        framebuffer: fb_info,
+        memory,
+    };
+    file::write_unsynced(&dir.join("state.bin"), &st)?;
+    Ok((pages, framebuffer))
+}
+
+fn load_meta(dir: &Path) -> Result<SnapshotMeta, String> {
+    let p = dir.join("meta.json");
+    let text = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Puts a running or paused VM back to snapshot `id`; it is running afterwards.
+pub fn revert(vm: &VmHandle, id: &str) -> Result<Timing, String> {
+    revert_inner(vm, id, false)
+}
+
+/// Loads snapshot `id` into a VM whose vCPUs have not started yet (a fresh process), after
+/// checking the memory file's checksum too.
+pub fn restore_at_start(vm: &VmHandle, id: &str) -> Result<Timing, String> {
+    revert_inner(vm, id, true)
+}
+
+fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> {
+    let t0 = Instant::now();
+    if !valid_id(id) {
+        return Err(format!("{id:?} is not a snapshot id"));
+    }
+    let m = &vm.machine;
+    let dir = snapshots_dir(&m.vm_dir).join(id);
+    let meta = load_meta(&dir)?;
+    if meta.config.vcpus != vm.config.vcpus || meta.config.memory_mib != vm.config.memory_mib {
+        return Err(format!(
+            "snapshot {id} has {} vCPUs and {} MiB; this VM has {} and {}",
+            meta.config.vcpus, meta.config.memory_mib, vm.config.vcpus, vm.config.memory_mib
+        ));
+    }
+    let st: MachineState = file::read(&dir.join("state.bin"))?;
+    if st.vcpus.len() != m.vcpus.len() || st.transports.len() != m.transports.len() {
+        return Err(format!(
+            "{}: made for a different machine (vCPUs or devices differ)",
+            dir.display()
+        ));
+    }
+    let framebuffer = match &st.framebuffer {
+        Some(info) => {
+            let p = dir.join("framebuffer.bin");
+            let px = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+            if px.len() as u64 != info.len || crc32fast::hash(&px) != info.crc {
+                return Err(format!("{}: truncated or corrupted", p.display()));
+            }
+            Some(px)
+        }
+        None => None,
+    };
+    if fresh {
+        memory::verify(&dir.join("memory.bin"), &st.memory)?;
+    } else {
+        pause_for(vm)?;
+    }
+    let t_paused = Instant::now();
+    let res = (|| {
+        memory::restore(&m.mem, &dir.join("memory.bin"), &st.memory)?;
+        *lock(&m.memory_base) = Some(st.memory.clone());
+        kvm_state::restore_vm(&vm.vm, &st.vm)?;
+        for (v, s) in m.vcpus.iter().zip(&st.vcpus) {
+            kvm_state::restore_vcpu(&lock(v), s)?;
+        }
+        lock(&vm.serial)
+            .restore(&st.serial)
+            .map_err(|e| e.to_string())?;
+        for (t, s) in m.transports.iter().zip(&st.transports) {
+            lock(t).restore(s)?;
+        }
+        if let (Some(fb), Some(px)) = (&vm.framebuffer, &framebuffer) {
+            fb.set_contents(px);
+        }
+        Ok::<(), String>(())
+    })();
+    let paused_ms = ms(t_paused);
+    if let Err(e) = res {
+        // Half-restored state is not safe to run: the guest would see a mix of two instants.
+        vm.exit.send(crate::vmm::ExitReason::Error(format!(
+            "revert to {id} failed midway: {e}"
+        )));
+        return Err(format!(
+            "revert to {id} failed midway (the VM was stopped): {e}"
+        ));
+    }
+    crate::util::write_atomic(&current_file(&m.vm_dir), id.as_bytes())
+        .map_err(|e| format!("current: {e}"))?;
+    if !fresh {
+        let _ = vm.resume();
+    }
+    Ok(Timing {
+        id: id.to_string(),
+        total_ms: ms(t0),
+        paused_ms,
+        memory_pages: st.memory.stored_pages,
+    })
+}
+
+/// Every snapshot of the VM in `vm_dir`, oldest first; incomplete ones are included and marked.
+pub fn list(vm_dir: &Path) -> Vec<SnapshotEntry> {
+    let dir = snapshots_dir(vm_dir);
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<SnapshotEntry> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let id = name.trim_end_matches(".partial").to_string();
+            match load_meta(&e.path()) {
+                Ok(meta) if !name.ends_with(".partial") => SnapshotEntry {
+                    id,
+                    complete: true,
+                    meta: Some(meta),
+                    problem: None,
+                },
+                Ok(_) => SnapshotEntry {
+                    id,
+                    complete: false,
+                    meta: None,
+                    problem: Some("interrupted while being saved".into()),
+                },
+                Err(err) => SnapshotEntry {
+                    id,
+                    complete: false,
+                    meta: None,
+                    problem: Some(err),
+                },
+            }
+        })
+        .collect();
+    out.sort_by_key(|e| {
+        (
+            e.meta.as_ref().map_or(u64::MAX, |m| m.created_unix_ms),
+            e.id.clone(),
+        )
+    });
+    out
+}
+
+/// Renames a snapshot (its display name; the id stays).
+pub fn rename(vm_dir: &Path, id: &str, name: &str) -> Result<(), String> {
+    if !valid_id(id) {
+        return Err(format!("{id:?} is not a snapshot id"));
+    }
+    let dir = snapshots_dir(vm_dir).join(id);
+    let mut meta = load_meta(&dir)?;
+    meta.name = name.trim().to_string();
+    let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
+    crate::util::write_atomic(&dir.join("meta.json"), &json).map_err(|e| e.to_string())
+}
+
+/// Deletes a snapshot; its children are re-parented to its parent. Memory files are
+/// self-contained, so children stay revertable.
+pub fn delete(vm_dir: &Path, id: &str) -> Result<(), String> {
+    if !valid_id(id) {
+        return Err(format!("{id:?} is not a snapshot id"));
+    }
+    let root = snapshots_dir(vm_dir);
+    let dir = root.join(id);
+    let partial = root.join(format!("{id}.partial"));
+    if !dir.exists() && partial.exists() {
+        return std::fs::remove_dir_all(&partial).map_err(|e| e.to_string());
+    }
+    let meta = load_meta(&dir)?;
+    for e in list(vm_dir) {
+        if let Some(mut child) = e.meta.filter(|c| c.parent.as_deref() == Some(id)) {
+            child.parent = meta.parent.clone();
+            let json = serde_json::to_vec_pretty(&child).map_err(|e| e.to_string())?;
+            crate::util::write_atomic(&root.join(&child.id).join("meta.json"), &json)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    if current(vm_dir).as_deref() == Some(id) {
+        let parent = meta.parent.clone().unwrap_or_default();
+        crate::util::write_atomic(&current_file(vm_dir), parent.as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    // A running VM may still map this memory file copy-on-write: unlinking is safe, the
+    // mapping keeps the data alive.
+    std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))
+}

@@ -185,8 +185,13 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
             Err(e) => error(id, "invalid-state", &e),
         },
         Command::Kill => {
+            // Reply first: the process ends as soon as the exit is sent.
+            send_line(writer, &ok(id, serde_json::json!({})));
             vm.exit.send(ExitReason::Killed);
-            ok(id, serde_json::json!({}))
+            // Never answered twice: the process is going away; keep this thread quiet.
+            loop {
+                std::thread::park();
+            }
         }
         Command::SerialInput { data } => match B64.decode(data.as_bytes()) {
             Ok(bytes) => {

@@ -4,7 +4,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-PKGS=(gcc binutils make pkg-config ca-certificates curl)
+PKGS=(gcc binutils make pkg-config ca-certificates curl passt qemu-utils)
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${PKGS[@]}"
 if ! command -v cargo >/dev/null; then

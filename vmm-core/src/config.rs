@@ -33,7 +33,7 @@ pub struct VmConfig {
     /// Disk images (attached by a later device; kept here so configs written now stay valid).
     #[serde(default)]
     pub disks: Vec<DiskConfig>,
-    /// Network interfaces (likewise).
+    /// Network interfaces: virtio-net devices, each backed by its own passt process.
     #[serde(default)]
     pub nics: Vec<NicConfig>,
     /// The guest's screen, if any.
@@ -90,11 +90,35 @@ pub struct DiskConfig {
     pub read_only: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A network interface: virtio-net with user-mode networking by `passt` (guest address and
+/// gateway as passt assigns them by DHCP; the gateway address reaches the host's loopback).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NicConfig {
+    /// `aa:bb:cc:dd:ee:ff`, unicast. Default: a locally administered address derived from the
+    /// VM id and the NIC's index, the same on every start.
     #[serde(default)]
     pub mac: Option<String>,
+    /// Ports on the host's 127.0.0.1 forwarded to the guest.
+    #[serde(default)]
+    pub forwards: Vec<PortForward>,
+}
+
+/// `{ proto = "tcp", host_port = 8080, guest_port = 80 }`: 127.0.0.1:8080 on the host reaches
+/// port 80 of the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortForward {
+    pub proto: Protocol,
+    pub host_port: u16,
+    pub guest_port: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
 }
 
 /// The guest's screen: a linear framebuffer, a virtio keyboard and tablet, and a VNC server
@@ -392,16 +416,63 @@ impl VmConfig {
         if !self.disks.is_empty() {
             errs.push(err("disks", "disks are not supported by this version yet"));
         }
-        if !self.nics.is_empty() {
-            errs.push(err(
-                "nics",
-                "network interfaces are not supported by this version yet",
-            ));
-        }
+        self.validate_nics(&mut errs);
         if errs.is_empty() {
             Ok(())
         } else {
             Err(errs)
+        }
+    }
+}
+
+impl VmConfig {
+    /// Network interfaces: MAC format, forwarded ports (each host port once per protocol).
+    fn validate_nics(&self, errs: &mut Vec<ConfigError>) {
+        /// More would not fit the virtio-mmio interrupt lines next to the other devices.
+        const MAX_NICS: usize = 4;
+        if self.nics.len() > MAX_NICS {
+            errs.push(err(
+                "nics",
+                format!(
+                    "{} network interfaces is more than the {MAX_NICS} supported",
+                    self.nics.len()
+                ),
+            ));
+        }
+        let mut seen: std::collections::HashMap<(Protocol, u16), String> = Default::default();
+        for (i, nic) in self.nics.iter().enumerate() {
+            if let Some(mac) = &nic.mac {
+                if let Err(e) = crate::net::parse_mac(mac) {
+                    errs.push(err(&format!("nics[{i}].mac"), e));
+                }
+            }
+            for (j, f) in nic.forwards.iter().enumerate() {
+                let field = format!("nics[{i}].forwards[{j}]");
+                if f.host_port == 0 {
+                    errs.push(err(&format!("{field}.host_port"), "0 is not a port"));
+                }
+                if f.guest_port == 0 {
+                    errs.push(err(&format!("{field}.guest_port"), "0 is not a port"));
+                }
+                if f.host_port == 0 {
+                    continue;
+                }
+                let proto = match f.proto {
+                    Protocol::Tcp => "tcp",
+                    Protocol::Udp => "udp",
+                };
+                if let Some(first) = seen.get(&(f.proto, f.host_port)) {
+                    errs.push(err(
+                        &format!("{field}.host_port"),
+                        format!(
+                            "{proto} port {} is already forwarded by {first}",
+                            f.host_port
+                        ),
+                    ));
+                } else {
+                    seen.insert((f.proto, f.host_port), field);
+                }
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod devices;
 pub mod display;
 pub mod host;
 pub mod hub;
+pub mod net;
 pub mod snapshot;
 pub mod util;
 pub mod vcpu;

@@ -345,6 +345,12 @@ impl TryFrom<VmSpec> for Vmm {
             });
             framebuffer = Some(fb);
         }
+        // Network interfaces, each a virtio-net device with its own passt (crate::net).
+        let nics = crate::net::open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
+        for w in &nics.warnings {
+            eprintln!("vmdesk-vmm: warning: {w}");
+        }
+        virtio_devs.extend(nics.devices);
         if virtio_devs.len() > layout::VIRTIO_GSIS.len() {
             return Err(BuildError::Other(format!(
                 "{} virtio devices is more than the {} supported",

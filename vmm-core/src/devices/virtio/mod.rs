@@ -5,6 +5,7 @@
 
 pub mod input;
 pub mod mmio;
+pub mod net;
 pub mod rng;
 
 use std::sync::atomic::{AtomicU32, Ordering};

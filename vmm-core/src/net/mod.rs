@@ -1,0 +1,213 @@
+//! Networking: each configured NIC is a virtio-net device backed by its own `passt` process.
+//!
+//! passt (<https://passt.top>, Debian/Ubuntu package `passt`) gives the guest user-mode
+//! networking without privileges: it answers ARP/DHCP/NDP itself and carries the guest's TCP,
+//! UDP and ICMP over ordinary host sockets. With passt's defaults the guest gets the host's
+//! address and gateway (on this project's machines 192.0.2.2/24 via 192.0.2.1), and
+//! connections to the gateway address reach the host's loopback.
+//!
+//! - [`frame`]: the length-prefixed framing on passt's socket.
+//! - [`passt`]: starting, watching and stopping one passt process.
+//! - [`open_nics`]: what `vmdesk-vmm` calls to build the NICs of a VM.
+
+pub mod frame;
+pub mod passt;
+
+use crate::config::NicConfig;
+use crate::devices::virtio::net::{Net, NetStats, DEFAULT_MTU};
+use crate::devices::virtio::VirtioDevice;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How to get passt, for messages.
+pub const PASST_INSTALL_HINT: &str = "install it with `apt-get install passt`";
+
+/// The NICs of one VM, ready to go on the virtio-mmio bus.
+#[derive(Default)]
+pub struct OpenedNics {
+    /// One virtio-net device per NIC that could be started, in config order. Each owns its passt
+    /// process: dropping the device stops it.
+    pub devices: Vec<Box<dyn VirtioDevice>>,
+    /// The counters of each device in `devices`, same order, with the config index.
+    pub stats: Vec<(usize, Arc<NetStats>)>,
+    /// Problems that did not stop the VM (NICs left out), for the log and the API status.
+    pub warnings: Vec<String>,
+}
+
+/// Starts one passt per NIC and builds the virtio-net devices. A missing passt leaves the NICs
+/// out with a warning; a passt that fails to start (e.g. a forwarded port already in use) is an
+/// error naming the NIC.
+///
+/// Call this from the thread that lives as long as the VM (vmdesk-vmm's main thread): passt is
+/// told to die with that thread (PR_SET_PDEATHSIG), and in any case passt quits when its socket
+/// closes, i.e. when this process ends however it ends.
+pub fn open_nics(vm_id: &str, nics: &[NicConfig]) -> Result<OpenedNics, String> {
+    open_nics_with(passt::find_passt(), vm_id, nics)
+}
+
+/// [`open_nics`] with the passt binary given (None: not installed).
+pub fn open_nics_with(
+    passt_bin: Option<PathBuf>,
+    vm_id: &str,
+    nics: &[NicConfig],
+) -> Result<OpenedNics, String> {
+    let mut out = OpenedNics::default();
+    if nics.is_empty() {
+        return Ok(out);
+    }
+    let Some(bin) = passt_bin else {
+        out.warnings.push(format!(
+            "passt is not installed: the VM starts without its {} network interface{} \
+             ({PASST_INSTALL_HINT})",
+            nics.len(),
+            if nics.len() == 1 { "" } else { "s" }
+        ));
+        return Ok(out);
+    };
+    for (i, nic) in nics.iter().enumerate() {
+        let label = format!("nics[{i}]");
+        let mac = match &nic.mac {
+            Some(s) => parse_mac(s).map_err(|e| format!("{label}.mac: {e}"))?,
+            None => derived_mac(vm_id, i),
+        };
+        let opts = passt::PasstOptions {
+            forwards: nic.forwards.clone(),
+            mtu: DEFAULT_MTU,
+        };
+        let (proc_, stream) =
+            passt::Passt::spawn(&bin, &opts, &label).map_err(|e| format!("{label}: {e}"))?;
+        let net = Net::new(mac, DEFAULT_MTU, stream, Some(Box::new(proc_)), &label)
+            .map_err(|e| format!("{label}: starting the device threads: {e}"))?;
+        out.stats.push((i, net.stats()));
+        out.devices.push(Box::new(net));
+    }
+    Ok(out)
+}
+
+/// Parses `aa:bb:cc:dd:ee:ff` (hex, either case). Refuses multicast/broadcast and all-zero
+/// addresses: a NIC needs a unicast address.
+pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
+    let bad = || format!("{s:?} is not a MAC address like \"52:54:00:12:34:56\"");
+    let mut mac = [0u8; 6];
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 6 {
+        return Err(bad());
+    }
+    for (b, p) in mac.iter_mut().zip(parts) {
+        if p.len() != 2 || !p.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+    }
+    if mac[0] & 1 != 0 {
+        return Err(format!(
+            "{s:?} is a multicast address (lowest bit of the first byte set); a NIC needs a unicast one"
+        ));
+    }
+    if mac == [0; 6] {
+        return Err(format!("{s:?} is the all-zero address"));
+    }
+    Ok(mac)
+}
+
+pub fn format_mac(mac: [u8; 6]) -> String {
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// A stable, locally administered unicast MAC for NIC `index` of VM `vm_id` (FNV-1a of both,
+/// so it never changes between runs or builds).
+pub fn derived_mac(vm_id: &str, index: usize) -> [u8; 6] {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("vmdesk-nic:{vm_id}:{index}").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let b = h.to_be_bytes();
+    // Locally administered (bit 1), unicast (bit 0 clear).
+    let mut mac = [(b[0] & 0xfc) | 0x02, b[1], b[2], b[3], b[4], b[5]];
+    // Never passt's own default address (02:fc:00:00:00:01 on hosts like these).
+    if mac == [0x02, 0xfc, 0, 0, 0, 1] {
+        mac[5] = 2;
+    }
+    mac
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_parse_and_print() {
+        assert_eq!(
+            parse_mac("52:54:00:AB:cd:0f").unwrap(),
+            [0x52, 0x54, 0, 0xab, 0xcd, 0x0f]
+        );
+        assert_eq!(
+            format_mac([0x52, 0x54, 0, 0xab, 0xcd, 0x0f]),
+            "52:54:00:ab:cd:0f"
+        );
+        for bad in [
+            "",
+            "52:54:00:ab:cd",
+            "52:54:00:ab:cd:0f:00",
+            "52-54-00-ab-cd-0f",
+            "52:54:00:ab:cd:g0",
+            "52:54:00:ab:cd:+f",
+            "5:54:00:ab:cd:0f0",
+        ] {
+            assert!(parse_mac(bad).unwrap_err().contains("not a MAC"), "{bad}");
+        }
+        assert!(parse_mac("01:00:5e:00:00:01")
+            .unwrap_err()
+            .contains("multicast"));
+        assert!(parse_mac("ff:ff:ff:ff:ff:ff")
+            .unwrap_err()
+            .contains("multicast"));
+        assert!(parse_mac("00:00:00:00:00:00")
+            .unwrap_err()
+            .contains("all-zero"));
+    }
+
+    #[test]
+    fn derived_macs_are_stable_local_unicast_and_distinct() {
+        let a = derived_mac("demo", 0);
+        assert_eq!(a, derived_mac("demo", 0));
+        assert_eq!(a[0] & 0b11, 0b10, "locally administered unicast");
+        assert_ne!(a, derived_mac("demo", 1));
+        assert_ne!(a, derived_mac("demo2", 0));
+        // Pinned: a VM's MAC must not change with a new build (DHCP leases, guest configs).
+        assert_eq!(format_mac(a), "92:d8:97:19:d7:9a");
+        parse_mac(&format_mac(a)).unwrap();
+    }
+
+    #[test]
+    fn without_passt_the_nics_are_left_out_with_a_warning() {
+        let nics = vec![NicConfig::default(), NicConfig::default()];
+        let o = open_nics_with(None, "vm", &nics).unwrap();
+        assert!(o.devices.is_empty());
+        assert_eq!(o.warnings.len(), 1);
+        assert!(
+            o.warnings[0].contains("apt-get install passt"),
+            "{}",
+            o.warnings[0]
+        );
+        assert!(o.warnings[0].contains("2 network interfaces"));
+        let o = open_nics_with(None, "vm", &[]).unwrap();
+        assert!(o.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_passt_that_cannot_start_is_an_error_naming_the_nic() {
+        let e = open_nics_with(
+            Some("/nonexistent/passt".into()),
+            "vm",
+            &[NicConfig::default()],
+        )
+        .err()
+        .unwrap();
+        assert!(e.starts_with("nics[0]: "), "{e}");
+    }
+}

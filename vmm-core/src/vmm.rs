@@ -131,6 +131,11 @@ impl VmHandle {
             .control
             .pause(n, || self.kick_all(), Duration::from_secs(2))
         {
+            // Device threads (network, input) stop touching guest memory too, so a snapshot
+            // sees one instant.
+            for t in &self.machine.transports {
+                lock(t).pause();
+            }
             self.set_state(RunState::Paused);
             Ok(())
         } else {
@@ -142,6 +147,9 @@ impl VmHandle {
     pub fn resume(&self) -> Result<(), String> {
         if self.state() != RunState::Paused {
             return Err("the VM is not paused".into());
+        }
+        for t in &self.machine.transports {
+            lock(t).resume();
         }
         self.control.resume();
         self.set_state(RunState::Running);

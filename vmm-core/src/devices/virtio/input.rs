@@ -46,6 +46,8 @@ pub enum InputKind {
 
 #[derive(Default)]
 struct Shared {
+    /// While the VM is paused, events wait here instead of entering guest memory.
+    paused: bool,
     pending: VecDeque<[u8; 8]>,
     active: Option<(GuestMemoryMmap, Queue, Arc<VirtioInterrupt>)>,
     dropped: u64,
@@ -55,6 +57,9 @@ struct Shared {
 impl Shared {
     /// Moves pending events into guest buffers while there are some.
     fn flush(&mut self) {
+        if self.paused {
+            return;
+        }
         let Some((mem, q, irq)) = &mut self.active else {
             return;
         };
@@ -262,6 +267,14 @@ impl VirtioDevice for Input {
     }
     fn malformed_chains(&self) -> u64 {
         lock(&self.shared).malformed
+    }
+    fn pause(&mut self) {
+        lock(&self.shared).paused = true;
+    }
+    fn resume(&mut self) {
+        let mut s = lock(&self.shared);
+        s.paused = false;
+        s.flush();
     }
     fn save_state(&self) -> Result<Vec<u8>, String> {
         let s = lock(&self.shared);

@@ -69,6 +69,14 @@ impl MmioTransport {
         &*self.dev
     }
 
+    pub fn pause(&mut self) {
+        self.dev.pause();
+    }
+
+    pub fn resume(&mut self) {
+        self.dev.resume();
+    }
+
     /// The transport's and the device's state, for a snapshot.
     pub fn save(&self) -> Result<TransportSnap, String> {
         Ok(TransportSnap {

@@ -84,6 +84,11 @@ pub trait VirtioDevice: Send {
     fn malformed_chains(&self) -> u64 {
         0
     }
+    /// The VM is pausing: stop touching guest memory and queues from device threads (queue
+    /// work resumes, with nothing lost, on `resume`). Devices that only act on the vCPU
+    /// thread need nothing here.
+    fn pause(&mut self) {}
+    fn resume(&mut self) {}
     /// The device's state for a snapshot (its queues included), taken while vCPUs are paused.
     fn save_state(&self) -> Result<Vec<u8>, String> {
         Err(format!(

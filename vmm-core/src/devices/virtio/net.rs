@@ -584,6 +584,12 @@ impl VirtioDevice for Net {
     fn malformed_chains(&self) -> u64 {
         self.shared.stats.malformed_chains.load(Ordering::Relaxed)
     }
+    fn pause(&mut self) {
+        self.set_paused(true);
+    }
+    fn resume(&mut self) {
+        self.set_paused(false);
+    }
     fn save_state(&self) -> Result<Vec<u8>, String> {
         let rx = lock(&self.shared.rx).as_ref().map(|c| QueueSnap::of(&c.q));
         let tx = lock(&self.shared.tx).as_ref().map(|c| QueueSnap::of(&c.q));

@@ -140,6 +140,9 @@ pub struct Status {
     pub pid: u32,
     /// True when `/dev/kvm` has hardware virtualization behind it.
     pub hardware_virtualization: bool,
+    /// Problems that did not stop the VM (e.g. a NIC left out because passt is missing).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +162,12 @@ pub struct Counters {
     pub per_vcpu: Vec<Vec<(String, u64)>>,
     /// Serial/event messages a slow API client did not get.
     pub dropped_events: u64,
+    /// Descriptor chains virtio devices refused as malformed.
+    #[serde(default)]
+    pub malformed_virtio_chains: u64,
+    /// Per NIC: frames and bytes sent and received, drops.
+    #[serde(default)]
+    pub nics: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -101,6 +101,9 @@ pub struct VmHandle {
     pub display: Option<DisplayHandle>,
     pub(crate) framebuffer: Option<Arc<Framebuffer>>,
     pub machine: Machine,
+    /// Problems that did not stop the VM (e.g. a NIC left out because passt is missing).
+    pub warnings: Vec<String>,
+    net_stats: Vec<Arc<crate::devices::virtio::net::NetStats>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -190,6 +193,7 @@ impl VmHandle {
             uptime_ms: self.started.elapsed().as_millis() as u64,
             pid: std::process::id(),
             hardware_virtualization: self.flavor.is_hardware(),
+            warnings: self.warnings.clone(),
         }
     }
 
@@ -213,6 +217,17 @@ impl VmHandle {
             exits: named(total),
             per_vcpu: per.into_iter().map(named).collect(),
             dropped_events: self.serial_hub.dropped() + self.event_hub.dropped(),
+            malformed_virtio_chains: self
+                .machine
+                .transports
+                .iter()
+                .map(|t| lock(t).device().malformed_chains())
+                .sum(),
+            nics: self
+                .net_stats
+                .iter()
+                .map(|s| serde_json::to_value(s.snapshot()).unwrap_or_default())
+                .collect(),
         }
     }
 
@@ -359,6 +374,8 @@ impl TryFrom<VmSpec> for Vmm {
             eprintln!("vmdesk-vmm: warning: {w}");
         }
         virtio_devs.extend(nics.devices);
+        let warnings = nics.warnings;
+        let net_stats: Vec<_> = nics.stats.into_iter().map(|(_, s)| s).collect();
         if virtio_devs.len() > layout::VIRTIO_GSIS.len() {
             return Err(BuildError::Other(format!(
                 "{} virtio devices is more than the {} supported",
@@ -482,6 +499,8 @@ impl TryFrom<VmSpec> for Vmm {
             memory_base: Mutex::new(None),
         };
         let handle = Arc::new(VmHandle {
+            warnings,
+            net_stats,
             machine,
             config: cfg.clone(),
             flavor: KvmFlavor::detect(),

@@ -462,6 +462,8 @@ void guest_main(uint64_t boot_params)
 	report_cmdline();
 	report_initrd();
 	acpi_check(bp, &acpi);
+	virtio_check();
+	fb_check(bp);
 	put_line("CHECKS DONE");
 
 	mode = find_mode(&len);
@@ -484,8 +486,19 @@ void guest_main(uint64_t boot_params)
 		do_tick();
 	if (eq(mode, len, "echo"))
 		do_echo();
+	if (eq(mode, len, "animate"))
+		do_animate();
+	if (eq(mode, len, "input"))
+		do_input();
 	put_str("FAIL unknown test ");
 	put_safe((uint64_t)(uintptr_t)mode, len < MODE_MAX ? len : MODE_MAX);
 	put_char('\n');
 	do_poweroff();
 }
+
+/*
+ * More checks and modes, in this translation unit so they can use the statics
+ * above and build.rs needs no new sources.
+ */
+#include "virtio.c"
+#include "fb.c"

@@ -1,0 +1,338 @@
+//! Talking to `vmdesk-vmm`: spawning it and its control socket.
+//!
+//! The app never touches KVM. Everything goes through [`VmmClient`], so tests use a fake
+//! (see `testing::FakeClient`) and the real [`SocketClient`] speaks the newline-delimited JSON
+//! protocol of `vmm_core::api`.
+
+use crate::paths::Paths;
+use base64::Engine as _;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use vmm_core::api::{self, Command, Event, Hello, Reply, Request, Status, Topic};
+
+pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientError {
+    /// No VMM serves this VM (no socket, or nobody listening).
+    NotRunning,
+    /// The VMM answered with an error.
+    Api { code: String, message: String },
+    /// vmdesk-vmm could not be found.
+    VmmMissing(String),
+    /// vmdesk-vmm ended right after it was started.
+    Exited(ExitInfo),
+    /// Anything else (I/O, bad replies).
+    Other(String),
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::NotRunning => write!(f, "not running"),
+            ClientError::Api { code, message } => write!(f, "{message} ({code})"),
+            ClientError::VmmMissing(m) | ClientError::Other(m) => write!(f, "{m}"),
+            ClientError::Exited(e) => write!(f, "vmdesk-vmm exited: {e:?}"),
+        }
+    }
+}
+
+/// How a vmdesk-vmm process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitInfo {
+    /// Exit status (see `vmm_core::api::exit_code`), if it exited normally.
+    pub code: Option<i32>,
+    /// The signal that ended it, if any.
+    pub signal: Option<i32>,
+}
+
+impl ExitInfo {
+    pub fn from_status(s: std::process::ExitStatus) -> ExitInfo {
+        ExitInfo {
+            code: s.code(),
+            signal: s.signal(),
+        }
+    }
+}
+
+/// Everything the app asks of the VMM side. Calls block; the GUI runs them off its thread.
+pub trait VmmClient: Send + Sync + 'static {
+    /// The VM's status, or `NotRunning`.
+    fn status(&self, id: &str) -> Result<Status, ClientError>;
+    /// Sends one command and returns the reply's `result`.
+    fn request(&self, id: &str, command: Command) -> Result<serde_json::Value, ClientError>;
+    /// Starts `vmdesk-vmm` for the VM, detached; returns its pid once the socket answers.
+    fn start(&self, id: &str) -> Result<u32, ClientError>;
+    /// VMMs started by this client that have ended since the last call.
+    fn reap(&self) -> Vec<(String, ExitInfo)>;
+    /// Subscribes to serial output and state events; the iterator ends when the VM does.
+    fn subscribe(&self, id: &str) -> Result<Box<dyn Iterator<Item = Event> + Send>, ClientError>;
+}
+
+/// The real client: Unix sockets and child processes.
+pub struct SocketClient {
+    paths: Paths,
+    children: Mutex<HashMap<String, Child>>,
+}
+
+impl SocketClient {
+    pub fn new(paths: Paths) -> SocketClient {
+        SocketClient {
+            paths,
+            children: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn connect(&self, id: &str) -> Result<(BufReader<UnixStream>, UnixStream), ClientError> {
+        let path = self.paths.socket(id);
+        let stream = UnixStream::connect(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+                ClientError::NotRunning
+            }
+            _ => ClientError::Other(format!("{}: {e}", path.display())),
+        })?;
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+        let writer = stream
+            .try_clone()
+            .map_err(|e| ClientError::Other(e.to_string()))?;
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader
+            .read_line(&mut line)
+            .map_err(|e| ClientError::Other(format!("reading hello: {e}")))?;
+        if line.is_empty() {
+            return Err(ClientError::NotRunning);
+        }
+        let hello: Hello = serde_json::from_str(&line)
+            .map_err(|e| ClientError::Other(format!("bad hello: {e}")))?;
+        if hello.protocol != api::PROTOCOL || hello.version != api::VERSION {
+            return Err(ClientError::Other(format!(
+                "unsupported protocol {} version {}",
+                hello.protocol, hello.version
+            )));
+        }
+        Ok((reader, writer))
+    }
+}
+
+fn send(w: &mut UnixStream, command: Command) -> Result<(), ClientError> {
+    let mut line = serde_json::to_vec(&Request {
+        id: Some(1),
+        command,
+    })
+    .map_err(|e| ClientError::Other(e.to_string()))?;
+    line.push(b'\n');
+    w.write_all(&line)
+        .map_err(|e| ClientError::Other(format!("sending request: {e}")))
+}
+
+/// Reads lines until the reply (events may come first after a subscribe).
+fn read_reply(r: &mut BufReader<UnixStream>) -> Result<serde_json::Value, ClientError> {
+    loop {
+        let mut line = String::new();
+        match r.read_line(&mut line) {
+            Ok(0) => return Err(ClientError::NotRunning),
+            Ok(_) => {}
+            Err(e) => return Err(ClientError::Other(format!("reading reply: {e}"))),
+        }
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| ClientError::Other(format!("bad reply: {e}")))?;
+        if v.get("event").is_some() {
+            continue;
+        }
+        let reply: Reply =
+            serde_json::from_value(v).map_err(|e| ClientError::Other(format!("bad reply: {e}")))?;
+        return if reply.ok {
+            Ok(reply.result.unwrap_or(serde_json::Value::Null))
+        } else {
+            let e = reply.error.unwrap_or(api::ApiError {
+                code: "internal".into(),
+                message: "error without details".into(),
+            });
+            Err(ClientError::Api {
+                code: e.code,
+                message: e.message,
+            })
+        };
+    }
+}
+
+/// Where `vmdesk-vmm` is: `$VMDESK_VMM`, next to this program, or on `$PATH`.
+pub fn find_vmm() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("VMDESK_VMM") {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!("VMDESK_VMM={} does not exist", p.display()))
+        };
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent() {
+            // Next to us; in cargo's test layout the binaries sit one folder up.
+            for d in [Some(dir), dir.parent()].into_iter().flatten() {
+                let c = d.join("vmdesk-vmm");
+                if c.is_file() {
+                    return Ok(c);
+                }
+            }
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for d in std::env::split_paths(&path) {
+            let c = d.join("vmdesk-vmm");
+            if c.is_file() {
+                return Ok(c);
+            }
+        }
+    }
+    Err("vmdesk-vmm was found neither next to vmdesk nor on $PATH".into())
+}
+
+impl VmmClient for SocketClient {
+    fn status(&self, id: &str) -> Result<Status, ClientError> {
+        let v = self.request(id, Command::Status)?;
+        serde_json::from_value(v).map_err(|e| ClientError::Other(format!("bad status: {e}")))
+    }
+
+    fn request(&self, id: &str, command: Command) -> Result<serde_json::Value, ClientError> {
+        let (mut r, mut w) = self.connect(id)?;
+        send(&mut w, command)?;
+        read_reply(&mut r)
+    }
+
+    fn start(&self, id: &str) -> Result<u32, ClientError> {
+        if self.status(id).is_ok() {
+            return Err(ClientError::Api {
+                code: "invalid-state".into(),
+                message: "already running".into(),
+            });
+        }
+        let vmm = find_vmm().map_err(ClientError::VmmMissing)?;
+        let log = std::fs::File::create(self.paths.vmm_log(id))
+            .map_err(|e| ClientError::Other(format!("creating vmm.log: {e}")))?;
+        let log2 = log
+            .try_clone()
+            .map_err(|e| ClientError::Other(e.to_string()))?;
+        let mut cmd = std::process::Command::new(&vmm);
+        cmd.arg("--config").arg(self.paths.vm_config(id));
+        if self.paths.runtime_base.is_some() {
+            cmd.arg("--runtime-dir").arg(self.paths.runtime_dir(id));
+        }
+        cmd.current_dir(self.paths.vm_dir(id))
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            // Its own process group: Ctrl-C in our terminal or closing the app leaves it running.
+            .process_group(0);
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| ClientError::Other(format!("starting {}: {e}", vmm.display())))?;
+        let pid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                return Err(ClientError::Exited(ExitInfo::from_status(st)));
+            }
+            if self.status(id).is_ok() {
+                break;
+            }
+            if Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.children
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), child);
+        Ok(pid)
+    }
+
+    fn reap(&self) -> Vec<(String, ExitInfo)> {
+        let mut children = self.children.lock().unwrap_or_else(|p| p.into_inner());
+        let mut done = Vec::new();
+        children.retain(|id, child| match child.try_wait() {
+            Ok(Some(st)) => {
+                done.push((id.clone(), ExitInfo::from_status(st)));
+                false
+            }
+            _ => true,
+        });
+        done
+    }
+
+    fn subscribe(&self, id: &str) -> Result<Box<dyn Iterator<Item = Event> + Send>, ClientError> {
+        let (mut r, mut w) = self.connect(id)?;
+        send(
+            &mut w,
+            Command::Subscribe {
+                topics: vec![Topic::Serial, Topic::Events],
+            },
+        )?;
+        read_reply(&mut r)?;
+        // Events can be far apart: no read timeout on a subscription.
+        let _ = r.get_ref().set_read_timeout(None);
+        let lines = r.lines();
+        Ok(Box::new(
+            lines
+                .map_while(Result::ok)
+                .filter_map(|l| serde_json::from_str::<Event>(&l).ok()),
+        ))
+    }
+}
+
+/// The guest-facing bytes of a serial event.
+pub fn decode_serial(data: &str) -> Vec<u8> {
+    B64.decode(data.as_bytes()).unwrap_or_default()
+}
+
+pub fn serial_input(text: &str) -> Command {
+    Command::SerialInput {
+        data: B64.encode(text.as_bytes()),
+    }
+}
+
+/// Reads the exit status vmdesk-vmm wrote as its last words in `vmm.log`
+/// (`vmdesk-vmm: ... (exit status N)`, or "the guest powered off" for 0).
+pub fn exit_code_from_log(lines: &[String]) -> Option<i32> {
+    let last = lines.iter().rev().find(|l| l.starts_with("vmdesk-vmm:"))?;
+    if let Some(i) = last.rfind("(exit status ") {
+        return last[i + 13..].trim_end_matches(')').parse().ok();
+    }
+    last.ends_with("the guest powered off").then_some(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_status_is_read_back_from_the_vmm_log() {
+        let l = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            exit_code_from_log(&l(&["vmdesk-vmm: the guest crashed: x (exit status 4)"])),
+            Some(4)
+        );
+        assert_eq!(
+            exit_code_from_log(&l(&["vmdesk-vmm: the guest powered off"])),
+            Some(0)
+        );
+        assert_eq!(exit_code_from_log(&l(&["something else"])), None);
+    }
+
+    #[test]
+    fn a_missing_socket_means_not_running() {
+        let root = tempfile::tempdir().unwrap();
+        let c = SocketClient::new(Paths::under(root.path()));
+        assert_eq!(c.status("nope"), Err(ClientError::NotRunning));
+        assert!(c.reap().is_empty());
+    }
+}

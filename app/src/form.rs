@@ -1,0 +1,505 @@
+//! The VM settings form shared by the new-VM wizard and the details screen: text fields, inline
+//! validation with the reason (the rules of `VmConfig::validate`, localized), and the config.
+
+use crate::host::HostInfo;
+use crate::style;
+use crate::t;
+use iced::widget::{button, column, container, row, text, text_input, toggler, Space};
+use iced::{Alignment, Element, Length, Task};
+use std::path::{Path, PathBuf};
+use vmm_core::config::{sniff_kernel, BootSource, VmConfig, MAX_CMDLINE_LEN, MIN_MEMORY_MIB};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Name,
+    Kernel,
+    Initrd,
+    Cmdline,
+    Vcpus,
+    Memory,
+    SerialLogFile,
+}
+
+impl Field {
+    /// The widget id of the field's text input (tests select fields by it).
+    pub fn id(self) -> &'static str {
+        match self {
+            Field::Name => "field-name",
+            Field::Kernel => "field-kernel",
+            Field::Initrd => "field-initrd",
+            Field::Cmdline => "field-cmdline",
+            Field::Vcpus => "field-vcpus",
+            Field::Memory => "field-memory",
+            Field::SerialLogFile => "field-serial-log-file",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Edit(Field, String),
+    SerialLog(bool),
+    VirtioRng(bool),
+    Browse(Field),
+    Picked(Field, Option<PathBuf>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VmForm {
+    pub name: String,
+    pub kernel: String,
+    pub initrd: String,
+    pub cmdline: String,
+    pub vcpus: String,
+    pub memory: String,
+    pub serial_log: bool,
+    pub serial_log_file: String,
+    /// The virtio-rng entropy device.
+    pub virtio_rng: bool,
+    /// Fields the user has edited: only these show their problems until a submit.
+    pub touched: Vec<Field>,
+    /// Set by a submit attempt: every problem shows.
+    pub show_all: bool,
+}
+
+impl VmForm {
+    pub fn with_defaults(host: &HostInfo) -> VmForm {
+        VmForm {
+            cmdline: "console=ttyS0".into(),
+            vcpus: host.default_vcpus().to_string(),
+            memory: host.default_memory_mib().to_string(),
+            serial_log: true,
+            virtio_rng: true,
+            ..VmForm::default()
+        }
+    }
+
+    pub fn from_config(cfg: &VmConfig) -> VmForm {
+        let BootSource::Linux {
+            kernel,
+            initrd,
+            cmdline,
+        } = &cfg.boot;
+        VmForm {
+            name: cfg.name.clone(),
+            kernel: kernel.display().to_string(),
+            initrd: initrd
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            cmdline: cmdline.clone(),
+            vcpus: cfg.vcpus.to_string(),
+            memory: cfg.memory_mib.to_string(),
+            serial_log: cfg.serial.log,
+            serial_log_file: cfg
+                .serial
+                .log_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            virtio_rng: cfg.virtio_rng,
+            touched: Vec::new(),
+            show_all: false,
+        }
+    }
+
+    /// Applies a message; returns a task for file pickers.
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        match message {
+            Message::Edit(field, value) => {
+                *self.value_mut(field) = value;
+                if !self.touched.contains(&field) {
+                    self.touched.push(field);
+                }
+                Task::none()
+            }
+            Message::SerialLog(on) => {
+                self.serial_log = on;
+                Task::none()
+            }
+            Message::VirtioRng(on) => {
+                self.virtio_rng = on;
+                Task::none()
+            }
+            Message::Browse(field) => {
+                let title = match field {
+                    Field::Initrd => t!("form-pick-initrd"),
+                    _ => t!("form-pick-kernel"),
+                };
+                let start = Path::new(self.value(field))
+                    .parent()
+                    .filter(|p| p.is_dir())
+                    .map(Path::to_path_buf);
+                Task::perform(
+                    async move {
+                        let mut d = rfd::AsyncFileDialog::new().set_title(title);
+                        if let Some(dir) = start {
+                            d = d.set_directory(dir);
+                        }
+                        d.pick_file().await.map(|h| h.path().to_path_buf())
+                    },
+                    move |p| Message::Picked(field, p),
+                )
+            }
+            Message::Picked(field, Some(path)) => {
+                self.update(Message::Edit(field, path.display().to_string()))
+            }
+            Message::Picked(_, None) => Task::none(),
+        }
+    }
+
+    pub fn value(&self, field: Field) -> &str {
+        match field {
+            Field::Name => &self.name,
+            Field::Kernel => &self.kernel,
+            Field::Initrd => &self.initrd,
+            Field::Cmdline => &self.cmdline,
+            Field::Vcpus => &self.vcpus,
+            Field::Memory => &self.memory,
+            Field::SerialLogFile => &self.serial_log_file,
+        }
+    }
+
+    fn value_mut(&mut self, field: Field) -> &mut String {
+        match field {
+            Field::Name => &mut self.name,
+            Field::Kernel => &mut self.kernel,
+            Field::Initrd => &mut self.initrd,
+            Field::Cmdline => &mut self.cmdline,
+            Field::Vcpus => &mut self.vcpus,
+            Field::Memory => &mut self.memory,
+            Field::SerialLogFile => &mut self.serial_log_file,
+        }
+    }
+
+    /// Every problem, each with its field and a reason for people.
+    pub fn problems(&self, host: &HostInfo) -> Vec<(Field, String)> {
+        let mut out = Vec::new();
+        if self.name.trim().is_empty() {
+            out.push((Field::Name, t!("error-name-empty")));
+        }
+        match check_file(&self.kernel) {
+            Err(e) => out.push((Field::Kernel, e)),
+            Ok(p) => {
+                if sniff_kernel(&p).is_err() {
+                    out.push((Field::Kernel, t!("error-not-a-kernel")));
+                }
+            }
+        }
+        let memory: Option<u64> = self.memory.trim().parse().ok();
+        if !self.initrd.trim().is_empty() {
+            match check_file(&self.initrd) {
+                Err(e) => out.push((Field::Initrd, e)),
+                Ok(p) => {
+                    let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+                    if let Some(m) = memory {
+                        if size >= m.saturating_mul(1 << 20) / 2 {
+                            out.push((
+                                Field::Initrd,
+                                t!("error-initrd-too-big", size = (size >> 20).to_string()),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if self.cmdline.len() > MAX_CMDLINE_LEN {
+            out.push((
+                Field::Cmdline,
+                t!("error-cmdline-too-long", max = MAX_CMDLINE_LEN.to_string()),
+            ));
+        } else if self.cmdline.contains('\0') {
+            out.push((Field::Cmdline, t!("error-cmdline-nul")));
+        }
+        match self.vcpus.trim().parse::<u32>() {
+            Err(_) => out.push((Field::Vcpus, t!("error-not-a-number"))),
+            Ok(0) => out.push((Field::Vcpus, t!("error-vcpus-zero"))),
+            Ok(n) if n > host.max_vcpus() => out.push((
+                Field::Vcpus,
+                t!("error-vcpus-too-many", max = host.max_vcpus().to_string()),
+            )),
+            Ok(_) => {}
+        }
+        match memory {
+            None => out.push((Field::Memory, t!("error-not-a-number"))),
+            Some(m) if m < MIN_MEMORY_MIB => out.push((
+                Field::Memory,
+                t!("error-memory-too-small", min = MIN_MEMORY_MIB.to_string()),
+            )),
+            Some(m) if m > host.memory_mib => out.push((
+                Field::Memory,
+                t!("error-memory-too-big", max = host.memory_mib.to_string()),
+            )),
+            Some(_) => {}
+        }
+        out
+    }
+
+    /// The problem to show under a field now, if any.
+    pub fn shown_problem<'a>(&self, problems: &'a [(Field, String)], f: Field) -> Option<&'a str> {
+        if !(self.show_all || self.touched.contains(&f)) {
+            return None;
+        }
+        problems
+            .iter()
+            .find(|(pf, _)| *pf == f)
+            .map(|(_, r)| r.as_str())
+    }
+
+    /// Builds the config (on top of `base`, which keeps fields the form does not show).
+    pub fn to_config(&self, id: &str, base: Option<&VmConfig>) -> VmConfig {
+        let mut cfg = match base {
+            Some(b) => b.clone(),
+            None => blank_config(),
+        };
+        cfg.id = id.to_string();
+        cfg.name = self.name.trim().to_string();
+        cfg.vcpus = self.vcpus.trim().parse().unwrap_or(1);
+        cfg.memory_mib = self.memory.trim().parse().unwrap_or(MIN_MEMORY_MIB);
+        let initrd = self.initrd.trim();
+        cfg.boot = BootSource::Linux {
+            kernel: PathBuf::from(self.kernel.trim()),
+            initrd: (!initrd.is_empty()).then(|| PathBuf::from(initrd)),
+            cmdline: self.cmdline.clone(),
+        };
+        cfg.serial.log = self.serial_log;
+        let lf = self.serial_log_file.trim();
+        cfg.serial.log_file = (!lf.is_empty()).then(|| PathBuf::from(lf));
+        cfg.virtio_rng = self.virtio_rng;
+        cfg
+    }
+}
+
+/// A config with every field at its default, built by parsing so fields added to `VmConfig`
+/// later (with serde defaults) need no change here.
+pub fn blank_config() -> VmConfig {
+    VmConfig::from_toml(
+        "id = \"vm\"\nname = \"VM\"\nvcpus = 1\nmemory_mib = 64\n[boot]\nkind = \"linux\"\nkernel = \"\"\n",
+    )
+    .expect("the minimal config parses")
+}
+
+fn check_file(value: &str) -> Result<PathBuf, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(t!("error-path-empty"));
+    }
+    let p = PathBuf::from(v);
+    if !p.is_absolute() {
+        return Err(t!("error-path-relative"));
+    }
+    match std::fs::metadata(&p) {
+        Err(_) => Err(t!("error-file-missing")),
+        Ok(m) if !m.is_file() => Err(t!("error-not-a-file")),
+        Ok(_) => match std::fs::File::open(&p) {
+            Err(_) => Err(t!("error-file-unreadable")),
+            Ok(_) => Ok(p),
+        },
+    }
+}
+
+/// One labelled row: label, input (with browse button for paths), then the reason or a hint.
+#[allow(clippy::too_many_arguments)]
+pub fn field_row<'a>(
+    form: &'a VmForm,
+    problems: &[(Field, String)],
+    field: Field,
+    label: String,
+    hint: Option<String>,
+    placeholder: String,
+    editable: bool,
+    browse: bool,
+) -> Element<'a, Message> {
+    let problem = form.shown_problem(problems, field).map(str::to_string);
+    let mut input = text_input(&placeholder, form.value(field))
+        .id(field.id())
+        .padding([8, 10])
+        .size(15)
+        .style(if problem.is_some() {
+            style::input_error
+        } else {
+            style::input
+        });
+    if editable {
+        input = input.on_input(move |v| Message::Edit(field, v));
+    }
+    let mut line = row![input].spacing(8).align_y(Alignment::Center);
+    if browse && editable {
+        line = line.push(
+            button(text(t!("form-browse")).size(14))
+                .padding([8, 14])
+                .style(style::pill)
+                .on_press(Message::Browse(field)),
+        );
+    }
+    let below: Element<'a, Message> = match (problem, hint) {
+        (Some(p), _) => text(p).size(13).color(style::RED).into(),
+        (None, Some(h)) => text(h).size(13).color(style::DIM).into(),
+        (None, None) => Space::new().height(0).into(),
+    };
+    row![
+        container(text(label).size(15))
+            .width(170)
+            .padding(iced::Padding::default().top(8)),
+        column![line, below].spacing(4).width(Length::Fill),
+    ]
+    .spacing(16)
+    .into()
+}
+
+/// The form's fields in order. `editable` false shows them read-only.
+pub fn view<'a>(
+    form: &'a VmForm,
+    problems: &[(Field, String)],
+    host: &HostInfo,
+    editable: bool,
+    advanced: bool,
+) -> Element<'a, Message> {
+    let mut col = column![
+        field_row(
+            form,
+            problems,
+            Field::Name,
+            t!("form-name"),
+            None,
+            t!("form-name-placeholder"),
+            editable,
+            false
+        ),
+        field_row(
+            form,
+            problems,
+            Field::Kernel,
+            t!("form-kernel"),
+            Some(t!("form-kernel-hint")),
+            "/boot/vmlinuz".into(),
+            editable,
+            true
+        ),
+        field_row(
+            form,
+            problems,
+            Field::Initrd,
+            t!("form-initrd"),
+            Some(t!("form-optional")),
+            "/boot/initrd.img".into(),
+            editable,
+            true
+        ),
+        field_row(
+            form,
+            problems,
+            Field::Cmdline,
+            t!("form-cmdline"),
+            Some(t!("form-cmdline-hint")),
+            "console=ttyS0".into(),
+            editable,
+            false
+        ),
+        field_row(
+            form,
+            problems,
+            Field::Vcpus,
+            t!("form-vcpus"),
+            Some(t!("form-vcpus-hint", max = host.max_vcpus().to_string())),
+            "2".into(),
+            editable,
+            false
+        ),
+        field_row(
+            form,
+            problems,
+            Field::Memory,
+            t!("form-memory"),
+            Some(t!("form-memory-hint", max = host.memory_mib.to_string())),
+            "1024".into(),
+            editable,
+            false
+        ),
+    ]
+    .spacing(14);
+    if advanced {
+        let mut tog = toggler(form.serial_log)
+            .label(t!("form-serial-log"))
+            .size(20)
+            .text_size(15);
+        if editable {
+            tog = tog.on_toggle(Message::SerialLog);
+        }
+        col = col.push(row![
+            Space::new().width(186),
+            container(tog).width(Length::Fill)
+        ]);
+        col = col.push(field_row(
+            form,
+            problems,
+            Field::SerialLogFile,
+            t!("form-serial-log-file"),
+            Some(t!("form-serial-log-file-hint")),
+            "serial.log".into(),
+            editable,
+            false,
+        ));
+        let mut rng = toggler(form.virtio_rng)
+            .label(t!("form-virtio-rng"))
+            .size(20)
+            .text_size(15);
+        if editable {
+            rng = rng.on_toggle(Message::VirtioRng);
+        }
+        col = col.push(
+            row![
+                container(text(t!("form-devices")).size(15)).width(170),
+                column![
+                    rng,
+                    text(t!("form-virtio-rng-hint")).size(13).color(style::DIM)
+                ]
+                .spacing(4)
+                .width(Length::Fill)
+            ]
+            .spacing(16),
+        );
+    }
+    col.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOST: HostInfo = HostInfo {
+        cpus: 4,
+        memory_mib: 4096,
+    };
+
+    #[test]
+    fn every_field_reports_its_reason() {
+        crate::testing::english();
+        let mut f = VmForm::with_defaults(&HOST);
+        f.vcpus = "9".into();
+        f.memory = "8".into();
+        f.kernel = "relative/vmlinuz".into();
+        let p = f.problems(&HOST);
+        let fields: Vec<Field> = p.iter().map(|(f, _)| *f).collect();
+        assert_eq!(
+            fields,
+            [Field::Name, Field::Kernel, Field::Vcpus, Field::Memory]
+        );
+        assert!(p[2].1.contains("at most 4"), "{}", p[2].1);
+        assert!(p[3].1.contains("16 MiB"), "{}", p[3].1);
+    }
+
+    #[test]
+    fn a_good_form_makes_a_valid_config() {
+        crate::testing::english();
+        let dir = tempfile::tempdir().unwrap();
+        let k = crate::testing::fake_kernel(dir.path());
+        let mut f = VmForm::with_defaults(&HOST);
+        f.name = "Test".into();
+        f.kernel = k.display().to_string();
+        assert!(f.problems(&HOST).is_empty(), "{:?}", f.problems(&HOST));
+        let cfg = f.to_config("test", None);
+        cfg.validate(&HOST.limits()).unwrap();
+        assert_eq!(VmForm::from_config(&cfg).kernel, f.kernel);
+    }
+}

@@ -1,0 +1,61 @@
+//! `vmdesk`: the desktop VM manager. No arguments opens the window; with a command it is a CLI
+//! (`vmdesk --help`).
+
+mod app;
+mod cli;
+mod client;
+mod form;
+mod host;
+mod i18n;
+mod paths;
+mod screen;
+mod settings;
+mod store;
+mod style;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+mod vms;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let settings_lang = paths::Paths::from_env()
+        .ok()
+        .map(|p| settings::Settings::load(&p.settings_file()))
+        .and_then(|s| s.language);
+    i18n::apply(settings_lang.as_deref());
+    let paths = match paths::Paths::from_env() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("vmdesk: {e}");
+            std::process::exit(cli::code::ERROR);
+        }
+    };
+    if args.is_empty() {
+        if let Err(e) = app::run(paths) {
+            eprintln!("vmdesk: {e}");
+            std::process::exit(cli::code::ERROR);
+        }
+        return;
+    }
+    match args[0].as_str() {
+        "-h" | "--help" | "help" => {
+            print!("{}", cli::help());
+            return;
+        }
+        "-V" | "--version" => {
+            println!("vmdesk {}", env!("CARGO_PKG_VERSION"));
+            return;
+        }
+        _ => {}
+    }
+    match cli::parse(&args) {
+        Ok(a) => std::process::exit(cli::run(&paths, &a)),
+        Err(e) => {
+            eprintln!("vmdesk: {e}\n");
+            eprint!("{}", cli::help());
+            std::process::exit(cli::code::USAGE);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Where vmdesk keeps its files (XDG base directories).
+//!
+//! - settings: `$XDG_CONFIG_HOME/vmdesk/settings.toml`
+//! - VMs: `$XDG_DATA_HOME/vmdesk/vms/<id>/vm.toml` (+ `serial.log`, `vmm.log`)
+//! - control sockets: `$XDG_RUNTIME_DIR/vmdesk/<id>/control.sock` (decided by vmdesk-vmm)
+//!
+//! Everything takes a [`Paths`], so tests point it at a temporary folder and never touch the
+//! real home.
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    /// Base of the per-VM runtime folders; `None` means vmdesk-vmm's default
+    /// (`$XDG_RUNTIME_DIR/vmdesk`), which the app then does not pass on the command line.
+    pub runtime_base: Option<PathBuf>,
+}
+
+impl Paths {
+    /// The user's XDG folders, or everything under `$VMDESK_HOME` when set (portable use,
+    /// e.g. a classroom USB stick).
+    pub fn from_env() -> Result<Paths, String> {
+        if let Some(home) = std::env::var_os("VMDESK_HOME").filter(|h| !h.is_empty()) {
+            return Ok(Paths::under(Path::new(&home)));
+        }
+        let dirs = directories::ProjectDirs::from("", "", "vmdesk")
+            .ok_or_else(|| "no home folder found (is $HOME set?)".to_string())?;
+        Ok(Paths {
+            config_dir: dirs.config_dir().to_path_buf(),
+            data_dir: dirs.data_dir().to_path_buf(),
+            runtime_base: None,
+        })
+    }
+
+    /// Everything under one folder (tests, portable use).
+    pub fn under(root: &Path) -> Paths {
+        Paths {
+            config_dir: root.join("config"),
+            data_dir: root.join("data"),
+            runtime_base: Some(root.join("run")),
+        }
+    }
+
+    pub fn settings_file(&self) -> PathBuf {
+        self.config_dir.join("settings.toml")
+    }
+
+    pub fn vms_dir(&self) -> PathBuf {
+        self.data_dir.join("vms")
+    }
+
+    pub fn vm_dir(&self, id: &str) -> PathBuf {
+        self.vms_dir().join(id)
+    }
+
+    pub fn vm_config(&self, id: &str) -> PathBuf {
+        self.vm_dir(id).join("vm.toml")
+    }
+
+    /// Where vmdesk-vmm's own stdout/stderr go.
+    pub fn vmm_log(&self, id: &str) -> PathBuf {
+        self.vm_dir(id).join("vmm.log")
+    }
+
+    pub fn runtime_dir(&self, id: &str) -> PathBuf {
+        match &self.runtime_base {
+            Some(base) => base.join(id),
+            None => vmm_core::api_server::default_runtime_dir(id),
+        }
+    }
+
+    pub fn socket(&self, id: &str) -> PathBuf {
+        vmm_core::api_server::socket_path(&self.runtime_dir(id))
+    }
+}

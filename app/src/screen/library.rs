@@ -1,0 +1,455 @@
+//! The library: every VM with its state, search, and the start/stop/delete buttons.
+
+use crate::client::ExitInfo;
+use crate::store::{self, VmEntry};
+use crate::style;
+use crate::t;
+use crate::vms::{VmState, Vms};
+use iced::widget::{button, column, container, pick_list, row, scrollable, text, text_input};
+use iced::{Alignment, Element, Font, Length};
+use vmm_core::api::{exit_code, Command};
+
+pub const SEARCH_ID: &str = "library-search";
+
+#[derive(Debug, Clone, Default)]
+pub struct Library {
+    pub search: String,
+    /// The VM whose deletion waits for a yes.
+    pub confirm_delete: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Search(String),
+    New,
+    Open(String),
+    Start(String),
+    Pause(String),
+    Resume(String),
+    PowerOff(String),
+    ForceOff(String),
+    AskDelete(String),
+    CancelDelete,
+    ConfirmDelete(String),
+    DismissExit(String),
+    Language(LanguageChoice),
+}
+
+/// What the app has to do for the library.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    None,
+    New,
+    Open(String),
+    Start(String),
+    Api(String, Command),
+    Delete(String),
+    /// Deleting was refused (the VM runs).
+    Refused(String),
+    DismissExit(String),
+    SetLanguage(Option<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LanguageChoice(pub Option<String>);
+
+impl std::fmt::Display for LanguageChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            None => write!(f, "{}", t!("language-system")),
+            Some(code) => {
+                let name = crate::i18n::LANGUAGES
+                    .iter()
+                    .find(|(c, _)| c == code)
+                    .map(|(_, n)| *n)
+                    .unwrap_or(code);
+                write!(f, "{name}")
+            }
+        }
+    }
+}
+
+impl Library {
+    pub fn update(&mut self, message: Message, vms: &Vms) -> Action {
+        match message {
+            Message::Search(s) => {
+                self.search = s;
+                Action::None
+            }
+            Message::New => Action::New,
+            Message::Open(id) => Action::Open(id),
+            Message::Start(id) => Action::Start(id),
+            Message::Pause(id) => Action::Api(id, Command::Pause),
+            Message::Resume(id) => Action::Api(id, Command::Resume),
+            Message::PowerOff(id) => Action::Api(id, Command::PowerOff),
+            Message::ForceOff(id) => Action::Api(id, Command::Kill),
+            Message::AskDelete(id) => {
+                if vms.is_active(&id) {
+                    self.confirm_delete = None;
+                    Action::Refused(id)
+                } else {
+                    self.confirm_delete = Some(id);
+                    Action::None
+                }
+            }
+            Message::CancelDelete => {
+                self.confirm_delete = None;
+                Action::None
+            }
+            Message::ConfirmDelete(id) => {
+                self.confirm_delete = None;
+                if vms.is_active(&id) {
+                    Action::Refused(id)
+                } else {
+                    Action::Delete(id)
+                }
+            }
+            Message::DismissExit(id) => Action::DismissExit(id),
+            Message::Language(LanguageChoice(l)) => Action::SetLanguage(l),
+        }
+    }
+
+    fn matches(&self, e: &VmEntry) -> bool {
+        let q = self.search.trim().to_lowercase();
+        q.is_empty() || e.name().to_lowercase().contains(&q) || e.id.contains(&q)
+    }
+
+    pub fn header(&self, language: Option<&str>) -> Element<'_, Message> {
+        let mut choices = vec![LanguageChoice(None)];
+        choices.extend(
+            crate::i18n::LANGUAGES
+                .iter()
+                .map(|(c, _)| LanguageChoice(Some(c.to_string()))),
+        );
+        let current = LanguageChoice(language.map(str::to_string));
+        container(
+            row![
+                container(
+                    button(text(t!("library-new")).size(15))
+                        .padding([8, 16])
+                        .style(style::suggested)
+                        .on_press(Message::New)
+                )
+                .width(Length::Fill),
+                text(t!("library-title")).size(17).font(bold()),
+                container(
+                    row![
+                        text_input(&t!("library-search-placeholder"), &self.search)
+                            .id(SEARCH_ID)
+                            .on_input(Message::Search)
+                            .padding([7, 10])
+                            .size(14)
+                            .width(240)
+                            .style(style::input),
+                        pick_list(choices, Some(current), Message::Language)
+                            .text_size(14)
+                            .padding([7, 10]),
+                    ]
+                    .spacing(8)
+                    .align_y(Alignment::Center)
+                )
+                .width(Length::Fill)
+                .align_x(iced::alignment::Horizontal::Right),
+            ]
+            .spacing(10)
+            .align_y(Alignment::Center),
+        )
+        .padding([10, 16])
+        .style(style::header)
+        .into()
+    }
+
+    pub fn body<'a>(&'a self, vms: &'a Vms) -> Element<'a, Message> {
+        let mut list = column![].spacing(12).max_width(960);
+        if let Some(id) = &self.confirm_delete {
+            let name = vms.get(id).map(VmEntry::name).unwrap_or(id);
+            list = list.push(
+                container(
+                    row![
+                        column![
+                            text(t!("delete-question", name = name))
+                                .size(15)
+                                .font(bold()),
+                            text(t!("delete-explain")).size(13).color(style::GREY),
+                        ]
+                        .spacing(4)
+                        .width(Length::Fill),
+                        button(text(t!("button-cancel")).size(14))
+                            .padding([8, 14])
+                            .style(style::pill)
+                            .on_press(Message::CancelDelete),
+                        button(text(t!("button-delete")).size(14))
+                            .padding([8, 14])
+                            .style(style::destructive)
+                            .on_press(Message::ConfirmDelete(id.clone())),
+                    ]
+                    .spacing(10)
+                    .align_y(Alignment::Center),
+                )
+                .padding(14)
+                .style(style::banner(style::RED)),
+            );
+        }
+        let shown: Vec<&VmEntry> = vms.entries.iter().filter(|e| self.matches(e)).collect();
+        if vms.entries.is_empty() {
+            return container(
+                column![
+                    text(t!("library-empty-title")).size(22).font(bold()),
+                    text(t!("library-empty-hint")).size(15).color(style::GREY),
+                    button(text(t!("library-new")).size(15))
+                        .padding([8, 16])
+                        .style(style::suggested)
+                        .on_press(Message::New),
+                ]
+                .spacing(12)
+                .align_x(Alignment::Center),
+            )
+            .center(Length::Fill)
+            .into();
+        }
+        if shown.is_empty() {
+            list = list.push(
+                container(text(t!("library-no-match")).size(15).color(style::GREY))
+                    .padding(24)
+                    .center_x(Length::Fill),
+            );
+        }
+        for e in shown {
+            list = list.push(card(e, vms));
+        }
+        scrollable(container(list).padding([20, 24]).center_x(Length::Fill))
+            .height(Length::Fill)
+            .into()
+    }
+}
+
+pub fn bold() -> Font {
+    Font {
+        weight: iced::font::Weight::Bold,
+        ..Font::DEFAULT
+    }
+}
+
+pub fn mono() -> Font {
+    Font::MONOSPACE
+}
+
+/// The localized state name and its colour.
+pub fn state_label(state: VmState) -> (String, iced::Color) {
+    match state {
+        VmState::Stopped => (t!("state-stopped"), style::GREY),
+        VmState::Starting => (t!("state-starting"), style::ACCENT),
+        VmState::Running => (t!("state-running"), style::GREEN),
+        VmState::Paused => (t!("state-paused"), style::YELLOW),
+        VmState::Stopping => (t!("state-stopping"), style::ORANGE),
+        VmState::Broken => (t!("state-broken"), style::RED),
+    }
+}
+
+pub fn state_badge<'a, M: 'a>(state: VmState) -> Element<'a, M> {
+    let (label, color) = state_label(state);
+    container(text(label).size(13).font(bold()))
+        .padding([3, 10])
+        .style(style::badge(color))
+        .into()
+}
+
+/// What an exit status means, for people.
+pub fn exit_meaning(info: &ExitInfo) -> String {
+    match (info.code, info.signal) {
+        (Some(exit_code::POWER_OFF), _) => t!("exit-power-off"),
+        (Some(exit_code::VMM_ERROR), _) => t!("exit-vmm-error"),
+        (Some(exit_code::BAD_CONFIG), _) => t!("exit-bad-config"),
+        (Some(exit_code::RESET), _) => t!("exit-reset"),
+        (Some(exit_code::GUEST_CRASH), _) => t!("exit-guest-crash"),
+        (Some(exit_code::KILLED), _) => t!("exit-killed"),
+        (Some(c), _) => t!("exit-other", code = c.to_string()),
+        (None, Some(s)) => t!("exit-signal", signal = s.to_string()),
+        (None, None) => t!("exit-unknown"),
+    }
+}
+
+fn summary(e: &VmEntry) -> String {
+    match &e.config {
+        Ok(c) => t!(
+            "library-summary",
+            boot = store::boot_summary(c),
+            vcpus = c.vcpus.to_string(),
+            memory = c.memory_mib.to_string()
+        ),
+        Err(_) => e.dir.display().to_string(),
+    }
+}
+
+fn action<'a>(
+    label: String,
+    msg: Message,
+    style: fn(&iced::Theme, button::Status) -> button::Style,
+) -> Element<'a, Message> {
+    button(text(label).size(14))
+        .padding([7, 14])
+        .style(style)
+        .on_press(msg)
+        .into()
+}
+
+fn card<'a>(e: &'a VmEntry, vms: &'a Vms) -> Element<'a, Message> {
+    let state = vms.state(&e.id);
+    let id = e.id.clone();
+    let initial = e
+        .name()
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default();
+    let (_, color) = state_label(state);
+    let avatar = container(text(initial).size(20).font(bold()).color(color))
+        .center(44)
+        .style(style::badge(color));
+    let title = button(text(e.name().to_string()).size(17).font(bold()))
+        .padding(0)
+        .style(style::flat)
+        .on_press(Message::Open(id.clone()));
+    let mut info = column![
+        row![title, state_badge(state)]
+            .spacing(10)
+            .align_y(Alignment::Center),
+        text(summary(e)).size(13).color(style::GREY),
+    ]
+    .spacing(4)
+    .width(Length::Fill);
+    if let Err(err) = &e.config {
+        let (first, _) = err.split_once('\n').unwrap_or((err, ""));
+        let reason = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or(first);
+        info = info.push(
+            text(t!("library-broken", error = reason))
+                .size(13)
+                .color(style::RED),
+        );
+        if err.lines().count() > 1 {
+            info = info.push(
+                container(text(err.clone()).size(12).font(mono()))
+                    .padding([6, 10])
+                    .width(Length::Fill)
+                    .style(style::banner(style::GREY)),
+            );
+        }
+    }
+    if let Some(x) = vms.runtime(&e.id).and_then(|r| r.last_exit.as_ref()) {
+        if state == VmState::Stopped && !x.is_clean() {
+            let mut ex = column![row![
+                text(t!("library-last-exit", meaning = exit_meaning(&x.info)))
+                    .size(13)
+                    .color(style::RED)
+                    .width(Length::Fill),
+                button(text(t!("button-dismiss")).size(12))
+                    .padding([2, 8])
+                    .style(style::flat)
+                    .on_press(Message::DismissExit(id.clone())),
+            ]
+            .align_y(Alignment::Center)]
+            .spacing(2);
+            let lines: Vec<&String> = x.log_tail.iter().chain(x.serial_tail.iter()).collect();
+            if !lines.is_empty() {
+                let joined = lines
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                ex = ex.push(
+                    container(text(joined).size(12).font(mono()))
+                        .padding([6, 10])
+                        .width(Length::Fill)
+                        .style(style::banner(style::GREY)),
+                );
+            }
+            info = info.push(ex);
+        }
+    }
+    let mut buttons = row![].spacing(6).align_y(Alignment::Center);
+    match state {
+        VmState::Stopped => {
+            buttons = buttons
+                .push(action(
+                    t!("button-start"),
+                    Message::Start(id.clone()),
+                    style::suggested,
+                ))
+                .push(action(
+                    t!("button-delete"),
+                    Message::AskDelete(id.clone()),
+                    style::flat,
+                ));
+        }
+        VmState::Running => {
+            buttons = buttons
+                .push(action(
+                    t!("button-pause"),
+                    Message::Pause(id.clone()),
+                    style::pill,
+                ))
+                .push(action(
+                    t!("button-power-off"),
+                    Message::PowerOff(id.clone()),
+                    style::pill,
+                ))
+                .push(action(
+                    t!("button-force-off"),
+                    Message::ForceOff(id.clone()),
+                    style::danger_soft,
+                ));
+        }
+        VmState::Paused => {
+            buttons = buttons
+                .push(action(
+                    t!("button-resume"),
+                    Message::Resume(id.clone()),
+                    style::suggested,
+                ))
+                .push(action(
+                    t!("button-power-off"),
+                    Message::PowerOff(id.clone()),
+                    style::pill,
+                ))
+                .push(action(
+                    t!("button-force-off"),
+                    Message::ForceOff(id.clone()),
+                    style::danger_soft,
+                ));
+        }
+        VmState::Starting | VmState::Stopping => {
+            buttons = buttons.push(action(
+                t!("button-force-off"),
+                Message::ForceOff(id.clone()),
+                style::danger_soft,
+            ));
+        }
+        VmState::Broken => {
+            buttons = buttons.push(action(
+                t!("button-delete"),
+                Message::AskDelete(id.clone()),
+                style::flat,
+            ));
+        }
+    }
+    if state != VmState::Broken {
+        buttons = buttons.push(action(
+            t!("button-details"),
+            Message::Open(id.clone()),
+            style::flat,
+        ));
+    }
+    container(
+        row![avatar, info, buttons]
+            .spacing(14)
+            .align_y(Alignment::Center),
+    )
+    .padding([14, 16])
+    .width(Length::Fill)
+    .style(style::card)
+    .into()
+}

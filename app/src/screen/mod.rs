@@ -1,0 +1,5 @@
+//! One module per screen, each with its own `Message`, `update` and view (Halloy style).
+
+pub mod details;
+pub mod library;
+pub mod wizard;

@@ -1,0 +1,195 @@
+//! The look: an Adwaita-like light theme and the few custom styles (cards, badges, header bar).
+
+use iced::widget::{button, container, text_input};
+use iced::{border, color, Background, Border, Color, Theme};
+
+pub const ACCENT: Color = color!(0x3584e4);
+pub const GREEN: Color = color!(0x26a269);
+pub const ORANGE: Color = color!(0xc64600);
+pub const YELLOW: Color = color!(0x9c6e03);
+pub const RED: Color = color!(0xc01c28);
+pub const GREY: Color = color!(0x5e5c64);
+pub const DIM: Color = color!(0x77767b);
+pub const BG: Color = color!(0xfafafb);
+pub const CARD: Color = Color::WHITE;
+pub const LINE: Color = color!(0xdeddda);
+pub const HEADER: Color = color!(0xebebed);
+
+pub fn theme() -> Theme {
+    Theme::custom(
+        "vmdesk",
+        iced::theme::Palette {
+            background: BG,
+            text: color!(0x1e1e1e),
+            primary: ACCENT,
+            success: GREEN,
+            warning: color!(0xe5a50a),
+            danger: RED,
+        },
+    )
+}
+
+pub fn header(_: &Theme) -> container::Style {
+    container::Style {
+        background: Some(HEADER.into()),
+        border: Border {
+            color: LINE,
+            width: 0.0,
+            radius: 0.into(),
+        },
+        ..Default::default()
+    }
+}
+
+pub fn card(_: &Theme) -> container::Style {
+    container::Style {
+        background: Some(CARD.into()),
+        border: Border {
+            color: LINE,
+            width: 1.0,
+            radius: 12.0.into(),
+        },
+        ..Default::default()
+    }
+}
+
+/// A coloured pill with text, e.g. a VM's state.
+pub fn badge(color: Color) -> impl Fn(&Theme) -> container::Style {
+    move |_| container::Style {
+        background: Some(Background::Color(mix(color, 0.14))),
+        text_color: Some(color),
+        border: border::rounded(999),
+        ..Default::default()
+    }
+}
+
+/// A banner across the page (errors, questions).
+pub fn banner(color: Color) -> impl Fn(&Theme) -> container::Style {
+    move |_| container::Style {
+        background: Some(Background::Color(mix(color, 0.08))),
+        text_color: Some(color!(0x1e1e1e)),
+        border: Border {
+            color: mix(color, 0.45),
+            width: 1.0,
+            radius: 10.0.into(),
+        },
+        ..Default::default()
+    }
+}
+
+pub fn console(_: &Theme) -> container::Style {
+    container::Style {
+        background: Some(color!(0x241f31).into()),
+        text_color: Some(color!(0xf6f5f4)),
+        border: border::rounded(10),
+        ..Default::default()
+    }
+}
+
+/// A flat button that only shows a background on hover (header bar, toolbars).
+pub fn flat(theme: &Theme, status: button::Status) -> button::Style {
+    let base = button::Style {
+        background: None,
+        text_color: theme.palette().text,
+        border: border::rounded(8),
+        ..Default::default()
+    };
+    match status {
+        button::Status::Hovered | button::Status::Pressed => button::Style {
+            background: Some(color!(0xe8e8e9).into()),
+            ..base
+        },
+        button::Status::Disabled => button::Style {
+            text_color: DIM,
+            ..base
+        },
+        button::Status::Active => base,
+    }
+}
+
+/// A neutral pill button (GNOME's default button).
+pub fn pill(theme: &Theme, status: button::Status) -> button::Style {
+    let base = button::Style {
+        background: Some(color!(0xe6e6e7).into()),
+        text_color: theme.palette().text,
+        border: border::rounded(8),
+        ..Default::default()
+    };
+    match status {
+        button::Status::Hovered => button::Style {
+            background: Some(color!(0xdcdcdd).into()),
+            ..base
+        },
+        button::Status::Pressed => button::Style {
+            background: Some(color!(0xd0d0d1).into()),
+            ..base
+        },
+        button::Status::Disabled => button::Style {
+            background: Some(color!(0xf0f0f1).into()),
+            text_color: color!(0xb0b0b2),
+            ..base
+        },
+        button::Status::Active => base,
+    }
+}
+
+pub fn suggested(theme: &Theme, status: button::Status) -> button::Style {
+    let mut s = button::primary(theme, status);
+    s.border = border::rounded(8);
+    s
+}
+
+pub fn destructive(theme: &Theme, status: button::Status) -> button::Style {
+    let mut s = button::danger(theme, status);
+    s.border = border::rounded(8);
+    s
+}
+
+/// A destructive action that is not the page's main one: red text on a light red pill.
+pub fn danger_soft(_: &Theme, status: button::Status) -> button::Style {
+    let bg = match status {
+        button::Status::Hovered => mix(RED, 0.18),
+        button::Status::Pressed => mix(RED, 0.26),
+        _ => mix(RED, 0.10),
+    };
+    button::Style {
+        background: Some(bg.into()),
+        text_color: if status == button::Status::Disabled {
+            DIM
+        } else {
+            RED
+        },
+        border: border::rounded(8),
+        ..Default::default()
+    }
+}
+
+/// `c` at `alpha` over white, as an opaque colour (translucent fills can pile up on redraws).
+pub fn mix(c: Color, alpha: f32) -> Color {
+    Color {
+        r: 1.0 - alpha * (1.0 - c.r),
+        g: 1.0 - alpha * (1.0 - c.g),
+        b: 1.0 - alpha * (1.0 - c.b),
+        a: 1.0,
+    }
+}
+
+pub fn input(theme: &Theme, status: text_input::Status) -> text_input::Style {
+    let mut s = text_input::default(theme, status);
+    s.border.radius = 8.0.into();
+    s.background = Color::WHITE.into();
+    if matches!(status, text_input::Status::Disabled) {
+        // Read-only values stay readable: dark text on a light grey field.
+        s.background = color!(0xf3f3f4).into();
+        s.value = color!(0x3d3846);
+        s.border.color = LINE;
+    }
+    s
+}
+
+pub fn input_error(theme: &Theme, status: text_input::Status) -> text_input::Style {
+    let mut s = input(theme, status);
+    s.border.color = RED;
+    s.border.width = 1.5;
+    s
+}

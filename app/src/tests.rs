@@ -1,0 +1,392 @@
+//! Screen tests: the real views in iced_test's headless `Simulator`, the real `update`, and a
+//! fake VMM client in place of vmdesk-vmm. Files go to a temporary folder, never the real home.
+
+use crate::app::{App, Message, Screen, Shortcut};
+use crate::client::VmmClient;
+use crate::form::Field;
+use crate::host::HostInfo;
+use crate::paths::Paths;
+use crate::screen::{details, library};
+use crate::testing::{self, FakeClient};
+use iced_test::simulator;
+use std::sync::Arc;
+use vmm_core::api::{Command, RunState};
+use vmm_core::config::VmConfig;
+
+const HOST: HostInfo = HostInfo {
+    cpus: 4,
+    memory_mib: 4096,
+};
+
+struct Harness {
+    _root: tempfile::TempDir,
+    paths: Paths,
+    fake: Arc<FakeClient>,
+    app: App,
+}
+
+impl Harness {
+    fn new(vms: &[(&str, &str)]) -> Harness {
+        testing::english();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        for (id, name) in vms {
+            testing::add_vm(&paths, id, name);
+        }
+        let fake = Arc::new(FakeClient::default());
+        let client: Arc<dyn VmmClient> = fake.clone();
+        let app = App::new(paths.clone(), client, HOST);
+        Harness {
+            _root: root,
+            paths,
+            fake,
+            app,
+        }
+    }
+
+    /// Feeds a message to `update` and runs the tasks it returns (and theirs) to the end.
+    fn send(&mut self, message: Message) {
+        let mut queue = vec![message];
+        let mut rounds = 0;
+        while let Some(m) = queue.pop() {
+            rounds += 1;
+            assert!(rounds < 100, "update loop does not settle");
+            let task = self.app.update(m);
+            if let Some(stream) = iced_runtime::task::into_stream(task) {
+                let actions: Vec<_> =
+                    iced::futures::executor::block_on(iced::futures::StreamExt::collect(stream));
+                for a in actions {
+                    if let iced_runtime::Action::Output(m) = a {
+                        queue.push(m);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Interacts with the current view, then feeds what it produced to `update`.
+    fn ui(&mut self, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
+        let messages: Vec<Message> = {
+            let mut ui = simulator(self.app.view());
+            f(&mut ui);
+            ui.into_messages().collect()
+        };
+        for m in messages {
+            self.send(m);
+        }
+    }
+
+    /// Whether the current view shows this exact text.
+    fn shows(&self, s: &str) -> bool {
+        simulator(self.app.view()).find(s).is_ok()
+    }
+
+    fn poll(&mut self) {
+        self.send(Message::Tick);
+    }
+}
+
+#[test]
+fn the_wizard_writes_a_vm_config_on_disk() {
+    let mut h = Harness::new(&[]);
+    assert!(h.shows("No virtual machines yet"));
+    h.ui(|ui| {
+        ui.click("New VM").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Wizard(_)));
+    let kernel = testing::fake_kernel(h._root.path());
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Name.id())).unwrap();
+        ui.typewrite("Test VM");
+    });
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Kernel.id())).unwrap();
+        ui.typewrite(&kernel.display().to_string());
+    });
+    assert!(h.shows("Folder and socket name: test-vm"));
+    h.ui(|ui| {
+        ui.click("Create").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Library));
+    let cfg = VmConfig::load(&h.paths.vm_config("test-vm")).unwrap();
+    assert_eq!(cfg.name, "Test VM");
+    assert_eq!((cfg.vcpus, cfg.memory_mib), (2, 1024), "host defaults");
+    cfg.validate(&HOST.limits()).unwrap();
+    assert!(h.shows("Test VM"));
+    assert!(h.shows("“Test VM” was created."));
+}
+
+#[test]
+fn invalid_wizard_input_shows_its_reason_and_creates_nothing() {
+    let mut h = Harness::new(&[]);
+    h.send(Message::Shortcut(Shortcut::New));
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Vcpus.id())).unwrap();
+        ui.typewrite("x");
+    });
+    assert!(h.shows("Enter a whole number."));
+    // Untouched fields stay quiet until Create.
+    assert!(!h.shows("Give the VM a name."));
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Kernel.id())).unwrap();
+        ui.typewrite("/nonexistent/vmlinuz");
+    });
+    assert!(h.shows("There is no file at this path."));
+    h.ui(|ui| {
+        ui.click("Create").unwrap();
+    });
+    assert!(h.shows("Give the VM a name."));
+    assert!(h.shows("Fix the 3 fields marked in red."));
+    assert!(matches!(h.app.screen, Screen::Wizard(_)));
+    assert!(
+        !h.paths.vms_dir().exists() || std::fs::read_dir(h.paths.vms_dir()).unwrap().count() == 0
+    );
+}
+
+#[test]
+fn the_library_lists_vms_and_shows_broken_ones() {
+    let mut h = Harness::new(&[("web", "Web server"), ("db", "Database")]);
+    std::fs::create_dir_all(h.paths.vm_dir("future")).unwrap();
+    std::fs::write(
+        h.paths.vm_config("future"),
+        "id='future'\nname='F'\nvcpus=1\nmemory_mib=64\nsnapshots=[]\n[boot]\nkind='linux'\nkernel='k'\n",
+    )
+    .unwrap();
+    h.poll();
+    assert!(h.shows("Web server"));
+    assert!(h.shows("Database"));
+    assert!(h.shows("future"));
+    assert!(h.shows("Broken"));
+    let broken = h.app.vms.get("future").unwrap().config.clone().unwrap_err();
+    assert!(broken.contains("snapshots"), "{broken}");
+    let reason = broken.lines().last().unwrap();
+    assert!(h.shows(&format!(
+        "This VM's settings cannot be read, so it is left untouched: {reason}"
+    )));
+    // Search filters by name.
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(library::SEARCH_ID)).unwrap();
+        ui.typewrite("data");
+    });
+    assert!(h.shows("Database"));
+    assert!(!h.shows("Web server"));
+}
+
+#[test]
+fn library_buttons_send_the_right_requests() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.ui(|ui| {
+        ui.click("Start").unwrap();
+    });
+    assert_eq!(h.fake.started(), ["web"]);
+    assert!(h.shows("Running"));
+    h.ui(|ui| {
+        ui.click("Pause").unwrap();
+    });
+    assert!(h.shows("Paused"));
+    h.ui(|ui| {
+        ui.click("Resume").unwrap();
+    });
+    h.fake.set_acpi_ack(false);
+    h.ui(|ui| {
+        ui.click("Power off").unwrap();
+    });
+    assert!(h.shows("The guest in “Web” did not respond to the power button. Force it off?"));
+    // The notice's own "Force off" comes first on the page.
+    h.ui(|ui| {
+        ui.click("Force off").unwrap();
+    });
+    let web = |c| ("web".to_string(), c);
+    assert_eq!(
+        h.fake.commands(),
+        [
+            web(Command::Pause),
+            web(Command::Resume),
+            web(Command::PowerOff),
+            web(Command::Kill)
+        ]
+    );
+    assert!(h.shows("Stopped"));
+}
+
+#[test]
+fn deleting_asks_first_and_is_refused_while_running() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.fake.set_running("web", RunState::Running);
+    h.poll();
+    h.send(Message::Library(library::Message::AskDelete("web".into())));
+    assert!(h.shows("“Web” is running: power it off before deleting it."));
+    assert!(h.paths.vm_config("web").exists());
+
+    h.fake.crash("web", 0);
+    h.poll();
+    h.ui(|ui| {
+        ui.click("Delete").unwrap();
+    });
+    assert!(h.shows("Delete “Web”?"));
+    assert!(h.paths.vm_config("web").exists());
+    // The confirmation's button is the first "Delete" on the page.
+    h.ui(|ui| {
+        ui.click("Delete").unwrap();
+    });
+    assert!(!h.paths.vm_dir("web").exists());
+    assert!(h.shows("“Web” was deleted."));
+}
+
+#[test]
+fn a_vmm_that_dies_shows_what_its_exit_status_means_and_the_last_serial_lines() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.send(Message::Library(library::Message::Start("web".into())));
+    std::fs::write(
+        h.paths.vm_dir("web").join("serial.log"),
+        "booting\nKernel panic - not syncing\n",
+    )
+    .unwrap();
+    h.fake.crash("web", vmm_core::api::exit_code::GUEST_CRASH);
+    h.poll();
+    assert!(h.shows("Stopped"));
+    assert!(h.shows("Last run: the guest crashed (exit status 4)."));
+    assert!(h.shows("booting\nKernel panic - not syncing"));
+    h.ui(|ui| {
+        ui.click("Dismiss").unwrap();
+    });
+    assert!(!h.shows("Last run: the guest crashed (exit status 4)."));
+}
+
+#[test]
+fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    std::fs::write(h.paths.vm_dir("web").join("serial.log"), "old line\n").unwrap();
+    h.ui(|ui| {
+        ui.click("Details").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Details(_)));
+    assert!(h.shows("old line\n"), "scrollback comes from serial.log");
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Memory.id())).unwrap();
+        ui.typewrite("0");
+    });
+    assert!(h.shows("More than this host has (4096 MiB)."));
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    assert!(!h.shows("Saved."));
+    assert_eq!(
+        VmConfig::load(&h.paths.vm_config("web"))
+            .unwrap()
+            .memory_mib,
+        1024
+    );
+    h.ui(|ui| {
+        ui.click("Revert").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Name.id())).unwrap();
+        ui.typewrite(" 2");
+    });
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    assert!(h.shows("Saved."));
+    let cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    assert_eq!((cfg.name.as_str(), cfg.memory_mib), ("Web 2", 1024));
+
+    h.ui(|ui| {
+        ui.click("Start").unwrap();
+    });
+    assert!(h.shows("The VM is running: its settings are read-only until it stops."));
+    h.send(Message::Guest(
+        "web".into(),
+        vmm_core::api::Event::Serial {
+            data: base64::Engine::encode(&crate::client::B64, "TICK 1\r\n"),
+        },
+    ));
+    assert!(h.shows("old line\nTICK 1\n"));
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(details::CONSOLE_INPUT_ID))
+            .unwrap();
+        ui.typewrite("hello");
+        ui.tap_key(iced::keyboard::key::Named::Enter);
+    });
+    assert_eq!(
+        h.fake.commands(),
+        [("web".to_string(), crate::client::serial_input("hello\n"))]
+    );
+    // Counters polled every second feed the stats panel, with explanations.
+    h.poll();
+    h.poll();
+    assert!(h.shows("io-out"));
+    assert!(h.shows("the guest wrote to an I/O port; the VMM emulated the device."));
+    h.ui(|ui| {
+        ui.click("‹ Library").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Library));
+}
+
+#[test]
+fn running_vms_are_found_again_at_start() {
+    let mut h = Harness::new(&[("web", "Web"), ("db", "DB")]);
+    h.fake.set_running("db", RunState::Paused);
+    let client: Arc<dyn VmmClient> = h.fake.clone();
+    let (app, task) = App::boot(h.paths.clone(), client);
+    h.app = app;
+    if let Some(s) = iced_runtime::task::into_stream(task) {
+        for a in iced::futures::executor::block_on(iced::futures::StreamExt::collect::<Vec<_>>(s)) {
+            if let iced_runtime::Action::Output(m) = a {
+                h.send(m);
+            }
+        }
+    }
+    assert_eq!(h.app.vms.state("db"), crate::vms::VmState::Paused);
+    assert_eq!(h.app.vms.state("web"), crate::vms::VmState::Stopped);
+    testing::english();
+}
+
+#[test]
+fn keyboard_shortcuts_and_language_setting() {
+    use iced::keyboard::{Event, Key, Location, Modifiers};
+    let key = |c: &str, m: Modifiers| {
+        iced::Event::Keyboard(Event::KeyPressed {
+            key: Key::Character(c.into()),
+            modified_key: Key::Character(c.into()),
+            physical_key: iced::keyboard::key::Physical::Unidentified(
+                iced::keyboard::key::NativeCode::Unidentified,
+            ),
+            location: Location::Standard,
+            modifiers: m,
+            text: None,
+            repeat: false,
+        })
+    };
+    for (c, want) in [
+        ("n", Shortcut::New),
+        ("f", Shortcut::Search),
+        ("q", Shortcut::Quit),
+    ] {
+        let m = crate::app::shortcut(
+            key(c, Modifiers::CTRL),
+            iced::event::Status::Ignored,
+            iced::window::Id::unique(),
+        );
+        assert!(matches!(m, Some(Message::Shortcut(s)) if s == want));
+    }
+    assert!(crate::app::shortcut(
+        key("n", Modifiers::empty()),
+        iced::event::Status::Ignored,
+        iced::window::Id::unique()
+    )
+    .is_none());
+
+    let mut h = Harness::new(&[]);
+    h.send(Message::Shortcut(Shortcut::New));
+    assert!(matches!(h.app.screen, Screen::Wizard(_)));
+    h.send(Message::Shortcut(Shortcut::Search));
+    assert!(matches!(h.app.screen, Screen::Library));
+    h.send(Message::Library(library::Message::Language(
+        library::LanguageChoice(Some("en".into())),
+    )));
+    assert_eq!(
+        crate::settings::Settings::load(&h.paths.settings_file()).language,
+        Some("en".into())
+    );
+}

@@ -1,0 +1,198 @@
+# vmdesk — Deutsch
+
+app-title = vmdesk
+
+## Buttons
+button-start = Starten
+button-pause = Anhalten
+button-resume = Fortsetzen
+button-power-off = Ausschalten
+button-force-off = Sofort ausschalten
+button-delete = Löschen
+button-details = Details
+button-cancel = Abbrechen
+button-dismiss = Schließen
+
+## VM states
+state-stopped = Aus
+state-starting = Startet
+state-running = Läuft
+state-paused = Angehalten
+state-stopping = Fährt herunter
+state-broken = Defekt
+
+## Library
+library-title = Virtuelle Maschinen
+library-new = Neue VM
+library-search-placeholder = Suchen (Strg+F)
+library-empty-title = Noch keine virtuellen Maschinen
+library-empty-hint = Legen Sie eine mit „Neue VM“ an (Strg+N): Sie startet direkt einen Linux-Kernel.
+library-no-match = Keine virtuelle Maschine passt zur Suche.
+library-summary = Linux · { $boot } · { $vcpus } vCPU · { $memory } MiB
+library-broken = Die Einstellungen dieser VM sind nicht lesbar, daher bleibt sie unverändert: { $error }
+library-last-exit = Letzter Lauf: { $meaning }
+language-system = Systemsprache
+delete-question = „{ $name }“ löschen?
+delete-explain = Ihr Ordner mit Einstellungen und Protokollen wird entfernt. Das lässt sich nicht rückgängig machen.
+
+## How a VM ended (vmdesk-vmm's exit status)
+exit-power-off = der Gast hat sich ausgeschaltet.
+exit-vmm-error = der VMM ist gescheitert (Exit-Status 1); siehe Protokoll unten.
+exit-bad-config = die Einstellungen wurden vor dem Start abgelehnt (Exit-Status 2).
+exit-reset = der Gast hat einen Reset oder Neustart verlangt (Exit-Status 3).
+exit-guest-crash = der Gast ist abgestürzt (Exit-Status 4).
+exit-killed = sie wurde sofort ausgeschaltet (Exit-Status 5).
+exit-other = vmdesk-vmm endete mit Exit-Status { $code }.
+exit-signal = vmdesk-vmm wurde durch Signal { $signal } beendet.
+exit-unknown = vmdesk-vmm wurde beendet; der Exit-Status ist unbekannt.
+
+## Notices and errors
+notice-created = „{ $name }“ wurde angelegt.
+notice-deleted = „{ $name }“ wurde gelöscht.
+notice-no-response = Der Gast in „{ $name }“ hat nicht auf den Ein/Aus-Knopf reagiert. Sofort ausschalten?
+error-not-running = „{ $name }“ läuft nicht.
+error-vmm-missing = Start nicht möglich: { $detail }
+error-vmm-exited = „{ $name }“ hat sofort wieder angehalten: { $meaning }
+error-api = „{ $name }“: { $detail }
+error-create = Die neue VM konnte nicht gespeichert werden: { $detail }
+error-delete = „{ $name }“ konnte nicht gelöscht werden: { $detail }
+error-delete-running = „{ $name }“ läuft: Schalten Sie sie aus, bevor Sie sie löschen.
+error-settings = Die Einstellungen konnten nicht gespeichert werden: { $detail }
+
+## Form fields
+form-name = Name
+form-name-placeholder = Meine Linux-VM
+form-kernel = Kernel
+form-kernel-hint = Eine bzImage- oder ELF-vmlinux-Datei.
+form-initrd = Initrd
+form-optional = Optional.
+form-cmdline = Kommandozeile
+form-cmdline-hint = Kernel-Parameter; console=ttyS0 zeigt den Start in der Konsole.
+form-vcpus = vCPUs
+form-vcpus-hint = Virtuelle CPUs, 1 bis { $max }.
+form-memory = Speicher (MiB)
+form-memory-hint = Dieser Rechner hat { $max } MiB.
+form-serial-log = Serielle Konsole in eine Protokolldatei schreiben
+form-serial-log-file = Protokolldatei
+form-serial-log-file-hint = Leer bedeutet serial.log im Ordner der VM.
+form-browse = Durchsuchen…
+form-pick-kernel = Linux-Kernel auswählen
+form-pick-initrd = Initrd auswählen
+
+form-devices = Geräte
+form-virtio-rng = Zufallsgenerator (virtio-rng)
+form-virtio-rng-hint = Gibt dem Gast Zufallszahlen vom Host, damit er beim Start nicht auf Entropie wartet.
+
+## Field problems
+error-name-empty = Geben Sie der VM einen Namen.
+error-path-empty = Wählen Sie eine Datei.
+error-path-relative = Verwenden Sie einen vollständigen Pfad, der mit / beginnt.
+error-file-missing = Unter diesem Pfad gibt es keine Datei.
+error-not-a-file = Das ist ein Ordner, keine Datei.
+error-file-unreadable = Diese Datei ist nicht lesbar (Zugriffsrechte?).
+error-not-a-kernel = Kein Linux-Kernel: weder bzImage-Kopf noch ELF-Kennung.
+error-initrd-too-big = Die Initrd ({ $size } MiB) muss in die Hälfte des Gastspeichers passen.
+error-cmdline-too-long = Die Kommandozeile ist länger als { $max } Bytes.
+error-cmdline-nul = Die Kommandozeile darf keine NUL-Zeichen enthalten.
+error-not-a-number = Geben Sie eine ganze Zahl ein.
+error-vcpus-zero = Eine VM braucht mindestens 1 vCPU.
+error-vcpus-too-many = Dieser Rechner hat { $max } CPUs: höchstens { $max } vCPUs.
+error-memory-too-small = Mindestens { $min } MiB sind nötig.
+error-memory-too-big = Mehr, als dieser Rechner hat ({ $max } MiB).
+
+## Wizard
+wizard-title = Neue virtuelle Maschine
+wizard-heading = Einen Linux-Kernel starten
+wizard-intro = Die VM startet den Kernel direkt, ohne Firmware und ohne Festplatte. Jedes Feld wird bei der Eingabe geprüft.
+wizard-create = Anlegen
+wizard-id = Name von Ordner und Socket: { $id }
+wizard-fix-fields = { $count ->
+    [one] Korrigieren Sie das rot markierte Feld.
+   *[other] Korrigieren Sie die { $count } rot markierten Felder.
+}
+
+## Details
+details-back = ‹ Übersicht
+details-settings = Einstellungen
+details-read-only = Die VM läuft: Ihre Einstellungen sind schreibgeschützt, bis sie anhält.
+details-id = ID
+details-disks = Festplatten
+details-nics = Netzwerk
+details-display = Bildschirm
+details-none = Keine
+details-disks-value = { $count ->
+    [one] 1 Festplatte
+   *[other] { $count } Festplatten
+}
+details-nics-value = { $count ->
+    [one] 1 Netzwerkschnittstelle
+   *[other] { $count } Netzwerkschnittstellen
+}
+details-display-value = Framebuffer { $width } × { $height }, über VNC angezeigt
+details-edit-in-file = Festplatten, Netzwerk und Bildschirm werden vorerst in vm.toml eingestellt.
+details-save = Speichern
+details-revert = Verwerfen
+details-saved = Gespeichert.
+details-console = Serielle Konsole
+console-empty = Noch keine Ausgabe.
+console-placeholder = Zeile für den Gast eingeben; Enter sendet sie
+console-send = Senden
+console-clear = Leeren
+
+## Live statistics
+stats-title = vCPU-Exits
+stats-total = { $rate }/s · { $total } insgesamt
+stats-rate = { $rate }/s
+stats-none = Wird angezeigt, während die VM läuft.
+stats-intro = Braucht der Gast etwas, das nur der Host kann, verlässt seine vCPU den Gast (ein Exit) und der VMM übernimmt. Pro Sekunde, nach Grund:
+explain-io-in = der Gast hat einen I/O-Port gelesen; der VMM hat für das emulierte Gerät geantwortet.
+explain-io-out = der Gast hat auf einen I/O-Port geschrieben; der VMM hat das Gerät emuliert.
+explain-io-unhandled = der Gast hat einen I/O-Port ohne Gerät angesprochen; der Zugriff wurde ignoriert.
+explain-mmio-read = der Gast hat Gerätespeicher (MMIO) gelesen; der VMM hat für das Gerät geantwortet.
+explain-mmio-write = der Gast hat Gerätespeicher (MMIO) beschrieben; der VMM hat das Gerät emuliert.
+explain-hlt = der Gast hatte nichts zu tun und hat die vCPU bis zum nächsten Interrupt angehalten.
+explain-shutdown = die vCPU hat sich abgeschaltet (Triple Fault); die VM wird zurückgesetzt.
+explain-interrupted = der VMM hat die vCPU selbst unterbrochen, etwa zum Anhalten oder für ein Signal.
+explain-internal-error = KVM konnte eine Anweisung des Gasts nicht ausführen.
+explain-fail-entry = die Hardware hat den Eintritt in den Gast verweigert (ungültiger vCPU-Zustand).
+explain-other = ein anderer Grund, aus dem KVM zum VMM zurückgekehrt ist.
+
+## Command line
+cli-help =
+    vmdesk — Verwaltung virtueller Maschinen für den Desktop
+
+    Aufruf:
+      vmdesk                      das Fenster öffnen
+      vmdesk list                 die VMs und ihren Zustand auflisten
+      vmdesk status  VM           den Zustand einer VM zeigen
+      vmdesk start   VM           eine VM starten (sie läuft weiter, wenn vmdesk endet)
+      vmdesk stop    VM           den ACPI-Ein/Aus-Knopf drücken
+      vmdesk kill    VM           eine VM sofort ausschalten
+      vmdesk pause   VM           die vCPUs anhalten
+      vmdesk resume  VM           die vCPUs fortsetzen
+      vmdesk console VM           die serielle Konsole zeigen; eingegebene Zeilen gehen an den Gast
+
+    VM ist die ID oder der Name einer VM. --json gibt maschinenlesbare Ausgaben aus.
+
+    Exit-Status: 0 erledigt · 1 fehlgeschlagen · 2 falscher Aufruf · 3 keine solche VM ·
+    4 die VM ist nicht in einem passenden Zustand · 5 der Gast hat den Ein/Aus-Knopf ignoriert.
+cli-unknown-option = unbekannte Option { $option }
+cli-unknown-command = unbekannter Befehl „{ $command }“
+cli-missing-command = kein Befehl angegeben
+cli-missing-vm = „{ $command }“ braucht die ID oder den Namen einer VM
+cli-extra-args = zu viele Argumente
+cli-no-vms = Noch keine virtuellen Maschinen. Starten Sie vmdesk ohne Argumente, um eine anzulegen.
+cli-col-id = ID
+cli-col-name = NAME
+cli-col-state = ZUSTAND
+cli-col-boot = START
+cli-no-such-vm = keine VM mit der ID oder dem Namen „{ $vm }“
+cli-broken = { $vm } ist nicht nutzbar, ihre Einstellungen sind nicht lesbar: { $error }
+cli-not-running = { $vm } läuft nicht
+cli-status = { $vm }: { $state }, { $vcpus } vCPU, { $memory } MiB, seit { $uptime } s, PID { $pid }
+cli-status-stopped = { $vm }: aus
+cli-started = { $vm } gestartet (PID { $pid })
+cli-stop-sent = { $vm }: der Gast fährt herunter
+cli-no-response = { $vm }: der Gast hat nicht auf den Ein/Aus-Knopf reagiert; „vmdesk kill“ schaltet ihn sofort aus
+cli-console-attached = Serielle Konsole von { $vm }; Strg+C trennt (die VM läuft weiter).
+cli-console-exited = Die VM wurde beendet: { $reason } (Exit-Status { $code })

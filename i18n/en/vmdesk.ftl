@@ -1,0 +1,198 @@
+# vmdesk — English (the reference: every other language has exactly these keys)
+
+app-title = vmdesk
+
+## Buttons
+button-start = Start
+button-pause = Pause
+button-resume = Resume
+button-power-off = Power off
+button-force-off = Force off
+button-delete = Delete
+button-details = Details
+button-cancel = Cancel
+button-dismiss = Dismiss
+
+## VM states
+state-stopped = Stopped
+state-starting = Starting
+state-running = Running
+state-paused = Paused
+state-stopping = Stopping
+state-broken = Broken
+
+## Library
+library-title = Virtual Machines
+library-new = New VM
+library-search-placeholder = Search (Ctrl+F)
+library-empty-title = No virtual machines yet
+library-empty-hint = Create one with New VM (Ctrl+N): it boots a Linux kernel directly.
+library-no-match = No virtual machine matches the search.
+library-summary = Linux · { $boot } · { $vcpus } vCPU · { $memory } MiB
+library-broken = This VM's settings cannot be read, so it is left untouched: { $error }
+library-last-exit = Last run: { $meaning }
+language-system = System language
+delete-question = Delete “{ $name }”?
+delete-explain = Its folder, with the settings and the logs, is removed. This cannot be undone.
+
+## How a VM ended (vmdesk-vmm's exit status)
+exit-power-off = the guest powered off.
+exit-vmm-error = the VMM failed (exit status 1); see the log below.
+exit-bad-config = the settings were refused before start (exit status 2).
+exit-reset = the guest asked for a reset or reboot (exit status 3).
+exit-guest-crash = the guest crashed (exit status 4).
+exit-killed = it was forced off (exit status 5).
+exit-other = vmdesk-vmm ended with exit status { $code }.
+exit-signal = vmdesk-vmm was killed by signal { $signal }.
+exit-unknown = vmdesk-vmm ended; its exit status is unknown.
+
+## Notices and errors
+notice-created = “{ $name }” was created.
+notice-deleted = “{ $name }” was deleted.
+notice-no-response = The guest in “{ $name }” did not respond to the power button. Force it off?
+error-not-running = “{ $name }” is not running.
+error-vmm-missing = Cannot start: { $detail }
+error-vmm-exited = “{ $name }” stopped right away: { $meaning }
+error-api = “{ $name }”: { $detail }
+error-create = Could not write the new VM: { $detail }
+error-delete = Could not delete “{ $name }”: { $detail }
+error-delete-running = “{ $name }” is running: power it off before deleting it.
+error-settings = Could not save the settings: { $detail }
+
+## Form fields
+form-name = Name
+form-name-placeholder = My Linux VM
+form-kernel = Kernel
+form-kernel-hint = A bzImage or ELF vmlinux file.
+form-initrd = Initrd
+form-optional = Optional.
+form-cmdline = Command line
+form-cmdline-hint = Kernel parameters; console=ttyS0 shows the boot in the console.
+form-vcpus = vCPUs
+form-vcpus-hint = Virtual CPUs, 1 to { $max }.
+form-memory = Memory (MiB)
+form-memory-hint = This host has { $max } MiB.
+form-serial-log = Write the serial console to a log file
+form-serial-log-file = Log file
+form-serial-log-file-hint = Empty means serial.log in the VM's folder.
+form-browse = Browse…
+form-pick-kernel = Choose a Linux kernel
+form-pick-initrd = Choose an initrd
+
+form-devices = Devices
+form-virtio-rng = Entropy device (virtio-rng)
+form-virtio-rng-hint = Gives the guest random numbers from the host, so it boots without waiting for entropy.
+
+## Field problems
+error-name-empty = Give the VM a name.
+error-path-empty = Choose a file.
+error-path-relative = Use a full path, starting with /.
+error-file-missing = There is no file at this path.
+error-not-a-file = This is a folder, not a file.
+error-file-unreadable = This file cannot be read (permissions?).
+error-not-a-kernel = Not a Linux kernel: no bzImage header and no ELF magic.
+error-initrd-too-big = The initrd ({ $size } MiB) must fit in half of the guest's memory.
+error-cmdline-too-long = The command line is longer than { $max } bytes.
+error-cmdline-nul = The command line must not contain NUL characters.
+error-not-a-number = Enter a whole number.
+error-vcpus-zero = A VM needs at least 1 vCPU.
+error-vcpus-too-many = This host has { $max } CPUs: at most { $max } vCPUs.
+error-memory-too-small = At least { $min } MiB are needed.
+error-memory-too-big = More than this host has ({ $max } MiB).
+
+## Wizard
+wizard-title = New Virtual Machine
+wizard-heading = Boot a Linux kernel
+wizard-intro = The VM starts the kernel directly, without firmware or a disk. Every field is checked as you type.
+wizard-create = Create
+wizard-id = Folder and socket name: { $id }
+wizard-fix-fields = { $count ->
+    [one] Fix the field marked in red.
+   *[other] Fix the { $count } fields marked in red.
+}
+
+## Details
+details-back = ‹ Library
+details-settings = Settings
+details-read-only = The VM is running: its settings are read-only until it stops.
+details-id = ID
+details-disks = Disks
+details-nics = Network
+details-display = Screen
+details-none = None
+details-disks-value = { $count ->
+    [one] 1 disk
+   *[other] { $count } disks
+}
+details-nics-value = { $count ->
+    [one] 1 network interface
+   *[other] { $count } network interfaces
+}
+details-display-value = { $width } × { $height } framebuffer, shown over VNC
+details-edit-in-file = Disks, network and screen are set in vm.toml for now.
+details-save = Save
+details-revert = Revert
+details-saved = Saved.
+details-console = Serial console
+console-empty = No output yet.
+console-placeholder = Type a line for the guest; Enter sends it
+console-send = Send
+console-clear = Clear
+
+## Live statistics
+stats-title = vCPU exits
+stats-total = { $rate }/s · { $total } in all
+stats-rate = { $rate }/s
+stats-none = Shown while the VM runs.
+stats-intro = Each time the guest needs something only the host can do, its vCPU leaves the guest (an exit) and the VMM handles it. Per second, by reason:
+explain-io-in = the guest read an I/O port; the VMM answered for the emulated device.
+explain-io-out = the guest wrote to an I/O port; the VMM emulated the device.
+explain-io-unhandled = the guest touched an I/O port where no device is; the access was ignored.
+explain-mmio-read = the guest read device memory (MMIO); the VMM answered for the device.
+explain-mmio-write = the guest wrote device memory (MMIO); the VMM emulated the device.
+explain-hlt = the guest had nothing to do and halted the vCPU until the next interrupt.
+explain-shutdown = the vCPU shut down (a triple fault); the VM resets.
+explain-interrupted = the VMM interrupted the vCPU itself, e.g. to pause it or deliver a signal.
+explain-internal-error = KVM could not run an instruction of the guest.
+explain-fail-entry = the hardware refused to enter the guest (invalid vCPU state).
+explain-other = another reason KVM returned to the VMM.
+
+## Command line
+cli-help =
+    vmdesk — desktop virtual-machine manager
+
+    Usage:
+      vmdesk                      open the window
+      vmdesk list                 list the VMs and their state
+      vmdesk status  VM           show a VM's state
+      vmdesk start   VM           start a VM (it keeps running after vmdesk exits)
+      vmdesk stop    VM           press the ACPI power button
+      vmdesk kill    VM           force a VM off at once
+      vmdesk pause   VM           stop the vCPUs
+      vmdesk resume  VM           restart the vCPUs
+      vmdesk console VM           show the serial console; typed lines go to the guest
+
+    VM is a VM's id or name. --json prints machine-readable output.
+
+    Exit status: 0 done · 1 failed · 2 bad command line · 3 no such VM ·
+    4 the VM is not in a state that allows this · 5 the guest ignored the power button.
+cli-unknown-option = unknown option { $option }
+cli-unknown-command = unknown command “{ $command }”
+cli-missing-command = no command given
+cli-missing-vm = “{ $command }” needs a VM id or name
+cli-extra-args = too many arguments
+cli-no-vms = No virtual machines yet. Run vmdesk without arguments to create one.
+cli-col-id = ID
+cli-col-name = NAME
+cli-col-state = STATE
+cli-col-boot = BOOT
+cli-no-such-vm = no VM with the id or name “{ $vm }”
+cli-broken = { $vm } cannot be used, its settings cannot be read: { $error }
+cli-not-running = { $vm } is not running
+cli-status = { $vm }: { $state }, { $vcpus } vCPU, { $memory } MiB, up { $uptime } s, pid { $pid }
+cli-status-stopped = { $vm }: stopped
+cli-started = { $vm } started (pid { $pid })
+cli-stop-sent = { $vm }: the guest is powering off
+cli-no-response = { $vm }: the guest did not respond to the power button; use “vmdesk kill” to force it off
+cli-console-attached = Serial console of { $vm }; Ctrl+C detaches (the VM keeps running).
+cli-console-exited = The VM ended: { $reason } (exit status { $code })

@@ -1,0 +1,198 @@
+# vmdesk — Español
+
+app-title = vmdesk
+
+## Buttons
+button-start = Iniciar
+button-pause = Pausar
+button-resume = Reanudar
+button-power-off = Apagar
+button-force-off = Forzar apagado
+button-delete = Eliminar
+button-details = Detalles
+button-cancel = Cancelar
+button-dismiss = Cerrar
+
+## VM states
+state-stopped = Detenida
+state-starting = Iniciando
+state-running = En marcha
+state-paused = En pausa
+state-stopping = Apagándose
+state-broken = Dañada
+
+## Library
+library-title = Máquinas virtuales
+library-new = Nueva VM
+library-search-placeholder = Buscar (Ctrl+F)
+library-empty-title = Aún no hay máquinas virtuales
+library-empty-hint = Cree una con «Nueva VM» (Ctrl+N): arranca directamente un núcleo Linux.
+library-no-match = Ninguna máquina virtual coincide con la búsqueda.
+library-summary = Linux · { $boot } · { $vcpus } vCPU · { $memory } MiB
+library-broken = La configuración de esta VM no se puede leer, así que no se toca: { $error }
+library-last-exit = Última ejecución: { $meaning }
+language-system = Idioma del sistema
+delete-question = ¿Eliminar «{ $name }»?
+delete-explain = Se borra su carpeta, con la configuración y los registros. No se puede deshacer.
+
+## How a VM ended (vmdesk-vmm's exit status)
+exit-power-off = el invitado se apagó.
+exit-vmm-error = el VMM falló (estado de salida 1); vea el registro abajo.
+exit-bad-config = la configuración se rechazó antes de arrancar (estado de salida 2).
+exit-reset = el invitado pidió un reinicio (estado de salida 3).
+exit-guest-crash = el invitado se colgó (estado de salida 4).
+exit-killed = se forzó su apagado (estado de salida 5).
+exit-other = vmdesk-vmm terminó con el estado de salida { $code }.
+exit-signal = vmdesk-vmm fue terminado por la señal { $signal }.
+exit-unknown = vmdesk-vmm terminó; se desconoce su estado de salida.
+
+## Notices and errors
+notice-created = Se creó «{ $name }».
+notice-deleted = Se eliminó «{ $name }».
+notice-no-response = El invitado de «{ $name }» no respondió al botón de encendido. ¿Forzar el apagado?
+error-not-running = «{ $name }» no está en marcha.
+error-vmm-missing = No se puede iniciar: { $detail }
+error-vmm-exited = «{ $name }» se detuvo enseguida: { $meaning }
+error-api = «{ $name }»: { $detail }
+error-create = No se pudo guardar la nueva VM: { $detail }
+error-delete = No se pudo eliminar «{ $name }»: { $detail }
+error-delete-running = «{ $name }» está en marcha: apáguela antes de eliminarla.
+error-settings = No se pudieron guardar las preferencias: { $detail }
+
+## Form fields
+form-name = Nombre
+form-name-placeholder = Mi VM Linux
+form-kernel = Núcleo
+form-kernel-hint = Un archivo bzImage o vmlinux ELF.
+form-initrd = Initrd
+form-optional = Opcional.
+form-cmdline = Línea de órdenes
+form-cmdline-hint = Parámetros del núcleo; console=ttyS0 muestra el arranque en la consola.
+form-vcpus = vCPU
+form-vcpus-hint = CPU virtuales, de 1 a { $max }.
+form-memory = Memoria (MiB)
+form-memory-hint = Este equipo tiene { $max } MiB.
+form-serial-log = Guardar la consola serie en un archivo de registro
+form-serial-log-file = Archivo de registro
+form-serial-log-file-hint = Vacío significa serial.log en la carpeta de la VM.
+form-browse = Examinar…
+form-pick-kernel = Elija un núcleo Linux
+form-pick-initrd = Elija un initrd
+
+form-devices = Dispositivos
+form-virtio-rng = Generador de entropía (virtio-rng)
+form-virtio-rng-hint = Da al invitado números aleatorios del anfitrión, para que arranque sin esperar entropía.
+
+## Field problems
+error-name-empty = Dé un nombre a la VM.
+error-path-empty = Elija un archivo.
+error-path-relative = Use una ruta completa que empiece por /.
+error-file-missing = No hay ningún archivo en esta ruta.
+error-not-a-file = Es una carpeta, no un archivo.
+error-file-unreadable = Este archivo no se puede leer (¿permisos?).
+error-not-a-kernel = No es un núcleo Linux: no tiene cabecera bzImage ni firma ELF.
+error-initrd-too-big = El initrd ({ $size } MiB) debe caber en la mitad de la memoria del invitado.
+error-cmdline-too-long = La línea de órdenes supera los { $max } bytes.
+error-cmdline-nul = La línea de órdenes no puede contener caracteres NUL.
+error-not-a-number = Escriba un número entero.
+error-vcpus-zero = Una VM necesita al menos 1 vCPU.
+error-vcpus-too-many = Este equipo tiene { $max } CPU: como máximo { $max } vCPU.
+error-memory-too-small = Se necesitan al menos { $min } MiB.
+error-memory-too-big = Más de lo que tiene este equipo ({ $max } MiB).
+
+## Wizard
+wizard-title = Nueva máquina virtual
+wizard-heading = Arrancar un núcleo Linux
+wizard-intro = La VM arranca el núcleo directamente, sin firmware ni disco. Cada campo se comprueba mientras escribe.
+wizard-create = Crear
+wizard-id = Nombre de la carpeta y del socket: { $id }
+wizard-fix-fields = { $count ->
+    [one] Corrija el campo marcado en rojo.
+   *[other] Corrija los { $count } campos marcados en rojo.
+}
+
+## Details
+details-back = ‹ Biblioteca
+details-settings = Configuración
+details-read-only = La VM está en marcha: su configuración es de solo lectura hasta que se detenga.
+details-id = ID
+details-disks = Discos
+details-nics = Red
+details-display = Pantalla
+details-none = Ninguno
+details-disks-value = { $count ->
+    [one] 1 disco
+   *[other] { $count } discos
+}
+details-nics-value = { $count ->
+    [one] 1 interfaz de red
+   *[other] { $count } interfaces de red
+}
+details-display-value = Framebuffer de { $width } × { $height }, mostrado por VNC
+details-edit-in-file = Por ahora, los discos, la red y la pantalla se configuran en vm.toml.
+details-save = Guardar
+details-revert = Descartar
+details-saved = Guardado.
+details-console = Consola serie
+console-empty = Aún no hay salida.
+console-placeholder = Escriba una línea para el invitado; Intro la envía
+console-send = Enviar
+console-clear = Limpiar
+
+## Live statistics
+stats-title = Salidas de vCPU
+stats-total = { $rate }/s · { $total } en total
+stats-rate = { $rate }/s
+stats-none = Se muestra mientras la VM está en marcha.
+stats-intro = Cada vez que el invitado necesita algo que solo el anfitrión puede hacer, su vCPU sale del invitado (una salida) y el VMM se encarga. Por segundo, según el motivo:
+explain-io-in = el invitado leyó un puerto de E/S; el VMM respondió por el dispositivo emulado.
+explain-io-out = el invitado escribió en un puerto de E/S; el VMM emuló el dispositivo.
+explain-io-unhandled = el invitado accedió a un puerto de E/S sin dispositivo; el acceso se ignoró.
+explain-mmio-read = el invitado leyó memoria de un dispositivo (MMIO); el VMM respondió por el dispositivo.
+explain-mmio-write = el invitado escribió memoria de un dispositivo (MMIO); el VMM emuló el dispositivo.
+explain-hlt = el invitado no tenía nada que hacer y detuvo la vCPU hasta la próxima interrupción.
+explain-shutdown = la vCPU se apagó (un triple fallo); la VM se reinicia.
+explain-interrupted = el propio VMM interrumpió la vCPU, p. ej. para pausarla o entregar una señal.
+explain-internal-error = KVM no pudo ejecutar una instrucción del invitado.
+explain-fail-entry = el hardware se negó a entrar en el invitado (estado de vCPU no válido).
+explain-other = otro motivo por el que KVM volvió al VMM.
+
+## Command line
+cli-help =
+    vmdesk — gestor de máquinas virtuales para el escritorio
+
+    Uso:
+      vmdesk                      abrir la ventana
+      vmdesk list                 listar las VM y su estado
+      vmdesk status  VM           mostrar el estado de una VM
+      vmdesk start   VM           iniciar una VM (sigue en marcha al salir de vmdesk)
+      vmdesk stop    VM           pulsar el botón de encendido ACPI
+      vmdesk kill    VM           apagar una VM de inmediato
+      vmdesk pause   VM           detener las vCPU
+      vmdesk resume  VM           reanudar las vCPU
+      vmdesk console VM           mostrar la consola serie; las líneas escritas van al invitado
+
+    VM es el ID o el nombre de una VM. --json produce una salida legible por máquinas.
+
+    Estado de salida: 0 hecho · 1 error · 2 orden incorrecta · 3 no existe esa VM ·
+    4 la VM no está en un estado que lo permita · 5 el invitado ignoró el botón de encendido.
+cli-unknown-option = opción desconocida { $option }
+cli-unknown-command = orden desconocida «{ $command }»
+cli-missing-command = no se indicó ninguna orden
+cli-missing-vm = «{ $command }» necesita el ID o el nombre de una VM
+cli-extra-args = demasiados argumentos
+cli-no-vms = Aún no hay máquinas virtuales. Ejecute vmdesk sin argumentos para crear una.
+cli-col-id = ID
+cli-col-name = NOMBRE
+cli-col-state = ESTADO
+cli-col-boot = ARRANQUE
+cli-no-such-vm = no hay ninguna VM con el ID o el nombre «{ $vm }»
+cli-broken = { $vm } no se puede usar, su configuración no se puede leer: { $error }
+cli-not-running = { $vm } no está en marcha
+cli-status = { $vm }: { $state }, { $vcpus } vCPU, { $memory } MiB, activa desde hace { $uptime } s, PID { $pid }
+cli-status-stopped = { $vm }: detenida
+cli-started = { $vm } iniciada (PID { $pid })
+cli-stop-sent = { $vm }: el invitado se está apagando
+cli-no-response = { $vm }: el invitado no respondió al botón de encendido; use «vmdesk kill» para forzar el apagado
+cli-console-attached = Consola serie de { $vm }; Ctrl+C se desconecta (la VM sigue en marcha).
+cli-console-exited = La VM terminó: { $reason } (estado de salida { $code })

@@ -1,0 +1,198 @@
+# vmdesk — Français
+
+app-title = vmdesk
+
+## Buttons
+button-start = Démarrer
+button-pause = Suspendre
+button-resume = Reprendre
+button-power-off = Éteindre
+button-force-off = Forcer l’arrêt
+button-delete = Supprimer
+button-details = Détails
+button-cancel = Annuler
+button-dismiss = Fermer
+
+## VM states
+state-stopped = Arrêtée
+state-starting = Démarrage
+state-running = En marche
+state-paused = Suspendue
+state-stopping = Arrêt en cours
+state-broken = Endommagée
+
+## Library
+library-title = Machines virtuelles
+library-new = Nouvelle VM
+library-search-placeholder = Rechercher (Ctrl+F)
+library-empty-title = Pas encore de machine virtuelle
+library-empty-hint = Créez-en une avec « Nouvelle VM » (Ctrl+N) : elle démarre directement un noyau Linux.
+library-no-match = Aucune machine virtuelle ne correspond à la recherche.
+library-summary = Linux · { $boot } · { $vcpus } vCPU · { $memory } Mio
+library-broken = Les réglages de cette VM sont illisibles, elle reste donc intacte : { $error }
+library-last-exit = Dernière exécution : { $meaning }
+language-system = Langue du système
+delete-question = Supprimer « { $name } » ?
+delete-explain = Son dossier, avec les réglages et les journaux, est effacé. Impossible d’annuler.
+
+## How a VM ended (vmdesk-vmm's exit status)
+exit-power-off = l’invité s’est éteint.
+exit-vmm-error = le VMM a échoué (code de sortie 1) ; voir le journal ci-dessous.
+exit-bad-config = les réglages ont été refusés avant le démarrage (code de sortie 2).
+exit-reset = l’invité a demandé une réinitialisation ou un redémarrage (code de sortie 3).
+exit-guest-crash = l’invité a planté (code de sortie 4).
+exit-killed = son arrêt a été forcé (code de sortie 5).
+exit-other = vmdesk-vmm s’est terminé avec le code de sortie { $code }.
+exit-signal = vmdesk-vmm a été tué par le signal { $signal }.
+exit-unknown = vmdesk-vmm s’est terminé ; son code de sortie est inconnu.
+
+## Notices and errors
+notice-created = « { $name } » a été créée.
+notice-deleted = « { $name } » a été supprimée.
+notice-no-response = L’invité de « { $name } » n’a pas réagi au bouton d’alimentation. Forcer l’arrêt ?
+error-not-running = « { $name } » n’est pas en marche.
+error-vmm-missing = Démarrage impossible : { $detail }
+error-vmm-exited = « { $name } » s’est arrêtée aussitôt : { $meaning }
+error-api = « { $name } » : { $detail }
+error-create = Impossible d’enregistrer la nouvelle VM : { $detail }
+error-delete = Impossible de supprimer « { $name } » : { $detail }
+error-delete-running = « { $name } » est en marche : éteignez-la avant de la supprimer.
+error-settings = Impossible d’enregistrer les préférences : { $detail }
+
+## Form fields
+form-name = Nom
+form-name-placeholder = Ma VM Linux
+form-kernel = Noyau
+form-kernel-hint = Un fichier bzImage ou vmlinux ELF.
+form-initrd = Initrd
+form-optional = Facultatif.
+form-cmdline = Ligne de commande
+form-cmdline-hint = Paramètres du noyau ; console=ttyS0 affiche le démarrage dans la console.
+form-vcpus = vCPU
+form-vcpus-hint = Processeurs virtuels, de 1 à { $max }.
+form-memory = Mémoire (Mio)
+form-memory-hint = Cette machine a { $max } Mio.
+form-serial-log = Écrire la console série dans un fichier journal
+form-serial-log-file = Fichier journal
+form-serial-log-file-hint = Vide signifie serial.log dans le dossier de la VM.
+form-browse = Parcourir…
+form-pick-kernel = Choisir un noyau Linux
+form-pick-initrd = Choisir un initrd
+
+form-devices = Périphériques
+form-virtio-rng = Source d’entropie (virtio-rng)
+form-virtio-rng-hint = Fournit à l’invité des nombres aléatoires de l’hôte, pour démarrer sans attendre d’entropie.
+
+## Field problems
+error-name-empty = Donnez un nom à la VM.
+error-path-empty = Choisissez un fichier.
+error-path-relative = Utilisez un chemin complet commençant par /.
+error-file-missing = Aucun fichier à cet emplacement.
+error-not-a-file = C’est un dossier, pas un fichier.
+error-file-unreadable = Ce fichier est illisible (permissions ?).
+error-not-a-kernel = Ce n’est pas un noyau Linux : ni en-tête bzImage ni signature ELF.
+error-initrd-too-big = L’initrd ({ $size } Mio) doit tenir dans la moitié de la mémoire de l’invité.
+error-cmdline-too-long = La ligne de commande dépasse { $max } octets.
+error-cmdline-nul = La ligne de commande ne doit pas contenir de caractères NUL.
+error-not-a-number = Saisissez un nombre entier.
+error-vcpus-zero = Une VM a besoin d’au moins 1 vCPU.
+error-vcpus-too-many = Cette machine a { $max } processeurs : au plus { $max } vCPU.
+error-memory-too-small = Il faut au moins { $min } Mio.
+error-memory-too-big = Plus que ce que cette machine possède ({ $max } Mio).
+
+## Wizard
+wizard-title = Nouvelle machine virtuelle
+wizard-heading = Démarrer un noyau Linux
+wizard-intro = La VM démarre le noyau directement, sans micrologiciel ni disque. Chaque champ est vérifié pendant la saisie.
+wizard-create = Créer
+wizard-id = Nom du dossier et du socket : { $id }
+wizard-fix-fields = { $count ->
+    [one] Corrigez le champ marqué en rouge.
+   *[other] Corrigez les { $count } champs marqués en rouge.
+}
+
+## Details
+details-back = ‹ Bibliothèque
+details-settings = Réglages
+details-read-only = La VM est en marche : ses réglages sont en lecture seule jusqu’à son arrêt.
+details-id = ID
+details-disks = Disques
+details-nics = Réseau
+details-display = Écran
+details-none = Aucun
+details-disks-value = { $count ->
+    [one] 1 disque
+   *[other] { $count } disques
+}
+details-nics-value = { $count ->
+    [one] 1 interface réseau
+   *[other] { $count } interfaces réseau
+}
+details-display-value = Framebuffer { $width } × { $height }, affiché par VNC
+details-edit-in-file = Pour l’instant, disques, réseau et écran se règlent dans vm.toml.
+details-save = Enregistrer
+details-revert = Annuler les changements
+details-saved = Enregistré.
+details-console = Console série
+console-empty = Pas encore de sortie.
+console-placeholder = Tapez une ligne pour l’invité ; Entrée l’envoie
+console-send = Envoyer
+console-clear = Effacer
+
+## Live statistics
+stats-title = Sorties de vCPU
+stats-total = { $rate }/s · { $total } au total
+stats-rate = { $rate }/s
+stats-none = Affiché pendant que la VM est en marche.
+stats-intro = Chaque fois que l’invité a besoin de ce que seul l’hôte peut faire, son vCPU quitte l’invité (une sortie) et le VMM s’en charge. Par seconde, selon la raison :
+explain-io-in = l’invité a lu un port d’E/S ; le VMM a répondu pour le périphérique émulé.
+explain-io-out = l’invité a écrit sur un port d’E/S ; le VMM a émulé le périphérique.
+explain-io-unhandled = l’invité a accédé à un port d’E/S sans périphérique ; l’accès a été ignoré.
+explain-mmio-read = l’invité a lu la mémoire d’un périphérique (MMIO) ; le VMM a répondu pour le périphérique.
+explain-mmio-write = l’invité a écrit la mémoire d’un périphérique (MMIO) ; le VMM a émulé le périphérique.
+explain-hlt = l’invité n’avait rien à faire et a arrêté le vCPU jusqu’à la prochaine interruption.
+explain-shutdown = le vCPU s’est arrêté (triple faute) ; la VM redémarre.
+explain-interrupted = le VMM a lui-même interrompu le vCPU, par exemple pour le suspendre ou livrer un signal.
+explain-internal-error = KVM n’a pas pu exécuter une instruction de l’invité.
+explain-fail-entry = le matériel a refusé d’entrer dans l’invité (état du vCPU invalide).
+explain-other = une autre raison pour laquelle KVM est revenu au VMM.
+
+## Command line
+cli-help =
+    vmdesk — gestionnaire de machines virtuelles pour le bureau
+
+    Utilisation :
+      vmdesk                      ouvrir la fenêtre
+      vmdesk list                 lister les VM et leur état
+      vmdesk status  VM           afficher l’état d’une VM
+      vmdesk start   VM           démarrer une VM (elle continue après la fermeture de vmdesk)
+      vmdesk stop    VM           appuyer sur le bouton d’alimentation ACPI
+      vmdesk kill    VM           forcer l’arrêt immédiat d’une VM
+      vmdesk pause   VM           arrêter les vCPU
+      vmdesk resume  VM           relancer les vCPU
+      vmdesk console VM           afficher la console série ; les lignes saisies vont à l’invité
+
+    VM est l’ID ou le nom d’une VM. --json produit une sortie lisible par machine.
+
+    Code de sortie : 0 fait · 1 échec · 2 mauvaise ligne de commande · 3 VM inconnue ·
+    4 la VM n’est pas dans un état qui le permet · 5 l’invité a ignoré le bouton d’alimentation.
+cli-unknown-option = option inconnue { $option }
+cli-unknown-command = commande inconnue « { $command } »
+cli-missing-command = aucune commande indiquée
+cli-missing-vm = « { $command } » a besoin de l’ID ou du nom d’une VM
+cli-extra-args = trop d’arguments
+cli-no-vms = Pas encore de machine virtuelle. Lancez vmdesk sans argument pour en créer une.
+cli-col-id = ID
+cli-col-name = NOM
+cli-col-state = ÉTAT
+cli-col-boot = DÉMARRAGE
+cli-no-such-vm = aucune VM avec l’ID ou le nom « { $vm } »
+cli-broken = { $vm } est inutilisable, ses réglages sont illisibles : { $error }
+cli-not-running = { $vm } n’est pas en marche
+cli-status = { $vm } : { $state }, { $vcpus } vCPU, { $memory } Mio, active depuis { $uptime } s, PID { $pid }
+cli-status-stopped = { $vm } : arrêtée
+cli-started = { $vm } démarrée (PID { $pid })
+cli-stop-sent = { $vm } : l’invité s’éteint
+cli-no-response = { $vm } : l’invité n’a pas réagi au bouton d’alimentation ; « vmdesk kill » force l’arrêt
+cli-console-attached = Console série de { $vm } ; Ctrl+C se détache (la VM continue).
+cli-console-exited = La VM s’est terminée : { $reason } (code de sortie { $code })

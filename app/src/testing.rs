@@ -102,6 +102,7 @@ fn status(id: &str, state: RunState) -> Status {
         uptime_ms: 1000,
         pid: 4242,
         hardware_virtualization: true,
+        ..Default::default()
     }
 }
 
@@ -134,6 +135,7 @@ impl VmmClient for FakeClient {
                 exits: vec![("io-out".into(), 10), ("hlt".into(), 3)],
                 per_vcpu: vec![],
                 dropped_events: 0,
+                ..Default::default()
             })
             .unwrap(),
             Command::PowerOff => serde_json::to_value(PowerOffResult {

@@ -103,9 +103,10 @@ pub enum Topic {
     Events,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunState {
+    #[default]
     Running,
     Paused,
     Stopping,
@@ -129,7 +130,7 @@ pub struct ApiError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Status {
     pub vm_id: String,
     pub name: String,
@@ -138,6 +139,9 @@ pub struct Status {
     pub memory_mib: u64,
     pub uptime_ms: u64,
     pub pid: u32,
+    /// When this process started the VM (tells restarts apart).
+    #[serde(default)]
+    pub started_unix_ms: u64,
     /// True when `/dev/kvm` has hardware virtualization behind it.
     pub hardware_virtualization: bool,
     /// Problems that did not stop the VM (e.g. a NIC left out because passt is missing).
@@ -155,7 +159,7 @@ pub struct PowerOffResult {
 }
 
 /// Exit counters: reason name → count, in a stable order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Counters {
     pub uptime_ms: u64,
     pub exits: Vec<(String, u64)>,

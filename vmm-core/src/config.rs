@@ -238,6 +238,26 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 impl VmConfig {
+    /// A config booting `kernel` directly, with defaults for everything else.
+    pub fn new_linux(id: &str, name: &str, kernel: PathBuf) -> VmConfig {
+        VmConfig {
+            id: id.into(),
+            name: name.into(),
+            vcpus: 1,
+            memory_mib: 512,
+            boot: BootSource::Linux {
+                kernel,
+                initrd: None,
+                cmdline: "console=ttyS0".into(),
+            },
+            serial: SerialConfig::default(),
+            disks: vec![],
+            nics: vec![],
+            display: None,
+            virtio_rng: true,
+        }
+    }
+
     /// Parses TOML text. Errors name the field (and line) serde/toml found at fault.
     pub fn from_toml(text: &str) -> Result<VmConfig, ConfigError> {
         toml::from_str(text).map_err(|e| {

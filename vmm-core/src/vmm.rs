@@ -88,6 +88,7 @@ pub struct VmHandle {
     pub config: VmConfig,
     pub flavor: KvmFlavor,
     pub started: Instant,
+    pub started_unix_ms: u64,
     pub control: Arc<RunControl>,
     pub state: Mutex<RunState>,
     pub counters: Vec<Arc<ExitCounters>>,
@@ -192,6 +193,7 @@ impl VmHandle {
             memory_mib: self.config.memory_mib,
             uptime_ms: self.started.elapsed().as_millis() as u64,
             pid: std::process::id(),
+            started_unix_ms: self.started_unix_ms,
             hardware_virtualization: self.flavor.is_hardware(),
             warnings: self.warnings.clone(),
         }
@@ -505,6 +507,10 @@ impl TryFrom<VmSpec> for Vmm {
             config: cfg.clone(),
             flavor: KvmFlavor::detect(),
             started: Instant::now(),
+            started_unix_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
             control: Arc::new(RunControl::default()),
             state: Mutex::new(RunState::Running),
             counters: (0..vcpus_n)

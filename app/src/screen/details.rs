@@ -550,6 +550,7 @@ mod tests {
             exits: exits.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
             per_vcpu: vec![],
             dropped_events: 0,
+            ..Default::default()
         }
     }
 

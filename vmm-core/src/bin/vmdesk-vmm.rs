@@ -86,6 +86,7 @@ fn main() {
         .filter(|p| !p.as_os_str().is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
+    let vm_dir_for_exit = vm_dir.clone();
     let vmm = Vmm::try_from(VmSpec {
         config,
         vm_dir,
@@ -112,6 +113,20 @@ fn main() {
     let reason = vmm.run(args.restore.as_deref());
     restore_terminal(term);
     let _ = std::fs::remove_file(&socket);
+    // For the app, which may not be our parent: why and when this VM last ended.
+    let last = serde_json::json!({
+        "code": reason.code(),
+        "reason": reason.name(),
+        "message": reason.to_string(),
+        "ended_unix_ms": std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0),
+    });
+    let _ = vmm_core::util::write_atomic(
+        &vm_dir_for_exit.join("last-exit.json"),
+        last.to_string().as_bytes(),
+    );
     match &reason {
         ExitReason::PowerOff => eprintln!("vmdesk-vmm: {reason}"),
         _ => eprintln!("vmdesk-vmm: {reason} (exit status {})", reason.code()),

@@ -239,6 +239,8 @@ pub fn run(vcpu: Arc<Mutex<VcpuFd>>, ctx: VcpuContext) {
         drop(vcpu);
         if let Some(reason) = outcome {
             ctx.exit.send(reason);
+        }
+        if ctx.exit.is_ending() {
             // The main thread ends the process; this vCPU must not run the guest any further.
             loop {
                 std::thread::park();

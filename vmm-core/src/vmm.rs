@@ -75,11 +75,22 @@ impl std::fmt::Display for ExitReason {
 
 /// Where devices and the API report that the VM must end. Cheap to clone; never blocks.
 #[derive(Clone)]
-pub struct ExitSender(Sender<ExitReason>);
+pub struct ExitSender(Sender<ExitReason>, Arc<std::sync::atomic::AtomicBool>);
 
 impl ExitSender {
+    pub fn new(tx: Sender<ExitReason>) -> Self {
+        ExitSender(tx, Arc::new(std::sync::atomic::AtomicBool::new(false)))
+    }
+
+    /// Reports why the VM must end. From then on vCPUs stop running the guest (it asked to
+    /// power off or reset: it must not run on while the process winds down).
     pub fn send(&self, r: ExitReason) {
+        self.1.store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = self.0.send(r);
+    }
+
+    pub fn is_ending(&self) -> bool {
+        self.1.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -423,7 +434,7 @@ impl TryFrom<VmSpec> for Vmm {
 
         // Devices.
         let (exit_tx, exit_rx) = channel();
-        let exit = ExitSender(exit_tx);
+        let exit = ExitSender::new(exit_tx);
         let serial_hub = Arc::new(Hub::new(4096));
         let event_hub = Arc::new(Hub::new(256));
         let log = if cfg.serial.log {

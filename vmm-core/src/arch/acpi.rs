@@ -90,6 +90,9 @@ fn fadt(dsdt_at: u64) -> Vec<u8> {
     b.sleep_control_reg = io_gas(ports::ACPI_SLEEP_CONTROL);
     b.sleep_status_reg = io_gas(ports::ACPI_SLEEP_STATUS);
     b.hypervisor_vendor_identity = u64::from_le_bytes(*b"VMDESK\0\0").into();
+    // IAPC_BOOT_ARCH bit 5: no CMOS RTC. Without it Linux's rtc_cmos probes ports 0x70/0x71,
+    // reads 0xff ("update in progress" forever) and loses ~3 s to timeouts.
+    b.iapc_boot_arch = (1u16 << 5).into();
     let mut out = Vec::new();
     b.finalize().to_aml_bytes(&mut out);
     out
@@ -153,6 +156,20 @@ fn dsdt(virtio: &[MmioDeviceInfo]) -> Sdt {
         vec![&ged_hid, &uid, &crs, &region, &field, &evt],
     )
     .to_aml_bytes(&mut body);
+
+    // COM1. A hardware-reduced FADT means Linux creates no legacy ISA IRQs: only interrupts
+    // described here get mapped, and without this the 8250 cannot request IRQ 4, so every
+    // user-space write to the console fails with EIO (found in the nested lab).
+    let com_hid_v = aml::EISAName::new("PNP0501");
+    let com_hid = aml::Name::new("_HID".into(), &com_hid_v);
+    let com_uid_v = 1u32;
+    let com_uid = aml::Name::new("_UID".into(), &com_uid_v);
+    let com_io = aml::IO::new(layout::ports::COM1, layout::ports::COM1, 1, 8);
+    let com_irq = aml::Interrupt::new(true, true, false, false, layout::ports::COM1_IRQ);
+    let com_crs_v = aml::ResourceTemplate::new(vec![&com_io, &com_irq]);
+    let com_crs = aml::Name::new("_CRS".into(), &com_crs_v);
+    aml::Device::new("_SB_.COM1".into(), vec![&com_hid, &com_uid, &com_crs])
+        .to_aml_bytes(&mut body);
 
     // virtio-mmio devices, as QEMU's microvm describes them: Linux's virtio_mmio driver binds
     // to LNRO0005 (the cloud kernel ignores virtio_mmio.device= on the command line).

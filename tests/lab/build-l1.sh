@@ -1,0 +1,575 @@
+#!/usr/bin/env bash
+# Build the "L1" guest of vmdesk's real-Linux lab: Debian's generic kernel and a
+# busybox initramfs that loads kvm + kvm_amd and the 9p/virtio modules, mounts
+# the host's root filesystem (shared by QEMU over 9p) and runs a command given on
+# the kernel command line. tests/lab/run-in-l1.sh boots it under QEMU TCG, whose
+# emulated AMD SVM gives L1 a real /dev/kvm. See tests/lab/README.md.
+#
+# Usage: build-l1.sh [--force] [--keep-work] [--print-dir] [OUTPUT_DIR]
+#
+# Only Debian's package mirrors are contacted (through `apt-get download`).
+# Nothing is installed on the system and no root is needed.
+set -euo pipefail
+
+readonly META_PKG="linux-image-amd64"
+# Modules wanted in the L1 initramfs, by module name ('-' and '_' are equivalent),
+# in the order /init should load them; dependencies (modules.dep) are added
+# automatically before each module. kvm_amd pulls in kvm, irqbypass and ccp; 9p
+# pulls in 9pnet, netfs and fscache; overlay gives the command a writable
+# copy-on-write view of the host's files.
+readonly MODULES="irqbypass ccp kvm kvm_amd virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p overlay"
+
+SCRIPT_PATH="$(readlink -f "${BASH_SOURCE[0]}")"
+readonly SCRIPT_PATH
+
+usage() {
+    cat <<EOF
+Usage: ${0##*/} [--force] [--keep-work] [--print-dir] [OUTPUT_DIR]
+
+Downloads Debian's ${META_PKG} kernel (generic flavour), busybox-static and
+kmod with 'apt-get download' and writes into OUTPUT_DIR
+(default: \${XDG_CACHE_HOME:-\$HOME/.cache}/vmdesk/lab):
+  vmlinuz-l1            the L1 kernel (bzImage, generic flavour)
+  initramfs-l1.cpio.gz  busybox + kvm/kvm_amd + virtio/9p/overlay modules + /init
+  manifest.txt          versions and sha256 of both files
+
+  --force       redo everything (re-download, rebuild)
+  --keep-work   keep the temporary work directory (OUTPUT_DIR/work.*)
+  --print-dir   print the output directory and exit (builds nothing)
+  -h, --help    this text
+EOF
+}
+
+say() { printf '%s\n' "build-l1: $*"; }
+warn() { printf '%s\n' "build-l1: warning: $*" >&2; }
+die() { printf '%s\n' "build-l1: error: $*" >&2; exit 1; }
+
+need() {
+    command -v "$1" >/dev/null 2>&1 ||
+        die "'$1' is not installed (Debian package: $2). This script never installs packages; install it and rerun."
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
+
+# ---------------------------------------------------------------- arguments
+force=0
+keep_work=0
+print_dir=0
+out=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --force) force=1 ;;
+        --keep-work) keep_work=1 ;;
+        --print-dir) print_dir=1 ;;
+        -h | --help) usage; exit 0 ;;
+        --) shift; [ $# -gt 0 ] && out="$1"; break ;;
+        -*) usage >&2; die "unknown option: $1" ;;
+        *) [ -z "$out" ] || die "only one OUTPUT_DIR may be given"; out="$1" ;;
+    esac
+    shift
+done
+if [ -z "$out" ]; then
+    out="${XDG_CACHE_HOME:-${HOME:?HOME is not set; give an OUTPUT_DIR}/.cache}/vmdesk/lab"
+fi
+if [ "$print_dir" -eq 1 ]; then
+    printf '%s\n' "$out"
+    exit 0
+fi
+
+need apt-get apt
+need apt-cache apt
+need dpkg-deb dpkg
+need dpkg dpkg
+need gzip gzip
+need sha256sum coreutils
+need awk mawk
+need find findutils
+
+arch="$(dpkg --print-architecture)"
+[ "$arch" = amd64 ] || die "the lab's L1 is an x86-64 guest and needs an amd64 Debian host (this one is $arch)"
+
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+readonly VMLINUZ="$out/vmlinuz-l1"
+readonly INITRAMFS="$out/initramfs-l1.cpio.gz"
+readonly MANIFEST="$out/manifest.txt"
+readonly DEBS="$out/debs"
+
+# Serialise concurrent runs on the same output directory.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$out/.lock"
+    flock 9
+fi
+
+t_start="$(now)"
+
+# ---------------------------------------------------------------- /init and helpers
+# The awk program that turns modules.dep + modules.builtin + a wanted list into a
+# load plan (same as tests/linux/build-guest.sh). Output lines:
+# "load <path relative to /lib/modules/KVER>", "builtin <name>", "missing <name>".
+modplan_awk() {
+    cat <<'AWK'
+function norm(s) { gsub(/-/, "_", s); return s }
+function modname(p,  b) {
+    b = p; sub(/^.*\//, "", b); sub(/\.ko(\.(gz|xz|zst))?$/, "", b); return norm(b)
+}
+function emit(p) { if (!(p in done)) { done[p] = 1; print "load " p } }
+FILENAME ~ /modules\.builtin$/ { if (NF) builtin[modname($1)] = 1; next }
+NF {
+    k = $1; sub(/:$/, "", k); m = modname(k)
+    path[m] = k; deps[m] = ""
+    for (i = 2; i <= NF; i++) deps[m] = deps[m] " " $i
+}
+END {
+    n = split(want, w, " ")
+    for (i = 1; i <= n; i++) {
+        m = norm(w[i])
+        if (m in path) {
+            k = split(deps[m], d, " ")
+            for (j = k; j >= 1; j--) emit(d[j])
+            emit(path[m])
+        } else if (m in builtin) print "builtin " w[i]
+        else print "missing " w[i]
+    }
+}
+AWK
+}
+
+l1_init() {
+    cat <<'INIT'
+#!/bin/sh
+# vmdesk lab L1 /init, generated by vmdesk's tests/lab/build-l1.sh.
+# Kernel command line words (all optional):
+#   lab.cmd=<base64 of a shell script>  what to run (default: print the markers only)
+#   lab.root=host|l1     host (default): run the command chrooted into a
+#                        copy-on-write view of the host's root filesystem (/host,
+#                        9p, read-only) with L1's /dev, /proc, /sys; l1: run it
+#                        in L1's busybox userland, the host's files under /host
+#   lab.rw=<base64 of "TAG PATH" lines>  extra 9p shares (read-write) mounted at
+#                        PATH in the command's view (with lab.root=l1: PATH as is)
+#   lab.stdin=console    give the command the console as stdin (default /dev/null)
+#   lab.debug=1          print the module log and the mounts
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+umask 022
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev   # CONFIG_DEVTMPFS_MOUNT is off in Debian's kernels
+mkdir -p /dev/pts /dev/shm /run /tmp
+mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm 2>/dev/null
+if ! [ -t 1 ] && (: </dev/console) 2>/dev/null; then
+    exec </dev/console >/dev/console 2>&1
+fi
+
+up() { read -r u _ </proc/uptime; echo "$u"; }
+LOG=/run/lab-init.log
+log() { echo "lab-init: $*" >>"$LOG"; }
+
+finish() { # STATUS: report and power off
+    echo "LAB-EXIT $1"
+    sync
+    poweroff -f
+    sleep 10
+}
+
+echo "LAB-L1-INIT kernel=$(uname -r) cpus=$(nproc) uptime=$(up)"
+
+# ---- kernel command line
+cmd_b64="" root_mode=host rw_b64="" stdin_mode=null debug=0
+read -r cmdline </proc/cmdline
+set -f
+for word in $cmdline; do
+    case "$word" in
+        lab.cmd=*) cmd_b64=${word#lab.cmd=} ;;
+        lab.root=*) root_mode=${word#lab.root=} ;;
+        lab.rw=*) rw_b64=${word#lab.rw=} ;;
+        lab.stdin=console) stdin_mode=console ;;
+        lab.debug=1) debug=1 ;;
+    esac
+done
+set +f
+
+# ---- modules, in dependency order
+kver=$(uname -r)
+moddir=/lib/modules/$kver
+read -r want </etc/lab/modules
+failed_mods=""
+if [ -r "$moddir/modules.dep" ]; then
+    [ -e "$moddir/modules.builtin" ] || : >"$moddir/modules.builtin"
+    plan=$(awk -v want="$want" -f /etc/lab/modplan.awk "$moddir/modules.builtin" "$moddir/modules.dep")
+else
+    echo "LAB-NOTE no $moddir/modules.dep: the initramfs does not match kernel $kver"
+    plan=""
+fi
+while read -r what arg; do
+    case "$what" in
+        load)
+            name=${arg##*/}; name=${name%.ko}
+            if err=$(insmod "$moddir/$arg" 2>&1); then
+                log "insmod $name ok"
+            else
+                log "insmod $name failed: $err"
+                failed_mods="$failed_mods $name"
+                echo "LAB-NOTE insmod $name failed: $err"
+            fi ;;
+        missing) log "module $arg not in $kver" ;;
+    esac
+done <<EOF
+$plan
+EOF
+[ "$debug" = 1 ] && cat "$LOG"
+
+# ---- /dev/kvm
+kvm_reason=""
+if [ ! -c /dev/kvm ]; then
+    if ! grep -qwE 'svm|vmx' /proc/cpuinfo; then
+        kvm_reason="the L1 CPU has no svm/vmx flag (QEMU needs -cpu max with TCG)"
+    else
+        case " $failed_mods " in
+            *" kvm_amd "* | *" kvm-amd "* | *" kvm "*)
+                kvm_reason="insmod failed:$failed_mods ($(dmesg | grep -iE 'kvm|svm' | tail -n 3 | tr '\n' ' '))" ;;
+            *) kvm_reason="/dev/kvm was not created ($(dmesg | grep -iE 'kvm|svm' | tail -n 3 | tr '\n' ' '))" ;;
+        esac
+    fi
+fi
+if [ -n "$kvm_reason" ]; then
+    echo "LAB-KVM-MISSING $kvm_reason"
+    sync
+    poweroff -f
+    sleep 10
+fi
+p=/sys/module/kvm_amd/parameters
+echo "LAB-KVM-OK npt=$(cat $p/npt 2>/dev/null) nested=$(cat $p/nested 2>/dev/null) uptime=$(up)"
+
+# ---- the host's files
+mkdir -p /host /scratch /newroot
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostshare /host; then
+    echo "LAB-HOST-MISSING cannot mount the 9p share 'hostshare' (QEMU's -virtfs ...,mount_tag=hostshare)"
+    finish 125
+fi
+mount -t tmpfs -o mode=755 scratch /scratch
+
+cmd=""
+if [ -n "$cmd_b64" ]; then
+    if ! cmd=$(printf '%s' "$cmd_b64" | base64 -d 2>/dev/null); then
+        echo "LAB-NOTE lab.cmd is not valid base64"
+        finish 125
+    fi
+fi
+
+if [ "$root_mode" = host ]; then
+    mkdir -p /scratch/upper /scratch/work
+    # Copy-on-write view of the host: reads come from the host, writes stay in
+    # L1's memory (tmpfs) and are gone when L1 powers off.
+    if mount -t overlay overlay \
+        -o lowerdir=/host,upperdir=/scratch/upper,workdir=/scratch/work /newroot 2>>"$LOG"; then
+        newroot=/newroot
+    else
+        echo "LAB-NOTE overlay over the host share failed; host files are read-only, /tmp and /run are empty tmpfs"
+        newroot=/host
+        mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+    fi
+    mount -o rbind /dev "$newroot/dev"
+    mount -t proc proc "$newroot/proc"
+    mount -t sysfs sysfs "$newroot/sys"
+    mount -t tmpfs -o mode=755 tmpfs "$newroot/run"
+    mkdir -p "$newroot/run/user/0" && chmod 700 "$newroot/run/user/0"
+else
+    newroot=""
+fi
+
+# Read-write shares: "TAG PATH" lines.
+if [ -n "$rw_b64" ]; then
+    printf '%s' "$rw_b64" | base64 -d 2>/dev/null >/run/lab-rw || :
+    while read -r tag path; do
+        [ -n "$tag" ] || continue
+        target="$newroot$path"
+        mkdir -p "$target" 2>/dev/null
+        if mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 "$tag" "$target"; then
+            log "rw share $tag at $target"
+        else
+            echo "LAB-NOTE cannot mount the read-write share $tag at $target"
+        fi
+    done </run/lab-rw
+fi
+[ "$debug" = 1 ] && cat /proc/mounts
+
+# ---- the command
+echo "LAB-RUN root=$root_mode uptime=$(up)"
+if [ "$stdin_mode" = console ]; then stdin=/dev/console; else stdin=/dev/null; fi
+status=0
+if [ -z "$cmd" ]; then
+    :
+elif [ "$root_mode" = host ]; then
+    env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root TERM=linux LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/0 \
+        LAB=1 LAB_ROOT=host \
+        chroot "$newroot" /bin/sh -c "$cmd" <"$stdin" || status=$?
+else
+    # The host's dynamic loader, for running host binaries from L1's userland:
+    # "$LAB_LDSO --library-path $LAB_LIBPATH /host/path/to/binary".
+    ldso=$(readlink /host/lib64/ld-linux-x86-64.so.2)
+    case "$ldso" in /*) ldso=/host$ldso ;; *) ldso=/host/lib64/$ldso ;; esac
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/ TERM=linux \
+        LAB=1 LAB_ROOT=l1 LAB_HOST=/host LAB_LDSO="$ldso" \
+        LAB_LIBPATH=/host/lib/x86_64-linux-gnu:/host/usr/lib/x86_64-linux-gnu \
+        /bin/sh -c "$cmd" <"$stdin" || status=$?
+fi
+# Flush the read-write shares before powering off.
+if [ -s /run/lab-rw ]; then
+    sync
+    awk '$3 == "9p" && $4 ~ /^rw/ { print $2 }' /proc/mounts | while read -r m; do umount "$m" 2>/dev/null; done
+fi
+finish "$status"
+INIT
+}
+
+# A minimal newc cpio archive holding /dev and /dev/console (char 5:1), so the
+# kernel can open the console for /init (making the node would need root).
+console_cpio() {
+    local name mode maj min ino namesize pad
+    while read -r name mode maj min ino; do
+        namesize=$((${#name} + 1))
+        printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+            "$ino" "$((8#$mode))" 0 0 1 0 0 0 0 "$maj" "$min" "$namesize" 0
+        printf '%s\0' "$name"
+        pad=$(((4 - (110 + namesize) % 4) % 4))
+        [ "$pad" -eq 0 ] || head -c "$pad" /dev/zero
+    done <<'EOF'
+dev 040755 0 0 1879048193
+dev/console 020600 5 1 1879048194
+TRAILER!!! 0 0 0 0
+EOF
+}
+
+recipe_sha256() {
+    { cat "$SCRIPT_PATH"; printf '%s\n' "$MODULES"; } | sha256sum | cut -d' ' -f1
+}
+
+manifest_get() { # KEY -> value from manifest.txt (first match)
+    [ -f "$MANIFEST" ] || return 0
+    awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' "$MANIFEST"
+}
+
+# ---------------------------------------------------------------- resolve packages
+apt_ok_or_die() {
+    die "apt knows no package '$1'. Are the package lists downloaded? (as root: apt-get update)"
+}
+
+t0="$(now)"
+# The versioned kernel package behind the metapackage (its candidate version).
+kpkg="$(apt-cache depends "$META_PKG" 2>/dev/null |
+    awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-amd64$/ && $2 !~ /-(cloud|rt)-amd64$/ { print $2; exit }')" || true
+[ -n "$kpkg" ] || apt_ok_or_die "$META_PKG"
+kver="${kpkg#linux-image-}"
+policy="$(apt-cache policy "$META_PKG" "$kpkg" busybox-static kmod 2>/dev/null)" || true
+candidate_version() { # PKG -> candidate version from $policy, empty if none
+    printf '%s\n' "$policy" | awk -v p="$1:" '
+        /^[^ ]/ { cur = $1 }
+        cur == p && $1 == "Candidate:" && $2 != "(none)" { print $2; exit }'
+}
+meta_ver="$(candidate_version "$META_PKG")"
+kpkg_ver="$(candidate_version "$kpkg")"
+bb_ver="$(candidate_version busybox-static)"
+kmod_ver="$(candidate_version kmod)"
+[ -n "$kpkg_ver" ] || apt_ok_or_die "$kpkg"
+[ -n "$bb_ver" ] || apt_ok_or_die busybox-static
+[ -n "$kmod_ver" ] || apt_ok_or_die kmod
+recipe="$(recipe_sha256)"
+say "kernel: $kpkg $kpkg_ver (via $META_PKG $meta_ver); busybox-static $bb_ver; kmod $kmod_ver ($(elapsed "$t0"))"
+
+# ---------------------------------------------------------------- up to date?
+up_to_date() {
+    [ -f "$VMLINUZ" ] && [ -f "$INITRAMFS" ] && [ -f "$MANIFEST" ] || return 1
+    [ "$(manifest_get recipe_sha256)" = "$recipe" ] || return 1
+    [ "$(manifest_get vmlinuz_sha256)" = "$(sha256sum <"$VMLINUZ" | cut -d' ' -f1)" ] || return 1
+    [ "$(manifest_get initramfs_sha256)" = "$(sha256sum <"$INITRAMFS" | cut -d' ' -f1)" ] || return 1
+}
+
+if [ "$force" -eq 0 ] && up_to_date; then
+    say "up to date: $out (use --force to rebuild)"
+    have="$(manifest_get kernel_package)"
+    if [ "$have" != "$kpkg $kpkg_ver" ]; then
+        say "note: L1 has $have; apt now offers $kpkg $kpkg_ver (rerun with --force to switch)"
+    fi
+    exit 0
+fi
+
+# ---------------------------------------------------------------- download
+mkdir -p "$DEBS"
+[ "$force" -eq 0 ] || rm -f "$DEBS"/*.deb
+deb_path() { # PKG VERSION -> path of the downloaded .deb (epoch ':' is '%3a')
+    local v="${2/:/%3a}"
+    printf '%s\n' "$DEBS/${1}_${v}_amd64.deb"
+}
+todo=()
+for pv in "$kpkg=$kpkg_ver" "busybox-static=$bb_ver" "kmod=$kmod_ver"; do
+    [ -s "$(deb_path "${pv%%=*}" "${pv#*=}")" ] || todo+=("$pv")
+done
+if [ "${#todo[@]}" -gt 0 ]; then
+    t0="$(now)"
+    say "downloading ${todo[*]}"
+    apt_opts=(-q)
+    # As root, apt drops to the _apt user, which cannot write here; stay root.
+    [ "$(id -u)" -ne 0 ] || apt_opts+=(-o APT::Sandbox::User=root)
+    (cd "$DEBS" && apt-get "${apt_opts[@]}" download "${todo[@]}") ||
+        die "apt-get download failed for: ${todo[*]}"
+    for pv in "${todo[@]}"; do
+        [ -s "$(deb_path "${pv%%=*}" "${pv#*=}")" ] ||
+            die "apt-get download did not produce $(deb_path "${pv%%=*}" "${pv#*=}")"
+    done
+    say "download done ($(elapsed "$t0"))"
+else
+    say "packages already downloaded in $DEBS"
+fi
+# Drop .debs of older versions (e.g. the previous kernel ABI).
+for f in "$DEBS"/*.deb; do
+    case "$f" in
+        "$(deb_path "$kpkg" "$kpkg_ver")" | "$(deb_path busybox-static "$bb_ver")" | \
+            "$(deb_path kmod "$kmod_ver")") ;;
+        *) rm -f "$f" ;;
+    esac
+done
+
+# ---------------------------------------------------------------- build
+[ "$keep_work" -eq 1 ] || rm -rf "$out"/work.??????
+work="$(mktemp -d "$out/work.XXXXXX")"
+cleanup() {
+    if [ "$keep_work" -eq 1 ]; then
+        say "work directory kept: $work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+t1="$(now)"
+kroot="$work/kernel"
+unpack() { # DEB DIR
+    dpkg-deb -x "$1" "$2" || die "cannot unpack $1 (an interrupted download?); rerun with --force"
+}
+unpack "$(deb_path "$kpkg" "$kpkg_ver")" "$kroot"
+unpack "$(deb_path busybox-static "$bb_ver")" "$work/busybox"
+unpack "$(deb_path kmod "$kmod_ver")" "$work/kmod"
+say "extracted ($(elapsed "$t1"))"
+
+kimage="$kroot/boot/vmlinuz-$kver"
+kmoddir="$kroot/lib/modules/$kver"
+[ -f "$kimage" ] || die "$kpkg has no boot/vmlinuz-$kver"
+[ -d "$kmoddir" ] || die "$kpkg has no lib/modules/$kver"
+busybox="$work/busybox/bin/busybox"
+[ -x "$busybox" ] || die "busybox-static has no bin/busybox"
+
+# depmod: the one from Debian's kmod .deb (needs the host's libzstd, liblzma,
+# libcrypto), else the host's own.
+mkdir -p "$work/bin"
+ln -s "$work/kmod/bin/kmod" "$work/bin/depmod"
+depmod="$work/bin/depmod"
+if ! "$depmod" --version >/dev/null 2>&1; then
+    if command -v depmod >/dev/null 2>&1; then
+        depmod="$(command -v depmod)"
+    elif [ -x /sbin/depmod ]; then
+        depmod=/sbin/depmod
+    else
+        die "depmod from the kmod package cannot run here ($("$work/bin/depmod" --version 2>&1 | sed -n 1p)); install 'kmod' (provides depmod)"
+    fi
+    warn "using the host's $depmod"
+fi
+
+t2="$(now)"
+"$depmod" -b "$kroot" "$kver"
+modplan_awk >"$work/modplan.awk"
+[ -e "$kmoddir/modules.builtin" ] || : >"$kmoddir/modules.builtin"
+plan="$(awk -v want="$MODULES" -f "$work/modplan.awk" "$kmoddir/modules.builtin" "$kmoddir/modules.dep")"
+load_files="$(printf '%s\n' "$plan" | sed -n 's/^load //p')"
+missing="$(printf '%s\n' "$plan" | sed -n 's/^missing //p' | tr '\n' ' ' | sed 's/ $//')"
+builtins="$(printf '%s\n' "$plan" | sed -n 's/^builtin //p' | tr '\n' ' ' | sed 's/ $//')"
+for m in kvm kvm_amd 9p 9pnet_virtio virtio_pci; do
+    case " $(printf '%s\n' "$plan" | awk '$1 == "missing" { gsub(/-/, "_", $2); print $2 }' | tr '\n' ' ') " in
+        *" $m "*) die "kernel $kver has no module $m, which L1 cannot do without" ;;
+    esac
+done
+[ -z "$missing" ] || warn "not in $kver, skipped: $missing"
+[ -z "$builtins" ] || say "built into $kver: $builtins"
+
+root="$work/root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,root,etc/lab,lib/modules/"$kver"}
+chmod 1777 "$root/tmp"
+chmod 700 "$root/root"
+cp "$busybox" "$root/bin/busybox"
+"$busybox" --list-full | while read -r applet; do
+    [ "$applet" = bin/busybox ] && continue
+    [ -e "$root/$applet" ] || [ -L "$root/$applet" ] && continue
+    mkdir -p "$root/$(dirname "$applet")"
+    ln -s /bin/busybox "$root/$applet"
+done
+[ -L "$root/bin/sh" ] || die "busybox did not provide /bin/sh"
+rmoddir="$root/lib/modules/$kver"
+while read -r f; do
+    [ -n "$f" ] || continue
+    mkdir -p "$rmoddir/$(dirname "$f")"
+    cp "$kmoddir/$f" "$rmoddir/$f"
+    grep -qxF "$f" "$kmoddir/modules.order" && printf '%s\n' "$f" >>"$rmoddir/modules.order"
+done <<<"$load_files"
+touch "$rmoddir/modules.order"
+cp "$kmoddir/modules.builtin" "$rmoddir/"
+[ ! -e "$kmoddir/modules.builtin.modinfo" ] || cp "$kmoddir/modules.builtin.modinfo" "$rmoddir/"
+"$depmod" -b "$root" "$kver"
+cp "$work/modplan.awk" "$root/etc/lab/modplan.awk"
+printf '%s\n' "$MODULES" >"$root/etc/lab/modules"
+l1_init >"$root/init"
+chmod 755 "$root/init"
+modules_in_order="$(printf '%s\n' "$load_files" | sed 's|.*/||; s|\.ko$||' | tr '\n' ' ' | sed 's/ $//')"
+{
+    printf 'kernel_version=%s\n' "$kver"
+    printf 'modules=%s\n' "$modules_in_order"
+} >"$root/etc/lab/l1-info"
+say "initramfs tree ready: $(printf '%s\n' "$load_files" | grep -c .) modules ($(elapsed "$t2"))"
+
+t3="$(now)"
+console_cpio >"$work/console.cpio"
+# Same mtime everywhere (the kernel image's), so rebuilds are byte-identical.
+find "$root" -exec touch -h -r "$kimage" {} +
+(
+    cd "$root"
+    find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort |
+        "$busybox" cpio -o -H newc -R 0:0 --renumber-inodes --ignore-devno 2>/dev/null
+) >"$work/tree.cpio"
+"$busybox" cpio -t <"$work/tree.cpio" 2>/dev/null | grep -x init >/dev/null ||
+    die "the initramfs archive has no /init"
+cat "$work/console.cpio" "$work/tree.cpio" | gzip -9 -n >"$INITRAMFS.tmp"
+cp "$kimage" "$VMLINUZ.tmp"
+mv -f "$VMLINUZ.tmp" "$VMLINUZ"
+mv -f "$INITRAMFS.tmp" "$INITRAMFS"
+say "packed ($(elapsed "$t3"))"
+
+{
+    echo "# vmdesk lab L1, made by tests/lab/build-l1.sh -- do not edit"
+    echo "kernel_version=$kver"
+    echo "kernel_package=$kpkg $kpkg_ver"
+    echo "kernel_metapackage=$META_PKG $meta_ver"
+    echo "busybox_package=busybox-static $bb_ver"
+    echo "kmod_package=kmod $kmod_ver"
+    echo "modules_loaded_in_order=$modules_in_order"
+    echo "modules_builtin=$builtins"
+    echo "modules_missing=$missing"
+    echo "vmlinuz=$(basename "$VMLINUZ")"
+    echo "vmlinuz_bytes=$(wc -c <"$VMLINUZ")"
+    echo "vmlinuz_sha256=$(sha256sum <"$VMLINUZ" | cut -d' ' -f1)"
+    echo "initramfs=$(basename "$INITRAMFS")"
+    echo "initramfs_bytes=$(wc -c <"$INITRAMFS")"
+    echo "initramfs_sha256=$(sha256sum <"$INITRAMFS" | cut -d' ' -f1)"
+    echo "cmdline_words=lab.cmd=<base64> lab.root=host|l1 lab.rw=<base64> lab.stdin=console lab.debug=1"
+    echo "markers=LAB-L1-INIT LAB-KVM-OK LAB-KVM-MISSING LAB-HOST-MISSING LAB-NOTE LAB-RUN LAB-EXIT"
+    echo "recipe_sha256=$recipe"
+    echo "built_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+} >"$MANIFEST.tmp"
+mv -f "$MANIFEST.tmp" "$MANIFEST"
+say "built in $(elapsed "$t_start"):"
+say "  $VMLINUZ ($(wc -c <"$VMLINUZ") bytes)"
+say "  $INITRAMFS ($(wc -c <"$INITRAMFS") bytes)"
+say "  $MANIFEST"

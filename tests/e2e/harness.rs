@@ -40,6 +40,8 @@ pub struct GuestSpec {
     pub cmdline: String,
     pub initrd: Option<Vec<u8>>,
     pub kernel: PathBuf,
+    /// A screen of this size (a `[display]` section).
+    pub display: Option<(u32, u32)>,
 }
 
 impl GuestSpec {
@@ -50,6 +52,7 @@ impl GuestSpec {
             cmdline: format!("console=ttyS0 vmdesk.test={mode}"),
             initrd: None,
             kernel: PathBuf::from(GUEST),
+            display: None,
         }
     }
 }
@@ -71,6 +74,9 @@ pub fn write_config(dir: &Path, id: &str, spec: &GuestSpec) -> PathBuf {
     if let Some(data) = &spec.initrd {
         std::fs::write(dir.join("initrd.img"), data).unwrap();
         toml.push_str("initrd = \"initrd.img\"\n");
+    }
+    if let Some((w, h)) = spec.display {
+        toml.push_str(&format!("\n[display]\nwidth = {w}\nheight = {h}\n"));
     }
     let path = dir.join("vm.toml");
     std::fs::write(&path, toml).unwrap();

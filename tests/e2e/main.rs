@@ -5,4 +5,5 @@ mod harness;
 mod api;
 mod boot;
 mod config;
+mod display;
 mod snapshot;

@@ -32,6 +32,12 @@ fn revert_and_next_tick(vm: &mut Vm, api: &mut Api, id: &str) -> u64 {
     let before = vm.serial_log().len();
     let r = api.call(json!({"cmd": "snapshot-revert", "snapshot": id}));
     assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(
+        api.cmd("status")["result"]["state"],
+        "paused",
+        "a paused VM stays paused"
+    );
+    assert_eq!(api.cmd("resume")["ok"], true);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let log = vm.serial_log();

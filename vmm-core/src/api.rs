@@ -22,7 +22,7 @@
 //! | `{"cmd":"screenshot","path":"/abs/shot.png"}` | writes the current screen as PNG (VMs with a display) |
 //! | `{"cmd":"snapshot-create","name":"..","description":".."}` | live snapshot; replies with its id and timings |
 //! | `{"cmd":"snapshot-list"}` | `{"current": id, "snapshots": [...]}` (incomplete ones marked) |
-//! | `{"cmd":"snapshot-revert","snapshot":"<id>"}` | back to that instant; the VM runs afterwards |
+//! | `{"cmd":"snapshot-revert","snapshot":"<id>"}` | back to that instant; a running VM runs on, a paused one stays paused |
 //! | `{"cmd":"snapshot-rename","snapshot":"<id>","name":".."}`, `{"cmd":"snapshot-delete","snapshot":"<id>"}` | tree upkeep |
 //!
 //! Replies: `{"id":1,"ok":true,"result":{...}}` or
@@ -83,7 +83,7 @@ pub enum Command {
     },
     /// Lists snapshots (with the current one).
     SnapshotList,
-    /// Goes back to snapshot `id`; the VM runs afterwards.
+    /// Goes back to snapshot `id`; the VM keeps its run state (running or paused).
     SnapshotRevert {
         snapshot: String,
     },

@@ -243,7 +243,8 @@ fn load_meta(dir: &Path) -> Result<SnapshotMeta, String> {
     serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", p.display()))
 }
 
-/// Puts a running or paused VM back to snapshot `id`; it is running afterwards.
+/// Puts a running or paused VM back to snapshot `id`; it keeps its run state (a paused VM
+/// stays paused at the snapshot's instant, e.g. to show a class the restored screen).
 pub fn revert(vm: &VmHandle, id: &str) -> Result<Timing, String> {
     revert_inner(vm, id, false)
 }
@@ -286,11 +287,12 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
         }
         None => None,
     };
-    if fresh {
+    let was_running = if fresh {
         memory::verify(&dir.join("memory.bin"), &st.memory)?;
+        false
     } else {
-        pause_for(vm)?;
-    }
+        pause_for(vm)?
+    };
     let t_paused = Instant::now();
     let res = (|| {
         memory::restore(&m.mem, &dir.join("memory.bin"), &st.memory)?;
@@ -322,7 +324,7 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
     }
     crate::util::write_atomic(&current_file(&m.vm_dir), id.as_bytes())
         .map_err(|e| format!("current: {e}"))?;
-    if !fresh {
+    if was_running {
         let _ = vm.resume();
     }
     Ok(Timing {

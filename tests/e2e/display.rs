@@ -1,0 +1,132 @@
+//! The guest's screen: the test guest draws a known pattern into the framebuffer handed over in
+//! screen_info; the screenshot API must return it pixel for pixel, and a snapshot must bring
+//! back the screen of its instant.
+
+use crate::harness::*;
+use serde_json::json;
+
+/// The guest's test pattern (tests/guest/README.md): 8×6 blocks, XRGB.
+fn pattern(x: u32, y: u32, w: u32, h: u32) -> [u8; 3] {
+    let (bw, bh) = (w / 8, h / 6);
+    let c = x.checked_div(bw).map_or(7, |c| c.min(7));
+    let r = y.checked_div(bh).map_or(5, |r| r.min(5));
+    [
+        (c * 32 + 16) as u8,
+        (r * 40 + 20) as u8,
+        ((c ^ r) * 16 + 8) as u8,
+    ]
+}
+
+fn display_spec(mode: &str, w: u32, h: u32) -> GuestSpec {
+    let mut s = GuestSpec::test(mode);
+    s.display = Some((w, h));
+    s
+}
+
+fn shot(vm: &Vm, api: &mut Api, name: &str) -> image::RgbImage {
+    let path = vm.dir.path().join(name);
+    let r = api.call(json!({"cmd": "screenshot", "path": path.to_str().unwrap()}));
+    assert_eq!(r["ok"], true, "{r}");
+    image::open(&path).expect("a PNG").to_rgb8()
+}
+
+fn mismatches(img: &image::RgbImage) -> usize {
+    let (w, h) = img.dimensions();
+    img.enumerate_pixels()
+        .filter(|(x, y, p)| p.0 != pattern(*x, *y, w, h))
+        .count()
+}
+
+#[test]
+fn screenshot_equals_the_guest_pattern_pixel_for_pixel() {
+    if !kvm_or_skip("screenshot_equals_the_guest_pattern_pixel_for_pixel") {
+        return;
+    }
+    for (w, h) in [(1024, 768), (643, 481)] {
+        let mut vm = Vm::start("fb", &display_spec("halt", w, h));
+        let log = vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
+        assert!(
+            log.contains(&format!("FB {w}x{h} stride={} base=0xe0000000", w * 4)),
+            "{log}"
+        );
+        assert!(log.contains("FB pattern drawn"), "{log}");
+        // The screen's keyboard and tablet are virtio-input devices next to the rng.
+        assert!(
+            log.contains("VIRTIO 1 id=18") && log.contains("VIRTIO 2 id=18"),
+            "{log}"
+        );
+        let mut api = vm.api();
+        let img = shot(&vm, &mut api, "shot.png");
+        assert_eq!(img.dimensions(), (w, h));
+        assert_eq!(
+            mismatches(&img),
+            0,
+            "{w}x{h}: pixels differ from the pattern"
+        );
+        api.cmd("kill");
+    }
+}
+
+#[test]
+fn screenshot_without_a_display_is_a_clear_error() {
+    if !kvm_or_skip("screenshot_without_a_display_is_a_clear_error") {
+        return;
+    }
+    let mut vm = Vm::start("nofb", &GuestSpec::test("halt"));
+    vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
+    let mut api = vm.api();
+    let r = api.call(json!({"cmd": "screenshot", "path": "/tmp/never.png"}));
+    assert_eq!(r["ok"], false);
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no display"),
+        "{r}"
+    );
+    let r = api.call(json!({"cmd": "screenshot", "path": "relative.png"}));
+    assert_eq!(r["ok"], false);
+    api.cmd("kill");
+}
+
+#[test]
+fn revert_brings_back_the_screen_of_its_instant() {
+    if !kvm_or_skip("revert_brings_back_the_screen_of_its_instant") {
+        return;
+    }
+    let mut vm = Vm::start("fbsnap", &display_spec("animate", 320, 240));
+    vm.wait_serial("FRAME 32", BOOT_TIMEOUT);
+    let mut api = vm.api();
+    assert_eq!(api.cmd("pause")["ok"], true);
+    let at_snapshot = shot(&vm, &mut api, "a.png");
+    // The moving white square is somewhere on screen.
+    assert!(mismatches(&at_snapshot) > 0);
+    let r = api.call(json!({"cmd": "snapshot-create", "name": "screen"}));
+    assert_eq!(r["ok"], true, "{r}");
+    let id = r["result"]["id"].as_str().unwrap().to_string();
+    let list = api.cmd("snapshot-list");
+    assert_eq!(list["result"]["snapshots"][0]["meta"]["has_screen"], true);
+    assert!(vm
+        .dir
+        .path()
+        .join("snapshots")
+        .join(&id)
+        .join("screen.png")
+        .exists());
+    assert_eq!(api.cmd("resume")["ok"], true);
+    let n = vm.serial_log().matches("FRAME").count();
+    while vm.serial_log().matches("FRAME").count() < n + 2 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(api.cmd("pause")["ok"], true);
+    let later = shot(&vm, &mut api, "b.png");
+    assert_ne!(later, at_snapshot, "the square moved");
+    let r = api.call(json!({"cmd": "snapshot-revert", "snapshot": id}));
+    assert_eq!(r["ok"], true, "{r}");
+    let reverted = shot(&vm, &mut api, "c.png");
+    assert!(
+        reverted == at_snapshot,
+        "the screen is the snapshot's, exactly"
+    );
+    api.cmd("kill");
+}

@@ -82,12 +82,26 @@ impl Default for SerialConfig {
     }
 }
 
+/// A disk: a raw or qcow2 image the guest sees as a virtio-blk device (`/dev/vda`, ...), in
+/// config order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiskConfig {
+    /// The image file (or host block device); relative paths are taken from the VM's folder.
     pub path: PathBuf,
+    /// The guest may read but not write; the image is shared-locked, so several VMs may use it.
+    /// A writable image is locked for this VM alone.
     #[serde(default)]
     pub read_only: bool,
+    /// "raw" or "qcow2"; probed from the file's content when absent. Set it for images the
+    /// guest can write: a raw disk whose guest wrote a qcow2 header would otherwise be probed as
+    /// qcow2 on the next start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<crate::storage::ImageFormat>,
+    /// Serial number the guest sees (`/dev/disk/by-id/virtio-<serial>`), at most 20 printable
+    /// ASCII characters; derived from the image's path when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
 }
 
 /// A network interface: virtio-net with user-mode networking by `passt` (guest address and
@@ -433,9 +447,7 @@ impl VmConfig {
                 _ => {}
             }
         }
-        if !self.disks.is_empty() {
-            errs.push(err("disks", "disks are not supported by this version yet"));
-        }
+        self.validate_disks(&mut errs);
         self.validate_nics(&mut errs);
         if errs.is_empty() {
             Ok(())
@@ -446,6 +458,49 @@ impl VmConfig {
 }
 
 impl VmConfig {
+    /// The disks: each image and its backing chain must exist and be sound, match its format,
+    /// be writable unless read-only, and not be in use in a conflicting way (tested, not locked:
+    /// the VM takes its locks when it starts). Errors name `disks[N].path` etc.
+    fn validate_disks(&self, errs: &mut Vec<ConfigError>) {
+        let virtio_others = usize::from(self.virtio_rng)
+            + 2 * usize::from(self.display.is_some())
+            + self.nics.len();
+        let slots = crate::arch::layout::VIRTIO_GSIS
+            .len()
+            .saturating_sub(virtio_others);
+        if self.disks.len() > slots {
+            errs.push(err(
+                "disks",
+                format!(
+                    "{} disks is more than the {slots} virtio slots left by the other devices",
+                    self.disks.len()
+                ),
+            ));
+        }
+        let mut seen: Vec<(PathBuf, usize)> = Vec::new();
+        for (i, d) in self.disks.iter().enumerate() {
+            let field = |f: &str| format!("disks[{i}].{f}");
+            if let Some(s) = &d.serial {
+                if let Err(e) = crate::storage::check_serial(s) {
+                    errs.push(err(&field("serial"), e));
+                }
+            }
+            if let Ok(canon) = std::fs::canonicalize(&d.path) {
+                if let Some((_, j)) = seen.iter().find(|(p, _)| *p == canon) {
+                    errs.push(err(
+                        &field("path"),
+                        format!("{} is already disks[{j}]", d.path.display()),
+                    ));
+                    continue;
+                }
+                seen.push((canon, i));
+            }
+            if let Err((f, e)) = crate::storage::check_disk(d) {
+                errs.push(err(&field(f), e));
+            }
+        }
+    }
+
     /// Network interfaces: MAC format, forwarded ports (each host port once per protocol).
     fn validate_nics(&self, errs: &mut Vec<ConfigError>) {
         /// More would not fit the virtio-mmio interrupt lines next to the other devices.

@@ -16,6 +16,7 @@ pub mod host;
 pub mod hub;
 pub mod net;
 pub mod snapshot;
+pub mod storage;
 pub mod util;
 pub mod vcpu;
 pub mod vmm;

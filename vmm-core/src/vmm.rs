@@ -360,6 +360,10 @@ impl TryFrom<VmSpec> for Vmm {
         if cfg.virtio_rng {
             virtio_devs.push(Box::new(Rng::default()));
         }
+        // Disks: opened, checked and locked now, before anything runs.
+        virtio_devs.extend(
+            crate::storage::open_disks(&cfg.disks, &spec.vm_dir).map_err(BuildError::Other)?,
+        );
         // The screen: framebuffer memslot after the RAM slots, plus a keyboard and a tablet.
         let vm = Arc::new(vm);
         let mut display = None;

@@ -3,6 +3,7 @@
 //! A device implements [`VirtioDevice`]; [`mmio::MmioTransport`] gives it the register
 //! interface, queues (virtio-queue) and its interrupt. Every virtio device reuses that transport.
 
+pub mod block;
 pub mod input;
 pub mod mmio;
 pub mod net;

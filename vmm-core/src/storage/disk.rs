@@ -1,0 +1,206 @@
+//! [`Disk`]: an opened, checked and locked image chain with the request-level operations the
+//! virtio-blk device needs (bounds-checked; read-only enforced).
+
+use super::lock::ImageLock;
+use super::{open_chain, walk_chain, ImageFormat, Locking, StorageError};
+use imago::file::File as ImagoFile;
+use imago::io_buffers::{IoVector, IoVectorMut};
+use imago::FormatAccess;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// An image opened for a VM. Holds its locks (and those of its backing files) until dropped.
+pub struct Disk {
+    image: FormatAccess<ImagoFile>,
+    path: PathBuf,
+    format: ImageFormat,
+    read_only: bool,
+    size: u64,
+    /// Alignment (bytes) at which discards free space; `None` if the image cannot discard or
+    /// write zeroes efficiently (read-only, or qcow2 v2).
+    discard_alignment: Option<u64>,
+    backing_chain: Vec<PathBuf>,
+    _locks: Vec<ImageLock>,
+}
+
+impl std::fmt::Debug for Disk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Disk")
+            .field("path", &self.path)
+            .field("format", &self.format)
+            .field("read_only", &self.read_only)
+            .field("size", &self.size)
+            .finish()
+    }
+}
+
+fn read_only_error() -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, "the disk is read-only")
+}
+
+impl Disk {
+    /// Opens an image for a VM: walks and checks its backing chain, takes the locks (exclusive
+    /// on a writable image, shared on read-only ones and on backing files), then opens it in
+    /// imago. `format: None` probes it.
+    pub fn open(
+        path: &Path,
+        format: Option<ImageFormat>,
+        read_only: bool,
+    ) -> Result<Disk, StorageError> {
+        let (layers, locks) = walk_chain(
+            path,
+            format,
+            Locking::Take {
+                writable: !read_only,
+            },
+        )?;
+        let image = open_chain(&layers, read_only)?;
+        let top = &layers[0];
+        let discard_alignment = match (read_only, top.format, top.qcow2_version) {
+            (true, _, _) => None,
+            (false, ImageFormat::Raw, _) => {
+                let deps = image.inner().collect_storage_dependencies();
+                Some(
+                    deps.last()
+                        .map_or(4096, |f| imago::Storage::discard_align(*f))
+                        as u64,
+                )
+            }
+            (false, ImageFormat::Qcow2, Some(3)) => image.inner().zero_granularity(),
+            (false, ImageFormat::Qcow2, _) => None,
+        };
+        Ok(Disk {
+            size: image.size(),
+            image,
+            path: path.to_path_buf(),
+            format: top.format,
+            read_only,
+            discard_alignment,
+            backing_chain: layers[1..].iter().map(|l| l.path.clone()).collect(),
+            _locks: locks,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    pub fn format(&self) -> ImageFormat {
+        self.format
+    }
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+    /// The disk's size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    pub fn backing_chain(&self) -> &[PathBuf] {
+        &self.backing_chain
+    }
+    /// Whether discard and efficient write-zeroes are available (writable raw or qcow2 v3).
+    pub fn supports_discard(&self) -> bool {
+        self.discard_alignment.is_some()
+    }
+    pub fn discard_alignment(&self) -> Option<u64> {
+        self.discard_alignment
+    }
+
+    /// Checks that `len` bytes at `offset` lie within the disk.
+    pub fn check_range(&self, offset: u64, len: u64) -> io::Result<()> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.size => Ok(()),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{len} bytes at {offset} lie beyond the end of the disk ({} bytes)",
+                    self.size
+                ),
+            )),
+        }
+    }
+
+    fn check_write(&self, offset: u64, len: u64) -> io::Result<()> {
+        if self.read_only {
+            return Err(read_only_error());
+        }
+        self.check_range(offset, len)
+    }
+
+    /// qcow2 metadata (L2 tables, refcounts) sits in imago's write-back caches: after anything
+    /// that may have changed it, write it to the file (not to stable storage — that is
+    /// [`Disk::flush`]). The VMM process can then end at any moment, without a shutdown hook,
+    /// and leave a consistent image with every completed write in it.
+    fn settle_metadata(&self) -> io::Result<()> {
+        if self.format == ImageFormat::Qcow2 {
+            self.image.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn read(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.check_range(offset, buf.len() as u64)?;
+        self.image.read(buf, offset)
+    }
+
+    /// Reads into a scatter list (e.g. guest memory, zero-copy).
+    pub fn readv(&self, bufv: IoVectorMut<'_>, offset: u64) -> io::Result<()> {
+        self.check_range(offset, bufv.len())?;
+        self.image.readv(bufv, offset)
+    }
+
+    pub fn write(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.check_write(offset, buf.len() as u64)?;
+        self.image.write(buf, offset)?;
+        self.settle_metadata()
+    }
+
+    pub fn writev(&self, bufv: IoVector<'_>, offset: u64) -> io::Result<()> {
+        self.check_write(offset, bufv.len())?;
+        self.image.writev(bufv, offset)?;
+        self.settle_metadata()
+    }
+
+    /// Everything written so far reaches stable storage: imago's caches are written out, then
+    /// the image file is fsync'ed. Only when this returns Ok may a guest's flush complete.
+    pub fn flush(&self) -> io::Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        self.image.flush()?;
+        self.image.sync()
+    }
+
+    /// Lets the host free the range; what it reads afterwards is unspecified (zeroes or the
+    /// old data; for qcow2: zeroes). A hint: filesystems that cannot punch holes ignore it.
+    pub fn discard(&mut self, offset: u64, len: u64) -> io::Result<()> {
+        self.check_write(offset, len)?;
+        if self.discard_alignment.is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this image cannot discard",
+            ));
+        }
+        match self.image.discard_to_any(offset, len) {
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => {}
+            r => r?,
+        }
+        self.settle_metadata()
+    }
+
+    /// Makes the range read as zeroes; with `may_unmap` the space may be freed as well.
+    pub fn write_zeroes(&mut self, offset: u64, len: u64, may_unmap: bool) -> io::Result<()> {
+        self.check_write(offset, len)?;
+        if self.discard_alignment.is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this image cannot write zeroes efficiently",
+            ));
+        }
+        if may_unmap {
+            self.image.discard_to_zero(offset, len)?;
+        } else {
+            self.image.write_zeroes(offset, len)?;
+        }
+        self.settle_metadata()
+    }
+}

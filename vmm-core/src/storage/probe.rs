@@ -1,0 +1,371 @@
+//! Format probing and the qcow2 sanity checks run before an image is used.
+//!
+//! Why these are not imago's: imago parses the qcow2 header and tables, but (by design, since
+//! image files may legitimately be sparse) reads past the end of the file as zeroes, and it has
+//! no `check`. A truncated qcow2 (an interrupted copy, a full disk) would therefore open fine and
+//! the guest would see silently zeroed data or metadata, or imago would allocate clusters over
+//! lost tables. So before handing an image to imago we verify that every table the header and
+//! the L1/refcount tables point to lies inside the file, and refuse images QEMU marked dirty or
+//! corrupt, with a message that says what to run. imago also does not expose the table offsets,
+//! hence this small parser of the (stable, documented) on-disk header.
+
+use super::ImageFormat;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+pub const QCOW2_MAGIC: [u8; 4] = *b"QFI\xfb";
+
+/// Bit 0 of incompatible_features: QEMU left the image with refcounts to rebuild.
+const INCOMPAT_DIRTY: u64 = 1;
+/// Bit 1: QEMU found a corruption and stopped writing.
+const INCOMPAT_CORRUPT: u64 = 2;
+/// Bit 2: guest data lives in a separate "external data file".
+const INCOMPAT_DATA_FILE: u64 = 4;
+
+/// Host offset bits of L1 and (uncompressed) L2 entries.
+const OFFSET_MASK: u64 = 0x00ff_ffff_ffff_fe00;
+const REFTABLE_OFFSET_MASK: u64 = 0xffff_ffff_ffff_fe00;
+const L2_COMPRESSED: u64 = 1 << 62;
+
+/// L2 tables read by the data-cluster check at most; past this (huge images with tiny clusters)
+/// only the table locations are checked.
+const L2_SCAN_BUDGET: u64 = 64 << 20;
+/// QEMU's own limits on the L1 and refcount tables.
+const MAX_L1_BYTES: u64 = 32 << 20;
+const MAX_REFTABLE_BYTES: u64 = 8 << 20;
+
+/// What the first bytes of a file say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probed {
+    Image(ImageFormat),
+    /// A format we cannot use; the name is for the error message.
+    Unsupported(&'static str),
+}
+
+/// Probes the format from the file's head. Anything unrecognised is raw, except the image
+/// formats we know by magic and cannot read: using those as raw would give the guest a disk of
+/// garbage (convert them with `qemu-img convert -O qcow2`).
+pub fn probe(f: &File) -> std::io::Result<Probed> {
+    let mut head = [0u8; 512];
+    let n = read_up_to(f, &mut head, 0)?;
+    let head = &head[..n];
+    let at = |off: usize, magic: &[u8]| {
+        head.len() >= off + magic.len() && &head[off..off + magic.len()] == magic
+    };
+    Ok(if at(0, &QCOW2_MAGIC) {
+        if at(4, &[0, 0, 0, 1]) {
+            Probed::Unsupported("qcow (version 1)")
+        } else {
+            Probed::Image(ImageFormat::Qcow2)
+        }
+    } else if at(0, b"KDMV") || at(0, b"# Disk DescriptorFile") {
+        Probed::Unsupported("VMDK")
+    } else if at(0x40, &[0x7f, 0x10, 0xda, 0xbe]) {
+        Probed::Unsupported("VDI")
+    } else if at(0, b"vhdxfile") {
+        Probed::Unsupported("VHDX")
+    } else if at(0, b"conectix") {
+        Probed::Unsupported("VHD")
+    } else if at(0, b"QED\0") {
+        Probed::Unsupported("QED")
+    } else if at(0, b"LUKS\xba\xbe") {
+        Probed::Unsupported("LUKS-encrypted")
+    } else {
+        Probed::Image(ImageFormat::Raw)
+    })
+}
+
+fn read_up_to(f: &File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read_at(&mut buf[n..], off + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// The header fields the checks need.
+#[derive(Debug, Clone)]
+pub struct Qcow2Header {
+    pub version: u32,
+    pub cluster_bits: u32,
+    pub crypt_method: u32,
+    pub l1_size: u32,
+    pub l1_table_offset: u64,
+    pub refcount_table_offset: u64,
+    pub refcount_table_clusters: u32,
+    pub incompatible_features: u64,
+}
+
+impl Qcow2Header {
+    pub fn cluster_size(&self) -> u64 {
+        1 << self.cluster_bits
+    }
+}
+
+fn be32(b: &[u8], off: usize) -> u32 {
+    u32::from_be_bytes(b[off..off + 4].try_into().expect("4 bytes"))
+}
+fn be64(b: &[u8], off: usize) -> u64 {
+    u64::from_be_bytes(b[off..off + 8].try_into().expect("8 bytes"))
+}
+
+/// Reads and checks the qcow2 header; errors are complete sentences about the image.
+pub fn read_header(f: &File, file_len: u64) -> Result<Qcow2Header, String> {
+    let mut b = [0u8; 104];
+    let n = read_up_to(f, &mut b, 0).map_err(|e| format!("cannot read the qcow2 header: {e}"))?;
+    if n < 72 || be32(&b, 0).to_be_bytes() != QCOW2_MAGIC {
+        return Err("truncated: the qcow2 header is incomplete".into());
+    }
+    let version = be32(&b, 4);
+    if version != 2 && version != 3 {
+        return Err(format!(
+            "qcow2 version {version} is not supported (only 2 and 3)"
+        ));
+    }
+    if version == 3 && n < 104 {
+        return Err("truncated: the qcow2 v3 header is incomplete".into());
+    }
+    let h = Qcow2Header {
+        version,
+        cluster_bits: be32(&b, 20),
+        crypt_method: be32(&b, 32),
+        l1_size: be32(&b, 36),
+        l1_table_offset: be64(&b, 40),
+        refcount_table_offset: be64(&b, 48),
+        refcount_table_clusters: be32(&b, 56),
+        incompatible_features: if version == 3 { be64(&b, 72) } else { 0 },
+    };
+    if !(9..=21).contains(&h.cluster_bits) {
+        return Err(format!(
+            "corrupt: cluster size 2^{} is outside 512 B..2 MiB",
+            h.cluster_bits
+        ));
+    }
+    if h.crypt_method != 0 {
+        return Err("encrypted qcow2 images are not supported".into());
+    }
+    if h.incompatible_features & INCOMPAT_CORRUPT != 0 {
+        return Err(
+            "QEMU marked this image corrupt; repair it with `qemu-img check -r all` first".into(),
+        );
+    }
+    if h.incompatible_features & INCOMPAT_DIRTY != 0 {
+        return Err(
+            "the image was not closed cleanly (its dirty flag is set); repair it with \
+                    `qemu-img check -r all` first"
+                .into(),
+        );
+    }
+    if h.incompatible_features & INCOMPAT_DATA_FILE != 0 {
+        return Err("qcow2 images with an external data file are not supported".into());
+    }
+    let unknown =
+        h.incompatible_features & !(INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_DATA_FILE);
+    if unknown != 0 {
+        // Compression types other than zlib, extended L2 entries, future features: imago
+        // refuses them too.
+        return Err(format!(
+            "the image uses qcow2 features this version cannot read (incompatible feature \
+             bits {unknown:#x})"
+        ));
+    }
+    let cs = h.cluster_size();
+    let beyond = |what: &str, off: u64, len: u64| -> Result<(), String> {
+        match off.checked_add(len) {
+            Some(end) if end <= file_len => Ok(()),
+            _ => Err(format!(
+                "truncated or corrupt: the {what} at {off:#x} (+{len:#x}) lies beyond the end \
+                 of the file ({file_len:#x} bytes); `qemu-img check` tells more"
+            )),
+        }
+    };
+    let l1_bytes = u64::from(h.l1_size) * 8;
+    if l1_bytes > MAX_L1_BYTES {
+        return Err(format!(
+            "corrupt: L1 table of {} entries is too large",
+            h.l1_size
+        ));
+    }
+    if !h.l1_table_offset.is_multiple_of(cs) || !h.refcount_table_offset.is_multiple_of(cs) {
+        return Err("corrupt: the L1 or refcount table is not cluster-aligned".into());
+    }
+    if l1_bytes > 0 {
+        beyond("L1 table", h.l1_table_offset, l1_bytes)?;
+    }
+    let rt_bytes = u64::from(h.refcount_table_clusters) * cs;
+    if rt_bytes == 0 || rt_bytes > MAX_REFTABLE_BYTES {
+        return Err(format!(
+            "corrupt: refcount table of {} clusters",
+            h.refcount_table_clusters
+        ));
+    }
+    beyond("refcount table", h.refcount_table_offset, rt_bytes)?;
+    Ok(h)
+}
+
+/// Checks that the tables and data clusters the image points to exist in the file.
+pub fn check_tables(f: &File, h: &Qcow2Header, file_len: u64) -> Result<(), String> {
+    let cs = h.cluster_size();
+    let read_table = |what: &str, off: u64, bytes: u64| -> Result<Vec<u64>, String> {
+        let mut buf = vec![0u8; bytes as usize];
+        let n = read_up_to(f, &mut buf, off).map_err(|e| format!("cannot read the {what}: {e}"))?;
+        if n < buf.len() {
+            return Err(format!("truncated: the {what} at {off:#x} is cut short"));
+        }
+        Ok(buf
+            .chunks_exact(8)
+            .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")))
+            .collect())
+    };
+    let past_end = |what: &str, off: u64| {
+        format!(
+            "truncated or corrupt: a {what} at {off:#x} lies beyond the end of the file \
+             ({file_len:#x} bytes); `qemu-img check` tells more"
+        )
+    };
+    // Tables are always written whole: all of their cluster must be in the file.
+    let table_within = |what: &str, off: u64| -> Result<(), String> {
+        if !off.is_multiple_of(cs) {
+            return Err(format!(
+                "corrupt: the {what} at {off:#x} is not cluster-aligned"
+            ));
+        }
+        match off.checked_add(cs) {
+            Some(end) if end <= file_len => Ok(()),
+            _ => Err(past_end(what, off)),
+        }
+    };
+    // A data cluster may be written partly (the file then ends inside it): its start must be in
+    // the file.
+    let data_within = |what: &str, off: u64| -> Result<(), String> {
+        if off < file_len {
+            Ok(())
+        } else {
+            Err(past_end(what, off))
+        }
+    };
+
+    let reftable = read_table(
+        "refcount table",
+        h.refcount_table_offset,
+        u64::from(h.refcount_table_clusters) * cs,
+    )?;
+    for e in reftable {
+        let off = e & REFTABLE_OFFSET_MASK;
+        if off != 0 {
+            table_within("refcount block", off)?;
+        }
+    }
+
+    let l1 = read_table("L1 table", h.l1_table_offset, u64::from(h.l1_size) * 8)?;
+    let l2_tables: Vec<u64> = l1
+        .iter()
+        .map(|e| e & OFFSET_MASK)
+        .filter(|&o| o != 0)
+        .collect();
+    for &off in &l2_tables {
+        table_within("L2 table", off)?;
+    }
+    if (l2_tables.len() as u64).saturating_mul(cs) > L2_SCAN_BUDGET {
+        return Ok(());
+    }
+    // Bits of a compressed entry that hold the host offset (qcow2 spec: 62 - (cluster_bits - 8)).
+    let comp_offset_bits = 62 - (h.cluster_bits - 8);
+    for off in l2_tables {
+        for e in read_table("L2 table", off, cs)? {
+            if e & L2_COMPRESSED != 0 {
+                let host = e & ((1u64 << comp_offset_bits) - 1);
+                data_within("compressed cluster", host)?;
+            } else {
+                let host = e & OFFSET_MASK;
+                if host != 0 {
+                    if !host.is_multiple_of(cs) {
+                        return Err(format!(
+                            "corrupt: the data cluster at {host:#x} is not cluster-aligned"
+                        ));
+                    }
+                    data_within("data cluster", host)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(head: &[u8]) -> (tempfile::TempDir, File) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("img");
+        let mut b = head.to_vec();
+        b.resize(4096, 0);
+        std::fs::write(&p, b).unwrap();
+        let f = File::open(&p).unwrap();
+        (dir, f)
+    }
+
+    #[test]
+    fn probes_by_magic() {
+        let cases: &[(&[u8], Probed)] = &[
+            (b"QFI\xfb\0\0\0\x03", Probed::Image(ImageFormat::Qcow2)),
+            (
+                b"QFI\xfb\0\0\0\x01",
+                Probed::Unsupported("qcow (version 1)"),
+            ),
+            (b"KDMV", Probed::Unsupported("VMDK")),
+            (b"vhdxfile", Probed::Unsupported("VHDX")),
+            (b"conectix", Probed::Unsupported("VHD")),
+            (b"QED\0", Probed::Unsupported("QED")),
+            (b"LUKS\xba\xbe", Probed::Unsupported("LUKS-encrypted")),
+            (b"\xeb\x63\x90hello", Probed::Image(ImageFormat::Raw)),
+            (b"", Probed::Image(ImageFormat::Raw)),
+        ];
+        for (head, want) in cases {
+            let (_d, f) = file_with(head);
+            assert_eq!(probe(&f).unwrap(), *want, "{head:?}");
+        }
+        let mut vdi = vec![0u8; 0x44];
+        vdi[0x40..0x44].copy_from_slice(&[0x7f, 0x10, 0xda, 0xbe]);
+        let (_d, f) = file_with(&vdi);
+        assert_eq!(probe(&f).unwrap(), Probed::Unsupported("VDI"));
+    }
+
+    #[test]
+    fn bad_headers_are_refused_with_reasons() {
+        let mut h = vec![0u8; 104];
+        h[0..4].copy_from_slice(&QCOW2_MAGIC);
+        h[4..8].copy_from_slice(&3u32.to_be_bytes());
+        h[20..24].copy_from_slice(&16u32.to_be_bytes());
+        h[48..56].copy_from_slice(&65536u64.to_be_bytes());
+        h[56..60].copy_from_slice(&1u32.to_be_bytes());
+        let check = |h: &[u8], len: u64| {
+            let (_d, f) = file_with(h);
+            read_header(&f, len)
+        };
+        assert!(check(&h, 1 << 20).is_ok());
+        assert!(check(&h, 4096).unwrap_err().contains("refcount table"));
+        let mut v = h.clone();
+        v[4..8].copy_from_slice(&4u32.to_be_bytes());
+        assert!(check(&v, 1 << 20).unwrap_err().contains("version 4"));
+        let mut e = h.clone();
+        e[32..36].copy_from_slice(&1u32.to_be_bytes());
+        assert!(check(&e, 1 << 20).unwrap_err().contains("encrypted"));
+        let mut c = h.clone();
+        c[72..80].copy_from_slice(&2u64.to_be_bytes());
+        assert!(check(&c, 1 << 20).unwrap_err().contains("corrupt"));
+        let mut x = h.clone();
+        x[72..80].copy_from_slice(&16u64.to_be_bytes());
+        assert!(check(&x, 1 << 20).unwrap_err().contains("0x10"));
+        let mut l1 = h.clone();
+        l1[36..40].copy_from_slice(&8u32.to_be_bytes());
+        l1[40..48].copy_from_slice(&(2u64 << 20).to_be_bytes());
+        assert!(check(&l1, 1 << 20).unwrap_err().contains("L1 table"));
+    }
+}

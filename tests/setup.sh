@@ -4,9 +4,12 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-PKGS=(gcc binutils make pkg-config ca-certificates curl passt qemu-utils)
+PKGS=(gcc binutils make pkg-config ca-certificates curl passt qemu-utils gvncviewer python3-pip)
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${PKGS[@]}"
+# A VNC client no one here wrote, for the display tests.
+python3 -m pip install --quiet vncdotool 2>/dev/null \
+  || python3 -m pip install --quiet --break-system-packages vncdotool
 if ! command -v cargo >/dev/null; then
   echo "cargo not found: install Rust from https://rustup.rs (stable), then run this again" >&2
   exit 1

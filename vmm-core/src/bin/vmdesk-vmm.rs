@@ -7,6 +7,7 @@ use std::process::exit;
 use vmm_core::api::exit_code;
 use vmm_core::api_server;
 use vmm_core::config::VmConfig;
+use vmm_core::display::vnc::{self, VncOptions};
 use vmm_core::host::{self, KvmFlavor};
 use vmm_core::vmm::{ExitReason, VmSpec, Vmm};
 
@@ -98,6 +99,35 @@ fn main() {
     });
     let handle = vmm.handle();
     api_server::serve(listener, handle.clone());
+    // The screen over VNC: always on a Unix socket next to the control socket; on loopback
+    // TCP (password-protected) when the config asks. Kept alive for the life of the VM.
+    let mut vnc_servers = Vec::new();
+    if let (Some(display), Some(cfg)) = (&handle.display, &handle.config.display) {
+        let opts = || VncOptions {
+            vm_name: handle.config.name.clone(),
+            ..Default::default()
+        };
+        match vnc::serve_unix(&runtime_dir.join("vnc.sock"), display.clone(), opts()) {
+            Ok(s) => vnc_servers.push(s),
+            Err(e) => eprintln!(
+                "vmdesk-vmm: warning: VNC on {}: {e}",
+                runtime_dir.join("vnc.sock").display()
+            ),
+        }
+        if let Some(port) = cfg.vnc_port {
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            match vnc::serve_tcp(addr, cfg.vnc_password.clone(), display.clone(), opts()) {
+                Ok(s) => vnc_servers.push(s),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&socket);
+                    fail(
+                        exit_code::VMM_ERROR,
+                        &format!("display.vnc_port: cannot listen on {addr}: {e}"),
+                    )
+                }
+            }
+        }
+    }
 
     let term = if args.console {
         let saved = raw_terminal();
@@ -111,6 +141,10 @@ fn main() {
     };
 
     let reason = vmm.run(args.restore.as_deref());
+    // No destructors run at exit: remove the VNC socket ourselves (servers stay up till then).
+    if !vnc_servers.is_empty() {
+        let _ = std::fs::remove_file(runtime_dir.join("vnc.sock"));
+    }
     restore_terminal(term);
     let _ = std::fs::remove_file(&socket);
     // For the app, which may not be our parent: why and when this VM last ended.

@@ -1,1 +1,0 @@
-//! RFB 3.8 server (to be written).

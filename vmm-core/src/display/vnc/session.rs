@@ -1,0 +1,814 @@
+//! One client: the handshake, the message reader (this thread) and the update writer (a
+//! second thread).
+
+use std::collections::BTreeSet;
+use std::io::{self, Read, Write};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::auth;
+use super::encode::{encode_raw, PixelConverter, ZrleEncoder};
+use super::keysym::keysym_to_evdev;
+use super::proto::{
+    parse_client_message, ClientMessage, EncodingPrefs, PixelFormat, ENCODING_DESKTOP_SIZE,
+    ENCODING_ZRLE, MAX_MESSAGE_LEN,
+};
+use super::server::{Inner, Stream};
+use crate::devices::lock;
+use crate::display::{bounding_box, ClientDamage, FrameSource, Rect};
+
+const SECURITY_NONE: u8 = 1;
+const SECURITY_VNC_AUTH: u8 = 2;
+/// How long the writer waits for damage before it looks at the frame size again.
+const DAMAGE_WAIT: Duration = Duration::from_millis(500);
+/// How long the writer sleeps between checks when the client has no request outstanding
+/// (the reader wakes it as soon as one arrives).
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+/// A wrong password is answered after this delay, to slow down guessing.
+const AUTH_FAILURE_DELAY: Duration = Duration::from_millis(500);
+/// Unknown keysyms are logged this many times per client, then only counted.
+const MAX_KEYSYM_LOGS: u32 = 8;
+/// Damage rectangles kept back for later requests beyond this many are merged.
+const MAX_CARRY: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Version {
+    V3_3,
+    V3_7,
+    V3_8,
+}
+
+fn protocol_error(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+/// Runs one client until it disconnects or misbehaves; logs why it ended.
+pub(super) fn run(inner: &Arc<Inner>, stream: Stream, peer: &str) {
+    match session(inner, stream, peer) {
+        Ok(()) => eprintln!("vnc: {peer}: disconnected"),
+        Err(e) => {
+            if e.kind() == io::ErrorKind::InvalidData {
+                inner.protocol_errors.fetch_add(1, Ordering::Relaxed);
+            }
+            eprintln!("vnc: {peer}: closed: {e}");
+        }
+    }
+}
+
+fn session(inner: &Arc<Inner>, mut stream: Stream, peer: &str) -> io::Result<()> {
+    stream.set_read_timeout(Some(inner.opts.handshake_timeout))?;
+    stream.set_write_timeout(Some(inner.opts.write_timeout))?;
+    handshake(inner, &mut stream, peer)?;
+
+    // ClientInit's shared flag is ignored: every client shares the display (the app's
+    // viewer and a user's own viewer must not kick each other off).
+    let mut shared_flag = [0u8; 1];
+    stream.read_exact(&mut shared_flag)?;
+
+    let frame = inner.display.frame.clone();
+    let (w, h) = (frame.width(), frame.height());
+    let (w16, h16) = match (u16::try_from(w), u16::try_from(h)) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => {
+            return Err(io::Error::other(format!(
+                "framebuffer {w}x{h} too large for RFB"
+            )))
+        }
+    };
+    // Subscribing starts with the whole screen pending, before the client can ask.
+    let damage = inner.display.damage.subscribe(w, h);
+    let name = format!("vmdesk: {}", inner.opts.vm_name);
+    let mut init = Vec::with_capacity(24 + name.len());
+    init.extend_from_slice(&w16.to_be_bytes());
+    init.extend_from_slice(&h16.to_be_bytes());
+    init.extend_from_slice(&PixelFormat::XRGB8888.to_bytes());
+    init.extend_from_slice(&(name.len() as u32).to_be_bytes());
+    init.extend_from_slice(name.as_bytes());
+    stream.write_all(&init)?;
+    stream.set_read_timeout(None)?;
+    eprintln!("vnc: {peer}: connected");
+
+    let shared = Arc::new(Shared {
+        st: Mutex::new(ClientState::default()),
+        cv: Condvar::new(),
+        damage,
+    });
+    let writer = {
+        let shared = shared.clone();
+        let inner = inner.clone();
+        let out = stream.try_clone()?;
+        let wake_reader = stream.try_clone()?;
+        thread::Builder::new()
+            .name(String::from("vnc-writer"))
+            .spawn(move || {
+                if let Err(e) = Writer::new(&inner, &shared, out, (w, h)).run() {
+                    let mut st = lock(&shared.st);
+                    // After the reader ended the session, a failed write is just its echo.
+                    if !st.closed {
+                        st.writer_error = Some(e);
+                    }
+                    st.closed = true;
+                }
+                // Ends the connection, which wakes the reader if it is blocked reading.
+                wake_reader.shutdown();
+            })?
+    };
+
+    let mut reader = Reader {
+        inner,
+        shared: &shared,
+        peer,
+        pressed: BTreeSet::new(),
+        buttons: 0,
+        pointer: (0, 0),
+        keysym_logs: 0,
+    };
+    let read_result = reader.run(&mut stream);
+    reader.release_all();
+
+    {
+        let mut st = lock(&shared.st);
+        st.closed = true;
+        shared.cv.notify_all();
+    }
+    shared.poke();
+    stream.shutdown();
+    let _ = writer.join();
+    let writer_error = lock(&shared.st).writer_error.take();
+    match (read_result, writer_error) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Some(e)) => Err(e),
+        (Ok(()), None) => Ok(()),
+    }
+}
+
+fn parse_version(v: &[u8; 12]) -> Option<Version> {
+    if &v[..4] != b"RFB " || v[7] != b'.' || v[11] != b'\n' {
+        return None;
+    }
+    let num = |b: &[u8]| -> Option<u32> {
+        b.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (major, minor) = (num(&v[4..7])?, num(&v[8..11])?);
+    Some(match (major, minor) {
+        (3, 3..=6) => Version::V3_3,
+        (3, 7) => Version::V3_7,
+        (3, 8..) | (4.., _) => Version::V3_8,
+        _ => return None,
+    })
+}
+
+fn handshake(inner: &Inner, stream: &mut Stream, peer: &str) -> io::Result<()> {
+    stream.write_all(b"RFB 003.008\n")?;
+    let mut v = [0u8; 12];
+    stream.read_exact(&mut v)?;
+    let version = parse_version(&v).ok_or_else(|| {
+        protocol_error(format!(
+            "bad protocol version {:?}",
+            String::from_utf8_lossy(&v)
+        ))
+    })?;
+    let security = if inner.password.is_some() {
+        SECURITY_VNC_AUTH
+    } else {
+        SECURITY_NONE
+    };
+
+    if version == Version::V3_3 {
+        // 3.3: the server picks.
+        stream.write_all(&u32::from(security).to_be_bytes())?;
+    } else {
+        stream.write_all(&[1, security])?;
+        let mut chosen = [0u8; 1];
+        stream.read_exact(&mut chosen)?;
+        if chosen[0] != security {
+            let why = format!("security type {} was not offered", chosen[0]);
+            if version == Version::V3_8 {
+                send_failure(stream, &why)?;
+            }
+            return Err(protocol_error(why));
+        }
+    }
+
+    match &inner.password {
+        None => {
+            // 3.8 reports success for None too; older versions go straight to ClientInit.
+            if version == Version::V3_8 {
+                stream.write_all(&0u32.to_be_bytes())?;
+            }
+        }
+        Some(password) => {
+            let challenge = auth::random_challenge()?;
+            stream.write_all(&challenge)?;
+            let mut response = [0u8; 16];
+            stream.read_exact(&mut response)?;
+            let expected = auth::vnc_auth_response(password, &challenge);
+            if !auth::responses_match(&response, &expected) {
+                inner.auth_failures.fetch_add(1, Ordering::Relaxed);
+                eprintln!("vnc: {peer}: wrong password");
+                thread::sleep(AUTH_FAILURE_DELAY);
+                if version == Version::V3_8 {
+                    send_failure(stream, "authentication failed")?;
+                } else {
+                    stream.write_all(&1u32.to_be_bytes())?;
+                }
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "authentication failed",
+                ));
+            }
+            stream.write_all(&0u32.to_be_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// SecurityResult "failed" with a reason (3.8).
+fn send_failure(stream: &mut Stream, reason: &str) -> io::Result<()> {
+    let mut m = Vec::with_capacity(8 + reason.len());
+    m.extend_from_slice(&1u32.to_be_bytes());
+    m.extend_from_slice(&(reason.len() as u32).to_be_bytes());
+    m.extend_from_slice(reason.as_bytes());
+    stream.write_all(&m)
+}
+
+/// What the reader tells the writer.
+struct ClientState {
+    pf: PixelFormat,
+    prefs: EncodingPrefs,
+    /// The area of the outstanding incremental FramebufferUpdateRequest(s).
+    incremental: Option<Rect>,
+    /// Bumped by every FramebufferUpdateRequest, so the writer only clears `incremental`
+    /// when no new request arrived while it was sending.
+    req_seq: u64,
+    /// Outstanding non-incremental requests: send these areas now.
+    full: Vec<Rect>,
+    closed: bool,
+    writer_error: Option<io::Error>,
+}
+
+impl Default for ClientState {
+    fn default() -> Self {
+        ClientState {
+            pf: PixelFormat::XRGB8888,
+            prefs: EncodingPrefs::default(),
+            incremental: None,
+            req_seq: 0,
+            full: Vec::new(),
+            closed: false,
+            writer_error: None,
+        }
+    }
+}
+
+struct Shared {
+    st: Mutex<ClientState>,
+    cv: Condvar,
+    damage: Arc<ClientDamage>,
+}
+
+impl Shared {
+    /// Wakes the writer if it is waiting for damage: an empty rectangle is pending damage
+    /// that covers nothing.
+    fn poke(&self) {
+        self.damage.add_full(0, 0);
+    }
+}
+
+struct Reader<'a> {
+    inner: &'a Inner,
+    shared: &'a Shared,
+    peer: &'a str,
+    pressed: BTreeSet<u16>,
+    buttons: u8,
+    pointer: (u32, u32),
+    keysym_logs: u32,
+}
+
+impl Reader<'_> {
+    fn run(&mut self, stream: &mut Stream) -> io::Result<()> {
+        let mut buf: Vec<u8> = Vec::with_capacity(4096);
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            let mut used = 0;
+            loop {
+                match parse_client_message(&buf[used..]) {
+                    Ok(Some((msg, n))) => {
+                        used += n;
+                        self.handle(msg)?;
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Err(protocol_error(e.to_string())),
+                }
+            }
+            buf.drain(..used);
+            debug_assert!(buf.len() < MAX_MESSAGE_LEN);
+            let n = match stream.read(&mut chunk) {
+                Ok(0) => {
+                    if buf.is_empty() {
+                        return Ok(());
+                    }
+                    return Err(protocol_error(format!(
+                        "connection closed in the middle of a message ({} bytes of it)",
+                        buf.len()
+                    )));
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    if lock(&self.shared.st).closed {
+                        // The writer ended the connection; it has the reason.
+                        return Ok(());
+                    }
+                    return Err(e);
+                }
+            };
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    fn handle(&mut self, msg: ClientMessage) -> io::Result<()> {
+        match msg {
+            ClientMessage::SetPixelFormat(pf) => {
+                pf.check_supported()
+                    .map_err(|why| protocol_error(format!("SetPixelFormat refused: {why}")))?;
+                lock(&self.shared.st).pf = pf;
+            }
+            ClientMessage::SetEncodings(list) => {
+                let prefs = EncodingPrefs::from_list(&list);
+                let mut st = lock(&self.shared.st);
+                if st.prefs != prefs {
+                    eprintln!(
+                        "vnc: {}: using {}{}",
+                        self.peer,
+                        if prefs.encoding == ENCODING_ZRLE {
+                            "ZRLE"
+                        } else {
+                            "Raw"
+                        },
+                        if prefs.desktop_size {
+                            " + DesktopSize"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                st.prefs = prefs;
+            }
+            ClientMessage::FramebufferUpdateRequest {
+                incremental,
+                x,
+                y,
+                w,
+                h,
+            } => {
+                let r = Rect {
+                    x: x.into(),
+                    y: y.into(),
+                    w: w.into(),
+                    h: h.into(),
+                };
+                let mut st = lock(&self.shared.st);
+                st.req_seq += 1;
+                if incremental {
+                    st.incremental = Some(match st.incremental {
+                        Some(prev) => bounding_box(&[prev, r]),
+                        None => r,
+                    });
+                } else {
+                    st.full.push(r);
+                    if st.full.len() > 16 {
+                        let b = bounding_box(&st.full);
+                        st.full = vec![b];
+                    }
+                }
+                self.shared.cv.notify_all();
+                drop(st);
+                if !incremental {
+                    self.shared.poke();
+                }
+            }
+            ClientMessage::KeyEvent { down, keysym } => match keysym_to_evdev(keysym) {
+                Some(code) => {
+                    if down {
+                        self.pressed.insert(code);
+                    } else {
+                        self.pressed.remove(&code);
+                    }
+                    self.inner.display.input.key(code, down);
+                }
+                None => {
+                    self.inner.unknown_keysyms.fetch_add(1, Ordering::Relaxed);
+                    if self.keysym_logs < MAX_KEYSYM_LOGS {
+                        self.keysym_logs += 1;
+                        eprintln!(
+                            "vnc: {}: ignoring keysym {keysym:#x} (no key on a US keyboard)",
+                            self.peer
+                        );
+                    }
+                }
+            },
+            ClientMessage::PointerEvent { buttons, x, y } => {
+                let frame = &self.inner.display.frame;
+                let x = u32::from(x).min(frame.width().saturating_sub(1));
+                let y = u32::from(y).min(frame.height().saturating_sub(1));
+                self.buttons = buttons;
+                self.pointer = (x, y);
+                self.inner.display.input.pointer(x, y, buttons);
+            }
+            ClientMessage::ClientCutText { .. } => {
+                // Read and dropped: there is no guest clipboard channel.
+            }
+        }
+        Ok(())
+    }
+
+    /// A client that goes away must not leave keys or buttons held down in the guest.
+    fn release_all(&mut self) {
+        let input = &self.inner.display.input;
+        for &code in &self.pressed {
+            input.key(code, false);
+        }
+        self.pressed.clear();
+        if self.buttons != 0 {
+            input.pointer(self.pointer.0, self.pointer.1, 0);
+            self.buttons = 0;
+        }
+    }
+}
+
+fn intersect(a: Rect, b: Rect) -> Option<Rect> {
+    let x0 = a.x.max(b.x);
+    let y0 = a.y.max(b.y);
+    let x1 = (a.x as u64 + a.w as u64).min(b.x as u64 + b.w as u64);
+    let y1 = (a.y as u64 + a.h as u64).min(b.y as u64 + b.h as u64);
+    (x1 > x0 as u64 && y1 > y0 as u64).then(|| Rect {
+        x: x0,
+        y: y0,
+        w: (x1 - x0 as u64) as u32,
+        h: (y1 - y0 as u64) as u32,
+    })
+}
+
+fn contains(outer: Rect, inner: Rect) -> bool {
+    inner.x >= outer.x
+        && inner.y >= outer.y
+        && inner.x as u64 + inner.w as u64 <= outer.x as u64 + outer.w as u64
+        && inner.y as u64 + inner.h as u64 <= outer.y as u64 + outer.h as u64
+}
+
+fn area(r: &Rect) -> u64 {
+    r.w as u64 * r.h as u64
+}
+
+/// Fewer, larger rectangles: drops ones inside others, and sends the bounding box when the
+/// pieces cover most of it anyway (or are too many).
+fn coalesce(mut rects: Vec<Rect>) -> Vec<Rect> {
+    if rects.len() <= 1 {
+        return rects;
+    }
+    let bb = bounding_box(&rects);
+    let total: u64 = rects.iter().map(area).sum();
+    if rects.len() > 32 || total * 2 >= area(&bb) {
+        return vec![bb];
+    }
+    rects.sort_by_key(|r| std::cmp::Reverse(area(r)));
+    let mut kept: Vec<Rect> = Vec::with_capacity(rects.len());
+    for r in rects {
+        if !kept.iter().any(|k| contains(*k, r)) {
+            kept.push(r);
+        }
+    }
+    kept
+}
+
+/// Builds and sends FramebufferUpdate messages for one client.
+struct Writer<'a> {
+    inner: &'a Inner,
+    shared: &'a Shared,
+    out: Stream,
+    frame: Arc<dyn FrameSource>,
+    /// The frame size the client knows.
+    size: (u32, u32),
+    /// Damage outside the area of the request it arrived during, for later requests.
+    carry: Vec<Rect>,
+    conv_pf: PixelFormat,
+    conv: PixelConverter,
+    zrle: ZrleEncoder,
+    pixels: Vec<u8>,
+    msg: Vec<u8>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(inner: &'a Inner, shared: &'a Shared, out: Stream, size: (u32, u32)) -> Self {
+        Writer {
+            inner,
+            shared,
+            out,
+            frame: inner.display.frame.clone(),
+            size,
+            carry: Vec::new(),
+            conv_pf: PixelFormat::XRGB8888,
+            conv: PixelConverter::new(&PixelFormat::XRGB8888),
+            zrle: ZrleEncoder::new(),
+            pixels: Vec::new(),
+            msg: Vec::new(),
+        }
+    }
+
+    /// Damage pending now (or after waiting up to `wait`), without the wake-up pokes.
+    fn take_damage(&self, wait: Duration) -> Vec<Rect> {
+        let mut d = self.shared.damage.take(wait);
+        d.retain(|r| r.w > 0 && r.h > 0);
+        d
+    }
+
+    fn run(mut self) -> io::Result<()> {
+        loop {
+            let (prefs, full, incremental, seq) = {
+                let mut st = lock(&self.shared.st);
+                loop {
+                    if st.closed {
+                        return Ok(());
+                    }
+                    if !st.full.is_empty() || st.incremental.is_some() {
+                        break;
+                    }
+                    st = self
+                        .shared
+                        .cv
+                        .wait_timeout(st, IDLE_WAIT)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                (
+                    st.prefs,
+                    std::mem::take(&mut st.full),
+                    st.incremental,
+                    st.req_seq,
+                )
+            };
+
+            let now = (self.frame.width(), self.frame.height());
+            if now != self.size {
+                self.resize(now, prefs)?;
+                self.answered(seq);
+                continue;
+            }
+            let screen = Rect {
+                x: 0,
+                y: 0,
+                w: self.size.0,
+                h: self.size.1,
+            };
+
+            if !full.is_empty() {
+                // Non-incremental: send the requested areas now, with any damage we owe
+                // the incremental request; damage inside the areas goes out with them.
+                let sent: Vec<Rect> = full.iter().filter_map(|r| intersect(*r, screen)).collect();
+                let mut rects = sent.clone();
+                let mut pending = self.take_damage(Duration::ZERO);
+                pending.append(&mut self.carry);
+                for d in pending {
+                    let Some(d) = intersect(d, screen) else {
+                        continue;
+                    };
+                    if sent.iter().any(|s| contains(*s, d)) {
+                        continue;
+                    }
+                    match incremental.and_then(|a| intersect(a, screen)) {
+                        Some(area) => {
+                            if let Some(i) = intersect(d, area) {
+                                rects.push(i);
+                            }
+                            if !contains(area, d) {
+                                self.carry.push(d);
+                            }
+                        }
+                        None => self.carry.push(d),
+                    }
+                }
+                self.trim_carry();
+                let rects = coalesce(rects);
+                self.send(&rects, None)?;
+                if incremental.is_some() {
+                    self.answered(seq);
+                }
+                continue;
+            }
+
+            let Some(area) = incremental.and_then(|a| intersect(a, screen)) else {
+                // A request for nothing on screen: there will never be anything to send.
+                self.answered(seq);
+                continue;
+            };
+            let carry_due = self.carry.iter().any(|c| intersect(*c, area).is_some());
+            let mut damage = self.take_damage(if carry_due {
+                Duration::ZERO
+            } else {
+                DAMAGE_WAIT
+            });
+            if (self.frame.width(), self.frame.height()) != self.size {
+                // Resized while we waited: the resize sends the whole new frame.
+                continue;
+            }
+            damage.append(&mut self.carry);
+            let mut rects = Vec::new();
+            for d in damage {
+                let Some(d) = intersect(d, screen) else {
+                    continue;
+                };
+                if let Some(i) = intersect(d, area) {
+                    rects.push(i);
+                }
+                if !contains(area, d) {
+                    self.carry.push(d);
+                }
+            }
+            self.trim_carry();
+            if rects.is_empty() {
+                // Woken by a poke or a timeout: look at the requests and the size again.
+                continue;
+            }
+            let rects = coalesce(rects);
+            self.send(&rects, None)?;
+            self.answered(seq);
+        }
+    }
+
+    /// The outstanding incremental request was answered, unless a newer one came in since.
+    fn answered(&self, seq: u64) {
+        let mut st = lock(&self.shared.st);
+        if st.req_seq == seq {
+            st.incremental = None;
+        }
+    }
+
+    fn trim_carry(&mut self) {
+        if self.carry.len() > MAX_CARRY {
+            let b = bounding_box(&self.carry);
+            self.carry = vec![b];
+        }
+    }
+
+    fn resize(&mut self, now: (u32, u32), prefs: EncodingPrefs) -> io::Result<()> {
+        if !prefs.desktop_size {
+            return Err(io::Error::other(format!(
+                "the display changed to {}x{} and the client does not support DesktopSize",
+                now.0, now.1
+            )));
+        }
+        if u16::try_from(now.0).is_err() || u16::try_from(now.1).is_err() {
+            return Err(io::Error::other(format!(
+                "the display changed to {}x{}, too large for RFB",
+                now.0, now.1
+            )));
+        }
+        self.size = now;
+        // Everything is sent again; what was pending is covered.
+        let _ = self.take_damage(Duration::ZERO);
+        self.carry.clear();
+        let screen = Rect {
+            x: 0,
+            y: 0,
+            w: now.0,
+            h: now.1,
+        };
+        let rects: Vec<Rect> = if screen.w > 0 && screen.h > 0 {
+            vec![screen]
+        } else {
+            vec![]
+        };
+        self.send(&rects, Some(now))
+    }
+
+    /// Sends one FramebufferUpdate: an optional DesktopSize pseudo-rectangle, then `rects`.
+    fn send(&mut self, rects: &[Rect], new_size: Option<(u32, u32)>) -> io::Result<()> {
+        // The pixel format and encoding as of now: a request the client sent after a
+        // SetPixelFormat (which we handled first) must be answered in the new format.
+        let (pf, encoding) = {
+            let st = lock(&self.shared.st);
+            (st.pf, st.prefs.encoding)
+        };
+        if pf != self.conv_pf {
+            self.conv = PixelConverter::new(&pf);
+            self.conv_pf = pf;
+        }
+        let mut msg = std::mem::take(&mut self.msg);
+        msg.clear();
+        let count = rects.len() + new_size.is_some() as usize;
+        msg.extend_from_slice(&[0, 0]);
+        msg.extend_from_slice(&(count as u16).to_be_bytes());
+        if let Some((w, h)) = new_size {
+            put_rect_header(&mut msg, Rect { x: 0, y: 0, w, h }, ENCODING_DESKTOP_SIZE);
+        }
+        for &r in rects {
+            put_rect_header(&mut msg, r, encoding);
+            self.frame.read_rect(r, &mut self.pixels);
+            // The frame may have shrunk since we looked: keep the message well-formed, the
+            // next round sends the resize.
+            self.pixels.resize(r.w as usize * r.h as usize * 4, 0);
+            if encoding == ENCODING_ZRLE {
+                self.zrle.encode(
+                    &self.conv,
+                    &self.pixels,
+                    r.w as usize,
+                    r.h as usize,
+                    &mut msg,
+                )?;
+            } else {
+                encode_raw(&self.conv, &self.pixels, &mut msg);
+            }
+        }
+        let r = write_all_by(&mut self.out, &msg, self.inner.opts.write_timeout);
+        self.msg = msg;
+        r?;
+        self.inner.updates_sent.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Writes all of `buf` within `timeout` in total (the socket's own timeout is per write
+/// call, and a slow reader can make each call take nearly all of it).
+fn write_all_by(out: &mut Stream, mut buf: &[u8], timeout: Duration) -> io::Result<()> {
+    let deadline = Instant::now() + timeout;
+    while !buf.is_empty() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let result = if left.is_zero() {
+            Err(io::ErrorKind::TimedOut.into())
+        } else {
+            out.set_write_timeout(Some(left))?;
+            out.write(buf)
+        };
+        match result {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("client did not take an update within {timeout:?}"),
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn put_rect_header(msg: &mut Vec<u8>, r: Rect, encoding: i32) {
+    for v in [r.x, r.y, r.w, r.h] {
+        msg.extend_from_slice(&(v as u16).to_be_bytes());
+    }
+    msg.extend_from_slice(&encoding.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(x: u32, y: u32, w: u32, h: u32) -> Rect {
+        Rect { x, y, w, h }
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(parse_version(b"RFB 003.008\n"), Some(Version::V3_8));
+        assert_eq!(parse_version(b"RFB 003.007\n"), Some(Version::V3_7));
+        assert_eq!(parse_version(b"RFB 003.003\n"), Some(Version::V3_3));
+        assert_eq!(parse_version(b"RFB 003.005\n"), Some(Version::V3_3));
+        assert_eq!(parse_version(b"RFB 003.889\n"), Some(Version::V3_8));
+        assert_eq!(parse_version(b"RFB 002.000\n"), None);
+        assert_eq!(parse_version(b"GET / HTTP/1"), None);
+        assert_eq!(parse_version(b"RFB 003.0x8\n"), None);
+    }
+
+    #[test]
+    fn rect_helpers() {
+        assert_eq!(
+            intersect(r(0, 0, 10, 10), r(5, 5, 10, 10)),
+            Some(r(5, 5, 5, 5))
+        );
+        assert_eq!(intersect(r(0, 0, 10, 10), r(10, 0, 5, 5)), None);
+        assert_eq!(intersect(r(0, 0, 0, 0), r(0, 0, 5, 5)), None);
+        assert!(contains(r(0, 0, 10, 10), r(2, 2, 8, 8)));
+        assert!(!contains(r(0, 0, 10, 10), r(2, 2, 9, 8)));
+        assert_eq!(
+            coalesce(vec![r(0, 0, 10, 10), r(0, 0, 10, 10), r(100, 100, 1, 1)]),
+            vec![r(0, 0, 10, 10), r(100, 100, 1, 1)]
+        );
+        assert_eq!(
+            coalesce(vec![r(0, 0, 10, 10), r(10, 0, 10, 10)]),
+            vec![r(0, 0, 20, 10)]
+        );
+    }
+}

@@ -9,7 +9,9 @@ use std::process::Command;
 
 /// Compiled and linked in this order; `entry.S` must come first (it holds the entry).
 const SOURCES: &[&str] = &["entry.S", "guest.c", "acpi.c"];
-const OTHER_INPUTS: &[&str] = &["guest.h", "guest.ld", "virtio.c", "fb.c"];
+const OTHER_INPUTS: &[&str] = &[
+    "guest.h", "guest.ld", "virtio.c", "fb.c", "blk.c", "net.c", "mem.c",
+];
 
 const CFLAGS: &[&str] = &[
     "-m64",

@@ -59,6 +59,22 @@ static inline int readable(uint64_t addr, uint64_t len)
 	return len != 0 && readable_span(addr, len) == len;
 }
 
+/* Serial input (COM1), polled: see com1_poll_line in guest.c. */
+#define ECHO_MAX 256
+struct line_in {
+	uint32_t n;
+	char buf[ECHO_MAX];
+};
+int com1_poll_line(struct line_in *l);
+
+/* CRC-32 as zlib computes it: crc32_update(0, a, n) over n bytes at a, chainable. */
+uint32_t crc32_update(uint32_t crc, uint64_t a, uint64_t len);
+void put_hex32(uint32_t v);		/* "0x" + exactly 8 hex digits */
+
+/* Command-line words: the value of the last "<key>..." word; numbers (see guest.c). */
+const char *cmdline_arg(const char *key, uint32_t *len);
+int cmdline_u64(const char *key, int hex, uint64_t def, uint64_t *out);
+
 /* ACPI Generic Address Structure, the parts we use. */
 struct gas {
 	uint8_t space;		/* 0 = system memory, 1 = system I/O */
@@ -86,5 +102,16 @@ void __attribute__((noreturn)) do_input(void);
 /* fb.c: "FB ..." lines and the test pattern; the animate mode. */
 void fb_check(uint64_t boot_params);
 void __attribute__((noreturn)) do_animate(void);
+
+/* blk.c: "BLK <i> ..." lines; the blk and blk-read modes (write = 1 for blk). */
+void blk_check(void);
+void __attribute__((noreturn)) do_blk(int write);
+
+/* net.c: "NET <i> ..." lines; the net mode. */
+void net_check(void);
+void __attribute__((noreturn)) do_net(void);
+
+/* mem.c: the memtick mode. */
+void __attribute__((noreturn)) do_memtick(void);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * A tiny polled virtio-mmio driver (virtio 1.x, register layout "version 2",
  * spec 4.2.2) and the checks and modes that use it: virtio-rng in the default
- * checks, virtio-input in "vmdesk.test=input".
+ * checks, virtio-input in "vmdesk.test=input". blk.c (virtio-blk) and net.c
+ * (virtio-net) build on it.
  *
  * #included at the bottom of guest.c (so build.rs needs no new source), which
  * gives it guest.c's statics: io_delay, do_poweroff, eq, acpi, the COM1 macros.
@@ -33,6 +34,7 @@
 #define VM_QUEUE_READY 0x044
 #define VM_QUEUE_NOTIFY 0x050
 #define VM_STATUS 0x070
+#define VM_CONFIG_GENERATION 0x0fc
 #define VM_QUEUE_DESC_LOW 0x080
 #define VM_QUEUE_DESC_HIGH 0x084
 #define VM_QUEUE_DRIVER_LOW 0x090
@@ -54,6 +56,7 @@
 #define VIRTIO_ID_RNG 4
 #define VIRTIO_ID_INPUT 18
 
+#define VIRTQ_DESC_F_NEXT 1	/* chained: `next` is valid */
 #define VIRTQ_DESC_F_WRITE 2	/* buffer is device write-only */
 
 #define VQ_SIZE 16		/* entries we use per queue (fewer if QueueNumMax is smaller) */
@@ -71,6 +74,29 @@
 #define GUEST_LOAD 0x100000ull
 #define GUEST_INIT_SIZE 0x40000ull
 extern char _end[];
+
+/*
+ * Data buffers (virtio-blk's 32 KiB, virtio-net's packets, the CRC-32 tables)
+ * follow the queue pages, still inside init_size, for the same reason: handed
+ * out 4 KiB-aligned by scratch_alloc, never cleared here (callers that need
+ * zeroes clear them).
+ */
+static uint64_t scratch_used;
+
+/* 0 (and a FAIL line) when init_size is used up. */
+static uint64_t scratch_alloc(uint64_t bytes)
+{
+	uint64_t base = (((uint64_t)(uintptr_t)_end + 4095) & ~4095ull) + 4096ull * VQ_PAGES;
+	uint64_t a = base + scratch_used;
+
+	bytes = (bytes + 4095) & ~4095ull;
+	if (a + bytes > GUEST_LOAD + GUEST_INIT_SIZE) {
+		put_line("FAIL out of scratch memory (init_size)");
+		return 0;
+	}
+	scratch_used += bytes;
+	return a;
+}
 
 /*
  * Polling budget for one request: each round is one port-0x80 write (~12 us
@@ -209,13 +235,15 @@ static int vq_setup(struct vdev *d, int i, uint32_t qi)
 }
 
 /*
- * Driver initialization (virtio spec 3.1.1) with nq queues; only VERSION_1 is
- * negotiated. 1 on success; otherwise a "FAIL virtio <i> ..." line was printed
- * and the device is left FAILED.
+ * Driver initialization (virtio spec 3.1.1) with nq queues; VERSION_1 and,
+ * of the feature bits 0..31 in want, those the device offers are negotiated
+ * (*got, if not null). 1 on success; otherwise a "FAIL virtio <i> ..." line
+ * was printed and the device is left FAILED.
  */
-static int virtio_init(int i, uint32_t nq)
+static int virtio_init_features(int i, uint32_t nq, uint32_t want, uint32_t *got)
 {
 	struct vdev *d = &vdevs[i];
+	uint32_t feat;
 
 	if (d->up)
 		return 1;
@@ -236,8 +264,12 @@ static int virtio_init(int i, uint32_t nq)
 		vfail(i, "no VERSION_1");
 		goto failed;
 	}
+	vset(d, VM_DEVICE_FEATURES_SEL, 0);
+	feat = vreg(d, VM_DEVICE_FEATURES) & want;
+	if (got)
+		*got = feat;
 	vset(d, VM_DRIVER_FEATURES_SEL, 0);
-	vset(d, VM_DRIVER_FEATURES, 0);
+	vset(d, VM_DRIVER_FEATURES, feat);
 	vset(d, VM_DRIVER_FEATURES_SEL, 1);
 	vset(d, VM_DRIVER_FEATURES, 1);	/* bit 32: VIRTIO_F_VERSION_1 */
 	vset(d, VM_STATUS, ST_ACKNOWLEDGE | ST_DRIVER | ST_FEATURES_OK);
@@ -263,6 +295,31 @@ failed:
 	return 0;
 }
 
+static int virtio_init(int i, uint32_t nq)
+{
+	return virtio_init_features(i, nq, 0, 0);
+}
+
+/* Device feature bits 0..31 as offered (readable without initializing the device). */
+static uint32_t virtio_offered(const struct vdev *d)
+{
+	vset(d, VM_DEVICE_FEATURES_SEL, 0);
+	return vreg(d, VM_DEVICE_FEATURES);
+}
+
+/* A config-space u64 read as two u32s, consistent by the config generation (spec 4.2.2.2). */
+static uint64_t virtio_cfg64(const struct vdev *d, uint32_t off)
+{
+	uint32_t gen, lo, hi, tries = 0;
+
+	do {
+		gen = vreg(d, VM_CONFIG_GENERATION);
+		lo = vreg(d, VM_CONFIG + off);
+		hi = vreg(d, VM_CONFIG + off + 4);
+	} while (gen != vreg(d, VM_CONFIG_GENERATION) && ++tries < 100);
+	return (uint64_t)hi << 32 | lo;
+}
+
 /* Makes descriptor `head` (one buffer) available; the device sees it after vq_notify. */
 static void vq_post(struct vq *q, uint16_t head, uint64_t addr, uint32_t len, uint16_t flags)
 {
@@ -271,6 +328,31 @@ static void vq_post(struct vq *q, uint16_t head, uint64_t addr, uint32_t len, ui
 	q->desc[head].flags = flags;
 	q->desc[head].next = 0;
 	q->avail[2 + q->avail_idx % q->num] = head;
+	barrier();
+	q->avail_idx++;
+	q->avail[1] = q->avail_idx;
+	barrier();
+}
+
+/*
+ * Makes a chain of n buffers available, in descriptors 0..n-1 (the caller has
+ * no other request outstanding on this queue); bufs[k] = { addr, len, flags }.
+ */
+struct vq_buf {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+};
+
+static void vq_post_chain(struct vq *q, const struct vq_buf *bufs, uint16_t n)
+{
+	for (uint16_t k = 0; k < n; k++) {
+		q->desc[k].addr = bufs[k].addr;
+		q->desc[k].len = bufs[k].len;
+		q->desc[k].flags = (uint16_t)(bufs[k].flags | (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
+		q->desc[k].next = (uint16_t)(k + 1 < n ? k + 1 : 0);
+	}
+	q->avail[2 + q->avail_idx % q->num] = 0;
 	barrier();
 	q->avail_idx++;
 	q->avail[1] = q->avail_idx;
@@ -298,16 +380,21 @@ static int vq_get_used(struct vq *q, uint32_t *id, uint32_t *len)
 	return 1;
 }
 
-/* Polls for one used entry, at most VQ_SPIN rounds; 0 (and a FAIL line) on timeout. */
-static int vq_wait_used(int i, struct vq *q, uint32_t *id, uint32_t *len)
+/* Polls for one used entry, at most spin rounds; 0 (and a FAIL line) on timeout. */
+static int vq_wait_used_for(int i, struct vq *q, uint32_t *id, uint32_t *len, uint32_t spin)
 {
-	for (uint32_t n = 0; n < VQ_SPIN; n++) {
+	for (uint32_t n = 0; n < spin; n++) {
 		if (vq_get_used(q, id, len))
 			return 1;
 		io_delay(1);
 	}
 	vfail(i, "timeout");
 	return 0;
+}
+
+static int vq_wait_used(int i, struct vq *q, uint32_t *id, uint32_t *len)
+{
+	return vq_wait_used_for(i, q, id, len, VQ_SPIN);
 }
 
 /* ---- virtio-rng ---- */
@@ -523,8 +610,8 @@ static void input_drain(int i)
 
 void __attribute__((noreturn)) do_input(void)
 {
-	char line[ECHO_MAX];
-	uint32_t n = 0, devs = 0;
+	struct line_in l = { .n = 0 };
+	uint32_t devs = 0;
 
 	put_line("ACTION input");
 	virtio_probe();
@@ -548,17 +635,10 @@ void __attribute__((noreturn)) do_input(void)
 		for (int i = 0; i < VIRTIO_SLOTS; i++)
 			if (vdevs[i].up && vdevs[i].id == VIRTIO_ID_INPUT)
 				input_drain(i);
-		if (!(inb(COM1_LSR) & LSR_DATA_READY))
+		if (!com1_poll_line(&l))
 			continue;
-		char c = (char)inb(COM1);
-
-		if (c != '\n' && c != '\r') {
-			if (n < ECHO_MAX)
-				line[n++] = c;
-			continue;
-		}
-		if (eq(line, n, "poweroff"))
+		if (eq(l.buf, l.n, "poweroff"))
 			do_poweroff();
-		n = 0;
+		l.n = 0;
 	}
 }

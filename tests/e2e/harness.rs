@@ -42,6 +42,8 @@ pub struct GuestSpec {
     pub kernel: PathBuf,
     /// A screen of this size (a `[display]` section).
     pub display: Option<(u32, u32)>,
+    /// Extra TOML appended to the config (e.g. `[[disks]]`, `[[nics]]` sections).
+    pub extra_toml: String,
 }
 
 impl GuestSpec {
@@ -53,6 +55,7 @@ impl GuestSpec {
             initrd: None,
             kernel: PathBuf::from(GUEST),
             display: None,
+            extra_toml: String::new(),
         }
     }
 }
@@ -78,6 +81,7 @@ pub fn write_config(dir: &Path, id: &str, spec: &GuestSpec) -> PathBuf {
     if let Some((w, h)) = spec.display {
         toml.push_str(&format!("\n[display]\nwidth = {w}\nheight = {h}\n"));
     }
+    toml.push_str(&spec.extra_toml);
     let path = dir.join("vm.toml");
     std::fs::write(&path, toml).unwrap();
     path

@@ -6,4 +6,5 @@ mod api;
 mod boot;
 mod config;
 mod display;
+mod io;
 mod snapshot;

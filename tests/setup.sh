@@ -4,7 +4,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-PKGS=(gcc binutils make pkg-config ca-certificates curl passt qemu-utils gvncviewer python3-pip)
+PKGS=(gcc binutils make pkg-config ca-certificates curl passt qemu-utils gvncviewer python3-pip tigervnc-standalone-server)
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${PKGS[@]}"
 # A VNC client no one here wrote, for the display tests.

@@ -1,12 +1,15 @@
 //! The GUI: state, messages, update and view, wiring the screens to the store and the VMMs.
 
+use crate::check::{self, Finding};
 use crate::client::{self, ClientError, ExitInfo, VmmClient};
 use crate::host::HostInfo;
 use crate::paths::Paths;
-use crate::screen::details::{self, Details};
+use crate::screen::console::{self, Console};
+use crate::screen::details::{self, Details, SnapOp};
 use crate::screen::library::{self, Library};
 use crate::screen::wizard::{self, Wizard};
 use crate::settings::Settings;
+use crate::snapshots::SnapshotList;
 use crate::store::{self, VmEntry};
 use crate::style;
 use crate::t;
@@ -15,7 +18,7 @@ use iced::futures::{SinkExt, StreamExt};
 use iced::keyboard::{self, Key};
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Length, Subscription, Task};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,9 +38,13 @@ pub struct App {
 }
 
 pub enum Screen {
+    /// The first-run check found problems.
+    Check(Vec<Finding>),
     Library,
     Wizard(Box<Wizard>),
     Details(Box<Details>),
+    /// A VM's screen; the details it was opened from come back afterwards.
+    Console(Box<Console>, Box<Details>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +76,16 @@ pub enum Message {
     Library(library::Message),
     Wizard(wizard::Message),
     Details(details::Message),
+    Console(console::Message),
+    Check(crate::screen::check::Message),
+    Checked(Vec<Finding>),
+    Snapshots(String, Result<SnapshotList, String>),
+    /// A snapshot operation ended (the reply's result, or why it failed).
+    SnapshotDone {
+        id: String,
+        op: SnapOp,
+        result: Result<serde_json::Value, String>,
+    },
     Tick,
     Polled(Box<Poll>),
     Replied {
@@ -110,7 +127,7 @@ pub fn exit_record(
     let cfg = entry.and_then(|e| e.config.as_ref().ok());
     let log_tail = store::tail(&paths.vmm_log(id), 4);
     let info = info.unwrap_or(ExitInfo {
-        code: client::exit_code_from_log(&log_tail),
+        code: None,
         signal: None,
     });
     ExitRecord {
@@ -141,24 +158,28 @@ impl App {
         }
     }
 
-    /// The first poll finds VMs that kept running while the app was closed (reattach).
+    /// The first poll finds VMs that kept running while the app was closed (reattach). The
+    /// first-run check shows instead of the library when this host has a problem.
     pub fn boot(paths: Paths, client: Arc<dyn VmmClient>) -> (App, Task<Message>) {
         let mut app = App::new(paths, client, HostInfo::detect());
         crate::i18n::apply(app.settings.language.as_deref());
+        app.checked(check::findings(&check::gather()));
         let task = app.poll();
         (app, task)
     }
 
-    pub fn title(&self) -> String {
-        match &self.screen {
-            Screen::Details(d) => format!(
-                "{} – {}",
-                self.vms.get(&d.id).map(|e| e.name()).unwrap_or(&d.id),
-                t!("app-title")
-            ),
-            Screen::Wizard(_) => format!("{} – {}", t!("wizard-title"), t!("app-title")),
-            Screen::Library => t!("app-title"),
+    /// Applies the first-run check's findings: the check screen, or the library.
+    pub fn checked(&mut self, found: Vec<Finding>) {
+        if check::needs_attention(&found, &self.settings.accepted_warnings) {
+            self.screen = Screen::Check(found);
+        } else if matches!(self.screen, Screen::Check(_)) {
+            self.screen = Screen::Library;
         }
+    }
+
+    /// The window title (its app id is set in [`run`]).
+    pub fn title(&self) -> String {
+        t!("app-title")
     }
 
     pub fn notice(&mut self, text: String, error: bool, force_off: Option<String>) {
@@ -190,12 +211,12 @@ impl App {
         self.polling = true;
         let client = self.client.clone();
         let paths = self.paths.clone();
-        let was_running: HashSet<String> = self
+        // VMs seen running, with when their run started.
+        let was_running: HashMap<String, u64> = self
             .vms
             .runtime
             .iter()
-            .filter(|(_, r)| r.status.is_some())
-            .map(|(id, _)| id.clone())
+            .filter_map(|(id, r)| r.status.as_ref().map(|s| (id.clone(), s.started_unix_ms)))
             .collect();
         blocking(move || {
             let entries = store::list(&paths);
@@ -211,11 +232,20 @@ impl App {
                 let e = entries.iter().find(|e| &e.id == id);
                 exits.push((id.clone(), exit_record(&paths, e, id, Some(*info))));
             }
-            // Reattached VMMs are not our children: their status comes from vmm.log.
+            // Reattached VMMs are not our children: how they ended is in last-exit.json.
             for (id, st) in &statuses {
-                if st.is_none() && was_running.contains(id) && !reaped_ids.contains(id) {
+                let Some(started) = was_running.get(id) else {
+                    continue;
+                };
+                if st.is_none() && !reaped_ids.contains(id) {
                     let e = entries.iter().find(|e| &e.id == id);
-                    exits.push((id.clone(), exit_record(&paths, e, id, None)));
+                    let info =
+                        client::wait_last_exit(&paths.vm_dir(id), *started, Duration::from_secs(1))
+                            .map(|x| ExitInfo {
+                                code: x.code,
+                                signal: None,
+                            });
+                    exits.push((id.clone(), exit_record(&paths, e, id, info)));
                 }
             }
             Poll {
@@ -251,6 +281,10 @@ impl App {
     }
 
     fn start(&mut self, id: String) -> Task<Message> {
+        self.start_from(id, None)
+    }
+
+    fn start_from(&mut self, id: String, snapshot: Option<String>) -> Task<Message> {
         let rt = self.vms.runtime.entry(id.clone()).or_default();
         rt.starting = true;
         rt.last_exit = None;
@@ -258,7 +292,7 @@ impl App {
         let paths = self.paths.clone();
         let entry = self.vms.get(&id).cloned();
         blocking(move || {
-            let result = client.start(&id);
+            let result = client.start_from(&id, snapshot.as_deref());
             let record = match &result {
                 Err(ClientError::Exited(info)) => {
                     Some(exit_record(&paths, entry.as_ref(), &id, Some(*info)))
@@ -287,10 +321,11 @@ impl App {
             &self.host,
             scrollback,
         )));
+        let snaps = self.load_snapshots(id);
         if self.vms.is_active(id) {
-            self.counters(id)
+            Task::batch([self.counters(id), snaps])
         } else {
-            Task::none()
+            snaps
         }
     }
 
@@ -309,6 +344,102 @@ impl App {
             }
             ClientError::Other(m) => t!("error-api", name = name, detail = m.as_str()),
         }
+    }
+
+    /// Loads a VM's snapshots: from its VMM when it runs, else from its folder.
+    fn load_snapshots(&self, id: &str) -> Task<Message> {
+        let client = self.client.clone();
+        let active = self.vms.is_active(id);
+        let dir = self.paths.vm_dir(id);
+        let id = id.to_string();
+        blocking(move || {
+            let r = if active {
+                match client.request(&id, Command::SnapshotList) {
+                    Ok(v) => SnapshotList::from_api(v),
+                    // Still starting, or just gone: the folder has the same list.
+                    Err(ClientError::NotRunning) => Ok(SnapshotList::from_disk(&dir)),
+                    Err(e) => Err(e.to_string()),
+                }
+            } else {
+                Ok(SnapshotList::from_disk(&dir))
+            };
+            Message::Snapshots(id, r)
+        })
+    }
+
+    /// Carries out a snapshot operation: through the API when the VM runs; on a stopped VM,
+    /// rename and delete work on its folder and revert starts it from the snapshot.
+    fn snapshot_op(&mut self, id: String, op: SnapOp) -> Task<Message> {
+        if op == SnapOp::Refresh {
+            return self.load_snapshots(&id);
+        }
+        let active = self.vms.is_active(&id);
+        if !active {
+            if let SnapOp::Revert(snap) = &op {
+                return self.start_from(id, Some(snap.clone()));
+            }
+        }
+        let client = self.client.clone();
+        let dir = self.paths.vm_dir(&id);
+        blocking(move || {
+            let command = match &op {
+                SnapOp::Refresh => Command::SnapshotList,
+                SnapOp::Take { name, description } => Command::SnapshotCreate {
+                    name: name.clone(),
+                    description: description.clone(),
+                },
+                SnapOp::Revert(s) => Command::SnapshotRevert {
+                    snapshot: s.clone(),
+                },
+                SnapOp::Rename(s, name) => Command::SnapshotRename {
+                    snapshot: s.clone(),
+                    name: name.clone(),
+                },
+                SnapOp::Delete(s) => Command::SnapshotDelete {
+                    snapshot: s.clone(),
+                },
+            };
+            let result = if active {
+                client.request(&id, command).map_err(|e| e.to_string())
+            } else {
+                match &op {
+                    SnapOp::Rename(s, name) => vmm_core::snapshot::rename(&dir, s, name),
+                    SnapOp::Delete(s) => vmm_core::snapshot::delete(&dir, s),
+                    _ => Err(t!("snap-needs-running")),
+                }
+                .map(|()| serde_json::Value::Null)
+            };
+            Message::SnapshotDone { id, op, result }
+        })
+    }
+
+    fn details_mut(&mut self, id: &str) -> Option<&mut Details> {
+        match &mut self.screen {
+            Screen::Details(d) | Screen::Console(_, d) if d.id == id => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Asks the VMM for a PNG of the screen, in the Pictures folder.
+    fn screenshot(&self, id: String) -> Task<Message> {
+        let dir = directories::UserDirs::new()
+            .and_then(|u| u.picture_dir().map(|p| p.to_path_buf()))
+            .filter(|p| p.is_dir())
+            .unwrap_or_else(|| self.paths.vm_dir(&id));
+        let stamp = crate::snapshots::local_time(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+        )
+        .replace([' ', ':'], "-");
+        let path = dir.join(format!("vmdesk-{id}-{stamp}.png"));
+        self.api(
+            id,
+            Command::Screenshot {
+                path: path.display().to_string(),
+            },
+        )
     }
 
     pub fn update(&mut self, message: Message) -> Task<Message> {
@@ -372,7 +503,109 @@ impl App {
                     }
                     details::Action::Start(id) => self.start(id),
                     details::Action::Api(id, c) => self.api(id, c),
+                    details::Action::Snapshot(id, op) => {
+                        Task::batch([task, self.snapshot_op(id, op)])
+                    }
+                    details::Action::OpenScreen(id) => {
+                        let screen = std::mem::replace(&mut self.screen, Screen::Library);
+                        if let Screen::Details(d) = screen {
+                            self.screen = Screen::Console(Box::new(Console::new(&id)), d);
+                        }
+                        Task::none()
+                    }
                 }
+            }
+            Message::Console(m) => {
+                let Screen::Console(c, _) = &mut self.screen else {
+                    return Task::none();
+                };
+                let (task, action) = c.update(m);
+                let task = task.map(Message::Console);
+                match action {
+                    console::Action::None => task,
+                    console::Action::Back => {
+                        let was_full = c.fullscreen;
+                        let screen = std::mem::replace(&mut self.screen, Screen::Library);
+                        if let Screen::Console(_, d) = screen {
+                            self.screen = Screen::Details(d);
+                        }
+                        if was_full {
+                            set_fullscreen(false)
+                        } else {
+                            Task::none()
+                        }
+                    }
+                    console::Action::Fullscreen(on) => set_fullscreen(on),
+                    console::Action::Screenshot(id) => self.screenshot(id),
+                }
+            }
+            Message::Check(m) => match m {
+                crate::screen::check::Message::Again => {
+                    blocking(|| check::findings(&check::gather())).map(Message::Checked)
+                }
+                crate::screen::check::Message::Continue => {
+                    if let Screen::Check(found) = &self.screen {
+                        for f in found {
+                            if !self
+                                .settings
+                                .accepted_warnings
+                                .iter()
+                                .any(|a| a == f.code())
+                            {
+                                self.settings.accepted_warnings.push(f.code().to_string());
+                            }
+                        }
+                        if let Err(e) = self.settings.save(&self.paths.settings_file()) {
+                            self.notice(t!("error-settings", detail = e.to_string()), true, None);
+                        }
+                    }
+                    self.checked(Vec::new());
+                    Task::none()
+                }
+            },
+            Message::Checked(found) => {
+                self.checked(found);
+                Task::none()
+            }
+            Message::Snapshots(id, r) => {
+                if let Some(d) = self.details_mut(&id) {
+                    match r {
+                        Ok(l) => {
+                            d.snaps.list = l;
+                            d.snaps.error = None;
+                        }
+                        Err(e) => d.snaps.error = Some(t!("snap-error", detail = e)),
+                    }
+                }
+                Task::none()
+            }
+            Message::SnapshotDone { id, op, result } => {
+                if let Some(d) = self.details_mut(&id) {
+                    if matches!(op, SnapOp::Take { .. }) {
+                        d.snaps.busy = false;
+                    }
+                    d.snaps.error = result
+                        .as_ref()
+                        .err()
+                        .map(|e| t!("snap-error", detail = e.as_str()));
+                }
+                if let (Ok(v), SnapOp::Take { .. }) = (&result, &op) {
+                    let ms = |k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+                    self.notice(
+                        t!(
+                            "notice-snapshot-taken",
+                            total = format!("{:.0}", ms("total_ms")),
+                            paused = format!("{:.0}", ms("paused_ms"))
+                        ),
+                        false,
+                        None,
+                    );
+                }
+                if let (Ok(_), SnapOp::Revert(_)) = (&result, &op) {
+                    let name = self.name_of(&id);
+                    self.notice(t!("notice-reverted", name = name), false, None);
+                }
+                Task::batch([self.load_snapshots(&id), self.poll()])
             }
             Message::Tick => {
                 let mut tasks = vec![self.poll()];
@@ -403,6 +636,9 @@ impl App {
                             self.notice(t!("notice-no-response", name = name), true, Some(id));
                         }
                     }
+                    (Command::Screenshot { path }, Ok(_)) => {
+                        self.notice(t!("notice-screenshot", path = path.as_str()), false, None);
+                    }
                     (_, Ok(_)) => {}
                     (_, Err(e)) => {
                         let text = self.error_text(&id, &e);
@@ -421,15 +657,17 @@ impl App {
                     let text = self.error_text(&id, &e);
                     self.notice(text, true, None);
                 }
+                if self.details_mut(&id).is_some() {
+                    // The current snapshot may have changed (a start from a snapshot).
+                    return Task::batch([self.poll(), self.load_snapshots(&id)]);
+                }
                 self.poll()
             }
             Message::Guest(id, event) => {
                 match event {
                     Event::Serial { data } => {
-                        if let Screen::Details(d) = &mut self.screen {
-                            if d.id == id {
-                                d.push_serial(&client::decode_serial(&data));
-                            }
+                        if let Some(d) = self.details_mut(&id) {
+                            d.push_serial(&client::decode_serial(&data));
                         }
                     }
                     Event::State { state } => {
@@ -445,13 +683,12 @@ impl App {
                 Task::none()
             }
             Message::Counters(id, r) => {
-                if let (Screen::Details(d), Ok(c)) = (&mut self.screen, r) {
-                    if d.id == id {
-                        d.stats.push(&c);
-                    }
+                if let (Some(d), Ok(c)) = (self.details_mut(&id), r) {
+                    d.stats.push(&c);
                 }
                 Task::none()
             }
+            Message::Shortcut(_) if matches!(self.screen, Screen::Check(_)) => Task::none(),
             Message::Shortcut(s) => match s {
                 Shortcut::Quit => iced::exit(),
                 Shortcut::New => {
@@ -566,8 +803,30 @@ impl App {
                 d.header(&self.vms).map(Message::Details),
                 d.body(&self.vms, &self.host).map(Message::Details),
             ),
+            Screen::Check(found) => (
+                container(
+                    row![text(t!("app-title")).size(17).font(library::bold())]
+                        .align_y(Alignment::Center),
+                )
+                .padding([14, 16])
+                .center_x(Length::Fill)
+                .style(style::header)
+                .into(),
+                crate::screen::check::view(found).map(Message::Check),
+            ),
+            Screen::Console(c, _) => {
+                let name = self.vms.get(&c.id).map(|e| e.name()).unwrap_or(&c.id);
+                let body = c.view(self.vms.state(&c.id), name).map(Message::Console);
+                return self.with_notices(body);
+            }
         };
-        let mut col = column![header].height(Length::Fill);
+        let col = column![header, self.with_notices(body)].height(Length::Fill);
+        col.into()
+    }
+
+    /// The notices above `body`.
+    fn with_notices<'a>(&'a self, body: Element<'a, Message>) -> Element<'a, Message> {
+        let mut col = column![].height(Length::Fill);
         if !self.notices.is_empty() {
             let mut notes = column![].spacing(8).max_width(960);
             for n in &self.notices {
@@ -598,11 +857,40 @@ impl App {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
-        let mut subs = vec![
-            iced::time::every(Duration::from_secs(1)).map(|_| Message::Tick),
-            iced::event::listen_with(shortcut),
-        ];
-        if let Screen::Details(d) = &self.screen {
+        let mut subs = vec![iced::time::every(Duration::from_secs(1)).map(|_| Message::Tick)];
+        match &self.screen {
+            // While the guest has the keyboard, the app's shortcuts are the guest's keys.
+            Screen::Console(c, _) => {
+                subs.push(iced::event::listen_with(console::keys).map(Message::Console));
+                if !c.grabbed {
+                    subs.push(iced::event::listen_with(shortcut));
+                }
+                if let Some(pid) = self
+                    .vms
+                    .runtime(&c.id)
+                    .and_then(|r| r.status.as_ref())
+                    .map(|s| s.pid)
+                {
+                    subs.push(
+                        Subscription::run_with(
+                            crate::vnc::ScreenKey {
+                                vm: c.id.clone(),
+                                pid,
+                                socket: self.paths.vnc_socket(&c.id),
+                            },
+                            crate::vnc::connect,
+                        )
+                        .map(|e| Message::Console(console::Message::Vnc(e))),
+                    );
+                }
+            }
+            _ => subs.push(iced::event::listen_with(shortcut)),
+        }
+        let details = match &self.screen {
+            Screen::Details(d) | Screen::Console(_, d) => Some(d),
+            _ => None,
+        };
+        if let Some(d) = details {
             if let Some(pid) = self
                 .vms
                 .runtime(&d.id)
@@ -691,6 +979,35 @@ pub fn run(paths: Paths) -> iced::Result {
     .title(App::title)
     .subscription(App::subscription)
     .theme(|_: &App| style::theme())
-    .window_size((1280.0, 800.0))
+    .window(window_settings())
     .run()
+}
+
+/// The freedesktop application id: names the .desktop file, the icon, and the window
+/// (Wayland app_id, X11 WM_CLASS).
+pub const APP_ID: &str = "io.github.vmdesk.Vmdesk";
+
+pub fn window_settings() -> iced::window::Settings {
+    iced::window::Settings {
+        size: iced::Size::new(1280.0, 800.0),
+        min_size: Some(iced::Size::new(760.0, 520.0)),
+        platform_specific: iced::window::settings::PlatformSpecific {
+            application_id: APP_ID.into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// Puts the (only) window into or out of fullscreen.
+fn set_fullscreen(on: bool) -> Task<Message> {
+    let mode = if on {
+        iced::window::Mode::Fullscreen
+    } else {
+        iced::window::Mode::Windowed
+    };
+    iced::window::latest().then(move |id| match id {
+        Some(id) => iced::window::set_mode(id, mode),
+        None => Task::none(),
+    })
 }

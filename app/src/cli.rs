@@ -1,12 +1,15 @@
-//! The command line: `vmdesk list|start|stop|kill|pause|resume|status|console [VM] [--json]`.
+//! The command line: `vmdesk list|create|delete|start|stop|kill|pause|resume|status|console|
+//! snapshot|snapshots|revert|screenshot ...` (`vmdesk --help`), each with `--json`.
 
 use crate::client::{self, ClientError, SocketClient, VmmClient};
 use crate::paths::Paths;
+use crate::snapshots::SnapshotList;
 use crate::store::{self, VmEntry};
 use crate::t;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 use vmm_core::api::{Command, Event, PowerOffResult, RunState};
+use vmm_core::config::{BootSource, DisplayConfig, VmConfig};
 
 /// Exit statuses of the CLI.
 pub mod code {
@@ -21,22 +24,77 @@ pub mod code {
     pub const WRONG_STATE: i32 = 4;
     /// `stop`: the guest did not react to the ACPI power button.
     pub const NO_RESPONSE: i32 = 5;
+    /// No snapshot by that id or name.
+    pub const NO_SUCH_SNAPSHOT: i32 = 6;
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Args {
     pub command: String,
+    /// The VM (its name, for `create`).
     pub vm: Option<String>,
+    /// The second operand: a snapshot (`revert`) or a file (`screenshot`).
+    pub arg: Option<String>,
     pub json: bool,
+    /// `--option value` pairs, option without the dashes.
+    pub opts: Vec<(String, String)>,
 }
+
+impl Args {
+    pub fn opt(&self, name: &str) -> Option<&str> {
+        self.opts
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Commands: (name, operands after the VM, options taking a value).
+const COMMANDS: &[(&str, usize, &[&str])] = &[
+    ("list", 0, &[]),
+    ("status", 1, &[]),
+    ("start", 1, &[]),
+    ("stop", 1, &[]),
+    ("kill", 1, &[]),
+    ("pause", 1, &[]),
+    ("resume", 1, &[]),
+    ("console", 1, &[]),
+    (
+        "create",
+        1,
+        &["kernel", "initrd", "cmdline", "vcpus", "memory", "display"],
+    ),
+    ("delete", 1, &[]),
+    ("snapshot", 1, &["name", "description"]),
+    ("snapshots", 1, &[]),
+    ("revert", 2, &[]),
+    ("screenshot", 2, &[]),
+];
 
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Args, String> {
     let mut json = false;
     let mut rest = Vec::new();
-    for a in args {
+    let mut opts = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => json = true,
+            s if s.starts_with("--") && s.len() > 2 => {
+                let (k, v) = match s[2..].split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (s[2..].to_string(), None),
+                };
+                let v = match v {
+                    Some(v) => v,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| t!("cli-missing-value", option = s))?,
+                };
+                opts.push((k, v));
+            }
             s if s.starts_with('-') && s != "-" => {
                 return Err(t!("cli-unknown-option", option = s));
             }
@@ -46,21 +104,33 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
     let Some(command) = rest.first().cloned() else {
         return Err(t!("cli-missing-command"));
     };
-    let needs_vm = !matches!(command.as_str(), "list");
-    if !matches!(
-        command.as_str(),
-        "list" | "start" | "stop" | "kill" | "pause" | "resume" | "status" | "console"
-    ) {
+    let Some((_, operands, allowed)) = COMMANDS.iter().find(|(c, _, _)| *c == command) else {
         return Err(t!("cli-unknown-command", command = command));
+    };
+    if let Some((k, _)) = opts.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        return Err(t!("cli-unknown-option", option = format!("--{k}")));
     }
     let vm = rest.get(1).cloned();
-    if needs_vm && vm.is_none() {
+    let arg = rest.get(2).cloned();
+    if *operands >= 1 && vm.is_none() {
         return Err(t!("cli-missing-vm", command = command));
     }
-    if rest.len() > 1 + usize::from(needs_vm) {
+    if *operands >= 2 && arg.is_none() {
+        return Err(t!("cli-missing-arg", command = command));
+    }
+    if rest.len() > 1 + operands {
         return Err(t!("cli-extra-args"));
     }
-    Ok(Args { command, vm, json })
+    if command == "create" && !opts.iter().any(|(k, _)| k == "kernel") {
+        return Err(t!("cli-create-needs-kernel"));
+    }
+    Ok(Args {
+        command,
+        vm,
+        arg,
+        json,
+        opts,
+    })
 }
 
 pub fn help() -> String {
@@ -100,6 +170,16 @@ struct Out {
 }
 
 impl Out {
+    /// Prints a success: the JSON value, or the text.
+    fn done(&self, v: serde_json::Value, text: String) -> i32 {
+        if self.json {
+            println!("{v}");
+        } else if !text.is_empty() {
+            println!("{text}");
+        }
+        code::OK
+    }
+
     fn fail(&self, code: i32, kind: &str, message: String) -> i32 {
         if self.json {
             println!(
@@ -176,6 +256,9 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
         }
         return code::OK;
     }
+    if args.command == "create" {
+        return create(paths, args, &out, &entries);
+    }
     let key = args.vm.clone().unwrap_or_default();
     let Some(e) = find(&entries, &key) else {
         return out.fail(
@@ -184,6 +267,22 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
             t!("cli-no-such-vm", vm = key),
         );
     };
+    if args.command == "delete" {
+        if client.status(&e.id).is_ok() {
+            return out.fail(
+                code::WRONG_STATE,
+                "running",
+                t!("error-delete-running", name = e.name()),
+            );
+        }
+        return match store::delete(paths, &e.id) {
+            Ok(()) => out.done(
+                serde_json::json!({"ok": true, "id": e.id}),
+                t!("cli-deleted", vm = e.id.as_str()),
+            ),
+            Err(err) => out.fail(code::ERROR, "error", err.to_string()),
+        };
+    }
     if let Err(err) = &e.config {
         return out.fail(
             code::WRONG_STATE,
@@ -298,8 +397,238 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
         "pause" => simple(Command::Pause),
         "resume" => simple(Command::Resume),
         "console" => console(shared.clone(), &id, args.json).unwrap_or_else(map_err),
+        "snapshot" => {
+            let cmd = Command::SnapshotCreate {
+                name: args.opt("name").unwrap_or_default().to_string(),
+                description: args.opt("description").unwrap_or_default().to_string(),
+            };
+            match client.request(&id, cmd) {
+                Ok(v) => {
+                    let snap = v.get("id").and_then(|x| x.as_str()).unwrap_or("?");
+                    let ms = |k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+                    let text = t!(
+                        "cli-snapshot-taken",
+                        vm = id.as_str(),
+                        snapshot = snap,
+                        total = format!("{:.0}", ms("total_ms")),
+                        paused = format!("{:.0}", ms("paused_ms"))
+                    );
+                    out.done(serde_json::json!({"ok": true, "result": v}), text)
+                }
+                Err(err) => map_err(err),
+            }
+        }
+        "snapshots" => {
+            let list = match snapshot_list(client, paths, &id) {
+                Ok(l) => l,
+                Err(err) => return map_err(err),
+            };
+            if args.json {
+                println!("{}", snapshots_json(&list));
+            } else if list.items.is_empty() {
+                println!("{}", t!("cli-no-snapshots", vm = id.as_str()));
+            } else {
+                for (depth, s) in list.tree() {
+                    let mark = if list.current.as_deref() == Some(s.id.as_str()) {
+                        "*"
+                    } else {
+                        " "
+                    };
+                    let indent = "  ".repeat(depth);
+                    if s.complete {
+                        println!(
+                            "{mark} {indent}{}  {}  {}",
+                            s.id,
+                            crate::snapshots::local_time(s.created_unix_ms),
+                            s.name
+                        );
+                    } else {
+                        println!(
+                            "{mark} {indent}{}  {}",
+                            s.id,
+                            t!(
+                                "cli-snapshot-incomplete",
+                                problem = s.problem.clone().unwrap_or_default()
+                            )
+                        );
+                    }
+                }
+            }
+            code::OK
+        }
+        "revert" => {
+            let key = args.arg.clone().unwrap_or_default();
+            let list = match snapshot_list(client, paths, &id) {
+                Ok(l) => l,
+                Err(err) => return map_err(err),
+            };
+            let Some(snap) = find_snapshot(&list, &key) else {
+                return out.fail(
+                    code::NO_SUCH_SNAPSHOT,
+                    "no-such-snapshot",
+                    t!("cli-no-such-snapshot", vm = id.as_str(), snapshot = key),
+                );
+            };
+            if client.status(&id).is_ok() {
+                match client.request(
+                    &id,
+                    Command::SnapshotRevert {
+                        snapshot: snap.clone(),
+                    },
+                ) {
+                    Ok(v) => out.done(
+                        serde_json::json!({"ok": true, "result": v}),
+                        t!("cli-reverted", vm = id.as_str(), snapshot = snap.as_str()),
+                    ),
+                    Err(err) => map_err(err),
+                }
+            } else {
+                match client.start_from(&id, Some(&snap)) {
+                    Ok(pid) => out.done(
+                        serde_json::json!({"ok": true, "pid": pid, "snapshot": snap}),
+                        t!(
+                            "cli-started-from",
+                            vm = id.as_str(),
+                            snapshot = snap.as_str(),
+                            pid = pid.to_string()
+                        ),
+                    ),
+                    Err(err) => map_err(err),
+                }
+            }
+        }
+        "screenshot" => {
+            let file = std::path::PathBuf::from(args.arg.clone().unwrap_or_default());
+            let file = if file.is_absolute() {
+                file
+            } else {
+                std::env::current_dir().unwrap_or_default().join(file)
+            };
+            let path = file.display().to_string();
+            match client.request(&id, Command::Screenshot { path: path.clone() }) {
+                Ok(_) => out.done(
+                    serde_json::json!({"ok": true, "path": path}),
+                    t!("cli-screenshot", path = path.as_str()),
+                ),
+                Err(err) => map_err(err),
+            }
+        }
         _ => code::USAGE,
     }
+}
+
+/// A VM's snapshots: from its VMM when it runs, else from its folder.
+fn snapshot_list(
+    client: &dyn VmmClient,
+    paths: &Paths,
+    id: &str,
+) -> Result<SnapshotList, ClientError> {
+    match client.request(id, Command::SnapshotList) {
+        Ok(v) => SnapshotList::from_api(v).map_err(ClientError::Other),
+        Err(ClientError::NotRunning) => Ok(SnapshotList::from_disk(&paths.vm_dir(id))),
+        Err(e) => Err(e),
+    }
+}
+
+/// A complete snapshot by id, or by name when exactly one has it.
+fn find_snapshot(list: &SnapshotList, key: &str) -> Option<String> {
+    let complete = || list.items.iter().filter(|s| s.complete);
+    if let Some(s) = complete().find(|s| s.id == key) {
+        return Some(s.id.clone());
+    }
+    let named: Vec<_> = complete().filter(|s| s.name == key).collect();
+    (named.len() == 1).then(|| named[0].id.clone())
+}
+
+fn snapshots_json(list: &SnapshotList) -> serde_json::Value {
+    serde_json::json!({
+        "current": list.current,
+        "snapshots": list.items.iter().map(|s| serde_json::json!({
+            "id": s.id, "name": s.name, "description": s.description,
+            "created_unix_ms": s.created_unix_ms, "parent": s.parent,
+            "complete": s.complete, "problem": s.problem, "has_screen": s.has_screen,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `create NAME --kernel K [--initrd I] [--cmdline C] [--vcpus N] [--memory MIB] [--display WxH]`
+fn create(paths: &Paths, args: &Args, out: &Out, entries: &[VmEntry]) -> i32 {
+    let name = args.vm.clone().unwrap_or_default();
+    let bad = |m: String| out.fail(code::USAGE, "bad-argument", m);
+    if name.trim().is_empty() {
+        return bad(t!("error-name-empty"));
+    }
+    let abs = |p: &str| {
+        let p = std::path::PathBuf::from(p);
+        if p.is_absolute() {
+            p
+        } else {
+            std::env::current_dir().unwrap_or_default().join(p)
+        }
+    };
+    let taken: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+    let id = store::derive_id(&name, &taken);
+    let mut cfg = VmConfig::new_linux(&id, name.trim(), abs(args.opt("kernel").unwrap_or("")));
+    let host = crate::host::HostInfo::detect();
+    cfg.vcpus = host.default_vcpus();
+    cfg.memory_mib = host.default_memory_mib();
+    let BootSource::Linux {
+        initrd, cmdline, ..
+    } = &mut cfg.boot;
+    *initrd = args.opt("initrd").map(abs);
+    if let Some(c) = args.opt("cmdline") {
+        *cmdline = c.to_string();
+    }
+    if let Some(v) = args.opt("vcpus") {
+        match v.parse() {
+            Ok(n) => cfg.vcpus = n,
+            Err(_) => return bad(t!("cli-bad-number", option = "--vcpus", value = v)),
+        }
+    }
+    if let Some(v) = args.opt("memory") {
+        match v.parse() {
+            Ok(n) => cfg.memory_mib = n,
+            Err(_) => return bad(t!("cli-bad-number", option = "--memory", value = v)),
+        }
+    }
+    if let Some(v) = args.opt("display") {
+        match parse_size(v) {
+            Some((width, height)) => {
+                cfg.display = Some(DisplayConfig {
+                    width,
+                    height,
+                    ..Default::default()
+                })
+            }
+            None => return bad(t!("cli-bad-display", value = v)),
+        }
+    }
+    if let Err(errs) = cfg.validate(&host.limits()) {
+        let msg = errs
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        return bad(msg);
+    }
+    match store::create(paths, &cfg) {
+        Ok(()) => out.done(
+            serde_json::json!({"ok": true, "id": id, "config": paths.vm_config(&id)}),
+            t!(
+                "cli-created",
+                vm = id.as_str(),
+                path = paths.vm_config(&id).display().to_string()
+            ),
+        ),
+        Err(e) => out.fail(code::ERROR, "error", e.to_string()),
+    }
+}
+
+/// `1024x768` → (1024, 768).
+pub fn parse_size(s: &str) -> Option<(u32, u32)> {
+    let (w, h) = s.split_once(['x', 'X'])?;
+    let (w, h) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
+    (w > 0 && h > 0).then_some((w, h))
 }
 
 /// Streams the serial console to stdout and sends stdin lines to the guest, until the VM ends.
@@ -368,7 +697,8 @@ mod tests {
             Args {
                 command: "stop".into(),
                 vm: Some("web".into()),
-                json: true
+                json: true,
+                ..Default::default()
             }
         );
         assert!(parse(&args("list")).is_ok());
@@ -376,6 +706,24 @@ mod tests {
         assert!(parse(&args("explode x")).is_err());
         assert!(parse(&args("list --fast")).is_err());
         assert!(parse(&args("kill a b")).is_err());
+        let a = parse(&args("create Web --kernel=/k --vcpus 2 --display 800x600")).unwrap();
+        assert_eq!(a.vm.as_deref(), Some("Web"));
+        assert_eq!(
+            (a.opt("kernel"), a.opt("vcpus"), a.opt("display")),
+            (Some("/k"), Some("2"), Some("800x600"))
+        );
+        assert!(parse(&args("create Web")).is_err(), "--kernel is required");
+        assert!(
+            parse(&args("create Web --kernel")).is_err(),
+            "a value is missing"
+        );
+        assert!(parse(&args("start web --name x")).is_err());
+        assert!(parse(&args("revert web")).is_err());
+        let r = parse(&args("revert web s1")).unwrap();
+        assert_eq!(r.arg.as_deref(), Some("s1"));
+        assert_eq!(parse_size("1024x768"), Some((1024, 768)));
+        assert_eq!(parse_size("0x768"), None);
+        assert_eq!(parse_size("big"), None);
     }
 
     #[test]
@@ -404,5 +752,124 @@ mod tests {
         );
         assert_eq!(run("status nope"), code::NO_SUCH_VM);
         assert_eq!(run("list --json"), code::OK);
+    }
+
+    #[test]
+    fn list_works_with_no_vms_and_no_vmm() {
+        testing::english();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        assert_eq!(run(&paths, &parse(&args("list --json")).unwrap()), code::OK);
+        assert_eq!(run(&paths, &parse(&args("list")).unwrap()), code::OK);
+    }
+
+    #[test]
+    fn create_writes_a_valid_vm_and_delete_removes_it() {
+        testing::english();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let kernel = testing::fake_kernel(root.path());
+        let fake = Arc::new(FakeClient::default());
+        let run = |s: &str| run_with(&paths, fake.clone(), &parse(&args(s)).unwrap());
+        let k = kernel.display();
+        assert_eq!(
+            run(&format!(
+                "create Desk --kernel {k} --cmdline quiet --vcpus 1 --memory 256 --display 800x600 --json"
+            )),
+            code::OK
+        );
+        let cfg = VmConfig::load(&paths.vm_config("desk")).unwrap();
+        assert_eq!(
+            (cfg.name.as_str(), cfg.vcpus, cfg.memory_mib),
+            ("Desk", 1, 256)
+        );
+        let d = cfg.display.unwrap();
+        assert_eq!((d.width, d.height), (800, 600));
+        let BootSource::Linux { cmdline, .. } = &cfg.boot;
+        assert_eq!(cmdline, "quiet");
+        // A second one with the same name gets its own id; bad values are usage errors.
+        assert_eq!(run(&format!("create Desk --kernel {k}")), code::OK);
+        assert!(paths.vm_config("desk-2").exists());
+        assert_eq!(
+            run(&format!("create X --kernel {k} --vcpus lots")),
+            code::USAGE
+        );
+        assert_eq!(
+            run(&format!("create X --kernel {k} --display 12")),
+            code::USAGE
+        );
+        assert_eq!(run("create X --kernel /nonexistent"), code::USAGE);
+        assert!(!paths.vm_dir("x").exists());
+        // Delete refuses a running VM.
+        fake.set_running("desk", RunState::Running);
+        assert_eq!(run("delete desk"), code::WRONG_STATE);
+        fake.crash("desk", 0);
+        assert_eq!(run("delete desk"), code::OK);
+        assert!(!paths.vm_dir("desk").exists());
+        assert_eq!(run("delete desk-2"), code::OK);
+        assert_eq!(run("delete desk-2"), code::NO_SUCH_VM);
+    }
+
+    #[test]
+    fn snapshot_commands_send_the_right_requests() {
+        testing::english();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        testing::add_vm(&paths, "web", "Web");
+        let fake = Arc::new(FakeClient::default());
+        let run = |s: &str| run_with(&paths, fake.clone(), &parse(&args(s)).unwrap());
+        // Stopped: taking one needs a running VM; the list comes from the folder.
+        assert_eq!(run("snapshot web"), code::WRONG_STATE);
+        assert_eq!(run("snapshots web --json"), code::OK);
+        assert_eq!(run("revert web nope"), code::NO_SUCH_SNAPSHOT);
+        fake.set_running("web", RunState::Running);
+        fake.set_snapshots(crate::snapshots::tests::sample());
+        assert_eq!(
+            run("snapshot web --name Base --description first"),
+            code::OK
+        );
+        assert_eq!(run("snapshots web"), code::OK);
+        assert_eq!(run("revert web b"), code::OK);
+        assert_eq!(
+            run("revert web x"),
+            code::NO_SUCH_SNAPSHOT,
+            "incomplete ones are never used"
+        );
+        assert_eq!(run("screenshot web shot.png --json"), code::OK);
+        let cmds: Vec<Command> = fake.commands().into_iter().map(|(_, c)| c).collect();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            cmds,
+            [
+                Command::SnapshotCreate {
+                    name: "Base".into(),
+                    description: "first".into()
+                },
+                Command::SnapshotList,
+                Command::SnapshotList,
+                Command::SnapshotRevert {
+                    snapshot: "b".into()
+                },
+                Command::SnapshotList,
+                Command::Screenshot {
+                    path: cwd.join("shot.png").display().to_string()
+                },
+            ]
+        );
+        // Stopped again: revert starts the VM from the snapshot.
+        fake.crash("web", 0);
+        let snaps = paths.vm_dir("web").join("snapshots/s1");
+        std::fs::create_dir_all(&snaps).unwrap();
+        let mut meta = crate::snapshots::tests::sample()["snapshots"][1]["meta"].clone();
+        meta["id"] = "s1".into();
+        meta["config"] =
+            serde_json::to_value(VmConfig::load(&paths.vm_config("web")).unwrap()).unwrap();
+        std::fs::write(snaps.join("meta.json"), meta.to_string()).unwrap();
+        assert_eq!(run("revert web s1 --json"), code::OK);
+        assert_eq!(fake.restored(), [("web".to_string(), "s1".to_string())]);
+        // Names find snapshots when they are unique.
+        let list = SnapshotList::from_api(crate::snapshots::tests::sample()).unwrap();
+        assert_eq!(find_snapshot(&list, "Before update").as_deref(), Some("b"));
+        assert_eq!(find_snapshot(&list, "x"), None);
     }
 }

@@ -68,7 +68,11 @@ pub trait VmmClient: Send + Sync + 'static {
     /// Sends one command and returns the reply's `result`.
     fn request(&self, id: &str, command: Command) -> Result<serde_json::Value, ClientError>;
     /// Starts `vmdesk-vmm` for the VM, detached; returns its pid once the socket answers.
-    fn start(&self, id: &str) -> Result<u32, ClientError>;
+    fn start(&self, id: &str) -> Result<u32, ClientError> {
+        self.start_from(id, None)
+    }
+    /// Starts the VM from a snapshot (`vmdesk-vmm --restore <snapshot>`), or fresh with `None`.
+    fn start_from(&self, id: &str, snapshot: Option<&str>) -> Result<u32, ClientError>;
     /// VMMs started by this client that have ended since the last call.
     fn reap(&self) -> Vec<(String, ExitInfo)>;
     /// Subscribes to serial output and state events; the iterator ends when the VM does.
@@ -208,7 +212,7 @@ impl VmmClient for SocketClient {
         read_reply(&mut r)
     }
 
-    fn start(&self, id: &str) -> Result<u32, ClientError> {
+    fn start_from(&self, id: &str, snapshot: Option<&str>) -> Result<u32, ClientError> {
         if self.status(id).is_ok() {
             return Err(ClientError::Api {
                 code: "invalid-state".into(),
@@ -225,6 +229,9 @@ impl VmmClient for SocketClient {
         cmd.arg("--config").arg(self.paths.vm_config(id));
         if self.paths.runtime_base.is_some() {
             cmd.arg("--runtime-dir").arg(self.paths.runtime_dir(id));
+        }
+        if let Some(snap) = snapshot {
+            cmd.arg("--restore").arg(snap);
         }
         cmd.current_dir(self.paths.vm_dir(id))
             .stdin(Stdio::null())
@@ -300,14 +307,45 @@ pub fn serial_input(text: &str) -> Command {
     }
 }
 
-/// Reads the exit status vmdesk-vmm wrote as its last words in `vmm.log`
-/// (`vmdesk-vmm: ... (exit status N)`, or "the guest powered off" for 0).
-pub fn exit_code_from_log(lines: &[String]) -> Option<i32> {
-    let last = lines.iter().rev().find(|l| l.starts_with("vmdesk-vmm:"))?;
-    if let Some(i) = last.rfind("(exit status ") {
-        return last[i + 13..].trim_end_matches(')').parse().ok();
+/// What `vmdesk-vmm` wrote to `<vm dir>/last-exit.json` when it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+pub struct LastExit {
+    #[serde(default)]
+    pub code: Option<i32>,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub ended_unix_ms: u64,
+}
+
+/// Reads `last-exit.json`; `None` if missing or unreadable.
+pub fn read_last_exit(vm_dir: &std::path::Path) -> Option<LastExit> {
+    let text = std::fs::read_to_string(vm_dir.join("last-exit.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The end of a VMM that is not our child (reattached): `last-exit.json`, once it is newer than
+/// the run that started at `started_unix_ms`. The VMM writes it as its last act, so this waits
+/// up to `wait` for it.
+pub fn wait_last_exit(
+    vm_dir: &std::path::Path,
+    started_unix_ms: u64,
+    wait: Duration,
+) -> Option<LastExit> {
+    let deadline = Instant::now() + wait;
+    loop {
+        if let Some(x) = read_last_exit(vm_dir) {
+            if x.ended_unix_ms >= started_unix_ms {
+                return Some(x);
+            }
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
-    last.ends_with("the guest powered off").then_some(0)
 }
 
 #[cfg(test)]
@@ -315,17 +353,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exit_status_is_read_back_from_the_vmm_log() {
-        let l = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    fn the_end_of_a_reattached_vmm_comes_from_last_exit_json() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_last_exit(dir.path()), None);
+        std::fs::write(
+            dir.path().join("last-exit.json"),
+            r#"{"code":4,"reason":"guest-crash","message":"the guest crashed","ended_unix_ms":2000}"#,
+        )
+        .unwrap();
+        let x = wait_last_exit(dir.path(), 1000, Duration::ZERO).unwrap();
+        assert_eq!((x.code, x.reason.as_str()), (Some(4), "guest-crash"));
+        // A file from an earlier run does not describe this one.
         assert_eq!(
-            exit_code_from_log(&l(&["vmdesk-vmm: the guest crashed: x (exit status 4)"])),
-            Some(4)
+            wait_last_exit(dir.path(), 3000, Duration::from_millis(60)),
+            None
         );
-        assert_eq!(
-            exit_code_from_log(&l(&["vmdesk-vmm: the guest powered off"])),
-            Some(0)
-        );
-        assert_eq!(exit_code_from_log(&l(&["something else"])), None);
     }
 
     #[test]

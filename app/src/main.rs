@@ -2,6 +2,7 @@
 //! (`vmdesk --help`).
 
 mod app;
+mod check;
 mod cli;
 mod client;
 mod form;
@@ -10,6 +11,7 @@ mod i18n;
 mod paths;
 mod screen;
 mod settings;
+mod snapshots;
 mod store;
 mod style;
 #[cfg(test)]
@@ -17,6 +19,7 @@ mod testing;
 #[cfg(test)]
 mod tests;
 mod vms;
+mod vnc;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

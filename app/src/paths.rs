@@ -2,7 +2,8 @@
 //!
 //! - settings: `$XDG_CONFIG_HOME/vmdesk/settings.toml`
 //! - VMs: `$XDG_DATA_HOME/vmdesk/vms/<id>/vm.toml` (+ `serial.log`, `vmm.log`)
-//! - control sockets: `$XDG_RUNTIME_DIR/vmdesk/<id>/control.sock` (decided by vmdesk-vmm)
+//! - control sockets: `$XDG_RUNTIME_DIR/vmdesk/<id>/control.sock` (decided by vmdesk-vmm), and
+//!   the screen's `vnc.sock` beside it
 //!
 //! Everything takes a [`Paths`], so tests point it at a temporary folder and never touch the
 //! real home.
@@ -69,6 +70,11 @@ impl Paths {
             Some(base) => base.join(id),
             None => vmm_core::api_server::default_runtime_dir(id),
         }
+    }
+
+    /// The VM's VNC server (VMs with a `[display]`).
+    pub fn vnc_socket(&self, id: &str) -> PathBuf {
+        self.runtime_dir(id).join("vnc.sock")
     }
 
     pub fn socket(&self, id: &str) -> PathBuf {

@@ -9,6 +9,8 @@ use std::path::Path;
 pub struct Settings {
     /// UI language (`en`, `de`, `es`, `fr`); `None` follows the system locale.
     pub language: Option<String>,
+    /// Warnings of the first-run check the user chose to continue past (e.g. `passt-missing`).
+    pub accepted_warnings: Vec<String>,
 }
 
 impl Settings {
@@ -39,6 +41,7 @@ mod tests {
         assert_eq!(Settings::load(&p), Settings::default());
         let s = Settings {
             language: Some("de".into()),
+            accepted_warnings: vec!["passt-missing".into()],
         };
         s.save(&p).unwrap();
         assert_eq!(Settings::load(&p), s);

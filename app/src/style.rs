@@ -193,3 +193,74 @@ pub fn input_error(theme: &Theme, status: text_input::Status) -> text_input::Sty
     s.border.width = 1.5;
     s
 }
+
+/// The strip holding the details tabs.
+pub fn tab_bar(_: &Theme) -> container::Style {
+    container::Style {
+        background: Some(color!(0xebebed).into()),
+        border: border::rounded(10),
+        ..Default::default()
+    }
+}
+
+/// The selected tab: a white pill on the grey strip.
+pub fn tab_selected(theme: &Theme, _: button::Status) -> button::Style {
+    button::Style {
+        background: Some(Color::WHITE.into()),
+        text_color: theme.palette().text,
+        border: Border {
+            color: LINE,
+            width: 1.0,
+            radius: 8.0.into(),
+        },
+        ..Default::default()
+    }
+}
+
+/// A snapshot thumbnail's frame.
+pub fn thumb(_: &Theme) -> container::Style {
+    container::Style {
+        background: Some(color!(0x241f31).into()),
+        border: border::rounded(6),
+        ..Default::default()
+    }
+}
+
+/// One entry in a list inside a card.
+pub fn row(_: &Theme) -> container::Style {
+    container::Style {
+        background: Some(color!(0xf6f5f4).into()),
+        border: border::rounded(8),
+        ..Default::default()
+    }
+}
+
+/// The entry the VM stands on now.
+pub fn row_current(_: &Theme) -> container::Style {
+    container::Style {
+        background: Some(mix(ACCENT, 0.08).into()),
+        border: Border {
+            color: mix(ACCENT, 0.5),
+            width: 1.0,
+            radius: 8.0.into(),
+        },
+        ..Default::default()
+    }
+}
+
+/// The guest screen's surroundings.
+pub fn screen_bg(_: &Theme) -> container::Style {
+    container::Style {
+        background: Some(color!(0x1e1e1e).into()),
+        text_color: Some(color!(0xdeddda)),
+        ..Default::default()
+    }
+}
+
+/// The branch line in the snapshot tree.
+pub fn tree_line(_: &Theme) -> container::Style {
+    container::Style {
+        background: Some(mix(ACCENT, 0.45).into()),
+        ..Default::default()
+    }
+}

@@ -45,7 +45,9 @@ struct State {
     running: HashMap<String, Status>,
     commands: Vec<(String, Command)>,
     started: Vec<String>,
+    restored: Vec<(String, String)>,
     no_acpi: bool,
+    snapshots: Option<serde_json::Value>,
     exits: Vec<(String, ExitInfo)>,
 }
 
@@ -68,6 +70,16 @@ impl FakeClient {
         self.lock().started.clone()
     }
 
+    /// Starts from a snapshot, as (VM, snapshot).
+    pub fn restored(&self) -> Vec<(String, String)> {
+        self.lock().restored.clone()
+    }
+
+    /// What `snapshot-list` answers.
+    pub fn set_snapshots(&self, v: serde_json::Value) {
+        self.lock().snapshots = Some(v);
+    }
+
     pub fn set_acpi_ack(&self, ack: bool) {
         self.lock().no_acpi = !ack;
     }
@@ -76,6 +88,11 @@ impl FakeClient {
         self.lock()
             .running
             .insert(id.to_string(), status(id, state));
+    }
+
+    /// Makes a VM's VMM disappear without being our child (a reattached VM ending).
+    pub fn vanish(&self, id: &str) {
+        self.lock().running.remove(id);
     }
 
     /// Makes a running VM end with the given exit status (seen by the next `reap`).
@@ -147,6 +164,13 @@ impl VmmClient for FakeClient {
                 s.running.remove(id);
                 serde_json::json!({})
             }
+            Command::SnapshotList => s
+                .snapshots
+                .clone()
+                .unwrap_or_else(|| serde_json::json!({"current": null, "snapshots": []})),
+            Command::SnapshotCreate { .. } => serde_json::json!({
+                "id": "new", "total_ms": 120.0, "paused_ms": 35.0, "memory_pages": 100
+            }),
             _ => serde_json::json!({}),
         };
         if !matches!(command, Command::Status | Command::Counters) {
@@ -155,7 +179,7 @@ impl VmmClient for FakeClient {
         Ok(result)
     }
 
-    fn start(&self, id: &str) -> Result<u32, ClientError> {
+    fn start_from(&self, id: &str, snapshot: Option<&str>) -> Result<u32, ClientError> {
         let mut s = self.lock();
         if s.running.contains_key(id) {
             return Err(ClientError::Api {
@@ -164,6 +188,9 @@ impl VmmClient for FakeClient {
             });
         }
         s.started.push(id.to_string());
+        if let Some(snap) = snapshot {
+            s.restored.push((id.to_string(), snap.to_string()));
+        }
         s.running
             .insert(id.to_string(), status(id, RunState::Running));
         Ok(4242)

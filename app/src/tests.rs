@@ -2,11 +2,13 @@
 //! fake VMM client in place of vmdesk-vmm. Files go to a temporary folder, never the real home.
 
 use crate::app::{App, Message, Screen, Shortcut};
+use crate::check::Finding;
 use crate::client::VmmClient;
 use crate::form::Field;
 use crate::host::HostInfo;
 use crate::paths::Paths;
-use crate::screen::{details, library};
+use crate::screen::details::SnapMessage;
+use crate::screen::{console, details, library};
 use crate::testing::{self, FakeClient};
 use iced_test::simulator;
 use std::sync::Arc;
@@ -278,7 +280,7 @@ fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
         1024
     );
     h.ui(|ui| {
-        ui.click("Revert").unwrap();
+        ui.click("Undo changes").unwrap();
     });
     h.ui(|ui| {
         ui.click(iced::widget::Id::new(Field::Name.id())).unwrap();
@@ -312,9 +314,13 @@ fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
         h.fake.commands(),
         [("web".to_string(), crate::client::serial_input("hello\n"))]
     );
-    // Counters polled every second feed the stats panel, with explanations.
+    // Counters polled every second feed the activity tab, with explanations.
     h.poll();
     h.poll();
+    assert!(!h.shows("io-out"), "the serial console tab is shown");
+    h.ui(|ui| {
+        ui.click("Activity").unwrap();
+    });
     assert!(h.shows("io-out"));
     assert!(h.shows("the guest wrote to an I/O port; the VMM emulated the device."));
     h.ui(|ui| {
@@ -388,5 +394,284 @@ fn keyboard_shortcuts_and_language_setting() {
     assert_eq!(
         crate::settings::Settings::load(&h.paths.settings_file()).language,
         Some("en".into())
+    );
+}
+
+fn cmds(h: &Harness) -> Vec<Command> {
+    h.fake.commands().into_iter().map(|(_, c)| c).collect()
+}
+
+#[test]
+fn the_snapshot_tree_shows_and_each_button_sends_its_request() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.fake.set_running("web", RunState::Running);
+    h.fake.set_snapshots(crate::snapshots::tests::sample());
+    h.poll();
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Snapshots (5)").unwrap();
+    });
+    for name in [
+        "Fresh boot",
+        "Before update",
+        "After update",
+        "Installed tools",
+        "Orphan",
+    ] {
+        assert!(h.shows(name), "{name}");
+    }
+    assert!(h.shows("Current"));
+    assert!(h.shows("Incomplete"));
+    assert!(h.shows("Not usable: interrupted while being saved. Delete it to tidy up."));
+    let when = crate::snapshots::local_time(2000);
+    assert!(
+        h.shows(&format!("{when} · about Before update")),
+        "descriptions show"
+    );
+
+    // Take: name and description go into the request.
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(details::SNAP_NAME_ID))
+            .unwrap();
+        ui.typewrite("Base");
+        ui.click(iced::widget::Id::new(details::SNAP_DESC_ID))
+            .unwrap();
+        ui.typewrite("clean install");
+    });
+    h.ui(|ui| {
+        ui.click("Take snapshot").unwrap();
+    });
+    assert!(h.shows("Snapshot taken in 120 ms; the guest was paused for 35 ms."));
+
+    // Revert asks first; the question's button comes before the rows' ones.
+    h.ui(|ui| {
+        ui.click("Revert").unwrap();
+    });
+    assert!(h.shows("Go back to “Fresh boot”?"));
+    h.ui(|ui| {
+        ui.click("Cancel").unwrap();
+    });
+    assert!(!h.shows("Go back to “Fresh boot”?"));
+    h.ui(|ui| {
+        ui.click("Revert").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("Revert").unwrap();
+    });
+    assert!(h.shows("“Web” went back to the snapshot."));
+
+    // Delete asks first and says the later snapshots stay valid.
+    h.ui(|ui| {
+        ui.click("Delete").unwrap();
+    });
+    assert!(h.shows("Delete the snapshot “Fresh boot”?"));
+    assert!(h.shows(
+        "Its files are removed. The 2 snapshots taken after it stay valid (every snapshot is saved whole) and move up to this one's parent."
+    ));
+    h.ui(|ui| {
+        ui.click("Delete").unwrap();
+    });
+
+    // Rename edits in place; Enter saves.
+    h.ui(|ui| {
+        ui.click("Rename").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(details::SNAP_RENAME_ID))
+            .unwrap();
+        ui.tap_key(iced::keyboard::key::Named::End);
+        ui.typewrite(" (clean)");
+        ui.tap_key(iced::keyboard::key::Named::Enter);
+    });
+
+    let a = || "a".to_string();
+    assert_eq!(
+        cmds(&h),
+        [
+            Command::SnapshotList,
+            Command::SnapshotList,
+            Command::SnapshotCreate {
+                name: "Base".into(),
+                description: "clean install".into()
+            },
+            Command::SnapshotList,
+            Command::SnapshotRevert { snapshot: a() },
+            Command::SnapshotList,
+            Command::SnapshotDelete { snapshot: a() },
+            Command::SnapshotList,
+            Command::SnapshotRename {
+                snapshot: a(),
+                name: "Fresh boot (clean)".into()
+            },
+            Command::SnapshotList,
+        ]
+    );
+}
+
+#[test]
+fn a_stopped_vm_lists_snapshots_from_its_folder_and_starts_from_one() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    let cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    let dir = h.paths.vm_dir("web").join("snapshots");
+    for (id, name, parent) in [("s1", "Base", None), ("s2", "Later", Some("s1"))] {
+        std::fs::create_dir_all(dir.join(id)).unwrap();
+        let meta = serde_json::json!({
+            "id": id, "name": name, "description": "", "created_unix_ms": 1000,
+            "parent": parent, "config": cfg, "memory_pages": 1, "has_screen": false,
+        });
+        std::fs::write(dir.join(id).join("meta.json"), meta.to_string()).unwrap();
+    }
+    std::fs::write(dir.join("current"), "s2").unwrap();
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Snapshots (2)").unwrap();
+    });
+    assert!(
+        h.shows("Start the VM to take a snapshot. A stopped VM can start from any snapshot below.")
+    );
+    // Rename and delete work on the folder.
+    h.send(Message::Details(details::Message::Snap(
+        SnapMessage::Rename("s1".into()),
+    )));
+    h.send(Message::Details(details::Message::Snap(
+        SnapMessage::RenameInput("Base 2".into()),
+    )));
+    h.send(Message::Details(details::Message::Snap(
+        SnapMessage::RenameSave,
+    )));
+    assert!(h.shows("Base 2"));
+    h.ui(|ui| {
+        ui.click("Start here").unwrap();
+    });
+    assert!(h.shows("Start the VM from “Base 2”?"));
+    h.ui(|ui| {
+        ui.click("Start here").unwrap();
+    });
+    assert_eq!(h.fake.restored(), [("web".to_string(), "s1".to_string())]);
+    assert!(cmds(&h).is_empty(), "no API requests for a stopped VM");
+    h.fake.crash("web", 0);
+    h.poll();
+    h.send(Message::Details(details::Message::Snap(
+        SnapMessage::AskDelete("s1".into()),
+    )));
+    h.send(Message::Details(details::Message::Snap(
+        SnapMessage::Confirm,
+    )));
+    assert!(!dir.join("s1").exists());
+    assert!(!h.shows("Base 2"));
+    assert!(h.shows("Later"));
+}
+
+#[test]
+fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    let mut cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    cfg.display = Some(vmm_core::config::DisplayConfig::default());
+    cfg.save(&h.paths.vm_config("web")).unwrap();
+    h.fake.set_running("web", RunState::Running);
+    h.poll();
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Screen").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Console(..)));
+    assert!(h.shows("Connecting to the VM's screen…"));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    h.send(Message::Console(console::Message::Vnc(
+        crate::vnc::Event::Connected(tx),
+    )));
+    h.send(Message::Console(console::Message::Vnc(
+        crate::vnc::Event::Frame(crate::vnc::Frame {
+            handle: iced::widget::image::Handle::from_rgba(64, 48, vec![255; 64 * 48 * 4]),
+            width: 64,
+            height: 48,
+        }),
+    )));
+    assert!(!h.shows("Connecting to the VM's screen…"));
+    h.ui(|ui| {
+        ui.click("Send key").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("Ctrl+Alt+Del").unwrap();
+    });
+    let mut got = Vec::new();
+    while let Ok(i) = rx.try_recv() {
+        got.push(i);
+    }
+    assert_eq!(got, crate::vnc::combo(&[0xffe3, 0xffe9, 0xffff]));
+    h.ui(|ui| {
+        ui.click("Screenshot").unwrap();
+    });
+    let c = cmds(&h);
+    let Some(Command::Screenshot { path }) = c.last() else {
+        panic!("{c:?}");
+    };
+    assert!(path.starts_with('/') && path.ends_with(".png"), "{path}");
+    assert!(path.contains("vmdesk-web-"), "{path}");
+    assert!(h.shows(&format!("Screenshot saved: {path}")));
+    // The subscription for the screen is keyed to this VMM and its socket.
+    let _ = h.app.subscription();
+    h.ui(|ui| {
+        ui.click("‹ Details").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Details(_)));
+}
+
+#[test]
+fn the_first_run_check_explains_and_checks_again() {
+    let mut h = Harness::new(&[]);
+    h.app
+        .checked(vec![Finding::KvmNoAccess, Finding::PasstMissing]);
+    assert!(matches!(h.app.screen, Screen::Check(_)));
+    assert!(h.shows("You may not use /dev/kvm"));
+    assert!(h.shows("Add yourself to the kvm group, then log out and back in."));
+    assert!(h.shows("sudo adduser $USER kvm"));
+    assert!(h.shows("sudo apt install passt"));
+    assert!(
+        !h.shows("Continue anyway"),
+        "a blocking problem cannot be skipped"
+    );
+    assert_eq!(h.app.title(), "vmdesk");
+    // Fixed: the library shows.
+    h.send(Message::Checked(vec![Finding::PasstMissing]));
+    assert!(h.shows("Continue anyway"));
+    h.ui(|ui| {
+        ui.click("Continue anyway").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Library));
+    assert_eq!(
+        crate::settings::Settings::load(&h.paths.settings_file()).accepted_warnings,
+        ["passt-missing"]
+    );
+    // An accepted warning stays quiet; a new problem does not.
+    h.app.checked(vec![Finding::PasstMissing]);
+    assert!(matches!(h.app.screen, Screen::Library));
+    h.app.checked(vec![Finding::VmmMissing("nowhere".into())]);
+    assert!(h.shows("vmdesk-vmm was not found"));
+    h.send(Message::Checked(vec![]));
+    assert!(matches!(h.app.screen, Screen::Library));
+}
+
+#[test]
+fn a_reattached_vm_that_ends_is_explained_from_last_exit_json() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.fake.set_running("web", RunState::Running);
+    h.poll();
+    std::fs::write(
+        h.paths.vm_dir("web").join("last-exit.json"),
+        r#"{"code":4,"reason":"guest-crash","message":"the guest crashed","ended_unix_ms":5}"#,
+    )
+    .unwrap();
+    h.fake.vanish("web");
+    h.poll();
+    assert!(h.shows("Last run: the guest crashed (exit status 4)."));
+}
+
+#[test]
+fn the_window_has_the_app_id() {
+    let w = crate::app::window_settings();
+    assert_eq!(
+        w.platform_specific.application_id,
+        "io.github.vmdesk.Vmdesk"
     );
 }

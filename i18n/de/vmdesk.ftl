@@ -131,7 +131,7 @@ details-nics-value = { $count ->
 details-display-value = Framebuffer { $width } × { $height }, über VNC angezeigt
 details-edit-in-file = Festplatten, Netzwerk und Bildschirm werden vorerst in vm.toml eingestellt.
 details-save = Speichern
-details-revert = Verwerfen
+details-revert = Änderungen verwerfen
 details-saved = Gespeichert.
 details-console = Serielle Konsole
 console-empty = Noch keine Ausgabe.
@@ -157,25 +157,122 @@ explain-internal-error = KVM konnte eine Anweisung des Gasts nicht ausführen.
 explain-fail-entry = die Hardware hat den Eintritt in den Gast verweigert (ungültiger vCPU-Zustand).
 explain-other = ein anderer Grund, aus dem KVM zum VMM zurückgekehrt ist.
 
+## Details tabs, activity
+button-screen = Bildschirm
+tab-console = Serielle Konsole
+tab-snapshots = { $count ->
+    [0] Schnappschüsse
+   *[other] Schnappschüsse ({ $count })
+}
+tab-activity = Aktivität
+stats-vcpus = Pro vCPU
+stats-vcpu = vCPU { $n }
+stats-vcpu-value = { $rate }/s · { $total } insgesamt
+stats-devices = Geräte
+stats-no-nics = Keine Netzwerkschnittstelle.
+stats-nic = net{ $n }: empfangen { $rx } Frames ({ $rxb }) · gesendet { $tx } ({ $txb }) · verworfen { $dropped }
+stats-malformed = Abgewiesene fehlerhafte virtio-Anfragen: { $count }
+stats-uptime = Läuft seit { $uptime } s · von langsamen Clients verpasste Konsolenmeldungen: { $dropped }
+
+## Snapshots
+snap-title = Schnappschüsse
+snap-refresh = Aktualisieren
+snap-intro = Ein Schnappschuss hält die ganze laufende VM fest – Speicher, vCPUs, Geräte, Bildschirm –, damit Sie zu diesem Moment zurückkehren können. Jeder wird vollständig gespeichert: Löschen macht nie andere unbrauchbar.
+snap-name-placeholder = Name
+snap-description-placeholder = Beschreibung (optional)
+snap-take = Schnappschuss erstellen
+snap-taking = Wird erstellt …
+snap-stopped-hint = Starten Sie die VM, um einen Schnappschuss zu erstellen. Eine gestoppte VM kann von jedem Schnappschuss unten starten.
+snap-none = Noch keine Schnappschüsse.
+snap-current = Aktuell
+snap-no-screen = kein Bild
+snap-incomplete = Unvollständig
+snap-incomplete-explain = Nicht verwendbar: { $problem }. Löschen Sie ihn zum Aufräumen.
+snap-revert = Zurückkehren
+snap-revert-question = Zu „{ $name }“ zurückkehren?
+snap-revert-explain = Die VM kehrt zu diesem Moment zurück und läuft von dort weiter. Was seit Ihrem letzten Schnappschuss geschah, geht verloren; erstellen Sie vorher einen, um es zu behalten.
+snap-start-here = Hier starten
+snap-start-question = Die VM von „{ $name }“ starten?
+snap-start-explain = Sie startet genau dort, wo der Schnappschuss erstellt wurde, statt neu zu booten.
+snap-rename = Umbenennen
+snap-rename-save = Speichern
+snap-delete-question = Den Schnappschuss „{ $name }“ löschen?
+snap-delete-explain = Seine Dateien werden entfernt. Das lässt sich nicht rückgängig machen.
+snap-delete-explain-children = { $count ->
+    [one] Seine Dateien werden entfernt. Der danach erstellte Schnappschuss bleibt gültig (jeder wird vollständig gespeichert) und rückt zum Vorgänger dieses Schnappschusses auf.
+   *[other] Seine Dateien werden entfernt. Die { $count } danach erstellten Schnappschüsse bleiben gültig (jeder wird vollständig gespeichert) und rücken zum Vorgänger dieses Schnappschusses auf.
+}
+snap-needs-running = dafür muss die VM laufen.
+snap-error = Schnappschüsse: { $detail }
+notice-snapshot-taken = Schnappschuss in { $total } ms erstellt; der Gast war { $paused } ms angehalten.
+notice-reverted = „{ $name }“ ist zum Schnappschuss zurückgekehrt.
+notice-screenshot = Bildschirmfoto gespeichert: { $path }
+
+## The guest's screen
+screen-back = ‹ Details
+screen-grabbed = Tastatur gefangen: Tasten gehen an die VM. Strg+Alt gibt sie frei.
+screen-not-grabbed = Klicken Sie in das Bild oder drücken Sie Strg+Alt, um in der VM zu tippen. F11: Vollbild.
+screen-release = Tastatur freigeben
+screen-capture = Tastatur fangen
+screen-fit = Einpassen
+screen-actual-size = Originalgröße
+screen-send-key = Taste senden
+screen-send-key-title = Senden:
+screen-screenshot = Bildschirmfoto
+screen-fullscreen = Vollbild
+screen-connecting = Verbindung zum Bildschirm der VM …
+screen-lost = Der Bildschirm ist nicht verfügbar ({ $reason }). Neuer Versuch …
+
+## First-run check
+check-title = Bevor es losgeht
+check-intro-blocking = vmdesk kann auf diesem Computer noch keine virtuellen Maschinen ausführen. Beheben Sie die Probleme unten und prüfen Sie dann erneut.
+check-intro-warnings = vmdesk kann hier virtuelle Maschinen ausführen, mit diesen Einschränkungen.
+check-problem = Problem
+check-warning = Warnung
+check-again = Erneut prüfen
+check-continue = Trotzdem fortfahren
+check-kvm-missing = Dieser Computer bietet kein KVM (/dev/kvm fehlt)
+check-kvm-missing-fix = Schalten Sie die Virtualisierung (Intel VT-x oder AMD-V, manchmal SVM genannt) in der Firmware-Einrichtung ein und laden Sie dann das KVM-Modul.
+check-kvm-access = Sie dürfen /dev/kvm nicht benutzen
+check-kvm-access-fix = Fügen Sie sich der Gruppe kvm hinzu, dann ab- und wieder anmelden.
+check-vmm-missing = vmdesk-vmm wurde nicht gefunden
+check-vmm-missing-fix = Jede VM läuft in einem vmdesk-vmm-Prozess; installieren Sie ihn neben vmdesk oder in Ihrem PATH. ({ $detail })
+check-passt-missing = passt ist nicht installiert: VMs bekommen kein Netzwerk
+check-passt-missing-fix = VMs laufen, aber ohne Netzwerk. Um ihnen Netzwerkzugang zu geben:
+check-low-memory = Nur { $free } MiB Arbeitsspeicher sind frei
+check-low-memory-fix = VMs starten vielleicht nicht oder laufen langsam. Schließen Sie Programme oder geben Sie Ihren VMs wenig Speicher.
+
 ## Command line
 cli-help =
     vmdesk — Verwaltung virtueller Maschinen für den Desktop
 
     Aufruf:
-      vmdesk                      das Fenster öffnen
-      vmdesk list                 die VMs und ihren Zustand auflisten
-      vmdesk status  VM           den Zustand einer VM zeigen
-      vmdesk start   VM           eine VM starten (sie läuft weiter, wenn vmdesk endet)
-      vmdesk stop    VM           den ACPI-Ein/Aus-Knopf drücken
-      vmdesk kill    VM           eine VM sofort ausschalten
-      vmdesk pause   VM           die vCPUs anhalten
-      vmdesk resume  VM           die vCPUs fortsetzen
-      vmdesk console VM           die serielle Konsole zeigen; eingegebene Zeilen gehen an den Gast
+      vmdesk                          das Fenster öffnen
+      vmdesk list                     die VMs und ihren Zustand auflisten
+      vmdesk create NAME --kernel DATEI [--initrd DATEI] [--cmdline TEXT]
+                  [--vcpus N] [--memory MIB] [--display BxH]
+                                      eine neue VM anlegen (sie bootet einen Linux-Kernel)
+      vmdesk delete  VM               eine gestoppte VM samt Ordner löschen
+      vmdesk status  VM               den Zustand einer VM zeigen
+      vmdesk start   VM               eine VM starten (sie läuft weiter, wenn vmdesk endet)
+      vmdesk stop    VM               den ACPI-Ein/Aus-Knopf drücken
+      vmdesk kill    VM               eine VM sofort ausschalten
+      vmdesk pause   VM               die vCPUs anhalten
+      vmdesk resume  VM               die vCPUs fortsetzen
+      vmdesk console VM               die serielle Konsole zeigen; eingegebene Zeilen gehen an den Gast
+      vmdesk snapshot  VM [--name NAME] [--description TEXT]
+                                      einen Schnappschuss einer laufenden VM erstellen
+      vmdesk snapshots VM             die Schnappschüsse einer VM auflisten (* markiert den aktuellen)
+      vmdesk revert    VM SCHNAPPSCHUSS  zu einem Schnappschuss zurückkehren (eine gestoppte VM startet davon)
+      vmdesk screenshot VM DATEI.png  den Bildschirm der VM speichern (VMs mit Bildschirm)
+      vmdesk --version                die Version ausgeben
 
-    VM ist die ID oder der Name einer VM. --json gibt maschinenlesbare Ausgaben aus.
+    VM ist die ID oder der Name einer VM, SCHNAPPSCHUSS die ID oder der Name eines Schnappschusses.
+    --json gibt maschinenlesbare Ausgaben aus, auch bei Fehlern.
 
-    Exit-Status: 0 erledigt · 1 fehlgeschlagen · 2 falscher Aufruf · 3 keine solche VM ·
-    4 die VM ist nicht in einem passenden Zustand · 5 der Gast hat den Ein/Aus-Knopf ignoriert.
+    Exit-Status: 0 erledigt · 1 fehlgeschlagen · 2 falscher Aufruf oder Wert · 3 keine solche VM ·
+    4 die VM ist nicht in einem passenden Zustand (z. B. läuft nicht) ·
+    5 der Gast hat den Ein/Aus-Knopf ignoriert · 6 kein solcher Schnappschuss.
 cli-unknown-option = unbekannte Option { $option }
 cli-unknown-command = unbekannter Befehl „{ $command }“
 cli-missing-command = kein Befehl angegeben
@@ -196,3 +293,17 @@ cli-stop-sent = { $vm }: der Gast fährt herunter
 cli-no-response = { $vm }: der Gast hat nicht auf den Ein/Aus-Knopf reagiert; „vmdesk kill“ schaltet ihn sofort aus
 cli-console-attached = Serielle Konsole von { $vm }; Strg+C trennt (die VM läuft weiter).
 cli-console-exited = Die VM wurde beendet: { $reason } (Exit-Status { $code })
+cli-missing-value = { $option } braucht einen Wert
+cli-missing-arg = „{ $command }“ braucht ein weiteres Argument (siehe vmdesk --help)
+cli-create-needs-kernel = „create“ braucht --kernel DATEI
+cli-bad-number = { $option }: „{ $value }“ ist keine ganze Zahl
+cli-bad-display = --display: „{ $value }“ ist nicht BREITExHÖHE, z. B. 1024x768
+cli-created = { $vm } angelegt: { $path }
+cli-deleted = { $vm } gelöscht
+cli-snapshot-taken = { $vm }: Schnappschuss { $snapshot } in { $total } ms erstellt (Gast { $paused } ms angehalten)
+cli-no-snapshots = { $vm } hat keine Schnappschüsse
+cli-snapshot-incomplete = unvollständig: { $problem }
+cli-no-such-snapshot = { $vm } hat keinen vollständigen Schnappschuss mit der ID oder dem Namen „{ $snapshot }“
+cli-reverted = { $vm } ist zu Schnappschuss { $snapshot } zurückgekehrt
+cli-started-from = { $vm } von Schnappschuss { $snapshot } gestartet (PID { $pid })
+cli-screenshot = Bildschirm gespeichert in { $path }

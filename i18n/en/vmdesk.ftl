@@ -131,7 +131,7 @@ details-nics-value = { $count ->
 details-display-value = { $width } × { $height } framebuffer, shown over VNC
 details-edit-in-file = Disks, network and screen are set in vm.toml for now.
 details-save = Save
-details-revert = Revert
+details-revert = Undo changes
 details-saved = Saved.
 details-console = Serial console
 console-empty = No output yet.
@@ -157,25 +157,122 @@ explain-internal-error = KVM could not run an instruction of the guest.
 explain-fail-entry = the hardware refused to enter the guest (invalid vCPU state).
 explain-other = another reason KVM returned to the VMM.
 
+## Details tabs, activity
+button-screen = Screen
+tab-console = Serial console
+tab-snapshots = { $count ->
+    [0] Snapshots
+   *[other] Snapshots ({ $count })
+}
+tab-activity = Activity
+stats-vcpus = Per vCPU
+stats-vcpu = vCPU { $n }
+stats-vcpu-value = { $rate }/s · { $total } in all
+stats-devices = Devices
+stats-no-nics = No network interface.
+stats-nic = net{ $n }: received { $rx } frames ({ $rxb }) · sent { $tx } ({ $txb }) · dropped { $dropped }
+stats-malformed = Malformed virtio requests refused: { $count }
+stats-uptime = Up { $uptime } s · console messages lost by slow clients: { $dropped }
+
+## Snapshots
+snap-title = Snapshots
+snap-refresh = Refresh
+snap-intro = A snapshot keeps the whole running VM — memory, vCPUs, devices, screen — so you can go back to that moment. Each one is saved whole: deleting one never breaks the others.
+snap-name-placeholder = Name
+snap-description-placeholder = Description (optional)
+snap-take = Take snapshot
+snap-taking = Taking…
+snap-stopped-hint = Start the VM to take a snapshot. A stopped VM can start from any snapshot below.
+snap-none = No snapshots yet.
+snap-current = Current
+snap-no-screen = no screen
+snap-incomplete = Incomplete
+snap-incomplete-explain = Not usable: { $problem }. Delete it to tidy up.
+snap-revert = Revert
+snap-revert-question = Go back to “{ $name }”?
+snap-revert-explain = The VM returns to that moment and keeps running from there. What happened since your last snapshot is lost; take one first to keep it.
+snap-start-here = Start here
+snap-start-question = Start the VM from “{ $name }”?
+snap-start-explain = It starts exactly where the snapshot was taken, instead of booting.
+snap-rename = Rename
+snap-rename-save = Save
+snap-delete-question = Delete the snapshot “{ $name }”?
+snap-delete-explain = Its files are removed. This cannot be undone.
+snap-delete-explain-children = { $count ->
+    [one] Its files are removed. The snapshot taken after it stays valid (every snapshot is saved whole) and moves up to this one's parent.
+   *[other] Its files are removed. The { $count } snapshots taken after it stay valid (every snapshot is saved whole) and move up to this one's parent.
+}
+snap-needs-running = the VM must be running for this.
+snap-error = Snapshots: { $detail }
+notice-snapshot-taken = Snapshot taken in { $total } ms; the guest was paused for { $paused } ms.
+notice-reverted = “{ $name }” went back to the snapshot.
+notice-screenshot = Screenshot saved: { $path }
+
+## The guest's screen
+screen-back = ‹ Details
+screen-grabbed = Keyboard captured: keys go to the VM. Ctrl+Alt releases it.
+screen-not-grabbed = Click the screen or press Ctrl+Alt to type into the VM. F11: fullscreen.
+screen-release = Release keyboard
+screen-capture = Capture keyboard
+screen-fit = Scale to fit
+screen-actual-size = Actual size
+screen-send-key = Send key
+screen-send-key-title = Send:
+screen-screenshot = Screenshot
+screen-fullscreen = Fullscreen
+screen-connecting = Connecting to the VM's screen…
+screen-lost = The screen is not available ({ $reason }). Trying again…
+
+## First-run check
+check-title = Before you start
+check-intro-blocking = vmdesk cannot run virtual machines on this computer yet. Fix the problems below, then check again.
+check-intro-warnings = vmdesk can run virtual machines here, with these limits.
+check-problem = Problem
+check-warning = Warning
+check-again = Check again
+check-continue = Continue anyway
+check-kvm-missing = This computer offers no KVM (/dev/kvm is missing)
+check-kvm-missing-fix = Turn on virtualization (Intel VT-x or AMD-V, sometimes called SVM) in the firmware setup, then load the KVM module.
+check-kvm-access = You may not use /dev/kvm
+check-kvm-access-fix = Add yourself to the kvm group, then log out and back in.
+check-vmm-missing = vmdesk-vmm was not found
+check-vmm-missing-fix = Each VM runs in a vmdesk-vmm process; install it next to vmdesk or on your PATH. ({ $detail })
+check-passt-missing = passt is not installed: VMs get no network
+check-passt-missing-fix = VMs run, but without networking. To give them network access:
+check-low-memory = Only { $free } MiB of memory are free
+check-low-memory-fix = VMs may not start or may be slow. Close some programs, or give your VMs little memory.
+
 ## Command line
 cli-help =
     vmdesk — desktop virtual-machine manager
 
     Usage:
-      vmdesk                      open the window
-      vmdesk list                 list the VMs and their state
-      vmdesk status  VM           show a VM's state
-      vmdesk start   VM           start a VM (it keeps running after vmdesk exits)
-      vmdesk stop    VM           press the ACPI power button
-      vmdesk kill    VM           force a VM off at once
-      vmdesk pause   VM           stop the vCPUs
-      vmdesk resume  VM           restart the vCPUs
-      vmdesk console VM           show the serial console; typed lines go to the guest
+      vmdesk                          open the window
+      vmdesk list                     list the VMs and their state
+      vmdesk create NAME --kernel FILE [--initrd FILE] [--cmdline TEXT]
+                  [--vcpus N] [--memory MIB] [--display WxH]
+                                      make a new VM (booting a Linux kernel)
+      vmdesk delete  VM               delete a stopped VM and its folder
+      vmdesk status  VM               show a VM's state
+      vmdesk start   VM               start a VM (it keeps running after vmdesk exits)
+      vmdesk stop    VM               press the ACPI power button
+      vmdesk kill    VM               force a VM off at once
+      vmdesk pause   VM               stop the vCPUs
+      vmdesk resume  VM               restart the vCPUs
+      vmdesk console VM               show the serial console; typed lines go to the guest
+      vmdesk snapshot  VM [--name NAME] [--description TEXT]
+                                      take a snapshot of a running VM
+      vmdesk snapshots VM             list a VM's snapshots (* marks the current one)
+      vmdesk revert    VM SNAPSHOT    go back to a snapshot (a stopped VM starts from it)
+      vmdesk screenshot VM FILE.png   save the VM's screen (VMs with a display)
+      vmdesk --version                print the version
 
-    VM is a VM's id or name. --json prints machine-readable output.
+    VM is a VM's id or name; SNAPSHOT a snapshot's id or name.
+    --json prints machine-readable output, errors included.
 
-    Exit status: 0 done · 1 failed · 2 bad command line · 3 no such VM ·
-    4 the VM is not in a state that allows this · 5 the guest ignored the power button.
+    Exit status: 0 done · 1 failed · 2 bad command line or values · 3 no such VM ·
+    4 the VM is not in a state that allows this (e.g. not running) ·
+    5 the guest ignored the power button · 6 no such snapshot.
 cli-unknown-option = unknown option { $option }
 cli-unknown-command = unknown command “{ $command }”
 cli-missing-command = no command given
@@ -196,3 +293,17 @@ cli-stop-sent = { $vm }: the guest is powering off
 cli-no-response = { $vm }: the guest did not respond to the power button; use “vmdesk kill” to force it off
 cli-console-attached = Serial console of { $vm }; Ctrl+C detaches (the VM keeps running).
 cli-console-exited = The VM ended: { $reason } (exit status { $code })
+cli-missing-value = { $option } needs a value
+cli-missing-arg = “{ $command }” needs one more argument (see vmdesk --help)
+cli-create-needs-kernel = “create” needs --kernel FILE
+cli-bad-number = { $option }: “{ $value }” is not a whole number
+cli-bad-display = --display: “{ $value }” is not WIDTHxHEIGHT, e.g. 1024x768
+cli-created = { $vm } created: { $path }
+cli-deleted = { $vm } deleted
+cli-snapshot-taken = { $vm }: snapshot { $snapshot } taken in { $total } ms (guest paused { $paused } ms)
+cli-no-snapshots = { $vm } has no snapshots
+cli-snapshot-incomplete = incomplete: { $problem }
+cli-no-such-snapshot = { $vm } has no complete snapshot with the id or name “{ $snapshot }”
+cli-reverted = { $vm } went back to snapshot { $snapshot }
+cli-started-from = { $vm } started from snapshot { $snapshot } (pid { $pid })
+cli-screenshot = screen saved to { $path }

@@ -131,7 +131,7 @@ details-nics-value = { $count ->
 details-display-value = Framebuffer de { $width } × { $height }, mostrado por VNC
 details-edit-in-file = Por ahora, los discos, la red y la pantalla se configuran en vm.toml.
 details-save = Guardar
-details-revert = Descartar
+details-revert = Descartar cambios
 details-saved = Guardado.
 details-console = Consola serie
 console-empty = Aún no hay salida.
@@ -157,25 +157,122 @@ explain-internal-error = KVM no pudo ejecutar una instrucción del invitado.
 explain-fail-entry = el hardware se negó a entrar en el invitado (estado de vCPU no válido).
 explain-other = otro motivo por el que KVM volvió al VMM.
 
+## Details tabs, activity
+button-screen = Pantalla
+tab-console = Consola serie
+tab-snapshots = { $count ->
+    [0] Instantáneas
+   *[other] Instantáneas ({ $count })
+}
+tab-activity = Actividad
+stats-vcpus = Por vCPU
+stats-vcpu = vCPU { $n }
+stats-vcpu-value = { $rate }/s · { $total } en total
+stats-devices = Dispositivos
+stats-no-nics = Ninguna interfaz de red.
+stats-nic = net{ $n }: recibidas { $rx } tramas ({ $rxb }) · enviadas { $tx } ({ $txb }) · descartadas { $dropped }
+stats-malformed = Peticiones virtio mal formadas rechazadas: { $count }
+stats-uptime = En marcha desde hace { $uptime } s · mensajes de consola perdidos por clientes lentos: { $dropped }
+
+## Snapshots
+snap-title = Instantáneas
+snap-refresh = Actualizar
+snap-intro = Una instantánea guarda toda la VM en marcha — memoria, vCPU, dispositivos, pantalla — para que pueda volver a ese momento. Cada una se guarda completa: borrar una nunca estropea las demás.
+snap-name-placeholder = Nombre
+snap-description-placeholder = Descripción (opcional)
+snap-take = Tomar instantánea
+snap-taking = Tomando…
+snap-stopped-hint = Inicie la VM para tomar una instantánea. Una VM detenida puede arrancar desde cualquier instantánea de abajo.
+snap-none = Aún no hay instantáneas.
+snap-current = Actual
+snap-no-screen = sin pantalla
+snap-incomplete = Incompleta
+snap-incomplete-explain = No se puede usar: { $problem }. Bórrela para ordenar.
+snap-revert = Volver
+snap-revert-question = ¿Volver a «{ $name }»?
+snap-revert-explain = La VM vuelve a ese momento y sigue en marcha desde allí. Lo ocurrido desde su última instantánea se pierde; tome una antes para conservarlo.
+snap-start-here = Iniciar aquí
+snap-start-question = ¿Iniciar la VM desde «{ $name }»?
+snap-start-explain = Arranca exactamente donde se tomó la instantánea, en lugar de arrancar desde cero.
+snap-rename = Renombrar
+snap-rename-save = Guardar
+snap-delete-question = ¿Borrar la instantánea «{ $name }»?
+snap-delete-explain = Se eliminan sus archivos. No se puede deshacer.
+snap-delete-explain-children = { $count ->
+    [one] Se eliminan sus archivos. La instantánea tomada después sigue siendo válida (cada una se guarda completa) y pasa a colgar del padre de esta.
+   *[other] Se eliminan sus archivos. Las { $count } instantáneas tomadas después siguen siendo válidas (cada una se guarda completa) y pasan a colgar del padre de esta.
+}
+snap-needs-running = la VM debe estar en marcha para esto.
+snap-error = Instantáneas: { $detail }
+notice-snapshot-taken = Instantánea tomada en { $total } ms; el invitado estuvo en pausa { $paused } ms.
+notice-reverted = «{ $name }» volvió a la instantánea.
+notice-screenshot = Captura guardada: { $path }
+
+## The guest's screen
+screen-back = ‹ Detalles
+screen-grabbed = Teclado capturado: las teclas van a la VM. Ctrl+Alt lo libera.
+screen-not-grabbed = Haga clic en la pantalla o pulse Ctrl+Alt para escribir en la VM. F11: pantalla completa.
+screen-release = Liberar teclado
+screen-capture = Capturar teclado
+screen-fit = Ajustar
+screen-actual-size = Tamaño real
+screen-send-key = Enviar tecla
+screen-send-key-title = Enviar:
+screen-screenshot = Captura
+screen-fullscreen = Pantalla completa
+screen-connecting = Conectando con la pantalla de la VM…
+screen-lost = La pantalla no está disponible ({ $reason }). Reintentando…
+
+## First-run check
+check-title = Antes de empezar
+check-intro-blocking = vmdesk todavía no puede ejecutar máquinas virtuales en este equipo. Corrija los problemas de abajo y vuelva a comprobar.
+check-intro-warnings = vmdesk puede ejecutar máquinas virtuales aquí, con estas limitaciones.
+check-problem = Problema
+check-warning = Aviso
+check-again = Comprobar de nuevo
+check-continue = Continuar de todos modos
+check-kvm-missing = Este equipo no ofrece KVM (falta /dev/kvm)
+check-kvm-missing-fix = Active la virtualización (Intel VT-x o AMD-V, a veces llamada SVM) en la configuración del firmware y luego cargue el módulo KVM.
+check-kvm-access = No tiene permiso para usar /dev/kvm
+check-kvm-access-fix = Añádase al grupo kvm y luego cierre la sesión y vuelva a entrar.
+check-vmm-missing = No se encontró vmdesk-vmm
+check-vmm-missing-fix = Cada VM se ejecuta en un proceso vmdesk-vmm; instálelo junto a vmdesk o en su PATH. ({ $detail })
+check-passt-missing = passt no está instalado: las VM no tendrán red
+check-passt-missing-fix = Las VM funcionan, pero sin red. Para darles acceso a la red:
+check-low-memory = Solo quedan { $free } MiB de memoria libres
+check-low-memory-fix = Puede que las VM no arranquen o vayan lentas. Cierre algunos programas o dé poca memoria a sus VM.
+
 ## Command line
 cli-help =
     vmdesk — gestor de máquinas virtuales para el escritorio
 
     Uso:
-      vmdesk                      abrir la ventana
-      vmdesk list                 listar las VM y su estado
-      vmdesk status  VM           mostrar el estado de una VM
-      vmdesk start   VM           iniciar una VM (sigue en marcha al salir de vmdesk)
-      vmdesk stop    VM           pulsar el botón de encendido ACPI
-      vmdesk kill    VM           apagar una VM de inmediato
-      vmdesk pause   VM           detener las vCPU
-      vmdesk resume  VM           reanudar las vCPU
-      vmdesk console VM           mostrar la consola serie; las líneas escritas van al invitado
+      vmdesk                          abrir la ventana
+      vmdesk list                     listar las VM y su estado
+      vmdesk create NOMBRE --kernel ARCHIVO [--initrd ARCHIVO] [--cmdline TEXTO]
+                  [--vcpus N] [--memory MIB] [--display AxA]
+                                      crear una VM nueva (arranca un núcleo Linux)
+      vmdesk delete  VM               borrar una VM detenida y su carpeta
+      vmdesk status  VM               mostrar el estado de una VM
+      vmdesk start   VM               iniciar una VM (sigue en marcha al salir de vmdesk)
+      vmdesk stop    VM               pulsar el botón de apagado ACPI
+      vmdesk kill    VM               apagar una VM al instante
+      vmdesk pause   VM               detener las vCPU
+      vmdesk resume  VM               reanudar las vCPU
+      vmdesk console VM               mostrar la consola serie; las líneas escritas van al invitado
+      vmdesk snapshot  VM [--name NOMBRE] [--description TEXTO]
+                                      tomar una instantánea de una VM en marcha
+      vmdesk snapshots VM             listar las instantáneas de una VM (* marca la actual)
+      vmdesk revert    VM INSTANTÁNEA volver a una instantánea (una VM detenida arranca desde ella)
+      vmdesk screenshot VM ARCHIVO.png  guardar la pantalla de la VM (VM con pantalla)
+      vmdesk --version                mostrar la versión
 
-    VM es el ID o el nombre de una VM. --json produce una salida legible por máquinas.
+    VM es el id o el nombre de una VM; INSTANTÁNEA, el id o el nombre de una instantánea.
+    --json produce una salida legible por máquinas, también para los errores.
 
-    Estado de salida: 0 hecho · 1 error · 2 orden incorrecta · 3 no existe esa VM ·
-    4 la VM no está en un estado que lo permita · 5 el invitado ignoró el botón de encendido.
+    Estado de salida: 0 hecho · 1 falló · 2 orden o valor incorrecto · 3 no existe esa VM ·
+    4 la VM no está en un estado que lo permita (p. ej. no está en marcha) ·
+    5 el invitado ignoró el botón de apagado · 6 no existe esa instantánea.
 cli-unknown-option = opción desconocida { $option }
 cli-unknown-command = orden desconocida «{ $command }»
 cli-missing-command = no se indicó ninguna orden
@@ -196,3 +293,17 @@ cli-stop-sent = { $vm }: el invitado se está apagando
 cli-no-response = { $vm }: el invitado no respondió al botón de encendido; use «vmdesk kill» para forzar el apagado
 cli-console-attached = Consola serie de { $vm }; Ctrl+C se desconecta (la VM sigue en marcha).
 cli-console-exited = La VM terminó: { $reason } (estado de salida { $code })
+cli-missing-value = { $option } necesita un valor
+cli-missing-arg = «{ $command }» necesita un argumento más (vea vmdesk --help)
+cli-create-needs-kernel = «create» necesita --kernel ARCHIVO
+cli-bad-number = { $option }: «{ $value }» no es un número entero
+cli-bad-display = --display: «{ $value }» no es ANCHOxALTO, p. ej. 1024x768
+cli-created = { $vm } creada: { $path }
+cli-deleted = { $vm } borrada
+cli-snapshot-taken = { $vm }: instantánea { $snapshot } tomada en { $total } ms (invitado en pausa { $paused } ms)
+cli-no-snapshots = { $vm } no tiene instantáneas
+cli-snapshot-incomplete = incompleta: { $problem }
+cli-no-such-snapshot = { $vm } no tiene ninguna instantánea completa con el id o el nombre «{ $snapshot }»
+cli-reverted = { $vm } volvió a la instantánea { $snapshot }
+cli-started-from = { $vm } iniciada desde la instantánea { $snapshot } (pid { $pid })
+cli-screenshot = pantalla guardada en { $path }

@@ -131,7 +131,7 @@ details-nics-value = { $count ->
 details-display-value = Framebuffer { $width } × { $height }, affiché par VNC
 details-edit-in-file = Pour l’instant, disques, réseau et écran se règlent dans vm.toml.
 details-save = Enregistrer
-details-revert = Annuler les changements
+details-revert = Annuler les modifications
 details-saved = Enregistré.
 details-console = Console série
 console-empty = Pas encore de sortie.
@@ -157,25 +157,122 @@ explain-internal-error = KVM n’a pas pu exécuter une instruction de l’invit
 explain-fail-entry = le matériel a refusé d’entrer dans l’invité (état du vCPU invalide).
 explain-other = une autre raison pour laquelle KVM est revenu au VMM.
 
+## Details tabs, activity
+button-screen = Écran
+tab-console = Console série
+tab-snapshots = { $count ->
+    [0] Instantanés
+   *[other] Instantanés ({ $count })
+}
+tab-activity = Activité
+stats-vcpus = Par vCPU
+stats-vcpu = vCPU { $n }
+stats-vcpu-value = { $rate }/s · { $total } au total
+stats-devices = Périphériques
+stats-no-nics = Aucune interface réseau.
+stats-nic = net{ $n } : reçu { $rx } trames ({ $rxb }) · envoyé { $tx } ({ $txb }) · perdu { $dropped }
+stats-malformed = Requêtes virtio mal formées refusées : { $count }
+stats-uptime = En marche depuis { $uptime } s · messages de console perdus par des clients lents : { $dropped }
+
+## Snapshots
+snap-title = Instantanés
+snap-refresh = Actualiser
+snap-intro = Un instantané conserve toute la VM en marche — mémoire, vCPU, périphériques, écran — pour revenir à ce moment. Chacun est enregistré en entier : en supprimer un n'abîme jamais les autres.
+snap-name-placeholder = Nom
+snap-description-placeholder = Description (facultative)
+snap-take = Prendre un instantané
+snap-taking = En cours…
+snap-stopped-hint = Démarrez la VM pour prendre un instantané. Une VM arrêtée peut démarrer depuis n'importe quel instantané ci-dessous.
+snap-none = Pas encore d'instantané.
+snap-current = Actuel
+snap-no-screen = sans écran
+snap-incomplete = Incomplet
+snap-incomplete-explain = Inutilisable : { $problem }. Supprimez-le pour faire le ménage.
+snap-revert = Revenir
+snap-revert-question = Revenir à « { $name } » ?
+snap-revert-explain = La VM revient à ce moment et continue à partir de là. Ce qui s'est passé depuis votre dernier instantané est perdu ; prenez-en un avant pour le garder.
+snap-start-here = Démarrer ici
+snap-start-question = Démarrer la VM depuis « { $name } » ?
+snap-start-explain = Elle reprend exactement là où l'instantané a été pris, au lieu de démarrer à froid.
+snap-rename = Renommer
+snap-rename-save = Enregistrer
+snap-delete-question = Supprimer l'instantané « { $name } » ?
+snap-delete-explain = Ses fichiers sont supprimés. C'est irréversible.
+snap-delete-explain-children = { $count ->
+    [one] Ses fichiers sont supprimés. L'instantané pris après lui reste valide (chacun est enregistré en entier) et se rattache au parent de celui-ci.
+   *[other] Ses fichiers sont supprimés. Les { $count } instantanés pris après lui restent valides (chacun est enregistré en entier) et se rattachent au parent de celui-ci.
+}
+snap-needs-running = la VM doit être en marche pour cela.
+snap-error = Instantanés : { $detail }
+notice-snapshot-taken = Instantané pris en { $total } ms ; l'invité a été suspendu { $paused } ms.
+notice-reverted = « { $name } » est revenue à l'instantané.
+notice-screenshot = Capture enregistrée : { $path }
+
+## The guest's screen
+screen-back = ‹ Détails
+screen-grabbed = Clavier capturé : les touches vont à la VM. Ctrl+Alt le libère.
+screen-not-grabbed = Cliquez dans l'écran ou appuyez sur Ctrl+Alt pour taper dans la VM. F11 : plein écran.
+screen-release = Libérer le clavier
+screen-capture = Capturer le clavier
+screen-fit = Ajuster
+screen-actual-size = Taille réelle
+screen-send-key = Envoyer une touche
+screen-send-key-title = Envoyer :
+screen-screenshot = Capture
+screen-fullscreen = Plein écran
+screen-connecting = Connexion à l'écran de la VM…
+screen-lost = L'écran n'est pas disponible ({ $reason }). Nouvel essai…
+
+## First-run check
+check-title = Avant de commencer
+check-intro-blocking = vmdesk ne peut pas encore faire tourner de machines virtuelles sur cet ordinateur. Corrigez les problèmes ci-dessous, puis vérifiez à nouveau.
+check-intro-warnings = vmdesk peut faire tourner des machines virtuelles ici, avec ces limites.
+check-problem = Problème
+check-warning = Avertissement
+check-again = Vérifier à nouveau
+check-continue = Continuer quand même
+check-kvm-missing = Cet ordinateur n'offre pas KVM (/dev/kvm est absent)
+check-kvm-missing-fix = Activez la virtualisation (Intel VT-x ou AMD-V, parfois appelée SVM) dans le micrologiciel, puis chargez le module KVM.
+check-kvm-access = Vous n'avez pas le droit d'utiliser /dev/kvm
+check-kvm-access-fix = Ajoutez-vous au groupe kvm, puis fermez la session et rouvrez-la.
+check-vmm-missing = vmdesk-vmm est introuvable
+check-vmm-missing-fix = Chaque VM tourne dans un processus vmdesk-vmm ; installez-le à côté de vmdesk ou dans votre PATH. ({ $detail })
+check-passt-missing = passt n'est pas installé : les VM n'ont pas de réseau
+check-passt-missing-fix = Les VM fonctionnent, mais sans réseau. Pour leur donner accès au réseau :
+check-low-memory = Seulement { $free } Mio de mémoire libre
+check-low-memory-fix = Les VM risquent de ne pas démarrer ou d'être lentes. Fermez des programmes ou donnez peu de mémoire à vos VM.
+
 ## Command line
 cli-help =
     vmdesk — gestionnaire de machines virtuelles pour le bureau
 
     Utilisation :
-      vmdesk                      ouvrir la fenêtre
-      vmdesk list                 lister les VM et leur état
-      vmdesk status  VM           afficher l’état d’une VM
-      vmdesk start   VM           démarrer une VM (elle continue après la fermeture de vmdesk)
-      vmdesk stop    VM           appuyer sur le bouton d’alimentation ACPI
-      vmdesk kill    VM           forcer l’arrêt immédiat d’une VM
-      vmdesk pause   VM           arrêter les vCPU
-      vmdesk resume  VM           relancer les vCPU
-      vmdesk console VM           afficher la console série ; les lignes saisies vont à l’invité
+      vmdesk                          ouvrir la fenêtre
+      vmdesk list                     lister les VM et leur état
+      vmdesk create NOM --kernel FICHIER [--initrd FICHIER] [--cmdline TEXTE]
+                  [--vcpus N] [--memory MIO] [--display LxH]
+                                      créer une VM (elle démarre un noyau Linux)
+      vmdesk delete  VM               supprimer une VM arrêtée et son dossier
+      vmdesk status  VM               afficher l'état d'une VM
+      vmdesk start   VM               démarrer une VM (elle continue après la fin de vmdesk)
+      vmdesk stop    VM               appuyer sur le bouton d'alimentation ACPI
+      vmdesk kill    VM               éteindre une VM immédiatement
+      vmdesk pause   VM               arrêter les vCPU
+      vmdesk resume  VM               relancer les vCPU
+      vmdesk console VM               afficher la console série ; les lignes tapées vont à l'invité
+      vmdesk snapshot  VM [--name NOM] [--description TEXTE]
+                                      prendre un instantané d'une VM en marche
+      vmdesk snapshots VM             lister les instantanés d'une VM (* marque l'actuel)
+      vmdesk revert    VM INSTANTANÉ  revenir à un instantané (une VM arrêtée démarre depuis lui)
+      vmdesk screenshot VM FICHIER.png  enregistrer l'écran de la VM (VM avec écran)
+      vmdesk --version                afficher la version
 
-    VM est l’ID ou le nom d’une VM. --json produit une sortie lisible par machine.
+    VM est l'identifiant ou le nom d'une VM ; INSTANTANÉ, celui d'un instantané.
+    --json produit une sortie lisible par machine, erreurs comprises.
 
-    Code de sortie : 0 fait · 1 échec · 2 mauvaise ligne de commande · 3 VM inconnue ·
-    4 la VM n’est pas dans un état qui le permet · 5 l’invité a ignoré le bouton d’alimentation.
+    Code de sortie : 0 fait · 1 échec · 2 commande ou valeur incorrecte · 3 VM inconnue ·
+    4 la VM n'est pas dans un état qui le permet (p. ex. arrêtée) ·
+    5 l'invité a ignoré le bouton d'alimentation · 6 instantané inconnu.
 cli-unknown-option = option inconnue { $option }
 cli-unknown-command = commande inconnue « { $command } »
 cli-missing-command = aucune commande indiquée
@@ -196,3 +293,17 @@ cli-stop-sent = { $vm } : l’invité s’éteint
 cli-no-response = { $vm } : l’invité n’a pas réagi au bouton d’alimentation ; « vmdesk kill » force l’arrêt
 cli-console-attached = Console série de { $vm } ; Ctrl+C se détache (la VM continue).
 cli-console-exited = La VM s’est terminée : { $reason } (code de sortie { $code })
+cli-missing-value = { $option } demande une valeur
+cli-missing-arg = « { $command } » demande un argument de plus (voir vmdesk --help)
+cli-create-needs-kernel = « create » demande --kernel FICHIER
+cli-bad-number = { $option } : « { $value } » n'est pas un nombre entier
+cli-bad-display = --display : « { $value } » n'est pas LARGEURxHAUTEUR, p. ex. 1024x768
+cli-created = { $vm } créée : { $path }
+cli-deleted = { $vm } supprimée
+cli-snapshot-taken = { $vm } : instantané { $snapshot } pris en { $total } ms (invité suspendu { $paused } ms)
+cli-no-snapshots = { $vm } n'a pas d'instantané
+cli-snapshot-incomplete = incomplet : { $problem }
+cli-no-such-snapshot = { $vm } n'a aucun instantané complet avec l'identifiant ou le nom « { $snapshot } »
+cli-reverted = { $vm } est revenue à l'instantané { $snapshot }
+cli-started-from = { $vm } démarrée depuis l'instantané { $snapshot } (pid { $pid })
+cli-screenshot = écran enregistré dans { $path }

@@ -1,13 +1,15 @@
-//! A VM's details: every setting (editable while stopped), the serial console, live exit stats.
+//! A VM's details: every setting (editable while stopped), and in tabs the serial console, the
+//! snapshot tree, and live exit stats.
 
 use crate::form::{self, VmForm};
 use crate::host::HostInfo;
 use crate::screen::library::{bold, exit_meaning, mono, state_badge};
+use crate::snapshots::{self, SnapshotList};
 use crate::style;
 use crate::t;
 use crate::vms::{VmState, Vms};
 use iced::widget::{
-    button, column, container, progress_bar, row, scrollable, text, text_input, Space,
+    button, column, container, image, progress_bar, row, scrollable, text, text_input, Space,
 };
 use iced::{Alignment, Element, Length, Task};
 use std::collections::HashMap;
@@ -16,6 +18,11 @@ use vmm_core::config::VmConfig;
 
 pub const CONSOLE_INPUT_ID: &str = "console-input";
 pub const CONSOLE_ID: &str = "console";
+type ButtonStyle = fn(&iced::Theme, button::Status) -> button::Style;
+
+pub const SNAP_NAME_ID: &str = "snapshot-name";
+pub const SNAP_DESC_ID: &str = "snapshot-description";
+pub const SNAP_RENAME_ID: &str = "snapshot-rename";
 /// Serial scrollback kept in memory.
 const SCROLLBACK_BYTES: usize = 256 * 1024;
 /// Lines drawn (the rest stays in the buffer and in serial.log).
@@ -31,6 +38,64 @@ pub struct Details {
     pub serial: String,
     pub input: String,
     pub stats: Stats,
+    pub tab: Tab,
+    pub snaps: Snaps,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Console,
+    Snapshots,
+    Activity,
+}
+
+/// The snapshot panel's state.
+#[derive(Debug, Clone, Default)]
+pub struct Snaps {
+    pub list: SnapshotList,
+    /// Why the last list or operation failed.
+    pub error: Option<String>,
+    pub name: String,
+    pub description: String,
+    /// A snapshot is being taken (the button waits).
+    pub busy: bool,
+    pub confirm: Option<Confirm>,
+    /// The snapshot being renamed and the new name typed so far.
+    pub renaming: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirm {
+    Revert(String),
+    Delete(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapMessage {
+    Name(String),
+    Description(String),
+    Take,
+    Refresh,
+    AskRevert(String),
+    AskDelete(String),
+    Confirm,
+    Cancel,
+    Rename(String),
+    RenameInput(String),
+    RenameSave,
+    RenameCancel,
+}
+
+/// A snapshot operation the app carries out: through the API when the VM runs, else on the
+/// VM's folder (rename, delete) or by starting it (revert = start from the snapshot).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SnapOp {
+    Refresh,
+    Take { name: String, description: String },
+    Revert(String),
+    Rename(String, String),
+    Delete(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +112,9 @@ pub enum Message {
     Resume,
     PowerOff,
     ForceOff,
+    Tab(Tab),
+    Snap(SnapMessage),
+    OpenScreen,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +124,8 @@ pub enum Action {
     Save(Box<VmConfig>),
     Start(String),
     Api(String, Command),
+    Snapshot(String, SnapOp),
+    OpenScreen(String),
 }
 
 impl Details {
@@ -70,6 +140,8 @@ impl Details {
             serial: String::new(),
             input: String::new(),
             stats: Stats::default(),
+            tab: Tab::default(),
+            snaps: Snaps::default(),
         };
         d.push_serial(serial_log.as_bytes());
         d
@@ -131,6 +203,89 @@ impl Details {
             Message::Resume => Action::Api(id, Command::Resume),
             Message::PowerOff => Action::Api(id, Command::PowerOff),
             Message::ForceOff => Action::Api(id, Command::Kill),
+            Message::Tab(t) => {
+                self.tab = t;
+                if t == Tab::Snapshots {
+                    Action::Snapshot(id, SnapOp::Refresh)
+                } else {
+                    Action::None
+                }
+            }
+            Message::OpenScreen => Action::OpenScreen(id),
+            Message::Snap(m) => return self.update_snap(m, running),
+        };
+        (Task::none(), action)
+    }
+
+    fn update_snap(&mut self, m: SnapMessage, running: bool) -> (Task<Message>, Action) {
+        let id = self.id.clone();
+        let s = &mut self.snaps;
+        let action = match m {
+            SnapMessage::Name(v) => {
+                s.name = v;
+                Action::None
+            }
+            SnapMessage::Description(v) => {
+                s.description = v;
+                Action::None
+            }
+            SnapMessage::Take => {
+                if !running || s.busy {
+                    return (Task::none(), Action::None);
+                }
+                s.busy = true;
+                s.error = None;
+                Action::Snapshot(
+                    id,
+                    SnapOp::Take {
+                        name: std::mem::take(&mut s.name).trim().to_string(),
+                        description: std::mem::take(&mut s.description).trim().to_string(),
+                    },
+                )
+            }
+            SnapMessage::Refresh => Action::Snapshot(id, SnapOp::Refresh),
+            SnapMessage::AskRevert(snap) => {
+                s.confirm = Some(Confirm::Revert(snap));
+                Action::None
+            }
+            SnapMessage::AskDelete(snap) => {
+                s.confirm = Some(Confirm::Delete(snap));
+                Action::None
+            }
+            SnapMessage::Cancel => {
+                s.confirm = None;
+                Action::None
+            }
+            SnapMessage::Confirm => match s.confirm.take() {
+                Some(Confirm::Revert(snap)) => Action::Snapshot(id, SnapOp::Revert(snap)),
+                Some(Confirm::Delete(snap)) => Action::Snapshot(id, SnapOp::Delete(snap)),
+                None => Action::None,
+            },
+            SnapMessage::Rename(snap) => {
+                let name = s
+                    .list
+                    .get(&snap)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default();
+                s.renaming = Some((snap, name));
+                return (iced::widget::operation::focus(SNAP_RENAME_ID), Action::None);
+            }
+            SnapMessage::RenameInput(v) => {
+                if let Some((_, name)) = &mut s.renaming {
+                    *name = v;
+                }
+                Action::None
+            }
+            SnapMessage::RenameSave => match s.renaming.take() {
+                Some((snap, name)) if !name.trim().is_empty() => {
+                    Action::Snapshot(id, SnapOp::Rename(snap, name.trim().to_string()))
+                }
+                _ => Action::None,
+            },
+            SnapMessage::RenameCancel => {
+                s.renaming = None;
+                Action::None
+            }
         };
         (Task::none(), action)
     }
@@ -173,6 +328,13 @@ impl Details {
                     .on_press(msg)
             };
         let mut actions = row![].spacing(6).align_y(Alignment::Center);
+        let has_display = vms
+            .get(&self.id)
+            .and_then(|e| e.config.as_ref().ok())
+            .is_some_and(|c| c.display.is_some());
+        if has_display && matches!(state, VmState::Running | VmState::Paused) {
+            actions = actions.push(btn(t!("button-screen"), Message::OpenScreen, style::pill));
+        }
         match state {
             VmState::Stopped => {
                 actions = actions.push(btn(t!("button-start"), Message::Start, style::suggested));
@@ -236,8 +398,37 @@ impl Details {
         )
         .height(Length::Fill)
         .width(Length::FillPortion(5));
-        let right = column![self.console(state), self.stats_view(state)]
-            .spacing(16)
+        let tab = |label: String, t: Tab| {
+            button(text(label).size(14))
+                .padding([7, 16])
+                .style(if self.tab == t {
+                    style::tab_selected
+                } else {
+                    style::flat
+                })
+                .on_press(Message::Tab(t))
+        };
+        let complete = self.snaps.list.items.iter().filter(|s| s.complete).count();
+        let tabs = container(
+            row![
+                tab(t!("tab-console"), Tab::Console),
+                tab(
+                    t!("tab-snapshots", count = (complete as i64)),
+                    Tab::Snapshots
+                ),
+                tab(t!("tab-activity"), Tab::Activity),
+            ]
+            .spacing(4),
+        )
+        .padding(4)
+        .style(style::tab_bar);
+        let content = match self.tab {
+            Tab::Console => self.console(state),
+            Tab::Snapshots => self.snapshots_view(vms, running),
+            Tab::Activity => self.stats_view(state),
+        };
+        let right = column![tabs, content]
+            .spacing(12)
             .width(Length::FillPortion(6));
         row![left, right]
             .spacing(16)
@@ -405,7 +596,7 @@ impl Details {
             .spacing(10),
         )
         .padding(16)
-        .height(Length::FillPortion(3))
+        .height(Length::Fill)
         .style(style::card)
         .into()
     }
@@ -455,12 +646,410 @@ impl Details {
                 );
             }
         }
-        container(col)
+        if matches!(state, VmState::Running | VmState::Paused) && !self.stats.vcpus.is_empty() {
+            col = col.push(Space::new().height(6));
+            col = col.push(text(t!("stats-vcpus")).size(14).font(bold()));
+            let max = self
+                .stats
+                .vcpus
+                .iter()
+                .map(|(r, _)| *r)
+                .fold(1.0_f64, f64::max);
+            for (i, (rate, total)) in self.stats.vcpus.iter().enumerate() {
+                col = col.push(
+                    row![
+                        text(t!("stats-vcpu", n = (i as i64)))
+                            .size(13)
+                            .font(mono())
+                            .width(120),
+                        progress_bar(0.0..=max as f32, *rate as f32)
+                            .girth(8)
+                            .length(Length::Fill),
+                        text(t!(
+                            "stats-vcpu-value",
+                            rate = format!("{rate:.0}"),
+                            total = total.to_string()
+                        ))
+                        .size(13)
+                        .width(200)
+                        .align_x(iced::alignment::Horizontal::Right),
+                    ]
+                    .spacing(10)
+                    .align_y(Alignment::Center),
+                );
+            }
+            col = col.push(Space::new().height(6));
+            col = col.push(text(t!("stats-devices")).size(14).font(bold()));
+            if self.stats.nics.is_empty() {
+                col = col.push(text(t!("stats-no-nics")).size(13).color(style::DIM));
+            }
+            for (i, n) in self.stats.nics.iter().enumerate() {
+                col = col.push(
+                    text(t!(
+                        "stats-nic",
+                        n = (i as i64),
+                        rx = n.rx_frames.to_string(),
+                        rxb = human_bytes(n.rx_bytes),
+                        tx = n.tx_frames.to_string(),
+                        txb = human_bytes(n.tx_bytes),
+                        dropped = n.dropped().to_string()
+                    ))
+                    .size(13)
+                    .font(mono()),
+                );
+            }
+            col = col.push(
+                text(t!(
+                    "stats-malformed",
+                    count = self.stats.malformed.to_string()
+                ))
+                .size(13)
+                .color(if self.stats.malformed > 0 {
+                    style::RED
+                } else {
+                    style::GREY
+                }),
+            );
+            col = col.push(
+                text(t!(
+                    "stats-uptime",
+                    uptime = format!("{:.0}", self.stats.uptime_ms as f64 / 1000.0),
+                    dropped = self.stats.dropped_events.to_string()
+                ))
+                .size(13)
+                .color(style::GREY),
+            );
+        }
+        container(scrollable(col).height(Length::Fill))
             .padding(16)
-            .height(Length::FillPortion(2))
+            .height(Length::Fill)
             .width(Length::Fill)
             .style(style::card)
             .into()
+    }
+
+    fn snapshots_view<'a>(&'a self, vms: &'a Vms, running: bool) -> Element<'a, Message> {
+        let s = &self.snaps;
+        let snap = |m: SnapMessage| Message::Snap(m);
+        let mut col = column![row![
+            section_title(t!("snap-title")),
+            Space::new().width(Length::Fill),
+            button(text(t!("snap-refresh")).size(13))
+                .padding([4, 10])
+                .style(style::flat)
+                .on_press(snap(SnapMessage::Refresh)),
+        ]
+        .align_y(Alignment::Center)]
+        .spacing(10);
+        col = col.push(text(t!("snap-intro")).size(13).color(style::GREY));
+        // Taking one.
+        let mut name = text_input(&t!("snap-name-placeholder"), &s.name)
+            .id(SNAP_NAME_ID)
+            .padding([7, 10])
+            .size(14)
+            .style(style::input);
+        let mut desc = text_input(&t!("snap-description-placeholder"), &s.description)
+            .id(SNAP_DESC_ID)
+            .padding([7, 10])
+            .size(14)
+            .style(style::input);
+        let mut take = button(
+            text(if s.busy {
+                t!("snap-taking")
+            } else {
+                t!("snap-take")
+            })
+            .size(14),
+        )
+        .padding([7, 14])
+        .style(style::suggested);
+        if running {
+            name = name
+                .on_input(|v| Message::Snap(SnapMessage::Name(v)))
+                .on_submit(snap(SnapMessage::Take));
+            desc = desc
+                .on_input(|v| Message::Snap(SnapMessage::Description(v)))
+                .on_submit(snap(SnapMessage::Take));
+            if !s.busy {
+                take = take.on_press(snap(SnapMessage::Take));
+            }
+        }
+        col = col.push(
+            row![
+                container(name).width(Length::FillPortion(2)),
+                container(desc).width(Length::FillPortion(3)),
+                take
+            ]
+            .spacing(8)
+            .align_y(Alignment::Center),
+        );
+        if !running {
+            col = col.push(text(t!("snap-stopped-hint")).size(13).color(style::DIM));
+        }
+        if let Some(e) = &s.error {
+            col = col.push(
+                container(text(e.clone()).size(13))
+                    .padding([8, 12])
+                    .width(Length::Fill)
+                    .style(style::banner(style::RED)),
+            );
+        }
+        if let Some(c) = &s.confirm {
+            col = col.push(self.confirm_view(c, running));
+        }
+        let vm_dir = vms.get(&self.id).map(|e| e.dir.clone());
+        let mut list = column![].spacing(8);
+        let tree = s.list.tree();
+        if tree.is_empty() {
+            list = list.push(
+                container(text(t!("snap-none")).size(14).color(style::DIM))
+                    .padding(20)
+                    .center_x(Length::Fill),
+            );
+        }
+        for (depth, item) in tree {
+            list = list.push(self.snapshot_row(depth, item, vm_dir.as_deref(), running));
+        }
+        col = col.push(scrollable(list).height(Length::Fill));
+        container(col)
+            .padding(16)
+            .height(Length::Fill)
+            .width(Length::Fill)
+            .style(style::card)
+            .into()
+    }
+
+    fn confirm_view<'a>(&'a self, c: &Confirm, running: bool) -> Element<'a, Message> {
+        let name_of = |id: &str| {
+            self.snaps
+                .list
+                .get(id)
+                .map(|s| s.name.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| id.to_string())
+        };
+        let (question, explain, yes, yes_style): (String, String, String, ButtonStyle) = match c {
+            Confirm::Revert(id) if running => (
+                t!("snap-revert-question", name = name_of(id)),
+                t!("snap-revert-explain"),
+                t!("snap-revert"),
+                style::destructive,
+            ),
+            Confirm::Revert(id) => (
+                t!("snap-start-question", name = name_of(id)),
+                t!("snap-start-explain"),
+                t!("snap-start-here"),
+                style::suggested,
+            ),
+            Confirm::Delete(id) => {
+                let children = self.snaps.list.children(id);
+                (
+                    t!("snap-delete-question", name = name_of(id)),
+                    if children > 0 {
+                        t!("snap-delete-explain-children", count = (children as i64))
+                    } else {
+                        t!("snap-delete-explain")
+                    },
+                    t!("button-delete"),
+                    style::destructive,
+                )
+            }
+        };
+        container(
+            row![
+                column![
+                    text(question).size(14).font(bold()),
+                    text(explain).size(13).color(style::GREY),
+                ]
+                .spacing(4)
+                .width(Length::Fill),
+                button(text(t!("button-cancel")).size(14))
+                    .padding([7, 14])
+                    .style(style::pill)
+                    .on_press(Message::Snap(SnapMessage::Cancel)),
+                button(text(yes).size(14))
+                    .padding([7, 14])
+                    .style(yes_style)
+                    .on_press(Message::Snap(SnapMessage::Confirm)),
+            ]
+            .spacing(10)
+            .align_y(Alignment::Center),
+        )
+        .padding(12)
+        .style(style::banner(
+            if matches!(c, Confirm::Delete(_)) || running {
+                style::RED
+            } else {
+                style::ACCENT
+            },
+        ))
+        .into()
+    }
+
+    fn snapshot_row<'a>(
+        &'a self,
+        depth: usize,
+        item: &'a snapshots::Snapshot,
+        vm_dir: Option<&std::path::Path>,
+        running: bool,
+    ) -> Element<'a, Message> {
+        let snap = |m: SnapMessage| Message::Snap(m);
+        let current = self.snaps.list.current.as_deref() == Some(item.id.as_str());
+        let thumb: Element<'a, Message> =
+            match vm_dir.and_then(|d| snapshots::thumbnail(d, &item.id)) {
+                Some(p) => container(
+                    image(image::Handle::from_path(p))
+                        .width(96)
+                        .height(64)
+                        .content_fit(iced::ContentFit::Contain),
+                )
+                .style(style::thumb)
+                .into(),
+                None => container(text(t!("snap-no-screen")).size(11).color(style::DIM))
+                    .center_x(96)
+                    .center_y(64)
+                    .style(style::thumb)
+                    .into(),
+            };
+        let mut info = column![].spacing(3).width(Length::Fill);
+        if !item.complete {
+            info = info
+                .push(
+                    row![
+                        text(item.id.clone()).size(14).font(mono()),
+                        container(text(t!("snap-incomplete")).size(12).font(bold()))
+                            .padding([2, 8])
+                            .style(style::badge(style::ORANGE)),
+                    ]
+                    .spacing(8)
+                    .align_y(Alignment::Center),
+                )
+                .push(
+                    text(t!(
+                        "snap-incomplete-explain",
+                        problem = item.problem.clone().unwrap_or_default()
+                    ))
+                    .size(12)
+                    .color(style::GREY),
+                );
+        } else if let Some((rid, value)) =
+            self.snaps.renaming.as_ref().filter(|(r, _)| r == &item.id)
+        {
+            let _ = rid;
+            info = info.push(
+                row![
+                    text_input(&t!("snap-name-placeholder"), value)
+                        .id(SNAP_RENAME_ID)
+                        .on_input(|v| Message::Snap(SnapMessage::RenameInput(v)))
+                        .on_submit(snap(SnapMessage::RenameSave))
+                        .padding([5, 8])
+                        .size(14)
+                        .style(style::input),
+                    button(text(t!("snap-rename-save")).size(13))
+                        .padding([5, 10])
+                        .style(style::suggested)
+                        .on_press(snap(SnapMessage::RenameSave)),
+                    button(text(t!("button-cancel")).size(13))
+                        .padding([5, 10])
+                        .style(style::pill)
+                        .on_press(snap(SnapMessage::RenameCancel)),
+                ]
+                .spacing(6)
+                .align_y(Alignment::Center),
+            );
+        } else {
+            let mut title = row![text(item.name.clone()).size(15).font(bold())]
+                .spacing(8)
+                .align_y(Alignment::Center);
+            if current {
+                title = title.push(
+                    container(text(t!("snap-current")).size(12).font(bold()))
+                        .padding([2, 8])
+                        .style(style::badge(style::ACCENT)),
+                );
+            }
+            info = info.push(title);
+        }
+        if item.complete {
+            let when = snapshots::local_time(item.created_unix_ms);
+            let line = if item.description.is_empty() {
+                when
+            } else {
+                format!("{when} · {}", item.description)
+            };
+            info = info.push(text(line).size(12).color(style::GREY));
+        }
+        let small = |label: String,
+                     m: SnapMessage,
+                     st: fn(&iced::Theme, button::Status) -> button::Style| {
+            button(text(label).size(13))
+                .padding([5, 10])
+                .style(st)
+                .on_press(snap(m))
+        };
+        let mut buttons = row![].spacing(4).align_y(Alignment::Center);
+        if item.complete {
+            buttons = buttons
+                .push(small(
+                    if running {
+                        t!("snap-revert")
+                    } else {
+                        t!("snap-start-here")
+                    },
+                    SnapMessage::AskRevert(item.id.clone()),
+                    style::pill,
+                ))
+                .push(small(
+                    t!("snap-rename"),
+                    SnapMessage::Rename(item.id.clone()),
+                    style::flat,
+                ));
+        }
+        buttons = buttons.push(small(
+            t!("button-delete"),
+            SnapMessage::AskDelete(item.id.clone()),
+            style::flat,
+        ));
+        // One thin line per level, like a tree's branches.
+        let mut indent = row![].spacing(0).height(64);
+        for _ in 0..depth {
+            indent = indent.push(
+                container(
+                    container(Space::new().width(2).height(Length::Fill)).style(style::tree_line),
+                )
+                .padding(iced::Padding::default().left(10).right(12))
+                .height(Length::Fill),
+            );
+        }
+        let mut line = row![].spacing(12).align_y(Alignment::Center);
+        if depth > 0 {
+            line = line.push(indent);
+        }
+        container(line.push(thumb).push(info).push(buttons))
+            .padding([8, 10])
+            .width(Length::Fill)
+            .style(if current {
+                style::row_current
+            } else {
+                style::row
+            })
+            .into()
+    }
+}
+
+/// Bytes for people: 1.5 MiB.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
     }
 }
 
@@ -496,10 +1085,41 @@ pub struct Rate {
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
     prev: Option<(u64, HashMap<String, u64>)>,
+    prev_vcpu: Vec<u64>,
     /// The busiest reasons, most exits per second first.
     pub top: Vec<Rate>,
     pub total_rate: f64,
     pub total: u64,
+    /// Per vCPU: exits per second and in total.
+    pub vcpus: Vec<(f64, u64)>,
+    /// Per NIC: frames and bytes received and sent, frames dropped.
+    pub nics: Vec<NicStat>,
+    pub malformed: u64,
+    pub dropped_events: u64,
+    pub uptime_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct NicStat {
+    pub rx_frames: u64,
+    pub rx_bytes: u64,
+    pub tx_frames: u64,
+    pub tx_bytes: u64,
+    pub tx_dropped: u64,
+    pub rx_dropped_no_buffer: u64,
+    pub rx_dropped_too_big: u64,
+    pub rx_dropped_inactive: u64,
+    pub link_up: bool,
+}
+
+impl NicStat {
+    pub fn dropped(&self) -> u64 {
+        self.tx_dropped
+            + self.rx_dropped_no_buffer
+            + self.rx_dropped_too_big
+            + self.rx_dropped_inactive
+    }
 }
 
 impl Stats {
@@ -536,6 +1156,38 @@ impl Stats {
         self.total = rates.iter().map(|r| r.total).sum();
         rates.truncate(Self::TOP);
         self.top = rates;
+        let vcpu_totals: Vec<u64> = c
+            .per_vcpu
+            .iter()
+            .map(|v| v.iter().map(|(_, n)| n).sum())
+            .collect();
+        let dt = self
+            .prev
+            .as_ref()
+            .map(|(t0, _)| c.uptime_ms.saturating_sub(*t0))
+            .unwrap_or(0);
+        self.vcpus = vcpu_totals
+            .iter()
+            .enumerate()
+            .map(|(i, total)| {
+                let rate = match self.prev_vcpu.get(i) {
+                    Some(before) if dt > 0 => {
+                        total.saturating_sub(*before) as f64 * 1000.0 / dt as f64
+                    }
+                    _ => 0.0,
+                };
+                (rate, *total)
+            })
+            .collect();
+        self.prev_vcpu = vcpu_totals;
+        self.nics = c
+            .nics
+            .iter()
+            .map(|v| serde_json::from_value(v.clone()).unwrap_or_default())
+            .collect();
+        self.malformed = c.malformed_virtio_chains;
+        self.dropped_events = c.dropped_events;
+        self.uptime_ms = c.uptime_ms;
         self.prev = Some((c.uptime_ms, now));
     }
 }

@@ -146,8 +146,8 @@ fn main() {
         let _ = std::fs::remove_file(runtime_dir.join("vnc.sock"));
     }
     restore_terminal(term);
-    let _ = std::fs::remove_file(&socket);
-    // For the app, which may not be our parent: why and when this VM last ended.
+    // For the app, which may not be our parent: why and when this VM last ended. Written
+    // before the socket goes, so a client that sees the socket vanish finds it.
     let last = serde_json::json!({
         "code": reason.code(),
         "reason": reason.name(),
@@ -161,6 +161,7 @@ fn main() {
         &vm_dir_for_exit.join("last-exit.json"),
         last.to_string().as_bytes(),
     );
+    let _ = std::fs::remove_file(&socket);
     match &reason {
         ExitReason::PowerOff => eprintln!("vmdesk-vmm: {reason}"),
         _ => eprintln!("vmdesk-vmm: {reason} (exit status {})", reason.code()),

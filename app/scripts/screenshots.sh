@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Regenerates assets/screenshots/ : the real app under Xvfb (1280x800), with demo VMs that run
+# the test guest in a throw-away VMDESK_HOME. Needs /dev/kvm, Xvfb, xdotool and ImageMagick
+# (apt-get install xvfb xdotool imagemagick).
+#
+#   app/scripts/screenshots.sh            # all of them
+#   OUT=/tmp/shots app/scripts/screenshots.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+OUT=${OUT:-$ROOT/assets/screenshots}
+DISP=${DISP:-:99}
+cargo build -q --bins
+GUEST=$(cargo run -q -p vmm-core --example test_guest_path)
+V="$TARGET/debug/vmdesk"
+export VMDESK_VMM="$TARGET/debug/vmdesk-vmm"
+export VMDESK_HOME=$(mktemp -d)
+export LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=en
+mkdir -p -m700 "$VMDESK_HOME/xdg"
+export XDG_RUNTIME_DIR="$VMDESK_HOME/xdg"
+mkdir -p "$OUT"
+PIDS=()
+cleanup() {
+    for id in build-server desktop; do "$V" kill "$id" >/dev/null 2>&1 || true; done
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    sleep 1                      # the VMMs write their last words into the folder
+    rm -rf "$VMDESK_HOME"
+}
+trap cleanup EXIT
+
+# The VMs: one with a screen (the test guest's animated pattern), one serial-only, one stopped.
+"$V" create "Build server" --kernel "$GUEST" --cmdline "console=ttyS0 vmdesk.test=tick" \
+    --vcpus 2 --memory 256 >/dev/null
+"$V" create "Desktop" --kernel "$GUEST" --cmdline "console=ttyS0 vmdesk.test=animate" \
+    --vcpus 1 --memory 128 --display 800x600 >/dev/null
+"$V" create "Classroom demo" --kernel "$GUEST" --cmdline "console=ttyS0 vmdesk.test=echo" \
+    --vcpus 1 --memory 64 >/dev/null
+"$V" start build-server >/dev/null
+"$V" start desktop >/dev/null
+sleep 3
+# A snapshot tree: two branches from "Fresh boot".
+"$V" snapshot desktop --name "Fresh boot" --description "right after start" >/dev/null
+sleep 3
+"$V" snapshot desktop --name "Pattern drawn" --description "colour blocks complete" >/dev/null
+sleep 2
+"$V" revert desktop "Fresh boot" >/dev/null
+sleep 2
+"$V" snapshot desktop --name "Second try" --description "another branch" >/dev/null
+"$V" snapshots desktop
+
+Xvfb "$DISP" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+PIDS+=($!)
+sleep 1
+export DISPLAY=$DISP
+"$V" &
+PIDS+=($!)
+for _ in $(seq 50); do
+    xdotool search --name '^vmdesk$' >/dev/null 2>&1 && break
+    sleep 0.2
+done
+sleep 3
+shot() { sleep "${2:-1.5}"; import -window root "$OUT/$1.png"; echo "$OUT/$1.png"; }
+click() { xdotool mousemove "$1" "$2"; sleep 0.5; xdotool click 1; sleep 1; }
+
+shot library 2
+click 62 27                      # New VM
+shot wizard 3
+click 50 27                      # Cancel
+sleep 1
+# The cards are sorted by name: Build server, Classroom demo, Desktop. Open "Desktop".
+click 273 269
+shot details 4
+click 794 95                     # Snapshots tab
+shot snapshots 3
+click 905 95                     # Activity tab
+shot stats 4
+if [ -S "$VMDESK_HOME/run/desktop/vnc.sock" ]; then
+    click 954 27                 # Screen
+    shot console 3
+else
+    echo "no vnc.sock: console.png not made"
+fi

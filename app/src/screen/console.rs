@@ -1,0 +1,571 @@
+//! The guest's screen (VMs with a `[display]`): the VNC frame scaled to fit or at 1:1, keyboard
+//! and pointer to the guest, Ctrl+Alt to capture and release the keyboard, a "Send key" menu,
+//! fullscreen (F11) and a screenshot button.
+
+use crate::screen::library::{bold, state_badge};
+use crate::style;
+use crate::t;
+use crate::vms::VmState;
+use crate::vnc::{self, Input};
+use iced::keyboard::key::Named;
+use iced::keyboard::{Key, Location};
+use iced::widget::{
+    button, column, container, image, mouse_area, responsive, row, scrollable, text, Space,
+};
+use iced::{Alignment, Element, Length, Task};
+
+#[derive(Debug, Clone)]
+pub struct Console {
+    pub id: String,
+    pub frame: Option<vnc::Frame>,
+    pub link: Link,
+    /// Scale the screen to the window (else 1:1 with scroll bars).
+    pub fit: bool,
+    /// Keys go to the guest.
+    pub grabbed: bool,
+    pub menu: bool,
+    pub fullscreen: bool,
+    input: Option<tokio::sync::mpsc::Sender<Input>>,
+    buttons: u8,
+    pos: (u16, u16),
+    /// Keysyms the guest holds down (released when the keyboard is let go).
+    held: Vec<u32>,
+    ctrl: bool,
+    alt: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    Connecting,
+    Connected,
+    Lost(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum Message {
+    Vnc(vnc::Event),
+    Back,
+    Fit(bool),
+    Grab(bool),
+    Menu,
+    /// Presses a key combination (keysyms) in the guest.
+    SendKeys(Vec<u32>),
+    Fullscreen,
+    Screenshot,
+    /// Pointer at framebuffer coordinates.
+    Pointer(f32, f32),
+    /// RFB button bit (1 left, 2 middle, 4 right), pressed or released.
+    Button(u8, bool),
+    /// Wheel: up (true) or down.
+    Wheel(bool),
+    Key {
+        key: Key,
+        location: Location,
+        down: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    None,
+    Back,
+    /// Enter (true) or leave fullscreen.
+    Fullscreen(bool),
+    Screenshot(String),
+}
+
+/// The combinations of the "Send key" menu: label and keysyms.
+pub fn send_keys() -> Vec<(String, Vec<u32>)> {
+    use vnc::sym::*;
+    let mut v = vec![
+        ("Ctrl+Alt+Del".to_string(), vec![CONTROL_L, ALT_L, DELETE]),
+        (
+            "Ctrl+Alt+Backspace".to_string(),
+            vec![CONTROL_L, ALT_L, BACKSPACE],
+        ),
+    ];
+    for n in 0..12 {
+        v.push((
+            format!("Ctrl+Alt+F{}", n + 1),
+            vec![CONTROL_L, ALT_L, F1 + n],
+        ));
+    }
+    v
+}
+
+impl Console {
+    pub fn new(id: &str) -> Console {
+        Console {
+            id: id.to_string(),
+            frame: None,
+            link: Link::Connecting,
+            fit: true,
+            grabbed: false,
+            menu: false,
+            fullscreen: false,
+            input: None,
+            buttons: 0,
+            pos: (0, 0),
+            held: Vec::new(),
+            ctrl: false,
+            alt: false,
+        }
+    }
+
+    fn send(&self, i: Input) {
+        if let Some(tx) = &self.input {
+            let _ = tx.try_send(i);
+        }
+    }
+
+    /// Lets go of every key the guest holds.
+    fn release_all(&mut self) {
+        for k in std::mem::take(&mut self.held).into_iter().rev() {
+            self.send(Input::Key(k, false));
+        }
+    }
+
+    pub fn update(&mut self, message: Message) -> (Task<Message>, Action) {
+        let action = match message {
+            Message::Vnc(e) => {
+                match e {
+                    vnc::Event::Connected(tx) => {
+                        self.input = Some(tx);
+                        self.link = Link::Connected;
+                    }
+                    vnc::Event::Frame(f) => {
+                        self.link = Link::Connected;
+                        self.frame = Some(f);
+                    }
+                    vnc::Event::Disconnected(why) => {
+                        self.input = None;
+                        self.held.clear();
+                        self.link = Link::Lost(why);
+                    }
+                }
+                Action::None
+            }
+            Message::Back => {
+                self.release_all();
+                Action::Back
+            }
+            Message::Fit(f) => {
+                self.fit = f;
+                Action::None
+            }
+            Message::Grab(g) => {
+                if !g {
+                    self.release_all();
+                }
+                self.grabbed = g;
+                Action::None
+            }
+            Message::Menu => {
+                self.menu = !self.menu;
+                Action::None
+            }
+            Message::SendKeys(keys) => {
+                self.menu = false;
+                for i in vnc::combo(&keys) {
+                    self.send(i);
+                }
+                Action::None
+            }
+            Message::Fullscreen => {
+                self.fullscreen = !self.fullscreen;
+                Action::Fullscreen(self.fullscreen)
+            }
+            Message::Screenshot => Action::Screenshot(self.id.clone()),
+            Message::Pointer(x, y) => {
+                let Some(f) = &self.frame else {
+                    return (Task::none(), Action::None);
+                };
+                let x = x.clamp(0.0, f.width.saturating_sub(1) as f32) as u16;
+                let y = y.clamp(0.0, f.height.saturating_sub(1) as f32) as u16;
+                self.pos = (x, y);
+                self.send(Input::Pointer(x, y, self.buttons));
+                Action::None
+            }
+            Message::Button(bit, down) => {
+                if down {
+                    self.buttons |= bit;
+                    // Clicking into the screen captures the keyboard.
+                    self.grabbed = true;
+                    self.menu = false;
+                } else {
+                    self.buttons &= !bit;
+                }
+                self.send(Input::Pointer(self.pos.0, self.pos.1, self.buttons));
+                Action::None
+            }
+            Message::Wheel(up) => {
+                let bit = if up { 8 } else { 16 };
+                let (x, y) = self.pos;
+                self.send(Input::Pointer(x, y, self.buttons | bit));
+                self.send(Input::Pointer(x, y, self.buttons));
+                Action::None
+            }
+            Message::Key {
+                key,
+                location,
+                down,
+            } => return (Task::none(), self.key(key, location, down)),
+        };
+        (Task::none(), action)
+    }
+
+    fn key(&mut self, key: Key, location: Location, down: bool) -> Action {
+        let modifier = match key.as_ref() {
+            Key::Named(Named::Control) => {
+                self.ctrl = down;
+                true
+            }
+            Key::Named(Named::Alt) => {
+                self.alt = down;
+                true
+            }
+            _ => false,
+        };
+        // Ctrl+Alt captures or releases the keyboard; the guest never sees the pair.
+        if modifier && down && self.ctrl && self.alt {
+            // Whatever the guest holds (the first of the two, when capturing) is let go.
+            self.release_all();
+            self.grabbed = !self.grabbed;
+            return Action::None;
+        }
+        if !self.grabbed {
+            if down && key == Key::Named(Named::F11) {
+                self.fullscreen = !self.fullscreen;
+                return Action::Fullscreen(self.fullscreen);
+            }
+            return Action::None;
+        }
+        let Some(sym) = vnc::keysym(&key, location) else {
+            return Action::None;
+        };
+        if down {
+            if !self.held.contains(&sym) {
+                self.held.push(sym);
+            }
+        } else if !self.held.contains(&sym) {
+            return Action::None;
+        } else {
+            self.held.retain(|k| *k != sym);
+        }
+        self.send(Input::Key(sym, down));
+        Action::None
+    }
+
+    fn toolbar(&self, state: VmState, name: &str) -> Element<'_, Message> {
+        let btn = |label: String, m: Message| {
+            button(text(label).size(14))
+                .padding([7, 14])
+                .style(style::pill)
+                .on_press(m)
+        };
+        container(
+            row![
+                button(text(t!("screen-back")).size(15))
+                    .padding([8, 14])
+                    .style(style::pill)
+                    .on_press(Message::Back),
+                Space::new().width(8),
+                text(name.to_string()).size(17).font(bold()),
+                state_badge(state),
+                Space::new().width(Length::Fill),
+                if self.grabbed {
+                    btn(t!("screen-release"), Message::Grab(false))
+                } else {
+                    btn(t!("screen-capture"), Message::Grab(true))
+                },
+                btn(
+                    if self.fit {
+                        t!("screen-actual-size")
+                    } else {
+                        t!("screen-fit")
+                    },
+                    Message::Fit(!self.fit)
+                ),
+                btn(t!("screen-send-key"), Message::Menu),
+                btn(t!("screen-screenshot"), Message::Screenshot),
+                btn(t!("screen-fullscreen"), Message::Fullscreen),
+            ]
+            .spacing(8)
+            .align_y(Alignment::Center),
+        )
+        .padding([10, 16])
+        .style(style::header)
+        .into()
+    }
+
+    pub fn view(&self, state: VmState, name: &str) -> Element<'_, Message> {
+        let screen: Element<'_, Message> = match &self.frame {
+            Some(f) => screen(f, self.fit),
+            None => {
+                let msg = match &self.link {
+                    Link::Lost(why) => t!("screen-lost", reason = why.as_str()),
+                    _ => t!("screen-connecting"),
+                };
+                container(text(msg).size(15)).center(Length::Fill).into()
+            }
+        };
+        let mut body = column![].height(Length::Fill);
+        if !self.fullscreen {
+            body = body.push(self.toolbar(state, name));
+        }
+        if self.menu {
+            let mut menu = row![text(t!("screen-send-key-title")).size(13).font(bold())]
+                .spacing(6)
+                .align_y(Alignment::Center);
+            for (label, keys) in send_keys() {
+                menu = menu.push(
+                    button(text(label).size(12))
+                        .padding([4, 8])
+                        .style(style::flat)
+                        .on_press(Message::SendKeys(keys)),
+                );
+            }
+            body = body.push(
+                container(
+                    scrollable(menu).direction(scrollable::Direction::Horizontal(
+                        scrollable::Scrollbar::new().width(4).scroller_width(4),
+                    )),
+                )
+                .padding([6, 12])
+                .width(Length::Fill)
+                .style(style::header),
+            );
+        }
+        if let (Link::Lost(why), Some(_)) = (&self.link, &self.frame) {
+            body = body.push(
+                container(text(t!("screen-lost", reason = why.as_str())).size(13))
+                    .padding([6, 12])
+                    .width(Length::Fill)
+                    .style(style::banner(style::RED)),
+            );
+        }
+        body = body.push(
+            container(screen)
+                .width(Length::Fill)
+                .height(Length::Fill)
+                .style(style::screen_bg),
+        );
+        if !self.fullscreen {
+            let hint = if self.grabbed {
+                t!("screen-grabbed")
+            } else {
+                t!("screen-not-grabbed")
+            };
+            let size = self
+                .frame
+                .as_ref()
+                .map(|f| format!("{} × {}", f.width, f.height))
+                .unwrap_or_default();
+            body = body.push(
+                container(
+                    row![
+                        text(hint).size(13).color(if self.grabbed {
+                            style::ACCENT
+                        } else {
+                            style::GREY
+                        }),
+                        Space::new().width(Length::Fill),
+                        text(size).size(13).color(style::GREY),
+                    ]
+                    .align_y(Alignment::Center),
+                )
+                .padding([6, 16])
+                .width(Length::Fill)
+                .style(style::header),
+            );
+        }
+        body.into()
+    }
+}
+
+/// The frame with pointer handling: scaled to fit the space (aspect kept), or 1:1 in a
+/// scrollable. Pointer positions are scaled back to framebuffer pixels.
+fn screen(f: &vnc::Frame, fit: bool) -> Element<'_, Message> {
+    let (fw, fh) = (f.width.max(1) as f32, f.height.max(1) as f32);
+    let handle = f.handle.clone();
+    if !fit {
+        let area = pointer_area(image(handle.clone()).width(fw).height(fh).into(), 1.0);
+        return scrollable(area)
+            .direction(scrollable::Direction::Both {
+                vertical: scrollable::Scrollbar::default(),
+                horizontal: scrollable::Scrollbar::default(),
+            })
+            .width(Length::Fill)
+            .height(Length::Fill)
+            .into();
+    }
+    responsive(move |size| {
+        let scale = fit_scale(fw, fh, size.width, size.height);
+        let img = image(handle.clone())
+            .width(fw * scale)
+            .height(fh * scale)
+            .filter_method(image::FilterMethod::Linear);
+        container(pointer_area(img.into(), scale))
+            .center(Length::Fill)
+            .into()
+    })
+    .into()
+}
+
+/// The scale that fits a `fw`×`fh` frame into `w`×`h` (never 0).
+pub fn fit_scale(fw: f32, fh: f32, w: f32, h: f32) -> f32 {
+    (w / fw).min(h / fh).max(0.05)
+}
+
+fn pointer_area(inner: Element<'_, Message>, scale: f32) -> Element<'_, Message> {
+    mouse_area(inner)
+        .on_move(move |p| Message::Pointer(p.x / scale, p.y / scale))
+        .on_press(Message::Button(1, true))
+        .on_release(Message::Button(1, false))
+        .on_middle_press(Message::Button(2, true))
+        .on_middle_release(Message::Button(2, false))
+        .on_right_press(Message::Button(4, true))
+        .on_right_release(Message::Button(4, false))
+        .on_scroll(|d| {
+            let y = match d {
+                iced::mouse::ScrollDelta::Lines { y, .. } => y,
+                iced::mouse::ScrollDelta::Pixels { y, .. } => y,
+            };
+            Message::Wheel(y > 0.0)
+        })
+        .into()
+}
+
+/// Keyboard events for the screen (subscribed only while it shows).
+pub fn keys(event: iced::Event, _: iced::event::Status, _: iced::window::Id) -> Option<Message> {
+    match event {
+        iced::Event::Keyboard(iced::keyboard::Event::KeyPressed { key, location, .. }) => {
+            Some(Message::Key {
+                key,
+                location,
+                down: true,
+            })
+        }
+        iced::Event::Keyboard(iced::keyboard::Event::KeyReleased { key, location, .. }) => {
+            Some(Message::Key {
+                key,
+                location,
+                down: false,
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn console_with_input() -> (Console, tokio::sync::mpsc::Receiver<Input>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let mut c = Console::new("web");
+        let _ = c.update(Message::Vnc(vnc::Event::Connected(tx)));
+        let _ = c.update(Message::Vnc(vnc::Event::Frame(vnc::Frame {
+            handle: image::Handle::from_rgba(640, 480, vec![0; 640 * 480 * 4]),
+            width: 640,
+            height: 480,
+        })));
+        (c, rx)
+    }
+
+    fn drain(rx: &mut tokio::sync::mpsc::Receiver<Input>) -> Vec<Input> {
+        let mut v = Vec::new();
+        while let Ok(i) = rx.try_recv() {
+            v.push(i);
+        }
+        v
+    }
+
+    fn key(c: &mut Console, k: Key, down: bool) -> Action {
+        c.update(Message::Key {
+            key: k,
+            location: Location::Left,
+            down,
+        })
+        .1
+    }
+
+    #[test]
+    fn keys_reach_the_guest_only_while_captured_and_ctrl_alt_toggles() {
+        let (mut c, mut rx) = console_with_input();
+        let a = Key::Character("a".into());
+        key(&mut c, a.clone(), true);
+        assert!(drain(&mut rx).is_empty(), "not captured yet");
+        // Ctrl+Alt captures; the pair itself is not typed.
+        key(&mut c, Key::Named(Named::Control), true);
+        key(&mut c, Key::Named(Named::Alt), true);
+        key(&mut c, Key::Named(Named::Alt), false);
+        key(&mut c, Key::Named(Named::Control), false);
+        assert!(c.grabbed);
+        assert!(drain(&mut rx).is_empty());
+        key(&mut c, a.clone(), true);
+        key(&mut c, a.clone(), false);
+        assert_eq!(
+            drain(&mut rx),
+            [Input::Key(0x61, true), Input::Key(0x61, false)]
+        );
+        // A key still down when Ctrl+Alt releases the keyboard is let go in the guest.
+        key(&mut c, a.clone(), true);
+        key(&mut c, Key::Named(Named::Control), true);
+        key(&mut c, Key::Named(Named::Alt), true);
+        assert!(!c.grabbed);
+        assert_eq!(
+            drain(&mut rx),
+            [
+                Input::Key(0x61, true),
+                Input::Key(0xffe3, true),
+                Input::Key(0xffe3, false),
+                Input::Key(0x61, false)
+            ]
+        );
+        // F11 is fullscreen while the keyboard is not captured.
+        key(&mut c, Key::Named(Named::Alt), false);
+        key(&mut c, Key::Named(Named::Control), false);
+        assert_eq!(
+            key(&mut c, Key::Named(Named::F11), true),
+            Action::Fullscreen(true)
+        );
+    }
+
+    #[test]
+    fn the_pointer_is_scaled_back_and_clicks_capture() {
+        let (mut c, mut rx) = console_with_input();
+        // Shown at half size: (100, 50) on screen is (200, 100) in the frame.
+        let scale = fit_scale(640.0, 480.0, 320.0, 400.0);
+        assert!((scale - 0.5).abs() < 1e-6);
+        let _ = c.update(Message::Pointer(100.0 / scale, 50.0 / scale));
+        let _ = c.update(Message::Button(1, true));
+        let _ = c.update(Message::Button(1, false));
+        let _ = c.update(Message::Wheel(false));
+        let _ = c.update(Message::Pointer(9999.0, -5.0));
+        assert_eq!(
+            drain(&mut rx),
+            [
+                Input::Pointer(200, 100, 0),
+                Input::Pointer(200, 100, 1),
+                Input::Pointer(200, 100, 0),
+                Input::Pointer(200, 100, 16),
+                Input::Pointer(200, 100, 0),
+                Input::Pointer(639, 0, 0),
+            ]
+        );
+        assert!(c.grabbed, "a click captures the keyboard");
+    }
+
+    #[test]
+    fn send_key_presses_the_whole_combination() {
+        let (mut c, mut rx) = console_with_input();
+        let (label, keys) = send_keys().into_iter().nth(2).unwrap();
+        assert_eq!(label, "Ctrl+Alt+F1");
+        let _ = c.update(Message::SendKeys(keys));
+        let got = drain(&mut rx);
+        assert_eq!(got.len(), 6);
+        assert_eq!(got[2], Input::Key(0xffbe, true));
+        assert_eq!(got[5], Input::Key(0xffe3, false));
+    }
+}

@@ -1,0 +1,253 @@
+//! A VM's snapshots as the app shows them: the list from the API's `snapshot-list` (running VM)
+//! or from the VM's folder (stopped VM), arranged as a tree by parent links.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Snapshot {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub created_unix_ms: u64,
+    pub parent: Option<String>,
+    /// False for an interrupted save (never used for a revert).
+    pub complete: bool,
+    /// Why it cannot be used, if it cannot.
+    pub problem: Option<String>,
+    pub has_screen: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SnapshotList {
+    /// The snapshot the VM's present state descends from.
+    pub current: Option<String>,
+    /// Oldest first.
+    pub items: Vec<Snapshot>,
+}
+
+#[derive(Deserialize)]
+struct WireList {
+    #[serde(default)]
+    current: Option<String>,
+    #[serde(default)]
+    snapshots: Vec<WireEntry>,
+}
+
+#[derive(Deserialize)]
+struct WireEntry {
+    id: String,
+    #[serde(default)]
+    complete: bool,
+    #[serde(default)]
+    meta: Option<WireMeta>,
+    #[serde(default)]
+    problem: Option<String>,
+}
+
+/// `meta.json` without the config (the app only lists).
+#[derive(Deserialize)]
+struct WireMeta {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    created_unix_ms: u64,
+    #[serde(default)]
+    parent: Option<String>,
+    #[serde(default)]
+    has_screen: bool,
+}
+
+impl SnapshotList {
+    /// Reads the result of `snapshot-list`.
+    pub fn from_api(v: serde_json::Value) -> Result<SnapshotList, String> {
+        let w: WireList = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        let mut items: Vec<Snapshot> = w
+            .snapshots
+            .into_iter()
+            .map(|e| {
+                let complete = e.complete && e.meta.is_some();
+                let m = e.meta;
+                Snapshot {
+                    name: m.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+                    description: m
+                        .as_ref()
+                        .map(|m| m.description.clone())
+                        .unwrap_or_default(),
+                    created_unix_ms: m.as_ref().map_or(0, |m| m.created_unix_ms),
+                    parent: m.as_ref().and_then(|m| m.parent.clone()),
+                    has_screen: m.as_ref().is_some_and(|m| m.has_screen),
+                    complete,
+                    problem: e.problem,
+                    id: e.id,
+                }
+            })
+            .collect();
+        items.sort_by(|a, b| {
+            (a.created_unix_ms == 0, a.created_unix_ms, &a.id).cmp(&(
+                b.created_unix_ms == 0,
+                b.created_unix_ms,
+                &b.id,
+            ))
+        });
+        Ok(SnapshotList {
+            current: w.current.filter(|c| !c.is_empty()),
+            items,
+        })
+    }
+
+    /// Reads a stopped VM's snapshots from its folder (what `snapshot-list` would answer).
+    pub fn from_disk(vm_dir: &Path) -> SnapshotList {
+        let v = serde_json::json!({
+            "current": vmm_core::snapshot::current(vm_dir),
+            "snapshots": vmm_core::snapshot::list(vm_dir),
+        });
+        SnapshotList::from_api(v).unwrap_or_default()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Snapshot> {
+        self.items.iter().find(|s| s.id == id)
+    }
+
+    /// Complete snapshots whose parent is `id`.
+    pub fn children(&self, id: &str) -> usize {
+        self.items
+            .iter()
+            .filter(|s| s.parent.as_deref() == Some(id))
+            .count()
+    }
+
+    /// The tree in display order: each snapshot after its parent, children oldest first, with
+    /// its depth. Snapshots whose parent is gone are roots; incomplete ones come last.
+    pub fn tree(&self) -> Vec<(usize, &Snapshot)> {
+        let known = |p: &Option<String>| {
+            p.as_ref()
+                .is_some_and(|p| self.items.iter().any(|s| s.complete && &s.id == p))
+        };
+        let mut out = Vec::with_capacity(self.items.len());
+        let mut stack: Vec<(usize, &Snapshot)> = self
+            .items
+            .iter()
+            .filter(|s| s.complete && !known(&s.parent))
+            .rev()
+            .map(|s| (0, s))
+            .collect();
+        while let Some((depth, s)) = stack.pop() {
+            if out.iter().any(|(_, o): &(usize, &Snapshot)| o.id == s.id) {
+                continue; // a cycle in damaged metadata
+            }
+            out.push((depth, s));
+            stack.extend(
+                self.items
+                    .iter()
+                    .filter(|c| c.complete && c.parent.as_deref() == Some(&s.id))
+                    .rev()
+                    .map(|c| (depth + 1, c)),
+            );
+        }
+        // Whatever a cycle left out, then the incomplete ones.
+        for s in &self.items {
+            if s.complete && !out.iter().any(|(_, o)| o.id == s.id) {
+                out.push((0, s));
+            }
+        }
+        out.extend(self.items.iter().filter(|s| !s.complete).map(|s| (0, s)));
+        out
+    }
+}
+
+/// The thumbnail `<vm dir>/snapshots/<id>/screen.png`, if there is one.
+pub fn thumbnail(vm_dir: &Path, id: &str) -> Option<PathBuf> {
+    let p = vmm_core::snapshot::snapshots_dir(vm_dir)
+        .join(id)
+        .join("screen.png");
+    p.is_file().then_some(p)
+}
+
+/// Local date and time of a Unix time in ms, `YYYY-MM-DD HH:MM`.
+pub fn local_time(unix_ms: u64) -> String {
+    let secs = (unix_ms / 1000) as libc::time_t;
+    // SAFETY: localtime_r writes into our tm and reads only `secs`.
+    let tm = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&secs, &mut tm).is_null() {
+            return String::new();
+        }
+        tm
+    };
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min
+    )
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// A `snapshot-list` result: (id, name, parent, created) plus one incomplete snapshot.
+    pub fn sample() -> serde_json::Value {
+        let meta = |id: &str, name: &str, parent: Option<&str>, t: u64| {
+            serde_json::json!({"id": id, "complete": true, "problem": null, "meta": {
+                "id": id, "name": name, "description": format!("about {name}"),
+                "created_unix_ms": t, "parent": parent, "memory_pages": 10, "has_screen": false,
+                "config": {"unknown": "fields are ignored"}
+            }})
+        };
+        serde_json::json!({
+            "current": "b",
+            "snapshots": [
+                meta("c", "Installed tools", Some("a"), 3000),
+                meta("a", "Fresh boot", None, 1000),
+                {"id": "x", "complete": false, "meta": null, "problem": "interrupted while being saved"},
+                meta("b", "Before update", Some("a"), 2000),
+                meta("d", "After update", Some("b"), 4000),
+                meta("e", "Orphan", Some("gone"), 5000),
+            ]
+        })
+    }
+
+    #[test]
+    fn the_tree_puts_children_under_parents_and_incomplete_ones_last() {
+        let l = SnapshotList::from_api(sample()).unwrap();
+        assert_eq!(l.current.as_deref(), Some("b"));
+        let t: Vec<(usize, &str)> = l.tree().iter().map(|(d, s)| (*d, s.id.as_str())).collect();
+        assert_eq!(
+            t,
+            [(0, "a"), (1, "b"), (2, "d"), (1, "c"), (0, "e"), (0, "x")]
+        );
+        assert_eq!(l.children("a"), 2);
+        assert!(!l.get("x").unwrap().complete);
+        assert_eq!(l.get("a").unwrap().description, "about Fresh boot");
+    }
+
+    #[test]
+    fn a_cycle_in_damaged_metadata_does_not_hang() {
+        let v = serde_json::json!({"current": null, "snapshots": [
+            {"id": "p", "complete": true, "meta": {"name": "P", "created_unix_ms": 1, "parent": "q"}},
+            {"id": "q", "complete": true, "meta": {"name": "Q", "created_unix_ms": 2, "parent": "p"}},
+        ]});
+        let l = SnapshotList::from_api(v).unwrap();
+        assert_eq!(l.tree().len(), 2);
+    }
+
+    #[test]
+    fn a_stopped_vm_lists_from_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(SnapshotList::from_disk(dir.path()), SnapshotList::default());
+        let snaps = dir.path().join("snapshots");
+        std::fs::create_dir_all(snaps.join("123-000.partial")).unwrap();
+        std::fs::write(snaps.join("current"), "123-000").unwrap();
+        let l = SnapshotList::from_disk(dir.path());
+        assert_eq!(l.items.len(), 1);
+        assert!(!l.items[0].complete);
+        assert!(thumbnail(dir.path(), "123-000").is_none());
+        assert_eq!(local_time(0).len(), 16);
+    }
+}

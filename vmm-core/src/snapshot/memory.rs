@@ -75,20 +75,39 @@ pub fn save(
             }
         }
         let mut stored = vec![0u64; touched.len()];
+        // Runs of consecutive stored pages go out in one write each: far fewer syscalls
+        // while the guest is paused.
+        let mut run: Option<usize> = None;
+        let flush = |start: usize, end: usize| -> Result<(), String> {
+            // SAFETY: pages start..end lie inside the region's live mapping; vCPUs are paused.
+            let bytes = unsafe {
+                std::slice::from_raw_parts((ptr + start * PAGE) as *const u8, (end - start) * PAGE)
+            };
+            f.write_all_at(bytes, file_off + (start * PAGE) as u64)
+                .map_err(|e| format!("{}: {e}", tmp.display()))
+        };
         for p in 0..len / PAGE {
-            if !bit(&touched, p) {
-                continue;
+            let keep = bit(&touched, p) && {
+                // SAFETY: as above.
+                let page =
+                    unsafe { std::slice::from_raw_parts((ptr + p * PAGE) as *const u8, PAGE) };
+                if page != zero {
+                    hasher.update(page);
+                    true
+                } else {
+                    false
+                }
+            };
+            if keep {
+                stored[p / 64] |= 1 << (p % 64);
+                index.stored_pages += 1;
+                run.get_or_insert(p);
+            } else if let Some(start) = run.take() {
+                flush(start, p)?;
             }
-            // SAFETY: the page lies inside the region's live mapping; the vCPUs are paused.
-            let page = unsafe { std::slice::from_raw_parts((ptr + p * PAGE) as *const u8, PAGE) };
-            if page == zero {
-                continue;
-            }
-            f.write_all_at(page, file_off + (p * PAGE) as u64)
-                .map_err(|e| format!("{}: {e}", tmp.display()))?;
-            hasher.update(page);
-            stored[p / 64] |= 1 << (p % 64);
-            index.stored_pages += 1;
+        }
+        if let Some(start) = run.take() {
+            flush(start, len / PAGE)?;
         }
         index
             .regions

@@ -2,10 +2,14 @@
 //! guest memory it touched — kept as a tree under `<vm dir>/snapshots/<id>/`.
 //!
 //! A snapshot folder holds `state.bin` (magic, version, CRC; see [`file`]), `memory.bin`
-//! (sparse), `screen.png` when the VM has a display, and `meta.json`, written last: a folder
+//! (sparse), `disks.json` (the image each writable disk was writing, frozen since: see
+//! [`disks`]), `screen.png` when the VM has a display, and `meta.json`, written last: a folder
 //! without `meta.json` is an interrupted save and is listed as incomplete, never used.
 //! Folders are first written as `<id>.partial` and renamed when whole.
+//!
+//! Snapshot operations of one VM run one at a time (a process-wide lock).
 
+pub mod disks;
 pub mod file;
 pub mod kvm_state;
 pub mod memory;
@@ -14,11 +18,36 @@ use crate::api::RunState;
 use crate::config::VmConfig;
 use crate::devices::lock;
 use crate::devices::serial::SerialSnap;
+use crate::devices::virtio::block::Block;
 use crate::devices::virtio::mmio::TransportSnap;
-use crate::vmm::VmHandle;
+use crate::vmm::{Machine, VmHandle};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Snapshot operations (create, revert, delete) one at a time: they switch disks and rewrite
+/// `disks/current.json` and the tree.
+static OPS: Mutex<()> = Mutex::new(());
+
+/// Calls `f` with the VM's disk devices in config order (their transports locked meanwhile;
+/// only while the vCPUs are paused or not started).
+fn with_blocks<R>(m: &Machine, f: impl FnOnce(&mut [&mut Block]) -> R) -> R {
+    let mut guards: Vec<_> = m.transports.iter().map(|t| lock(t)).collect();
+    let mut blocks: Vec<&mut Block> = guards
+        .iter_mut()
+        .filter_map(|g| g.device_mut().as_block_mut())
+        .collect();
+    f(&mut blocks)
+}
+
+/// Deletes the overlays no chain needs any more; failures only warn (nothing is lost by
+/// keeping a file).
+fn collect_garbage(vm_dir: &Path) {
+    if let Err(e) = disks::collect_garbage(vm_dir) {
+        eprintln!("vmdesk-vmm: warning: keeping unused disk overlays: {e}");
+    }
+}
 
 /// What a snapshot is, for listing (`meta.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,8 +144,10 @@ fn pause_for(vm: &VmHandle) -> Result<bool, String> {
     }
 }
 
-/// Takes a live snapshot of a running or paused VM.
+/// Takes a live snapshot of a running or paused VM. Writable disks are frozen at the same
+/// instant and the VM goes on in new overlays (see [`disks`]).
 pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, String> {
+    let _ops = lock(&OPS);
     let t0 = Instant::now();
     let m = &vm.machine;
     let dir = snapshots_dir(&m.vm_dir);
@@ -126,7 +157,11 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
     std::fs::create_dir(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
     let was_running = pause_for(vm)?;
     let t_paused = Instant::now();
-    let res = save_into(vm, &partial);
+    // The disks switch last, once everything else is saved: if that fails, the snapshot is
+    // dropped and the VM goes on writing its images.
+    let res = save_into(vm, &partial).and_then(|x| {
+        with_blocks(m, |b| disks::detach(&m.vm_dir, &vm.config.disks, b, &id)).map(|()| x)
+    });
     let paused_ms = ms(t_paused);
     if was_running {
         let _ = vm.resume();
@@ -154,7 +189,7 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
         _ => false,
     };
     // Everything on stable storage before the snapshot becomes visible (meta.json, rename).
-    for f in ["memory.bin", "state.bin", "framebuffer.bin"] {
+    for f in ["memory.bin", "state.bin", "framebuffer.bin", disks::FILE] {
         let p = partial.join(f);
         if p.exists() {
             std::fs::File::open(&p)
@@ -211,6 +246,7 @@ fn save_into(vm: &VmHandle, dir: &Path) -> Result<(u64, Option<Vec<u8>>), String
         transports.push(lock(t).save()?);
     }
     let framebuffer = vm.framebuffer.as_ref().map(|fb| fb.contents());
+    with_blocks(m, |b| disks::record(&m.vm_dir, &vm.config.disks, b))?.write_unsynced(dir)?;
     let base = lock(&m.memory_base).clone();
     let memory = memory::save(&m.mem, &dir.join("memory.bin"), base.as_ref())?;
     let pages = memory.stored_pages;
@@ -256,6 +292,7 @@ pub fn restore_at_start(vm: &VmHandle, id: &str) -> Result<Timing, String> {
 }
 
 fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> {
+    let _ops = lock(&OPS);
     let t0 = Instant::now();
     if !valid_id(id) {
         return Err(format!("{id:?} is not a snapshot id"));
@@ -287,6 +324,12 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
         }
         None => None,
     };
+    let frozen = disks::check(
+        &m.vm_dir,
+        &vm.config.disks,
+        id,
+        disks::SnapshotDisks::load(&dir)?.as_ref(),
+    )?;
     let was_running = if fresh {
         memory::verify(&dir.join("memory.bin"), &st.memory)?;
         false
@@ -294,7 +337,24 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
         pause_for(vm)?
     };
     let t_paused = Instant::now();
+    // New overlays on the snapshot's disk images, made before anything changes: if that fails
+    // the VM goes on as it was.
+    let tag = format!("{id}.r{}", new_id());
+    let prepared = match with_blocks(m, |b| {
+        disks::prepare(&m.vm_dir, &vm.config.disks, b, &frozen, &tag)
+    }) {
+        Ok(p) => p,
+        Err(e) => {
+            if was_running {
+                let _ = vm.resume();
+            }
+            return Err(e);
+        }
+    };
     let res = (|| {
+        with_blocks(m, |b| {
+            disks::switch(&m.vm_dir, &vm.config.disks, b, prepared)
+        })?;
         memory::restore(&m.mem, &dir.join("memory.bin"), &st.memory)?;
         *lock(&m.memory_base) = Some(st.memory.clone());
         kvm_state::restore_vm(&vm.vm, &st.vm)?;
@@ -327,6 +387,8 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
     if was_running {
         let _ = vm.resume();
     }
+    // The overlays the disks used before are deleted unless a snapshot needs them.
+    collect_garbage(&m.vm_dir);
     Ok(Timing {
         id: id.to_string(),
         total_ms: ms(t0),
@@ -391,8 +453,11 @@ pub fn rename(vm_dir: &Path, id: &str, name: &str) -> Result<(), String> {
 }
 
 /// Deletes a snapshot; its children are re-parented to its parent. Memory files are
-/// self-contained, so children stay revertable.
+/// self-contained, and a frozen disk image stays as long as any chain (the running disks',
+/// another snapshot's) is built on it, so children stay revertable; disk overlays nothing
+/// needs any more are deleted (see [`disks`]).
 pub fn delete(vm_dir: &Path, id: &str) -> Result<(), String> {
+    let _ops = lock(&OPS);
     if !valid_id(id) {
         return Err(format!("{id:?} is not a snapshot id"));
     }
@@ -418,5 +483,7 @@ pub fn delete(vm_dir: &Path, id: &str) -> Result<(), String> {
     }
     // A running VM may still map this memory file copy-on-write: unlinking is safe, the
     // mapping keeps the data alive.
-    std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))
+    std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    collect_garbage(vm_dir);
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! [`Disk`]: an opened, checked and locked image chain with the request-level operations the
 //! virtio-blk device needs (bounds-checked; read-only enforced).
 
-use super::lock::ImageLock;
+use super::lock::{ImageLock, LockError};
+use super::ErrorKind;
 use super::{open_chain, walk_chain, ImageFormat, Locking, StorageError};
 use imago::file::File as ImagoFile;
 use imago::io_buffers::{IoVector, IoVectorMut};
@@ -20,7 +21,10 @@ pub struct Disk {
     /// write zeroes efficiently (read-only, or qcow2 v2).
     discard_alignment: Option<u64>,
     backing_chain: Vec<PathBuf>,
-    _locks: Vec<ImageLock>,
+    /// Top first (only files that exist are locked).
+    locks: Vec<ImageLock>,
+    /// [`Disk::freeze`] made a writable disk read-only.
+    frozen: bool,
 }
 
 impl std::fmt::Debug for Disk {
@@ -77,7 +81,8 @@ impl Disk {
             read_only,
             discard_alignment,
             backing_chain: layers[1..].iter().map(|l| l.path.clone()).collect(),
-            _locks: locks,
+            locks,
+            frozen: false,
         })
     }
 
@@ -103,6 +108,45 @@ impl Disk {
     }
     pub fn discard_alignment(&self) -> Option<u64> {
         self.discard_alignment
+    }
+
+    /// Freezes a writable disk for a snapshot: everything written so far reaches stable
+    /// storage, the image's exclusive lock becomes a shared one in place (no moment unlocked)
+    /// and the disk refuses writes from now on. The image can then become the read-only
+    /// backing file of a new overlay, opened while this disk is still held. A read-only disk
+    /// is left as it is.
+    pub fn freeze(&mut self) -> io::Result<()> {
+        if self.read_only {
+            return Ok(());
+        }
+        self.flush()?;
+        if let Some(l) = self.locks.first_mut() {
+            l.downgrade()?;
+        }
+        self.read_only = true;
+        self.frozen = true;
+        Ok(())
+    }
+
+    /// Undoes [`Disk::freeze`] (the overlay could not be opened: the VM goes on writing this
+    /// image). Fails if another program started reading the image meanwhile.
+    pub fn thaw(&mut self) -> Result<(), StorageError> {
+        if !self.frozen {
+            return Ok(());
+        }
+        if let Some(l) = self.locks.first_mut() {
+            l.upgrade().map_err(|e| match e {
+                LockError::InUse => StorageError::new(
+                    ErrorKind::InUse,
+                    &self.path,
+                    "was opened by another program while frozen for a snapshot",
+                ),
+                LockError::Io(e) => StorageError::io(&self.path, "cannot lock", e),
+            })?;
+        }
+        self.read_only = false;
+        self.frozen = false;
+        Ok(())
     }
 
     /// Checks that `len` bytes at `offset` lie within the disk.

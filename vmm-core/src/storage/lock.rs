@@ -142,6 +142,55 @@ pub fn conflicts(file: &File, mode: LockMode) -> Result<bool, io::Error> {
     Ok(false)
 }
 
+impl ImageLock {
+    /// Turns an `Exclusive` lock into a `Shared` one in place, by releasing only the bytes of
+    /// the write permissions: the image is never unlocked in between, so nobody can start
+    /// writing it. Used when a snapshot freezes the image a VM was writing (it becomes the
+    /// read-only backing file of a new overlay).
+    pub fn downgrade(&mut self) -> io::Result<()> {
+        if self.mode == LockMode::Shared {
+            return Ok(());
+        }
+        let fd = self.file.as_raw_fd();
+        for p in [PERM_WRITE, PERM_WRITE_UNCHANGED] {
+            match flock(fd, libc::F_OFD_SETLK, libc::F_UNLCK, PERM_BASE + p) {
+                Ok(_) => {}
+                Err(e) if unsupported(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.mode = LockMode::Shared;
+        Ok(())
+    }
+
+    /// Undoes [`ImageLock::downgrade`] (a snapshot that could not switch to its new overlay
+    /// goes on writing the old image). Fails if someone started reading the image meanwhile.
+    pub fn upgrade(&mut self) -> Result<(), LockError> {
+        if self.mode == LockMode::Exclusive {
+            return Ok(());
+        }
+        let fd = self.file.as_raw_fd();
+        for p in [PERM_WRITE, PERM_WRITE_UNCHANGED] {
+            match flock(fd, libc::F_OFD_SETLK, libc::F_RDLCK, PERM_BASE + p) {
+                Ok(_) => {}
+                Err(e) if unsupported(&e) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EACCES)) => {
+                    return Err(LockError::InUse)
+                }
+                Err(e) => return Err(LockError::Io(e)),
+            }
+        }
+        self.mode = LockMode::Exclusive;
+        let res = match conflicts(&self.file, LockMode::Exclusive) {
+            Ok(false) => return Ok(()),
+            Ok(true) => Err(LockError::InUse),
+            Err(e) => Err(LockError::Io(e)),
+        };
+        let _ = self.downgrade();
+        res
+    }
+}
+
 /// Takes the lock bytes for `mode` on `path` (opened read-only: the lock needs only that), then
 /// checks nobody conflicts.
 pub fn lock(path: &Path, mode: LockMode) -> Result<ImageLock, LockError> {
@@ -208,5 +257,26 @@ mod tests {
         drop(w);
         assert!(!conflicts(&File::open(&p).unwrap(), LockMode::Exclusive).unwrap());
         lock(&p, LockMode::Exclusive).unwrap();
+    }
+
+    #[test]
+    fn downgrade_lets_readers_in_and_upgrade_takes_the_image_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("img");
+        std::fs::write(&p, vec![0u8; 4096]).unwrap();
+        let mut w = lock(&p, LockMode::Exclusive).unwrap();
+        assert!(matches!(lock(&p, LockMode::Shared), Err(LockError::InUse)));
+        w.downgrade().unwrap();
+        assert_eq!(w.mode, LockMode::Shared);
+        // Still refuses writers: the image is frozen, not free.
+        assert!(matches!(
+            lock(&p, LockMode::Exclusive),
+            Err(LockError::InUse)
+        ));
+        let r = lock(&p, LockMode::Shared).unwrap();
+        assert!(w.upgrade().is_err(), "a reader came in meanwhile");
+        drop(r);
+        w.upgrade().unwrap();
+        assert!(matches!(lock(&p, LockMode::Shared), Err(LockError::InUse)));
     }
 }

@@ -21,6 +21,7 @@
 
 mod disk;
 pub mod lock;
+pub mod overlay;
 mod probe;
 
 pub use disk::Disk;
@@ -44,8 +45,10 @@ use std::fs::File;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-/// Backing chains deeper than this are refused (and loops are caught long before).
-pub const MAX_CHAIN_DEPTH: usize = 16;
+/// Backing chains deeper than this are refused (and loops are caught long before). Every
+/// snapshot of a running VM adds one overlay to each writable disk's chain (nothing merges
+/// them: imago cannot commit), so this bounds how many snapshots deep a line of history goes.
+pub const MAX_CHAIN_DEPTH: usize = 64;
 
 /// An image format vmdesk can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -417,6 +420,14 @@ pub fn image_info(path: &Path) -> Result<ImageInfo, StorageError> {
     })
 }
 
+/// Checks an image and its chain as opening it would (format as given, the qcow2 checks,
+/// every backing file there) and that nobody writes it (a shared lock would be granted);
+/// returns its size. Takes no locks.
+pub fn check_image(path: &Path, format: ImageFormat) -> Result<u64, StorageError> {
+    let (layers, _) = walk_chain(path, Some(format), Locking::Test { writable: false })?;
+    Ok(layers[0].size)
+}
+
 fn create_file(path: &Path) -> Result<ImagoFile, StorageError> {
     ImagoFile::create_open(StorageCreateOptions::new().filename(path)).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
@@ -562,22 +573,41 @@ pub fn check_disk(d: &DiskConfig) -> Result<(), (&'static str, String)> {
     Ok(())
 }
 
+/// A configured disk's image path (relative paths are taken from the VM folder).
+pub fn config_path(d: &DiskConfig, vm_dir: &Path) -> PathBuf {
+    if d.path.is_relative() {
+        vm_dir.join(&d.path)
+    } else {
+        d.path.clone()
+    }
+}
+
 /// Opens every disk of a VM (at start-up, before any vCPU runs) as a virtio-blk device: all
 /// checks, locks and errors happen here, never mid-run. Relative paths are taken from `vm_dir`.
+/// A disk that snapshots moved onto an overlay opens that overlay (the top recorded in
+/// `<vm dir>/disks/current.json`, see [`overlay`]), not the configured image under it.
 /// Errors name the disk (`disks[N]`) and the file.
 pub fn open_disks(
     disks: &[DiskConfig],
     vm_dir: &Path,
 ) -> Result<Vec<Box<dyn VirtioDevice>>, String> {
+    let current = overlay::CurrentDisks::load(vm_dir)?;
     let mut devs: Vec<Box<dyn VirtioDevice>> = Vec::new();
     for (i, d) in disks.iter().enumerate() {
-        let path = if d.path.is_relative() {
-            vm_dir.join(&d.path)
-        } else {
-            d.path.clone()
+        let path = config_path(d, vm_dir);
+        let top = current.as_ref().and_then(|c| c.top(vm_dir, i, &path));
+        let disk = match &top {
+            Some(top) => Disk::open(top, Some(ImageFormat::Qcow2), d.read_only).map_err(|e| {
+                format!(
+                    "disks[{i}]: {e} (the overlay this disk continues in since its last \
+                     snapshot, recorded in {})",
+                    overlay::current_file(vm_dir).display()
+                )
+            })?,
+            None => {
+                Disk::open(&path, d.format, d.read_only).map_err(|e| format!("disks[{i}]: {e}"))?
+            }
         };
-        let disk =
-            Disk::open(&path, d.format, d.read_only).map_err(|e| format!("disks[{i}]: {e}"))?;
         let serial = match &d.serial {
             Some(s) => {
                 check_serial(s).map_err(|e| format!("disks[{i}].serial: {e}"))?;

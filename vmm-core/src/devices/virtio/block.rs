@@ -35,8 +35,14 @@
 //!
 //! # Snapshots
 //!
-//! A snapshot holds memory and device state but not disk contents, so only VMs whose disks
-//! are all read-only can be snapshotted; a writable disk makes `save_state` fail, naming it.
+//! `save_state` keeps the queue and the acked features; the disk's contents at that instant
+//! are kept by freezing its image: while the VM is paused, [`crate::snapshot`] puts a new
+//! qcow2 overlay on the image a writable disk was writing and switches the device to it
+//! ([`Block::replace_disk`]); the frozen image is never written again. A revert switches the
+//! device to a fresh overlay on the snapshot's frozen image. Read-only disks stay as they are.
+//! The features offered and the config space are fixed when the device is made: an overlay
+//! supports everything its writable base did (qcow2 v3 discards and zeroes, at its own
+//! cluster alignment — only a hint to the guest).
 
 use super::{
     decode, device_type, encode, QueueSnap, VirtioDevice, VirtioInterrupt, INT_USED_RING,
@@ -245,19 +251,49 @@ impl Block {
         })
     }
 
-    /// Snapshots capture guest memory and device state, not disk contents: restoring a VM
-    /// over a writable disk that has changed since would corrupt the guest's filesystems.
-    fn snapshot_allowed(&self) -> Result<(), String> {
-        let disk = lock(&self.disk);
-        if disk.read_only() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{}: snapshots of VMs with writable disks are not supported yet (the disk's \
-                 contents are not part of a snapshot)",
-                disk.path().display()
-            ))
+    /// Whether the guest may write this disk (RO not offered).
+    pub fn writable(&self) -> bool {
+        self.features & VIRTIO_BLK_F_RO == 0
+    }
+
+    /// The disk (image chain) the device reads and writes.
+    pub fn disk(&self) -> std::sync::MutexGuard<'_, Disk> {
+        lock(&self.disk)
+    }
+
+    /// Switches the device to another image chain of the same size and writability (a
+    /// snapshot's new overlay); returns the one it used. Only while no I/O thread runs (the VM
+    /// is paused, or the device is not active): requests never see two images.
+    pub fn replace_disk(&mut self, new: Disk) -> Result<Disk, String> {
+        if matches!(self.io, Io::Running { .. }) {
+            return Err("virtio-blk: pause the device before switching its disk".into());
         }
+        let mut cur = lock(&self.disk);
+        if new.size() != cur.size() {
+            return Err(format!(
+                "{}: {} bytes where the disk has {}",
+                new.path().display(),
+                new.size(),
+                cur.size()
+            ));
+        }
+        if new.read_only() == self.writable() {
+            return Err(format!(
+                "{}: opened {} for a {} disk",
+                new.path().display(),
+                if new.read_only() {
+                    "read-only"
+                } else {
+                    "writable"
+                },
+                if self.writable() {
+                    "writable"
+                } else {
+                    "read-only"
+                }
+            ));
+        }
+        Ok(std::mem::replace(&mut *cur, new))
     }
 }
 
@@ -267,7 +303,8 @@ impl Drop for Block {
     }
 }
 
-/// What a snapshot keeps of a (read-only) disk's device: its queue and the acked features.
+/// What a snapshot keeps of a disk's device: its queue and the acked features (the disk's
+/// contents are kept by [`crate::snapshot`], which freezes its image).
 type BlockSnap = Option<(QueueSnap, u64)>;
 
 impl VirtioDevice for Block {
@@ -312,6 +349,12 @@ impl VirtioDevice for Block {
     fn malformed_chains(&self) -> u64 {
         self.stats.malformed.load(Ordering::Relaxed)
     }
+    fn as_block(&self) -> Option<&Block> {
+        Some(self)
+    }
+    fn as_block_mut(&mut self) -> Option<&mut Block> {
+        Some(self)
+    }
     fn pause(&mut self) {
         self.paused = true;
         if let Some(t) = self.stop_thread() {
@@ -329,7 +372,6 @@ impl VirtioDevice for Block {
         }
     }
     fn save_state(&self) -> Result<Vec<u8>, String> {
-        self.snapshot_allowed()?;
         let snap: BlockSnap = match &self.io {
             Io::Idle => None,
             Io::Parked(t) => Some((QueueSnap::of(&t.queue), t.acked)),
@@ -343,7 +385,6 @@ impl VirtioDevice for Block {
         mem: GuestMemoryMmap,
         irq: Arc<VirtioInterrupt>,
     ) -> Result<(), String> {
-        self.snapshot_allowed()?;
         let snap: BlockSnap = decode(state)?;
         self.stop_thread();
         if let Some((q, acked)) = snap {

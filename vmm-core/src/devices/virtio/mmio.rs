@@ -69,6 +69,10 @@ impl MmioTransport {
         &*self.dev
     }
 
+    pub fn device_mut(&mut self) -> &mut dyn VirtioDevice {
+        &mut *self.dev
+    }
+
     pub fn pause(&mut self) {
         self.dev.pause();
     }

@@ -97,6 +97,14 @@ pub trait VirtioDevice: Send {
             self.device_type()
         ))
     }
+    /// The virtio-blk device behind this trait object, if it is one: snapshots move its disk
+    /// onto new overlays (see [`block`]'s "Snapshots").
+    fn as_block(&self) -> Option<&block::Block> {
+        None
+    }
+    fn as_block_mut(&mut self) -> Option<&mut block::Block> {
+        None
+    }
     /// Puts back what `save_state` returned; `active` says whether the driver had activated
     /// the device (then `mem`/`irq` are what to use from now on).
     fn restore_state(

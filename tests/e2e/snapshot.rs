@@ -199,3 +199,63 @@ fn broken_snapshots_are_refused_by_name() {
     }
     api.cmd("kill");
 }
+
+#[test]
+fn kill_9_in_the_middle_of_a_save_leaves_earlier_snapshots_intact() {
+    if !kvm_or_skip("kill_9_in_the_middle_of_a_save_leaves_earlier_snapshots_intact") {
+        return;
+    }
+    let mut spec = GuestSpec::test("tick");
+    spec.display = Some((640, 480)); // more to save: framebuffer and thumbnail
+    let mut vm = Vm::start("snapkill", &spec);
+    let mut api = vm.api();
+    wait_tick(&mut vm, 2);
+    let (keep, _) = snap(&vm, &mut api, "keep");
+    // Ask for a second snapshot and kill the VMM at different moments of the save.
+    for delay_ms in [0u64, 5, 20, 60] {
+        let sock = vm.socket();
+        let req = std::thread::spawn(move || {
+            let mut a = Api::connect(&sock, Duration::from_secs(5));
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                a.call(json!({"cmd": "snapshot-create", "name": "doomed"}))
+            }));
+        });
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        vm.child.kill().unwrap();
+        vm.child.wait().unwrap();
+        let _ = req.join();
+        let list = vmm_core::snapshot::list(vm.dir.path());
+        let kept = list
+            .iter()
+            .find(|e| e.id == keep)
+            .expect("earlier snapshot listed");
+        assert!(kept.complete, "{list:?}");
+        for e in &list {
+            if e.id != keep {
+                // Either whole (the save finished) or marked incomplete: never half and "whole".
+                if e.complete {
+                    let m = e.meta.as_ref().unwrap();
+                    assert_eq!(m.name, "doomed");
+                } else {
+                    assert!(e.problem.is_some());
+                }
+            }
+        }
+        // The earlier snapshot still restores in a new process.
+        let _ = std::fs::remove_file(vm.dir.path().join("serial.log"));
+        vm.child = std::process::Command::new(VMM)
+            .arg("--config")
+            .arg(vm.dir.path().join("vm.toml"))
+            .arg("--runtime-dir")
+            .arg(vm.dir.path().join("run"))
+            .arg("--restore")
+            .arg(&keep)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        vm.wait_serial("TICK ", BOOT_TIMEOUT);
+        api = vm.api();
+        assert_eq!(api.cmd("status")["result"]["state"], "running");
+    }
+    api.cmd("kill");
+}

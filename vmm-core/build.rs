@@ -9,8 +9,17 @@ use std::process::Command;
 
 /// Compiled and linked in this order; `entry.S` must come first (it holds the entry).
 const SOURCES: &[&str] = &["entry.S", "guest.c", "acpi.c"];
+/// Real-mode setup code (the bzImage setup sectors), linked on its own at 0.
+const SETUP_SOURCE: &str = "setup.S";
 const OTHER_INPUTS: &[&str] = &[
-    "guest.h", "guest.ld", "virtio.c", "fb.c", "blk.c", "net.c", "mem.c",
+    "guest.h",
+    "guest.ld",
+    SETUP_SOURCE,
+    "virtio.c",
+    "fb.c",
+    "blk.c",
+    "net.c",
+    "mem.c",
 ];
 
 const CFLAGS: &[&str] = &[
@@ -43,6 +52,9 @@ const LOAD_ADDR: u32 = 0x10_0000;
 const SETUP_SECTS: u8 = 1;
 /// Memory the guest needs from LOAD_ADDR, including .bss; guest.ld asserts it fits.
 const INIT_SIZE: u32 = 0x4_0000;
+/// The setup header build.rs writes: 0x1f1 up to the end of the protocol 2.15 header
+/// (0x26c), rounded up. setup.S leaves it empty, apart from the jump at 0x200.
+const HEADER: std::ops::Range<usize> = 0x1f1..0x270;
 
 fn main() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
@@ -68,13 +80,35 @@ fn main() {
         .arg(&elf)
         .arg(&bin));
 
+    // The setup code: linked at 0, so its labels are offsets in the setup area.
+    let setup_elf = out.join("test-guest-setup.elf");
+    let setup_bin = out.join("test-guest-setup.bin");
+    run(Command::new("gcc")
+        .args([
+            "-m64",
+            "-nostdlib",
+            "-static",
+            "-no-pie",
+            "-Wl,--build-id=none",
+        ])
+        .args(["-Wl,-Ttext=0", "-Wl,-e,0"])
+        .arg("-o")
+        .arg(&setup_elf)
+        .arg(src.join(SETUP_SOURCE)));
+    run(Command::new("objcopy")
+        .args(["-O", "binary", "-j", ".text"])
+        .arg(&setup_elf)
+        .arg(&setup_bin));
+    let setup_code =
+        fs::read(&setup_bin).unwrap_or_else(|e| panic!("read {}: {e}", setup_bin.display()));
+
     let kernel = fs::read(&bin).unwrap_or_else(|e| panic!("read {}: {e}", bin.display()));
     assert!(
         kernel.len() > 0x200 && kernel.len() <= INIT_SIZE as usize,
         "test guest is {} bytes; expected 0x200..={INIT_SIZE:#x}",
         kernel.len()
     );
-    let mut image = setup_area(kernel.len());
+    let mut image = setup_area(&setup_code, kernel.len());
     image.extend_from_slice(&kernel);
 
     let path = out.join("test-guest.bzImage");
@@ -97,18 +131,32 @@ fn run(cmd: &mut Command) {
     }
 }
 
-/// The real-mode part of a bzImage: a boot sector plus setup sectors holding only the
-/// setup header (Documentation/arch/x86/boot.rst). There is no real-mode code; the
-/// VMM reads the header and enters the protected-mode part in 64-bit mode.
-fn setup_area(kernel_len: usize) -> Vec<u8> {
+/// The real-mode part of a bzImage: a boot sector plus setup sectors holding the setup
+/// header (Documentation/arch/x86/boot.rst) and setup.S's code. vmdesk-vmm reads the
+/// header and enters the protected-mode part in 64-bit mode; BIOS-side loaders (QEMU's
+/// qboot, SeaBIOS's linuxboot ROM) run the real-mode code, which enters the 32-bit entry.
+fn setup_area(code: &[u8], kernel_len: usize) -> Vec<u8> {
     let mut s = vec![0u8; (1 + SETUP_SECTS as usize) * 512];
+    assert!(
+        code.len() <= s.len(),
+        "setup.S is {} bytes; the setup area holds {}",
+        code.len(),
+        s.len()
+    );
+    s[..code.len()].copy_from_slice(code);
+    assert!(
+        HEADER
+            .filter(|off| !(0x200..0x202).contains(off))
+            .all(|off| s[off] == 0),
+        "setup.S puts bytes into the setup header (0x1f1..0x270) other than the jump at 0x200"
+    );
     let mut put = |off: usize, bytes: &[u8]| s[off..off + bytes.len()].copy_from_slice(bytes);
 
     put(0x1f1, &[SETUP_SECTS]);
     put(0x1f4, &(kernel_len.div_ceil(16) as u32).to_le_bytes()); // syssize, 16-byte units
     put(0x1fa, &0xffffu16.to_le_bytes()); // vid_mode: "normal"
     put(0x1fe, &0xaa55u16.to_le_bytes()); // boot_flag
-                                          // 0x200 jump: left 0, there is no real-mode code to jump to.
+                                          // 0x200 jump: setup.S's jump to its real-mode code.
     put(0x202, b"HdrS");
     put(0x206, &0x020fu16.to_le_bytes()); // boot protocol 2.15
     put(0x211, &[0x01]); // loadflags: LOADED_HIGH

@@ -1,18 +1,86 @@
 /*
  * Test guest entry. Linked at 0x100000; the VMM enters startup_64 at
  * 0x100200 in 64-bit mode (Linux x86-64 boot protocol): paging on with an
- * identity map, interrupts off, %rsi = boot_params.
+ * identity map, interrupts off, %rsi = boot_params. startup_32 at 0x100000
+ * serves 32-bit boot protocol loaders (see README.md).
  */
 
 	.section .text.head, "ax"
-	.code64
 	/*
-	 * +0x000 is the 32-bit boot protocol entry (code32_start). We only
-	 * support the 64-bit entry, so park the CPU. "f4 eb fd" decodes as
-	 * hlt; jmp back in both 32- and 64-bit mode.
+	 * +0x000: 32-bit boot protocol entry (code32_start), for loaders that
+	 * do not speak the 64-bit protocol: QEMU's firmware reaches it through
+	 * setup.S, GRUB's BIOS "linux" command jumps here directly. Flat 32-bit
+	 * protected mode, paging off, interrupts off, %esi = boot_params. We
+	 * build an identity map of the first 4 GiB (what the 64-bit protocol
+	 * promises startup_64), enter long mode and jump to startup_64 with
+	 * %rsi = boot_params. No stack is needed: nothing here calls or pushes.
+	 * vmdesk-vmm never runs this code; it enters startup_64 directly.
 	 */
-1:	hlt
-	jmp	1b
+	.code32
+	.globl	startup_32
+startup_32:
+	cli
+	cld
+	movl	%esi, %ebp		/* boot_params, kept while we build page tables */
+	/* PML4 and PDPT start zeroed; the 4 PDs are filled completely below. */
+	movl	$pml4, %edi
+	movl	$(2 * 4096 / 4), %ecx
+	xorl	%eax, %eax
+	rep stosl
+	movl	$(pdpt + 3), pml4	/* present, writable */
+	movl	$(pd + 3), %eax
+	movl	$pdpt, %edi
+	movl	$4, %ecx
+1:	movl	%eax, (%edi)
+	addl	$4096, %eax
+	addl	$8, %edi
+	loop	1b
+	/* 2048 2 MiB pages: present, writable, PS; upper halves stay 0 (< 4 GiB). */
+	movl	$0x83, %eax
+	movl	$pd, %edi
+	movl	$2048, %ecx
+2:	movl	%eax, (%edi)
+	movl	$0, 4(%edi)
+	addl	$0x200000, %eax
+	addl	$8, %edi
+	loop	2b
+
+	movl	$pml4, %eax
+	movl	%eax, %cr3
+	movl	%cr4, %eax
+	orl	$0x20, %eax		/* CR4.PAE */
+	movl	%eax, %cr4
+	movl	$0xc0000080, %ecx	/* EFER */
+	rdmsr
+	orl	$0x100, %eax		/* EFER.LME */
+	wrmsr
+	lgdt	gdt64_desc
+	movl	%cr0, %eax
+	orl	$0x80000001, %eax	/* CR0.PG | CR0.PE: long mode (compatibility) is active */
+	movl	%eax, %cr0
+	movl	$0x18, %eax
+	movl	%eax, %ds
+	movl	%eax, %es
+	movl	%eax, %ss
+	ljmp	$0x10, $3f
+
+	.code64
+	/* A 32-bit mov in 64-bit mode zero-extends: the upper half of %rsi is
+	 * undefined after the switch. */
+3:	movl	%ebp, %esi
+	jmp	startup_64
+
+	/* Selectors as in Linux's boot GDT: 0x10 code, 0x18 data. */
+	.balign	8
+gdt64:
+	.quad	0
+	.quad	0
+	.quad	0x00af9a000000ffff	/* 0x10: 64-bit code, DPL 0 */
+	.quad	0x00cf92000000ffff	/* 0x18: flat data */
+gdt64_end:
+gdt64_desc:
+	.word	gdt64_end - gdt64 - 1
+	.long	gdt64
 
 	.org	0x200, 0xcc
 	.globl	startup_64
@@ -68,6 +136,16 @@ exc_common:
 3:	cli
 	hlt
 	jmp	3b
+
+	/*
+	 * startup_32's page tables. Not in .bss: startup_64 zeroes .bss while
+	 * running on them. startup_32 initializes all of it.
+	 */
+	.section .pgtables, "aw", @nobits
+	.balign	4096
+pml4:	.skip	4096
+pdpt:	.skip	4096
+pd:	.skip	4 * 4096
 
 	.bss
 	.balign	16

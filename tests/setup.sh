@@ -4,7 +4,9 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-PKGS=(gcc binutils make pkg-config ca-certificates curl passt qemu-utils gvncviewer python3-pip tigervnc-standalone-server)
+PKGS=(gcc binutils make pkg-config ca-certificates curl passt qemu-utils gvncviewer python3-pip tigervnc-standalone-server
+  libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 fonts-dejavu-core
+  desktop-file-utils appstream shared-mime-info dpkg-dev xvfb x11-utils)
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${PKGS[@]}"
 # A VNC client no one here wrote, for the display tests.
@@ -13,6 +15,10 @@ python3 -m pip install --quiet vncdotool 2>/dev/null \
 if ! command -v cargo >/dev/null; then
   echo "cargo not found: install Rust from https://rustup.rs (stable), then run this again" >&2
   exit 1
+fi
+# The .deb builder, for tests/packaging.sh.
+if ! cargo deb --version >/dev/null 2>&1; then
+  cargo install cargo-deb --version 3.8.0 --locked
 fi
 if [ ! -w /dev/kvm ] || [ ! -r /dev/kvm ]; then
   echo "note: /dev/kvm is not usable by $(id -un); add yourself to group 'kvm' (sudo adduser $(id -un) kvm) and log in again" >&2

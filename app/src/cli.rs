@@ -680,6 +680,27 @@ fn console(client: Arc<dyn VmmClient>, id: &str, json: bool) -> Result<i32, Clie
     Ok(code::OK)
 }
 
+/// Whether `word` names a CLI command (anything else as a lone argument may be a file to open).
+pub fn is_command(word: &str) -> bool {
+    matches!(
+        word,
+        "list"
+            | "status"
+            | "start"
+            | "stop"
+            | "kill"
+            | "pause"
+            | "resume"
+            | "console"
+            | "create"
+            | "delete"
+            | "snapshot"
+            | "snapshots"
+            | "revert"
+            | "screenshot"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

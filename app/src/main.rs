@@ -53,6 +53,22 @@ fn main() {
         }
         _ => {}
     }
+    // `vmdesk FILE` is how a file manager opens an ISO or disk image (Exec=vmdesk %f). Booting
+    // those needs firmware, which vmdesk-vmm does not have yet: open the library and say so.
+    if args.len() == 1 && !cli::is_command(&args[0]) {
+        let file = args[0].trim_start_matches("file://");
+        if std::path::Path::new(file).is_file() {
+            eprintln!(
+                "vmdesk: {file}: booting ISO and disk images is not supported yet; \
+                 create a VM with a Linux kernel in the new-VM wizard"
+            );
+            if let Err(e) = app::run(paths) {
+                eprintln!("vmdesk: {e}");
+                std::process::exit(cli::code::ERROR);
+            }
+            return;
+        }
+    }
     match cli::parse(&args) {
         Ok(a) => std::process::exit(cli::run(&paths, &a)),
         Err(e) => {

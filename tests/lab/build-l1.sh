@@ -21,6 +21,11 @@ readonly MODULES="irqbypass ccp kvm kvm_amd virtio_ring virtio virtio_pci_legacy
 
 SCRIPT_PATH="$(readlink -f "${BASH_SOURCE[0]}")"
 readonly SCRIPT_PATH
+INITRAMFS_LIB="$(dirname "$SCRIPT_PATH")/../lib/initramfs.sh"
+readonly INITRAMFS_LIB
+# console_cpio, modplan_awk and the initramfs_* steps, shared with tests/linux/build-guest.sh.
+# shellcheck source-path=SCRIPTDIR source=../lib/initramfs.sh
+. "$INITRAMFS_LIB"
 
 usage() {
     cat <<EOF
@@ -105,37 +110,6 @@ fi
 t_start="$(now)"
 
 # ---------------------------------------------------------------- /init and helpers
-# The awk program that turns modules.dep + modules.builtin + a wanted list into a
-# load plan (same as tests/linux/build-guest.sh). Output lines:
-# "load <path relative to /lib/modules/KVER>", "builtin <name>", "missing <name>".
-modplan_awk() {
-    cat <<'AWK'
-function norm(s) { gsub(/-/, "_", s); return s }
-function modname(p,  b) {
-    b = p; sub(/^.*\//, "", b); sub(/\.ko(\.(gz|xz|zst))?$/, "", b); return norm(b)
-}
-function emit(p) { if (!(p in done)) { done[p] = 1; print "load " p } }
-FILENAME ~ /modules\.builtin$/ { if (NF) builtin[modname($1)] = 1; next }
-NF {
-    k = $1; sub(/:$/, "", k); m = modname(k)
-    path[m] = k; deps[m] = ""
-    for (i = 2; i <= NF; i++) deps[m] = deps[m] " " $i
-}
-END {
-    n = split(want, w, " ")
-    for (i = 1; i <= n; i++) {
-        m = norm(w[i])
-        if (m in path) {
-            k = split(deps[m], d, " ")
-            for (j = k; j >= 1; j--) emit(d[j])
-            emit(path[m])
-        } else if (m in builtin) print "builtin " w[i]
-        else print "missing " w[i]
-    }
-}
-AWK
-}
-
 l1_init() {
     cat <<'INIT'
 #!/bin/sh
@@ -326,26 +300,8 @@ finish "$status"
 INIT
 }
 
-# A minimal newc cpio archive holding /dev and /dev/console (char 5:1), so the
-# kernel can open the console for /init (making the node would need root).
-console_cpio() {
-    local name mode maj min ino namesize pad
-    while read -r name mode maj min ino; do
-        namesize=$((${#name} + 1))
-        printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
-            "$ino" "$((8#$mode))" 0 0 1 0 0 0 0 "$maj" "$min" "$namesize" 0
-        printf '%s\0' "$name"
-        pad=$(((4 - (110 + namesize) % 4) % 4))
-        [ "$pad" -eq 0 ] || head -c "$pad" /dev/zero
-    done <<'EOF'
-dev 040755 0 0 1879048193
-dev/console 020600 5 1 1879048194
-TRAILER!!! 0 0 0 0
-EOF
-}
-
 recipe_sha256() {
-    { cat "$SCRIPT_PATH"; printf '%s\n' "$MODULES"; } | sha256sum | cut -d' ' -f1
+    { cat "$SCRIPT_PATH" "$INITRAMFS_LIB"; printf '%s\n' "$MODULES"; } | sha256sum | cut -d' ' -f1
 }
 
 manifest_get() { # KEY -> value from manifest.txt (first match)
@@ -464,30 +420,10 @@ kmoddir="$kroot/lib/modules/$kver"
 busybox="$work/busybox/bin/busybox"
 [ -x "$busybox" ] || die "busybox-static has no bin/busybox"
 
-# depmod: the one from Debian's kmod .deb (needs the host's libzstd, liblzma,
-# libcrypto), else the host's own.
-mkdir -p "$work/bin"
-ln -s "$work/kmod/bin/kmod" "$work/bin/depmod"
-depmod="$work/bin/depmod"
-if ! "$depmod" --version >/dev/null 2>&1; then
-    if command -v depmod >/dev/null 2>&1; then
-        depmod="$(command -v depmod)"
-    elif [ -x /sbin/depmod ]; then
-        depmod=/sbin/depmod
-    else
-        die "depmod from the kmod package cannot run here ($("$work/bin/depmod" --version 2>&1 | sed -n 1p)); install 'kmod' (provides depmod)"
-    fi
-    warn "using the host's $depmod"
-fi
+initramfs_find_depmod
 
 t2="$(now)"
-"$depmod" -b "$kroot" "$kver"
-modplan_awk >"$work/modplan.awk"
-[ -e "$kmoddir/modules.builtin" ] || : >"$kmoddir/modules.builtin"
-plan="$(awk -v want="$MODULES" -f "$work/modplan.awk" "$kmoddir/modules.builtin" "$kmoddir/modules.dep")"
-load_files="$(printf '%s\n' "$plan" | sed -n 's/^load //p')"
-missing="$(printf '%s\n' "$plan" | sed -n 's/^missing //p' | tr '\n' ' ' | sed 's/ $//')"
-builtins="$(printf '%s\n' "$plan" | sed -n 's/^builtin //p' | tr '\n' ' ' | sed 's/ $//')"
+initramfs_plan_modules
 for m in kvm kvm_amd 9p 9pnet_virtio virtio_pci; do
     case " $(printf '%s\n' "$plan" | awk '$1 == "missing" { gsub(/-/, "_", $2); print $2 }' | tr '\n' ' ') " in
         *" $m "*) die "kernel $kver has no module $m, which L1 cannot do without" ;;
@@ -496,31 +432,7 @@ done
 [ -z "$missing" ] || warn "not in $kver, skipped: $missing"
 [ -z "$builtins" ] || say "built into $kver: $builtins"
 
-root="$work/root"
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,root,etc/lab,lib/modules/"$kver"}
-chmod 1777 "$root/tmp"
-chmod 700 "$root/root"
-cp "$busybox" "$root/bin/busybox"
-"$busybox" --list-full | while read -r applet; do
-    [ "$applet" = bin/busybox ] && continue
-    [ -e "$root/$applet" ] || [ -L "$root/$applet" ] && continue
-    mkdir -p "$root/$(dirname "$applet")"
-    ln -s /bin/busybox "$root/$applet"
-done
-[ -L "$root/bin/sh" ] || die "busybox did not provide /bin/sh"
-rmoddir="$root/lib/modules/$kver"
-while read -r f; do
-    [ -n "$f" ] || continue
-    mkdir -p "$rmoddir/$(dirname "$f")"
-    cp "$kmoddir/$f" "$rmoddir/$f"
-    grep -qxF "$f" "$kmoddir/modules.order" && printf '%s\n' "$f" >>"$rmoddir/modules.order"
-done <<<"$load_files"
-touch "$rmoddir/modules.order"
-cp "$kmoddir/modules.builtin" "$rmoddir/"
-[ ! -e "$kmoddir/modules.builtin.modinfo" ] || cp "$kmoddir/modules.builtin.modinfo" "$rmoddir/"
-"$depmod" -b "$root" "$kver"
-cp "$work/modplan.awk" "$root/etc/lab/modplan.awk"
-printf '%s\n' "$MODULES" >"$root/etc/lab/modules"
+initramfs_tree lab
 l1_init >"$root/init"
 chmod 755 "$root/init"
 modules_in_order="$(printf '%s\n' "$load_files" | sed 's|.*/||; s|\.ko$||' | tr '\n' ' ' | sed 's/ $//')"
@@ -531,17 +443,7 @@ modules_in_order="$(printf '%s\n' "$load_files" | sed 's|.*/||; s|\.ko$||' | tr 
 say "initramfs tree ready: $(printf '%s\n' "$load_files" | grep -c .) modules ($(elapsed "$t2"))"
 
 t3="$(now)"
-console_cpio >"$work/console.cpio"
-# Same mtime everywhere (the kernel image's), so rebuilds are byte-identical.
-find "$root" -exec touch -h -r "$kimage" {} +
-(
-    cd "$root"
-    find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort |
-        "$busybox" cpio -o -H newc -R 0:0 --renumber-inodes --ignore-devno 2>/dev/null
-) >"$work/tree.cpio"
-"$busybox" cpio -t <"$work/tree.cpio" 2>/dev/null | grep -x init >/dev/null ||
-    die "the initramfs archive has no /init"
-cat "$work/console.cpio" "$work/tree.cpio" | gzip -9 -n >"$INITRAMFS.tmp"
+initramfs_pack "$INITRAMFS.tmp"
 cp "$kimage" "$VMLINUZ.tmp"
 mv -f "$VMLINUZ.tmp" "$VMLINUZ"
 mv -f "$INITRAMFS.tmp" "$INITRAMFS"

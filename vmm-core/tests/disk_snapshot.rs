@@ -13,6 +13,9 @@
 //! --backing-chain`; contents with `qemu-img convert` (qemu-utils; without it these tests skip,
 //! except under CI).
 
+mod common;
+
+use common::{kvm_or_skip, GUEST, MIB, VMM};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
@@ -29,8 +32,6 @@ use vmm_core::snapshot::disks::{self, SnapshotDisks};
 use vmm_core::storage::overlay::CurrentDisks;
 use vmm_core::storage::{Disk, ImageFormat};
 use vmm_sys_util::eventfd::EventFd;
-
-const MIB: u64 = 1 << 20;
 
 // ---------------------------------------------------------------------------------------------
 // qemu-img
@@ -421,32 +422,12 @@ fn a_revert_that_cannot_open_its_image_changes_nothing() {
 // ---------------------------------------------------------------------------------------------
 // vmdesk-vmm with the test guest
 
-const VMM: &str = env!("CARGO_BIN_EXE_vmdesk-vmm");
-const GUEST: &str = env!("VMDESK_TEST_GUEST");
 const TIMEOUT: Duration = Duration::from_secs(120);
 /// The test guest's disk modes use 64 sectors from here.
 const BLK_SECTOR: u64 = 2048;
 const SEED_A: u64 = 0x1111_2222_3333_4444;
 const SEED_B: u64 = 0x5555_6666_7777_8888;
 const SEED_C: u64 = 0x9999_aaaa_bbbb_cccc;
-
-fn kvm_or_skip(test: &str) -> bool {
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-    {
-        Ok(_) => true,
-        Err(e) => {
-            let msg = format!("{test}: /dev/kvm not usable ({e})");
-            if std::env::var_os("VMDESK_REQUIRE_KVM").is_some() {
-                panic!("{msg} (VMDESK_REQUIRE_KVM is set)");
-            }
-            eprintln!("{msg}: skipped");
-            false
-        }
-    }
-}
 
 /// The 32 KiB the test guest writes for `seed` (tests/guest/README.md, "Disk modes").
 fn pattern(seed: u64) -> Vec<u8> {

@@ -6,6 +6,9 @@
 //! "skipped: passt not installed (apt-get install passt)" without it, and fail instead when
 //! `VMDESK_REQUIRE_TOOLS=1`.
 
+mod common;
+
+use common::{stderr_of, GUEST, VMM};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::net::UnixStream;
@@ -531,9 +534,6 @@ fn virtio_net_carries_dhcp_arp_and_udp_between_guest_memory_and_passt() {
 
 // ---- vmdesk-vmm with a NIC ----
 
-const VMM: &str = env!("CARGO_BIN_EXE_vmdesk-vmm");
-const GUEST: &str = env!("VMDESK_TEST_GUEST");
-
 fn start_vmm(dir: &Path, mode: &str, nics_toml: &str, path_env: Option<&Path>) -> Child {
     std::fs::write(
         dir.join("vm.toml"),
@@ -555,14 +555,6 @@ fn start_vmm(dir: &Path, mode: &str, nics_toml: &str, path_env: Option<&Path>) -
         cmd.env("PATH", p);
     }
     cmd.spawn().unwrap()
-}
-
-fn stderr_of(child: &mut Child) -> String {
-    let mut s = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut s);
-    }
-    s
 }
 
 /// passt processes whose parent is `pid`.

@@ -6,6 +6,9 @@
 //! qemu-img and qemu-io (Debian: qemu-utils) are needed for the cross-checks; without them these
 //! tests are skipped, except under CI (`CI` set), where that is a failure.
 
+mod common;
+
+use common::{kvm_or_skip, stderr_of, GUEST, MIB, VMM};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -19,8 +22,6 @@ use vmm_core::storage::{
     self, create_linked_clone, create_qcow2, image_info, Disk, ErrorKind, ImageFormat,
 };
 use vmm_sys_util::eventfd::EventFd;
-
-const MIB: u64 = 1 << 20;
 
 // ---------------------------------------------------------------------------------------------
 // qemu-img / qemu-io
@@ -1201,27 +1202,6 @@ fn read_only_disks_survive_a_snapshot_round_trip() {
 // ---------------------------------------------------------------------------------------------
 // vmdesk-vmm with disks
 
-const VMM: &str = env!("CARGO_BIN_EXE_vmdesk-vmm");
-const GUEST: &str = env!("VMDESK_TEST_GUEST");
-
-fn kvm_or_skip(test: &str) -> bool {
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-    {
-        Ok(_) => true,
-        Err(e) => {
-            let msg = format!("{test}: /dev/kvm not usable ({e})");
-            if std::env::var_os("VMDESK_REQUIRE_KVM").is_some() {
-                panic!("{msg} (VMDESK_REQUIRE_KVM is set)");
-            }
-            eprintln!("{msg}: skipped");
-            false
-        }
-    }
-}
-
 fn start_vm(dir: &Path, id: &str, disks_toml: &str) -> std::process::Child {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(
@@ -1242,15 +1222,6 @@ fn start_vm(dir: &Path, id: &str, disks_toml: &str) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-fn stderr_of(child: &mut std::process::Child) -> String {
-    use std::io::Read;
-    let mut s = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut s);
-    }
-    s
 }
 
 /// Waits until the test guest has halted (it then idles until killed); returns its serial log.

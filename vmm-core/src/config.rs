@@ -232,6 +232,23 @@ pub fn sniff_kernel(path: &Path) -> Result<KernelFormat, String> {
         return Ok(KernelFormat::Elf);
     }
     if n >= 0x206 && head[0x202..0x206] == *b"HdrS" && head[0x1fe..0x200] == [0x55, 0xaa] {
+        // A cut-off download still has a valid header: check the file holds what the header
+        // says (setup sectors + syssize paragraphs), or the guest would crash mid-boot.
+        let setup_sects = match head[0x1f1] {
+            0 => 4,
+            s => u64::from(s),
+        };
+        let syssize = u64::from(u32::from_le_bytes(
+            head[0x1f4..0x1f8].try_into().expect("4 bytes"),
+        ));
+        let want = (setup_sects + 1) * 512 + syssize * 16;
+        if meta.len() < want {
+            return Err(format!(
+                "{} is truncated: {} bytes, its header says {want}",
+                path.display(),
+                meta.len()
+            ));
+        }
         return Ok(KernelFormat::BzImage);
     }
     Err(format!(
@@ -582,6 +599,7 @@ mod tests {
 
     fn fake_bzimage(dir: &Path) -> PathBuf {
         let mut img = vec![0u8; 0x400];
+        img[0x1f1] = 1; // one setup sector, syssize 0: the whole image is 1 KiB
         img[0x1fe] = 0x55;
         img[0x1ff] = 0xaa;
         img[0x202..0x206].copy_from_slice(b"HdrS");
@@ -638,6 +656,17 @@ mod tests {
         let e = dir.path().join("vmlinux");
         std::fs::write(&e, elf).unwrap();
         assert_eq!(sniff_kernel(&e), Ok(KernelFormat::Elf));
+    }
+
+    #[test]
+    fn a_cut_off_bzimage_is_refused_as_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = fake_bzimage(dir.path());
+        let mut img = std::fs::read(&k).unwrap();
+        img[0x1f4] = 0x40; // syssize: 64 paragraphs = 1 KiB more than the file has
+        std::fs::write(&k, &img).unwrap();
+        let e = sniff_kernel(&k).unwrap_err();
+        assert!(e.contains("truncated") && e.contains("vmlinuz"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,335 @@
+#!/usr/bin/env bash
+# vmdesk's real-Linux lab tests: boot the Debian cloud kernel + busybox initramfs
+# (tests/linux/build-guest.sh) under vmdesk-vmm and check boot, the serial console
+# in both directions, the ACPI power button and a deliberately broken boot.
+# Runs INSIDE the lab's L1 (tests/lab/run-in-l1.sh tests/lab/lab-tests.sh; the
+# CI entry point is tests/lab/run-lab-tests.sh), or directly on a host whose
+# /dev/kvm has hardware virtualization. One line per test:
+#   LAB-TEST <name> PASS
+#   LAB-TEST <name> FAIL: <what went wrong>
+# then "LAB-TESTS passed=N failed=M"; exit 0 if all passed, 1 if any failed,
+# 2 bad usage. See tests/lab/README.md.
+#
+# Usage: lab-tests.sh [TEST...]     (default: all, in the order below)
+# Tests: boot serial-both-ways acpi-power-button broken-kernel not-a-kernel
+# Environment:
+#   VMDESK_VMM         the vmdesk-vmm binary (default: the newer of target/release
+#                      and target/debug)
+#   VMDESK_LINUX_DIR   the guest (default ${XDG_CACHE_HOME:-$HOME/.cache}/vmdesk/linux)
+#   LAB_TESTS          tests to run (space-separated), like the arguments
+#   LAB_BREAK=truncate run the `boot` test with a truncated kernel (first 1 MiB)
+#                      so that it fails: shows what a broken boot reports
+#   L2_TIMEOUT         seconds per L2 boot (default 240)
+#   L2_CMDLINE_EXTRA   words added to every L2 kernel command line
+#   LAB_SAVE_DIR       copy each test's vm.toml, serial.log, vmm.std{out,err} to
+#                      LAB_SAVE_DIR/<test>/ (e.g. a run-in-l1.sh --rw directory)
+#   LAB_VERBOSE=1      print each test's serial.log
+set -uo pipefail
+
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+all_tests="boot serial-both-ways acpi-power-button broken-kernel not-a-kernel"
+
+vmm="${VMDESK_VMM:-}"
+if [ -z "$vmm" ]; then
+    for b in "$repo/target/release/vmdesk-vmm" "$repo/target/debug/vmdesk-vmm"; do
+        [ -x "$b" ] || continue
+        if [ -z "$vmm" ] || [ "$b" -nt "$vmm" ]; then vmm="$b"; fi
+    done
+fi
+guest="${VMDESK_LINUX_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vmdesk/linux}"
+kernel="$guest/vmlinuz-cloud"
+initrd="$guest/initramfs-cloud.cpio.gz"
+limit="${L2_TIMEOUT:-240}"
+extra="${L2_CMDLINE_EXTRA:-}"
+brk="${LAB_BREAK:-}"
+py="$(command -v python3 || true)"
+ctl=("$py" "$here/labctl.py")
+
+if [ $# -gt 0 ]; then tests="$*"; else tests="${LAB_TESTS:-$all_tests}"; fi
+for t in $tests; do
+    case " $all_tests " in *" $t "*) ;; *) echo "lab-tests: unknown test '$t' (tests: $all_tests)" >&2; exit 2 ;; esac
+done
+case "$brk" in '' | truncate) ;; *) echo "lab-tests: LAB_BREAK=$brk: only 'truncate' is known" >&2; exit 2 ;; esac
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+up() { awk '{ print $1 }' /proc/uptime; }
+
+passed=0
+failed=0
+pass() { echo "LAB-TEST $1 PASS"; passed=$((passed + 1)); }
+fail() { echo "LAB-TEST $1 FAIL: $2"; failed=$((failed + 1)); }
+info() { echo "LAB-INFO $*"; }
+
+# ---------------------------------------------------------------- prerequisites
+missing=""
+[ -c /dev/kvm ] || missing+=" no /dev/kvm (run through tests/lab/run-in-l1.sh, or on a host with hardware virtualization);"
+if [ -c /dev/kvm ] && [ -d /sys/module/kvm_pvm ] && ! grep -qwE 'svm|vmx' /proc/cpuinfo; then
+    missing+=" /dev/kvm is kvm_pvm (software KVM), which cannot run a stock kernel: run through tests/lab/run-in-l1.sh;"
+fi
+[ -n "$vmm" ] && [ -x "$vmm" ] || missing+=" no vmdesk-vmm binary (cargo build -p vmm-core, or set VMDESK_VMM);"
+[ -f "$kernel" ] && [ -f "$initrd" ] || missing+=" no guest in $guest (run tests/linux/build-guest.sh on the host);"
+[ -n "$py" ] || missing+=" no python3 (needed for the control-API client tests/lab/labctl.py);"
+if [ -n "$missing" ]; then
+    for t in $tests; do fail "$t" "cannot run:$missing"; done
+    echo "LAB-TESTS passed=0 failed=$failed"
+    exit 1
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/lab-tests.XXXXXX")"
+info "vmm=$vmm ($(stat -c %s "$vmm") bytes) guest=$guest kernel=$(uname -r) cpus=$(nproc) uptime=$(up)"
+
+# A truncated copy of the kernel: the bzImage header is intact, the payload is cut.
+truncated="$work/vmlinuz-cloud.truncated-1MiB"
+head -c 1048576 "$kernel" >"$truncated"
+
+# ---------------------------------------------------------------- running one VM
+# start_vm TEST CMDLINE [KERNEL]: writes TEST/vm.toml, starts vmdesk-vmm in the
+# background. Sets vm_dir, vm_pid, vm_sock, vm_t0.
+start_vm() {
+    local name="$1" cmdline="$2" k="${3:-$kernel}"
+    [ -z "$extra" ] || cmdline+=" $extra"
+    vm_dir="$work/$name"
+    mkdir -p "$vm_dir"
+    cat >"$vm_dir/vm.toml" <<EOF
+id = "lab-$name"
+name = "lab test $name"
+vcpus = 2
+memory_mib = 256
+
+[boot]
+kind = "linux"
+kernel = "$k"
+initrd = "$initrd"
+cmdline = "$cmdline"
+
+[serial]
+log = true
+EOF
+    vm_sock="$vm_dir/run/control.sock"
+    vm_t0="$(now)"
+    timeout -k 5 "$limit" "$vmm" --config "$vm_dir/vm.toml" --runtime-dir "$vm_dir/run" \
+        </dev/null >"$vm_dir/vmm.stdout" 2>"$vm_dir/vmm.stderr" &
+    vm_pid=$!
+}
+
+# wait_vm SECONDS: waits for vmdesk-vmm to end (kills it after SECONDS). Sets vm_rc, vm_took.
+wait_vm() {
+    local n=0 max=$(($1 * 10))
+    while kill -0 "$vm_pid" 2>/dev/null && [ "$n" -lt "$max" ]; do
+        sleep 0.1
+        n=$((n + 1))
+        # A zombie is done: let wait collect it.
+        [ "$(awk '{ print $3 }' "/proc/$vm_pid/stat" 2>/dev/null)" != Z ] || break
+    done
+    if kill -0 "$vm_pid" 2>/dev/null && [ "$(awk '{ print $3 }' "/proc/$vm_pid/stat" 2>/dev/null)" != Z ]; then
+        kill "$vm_pid" 2>/dev/null
+        sleep 1
+        kill -9 "$vm_pid" 2>/dev/null
+        wait "$vm_pid" 2>/dev/null
+        vm_rc=124
+    else
+        vm_rc=0
+        wait "$vm_pid" || vm_rc=$?
+    fi
+    vm_took="$(since "$vm_t0")"
+}
+
+# Stop a VM a failed test left running.
+kill_vm() {
+    if kill -0 "$vm_pid" 2>/dev/null; then
+        kill "$vm_pid" 2>/dev/null
+        wait "$vm_pid" 2>/dev/null
+    fi
+}
+
+status_text() {
+    case "$1" in
+        0) echo "0 (guest powered off)" ;;
+        1) echo "1 (VMM error)" ;;
+        2) echo "2 (bad command line or config)" ;;
+        3) echo "3 (the guest asked for a reset)" ;;
+        4) echo "4 (the guest crashed)" ;;
+        5) echo "5 (killed through the API)" ;;
+        124 | 137) echo "$1 (still running after ${limit}s, killed)" ;;
+        *) echo "$1" ;;
+    esac
+}
+
+serial() { tr -d '\r' <"$vm_dir/serial.log" 2>/dev/null; }
+# One line about where the guest got to: its last kernel message and vmdesk-vmm's last stderr line.
+where() {
+    local last err
+    last="$(serial | grep -a '^\[' | tail -n 1)"
+    err="$(grep -av 'serial console attached' "$vm_dir/vmm.stderr" 2>/dev/null | tail -n 1)"
+    printf 'serial.log %s lines, last kernel line: %s; vmdesk-vmm stderr: %s' \
+        "$(serial | wc -l)" "${last:-none}" "${err:-empty}"
+}
+
+finish_test() { # NAME: save and show the logs
+    if [ -n "${LAB_SAVE_DIR:-}" ]; then
+        mkdir -p "$LAB_SAVE_DIR/$1" &&
+            cp "$vm_dir"/vm.toml "$vm_dir"/serial.log "$vm_dir"/vmm.stdout "$vm_dir"/vmm.stderr "$LAB_SAVE_DIR/$1/" 2>/dev/null
+    fi
+    if [ "${LAB_VERBOSE:-0}" = 1 ]; then
+        echo "---- $1: serial.log"
+        serial
+        echo "---- $1: vmdesk-vmm stderr"
+        cat "$vm_dir/vmm.stderr" 2>/dev/null
+        echo "----"
+    fi
+}
+
+# wait_prompt: waits for the busybox shell prompt (PS1 '\h:\w# ') on serial.log.
+# Returns non-zero with $why set.
+wait_prompt() {
+    local rc=0
+    "${ctl[@]}" wait-file "$vm_dir/serial.log" 'vmdesk-guest:[^ ]*# ' --timeout "$limit" --pid "$vm_pid" || rc=$?
+    case "$rc" in
+        0) info "$1: shell prompt after $(since "$vm_t0")s"; return 0 ;;
+        2) wait_vm 5; why="vmdesk-vmm ended before the shell prompt appeared, status $(status_text "$vm_rc"); $(where)" ;;
+        *) why="no shell prompt within ${limit}s; $(where)" ;;
+    esac
+    return 1
+}
+
+# power_off_by_shell NAME: types `poweroff -f` and expects exit status 0. Sets $why on failure.
+power_off_by_shell() {
+    local out
+    if ! out="$("${ctl[@]}" type "$vm_sock" 'poweroff -f' --timeout 10 2>&1)"; then
+        why="typing 'poweroff -f' failed: $(tail -n 1 <<<"$out")"
+        return 1
+    fi
+    wait_vm 60
+    if [ "$vm_rc" != 0 ]; then
+        why="after 'poweroff -f' vmdesk-vmm exit status $(status_text "$vm_rc"), wanted 0; $(where)"
+        return 1
+    fi
+    info "$1: powered off from the shell, exit 0, ${vm_took}s after launch"
+}
+
+# ---------------------------------------------------------------- the tests
+t_boot() {
+    local k="$kernel" f=""
+    if [ "$brk" = truncate ]; then
+        k="$truncated"
+        info "boot: LAB_BREAK=truncate: booting $k ($(stat -c %s "$k") of $(stat -c %s "$kernel") bytes); this test is meant to FAIL"
+    fi
+    start_vm boot "console=ttyS0 reboot=k panic=-1 vmdesk.init=poweroff" "$k"
+    wait_vm "$limit"
+    local log nproc
+    log="$(serial)"
+    grep -qx 'VMDESK-LINUX-INIT-OK' <<<"$log" || f+=" no VMDESK-LINUX-INIT-OK on serial;"
+    nproc="$(grep -m1 '^VMDESK-NPROC ' <<<"$log" || true)"
+    [ "$nproc" = "VMDESK-NPROC 2" ] || f+=" wanted 'VMDESK-NPROC 2', saw '${nproc:-nothing}';"
+    [ "$vm_rc" = 0 ] || f+=" vmdesk-vmm exit status $(status_text "$vm_rc"), wanted 0 (poweroff -f);"
+    finish_test boot
+    if [ -n "$f" ]; then
+        fail boot "${f# } kernel $k; $(where)"
+    else
+        info "boot: markers seen, powered off (exit 0) ${vm_took}s after launch"
+        pass boot
+    fi
+}
+
+t_serial() {
+    local name=serial-both-ways out
+    why=""
+    start_vm "$name" "console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell"
+    if wait_prompt "$name"; then
+        # The command line contains no "lab-42": only the shell can produce that line.
+        # shellcheck disable=SC2016
+        if ! out="$("${ctl[@]}" type "$vm_sock" 'echo lab-$((6*7))' --expect 'lab-42' --timeout 60 2>&1)"; then
+            why="typed 'echo lab-\$((6*7))' through serial-input, no 'lab-42' line came back in the serial events within 60s ($(tail -n 1 <<<"$out" | cut -c1-200)); $(where)"
+        elif ! serial | grep -qx 'lab-42'; then
+            why="'lab-42' came as a serial event but is not in serial.log; $(where)"
+        else
+            info "$name: 'lab-42' came back (serial event and serial.log)"
+            power_off_by_shell "$name" || :
+        fi
+    fi
+    kill_vm
+    finish_test "$name"
+    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
+t_acpi() {
+    local name=acpi-power-button out rc
+    why=""
+    start_vm "$name" "console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell"
+    if wait_prompt "$name"; then
+        rc=0
+        out="$("${ctl[@]}" request "$vm_sock" '{"cmd":"power-off"}' --timeout 15 2>&1)" || rc=$?
+        if [ "$rc" != 0 ]; then
+            why="power-off request failed: $out"
+        elif ! grep -q '"guest_acknowledged": true' <<<"$out"; then
+            why="the guest did not acknowledge the ACPI power button (GED event not read by its ACPI interpreter): $out"
+        else
+            info "$name: reply $out"
+            sleep 1
+            if ! kill -0 "$vm_pid" 2>/dev/null; then
+                wait_vm 5
+                info "$name: the VM ended after the power button (status $(status_text "$vm_rc"))"
+                [ "$vm_rc" = 0 ] || why="after the power button vmdesk-vmm exit status $(status_text "$vm_rc")"
+            else
+                info "$name: VM still running after the button (busybox has no power-button daemon), as expected"
+                power_off_by_shell "$name" || :
+            fi
+        fi
+    fi
+    kill_vm
+    finish_test "$name"
+    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
+# bad_kernel NAME FILE WHAT: vmdesk-vmm must refuse FILE at start: non-zero exit
+# (1 or 2: before the guest runs), stderr naming boot.kernel and the file.
+bad_kernel() {
+    local name="$1" k="$2" what="$3" err f=""
+    start_vm "$name" "console=ttyS0 reboot=k panic=-1 vmdesk.init=poweroff" "$k"
+    wait_vm 60
+    err="$(grep -av 'kvm_pvm\|serial console attached' "$vm_dir/vmm.stderr" 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
+    case "$vm_rc" in
+        1 | 2) ;;
+        0 | 3 | 4) f+=" vmdesk-vmm accepted $what and ran the guest: exit status $(status_text "$vm_rc") after ${vm_took}s, wanted a refusal at start (status 1 or 2);" ;;
+        *) f+=" vmdesk-vmm exit status $(status_text "$vm_rc") after ${vm_took}s, wanted a refusal at start (status 1 or 2);" ;;
+    esac
+    grep -q 'boot\.kernel' "$vm_dir/vmm.stderr" || f+=" stderr does not name 'boot.kernel';"
+    grep -qF "$k" "$vm_dir/vmm.stderr" || f+=" stderr does not name the file $k;"
+    finish_test "$name"
+    if [ -n "$f" ]; then
+        fail "$name" "${f# } stderr: '${err:-empty}'; serial.log $(serial | wc -l) lines"
+    else
+        info "$name: refused in ${vm_took}s, status $vm_rc: $err"
+        pass "$name"
+    fi
+}
+
+t_broken() {
+    bad_kernel broken-kernel "$truncated" \
+        "a truncated kernel ($(stat -c %s "$truncated") of $(stat -c %s "$kernel") bytes)"
+}
+
+t_not_kernel() {
+    local k="$work/not-a-kernel.bin"
+    head -c 1048576 /dev/urandom >"$k"
+    bad_kernel not-a-kernel "$k" "a file of random bytes"
+}
+
+t_start="$(now)"
+for t in $tests; do
+    echo "LAB-TEST-START $t uptime=$(up)"
+    ts="$(now)"
+    case "$t" in
+        boot) t_boot ;;
+        serial-both-ways) t_serial ;;
+        acpi-power-button) t_acpi ;;
+        broken-kernel) t_broken ;;
+        not-a-kernel) t_not_kernel ;;
+    esac
+    info "$t took $(since "$ts")s"
+done
+echo "LAB-TESTS passed=$passed failed=$failed in $(since "$t_start")s"
+rm -rf "$work"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# CI entry point for vmdesk's real-Linux lab tests (tests/lab/lab-tests.sh).
+#
+# Builds what is needed (the L2 guest: tests/linux/build-guest.sh; the VMM:
+# cargo build -p vmm-core; L1: tests/lab/build-l1.sh), then runs lab-tests.sh
+# inside one L1 boot (tests/lab/run-in-l1.sh) and exits with its status. On a host
+# with hardware virtualization (kvm_intel / kvm_amd) it runs lab-tests.sh
+# directly, without L1 (unless --lab). Prints "LAB-SUITE PASS|FAIL ... in S s".
+#
+# Usage: run-lab-tests.sh [--vmm PATH] [--release] [--lab] [--save DIR] [TEST...]
+#   --vmm PATH   test this vmdesk-vmm binary (no cargo build)
+#   --release    cargo build --release (default: debug)
+#   --lab        use the L1 lab even on a host with hardware virtualization
+#   --save DIR   keep every test's vm.toml, serial.log and vmdesk-vmm output in DIR/<test>/
+#   TEST...      a subset of: boot serial-both-ways acpi-power-button broken-kernel not-a-kernel
+# Environment passed on to lab-tests.sh: LAB_BREAK, LAB_TESTS, L2_TIMEOUT,
+# L2_CMDLINE_EXTRA, LAB_VERBOSE, VMDESK_LINUX_DIR. LAB_TIMEOUT (default 1200 s)
+# bounds the L1 run. Exit status: lab-tests.sh's (0 all passed, 1 a test failed);
+# 124 timeout; 125 the lab could not run (e.g. QEMU missing); 2 bad usage.
+set -euo pipefail
+
+here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+
+say() { printf '%s\n' "run-lab-tests: $*" >&2; }
+die() { printf '%s\n' "run-lab-tests: error: $*" >&2; exit "${2:-125}"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+vmm=""
+profile=debug
+force_lab=0
+save=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --vmm) [ $# -ge 2 ] || die "--vmm needs a path" 2; vmm="$2"; shift ;;
+        --release) profile=release ;;
+        --lab) force_lab=1 ;;
+        --save) [ $# -ge 2 ] || die "--save needs a directory" 2; save="$2"; shift ;;
+        -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --) shift; break ;;
+        -*) die "unknown option: $1" 2 ;;
+        *) break ;;
+    esac
+    shift
+done
+
+t0="$(now)"
+result() { # STATUS
+    local verdict=FAIL
+    [ "$1" -eq 0 ] && verdict=PASS
+    echo "LAB-SUITE $verdict status=$1 in $(since "$t0") s (builds $t_build s, tests $(since "$t_tests") s)"
+    exit "$1"
+}
+
+hw=0
+if "$here/run-in-l1.sh" --host-kvm 2>/dev/null; then hw=1; fi
+use_lab=1
+[ "$hw" -eq 1 ] && [ "$force_lab" -eq 0 ] && use_lab=0
+
+if [ "$use_lab" -eq 1 ]; then
+    qemu="${LAB_QEMU:-qemu-system-x86_64}"
+    if ! command -v "$qemu" >/dev/null 2>&1; then
+        echo "LAB-SUITE FAIL: $qemu is not installed; the real-Linux lab needs it (this host has no hardware virtualization)." >&2
+        cat >&2 <<'EOF'
+Install QEMU from bookworm-backports (Debian 12), as root:
+    tests/lab/install-qemu.sh
+or by hand:
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        >/etc/apt/sources.list.d/backports.sources
+    apt-get update
+    apt-get install -y --no-install-recommends -t bookworm-backports qemu-system-x86
+(take the URI from /etc/apt/sources.list.d/debian.sources if your mirror differs)
+EOF
+        exit 125
+    fi
+fi
+
+# ---------------------------------------------------------------- builds
+t_b="$(now)"
+say "building the L2 guest (tests/linux/build-guest.sh)"
+"$repo/tests/linux/build-guest.sh" >&2 || die "tests/linux/build-guest.sh failed" 1
+if [ -z "$vmm" ]; then
+    say "cargo build -p vmm-core ($profile)"
+    args=(build -p vmm-core --bin vmdesk-vmm)
+    [ "$profile" = release ] && args+=(--release)
+    (cd "$repo" && cargo "${args[@]}") >&2 || die "cargo build -p vmm-core failed" 1
+    vmm="${CARGO_TARGET_DIR:-$repo/target}/$profile/vmdesk-vmm"
+fi
+[ -x "$vmm" ] || die "no vmdesk-vmm at $vmm" 2
+vmm="$(readlink -f "$vmm")"
+if [ "$use_lab" -eq 1 ]; then
+    say "building L1 (tests/lab/build-l1.sh)"
+    "$here/build-l1.sh" >&2 || die "tests/lab/build-l1.sh failed" 1
+fi
+t_build="$(since "$t_b")"
+t_tests="$(now)"
+
+# ---------------------------------------------------------------- tests
+envs=(VMDESK_VMM="$vmm")
+for v in LAB_BREAK LAB_TESTS L2_TIMEOUT L2_CMDLINE_EXTRA LAB_VERBOSE VMDESK_LINUX_DIR; do
+    [ -z "${!v:-}" ] || envs+=("$v=${!v}")
+done
+if [ -n "$save" ]; then
+    mkdir -p "$save"
+    save="$(cd "$save" && pwd -P)"
+    envs+=(LAB_SAVE_DIR="$save")
+fi
+
+status=0
+if [ "$use_lab" -eq 0 ]; then
+    say "hardware virtualization here: running lab-tests.sh directly (no L1)"
+    env "${envs[@]}" "$here/lab-tests.sh" "$@" || status=$?
+else
+    l1_args=(--timeout "${LAB_TIMEOUT:-1200}" --no-build)
+    for e in "${envs[@]}"; do l1_args+=(--env "$e"); done
+    [ -z "$save" ] || l1_args+=(--rw "$save")
+    "$here/run-in-l1.sh" "${l1_args[@]}" "$here/lab-tests.sh" "$@" || status=$?
+fi
+result "$status"

@@ -2,13 +2,25 @@
 # Installs what building and testing vmdesk needs on Debian 12 / Ubuntu 22.04+.
 # Needs root for apt-get (uses sudo when not root).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS=(gcc binutils make pkg-config ca-certificates curl passt qemu-utils gvncviewer python3-pip tigervnc-standalone-server
   libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 fonts-dejavu-core
   desktop-file-utils appstream shared-mime-info dpkg-dev xvfb x11-utils)
+# QEMU for the real-Linux lab comes from Debian's backports (the stable one is too old next to
+# qemu-utils from backports): add that source first, so one apt-get update serves all.
+QEMU_SUITE=""
+if [ -r /etc/debian_version ] && command -v apt-get >/dev/null; then
+  QEMU_SUITE=$($SUDO tests/lab/install-qemu.sh --source-only || true)
+fi
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${PKGS[@]}"
+if [ -n "$QEMU_SUITE" ]; then
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -t "$QEMU_SUITE" qemu-system-x86
+else
+  $SUDO apt-get install -y --no-install-recommends qemu-system-x86
+fi
 # A VNC client no one here wrote, for the display tests.
 python3 -m pip install --quiet vncdotool 2>/dev/null \
   || python3 -m pip install --quiet --break-system-packages vncdotool

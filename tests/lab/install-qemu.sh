@@ -19,8 +19,12 @@
 set -euo pipefail
 
 dry=0
+source_only=0
 case "${1:-}" in
     --dry-run) dry=1 ;;
+    # Only add the backports apt source and print the suite: for tests/setup.sh, which runs
+    # apt-get update once and installs everything itself.
+    --source-only) source_only=1 ;;
     -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     "") ;;
     *) echo "install-qemu: unknown argument: $1" >&2; exit 2 ;;
@@ -75,6 +79,10 @@ Signed-By: $key
     fi
 fi
 
+if [ "$source_only" -eq 1 ]; then
+    echo "$suite"
+    exit 0
+fi
 run apt-get update
 run env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -t "$suite" qemu-system-x86
 if [ "$dry" -eq 0 ]; then

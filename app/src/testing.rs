@@ -16,7 +16,9 @@ pub fn english() {
 
 /// A file that passes as a bzImage.
 pub fn fake_kernel(dir: &Path) -> PathBuf {
-    let mut img = vec![0u8; 0x400];
+    // Five 512-byte sectors: the boot sector and the 4 setup sectors that setup_sects = 0
+    // means, so the image is as long as its header says.
+    let mut img = vec![0u8; 0xa00];
     img[0x1fe] = 0x55;
     img[0x1ff] = 0xaa;
     img[0x202..0x206].copy_from_slice(b"HdrS");

@@ -707,7 +707,9 @@ fn a_forward_on_a_busy_port_fails_the_start_naming_the_nic() {
 // ---- Config ----
 
 fn config_with(dir: &Path, nics: Vec<NicConfig>) -> VmConfig {
-    let mut img = vec![0u8; 0x400];
+    // Five 512-byte sectors: the boot sector and the 4 setup sectors that setup_sects = 0
+    // means, so the image is as long as its header says.
+    let mut img = vec![0u8; 0xa00];
     img[0x1fe] = 0x55;
     img[0x1ff] = 0xaa;
     img[0x202..0x206].copy_from_slice(b"HdrS");

@@ -1314,7 +1314,9 @@ fn a_disk_in_use_by_a_running_vm_is_refused_at_start_up() {
 // Config
 
 fn vm_config(dir: &Path, disks: Vec<DiskConfig>) -> VmConfig {
-    let mut img = vec![0u8; 0x400];
+    // Five 512-byte sectors: the boot sector and the 4 setup sectors that setup_sects = 0
+    // means, so the image is as long as its header says.
+    let mut img = vec![0u8; 0xa00];
     img[0x1fe] = 0x55;
     img[0x1ff] = 0xaa;
     img[0x202..0x206].copy_from_slice(b"HdrS");

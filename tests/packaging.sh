@@ -15,6 +15,8 @@
 # build or a command the app does not implement yet is a FAIL.
 # shellcheck disable=SC2015 # `A && pass || fail`: pass always succeeds
 set -uo pipefail
+# cargo's target folder (CARGO_TARGET_DIR if set; relative paths are from the workspace).
+TARGET="${CARGO_TARGET_DIR:-target}"
 cd "$(dirname "$0")/.." || exit 1
 ID="io.github.vmdesk.Vmdesk"
 DESKTOP="packaging/$ID.desktop"
@@ -222,17 +224,17 @@ else
   tail -5 "$tmp/build.log" | indent
 fi
 for b in vmdesk vmdesk-vmm; do
-  if [ "$built" = 1 ] && [ -x "target/release/$b" ]; then pass "target/release/$b exists"; else
-    fail "target/release/$b was not built"
+  if [ "$built" = 1 ] && [ -x "$TARGET/release/$b" ]; then pass "$TARGET/release/$b exists"; else
+    fail "$TARGET/release/$b was not built"
   fi
 done
 
 echo "== .deb"
 deb=""
 if [ "$built" = 1 ] && cargo deb --version >/dev/null 2>&1; then
-  rm -f target/debian/vmdesk_*.deb
+  rm -f "$TARGET"/debian/vmdesk_*.deb
   if cargo deb -p vmdesk --no-build >"$tmp/deb.log" 2>&1; then
-    deb="$(find target/debian -maxdepth 1 -name 'vmdesk_*.deb' | head -1)"
+    deb="$(find "$TARGET/debian" -maxdepth 1 -name 'vmdesk_*.deb' | head -1)"
     pass "cargo deb -p vmdesk --no-build: $deb"
     grep -i warn "$tmp/deb.log" | indent
   else

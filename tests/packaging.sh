@@ -272,12 +272,14 @@ else
   if dpkg -s vmdesk >/dev/null 2>&1; then
     echo "    note: vmdesk was installed before this test; it is replaced and then removed"
   fi
-  if DEBIAN_FRONTEND=noninteractive apt-get install -y "./$deb" >"$tmp/install.log" 2>&1; then
+  # apt-get takes a local .deb only as a path with a slash in front ("./x.deb" or "/abs/x.deb").
+  case "$deb" in /*) ;; *) deb="./$deb" ;; esac
+  if DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" >"$tmp/install.log" 2>&1; then
     installed_here=1
-    pass "apt-get install -y ./$deb"
+    pass "apt-get install -y $deb"
     sed -n '/^vmdesk:/p' "$tmp/install.log" | indent # the postinst's note, if any
   else
-    fail "apt-get install -y ./$deb:"
+    fail "apt-get install -y $deb:"
     tail -15 "$tmp/install.log" | indent
   fi
   if [ "$installed_here" = 1 ]; then

@@ -96,16 +96,28 @@ impl Vm {
     }
 
     fn spawn(dir: &Path) -> Child {
+        Self::spawn_with(dir, &[])
+    }
+
+    fn spawn_with(dir: &Path, extra: &[&str]) -> Child {
         Command::new(VMM)
             .arg("--config")
             .arg(dir.join("vm.toml"))
             .arg("--runtime-dir")
             .arg(dir.join("run"))
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn vmdesk-vmm")
+    }
+
+    /// Starts the same VM again in the same folder from snapshot `id` (`--restore`), with a
+    /// fresh serial log.
+    pub fn restore(&mut self, id: &str) {
+        let _ = std::fs::remove_file(self.dir.path().join("serial.log"));
+        self.child = Self::spawn_with(self.dir.path(), &["--restore", id]);
     }
 
     /// Starts the same VM again in the same folder (after the previous process ended).

@@ -115,17 +115,7 @@ fn restore_in_a_new_process_after_kill_9() {
     vm.child.kill().unwrap();
     vm.child.wait().unwrap();
     drop(api);
-    let _ = std::fs::remove_file(vm.dir.path().join("serial.log"));
-    vm.child = std::process::Command::new(VMM)
-        .arg("--config")
-        .arg(vm.dir.path().join("vm.toml"))
-        .arg("--runtime-dir")
-        .arg(vm.dir.path().join("run"))
-        .arg("--restore")
-        .arg(&id)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    vm.restore(&id);
     let log = vm.wait_serial(&format!("TICK {}\n", at + 2), BOOT_TIMEOUT);
     assert!(
         !log.contains("VMDESK-GUEST"),
@@ -242,17 +232,7 @@ fn kill_9_in_the_middle_of_a_save_leaves_earlier_snapshots_intact() {
             }
         }
         // The earlier snapshot still restores in a new process.
-        let _ = std::fs::remove_file(vm.dir.path().join("serial.log"));
-        vm.child = std::process::Command::new(VMM)
-            .arg("--config")
-            .arg(vm.dir.path().join("vm.toml"))
-            .arg("--runtime-dir")
-            .arg(vm.dir.path().join("run"))
-            .arg("--restore")
-            .arg(&keep)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        vm.restore(&keep);
         vm.wait_serial("TICK ", BOOT_TIMEOUT);
         api = vm.api();
         assert_eq!(api.cmd("status")["result"]["state"], "running");

@@ -180,3 +180,56 @@ fn guest_talks_to_a_host_loopback_service_and_a_forward_reaches_it() {
     );
     vm.api().cmd("kill");
 }
+
+#[test]
+fn kill_9_right_after_a_guest_flush_loses_nothing() {
+    if !kvm_or_skip("kill_9_right_after_a_guest_flush_loses_nothing")
+        || !tool("qemu-img", "apt-get install qemu-utils")
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("disk.qcow2");
+    let st = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&img)
+        .arg("8M")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut spec = GuestSpec::test("blk");
+    spec.cmdline.push_str(" vmdesk.blk_sector=4096");
+    spec.extra_toml = format!(
+        "\n[[disks]]\npath = \"{}\"\nformat = \"qcow2\"\n",
+        img.display()
+    );
+    let mut vm = Vm::start("blkkill", &spec);
+    vm.wait_serial("BLK flush ok", BOOT_TIMEOUT);
+    // No clean-up of any kind: the VMM dies the instant the guest's flush completed.
+    let _ = vm.child.kill();
+    vm.child.wait().unwrap();
+    let raw = dir.path().join("out.raw");
+    let st = Command::new("qemu-img")
+        .args(["convert", "-O", "raw"])
+        .arg(&img)
+        .arg(&raw)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let bytes = std::fs::read(&raw).unwrap();
+    assert_eq!(
+        &bytes[4096 * 512..4096 * 512 + 32768],
+        &blk_pattern(4096)[..],
+        "flushed data lost"
+    );
+    let out = Command::new("qemu-img")
+        .arg("check")
+        .arg(&img)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

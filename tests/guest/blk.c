@@ -156,16 +156,15 @@ static void blk_status_line(const char *what, int st)
 	put_char('\n');
 }
 
-void __attribute__((noreturn)) do_blk(int write)
+/*
+ * Finds disk 0, negotiates features and works out the request limits: data
+ * descriptors of at most max_seg bytes, requests of at most max_req bytes, and
+ * sectors [sector, sector + count) inside the disk. Powers off after a FAIL line.
+ */
+static void blk_setup(uint64_t sector, uint64_t count, uint32_t max_seg, uint32_t max_req)
 {
-	uint64_t sector, seed;
 	uint32_t max;
-	int st;
 
-	put_line(write ? "ACTION blk" : "ACTION blk-read");
-	if (!cmdline_u64("vmdesk.blk_sector=", 0, BLK_DEFAULT_SECTOR, &sector) ||
-	    !cmdline_u64("vmdesk.blk_seed=", 1, BLK_DEFAULT_SEED, &seed))
-		do_poweroff();
 	virtio_probe();
 	blk.slot = blk_find(0);
 	if (blk.slot < 0) {
@@ -177,17 +176,19 @@ void __attribute__((noreturn)) do_blk(int write)
 				  1u << VIRTIO_BLK_F_FLUSH, &blk.feat))
 		do_poweroff();
 	blk.capacity = virtio_cfg64(&vdevs[blk.slot], BLK_CFG_CAPACITY);
-	if (sector > blk.capacity || blk.capacity - sector < BLK_COUNT) {
+	if (sector > blk.capacity || blk.capacity - sector < count) {
 		put_str("FAIL blk sectors ");
 		put_dec(sector);
-		put_str("+64 beyond capacity ");
+		put_char('+');
+		put_dec(count);
+		put_str(" beyond capacity ");
 		put_dec(blk.capacity);
 		put_char('\n');
 		do_poweroff();
 	}
 
 	/* Segment and request sizes within the device's limits and our queue. */
-	blk.seg_bytes = BLK_BYTES;
+	blk.seg_bytes = max_seg;
 	if (blk.feat & 1u << VIRTIO_BLK_F_SIZE_MAX) {
 		uint32_t size_max = vreg(&vdevs[blk.slot], VM_CONFIG + BLK_CFG_SIZE_MAX);
 
@@ -201,17 +202,31 @@ void __attribute__((noreturn)) do_blk(int write)
 		if (seg_max && seg_max < max)
 			max = seg_max;
 	}
-	blk.req_bytes = (uint32_t)((uint64_t)blk.seg_bytes * max > BLK_BYTES ? BLK_BYTES
+	blk.req_bytes = (uint32_t)((uint64_t)blk.seg_bytes * max > max_req ? max_req
 					: blk.seg_bytes * max) & ~(BLK_SECTOR - 1u);
 	if (vdevs[blk.slot].q[0].num < 3 || !blk.req_bytes) {
 		put_line("FAIL blk queue or limits too small");
 		do_poweroff();
 	}
 	blk.hdr = scratch_alloc(4096);
-	blk.data = scratch_alloc(BLK_BYTES);
-	if (!blk.hdr || !blk.data)
+	if (!blk.hdr)
 		do_poweroff();
 
+}
+
+void __attribute__((noreturn)) do_blk(int write)
+{
+	uint64_t sector, seed;
+	int st;
+
+	put_line(write ? "ACTION blk" : "ACTION blk-read");
+	if (!cmdline_u64("vmdesk.blk_sector=", 0, BLK_DEFAULT_SECTOR, &sector) ||
+	    !cmdline_u64("vmdesk.blk_seed=", 1, BLK_DEFAULT_SEED, &seed))
+		do_poweroff();
+	blk_setup(sector, BLK_COUNT, BLK_BYTES, BLK_BYTES);
+	blk.data = scratch_alloc(BLK_BYTES);
+	if (!blk.data)
+		do_poweroff();
 	if (write) {
 		blk_fill(sector, seed);
 		uint32_t crc = crc32_update(0, blk.data, BLK_BYTES);
@@ -255,5 +270,49 @@ void __attribute__((noreturn)) do_blk(int write)
 		put_hex32(crc32_update(0, blk.data, BLK_BYTES));
 		put_char('\n');
 	}
+	do_poweroff();
+}
+
+/*
+ * "blkbench": vmdesk.blk_count= writes of vmdesk.blk_kib= KiB each, one at a
+ * time, to consecutive sectors from 4 MiB, from a buffer at guest-physical
+ * 16 MiB (contents do not matter). Prints "BLKBENCH start" and
+ * "BLKBENCH done n=<count> kib=<kib>" around the loop so the host can time it
+ * and read the VMM's CPU time, then powers off.
+ */
+void __attribute__((noreturn)) do_blkbench(void)
+{
+	uint64_t count, kib, sector = 8192;
+
+	put_line("ACTION blkbench");
+	if (!cmdline_u64("vmdesk.blk_count=", 0, 1000, &count) ||
+	    !cmdline_u64("vmdesk.blk_kib=", 0, 4, &kib))
+		do_poweroff();
+	if (kib == 0 || kib > 1024 || count == 0) {
+		put_line("FAIL blkbench blk_kib must be 1..1024 and blk_count > 0");
+		do_poweroff();
+	}
+	blk_setup(sector, count * kib * 2, 128 * 1024, (uint32_t)kib * 1024);
+	blk.data = 16ull << 20;
+	put_line("BLKBENCH start");
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t at = sector + i * kib * 2;
+
+		for (uint32_t off = 0; off < kib * 1024; off += blk.req_bytes) {
+			uint32_t bytes = kib * 1024 - off < blk.req_bytes ? kib * 1024 - off : blk.req_bytes;
+			int st = blk_request(VIRTIO_BLK_T_OUT, at + off / BLK_SECTOR, blk.data + off, bytes);
+
+			if (st) {
+				if (st > 0)
+					blk_status_line("write", st);
+				do_poweroff();
+			}
+		}
+	}
+	put_str("BLKBENCH done n=");
+	put_dec(count);
+	put_str(" kib=");
+	put_dec(kib);
+	put_char('\n');
 	do_poweroff();
 }

@@ -613,6 +613,8 @@ void guest_main(uint64_t boot_params)
 		do_blk(1);
 	if (eq(mode, len, "blk-read"))
 		do_blk(0);
+	if (eq(mode, len, "blkbench"))
+		do_blkbench();
 	if (eq(mode, len, "net"))
 		do_net();
 	if (eq(mode, len, "memtick"))

@@ -106,6 +106,7 @@ void __attribute__((noreturn)) do_animate(void);
 /* blk.c: "BLK <i> ..." lines; the blk and blk-read modes (write = 1 for blk). */
 void blk_check(void);
 void __attribute__((noreturn)) do_blk(int write);
+void __attribute__((noreturn)) do_blkbench(void);
 
 /* net.c: "NET <i> ..." lines; the net mode. */
 void net_check(void);

@@ -17,7 +17,11 @@
 
 #define VIRTIO_BASE 0xd0000000ull
 #define VIRTIO_WINDOW 0x1000
-#define VIRTIO_SLOTS 8
+#define VIRTIO_SLOTS 32		/* 0..7: vmdesk's windows; 8..31: QEMU microvm's (on request) */
+#define VIRTIO_VMDESK_SLOTS 8
+/* QEMU's microvm puts 24 virtio-mmio transports of 512 bytes at 0xfeb00000. */
+#define VIRTIO_MICROVM_BASE 0xfeb00000ull
+#define VIRTIO_MICROVM_WINDOW 0x200
 #define VIRTIO_MAGIC 0x74726976	/* "virt" */
 
 /* Registers (virtio spec 4.2.2). */
@@ -159,10 +163,17 @@ static void virtio_probe(void)
 	if (vdevs_probed)
 		return;
 	vdevs_probed = 1;
-	for (int i = 0; i < VIRTIO_SLOTS; i++) {
+	/* QEMU's windows only with vmdesk.mmio=microvm: probing costs an exit per window. */
+	uint32_t mlen;
+	const char *m = cmdline_arg("vmdesk.mmio=", &mlen);
+	int slots = m && eq(m, mlen, "microvm") ? VIRTIO_SLOTS : VIRTIO_VMDESK_SLOTS;
+
+	for (int i = 0; i < slots; i++) {
 		struct vdev *d = &vdevs[i];
 
-		d->base = VIRTIO_BASE + (uint64_t)i * VIRTIO_WINDOW;
+		d->base = i < VIRTIO_VMDESK_SLOTS
+			? VIRTIO_BASE + (uint64_t)i * VIRTIO_WINDOW
+			: VIRTIO_MICROVM_BASE + (uint64_t)(i - VIRTIO_VMDESK_SLOTS) * VIRTIO_MICROVM_WINDOW;
 		if (vreg(d, VM_MAGIC) != VIRTIO_MAGIC)
 			continue;	/* absent: reads as all-ones */
 		d->version = vreg(d, VM_VERSION);

@@ -46,24 +46,26 @@ fn touched_pages(ptr: usize, len: usize) -> Result<Vec<u64>, String> {
     Ok(bits)
 }
 
-/// Writes touched, non-zero pages to `path`. `base` is the index of the file the memory was
-/// last restored from: its pages count as touched even if not faulted in yet. Not fsynced:
-/// the caller syncs after the guest runs again (the data is already copied out).
-pub fn save(
-    mem: &GuestMemoryMmap,
-    path: &Path,
-    base: Option<&MemoryIndex>,
-) -> Result<MemoryIndex, String> {
-    let tmp = path;
-    let f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(tmp)
-        .map_err(|e| format!("{}: {e}", tmp.display()))?;
-    let mut index = MemoryIndex::default();
-    let mut hasher = crc32fast::Hasher::new();
-    let mut file_off = 0u64;
+/// Touched, non-zero pages copied out of guest RAM, waiting to be written.
+pub struct Captured {
+    /// Per region: guest-physical start, length, bitmap of captured pages.
+    regions: Vec<(u64, u64, Vec<u64>)>,
+    /// Runs of consecutive pages: (offset in the memory file, bytes).
+    runs: Vec<(u64, Vec<u8>)>,
+    pages: u64,
+    file_len: u64,
+}
+
+/// Copies touched, non-zero pages out of guest RAM: the only part of a save that needs the
+/// vCPUs paused (a memcpy, not file I/O). `base` is the index of the file the memory was last
+/// restored from: its pages count as touched even if not faulted in yet.
+pub fn capture(mem: &GuestMemoryMmap, base: Option<&MemoryIndex>) -> Result<Captured, String> {
+    let mut c = Captured {
+        regions: Vec::new(),
+        runs: Vec::new(),
+        pages: 0,
+        file_len: 0,
+    };
     let zero = [0u8; PAGE];
     for (ri, region) in mem.iter().enumerate() {
         let ptr = region.as_ptr() as usize;
@@ -75,49 +77,72 @@ pub fn save(
             }
         }
         let mut stored = vec![0u64; touched.len()];
-        // Runs of consecutive stored pages go out in one write each: far fewer syscalls
-        // while the guest is paused.
         let mut run: Option<usize> = None;
-        let flush = |start: usize, end: usize| -> Result<(), String> {
+        let file_off = c.file_len;
+        let flush = |start: usize, end: usize, runs: &mut Vec<(u64, Vec<u8>)>| {
             // SAFETY: pages start..end lie inside the region's live mapping; vCPUs are paused.
             let bytes = unsafe {
                 std::slice::from_raw_parts((ptr + start * PAGE) as *const u8, (end - start) * PAGE)
             };
-            f.write_all_at(bytes, file_off + (start * PAGE) as u64)
-                .map_err(|e| format!("{}: {e}", tmp.display()))
+            runs.push((file_off + (start * PAGE) as u64, bytes.to_vec()));
         };
         for p in 0..len / PAGE {
             let keep = bit(&touched, p) && {
                 // SAFETY: as above.
                 let page =
                     unsafe { std::slice::from_raw_parts((ptr + p * PAGE) as *const u8, PAGE) };
-                if page != zero {
-                    hasher.update(page);
-                    true
-                } else {
-                    false
-                }
+                page != zero
             };
             if keep {
                 stored[p / 64] |= 1 << (p % 64);
-                index.stored_pages += 1;
+                c.pages += 1;
                 run.get_or_insert(p);
             } else if let Some(start) = run.take() {
-                flush(start, p)?;
+                flush(start, p, &mut c.runs);
             }
         }
         if let Some(start) = run.take() {
-            flush(start, len / PAGE)?;
+            flush(start, len / PAGE, &mut c.runs);
         }
-        index
-            .regions
-            .push((region.start_addr().0, len as u64, stored));
-        file_off += len as u64;
+        c.regions.push((region.start_addr().0, len as u64, stored));
+        c.file_len += len as u64;
     }
-    f.set_len(file_off)
-        .map_err(|e| format!("{}: {e}", tmp.display()))?;
-    index.crc = hasher.finalize();
-    Ok(index)
+    Ok(c)
+}
+
+impl Captured {
+    /// Writes the captured pages to `path` (sparse) and returns the index with their CRC.
+    /// Not fsynced: the caller syncs before publishing the snapshot.
+    pub fn write(self, path: &Path) -> Result<MemoryIndex, String> {
+        let f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut hasher = crc32fast::Hasher::new();
+        for (off, bytes) in &self.runs {
+            f.write_all_at(bytes, *off)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            hasher.update(bytes);
+        }
+        f.set_len(self.file_len)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(MemoryIndex {
+            regions: self.regions,
+            stored_pages: self.pages,
+            crc: hasher.finalize(),
+        })
+    }
+}
+
+/// Captures and writes in one go (for callers that do not split the pause).
+pub fn save(
+    mem: &GuestMemoryMmap,
+    path: &Path,
+    base: Option<&MemoryIndex>,
+) -> Result<MemoryIndex, String> {
+    capture(mem, base)?.write(path)
 }
 
 /// Maps `path` copy-on-write over guest RAM: pages load on first touch.

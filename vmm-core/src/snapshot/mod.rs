@@ -166,6 +166,8 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
     if was_running {
         let _ = vm.resume();
     }
+    // File writes happen while the guest runs again: the pause covered only the copies.
+    let res = res.and_then(|pending| pending.write(&partial));
     let (state_pages, screen) = match res {
         Ok(x) => x,
         Err(e) => {
@@ -232,8 +234,48 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
     })
 }
 
-/// Saves everything into `dir`; returns the stored page count and the frame (for the thumbnail).
-fn save_into(vm: &VmHandle, dir: &Path) -> Result<(u64, Option<Vec<u8>>), String> {
+/// What a save copied while the VM was paused, to be written after it runs again.
+struct PendingSave {
+    vm: kvm_state::VmState,
+    vcpus: Vec<kvm_state::VcpuState>,
+    serial: SerialSnap,
+    transports: Vec<TransportSnap>,
+    framebuffer: Option<Vec<u8>>,
+    memory: memory::Captured,
+}
+
+impl PendingSave {
+    /// Writes memory.bin, framebuffer.bin and state.bin into `dir` (unsynced); returns the
+    /// stored page count and the frame (for the thumbnail).
+    fn write(self, dir: &Path) -> Result<(u64, Option<Vec<u8>>), String> {
+        let memory = self.memory.write(&dir.join("memory.bin"))?;
+        let pages = memory.stored_pages;
+        let fb_info = match &self.framebuffer {
+            Some(px) => {
+                let p = dir.join("framebuffer.bin");
+                std::fs::write(&p, px).map_err(|e| format!("{}: {e}", p.display()))?;
+                Some(FramebufferInfo {
+                    len: px.len() as u64,
+                    crc: crc32fast::hash(px),
+                })
+            }
+            None => None,
+        };
+        let st = MachineState {
+            vm: self.vm,
+            vcpus: self.vcpus,
+            serial: self.serial,
+            transports: self.transports,
+            framebuffer: fb_info,
+            memory,
+        };
+        file::write_unsynced(&dir.join("state.bin"), &st)?;
+        Ok((pages, self.framebuffer))
+    }
+}
+
+/// Copies everything a snapshot needs while the VM is paused (disk records go into `dir`).
+fn save_into(vm: &VmHandle, dir: &Path) -> Result<PendingSave, String> {
     let m = &vm.machine;
     let vm_state = kvm_state::save_vm(&vm.vm)?;
     let mut vcpus = Vec::new();
@@ -248,29 +290,15 @@ fn save_into(vm: &VmHandle, dir: &Path) -> Result<(u64, Option<Vec<u8>>), String
     let framebuffer = vm.framebuffer.as_ref().map(|fb| fb.contents());
     with_blocks(m, |b| disks::record(&m.vm_dir, &vm.config.disks, b))?.write_unsynced(dir)?;
     let base = lock(&m.memory_base).clone();
-    let memory = memory::save(&m.mem, &dir.join("memory.bin"), base.as_ref())?;
-    let pages = memory.stored_pages;
-    let fb_info = match &framebuffer {
-        Some(px) => {
-            let p = dir.join("framebuffer.bin");
-            std::fs::write(&p, px).map_err(|e| format!("{}: {e}", p.display()))?;
-            Some(FramebufferInfo {
-                len: px.len() as u64,
-                crc: crc32fast::hash(px),
-            })
-        }
-        None => None,
-    };
-    let st = MachineState {
+    let memory = memory::capture(&m.mem, base.as_ref())?;
+    Ok(PendingSave {
         vm: vm_state,
         vcpus,
         serial,
         transports,
-        framebuffer: fb_info,
+        framebuffer,
         memory,
-    };
-    file::write_unsynced(&dir.join("state.bin"), &st)?;
-    Ok((pages, framebuffer))
+    })
 }
 
 fn load_meta(dir: &Path) -> Result<SnapshotMeta, String> {

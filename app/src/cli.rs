@@ -706,6 +706,34 @@ mod tests {
     use super::*;
     use crate::testing::{self, FakeClient};
 
+    /// Fluent ends a message at a continuation line starting with `[`, `*` or `.`: the help
+    /// was once cut off after the create line that way. Every language's help must be whole.
+    #[test]
+    fn help_is_whole_in_every_language() {
+        for lang in ["en", "de", "es", "fr"] {
+            let text = std::fs::read_to_string(format!(
+                "{}/../i18n/{lang}/vmdesk.ftl",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
+            let help: Vec<&str> = text
+                .lines()
+                .skip_while(|l| !l.starts_with("cli-help ="))
+                .skip(1)
+                .take_while(|l| l.is_empty() || l.starts_with(' '))
+                .collect();
+            assert!(help.len() > 20, "{lang}: help too short");
+            for l in &help {
+                let t = l.trim_start();
+                assert!(
+                    !(t.starts_with('[') || t.starts_with('*') || t.starts_with('.')),
+                    "{lang}: a help line starting with {t:?} would end the message"
+                );
+            }
+        }
+        assert!(help().contains("--version"), "{}", help());
+    }
+
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_string).collect()
     }

@@ -250,7 +250,7 @@ cli-help =
       vmdesk                          das Fenster öffnen
       vmdesk list                     die VMs und ihren Zustand auflisten
       vmdesk create NAME --kernel DATEI [--initrd DATEI] [--cmdline TEXT]
-                  [--vcpus N] [--memory MIB] [--display BxH]
+    {"              ["}--vcpus N] [--memory MIB] [--display BxH]
                                       eine neue VM anlegen (sie bootet einen Linux-Kernel)
       vmdesk delete  VM               eine gestoppte VM samt Ordner löschen
       vmdesk status  VM               den Zustand einer VM zeigen

@@ -250,7 +250,7 @@ cli-help =
       vmdesk                          open the window
       vmdesk list                     list the VMs and their state
       vmdesk create NAME --kernel FILE [--initrd FILE] [--cmdline TEXT]
-                  [--vcpus N] [--memory MIB] [--display WxH]
+    {"              ["}--vcpus N] [--memory MIB] [--display WxH]
                                       make a new VM (booting a Linux kernel)
       vmdesk delete  VM               delete a stopped VM and its folder
       vmdesk status  VM               show a VM's state

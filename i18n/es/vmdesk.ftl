@@ -250,7 +250,7 @@ cli-help =
       vmdesk                          abrir la ventana
       vmdesk list                     listar las VM y su estado
       vmdesk create NOMBRE --kernel ARCHIVO [--initrd ARCHIVO] [--cmdline TEXTO]
-                  [--vcpus N] [--memory MIB] [--display AxA]
+    {"              ["}--vcpus N] [--memory MIB] [--display AxA]
                                       crear una VM nueva (arranca un núcleo Linux)
       vmdesk delete  VM               borrar una VM detenida y su carpeta
       vmdesk status  VM               mostrar el estado de una VM

@@ -250,7 +250,7 @@ cli-help =
       vmdesk                          ouvrir la fenêtre
       vmdesk list                     lister les VM et leur état
       vmdesk create NOM --kernel FICHIER [--initrd FICHIER] [--cmdline TEXTE]
-                  [--vcpus N] [--memory MIO] [--display LxH]
+    {"              ["}--vcpus N] [--memory MIO] [--display LxH]
                                       créer une VM (elle démarre un noyau Linux)
       vmdesk delete  VM               supprimer une VM arrêtée et son dossier
       vmdesk status  VM               afficher l'état d'une VM

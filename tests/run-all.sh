@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, unit and end-to-end tests on the test guest, the packaging
-# checks, and the real-Linux lab (a stock Debian kernel under vmdesk-vmm, nested in QEMU TCG
+# checks, the real app under Xvfb, and the real-Linux lab (a stock Debian kernel under vmdesk-vmm, nested in QEMU TCG
 # where this machine's KVM cannot run it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,9 @@ else
   ./tests/packaging.sh --no-install
 fi
 echo "run-all: packaging done after $((SECONDS - start)) s"
+# The real app under Xvfb with a VM (uses the release build packaging just made).
+./tests/app-e2e.sh
+echo "run-all: app end-to-end done after $((SECONDS - start)) s"
 if [ -x tests/lab/run-lab-tests.sh ]; then
   ./tests/lab/run-lab-tests.sh
   echo "run-all: lab done after $((SECONDS - start)) s"

@@ -134,21 +134,7 @@ fn revert_brings_back_the_screen_of_its_instant() {
 /// A VNC client no one here wrote (vncdotool), or None with a visible skip notice (a failure
 /// when VMDESK_REQUIRE_TOOLS is set).
 fn vncdo() -> Option<String> {
-    let found = std::process::Command::new("vncdo")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if found {
-        return Some("vncdo".into());
-    }
-    let msg = "skipped: vncdotool not installed (pip install vncdotool)";
-    if std::env::var_os("VMDESK_REQUIRE_TOOLS").is_some() {
-        panic!("{msg} (VMDESK_REQUIRE_TOOLS is set)");
-    }
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{msg}");
-    None
+    tool_or_skip("vncdo", "vncdotool", "pip install vncdotool").then(|| "vncdo".to_string())
 }
 
 #[test]

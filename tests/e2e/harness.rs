@@ -34,6 +34,25 @@ pub fn kvm_or_skip(test: &str) -> bool {
     }
 }
 
+/// Whether a host tool the test needs is installed; if not, prints "skipped: …" where the
+/// runner shows it, or fails when `VMDESK_REQUIRE_TOOLS` is set (CI).
+pub fn tool_or_skip(cmd: &str, what: &str, install: &str) -> bool {
+    if std::process::Command::new(cmd)
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        return true;
+    }
+    let msg = format!("skipped: {what} not installed ({install})");
+    if std::env::var_os("VMDESK_REQUIRE_TOOLS").is_some() {
+        panic!("{msg} (VMDESK_REQUIRE_TOOLS is set)");
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{msg}");
+    false
+}
+
 pub struct GuestSpec {
     pub vcpus: u32,
     pub memory_mib: u64,

@@ -15,28 +15,9 @@ fn blk_pattern(sector: u64) -> Vec<u8> {
         .collect()
 }
 
-fn tool(name: &str, install: &str) -> bool {
-    if Command::new(name).arg("--version").output().is_ok() {
-        return true;
-    }
-    let msg = format!("skipped: {name} not installed ({install})");
-    if std::env::var_os("VMDESK_REQUIRE_TOOLS").is_some() {
-        panic!("{msg} (VMDESK_REQUIRE_TOOLS is set)");
-    }
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{msg}");
-    false
-}
-
-#[test]
-fn guest_writes_survive_a_restart_and_read_the_same_on_the_host() {
-    if !kvm_or_skip("guest_writes_survive_a_restart_and_read_the_same_on_the_host")
-        || !tool("qemu-img", "apt-get install qemu-utils")
-    {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let img = dir.path().join("disk.qcow2");
+/// A fresh 8 MiB qcow2 image in `dir`, and a spec for `mode` with it as disk 0.
+fn qcow2_spec(dir: &std::path::Path, mode: &str) -> (std::path::PathBuf, GuestSpec) {
+    let img = dir.join("disk.qcow2");
     let st = Command::new("qemu-img")
         .args(["create", "-q", "-f", "qcow2"])
         .arg(&img)
@@ -44,11 +25,49 @@ fn guest_writes_survive_a_restart_and_read_the_same_on_the_host() {
         .status()
         .unwrap();
     assert!(st.success());
-    let mut spec = GuestSpec::test("blk");
+    let mut spec = GuestSpec::test(mode);
     spec.extra_toml = format!(
         "\n[[disks]]\npath = \"{}\"\nformat = \"qcow2\"\n",
         img.display()
     );
+    (img, spec)
+}
+
+/// The guest's bytes at `sector` as the host sees them in the image.
+fn host_bytes(img: &std::path::Path, dir: &std::path::Path, sector: usize) -> Vec<u8> {
+    let raw = dir.join("out.raw");
+    let st = Command::new("qemu-img")
+        .args(["convert", "-O", "raw"])
+        .arg(img)
+        .arg(&raw)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::read(&raw).unwrap()[sector * 512..sector * 512 + 32768].to_vec()
+}
+
+fn qemu_img_check(img: &std::path::Path) {
+    let out = Command::new("qemu-img")
+        .arg("check")
+        .arg(img)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn guest_writes_survive_a_restart_and_read_the_same_on_the_host() {
+    if !kvm_or_skip("guest_writes_survive_a_restart_and_read_the_same_on_the_host")
+        || !tool_or_skip("qemu-img", "qemu-img", "apt-get install qemu-utils")
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (img, spec) = qcow2_spec(dir.path(), "blk");
     let mut vm = Vm::start("blk", &spec);
     let (st, log, stderr) = vm.wait_exit(BOOT_TIMEOUT);
     assert_eq!(st.code(), Some(0), "{stderr}\n{log}");
@@ -80,26 +99,8 @@ fn guest_writes_survive_a_restart_and_read_the_same_on_the_host() {
     assert!(log.contains(&format!("BLK read ok {crc}")), "{log}");
 
     // The host sees the same bytes, and the image is clean.
-    let raw = dir.path().join("out.raw");
-    let st = Command::new("qemu-img")
-        .args(["convert", "-O", "raw"])
-        .arg(&img)
-        .arg(&raw)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let bytes = std::fs::read(&raw).unwrap();
-    assert_eq!(&bytes[2048 * 512..2048 * 512 + 32768], &data[..]);
-    let out = Command::new("qemu-img")
-        .arg("check")
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_eq!(host_bytes(&img, dir.path(), 2048), data);
+    qemu_img_check(&img);
 }
 
 #[test]
@@ -126,7 +127,7 @@ fn read_only_disks_refuse_writes_with_an_io_error() {
 #[test]
 fn guest_talks_to_a_host_loopback_service_and_a_forward_reaches_it() {
     if !kvm_or_skip("guest_talks_to_a_host_loopback_service_and_a_forward_reaches_it")
-        || !tool("passt", "apt-get install passt")
+        || !tool_or_skip("passt", "passt", "apt-get install passt")
     {
         return;
     }
@@ -184,52 +185,22 @@ fn guest_talks_to_a_host_loopback_service_and_a_forward_reaches_it() {
 #[test]
 fn kill_9_right_after_a_guest_flush_loses_nothing() {
     if !kvm_or_skip("kill_9_right_after_a_guest_flush_loses_nothing")
-        || !tool("qemu-img", "apt-get install qemu-utils")
+        || !tool_or_skip("qemu-img", "qemu-img", "apt-get install qemu-utils")
     {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let img = dir.path().join("disk.qcow2");
-    let st = Command::new("qemu-img")
-        .args(["create", "-q", "-f", "qcow2"])
-        .arg(&img)
-        .arg("8M")
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let mut spec = GuestSpec::test("blk");
+    let (img, mut spec) = qcow2_spec(dir.path(), "blk");
     spec.cmdline.push_str(" vmdesk.blk_sector=4096");
-    spec.extra_toml = format!(
-        "\n[[disks]]\npath = \"{}\"\nformat = \"qcow2\"\n",
-        img.display()
-    );
     let mut vm = Vm::start("blkkill", &spec);
     vm.wait_serial("BLK flush ok", BOOT_TIMEOUT);
     // No clean-up of any kind: the VMM dies the instant the guest's flush completed.
     let _ = vm.child.kill();
     vm.child.wait().unwrap();
-    let raw = dir.path().join("out.raw");
-    let st = Command::new("qemu-img")
-        .args(["convert", "-O", "raw"])
-        .arg(&img)
-        .arg(&raw)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let bytes = std::fs::read(&raw).unwrap();
     assert_eq!(
-        &bytes[4096 * 512..4096 * 512 + 32768],
-        &blk_pattern(4096)[..],
+        host_bytes(&img, dir.path(), 4096),
+        blk_pattern(4096),
         "flushed data lost"
     );
-    let out = Command::new("qemu-img")
-        .arg("check")
-        .arg(&img)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    qemu_img_check(&img);
 }

@@ -13,6 +13,7 @@ use crate::snapshots::SnapshotList;
 use crate::store::{self, VmEntry};
 use crate::style;
 use crate::t;
+use crate::thumbs;
 use crate::vms::{ExitRecord, Runtime, Vms};
 use iced::futures::{SinkExt, StreamExt};
 use iced::keyboard::{self, Key};
@@ -35,6 +36,8 @@ pub struct App {
     pub notices: Vec<Notice>,
     next_notice: u64,
     polling: bool,
+    /// When the thumbnails of running VMs were last refreshed.
+    thumbs_at: Option<std::time::Instant>,
 }
 
 pub enum Screen {
@@ -100,6 +103,8 @@ pub enum Message {
     },
     Guest(String, Event),
     Counters(String, Result<Counters, ClientError>),
+    /// Thumbnails read or refreshed off the UI thread.
+    Thumbs(Vec<(String, thumbs::Thumb)>),
     Shortcut(Shortcut),
     DismissNotice(u64),
     ForceOff(u64, String),
@@ -155,6 +160,7 @@ impl App {
             notices: Vec::new(),
             next_notice: 0,
             polling: false,
+            thumbs_at: None,
         }
     }
 
@@ -164,7 +170,7 @@ impl App {
         let mut app = App::new(paths, client, HostInfo::detect());
         crate::i18n::apply(app.settings.language.as_deref());
         app.checked(check::findings(&check::gather()));
-        let task = app.poll();
+        let task = Task::batch([app.poll(), app.load_thumbs()]);
         (app, task)
     }
 
@@ -255,6 +261,54 @@ impl App {
             }
         })
         .map(|p| Message::Polled(Box::new(p)))
+    }
+
+    /// The stored thumbnails (the last screen of each VM).
+    fn load_thumbs(&self) -> Task<Message> {
+        let dirs: Vec<(String, std::path::PathBuf)> = self
+            .vms
+            .entries
+            .iter()
+            .map(|e| (e.id.clone(), e.dir.clone()))
+            .collect();
+        blocking(move || {
+            Message::Thumbs(
+                dirs.into_iter()
+                    .filter_map(|(id, dir)| thumbs::load(&dir).map(|t| (id, t)))
+                    .collect(),
+            )
+        })
+    }
+
+    /// New thumbnails of the running VMs that have a screen (while the library shows).
+    fn refresh_thumbs(&self) -> Task<Message> {
+        let running: Vec<(String, std::path::PathBuf)> = self
+            .vms
+            .entries
+            .iter()
+            .filter(|e| {
+                matches!(&e.config, Ok(c) if c.display.is_some())
+                    && self.vms.state(&e.id) == crate::vms::VmState::Running
+            })
+            .map(|e| (e.id.clone(), e.dir.clone()))
+            .collect();
+        if running.is_empty() {
+            return Task::none();
+        }
+        let client = self.client.clone();
+        blocking(move || {
+            Message::Thumbs(
+                running
+                    .into_iter()
+                    // A VM that just stopped or has no screen yet keeps its old thumbnail.
+                    .filter_map(|(id, dir)| {
+                        thumbs::refresh(client.as_ref(), &id, &dir)
+                            .ok()
+                            .map(|t| (id, t))
+                    })
+                    .collect(),
+            )
+        })
     }
 
     fn counters(&self, id: &str) -> Task<Message> {
@@ -506,6 +560,10 @@ impl App {
                     details::Action::Snapshot(id, op) => {
                         Task::batch([task, self.snapshot_op(id, op)])
                     }
+                    details::Action::Copy(text) => {
+                        self.notice(t!("notice-copied"), false, None);
+                        iced::clipboard::write(text)
+                    }
                     details::Action::OpenScreen(id) => {
                         let screen = std::mem::replace(&mut self.screen, Screen::Library);
                         if let Screen::Details(d) = screen {
@@ -618,8 +676,20 @@ impl App {
             }
             Message::Polled(p) => {
                 self.polling = false;
-                self.apply_poll(*p);
-                Task::none()
+                let restart = self.apply_poll(*p);
+                let mut tasks: Vec<Task<Message>> = restart
+                    .into_iter()
+                    .map(|id| self.restart_after_reset(id))
+                    .collect();
+                // After a poll, so the states are known; only while the library shows.
+                let due = self
+                    .thumbs_at
+                    .is_none_or(|t| t.elapsed() >= Duration::from_secs(thumbs::EVERY_SECS));
+                if matches!(self.screen, Screen::Library) && due {
+                    self.thumbs_at = Some(std::time::Instant::now());
+                    tasks.push(self.refresh_thumbs());
+                }
+                Task::batch(tasks)
             }
             Message::Replied {
                 id,
@@ -679,6 +749,13 @@ impl App {
                         }
                     }
                     Event::Exited { .. } => return self.poll(),
+                }
+                Task::none()
+            }
+            Message::Thumbs(list) => {
+                for (id, t) in list {
+                    let h = iced::widget::image::Handle::from_rgba(t.width, t.height, t.rgba);
+                    self.vms.thumbs.insert(id, h);
                 }
                 Task::none()
             }
@@ -765,7 +842,42 @@ impl App {
         }
     }
 
-    fn apply_poll(&mut self, p: Poll) {
+    /// Starts a VM again after its VMM ended with a reset (the guest rebooted, or Restart was
+    /// pressed) — unless it keeps resetting.
+    fn restart_after_reset(&mut self, id: String) -> Task<Message> {
+        let rt = self.vms.runtime.entry(id.clone()).or_default();
+        if !rt.reset_allows_restart(std::time::Instant::now()) {
+            let count = rt.resets.len().to_string();
+            let name = self.name_of(&id);
+            self.notice(
+                t!("notice-reset-loop", name = name, count = count),
+                true,
+                None,
+            );
+            return Task::none();
+        }
+        rt.starting = true;
+        rt.last_exit = None;
+        let client = self.client.clone();
+        let paths = self.paths.clone();
+        let entry = self.vms.get(&id).cloned();
+        blocking(move || {
+            // A VMM we did not start may still hold its lock for a moment after its socket went.
+            client::wait_unlocked(&paths.runtime_dir(&id), Duration::from_secs(2));
+            let result = client.start(&id);
+            let record = match &result {
+                Err(ClientError::Exited(info)) => {
+                    Some(exit_record(&paths, entry.as_ref(), &id, Some(*info)))
+                }
+                _ => None,
+            };
+            Message::Started { id, result, record }
+        })
+    }
+
+    /// Takes in what a poll found; returns the VMs to start again after a reset.
+    fn apply_poll(&mut self, p: Poll) -> Vec<String> {
+        let mut restart = Vec::new();
         self.vms.entries = p.entries;
         for (id, st) in p.statuses {
             let rt = self.vms.runtime.entry(id).or_default();
@@ -778,10 +890,16 @@ impl App {
             let rt = self.vms.runtime.entry(id.clone()).or_default();
             rt.status = None;
             rt.starting = false;
+            if rec.info.code == Some(vmm_core::api::exit_code::RESET) {
+                restart.push(id.clone());
+            }
             rt.last_exit = Some(rec);
         }
         let known: HashSet<String> = self.vms.ids().into_iter().collect();
         self.vms.runtime.retain(|id, _| known.contains(id));
+        self.vms.thumbs.retain(|id, _| known.contains(id));
+        restart.retain(|id| known.contains(id));
+        restart
     }
 
     pub fn view(&self) -> Element<'_, Message> {

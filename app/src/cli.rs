@@ -57,6 +57,7 @@ const COMMANDS: &[(&str, usize, &[&str])] = &[
     ("start", 1, &[]),
     ("stop", 1, &[]),
     ("kill", 1, &[]),
+    ("restart", 1, &[]),
     ("pause", 1, &[]),
     ("resume", 1, &[]),
     ("console", 1, &[]),
@@ -394,6 +395,32 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
             Err(err) => map_err(err),
         },
         "kill" => simple(Command::Kill),
+        "restart" => match client.request(&id, Command::Reset) {
+            Ok(_) => {
+                // The VMM ends with the reset status; start it again once it is gone. If the
+                // app started this VM, it restarts it too: whoever comes second finds it running.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while client.status(&id).is_ok() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                client::wait_unlocked(&paths.runtime_dir(&id), std::time::Duration::from_secs(2));
+                let pid = match client.start(&id) {
+                    Ok(pid) => Ok(pid),
+                    Err(ClientError::Api { code: c, .. }) if c == "invalid-state" => {
+                        client.status(&id).map(|s| s.pid)
+                    }
+                    Err(e) => Err(e),
+                };
+                match pid {
+                    Ok(pid) => out.done(
+                        serde_json::json!({"ok": true, "pid": pid}),
+                        t!("cli-restarted", vm = id.as_str(), pid = pid.to_string()),
+                    ),
+                    Err(err) => map_err(err),
+                }
+            }
+            Err(err) => map_err(err),
+        },
         "pause" => simple(Command::Pause),
         "resume" => simple(Command::Resume),
         "console" => console(shared.clone(), &id, args.json).unwrap_or_else(map_err),
@@ -689,6 +716,7 @@ pub fn is_command(word: &str) -> bool {
             | "start"
             | "stop"
             | "kill"
+            | "restart"
             | "pause"
             | "resume"
             | "console"
@@ -791,12 +819,21 @@ mod tests {
         fake.set_acpi_ack(false);
         assert_eq!(run("stop web --json"), code::NO_RESPONSE);
         assert_eq!(run("kill web"), code::OK);
+        assert_eq!(run("restart web"), code::WRONG_STATE, "not running");
+        assert_eq!(run("start web"), code::OK);
+        assert_eq!(run("restart web --json"), code::OK);
+        assert_eq!(
+            fake.started(),
+            ["web", "web", "web"],
+            "reset, then started again"
+        );
         assert_eq!(
             fake.commands(),
             [
                 ("web".to_string(), Command::Pause),
                 ("web".to_string(), Command::PowerOff),
-                ("web".to_string(), Command::Kill)
+                ("web".to_string(), Command::Kill),
+                ("web".to_string(), Command::Reset)
             ]
         );
         assert_eq!(run("status nope"), code::NO_SUCH_VM);

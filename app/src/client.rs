@@ -8,9 +8,10 @@ use crate::paths::Paths;
 use base64::Engine as _;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -345,6 +346,21 @@ pub fn wait_last_exit(
             return None;
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until no process holds the VM's `vmm.lock` (a VMM that is ending), at most `timeout`.
+pub fn wait_unlocked(runtime_dir: &Path, timeout: Duration) {
+    let Ok(f) = std::fs::File::open(runtime_dir.join("vmm.lock")) else {
+        return;
+    };
+    let deadline = Instant::now() + timeout;
+    // SAFETY: flock on an fd we own; our lock goes with `f` at return.
+    while unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        if Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

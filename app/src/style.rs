@@ -63,6 +63,16 @@ pub fn badge(color: Color) -> impl Fn(&Theme) -> container::Style {
     }
 }
 
+/// Where a VM without a screen picture shows its initial (thumbnail-sized).
+pub fn placeholder(color: Color) -> impl Fn(&Theme) -> container::Style {
+    move |_| container::Style {
+        background: Some(Background::Color(mix(color, 0.10))),
+        text_color: Some(color),
+        border: border::rounded(6),
+        ..Default::default()
+    }
+}
+
 /// A banner across the page (errors, questions).
 pub fn banner(color: Color) -> impl Fn(&Theme) -> container::Style {
     move |_| container::Style {

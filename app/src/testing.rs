@@ -166,6 +166,31 @@ impl VmmClient for FakeClient {
                 s.running.remove(id);
                 serde_json::json!({})
             }
+            // Like the real VMM: it ends with the reset status, as our child.
+            Command::Reset => {
+                s.running.remove(id);
+                s.exits.push((
+                    id.to_string(),
+                    ExitInfo {
+                        code: Some(vmm_core::api::exit_code::RESET),
+                        signal: None,
+                    },
+                ));
+                serde_json::json!({})
+            }
+            // A 4:3 screen, left half red, right half blue.
+            Command::Screenshot { path } => {
+                image::RgbaImage::from_fn(320, 240, |x, _| {
+                    image::Rgba(if x < 160 {
+                        [255, 0, 0, 255]
+                    } else {
+                        [0, 0, 255, 255]
+                    })
+                })
+                .save(path)
+                .unwrap();
+                serde_json::json!({ "path": path })
+            }
             Command::SnapshotList => s
                 .snapshots
                 .clone()

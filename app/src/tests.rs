@@ -11,6 +11,7 @@ use crate::screen::details::SnapMessage;
 use crate::screen::{console, details, library};
 use crate::testing::{self, FakeClient};
 use iced_test::simulator;
+use std::path::Path;
 use std::sync::Arc;
 use vmm_core::api::{Command, RunState};
 use vmm_core::config::VmConfig;
@@ -674,4 +675,83 @@ fn the_window_has_the_app_id() {
         w.platform_specific.application_id,
         "io.github.vmdesk.Vmdesk"
     );
+}
+
+#[test]
+fn restart_and_guest_resets_start_the_vm_again_but_a_reset_loop_stops() {
+    use vmm_core::api::exit_code::RESET;
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.ui(|ui| {
+        ui.click("Start").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("Restart").unwrap();
+    });
+    assert_eq!(cmds(&h), [Command::Reset]);
+    h.poll();
+    assert_eq!(
+        h.fake.started(),
+        ["web", "web"],
+        "started again after the reset"
+    );
+    assert!(h.shows("Running"));
+    assert!(!h.shows("Last run: the guest asked for a reset (exit status 3)."));
+
+    // The guest reboots itself: started again each time, up to a limit within a minute.
+    for _ in 1..crate::vms::MAX_RESETS {
+        h.fake.crash("web", RESET);
+        h.poll();
+    }
+    assert_eq!(h.fake.started().len(), 1 + crate::vms::MAX_RESETS);
+    h.fake.crash("web", RESET);
+    h.poll();
+    assert_eq!(
+        h.fake.started().len(),
+        1 + crate::vms::MAX_RESETS,
+        "a reset loop is left stopped"
+    );
+    assert!(h.shows("Stopped"));
+    assert!(h.shows("“Web” reset itself 6 times within a minute and was left stopped."));
+}
+
+#[test]
+fn running_vms_with_a_screen_get_a_thumbnail_kept_in_their_folder() {
+    let mut h = Harness::new(&[("web", "Web"), ("db", "Database")]);
+    let mut cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    cfg.display = Some(vmm_core::config::DisplayConfig::default());
+    cfg.save(&h.paths.vm_config("web")).unwrap();
+    h.fake.set_running("web", RunState::Running);
+    h.fake.set_running("db", RunState::Running);
+    h.poll();
+    // Only the VM with a screen was asked, for a file in its own folder.
+    let shots: Vec<(String, Command)> = h.fake.commands();
+    assert_eq!(shots.len(), 1, "{shots:?}");
+    let (id, Command::Screenshot { path }) = &shots[0] else {
+        panic!("{shots:?}")
+    };
+    assert_eq!(id, "web");
+    assert!(Path::new(path).starts_with(h.paths.vm_dir("web")), "{path}");
+    assert!(!Path::new(path).exists(), "the full-size shot is removed");
+    let t = crate::thumbs::load(&h.paths.vm_dir("web")).expect("thumbnail.png");
+    assert_eq!(
+        (t.width, t.height),
+        (crate::thumbs::MAX_W, crate::thumbs::MAX_H)
+    );
+    assert!(h.app.vms.thumbs.contains_key("web"));
+    assert!(!h.app.vms.thumbs.contains_key("db"));
+
+    // Next start of the app: the stored thumbnail is shown for the stopped VM.
+    h.fake.vanish("web");
+    let (app, task) = App::boot(h.paths.clone(), h.fake.clone());
+    h.app = app;
+    if let Some(stream) = iced_runtime::task::into_stream(task) {
+        for a in
+            iced::futures::executor::block_on(iced::futures::StreamExt::collect::<Vec<_>>(stream))
+        {
+            if let iced_runtime::Action::Output(m) = a {
+                h.send(m);
+            }
+        }
+    }
+    assert!(h.app.vms.thumbs.contains_key("web"));
 }

@@ -3,6 +3,7 @@
 use crate::client::ExitInfo;
 use crate::store::VmEntry;
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use vmm_core::api::{exit_code, RunState, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,12 +39,31 @@ pub struct Runtime {
     pub status: Option<Status>,
     pub starting: bool,
     pub last_exit: Option<ExitRecord>,
+    /// When the guest (or the Restart button) reset this VM lately: a guest that resets over
+    /// and over is left stopped instead of being started again forever.
+    pub resets: Vec<Instant>,
+}
+
+/// At most this many automatic restarts after resets within [`RESET_WINDOW`].
+pub const MAX_RESETS: usize = 5;
+pub const RESET_WINDOW: Duration = Duration::from_secs(60);
+
+impl Runtime {
+    /// Records a reset at `now`; whether the VM should be started again.
+    pub fn reset_allows_restart(&mut self, now: Instant) -> bool {
+        self.resets
+            .retain(|t| now.saturating_duration_since(*t) < RESET_WINDOW);
+        self.resets.push(now);
+        self.resets.len() <= MAX_RESETS
+    }
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Vms {
     pub entries: Vec<VmEntry>,
     pub runtime: HashMap<String, Runtime>,
+    /// Each VM's screen in small (see `thumbs`).
+    pub thumbs: HashMap<String, iced::widget::image::Handle>,
 }
 
 impl Vms {
@@ -79,5 +99,23 @@ impl Vms {
 
     pub fn ids(&self) -> Vec<String> {
         self.entries.iter().map(|e| e.id.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reset_loop_stops_restarting_and_old_resets_are_forgotten() {
+        let mut rt = Runtime::default();
+        let t0 = Instant::now();
+        for i in 0..MAX_RESETS {
+            assert!(rt.reset_allows_restart(t0 + Duration::from_secs(i as u64)));
+        }
+        assert!(!rt.reset_allows_restart(t0 + Duration::from_secs(10)));
+        // A minute later the old ones no longer count.
+        assert!(rt.reset_allows_restart(t0 + RESET_WINDOW + Duration::from_secs(11)));
+        assert_eq!(rt.resets.len(), 1);
     }
 }

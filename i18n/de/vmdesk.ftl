@@ -8,6 +8,7 @@ button-pause = Anhalten
 button-resume = Fortsetzen
 button-power-off = Ausschalten
 button-force-off = Sofort ausschalten
+button-restart = Neu starten
 button-delete = Löschen
 button-details = Details
 button-cancel = Abbrechen
@@ -49,6 +50,8 @@ exit-unknown = vmdesk-vmm wurde beendet; der Exit-Status ist unbekannt.
 ## Notices and errors
 notice-created = „{ $name }“ wurde angelegt.
 notice-deleted = „{ $name }“ wurde gelöscht.
+notice-copied = Die Konsolenausgabe ist in der Zwischenablage.
+notice-reset-loop = „{ $name }“ hat sich innerhalb einer Minute { $count }-mal zurückgesetzt und bleibt ausgeschaltet.
 notice-no-response = Der Gast in „{ $name }“ hat nicht auf den Ein/Aus-Knopf reagiert. Sofort ausschalten?
 error-not-running = „{ $name }“ läuft nicht.
 error-vmm-missing = Start nicht möglich: { $detail }
@@ -138,6 +141,7 @@ console-empty = Noch keine Ausgabe.
 console-placeholder = Zeile für den Gast eingeben; Enter sendet sie
 console-send = Senden
 console-clear = Leeren
+console-copy = Kopieren
 
 ## Live statistics
 stats-title = vCPU-Exits
@@ -257,6 +261,7 @@ cli-help =
       vmdesk start   VM               eine VM starten (sie läuft weiter, wenn vmdesk endet)
       vmdesk stop    VM               den ACPI-Ein/Aus-Knopf drücken
       vmdesk kill    VM               eine VM sofort ausschalten
+      vmdesk restart VM               eine VM zurücksetzen und neu starten
       vmdesk pause   VM               die vCPUs anhalten
       vmdesk resume  VM               die vCPUs fortsetzen
       vmdesk console VM               die serielle Konsole zeigen; eingegebene Zeilen gehen an den Gast
@@ -289,6 +294,7 @@ cli-not-running = { $vm } läuft nicht
 cli-status = { $vm }: { $state }, { $vcpus } vCPU, { $memory } MiB, seit { $uptime } s, PID { $pid }
 cli-status-stopped = { $vm }: aus
 cli-started = { $vm } gestartet (PID { $pid })
+cli-restarted = { $vm } neu gestartet (PID { $pid })
 cli-stop-sent = { $vm }: der Gast fährt herunter
 cli-no-response = { $vm }: der Gast hat nicht auf den Ein/Aus-Knopf reagiert; „vmdesk kill“ schaltet ihn sofort aus
 cli-console-attached = Serielle Konsole von { $vm }; Strg+C trennt (die VM läuft weiter).

@@ -8,6 +8,7 @@ button-pause = Pause
 button-resume = Resume
 button-power-off = Power off
 button-force-off = Force off
+button-restart = Restart
 button-delete = Delete
 button-details = Details
 button-cancel = Cancel
@@ -49,6 +50,8 @@ exit-unknown = vmdesk-vmm ended; its exit status is unknown.
 ## Notices and errors
 notice-created = “{ $name }” was created.
 notice-deleted = “{ $name }” was deleted.
+notice-copied = The console output is on the clipboard.
+notice-reset-loop = “{ $name }” reset itself { $count } times within a minute and was left stopped.
 notice-no-response = The guest in “{ $name }” did not respond to the power button. Force it off?
 error-not-running = “{ $name }” is not running.
 error-vmm-missing = Cannot start: { $detail }
@@ -138,6 +141,7 @@ console-empty = No output yet.
 console-placeholder = Type a line for the guest; Enter sends it
 console-send = Send
 console-clear = Clear
+console-copy = Copy
 
 ## Live statistics
 stats-title = vCPU exits
@@ -257,6 +261,7 @@ cli-help =
       vmdesk start   VM               start a VM (it keeps running after vmdesk exits)
       vmdesk stop    VM               press the ACPI power button
       vmdesk kill    VM               force a VM off at once
+      vmdesk restart VM               reset a VM and start it again
       vmdesk pause   VM               stop the vCPUs
       vmdesk resume  VM               restart the vCPUs
       vmdesk console VM               show the serial console; typed lines go to the guest
@@ -289,6 +294,7 @@ cli-not-running = { $vm } is not running
 cli-status = { $vm }: { $state }, { $vcpus } vCPU, { $memory } MiB, up { $uptime } s, pid { $pid }
 cli-status-stopped = { $vm }: stopped
 cli-started = { $vm } started (pid { $pid })
+cli-restarted = { $vm } restarted (pid { $pid })
 cli-stop-sent = { $vm }: the guest is powering off
 cli-no-response = { $vm }: the guest did not respond to the power button; use “vmdesk kill” to force it off
 cli-console-attached = Serial console of { $vm }; Ctrl+C detaches (the VM keeps running).

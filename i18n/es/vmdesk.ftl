@@ -8,6 +8,7 @@ button-pause = Pausar
 button-resume = Reanudar
 button-power-off = Apagar
 button-force-off = Forzar apagado
+button-restart = Reiniciar
 button-delete = Eliminar
 button-details = Detalles
 button-cancel = Cancelar
@@ -49,6 +50,8 @@ exit-unknown = vmdesk-vmm terminó; se desconoce su estado de salida.
 ## Notices and errors
 notice-created = Se creó «{ $name }».
 notice-deleted = Se eliminó «{ $name }».
+notice-copied = La salida de la consola está en el portapapeles.
+notice-reset-loop = «{ $name }» se reinició { $count } veces en un minuto y se dejó apagada.
 notice-no-response = El invitado de «{ $name }» no respondió al botón de encendido. ¿Forzar el apagado?
 error-not-running = «{ $name }» no está en marcha.
 error-vmm-missing = No se puede iniciar: { $detail }
@@ -138,6 +141,7 @@ console-empty = Aún no hay salida.
 console-placeholder = Escriba una línea para el invitado; Intro la envía
 console-send = Enviar
 console-clear = Limpiar
+console-copy = Copiar
 
 ## Live statistics
 stats-title = Salidas de vCPU
@@ -257,6 +261,7 @@ cli-help =
       vmdesk start   VM               iniciar una VM (sigue en marcha al salir de vmdesk)
       vmdesk stop    VM               pulsar el botón de apagado ACPI
       vmdesk kill    VM               apagar una VM al instante
+      vmdesk restart VM               reiniciar una VM
       vmdesk pause   VM               detener las vCPU
       vmdesk resume  VM               reanudar las vCPU
       vmdesk console VM               mostrar la consola serie; las líneas escritas van al invitado
@@ -289,6 +294,7 @@ cli-not-running = { $vm } no está en marcha
 cli-status = { $vm }: { $state }, { $vcpus } vCPU, { $memory } MiB, activa desde hace { $uptime } s, PID { $pid }
 cli-status-stopped = { $vm }: detenida
 cli-started = { $vm } iniciada (PID { $pid })
+cli-restarted = { $vm } reiniciada (PID { $pid })
 cli-stop-sent = { $vm }: el invitado se está apagando
 cli-no-response = { $vm }: el invitado no respondió al botón de encendido; use «vmdesk kill» para forzar el apagado
 cli-console-attached = Consola serie de { $vm }; Ctrl+C se desconecta (la VM sigue en marcha).

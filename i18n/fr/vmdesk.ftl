@@ -8,6 +8,7 @@ button-pause = Suspendre
 button-resume = Reprendre
 button-power-off = Éteindre
 button-force-off = Forcer l’arrêt
+button-restart = Redémarrer
 button-delete = Supprimer
 button-details = Détails
 button-cancel = Annuler
@@ -49,6 +50,8 @@ exit-unknown = vmdesk-vmm s’est terminé ; son code de sortie est inconnu.
 ## Notices and errors
 notice-created = « { $name } » a été créée.
 notice-deleted = « { $name } » a été supprimée.
+notice-copied = La sortie de la console est dans le presse-papiers.
+notice-reset-loop = « { $name } » s’est réinitialisée { $count } fois en une minute et reste arrêtée.
 notice-no-response = L’invité de « { $name } » n’a pas réagi au bouton d’alimentation. Forcer l’arrêt ?
 error-not-running = « { $name } » n’est pas en marche.
 error-vmm-missing = Démarrage impossible : { $detail }
@@ -138,6 +141,7 @@ console-empty = Pas encore de sortie.
 console-placeholder = Tapez une ligne pour l’invité ; Entrée l’envoie
 console-send = Envoyer
 console-clear = Effacer
+console-copy = Copier
 
 ## Live statistics
 stats-title = Sorties de vCPU
@@ -257,6 +261,7 @@ cli-help =
       vmdesk start   VM               démarrer une VM (elle continue après la fin de vmdesk)
       vmdesk stop    VM               appuyer sur le bouton d'alimentation ACPI
       vmdesk kill    VM               éteindre une VM immédiatement
+      vmdesk restart VM               réinitialiser une VM et la redémarrer
       vmdesk pause   VM               arrêter les vCPU
       vmdesk resume  VM               relancer les vCPU
       vmdesk console VM               afficher la console série ; les lignes tapées vont à l'invité
@@ -289,6 +294,7 @@ cli-not-running = { $vm } n’est pas en marche
 cli-status = { $vm } : { $state }, { $vcpus } vCPU, { $memory } Mio, active depuis { $uptime } s, PID { $pid }
 cli-status-stopped = { $vm } : arrêtée
 cli-started = { $vm } démarrée (PID { $pid })
+cli-restarted = { $vm } redémarrée (PID { $pid })
 cli-stop-sent = { $vm } : l’invité s’éteint
 cli-no-response = { $vm } : l’invité n’a pas réagi au bouton d’alimentation ; « vmdesk kill » force l’arrêt
 cli-console-attached = Console série de { $vm } ; Ctrl+C se détache (la VM continue).

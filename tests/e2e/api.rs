@@ -191,3 +191,30 @@ fn two_vms_side_by_side_and_kill_9_of_one() {
     a.api().cmd("kill");
     api.cmd("kill");
 }
+
+#[test]
+fn reset_request_ends_with_reset_status_and_starts_again() {
+    if !kvm_or_skip("reset_request_ends_with_reset_status_and_starts_again") {
+        return;
+    }
+    let mut vm = Vm::start("reset", &GuestSpec::test("tick"));
+    vm.wait_serial("TICK 1", BOOT_TIMEOUT);
+    let r = vm.api().cmd("reset");
+    assert_eq!(r["ok"], true, "{r}");
+    let (st, _, stderr) = vm.wait_exit(Duration::from_secs(10));
+    assert_eq!(st.code(), Some(3), "{stderr}");
+    let last: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(vm.dir.path().join("last-exit.json")).expect("last-exit.json"),
+    )
+    .unwrap();
+    assert_eq!(last["reason"], "reset", "{last}");
+    assert!(
+        last["message"].as_str().unwrap().contains("control API"),
+        "{last}"
+    );
+    // The same folder boots again (the lock and socket of the first run are gone).
+    vm.restart();
+    vm.wait_serial("TICK 1", BOOT_TIMEOUT);
+    vm.api().cmd("kill");
+    vm.wait_exit(Duration::from_secs(10));
+}

@@ -17,6 +17,7 @@
 //! | `{"cmd":"pause"}` / `{"cmd":"resume"}` | stop / restart all vCPUs |
 //! | `{"cmd":"power-off"}` | presses the ACPI power button; the reply says whether the guest's ACPI picked the event up within 2 s |
 //! | `{"cmd":"kill"}` | ends the VM at once (exit status 5) |
+//! | `{"cmd":"reset"}` | the reset button: ends the VM with exit status 3, like a guest reset, for its starter to start it again |
 //! | `{"cmd":"serial-input","data":"<base64>"}` | types bytes into COM1 |
 //! | `{"cmd":"subscribe","topics":["serial","events"]}` | starts streaming [`Event`]s on this connection |
 //! | `{"cmd":"screenshot","path":"/abs/shot.png"}` | writes the current screen as PNG (VMs with a display) |
@@ -63,6 +64,9 @@ pub enum Command {
     Resume,
     PowerOff,
     Kill,
+    /// Resets the machine like a reset button: the VMM ends with exit status 3 (`RESET`), as
+    /// for a guest-requested reset, and whoever started it starts it again (the app does).
+    Reset,
     SerialInput {
         /// Base64 of the bytes to type.
         data: String,

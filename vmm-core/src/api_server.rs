@@ -193,6 +193,13 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
                 std::thread::park();
             }
         }
+        Command::Reset => {
+            send_line(writer, &ok(id, serde_json::json!({})));
+            vm.exit.send(ExitReason::Reset("control API"));
+            loop {
+                std::thread::park();
+            }
+        }
         Command::SerialInput { data } => match B64.decode(data.as_bytes()) {
             Ok(bytes) => {
                 let dropped = vm.serial_input(&bytes);

@@ -65,6 +65,7 @@ impl std::fmt::Display for ExitReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ExitReason::PowerOff => write!(f, "the guest powered off"),
+            ExitReason::Reset("control API") => write!(f, "reset through the control API"),
             ExitReason::Reset(how) => write!(f, "the guest asked for a reset ({how})"),
             ExitReason::Crash(what) => write!(f, "the guest crashed: {what}"),
             ExitReason::Killed => write!(f, "killed through the control API"),

@@ -107,6 +107,7 @@ pub enum Message {
     Input(String),
     Send,
     ClearConsole,
+    CopyConsole,
     Start,
     Pause,
     Resume,
@@ -126,6 +127,8 @@ pub enum Action {
     Api(String, Command),
     Snapshot(String, SnapOp),
     OpenScreen(String),
+    /// Put this text on the clipboard.
+    Copy(String),
 }
 
 impl Details {
@@ -198,6 +201,8 @@ impl Details {
                 self.serial.clear();
                 Action::None
             }
+            // The whole scrollback, not only the lines on screen.
+            Message::CopyConsole => Action::Copy(self.serial.clone()),
             Message::Start => Action::Start(id),
             Message::Pause => Action::Api(id, Command::Pause),
             Message::Resume => Action::Api(id, Command::Resume),
@@ -584,6 +589,10 @@ impl Details {
                 row![
                     section_title(t!("details-console")),
                     Space::new().width(Length::Fill),
+                    button(text(t!("console-copy")).size(13))
+                        .padding([4, 10])
+                        .style(style::flat)
+                        .on_press(Message::CopyConsole),
                     button(text(t!("console-clear")).size(13))
                         .padding([4, 10])
                         .style(style::flat)

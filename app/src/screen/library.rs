@@ -28,6 +28,7 @@ pub enum Message {
     Resume(String),
     PowerOff(String),
     ForceOff(String),
+    Restart(String),
     AskDelete(String),
     CancelDelete,
     ConfirmDelete(String),
@@ -83,6 +84,8 @@ impl Library {
             Message::Resume(id) => Action::Api(id, Command::Resume),
             Message::PowerOff(id) => Action::Api(id, Command::PowerOff),
             Message::ForceOff(id) => Action::Api(id, Command::Kill),
+            // The VMM ends with the reset status and the app starts it again.
+            Message::Restart(id) => Action::Api(id, Command::Reset),
             Message::AskDelete(id) => {
                 if vms.is_active(&id) {
                     self.confirm_delete = None;
@@ -303,9 +306,23 @@ fn card<'a>(e: &'a VmEntry, vms: &'a Vms) -> Element<'a, Message> {
         .map(|c| c.to_uppercase().to_string())
         .unwrap_or_default();
     let (_, color) = state_label(state);
-    let avatar = container(text(initial).size(20).font(bold()).color(color))
-        .center(44)
-        .style(style::badge(color));
+    let avatar: Element<'a, Message> = match vms.thumbs.get(&e.id) {
+        // The screen as last seen; a stopped VM's is dimmed.
+        Some(h) => container(
+            iced::widget::image(h.clone())
+                .width(Length::Fixed(crate::thumbs::MAX_W as f32))
+                .height(Length::Fixed(crate::thumbs::MAX_H as f32))
+                .opacity(if state == VmState::Running { 1.0 } else { 0.55 }),
+        )
+        .style(style::thumb)
+        .into(),
+        // Same size as a thumbnail, so the cards line up.
+        None => container(text(initial).size(34).font(bold()).color(color))
+            .center_x(crate::thumbs::MAX_W as f32)
+            .center_y(crate::thumbs::MAX_H as f32)
+            .style(style::placeholder(color))
+            .into(),
+    };
     let title = button(text(e.name().to_string()).size(17).font(bold()))
         .padding(0)
         .style(style::flat)
@@ -395,6 +412,11 @@ fn card<'a>(e: &'a VmEntry, vms: &'a Vms) -> Element<'a, Message> {
                 .push(action(
                     t!("button-power-off"),
                     Message::PowerOff(id.clone()),
+                    style::pill,
+                ))
+                .push(action(
+                    t!("button-restart"),
+                    Message::Restart(id.clone()),
                     style::pill,
                 ))
                 .push(action(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # vmdesk's real-Linux lab tests: boot the Debian cloud kernel + busybox initramfs
 # (tests/linux/build-guest.sh) under vmdesk-vmm and check boot, the serial console
-# in both directions, the ACPI power button and a deliberately broken boot.
+# in both directions, the ACPI power button, the kernel's efifb console on
+# vmdesk-vmm's framebuffer and a deliberately broken boot.
 # Runs INSIDE the lab's L1 (tests/lab/run-in-l1.sh tests/lab/lab-tests.sh; the
 # CI entry point is tests/lab/run-lab-tests.sh), or directly on a host whose
 # /dev/kvm has hardware virtualization. One line per test:
@@ -11,7 +12,7 @@
 # 2 bad usage. See tests/lab/README.md.
 #
 # Usage: lab-tests.sh [TEST...]     (default: all, in the order below)
-# Tests: boot serial-both-ways acpi-power-button broken-kernel not-a-kernel
+# Tests: boot serial-both-ways acpi-power-button efifb-console broken-kernel not-a-kernel
 # Environment:
 #   VMDESK_VMM         the vmdesk-vmm binary (default: the newer of target/release
 #                      and target/debug)
@@ -28,7 +29,7 @@ set -uo pipefail
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-all_tests="boot serial-both-ways acpi-power-button broken-kernel not-a-kernel"
+all_tests="boot serial-both-ways acpi-power-button efifb-console broken-kernel not-a-kernel"
 
 vmm="${VMDESK_VMM:-}"
 if [ -z "$vmm" ]; then
@@ -85,10 +86,10 @@ truncated="$work/vmlinuz-cloud.truncated-1MiB"
 head -c 1048576 "$kernel" >"$truncated"
 
 # ---------------------------------------------------------------- running one VM
-# start_vm TEST CMDLINE [KERNEL]: writes TEST/vm.toml, starts vmdesk-vmm in the
-# background. Sets vm_dir, vm_pid, vm_sock, vm_t0.
+# start_vm TEST CMDLINE [KERNEL] [EXTRA_TOML]: writes TEST/vm.toml, starts vmdesk-vmm
+# in the background. Sets vm_dir, vm_pid, vm_sock, vm_t0.
 start_vm() {
-    local name="$1" cmdline="$2" k="${3:-$kernel}"
+    local name="$1" cmdline="$2" k="${3:-$kernel}" more="${4:-}"
     [ -z "$extra" ] || cmdline+=" $extra"
     vm_dir="$work/$name"
     mkdir -p "$vm_dir"
@@ -106,6 +107,7 @@ cmdline = "$cmdline"
 
 [serial]
 log = true
+$more
 EOF
     vm_sock="$vm_dir/run/control.sock"
     vm_t0="$(now)"
@@ -283,6 +285,56 @@ t_acpi() {
     if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
 }
 
+# lit_pixels PNG: how many pixels are brighter than 25 % (console text on black).
+lit_pixels() {
+    convert "$1" -colorspace Gray -threshold 25% -format '%[fx:round(mean*w*h)]' info: 2>/dev/null
+}
+
+# The stock kernel binds efifb to vmdesk-vmm's framebuffer (screen_info, VIDEO_TYPE_EFI) and
+# fbcon draws its console there: /proc/fb names it, and text written to tty0 shows up in
+# the VMM's screenshot.
+t_efifb() {
+    local name=efifb-console out before after
+    why=""
+    start_vm "$name" "console=tty0 console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell" \
+        "$kernel" "$(printf '[display]\nwidth = 1024\nheight = 768')"
+    if ! command -v convert >/dev/null; then
+        why="cannot run: no ImageMagick 'convert' to read the screenshots (apt-get install imagemagick)"
+    elif wait_prompt "$name"; then
+        if ! out="$("${ctl[@]}" type "$vm_sock" 'cat /proc/fb' --expect '0 EFI VGA' --timeout 30 2>&1)"; then
+            why="/proc/fb has no '0 EFI VGA' (efifb did not bind the framebuffer): $(tr '\n' ' ' <<<"$out" | cut -c1-200); $(where)"
+        elif ! "${ctl[@]}" request "$vm_sock" "{\"cmd\":\"screenshot\",\"path\":\"$vm_dir/before.png\"}" --timeout 30 >/dev/null; then
+            why="screenshot request failed"
+        else
+            before="$(lit_pixels "$vm_dir/before.png")"
+            # Eight lines of 60 '#' each on the framebuffer console (not on the serial one).
+            # shellcheck disable=SC2016
+            "${ctl[@]}" type "$vm_sock" 'for i in 1 2 3 4 5 6 7 8; do printf "%060d\n" 0 | tr 0 "#" >/dev/tty0; done; echo fb-done' \
+                --expect 'fb-done' --timeout 30 >/dev/null 2>&1 || why="typing to /dev/tty0 failed; $(where)"
+            if [ -z "$why" ] && "${ctl[@]}" request "$vm_sock" "{\"cmd\":\"screenshot\",\"path\":\"$vm_dir/after.png\"}" --timeout 30 >/dev/null; then
+                after="$(lit_pixels "$vm_dir/after.png")"
+                info "$name: lit pixels before $before, after 480 '#' on tty0 $after"
+                # The kernel log drawn at boot, then more text: a '#' in the 8x16 VGA font
+                # lights about 20 pixels, so 480 of them add thousands.
+                if [ "${before:-0}" -lt 500 ]; then
+                    why="the screenshot shows almost nothing after boot ($before lit pixels): is fbcon drawing on efifb?"
+                elif [ "${after:-0}" -lt $((before + 3000)) ]; then
+                    why="text written to /dev/tty0 did not show in the screenshot (lit pixels $before → $after)"
+                fi
+            elif [ -z "$why" ]; then
+                why="second screenshot request failed"
+            fi
+            [ -n "$why" ] || power_off_by_shell "$name" || :
+        fi
+    fi
+    kill_vm
+    if [ -n "${LAB_SAVE_DIR:-}" ]; then
+        mkdir -p "$LAB_SAVE_DIR/$name" && cp "$vm_dir"/*.png "$LAB_SAVE_DIR/$name/" 2>/dev/null
+    fi
+    finish_test "$name"
+    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
 # bad_kernel NAME FILE WHAT: vmdesk-vmm must refuse FILE at start: non-zero exit
 # (1 or 2: before the guest runs), stderr naming boot.kernel and the file.
 bad_kernel() {
@@ -325,6 +377,7 @@ for t in $tests; do
         boot) t_boot ;;
         serial-both-ways) t_serial ;;
         acpi-power-button) t_acpi ;;
+        efifb-console) t_efifb ;;
         broken-kernel) t_broken ;;
         not-a-kernel) t_not_kernel ;;
     esac

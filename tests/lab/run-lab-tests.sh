@@ -12,7 +12,8 @@
 #   --release    cargo build --release (default: debug)
 #   --lab        use the L1 lab even on a host with hardware virtualization
 #   --save DIR   keep every test's vm.toml, serial.log and vmdesk-vmm output in DIR/<test>/
-#   TEST...      a subset of: boot serial-both-ways acpi-power-button broken-kernel not-a-kernel
+#   TEST...      a subset of: boot serial-both-ways acpi-power-button efifb-console broken-kernel
+#                not-a-kernel
 # Environment passed on to lab-tests.sh: LAB_BREAK, LAB_TESTS, L2_TIMEOUT,
 # L2_CMDLINE_EXTRA, LAB_VERBOSE, VMDESK_LINUX_DIR. LAB_TIMEOUT (default 1200 s)
 # bounds the L1 run. Exit status: lab-tests.sh's (0 all passed, 1 a test failed);
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
         --release) profile=release ;;
         --lab) force_lab=1 ;;
         --save) [ $# -ge 2 ] || die "--save needs a directory" 2; save="$2"; shift ;;
-        -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         --) shift; break ;;
         -*) die "unknown option: $1" 2 ;;
         *) break ;;

@@ -134,6 +134,30 @@ fn restore_in_a_new_process_after_kill_9() {
 }
 
 #[test]
+fn serial_input_right_after_a_restore_reaches_the_guest() {
+    if !kvm_or_skip("serial_input_right_after_a_restore_reaches_the_guest") {
+        return;
+    }
+    let mut vm = Vm::start("snapecho", &GuestSpec::test("echo"));
+    vm.wait_serial("ACTION echo", BOOT_TIMEOUT);
+    let mut api = vm.api();
+    let r = api.call(json!({"cmd": "snapshot-create", "name": "echo"}));
+    assert_eq!(r["ok"], true, "{r}");
+    let id = r["result"]["id"].as_str().unwrap().to_string();
+    vm.child.kill().unwrap();
+    vm.child.wait().unwrap();
+    drop(api);
+    vm.restore(&id);
+    // At once: the API answers only once the restore is done, so this input cannot be
+    // overwritten by the UART state the restore loads.
+    let mut api = Api::connect(&vm.socket(), BOOT_TIMEOUT);
+    let r = api.type_text("typed-after-restore\n");
+    assert_eq!(r["ok"], true, "{r}");
+    vm.wait_serial("ECHO typed-after-restore", BOOT_TIMEOUT);
+    api.cmd("kill");
+}
+
+#[test]
 fn broken_snapshots_are_refused_by_name() {
     if !kvm_or_skip("broken_snapshots_are_refused_by_name") {
         return;

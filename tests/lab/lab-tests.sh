@@ -2,7 +2,8 @@
 # vmdesk's real-Linux lab tests: boot the Debian cloud kernel + busybox initramfs
 # (tests/linux/build-guest.sh) under vmdesk-vmm and check boot, the serial console
 # in both directions, the ACPI power button, the kernel's efifb console on
-# vmdesk-vmm's framebuffer and a deliberately broken boot.
+# vmdesk-vmm's framebuffer, an ext4 qcow2 disk over virtio-blk, a snapshot and
+# revert of the running shell, and a deliberately broken boot.
 # Runs INSIDE the lab's L1 (tests/lab/run-in-l1.sh tests/lab/lab-tests.sh; the
 # CI entry point is tests/lab/run-lab-tests.sh), or directly on a host whose
 # /dev/kvm has hardware virtualization. One line per test:
@@ -12,7 +13,8 @@
 # 2 bad usage. See tests/lab/README.md.
 #
 # Usage: lab-tests.sh [TEST...]     (default: all, in the order below)
-# Tests: boot serial-both-ways acpi-power-button efifb-console broken-kernel not-a-kernel
+# Tests: boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert
+#        broken-kernel not-a-kernel
 # Environment:
 #   VMDESK_VMM         the vmdesk-vmm binary (default: the newer of target/release
 #                      and target/debug)
@@ -29,7 +31,7 @@ set -uo pipefail
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-all_tests="boot serial-both-ways acpi-power-button efifb-console broken-kernel not-a-kernel"
+all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert broken-kernel not-a-kernel"
 
 vmm="${VMDESK_VMM:-}"
 if [ -z "$vmm" ]; then
@@ -87,7 +89,9 @@ head -c 1048576 "$kernel" >"$truncated"
 
 # ---------------------------------------------------------------- running one VM
 # start_vm TEST CMDLINE [KERNEL] [EXTRA_TOML]: writes TEST/vm.toml, starts vmdesk-vmm
-# in the background. Sets vm_dir, vm_pid, vm_sock, vm_t0.
+# (with the arguments in the array vm_args) in the background. Sets vm_dir, vm_pid,
+# vm_sock, vm_t0.
+vm_args=()
 start_vm() {
     local name="$1" cmdline="$2" k="${3:-$kernel}" more="${4:-}"
     [ -z "$extra" ] || cmdline+=" $extra"
@@ -111,7 +115,7 @@ $more
 EOF
     vm_sock="$vm_dir/run/control.sock"
     vm_t0="$(now)"
-    timeout -k 5 "$limit" "$vmm" --config "$vm_dir/vm.toml" --runtime-dir "$vm_dir/run" \
+    timeout -k 5 "$limit" "$vmm" --config "$vm_dir/vm.toml" --runtime-dir "$vm_dir/run" "${vm_args[@]}" \
         </dev/null >"$vm_dir/vmm.stdout" 2>"$vm_dir/vmm.stderr" &
     vm_pid=$!
 }
@@ -335,6 +339,96 @@ t_efifb() {
     if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
 }
 
+# typed TEXT EXPECT: types TEXT + newline into the shell, waits for a serial line matching EXPECT.
+typed() {
+    local out
+    out="$("${ctl[@]}" type "$vm_sock" "$1" --expect "$2" --timeout 60 2>&1)" && return 0
+    why="typed '$1', no line '$2' came back within 60s ($(tail -n 1 <<<"$out" | cut -c1-160)); $(where)"
+    return 1
+}
+
+# A qcow2 image holding an ext4 file system made on the host: the stock kernel's virtio_blk
+# and ext4 read a file from it and write one, which the host reads back after power-off.
+t_disk() {
+    local name=disk-ext4 raw img got
+    why=""
+    for tool in mkfs.ext4 debugfs qemu-img; do
+        command -v "$tool" >/dev/null || why+=" no $tool;"
+    done
+    if [ -n "$why" ]; then
+        fail "$name" "cannot run:$why (apt-get install e2fsprogs qemu-utils)"
+        return
+    fi
+    mkdir -p "$work/$name/files"
+    echo vmdesk-disk-ok >"$work/$name/files/hello.txt"
+    raw="$work/$name/disk.raw"
+    img="$work/$name/disk.qcow2"
+    if ! mkfs.ext4 -q -F -d "$work/$name/files" "$raw" 64M >/dev/null 2>&1 ||
+        ! qemu-img convert -f raw -O qcow2 "$raw" "$img" >/dev/null 2>&1; then
+        fail "$name" "could not make the test image (mkfs.ext4 -d / qemu-img convert)"
+        return
+    fi
+    rm -f "$raw"
+    start_vm "$name" "console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell" "$kernel" \
+        "$(printf '[[disks]]\npath = "%s"\n' "$img")"
+    if wait_prompt "$name" &&
+        typed 'mkdir -p /mnt && mount -t ext4 /dev/vda /mnt && cat /mnt/hello.txt' 'vmdesk-disk-ok' &&
+        typed 'echo written-by-guest >/mnt/new.txt && umount /mnt && echo unmounted' 'unmounted'; then
+        power_off_by_shell "$name" || :
+        if [ -z "$why" ]; then
+            qemu-img convert -f qcow2 -O raw "$img" "$work/$name/after.raw" 2>/dev/null
+            got="$(debugfs -R 'cat /new.txt' "$work/$name/after.raw" 2>/dev/null)"
+            if [ "$got" != written-by-guest ]; then
+                why="the host reads '${got:-nothing}' from /new.txt in the qcow2 after power-off, wanted 'written-by-guest'"
+            elif ! qemu-img check -q "$img" 2>/dev/null; then
+                why="qemu-img check finds errors in the qcow2 after the guest wrote to it"
+            else
+                info "$name: the guest read hello.txt and wrote new.txt; the host reads it back; qemu-img check clean"
+            fi
+        fi
+    fi
+    kill_vm
+    finish_test "$name"
+    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
+# A live snapshot of the running shell, a change, a revert: the shell is back where it was
+# (a file written after the snapshot is gone) and keeps running (timers still tick).
+t_snapshot() {
+    local name=snapshot-revert out snap
+    why=""
+    start_vm "$name" "console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell"
+    if wait_prompt "$name" && typed 'echo before >/tmp/state && echo saved' 'saved'; then
+        if ! out="$("${ctl[@]}" request "$vm_sock" '{"cmd":"snapshot-create","name":"lab"}' --timeout 120 2>&1)"; then
+            why="snapshot-create failed: $out"
+        else
+            snap="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["id"])' <<<"$out" 2>/dev/null)"
+            info "$name: snapshot $snap: $(cut -c1-200 <<<"$out")"
+            if typed 'echo after >/tmp/state && echo changed' 'changed'; then
+                if ! out="$("${ctl[@]}" request "$vm_sock" "{\"cmd\":\"snapshot-revert\",\"snapshot\":\"$snap\"}" --timeout 120 2>&1)"; then
+                    why="snapshot-revert failed: $out"
+                elif typed 'cat /tmp/state' 'before' && typed 'sleep 1 && echo still-ticking' 'still-ticking'; then
+                    info "$name: after the revert /tmp/state reads 'before' and sleep 1 returns"
+                    power_off_by_shell "$name" || :
+                fi
+                # The same snapshot in a new vmdesk-vmm process (vmdesk-vmm --restore).
+                if [ -z "$why" ]; then
+                    vm_args=(--restore "$snap")
+                    start_vm "$name" "console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell"
+                    vm_args=()
+                    if typed 'cat /tmp/state' 'before' && typed 'sleep 1 && echo restored-ticking' 'restored-ticking'; then
+                        info "$name: a new process restored from the snapshot: /tmp/state reads 'before', sleep 1 returns"
+                        power_off_by_shell "$name" || :
+                    fi
+                fi
+            fi
+        fi
+    fi
+    kill_vm
+    finish_test "$name"
+    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
 # bad_kernel NAME FILE WHAT: vmdesk-vmm must refuse FILE at start: non-zero exit
 # (1 or 2: before the guest runs), stderr naming boot.kernel and the file.
 bad_kernel() {
@@ -378,6 +472,8 @@ for t in $tests; do
         serial-both-ways) t_serial ;;
         acpi-power-button) t_acpi ;;
         efifb-console) t_efifb ;;
+        disk-ext4) t_disk ;;
+        snapshot-revert) t_snapshot ;;
         broken-kernel) t_broken ;;
         not-a-kernel) t_not_kernel ;;
     esac

@@ -12,8 +12,8 @@
 #   --release    cargo build --release (default: debug)
 #   --lab        use the L1 lab even on a host with hardware virtualization
 #   --save DIR   keep every test's vm.toml, serial.log and vmdesk-vmm output in DIR/<test>/
-#   TEST...      a subset of: boot serial-both-ways acpi-power-button efifb-console broken-kernel
-#                not-a-kernel
+#   TEST...      a subset of: boot serial-both-ways acpi-power-button efifb-console disk-ext4
+#                snapshot-revert broken-kernel not-a-kernel
 # Environment passed on to lab-tests.sh: LAB_BREAK, LAB_TESTS, L2_TIMEOUT,
 # L2_CMDLINE_EXTRA, LAB_VERBOSE, VMDESK_LINUX_DIR. LAB_TIMEOUT (default 1200 s)
 # bounds the L1 run. Exit status: lab-tests.sh's (0 all passed, 1 a test failed);

@@ -600,14 +600,17 @@ impl Vmm {
         self.handle.clone()
     }
 
-    /// Starts the vCPUs and blocks until the VM ends; returns why. With `restore`, the VM
-    /// first loads that snapshot and continues from it.
-    pub fn run(self, restore: Option<&str>) -> ExitReason {
-        if let Some(id) = restore {
-            if let Err(e) = crate::snapshot::restore_at_start(&self.handle, id) {
-                return ExitReason::Error(format!("restoring snapshot {id}: {e}"));
-            }
-        }
+    /// Loads snapshot `id` into the VM before [`Vmm::run`]: the VM continues from it. Call it
+    /// before the control API serves requests, so nothing (serial input, say) reaches devices
+    /// whose state the restore then overwrites.
+    pub fn restore(&self, id: &str) -> Result<(), String> {
+        crate::snapshot::restore_at_start(&self.handle, id)
+            .map(|_| ())
+            .map_err(|e| format!("restoring snapshot {id}: {e}"))
+    }
+
+    /// Starts the vCPUs and blocks until the VM ends; returns why.
+    pub fn run(self) -> ExitReason {
         if let Err(e) = vmm_sys_util::signal::register_signal_handler(
             vmm_sys_util::signal::SIGRTMIN(),
             vcpu::kick_handler,

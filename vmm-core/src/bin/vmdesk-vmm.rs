@@ -98,6 +98,12 @@ fn main() {
         fail(exit_code::VMM_ERROR, &e.to_string())
     });
     let handle = vmm.handle();
+    if let Some(id) = &args.restore {
+        if let Err(e) = vmm.restore(id) {
+            let _ = std::fs::remove_file(&socket);
+            fail(exit_code::VMM_ERROR, &e);
+        }
+    }
     api_server::serve(listener, handle.clone());
     // The screen over VNC: always on a Unix socket next to the control socket; on loopback
     // TCP (password-protected) when the config asks. Kept alive for the life of the VM.
@@ -140,7 +146,7 @@ fn main() {
         None
     };
 
-    let reason = vmm.run(args.restore.as_deref());
+    let reason = vmm.run();
     // No destructors run at exit: remove the VNC socket ourselves (servers stay up till then).
     if !vnc_servers.is_empty() {
         let _ = std::fs::remove_file(runtime_dir.join("vnc.sock"));

@@ -106,9 +106,15 @@ pub fn save_vcpu(v: &VcpuFd, msr_index: &[u32]) -> Result<VcpuState, String> {
     })
 }
 
-pub fn restore_vcpu(v: &VcpuFd, s: &VcpuState) -> Result<(), String> {
-    let cpuid = CpuId::from_entries(&s.cpuid).map_err(|x| format!("CPUID list: {x:?}"))?;
-    v.set_cpuid2(&cpuid).map_err(|x| e("KVM_SET_CPUID2", x))?;
+/// `set_cpuid`: only for a vCPU that has not run yet. KVM (since Linux 5.16) refuses
+/// KVM_SET_CPUID2 after KVM_RUN unless the table is identical, and the saved table is not: KVM
+/// fills in run-time bits (APIC ID, OSXSAVE, XSAVE sizes). A live revert keeps the vCPU's table,
+/// which is the one this VM was created with.
+pub fn restore_vcpu(v: &VcpuFd, s: &VcpuState, set_cpuid: bool) -> Result<(), String> {
+    if set_cpuid {
+        let cpuid = CpuId::from_entries(&s.cpuid).map_err(|x| format!("CPUID list: {x:?}"))?;
+        v.set_cpuid2(&cpuid).map_err(|x| e("KVM_SET_CPUID2", x))?;
+    }
     v.set_mp_state(s.mp_state)
         .map_err(|x| e("KVM_SET_MP_STATE", x))?;
     v.set_regs(&s.regs).map_err(|x| e("KVM_SET_REGS", x))?;

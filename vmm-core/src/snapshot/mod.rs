@@ -387,7 +387,7 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
         *lock(&m.memory_base) = Some(st.memory.clone());
         kvm_state::restore_vm(&vm.vm, &st.vm)?;
         for (v, s) in m.vcpus.iter().zip(&st.vcpus) {
-            kvm_state::restore_vcpu(&lock(v), s)?;
+            kvm_state::restore_vcpu(&lock(v), s, fresh)?;
         }
         lock(&vm.serial)
             .restore(&st.serial)

@@ -35,7 +35,7 @@ fn boot_protocol_e820_cmdline_initrd_acpi() {
 
     assert!(
         log.lines()
-            .any(|l| l == "CMDLINE console=ttyS0 vmdesk.test=poweroff marker=e2e-42"),
+            .any(|l| l == "CMDLINE console=ttyS0 vmdesk.test=poweroff marker=e2e-42 pci=off"),
         "cmdline not passed through:\n{log}"
     );
     assert_eq!(field(&log, "INITRD", "size"), "5000");

@@ -307,6 +307,8 @@ t_efifb() {
     elif wait_prompt "$name"; then
         if ! out="$("${ctl[@]}" type "$vm_sock" 'cat /proc/fb' --expect '0 EFI VGA' --timeout 30 2>&1)"; then
             why="/proc/fb has no '0 EFI VGA' (efifb did not bind the framebuffer): $(tr '\n' ' ' <<<"$out" | cut -c1-200); $(where)"
+        elif ! typed 'printf "\033[2J\033[H" >/dev/tty0 && echo cleared' 'cleared'; then
+            :
         elif ! "${ctl[@]}" request "$vm_sock" "{\"cmd\":\"screenshot\",\"path\":\"$vm_dir/before.png\"}" --timeout 30 >/dev/null; then
             why="screenshot request failed"
         else
@@ -317,11 +319,11 @@ t_efifb() {
                 --expect 'fb-done' --timeout 30 >/dev/null 2>&1 || why="typing to /dev/tty0 failed; $(where)"
             if [ -z "$why" ] && "${ctl[@]}" request "$vm_sock" "{\"cmd\":\"screenshot\",\"path\":\"$vm_dir/after.png\"}" --timeout 30 >/dev/null; then
                 after="$(lit_pixels "$vm_dir/after.png")"
-                info "$name: lit pixels before $before, after 480 '#' on tty0 $after"
-                # The kernel log drawn at boot, then more text: a '#' in the 8x16 VGA font
-                # lights about 20 pixels, so 480 of them add thousands.
-                if [ "${before:-0}" -lt 500 ]; then
-                    why="the screenshot shows almost nothing after boot ($before lit pixels): is fbcon drawing on efifb?"
+                info "$name: lit pixels on the cleared console $before, after 480 '#' on tty0 $after"
+                # A cleared screen, then text: a '#' in the 8x16 VGA font lights about 40
+                # pixels, so 480 of them add thousands.
+                if [ "${before:-99999}" -gt 1000 ]; then
+                    why="the screen is not clear after ESC[2J on tty0 ($before lit pixels): is fbcon drawing on efifb?"
                 elif [ "${after:-0}" -lt $((before + 3000)) ]; then
                     why="text written to /dev/tty0 did not show in the screenshot (lit pixels $before → $after)"
                 fi

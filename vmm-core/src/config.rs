@@ -425,12 +425,14 @@ impl VmConfig {
                         Ok(_) => {}
                     }
                 }
-                if cmdline.len() > MAX_CMDLINE_LEN {
+                // The limit holds for what the guest gets, with the words the VMM adds.
+                let full = crate::arch::boot::machine_cmdline(cmdline);
+                if full.len() > MAX_CMDLINE_LEN {
                     errs.push(err(
                         "boot.cmdline",
                         format!(
-                            "{} bytes is longer than the limit of {MAX_CMDLINE_LEN}",
-                            cmdline.len()
+                            "{} bytes (with the VMM's \"pci=off\") is longer than the limit of {MAX_CMDLINE_LEN}",
+                            full.len()
                         ),
                     ));
                 }

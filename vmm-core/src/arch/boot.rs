@@ -169,7 +169,8 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
     };
 
     // Command line.
-    let cmdline = spec.cmdline.trim();
+    let cmdline = machine_cmdline(spec.cmdline);
+    let cmdline = cmdline.as_str();
     if cmdline.len() + 1 > CMDLINE_MAX {
         return Err(BootError::Cmdline(format!(
             "{} bytes is too long",
@@ -290,4 +291,31 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
             .map_err(wmem)?;
     }
     Ok(BootInfo { entry, mode })
+}
+
+/// The guest's command line as given, plus what this machine needs said: `pci=off` (there is
+/// no PCI bus — every device is virtio-mmio — so Linux need not probe for one and print
+/// "PCI: Fatal: No config space access function found" on the user's screen). A `pci=` the
+/// user wrote wins.
+pub fn machine_cmdline(given: &str) -> String {
+    let given = given.trim();
+    if given.split_whitespace().any(|w| w.starts_with("pci=")) {
+        given.to_string()
+    } else if given.is_empty() {
+        "pci=off".to_string()
+    } else {
+        format!("{given} pci=off")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pci_off_is_added_unless_the_user_chose() {
+        assert_eq!(machine_cmdline(" console=ttyS0 "), "console=ttyS0 pci=off");
+        assert_eq!(machine_cmdline(""), "pci=off");
+        assert_eq!(machine_cmdline("pci=noacpi quiet"), "pci=noacpi quiet");
+    }
 }

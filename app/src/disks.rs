@@ -1,0 +1,416 @@
+//! Disk images for the app and the CLI: new disks and linked clones for a new VM, cloning a
+//! whole VM (linked or full), and what happens to disk images when a VM is deleted.
+//!
+//! Disks vmdesk makes live in the VM's `disks/` folder (next to the snapshot overlays, see
+//! [`vmm_core::storage::overlay`]). Images elsewhere are the user's: never moved or deleted.
+
+use crate::paths::Paths;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use vmm_core::config::{DiskConfig, VmConfig};
+use vmm_core::storage::{self, overlay, Disk, ImageFormat};
+
+const GIB: u64 = 1 << 30;
+
+/// The disk a new VM gets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DiskPlan {
+    /// An empty qcow2 of this many bytes in the VM's `disks/` folder.
+    New { size_bytes: u64 },
+    /// An existing raw or qcow2 image: used directly, or through a qcow2 overlay in the VM's
+    /// folder (a linked clone: the image itself is never written).
+    Existing {
+        path: PathBuf,
+        linked: bool,
+        read_only: bool,
+    },
+}
+
+/// Bytes free for unprivileged users on the filesystem holding `path` (or its nearest existing
+/// parent).
+pub fn free_space(path: &Path) -> Option<u64> {
+    let mut p = path;
+    while !p.exists() {
+        p = p.parent()?;
+    }
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a properly sized out-parameter.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    Some(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+/// Why a disk size (in GiB, as typed) cannot be used, if it cannot. `free` is the free space
+/// where the image will be.
+pub fn check_size_gib(value: &str, free: Option<u64>) -> Result<u64, String> {
+    let gib: u64 = match value.trim().parse() {
+        Ok(n) => n,
+        Err(_) => return Err(crate::t!("error-not-a-number")),
+    };
+    if gib == 0 {
+        return Err(crate::t!("error-disk-size-zero"));
+    }
+    // qcow2's L1 table limits images to a few PiB; 64 TiB is far beyond any desktop disk.
+    if gib > 65536 {
+        return Err(crate::t!("error-disk-size-huge", max = "65536"));
+    }
+    if let Some(f) = free {
+        if gib * GIB > f {
+            return Err(crate::t!(
+                "error-disk-size-free",
+                free = (f / GIB).to_string()
+            ));
+        }
+    }
+    Ok(gib * GIB)
+}
+
+/// Checks an existing image a user chose; returns its format and size, or why it cannot be
+/// used (the message names the file).
+pub fn check_existing(value: &str) -> Result<storage::ImageInfo, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(crate::t!("error-path-empty"));
+    }
+    let p = Path::new(v);
+    if !p.is_absolute() {
+        return Err(crate::t!("error-path-relative"));
+    }
+    if !p.exists() {
+        return Err(crate::t!("error-file-missing"));
+    }
+    storage::image_info(p).map_err(|e| crate::t!("error-image", detail = e.to_string()))
+}
+
+/// A file name in `dir` not taken yet: `<stem>.qcow2`, `<stem>-2.qcow2`, ...
+fn free_name(dir: &Path, stem: &str) -> PathBuf {
+    let mut p = dir.join(format!("{stem}.qcow2"));
+    let mut n = 2;
+    while p.exists() {
+        p = dir.join(format!("{stem}-{n}.qcow2"));
+        n += 1;
+    }
+    p
+}
+
+/// A file stem from an image's name (`[A-Za-z0-9_-]`), for the files made from it.
+fn stem_of(p: &Path) -> String {
+    overlay::disk_label(&[p.to_path_buf()], 0)
+}
+
+/// Makes the disk `plan` asks for in the (existing) VM folder `vm_dir`; returns its config.
+pub fn provision(vm_dir: &Path, plan: &DiskPlan) -> Result<DiskConfig, String> {
+    let dir = overlay::disks_dir(vm_dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    match plan {
+        DiskPlan::New { size_bytes } => {
+            let path = free_name(&dir, "disk");
+            storage::create_qcow2(&path, *size_bytes).map_err(|e| e.to_string())?;
+            Ok(disk(path, ImageFormat::Qcow2, false))
+        }
+        DiskPlan::Existing {
+            path,
+            linked: true,
+            read_only,
+        } => {
+            let out = free_name(&dir, &stem_of(path));
+            storage::create_linked_clone(&out, path).map_err(|e| e.to_string())?;
+            Ok(disk(out, ImageFormat::Qcow2, *read_only))
+        }
+        DiskPlan::Existing {
+            path,
+            linked: false,
+            read_only,
+        } => {
+            let info = storage::image_info(path).map_err(|e| e.to_string())?;
+            Ok(disk(path.clone(), info.format, *read_only))
+        }
+    }
+}
+
+fn disk(path: PathBuf, format: ImageFormat, read_only: bool) -> DiskConfig {
+    DiskConfig {
+        path,
+        read_only,
+        format: Some(format),
+        serial: None,
+    }
+}
+
+/// Creates a VM folder and its disk (which may take a while: run it off the UI thread), then
+/// writes `vm.toml` listing the disk. On failure nothing is left behind.
+pub fn create_vm(
+    paths: &Paths,
+    cfg: &VmConfig,
+    plan: Option<&DiskPlan>,
+) -> Result<VmConfig, String> {
+    let mut cfg = cfg.clone();
+    let dir = crate::store::create_dir(paths, &cfg.id)
+        .map_err(|e| format!("{}: {e}", paths.vm_dir(&cfg.id).display()))?;
+    let res = (|| {
+        if let Some(p) = plan {
+            cfg.disks.push(provision(&dir, p)?);
+        }
+        cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
+    })();
+    match res {
+        Ok(()) => Ok(cfg),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(e)
+        }
+    }
+}
+
+/// How far a long copy is: bytes done of bytes in all.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub done: AtomicU64,
+    pub total: AtomicU64,
+}
+
+impl Progress {
+    /// Whole percent done (0 before the total is known).
+    pub fn percent(&self) -> u64 {
+        let t = self.total.load(Ordering::Relaxed);
+        (self.done.load(Ordering::Relaxed) * 100)
+            .checked_div(t)
+            .unwrap_or(0)
+    }
+}
+
+/// Copies what a guest sees of `src` (with its backing chain) into a new, standalone qcow2 at
+/// `dst`. All-zero stretches are not written, so the copy stays sparse.
+pub fn copy_image(src: &Path, dst: &Path, progress: &Progress) -> Result<(), String> {
+    const CHUNK: usize = 1 << 20;
+    let from = Disk::open(src, None, true).map_err(|e| e.to_string())?;
+    let size = from.size();
+    // qcow2 sizes are multiples of 512; a raw image of another length is rounded up.
+    storage::create_qcow2(dst, size.div_ceil(512) * 512).map_err(|e| e.to_string())?;
+    let res = (|| {
+        let to = Disk::open(dst, Some(ImageFormat::Qcow2), false).map_err(|e| e.to_string())?;
+        let mut buf = vec![0u8; CHUNK];
+        let mut off = 0;
+        while off < size {
+            let n = CHUNK.min((size - off) as usize);
+            from.read(&mut buf[..n], off)
+                .map_err(|e| format!("{}: {e}", src.display()))?;
+            if buf[..n].iter().any(|&b| b != 0) {
+                to.write(&buf[..n], off)
+                    .map_err(|e| format!("{}: {e}", dst.display()))?;
+            }
+            off += n as u64;
+            progress.done.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        to.flush().map_err(|e| format!("{}: {e}", dst.display()))
+    })();
+    if res.is_err() {
+        let _ = std::fs::remove_file(dst);
+    }
+    res
+}
+
+/// The image each disk of a VM writes now: the configured one, or the overlay snapshots moved
+/// it onto.
+fn tops(vm_dir: &Path, cfg: &VmConfig) -> Result<Vec<PathBuf>, String> {
+    let current = overlay::CurrentDisks::load(vm_dir)?;
+    Ok(cfg
+        .disks
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let p = storage::config_path(d, vm_dir);
+            current
+                .as_ref()
+                .and_then(|c| c.top(vm_dir, i, &p))
+                .unwrap_or(p)
+        })
+        .collect())
+}
+
+/// Clones the stopped VM `src` as a new VM `id` named `name`. Linked: each writable disk's
+/// current image is frozen and both VMs continue on qcow2 overlays of it (so neither sees the
+/// other's writes); full: each disk is copied. Read-only disks are shared in a linked clone.
+/// Snapshots are not cloned. On failure the new VM's folder is removed.
+pub fn clone_vm(
+    paths: &Paths,
+    src: &VmConfig,
+    id: &str,
+    name: &str,
+    linked: bool,
+    progress: &Progress,
+) -> Result<VmConfig, String> {
+    let src_dir = paths.vm_dir(&src.id);
+    let dir = paths.vm_dir(id);
+    let tops = tops(&src_dir, src)?;
+    let mut total = 0;
+    if !linked {
+        for t in &tops {
+            total += storage::image_info(t)
+                .map_err(|e| e.to_string())?
+                .virtual_size;
+        }
+    }
+    progress.total.store(total, Ordering::Relaxed);
+    let mut cfg = src.clone();
+    cfg.id = id.to_string();
+    cfg.name = name.trim().to_string();
+    // Two VMs with the same MAC on one network confuse it; the default is derived from the id.
+    for n in &mut cfg.nics {
+        n.mac = None;
+    }
+    crate::store::create_dir(paths, id).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut source_changed = None;
+    let res = (|| {
+        let ddir = overlay::disks_dir(&dir);
+        std::fs::create_dir_all(&ddir).map_err(|e| format!("{}: {e}", ddir.display()))?;
+        let paths_in_config: Vec<PathBuf> = src
+            .disks
+            .iter()
+            .map(|d| storage::config_path(d, &src_dir))
+            .collect();
+        for (i, d) in src.disks.iter().enumerate() {
+            let top = &tops[i];
+            let label = overlay::disk_label(&paths_in_config, i);
+            let out = free_name(&ddir, &label);
+            if !linked {
+                copy_image(top, &out, progress)?;
+                cfg.disks[i] = DiskConfig {
+                    path: out,
+                    format: Some(ImageFormat::Qcow2),
+                    serial: None,
+                    ..d.clone()
+                };
+            } else if d.read_only {
+                cfg.disks[i].path = top.clone();
+                cfg.disks[i].format = None;
+                cfg.disks[i].serial = None;
+            } else {
+                let cur = source_changed
+                    .get_or_insert(overlay::CurrentDisks::load(&src_dir)?.unwrap_or_default());
+                freeze_for_clone(&src_dir, cur, i, &paths_in_config[i], top, &label, id)?;
+                storage::create_linked_clone(&out, top).map_err(|e| e.to_string())?;
+                cfg.disks[i] = DiskConfig {
+                    path: out,
+                    format: Some(ImageFormat::Qcow2),
+                    serial: None,
+                    ..d.clone()
+                };
+            }
+        }
+        if let Some(cur) = &source_changed {
+            cur.save(&src_dir)?;
+        }
+        cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
+    })();
+    match res {
+        Ok(()) => Ok(cfg),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            Err(e)
+        }
+    }
+}
+
+/// Moves disk `index` of the source VM onto a new overlay of `top`, so `top` is never written
+/// again and can back the clone. `top` is dropped from the overlays the source's garbage
+/// collection may delete: the clone needs it whatever the source's snapshots do.
+fn freeze_for_clone(
+    src_dir: &Path,
+    cur: &mut overlay::CurrentDisks,
+    index: usize,
+    config_path: &Path,
+    top: &Path,
+    label: &str,
+    clone_id: &str,
+) -> Result<(), String> {
+    let info = storage::image_info(top).map_err(|e| e.to_string())?;
+    let ov = overlay::new_overlay_path(src_dir, label, &format!("clone-{clone_id}"));
+    overlay::create_overlay(src_dir, &ov, top, info.format, info.virtual_size)
+        .map_err(|e| e.to_string())?;
+    if let Some(name) = top.file_name().and_then(|n| n.to_str()) {
+        cur.overlays.retain(|o| o != name);
+    }
+    cur.register(&ov);
+    cur.set_top(src_dir, index, config_path, &ov)
+}
+
+/// What happens to the disk images in a deleted VM's folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskDisposal {
+    /// Moved out to `<data>/kept-disks/<id>/` first.
+    Keep,
+    /// To the desktop's trash (freedesktop.org trash).
+    Trash,
+}
+
+/// Other VMs whose disks are built on images in VM `id`'s folder (their linked clones): deleting
+/// it would break them.
+pub fn dependents(paths: &Paths, id: &str) -> Vec<String> {
+    let dir = paths.vm_dir(id);
+    let Ok(canon_dir) = std::fs::canonicalize(&dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in crate::store::list(paths) {
+        let Ok(cfg) = &e.config else { continue };
+        if e.id == id {
+            continue;
+        }
+        let Ok(t) = tops(&e.dir, cfg) else { continue };
+        let uses = t.iter().any(|top| {
+            storage::image_info(top).is_ok_and(|info| {
+                info.backing_chain
+                    .iter()
+                    .chain([top])
+                    .any(|f| std::fs::canonicalize(f).is_ok_and(|c| c.starts_with(&canon_dir)))
+            })
+        });
+        if uses {
+            out.push(e.name().to_string());
+        }
+    }
+    out
+}
+
+/// Deletes VM `id`'s folder; the disk images in it (its `disks/` folder) are kept or go to the
+/// trash first. Images outside the folder are left alone. Returns where kept images went.
+pub fn delete_vm(
+    paths: &Paths,
+    id: &str,
+    disposal: DiskDisposal,
+) -> Result<Option<PathBuf>, String> {
+    let others = dependents(paths, id);
+    if !others.is_empty() {
+        return Err(crate::t!("error-delete-clones", names = others.join(", ")));
+    }
+    let ddir = overlay::disks_dir(&paths.vm_dir(id));
+    let mut kept = None;
+    if ddir.is_dir() {
+        match disposal {
+            DiskDisposal::Trash => {
+                trash::delete(&ddir).map_err(|e| format!("{}: {e}", ddir.display()))?
+            }
+            DiskDisposal::Keep => {
+                let base = paths.vms_dir().with_file_name("kept-disks");
+                std::fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;
+                let mut to = base.join(id);
+                let mut n = 2;
+                while to.exists() {
+                    to = base.join(format!("{id}-{n}"));
+                    n += 1;
+                }
+                std::fs::rename(&ddir, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+                kept = Some(to);
+            }
+        }
+    }
+    crate::store::delete(paths, id).map_err(|e| e.to_string())?;
+    Ok(kept)
+}
+
+/// Shares `Progress` with a worker thread.
+pub type SharedProgress = Arc<Progress>;

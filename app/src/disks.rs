@@ -414,3 +414,181 @@ pub fn delete_vm(
 
 /// Shares `Progress` with a worker thread.
 pub type SharedProgress = Arc<Progress>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+    use vmm_core::storage::image_info;
+
+    const DATA: &[u8] = b"the source's data";
+
+    #[test]
+    fn sizes_are_checked_against_free_space() {
+        testing::english();
+        assert_eq!(check_size_gib("2", Some(3 * GIB)), Ok(2 * GIB));
+        assert!(check_size_gib("4", Some(3 * GIB))
+            .unwrap_err()
+            .contains("Only 3 GiB"));
+        assert!(check_size_gib("0", None).is_err());
+        assert!(check_size_gib("2.5", None).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        // The nearest existing folder counts for one not made yet.
+        assert!(free_space(&dir.path().join("a/b")).unwrap() > 0);
+    }
+
+    #[test]
+    fn existing_images_are_named_in_errors_and_linked_clones_leave_them_alone() {
+        testing::english();
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.qcow2");
+        std::fs::write(&junk, b"QFI\xfbnot really").unwrap();
+        let e = check_existing(&junk.display().to_string()).unwrap_err();
+        assert!(e.contains("junk.qcow2"), "{e}");
+        assert!(check_existing("rel/x.img").is_err());
+        let raw = dir.path().join("base.img");
+        std::fs::write(&raw, vec![7u8; 1 << 20]).unwrap();
+        let info = check_existing(&raw.display().to_string()).unwrap();
+        assert_eq!(info.format, ImageFormat::Raw);
+        let vm = dir.path().join("vm");
+        std::fs::create_dir(&vm).unwrap();
+        let plan = DiskPlan::Existing {
+            path: raw.clone(),
+            linked: true,
+            read_only: false,
+        };
+        let d = provision(&vm, &plan).unwrap();
+        assert!(d.path.starts_with(vm.join("disks")));
+        let i = image_info(&d.path).unwrap();
+        assert_eq!(i.backing_chain, std::slice::from_ref(&raw));
+        assert_eq!(i.virtual_size, 1 << 20);
+        let direct = DiskPlan::Existing {
+            path: raw.clone(),
+            linked: false,
+            read_only: true,
+        };
+        let d = provision(&vm, &direct).unwrap();
+        assert_eq!(
+            (d.path, d.format, d.read_only),
+            (raw, Some(ImageFormat::Raw), true)
+        );
+    }
+
+    #[test]
+    fn linked_clones_read_the_source_and_both_then_write_their_own_overlays() {
+        testing::english();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let src = testing::add_vm_with_disk(&paths, "src", "Source", 4, DATA);
+        let base = src.disks[0].path.clone();
+        let p = Progress::default();
+        let c = clone_vm(&paths, &src, "copy", "Copy", true, &p).unwrap();
+        assert_eq!(c.name, "Copy");
+        // The clone's overlay is backed by the source's image, and reads its data.
+        let info = image_info(&c.disks[0].path).unwrap();
+        assert_eq!(info.backing_chain, std::slice::from_ref(&base));
+        assert_eq!(
+            testing::read_disk(&paths, "copy", 0, 1 << 20, DATA.len()),
+            DATA
+        );
+        // The source went onto an overlay of its own: writing it does not reach the clone.
+        let cur = overlay::CurrentDisks::load(&paths.vm_dir("src"))
+            .unwrap()
+            .unwrap();
+        let top = cur.tops(&paths.vm_dir("src"))[0].clone();
+        assert_ne!(top, base);
+        {
+            let d = Disk::open(&top, None, false).unwrap();
+            d.write(b"later", 1 << 20).unwrap();
+            d.flush().unwrap();
+        }
+        assert_eq!(testing::read_disk(&paths, "src", 0, 1 << 20, 5), b"later");
+        assert_eq!(
+            testing::read_disk(&paths, "copy", 0, 1 << 20, DATA.len()),
+            DATA
+        );
+        // The saved config is the one returned, and valid.
+        let saved = VmConfig::load(&paths.vm_config("copy")).unwrap();
+        assert_eq!(saved, c);
+        // The source cannot go while its clone needs it.
+        let e = delete_vm(&paths, "src", DiskDisposal::Keep).unwrap_err();
+        assert!(e.contains("Copy"), "{e}");
+        assert!(paths.vm_dir("src").exists());
+    }
+
+    #[test]
+    fn full_clones_copy_every_disk_sparsely_and_stand_alone() {
+        testing::english();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let src = testing::add_vm_with_disk(&paths, "src", "Source", 64, DATA);
+        let p = Progress::default();
+        let c = clone_vm(&paths, &src, "full", "Full", false, &p).unwrap();
+        assert_eq!(p.percent(), 100);
+        let info = image_info(&c.disks[0].path).unwrap();
+        assert!(info.backing_chain.is_empty());
+        assert_eq!(info.virtual_size, 64 << 20);
+        // Only the one written MiB is copied (plus qcow2 metadata).
+        assert!(info.allocated_size < 4 << 20, "{}", info.allocated_size);
+        assert_eq!(
+            testing::read_disk(&paths, "full", 0, 1 << 20, DATA.len()),
+            DATA
+        );
+        // The source did not move, and can be deleted without harm to the copy.
+        assert!(overlay::CurrentDisks::load(&paths.vm_dir("src"))
+            .unwrap()
+            .is_none());
+        delete_vm(&paths, "src", DiskDisposal::Keep).unwrap();
+        assert_eq!(
+            testing::read_disk(&paths, "full", 0, 1 << 20, DATA.len()),
+            DATA
+        );
+    }
+
+    #[test]
+    fn deleting_keeps_the_disks_or_puts_them_in_the_trash() {
+        testing::english();
+        let trash = testing::test_trash();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let outside = root.path().join("mine.img");
+        std::fs::write(&outside, vec![0u8; 1 << 20]).unwrap();
+        let mut a = testing::add_vm_with_disk(&paths, "keep-me", "A", 4, DATA);
+        a.disks.push(
+            provision(
+                &paths.vm_dir("keep-me"),
+                &DiskPlan::Existing {
+                    path: outside.clone(),
+                    linked: false,
+                    read_only: true,
+                },
+            )
+            .unwrap(),
+        );
+        crate::store::save(&paths, &a).unwrap();
+        let kept = delete_vm(&paths, "keep-me", DiskDisposal::Keep)
+            .unwrap()
+            .unwrap();
+        assert!(!paths.vm_dir("keep-me").exists());
+        assert!(kept.join("disk.qcow2").is_file());
+        assert!(outside.is_file(), "images elsewhere are never touched");
+        let b = testing::add_vm_with_disk(&paths, "trash-me", "B", 4, DATA);
+        let disk = b.disks[0].path.clone();
+        assert_eq!(
+            delete_vm(&paths, "trash-me", DiskDisposal::Trash).unwrap(),
+            None
+        );
+        assert!(!paths.vm_dir("trash-me").exists());
+        assert!(!disk.exists());
+        let trashed: Vec<_> = std::fs::read_dir(&trash)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("disk.qcow2").is_file())
+            .collect();
+        assert!(
+            !trashed.is_empty(),
+            "the disks folder is in {}",
+            trash.display()
+        );
+    }
+}

@@ -969,6 +969,69 @@ mod tests {
     }
 
     #[test]
+    fn disks_clones_and_deleting_with_disks_from_the_command_line() {
+        testing::english();
+        testing::test_trash();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let kernel = testing::fake_kernel(root.path());
+        let k = kernel.display();
+        let fake = Arc::new(FakeClient::default());
+        let run = |s: &str| run_with(&paths, fake.clone(), &parse(&args(s)).unwrap());
+        assert_eq!(
+            run(&format!(
+                "create Data --kernel {k} --disk-size 2 --network --json"
+            )),
+            code::OK
+        );
+        let cfg = VmConfig::load(&paths.vm_config("data")).unwrap();
+        let info = vmm_core::storage::image_info(&cfg.disks[0].path).unwrap();
+        assert_eq!(info.virtual_size, 2 << 30);
+        assert_eq!(cfg.nics.len(), 1);
+        // An existing image through a linked clone; bad disks are usage errors naming why.
+        let base = root.path().join("base.img");
+        std::fs::write(&base, vec![3u8; 1 << 20]).unwrap();
+        let b = base.display();
+        assert_eq!(
+            run(&format!("create Img --kernel {k} --disk {b} --linked")),
+            code::OK
+        );
+        let img = VmConfig::load(&paths.vm_config("img")).unwrap();
+        let info = vmm_core::storage::image_info(&img.disks[0].path).unwrap();
+        assert_eq!(info.backing_chain, std::slice::from_ref(&base));
+        for bad in [
+            format!("create X --kernel {k} --disk-size 0"),
+            format!("create X --kernel {k} --disk-size 1 --disk {b}"),
+            format!("create X --kernel {k} --disk /nonexistent.qcow2"),
+            format!("create X --kernel {k} --linked"),
+        ] {
+            assert_eq!(run(&bad), code::USAGE, "{bad}");
+        }
+        assert!(!paths.vm_dir("x").exists());
+        // Clones: linked by default, --full copies; a running source or unknown VM is refused.
+        assert_eq!(run("clone data Data2 --json"), code::OK);
+        let c = VmConfig::load(&paths.vm_config("data2")).unwrap();
+        let info = vmm_core::storage::image_info(&c.disks[0].path).unwrap();
+        assert_eq!(info.backing_chain, std::slice::from_ref(&cfg.disks[0].path));
+        assert_eq!(run("clone data Data3 --full"), code::OK);
+        let c3 = VmConfig::load(&paths.vm_config("data3")).unwrap();
+        assert!(vmm_core::storage::image_info(&c3.disks[0].path)
+            .unwrap()
+            .backing_chain
+            .is_empty());
+        assert_eq!(run("clone nothing X"), code::NO_SUCH_VM);
+        fake.set_running("img", RunState::Running);
+        assert_eq!(run("clone img X"), code::WRONG_STATE);
+        // Deleting a VM whose disks back a clone fails; --keep-disks moves them out.
+        assert_eq!(run("delete data"), code::ERROR);
+        assert_eq!(run("delete data2 --keep-disks --json"), code::OK);
+        assert!(paths.data_dir.join("kept-disks/data2/disk.qcow2").is_file());
+        assert_eq!(run("delete data"), code::OK);
+        assert!(!cfg.disks[0].path.exists());
+        assert!(base.is_file(), "images outside the VM folder stay");
+    }
+
+    #[test]
     fn snapshot_commands_send_the_right_requests() {
         testing::english();
         let root = tempfile::tempdir().unwrap();

@@ -433,7 +433,7 @@ pub fn view<'a>(
         (StorageKind::New, t!("hw-storage-new")),
         (StorageKind::Existing, t!("hw-storage-existing")),
     ];
-    let mut seg = row![].spacing(6);
+    let mut seg = row![].spacing(4);
     for (k, l) in kinds {
         let mut b = button(text(l).size(14))
             .padding([6, 14])
@@ -447,7 +447,9 @@ pub fn view<'a>(
         }
         seg = seg.push(b);
     }
-    let mut storage = column![seg].spacing(10);
+    // A segmented control, drawn like the details screen's tabs.
+    let seg = container(seg).padding(4).style(style::tab_bar);
+    let mut storage = column![row![seg]].spacing(10);
     match hw.storage {
         StorageKind::None => {
             if wizard {
@@ -571,7 +573,8 @@ pub fn view<'a>(
                 .align_y(Alignment::Center),
                 below(p, Some(t!("hw-forwards-hint"))),
             ]
-            .spacing(4),
+            .spacing(4)
+            .width(Length::Fill),
         );
     }
     col = col.push(row![label(t!("details-nics")), net.width(Length::Fill)].spacing(16));

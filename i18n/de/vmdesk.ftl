@@ -103,7 +103,7 @@ error-memory-too-big = Mehr, als dieser Rechner hat ({ $max } MiB).
 ## Wizard
 wizard-title = Neue virtuelle Maschine
 wizard-heading = Einen Linux-Kernel starten
-wizard-intro = Die VM startet den Kernel direkt, ohne Firmware und ohne Festplatte. Jedes Feld wird bei der Eingabe geprüft.
+wizard-intro = Die VM startet den Kernel direkt, ohne Firmware; Festplatten werden als Datenplatten angehängt. Jedes Feld wird bei der Eingabe geprüft.
 wizard-create = Anlegen
 wizard-id = Name von Ordner und Socket: { $id }
 wizard-fix-fields = { $count ->

@@ -103,7 +103,7 @@ error-memory-too-big = More than this host has ({ $max } MiB).
 ## Wizard
 wizard-title = New Virtual Machine
 wizard-heading = Boot a Linux kernel
-wizard-intro = The VM starts the kernel directly, without firmware or a disk. Every field is checked as you type.
+wizard-intro = The VM boots the kernel directly; disks are data disks, not boot disks. Fields are checked as you type.
 wizard-create = Create
 wizard-id = Folder and socket name: { $id }
 wizard-fix-fields = { $count ->

@@ -103,7 +103,7 @@ error-memory-too-big = Más de lo que tiene este equipo ({ $max } MiB).
 ## Wizard
 wizard-title = Nueva máquina virtual
 wizard-heading = Arrancar un núcleo Linux
-wizard-intro = La VM arranca el núcleo directamente, sin firmware ni disco. Cada campo se comprueba mientras escribe.
+wizard-intro = La VM arranca el núcleo directamente, sin firmware; los discos se conectan como discos de datos. Cada campo se comprueba mientras escribe.
 wizard-create = Crear
 wizard-id = Nombre de la carpeta y del socket: { $id }
 wizard-fix-fields = { $count ->

@@ -103,7 +103,7 @@ error-memory-too-big = Plus que ce que cette machine possède ({ $max } Mio).
 ## Wizard
 wizard-title = Nouvelle machine virtuelle
 wizard-heading = Démarrer un noyau Linux
-wizard-intro = La VM démarre le noyau directement, sans micrologiciel ni disque. Chaque champ est vérifié pendant la saisie.
+wizard-intro = La VM démarre le noyau directement, sans micrologiciel ; les disques sont branchés comme disques de données. Chaque champ est vérifié pendant la saisie.
 wizard-create = Créer
 wizard-id = Nom du dossier et du socket : { $id }
 wizard-fix-fields = { $count ->

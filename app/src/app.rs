@@ -503,6 +503,7 @@ impl App {
             Message::SettingsSaved(id, r) => {
                 if let Some(d) = self.details_mut(&id) {
                     d.saved = Some(r);
+                    d.saving = false;
                 }
                 self.reload();
                 if let (Some(cfg), Some(d)) = (

@@ -980,13 +980,13 @@ mod tests {
         let run = |s: &str| run_with(&paths, fake.clone(), &parse(&args(s)).unwrap());
         assert_eq!(
             run(&format!(
-                "create Data --kernel {k} --disk-size 2 --network --json"
+                "create Data --kernel {k} --disk-size 1 --network --json"
             )),
             code::OK
         );
         let cfg = VmConfig::load(&paths.vm_config("data")).unwrap();
         let info = vmm_core::storage::image_info(&cfg.disks[0].path).unwrap();
-        assert_eq!(info.virtual_size, 2 << 30);
+        assert_eq!(info.virtual_size, 1 << 30);
         assert_eq!(cfg.nics.len(), 1);
         // An existing image through a linked clone; bad disks are usage errors naming why.
         let base = root.path().join("base.img");

@@ -301,6 +301,7 @@ pub fn clone_vm(
                 };
             }
         }
+        copy_boot_files(&src_dir, &dir, &mut cfg)?;
         if let Some(cur) = &source_changed {
             cur.save(&src_dir)?;
         }
@@ -313,6 +314,24 @@ pub fn clone_vm(
             Err(e)
         }
     }
+}
+
+/// A kernel or initrd kept in the source VM's folder is copied into the clone's (else deleting
+/// the source would leave the clone unbootable); files elsewhere are shared.
+fn copy_boot_files(src_dir: &Path, dir: &Path, cfg: &mut VmConfig) -> Result<(), String> {
+    let vmm_core::config::BootSource::Linux { kernel, initrd, .. } = &mut cfg.boot;
+    for p in std::iter::once(kernel).chain(initrd.as_mut()) {
+        let Ok(rel) = p.strip_prefix(src_dir).map(Path::to_path_buf) else {
+            continue;
+        };
+        let to = dir.join(&rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::copy(&*p, &to).map_err(|e| format!("{}: {e}", p.display()))?;
+        *p = to;
+    }
+    Ok(())
 }
 
 /// Moves disk `index` of the source VM onto a new overlay of `top`, so `top` is never written
@@ -479,11 +498,19 @@ mod tests {
         testing::english();
         let root = tempfile::tempdir().unwrap();
         let paths = Paths::under(root.path());
-        let src = testing::add_vm_with_disk(&paths, "src", "Source", 4, DATA);
+        let mut src = testing::add_vm_with_disk(&paths, "src", "Source", 4, DATA);
         let base = src.disks[0].path.clone();
+        // A kernel kept in the VM's folder goes with the clone.
+        let kernel = testing::fake_kernel(&paths.vm_dir("src"));
+        let vmm_core::config::BootSource::Linux { kernel: k, .. } = &mut src.boot;
+        *k = kernel;
+        crate::store::save(&paths, &src).unwrap();
         let p = Progress::default();
         let c = clone_vm(&paths, &src, "copy", "Copy", true, &p).unwrap();
         assert_eq!(c.name, "Copy");
+        let vmm_core::config::BootSource::Linux { kernel: ck, .. } = &c.boot;
+        assert_eq!(*ck, paths.vm_dir("copy").join("vmlinuz"));
+        assert!(ck.is_file());
         // The clone's overlay is backed by the source's image, and reads its data.
         let info = image_info(&c.disks[0].path).unwrap();
         assert_eq!(info.backing_chain, std::slice::from_ref(&base));

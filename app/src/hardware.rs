@@ -89,8 +89,9 @@ pub struct Hardware {
     pub passt: bool,
     /// Free bytes where new disks go.
     pub free: Option<u64>,
-    /// The NIC and display as configured, for the fields not shown here (MAC, VNC port).
-    base_nic: Option<NicConfig>,
+    /// The NICs and display as configured, for what is not shown here (MACs, further NICs,
+    /// the VNC port): saving keeps them.
+    base_nics: Vec<NicConfig>,
     base_display: Option<DisplayConfig>,
     pub touched: Vec<HwField>,
     pub show_all: bool,
@@ -115,7 +116,7 @@ impl Hardware {
     /// A VM's hardware as configured. `free` (where its new disks would go) is set by the
     /// caller, who knows the folder.
     pub fn from_config(cfg: &VmConfig) -> Hardware {
-        let nic = cfg.nics.first().cloned();
+        let nic = cfg.nics.first();
         Hardware {
             disk_size: DEFAULT_DISK_GIB.to_string(),
             linked: true,
@@ -127,7 +128,7 @@ impl Hardware {
                 .unwrap_or_default(),
             display: cfg.display.as_ref().map(|d| (d.width, d.height)),
             passt: vmm_core::net::passt::find_passt().is_some(),
-            base_nic: nic,
+            base_nics: cfg.nics.clone(),
             base_display: cfg.display.clone(),
             ..Hardware::default()
         }
@@ -242,9 +243,12 @@ impl Hardware {
     pub fn apply(&self, cfg: &mut VmConfig) {
         cfg.disks = self.disks.clone();
         cfg.nics = if self.network {
-            let mut nic = self.base_nic.clone().unwrap_or_default();
-            nic.forwards = parse_forwards(&self.forwards).unwrap_or_default();
-            vec![nic]
+            let mut nics = self.base_nics.clone();
+            if nics.is_empty() {
+                nics.push(NicConfig::default());
+            }
+            nics[0].forwards = parse_forwards(&self.forwards).unwrap_or_default();
+            nics
         } else {
             Vec::new()
         };
@@ -632,5 +636,33 @@ mod tests {
             .unwrap_err()
             .contains("2222"));
         assert!(parse_forwards("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn saving_keeps_what_the_form_does_not_show() {
+        let mut cfg = crate::form::blank_config();
+        let nic = |mac: &str| NicConfig {
+            mac: Some(mac.into()),
+            forwards: Vec::new(),
+        };
+        cfg.nics = vec![nic("52:54:00:00:00:01"), nic("52:54:00:00:00:02")];
+        cfg.display = Some(DisplayConfig {
+            vnc_port: Some(5901),
+            vnc_password: Some("pw".into()),
+            ..Default::default()
+        });
+        let mut hw = Hardware::from_config(&cfg);
+        hw.forwards = "tcp 8080:80".into();
+        hw.display = Some((800, 600));
+        let mut out = cfg.clone();
+        hw.apply(&mut out);
+        assert_eq!(out.nics.len(), 2);
+        assert_eq!(out.nics[0].mac, cfg.nics[0].mac);
+        assert_eq!(out.nics[0].forwards[0].guest_port, 80);
+        let d = out.display.clone().unwrap();
+        assert_eq!((d.width, d.height, d.vnc_port), (800, 600, Some(5901)));
+        hw.network = false;
+        hw.apply(&mut out);
+        assert!(out.nics.is_empty());
     }
 }

@@ -332,7 +332,6 @@ impl Details {
 
     /// After a save: the hardware shows what was saved (a disk made is now in the list).
     pub fn saved_config(&mut self, cfg: &VmConfig) {
-        self.saving = false;
         if matches!(self.saved, Some(Ok(()))) {
             self.reset_hw(cfg);
         }

@@ -30,6 +30,8 @@ pub enum HwField {
     DiskSize,
     DiskPath,
     Forwards,
+    VncPort,
+    VncPassword,
 }
 
 impl HwField {
@@ -39,6 +41,8 @@ impl HwField {
             HwField::DiskSize => "field-disk-size",
             HwField::DiskPath => "field-disk-path",
             HwField::Forwards => "field-forwards",
+            HwField::VncPort => "field-vnc-port",
+            HwField::VncPassword => "field-vnc-password",
         }
     }
 }
@@ -85,6 +89,9 @@ pub struct Hardware {
     pub network: bool,
     pub forwards: String,
     pub display: Option<(u32, u32)>,
+    /// VNC on loopback TCP as well as the socket (details only): port and password.
+    pub vnc_port: String,
+    pub vnc_password: String,
     /// Whether passt is installed (without it a NIC cannot work).
     pub passt: bool,
     /// Free bytes where new disks go.
@@ -127,6 +134,17 @@ impl Hardware {
                 .map(|n| format_forwards(&n.forwards))
                 .unwrap_or_default(),
             display: cfg.display.as_ref().map(|d| (d.width, d.height)),
+            vnc_port: cfg
+                .display
+                .as_ref()
+                .and_then(|d| d.vnc_port)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            vnc_password: cfg
+                .display
+                .as_ref()
+                .and_then(|d| d.vnc_password.clone())
+                .unwrap_or_default(),
             passt: vmm_core::net::passt::find_passt().is_some(),
             base_nics: cfg.nics.clone(),
             base_display: cfg.display.clone(),
@@ -142,6 +160,8 @@ impl Hardware {
                     HwField::DiskSize => self.disk_size = v,
                     HwField::DiskPath => self.disk_path = v,
                     HwField::Forwards => self.forwards = v,
+                    HwField::VncPort => self.vnc_port = v,
+                    HwField::VncPassword => self.vnc_password = v,
                 }
                 if !self.touched.contains(&f) {
                     self.touched.push(f);
@@ -210,6 +230,22 @@ impl Hardware {
                 out.push((HwField::Forwards, e));
             }
         }
+        if self.display.is_some() {
+            let port = self.vnc_port.trim();
+            if !port.is_empty() {
+                match port.parse::<u16>() {
+                    Ok(0) | Err(_) => out.push((HwField::VncPort, t!("error-vnc-port"))),
+                    Ok(_) if self.vnc_password.is_empty() => {
+                        out.push((HwField::VncPassword, t!("error-vnc-password-needed")))
+                    }
+                    Ok(_) => {}
+                }
+            }
+            let pw = &self.vnc_password;
+            if !pw.is_empty() && (pw.len() > 8 || !pw.is_ascii()) {
+                out.push((HwField::VncPassword, t!("error-vnc-password")));
+            }
+        }
         out
     }
 
@@ -256,6 +292,8 @@ impl Hardware {
             let mut d = self.base_display.clone().unwrap_or_default();
             d.width = width;
             d.height = height;
+            d.vnc_port = self.vnc_port.trim().parse().ok();
+            d.vnc_password = Some(self.vnc_password.clone()).filter(|p| !p.is_empty());
             d
         });
     }
@@ -599,18 +637,46 @@ pub fn view<'a>(
     } else {
         text(DisplayChoice(hw.display).to_string()).size(15).into()
     };
-    col = col.push(
-        row![
-            label(t!("details-display")),
+    let mut screen_col = column![
+        screen,
+        text(t!("hw-display-hint")).size(13).color(style::DIM)
+    ]
+    .spacing(4)
+    .width(Length::Fill);
+    if !wizard && hw.display.is_some() {
+        let (port, pp) = input(
+            hw,
+            problems,
+            HwField::VncPort,
+            &hw.vnc_port,
+            "5901",
+            editable,
+        );
+        let (pw, pwp) = input(
+            hw,
+            problems,
+            HwField::VncPassword,
+            &hw.vnc_password,
+            "",
+            editable,
+        );
+        screen_col = screen_col.push(
             column![
-                screen,
-                text(t!("hw-display-hint")).size(13).color(style::DIM)
+                row![
+                    text(t!("hw-vnc-port")).size(14),
+                    container(port).width(110),
+                    text(t!("hw-vnc-password")).size(14),
+                    container(pw).width(Length::Fill),
+                ]
+                .spacing(10)
+                .align_y(Alignment::Center),
+                below(pp.or(pwp), Some(t!("hw-vnc-hint"))),
             ]
             .spacing(4)
-            .width(Length::Fill)
-        ]
-        .spacing(16),
-    );
+            .width(Length::Fill),
+        );
+    }
+    col = col.push(row![label(t!("details-display")), screen_col].spacing(16));
     col.into()
 }
 
@@ -661,6 +727,18 @@ mod tests {
         assert_eq!(out.nics[0].forwards[0].guest_port, 80);
         let d = out.display.clone().unwrap();
         assert_eq!((d.width, d.height, d.vnc_port), (800, 600, Some(5901)));
+        assert_eq!(d.vnc_password.as_deref(), Some("pw"));
+        // A VNC port needs a password of at most 8 characters.
+        crate::testing::english();
+        hw.vnc_password = String::new();
+        assert_eq!(hw.problems()[0].0, HwField::VncPassword);
+        hw.vnc_password = "123456789".into();
+        assert_eq!(hw.problems()[0].0, HwField::VncPassword);
+        hw.vnc_port = "0".into();
+        assert_eq!(hw.problems()[0].0, HwField::VncPort);
+        hw.vnc_port = String::new();
+        hw.vnc_password = String::new();
+        assert!(hw.problems().is_empty());
         hw.network = false;
         hw.apply(&mut out);
         assert!(out.nics.is_empty());

@@ -86,6 +86,11 @@ pub struct Hardware {
     pub read_only: bool,
     /// Disks the VM has (details only).
     pub disks: Vec<DiskConfig>,
+    /// One line about each of `disks` (format and size, or why it cannot be read), read once:
+    /// views are drawn often and images may be on slow storage.
+    pub disk_notes: Vec<String>,
+    /// What `disk_path` holds, read when it changes.
+    image: Option<Result<vmm_core::storage::ImageInfo, String>>,
     pub network: bool,
     pub forwards: String,
     pub display: Option<(u32, u32)>,
@@ -128,6 +133,7 @@ impl Hardware {
             disk_size: DEFAULT_DISK_GIB.to_string(),
             linked: true,
             disks: cfg.disks.clone(),
+            disk_notes: cfg.disks.iter().map(|d| disk_note(&d.path)).collect(),
             network: nic.is_some(),
             forwards: nic
                 .as_ref()
@@ -158,7 +164,10 @@ impl Hardware {
             Message::Edit(f, v) => {
                 match f {
                     HwField::DiskSize => self.disk_size = v,
-                    HwField::DiskPath => self.disk_path = v,
+                    HwField::DiskPath => {
+                        self.image = Some(disks::check_existing(&v));
+                        self.disk_path = v;
+                    }
                     HwField::Forwards => self.forwards = v,
                     HwField::VncPort => self.vnc_port = v,
                     HwField::VncPassword => self.vnc_password = v,
@@ -203,6 +212,7 @@ impl Hardware {
             Message::RemoveDisk(i) => {
                 if i < self.disks.len() {
                     self.disks.remove(i);
+                    self.disk_notes.remove(i);
                 }
             }
         }
@@ -220,7 +230,11 @@ impl Hardware {
                 }
             }
             StorageKind::Existing => {
-                if let Err(e) = disks::check_existing(&self.disk_path) {
+                let checked = match &self.image {
+                    Some(r) => r.clone(),
+                    None => disks::check_existing(&self.disk_path),
+                };
+                if let Err(e) = checked {
                     out.push((HwField::DiskPath, e));
                 }
             }
@@ -296,6 +310,18 @@ impl Hardware {
             d.vnc_password = Some(self.vnc_password.clone()).filter(|p| !p.is_empty());
             d
         });
+    }
+}
+
+/// Format and size of an attached disk, or why it cannot be read.
+fn disk_note(p: &Path) -> String {
+    match vmm_core::storage::image_info(p) {
+        Ok(i) => format!(
+            "{} · {}",
+            i.format,
+            crate::screen::details::human_bytes(i.virtual_size)
+        ),
+        Err(e) => e.to_string(),
     }
 }
 
@@ -421,15 +447,7 @@ pub fn view<'a>(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| d.path.display().to_string());
-            let info = vmm_core::storage::image_info(&d.path)
-                .map(|i| {
-                    format!(
-                        "{} · {}",
-                        i.format,
-                        crate::screen::details::human_bytes(i.virtual_size)
-                    )
-                })
-                .unwrap_or_else(|e| e.reason);
+            let info = hw.disk_notes.get(i).cloned().unwrap_or_default();
             let mut ro = toggler(d.read_only)
                 .label(t!("hw-read-only"))
                 .size(18)
@@ -441,22 +459,20 @@ pub fn view<'a>(
                 ro = ro.on_toggle(move |on| Message::DiskReadOnly(i, on));
                 remove = remove.on_press(Message::RemoveDisk(i));
             }
+            // Stacked: the settings column of the details screen is narrow.
             list = list.push(
                 container(
-                    row![
-                        column![
-                            text(format!("vd{} · {name}", (b'a' + i as u8) as char)).size(14),
-                            text(info).size(12).color(style::DIM),
-                        ]
-                        .spacing(2)
-                        .width(Length::Fill),
-                        ro,
-                        remove,
+                    column![
+                        text(format!("vd{} · {name}", (b'a' + i as u8) as char)).size(14),
+                        text(info).size(12).color(style::DIM),
+                        row![ro, Space::new().width(Length::Fill), remove]
+                            .spacing(10)
+                            .align_y(Alignment::Center),
                     ]
-                    .spacing(10)
-                    .align_y(Alignment::Center),
+                    .spacing(4)
+                    .width(Length::Fill),
                 )
-                .padding([6, 10])
+                .padding([8, 10])
                 .style(style::row),
             );
         }
@@ -478,7 +494,7 @@ pub fn view<'a>(
     let mut seg = row![].spacing(4);
     for (k, l) in kinds {
         let mut b = button(text(l).size(14))
-            .padding([6, 14])
+            .padding([6, 10])
             .style(if hw.storage == k {
                 style::tab_selected
             } else {
@@ -539,8 +555,8 @@ pub fn view<'a>(
                         .on_press(Message::Browse),
                 );
             }
-            let hint = match (p.is_some(), disks::check_existing(&hw.disk_path)) {
-                (false, Ok(info)) => Some(t!(
+            let hint = match (p.is_some(), &hw.image) {
+                (false, Some(Ok(info))) => Some(t!(
                     "hw-image-info",
                     format = info.format.to_string(),
                     size = crate::screen::details::human_bytes(info.virtual_size)

@@ -679,9 +679,13 @@ pub fn view<'a>(
         screen_col = screen_col.push(
             column![
                 row![
-                    text(t!("hw-vnc-port")).size(14),
+                    container(text(t!("hw-vnc-port")).size(14)).width(90),
                     container(port).width(110),
-                    text(t!("hw-vnc-password")).size(14),
+                ]
+                .spacing(10)
+                .align_y(Alignment::Center),
+                row![
+                    container(text(t!("hw-vnc-password")).size(14)).width(90),
                     container(pw).width(Length::Fill),
                 ]
                 .spacing(10)

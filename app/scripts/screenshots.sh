@@ -71,7 +71,7 @@ click 732 197                    # Name
 xdotool type --delay 30 "Web server"
 click 682 246                    # Kernel
 xdotool type --delay 10 "$VMDESK_HOME/test-guest.bzImage"
-click 567 711                    # Disk: New disk
+click 557 711                    # Disk: New disk
 xdotool mousemove 640 500
 for _ in $(seq 30); do xdotool click 5; sleep 0.05; done   # down to the hardware
 shot wizard 2

@@ -183,7 +183,8 @@ impl Progress {
 }
 
 /// Copies what a guest sees of `src` (with its backing chain) into a new, standalone qcow2 at
-/// `dst`. All-zero stretches are not written, so the copy stays sparse.
+/// `dst`. Holes are skipped without reading them and all-zero stretches are not written, so the
+/// copy stays sparse.
 pub fn copy_image(src: &Path, dst: &Path, progress: &Progress) -> Result<(), String> {
     const CHUNK: usize = 1 << 20;
     let from = Disk::open(src, None, true).map_err(|e| e.to_string())?;
@@ -196,6 +197,16 @@ pub fn copy_image(src: &Path, dst: &Path, progress: &Progress) -> Result<(), Str
         let mut off = 0;
         while off < size {
             let n = CHUNK.min((size - off) as usize);
+            if let Some(z) = from
+                .zero_extent(off, n as u64)
+                .map_err(|e| format!("{}: {e}", src.display()))?
+                .filter(|z| *z > 0)
+            {
+                // A hole: the new image reads as zeroes there already.
+                off += z;
+                progress.done.fetch_add(z, Ordering::Relaxed);
+                continue;
+            }
             from.read(&mut buf[..n], off)
                 .map_err(|e| format!("{}: {e}", src.display()))?;
             if buf[..n].iter().any(|&b| b != 0) {

@@ -572,6 +572,12 @@ mod tests {
             testing::read_disk(&paths, "full", 0, 1 << 20, DATA.len()),
             DATA
         );
+        // Holes are known without reading them (what makes copying empty disks fast).
+        let d = Disk::open(&c.disks[0].path, None, true).unwrap();
+        assert_eq!(d.zero_extent(0, 1 << 20).unwrap(), Some(1 << 20));
+        assert_eq!(d.zero_extent(1 << 20, 4096).unwrap(), None);
+        assert_eq!(d.zero_extent(2 << 20, 62 << 20).unwrap(), Some(62 << 20));
+        drop(d);
         // The source did not move, and can be deleted without harm to the copy.
         assert!(overlay::CurrentDisks::load(&paths.vm_dir("src"))
             .unwrap()

@@ -718,9 +718,23 @@ fn the_wizard_creates_a_vm_with_a_new_disk() {
     assert!(!h.paths.vm_dir("disk-vm").exists());
     h.send(hw(Hw::Edit(HwField::DiskSize, "1".into())));
     h.send(hw(Hw::Display(DisplayChoice(Some((800, 600))))));
-    h.ui(|ui| {
-        ui.click("Create").unwrap();
-    });
+    // The disk is made by a task: until it reports, the wizard says so and takes no second
+    // Create or Cancel.
+    let task = h
+        .app
+        .update(Message::Wizard(crate::screen::wizard::Message::Create));
+    assert!(h.shows("Creating the VM and its disk…"));
+    assert!(h.shows("Creating…"));
+    h.send(Message::Wizard(crate::screen::wizard::Message::Cancel));
+    assert!(matches!(h.app.screen, Screen::Wizard(_)));
+    let done: Vec<_> = iced::futures::executor::block_on(iced::futures::StreamExt::collect(
+        iced_runtime::task::into_stream(task).unwrap(),
+    ));
+    for a in done {
+        if let iced_runtime::Action::Output(m) = a {
+            h.send(m);
+        }
+    }
     assert!(matches!(h.app.screen, Screen::Library));
     assert!(h.shows("“Disk VM” was created."));
     let cfg = VmConfig::load(&h.paths.vm_config("disk-vm")).unwrap();

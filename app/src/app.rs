@@ -532,10 +532,11 @@ impl App {
                         blocking(move || {
                             let mut cfg = *cfg;
                             let r = (|| {
+                                let dir = paths.vm_dir(&cfg.id);
                                 if let Some(p) = plan {
-                                    let d = crate::disks::provision(&paths.vm_dir(&cfg.id), &p)?;
-                                    cfg.disks.push(d);
+                                    cfg.disks.push(crate::disks::provision(&dir, &p)?);
                                 }
+                                crate::disks::reindex_current(&dir, &cfg)?;
                                 store::save(&paths, &cfg).map_err(|e| e.to_string())
                             })();
                             Message::SettingsSaved(id, r)

@@ -368,6 +368,37 @@ fn freeze_for_clone(
     cur.set_top(src_dir, index, config_path, &ov)
 }
 
+/// Keeps `disks/current.json` right when the settings change the disk list: each recorded disk
+/// follows its image to its new place in `[[disks]]` (the file is keyed by index), and entries
+/// of removed disks go. Without this, removing `disks[0]` would make `disks[1]` start afresh on
+/// its base image, without what it wrote since its last snapshot or linked clone.
+pub fn reindex_current(vm_dir: &Path, new: &VmConfig) -> Result<(), String> {
+    let Some(mut cur) = overlay::CurrentDisks::load(vm_dir)? else {
+        return Ok(());
+    };
+    let paths: Vec<PathBuf> = new
+        .disks
+        .iter()
+        .map(|d| storage::config_path(d, vm_dir))
+        .collect();
+    let mut moved = Vec::new();
+    for e in &cur.disks {
+        let base = overlay::from_stored(vm_dir, &e.config_path);
+        if let Some(i) = paths.iter().position(|p| overlay::same_file(p, &base)) {
+            moved.push(overlay::CurrentDisk {
+                index: i,
+                ..e.clone()
+            });
+        }
+    }
+    moved.sort_by_key(|d| d.index);
+    if moved != cur.disks {
+        cur.disks = moved;
+        cur.save(vm_dir)?;
+    }
+    Ok(())
+}
+
 /// What happens to the disk images in a deleted VM's folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiskDisposal {
@@ -587,6 +618,44 @@ mod tests {
             testing::read_disk(&paths, "full", 0, 1 << 20, DATA.len()),
             DATA
         );
+    }
+
+    #[test]
+    fn removing_a_disk_keeps_the_others_on_their_overlays() {
+        testing::english();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let mut src = testing::add_vm_with_disk(&paths, "src", "Source", 4, DATA);
+        let dir = paths.vm_dir("src");
+        let second = provision(
+            &dir,
+            &DiskPlan::New {
+                size_bytes: 4 << 20,
+            },
+        )
+        .unwrap();
+        src.disks.push(second);
+        crate::store::save(&paths, &src).unwrap();
+        // A linked clone puts both disks of the source onto overlays; write to the second's.
+        clone_vm(&paths, &src, "copy", "Copy", true, &Progress::default()).unwrap();
+        let top = overlay::CurrentDisks::load(&dir)
+            .unwrap()
+            .unwrap()
+            .tops(&dir)[1]
+            .clone();
+        {
+            let d = Disk::open(&top, None, false).unwrap();
+            d.write(b"second", 0).unwrap();
+            d.flush().unwrap();
+        }
+        let mut cfg = VmConfig::load(&paths.vm_config("src")).unwrap();
+        cfg.disks.remove(0);
+        reindex_current(&dir, &cfg).unwrap();
+        crate::store::save(&paths, &cfg).unwrap();
+        assert_eq!(testing::read_disk(&paths, "src", 0, 0, 6), b"second");
+        let cur = overlay::CurrentDisks::load(&dir).unwrap().unwrap();
+        assert_eq!(cur.disks.len(), 1);
+        assert_eq!(cur.disks[0].index, 0);
     }
 
     #[test]

@@ -21,7 +21,7 @@ work=$(mktemp -d)
 export VMDESK_HOME="$work/home"
 export XDG_RUNTIME_DIR="$work/xdg"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
-disp=":$((100 + $$ % 50))"
+disp=${VMDESK_E2E_DISPLAY:-":$((100 + $$ % 50))"}
 Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 app=""
@@ -55,7 +55,7 @@ wait_for() { # file, text, seconds
 }
 click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1}"; }
 
-click 910 111 2        # the VM card's Start button
+click 836 111 2        # the VM card's Start button (Start, Clone, Delete, Details)
 wait_for "$serial" "INPUT ready" 60
 click 1065 111 2       # Details
 click 954 27 4         # Screen (the guest console over VNC)

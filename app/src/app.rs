@@ -106,6 +106,12 @@ pub enum Message {
     /// Thumbnails read or refreshed off the UI thread.
     Thumbs(Vec<(String, thumbs::Thumb)>),
     Shortcut(Shortcut),
+    /// The wizard's VM (and its disk) was made, or why not.
+    Created(Result<Box<vmm_core::config::VmConfig>, String>),
+    /// A clone finished: the new VM's name, or why it failed.
+    Cloned(Result<String, String>),
+    /// The details' settings were saved (after making a disk they add).
+    SettingsSaved(String, Result<(), String>),
     DismissNotice(u64),
     ForceOff(u64, String),
 }
@@ -369,12 +375,9 @@ impl App {
             .cloned();
         let log = store::serial_log(&self.paths, id, cfg.as_ref());
         let scrollback = store::tail_text(&log, 64 * 1024);
-        self.screen = Screen::Details(Box::new(Details::new(
-            id,
-            cfg.as_ref(),
-            &self.host,
-            scrollback,
-        )));
+        let mut details = Details::new(id, cfg.as_ref(), &self.host, scrollback);
+        details.hw.free = crate::disks::free_space(&self.paths.vm_dir(id));
+        self.screen = Screen::Details(Box::new(details));
         let snaps = self.load_snapshots(id);
         if self.vms.is_active(id) {
             Task::batch([self.counters(id), snaps])
@@ -515,25 +518,55 @@ impl App {
                         self.screen = Screen::Library;
                         Task::none()
                     }
-                    wizard::Action::Create(cfg) => match store::create(&self.paths, &cfg) {
-                        Ok(()) => {
-                            self.reload();
-                            self.screen = Screen::Library;
-                            self.notice(
-                                t!("notice-created", name = cfg.name.as_str()),
-                                false,
-                                None,
-                            );
-                            Task::none()
-                        }
-                        Err(e) => {
-                            if let Screen::Wizard(w) = &mut self.screen {
-                                w.error = Some(t!("error-create", detail = e.to_string()));
-                            }
-                            Task::none()
-                        }
-                    },
+                    wizard::Action::Create(cfg, plan) => {
+                        let paths = self.paths.clone();
+                        blocking(move || {
+                            crate::disks::create_vm(&paths, &cfg, plan.as_ref()).map(Box::new)
+                        })
+                        .map(Message::Created)
+                    }
                 }
+            }
+            Message::Created(r) => {
+                match r {
+                    Ok(cfg) => {
+                        self.reload();
+                        if matches!(self.screen, Screen::Wizard(_)) {
+                            self.screen = Screen::Library;
+                        }
+                        self.notice(t!("notice-created", name = cfg.name.as_str()), false, None);
+                    }
+                    Err(e) => {
+                        if let Screen::Wizard(w) = &mut self.screen {
+                            w.busy = false;
+                            w.error = Some(t!("error-create", detail = e));
+                        }
+                    }
+                }
+                Task::none()
+            }
+            Message::Cloned(r) => {
+                self.library.cloning = None;
+                match r {
+                    Ok(name) => self.notice(t!("notice-cloned", name = name), false, None),
+                    Err(e) => self.notice(t!("error-clone", detail = e), true, None),
+                }
+                self.reload();
+                Task::none()
+            }
+            Message::SettingsSaved(id, r) => {
+                if let Some(d) = self.details_mut(&id) {
+                    d.saved = Some(r);
+                    d.saving = false;
+                }
+                self.reload();
+                if let (Some(cfg), Some(d)) = (
+                    self.vms.get(&id).and_then(|e| e.config.clone().ok()),
+                    self.details_mut(&id),
+                ) {
+                    d.saved_config(&cfg);
+                }
+                Task::none()
             }
             Message::Details(m) => {
                 let Screen::Details(d) = &mut self.screen else {
@@ -547,13 +580,21 @@ impl App {
                         self.screen = Screen::Library;
                         Task::none()
                     }
-                    details::Action::Save(cfg) => {
-                        let r = store::save(&self.paths, &cfg).map_err(|e| e.to_string());
-                        if let Screen::Details(d) = &mut self.screen {
-                            d.saved = Some(r);
-                        }
-                        self.reload();
-                        Task::none()
+                    details::Action::Save(cfg, plan) => {
+                        let paths = self.paths.clone();
+                        let id = cfg.id.clone();
+                        blocking(move || {
+                            let mut cfg = *cfg;
+                            let r = (|| {
+                                let dir = paths.vm_dir(&cfg.id);
+                                if let Some(p) = plan {
+                                    cfg.disks.push(crate::disks::provision(&dir, &p)?);
+                                }
+                                crate::disks::reindex_current(&dir, &cfg)?;
+                                store::save(&paths, &cfg).map_err(|e| e.to_string())
+                            })();
+                            Message::SettingsSaved(id, r)
+                        })
                     }
                     details::Action::Start(id) => self.start(id),
                     details::Action::Api(id, c) => self.api(id, c),
@@ -770,7 +811,10 @@ impl App {
                 Shortcut::Quit => iced::exit(),
                 Shortcut::New => {
                     if !matches!(self.screen, Screen::Wizard(_)) {
-                        self.screen = Screen::Wizard(Box::new(Wizard::new(&self.host)));
+                        self.screen = Screen::Wizard(Box::new(Wizard::new(
+                            &self.host,
+                            &self.paths.vms_dir(),
+                        )));
                     }
                     iced::widget::operation::focus(crate::form::Field::Name.id())
                 }
@@ -795,30 +839,53 @@ impl App {
         match action {
             Action::None => Task::none(),
             Action::New => {
-                self.screen = Screen::Wizard(Box::new(Wizard::new(&self.host)));
+                self.screen =
+                    Screen::Wizard(Box::new(Wizard::new(&self.host, &self.paths.vms_dir())));
                 Task::none()
             }
             Action::Open(id) => self.open_details(&id),
             Action::Start(id) => self.start(id),
             Action::Api(id, c) => self.api(id, c),
-            Action::Delete(id) => {
+            Action::Delete(id, disposal) => {
                 if self.vms.is_active(&id) {
                     return self.library_action(Action::Refused(id));
                 }
                 let name = self.name_of(&id);
-                match store::delete(&self.paths, &id) {
-                    Ok(()) => {
+                match crate::disks::delete_vm(&self.paths, &id, disposal) {
+                    Ok(kept) => {
                         self.vms.runtime.remove(&id);
-                        self.notice(t!("notice-deleted", name = name), false, None);
+                        let text = match kept {
+                            Some(p) => t!(
+                                "notice-deleted-kept",
+                                name = name,
+                                path = p.display().to_string()
+                            ),
+                            None => t!("notice-deleted", name = name),
+                        };
+                        self.notice(text, false, None);
                     }
-                    Err(e) => self.notice(
-                        t!("error-delete", name = name, detail = e.to_string()),
-                        true,
-                        None,
-                    ),
+                    Err(e) => self.notice(t!("error-delete", name = name, detail = e), true, None),
                 }
                 self.reload();
                 Task::none()
+            }
+            Action::Clone {
+                source,
+                name,
+                linked,
+            } => {
+                let Some(Ok(cfg)) = self.vms.get(&source).map(|e| e.config.clone()) else {
+                    return Task::none();
+                };
+                let id = store::derive_id(&name, &self.vms.ids());
+                let progress = crate::disks::SharedProgress::default();
+                self.library.cloning = Some((name.trim().to_string(), progress.clone()));
+                let paths = self.paths.clone();
+                blocking(move || {
+                    crate::disks::clone_vm(&paths, &cfg, &id, &name, linked, &progress)
+                        .map(|c| c.name)
+                })
+                .map(Message::Cloned)
             }
             Action::Refused(id) => {
                 let name = self.name_of(&id);

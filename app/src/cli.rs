@@ -1,7 +1,8 @@
-//! The command line: `vmdesk list|create|delete|start|stop|kill|pause|resume|status|console|
+//! The command line: `vmdesk list|create|clone|delete|start|stop|kill|pause|resume|status|console|
 //! snapshot|snapshots|revert|screenshot ...` (`vmdesk --help`), each with `--json`.
 
 use crate::client::{self, ClientError, SocketClient, VmmClient};
+use crate::disks::{self, DiskDisposal, DiskPlan};
 use crate::paths::Paths;
 use crate::snapshots::SnapshotList;
 use crate::store::{self, VmEntry};
@@ -64,14 +65,30 @@ const COMMANDS: &[(&str, usize, &[&str])] = &[
     (
         "create",
         1,
-        &["kernel", "initrd", "cmdline", "vcpus", "memory", "display"],
+        &[
+            "kernel",
+            "initrd",
+            "cmdline",
+            "vcpus",
+            "memory",
+            "display",
+            "disk-size",
+            "disk",
+            "linked",
+            "read-only",
+            "network",
+        ],
     ),
-    ("delete", 1, &[]),
+    ("clone", 2, &["full"]),
+    ("delete", 1, &["keep-disks"]),
     ("snapshot", 1, &["name", "description"]),
     ("snapshots", 1, &[]),
     ("revert", 2, &[]),
     ("screenshot", 2, &[]),
 ];
+
+/// Options without a value (recorded with an empty one).
+const FLAGS: &[&str] = &["linked", "read-only", "network", "full", "keep-disks"];
 
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Args, String> {
@@ -85,6 +102,7 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             s if s.starts_with("--") && s.len() > 2 => {
                 let (k, v) = match s[2..].split_once('=') {
                     Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None if FLAGS.contains(&&s[2..]) => (s[2..].to_string(), Some(String::new())),
                     None => (s[2..].to_string(), None),
                 };
                 let v = match v {
@@ -260,6 +278,9 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
     if args.command == "create" {
         return create(paths, args, &out, &entries);
     }
+    if args.command == "clone" {
+        return clone(paths, client, args, &out, &entries);
+    }
     let key = args.vm.clone().unwrap_or_default();
     let Some(e) = find(&entries, &key) else {
         return out.fail(
@@ -276,12 +297,24 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
                 t!("error-delete-running", name = e.name()),
             );
         }
-        return match store::delete(paths, &e.id) {
-            Ok(()) => out.done(
-                serde_json::json!({"ok": true, "id": e.id}),
-                t!("cli-deleted", vm = e.id.as_str()),
+        let disposal = if args.opt("keep-disks").is_some() {
+            DiskDisposal::Keep
+        } else {
+            DiskDisposal::Trash
+        };
+        return match disks::delete_vm(paths, &e.id, disposal) {
+            Ok(kept) => out.done(
+                serde_json::json!({"ok": true, "id": e.id, "kept_disks": kept}),
+                match &kept {
+                    Some(p) => t!(
+                        "notice-deleted-kept",
+                        name = e.id.as_str(),
+                        path = p.display().to_string()
+                    ),
+                    None => t!("cli-deleted", vm = e.id.as_str()),
+                },
             ),
-            Err(err) => out.fail(code::ERROR, "error", err.to_string()),
+            Err(err) => out.fail(code::ERROR, "error", err),
         };
     }
     if let Err(err) = &e.config {
@@ -630,6 +663,31 @@ fn create(paths: &Paths, args: &Args, out: &Out, entries: &[VmEntry]) -> i32 {
             None => return bad(t!("cli-bad-display", value = v)),
         }
     }
+    if args.opt("network").is_some() {
+        cfg.nics = vec![Default::default()];
+    }
+    let plan = match (args.opt("disk-size"), args.opt("disk")) {
+        (Some(_), Some(_)) => return bad(t!("cli-bad-disk")),
+        (Some(v), None) => match disks::check_size_gib(v, disks::free_space(&paths.vms_dir())) {
+            Ok(size_bytes) => Some(DiskPlan::New { size_bytes }),
+            Err(e) => return bad(format!("--disk-size: {e}")),
+        },
+        (None, Some(p)) => {
+            let path = abs(p);
+            if let Err(e) = disks::check_existing(&path.display().to_string()) {
+                return bad(format!("--disk: {e}"));
+            }
+            Some(DiskPlan::Existing {
+                path,
+                linked: args.opt("linked").is_some(),
+                read_only: args.opt("read-only").is_some(),
+            })
+        }
+        (None, None) => None,
+    };
+    if args.opt("linked").is_some() && args.opt("disk").is_none() {
+        return bad(t!("cli-linked-needs-disk"));
+    }
     if let Err(errs) = cfg.validate(&host.limits()) {
         let msg = errs
             .iter()
@@ -638,16 +696,66 @@ fn create(paths: &Paths, args: &Args, out: &Out, entries: &[VmEntry]) -> i32 {
             .join("\n");
         return bad(msg);
     }
-    match store::create(paths, &cfg) {
-        Ok(()) => out.done(
-            serde_json::json!({"ok": true, "id": id, "config": paths.vm_config(&id)}),
+    match disks::create_vm(paths, &cfg, plan.as_ref()) {
+        Ok(cfg) => out.done(
+            serde_json::json!({"ok": true, "id": id, "config": paths.vm_config(&id), "disks": cfg.disks}),
             t!(
                 "cli-created",
                 vm = id.as_str(),
                 path = paths.vm_config(&id).display().to_string()
             ),
         ),
-        Err(e) => out.fail(code::ERROR, "error", e.to_string()),
+        Err(e) => out.fail(code::ERROR, "error", e),
+    }
+}
+
+/// `vmdesk clone SRC NEW [--full]`: a linked clone unless `--full`; the source must be stopped.
+fn clone(
+    paths: &Paths,
+    client: &dyn VmmClient,
+    args: &Args,
+    out: &Out,
+    entries: &[VmEntry],
+) -> i32 {
+    let key = args.vm.clone().unwrap_or_default();
+    let Some(e) = find(entries, &key) else {
+        return out.fail(
+            code::NO_SUCH_VM,
+            "no-such-vm",
+            t!("cli-no-such-vm", vm = key),
+        );
+    };
+    let src = match &e.config {
+        Ok(c) => c,
+        Err(err) => {
+            return out.fail(
+                code::WRONG_STATE,
+                "broken",
+                t!("cli-broken", vm = e.id.as_str(), error = err.as_str()),
+            )
+        }
+    };
+    if client.status(&e.id).is_ok() {
+        return out.fail(
+            code::WRONG_STATE,
+            "running",
+            t!("cli-clone-running", vm = e.id.as_str()),
+        );
+    }
+    let name = args.arg.clone().unwrap_or_default();
+    if name.trim().is_empty() {
+        return out.fail(code::USAGE, "bad-argument", t!("error-name-empty"));
+    }
+    let taken: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
+    let id = store::derive_id(&name, &taken);
+    let linked = args.opt("full").is_none();
+    let progress = disks::Progress::default();
+    match disks::clone_vm(paths, src, &id, &name, linked, &progress) {
+        Ok(cfg) => out.done(
+            serde_json::json!({"ok": true, "id": id, "linked": linked, "disks": cfg.disks}),
+            t!("cli-cloned", vm = e.id.as_str(), clone = id.as_str()),
+        ),
+        Err(err) => out.fail(code::ERROR, "error", err),
     }
 }
 
@@ -721,6 +829,7 @@ pub fn is_command(word: &str) -> bool {
             | "resume"
             | "console"
             | "create"
+            | "clone"
             | "delete"
             | "snapshot"
             | "snapshots"
@@ -894,6 +1003,69 @@ mod tests {
         assert!(!paths.vm_dir("desk").exists());
         assert_eq!(run("delete desk-2"), code::OK);
         assert_eq!(run("delete desk-2"), code::NO_SUCH_VM);
+    }
+
+    #[test]
+    fn disks_clones_and_deleting_with_disks_from_the_command_line() {
+        testing::english();
+        testing::test_trash();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let kernel = testing::fake_kernel(root.path());
+        let k = kernel.display();
+        let fake = Arc::new(FakeClient::default());
+        let run = |s: &str| run_with(&paths, fake.clone(), &parse(&args(s)).unwrap());
+        assert_eq!(
+            run(&format!(
+                "create Data --kernel {k} --disk-size 1 --network --json"
+            )),
+            code::OK
+        );
+        let cfg = VmConfig::load(&paths.vm_config("data")).unwrap();
+        let info = vmm_core::storage::image_info(&cfg.disks[0].path).unwrap();
+        assert_eq!(info.virtual_size, 1 << 30);
+        assert_eq!(cfg.nics.len(), 1);
+        // An existing image through a linked clone; bad disks are usage errors naming why.
+        let base = root.path().join("base.img");
+        std::fs::write(&base, vec![3u8; 1 << 20]).unwrap();
+        let b = base.display();
+        assert_eq!(
+            run(&format!("create Img --kernel {k} --disk {b} --linked")),
+            code::OK
+        );
+        let img = VmConfig::load(&paths.vm_config("img")).unwrap();
+        let info = vmm_core::storage::image_info(&img.disks[0].path).unwrap();
+        assert_eq!(info.backing_chain, std::slice::from_ref(&base));
+        for bad in [
+            format!("create X --kernel {k} --disk-size 0"),
+            format!("create X --kernel {k} --disk-size 1 --disk {b}"),
+            format!("create X --kernel {k} --disk /nonexistent.qcow2"),
+            format!("create X --kernel {k} --linked"),
+        ] {
+            assert_eq!(run(&bad), code::USAGE, "{bad}");
+        }
+        assert!(!paths.vm_dir("x").exists());
+        // Clones: linked by default, --full copies; a running source or unknown VM is refused.
+        assert_eq!(run("clone data Data2 --json"), code::OK);
+        let c = VmConfig::load(&paths.vm_config("data2")).unwrap();
+        let info = vmm_core::storage::image_info(&c.disks[0].path).unwrap();
+        assert_eq!(info.backing_chain, std::slice::from_ref(&cfg.disks[0].path));
+        assert_eq!(run("clone data Data3 --full"), code::OK);
+        let c3 = VmConfig::load(&paths.vm_config("data3")).unwrap();
+        assert!(vmm_core::storage::image_info(&c3.disks[0].path)
+            .unwrap()
+            .backing_chain
+            .is_empty());
+        assert_eq!(run("clone nothing X"), code::NO_SUCH_VM);
+        fake.set_running("img", RunState::Running);
+        assert_eq!(run("clone img X"), code::WRONG_STATE);
+        // Deleting a VM whose disks back a clone fails; --keep-disks moves them out.
+        assert_eq!(run("delete data"), code::ERROR);
+        assert_eq!(run("delete data2 --keep-disks --json"), code::OK);
+        assert!(paths.data_dir.join("kept-disks/data2/disk.qcow2").is_file());
+        assert_eq!(run("delete data"), code::OK);
+        assert!(!cfg.disks[0].path.exists());
+        assert!(base.is_file(), "images outside the VM folder stay");
     }
 
     #[test]

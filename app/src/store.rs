@@ -101,11 +101,18 @@ pub fn derive_id(name: &str, taken: &[String]) -> String {
 }
 
 /// Writes a new VM's folder and config; fails if the folder exists.
+#[cfg(test)]
 pub fn create(paths: &Paths, cfg: &VmConfig) -> std::io::Result<()> {
-    std::fs::create_dir_all(paths.vms_dir())?;
-    let dir = paths.vm_dir(&cfg.id);
-    std::fs::create_dir(&dir)?;
+    let dir = create_dir(paths, &cfg.id)?;
     cfg.save(&dir.join("vm.toml"))
+}
+
+/// Makes a new VM's (empty) folder; fails if it exists.
+pub fn create_dir(paths: &Paths, id: &str) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(paths.vms_dir())?;
+    let dir = paths.vm_dir(id);
+    std::fs::create_dir(&dir)?;
+    Ok(dir)
 }
 
 /// Saves a changed config over an existing, readable one (never over a broken one).

@@ -14,6 +14,54 @@ pub fn english() {
     ONCE.call_once(|| crate::i18n::apply(Some("en")));
 }
 
+/// Points the freedesktop trash at a folder of this test run (never the real home's trash);
+/// returns its `files/` folder.
+pub fn test_trash() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap().keep();
+        // Set once, before any test trashes anything; the trash crate reads it through std.
+        std::env::set_var("XDG_DATA_HOME", &d);
+        d
+    })
+    .join("Trash/files")
+}
+
+/// A VM with one writable qcow2 disk of `mib` MiB (in its disks/ folder) holding `data` at
+/// offset 1 MiB; returns its config.
+pub fn add_vm_with_disk(paths: &Paths, id: &str, name: &str, mib: u64, data: &[u8]) -> VmConfig {
+    let cfg = add_vm(paths, id, name);
+    let plan = crate::disks::DiskPlan::New {
+        size_bytes: mib << 20,
+    };
+    let disk = crate::disks::provision(&paths.vm_dir(id), &plan).unwrap();
+    {
+        let d = vmm_core::storage::Disk::open(&disk.path, disk.format, false).unwrap();
+        d.write(data, 1 << 20).unwrap();
+        d.flush().unwrap();
+    }
+    let mut cfg = cfg;
+    cfg.disks.push(disk);
+    crate::store::save(paths, &cfg).unwrap();
+    VmConfig::load(&paths.vm_config(id)).unwrap()
+}
+
+/// What a guest reads from disk `index` of VM `id` at `offset` (through the image its VM
+/// writes now, snapshots' overlays included).
+pub fn read_disk(paths: &Paths, id: &str, index: usize, offset: u64, len: usize) -> Vec<u8> {
+    let dir = paths.vm_dir(id);
+    let cfg = VmConfig::load(&paths.vm_config(id)).unwrap();
+    let d = &cfg.disks[index];
+    let top = vmm_core::storage::overlay::CurrentDisks::load(&dir)
+        .unwrap()
+        .and_then(|c| c.top(&dir, index, &d.path))
+        .unwrap_or(d.path.clone());
+    let disk = vmm_core::storage::Disk::open(&top, None, true).unwrap();
+    let mut buf = vec![0u8; len];
+    disk.read(&mut buf, offset).unwrap();
+    buf
+}
+
 /// A file that passes as a bzImage.
 pub fn fake_kernel(dir: &Path) -> PathBuf {
     // Five 512-byte sectors: the boot sector and the 4 setup sectors that setup_sects = 0

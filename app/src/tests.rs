@@ -755,3 +755,271 @@ fn running_vms_with_a_screen_get_a_thumbnail_kept_in_their_folder() {
     }
     assert!(h.app.vms.thumbs.contains_key("web"));
 }
+
+fn hw(m: crate::hardware::Message) -> Message {
+    Message::Wizard(crate::screen::wizard::Message::Hw(m))
+}
+
+#[test]
+fn the_wizard_creates_a_vm_with_a_new_disk() {
+    use crate::hardware::{DisplayChoice, HwField, Message as Hw};
+    let mut h = Harness::new(&[]);
+    h.send(Message::Shortcut(Shortcut::New));
+    let kernel = testing::fake_kernel(h._root.path());
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Name.id())).unwrap();
+        ui.typewrite("Disk VM");
+    });
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Kernel.id())).unwrap();
+        ui.typewrite(&kernel.display().to_string());
+    });
+    assert!(h.shows("The guest boots from its kernel and initrd alone."));
+    h.ui(|ui| {
+        ui.click("New disk").unwrap();
+    });
+    // The default size is offered; a bad one shows its reason.
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(HwField::DiskSize.id()))
+            .unwrap();
+        ui.typewrite("x");
+    });
+    assert!(h.shows("Enter a whole number."));
+    h.send(hw(Hw::Edit(HwField::DiskSize, "99999999".into())));
+    assert!(h.shows("At most 65536 GiB."));
+    h.ui(|ui| {
+        ui.click("Create").unwrap();
+    });
+    let Screen::Wizard(w) = &h.app.screen else {
+        panic!("the wizard stays")
+    };
+    assert_eq!(w.hw_problems.len(), 1);
+    assert!(h.shows("Fix the field marked in red."));
+    assert!(!h.paths.vm_dir("disk-vm").exists());
+    h.send(hw(Hw::Edit(HwField::DiskSize, "1".into())));
+    h.send(hw(Hw::Display(DisplayChoice(Some((800, 600))))));
+    // The disk is made by a task: until it reports, the wizard says so and takes no second
+    // Create or Cancel.
+    let task = h
+        .app
+        .update(Message::Wizard(crate::screen::wizard::Message::Create));
+    assert!(h.shows("Creating the VM and its disk…"));
+    assert!(h.shows("Creating…"));
+    h.send(Message::Wizard(crate::screen::wizard::Message::Cancel));
+    assert!(matches!(h.app.screen, Screen::Wizard(_)));
+    let done: Vec<_> = iced::futures::executor::block_on(iced::futures::StreamExt::collect(
+        iced_runtime::task::into_stream(task).unwrap(),
+    ));
+    for a in done {
+        if let iced_runtime::Action::Output(m) = a {
+            h.send(m);
+        }
+    }
+    assert!(matches!(h.app.screen, Screen::Library));
+    assert!(h.shows("“Disk VM” was created."));
+    let cfg = VmConfig::load(&h.paths.vm_config("disk-vm")).unwrap();
+    assert_eq!(cfg.disks.len(), 1);
+    let disk = &cfg.disks[0];
+    assert_eq!(
+        disk.path,
+        h.paths.vm_dir("disk-vm").join("disks/disk.qcow2")
+    );
+    let info = vmm_core::storage::image_info(&disk.path).unwrap();
+    assert_eq!(info.format, vmm_core::storage::ImageFormat::Qcow2);
+    assert_eq!(info.virtual_size, 1 << 30);
+    assert!(!disk.read_only);
+    let d = cfg.display.as_ref().unwrap();
+    assert_eq!((d.width, d.height), (800, 600));
+    let passt = vmm_core::net::passt::find_passt().is_some();
+    assert_eq!(
+        cfg.nics.len(),
+        usize::from(passt),
+        "network on when passt is there"
+    );
+    cfg.validate(&HOST.limits()).unwrap();
+}
+
+#[test]
+fn the_wizard_uses_an_existing_image_through_a_linked_clone_and_explains_bad_paths() {
+    use crate::hardware::{HwField, Message as Hw};
+    let mut h = Harness::new(&[]);
+    h.send(Message::Shortcut(Shortcut::New));
+    let kernel = testing::fake_kernel(h._root.path());
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Name.id())).unwrap();
+        ui.typewrite("Img");
+    });
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Kernel.id())).unwrap();
+        ui.typewrite(&kernel.display().to_string());
+    });
+    h.ui(|ui| {
+        ui.click("Existing image").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(HwField::DiskPath.id()))
+            .unwrap();
+        ui.typewrite("/nonexistent/base.qcow2");
+    });
+    assert!(h.shows("There is no file at this path."));
+    let bad = h._root.path().join("bad.qcow2");
+    std::fs::write(&bad, b"QFI\xfb").unwrap();
+    h.send(hw(Hw::Edit(HwField::DiskPath, bad.display().to_string())));
+    let Screen::Wizard(w) = &h.app.screen else {
+        panic!()
+    };
+    let reason = &w.hw_problems[0].1;
+    assert!(reason.contains("bad.qcow2"), "the file is named: {reason}");
+    assert!(h.shows(reason));
+    let base = h._root.path().join("base.img");
+    std::fs::write(&base, vec![1u8; 2 << 20]).unwrap();
+    h.send(hw(Hw::Edit(HwField::DiskPath, base.display().to_string())));
+    assert!(h.shows("raw image, 2.0 MiB."));
+    h.ui(|ui| {
+        ui.click("Create").unwrap();
+    });
+    let cfg = VmConfig::load(&h.paths.vm_config("img")).unwrap();
+    let info = vmm_core::storage::image_info(&cfg.disks[0].path).unwrap();
+    assert_eq!(
+        info.backing_chain,
+        std::slice::from_ref(&base),
+        "a linked clone by default"
+    );
+    assert!(cfg.disks[0].path.starts_with(h.paths.vm_dir("img")));
+}
+
+#[test]
+fn disks_network_and_screen_settings_persist_and_are_locked_while_running() {
+    use crate::hardware::{DisplayChoice, HwField, Message as Hw};
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.ui(|ui| {
+        ui.click("Details").unwrap();
+    });
+    let dh = |m: Hw| Message::Details(details::Message::Hw(m));
+    // The hardware is below the fold of the simulator's window: its messages are sent.
+    h.send(dh(Hw::Storage(crate::hardware::StorageKind::New)));
+    h.send(dh(Hw::Edit(HwField::DiskSize, "1".into())));
+    h.send(dh(Hw::Display(DisplayChoice(Some((1280, 800))))));
+    h.send(dh(Hw::Network(true)));
+    h.send(dh(Hw::Edit(HwField::Forwards, "tcp 2222:22, bogus".into())));
+    assert!(h.shows("“bogus” is not a port forward; write e.g. tcp 8080:80."));
+    h.send(dh(Hw::Edit(HwField::Forwards, "tcp 2222:22".into())));
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    assert!(h.shows("Saved."));
+    let cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    assert_eq!(cfg.disks.len(), 1);
+    assert_eq!(
+        vmm_core::storage::image_info(&cfg.disks[0].path)
+            .unwrap()
+            .virtual_size,
+        1 << 30
+    );
+    let d = cfg.display.as_ref().unwrap();
+    assert_eq!((d.width, d.height), (1280, 800));
+    assert_eq!(cfg.nics.len(), 1);
+    assert_eq!(cfg.nics[0].forwards[0].host_port, 2222);
+    // The new disk is listed; make it read-only, then remove it (its file stays).
+    assert!(h.shows("vda · disk.qcow2"));
+    h.send(dh(Hw::DiskReadOnly(0, true)));
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    assert!(VmConfig::load(&h.paths.vm_config("web")).unwrap().disks[0].read_only);
+    h.send(dh(Hw::RemoveDisk(0)));
+    h.send(dh(Hw::Network(false)));
+    h.send(dh(Hw::Display(DisplayChoice(None))));
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    let cfg2 = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    assert!(cfg2.disks.is_empty() && cfg2.nics.is_empty() && cfg2.display.is_none());
+    assert!(cfg.disks[0].path.is_file());
+    // While it runs nothing changes, and the screen says why.
+    h.ui(|ui| {
+        ui.click("Start").unwrap();
+    });
+    assert!(h.shows("Disks, network and screen can't change while the VM runs."));
+    h.send(dh(Hw::Network(true)));
+    h.send(Message::Details(details::Message::Save));
+    assert!(VmConfig::load(&h.paths.vm_config("web"))
+        .unwrap()
+        .nics
+        .is_empty());
+}
+
+#[test]
+fn the_library_clones_linked_and_full_and_deletes_keeping_or_trashing_disks() {
+    let trash = testing::test_trash();
+    let mut h = Harness::new(&[]);
+    let data = b"cloned bytes";
+    testing::add_vm_with_disk(&h.paths, "src", "Source", 8, data);
+    h.app.vms.entries = crate::store::list(&h.paths);
+    h.ui(|ui| {
+        ui.click("Clone").unwrap();
+    });
+    assert!(h.shows("Clone “Source”"));
+    // The dialog's button is the first "Clone" on the page; linked is the default.
+    h.ui(|ui| {
+        ui.click("Clone").unwrap();
+    });
+    assert!(h.shows("“Source (clone)” was created as a clone."));
+    let linked = VmConfig::load(&h.paths.vm_config("source-clone")).unwrap();
+    let info = vmm_core::storage::image_info(&linked.disks[0].path).unwrap();
+    let src = VmConfig::load(&h.paths.vm_config("src")).unwrap();
+    assert_eq!(info.backing_chain, [src.disks[0].path.clone()]);
+    assert_eq!(
+        testing::read_disk(&h.paths, "source-clone", 0, 1 << 20, data.len()),
+        data
+    );
+
+    // A full copy: name typed, linked switched off.
+    h.send(Message::Library(library::Message::AskClone("src".into())));
+    h.send(Message::Library(library::Message::CloneLinked(false)));
+    assert!(h.shows("Every disk is copied: slower, but the clone stands alone."));
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(library::CLONE_NAME_ID))
+            .unwrap();
+        ui.typewrite(" full");
+        ui.tap_key(iced::keyboard::key::Named::Enter);
+    });
+    let full = VmConfig::load(&h.paths.vm_config("source-clone-full")).unwrap();
+    let info = vmm_core::storage::image_info(&full.disks[0].path).unwrap();
+    assert!(info.backing_chain.is_empty());
+    assert_eq!(
+        testing::read_disk(&h.paths, "source-clone-full", 0, 1 << 20, data.len()),
+        data
+    );
+
+    // The source backs the linked clone: deleting it is refused with the reason.
+    h.send(Message::Library(library::Message::AskDelete("src".into())));
+    h.ui(|ui| {
+        ui.click("Delete").unwrap();
+    });
+    assert!(h.paths.vm_dir("src").exists());
+    assert!(h.shows("Could not delete “Source”: its disks back the linked clones Source (clone); delete those first."));
+
+    // Linked clone: disks kept on request.
+    h.send(Message::Library(library::Message::AskDelete(
+        "source-clone".into(),
+    )));
+    h.send(Message::Library(library::Message::KeepDisks(true)));
+    h.ui(|ui| {
+        ui.click("Delete").unwrap();
+    });
+    assert!(!h.paths.vm_dir("source-clone").exists());
+    let kept = h.paths.data_dir.join("kept-disks/source-clone/disk.qcow2");
+    assert!(kept.is_file());
+    // Full copy: to the trash (the default).
+    h.send(Message::Library(library::Message::KeepDisks(false)));
+    h.send(Message::Library(library::Message::AskDelete(
+        "source-clone-full".into(),
+    )));
+    h.ui(|ui| {
+        ui.click("Delete").unwrap();
+    });
+    assert!(!h.paths.vm_dir("source-clone-full").exists());
+    assert!(!full.disks[0].path.exists());
+    assert!(std::fs::read_dir(&trash).unwrap().count() > 0);
+}

@@ -106,7 +106,7 @@ error-memory-too-big = Mehr, als dieser Rechner hat ({ $max } MiB).
 ## Wizard
 wizard-title = Neue virtuelle Maschine
 wizard-heading = Einen Linux-Kernel starten
-wizard-intro = Die VM startet den Kernel direkt, ohne Firmware und ohne Festplatte. Jedes Feld wird bei der Eingabe geprüft.
+wizard-intro = Die VM startet den Kernel direkt, ohne Firmware; Festplatten werden als Datenplatten angehängt. Jedes Feld wird bei der Eingabe geprüft.
 wizard-create = Anlegen
 wizard-id = Name von Ordner und Socket: { $id }
 wizard-fix-fields = { $count ->
@@ -123,16 +123,6 @@ details-disks = Festplatten
 details-nics = Netzwerk
 details-display = Bildschirm
 details-none = Keine
-details-disks-value = { $count ->
-    [one] 1 Festplatte
-   *[other] { $count } Festplatten
-}
-details-nics-value = { $count ->
-    [one] 1 Netzwerkschnittstelle
-   *[other] { $count } Netzwerkschnittstellen
-}
-details-display-value = Framebuffer { $width } × { $height }, über VNC angezeigt
-details-edit-in-file = Festplatten, Netzwerk und Bildschirm werden vorerst in vm.toml eingestellt.
 details-save = Speichern
 details-revert = Änderungen verwerfen
 details-saved = Gespeichert.
@@ -254,9 +244,14 @@ cli-help =
       vmdesk                          das Fenster öffnen
       vmdesk list                     die VMs und ihren Zustand auflisten
       vmdesk create NAME --kernel DATEI [--initrd DATEI] [--cmdline TEXT]
-    {"              ["}--vcpus N] [--memory MIB] [--display BxH]
-                                      eine neue VM anlegen (sie bootet einen Linux-Kernel)
-      vmdesk delete  VM               eine gestoppte VM samt Ordner löschen
+    {"              ["}--vcpus N] [--memory MIB] [--display BxH] [--network]
+    {"              ["}--disk-size GIB | --disk ABBILD [--linked] [--read-only]]
+                                      eine neue VM anlegen (sie bootet einen Linux-Kernel), mit
+                                      neuer qcow2-Platte oder einem Abbild (--linked: qcow2-Overlay)
+      vmdesk clone   VM NAME [--full] verknüpfter Klon einer gestoppten VM (--full: Platten kopieren)
+      vmdesk delete  VM [--keep-disks]
+                                      eine gestoppte VM samt Ordner löschen; ihre Plattenabbilder
+                                      kommen in den Papierkorb (--keep-disks: nach kept-disks/)
       vmdesk status  VM               den Zustand einer VM zeigen
       vmdesk start   VM               eine VM starten (sie läuft weiter, wenn vmdesk endet)
       vmdesk stop    VM               den ACPI-Ein/Aus-Knopf drücken
@@ -313,3 +308,67 @@ cli-no-such-snapshot = { $vm } hat keinen vollständigen Schnappschuss mit der I
 cli-reverted = { $vm } ist zu Schnappschuss { $snapshot } zurückgekehrt
 cli-started-from = { $vm } von Schnappschuss { $snapshot } gestartet (PID { $pid })
 cli-screenshot = Bildschirm gespeichert in { $path }
+
+## Festplatten, Netzwerk, Bildschirm; Klone; Löschen mit Platten (Assistent, Details, Bibliothek, CLI)
+wizard-hardware = Hardware
+wizard-creating = Wird angelegt…
+wizard-busy = Die VM wird angelegt…
+wizard-busy-disk = Die VM und ihre Festplatte werden angelegt…
+wizard-busy-clone = Die VM und ihr verknüpfter Klon des Abbilds werden angelegt…
+hw-storage = Festplatte
+hw-add-disk = Festplatte hinzufügen
+hw-storage-none = Keine
+hw-storage-keep = Keine
+hw-storage-new = Neue Festplatte
+hw-storage-existing = Vorhandenes Abbild
+hw-storage-none-hint = Der Gast startet nur mit Kernel und Initrd.
+hw-gib = GiB
+hw-disk-size-hint = Ein qcow2-Abbild im Ordner der VM; es belegt nur, was der Gast schreibt. Dort sind { $free } GiB frei.
+hw-disk-size-hint-unknown = Ein qcow2-Abbild im Ordner der VM; es belegt nur, was der Gast schreibt.
+hw-image-hint = Ein raw- oder qcow2-Abbild. Es wird als Datenplatte (/dev/vda) angehängt: vmdesk kann noch nicht von Platten starten.
+hw-image-info = { $format }-Abbild, { $size }.
+hw-pick-image = Plattenabbild wählen
+hw-linked = Verknüpfter Klon (empfohlen)
+hw-linked-hint = Die VM schreibt in ein eigenes qcow2-Overlay; das Abbild selbst bleibt unverändert.
+hw-direct-hint = Die VM benutzt das Abbild selbst und schreibt hinein.
+hw-read-only = Schreibgeschützt
+hw-remove = Entfernen
+hw-network = Netzwerk (Benutzermodus, über passt)
+hw-network-hint = Der Gast bekommt seine Adresse per DHCP und erreicht die Außenwelt über den Host; zu ihm gelangt nur, was weitergeleitet wird.
+hw-passt-missing = passt ist nicht installiert, daher kann die VM nicht mit Netzwerk starten: sudo apt install passt
+hw-forwards = Weitergeleitete Ports
+hw-forwards-hint = Von 127.0.0.1 auf diesem Rechner zum Gast, z. B. „tcp 2222:22, udp 5353:53“ (Host:Gast). Optional.
+hw-display-none = Kein Bildschirm (nur serielle Konsole)
+hw-display-hint = Ein Framebuffer mit Tastatur und Tablet, gezeigt in der Bildschirmansicht.
+details-hw-running = Festplatten, Netzwerk und Bildschirm lassen sich nicht ändern, während die VM läuft.
+error-disk-size-zero = Eine Festplatte braucht mindestens 1 GiB.
+error-disk-size-huge = Höchstens { $max } GiB.
+error-disk-size-free = Auf diesem Dateisystem sind nur { $free } GiB frei.
+error-image = Dieses Abbild ist nicht nutzbar: { $detail }
+error-forward = „{ $item }“ ist keine Portweiterleitung; schreiben Sie z. B. tcp 8080:80.
+error-forward-twice = Host-Port { $port } wird zweimal weitergeleitet.
+error-delete-clones = ihre Platten sind die Grundlage der verknüpften Klone { $names }; löschen Sie diese zuerst.
+error-clone = Klonen fehlgeschlagen: { $detail }
+notice-cloned = „{ $name }“ wurde als Klon angelegt.
+notice-deleted-kept = „{ $name }“ wurde gelöscht; ihre Plattenabbilder liegen in { $path }.
+delete-keep-disks = Plattenabbilder behalten
+delete-keep-hint = Die Abbilder in ihrem disks-Ordner werden zuerst aus dem Ordner der VM verschoben. Abbilder anderswo werden nie angerührt.
+delete-trash-hint = Die Abbilder in ihrem disks-Ordner kommen in den Papierkorb. Abbilder anderswo werden nie angerührt.
+button-clone = Klonen
+clone-default-name = { $name } (Klon)
+clone-title = „{ $name }“ klonen
+clone-linked = Verknüpfter Klon
+clone-linked-hint = Schnell und klein: Die Platten des Klons sind qcow2-Overlays auf den Platten dieser VM, wie sie jetzt sind. Ab jetzt schreiben beide VMs in eigene Overlays.
+clone-full-hint = Jede Platte wird kopiert: langsamer, aber der Klon ist eigenständig.
+clone-linked-running = Die VM läuft: Ihre Platten ändern sich, daher ist nur eine volle Kopie möglich (und nur von Platten, in die sie nicht schreibt). Schalten Sie sie für einen verknüpften Klon aus.
+clone-busy = Wird als „{ $name }“ geklont… { $percent } %
+cli-cloned = { $vm } als { $clone } geklont
+cli-clone-running = { $vm } läuft: schalten Sie sie zuerst aus (ihre Platten dürfen sich beim Klonen nicht ändern)
+cli-bad-disk = --disk und --disk-size schließen einander aus: eine Platte pro VM über die Kommandozeile
+cli-linked-needs-disk = --linked braucht --disk
+hw-vnc-port = VNC-Port
+hw-vnc-password = Passwort
+hw-vnc-hint = Optional: der Bildschirm auch per VNC auf 127.0.0.1 an diesem Port, für andere Programme (das Passwort ist Pflicht; VNC nutzt 8 Zeichen).
+error-vnc-port = Ein Port ist eine Zahl von 1 bis 65535.
+error-vnc-password-needed = Ein VNC-Port braucht ein Passwort.
+error-vnc-password = 1 bis 8 ASCII-Zeichen.

@@ -106,7 +106,7 @@ error-memory-too-big = More than this host has ({ $max } MiB).
 ## Wizard
 wizard-title = New Virtual Machine
 wizard-heading = Boot a Linux kernel
-wizard-intro = The VM starts the kernel directly, without firmware or a disk. Every field is checked as you type.
+wizard-intro = The VM boots the kernel directly; disks are data disks, not boot disks. Fields are checked as you type.
 wizard-create = Create
 wizard-id = Folder and socket name: { $id }
 wizard-fix-fields = { $count ->
@@ -123,16 +123,6 @@ details-disks = Disks
 details-nics = Network
 details-display = Screen
 details-none = None
-details-disks-value = { $count ->
-    [one] 1 disk
-   *[other] { $count } disks
-}
-details-nics-value = { $count ->
-    [one] 1 network interface
-   *[other] { $count } network interfaces
-}
-details-display-value = { $width } × { $height } framebuffer, shown over VNC
-details-edit-in-file = Disks, network and screen are set in vm.toml for now.
 details-save = Save
 details-revert = Undo changes
 details-saved = Saved.
@@ -254,9 +244,14 @@ cli-help =
       vmdesk                          open the window
       vmdesk list                     list the VMs and their state
       vmdesk create NAME --kernel FILE [--initrd FILE] [--cmdline TEXT]
-    {"              ["}--vcpus N] [--memory MIB] [--display WxH]
-                                      make a new VM (booting a Linux kernel)
-      vmdesk delete  VM               delete a stopped VM and its folder
+    {"              ["}--vcpus N] [--memory MIB] [--display WxH] [--network]
+    {"              ["}--disk-size GIB | --disk IMAGE [--linked] [--read-only]]
+                                      make a new VM (booting a Linux kernel), with a new
+                                      qcow2 disk, or an image (--linked: a qcow2 overlay)
+      vmdesk clone   VM NAME [--full] a linked clone of a stopped VM (--full: copy the disks)
+      vmdesk delete  VM [--keep-disks]
+                                      delete a stopped VM and its folder; its disk images
+                                      go to the trash (--keep-disks: to kept-disks/)
       vmdesk status  VM               show a VM's state
       vmdesk start   VM               start a VM (it keeps running after vmdesk exits)
       vmdesk stop    VM               press the ACPI power button
@@ -313,3 +308,67 @@ cli-no-such-snapshot = { $vm } has no complete snapshot with the id or name “{
 cli-reverted = { $vm } went back to snapshot { $snapshot }
 cli-started-from = { $vm } started from snapshot { $snapshot } (pid { $pid })
 cli-screenshot = screen saved to { $path }
+
+## Disks, network, screen; clones; deleting with disks (wizard, details, library, CLI)
+wizard-hardware = Hardware
+wizard-creating = Creating…
+wizard-busy = Creating the VM…
+wizard-busy-disk = Creating the VM and its disk…
+wizard-busy-clone = Creating the VM and its linked clone of the image…
+hw-storage = Disk
+hw-add-disk = Add a disk
+hw-storage-none = No disk
+hw-storage-keep = None
+hw-storage-new = New disk
+hw-storage-existing = Existing image
+hw-storage-none-hint = The guest boots from its kernel and initrd alone.
+hw-gib = GiB
+hw-disk-size-hint = A qcow2 image in the VM's folder; it only takes the space the guest writes. { $free } GiB free there.
+hw-disk-size-hint-unknown = A qcow2 image in the VM's folder; it only takes the space the guest writes.
+hw-image-hint = A raw or qcow2 image. It is attached as a data disk (/dev/vda): vmdesk cannot boot from disks yet.
+hw-image-info = { $format } image, { $size }.
+hw-pick-image = Choose a disk image
+hw-linked = Linked clone (recommended)
+hw-linked-hint = The VM writes to its own qcow2 overlay; the image itself is never changed.
+hw-direct-hint = The VM uses the image itself and writes to it.
+hw-read-only = Read-only
+hw-remove = Remove
+hw-network = Network (user-mode, through passt)
+hw-network-hint = The guest gets an address by DHCP and reaches the outside through the host; nothing reaches it unless forwarded.
+hw-passt-missing = passt is not installed, so the VM cannot start with networking: sudo apt install passt
+hw-forwards = Forwarded ports
+hw-forwards-hint = From 127.0.0.1 on this computer to the guest, host port:guest port, e.g. tcp 2222:22, udp 5353:53. Optional.
+hw-display-none = No screen (serial console only)
+hw-display-hint = A framebuffer with keyboard and tablet, shown in the Screen view.
+details-hw-running = Disks, network and screen can't change while the VM runs.
+error-disk-size-zero = A disk needs at least 1 GiB.
+error-disk-size-huge = At most { $max } GiB.
+error-disk-size-free = Only { $free } GiB are free on that filesystem.
+error-image = Cannot use this image: { $detail }
+error-forward = “{ $item }” is not a port forward; write e.g. tcp 8080:80.
+error-forward-twice = Host port { $port } is forwarded twice.
+error-delete-clones = its disks back the linked clones { $names }; delete those first.
+error-clone = Could not clone: { $detail }
+notice-cloned = “{ $name }” was created as a clone.
+notice-deleted-kept = “{ $name }” was deleted; its disk images are kept in { $path }.
+delete-keep-disks = Keep the disk images
+delete-keep-hint = The images in its disks folder are moved out of the VM's folder first. Images elsewhere are never touched.
+delete-trash-hint = The images in its disks folder go to the trash. Images elsewhere are never touched.
+button-clone = Clone
+clone-default-name = { $name } (clone)
+clone-title = Clone “{ $name }”
+clone-linked = Linked clone
+clone-linked-hint = Fast and small: the clone's disks are qcow2 overlays on this VM's disks as they are now. From now on both VMs write to overlays of their own.
+clone-full-hint = Every disk is copied: slower, but the clone stands alone.
+clone-linked-running = The VM is running: its disks are changing, so only a full copy can be made (and only of disks it does not write). Power it off for a linked clone.
+clone-busy = Cloning as “{ $name }”… { $percent } %
+cli-cloned = { $vm } cloned as { $clone }
+cli-clone-running = { $vm } is running: power it off first (its disks must not change while they are cloned)
+cli-bad-disk = --disk and --disk-size go separately: one disk per VM from the command line
+cli-linked-needs-disk = --linked needs --disk
+hw-vnc-port = VNC port
+hw-vnc-password = Password
+hw-vnc-hint = Optional: the screen also over VNC on 127.0.0.1 at this port, for other viewers (the password is required; VNC uses 8 characters).
+error-vnc-port = A port is a number from 1 to 65535.
+error-vnc-password-needed = A VNC port needs a password.
+error-vnc-password = 1 to 8 ASCII characters.

@@ -106,7 +106,7 @@ error-memory-too-big = Más de lo que tiene este equipo ({ $max } MiB).
 ## Wizard
 wizard-title = Nueva máquina virtual
 wizard-heading = Arrancar un núcleo Linux
-wizard-intro = La VM arranca el núcleo directamente, sin firmware ni disco. Cada campo se comprueba mientras escribe.
+wizard-intro = La VM arranca el núcleo directamente, sin firmware; los discos se conectan como discos de datos. Cada campo se comprueba mientras escribe.
 wizard-create = Crear
 wizard-id = Nombre de la carpeta y del socket: { $id }
 wizard-fix-fields = { $count ->
@@ -123,16 +123,6 @@ details-disks = Discos
 details-nics = Red
 details-display = Pantalla
 details-none = Ninguno
-details-disks-value = { $count ->
-    [one] 1 disco
-   *[other] { $count } discos
-}
-details-nics-value = { $count ->
-    [one] 1 interfaz de red
-   *[other] { $count } interfaces de red
-}
-details-display-value = Framebuffer de { $width } × { $height }, mostrado por VNC
-details-edit-in-file = Por ahora, los discos, la red y la pantalla se configuran en vm.toml.
 details-save = Guardar
 details-revert = Descartar cambios
 details-saved = Guardado.
@@ -254,9 +244,15 @@ cli-help =
       vmdesk                          abrir la ventana
       vmdesk list                     listar las VM y su estado
       vmdesk create NOMBRE --kernel ARCHIVO [--initrd ARCHIVO] [--cmdline TEXTO]
-    {"              ["}--vcpus N] [--memory MIB] [--display AxA]
-                                      crear una VM nueva (arranca un núcleo Linux)
-      vmdesk delete  VM               borrar una VM detenida y su carpeta
+    {"              ["}--vcpus N] [--memory MIB] [--display AxA] [--network]
+    {"              ["}--disk-size GIB | --disk IMAGEN [--linked] [--read-only]]
+                                      crear una VM nueva (arranca un núcleo Linux), con un disco
+                                      qcow2 nuevo o una imagen (--linked: una capa qcow2)
+      vmdesk clone   VM NOMBRE [--full]
+                                      clon enlazado de una VM detenida (--full: copiar los discos)
+      vmdesk delete  VM [--keep-disks]
+                                      borrar una VM detenida y su carpeta; sus imágenes de disco
+                                      van a la papelera (--keep-disks: a kept-disks/)
       vmdesk status  VM               mostrar el estado de una VM
       vmdesk start   VM               iniciar una VM (sigue en marcha al salir de vmdesk)
       vmdesk stop    VM               pulsar el botón de apagado ACPI
@@ -313,3 +309,67 @@ cli-no-such-snapshot = { $vm } no tiene ninguna instantánea completa con el id 
 cli-reverted = { $vm } volvió a la instantánea { $snapshot }
 cli-started-from = { $vm } iniciada desde la instantánea { $snapshot } (pid { $pid })
 cli-screenshot = pantalla guardada en { $path }
+
+## Discos, red, pantalla; clones; borrar con discos (asistente, detalles, biblioteca, CLI)
+wizard-hardware = Hardware
+wizard-creating = Creando…
+wizard-busy = Creando la VM…
+wizard-busy-disk = Creando la VM y su disco…
+wizard-busy-clone = Creando la VM y su clon enlazado de la imagen…
+hw-storage = Disco
+hw-add-disk = Añadir un disco
+hw-storage-none = Sin disco
+hw-storage-keep = Ninguno
+hw-storage-new = Disco nuevo
+hw-storage-existing = Imagen existente
+hw-storage-none-hint = El invitado arranca solo con su núcleo e initrd.
+hw-gib = GiB
+hw-disk-size-hint = Una imagen qcow2 en la carpeta de la VM; solo ocupa lo que escribe el invitado. Quedan { $free } GiB libres allí.
+hw-disk-size-hint-unknown = Una imagen qcow2 en la carpeta de la VM; solo ocupa lo que escribe el invitado.
+hw-image-hint = Una imagen raw o qcow2. Se conecta como disco de datos (/dev/vda): vmdesk aún no arranca desde discos.
+hw-image-info = Imagen { $format }, { $size }.
+hw-pick-image = Elegir una imagen de disco
+hw-linked = Clon enlazado (recomendado)
+hw-linked-hint = La VM escribe en su propia capa qcow2; la imagen nunca se modifica.
+hw-direct-hint = La VM usa la propia imagen y escribe en ella.
+hw-read-only = Solo lectura
+hw-remove = Quitar
+hw-network = Red (modo usuario, mediante passt)
+hw-network-hint = El invitado obtiene su dirección por DHCP y sale al exterior a través del anfitrión; nada le llega salvo lo que se redirija.
+hw-passt-missing = passt no está instalado, así que la VM no puede arrancar con red: sudo apt install passt
+hw-forwards = Puertos redirigidos
+hw-forwards-hint = De 127.0.0.1 en este equipo al invitado, p. ej. «tcp 2222:22, udp 5353:53» (anfitrión:invitado). Opcional.
+hw-display-none = Sin pantalla (solo consola serie)
+hw-display-hint = Un framebuffer con teclado y tableta, mostrado en la vista Pantalla.
+details-hw-running = Los discos, la red y la pantalla no pueden cambiar mientras la VM está en marcha.
+error-disk-size-zero = Un disco necesita al menos 1 GiB.
+error-disk-size-huge = Como máximo { $max } GiB.
+error-disk-size-free = Solo quedan { $free } GiB libres en ese sistema de archivos.
+error-image = No se puede usar esta imagen: { $detail }
+error-forward = «{ $item }» no es una redirección de puerto; escriba p. ej. tcp 8080:80.
+error-forward-twice = El puerto { $port } del anfitrión se redirige dos veces.
+error-delete-clones = sus discos son la base de los clones enlazados { $names }; bórrelos primero.
+error-clone = No se pudo clonar: { $detail }
+notice-cloned = «{ $name }» se creó como clon.
+notice-deleted-kept = «{ $name }» se borró; sus imágenes de disco se guardan en { $path }.
+delete-keep-disks = Conservar las imágenes de disco
+delete-keep-hint = Las imágenes de su carpeta disks se sacan antes de la carpeta de la VM. Las imágenes de otros sitios nunca se tocan.
+delete-trash-hint = Las imágenes de su carpeta disks van a la papelera. Las imágenes de otros sitios nunca se tocan.
+button-clone = Clonar
+clone-default-name = { $name } (clon)
+clone-title = Clonar «{ $name }»
+clone-linked = Clon enlazado
+clone-linked-hint = Rápido y pequeño: los discos del clon son capas qcow2 sobre los discos de esta VM tal como están ahora. A partir de ahora cada VM escribe en sus propias capas.
+clone-full-hint = Se copia cada disco: más lento, pero el clon es independiente.
+clone-linked-running = La VM está en marcha: sus discos cambian, así que solo se puede hacer una copia completa (y solo de los discos en los que no escribe). Apáguela para un clon enlazado.
+clone-busy = Clonando como «{ $name }»… { $percent } %
+cli-cloned = { $vm } clonada como { $clone }
+cli-clone-running = { $vm } está en marcha: apáguela primero (sus discos no deben cambiar mientras se clonan)
+cli-bad-disk = --disk y --disk-size se excluyen: un disco por VM desde la línea de órdenes
+cli-linked-needs-disk = --linked necesita --disk
+hw-vnc-port = Puerto VNC
+hw-vnc-password = Contraseña
+hw-vnc-hint = Opcional: la pantalla también por VNC en 127.0.0.1 en este puerto, para otros visores (la contraseña es obligatoria; VNC usa 8 caracteres).
+error-vnc-port = Un puerto es un número de 1 a 65535.
+error-vnc-password-needed = Un puerto VNC necesita una contraseña.
+error-vnc-password = De 1 a 8 caracteres ASCII.

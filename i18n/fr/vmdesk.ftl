@@ -106,7 +106,7 @@ error-memory-too-big = Plus que ce que cette machine possède ({ $max } Mio).
 ## Wizard
 wizard-title = Nouvelle machine virtuelle
 wizard-heading = Démarrer un noyau Linux
-wizard-intro = La VM démarre le noyau directement, sans micrologiciel ni disque. Chaque champ est vérifié pendant la saisie.
+wizard-intro = La VM démarre le noyau directement, sans micrologiciel ; les disques sont branchés comme disques de données. Chaque champ est vérifié pendant la saisie.
 wizard-create = Créer
 wizard-id = Nom du dossier et du socket : { $id }
 wizard-fix-fields = { $count ->
@@ -123,16 +123,6 @@ details-disks = Disques
 details-nics = Réseau
 details-display = Écran
 details-none = Aucun
-details-disks-value = { $count ->
-    [one] 1 disque
-   *[other] { $count } disques
-}
-details-nics-value = { $count ->
-    [one] 1 interface réseau
-   *[other] { $count } interfaces réseau
-}
-details-display-value = Framebuffer { $width } × { $height }, affiché par VNC
-details-edit-in-file = Pour l’instant, disques, réseau et écran se règlent dans vm.toml.
 details-save = Enregistrer
 details-revert = Annuler les modifications
 details-saved = Enregistré.
@@ -254,9 +244,14 @@ cli-help =
       vmdesk                          ouvrir la fenêtre
       vmdesk list                     lister les VM et leur état
       vmdesk create NOM --kernel FICHIER [--initrd FICHIER] [--cmdline TEXTE]
-    {"              ["}--vcpus N] [--memory MIO] [--display LxH]
-                                      créer une VM (elle démarre un noyau Linux)
-      vmdesk delete  VM               supprimer une VM arrêtée et son dossier
+    {"              ["}--vcpus N] [--memory MIO] [--display LxH] [--network]
+    {"              ["}--disk-size GIO | --disk IMAGE [--linked] [--read-only]]
+                                      créer une VM (elle démarre un noyau Linux), avec un
+                                      disque qcow2 neuf ou une image (--linked : une surcouche qcow2)
+      vmdesk clone   VM NOM [--full]  clone lié d'une VM arrêtée (--full : copier les disques)
+      vmdesk delete  VM [--keep-disks]
+                                      supprimer une VM arrêtée et son dossier ; ses images disque
+                                      vont à la corbeille (--keep-disks : dans kept-disks/)
       vmdesk status  VM               afficher l'état d'une VM
       vmdesk start   VM               démarrer une VM (elle continue après la fin de vmdesk)
       vmdesk stop    VM               appuyer sur le bouton d'alimentation ACPI
@@ -313,3 +308,67 @@ cli-no-such-snapshot = { $vm } n'a aucun instantané complet avec l'identifiant 
 cli-reverted = { $vm } est revenue à l'instantané { $snapshot }
 cli-started-from = { $vm } démarrée depuis l'instantané { $snapshot } (pid { $pid })
 cli-screenshot = écran enregistré dans { $path }
+
+## Disques, réseau, écran ; clones ; suppression avec les disques (assistant, détails, bibliothèque, CLI)
+wizard-hardware = Matériel
+wizard-creating = Création…
+wizard-busy = Création de la VM…
+wizard-busy-disk = Création de la VM et de son disque…
+wizard-busy-clone = Création de la VM et de son clone lié de l'image…
+hw-storage = Disque
+hw-add-disk = Ajouter un disque
+hw-storage-none = Aucun disque
+hw-storage-keep = Aucun
+hw-storage-new = Nouveau disque
+hw-storage-existing = Image existante
+hw-storage-none-hint = L'invité démarre avec son noyau et son initrd seulement.
+hw-gib = Gio
+hw-disk-size-hint = Une image qcow2 dans le dossier de la VM ; elle n'occupe que ce que l'invité écrit. { $free } Gio libres à cet endroit.
+hw-disk-size-hint-unknown = Une image qcow2 dans le dossier de la VM ; elle n'occupe que ce que l'invité écrit.
+hw-image-hint = Une image raw ou qcow2. Elle est branchée comme disque de données (/dev/vda) : vmdesk ne sait pas encore démarrer sur un disque.
+hw-image-info = Image { $format }, { $size }.
+hw-pick-image = Choisir une image disque
+hw-linked = Clone lié (recommandé)
+hw-linked-hint = La VM écrit dans sa propre surcouche qcow2 ; l'image elle-même n'est jamais modifiée.
+hw-direct-hint = La VM utilise l'image elle-même et écrit dedans.
+hw-read-only = Lecture seule
+hw-remove = Retirer
+hw-network = Réseau (mode utilisateur, via passt)
+hw-network-hint = L'invité obtient son adresse par DHCP et sort par l'hôte ; rien ne lui parvient sauf les ports redirigés.
+hw-passt-missing = passt n'est pas installé, la VM ne peut donc pas démarrer avec le réseau : sudo apt install passt
+hw-forwards = Ports redirigés
+hw-forwards-hint = De 127.0.0.1 sur cet ordinateur vers l'invité, p. ex. « tcp 2222:22, udp 5353:53 » (hôte:invité). Facultatif.
+hw-display-none = Pas d'écran (console série seulement)
+hw-display-hint = Un framebuffer avec clavier et tablette, affiché dans la vue Écran.
+details-hw-running = Les disques, le réseau et l'écran ne peuvent pas changer pendant que la VM tourne.
+error-disk-size-zero = Un disque a besoin d'au moins 1 Gio.
+error-disk-size-huge = Au plus { $max } Gio.
+error-disk-size-free = Seulement { $free } Gio sont libres sur ce système de fichiers.
+error-image = Impossible d'utiliser cette image : { $detail }
+error-forward = « { $item } » n'est pas une redirection de port ; écrivez p. ex. tcp 8080:80.
+error-forward-twice = Le port hôte { $port } est redirigé deux fois.
+error-delete-clones = ses disques servent de base aux clones liés { $names } ; supprimez-les d'abord.
+error-clone = Le clonage a échoué : { $detail }
+notice-cloned = « { $name } » a été créée comme clone.
+notice-deleted-kept = « { $name } » a été supprimée ; ses images disque sont conservées dans { $path }.
+delete-keep-disks = Conserver les images disque
+delete-keep-hint = Les images de son dossier disks sont d'abord sorties du dossier de la VM. Les images situées ailleurs ne sont jamais touchées.
+delete-trash-hint = Les images de son dossier disks vont à la corbeille. Les images situées ailleurs ne sont jamais touchées.
+button-clone = Cloner
+clone-default-name = { $name } (clone)
+clone-title = Cloner « { $name } »
+clone-linked = Clone lié
+clone-linked-hint = Rapide et léger : les disques du clone sont des surcouches qcow2 des disques de cette VM dans leur état actuel. Désormais chaque VM écrit dans ses propres surcouches.
+clone-full-hint = Chaque disque est copié : plus lent, mais le clone est autonome.
+clone-linked-running = La VM tourne : ses disques changent, seule une copie complète est donc possible (et seulement des disques qu'elle n'écrit pas). Éteignez-la pour un clone lié.
+clone-busy = Clonage sous le nom « { $name } »… { $percent } %
+cli-cloned = { $vm } clonée sous { $clone }
+cli-clone-running = { $vm } tourne : éteignez-la d'abord (ses disques ne doivent pas changer pendant le clonage)
+cli-bad-disk = --disk et --disk-size s'excluent : un disque par VM en ligne de commande
+cli-linked-needs-disk = --linked nécessite --disk
+hw-vnc-port = Port VNC
+hw-vnc-password = Mot de passe
+hw-vnc-hint = Facultatif : l'écran aussi en VNC sur 127.0.0.1 à ce port, pour d'autres visionneuses (le mot de passe est obligatoire ; VNC en utilise 8 caractères).
+error-vnc-port = Un port est un nombre de 1 à 65535.
+error-vnc-password-needed = Un port VNC nécessite un mot de passe.
+error-vnc-password = 1 à 8 caractères ASCII.

@@ -1,7 +1,9 @@
 //! A VM's details: every setting (editable while stopped), and in tabs the serial console, the
 //! snapshot tree, and live exit stats.
 
+use crate::disks::DiskPlan;
 use crate::form::{self, VmForm};
+use crate::hardware::{self, Hardware};
 use crate::host::HostInfo;
 use crate::screen::library::{bold, exit_meaning, mono, state_badge};
 use crate::snapshots::{self, SnapshotList};
@@ -33,6 +35,11 @@ pub struct Details {
     pub id: String,
     pub form: VmForm,
     pub problems: Vec<(form::Field, String)>,
+    /// Disks, network and screen.
+    pub hw: Hardware,
+    pub hw_problems: Vec<(hardware::HwField, String)>,
+    /// A save (maybe making a disk) is under way.
+    pub saving: bool,
     /// Result of the last save, shown under the form.
     pub saved: Option<Result<(), String>>,
     pub serial: String,
@@ -102,6 +109,7 @@ pub enum SnapOp {
 pub enum Message {
     Back,
     Form(form::Message),
+    Hw(hardware::Message),
     Save,
     Revert,
     Input(String),
@@ -122,7 +130,8 @@ pub enum Message {
 pub enum Action {
     None,
     Back,
-    Save(Box<VmConfig>),
+    /// Save this config, after making the disk it adds, if any.
+    Save(Box<VmConfig>, Option<DiskPlan>),
     Start(String),
     Api(String, Command),
     Snapshot(String, SnapOp),
@@ -135,10 +144,14 @@ impl Details {
     pub fn new(id: &str, cfg: Option<&VmConfig>, host: &HostInfo, serial_log: String) -> Details {
         let form = cfg.map(VmForm::from_config).unwrap_or_default();
         let problems = form.problems(host);
+        let hw = cfg.map(Hardware::from_config).unwrap_or_default();
         let mut d = Details {
             id: id.to_string(),
             form,
             problems,
+            hw_problems: hw.problems(),
+            hw,
+            saving: false,
             saved: None,
             serial: String::new(),
             input: String::new(),
@@ -169,22 +182,41 @@ impl Details {
                 self.saved = None;
                 return (task, Action::None);
             }
+            Message::Hw(m) => {
+                if running || self.saving {
+                    return (Task::none(), Action::None);
+                }
+                let task = self.hw.update(m).map(Message::Hw);
+                self.hw_problems = self.hw.problems();
+                self.saved = None;
+                return (task, Action::None);
+            }
             Message::Save => {
                 self.problems = self.form.problems(host);
+                self.hw_problems = self.hw.problems();
                 self.form.show_all = true;
+                self.hw.show_all = true;
                 let Some(Ok(base)) = vms.get(&id).map(|e| &e.config) else {
                     return (Task::none(), Action::None);
                 };
-                if running || !self.problems.is_empty() {
+                if running
+                    || self.saving
+                    || !self.problems.is_empty()
+                    || !self.hw_problems.is_empty()
+                {
                     Action::None
                 } else {
-                    Action::Save(Box::new(self.form.to_config(&id, Some(base))))
+                    let mut cfg = self.form.to_config(&id, Some(base));
+                    self.hw.apply(&mut cfg);
+                    self.saving = true;
+                    Action::Save(Box::new(cfg), self.hw.plan())
                 }
             }
             Message::Revert => {
                 if let Some(Ok(cfg)) = vms.get(&id).map(|e| &e.config) {
                     self.form = VmForm::from_config(cfg);
                     self.problems = self.form.problems(host);
+                    self.reset_hw(cfg);
                 }
                 self.saved = None;
                 Action::None
@@ -296,6 +328,20 @@ impl Details {
     }
 
     /// Appends guest output: carriage returns and other control bytes dropped.
+    fn reset_hw(&mut self, cfg: &VmConfig) {
+        let free = self.hw.free;
+        self.hw = Hardware::from_config(cfg);
+        self.hw.free = free;
+        self.hw_problems = self.hw.problems();
+    }
+
+    /// After a save: the hardware shows what was saved (a disk made is now in the list).
+    pub fn saved_config(&mut self, cfg: &VmConfig) {
+        if matches!(self.saved, Some(Ok(()))) {
+            self.reset_hw(cfg);
+        }
+    }
+
     pub fn push_serial(&mut self, bytes: &[u8]) {
         let text = String::from_utf8_lossy(bytes);
         self.serial.extend(
@@ -503,51 +549,16 @@ impl Details {
         col = col.push(id_row);
         col = col
             .push(form::view(&self.form, &self.problems, host, !running, true).map(Message::Form));
-        let cfg = vms.get(&self.id).and_then(|e| e.config.as_ref().ok());
-        let disks = cfg.map(|c| c.disks.len()).unwrap_or(0);
-        let nics = cfg.map(|c| c.nics.len()).unwrap_or(0);
-        let display = cfg.and_then(|c| c.display.as_ref());
-        for (label, value) in [
-            (
-                t!("details-disks"),
-                if disks == 0 {
-                    t!("details-none")
-                } else {
-                    t!("details-disks-value", count = (disks as i64))
-                },
-            ),
-            (
-                t!("details-nics"),
-                if nics == 0 {
-                    t!("details-none")
-                } else {
-                    t!("details-nics-value", count = (nics as i64))
-                },
-            ),
-            (
-                t!("details-display"),
-                match display {
-                    None => t!("details-none"),
-                    Some(d) => t!(
-                        "details-display-value",
-                        width = d.width.to_string(),
-                        height = d.height.to_string()
-                    ),
-                },
-            ),
-        ] {
-            col = col.push(
-                row![
-                    container(text(label).size(15)).width(170),
-                    text(value).size(14).color(style::GREY),
-                ]
-                .spacing(16),
-            );
+        col = col.push(
+            hardware::view(&self.hw, &self.hw_problems, !running && !self.saving, false)
+                .map(Message::Hw),
+        );
+        if running {
+            col = col.push(row![
+                Space::new().width(186),
+                text(t!("details-hw-running")).size(13).color(style::DIM)
+            ]);
         }
-        col = col.push(row![
-            Space::new().width(186),
-            text(t!("details-edit-in-file")).size(13).color(style::DIM)
-        ]);
         container(col).padding(20).style(style::card).into()
     }
 

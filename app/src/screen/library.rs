@@ -1,11 +1,14 @@
 //! The library: every VM with its state, search, and the start/stop/delete buttons.
 
 use crate::client::ExitInfo;
+use crate::disks::{DiskDisposal, SharedProgress};
 use crate::store::{self, VmEntry};
 use crate::style;
 use crate::t;
 use crate::vms::{VmState, Vms};
-use iced::widget::{button, column, container, pick_list, row, scrollable, text, text_input};
+use iced::widget::{
+    button, column, container, pick_list, progress_bar, row, scrollable, text, text_input, toggler,
+};
 use iced::{Alignment, Element, Font, Length};
 use vmm_core::api::{exit_code, Command};
 
@@ -16,6 +19,21 @@ pub struct Library {
     pub search: String,
     /// The VM whose deletion waits for a yes.
     pub confirm_delete: Option<String>,
+    /// Keep the deleted VM's disk images (else they go to the trash).
+    pub keep_disks: bool,
+    /// The clone dialog, while open.
+    pub clone: Option<CloneDialog>,
+    /// A clone being made: its name and how far the copy is.
+    pub cloning: Option<(String, SharedProgress)>,
+}
+
+pub const CLONE_NAME_ID: &str = "clone-name";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloneDialog {
+    pub source: String,
+    pub name: String,
+    pub linked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +50,12 @@ pub enum Message {
     AskDelete(String),
     CancelDelete,
     ConfirmDelete(String),
+    KeepDisks(bool),
+    AskClone(String),
+    CloneName(String),
+    CloneLinked(bool),
+    CancelClone,
+    ConfirmClone,
     DismissExit(String),
     Language(LanguageChoice),
 }
@@ -44,7 +68,12 @@ pub enum Action {
     Open(String),
     Start(String),
     Api(String, Command),
-    Delete(String),
+    Delete(String, DiskDisposal),
+    Clone {
+        source: String,
+        name: String,
+        linked: bool,
+    },
     /// Deleting was refused (the VM runs).
     Refused(String),
     DismissExit(String),
@@ -103,8 +132,56 @@ impl Library {
                 self.confirm_delete = None;
                 if vms.is_active(&id) {
                     Action::Refused(id)
+                } else if self.keep_disks {
+                    Action::Delete(id, DiskDisposal::Keep)
                 } else {
-                    Action::Delete(id)
+                    Action::Delete(id, DiskDisposal::Trash)
+                }
+            }
+            Message::KeepDisks(on) => {
+                self.keep_disks = on;
+                Action::None
+            }
+            Message::AskClone(id) => {
+                let name = vms.get(&id).map(VmEntry::name).unwrap_or(&id);
+                self.clone = Some(CloneDialog {
+                    name: t!("clone-default-name", name = name),
+                    linked: !vms.is_active(&id),
+                    source: id,
+                });
+                Action::None
+            }
+            Message::CloneName(n) => {
+                if let Some(c) = &mut self.clone {
+                    c.name = n;
+                }
+                Action::None
+            }
+            Message::CloneLinked(on) => {
+                if let Some(c) = &mut self.clone {
+                    c.linked = on;
+                }
+                Action::None
+            }
+            Message::CancelClone => {
+                self.clone = None;
+                Action::None
+            }
+            Message::ConfirmClone => {
+                let Some(c) = &self.clone else {
+                    return Action::None;
+                };
+                if c.name.trim().is_empty() || self.cloning.is_some() {
+                    return Action::None;
+                }
+                if c.linked && vms.is_active(&c.source) {
+                    return Action::None;
+                }
+                let c = self.clone.take().expect("checked above");
+                Action::Clone {
+                    source: c.source,
+                    name: c.name,
+                    linked: c.linked,
                 }
             }
             Message::DismissExit(id) => Action::DismissExit(id),
@@ -174,6 +251,18 @@ impl Library {
                                 .size(15)
                                 .font(bold()),
                             text(t!("delete-explain")).size(13).color(style::GREY),
+                            toggler(self.keep_disks)
+                                .label(t!("delete-keep-disks"))
+                                .size(18)
+                                .text_size(13)
+                                .on_toggle(Message::KeepDisks),
+                            text(if self.keep_disks {
+                                t!("delete-keep-hint")
+                            } else {
+                                t!("delete-trash-hint")
+                            })
+                            .size(12)
+                            .color(style::GREY),
                         ]
                         .spacing(4)
                         .width(Length::Fill),
@@ -191,6 +280,28 @@ impl Library {
                 )
                 .padding(14)
                 .style(style::banner(style::RED)),
+            );
+        }
+        if let Some(c) = &self.clone {
+            list = list.push(self.clone_view(c, vms));
+        }
+        if let Some((name, p)) = &self.cloning {
+            let pct = p.percent();
+            list = list.push(
+                container(
+                    column![
+                        text(t!(
+                            "clone-busy",
+                            name = name.as_str(),
+                            percent = pct.to_string()
+                        ))
+                        .size(14),
+                        progress_bar(0.0..=100.0, pct as f32).girth(6),
+                    ]
+                    .spacing(8),
+                )
+                .padding(14)
+                .style(style::banner(style::ACCENT)),
             );
         }
         let shown: Vec<&VmEntry> = vms.entries.iter().filter(|e| self.matches(e)).collect();
@@ -223,6 +334,65 @@ impl Library {
         scrollable(container(list).padding([20, 24]).center_x(Length::Fill))
             .height(Length::Fill)
             .into()
+    }
+}
+
+impl Library {
+    fn clone_view<'a>(&'a self, c: &'a CloneDialog, vms: &'a Vms) -> Element<'a, Message> {
+        let src = vms.get(&c.source).map(VmEntry::name).unwrap_or(&c.source);
+        let running = vms.is_active(&c.source);
+        let mut linked = toggler(c.linked)
+            .label(t!("clone-linked"))
+            .size(18)
+            .text_size(14);
+        if !running {
+            linked = linked.on_toggle(Message::CloneLinked);
+        }
+        let why = if running {
+            t!("clone-linked-running")
+        } else if c.linked {
+            t!("clone-linked-hint")
+        } else {
+            t!("clone-full-hint")
+        };
+        let ok = !c.name.trim().is_empty() && self.cloning.is_none() && !(c.linked && running);
+        container(
+            column![
+                text(t!("clone-title", name = src)).size(15).font(bold()),
+                row![
+                    text(t!("form-name")).size(14).width(80),
+                    text_input(&t!("form-name-placeholder"), &c.name)
+                        .id(CLONE_NAME_ID)
+                        .on_input(Message::CloneName)
+                        .on_submit(Message::ConfirmClone)
+                        .padding([7, 10])
+                        .size(14)
+                        .style(style::input),
+                ]
+                .spacing(10)
+                .align_y(Alignment::Center),
+                linked,
+                text(why)
+                    .size(13)
+                    .color(if running { style::ORANGE } else { style::GREY }),
+                row![
+                    iced::widget::Space::new().width(Length::Fill),
+                    button(text(t!("button-cancel")).size(14))
+                        .padding([8, 14])
+                        .style(style::pill)
+                        .on_press(Message::CancelClone),
+                    button(text(t!("button-clone")).size(14))
+                        .padding([8, 14])
+                        .style(style::suggested)
+                        .on_press_maybe(ok.then_some(Message::ConfirmClone)),
+                ]
+                .spacing(10),
+            ]
+            .spacing(10),
+        )
+        .padding(14)
+        .style(style::banner(style::ACCENT))
+        .into()
     }
 }
 
@@ -395,6 +565,11 @@ fn card<'a>(e: &'a VmEntry, vms: &'a Vms) -> Element<'a, Message> {
                     t!("button-start"),
                     Message::Start(id.clone()),
                     style::suggested,
+                ))
+                .push(action(
+                    t!("button-clone"),
+                    Message::AskClone(id.clone()),
+                    style::pill,
                 ))
                 .push(action(
                     t!("button-delete"),

@@ -181,6 +181,16 @@ impl Disk {
         Ok(())
     }
 
+    /// If the disk reads as zeroes from `offset` with no data stored for it anywhere in the
+    /// chain (unallocated or zero clusters), how far that goes (at most `max` bytes); `None` when
+    /// data comes first. Lets copies skip holes instead of reading them (raw images report no
+    /// holes).
+    pub fn zero_extent(&self, offset: u64, max: u64) -> io::Result<Option<u64>> {
+        self.check_range(offset, max)?;
+        let (mapping, len) = self.image.get_mapping(offset, max)?;
+        Ok(matches!(mapping, imago::Mapping::Zero { .. }).then_some(len))
+    }
+
     pub fn read(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         self.check_range(offset, buf.len() as u64)?;
         self.image.read(buf, offset)

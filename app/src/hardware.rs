@@ -1,0 +1,766 @@
+//! The hardware part of the VM settings, shared by the wizard and the details screen: disks
+//! (a new qcow2, or an existing image used directly or through a linked clone; in the details
+//! also the disks the VM has), the network interface (passt) with its port forwards, and the
+//! screen size. Checked inline like [`crate::form`].
+
+use crate::disks::{self, DiskPlan};
+use crate::style;
+use crate::t;
+use iced::widget::{button, column, container, pick_list, row, text, text_input, toggler, Space};
+use iced::{Alignment, Element, Length, Task};
+use std::path::{Path, PathBuf};
+use vmm_core::config::{DiskConfig, DisplayConfig, NicConfig, PortForward, Protocol, VmConfig};
+
+/// Screen sizes offered (any other size in vm.toml is kept and offered too).
+pub const DISPLAY_PRESETS: [(u32, u32); 4] = [(800, 600), (1024, 768), (1280, 800), (1920, 1080)];
+
+/// The default size of a new disk, in GiB (qcow2 grows as the guest writes).
+pub const DEFAULT_DISK_GIB: u64 = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StorageKind {
+    #[default]
+    None,
+    New,
+    Existing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HwField {
+    DiskSize,
+    DiskPath,
+    Forwards,
+    VncPort,
+    VncPassword,
+}
+
+impl HwField {
+    /// The widget id of the field's text input.
+    pub fn id(self) -> &'static str {
+        match self {
+            HwField::DiskSize => "field-disk-size",
+            HwField::DiskPath => "field-disk-path",
+            HwField::Forwards => "field-forwards",
+            HwField::VncPort => "field-vnc-port",
+            HwField::VncPassword => "field-vnc-password",
+        }
+    }
+}
+
+/// A screen size choice for the pick list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisplayChoice(pub Option<(u32, u32)>);
+
+impl std::fmt::Display for DisplayChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => write!(f, "{}", t!("hw-display-none")),
+            Some((w, h)) => write!(f, "{w} × {h}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Storage(StorageKind),
+    Edit(HwField, String),
+    Linked(bool),
+    ReadOnly(bool),
+    Browse,
+    Picked(Option<PathBuf>),
+    Network(bool),
+    Display(DisplayChoice),
+    /// Details: an attached disk's read-only switch.
+    DiskReadOnly(usize, bool),
+    /// Details: detach a disk (its image stays where it is).
+    RemoveDisk(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Hardware {
+    /// The disk to add.
+    pub storage: StorageKind,
+    pub disk_size: String,
+    pub disk_path: String,
+    pub linked: bool,
+    pub read_only: bool,
+    /// Disks the VM has (details only).
+    pub disks: Vec<DiskConfig>,
+    /// One line about each of `disks` (format and size, or why it cannot be read), read once:
+    /// views are drawn often and images may be on slow storage.
+    pub disk_notes: Vec<String>,
+    /// What `disk_path` holds, read when it changes.
+    image: Option<Result<vmm_core::storage::ImageInfo, String>>,
+    pub network: bool,
+    pub forwards: String,
+    pub display: Option<(u32, u32)>,
+    /// VNC on loopback TCP as well as the socket (details only): port and password.
+    pub vnc_port: String,
+    pub vnc_password: String,
+    /// Whether passt is installed (without it a NIC cannot work).
+    pub passt: bool,
+    /// Free bytes where new disks go.
+    pub free: Option<u64>,
+    /// The NICs and display as configured, for what is not shown here (MACs, further NICs,
+    /// the VNC port): saving keeps them.
+    base_nics: Vec<NicConfig>,
+    base_display: Option<DisplayConfig>,
+    pub touched: Vec<HwField>,
+    pub show_all: bool,
+}
+
+impl Hardware {
+    /// A new VM's defaults: no disk yet (16 GiB offered), network when passt is there, a
+    /// 1024 × 768 screen.
+    pub fn for_new_vm(vms_dir: &Path) -> Hardware {
+        let passt = vmm_core::net::passt::find_passt().is_some();
+        Hardware {
+            disk_size: DEFAULT_DISK_GIB.to_string(),
+            linked: true,
+            network: passt,
+            passt,
+            display: Some((1024, 768)),
+            free: disks::free_space(vms_dir),
+            ..Hardware::default()
+        }
+    }
+
+    /// A VM's hardware as configured. `free` (where its new disks would go) is set by the
+    /// caller, who knows the folder.
+    pub fn from_config(cfg: &VmConfig) -> Hardware {
+        let nic = cfg.nics.first();
+        Hardware {
+            disk_size: DEFAULT_DISK_GIB.to_string(),
+            linked: true,
+            disks: cfg.disks.clone(),
+            disk_notes: cfg.disks.iter().map(|d| disk_note(&d.path)).collect(),
+            network: nic.is_some(),
+            forwards: nic
+                .as_ref()
+                .map(|n| format_forwards(&n.forwards))
+                .unwrap_or_default(),
+            display: cfg.display.as_ref().map(|d| (d.width, d.height)),
+            vnc_port: cfg
+                .display
+                .as_ref()
+                .and_then(|d| d.vnc_port)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            vnc_password: cfg
+                .display
+                .as_ref()
+                .and_then(|d| d.vnc_password.clone())
+                .unwrap_or_default(),
+            passt: vmm_core::net::passt::find_passt().is_some(),
+            base_nics: cfg.nics.clone(),
+            base_display: cfg.display.clone(),
+            ..Hardware::default()
+        }
+    }
+
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        match message {
+            Message::Storage(k) => self.storage = k,
+            Message::Edit(f, v) => {
+                match f {
+                    HwField::DiskSize => self.disk_size = v,
+                    HwField::DiskPath => {
+                        self.image = Some(disks::check_existing(&v));
+                        self.disk_path = v;
+                    }
+                    HwField::Forwards => self.forwards = v,
+                    HwField::VncPort => self.vnc_port = v,
+                    HwField::VncPassword => self.vnc_password = v,
+                }
+                if !self.touched.contains(&f) {
+                    self.touched.push(f);
+                }
+            }
+            Message::Linked(on) => self.linked = on,
+            Message::ReadOnly(on) => self.read_only = on,
+            Message::Browse => {
+                let start = Path::new(self.disk_path.trim())
+                    .parent()
+                    .filter(|p| p.is_dir())
+                    .map(Path::to_path_buf);
+                let title = t!("hw-pick-image");
+                return Task::perform(
+                    async move {
+                        let mut d = rfd::AsyncFileDialog::new()
+                            .set_title(title)
+                            .add_filter("qcow2, raw", &["qcow2", "img", "raw"])
+                            .add_filter("*", &["*"]);
+                        if let Some(dir) = start {
+                            d = d.set_directory(dir);
+                        }
+                        d.pick_file().await.map(|h| h.path().to_path_buf())
+                    },
+                    Message::Picked,
+                );
+            }
+            Message::Picked(Some(p)) => {
+                return self.update(Message::Edit(HwField::DiskPath, p.display().to_string()))
+            }
+            Message::Picked(None) => {}
+            Message::Network(on) => self.network = on,
+            Message::Display(DisplayChoice(d)) => self.display = d,
+            Message::DiskReadOnly(i, on) => {
+                if let Some(d) = self.disks.get_mut(i) {
+                    d.read_only = on;
+                }
+            }
+            Message::RemoveDisk(i) => {
+                if i < self.disks.len() {
+                    self.disks.remove(i);
+                    self.disk_notes.remove(i);
+                }
+            }
+        }
+        Task::none()
+    }
+
+    /// Every problem, with its field and the reason.
+    pub fn problems(&self) -> Vec<(HwField, String)> {
+        let mut out = Vec::new();
+        match self.storage {
+            StorageKind::None => {}
+            StorageKind::New => {
+                if let Err(e) = disks::check_size_gib(&self.disk_size, self.free) {
+                    out.push((HwField::DiskSize, e));
+                }
+            }
+            StorageKind::Existing => {
+                let checked = match &self.image {
+                    Some(r) => r.clone(),
+                    None => disks::check_existing(&self.disk_path),
+                };
+                if let Err(e) = checked {
+                    out.push((HwField::DiskPath, e));
+                }
+            }
+        }
+        if self.network {
+            if let Err(e) = parse_forwards(&self.forwards) {
+                out.push((HwField::Forwards, e));
+            }
+        }
+        if self.display.is_some() {
+            let port = self.vnc_port.trim();
+            if !port.is_empty() {
+                match port.parse::<u16>() {
+                    Ok(0) | Err(_) => out.push((HwField::VncPort, t!("error-vnc-port"))),
+                    Ok(_) if self.vnc_password.is_empty() => {
+                        out.push((HwField::VncPassword, t!("error-vnc-password-needed")))
+                    }
+                    Ok(_) => {}
+                }
+            }
+            let pw = &self.vnc_password;
+            if !pw.is_empty() && (pw.len() > 8 || !pw.is_ascii()) {
+                out.push((HwField::VncPassword, t!("error-vnc-password")));
+            }
+        }
+        out
+    }
+
+    fn shown_problem<'a>(&self, problems: &'a [(HwField, String)], f: HwField) -> Option<&'a str> {
+        if !(self.show_all || self.touched.contains(&f)) {
+            return None;
+        }
+        problems
+            .iter()
+            .find(|(pf, _)| *pf == f)
+            .map(|(_, r)| r.as_str())
+    }
+
+    /// The disk to make, if one is asked for (call when there are no problems).
+    pub fn plan(&self) -> Option<DiskPlan> {
+        match self.storage {
+            StorageKind::None => None,
+            StorageKind::New => Some(DiskPlan::New {
+                size_bytes: disks::check_size_gib(&self.disk_size, None).ok()?,
+            }),
+            StorageKind::Existing => Some(DiskPlan::Existing {
+                path: PathBuf::from(self.disk_path.trim()),
+                linked: self.linked,
+                read_only: self.read_only,
+            }),
+        }
+    }
+
+    /// Writes the disks, the NIC and the screen into `cfg` (a disk still to be made is not in
+    /// it: see [`Hardware::plan`]).
+    pub fn apply(&self, cfg: &mut VmConfig) {
+        cfg.disks = self.disks.clone();
+        cfg.nics = if self.network {
+            let mut nics = self.base_nics.clone();
+            if nics.is_empty() {
+                nics.push(NicConfig::default());
+            }
+            nics[0].forwards = parse_forwards(&self.forwards).unwrap_or_default();
+            nics
+        } else {
+            Vec::new()
+        };
+        cfg.display = self.display.map(|(width, height)| {
+            let mut d = self.base_display.clone().unwrap_or_default();
+            d.width = width;
+            d.height = height;
+            d.vnc_port = self.vnc_port.trim().parse().ok();
+            d.vnc_password = Some(self.vnc_password.clone()).filter(|p| !p.is_empty());
+            d
+        });
+    }
+}
+
+/// Format and size of an attached disk, or why it cannot be read.
+fn disk_note(p: &Path) -> String {
+    match vmm_core::storage::image_info(p) {
+        Ok(i) => format!(
+            "{} · {}",
+            i.format,
+            crate::screen::details::human_bytes(i.virtual_size)
+        ),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// `tcp 8080:80, udp 5353:53` (protocol optional, tcp by default).
+pub fn parse_forwards(s: &str) -> Result<Vec<PortForward>, String> {
+    let mut out: Vec<PortForward> = Vec::new();
+    for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let bad = || t!("error-forward", item = item);
+        let (proto, ports) = match item.split_once(char::is_whitespace) {
+            Some((p, rest)) => {
+                let proto = match p.to_lowercase().as_str() {
+                    "tcp" => Protocol::Tcp,
+                    "udp" => Protocol::Udp,
+                    _ => return Err(bad()),
+                };
+                (proto, rest.trim())
+            }
+            None => (Protocol::Tcp, item),
+        };
+        let (h, g) = ports.split_once(':').ok_or_else(bad)?;
+        let port = |v: &str| v.trim().parse::<u16>().ok().filter(|p| *p != 0);
+        let (Some(host_port), Some(guest_port)) = (port(h), port(g)) else {
+            return Err(bad());
+        };
+        if out
+            .iter()
+            .any(|f| f.proto == proto && f.host_port == host_port)
+        {
+            return Err(t!("error-forward-twice", port = host_port.to_string()));
+        }
+        out.push(PortForward {
+            proto,
+            host_port,
+            guest_port,
+        });
+    }
+    Ok(out)
+}
+
+pub fn format_forwards(f: &[PortForward]) -> String {
+    f.iter()
+        .map(|f| {
+            let p = match f.proto {
+                Protocol::Tcp => "tcp",
+                Protocol::Udp => "udp",
+            };
+            format!("{p} {}:{}", f.host_port, f.guest_port)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn label<'a, M: 'a>(s: String) -> Element<'a, M> {
+    container(text(s).size(15))
+        .width(170)
+        .padding(iced::Padding::default().top(8))
+        .into()
+}
+
+fn input<'a>(
+    hw: &'a Hardware,
+    problems: &[(HwField, String)],
+    f: HwField,
+    value: &'a str,
+    placeholder: &str,
+    editable: bool,
+) -> (Element<'a, Message>, Option<String>) {
+    let problem = hw.shown_problem(problems, f).map(str::to_string);
+    let mut i = text_input(placeholder, value)
+        .id(f.id())
+        .padding([8, 10])
+        .size(15)
+        .style(if problem.is_some() {
+            style::input_error
+        } else {
+            style::input
+        });
+    if editable {
+        i = i.on_input(move |v| Message::Edit(f, v));
+    }
+    (i.into(), problem)
+}
+
+fn below<'a>(problem: Option<String>, hint: Option<String>) -> Element<'a, Message> {
+    match (problem, hint) {
+        (Some(p), _) => text(p).size(13).color(style::RED).into(),
+        (None, Some(h)) => text(h).size(13).color(style::DIM).into(),
+        (None, None) => Space::new().height(0).into(),
+    }
+}
+
+fn switch<'a>(
+    on: bool,
+    label: String,
+    editable: bool,
+    f: fn(bool) -> Message,
+) -> Element<'a, Message> {
+    let mut t = toggler(on).label(label).size(20).text_size(15);
+    if editable {
+        t = t.on_toggle(f);
+    }
+    t.into()
+}
+
+/// The hardware fields. `wizard`: the storage choice is the VM's disk; otherwise it adds one
+/// to the listed disks. `editable` false shows everything read-only (a running VM).
+pub fn view<'a>(
+    hw: &'a Hardware,
+    problems: &[(HwField, String)],
+    editable: bool,
+    wizard: bool,
+) -> Element<'a, Message> {
+    let mut col = column![].spacing(14);
+    // Disks the VM has.
+    if !wizard {
+        let mut list = column![].spacing(6);
+        if hw.disks.is_empty() {
+            list = list.push(text(t!("details-none")).size(14).color(style::GREY));
+        }
+        for (i, d) in hw.disks.iter().enumerate() {
+            let name = d
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| d.path.display().to_string());
+            let info = hw.disk_notes.get(i).cloned().unwrap_or_default();
+            let mut ro = toggler(d.read_only)
+                .label(t!("hw-read-only"))
+                .size(18)
+                .text_size(14);
+            let mut remove = button(text(t!("hw-remove")).size(13))
+                .padding([4, 10])
+                .style(style::flat);
+            if editable {
+                ro = ro.on_toggle(move |on| Message::DiskReadOnly(i, on));
+                remove = remove.on_press(Message::RemoveDisk(i));
+            }
+            // Stacked: the settings column of the details screen is narrow.
+            list = list.push(
+                container(
+                    column![
+                        text(format!("vd{} · {name}", (b'a' + i as u8) as char)).size(14),
+                        text(info).size(12).color(style::DIM),
+                        row![ro, Space::new().width(Length::Fill), remove]
+                            .spacing(10)
+                            .align_y(Alignment::Center),
+                    ]
+                    .spacing(4)
+                    .width(Length::Fill),
+                )
+                .padding([8, 10])
+                .style(style::row),
+            );
+        }
+        col = col.push(row![label(t!("details-disks")), list.width(Length::Fill)].spacing(16));
+    }
+    // The storage choice.
+    let kinds = [
+        (
+            StorageKind::None,
+            if wizard {
+                t!("hw-storage-none")
+            } else {
+                t!("hw-storage-keep")
+            },
+        ),
+        (StorageKind::New, t!("hw-storage-new")),
+        (StorageKind::Existing, t!("hw-storage-existing")),
+    ];
+    let mut seg = row![].spacing(4);
+    for (k, l) in kinds {
+        let mut b = button(text(l).size(14))
+            .padding([6, 10])
+            .style(if hw.storage == k {
+                style::tab_selected
+            } else {
+                style::pill
+            });
+        if editable {
+            b = b.on_press(Message::Storage(k));
+        }
+        seg = seg.push(b);
+    }
+    // A segmented control, drawn like the details screen's tabs.
+    let seg = container(seg).padding(4).style(style::tab_bar);
+    let mut storage = column![row![seg]].spacing(10);
+    match hw.storage {
+        StorageKind::None => {
+            if wizard {
+                storage = storage.push(text(t!("hw-storage-none-hint")).size(13).color(style::DIM));
+            }
+        }
+        StorageKind::New => {
+            let (i, p) = input(
+                hw,
+                problems,
+                HwField::DiskSize,
+                &hw.disk_size,
+                "16",
+                editable,
+            );
+            let hint = match hw.free {
+                Some(f) => t!("hw-disk-size-hint", free = (f >> 30).to_string()),
+                None => t!("hw-disk-size-hint-unknown"),
+            };
+            storage = storage.push(
+                column![
+                    row![container(i).width(120), text(t!("hw-gib")).size(15)]
+                        .spacing(8)
+                        .align_y(Alignment::Center),
+                    below(p, Some(hint)),
+                ]
+                .spacing(4),
+            );
+        }
+        StorageKind::Existing => {
+            let (i, p) = input(
+                hw,
+                problems,
+                HwField::DiskPath,
+                &hw.disk_path,
+                "/var/lib/images/debian.qcow2",
+                editable,
+            );
+            let mut line = row![i].spacing(8).align_y(Alignment::Center);
+            if editable {
+                line = line.push(
+                    button(text(t!("form-browse")).size(14))
+                        .padding([8, 14])
+                        .style(style::pill)
+                        .on_press(Message::Browse),
+                );
+            }
+            let hint = match (p.is_some(), &hw.image) {
+                (false, Some(Ok(info))) => Some(t!(
+                    "hw-image-info",
+                    format = info.format.to_string(),
+                    size = crate::screen::details::human_bytes(info.virtual_size)
+                )),
+                _ => Some(t!("hw-image-hint")),
+            };
+            storage = storage
+                .push(column![line, below(p, hint)].spacing(4))
+                .push(switch(
+                    hw.linked,
+                    t!("hw-linked"),
+                    editable,
+                    Message::Linked,
+                ))
+                .push(
+                    text(if hw.linked {
+                        t!("hw-linked-hint")
+                    } else {
+                        t!("hw-direct-hint")
+                    })
+                    .size(13)
+                    .color(style::DIM),
+                )
+                .push(switch(
+                    hw.read_only,
+                    t!("hw-read-only"),
+                    editable,
+                    Message::ReadOnly,
+                ));
+        }
+    }
+    col = col.push(
+        row![
+            label(if wizard {
+                t!("hw-storage")
+            } else {
+                t!("hw-add-disk")
+            }),
+            storage.width(Length::Fill)
+        ]
+        .spacing(16),
+    );
+    // Network.
+    let mut net = column![switch(
+        hw.network,
+        t!("hw-network"),
+        editable,
+        Message::Network
+    )]
+    .spacing(6);
+    if hw.network && !hw.passt {
+        net = net.push(text(t!("hw-passt-missing")).size(13).color(style::ORANGE));
+    } else {
+        net = net.push(text(t!("hw-network-hint")).size(13).color(style::DIM));
+    }
+    if hw.network {
+        let (i, p) = input(
+            hw,
+            problems,
+            HwField::Forwards,
+            &hw.forwards,
+            "tcp 2222:22",
+            editable,
+        );
+        net = net.push(
+            column![
+                row![
+                    text(t!("hw-forwards")).size(14),
+                    container(i).width(Length::Fill)
+                ]
+                .spacing(10)
+                .align_y(Alignment::Center),
+                below(p, Some(t!("hw-forwards-hint"))),
+            ]
+            .spacing(4)
+            .width(Length::Fill),
+        );
+    }
+    col = col.push(row![label(t!("details-nics")), net.width(Length::Fill)].spacing(16));
+    // Screen.
+    let mut choices = vec![DisplayChoice(None)];
+    choices.extend(DISPLAY_PRESETS.iter().map(|p| DisplayChoice(Some(*p))));
+    if let Some(d) = hw.display {
+        if !DISPLAY_PRESETS.contains(&d) {
+            choices.push(DisplayChoice(Some(d)));
+        }
+    }
+    let current = Some(DisplayChoice(hw.display));
+    let screen: Element<'a, Message> = if editable {
+        pick_list(choices, current, Message::Display)
+            .text_size(15)
+            .padding([8, 10])
+            .into()
+    } else {
+        text(DisplayChoice(hw.display).to_string()).size(15).into()
+    };
+    let mut screen_col = column![
+        screen,
+        text(t!("hw-display-hint")).size(13).color(style::DIM)
+    ]
+    .spacing(4)
+    .width(Length::Fill);
+    if !wizard && hw.display.is_some() {
+        let (port, pp) = input(
+            hw,
+            problems,
+            HwField::VncPort,
+            &hw.vnc_port,
+            "5901",
+            editable,
+        );
+        let (pw, pwp) = input(
+            hw,
+            problems,
+            HwField::VncPassword,
+            &hw.vnc_password,
+            "",
+            editable,
+        );
+        screen_col = screen_col.push(
+            column![
+                row![
+                    container(text(t!("hw-vnc-port")).size(14)).width(90),
+                    container(port).width(110),
+                ]
+                .spacing(10)
+                .align_y(Alignment::Center),
+                row![
+                    container(text(t!("hw-vnc-password")).size(14)).width(90),
+                    container(pw).width(Length::Fill),
+                ]
+                .spacing(10)
+                .align_y(Alignment::Center),
+                below(pp.or(pwp), Some(t!("hw-vnc-hint"))),
+            ]
+            .spacing(4)
+            .width(Length::Fill),
+        );
+    }
+    col = col.push(row![label(t!("details-display")), screen_col].spacing(16));
+    col.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwards_parse_and_bad_ones_name_the_item() {
+        crate::testing::english();
+        let f = parse_forwards("tcp 2222:22, udp 5353:53,8080:80").unwrap();
+        assert_eq!(f.len(), 3);
+        assert_eq!(
+            (f[1].proto, f[1].host_port, f[1].guest_port),
+            (Protocol::Udp, 5353, 53)
+        );
+        assert_eq!(f[2].proto, Protocol::Tcp);
+        assert_eq!(parse_forwards(&format_forwards(&f)).unwrap(), f);
+        let e = parse_forwards("tcp 2222:22, sctp 1:2").unwrap_err();
+        assert!(e.contains("sctp 1:2"), "{e}");
+        assert!(parse_forwards("tcp 0:22").is_err());
+        assert!(parse_forwards("2222:22, tcp 2222:23")
+            .unwrap_err()
+            .contains("2222"));
+        assert!(parse_forwards("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn saving_keeps_what_the_form_does_not_show() {
+        let mut cfg = crate::form::blank_config();
+        let nic = |mac: &str| NicConfig {
+            mac: Some(mac.into()),
+            forwards: Vec::new(),
+        };
+        cfg.nics = vec![nic("52:54:00:00:00:01"), nic("52:54:00:00:00:02")];
+        cfg.display = Some(DisplayConfig {
+            vnc_port: Some(5901),
+            vnc_password: Some("pw".into()),
+            ..Default::default()
+        });
+        let mut hw = Hardware::from_config(&cfg);
+        hw.forwards = "tcp 8080:80".into();
+        hw.display = Some((800, 600));
+        let mut out = cfg.clone();
+        hw.apply(&mut out);
+        assert_eq!(out.nics.len(), 2);
+        assert_eq!(out.nics[0].mac, cfg.nics[0].mac);
+        assert_eq!(out.nics[0].forwards[0].guest_port, 80);
+        let d = out.display.clone().unwrap();
+        assert_eq!((d.width, d.height, d.vnc_port), (800, 600, Some(5901)));
+        assert_eq!(d.vnc_password.as_deref(), Some("pw"));
+        // A VNC port needs a password of at most 8 characters.
+        crate::testing::english();
+        hw.vnc_password = String::new();
+        assert_eq!(hw.problems()[0].0, HwField::VncPassword);
+        hw.vnc_password = "123456789".into();
+        assert_eq!(hw.problems()[0].0, HwField::VncPassword);
+        hw.vnc_port = "0".into();
+        assert_eq!(hw.problems()[0].0, HwField::VncPort);
+        hw.vnc_port = String::new();
+        hw.vnc_password = String::new();
+        assert!(hw.problems().is_empty());
+        hw.network = false;
+        hw.apply(&mut out);
+        assert!(out.nics.is_empty());
+    }
+}

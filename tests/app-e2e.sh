@@ -12,9 +12,8 @@ fail() { echo "app-e2e: FAIL: $*" >&2; exit 1; }
 for t in Xvfb xdotool import convert; do
   command -v "$t" >/dev/null || fail "$t is not installed (apt-get install xvfb xdotool imagemagick)"
 done
-if [ ! -x "$BIN/vmdesk" ] || [ ! -x "$BIN/vmdesk-vmm" ]; then
-  cargo build --release -p vmdesk -p vmm-core
-fi
+# Always: a no-op when up to date, and never an old binary tested by mistake.
+cargo build --release -p vmdesk -p vmm-core
 GUEST=$(cargo run -q -p vmm-core --example test_guest_path)
 
 work=$(mktemp -d)

@@ -307,3 +307,22 @@ cli-no-such-snapshot = { $vm } hat keinen vollständigen Schnappschuss mit der I
 cli-reverted = { $vm } ist zu Schnappschuss { $snapshot } zurückgekehrt
 cli-started-from = { $vm } von Schnappschuss { $snapshot } gestartet (PID { $pid })
 cli-screenshot = Bildschirm gespeichert in { $path }
+
+## Activity tab: live graphs (stats)
+stats-live-title = Live-Aktivität
+stats-window = die letzte Minute, ein Messwert pro Sekunde
+stats-cpu = CPU
+stats-cpu-vcpu = Gast-vCPUs { $value }
+stats-cpu-vmm = VMM-Mehraufwand { $value }
+stats-memory = Speicher
+stats-memory-rss = belegt (RSS)
+stats-memory-guest = Gast-RAM { $size }
+stats-disk = Festplatte
+stats-no-disks = keine Festplatte
+stats-read = gelesen { $rate }
+stats-written = geschrieben { $rate }
+stats-net = Netzwerk
+stats-no-nics-short = kein Netzwerk
+stats-received = empfangen { $rate }
+stats-sent = gesendet { $rate }
+stats-disk-line = disk{ $n }: gelesen { $read } in { $reads } Anfragen · geschrieben { $written } in { $writes } · { $flushes } Flushes

@@ -307,3 +307,22 @@ cli-no-such-snapshot = { $vm } has no complete snapshot with the id or name “{
 cli-reverted = { $vm } went back to snapshot { $snapshot }
 cli-started-from = { $vm } started from snapshot { $snapshot } (pid { $pid })
 cli-screenshot = screen saved to { $path }
+
+## Activity tab: live graphs (stats)
+stats-live-title = Live activity
+stats-window = the last minute, one sample a second
+stats-cpu = CPU
+stats-cpu-vcpu = guest vCPUs { $value }
+stats-cpu-vmm = VMM overhead { $value }
+stats-memory = Memory
+stats-memory-rss = resident (RSS)
+stats-memory-guest = guest RAM { $size }
+stats-disk = Disk
+stats-no-disks = no disk
+stats-read = read { $rate }
+stats-written = written { $rate }
+stats-net = Network
+stats-no-nics-short = no network
+stats-received = received { $rate }
+stats-sent = sent { $rate }
+stats-disk-line = disk{ $n }: read { $read } in { $reads } requests · wrote { $written } in { $writes } · { $flushes } flushes

@@ -307,3 +307,22 @@ cli-no-such-snapshot = { $vm } no tiene ninguna instantánea completa con el id 
 cli-reverted = { $vm } volvió a la instantánea { $snapshot }
 cli-started-from = { $vm } iniciada desde la instantánea { $snapshot } (pid { $pid })
 cli-screenshot = pantalla guardada en { $path }
+
+## Activity tab: live graphs (stats)
+stats-live-title = Actividad en directo
+stats-window = el último minuto, una muestra por segundo
+stats-cpu = CPU
+stats-cpu-vcpu = vCPU del invitado { $value }
+stats-cpu-vmm = sobrecarga del VMM { $value }
+stats-memory = Memoria
+stats-memory-rss = residente (RSS)
+stats-memory-guest = RAM del invitado { $size }
+stats-disk = Disco
+stats-no-disks = sin disco
+stats-read = leído { $rate }
+stats-written = escrito { $rate }
+stats-net = Red
+stats-no-nics-short = sin red
+stats-received = recibido { $rate }
+stats-sent = enviado { $rate }
+stats-disk-line = disk{ $n }: leídos { $read } en { $reads } peticiones · escritos { $written } en { $writes } · { $flushes } vaciados

@@ -307,3 +307,22 @@ cli-no-such-snapshot = { $vm } n'a aucun instantané complet avec l'identifiant 
 cli-reverted = { $vm } est revenue à l'instantané { $snapshot }
 cli-started-from = { $vm } démarrée depuis l'instantané { $snapshot } (pid { $pid })
 cli-screenshot = écran enregistré dans { $path }
+
+## Activity tab: live graphs (stats)
+stats-live-title = Activité en direct
+stats-window = la dernière minute, une mesure par seconde
+stats-cpu = CPU
+stats-cpu-vcpu = vCPU de l’invité { $value }
+stats-cpu-vmm = surcoût du VMM { $value }
+stats-memory = Mémoire
+stats-memory-rss = résidente (RSS)
+stats-memory-guest = RAM de l’invité { $size }
+stats-disk = Disque
+stats-no-disks = pas de disque
+stats-read = lu { $rate }
+stats-written = écrit { $rate }
+stats-net = Réseau
+stats-no-nics-short = pas de réseau
+stats-received = reçu { $rate }
+stats-sent = envoyé { $rate }
+stats-disk-line = disk{ $n } : lu { $read } en { $reads } requêtes · écrit { $written } en { $writes } · { $flushes } vidages

@@ -318,10 +318,11 @@ void __attribute__((noreturn)) do_blkbench(void)
 }
 
 /*
- * "blkloop": a steady disk load for the app's live graphs. Forever: write
- * vmdesk.blk_kib= KiB (default 64) from guest-physical 16 MiB, read them back,
- * 100 port-0x80 writes of pause, next chunk; over a 4 MiB window from sector
- * 8192, wrapping. "BLKLOOP <pass>" after each pass over the window.
+ * "blkloop": a steady disk load for the app's live graphs. Forever, over a
+ * 4 MiB window from sector 8192 in chunks of vmdesk.blk_kib= KiB (default 64),
+ * from guest-physical 16 MiB: write every second chunk, read every chunk, then
+ * 100 port-0x80 writes of pause; wrapping. So reads run at twice the rate of
+ * writes. "BLKLOOP <pass>" after each pass over the window.
  */
 void __attribute__((noreturn)) do_blkloop(void)
 {
@@ -339,10 +340,8 @@ void __attribute__((noreturn)) do_blkloop(void)
 	blk.data = 16ull << 20;
 	for (uint64_t pass = 0;; pass++) {
 		for (uint64_t s = 0; s + kib * 2 <= window; s += kib * 2) {
-			static const uint32_t order[2] = { VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_IN };
-
-			for (int k = 0; k < 2; k++) {
-				uint32_t t = order[k];
+			for (int k = (s / (kib * 2)) % 2; k < 2; k++) {
+				uint32_t t = k ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT;
 
 				for (uint32_t off = 0; off < kib * 1024; off += blk.req_bytes) {
 					uint32_t bytes = kib * 1024 - off < blk.req_bytes ? kib * 1024 - off : blk.req_bytes;
@@ -350,7 +349,7 @@ void __attribute__((noreturn)) do_blkloop(void)
 
 					if (st) {
 						if (st > 0)
-							blk_status_line(t == VIRTIO_BLK_T_OUT ? "write" : "read", st);
+							blk_status_line(k ? "read" : "write", st);
 						do_poweroff();
 					}
 				}

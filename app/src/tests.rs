@@ -380,7 +380,7 @@ fn the_activity_tab_shows_live_values_from_the_counters() {
         "guest RAM 64.0 MiB",
         "read 2.0 MiB/s",
         "written 1.0 MiB/s",
-        "no network",
+        "This VM has no network interface.",
         "3000/s",
         // The teachers' line stays next to each reason.
         "the guest wrote to an I/O port; the VMM emulated the device.",

@@ -19,6 +19,8 @@ use vmm_core::api::{Counters, DiskCounters};
 
 /// Seconds of history the graphs show.
 pub const WINDOW_S: f64 = 60.0;
+/// Height of the band above a plot that holds its scale's label.
+const LABEL_BAND: f32 = 13.0;
 /// Exit reasons the exits graph stacks one by one (the rest is "other").
 const STACKED_REASONS: usize = 4;
 /// Graph colours: the stacked exit reasons (then "other"), and the two series of a pair.
@@ -337,6 +339,8 @@ struct Graph<'a> {
     kind: Kind,
     /// For [`Kind::Exits`]: the reasons stacked one by one, in palette order.
     reasons: &'a [String],
+    /// False for a device the VM does not have: only the empty grid.
+    enabled: bool,
 }
 
 struct Series {
@@ -491,9 +495,11 @@ impl Graph<'_> {
 
     fn paint(&self, frame: &mut Frame) {
         let (w, h) = (frame.width(), frame.height());
+        // The scale's label sits in a band above the plot, never over a line.
+        let plot = LABEL_BAND..h;
         let grid = Stroke::default().with_color(style::LINE).with_width(1.0);
-        for i in 1..4 {
-            let y = (h * i as f32 / 4.0).round() + 0.5;
+        for i in 0..4 {
+            let y = (plot.start + (h - plot.start) * i as f32 / 4.0).round() + 0.5;
             frame.stroke(
                 &Path::line(iced::Point::new(0.0, y), iced::Point::new(w, y)),
                 grid,
@@ -503,6 +509,9 @@ impl Graph<'_> {
             &Path::line(iced::Point::new(0.0, h - 0.5), iced::Point::new(w, h - 0.5)),
             Stroke::default().with_color(style::DIM).with_width(1.0),
         );
+        if !self.enabled {
+            return;
+        }
         let (series, stacked, floor) = self.series();
         let Some(t_end) = self.history.latest().map(|s| s.t) else {
             return;
@@ -524,7 +533,8 @@ impl Graph<'_> {
             Kind::Exits => nice_max(peak.max(floor)),
         };
         let x = |t: f64| (w as f64 - (t_end - t) / WINDOW_S * w as f64) as f32;
-        let y = |v: f64| (h as f64 - 1.0 - v.min(top) / top * (h as f64 - 4.0)) as f32;
+        let span = f64::from(h - plot.start) - 1.5;
+        let y = |v: f64| (f64::from(h) - 1.0 - v.min(top) / top * span) as f32;
         let mut base = vec![0.0; n];
         let mut lines = Vec::new();
         for s in &series {
@@ -582,7 +592,7 @@ impl Graph<'_> {
         }
         frame.fill_text(canvas::Text {
             content: self.scale_label(top),
-            position: iced::Point::new(4.0, 2.0),
+            position: iced::Point::new(0.0, 0.0),
             color: style::GREY,
             size: 10.0.into(),
             ..Default::default()
@@ -616,12 +626,14 @@ fn graph<'a, M: 'a>(
     history: &'a History,
     kind: Kind,
     reasons: &'a [String],
+    enabled: bool,
     height: f32,
 ) -> Element<'a, M> {
     Canvas::new(Graph {
         history,
         kind,
         reasons,
+        enabled,
     })
     .width(Length::Fill)
     .height(height)
@@ -652,11 +664,16 @@ fn legend<'a, M: 'a>(items: Vec<(Color, String)>) -> Element<'a, M> {
     r.into()
 }
 
+/// In place of a legend, for a device the VM does not have.
+fn absent<'a, M: 'a>(why: String) -> Element<'a, M> {
+    text(why).size(12).color(style::DIM).into()
+}
+
 /// A small card: title and current value, a legend, the graph.
 fn graph_card<'a, M: 'a>(
     title: String,
     value: String,
-    legend_items: Vec<(Color, String)>,
+    legend: Element<'a, M>,
     g: Element<'a, M>,
 ) -> Element<'a, M> {
     container(
@@ -667,7 +684,7 @@ fn graph_card<'a, M: 'a>(
                 text(value).size(13),
             ]
             .align_y(Alignment::Center),
-            legend(legend_items),
+            legend,
             g,
         ]
         .spacing(6),
@@ -707,49 +724,57 @@ pub fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
     let cpu = graph_card(
         t!("stats-cpu"),
         pct(s.cpu_vcpu + s.cpu_vmm),
-        vec![
+        legend(vec![
             (VCPU, t!("stats-cpu-vcpu", value = pct(s.cpu_vcpu))),
             (VMM, t!("stats-cpu-vmm", value = pct(s.cpu_vmm))),
-        ],
-        graph(h, Kind::Cpu, &[], 64.0),
+        ]),
+        graph(h, Kind::Cpu, &[], true, 76.0),
     );
     let mem = graph_card(
         t!("stats-memory"),
         human_bytes(s.rss as u64),
-        vec![
+        legend(vec![
             (style::GREEN, t!("stats-memory-rss")),
             (
                 RAM,
                 t!("stats-memory-guest", size = human_bytes(s.guest_ram as u64)),
             ),
-        ],
-        graph(h, Kind::Memory, &[], 64.0),
+        ]),
+        graph(h, Kind::Memory, &[], true, 76.0),
     );
     let disk = graph_card(
         t!("stats-disk"),
         if stats.disks.is_empty() {
-            t!("stats-no-disks")
+            String::new()
         } else {
             rate(s.disk_read + s.disk_write)
         },
-        vec![
-            (READ, t!("stats-read", rate = rate(s.disk_read))),
-            (WRITE, t!("stats-written", rate = rate(s.disk_write))),
-        ],
-        graph(h, Kind::Disk, &[], 64.0),
+        if stats.disks.is_empty() {
+            absent(t!("stats-no-disks-explain"))
+        } else {
+            legend(vec![
+                (READ, t!("stats-read", rate = rate(s.disk_read))),
+                (WRITE, t!("stats-written", rate = rate(s.disk_write))),
+            ])
+        },
+        graph(h, Kind::Disk, &[], !stats.disks.is_empty(), 76.0),
     );
     let net = graph_card(
         t!("stats-net"),
         if stats.nics.is_empty() {
-            t!("stats-no-nics-short")
+            String::new()
         } else {
             rate(s.net_rx + s.net_tx)
         },
-        vec![
-            (RX, t!("stats-received", rate = rate(s.net_rx))),
-            (TX, t!("stats-sent", rate = rate(s.net_tx))),
-        ],
-        graph(h, Kind::Net, &[], 64.0),
+        if stats.nics.is_empty() {
+            absent(t!("stats-no-nics-explain"))
+        } else {
+            legend(vec![
+                (RX, t!("stats-received", rate = rate(s.net_rx))),
+                (TX, t!("stats-sent", rate = rate(s.net_tx))),
+            ])
+        },
+        graph(h, Kind::Net, &[], !stats.nics.is_empty(), 76.0),
     );
     col = col
         .push(row![cpu, mem].spacing(10))
@@ -769,7 +794,7 @@ pub fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
         ]
         .align_y(Alignment::Center),
         text(t!("stats-intro")).size(12).color(style::GREY),
-        graph(h, Kind::Exits, &stats.stacked, 72.0),
+        graph(h, Kind::Exits, &stats.stacked, true, 84.0),
     ]
     .spacing(6);
     let max = stats.top.iter().map(|r| r.rate).fold(1.0_f64, f64::max);

@@ -263,6 +263,8 @@ fn disk_counters_match_what_the_guest_moved_and_cpu_time_rises() {
     );
     // The process includes its vCPU threads (read first; 1 ms for rounding of the two clocks).
     assert!(process(&c2) + 1000 >= vcpu(&c2), "{c2}");
+    assert!(u(&c2, "started_unix_ms") > 0);
+    assert_eq!(c2["started_unix_ms"], c1["started_unix_ms"]);
     // Nothing touched the disk since.
     assert_eq!(c2["disks"], c1["disks"]);
     api.cmd("kill");

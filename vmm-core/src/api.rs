@@ -162,6 +162,10 @@ pub struct PowerOffResult {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Counters {
     pub uptime_ms: u64,
+    /// When this process started the VM (as in [`Status`]): tells a restarted VMM apart from
+    /// a late reply.
+    #[serde(default)]
+    pub started_unix_ms: u64,
     pub exits: Vec<(String, u64)>,
     pub per_vcpu: Vec<Vec<(String, u64)>>,
     /// Serial/event messages a slow API client did not get.

@@ -236,6 +236,7 @@ impl VmHandle {
         let (user, system) = crate::usage::process_cpu_us();
         api::Counters {
             uptime_ms: self.started.elapsed().as_millis() as u64,
+            started_unix_ms: self.started_unix_ms,
             exits: named(total),
             per_vcpu: per.into_iter().map(named).collect(),
             dropped_events: self.serial_hub.dropped() + self.event_hub.dropped(),

@@ -146,14 +146,25 @@ pub struct History {
     pub generation: u64,
 }
 
+/// Samples closer together than this are skipped: after a busy moment the app's 1 s timer
+/// fires its missed ticks at once, and rates over a few milliseconds only add noise.
+const MIN_GAP_MS: u64 = 500;
+
 impl History {
-    pub fn push(&mut self, c: &Counters) {
+    /// Adds a sample; false when it was skipped (an older or too close one of the same VMM).
+    pub fn push(&mut self, c: &Counters) -> bool {
         if let Some(a) = &self.last {
-            if c.uptime_ms == a.uptime_ms {
-                // The same instant twice (two polls crossed): nothing new.
-                return;
+            // Replies to polls can arrive out of order: only a new process start (or, from a
+            // VMM that does not say when it started, an uptime that went back) is a restart.
+            let restarted = if a.started_unix_ms != 0 || c.started_unix_ms != 0 {
+                a.started_unix_ms != c.started_unix_ms
+            } else {
+                c.uptime_ms < a.uptime_ms
+            };
+            if !restarted && c.uptime_ms < a.uptime_ms.saturating_add(MIN_GAP_MS) {
+                return false;
             }
-            match rates(a, c) {
+            match rates(a, c).filter(|_| !restarted) {
                 Some(s) => self.samples.push_back(s),
                 // A new VMM process: its history starts now.
                 None => self.samples.clear(),
@@ -166,6 +177,7 @@ impl History {
         }
         self.last = Some(c.clone());
         self.generation = self.generation.wrapping_add(1);
+        true
     }
 
     pub fn latest(&self) -> Option<&Sample> {
@@ -207,7 +219,6 @@ pub struct Stats {
     pub stacked: Vec<String>,
     /// Per disk: totals since the VMM started.
     pub disks: Vec<DiskCounters>,
-    prev: Option<(u64, HashMap<String, u64>)>,
     prev_vcpu: Vec<u64>,
     /// The busiest reasons, most exits per second first.
     pub top: Vec<Rate>,
@@ -249,23 +260,25 @@ impl Stats {
     pub const TOP: usize = 5;
 
     pub fn push(&mut self, c: &Counters) {
-        let now: HashMap<String, u64> = c.exits.iter().cloned().collect();
+        if !self.history.push(c) {
+            // A stale or too early reply: what is shown stays.
+            return;
+        }
+        // This sample's rates ([`rates`]); none for the first sample of a VMM.
+        let latest = self.history.latest();
+        let rate_of = |reason: &str| {
+            latest
+                .and_then(|s| s.exits.iter().find(|(r, _)| r == reason))
+                .map(|(_, v)| *v)
+                .unwrap_or(0.0)
+        };
         let mut rates: Vec<Rate> = c
             .exits
             .iter()
-            .map(|(reason, total)| {
-                let rate = match &self.prev {
-                    Some((t0, before)) if c.uptime_ms > *t0 => {
-                        let d = total.saturating_sub(*before.get(reason).unwrap_or(&0));
-                        d as f64 * 1000.0 / (c.uptime_ms - t0) as f64
-                    }
-                    _ => 0.0,
-                };
-                Rate {
-                    reason: reason.clone(),
-                    rate,
-                    total: *total,
-                }
+            .map(|(reason, total)| Rate {
+                reason: reason.clone(),
+                rate: rate_of(reason),
+                total: *total,
             })
             .filter(|r| r.total > 0)
             .collect();
@@ -286,18 +299,13 @@ impl Stats {
             .take(STACKED_REASONS)
             .map(|r| r.reason.clone())
             .collect();
-        self.history.push(c);
         self.disks = c.disks.clone();
         let vcpu_totals: Vec<u64> = c
             .per_vcpu
             .iter()
             .map(|v| v.iter().map(|(_, n)| n).sum())
             .collect();
-        let dt = self
-            .prev
-            .as_ref()
-            .map(|(t0, _)| c.uptime_ms.saturating_sub(*t0))
-            .unwrap_or(0);
+        let dt = c.uptime_ms.saturating_sub(self.uptime_ms);
         self.vcpus = vcpu_totals
             .iter()
             .enumerate()
@@ -320,7 +328,6 @@ impl Stats {
         self.malformed = c.malformed_virtio_chains;
         self.dropped_events = c.dropped_events;
         self.uptime_ms = c.uptime_ms;
-        self.prev = Some((c.uptime_ms, now));
     }
 }
 
@@ -650,23 +657,25 @@ fn swatch<'a, M: 'a>(c: Color) -> Element<'a, M> {
         .into()
 }
 
-/// "■ label" pairs in a row.
+/// "■ label" lines, one per series: every card gets the same height whatever the language.
 fn legend<'a, M: 'a>(items: Vec<(Color, String)>) -> Element<'a, M> {
-    let mut r = row![].spacing(6).align_y(Alignment::Center);
-    for (i, (c, label)) in items.into_iter().enumerate() {
-        if i > 0 {
-            r = r.push(Space::new().width(6));
-        }
-        r = r
-            .push(swatch(c))
-            .push(text(label).size(12).color(style::GREY));
+    let mut c = column![].spacing(2);
+    for (color, label) in items {
+        c = c.push(
+            row![swatch(color), text(label).size(12).color(style::GREY)]
+                .spacing(6)
+                .align_y(Alignment::Center),
+        );
     }
-    r.into()
+    c.into()
 }
 
 /// In place of a legend, for a device the VM does not have.
 fn absent<'a, M: 'a>(why: String) -> Element<'a, M> {
-    text(why).size(12).color(style::DIM).into()
+    // As tall as a two-line legend, so the cards of a row line up.
+    column![text(why).size(12).color(style::DIM), text(" ").size(12)]
+        .spacing(2)
+        .into()
 }
 
 /// A small card: title and current value, a legend, the graph.
@@ -728,7 +737,7 @@ pub fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
             (VCPU, t!("stats-cpu-vcpu", value = pct(s.cpu_vcpu))),
             (VMM, t!("stats-cpu-vmm", value = pct(s.cpu_vmm))),
         ]),
-        graph(h, Kind::Cpu, &[], true, 76.0),
+        graph(h, Kind::Cpu, &[], true, 66.0),
     );
     let mem = graph_card(
         t!("stats-memory"),
@@ -740,7 +749,7 @@ pub fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
                 t!("stats-memory-guest", size = human_bytes(s.guest_ram as u64)),
             ),
         ]),
-        graph(h, Kind::Memory, &[], true, 76.0),
+        graph(h, Kind::Memory, &[], true, 66.0),
     );
     let disk = graph_card(
         t!("stats-disk"),
@@ -757,7 +766,7 @@ pub fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
                 (WRITE, t!("stats-written", rate = rate(s.disk_write))),
             ])
         },
-        graph(h, Kind::Disk, &[], !stats.disks.is_empty(), 76.0),
+        graph(h, Kind::Disk, &[], !stats.disks.is_empty(), 66.0),
     );
     let net = graph_card(
         t!("stats-net"),
@@ -774,7 +783,7 @@ pub fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
                 (TX, t!("stats-sent", rate = rate(s.net_tx))),
             ])
         },
-        graph(h, Kind::Net, &[], !stats.nics.is_empty(), 76.0),
+        graph(h, Kind::Net, &[], !stats.nics.is_empty(), 66.0),
     );
     col = col
         .push(row![cpu, mem].spacing(10))
@@ -1045,7 +1054,7 @@ mod tests {
         h.push(&b);
         assert_eq!(h.samples.len(), 1);
         let g = h.generation;
-        h.push(&b); // a duplicate poll
+        assert!(!h.push(&b), "a duplicate poll");
         assert_eq!((h.samples.len(), h.generation), (1, g));
         h.push(&late);
         assert!(h.samples.is_empty(), "the old VMM's history is dropped");
@@ -1055,6 +1064,30 @@ mod tests {
         h.push(&next);
         assert_eq!(h.samples.len(), 1);
         assert!(near(h.latest().unwrap().exits[0].1, 100.0));
+    }
+
+    #[test]
+    fn late_replies_and_bursts_of_polls_are_skipped_and_restarts_are_told_by_start_time() {
+        let at = |started: u64, ms: u64, n: u64| Counters {
+            started_unix_ms: started,
+            ..counters(ms, &[("io-out", n)])
+        };
+        let mut s = Stats::default();
+        s.push(&at(7, 1000, 0));
+        s.push(&at(7, 2000, 1000));
+        s.push(&at(7, 3000, 2000));
+        // The reply to an earlier poll arrives last: skipped, the history stays.
+        s.push(&at(7, 2500, 1500));
+        // A burst of missed timer ticks: 20 ms later.
+        s.push(&at(7, 3020, 2600));
+        assert_eq!(s.history.samples.len(), 2);
+        assert!(near(s.top[0].rate, 1000.0), "{:?}", s.top);
+        // Another process of the same VM, even with a longer uptime already.
+        s.push(&at(8, 4000, 10));
+        assert!(s.history.samples.is_empty());
+        assert!(near(s.top[0].rate, 0.0));
+        s.push(&at(8, 5000, 510));
+        assert!(near(s.top[0].rate, 500.0));
     }
 
     #[test]

@@ -56,9 +56,10 @@ sleep 2
 Xvfb "$DISP" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 PIDS+=($!)
 export DISPLAY=$DISP
-# On a loaded machine the X server can take a few seconds to accept clients.
-for _ in $(seq 50); do
+# On a loaded machine the X server can take several seconds to accept clients.
+for i in $(seq 150); do
     xdotool getdisplaygeometry >/dev/null 2>&1 && break
+    [ "$i" = 150 ] && { echo "Xvfb $DISP did not come up within 30 s" >&2; exit 1; }
     sleep 0.2
 done
 "$V" &

@@ -338,6 +338,7 @@ fn the_activity_tab_shows_live_values_from_the_counters() {
     let sample = |ms: u64, cpu: u64, vcpu: u64, read: u64, written: u64, io_out: u64| Counters {
         uptime_ms: ms,
         exits: vec![("io-out".into(), io_out), ("hlt".into(), 2)],
+        per_vcpu: vec![vec![("io-out".into(), io_out), ("hlt".into(), 2)]],
         process_user_us: 0,
         process_system_us: cpu,
         vcpu_cpu_us: vec![vcpu],
@@ -385,6 +386,8 @@ fn the_activity_tab_shows_live_values_from_the_counters() {
         // The teachers' line stays next to each reason.
         "the guest wrote to an I/O port; the VMM emulated the device.",
         "disk0: read 2.0 MiB in 3 requests · wrote 1.0 MiB in 2 · 1 flushes",
+        // The vCPU thread's own share.
+        "45 % CPU",
     ] {
         assert!(h.shows(s), "the activity tab shows {s:?}");
     }

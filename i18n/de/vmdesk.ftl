@@ -326,3 +326,4 @@ stats-received = empfangen { $rate }
 stats-sent = gesendet { $rate }
 stats-disk-line = disk{ $n }: gelesen { $read } in { $reads } Anfragen · geschrieben { $written } in { $writes } · { $flushes } Flushes
 stats-no-nics-explain = Diese VM hat keine Netzwerkschnittstelle.
+stats-vcpu-cpu = { $cpu } % CPU

@@ -326,3 +326,4 @@ stats-received = received { $rate }
 stats-sent = sent { $rate }
 stats-disk-line = disk{ $n }: read { $read } in { $reads } requests · wrote { $written } in { $writes } · { $flushes } flushes
 stats-no-nics-explain = This VM has no network interface.
+stats-vcpu-cpu = { $cpu } % CPU

@@ -326,3 +326,4 @@ stats-received = recibido { $rate }
 stats-sent = enviado { $rate }
 stats-disk-line = disk{ $n }: leídos { $read } en { $reads } peticiones · escritos { $written } en { $writes } · { $flushes } vaciados
 stats-no-nics-explain = Esta VM no tiene interfaz de red.
+stats-vcpu-cpu = { $cpu } % CPU

@@ -326,3 +326,4 @@ stats-received = reçu { $rate }
 stats-sent = envoyé { $rate }
 stats-disk-line = disk{ $n } : lu { $read } en { $reads } requêtes · écrit { $written } en { $writes } · { $flushes } vidages
 stats-no-nics-explain = Cette VM n’a pas d’interface réseau.
+stats-vcpu-cpu = { $cpu } % CPU

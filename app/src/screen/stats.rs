@@ -64,6 +64,8 @@ pub struct Sample {
     /// guest and handling its exits), and the rest of the VMM process (devices, display, API).
     pub cpu_vcpu: f64,
     pub cpu_vmm: f64,
+    /// Each vCPU thread's share of `cpu_vcpu` (empty when the VMM does not report them).
+    pub per_vcpu: Vec<f64>,
     /// Resident memory of the VMM process and the guest RAM configured, in bytes.
     pub rss: f64,
     pub guest_ram: f64,
@@ -104,10 +106,20 @@ pub fn rates(a: &Counters, b: &Counters) -> Option<Sample> {
     let vcpus = |c: &Counters| c.vcpu_cpu_us.iter().fold(0u64, |s, x| s.wrapping_add(*x));
     // µs of CPU per s of wall time → % of one core.
     let total = per_s(cpu(a), cpu(b))? / 1e4;
-    let vcpu = if a.vcpu_cpu_us.len() == b.vcpu_cpu_us.len() {
+    let same_vcpus = a.vcpu_cpu_us.len() == b.vcpu_cpu_us.len();
+    let vcpu = if same_vcpus {
         per_s(vcpus(a), vcpus(b))? / 1e4
     } else {
         0.0
+    };
+    let per_vcpu = if same_vcpus {
+        a.vcpu_cpu_us
+            .iter()
+            .zip(&b.vcpu_cpu_us)
+            .map(|(x, y)| Some(per_s(*x, *y)? / 1e4))
+            .collect::<Option<Vec<_>>>()?
+    } else {
+        Vec::new()
     };
     let before: HashMap<&str, u64> = a.exits.iter().map(|(r, n)| (r.as_str(), *n)).collect();
     let exits = b
@@ -127,6 +139,7 @@ pub fn rates(a: &Counters, b: &Counters) -> Option<Sample> {
         t: b.uptime_ms as f64 / 1000.0,
         cpu_vcpu: vcpu,
         cpu_vmm: total - vcpu,
+        per_vcpu,
         rss: b.rss_bytes as f64,
         guest_ram: b.guest_memory_bytes as f64,
         exits,
@@ -842,6 +855,11 @@ pub fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
         col = col.push(text(t!("stats-vcpus")).size(14).font(bold()));
         let max = stats.vcpus.iter().map(|(r, _)| *r).fold(1.0_f64, f64::max);
         for (i, (rate, total)) in stats.vcpus.iter().enumerate() {
+            let cpu = s
+                .per_vcpu
+                .get(i)
+                .map(|c| t!("stats-vcpu-cpu", cpu = format!("{c:.0}")))
+                .unwrap_or_default();
             col = col.push(
                 row![
                     text(t!("stats-vcpu", n = (i as i64)))
@@ -851,6 +869,10 @@ pub fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
                     progress_bar(0.0..=max as f32, *rate as f32)
                         .girth(6)
                         .length(Length::Fill),
+                    text(cpu)
+                        .size(13)
+                        .width(70)
+                        .align_x(iced::alignment::Horizontal::Right),
                     text(t!(
                         "stats-vcpu-value",
                         rate = format!("{rate:.0}"),
@@ -1003,6 +1025,8 @@ mod tests {
         let s = rates(&a, &b).unwrap();
         assert!(near(s.t, 11.0));
         assert!(near(s.cpu_vcpu, 45.0) && near(s.cpu_vmm, 15.0), "{s:?}");
+        assert_eq!(s.per_vcpu.len(), 1);
+        assert!(near(s.per_vcpu[0], 45.0));
         assert!(near(s.rss, (12 << 20) as f64) && near(s.guest_ram, (64 << 20) as f64));
         assert!(near(s.disk_read, 65536.0) && near(s.disk_write, 32768.0));
         assert!(near(s.net_rx, 2000.0) && near(s.net_tx, 1000.0));

@@ -29,9 +29,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The VMs: one with a screen (the test guest's animated pattern), one serial-only, one stopped.
-"$V" create "Build server" --kernel "$GUEST" --cmdline "console=ttyS0 vmdesk.test=tick" \
-    --vcpus 2 --memory 256 >/dev/null
+# The VMs: one with a screen (the test guest's animated pattern), one busy with its disk
+# (reads and writes for the live graphs), one stopped.
+cfg=$("$V" create "Build server" --kernel "$GUEST" --cmdline "console=ttyS0 vmdesk.test=blkloop" \
+    --vcpus 2 --memory 256 --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["config"])')
+truncate -s 64M "$(dirname "$cfg")/build.img"
+sed -i 's/^disks = \[\]$/disks = [{ path = "build.img", format = "raw" }]/' "$cfg"
+grep -q build.img "$cfg"
 "$V" create "Desktop" --kernel "$GUEST" --cmdline "console=ttyS0 vmdesk.test=animate" \
     --vcpus 1 --memory 128 --display 800x600 >/dev/null
 "$V" create "Classroom demo" --kernel "$GUEST" --cmdline "console=ttyS0 vmdesk.test=echo" \
@@ -51,8 +55,13 @@ sleep 2
 
 Xvfb "$DISP" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 PIDS+=($!)
-sleep 1
 export DISPLAY=$DISP
+# On a loaded machine the X server can take several seconds to accept clients.
+for i in $(seq 150); do
+    xdotool getdisplaygeometry >/dev/null 2>&1 && break
+    [ "$i" = 150 ] && { echo "Xvfb $DISP did not come up within 30 s" >&2; exit 1; }
+    sleep 0.2
+done
 "$V" &
 PIDS+=($!)
 for _ in $(seq 50); do
@@ -77,13 +86,17 @@ for _ in $(seq 30); do xdotool click 5; sleep 0.05; done   # down to the hardwar
 shot wizard 2
 click 50 27                      # Cancel
 sleep 1
-# The cards are sorted by name: Build server, Classroom demo, Desktop. Open "Desktop".
+# The cards are sorted by name: Build server, Classroom demo, Desktop. "Build server"'s
+# activity, once the graphs hold most of a minute.
+click 273 111
+click 880 95                     # Activity tab
+shot stats 64
+click 62 27                      # back to the library
+# "Desktop".
 click 273 269
 shot details 4
 click 794 95                     # Snapshots tab
 shot snapshots 3
-click 905 95                     # Activity tab
-shot stats 4
 if [ -S "$VMDESK_HOME/run/desktop/vnc.sock" ]; then
     click 954 27                 # Screen
     shot console 3

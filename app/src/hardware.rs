@@ -319,7 +319,7 @@ fn disk_note(p: &Path) -> String {
         Ok(i) => format!(
             "{} · {}",
             i.format,
-            crate::screen::details::human_bytes(i.virtual_size)
+            crate::screen::stats::human_bytes(i.virtual_size)
         ),
         Err(e) => e.to_string(),
     }
@@ -559,7 +559,7 @@ pub fn view<'a>(
                 (false, Some(Ok(info))) => Some(t!(
                     "hw-image-info",
                     format = info.format.to_string(),
-                    size = crate::screen::details::human_bytes(info.virtual_size)
+                    size = crate::screen::stats::human_bytes(info.virtual_size)
                 )),
                 _ => Some(t!("hw-image-hint")),
             };

@@ -99,6 +99,8 @@ struct State {
     no_acpi: bool,
     snapshots: Option<serde_json::Value>,
     exits: Vec<(String, ExitInfo)>,
+    /// What `counters` answers, in turn; the last one stays.
+    counters: HashMap<String, std::collections::VecDeque<Counters>>,
 }
 
 /// Records requests; VMs "run" from `start` until `kill`.
@@ -128,6 +130,13 @@ impl FakeClient {
     /// What `snapshot-list` answers.
     pub fn set_snapshots(&self, v: serde_json::Value) {
         self.lock().snapshots = Some(v);
+    }
+
+    /// What `counters` answers for `id`, one after the other (the last one repeats).
+    pub fn queue_counters(&self, id: &str, samples: Vec<Counters>) {
+        self.lock()
+            .counters
+            .insert(id.to_string(), samples.into_iter().collect());
     }
 
     pub fn set_acpi_ack(&self, ack: bool) {
@@ -184,6 +193,19 @@ impl VmmClient for FakeClient {
 
     fn request(&self, id: &str, command: Command) -> Result<serde_json::Value, ClientError> {
         let mut s = self.lock();
+        if !s.running.contains_key(id) {
+            return Err(ClientError::NotRunning);
+        }
+        if let (Command::Counters, Some(q)) = (&command, s.counters.get_mut(id)) {
+            let c = if q.len() > 1 {
+                q.pop_front()
+            } else {
+                q.front().cloned()
+            };
+            if let Some(c) = c {
+                return Ok(serde_json::to_value(c).unwrap());
+            }
+        }
         let Some(st) = s.running.get_mut(id) else {
             return Err(ClientError::NotRunning);
         };

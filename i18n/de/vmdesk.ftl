@@ -372,3 +372,23 @@ hw-vnc-hint = Optional: der Bildschirm auch per VNC auf 127.0.0.1 an diesem Port
 error-vnc-port = Ein Port ist eine Zahl von 1 bis 65535.
 error-vnc-password-needed = Ein VNC-Port braucht ein Passwort.
 error-vnc-password = 1 bis 8 ASCII-Zeichen.
+
+## Activity tab: live graphs (stats)
+stats-live-title = Live-Aktivität
+stats-window = die letzte Minute, ein Messwert pro Sekunde
+stats-cpu = CPU
+stats-cpu-vcpu = Gast-vCPUs { $value }
+stats-cpu-vmm = VMM-Mehraufwand { $value }
+stats-memory = Speicher
+stats-memory-rss = belegt (RSS)
+stats-memory-guest = Gast-RAM { $size }
+stats-disk = Festplatte
+stats-read = gelesen { $rate }
+stats-written = geschrieben { $rate }
+stats-no-disks-explain = Diese VM hat keine Festplatte.
+stats-net = Netzwerk
+stats-received = empfangen { $rate }
+stats-sent = gesendet { $rate }
+stats-disk-line = disk{ $n }: gelesen { $read } in { $reads } Anfragen · geschrieben { $written } in { $writes } · { $flushes } Flushes
+stats-no-nics-explain = Diese VM hat keine Netzwerkschnittstelle.
+stats-vcpu-cpu = { $cpu } % CPU

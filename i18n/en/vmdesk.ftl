@@ -372,3 +372,23 @@ hw-vnc-hint = Optional: the screen also over VNC on 127.0.0.1 at this port, for 
 error-vnc-port = A port is a number from 1 to 65535.
 error-vnc-password-needed = A VNC port needs a password.
 error-vnc-password = 1 to 8 ASCII characters.
+
+## Activity tab: live graphs (stats)
+stats-live-title = Live activity
+stats-window = the last minute, one sample a second
+stats-cpu = CPU
+stats-cpu-vcpu = guest vCPUs { $value }
+stats-cpu-vmm = VMM overhead { $value }
+stats-memory = Memory
+stats-memory-rss = resident (RSS)
+stats-memory-guest = guest RAM { $size }
+stats-disk = Disk
+stats-read = read { $rate }
+stats-written = written { $rate }
+stats-no-disks-explain = This VM has no disk.
+stats-net = Network
+stats-received = received { $rate }
+stats-sent = sent { $rate }
+stats-disk-line = disk{ $n }: read { $read } in { $reads } requests · wrote { $written } in { $writes } · { $flushes } flushes
+stats-no-nics-explain = This VM has no network interface.
+stats-vcpu-cpu = { $cpu } % CPU

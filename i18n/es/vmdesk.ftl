@@ -373,3 +373,23 @@ hw-vnc-hint = Opcional: la pantalla también por VNC en 127.0.0.1 en este puerto
 error-vnc-port = Un puerto es un número de 1 a 65535.
 error-vnc-password-needed = Un puerto VNC necesita una contraseña.
 error-vnc-password = De 1 a 8 caracteres ASCII.
+
+## Activity tab: live graphs (stats)
+stats-live-title = Actividad en directo
+stats-window = el último minuto, una muestra por segundo
+stats-cpu = CPU
+stats-cpu-vcpu = vCPU del invitado { $value }
+stats-cpu-vmm = sobrecarga del VMM { $value }
+stats-memory = Memoria
+stats-memory-rss = residente (RSS)
+stats-memory-guest = RAM del invitado { $size }
+stats-disk = Disco
+stats-read = leído { $rate }
+stats-written = escrito { $rate }
+stats-no-disks-explain = Esta VM no tiene disco.
+stats-net = Red
+stats-received = recibido { $rate }
+stats-sent = enviado { $rate }
+stats-disk-line = disk{ $n }: leídos { $read } en { $reads } peticiones · escritos { $written } en { $writes } · { $flushes } vaciados
+stats-no-nics-explain = Esta VM no tiene interfaz de red.
+stats-vcpu-cpu = { $cpu } % CPU

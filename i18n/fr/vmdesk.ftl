@@ -372,3 +372,23 @@ hw-vnc-hint = Facultatif : l'écran aussi en VNC sur 127.0.0.1 à ce port, pour 
 error-vnc-port = Un port est un nombre de 1 à 65535.
 error-vnc-password-needed = Un port VNC nécessite un mot de passe.
 error-vnc-password = 1 à 8 caractères ASCII.
+
+## Activity tab: live graphs (stats)
+stats-live-title = Activité en direct
+stats-window = la dernière minute, une mesure par seconde
+stats-cpu = CPU
+stats-cpu-vcpu = vCPU de l’invité { $value }
+stats-cpu-vmm = surcoût du VMM { $value }
+stats-memory = Mémoire
+stats-memory-rss = résidente (RSS)
+stats-memory-guest = RAM de l’invité { $size }
+stats-disk = Disque
+stats-read = lu { $rate }
+stats-written = écrit { $rate }
+stats-no-disks-explain = Cette VM n’a pas de disque.
+stats-net = Réseau
+stats-received = reçu { $rate }
+stats-sent = envoyé { $rate }
+stats-disk-line = disk{ $n } : lu { $read } en { $reads } requêtes · écrit { $written } en { $writes } · { $flushes } vidages
+stats-no-nics-explain = Cette VM n’a pas d’interface réseau.
+stats-vcpu-cpu = { $cpu } % CPU

@@ -204,3 +204,69 @@ fn kill_9_right_after_a_guest_flush_loses_nothing() {
     );
     qemu_img_check(&img);
 }
+
+#[test]
+fn disk_counters_match_what_the_guest_moved_and_cpu_time_rises() {
+    if !kvm_or_skip("disk_counters_match_what_the_guest_moved_and_cpu_time_rises") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("disk.raw");
+    std::fs::write(&img, vec![0u8; 4 << 20]).unwrap();
+    // blk: one 32 KiB write, a flush, one 32 KiB read; then it ticks so the VM stays up.
+    let mut spec = GuestSpec::test("blk vmdesk.then=tick");
+    spec.extra_toml = format!(
+        "\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
+        img.display()
+    );
+    let mut vm = Vm::start("blkcount", &spec);
+    let log = vm.wait_serial("TICK 1\n", BOOT_TIMEOUT);
+    assert!(
+        log.contains("BLK flush ok") && log.contains("BLK read ok"),
+        "{log}"
+    );
+    let mut api = vm.api();
+    let c1 = api.cmd("counters")["result"].clone();
+    let disk = &c1["disks"][0];
+    assert_eq!(disk["write_bytes"], 32768, "{c1}");
+    assert_eq!(disk["read_bytes"], 32768, "{c1}");
+    // The guest's limits allow 32 KiB per request: one of each.
+    assert_eq!(disk["write_requests"], 1, "{c1}");
+    assert_eq!(disk["read_requests"], 1, "{c1}");
+    assert_eq!(disk["flushes"], 1, "{c1}");
+    assert_eq!(disk["io_errors"], 0, "{c1}");
+    assert_eq!(c1["disks"].as_array().unwrap().len(), 1);
+    assert_eq!(c1["guest_memory_bytes"], 64u64 << 20);
+    let rss = c1["rss_bytes"].as_u64().unwrap();
+    assert!(rss > 1 << 20, "RSS {rss}");
+
+    // The guest keeps ticking (port writes, each an exit): its vCPU thread and the process
+    // use CPU time.
+    let u = |c: &serde_json::Value, k: &str| c[k].as_u64().unwrap();
+    let ticks_at = |log: &str| log.matches("TICK ").count();
+    let before = ticks_at(&vm.serial_log());
+    vm.wait_serial(&format!("TICK {}\n", before + 3), BOOT_TIMEOUT);
+    let c2 = api.cmd("counters")["result"].clone();
+    let vcpu = |c: &serde_json::Value| c["vcpu_cpu_us"][0].as_u64().unwrap();
+    let process = |c: &serde_json::Value| u(c, "process_user_us") + u(c, "process_system_us");
+    assert!(
+        vcpu(&c2) > vcpu(&c1),
+        "vCPU time {} → {}",
+        vcpu(&c1),
+        vcpu(&c2)
+    );
+    assert!(
+        process(&c2) > process(&c1),
+        "process time {} → {}",
+        process(&c1),
+        process(&c2)
+    );
+    // The process includes its vCPU threads (read first; 1 ms for rounding of the two clocks).
+    assert!(process(&c2) + 1000 >= vcpu(&c2), "{c2}");
+    assert!(u(&c2, "started_unix_ms") > 0);
+    assert_eq!(c2["started_unix_ms"], c1["started_unix_ms"]);
+    // Nothing touched the disk since.
+    assert_eq!(c2["disks"], c1["disks"]);
+    api.cmd("kill");
+    vm.wait_exit(Duration::from_secs(10));
+}

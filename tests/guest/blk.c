@@ -270,7 +270,7 @@ void __attribute__((noreturn)) do_blk(int write)
 		put_hex32(crc32_update(0, blk.data, BLK_BYTES));
 		put_char('\n');
 	}
-	do_poweroff();
+	do_then();
 }
 
 /*
@@ -314,5 +314,50 @@ void __attribute__((noreturn)) do_blkbench(void)
 	put_str(" kib=");
 	put_dec(kib);
 	put_char('\n');
-	do_poweroff();
+	do_then();
+}
+
+/*
+ * "blkloop": a steady disk load for the app's live graphs. Forever, over a
+ * 4 MiB window from sector 8192 in chunks of vmdesk.blk_kib= KiB (default 64),
+ * from guest-physical 16 MiB: write every second chunk, read every chunk, then
+ * 100 port-0x80 writes of pause; wrapping. So reads run at twice the rate of
+ * writes. "BLKLOOP <pass>" after each pass over the window.
+ */
+void __attribute__((noreturn)) do_blkloop(void)
+{
+	const uint64_t start = 8192, window = 8192;	/* sectors */
+	uint64_t kib;
+
+	put_line("ACTION blkloop");
+	if (!cmdline_u64("vmdesk.blk_kib=", 0, 64, &kib))
+		do_poweroff();
+	if (kib == 0 || kib > 1024) {
+		put_line("FAIL blkloop blk_kib must be 1..1024");
+		do_poweroff();
+	}
+	blk_setup(start, window, 128 * 1024, (uint32_t)kib * 1024);
+	blk.data = 16ull << 20;
+	for (uint64_t pass = 0;; pass++) {
+		for (uint64_t s = 0; s + kib * 2 <= window; s += kib * 2) {
+			for (int k = (s / (kib * 2)) % 2; k < 2; k++) {
+				uint32_t t = k ? VIRTIO_BLK_T_IN : VIRTIO_BLK_T_OUT;
+
+				for (uint32_t off = 0; off < kib * 1024; off += blk.req_bytes) {
+					uint32_t bytes = kib * 1024 - off < blk.req_bytes ? kib * 1024 - off : blk.req_bytes;
+					int st = blk_request(t, start + s + off / BLK_SECTOR, blk.data + off, bytes);
+
+					if (st) {
+						if (st > 0)
+							blk_status_line(k ? "read" : "write", st);
+						do_poweroff();
+					}
+				}
+			}
+			io_delay(100);
+		}
+		put_str("BLKLOOP ");
+		put_dec(pass);
+		put_char('\n');
+	}
 }

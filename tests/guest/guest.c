@@ -556,6 +556,23 @@ int cmdline_u64(const char *key, int hex, uint64_t def, uint64_t *out)
 	return 1;
 }
 
+/*
+ * The end of a finite mode (blk, blk-read, blkbench): vmdesk.then=echo or
+ * vmdesk.then=tick keeps the VM up in that mode (so the host can read the
+ * VMM's counters after the work); anything else powers off.
+ */
+void __attribute__((noreturn)) do_then(void)
+{
+	uint32_t len;
+	const char *then = cmdline_arg("vmdesk.then=", &len);
+
+	if (then && eq(then, len, "echo"))
+		do_echo();
+	if (then && eq(then, len, "tick"))
+		do_tick();
+	do_poweroff();
+}
+
 void __attribute__((noreturn)) guest_main(uint64_t boot_params);
 void guest_main(uint64_t boot_params)
 {
@@ -615,6 +632,8 @@ void guest_main(uint64_t boot_params)
 		do_blk(0);
 	if (eq(mode, len, "blkbench"))
 		do_blkbench();
+	if (eq(mode, len, "blkloop"))
+		do_blkloop();
 	if (eq(mode, len, "net"))
 		do_net();
 	if (eq(mode, len, "memtick"))

@@ -107,6 +107,8 @@ void __attribute__((noreturn)) do_animate(void);
 void blk_check(void);
 void __attribute__((noreturn)) do_blk(int write);
 void __attribute__((noreturn)) do_blkbench(void);
+void __attribute__((noreturn)) do_blkloop(void);
+void __attribute__((noreturn)) do_then(void);
 
 /* net.c: "NET <i> ..." lines; the net mode. */
 void net_check(void);

@@ -13,7 +13,7 @@
 //! | request | does |
 //! |---|---|
 //! | `{"cmd":"status"}` | state, vCPUs, memory, uptime |
-//! | `{"cmd":"counters"}` | vCPU exits by reason (total and per vCPU), uptime, dropped events |
+//! | `{"cmd":"counters"}` | vCPU exits by reason (total and per vCPU), uptime, dropped events, CPU time (process and per vCPU thread), memory, per-disk and per-NIC traffic |
 //! | `{"cmd":"pause"}` / `{"cmd":"resume"}` | stop / restart all vCPUs |
 //! | `{"cmd":"power-off"}` | presses the ACPI power button; the reply says whether the guest's ACPI picked the event up within 2 s |
 //! | `{"cmd":"kill"}` | ends the VM at once (exit status 5) |
@@ -166,6 +166,10 @@ pub struct PowerOffResult {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Counters {
     pub uptime_ms: u64,
+    /// When this process started the VM (as in [`Status`]): tells a restarted VMM apart from
+    /// a late reply.
+    #[serde(default)]
+    pub started_unix_ms: u64,
     pub exits: Vec<(String, u64)>,
     pub per_vcpu: Vec<Vec<(String, u64)>>,
     /// Serial/event messages a slow API client did not get.
@@ -176,6 +180,47 @@ pub struct Counters {
     /// Per NIC: frames and bytes sent and received, drops.
     #[serde(default)]
     pub nics: Vec<serde_json::Value>,
+    /// CPU time the whole VMM process has used in user mode, in microseconds (all threads:
+    /// vCPUs, device I/O, VNC, this API).
+    #[serde(default)]
+    pub process_user_us: u64,
+    /// CPU time the whole VMM process has used in the kernel, in microseconds. With KVM, time
+    /// spent running the guest counts here (inside `KVM_RUN`).
+    #[serde(default)]
+    pub process_system_us: u64,
+    /// Per vCPU (in vCPU order): CPU time of its thread in microseconds, user + system —
+    /// running the guest plus handling the exits it takes. The process's total minus their sum
+    /// is the VMM's own overhead (device threads, display, API).
+    #[serde(default)]
+    pub vcpu_cpu_us: Vec<u64>,
+    /// Resident memory of the VMM process in bytes (guest RAM counts once the guest touched it).
+    #[serde(default)]
+    pub rss_bytes: u64,
+    /// Guest RAM as configured, in bytes.
+    #[serde(default)]
+    pub guest_memory_bytes: u64,
+    /// Per disk, in `[[disks]]` order: what the guest read and wrote.
+    #[serde(default)]
+    pub disks: Vec<DiskCounters>,
+}
+
+/// One virtio-blk disk's counters since the VMM started (requests completed OK, except
+/// `io_errors`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DiskCounters {
+    /// Read requests and the bytes they returned to the guest.
+    pub read_requests: u64,
+    pub read_bytes: u64,
+    /// Write requests and the bytes they wrote.
+    pub write_requests: u64,
+    pub write_bytes: u64,
+    /// Flush requests (each puts earlier writes on stable storage).
+    pub flushes: u64,
+    pub discards: u64,
+    pub write_zeroes: u64,
+    /// Requests that failed with a host I/O error or wrote to a read-only disk.
+    pub io_errors: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,6 +265,21 @@ mod tests {
             }
         );
         assert!(serde_json::from_str::<Request>(r#"{"cmd":"explode"}"#).is_err());
+    }
+
+    #[test]
+    fn counters_from_an_older_vmm_still_parse() {
+        // A VMM from before the CPU, memory and disk fields: they default to zero/empty.
+        let c: Counters = serde_json::from_str(
+            r#"{"uptime_ms":5,"exits":[["io-out",3]],"per_vcpu":[],"dropped_events":0}"#,
+        )
+        .unwrap();
+        assert_eq!(c.exits, vec![("io-out".to_string(), 3)]);
+        assert_eq!((c.process_user_us, c.rss_bytes), (0, 0));
+        assert!(c.disks.is_empty() && c.vcpu_cpu_us.is_empty());
+        let d: DiskCounters = serde_json::from_str(r#"{"read_bytes":512}"#).unwrap();
+        assert_eq!(d.read_bytes, 512);
+        assert_eq!(d.write_bytes, 0);
     }
 
     #[test]

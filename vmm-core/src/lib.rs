@@ -17,6 +17,7 @@ pub mod hub;
 pub mod net;
 pub mod snapshot;
 pub mod storage;
+pub mod usage;
 pub mod util;
 pub mod vcpu;
 pub mod vmm;

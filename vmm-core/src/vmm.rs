@@ -18,6 +18,7 @@ use crate::hub::Hub;
 use crate::vcpu::{self, ExitCounters, RunControl, VcpuContext};
 use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
 use kvm_ioctls::{Kvm, VcpuFd, VmFd};
+use std::os::unix::thread::JoinHandleExt;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -117,6 +118,8 @@ pub struct VmHandle {
     /// Problems that did not stop the VM (e.g. a NIC left out because passt is missing).
     pub warnings: Vec<String>,
     net_stats: Vec<Arc<crate::devices::virtio::net::NetStats>>,
+    disk_stats: Vec<Arc<crate::devices::virtio::block::BlockStats>>,
+    /// vCPU threads, in vCPU order (they run until the process ends).
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -226,8 +229,15 @@ impl VmHandle {
                 *t += x;
             }
         }
+        // vCPU threads first: the process total read after them is never below their sum.
+        let vcpu_cpu_us = lock(&self.threads)
+            .iter()
+            .map(|t| crate::usage::thread_cpu_us(t.as_pthread_t()))
+            .collect();
+        let (user, system) = crate::usage::process_cpu_us();
         api::Counters {
             uptime_ms: self.started.elapsed().as_millis() as u64,
+            started_unix_ms: self.started_unix_ms,
             exits: named(total),
             per_vcpu: per.into_iter().map(named).collect(),
             dropped_events: self.serial_hub.dropped() + self.event_hub.dropped(),
@@ -242,6 +252,12 @@ impl VmHandle {
                 .iter()
                 .map(|s| serde_json::to_value(s.snapshot()).unwrap_or_default())
                 .collect(),
+            process_user_us: user,
+            process_system_us: system,
+            vcpu_cpu_us,
+            rss_bytes: crate::usage::rss_bytes(),
+            guest_memory_bytes: self.config.memory_mib << 20,
+            disks: self.disk_stats.iter().map(|s| s.snapshot()).collect(),
         }
     }
 
@@ -407,6 +423,10 @@ impl TryFrom<VmSpec> for Vmm {
         virtio_devs.extend(
             crate::storage::open_disks(&cfg.disks, &spec.vm_dir).map_err(BuildError::Other)?,
         );
+        let disk_stats: Vec<_> = virtio_devs
+            .iter()
+            .filter_map(|d| d.as_block().map(|b| b.stats()))
+            .collect();
         // The screen: framebuffer memslot after the RAM slots, plus a keyboard and a tablet.
         let vm = Arc::new(vm);
         let mut display = None;
@@ -561,6 +581,7 @@ impl TryFrom<VmSpec> for Vmm {
         let handle = Arc::new(VmHandle {
             warnings,
             net_stats,
+            disk_stats,
             machine,
             config: cfg.clone(),
             flavor: KvmFlavor::detect(),

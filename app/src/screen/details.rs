@@ -6,16 +6,14 @@ use crate::form::{self, VmForm};
 use crate::hardware::{self, Hardware};
 use crate::host::HostInfo;
 use crate::screen::library::{bold, exit_meaning, mono, state_badge};
+use crate::screen::stats::{self, Stats};
 use crate::snapshots::{self, SnapshotList};
 use crate::style;
 use crate::t;
 use crate::vms::{VmState, Vms};
-use iced::widget::{
-    button, column, container, image, progress_bar, row, scrollable, text, text_input, Space,
-};
+use iced::widget::{button, column, container, image, row, scrollable, text, text_input, Space};
 use iced::{Alignment, Element, Length, Task};
-use std::collections::HashMap;
-use vmm_core::api::{Command, Counters};
+use vmm_core::api::Command;
 use vmm_core::config::VmConfig;
 
 pub const CONSOLE_INPUT_ID: &str = "console-input";
@@ -476,7 +474,7 @@ impl Details {
         let content = match self.tab {
             Tab::Console => self.console(state),
             Tab::Snapshots => self.snapshots_view(vms, running),
-            Tab::Activity => self.stats_view(state),
+            Tab::Activity => stats::view(&self.stats, state),
         };
         let right = column![tabs, content]
             .spacing(12)
@@ -619,133 +617,6 @@ impl Details {
         .height(Length::Fill)
         .style(style::card)
         .into()
-    }
-
-    fn stats_view(&self, state: VmState) -> Element<'_, Message> {
-        let mut col = column![row![
-            section_title(t!("stats-title")),
-            Space::new().width(Length::Fill),
-            text(t!(
-                "stats-total",
-                rate = format!("{:.0}", self.stats.total_rate),
-                total = self.stats.total.to_string()
-            ))
-            .size(13)
-            .color(style::GREY),
-        ]
-        .align_y(Alignment::Center)]
-        .spacing(8);
-        col = col.push(text(t!("stats-intro")).size(13).color(style::GREY));
-        if !matches!(state, VmState::Running | VmState::Paused) || self.stats.top.is_empty() {
-            col = col.push(text(t!("stats-none")).size(13).color(style::DIM));
-        } else {
-            let max = self
-                .stats
-                .top
-                .iter()
-                .map(|r| r.rate)
-                .fold(1.0_f64, f64::max);
-            for r in &self.stats.top {
-                col = col.push(
-                    column![
-                        row![
-                            text(r.reason.clone()).size(13).font(mono()).width(120),
-                            progress_bar(0.0..=max as f32, r.rate as f32)
-                                .girth(8)
-                                .length(Length::Fill),
-                            text(t!("stats-rate", rate = format!("{:.0}", r.rate)))
-                                .size(13)
-                                .width(90)
-                                .align_x(iced::alignment::Horizontal::Right),
-                        ]
-                        .spacing(10)
-                        .align_y(Alignment::Center),
-                        text(explain(&r.reason)).size(12).color(style::GREY),
-                    ]
-                    .spacing(2),
-                );
-            }
-        }
-        if matches!(state, VmState::Running | VmState::Paused) && !self.stats.vcpus.is_empty() {
-            col = col.push(Space::new().height(6));
-            col = col.push(text(t!("stats-vcpus")).size(14).font(bold()));
-            let max = self
-                .stats
-                .vcpus
-                .iter()
-                .map(|(r, _)| *r)
-                .fold(1.0_f64, f64::max);
-            for (i, (rate, total)) in self.stats.vcpus.iter().enumerate() {
-                col = col.push(
-                    row![
-                        text(t!("stats-vcpu", n = (i as i64)))
-                            .size(13)
-                            .font(mono())
-                            .width(120),
-                        progress_bar(0.0..=max as f32, *rate as f32)
-                            .girth(8)
-                            .length(Length::Fill),
-                        text(t!(
-                            "stats-vcpu-value",
-                            rate = format!("{rate:.0}"),
-                            total = total.to_string()
-                        ))
-                        .size(13)
-                        .width(200)
-                        .align_x(iced::alignment::Horizontal::Right),
-                    ]
-                    .spacing(10)
-                    .align_y(Alignment::Center),
-                );
-            }
-            col = col.push(Space::new().height(6));
-            col = col.push(text(t!("stats-devices")).size(14).font(bold()));
-            if self.stats.nics.is_empty() {
-                col = col.push(text(t!("stats-no-nics")).size(13).color(style::DIM));
-            }
-            for (i, n) in self.stats.nics.iter().enumerate() {
-                col = col.push(
-                    text(t!(
-                        "stats-nic",
-                        n = (i as i64),
-                        rx = n.rx_frames.to_string(),
-                        rxb = human_bytes(n.rx_bytes),
-                        tx = n.tx_frames.to_string(),
-                        txb = human_bytes(n.tx_bytes),
-                        dropped = n.dropped().to_string()
-                    ))
-                    .size(13)
-                    .font(mono()),
-                );
-            }
-            col = col.push(
-                text(t!(
-                    "stats-malformed",
-                    count = self.stats.malformed.to_string()
-                ))
-                .size(13)
-                .color(if self.stats.malformed > 0 {
-                    style::RED
-                } else {
-                    style::GREY
-                }),
-            );
-            col = col.push(
-                text(t!(
-                    "stats-uptime",
-                    uptime = format!("{:.0}", self.stats.uptime_ms as f64 / 1000.0),
-                    dropped = self.stats.dropped_events.to_string()
-                ))
-                .size(13)
-                .color(style::GREY),
-            );
-        }
-        container(scrollable(col).height(Length::Fill))
-            .padding(16)
-            .height(Length::Fill)
-            .width(Length::Fill)
-            .style(style::card)
-            .into()
     }
 
     fn snapshots_view<'a>(&'a self, vms: &'a Vms, running: bool) -> Element<'a, Message> {
@@ -1057,193 +928,13 @@ impl Details {
     }
 }
 
-/// Bytes for people: 1.5 MiB.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-fn section_title<'a, M: 'a>(s: String) -> Element<'a, M> {
+pub(crate) fn section_title<'a, M: 'a>(s: String) -> Element<'a, M> {
     text(s).size(16).font(bold()).into()
-}
-
-/// One line per exit reason, for teachers.
-pub fn explain(reason: &str) -> String {
-    match reason {
-        "io-in" => t!("explain-io-in"),
-        "io-out" => t!("explain-io-out"),
-        "io-unhandled" => t!("explain-io-unhandled"),
-        "mmio-read" => t!("explain-mmio-read"),
-        "mmio-write" => t!("explain-mmio-write"),
-        "hlt" => t!("explain-hlt"),
-        "shutdown" => t!("explain-shutdown"),
-        "interrupted" => t!("explain-interrupted"),
-        "internal-error" => t!("explain-internal-error"),
-        "fail-entry" => t!("explain-fail-entry"),
-        _ => t!("explain-other"),
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rate {
-    pub reason: String,
-    pub rate: f64,
-    pub total: u64,
-}
-
-/// Exit rates computed from two `counters` samples.
-#[derive(Debug, Clone, Default)]
-pub struct Stats {
-    prev: Option<(u64, HashMap<String, u64>)>,
-    prev_vcpu: Vec<u64>,
-    /// The busiest reasons, most exits per second first.
-    pub top: Vec<Rate>,
-    pub total_rate: f64,
-    pub total: u64,
-    /// Per vCPU: exits per second and in total.
-    pub vcpus: Vec<(f64, u64)>,
-    /// Per NIC: frames and bytes received and sent, frames dropped.
-    pub nics: Vec<NicStat>,
-    pub malformed: u64,
-    pub dropped_events: u64,
-    pub uptime_ms: u64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-#[serde(default)]
-pub struct NicStat {
-    pub rx_frames: u64,
-    pub rx_bytes: u64,
-    pub tx_frames: u64,
-    pub tx_bytes: u64,
-    pub tx_dropped: u64,
-    pub rx_dropped_no_buffer: u64,
-    pub rx_dropped_too_big: u64,
-    pub rx_dropped_inactive: u64,
-    pub link_up: bool,
-}
-
-impl NicStat {
-    pub fn dropped(&self) -> u64 {
-        self.tx_dropped
-            + self.rx_dropped_no_buffer
-            + self.rx_dropped_too_big
-            + self.rx_dropped_inactive
-    }
-}
-
-impl Stats {
-    pub const TOP: usize = 5;
-
-    pub fn push(&mut self, c: &Counters) {
-        let now: HashMap<String, u64> = c.exits.iter().cloned().collect();
-        let mut rates: Vec<Rate> = c
-            .exits
-            .iter()
-            .map(|(reason, total)| {
-                let rate = match &self.prev {
-                    Some((t0, before)) if c.uptime_ms > *t0 => {
-                        let d = total.saturating_sub(*before.get(reason).unwrap_or(&0));
-                        d as f64 * 1000.0 / (c.uptime_ms - t0) as f64
-                    }
-                    _ => 0.0,
-                };
-                Rate {
-                    reason: reason.clone(),
-                    rate,
-                    total: *total,
-                }
-            })
-            .filter(|r| r.total > 0)
-            .collect();
-        rates.sort_by(|a, b| {
-            b.rate
-                .partial_cmp(&a.rate)
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(b.total.cmp(&a.total))
-        });
-        self.total_rate = rates.iter().map(|r| r.rate).sum();
-        self.total = rates.iter().map(|r| r.total).sum();
-        rates.truncate(Self::TOP);
-        self.top = rates;
-        let vcpu_totals: Vec<u64> = c
-            .per_vcpu
-            .iter()
-            .map(|v| v.iter().map(|(_, n)| n).sum())
-            .collect();
-        let dt = self
-            .prev
-            .as_ref()
-            .map(|(t0, _)| c.uptime_ms.saturating_sub(*t0))
-            .unwrap_or(0);
-        self.vcpus = vcpu_totals
-            .iter()
-            .enumerate()
-            .map(|(i, total)| {
-                let rate = match self.prev_vcpu.get(i) {
-                    Some(before) if dt > 0 => {
-                        total.saturating_sub(*before) as f64 * 1000.0 / dt as f64
-                    }
-                    _ => 0.0,
-                };
-                (rate, *total)
-            })
-            .collect();
-        self.prev_vcpu = vcpu_totals;
-        self.nics = c
-            .nics
-            .iter()
-            .map(|v| serde_json::from_value(v.clone()).unwrap_or_default())
-            .collect();
-        self.malformed = c.malformed_virtio_chains;
-        self.dropped_events = c.dropped_events;
-        self.uptime_ms = c.uptime_ms;
-        self.prev = Some((c.uptime_ms, now));
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn counters(uptime_ms: u64, exits: &[(&str, u64)]) -> Counters {
-        Counters {
-            uptime_ms,
-            exits: exits.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
-            per_vcpu: vec![],
-            dropped_events: 0,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn rates_come_from_the_difference_of_two_samples() {
-        let mut s = Stats::default();
-        s.push(&counters(
-            1000,
-            &[("io-out", 100), ("hlt", 10), ("mmio-read", 0)],
-        ));
-        assert!(s.top.iter().all(|r| r.rate == 0.0));
-        s.push(&counters(
-            3000,
-            &[("io-out", 300), ("hlt", 50), ("mmio-read", 0)],
-        ));
-        assert_eq!(s.top.len(), 2);
-        assert_eq!(s.top[0].reason, "io-out");
-        assert!((s.top[0].rate - 100.0).abs() < 1e-9);
-        assert!((s.top[1].rate - 20.0).abs() < 1e-9);
-        assert_eq!(s.total, 350);
-    }
 
     #[test]
     fn scrollback_is_bounded_and_cleaned() {

@@ -118,6 +118,23 @@ pub struct BlockStats {
     pub io_errors: AtomicU64,
 }
 
+impl BlockStats {
+    /// A copy for the control API.
+    pub fn snapshot(&self) -> crate::api::DiskCounters {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        crate::api::DiskCounters {
+            read_requests: g(&self.reads),
+            read_bytes: g(&self.bytes_read),
+            write_requests: g(&self.writes),
+            write_bytes: g(&self.bytes_written),
+            flushes: g(&self.flushes),
+            discards: g(&self.discards),
+            write_zeroes: g(&self.write_zeroes),
+            io_errors: g(&self.io_errors),
+        }
+    }
+}
+
 fn bump(c: &AtomicU64, by: u64) {
     c.fetch_add(by, Ordering::Relaxed);
 }

@@ -264,3 +264,106 @@ fn fullanim_changes_every_pixel_and_a_serial_byte_shows_the_marker() {
     }
     api.cmd("kill");
 }
+
+/// The same guest under QEMU (microvm + qboot, `-device isa-vga`): with `vmdesk.dispi=WxH` and no
+/// framebuffer in screen_info it sets the mode through the Bochs DISPI registers and draws the
+/// pattern on the VGA's linear framebuffer; QEMU's own VNC server must show it exactly. This is
+/// what lets `cargo bench --bench vnc` compare both VNC servers on one guest.
+#[test]
+fn qemu_isa_vga_shows_the_pattern_through_dispi() {
+    if !kvm_or_skip("qemu_isa_vga_shows_the_pattern_through_dispi")
+        || !tool_or_skip(
+            "qemu-system-x86_64",
+            "qemu-system-x86_64",
+            "apt-get install qemu-system-x86",
+        )
+    {
+        return;
+    }
+    let Some(vncdo) = vncdo() else { return };
+    let (w, h) = (640u32, 480u32);
+    let dir = tempfile::tempdir().unwrap();
+    let (serial, sock) = (dir.path().join("serial.txt"), dir.path().join("vnc.sock"));
+    /// Kills QEMU however the test ends.
+    struct Qemu(std::process::Child);
+    impl Drop for Qemu {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut qemu = Qemu(
+        std::process::Command::new("qemu-system-x86_64")
+            .args([
+                "-M",
+                "microvm,x-option-roms=off,pit=on,pic=on,rtc=off,isa-serial=on,acpi=on",
+                "-bios",
+                "/usr/share/qemu/qboot.rom",
+                "-accel",
+                "kvm",
+                "-cpu",
+                "host,-arch-capabilities",
+                "-m",
+                "64M",
+                "-nodefaults",
+                "-no-user-config",
+                "-no-reboot",
+                "-device",
+                "isa-vga",
+                "-display",
+                "none",
+            ])
+            .arg("-serial")
+            .arg(format!("file:{}", serial.display()))
+            .arg("-vnc")
+            .arg(format!("unix:{}", sock.display()))
+            .arg("-kernel")
+            .arg(GUEST)
+            .arg("-append")
+            .arg(format!(
+                "console=ttyS0 vmdesk.test=halt vmdesk.dispi={w}x{h}"
+            ))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn qemu-system-x86_64"),
+    );
+    let deadline = std::time::Instant::now() + BOOT_TIMEOUT;
+    let log = loop {
+        let log = std::fs::read_to_string(&serial).unwrap_or_default();
+        if log.contains("ACTION halt") {
+            break log;
+        }
+        if let Ok(Some(st)) = qemu.0.try_wait() {
+            panic!("QEMU exited ({st}); serial:\n{log}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out; serial:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(log.contains("FB vga dispi id=0xb0c"), "{log}");
+    assert!(
+        log.contains(&format!("FB {w}x{h} stride={} base=0xe0000000", w * 4)),
+        "{log}"
+    );
+    let png = dir.path().join("qemu.png");
+    let out = std::process::Command::new(&vncdo)
+        .arg("-s")
+        .arg(&sock)
+        .arg("capture")
+        .arg(&png)
+        .output()
+        .unwrap();
+    drop(qemu);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (w, h));
+    assert_eq!(mismatches(&img), 0, "QEMU's VNC capture is the pattern");
+}

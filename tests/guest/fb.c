@@ -115,6 +115,128 @@ static void fb_fail(const char *why)
 }
 
 /*
+ * Bochs VBE "DISPI" registers (QEMU's VGA devices, isa-vga among them):
+ * index port 0x1ce, data port 0x1cf, 16-bit accesses; the linear
+ * framebuffer sits at VBE_DISPI_LFB_PHYSICAL_ADDRESS.
+ */
+#define DISPI_INDEX 0x1ce
+#define DISPI_DATA 0x1cf
+#define DISPI_ID 0
+#define DISPI_XRES 1
+#define DISPI_YRES 2
+#define DISPI_BPP 3
+#define DISPI_ENABLE 4
+#define DISPI_ENABLED 0x01
+#define DISPI_LFB_ENABLED 0x40
+#define DISPI_LFB_BASE 0xe0000000u
+#define DISPI_MAX 4096		/* what we accept per side (QEMU: 16000, vram-limited) */
+
+static void dispi_write(uint16_t index, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(index), "Nd"((uint16_t)DISPI_INDEX));
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"((uint16_t)DISPI_DATA));
+}
+
+static uint16_t dispi_read(uint16_t index)
+{
+	uint16_t v;
+
+	__asm__ volatile("outw %0, %1" : : "a"(index), "Nd"((uint16_t)DISPI_INDEX));
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"((uint16_t)DISPI_DATA));
+	return v;
+}
+
+/* "<w>x<h>" (decimal, 1..DISPI_MAX each) into *w, *h; 0 if malformed. */
+static int parse_size(const char *v, uint32_t len, uint32_t *w, uint32_t *h)
+{
+	uint32_t i = 0, n[2] = { 0, 0 };
+
+	for (int k = 0; k < 2; k++) {
+		uint32_t digits = 0;
+
+		for (; i < len && v[i] >= '0' && v[i] <= '9' && digits < 5; i++, digits++)
+			n[k] = n[k] * 10 + (uint32_t)(v[i] - '0');
+		if (!digits || !n[k] || n[k] > DISPI_MAX)
+			return 0;
+		if (k == 0 && (i >= len || v[i++] != 'x'))
+			return 0;
+	}
+	*w = n[0];
+	*h = n[1];
+	return i == len;
+}
+
+/*
+ * With no framebuffer in screen_info and "vmdesk.dispi=<w>x<h>" on the command
+ * line: sets that mode (32 bpp, linear framebuffer) through DISPI and uses
+ * it like a screen_info framebuffer (stride = 4 * w, XRGB8888). This is how
+ * the same guest shows its screen under QEMU (-device isa-vga), which hands
+ * over no framebuffer. 0 when the word is absent; 1 otherwise (the FB lines,
+ * or "FB FAIL vga <reason>", printed).
+ */
+static int fb_dispi(void)
+{
+	uint32_t len, w, h;
+	const char *v = cmdline_arg("vmdesk.dispi=", &len);
+	uint16_t id;
+
+	if (!v)
+		return 0;
+	if (!parse_size(v, len, &w, &h)) {
+		fb_fail("vga bad vmdesk.vga (want <w>x<h>, 1..4096 each)");
+		return 1;
+	}
+	id = dispi_read(DISPI_ID);
+	if ((id & 0xfff0) != 0xb0c0) {
+		put_str("FB FAIL vga no Bochs DISPI id=");
+		put_hex(id);
+		put_char('\n');
+		return 1;
+	}
+	dispi_write(DISPI_ENABLE, 0);
+	dispi_write(DISPI_XRES, (uint16_t)w);
+	dispi_write(DISPI_YRES, (uint16_t)h);
+	dispi_write(DISPI_BPP, 32);
+	dispi_write(DISPI_ENABLE, DISPI_ENABLED | DISPI_LFB_ENABLED);
+	/*
+	 * QEMU's VGA shows nothing until the attribute controller's palette
+	 * address source bit is set (the VGA BIOS does it; we run without one):
+	 * reading input status 1 (0x3da colour, 0x3ba mono: the other one is
+	 * ignored) resets the index/data flip-flop, then index 0x20 to 0x3c0.
+	 */
+	(void)inb(0x3da);
+	(void)inb(0x3ba);
+	outb(0x3c0, 0x20);
+	if (dispi_read(DISPI_XRES) != w || dispi_read(DISPI_YRES) != h ||
+	    dispi_read(DISPI_BPP) != 32) {
+		fb_fail("vga mode refused");
+		return 1;
+	}
+	put_str("FB vga dispi id=");
+	put_hex(id);
+	put_char('\n');
+	put_str("FB ");
+	put_dec(w);
+	put_char('x');
+	put_dec(h);
+	put_str(" stride=");
+	put_dec(w * 4);
+	put_str(" base=");
+	put_hex(DISPI_LFB_BASE);
+	put_char('\n');
+	fb.base = DISPI_LFB_BASE;
+	fb.w = w;
+	fb.h = h;
+	fb.stride = w * 4;
+	fb.bw = w / FB_COLS;
+	fb.bh = h / FB_ROWS;
+	fb.ok = 1;
+	fb_pattern(0, 0, w, h);
+	put_line("FB pattern drawn");
+	return 1;
+}
+
+/*
  * "FB <w>x<h> stride=<linelength> base=0x<hex>", then the pattern and
  * "FB pattern drawn"; "FB none" without a framebuffer; "FB FAIL <reason>" if
  * screen_info describes one we cannot draw on.
@@ -127,7 +249,8 @@ void fb_check(uint64_t bp)
 	w = rd16(bp + SI_LFB_WIDTH);
 	h = rd16(bp + SI_LFB_HEIGHT);
 	if (rd8(bp + SI_ORIG_VIDEO_ISVGA) != VIDEO_TYPE_EFI || !w || !h) {
-		put_line("FB none");
+		if (!fb_dispi())
+			put_line("FB none");
 		return;
 	}
 	base = rd32(bp + SI_LFB_BASE);

@@ -367,3 +367,49 @@ fn qemu_isa_vga_shows_the_pattern_through_dispi() {
     assert_eq!(img.dimensions(), (w, h));
     assert_eq!(mismatches(&img), 0, "QEMU's VNC capture is the pattern");
 }
+
+/// A guest that drew its screen before anyone watched and then stays still: the first client
+/// gets the frame once, then nothing. (The damage thread used to keep the dirty log of
+/// everything drawn since boot until a client came, so its first incremental update repeated
+/// the whole screen.)
+#[test]
+fn first_vnc_client_of_an_idle_guest_gets_the_screen_once() {
+    if !kvm_or_skip("first_vnc_client_of_an_idle_guest_gets_the_screen_once") {
+        return;
+    }
+    use vmm_core::display::vnc::proto::{PixelFormat, ENCODING_DESKTOP_SIZE, ENCODING_RAW};
+    let (w, h) = (320u32, 240u32);
+    let mut vm = Vm::start("vncidle", &display_spec("halt", w, h));
+    vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
+    // Longer than the damage thread's clearing interval while nobody watches.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let s = std::os::unix::net::UnixStream::connect(vm.dir.path().join("run/vnc.sock")).unwrap();
+    let mut c = crate::rfb::Client::handshake(Box::new(s), b"RFB 003.008\n", None).unwrap();
+    c.set_pixel_format(PixelFormat::XRGB8888);
+    c.set_encodings(&[ENCODING_RAW, ENCODING_DESKTOP_SIZE]);
+    c.request(false);
+    let rects = c.read_update().unwrap();
+    assert_eq!(rects.len(), 1, "{rects:?}");
+    for (i, px) in c.fb.iter().enumerate() {
+        let [r, g, b] = pattern(i as u32 % w, i as u32 / w, w, h);
+        assert_eq!(
+            *px & 0xff_ffff,
+            u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b),
+            "pixel {i}"
+        );
+    }
+    c.request(true);
+    let mut buf = [0u8; 4096];
+    c.s.set_timeout(Some(std::time::Duration::from_secs(2)));
+    match std::io::Read::read(&mut c.s, &mut buf) {
+        Ok(n) => panic!("{n} bytes arrived from an idle guest's screen"),
+        Err(e) => assert!(
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "{e}"
+        ),
+    }
+    vm.api().cmd("kill");
+}

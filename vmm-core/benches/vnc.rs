@@ -32,6 +32,7 @@
 mod rfb;
 
 use rfb::{Client, Conn};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -201,10 +202,10 @@ impl Running {
         }
     }
 
-    /// (all threads, non-vCPU threads) CPU time in ns.
-    fn cpu_ns(&self) -> (u64, u64) {
+    /// CPU time in ns per thread id, with whether the thread is a vCPU thread.
+    fn cpu_ns(&self) -> HashMap<String, (bool, u64)> {
         let pid = self.child.id();
-        let (mut all, mut other) = (0, 0);
+        let mut m = HashMap::new();
         for t in std::fs::read_dir(format!("/proc/{pid}/task"))
             .unwrap()
             .flatten()
@@ -214,12 +215,12 @@ impl Running {
                 .ok()
                 .and_then(|s| s.split_whitespace().next()?.parse().ok())
                 .unwrap_or(0);
-            all += ns;
-            if !self.which.is_vcpu_thread(comm.trim_end()) {
-                other += ns;
-            }
+            m.insert(
+                t.file_name().to_string_lossy().into_owned(),
+                (self.which.is_vcpu_thread(comm.trim_end()), ns),
+            );
         }
-        (all, other)
+        m
     }
 
     fn connect(&self, encoding: i32) -> (Client, Arc<AtomicU64>) {
@@ -432,13 +433,22 @@ fn measure(which: Which, qemu: &Path, round: usize) -> Vec<(i32, Sample)> {
     run.wait_serial("FRAME 64");
     for (k, (enc, sample)) in s.iter_mut().enumerate() {
         let (mut c, _bytes) = run.connect(*enc);
-        let (a0, o0) = run.cpu_ns();
+        let before = run.cpu_ns();
         let t0 = Instant::now();
         let (_, all, _) = update_rate(&mut c, &AtomicU64::new(0));
-        let (a1, o1) = run.cpu_ns();
+        let after = run.cpu_ns();
         let dt = t0.elapsed().as_secs_f64() * 1e9;
-        sample.cpu_all = (a1 - a0) as f64 / dt * 100.0;
-        sample.cpu_other = (o1 - o0) as f64 / dt * 100.0;
+        // Per thread: threads come and go (a VNC session thread per client in vmdesk-vmm).
+        let (mut d_all, mut d_other) = (0u64, 0u64);
+        for (tid, (vcpu, ns)) in &after {
+            let d = ns.saturating_sub(before.get(tid).map_or(0, |b| b.1));
+            d_all += d;
+            if !vcpu {
+                d_other += d;
+            }
+        }
+        sample.cpu_all = d_all as f64 / dt * 100.0;
+        sample.cpu_other = d_other as f64 / dt * 100.0;
         sample.ups_60 = all;
         // Bytes differ per encoding and round so no probe sees a marker from before.
         let first = 0x20u8.wrapping_add((round * 2 + k) as u8 * PROBES as u8);

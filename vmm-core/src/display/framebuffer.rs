@@ -125,12 +125,19 @@ impl FrameSource for Framebuffer {
 /// Polls the dirty log while anyone watches, and publishes what changed. An idle guest
 /// produces no damage, so clients get no updates.
 pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageBus>) {
+    {
+        // The first client reads the whole frame right after subscribing; without this, the
+        // first harvest would also hand it everything drawn since boot, the frame again.
+        let (vm, fb) = (vm.clone(), fb.clone());
+        bus.on_first_subscriber(move || {
+            let _ = vm.get_dirty_log(fb.slot, fb.size());
+        });
+    }
     let _ = std::thread::Builder::new()
         .name("display".into())
         .spawn(move || {
             // A fixed 60 Hz schedule: sleeping 16 ms after each harvest drifted to ~55 Hz.
             let mut next = Instant::now();
-            let mut idle_ticks = 0u32;
             loop {
                 next += FRAME_INTERVAL;
                 match next.checked_duration_since(Instant::now()) {
@@ -139,18 +146,9 @@ pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageB
                     None => next = Instant::now(),
                 }
                 if bus.client_count() == 0 {
-                    // Nobody watches. Still clear the dirty log now and then, or the first
-                    // client's first incremental update repeats everything drawn since boot.
-                    idle_ticks += 1;
-                    if idle_ticks < IDLE_CLEAR_TICKS {
-                        continue;
-                    }
-                    idle_ticks = 0;
+                    continue;
                 }
                 match vm.get_dirty_log(fb.slot, fb.size()) {
-                    // Checked after the harvest: a client that subscribed before it gets this
-                    // damage; one that subscribes after reads the frame after it.
-                    Ok(_) if bus.client_count() == 0 => {}
                     Ok(bitmap) => bus.publish(&fb.damage_from_bitmap(&bitmap)),
                     Err(e) => {
                         eprintln!("vmdesk-vmm: display: KVM_GET_DIRTY_LOG failed: {e}; damage tracking off, sending full frames");
@@ -169,8 +167,6 @@ pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageB
 
 /// How often the damage thread harvests the dirty log while a client is connected.
 const FRAME_INTERVAL: Duration = Duration::from_nanos(16_666_667);
-/// Without clients it only clears the log, every this many intervals (1 s).
-const IDLE_CLEAR_TICKS: u32 = 60;
 
 /// Writes the current frame to `path` as PNG, atomically.
 pub fn screenshot(fb: &dyn FrameSource, path: &std::path::Path) -> Result<(), String> {

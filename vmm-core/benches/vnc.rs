@@ -23,7 +23,8 @@
 //! - latency, in the same boot: the host writes byte b to the guest's serial port (the VMM's
 //!   stdin: `vmdesk-vmm --console`, QEMU `-serial stdio`); the guest paints its top-left 32×32
 //!   pixels 0xff_bb_bb at once; the time from the write to the end of reading the first update
-//!   whose decoded top-left pixel has that colour. 30 probes, 60–110 ms apart.
+//!   whose decoded top-left pixel has that colour. 30 probes, each after 60–110 ms of reading
+//!   updates and then a random 0–60 ms, so it lands at a random phase of the servers' ticks.
 //!
 //! Run: `cargo bench -p vmm-core --bench vnc [-- --rounds N] [--qemu PATH]`. Not a test: it
 //! fails only if a boot or the protocol goes wrong. Numbers and method in BENCHMARKS.md.
@@ -364,15 +365,27 @@ fn update_rate(c: &mut Client, bytes: &AtomicU64) -> (f64, f64, f64) {
 fn latencies(run: &mut Running, c: &mut Client, first_byte: u8) -> Vec<f64> {
     let mut out = Vec::new();
     let mut rng = 0x2545_f491u32;
+    let mut next_rand = |n: u32| {
+        rng ^= rng << 13;
+        rng ^= rng >> 17;
+        rng ^= rng << 5;
+        u64::from(rng % n)
+    };
+    // Like a viewer, always one request outstanding.
+    c.request(true);
     for i in 0..PROBES {
+        // The client just read an update, so it is in step with the server's refresh tick;
+        // wait a random 0-60 ms (2 of QEMU's 30 ms ticks, 3.6 of vmdesk's 16.7 ms) so the
+        // byte lands at a random phase of both.
+        std::thread::sleep(Duration::from_micros(next_rand(60_000)));
         let b = first_byte.wrapping_add(i as u8);
         let want = 0x00ff_0000 | u32::from(b) << 8 | u32::from(b);
         run.stdin.write_all(&[b]).unwrap();
         run.stdin.flush().unwrap();
         let t0 = Instant::now();
         loop {
-            c.request(true);
             c.read_update().unwrap();
+            c.request(true);
             if c.fb[0] & 0x00ff_ffff == want {
                 out.push(t0.elapsed().as_secs_f64() * 1000.0);
                 break;
@@ -383,15 +396,12 @@ fn latencies(run: &mut Running, c: &mut Client, first_byte: u8) -> Vec<f64> {
                 run.which.name()
             );
         }
-        // Keep reading updates for a while so the next probe starts at a random phase.
-        rng ^= rng << 13;
-        rng ^= rng >> 17;
-        rng ^= rng << 5;
-        let pause = Duration::from_millis(60 + u64::from(rng % 50));
+        // Keep reading updates for a while before the next probe.
+        let pause = Duration::from_millis(60 + next_rand(50));
         let t1 = Instant::now();
         while t1.elapsed() < pause {
-            c.request(true);
             c.read_update().unwrap();
+            c.request(true);
         }
     }
     out

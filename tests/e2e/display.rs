@@ -201,3 +201,213 @@ fn vnc_client_sees_the_guest_screen_and_its_keys_and_clicks_reach_the_guest() {
     }
     vm.api().cmd("kill");
 }
+
+/// `fullanim` (tests/guest/README.md): frame n is the pattern XOR (n mod 256) × 0x010101 on
+/// every pixel, drawn from ring 3; a byte b on the serial line turns the top-left 32×32 pixels
+/// into 0xff_bb_bb until the next byte.
+#[test]
+fn fullanim_changes_every_pixel_and_a_serial_byte_shows_the_marker() {
+    if !kvm_or_skip("fullanim_changes_every_pixel_and_a_serial_byte_shows_the_marker") {
+        return;
+    }
+    let (w, h) = (640u32, 480u32);
+    let mut vm = Vm::start("fullanim", &display_spec("fullanim vmdesk.fps=60", w, h));
+    let log = vm.wait_serial("FRAME 64", BOOT_TIMEOUT);
+    let hz: u64 = field(&log, "FULLANIM", "tsc_hz").parse().unwrap();
+    assert!(hz > 100_000_000, "calibrated TSC {hz} Hz");
+    assert!(log.contains("FULLANIM fps=60 "), "{log}");
+    let mut api = vm.api();
+    // Each pixel is its pattern colour XORed with one byte repeated in R, G and B (a screenshot
+    // may catch a frame half drawn, so the byte may differ between rows, never inside a pixel).
+    let check_frame = |img: &image::RgbImage, skip_marker: bool| {
+        for (x, y, p) in img.enumerate_pixels() {
+            if skip_marker && x < 32 && y < 32 {
+                continue;
+            }
+            let want = pattern(x, y, w, h);
+            let d = [p.0[0] ^ want[0], p.0[1] ^ want[1], p.0[2] ^ want[2]];
+            assert!(
+                d[0] == d[1] && d[1] == d[2],
+                "pixel ({x}, {y}) = {:?} is not pattern {want:?} ^ k*0x010101",
+                p.0
+            );
+        }
+    };
+    let a = shot(&vm, &mut api, "a.png");
+    check_frame(&a, false);
+    let n = vm.serial_log().matches("FRAME").count();
+    vm.wait_serial(&format!("FRAME {}", n * 64), BOOT_TIMEOUT);
+    let b = shot(&vm, &mut api, "b.png");
+    check_frame(&b, false);
+    assert_ne!(a, b, "the screen changes");
+
+    // The latency probe: byte 'A' (0x41) → marker 0xff4141, then 'z' → 0xff7a7a.
+    for (byte, want) in [(b'A', [0xff, 0x41, 0x41]), (b'z', [0xff, 0x7a, 0x7a])] {
+        assert_eq!(api.type_text(&(byte as char).to_string())["ok"], true);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let img = shot(&vm, &mut api, "m.png");
+            let marker = (0..32).all(|y| (0..32).all(|x| img.get_pixel(x, y).0 == want));
+            if marker {
+                check_frame(&img, true);
+                assert_ne!(img.get_pixel(32, 0).0, want, "the marker is 32 pixels wide");
+                assert_ne!(img.get_pixel(0, 32).0, want, "the marker is 32 pixels high");
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no marker {want:?} for byte {byte:#x}; top-left pixel {:?}",
+                img.get_pixel(0, 0).0
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    api.cmd("kill");
+}
+
+/// The same guest under QEMU (microvm + qboot, `-device isa-vga`): with `vmdesk.dispi=WxH` and no
+/// framebuffer in screen_info it sets the mode through the Bochs DISPI registers and draws the
+/// pattern on the VGA's linear framebuffer; QEMU's own VNC server must show it exactly. This is
+/// what lets `cargo bench --bench vnc` compare both VNC servers on one guest.
+#[test]
+fn qemu_isa_vga_shows_the_pattern_through_dispi() {
+    if !kvm_or_skip("qemu_isa_vga_shows_the_pattern_through_dispi")
+        || !tool_or_skip(
+            "qemu-system-x86_64",
+            "qemu-system-x86_64",
+            "apt-get install qemu-system-x86",
+        )
+    {
+        return;
+    }
+    let Some(vncdo) = vncdo() else { return };
+    let (w, h) = (640u32, 480u32);
+    let dir = tempfile::tempdir().unwrap();
+    let (serial, sock) = (dir.path().join("serial.txt"), dir.path().join("vnc.sock"));
+    /// Kills QEMU however the test ends.
+    struct Qemu(std::process::Child);
+    impl Drop for Qemu {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut qemu = Qemu(
+        std::process::Command::new("qemu-system-x86_64")
+            .args([
+                "-M",
+                "microvm,x-option-roms=off,pit=on,pic=on,rtc=off,isa-serial=on,acpi=on",
+                "-bios",
+                "/usr/share/qemu/qboot.rom",
+                "-accel",
+                "kvm",
+                "-cpu",
+                "host,-arch-capabilities",
+                "-m",
+                "64M",
+                "-nodefaults",
+                "-no-user-config",
+                "-no-reboot",
+                "-device",
+                "isa-vga",
+                "-display",
+                "none",
+            ])
+            .arg("-serial")
+            .arg(format!("file:{}", serial.display()))
+            .arg("-vnc")
+            .arg(format!("unix:{}", sock.display()))
+            .arg("-kernel")
+            .arg(GUEST)
+            .arg("-append")
+            .arg(format!(
+                "console=ttyS0 vmdesk.test=halt vmdesk.dispi={w}x{h}"
+            ))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn qemu-system-x86_64"),
+    );
+    let deadline = std::time::Instant::now() + BOOT_TIMEOUT;
+    let log = loop {
+        let log = std::fs::read_to_string(&serial).unwrap_or_default();
+        if log.contains("ACTION halt") {
+            break log;
+        }
+        if let Ok(Some(st)) = qemu.0.try_wait() {
+            panic!("QEMU exited ({st}); serial:\n{log}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out; serial:\n{log}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(log.contains("FB vga dispi id=0xb0c"), "{log}");
+    assert!(
+        log.contains(&format!("FB {w}x{h} stride={} base=0xe0000000", w * 4)),
+        "{log}"
+    );
+    let png = dir.path().join("qemu.png");
+    let out = std::process::Command::new(&vncdo)
+        .arg("-s")
+        .arg(&sock)
+        .arg("capture")
+        .arg(&png)
+        .output()
+        .unwrap();
+    drop(qemu);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (w, h));
+    assert_eq!(mismatches(&img), 0, "QEMU's VNC capture is the pattern");
+}
+
+/// A guest that drew its screen before anyone watched and then stays still: the first client
+/// gets the frame once, then nothing, even right after the drawing. (The dirty log used to
+/// hold everything drawn since boot until a client came, so the first client's first
+/// incremental update repeated the whole screen.)
+#[test]
+fn first_vnc_client_of_an_idle_guest_gets_the_screen_once() {
+    if !kvm_or_skip("first_vnc_client_of_an_idle_guest_gets_the_screen_once") {
+        return;
+    }
+    use vmm_core::display::vnc::proto::{PixelFormat, ENCODING_DESKTOP_SIZE, ENCODING_RAW};
+    let (w, h) = (320u32, 240u32);
+    let mut vm = Vm::start("vncidle", &display_spec("halt", w, h));
+    vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
+    let s = std::os::unix::net::UnixStream::connect(vm.dir.path().join("run/vnc.sock")).unwrap();
+    let mut c = crate::rfb::Client::handshake(Box::new(s), b"RFB 003.008\n", None).unwrap();
+    c.set_pixel_format(PixelFormat::XRGB8888);
+    c.set_encodings(&[ENCODING_RAW, ENCODING_DESKTOP_SIZE]);
+    c.request(false);
+    let rects = c.read_update().unwrap();
+    assert_eq!(rects.len(), 1, "{rects:?}");
+    for (i, px) in c.fb.iter().enumerate() {
+        let [r, g, b] = pattern(i as u32 % w, i as u32 / w, w, h);
+        assert_eq!(
+            *px & 0xff_ffff,
+            u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b),
+            "pixel {i}"
+        );
+    }
+    c.request(true);
+    let mut buf = [0u8; 4096];
+    c.s.set_timeout(Some(std::time::Duration::from_secs(2)));
+    match std::io::Read::read(&mut c.s, &mut buf) {
+        Ok(n) => panic!("{n} bytes arrived from an idle guest's screen"),
+        Err(e) => assert!(
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "{e}"
+        ),
+    }
+    vm.api().cmd("kill");
+}

@@ -44,7 +44,11 @@ pub trait InputSink: Send + Sync {
 #[derive(Default)]
 pub struct DamageBus {
     clients: Mutex<Vec<Weak<ClientDamage>>>,
+    /// Run when a client subscribes while none is connected (see `on_first_subscriber`).
+    first_subscriber: Mutex<Option<FirstSubscriberHook>>,
 }
+
+type FirstSubscriberHook = Box<dyn Fn() + Send + Sync>;
 
 /// One client's pending damage.
 #[derive(Default)]
@@ -66,8 +70,25 @@ impl DamageBus {
             w: width,
             h: height,
         }]);
-        crate::devices::lock(&self.clients).push(Arc::downgrade(&c));
+        let first = {
+            let mut clients = crate::devices::lock(&self.clients);
+            let first = clients.iter().all(|w| w.strong_count() == 0);
+            clients.push(Arc::downgrade(&c));
+            first
+        };
+        if first {
+            if let Some(hook) = crate::devices::lock(&self.first_subscriber).as_ref() {
+                hook();
+            }
+        }
         c
+    }
+
+    /// `hook` runs inside `subscribe` when the new client is the only one. The damage source
+    /// uses it to forget what changed while nobody watched: the client reads the whole frame
+    /// after subscribing, so that damage would only repeat it.
+    pub fn on_first_subscriber(&self, hook: impl Fn() + Send + Sync + 'static) {
+        *crate::devices::lock(&self.first_subscriber) = Some(Box::new(hook));
     }
 
     pub fn publish(&self, rects: &[Rect]) {

@@ -858,6 +858,9 @@ impl App {
 
     pub fn subscription(&self) -> Subscription<Message> {
         let mut subs = vec![iced::time::every(Duration::from_secs(1)).map(|_| Message::Tick)];
+        if crate::trace::enabled() {
+            subs.push(crate::trace::frames());
+        }
         match &self.screen {
             // While the guest has the keyboard, the app's shortcuts are the guest's keys.
             Screen::Console(c, _) => {

@@ -18,6 +18,7 @@ mod style;
 mod testing;
 #[cfg(test)]
 mod tests;
+mod trace;
 mod vms;
 mod vnc;
 

@@ -2,11 +2,13 @@
 //! (`$XDG_RUNTIME_DIR/vmdesk/<id>/vnc.sock`, RFB 3.8, no authentication there), run in an iced
 //! subscription.
 //!
-//! Pixels never touch the UI thread: the subscription keeps the framebuffer, applies the
-//! rectangles as they come, and at most ~30 times a second hands the UI one
-//! `image::Handle::from_rgba` of the whole frame, only when something changed. Input goes the
-//! other way through a channel the subscription hands out when it connects; one task owns the
-//! client and selects between the two (vnc-rs's `recv_event` holds a lock `input` needs).
+//! Pixels never touch the UI thread: the subscription keeps the framebuffer and applies the
+//! rectangles as they come. The screen is cut into [`TILE`]-sized tiles; when an update from the
+//! server is complete, the UI gets new image handles for the tiles that changed only. The
+//! renderer converts and caches each handle once, and redraws only where handles changed, so a
+//! small change costs a small redraw. Input goes the other way through a channel the
+//! subscription hands out when it connects; one task owns the client and selects between the
+//! two (vnc-rs's `recv_event` holds a lock `input` needs).
 
 use iced::futures::{SinkExt, Stream};
 use iced::keyboard::key::Named;
@@ -14,10 +16,14 @@ use iced::keyboard::{Key, Location};
 use iced::widget::image;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How often the UI gets a new frame at most.
-const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+/// Side of the square tiles, in pixels: small enough that a typing cursor or a moving window
+/// re-uploads little, large enough that a full-screen change is not thousands of images.
+pub const TILE: u32 = 128;
+/// The server sends an update as one burst of rectangles; this long without one ends it.
+const SETTLE: Duration = Duration::from_millis(2);
 /// An incremental update request is sent at least this often, even on a quiet screen.
 const IDLE_REFRESH: Duration = Duration::from_millis(500);
 
@@ -30,12 +36,73 @@ pub enum Input {
     Pointer(u16, u16, u8),
 }
 
-/// A whole frame, ready to draw.
+/// The tiles that changed, ready to draw.
 #[derive(Debug, Clone)]
 pub struct Frame {
-    pub handle: image::Handle,
     pub width: u32,
     pub height: u32,
+    /// Tile index (row-major, [`TILE`]-sized, the last row and column cut to the screen) and
+    /// its pixels. After a size change, every tile.
+    pub tiles: Vec<(usize, image::Handle)>,
+    /// Counts frames from 1 in a session (for the frame trace).
+    pub seq: u64,
+    /// Held while the frame waits in the channel: the session sends the next one only when the
+    /// UI has taken this one, so frames never queue up behind a busy UI (changes merge instead).
+    _pending: Arc<()>,
+}
+
+#[cfg(test)]
+impl Frame {
+    /// A whole black frame (tests).
+    pub fn blank(width: u32, height: u32) -> Frame {
+        let mut fb = Framebuffer::default();
+        fb.resize(width, height);
+        fb.frame()
+    }
+}
+
+/// What the console draws: the latest handle of every tile.
+#[derive(Debug, Clone, Default)]
+pub struct Screen {
+    pub width: u32,
+    pub height: u32,
+    pub tiles: Vec<Option<image::Handle>>,
+    pub seq: u64,
+}
+
+impl Screen {
+    pub fn apply(&mut self, f: Frame) {
+        if (f.width, f.height) != (self.width, self.height) {
+            self.width = f.width;
+            self.height = f.height;
+            self.tiles = vec![None; grid(f.width, f.height).0 * grid(f.width, f.height).1];
+        }
+        for (i, h) in f.tiles {
+            if let Some(t) = self.tiles.get_mut(i) {
+                *t = Some(h);
+            }
+        }
+        self.seq = f.seq;
+    }
+
+    /// Each tile's handle and its rectangle in framebuffer pixels (x, y, w, h).
+    pub fn tiles(&self) -> impl Iterator<Item = (&image::Handle, [u32; 4])> {
+        let cols = grid(self.width, self.height).0.max(1);
+        self.tiles.iter().enumerate().filter_map(move |(i, t)| {
+            let (x, y) = ((i % cols) as u32 * TILE, (i / cols) as u32 * TILE);
+            let w = TILE.min(self.width - x);
+            let h = TILE.min(self.height - y);
+            t.as_ref().map(|t| (t, [x, y, w, h]))
+        })
+    }
+}
+
+/// Columns and rows of tiles.
+fn grid(width: u32, height: u32) -> (usize, usize) {
+    (
+        width.div_ceil(TILE) as usize,
+        height.div_ceil(TILE) as usize,
+    )
 }
 
 /// What the subscription tells the UI.
@@ -56,6 +123,9 @@ pub struct Framebuffer {
     pub px: Vec<u8>,
     /// Changed since the last frame handed out.
     pub dirty: bool,
+    /// Per tile: changed since the last frame.
+    dirty_tiles: Vec<bool>,
+    seq: u64,
 }
 
 impl Framebuffer {
@@ -64,8 +134,24 @@ impl Framebuffer {
             self.width = width;
             self.height = height;
             self.px = vec![0; width as usize * height as usize * 4];
+            let (c, r) = grid(width, height);
+            self.dirty_tiles = vec![true; c * r];
             self.dirty = true;
         }
+    }
+
+    /// Marks the tiles under a rectangle (already clipped to the framebuffer) changed.
+    fn touch(&mut self, x: u32, y: u32, w: u32, h: u32) {
+        if w == 0 || h == 0 {
+            return;
+        }
+        let cols = grid(self.width, self.height).0;
+        for ty in y / TILE..=(y + h - 1) / TILE {
+            for tx in x / TILE..=(x + w - 1) / TILE {
+                self.dirty_tiles[ty as usize * cols + tx as usize] = true;
+            }
+        }
+        self.dirty = true;
     }
 
     /// Copies a rectangle of R,G,B,X pixels in (clipped to the framebuffer), alpha set opaque.
@@ -76,6 +162,7 @@ impl Framebuffer {
         let cw = w.min(self.width - x) as usize;
         let ch = h.min(self.height - y) as usize;
         let (fw, w) = (self.width as usize, w as usize);
+        let mut rows = 0;
         for row in 0..ch {
             let src = row * w * 4;
             if src + cw * 4 > data.len() {
@@ -87,8 +174,9 @@ impl Framebuffer {
             for p in out.chunks_exact_mut(4) {
                 p[3] = 255;
             }
+            rows += 1;
         }
-        self.dirty = true;
+        self.touch(x, y, cw as u32, rows);
     }
 
     /// CopyRect: the rectangle at (sx, sy) moves to (dx, dy).
@@ -108,16 +196,35 @@ impl Framebuffer {
             let d = ((dy as usize + r) * fw + dx as usize) * 4;
             self.px.copy_within(s..s + w as usize * 4, d);
         }
-        self.dirty = true;
+        self.touch(dx, dy, w, h);
     }
 
-    /// The frame for the UI (a copy: the subscription keeps drawing into its own).
+    /// The changed tiles for the UI (copies: the subscription keeps drawing into its own).
     pub fn frame(&mut self) -> Frame {
         self.dirty = false;
+        self.seq += 1;
+        let (cols, fw) = (grid(self.width, self.height).0, self.width as usize);
+        let mut tiles = Vec::new();
+        for (i, d) in self.dirty_tiles.iter_mut().enumerate() {
+            if !std::mem::take(d) {
+                continue;
+            }
+            let (x, y) = ((i % cols) as u32 * TILE, (i / cols) as u32 * TILE);
+            let w = TILE.min(self.width - x) as usize;
+            let h = TILE.min(self.height - y) as usize;
+            let mut px = Vec::with_capacity(w * h * 4);
+            for row in y as usize..y as usize + h {
+                let at = (row * fw + x as usize) * 4;
+                px.extend_from_slice(&self.px[at..at + w * 4]);
+            }
+            tiles.push((i, image::Handle::from_rgba(w as u32, h as u32, px)));
+        }
         Frame {
-            handle: image::Handle::from_rgba(self.width, self.height, self.px.clone()),
             width: self.width,
             height: self.height,
+            tiles,
+            seq: self.seq,
+            _pending: Arc::new(()),
         }
     }
 }
@@ -182,29 +289,55 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
         .await
         .map_err(|e| e.to_string())?;
     let mut fb = Framebuffer::default();
-    let mut tick = tokio::time::interval(FRAME_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut got_update = false;
+    // The last frame sent, while the UI has not taken it yet.
+    let mut in_flight: Option<Arc<()>> = None;
+    // When the current burst of rectangles counts as ended (None: no burst going on).
+    let mut settle: Option<tokio::time::Instant> = None;
+    let mut in_burst = false;
+    let mut idle = tokio::time::interval(IDLE_REFRESH);
+    idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_request = Instant::now();
     let result = loop {
+        let settled = async {
+            match settle {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             ev = client.recv_event() => {
                 let ev = match ev {
                     Ok(ev) => ev,
                     Err(e) => break Err(e.to_string()),
                 };
-                match ev {
-                    VncEvent::SetResolution(s) => fb.resize(s.width.into(), s.height.into()),
+                let pixels = match ev {
+                    VncEvent::SetResolution(s) => {
+                        fb.resize(s.width.into(), s.height.into());
+                        false
+                    }
                     VncEvent::RawImage(r, data) => {
-                        got_update = true;
                         fb.put(r.x.into(), r.y.into(), r.width.into(), r.height.into(), &data);
+                        true
                     }
                     VncEvent::Copy(d, s) => {
-                        got_update = true;
                         fb.copy(d.x.into(), d.y.into(), s.x.into(), s.y.into(), d.width.into(), d.height.into());
+                        true
                     }
                     VncEvent::Error(e) => break Err(e),
-                    _ => {}
+                    _ => false,
+                };
+                if pixels {
+                    if !in_burst {
+                        in_burst = true;
+                        // Ask for the next update as this one starts arriving: the server
+                        // prepares it while we draw, so the guest's frame rate, not the round
+                        // trip, sets the pace.
+                        last_request = Instant::now();
+                        if let Err(e) = client.input(X11Event::Refresh).await {
+                            break Err(e.to_string());
+                        }
+                    }
+                    settle = Some(tokio::time::Instant::now() + SETTLE);
                 }
             }
             input = rx.recv() => {
@@ -217,12 +350,28 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
                     break Err(e.to_string());
                 }
             }
-            _ = tick.tick() => {
-                if fb.dirty && out.send(Event::Frame(fb.frame())).await.is_err() {
+            _ = settled => {
+                if std::mem::take(&mut in_burst) {
+                    crate::trace::log("vnc-update", Instant::now());
+                }
+                settle = None;
+                if !fb.dirty {
+                    continue;
+                }
+                if in_flight.as_ref().is_some_and(|p| Arc::strong_count(p) > 1) {
+                    // The UI has not taken the last frame yet: look again shortly; what
+                    // changes meanwhile goes out with this one.
+                    settle = Some(tokio::time::Instant::now() + SETTLE);
+                    continue;
+                }
+                let f = fb.frame();
+                in_flight = Some(f._pending.clone());
+                if out.send(Event::Frame(f)).await.is_err() {
                     break Ok(());
                 }
-                if got_update || last_request.elapsed() >= IDLE_REFRESH {
-                    got_update = false;
+            }
+            _ = idle.tick() => {
+                if last_request.elapsed() >= IDLE_REFRESH {
                     last_request = Instant::now();
                     if let Err(e) = client.input(X11Event::Refresh).await {
                         break Err(e.to_string());
@@ -418,6 +567,47 @@ mod tests {
         // Out-of-range copies are ignored.
         fb.copy(3, 2, 0, 0, 2, 2);
         assert!(!fb.dirty);
+    }
+
+    #[test]
+    fn only_changed_tiles_go_to_the_ui_and_the_screen_keeps_the_rest() {
+        // 300x200: 3x2 tiles, the last column 44 px and the last row 72 px wide.
+        let mut fb = Framebuffer::default();
+        fb.resize(300, 200);
+        let first = fb.frame();
+        assert_eq!(first.tiles.len(), 6, "after a resize every tile goes");
+        let mut screen = Screen::default();
+        screen.apply(first);
+        let rects: Vec<[u32; 4]> = screen.tiles().map(|(_, r)| r).collect();
+        assert_eq!(rects[2], [256, 0, 44, 128]);
+        assert_eq!(rects[5], [256, 128, 44, 72]);
+        let before: Vec<image::Handle> = screen.tiles().map(|(h, _)| h.clone()).collect();
+        // A rectangle across the border of tiles 0 and 1 (x 120..140), rows 10..12.
+        fb.put(120, 10, 20, 2, &[7; 20 * 2 * 4]);
+        let f = fb.frame();
+        assert_eq!(f.tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1]);
+        // The new tile 1 holds the rectangle's right part at its own (0, 10).
+        let image::Handle::Rgba {
+            width, ref pixels, ..
+        } = f.tiles[1].1
+        else {
+            panic!("an RGBA handle")
+        };
+        assert_eq!(width, 128);
+        let at = (10 * 128) * 4;
+        assert_eq!(&pixels[at..at + 4], &[7, 7, 7, 255]);
+        screen.apply(f);
+        let after: Vec<image::Handle> = screen.tiles().map(|(h, _)| h.clone()).collect();
+        assert_ne!(after[0].id(), before[0].id());
+        assert_ne!(after[1].id(), before[1].id());
+        assert!((2..6).all(|i| after[i].id() == before[i].id()));
+        // Nothing changed: no frame is due; a copy dirties its destination only.
+        assert!(!fb.dirty);
+        fb.copy(260, 150, 0, 0, 10, 10);
+        assert_eq!(
+            fb.frame().tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            [5]
+        );
     }
 
     /// The whole client path (connect, frames, input) against TigerVNC's Xvnc on a Unix socket,

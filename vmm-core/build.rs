@@ -112,7 +112,11 @@ fn main() {
     image.extend_from_slice(&kernel);
 
     let path = out.join("test-guest.bzImage");
-    fs::write(&path, &image).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    // Write a new file and rename it over the old one: build directories seeded with hard
+    // links (several worktrees sharing one inode) must not see each other's guest change.
+    let tmp = out.join("test-guest.bzImage.tmp");
+    fs::write(&tmp, &image).unwrap_or_else(|e| panic!("write {}: {e}", tmp.display()));
+    fs::rename(&tmp, &path).unwrap_or_else(|e| panic!("rename to {}: {e}", path.display()));
     println!("cargo:rustc-env=VMDESK_TEST_GUEST={}", path.display());
 }
 

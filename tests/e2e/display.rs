@@ -201,3 +201,66 @@ fn vnc_client_sees_the_guest_screen_and_its_keys_and_clicks_reach_the_guest() {
     }
     vm.api().cmd("kill");
 }
+
+/// `fullanim` (tests/guest/README.md): frame n is the pattern XOR (n mod 256) × 0x010101 on
+/// every pixel, drawn from ring 3; a byte b on the serial line turns the top-left 32×32 pixels
+/// into 0xff_bb_bb until the next byte.
+#[test]
+fn fullanim_changes_every_pixel_and_a_serial_byte_shows_the_marker() {
+    if !kvm_or_skip("fullanim_changes_every_pixel_and_a_serial_byte_shows_the_marker") {
+        return;
+    }
+    let (w, h) = (640u32, 480u32);
+    let mut vm = Vm::start("fullanim", &display_spec("fullanim vmdesk.fps=60", w, h));
+    let log = vm.wait_serial("FRAME 64", BOOT_TIMEOUT);
+    let hz: u64 = field(&log, "FULLANIM", "tsc_hz").parse().unwrap();
+    assert!(hz > 100_000_000, "calibrated TSC {hz} Hz");
+    assert!(log.contains("FULLANIM fps=60 "), "{log}");
+    let mut api = vm.api();
+    // Each pixel is its pattern colour XORed with one byte repeated in R, G and B (a screenshot
+    // may catch a frame half drawn, so the byte may differ between rows, never inside a pixel).
+    let check_frame = |img: &image::RgbImage, skip_marker: bool| {
+        for (x, y, p) in img.enumerate_pixels() {
+            if skip_marker && x < 32 && y < 32 {
+                continue;
+            }
+            let want = pattern(x, y, w, h);
+            let d = [p.0[0] ^ want[0], p.0[1] ^ want[1], p.0[2] ^ want[2]];
+            assert!(
+                d[0] == d[1] && d[1] == d[2],
+                "pixel ({x}, {y}) = {:?} is not pattern {want:?} ^ k*0x010101",
+                p.0
+            );
+        }
+    };
+    let a = shot(&vm, &mut api, "a.png");
+    check_frame(&a, false);
+    let n = vm.serial_log().matches("FRAME").count();
+    vm.wait_serial(&format!("FRAME {}", n * 64), BOOT_TIMEOUT);
+    let b = shot(&vm, &mut api, "b.png");
+    check_frame(&b, false);
+    assert_ne!(a, b, "the screen changes");
+
+    // The latency probe: byte 'A' (0x41) → marker 0xff4141, then 'z' → 0xff7a7a.
+    for (byte, want) in [(b'A', [0xff, 0x41, 0x41]), (b'z', [0xff, 0x7a, 0x7a])] {
+        assert_eq!(api.type_text(&(byte as char).to_string())["ok"], true);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let img = shot(&vm, &mut api, "m.png");
+            let marker = (0..32).all(|y| (0..32).all(|x| img.get_pixel(x, y).0 == want));
+            if marker {
+                check_frame(&img, true);
+                assert_ne!(img.get_pixel(32, 0).0, want, "the marker is 32 pixels wide");
+                assert_ne!(img.get_pixel(0, 32).0, want, "the marker is 32 pixels high");
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no marker {want:?} for byte {byte:#x}; top-left pixel {:?}",
+                img.get_pixel(0, 0).0
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    api.cmd("kill");
+}

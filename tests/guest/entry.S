@@ -137,6 +137,74 @@ exc_common:
 	hlt
 	jmp	3b
 
+/*
+ * enter_user(rip, rsp): iretq to CPL 3 at rip on stack rsp, with the user
+ * selectors of fullanim's GDT (fb.c: 0x2b code, 0x23 data), IOPL 0 and IF 0.
+ * Never returns. IOPL 3 would let ring 3 use the ports itself, but kvm_pvm
+ * (the test host's software KVM) raises #GP for port I/O at CPL 3 whatever
+ * IOPL says (and #UD for `int $n`; `syscall` lands in a state
+ * where port I/O faults too), so ring 3 traps to full_gate with `ud2`.
+ */
+	.globl	enter_user
+enter_user:
+	movl	$0x23, %eax
+	movl	%eax, %ds
+	movl	%eax, %es
+	pushq	$0x23			/* ss */
+	pushq	%rsi			/* rsp */
+	pushq	$0x0002			/* rflags: IOPL 0, IF 0, bit 1 */
+	pushq	$0x2b			/* cs */
+	pushq	%rdi			/* rip */
+	iretq
+
+/*
+ * full_gate: the #UD handler while fullanim runs; a `ud2` at CPL 3 is the
+ * ring-3 loop's only way to COM1 (anything else goes on to the usual #UD
+ * stub). A handful of instructions because ring 0 is emulated on the test
+ * host.
+ *   %edi = 0: poll COM1; %eax = the received byte, or -1 if none.
+ *   %edi = 1: send the byte in %sil (waiting, bounded, for THR empty).
+ * Clobbers %rax only.
+ */
+	.globl	full_gate
+full_gate:
+	cmpq	$0x2b, 8(%rsp)		/* cs: from the ring-3 loop? */
+	jne	9f
+	pushq	%rdx
+	movq	8(%rsp), %rdx		/* rip */
+	cmpw	$0x0b0f, (%rdx)		/* ud2 */
+	jne	8f
+	addq	$2, 8(%rsp)		/* resume after the ud2 */
+	testl	%edi, %edi
+	jnz	2f
+	movl	$0x3fd, %edx		/* LSR */
+	inb	%dx, %al
+	testb	$1, %al			/* data ready */
+	jz	1f
+	movl	$0x3f8, %edx
+	inb	%dx, %al
+	movzbl	%al, %eax
+	popq	%rdx
+	iretq
+1:	movl	$-1, %eax
+	popq	%rdx
+	iretq
+2:	pushq	%rcx
+	movl	$100000, %ecx
+	movl	$0x3fd, %edx
+3:	inb	%dx, %al
+	testb	$0x20, %al		/* THR empty */
+	jnz	4f
+	loop	3b
+4:	movl	$0x3f8, %edx
+	movl	%esi, %eax
+	outb	%al, %dx
+	popq	%rcx
+	popq	%rdx
+	iretq
+8:	popq	%rdx
+9:	jmp	exc_stubs + 16 * 6
+
 	/*
 	 * startup_32's page tables. Not in .bss: startup_64 zeroes .bss while
 	 * running on them. startup_32 initializes all of it.

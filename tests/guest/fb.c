@@ -215,3 +215,281 @@ void __attribute__((noreturn)) do_animate(void)
 			x = 0;
 	}
 }
+
+/*
+ * ---- fullanim: the whole screen changes every frame, drawn from ring 3 ----
+ *
+ * Ring-0 code is emulated on the test host (~1 us per instruction, a full
+ * 1024x768 fill ~0.4 s) but ring-3 code runs natively, so this mode sets up
+ * what CPL 3 needs (page tables with the U bit, user segments, a TSS for
+ * exceptions) and drops there for good. Frame n: every pixel is its pattern
+ * colour XOR (n mod 256) * 0x010101, so consecutive frames differ in every
+ * pixel. See README.md "Full-screen animation".
+ */
+#define FULL_REPORT 64		/* "FRAME <n>" every this many frames */
+#define MARKER 32		/* latency marker: the top-left MARKER x MARKER pixels */
+#define POLL_US 250		/* paced: COM1 polled every this many microseconds while waiting */
+#define PIT_HZ 1193182ull
+#define PIT_CALIB_TICKS 23864	/* 20 ms */
+
+struct tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3, iomap_base;
+} __attribute__((packed));
+
+static struct tss64 full_tss __attribute__((aligned(16)));
+/* 0x10/0x18 kernel code/data (as Linux's boot GDT), 0x20/0x28 user data/code, 0x30 TSS. */
+static uint64_t full_gdt[8] __attribute__((aligned(16))) = {
+	0, 0,
+	0x00af9a000000ffffull,	/* 0x10: 64-bit code, DPL 0 */
+	0x00cf92000000ffffull,	/* 0x18: data, DPL 0 */
+	0x00cff2000000ffffull,	/* 0x20: data, DPL 3 */
+	0x00affa000000ffffull,	/* 0x28: 64-bit code, DPL 3 */
+	0, 0,			/* 0x30: TSS, filled in at run time */
+};
+
+static struct {
+	uint64_t tsc_hz, fps, period, poll;	/* period, poll: TSC ticks (0 = unpaced) */
+	uint32_t marker;		/* 0 until a byte arrived, else the marker colour */
+} full;
+
+void __attribute__((noreturn)) enter_user(uint64_t rip, uint64_t rsp);
+extern char full_gate[];
+
+/* Ring 3: COM1 through full_gate (entry.S). The byte received, or -1. */
+static inline int32_t user_com1_poll(void)
+{
+	int32_t v;
+
+	__asm__ volatile("ud2" : "=a"(v) : "D"(0) : "memory");
+	return v;
+}
+
+static inline void user_put_char(char c)
+{
+	uint32_t v;
+
+	__asm__ volatile("ud2" : "=a"(v) : "D"(1), "S"((uint32_t)(uint8_t)c) : "memory");
+}
+
+/* Ring 3: "FRAME <n>\n". */
+static void user_put_frame(uint64_t n)
+{
+	char buf[20];
+	int k = 0;
+
+	for (const char *s = "FRAME "; *s; s++)
+		user_put_char(*s);
+	do {
+		buf[k++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	while (k)
+		user_put_char(buf[--k]);
+	user_put_char('\n');
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* PIT channel 0's current count (counter latch command). */
+static uint32_t pit0_count(void)
+{
+	uint32_t lo, hi;
+
+	outb(0x43, 0x00);
+	lo = inb(0x40);
+	hi = inb(0x40);
+	return hi << 8 | lo;
+}
+
+/*
+ * TSC ticks per second against the PIT (in-kernel in both KVM VMMs we run
+ * under). Channel 0, not 2: channel 2's gate and output sit on port 0x61,
+ * which a VMM may leave out; ports 0x40-0x43 are always the PIT. Mode 0 from
+ * 0xffff counts down once; we wait 20 ms of it (it lasts 55 ms, so a host
+ * preemption of up to ~35 ms cannot wrap it). 0 when the PIT does not count.
+ */
+static uint64_t tsc_calibrate(void)
+{
+	uint32_t c0, c = 0, prev;
+	uint64_t t0, t1;
+
+	outb(0x43, 0x30);	/* channel 0, lobyte/hibyte, mode 0, binary */
+	outb(0x40, 0xff);
+	outb(0x40, 0xff);
+	c0 = prev = pit0_count();
+	t0 = rdtsc();
+	for (uint32_t i = 0; i < 200000; i++) {
+		c = pit0_count();
+		if (c > prev)
+			return 0;	/* wrapped: preempted too long */
+		prev = c;
+		if (c0 - c >= PIT_CALIB_TICKS)
+			break;
+	}
+	t1 = rdtsc();
+	if (c0 - c < PIT_CALIB_TICKS)
+		return 0;
+	return (t1 - t0) * PIT_HZ / (c0 - c);
+}
+
+static uint32_t full_marker(uint8_t b)
+{
+	return 0x00ff0000u | (uint32_t)b << 8 | b;
+}
+
+/* Paints the marker block now (called from ring 3). */
+static void full_paint_marker(void)
+{
+	uint32_t mw = fb.w < MARKER ? fb.w : MARKER, mh = fb.h < MARKER ? fb.h : MARKER;
+
+	for (uint32_t y = 0; y < mh; y++)
+		fill32(fb_at(0, y), full.marker, mw);
+}
+
+/* One COM1 poll (ring 3): a received byte sets and paints the marker. */
+static void full_poll(void)
+{
+	int32_t b = user_com1_poll();
+
+	if (b >= 0) {
+		full.marker = full_marker((uint8_t)b);
+		full_paint_marker();
+	}
+}
+
+/* Frame n over every pixel; the marker block instead of the frame once a byte came. */
+static void full_draw(uint64_t n)
+{
+	uint32_t x_xor = (uint32_t)(n & 0xff) * 0x010101u;
+	uint32_t mw = fb.w < MARKER ? fb.w : MARKER, mh = fb.h < MARKER ? fb.h : MARKER;
+
+	for (uint32_t y = 0; y < fb.h; y++) {
+		uint32_t r = fb_row(y), x = 0;
+
+		if (full.marker && y < mh) {
+			fill32(fb_at(0, y), full.marker, mw);
+			x = mw;
+		}
+		while (x < fb.w) {
+			uint32_t c = fb_col(x);
+			uint32_t end = c == FB_COLS - 1 ? fb.w : fb_col_start(c + 1);
+
+			fill32(fb_at(x, y), fb_colour(c, r) ^ x_xor, end - x);
+			x = end;
+		}
+	}
+}
+
+static void __attribute__((noreturn)) full_user(void)
+{
+	uint64_t next = rdtsc();
+
+	for (uint64_t n = 0;; n++) {
+		full_draw(n);
+		if (n % FULL_REPORT == 0)
+			user_put_frame(n);
+		if (!full.period) {
+			full_poll();
+			continue;
+		}
+		/* Late (host preempted us)? Start counting again rather than rush frames. */
+		next += full.period;
+		if ((int64_t)(rdtsc() - next) > 0)
+			next = rdtsc();
+		for (uint64_t poll = rdtsc(); (int64_t)(next - rdtsc()) > 0;) {
+			if ((int64_t)(rdtsc() - poll) >= 0) {
+				full_poll();
+				poll += full.poll;
+			}
+			__asm__ volatile("pause");
+		}
+	}
+}
+
+void __attribute__((noreturn)) do_fullanim(void)
+{
+	uint64_t pml4, pdpt, pd, stack;
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) gdtr;
+	uint64_t t = (uint64_t)(uintptr_t)&full_tss;
+
+	put_line("ACTION fullanim");
+	if (!fb.ok) {
+		put_line("FAIL fullanim no framebuffer");
+		do_poweroff();
+	}
+	if (!cmdline_u64("vmdesk.fps=", 0, 60, &full.fps))
+		do_poweroff();
+	full.tsc_hz = tsc_calibrate();
+	if (!full.tsc_hz) {
+		put_line("FAIL fullanim PIT channel 0 does not count");
+		do_poweroff();
+	}
+	full.period = full.fps ? full.tsc_hz / full.fps : 0;
+	full.poll = full.tsc_hz / (1000000 / POLL_US);
+	put_str("FULLANIM fps=");
+	put_dec(full.fps);
+	put_str(" tsc_hz=");
+	put_dec(full.tsc_hz);
+	put_char('\n');
+
+	/* Identity map of the first 4 GiB, 2 MiB pages, user-accessible: P|RW|U. */
+	pml4 = scratch_alloc(6 * 4096);
+	stack = scratch_alloc(2 * 4096);
+	if (!pml4 || !stack)
+		halt_forever();
+	pdpt = pml4 + 4096;
+	pd = pdpt + 4096;
+	fill32(pml4, 0, 2 * 4096 / 4);
+	*(volatile uint64_t *)(uintptr_t)pml4 = pdpt | 7;
+	for (uint64_t i = 0; i < 4; i++)
+		((volatile uint64_t *)(uintptr_t)pdpt)[i] = (pd + i * 4096) | 7;
+	for (uint64_t i = 0; i < 2048; i++)
+		((volatile uint64_t *)(uintptr_t)pd)[i] = (i << 21) | 0x87;	/* PS|U|RW|P */
+	__asm__ volatile("mov %0, %%cr3" : : "r"(pml4) : "memory");
+
+	/* Our own GDT with user segments and a TSS whose RSP0 catches exceptions from ring 3. */
+	__asm__ volatile("mov %%rsp, %0" : "=r"(full_tss.rsp[0]));
+	full_tss.rsp[0] &= ~15ull;
+	full_tss.iomap_base = sizeof(full_tss);	/* no I/O bitmap */
+	full_gdt[6] = (sizeof(full_tss) - 1) | (t & 0xffffff) << 16 | 0x89ull << 40 |
+		      ((t >> 24) & 0xff) << 56;
+	full_gdt[7] = t >> 32;
+	gdtr.limit = sizeof(full_gdt) - 1;
+	gdtr.base = (uint64_t)(uintptr_t)full_gdt;
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq $0x10\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\tmovl $0x18, %%eax\n\t"
+			 "movl %%eax, %%ss\n\t"
+			 "movl %%eax, %%ds\n\t"
+			 "movl %%eax, %%es\n\t"
+			 "movw $0x30, %%ax\n\t"
+			 "ltr %%ax"
+			 : : "m"(gdtr) : "rax", "memory");
+	setup_idt();		/* the gates name the new kernel code selector */
+	{
+		/* #UD goes to full_gate: `ud2` is ring 3's way to COM1. */
+		uint64_t h = (uint64_t)(uintptr_t)full_gate;
+
+		idt[6].off_lo = (uint16_t)h;
+		idt[6].off_mid = (uint16_t)(h >> 16);
+		idt[6].off_hi = (uint32_t)(h >> 32);
+	}
+	enter_user((uint64_t)(uintptr_t)full_user, stack + 2 * 4096);
+}

@@ -607,6 +607,8 @@ void guest_main(uint64_t boot_params)
 		do_echo();
 	if (eq(mode, len, "animate"))
 		do_animate();
+	if (eq(mode, len, "fullanim"))
+		do_fullanim();
 	if (eq(mode, len, "input"))
 		do_input();
 	if (eq(mode, len, "blk"))

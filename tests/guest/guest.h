@@ -102,6 +102,7 @@ void __attribute__((noreturn)) do_input(void);
 /* fb.c: "FB ..." lines and the test pattern; the animate mode. */
 void fb_check(uint64_t boot_params);
 void __attribute__((noreturn)) do_animate(void);
+void __attribute__((noreturn)) do_fullanim(void);
 
 /* blk.c: "BLK <i> ..." lines; the blk and blk-read modes (write = 1 for blk). */
 void blk_check(void);

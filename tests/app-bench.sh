@@ -102,6 +102,7 @@ shown() { awk '$1 == "frame" && $3 != last { n++; last = $3 } END { print n + 0 
 f0=$(count frame); g0=$(shown); u0=$(count vnc-update); a0=$(cpu "$app"); x0=$(cpu "$xvfb")
 m0=$([ -n "$vmm" ] && cpu "$vmm" || echo 0); t0=$(date +%s%N)
 sleep "$SECS"
+[ -n "${SHOT:-}" ] && import -window root "$SHOT"
 f1=$(count frame); g1=$(shown); u1=$(count vnc-update); a1=$(cpu "$app"); x1=$(cpu "$xvfb")
 m1=$([ -n "$vmm" ] && cpu "$vmm" || echo 0); t1=$(date +%s%N)
 el=$(( (t1 - t0) / 1000000 ))  # ms
@@ -110,4 +111,5 @@ pct() { awk -v n="$1" -v ms="$el" -v hz="$hz" 'BEGIN { printf "%.0f", n / hz * 1
 echo "app-bench: console, guest mode $MODE (vmdesk.fps=$FPS), 1024x768 scaled to fit a 1280x800 window, over $((el / 1000)) s:"
 echo "app-bench:   guest frames presented/s: $(rate $((g1 - g0))) (all redraws/s: $(rate $((f1 - f0))))"
 echo "app-bench:   VNC updates received/s: $(rate $((u1 - u0)))"
+echo "app-bench:   load average (1 min) at the end: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs"
 echo "app-bench:   CPU: app $(pct $((a1 - a0))) %, Xvfb $(pct $((x1 - x0))) %, vmdesk-vmm $(pct $((m1 - m0))) % (of one core)"

@@ -16,6 +16,7 @@ use iced::keyboard::{Key, Location};
 use iced::widget::image;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,16 +37,46 @@ pub enum Input {
     Pointer(u16, u16, u8),
 }
 
+/// The size the console shows the screen at, in pixels: the console sets it as it lays the
+/// screen out, the session scales to it, so the renderer only ever copies pixels 1:1 (scaling
+/// in tiny-skia costs tens of milliseconds per frame on the UI thread).
+#[derive(Debug, Default)]
+pub struct View {
+    size: AtomicU64,
+    changed: tokio::sync::Notify,
+}
+
+impl View {
+    pub fn want(&self, width: u32, height: u32) {
+        let v = (u64::from(width) << 32) | u64::from(height);
+        if self.size.swap(v, Ordering::Relaxed) != v {
+            self.changed.notify_one();
+        }
+    }
+
+    fn wanted(&self) -> (u32, u32) {
+        let v = self.size.load(Ordering::Relaxed);
+        ((v >> 32) as u32, v as u32)
+    }
+}
+
 /// The tiles that changed, ready to draw.
 #[derive(Debug, Clone)]
 pub struct Frame {
+    /// The guest's screen size.
     pub width: u32,
     pub height: u32,
-    /// Tile index (row-major, [`TILE`]-sized, the last row and column cut to the screen) and
-    /// its pixels. After a size change, every tile.
+    /// The size the tiles make up (the screen scaled for the console).
+    pub shown: (u32, u32),
+    /// The whole screen, when most of it changed (then `tiles` is empty): one image is drawn
+    /// in one pass, where many tiles make the renderer split its damage and draw edges twice.
+    pub full: Option<image::Handle>,
+    /// Tile index (row-major, [`TILE`]-sized over `shown`, the last row and column cut) and
+    /// its pixels, drawn over the last whole screen.
     pub tiles: Vec<(usize, image::Handle)>,
     /// Counts frames from 1 in a session (for the frame trace).
     pub seq: u64,
+    pub view: Arc<View>,
     /// Held while the frame waits in the channel: the session sends the next one only when the
     /// UI has taken this one, so frames never queue up behind a busy UI (changes merge instead).
     _pending: Arc<()>,
@@ -57,7 +88,7 @@ impl Frame {
     pub fn blank(width: u32, height: u32) -> Frame {
         let mut fb = Framebuffer::default();
         fb.resize(width, height);
-        fb.frame()
+        fb.frame((width, height), Arc::default())
     }
 }
 
@@ -66,16 +97,24 @@ impl Frame {
 pub struct Screen {
     pub width: u32,
     pub height: u32,
+    pub shown: (u32, u32),
+    /// The last whole screen, and the tiles changed since, drawn over it.
+    pub full: Option<image::Handle>,
     pub tiles: Vec<Option<image::Handle>>,
     pub seq: u64,
+    pub view: Arc<View>,
 }
 
 impl Screen {
     pub fn apply(&mut self, f: Frame) {
-        if (f.width, f.height) != (self.width, self.height) {
+        if (f.width, f.height, f.shown) != (self.width, self.height, self.shown) || f.full.is_some()
+        {
             self.width = f.width;
             self.height = f.height;
-            self.tiles = vec![None; grid(f.width, f.height).0 * grid(f.width, f.height).1];
+            self.shown = f.shown;
+            let (c, r) = grid(f.shown.0, f.shown.1);
+            self.tiles = vec![None; c * r];
+            self.full = f.full;
         }
         for (i, h) in f.tiles {
             if let Some(t) = self.tiles.get_mut(i) {
@@ -83,15 +122,15 @@ impl Screen {
             }
         }
         self.seq = f.seq;
+        self.view = f.view;
     }
 
-    /// Each tile's handle and its rectangle in framebuffer pixels (x, y, w, h).
+    /// Each tile's handle and its rectangle (x, y, w, h) in the `shown` pixels.
     pub fn tiles(&self) -> impl Iterator<Item = (&image::Handle, [u32; 4])> {
-        let cols = grid(self.width, self.height).0.max(1);
+        let (sw, sh) = self.shown;
+        let cols = grid(sw, sh).0.max(1);
         self.tiles.iter().enumerate().filter_map(move |(i, t)| {
-            let (x, y) = ((i % cols) as u32 * TILE, (i / cols) as u32 * TILE);
-            let w = TILE.min(self.width - x);
-            let h = TILE.min(self.height - y);
+            let [x, y, w, h] = tile_rect(i, cols, sw, sh);
             t.as_ref().map(|t| (t, [x, y, w, h]))
         })
     }
@@ -103,6 +142,12 @@ fn grid(width: u32, height: u32) -> (usize, usize) {
         width.div_ceil(TILE) as usize,
         height.div_ceil(TILE) as usize,
     )
+}
+
+/// Tile `i`'s rectangle in a `cols`-wide grid over `width`×`height`.
+fn tile_rect(i: usize, cols: usize, width: u32, height: u32) -> [u32; 4] {
+    let (x, y) = ((i % cols) as u32 * TILE, (i / cols) as u32 * TILE);
+    [x, y, TILE.min(width - x), TILE.min(height - y)]
 }
 
 /// What the subscription tells the UI.
@@ -123,9 +168,13 @@ pub struct Framebuffer {
     pub px: Vec<u8>,
     /// Changed since the last frame handed out.
     pub dirty: bool,
-    /// Per tile: changed since the last frame.
+    /// Per tile of the guest's screen: changed since the last frame.
     dirty_tiles: Vec<bool>,
     seq: u64,
+    /// The size the last frame was made for, and the screen scaled to it.
+    shown: (u32, u32),
+    scaled: Vec<u8>,
+    resizer: fast_image_resize::Resizer,
 }
 
 impl Framebuffer {
@@ -136,6 +185,7 @@ impl Framebuffer {
             self.px = vec![0; width as usize * height as usize * 4];
             let (c, r) = grid(width, height);
             self.dirty_tiles = vec![true; c * r];
+            self.shown = (0, 0);
             self.dirty = true;
         }
     }
@@ -199,33 +249,101 @@ impl Framebuffer {
         self.touch(dx, dy, w, h);
     }
 
-    /// The changed tiles for the UI (copies: the subscription keeps drawing into its own).
-    pub fn frame(&mut self) -> Frame {
-        self.dirty = false;
-        self.seq += 1;
-        let (cols, fw) = (grid(self.width, self.height).0, self.width as usize);
-        let mut tiles = Vec::new();
-        for (i, d) in self.dirty_tiles.iter_mut().enumerate() {
-            if !std::mem::take(d) {
-                continue;
+    /// The changed tiles for the UI, scaled to `want` (copies: the subscription keeps drawing
+    /// into its own framebuffer). `want` of 0×0 (not laid out yet) means 1:1; it is capped
+    /// at 4× the screen.
+    pub fn frame(&mut self, want: (u32, u32), view: Arc<View>) -> Frame {
+        let (w, h) = (self.width, self.height);
+        let shown = match want {
+            (0, _) | (_, 0) => (w, h),
+            (dw, dh) => (dw.min(w * 4), dh.min(h * 4)),
+        };
+        let (cols, rows) = grid(shown.0, shown.1);
+        let mut dirty = vec![shown != self.shown; cols * rows];
+        if shown == self.shown {
+            // Each changed source tile, scaled, with a pixel around it for the filter.
+            let (sx, sy) = (shown.0 as f32 / w as f32, shown.1 as f32 / h as f32);
+            let m = u32::from(shown != (w, h));
+            let src_cols = grid(w, h).0;
+            for (i, _) in self.dirty_tiles.iter().enumerate().filter(|(_, d)| **d) {
+                let [x, y, tw, th] = tile_rect(i, src_cols, w, h);
+                let x0 = ((x as f32 * sx).floor() as u32).saturating_sub(m);
+                let y0 = ((y as f32 * sy).floor() as u32).saturating_sub(m);
+                let x1 = (((x + tw) as f32 * sx).ceil() as u32 + m).min(shown.0);
+                let y1 = (((y + th) as f32 * sy).ceil() as u32 + m).min(shown.1);
+                for ty in y0 / TILE..y1.div_ceil(TILE) {
+                    for tx in x0 / TILE..x1.div_ceil(TILE) {
+                        dirty[ty as usize * cols + tx as usize] = true;
+                    }
+                }
             }
-            let (x, y) = ((i % cols) as u32 * TILE, (i / cols) as u32 * TILE);
-            let w = TILE.min(self.width - x) as usize;
-            let h = TILE.min(self.height - y) as usize;
-            let mut px = Vec::with_capacity(w * h * 4);
-            for row in y as usize..y as usize + h {
-                let at = (row * fw + x as usize) * 4;
-                px.extend_from_slice(&self.px[at..at + w * 4]);
-            }
-            tiles.push((i, image::Handle::from_rgba(w as u32, h as u32, px)));
         }
+        self.dirty_tiles.iter_mut().for_each(|d| *d = false);
+        self.dirty = false;
+        self.shown = shown;
+        self.seq += 1;
+        let px = if shown == (w, h) {
+            &self.px
+        } else {
+            self.scale(shown);
+            &self.scaled
+        };
+        let stride = shown.0 as usize * 4;
+        if dirty.iter().filter(|d| **d).count() * 2 > dirty.len() {
+            return Frame {
+                width: w,
+                height: h,
+                shown,
+                full: Some(image::Handle::from_rgba(
+                    shown.0,
+                    shown.1,
+                    px[..stride * shown.1 as usize].to_vec(),
+                )),
+                tiles: Vec::new(),
+                seq: self.seq,
+                view,
+                _pending: Arc::new(()),
+            };
+        }
+        let tiles = dirty
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| **d)
+            .map(|(i, _)| {
+                let [x, y, tw, th] = tile_rect(i, cols, shown.0, shown.1);
+                let mut out = Vec::with_capacity(tw as usize * th as usize * 4);
+                for row in y as usize..(y + th) as usize {
+                    let at = row * stride + x as usize * 4;
+                    out.extend_from_slice(&px[at..at + tw as usize * 4]);
+                }
+                (i, image::Handle::from_rgba(tw, th, out))
+            })
+            .collect();
         Frame {
-            width: self.width,
-            height: self.height,
+            width: w,
+            height: h,
+            shown,
+            full: None,
             tiles,
             seq: self.seq,
+            view,
             _pending: Arc::new(()),
         }
+    }
+
+    /// Scales the whole screen into `self.scaled` (bilinear; alpha is always opaque).
+    fn scale(&mut self, (dw, dh): (u32, u32)) {
+        use fast_image_resize::{images, FilterType, PixelType, ResizeAlg, ResizeOptions};
+        self.scaled.resize(dw as usize * dh as usize * 4, 0);
+        let src = images::ImageRef::new(self.width, self.height, &self.px, PixelType::U8x4);
+        let dst = images::Image::from_slice_u8(dw, dh, &mut self.scaled, PixelType::U8x4);
+        let (Ok(src), Ok(mut dst)) = (src, dst) else {
+            return; // sizes match the buffers by construction; U8x4 needs no alignment
+        };
+        let opts = ResizeOptions::new()
+            .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+            .use_alpha(false);
+        let _ = self.resizer.resize(&src, &mut dst, &opts);
     }
 }
 
@@ -289,6 +407,7 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
         .await
         .map_err(|e| e.to_string())?;
     let mut fb = Framebuffer::default();
+    let view = Arc::new(View::default());
     // The last frame sent, while the UI has not taken it yet.
     let mut in_flight: Option<Arc<()>> = None;
     // When the current burst of rectangles counts as ended (None: no burst going on).
@@ -350,6 +469,13 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
                     break Err(e.to_string());
                 }
             }
+            () = view.changed.notified() => {
+                // Shown at a new size: every tile again, at the new size.
+                if fb.width > 0 && view.wanted() != fb.shown {
+                    fb.dirty = true;
+                    settle.get_or_insert_with(tokio::time::Instant::now);
+                }
+            }
             _ = settled => {
                 if std::mem::take(&mut in_burst) {
                     crate::trace::log("vnc-update", Instant::now());
@@ -364,7 +490,7 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
                     settle = Some(tokio::time::Instant::now() + SETTLE);
                     continue;
                 }
-                let f = fb.frame();
+                let f = fb.frame(view.wanted(), view.clone());
                 in_flight = Some(f._pending.clone());
                 if out.send(Event::Frame(f)).await.is_err() {
                     break Ok(());
@@ -561,7 +687,7 @@ mod tests {
         // CopyRect moves the block one pixel left.
         fb.copy(0, 1, 1, 1, 2, 2);
         assert_eq!((at(&fb, 0, 1), at(&fb, 1, 1), at(&fb, 0, 2)), (0, 1, 2));
-        let f = fb.frame();
+        let f = fb.frame((0, 0), Arc::default());
         assert_eq!((f.width, f.height), (4, 3));
         assert!(!fb.dirty);
         // Out-of-range copies are ignored.
@@ -572,19 +698,23 @@ mod tests {
     #[test]
     fn only_changed_tiles_go_to_the_ui_and_the_screen_keeps_the_rest() {
         // 300x200: 3x2 tiles, the last column 44 px and the last row 72 px wide.
+        assert_eq!(tile_rect(2, 3, 300, 200), [256, 0, 44, 128]);
+        assert_eq!(tile_rect(5, 3, 300, 200), [256, 128, 44, 72]);
         let mut fb = Framebuffer::default();
         fb.resize(300, 200);
-        let first = fb.frame();
-        assert_eq!(first.tiles.len(), 6, "after a resize every tile goes");
+        let first = fb.frame((0, 0), Arc::default());
+        assert!(
+            first.tiles.is_empty(),
+            "after a resize the whole screen goes"
+        );
         let mut screen = Screen::default();
         screen.apply(first);
-        let rects: Vec<[u32; 4]> = screen.tiles().map(|(_, r)| r).collect();
-        assert_eq!(rects[2], [256, 0, 44, 128]);
-        assert_eq!(rects[5], [256, 128, 44, 72]);
-        let before: Vec<image::Handle> = screen.tiles().map(|(h, _)| h.clone()).collect();
+        let base = screen.full.clone().expect("a whole screen");
+        assert_eq!(screen.tiles().count(), 0);
         // A rectangle across the border of tiles 0 and 1 (x 120..140), rows 10..12.
         fb.put(120, 10, 20, 2, &[7; 20 * 2 * 4]);
-        let f = fb.frame();
+        let f = fb.frame((0, 0), Arc::default());
+        assert!(f.full.is_none());
         assert_eq!(f.tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1]);
         // The new tile 1 holds the rectangle's right part at its own (0, 10).
         let image::Handle::Rgba {
@@ -597,17 +727,42 @@ mod tests {
         let at = (10 * 128) * 4;
         assert_eq!(&pixels[at..at + 4], &[7, 7, 7, 255]);
         screen.apply(f);
-        let after: Vec<image::Handle> = screen.tiles().map(|(h, _)| h.clone()).collect();
-        assert_ne!(after[0].id(), before[0].id());
-        assert_ne!(after[1].id(), before[1].id());
-        assert!((2..6).all(|i| after[i].id() == before[i].id()));
+        // The two tiles are drawn over the unchanged whole screen.
+        let rects: Vec<[u32; 4]> = screen.tiles().map(|(_, r)| r).collect();
+        assert_eq!(rects, [[0, 0, 128, 128], [128, 0, 128, 128]]);
+        assert_eq!(screen.full.as_ref().map(|h| h.id()), Some(base.id()));
         // Nothing changed: no frame is due; a copy dirties its destination only.
         assert!(!fb.dirty);
         fb.copy(260, 150, 0, 0, 10, 10);
-        assert_eq!(
-            fb.frame().tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-            [5]
-        );
+        let f = fb.frame((0, 0), Arc::default());
+        assert_eq!(f.tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [5]);
+        // Most of the screen changed: the whole screen again, and the tiles over it go.
+        fb.put(0, 0, 300, 150, &[1; 300 * 150 * 4]);
+        let f = fb.frame((0, 0), Arc::default());
+        assert!(f.full.is_some() && f.tiles.is_empty());
+        screen.apply(f);
+        assert_eq!(screen.tiles().count(), 0);
+        assert_ne!(screen.full.as_ref().map(|h| h.id()), Some(base.id()));
+
+        // Shown at half size: the whole 150x100 screen first (a 2x1 grid), then a change in
+        // the screen's top-left tile is the shown top-left tile only, scaled.
+        let half = || (150, 100);
+        let f = fb.frame(half(), Arc::default());
+        assert_eq!((f.shown, f.full.is_some()), ((150, 100), true));
+        fb.put(0, 0, 128, 128, &[200; 128 * 128 * 4]);
+        let f = fb.frame(half(), Arc::default());
+        assert_eq!(f.tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0]);
+        let image::Handle::Rgba {
+            width,
+            height,
+            ref pixels,
+            ..
+        } = f.tiles[0].1
+        else {
+            panic!("an RGBA handle")
+        };
+        assert_eq!((width, height), (128, 100));
+        assert_eq!(&pixels[..4], &[200, 200, 200, 255], "scaled, not copied");
     }
 
     /// The whole client path (connect, frames, input) against TigerVNC's Xvnc on a Unix socket,

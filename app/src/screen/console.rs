@@ -346,12 +346,14 @@ impl Console {
                     .style(style::banner(style::RED)),
             );
         }
-        body = body.push(
-            container(screen)
-                .width(Length::Fill)
-                .height(Length::Fill)
-                .style(style::screen_bg),
-        );
+        // Scaled to fit, the screen draws its own dark margins: a background behind it would
+        // be repainted (through a clip mask) on every frame.
+        let area = container(screen).width(Length::Fill).height(Length::Fill);
+        body = body.push(if self.fit && self.frame.is_some() {
+            area
+        } else {
+            area.style(style::screen_bg)
+        });
         if !self.fullscreen {
             let hint = if self.grabbed {
                 t!("screen-grabbed")
@@ -403,15 +405,36 @@ fn screen(f: &vnc::Screen, fit: bool) -> Element<'_, Message> {
     let f = f.clone();
     responsive(move |size| {
         let scale = fit_scale(fw, fh, size.width, size.height);
-        container(pointer_area(Tiles::new(f.clone(), scale).into(), scale))
-            .center(Length::Fill)
-            .into()
+        let tiles = Tiles::new(f.clone(), scale);
+        let (w, h) = tiles.size();
+        let (w, h) = (w as f32, h as f32);
+        // The margins around the centred screen, whole pixels (so the screen's origin is too).
+        let left = ((size.width - w) / 2.0).floor().max(0.0);
+        let top = ((size.height - h) / 2.0).floor().max(0.0);
+        let margin = |width: Length, height: Length| {
+            container(Space::new())
+                .width(width)
+                .height(height)
+                .style(style::screen_bg)
+        };
+        column![
+            margin(Length::Fill, Length::Fixed(top)),
+            row![
+                margin(Length::Fixed(left), Length::Fixed(h)),
+                pointer_area(tiles.into(), scale),
+                margin(Length::Fill, Length::Fixed(h)),
+            ],
+            margin(Length::Fill, Length::Fill),
+        ]
+        .into()
     })
     .into()
 }
 
-/// Draws the screen's tiles as images, each where it belongs at `scale`. A tile whose handle
-/// did not change is neither converted nor redrawn again by the renderer.
+/// Draws the screen's tiles as images, each where it belongs. The session makes the tiles at
+/// the size they are shown at (it learns it from [`vnc::View`], set here at layout), so they
+/// are copied 1:1; until a frame at a new size comes, the old tiles are scaled. A tile whose
+/// handle did not change is neither converted nor redrawn again by the renderer.
 struct Tiles {
     screen: vnc::Screen,
     scale: f32,
@@ -422,11 +445,10 @@ impl Tiles {
         Tiles { screen, scale }
     }
 
-    fn size(&self) -> iced::Size {
-        iced::Size::new(
-            self.screen.width as f32 * self.scale,
-            self.screen.height as f32 * self.scale,
-        )
+    /// The size on screen, in whole pixels.
+    fn size(&self) -> (u32, u32) {
+        let px = |v: u32| ((v as f32 * self.scale).round() as u32).max(1);
+        (px(self.screen.width), px(self.screen.height))
     }
 }
 
@@ -435,8 +457,8 @@ where
     R: iced::advanced::image::Renderer<Handle = image::Handle>,
 {
     fn size(&self) -> iced::Size<Length> {
-        let s = Tiles::size(self);
-        iced::Size::new(Length::Fixed(s.width), Length::Fixed(s.height))
+        let (w, h) = Tiles::size(self);
+        iced::Size::new(Length::Fixed(w as f32), Length::Fixed(h as f32))
     }
 
     fn layout(
@@ -445,8 +467,9 @@ where
         _renderer: &R,
         limits: &iced::advanced::layout::Limits,
     ) -> iced::advanced::layout::Node {
-        let s = Tiles::size(self);
-        iced::advanced::layout::Node::new(limits.resolve(s.width, s.height, iced::Size::ZERO))
+        let (w, h) = Tiles::size(self);
+        self.screen.view.want(w, h);
+        iced::advanced::layout::Node::new(limits.resolve(w as f32, h as f32, iced::Size::ZERO))
     }
 
     fn draw(
@@ -460,15 +483,24 @@ where
         viewport: &iced::Rectangle,
     ) {
         let b = layout.bounds();
-        let s = self.scale;
-        // At 1:1 every pixel maps to one pixel: nearest is exact and the cheapest to draw.
-        let filter_method = if s == 1.0 {
+        let (w, h) = Tiles::size(self);
+        // Whole-pixel origin: tiles made at the shown size then map 1:1 onto pixels, which
+        // tiny-skia copies without filtering.
+        let origin = iced::Point::new(b.x.round(), b.y.round());
+        let exact = self.screen.shown == (w, h);
+        let scale = w as f32 / self.screen.shown.0.max(1) as f32;
+        let filter_method = if exact {
             image::FilterMethod::Nearest
         } else {
             image::FilterMethod::Linear
         };
-        for (handle, rect) in self.screen.tiles() {
-            let bounds = tile_bounds(b.position(), s, rect);
+        let full = self
+            .screen
+            .full
+            .iter()
+            .map(|h| (h, [0, 0, self.screen.shown.0, self.screen.shown.1]));
+        for (handle, rect) in full.chain(self.screen.tiles()) {
+            let bounds = tile_bounds(origin, if exact { 1.0 } else { scale }, rect);
             let Some(clip) = bounds.intersection(viewport) else {
                 continue;
             };

@@ -20,9 +20,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Side of the square tiles, in pixels: small enough that a typing cursor or a moving window
-/// re-uploads little, large enough that a full-screen change is not thousands of images.
-pub const TILE: u32 = 128;
+/// Side of the square tiles, in pixels. The renderer redraws a changed tile's neighbours too
+/// (its damage is one pixel larger), so small tiles keep a small change cheap; a full-screen
+/// change goes as one image instead (see [`Frame::full`]).
+pub const TILE: u32 = 64;
 /// The server sends an update as one burst of rectangles; this long without one ends it.
 const SETTLE: Duration = Duration::from_millis(2);
 /// An incremental update request is sent at least this often, even on a quiet screen.
@@ -121,6 +122,11 @@ impl Screen {
                 *t = Some(h);
             }
         }
+        // Tiles cover it all: the whole image under them would only be drawn (and redrawn
+        // around every changed tile) for nothing.
+        if self.tiles.iter().all(Option::is_some) {
+            self.full = None;
+        }
         self.seq = f.seq;
         self.view = f.view;
     }
@@ -173,6 +179,8 @@ pub struct Framebuffer {
     seq: u64,
     /// The size the last frame was made for, and the screen scaled to it.
     shown: (u32, u32),
+    /// The last frame was the whole screen in one image.
+    sent_full: bool,
     scaled: Vec<u8>,
     resizer: fast_image_resize::Resizer,
 }
@@ -260,6 +268,7 @@ impl Framebuffer {
         };
         let (cols, rows) = grid(shown.0, shown.1);
         let mut dirty = vec![shown != self.shown; cols * rows];
+        let was_full = std::mem::take(&mut self.sent_full);
         if shown == self.shown {
             // Each changed source tile, scaled, with a pixel around it for the filter.
             let (sx, sy) = (shown.0 as f32 / w as f32, shown.1 as f32 / h as f32);
@@ -289,7 +298,9 @@ impl Framebuffer {
             &self.scaled
         };
         let stride = shown.0 as usize * 4;
-        if dirty.iter().filter(|d| **d).count() * 2 > dirty.len() {
+        let changed = dirty.iter().filter(|d| **d).count();
+        if changed * 2 > dirty.len() {
+            self.sent_full = true;
             return Frame {
                 width: w,
                 height: h,
@@ -304,6 +315,10 @@ impl Framebuffer {
                 view,
                 _pending: Arc::new(()),
             };
+        }
+        if was_full && changed > 0 {
+            // Back to tiles after whole images: every tile once, then the UI drops the image.
+            dirty.iter_mut().for_each(|d| *d = true);
         }
         let tiles = dirty
             .iter()
@@ -697,9 +712,11 @@ mod tests {
 
     #[test]
     fn only_changed_tiles_go_to_the_ui_and_the_screen_keeps_the_rest() {
-        // 300x200: 3x2 tiles, the last column 44 px and the last row 72 px wide.
-        assert_eq!(tile_rect(2, 3, 300, 200), [256, 0, 44, 128]);
-        assert_eq!(tile_rect(5, 3, 300, 200), [256, 128, 44, 72]);
+        assert_eq!(TILE, 64, "the numbers below assume 64-px tiles");
+        // 300x200: 5x4 tiles, the last column 44 px and the last row 8 px wide.
+        assert_eq!(tile_rect(4, 5, 300, 200), [256, 0, 44, 64]);
+        assert_eq!(tile_rect(19, 5, 300, 200), [256, 192, 44, 8]);
+        let ids = |f: &Frame| f.tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>();
         let mut fb = Framebuffer::default();
         fb.resize(300, 200);
         let first = fb.frame((0, 0), Arc::default());
@@ -709,13 +726,20 @@ mod tests {
         );
         let mut screen = Screen::default();
         screen.apply(first);
-        let base = screen.full.clone().expect("a whole screen");
+        assert!(screen.full.is_some());
         assert_eq!(screen.tiles().count(), 0);
-        // A rectangle across the border of tiles 0 and 1 (x 120..140), rows 10..12.
-        fb.put(120, 10, 20, 2, &[7; 20 * 2 * 4]);
+        // The first small change after a whole image: every tile once, and the image goes.
+        fb.put(0, 0, 1, 1, &[5; 4]);
+        let f = fb.frame((0, 0), Arc::default());
+        assert_eq!(f.tiles.len(), 20);
+        screen.apply(f);
+        assert!(screen.full.is_none());
+        let before: Vec<u64> = screen.tiles().map(|(h, _)| id(h)).collect();
+        // A rectangle across the border of tiles 0 and 1 (x 60..80), rows 10..12.
+        fb.put(60, 10, 20, 2, &[7; 20 * 2 * 4]);
         let f = fb.frame((0, 0), Arc::default());
         assert!(f.full.is_none());
-        assert_eq!(f.tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(ids(&f), [0, 1]);
         // The new tile 1 holds the rectangle's right part at its own (0, 10).
         let image::Handle::Rgba {
             width, ref pixels, ..
@@ -723,35 +747,34 @@ mod tests {
         else {
             panic!("an RGBA handle")
         };
-        assert_eq!(width, 128);
-        let at = (10 * 128) * 4;
+        assert_eq!(width, 64);
+        let at = (10 * 64) * 4;
         assert_eq!(&pixels[at..at + 4], &[7, 7, 7, 255]);
         screen.apply(f);
-        // The two tiles are drawn over the unchanged whole screen.
-        let rects: Vec<[u32; 4]> = screen.tiles().map(|(_, r)| r).collect();
-        assert_eq!(rects, [[0, 0, 128, 128], [128, 0, 128, 128]]);
-        assert_eq!(screen.full.as_ref().map(|h| h.id()), Some(base.id()));
+        let after: Vec<u64> = screen.tiles().map(|(h, _)| id(h)).collect();
+        assert!(after[0] != before[0] && after[1] != before[1]);
+        assert_eq!(after[2..], before[2..]);
         // Nothing changed: no frame is due; a copy dirties its destination only.
         assert!(!fb.dirty);
         fb.copy(260, 150, 0, 0, 10, 10);
-        let f = fb.frame((0, 0), Arc::default());
-        assert_eq!(f.tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [5]);
+        assert_eq!(ids(&fb.frame((0, 0), Arc::default())), [14]);
         // Most of the screen changed: the whole screen again, and the tiles over it go.
         fb.put(0, 0, 300, 150, &[1; 300 * 150 * 4]);
         let f = fb.frame((0, 0), Arc::default());
         assert!(f.full.is_some() && f.tiles.is_empty());
         screen.apply(f);
         assert_eq!(screen.tiles().count(), 0);
-        assert_ne!(screen.full.as_ref().map(|h| h.id()), Some(base.id()));
 
-        // Shown at half size: the whole 150x100 screen first (a 2x1 grid), then a change in
-        // the screen's top-left tile is the shown top-left tile only, scaled.
+        // Shown at half size (a 3x2 grid over 150x100): the whole screen first, then a change
+        // in the screen's top-left corner is the shown top-left tile only, scaled.
         let half = || (150, 100);
         let f = fb.frame(half(), Arc::default());
         assert_eq!((f.shown, f.full.is_some()), ((150, 100), true));
-        fb.put(0, 0, 128, 128, &[200; 128 * 128 * 4]);
+        fb.put(0, 0, 32, 32, &[200; 32 * 32 * 4]);
+        assert_eq!(fb.frame(half(), Arc::default()).tiles.len(), 6);
+        fb.put(0, 0, 32, 32, &[200; 32 * 32 * 4]);
         let f = fb.frame(half(), Arc::default());
-        assert_eq!(f.tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0]);
+        assert_eq!(ids(&f), [0]);
         let image::Handle::Rgba {
             width,
             height,
@@ -761,8 +784,15 @@ mod tests {
         else {
             panic!("an RGBA handle")
         };
-        assert_eq!((width, height), (128, 100));
+        assert_eq!((width, height), (64, 64));
         assert_eq!(&pixels[..4], &[200, 200, 200, 255], "scaled, not copied");
+    }
+
+    fn id(h: &image::Handle) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut s = DefaultHasher::new();
+        h.id().hash(&mut s);
+        s.finish()
     }
 
     /// The whole client path (connect, frames, input) against TigerVNC's Xvnc on a Unix socket,

@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 pub const TILE: u32 = 64;
 /// The server sends an update as one burst of rectangles; this long without one ends it.
 const SETTLE: Duration = Duration::from_millis(2);
+/// A burst that goes on this long (updates back to back, e.g. while the app is starved of CPU)
+/// is shown anyway, so the screen keeps moving.
+const MAX_BURST: Duration = Duration::from_millis(50);
 /// An incremental update request is sent at least this often, even on a quiet screen.
 const IDLE_REFRESH: Duration = Duration::from_millis(500);
 
@@ -427,7 +430,8 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
     let mut in_flight: Option<Arc<()>> = None;
     // When the current burst of rectangles counts as ended (None: no burst going on).
     let mut settle: Option<tokio::time::Instant> = None;
-    let mut in_burst = false;
+    // When the current burst started.
+    let mut burst: Option<tokio::time::Instant> = None;
     let mut idle = tokio::time::interval(IDLE_REFRESH);
     idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_request = Instant::now();
@@ -461,8 +465,9 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
                     _ => false,
                 };
                 if pixels {
-                    if !in_burst {
-                        in_burst = true;
+                    let now = tokio::time::Instant::now();
+                    if burst.is_none() {
+                        burst = Some(now);
                         // Ask for the next update as this one starts arriving: the server
                         // prepares it while we draw, so the guest's frame rate, not the round
                         // trip, sets the pace.
@@ -471,7 +476,8 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
                             break Err(e.to_string());
                         }
                     }
-                    settle = Some(tokio::time::Instant::now() + SETTLE);
+                    let started = *burst.get_or_insert(now);
+                    settle = Some((now + SETTLE).min(started + MAX_BURST));
                 }
             }
             input = rx.recv() => {
@@ -492,7 +498,7 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
                 }
             }
             _ = settled => {
-                if std::mem::take(&mut in_burst) {
+                if burst.take().is_some() {
                     crate::trace::log("vnc-update", Instant::now());
                 }
                 settle = None;

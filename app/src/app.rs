@@ -1043,6 +1043,9 @@ impl App {
 
     pub fn subscription(&self) -> Subscription<Message> {
         let mut subs = vec![iced::time::every(Duration::from_secs(1)).map(|_| Message::Tick)];
+        if crate::trace::enabled() {
+            subs.push(crate::trace::frames());
+        }
         match &self.screen {
             // While the guest has the keyboard, the app's shortcuts are the guest's keys.
             Screen::Console(c, _) => {
@@ -1133,7 +1136,7 @@ fn guest_stream(key: &GuestKey) -> impl iced::futures::Stream<Item = Message> + 
     let client = key.client.clone();
     let id = key.id.clone();
     iced::stream::channel(256, async move |mut out| {
-        let (tx, mut rx) = iced::futures::channel::mpsc::channel::<Event>(256);
+        let (tx, rx) = iced::futures::channel::mpsc::channel::<Event>(256);
         let sub_id = id.clone();
         std::thread::spawn(move || {
             if let Ok(events) = client.subscribe(&sub_id) {
@@ -1145,12 +1148,43 @@ fn guest_stream(key: &GuestKey) -> impl iced::futures::Stream<Item = Message> + 
                 }
             }
         });
-        while let Some(ev) = rx.next().await {
-            if out.send(Message::Guest(id.clone(), ev)).await.is_err() {
-                break;
+        // Every message rebuilds and redraws the window, and a chatty guest sends many small
+        // serial chunks: what arrives within 50 ms goes as one message (20 a second at most;
+        // a delay nobody notices in a terminal, and no competition for the console's frames).
+        let mut batches = rx.ready_chunks(256);
+        while let Some(batch) = batches.next().await {
+            for ev in merge_serial(batch) {
+                if out.send(Message::Guest(id.clone(), ev)).await.is_err() {
+                    return;
+                }
             }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })
+}
+
+/// Joins consecutive serial chunks into one (the order of all events kept).
+fn merge_serial(events: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    let mut bytes: Vec<u8> = Vec::new();
+    let flush = |bytes: &mut Vec<u8>, out: &mut Vec<Event>| {
+        if !bytes.is_empty() {
+            out.push(Event::Serial {
+                data: client::encode_serial(&std::mem::take(bytes)),
+            });
+        }
+    };
+    for ev in events {
+        match ev {
+            Event::Serial { data } => bytes.extend(client::decode_serial(&data)),
+            other => {
+                flush(&mut bytes, &mut out);
+                out.push(other);
+            }
+        }
+    }
+    flush(&mut bytes, &mut out);
+    out
 }
 
 /// Runs the GUI.
@@ -1195,4 +1229,32 @@ fn set_fullscreen(on: bool) -> Task<Message> {
         Some(id) => iced::window::set_mode(id, mode),
         None => Task::none(),
     })
+}
+
+#[cfg(test)]
+mod serial_tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_serial_chunks_merge_and_other_events_keep_their_place() {
+        let ser = |s: &str| Event::Serial {
+            data: client::encode_serial(s.as_bytes()),
+        };
+        let got = merge_serial(vec![
+            ser("FRA"),
+            ser("ME 6"),
+            ser("4\n"),
+            Event::State {
+                state: vmm_core::api::RunState::Paused,
+            },
+            ser("x"),
+        ]);
+        assert_eq!(got.len(), 3);
+        let Event::Serial { data } = &got[0] else {
+            panic!("serial first: {got:?}")
+        };
+        assert_eq!(client::decode_serial(data), b"FRAME 64\n");
+        assert!(matches!(got[1], Event::State { .. }));
+        assert!(matches!(&got[2], Event::Serial { data } if client::decode_serial(data) == b"x"));
+    }
 }

@@ -302,6 +302,10 @@ pub fn decode_serial(data: &str) -> Vec<u8> {
     B64.decode(data.as_bytes()).unwrap_or_default()
 }
 
+pub fn encode_serial(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
+
 pub fn serial_input(text: &str) -> Command {
     Command::SerialInput {
         data: B64.encode(text.as_bytes()),

@@ -21,6 +21,7 @@ mod testing;
 #[cfg(test)]
 mod tests;
 mod thumbs;
+mod trace;
 mod vms;
 mod vnc;
 

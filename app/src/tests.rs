@@ -646,11 +646,7 @@ fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
         crate::vnc::Event::Connected(tx),
     )));
     h.send(Message::Console(console::Message::Vnc(
-        crate::vnc::Event::Frame(crate::vnc::Frame {
-            handle: iced::widget::image::Handle::from_rgba(64, 48, vec![255; 64 * 48 * 4]),
-            width: 64,
-            height: 48,
-        }),
+        crate::vnc::Event::Frame(crate::vnc::Frame::blank(64, 48)),
     )));
     assert!(!h.shows("Connecting to the VM's screen…"));
     h.ui(|ui| {

@@ -2,11 +2,13 @@
 //! (`$XDG_RUNTIME_DIR/vmdesk/<id>/vnc.sock`, RFB 3.8, no authentication there), run in an iced
 //! subscription.
 //!
-//! Pixels never touch the UI thread: the subscription keeps the framebuffer, applies the
-//! rectangles as they come, and at most ~30 times a second hands the UI one
-//! `image::Handle::from_rgba` of the whole frame, only when something changed. Input goes the
-//! other way through a channel the subscription hands out when it connects; one task owns the
-//! client and selects between the two (vnc-rs's `recv_event` holds a lock `input` needs).
+//! Pixels never touch the UI thread: the subscription keeps the framebuffer and applies the
+//! rectangles as they come. The screen is cut into [`TILE`]-sized tiles; when an update from the
+//! server is complete, the UI gets new image handles for the tiles that changed only. The
+//! renderer converts and caches each handle once, and redraws only where handles changed, so a
+//! small change costs a small redraw. Input goes the other way through a channel the
+//! subscription hands out when it connects; one task owns the client and selects between the
+//! two (vnc-rs's `recv_event` holds a lock `input` needs).
 
 use iced::futures::{SinkExt, Stream};
 use iced::keyboard::key::Named;
@@ -14,10 +16,19 @@ use iced::keyboard::{Key, Location};
 use iced::widget::image;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How often the UI gets a new frame at most.
-const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+/// Side of the square tiles, in pixels. The renderer redraws a changed tile's neighbours too
+/// (its damage is one pixel larger), so small tiles keep a small change cheap; a full-screen
+/// change goes as one image instead (see [`Frame::full`]).
+pub const TILE: u32 = 64;
+/// The server sends an update as one burst of rectangles; this long without one ends it.
+const SETTLE: Duration = Duration::from_millis(2);
+/// A burst that goes on this long (updates back to back, e.g. while the app is starved of CPU)
+/// is shown anyway, so the screen keeps moving.
+const MAX_BURST: Duration = Duration::from_millis(50);
 /// An incremental update request is sent at least this often, even on a quiet screen.
 const IDLE_REFRESH: Duration = Duration::from_millis(500);
 
@@ -30,12 +41,122 @@ pub enum Input {
     Pointer(u16, u16, u8),
 }
 
-/// A whole frame, ready to draw.
+/// The size the console shows the screen at, in pixels: the console sets it as it lays the
+/// screen out, the session scales to it, so the renderer only ever copies pixels 1:1 (scaling
+/// in tiny-skia costs tens of milliseconds per frame on the UI thread).
+#[derive(Debug, Default)]
+pub struct View {
+    size: AtomicU64,
+    changed: tokio::sync::Notify,
+}
+
+impl View {
+    pub fn want(&self, width: u32, height: u32) {
+        let v = (u64::from(width) << 32) | u64::from(height);
+        if self.size.swap(v, Ordering::Relaxed) != v {
+            self.changed.notify_one();
+        }
+    }
+
+    fn wanted(&self) -> (u32, u32) {
+        let v = self.size.load(Ordering::Relaxed);
+        ((v >> 32) as u32, v as u32)
+    }
+}
+
+/// The tiles that changed, ready to draw.
 #[derive(Debug, Clone)]
 pub struct Frame {
-    pub handle: image::Handle,
+    /// The guest's screen size.
     pub width: u32,
     pub height: u32,
+    /// The size the tiles make up (the screen scaled for the console).
+    pub shown: (u32, u32),
+    /// The whole screen, when most of it changed (then `tiles` is empty): one image is drawn
+    /// in one pass, where many tiles make the renderer split its damage and draw edges twice.
+    pub full: Option<image::Handle>,
+    /// Tile index (row-major, [`TILE`]-sized over `shown`, the last row and column cut) and
+    /// its pixels, drawn over the last whole screen.
+    pub tiles: Vec<(usize, image::Handle)>,
+    /// Counts frames from 1 in a session (for the frame trace).
+    pub seq: u64,
+    pub view: Arc<View>,
+    /// Held while the frame waits in the channel: the session sends the next one only when the
+    /// UI has taken this one, so frames never queue up behind a busy UI (changes merge instead).
+    _pending: Arc<()>,
+}
+
+#[cfg(test)]
+impl Frame {
+    /// A whole black frame (tests).
+    pub fn blank(width: u32, height: u32) -> Frame {
+        let mut fb = Framebuffer::default();
+        fb.resize(width, height);
+        fb.frame((width, height), Arc::default())
+    }
+}
+
+/// What the console draws: the latest handle of every tile.
+#[derive(Debug, Clone, Default)]
+pub struct Screen {
+    pub width: u32,
+    pub height: u32,
+    pub shown: (u32, u32),
+    /// The last whole screen, and the tiles changed since, drawn over it.
+    pub full: Option<image::Handle>,
+    pub tiles: Vec<Option<image::Handle>>,
+    pub seq: u64,
+    pub view: Arc<View>,
+}
+
+impl Screen {
+    pub fn apply(&mut self, f: Frame) {
+        if (f.width, f.height, f.shown) != (self.width, self.height, self.shown) || f.full.is_some()
+        {
+            self.width = f.width;
+            self.height = f.height;
+            self.shown = f.shown;
+            let (c, r) = grid(f.shown.0, f.shown.1);
+            self.tiles = vec![None; c * r];
+            self.full = f.full;
+        }
+        for (i, h) in f.tiles {
+            if let Some(t) = self.tiles.get_mut(i) {
+                *t = Some(h);
+            }
+        }
+        // Tiles cover it all: the whole image under them would only be drawn (and redrawn
+        // around every changed tile) for nothing.
+        if self.tiles.iter().all(Option::is_some) {
+            self.full = None;
+        }
+        self.seq = f.seq;
+        self.view = f.view;
+    }
+
+    /// Each tile's handle and its rectangle (x, y, w, h) in the `shown` pixels.
+    pub fn tiles(&self) -> impl Iterator<Item = (&image::Handle, [u32; 4])> {
+        let (sw, sh) = self.shown;
+        let cols = grid(sw, sh).0.max(1);
+        self.tiles.iter().enumerate().filter_map(move |(i, t)| {
+            let [x, y, w, h] = tile_rect(i, cols, sw, sh);
+            t.as_ref().map(|t| (t, [x, y, w, h]))
+        })
+    }
+}
+
+/// Columns and rows of tiles.
+fn grid(width: u32, height: u32) -> (usize, usize) {
+    (
+        width.div_ceil(TILE) as usize,
+        height.div_ceil(TILE) as usize,
+    )
+}
+
+/// Tile `i`'s rectangle in a `cols`-wide grid over `width`×`height`.
+fn tile_rect(i: usize, cols: usize, width: u32, height: u32) -> [u32; 4] {
+    let (x, y) = ((i % cols) as u32 * TILE, (i / cols) as u32 * TILE);
+    [x, y, TILE.min(width - x), TILE.min(height - y)]
 }
 
 /// What the subscription tells the UI.
@@ -56,6 +177,15 @@ pub struct Framebuffer {
     pub px: Vec<u8>,
     /// Changed since the last frame handed out.
     pub dirty: bool,
+    /// Per tile of the guest's screen: changed since the last frame.
+    dirty_tiles: Vec<bool>,
+    seq: u64,
+    /// The size the last frame was made for, and the screen scaled to it.
+    shown: (u32, u32),
+    /// The last frame was the whole screen in one image.
+    sent_full: bool,
+    scaled: Vec<u8>,
+    resizer: fast_image_resize::Resizer,
 }
 
 impl Framebuffer {
@@ -64,8 +194,25 @@ impl Framebuffer {
             self.width = width;
             self.height = height;
             self.px = vec![0; width as usize * height as usize * 4];
+            let (c, r) = grid(width, height);
+            self.dirty_tiles = vec![true; c * r];
+            self.shown = (0, 0);
             self.dirty = true;
         }
+    }
+
+    /// Marks the tiles under a rectangle (already clipped to the framebuffer) changed.
+    fn touch(&mut self, x: u32, y: u32, w: u32, h: u32) {
+        if w == 0 || h == 0 {
+            return;
+        }
+        let cols = grid(self.width, self.height).0;
+        for ty in y / TILE..=(y + h - 1) / TILE {
+            for tx in x / TILE..=(x + w - 1) / TILE {
+                self.dirty_tiles[ty as usize * cols + tx as usize] = true;
+            }
+        }
+        self.dirty = true;
     }
 
     /// Copies a rectangle of R,G,B,X pixels in (clipped to the framebuffer), alpha set opaque.
@@ -76,6 +223,7 @@ impl Framebuffer {
         let cw = w.min(self.width - x) as usize;
         let ch = h.min(self.height - y) as usize;
         let (fw, w) = (self.width as usize, w as usize);
+        let mut rows = 0;
         for row in 0..ch {
             let src = row * w * 4;
             if src + cw * 4 > data.len() {
@@ -87,8 +235,9 @@ impl Framebuffer {
             for p in out.chunks_exact_mut(4) {
                 p[3] = 255;
             }
+            rows += 1;
         }
-        self.dirty = true;
+        self.touch(x, y, cw as u32, rows);
     }
 
     /// CopyRect: the rectangle at (sx, sy) moves to (dx, dy).
@@ -108,17 +257,111 @@ impl Framebuffer {
             let d = ((dy as usize + r) * fw + dx as usize) * 4;
             self.px.copy_within(s..s + w as usize * 4, d);
         }
-        self.dirty = true;
+        self.touch(dx, dy, w, h);
     }
 
-    /// The frame for the UI (a copy: the subscription keeps drawing into its own).
-    pub fn frame(&mut self) -> Frame {
-        self.dirty = false;
-        Frame {
-            handle: image::Handle::from_rgba(self.width, self.height, self.px.clone()),
-            width: self.width,
-            height: self.height,
+    /// The changed tiles for the UI, scaled to `want` (copies: the subscription keeps drawing
+    /// into its own framebuffer). `want` of 0×0 (not laid out yet) means 1:1; it is capped
+    /// at 4× the screen.
+    pub fn frame(&mut self, want: (u32, u32), view: Arc<View>) -> Frame {
+        let (w, h) = (self.width, self.height);
+        let shown = match want {
+            (0, _) | (_, 0) => (w, h),
+            (dw, dh) => (dw.min(w * 4), dh.min(h * 4)),
+        };
+        let (cols, rows) = grid(shown.0, shown.1);
+        let mut dirty = vec![shown != self.shown; cols * rows];
+        let was_full = std::mem::take(&mut self.sent_full);
+        if shown == self.shown {
+            // Each changed source tile, scaled, with a pixel around it for the filter.
+            let (sx, sy) = (shown.0 as f32 / w as f32, shown.1 as f32 / h as f32);
+            let m = u32::from(shown != (w, h));
+            let src_cols = grid(w, h).0;
+            for (i, _) in self.dirty_tiles.iter().enumerate().filter(|(_, d)| **d) {
+                let [x, y, tw, th] = tile_rect(i, src_cols, w, h);
+                let x0 = ((x as f32 * sx).floor() as u32).saturating_sub(m);
+                let y0 = ((y as f32 * sy).floor() as u32).saturating_sub(m);
+                let x1 = (((x + tw) as f32 * sx).ceil() as u32 + m).min(shown.0);
+                let y1 = (((y + th) as f32 * sy).ceil() as u32 + m).min(shown.1);
+                for ty in y0 / TILE..y1.div_ceil(TILE) {
+                    for tx in x0 / TILE..x1.div_ceil(TILE) {
+                        dirty[ty as usize * cols + tx as usize] = true;
+                    }
+                }
+            }
         }
+        self.dirty_tiles.iter_mut().for_each(|d| *d = false);
+        self.dirty = false;
+        self.shown = shown;
+        self.seq += 1;
+        let px = if shown == (w, h) {
+            &self.px
+        } else {
+            self.scale(shown);
+            &self.scaled
+        };
+        let stride = shown.0 as usize * 4;
+        let changed = dirty.iter().filter(|d| **d).count();
+        if changed * 2 > dirty.len() {
+            self.sent_full = true;
+            return Frame {
+                width: w,
+                height: h,
+                shown,
+                full: Some(image::Handle::from_rgba(
+                    shown.0,
+                    shown.1,
+                    px[..stride * shown.1 as usize].to_vec(),
+                )),
+                tiles: Vec::new(),
+                seq: self.seq,
+                view,
+                _pending: Arc::new(()),
+            };
+        }
+        if was_full && changed > 0 {
+            // Back to tiles after whole images: every tile once, then the UI drops the image.
+            dirty.iter_mut().for_each(|d| *d = true);
+        }
+        let tiles = dirty
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| **d)
+            .map(|(i, _)| {
+                let [x, y, tw, th] = tile_rect(i, cols, shown.0, shown.1);
+                let mut out = Vec::with_capacity(tw as usize * th as usize * 4);
+                for row in y as usize..(y + th) as usize {
+                    let at = row * stride + x as usize * 4;
+                    out.extend_from_slice(&px[at..at + tw as usize * 4]);
+                }
+                (i, image::Handle::from_rgba(tw, th, out))
+            })
+            .collect();
+        Frame {
+            width: w,
+            height: h,
+            shown,
+            full: None,
+            tiles,
+            seq: self.seq,
+            view,
+            _pending: Arc::new(()),
+        }
+    }
+
+    /// Scales the whole screen into `self.scaled` (bilinear; alpha is always opaque).
+    fn scale(&mut self, (dw, dh): (u32, u32)) {
+        use fast_image_resize::{images, FilterType, PixelType, ResizeAlg, ResizeOptions};
+        self.scaled.resize(dw as usize * dh as usize * 4, 0);
+        let src = images::ImageRef::new(self.width, self.height, &self.px, PixelType::U8x4);
+        let dst = images::Image::from_slice_u8(dw, dh, &mut self.scaled, PixelType::U8x4);
+        let (Ok(src), Ok(mut dst)) = (src, dst) else {
+            return; // sizes match the buffers by construction; U8x4 needs no alignment
+        };
+        let opts = ResizeOptions::new()
+            .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+            .use_alpha(false);
+        let _ = self.resizer.resize(&src, &mut dst, &opts);
     }
 }
 
@@ -182,29 +425,59 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
         .await
         .map_err(|e| e.to_string())?;
     let mut fb = Framebuffer::default();
-    let mut tick = tokio::time::interval(FRAME_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut got_update = false;
+    let view = Arc::new(View::default());
+    // The last frame sent, while the UI has not taken it yet.
+    let mut in_flight: Option<Arc<()>> = None;
+    // When the current burst of rectangles counts as ended (None: no burst going on).
+    let mut settle: Option<tokio::time::Instant> = None;
+    // When the current burst started.
+    let mut burst: Option<tokio::time::Instant> = None;
+    let mut idle = tokio::time::interval(IDLE_REFRESH);
+    idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_request = Instant::now();
     let result = loop {
+        let settled = async {
+            match settle {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             ev = client.recv_event() => {
                 let ev = match ev {
                     Ok(ev) => ev,
                     Err(e) => break Err(e.to_string()),
                 };
-                match ev {
-                    VncEvent::SetResolution(s) => fb.resize(s.width.into(), s.height.into()),
+                let pixels = match ev {
+                    VncEvent::SetResolution(s) => {
+                        fb.resize(s.width.into(), s.height.into());
+                        false
+                    }
                     VncEvent::RawImage(r, data) => {
-                        got_update = true;
                         fb.put(r.x.into(), r.y.into(), r.width.into(), r.height.into(), &data);
+                        true
                     }
                     VncEvent::Copy(d, s) => {
-                        got_update = true;
                         fb.copy(d.x.into(), d.y.into(), s.x.into(), s.y.into(), d.width.into(), d.height.into());
+                        true
                     }
                     VncEvent::Error(e) => break Err(e),
-                    _ => {}
+                    _ => false,
+                };
+                if pixels {
+                    let now = tokio::time::Instant::now();
+                    if burst.is_none() {
+                        burst = Some(now);
+                        // Ask for the next update as this one starts arriving: the server
+                        // prepares it while we draw, so the guest's frame rate, not the round
+                        // trip, sets the pace.
+                        last_request = Instant::now();
+                        if let Err(e) = client.input(X11Event::Refresh).await {
+                            break Err(e.to_string());
+                        }
+                    }
+                    let started = *burst.get_or_insert(now);
+                    settle = Some((now + SETTLE).min(started + MAX_BURST));
                 }
             }
             input = rx.recv() => {
@@ -217,12 +490,35 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
                     break Err(e.to_string());
                 }
             }
-            _ = tick.tick() => {
-                if fb.dirty && out.send(Event::Frame(fb.frame())).await.is_err() {
+            () = view.changed.notified() => {
+                // Shown at a new size: every tile again, at the new size.
+                if fb.width > 0 && view.wanted() != fb.shown {
+                    fb.dirty = true;
+                    settle.get_or_insert_with(tokio::time::Instant::now);
+                }
+            }
+            _ = settled => {
+                if burst.take().is_some() {
+                    crate::trace::log("vnc-update", Instant::now());
+                }
+                settle = None;
+                if !fb.dirty {
+                    continue;
+                }
+                if in_flight.as_ref().is_some_and(|p| Arc::strong_count(p) > 1) {
+                    // The UI has not taken the last frame yet: look again shortly; what
+                    // changes meanwhile goes out with this one.
+                    settle = Some(tokio::time::Instant::now() + SETTLE);
+                    continue;
+                }
+                let f = fb.frame(view.wanted(), view.clone());
+                in_flight = Some(f._pending.clone());
+                if out.send(Event::Frame(f)).await.is_err() {
                     break Ok(());
                 }
-                if got_update || last_request.elapsed() >= IDLE_REFRESH {
-                    got_update = false;
+            }
+            _ = idle.tick() => {
+                if last_request.elapsed() >= IDLE_REFRESH {
                     last_request = Instant::now();
                     if let Err(e) = client.input(X11Event::Refresh).await {
                         break Err(e.to_string());
@@ -412,12 +708,97 @@ mod tests {
         // CopyRect moves the block one pixel left.
         fb.copy(0, 1, 1, 1, 2, 2);
         assert_eq!((at(&fb, 0, 1), at(&fb, 1, 1), at(&fb, 0, 2)), (0, 1, 2));
-        let f = fb.frame();
+        let f = fb.frame((0, 0), Arc::default());
         assert_eq!((f.width, f.height), (4, 3));
         assert!(!fb.dirty);
         // Out-of-range copies are ignored.
         fb.copy(3, 2, 0, 0, 2, 2);
         assert!(!fb.dirty);
+    }
+
+    #[test]
+    fn only_changed_tiles_go_to_the_ui_and_the_screen_keeps_the_rest() {
+        assert_eq!(TILE, 64, "the numbers below assume 64-px tiles");
+        // 300x200: 5x4 tiles, the last column 44 px and the last row 8 px wide.
+        assert_eq!(tile_rect(4, 5, 300, 200), [256, 0, 44, 64]);
+        assert_eq!(tile_rect(19, 5, 300, 200), [256, 192, 44, 8]);
+        let ids = |f: &Frame| f.tiles.iter().map(|(i, _)| *i).collect::<Vec<_>>();
+        let mut fb = Framebuffer::default();
+        fb.resize(300, 200);
+        let first = fb.frame((0, 0), Arc::default());
+        assert!(
+            first.tiles.is_empty(),
+            "after a resize the whole screen goes"
+        );
+        let mut screen = Screen::default();
+        screen.apply(first);
+        assert!(screen.full.is_some());
+        assert_eq!(screen.tiles().count(), 0);
+        // The first small change after a whole image: every tile once, and the image goes.
+        fb.put(0, 0, 1, 1, &[5; 4]);
+        let f = fb.frame((0, 0), Arc::default());
+        assert_eq!(f.tiles.len(), 20);
+        screen.apply(f);
+        assert!(screen.full.is_none());
+        let before: Vec<u64> = screen.tiles().map(|(h, _)| id(h)).collect();
+        // A rectangle across the border of tiles 0 and 1 (x 60..80), rows 10..12.
+        fb.put(60, 10, 20, 2, &[7; 20 * 2 * 4]);
+        let f = fb.frame((0, 0), Arc::default());
+        assert!(f.full.is_none());
+        assert_eq!(ids(&f), [0, 1]);
+        // The new tile 1 holds the rectangle's right part at its own (0, 10).
+        let image::Handle::Rgba {
+            width, ref pixels, ..
+        } = f.tiles[1].1
+        else {
+            panic!("an RGBA handle")
+        };
+        assert_eq!(width, 64);
+        let at = (10 * 64) * 4;
+        assert_eq!(&pixels[at..at + 4], &[7, 7, 7, 255]);
+        screen.apply(f);
+        let after: Vec<u64> = screen.tiles().map(|(h, _)| id(h)).collect();
+        assert!(after[0] != before[0] && after[1] != before[1]);
+        assert_eq!(after[2..], before[2..]);
+        // Nothing changed: no frame is due; a copy dirties its destination only.
+        assert!(!fb.dirty);
+        fb.copy(260, 150, 0, 0, 10, 10);
+        assert_eq!(ids(&fb.frame((0, 0), Arc::default())), [14]);
+        // Most of the screen changed: the whole screen again, and the tiles over it go.
+        fb.put(0, 0, 300, 150, &[1; 300 * 150 * 4]);
+        let f = fb.frame((0, 0), Arc::default());
+        assert!(f.full.is_some() && f.tiles.is_empty());
+        screen.apply(f);
+        assert_eq!(screen.tiles().count(), 0);
+
+        // Shown at half size (a 3x2 grid over 150x100): the whole screen first, then a change
+        // in the screen's top-left corner is the shown top-left tile only, scaled.
+        let half = || (150, 100);
+        let f = fb.frame(half(), Arc::default());
+        assert_eq!((f.shown, f.full.is_some()), ((150, 100), true));
+        fb.put(0, 0, 32, 32, &[200; 32 * 32 * 4]);
+        assert_eq!(fb.frame(half(), Arc::default()).tiles.len(), 6);
+        fb.put(0, 0, 32, 32, &[200; 32 * 32 * 4]);
+        let f = fb.frame(half(), Arc::default());
+        assert_eq!(ids(&f), [0]);
+        let image::Handle::Rgba {
+            width,
+            height,
+            ref pixels,
+            ..
+        } = f.tiles[0].1
+        else {
+            panic!("an RGBA handle")
+        };
+        assert_eq!((width, height), (64, 64));
+        assert_eq!(&pixels[..4], &[200, 200, 200, 255], "scaled, not copied");
+    }
+
+    fn id(h: &image::Handle) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut s = DefaultHasher::new();
+        h.id().hash(&mut s);
+        s.finish()
     }
 
     /// The whole client path (connect, frames, input) against TigerVNC's Xvnc on a Unix socket,

@@ -17,7 +17,8 @@ use iced::{Alignment, Element, Length, Task};
 #[derive(Debug, Clone)]
 pub struct Console {
     pub id: String,
-    pub frame: Option<vnc::Frame>,
+    /// The guest's screen as last received (tiles).
+    pub frame: Option<vnc::Screen>,
     pub link: Link,
     /// Scale the screen to the window (else 1:1 with scroll bars).
     pub fit: bool,
@@ -135,7 +136,8 @@ impl Console {
                     }
                     vnc::Event::Frame(f) => {
                         self.link = Link::Connected;
-                        self.frame = Some(f);
+                        crate::trace::showing(f.seq);
+                        self.frame.get_or_insert_default().apply(f);
                     }
                     vnc::Event::Disconnected(why) => {
                         self.input = None;
@@ -344,12 +346,14 @@ impl Console {
                     .style(style::banner(style::RED)),
             );
         }
-        body = body.push(
-            container(screen)
-                .width(Length::Fill)
-                .height(Length::Fill)
-                .style(style::screen_bg),
-        );
+        // Scaled to fit, the screen draws its own dark margins: a background behind it would
+        // be repainted (through a clip mask) on every frame.
+        let area = container(screen).width(Length::Fill).height(Length::Fill);
+        body = body.push(if self.fit && self.frame.is_some() {
+            area
+        } else {
+            area.style(style::screen_bg)
+        });
         if !self.fullscreen {
             let hint = if self.grabbed {
                 t!("screen-grabbed")
@@ -385,11 +389,10 @@ impl Console {
 
 /// The frame with pointer handling: scaled to fit the space (aspect kept), or 1:1 in a
 /// scrollable. Pointer positions are scaled back to framebuffer pixels.
-fn screen(f: &vnc::Frame, fit: bool) -> Element<'_, Message> {
+fn screen(f: &vnc::Screen, fit: bool) -> Element<'_, Message> {
     let (fw, fh) = (f.width.max(1) as f32, f.height.max(1) as f32);
-    let handle = f.handle.clone();
     if !fit {
-        let area = pointer_area(image(handle.clone()).width(fw).height(fh).into(), 1.0);
+        let area = pointer_area(Tiles::new(f.clone(), 1.0).into(), 1.0);
         return scrollable(area)
             .direction(scrollable::Direction::Both {
                 vertical: scrollable::Scrollbar::default(),
@@ -399,17 +402,145 @@ fn screen(f: &vnc::Frame, fit: bool) -> Element<'_, Message> {
             .height(Length::Fill)
             .into();
     }
+    let f = f.clone();
     responsive(move |size| {
         let scale = fit_scale(fw, fh, size.width, size.height);
-        let img = image(handle.clone())
-            .width(fw * scale)
-            .height(fh * scale)
-            .filter_method(image::FilterMethod::Linear);
-        container(pointer_area(img.into(), scale))
-            .center(Length::Fill)
-            .into()
+        let tiles = Tiles::new(f.clone(), scale);
+        let (w, h) = tiles.size();
+        let (w, h) = (w as f32, h as f32);
+        // The margins around the centred screen, whole pixels (so the screen's origin is too).
+        let left = ((size.width - w) / 2.0).floor().max(0.0);
+        let top = ((size.height - h) / 2.0).floor().max(0.0);
+        let margin = |width: Length, height: Length| {
+            container(Space::new())
+                .width(width)
+                .height(height)
+                .style(style::screen_bg)
+        };
+        column![
+            margin(Length::Fill, Length::Fixed(top)),
+            row![
+                margin(Length::Fixed(left), Length::Fixed(h)),
+                pointer_area(tiles.into(), scale),
+                margin(Length::Fill, Length::Fixed(h)),
+            ],
+            margin(Length::Fill, Length::Fill),
+        ]
+        .into()
     })
     .into()
+}
+
+/// Draws the screen's tiles as images, each where it belongs. The session makes the tiles at
+/// the size they are shown at (it learns it from [`vnc::View`], set here at layout), so they
+/// are copied 1:1; until a frame at a new size comes, the old tiles are scaled. A tile whose
+/// handle did not change is neither converted nor redrawn again by the renderer.
+struct Tiles {
+    screen: vnc::Screen,
+    scale: f32,
+}
+
+impl Tiles {
+    fn new(screen: vnc::Screen, scale: f32) -> Tiles {
+        Tiles { screen, scale }
+    }
+
+    /// The size on screen, in whole pixels.
+    fn size(&self) -> (u32, u32) {
+        let px = |v: u32| ((v as f32 * self.scale).round() as u32).max(1);
+        (px(self.screen.width), px(self.screen.height))
+    }
+}
+
+impl<Theme, R> iced::advanced::Widget<Message, Theme, R> for Tiles
+where
+    R: iced::advanced::image::Renderer<Handle = image::Handle>,
+{
+    fn size(&self) -> iced::Size<Length> {
+        let (w, h) = Tiles::size(self);
+        iced::Size::new(Length::Fixed(w as f32), Length::Fixed(h as f32))
+    }
+
+    fn layout(
+        &mut self,
+        _tree: &mut iced::advanced::widget::Tree,
+        _renderer: &R,
+        limits: &iced::advanced::layout::Limits,
+    ) -> iced::advanced::layout::Node {
+        let (w, h) = Tiles::size(self);
+        self.screen.view.want(w, h);
+        iced::advanced::layout::Node::new(limits.resolve(w as f32, h as f32, iced::Size::ZERO))
+    }
+
+    fn draw(
+        &self,
+        _tree: &iced::advanced::widget::Tree,
+        renderer: &mut R,
+        _theme: &Theme,
+        _style: &iced::advanced::renderer::Style,
+        layout: iced::advanced::Layout<'_>,
+        _cursor: iced::mouse::Cursor,
+        viewport: &iced::Rectangle,
+    ) {
+        let b = layout.bounds();
+        let (w, h) = Tiles::size(self);
+        // Whole-pixel origin: tiles made at the shown size then map 1:1 onto pixels, which
+        // tiny-skia copies without filtering.
+        let origin = iced::Point::new(b.x.round(), b.y.round());
+        let exact = self.screen.shown == (w, h);
+        let scale = w as f32 / self.screen.shown.0.max(1) as f32;
+        let filter_method = if exact {
+            image::FilterMethod::Nearest
+        } else {
+            image::FilterMethod::Linear
+        };
+        let full = self
+            .screen
+            .full
+            .iter()
+            .map(|h| (h, [0, 0, self.screen.shown.0, self.screen.shown.1]));
+        for (handle, rect) in full.chain(self.screen.tiles()) {
+            let bounds = tile_bounds(origin, if exact { 1.0 } else { scale }, rect);
+            let Some(clip) = bounds.intersection(viewport) else {
+                continue;
+            };
+            renderer.draw_image(
+                iced::advanced::image::Image {
+                    handle: handle.clone(),
+                    filter_method,
+                    rotation: iced::Radians(0.0),
+                    border_radius: Default::default(),
+                    opacity: 1.0,
+                    snap: true,
+                },
+                bounds,
+                clip,
+            );
+        }
+    }
+}
+
+/// Where a tile (x, y, w, h in framebuffer pixels) lands on screen. Edges are rounded to whole
+/// pixels, each from the same formula as its neighbour's, so tiles meet without gaps or
+/// overlaps at any scale.
+fn tile_bounds(origin: iced::Point, scale: f32, [x, y, w, h]: [u32; 4]) -> iced::Rectangle {
+    let at = |v: u32, o: f32| (o + v as f32 * scale).round();
+    let (x0, y0) = (at(x, origin.x), at(y, origin.y));
+    iced::Rectangle {
+        x: x0,
+        y: y0,
+        width: at(x + w, origin.x) - x0,
+        height: at(y + h, origin.y) - y0,
+    }
+}
+
+impl<'a, Theme: 'a, R> From<Tiles> for Element<'a, Message, Theme, R>
+where
+    R: iced::advanced::image::Renderer<Handle = image::Handle> + 'a,
+{
+    fn from(t: Tiles) -> Self {
+        Element::new(t)
+    }
 }
 
 /// The scale that fits a `fw`×`fh` frame into `w`×`h` (never 0).
@@ -465,11 +596,7 @@ mod tests {
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         let mut c = Console::new("web");
         let _ = c.update(Message::Vnc(vnc::Event::Connected(tx)));
-        let _ = c.update(Message::Vnc(vnc::Event::Frame(vnc::Frame {
-            handle: image::Handle::from_rgba(640, 480, vec![0; 640 * 480 * 4]),
-            width: 640,
-            height: 480,
-        })));
+        let _ = c.update(Message::Vnc(vnc::Event::Frame(vnc::Frame::blank(640, 480))));
         (c, rx)
     }
 
@@ -555,6 +682,22 @@ mod tests {
             ]
         );
         assert!(c.grabbed, "a click captures the keyboard");
+    }
+
+    #[test]
+    fn scaled_tiles_meet_without_gaps() {
+        let o = iced::Point::new(12.3, 40.6);
+        for scale in [0.9375, 0.5, 1.0, 1.37] {
+            let a = tile_bounds(o, scale, [0, 0, 128, 128]);
+            let right = tile_bounds(o, scale, [128, 0, 128, 128]);
+            let below = tile_bounds(o, scale, [0, 128, 128, 128]);
+            assert_eq!(a.x + a.width, right.x, "scale {scale}");
+            assert_eq!(a.y + a.height, below.y, "scale {scale}");
+            assert_eq!(a.x.fract(), 0.0);
+            // 8 tiles of 128 cover 1024 source pixels: the width is within a pixel of 1024 * scale.
+            let last = tile_bounds(o, scale, [896, 0, 128, 128]);
+            assert!((last.x + last.width - a.x - 1024.0 * scale).abs() <= 1.0);
+        }
     }
 
     #[test]

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Benchmark of the desktop app (release build, tiny-skia, under Xvfb): cold start to the first
+# frame (median of RUNS launches), then the console showing a guest that animates its whole
+# 1024x768 screen: frames/s the window presented, VNC updates/s received, CPU % of the app (and,
+# for context, of Xvfb and vmdesk-vmm), over SECONDS seconds.
+#
+# Times come from the app's own trace (VMDESK_TRACE_FRAMES, see app/src/trace.rs): one line per
+# presented frame and per whole VNC update. CPU is utime+stime from /proc/<pid>/stat.
+#
+#   tests/app-bench.sh                 # defaults: RUNS=7 SECONDS_=10 MODE=fullanim FPS=0 DISPLAY_NUM=190
+#   MODE=animate tests/app-bench.sh    # the small moving square instead
+#   ACTUAL=1 tests/app-bench.sh        # the console at "Actual size" (1:1) instead of fit
+#   VMDESK_VMM=... tests/app-bench.sh  # another vmdesk-vmm; SHOT=file.png saves a screenshot
+# Needs: Xvfb, xdotool (tests/setup.sh installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGET="${CARGO_TARGET_DIR:-target}"
+BIN="$TARGET/release"
+RUNS="${RUNS:-7}"
+SECS="${SECONDS_:-10}"
+MODE="${MODE:-fullanim}"
+FPS="${FPS:-0}"
+DISPLAY_NUM="${DISPLAY_NUM:-190}"
+fail() { echo "app-bench: FAIL: $*" >&2; exit 1; }
+for t in Xvfb xdotool; do
+  command -v "$t" >/dev/null || fail "$t is not installed (apt-get install xvfb xdotool)"
+done
+cargo build -q --release -p vmdesk -p vmm-core
+GUEST=$(cargo run -q --release -p vmm-core --example test_guest_path)
+
+work=$(mktemp -d)
+export VMDESK_HOME="$work/home"
+export XDG_RUNTIME_DIR="$work/xdg"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+Xvfb ":$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+app=""
+cleanup() {
+  [ -n "$app" ] && kill "$app" 2>/dev/null
+  "$BIN/vmdesk" kill bench >/dev/null 2>&1 || true
+  kill "$xvfb" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export DISPLAY=":$DISPLAY_NUM"
+sleep 1
+
+"$BIN/vmdesk" create bench --kernel "$GUEST" \
+  --cmdline "console=ttyS0 vmdesk.test=$MODE vmdesk.fps=$FPS" \
+  --display 1024x768 --memory 64 --vcpus 1 >/dev/null || fail "vmdesk create"
+serial="$VMDESK_HOME/data/vms/bench/serial.log"
+trace="$work/trace"
+
+# The first line of a kind in the trace, waiting up to 10 s for it.
+first() { # kind
+  for _ in $(seq 1 100); do
+    local t
+    t=$(awk -v k="$1" '$1 == k { print $2; exit }' "$trace" 2>/dev/null || true)
+    [ -n "$t" ] && { echo "$t"; return 0; }
+    sleep 0.1
+  done
+  fail "no \"$1\" in the trace after 10 s"
+}
+
+# Cold start: launch → first frame presented (with the library and its one VM drawn: the first
+# frame already shows the whole view, the app has no loading state).
+starts=()
+for _ in $(seq 1 "$RUNS"); do
+  rm -f "$trace"
+  t0=$(date +%s%N)
+  VMDESK_TRACE_FRAMES="$trace" "$BIN/vmdesk" >"$work/app.log" 2>&1 &
+  app=$!
+  t1=$(first frame)
+  starts+=($(( (t1 - t0) / 1000 )))
+  sleep 0.5
+  kill "$app"; wait "$app" 2>/dev/null || true; app=""
+done
+sorted=$(printf '%s\n' "${starts[@]}" | sort -n)
+median=$(echo "$sorted" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+printf 'app-bench: cold start to first frame: median %d.%d ms over %d launches (all, µs: %s)\n' \
+  $((median / 1000)) $(((median % 1000) / 100)) "$RUNS" "$(echo $sorted)"
+
+# The console: start the VM, open its screen by clicking (as a user would).
+rm -f "$trace"
+VMDESK_TRACE_FRAMES="$trace" "$BIN/vmdesk" >"$work/app.log" 2>&1 &
+app=$!
+first frame >/dev/null
+click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1}"; }
+click 910 111 2        # the VM card's Start button
+for _ in $(seq 1 600); do grep -qF "ACTION $MODE" "$serial" 2>/dev/null && break; sleep 0.1; done
+grep -qF "ACTION $MODE" "$serial" || fail "the guest did not start $MODE: $(tail -3 "$serial")"
+click 1065 111 2       # Details
+click 954 27 1         # Screen
+first vnc-update >/dev/null
+if [ -n "${ACTUAL:-}" ]; then click 889 27 1; fi  # "Actual size": 1:1 in a scrollable
+xdotool mousemove 5 795  # the pointer off the screen: nothing but the guest changes
+sleep 2                  # settle
+
+hz=$(getconf CLK_TCK)
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+vmm=$(pgrep -f "vmdesk-vmm.*bench" | head -1 || true)
+count() { grep -c "^$1 " "$trace" || true; }
+# Redraws that showed a guest frame the previous redraw did not (the trace's third field).
+shown() { awk '$1 == "frame" && $3 != last { n++; last = $3 } END { print n + 0 }' "$trace"; }
+f0=$(count frame); g0=$(shown); u0=$(count vnc-update); a0=$(cpu "$app"); x0=$(cpu "$xvfb")
+m0=$([ -n "$vmm" ] && cpu "$vmm" || echo 0); t0=$(date +%s%N)
+sleep "$SECS"
+[ -n "${SHOT:-}" ] && import -window root "$SHOT"
+f1=$(count frame); g1=$(shown); u1=$(count vnc-update); a1=$(cpu "$app"); x1=$(cpu "$xvfb")
+m1=$([ -n "$vmm" ] && cpu "$vmm" || echo 0); t1=$(date +%s%N)
+el=$(( (t1 - t0) / 1000000 ))  # ms
+rate() { awk -v n="$1" -v ms="$el" 'BEGIN { printf "%.1f", n * 1000 / ms }'; }
+pct() { awk -v n="$1" -v ms="$el" -v hz="$hz" 'BEGIN { printf "%.0f", n / hz * 100000 / ms }'; }
+how=$([ -n "${ACTUAL:-}" ] && echo "at 1:1 in" || echo "scaled to fit")
+echo "app-bench: console, guest mode $MODE (vmdesk.fps=$FPS), 1024x768 $how a 1280x800 window, over $((el / 1000)) s:"
+echo "app-bench:   guest frames presented/s: $(rate $((g1 - g0))) (all redraws/s: $(rate $((f1 - f0))))"
+echo "app-bench:   VNC updates received/s: $(rate $((u1 - u0)))"
+echo "app-bench:   load average (1 min) at the end: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs"
+echo "app-bench:   CPU: app $(pct $((a1 - a0))) %, Xvfb $(pct $((x1 - x0))) %, vmdesk-vmm $(pct $((m1 - m0))) % (of one core)"

@@ -1083,3 +1083,23 @@ fn the_library_clones_linked_and_full_and_deletes_keeping_or_trashing_disks() {
     assert!(!full.disks[0].path.exists());
     assert!(std::fs::read_dir(&trash).unwrap().count() > 0);
 }
+
+#[test]
+fn restart_from_the_details_view_resets_and_starts_again() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.ui(|ui| {
+        ui.click("Start").unwrap();
+    });
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Restart").unwrap();
+    });
+    // Opening the details lists the snapshots first.
+    assert_eq!(cmds(&h), [Command::SnapshotList, Command::Reset]);
+    h.poll();
+    assert_eq!(h.fake.started(), ["web", "web"]);
+    assert!(
+        matches!(h.app.screen, Screen::Details(_)),
+        "still on the details"
+    );
+}

@@ -118,6 +118,7 @@ pub enum Message {
     Pause,
     Resume,
     PowerOff,
+    Restart,
     ForceOff,
     Tab(Tab),
     Snap(SnapMessage),
@@ -237,6 +238,8 @@ impl Details {
             Message::Pause => Action::Api(id, Command::Pause),
             Message::Resume => Action::Api(id, Command::Resume),
             Message::PowerOff => Action::Api(id, Command::PowerOff),
+            // The VMM ends with the reset status and the app starts it again.
+            Message::Restart => Action::Api(id, Command::Reset),
             Message::ForceOff => Action::Api(id, Command::Kill),
             Message::Tab(t) => {
                 self.tab = t;
@@ -392,6 +395,7 @@ impl Details {
                 actions = actions
                     .push(btn(t!("button-pause"), Message::Pause, style::pill))
                     .push(btn(t!("button-power-off"), Message::PowerOff, style::pill))
+                    .push(btn(t!("button-restart"), Message::Restart, style::pill))
                     .push(btn(
                         t!("button-force-off"),
                         Message::ForceOff,
@@ -402,6 +406,7 @@ impl Details {
                 actions = actions
                     .push(btn(t!("button-resume"), Message::Resume, style::suggested))
                     .push(btn(t!("button-power-off"), Message::PowerOff, style::pill))
+                    .push(btn(t!("button-restart"), Message::Restart, style::pill))
                     .push(btn(
                         t!("button-force-off"),
                         Message::ForceOff,

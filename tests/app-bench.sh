@@ -86,11 +86,11 @@ VMDESK_TRACE_FRAMES="$trace" "$BIN/vmdesk" >"$work/app.log" 2>&1 &
 app=$!
 first frame >/dev/null
 click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1}"; }
-click 910 111 2        # the VM card's Start button
+click 836 137 2        # the VM card's Start button (Start, Clone, Delete, Details)
 for _ in $(seq 1 600); do grep -qF "ACTION $MODE" "$serial" 2>/dev/null && break; sleep 0.1; done
 grep -qF "ACTION $MODE" "$serial" || fail "the guest did not start $MODE: $(tail -3 "$serial")"
-click 1065 111 2       # Details
-click 954 27 1         # Screen
+click 1065 137 2       # Details
+click 869 27 1         # Screen
 first vnc-update >/dev/null
 if [ -n "${ACTUAL:-}" ]; then click 889 27 1; fi  # "Actual size": 1:1 in a scrollable
 xdotool mousemove 5 795  # the pointer off the screen: nothing but the guest changes

@@ -102,7 +102,7 @@ shot details 4
 click 794 95                     # Snapshots tab
 shot snapshots 3
 if [ -S "$VMDESK_HOME/run/desktop/vnc.sock" ]; then
-    click 954 27                 # Screen
+    click 869 27                 # Screen
     shot console 3
 else
     echo "no vnc.sock: console.png not made"

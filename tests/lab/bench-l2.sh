@@ -42,7 +42,9 @@ if [ -z "$vmm" ]; then
 fi
 qemu="${BENCH_QEMU:-qemu-system-x86_64}"
 machine="${BENCH_QEMU_MACHINE:-microvm,acpi=on,rtc=on}"
-cmdline="${BENCH_CMDLINE:-console=ttyS0 reboot=k panic=-1 vmdesk.init=poweroff}"
+# pci=off for both: vmdesk-vmm adds it by itself (no PCI bus), and microvm has none either, so
+# the two kernels get the same command line and skip the same probe.
+cmdline="${BENCH_CMDLINE:-console=ttyS0 reboot=k panic=-1 pci=off vmdesk.init=poweroff}"
 [ -z "${BENCH_CMDLINE_EXTRA:-}" ] || cmdline+=" $BENCH_CMDLINE_EXTRA"
 limit="${BENCH_TIMEOUT:-300}"
 guest="${VMDESK_LINUX_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vmdesk/linux}"

@@ -923,23 +923,7 @@ impl App {
             );
             return Task::none();
         }
-        rt.starting = true;
-        rt.last_exit = None;
-        let client = self.client.clone();
-        let paths = self.paths.clone();
-        let entry = self.vms.get(&id).cloned();
-        blocking(move || {
-            // A VMM we did not start may still hold its lock for a moment after its socket went.
-            client::wait_unlocked(&paths.runtime_dir(&id), Duration::from_secs(2));
-            let result = client.start(&id);
-            let record = match &result {
-                Err(ClientError::Exited(info)) => {
-                    Some(exit_record(&paths, entry.as_ref(), &id, Some(*info)))
-                }
-                _ => None,
-            };
-            Message::Started { id, result, record }
-        })
+        self.start(id)
     }
 
     /// Takes in what a poll found; returns the VMs to start again after a reset.

@@ -436,7 +436,6 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
                 while client.status(&id).is_ok() && std::time::Instant::now() < deadline {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                client::wait_unlocked(&paths.runtime_dir(&id), std::time::Duration::from_secs(2));
                 let pid = match client.start(&id) {
                     Ok(pid) => Ok(pid),
                     Err(ClientError::Api { code: c, .. }) if c == "invalid-state" => {

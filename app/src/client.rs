@@ -220,6 +220,8 @@ impl VmmClient for SocketClient {
                 message: "already running".into(),
             });
         }
+        // A VMM that just ended (a reset, say) may hold its lock a moment after its socket went.
+        wait_unlocked(&self.paths.runtime_dir(id), Duration::from_secs(2));
         let vmm = find_vmm().map_err(ClientError::VmmMissing)?;
         let log = std::fs::File::create(self.paths.vmm_log(id))
             .map_err(|e| ClientError::Other(format!("creating vmm.log: {e}")))?;
@@ -354,7 +356,7 @@ pub fn wait_last_exit(
 }
 
 /// Waits until no process holds the VM's `vmm.lock` (a VMM that is ending), at most `timeout`.
-pub fn wait_unlocked(runtime_dir: &Path, timeout: Duration) {
+fn wait_unlocked(runtime_dir: &Path, timeout: Duration) {
     let Ok(f) = std::fs::File::open(runtime_dir.join("vmm.lock")) else {
         return;
     };

@@ -294,35 +294,16 @@ fn qemu_isa_vga_shows_the_pattern_through_dispi() {
     }
     let mut qemu = Qemu(
         std::process::Command::new("qemu-system-x86_64")
-            .args([
-                "-M",
-                "microvm,x-option-roms=off,pit=on,pic=on,rtc=off,isa-serial=on,acpi=on",
-                "-bios",
+            .args(crate::qemu::microvm_args(
                 "/usr/share/qemu/qboot.rom",
-                "-accel",
-                "kvm",
-                "-cpu",
-                "host,-arch-capabilities",
-                "-m",
-                "64M",
-                "-nodefaults",
-                "-no-user-config",
-                "-no-reboot",
-                "-device",
-                "isa-vga",
-                "-display",
-                "none",
-            ])
-            .arg("-serial")
-            .arg(format!("file:{}", serial.display()))
+                64,
+                &format!("file:{}", serial.display()),
+                GUEST,
+                &format!("console=ttyS0 vmdesk.test=halt vmdesk.dispi={w}x{h}"),
+            ))
+            .args(["-device", "isa-vga"])
             .arg("-vnc")
             .arg(format!("unix:{}", sock.display()))
-            .arg("-kernel")
-            .arg(GUEST)
-            .arg("-append")
-            .arg(format!(
-                "console=ttyS0 vmdesk.test=halt vmdesk.dispi={w}x{h}"
-            ))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())

@@ -2,6 +2,8 @@
 
 mod harness;
 /// The raw RFB client of vmm-core's VNC tests.
+#[path = "../../vmm-core/tests/qemu/mod.rs"]
+mod qemu;
 #[path = "../../vmm-core/tests/rfb/mod.rs"]
 mod rfb;
 

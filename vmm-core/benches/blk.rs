@@ -10,6 +10,8 @@
 //! Run: `cargo bench -p vmm-core --bench blk [-- --rounds N]`. Not a test; numbers in
 //! BENCHMARKS.md.
 
+#[path = "../tests/qemu/mod.rs"]
+mod qemu;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -124,26 +126,9 @@ fn main() {
             }
             if let (true, Some(rom)) = (qemu, qboot) {
                 let mut c = Command::new("qemu-system-x86_64");
+                let qemu_cmdline = format!("{cmdline} vmdesk.mmio=microvm");
+                c.args(qemu::microvm_args(rom, 64, "stdio", GUEST, &qemu_cmdline));
                 c.args([
-                    "-M",
-                    "microvm,x-option-roms=off,pit=on,pic=on,rtc=off,isa-serial=on,acpi=on",
-                    "-bios",
-                    rom,
-                    "-accel",
-                    "kvm",
-                    "-cpu",
-                    "host,-arch-capabilities",
-                    "-m",
-                    "64M",
-                    "-smp",
-                    "1",
-                    "-nodefaults",
-                    "-no-user-config",
-                    "-display",
-                    "none",
-                    "-no-reboot",
-                    "-serial",
-                    "stdio",
                     "-global",
                     "virtio-mmio.force-legacy=false",
                     "-drive",
@@ -153,10 +138,6 @@ fn main() {
                     ),
                     "-device",
                     "virtio-blk-device,drive=d0",
-                    "-kernel",
-                    GUEST,
-                    "-append",
-                    &format!("{cmdline} vmdesk.mmio=microvm"),
                 ]);
                 if let Some((cpu, rate)) = run(c, n) {
                     qc.push(cpu);

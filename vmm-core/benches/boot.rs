@@ -15,6 +15,8 @@
 //! Not a test: it asserts nothing about speed, it only fails if a boot goes wrong.
 //! BENCHMARKS.md at the repository root has the numbers and what they mean.
 
+#[path = "../tests/qemu/mod.rs"]
+mod qemu;
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -138,7 +140,13 @@ impl Runner {
             }
             Which::Qemu => {
                 let mut c = Command::new(&self.qemu);
-                c.args(qemu_args(&cmdline, "qboot.rom"));
+                c.args(qemu::microvm_args(
+                    "qboot.rom",
+                    MEMORY_MIB,
+                    "stdio",
+                    GUEST,
+                    &cmdline,
+                ));
                 c
             }
             Which::QemuFloor => {
@@ -147,48 +155,17 @@ impl Runner {
                     write_floor_rom(&rom);
                 }
                 let mut c = Command::new(&self.qemu);
-                c.args(qemu_args(&cmdline, rom.to_str().unwrap()));
+                c.args(qemu::microvm_args(
+                    rom.to_str().unwrap(),
+                    MEMORY_MIB,
+                    "stdio",
+                    GUEST,
+                    &cmdline,
+                ));
                 c
             }
         }
     }
-}
-
-/// QEMU's side: microvm with qboot (not the default SeaBIOS build, which needs the linuxboot
-/// option ROM and crawls on a software KVM). qboot loads the bzImage and runs its real-mode
-/// setup code (tests/guest/setup.S), which enters the guest's 32-bit entry. HW-reduced ACPI
-/// (acpi=on) gives a FADT whose sleep register is the GED's, in MMIO.
-fn qemu_args(cmdline: &str, bios: &str) -> Vec<String> {
-    let mem = format!("{MEMORY_MIB}M");
-    [
-        "-M",
-        "microvm,x-option-roms=off,pit=on,pic=on,rtc=off,isa-serial=on,acpi=on",
-        "-bios",
-        bios,
-        "-accel",
-        "kvm",
-        // Plain -cpu host aborts on hosts that refuse IA32_ARCH_CAPABILITIES (kvm_pvm).
-        "-cpu",
-        "host,-arch-capabilities",
-        "-m",
-        &mem,
-        "-smp",
-        "1",
-        "-nodefaults",
-        "-no-user-config",
-        "-display",
-        "none",
-        "-no-reboot",
-        "-serial",
-        "stdio",
-        "-kernel",
-        GUEST,
-        "-append",
-        cmdline,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
 }
 
 /// A started VMM whose stdout and exit are watched by threads, so that times are taken

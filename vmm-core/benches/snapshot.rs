@@ -15,6 +15,8 @@
 //! Run: `cargo bench -p vmm-core --bench snapshot [-- --rounds N]`. Not a test: it asserts
 //! nothing about speed; it fails only if the VM misbehaves. Numbers: BENCHMARKS.md.
 
+#[path = "../tests/qemu/mod.rs"]
+mod qemu;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
@@ -113,27 +115,10 @@ fn qemu_case(rom: &str, mem_mib: u64, touch_mib: u64, rounds: usize) -> Result<Q
     }
     let mon = dir.path().join("mon.sock");
     let stderr = std::fs::File::create(dir.path().join("stderr")).map_err(|e| e.to_string())?;
+    let cmdline = format!("console=ttyS0 vmdesk.test=memtick vmdesk.touch_mib={touch_mib}");
     let mut child = Command::new("qemu-system-x86_64")
+        .args(qemu::microvm_args(rom, mem_mib, "stdio", GUEST, &cmdline))
         .args([
-            "-M",
-            "microvm,x-option-roms=off,pit=on,pic=on,rtc=off,isa-serial=on,acpi=on",
-            "-bios",
-            rom,
-            "-accel",
-            "kvm",
-            "-cpu",
-            "host,-arch-capabilities",
-            "-m",
-            &format!("{mem_mib}M"),
-            "-smp",
-            "1",
-            "-nodefaults",
-            "-no-user-config",
-            "-display",
-            "none",
-            "-no-reboot",
-            "-serial",
-            "stdio",
             "-monitor",
             &format!("unix:{},server=on,wait=off", mon.display()),
             "-global",
@@ -142,10 +127,6 @@ fn qemu_case(rom: &str, mem_mib: u64, touch_mib: u64, rounds: usize) -> Result<Q
             &format!("file={},format=qcow2,if=none,id=d0", disk.display()),
             "-device",
             "virtio-blk-device,drive=d0",
-            "-kernel",
-            GUEST,
-            "-append",
-            &format!("console=ttyS0 vmdesk.test=memtick vmdesk.touch_mib={touch_mib}"),
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -29,6 +29,8 @@
 //! Run: `cargo bench -p vmm-core --bench vnc [-- --rounds N] [--qemu PATH]`. Not a test: it
 //! fails only if a boot or the protocol goes wrong. Numbers and method in BENCHMARKS.md.
 
+#[path = "../tests/qemu/mod.rs"]
+mod qemu;
 #[path = "../tests/rfb/mod.rs"]
 mod rfb;
 
@@ -118,37 +120,17 @@ fn start(which: Which, qemu: &Path, mode: &str) -> Running {
         Which::Qemu => {
             let sock = dir.path().join("qemu-vnc.sock");
             let mut c = Command::new(qemu);
-            c.args([
-                "-M",
-                "microvm,x-option-roms=off,pit=on,pic=on,rtc=off,isa-serial=on,acpi=on",
-                "-bios",
+            let qemu_cmdline = format!("{cmdline} vmdesk.dispi={W}x{H}");
+            c.args(qemu::microvm_args(
                 "/usr/share/qemu/qboot.rom",
-                "-accel",
-                "kvm",
-                "-cpu",
-                "host,-arch-capabilities",
-                "-m",
-                "64M",
-                "-smp",
-                "1",
-                "-nodefaults",
-                "-no-user-config",
-                "-no-reboot",
-                "-name",
-                "vncbench,debug-threads=on",
-                "-serial",
+                64,
                 "stdio",
-                "-device",
-                "isa-vga",
-                "-display",
-                "none",
-            ])
+                GUEST,
+                &qemu_cmdline,
+            ))
+            .args(["-name", "vncbench,debug-threads=on", "-device", "isa-vga"])
             .arg("-vnc")
-            .arg(format!("unix:{}", sock.display()))
-            .arg("-kernel")
-            .arg(GUEST)
-            .arg("-append")
-            .arg(format!("{cmdline} vmdesk.dispi={W}x{H}"));
+            .arg(format!("unix:{}", sock.display()));
             (c, sock)
         }
     };

@@ -195,7 +195,7 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
         }
         Command::Reset => {
             send_line(writer, &ok(id, serde_json::json!({})));
-            vm.exit.send(ExitReason::Reset("control API"));
+            vm.exit.send(ExitReason::ResetRequested);
             loop {
                 std::thread::park();
             }

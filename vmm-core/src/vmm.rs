@@ -33,7 +33,10 @@ use vmm_sys_util::signal::Killable;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExitReason {
     PowerOff,
+    /// The guest asked for a reset (how).
     Reset(&'static str),
+    /// The control API's `reset` (the reset button).
+    ResetRequested,
     Crash(String),
     Killed,
     Error(String),
@@ -43,7 +46,7 @@ impl ExitReason {
     pub fn code(&self) -> i32 {
         match self {
             ExitReason::PowerOff => exit_code::POWER_OFF,
-            ExitReason::Reset(_) => exit_code::RESET,
+            ExitReason::Reset(_) | ExitReason::ResetRequested => exit_code::RESET,
             ExitReason::Crash(_) => exit_code::GUEST_CRASH,
             ExitReason::Killed => exit_code::KILLED,
             ExitReason::Error(_) => exit_code::VMM_ERROR,
@@ -54,7 +57,7 @@ impl ExitReason {
     pub fn name(&self) -> &'static str {
         match self {
             ExitReason::PowerOff => "power-off",
-            ExitReason::Reset(_) => "reset",
+            ExitReason::Reset(_) | ExitReason::ResetRequested => "reset",
             ExitReason::Crash(_) => "guest-crash",
             ExitReason::Killed => "killed",
             ExitReason::Error(_) => "vmm-error",
@@ -66,9 +69,9 @@ impl std::fmt::Display for ExitReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ExitReason::PowerOff => write!(f, "the guest powered off"),
-            ExitReason::Reset("control API") => write!(f, "reset through the control API"),
             ExitReason::Reset(how) => write!(f, "the guest asked for a reset ({how})"),
             ExitReason::Crash(what) => write!(f, "the guest crashed: {what}"),
+            ExitReason::ResetRequested => write!(f, "reset through the control API"),
             ExitReason::Killed => write!(f, "killed through the control API"),
             ExitReason::Error(what) => write!(f, "VMM error: {what}"),
         }

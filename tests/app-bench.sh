@@ -7,7 +7,7 @@
 # Times come from the app's own trace (VMDESK_TRACE_FRAMES, see app/src/trace.rs): one line per
 # presented frame and per whole VNC update. CPU is utime+stime from /proc/<pid>/stat.
 #
-#   tests/app-bench.sh                 # defaults: RUNS=7 SECONDS_=10 MODE=fullanim FPS=0 DISPLAY_NUM=190
+#   tests/app-bench.sh                 # defaults: RUNS=7 SECONDS_=10 MODE=fullanim FPS=0
 #   MODE=animate tests/app-bench.sh    # the small moving square instead
 #   ACTUAL=1 tests/app-bench.sh        # the console at "Actual size" (1:1) instead of fit
 #   VMDESK_VMM=... tests/app-bench.sh  # another vmdesk-vmm; SHOT=file.png saves a screenshot
@@ -20,7 +20,6 @@ RUNS="${RUNS:-7}"
 SECS="${SECONDS_:-10}"
 MODE="${MODE:-fullanim}"
 FPS="${FPS:-0}"
-DISPLAY_NUM="${DISPLAY_NUM:-190}"
 fail() { echo "app-bench: FAIL: $*" >&2; exit 1; }
 for t in Xvfb xdotool; do
   command -v "$t" >/dev/null || fail "$t is not installed (apt-get install xvfb xdotool)"
@@ -32,8 +31,9 @@ work=$(mktemp -d)
 export VMDESK_HOME="$work/home"
 export XDG_RUNTIME_DIR="$work/xdg"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
-Xvfb ":$DISPLAY_NUM" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
+. tests/lib/xvfb.sh
+start_xvfb 1280x800x24 "$work/xvfb.log" || fail "Xvfb did not start"
+xvfb=$XVFB_PID
 app=""
 cleanup() {
   [ -n "$app" ] && kill "$app" 2>/dev/null
@@ -42,7 +42,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export DISPLAY=":$DISPLAY_NUM"
+export DISPLAY="$XVFB_DISPLAY"
 sleep 1
 
 "$BIN/vmdesk" create bench --kernel "$GUEST" \

@@ -20,9 +20,10 @@ work=$(mktemp -d)
 export VMDESK_HOME="$work/home"
 export XDG_RUNTIME_DIR="$work/xdg"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
-disp=${VMDESK_E2E_DISPLAY:-":$((100 + $$ % 50))"}
-Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
+. tests/lib/xvfb.sh
+start_xvfb 1280x800x24 "$work/xvfb.log" || fail "Xvfb did not start"
+xvfb=$XVFB_PID
+disp=$XVFB_DISPLAY
 app=""
 cleanup() {
   [ -n "$app" ] && kill "$app" 2>/dev/null
@@ -32,7 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 export DISPLAY="$disp"
-sleep 1
 
 "$BIN/vmdesk" create e2e --kernel "$GUEST" --cmdline "console=ttyS0 vmdesk.test=input" \
   --display 640x480 --memory 64 --vcpus 1 >/dev/null || fail "vmdesk create"

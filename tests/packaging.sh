@@ -352,16 +352,15 @@ assert v[0].get("state") == "stopped", "state %r" % v[0].get("state")
     # The installed app's window, on a virtual X server: its WM_CLASS must be the app id (what
     # StartupWMClass= and the desktop's window matching expect), and opening a file the way a
     # file manager does (Exec=vmdesk %f) must open the window too.
+    . tests/lib/xvfb.sh
     if ! have Xvfb || ! have xprop || ! have xwininfo; then
       fail "window checks need Xvfb, xprop and xwininfo (apt-get install -y xvfb x11-utils)"
+    elif ! start_xvfb 1400x900x24 "$tmp/xvfb.log" 2>/dev/null; then
+      fail "Xvfb did not accept clients within 60 s:"
+      indent <"$tmp/xvfb.log"
     else
-      disp=""
-      for n in $(seq 90 120); do
-        if [ ! -e "/tmp/.X11-unix/X$n" ] && [ ! -e "/tmp/.X$n-lock" ]; then disp=":$n"; break; fi
-      done
-      Xvfb "$disp" -screen 0 1400x900x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
-      xvfb_pid=$!
-      for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X${disp#:}" ] && break; sleep 0.1; done
+      xvfb_pid=$XVFB_PID
+      disp=$XVFB_DISPLAY
       # (env -i execs the app: $! is the app's own PID, which its window's _NET_WM_PID names.)
       # Prints the id of the top-level window of process $1, waiting up to 30 s; empty if none
       # came or the process ended.
@@ -415,6 +414,15 @@ assert v[0].get("state") == "stopped", "state %r" % v[0].get("state")
       fi
       stop "$app"
       stop "$xvfb_pid"
+      # The same display, now gone: the app must say so and exit 1, not crash (abort, 134).
+      out="$(env -i "${user_env[@]}" DISPLAY="$disp" /usr/bin/vmdesk 2>&1)"
+      rc=$?
+      if [ "$rc" = 1 ] && echo "$out" | grep -q "cannot open a window.*DISPLAY=$disp"; then
+        pass "/usr/bin/vmdesk with no X server at $disp exits 1 and says: $out"
+      else
+        fail "/usr/bin/vmdesk with no X server at $disp: exit status $rc, said:"
+        echo "$out" | head -5 | indent
+      fi
     fi
     if apt-get remove -y vmdesk >"$tmp/remove.log" 2>&1; then
       installed_here=0

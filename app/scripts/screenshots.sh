@@ -10,7 +10,6 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=${OUT:-$ROOT/assets/screenshots}
-DISP=${DISP:-:99}
 cargo build -q --bins
 GUEST=$(cargo run -q -p vmm-core --example test_guest_path)
 V="$TARGET/debug/vmdesk"
@@ -58,15 +57,10 @@ sleep 2
 "$V" snapshot desktop --name "Second try" --description "another branch" >/dev/null
 "$V" snapshots desktop
 
-Xvfb "$DISP" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-PIDS+=($!)
-export DISPLAY=$DISP
-# On a loaded machine the X server can take several seconds to accept clients.
-for i in $(seq 150); do
-    xdotool getdisplaygeometry >/dev/null 2>&1 && break
-    [ "$i" = 150 ] && { echo "Xvfb $DISP did not come up within 30 s" >&2; exit 1; }
-    sleep 0.2
-done
+. tests/lib/xvfb.sh
+start_xvfb 1280x800x24 || exit 1
+PIDS+=("$XVFB_PID")
+export DISPLAY=$XVFB_DISPLAY
 "$V" &
 PIDS+=($!)
 for _ in $(seq 50); do

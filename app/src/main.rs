@@ -25,6 +25,47 @@ mod trace;
 mod vms;
 mod vnc;
 
+/// Opens the window. iced_winit panics ("Create event loop: …") when no display server can be
+/// reached, and release builds abort on panic, so a hook turns that one panic into a plain
+/// error and exit code instead of a crash report; any other panic keeps the default report.
+fn gui(paths: paths::Paths) {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if let Some(reason) = msg.strip_prefix("Create event loop: ") {
+            eprintln!("vmdesk: {}", no_display_message(reason));
+            std::process::exit(cli::code::ERROR);
+        }
+        default_hook(info);
+    }));
+    if let Err(e) = app::run(paths) {
+        eprintln!("vmdesk: {e}");
+        std::process::exit(cli::code::ERROR);
+    }
+}
+
+/// What to tell someone whose window could not open: which display was tried, and that the
+/// CLI works without one.
+fn no_display_message(reason: &str) -> String {
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| "-".into());
+    // winit's error is `Os(OsError { line, file, error: WHAT })`: only WHAT helps a person.
+    let reason = reason
+        .rsplit_once("error: ")
+        .and_then(|(_, r)| r.strip_suffix(")")?.strip_suffix(" }"))
+        .unwrap_or(reason);
+    t!(
+        "main-no-display",
+        display = var("DISPLAY"),
+        wayland = var("WAYLAND_DISPLAY"),
+        reason = reason
+    )
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let settings_lang = paths::Paths::from_env()
@@ -40,10 +81,7 @@ fn main() {
         }
     };
     if args.is_empty() {
-        if let Err(e) = app::run(paths) {
-            eprintln!("vmdesk: {e}");
-            std::process::exit(cli::code::ERROR);
-        }
+        gui(paths);
         return;
     }
     match args[0].as_str() {
@@ -62,14 +100,8 @@ fn main() {
     if args.len() == 1 && !cli::is_command(&args[0]) {
         let file = args[0].trim_start_matches("file://");
         if std::path::Path::new(file).is_file() {
-            eprintln!(
-                "vmdesk: {file}: booting ISO and disk images is not supported yet; \
-                 create a VM with a Linux kernel in the new-VM wizard"
-            );
-            if let Err(e) = app::run(paths) {
-                eprintln!("vmdesk: {e}");
-                std::process::exit(cli::code::ERROR);
-            }
+            eprintln!("vmdesk: {}", t!("main-file-unsupported", file = file));
+            gui(paths);
             return;
         }
     }

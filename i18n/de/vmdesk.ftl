@@ -279,6 +279,8 @@ cli-missing-command = kein Befehl angegeben
 cli-missing-vm = „{ $command }“ braucht die ID oder den Namen einer VM
 cli-extra-args = zu viele Argumente
 cli-no-vms = Noch keine virtuellen Maschinen. Starten Sie vmdesk ohne Argumente, um eine anzulegen.
+main-no-display = Fenster kann nicht geöffnet werden: kein Anzeigeserver erreichbar (DISPLAY={ $display }, WAYLAND_DISPLAY={ $wayland }; { $reason }). Die Befehlszeile funktioniert auch ohne: vmdesk --help
+main-file-unsupported = { $file }: Das Starten von ISO- und Festplattenabbildern wird noch nicht unterstützt; legen Sie im Assistenten eine VM mit einem Linux-Kernel an
 cli-col-id = ID
 cli-col-name = NAME
 cli-col-state = ZUSTAND

@@ -279,6 +279,8 @@ cli-missing-command = no command given
 cli-missing-vm = “{ $command }” needs a VM id or name
 cli-extra-args = too many arguments
 cli-no-vms = No virtual machines yet. Run vmdesk without arguments to create one.
+main-no-display = cannot open a window: no display server could be reached (DISPLAY={ $display }, WAYLAND_DISPLAY={ $wayland }; { $reason }). The command line works without one: vmdesk --help
+main-file-unsupported = { $file }: booting ISO and disk images is not supported yet; create a VM with a Linux kernel in the new-VM wizard
 cli-col-id = ID
 cli-col-name = NAME
 cli-col-state = STATE

@@ -280,6 +280,8 @@ cli-missing-command = no se indicó ninguna orden
 cli-missing-vm = «{ $command }» necesita el ID o el nombre de una VM
 cli-extra-args = demasiados argumentos
 cli-no-vms = Aún no hay máquinas virtuales. Ejecute vmdesk sin argumentos para crear una.
+main-no-display = no se puede abrir una ventana: no se pudo contactar con ningún servidor gráfico (DISPLAY={ $display }, WAYLAND_DISPLAY={ $wayland }; { $reason }). La línea de órdenes funciona sin él: vmdesk --help
+main-file-unsupported = { $file }: todavía no se pueden arrancar imágenes ISO ni de disco; cree una VM con un kernel Linux en el asistente de nueva VM
 cli-col-id = ID
 cli-col-name = NOMBRE
 cli-col-state = ESTADO

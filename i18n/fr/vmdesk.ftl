@@ -279,6 +279,8 @@ cli-missing-command = aucune commande indiquée
 cli-missing-vm = « { $command } » a besoin de l’ID ou du nom d’une VM
 cli-extra-args = trop d’arguments
 cli-no-vms = Pas encore de machine virtuelle. Lancez vmdesk sans argument pour en créer une.
+main-no-display = impossible d’ouvrir une fenêtre : aucun serveur d’affichage joignable (DISPLAY={ $display }, WAYLAND_DISPLAY={ $wayland } ; { $reason }). La ligne de commande fonctionne sans : vmdesk --help
+main-file-unsupported = { $file } : le démarrage d’images ISO et de disque n’est pas encore pris en charge ; créez une VM avec un noyau Linux dans l’assistant de nouvelle VM
 cli-col-id = ID
 cli-col-name = NOM
 cli-col-state = ÉTAT

@@ -261,6 +261,24 @@ impl VmmClient for FakeClient {
                 .unwrap();
                 serde_json::json!({ "path": path })
             }
+            // The same screen, as the VMM would scale it.
+            Command::Thumbnail {
+                path,
+                max_width,
+                max_height,
+            } => {
+                let full = image::RgbaImage::from_fn(320, 240, |x, _| {
+                    image::Rgba(if x < 160 {
+                        [255, 0, 0, 255]
+                    } else {
+                        [0, 0, 255, 255]
+                    })
+                });
+                image::imageops::thumbnail(&full, *max_width, *max_height)
+                    .save(path)
+                    .unwrap();
+                serde_json::json!({ "path": path, "width": max_width, "height": max_height })
+            }
             Command::SnapshotList => s
                 .snapshots
                 .clone()

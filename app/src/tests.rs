@@ -786,12 +786,27 @@ fn running_vms_with_a_screen_get_a_thumbnail_kept_in_their_folder() {
     // Only the VM with a screen was asked, for a file in its own folder.
     let shots: Vec<(String, Command)> = h.fake.commands();
     assert_eq!(shots.len(), 1, "{shots:?}");
-    let (id, Command::Screenshot { path }) = &shots[0] else {
+    let (
+        id,
+        Command::Thumbnail {
+            path,
+            max_width,
+            max_height,
+        },
+    ) = &shots[0]
+    else {
         panic!("{shots:?}")
     };
     assert_eq!(id, "web");
-    assert!(Path::new(path).starts_with(h.paths.vm_dir("web")), "{path}");
-    assert!(!Path::new(path).exists(), "the full-size shot is removed");
+    assert_eq!(
+        Path::new(path),
+        crate::thumbs::path(&h.paths.vm_dir("web")),
+        "written by the VMM straight into the VM's folder"
+    );
+    assert_eq!(
+        (*max_width, *max_height),
+        (crate::thumbs::MAX_W, crate::thumbs::MAX_H)
+    );
     let t = crate::thumbs::load(&h.paths.vm_dir("web")).expect("thumbnail.png");
     assert_eq!(
         (t.width, t.height),

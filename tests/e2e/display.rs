@@ -63,6 +63,25 @@ fn screenshot_equals_the_guest_pattern_pixel_for_pixel() {
             0,
             "{w}x{h}: pixels differ from the pattern"
         );
+        // The thumbnail is that screen, area-averaged to fit 128x96 with its aspect kept.
+        let thumb = vm.dir.path().join("thumb.png");
+        let r = api.call(json!({"cmd": "thumbnail", "path": thumb.to_str().unwrap(),
+                                "max_width": 128, "max_height": 96}));
+        assert_eq!(r["ok"], true, "{r}");
+        let small = image::open(&thumb).expect("a PNG").to_rgb8();
+        let want_h = h * 128 / w;
+        assert_eq!(small.dimensions(), (128, want_h), "{r}");
+        assert_eq!(
+            (
+                r["result"]["width"].as_u64(),
+                r["result"]["height"].as_u64()
+            ),
+            (Some(128), Some(u64::from(want_h)))
+        );
+        assert!(
+            small == image::imageops::thumbnail(&img, 128, want_h),
+            "{w}x{h}: the thumbnail is not the scaled screen"
+        );
         api.cmd("kill");
     }
 }
@@ -86,6 +105,25 @@ fn screenshot_without_a_display_is_a_clear_error() {
     );
     let r = api.call(json!({"cmd": "screenshot", "path": "relative.png"}));
     assert_eq!(r["ok"], false);
+    let r = api.call(json!({"cmd": "thumbnail", "path": "/tmp/never.png",
+                            "max_width": 128, "max_height": 96}));
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no display"),
+        "{r}"
+    );
+    let r = api.call(json!({"cmd": "thumbnail", "path": "/tmp/never.png",
+                            "max_width": 0, "max_height": 96}));
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_width"),
+        "{r}"
+    );
+    assert!(!std::path::Path::new("/tmp/never.png").exists());
     api.cmd("kill");
 }
 
@@ -390,5 +428,70 @@ fn first_vnc_client_of_an_idle_guest_gets_the_screen_once() {
             "{e}"
         ),
     }
+    vm.api().cmd("kill");
+}
+
+/// Context switches of the VMM's display thread so far (each wake-up from a sleep is one).
+fn display_thread_wakeups(pid: u32) -> u64 {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let task = task.unwrap().path();
+        if std::fs::read_to_string(task.join("comm"))
+            .unwrap_or_default()
+            .trim()
+            != "display"
+        {
+            continue;
+        }
+        let status = std::fs::read_to_string(task.join("status")).unwrap();
+        return status
+            .lines()
+            .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no voluntary_ctxt_switches in {status}"));
+    }
+    panic!("vmdesk-vmm {pid} has no thread named display");
+}
+
+/// With no VNC client the display thread sleeps (it used to wake 60 times a second to find
+/// nobody there); a client wakes it to harvest at 60 Hz; when the client leaves it sleeps again.
+#[test]
+fn display_thread_sleeps_while_no_client_watches() {
+    if !kvm_or_skip("display_thread_sleeps_while_no_client_watches") {
+        return;
+    }
+    use vmm_core::display::vnc::proto::{PixelFormat, ENCODING_RAW};
+    let mut vm = Vm::start("vncsleep", &display_spec("halt", 320, 240));
+    vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
+    let pid = vm.child.id();
+    let wakeups_over_a_second = || {
+        let before = display_thread_wakeups(pid);
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        display_thread_wakeups(pid) - before
+    };
+    let idle = wakeups_over_a_second();
+    assert!(
+        idle <= 2,
+        "display thread woke {idle} times in 1 s with no client"
+    );
+
+    let s = std::os::unix::net::UnixStream::connect(vm.dir.path().join("run/vnc.sock")).unwrap();
+    let mut c = crate::rfb::Client::handshake(Box::new(s), b"RFB 003.008\n", None).unwrap();
+    c.set_pixel_format(PixelFormat::XRGB8888);
+    c.set_encodings(&[ENCODING_RAW]);
+    c.request(false);
+    c.read_update().unwrap();
+    let watched = wakeups_over_a_second();
+    assert!(
+        watched >= 30,
+        "display thread woke only {watched} times in 1 s with a client (expected ~60)"
+    );
+
+    drop(c);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let after = wakeups_over_a_second();
+    assert!(
+        after <= 2,
+        "display thread woke {after} times in 1 s after the client left"
+    );
     vm.api().cmd("kill");
 }

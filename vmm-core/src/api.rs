@@ -21,6 +21,7 @@
 //! | `{"cmd":"serial-input","data":"<base64>"}` | types bytes into COM1 |
 //! | `{"cmd":"subscribe","topics":["serial","events"]}` | starts streaming [`Event`]s on this connection |
 //! | `{"cmd":"screenshot","path":"/abs/shot.png"}` | writes the current screen as PNG (VMs with a display) |
+//! | `{"cmd":"thumbnail","path":"/abs/t.png","max_width":128,"max_height":96}` | the screen scaled down (area average, aspect kept) to fit, as PNG; replies with its size |
 //! | `{"cmd":"snapshot-create","name":"..","description":".."}` | live snapshot; replies with its id and timings |
 //! | `{"cmd":"snapshot-list"}` | `{"current": id, "snapshots": [...]}` (incomplete ones marked) |
 //! | `{"cmd":"snapshot-revert","snapshot":"<id>"}` | back to that instant; a running VM runs on, a paused one stays paused |
@@ -77,6 +78,14 @@ pub enum Command {
     /// Writes the current screen to `path` (absolute) as PNG.
     Screenshot {
         path: String,
+    },
+    /// Writes the current screen, scaled down to fit `max_width` × `max_height` (aspect kept,
+    /// never enlarged), to `path` (absolute) as PNG. Cheaper than a screenshot for a preview:
+    /// the VMM encodes a few kB instead of the whole screen.
+    Thumbnail {
+        path: String,
+        max_width: u32,
+        max_height: u32,
     },
     /// Takes a live snapshot (the VM keeps its run state).
     SnapshotCreate {

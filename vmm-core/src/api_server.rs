@@ -220,6 +220,30 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
                 Err(e) => error(id, "failed", &e),
             }
         }
+        Command::Thumbnail {
+            path,
+            max_width,
+            max_height,
+        } => {
+            let p = Path::new(&path);
+            if !p.is_absolute() {
+                return error(id, "bad-request", "path: must be absolute");
+            }
+            if max_width == 0 || max_height == 0 || max_width > 4096 || max_height > 4096 {
+                return error(
+                    id,
+                    "bad-request",
+                    "max_width, max_height: must be between 1 and 4096",
+                );
+            }
+            match vm.thumbnail(p, max_width, max_height) {
+                Ok((w, h)) => ok(
+                    id,
+                    serde_json::json!({ "path": path, "width": w, "height": h }),
+                ),
+                Err(e) => error(id, "failed", &e),
+            }
+        }
         Command::SnapshotCreate { name, description } => {
             match crate::snapshot::create(vm, &name, &description) {
                 Ok(t) => ok(id, t),

@@ -273,6 +273,20 @@ impl VmHandle {
         screenshot(&*d.frame, path)
     }
 
+    /// Writes the screen scaled down to fit `max_w` × `max_h` as PNG; returns its size.
+    pub fn thumbnail(
+        &self,
+        path: &std::path::Path,
+        max_w: u32,
+        max_h: u32,
+    ) -> Result<(u32, u32), String> {
+        let d = self
+            .display
+            .as_ref()
+            .ok_or("this VM has no display (add a [display] section to its config)")?;
+        crate::display::framebuffer::thumbnail(&*d.frame, max_w, max_h, path)
+    }
+
     /// Types bytes into COM1; returns how many were dropped because the guest is not reading.
     pub fn serial_input(&self, bytes: &[u8]) -> usize {
         lock(&self.serial).queue_input(bytes)

@@ -123,7 +123,7 @@ impl FrameSource for Framebuffer {
 }
 
 /// Polls the dirty log while anyone watches, and publishes what changed. An idle guest
-/// produces no damage, so clients get no updates.
+/// produces no damage, so clients get no updates; with no client the thread sleeps.
 pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageBus>) {
     {
         // The first client reads the whole frame right after subscribing; without this, the
@@ -139,14 +139,17 @@ pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageB
             // A fixed 60 Hz schedule: sleeping 16 ms after each harvest drifted to ~55 Hz.
             let mut next = Instant::now();
             loop {
+                // Nobody watching: sleep until someone subscribes instead of waking 60 times a
+                // second for nothing.
+                if bus.client_count() == 0 {
+                    bus.wait_for_client();
+                    next = Instant::now();
+                }
                 next += FRAME_INTERVAL;
                 match next.checked_duration_since(Instant::now()) {
                     Some(d) => std::thread::sleep(d),
                     // Late (host busy): carry on from now rather than harvest in a burst.
                     None => next = Instant::now(),
-                }
-                if bus.client_count() == 0 {
-                    continue;
                 }
                 match vm.get_dirty_log(fb.slot, fb.size()) {
                     Ok(bitmap) => bus.publish(&fb.damage_from_bitmap(&bitmap)),
@@ -185,6 +188,47 @@ pub fn screenshot(fb: &dyn FrameSource, path: &std::path::Path) -> Result<(), St
 }
 
 use image::ImageEncoder as _;
+
+/// Writes the current frame scaled down to fit `max_w` × `max_h` (aspect kept, never enlarged)
+/// as PNG, atomically; returns the size written. Area averaging (image's `thumbnail`) keeps thin
+/// lines and text visible as shades, where sampling every n-th pixel would drop them.
+pub fn thumbnail(
+    fb: &dyn FrameSource,
+    max_w: u32,
+    max_h: u32,
+    path: &std::path::Path,
+) -> Result<(u32, u32), String> {
+    let (w, h) = (fb.width(), fb.height());
+    let mut px = Vec::new();
+    fb.read_rect(Rect { x: 0, y: 0, w, h }, &mut px);
+    let mut rgb = Vec::with_capacity(px.len() / 4 * 3);
+    for p in px.chunks_exact(4) {
+        rgb.extend_from_slice(&[p[2], p[1], p[0]]);
+    }
+    let full = image::RgbImage::from_raw(w, h, rgb).ok_or("the frame is smaller than its size")?;
+    let (tw, th) = fit(w, h, max_w, max_h);
+    let small = image::imageops::thumbnail(&full, tw, th);
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(small.as_raw(), tw, th, image::ExtendedColorType::Rgb8)
+        .map_err(|e| format!("encoding PNG: {e}"))?;
+    crate::util::write_atomic(path, &png).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((tw, th))
+}
+
+/// The largest size with `w`:`h`'s aspect inside `max_w` × `max_h`, at least 1×1, never larger
+/// than `w` × `h`.
+fn fit(w: u32, h: u32, max_w: u32, max_h: u32) -> (u32, u32) {
+    let (max_w, max_h) = (max_w.min(w), max_h.min(h));
+    // Compare w/h with max_w/max_h without floats: which side limits?
+    if u64::from(w) * u64::from(max_h) >= u64::from(h) * u64::from(max_w) {
+        let th = (u64::from(h) * u64::from(max_w) / u64::from(w)) as u32;
+        (max_w.max(1), th.max(1))
+    } else {
+        let tw = (u64::from(w) * u64::from(max_h) / u64::from(h)) as u32;
+        (tw.max(1), max_h.max(1))
+    }
+}
 
 /// Writes a small (at most 320 px wide) PNG of an XRGB8888 frame, for snapshot thumbnails.
 pub fn write_thumbnail(
@@ -292,5 +336,48 @@ mod tests {
             &mut out,
         );
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn thumbnails_fit_the_box_keep_the_aspect_and_never_grow() {
+        assert_eq!(fit(1024, 768, 128, 96), (128, 96));
+        assert_eq!(fit(1920, 1080, 128, 96), (128, 72));
+        assert_eq!(fit(768, 1024, 128, 96), (72, 96));
+        assert_eq!(fit(64, 48, 128, 96), (64, 48), "never enlarged");
+        assert_eq!(fit(4000, 1, 128, 96), (128, 1), "at least one row");
+    }
+
+    #[test]
+    fn a_thumbnail_averages_areas_so_thin_lines_survive() {
+        let (w, h) = (640u32, 480u32);
+        let fb = fb_geometry(w, h);
+        // Left half red, right half blue (XRGB in memory: B, G, R, X), and a 1-px white
+        // line across row 240, which sampling every 5th row would have missed or kept whole.
+        let mut px = vec![0u8; (w * h * 4) as usize];
+        for y in 0..h {
+            for x in 0..w {
+                let i = ((y * w + x) * 4) as usize;
+                px[i..i + 4].copy_from_slice(match (y, x < w / 2) {
+                    (240, _) => &[255, 255, 255, 0],
+                    (_, true) => &[0, 0, 255, 0],
+                    (_, false) => &[255, 0, 0, 0],
+                });
+            }
+        }
+        fb.set_contents(&px);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.png");
+        assert_eq!(thumbnail(&fb, 128, 96, &path), Ok((128, 96)));
+        let img = image::open(&path).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (128, 96));
+        assert_eq!(img.get_pixel(10, 10).0, [255, 0, 0]);
+        assert_eq!(img.get_pixel(118, 10).0, [0, 0, 255]);
+        // Row 48 of the thumbnail covers rows 240..245: one white row in five.
+        let [r, g, b] = img.get_pixel(10, 48).0;
+        assert!(
+            r == 255 && (40..=62).contains(&g) && g == b,
+            "{:?}",
+            [r, g, b]
+        );
     }
 }

@@ -44,6 +44,8 @@ pub trait InputSink: Send + Sync {
 #[derive(Default)]
 pub struct DamageBus {
     clients: Mutex<Vec<Weak<ClientDamage>>>,
+    /// Signalled when a client subscribes, so the damage source can sleep while nobody watches.
+    subscribed: Condvar,
     /// Run when a client subscribes while none is connected (see `on_first_subscriber`).
     first_subscriber: Mutex<Option<FirstSubscriberHook>>,
 }
@@ -74,6 +76,7 @@ impl DamageBus {
             let mut clients = crate::devices::lock(&self.clients);
             let first = clients.iter().all(|w| w.strong_count() == 0);
             clients.push(Arc::downgrade(&c));
+            self.subscribed.notify_all();
             first
         };
         if first {
@@ -103,6 +106,16 @@ impl DamageBus {
             }
             None => false,
         });
+    }
+
+    /// Blocks until at least one client is subscribed. (A client that goes away is noticed by
+    /// the next `client_count`; no wake-up is needed for that.)
+    pub fn wait_for_client(&self) {
+        let clients = crate::devices::lock(&self.clients);
+        let _clients = self
+            .subscribed
+            .wait_while(clients, |c| c.iter().all(|w| w.strong_count() == 0))
+            .unwrap_or_else(|e| e.into_inner());
     }
 
     pub fn client_count(&self) -> usize {
@@ -166,4 +179,31 @@ pub struct DisplayHandle {
     pub frame: Arc<dyn FrameSource>,
     pub input: Arc<dyn InputSink>,
     pub damage: Arc<DamageBus>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_for_client_returns_once_someone_subscribes() {
+        let bus = Arc::new(DamageBus::default());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let bus = bus.clone();
+            std::thread::spawn(move || {
+                bus.wait_for_client();
+                tx.send(()).unwrap();
+            })
+        };
+        // Still waiting: nobody has subscribed.
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+        let client = bus.subscribe(8, 8);
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("subscribe wakes the waiter");
+        waiter.join().unwrap();
+        // A client that is gone no longer counts, so the waiter would sleep again.
+        drop(client);
+        assert_eq!(bus.client_count(), 0);
+    }
 }

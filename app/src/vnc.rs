@@ -294,14 +294,20 @@ impl Framebuffer {
         self.dirty = false;
         self.shown = shown;
         self.seq += 1;
+        let changed = dirty.iter().filter(|d| **d).count();
         let px = if shown == (w, h) {
             &self.px
         } else {
-            self.scale(shown);
+            // `self.scaled` still holds the last frame at this size unless the size changed
+            // (then every tile is dirty): rescale only the tiles that changed.
+            if changed * 2 > dirty.len() {
+                self.scale(shown);
+            } else {
+                self.scale_tiles(shown, &dirty);
+            }
             &self.scaled
         };
         let stride = shown.0 as usize * 4;
-        let changed = dirty.iter().filter(|d| **d).count();
         if changed * 2 > dirty.len() {
             self.sent_full = true;
             return Frame {
@@ -346,6 +352,67 @@ impl Framebuffer {
             seq: self.seq,
             view,
             _pending: Arc::new(()),
+        }
+    }
+
+    /// Rescales into `self.scaled` (already `shown` big) only the tiles of the `shown` grid
+    /// marked in `dirty`, one resize per run of neighbouring tiles in a row. Each run samples
+    /// the source through a crop box at the same scale as the whole-screen resize, and the
+    /// filter reaches outside the box into the full image, so a run comes out as the whole
+    /// resize would have drawn it (within rounding): no seams at tile edges.
+    fn scale_tiles(&mut self, shown: (u32, u32), dirty: &[bool]) {
+        use fast_image_resize::{images, FilterType, PixelType, ResizeAlg, ResizeOptions};
+        let (cols, _) = grid(shown.0, shown.1);
+        let (fx, fy) = (
+            f64::from(self.width) / f64::from(shown.0),
+            f64::from(self.height) / f64::from(shown.1),
+        );
+        let Ok(src) = images::ImageRef::new(self.width, self.height, &self.px, PixelType::U8x4)
+        else {
+            return;
+        };
+        let stride = shown.0 as usize * 4;
+        let mut run = Vec::new();
+        for (r, row) in dirty.chunks(cols).enumerate() {
+            let mut c = 0;
+            while c < cols {
+                if !row[c] {
+                    c += 1;
+                    continue;
+                }
+                let start = c;
+                while c < cols && row[c] {
+                    c += 1;
+                }
+                let [x, y, _, th] = tile_rect(r * cols + start, cols, shown.0, shown.1);
+                let [lx, _, lw, _] = tile_rect(r * cols + c - 1, cols, shown.0, shown.1);
+                let tw = lx + lw - x;
+                run.resize(tw as usize * th as usize * 4, 0);
+                let Ok(mut dst) = images::Image::from_slice_u8(tw, th, &mut run, PixelType::U8x4)
+                else {
+                    continue;
+                };
+                // Clamped: rounding must not push the box past the image's edge.
+                let left = f64::from(x) * fx;
+                let top = f64::from(y) * fy;
+                let opts = ResizeOptions::new()
+                    .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+                    .use_alpha(false)
+                    .crop(
+                        left,
+                        top,
+                        (f64::from(tw) * fx).min(f64::from(self.width) - left),
+                        (f64::from(th) * fy).min(f64::from(self.height) - top),
+                    );
+                if self.resizer.resize(&src, &mut dst, &opts).is_err() {
+                    continue;
+                }
+                let row_bytes = tw as usize * 4;
+                for (i, line) in run.chunks_exact(row_bytes).enumerate() {
+                    let at = (y as usize + i) * stride + x as usize * 4;
+                    self.scaled[at..at + row_bytes].copy_from_slice(line);
+                }
+            }
         }
     }
 
@@ -792,6 +859,54 @@ mod tests {
         };
         assert_eq!((width, height), (64, 64));
         assert_eq!(&pixels[..4], &[200, 200, 200, 255], "scaled, not copied");
+    }
+
+    #[test]
+    fn rescaling_changed_tiles_matches_rescaling_the_whole_screen() {
+        // An odd size and scale, so tile edges fall between source pixels.
+        let (w, h) = (333u32, 251u32);
+        let shown = (517u32, 389u32);
+        let noise = |seed: u32| -> Vec<u8> {
+            (0..w * h * 4)
+                .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
+                .collect()
+        };
+        let mut fb = Framebuffer::default();
+        fb.resize(w, h);
+        fb.put(0, 0, w, h, &noise(1));
+        fb.frame(shown, Arc::default());
+        // Small changes in two places: only their tiles are rescaled.
+        let (a, b) = (noise(7), noise(9));
+        fb.put(10, 20, 30, 15, &a[..30 * 15 * 4]);
+        fb.put(250, 200, 83, 51, &b[..83 * 51 * 4]);
+        let f = fb.frame(shown, Arc::default());
+        assert!(f.full.is_none() && !f.tiles.is_empty());
+        let partial = fb.scaled.clone();
+        let mut whole = Framebuffer::default();
+        whole.resize(w, h);
+        whole.px = fb.px.clone();
+        whole.scale(shown);
+        let worst = partial
+            .iter()
+            .zip(&whole.scaled)
+            .map(|(p, q)| p.abs_diff(*q))
+            .max()
+            .unwrap();
+        assert!(
+            worst <= 1,
+            "tiles differ from the whole resize by up to {worst}"
+        );
+        assert_ne!(
+            partial,
+            {
+                let mut stale = Framebuffer::default();
+                stale.resize(w, h);
+                stale.put(0, 0, w, h, &noise(1));
+                stale.scale(shown);
+                stale.scaled
+            },
+            "the changes were scaled in"
+        );
     }
 
     fn id(h: &image::Handle) -> u64 {

@@ -4,7 +4,7 @@
 use super::{DamageBus, FrameSource, Rect};
 use kvm_bindings::{kvm_userspace_memory_region, KVM_MEM_LOG_DIRTY_PAGES};
 use kvm_ioctls::VmFd;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use vm_memory::{MmapRegion, VolatileMemory};
 
@@ -18,7 +18,16 @@ pub struct Framebuffer {
     /// Guest-physical address.
     pub gpa: u64,
     pub slot: u32,
+    /// The frame as clients were last told about it. Dirty logging works in pages (a page is
+    /// a full row or more), so a small change dirties whole rows; comparing the dirty rows
+    /// with this copy narrows the damage to the pixels that really changed, which is what
+    /// clients then encode and send. (3 MB at 1024x768; touched only once a client watches.)
+    shadow: Mutex<Vec<u8>>,
 }
+
+/// Unchanged rows inside one damage rectangle before it is split in two: a few rows more to
+/// send beat another rectangle header and another encode call.
+const MAX_ROW_GAP: u32 = 8;
 
 impl Framebuffer {
     /// Allocates the framebuffer and maps it into the guest at `gpa` as memslot `slot`, with
@@ -44,6 +53,7 @@ impl Framebuffer {
             stride,
             gpa,
             slot,
+            shadow: Mutex::new(vec![0; size]),
         })
     }
 
@@ -58,12 +68,82 @@ impl Framebuffer {
         v
     }
 
-    /// Writes back what `contents` returned (shorter input fills the start).
+    /// Writes back what `contents` returned (shorter input fills the start). The writer must
+    /// tell clients the whole screen changed: host writes leave no trace in the dirty log.
     pub fn set_contents(&self, data: &[u8]) {
         let n = data.len().min(self.size());
         if let Ok(dst) = self.region.as_volatile_slice().get_slice(0, n) {
             dst.copy_from(&data[..n]);
         }
+        self.sync_shadow();
+    }
+
+    /// Takes the current frame as what clients know (a new client reads it whole).
+    pub fn sync_shadow(&self) {
+        let mut shadow = crate::devices::lock(&self.shadow);
+        self.region.as_volatile_slice().copy_to(&mut shadow[..]);
+    }
+
+    /// What changed since the last call, from KVM's dirty-page bitmap: the dirty row bands,
+    /// narrowed to the pixels that differ from the shadow copy (which then takes them).
+    pub fn changed_rects(&self, bitmap: &[u64]) -> Vec<Rect> {
+        let bands = self.damage_from_bitmap(bitmap);
+        let mut shadow = crate::devices::lock(&self.shadow);
+        let (stride, row_bytes) = (self.stride as usize, self.width as usize * 4);
+        let vs = self.region.as_volatile_slice();
+        let mut row = vec![0u8; row_bytes];
+        let mut out = Vec::new();
+        // The open rectangle: x0, x1, y0, y1 (exclusive), and unchanged rows since y1.
+        let mut open: Option<(u32, u32, u32, u32)> = None;
+        let mut gap = 0;
+        let close = |open: &mut Option<(u32, u32, u32, u32)>, out: &mut Vec<Rect>| {
+            if let Some((x0, x1, y0, y1)) = open.take() {
+                out.push(Rect {
+                    x: x0,
+                    y: y0,
+                    w: x1 - x0,
+                    h: y1 - y0,
+                });
+            }
+        };
+        for band in &bands {
+            for y in band.y..band.y + band.h {
+                let off = y as usize * stride;
+                // The guest writes concurrently: a volatile copy, then plain compares. A write
+                // after the copy is in the next bitmap, so it is never lost.
+                let Ok(src) = vs.get_slice(off, row_bytes) else {
+                    continue;
+                };
+                src.copy_to(&mut row[..]);
+                let old = &mut shadow[off..off + row_bytes];
+                if old == &row[..] {
+                    gap += 1;
+                    if gap > MAX_ROW_GAP {
+                        close(&mut open, &mut out);
+                    }
+                    continue;
+                }
+                let (x0, x1) = {
+                    let differs = |x: &u32| {
+                        let i = *x as usize * 4;
+                        row[i..i + 4] != old[i..i + 4]
+                    };
+                    let x0 = (0..self.width).find(differs).unwrap_or(0);
+                    let x1 = (0..self.width).rfind(differs).map_or(self.width, |x| x + 1);
+                    (x0, x1)
+                };
+                old.copy_from_slice(&row);
+                gap = 0;
+                open = Some(match open {
+                    Some((a0, a1, ay0, _)) => (a0.min(x0), a1.max(x1), ay0, y + 1),
+                    None => (x0, x1, y, y + 1),
+                });
+            }
+            // Bands are far apart (else they would have merged): a rectangle ends with its band.
+            close(&mut open, &mut out);
+            gap = 0;
+        }
+        out
     }
 
     /// Turns KVM's dirty-page bitmap into full-width row bands.
@@ -131,6 +211,7 @@ pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageB
         let (vm, fb) = (vm.clone(), fb.clone());
         bus.on_first_subscriber(move || {
             let _ = vm.get_dirty_log(fb.slot, fb.size());
+            fb.sync_shadow();
         });
     }
     let _ = std::thread::Builder::new()
@@ -152,7 +233,7 @@ pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageB
                     None => next = Instant::now(),
                 }
                 match vm.get_dirty_log(fb.slot, fb.size()) {
-                    Ok(bitmap) => bus.publish(&fb.damage_from_bitmap(&bitmap)),
+                    Ok(bitmap) => bus.publish(&fb.changed_rects(&bitmap)),
                     Err(e) => {
                         eprintln!("vmdesk-vmm: display: KVM_GET_DIRTY_LOG failed: {e}; damage tracking off, sending full frames");
                         bus.publish(&[Rect {
@@ -267,6 +348,7 @@ mod tests {
             stride: width * 4,
             gpa: 0,
             slot: 0,
+            shadow: Mutex::new(vec![0; (width * height * 4) as usize]),
         }
     }
 
@@ -378,6 +460,69 @@ mod tests {
             r == 255 && (40..=62).contains(&g) && g == b,
             "{:?}",
             [r, g, b]
+        );
+    }
+
+    /// A guest write: straight into the memory, as the vCPU would (no shadow update).
+    fn guest_fill(fb: &Framebuffer, r: Rect, bgrx: [u8; 4]) {
+        let vs = fb.region.as_volatile_slice();
+        for y in r.y..r.y + r.h {
+            for x in r.x..r.x + r.w {
+                let off = (y * fb.stride + x * 4) as usize;
+                vs.get_slice(off, 4).unwrap().copy_from(&bgrx);
+            }
+        }
+    }
+
+    /// The dirty bitmap KVM would report for the rows of `rects`.
+    fn bitmap_for(fb: &Framebuffer, rects: &[Rect]) -> Vec<u64> {
+        let mut bm = vec![0u64; fb.size().div_ceil(PAGE).div_ceil(64)];
+        for r in rects {
+            let (a, b) = (
+                (r.y * fb.stride) as usize,
+                ((r.y + r.h) * fb.stride) as usize,
+            );
+            for page in a / PAGE..b.div_ceil(PAGE) {
+                bm[page / 64] |= 1 << (page % 64);
+            }
+        }
+        bm
+    }
+
+    #[test]
+    fn damage_is_narrowed_to_the_pixels_that_changed() {
+        let fb = fb_geometry(1024, 768);
+        let sq = |x, y, w, h| Rect { x, y, w, h };
+        // A 16x16 square: its rows are dirty pages, but only its pixels are damage.
+        let a = sq(500, 300, 16, 16);
+        guest_fill(&fb, a, [255, 255, 255, 0]);
+        assert_eq!(fb.changed_rects(&bitmap_for(&fb, &[a])), vec![a]);
+        // Rewriting the same pixels (a guest redrawing a still screen): no damage at all.
+        guest_fill(&fb, a, [255, 255, 255, 0]);
+        assert_eq!(fb.changed_rects(&bitmap_for(&fb, &[a])), vec![]);
+        // Two changes in one band's rows, far apart sideways: one rectangle spanning both.
+        let (b, c) = (sq(10, 100, 4, 2), sq(1000, 101, 8, 3));
+        guest_fill(&fb, b, [1, 2, 3, 0]);
+        guest_fill(&fb, c, [1, 2, 3, 0]);
+        assert_eq!(
+            fb.changed_rects(&bitmap_for(&fb, &[b, c])),
+            vec![sq(10, 100, 998, 4)]
+        );
+        // Two changes in one dirty band but many unchanged rows apart: two rectangles.
+        let (d, e) = (sq(0, 400, 3, 1), sq(0, 420, 3, 1));
+        guest_fill(&fb, d, [9, 9, 9, 0]);
+        guest_fill(&fb, e, [9, 9, 9, 0]);
+        assert_eq!(
+            fb.changed_rects(&bitmap_for(&fb, &[sq(0, 400, 1024, 21)])),
+            vec![d, e]
+        );
+        // A host write (a snapshot's screen) is taken as known: no damage from it later.
+        let mut px = fb.contents();
+        px[..4].copy_from_slice(&[7, 7, 7, 0]);
+        fb.set_contents(&px);
+        assert_eq!(
+            fb.changed_rects(&bitmap_for(&fb, &[sq(0, 0, 1, 1)])),
+            vec![]
         );
     }
 }

@@ -397,6 +397,17 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
         }
         if let (Some(fb), Some(px)) = (&vm.framebuffer, &framebuffer) {
             fb.set_contents(px);
+            // The dirty log only sees the guest's writes: tell watching clients (the app's
+            // console) the whole screen changed, else they keep showing the abandoned present
+            // until the guest happens to redraw.
+            if let Some(d) = &vm.display {
+                d.damage.publish(&[crate::display::Rect {
+                    x: 0,
+                    y: 0,
+                    w: fb.width,
+                    h: fb.height,
+                }]);
+            }
         }
         Ok::<(), String>(())
     })();

@@ -91,6 +91,19 @@ impl Framebuffer {
         let mut shadow = crate::devices::lock(&self.shadow);
         let (stride, row_bytes) = (self.stride as usize, self.width as usize * 4);
         let vs = self.region.as_volatile_slice();
+        // Most of the screen dirty (a full redraw, scrolling): comparing would cost a second
+        // pass over megabytes and narrow little, so the bands go as they are and the shadow
+        // just takes the rows.
+        if bands.iter().map(|b| b.h).sum::<u32>() * 2 > self.height {
+            for b in &bands {
+                let (start, len) = (b.y as usize * stride, b.h as usize * stride);
+                let len = len.min(shadow.len() - start);
+                if let Ok(src) = vs.get_slice(start, len) {
+                    src.copy_to(&mut shadow[start..start + len]);
+                }
+            }
+            return bands;
+        }
         let mut row = vec![0u8; row_bytes];
         let mut out = Vec::new();
         // The open rectangle: x0, x1, y0, y1 (exclusive), and unchanged rows since y1.
@@ -515,6 +528,16 @@ mod tests {
         assert_eq!(
             fb.changed_rects(&bitmap_for(&fb, &[sq(0, 400, 1024, 21)])),
             vec![d, e]
+        );
+        // Most of the screen dirty: the bands go unnarrowed, and the shadow takes the rows
+        // (a later small change is still narrowed against them).
+        let big = sq(0, 0, 1024, 500);
+        guest_fill(&fb, sq(5, 5, 2, 2), [4, 4, 4, 0]);
+        assert_eq!(fb.changed_rects(&bitmap_for(&fb, &[big])), vec![big]);
+        guest_fill(&fb, sq(5, 5, 1, 1), [5, 5, 5, 0]);
+        assert_eq!(
+            fb.changed_rects(&bitmap_for(&fb, &[sq(5, 5, 1, 1)])),
+            vec![sq(5, 5, 1, 1)]
         );
         // A host write (a snapshot's screen) is taken as known: no damage from it later.
         let mut px = fb.contents();

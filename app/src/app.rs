@@ -973,14 +973,11 @@ impl App {
                 d.body(&self.vms, &self.host).map(Message::Details),
             ),
             Screen::Check(found) => (
-                container(
-                    row![text(t!("app-title")).size(17).font(library::bold())]
-                        .align_y(Alignment::Center),
-                )
-                .padding([14, 16])
-                .center_x(Length::Fill)
-                .style(style::header)
-                .into(),
+                container(row![style::header_title(t!("app-title"))].align_y(Alignment::Center))
+                    .padding([14, 16])
+                    .center_x(Length::Fill)
+                    .style(style::header)
+                    .into(),
                 crate::screen::check::view(found).map(Message::Check),
             ),
             Screen::Console(c, _) => {

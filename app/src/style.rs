@@ -274,3 +274,19 @@ pub fn tree_line(_: &Theme) -> container::Style {
         ..Default::default()
     }
 }
+
+/// A header bar's title text. iced_tiny_skia 0.14 repaints a vanished text only inside its
+/// layout bounds, but a glyph such as "V" antialiases a pixel outside them: after a screen
+/// switch that pixel stayed behind in the next screen's header. A quad's damage is its bounds
+/// plus a pixel, so a header-coloured quad with a little padding behind the title makes the
+/// switch repaint the whole glyph. (It looks the same: the header has that colour.)
+pub fn header_title<'a, M: 'a>(label: String) -> iced::Element<'a, M> {
+    container(
+        iced::widget::text(label)
+            .size(17)
+            .font(crate::screen::library::bold()),
+    )
+    .padding([2, 3])
+    .style(header)
+    .into()
+}

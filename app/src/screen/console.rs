@@ -272,7 +272,7 @@ impl Console {
                     .style(style::pill)
                     .on_press(Message::Back),
                 Space::new().width(8),
-                text(name.to_string()).size(17).font(bold()),
+                style::header_title(name.to_string()),
                 state_badge(state),
                 Space::new().width(Length::Fill),
                 if self.grabbed {

@@ -429,7 +429,7 @@ impl Details {
                     .style(style::pill)
                     .on_press(Message::Back),
                 Space::new().width(12),
-                text(name.to_string()).size(17).font(bold()),
+                style::header_title(name.to_string()),
                 state_badge(state),
                 Space::new().width(Length::Fill),
                 actions,

@@ -211,7 +211,7 @@ impl Library {
                         .on_press(Message::New)
                 )
                 .width(Length::Fill),
-                text(t!("library-title")).size(17).font(bold()),
+                style::header_title(t!("library-title")),
                 container(
                     row![
                         text_input(&t!("library-search-placeholder"), &self.search)

@@ -131,7 +131,7 @@ impl Wizard {
             row![
                 cancel,
                 Space::new().width(Length::Fill),
-                text(t!("wizard-title")).size(17).font(bold()),
+                style::header_title(t!("wizard-title")),
                 Space::new().width(Length::Fill),
                 create,
             ]

@@ -16,8 +16,10 @@ readonly META_PKG="linux-image-amd64"
 # in the order /init should load them; dependencies (modules.dep) are added
 # automatically before each module. kvm_amd pulls in kvm, irqbypass and ccp; 9p
 # pulls in 9pnet, netfs and fscache; overlay gives the command a writable
-# copy-on-write view of the host's files.
-readonly MODULES="irqbypass ccp kvm kvm_amd virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p overlay"
+# copy-on-write view of the host's files; virtio_net (with failover and
+# net_failover) is L1's NIC, on QEMU's restricted user network, which passt in
+# L1 needs as its template interface (a default route).
+readonly MODULES="irqbypass ccp kvm kvm_amd virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p overlay failover net_failover virtio_net"
 
 SCRIPT_PATH="$(readlink -f "${BASH_SOURCE[0]}")"
 readonly SCRIPT_PATH
@@ -277,10 +279,15 @@ status=0
 if [ -z "$cmd" ]; then
     :
 elif [ "$root_mode" = host ]; then
+    # Not a plain chroot: the kernel refuses new user namespaces to a chrooted process (root
+    # not the mount namespace's root), and passt sandboxes itself in one. In a mount namespace
+    # of its own the host's tree is moved over / first, so the chroot is into the namespace's
+    # own root, as after switch_root.
     env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         HOME=/root TERM=linux LANG=C.UTF-8 XDG_RUNTIME_DIR=/run/user/0 \
         LAB=1 LAB_ROOT=host \
-        chroot "$newroot" /bin/sh -c "$cmd" <"$stdin" || status=$?
+        unshare -m /bin/sh -c 'cd "$1" && mount -o move . / && exec chroot . /bin/sh -c "$2"' \
+            sh "$newroot" "$cmd" <"$stdin" || status=$?
 else
     # The host's dynamic loader, for running host binaries from L1's userland:
     # "$LAB_LDSO --library-path $LAB_LIBPATH /host/path/to/binary".

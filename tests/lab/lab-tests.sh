@@ -32,6 +32,10 @@ set -uo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert broken-kernel not-a-kernel"
+# Run only when named (`run-lab-tests.sh net-passt`): in one of seven runs here the L2 guest
+# stalled (an RCU stall on a vCPU) in the middle of the fetch, not yet understood; a default
+# run must not fail by chance. See t_net.
+opt_in_tests="net-passt"
 
 vmm="${VMDESK_VMM:-}"
 if [ -z "$vmm" ]; then
@@ -51,7 +55,7 @@ ctl=("$py" "$here/labctl.py")
 
 if [ $# -gt 0 ]; then tests="$*"; else tests="${LAB_TESTS:-$all_tests}"; fi
 for t in $tests; do
-    case " $all_tests " in *" $t "*) ;; *) echo "lab-tests: unknown test '$t' (tests: $all_tests)" >&2; exit 2 ;; esac
+    case " $all_tests $opt_in_tests " in *" $t "*) ;; *) echo "lab-tests: unknown test '$t' (tests: $all_tests $opt_in_tests)" >&2; exit 2 ;; esac
 done
 case "$brk" in '' | truncate) ;; *) echo "lab-tests: LAB_BREAK=$brk: only 'truncate' is known" >&2; exit 2 ;; esac
 
@@ -394,6 +398,60 @@ t_disk() {
     if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
 }
 
+# Networking on the stock kernel: virtio-net over virtio-mmio with passt behind it. The guest
+# fetches a page from an HTTP server on L1's loopback through passt's gateway address, by hand
+# over nc (Debian's busybox-static wget crashes in that initramfs), and the bytes it got must be
+# the response exactly once. Nothing else is contacted (no DNS; L1's own NIC is QEMU's
+# restricted user network, see run-in-l1.sh).
+#
+# Not here, and why: the other direction (L1's 127.0.0.1 forwarded into a guest listener). With
+# Debian 12's passt (0.0~git20230309) on L1's 6.1 kernel, a frame trace at vmdesk-vmm's side of
+# the socket (VMDESK_NET_PCAP) shows passt sending FIN right after the guest's SYN-ACK and RST
+# after the guest's data, and the L1 client gets nothing. The same passt also resent 185 bytes
+# of a response as new data (new sequence numbers) when the guest had half-closed first (FIN
+# after its request), so the request below keeps its side open until the server closes.
+t_net() {
+    local name=net-passt port=18080 gw addr srv
+    why=""
+    if ! command -v passt >/dev/null; then
+        fail "$name" "cannot run: no passt (apt-get install passt)"
+        return
+    fi
+    # L1's loopback (the services live there) and its NIC, statically: QEMU's user network is
+    # 10.0.2.0/24 with the gateway at .2.
+    ip link set lo up 2>/dev/null
+    if ! ip route show default 2>/dev/null | grep -q .; then
+        if ! { ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 &&
+            ip route add default via 10.0.2.2; } 2>"$work/l1-net.err"; then
+            fail "$name" "cannot run: L1 has no network to give passt ($(tr '\n' ' ' <"$work/l1-net.err"))"
+            return
+        fi
+    fi
+    # passt gives the guest L1's address and gateway.
+    addr="$(ip -4 -o addr show scope global | awk '{ print $4; exit }')"
+    gw="$(ip route show default | awk '{ print $3; exit }')"
+    mkdir -p "$work/$name/www"
+    echo vmdesk-net-ok >"$work/$name/www/index.html"
+    "$py" -m http.server --bind 127.0.0.1 --directory "$work/$name/www" "$port" \
+        >"$work/$name/http.log" 2>&1 &
+    srv=$!
+    start_vm "$name" "console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell" "$kernel" \
+        "$(printf '[[nics]]\n')"
+    if wait_prompt "$name" &&
+        typed "ip addr add $addr dev eth0 && ip link set eth0 up && ip route add default via $gw && echo net-up" 'net-up' &&
+        typed "(printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n'; sleep 5) | timeout 20 nc $gw $port >/tmp/page; echo nc-exit=\$?" 'nc-exit=0' &&
+        typed "echo copies=\$(grep -c vmdesk-net-ok /tmp/page) last=\$(tail -n 1 /tmp/page)" 'copies=1 last=vmdesk-net-ok' &&
+        typed "head -c 15 /tmp/page; echo" 'HTTP/1.0 200 OK'; then
+        info "$name: the guest ($addr via $gw) fetched the page from L1's loopback through passt, once, whole"
+        power_off_by_shell "$name" || :
+    fi
+    kill "$srv" 2>/dev/null
+    wait "$srv" 2>/dev/null
+    kill_vm
+    finish_test "$name"
+    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
 # A live snapshot of the running shell, a change, a revert: the shell is back where it was
 # (a file written after the snapshot is gone) and keeps running (timers still tick).
 t_snapshot() {
@@ -476,6 +534,7 @@ for t in $tests; do
         efifb-console) t_efifb ;;
         disk-ext4) t_disk ;;
         snapshot-revert) t_snapshot ;;
+        net-passt) t_net ;;
         broken-kernel) t_broken ;;
         not-a-kernel) t_not_kernel ;;
     esac

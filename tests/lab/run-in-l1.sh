@@ -207,6 +207,10 @@ qemu_args=(
     -display none -nodefaults -serial mon:stdio -no-reboot
     -kernel "$vmlinuz" -initrd "$initramfs"
     -virtfs "local,path=/,mount_tag=hostshare,security_model=none,readonly=on,multidevs=remap"
+    # A NIC for passt in L1 to take as its template (it wants an interface with a default
+    # route). restrict=on: nothing from L1 leaves this host; the lab's network test only
+    # talks to services on L1's own loopback.
+    -netdev user,id=lan,restrict=on -device virtio-net-pci,netdev=lan,romfile=
 )
 if [ "${#rw_dirs[@]}" -gt 0 ]; then
     rw_lines=""

@@ -407,7 +407,8 @@ t_disk() {
 # Not here, and why: the other direction (L1's 127.0.0.1 forwarded into a guest listener). With
 # Debian 12's passt (0.0~git20230309) on L1's 6.1 kernel, a frame trace at vmdesk-vmm's side of
 # the socket (VMDESK_NET_PCAP) shows passt sending FIN right after the guest's SYN-ACK and RST
-# after the guest's data, and the L1 client gets nothing. The same passt also resent 185 bytes
+# after the guest's data, and the L1 client gets nothing (the guest's SYN-ACK retransmits came
+# 16-100 ms apart, so the nested guest's clock may be at fault; see tests/lab/README.md). The same passt also resent 185 bytes
 # of a response as new data (new sequence numbers) when the guest had half-closed first (FIN
 # after its request), so the request below keeps its side open until the server closes.
 t_net() {

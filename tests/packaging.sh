@@ -381,6 +381,17 @@ assert v[0].get("state") == "stopped", "state %r" % v[0].get("state")
       env -i "${user_env[@]}" DISPLAY="$disp" /usr/bin/vmdesk >"$tmp/app.log" 2>&1 &
       app=$!
       win="$(window_of "$app")"
+      # CI twice saw this first launch fail to reach a server that xwininfo had just reached
+      # (not reproduced here in dozens of tries). Say so loudly, with what the server and a
+      # client saw, and launch once more: the check is about the installed app's window.
+      if [ -z "$win" ] && ! kill -0 "$app" 2>/dev/null && grep -q "cannot open a window" "$tmp/app.log"; then
+        echo "NOTE: the first launch could not connect to $disp: $(head -c 300 "$tmp/app.log")"
+        echo "NOTE: xwininfo now: $(xwininfo -display "$disp" -root 2>&1 | grep -m1 -E 'Window id|unable' || echo '?')"
+        echo "NOTE: Xvfb log: $(tr '\n' ' ' <"$tmp/xvfb.log" | head -c 500)"
+        env -i "${user_env[@]}" DISPLAY="$disp" /usr/bin/vmdesk >"$tmp/app.log" 2>&1 &
+        app=$!
+        win="$(window_of "$app")"
+      fi
       if [ -z "$win" ]; then
         if kill -0 "$app" 2>/dev/null; then
           fail "/usr/bin/vmdesk runs but showed no window with its PID on Xvfb within 30 s:"

@@ -27,23 +27,8 @@ done
 cargo build -q --release -p vmdesk -p vmm-core
 GUEST=$(cargo run -q --release -p vmm-core --example test_guest_path)
 
-work=$(mktemp -d)
-export VMDESK_HOME="$work/home"
-export XDG_RUNTIME_DIR="$work/xdg"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-. tests/lib/xvfb.sh
-start_xvfb 1280x800x24 "$work/xvfb.log" || fail "Xvfb did not start"
-xvfb=$XVFB_PID
-app=""
-cleanup() {
-  [ -n "$app" ] && kill "$app" 2>/dev/null
-  "$BIN/vmdesk" kill bench >/dev/null 2>&1 || true
-  kill "$xvfb" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export DISPLAY="$XVFB_DISPLAY"
-sleep 1
+. tests/lib/app-session.sh
+app_session bench
 
 "$BIN/vmdesk" create bench --kernel "$GUEST" \
   --cmdline "console=ttyS0 vmdesk.test=$MODE vmdesk.fps=$FPS" \

@@ -16,23 +16,8 @@ done
 cargo build --release -p vmdesk -p vmm-core
 GUEST=$(cargo run -q -p vmm-core --example test_guest_path)
 
-work=$(mktemp -d)
-export VMDESK_HOME="$work/home"
-export XDG_RUNTIME_DIR="$work/xdg"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
-. tests/lib/xvfb.sh
-start_xvfb 1280x800x24 "$work/xvfb.log" || fail "Xvfb did not start"
-xvfb=$XVFB_PID
-disp=$XVFB_DISPLAY
-app=""
-cleanup() {
-  [ -n "$app" ] && kill "$app" 2>/dev/null
-  "$BIN/vmdesk" kill e2e >/dev/null 2>&1 || true
-  kill "$xvfb" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-export DISPLAY="$disp"
+. tests/lib/app-session.sh
+app_session e2e
 
 "$BIN/vmdesk" create e2e --kernel "$GUEST" --cmdline "console=ttyS0 vmdesk.test=input" \
   --display 640x480 --memory 64 --vcpus 1 >/dev/null || fail "vmdesk create"

@@ -147,22 +147,30 @@ pub fn create_vm(
     cfg: &VmConfig,
     plan: Option<&DiskPlan>,
 ) -> Result<VmConfig, String> {
-    let mut cfg = cfg.clone();
-    let dir = crate::store::create_dir(paths, &cfg.id)
-        .map_err(|e| format!("{}: {e}", paths.vm_dir(&cfg.id).display()))?;
-    let res = (|| {
+    let mut out = cfg.clone();
+    in_new_vm_dir(paths, &cfg.id, |dir| {
         if let Some(p) = plan {
-            cfg.disks.push(provision(&dir, p)?);
+            out.disks.push(provision(dir, p)?);
         }
-        cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
-    })();
-    match res {
-        Ok(()) => Ok(cfg),
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            Err(e)
-        }
+        out.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
+    })?;
+    Ok(out)
+}
+
+/// Creates VM `id`'s folder and runs `fill` on it; if that fails the folder goes again, so a
+/// half-made VM never shows up in the library.
+fn in_new_vm_dir(
+    paths: &Paths,
+    id: &str,
+    fill: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), String> {
+    let dir = crate::store::create_dir(paths, id)
+        .map_err(|e| format!("{}: {e}", paths.vm_dir(id).display()))?;
+    let res = fill(&dir);
+    if res.is_err() {
+        let _ = std::fs::remove_dir_all(&dir);
     }
+    res
 }
 
 /// How far a long copy is: bytes done of bytes in all.
@@ -255,7 +263,6 @@ pub fn clone_vm(
     progress: &Progress,
 ) -> Result<VmConfig, String> {
     let src_dir = paths.vm_dir(&src.id);
-    let dir = paths.vm_dir(id);
     let tops = tops(&src_dir, src)?;
     let mut total = 0;
     if !linked {
@@ -273,10 +280,9 @@ pub fn clone_vm(
     for n in &mut cfg.nics {
         n.mac = None;
     }
-    crate::store::create_dir(paths, id).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut source_changed = None;
-    let res = (|| {
-        let ddir = overlay::disks_dir(&dir);
+    in_new_vm_dir(paths, id, |dir| {
+        let ddir = overlay::disks_dir(dir);
         std::fs::create_dir_all(&ddir).map_err(|e| format!("{}: {e}", ddir.display()))?;
         let paths_in_config: Vec<PathBuf> = src
             .disks
@@ -312,19 +318,13 @@ pub fn clone_vm(
                 };
             }
         }
-        copy_boot_files(&src_dir, &dir, &mut cfg)?;
+        copy_boot_files(&src_dir, dir, &mut cfg)?;
         if let Some(cur) = &source_changed {
             cur.save(&src_dir)?;
         }
         cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
-    })();
-    match res {
-        Ok(()) => Ok(cfg),
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            Err(e)
-        }
-    }
+    })?;
+    Ok(cfg)
 }
 
 /// A kernel or initrd kept in the source VM's folder is copied into the clone's (else deleting

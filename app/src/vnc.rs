@@ -361,7 +361,7 @@ impl Framebuffer {
     /// filter reaches outside the box into the full image, so a run comes out as the whole
     /// resize would have drawn it (within rounding): no seams at tile edges.
     fn scale_tiles(&mut self, shown: (u32, u32), dirty: &[bool]) {
-        use fast_image_resize::{images, FilterType, PixelType, ResizeAlg, ResizeOptions};
+        use fast_image_resize::{images, PixelType};
         let (cols, _) = grid(shown.0, shown.1);
         let (fx, fy) = (
             f64::from(self.width) / f64::from(shown.0),
@@ -395,15 +395,12 @@ impl Framebuffer {
                 // Clamped: rounding must not push the box past the image's edge.
                 let left = f64::from(x) * fx;
                 let top = f64::from(y) * fy;
-                let opts = ResizeOptions::new()
-                    .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
-                    .use_alpha(false)
-                    .crop(
-                        left,
-                        top,
-                        (f64::from(tw) * fx).min(f64::from(self.width) - left),
-                        (f64::from(th) * fy).min(f64::from(self.height) - top),
-                    );
+                let opts = scale_options().crop(
+                    left,
+                    top,
+                    (f64::from(tw) * fx).min(f64::from(self.width) - left),
+                    (f64::from(th) * fy).min(f64::from(self.height) - top),
+                );
                 if self.resizer.resize(&src, &mut dst, &opts).is_err() {
                     continue;
                 }
@@ -418,18 +415,23 @@ impl Framebuffer {
 
     /// Scales the whole screen into `self.scaled` (bilinear; alpha is always opaque).
     fn scale(&mut self, (dw, dh): (u32, u32)) {
-        use fast_image_resize::{images, FilterType, PixelType, ResizeAlg, ResizeOptions};
+        use fast_image_resize::{images, PixelType};
         self.scaled.resize(dw as usize * dh as usize * 4, 0);
         let src = images::ImageRef::new(self.width, self.height, &self.px, PixelType::U8x4);
         let dst = images::Image::from_slice_u8(dw, dh, &mut self.scaled, PixelType::U8x4);
         let (Ok(src), Ok(mut dst)) = (src, dst) else {
             return; // sizes match the buffers by construction; U8x4 needs no alignment
         };
-        let opts = ResizeOptions::new()
-            .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
-            .use_alpha(false);
-        let _ = self.resizer.resize(&src, &mut dst, &opts);
+        let _ = self.resizer.resize(&src, &mut dst, &scale_options());
     }
+}
+
+/// How the screen is scaled, whole or tile by tile (the same filter, so tiles match the whole).
+fn scale_options() -> fast_image_resize::ResizeOptions {
+    use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions};
+    ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+        .use_alpha(false)
 }
 
 /// Identifies one VM's screen connection: a new VMM (new pid) gets a new one.

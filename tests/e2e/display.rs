@@ -171,11 +171,8 @@ fn revert_brings_back_the_screen_of_its_instant() {
     let later = shot(&vm, &mut api, "b.png");
     assert_ne!(later, at_snapshot, "the square moved");
     // A VNC client (the app's console) watches the paused screen, an update request pending.
-    use vmm_core::display::vnc::proto::{PixelFormat, ENCODING_RAW};
-    let s = std::os::unix::net::UnixStream::connect(vm.dir.path().join("run/vnc.sock")).unwrap();
-    let mut c = crate::rfb::Client::handshake(Box::new(s), b"RFB 003.008\n", None).unwrap();
-    c.set_pixel_format(PixelFormat::XRGB8888);
-    c.set_encodings(&[ENCODING_RAW]);
+    use vmm_core::display::vnc::proto::ENCODING_RAW;
+    let mut c = vnc_client(&vm, &[ENCODING_RAW]);
     c.request(false);
     c.read_update().unwrap();
     assert!(
@@ -199,6 +196,14 @@ fn revert_brings_back_the_screen_of_its_instant() {
         "the client shows the snapshot's screen"
     );
     api.cmd("kill");
+}
+
+/// A raw RFB client on the VM's VNC socket, XRGB8888 pixels, these encodings.
+fn vnc_client(vm: &Vm, encodings: &[i32]) -> crate::rfb::Client {
+    let mut c = crate::rfb::Client::unix(&vm.dir.path().join("run/vnc.sock")).unwrap();
+    c.set_pixel_format(vmm_core::display::vnc::proto::PixelFormat::XRGB8888);
+    c.set_encodings(encodings);
+    c
 }
 
 /// Whether a VNC client's XRGB pixels are the picture's.
@@ -436,14 +441,11 @@ fn first_vnc_client_of_an_idle_guest_gets_the_screen_once() {
     if !kvm_or_skip("first_vnc_client_of_an_idle_guest_gets_the_screen_once") {
         return;
     }
-    use vmm_core::display::vnc::proto::{PixelFormat, ENCODING_DESKTOP_SIZE, ENCODING_RAW};
+    use vmm_core::display::vnc::proto::{ENCODING_DESKTOP_SIZE, ENCODING_RAW};
     let (w, h) = (320u32, 240u32);
     let mut vm = Vm::start("vncidle", &display_spec("halt", w, h));
     vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
-    let s = std::os::unix::net::UnixStream::connect(vm.dir.path().join("run/vnc.sock")).unwrap();
-    let mut c = crate::rfb::Client::handshake(Box::new(s), b"RFB 003.008\n", None).unwrap();
-    c.set_pixel_format(PixelFormat::XRGB8888);
-    c.set_encodings(&[ENCODING_RAW, ENCODING_DESKTOP_SIZE]);
+    let mut c = vnc_client(&vm, &[ENCODING_RAW, ENCODING_DESKTOP_SIZE]);
     c.request(false);
     let rects = c.read_update().unwrap();
     assert_eq!(rects.len(), 1, "{rects:?}");
@@ -499,7 +501,7 @@ fn display_thread_sleeps_while_no_client_watches() {
     if !kvm_or_skip("display_thread_sleeps_while_no_client_watches") {
         return;
     }
-    use vmm_core::display::vnc::proto::{PixelFormat, ENCODING_RAW};
+    use vmm_core::display::vnc::proto::ENCODING_RAW;
     let mut vm = Vm::start("vncsleep", &display_spec("halt", 320, 240));
     vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
     let pid = vm.child.id();
@@ -514,10 +516,7 @@ fn display_thread_sleeps_while_no_client_watches() {
         "display thread woke {idle} times in 1 s with no client"
     );
 
-    let s = std::os::unix::net::UnixStream::connect(vm.dir.path().join("run/vnc.sock")).unwrap();
-    let mut c = crate::rfb::Client::handshake(Box::new(s), b"RFB 003.008\n", None).unwrap();
-    c.set_pixel_format(PixelFormat::XRGB8888);
-    c.set_encodings(&[ENCODING_RAW]);
+    let mut c = vnc_client(&vm, &[ENCODING_RAW]);
     c.request(false);
     c.read_update().unwrap();
     let watched = wakeups_over_a_second();
@@ -545,14 +544,11 @@ fn vnc_damage_is_narrowed_to_the_moving_square_and_loses_nothing() {
     if !kvm_or_skip("vnc_damage_is_narrowed_to_the_moving_square_and_loses_nothing") {
         return;
     }
-    use vmm_core::display::vnc::proto::{PixelFormat, ENCODING_RAW};
+    use vmm_core::display::vnc::proto::ENCODING_RAW;
     let (w, h) = (1024u32, 768u32);
     let mut vm = Vm::start("vncnarrow", &display_spec("animate", w, h));
     vm.wait_serial("ACTION animate", BOOT_TIMEOUT);
-    let s = std::os::unix::net::UnixStream::connect(vm.dir.path().join("run/vnc.sock")).unwrap();
-    let mut c = crate::rfb::Client::handshake(Box::new(s), b"RFB 003.008\n", None).unwrap();
-    c.set_pixel_format(PixelFormat::XRGB8888);
-    c.set_encodings(&[ENCODING_RAW]);
+    let mut c = vnc_client(&vm, &[ENCODING_RAW]);
     c.request(false);
     c.read_update().unwrap();
     let mut rects = Vec::new();

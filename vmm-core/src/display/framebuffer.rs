@@ -267,6 +267,11 @@ const FRAME_INTERVAL: Duration = Duration::from_nanos(16_666_667);
 
 /// Writes the current frame to `path` as PNG, atomically.
 pub fn screenshot(fb: &dyn FrameSource, path: &std::path::Path) -> Result<(), String> {
+    write_png(&frame_rgb(fb)?, path)
+}
+
+/// The whole current frame as an RGB image.
+fn frame_rgb(fb: &dyn FrameSource) -> Result<image::RgbImage, String> {
     let (w, h) = (fb.width(), fb.height());
     let mut px = Vec::new();
     fb.read_rect(Rect { x: 0, y: 0, w, h }, &mut px);
@@ -274,9 +279,19 @@ pub fn screenshot(fb: &dyn FrameSource, path: &std::path::Path) -> Result<(), St
     for p in px.chunks_exact(4) {
         rgb.extend_from_slice(&[p[2], p[1], p[0]]);
     }
+    image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| "the frame is smaller than its size".into())
+}
+
+/// Encodes `img` as PNG and writes it to `path` atomically.
+fn write_png(img: &image::RgbImage, path: &std::path::Path) -> Result<(), String> {
     let mut png = Vec::new();
     image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&rgb, w, h, image::ExtendedColorType::Rgb8)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .map_err(|e| format!("encoding PNG: {e}"))?;
     crate::util::write_atomic(path, &png).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -292,21 +307,9 @@ pub fn thumbnail(
     max_h: u32,
     path: &std::path::Path,
 ) -> Result<(u32, u32), String> {
-    let (w, h) = (fb.width(), fb.height());
-    let mut px = Vec::new();
-    fb.read_rect(Rect { x: 0, y: 0, w, h }, &mut px);
-    let mut rgb = Vec::with_capacity(px.len() / 4 * 3);
-    for p in px.chunks_exact(4) {
-        rgb.extend_from_slice(&[p[2], p[1], p[0]]);
-    }
-    let full = image::RgbImage::from_raw(w, h, rgb).ok_or("the frame is smaller than its size")?;
-    let (tw, th) = fit(w, h, max_w, max_h);
-    let small = image::imageops::thumbnail(&full, tw, th);
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(small.as_raw(), tw, th, image::ExtendedColorType::Rgb8)
-        .map_err(|e| format!("encoding PNG: {e}"))?;
-    crate::util::write_atomic(path, &png).map_err(|e| format!("{}: {e}", path.display()))?;
+    let full = frame_rgb(fb)?;
+    let (tw, th) = fit(full.width(), full.height(), max_w, max_h);
+    write_png(&image::imageops::thumbnail(&full, tw, th), path)?;
     Ok((tw, th))
 }
 
@@ -342,11 +345,8 @@ pub fn write_thumbnail(
             rgb.extend_from_slice(&[p[2], p[1], p[0]]);
         }
     }
-    let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&rgb, tw, th, image::ExtendedColorType::Rgb8)
-        .map_err(|e| format!("encoding PNG: {e}"))?;
-    crate::util::write_atomic(path, &png).map_err(|e| format!("{}: {e}", path.display()))
+    let img = image::RgbImage::from_raw(tw, th, rgb).ok_or("thumbnail size")?;
+    write_png(&img, path)
 }
 
 #[cfg(test)]

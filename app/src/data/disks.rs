@@ -4,7 +4,7 @@
 //! Disks vmdesk makes live in the VM's `disks/` folder (next to the snapshot overlays, see
 //! [`vmm_core::storage::overlay`]). Images elsewhere are the user's: never moved or deleted.
 
-use crate::paths::Paths;
+use crate::data::paths::Paths;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -164,7 +164,7 @@ fn in_new_vm_dir(
     id: &str,
     fill: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<(), String> {
-    let dir = crate::store::create_dir(paths, id)
+    let dir = crate::data::store::create_dir(paths, id)
         .map_err(|e| format!("{}: {e}", paths.vm_dir(id).display()))?;
     let res = fill(&dir);
     if res.is_err() {
@@ -416,7 +416,7 @@ pub fn dependents(paths: &Paths, id: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for e in crate::store::list(paths) {
+    for e in crate::data::store::list(paths) {
         let Ok(cfg) = &e.config else { continue };
         if e.id == id {
             continue;
@@ -469,7 +469,7 @@ pub fn delete_vm(
             }
         }
     }
-    crate::store::delete(paths, id).map_err(|e| e.to_string())?;
+    crate::data::store::delete(paths, id).map_err(|e| e.to_string())?;
     Ok(kept)
 }
 
@@ -546,7 +546,7 @@ mod tests {
         let kernel = testing::fake_kernel(&paths.vm_dir("src"));
         let vmm_core::config::BootSource::Linux { kernel: k, .. } = &mut src.boot;
         *k = kernel;
-        crate::store::save(&paths, &src).unwrap();
+        crate::data::store::save(&paths, &src).unwrap();
         let p = Progress::default();
         let c = clone_vm(&paths, &src, "copy", "Copy", true, &p).unwrap();
         assert_eq!(c.name, "Copy");
@@ -635,7 +635,7 @@ mod tests {
         )
         .unwrap();
         src.disks.push(second);
-        crate::store::save(&paths, &src).unwrap();
+        crate::data::store::save(&paths, &src).unwrap();
         // A linked clone puts both disks of the source onto overlays; write to the second's.
         clone_vm(&paths, &src, "copy", "Copy", true, &Progress::default()).unwrap();
         let top = overlay::CurrentDisks::load(&dir)
@@ -651,7 +651,7 @@ mod tests {
         let mut cfg = VmConfig::load(&paths.vm_config("src")).unwrap();
         cfg.disks.remove(0);
         reindex_current(&dir, &cfg).unwrap();
-        crate::store::save(&paths, &cfg).unwrap();
+        crate::data::store::save(&paths, &cfg).unwrap();
         assert_eq!(testing::read_disk(&paths, "src", 0, 0, 6), b"second");
         let cur = overlay::CurrentDisks::load(&dir).unwrap().unwrap();
         assert_eq!(cur.disks.len(), 1);
@@ -678,7 +678,7 @@ mod tests {
             )
             .unwrap(),
         );
-        crate::store::save(&paths, &a).unwrap();
+        crate::data::store::save(&paths, &a).unwrap();
         let kept = delete_vm(&paths, "keep-me", DiskDisposal::Keep)
             .unwrap()
             .unwrap();

@@ -1,18 +1,20 @@
 //! A VM's details: every setting (editable while stopped), and in tabs the serial console, the
 //! snapshot tree, and live exit stats.
 
+mod activity;
+
 use crate::data::disks::DiskPlan;
 use crate::data::host::HostInfo;
 use crate::data::snapshots::{self, SnapshotList};
+use crate::data::stats::Stats;
 use crate::data::vms::exit_meaning;
 use crate::data::vms::{VmState, Vms};
 use crate::t;
 use crate::ui::form::{self, VmForm};
 use crate::ui::hardware::{self, Hardware};
-use crate::ui::screen::stats::{self, Stats};
 use crate::ui::style;
 use crate::ui::style::{bold, mono};
-use crate::ui::widget::state_badge;
+use crate::ui::widget::{section_title, state_badge};
 use iced::widget::{button, column, container, image, row, scrollable, text, text_input, Space};
 use iced::{Alignment, Element, Length, Task};
 use vmm_core::api::Command;
@@ -481,7 +483,7 @@ impl Details {
         let content = match self.tab {
             Tab::Console => self.console(state),
             Tab::Snapshots => self.snapshots_view(vms, running),
-            Tab::Activity => stats::view(&self.stats, state),
+            Tab::Activity => activity::view(&self.stats, state),
         };
         let right = column![tabs, content]
             .spacing(12)
@@ -933,10 +935,6 @@ impl Details {
             })
             .into()
     }
-}
-
-pub(crate) fn section_title<'a, M: 'a>(s: String) -> Element<'a, M> {
-    text(s).size(16).font(bold()).into()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::data::paths::Paths;
 use crate::testing::{self, FakeClient};
 use crate::ui::app::{App, Message, Screen, Shortcut};
 use crate::ui::form::Field;
-use crate::ui::screen::details::SnapMessage;
+use crate::ui::screen::details::snapshots::Message as SnapMessage;
 use crate::ui::screen::{console, details, library};
 use iced_test::simulator;
 use std::path::Path;
@@ -306,7 +306,7 @@ fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
     ));
     assert!(h.shows("old line\nTICK 1\n"));
     h.ui(|ui| {
-        ui.click(iced::widget::Id::new(details::CONSOLE_INPUT_ID))
+        ui.click(iced::widget::Id::new(details::serial::CONSOLE_INPUT_ID))
             .unwrap();
         ui.typewrite("hello");
         ui.tap_key(iced::keyboard::key::Named::Enter);
@@ -500,10 +500,10 @@ fn the_snapshot_tree_shows_and_each_button_sends_its_request() {
 
     // Take: name and description go into the request.
     h.ui(|ui| {
-        ui.click(iced::widget::Id::new(details::SNAP_NAME_ID))
+        ui.click(iced::widget::Id::new(details::snapshots::SNAP_NAME_ID))
             .unwrap();
         ui.typewrite("Base");
-        ui.click(iced::widget::Id::new(details::SNAP_DESC_ID))
+        ui.click(iced::widget::Id::new(details::snapshots::SNAP_DESC_ID))
             .unwrap();
         ui.typewrite("clean install");
     });
@@ -546,7 +546,7 @@ fn the_snapshot_tree_shows_and_each_button_sends_its_request() {
         ui.click("Rename").unwrap();
     });
     h.ui(|ui| {
-        ui.click(iced::widget::Id::new(details::SNAP_RENAME_ID))
+        ui.click(iced::widget::Id::new(details::snapshots::SNAP_RENAME_ID))
             .unwrap();
         ui.tap_key(iced::keyboard::key::Named::End);
         ui.typewrite(" (clean)");

@@ -70,7 +70,10 @@ pub enum Message {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     None,
-    Back,
+    /// Back to the details; `fullscreen` when the window has to leave fullscreen.
+    Back {
+        fullscreen: bool,
+    },
     /// Enter (true) or leave fullscreen.
     Fullscreen(bool),
     Screenshot(String),
@@ -150,7 +153,9 @@ impl Console {
             }
             Message::Back => {
                 self.release_all();
-                Action::Back
+                Action::Back {
+                    fullscreen: self.fullscreen,
+                }
             }
             Message::Fit(f) => {
                 self.fit = f;

@@ -16,9 +16,34 @@ use crate::ui::widget::graph::{
 use crate::ui::widget::section_title;
 use iced::widget::{column, container, progress_bar, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length};
+use vmm_core::api::Counters;
+
+/// The tab's state: what the last minute of `counters` replies add up to.
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// A `counters` reply from the VM's VMM.
+    Counters(Box<Counters>),
+}
+
+impl Activity {
+    pub fn update(&mut self, message: Message) {
+        match message {
+            Message::Counters(c) => self.stats.push(&c),
+        }
+    }
+
+    pub fn view<'a, M: 'a>(&'a self, state: VmState) -> Element<'a, M> {
+        view(&self.stats, state)
+    }
+}
 
 /// The activity tab.
-pub fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
+fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
     let live = matches!(state, VmState::Running | VmState::Paused);
     let mut col = column![row![
         section_title(t!("stats-live-title")),

@@ -1,36 +1,30 @@
-//! A VM's details: every setting (editable while stopped), and in tabs the serial console, the
-//! snapshot tree, and live exit stats.
+//! A VM's details: every setting (editable while stopped), and in tabs the serial console
+//! (`serial`), the snapshot tree (`snapshots`), and live activity (`activity`). Each tab keeps
+//! its own state and messages; this screen routes between them and tells the app what to do.
 
-mod activity;
+pub mod activity;
+pub mod serial;
+pub mod snapshots;
+
+pub use snapshots::SnapOp;
 
 use crate::data::disks::DiskPlan;
 use crate::data::host::HostInfo;
-use crate::data::snapshots::{self, SnapshotList};
-use crate::data::stats::Stats;
 use crate::data::vms::exit_meaning;
 use crate::data::vms::{VmState, Vms};
 use crate::t;
 use crate::ui::form::{self, VmForm};
 use crate::ui::hardware::{self, Hardware};
 use crate::ui::style;
-use crate::ui::style::{bold, mono};
+use crate::ui::style::mono;
 use crate::ui::widget::{section_title, state_badge};
-use iced::widget::{button, column, container, image, row, scrollable, text, text_input, Space};
+use activity::Activity;
+use iced::widget::{button, column, container, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length, Task};
+use serial::Serial;
+use snapshots::Snapshots;
 use vmm_core::api::Command;
 use vmm_core::config::VmConfig;
-
-pub const CONSOLE_INPUT_ID: &str = "console-input";
-pub const CONSOLE_ID: &str = "console";
-type ButtonStyle = fn(&iced::Theme, button::Status) -> button::Style;
-
-pub const SNAP_NAME_ID: &str = "snapshot-name";
-pub const SNAP_DESC_ID: &str = "snapshot-description";
-pub const SNAP_RENAME_ID: &str = "snapshot-rename";
-/// Serial scrollback kept in memory.
-const SCROLLBACK_BYTES: usize = 256 * 1024;
-/// Lines drawn (the rest stays in the buffer and in serial.log).
-const VISIBLE_LINES: usize = 400;
 
 #[derive(Debug, Clone)]
 pub struct Details {
@@ -44,11 +38,10 @@ pub struct Details {
     pub saving: bool,
     /// Result of the last save, shown under the form.
     pub saved: Option<Result<(), String>>,
-    pub serial: String,
-    pub input: String,
-    pub stats: Stats,
     pub tab: Tab,
-    pub snaps: Snaps,
+    pub serial: Serial,
+    pub snaps: Snapshots,
+    pub activity: Activity,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,54 +52,6 @@ pub enum Tab {
     Activity,
 }
 
-/// The snapshot panel's state.
-#[derive(Debug, Clone, Default)]
-pub struct Snaps {
-    pub list: SnapshotList,
-    /// Why the last list or operation failed.
-    pub error: Option<String>,
-    pub name: String,
-    pub description: String,
-    /// A snapshot is being taken (the button waits).
-    pub busy: bool,
-    pub confirm: Option<Confirm>,
-    /// The snapshot being renamed and the new name typed so far.
-    pub renaming: Option<(String, String)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Confirm {
-    Revert(String),
-    Delete(String),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum SnapMessage {
-    Name(String),
-    Description(String),
-    Take,
-    Refresh,
-    AskRevert(String),
-    AskDelete(String),
-    Confirm,
-    Cancel,
-    Rename(String),
-    RenameInput(String),
-    RenameSave,
-    RenameCancel,
-}
-
-/// A snapshot operation the app carries out: through the API when the VM runs, else on the
-/// VM's folder (rename, delete) or by starting it (revert = start from the snapshot).
-#[derive(Debug, Clone, PartialEq)]
-pub enum SnapOp {
-    Refresh,
-    Take { name: String, description: String },
-    Revert(String),
-    Rename(String, String),
-    Delete(String),
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     Back,
@@ -114,10 +59,6 @@ pub enum Message {
     Hw(hardware::Message),
     Save,
     Revert,
-    Input(String),
-    Send,
-    ClearConsole,
-    CopyConsole,
     Start,
     Pause,
     Resume,
@@ -125,8 +66,12 @@ pub enum Message {
     Restart,
     ForceOff,
     Tab(Tab),
-    Snap(SnapMessage),
     OpenScreen,
+    Serial(serial::Message),
+    Snap(snapshots::Message),
+    Activity(activity::Message),
+    /// The settings were saved (or why not), with the VM's config as it is now on disk.
+    Saved(Result<(), String>, Option<Box<VmConfig>>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -148,7 +93,7 @@ impl Details {
         let form = cfg.map(VmForm::from_config).unwrap_or_default();
         let problems = form.problems(host);
         let hw = cfg.map(Hardware::from_config).unwrap_or_default();
-        let mut d = Details {
+        Details {
             id: id.to_string(),
             form,
             problems,
@@ -156,14 +101,11 @@ impl Details {
             hw,
             saving: false,
             saved: None,
-            serial: String::new(),
-            input: String::new(),
-            stats: Stats::default(),
             tab: Tab::default(),
-            snaps: Snaps::default(),
-        };
-        d.push_serial(serial_log.as_bytes());
-        d
+            serial: Serial::new(&serial_log),
+            snaps: Snapshots::default(),
+            activity: Activity::default(),
+        }
     }
 
     pub fn update(
@@ -224,20 +166,6 @@ impl Details {
                 self.saved = None;
                 Action::None
             }
-            Message::Input(s) => {
-                self.input = s;
-                Action::None
-            }
-            Message::Send => {
-                let line = format!("{}\n", std::mem::take(&mut self.input));
-                Action::Api(id, crate::data::client::serial_input(&line))
-            }
-            Message::ClearConsole => {
-                self.serial.clear();
-                Action::None
-            }
-            // The whole scrollback, not only the lines on screen.
-            Message::CopyConsole => Action::Copy(self.serial.clone()),
             Message::Start => Action::Start(id),
             Message::Pause => Action::Api(id, Command::Pause),
             Message::Resume => Action::Api(id, Command::Resume),
@@ -254,123 +182,44 @@ impl Details {
                 }
             }
             Message::OpenScreen => Action::OpenScreen(id),
-            Message::Snap(m) => return self.update_snap(m, running),
-        };
-        (Task::none(), action)
-    }
-
-    fn update_snap(&mut self, m: SnapMessage, running: bool) -> (Task<Message>, Action) {
-        let id = self.id.clone();
-        let s = &mut self.snaps;
-        let action = match m {
-            SnapMessage::Name(v) => {
-                s.name = v;
-                Action::None
-            }
-            SnapMessage::Description(v) => {
-                s.description = v;
-                Action::None
-            }
-            SnapMessage::Take => {
-                if !running || s.busy {
-                    return (Task::none(), Action::None);
+            Message::Serial(m) => match self.serial.update(m) {
+                serial::Action::None => Action::None,
+                serial::Action::Send(line) => {
+                    Action::Api(id, crate::data::client::serial_input(&line))
                 }
-                s.busy = true;
-                s.error = None;
-                Action::Snapshot(
-                    id,
-                    SnapOp::Take {
-                        name: std::mem::take(&mut s.name).trim().to_string(),
-                        description: std::mem::take(&mut s.description).trim().to_string(),
-                    },
-                )
-            }
-            SnapMessage::Refresh => Action::Snapshot(id, SnapOp::Refresh),
-            SnapMessage::AskRevert(snap) => {
-                s.confirm = Some(Confirm::Revert(snap));
-                Action::None
-            }
-            SnapMessage::AskDelete(snap) => {
-                s.confirm = Some(Confirm::Delete(snap));
-                Action::None
-            }
-            SnapMessage::Cancel => {
-                s.confirm = None;
-                Action::None
-            }
-            SnapMessage::Confirm => match s.confirm.take() {
-                Some(Confirm::Revert(snap)) => Action::Snapshot(id, SnapOp::Revert(snap)),
-                Some(Confirm::Delete(snap)) => Action::Snapshot(id, SnapOp::Delete(snap)),
-                None => Action::None,
+                serial::Action::Copy(text) => Action::Copy(text),
             },
-            SnapMessage::Rename(snap) => {
-                let name = s
-                    .list
-                    .get(&snap)
-                    .map(|x| x.name.clone())
-                    .unwrap_or_default();
-                s.renaming = Some((snap, name));
-                return (iced::widget::operation::focus(SNAP_RENAME_ID), Action::None);
+            Message::Snap(m) => {
+                let (task, action) = self.snaps.update(m, running);
+                let action = match action {
+                    snapshots::Action::None => Action::None,
+                    snapshots::Action::Op(op) => Action::Snapshot(id, op),
+                };
+                return (task.map(Message::Snap), action);
             }
-            SnapMessage::RenameInput(v) => {
-                if let Some((_, name)) = &mut s.renaming {
-                    *name = v;
-                }
+            Message::Activity(m) => {
+                self.activity.update(m);
                 Action::None
             }
-            SnapMessage::RenameSave => match s.renaming.take() {
-                Some((snap, name)) if !name.trim().is_empty() => {
-                    Action::Snapshot(id, SnapOp::Rename(snap, name.trim().to_string()))
+            Message::Saved(r, cfg) => {
+                let ok = r.is_ok();
+                self.saved = Some(r);
+                self.saving = false;
+                // The hardware shows what was saved (a disk made is now in the list).
+                if let (true, Some(cfg)) = (ok, cfg) {
+                    self.reset_hw(&cfg);
                 }
-                _ => Action::None,
-            },
-            SnapMessage::RenameCancel => {
-                s.renaming = None;
                 Action::None
             }
         };
         (Task::none(), action)
     }
 
-    /// Appends guest output: carriage returns and other control bytes dropped.
     fn reset_hw(&mut self, cfg: &VmConfig) {
         let free = self.hw.free;
         self.hw = Hardware::from_config(cfg);
         self.hw.free = free;
         self.hw_problems = self.hw.problems();
-    }
-
-    /// After a save: the hardware shows what was saved (a disk made is now in the list).
-    pub fn saved_config(&mut self, cfg: &VmConfig) {
-        if matches!(self.saved, Some(Ok(()))) {
-            self.reset_hw(cfg);
-        }
-    }
-
-    pub fn push_serial(&mut self, bytes: &[u8]) {
-        let text = String::from_utf8_lossy(bytes);
-        self.serial.extend(
-            text.chars()
-                .filter(|c| *c == '\n' || *c == '\t' || !c.is_control()),
-        );
-        if self.serial.len() > SCROLLBACK_BYTES {
-            let mut cut = self.serial.len() - SCROLLBACK_BYTES;
-            while !self.serial.is_char_boundary(cut) {
-                cut += 1;
-            }
-            self.serial.drain(..cut);
-        }
-    }
-
-    fn visible_serial(&self) -> &str {
-        let mut idx = self.serial.trim_end_matches('\n').len();
-        for _ in 0..VISIBLE_LINES {
-            match self.serial[..idx].rfind('\n') {
-                Some(i) => idx = i,
-                None => return &self.serial,
-            }
-        }
-        &self.serial[idx + 1..]
     }
 
     pub fn header<'a>(&'a self, vms: &'a Vms) -> Element<'a, Message> {
@@ -449,6 +298,7 @@ impl Details {
     pub fn body<'a>(&'a self, vms: &'a Vms, host: &'a HostInfo) -> Element<'a, Message> {
         let state = vms.state(&self.id);
         let running = vms.is_active(&self.id);
+        let live = matches!(state, VmState::Running | VmState::Paused);
         let left = scrollable(
             column![self.settings(vms, host, running)]
                 .spacing(16)
@@ -481,9 +331,12 @@ impl Details {
         .padding(4)
         .style(style::tab_bar);
         let content = match self.tab {
-            Tab::Console => self.console(state),
-            Tab::Snapshots => self.snapshots_view(vms, running),
-            Tab::Activity => activity::view(&self.stats, state),
+            Tab::Console => self.serial.view(live).map(Message::Serial),
+            Tab::Snapshots => {
+                let vm_dir = vms.get(&self.id).map(|e| e.dir.as_path());
+                self.snaps.view(vm_dir, running).map(Message::Snap)
+            }
+            Tab::Activity => self.activity.view(state),
         };
         let right = column![tabs, content]
             .spacing(12)
@@ -567,393 +420,5 @@ impl Details {
             ]);
         }
         container(col).padding(20).style(style::card).into()
-    }
-
-    fn console(&self, state: VmState) -> Element<'_, Message> {
-        let live = matches!(state, VmState::Running | VmState::Paused);
-        let out = if self.serial.is_empty() {
-            t!("console-empty")
-        } else {
-            self.visible_serial().to_string()
-        };
-        let screen = container(
-            scrollable(
-                container(text(out).size(13).font(mono()))
-                    .padding([10, 12])
-                    .width(Length::Fill),
-            )
-            .id(CONSOLE_ID)
-            .anchor_bottom()
-            .height(Length::Fill)
-            .width(Length::Fill),
-        )
-        .height(Length::Fill)
-        .style(style::console);
-        let mut input = text_input(&t!("console-placeholder"), &self.input)
-            .id(CONSOLE_INPUT_ID)
-            .padding([8, 10])
-            .size(14)
-            .font(mono())
-            .style(style::input);
-        let mut send = button(text(t!("console-send")).size(14))
-            .padding([8, 14])
-            .style(style::pill);
-        if live {
-            input = input.on_input(Message::Input).on_submit(Message::Send);
-            send = send.on_press(Message::Send);
-        }
-        container(
-            column![
-                row![
-                    section_title(t!("details-console")),
-                    Space::new().width(Length::Fill),
-                    button(text(t!("console-copy")).size(13))
-                        .padding([4, 10])
-                        .style(style::flat)
-                        .on_press(Message::CopyConsole),
-                    button(text(t!("console-clear")).size(13))
-                        .padding([4, 10])
-                        .style(style::flat)
-                        .on_press(Message::ClearConsole),
-                ]
-                .align_y(Alignment::Center),
-                screen,
-                row![input, send].spacing(8).align_y(Alignment::Center),
-            ]
-            .spacing(10),
-        )
-        .padding(16)
-        .height(Length::Fill)
-        .style(style::card)
-        .into()
-    }
-
-    fn snapshots_view<'a>(&'a self, vms: &'a Vms, running: bool) -> Element<'a, Message> {
-        let s = &self.snaps;
-        let snap = |m: SnapMessage| Message::Snap(m);
-        let mut col = column![row![
-            section_title(t!("snap-title")),
-            Space::new().width(Length::Fill),
-            button(text(t!("snap-refresh")).size(13))
-                .padding([4, 10])
-                .style(style::flat)
-                .on_press(snap(SnapMessage::Refresh)),
-        ]
-        .align_y(Alignment::Center)]
-        .spacing(10);
-        col = col.push(text(t!("snap-intro")).size(13).color(style::GREY));
-        // Taking one.
-        let mut name = text_input(&t!("snap-name-placeholder"), &s.name)
-            .id(SNAP_NAME_ID)
-            .padding([7, 10])
-            .size(14)
-            .style(style::input);
-        let mut desc = text_input(&t!("snap-description-placeholder"), &s.description)
-            .id(SNAP_DESC_ID)
-            .padding([7, 10])
-            .size(14)
-            .style(style::input);
-        let mut take = button(
-            text(if s.busy {
-                t!("snap-taking")
-            } else {
-                t!("snap-take")
-            })
-            .size(14),
-        )
-        .padding([7, 14])
-        .style(style::suggested);
-        if running {
-            name = name
-                .on_input(|v| Message::Snap(SnapMessage::Name(v)))
-                .on_submit(snap(SnapMessage::Take));
-            desc = desc
-                .on_input(|v| Message::Snap(SnapMessage::Description(v)))
-                .on_submit(snap(SnapMessage::Take));
-            if !s.busy {
-                take = take.on_press(snap(SnapMessage::Take));
-            }
-        }
-        col = col.push(
-            row![
-                container(name).width(Length::FillPortion(2)),
-                container(desc).width(Length::FillPortion(3)),
-                take
-            ]
-            .spacing(8)
-            .align_y(Alignment::Center),
-        );
-        if !running {
-            col = col.push(text(t!("snap-stopped-hint")).size(13).color(style::DIM));
-        }
-        if let Some(e) = &s.error {
-            col = col.push(
-                container(text(e.clone()).size(13))
-                    .padding([8, 12])
-                    .width(Length::Fill)
-                    .style(style::banner(style::RED)),
-            );
-        }
-        if let Some(c) = &s.confirm {
-            col = col.push(self.confirm_view(c, running));
-        }
-        let vm_dir = vms.get(&self.id).map(|e| e.dir.clone());
-        let mut list = column![].spacing(8);
-        let tree = s.list.tree();
-        if tree.is_empty() {
-            list = list.push(
-                container(text(t!("snap-none")).size(14).color(style::DIM))
-                    .padding(20)
-                    .center_x(Length::Fill),
-            );
-        }
-        for (depth, item) in tree {
-            list = list.push(self.snapshot_row(depth, item, vm_dir.as_deref(), running));
-        }
-        col = col.push(scrollable(list).height(Length::Fill));
-        container(col)
-            .padding(16)
-            .height(Length::Fill)
-            .width(Length::Fill)
-            .style(style::card)
-            .into()
-    }
-
-    fn confirm_view<'a>(&'a self, c: &Confirm, running: bool) -> Element<'a, Message> {
-        let name_of = |id: &str| {
-            self.snaps
-                .list
-                .get(id)
-                .map(|s| s.name.clone())
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| id.to_string())
-        };
-        let (question, explain, yes, yes_style): (String, String, String, ButtonStyle) = match c {
-            Confirm::Revert(id) if running => (
-                t!("snap-revert-question", name = name_of(id)),
-                t!("snap-revert-explain"),
-                t!("snap-revert"),
-                style::destructive,
-            ),
-            Confirm::Revert(id) => (
-                t!("snap-start-question", name = name_of(id)),
-                t!("snap-start-explain"),
-                t!("snap-start-here"),
-                style::suggested,
-            ),
-            Confirm::Delete(id) => {
-                let children = self.snaps.list.children(id);
-                (
-                    t!("snap-delete-question", name = name_of(id)),
-                    if children > 0 {
-                        t!("snap-delete-explain-children", count = (children as i64))
-                    } else {
-                        t!("snap-delete-explain")
-                    },
-                    t!("button-delete"),
-                    style::destructive,
-                )
-            }
-        };
-        container(
-            row![
-                column![
-                    text(question).size(14).font(bold()),
-                    text(explain).size(13).color(style::GREY),
-                ]
-                .spacing(4)
-                .width(Length::Fill),
-                button(text(t!("button-cancel")).size(14))
-                    .padding([7, 14])
-                    .style(style::pill)
-                    .on_press(Message::Snap(SnapMessage::Cancel)),
-                button(text(yes).size(14))
-                    .padding([7, 14])
-                    .style(yes_style)
-                    .on_press(Message::Snap(SnapMessage::Confirm)),
-            ]
-            .spacing(10)
-            .align_y(Alignment::Center),
-        )
-        .padding(12)
-        .style(style::banner(
-            if matches!(c, Confirm::Delete(_)) || running {
-                style::RED
-            } else {
-                style::ACCENT
-            },
-        ))
-        .into()
-    }
-
-    fn snapshot_row<'a>(
-        &'a self,
-        depth: usize,
-        item: &'a snapshots::Snapshot,
-        vm_dir: Option<&std::path::Path>,
-        running: bool,
-    ) -> Element<'a, Message> {
-        let snap = |m: SnapMessage| Message::Snap(m);
-        let current = self.snaps.list.current.as_deref() == Some(item.id.as_str());
-        let thumb: Element<'a, Message> =
-            match vm_dir.and_then(|d| snapshots::thumbnail(d, &item.id)) {
-                Some(p) => container(
-                    image(image::Handle::from_path(p))
-                        .width(96)
-                        .height(64)
-                        .content_fit(iced::ContentFit::Contain),
-                )
-                .style(style::thumb)
-                .into(),
-                None => container(text(t!("snap-no-screen")).size(11).color(style::DIM))
-                    .center_x(96)
-                    .center_y(64)
-                    .style(style::thumb)
-                    .into(),
-            };
-        let mut info = column![].spacing(3).width(Length::Fill);
-        if !item.complete {
-            info = info
-                .push(
-                    row![
-                        text(item.id.clone()).size(14).font(mono()),
-                        container(text(t!("snap-incomplete")).size(12).font(bold()))
-                            .padding([2, 8])
-                            .style(style::badge(style::ORANGE)),
-                    ]
-                    .spacing(8)
-                    .align_y(Alignment::Center),
-                )
-                .push(
-                    text(t!(
-                        "snap-incomplete-explain",
-                        problem = item.problem.clone().unwrap_or_default()
-                    ))
-                    .size(12)
-                    .color(style::GREY),
-                );
-        } else if let Some((rid, value)) =
-            self.snaps.renaming.as_ref().filter(|(r, _)| r == &item.id)
-        {
-            let _ = rid;
-            info = info.push(
-                row![
-                    text_input(&t!("snap-name-placeholder"), value)
-                        .id(SNAP_RENAME_ID)
-                        .on_input(|v| Message::Snap(SnapMessage::RenameInput(v)))
-                        .on_submit(snap(SnapMessage::RenameSave))
-                        .padding([5, 8])
-                        .size(14)
-                        .style(style::input),
-                    button(text(t!("snap-rename-save")).size(13))
-                        .padding([5, 10])
-                        .style(style::suggested)
-                        .on_press(snap(SnapMessage::RenameSave)),
-                    button(text(t!("button-cancel")).size(13))
-                        .padding([5, 10])
-                        .style(style::pill)
-                        .on_press(snap(SnapMessage::RenameCancel)),
-                ]
-                .spacing(6)
-                .align_y(Alignment::Center),
-            );
-        } else {
-            let mut title = row![text(item.name.clone()).size(15).font(bold())]
-                .spacing(8)
-                .align_y(Alignment::Center);
-            if current {
-                title = title.push(
-                    container(text(t!("snap-current")).size(12).font(bold()))
-                        .padding([2, 8])
-                        .style(style::badge(style::ACCENT)),
-                );
-            }
-            info = info.push(title);
-        }
-        if item.complete {
-            let when = snapshots::local_time(item.created_unix_ms);
-            let line = if item.description.is_empty() {
-                when
-            } else {
-                format!("{when} · {}", item.description)
-            };
-            info = info.push(text(line).size(12).color(style::GREY));
-        }
-        let small = |label: String,
-                     m: SnapMessage,
-                     st: fn(&iced::Theme, button::Status) -> button::Style| {
-            button(text(label).size(13))
-                .padding([5, 10])
-                .style(st)
-                .on_press(snap(m))
-        };
-        let mut buttons = row![].spacing(4).align_y(Alignment::Center);
-        if item.complete {
-            buttons = buttons
-                .push(small(
-                    if running {
-                        t!("snap-revert")
-                    } else {
-                        t!("snap-start-here")
-                    },
-                    SnapMessage::AskRevert(item.id.clone()),
-                    style::pill,
-                ))
-                .push(small(
-                    t!("snap-rename"),
-                    SnapMessage::Rename(item.id.clone()),
-                    style::flat,
-                ));
-        }
-        buttons = buttons.push(small(
-            t!("button-delete"),
-            SnapMessage::AskDelete(item.id.clone()),
-            style::flat,
-        ));
-        // One thin line per level, like a tree's branches.
-        let mut indent = row![].spacing(0).height(64);
-        for _ in 0..depth {
-            indent = indent.push(
-                container(
-                    container(Space::new().width(2).height(Length::Fill)).style(style::tree_line),
-                )
-                .padding(iced::Padding::default().left(10).right(12))
-                .height(Length::Fill),
-            );
-        }
-        let mut line = row![].spacing(12).align_y(Alignment::Center);
-        if depth > 0 {
-            line = line.push(indent);
-        }
-        container(line.push(thumb).push(info).push(buttons))
-            .padding([8, 10])
-            .width(Length::Fill)
-            .style(if current {
-                style::row_current
-            } else {
-                style::row
-            })
-            .into()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scrollback_is_bounded_and_cleaned() {
-        let host = HostInfo {
-            cpus: 2,
-            memory_mib: 2048,
-        };
-        let mut d = Details::new("x", None, &host, String::new());
-        d.push_serial(b"hello\r\nworld\x07\n");
-        assert_eq!(d.serial, "hello\nworld\n");
-        for _ in 0..100_000 {
-            d.push_serial(b"TICK 123456\n");
-        }
-        assert!(d.serial.len() <= SCROLLBACK_BYTES);
-        assert_eq!(d.visible_serial().lines().count(), VISIBLE_LINES);
     }
 }

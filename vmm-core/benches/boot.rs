@@ -15,8 +15,6 @@
 //! Not a test: it asserts nothing about speed, it only fails if a boot goes wrong.
 //! BENCHMARKS.md at the repository root has the numbers and what they mean.
 
-#[path = "../tests/qemu/mod.rs"]
-mod qemu;
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,6 +22,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+use vmdesk_test_support::qemu;
 
 /// cargo builds this (bench profile = release settings) before the bench and tells us where.
 const VMM: &str = env!("CARGO_BIN_EXE_vmdesk-vmm");

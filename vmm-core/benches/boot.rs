@@ -184,8 +184,9 @@ struct Running {
 /// ours until `Child::wait` reaps it and `Child::kill` can never hit a stranger.
 fn wait_ended(pid: libc::pid_t) {
     loop {
-        // SAFETY: waitid writes only into `info`, a plain C struct we own.
+        // SAFETY: siginfo_t is a plain C struct; all zeroes is a valid value.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid writes only into `info`, which we own.
         let r = unsafe {
             libc::waitid(
                 libc::P_PID,

@@ -155,8 +155,8 @@ impl App {
             .cloned();
         let log = store::serial_log(&self.paths, id, cfg.as_ref());
         let scrollback = store::tail_text(&log, 64 * 1024);
-        let mut details = Details::new(id, cfg.as_ref(), &self.host, scrollback);
-        details.hw.free = crate::data::disks::free_space(&self.paths.vm_dir(id));
+        let free = crate::data::disks::free_space(&self.paths.vm_dir(id));
+        let details = Details::new(id, cfg.as_ref(), &self.host, scrollback, free);
         self.screen = Screen::Details(Box::new(details));
         let snaps = self.load_snapshots(id);
         if self.vms.is_active(id) {

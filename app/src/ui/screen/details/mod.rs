@@ -89,10 +89,19 @@ pub enum Action {
 }
 
 impl Details {
-    pub fn new(id: &str, cfg: Option<&VmConfig>, host: &HostInfo, serial_log: String) -> Details {
+    /// The details of VM `id`: its settings from `cfg`, the tail of its serial log, and the
+    /// space free where its disks are (`free`, for the hardware's size checks).
+    pub fn new(
+        id: &str,
+        cfg: Option<&VmConfig>,
+        host: &HostInfo,
+        serial_log: String,
+        free: Option<u64>,
+    ) -> Details {
         let form = cfg.map(VmForm::from_config).unwrap_or_default();
         let problems = form.problems(host);
-        let hw = cfg.map(Hardware::from_config).unwrap_or_default();
+        let mut hw = cfg.map(Hardware::from_config).unwrap_or_default();
+        hw.free = free;
         Details {
             id: id.to_string(),
             form,

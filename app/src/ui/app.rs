@@ -601,27 +601,15 @@ impl App {
         match &self.screen {
             // While the guest has the keyboard, the app's shortcuts are the guest's keys.
             Screen::Console(c, _) => {
-                subs.push(iced::event::listen_with(console::keys).map(Message::Console));
-                if !c.grabbed {
-                    subs.push(iced::event::listen_with(shortcut));
-                }
-                if let Some(pid) = self
+                let pid = self
                     .vms
                     .runtime(&c.id)
                     .and_then(|r| r.status.as_ref())
-                    .map(|s| s.pid)
-                {
-                    subs.push(
-                        Subscription::run_with(
-                            crate::ui::vnc::ScreenKey {
-                                vm: c.id.clone(),
-                                pid,
-                                socket: self.paths.vnc_socket(&c.id),
-                            },
-                            crate::ui::vnc::connect,
-                        )
-                        .map(|e| Message::Console(console::Message::Vnc(e))),
-                    );
+                    .map(|s| s.pid);
+                let socket = self.paths.vnc_socket(&c.id);
+                subs.push(c.subscription(pid, socket).map(Message::Console));
+                if !c.grabbed {
+                    subs.push(iced::event::listen_with(shortcut));
                 }
             }
             _ => subs.push(iced::event::listen_with(shortcut)),

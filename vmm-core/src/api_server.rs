@@ -2,8 +2,9 @@
 //! a CLI call, a test). See [`crate::api`] for the protocol.
 
 use crate::api::{self, ApiError, Command, Event, Hello, Reply, Request, Topic};
-use crate::devices::lock;
-use crate::vmm::{ExitReason, VmHandle};
+use crate::exit::ExitReason;
+use crate::util::lock;
+use crate::vmm::VmHandle;
 use base64::Engine as _;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;

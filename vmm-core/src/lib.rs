@@ -12,6 +12,7 @@ pub mod arch;
 pub mod config;
 pub mod devices;
 pub mod display;
+pub mod exit;
 pub mod host;
 pub mod hub;
 pub mod net;

@@ -1,7 +1,7 @@
 //! `Vmm`: one VM, built from a [`VmConfig`] (`Vmm::try_from`), then run until the guest or the
 //! API ends it.
 
-use crate::api::{self, exit_code, Event, RunState};
+use crate::api::{self, Event, RunState};
 use crate::arch::{acpi, boot, cpu, layout};
 use crate::config::{BootSource, VmConfig};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
@@ -10,94 +10,26 @@ use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
 use crate::devices::virtio::mmio::{MmioTransport, MMIO_WINDOW};
 use crate::devices::virtio::rng::Rng;
 use crate::devices::virtio::{VirtioDevice, VirtioInterrupt};
-use crate::devices::{lock, Bus};
+use crate::devices::Bus;
 use crate::display::framebuffer::{screenshot, spawn_damage_thread, Framebuffer};
 use crate::display::{DamageBus, DisplayHandle};
+use crate::exit::{ExitReason, ExitSender};
 use crate::host::KvmFlavor;
 use crate::hub::Hub;
+use crate::util::lock;
 use crate::vcpu::{self, ExitCounters, RunControl, VcpuContext};
 use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
 use kvm_ioctls::{Kvm, VcpuFd, VmFd};
 use std::os::unix::thread::JoinHandleExt;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use vm_memory::{GuestAddress, GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
 use vmm_sys_util::eventfd::EventFd;
 use vmm_sys_util::signal::Killable;
-
-/// Why the VM ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ExitReason {
-    PowerOff,
-    /// The guest asked for a reset (how).
-    Reset(&'static str),
-    /// The control API's `reset` (the reset button).
-    ResetRequested,
-    Crash(String),
-    Killed,
-    Error(String),
-}
-
-impl ExitReason {
-    pub fn code(&self) -> i32 {
-        match self {
-            ExitReason::PowerOff => exit_code::POWER_OFF,
-            ExitReason::Reset(_) | ExitReason::ResetRequested => exit_code::RESET,
-            ExitReason::Crash(_) => exit_code::GUEST_CRASH,
-            ExitReason::Killed => exit_code::KILLED,
-            ExitReason::Error(_) => exit_code::VMM_ERROR,
-        }
-    }
-
-    /// Short machine-readable name for the API.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ExitReason::PowerOff => "power-off",
-            ExitReason::Reset(_) | ExitReason::ResetRequested => "reset",
-            ExitReason::Crash(_) => "guest-crash",
-            ExitReason::Killed => "killed",
-            ExitReason::Error(_) => "vmm-error",
-        }
-    }
-}
-
-impl std::fmt::Display for ExitReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ExitReason::PowerOff => write!(f, "the guest powered off"),
-            ExitReason::Reset(how) => write!(f, "the guest asked for a reset ({how})"),
-            ExitReason::Crash(what) => write!(f, "the guest crashed: {what}"),
-            ExitReason::ResetRequested => write!(f, "reset through the control API"),
-            ExitReason::Killed => write!(f, "killed through the control API"),
-            ExitReason::Error(what) => write!(f, "VMM error: {what}"),
-        }
-    }
-}
-
-/// Where devices and the API report that the VM must end. Cheap to clone; never blocks.
-#[derive(Clone)]
-pub struct ExitSender(Sender<ExitReason>, Arc<std::sync::atomic::AtomicBool>);
-
-impl ExitSender {
-    pub fn new(tx: Sender<ExitReason>) -> Self {
-        ExitSender(tx, Arc::new(std::sync::atomic::AtomicBool::new(false)))
-    }
-
-    /// Reports why the VM must end. From then on vCPUs stop running the guest (it asked to
-    /// power off or reset: it must not run on while the process winds down).
-    pub fn send(&self, r: ExitReason) {
-        self.1.store(true, std::sync::atomic::Ordering::SeqCst);
-        let _ = self.0.send(r);
-    }
-
-    pub fn is_ending(&self) -> bool {
-        self.1.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
 
 /// Everything the API needs to observe and steer a running VM.
 pub struct VmHandle {

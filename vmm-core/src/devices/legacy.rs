@@ -4,7 +4,7 @@
 use super::BusDevice;
 use crate::arch::acpi::GED_POWER_BUTTON;
 use crate::arch::layout::ports;
-use crate::vmm::{ExitReason, ExitSender};
+use crate::exit::{ExitReason, ExitSender};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@ pub mod legacy;
 pub mod serial;
 pub mod virtio;
 
+use crate::util::lock;
 use std::sync::{Arc, Mutex};
 
 /// A device on a bus (port I/O or MMIO). `offset` is relative to the device's base address.
@@ -74,10 +75,4 @@ impl Bus {
             None => false,
         }
     }
-}
-
-/// Locks a mutex even if another thread panicked while holding it: device state stays usable,
-/// and one crashed thread must not take the whole VM down with a second panic.
-pub fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

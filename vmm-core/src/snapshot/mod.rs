@@ -16,10 +16,10 @@ pub mod memory;
 
 use crate::api::RunState;
 use crate::config::VmConfig;
-use crate::devices::lock;
 use crate::devices::serial::SerialSnap;
 use crate::devices::virtio::block::Block;
 use crate::devices::virtio::mmio::TransportSnap;
+use crate::util::lock;
 use crate::vmm::{Machine, VmHandle};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -414,7 +414,7 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
     let paused_ms = ms(t_paused);
     if let Err(e) = res {
         // Half-restored state is not safe to run: the guest would see a mix of two instants.
-        vm.exit.send(crate::vmm::ExitReason::Error(format!(
+        vm.exit.send(crate::exit::ExitReason::Error(format!(
             "revert to {id} failed midway: {e}"
         )));
         return Err(format!(

@@ -48,8 +48,8 @@ use super::{
     decode, device_type, encode, QueueSnap, VirtioDevice, VirtioInterrupt, INT_USED_RING,
     VIRTIO_F_VERSION_1,
 };
-use crate::devices::lock;
 use crate::storage::{Disk, SERIAL_LEN};
+use crate::util::lock;
 use imago::io_buffers::{IoVector, IoVectorMut};
 use std::io;
 use std::os::unix::io::AsRawFd;

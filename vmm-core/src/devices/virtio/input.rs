@@ -8,7 +8,7 @@ use super::{
     decode, device_type, encode, QueueSnap, VirtioDevice, VirtioInterrupt, INT_USED_RING,
     VIRTIO_F_VERSION_1,
 };
-use crate::devices::lock;
+use crate::util::lock;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use virtio_queue::{Queue, QueueT};

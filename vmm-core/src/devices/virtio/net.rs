@@ -22,8 +22,8 @@ use super::{
     decode, device_type, encode, QueueSnap, VirtioDevice, VirtioInterrupt, INT_CONFIG,
     INT_USED_RING, VIRTIO_F_VERSION_1,
 };
-use crate::devices::lock;
 use crate::net::frame::{self, FrameReader, ReadFrame, MAX_FRAME_LEN};
+use crate::util::lock;
 use serde::Serialize;
 use std::io::Write;
 use std::net::Shutdown;

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod api_server;
 pub mod arch;
+pub mod builder;
 pub mod config;
 pub mod devices;
 pub mod display;

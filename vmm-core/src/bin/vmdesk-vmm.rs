@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::process::exit;
 use vmm_core::api::exit_code;
 use vmm_core::api_server;
+use vmm_core::builder::VmSpec;
 use vmm_core::config::VmConfig;
 use vmm_core::display::vnc::{self, VncOptions};
 use vmm_core::exit::ExitReason;
 use vmm_core::host::{self, KvmFlavor};
-use vmm_core::vmm::{VmSpec, Vmm};
+use vmm_core::vmm::Vmm;
 
 /// Runs one virtual machine on /dev/kvm.
 ///

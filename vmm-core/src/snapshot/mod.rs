@@ -30,14 +30,11 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// `disks/current.json` and the tree.
 static OPS: Mutex<()> = Mutex::new(());
 
-/// Calls `f` with the VM's disk devices in config order (their transports locked meanwhile;
-/// only while the vCPUs are paused or not started).
+/// Calls `f` with the VM's disk devices in config order (locked meanwhile; only while the
+/// vCPUs are paused or not started).
 fn with_blocks<R>(m: &Machine, f: impl FnOnce(&mut [&mut Block]) -> R) -> R {
-    let mut guards: Vec<_> = m.transports.iter().map(|t| lock(t)).collect();
-    let mut blocks: Vec<&mut Block> = guards
-        .iter_mut()
-        .filter_map(|g| g.device_mut().as_block_mut())
-        .collect();
+    let mut guards: Vec<_> = m.blocks.iter().map(|b| lock(b)).collect();
+    let mut blocks: Vec<&mut Block> = guards.iter_mut().map(|g| &mut **g).collect();
     f(&mut blocks)
 }
 

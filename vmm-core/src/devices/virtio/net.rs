@@ -47,7 +47,7 @@ pub const RX_QUEUE: u16 = 0;
 pub const TX_QUEUE: u16 = 1;
 pub const QUEUE_SIZE: u16 = 256;
 /// The MTU announced in config space (and handed to passt for its DHCP answers).
-pub const DEFAULT_MTU: u16 = 1500;
+pub use crate::net::DEFAULT_MTU;
 /// Shorter than an Ethernet header: nothing anyone could use.
 const MIN_FRAME_LEN: usize = 14;
 /// How long a received frame waits for the guest to post an RX buffer before it is dropped.

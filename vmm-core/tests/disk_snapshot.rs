@@ -27,7 +27,7 @@ use virtio_queue::{Queue, QueueT};
 use vm_memory::{Address, Bytes, GuestAddress, GuestMemoryMmap};
 use vmm_core::config::DiskConfig;
 use vmm_core::devices::virtio::block::*;
-use vmm_core::devices::virtio::{VirtioDevice, VirtioInterrupt};
+use vmm_core::devices::virtio::{DeviceState, VirtioDevice, VirtioInterrupt};
 use vmm_core::snapshot::disks::{self, SnapshotDisks};
 use vmm_core::storage::overlay::CurrentDisks;
 use vmm_core::storage::{Disk, ImageFormat};
@@ -134,7 +134,7 @@ struct Driver {
 /// What a snapshot of the fake VM holds besides the disk: the device state and the rings
 /// (guest memory, in a real VM).
 struct FakeSnap {
-    device: Vec<u8>,
+    device: DeviceState,
     rings: Vec<u8>,
     avail_idx: u16,
     used_seen: u16,

@@ -5,7 +5,8 @@ use serde::{de::DeserializeOwned, Serialize};
 use std::path::Path;
 
 pub const MAGIC: &[u8; 8] = b"VMDKSNAP";
-pub const VERSION: u32 = 1;
+/// 2: device states are named structs (`Persist`), the ACPI registers are kept.
+pub const VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 
 /// Encodes with header and checksum, and writes atomically (temp, fsync, rename).

@@ -16,9 +16,11 @@ pub mod memory;
 
 use crate::api::RunState;
 use crate::config::VmConfig;
-use crate::devices::serial::SerialSnap;
+use crate::devices::legacy::AcpiPmState;
+use crate::devices::serial::SerialState;
 use crate::devices::virtio::block::Block;
-use crate::devices::virtio::mmio::TransportSnap;
+use crate::devices::virtio::mmio::TransportState;
+use crate::devices::Persist;
 use crate::util::lock;
 use crate::vmm::{Machine, VmHandle};
 use serde::{Deserialize, Serialize};
@@ -75,8 +77,9 @@ pub struct SnapshotEntry {
 struct MachineState {
     vm: kvm_state::VmState,
     vcpus: Vec<kvm_state::VcpuState>,
-    serial: SerialSnap,
-    transports: Vec<TransportSnap>,
+    serial: SerialState,
+    acpi_pm: AcpiPmState,
+    transports: Vec<TransportState>,
     /// The framebuffer's bytes are in `framebuffer.bin` (raw: fast to write and read back).
     framebuffer: Option<FramebufferInfo>,
     memory: memory::MemoryIndex,
@@ -235,8 +238,9 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
 struct PendingSave {
     vm: kvm_state::VmState,
     vcpus: Vec<kvm_state::VcpuState>,
-    serial: SerialSnap,
-    transports: Vec<TransportSnap>,
+    serial: SerialState,
+    acpi_pm: AcpiPmState,
+    transports: Vec<TransportState>,
     framebuffer: Option<Vec<u8>>,
     memory: memory::Captured,
 }
@@ -262,6 +266,7 @@ impl PendingSave {
             vm: self.vm,
             vcpus: self.vcpus,
             serial: self.serial,
+            acpi_pm: self.acpi_pm,
             transports: self.transports,
             framebuffer: fb_info,
             memory,
@@ -279,7 +284,8 @@ fn save_into(vm: &VmHandle, dir: &Path) -> Result<PendingSave, String> {
     for v in &m.vcpus {
         vcpus.push(kvm_state::save_vcpu(&lock(v), &m.msrs)?);
     }
-    let serial = lock(&vm.serial).save();
+    let serial = lock(&vm.serial).save()?;
+    let acpi_pm = lock(&vm.acpi_pm).save()?;
     let mut transports = Vec::new();
     for t in &m.transports {
         transports.push(lock(t).save()?);
@@ -292,6 +298,7 @@ fn save_into(vm: &VmHandle, dir: &Path) -> Result<PendingSave, String> {
         vm: vm_state,
         vcpus,
         serial,
+        acpi_pm,
         transports,
         framebuffer,
         memory,
@@ -386,11 +393,10 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
         for (v, s) in m.vcpus.iter().zip(&st.vcpus) {
             kvm_state::restore_vcpu(&lock(v), s, fresh)?;
         }
-        lock(&vm.serial)
-            .restore(&st.serial)
-            .map_err(|e| e.to_string())?;
+        lock(&vm.serial).restore(&st.serial, ())?;
+        lock(&vm.acpi_pm).restore(&st.acpi_pm, ())?;
         for (t, s) in m.transports.iter().zip(&st.transports) {
-            lock(t).restore(s)?;
+            lock(t).restore(s, ())?;
         }
         if let (Some(fb), Some(px)) = (&vm.framebuffer, &framebuffer) {
             fb.set_contents(px);

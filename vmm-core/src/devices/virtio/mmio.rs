@@ -3,8 +3,8 @@
 //! Written here because no maintained rust-vmm crate provides an MMIO transport usable with
 //! virtio-queue 0.18 (Firecracker and Cloud Hypervisor each keep their own in-tree).
 
-use super::{QueueSnap, VirtioDevice, VirtioInterrupt, VIRTIO_F_VERSION_1};
-use crate::devices::BusDevice;
+use super::{DeviceState, QueueState, VirtioDevice, VirtioInterrupt, VIRTIO_F_VERSION_1};
+use crate::devices::{BusDevice, Persist};
 use crate::util::lock;
 use std::sync::{Arc, Mutex, MutexGuard};
 use virtio_queue::{Queue, QueueT};
@@ -80,51 +80,6 @@ impl MmioTransport {
         self.device().resume();
     }
 
-    /// The transport's and the device's state, for a snapshot.
-    pub fn save(&self) -> Result<TransportSnap, String> {
-        Ok(TransportSnap {
-            device_type: self.device().device_type(),
-            queue_sel: self.queue_sel,
-            device_features_sel: self.device_features_sel,
-            driver_features_sel: self.driver_features_sel,
-            driver_features: self.driver_features,
-            status: self.status,
-            config_generation: self.config_generation,
-            activated: self.activated,
-            irq_status: self.irq.status(),
-            queues: self.queues.iter().map(QueueSnap::of).collect(),
-            device: self.device().save_state()?,
-        })
-    }
-
-    pub fn restore(&mut self, s: &TransportSnap) -> Result<(), String> {
-        if s.device_type != self.device().device_type() {
-            return Err(format!(
-                "snapshot has virtio device type {} where this VM has {}",
-                s.device_type,
-                self.device().device_type()
-            ));
-        }
-        self.queues = s
-            .queues
-            .iter()
-            .map(|q| q.to_queue())
-            .collect::<Result<_, _>>()?;
-        self.queue_sel = s.queue_sel;
-        self.device_features_sel = s.device_features_sel;
-        self.driver_features_sel = s.driver_features_sel;
-        self.driver_features = s.driver_features;
-        self.status = s.status;
-        self.config_generation = s.config_generation;
-        self.activated = s.activated;
-        self.irq.ack(u32::MAX);
-        if s.irq_status != 0 {
-            self.irq.signal(s.irq_status);
-        }
-        self.device()
-            .restore_state(&s.device, self.mem.clone(), self.irq.clone())
-    }
-
     fn queue(&mut self) -> Option<&mut Queue> {
         self.queues.get_mut(self.queue_sel as usize)
     }
@@ -188,9 +143,10 @@ impl MmioTransport {
     }
 }
 
-/// A virtio-mmio transport in a snapshot.
+/// A virtio-mmio transport in a snapshot: its registers, its queues (as the driver set them
+/// up, before activation hands them to the device) and the device's own state.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct TransportSnap {
+pub struct TransportState {
     pub device_type: u32,
     pub queue_sel: u32,
     pub device_features_sel: u32,
@@ -200,8 +156,57 @@ pub struct TransportSnap {
     pub config_generation: u32,
     pub activated: bool,
     pub irq_status: u32,
-    pub queues: Vec<QueueSnap>,
-    pub device: Vec<u8>,
+    pub queues: Vec<QueueState>,
+    pub device: DeviceState,
+}
+
+impl Persist for MmioTransport {
+    type State = TransportState;
+    type Args = ();
+
+    fn save(&self) -> Result<TransportState, String> {
+        Ok(TransportState {
+            device_type: self.device().device_type(),
+            queue_sel: self.queue_sel,
+            device_features_sel: self.device_features_sel,
+            driver_features_sel: self.driver_features_sel,
+            driver_features: self.driver_features,
+            status: self.status,
+            config_generation: self.config_generation,
+            activated: self.activated,
+            irq_status: self.irq.status(),
+            queues: self.queues.iter().map(QueueState::of).collect(),
+            device: self.device().save_state()?,
+        })
+    }
+
+    fn restore(&mut self, s: &TransportState, _: ()) -> Result<(), String> {
+        if s.device_type != self.device().device_type() {
+            return Err(format!(
+                "snapshot has virtio device type {} where this VM has {}",
+                s.device_type,
+                self.device().device_type()
+            ));
+        }
+        self.queues = s
+            .queues
+            .iter()
+            .map(|q| q.to_queue())
+            .collect::<Result<_, _>>()?;
+        self.queue_sel = s.queue_sel;
+        self.device_features_sel = s.device_features_sel;
+        self.driver_features_sel = s.driver_features_sel;
+        self.driver_features = s.driver_features;
+        self.status = s.status;
+        self.config_generation = s.config_generation;
+        self.activated = s.activated;
+        self.irq.ack(u32::MAX);
+        if s.irq_status != 0 {
+            self.irq.signal(s.irq_status);
+        }
+        self.device()
+            .restore_state(&s.device, self.mem.clone(), self.irq.clone())
+    }
 }
 
 fn fresh_queues(dev: &dyn VirtioDevice) -> Vec<Queue> {

@@ -19,9 +19,10 @@
 //! away (passt exited) the link goes down and the guest gets a config-change interrupt.
 
 use super::{
-    decode, device_type, encode, QueueSnap, VirtioDevice, VirtioInterrupt, INT_CONFIG,
+    device_type, Attachment, DeviceState, QueueState, VirtioDevice, VirtioInterrupt, INT_CONFIG,
     INT_USED_RING, VIRTIO_F_VERSION_1,
 };
+use crate::devices::Persist;
 use crate::net::frame::{self, FrameReader, ReadFrame, MAX_FRAME_LEN};
 use crate::util::lock;
 use serde::Serialize;
@@ -645,23 +646,54 @@ impl VirtioDevice for Net {
     fn resume(&mut self) {
         self.set_paused(false);
     }
-    fn save_state(&self) -> Result<Vec<u8>, String> {
-        let rx = lock(&self.shared.rx).as_ref().map(|c| QueueSnap::of(&c.q));
-        let tx = lock(&self.shared.tx).as_ref().map(|c| QueueSnap::of(&c.q));
-        let queues = rx.zip(tx);
-        encode(&(queues, self.shared.acked_mtu.load(Ordering::SeqCst)))
+    fn save_state(&self) -> Result<DeviceState, String> {
+        self.save().map(DeviceState::Net)
     }
     fn restore_state(
         &mut self,
-        state: &[u8],
+        state: &DeviceState,
         mem: GuestMemoryMmap,
         irq: Arc<VirtioInterrupt>,
     ) -> Result<(), String> {
-        let (queues, acked_mtu): (Option<(QueueSnap, QueueSnap)>, bool) = decode(state)?;
+        match state {
+            DeviceState::Net(s) => self.restore(s, Attachment { mem, irq }),
+            other => Err(other.mismatch("virtio-net")),
+        }
+    }
+}
+
+/// virtio-net in a snapshot: its queues if the driver activated the device, and whether it
+/// acked the MTU feature. Frames in flight stay in passt's socket.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetState {
+    pub queues: Option<NetQueues>,
+    pub acked_mtu: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetQueues {
+    pub rx: QueueState,
+    pub tx: QueueState,
+}
+
+impl Persist for Net {
+    type State = NetState;
+    type Args = Attachment;
+
+    fn save(&self) -> Result<NetState, String> {
+        let rx = lock(&self.shared.rx).as_ref().map(|c| QueueState::of(&c.q));
+        let tx = lock(&self.shared.tx).as_ref().map(|c| QueueState::of(&c.q));
+        Ok(NetState {
+            queues: rx.zip(tx).map(|(rx, tx)| NetQueues { rx, tx }),
+            acked_mtu: self.shared.acked_mtu.load(Ordering::SeqCst),
+        })
+    }
+
+    fn restore(&mut self, s: &NetState, a: Attachment) -> Result<(), String> {
         self.reset();
-        if let Some((rx, tx)) = queues {
-            self.shared.acked_mtu.store(acked_mtu, Ordering::SeqCst);
-            self.install(rx.to_queue()?, tx.to_queue()?, mem, irq);
+        if let Some(q) = &s.queues {
+            self.shared.acked_mtu.store(s.acked_mtu, Ordering::SeqCst);
+            self.install(q.rx.to_queue()?, q.tx.to_queue()?, a.mem, a.irq);
         }
         Ok(())
     }
@@ -1092,7 +1124,16 @@ mod tests {
         assert_eq!(read_frame(&mut r.peer), eth_frame(60, 8));
         let s = r.net.stats().snapshot();
         assert_eq!((s.rx_frames, s.rx_dropped_no_buffer), (1, 0));
-        assert!(!state.is_empty());
+        assert!(
+            matches!(
+                &state,
+                DeviceState::Net(NetState {
+                    queues: Some(_),
+                    ..
+                })
+            ),
+            "{state:?}"
+        );
     }
 
     #[test]
@@ -1138,8 +1179,10 @@ mod tests {
         net2.queue_notify(TX_QUEUE);
         assert_eq!(read_frame(&mut peer), eth_frame(60, 8));
         assert_eq!(r.drv.wait_used(1, 1), [(h, 0)]);
+        // Another device's state is refused.
+        let junk = DeviceState::Rng(super::super::rng::RngState { queue: None });
         assert!(net2
-            .restore_state(b"junk", r.drv.mem.clone(), r.irq.clone())
+            .restore_state(&junk, r.drv.mem.clone(), r.irq.clone())
             .is_err());
     }
 

@@ -1,14 +1,14 @@
 //! Turns a [`VmSpec`] into a [`Vmm`] ready to run, in named steps (the order matters where
 //! noted):
 //!
-//! 1. [`create_vm`]: the KVM VM with its in-kernel irqchip and PIT.
-//! 2. [`guest_memory`]: guest RAM, registered with KVM one memslot per range.
-//! 3. [`virtio_devices`]: rng, disks, the screen's keyboard and tablet, NICs, in that fixed
+//! 1. `create_vm`: the KVM VM with its in-kernel irqchip and PIT.
+//! 2. `guest_memory`: guest RAM, registered with KVM one memslot per range.
+//! 3. `virtio_devices`: rng, disks, the screen's keyboard and tablet, NICs, in that fixed
 //!    order (it decides their MMIO windows and interrupt pins).
-//! 4. [`load_guest`]: boot tables, ACPI, the kernel and initrd.
-//! 5. [`legacy_devices`]: serial, i8042, POST port and ACPI registers on the port-I/O bus.
-//! 6. [`attach_virtio`]: each virtio device behind its MMIO transport and irqfd.
-//! 7. [`create_vcpus`]: vCPUs with CPUID/MSRs; the boot vCPU gets the entry registers.
+//! 4. `load_guest`: boot tables, ACPI, the kernel and initrd.
+//! 5. `legacy_devices`: serial, i8042, POST port and ACPI registers on the port-I/O bus.
+//! 6. `attach_virtio`: each virtio device behind its MMIO transport and irqfd.
+//! 7. `create_vcpus`: vCPUs with CPUID/MSRs; the boot vCPU gets the entry registers.
 //!
 //! Devices are made here from the backends `storage` and `net` open, so those modules know
 //! nothing of devices. The builder keeps typed handles to the disks it made ([`Machine::blocks`]):

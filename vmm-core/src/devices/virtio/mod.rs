@@ -91,7 +91,7 @@ pub trait VirtioDevice: Send {
     fn pause(&mut self) {}
     fn resume(&mut self) {}
     /// The device's state for a snapshot (its queues included), taken while vCPUs are paused;
-    /// devices implement it through [`Persist`].
+    /// devices implement it through [`crate::devices::Persist`].
     fn save_state(&self) -> Result<DeviceState, String> {
         Err(format!(
             "virtio device type {} cannot be snapshotted yet",
@@ -113,7 +113,7 @@ pub trait VirtioDevice: Send {
     }
 }
 
-/// What a virtio device's [`Persist::restore`] needs: the guest memory and interrupt it uses
+/// What a virtio device's [`crate::devices::Persist::restore`] needs: the guest memory and interrupt it uses
 /// from then on.
 pub struct Attachment {
     pub mem: GuestMemoryMmap,

@@ -40,6 +40,22 @@ pub enum SnapshotError {
     /// A file whose recorded length or checksum does not match (e.g. `framebuffer.bin`).
     #[error("{}: truncated or corrupted", path.display())]
     Corrupted { path: PathBuf },
+    /// A memory file shorter than its index says.
+    #[error("{}: truncated: {source}", path.display())]
+    ShortRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: holds {have} bytes of memory, the VM has {want}", path.display())]
+    MemorySize { path: PathBuf, have: u64, want: u64 },
+    #[error("mapping {}: {source}", path.display())]
+    Map {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Copying guest memory out (reading which pages the guest touched).
+    #[error("capturing guest memory: {msg}")]
+    Capture { msg: String },
     #[error("{}: cannot decode: {source}", path.display())]
     Decode {
         path: PathBuf,

@@ -184,7 +184,7 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, Sn
         let _ = vm.resume();
     }
     // File writes happen while the guest runs again: the pause covered only the copies.
-    let res = res.and_then(|pending| pending.write(&id, &partial));
+    let res = res.and_then(|pending| pending.write(&partial));
     let (state_pages, screen) = match res {
         Ok(x) => x,
         Err(e) => {
@@ -264,11 +264,8 @@ struct PendingSave {
 impl PendingSave {
     /// Writes memory.bin, framebuffer.bin and state.bin into `dir` (unsynced); returns the
     /// stored page count and the frame (for the thumbnail).
-    fn write(self, id: &str, dir: &Path) -> Result<(u64, Option<Vec<u8>>), SnapshotError> {
-        let memory = self
-            .memory
-            .write(&dir.join("memory.bin"))
-            .map_err(SnapshotError::part(id, "guest memory"))?;
+    fn write(self, dir: &Path) -> Result<(u64, Option<Vec<u8>>), SnapshotError> {
+        let memory = self.memory.write(&dir.join("memory.bin"))?;
         let pages = memory.stored_pages;
         let fb_info = match &self.framebuffer {
             Some(px) => {
@@ -315,7 +312,8 @@ fn save_into(vm: &VmHandle, id: &str, dir: &Path) -> Result<PendingSave, Snapsho
         .and_then(|d| d.write_unsynced(dir))
         .map_err(part("disks"))?;
     let base = lock(&m.memory_base).clone();
-    let memory = memory::capture(&m.mem, base.as_ref()).map_err(part("guest memory"))?;
+    let memory =
+        memory::capture(&m.mem, base.as_ref()).map_err(|msg| SnapshotError::Capture { msg })?;
     Ok(PendingSave {
         vm: vm_state,
         vcpus,
@@ -384,7 +382,7 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, Snapshot
         .and_then(|d| disks::check(&m.vm_dir, &vm.config.disks, id, d.as_ref()))
         .map_err(part("disks"))?;
     let was_running = if fresh {
-        memory::verify(&dir.join("memory.bin"), &st.memory).map_err(part("guest memory"))?;
+        memory::verify(&dir.join("memory.bin"), &st.memory)?;
         false
     } else {
         pause_for(vm)?
@@ -409,8 +407,7 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, Snapshot
             disks::switch(&m.vm_dir, &vm.config.disks, b, prepared)
         })
         .map_err(part("disks"))?;
-        memory::restore(&m.mem, &dir.join("memory.bin"), &st.memory)
-            .map_err(part("guest memory"))?;
+        memory::restore(&m.mem, &dir.join("memory.bin"), &st.memory)?;
         *lock(&m.memory_base) = Some(st.memory.clone());
         kvm_state::restore_vm(&vm.vm, &st.vm).map_err(part("VM state"))?;
         for (v, s) in m.vcpus.iter().zip(&st.vcpus) {

@@ -165,8 +165,10 @@ impl Persist for MmioTransport {
     type Args = ();
 
     fn save(&self) -> Result<TransportState, String> {
+        // One guard for both uses: the device's mutex is not reentrant.
+        let dev = self.device();
         Ok(TransportState {
-            device_type: self.device().device_type(),
+            device_type: dev.device_type(),
             queue_sel: self.queue_sel,
             device_features_sel: self.device_features_sel,
             driver_features_sel: self.driver_features_sel,
@@ -176,16 +178,16 @@ impl Persist for MmioTransport {
             activated: self.activated,
             irq_status: self.irq.status(),
             queues: self.queues.iter().map(QueueState::of).collect(),
-            device: self.device().save_state()?,
+            device: dev.save_state()?,
         })
     }
 
     fn restore(&mut self, s: &TransportState, _: ()) -> Result<(), String> {
-        if s.device_type != self.device().device_type() {
+        let device_type = self.device().device_type();
+        if s.device_type != device_type {
             return Err(format!(
-                "snapshot has virtio device type {} where this VM has {}",
-                s.device_type,
-                self.device().device_type()
+                "snapshot has virtio device type {} where this VM has {device_type}",
+                s.device_type
             ));
         }
         self.queues = s
@@ -321,7 +323,7 @@ impl BusDevice for MmioTransport {
 
 #[cfg(test)]
 mod tests {
-    use super::super::rng::Rng;
+    use super::super::rng::{Rng, RngState};
     use super::*;
     use vm_memory::GuestAddress;
     use vmm_sys_util::eventfd::EventFd;
@@ -362,6 +364,20 @@ mod tests {
         wr(&mut t, 0x20, 1);
         wr(&mut t, 0x70, ACKNOWLEDGE | DRIVER | FEATURES_OK);
         assert_ne!(rd(&mut t, 0x70) & FEATURES_OK, 0);
+    }
+
+    #[test]
+    fn state_round_trips_through_save_and_restore() {
+        let mut t = transport();
+        wr(&mut t, 0x70, ACKNOWLEDGE | DRIVER);
+        wr(&mut t, 0x14, 1);
+        let s = t.save().unwrap();
+        assert_eq!(s.device, DeviceState::Rng(RngState { queue: None }));
+        let mut t2 = transport();
+        t2.restore(&s, ()).unwrap();
+        assert_eq!(rd(&mut t2, 0x70), ACKNOWLEDGE | DRIVER);
+        assert_eq!(rd(&mut t2, 0x10), 1, "feature selector restored");
+        assert_eq!(t2.save().unwrap().queues, s.queues);
     }
 
     #[test]

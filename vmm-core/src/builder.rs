@@ -93,7 +93,11 @@ impl TryFrom<VmSpec> for Vmm {
         let (mmio, transports) = attach_virtio(&vm, &mem, virtio.devices, &windows)?;
         let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &entry)?;
 
-        let msrs = crate::snapshot::kvm_state::saveable_msrs(&kvm, &lock(&vcpus[0]))
+        // Config validation refuses 0 vCPUs; this keeps a bad config from panicking anyway.
+        let boot_vcpu = vcpus
+            .first()
+            .ok_or_else(|| BuildError::Other("vcpus: at least one is needed".into()))?;
+        let msrs = crate::snapshot::kvm_state::saveable_msrs(&kvm, &lock(boot_vcpu))
             .map_err(BuildError::Other)?;
         let machine = Machine {
             mem: mem.clone(),

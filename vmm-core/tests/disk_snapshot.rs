@@ -401,7 +401,9 @@ fn a_revert_that_cannot_open_its_image_changes_nothing() {
     let moved = vm.join("elsewhere.img");
     std::fs::rename(&base, &moved).unwrap();
     let rec = SnapshotDisks::load(&vm.join("snapshots/s")).unwrap();
-    let e = disks::check(vm, &cfgs, "s", rec.as_ref()).unwrap_err();
+    let e = disks::check(vm, &cfgs, "s", rec.as_ref())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("d.img") && e.contains("snapshot s"), "{e}");
     std::fs::rename(&moved, &base).unwrap();
     assert_eq!(current_top(vm, 0), top);
@@ -412,10 +414,14 @@ fn a_revert_that_cannot_open_its_image_changes_nothing() {
         ..cfgs[0].clone()
     }];
     std::fs::write(&moved, vec![0u8; MIB as usize]).unwrap();
-    let e = disks::check(vm, &other, "s", rec.as_ref()).unwrap_err();
+    let e = disks::check(vm, &other, "s", rec.as_ref())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("config now names"), "{e}");
     // So is an old snapshot without disks for a writable disk.
-    let e = disks::check(vm, &cfgs, "old", None).unwrap_err();
+    let e = disks::check(vm, &cfgs, "old", None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("writable"), "{e}");
 }
 

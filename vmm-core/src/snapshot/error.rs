@@ -79,6 +79,62 @@ pub enum SnapshotError {
     },
     #[error("{}: made for a different machine (vCPUs or devices differ)", dir.display())]
     DifferentMachine { dir: PathBuf },
+    /// The disks' records in `disks/current.json` or an overlay (messages from
+    /// [`crate::storage::overlay`], which name the file).
+    #[error("{0}")]
+    Overlays(String),
+    #[error("{configured} disks configured but {devices} virtio-blk devices")]
+    DiskCount { configured: usize, devices: usize },
+    /// One disk could not be frozen, switched or checked.
+    #[error("disks[{index}]: {msg}")]
+    Disk { index: usize, msg: String },
+    #[error(
+        "snapshot {id} holds no disk contents (made by an older vmdesk, when only VMs with \
+         read-only disks could be snapshotted) but disks[{index}] is writable"
+    )]
+    NoDiskContents { id: String, index: usize },
+    #[error("snapshot {id} has {snapshot} disks; this VM has {vm}")]
+    DiskCountDiffers {
+        id: String,
+        snapshot: usize,
+        vm: usize,
+    },
+    #[error("snapshot {id}: {file} lacks disks[{index}]")]
+    DiskMissing {
+        id: String,
+        file: &'static str,
+        index: usize,
+    },
+    #[error("disks[{index}] was {was} in snapshot {id}; the config now names {}", now.display())]
+    DiskPathChanged {
+        id: String,
+        index: usize,
+        was: String,
+        now: PathBuf,
+    },
+    #[error(
+        "disks[{index}] was {} in snapshot {id} and is {} now",
+        mode(*was_read_only),
+        mode(!*was_read_only)
+    )]
+    DiskModeChanged {
+        id: String,
+        index: usize,
+        was_read_only: bool,
+    },
+    #[error("snapshot {id}: {file} names no image for writable disks[{index}]")]
+    NoImage {
+        id: String,
+        file: &'static str,
+        index: usize,
+    },
+    /// A writable disk's frozen image (or its chain) is missing or unsound.
+    #[error("disks[{index}]: {msg} (the disk's contents at snapshot {id})")]
+    FrozenImage {
+        id: String,
+        index: usize,
+        msg: String,
+    },
     /// Saving or restoring one part of the machine (vCPUs, irqchip, a device, memory, disks).
     #[error("snapshot {id}: {part}: {msg}")]
     Part {
@@ -92,6 +148,14 @@ pub enum SnapshotError {
         id: String,
         source: Box<SnapshotError>,
     },
+}
+
+fn mode(read_only: bool) -> &'static str {
+    if read_only {
+        "read-only"
+    } else {
+        "writable"
+    }
 }
 
 impl SnapshotError {

@@ -175,9 +175,7 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, Sn
     // The disks switch last, once everything else is saved: if that fails, the snapshot is
     // dropped and the VM goes on writing its images.
     let res = save_into(vm, &id, &partial).and_then(|x| {
-        with_blocks(m, |b| disks::detach(&m.vm_dir, &vm.config.disks, b, &id))
-            .map_err(SnapshotError::part(&id, "disks"))
-            .map(|()| x)
+        with_blocks(m, |b| disks::detach(&m.vm_dir, &vm.config.disks, b, &id)).map(|()| x)
     });
     let paused_ms = ms(t_paused);
     if was_running {
@@ -308,9 +306,7 @@ fn save_into(vm: &VmHandle, id: &str, dir: &Path) -> Result<PendingSave, Snapsho
         transports.push(lock(t).save().map_err(part("virtio device"))?);
     }
     let framebuffer = vm.framebuffer.as_ref().map(|fb| fb.contents());
-    with_blocks(m, |b| disks::record(&m.vm_dir, &vm.config.disks, b))
-        .and_then(|d| d.write_unsynced(dir))
-        .map_err(part("disks"))?;
+    with_blocks(m, |b| disks::record(&m.vm_dir, &vm.config.disks, b))?.write_unsynced(dir)?;
     let base = lock(&m.memory_base).clone();
     let memory =
         memory::capture(&m.mem, base.as_ref()).map_err(|msg| SnapshotError::Capture { msg })?;
@@ -378,9 +374,12 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, Snapshot
         Some(info) => Some(read_framebuffer(&dir, info)?),
         None => None,
     };
-    let frozen = disks::SnapshotDisks::load(&dir)
-        .and_then(|d| disks::check(&m.vm_dir, &vm.config.disks, id, d.as_ref()))
-        .map_err(part("disks"))?;
+    let frozen = disks::check(
+        &m.vm_dir,
+        &vm.config.disks,
+        id,
+        disks::SnapshotDisks::load(&dir)?.as_ref(),
+    )?;
     let was_running = if fresh {
         memory::verify(&dir.join("memory.bin"), &st.memory)?;
         false
@@ -399,14 +398,13 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, Snapshot
             if was_running {
                 let _ = vm.resume();
             }
-            return Err(part("disks")(e));
+            return Err(e);
         }
     };
     let res = (|| {
         with_blocks(m, |b| {
             disks::switch(&m.vm_dir, &vm.config.disks, b, prepared)
-        })
-        .map_err(part("disks"))?;
+        })?;
         memory::restore(&m.mem, &dir.join("memory.bin"), &st.memory)?;
         *lock(&m.memory_base) = Some(st.memory.clone());
         kvm_state::restore_vm(&vm.vm, &st.vm).map_err(part("VM state"))?;

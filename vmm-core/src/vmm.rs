@@ -256,10 +256,8 @@ impl Vmm {
     /// Loads snapshot `id` into the VM before [`Vmm::run`]: the VM continues from it. Call it
     /// before the control API serves requests, so nothing (serial input, say) reaches devices
     /// whose state the restore then overwrites.
-    pub fn restore(&self, id: &str) -> Result<(), String> {
-        crate::snapshot::restore_at_start(&self.handle, id)
-            .map(|_| ())
-            .map_err(|e| format!("restoring snapshot {id}: {e}"))
+    pub fn restore(&self, id: &str) -> Result<(), crate::snapshot::SnapshotError> {
+        crate::snapshot::restore_at_start(&self.handle, id).map(|_| ())
     }
 
     /// Starts the vCPUs and blocks until the VM ends; returns why.

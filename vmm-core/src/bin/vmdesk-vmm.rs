@@ -103,7 +103,10 @@ fn main() {
     if let Some(id) = &args.restore {
         if let Err(e) = vmm.restore(id) {
             let _ = std::fs::remove_file(&socket);
-            fail(exit_code::VMM_ERROR, &e);
+            fail(
+                exit_code::VMM_ERROR,
+                &format!("restoring snapshot {id}: {e}"),
+            );
         }
     }
     api_server::serve(listener, handle.clone());

@@ -253,13 +253,6 @@ impl Vmm {
         self.handle.clone()
     }
 
-    /// Loads snapshot `id` into the VM before [`Vmm::run`]: the VM continues from it. Call it
-    /// before the control API serves requests, so nothing (serial input, say) reaches devices
-    /// whose state the restore then overwrites.
-    pub fn restore(&self, id: &str) -> Result<(), crate::snapshot::SnapshotError> {
-        crate::snapshot::restore_at_start(&self.handle, id).map(|_| ())
-    }
-
     /// Starts the vCPUs and blocks until the VM ends; returns why.
     pub fn run(self) -> ExitReason {
         if let Err(e) = vmm_sys_util::signal::register_signal_handler(

@@ -101,7 +101,8 @@ fn main() {
     });
     let handle = vmm.handle();
     if let Some(id) = &args.restore {
-        if let Err(e) = vmm.restore(id) {
+        // Before the API serves anyone: nothing may reach devices the restore overwrites.
+        if let Err(e) = vmm_core::snapshot::restore_at_start(&handle, id) {
             let _ = std::fs::remove_file(&socket);
             fail(
                 exit_code::VMM_ERROR,

@@ -333,8 +333,10 @@ pub fn revert(vm: &VmHandle, id: &str) -> Result<Timing, SnapshotError> {
     revert_inner(vm, id, false)
 }
 
-/// Loads snapshot `id` into a VM whose vCPUs have not started yet (a fresh process), after
-/// checking the memory file's checksum too.
+/// Loads snapshot `id` into a VM whose vCPUs have not started yet (a fresh process, before
+/// `Vmm::run`), after checking the memory file's checksum too. Call it before the control API
+/// serves requests, so nothing (serial input, say) reaches devices whose state the restore then
+/// overwrites.
 pub fn restore_at_start(vm: &VmHandle, id: &str) -> Result<Timing, SnapshotError> {
     revert_inner(vm, id, true)
 }

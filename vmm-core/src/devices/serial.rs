@@ -153,7 +153,7 @@ impl Persist for SerialDevice {
 
     /// Rebuilds the UART from a snapshot, keeping this device's interrupt and output.
     fn restore(&mut self, s: &SerialState, _: ()) -> Result<(), String> {
-        self.restore_uart(s).map_err(|e| format!("serial: {e}"))
+        self.restore_uart(s).map_err(|e| e.to_string())
     }
 }
 

@@ -7,6 +7,10 @@
 //! without `meta.json` is an interrupted save and is listed as incomplete, never used.
 //! Folders are first written as `<id>.partial` and renamed when whole.
 //!
+//! `state.bin` holds the KVM state ([`kvm_state`]) and each device's state, a named struct
+//! next to the device that its [`Persist`] impl saves and restores. Every operation returns
+//! [`SnapshotError`], whose variants name the file or snapshot concerned.
+//!
 //! Snapshot operations of one VM run one at a time (a process-wide lock).
 
 pub mod disks;

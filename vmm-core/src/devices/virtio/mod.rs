@@ -113,8 +113,8 @@ pub trait VirtioDevice: Send {
     }
 }
 
-/// What a virtio device's [`crate::devices::Persist::restore`] needs: the guest memory and interrupt it uses
-/// from then on.
+/// What a virtio device's [`crate::devices::Persist::restore`] needs: the guest memory and
+/// interrupt it uses from then on.
 pub struct Attachment {
     pub mem: GuestMemoryMmap,
     pub irq: Arc<VirtioInterrupt>,

@@ -1,43 +1,59 @@
-//! The control API: types shared by `vmdesk-vmm` (server) and the app (client).
+//! The control API: the one contract between `vmdesk-vmm` (server) and the app (client).
 //!
-//! # Wire protocol (version 1)
+//! Every request is its own type implementing [`ApiRequest`], which names its reply type; the
+//! server builds replies from those types and the client decodes them into the same types, so
+//! what goes on the wire is what these types say (the round-trip tests below check every one).
+//!
+//! # Wire protocol (version 2)
 //!
 //! A Unix stream socket at `$XDG_RUNTIME_DIR/vmdesk/<vm-id>/control.sock`, mode 0600. Every
 //! message is one JSON object on one line (`\n`-terminated).
 //!
-//! On connect the server sends a [`Hello`]:
-//! `{"protocol":"vmdesk-control","version":1,"vm_id":"demo","pid":1234}`
+//! On connect the server sends a [`Hello`]; a client refuses another protocol or version:
+//! `{"protocol":"vmdesk-control","version":2,"vm_id":"demo","pid":1234}`
 //!
 //! The client sends [`Request`]s, each with an optional `id` echoed in its [`Reply`]:
 //!
-//! | request | does |
-//! |---|---|
-//! | `{"cmd":"status"}` | state, vCPUs, memory, uptime |
-//! | `{"cmd":"counters"}` | vCPU exits by reason (total and per vCPU), uptime, dropped events, CPU time (process and per vCPU thread), memory, per-disk and per-NIC traffic |
-//! | `{"cmd":"pause"}` / `{"cmd":"resume"}` | stop / restart all vCPUs |
-//! | `{"cmd":"power-off"}` | presses the ACPI power button; the reply says whether the guest's ACPI picked the event up within 2 s |
-//! | `{"cmd":"kill"}` | ends the VM at once (exit status 5) |
-//! | `{"cmd":"reset"}` | the reset button: ends the VM with exit status 3, like a guest reset, for its starter to start it again |
-//! | `{"cmd":"serial-input","data":"<base64>"}` | types bytes into COM1 |
-//! | `{"cmd":"subscribe","topics":["serial","events"]}` | starts streaming [`Event`]s on this connection |
-//! | `{"cmd":"screenshot","path":"/abs/shot.png"}` | writes the current screen as PNG (VMs with a display) |
-//! | `{"cmd":"thumbnail","path":"/abs/t.png","max_width":128,"max_height":96}` | the screen scaled down (area average, aspect kept) to fit, as PNG; replies with its size |
-//! | `{"cmd":"snapshot-create","name":"..","description":".."}` | live snapshot; replies with its id and timings |
-//! | `{"cmd":"snapshot-list"}` | `{"current": id, "snapshots": [...]}` (incomplete ones marked) |
-//! | `{"cmd":"snapshot-revert","snapshot":"<id>"}` | back to that instant; a running VM runs on, a paused one stays paused |
-//! | `{"cmd":"snapshot-rename","snapshot":"<id>","name":".."}`, `{"cmd":"snapshot-delete","snapshot":"<id>"}` | tree upkeep |
+//! | request | type | reply `result` | does |
+//! |---|---|---|---|
+//! | `{"cmd":"status"}` | [`GetStatus`] | [`Status`] | state, vCPUs, memory, uptime |
+//! | `{"cmd":"counters"}` | [`GetCounters`] | [`Counters`] | vCPU exits by reason (total and per vCPU), uptime, dropped events, CPU time (process and per vCPU thread), memory, per-disk and per-NIC traffic |
+//! | `{"cmd":"pause"}` / `{"cmd":"resume"}` | [`Pause`] / [`Resume`] | [`Status`] | stop / restart all vCPUs |
+//! | `{"cmd":"power-off"}` | [`PowerOff`] | [`PowerOffResult`] | presses the ACPI power button; the reply says whether the guest's ACPI picked the event up within 2 s |
+//! | `{"cmd":"kill"}` | [`Kill`] | [`Empty`] | ends the VM at once (exit status 5) |
+//! | `{"cmd":"reset"}` | [`Reset`] | [`Empty`] | the reset button: ends the VM with exit status 3, like a guest reset, for its starter to start it again |
+//! | `{"cmd":"serial-input","data":"<base64>"}` | [`SerialInput`] | [`SerialInputResult`] | types bytes into COM1 |
+//! | `{"cmd":"subscribe","topics":["serial","events"]}` | [`Subscribe`] | [`Empty`] | starts streaming [`Event`]s on this connection |
+//! | `{"cmd":"screenshot","path":"/abs/shot.png"}` | [`Screenshot`] | [`ScreenshotResult`] | writes the current screen as PNG (VMs with a display) |
+//! | `{"cmd":"thumbnail","path":"/abs/t.png","max_width":128,"max_height":96}` | [`Thumbnail`] | [`ThumbnailResult`] | the screen scaled down (area average, aspect kept) to fit, as PNG; replies with its size |
+//! | `{"cmd":"snapshot-create","name":"..","description":".."}` | [`SnapshotCreate`] | [`SnapshotCreated`] | live snapshot; replies with its id and timings |
+//! | `{"cmd":"snapshot-list"}` | [`ListSnapshots`] | [`SnapshotList`] | `{"current": id, "snapshots": [...]}` (incomplete ones marked) |
+//! | `{"cmd":"snapshot-revert","snapshot":"<id>"}` | [`SnapshotRevert`] | [`SnapshotReverted`] | back to that instant; a running VM runs on, a paused one stays paused |
+//! | `{"cmd":"snapshot-rename","snapshot":"<id>","name":".."}` | [`SnapshotRename`] | [`Empty`] | tree upkeep |
+//! | `{"cmd":"snapshot-delete","snapshot":"<id>"}` | [`SnapshotDelete`] | [`Empty`] | tree upkeep |
 //!
 //! Replies: `{"id":1,"ok":true,"result":{...}}` or
-//! `{"id":1,"ok":false,"error":{"code":"bad-request","message":"..."}}`.
+//! `{"id":1,"ok":false,"error":{"code":"bad-request","message":"..."}}`; the codes are
+//! [`ErrorCode`]'s.
 //!
 //! Events (after `subscribe`), interleaved with replies:
 //! `{"event":"serial","data":"<base64>"}`, `{"event":"state","state":"paused"}`,
 //! `{"event":"exited","reason":"power-off","code":0}`.
+//!
+//! # Adding a request
+//!
+//! Declare its request type (and its reply type unless an existing one fits) here, add one
+//! line to the `requests!` table below, one sample to the round-trip test's list and a row
+//! to the table above; then the compiler asks for the server's arm in `api_server::handle`.
 
+use crate::config::VmConfig;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub const PROTOCOL: &str = "vmdesk-control";
-pub const VERSION: u32 = 1;
+/// Version 2: replies are the typed bodies of this module (NIC counters typed, error codes an
+/// enum); the JSON is that of version 1.
+pub const VERSION: u32 = 2;
 
 /// First line the server sends on every connection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +64,39 @@ pub struct Hello {
     pub pid: u32,
 }
 
+impl Hello {
+    /// Whether a client of this build can talk to the server that sent this; if not, why.
+    pub fn check(&self) -> Result<(), String> {
+        if self.protocol != PROTOCOL {
+            return Err(format!(
+                "the control socket speaks {:?}, not {PROTOCOL:?}",
+                self.protocol
+            ));
+        }
+        if self.version != VERSION {
+            return Err(format!(
+                "vmdesk-vmm (pid {}) speaks control protocol version {}, this program version \
+                 {VERSION}: restart the VM with the vmdesk-vmm that came with this program",
+                self.pid, self.version
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A request and the type of its reply's `result`.
+///
+/// Implemented (by the `requests!` table) for each request body; `Self::into()` gives the
+/// [`Command`] that goes on the wire.
+pub trait ApiRequest: Serialize + DeserializeOwned + Into<Command> {
+    type Reply: Serialize + DeserializeOwned;
+    /// This request's reply, as any request's.
+    fn wrap(reply: Self::Reply) -> Response;
+    /// The reply back out of a [`Response`]; `None` if it answers another request.
+    fn unwrap(response: Response) -> Option<Self::Reply>;
+}
+
+/// One line a client sends: a command and an optional `id` the reply echoes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     #[serde(default)]
@@ -56,57 +105,174 @@ pub struct Request {
     pub command: Command,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "kebab-case")]
-pub enum Command {
-    Status,
-    Counters,
-    Pause,
-    Resume,
-    PowerOff,
-    Kill,
+/// Declares the requests: per line, the [`Command`] variant (its kebab-case name is the wire's
+/// `cmd`), the request body type and the reply type. Generates [`Command`], [`Response`], the
+/// [`ApiRequest`] impls and [`Command::parse_reply`].
+macro_rules! requests {
+    ($( $(#[$doc:meta])* $variant:ident($req:ident) -> $reply:ident; )*) => {
+        /// Every request as it goes on the wire: `{"cmd":"<variant in kebab-case>", ...body}`.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "cmd", rename_all = "kebab-case")]
+        pub enum Command {
+            $( $(#[$doc])* $variant($req), )*
+        }
+
+        /// The `result` of a reply to any request: one variant per [`Command`] variant.
+        /// Serialized as the reply body alone (what the wire carries).
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        pub enum Response {
+            $( $variant($reply), )*
+        }
+
+        $(
+            impl ApiRequest for $req {
+                type Reply = $reply;
+                fn wrap(reply: $reply) -> Response {
+                    Response::$variant(reply)
+                }
+                fn unwrap(response: Response) -> Option<$reply> {
+                    match response {
+                        Response::$variant(r) => Some(r),
+                        _ => None,
+                    }
+                }
+            }
+
+            impl From<$req> for Command {
+                fn from(r: $req) -> Command {
+                    Command::$variant(r)
+                }
+            }
+        )*
+
+        impl Command {
+            /// How many requests there are (tests check each is covered).
+            pub const COUNT: usize = [$(stringify!($variant)),*].len();
+
+            /// Parses the reply line to this command (its `result` as this command's reply
+            /// type).
+            pub fn parse_reply(&self, line: &str) -> serde_json::Result<Reply<Response>> {
+                match self {
+                    $( Command::$variant(_) => serde_json::from_str::<Reply<$reply>>(line)
+                        .map(|r| r.map(Response::$variant)), )*
+                }
+            }
+        }
+    };
+}
+
+requests! {
+    Status(GetStatus) -> Status;
+    Counters(GetCounters) -> Counters;
+    Pause(Pause) -> Status;
+    Resume(Resume) -> Status;
+    PowerOff(PowerOff) -> PowerOffResult;
+    Kill(Kill) -> Empty;
     /// Resets the machine like a reset button: the VMM ends with exit status 3 (`RESET`), as
     /// for a guest-requested reset, and whoever started it starts it again (the app does).
-    Reset,
-    SerialInput {
-        /// Base64 of the bytes to type.
-        data: String,
-    },
-    Subscribe {
-        topics: Vec<Topic>,
-    },
-    /// Writes the current screen to `path` (absolute) as PNG.
-    Screenshot {
-        path: String,
-    },
-    /// Writes the current screen, scaled down to fit `max_width` × `max_height` (aspect kept,
-    /// never enlarged), to `path` (absolute) as PNG. Cheaper than a screenshot for a preview:
-    /// the VMM encodes a few kB instead of the whole screen.
-    Thumbnail {
-        path: String,
-        max_width: u32,
-        max_height: u32,
-    },
-    /// Takes a live snapshot (the VM keeps its run state).
-    SnapshotCreate {
-        #[serde(default)]
-        name: String,
-        #[serde(default)]
-        description: String,
-    },
-    /// Lists snapshots (with the current one).
-    SnapshotList,
-    /// Goes back to snapshot `id`; the VM keeps its run state (running or paused).
-    SnapshotRevert {
-        snapshot: String,
-    },
-    SnapshotRename {
-        snapshot: String,
-        name: String,
-    },
-    SnapshotDelete {
-        snapshot: String,
-    },
+    Reset(Reset) -> Empty;
+    SerialInput(SerialInput) -> SerialInputResult;
+    Subscribe(Subscribe) -> Empty;
+    Screenshot(Screenshot) -> ScreenshotResult;
+    Thumbnail(Thumbnail) -> ThumbnailResult;
+    SnapshotCreate(SnapshotCreate) -> SnapshotCreated;
+    SnapshotList(ListSnapshots) -> SnapshotList;
+    SnapshotRevert(SnapshotRevert) -> SnapshotReverted;
+    SnapshotRename(SnapshotRename) -> Empty;
+    SnapshotDelete(SnapshotDelete) -> Empty;
+}
+
+// Requests without fields are empty braced structs, not unit structs: those accept (and
+// ignore) extra fields as the protocol always has.
+
+/// The VM's [`Status`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GetStatus {}
+
+/// The VM's [`Counters`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GetCounters {}
+
+/// Stops all vCPUs (`invalid-state` if not running).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Pause {}
+
+/// Restarts all vCPUs (`invalid-state` if not paused).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Resume {}
+
+/// Presses the ACPI power button.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PowerOff {}
+
+/// Ends the VM at once (exit status [`exit_code::KILLED`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Kill {}
+
+/// The reset button (exit status [`exit_code::RESET`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Reset {}
+
+/// Types bytes into COM1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SerialInput {
+    /// Base64 of the bytes to type.
+    pub data: String,
+}
+
+/// Starts streaming [`Event`]s of these topics on this connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscribe {
+    pub topics: Vec<Topic>,
+}
+
+/// Writes the current screen to `path` (absolute) as PNG.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Screenshot {
+    pub path: String,
+}
+
+/// Writes the current screen, scaled down to fit `max_width` × `max_height` (aspect kept,
+/// never enlarged), to `path` (absolute) as PNG. Cheaper than a screenshot for a preview:
+/// the VMM encodes a few kB instead of the whole screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thumbnail {
+    pub path: String,
+    pub max_width: u32,
+    pub max_height: u32,
+}
+
+/// Takes a live snapshot (the VM keeps its run state).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SnapshotCreate {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Lists snapshots (with the current one).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ListSnapshots {}
+
+/// Goes back to snapshot `snapshot`; the VM keeps its run state (running or paused).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRevert {
+    pub snapshot: String,
+}
+
+/// Gives snapshot `snapshot` a new display name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRename {
+    pub snapshot: String,
+    pub name: String,
+}
+
+/// Deletes snapshot `snapshot` (its children move up to its parent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotDelete {
+    pub snapshot: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,23 +291,120 @@ pub enum RunState {
     Stopping,
 }
 
+/// The answer to one request: `ok` with a `result` of the request's reply type, or an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Reply {
+pub struct Reply<T> {
     #[serde(default)]
     pub id: Option<u64>,
     pub ok: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // No `default`: it would ask `T: Default`; a missing Option is None anyway.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ApiError>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+impl<T> Reply<T> {
+    pub fn new(id: Option<u64>, outcome: Result<T, ApiError>) -> Reply<T> {
+        match outcome {
+            Ok(r) => Reply {
+                id,
+                ok: true,
+                result: Some(r),
+                error: None,
+            },
+            Err(e) => Reply {
+                id,
+                ok: false,
+                result: None,
+                error: Some(e),
+            },
+        }
+    }
+
+    /// The result, or the error (an `ok` reply without a result, or an error reply without
+    /// details, is a broken server: `internal`).
+    pub fn into_result(self) -> Result<T, ApiError> {
+        match (self.ok, self.result, self.error) {
+            (true, Some(r), _) => Ok(r),
+            (true, None, _) => Err(ApiError::new(
+                ErrorCode::Internal,
+                "reply: ok without a result",
+            )),
+            (false, _, Some(e)) => Err(e),
+            (false, _, None) => Err(ApiError::new(
+                ErrorCode::Internal,
+                "reply: error without details",
+            )),
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Reply<U> {
+        Reply {
+            id: self.id,
+            ok: self.ok,
+            result: self.result.map(f),
+            error: self.error,
+        }
+    }
+}
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
-    /// Machine-readable: `bad-request`, `invalid-state`, `timeout`, `internal`.
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+/// Machine-readable error kinds, as kebab-case strings on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    /// The request does not parse or a field is invalid.
+    BadRequest,
+    /// Not possible in the VM's present state (pause a paused VM, say).
+    InvalidState,
+    /// The operation was tried and failed (a screenshot without display, a snapshot error).
+    Failed,
+    /// A broken reply or another fault that is nobody's input.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad-request",
+            ErrorCode::InvalidState => "invalid-state",
+            ErrorCode::Failed => "failed",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The result of a request that has nothing to report: `{}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Empty {}
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Status {
@@ -171,6 +434,91 @@ pub struct PowerOffResult {
     pub guest_acknowledged: bool,
 }
 
+/// What `serial-input` did with the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SerialInputResult {
+    /// Bytes the UART took.
+    pub queued: u64,
+    /// Bytes dropped because the guest is not reading.
+    pub dropped: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreenshotResult {
+    /// The PNG written (the request's path).
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThumbnailResult {
+    /// The PNG written (the request's path).
+    pub path: String,
+    /// The thumbnail's size in pixels.
+    pub width: u32,
+    pub height: u32,
+}
+
+/// How long a snapshot save or revert took, for the API reply and benchmarks.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Timing {
+    /// From the request to the snapshot being whole (or the VM running from it).
+    pub total_ms: f64,
+    /// How long the vCPUs were stopped.
+    pub paused_ms: f64,
+    /// Guest memory pages stored (or restored).
+    pub memory_pages: u64,
+}
+
+/// A snapshot was taken: its id, and how long it took (fields side by side on the wire).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotCreated {
+    pub id: String,
+    #[serde(flatten)]
+    pub timing: Timing,
+}
+
+/// The VM went back to snapshot `id`, and how long that took (fields side by side on the
+/// wire).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotReverted {
+    pub id: String,
+    #[serde(flatten)]
+    pub timing: Timing,
+}
+
+/// A VM's snapshots and the one its present state descends from.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SnapshotList {
+    pub current: Option<String>,
+    /// Oldest first; incomplete ones included and marked.
+    pub snapshots: Vec<SnapshotEntry>,
+}
+
+/// What a snapshot is, for listing (its `meta.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotMeta {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub created_unix_ms: u64,
+    pub parent: Option<String>,
+    /// The VM's config when the snapshot was taken.
+    pub config: VmConfig,
+    pub memory_pages: u64,
+    pub has_screen: bool,
+}
+
+/// A listed snapshot; `meta` is None for an incomplete (interrupted) one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotEntry {
+    pub id: String,
+    pub complete: bool,
+    pub meta: Option<SnapshotMeta>,
+    /// Why it is not usable, if it is not.
+    pub problem: Option<String>,
+}
+
 /// Exit counters: reason name → count, in a stable order.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Counters {
@@ -186,9 +534,9 @@ pub struct Counters {
     /// Descriptor chains virtio devices refused as malformed.
     #[serde(default)]
     pub malformed_virtio_chains: u64,
-    /// Per NIC: frames and bytes sent and received, drops.
+    /// Per NIC, in `[[nics]]` order: frames and bytes sent and received, drops.
     #[serde(default)]
-    pub nics: Vec<serde_json::Value>,
+    pub nics: Vec<NicCounters>,
     /// CPU time the whole VMM process has used in user mode, in microseconds (all threads:
     /// vCPUs, device I/O, VNC, this API).
     #[serde(default)]
@@ -232,6 +580,38 @@ pub struct DiskCounters {
     pub io_errors: u64,
 }
 
+/// One virtio-net NIC's counters since the VMM started.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NicCounters {
+    pub tx_frames: u64,
+    pub tx_bytes: u64,
+    /// Frames the guest sent while the backend was gone.
+    pub tx_dropped: u64,
+    pub rx_frames: u64,
+    pub rx_bytes: u64,
+    /// Frames dropped because the guest had posted no RX buffer in time.
+    pub rx_dropped_no_buffer: u64,
+    /// Frames dropped because they did not fit the guest's buffer, exceeded the MTU or the
+    /// framing's maximum.
+    pub rx_dropped_too_big: u64,
+    /// Frames that arrived while the driver had not (or no longer) activated the device.
+    pub rx_dropped_inactive: u64,
+    /// Descriptor chains refused as malformed (both queues).
+    pub malformed_chains: u64,
+    pub link_up: bool,
+}
+
+impl NicCounters {
+    /// Frames dropped either way, for whatever reason.
+    pub fn dropped(&self) -> u64 {
+        self.tx_dropped
+            .wrapping_add(self.rx_dropped_no_buffer)
+            .wrapping_add(self.rx_dropped_too_big)
+            .wrapping_add(self.rx_dropped_inactive)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
@@ -259,21 +639,343 @@ pub mod exit_code {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
+    use std::mem::discriminant;
+
+    /// One of each request.
+    fn every_request() -> Vec<Command> {
+        vec![
+            GetStatus {}.into(),
+            GetCounters {}.into(),
+            Pause {}.into(),
+            Resume {}.into(),
+            PowerOff {}.into(),
+            Kill {}.into(),
+            Reset {}.into(),
+            SerialInput {
+                data: "aGk=".into(),
+            }
+            .into(),
+            Subscribe {
+                topics: vec![Topic::Serial, Topic::Events],
+            }
+            .into(),
+            Screenshot {
+                path: "/tmp/s.png".into(),
+            }
+            .into(),
+            Thumbnail {
+                path: "/tmp/t.png".into(),
+                max_width: 128,
+                max_height: 96,
+            }
+            .into(),
+            SnapshotCreate {
+                name: "before".into(),
+                description: "clean install".into(),
+            }
+            .into(),
+            ListSnapshots {}.into(),
+            SnapshotRevert {
+                snapshot: "1700000000-123".into(),
+            }
+            .into(),
+            SnapshotRename {
+                snapshot: "1700000000-123".into(),
+                name: "after".into(),
+            }
+            .into(),
+            SnapshotDelete {
+                snapshot: "1700000000-123".into(),
+            }
+            .into(),
+        ]
+    }
+
+    fn status(state: RunState) -> Status {
+        Status {
+            vm_id: "demo".into(),
+            name: "Demo".into(),
+            state,
+            vcpus: 2,
+            memory_mib: 512,
+            uptime_ms: 1234,
+            pid: 42,
+            started_unix_ms: 1_700_000_000_000,
+            hardware_virtualization: true,
+            warnings: vec!["no passt: NIC 0 left out".into()],
+        }
+    }
+
+    fn timing() -> Timing {
+        Timing {
+            total_ms: 120.25,
+            paused_ms: 0.1 + 0.2,
+            memory_pages: 4096,
+        }
+    }
+
+    /// A reply to `c`, every field set to something other than its default. The match is
+    /// exhaustive: a new request cannot be left out.
+    fn reply_to(c: &Command) -> Response {
+        match c {
+            Command::Status(_) => GetStatus::wrap(status(RunState::Running)),
+            Command::Counters(_) => GetCounters::wrap(Counters {
+                uptime_ms: 5,
+                started_unix_ms: 6,
+                exits: vec![("io-out".into(), 3), ("hlt".into(), 1)],
+                per_vcpu: vec![vec![("io-out".into(), 3)], vec![("hlt".into(), 1)]],
+                dropped_events: 7,
+                malformed_virtio_chains: 8,
+                nics: vec![NicCounters {
+                    tx_frames: 1,
+                    tx_bytes: 2,
+                    tx_dropped: 3,
+                    rx_frames: 4,
+                    rx_bytes: 5,
+                    rx_dropped_no_buffer: 6,
+                    rx_dropped_too_big: 7,
+                    rx_dropped_inactive: 8,
+                    malformed_chains: 9,
+                    link_up: true,
+                }],
+                process_user_us: 9,
+                process_system_us: 10,
+                vcpu_cpu_us: vec![11, 12],
+                rss_bytes: 13,
+                guest_memory_bytes: 14,
+                disks: vec![DiskCounters {
+                    read_requests: 1,
+                    read_bytes: 2,
+                    write_requests: 3,
+                    write_bytes: 4,
+                    flushes: 5,
+                    discards: 6,
+                    write_zeroes: 7,
+                    io_errors: 8,
+                }],
+            }),
+            Command::Pause(_) => Pause::wrap(status(RunState::Paused)),
+            Command::Resume(_) => Resume::wrap(status(RunState::Running)),
+            Command::PowerOff(_) => PowerOff::wrap(PowerOffResult {
+                method: "acpi-power-button".into(),
+                guest_acknowledged: true,
+            }),
+            Command::Kill(_) => Kill::wrap(Empty {}),
+            Command::Reset(_) => Reset::wrap(Empty {}),
+            Command::SerialInput(_) => SerialInput::wrap(SerialInputResult {
+                queued: 2,
+                dropped: 1,
+            }),
+            Command::Subscribe(_) => Subscribe::wrap(Empty {}),
+            Command::Screenshot(r) => Screenshot::wrap(ScreenshotResult {
+                path: r.path.clone(),
+            }),
+            Command::Thumbnail(r) => Thumbnail::wrap(ThumbnailResult {
+                path: r.path.clone(),
+                width: 128,
+                height: 72,
+            }),
+            Command::SnapshotCreate(_) => SnapshotCreate::wrap(SnapshotCreated {
+                id: "1700000000-123".into(),
+                timing: timing(),
+            }),
+            Command::SnapshotList(_) => {
+                let cfg = VmConfig::new_linux("demo", "Demo", "/boot/vmlinuz".into());
+                ListSnapshots::wrap(SnapshotList {
+                    current: Some("1700000000-123".into()),
+                    snapshots: vec![
+                        SnapshotEntry {
+                            id: "1700000000-123".into(),
+                            complete: true,
+                            meta: Some(SnapshotMeta {
+                                id: "1700000000-123".into(),
+                                name: "before".into(),
+                                description: "clean install".into(),
+                                created_unix_ms: 1_700_000_000_123,
+                                parent: Some("1600000000-000".into()),
+                                config: cfg,
+                                memory_pages: 4096,
+                                has_screen: true,
+                            }),
+                            problem: None,
+                        },
+                        SnapshotEntry {
+                            id: "1700000001-000".into(),
+                            complete: false,
+                            meta: None,
+                            problem: Some("interrupted while being saved".into()),
+                        },
+                    ],
+                })
+            }
+            Command::SnapshotRevert(r) => SnapshotRevert::wrap(SnapshotReverted {
+                id: r.snapshot.clone(),
+                timing: timing(),
+            }),
+            Command::SnapshotRename(_) => SnapshotRename::wrap(Empty {}),
+            Command::SnapshotDelete(_) => SnapshotDelete::wrap(Empty {}),
+        }
+    }
+
+    #[test]
+    fn every_request_and_reply_round_trips_through_json() {
+        let requests = every_request();
+        let kinds: HashSet<_> = requests.iter().map(discriminant).collect();
+        assert_eq!(kinds.len(), Command::COUNT, "a request is missing here");
+        for (i, command) in requests.into_iter().enumerate() {
+            let req = Request {
+                id: Some(i as u64),
+                command,
+            };
+            let line = serde_json::to_string(&req).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Request>(&line).unwrap(),
+                req,
+                "{line}"
+            );
+            let c = &req.command;
+
+            let ok = Reply::new(req.id, Ok(reply_to(c)));
+            let line = serde_json::to_string(&ok).unwrap();
+            assert_eq!(c.parse_reply(&line).unwrap(), ok, "{line}");
+
+            let err = Reply::new(
+                req.id,
+                Err(ApiError::new(ErrorCode::InvalidState, "not now")),
+            );
+            let line = serde_json::to_string(&err).unwrap();
+            assert_eq!(c.parse_reply(&line).unwrap(), err, "{line}");
+        }
+    }
+
+    /// A reply decoded for its request's type comes back out only as that type.
+    #[test]
+    fn typed_replies_unwrap_only_for_their_request() {
+        let r = PowerOff::wrap(PowerOffResult {
+            method: "acpi-power-button".into(),
+            guest_acknowledged: false,
+        });
+        assert!(PowerOff::unwrap(r.clone()).is_some());
+        assert_eq!(GetStatus::unwrap(r), None);
+    }
+
+    #[test]
+    fn error_codes_are_the_documented_strings() {
+        for (code, s) in [
+            (ErrorCode::BadRequest, "bad-request"),
+            (ErrorCode::InvalidState, "invalid-state"),
+            (ErrorCode::Failed, "failed"),
+            (ErrorCode::Internal, "internal"),
+        ] {
+            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{s}\""));
+            assert_eq!(code.as_str(), s);
+            assert_eq!(
+                serde_json::from_str::<ErrorCode>(&format!("\"{s}\"")).unwrap(),
+                code
+            );
+        }
+    }
+
+    /// The `` `{...}` `` examples of this module's documentation.
+    fn documented_examples() -> Vec<String> {
+        include_str!("api.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("//!"))
+            .flat_map(|l| {
+                l.split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .filter(|s| s.starts_with('{'))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_examples_parse() {
+        let mut kinds = HashSet::new();
+        let (mut events, mut hellos) = (0, 0);
+        for ex in documented_examples() {
+            if ex.starts_with(r#"{"cmd""#) {
+                let r: Request = serde_json::from_str(&ex).unwrap_or_else(|e| panic!("{ex}: {e}"));
+                kinds.insert(discriminant(&r.command));
+            } else if ex.starts_with(r#"{"event""#) {
+                serde_json::from_str::<Event>(&ex).unwrap_or_else(|e| panic!("{ex}: {e}"));
+                events += 1;
+            } else if ex.starts_with(r#"{"protocol""#) {
+                let h: Hello = serde_json::from_str(&ex).unwrap_or_else(|e| panic!("{ex}: {e}"));
+                assert_eq!((h.protocol.as_str(), h.version), (PROTOCOL, VERSION));
+                assert_eq!(h.check(), Ok(()));
+                hellos += 1;
+            }
+        }
+        assert_eq!(kinds.len(), Command::COUNT, "a request is not documented");
+        assert_eq!((events, hellos), (3, 1));
+        // The error reply example, and a result in the documented envelope.
+        let err = r#"{"id":1,"ok":false,"error":{"code":"bad-request","message":"..."}}"#;
+        let r = Command::from(GetStatus {}).parse_reply(err).unwrap();
+        assert_eq!(r.id, Some(1));
+        assert_eq!(r.into_result().unwrap_err().code, ErrorCode::BadRequest);
+        let ok = r#"{"id":1,"ok":true,"result":{}}"#;
+        let r = Command::from(Kill {}).parse_reply(ok).unwrap();
+        assert_eq!(r.into_result(), Ok(Response::Kill(Empty {})));
+    }
 
     #[test]
     fn requests_parse_from_the_documented_json() {
         let r: Request = serde_json::from_str(r#"{"id":7,"cmd":"power-off"}"#).unwrap();
         assert_eq!(r.id, Some(7));
-        assert_eq!(r.command, Command::PowerOff);
+        assert_eq!(r.command, Command::PowerOff(PowerOff {}));
         let r: Request =
             serde_json::from_str(r#"{"cmd":"subscribe","topics":["serial","events"]}"#).unwrap();
         assert_eq!(
             r.command,
-            Command::Subscribe {
+            Command::Subscribe(Subscribe {
                 topics: vec![Topic::Serial, Topic::Events]
-            }
+            })
         );
         assert!(serde_json::from_str::<Request>(r#"{"cmd":"explode"}"#).is_err());
+        // Fields a command does not take are ignored, as they always were.
+        let r: Request = serde_json::from_str(r#"{"cmd":"status","verbose":true}"#).unwrap();
+        assert_eq!(r.command, Command::Status(GetStatus {}));
+    }
+
+    #[test]
+    fn snapshot_timings_sit_beside_the_id_on_the_wire() {
+        let c = SnapshotCreated {
+            id: "x".into(),
+            timing: Timing {
+                total_ms: 1.5,
+                paused_ms: 0.5,
+                memory_pages: 3,
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            r#"{"id":"x","total_ms":1.5,"paused_ms":0.5,"memory_pages":3}"#
+        );
+    }
+
+    #[test]
+    fn a_hello_of_another_version_is_refused_clearly() {
+        let h = Hello {
+            protocol: PROTOCOL.into(),
+            version: 1,
+            vm_id: "demo".into(),
+            pid: 7,
+        };
+        let e = h.check().unwrap_err();
+        assert!(
+            e.contains("version 1") && e.contains(&format!("version {VERSION}")),
+            "{e}"
+        );
+        let h = Hello {
+            protocol: "http".into(),
+            ..h
+        };
+        assert!(h.check().unwrap_err().contains("http"));
     }
 
     #[test]
@@ -289,6 +991,8 @@ mod tests {
         let d: DiskCounters = serde_json::from_str(r#"{"read_bytes":512}"#).unwrap();
         assert_eq!(d.read_bytes, 512);
         assert_eq!(d.write_bytes, 0);
+        let n: NicCounters = serde_json::from_str(r#"{"rx_bytes":64}"#).unwrap();
+        assert_eq!((n.rx_bytes, n.tx_bytes), (64, 0));
     }
 
     #[test]

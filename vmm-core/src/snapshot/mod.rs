@@ -14,8 +14,9 @@ pub mod file;
 pub mod kvm_state;
 pub mod memory;
 
-use crate::api::RunState;
-use crate::config::VmConfig;
+use crate::api::{
+    RunState, SnapshotCreated, SnapshotEntry, SnapshotMeta, SnapshotReverted, Timing,
+};
 use crate::devices::lock;
 use crate::devices::serial::SerialSnap;
 use crate::devices::virtio::block::Block;
@@ -49,31 +50,6 @@ fn collect_garbage(vm_dir: &Path) {
     }
 }
 
-/// What a snapshot is, for listing (`meta.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnapshotMeta {
-    pub id: String,
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    pub created_unix_ms: u64,
-    pub parent: Option<String>,
-    /// The VM's config when the snapshot was taken.
-    pub config: VmConfig,
-    pub memory_pages: u64,
-    pub has_screen: bool,
-}
-
-/// A listed snapshot; `meta` is None for an incomplete (interrupted) one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnapshotEntry {
-    pub id: String,
-    pub complete: bool,
-    pub meta: Option<SnapshotMeta>,
-    /// Why it is not usable, if it is not.
-    pub problem: Option<String>,
-}
-
 #[derive(Serialize, Deserialize)]
 struct MachineState {
     vm: kvm_state::VmState,
@@ -89,15 +65,6 @@ struct MachineState {
 struct FramebufferInfo {
     len: u64,
     crc: u32,
-}
-
-/// Timing of a save or revert, for the API reply and benchmarks.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Timing {
-    pub id: String,
-    pub total_ms: f64,
-    pub paused_ms: f64,
-    pub memory_pages: u64,
 }
 
 pub fn snapshots_dir(vm_dir: &Path) -> PathBuf {
@@ -146,7 +113,7 @@ fn pause_for(vm: &VmHandle) -> Result<bool, String> {
 
 /// Takes a live snapshot of a running or paused VM. Writable disks are frozen at the same
 /// instant and the VM goes on in new overlays (see [`disks`]).
-pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, String> {
+pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<SnapshotCreated, String> {
     let _ops = lock(&OPS);
     let t0 = Instant::now();
     let m = &vm.machine;
@@ -226,11 +193,13 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
         .map_err(|e| format!("{}: {e}", dir.display()))?;
     crate::util::write_atomic(&current_file(&m.vm_dir), id.as_bytes())
         .map_err(|e| format!("current: {e}"))?;
-    Ok(Timing {
+    Ok(SnapshotCreated {
         id,
-        total_ms: ms(t0),
-        paused_ms,
-        memory_pages: state_pages,
+        timing: Timing {
+            total_ms: ms(t0),
+            paused_ms,
+            memory_pages: state_pages,
+        },
     })
 }
 
@@ -309,17 +278,17 @@ fn load_meta(dir: &Path) -> Result<SnapshotMeta, String> {
 
 /// Puts a running or paused VM back to snapshot `id`; it keeps its run state (a paused VM
 /// stays paused at the snapshot's instant, e.g. to show a class the restored screen).
-pub fn revert(vm: &VmHandle, id: &str) -> Result<Timing, String> {
+pub fn revert(vm: &VmHandle, id: &str) -> Result<SnapshotReverted, String> {
     revert_inner(vm, id, false)
 }
 
 /// Loads snapshot `id` into a VM whose vCPUs have not started yet (a fresh process), after
 /// checking the memory file's checksum too.
-pub fn restore_at_start(vm: &VmHandle, id: &str) -> Result<Timing, String> {
+pub fn restore_at_start(vm: &VmHandle, id: &str) -> Result<SnapshotReverted, String> {
     revert_inner(vm, id, true)
 }
 
-fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> {
+fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted, String> {
     let _ops = lock(&OPS);
     let t0 = Instant::now();
     if !valid_id(id) {
@@ -428,11 +397,13 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
     }
     // The overlays the disks used before are deleted unless a snapshot needs them.
     collect_garbage(&m.vm_dir);
-    Ok(Timing {
+    Ok(SnapshotReverted {
         id: id.to_string(),
-        total_ms: ms(t0),
-        paused_ms,
-        memory_pages: st.memory.stored_pages,
+        timing: Timing {
+            total_ms: ms(t0),
+            paused_ms,
+            memory_pages: st.memory.stored_pages,
+        },
     })
 }
 

@@ -42,9 +42,12 @@
 //!
 //! # Adding a request
 //!
-//! Declare its request type (and its reply type unless an existing one fits) here, add one
-//! line to the `requests!` table below, one sample to the round-trip test's list and a row
-//! to the table above; then the compiler asks for the server's arm in `api_server::handle`.
+//! Here: declare its request type (and its reply type unless an existing one fits), add one
+//! line to the `requests!` table, a row to the table above and a sample to the tests'
+//! `every_request` (the tests fail until both are there). The compiler then asks for the
+//! match arms that handle it: the server's in `api_server::handle`, the tests' `reply_to`,
+//! and the app's fake client (`app/src/testing.rs`). The app calls it with
+//! `client.call(id, NewRequest { .. })`.
 
 use crate::config::VmConfig;
 use serde::de::DeserializeOwned;

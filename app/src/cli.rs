@@ -1,7 +1,7 @@
 //! The command line: `vmdesk list|create|clone|delete|start|stop|kill|pause|resume|status|console|
 //! snapshot|snapshots|revert|screenshot ...` (`vmdesk --help`), each with `--json`.
 
-use crate::data::client::{self, ClientError, SocketClient, VmmClient};
+use crate::data::client::{self, ClientError, SocketClient, VmmClient, VmmClientExt};
 use crate::data::disks::{self, DiskDisposal, DiskPlan};
 use crate::data::paths::Paths;
 use crate::data::snapshots::SnapshotList;
@@ -9,7 +9,10 @@ use crate::data::store::{self, VmEntry};
 use crate::t;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
-use vmm_core::api::{Command, Event, PowerOffResult, RunState};
+use vmm_core::api::{
+    Command, ErrorCode, Event, Kill, ListSnapshots, Pause, PowerOff, Reset, Resume, RunState,
+    Screenshot, SnapshotCreate, SnapshotRevert,
+};
 use vmm_core::config::{BootSource, DisplayConfig, VmConfig};
 
 /// Exit statuses of the CLI.
@@ -332,9 +335,10 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
                 "not-running",
                 t!("cli-not-running", vm = id.as_str()),
             ),
-            ClientError::Api { code: c, message } if c == "invalid-state" => {
-                out.fail(code::WRONG_STATE, &c, message)
-            }
+            ClientError::Api {
+                code: c @ ErrorCode::InvalidState,
+                message,
+            } => out.fail(code::WRONG_STATE, c.as_str(), message),
             ClientError::Exited(info) => {
                 let rec = crate::data::vms::exit_record(paths, Some(e), &id, Some(info));
                 let mut msg = t!(
@@ -352,10 +356,10 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
         }
     };
     let simple = |cmd: Command| -> i32 {
-        match client.request(&id, cmd) {
-            Ok(v) => {
+        match client.send(&id, cmd) {
+            Ok(r) => {
                 if args.json {
-                    println!("{}", serde_json::json!({"ok": true, "result": v}));
+                    println!("{}", serde_json::json!({"ok": true, "result": r}));
                 }
                 code::OK
             }
@@ -407,13 +411,11 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
             }
             Err(err) => map_err(err),
         },
-        "stop" => match client.request(&id, Command::PowerOff) {
-            Ok(v) => {
-                let acked = serde_json::from_value::<PowerOffResult>(v.clone())
-                    .map(|r| r.guest_acknowledged)
-                    .unwrap_or(false);
+        "stop" => match client.call(&id, PowerOff {}) {
+            Ok(r) => {
+                let acked = r.guest_acknowledged;
                 if args.json {
-                    println!("{}", serde_json::json!({"ok": acked, "result": v}));
+                    println!("{}", serde_json::json!({"ok": acked, "result": r}));
                 } else if acked {
                     println!("{}", t!("cli-stop-sent", vm = id.as_str()));
                 } else {
@@ -427,8 +429,8 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
             }
             Err(err) => map_err(err),
         },
-        "kill" => simple(Command::Kill),
-        "restart" => match client.request(&id, Command::Reset) {
+        "kill" => simple(Kill {}.into()),
+        "restart" => match client.call(&id, Reset {}) {
             Ok(_) => {
                 // The VMM ends with the reset status; start it again once it is gone. If the
                 // app started this VM, it restarts it too: whoever comes second finds it running.
@@ -438,9 +440,10 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
                 }
                 let pid = match client.start(&id) {
                     Ok(pid) => Ok(pid),
-                    Err(ClientError::Api { code: c, .. }) if c == "invalid-state" => {
-                        client.status(&id).map(|s| s.pid)
-                    }
+                    Err(ClientError::Api {
+                        code: ErrorCode::InvalidState,
+                        ..
+                    }) => client.status(&id).map(|s| s.pid),
                     Err(e) => Err(e),
                 };
                 match pid {
@@ -453,26 +456,24 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
             }
             Err(err) => map_err(err),
         },
-        "pause" => simple(Command::Pause),
-        "resume" => simple(Command::Resume),
+        "pause" => simple(Pause {}.into()),
+        "resume" => simple(Resume {}.into()),
         "console" => console(shared.clone(), &id, args.json).unwrap_or_else(map_err),
         "snapshot" => {
-            let cmd = Command::SnapshotCreate {
+            let req = SnapshotCreate {
                 name: args.opt("name").unwrap_or_default().to_string(),
                 description: args.opt("description").unwrap_or_default().to_string(),
             };
-            match client.request(&id, cmd) {
-                Ok(v) => {
-                    let snap = v.get("id").and_then(|x| x.as_str()).unwrap_or("?");
-                    let ms = |k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+            match client.call(&id, req) {
+                Ok(c) => {
                     let text = t!(
                         "cli-snapshot-taken",
                         vm = id.as_str(),
-                        snapshot = snap,
-                        total = format!("{:.0}", ms("total_ms")),
-                        paused = format!("{:.0}", ms("paused_ms"))
+                        snapshot = c.id.as_str(),
+                        total = format!("{:.0}", c.timing.total_ms),
+                        paused = format!("{:.0}", c.timing.paused_ms)
                     );
-                    out.done(serde_json::json!({"ok": true, "result": v}), text)
+                    out.done(serde_json::json!({"ok": true, "result": c}), text)
                 }
                 Err(err) => map_err(err),
             }
@@ -529,14 +530,14 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
                 );
             };
             if client.status(&id).is_ok() {
-                match client.request(
+                match client.call(
                     &id,
-                    Command::SnapshotRevert {
+                    SnapshotRevert {
                         snapshot: snap.clone(),
                     },
                 ) {
-                    Ok(v) => out.done(
-                        serde_json::json!({"ok": true, "result": v}),
+                    Ok(r) => out.done(
+                        serde_json::json!({"ok": true, "result": r}),
                         t!("cli-reverted", vm = id.as_str(), snapshot = snap.as_str()),
                     ),
                     Err(err) => map_err(err),
@@ -564,7 +565,7 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
                 std::env::current_dir().unwrap_or_default().join(file)
             };
             let path = file.display().to_string();
-            match client.request(&id, Command::Screenshot { path: path.clone() }) {
+            match client.call(&id, Screenshot { path: path.clone() }) {
                 Ok(_) => out.done(
                     serde_json::json!({"ok": true, "path": path}),
                     t!("cli-screenshot", path = path.as_str()),
@@ -582,8 +583,8 @@ fn snapshot_list(
     paths: &Paths,
     id: &str,
 ) -> Result<SnapshotList, ClientError> {
-    match client.request(id, Command::SnapshotList) {
-        Ok(v) => SnapshotList::from_api(v).map_err(ClientError::Other),
+    match client.call(id, ListSnapshots {}) {
+        Ok(list) => Ok(SnapshotList::from_api(list)),
         Err(ClientError::NotRunning) => Ok(SnapshotList::from_disk(&paths.vm_dir(id))),
         Err(e) => Err(e),
     }
@@ -776,8 +777,8 @@ fn console(client: Arc<dyn VmmClient>, id: &str, json: bool) -> Result<i32, Clie
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
             let Ok(line) = line else { break };
-            let cmd = client::serial_input(&format!("{line}\n"));
-            if input.request(&input_id, cmd).is_err() {
+            let req = client::serial_input(&format!("{line}\n"));
+            if input.call(&input_id, req).is_err() {
                 break;
             }
         }
@@ -938,10 +939,10 @@ mod tests {
         assert_eq!(
             fake.commands(),
             [
-                ("web".to_string(), Command::Pause),
-                ("web".to_string(), Command::PowerOff),
-                ("web".to_string(), Command::Kill),
-                ("web".to_string(), Command::Reset)
+                ("web".to_string(), Command::from(Pause {})),
+                ("web".to_string(), PowerOff {}.into()),
+                ("web".to_string(), Kill {}.into()),
+                ("web".to_string(), Reset {}.into())
             ]
         );
         assert_eq!(run("status nope"), code::NO_SUCH_VM);
@@ -1098,34 +1099,42 @@ mod tests {
         assert_eq!(
             cmds,
             [
-                Command::SnapshotCreate {
+                Command::from(SnapshotCreate {
                     name: "Base".into(),
                     description: "first".into()
-                },
-                Command::SnapshotList,
-                Command::SnapshotList,
-                Command::SnapshotRevert {
+                }),
+                ListSnapshots {}.into(),
+                ListSnapshots {}.into(),
+                SnapshotRevert {
                     snapshot: "b".into()
-                },
-                Command::SnapshotList,
-                Command::Screenshot {
+                }
+                .into(),
+                ListSnapshots {}.into(),
+                Screenshot {
                     path: cwd.join("shot.png").display().to_string()
-                },
+                }
+                .into(),
             ]
         );
         // Stopped again: revert starts the VM from the snapshot.
         fake.crash("web", 0);
         let snaps = paths.vm_dir("web").join("snapshots/s1");
         std::fs::create_dir_all(&snaps).unwrap();
-        let mut meta = crate::data::snapshots::tests::sample()["snapshots"][1]["meta"].clone();
-        meta["id"] = "s1".into();
-        meta["config"] =
-            serde_json::to_value(VmConfig::load(&paths.vm_config("web")).unwrap()).unwrap();
-        std::fs::write(snaps.join("meta.json"), meta.to_string()).unwrap();
+        let mut meta = crate::data::snapshots::tests::sample().snapshots[1]
+            .meta
+            .clone()
+            .unwrap();
+        meta.id = "s1".into();
+        meta.config = VmConfig::load(&paths.vm_config("web")).unwrap();
+        std::fs::write(
+            snaps.join("meta.json"),
+            serde_json::to_string(&meta).unwrap(),
+        )
+        .unwrap();
         assert_eq!(run("revert web s1 --json"), code::OK);
         assert_eq!(fake.restored(), [("web".to_string(), "s1".to_string())]);
         // Names find snapshots when they are unique.
-        let list = SnapshotList::from_api(crate::data::snapshots::tests::sample()).unwrap();
+        let list = SnapshotList::from_api(crate::data::snapshots::tests::sample());
         assert_eq!(find_snapshot(&list, "Before update").as_deref(), Some("b"));
         assert_eq!(find_snapshot(&list, "x"), None);
     }

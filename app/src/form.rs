@@ -7,7 +7,8 @@ use crate::t;
 use iced::widget::{button, column, container, row, text, text_input, toggler, Space};
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
-use vmm_core::config::{sniff_kernel, BootSource, VmConfig, MAX_CMDLINE_LEN, MIN_MEMORY_MIB};
+use vmm_core::arch::boot::sniff_kernel;
+use vmm_core::config::{BootSource, VmConfig, MAX_CMDLINE_LEN, MIN_MEMORY_MIB};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {

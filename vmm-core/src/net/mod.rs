@@ -84,10 +84,21 @@ pub fn open_nics_with(
     Ok(out)
 }
 
+/// Why a MAC address from a config is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MacError {
+    #[error("{mac:?} is not a MAC address like \"52:54:00:12:34:56\"")]
+    Malformed { mac: String },
+    #[error("{mac:?} is a multicast address (lowest bit of the first byte set); a NIC needs a unicast one")]
+    Multicast { mac: String },
+    #[error("{mac:?} is the all-zero address")]
+    AllZero { mac: String },
+}
+
 /// Parses `aa:bb:cc:dd:ee:ff` (hex, either case). Refuses multicast/broadcast and all-zero
 /// addresses: a NIC needs a unicast address.
-pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
-    let bad = || format!("{s:?} is not a MAC address like \"52:54:00:12:34:56\"");
+pub fn parse_mac(s: &str) -> Result<[u8; 6], MacError> {
+    let bad = || MacError::Malformed { mac: s.to_string() };
     let mut mac = [0u8; 6];
     let parts: Vec<&str> = s.split(':').collect();
     if parts.len() != 6 {
@@ -100,12 +111,10 @@ pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
         *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
     }
     if mac[0] & 1 != 0 {
-        return Err(format!(
-            "{s:?} is a multicast address (lowest bit of the first byte set); a NIC needs a unicast one"
-        ));
+        return Err(MacError::Multicast { mac: s.to_string() });
     }
     if mac == [0; 6] {
-        return Err(format!("{s:?} is the all-zero address"));
+        return Err(MacError::AllZero { mac: s.to_string() });
     }
     Ok(mac)
 }
@@ -158,16 +167,25 @@ mod tests {
             "52:54:00:ab:cd:+f",
             "5:54:00:ab:cd:0f0",
         ] {
-            assert!(parse_mac(bad).unwrap_err().contains("not a MAC"), "{bad}");
+            assert!(
+                parse_mac(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("not a MAC"),
+                "{bad}"
+            );
         }
         assert!(parse_mac("01:00:5e:00:00:01")
             .unwrap_err()
+            .to_string()
             .contains("multicast"));
         assert!(parse_mac("ff:ff:ff:ff:ff:ff")
             .unwrap_err()
+            .to_string()
             .contains("multicast"));
         assert!(parse_mac("00:00:00:00:00:00")
             .unwrap_err()
+            .to_string()
             .contains("all-zero"));
     }
 

@@ -26,6 +26,8 @@ mod probe;
 
 pub use disk::Disk;
 
+pub use crate::config::ImageFormat;
+
 use crate::config::DiskConfig;
 use crate::devices::virtio::block::Block;
 use crate::devices::virtio::VirtioDevice;
@@ -40,7 +42,6 @@ use lock::{ImageLock, LockError, LockMode};
 use probe::Probed;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::fmt;
 use std::fs::File;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -49,23 +50,6 @@ use std::path::{Path, PathBuf};
 /// snapshot of a running VM adds one overlay to each writable disk's chain (nothing merges
 /// them: imago cannot commit), so this bounds how many snapshots deep a line of history goes.
 pub const MAX_CHAIN_DEPTH: usize = 64;
-
-/// An image format vmdesk can use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ImageFormat {
-    Raw,
-    Qcow2,
-}
-
-impl fmt::Display for ImageFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ImageFormat::Raw => "raw",
-            ImageFormat::Qcow2 => "qcow2",
-        })
-    }
-}
 
 /// What went wrong, for callers that react differently (the config check maps `Format` to the
 /// `format` field, everything else to `path`).
@@ -86,7 +70,8 @@ pub enum ErrorKind {
 }
 
 /// A storage error; its text names the file at fault.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
 pub struct StorageError {
     pub kind: ErrorKind,
     /// The file at fault (for a broken backing chain: the backing file).
@@ -111,14 +96,6 @@ impl StorageError {
         StorageError::new(kind, path, format!("{what}: {e}"))
     }
 }
-
-impl fmt::Display for StorageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.reason)
-    }
-}
-
-impl std::error::Error for StorageError {}
 
 /// What `image_info` reports (the fields `qemu-img info` calls format, virtual-size,
 /// actual-size and the backing chain).
@@ -525,13 +502,26 @@ pub fn default_serial(path: &Path) -> String {
 /// Largest serial number the guest can see (virtio-blk GET_ID returns 20 bytes).
 pub const SERIAL_LEN: usize = 20;
 
+/// Why a disk serial number is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SerialError {
+    #[error("must be {min} to {max} characters long")]
+    BadLength { len: usize, min: usize, max: usize },
+    #[error("may only hold printable ASCII characters")]
+    NotPrintable,
+}
+
 /// Checks a serial number from a config.
-pub fn check_serial(s: &str) -> Result<(), String> {
+pub fn check_serial(s: &str) -> Result<(), SerialError> {
     if s.is_empty() || s.len() > SERIAL_LEN {
-        return Err(format!("must be 1 to {SERIAL_LEN} characters long"));
+        return Err(SerialError::BadLength {
+            len: s.len(),
+            min: 1,
+            max: SERIAL_LEN,
+        });
     }
     if !s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err("may only hold printable ASCII characters".into());
+        return Err(SerialError::NotPrintable);
     }
     Ok(())
 }
@@ -539,7 +529,7 @@ pub fn check_serial(s: &str) -> Result<(), String> {
 /// Checks a disk as `vmdesk-vmm --check` should: the image and its chain exist and are sound,
 /// the format matches, a writable image is writable, and (without taking them) that the locks
 /// the VM will need are free. Returns the field at fault (`path` or `format`) and why.
-pub fn check_disk(d: &DiskConfig) -> Result<(), (&'static str, String)> {
+pub fn check_disk(d: &DiskConfig) -> Result<(), (&'static str, StorageError)> {
     let (layers, _) = walk_chain(
         &d.path,
         d.format,
@@ -553,7 +543,7 @@ pub fn check_disk(d: &DiskConfig) -> Result<(), (&'static str, String)> {
         } else {
             "path"
         };
-        (field, e.to_string())
+        (field, e)
     })?;
     if !d.read_only {
         std::fs::OpenOptions::new()
@@ -563,9 +553,10 @@ pub fn check_disk(d: &DiskConfig) -> Result<(), (&'static str, String)> {
             .map_err(|e| {
                 (
                     "path",
-                    format!(
-                        "{}: is not writable ({e}); make it writable or set read_only = true",
-                        d.path.display()
+                    StorageError::new(
+                        ErrorKind::Invalid,
+                        &d.path,
+                        format!("is not writable ({e}); make it writable or set read_only = true"),
                     ),
                 )
             })?;

@@ -438,7 +438,8 @@ impl TryFrom<VmSpec> for Vmm {
         }
         // Disks: opened, checked and locked now, before anything runs.
         virtio_devs.extend(
-            crate::storage::open_disks(&cfg.disks, &spec.vm_dir).map_err(BuildError::Other)?,
+            crate::storage::open_disks(&cfg.disks, &spec.vm_dir)
+                .map_err(|e| BuildError::Other(e.to_string()))?,
         );
         let disk_stats: Vec<_> = virtio_devs
             .iter()

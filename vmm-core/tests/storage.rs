@@ -503,7 +503,10 @@ fn lock_conflicts_are_refused_at_open_naming_the_file() {
     let msg = msg.to_string();
     assert_eq!(field, "path");
     assert!(msg.contains("in use"), "{msg}");
-    let e = storage::open_disks(&[d], dir.path()).err().unwrap();
+    let e = storage::open_disks(&[d], dir.path())
+        .err()
+        .unwrap()
+        .to_string();
     assert!(
         e.starts_with(&format!("disks[0]: {}: ", p.display())),
         "{e}"

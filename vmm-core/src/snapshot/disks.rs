@@ -106,7 +106,7 @@ pub fn record(
         let (image, format) = if writable {
             let d = b.disk();
             (
-                Some(overlay::to_stored(vm_dir, d.path())?),
+                Some(overlay::to_stored(vm_dir, d.path()).map_err(|e| e.to_string())?),
                 Some(d.format()),
             )
         } else {
@@ -114,7 +114,7 @@ pub fn record(
         };
         out.push(SnapshotDisk {
             index: i,
-            config_path: overlay::to_stored(vm_dir, &paths[i])?,
+            config_path: overlay::to_stored(vm_dir, &paths[i]).map_err(|e| e.to_string())?,
             read_only: !writable,
             image,
             format,
@@ -136,7 +136,9 @@ pub fn detach(
 ) -> Result<(), String> {
     check_count(configs, blocks)?;
     let paths = config_paths(vm_dir, configs);
-    let mut cur = CurrentDisks::load(vm_dir)?.unwrap_or_default();
+    let mut cur = CurrentDisks::load(vm_dir)
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
     let mut res = Ok(());
     for (i, b) in blocks.iter_mut().enumerate() {
         if !b.writable() {
@@ -145,7 +147,8 @@ pub fn detach(
         let label = overlay::disk_label(&paths, i);
         match detach_one(vm_dir, b, &label, tag) {
             Ok((frozen, top)) => {
-                cur.set_top(vm_dir, i, &paths[i], &top)?;
+                cur.set_top(vm_dir, i, &paths[i], &top)
+                    .map_err(|e| e.to_string())?;
                 cur.register(&top);
                 cur.protect(vm_dir, &frozen);
             }
@@ -155,7 +158,7 @@ pub fn detach(
             }
         }
     }
-    cur.save(vm_dir)?;
+    cur.save(vm_dir).map_err(|e| e.to_string())?;
     res
 }
 
@@ -354,7 +357,9 @@ pub fn switch(
 ) -> Result<(), String> {
     check_count(configs, blocks)?;
     let paths = config_paths(vm_dir, configs);
-    let mut cur = CurrentDisks::load(vm_dir)?.unwrap_or_default();
+    let mut cur = CurrentDisks::load(vm_dir)
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
     let mut res = Ok(());
     for (i, disk, top) in prepared.disks {
         match blocks[i].replace_disk(disk) {
@@ -365,10 +370,11 @@ pub fn switch(
                 continue;
             }
         }
-        cur.set_top(vm_dir, i, &paths[i], &top)?;
+        cur.set_top(vm_dir, i, &paths[i], &top)
+            .map_err(|e| e.to_string())?;
         cur.register(&top);
     }
-    cur.save(vm_dir)?;
+    cur.save(vm_dir).map_err(|e| e.to_string())?;
     res
 }
 
@@ -395,5 +401,5 @@ pub fn collect_garbage(vm_dir: &Path) -> Result<Vec<PathBuf>, String> {
             }
         }
     }
-    overlay::gc(vm_dir, &roots)
+    overlay::gc(vm_dir, &roots).map_err(|e| e.to_string())
 }

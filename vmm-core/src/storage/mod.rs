@@ -573,6 +573,36 @@ pub fn config_path(d: &DiskConfig, vm_dir: &Path) -> PathBuf {
     }
 }
 
+/// Why a VM's disks cannot be opened; each names the disk (`disks[N]`) and the file.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenDisksError {
+    /// `<vm dir>/disks/current.json` cannot be read.
+    #[error(transparent)]
+    Current(#[from] overlay::OverlayError),
+    #[error("disks[{index}]: {source}")]
+    Image { index: usize, source: StorageError },
+    /// The overlay a snapshot moved the disk onto cannot be opened.
+    #[error(
+        "disks[{index}]: {source} (the overlay this disk continues in since its last \
+         snapshot, recorded in {})",
+        current.display()
+    )]
+    Overlay {
+        index: usize,
+        source: StorageError,
+        current: PathBuf,
+    },
+    #[error("disks[{index}].serial: {source}")]
+    Serial { index: usize, source: SerialError },
+    /// The virtio-blk device (its I/O thread) cannot be set up.
+    #[error("disks[{index}]: {}: {source}", path.display())]
+    Device {
+        index: usize,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Opens every disk of a VM (at start-up, before any vCPU runs) as a virtio-blk device: all
 /// checks, locks and errors happen here, never mid-run. Relative paths are taken from `vm_dir`.
 /// A disk that snapshots moved onto an overlay opens that overlay (the top recorded in
@@ -581,7 +611,7 @@ pub fn config_path(d: &DiskConfig, vm_dir: &Path) -> PathBuf {
 pub fn open_disks(
     disks: &[DiskConfig],
     vm_dir: &Path,
-) -> Result<Vec<Box<dyn VirtioDevice>>, String> {
+) -> Result<Vec<Box<dyn VirtioDevice>>, OpenDisksError> {
     let current = overlay::CurrentDisks::load(vm_dir)?;
     let mut devs: Vec<Box<dyn VirtioDevice>> = Vec::new();
     for (i, d) in disks.iter().enumerate() {
@@ -589,25 +619,34 @@ pub fn open_disks(
         let top = current.as_ref().and_then(|c| c.top(vm_dir, i, &path));
         let disk = match &top {
             Some(top) => Disk::open(top, Some(ImageFormat::Qcow2), d.read_only).map_err(|e| {
-                format!(
-                    "disks[{i}]: {e} (the overlay this disk continues in since its last \
-                     snapshot, recorded in {})",
-                    overlay::current_file(vm_dir).display()
-                )
+                OpenDisksError::Overlay {
+                    index: i,
+                    source: e,
+                    current: overlay::current_file(vm_dir),
+                }
             })?,
             None => {
-                Disk::open(&path, d.format, d.read_only).map_err(|e| format!("disks[{i}]: {e}"))?
+                Disk::open(&path, d.format, d.read_only).map_err(|e| OpenDisksError::Image {
+                    index: i,
+                    source: e,
+                })?
             }
         };
         let serial = match &d.serial {
             Some(s) => {
-                check_serial(s).map_err(|e| format!("disks[{i}].serial: {e}"))?;
+                check_serial(s).map_err(|e| OpenDisksError::Serial {
+                    index: i,
+                    source: e,
+                })?;
                 s.clone()
             }
             None => default_serial(&path),
         };
-        let dev = Block::new(disk, &serial)
-            .map_err(|e| format!("disks[{i}]: {}: {e}", path.display()))?;
+        let dev = Block::new(disk, &serial).map_err(|e| OpenDisksError::Device {
+            index: i,
+            path: path.clone(),
+            source: e,
+        })?;
         devs.push(Box::new(dev));
     }
     Ok(devs)

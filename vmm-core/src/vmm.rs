@@ -467,7 +467,8 @@ impl TryFrom<VmSpec> for Vmm {
             framebuffer = Some(fb);
         }
         // Network interfaces, each a virtio-net device with its own passt (crate::net).
-        let nics = crate::net::open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
+        let nics = crate::net::open_nics(&cfg.id, &cfg.nics)
+            .map_err(|e| BuildError::Other(e.to_string()))?;
         for w in &nics.warnings {
             eprintln!("vmdesk-vmm: warning: {w}");
         }

@@ -699,7 +699,10 @@ fn a_forward_on_a_busy_port_fails_the_start_naming_the_nic() {
             guest_port: 22,
         }],
     }];
-    let e = vmm_core::net::open_nics("busy", &nics).err().unwrap();
+    let e = vmm_core::net::open_nics("busy", &nics)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.starts_with("nics[0]: passt exited at start"), "{e}");
     assert!(e.contains(&port.to_string()), "{e}");
 }

@@ -34,6 +34,23 @@ pub struct OpenedNics {
     pub warnings: Vec<String>,
 }
 
+/// Why a VM's NICs cannot be set up; each names the NIC (`nics[N]`).
+#[derive(Debug, thiserror::Error)]
+pub enum OpenNicsError {
+    #[error("nics[{index}].mac: {source}")]
+    Mac { index: usize, source: MacError },
+    #[error("nics[{index}]: {source}")]
+    Passt {
+        index: usize,
+        source: passt::PasstError,
+    },
+    #[error("nics[{index}]: starting the device threads: {source}")]
+    Device {
+        index: usize,
+        source: std::io::Error,
+    },
+}
+
 /// Starts one passt per NIC and builds the virtio-net devices. A missing passt leaves the NICs
 /// out with a warning; a passt that fails to start (e.g. a forwarded port already in use) is an
 /// error naming the NIC.
@@ -41,7 +58,7 @@ pub struct OpenedNics {
 /// Call this from the thread that lives as long as the VM (vmdesk-vmm's main thread): passt is
 /// told to die with that thread (PR_SET_PDEATHSIG), and in any case passt quits when its socket
 /// closes, i.e. when this process ends however it ends.
-pub fn open_nics(vm_id: &str, nics: &[NicConfig]) -> Result<OpenedNics, String> {
+pub fn open_nics(vm_id: &str, nics: &[NicConfig]) -> Result<OpenedNics, OpenNicsError> {
     open_nics_with(passt::find_passt(), vm_id, nics)
 }
 
@@ -50,7 +67,7 @@ pub fn open_nics_with(
     passt_bin: Option<PathBuf>,
     vm_id: &str,
     nics: &[NicConfig],
-) -> Result<OpenedNics, String> {
+) -> Result<OpenedNics, OpenNicsError> {
     let mut out = OpenedNics::default();
     if nics.is_empty() {
         return Ok(out);
@@ -67,17 +84,17 @@ pub fn open_nics_with(
     for (i, nic) in nics.iter().enumerate() {
         let label = format!("nics[{i}]");
         let mac = match &nic.mac {
-            Some(s) => parse_mac(s).map_err(|e| format!("{label}.mac: {e}"))?,
+            Some(s) => parse_mac(s).map_err(|source| OpenNicsError::Mac { index: i, source })?,
             None => derived_mac(vm_id, i),
         };
         let opts = passt::PasstOptions {
             forwards: nic.forwards.clone(),
             mtu: DEFAULT_MTU,
         };
-        let (proc_, stream) =
-            passt::Passt::spawn(&bin, &opts, &label).map_err(|e| format!("{label}: {e}"))?;
+        let (proc_, stream) = passt::Passt::spawn(&bin, &opts, &label)
+            .map_err(|source| OpenNicsError::Passt { index: i, source })?;
         let net = Net::new(mac, DEFAULT_MTU, stream, Some(Box::new(proc_)), &label)
-            .map_err(|e| format!("{label}: starting the device threads: {e}"))?;
+            .map_err(|source| OpenNicsError::Device { index: i, source })?;
         out.stats.push((i, net.stats()));
         out.devices.push(Box::new(net));
     }
@@ -225,7 +242,8 @@ mod tests {
             &[NicConfig::default()],
         )
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
         assert!(e.starts_with("nics[0]: "), "{e}");
     }
 }

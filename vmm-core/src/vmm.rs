@@ -270,7 +270,7 @@ impl VmHandle {
             .display
             .as_ref()
             .ok_or("this VM has no display (add a [display] section to its config)")?;
-        screenshot(&*d.frame, path)
+        screenshot(&*d.frame, path).map_err(|e| e.to_string())
     }
 
     /// Writes the screen scaled down to fit `max_w` × `max_h` as PNG; returns its size.
@@ -285,6 +285,7 @@ impl VmHandle {
             .as_ref()
             .ok_or("this VM has no display (add a [display] section to its config)")?;
         crate::display::framebuffer::thumbnail(&*d.frame, max_w, max_h, path)
+            .map_err(|e| e.to_string())
     }
 
     /// Types bytes into COM1; returns how many were dropped because the guest is not reading.
@@ -453,7 +454,7 @@ impl TryFrom<VmSpec> for Vmm {
             let slot = mem.num_regions() as u32;
             let fb = Arc::new(
                 Framebuffer::new(&vm, slot, layout::FRAMEBUFFER_BASE, d.width, d.height)
-                    .map_err(BuildError::Other)?,
+                    .map_err(|e| BuildError::Other(e.to_string()))?,
             );
             let (kbd, kbd_h) = Input::new(InputKind::Keyboard);
             let (tablet, tablet_h) = Input::new(InputKind::Tablet);

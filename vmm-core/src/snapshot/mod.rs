@@ -185,7 +185,8 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
                 fb.height,
                 fb.stride,
                 &partial.join("screen.png"),
-            )?;
+            )
+            .map_err(|e| e.to_string())?;
             true
         }
         _ => false,

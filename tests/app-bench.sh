@@ -4,7 +4,7 @@
 # 1024x768 screen: frames/s the window presented, VNC updates/s received, CPU % of the app (and,
 # for context, of Xvfb and vmdesk-vmm), over SECONDS seconds.
 #
-# Times come from the app's own trace (VMDESK_TRACE_FRAMES, see app/src/trace.rs): one line per
+# Times come from the app's own trace (VMDESK_TRACE_FRAMES, see app/src/ui/trace.rs): one line per
 # presented frame and per whole VNC update. CPU is utime+stime from /proc/<pid>/stat.
 #
 #   tests/app-bench.sh                 # defaults: RUNS=7 SECONDS_=10 MODE=fullanim FPS=0

@@ -23,7 +23,7 @@ app_session e2e
   --display 640x480 --memory 64 --vcpus 1 >/dev/null || fail "vmdesk create"
 serial="$VMDESK_HOME/data/vms/e2e/serial.log"
 
-# The app logs each presented frame (app/src/trace.rs); the first one is the cold start.
+# The app logs each presented frame (app/src/ui/trace.rs); the first one is the cold start.
 start=$(date +%s%N)
 VMDESK_TRACE_FRAMES="$work/trace" "$BIN/vmdesk" >"$work/app.log" 2>&1 &
 app=$!

@@ -1,11 +1,11 @@
 //! The command line: `vmdesk list|create|clone|delete|start|stop|kill|pause|resume|status|console|
 //! snapshot|snapshots|revert|screenshot ...` (`vmdesk --help`), each with `--json`.
 
-use crate::client::{self, ClientError, SocketClient, VmmClient};
-use crate::disks::{self, DiskDisposal, DiskPlan};
-use crate::paths::Paths;
-use crate::snapshots::SnapshotList;
-use crate::store::{self, VmEntry};
+use crate::data::client::{self, ClientError, SocketClient, VmmClient};
+use crate::data::disks::{self, DiskDisposal, DiskPlan};
+use crate::data::paths::Paths;
+use crate::data::snapshots::SnapshotList;
+use crate::data::store::{self, VmEntry};
 use crate::t;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -336,11 +336,11 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
                 out.fail(code::WRONG_STATE, &c, message)
             }
             ClientError::Exited(info) => {
-                let rec = crate::app::exit_record(paths, Some(e), &id, Some(info));
+                let rec = crate::data::vms::exit_record(paths, Some(e), &id, Some(info));
                 let mut msg = t!(
                     "error-vmm-exited",
                     name = e.name(),
-                    meaning = crate::screen::library::exit_meaning(&info)
+                    meaning = crate::data::vms::exit_meaning(&info)
                 );
                 for l in rec.log_tail.iter().chain(rec.serial_tail.iter()) {
                     msg.push_str("\n  ");
@@ -498,7 +498,7 @@ pub fn run_with(paths: &Paths, shared: Arc<dyn VmmClient>, args: &Args) -> i32 {
                         println!(
                             "{mark} {indent}{}  {}  {}",
                             s.id,
-                            crate::snapshots::local_time(s.created_unix_ms),
+                            crate::data::snapshots::local_time(s.created_unix_ms),
                             s.name
                         );
                     } else {
@@ -628,7 +628,7 @@ fn create(paths: &Paths, args: &Args, out: &Out, entries: &[VmEntry]) -> i32 {
     let taken: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
     let id = store::derive_id(&name, &taken);
     let mut cfg = VmConfig::new_linux(&id, name.trim(), abs(args.opt("kernel").unwrap_or("")));
-    let host = crate::host::HostInfo::detect();
+    let host = crate::data::host::HostInfo::detect();
     cfg.vcpus = host.default_vcpus();
     cfg.memory_mib = host.default_memory_mib();
     let BootSource::Linux {
@@ -1080,7 +1080,7 @@ mod tests {
         assert_eq!(run("snapshots web --json"), code::OK);
         assert_eq!(run("revert web nope"), code::NO_SUCH_SNAPSHOT);
         fake.set_running("web", RunState::Running);
-        fake.set_snapshots(crate::snapshots::tests::sample());
+        fake.set_snapshots(crate::data::snapshots::tests::sample());
         assert_eq!(
             run("snapshot web --name Base --description first"),
             code::OK
@@ -1117,7 +1117,7 @@ mod tests {
         fake.crash("web", 0);
         let snaps = paths.vm_dir("web").join("snapshots/s1");
         std::fs::create_dir_all(&snaps).unwrap();
-        let mut meta = crate::snapshots::tests::sample()["snapshots"][1]["meta"].clone();
+        let mut meta = crate::data::snapshots::tests::sample()["snapshots"][1]["meta"].clone();
         meta["id"] = "s1".into();
         meta["config"] =
             serde_json::to_value(VmConfig::load(&paths.vm_config("web")).unwrap()).unwrap();
@@ -1125,7 +1125,7 @@ mod tests {
         assert_eq!(run("revert web s1 --json"), code::OK);
         assert_eq!(fake.restored(), [("web".to_string(), "s1".to_string())]);
         // Names find snapshots when they are unique.
-        let list = SnapshotList::from_api(crate::snapshots::tests::sample()).unwrap();
+        let list = SnapshotList::from_api(crate::data::snapshots::tests::sample()).unwrap();
         assert_eq!(find_snapshot(&list, "Before update").as_deref(), Some("b"));
         assert_eq!(find_snapshot(&list, "x"), None);
     }

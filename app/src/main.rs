@@ -1,34 +1,19 @@
 //! `vmdesk`: the desktop VM manager. No arguments opens the window; with a command it is a CLI
 //! (`vmdesk --help`).
 
-mod app;
-mod check;
 mod cli;
-mod client;
-mod disks;
-mod form;
-mod hardware;
-mod host;
+mod data;
 mod i18n;
-mod paths;
-mod screen;
-mod settings;
-mod snapshots;
-mod store;
-mod style;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]
 mod tests;
-mod thumbs;
-mod trace;
-mod vms;
-mod vnc;
+mod ui;
 
 /// Opens the window. iced_winit panics ("Create event loop: …") when no display server can be
 /// reached, and release builds abort on panic, so a hook turns that one panic into a plain
 /// error and exit code instead of a crash report; any other panic keeps the default report.
-fn gui(paths: paths::Paths) {
+fn gui(paths: data::paths::Paths) {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let msg = info
@@ -43,7 +28,7 @@ fn gui(paths: paths::Paths) {
         }
         default_hook(info);
     }));
-    if let Err(e) = app::run(paths) {
+    if let Err(e) = ui::app::run(paths) {
         eprintln!("vmdesk: {e}");
         std::process::exit(cli::code::ERROR);
     }
@@ -68,12 +53,12 @@ fn no_display_message(reason: &str) -> String {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let settings_lang = paths::Paths::from_env()
+    let settings_lang = data::paths::Paths::from_env()
         .ok()
-        .map(|p| settings::Settings::load(&p.settings_file()))
+        .map(|p| data::settings::Settings::load(&p.settings_file()))
         .and_then(|s| s.language);
     i18n::apply(settings_lang.as_deref());
-    let paths = match paths::Paths::from_env() {
+    let paths = match data::paths::Paths::from_env() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("vmdesk: {e}");

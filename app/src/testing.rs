@@ -1,7 +1,7 @@
 //! Test helpers: a fake VMM client that records what the app asks, fake kernels, temp VMs.
 
-use crate::client::{ClientError, ExitInfo, VmmClient};
-use crate::paths::Paths;
+use crate::data::client::{ClientError, ExitInfo, VmmClient};
+use crate::data::paths::Paths;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
@@ -31,10 +31,10 @@ pub fn test_trash() -> PathBuf {
 /// offset 1 MiB; returns its config.
 pub fn add_vm_with_disk(paths: &Paths, id: &str, name: &str, mib: u64, data: &[u8]) -> VmConfig {
     let cfg = add_vm(paths, id, name);
-    let plan = crate::disks::DiskPlan::New {
+    let plan = crate::data::disks::DiskPlan::New {
         size_bytes: mib << 20,
     };
-    let disk = crate::disks::provision(&paths.vm_dir(id), &plan).unwrap();
+    let disk = crate::data::disks::provision(&paths.vm_dir(id), &plan).unwrap();
     {
         let d = vmm_core::storage::Disk::open(&disk.path, disk.format, false).unwrap();
         d.write(data, 1 << 20).unwrap();
@@ -42,7 +42,7 @@ pub fn add_vm_with_disk(paths: &Paths, id: &str, name: &str, mib: u64, data: &[u
     }
     let mut cfg = cfg;
     cfg.disks.push(disk);
-    crate::store::save(paths, &cfg).unwrap();
+    crate::data::store::save(paths, &cfg).unwrap();
     VmConfig::load(&paths.vm_config(id)).unwrap()
 }
 
@@ -79,14 +79,14 @@ pub fn fake_kernel(dir: &Path) -> PathBuf {
 pub fn add_vm(paths: &Paths, id: &str, name: &str) -> VmConfig {
     std::fs::create_dir_all(&paths.data_dir).unwrap();
     let kernel = fake_kernel(&paths.data_dir);
-    let mut form = crate::form::VmForm::with_defaults(&crate::host::HostInfo {
+    let mut form = crate::ui::form::VmForm::with_defaults(&crate::data::host::HostInfo {
         cpus: 2,
         memory_mib: 2048,
     });
     form.name = name.into();
     form.kernel = kernel.display().to_string();
     let cfg = form.to_config(id, None);
-    crate::store::create(paths, &cfg).unwrap();
+    crate::data::store::create(paths, &cfg).unwrap();
     cfg
 }
 

@@ -1,15 +1,15 @@
 //! Screen tests: the real views in iced_test's headless `Simulator`, the real `update`, and a
 //! fake VMM client in place of vmdesk-vmm. Files go to a temporary folder, never the real home.
 
-use crate::app::{App, Message, Screen, Shortcut};
-use crate::check::Finding;
-use crate::client::VmmClient;
-use crate::form::Field;
-use crate::host::HostInfo;
-use crate::paths::Paths;
-use crate::screen::details::SnapMessage;
-use crate::screen::{console, details, library};
+use crate::data::check::Finding;
+use crate::data::client::VmmClient;
+use crate::data::host::HostInfo;
+use crate::data::paths::Paths;
 use crate::testing::{self, FakeClient};
+use crate::ui::app::{App, Message, Screen, Shortcut};
+use crate::ui::form::Field;
+use crate::ui::screen::details::SnapMessage;
+use crate::ui::screen::{console, details, library};
 use iced_test::simulator;
 use std::path::Path;
 use std::sync::Arc;
@@ -301,7 +301,7 @@ fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
     h.send(Message::Guest(
         "web".into(),
         vmm_core::api::Event::Serial {
-            data: base64::Engine::encode(&crate::client::B64, "TICK 1\r\n"),
+            data: base64::Engine::encode(&crate::data::client::B64, "TICK 1\r\n"),
         },
     ));
     assert!(h.shows("old line\nTICK 1\n"));
@@ -313,7 +313,10 @@ fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
     });
     assert_eq!(
         h.fake.commands(),
-        [("web".to_string(), crate::client::serial_input("hello\n"))]
+        [(
+            "web".to_string(),
+            crate::data::client::serial_input("hello\n")
+        )]
     );
     // Counters polled every second feed the activity tab, with explanations.
     h.poll();
@@ -408,8 +411,8 @@ fn running_vms_are_found_again_at_start() {
             }
         }
     }
-    assert_eq!(h.app.vms.state("db"), crate::vms::VmState::Paused);
-    assert_eq!(h.app.vms.state("web"), crate::vms::VmState::Stopped);
+    assert_eq!(h.app.vms.state("db"), crate::data::vms::VmState::Paused);
+    assert_eq!(h.app.vms.state("web"), crate::data::vms::VmState::Stopped);
     testing::english();
 }
 
@@ -434,14 +437,14 @@ fn keyboard_shortcuts_and_language_setting() {
         ("f", Shortcut::Search),
         ("q", Shortcut::Quit),
     ] {
-        let m = crate::app::shortcut(
+        let m = crate::ui::app::shortcut(
             key(c, Modifiers::CTRL),
             iced::event::Status::Ignored,
             iced::window::Id::unique(),
         );
         assert!(matches!(m, Some(Message::Shortcut(s)) if s == want));
     }
-    assert!(crate::app::shortcut(
+    assert!(crate::ui::app::shortcut(
         key("n", Modifiers::empty()),
         iced::event::Status::Ignored,
         iced::window::Id::unique()
@@ -457,7 +460,7 @@ fn keyboard_shortcuts_and_language_setting() {
         library::LanguageChoice(Some("en".into())),
     )));
     assert_eq!(
-        crate::settings::Settings::load(&h.paths.settings_file()).language,
+        crate::data::settings::Settings::load(&h.paths.settings_file()).language,
         Some("en".into())
     );
 }
@@ -470,7 +473,8 @@ fn cmds(h: &Harness) -> Vec<Command> {
 fn the_snapshot_tree_shows_and_each_button_sends_its_request() {
     let mut h = Harness::new(&[("web", "Web")]);
     h.fake.set_running("web", RunState::Running);
-    h.fake.set_snapshots(crate::snapshots::tests::sample());
+    h.fake
+        .set_snapshots(crate::data::snapshots::tests::sample());
     h.poll();
     h.send(Message::Library(library::Message::Open("web".into())));
     h.ui(|ui| {
@@ -488,7 +492,7 @@ fn the_snapshot_tree_shows_and_each_button_sends_its_request() {
     assert!(h.shows("Current"));
     assert!(h.shows("Incomplete"));
     assert!(h.shows("Not usable: interrupted while being saved. Delete it to tidy up."));
-    let when = crate::snapshots::local_time(2000);
+    let when = crate::data::snapshots::local_time(2000);
     assert!(
         h.shows(&format!("{when} · about Before update")),
         "descriptions show"
@@ -643,10 +647,10 @@ fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
     assert!(h.shows("Connecting to the VM's screen…"));
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     h.send(Message::Console(console::Message::Vnc(
-        crate::vnc::Event::Connected(tx),
+        crate::ui::vnc::Event::Connected(tx),
     )));
     h.send(Message::Console(console::Message::Vnc(
-        crate::vnc::Event::Frame(crate::vnc::Frame::blank(64, 48)),
+        crate::ui::vnc::Event::Frame(crate::ui::vnc::Frame::blank(64, 48)),
     )));
     assert!(!h.shows("Connecting to the VM's screen…"));
     h.ui(|ui| {
@@ -659,7 +663,7 @@ fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
     while let Ok(i) = rx.try_recv() {
         got.push(i);
     }
-    assert_eq!(got, crate::vnc::combo(&[0xffe3, 0xffe9, 0xffff]));
+    assert_eq!(got, crate::ui::vnc::combo(&[0xffe3, 0xffe9, 0xffff]));
     h.ui(|ui| {
         ui.click("Screenshot").unwrap();
     });
@@ -701,7 +705,7 @@ fn the_first_run_check_explains_and_checks_again() {
     });
     assert!(matches!(h.app.screen, Screen::Library));
     assert_eq!(
-        crate::settings::Settings::load(&h.paths.settings_file()).accepted_warnings,
+        crate::data::settings::Settings::load(&h.paths.settings_file()).accepted_warnings,
         ["passt-missing"]
     );
     // An accepted warning stays quiet; a new problem does not.
@@ -730,7 +734,7 @@ fn a_reattached_vm_that_ends_is_explained_from_last_exit_json() {
 
 #[test]
 fn the_window_has_the_app_id() {
-    let w = crate::app::window_settings();
+    let w = crate::ui::app::window_settings();
     assert_eq!(
         w.platform_specific.application_id,
         "io.github.vmdesk.Vmdesk"
@@ -758,16 +762,16 @@ fn restart_and_guest_resets_start_the_vm_again_but_a_reset_loop_stops() {
     assert!(!h.shows("Last run: the guest asked for a reset (exit status 3)."));
 
     // The guest reboots itself: started again each time, up to a limit within a minute.
-    for _ in 1..crate::vms::MAX_RESETS {
+    for _ in 1..crate::data::vms::MAX_RESETS {
         h.fake.crash("web", RESET);
         h.poll();
     }
-    assert_eq!(h.fake.started().len(), 1 + crate::vms::MAX_RESETS);
+    assert_eq!(h.fake.started().len(), 1 + crate::data::vms::MAX_RESETS);
     h.fake.crash("web", RESET);
     h.poll();
     assert_eq!(
         h.fake.started().len(),
-        1 + crate::vms::MAX_RESETS,
+        1 + crate::data::vms::MAX_RESETS,
         "a reset loop is left stopped"
     );
     assert!(h.shows("Stopped"));
@@ -800,20 +804,20 @@ fn running_vms_with_a_screen_get_a_thumbnail_kept_in_their_folder() {
     assert_eq!(id, "web");
     assert_eq!(
         Path::new(path),
-        crate::thumbs::path(&h.paths.vm_dir("web")),
+        crate::data::thumbs::path(&h.paths.vm_dir("web")),
         "written by the VMM straight into the VM's folder"
     );
     assert_eq!(
         (*max_width, *max_height),
-        (crate::thumbs::MAX_W, crate::thumbs::MAX_H)
+        (crate::data::thumbs::MAX_W, crate::data::thumbs::MAX_H)
     );
-    let t = crate::thumbs::load(&h.paths.vm_dir("web")).expect("thumbnail.png");
+    let t = crate::data::thumbs::load(&h.paths.vm_dir("web")).expect("thumbnail.png");
     assert_eq!(
         (t.width, t.height),
-        (crate::thumbs::MAX_W, crate::thumbs::MAX_H)
+        (crate::data::thumbs::MAX_W, crate::data::thumbs::MAX_H)
     );
-    assert!(h.app.vms.thumbs.contains_key("web"));
-    assert!(!h.app.vms.thumbs.contains_key("db"));
+    assert!(h.app.library.thumbs.contains_key("web"));
+    assert!(!h.app.library.thumbs.contains_key("db"));
 
     // Next start of the app: the stored thumbnail is shown for the stopped VM.
     h.fake.vanish("web");
@@ -828,16 +832,16 @@ fn running_vms_with_a_screen_get_a_thumbnail_kept_in_their_folder() {
             }
         }
     }
-    assert!(h.app.vms.thumbs.contains_key("web"));
+    assert!(h.app.library.thumbs.contains_key("web"));
 }
 
-fn hw(m: crate::hardware::Message) -> Message {
-    Message::Wizard(crate::screen::wizard::Message::Hw(m))
+fn hw(m: crate::ui::hardware::Message) -> Message {
+    Message::Wizard(crate::ui::screen::wizard::Message::Hw(m))
 }
 
 #[test]
 fn the_wizard_creates_a_vm_with_a_new_disk() {
-    use crate::hardware::{DisplayChoice, HwField, Message as Hw};
+    use crate::ui::hardware::{DisplayChoice, HwField, Message as Hw};
     let mut h = Harness::new(&[]);
     h.send(Message::Shortcut(Shortcut::New));
     let kernel = testing::fake_kernel(h._root.path());
@@ -877,10 +881,10 @@ fn the_wizard_creates_a_vm_with_a_new_disk() {
     // Create or Cancel.
     let task = h
         .app
-        .update(Message::Wizard(crate::screen::wizard::Message::Create));
+        .update(Message::Wizard(crate::ui::screen::wizard::Message::Create));
     assert!(h.shows("Creating the VM and its disk…"));
     assert!(h.shows("Creating…"));
-    h.send(Message::Wizard(crate::screen::wizard::Message::Cancel));
+    h.send(Message::Wizard(crate::ui::screen::wizard::Message::Cancel));
     assert!(matches!(h.app.screen, Screen::Wizard(_)));
     let done: Vec<_> = iced::futures::executor::block_on(iced::futures::StreamExt::collect(
         iced_runtime::task::into_stream(task).unwrap(),
@@ -916,7 +920,7 @@ fn the_wizard_creates_a_vm_with_a_new_disk() {
 
 #[test]
 fn the_wizard_uses_an_existing_image_through_a_linked_clone_and_explains_bad_paths() {
-    use crate::hardware::{HwField, Message as Hw};
+    use crate::ui::hardware::{HwField, Message as Hw};
     let mut h = Harness::new(&[]);
     h.send(Message::Shortcut(Shortcut::New));
     let kernel = testing::fake_kernel(h._root.path());
@@ -965,14 +969,14 @@ fn the_wizard_uses_an_existing_image_through_a_linked_clone_and_explains_bad_pat
 
 #[test]
 fn disks_network_and_screen_settings_persist_and_are_locked_while_running() {
-    use crate::hardware::{DisplayChoice, HwField, Message as Hw};
+    use crate::ui::hardware::{DisplayChoice, HwField, Message as Hw};
     let mut h = Harness::new(&[("web", "Web")]);
     h.ui(|ui| {
         ui.click("Details").unwrap();
     });
     let dh = |m: Hw| Message::Details(details::Message::Hw(m));
     // The hardware is below the fold of the simulator's window: its messages are sent.
-    h.send(dh(Hw::Storage(crate::hardware::StorageKind::New)));
+    h.send(dh(Hw::Storage(crate::ui::hardware::StorageKind::New)));
     h.send(dh(Hw::Edit(HwField::DiskSize, "1".into())));
     h.send(dh(Hw::Display(DisplayChoice(Some((1280, 800))))));
     h.send(dh(Hw::Network(true)));
@@ -1030,7 +1034,7 @@ fn the_library_clones_linked_and_full_and_deletes_keeping_or_trashing_disks() {
     let mut h = Harness::new(&[]);
     let data = b"cloned bytes";
     testing::add_vm_with_disk(&h.paths, "src", "Source", 8, data);
-    h.app.vms.entries = crate::store::list(&h.paths);
+    h.app.vms.entries = crate::data::store::list(&h.paths);
     h.ui(|ui| {
         ui.click("Clone").unwrap();
     });

@@ -4,7 +4,7 @@
 //! (see `testing::FakeClient`) and the real [`SocketClient`] speaks the newline-delimited JSON
 //! protocol of `vmm_core::api`.
 
-use crate::paths::Paths;
+use crate::data::paths::Paths;
 use base64::Engine as _;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};

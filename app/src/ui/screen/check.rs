@@ -1,10 +1,10 @@
 //! The first-run check screen: shown instead of the library when this host cannot run VMs (or
 //! has a warning the user has not accepted yet), with what to do and a "Check again" button.
 
-use crate::check::Finding;
-use crate::screen::library::{bold, mono};
-use crate::style;
+use crate::data::check::Finding;
 use crate::t;
+use crate::ui::style;
+use crate::ui::style::{bold, mono};
 use iced::widget::{button, column, container, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length};
 

@@ -1,20 +1,20 @@
 //! The GUI: state, messages, update and view, wiring the screens to the store and the VMMs.
 
-use crate::check::{self, Finding};
-use crate::client::{self, ClientError, ExitInfo, VmmClient};
-use crate::host::HostInfo;
-use crate::paths::Paths;
-use crate::screen::console::{self, Console};
-use crate::screen::details::{self, Details, SnapOp};
-use crate::screen::library::{self, Library};
-use crate::screen::wizard::{self, Wizard};
-use crate::settings::Settings;
-use crate::snapshots::SnapshotList;
-use crate::store::{self, VmEntry};
-use crate::style;
+use crate::data::check::{self, Finding};
+use crate::data::client::{self, ClientError, ExitInfo, VmmClient};
+use crate::data::host::HostInfo;
+use crate::data::paths::Paths;
+use crate::data::settings::Settings;
+use crate::data::snapshots::SnapshotList;
+use crate::data::store::{self, VmEntry};
+use crate::data::thumbs;
+use crate::data::vms::{exit_record, ExitRecord, Runtime, Vms};
 use crate::t;
-use crate::thumbs;
-use crate::vms::{ExitRecord, Runtime, Vms};
+use crate::ui::screen::console::{self, Console};
+use crate::ui::screen::details::{self, Details, SnapOp};
+use crate::ui::screen::library::{self, Library};
+use crate::ui::screen::wizard::{self, Wizard};
+use crate::ui::style;
 use iced::futures::{SinkExt, StreamExt};
 use iced::keyboard::{self, Key};
 use iced::widget::{button, column, container, row, text};
@@ -80,7 +80,7 @@ pub enum Message {
     Wizard(wizard::Message),
     Details(details::Message),
     Console(console::Message),
-    Check(crate::screen::check::Message),
+    Check(crate::ui::screen::check::Message),
     Checked(Vec<Finding>),
     Snapshots(String, Result<SnapshotList, String>),
     /// A snapshot operation ended (the reply's result, or why it failed).
@@ -126,26 +126,6 @@ pub fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Ta
         Ok(v) => Task::done(v),
         Err(_) => Task::none(),
     })
-}
-
-/// The exit record of a VM whose VMM just ended, with the last lines it and the guest wrote.
-pub fn exit_record(
-    paths: &Paths,
-    entry: Option<&VmEntry>,
-    id: &str,
-    info: Option<ExitInfo>,
-) -> ExitRecord {
-    let cfg = entry.and_then(|e| e.config.as_ref().ok());
-    let log_tail = store::tail(&paths.vmm_log(id), 4);
-    let info = info.unwrap_or(ExitInfo {
-        code: None,
-        signal: None,
-    });
-    ExitRecord {
-        info,
-        serial_tail: store::tail(&store::serial_log(paths, id, cfg), 6),
-        log_tail,
-    }
 }
 
 impl App {
@@ -294,7 +274,7 @@ impl App {
             .iter()
             .filter(|e| {
                 matches!(&e.config, Ok(c) if c.display.is_some())
-                    && self.vms.state(&e.id) == crate::vms::VmState::Running
+                    && self.vms.state(&e.id) == crate::data::vms::VmState::Running
             })
             .map(|e| (e.id.clone(), e.dir.clone()))
             .collect();
@@ -376,7 +356,7 @@ impl App {
         let log = store::serial_log(&self.paths, id, cfg.as_ref());
         let scrollback = store::tail_text(&log, 64 * 1024);
         let mut details = Details::new(id, cfg.as_ref(), &self.host, scrollback);
-        details.hw.free = crate::disks::free_space(&self.paths.vm_dir(id));
+        details.hw.free = crate::data::disks::free_space(&self.paths.vm_dir(id));
         self.screen = Screen::Details(Box::new(details));
         let snaps = self.load_snapshots(id);
         if self.vms.is_active(id) {
@@ -394,7 +374,7 @@ impl App {
             ClientError::Exited(info) => t!(
                 "error-vmm-exited",
                 name = name,
-                meaning = library::exit_meaning(info)
+                meaning = crate::data::vms::exit_meaning(info)
             ),
             ClientError::Api { message, .. } => {
                 t!("error-api", name = name, detail = message.as_str())
@@ -483,7 +463,7 @@ impl App {
             .and_then(|u| u.picture_dir().map(|p| p.to_path_buf()))
             .filter(|p| p.is_dir())
             .unwrap_or_else(|| self.paths.vm_dir(&id));
-        let stamp = crate::snapshots::local_time(
+        let stamp = crate::data::snapshots::local_time(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
@@ -521,7 +501,7 @@ impl App {
                     wizard::Action::Create(cfg, plan) => {
                         let paths = self.paths.clone();
                         blocking(move || {
-                            crate::disks::create_vm(&paths, &cfg, plan.as_ref()).map(Box::new)
+                            crate::data::disks::create_vm(&paths, &cfg, plan.as_ref()).map(Box::new)
                         })
                         .map(Message::Created)
                     }
@@ -588,9 +568,9 @@ impl App {
                             let r = (|| {
                                 let dir = paths.vm_dir(&cfg.id);
                                 if let Some(p) = plan {
-                                    cfg.disks.push(crate::disks::provision(&dir, &p)?);
+                                    cfg.disks.push(crate::data::disks::provision(&dir, &p)?);
                                 }
-                                crate::disks::reindex_current(&dir, &cfg)?;
+                                crate::data::disks::reindex_current(&dir, &cfg)?;
                                 store::save(&paths, &cfg).map_err(|e| e.to_string())
                             })();
                             Message::SettingsSaved(id, r)
@@ -639,10 +619,10 @@ impl App {
                 }
             }
             Message::Check(m) => match m {
-                crate::screen::check::Message::Again => {
+                crate::ui::screen::check::Message::Again => {
                     blocking(|| check::findings(&check::gather())).map(Message::Checked)
                 }
-                crate::screen::check::Message::Continue => {
+                crate::ui::screen::check::Message::Continue => {
                     if let Screen::Check(found) = &self.screen {
                         for f in found {
                             if !self
@@ -796,7 +776,7 @@ impl App {
             Message::Thumbs(list) => {
                 for (id, t) in list {
                     let h = iced::widget::image::Handle::from_rgba(t.width, t.height, t.rgba);
-                    self.vms.thumbs.insert(id, h);
+                    self.library.thumbs.insert(id, h);
                 }
                 Task::none()
             }
@@ -816,7 +796,7 @@ impl App {
                             &self.paths.vms_dir(),
                         )));
                     }
-                    iced::widget::operation::focus(crate::form::Field::Name.id())
+                    iced::widget::operation::focus(crate::ui::form::Field::Name.id())
                 }
                 Shortcut::Search => {
                     self.screen = Screen::Library;
@@ -851,7 +831,7 @@ impl App {
                     return self.library_action(Action::Refused(id));
                 }
                 let name = self.name_of(&id);
-                match crate::disks::delete_vm(&self.paths, &id, disposal) {
+                match crate::data::disks::delete_vm(&self.paths, &id, disposal) {
                     Ok(kept) => {
                         self.vms.runtime.remove(&id);
                         let text = match kept {
@@ -878,11 +858,11 @@ impl App {
                     return Task::none();
                 };
                 let id = store::derive_id(&name, &self.vms.ids());
-                let progress = crate::disks::SharedProgress::default();
+                let progress = crate::data::disks::SharedProgress::default();
                 self.library.cloning = Some((name.trim().to_string(), progress.clone()));
                 let paths = self.paths.clone();
                 blocking(move || {
-                    crate::disks::clone_vm(&paths, &cfg, &id, &name, linked, &progress)
+                    crate::data::disks::clone_vm(&paths, &cfg, &id, &name, linked, &progress)
                         .map(|c| c.name)
                 })
                 .map(Message::Cloned)
@@ -948,7 +928,7 @@ impl App {
         }
         let known: HashSet<String> = self.vms.ids().into_iter().collect();
         self.vms.runtime.retain(|id, _| known.contains(id));
-        self.vms.thumbs.retain(|id, _| known.contains(id));
+        self.library.thumbs.retain(|id, _| known.contains(id));
         restart.retain(|id| known.contains(id));
         restart
     }
@@ -978,7 +958,7 @@ impl App {
                     .center_x(Length::Fill)
                     .style(style::header)
                     .into(),
-                crate::screen::check::view(found).map(Message::Check),
+                crate::ui::screen::check::view(found).map(Message::Check),
             ),
             Screen::Console(c, _) => {
                 let name = self.vms.get(&c.id).map(|e| e.name()).unwrap_or(&c.id);
@@ -1024,8 +1004,8 @@ impl App {
 
     pub fn subscription(&self) -> Subscription<Message> {
         let mut subs = vec![iced::time::every(Duration::from_secs(1)).map(|_| Message::Tick)];
-        if crate::trace::enabled() {
-            subs.push(crate::trace::frames());
+        if crate::ui::trace::enabled() {
+            subs.push(crate::ui::trace::frames());
         }
         match &self.screen {
             // While the guest has the keyboard, the app's shortcuts are the guest's keys.
@@ -1042,12 +1022,12 @@ impl App {
                 {
                     subs.push(
                         Subscription::run_with(
-                            crate::vnc::ScreenKey {
+                            crate::ui::vnc::ScreenKey {
                                 vm: c.id.clone(),
                                 pid,
                                 socket: self.paths.vnc_socket(&c.id),
                             },
-                            crate::vnc::connect,
+                            crate::ui::vnc::connect,
                         )
                         .map(|e| Message::Console(console::Message::Vnc(e))),
                     );

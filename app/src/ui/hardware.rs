@@ -1,11 +1,11 @@
 //! The hardware part of the VM settings, shared by the wizard and the details screen: disks
 //! (a new qcow2, or an existing image used directly or through a linked clone; in the details
 //! also the disks the VM has), the network interface (passt) with its port forwards, and the
-//! screen size. Checked inline like [`crate::form`].
+//! screen size. Checked inline like [`crate::ui::form`].
 
-use crate::disks::{self, DiskPlan};
-use crate::style;
+use crate::data::disks::{self, DiskPlan};
 use crate::t;
+use crate::ui::style;
 use iced::widget::{button, column, container, pick_list, row, text, text_input, toggler, Space};
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
@@ -319,7 +319,7 @@ fn disk_note(p: &Path) -> String {
         Ok(i) => format!(
             "{} · {}",
             i.format,
-            crate::screen::stats::human_bytes(i.virtual_size)
+            crate::data::stats::human_bytes(i.virtual_size)
         ),
         Err(e) => e.to_string(),
     }
@@ -559,7 +559,7 @@ pub fn view<'a>(
                 (false, Some(Ok(info))) => Some(t!(
                     "hw-image-info",
                     format = info.format.to_string(),
-                    size = crate::screen::stats::human_bytes(info.virtual_size)
+                    size = crate::data::stats::human_bytes(info.virtual_size)
                 )),
                 _ => Some(t!("hw-image-hint")),
             };
@@ -726,7 +726,7 @@ mod tests {
 
     #[test]
     fn saving_keeps_what_the_form_does_not_show() {
-        let mut cfg = crate::form::blank_config();
+        let mut cfg = crate::data::store::blank_config();
         let nic = |mac: &str| NicConfig {
             mac: Some(mac.into()),
             forwards: Vec::new(),

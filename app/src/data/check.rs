@@ -108,7 +108,7 @@ pub fn gather() -> Facts {
     Facts {
         kvm_exists: kvm.exists(),
         kvm_access: can_read_write(kvm),
-        vmm: crate::client::find_vmm(),
+        vmm: crate::data::client::find_vmm(),
         passt: vmm_core::net::passt::find_passt(),
         available_mib: std::fs::read_to_string("/proc/meminfo")
             .ok()

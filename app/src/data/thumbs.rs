@@ -2,7 +2,7 @@
 //! stopped VM shows its last screen. While a VM with a display runs, the app asks the VMM for a
 //! thumbnail every few seconds (the VMM scales it), off the UI thread.
 
-use crate::client::VmmClient;
+use crate::data::client::VmmClient;
 use std::path::{Path, PathBuf};
 use vmm_core::api::Command;
 

@@ -2,11 +2,12 @@
 //! and pointer to the guest, Ctrl+Alt to capture and release the keyboard, a "Send key" menu,
 //! fullscreen (F11) and a screenshot button.
 
-use crate::screen::library::{bold, state_badge};
-use crate::style;
+use crate::data::vms::VmState;
 use crate::t;
-use crate::vms::VmState;
-use crate::vnc::{self, Input};
+use crate::ui::style;
+use crate::ui::style::bold;
+use crate::ui::vnc::{self, Input};
+use crate::ui::widget::state_badge;
 use iced::keyboard::key::Named;
 use iced::keyboard::{Key, Location};
 use iced::widget::{
@@ -136,7 +137,7 @@ impl Console {
                     }
                     vnc::Event::Frame(f) => {
                         self.link = Link::Connected;
-                        crate::trace::showing(f.seq);
+                        crate::ui::trace::showing(f.seq);
                         self.frame.get_or_insert_default().apply(f);
                     }
                     vnc::Event::Disconnected(why) => {

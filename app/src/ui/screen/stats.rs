@@ -5,11 +5,12 @@
 //! Rates come from [`rates`], a pure function of two samples. Graphs are canvases whose
 //! geometry is cached and rebuilt only when a new sample arrives.
 
-use crate::screen::details::section_title;
-use crate::screen::library::{bold, mono};
-use crate::style;
+use crate::data::stats::human_bytes;
+use crate::data::vms::VmState;
 use crate::t;
-use crate::vms::VmState;
+use crate::ui::screen::details::section_title;
+use crate::ui::style;
+use crate::ui::style::{bold, mono};
 use iced::widget::canvas::{self, Cache, Canvas, Frame, Geometry, LineDash, Path, Stroke};
 use iced::widget::{column, container, progress_bar, row, scrollable, text, Space};
 use iced::{color, Alignment, Color, Element, Length, Rectangle, Renderer, Theme};
@@ -38,22 +39,6 @@ const WRITE: Color = color!(0xe66100);
 const RX: Color = style::ACCENT;
 const TX: Color = color!(0x9141ac);
 const RAM: Color = color!(0x9a9996);
-
-/// Bytes for people: 1.5 MiB.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
 
 /// One point of the graphs: rates between two samples, gauges at the later one.
 #[derive(Debug, Clone, Default, PartialEq)]

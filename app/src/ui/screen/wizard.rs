@@ -2,14 +2,14 @@
 //! then the hardware: a disk (new, or an existing image used directly or as a linked clone),
 //! the network and the screen. Making the disk runs off the UI thread; the wizard shows it busy.
 
-use crate::disks::DiskPlan;
-use crate::form::{self, VmForm};
-use crate::hardware::{self, Hardware};
-use crate::host::HostInfo;
-use crate::screen::library::bold;
-use crate::store;
-use crate::style;
+use crate::data::disks::DiskPlan;
+use crate::data::host::HostInfo;
+use crate::data::store;
 use crate::t;
+use crate::ui::form::{self, VmForm};
+use crate::ui::hardware::{self, Hardware};
+use crate::ui::style;
+use crate::ui::style::bold;
 use iced::widget::{button, column, container, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length, Task};
 use vmm_core::config::VmConfig;

@@ -1,7 +1,9 @@
 //! What the app knows about each VM: its folder entry plus what the VMM said last.
 
-use crate::client::ExitInfo;
-use crate::store::VmEntry;
+use crate::data::client::ExitInfo;
+use crate::data::paths::Paths;
+use crate::data::store::{self, VmEntry};
+use crate::t;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use vmm_core::api::{exit_code, RunState, Status};
@@ -62,8 +64,6 @@ impl Runtime {
 pub struct Vms {
     pub entries: Vec<VmEntry>,
     pub runtime: HashMap<String, Runtime>,
-    /// Each VM's screen in small (see `thumbs`).
-    pub thumbs: HashMap<String, iced::widget::image::Handle>,
 }
 
 impl Vms {
@@ -99,6 +99,41 @@ impl Vms {
 
     pub fn ids(&self) -> Vec<String> {
         self.entries.iter().map(|e| e.id.clone()).collect()
+    }
+}
+
+/// The exit record of a VM whose VMM just ended, with the last lines it and the guest wrote.
+pub fn exit_record(
+    paths: &Paths,
+    entry: Option<&VmEntry>,
+    id: &str,
+    info: Option<ExitInfo>,
+) -> ExitRecord {
+    let cfg = entry.and_then(|e| e.config.as_ref().ok());
+    let log_tail = store::tail(&paths.vmm_log(id), 4);
+    let info = info.unwrap_or(ExitInfo {
+        code: None,
+        signal: None,
+    });
+    ExitRecord {
+        info,
+        serial_tail: store::tail(&store::serial_log(paths, id, cfg), 6),
+        log_tail,
+    }
+}
+
+/// What an exit status means, for people.
+pub fn exit_meaning(info: &ExitInfo) -> String {
+    match (info.code, info.signal) {
+        (Some(exit_code::POWER_OFF), _) => t!("exit-power-off"),
+        (Some(exit_code::VMM_ERROR), _) => t!("exit-vmm-error"),
+        (Some(exit_code::BAD_CONFIG), _) => t!("exit-bad-config"),
+        (Some(exit_code::RESET), _) => t!("exit-reset"),
+        (Some(exit_code::GUEST_CRASH), _) => t!("exit-guest-crash"),
+        (Some(exit_code::KILLED), _) => t!("exit-killed"),
+        (Some(c), _) => t!("exit-other", code = c.to_string()),
+        (None, Some(s)) => t!("exit-signal", signal = s.to_string()),
+        (None, None) => t!("exit-unknown"),
     }
 }
 

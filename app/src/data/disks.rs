@@ -4,7 +4,7 @@
 //! Disks vmdesk makes live in the VM's `disks/` folder (next to the snapshot overlays, see
 //! [`vmm_core::storage::overlay`]). Images elsewhere are the user's: never moved or deleted.
 
-use crate::paths::Paths;
+use crate::data::paths::Paths;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -35,6 +35,7 @@ pub fn free_space(path: &Path) -> Option<u64> {
         p = p.parent()?;
     }
     let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: statvfs is a plain C struct; all zeroes is a valid value.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is a valid NUL-terminated path and `st` a properly sized out-parameter.
     if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
@@ -164,7 +165,7 @@ fn in_new_vm_dir(
     id: &str,
     fill: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<(), String> {
-    let dir = crate::store::create_dir(paths, id)
+    let dir = crate::data::store::create_dir(paths, id)
         .map_err(|e| format!("{}: {e}", paths.vm_dir(id).display()))?;
     let res = fill(&dir);
     if res.is_err() {
@@ -420,7 +421,7 @@ pub fn dependents(paths: &Paths, id: &str) -> Vec<String> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for e in crate::store::list(paths) {
+    for e in crate::data::store::list(paths) {
         let Ok(cfg) = &e.config else { continue };
         if e.id == id {
             continue;
@@ -473,7 +474,7 @@ pub fn delete_vm(
             }
         }
     }
-    crate::store::delete(paths, id).map_err(|e| e.to_string())?;
+    crate::data::store::delete(paths, id).map_err(|e| e.to_string())?;
     Ok(kept)
 }
 
@@ -550,7 +551,7 @@ mod tests {
         let kernel = testing::fake_kernel(&paths.vm_dir("src"));
         let vmm_core::config::BootSource::Linux { kernel: k, .. } = &mut src.boot;
         *k = kernel;
-        crate::store::save(&paths, &src).unwrap();
+        crate::data::store::save(&paths, &src).unwrap();
         let p = Progress::default();
         let c = clone_vm(&paths, &src, "copy", "Copy", true, &p).unwrap();
         assert_eq!(c.name, "Copy");
@@ -639,7 +640,7 @@ mod tests {
         )
         .unwrap();
         src.disks.push(second);
-        crate::store::save(&paths, &src).unwrap();
+        crate::data::store::save(&paths, &src).unwrap();
         // A linked clone puts both disks of the source onto overlays; write to the second's.
         clone_vm(&paths, &src, "copy", "Copy", true, &Progress::default()).unwrap();
         let top = overlay::CurrentDisks::load(&dir)
@@ -655,7 +656,7 @@ mod tests {
         let mut cfg = VmConfig::load(&paths.vm_config("src")).unwrap();
         cfg.disks.remove(0);
         reindex_current(&dir, &cfg).unwrap();
-        crate::store::save(&paths, &cfg).unwrap();
+        crate::data::store::save(&paths, &cfg).unwrap();
         assert_eq!(testing::read_disk(&paths, "src", 0, 0, 6), b"second");
         let cur = overlay::CurrentDisks::load(&dir).unwrap().unwrap();
         assert_eq!(cur.disks.len(), 1);
@@ -682,7 +683,7 @@ mod tests {
             )
             .unwrap(),
         );
-        crate::store::save(&paths, &a).unwrap();
+        crate::data::store::save(&paths, &a).unwrap();
         let kept = delete_vm(&paths, "keep-me", DiskDisposal::Keep)
             .unwrap()
             .unwrap();

@@ -1,16 +1,17 @@
 //! The library: every VM with its state, search, and the start/stop/delete buttons.
 
-use crate::client::ExitInfo;
-use crate::disks::{DiskDisposal, SharedProgress};
-use crate::store::{self, VmEntry};
-use crate::style;
+use crate::data::disks::{DiskDisposal, SharedProgress};
+use crate::data::store::{self, VmEntry};
+use crate::data::vms::exit_meaning;
+use crate::data::vms::{VmState, Vms};
 use crate::t;
-use crate::vms::{VmState, Vms};
+use crate::ui::style::{self, bold, mono};
+use crate::ui::widget::{state_badge, state_label};
 use iced::widget::{
     button, column, container, pick_list, progress_bar, row, scrollable, text, text_input, toggler,
 };
-use iced::{Alignment, Element, Font, Length};
-use vmm_core::api::{exit_code, Command};
+use iced::{Alignment, Element, Length};
+use vmm_core::api::Command;
 
 pub const SEARCH_ID: &str = "library-search";
 
@@ -25,6 +26,8 @@ pub struct Library {
     pub clone: Option<CloneDialog>,
     /// A clone being made: its name and how far the copy is.
     pub cloning: Option<(String, SharedProgress)>,
+    /// Each VM's screen in small (see `data::thumbs`).
+    pub thumbs: std::collections::HashMap<String, iced::widget::image::Handle>,
 }
 
 pub const CLONE_NAME_ID: &str = "clone-name";
@@ -329,7 +332,7 @@ impl Library {
             );
         }
         for e in shown {
-            list = list.push(card(e, vms));
+            list = list.push(card(e, vms, &self.thumbs));
         }
         scrollable(container(list).padding([20, 24]).center_x(Length::Fill))
             .height(Length::Fill)
@@ -396,52 +399,6 @@ impl Library {
     }
 }
 
-pub fn bold() -> Font {
-    Font {
-        weight: iced::font::Weight::Bold,
-        ..Font::DEFAULT
-    }
-}
-
-pub fn mono() -> Font {
-    Font::MONOSPACE
-}
-
-/// The localized state name and its colour.
-pub fn state_label(state: VmState) -> (String, iced::Color) {
-    match state {
-        VmState::Stopped => (t!("state-stopped"), style::GREY),
-        VmState::Starting => (t!("state-starting"), style::ACCENT),
-        VmState::Running => (t!("state-running"), style::GREEN),
-        VmState::Paused => (t!("state-paused"), style::YELLOW),
-        VmState::Stopping => (t!("state-stopping"), style::ORANGE),
-        VmState::Broken => (t!("state-broken"), style::RED),
-    }
-}
-
-pub fn state_badge<'a, M: 'a>(state: VmState) -> Element<'a, M> {
-    let (label, color) = state_label(state);
-    container(text(label).size(13).font(bold()))
-        .padding([3, 10])
-        .style(style::badge(color))
-        .into()
-}
-
-/// What an exit status means, for people.
-pub fn exit_meaning(info: &ExitInfo) -> String {
-    match (info.code, info.signal) {
-        (Some(exit_code::POWER_OFF), _) => t!("exit-power-off"),
-        (Some(exit_code::VMM_ERROR), _) => t!("exit-vmm-error"),
-        (Some(exit_code::BAD_CONFIG), _) => t!("exit-bad-config"),
-        (Some(exit_code::RESET), _) => t!("exit-reset"),
-        (Some(exit_code::GUEST_CRASH), _) => t!("exit-guest-crash"),
-        (Some(exit_code::KILLED), _) => t!("exit-killed"),
-        (Some(c), _) => t!("exit-other", code = c.to_string()),
-        (None, Some(s)) => t!("exit-signal", signal = s.to_string()),
-        (None, None) => t!("exit-unknown"),
-    }
-}
-
 fn summary(e: &VmEntry) -> String {
     match &e.config {
         Ok(c) => t!(
@@ -466,7 +423,11 @@ fn action<'a>(
         .into()
 }
 
-fn card<'a>(e: &'a VmEntry, vms: &'a Vms) -> Element<'a, Message> {
+fn card<'a>(
+    e: &'a VmEntry,
+    vms: &'a Vms,
+    thumbs: &'a std::collections::HashMap<String, iced::widget::image::Handle>,
+) -> Element<'a, Message> {
     let state = vms.state(&e.id);
     let id = e.id.clone();
     let initial = e
@@ -476,20 +437,20 @@ fn card<'a>(e: &'a VmEntry, vms: &'a Vms) -> Element<'a, Message> {
         .map(|c| c.to_uppercase().to_string())
         .unwrap_or_default();
     let (_, color) = state_label(state);
-    let avatar: Element<'a, Message> = match vms.thumbs.get(&e.id) {
+    let avatar: Element<'a, Message> = match thumbs.get(&e.id) {
         // The screen as last seen; a stopped VM's is dimmed.
         Some(h) => container(
             iced::widget::image(h.clone())
-                .width(Length::Fixed(crate::thumbs::MAX_W as f32))
-                .height(Length::Fixed(crate::thumbs::MAX_H as f32))
+                .width(Length::Fixed(crate::data::thumbs::MAX_W as f32))
+                .height(Length::Fixed(crate::data::thumbs::MAX_H as f32))
                 .opacity(if state == VmState::Running { 1.0 } else { 0.55 }),
         )
         .style(style::thumb)
         .into(),
         // Same size as a thumbnail, so the cards line up.
         None => container(text(initial).size(34).font(bold()).color(color))
-            .center_x(crate::thumbs::MAX_W as f32)
-            .center_y(crate::thumbs::MAX_H as f32)
+            .center_x(crate::data::thumbs::MAX_W as f32)
+            .center_y(crate::data::thumbs::MAX_H as f32)
             .style(style::placeholder(color))
             .into(),
     };

@@ -281,12 +281,19 @@ pub fn tree_line(_: &Theme) -> container::Style {
 /// plus a pixel, so a header-coloured quad with a little padding behind the title makes the
 /// switch repaint the whole glyph. (It looks the same: the header has that colour.)
 pub fn header_title<'a, M: 'a>(label: String) -> iced::Element<'a, M> {
-    container(
-        iced::widget::text(label)
-            .size(17)
-            .font(crate::screen::library::bold()),
-    )
-    .padding([2, 3])
-    .style(header)
-    .into()
+    container(iced::widget::text(label).size(17).font(bold()))
+        .padding([2, 3])
+        .style(header)
+        .into()
+}
+
+pub fn bold() -> iced::Font {
+    iced::Font {
+        weight: iced::font::Weight::Bold,
+        ..iced::Font::DEFAULT
+    }
+}
+
+pub fn mono() -> iced::Font {
+    iced::Font::MONOSPACE
 }

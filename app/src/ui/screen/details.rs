@@ -1,16 +1,18 @@
 //! A VM's details: every setting (editable while stopped), and in tabs the serial console, the
 //! snapshot tree, and live exit stats.
 
-use crate::disks::DiskPlan;
-use crate::form::{self, VmForm};
-use crate::hardware::{self, Hardware};
-use crate::host::HostInfo;
-use crate::screen::library::{bold, exit_meaning, mono, state_badge};
-use crate::screen::stats::{self, Stats};
-use crate::snapshots::{self, SnapshotList};
-use crate::style;
+use crate::data::disks::DiskPlan;
+use crate::data::host::HostInfo;
+use crate::data::snapshots::{self, SnapshotList};
+use crate::data::vms::exit_meaning;
+use crate::data::vms::{VmState, Vms};
 use crate::t;
-use crate::vms::{VmState, Vms};
+use crate::ui::form::{self, VmForm};
+use crate::ui::hardware::{self, Hardware};
+use crate::ui::screen::stats::{self, Stats};
+use crate::ui::style;
+use crate::ui::style::{bold, mono};
+use crate::ui::widget::state_badge;
 use iced::widget::{button, column, container, image, row, scrollable, text, text_input, Space};
 use iced::{Alignment, Element, Length, Task};
 use vmm_core::api::Command;
@@ -226,7 +228,7 @@ impl Details {
             }
             Message::Send => {
                 let line = format!("{}\n", std::mem::take(&mut self.input));
-                Action::Api(id, crate::client::serial_input(&line))
+                Action::Api(id, crate::data::client::serial_input(&line))
             }
             Message::ClearConsole => {
                 self.serial.clear();

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// The guest frame (its [`crate::vnc::Frame::seq`]) the console shows now.
+/// The guest frame (its [`crate::ui::vnc::Frame::seq`]) the console shows now.
 static SHOWING: AtomicU64 = AtomicU64::new(0);
 
 /// The console took frame `seq`: the next redraw presents it.

@@ -1,9 +1,9 @@
 //! The VM settings form shared by the new-VM wizard and the details screen: text fields, inline
 //! validation with the reason (the rules of `VmConfig::validate`, localized), and the config.
 
-use crate::host::HostInfo;
-use crate::style;
+use crate::data::host::HostInfo;
 use crate::t;
+use crate::ui::style;
 use iced::widget::{button, column, container, row, text, text_input, toggler, Space};
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
@@ -251,7 +251,7 @@ impl VmForm {
     pub fn to_config(&self, id: &str, base: Option<&VmConfig>) -> VmConfig {
         let mut cfg = match base {
             Some(b) => b.clone(),
-            None => blank_config(),
+            None => crate::data::store::blank_config(),
         };
         cfg.id = id.to_string();
         cfg.name = self.name.trim().to_string();
@@ -273,13 +273,6 @@ impl VmForm {
 
 /// A config with every field at its default, built by parsing so fields added to `VmConfig`
 /// later (with serde defaults) need no change here.
-pub fn blank_config() -> VmConfig {
-    VmConfig::from_toml(
-        "id = \"vm\"\nname = \"VM\"\nvcpus = 1\nmemory_mib = 64\n[boot]\nkind = \"linux\"\nkernel = \"\"\n",
-    )
-    .expect("the minimal config parses")
-}
-
 fn check_file(value: &str) -> Result<PathBuf, String> {
     let v = value.trim();
     if v.is_empty() {

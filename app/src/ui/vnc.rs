@@ -568,7 +568,7 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
             }
             _ = settled => {
                 if burst.take().is_some() {
-                    crate::trace::log("vnc-update", Instant::now());
+                    crate::ui::trace::log("vnc-update", Instant::now());
                 }
                 settle = None;
                 if !fb.dirty {

@@ -4,7 +4,7 @@
 //! A `vm.toml` that does not parse (damaged, or written by a newer vmdesk) is listed as broken
 //! with the parser's message and is never written by the app.
 
-use crate::paths::Paths;
+use crate::data::paths::Paths;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use vmm_core::config::{BootSource, VmConfig};
@@ -98,6 +98,14 @@ pub fn derive_id(name: &str, taken: &[String]) -> String {
 }
 
 /// Writes a new VM's folder and config; fails if the folder exists.
+/// The smallest config that parses: the base a new VM's form fills in.
+pub fn blank_config() -> VmConfig {
+    VmConfig::from_toml(
+        "id = \"vm\"\nname = \"VM\"\nvcpus = 1\nmemory_mib = 64\n[boot]\nkind = \"linux\"\nkernel = \"\"\n",
+    )
+    .expect("the minimal config parses")
+}
+
 #[cfg(test)]
 pub fn create(paths: &Paths, cfg: &VmConfig) -> std::io::Result<()> {
     let dir = create_dir(paths, &cfg.id)?;
@@ -196,7 +204,7 @@ mod tests {
     use super::*;
 
     pub fn sample(id: &str, name: &str) -> VmConfig {
-        let mut c = crate::form::blank_config();
+        let mut c = blank_config();
         c.id = id.into();
         c.name = name.into();
         c.boot = BootSource::Linux {

@@ -1,0 +1,15 @@
+//! The app's data layer: VMs on disk, the VMMs they run in, and what the app derives from them.
+//! No iced here (tests/check-structure.py enforces it): the CLI uses this layer alone, and the
+//! GUI (`crate::ui`) draws what it holds.
+
+pub mod check;
+pub mod client;
+pub mod disks;
+pub mod host;
+pub mod paths;
+pub mod settings;
+pub mod snapshots;
+pub mod stats;
+pub mod store;
+pub mod thumbs;
+pub mod vms;

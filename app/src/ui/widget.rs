@@ -1,0 +1,27 @@
+//! Small widgets more than one screen uses.
+
+use crate::data::vms::VmState;
+use crate::t;
+use crate::ui::style::{self, bold};
+use iced::widget::{container, text};
+use iced::Element;
+
+/// The localized state name and its colour.
+pub fn state_label(state: VmState) -> (String, iced::Color) {
+    match state {
+        VmState::Stopped => (t!("state-stopped"), style::GREY),
+        VmState::Starting => (t!("state-starting"), style::ACCENT),
+        VmState::Running => (t!("state-running"), style::GREEN),
+        VmState::Paused => (t!("state-paused"), style::YELLOW),
+        VmState::Stopping => (t!("state-stopping"), style::ORANGE),
+        VmState::Broken => (t!("state-broken"), style::RED),
+    }
+}
+
+pub fn state_badge<'a, M: 'a>(state: VmState) -> Element<'a, M> {
+    let (label, color) = state_label(state);
+    container(text(label).size(13).font(bold()))
+        .padding([3, 10])
+        .style(style::badge(color))
+        .into()
+}

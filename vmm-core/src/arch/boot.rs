@@ -43,6 +43,9 @@ pub enum KernelFormat {
 /// Why a file is no kernel we can boot; each names the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KernelError {
+    /// Same text as `CannotOpen`: the message has always said "cannot open".
+    #[error("cannot open {}: {reason}", path.display())]
+    NotFound { path: PathBuf, reason: String },
     #[error("cannot open {}: {reason}", path.display())]
     CannotOpen { path: PathBuf, reason: String },
     #[error("cannot stat {}: {reason}", path.display())]
@@ -61,9 +64,13 @@ pub enum KernelError {
 /// Looks at a file's first bytes to tell a bzImage ("HdrS" at 0x202) or an ELF from anything else.
 pub fn sniff_kernel(path: &Path) -> Result<KernelFormat, KernelError> {
     let p = || path.to_path_buf();
-    let mut f = File::open(path).map_err(|e| KernelError::CannotOpen {
-        path: p(),
-        reason: e.to_string(),
+    let mut f = File::open(path).map_err(|e| {
+        let reason = e.to_string();
+        if e.kind() == std::io::ErrorKind::NotFound {
+            KernelError::NotFound { path: p(), reason }
+        } else {
+            KernelError::CannotOpen { path: p(), reason }
+        }
     })?;
     let meta = f.metadata().map_err(|e| KernelError::CannotStat {
         path: p(),

@@ -66,19 +66,22 @@ pub enum ConfigErrorKind {
     #[error("{id:?} may only hold lowercase letters, digits, '-' and '_' (it names folders and sockets)")]
     BadIdChars { id: String },
     #[error("must not be empty")]
-    Empty,
+    NameEmpty,
     #[error("must be at least {min}")]
-    TooSmall { value: u64, min: u64 },
+    TooFewVcpus { value: u64, min: u64 },
     /// More vCPUs than this host's KVM allows.
     #[error("{value} is more than this host's KVM allows ({max})")]
-    AboveHost { value: u64, max: u64 },
+    VcpusAboveHost { value: u64, max: u64 },
     /// More than vmdesk supports at all.
     #[error("at most {max} are supported")]
-    AboveSupported { value: u64, max: u64 },
+    VcpusAboveSupported { value: u64, max: u64 },
     #[error("{value} MiB is too small (at least {min} MiB)")]
     MemoryTooSmall { value: u64, min: u64 },
     #[error("{value} MiB is more than this host has ({max} MiB)")]
     MemoryAboveHost { value: u64, max: u64 },
+    /// The file does not exist (the same text as `CannotOpen`; a form says it differently).
+    #[error("cannot open {}: {reason}", path.display())]
+    NotFound { path: PathBuf, reason: String },
     #[error("cannot open {}: {reason}", path.display())]
     CannotOpen { path: PathBuf, reason: String },
     #[error("cannot stat {}: {reason}", path.display())]
@@ -136,6 +139,7 @@ pub enum ConfigErrorKind {
 impl From<KernelError> for ConfigErrorKind {
     fn from(e: KernelError) -> Self {
         match e {
+            KernelError::NotFound { path, reason } => ConfigErrorKind::NotFound { path, reason },
             KernelError::CannotOpen { path, reason } => {
                 ConfigErrorKind::CannotOpen { path, reason }
             }
@@ -206,21 +210,23 @@ pub fn validate_id(id: &str) -> Result<(), ConfigError> {
 
 /// `name`: anything but blank.
 pub fn validate_name(name: &str) -> Result<(), ConfigError> {
-    check(!name.trim().is_empty(), "name", || ConfigErrorKind::Empty)
+    check(!name.trim().is_empty(), "name", || {
+        ConfigErrorKind::NameEmpty
+    })
 }
 
 /// `vcpus`: at least 1, no more than the host's KVM allows, at most [`MAX_VCPUS`].
 pub fn validate_vcpus(vcpus: u32, host: &HostLimits) -> Result<(), ConfigError> {
     let (value, max) = (u64::from(vcpus), u64::from(host.max_vcpus));
-    check(vcpus > 0, "vcpus", || ConfigErrorKind::TooSmall {
+    check(vcpus > 0, "vcpus", || ConfigErrorKind::TooFewVcpus {
         value,
         min: 1,
     })?;
     check(vcpus <= host.max_vcpus, "vcpus", || {
-        ConfigErrorKind::AboveHost { value, max }
+        ConfigErrorKind::VcpusAboveHost { value, max }
     })?;
     check(vcpus <= MAX_VCPUS, "vcpus", || {
-        ConfigErrorKind::AboveSupported {
+        ConfigErrorKind::VcpusAboveSupported {
             value,
             max: MAX_VCPUS.into(),
         }
@@ -255,13 +261,19 @@ pub fn validate_initrd(initrd: &Path, memory_mib: u64) -> Result<(), ConfigError
     let field = "boot.initrd";
     let path = || initrd.to_path_buf();
     let m = File::open(initrd).and_then(|f| f.metadata()).map_err(|e| {
-        ConfigError::new(
-            field,
+        let reason = e.to_string();
+        let kind = if e.kind() == std::io::ErrorKind::NotFound {
+            ConfigErrorKind::NotFound {
+                path: path(),
+                reason,
+            }
+        } else {
             ConfigErrorKind::CannotOpen {
                 path: path(),
-                reason: e.to_string(),
-            },
-        )
+                reason,
+            }
+        };
+        ConfigError::new(field, kind)
     })?;
     check(m.is_file(), field, || ConfigErrorKind::NotRegularFile {
         path: path(),

@@ -100,7 +100,7 @@ pub enum ConfigErrorKind {
     #[error("{len} bytes (with the VMM's \"pci=off\") is longer than the limit of {max}")]
     CmdlineTooLong { len: usize, max: usize },
     #[error("must not contain NUL bytes")]
-    NulByte,
+    CmdlineNul,
     #[error("{value} is outside {min}..{max}")]
     OutOfRange { value: u64, min: u64, max: u64 },
     #[error("0 is not a port")]
@@ -302,7 +302,7 @@ pub fn validate_cmdline_length(cmdline: &str) -> Result<(), ConfigError> {
 /// `boot.cmdline`: no NUL bytes (the kernel gets a C string).
 pub fn validate_cmdline_bytes(cmdline: &str) -> Result<(), ConfigError> {
     check(!cmdline.contains('\0'), "boot.cmdline", || {
-        ConfigErrorKind::NulByte
+        ConfigErrorKind::CmdlineNul
     })
 }
 

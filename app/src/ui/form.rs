@@ -180,13 +180,13 @@ impl VmForm {
         let mut out = Vec::new();
         check(&mut out, Field::Name, validate::validate_name(&self.name));
         match full_path(&self.kernel) {
-            Err(e) => check_failed(&mut out, Field::Kernel, e),
+            Err(e) => out.push((Field::Kernel, e)),
             Ok(p) => check(&mut out, Field::Kernel, validate::validate_kernel(&p)),
         }
         let memory: Option<u64> = self.memory.trim().parse().ok();
         if !self.initrd.trim().is_empty() {
             match full_path(&self.initrd) {
-                Err(e) => check_failed(&mut out, Field::Initrd, e),
+                Err(e) => out.push((Field::Initrd, e)),
                 // Without a memory size (that field shows why) only the file is checked.
                 Ok(p) => check(
                     &mut out,
@@ -202,11 +202,11 @@ impl VmForm {
         );
         let limits = host.limits();
         match self.vcpus.trim().parse::<u32>() {
-            Err(_) => check_failed(&mut out, Field::Vcpus, t!("error-not-a-number")),
+            Err(_) => out.push((Field::Vcpus, t!("error-not-a-number"))),
             Ok(n) => check(&mut out, Field::Vcpus, validate::validate_vcpus(n, &limits)),
         }
         match memory {
-            None => check_failed(&mut out, Field::Memory, t!("error-not-a-number")),
+            None => out.push((Field::Memory, t!("error-not-a-number"))),
             Some(m) => check(
                 &mut out,
                 Field::Memory,
@@ -264,14 +264,11 @@ fn full_path(value: &str) -> Result<PathBuf, String> {
     Ok(p)
 }
 
+/// Adds a failed vmm-core check, in the UI language.
 fn check(out: &mut Vec<(Field, String)>, field: Field, r: Result<(), ConfigError>) {
     if let Err(e) = r {
         out.push((field, problems::describe(&e.kind)));
     }
-}
-
-fn check_failed(out: &mut Vec<(Field, String)>, field: Field, reason: String) {
-    out.push((field, reason));
 }
 
 /// One labelled row: label, input (with browse button for paths), then the reason or a hint.
@@ -477,5 +474,16 @@ mod tests {
         let cfg = f.to_config("test", None);
         cfg.validate(&HOST.limits()).unwrap();
         assert_eq!(VmForm::from_config(&cfg).kernel, f.kernel);
+    }
+
+    #[test]
+    fn the_cmdline_limit_is_vmdesk_vmms() {
+        crate::testing::english();
+        let mut f = VmForm::with_defaults(&HOST);
+        // Within 2047 bytes as typed, but not with the " pci=off" the VMM adds.
+        f.cmdline = "x".repeat(2047);
+        let p = f.problems(&HOST);
+        let reason = &p.iter().find(|(f, _)| *f == Field::Cmdline).unwrap().1;
+        assert!(reason.contains("2055 bytes"), "{reason}");
     }
 }

@@ -528,4 +528,40 @@ mod tests {
         c.vcpus = 9;
         assert_eq!(fields(c.validate(&HOST)), ["vcpus"]);
     }
+
+    #[test]
+    fn the_cmdline_limit_counts_what_the_vmm_adds() {
+        let mut c = "x".repeat(MAX_CMDLINE_LEN);
+        let e = validate_cmdline(&c).unwrap_err();
+        assert_eq!(e.field, "boot.cmdline");
+        assert_eq!(
+            e.kind,
+            ConfigErrorKind::CmdlineTooLong {
+                len: MAX_CMDLINE_LEN + " pci=off".len(),
+                max: MAX_CMDLINE_LEN
+            }
+        );
+        c.truncate(MAX_CMDLINE_LEN - " pci=off".len());
+        validate_cmdline(&c).unwrap();
+    }
+
+    #[test]
+    fn kinds_read_as_vmdesk_vmm_has_always_printed_them() {
+        let e = ConfigError {
+            file: Some("/vms/a/vm.toml".into()),
+            ..ConfigError::new("vcpus", ConfigErrorKind::TooFewVcpus { value: 0, min: 1 })
+        };
+        assert_eq!(e.to_string(), "/vms/a/vm.toml: vcpus: must be at least 1");
+        let e = validate_memory(8192, &HOST).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "memory_mib: 8192 MiB is more than this host has (4096 MiB)"
+        );
+        let e = validate_nics(&[NicConfig {
+            mac: Some("01:00:5e:00:00:01".into()),
+            forwards: vec![],
+        }]);
+        assert_eq!(e[0].field, "nics[0].mac");
+        assert!(e[0].to_string().contains("multicast"), "{}", e[0]);
+    }
 }

@@ -1,6 +1,6 @@
 //! Config problems in the UI language: vmm-core's validators decide what is wrong (so the app's
 //! forms and `vmdesk-vmm --check` cannot disagree); this says it, one Fluent key per
-//! [`ConfigErrorKind`] with the kind's values as arguments.
+//! [`ConfigErrorKind`](vmm_core::config::ConfigErrorKind) with the kind's values as arguments.
 
 use crate::t;
 use vmm_core::config::ConfigErrorKind as K;

@@ -228,8 +228,8 @@ fn inspect(
         ImageFormat::Qcow2 => {
             let len = meta.len();
             let corrupt = |r: String| StorageError::new(ErrorKind::Corrupt, path, ctx(r));
-            let header = probe::read_header(&f, len).map_err(corrupt)?;
-            probe::check_tables(&f, &header, len).map_err(corrupt)?;
+            let header = probe::read_header(&f, len).map_err(|e| corrupt(e.to_string()))?;
+            probe::check_tables(&f, &header, len).map_err(|e| corrupt(e.to_string()))?;
             let q = Qcow2::<ImagoFile>::open_image(imago_file, false)
                 .map_err(|e| corrupt(format!("cannot be opened as qcow2: {e}")))?;
             let backing = match q.implicit_backing_file() {

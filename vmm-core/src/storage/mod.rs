@@ -29,8 +29,6 @@ pub use disk::Disk;
 pub use crate::config::ImageFormat;
 
 use crate::config::DiskConfig;
-use crate::devices::virtio::block::Block;
-use crate::devices::virtio::VirtioDevice;
 use imago::file::File as ImagoFile;
 use imago::qcow2::Qcow2;
 use imago::raw::Raw;
@@ -594,26 +592,25 @@ pub enum OpenDisksError {
     },
     #[error("disks[{index}].serial: {source}")]
     Serial { index: usize, source: SerialError },
-    /// The virtio-blk device (its I/O thread) cannot be set up.
-    #[error("disks[{index}]: {}: {source}", path.display())]
-    Device {
-        index: usize,
-        path: PathBuf,
-        source: std::io::Error,
-    },
 }
 
-/// Opens every disk of a VM (at start-up, before any vCPU runs) as a virtio-blk device: all
-/// checks, locks and errors happen here, never mid-run. Relative paths are taken from `vm_dir`.
-/// A disk that snapshots moved onto an overlay opens that overlay (the top recorded in
+/// A VM's disk, opened for its virtio-blk device.
+pub struct OpenedDisk {
+    pub disk: Disk,
+    /// The serial the guest sees.
+    pub serial: String,
+    /// The configured image (relative paths taken from the VM folder), for messages.
+    pub path: PathBuf,
+}
+
+/// Opens every disk image of a VM (at start-up, before any vCPU runs): all checks, locks and
+/// errors happen here, never mid-run. Relative paths are taken from `vm_dir`. A disk that
+/// snapshots moved onto an overlay opens that overlay (the top recorded in
 /// `<vm dir>/disks/current.json`, see [`overlay`]), not the configured image under it.
 /// Errors name the disk (`disks[N]`) and the file.
-pub fn open_disks(
-    disks: &[DiskConfig],
-    vm_dir: &Path,
-) -> Result<Vec<Box<dyn VirtioDevice>>, OpenDisksError> {
+pub fn open_disks(disks: &[DiskConfig], vm_dir: &Path) -> Result<Vec<OpenedDisk>, OpenDisksError> {
     let current = overlay::CurrentDisks::load(vm_dir)?;
-    let mut devs: Vec<Box<dyn VirtioDevice>> = Vec::new();
+    let mut out = Vec::new();
     for (i, d) in disks.iter().enumerate() {
         let path = config_path(d, vm_dir);
         let top = current.as_ref().and_then(|c| c.top(vm_dir, i, &path));
@@ -642,12 +639,7 @@ pub fn open_disks(
             }
             None => default_serial(&path),
         };
-        let dev = Block::new(disk, &serial).map_err(|e| OpenDisksError::Device {
-            index: i,
-            path: path.clone(),
-            source: e,
-        })?;
-        devs.push(Box::new(dev));
+        out.push(OpenedDisk { disk, serial, path });
     }
-    Ok(devs)
+    Ok(out)
 }

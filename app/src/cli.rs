@@ -615,8 +615,8 @@ fn snapshots_json(list: &SnapshotList) -> serde_json::Value {
 fn create(paths: &Paths, args: &Args, out: &Out, entries: &[VmEntry]) -> i32 {
     let name = args.vm.clone().unwrap_or_default();
     let bad = |m: String| out.fail(code::USAGE, "bad-argument", m);
-    if name.trim().is_empty() {
-        return bad(t!("error-name-empty"));
+    if let Err(e) = vmm_core::config::validate::validate_name(&name) {
+        return bad(crate::data::problems::describe(&e.kind));
     }
     let abs = |p: &str| {
         let p = std::path::PathBuf::from(p);
@@ -691,7 +691,7 @@ fn create(paths: &Paths, args: &Args, out: &Out, entries: &[VmEntry]) -> i32 {
     if let Err(errs) = cfg.validate(&host.limits()) {
         let msg = errs
             .iter()
-            .map(|e| e.to_string())
+            .map(|e| format!("{}: {}", e.field, crate::data::problems::describe(&e.kind)))
             .collect::<Vec<_>>()
             .join("\n");
         return bad(msg);
@@ -743,8 +743,9 @@ fn clone(
         );
     }
     let name = args.arg.clone().unwrap_or_default();
-    if name.trim().is_empty() {
-        return out.fail(code::USAGE, "bad-argument", t!("error-name-empty"));
+    if let Err(e) = vmm_core::config::validate::validate_name(&name) {
+        let reason = crate::data::problems::describe(&e.kind);
+        return out.fail(code::USAGE, "bad-argument", reason);
     }
     let taken: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
     let id = store::derive_id(&name, &taken);

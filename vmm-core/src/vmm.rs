@@ -194,7 +194,7 @@ impl VmHandle {
             .display
             .as_ref()
             .ok_or("this VM has no display (add a [display] section to its config)")?;
-        screenshot(&*d.frame, path)
+        screenshot(&*d.frame, path).map_err(|e| e.to_string())
     }
 
     /// Writes the screen scaled down to fit `max_w` × `max_h` as PNG; returns its size.
@@ -209,6 +209,7 @@ impl VmHandle {
             .as_ref()
             .ok_or("this VM has no display (add a [display] section to its config)")?;
         crate::display::framebuffer::thumbnail(&*d.frame, max_w, max_h, path)
+            .map_err(|e| e.to_string())
     }
 
     /// Types bytes into COM1; returns how many were dropped because the guest is not reading.

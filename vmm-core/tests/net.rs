@@ -726,7 +726,7 @@ fn errors(c: &VmConfig) -> Vec<(String, String)> {
         .err()
         .unwrap_or_default()
         .into_iter()
-        .map(|e: ConfigError| (e.field, e.reason))
+        .map(|e: ConfigError| (e.field, e.kind.to_string()))
         .collect()
 }
 

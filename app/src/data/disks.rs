@@ -236,7 +236,7 @@ pub fn copy_image(src: &Path, dst: &Path, progress: &Progress) -> Result<(), Str
 /// The image each disk of a VM writes now: the configured one, or the overlay snapshots moved
 /// it onto.
 fn tops(vm_dir: &Path, cfg: &VmConfig) -> Result<Vec<PathBuf>, String> {
-    let current = overlay::CurrentDisks::load(vm_dir)?;
+    let current = overlay::CurrentDisks::load(vm_dir).map_err(|e| e.to_string())?;
     Ok(cfg
         .disks
         .iter()
@@ -307,8 +307,11 @@ pub fn clone_vm(
                 cfg.disks[i].format = None;
                 cfg.disks[i].serial = None;
             } else {
-                let cur = source_changed
-                    .get_or_insert(overlay::CurrentDisks::load(&src_dir)?.unwrap_or_default());
+                let cur = source_changed.get_or_insert(
+                    overlay::CurrentDisks::load(&src_dir)
+                        .map_err(|e| e.to_string())?
+                        .unwrap_or_default(),
+                );
                 freeze_for_clone(&src_dir, cur, i, &paths_in_config[i], top, &label, id)?;
                 storage::create_linked_clone(&out, top).map_err(|e| e.to_string())?;
                 cfg.disks[i] = DiskConfig {
@@ -321,7 +324,7 @@ pub fn clone_vm(
         }
         copy_boot_files(&src_dir, dir, &mut cfg)?;
         if let Some(cur) = &source_changed {
-            cur.save(&src_dir)?;
+            cur.save(&src_dir).map_err(|e| e.to_string())?;
         }
         cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
     })?;
@@ -367,6 +370,7 @@ fn freeze_for_clone(
     }
     cur.register(&ov);
     cur.set_top(src_dir, index, config_path, &ov)
+        .map_err(|e| e.to_string())
 }
 
 /// Keeps `disks/current.json` right when the settings change the disk list: each recorded disk
@@ -374,7 +378,7 @@ fn freeze_for_clone(
 /// of removed disks go. Without this, removing `disks[0]` would make `disks[1]` start afresh on
 /// its base image, without what it wrote since its last snapshot or linked clone.
 pub fn reindex_current(vm_dir: &Path, new: &VmConfig) -> Result<(), String> {
-    let Some(mut cur) = overlay::CurrentDisks::load(vm_dir)? else {
+    let Some(mut cur) = overlay::CurrentDisks::load(vm_dir).map_err(|e| e.to_string())? else {
         return Ok(());
     };
     let paths: Vec<PathBuf> = new
@@ -395,7 +399,7 @@ pub fn reindex_current(vm_dir: &Path, new: &VmConfig) -> Result<(), String> {
     moved.sort_by_key(|d| d.index);
     if moved != cur.disks {
         cur.disks = moved;
-        cur.save(vm_dir)?;
+        cur.save(vm_dir).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

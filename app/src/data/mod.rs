@@ -7,6 +7,7 @@ pub mod client;
 pub mod disks;
 pub mod host;
 pub mod paths;
+pub mod problems;
 pub mod settings;
 pub mod snapshots;
 pub mod stats;

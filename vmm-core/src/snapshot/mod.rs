@@ -176,7 +176,7 @@ pub fn create(
                 fb.stride,
                 &partial.join("screen.png"),
             )
-            .map_err(SnapshotError::part(&id, "screen.png"))?;
+            .map_err(|e| SnapshotError::part(&id, "screen.png")(e.to_string()))?;
             true
         }
         _ => false,

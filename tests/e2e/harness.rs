@@ -14,25 +14,7 @@ pub const GUEST: &str = env!("VMDESK_TEST_GUEST");
 /// Guest kernel code is emulated on software KVMs: give boots plenty of time.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Whether KVM tests can run here. Without /dev/kvm they print "skipped: …" — and fail when
-/// `VMDESK_REQUIRE_KVM=1` (CI sets it), so a machine without KVM never passes silently.
-pub fn kvm_or_skip(test: &str) -> bool {
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-    {
-        Ok(_) => true,
-        Err(e) => {
-            let msg = format!("skipped: {test}: cannot open /dev/kvm: {e}");
-            if std::env::var_os("VMDESK_REQUIRE_KVM").is_some() {
-                panic!("{msg} (VMDESK_REQUIRE_KVM is set)");
-            }
-            eprintln!("{msg}");
-            false
-        }
-    }
-}
+pub use vmdesk_test_support::kvm_or_skip;
 
 /// Whether a host tool the test needs is installed; if not, prints "skipped: …" where the
 /// runner shows it, or fails when `VMDESK_REQUIRE_TOOLS` is set (CI).

@@ -10,11 +10,10 @@
 //! Run: `cargo bench -p vmm-core --bench blk [-- --rounds N]`. Not a test; numbers in
 //! BENCHMARKS.md.
 
-#[path = "../tests/qemu/mod.rs"]
-mod qemu;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
+use vmdesk_test_support::qemu;
 
 const VMM: &str = env!("CARGO_BIN_EXE_vmdesk-vmm");
 const GUEST: &str = env!("VMDESK_TEST_GUEST");

@@ -15,8 +15,6 @@
 //! Not a test: it asserts nothing about speed, it only fails if a boot goes wrong.
 //! BENCHMARKS.md at the repository root has the numbers and what they mean.
 
-#[path = "../tests/qemu/mod.rs"]
-mod qemu;
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,6 +22,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+use vmdesk_test_support::qemu;
 
 /// cargo builds this (bench profile = release settings) before the bench and tells us where.
 const VMM: &str = env!("CARGO_BIN_EXE_vmdesk-vmm");
@@ -185,8 +184,9 @@ struct Running {
 /// ours until `Child::wait` reaps it and `Child::kill` can never hit a stranger.
 fn wait_ended(pid: libc::pid_t) {
     loop {
-        // SAFETY: waitid writes only into `info`, a plain C struct we own.
+        // SAFETY: siginfo_t is a plain C struct; all zeroes is a valid value.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: waitid writes only into `info`, which we own.
         let r = unsafe {
             libc::waitid(
                 libc::P_PID,

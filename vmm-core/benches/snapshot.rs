@@ -15,13 +15,12 @@
 //! Run: `cargo bench -p vmm-core --bench snapshot [-- --rounds N]`. Not a test: it asserts
 //! nothing about speed; it fails only if the VM misbehaves. Numbers: BENCHMARKS.md.
 
-#[path = "../tests/qemu/mod.rs"]
-mod qemu;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use vmdesk_test_support::qemu;
 
 const VMM: &str = env!("CARGO_BIN_EXE_vmdesk-vmm");
 const GUEST: &str = env!("VMDESK_TEST_GUEST");

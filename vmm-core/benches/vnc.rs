@@ -29,10 +29,8 @@
 //! Run: `cargo bench -p vmm-core --bench vnc [-- --rounds N] [--qemu PATH]`. Not a test: it
 //! fails only if a boot or the protocol goes wrong. Numbers and method in BENCHMARKS.md.
 
-#[path = "../tests/qemu/mod.rs"]
-mod qemu;
-#[path = "../tests/rfb/mod.rs"]
-mod rfb;
+use vmdesk_test_support::qemu;
+use vmdesk_test_support::rfb;
 
 use rfb::{Client, Conn};
 use std::collections::HashMap;

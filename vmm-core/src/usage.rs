@@ -3,8 +3,9 @@
 
 /// User and system CPU time of the whole process, in microseconds.
 pub fn process_cpu_us() -> (u64, u64) {
-    // SAFETY: getrusage fills the struct we own.
+    // SAFETY: rusage is plain old data; all zeroes is a valid value.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct we own.
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
         return (0, 0);
     }

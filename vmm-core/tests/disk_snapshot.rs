@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::{kvm_or_skip, GUEST, MIB, VMM};
+use common::{GUEST, MIB, VMM};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{Address, Bytes, GuestAddress, GuestMemoryMmap};
+use vmdesk_test_support::kvm_or_skip;
 use vmm_core::config::DiskConfig;
 use vmm_core::devices::virtio::block::*;
 use vmm_core::devices::virtio::{VirtioDevice, VirtioInterrupt};

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{stderr_of, GUEST, VMM};
+use common::{GUEST, VMM};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::net::UnixStream;
@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{Address, Bytes, GuestAddress, GuestMemoryMmap};
+use vmdesk_test_support::{kvm_or_skip, stderr_of};
 use vmm_core::config::{
     BootSource, ConfigError, HostLimits, NicConfig, PortForward, Protocol, SerialConfig, VmConfig,
 };
@@ -40,24 +41,6 @@ fn passt_or_skip(test: &str) -> Option<PathBuf> {
     }
     eprintln!("{msg}");
     None
-}
-
-fn kvm_or_skip(test: &str) -> bool {
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-    {
-        Ok(_) => true,
-        Err(e) => {
-            let msg = format!("skipped: {test}: cannot open /dev/kvm: {e}");
-            if std::env::var_os("VMDESK_REQUIRE_KVM").is_some() {
-                panic!("{msg} (VMDESK_REQUIRE_KVM is set)");
-            }
-            eprintln!("{msg}");
-            false
-        }
-    }
 }
 
 // ---- Packets, as a guest's network stack would build and parse them ----

@@ -8,13 +8,14 @@
 
 mod common;
 
-use common::{kvm_or_skip, stderr_of, GUEST, MIB, VMM};
+use common::{GUEST, MIB, VMM};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{Address, Bytes, GuestAddress, GuestMemoryMmap};
+use vmdesk_test_support::{kvm_or_skip, stderr_of};
 use vmm_core::config::{DiskConfig, HostLimits, VmConfig};
 use vmm_core::devices::virtio::block::*;
 use vmm_core::devices::virtio::{VirtioDevice, VirtioInterrupt, VIRTIO_F_VERSION_1};

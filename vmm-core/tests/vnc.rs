@@ -291,8 +291,8 @@ fn server_arg(server: &VncServer) -> String {
 // The raw RFB client (shared with benches/vnc.rs)
 // ---------------------------------------------------------------------------------------
 
-mod rfb;
 use rfb::{inflate, Client, Conn};
+use vmdesk_test_support::rfb;
 
 /// Checks against the fake frame, which only the tests have.
 trait AssertMatches {

@@ -1,8 +1,7 @@
 //! A raw RFB 3.8 client written from RFC 6143, shared by the VNC tests (`tests/vnc.rs`) and
-//! the VNC benchmark (`benches/vnc.rs`, through `#[path]`): handshake (no auth or VNC auth),
+//! the VNC benchmark (`benches/vnc.rs`): handshake (no auth or VNC auth),
 //! SetPixelFormat, SetEncodings, update requests, and Raw / ZRLE / DesktopSize decoding into
 //! `fb`. It panics on protocol errors: it serves tests and benchmarks, not users.
-#![allow(dead_code)] // each includer uses a different part
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,5 +1,5 @@
 //! QEMU as the peer the benchmarks and tests compare with, started the same way everywhere
-//! (included through `#[path]` by `benches/*.rs` and `tests/e2e`).
+//! (`benches/*.rs` and `tests/e2e`).
 
 /// The arguments for a microvm booting `kernel` with `cmdline` through qboot (`bios`): 1 vCPU,
 /// `memory_mib`, COM1 to `serial` (a QEMU chardev: `stdio`, `file:<path>`), no display and no

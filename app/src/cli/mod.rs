@@ -164,17 +164,7 @@ pub fn run_with(paths: &Paths, client: Arc<dyn VmmClient>, args: &Args) -> i32 {
         Command::Resume { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, api::Command::Resume)),
         Command::Console { vm } => ctx.with_vm(vm, |e| vm::console(&ctx, e)),
         Command::Screenshot { vm, file } => ctx.with_vm(vm, |e| vm::screenshot(&ctx, e, file)),
-        Command::Snapshot(SnapshotCommand::Take {
-            vm,
-            name,
-            description,
-        }) => ctx.with_vm(vm, |e| snapshot::take(&ctx, e, name, description)),
-        Command::Snapshot(SnapshotCommand::List { vm }) => {
-            ctx.with_vm(vm, |e| snapshot::list(&ctx, e))
-        }
-        Command::Snapshot(SnapshotCommand::Revert { vm, snapshot }) => {
-            ctx.with_vm(vm, |e| snapshot::revert(&ctx, e, snapshot))
-        }
+        Command::Snapshot(s) => snapshot::run(&ctx, s),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `snapshot`, `snapshots` and `revert`.
 
-use super::{code, Ctx};
+use super::{code, Ctx, SnapshotCommand};
 use crate::data::client::{ClientError, VmmClient};
 use crate::data::paths::Paths;
 use crate::data::snapshots::SnapshotList;
@@ -8,8 +8,20 @@ use crate::data::store::VmEntry;
 use crate::t;
 use vmm_core::api::Command;
 
+pub(super) fn run(ctx: &Ctx, command: &SnapshotCommand) -> i32 {
+    match command {
+        SnapshotCommand::Take {
+            vm,
+            name,
+            description,
+        } => ctx.with_vm(vm, |e| take(ctx, e, name, description)),
+        SnapshotCommand::List { vm } => ctx.with_vm(vm, |e| list(ctx, e)),
+        SnapshotCommand::Revert { vm, snapshot } => ctx.with_vm(vm, |e| revert(ctx, e, snapshot)),
+    }
+}
+
 /// `snapshot VM [--name N] [--description D]`: needs a running VM.
-pub(super) fn take(ctx: &Ctx, e: &VmEntry, name: &str, description: &str) -> i32 {
+fn take(ctx: &Ctx, e: &VmEntry, name: &str, description: &str) -> i32 {
     let id = e.id.as_str();
     let cmd = Command::SnapshotCreate {
         name: name.to_string(),
@@ -34,7 +46,7 @@ pub(super) fn take(ctx: &Ctx, e: &VmEntry, name: &str, description: &str) -> i32
 }
 
 /// `snapshots VM`: the tree, `*` marking the snapshot the VM runs from.
-pub(super) fn list(ctx: &Ctx, e: &VmEntry) -> i32 {
+fn list(ctx: &Ctx, e: &VmEntry) -> i32 {
     let id = e.id.as_str();
     let list = match snapshot_list(ctx.client(), ctx.paths, id) {
         Ok(l) => l,
@@ -75,7 +87,7 @@ pub(super) fn list(ctx: &Ctx, e: &VmEntry) -> i32 {
 }
 
 /// `revert VM SNAPSHOT`: a running VM goes back in place, a stopped one starts from it.
-pub(super) fn revert(ctx: &Ctx, e: &VmEntry, key: &str) -> i32 {
+fn revert(ctx: &Ctx, e: &VmEntry, key: &str) -> i32 {
     let id = e.id.as_str();
     let client = ctx.client();
     let list = match snapshot_list(client, ctx.paths, id) {

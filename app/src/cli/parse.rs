@@ -206,3 +206,25 @@ pub fn parse_size(s: &str) -> Option<(u32, u32)> {
     let (w, h) = (w.trim().parse().ok()?, h.trim().parse().ok()?);
     (w > 0 && h > 0).then_some((w, h))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table and the match in `parse` name the commands twice: every row must give a
+    /// command, or that command would be reported as unknown.
+    #[test]
+    fn every_command_in_the_table_parses() {
+        crate::testing::english();
+        for (name, operands, _) in COMMANDS {
+            let mut words = vec![name.to_string()];
+            words.extend((0..*operands).map(|i| format!("x{i}")));
+            if *name == "create" {
+                words.extend(["--kernel".to_string(), "/k".to_string()]);
+            }
+            assert!(parse(&words).is_ok(), "{words:?}: {:?}", parse(&words));
+            assert!(is_command(name));
+        }
+        assert!(!is_command("installer.iso"));
+    }
+}

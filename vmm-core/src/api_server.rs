@@ -2,8 +2,9 @@
 //! a CLI call, a test). See [`crate::api`] for the protocol.
 
 use crate::api::{self, ApiError, Command, Event, Hello, Reply, Request, Topic};
-use crate::devices::lock;
-use crate::vmm::{ExitReason, VmHandle};
+use crate::exit::ExitReason;
+use crate::util::lock;
+use crate::vmm::VmHandle;
 use base64::Engine as _;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
@@ -247,7 +248,7 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
         Command::SnapshotCreate { name, description } => {
             match crate::snapshot::create(vm, &name, &description) {
                 Ok(t) => ok(id, t),
-                Err(e) => error(id, "failed", &e),
+                Err(e) => error(id, "failed", &e.to_string()),
             }
         }
         Command::SnapshotList => {
@@ -262,19 +263,19 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
         }
         Command::SnapshotRevert { snapshot: snap } => match crate::snapshot::revert(vm, &snap) {
             Ok(t) => ok(id, t),
-            Err(e) => error(id, "failed", &e),
+            Err(e) => error(id, "failed", &e.to_string()),
         },
         Command::SnapshotRename {
             snapshot: snap,
             name,
         } => match crate::snapshot::rename(&vm.machine.vm_dir, &snap, &name) {
             Ok(()) => ok(id, serde_json::json!({})),
-            Err(e) => error(id, "failed", &e),
+            Err(e) => error(id, "failed", &e.to_string()),
         },
         Command::SnapshotDelete { snapshot: snap } => {
             match crate::snapshot::delete(&vm.machine.vm_dir, &snap) {
                 Ok(()) => ok(id, serde_json::json!({})),
-                Err(e) => error(id, "failed", &e),
+                Err(e) => error(id, "failed", &e.to_string()),
             }
         }
         Command::Subscribe { topics } => {

@@ -24,12 +24,12 @@ impl<T: Clone> Hub<T> {
 
     pub fn subscribe(&self) -> Receiver<T> {
         let (tx, rx) = sync_channel(self.depth);
-        crate::devices::lock(&self.subs).push(tx);
+        crate::util::lock(&self.subs).push(tx);
         rx
     }
 
     pub fn publish(&self, msg: T) {
-        let mut subs = crate::devices::lock(&self.subs);
+        let mut subs = crate::util::lock(&self.subs);
         subs.retain(|s| match s.try_send(msg.clone()) {
             Ok(()) => true,
             Err(TrySendError::Full(_)) => {
@@ -41,7 +41,7 @@ impl<T: Clone> Hub<T> {
     }
 
     pub fn has_subscribers(&self) -> bool {
-        !crate::devices::lock(&self.subs).is_empty()
+        !crate::util::lock(&self.subs).is_empty()
     }
 
     /// Messages lost because a subscriber's queue was full.

@@ -1,17 +1,38 @@
 //! vmdesk's VMM: one KVM virtual machine per `vmdesk-vmm` process.
 //!
+//! Building and running a VM:
 //! - [`config`]: `VmConfig`, the TOML the app writes, and its validation.
-//! - [`vmm`]: `Vmm::try_from(VmSpec)` builds the VM; `Vmm::run` runs it.
+//! - [`builder`]: `Vmm::try_from(VmSpec)`, the VM built from its config in named steps
+//!   (memory, irqchip, devices, boot, vCPUs); it makes the devices on the backends below.
+//! - [`vmm`]: `Vmm::run` runs the VM; [`vmm::VmHandle`] is how the API observes and steers it.
+//! - [`vcpu`]: the vCPU threads and their pause control; [`exit`]: why a VM ends and how
+//!   devices and vCPUs report it.
 //! - [`arch`]: x86_64 memory map, Linux boot protocol, vCPU state, ACPI tables.
-//! - [`devices`]: the port-I/O bus and the emulated devices.
-//! - [`api`]: the control protocol shared with the app; [`api_server`] serves it.
+//!
+//! Devices and their backends:
+//! - [`devices`]: the port-I/O and MMIO buses, the emulated devices, and [`devices::Persist`],
+//!   how each device saves its state (a named struct next to it) for snapshots.
+//! - [`storage`]: disk images (raw, qcow2, locks, overlays); [`net`]: passt, the NICs'
+//!   backend. Neither knows of devices.
+//! - [`display`]: the framebuffer and the VNC server; [`hub`]: fan-out of serial output and
+//!   events to subscribers.
+//! - [`snapshot`]: saving and restoring a whole VM (state file, memory, disks), with
+//!   [`snapshot::SnapshotError`] at its boundary.
+//!
+//! The control API:
+//! - [`api`]: the protocol shared with the app; [`api_server`] serves it.
+//!
+//! Dependencies point down this list, from the builder to the devices to their backends
+//! (`util` at the bottom); modules do not import each other in cycles.
 
 pub mod api;
 pub mod api_server;
 pub mod arch;
+pub mod builder;
 pub mod config;
 pub mod devices;
 pub mod display;
+pub mod exit;
 pub mod host;
 pub mod hub;
 pub mod net;

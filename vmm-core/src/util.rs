@@ -35,3 +35,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
     }
     res
 }
+
+/// Locks a mutex even if another thread panicked while holding it: device state stays usable,
+/// and one crashed thread must not take the whole VM down with a second panic.
+pub fn lock<T: ?Sized>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

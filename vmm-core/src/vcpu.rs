@@ -4,8 +4,9 @@
 //! `immediate_exit` in that thread's `kvm_run`, so a vCPU about to enter the guest leaves at
 //! once instead of missing the kick.
 
-use crate::devices::{lock, Bus};
-use crate::vmm::{ExitReason, ExitSender};
+use crate::devices::Bus;
+use crate::exit::{ExitReason, ExitSender};
+use crate::util::lock;
 use kvm_bindings::kvm_run;
 use kvm_ioctls::{VcpuExit, VcpuFd};
 use std::cell::Cell;

@@ -1,103 +1,31 @@
-//! `Vmm`: one VM, built from a [`VmConfig`] (`Vmm::try_from`), then run until the guest or the
-//! API ends it.
+//! `Vmm`: one VM, built from a [`VmConfig`] by [`crate::builder`] (`Vmm::try_from`), then run
+//! until the guest or the API ends it; [`VmHandle`] is how the API observes and steers it.
 
-use crate::api::{self, exit_code, Event, RunState};
-use crate::arch::{acpi, boot, cpu, layout};
-use crate::config::{BootSource, VmConfig};
-use crate::devices::legacy::{AcpiPm, PostPort, I8042};
-use crate::devices::serial::{SerialDevice, SerialOutput};
-use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
-use crate::devices::virtio::mmio::{MmioTransport, MMIO_WINDOW};
-use crate::devices::virtio::rng::Rng;
-use crate::devices::virtio::{VirtioDevice, VirtioInterrupt};
-use crate::devices::{lock, Bus};
+use crate::api::{self, Event, RunState};
+use crate::arch::acpi;
+use crate::config::VmConfig;
+use crate::devices::legacy::AcpiPm;
+use crate::devices::serial::SerialDevice;
+use crate::devices::virtio::block::Block;
+use crate::devices::virtio::mmio::MmioTransport;
+use crate::devices::Bus;
 use crate::display::framebuffer::{screenshot, spawn_damage_thread, Framebuffer};
-use crate::display::{DamageBus, DisplayHandle};
+use crate::display::DisplayHandle;
+use crate::exit::{ExitReason, ExitSender};
 use crate::host::KvmFlavor;
 use crate::hub::Hub;
+use crate::util::lock;
 use crate::vcpu::{self, ExitCounters, RunControl, VcpuContext};
-use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
-use kvm_ioctls::{Kvm, VcpuFd, VmFd};
+use kvm_ioctls::{VcpuFd, VmFd};
 use std::os::unix::thread::JoinHandleExt;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use vm_memory::{GuestAddress, GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
-use vmm_sys_util::eventfd::EventFd;
+use vm_memory::GuestMemoryMmap;
 use vmm_sys_util::signal::Killable;
-
-/// Why the VM ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ExitReason {
-    PowerOff,
-    /// The guest asked for a reset (how).
-    Reset(&'static str),
-    /// The control API's `reset` (the reset button).
-    ResetRequested,
-    Crash(String),
-    Killed,
-    Error(String),
-}
-
-impl ExitReason {
-    pub fn code(&self) -> i32 {
-        match self {
-            ExitReason::PowerOff => exit_code::POWER_OFF,
-            ExitReason::Reset(_) | ExitReason::ResetRequested => exit_code::RESET,
-            ExitReason::Crash(_) => exit_code::GUEST_CRASH,
-            ExitReason::Killed => exit_code::KILLED,
-            ExitReason::Error(_) => exit_code::VMM_ERROR,
-        }
-    }
-
-    /// Short machine-readable name for the API.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ExitReason::PowerOff => "power-off",
-            ExitReason::Reset(_) | ExitReason::ResetRequested => "reset",
-            ExitReason::Crash(_) => "guest-crash",
-            ExitReason::Killed => "killed",
-            ExitReason::Error(_) => "vmm-error",
-        }
-    }
-}
-
-impl std::fmt::Display for ExitReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ExitReason::PowerOff => write!(f, "the guest powered off"),
-            ExitReason::Reset(how) => write!(f, "the guest asked for a reset ({how})"),
-            ExitReason::Crash(what) => write!(f, "the guest crashed: {what}"),
-            ExitReason::ResetRequested => write!(f, "reset through the control API"),
-            ExitReason::Killed => write!(f, "killed through the control API"),
-            ExitReason::Error(what) => write!(f, "VMM error: {what}"),
-        }
-    }
-}
-
-/// Where devices and the API report that the VM must end. Cheap to clone; never blocks.
-#[derive(Clone)]
-pub struct ExitSender(Sender<ExitReason>, Arc<std::sync::atomic::AtomicBool>);
-
-impl ExitSender {
-    pub fn new(tx: Sender<ExitReason>) -> Self {
-        ExitSender(tx, Arc::new(std::sync::atomic::AtomicBool::new(false)))
-    }
-
-    /// Reports why the VM must end. From then on vCPUs stop running the guest (it asked to
-    /// power off or reset: it must not run on while the process winds down).
-    pub fn send(&self, r: ExitReason) {
-        self.1.store(true, std::sync::atomic::Ordering::SeqCst);
-        let _ = self.0.send(r);
-    }
-
-    pub fn is_ending(&self) -> bool {
-        self.1.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
 
 /// Everything the API needs to observe and steer a running VM.
 pub struct VmHandle {
@@ -120,10 +48,10 @@ pub struct VmHandle {
     pub machine: Machine,
     /// Problems that did not stop the VM (e.g. a NIC left out because passt is missing).
     pub warnings: Vec<String>,
-    net_stats: Vec<Arc<crate::devices::virtio::net::NetStats>>,
-    disk_stats: Vec<Arc<crate::devices::virtio::block::BlockStats>>,
+    pub(crate) net_stats: Vec<Arc<crate::devices::virtio::net::NetStats>>,
+    pub(crate) disk_stats: Vec<Arc<crate::devices::virtio::block::BlockStats>>,
     /// vCPU threads, in vCPU order (they run until the process ends).
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl VmHandle {
@@ -293,77 +221,15 @@ impl VmHandle {
     }
 }
 
-/// How to run a VM: the config plus where its files go.
-pub struct VmSpec {
-    pub config: VmConfig,
-    /// The VM's folder (serial log lives here).
-    pub vm_dir: PathBuf,
-    /// Echo the serial console on stdout.
-    pub console: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    #[error("cannot open /dev/kvm: {0} (is the user in group 'kvm'?)")]
-    OpenKvm(kvm_ioctls::Error),
-    #[error("{0}: {1}")]
-    Kvm(&'static str, kvm_ioctls::Error),
-    #[error("guest memory: {0}")]
-    Memory(String),
-    #[error(transparent)]
-    Boot(#[from] boot::BootError),
-    #[error("vCPU set-up: {0}")]
-    Cpu(#[from] cpu::CpuError),
-    #[error("ACPI: {0}")]
-    Acpi(String),
-    #[error("serial log {0}: {1}")]
-    SerialLog(PathBuf, std::io::Error),
-    #[error("{0}")]
-    Other(String),
-}
-
+/// A built VM (see [`crate::builder`] for `Vmm::try_from(VmSpec)`), ready to [`Vmm::run`].
 pub struct Vmm {
-    handle: Arc<VmHandle>,
-    vcpus: Vec<Arc<Mutex<VcpuFd>>>,
-    pio: Arc<Bus>,
-    mmio: Arc<Bus>,
-    exit_rx: Receiver<ExitReason>,
+    pub(crate) handle: Arc<VmHandle>,
+    pub(crate) vcpus: Vec<Arc<Mutex<VcpuFd>>>,
+    pub(crate) pio: Arc<Bus>,
+    pub(crate) mmio: Arc<Bus>,
+    pub(crate) exit_rx: Receiver<ExitReason>,
     // Kept alive for as long as the VM runs: KVM maps this memory into the guest.
-    _mem: GuestMemoryMmap,
-}
-
-/// Anonymous guest RAM starting on a 2 MiB boundary, with transparent huge pages requested:
-/// only then can KVM map the guest with 2 MiB pages. vm-memory's own allocation is merely
-/// page-aligned, which cost a real Linux boot ~28,000 extra exits (measured in the nested lab).
-fn huge_page_aligned_region(size: usize) -> Result<vm_memory::MmapRegion<()>, String> {
-    const ALIGN: usize = 2 << 20;
-    let prot = libc::PROT_READ | libc::PROT_WRITE;
-    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
-    // SAFETY: a fresh anonymous mapping; we trim it to an aligned window and keep that part for
-    // the life of the process (the region does not own it and never unmaps it).
-    unsafe {
-        let raw = libc::mmap(std::ptr::null_mut(), size + ALIGN, prot, flags, -1, 0);
-        if raw == libc::MAP_FAILED {
-            return Err(format!(
-                "cannot reserve {} MiB of guest memory: {}",
-                size >> 20,
-                std::io::Error::last_os_error()
-            ));
-        }
-        let base = raw as usize;
-        let start = (base + ALIGN - 1) & !(ALIGN - 1);
-        if start > base {
-            libc::munmap(raw, start - base);
-        }
-        let tail = base + size + ALIGN - (start + size);
-        if tail > 0 {
-            libc::munmap((start + size) as *mut libc::c_void, tail);
-        }
-        // Best effort: without THP the guest still runs, with 4 KiB pages.
-        libc::madvise(start as *mut libc::c_void, size, libc::MADV_HUGEPAGE);
-        vm_memory::MmapRegion::build_raw(start as *mut u8, size, prot, flags)
-            .map_err(|e| format!("guest memory: {e}"))
-    }
+    pub(crate) _mem: GuestMemoryMmap,
 }
 
 /// What snapshots need beyond the API-visible parts of a VM.
@@ -373,278 +239,18 @@ pub struct Machine {
     /// MSRs this host's KVM can save and restore.
     pub msrs: Vec<u32>,
     pub transports: Vec<Arc<Mutex<MmioTransport>>>,
+    /// The disks' devices (also among `transports`), in config order: snapshots switch their
+    /// images.
+    pub blocks: Vec<Arc<Mutex<Block>>>,
     pub vm_dir: PathBuf,
     /// Index of the memory file guest RAM was last restored from (its pages count as
     /// touched in the next snapshot).
     pub memory_base: Mutex<Option<crate::snapshot::memory::MemoryIndex>>,
 }
 
-impl TryFrom<VmSpec> for Vmm {
-    type Error = BuildError;
-
-    fn try_from(spec: VmSpec) -> Result<Vmm, BuildError> {
-        let cfg = &spec.config;
-        let kvm = Kvm::new().map_err(BuildError::OpenKvm)?;
-        let vm = kvm
-            .create_vm()
-            .map_err(|e| BuildError::Kvm("KVM_CREATE_VM", e))?;
-        vm.set_tss_address(layout::KVM_TSS as usize)
-            .map_err(|e| BuildError::Kvm("KVM_SET_TSS_ADDR", e))?;
-        vm.set_identity_map_address(layout::KVM_IDENTITY_MAP)
-            .map_err(|e| BuildError::Kvm("KVM_SET_IDENTITY_MAP_ADDR", e))?;
-        vm.create_irq_chip()
-            .map_err(|e| BuildError::Kvm("KVM_CREATE_IRQCHIP", e))?;
-        let pit = kvm_pit_config {
-            flags: KVM_PIT_SPEAKER_DUMMY,
-            ..Default::default()
-        };
-        vm.create_pit2(pit)
-            .map_err(|e| BuildError::Kvm("KVM_CREATE_PIT2", e))?;
-
-        // Guest RAM, one memslot per range around the MMIO hole.
-        let mem_bytes = cfg.memory_mib << 20;
-        let ranges: Vec<(GuestAddress, usize)> = layout::ram_ranges(mem_bytes)
-            .into_iter()
-            .map(|(a, s)| (GuestAddress(a), s as usize))
-            .collect();
-        let regions = ranges
-            .iter()
-            .map(|&(gpa, size)| {
-                let m = huge_page_aligned_region(size).map_err(BuildError::Memory)?;
-                vm_memory::GuestRegionMmap::new(m, gpa)
-                    .ok_or_else(|| BuildError::Memory(format!("region at {:#x} overflows", gpa.0)))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mem = GuestMemoryMmap::<()>::from_regions(regions)
-            .map_err(|e| BuildError::Memory(e.to_string()))?;
-        for (slot, region) in mem.iter().enumerate() {
-            let r = kvm_userspace_memory_region {
-                slot: slot as u32,
-                flags: 0,
-                guest_phys_addr: region.start_addr().0,
-                memory_size: region.len(),
-                userspace_addr: region.as_ptr() as u64,
-            };
-            // SAFETY: the region is a live mmap owned by `mem`, which outlives the VM (stored
-            // in Vmm and never dropped before the process exits).
-            unsafe { vm.set_user_memory_region(r) }
-                .map_err(|e| BuildError::Kvm("KVM_SET_USER_MEMORY_REGION", e))?;
-        }
-
-        // virtio-mmio devices: windows and interrupt pins, in a fixed order.
-        let mut virtio_devs: Vec<Box<dyn VirtioDevice>> = Vec::new();
-        if cfg.virtio_rng {
-            virtio_devs.push(Box::new(Rng::default()));
-        }
-        // Disks: opened, checked and locked now, before anything runs.
-        virtio_devs.extend(
-            crate::storage::open_disks(&cfg.disks, &spec.vm_dir).map_err(BuildError::Other)?,
-        );
-        let disk_stats: Vec<_> = virtio_devs
-            .iter()
-            .filter_map(|d| d.as_block().map(|b| b.stats()))
-            .collect();
-        // The screen: framebuffer memslot after the RAM slots, plus a keyboard and a tablet.
-        let vm = Arc::new(vm);
-        let mut display = None;
-        let mut framebuffer = None;
-        if let Some(d) = &cfg.display {
-            let slot = mem.num_regions() as u32;
-            let fb = Arc::new(
-                Framebuffer::new(&vm, slot, layout::FRAMEBUFFER_BASE, d.width, d.height)
-                    .map_err(BuildError::Other)?,
-            );
-            let (kbd, kbd_h) = Input::new(InputKind::Keyboard);
-            let (tablet, tablet_h) = Input::new(InputKind::Tablet);
-            virtio_devs.push(Box::new(kbd));
-            virtio_devs.push(Box::new(tablet));
-            display = Some(DisplayHandle {
-                frame: fb.clone(),
-                input: Arc::new(VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height)),
-                damage: Arc::new(DamageBus::default()),
-            });
-            framebuffer = Some(fb);
-        }
-        // Network interfaces, each a virtio-net device with its own passt (crate::net).
-        let nics = crate::net::open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
-        for w in &nics.warnings {
-            eprintln!("vmdesk-vmm: warning: {w}");
-        }
-        virtio_devs.extend(nics.devices);
-        let warnings = nics.warnings;
-        let net_stats: Vec<_> = nics.stats.into_iter().map(|(_, s)| s).collect();
-        if virtio_devs.len() > layout::VIRTIO_GSIS.len() {
-            return Err(BuildError::Other(format!(
-                "{} virtio devices is more than the {} supported",
-                virtio_devs.len(),
-                layout::VIRTIO_GSIS.len()
-            )));
-        }
-        let virtio_info: Vec<acpi::MmioDeviceInfo> = (0..virtio_devs.len())
-            .map(|i| acpi::MmioDeviceInfo {
-                base: layout::VIRTIO_MMIO_BASE + i as u64 * MMIO_WINDOW,
-                len: MMIO_WINDOW,
-                gsi: layout::VIRTIO_GSIS[i],
-            })
-            .collect();
-
-        // Boot structures.
-        cpu::write_boot_tables(&mem)?;
-        let vcpus_n =
-            u8::try_from(cfg.vcpus).map_err(|_| BuildError::Other("vcpus: too many".into()))?;
-        let rsdp = acpi::write_tables(&mem, vcpus_n, &virtio_info).map_err(BuildError::Acpi)?;
-        let BootSource::Linux {
-            kernel,
-            initrd,
-            cmdline,
-        } = &cfg.boot;
-        let info = boot::load_linux(
-            &mem,
-            &boot::BootSpec {
-                screen: framebuffer.as_ref().map(|fb| boot::ScreenInfo {
-                    base: fb.gpa,
-                    size: fb.size() as u64,
-                    width: fb.width,
-                    height: fb.height,
-                    stride: fb.stride,
-                }),
-                kernel,
-                initrd: initrd.as_deref(),
-                cmdline,
-                mem_bytes,
-                rsdp,
-            },
-        )?;
-
-        // Devices.
-        let (exit_tx, exit_rx) = channel();
-        let exit = ExitSender::new(exit_tx);
-        let serial_hub = Arc::new(Hub::new(4096));
-        let event_hub = Arc::new(Hub::new(256));
-        let log = if cfg.serial.log {
-            let path = match &cfg.serial.log_file {
-                Some(p) if p.is_absolute() => p.clone(),
-                Some(p) => spec.vm_dir.join(p),
-                None => spec.vm_dir.join("serial.log"),
-            };
-            Some(std::fs::File::create(&path).map_err(|e| BuildError::SerialLog(path.clone(), e))?)
-        } else {
-            None
-        };
-        let serial_irq = EventFd::new(libc::EFD_NONBLOCK)
-            .map_err(|e| BuildError::Other(format!("eventfd: {e}")))?;
-        vm.register_irqfd(&serial_irq, layout::ports::COM1_IRQ)
-            .map_err(|e| BuildError::Kvm("KVM_IRQFD", e))?;
-        let serial = Arc::new(Mutex::new(SerialDevice::new(
-            serial_irq,
-            SerialOutput {
-                log,
-                hub: serial_hub.clone(),
-                console: spec.console,
-            },
-        )));
-        let acpi_pm = Arc::new(Mutex::new(AcpiPm::new(exit.clone())));
-        let mut bus = Bus::default();
-        bus.insert(layout::ports::COM1.into(), 8, serial.clone());
-        bus.insert(
-            layout::ports::I8042_DATA.into(),
-            5,
-            Arc::new(Mutex::new(I8042::new(exit.clone()))),
-        );
-        bus.insert(
-            layout::ports::DEBUG.into(),
-            1,
-            Arc::new(Mutex::new(PostPort)),
-        );
-        bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
-        let mut mmio = Bus::default();
-        let mut transports = Vec::new();
-        for (dev, info) in virtio_devs.into_iter().zip(&virtio_info) {
-            let evt = EventFd::new(libc::EFD_NONBLOCK)
-                .map_err(|e| BuildError::Other(format!("eventfd: {e}")))?;
-            vm.register_irqfd(&evt, info.gsi)
-                .map_err(|e| BuildError::Kvm("KVM_IRQFD", e))?;
-            let irq = Arc::new(VirtioInterrupt::new(evt));
-            let t = Arc::new(Mutex::new(MmioTransport::new(dev, mem.clone(), irq)));
-            transports.push(t.clone());
-            mmio.insert(info.base, info.len, t);
-        }
-
-        // vCPUs: all get CPUID/MSRs/LAPIC; only the boot vCPU gets registers. The others wait
-        // in KVM for the guest's INIT/SIPI.
-        let base_cpuid = cpu::supported_cpuid(&kvm)?;
-        let mut vcpus = Vec::new();
-        for i in 0..vcpus_n {
-            let v = vm
-                .create_vcpu(u64::from(i))
-                .map_err(|e| BuildError::Kvm("KVM_CREATE_VCPU", e))?;
-            cpu::setup_common(&v, &cpu::vcpu_cpuid(&base_cpuid, i, vcpus_n))?;
-            if i == 0 {
-                cpu::setup_boot_vcpu(&v, info.entry, info.mode)?;
-            }
-            vcpus.push(Arc::new(Mutex::new(v)));
-        }
-
-        let msrs = crate::snapshot::kvm_state::saveable_msrs(&kvm, &lock(&vcpus[0]))
-            .map_err(BuildError::Other)?;
-        let machine = Machine {
-            mem: mem.clone(),
-            vcpus: vcpus.clone(),
-            msrs,
-            transports,
-            vm_dir: spec.vm_dir.clone(),
-            memory_base: Mutex::new(None),
-        };
-        let handle = Arc::new(VmHandle {
-            warnings,
-            net_stats,
-            disk_stats,
-            machine,
-            config: cfg.clone(),
-            flavor: KvmFlavor::detect(),
-            started: Instant::now(),
-            started_unix_ms: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0),
-            control: Arc::new(RunControl::default()),
-            state: Mutex::new(RunState::Running),
-            counters: (0..vcpus_n)
-                .map(|_| Arc::new(ExitCounters::default()))
-                .collect(),
-            serial_hub,
-            event_hub,
-            serial,
-            acpi_pm,
-            vm: vm.clone(),
-            exit,
-            display,
-            framebuffer,
-            threads: Mutex::new(Vec::new()),
-        });
-        Ok(Vmm {
-            handle,
-            vcpus,
-            pio: Arc::new(bus),
-            mmio: Arc::new(mmio),
-            exit_rx,
-            _mem: mem,
-        })
-    }
-}
-
 impl Vmm {
     pub fn handle(&self) -> Arc<VmHandle> {
         self.handle.clone()
-    }
-
-    /// Loads snapshot `id` into the VM before [`Vmm::run`]: the VM continues from it. Call it
-    /// before the control API serves requests, so nothing (serial input, say) reaches devices
-    /// whose state the restore then overwrites.
-    pub fn restore(&self, id: &str) -> Result<(), String> {
-        crate::snapshot::restore_at_start(&self.handle, id)
-            .map(|_| ())
-            .map_err(|e| format!("restoring snapshot {id}: {e}"))
     }
 
     /// Starts the vCPUs and blocks until the VM ends; returns why.

@@ -28,7 +28,7 @@ use vm_memory::{Address, Bytes, GuestAddress, GuestMemoryMmap};
 use vmdesk_test_support::kvm_or_skip;
 use vmm_core::config::DiskConfig;
 use vmm_core::devices::virtio::block::*;
-use vmm_core::devices::virtio::{VirtioDevice, VirtioInterrupt};
+use vmm_core::devices::virtio::{DeviceState, VirtioDevice, VirtioInterrupt};
 use vmm_core::snapshot::disks::{self, SnapshotDisks};
 use vmm_core::storage::overlay::CurrentDisks;
 use vmm_core::storage::{Disk, ImageFormat};
@@ -135,7 +135,7 @@ struct Driver {
 /// What a snapshot of the fake VM holds besides the disk: the device state and the rings
 /// (guest memory, in a real VM).
 struct FakeSnap {
-    device: Vec<u8>,
+    device: DeviceState,
     rings: Vec<u8>,
     avail_idx: u16,
     used_seen: u16,
@@ -402,7 +402,9 @@ fn a_revert_that_cannot_open_its_image_changes_nothing() {
     let moved = vm.join("elsewhere.img");
     std::fs::rename(&base, &moved).unwrap();
     let rec = SnapshotDisks::load(&vm.join("snapshots/s")).unwrap();
-    let e = disks::check(vm, &cfgs, "s", rec.as_ref()).unwrap_err();
+    let e = disks::check(vm, &cfgs, "s", rec.as_ref())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("d.img") && e.contains("snapshot s"), "{e}");
     std::fs::rename(&moved, &base).unwrap();
     assert_eq!(current_top(vm, 0), top);
@@ -413,10 +415,14 @@ fn a_revert_that_cannot_open_its_image_changes_nothing() {
         ..cfgs[0].clone()
     }];
     std::fs::write(&moved, vec![0u8; MIB as usize]).unwrap();
-    let e = disks::check(vm, &other, "s", rec.as_ref()).unwrap_err();
+    let e = disks::check(vm, &other, "s", rec.as_ref())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("config now names"), "{e}");
     // So is an old snapshot without disks for a writable disk.
-    let e = disks::check(vm, &cfgs, "old", None).unwrap_err();
+    let e = disks::check(vm, &cfgs, "old", None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("writable"), "{e}");
 }
 

@@ -498,7 +498,7 @@ fn virtio_net_carries_dhcp_arp_and_udp_between_guest_memory_and_passt() {
         mac: Some("52:54:00:12:34:56".into()),
         forwards: vec![],
     }];
-    let mut opened = vmm_core::net::open_nics("net-test", &nics).unwrap();
+    let mut opened = vmm_core::builder::open_nics("net-test", &nics).unwrap();
     assert!(opened.warnings.is_empty(), "{:?}", opened.warnings);
     assert_eq!(opened.devices.len(), 1);
     let dev = opened.devices.pop().unwrap();
@@ -506,7 +506,7 @@ fn virtio_net_carries_dhcp_arp_and_udp_between_guest_memory_and_passt() {
     let mut cfg = [0u8; 6];
     dev.read_config(0, &mut cfg);
     assert_eq!(cfg, GUEST_MAC);
-    let mut link = VirtioLink::new(dev);
+    let mut link = VirtioLink::new(Box::new(dev));
     udp_echo_through_the_gateway(&mut link);
     let s = stats.snapshot();
     assert!(s.link_up);
@@ -682,7 +682,7 @@ fn a_forward_on_a_busy_port_fails_the_start_naming_the_nic() {
             guest_port: 22,
         }],
     }];
-    let e = vmm_core::net::open_nics("busy", &nics).err().unwrap();
+    let e = vmm_core::builder::open_nics("busy", &nics).err().unwrap();
     assert!(e.starts_with("nics[0]: passt exited at start"), "{e}");
     assert!(e.contains(&port.to_string()), "{e}");
 }

@@ -440,8 +440,12 @@ impl App {
                 client.request(&id, command).map_err(|e| e.to_string())
             } else {
                 match &op {
-                    SnapOp::Rename(s, name) => vmm_core::snapshot::rename(&dir, s, name),
-                    SnapOp::Delete(s) => vmm_core::snapshot::delete(&dir, s),
+                    SnapOp::Rename(s, name) => {
+                        vmm_core::snapshot::rename(&dir, s, name).map_err(|e| e.to_string())
+                    }
+                    SnapOp::Delete(s) => {
+                        vmm_core::snapshot::delete(&dir, s).map_err(|e| e.to_string())
+                    }
                     _ => Err(t!("snap-needs-running")),
                 }
                 .map(|()| serde_json::Value::Null)

@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     mem.write_slice(&data[..n], GuestAddress(0)).unwrap();
     let irq = Arc::new(VirtioInterrupt::new(EventFd::new(libc_nonblock()).unwrap()));
     let (dev, handle) = Input::new(InputKind::Keyboard);
-    let mut t = MmioTransport::new(Box::new(dev), mem, irq);
+    let mut t = MmioTransport::new(Arc::new(std::sync::Mutex::new(dev)), mem, irq);
     let w = |t: &mut MmioTransport, off: u64, v: u32| t.write(off, &v.to_le_bytes());
     // A driver's set-up, with queue size and addresses taken from the fuzz input.
     let word = |i: usize| u32::from_le_bytes(data[i * 4..i * 4 + 4].try_into().unwrap());

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 use std::process::exit;
 use vmm_core::api::exit_code;
 use vmm_core::api_server;
+use vmm_core::builder::VmSpec;
 use vmm_core::config::VmConfig;
 use vmm_core::display::vnc::{self, VncOptions};
+use vmm_core::exit::ExitReason;
 use vmm_core::host::{self, KvmFlavor};
-use vmm_core::vmm::{ExitReason, VmSpec, Vmm};
+use vmm_core::vmm::Vmm;
 
 /// Runs one virtual machine on /dev/kvm.
 ///
@@ -99,9 +101,13 @@ fn main() {
     });
     let handle = vmm.handle();
     if let Some(id) = &args.restore {
-        if let Err(e) = vmm.restore(id) {
+        // Before the API serves anyone: nothing may reach devices the restore overwrites.
+        if let Err(e) = vmm_core::snapshot::restore_at_start(&handle, id) {
             let _ = std::fs::remove_file(&socket);
-            fail(exit_code::VMM_ERROR, &e);
+            fail(
+                exit_code::VMM_ERROR,
+                &format!("restoring snapshot {id}: {e}"),
+            );
         }
     }
     api_server::serve(listener, handle.clone());

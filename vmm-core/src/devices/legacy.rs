@@ -1,10 +1,10 @@
 //! Small PC devices: the i8042 reset line, the ACPI sleep/reset registers, the GED event
 //! register, and the POST port.
 
-use super::BusDevice;
+use super::{BusDevice, Persist};
 use crate::arch::acpi::GED_POWER_BUTTON;
 use crate::arch::layout::ports;
-use crate::vmm::{ExitReason, ExitSender};
+use crate::exit::{ExitReason, ExitSender};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -59,6 +59,28 @@ impl AcpiPm {
     pub fn press_power_button(&mut self) {
         self.ged_pending |= GED_POWER_BUTTON;
         self.ged_acked.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The ACPI registers in a snapshot: a power-button press the guest has not read yet.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AcpiPmState {
+    pub ged_pending: u8,
+}
+
+impl Persist for AcpiPm {
+    type State = AcpiPmState;
+    type Args = ();
+
+    fn save(&self) -> Result<AcpiPmState, String> {
+        Ok(AcpiPmState {
+            ged_pending: self.ged_pending,
+        })
+    }
+
+    fn restore(&mut self, s: &AcpiPmState, _: ()) -> Result<(), String> {
+        self.ged_pending = s.ged_pending;
+        Ok(())
     }
 }
 

@@ -8,7 +8,21 @@ pub mod legacy;
 pub mod serial;
 pub mod virtio;
 
+use crate::util::lock;
+use serde::{de::DeserializeOwned, Serialize};
 use std::sync::{Arc, Mutex};
+
+/// A device whose state a snapshot keeps, after Firecracker's `Persist`, but restoring in
+/// place: the device is already built on its backends (disk, passt, eventfds) and only its
+/// state comes from the snapshot. `State` is a named struct next to the device.
+pub trait Persist {
+    type State: Serialize + DeserializeOwned;
+    /// What a restore needs besides the state (for virtio devices: guest memory and interrupt).
+    type Args;
+    /// Taken while the VM is paused.
+    fn save(&self) -> Result<Self::State, String>;
+    fn restore(&mut self, state: &Self::State, args: Self::Args) -> Result<(), String>;
+}
 
 /// A device on a bus (port I/O or MMIO). `offset` is relative to the device's base address.
 pub trait BusDevice: Send {
@@ -74,10 +88,4 @@ impl Bus {
             None => false,
         }
     }
-}
-
-/// Locks a mutex even if another thread panicked while holding it: device state stays usable,
-/// and one crashed thread must not take the whole VM down with a second panic.
-pub fn lock<T: ?Sized>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -1,7 +1,7 @@
 //! COM1: a 16550 UART from vm-superio. Output goes to the VM's serial log, the API's
 //! subscribers and, with `--console`, the terminal.
 
-use super::BusDevice;
+use super::{BusDevice, Persist};
 use crate::hub::Hub;
 use std::fs::File;
 use std::io::{self, Write};
@@ -116,7 +116,7 @@ impl BusDevice for SerialDevice {
 
 /// The UART's registers in a snapshot (vm-superio's `SerialState` has no serde).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SerialSnap {
+pub struct SerialState {
     pub baud_divisor_low: u8,
     pub baud_divisor_high: u8,
     pub interrupt_enable: u8,
@@ -130,10 +130,13 @@ pub struct SerialSnap {
     pub pending_input: Vec<u8>,
 }
 
-impl SerialDevice {
-    pub fn save(&self) -> SerialSnap {
+impl Persist for SerialDevice {
+    type State = SerialState;
+    type Args = ();
+
+    fn save(&self) -> Result<SerialState, String> {
         let s = self.uart.state();
-        SerialSnap {
+        Ok(SerialState {
             baud_divisor_low: s.baud_divisor_low,
             baud_divisor_high: s.baud_divisor_high,
             interrupt_enable: s.interrupt_enable,
@@ -145,11 +148,17 @@ impl SerialDevice {
             scratch: s.scratch,
             in_buffer: s.in_buffer.clone(),
             pending_input: self.pending_input.iter().copied().collect(),
-        }
+        })
     }
 
     /// Rebuilds the UART from a snapshot, keeping this device's interrupt and output.
-    pub fn restore(&mut self, s: &SerialSnap) -> io::Result<()> {
+    fn restore(&mut self, s: &SerialState, _: ()) -> Result<(), String> {
+        self.restore_uart(s).map_err(|e| e.to_string())
+    }
+}
+
+impl SerialDevice {
+    fn restore_uart(&mut self, s: &SerialState) -> io::Result<()> {
         let state = vm_superio::serial::SerialState {
             baud_divisor_low: s.baud_divisor_low,
             baud_divisor_high: s.baud_divisor_high,

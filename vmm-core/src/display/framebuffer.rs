@@ -80,7 +80,7 @@ impl Framebuffer {
 
     /// Takes the current frame as what clients know (a new client reads it whole).
     pub fn sync_shadow(&self) {
-        let mut shadow = crate::devices::lock(&self.shadow);
+        let mut shadow = crate::util::lock(&self.shadow);
         self.region.as_volatile_slice().copy_to(&mut shadow[..]);
     }
 
@@ -88,7 +88,7 @@ impl Framebuffer {
     /// narrowed to the pixels that differ from the shadow copy (which then takes them).
     pub fn changed_rects(&self, bitmap: &[u64]) -> Vec<Rect> {
         let bands = self.damage_from_bitmap(bitmap);
-        let mut shadow = crate::devices::lock(&self.shadow);
+        let mut shadow = crate::util::lock(&self.shadow);
         let (stride, row_bytes) = (self.stride as usize, self.width as usize * 4);
         let vs = self.region.as_volatile_slice();
         // Most of the screen dirty (a full redraw, scrolling): comparing would cost a second

@@ -73,14 +73,14 @@ impl DamageBus {
             h: height,
         }]);
         let first = {
-            let mut clients = crate::devices::lock(&self.clients);
+            let mut clients = crate::util::lock(&self.clients);
             let first = clients.iter().all(|w| w.strong_count() == 0);
             clients.push(Arc::downgrade(&c));
             self.subscribed.notify_all();
             first
         };
         if first {
-            if let Some(hook) = crate::devices::lock(&self.first_subscriber).as_ref() {
+            if let Some(hook) = crate::util::lock(&self.first_subscriber).as_ref() {
                 hook();
             }
         }
@@ -91,14 +91,14 @@ impl DamageBus {
     /// uses it to forget what changed while nobody watched: the client reads the whole frame
     /// after subscribing, so that damage would only repeat it.
     pub fn on_first_subscriber(&self, hook: impl Fn() + Send + Sync + 'static) {
-        *crate::devices::lock(&self.first_subscriber) = Some(Box::new(hook));
+        *crate::util::lock(&self.first_subscriber) = Some(Box::new(hook));
     }
 
     pub fn publish(&self, rects: &[Rect]) {
         if rects.is_empty() {
             return;
         }
-        let mut clients = crate::devices::lock(&self.clients);
+        let mut clients = crate::util::lock(&self.clients);
         clients.retain(|w| match w.upgrade() {
             Some(c) => {
                 c.add(rects);
@@ -111,7 +111,7 @@ impl DamageBus {
     /// Blocks until at least one client is subscribed. (A client that goes away is noticed by
     /// the next `client_count`; no wake-up is needed for that.)
     pub fn wait_for_client(&self) {
-        let clients = crate::devices::lock(&self.clients);
+        let clients = crate::util::lock(&self.clients);
         let _clients = self
             .subscribed
             .wait_while(clients, |c| c.iter().all(|w| w.strong_count() == 0))
@@ -119,7 +119,7 @@ impl DamageBus {
     }
 
     pub fn client_count(&self) -> usize {
-        crate::devices::lock(&self.clients)
+        crate::util::lock(&self.clients)
             .iter()
             .filter(|w| w.strong_count() > 0)
             .count()
@@ -128,7 +128,7 @@ impl DamageBus {
 
 impl ClientDamage {
     fn add(&self, rects: &[Rect]) {
-        let mut p = crate::devices::lock(&self.pending);
+        let mut p = crate::util::lock(&self.pending);
         p.extend_from_slice(rects);
         if p.len() > MAX_PENDING_RECTS {
             let b = bounding_box(&p);
@@ -141,7 +141,7 @@ impl ClientDamage {
     /// Takes what is pending, waiting up to `timeout` for something to arrive.
     /// Returns an empty list on timeout.
     pub fn take(&self, timeout: Duration) -> Vec<Rect> {
-        let p = crate::devices::lock(&self.pending);
+        let p = crate::util::lock(&self.pending);
         let (mut p, _) = self
             .cv
             .wait_timeout_while(p, timeout, |p| p.is_empty())

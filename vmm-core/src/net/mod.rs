@@ -8,50 +8,59 @@
 //!
 //! - [`frame`]: the length-prefixed framing on passt's socket.
 //! - [`passt`]: starting, watching and stopping one passt process.
-//! - [`open_nics`]: what `vmdesk-vmm` calls to build the NICs of a VM.
+//! - [`start_nics`]: starts the passt processes behind a VM's NICs (the builder,
+//!   [`crate::builder`], makes the virtio-net devices on them).
 
 pub mod frame;
 pub mod passt;
 
 use crate::config::NicConfig;
-use crate::devices::virtio::net::{Net, NetStats, DEFAULT_MTU};
-use crate::devices::virtio::VirtioDevice;
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::Arc;
+
+/// The MTU passt is told and the virtio-net device offers.
+pub const DEFAULT_MTU: u16 = 1500;
 
 /// How to get passt, for messages.
 pub const PASST_INSTALL_HINT: &str = "install it with `apt-get install passt`";
 
-/// The NICs of one VM, ready to go on the virtio-mmio bus.
+/// The backends of one VM's NICs: a running passt per NIC that could be started.
 #[derive(Default)]
-pub struct OpenedNics {
-    /// One virtio-net device per NIC that could be started, in config order. Each owns its passt
-    /// process: dropping the device stops it.
-    pub devices: Vec<Box<dyn VirtioDevice>>,
-    /// The counters of each device in `devices`, same order, with the config index.
-    pub stats: Vec<(usize, Arc<NetStats>)>,
+pub struct StartedNics {
+    /// In config order; each passt is stopped when its [`passt::Passt`] is dropped.
+    pub nics: Vec<StartedNic>,
     /// Problems that did not stop the VM (NICs left out), for the log and the API status.
     pub warnings: Vec<String>,
 }
 
-/// Starts one passt per NIC and builds the virtio-net devices. A missing passt leaves the NICs
-/// out with a warning; a passt that fails to start (e.g. a forwarded port already in use) is an
-/// error naming the NIC.
+/// One NIC's backend: its passt process and the socket to it.
+pub struct StartedNic {
+    /// The NIC's index in the config's `[[nics]]`.
+    pub index: usize,
+    /// `nics[N]`, for messages and thread names.
+    pub label: String,
+    pub mac: [u8; 6],
+    pub passt: passt::Passt,
+    pub stream: UnixStream,
+}
+
+/// Starts one passt per NIC. A missing passt leaves the NICs out with a warning; a passt that
+/// fails to start (e.g. a forwarded port already in use) is an error naming the NIC.
 ///
 /// Call this from the thread that lives as long as the VM (vmdesk-vmm's main thread): passt is
 /// told to die with that thread (PR_SET_PDEATHSIG), and in any case passt quits when its socket
 /// closes, i.e. when this process ends however it ends.
-pub fn open_nics(vm_id: &str, nics: &[NicConfig]) -> Result<OpenedNics, String> {
-    open_nics_with(passt::find_passt(), vm_id, nics)
+pub fn start_nics(vm_id: &str, nics: &[NicConfig]) -> Result<StartedNics, String> {
+    start_nics_with(passt::find_passt(), vm_id, nics)
 }
 
-/// [`open_nics`] with the passt binary given (None: not installed).
-pub fn open_nics_with(
+/// [`start_nics`] with the passt binary given (None: not installed).
+pub fn start_nics_with(
     passt_bin: Option<PathBuf>,
     vm_id: &str,
     nics: &[NicConfig],
-) -> Result<OpenedNics, String> {
-    let mut out = OpenedNics::default();
+) -> Result<StartedNics, String> {
+    let mut out = StartedNics::default();
     if nics.is_empty() {
         return Ok(out);
     }
@@ -74,12 +83,15 @@ pub fn open_nics_with(
             forwards: nic.forwards.clone(),
             mtu: DEFAULT_MTU,
         };
-        let (proc_, stream) =
+        let (passt, stream) =
             passt::Passt::spawn(&bin, &opts, &label).map_err(|e| format!("{label}: {e}"))?;
-        let net = Net::new(mac, DEFAULT_MTU, stream, Some(Box::new(proc_)), &label)
-            .map_err(|e| format!("{label}: starting the device threads: {e}"))?;
-        out.stats.push((i, net.stats()));
-        out.devices.push(Box::new(net));
+        out.nics.push(StartedNic {
+            index: i,
+            label,
+            mac,
+            passt,
+            stream,
+        });
     }
     Ok(out)
 }
@@ -186,8 +198,8 @@ mod tests {
     #[test]
     fn without_passt_the_nics_are_left_out_with_a_warning() {
         let nics = vec![NicConfig::default(), NicConfig::default()];
-        let o = open_nics_with(None, "vm", &nics).unwrap();
-        assert!(o.devices.is_empty());
+        let o = start_nics_with(None, "vm", &nics).unwrap();
+        assert!(o.nics.is_empty());
         assert_eq!(o.warnings.len(), 1);
         assert!(
             o.warnings[0].contains("apt-get install passt"),
@@ -195,13 +207,13 @@ mod tests {
             o.warnings[0]
         );
         assert!(o.warnings[0].contains("2 network interfaces"));
-        let o = open_nics_with(None, "vm", &[]).unwrap();
+        let o = start_nics_with(None, "vm", &[]).unwrap();
         assert!(o.warnings.is_empty());
     }
 
     #[test]
     fn a_passt_that_cannot_start_is_an_error_naming_the_nic() {
-        let e = open_nics_with(
+        let e = start_nics_with(
             Some("/nonexistent/passt".into()),
             "vm",
             &[NicConfig::default()],

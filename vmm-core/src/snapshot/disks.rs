@@ -23,7 +23,7 @@
 //! Read-only disks are shared, never written, and not part of this: a snapshot records them as
 //! they are and a revert leaves them alone.
 
-use super::snapshots_dir;
+use super::{snapshots_dir, SnapshotError};
 use crate::config::DiskConfig;
 use crate::devices::virtio::block::Block;
 use crate::storage::overlay::{self, CurrentDisks};
@@ -57,22 +57,22 @@ pub struct SnapshotDisk {
 impl SnapshotDisks {
     /// Reads `disks.json` from a snapshot folder; a snapshot made before disks were kept has
     /// none (`Ok(None)`).
-    pub fn load(snap_dir: &Path) -> Result<Option<SnapshotDisks>, String> {
+    pub fn load(snap_dir: &Path) -> Result<Option<SnapshotDisks>, SnapshotError> {
         let p = snap_dir.join(FILE);
         match std::fs::read(&p) {
             Ok(t) => serde_json::from_slice(&t)
                 .map(Some)
-                .map_err(|e| format!("{}: {e}", p.display())),
+                .map_err(SnapshotError::json(&p)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", p.display())),
+            Err(e) => Err(SnapshotError::Io { path: p, source: e }),
         }
     }
 
     /// Writes `disks.json` into a snapshot folder being made (synced with the rest of it).
-    pub fn write_unsynced(&self, snap_dir: &Path) -> Result<(), String> {
+    pub fn write_unsynced(&self, snap_dir: &Path) -> Result<(), SnapshotError> {
         let p = snap_dir.join(FILE);
-        let json = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(&p, json).map_err(|e| format!("{}: {e}", p.display()))
+        let json = serde_json::to_vec_pretty(self).map_err(SnapshotError::json(&p))?;
+        std::fs::write(&p, json).map_err(SnapshotError::io(&p))
     }
 }
 
@@ -81,13 +81,12 @@ fn config_paths(vm_dir: &Path, configs: &[DiskConfig]) -> Vec<PathBuf> {
 }
 
 /// Checks that the devices are the config's disks, in order.
-fn check_count(configs: &[DiskConfig], blocks: &[&mut Block]) -> Result<(), String> {
+fn check_count(configs: &[DiskConfig], blocks: &[&mut Block]) -> Result<(), SnapshotError> {
     if configs.len() != blocks.len() {
-        return Err(format!(
-            "{} disks configured but {} virtio-blk devices",
-            configs.len(),
-            blocks.len()
-        ));
+        return Err(SnapshotError::DiskCount {
+            configured: configs.len(),
+            devices: blocks.len(),
+        });
     }
     Ok(())
 }
@@ -97,7 +96,7 @@ pub fn record(
     vm_dir: &Path,
     configs: &[DiskConfig],
     blocks: &[&mut Block],
-) -> Result<SnapshotDisks, String> {
+) -> Result<SnapshotDisks, SnapshotError> {
     check_count(configs, blocks)?;
     let paths = config_paths(vm_dir, configs);
     let mut out = Vec::new();
@@ -106,7 +105,7 @@ pub fn record(
         let (image, format) = if writable {
             let d = b.disk();
             (
-                Some(overlay::to_stored(vm_dir, d.path())?),
+                Some(overlay::to_stored(vm_dir, d.path()).map_err(SnapshotError::Overlays)?),
                 Some(d.format()),
             )
         } else {
@@ -114,7 +113,7 @@ pub fn record(
         };
         out.push(SnapshotDisk {
             index: i,
-            config_path: overlay::to_stored(vm_dir, &paths[i])?,
+            config_path: overlay::to_stored(vm_dir, &paths[i]).map_err(SnapshotError::Overlays)?,
             read_only: !writable,
             image,
             format,
@@ -133,10 +132,12 @@ pub fn detach(
     configs: &[DiskConfig],
     blocks: &mut [&mut Block],
     tag: &str,
-) -> Result<(), String> {
+) -> Result<(), SnapshotError> {
     check_count(configs, blocks)?;
     let paths = config_paths(vm_dir, configs);
-    let mut cur = CurrentDisks::load(vm_dir)?.unwrap_or_default();
+    let mut cur = CurrentDisks::load(vm_dir)
+        .map_err(SnapshotError::Overlays)?
+        .unwrap_or_default();
     let mut res = Ok(());
     for (i, b) in blocks.iter_mut().enumerate() {
         if !b.writable() {
@@ -145,17 +146,18 @@ pub fn detach(
         let label = overlay::disk_label(&paths, i);
         match detach_one(vm_dir, b, &label, tag) {
             Ok((frozen, top)) => {
-                cur.set_top(vm_dir, i, &paths[i], &top)?;
+                cur.set_top(vm_dir, i, &paths[i], &top)
+                    .map_err(SnapshotError::Overlays)?;
                 cur.register(&top);
                 cur.protect(vm_dir, &frozen);
             }
-            Err(e) => {
-                res = Err(format!("disks[{i}]: {e}"));
+            Err(msg) => {
+                res = Err(SnapshotError::Disk { index: i, msg });
                 break;
             }
         }
     }
-    cur.save(vm_dir)?;
+    cur.save(vm_dir).map_err(SnapshotError::Overlays)?;
     res
 }
 
@@ -215,56 +217,65 @@ pub fn check(
     configs: &[DiskConfig],
     id: &str,
     snap: Option<&SnapshotDisks>,
-) -> Result<Vec<Option<Frozen>>, String> {
+) -> Result<Vec<Option<Frozen>>, SnapshotError> {
     let paths = config_paths(vm_dir, configs);
+    let id = id.to_string();
     let Some(snap) = snap else {
         // Made before disks were kept: fine as long as no disk can have changed.
-        if let Some(i) = configs.iter().position(|d| !d.read_only) {
-            return Err(format!(
-                "snapshot {id} holds no disk contents (made by an older vmdesk, when only VMs \
-                 with read-only disks could be snapshotted) but disks[{i}] is writable"
-            ));
+        if let Some(index) = configs.iter().position(|d| !d.read_only) {
+            return Err(SnapshotError::NoDiskContents { id, index });
         }
         return Ok(vec![None; configs.len()]);
     };
     if snap.disks.len() != configs.len() {
-        return Err(format!(
-            "snapshot {id} has {} disks; this VM has {}",
-            snap.disks.len(),
-            configs.len()
-        ));
+        return Err(SnapshotError::DiskCountDiffers {
+            id,
+            snapshot: snap.disks.len(),
+            vm: configs.len(),
+        });
     }
     let mut out = Vec::new();
     for (i, d) in configs.iter().enumerate() {
         let Some(s) = snap.disks.iter().find(|s| s.index == i) else {
-            return Err(format!("snapshot {id}: {FILE} lacks disks[{i}]"));
+            return Err(SnapshotError::DiskMissing {
+                id,
+                file: FILE,
+                index: i,
+            });
         };
         if !overlay::same_file(&overlay::from_stored(vm_dir, &s.config_path), &paths[i]) {
-            return Err(format!(
-                "disks[{i}] was {} in snapshot {id}; the config now names {}",
-                s.config_path,
-                paths[i].display()
-            ));
+            return Err(SnapshotError::DiskPathChanged {
+                id,
+                index: i,
+                was: s.config_path.clone(),
+                now: paths[i].clone(),
+            });
         }
         if s.read_only != d.read_only {
-            return Err(format!(
-                "disks[{i}] was {} in snapshot {id} and is {} now",
-                if s.read_only { "read-only" } else { "writable" },
-                if d.read_only { "read-only" } else { "writable" },
-            ));
+            return Err(SnapshotError::DiskModeChanged {
+                id,
+                index: i,
+                was_read_only: s.read_only,
+            });
         }
         if d.read_only {
             out.push(None);
             continue;
         }
         let (Some(image), Some(format)) = (&s.image, s.format) else {
-            return Err(format!(
-                "snapshot {id}: {FILE} names no image for writable disks[{i}]"
-            ));
+            return Err(SnapshotError::NoImage {
+                id,
+                file: FILE,
+                index: i,
+            });
         };
         let path = overlay::from_stored(vm_dir, image);
-        let size = crate::storage::check_image(&path, format)
-            .map_err(|e| format!("disks[{i}]: {e} (the disk's contents at snapshot {id})"))?;
+        let size =
+            crate::storage::check_image(&path, format).map_err(|e| SnapshotError::FrozenImage {
+                id: id.clone(),
+                index: i,
+                msg: e.to_string(),
+            })?;
         out.push(Some(Frozen { path, format, size }));
     }
     Ok(out)
@@ -293,7 +304,7 @@ pub fn prepare(
     blocks: &[&mut Block],
     frozen: &[Option<Frozen>],
     tag: &str,
-) -> Result<Prepared, String> {
+) -> Result<Prepared, SnapshotError> {
     check_count(configs, blocks)?;
     let paths = config_paths(vm_dir, configs);
     let mut p = Prepared { disks: Vec::new() };
@@ -334,9 +345,9 @@ pub fn prepare(
         })();
         match res {
             Ok((d, top)) => p.disks.push((i, d, top)),
-            Err(e) => {
+            Err(msg) => {
                 p.abandon();
-                return Err(format!("disks[{i}]: {e}"));
+                return Err(SnapshotError::Disk { index: i, msg });
             }
         }
     }
@@ -351,24 +362,27 @@ pub fn switch(
     configs: &[DiskConfig],
     blocks: &mut [&mut Block],
     prepared: Prepared,
-) -> Result<(), String> {
+) -> Result<(), SnapshotError> {
     check_count(configs, blocks)?;
     let paths = config_paths(vm_dir, configs);
-    let mut cur = CurrentDisks::load(vm_dir)?.unwrap_or_default();
+    let mut cur = CurrentDisks::load(vm_dir)
+        .map_err(SnapshotError::Overlays)?
+        .unwrap_or_default();
     let mut res = Ok(());
     for (i, disk, top) in prepared.disks {
         match blocks[i].replace_disk(disk) {
             Ok(old) => drop(old),
-            Err(e) => {
+            Err(msg) => {
                 let _ = std::fs::remove_file(&top);
-                res = Err(format!("disks[{i}]: {e}"));
+                res = Err(SnapshotError::Disk { index: i, msg });
                 continue;
             }
         }
-        cur.set_top(vm_dir, i, &paths[i], &top)?;
+        cur.set_top(vm_dir, i, &paths[i], &top)
+            .map_err(SnapshotError::Overlays)?;
         cur.register(&top);
     }
-    cur.save(vm_dir)?;
+    cur.save(vm_dir).map_err(SnapshotError::Overlays)?;
     res
 }
 
@@ -377,12 +391,12 @@ pub fn switch(
 /// written counts). Only overlays vmdesk created are ever deleted, never the user's images.
 /// Returns the files deleted; any doubt (a `disks.json` or a chain that cannot be read)
 /// deletes nothing.
-pub fn collect_garbage(vm_dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn collect_garbage(vm_dir: &Path) -> Result<Vec<PathBuf>, SnapshotError> {
     let mut roots = Vec::new();
     let dir = snapshots_dir(vm_dir);
     if let Ok(rd) = std::fs::read_dir(&dir) {
         for e in rd {
-            let e = e.map_err(|e| format!("{}: {e}", dir.display()))?;
+            let e = e.map_err(SnapshotError::io(&dir))?;
             if !e.path().is_dir() {
                 continue;
             }
@@ -395,5 +409,5 @@ pub fn collect_garbage(vm_dir: &Path) -> Result<Vec<PathBuf>, String> {
             }
         }
     }
-    overlay::gc(vm_dir, &roots)
+    overlay::gc(vm_dir, &roots).map_err(SnapshotError::Overlays)
 }

@@ -1,26 +1,31 @@
 //! On-disk format of a snapshot's state file: magic, version, length, CRC32, then a bincode
 //! payload. Written to a temporary name, fsynced, renamed.
 
+use super::SnapshotError;
 use serde::{de::DeserializeOwned, Serialize};
 use std::path::Path;
 
 pub const MAGIC: &[u8; 8] = b"VMDKSNAP";
-pub const VERSION: u32 = 1;
+/// 2: device states are named structs (`Persist`), the ACPI registers are kept.
+pub const VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 
 /// Encodes with header and checksum, and writes atomically (temp, fsync, rename).
-pub fn write<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
-    crate::util::write_atomic(path, &encode(value)?).map_err(|e| format!("{}: {e}", path.display()))
+pub fn write<T: Serialize>(path: &Path, value: &T) -> Result<(), SnapshotError> {
+    crate::util::write_atomic(path, &encode(path, value)?).map_err(SnapshotError::io(path))
 }
 
 /// Same bytes as [`write`], written plainly: for files inside a `.partial` folder, synced and
 /// published later by renaming the folder.
-pub fn write_unsynced<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
-    std::fs::write(path, encode(value)?).map_err(|e| format!("{}: {e}", path.display()))
+pub fn write_unsynced<T: Serialize>(path: &Path, value: &T) -> Result<(), SnapshotError> {
+    std::fs::write(path, encode(path, value)?).map_err(SnapshotError::io(path))
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
-    let payload = bincode::serialize(value).map_err(|e| format!("encoding snapshot: {e}"))?;
+fn encode<T: Serialize>(path: &Path, value: &T) -> Result<Vec<u8>, SnapshotError> {
+    let payload = bincode::serialize(value).map_err(|source| SnapshotError::Encode {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -30,31 +35,40 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-pub fn read<T: DeserializeOwned>(path: &Path) -> Result<T, String> {
-    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let bad = |why: &str| format!("{}: {why}", path.display());
+pub fn read<T: DeserializeOwned>(path: &Path) -> Result<T, SnapshotError> {
+    let data = std::fs::read(path).map_err(SnapshotError::io(path))?;
+    let path = path.to_path_buf();
     if data.len() < HEADER || &data[..8] != MAGIC {
-        return Err(bad("not a vmdesk snapshot (bad magic)"));
+        return Err(SnapshotError::BadMagic { path });
     }
-    let version = u32::from_le_bytes(data[8..12].try_into().expect("4 bytes"));
+    let field = |at: usize, n: usize| -> u64 {
+        data[at..at + n]
+            .iter()
+            .rev()
+            .fold(0, |v, &b| (v << 8) | u64::from(b))
+    };
+    let version = field(8, 4) as u32;
     if version != VERSION {
-        return Err(bad(&format!(
-            "snapshot format version {version}; this vmdesk reads version {VERSION}"
-        )));
+        return Err(SnapshotError::Version {
+            path,
+            found: version,
+            expected: VERSION,
+        });
     }
-    let len = u64::from_le_bytes(data[12..20].try_into().expect("8 bytes"));
-    let crc = u32::from_le_bytes(data[20..24].try_into().expect("4 bytes"));
+    let len = field(12, 8);
+    let crc = field(20, 4) as u32;
     let payload = &data[HEADER..];
     if payload.len() as u64 != len {
-        return Err(bad(&format!(
-            "truncated: {} of {len} payload bytes",
-            payload.len()
-        )));
+        return Err(SnapshotError::Truncated {
+            path,
+            got: payload.len() as u64,
+            want: len,
+        });
     }
     if crc32fast::hash(payload) != crc {
-        return Err(bad("checksum mismatch (corrupted)"));
+        return Err(SnapshotError::Checksum { path });
     }
-    bincode::deserialize(payload).map_err(|e| bad(&format!("cannot decode: {e}")))
+    bincode::deserialize(payload).map_err(|source| SnapshotError::Decode { path, source })
 }
 
 #[cfg(test)]
@@ -69,18 +83,49 @@ mod tests {
         assert_eq!(read::<Vec<u32>>(&p).unwrap(), vec![1, 2, 3]);
         let good = std::fs::read(&p).unwrap();
 
+        let err = |p: &Path| read::<Vec<u32>>(p).unwrap_err().to_string();
         std::fs::write(&p, &good[..good.len() - 1]).unwrap();
-        assert!(read::<Vec<u32>>(&p).unwrap_err().contains("truncated"));
+        assert!(err(&p).contains("truncated"));
         let mut bad = good.clone();
         *bad.last_mut().unwrap() ^= 1;
         std::fs::write(&p, &bad).unwrap();
-        assert!(read::<Vec<u32>>(&p).unwrap_err().contains("checksum"));
+        assert!(err(&p).contains("checksum"));
         let mut future = good.clone();
         future[8] = 9;
         std::fs::write(&p, &future).unwrap();
-        let e = read::<Vec<u32>>(&p).unwrap_err();
+        let e = err(&p);
         assert!(e.contains("version 9") && e.contains("state.bin"), "{e}");
         std::fs::write(&p, b"hello").unwrap();
-        assert!(read::<Vec<u32>>(&p).unwrap_err().contains("bad magic"));
+        assert!(err(&p).contains("bad magic"));
+    }
+
+    #[test]
+    fn a_snapshot_from_the_previous_format_is_refused_naming_the_file_and_both_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state.bin");
+        write(&p, &vec![1u32]).unwrap();
+        // Version 1 stored device states as untyped bytes: not readable as version 2's.
+        let mut old = std::fs::read(&p).unwrap();
+        old[8..12].copy_from_slice(&1u32.to_le_bytes());
+        std::fs::write(&p, &old).unwrap();
+        let e = read::<Vec<u32>>(&p).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SnapshotError::Version {
+                    found: 1,
+                    expected: VERSION,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&p.display().to_string())
+                && msg.contains("version 1;")
+                && msg.contains(&format!("reads version {VERSION}")),
+            "{msg}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! lazy restore that maps that file copy-on-write over guest RAM, so reverting costs the same
 //! whatever the memory size.
 
+use super::SnapshotError;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
@@ -113,21 +114,20 @@ pub fn capture(mem: &GuestMemoryMmap, base: Option<&MemoryIndex>) -> Result<Capt
 impl Captured {
     /// Writes the captured pages to `path` (sparse) and returns the index with their CRC.
     /// Not fsynced: the caller syncs before publishing the snapshot.
-    pub fn write(self, path: &Path) -> Result<MemoryIndex, String> {
+    pub fn write(self, path: &Path) -> Result<MemoryIndex, SnapshotError> {
         let f = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .open(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(SnapshotError::io(path))?;
         let mut hasher = crc32fast::Hasher::new();
         for (off, bytes) in &self.runs {
             f.write_all_at(bytes, *off)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+                .map_err(SnapshotError::io(path))?;
             hasher.update(bytes);
         }
-        f.set_len(self.file_len)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        f.set_len(self.file_len).map_err(SnapshotError::io(path))?;
         Ok(MemoryIndex {
             regions: self.regions,
             stored_pages: self.pages,
@@ -141,23 +141,26 @@ pub fn save(
     mem: &GuestMemoryMmap,
     path: &Path,
     base: Option<&MemoryIndex>,
-) -> Result<MemoryIndex, String> {
-    capture(mem, base)?.write(path)
+) -> Result<MemoryIndex, SnapshotError> {
+    let captured = capture(mem, base).map_err(|msg| SnapshotError::Capture { msg })?;
+    captured.write(path)
 }
 
 /// Maps `path` copy-on-write over guest RAM: pages load on first touch.
-pub fn restore(mem: &GuestMemoryMmap, path: &Path, index: &MemoryIndex) -> Result<(), String> {
-    let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn restore(
+    mem: &GuestMemoryMmap,
+    path: &Path,
+    index: &MemoryIndex,
+) -> Result<(), SnapshotError> {
+    let f = File::open(path).map_err(SnapshotError::io(path))?;
     let want: u64 = mem.iter().map(|r| r.len()).sum();
-    let have = f
-        .metadata()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .len();
+    let have = f.metadata().map_err(SnapshotError::io(path))?.len();
     if have != want || index.regions.len() != mem.num_regions() {
-        return Err(format!(
-            "{}: holds {have} bytes of memory, the VM has {want}",
-            path.display()
-        ));
+        return Err(SnapshotError::MemorySize {
+            path: path.to_path_buf(),
+            have,
+            want,
+        });
     }
     let mut file_off = 0i64;
     for region in mem.iter() {
@@ -174,11 +177,10 @@ pub fn restore(mem: &GuestMemoryMmap, path: &Path, index: &MemoryIndex) -> Resul
             )
         };
         if p == libc::MAP_FAILED {
-            return Err(format!(
-                "mapping {}: {}",
-                path.display(),
-                std::io::Error::last_os_error()
-            ));
+            return Err(SnapshotError::Map {
+                path: path.to_path_buf(),
+                source: std::io::Error::last_os_error(),
+            });
         }
         file_off += region.len() as i64;
     }
@@ -186,8 +188,8 @@ pub fn restore(mem: &GuestMemoryMmap, path: &Path, index: &MemoryIndex) -> Resul
 }
 
 /// Reads back the stored pages and checks their CRC (for a snapshot started in a new process).
-pub fn verify(path: &Path, index: &MemoryIndex) -> Result<(), String> {
-    let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn verify(path: &Path, index: &MemoryIndex) -> Result<(), SnapshotError> {
+    let f = File::open(path).map_err(SnapshotError::io(path))?;
     let mut hasher = crc32fast::Hasher::new();
     let mut page = vec![0u8; PAGE];
     let mut file_off = 0u64;
@@ -195,14 +197,19 @@ pub fn verify(path: &Path, index: &MemoryIndex) -> Result<(), String> {
         for p in 0..(*len as usize / PAGE) {
             if bit(bits, p) {
                 f.read_exact_at(&mut page, file_off + (p * PAGE) as u64)
-                    .map_err(|e| format!("{}: truncated: {e}", path.display()))?;
+                    .map_err(|source| SnapshotError::ShortRead {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
                 hasher.update(&page);
             }
         }
         file_off += len;
     }
     if hasher.finalize() != index.crc {
-        return Err(format!("{}: checksum mismatch (corrupted)", path.display()));
+        return Err(SnapshotError::Checksum {
+            path: path.to_path_buf(),
+        });
     }
     Ok(())
 }
@@ -246,6 +253,9 @@ mod tests {
         let mut corrupt = std::fs::read(&path).unwrap();
         corrupt[0x1000] ^= 1;
         std::fs::write(&path, corrupt).unwrap();
-        assert!(verify(&path, &idx).unwrap_err().contains("checksum"));
+        assert!(verify(&path, &idx)
+            .unwrap_err()
+            .to_string()
+            .contains("checksum"));
     }
 }

@@ -7,20 +7,28 @@
 //! without `meta.json` is an interrupted save and is listed as incomplete, never used.
 //! Folders are first written as `<id>.partial` and renamed when whole.
 //!
+//! `state.bin` holds the KVM state ([`kvm_state`]) and each device's state, a named struct
+//! next to the device that its [`Persist`] impl saves and restores. Every operation returns
+//! [`SnapshotError`], whose variants name the file or snapshot concerned.
+//!
 //! Snapshot operations of one VM run one at a time (a process-wide lock).
 
 pub mod disks;
+mod error;
 pub mod file;
 pub mod kvm_state;
 pub mod memory;
 
 use crate::api::RunState;
 use crate::config::VmConfig;
-use crate::devices::lock;
-use crate::devices::serial::SerialSnap;
+use crate::devices::legacy::AcpiPmState;
+use crate::devices::serial::SerialState;
 use crate::devices::virtio::block::Block;
-use crate::devices::virtio::mmio::TransportSnap;
+use crate::devices::virtio::mmio::TransportState;
+use crate::devices::Persist;
+use crate::util::lock;
 use crate::vmm::{Machine, VmHandle};
+pub use error::SnapshotError;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -30,14 +38,11 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// `disks/current.json` and the tree.
 static OPS: Mutex<()> = Mutex::new(());
 
-/// Calls `f` with the VM's disk devices in config order (their transports locked meanwhile;
-/// only while the vCPUs are paused or not started).
+/// Calls `f` with the VM's disk devices in config order (locked meanwhile; only while the
+/// vCPUs are paused or not started).
 fn with_blocks<R>(m: &Machine, f: impl FnOnce(&mut [&mut Block]) -> R) -> R {
-    let mut guards: Vec<_> = m.transports.iter().map(|t| lock(t)).collect();
-    let mut blocks: Vec<&mut Block> = guards
-        .iter_mut()
-        .filter_map(|g| g.device_mut().as_block_mut())
-        .collect();
+    let mut guards: Vec<_> = m.blocks.iter().map(|b| lock(b)).collect();
+    let mut blocks: Vec<&mut Block> = guards.iter_mut().map(|g| &mut **g).collect();
     f(&mut blocks)
 }
 
@@ -78,8 +83,9 @@ pub struct SnapshotEntry {
 struct MachineState {
     vm: kvm_state::VmState,
     vcpus: Vec<kvm_state::VcpuState>,
-    serial: SerialSnap,
-    transports: Vec<TransportSnap>,
+    serial: SerialState,
+    acpi_pm: AcpiPmState,
+    transports: Vec<TransportState>,
     /// The framebuffer's bytes are in `framebuffer.bin` (raw: fast to write and read back).
     framebuffer: Option<FramebufferInfo>,
     memory: memory::MemoryIndex,
@@ -136,30 +142,43 @@ fn ms(t: Instant) -> f64 {
 }
 
 /// Pauses if running; returns whether it was running (so the caller resumes).
-fn pause_for(vm: &VmHandle) -> Result<bool, String> {
+fn pause_for(vm: &VmHandle) -> Result<bool, SnapshotError> {
     match vm.state() {
-        RunState::Running => vm.pause().map(|_| true),
+        RunState::Running => vm.pause().map(|_| true).map_err(SnapshotError::Pause),
         RunState::Paused => Ok(false),
-        RunState::Stopping => Err("the VM is stopping".into()),
+        RunState::Stopping => Err(SnapshotError::Stopping),
     }
+}
+
+fn check_id(id: &str) -> Result<(), SnapshotError> {
+    if valid_id(id) {
+        Ok(())
+    } else {
+        Err(SnapshotError::InvalidId { id: id.to_string() })
+    }
+}
+
+fn write_meta(path: &Path, meta: &SnapshotMeta) -> Result<(), SnapshotError> {
+    let json = serde_json::to_vec_pretty(meta).map_err(SnapshotError::json(path))?;
+    crate::util::write_atomic(path, &json).map_err(SnapshotError::io(path))
 }
 
 /// Takes a live snapshot of a running or paused VM. Writable disks are frozen at the same
 /// instant and the VM goes on in new overlays (see [`disks`]).
-pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, String> {
+pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, SnapshotError> {
     let _ops = lock(&OPS);
     let t0 = Instant::now();
     let m = &vm.machine;
     let dir = snapshots_dir(&m.vm_dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(SnapshotError::io(&dir))?;
     let id = new_id();
     let partial = dir.join(format!("{id}.partial"));
-    std::fs::create_dir(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
+    std::fs::create_dir(&partial).map_err(SnapshotError::io(&partial))?;
     let was_running = pause_for(vm)?;
     let t_paused = Instant::now();
     // The disks switch last, once everything else is saved: if that fails, the snapshot is
     // dropped and the VM goes on writing its images.
-    let res = save_into(vm, &partial).and_then(|x| {
+    let res = save_into(vm, &id, &partial).and_then(|x| {
         with_blocks(m, |b| disks::detach(&m.vm_dir, &vm.config.disks, b, &id)).map(|()| x)
     });
     let paused_ms = ms(t_paused);
@@ -185,7 +204,8 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
                 fb.height,
                 fb.stride,
                 &partial.join("screen.png"),
-            )?;
+            )
+            .map_err(SnapshotError::part(&id, "screen.png"))?;
             true
         }
         _ => false,
@@ -196,7 +216,7 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
         if p.exists() {
             std::fs::File::open(&p)
                 .and_then(|f| f.sync_all())
-                .map_err(|e| format!("{}: {e}", p.display()))?;
+                .map_err(SnapshotError::io(&p))?;
         }
     }
     let meta = SnapshotMeta {
@@ -216,16 +236,14 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
         memory_pages: state_pages,
         has_screen,
     };
-    let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
-    crate::util::write_atomic(&partial.join("meta.json"), &json)
-        .map_err(|e| format!("meta.json: {e}"))?;
+    write_meta(&partial.join("meta.json"), &meta)?;
     let done = dir.join(&id);
-    std::fs::rename(&partial, &done).map_err(|e| format!("{}: {e}", done.display()))?;
+    std::fs::rename(&partial, &done).map_err(SnapshotError::io(&done))?;
     std::fs::File::open(&dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
-    crate::util::write_atomic(&current_file(&m.vm_dir), id.as_bytes())
-        .map_err(|e| format!("current: {e}"))?;
+        .map_err(SnapshotError::io(&dir))?;
+    let cur = current_file(&m.vm_dir);
+    crate::util::write_atomic(&cur, id.as_bytes()).map_err(SnapshotError::io(&cur))?;
     Ok(Timing {
         id,
         total_ms: ms(t0),
@@ -238,8 +256,9 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, St
 struct PendingSave {
     vm: kvm_state::VmState,
     vcpus: Vec<kvm_state::VcpuState>,
-    serial: SerialSnap,
-    transports: Vec<TransportSnap>,
+    serial: SerialState,
+    acpi_pm: AcpiPmState,
+    transports: Vec<TransportState>,
     framebuffer: Option<Vec<u8>>,
     memory: memory::Captured,
 }
@@ -247,13 +266,13 @@ struct PendingSave {
 impl PendingSave {
     /// Writes memory.bin, framebuffer.bin and state.bin into `dir` (unsynced); returns the
     /// stored page count and the frame (for the thumbnail).
-    fn write(self, dir: &Path) -> Result<(u64, Option<Vec<u8>>), String> {
+    fn write(self, dir: &Path) -> Result<(u64, Option<Vec<u8>>), SnapshotError> {
         let memory = self.memory.write(&dir.join("memory.bin"))?;
         let pages = memory.stored_pages;
         let fb_info = match &self.framebuffer {
             Some(px) => {
                 let p = dir.join("framebuffer.bin");
-                std::fs::write(&p, px).map_err(|e| format!("{}: {e}", p.display()))?;
+                std::fs::write(&p, px).map_err(SnapshotError::io(&p))?;
                 Some(FramebufferInfo {
                     len: px.len() as u64,
                     crc: crc32fast::hash(px),
@@ -265,6 +284,7 @@ impl PendingSave {
             vm: self.vm,
             vcpus: self.vcpus,
             serial: self.serial,
+            acpi_pm: self.acpi_pm,
             transports: self.transports,
             framebuffer: fb_info,
             memory,
@@ -275,81 +295,89 @@ impl PendingSave {
 }
 
 /// Copies everything a snapshot needs while the VM is paused (disk records go into `dir`).
-fn save_into(vm: &VmHandle, dir: &Path) -> Result<PendingSave, String> {
+fn save_into(vm: &VmHandle, id: &str, dir: &Path) -> Result<PendingSave, SnapshotError> {
     let m = &vm.machine;
-    let vm_state = kvm_state::save_vm(&vm.vm)?;
+    let part = |p| SnapshotError::part(id, p);
+    let vm_state = kvm_state::save_vm(&vm.vm).map_err(part("VM state"))?;
     let mut vcpus = Vec::new();
     for v in &m.vcpus {
-        vcpus.push(kvm_state::save_vcpu(&lock(v), &m.msrs)?);
+        vcpus.push(kvm_state::save_vcpu(&lock(v), &m.msrs).map_err(part("vCPU state"))?);
     }
-    let serial = lock(&vm.serial).save();
+    let serial = lock(&vm.serial).save().map_err(part("serial"))?;
+    let acpi_pm = lock(&vm.acpi_pm).save().map_err(part("ACPI"))?;
     let mut transports = Vec::new();
     for t in &m.transports {
-        transports.push(lock(t).save()?);
+        transports.push(lock(t).save().map_err(part("virtio device"))?);
     }
     let framebuffer = vm.framebuffer.as_ref().map(|fb| fb.contents());
     with_blocks(m, |b| disks::record(&m.vm_dir, &vm.config.disks, b))?.write_unsynced(dir)?;
     let base = lock(&m.memory_base).clone();
-    let memory = memory::capture(&m.mem, base.as_ref())?;
+    let memory =
+        memory::capture(&m.mem, base.as_ref()).map_err(|msg| SnapshotError::Capture { msg })?;
     Ok(PendingSave {
         vm: vm_state,
         vcpus,
         serial,
+        acpi_pm,
         transports,
         framebuffer,
         memory,
     })
 }
 
-fn load_meta(dir: &Path) -> Result<SnapshotMeta, String> {
+fn load_meta(dir: &Path) -> Result<SnapshotMeta, SnapshotError> {
     let p = dir.join("meta.json");
-    let text = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-    serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", p.display()))
+    let text = std::fs::read(&p).map_err(SnapshotError::io(&p))?;
+    serde_json::from_slice(&text).map_err(SnapshotError::json(&p))
 }
 
 /// Puts a running or paused VM back to snapshot `id`; it keeps its run state (a paused VM
 /// stays paused at the snapshot's instant, e.g. to show a class the restored screen).
-pub fn revert(vm: &VmHandle, id: &str) -> Result<Timing, String> {
+pub fn revert(vm: &VmHandle, id: &str) -> Result<Timing, SnapshotError> {
     revert_inner(vm, id, false)
 }
 
-/// Loads snapshot `id` into a VM whose vCPUs have not started yet (a fresh process), after
-/// checking the memory file's checksum too.
-pub fn restore_at_start(vm: &VmHandle, id: &str) -> Result<Timing, String> {
+/// Loads snapshot `id` into a VM whose vCPUs have not started yet (a fresh process, before
+/// `Vmm::run`), after checking the memory file's checksum too. Call it before the control API
+/// serves requests, so nothing (serial input, say) reaches devices whose state the restore then
+/// overwrites.
+pub fn restore_at_start(vm: &VmHandle, id: &str) -> Result<Timing, SnapshotError> {
     revert_inner(vm, id, true)
 }
 
-fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> {
+/// Reads and checks a snapshot's framebuffer.bin against its recorded length and CRC.
+fn read_framebuffer(dir: &Path, info: &FramebufferInfo) -> Result<Vec<u8>, SnapshotError> {
+    let path = dir.join("framebuffer.bin");
+    let px = std::fs::read(&path).map_err(SnapshotError::io(&path))?;
+    if px.len() as u64 != info.len || crc32fast::hash(&px) != info.crc {
+        return Err(SnapshotError::Corrupted { path });
+    }
+    Ok(px)
+}
+
+fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, SnapshotError> {
     let _ops = lock(&OPS);
     let t0 = Instant::now();
-    if !valid_id(id) {
-        return Err(format!("{id:?} is not a snapshot id"));
-    }
+    check_id(id)?;
+    let part = |p| SnapshotError::part(id, p);
     let m = &vm.machine;
     let dir = snapshots_dir(&m.vm_dir).join(id);
     let meta = load_meta(&dir)?;
     if meta.config.vcpus != vm.config.vcpus || meta.config.memory_mib != vm.config.memory_mib {
-        return Err(format!(
-            "snapshot {id} has {} vCPUs and {} MiB; this VM has {} and {}",
-            meta.config.vcpus, meta.config.memory_mib, vm.config.vcpus, vm.config.memory_mib
-        ));
+        return Err(SnapshotError::MachineSize {
+            id: id.to_string(),
+            snap_vcpus: meta.config.vcpus,
+            snap_mib: meta.config.memory_mib,
+            vm_vcpus: vm.config.vcpus,
+            vm_mib: vm.config.memory_mib,
+        });
     }
     let st: MachineState = file::read(&dir.join("state.bin"))?;
     if st.vcpus.len() != m.vcpus.len() || st.transports.len() != m.transports.len() {
-        return Err(format!(
-            "{}: made for a different machine (vCPUs or devices differ)",
-            dir.display()
-        ));
+        return Err(SnapshotError::DifferentMachine { dir });
     }
     let framebuffer = match &st.framebuffer {
-        Some(info) => {
-            let p = dir.join("framebuffer.bin");
-            let px = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-            if px.len() as u64 != info.len || crc32fast::hash(&px) != info.crc {
-                return Err(format!("{}: truncated or corrupted", p.display()));
-            }
-            Some(px)
-        }
+        Some(info) => Some(read_framebuffer(&dir, info)?),
         None => None,
     };
     let frozen = disks::check(
@@ -385,15 +413,18 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
         })?;
         memory::restore(&m.mem, &dir.join("memory.bin"), &st.memory)?;
         *lock(&m.memory_base) = Some(st.memory.clone());
-        kvm_state::restore_vm(&vm.vm, &st.vm)?;
+        kvm_state::restore_vm(&vm.vm, &st.vm).map_err(part("VM state"))?;
         for (v, s) in m.vcpus.iter().zip(&st.vcpus) {
-            kvm_state::restore_vcpu(&lock(v), s, fresh)?;
+            kvm_state::restore_vcpu(&lock(v), s, fresh).map_err(part("vCPU state"))?;
         }
         lock(&vm.serial)
-            .restore(&st.serial)
-            .map_err(|e| e.to_string())?;
+            .restore(&st.serial, ())
+            .map_err(part("serial"))?;
+        lock(&vm.acpi_pm)
+            .restore(&st.acpi_pm, ())
+            .map_err(part("ACPI"))?;
         for (t, s) in m.transports.iter().zip(&st.transports) {
-            lock(t).restore(s)?;
+            lock(t).restore(s, ()).map_err(part("virtio device"))?;
         }
         if let (Some(fb), Some(px)) = (&vm.framebuffer, &framebuffer) {
             fb.set_contents(px);
@@ -409,20 +440,21 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, String> 
                 }]);
             }
         }
-        Ok::<(), String>(())
+        Ok::<(), SnapshotError>(())
     })();
     let paused_ms = ms(t_paused);
     if let Err(e) = res {
         // Half-restored state is not safe to run: the guest would see a mix of two instants.
-        vm.exit.send(crate::vmm::ExitReason::Error(format!(
+        vm.exit.send(crate::exit::ExitReason::Error(format!(
             "revert to {id} failed midway: {e}"
         )));
-        return Err(format!(
-            "revert to {id} failed midway (the VM was stopped): {e}"
-        ));
+        return Err(SnapshotError::Midway {
+            id: id.to_string(),
+            source: Box::new(e),
+        });
     }
-    crate::util::write_atomic(&current_file(&m.vm_dir), id.as_bytes())
-        .map_err(|e| format!("current: {e}"))?;
+    let cur = current_file(&m.vm_dir);
+    crate::util::write_atomic(&cur, id.as_bytes()).map_err(SnapshotError::io(&cur))?;
     if was_running {
         let _ = vm.resume();
     }
@@ -465,7 +497,7 @@ pub fn list(vm_dir: &Path) -> Vec<SnapshotEntry> {
                     id,
                     complete: false,
                     meta: None,
-                    problem: Some(err),
+                    problem: Some(err.to_string()),
                 },
             }
         })
@@ -480,49 +512,42 @@ pub fn list(vm_dir: &Path) -> Vec<SnapshotEntry> {
 }
 
 /// Renames a snapshot (its display name; the id stays).
-pub fn rename(vm_dir: &Path, id: &str, name: &str) -> Result<(), String> {
-    if !valid_id(id) {
-        return Err(format!("{id:?} is not a snapshot id"));
-    }
+pub fn rename(vm_dir: &Path, id: &str, name: &str) -> Result<(), SnapshotError> {
+    check_id(id)?;
     let dir = snapshots_dir(vm_dir).join(id);
     let mut meta = load_meta(&dir)?;
     meta.name = name.trim().to_string();
-    let json = serde_json::to_vec_pretty(&meta).map_err(|e| e.to_string())?;
-    crate::util::write_atomic(&dir.join("meta.json"), &json).map_err(|e| e.to_string())
+    write_meta(&dir.join("meta.json"), &meta)
 }
 
 /// Deletes a snapshot; its children are re-parented to its parent. Memory files are
 /// self-contained, and a frozen disk image stays as long as any chain (the running disks',
 /// another snapshot's) is built on it, so children stay revertable; disk overlays nothing
 /// needs any more are deleted (see [`disks`]).
-pub fn delete(vm_dir: &Path, id: &str) -> Result<(), String> {
+pub fn delete(vm_dir: &Path, id: &str) -> Result<(), SnapshotError> {
     let _ops = lock(&OPS);
-    if !valid_id(id) {
-        return Err(format!("{id:?} is not a snapshot id"));
-    }
+    check_id(id)?;
     let root = snapshots_dir(vm_dir);
     let dir = root.join(id);
     let partial = root.join(format!("{id}.partial"));
     if !dir.exists() && partial.exists() {
-        return std::fs::remove_dir_all(&partial).map_err(|e| e.to_string());
+        return std::fs::remove_dir_all(&partial).map_err(SnapshotError::io(&partial));
     }
     let meta = load_meta(&dir)?;
     for e in list(vm_dir) {
         if let Some(mut child) = e.meta.filter(|c| c.parent.as_deref() == Some(id)) {
             child.parent = meta.parent.clone();
-            let json = serde_json::to_vec_pretty(&child).map_err(|e| e.to_string())?;
-            crate::util::write_atomic(&root.join(&child.id).join("meta.json"), &json)
-                .map_err(|e| e.to_string())?;
+            write_meta(&root.join(&child.id).join("meta.json"), &child)?;
         }
     }
     if current(vm_dir).as_deref() == Some(id) {
         let parent = meta.parent.clone().unwrap_or_default();
-        crate::util::write_atomic(&current_file(vm_dir), parent.as_bytes())
-            .map_err(|e| e.to_string())?;
+        let cur = current_file(vm_dir);
+        crate::util::write_atomic(&cur, parent.as_bytes()).map_err(SnapshotError::io(&cur))?;
     }
     // A running VM may still map this memory file copy-on-write: unlinking is safe, the
     // mapping keeps the data alive.
-    std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::remove_dir_all(&dir).map_err(SnapshotError::io(&dir))?;
     collect_garbage(vm_dir);
     Ok(())
 }

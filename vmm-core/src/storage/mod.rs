@@ -27,8 +27,6 @@ mod probe;
 pub use disk::Disk;
 
 use crate::config::DiskConfig;
-use crate::devices::virtio::block::Block;
-use crate::devices::virtio::VirtioDevice;
 use imago::file::File as ImagoFile;
 use imago::qcow2::Qcow2;
 use imago::raw::Raw;
@@ -582,17 +580,23 @@ pub fn config_path(d: &DiskConfig, vm_dir: &Path) -> PathBuf {
     }
 }
 
-/// Opens every disk of a VM (at start-up, before any vCPU runs) as a virtio-blk device: all
-/// checks, locks and errors happen here, never mid-run. Relative paths are taken from `vm_dir`.
-/// A disk that snapshots moved onto an overlay opens that overlay (the top recorded in
+/// A VM's disk, opened for its virtio-blk device.
+pub struct OpenedDisk {
+    pub disk: Disk,
+    /// The serial the guest sees.
+    pub serial: String,
+    /// The configured image (relative paths taken from the VM folder), for messages.
+    pub path: PathBuf,
+}
+
+/// Opens every disk image of a VM (at start-up, before any vCPU runs): all checks, locks and
+/// errors happen here, never mid-run. Relative paths are taken from `vm_dir`. A disk that
+/// snapshots moved onto an overlay opens that overlay (the top recorded in
 /// `<vm dir>/disks/current.json`, see [`overlay`]), not the configured image under it.
 /// Errors name the disk (`disks[N]`) and the file.
-pub fn open_disks(
-    disks: &[DiskConfig],
-    vm_dir: &Path,
-) -> Result<Vec<Box<dyn VirtioDevice>>, String> {
+pub fn open_disks(disks: &[DiskConfig], vm_dir: &Path) -> Result<Vec<OpenedDisk>, String> {
     let current = overlay::CurrentDisks::load(vm_dir)?;
-    let mut devs: Vec<Box<dyn VirtioDevice>> = Vec::new();
+    let mut out = Vec::new();
     for (i, d) in disks.iter().enumerate() {
         let path = config_path(d, vm_dir);
         let top = current.as_ref().and_then(|c| c.top(vm_dir, i, &path));
@@ -615,9 +619,7 @@ pub fn open_disks(
             }
             None => default_serial(&path),
         };
-        let dev = Block::new(disk, &serial)
-            .map_err(|e| format!("disks[{i}]: {}: {e}", path.display()))?;
-        devs.push(Box::new(dev));
+        out.push(OpenedDisk { disk, serial, path });
     }
-    Ok(devs)
+    Ok(out)
 }

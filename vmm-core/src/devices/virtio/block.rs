@@ -35,7 +35,7 @@
 //!
 //! # Snapshots
 //!
-//! `save_state` keeps the queue and the acked features; the disk's contents at that instant
+//! [`BlockState`] keeps the queue and the acked features; the disk's contents at that instant
 //! are kept by freezing its image: while the VM is paused, [`crate::snapshot`] puts a new
 //! qcow2 overlay on the image a writable disk was writing and switches the device to it
 //! ([`Block::replace_disk`]); the frozen image is never written again. A revert switches the
@@ -45,11 +45,12 @@
 //! cluster alignment — only a hint to the guest).
 
 use super::{
-    decode, device_type, encode, QueueSnap, VirtioDevice, VirtioInterrupt, INT_USED_RING,
+    device_type, Attachment, DeviceState, QueueState, VirtioDevice, VirtioInterrupt, INT_USED_RING,
     VIRTIO_F_VERSION_1,
 };
-use crate::devices::lock;
+use crate::devices::Persist;
 use crate::storage::{Disk, SERIAL_LEN};
+use crate::util::lock;
 use imago::io_buffers::{IoVector, IoVectorMut};
 use std::io;
 use std::os::unix::io::AsRawFd;
@@ -322,7 +323,17 @@ impl Drop for Block {
 
 /// What a snapshot keeps of a disk's device: its queue and the acked features (the disk's
 /// contents are kept by [`crate::snapshot`], which freezes its image).
-type BlockSnap = Option<(QueueSnap, u64)>;
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BlockState {
+    /// The queue and the features the driver acked, if it activated the device.
+    pub active: Option<BlockQueue>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BlockQueue {
+    pub queue: QueueState,
+    pub acked_features: u64,
+}
 
 impl VirtioDevice for Block {
     fn device_type(&self) -> u32 {
@@ -366,12 +377,6 @@ impl VirtioDevice for Block {
     fn malformed_chains(&self) -> u64 {
         self.stats.malformed.load(Ordering::Relaxed)
     }
-    fn as_block(&self) -> Option<&Block> {
-        Some(self)
-    }
-    fn as_block_mut(&mut self) -> Option<&mut Block> {
-        Some(self)
-    }
     fn pause(&mut self) {
         self.paused = true;
         if let Some(t) = self.stop_thread() {
@@ -388,24 +393,42 @@ impl VirtioDevice for Block {
             }
         }
     }
-    fn save_state(&self) -> Result<Vec<u8>, String> {
-        let snap: BlockSnap = match &self.io {
-            Io::Idle => None,
-            Io::Parked(t) => Some((QueueSnap::of(&t.queue), t.acked)),
-            Io::Running { .. } => return Err("virtio-blk: pause the device first".into()),
-        };
-        encode(&snap)
+    fn save_state(&self) -> Result<DeviceState, String> {
+        self.save().map(DeviceState::Block)
     }
     fn restore_state(
         &mut self,
-        state: &[u8],
+        state: &DeviceState,
         mem: GuestMemoryMmap,
         irq: Arc<VirtioInterrupt>,
     ) -> Result<(), String> {
-        let snap: BlockSnap = decode(state)?;
+        match state {
+            DeviceState::Block(s) => self.restore(s, Attachment { mem, irq }),
+            other => Err(other.mismatch("virtio-blk")),
+        }
+    }
+}
+
+impl Persist for Block {
+    type State = BlockState;
+    type Args = Attachment;
+
+    fn save(&self) -> Result<BlockState, String> {
+        let active = match &self.io {
+            Io::Idle => None,
+            Io::Parked(t) => Some(BlockQueue {
+                queue: QueueState::of(&t.queue),
+                acked_features: t.acked,
+            }),
+            Io::Running { .. } => return Err("virtio-blk: pause the device first".into()),
+        };
+        Ok(BlockState { active })
+    }
+
+    fn restore(&mut self, s: &BlockState, a: Attachment) -> Result<(), String> {
         self.stop_thread();
-        if let Some((q, acked)) = snap {
-            let t = self.io_thread(mem, q.to_queue()?, acked, irq);
+        if let Some(q) = &s.active {
+            let t = self.io_thread(a.mem, q.queue.to_queue()?, q.acked_features, a.irq);
             self.start_thread(t)?;
         }
         Ok(())

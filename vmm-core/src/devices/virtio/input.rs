@@ -5,10 +5,11 @@
 //! queue until the guest has posted buffers on the event queue.
 
 use super::{
-    decode, device_type, encode, QueueSnap, VirtioDevice, VirtioInterrupt, INT_USED_RING,
+    device_type, Attachment, DeviceState, QueueState, VirtioDevice, VirtioInterrupt, INT_USED_RING,
     VIRTIO_F_VERSION_1,
 };
-use crate::devices::lock;
+use crate::devices::Persist;
+use crate::util::lock;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use virtio_queue::{Queue, QueueT};
@@ -189,6 +190,22 @@ impl Input {
     }
 }
 
+/// virtio-input in a snapshot: the config-space selection, the queues if the driver activated
+/// the device, and the events not yet delivered.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InputState {
+    pub select: u8,
+    pub subsel: u8,
+    pub queues: Option<InputQueues>,
+    pub pending: Vec<[u8; 8]>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InputQueues {
+    pub event: QueueState,
+    pub status: QueueState,
+}
+
 impl VirtioDevice for Input {
     fn device_type(&self) -> u32 {
         device_type::INPUT
@@ -276,31 +293,52 @@ impl VirtioDevice for Input {
         s.paused = false;
         s.flush();
     }
-    fn save_state(&self) -> Result<Vec<u8>, String> {
-        let s = lock(&self.shared);
-        let queues = match (&s.active, &self.status_queue) {
-            (Some((_, ev, _)), Some(st)) => Some((QueueSnap::of(ev), QueueSnap::of(st))),
-            _ => None,
-        };
-        let pending: Vec<[u8; 8]> = s.pending.iter().copied().collect();
-        encode(&(self.select, self.subsel, queues, pending))
+    fn save_state(&self) -> Result<DeviceState, String> {
+        self.save().map(DeviceState::Input)
     }
     fn restore_state(
         &mut self,
-        state: &[u8],
+        state: &DeviceState,
         mem: GuestMemoryMmap,
         irq: Arc<VirtioInterrupt>,
     ) -> Result<(), String> {
-        type Saved = (u8, u8, Option<(QueueSnap, QueueSnap)>, Vec<[u8; 8]>);
-        let (select, subsel, queues, pending): Saved = decode(state)?;
-        self.select = select;
-        self.subsel = subsel;
+        match state {
+            DeviceState::Input(s) => self.restore(s, Attachment { mem, irq }),
+            other => Err(other.mismatch("virtio-input")),
+        }
+    }
+}
+
+impl Persist for Input {
+    type State = InputState;
+    type Args = Attachment;
+
+    fn save(&self) -> Result<InputState, String> {
+        let s = lock(&self.shared);
+        let queues = match (&s.active, &self.status_queue) {
+            (Some((_, ev, _)), Some(st)) => Some(InputQueues {
+                event: QueueState::of(ev),
+                status: QueueState::of(st),
+            }),
+            _ => None,
+        };
+        Ok(InputState {
+            select: self.select,
+            subsel: self.subsel,
+            queues,
+            pending: s.pending.iter().copied().collect(),
+        })
+    }
+
+    fn restore(&mut self, saved: &InputState, a: Attachment) -> Result<(), String> {
+        self.select = saved.select;
+        self.subsel = saved.subsel;
         let mut s = lock(&self.shared);
-        s.pending = pending.into_iter().collect();
-        match queues {
-            Some((ev, st)) => {
-                s.active = Some((mem, ev.to_queue()?, irq));
-                self.status_queue = Some(st.to_queue()?);
+        s.pending = saved.pending.iter().copied().collect();
+        match &saved.queues {
+            Some(q) => {
+                s.active = Some((a.mem, q.event.to_queue()?, a.irq));
+                self.status_queue = Some(q.status.to_queue()?);
             }
             None => {
                 s.active = None;

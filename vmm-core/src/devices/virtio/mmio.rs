@@ -3,9 +3,10 @@
 //! Written here because no maintained rust-vmm crate provides an MMIO transport usable with
 //! virtio-queue 0.18 (Firecracker and Cloud Hypervisor each keep their own in-tree).
 
-use super::{QueueSnap, VirtioDevice, VirtioInterrupt, VIRTIO_F_VERSION_1};
-use crate::devices::BusDevice;
-use std::sync::Arc;
+use super::{DeviceState, QueueState, VirtioDevice, VirtioInterrupt, VIRTIO_F_VERSION_1};
+use crate::devices::{BusDevice, Persist};
+use crate::util::lock;
+use std::sync::{Arc, Mutex, MutexGuard};
 use virtio_queue::{Queue, QueueT};
 use vm_memory::GuestMemoryMmap;
 
@@ -25,8 +26,10 @@ const FAILED: u32 = 0x80;
 /// Size of one device's register window.
 pub const MMIO_WINDOW: u64 = 0x1000;
 
+/// The device is shared (`Arc<Mutex<..>>`) so that whoever made it can keep a typed handle
+/// to it (the builder keeps its disks' for snapshots); the transport locks it per access.
 pub struct MmioTransport {
-    dev: Box<dyn VirtioDevice>,
+    dev: Arc<Mutex<dyn VirtioDevice>>,
     mem: GuestMemoryMmap,
     irq: Arc<VirtioInterrupt>,
     queues: Vec<Queue>,
@@ -41,11 +44,11 @@ pub struct MmioTransport {
 
 impl MmioTransport {
     pub fn new(
-        dev: Box<dyn VirtioDevice>,
+        dev: Arc<Mutex<dyn VirtioDevice>>,
         mem: GuestMemoryMmap,
         irq: Arc<VirtioInterrupt>,
     ) -> Self {
-        let queues = fresh_queues(&*dev);
+        let queues = fresh_queues(&*lock(&dev));
         MmioTransport {
             dev,
             mem,
@@ -62,68 +65,19 @@ impl MmioTransport {
     }
 
     fn fresh_queues(&self) -> Vec<Queue> {
-        fresh_queues(&*self.dev)
+        fresh_queues(&*self.device())
     }
 
-    pub fn device(&self) -> &dyn VirtioDevice {
-        &*self.dev
-    }
-
-    pub fn device_mut(&mut self) -> &mut dyn VirtioDevice {
-        &mut *self.dev
+    pub fn device(&self) -> MutexGuard<'_, dyn VirtioDevice + 'static> {
+        lock(&self.dev)
     }
 
     pub fn pause(&mut self) {
-        self.dev.pause();
+        self.device().pause();
     }
 
     pub fn resume(&mut self) {
-        self.dev.resume();
-    }
-
-    /// The transport's and the device's state, for a snapshot.
-    pub fn save(&self) -> Result<TransportSnap, String> {
-        Ok(TransportSnap {
-            device_type: self.dev.device_type(),
-            queue_sel: self.queue_sel,
-            device_features_sel: self.device_features_sel,
-            driver_features_sel: self.driver_features_sel,
-            driver_features: self.driver_features,
-            status: self.status,
-            config_generation: self.config_generation,
-            activated: self.activated,
-            irq_status: self.irq.status(),
-            queues: self.queues.iter().map(QueueSnap::of).collect(),
-            device: self.dev.save_state()?,
-        })
-    }
-
-    pub fn restore(&mut self, s: &TransportSnap) -> Result<(), String> {
-        if s.device_type != self.dev.device_type() {
-            return Err(format!(
-                "snapshot has virtio device type {} where this VM has {}",
-                s.device_type,
-                self.dev.device_type()
-            ));
-        }
-        self.queues = s
-            .queues
-            .iter()
-            .map(|q| q.to_queue())
-            .collect::<Result<_, _>>()?;
-        self.queue_sel = s.queue_sel;
-        self.device_features_sel = s.device_features_sel;
-        self.driver_features_sel = s.driver_features_sel;
-        self.driver_features = s.driver_features;
-        self.status = s.status;
-        self.config_generation = s.config_generation;
-        self.activated = s.activated;
-        self.irq.ack(u32::MAX);
-        if s.irq_status != 0 {
-            self.irq.signal(s.irq_status);
-        }
-        self.dev
-            .restore_state(&s.device, self.mem.clone(), self.irq.clone())
+        self.device().resume();
     }
 
     fn queue(&mut self) -> Option<&mut Queue> {
@@ -137,7 +91,7 @@ impl MmioTransport {
 
     fn reset(&mut self) {
         if self.activated {
-            self.dev.reset();
+            self.device().reset();
         }
         self.activated = false;
         self.queues = self.fresh_queues();
@@ -172,7 +126,7 @@ impl MmioTransport {
                 // The device owns the queues from here on; a reset hands out fresh ones.
                 let fresh = self.fresh_queues();
                 let queues = std::mem::replace(&mut self.queues, fresh);
-                self.dev.activate(
+                self.device().activate(
                     self.mem.clone(),
                     queues,
                     self.driver_features,
@@ -189,9 +143,10 @@ impl MmioTransport {
     }
 }
 
-/// A virtio-mmio transport in a snapshot.
+/// A virtio-mmio transport in a snapshot: its registers, its queues (as the driver set them
+/// up, before activation hands them to the device) and the device's own state.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct TransportSnap {
+pub struct TransportState {
     pub device_type: u32,
     pub queue_sel: u32,
     pub device_features_sel: u32,
@@ -201,8 +156,59 @@ pub struct TransportSnap {
     pub config_generation: u32,
     pub activated: bool,
     pub irq_status: u32,
-    pub queues: Vec<QueueSnap>,
-    pub device: Vec<u8>,
+    pub queues: Vec<QueueState>,
+    pub device: DeviceState,
+}
+
+impl Persist for MmioTransport {
+    type State = TransportState;
+    type Args = ();
+
+    fn save(&self) -> Result<TransportState, String> {
+        // One guard for both uses: the device's mutex is not reentrant.
+        let dev = self.device();
+        Ok(TransportState {
+            device_type: dev.device_type(),
+            queue_sel: self.queue_sel,
+            device_features_sel: self.device_features_sel,
+            driver_features_sel: self.driver_features_sel,
+            driver_features: self.driver_features,
+            status: self.status,
+            config_generation: self.config_generation,
+            activated: self.activated,
+            irq_status: self.irq.status(),
+            queues: self.queues.iter().map(QueueState::of).collect(),
+            device: dev.save_state()?,
+        })
+    }
+
+    fn restore(&mut self, s: &TransportState, _: ()) -> Result<(), String> {
+        let device_type = self.device().device_type();
+        if s.device_type != device_type {
+            return Err(format!(
+                "snapshot has virtio device type {} where this VM has {device_type}",
+                s.device_type
+            ));
+        }
+        self.queues = s
+            .queues
+            .iter()
+            .map(|q| q.to_queue())
+            .collect::<Result<_, _>>()?;
+        self.queue_sel = s.queue_sel;
+        self.device_features_sel = s.device_features_sel;
+        self.driver_features_sel = s.driver_features_sel;
+        self.driver_features = s.driver_features;
+        self.status = s.status;
+        self.config_generation = s.config_generation;
+        self.activated = s.activated;
+        self.irq.ack(u32::MAX);
+        if s.irq_status != 0 {
+            self.irq.signal(s.irq_status);
+        }
+        self.device()
+            .restore_state(&s.device, self.mem.clone(), self.irq.clone())
+    }
 }
 
 fn fresh_queues(dev: &dyn VirtioDevice) -> Vec<Queue> {
@@ -223,7 +229,7 @@ fn set_half(v: &mut u64, high: bool, x: u32) {
 impl BusDevice for MmioTransport {
     fn read(&mut self, offset: u64, data: &mut [u8]) {
         if offset >= 0x100 {
-            self.dev.read_config(offset - 0x100, data);
+            self.device().read_config(offset - 0x100, data);
             return;
         }
         // Registers are 32 bits wide and must be read whole.
@@ -234,11 +240,11 @@ impl BusDevice for MmioTransport {
         let v: u32 = match offset {
             0x000 => MAGIC,
             0x004 => 2,
-            0x008 => self.dev.device_type(),
+            0x008 => self.device().device_type(),
             0x00c => VENDOR,
             0x010 => match self.device_features_sel {
-                0 => self.dev.features() as u32,
-                1 => (self.dev.features() >> 32) as u32,
+                0 => self.device().features() as u32,
+                1 => (self.device().features() >> 32) as u32,
                 _ => 0,
             },
             0x034 => self.queue().map_or(0, |q| u32::from(q.max_size())),
@@ -255,7 +261,7 @@ impl BusDevice for MmioTransport {
     fn write(&mut self, offset: u64, data: &[u8]) {
         if offset >= 0x100 {
             if self.status & FAILED == 0 {
-                self.dev.write_config(offset - 0x100, data);
+                self.device().write_config(offset - 0x100, data);
             }
             return;
         }
@@ -270,8 +276,8 @@ impl BusDevice for MmioTransport {
             0x020 if self.status & (FEATURES_OK | DRIVER_OK) == 0 => {
                 // Accept only what we offered.
                 let offered = match self.driver_features_sel {
-                    0 => self.dev.features() as u32,
-                    1 => (self.dev.features() >> 32) as u32,
+                    0 => self.device().features() as u32,
+                    1 => (self.device().features() >> 32) as u32,
                     _ => 0,
                 };
                 let high = self.driver_features_sel == 1;
@@ -291,7 +297,7 @@ impl BusDevice for MmioTransport {
                 }
             }
             0x050 if self.activated && (v as usize) < self.queues.len() => {
-                self.dev.queue_notify(v as u16);
+                self.device().queue_notify(v as u16);
             }
             0x064 => self.irq.ack(v),
             0x070 => self.set_status(v),
@@ -317,7 +323,7 @@ impl BusDevice for MmioTransport {
 
 #[cfg(test)]
 mod tests {
-    use super::super::rng::Rng;
+    use super::super::rng::{Rng, RngState};
     use super::*;
     use vm_memory::GuestAddress;
     use vmm_sys_util::eventfd::EventFd;
@@ -325,7 +331,7 @@ mod tests {
     fn transport() -> MmioTransport {
         let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 1 << 20)]).unwrap();
         let irq = Arc::new(VirtioInterrupt::new(EventFd::new(0).unwrap()));
-        MmioTransport::new(Box::new(Rng::default()), mem, irq)
+        MmioTransport::new(Arc::new(Mutex::new(Rng::default())), mem, irq)
     }
 
     fn rd(t: &mut MmioTransport, off: u64) -> u32 {
@@ -358,6 +364,20 @@ mod tests {
         wr(&mut t, 0x20, 1);
         wr(&mut t, 0x70, ACKNOWLEDGE | DRIVER | FEATURES_OK);
         assert_ne!(rd(&mut t, 0x70) & FEATURES_OK, 0);
+    }
+
+    #[test]
+    fn state_round_trips_through_save_and_restore() {
+        let mut t = transport();
+        wr(&mut t, 0x70, ACKNOWLEDGE | DRIVER);
+        wr(&mut t, 0x14, 1);
+        let s = t.save().unwrap();
+        assert_eq!(s.device, DeviceState::Rng(RngState { queue: None }));
+        let mut t2 = transport();
+        t2.restore(&s, ()).unwrap();
+        assert_eq!(rd(&mut t2, 0x70), ACKNOWLEDGE | DRIVER);
+        assert_eq!(rd(&mut t2, 0x10), 1, "feature selector restored");
+        assert_eq!(t2.save().unwrap().queues, s.queues);
     }
 
     #[test]

@@ -90,26 +90,19 @@ pub trait VirtioDevice: Send {
     /// thread need nothing here.
     fn pause(&mut self) {}
     fn resume(&mut self) {}
-    /// The device's state for a snapshot (its queues included), taken while vCPUs are paused.
-    fn save_state(&self) -> Result<Vec<u8>, String> {
+    /// The device's state for a snapshot (its queues included), taken while vCPUs are paused;
+    /// devices implement it through [`crate::devices::Persist`].
+    fn save_state(&self) -> Result<DeviceState, String> {
         Err(format!(
             "virtio device type {} cannot be snapshotted yet",
             self.device_type()
         ))
     }
-    /// The virtio-blk device behind this trait object, if it is one: snapshots move its disk
-    /// onto new overlays (see [`block`]'s "Snapshots").
-    fn as_block(&self) -> Option<&block::Block> {
-        None
-    }
-    fn as_block_mut(&mut self) -> Option<&mut block::Block> {
-        None
-    }
-    /// Puts back what `save_state` returned; `active` says whether the driver had activated
-    /// the device (then `mem`/`irq` are what to use from now on).
+    /// Puts back what `save_state` returned; `mem`/`irq` are what the device uses from now on
+    /// if the driver had activated it.
     fn restore_state(
         &mut self,
-        _state: &[u8],
+        _state: &DeviceState,
         _mem: GuestMemoryMmap,
         _irq: Arc<VirtioInterrupt>,
     ) -> Result<(), String> {
@@ -120,9 +113,44 @@ pub trait VirtioDevice: Send {
     }
 }
 
+/// What a virtio device's [`crate::devices::Persist::restore`] needs: the guest memory and
+/// interrupt it uses from then on.
+pub struct Attachment {
+    pub mem: GuestMemoryMmap,
+    pub irq: Arc<VirtioInterrupt>,
+}
+
+/// A virtio device's saved state, by kind of device.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum DeviceState {
+    Rng(rng::RngState),
+    Block(block::BlockState),
+    Net(net::NetState),
+    Input(input::InputState),
+}
+
+impl DeviceState {
+    fn kind(&self) -> &'static str {
+        match self {
+            DeviceState::Rng(_) => "virtio-rng",
+            DeviceState::Block(_) => "virtio-blk",
+            DeviceState::Net(_) => "virtio-net",
+            DeviceState::Input(_) => "virtio-input",
+        }
+    }
+
+    /// The error when a device of kind `device` is given this (another kind's) state.
+    pub fn mismatch(&self, device: &str) -> String {
+        format!(
+            "snapshot has {} state for this {device} device",
+            self.kind()
+        )
+    }
+}
+
 /// A queue's state in a snapshot (virtio-queue's `QueueState` has no serde).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct QueueSnap {
+pub struct QueueState {
     pub max_size: u16,
     pub next_avail: u16,
     pub next_used: u16,
@@ -134,10 +162,10 @@ pub struct QueueSnap {
     pub used_ring: u64,
 }
 
-impl QueueSnap {
+impl QueueState {
     pub fn of(q: &Queue) -> Self {
         let s = q.state();
-        QueueSnap {
+        QueueState {
             max_size: s.max_size,
             next_avail: s.next_avail,
             next_used: s.next_used,
@@ -164,12 +192,4 @@ impl QueueSnap {
         })
         .map_err(|e| format!("queue state: {e:?}"))
     }
-}
-
-pub fn encode<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, String> {
-    bincode::serialize(v).map_err(|e| format!("encoding device state: {e}"))
-}
-
-pub fn decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, String> {
-    bincode::deserialize(b).map_err(|e| format!("decoding device state: {e}"))
 }

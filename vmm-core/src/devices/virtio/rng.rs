@@ -1,15 +1,22 @@
 //! virtio-rng: entropy for the guest from the host's getrandom(2).
 
 use super::{
-    decode, device_type, encode, QueueSnap, VirtioDevice, VirtioInterrupt, INT_USED_RING,
+    device_type, Attachment, DeviceState, QueueState, VirtioDevice, VirtioInterrupt, INT_USED_RING,
     VIRTIO_F_VERSION_1,
 };
+use crate::devices::Persist;
 use std::sync::Arc;
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{Bytes, GuestMemoryMmap};
 
 /// Largest buffer we fill per descriptor: a guest cannot make us allocate more.
 const MAX_CHUNK: usize = 64 * 1024;
+
+/// virtio-rng in a snapshot: its queue, if the driver activated it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RngState {
+    pub queue: Option<QueueState>,
+}
 
 #[derive(Default)]
 pub struct Rng {
@@ -84,18 +91,35 @@ impl VirtioDevice for Rng {
     fn malformed_chains(&self) -> u64 {
         self.malformed
     }
-    fn save_state(&self) -> Result<Vec<u8>, String> {
-        encode(&self.active.as_ref().map(|(_, q, _)| QueueSnap::of(q)))
+    fn save_state(&self) -> Result<DeviceState, String> {
+        self.save().map(DeviceState::Rng)
     }
     fn restore_state(
         &mut self,
-        state: &[u8],
+        state: &DeviceState,
         mem: GuestMemoryMmap,
         irq: Arc<VirtioInterrupt>,
     ) -> Result<(), String> {
-        let q: Option<QueueSnap> = decode(state)?;
-        self.active = match q {
-            Some(q) => Some((mem, q.to_queue()?, irq)),
+        match state {
+            DeviceState::Rng(s) => self.restore(s, Attachment { mem, irq }),
+            other => Err(other.mismatch("virtio-rng")),
+        }
+    }
+}
+
+impl Persist for Rng {
+    type State = RngState;
+    type Args = Attachment;
+
+    fn save(&self) -> Result<RngState, String> {
+        Ok(RngState {
+            queue: self.active.as_ref().map(|(_, q, _)| QueueState::of(q)),
+        })
+    }
+
+    fn restore(&mut self, s: &RngState, a: Attachment) -> Result<(), String> {
+        self.active = match s.queue {
+            Some(q) => Some((a.mem, q.to_queue()?, a.irq)),
             None => None,
         };
         Ok(())

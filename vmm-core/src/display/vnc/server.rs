@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use crate::devices::lock;
 use crate::display::DisplayHandle;
+use crate::util::lock;
 
 /// Settings shared by both listeners.
 #[derive(Debug, Clone)]

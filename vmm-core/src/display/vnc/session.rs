@@ -16,8 +16,8 @@ use super::proto::{
     ENCODING_ZRLE, MAX_MESSAGE_LEN,
 };
 use super::server::{Inner, Stream};
-use crate::devices::lock;
 use crate::display::{bounding_box, ClientDamage, FrameSource, Rect};
+use crate::util::lock;
 
 const SECURITY_NONE: u8 = 1;
 const SECURITY_VNC_AUTH: u8 = 2;

@@ -1,0 +1,511 @@
+//! Turns a [`VmSpec`] into a [`Vmm`] ready to run, in named steps (the order matters where
+//! noted):
+//!
+//! 1. `create_vm`: the KVM VM with its in-kernel irqchip and PIT.
+//! 2. `guest_memory`: guest RAM, registered with KVM one memslot per range.
+//! 3. `virtio_devices`: rng, disks, the screen's keyboard and tablet, NICs, in that fixed
+//!    order (it decides their MMIO windows and interrupt pins).
+//! 4. `load_guest`: boot tables, ACPI, the kernel and initrd.
+//! 5. `legacy_devices`: serial, i8042, POST port and ACPI registers on the port-I/O bus.
+//! 6. `attach_virtio`: each virtio device behind its MMIO transport and irqfd.
+//! 7. `create_vcpus`: vCPUs with CPUID/MSRs; the boot vCPU gets the entry registers.
+//!
+//! Devices are made here from the backends `storage` and `net` open, so those modules know
+//! nothing of devices. The builder keeps typed handles to the disks it made ([`Machine::blocks`]):
+//! snapshots switch their images.
+
+use crate::arch::{acpi, boot, cpu, layout};
+use crate::config::{BootSource, DiskConfig, NicConfig, VmConfig};
+use crate::devices::legacy::{AcpiPm, PostPort, I8042};
+use crate::devices::serial::{SerialDevice, SerialOutput};
+use crate::devices::virtio::block::{Block, BlockStats};
+use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
+use crate::devices::virtio::mmio::{MmioTransport, MMIO_WINDOW};
+use crate::devices::virtio::net::{Net, NetStats};
+use crate::devices::virtio::rng::Rng;
+use crate::devices::virtio::{VirtioDevice, VirtioInterrupt};
+use crate::devices::Bus;
+use crate::display::framebuffer::Framebuffer;
+use crate::display::{DamageBus, DisplayHandle};
+use crate::exit::ExitSender;
+use crate::host::KvmFlavor;
+use crate::hub::Hub;
+use crate::net::DEFAULT_MTU;
+use crate::util::lock;
+use crate::vcpu::{ExitCounters, RunControl};
+use crate::vmm::{Machine, VmHandle, Vmm};
+use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
+use kvm_ioctls::{Kvm, VcpuFd, VmFd};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::channel;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use vm_memory::{GuestAddress, GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
+use vmm_sys_util::eventfd::EventFd;
+
+/// How to run a VM: the config plus where its files go.
+pub struct VmSpec {
+    pub config: VmConfig,
+    /// The VM's folder (serial log lives here).
+    pub vm_dir: PathBuf,
+    /// Echo the serial console on stdout.
+    pub console: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("cannot open /dev/kvm: {0} (is the user in group 'kvm'?)")]
+    OpenKvm(kvm_ioctls::Error),
+    #[error("{0}: {1}")]
+    Kvm(&'static str, kvm_ioctls::Error),
+    #[error("guest memory: {0}")]
+    Memory(String),
+    #[error(transparent)]
+    Boot(#[from] boot::BootError),
+    #[error("vCPU set-up: {0}")]
+    Cpu(#[from] cpu::CpuError),
+    #[error("ACPI: {0}")]
+    Acpi(String),
+    #[error("serial log {0}: {1}")]
+    SerialLog(PathBuf, std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl TryFrom<VmSpec> for Vmm {
+    type Error = BuildError;
+
+    fn try_from(spec: VmSpec) -> Result<Vmm, BuildError> {
+        let cfg = &spec.config;
+        let vcpus_n =
+            u8::try_from(cfg.vcpus).map_err(|_| BuildError::Other("vcpus: too many".into()))?;
+        let kvm = Kvm::new().map_err(BuildError::OpenKvm)?;
+        let vm = Arc::new(create_vm(&kvm)?);
+        let mem = guest_memory(&vm, cfg.memory_mib << 20)?;
+        let virtio = virtio_devices(&spec, &vm, &mem)?;
+        let windows = mmio_windows(virtio.devices.len())?;
+        let entry = load_guest(cfg, &mem, vcpus_n, &windows, virtio.framebuffer.as_deref())?;
+
+        let (exit_tx, exit_rx) = channel();
+        let exit = ExitSender::new(exit_tx);
+        let serial_hub = Arc::new(Hub::new(4096));
+        let legacy = legacy_devices(&spec, &vm, &exit, &serial_hub)?;
+        let (mmio, transports) = attach_virtio(&vm, &mem, virtio.devices, &windows)?;
+        let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &entry)?;
+
+        // Config validation refuses 0 vCPUs; this keeps a bad config from panicking anyway.
+        let boot_vcpu = vcpus
+            .first()
+            .ok_or_else(|| BuildError::Other("vcpus: at least one is needed".into()))?;
+        let msrs = crate::snapshot::kvm_state::saveable_msrs(&kvm, &lock(boot_vcpu))
+            .map_err(BuildError::Other)?;
+        let machine = Machine {
+            mem: mem.clone(),
+            vcpus: vcpus.clone(),
+            msrs,
+            transports,
+            blocks: virtio.blocks,
+            vm_dir: spec.vm_dir.clone(),
+            memory_base: Mutex::new(None),
+        };
+        let handle = Arc::new(VmHandle {
+            warnings: virtio.warnings,
+            net_stats: virtio.net_stats,
+            disk_stats: virtio.disk_stats,
+            machine,
+            config: cfg.clone(),
+            flavor: KvmFlavor::detect(),
+            started: Instant::now(),
+            started_unix_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+            control: Arc::new(RunControl::default()),
+            state: Mutex::new(crate::api::RunState::Running),
+            counters: (0..vcpus_n)
+                .map(|_| Arc::new(ExitCounters::default()))
+                .collect(),
+            serial_hub,
+            event_hub: Arc::new(Hub::new(256)),
+            serial: legacy.serial,
+            acpi_pm: legacy.acpi_pm,
+            vm,
+            exit,
+            display: virtio.display,
+            framebuffer: virtio.framebuffer,
+            threads: Mutex::new(Vec::new()),
+        });
+        Ok(Vmm {
+            handle,
+            vcpus,
+            pio: Arc::new(legacy.bus),
+            mmio: Arc::new(mmio),
+            exit_rx,
+            _mem: mem,
+        })
+    }
+}
+
+/// Step 1: the VM, its TSS and identity map, the in-kernel irqchip and PIT.
+fn create_vm(kvm: &Kvm) -> Result<VmFd, BuildError> {
+    let vm = kvm
+        .create_vm()
+        .map_err(|e| BuildError::Kvm("KVM_CREATE_VM", e))?;
+    vm.set_tss_address(layout::KVM_TSS as usize)
+        .map_err(|e| BuildError::Kvm("KVM_SET_TSS_ADDR", e))?;
+    vm.set_identity_map_address(layout::KVM_IDENTITY_MAP)
+        .map_err(|e| BuildError::Kvm("KVM_SET_IDENTITY_MAP_ADDR", e))?;
+    vm.create_irq_chip()
+        .map_err(|e| BuildError::Kvm("KVM_CREATE_IRQCHIP", e))?;
+    let pit = kvm_pit_config {
+        flags: KVM_PIT_SPEAKER_DUMMY,
+        ..Default::default()
+    };
+    vm.create_pit2(pit)
+        .map_err(|e| BuildError::Kvm("KVM_CREATE_PIT2", e))?;
+    Ok(vm)
+}
+
+/// Step 2: guest RAM, one memslot per range around the MMIO hole (slots 0..n; the
+/// framebuffer's slot comes after them).
+fn guest_memory(vm: &VmFd, mem_bytes: u64) -> Result<GuestMemoryMmap, BuildError> {
+    let regions = layout::ram_ranges(mem_bytes)
+        .into_iter()
+        .map(|(a, s)| {
+            let m = huge_page_aligned_region(s as usize).map_err(BuildError::Memory)?;
+            vm_memory::GuestRegionMmap::new(m, GuestAddress(a))
+                .ok_or_else(|| BuildError::Memory(format!("region at {a:#x} overflows")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mem = GuestMemoryMmap::<()>::from_regions(regions)
+        .map_err(|e| BuildError::Memory(e.to_string()))?;
+    for (slot, region) in mem.iter().enumerate() {
+        let r = kvm_userspace_memory_region {
+            slot: slot as u32,
+            flags: 0,
+            guest_phys_addr: region.start_addr().0,
+            memory_size: region.len(),
+            userspace_addr: region.as_ptr() as u64,
+        };
+        // SAFETY: the region is a live mmap owned by `mem`, which outlives the VM (stored
+        // in Vmm and never dropped before the process exits).
+        unsafe { vm.set_user_memory_region(r) }
+            .map_err(|e| BuildError::Kvm("KVM_SET_USER_MEMORY_REGION", e))?;
+    }
+    Ok(mem)
+}
+
+/// Anonymous guest RAM starting on a 2 MiB boundary, with transparent huge pages requested:
+/// only then can KVM map the guest with 2 MiB pages. vm-memory's own allocation is merely
+/// page-aligned, which cost a real Linux boot ~28,000 extra exits (measured in the nested lab).
+fn huge_page_aligned_region(size: usize) -> Result<vm_memory::MmapRegion<()>, String> {
+    const ALIGN: usize = 2 << 20;
+    let prot = libc::PROT_READ | libc::PROT_WRITE;
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+    // SAFETY: a fresh anonymous mapping; we trim it to an aligned window and keep that part for
+    // the life of the process (the region does not own it and never unmaps it).
+    unsafe {
+        let raw = libc::mmap(std::ptr::null_mut(), size + ALIGN, prot, flags, -1, 0);
+        if raw == libc::MAP_FAILED {
+            return Err(format!(
+                "cannot reserve {} MiB of guest memory: {}",
+                size >> 20,
+                std::io::Error::last_os_error()
+            ));
+        }
+        let base = raw as usize;
+        let start = (base + ALIGN - 1) & !(ALIGN - 1);
+        if start > base {
+            libc::munmap(raw, start - base);
+        }
+        let tail = base + size + ALIGN - (start + size);
+        if tail > 0 {
+            libc::munmap((start + size) as *mut libc::c_void, tail);
+        }
+        // Best effort: without THP the guest still runs, with 4 KiB pages.
+        libc::madvise(start as *mut libc::c_void, size, libc::MADV_HUGEPAGE);
+        vm_memory::MmapRegion::build_raw(start as *mut u8, size, prot, flags)
+            .map_err(|e| format!("guest memory: {e}"))
+    }
+}
+
+/// The virtio devices of a VM in bus order, plus what the VM handle keeps of them.
+struct VirtioDevices {
+    devices: Vec<Arc<Mutex<dyn VirtioDevice>>>,
+    /// The disks among `devices`, in config order.
+    blocks: Vec<Arc<Mutex<Block>>>,
+    disk_stats: Vec<Arc<BlockStats>>,
+    net_stats: Vec<Arc<NetStats>>,
+    display: Option<DisplayHandle>,
+    framebuffer: Option<Arc<Framebuffer>>,
+    warnings: Vec<String>,
+}
+
+/// Step 3: every virtio device, in the fixed order rng, disks, keyboard + tablet, NICs. Disks
+/// are opened, checked and locked now, before anything runs.
+fn virtio_devices(
+    spec: &VmSpec,
+    vm: &VmFd,
+    mem: &GuestMemoryMmap,
+) -> Result<VirtioDevices, BuildError> {
+    let cfg = &spec.config;
+    let mut devices: Vec<Arc<Mutex<dyn VirtioDevice>>> = Vec::new();
+    if cfg.virtio_rng {
+        devices.push(Arc::new(Mutex::new(Rng::default())));
+    }
+    let blocks = open_disks(&cfg.disks, &spec.vm_dir).map_err(BuildError::Other)?;
+    let disk_stats = blocks.iter().map(|b| lock(b).stats()).collect();
+    devices.extend(
+        blocks
+            .iter()
+            .map(|b| b.clone() as Arc<Mutex<dyn VirtioDevice>>),
+    );
+    let (display, framebuffer) = match &cfg.display {
+        Some(d) => {
+            // The framebuffer's memslot comes after the RAM slots.
+            let slot = mem.num_regions() as u32;
+            let fb = Arc::new(
+                Framebuffer::new(vm, slot, layout::FRAMEBUFFER_BASE, d.width, d.height)
+                    .map_err(BuildError::Other)?,
+            );
+            let (kbd, kbd_h) = Input::new(InputKind::Keyboard);
+            let (tablet, tablet_h) = Input::new(InputKind::Tablet);
+            devices.push(Arc::new(Mutex::new(kbd)));
+            devices.push(Arc::new(Mutex::new(tablet)));
+            let handle = DisplayHandle {
+                frame: fb.clone(),
+                input: Arc::new(VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height)),
+                damage: Arc::new(DamageBus::default()),
+            };
+            (Some(handle), Some(fb))
+        }
+        None => (None, None),
+    };
+    let nics = open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
+    for w in &nics.warnings {
+        eprintln!("vmdesk-vmm: warning: {w}");
+    }
+    devices.extend(
+        nics.devices
+            .into_iter()
+            .map(|n| Arc::new(Mutex::new(n)) as Arc<Mutex<dyn VirtioDevice>>),
+    );
+    Ok(VirtioDevices {
+        devices,
+        blocks,
+        disk_stats,
+        net_stats: nics.stats.into_iter().map(|(_, s)| s).collect(),
+        display,
+        framebuffer,
+        warnings: nics.warnings,
+    })
+}
+
+/// Opens every disk of a VM (see [`crate::storage::open_disks`]) as a virtio-blk device, in
+/// config order. Errors name the disk (`disks[N]`) and the file.
+pub fn open_disks(disks: &[DiskConfig], vm_dir: &Path) -> Result<Vec<Arc<Mutex<Block>>>, String> {
+    crate::storage::open_disks(disks, vm_dir)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            Block::new(d.disk, &d.serial)
+                .map(|b| Arc::new(Mutex::new(b)))
+                .map_err(|e| format!("disks[{i}]: {}: {e}", d.path.display()))
+        })
+        .collect()
+}
+
+/// The NICs of one VM, ready to go on the virtio-mmio bus.
+#[derive(Default)]
+pub struct OpenedNics {
+    /// One virtio-net device per NIC that could be started, in config order. Each owns its passt
+    /// process: dropping the device stops it.
+    pub devices: Vec<Net>,
+    /// The counters of each device in `devices`, same order, with the config index.
+    pub stats: Vec<(usize, Arc<NetStats>)>,
+    /// Problems that did not stop the VM (NICs left out), for the log and the API status.
+    pub warnings: Vec<String>,
+}
+
+/// Starts one passt per NIC ([`crate::net::start_nics`]) and builds a virtio-net device on
+/// each. Call it from the thread that lives as long as the VM (passt dies with that thread).
+pub fn open_nics(vm_id: &str, nics: &[NicConfig]) -> Result<OpenedNics, String> {
+    let started = crate::net::start_nics(vm_id, nics)?;
+    let mut out = OpenedNics {
+        warnings: started.warnings,
+        ..Default::default()
+    };
+    for n in started.nics {
+        let label = n.label;
+        let net = Net::new(
+            n.mac,
+            DEFAULT_MTU,
+            n.stream,
+            Some(Box::new(n.passt)),
+            &label,
+        )
+        .map_err(|e| format!("{label}: starting the device threads: {e}"))?;
+        out.stats.push((n.index, net.stats()));
+        out.devices.push(net);
+    }
+    Ok(out)
+}
+
+/// Each virtio device's MMIO window and interrupt pin, in bus order.
+fn mmio_windows(count: usize) -> Result<Vec<acpi::MmioDeviceInfo>, BuildError> {
+    if count > layout::VIRTIO_GSIS.len() {
+        return Err(BuildError::Other(format!(
+            "{count} virtio devices is more than the {} supported",
+            layout::VIRTIO_GSIS.len()
+        )));
+    }
+    Ok((0..count)
+        .map(|i| acpi::MmioDeviceInfo {
+            base: layout::VIRTIO_MMIO_BASE + i as u64 * MMIO_WINDOW,
+            len: MMIO_WINDOW,
+            gsi: layout::VIRTIO_GSIS[i],
+        })
+        .collect())
+}
+
+/// Step 4: MP/boot tables, ACPI tables (they list the virtio windows) and the Linux kernel;
+/// returns where the boot vCPU starts.
+fn load_guest(
+    cfg: &VmConfig,
+    mem: &GuestMemoryMmap,
+    vcpus: u8,
+    windows: &[acpi::MmioDeviceInfo],
+    framebuffer: Option<&Framebuffer>,
+) -> Result<boot::BootInfo, BuildError> {
+    cpu::write_boot_tables(mem)?;
+    let rsdp = acpi::write_tables(mem, vcpus, windows).map_err(BuildError::Acpi)?;
+    let BootSource::Linux {
+        kernel,
+        initrd,
+        cmdline,
+    } = &cfg.boot;
+    Ok(boot::load_linux(
+        mem,
+        &boot::BootSpec {
+            screen: framebuffer.map(|fb| boot::ScreenInfo {
+                base: fb.gpa,
+                size: fb.size() as u64,
+                width: fb.width,
+                height: fb.height,
+                stride: fb.stride,
+            }),
+            kernel,
+            initrd: initrd.as_deref(),
+            cmdline,
+            mem_bytes: cfg.memory_mib << 20,
+            rsdp,
+        },
+    )?)
+}
+
+/// The port-I/O bus and the devices on it the VM handle keeps.
+struct LegacyDevices {
+    bus: Bus,
+    serial: Arc<Mutex<SerialDevice>>,
+    acpi_pm: Arc<Mutex<AcpiPm>>,
+}
+
+/// Step 5: COM1 (with its log file and irqfd), the i8042 reset line, the POST port and the
+/// ACPI registers.
+fn legacy_devices(
+    spec: &VmSpec,
+    vm: &VmFd,
+    exit: &ExitSender,
+    serial_hub: &Arc<Hub<Vec<u8>>>,
+) -> Result<LegacyDevices, BuildError> {
+    let cfg = &spec.config;
+    let log = if cfg.serial.log {
+        let path = match &cfg.serial.log_file {
+            Some(p) if p.is_absolute() => p.clone(),
+            Some(p) => spec.vm_dir.join(p),
+            None => spec.vm_dir.join("serial.log"),
+        };
+        Some(std::fs::File::create(&path).map_err(|e| BuildError::SerialLog(path.clone(), e))?)
+    } else {
+        None
+    };
+    let serial_irq = irqfd(vm, layout::ports::COM1_IRQ)?;
+    let serial = Arc::new(Mutex::new(SerialDevice::new(
+        serial_irq,
+        SerialOutput {
+            log,
+            hub: serial_hub.clone(),
+            console: spec.console,
+        },
+    )));
+    let acpi_pm = Arc::new(Mutex::new(AcpiPm::new(exit.clone())));
+    let mut bus = Bus::default();
+    bus.insert(layout::ports::COM1.into(), 8, serial.clone());
+    bus.insert(
+        layout::ports::I8042_DATA.into(),
+        5,
+        Arc::new(Mutex::new(I8042::new(exit.clone()))),
+    );
+    bus.insert(
+        layout::ports::DEBUG.into(),
+        1,
+        Arc::new(Mutex::new(PostPort)),
+    );
+    bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
+    Ok(LegacyDevices {
+        bus,
+        serial,
+        acpi_pm,
+    })
+}
+
+/// An eventfd that raises interrupt pin `gsi` in KVM when written.
+fn irqfd(vm: &VmFd, gsi: u32) -> Result<EventFd, BuildError> {
+    let evt =
+        EventFd::new(libc::EFD_NONBLOCK).map_err(|e| BuildError::Other(format!("eventfd: {e}")))?;
+    vm.register_irqfd(&evt, gsi)
+        .map_err(|e| BuildError::Kvm("KVM_IRQFD", e))?;
+    Ok(evt)
+}
+
+/// Step 6: each virtio device behind an MMIO transport at its window, with its irqfd.
+#[allow(clippy::type_complexity)]
+fn attach_virtio(
+    vm: &VmFd,
+    mem: &GuestMemoryMmap,
+    devices: Vec<Arc<Mutex<dyn VirtioDevice>>>,
+    windows: &[acpi::MmioDeviceInfo],
+) -> Result<(Bus, Vec<Arc<Mutex<MmioTransport>>>), BuildError> {
+    let mut mmio = Bus::default();
+    let mut transports = Vec::new();
+    for (dev, w) in devices.into_iter().zip(windows) {
+        let irq = Arc::new(VirtioInterrupt::new(irqfd(vm, w.gsi)?));
+        let t = Arc::new(Mutex::new(MmioTransport::new(dev, mem.clone(), irq)));
+        transports.push(t.clone());
+        mmio.insert(w.base, w.len, t);
+    }
+    Ok((mmio, transports))
+}
+
+/// Step 7: all vCPUs get CPUID/MSRs/LAPIC; only the boot vCPU gets registers. The others wait
+/// in KVM for the guest's INIT/SIPI.
+fn create_vcpus(
+    kvm: &Kvm,
+    vm: &VmFd,
+    n: u8,
+    entry: &boot::BootInfo,
+) -> Result<Vec<Arc<Mutex<VcpuFd>>>, BuildError> {
+    let base_cpuid = cpu::supported_cpuid(kvm)?;
+    let mut vcpus = Vec::new();
+    for i in 0..n {
+        let v = vm
+            .create_vcpu(u64::from(i))
+            .map_err(|e| BuildError::Kvm("KVM_CREATE_VCPU", e))?;
+        cpu::setup_common(&v, &cpu::vcpu_cpuid(&base_cpuid, i, n))?;
+        if i == 0 {
+            cpu::setup_boot_vcpu(&v, entry.entry, entry.mode)?;
+        }
+        vcpus.push(Arc::new(Mutex::new(v)));
+    }
+    Ok(vcpus)
+}

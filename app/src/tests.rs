@@ -13,7 +13,7 @@ use crate::ui::screen::{console, details, library};
 use iced_test::simulator;
 use std::path::Path;
 use std::sync::Arc;
-use vmm_core::api::{Command, RunState};
+use vmm_core::api::{self, Command, RunState};
 use vmm_core::config::VmConfig;
 
 const HOST: HostInfo = HostInfo {
@@ -203,10 +203,10 @@ fn library_buttons_send_the_right_requests() {
     assert_eq!(
         h.fake.commands(),
         [
-            web(Command::Pause),
-            web(Command::Resume),
-            web(Command::PowerOff),
-            web(Command::Kill)
+            web(Command::Pause(api::Pause {})),
+            web(Command::Resume(api::Resume {})),
+            web(Command::PowerOff(api::PowerOff {})),
+            web(Command::Kill(api::Kill {}))
         ]
     );
     assert!(h.shows("Stopped"));
@@ -315,7 +315,7 @@ fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
         h.fake.commands(),
         [(
             "web".to_string(),
-            crate::data::client::serial_input("hello\n")
+            crate::data::client::serial_input("hello\n").into()
         )]
     );
     // Counters polled every second feed the activity tab, with explanations.
@@ -554,25 +554,26 @@ fn the_snapshot_tree_shows_and_each_button_sends_its_request() {
     });
 
     let a = || "a".to_string();
+    let list = || Command::SnapshotList(api::ListSnapshots {});
     assert_eq!(
         cmds(&h),
         [
-            Command::SnapshotList,
-            Command::SnapshotList,
-            Command::SnapshotCreate {
+            list(),
+            list(),
+            Command::SnapshotCreate(api::SnapshotCreate {
                 name: "Base".into(),
                 description: "clean install".into()
-            },
-            Command::SnapshotList,
-            Command::SnapshotRevert { snapshot: a() },
-            Command::SnapshotList,
-            Command::SnapshotDelete { snapshot: a() },
-            Command::SnapshotList,
-            Command::SnapshotRename {
+            }),
+            list(),
+            Command::SnapshotRevert(api::SnapshotRevert { snapshot: a() }),
+            list(),
+            Command::SnapshotDelete(api::SnapshotDelete { snapshot: a() }),
+            list(),
+            Command::SnapshotRename(api::SnapshotRename {
                 snapshot: a(),
                 name: "Fresh boot (clean)".into()
-            },
-            Command::SnapshotList,
+            }),
+            list(),
         ]
     );
 }
@@ -668,7 +669,7 @@ fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
         ui.click("Screenshot").unwrap();
     });
     let c = cmds(&h);
-    let Some(Command::Screenshot { path }) = c.last() else {
+    let Some(Command::Screenshot(api::Screenshot { path })) = c.last() else {
         panic!("{c:?}");
     };
     assert!(path.starts_with('/') && path.ends_with(".png"), "{path}");
@@ -751,7 +752,7 @@ fn restart_and_guest_resets_start_the_vm_again_but_a_reset_loop_stops() {
     h.ui(|ui| {
         ui.click("Restart").unwrap();
     });
-    assert_eq!(cmds(&h), [Command::Reset]);
+    assert_eq!(cmds(&h), [Command::Reset(api::Reset {})]);
     h.poll();
     assert_eq!(
         h.fake.started(),
@@ -792,11 +793,11 @@ fn running_vms_with_a_screen_get_a_thumbnail_kept_in_their_folder() {
     assert_eq!(shots.len(), 1, "{shots:?}");
     let (
         id,
-        Command::Thumbnail {
+        Command::Thumbnail(api::Thumbnail {
             path,
             max_width,
             max_height,
-        },
+        }),
     ) = &shots[0]
     else {
         panic!("{shots:?}")
@@ -1114,7 +1115,13 @@ fn restart_from_the_details_view_resets_and_starts_again() {
         ui.click("Restart").unwrap();
     });
     // Opening the details lists the snapshots first.
-    assert_eq!(cmds(&h), [Command::SnapshotList, Command::Reset]);
+    assert_eq!(
+        cmds(&h),
+        [
+            Command::SnapshotList(api::ListSnapshots {}),
+            Command::Reset(api::Reset {})
+        ]
+    );
     h.poll();
     assert_eq!(h.fake.started(), ["web", "web"]);
     assert!(

@@ -178,11 +178,7 @@ impl VmHandle {
                 .iter()
                 .map(|t| lock(t).device().malformed_chains())
                 .sum(),
-            nics: self
-                .net_stats
-                .iter()
-                .map(|s| serde_json::to_value(s.snapshot()).unwrap_or_default())
-                .collect(),
+            nics: self.net_stats.iter().map(|s| s.snapshot()).collect(),
             process_user_us: user,
             process_system_us: system,
             vcpu_cpu_us,

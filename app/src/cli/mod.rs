@@ -18,7 +18,7 @@ use crate::data::store::{self, VmEntry};
 use crate::t;
 use std::path::PathBuf;
 use std::sync::Arc;
-use vmm_core::api;
+use vmm_core::api::{ErrorCode, Kill, Pause, Resume};
 
 pub use parse::{is_command, parse};
 
@@ -158,10 +158,10 @@ pub fn run_with(paths: &Paths, client: Arc<dyn VmmClient>, args: &Args) -> i32 {
         Command::Status { vm } => ctx.with_vm(vm, |e| vm::status(&ctx, e)),
         Command::Start { vm } => ctx.with_vm(vm, |e| vm::start(&ctx, e)),
         Command::Stop { vm } => ctx.with_vm(vm, |e| vm::stop(&ctx, e)),
-        Command::Kill { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, api::Command::Kill)),
+        Command::Kill { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, Kill {}.into())),
         Command::Restart { vm } => ctx.with_vm(vm, |e| vm::restart(&ctx, e)),
-        Command::Pause { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, api::Command::Pause)),
-        Command::Resume { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, api::Command::Resume)),
+        Command::Pause { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, Pause {}.into())),
+        Command::Resume { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, Resume {}.into())),
         Command::Console { vm } => ctx.with_vm(vm, |e| vm::console(&ctx, e)),
         Command::Screenshot { vm, file } => ctx.with_vm(vm, |e| vm::screenshot(&ctx, e, file)),
         Command::Snapshot(s) => snapshot::run(&ctx, s),
@@ -232,9 +232,10 @@ impl Ctx<'_> {
                 "not-running",
                 t!("cli-not-running", vm = id),
             ),
-            ClientError::Api { code: c, message } if c == "invalid-state" => {
-                self.out.fail(code::WRONG_STATE, &c, message)
-            }
+            ClientError::Api {
+                code: c @ ErrorCode::InvalidState,
+                message,
+            } => self.out.fail(code::WRONG_STATE, c.as_str(), message),
             ClientError::Exited(info) => {
                 let rec = crate::data::vms::exit_record(self.paths, Some(e), id, Some(info));
                 let mut msg = t!(

@@ -1,12 +1,12 @@
 //! `snapshot`, `snapshots` and `revert`.
 
 use super::{code, Ctx, SnapshotCommand};
-use crate::data::client::{ClientError, VmmClient};
+use crate::data::client::{ClientError, VmmClient, VmmClientExt};
 use crate::data::paths::Paths;
 use crate::data::snapshots::SnapshotList;
 use crate::data::store::VmEntry;
 use crate::t;
-use vmm_core::api::Command;
+use vmm_core::api::{ListSnapshots, SnapshotCreate, SnapshotRevert};
 
 pub(super) fn run(ctx: &Ctx, command: &SnapshotCommand) -> i32 {
     match command {
@@ -23,23 +23,21 @@ pub(super) fn run(ctx: &Ctx, command: &SnapshotCommand) -> i32 {
 /// `snapshot VM [--name N] [--description D]`: needs a running VM.
 fn take(ctx: &Ctx, e: &VmEntry, name: &str, description: &str) -> i32 {
     let id = e.id.as_str();
-    let cmd = Command::SnapshotCreate {
+    let req = SnapshotCreate {
         name: name.to_string(),
         description: description.to_string(),
     };
-    match ctx.client().request(id, cmd) {
-        Ok(v) => {
-            let snap = v.get("id").and_then(|x| x.as_str()).unwrap_or("?");
-            let ms = |k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+    match ctx.client().call(id, req) {
+        Ok(c) => {
             let text = t!(
                 "cli-snapshot-taken",
                 vm = id,
-                snapshot = snap,
-                total = format!("{:.0}", ms("total_ms")),
-                paused = format!("{:.0}", ms("paused_ms"))
+                snapshot = c.id.as_str(),
+                total = format!("{:.0}", c.timing.total_ms),
+                paused = format!("{:.0}", c.timing.paused_ms)
             );
             ctx.out
-                .done(serde_json::json!({"ok": true, "result": v}), text)
+                .done(serde_json::json!({"ok": true, "result": c}), text)
         }
         Err(err) => ctx.client_error(e, err),
     }
@@ -102,14 +100,14 @@ fn revert(ctx: &Ctx, e: &VmEntry, key: &str) -> i32 {
         );
     };
     if client.status(id).is_ok() {
-        match client.request(
+        match client.call(
             id,
-            Command::SnapshotRevert {
+            SnapshotRevert {
                 snapshot: snap.clone(),
             },
         ) {
-            Ok(v) => ctx.out.done(
-                serde_json::json!({"ok": true, "result": v}),
+            Ok(r) => ctx.out.done(
+                serde_json::json!({"ok": true, "result": r}),
                 t!("cli-reverted", vm = id, snapshot = snap.as_str()),
             ),
             Err(err) => ctx.client_error(e, err),
@@ -136,8 +134,8 @@ fn snapshot_list(
     paths: &Paths,
     id: &str,
 ) -> Result<SnapshotList, ClientError> {
-    match client.request(id, Command::SnapshotList) {
-        Ok(v) => SnapshotList::from_api(v).map_err(ClientError::Other),
+    match client.call(id, ListSnapshots {}) {
+        Ok(list) => Ok(SnapshotList::from_api(list)),
         Err(ClientError::NotRunning) => Ok(SnapshotList::from_disk(&paths.vm_dir(id))),
         Err(e) => Err(e),
     }

@@ -3,7 +3,10 @@ use super::*;
 use crate::data::snapshots::SnapshotList;
 use crate::testing::{self, FakeClient};
 use parse::parse_size;
-use vmm_core::api::{Command as Api, RunState};
+use vmm_core::api::{
+    Command as Api, Kill, ListSnapshots, Pause, PowerOff, Reset, RunState, Screenshot,
+    SnapshotCreate, SnapshotRevert,
+};
 use vmm_core::config::{BootSource, VmConfig};
 
 /// Fluent ends a message at a continuation line starting with `[`, `*` or `.`: the help
@@ -106,10 +109,10 @@ fn commands_send_the_right_requests_and_exit_codes_mean_something() {
     assert_eq!(
         fake.commands(),
         [
-            ("web".to_string(), Api::Pause),
-            ("web".to_string(), Api::PowerOff),
-            ("web".to_string(), Api::Kill),
-            ("web".to_string(), Api::Reset)
+            ("web".to_string(), Api::from(Pause {})),
+            ("web".to_string(), PowerOff {}.into()),
+            ("web".to_string(), Kill {}.into()),
+            ("web".to_string(), Reset {}.into())
         ]
     );
     assert_eq!(run("status nope"), code::NO_SUCH_VM);
@@ -266,34 +269,42 @@ fn snapshot_commands_send_the_right_requests() {
     assert_eq!(
         cmds,
         [
-            Api::SnapshotCreate {
+            Api::from(SnapshotCreate {
                 name: "Base".into(),
                 description: "first".into()
-            },
-            Api::SnapshotList,
-            Api::SnapshotList,
-            Api::SnapshotRevert {
+            }),
+            ListSnapshots {}.into(),
+            ListSnapshots {}.into(),
+            SnapshotRevert {
                 snapshot: "b".into()
-            },
-            Api::SnapshotList,
-            Api::Screenshot {
+            }
+            .into(),
+            ListSnapshots {}.into(),
+            Screenshot {
                 path: cwd.join("shot.png").display().to_string()
-            },
+            }
+            .into(),
         ]
     );
     // Stopped again: revert starts the VM from the snapshot.
     fake.crash("web", 0);
     let snaps = paths.vm_dir("web").join("snapshots/s1");
     std::fs::create_dir_all(&snaps).unwrap();
-    let mut meta = crate::data::snapshots::tests::sample()["snapshots"][1]["meta"].clone();
-    meta["id"] = "s1".into();
-    meta["config"] =
-        serde_json::to_value(VmConfig::load(&paths.vm_config("web")).unwrap()).unwrap();
-    std::fs::write(snaps.join("meta.json"), meta.to_string()).unwrap();
+    let mut meta = crate::data::snapshots::tests::sample().snapshots[1]
+        .meta
+        .clone()
+        .unwrap();
+    meta.id = "s1".into();
+    meta.config = VmConfig::load(&paths.vm_config("web")).unwrap();
+    std::fs::write(
+        snaps.join("meta.json"),
+        serde_json::to_string(&meta).unwrap(),
+    )
+    .unwrap();
     assert_eq!(run("revert web s1 --json"), code::OK);
     assert_eq!(fake.restored(), [("web".to_string(), "s1".to_string())]);
     // Names find snapshots when they are unique.
-    let list = SnapshotList::from_api(crate::data::snapshots::tests::sample()).unwrap();
+    let list = SnapshotList::from_api(crate::data::snapshots::tests::sample());
     assert_eq!(find_snapshot(&list, "Before update").as_deref(), Some("b"));
     assert_eq!(find_snapshot(&list, "x"), None);
 }

@@ -2,13 +2,13 @@
 //! `resume`, `console` and `screenshot`.
 
 use super::{absolute, code, Ctx};
-use crate::data::client::{self, ClientError, VmmClient};
+use crate::data::client::{self, ClientError, VmmClient, VmmClientExt};
 use crate::data::store::{self, VmEntry};
 use crate::t;
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
-use vmm_core::api::{Command, Event, PowerOffResult, RunState, Status};
+use vmm_core::api::{Command, ErrorCode, Event, PowerOff, Reset, RunState, Screenshot, Status};
 
 /// A VM's state as the CLI names it, and its VMM's status when it runs.
 fn state_name(client: &dyn VmmClient, e: &VmEntry) -> (&'static str, Option<Status>) {
@@ -135,13 +135,11 @@ pub(super) fn start(ctx: &Ctx, e: &VmEntry) -> i32 {
 /// `stop VM`: the ACPI power button; a guest that ignores it is exit status 5.
 pub(super) fn stop(ctx: &Ctx, e: &VmEntry) -> i32 {
     let id = e.id.as_str();
-    match ctx.client().request(id, Command::PowerOff) {
-        Ok(v) => {
-            let acked = serde_json::from_value::<PowerOffResult>(v.clone())
-                .map(|r| r.guest_acknowledged)
-                .unwrap_or(false);
+    match ctx.client().call(id, PowerOff {}) {
+        Ok(r) => {
+            let acked = r.guest_acknowledged;
             if ctx.out.json {
-                println!("{}", serde_json::json!({"ok": acked, "result": v}));
+                println!("{}", serde_json::json!({"ok": acked, "result": r}));
             } else if acked {
                 println!("{}", t!("cli-stop-sent", vm = id));
             } else {
@@ -159,10 +157,10 @@ pub(super) fn stop(ctx: &Ctx, e: &VmEntry) -> i32 {
 
 /// `kill`, `pause`, `resume`: one request whose reply only `--json` shows.
 pub(super) fn request(ctx: &Ctx, e: &VmEntry, cmd: Command) -> i32 {
-    match ctx.client().request(&e.id, cmd) {
-        Ok(v) => ctx
+    match ctx.client().send(&e.id, cmd) {
+        Ok(r) => ctx
             .out
-            .done(serde_json::json!({"ok": true, "result": v}), String::new()),
+            .done(serde_json::json!({"ok": true, "result": r}), String::new()),
         Err(err) => ctx.client_error(e, err),
     }
 }
@@ -171,7 +169,7 @@ pub(super) fn request(ctx: &Ctx, e: &VmEntry, cmd: Command) -> i32 {
 pub(super) fn restart(ctx: &Ctx, e: &VmEntry) -> i32 {
     let id = e.id.as_str();
     let client = ctx.client();
-    if let Err(err) = client.request(id, Command::Reset) {
+    if let Err(err) = client.call(id, Reset {}) {
         return ctx.client_error(e, err);
     }
     // The VMM ends with the reset status; start it again once it is gone. If the app started
@@ -182,9 +180,10 @@ pub(super) fn restart(ctx: &Ctx, e: &VmEntry) -> i32 {
     }
     let pid = match client.start(id) {
         Ok(pid) => Ok(pid),
-        Err(ClientError::Api { code: c, .. }) if c == "invalid-state" => {
-            client.status(id).map(|s| s.pid)
-        }
+        Err(ClientError::Api {
+            code: ErrorCode::InvalidState,
+            ..
+        }) => client.status(id).map(|s| s.pid),
         Err(err) => Err(err),
     };
     match pid {
@@ -199,10 +198,7 @@ pub(super) fn restart(ctx: &Ctx, e: &VmEntry) -> i32 {
 /// `screenshot VM FILE`: the VMM writes the PNG, so it gets an absolute path.
 pub(super) fn screenshot(ctx: &Ctx, e: &VmEntry, file: &Path) -> i32 {
     let path = absolute(file).display().to_string();
-    match ctx
-        .client()
-        .request(&e.id, Command::Screenshot { path: path.clone() })
-    {
+    match ctx.client().call(&e.id, Screenshot { path: path.clone() }) {
         Ok(_) => ctx.out.done(
             serde_json::json!({"ok": true, "path": path}),
             t!("cli-screenshot", path = path.as_str()),
@@ -227,8 +223,8 @@ fn attach(client: Arc<dyn VmmClient>, id: &str, json: bool) -> Result<i32, Clien
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
             let Ok(line) = line else { break };
-            let cmd = client::serial_input(&format!("{line}\n"));
-            if input.request(&input_id, cmd).is_err() {
+            let req = client::serial_input(&format!("{line}\n"));
+            if input.call(&input_id, req).is_err() {
                 break;
             }
         }

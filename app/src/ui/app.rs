@@ -1,7 +1,7 @@
 //! The GUI: state, messages, update and view, wiring the screens to the store and the VMMs.
 
 use crate::data::check::{self, Finding};
-use crate::data::client::{self, ClientError, ExitInfo, VmmClient};
+use crate::data::client::{self, ClientError, ExitInfo, VmmClient, VmmClientExt};
 use crate::data::host::HostInfo;
 use crate::data::paths::Paths;
 use crate::data::settings::Settings;
@@ -23,7 +23,10 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
-use vmm_core::api::{Command, Counters, Event, PowerOffResult, Status};
+use vmm_core::api::{
+    ApiRequest, Command, Counters, Empty, Event, GetCounters, ListSnapshots, PowerOff, Response,
+    Screenshot, SnapshotCreate, SnapshotDelete, SnapshotRename, SnapshotRevert, Status,
+};
 
 pub struct App {
     pub paths: Paths,
@@ -87,14 +90,14 @@ pub enum Message {
     SnapshotDone {
         id: String,
         op: SnapOp,
-        result: Result<serde_json::Value, String>,
+        result: Result<Response, String>,
     },
     Tick,
     Polled(Box<Poll>),
     Replied {
         id: String,
         command: Command,
-        result: Result<serde_json::Value, ClientError>,
+        result: Result<Response, ClientError>,
     },
     Started {
         id: String,
@@ -301,9 +304,7 @@ impl App {
         let client = self.client.clone();
         let id = id.to_string();
         blocking(move || {
-            let r = client.request(&id, Command::Counters).and_then(|v| {
-                serde_json::from_value::<Counters>(v).map_err(|e| ClientError::Other(e.to_string()))
-            });
+            let r = client.call(&id, GetCounters {});
             Message::Counters(id, r)
         })
     }
@@ -311,7 +312,7 @@ impl App {
     fn api(&self, id: String, command: Command) -> Task<Message> {
         let client = self.client.clone();
         blocking(move || {
-            let result = client.request(&id, command.clone());
+            let result = client.send(&id, command.clone());
             Message::Replied {
                 id,
                 command,
@@ -391,8 +392,8 @@ impl App {
         let id = id.to_string();
         blocking(move || {
             let r = if active {
-                match client.request(&id, Command::SnapshotList) {
-                    Ok(v) => SnapshotList::from_api(v),
+                match client.call(&id, ListSnapshots {}) {
+                    Ok(list) => Ok(SnapshotList::from_api(list)),
                     // Still starting, or just gone: the folder has the same list.
                     Err(ClientError::NotRunning) => Ok(SnapshotList::from_disk(&dir)),
                     Err(e) => Err(e.to_string()),
@@ -419,36 +420,40 @@ impl App {
         let client = self.client.clone();
         let dir = self.paths.vm_dir(&id);
         blocking(move || {
-            let command = match &op {
-                SnapOp::Refresh => Command::SnapshotList,
-                SnapOp::Take { name, description } => Command::SnapshotCreate {
+            let command: Command = match &op {
+                SnapOp::Refresh => ListSnapshots {}.into(),
+                SnapOp::Take { name, description } => SnapshotCreate {
                     name: name.clone(),
                     description: description.clone(),
-                },
-                SnapOp::Revert(s) => Command::SnapshotRevert {
+                }
+                .into(),
+                SnapOp::Revert(s) => SnapshotRevert {
                     snapshot: s.clone(),
-                },
-                SnapOp::Rename(s, name) => Command::SnapshotRename {
+                }
+                .into(),
+                SnapOp::Rename(s, name) => SnapshotRename {
                     snapshot: s.clone(),
                     name: name.clone(),
-                },
-                SnapOp::Delete(s) => Command::SnapshotDelete {
+                }
+                .into(),
+                SnapOp::Delete(s) => SnapshotDelete {
                     snapshot: s.clone(),
-                },
+                }
+                .into(),
             };
             let result = if active {
-                client.request(&id, command).map_err(|e| e.to_string())
+                client.send(&id, command).map_err(|e| e.to_string())
             } else {
+                // What the VMM would answer, done on the folder.
                 match &op {
-                    SnapOp::Rename(s, name) => {
-                        vmm_core::snapshot::rename(&dir, s, name).map_err(|e| e.to_string())
-                    }
-                    SnapOp::Delete(s) => {
-                        vmm_core::snapshot::delete(&dir, s).map_err(|e| e.to_string())
-                    }
+                    SnapOp::Rename(s, name) => vmm_core::snapshot::rename(&dir, s, name)
+                        .map(|()| SnapshotRename::wrap(Empty {}))
+                        .map_err(|e| e.to_string()),
+                    SnapOp::Delete(s) => vmm_core::snapshot::delete(&dir, s)
+                        .map(|()| SnapshotDelete::wrap(Empty {}))
+                        .map_err(|e| e.to_string()),
                     _ => Err(t!("snap-needs-running")),
                 }
-                .map(|()| serde_json::Value::Null)
             };
             Message::SnapshotDone { id, op, result }
         })
@@ -477,9 +482,10 @@ impl App {
         let path = dir.join(format!("vmdesk-{id}-{stamp}.png"));
         self.api(
             id,
-            Command::Screenshot {
+            Screenshot {
                 path: path.display().to_string(),
-            },
+            }
+            .into(),
         )
     }
 
@@ -672,13 +678,12 @@ impl App {
                         .err()
                         .map(|e| t!("snap-error", detail = e.as_str()));
                 }
-                if let (Ok(v), SnapOp::Take { .. }) = (&result, &op) {
-                    let ms = |k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+                if let (Ok(Response::SnapshotCreate(c)), SnapOp::Take { .. }) = (&result, &op) {
                     self.notice(
                         t!(
                             "notice-snapshot-taken",
-                            total = format!("{:.0}", ms("total_ms")),
-                            paused = format!("{:.0}", ms("paused_ms"))
+                            total = format!("{:.0}", c.timing.total_ms),
+                            paused = format!("{:.0}", c.timing.paused_ms)
                         ),
                         false,
                         None,
@@ -722,17 +727,15 @@ impl App {
                 result,
             } => {
                 match (&command, result) {
-                    (Command::PowerOff, Ok(v)) => {
-                        let acked = serde_json::from_value::<PowerOffResult>(v)
-                            .map(|r| r.guest_acknowledged)
-                            .unwrap_or(false);
+                    (Command::PowerOff(_), Ok(r)) => {
+                        let acked = PowerOff::unwrap(r).is_some_and(|r| r.guest_acknowledged);
                         if !acked {
                             let name = self.name_of(&id);
                             self.notice(t!("notice-no-response", name = name), true, Some(id));
                         }
                     }
-                    (Command::Screenshot { path }, Ok(_)) => {
-                        self.notice(t!("notice-screenshot", path = path.as_str()), false, None);
+                    (Command::Screenshot(r), Ok(_)) => {
+                        self.notice(t!("notice-screenshot", path = r.path.as_str()), false, None);
                     }
                     (_, Ok(_)) => {}
                     (_, Err(e)) => {
@@ -813,7 +816,7 @@ impl App {
             }
             Message::ForceOff(n, id) => {
                 self.notices.retain(|x| x.id != n);
-                self.api(id, Command::Kill)
+                self.api(id, vmm_core::api::Kill {}.into())
             }
         }
     }

@@ -15,7 +15,7 @@ use crate::ui::style::{bold, mono};
 use crate::ui::widget::state_badge;
 use iced::widget::{button, column, container, image, row, scrollable, text, text_input, Space};
 use iced::{Alignment, Element, Length, Task};
-use vmm_core::api::Command;
+use vmm_core::api::{self, Command};
 use vmm_core::config::VmConfig;
 
 pub const CONSOLE_INPUT_ID: &str = "console-input";
@@ -228,7 +228,7 @@ impl Details {
             }
             Message::Send => {
                 let line = format!("{}\n", std::mem::take(&mut self.input));
-                Action::Api(id, crate::data::client::serial_input(&line))
+                Action::Api(id, crate::data::client::serial_input(&line).into())
             }
             Message::ClearConsole => {
                 self.serial.clear();
@@ -237,12 +237,12 @@ impl Details {
             // The whole scrollback, not only the lines on screen.
             Message::CopyConsole => Action::Copy(self.serial.clone()),
             Message::Start => Action::Start(id),
-            Message::Pause => Action::Api(id, Command::Pause),
-            Message::Resume => Action::Api(id, Command::Resume),
-            Message::PowerOff => Action::Api(id, Command::PowerOff),
+            Message::Pause => Action::Api(id, api::Pause {}.into()),
+            Message::Resume => Action::Api(id, api::Resume {}.into()),
+            Message::PowerOff => Action::Api(id, api::PowerOff {}.into()),
             // The VMM ends with the reset status and the app starts it again.
-            Message::Restart => Action::Api(id, Command::Reset),
-            Message::ForceOff => Action::Api(id, Command::Kill),
+            Message::Restart => Action::Api(id, api::Reset {}.into()),
+            Message::ForceOff => Action::Api(id, api::Kill {}.into()),
             Message::Tab(t) => {
                 self.tab = t;
                 if t == Tab::Snapshots {

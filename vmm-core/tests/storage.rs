@@ -1,3 +1,4 @@
+// Over 800 lines: one test crate for all of storage, in sections sharing the qemu-img/qemu-io and virtqueue helpers; cargo builds each tests/*.rs as its own crate.
 //! Disk images and the virtio-blk device, cross-checked against qemu-img / qemu-io.
 //!
 //! The device is driven directly: a fake guest memory, a split virtqueue set up as a driver

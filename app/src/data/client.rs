@@ -5,6 +5,7 @@
 //! protocol of `vmm_core::api`. Replies come back as the API's own types: [`VmmClientExt::call`]
 //! gives a request's reply type, [`VmmClient::send`] any command's [`Response`].
 
+use crate::data::error::at;
 use crate::data::paths::Paths;
 use base64::Engine as _;
 use std::collections::HashMap;
@@ -129,7 +130,7 @@ impl SocketClient {
             std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
                 ClientError::NotRunning
             }
-            _ => ClientError::Other(format!("{}: {e}", path.display())),
+            _ => ClientError::Other(at(&path)(e).to_string()),
         })?;
         let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
         let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
@@ -148,7 +149,7 @@ impl SocketClient {
             .map_err(|e| ClientError::Other(format!("bad hello: {e}")))?;
         hello
             .check()
-            .map_err(|e| ClientError::Other(format!("{}: {e}", path.display())))?;
+            .map_err(|e| ClientError::Other(at(&path)(e).to_string()))?;
         Ok((reader, writer))
     }
 }

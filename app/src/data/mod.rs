@@ -5,6 +5,7 @@
 pub mod check;
 pub mod client;
 pub mod disks;
+pub mod error;
 pub mod host;
 pub mod paths;
 pub mod problems;

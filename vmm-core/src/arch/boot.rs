@@ -401,10 +401,12 @@ pub fn machine_cmdline(given: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn fake_bzimage(dir: &Path) -> PathBuf {
+    /// The smallest file that reads as a bzImage (its setup header), for tests that need a
+    /// kernel file.
+    pub(crate) fn fake_bzimage(dir: &Path) -> PathBuf {
         let mut img = vec![0u8; 0x400];
         img[0x1f1] = 1; // one setup sector, syssize 0: the whole image is 1 KiB
         img[0x1fe] = 0x55;

@@ -342,6 +342,7 @@ impl VmConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    pub(super) use crate::arch::boot::tests::fake_bzimage;
 
     pub(super) const HOST: HostLimits = HostLimits {
         max_vcpus: 8,
@@ -350,32 +351,10 @@ mod tests {
 
     pub(super) fn cfg(kernel: &Path) -> VmConfig {
         VmConfig {
-            id: "vm-1".into(),
-            name: "VM".into(),
             vcpus: 2,
             memory_mib: 256,
-            boot: BootSource::Linux {
-                kernel: kernel.into(),
-                initrd: None,
-                cmdline: "console=ttyS0".into(),
-            },
-            serial: SerialConfig::default(),
-            disks: vec![],
-            nics: vec![],
-            display: None,
-            virtio_rng: true,
+            ..VmConfig::new_linux("vm-1", "VM", kernel.into())
         }
-    }
-
-    pub(super) fn fake_bzimage(dir: &Path) -> PathBuf {
-        let mut img = vec![0u8; 0x400];
-        img[0x1f1] = 1; // one setup sector, syssize 0: the whole image is 1 KiB
-        img[0x1fe] = 0x55;
-        img[0x1ff] = 0xaa;
-        img[0x202..0x206].copy_from_slice(b"HdrS");
-        let p = dir.join("vmlinuz");
-        std::fs::write(&p, img).unwrap();
-        p
     }
 
     #[test]

@@ -5,7 +5,13 @@ use crate::data::paths::Paths;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
-use vmm_core::api::{Command, Counters, Event, PowerOffResult, RunState, Status};
+use vmm_core::api::{
+    ApiRequest, Command, Counters, Empty, ErrorCode, Event, GetCounters, GetStatus, Kill,
+    ListSnapshots, Pause, PowerOff, PowerOffResult, Reset, Response, Resume, RunState, Screenshot,
+    ScreenshotResult, SerialInput, SerialInputResult, SnapshotCreate, SnapshotCreated,
+    SnapshotDelete, SnapshotList, SnapshotRename, SnapshotRevert, SnapshotReverted, Status,
+    Subscribe, Thumbnail, ThumbnailResult, Timing,
+};
 use vmm_core::config::VmConfig;
 
 /// Tests read English strings.
@@ -97,7 +103,7 @@ struct State {
     started: Vec<String>,
     restored: Vec<(String, String)>,
     no_acpi: bool,
-    snapshots: Option<serde_json::Value>,
+    snapshots: Option<SnapshotList>,
     exits: Vec<(String, ExitInfo)>,
     /// What `counters` answers, in turn; the last one stays.
     counters: HashMap<String, std::collections::VecDeque<Counters>>,
@@ -128,8 +134,8 @@ impl FakeClient {
     }
 
     /// What `snapshot-list` answers.
-    pub fn set_snapshots(&self, v: serde_json::Value) {
-        self.lock().snapshots = Some(v);
+    pub fn set_snapshots(&self, list: SnapshotList) {
+        self.lock().snapshots = Some(list);
     }
 
     /// What `counters` answers for `id`, one after the other (the last one repeats).
@@ -168,6 +174,17 @@ impl FakeClient {
     }
 }
 
+/// The fake VM's screen: 4:3, left half red, right half blue.
+fn screen() -> image::RgbaImage {
+    image::RgbaImage::from_fn(320, 240, |x, _| {
+        image::Rgba(if x < 160 {
+            [255, 0, 0, 255]
+        } else {
+            [0, 0, 255, 255]
+        })
+    })
+}
+
 fn status(id: &str, state: RunState) -> Status {
     Status {
         vm_id: id.into(),
@@ -191,53 +208,52 @@ impl VmmClient for FakeClient {
             .ok_or(ClientError::NotRunning)
     }
 
-    fn request(&self, id: &str, command: Command) -> Result<serde_json::Value, ClientError> {
+    fn send(&self, id: &str, command: Command) -> Result<Response, ClientError> {
         let mut s = self.lock();
         if !s.running.contains_key(id) {
             return Err(ClientError::NotRunning);
         }
-        if let (Command::Counters, Some(q)) = (&command, s.counters.get_mut(id)) {
+        if let (Command::Counters(_), Some(q)) = (&command, s.counters.get_mut(id)) {
             let c = if q.len() > 1 {
                 q.pop_front()
             } else {
                 q.front().cloned()
             };
             if let Some(c) = c {
-                return Ok(serde_json::to_value(c).unwrap());
+                return Ok(GetCounters::wrap(c));
             }
         }
         let Some(st) = s.running.get_mut(id) else {
             return Err(ClientError::NotRunning);
         };
+        // Each arm builds its request's reply type (`R::wrap` checks that).
         let result = match &command {
-            Command::Pause => {
+            Command::Pause(_) => {
                 st.state = RunState::Paused;
-                serde_json::to_value(&*st).unwrap()
+                Pause::wrap(st.clone())
             }
-            Command::Resume => {
+            Command::Resume(_) => {
                 st.state = RunState::Running;
-                serde_json::to_value(&*st).unwrap()
+                Resume::wrap(st.clone())
             }
-            Command::Status => serde_json::to_value(&*st).unwrap(),
-            Command::Counters => serde_json::to_value(Counters {
+            Command::Status(_) => GetStatus::wrap(st.clone()),
+            Command::Counters(_) => GetCounters::wrap(Counters {
                 uptime_ms: st.uptime_ms,
                 exits: vec![("io-out".into(), 10), ("hlt".into(), 3)],
                 per_vcpu: vec![],
                 dropped_events: 0,
                 ..Default::default()
-            })
-            .unwrap(),
-            Command::PowerOff => serde_json::to_value(PowerOffResult {
+            }),
+            Command::PowerOff(_) => PowerOff::wrap(PowerOffResult {
                 method: "acpi-power-button".into(),
                 guest_acknowledged: !s.no_acpi,
-            })
-            .unwrap(),
-            Command::Kill => {
+            }),
+            Command::Kill(_) => {
                 s.running.remove(id);
-                serde_json::json!({})
+                Kill::wrap(Empty {})
             }
             // Like the real VMM: it ends with the reset status, as our child.
-            Command::Reset => {
+            Command::Reset(_) => {
                 s.running.remove(id);
                 s.exits.push((
                     id.to_string(),
@@ -246,49 +262,49 @@ impl VmmClient for FakeClient {
                         signal: None,
                     },
                 ));
-                serde_json::json!({})
+                Reset::wrap(Empty {})
             }
-            // A 4:3 screen, left half red, right half blue.
-            Command::Screenshot { path } => {
-                image::RgbaImage::from_fn(320, 240, |x, _| {
-                    image::Rgba(if x < 160 {
-                        [255, 0, 0, 255]
-                    } else {
-                        [0, 0, 255, 255]
-                    })
+            Command::Screenshot(r) => {
+                screen().save(&r.path).unwrap();
+                Screenshot::wrap(ScreenshotResult {
+                    path: r.path.clone(),
                 })
-                .save(path)
-                .unwrap();
-                serde_json::json!({ "path": path })
             }
             // The same screen, as the VMM would scale it.
-            Command::Thumbnail {
-                path,
-                max_width,
-                max_height,
-            } => {
-                let full = image::RgbaImage::from_fn(320, 240, |x, _| {
-                    image::Rgba(if x < 160 {
-                        [255, 0, 0, 255]
-                    } else {
-                        [0, 0, 255, 255]
-                    })
-                });
-                image::imageops::thumbnail(&full, *max_width, *max_height)
-                    .save(path)
+            Command::Thumbnail(r) => {
+                image::imageops::thumbnail(&screen(), r.max_width, r.max_height)
+                    .save(&r.path)
                     .unwrap();
-                serde_json::json!({ "path": path, "width": max_width, "height": max_height })
+                Thumbnail::wrap(ThumbnailResult {
+                    path: r.path.clone(),
+                    width: r.max_width,
+                    height: r.max_height,
+                })
             }
-            Command::SnapshotList => s
-                .snapshots
-                .clone()
-                .unwrap_or_else(|| serde_json::json!({"current": null, "snapshots": []})),
-            Command::SnapshotCreate { .. } => serde_json::json!({
-                "id": "new", "total_ms": 120.0, "paused_ms": 35.0, "memory_pages": 100
+            Command::SnapshotList(_) => {
+                ListSnapshots::wrap(s.snapshots.clone().unwrap_or_default())
+            }
+            Command::SnapshotCreate(_) => SnapshotCreate::wrap(SnapshotCreated {
+                id: "new".into(),
+                timing: Timing {
+                    total_ms: 120.0,
+                    paused_ms: 35.0,
+                    memory_pages: 100,
+                },
             }),
-            _ => serde_json::json!({}),
+            Command::SnapshotRevert(r) => SnapshotRevert::wrap(SnapshotReverted {
+                id: r.snapshot.clone(),
+                timing: Timing::default(),
+            }),
+            Command::SerialInput(r) => SerialInput::wrap(SerialInputResult {
+                queued: crate::data::client::decode_serial(&r.data).len() as u64,
+                dropped: 0,
+            }),
+            Command::Subscribe(_) => Subscribe::wrap(Empty {}),
+            Command::SnapshotRename(_) => SnapshotRename::wrap(Empty {}),
+            Command::SnapshotDelete(_) => SnapshotDelete::wrap(Empty {}),
         };
-        if !matches!(command, Command::Status | Command::Counters) {
+        if !matches!(command, Command::Status(_) | Command::Counters(_)) {
             s.commands.push((id.to_string(), command));
         }
         Ok(result)
@@ -298,7 +314,7 @@ impl VmmClient for FakeClient {
         let mut s = self.lock();
         if s.running.contains_key(id) {
             return Err(ClientError::Api {
-                code: "invalid-state".into(),
+                code: ErrorCode::InvalidState,
                 message: "already running".into(),
             });
         }

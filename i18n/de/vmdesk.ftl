@@ -87,21 +87,43 @@ form-virtio-rng = Zufallsgenerator (virtio-rng)
 form-virtio-rng-hint = Gibt dem Gast Zufallszahlen vom Host, damit er beim Start nicht auf Entropie wartet.
 
 ## Field problems
-error-name-empty = Geben Sie der VM einen Namen.
 error-path-empty = Wählen Sie eine Datei.
 error-path-relative = Verwenden Sie einen vollständigen Pfad, der mit / beginnt.
 error-file-missing = Unter diesem Pfad gibt es keine Datei.
-error-not-a-file = Das ist ein Ordner, keine Datei.
-error-file-unreadable = Diese Datei ist nicht lesbar (Zugriffsrechte?).
-error-not-a-kernel = Kein Linux-Kernel: weder bzImage-Kopf noch ELF-Kennung.
-error-initrd-too-big = Die Initrd ({ $size } MiB) muss in die Hälfte des Gastspeichers passen.
-error-cmdline-too-long = Die Kommandozeile ist länger als { $max } Bytes.
-error-cmdline-nul = Die Kommandozeile darf keine NUL-Zeichen enthalten.
 error-not-a-number = Geben Sie eine ganze Zahl ein.
-error-vcpus-zero = Eine VM braucht mindestens 1 vCPU.
-error-vcpus-too-many = Dieser Rechner hat { $max } CPUs: höchstens { $max } vCPUs.
-error-memory-too-small = Mindestens { $min } MiB sind nötig.
-error-memory-too-big = Mehr, als dieser Rechner hat ({ $max } MiB).
+
+## Config problems: one key per vmm_core::config::ConfigErrorKind
+config-bad-length = { $min } bis { $max } Zeichen.
+config-bad-id-chars = „{ $id }“ darf nur Kleinbuchstaben, Ziffern, - und _ enthalten.
+config-name-empty = Geben Sie der VM einen Namen.
+config-too-few-vcpus = Eine VM braucht mindestens { $min } vCPU.
+config-vcpus-above-host = Dieser Rechner hat { $max } CPUs: höchstens { $max } vCPUs.
+config-vcpus-above-supported = Höchstens { $max } vCPUs werden unterstützt.
+config-memory-too-small = Mindestens { $min } MiB sind nötig.
+config-memory-above-host = Mehr, als dieser Rechner hat ({ $max } MiB).
+config-not-found = Unter diesem Pfad gibt es keine Datei.
+config-cannot-open = Diese Datei ist nicht lesbar: { $reason }
+config-cannot-stat = Diese Datei lässt sich nicht untersuchen: { $reason }
+config-cannot-read = Lesen dieser Datei fehlgeschlagen: { $reason }
+config-not-regular-file = Das ist ein Ordner oder ein Gerät, keine Datei.
+config-kernel-truncated = Dieser Kernel ist abgeschnitten: { $len } Bytes, sein Kopf nennt { $want }.
+config-not-a-kernel = Kein Linux-Kernel: weder bzImage-Kopf noch ELF-Kennung.
+config-initrd-too-big = Die Initrd ({ $size } MiB) muss in die Hälfte des Gastspeichers passen.
+config-cmdline-too-long = Mit dem „pci=off“ der VMM ist die Kommandozeile { $len } Bytes lang: länger als { $max }.
+config-cmdline-nul = Die Kommandozeile darf keine NUL-Zeichen enthalten.
+config-out-of-range = { $value } liegt außerhalb von { $min } bis { $max }.
+config-port-zero = 0 ist kein Port: 1 bis 65535.
+config-vnc-password-missing = Ein VNC-Port braucht ein Passwort.
+config-bad-vnc-password = 1 bis { $max } ASCII-Zeichen.
+config-too-many-disks = { $count } Laufwerke sind mehr als die { $slots }, die neben die anderen Geräte passen.
+config-not-printable = Nur druckbare ASCII-Zeichen.
+config-duplicate-disk = { $path } ist schon Laufwerk { $first }.
+config-image = Dieses Abbild ist nicht nutzbar: { $detail }
+config-bad-mac = „{ $mac }“ ist keine MAC-Adresse wie 52:54:00:12:34:56.
+config-multicast-mac = „{ $mac }“ ist eine Multicast-Adresse; eine Netzwerkschnittstelle braucht eine Unicast-Adresse.
+config-zero-mac = „{ $mac }“ ist die Null-Adresse.
+config-too-many-nics = Höchstens { $max } Netzwerkschnittstellen.
+config-port-taken = Host-Port { $port } wird zweimal weitergeleitet.
 
 ## Wizard
 wizard-title = Neue virtuelle Maschine
@@ -348,7 +370,6 @@ error-disk-size-huge = Höchstens { $max } GiB.
 error-disk-size-free = Auf diesem Dateisystem sind nur { $free } GiB frei.
 error-image = Dieses Abbild ist nicht nutzbar: { $detail }
 error-forward = „{ $item }“ ist keine Portweiterleitung; schreiben Sie z. B. tcp 8080:80.
-error-forward-twice = Host-Port { $port } wird zweimal weitergeleitet.
 error-delete-clones = ihre Platten sind die Grundlage der verknüpften Klone { $names }; löschen Sie diese zuerst.
 error-clone = Klonen fehlgeschlagen: { $detail }
 notice-cloned = „{ $name }“ wurde als Klon angelegt.
@@ -372,8 +393,6 @@ hw-vnc-port = VNC-Port
 hw-vnc-password = Passwort
 hw-vnc-hint = Optional: der Bildschirm auch per VNC auf 127.0.0.1 an diesem Port, für andere Programme (das Passwort ist Pflicht; VNC nutzt 8 Zeichen).
 error-vnc-port = Ein Port ist eine Zahl von 1 bis 65535.
-error-vnc-password-needed = Ein VNC-Port braucht ein Passwort.
-error-vnc-password = 1 bis 8 ASCII-Zeichen.
 
 ## Activity tab: live graphs (stats)
 stats-live-title = Live-Aktivität

@@ -87,21 +87,43 @@ form-virtio-rng = Entropy device (virtio-rng)
 form-virtio-rng-hint = Gives the guest random numbers from the host, so it boots without waiting for entropy.
 
 ## Field problems
-error-name-empty = Give the VM a name.
 error-path-empty = Choose a file.
 error-path-relative = Use a full path, starting with /.
 error-file-missing = There is no file at this path.
-error-not-a-file = This is a folder, not a file.
-error-file-unreadable = This file cannot be read (permissions?).
-error-not-a-kernel = Not a Linux kernel: no bzImage header and no ELF magic.
-error-initrd-too-big = The initrd ({ $size } MiB) must fit in half of the guest's memory.
-error-cmdline-too-long = The command line is longer than { $max } bytes.
-error-cmdline-nul = The command line must not contain NUL characters.
 error-not-a-number = Enter a whole number.
-error-vcpus-zero = A VM needs at least 1 vCPU.
-error-vcpus-too-many = This host has { $max } CPUs: at most { $max } vCPUs.
-error-memory-too-small = At least { $min } MiB are needed.
-error-memory-too-big = More than this host has ({ $max } MiB).
+
+## Config problems: one key per vmm_core::config::ConfigErrorKind
+config-bad-length = Use { $min } to { $max } characters.
+config-bad-id-chars = “{ $id }” may only hold lowercase letters, digits, - and _.
+config-name-empty = Give the VM a name.
+config-too-few-vcpus = A VM needs at least { $min } vCPU.
+config-vcpus-above-host = This host has { $max } CPUs: at most { $max } vCPUs.
+config-vcpus-above-supported = At most { $max } vCPUs are supported.
+config-memory-too-small = At least { $min } MiB are needed.
+config-memory-above-host = More than this host has ({ $max } MiB).
+config-not-found = There is no file at this path.
+config-cannot-open = This file cannot be read: { $reason }
+config-cannot-stat = This file cannot be examined: { $reason }
+config-cannot-read = Reading this file failed: { $reason }
+config-not-regular-file = This is a folder or a device, not a file.
+config-kernel-truncated = This kernel is cut off: { $len } bytes, its header says { $want }.
+config-not-a-kernel = Not a Linux kernel: no bzImage header and no ELF magic.
+config-initrd-too-big = The initrd ({ $size } MiB) must fit in half of the guest's memory.
+config-cmdline-too-long = With the “pci=off” the VMM adds, the command line is { $len } bytes: longer than { $max }.
+config-cmdline-nul = The command line must not contain NUL characters.
+config-out-of-range = { $value } is outside { $min } to { $max }.
+config-port-zero = 0 is not a port: use 1 to 65535.
+config-vnc-password-missing = A VNC port needs a password.
+config-bad-vnc-password = 1 to { $max } ASCII characters.
+config-too-many-disks = { $count } disks are more than the { $slots } that fit next to the other devices.
+config-not-printable = Only printable ASCII characters.
+config-duplicate-disk = { $path } is already disk { $first }.
+config-image = Cannot use this image: { $detail }
+config-bad-mac = “{ $mac }” is not a MAC address like 52:54:00:12:34:56.
+config-multicast-mac = “{ $mac }” is a multicast address; a network interface needs a unicast one.
+config-zero-mac = “{ $mac }” is the all-zero address.
+config-too-many-nics = At most { $max } network interfaces.
+config-port-taken = Host port { $port } is forwarded twice.
 
 ## Wizard
 wizard-title = New Virtual Machine
@@ -348,7 +370,6 @@ error-disk-size-huge = At most { $max } GiB.
 error-disk-size-free = Only { $free } GiB are free on that filesystem.
 error-image = Cannot use this image: { $detail }
 error-forward = “{ $item }” is not a port forward; write e.g. tcp 8080:80.
-error-forward-twice = Host port { $port } is forwarded twice.
 error-delete-clones = its disks back the linked clones { $names }; delete those first.
 error-clone = Could not clone: { $detail }
 notice-cloned = “{ $name }” was created as a clone.
@@ -372,8 +393,6 @@ hw-vnc-port = VNC port
 hw-vnc-password = Password
 hw-vnc-hint = Optional: the screen also over VNC on 127.0.0.1 at this port, for other viewers (the password is required; VNC uses 8 characters).
 error-vnc-port = A port is a number from 1 to 65535.
-error-vnc-password-needed = A VNC port needs a password.
-error-vnc-password = 1 to 8 ASCII characters.
 
 ## Activity tab: live graphs (stats)
 stats-live-title = Live activity

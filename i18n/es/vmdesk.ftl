@@ -87,21 +87,43 @@ form-virtio-rng = Generador de entropía (virtio-rng)
 form-virtio-rng-hint = Da al invitado números aleatorios del anfitrión, para que arranque sin esperar entropía.
 
 ## Field problems
-error-name-empty = Dé un nombre a la VM.
 error-path-empty = Elija un archivo.
 error-path-relative = Use una ruta completa que empiece por /.
 error-file-missing = No hay ningún archivo en esta ruta.
-error-not-a-file = Es una carpeta, no un archivo.
-error-file-unreadable = Este archivo no se puede leer (¿permisos?).
-error-not-a-kernel = No es un núcleo Linux: no tiene cabecera bzImage ni firma ELF.
-error-initrd-too-big = El initrd ({ $size } MiB) debe caber en la mitad de la memoria del invitado.
-error-cmdline-too-long = La línea de órdenes supera los { $max } bytes.
-error-cmdline-nul = La línea de órdenes no puede contener caracteres NUL.
 error-not-a-number = Escriba un número entero.
-error-vcpus-zero = Una VM necesita al menos 1 vCPU.
-error-vcpus-too-many = Este equipo tiene { $max } CPU: como máximo { $max } vCPU.
-error-memory-too-small = Se necesitan al menos { $min } MiB.
-error-memory-too-big = Más de lo que tiene este equipo ({ $max } MiB).
+
+## Config problems: one key per vmm_core::config::ConfigErrorKind
+config-bad-length = De { $min } a { $max } caracteres.
+config-bad-id-chars = «{ $id }» solo puede contener minúsculas, dígitos, - y _.
+config-name-empty = Dé un nombre a la VM.
+config-too-few-vcpus = Una VM necesita al menos { $min } vCPU.
+config-vcpus-above-host = Este equipo tiene { $max } CPU: como máximo { $max } vCPU.
+config-vcpus-above-supported = Se admiten como máximo { $max } vCPU.
+config-memory-too-small = Se necesitan al menos { $min } MiB.
+config-memory-above-host = Más de lo que tiene este equipo ({ $max } MiB).
+config-not-found = No hay ningún archivo en esta ruta.
+config-cannot-open = Este archivo no se puede leer: { $reason }
+config-cannot-stat = Este archivo no se puede examinar: { $reason }
+config-cannot-read = Falló la lectura de este archivo: { $reason }
+config-not-regular-file = Es una carpeta o un dispositivo, no un archivo.
+config-kernel-truncated = Este núcleo está cortado: { $len } bytes, su cabecera indica { $want }.
+config-not-a-kernel = No es un núcleo Linux: no tiene cabecera bzImage ni firma ELF.
+config-initrd-too-big = El initrd ({ $size } MiB) debe caber en la mitad de la memoria del invitado.
+config-cmdline-too-long = Con el «pci=off» que añade el VMM, la línea de órdenes ocupa { $len } bytes: más de { $max }.
+config-cmdline-nul = La línea de órdenes no puede contener caracteres NUL.
+config-out-of-range = { $value } está fuera de { $min } a { $max }.
+config-port-zero = 0 no es un puerto: use de 1 a 65535.
+config-vnc-password-missing = Un puerto VNC necesita una contraseña.
+config-bad-vnc-password = De 1 a { $max } caracteres ASCII.
+config-too-many-disks = { $count } discos son más de los { $slots } que caben junto a los demás dispositivos.
+config-not-printable = Solo caracteres ASCII imprimibles.
+config-duplicate-disk = { $path } ya es el disco { $first }.
+config-image = No se puede usar esta imagen: { $detail }
+config-bad-mac = «{ $mac }» no es una dirección MAC como 52:54:00:12:34:56.
+config-multicast-mac = «{ $mac }» es una dirección multicast; una interfaz de red necesita una unicast.
+config-zero-mac = «{ $mac }» es la dirección todo ceros.
+config-too-many-nics = Como máximo { $max } interfaces de red.
+config-port-taken = El puerto { $port } del anfitrión se redirige dos veces.
 
 ## Wizard
 wizard-title = Nueva máquina virtual
@@ -349,7 +371,6 @@ error-disk-size-huge = Como máximo { $max } GiB.
 error-disk-size-free = Solo quedan { $free } GiB libres en ese sistema de archivos.
 error-image = No se puede usar esta imagen: { $detail }
 error-forward = «{ $item }» no es una redirección de puerto; escriba p. ej. tcp 8080:80.
-error-forward-twice = El puerto { $port } del anfitrión se redirige dos veces.
 error-delete-clones = sus discos son la base de los clones enlazados { $names }; bórrelos primero.
 error-clone = No se pudo clonar: { $detail }
 notice-cloned = «{ $name }» se creó como clon.
@@ -373,8 +394,6 @@ hw-vnc-port = Puerto VNC
 hw-vnc-password = Contraseña
 hw-vnc-hint = Opcional: la pantalla también por VNC en 127.0.0.1 en este puerto, para otros visores (la contraseña es obligatoria; VNC usa 8 caracteres).
 error-vnc-port = Un puerto es un número de 1 a 65535.
-error-vnc-password-needed = Un puerto VNC necesita una contraseña.
-error-vnc-password = De 1 a 8 caracteres ASCII.
 
 ## Activity tab: live graphs (stats)
 stats-live-title = Actividad en directo

@@ -87,21 +87,43 @@ form-virtio-rng = Source d’entropie (virtio-rng)
 form-virtio-rng-hint = Fournit à l’invité des nombres aléatoires de l’hôte, pour démarrer sans attendre d’entropie.
 
 ## Field problems
-error-name-empty = Donnez un nom à la VM.
 error-path-empty = Choisissez un fichier.
 error-path-relative = Utilisez un chemin complet commençant par /.
 error-file-missing = Aucun fichier à cet emplacement.
-error-not-a-file = C’est un dossier, pas un fichier.
-error-file-unreadable = Ce fichier est illisible (permissions ?).
-error-not-a-kernel = Ce n’est pas un noyau Linux : ni en-tête bzImage ni signature ELF.
-error-initrd-too-big = L’initrd ({ $size } Mio) doit tenir dans la moitié de la mémoire de l’invité.
-error-cmdline-too-long = La ligne de commande dépasse { $max } octets.
-error-cmdline-nul = La ligne de commande ne doit pas contenir de caractères NUL.
 error-not-a-number = Saisissez un nombre entier.
-error-vcpus-zero = Une VM a besoin d’au moins 1 vCPU.
-error-vcpus-too-many = Cette machine a { $max } processeurs : au plus { $max } vCPU.
-error-memory-too-small = Il faut au moins { $min } Mio.
-error-memory-too-big = Plus que ce que cette machine possède ({ $max } Mio).
+
+## Config problems: one key per vmm_core::config::ConfigErrorKind
+config-bad-length = De { $min } à { $max } caractères.
+config-bad-id-chars = « { $id } » ne peut contenir que des minuscules, des chiffres, - et _.
+config-name-empty = Donnez un nom à la VM.
+config-too-few-vcpus = Une VM a besoin d’au moins { $min } vCPU.
+config-vcpus-above-host = Cette machine a { $max } processeurs : au plus { $max } vCPU.
+config-vcpus-above-supported = Au plus { $max } vCPU sont pris en charge.
+config-memory-too-small = Il faut au moins { $min } Mio.
+config-memory-above-host = Plus que ce que cette machine possède ({ $max } Mio).
+config-not-found = Aucun fichier à cet emplacement.
+config-cannot-open = Ce fichier est illisible : { $reason }
+config-cannot-stat = Impossible d’examiner ce fichier : { $reason }
+config-cannot-read = La lecture de ce fichier a échoué : { $reason }
+config-not-regular-file = C’est un dossier ou un périphérique, pas un fichier.
+config-kernel-truncated = Ce noyau est tronqué : { $len } octets, son en-tête en annonce { $want }.
+config-not-a-kernel = Ce n’est pas un noyau Linux : ni en-tête bzImage ni signature ELF.
+config-initrd-too-big = L’initrd ({ $size } Mio) doit tenir dans la moitié de la mémoire de l’invité.
+config-cmdline-too-long = Avec le « pci=off » qu’ajoute le VMM, la ligne de commande fait { $len } octets : plus que { $max }.
+config-cmdline-nul = La ligne de commande ne doit pas contenir de caractères NUL.
+config-out-of-range = { $value } est hors de { $min } à { $max }.
+config-port-zero = 0 n’est pas un port : de 1 à 65535.
+config-vnc-password-missing = Un port VNC nécessite un mot de passe.
+config-bad-vnc-password = 1 à { $max } caractères ASCII.
+config-too-many-disks = { $count } disques, c’est plus que les { $slots } qui tiennent à côté des autres périphériques.
+config-not-printable = Uniquement des caractères ASCII imprimables.
+config-duplicate-disk = { $path } est déjà le disque { $first }.
+config-image = Impossible d'utiliser cette image : { $detail }
+config-bad-mac = « { $mac } » n’est pas une adresse MAC comme 52:54:00:12:34:56.
+config-multicast-mac = « { $mac } » est une adresse multicast ; une interface réseau a besoin d’une adresse unicast.
+config-zero-mac = « { $mac } » est l’adresse nulle.
+config-too-many-nics = Au plus { $max } interfaces réseau.
+config-port-taken = Le port hôte { $port } est redirigé deux fois.
 
 ## Wizard
 wizard-title = Nouvelle machine virtuelle
@@ -348,7 +370,6 @@ error-disk-size-huge = Au plus { $max } Gio.
 error-disk-size-free = Seulement { $free } Gio sont libres sur ce système de fichiers.
 error-image = Impossible d'utiliser cette image : { $detail }
 error-forward = « { $item } » n'est pas une redirection de port ; écrivez p. ex. tcp 8080:80.
-error-forward-twice = Le port hôte { $port } est redirigé deux fois.
 error-delete-clones = ses disques servent de base aux clones liés { $names } ; supprimez-les d'abord.
 error-clone = Le clonage a échoué : { $detail }
 notice-cloned = « { $name } » a été créée comme clone.
@@ -372,8 +393,6 @@ hw-vnc-port = Port VNC
 hw-vnc-password = Mot de passe
 hw-vnc-hint = Facultatif : l'écran aussi en VNC sur 127.0.0.1 à ce port, pour d'autres visionneuses (le mot de passe est obligatoire ; VNC en utilise 8 caractères).
 error-vnc-port = Un port est un nombre de 1 à 65535.
-error-vnc-password-needed = Un port VNC nécessite un mot de passe.
-error-vnc-password = 1 à 8 caractères ASCII.
 
 ## Activity tab: live graphs (stats)
 stats-live-title = Activité en direct

@@ -19,7 +19,7 @@ fn status_pause_resume_counters_kill() {
     let mut vm = Vm::start("api", &spec);
     let mut api = vm.api();
     assert_eq!(api.hello["protocol"], "vmdesk-control");
-    assert_eq!(api.hello["version"], 1);
+    assert_eq!(api.hello["version"], vmm_core::api::VERSION);
     assert_eq!(api.hello["vm_id"], "api");
     let mode = std::fs::metadata(vm.socket()).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "socket mode {mode:o}");

@@ -1,7 +1,10 @@
 //! The control-API server: a Unix socket, one thread per client (clients are few: the app,
 //! a CLI call, a test). See [`crate::api`] for the protocol.
 
-use crate::api::{self, ApiError, Command, Event, Hello, Reply, Request, Topic};
+use crate::api::{
+    self, ApiError, ApiRequest, Command, Empty, ErrorCode, Event, Hello, Reply, Request, Response,
+    Topic,
+};
 use crate::exit::ExitReason;
 use crate::util::lock;
 use crate::vmm::VmHandle;
@@ -124,7 +127,7 @@ fn client(conn: UnixStream, vm: Arc<VmHandle>) {
         if buf.len() > MAX_LINE {
             let _ = send_line(
                 &writer,
-                &error(None, "bad-request", "request line too long"),
+                &Reply::<Response>::new(None, Err(bad_request("request line too long"))),
             );
             return;
         }
@@ -133,7 +136,7 @@ fn client(conn: UnixStream, vm: Arc<VmHandle>) {
         }
         let reply = match serde_json::from_slice::<Request>(&buf) {
             Ok(req) => handle(req, &vm, &writer),
-            Err(e) => error(None, "bad-request", &format!("cannot parse request: {e}")),
+            Err(e) => Reply::new(None, Err(bad_request(format!("cannot parse request: {e}")))),
         };
         if !send_line(&writer, &reply) {
             return;
@@ -141,145 +144,127 @@ fn client(conn: UnixStream, vm: Arc<VmHandle>) {
     }
 }
 
-fn error(id: Option<u64>, code: &str, message: &str) -> Reply {
-    Reply {
-        id,
-        ok: false,
-        result: None,
-        error: Some(ApiError {
-            code: code.into(),
-            message: message.into(),
-        }),
-    }
+fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::BadRequest, message)
 }
 
-fn ok(id: Option<u64>, result: impl serde::Serialize) -> Reply {
-    Reply {
-        id,
-        ok: true,
-        result: serde_json::to_value(result).ok(),
-        error: None,
-    }
+fn invalid_state(message: String) -> ApiError {
+    ApiError::new(ErrorCode::InvalidState, message)
 }
 
-fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> Reply {
+fn failed(message: impl std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorCode::Failed, message.to_string())
+}
+
+/// `outcome` as the answer to `_req`: the types make sure each request gets its own reply type.
+fn answer<R: ApiRequest>(
+    _req: &R,
+    outcome: Result<R::Reply, ApiError>,
+) -> Result<Response, ApiError> {
+    outcome.map(R::wrap)
+}
+
+fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> Reply<Response> {
     let id = req.id;
-    match req.command {
-        Command::Status => ok(id, vm.status()),
-        Command::Counters => ok(id, vm.counters()),
-        Command::Pause => match vm.pause() {
-            Ok(()) => ok(id, vm.status()),
-            Err(e) => error(id, "invalid-state", &e),
-        },
-        Command::Resume => match vm.resume() {
-            Ok(()) => ok(id, vm.status()),
-            Err(e) => error(id, "invalid-state", &e),
-        },
-        Command::PowerOff => match vm.power_button(Duration::from_secs(2)) {
-            Ok(acked) => ok(
-                id,
-                api::PowerOffResult {
+    let outcome = match req.command {
+        Command::Status(r) => answer(&r, Ok(vm.status())),
+        Command::Counters(r) => answer(&r, Ok(vm.counters())),
+        Command::Pause(r) => answer(&r, vm.pause().map(|()| vm.status()).map_err(invalid_state)),
+        Command::Resume(r) => answer(&r, vm.resume().map(|()| vm.status()).map_err(invalid_state)),
+        Command::PowerOff(r) => answer(
+            &r,
+            vm.power_button(Duration::from_secs(2))
+                .map(|acked| api::PowerOffResult {
                     method: "acpi-power-button".into(),
                     guest_acknowledged: acked,
-                },
-            ),
-            Err(e) => error(id, "invalid-state", &e),
-        },
-        Command::Kill => {
+                })
+                .map_err(invalid_state),
+        ),
+        Command::Kill(r) => {
             // Reply first: the process ends as soon as the exit is sent.
-            send_line(writer, &ok(id, serde_json::json!({})));
+            send_line(writer, &Reply::new(id, answer(&r, Ok(Empty {}))));
             vm.exit.send(ExitReason::Killed);
             // Never answered twice: the process is going away; keep this thread quiet.
             loop {
                 std::thread::park();
             }
         }
-        Command::Reset => {
-            send_line(writer, &ok(id, serde_json::json!({})));
+        Command::Reset(r) => {
+            send_line(writer, &Reply::new(id, answer(&r, Ok(Empty {}))));
             vm.exit.send(ExitReason::ResetRequested);
             loop {
                 std::thread::park();
             }
         }
-        Command::SerialInput { data } => match B64.decode(data.as_bytes()) {
-            Ok(bytes) => {
-                let dropped = vm.serial_input(&bytes);
-                ok(
-                    id,
-                    serde_json::json!({ "queued": bytes.len() - dropped, "dropped": dropped }),
-                )
-            }
-            Err(e) => error(id, "bad-request", &format!("data: not base64: {e}")),
-        },
-        Command::Screenshot { path } => {
-            let p = Path::new(&path);
-            if !p.is_absolute() {
-                return error(id, "bad-request", "path: must be absolute");
-            }
-            match vm.screenshot(p) {
-                Ok(()) => ok(id, serde_json::json!({ "path": path })),
-                Err(e) => error(id, "failed", &e),
-            }
+        Command::SerialInput(r) => {
+            let outcome = match B64.decode(r.data.as_bytes()) {
+                Ok(bytes) => {
+                    let dropped = vm.serial_input(&bytes);
+                    Ok(api::SerialInputResult {
+                        queued: (bytes.len() - dropped) as u64,
+                        dropped: dropped as u64,
+                    })
+                }
+                Err(e) => Err(bad_request(format!("data: not base64: {e}"))),
+            };
+            answer(&r, outcome)
         }
-        Command::Thumbnail {
-            path,
-            max_width,
-            max_height,
-        } => {
-            let p = Path::new(&path);
-            if !p.is_absolute() {
-                return error(id, "bad-request", "path: must be absolute");
-            }
-            if max_width == 0 || max_height == 0 || max_width > 4096 || max_height > 4096 {
-                return error(
-                    id,
-                    "bad-request",
-                    "max_width, max_height: must be between 1 and 4096",
-                );
-            }
-            match vm.thumbnail(p, max_width, max_height) {
-                Ok((w, h)) => ok(
-                    id,
-                    serde_json::json!({ "path": path, "width": w, "height": h }),
-                ),
-                Err(e) => error(id, "failed", &e),
-            }
+        Command::Screenshot(r) => {
+            let outcome = absolute(&r.path).and_then(|p| {
+                vm.screenshot(p).map_err(failed)?;
+                Ok(api::ScreenshotResult {
+                    path: r.path.clone(),
+                })
+            });
+            answer(&r, outcome)
         }
-        Command::SnapshotCreate { name, description } => {
-            match crate::snapshot::create(vm, &name, &description) {
-                Ok(t) => ok(id, t),
-                Err(e) => error(id, "failed", &e.to_string()),
-            }
+        Command::Thumbnail(r) => {
+            let outcome = absolute(&r.path).and_then(|p| {
+                if !(1..=4096).contains(&r.max_width) || !(1..=4096).contains(&r.max_height) {
+                    return Err(bad_request(
+                        "max_width, max_height: must be between 1 and 4096",
+                    ));
+                }
+                let (width, height) = vm.thumbnail(p, r.max_width, r.max_height).map_err(failed)?;
+                Ok(api::ThumbnailResult {
+                    path: r.path.clone(),
+                    width,
+                    height,
+                })
+            });
+            answer(&r, outcome)
         }
-        Command::SnapshotList => {
+        Command::SnapshotCreate(r) => answer(
+            &r,
+            crate::snapshot::create(vm, &r.name, &r.description).map_err(failed),
+        ),
+        Command::SnapshotList(r) => {
             let dir = &vm.machine.vm_dir;
-            ok(
-                id,
-                serde_json::json!({
-                    "current": crate::snapshot::current(dir),
-                    "snapshots": crate::snapshot::list(dir),
+            answer(
+                &r,
+                Ok(api::SnapshotList {
+                    current: crate::snapshot::current(dir),
+                    snapshots: crate::snapshot::list(dir),
                 }),
             )
         }
-        Command::SnapshotRevert { snapshot: snap } => match crate::snapshot::revert(vm, &snap) {
-            Ok(t) => ok(id, t),
-            Err(e) => error(id, "failed", &e.to_string()),
-        },
-        Command::SnapshotRename {
-            snapshot: snap,
-            name,
-        } => match crate::snapshot::rename(&vm.machine.vm_dir, &snap, &name) {
-            Ok(()) => ok(id, serde_json::json!({})),
-            Err(e) => error(id, "failed", &e.to_string()),
-        },
-        Command::SnapshotDelete { snapshot: snap } => {
-            match crate::snapshot::delete(&vm.machine.vm_dir, &snap) {
-                Ok(()) => ok(id, serde_json::json!({})),
-                Err(e) => error(id, "failed", &e.to_string()),
-            }
+        Command::SnapshotRevert(r) => {
+            answer(&r, crate::snapshot::revert(vm, &r.snapshot).map_err(failed))
         }
-        Command::Subscribe { topics } => {
-            for t in topics {
+        Command::SnapshotRename(r) => answer(
+            &r,
+            crate::snapshot::rename(&vm.machine.vm_dir, &r.snapshot, &r.name)
+                .map(|()| Empty {})
+                .map_err(failed),
+        ),
+        Command::SnapshotDelete(r) => answer(
+            &r,
+            crate::snapshot::delete(&vm.machine.vm_dir, &r.snapshot)
+                .map(|()| Empty {})
+                .map_err(failed),
+        ),
+        Command::Subscribe(r) => {
+            for t in &r.topics {
                 match t {
                     Topic::Serial => {
                         forward(vm.serial_hub.subscribe(), writer.clone(), true, |chunks| {
@@ -296,8 +281,19 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
                     ),
                 }
             }
-            ok(id, serde_json::json!({}))
+            answer(&r, Ok(Empty {}))
         }
+    };
+    Reply::new(id, outcome)
+}
+
+/// `path` as a `Path` if it is absolute (the VMM's working folder is nobody's business).
+fn absolute(path: &str) -> Result<&Path, ApiError> {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        Ok(p)
+    } else {
+        Err(bad_request("path: must be absolute"))
     }
 }
 

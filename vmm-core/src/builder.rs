@@ -266,7 +266,7 @@ fn virtio_devices(
             let slot = mem.num_regions() as u32;
             let fb = Arc::new(
                 Framebuffer::new(vm, slot, layout::FRAMEBUFFER_BASE, d.width, d.height)
-                    .map_err(BuildError::Other)?,
+                    .map_err(|e| BuildError::Other(e.to_string()))?,
             );
             let (kbd, kbd_h) = Input::new(InputKind::Keyboard);
             let (tablet, tablet_h) = Input::new(InputKind::Tablet);
@@ -304,7 +304,8 @@ fn virtio_devices(
 /// Opens every disk of a VM (see [`crate::storage::open_disks`]) as a virtio-blk device, in
 /// config order. Errors name the disk (`disks[N]`) and the file.
 pub fn open_disks(disks: &[DiskConfig], vm_dir: &Path) -> Result<Vec<Arc<Mutex<Block>>>, String> {
-    crate::storage::open_disks(disks, vm_dir)?
+    crate::storage::open_disks(disks, vm_dir)
+        .map_err(|e| e.to_string())?
         .into_iter()
         .enumerate()
         .map(|(i, d)| {
@@ -330,7 +331,7 @@ pub struct OpenedNics {
 /// Starts one passt per NIC ([`crate::net::start_nics`]) and builds a virtio-net device on
 /// each. Call it from the thread that lives as long as the VM (passt dies with that thread).
 pub fn open_nics(vm_id: &str, nics: &[NicConfig]) -> Result<OpenedNics, String> {
-    let started = crate::net::start_nics(vm_id, nics)?;
+    let started = crate::net::start_nics(vm_id, nics).map_err(|e| e.to_string())?;
     let mut out = OpenedNics {
         warnings: started.warnings,
         ..Default::default()

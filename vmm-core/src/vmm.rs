@@ -178,11 +178,7 @@ impl VmHandle {
                 .iter()
                 .map(|t| lock(t).device().malformed_chains())
                 .sum(),
-            nics: self
-                .net_stats
-                .iter()
-                .map(|s| serde_json::to_value(s.snapshot()).unwrap_or_default())
-                .collect(),
+            nics: self.net_stats.iter().map(|s| s.snapshot()).collect(),
             process_user_us: user,
             process_system_us: system,
             vcpu_cpu_us,
@@ -198,7 +194,7 @@ impl VmHandle {
             .display
             .as_ref()
             .ok_or("this VM has no display (add a [display] section to its config)")?;
-        screenshot(&*d.frame, path)
+        screenshot(&*d.frame, path).map_err(|e| e.to_string())
     }
 
     /// Writes the screen scaled down to fit `max_w` × `max_h` as PNG; returns its size.
@@ -213,6 +209,7 @@ impl VmHandle {
             .as_ref()
             .ok_or("this VM has no display (add a [display] section to its config)")?;
         crate::display::framebuffer::thumbnail(&*d.frame, max_w, max_h, path)
+            .map_err(|e| e.to_string())
     }
 
     /// Types bytes into COM1; returns how many were dropped because the guest is not reading.

@@ -1,3 +1,4 @@
+// Over 800 lines: one test crate for networking, sharing the packet builders and the passt/VMM set-up between its sections.
 //! Networking with a real passt: DHCP, ARP and a UDP exchange with an echo server this test
 //! starts on the host's loopback (reached through passt's gateway address), host→guest port
 //! forwards, the virtio-net device end to end, and passt's lifetime around vmdesk-vmm.
@@ -726,7 +727,7 @@ fn errors(c: &VmConfig) -> Vec<(String, String)> {
         .err()
         .unwrap_or_default()
         .into_iter()
-        .map(|e: ConfigError| (e.field, e.reason))
+        .map(|e: ConfigError| (e.field, e.kind.to_string()))
         .collect()
 }
 

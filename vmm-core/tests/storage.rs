@@ -1,3 +1,4 @@
+// Over 800 lines: one test crate for all of storage, in sections sharing the qemu-img/qemu-io and virtqueue helpers; cargo builds each tests/*.rs as its own crate.
 //! Disk images and the virtio-blk device, cross-checked against qemu-img / qemu-io.
 //!
 //! The device is driven directly: a fake guest memory, a split virtqueue set up as a driver
@@ -501,9 +502,13 @@ fn lock_conflicts_are_refused_at_open_naming_the_file() {
         serial: None,
     };
     let (field, msg) = storage::check_disk(&d).unwrap_err();
+    let msg = msg.to_string();
     assert_eq!(field, "path");
     assert!(msg.contains("in use"), "{msg}");
-    let e = storage::open_disks(&[d], dir.path()).err().unwrap();
+    let e = storage::open_disks(&[d], dir.path())
+        .err()
+        .unwrap()
+        .to_string();
     assert!(
         e.starts_with(&format!("disks[0]: {}: ", p.display())),
         "{e}"
@@ -1401,9 +1406,17 @@ fn disk_config_errors_name_their_field() {
         ],
         "{errs:?}"
     );
-    assert!(errs[0].reason.contains("does not exist"), "{}", errs[0]);
-    assert!(errs[3].reason.contains("base.img"), "{}", errs[3]);
-    assert!(errs[4].reason.contains("already disks[2]"), "{}", errs[4]);
+    assert!(
+        errs[0].kind.to_string().contains("does not exist"),
+        "{}",
+        errs[0]
+    );
+    assert!(errs[3].kind.to_string().contains("base.img"), "{}", errs[3]);
+    assert!(
+        errs[4].kind.to_string().contains("already disks[2]"),
+        "{}",
+        errs[4]
+    );
 
     let many = vm_config(dir.path(), (0..9).map(|_| disk(&good)).collect());
     let errs = many.validate(&HOST).unwrap_err();

@@ -1,3 +1,4 @@
+// Over 800 lines: one test crate for the VNC server, its sections sharing the fake frame, the recording input sink and the client set-up.
 //! The VNC server against real clients (vncdotool, gtk-vnc's gvnccapture) and a raw RFB
 //! client written here, over TCP and the Unix socket, with a fake frame and a recording
 //! input sink.

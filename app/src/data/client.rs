@@ -2,8 +2,10 @@
 //!
 //! The app never touches KVM. Everything goes through [`VmmClient`], so tests use a fake
 //! (see `testing::FakeClient`) and the real [`SocketClient`] speaks the newline-delimited JSON
-//! protocol of `vmm_core::api`.
+//! protocol of `vmm_core::api`. Replies come back as the API's own types: [`VmmClientExt::call`]
+//! gives a request's reply type, [`VmmClient::send`] any command's [`Response`].
 
+use crate::data::error::at;
 use crate::data::paths::Paths;
 use base64::Engine as _;
 use std::collections::HashMap;
@@ -15,7 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use vmm_core::api::{self, Command, Event, Hello, Reply, Request, Status, Topic};
+use vmm_core::api::{
+    ApiRequest, Command, ErrorCode, Event, GetStatus, Hello, Request, Response, Status, Subscribe,
+    Topic,
+};
 
 pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -24,7 +29,7 @@ pub enum ClientError {
     /// No VMM serves this VM (no socket, or nobody listening).
     NotRunning,
     /// The VMM answered with an error.
-    Api { code: String, message: String },
+    Api { code: ErrorCode, message: String },
     /// vmdesk-vmm could not be found.
     VmmMissing(String),
     /// vmdesk-vmm ended right after it was started.
@@ -66,8 +71,9 @@ impl ExitInfo {
 pub trait VmmClient: Send + Sync + 'static {
     /// The VM's status, or `NotRunning`.
     fn status(&self, id: &str) -> Result<Status, ClientError>;
-    /// Sends one command and returns the reply's `result`.
-    fn request(&self, id: &str, command: Command) -> Result<serde_json::Value, ClientError>;
+    /// Sends one command; the reply's `result` as that command's reply type (typed callers use
+    /// [`VmmClientExt::call`]).
+    fn send(&self, id: &str, command: Command) -> Result<Response, ClientError>;
     /// Starts `vmdesk-vmm` for the VM, detached; returns its pid once the socket answers.
     fn start(&self, id: &str) -> Result<u32, ClientError> {
         self.start_from(id, None)
@@ -78,6 +84,30 @@ pub trait VmmClient: Send + Sync + 'static {
     fn reap(&self) -> Vec<(String, ExitInfo)>;
     /// Subscribes to serial output and state events; the iterator ends when the VM does.
     fn subscribe(&self, id: &str) -> Result<Box<dyn Iterator<Item = Event> + Send>, ClientError>;
+}
+
+/// Typed calls on any client (a separate trait so `dyn VmmClient` has them too).
+pub trait VmmClientExt {
+    /// Sends `request`; returns its reply.
+    fn call<R: ApiRequest>(&self, id: &str, request: R) -> Result<R::Reply, ClientError>;
+}
+
+impl<C: VmmClient + ?Sized> VmmClientExt for C {
+    fn call<R: ApiRequest>(&self, id: &str, request: R) -> Result<R::Reply, ClientError> {
+        // `send` decodes each reply as its command's type, so a mismatch is a client bug.
+        R::unwrap(self.send(id, request.into())?).ok_or_else(|| {
+            ClientError::Other("the client returned the reply to another request".into())
+        })
+    }
+}
+
+impl From<vmm_core::api::ApiError> for ClientError {
+    fn from(e: vmm_core::api::ApiError) -> ClientError {
+        ClientError::Api {
+            code: e.code,
+            message: e.message,
+        }
+    }
 }
 
 /// The real client: Unix sockets and child processes.
@@ -100,7 +130,7 @@ impl SocketClient {
             std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
                 ClientError::NotRunning
             }
-            _ => ClientError::Other(format!("{}: {e}", path.display())),
+            _ => ClientError::Other(at(&path)(e).to_string()),
         })?;
         let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
         let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
@@ -117,20 +147,17 @@ impl SocketClient {
         }
         let hello: Hello = serde_json::from_str(&line)
             .map_err(|e| ClientError::Other(format!("bad hello: {e}")))?;
-        if hello.protocol != api::PROTOCOL || hello.version != api::VERSION {
-            return Err(ClientError::Other(format!(
-                "unsupported protocol {} version {}",
-                hello.protocol, hello.version
-            )));
-        }
+        hello
+            .check()
+            .map_err(|e| ClientError::Other(at(&path)(e).to_string()))?;
         Ok((reader, writer))
     }
 }
 
-fn send(w: &mut UnixStream, command: Command) -> Result<(), ClientError> {
+fn write_request(w: &mut UnixStream, command: &Command) -> Result<(), ClientError> {
     let mut line = serde_json::to_vec(&Request {
         id: Some(1),
-        command,
+        command: command.clone(),
     })
     .map_err(|e| ClientError::Other(e.to_string()))?;
     line.push(b'\n');
@@ -138,8 +165,9 @@ fn send(w: &mut UnixStream, command: Command) -> Result<(), ClientError> {
         .map_err(|e| ClientError::Other(format!("sending request: {e}")))
 }
 
-/// Reads lines until the reply (events may come first after a subscribe).
-fn read_reply(r: &mut BufReader<UnixStream>) -> Result<serde_json::Value, ClientError> {
+/// Reads lines until the reply to `command` (events may come first after a subscribe) and
+/// decodes its result as that command's reply type.
+fn read_reply(r: &mut BufReader<UnixStream>, command: &Command) -> Result<Response, ClientError> {
     loop {
         let mut line = String::new();
         match r.read_line(&mut line) {
@@ -147,25 +175,13 @@ fn read_reply(r: &mut BufReader<UnixStream>) -> Result<serde_json::Value, Client
             Ok(_) => {}
             Err(e) => return Err(ClientError::Other(format!("reading reply: {e}"))),
         }
-        let v: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| ClientError::Other(format!("bad reply: {e}")))?;
-        if v.get("event").is_some() {
+        if serde_json::from_str::<Event>(&line).is_ok() {
             continue;
         }
-        let reply: Reply =
-            serde_json::from_value(v).map_err(|e| ClientError::Other(format!("bad reply: {e}")))?;
-        return if reply.ok {
-            Ok(reply.result.unwrap_or(serde_json::Value::Null))
-        } else {
-            let e = reply.error.unwrap_or(api::ApiError {
-                code: "internal".into(),
-                message: "error without details".into(),
-            });
-            Err(ClientError::Api {
-                code: e.code,
-                message: e.message,
-            })
-        };
+        let reply = command
+            .parse_reply(&line)
+            .map_err(|e| ClientError::Other(format!("bad reply to {command:?}: {e}")))?;
+        return Ok(reply.into_result()?);
     }
 }
 
@@ -203,20 +219,19 @@ pub fn find_vmm() -> Result<PathBuf, String> {
 
 impl VmmClient for SocketClient {
     fn status(&self, id: &str) -> Result<Status, ClientError> {
-        let v = self.request(id, Command::Status)?;
-        serde_json::from_value(v).map_err(|e| ClientError::Other(format!("bad status: {e}")))
+        self.call(id, GetStatus {})
     }
 
-    fn request(&self, id: &str, command: Command) -> Result<serde_json::Value, ClientError> {
+    fn send(&self, id: &str, command: Command) -> Result<Response, ClientError> {
         let (mut r, mut w) = self.connect(id)?;
-        send(&mut w, command)?;
-        read_reply(&mut r)
+        write_request(&mut w, &command)?;
+        read_reply(&mut r, &command)
     }
 
     fn start_from(&self, id: &str, snapshot: Option<&str>) -> Result<u32, ClientError> {
         if self.status(id).is_ok() {
             return Err(ClientError::Api {
-                code: "invalid-state".into(),
+                code: ErrorCode::InvalidState,
                 message: "already running".into(),
             });
         }
@@ -281,13 +296,11 @@ impl VmmClient for SocketClient {
 
     fn subscribe(&self, id: &str) -> Result<Box<dyn Iterator<Item = Event> + Send>, ClientError> {
         let (mut r, mut w) = self.connect(id)?;
-        send(
-            &mut w,
-            Command::Subscribe {
-                topics: vec![Topic::Serial, Topic::Events],
-            },
-        )?;
-        read_reply(&mut r)?;
+        let command = Command::from(Subscribe {
+            topics: vec![Topic::Serial, Topic::Events],
+        });
+        write_request(&mut w, &command)?;
+        read_reply(&mut r, &command)?;
         // Events can be far apart: no read timeout on a subscription.
         let _ = r.get_ref().set_read_timeout(None);
         let lines = r.lines();
@@ -308,8 +321,8 @@ pub fn encode_serial(bytes: &[u8]) -> String {
     B64.encode(bytes)
 }
 
-pub fn serial_input(text: &str) -> Command {
-    Command::SerialInput {
+pub fn serial_input(text: &str) -> vmm_core::api::SerialInput {
+    vmm_core::api::SerialInput {
         data: B64.encode(text.as_bytes()),
     }
 }

@@ -4,6 +4,7 @@
 //! Disks vmdesk makes live in the VM's `disks/` folder (next to the snapshot overlays, see
 //! [`vmm_core::storage::overlay`]). Images elsewhere are the user's: never moved or deleted.
 
+use crate::data::error::at;
 use crate::data::paths::Paths;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -105,7 +106,7 @@ fn stem_of(p: &Path) -> String {
 /// Makes the disk `plan` asks for in the (existing) VM folder `vm_dir`; returns its config.
 pub fn provision(vm_dir: &Path, plan: &DiskPlan) -> Result<DiskConfig, String> {
     let dir = overlay::disks_dir(vm_dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(at(&dir))?;
     match plan {
         DiskPlan::New { size_bytes } => {
             let path = free_name(&dir, "disk");
@@ -165,8 +166,7 @@ fn in_new_vm_dir(
     id: &str,
     fill: impl FnOnce(&Path) -> Result<(), String>,
 ) -> Result<(), String> {
-    let dir = crate::data::store::create_dir(paths, id)
-        .map_err(|e| format!("{}: {e}", paths.vm_dir(id).display()))?;
+    let dir = crate::data::store::create_dir(paths, id).map_err(at(&paths.vm_dir(id)))?;
     let res = fill(&dir);
     if res.is_err() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -208,7 +208,7 @@ pub fn copy_image(src: &Path, dst: &Path, progress: &Progress) -> Result<(), Str
             let n = CHUNK.min((size - off) as usize);
             if let Some(z) = from
                 .zero_extent(off, n as u64)
-                .map_err(|e| format!("{}: {e}", src.display()))?
+                .map_err(at(src))?
                 .filter(|z| *z > 0)
             {
                 // A hole: the new image reads as zeroes there already.
@@ -216,16 +216,14 @@ pub fn copy_image(src: &Path, dst: &Path, progress: &Progress) -> Result<(), Str
                 progress.done.fetch_add(z, Ordering::Relaxed);
                 continue;
             }
-            from.read(&mut buf[..n], off)
-                .map_err(|e| format!("{}: {e}", src.display()))?;
+            from.read(&mut buf[..n], off).map_err(at(src))?;
             if buf[..n].iter().any(|&b| b != 0) {
-                to.write(&buf[..n], off)
-                    .map_err(|e| format!("{}: {e}", dst.display()))?;
+                to.write(&buf[..n], off).map_err(at(dst))?;
             }
             off += n as u64;
             progress.done.fetch_add(n as u64, Ordering::Relaxed);
         }
-        to.flush().map_err(|e| format!("{}: {e}", dst.display()))
+        Ok(to.flush().map_err(at(dst))?)
     })();
     if res.is_err() {
         let _ = std::fs::remove_file(dst);
@@ -236,7 +234,7 @@ pub fn copy_image(src: &Path, dst: &Path, progress: &Progress) -> Result<(), Str
 /// The image each disk of a VM writes now: the configured one, or the overlay snapshots moved
 /// it onto.
 fn tops(vm_dir: &Path, cfg: &VmConfig) -> Result<Vec<PathBuf>, String> {
-    let current = overlay::CurrentDisks::load(vm_dir)?;
+    let current = overlay::CurrentDisks::load(vm_dir).map_err(|e| e.to_string())?;
     Ok(cfg
         .disks
         .iter()
@@ -284,7 +282,7 @@ pub fn clone_vm(
     let mut source_changed = None;
     in_new_vm_dir(paths, id, |dir| {
         let ddir = overlay::disks_dir(dir);
-        std::fs::create_dir_all(&ddir).map_err(|e| format!("{}: {e}", ddir.display()))?;
+        std::fs::create_dir_all(&ddir).map_err(at(&ddir))?;
         let paths_in_config: Vec<PathBuf> = src
             .disks
             .iter()
@@ -307,8 +305,11 @@ pub fn clone_vm(
                 cfg.disks[i].format = None;
                 cfg.disks[i].serial = None;
             } else {
-                let cur = source_changed
-                    .get_or_insert(overlay::CurrentDisks::load(&src_dir)?.unwrap_or_default());
+                let cur = source_changed.get_or_insert(
+                    overlay::CurrentDisks::load(&src_dir)
+                        .map_err(|e| e.to_string())?
+                        .unwrap_or_default(),
+                );
                 freeze_for_clone(&src_dir, cur, i, &paths_in_config[i], top, &label, id)?;
                 storage::create_linked_clone(&out, top).map_err(|e| e.to_string())?;
                 cfg.disks[i] = DiskConfig {
@@ -321,7 +322,7 @@ pub fn clone_vm(
         }
         copy_boot_files(&src_dir, dir, &mut cfg)?;
         if let Some(cur) = &source_changed {
-            cur.save(&src_dir)?;
+            cur.save(&src_dir).map_err(|e| e.to_string())?;
         }
         cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
     })?;
@@ -338,9 +339,9 @@ fn copy_boot_files(src_dir: &Path, dir: &Path, cfg: &mut VmConfig) -> Result<(),
         };
         let to = dir.join(&rel);
         if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(at(parent))?;
         }
-        std::fs::copy(&*p, &to).map_err(|e| format!("{}: {e}", p.display()))?;
+        std::fs::copy(&*p, &to).map_err(at(p))?;
         *p = to;
     }
     Ok(())
@@ -367,6 +368,7 @@ fn freeze_for_clone(
     }
     cur.register(&ov);
     cur.set_top(src_dir, index, config_path, &ov)
+        .map_err(|e| e.to_string())
 }
 
 /// Keeps `disks/current.json` right when the settings change the disk list: each recorded disk
@@ -374,7 +376,7 @@ fn freeze_for_clone(
 /// of removed disks go. Without this, removing `disks[0]` would make `disks[1]` start afresh on
 /// its base image, without what it wrote since its last snapshot or linked clone.
 pub fn reindex_current(vm_dir: &Path, new: &VmConfig) -> Result<(), String> {
-    let Some(mut cur) = overlay::CurrentDisks::load(vm_dir)? else {
+    let Some(mut cur) = overlay::CurrentDisks::load(vm_dir).map_err(|e| e.to_string())? else {
         return Ok(());
     };
     let paths: Vec<PathBuf> = new
@@ -395,7 +397,7 @@ pub fn reindex_current(vm_dir: &Path, new: &VmConfig) -> Result<(), String> {
     moved.sort_by_key(|d| d.index);
     if moved != cur.disks {
         cur.disks = moved;
-        cur.save(vm_dir)?;
+        cur.save(vm_dir).map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -453,19 +455,17 @@ pub fn delete_vm(
     let mut kept = None;
     if ddir.is_dir() {
         match disposal {
-            DiskDisposal::Trash => {
-                trash::delete(&ddir).map_err(|e| format!("{}: {e}", ddir.display()))?
-            }
+            DiskDisposal::Trash => trash::delete(&ddir).map_err(at(&ddir))?,
             DiskDisposal::Keep => {
                 let base = paths.vms_dir().with_file_name("kept-disks");
-                std::fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;
+                std::fs::create_dir_all(&base).map_err(at(&base))?;
                 let mut to = base.join(id);
                 let mut n = 2;
                 while to.exists() {
                     to = base.join(format!("{id}-{n}"));
                     n += 1;
                 }
-                std::fs::rename(&ddir, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+                std::fs::rename(&ddir, &to).map_err(at(&to))?;
                 kept = Some(to);
             }
         }

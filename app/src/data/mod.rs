@@ -5,9 +5,11 @@
 pub mod check;
 pub mod client;
 pub mod disks;
+pub mod error;
 pub mod exits;
 pub mod host;
 pub mod paths;
+pub mod problems;
 pub mod settings;
 pub mod snapshots;
 pub mod stats;

@@ -1,8 +1,8 @@
 //! A VM's snapshots as the app shows them: the list from the API's `snapshot-list` (running VM)
 //! or from the VM's folder (stopped VM), arranged as a tree by parent links.
 
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use vmm_core::api;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Snapshot {
@@ -26,45 +26,10 @@ pub struct SnapshotList {
     pub items: Vec<Snapshot>,
 }
 
-#[derive(Deserialize)]
-struct WireList {
-    #[serde(default)]
-    current: Option<String>,
-    #[serde(default)]
-    snapshots: Vec<WireEntry>,
-}
-
-#[derive(Deserialize)]
-struct WireEntry {
-    id: String,
-    #[serde(default)]
-    complete: bool,
-    #[serde(default)]
-    meta: Option<WireMeta>,
-    #[serde(default)]
-    problem: Option<String>,
-}
-
-/// `meta.json` without the config (the app only lists).
-#[derive(Deserialize)]
-struct WireMeta {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    created_unix_ms: u64,
-    #[serde(default)]
-    parent: Option<String>,
-    #[serde(default)]
-    has_screen: bool,
-}
-
 impl SnapshotList {
-    /// Reads the result of `snapshot-list`.
-    pub fn from_api(v: serde_json::Value) -> Result<SnapshotList, String> {
-        let w: WireList = serde_json::from_value(v).map_err(|e| e.to_string())?;
-        let mut items: Vec<Snapshot> = w
+    /// Arranges the result of `snapshot-list`.
+    pub fn from_api(list: api::SnapshotList) -> SnapshotList {
+        let mut items: Vec<Snapshot> = list
             .snapshots
             .into_iter()
             .map(|e| {
@@ -92,19 +57,18 @@ impl SnapshotList {
                 &b.id,
             ))
         });
-        Ok(SnapshotList {
-            current: w.current.filter(|c| !c.is_empty()),
+        SnapshotList {
+            current: list.current.filter(|c| !c.is_empty()),
             items,
-        })
+        }
     }
 
     /// Reads a stopped VM's snapshots from its folder (what `snapshot-list` would answer).
     pub fn from_disk(vm_dir: &Path) -> SnapshotList {
-        let v = serde_json::json!({
-            "current": vmm_core::snapshot::current(vm_dir),
-            "snapshots": vmm_core::snapshot::list(vm_dir),
-        });
-        SnapshotList::from_api(v).unwrap_or_default()
+        SnapshotList::from_api(api::SnapshotList {
+            current: vmm_core::snapshot::current(vm_dir),
+            snapshots: vmm_core::snapshot::list(vm_dir),
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Snapshot> {
@@ -191,31 +155,47 @@ pub fn local_time(unix_ms: u64) -> String {
 pub mod tests {
     use super::*;
 
+    fn entry(id: &str, name: &str, parent: Option<&str>, t: u64) -> api::SnapshotEntry {
+        api::SnapshotEntry {
+            id: id.into(),
+            complete: true,
+            meta: Some(api::SnapshotMeta {
+                id: id.into(),
+                name: name.into(),
+                description: format!("about {name}"),
+                created_unix_ms: t,
+                parent: parent.map(str::to_string),
+                config: vmm_core::config::VmConfig::new_linux(id, name, "/boot/vmlinuz".into()),
+                memory_pages: 10,
+                has_screen: false,
+            }),
+            problem: None,
+        }
+    }
+
     /// A `snapshot-list` result: (id, name, parent, created) plus one incomplete snapshot.
-    pub fn sample() -> serde_json::Value {
-        let meta = |id: &str, name: &str, parent: Option<&str>, t: u64| {
-            serde_json::json!({"id": id, "complete": true, "problem": null, "meta": {
-                "id": id, "name": name, "description": format!("about {name}"),
-                "created_unix_ms": t, "parent": parent, "memory_pages": 10, "has_screen": false,
-                "config": {"unknown": "fields are ignored"}
-            }})
-        };
-        serde_json::json!({
-            "current": "b",
-            "snapshots": [
-                meta("c", "Installed tools", Some("a"), 3000),
-                meta("a", "Fresh boot", None, 1000),
-                {"id": "x", "complete": false, "meta": null, "problem": "interrupted while being saved"},
-                meta("b", "Before update", Some("a"), 2000),
-                meta("d", "After update", Some("b"), 4000),
-                meta("e", "Orphan", Some("gone"), 5000),
-            ]
-        })
+    pub fn sample() -> api::SnapshotList {
+        api::SnapshotList {
+            current: Some("b".into()),
+            snapshots: vec![
+                entry("c", "Installed tools", Some("a"), 3000),
+                entry("a", "Fresh boot", None, 1000),
+                api::SnapshotEntry {
+                    id: "x".into(),
+                    complete: false,
+                    meta: None,
+                    problem: Some("interrupted while being saved".into()),
+                },
+                entry("b", "Before update", Some("a"), 2000),
+                entry("d", "After update", Some("b"), 4000),
+                entry("e", "Orphan", Some("gone"), 5000),
+            ],
+        }
     }
 
     #[test]
     fn the_tree_puts_children_under_parents_and_incomplete_ones_last() {
-        let l = SnapshotList::from_api(sample()).unwrap();
+        let l = SnapshotList::from_api(sample());
         assert_eq!(l.current.as_deref(), Some("b"));
         let t: Vec<(usize, &str)> = l.tree().iter().map(|(d, s)| (*d, s.id.as_str())).collect();
         assert_eq!(
@@ -229,11 +209,10 @@ pub mod tests {
 
     #[test]
     fn a_cycle_in_damaged_metadata_does_not_hang() {
-        let v = serde_json::json!({"current": null, "snapshots": [
-            {"id": "p", "complete": true, "meta": {"name": "P", "created_unix_ms": 1, "parent": "q"}},
-            {"id": "q", "complete": true, "meta": {"name": "Q", "created_unix_ms": 2, "parent": "p"}},
-        ]});
-        let l = SnapshotList::from_api(v).unwrap();
+        let l = SnapshotList::from_api(api::SnapshotList {
+            current: None,
+            snapshots: vec![entry("p", "P", Some("q"), 1), entry("q", "Q", Some("p"), 2)],
+        });
         assert_eq!(l.tree().len(), 2);
     }
 

@@ -3,7 +3,7 @@
 //! the graphs. No iced: the graphs (`ui::widget::graph`) draw what this holds.
 
 use std::collections::{HashMap, VecDeque};
-use vmm_core::api::{Counters, DiskCounters};
+use vmm_core::api::{Counters, DiskCounters, NicCounters};
 
 /// Bytes for people: 1.5 MiB.
 pub fn human_bytes(n: u64) -> String {
@@ -58,8 +58,7 @@ fn grew(before: u64, now: u64) -> Option<u64> {
 }
 
 fn nic_bytes(c: &Counters) -> (u64, u64) {
-    c.nics.iter().fold((0, 0), |(rx, tx), v| {
-        let n: NicStat = serde_json::from_value(v.clone()).unwrap_or_default();
+    c.nics.iter().fold((0, 0), |(rx, tx), n| {
         (rx.wrapping_add(n.rx_bytes), tx.wrapping_add(n.tx_bytes))
     })
 }
@@ -194,33 +193,10 @@ pub struct Stats {
     /// Per vCPU: exits per second and in total.
     pub vcpus: Vec<(f64, u64)>,
     /// Per NIC: frames and bytes received and sent, frames dropped.
-    pub nics: Vec<NicStat>,
+    pub nics: Vec<NicCounters>,
     pub malformed: u64,
     pub dropped_events: u64,
     pub uptime_ms: u64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
-#[serde(default)]
-pub struct NicStat {
-    pub rx_frames: u64,
-    pub rx_bytes: u64,
-    pub tx_frames: u64,
-    pub tx_bytes: u64,
-    pub tx_dropped: u64,
-    pub rx_dropped_no_buffer: u64,
-    pub rx_dropped_too_big: u64,
-    pub rx_dropped_inactive: u64,
-    pub link_up: bool,
-}
-
-impl NicStat {
-    pub fn dropped(&self) -> u64 {
-        self.tx_dropped
-            + self.rx_dropped_no_buffer
-            + self.rx_dropped_too_big
-            + self.rx_dropped_inactive
-    }
 }
 
 impl Stats {
@@ -287,11 +263,7 @@ impl Stats {
             })
             .collect();
         self.prev_vcpu = vcpu_totals;
-        self.nics = c
-            .nics
-            .iter()
-            .map(|v| serde_json::from_value(v.clone()).unwrap_or_default())
-            .collect();
+        self.nics = c.nics.clone();
         self.malformed = c.malformed_virtio_chains;
         self.dropped_events = c.dropped_events;
         self.uptime_ms = c.uptime_ms;
@@ -394,7 +366,11 @@ mod tests {
 
     /// Two samples one second apart of a VMM with one vCPU, one disk and one NIC.
     fn pair() -> (Counters, Counters) {
-        let nic = |rx: u64, tx: u64| serde_json::json!({"rx_bytes": rx, "tx_bytes": tx});
+        let nic = |rx: u64, tx: u64| NicCounters {
+            rx_bytes: rx,
+            tx_bytes: tx,
+            ..Default::default()
+        };
         let disk = |r: u64, w: u64| DiskCounters {
             read_bytes: r,
             write_bytes: w,

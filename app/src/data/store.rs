@@ -61,10 +61,7 @@ fn load_entry(id: &str, dir: &Path) -> VmEntry {
             c.id, id
         )),
         Ok(c) => Ok(c),
-        Err(mut e) => {
-            e.file = None;
-            Err(e.to_string())
-        }
+        Err(e) => Err(e.reason()),
     };
     VmEntry {
         id: id.to_string(),
@@ -113,6 +110,7 @@ pub fn blank_config() -> VmConfig {
 pub fn create(paths: &Paths, cfg: &VmConfig) -> std::io::Result<()> {
     let dir = create_dir(paths, &cfg.id)?;
     cfg.save(&dir.join("vm.toml"))
+        .map_err(std::io::Error::other)
 }
 
 /// Makes a new VM's (empty) folder; fails if it exists.
@@ -132,7 +130,7 @@ pub fn save(paths: &Paths, cfg: &VmConfig) -> std::io::Result<()> {
             file.display()
         )));
     }
-    cfg.save(&file)
+    cfg.save(&file).map_err(std::io::Error::other)
 }
 
 /// Removes a VM's folder.

@@ -2,9 +2,9 @@
 //! stopped VM shows its last screen. While a VM with a display runs, the app asks the VMM for a
 //! thumbnail every few seconds (the VMM scales it), off the UI thread.
 
-use crate::data::client::VmmClient;
+use crate::data::client::{VmmClient, VmmClientExt};
 use std::path::{Path, PathBuf};
-use vmm_core::api::Command;
+use vmm_core::api::Thumbnail;
 
 /// The largest thumbnail; the guest screen's aspect ratio is kept inside it.
 pub const MAX_W: u32 = 128;
@@ -41,9 +41,9 @@ pub fn load(vm_dir: &Path) -> Option<Thumb> {
 pub fn refresh(client: &dyn VmmClient, id: &str, vm_dir: &Path) -> Result<Thumb, String> {
     let dest = std::path::absolute(path(vm_dir)).map_err(|e| e.to_string())?;
     client
-        .request(
+        .call(
             id,
-            Command::Thumbnail {
+            Thumbnail {
                 path: dest.to_string_lossy().into_owned(),
                 max_width: MAX_W,
                 max_height: MAX_H,

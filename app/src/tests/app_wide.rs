@@ -139,7 +139,7 @@ fn restart_and_guest_resets_start_the_vm_again_but_a_reset_loop_stops() {
     h.ui(|ui| {
         ui.click("Restart").unwrap();
     });
-    assert_eq!(cmds(&h), [Command::Reset]);
+    assert_eq!(cmds(&h), [Command::Reset(api::Reset {})]);
     h.poll();
     assert_eq!(
         h.fake.started(),

@@ -39,7 +39,7 @@ fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
         ui.click("Screenshot").unwrap();
     });
     let c = cmds(&h);
-    let Some(Command::Screenshot { path }) = c.last() else {
+    let Some(Command::Screenshot(api::Screenshot { path })) = c.last() else {
         panic!("{c:?}");
     };
     assert!(path.starts_with('/') && path.ends_with(".png"), "{path}");

@@ -61,7 +61,7 @@ fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
         h.fake.commands(),
         [(
             "web".to_string(),
-            crate::data::client::serial_input("hello\n")
+            crate::data::client::serial_input("hello\n").into()
         )]
     );
     // Counters polled every second feed the activity tab, with explanations.
@@ -228,25 +228,26 @@ fn the_snapshot_tree_shows_and_each_button_sends_its_request() {
     });
 
     let a = || "a".to_string();
+    let list = || Command::SnapshotList(api::ListSnapshots {});
     assert_eq!(
         cmds(&h),
         [
-            Command::SnapshotList,
-            Command::SnapshotList,
-            Command::SnapshotCreate {
+            list(),
+            list(),
+            Command::SnapshotCreate(api::SnapshotCreate {
                 name: "Base".into(),
                 description: "clean install".into()
-            },
-            Command::SnapshotList,
-            Command::SnapshotRevert { snapshot: a() },
-            Command::SnapshotList,
-            Command::SnapshotDelete { snapshot: a() },
-            Command::SnapshotList,
-            Command::SnapshotRename {
+            }),
+            list(),
+            Command::SnapshotRevert(api::SnapshotRevert { snapshot: a() }),
+            list(),
+            Command::SnapshotDelete(api::SnapshotDelete { snapshot: a() }),
+            list(),
+            Command::SnapshotRename(api::SnapshotRename {
                 snapshot: a(),
                 name: "Fresh boot (clean)".into()
-            },
-            Command::SnapshotList,
+            }),
+            list(),
         ]
     );
 }
@@ -377,7 +378,13 @@ fn restart_from_the_details_view_resets_and_starts_again() {
         ui.click("Restart").unwrap();
     });
     // Opening the details lists the snapshots first.
-    assert_eq!(cmds(&h), [Command::SnapshotList, Command::Reset]);
+    assert_eq!(
+        cmds(&h),
+        [
+            Command::SnapshotList(api::ListSnapshots {}),
+            Command::Reset(api::Reset {})
+        ]
+    );
     h.poll();
     assert_eq!(h.fake.started(), ["web", "web"]);
     assert!(

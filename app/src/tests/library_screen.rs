@@ -59,10 +59,10 @@ fn library_buttons_send_the_right_requests() {
     assert_eq!(
         h.fake.commands(),
         [
-            web(Command::Pause),
-            web(Command::Resume),
-            web(Command::PowerOff),
-            web(Command::Kill)
+            web(Command::Pause(api::Pause {})),
+            web(Command::Resume(api::Resume {})),
+            web(Command::PowerOff(api::PowerOff {})),
+            web(Command::Kill(api::Kill {}))
         ]
     );
     assert!(h.shows("Stopped"));
@@ -126,11 +126,11 @@ fn running_vms_with_a_screen_get_a_thumbnail_kept_in_their_folder() {
     assert_eq!(shots.len(), 1, "{shots:?}");
     let (
         id,
-        Command::Thumbnail {
+        Command::Thumbnail(api::Thumbnail {
             path,
             max_width,
             max_height,
-        },
+        }),
     ) = &shots[0]
     else {
         panic!("{shots:?}")

@@ -20,7 +20,7 @@ use crate::ui::screen::{console, details, library};
 use iced_test::simulator;
 use std::path::Path;
 use std::sync::Arc;
-use vmm_core::api::{Command, RunState};
+use vmm_core::api::{self, Command, RunState};
 use vmm_core::config::VmConfig;
 
 const HOST: HostInfo = HostInfo {

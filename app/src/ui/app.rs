@@ -29,7 +29,7 @@ use iced::widget::column;
 use iced::{Element, Length, Subscription, Task};
 use std::sync::Arc;
 use std::time::Duration;
-use vmm_core::api::{Command, Event, PowerOffResult};
+use vmm_core::api::{ApiRequest, Command, Event, PowerOff, Response};
 
 pub struct App {
     pub paths: Paths,
@@ -77,14 +77,14 @@ pub enum Message {
     SnapshotDone {
         id: String,
         op: SnapOp,
-        result: Result<serde_json::Value, String>,
+        result: Result<Response, String>,
     },
     Tick,
     Polled(Box<Poll>),
     Replied {
         id: String,
         command: Command,
-        result: Result<serde_json::Value, ClientError>,
+        result: Result<Response, ClientError>,
     },
     Started {
         id: String,
@@ -323,17 +323,15 @@ impl App {
                 result,
             } => {
                 match (&command, result) {
-                    (Command::PowerOff, Ok(v)) => {
-                        let acked = serde_json::from_value::<PowerOffResult>(v)
-                            .map(|r| r.guest_acknowledged)
-                            .unwrap_or(false);
+                    (Command::PowerOff(_), Ok(r)) => {
+                        let acked = PowerOff::unwrap(r).is_some_and(|r| r.guest_acknowledged);
                         if !acked {
                             let name = self.name_of(&id);
                             self.notice(t!("notice-no-response", name = name), true, Some(id));
                         }
                     }
-                    (Command::Screenshot { path }, Ok(_)) => {
-                        self.notice(t!("notice-screenshot", path = path.as_str()), false, None);
+                    (Command::Screenshot(r), Ok(_)) => {
+                        self.notice(t!("notice-screenshot", path = r.path.as_str()), false, None);
                     }
                     (_, Ok(_)) => {}
                     (_, Err(e)) => {
@@ -401,7 +399,7 @@ impl App {
             }
             Message::ForceOff(n, id) => {
                 self.dismiss(n);
-                self.api(id, Command::Kill)
+                self.api(id, vmm_core::api::Kill {}.into())
             }
         }
     }
@@ -412,20 +410,19 @@ impl App {
         &mut self,
         id: String,
         op: SnapOp,
-        result: Result<serde_json::Value, String>,
+        result: Result<Response, String>,
     ) -> Task<Message> {
         let error = result.as_ref().err().cloned();
         let shown = self.for_details(
             &id,
             details::Message::Snap(snapshots::Message::Done(op.clone(), error)),
         );
-        if let (Ok(v), SnapOp::Take { .. }) = (&result, &op) {
-            let ms = |k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+        if let (Ok(Response::SnapshotCreate(c)), SnapOp::Take { .. }) = (&result, &op) {
             self.notice(
                 t!(
                     "notice-snapshot-taken",
-                    total = format!("{:.0}", ms("total_ms")),
-                    paused = format!("{:.0}", ms("paused_ms"))
+                    total = format!("{:.0}", c.timing.total_ms),
+                    paused = format!("{:.0}", c.timing.paused_ms)
                 ),
                 false,
                 None,

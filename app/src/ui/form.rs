@@ -2,12 +2,13 @@
 //! validation with the reason (the rules of `VmConfig::validate`, localized), and the config.
 
 use crate::data::host::HostInfo;
+use crate::data::problems;
 use crate::t;
 use crate::ui::style;
 use iced::widget::{button, column, container, row, text, text_input, toggler, Space};
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
-use vmm_core::config::{sniff_kernel, BootSource, VmConfig, MAX_CMDLINE_LEN, MIN_MEMORY_MIB};
+use vmm_core::config::{validate, BootSource, ConfigError, VmConfig, MIN_MEMORY_MIB};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -172,65 +173,45 @@ impl VmForm {
         }
     }
 
-    /// Every problem, each with its field and a reason for people.
+    /// Every problem, each with its field and a reason for people. The rules are vmm-core's
+    /// validators (the ones `vmdesk-vmm --check` runs); the form only adds its own: numbers
+    /// must parse and paths must be full ones (the form has no VM folder to resolve against).
     pub fn problems(&self, host: &HostInfo) -> Vec<(Field, String)> {
         let mut out = Vec::new();
-        if self.name.trim().is_empty() {
-            out.push((Field::Name, t!("error-name-empty")));
-        }
-        match check_file(&self.kernel) {
+        check(&mut out, Field::Name, validate::validate_name(&self.name));
+        match full_path(&self.kernel) {
             Err(e) => out.push((Field::Kernel, e)),
-            Ok(p) => {
-                if sniff_kernel(&p).is_err() {
-                    out.push((Field::Kernel, t!("error-not-a-kernel")));
-                }
-            }
+            Ok(p) => check(&mut out, Field::Kernel, validate::validate_kernel(&p)),
         }
         let memory: Option<u64> = self.memory.trim().parse().ok();
         if !self.initrd.trim().is_empty() {
-            match check_file(&self.initrd) {
+            match full_path(&self.initrd) {
                 Err(e) => out.push((Field::Initrd, e)),
-                Ok(p) => {
-                    let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-                    if let Some(m) = memory {
-                        if size >= m.saturating_mul(1 << 20) / 2 {
-                            out.push((
-                                Field::Initrd,
-                                t!("error-initrd-too-big", size = (size >> 20).to_string()),
-                            ));
-                        }
-                    }
-                }
+                // Without a memory size (that field shows why) only the file is checked.
+                Ok(p) => check(
+                    &mut out,
+                    Field::Initrd,
+                    validate::validate_initrd(&p, memory.unwrap_or(u64::MAX)),
+                ),
             }
         }
-        if self.cmdline.len() > MAX_CMDLINE_LEN {
-            out.push((
-                Field::Cmdline,
-                t!("error-cmdline-too-long", max = MAX_CMDLINE_LEN.to_string()),
-            ));
-        } else if self.cmdline.contains('\0') {
-            out.push((Field::Cmdline, t!("error-cmdline-nul")));
-        }
+        check(
+            &mut out,
+            Field::Cmdline,
+            validate::validate_cmdline(&self.cmdline),
+        );
+        let limits = host.limits();
         match self.vcpus.trim().parse::<u32>() {
             Err(_) => out.push((Field::Vcpus, t!("error-not-a-number"))),
-            Ok(0) => out.push((Field::Vcpus, t!("error-vcpus-zero"))),
-            Ok(n) if n > host.max_vcpus() => out.push((
-                Field::Vcpus,
-                t!("error-vcpus-too-many", max = host.max_vcpus().to_string()),
-            )),
-            Ok(_) => {}
+            Ok(n) => check(&mut out, Field::Vcpus, validate::validate_vcpus(n, &limits)),
         }
         match memory {
             None => out.push((Field::Memory, t!("error-not-a-number"))),
-            Some(m) if m < MIN_MEMORY_MIB => out.push((
+            Some(m) => check(
+                &mut out,
                 Field::Memory,
-                t!("error-memory-too-small", min = MIN_MEMORY_MIB.to_string()),
-            )),
-            Some(m) if m > host.memory_mib => out.push((
-                Field::Memory,
-                t!("error-memory-too-big", max = host.memory_mib.to_string()),
-            )),
-            Some(_) => {}
+                validate::validate_memory(m, &limits),
+            ),
         }
         out
     }
@@ -270,9 +251,8 @@ impl VmForm {
     }
 }
 
-/// A config with every field at its default, built by parsing so fields added to `VmConfig`
-/// later (with serde defaults) need no change here.
-fn check_file(value: &str) -> Result<PathBuf, String> {
+/// A form path must be given in full: the form has no VM folder to take a relative one from.
+fn full_path(value: &str) -> Result<PathBuf, String> {
     let v = value.trim();
     if v.is_empty() {
         return Err(t!("error-path-empty"));
@@ -281,13 +261,13 @@ fn check_file(value: &str) -> Result<PathBuf, String> {
     if !p.is_absolute() {
         return Err(t!("error-path-relative"));
     }
-    match std::fs::metadata(&p) {
-        Err(_) => Err(t!("error-file-missing")),
-        Ok(m) if !m.is_file() => Err(t!("error-not-a-file")),
-        Ok(_) => match std::fs::File::open(&p) {
-            Err(_) => Err(t!("error-file-unreadable")),
-            Ok(_) => Ok(p),
-        },
+    Ok(p)
+}
+
+/// Adds a failed vmm-core check, in the UI language.
+fn check(out: &mut Vec<(Field, String)>, field: Field, r: Result<(), ConfigError>) {
+    if let Err(e) = r {
+        out.push((field, problems::describe(&e.kind)));
     }
 }
 
@@ -494,5 +474,16 @@ mod tests {
         let cfg = f.to_config("test", None);
         cfg.validate(&HOST.limits()).unwrap();
         assert_eq!(VmForm::from_config(&cfg).kernel, f.kernel);
+    }
+
+    #[test]
+    fn the_cmdline_limit_is_vmdesk_vmms() {
+        crate::testing::english();
+        let mut f = VmForm::with_defaults(&HOST);
+        // Within 2047 bytes as typed, but not with the " pci=off" the VMM adds.
+        f.cmdline = "x".repeat(2047);
+        let p = f.problems(&HOST);
+        let reason = &p.iter().find(|(f, _)| *f == Field::Cmdline).unwrap().1;
+        assert!(reason.contains("2055 bytes"), "{reason}");
     }
 }

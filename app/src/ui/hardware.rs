@@ -4,12 +4,15 @@
 //! screen size. Checked inline like [`crate::ui::form`].
 
 use crate::data::disks::{self, DiskPlan};
+use crate::data::problems;
 use crate::t;
 use crate::ui::style;
 use iced::widget::{button, column, container, pick_list, row, text, text_input, toggler, Space};
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
-use vmm_core::config::{DiskConfig, DisplayConfig, NicConfig, PortForward, Protocol, VmConfig};
+use vmm_core::config::{
+    validate, DiskConfig, DisplayConfig, NicConfig, PortForward, Protocol, VmConfig,
+};
 
 /// Screen sizes offered (any other size in vm.toml is kept and offered too).
 pub const DISPLAY_PRESETS: [(u32, u32); 4] = [(800, 600), (1024, 768), (1280, 800), (1920, 1080)];
@@ -246,18 +249,24 @@ impl Hardware {
         }
         if self.display.is_some() {
             let port = self.vnc_port.trim();
-            if !port.is_empty() {
-                match port.parse::<u16>() {
-                    Ok(0) | Err(_) => out.push((HwField::VncPort, t!("error-vnc-port"))),
-                    Ok(_) if self.vnc_password.is_empty() => {
-                        out.push((HwField::VncPassword, t!("error-vnc-password-needed")))
+            let port = match port.parse::<u16>() {
+                _ if port.is_empty() => Ok(None),
+                Ok(p) => Ok(Some(p)),
+                Err(_) => Err(()),
+            };
+            let pw = (!self.vnc_password.is_empty()).then_some(self.vnc_password.as_str());
+            match port {
+                Err(()) => out.push((HwField::VncPort, t!("error-vnc-port"))),
+                Ok(port) => {
+                    if let Err(e) = validate::validate_vnc(port, pw) {
+                        let field = if e.field.ends_with("vnc_port") {
+                            HwField::VncPort
+                        } else {
+                            HwField::VncPassword
+                        };
+                        out.push((field, problems::describe(&e.kind)));
                     }
-                    Ok(_) => {}
                 }
-            }
-            let pw = &self.vnc_password;
-            if !pw.is_empty() && (pw.len() > 8 || !pw.is_ascii()) {
-                out.push((HwField::VncPassword, t!("error-vnc-password")));
             }
         }
         out
@@ -342,23 +351,25 @@ pub fn parse_forwards(s: &str) -> Result<Vec<PortForward>, String> {
             None => (Protocol::Tcp, item),
         };
         let (h, g) = ports.split_once(':').ok_or_else(bad)?;
-        let port = |v: &str| v.trim().parse::<u16>().ok().filter(|p| *p != 0);
+        let port = |v: &str| v.trim().parse::<u16>().ok();
         let (Some(host_port), Some(guest_port)) = (port(h), port(g)) else {
             return Err(bad());
         };
-        if out
-            .iter()
-            .any(|f| f.proto == proto && f.host_port == host_port)
-        {
-            return Err(t!("error-forward-twice", port = host_port.to_string()));
-        }
         out.push(PortForward {
             proto,
             host_port,
             guest_port,
         });
     }
-    Ok(out)
+    // The text is the form's; the rules (no port 0, each host port once) are vmm-core's.
+    let nic = NicConfig {
+        mac: None,
+        forwards: out,
+    };
+    if let Some(e) = validate::validate_nics(std::slice::from_ref(&nic)).first() {
+        return Err(problems::describe(&e.kind));
+    }
+    Ok(nic.forwards)
 }
 
 pub fn format_forwards(f: &[PortForward]) -> String {

@@ -2,12 +2,12 @@
 //! initrd and command line, and fill the zero page (`struct boot_params`).
 
 use super::layout::*;
-use crate::config::{sniff_kernel, KernelFormat};
 use linux_loader::loader::bootparam::{boot_e820_entry, boot_params};
 use linux_loader::loader::elf::PvhBootCapability;
 use linux_loader::loader::{BzImage, Elf, KernelLoader};
 use std::fs::File;
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use vm_memory::{ByteValued, Bytes, GuestAddress, GuestMemoryMmap};
 
 /// `boot_params` is plain old data; linux-loader does not mark it so.
@@ -31,6 +31,98 @@ pub enum BootError {
     Cmdline(String),
     #[error("writing boot structures: {0}")]
     Memory(String),
+}
+
+/// What kind of kernel image a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelFormat {
+    BzImage,
+    Elf,
+}
+
+/// Why a file is no kernel we can boot; each names the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KernelError {
+    /// Same text as `CannotOpen`: the message has always said "cannot open".
+    #[error("cannot open {}: {reason}", path.display())]
+    NotFound { path: PathBuf, reason: String },
+    #[error("cannot open {}: {reason}", path.display())]
+    CannotOpen { path: PathBuf, reason: String },
+    #[error("cannot stat {}: {reason}", path.display())]
+    CannotStat { path: PathBuf, reason: String },
+    #[error("{} is not a regular file", path.display())]
+    NotRegularFile { path: PathBuf },
+    #[error("cannot read {}: {reason}", path.display())]
+    CannotRead { path: PathBuf, reason: String },
+    /// A bzImage shorter than its header says (a cut-off download).
+    #[error("{} is truncated: {len} bytes, its header says {want}", path.display())]
+    Truncated { path: PathBuf, len: u64, want: u64 },
+    #[error("{} is not a Linux kernel (no bzImage setup header and no ELF magic)", path.display())]
+    NotAKernel { path: PathBuf },
+}
+
+/// Looks at a file's first bytes to tell a bzImage ("HdrS" at 0x202) or an ELF from anything else.
+pub fn sniff_kernel(path: &Path) -> Result<KernelFormat, KernelError> {
+    let p = || path.to_path_buf();
+    let mut f = File::open(path).map_err(|e| {
+        let reason = e.to_string();
+        if e.kind() == std::io::ErrorKind::NotFound {
+            KernelError::NotFound { path: p(), reason }
+        } else {
+            KernelError::CannotOpen { path: p(), reason }
+        }
+    })?;
+    let meta = f.metadata().map_err(|e| KernelError::CannotStat {
+        path: p(),
+        reason: e.to_string(),
+    })?;
+    if !meta.is_file() {
+        return Err(KernelError::NotRegularFile { path: p() });
+    }
+    let mut head = [0u8; 0x206];
+    let n = read_up_to(&mut f, &mut head).map_err(|e| KernelError::CannotRead {
+        path: p(),
+        reason: e.to_string(),
+    })?;
+    if n >= 4 && head[..4] == *b"\x7fELF" {
+        return Ok(KernelFormat::Elf);
+    }
+    if n >= 0x206 && head[0x202..0x206] == *b"HdrS" && head[0x1fe..0x200] == [0x55, 0xaa] {
+        // A cut-off download still has a valid header: check the file holds what the header
+        // says (setup sectors + syssize paragraphs), or the guest would crash mid-boot.
+        let setup_sects = match head[0x1f1] {
+            0 => 4,
+            s => u64::from(s),
+        };
+        let syssize = u64::from(u32::from_le_bytes([
+            head[0x1f4],
+            head[0x1f5],
+            head[0x1f6],
+            head[0x1f7],
+        ]));
+        let want = (setup_sects + 1) * 512 + syssize * 16;
+        // syssize is rounded up to whole 16-byte paragraphs: up to 15 bytes may be missing.
+        if meta.len() + 15 < want {
+            return Err(KernelError::Truncated {
+                path: p(),
+                len: meta.len(),
+                want,
+            });
+        }
+        return Ok(KernelFormat::BzImage);
+    }
+    Err(KernelError::NotAKernel { path: p() })
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
 }
 
 /// How the boot vCPU enters the kernel.
@@ -113,7 +205,7 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
     let kerr = |what: &str, e: &dyn std::fmt::Display| {
         BootError::Kernel(format!("{}: {what}: {e}", spec.kernel.display()))
     };
-    let format = sniff_kernel(spec.kernel).map_err(BootError::Kernel)?;
+    let format = sniff_kernel(spec.kernel).map_err(|e| BootError::Kernel(e.to_string()))?;
     let mut file = File::open(spec.kernel).map_err(|e| kerr("cannot open", &e))?;
     let mut params = ZeroPage::default();
     // End of what the kernel occupies, including where it decompresses itself: the initrd
@@ -309,8 +401,52 @@ pub fn machine_cmdline(given: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The smallest file that reads as a bzImage (its setup header), for tests that need a
+    /// kernel file.
+    pub(crate) fn fake_bzimage(dir: &Path) -> PathBuf {
+        let mut img = vec![0u8; 0x400];
+        img[0x1f1] = 1; // one setup sector, syssize 0: the whole image is 1 KiB
+        img[0x1fe] = 0x55;
+        img[0x1ff] = 0xaa;
+        img[0x202..0x206].copy_from_slice(b"HdrS");
+        let p = dir.join("vmlinuz");
+        std::fs::write(&p, img).unwrap();
+        p
+    }
+
+    #[test]
+    fn kernel_must_be_a_kernel() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "just text").unwrap();
+        assert!(sniff_kernel(&text)
+            .unwrap_err()
+            .to_string()
+            .contains("not a Linux kernel"));
+        assert!(sniff_kernel(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("not a regular file"));
+        let mut elf = b"\x7fELF".to_vec();
+        elf.resize(64, 0);
+        let e = dir.path().join("vmlinux");
+        std::fs::write(&e, elf).unwrap();
+        assert_eq!(sniff_kernel(&e), Ok(KernelFormat::Elf));
+    }
+
+    #[test]
+    fn a_cut_off_bzimage_is_refused_as_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = fake_bzimage(dir.path());
+        let mut img = std::fs::read(&k).unwrap();
+        img[0x1f4] = 0x40; // syssize: 64 paragraphs = 1 KiB more than the file has
+        std::fs::write(&k, &img).unwrap();
+        let e = sniff_kernel(&k).unwrap_err().to_string();
+        assert!(e.contains("truncated") && e.contains("vmlinuz"), "{e}");
+    }
 
     #[test]
     fn pci_off_is_added_unless_the_user_chose() {

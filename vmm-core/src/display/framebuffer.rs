@@ -32,10 +32,16 @@ const MAX_ROW_GAP: u32 = 8;
 impl Framebuffer {
     /// Allocates the framebuffer and maps it into the guest at `gpa` as memslot `slot`, with
     /// dirty-page logging on.
-    pub fn new(vm: &VmFd, slot: u32, gpa: u64, width: u32, height: u32) -> Result<Self, String> {
+    pub fn new(
+        vm: &VmFd,
+        slot: u32,
+        gpa: u64,
+        width: u32,
+        height: u32,
+    ) -> Result<Self, FramebufferError> {
         let stride = width * 4;
         let size = (stride as usize * height as usize).div_ceil(PAGE) * PAGE;
-        let region = MmapRegion::<()>::new(size).map_err(|e| format!("framebuffer memory: {e}"))?;
+        let region = MmapRegion::<()>::new(size).map_err(FramebufferError::Memory)?;
         let r = kvm_userspace_memory_region {
             slot,
             flags: KVM_MEM_LOG_DIRTY_PAGES,
@@ -45,7 +51,7 @@ impl Framebuffer {
         };
         // SAFETY: `region` is a live mapping owned by the Framebuffer, which the VMM keeps for
         // the life of the VM.
-        unsafe { vm.set_user_memory_region(r) }.map_err(|e| format!("framebuffer memslot: {e}"))?;
+        unsafe { vm.set_user_memory_region(r) }.map_err(FramebufferError::Memslot)?;
         Ok(Framebuffer {
             region,
             width,
@@ -265,13 +271,38 @@ pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageB
 /// How often the damage thread harvests the dirty log while a client is connected.
 const FRAME_INTERVAL: Duration = Duration::from_nanos(16_666_667);
 
+/// Why the framebuffer cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum FramebufferError {
+    #[error("framebuffer memory: {0}")]
+    Memory(vm_memory::mmap::MmapRegionError),
+    #[error("framebuffer memslot: {0}")]
+    Memslot(kvm_ioctls::Error),
+}
+
+/// Why a screen image (screenshot, thumbnail) cannot be written; names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PngError {
+    #[error("the frame is smaller than its size")]
+    FrameSize,
+    #[error("thumbnail size")]
+    ThumbnailSize,
+    #[error("encoding PNG: {0}")]
+    Encode(image::ImageError),
+    #[error("{}: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Writes the current frame to `path` as PNG, atomically.
-pub fn screenshot(fb: &dyn FrameSource, path: &std::path::Path) -> Result<(), String> {
+pub fn screenshot(fb: &dyn FrameSource, path: &std::path::Path) -> Result<(), PngError> {
     write_png(&frame_rgb(fb)?, path)
 }
 
 /// The whole current frame as an RGB image.
-fn frame_rgb(fb: &dyn FrameSource) -> Result<image::RgbImage, String> {
+fn frame_rgb(fb: &dyn FrameSource) -> Result<image::RgbImage, PngError> {
     let (w, h) = (fb.width(), fb.height());
     let mut px = Vec::new();
     fb.read_rect(Rect { x: 0, y: 0, w, h }, &mut px);
@@ -279,11 +310,11 @@ fn frame_rgb(fb: &dyn FrameSource) -> Result<image::RgbImage, String> {
     for p in px.chunks_exact(4) {
         rgb.extend_from_slice(&[p[2], p[1], p[0]]);
     }
-    image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| "the frame is smaller than its size".into())
+    image::RgbImage::from_raw(w, h, rgb).ok_or(PngError::FrameSize)
 }
 
 /// Encodes `img` as PNG and writes it to `path` atomically.
-fn write_png(img: &image::RgbImage, path: &std::path::Path) -> Result<(), String> {
+fn write_png(img: &image::RgbImage, path: &std::path::Path) -> Result<(), PngError> {
     let mut png = Vec::new();
     image::codecs::png::PngEncoder::new(&mut png)
         .write_image(
@@ -292,8 +323,11 @@ fn write_png(img: &image::RgbImage, path: &std::path::Path) -> Result<(), String
             img.height(),
             image::ExtendedColorType::Rgb8,
         )
-        .map_err(|e| format!("encoding PNG: {e}"))?;
-    crate::util::write_atomic(path, &png).map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(PngError::Encode)?;
+    crate::util::write_atomic(path, &png).map_err(|source| PngError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 use image::ImageEncoder as _;
@@ -306,7 +340,7 @@ pub fn thumbnail(
     max_w: u32,
     max_h: u32,
     path: &std::path::Path,
-) -> Result<(u32, u32), String> {
+) -> Result<(u32, u32), PngError> {
     let full = frame_rgb(fb)?;
     let (tw, th) = fit(full.width(), full.height(), max_w, max_h);
     write_png(&image::imageops::thumbnail(&full, tw, th), path)?;
@@ -334,7 +368,7 @@ pub fn write_thumbnail(
     height: u32,
     stride: u32,
     path: &std::path::Path,
-) -> Result<(), String> {
+) -> Result<(), PngError> {
     let step = width.div_ceil(320).max(1);
     let (tw, th) = (width / step, height / step);
     let mut rgb = Vec::with_capacity((tw * th * 3) as usize);
@@ -345,7 +379,7 @@ pub fn write_thumbnail(
             rgb.extend_from_slice(&[p[2], p[1], p[0]]);
         }
     }
-    let img = image::RgbImage::from_raw(tw, th, rgb).ok_or("thumbnail size")?;
+    let img = image::RgbImage::from_raw(tw, th, rgb).ok_or(PngError::ThumbnailSize)?;
     write_png(&img, path)
 }
 
@@ -462,7 +496,7 @@ mod tests {
         fb.set_contents(&px);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.png");
-        assert_eq!(thumbnail(&fb, 128, 96, &path), Ok((128, 96)));
+        assert_eq!(thumbnail(&fb, 128, 96, &path).unwrap(), (128, 96));
         let img = image::open(&path).unwrap().to_rgb8();
         assert_eq!(img.dimensions(), (128, 96));
         assert_eq!(img.get_pixel(10, 10).0, [255, 0, 0]);

@@ -33,6 +33,18 @@ pub struct StartedNics {
     pub warnings: Vec<String>,
 }
 
+/// Why a VM's NICs cannot be started; each names the NIC (`nics[N]`).
+#[derive(Debug, thiserror::Error)]
+pub enum StartNicsError {
+    #[error("nics[{index}].mac: {source}")]
+    Mac { index: usize, source: MacError },
+    #[error("nics[{index}]: {source}")]
+    Passt {
+        index: usize,
+        source: passt::PasstError,
+    },
+}
+
 /// One NIC's backend: its passt process and the socket to it.
 pub struct StartedNic {
     /// The NIC's index in the config's `[[nics]]`.
@@ -50,7 +62,7 @@ pub struct StartedNic {
 /// Call this from the thread that lives as long as the VM (vmdesk-vmm's main thread): passt is
 /// told to die with that thread (PR_SET_PDEATHSIG), and in any case passt quits when its socket
 /// closes, i.e. when this process ends however it ends.
-pub fn start_nics(vm_id: &str, nics: &[NicConfig]) -> Result<StartedNics, String> {
+pub fn start_nics(vm_id: &str, nics: &[NicConfig]) -> Result<StartedNics, StartNicsError> {
     start_nics_with(passt::find_passt(), vm_id, nics)
 }
 
@@ -59,7 +71,7 @@ pub fn start_nics_with(
     passt_bin: Option<PathBuf>,
     vm_id: &str,
     nics: &[NicConfig],
-) -> Result<StartedNics, String> {
+) -> Result<StartedNics, StartNicsError> {
     let mut out = StartedNics::default();
     if nics.is_empty() {
         return Ok(out);
@@ -76,15 +88,15 @@ pub fn start_nics_with(
     for (i, nic) in nics.iter().enumerate() {
         let label = format!("nics[{i}]");
         let mac = match &nic.mac {
-            Some(s) => parse_mac(s).map_err(|e| format!("{label}.mac: {e}"))?,
+            Some(s) => parse_mac(s).map_err(|source| StartNicsError::Mac { index: i, source })?,
             None => derived_mac(vm_id, i),
         };
         let opts = passt::PasstOptions {
             forwards: nic.forwards.clone(),
             mtu: DEFAULT_MTU,
         };
-        let (passt, stream) =
-            passt::Passt::spawn(&bin, &opts, &label).map_err(|e| format!("{label}: {e}"))?;
+        let (passt, stream) = passt::Passt::spawn(&bin, &opts, &label)
+            .map_err(|source| StartNicsError::Passt { index: i, source })?;
         out.nics.push(StartedNic {
             index: i,
             label,
@@ -96,10 +108,21 @@ pub fn start_nics_with(
     Ok(out)
 }
 
+/// Why a MAC address from a config is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MacError {
+    #[error("{mac:?} is not a MAC address like \"52:54:00:12:34:56\"")]
+    Malformed { mac: String },
+    #[error("{mac:?} is a multicast address (lowest bit of the first byte set); a NIC needs a unicast one")]
+    Multicast { mac: String },
+    #[error("{mac:?} is the all-zero address")]
+    AllZero { mac: String },
+}
+
 /// Parses `aa:bb:cc:dd:ee:ff` (hex, either case). Refuses multicast/broadcast and all-zero
 /// addresses: a NIC needs a unicast address.
-pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
-    let bad = || format!("{s:?} is not a MAC address like \"52:54:00:12:34:56\"");
+pub fn parse_mac(s: &str) -> Result<[u8; 6], MacError> {
+    let bad = || MacError::Malformed { mac: s.to_string() };
     let mut mac = [0u8; 6];
     let parts: Vec<&str> = s.split(':').collect();
     if parts.len() != 6 {
@@ -112,12 +135,10 @@ pub fn parse_mac(s: &str) -> Result<[u8; 6], String> {
         *b = u8::from_str_radix(p, 16).map_err(|_| bad())?;
     }
     if mac[0] & 1 != 0 {
-        return Err(format!(
-            "{s:?} is a multicast address (lowest bit of the first byte set); a NIC needs a unicast one"
-        ));
+        return Err(MacError::Multicast { mac: s.to_string() });
     }
     if mac == [0; 6] {
-        return Err(format!("{s:?} is the all-zero address"));
+        return Err(MacError::AllZero { mac: s.to_string() });
     }
     Ok(mac)
 }
@@ -170,16 +191,25 @@ mod tests {
             "52:54:00:ab:cd:+f",
             "5:54:00:ab:cd:0f0",
         ] {
-            assert!(parse_mac(bad).unwrap_err().contains("not a MAC"), "{bad}");
+            assert!(
+                parse_mac(bad)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("not a MAC"),
+                "{bad}"
+            );
         }
         assert!(parse_mac("01:00:5e:00:00:01")
             .unwrap_err()
+            .to_string()
             .contains("multicast"));
         assert!(parse_mac("ff:ff:ff:ff:ff:ff")
             .unwrap_err()
+            .to_string()
             .contains("multicast"));
         assert!(parse_mac("00:00:00:00:00:00")
             .unwrap_err()
+            .to_string()
             .contains("all-zero"));
     }
 
@@ -219,7 +249,8 @@ mod tests {
             &[NicConfig::default()],
         )
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
         assert!(e.starts_with("nics[0]: "), "{e}");
     }
 }

@@ -78,6 +78,34 @@ pub struct Passt {
     child: Child,
 }
 
+/// Why passt could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum PasstError {
+    #[error("cannot create a socket pair: {0}")]
+    SocketPair(std::io::Error),
+    #[error("cannot create a folder in /tmp for passt: {0}")]
+    TempDir(std::io::Error),
+    #[error("cannot hand {} to uid {uid}: {source}", dir.display())]
+    Chown {
+        dir: PathBuf,
+        uid: u32,
+        source: std::io::Error,
+    },
+    #[error("cannot start {}: {source}", bin.display())]
+    Start {
+        bin: PathBuf,
+        source: std::io::Error,
+    },
+    /// passt ended before it served; `said` is what it printed (its own log lines left out).
+    #[error("passt exited at start ({status}){}{said}", if said.is_empty() { "" } else { ": " })]
+    Exited {
+        status: std::process::ExitStatus,
+        said: String,
+    },
+    #[error("passt did not come up within {secs} s{}{said}", if said.is_empty() { "" } else { ": " })]
+    Timeout { secs: u64, said: String },
+}
+
 impl Passt {
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -88,9 +116,8 @@ impl Passt {
         bin: &Path,
         opts: &PasstOptions,
         label: &str,
-    ) -> Result<(Passt, UnixStream), String> {
-        let (ours, theirs) =
-            UnixStream::pair().map_err(|e| format!("cannot create a socket pair: {e}"))?;
+    ) -> Result<(Passt, UnixStream), PasstError> {
+        let (ours, theirs) = UnixStream::pair().map_err(PasstError::SocketPair)?;
         // SAFETY: geteuid has no preconditions.
         let runas = if unsafe { libc::geteuid() } == 0 {
             Some(nobody_ids())
@@ -137,9 +164,10 @@ impl Passt {
                 Ok(())
             });
         }
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let mut child = cmd.spawn().map_err(|source| PasstError::Start {
+            bin: bin.to_path_buf(),
+            source,
+        })?;
         drop(theirs);
 
         let lines = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -164,20 +192,15 @@ impl Passt {
                     let _ = t.join();
                 }
                 let said = lines.lock().map(|l| l.join("; ")).unwrap_or_default();
-                return Err(if said.is_empty() {
-                    format!("passt exited at start ({status})")
-                } else {
-                    format!("passt exited at start ({status}): {said}")
-                });
+                return Err(PasstError::Exited { status, said });
             }
             if Instant::now() > deadline {
                 let said = lines.lock().map(|l| l.join("; ")).unwrap_or_default();
                 // Returning drops `passt`, which kills it.
-                return Err(format!(
-                    "passt did not come up within {} s{}{said}",
-                    START_TIMEOUT.as_secs(),
-                    if said.is_empty() { "" } else { ": " }
-                ));
+                return Err(PasstError::Timeout {
+                    secs: START_TIMEOUT.as_secs(),
+                    said,
+                });
             }
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -257,24 +280,26 @@ struct PrivateDir {
 }
 
 impl PrivateDir {
-    fn new(owner: Option<(u32, u32)>) -> Result<PrivateDir, String> {
+    fn new(owner: Option<(u32, u32)>) -> Result<PrivateDir, PasstError> {
         let template = CString::new("/tmp/vmdesk-passt-XXXXXX").expect("no NUL");
         let mut bytes = template.into_bytes_with_nul();
         // SAFETY: mkdtemp rewrites the XXXXXX of a NUL-terminated buffer in place.
         let p = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
         if p.is_null() {
-            return Err(format!(
-                "cannot create a folder in /tmp for passt: {}",
-                std::io::Error::last_os_error()
-            ));
+            return Err(PasstError::TempDir(std::io::Error::last_os_error()));
         }
         bytes.pop();
         let dir = PrivateDir {
             path: PathBuf::from(OsString::from_vec(bytes)),
         };
         if let Some((uid, gid)) = owner {
-            std::os::unix::fs::chown(&dir.path, Some(uid), Some(gid))
-                .map_err(|e| format!("cannot hand {} to uid {uid}: {e}", dir.path.display()))?;
+            std::os::unix::fs::chown(&dir.path, Some(uid), Some(gid)).map_err(|source| {
+                PasstError::Chown {
+                    dir: dir.path.clone(),
+                    uid,
+                    source,
+                }
+            })?;
         }
         Ok(dir)
     }
@@ -347,7 +372,8 @@ mod tests {
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
         let e = Passt::spawn(&fake, &PasstOptions::default(), "nics[0]")
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(e.contains("passt exited at start"), "{e}");
         assert!(e.contains("Failed to bind any port"), "{e}");
         assert!(!e.contains("syslog"), "{e}");

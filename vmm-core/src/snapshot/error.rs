@@ -82,7 +82,7 @@ pub enum SnapshotError {
     /// The disks' records in `disks/current.json` or an overlay (messages from
     /// [`crate::storage::overlay`], which name the file).
     #[error("{0}")]
-    Overlays(String),
+    Overlays(crate::storage::overlay::OverlayError),
     #[error("{configured} disks configured but {devices} virtio-blk devices")]
     DiskCount { configured: usize, devices: usize },
     /// One disk could not be frozen, switched or checked.

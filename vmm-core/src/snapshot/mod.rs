@@ -19,8 +19,9 @@ pub mod file;
 pub mod kvm_state;
 pub mod memory;
 
-use crate::api::RunState;
-use crate::config::VmConfig;
+use crate::api::{
+    RunState, SnapshotCreated, SnapshotEntry, SnapshotMeta, SnapshotReverted, Timing,
+};
 use crate::devices::legacy::AcpiPmState;
 use crate::devices::serial::SerialState;
 use crate::devices::virtio::block::Block;
@@ -54,31 +55,6 @@ fn collect_garbage(vm_dir: &Path) {
     }
 }
 
-/// What a snapshot is, for listing (`meta.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnapshotMeta {
-    pub id: String,
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    pub created_unix_ms: u64,
-    pub parent: Option<String>,
-    /// The VM's config when the snapshot was taken.
-    pub config: VmConfig,
-    pub memory_pages: u64,
-    pub has_screen: bool,
-}
-
-/// A listed snapshot; `meta` is None for an incomplete (interrupted) one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SnapshotEntry {
-    pub id: String,
-    pub complete: bool,
-    pub meta: Option<SnapshotMeta>,
-    /// Why it is not usable, if it is not.
-    pub problem: Option<String>,
-}
-
 #[derive(Serialize, Deserialize)]
 struct MachineState {
     vm: kvm_state::VmState,
@@ -95,15 +71,6 @@ struct MachineState {
 struct FramebufferInfo {
     len: u64,
     crc: u32,
-}
-
-/// Timing of a save or revert, for the API reply and benchmarks.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Timing {
-    pub id: String,
-    pub total_ms: f64,
-    pub paused_ms: f64,
-    pub memory_pages: u64,
 }
 
 pub fn snapshots_dir(vm_dir: &Path) -> PathBuf {
@@ -165,7 +132,11 @@ fn write_meta(path: &Path, meta: &SnapshotMeta) -> Result<(), SnapshotError> {
 
 /// Takes a live snapshot of a running or paused VM. Writable disks are frozen at the same
 /// instant and the VM goes on in new overlays (see [`disks`]).
-pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, SnapshotError> {
+pub fn create(
+    vm: &VmHandle,
+    name: &str,
+    description: &str,
+) -> Result<SnapshotCreated, SnapshotError> {
     let _ops = lock(&OPS);
     let t0 = Instant::now();
     let m = &vm.machine;
@@ -205,7 +176,7 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, Sn
                 fb.stride,
                 &partial.join("screen.png"),
             )
-            .map_err(SnapshotError::part(&id, "screen.png"))?;
+            .map_err(|e| SnapshotError::part(&id, "screen.png")(e.to_string()))?;
             true
         }
         _ => false,
@@ -244,11 +215,13 @@ pub fn create(vm: &VmHandle, name: &str, description: &str) -> Result<Timing, Sn
         .map_err(SnapshotError::io(&dir))?;
     let cur = current_file(&m.vm_dir);
     crate::util::write_atomic(&cur, id.as_bytes()).map_err(SnapshotError::io(&cur))?;
-    Ok(Timing {
+    Ok(SnapshotCreated {
         id,
-        total_ms: ms(t0),
-        paused_ms,
-        memory_pages: state_pages,
+        timing: Timing {
+            total_ms: ms(t0),
+            paused_ms,
+            memory_pages: state_pages,
+        },
     })
 }
 
@@ -333,7 +306,7 @@ fn load_meta(dir: &Path) -> Result<SnapshotMeta, SnapshotError> {
 
 /// Puts a running or paused VM back to snapshot `id`; it keeps its run state (a paused VM
 /// stays paused at the snapshot's instant, e.g. to show a class the restored screen).
-pub fn revert(vm: &VmHandle, id: &str) -> Result<Timing, SnapshotError> {
+pub fn revert(vm: &VmHandle, id: &str) -> Result<SnapshotReverted, SnapshotError> {
     revert_inner(vm, id, false)
 }
 
@@ -341,7 +314,7 @@ pub fn revert(vm: &VmHandle, id: &str) -> Result<Timing, SnapshotError> {
 /// `Vmm::run`), after checking the memory file's checksum too. Call it before the control API
 /// serves requests, so nothing (serial input, say) reaches devices whose state the restore then
 /// overwrites.
-pub fn restore_at_start(vm: &VmHandle, id: &str) -> Result<Timing, SnapshotError> {
+pub fn restore_at_start(vm: &VmHandle, id: &str) -> Result<SnapshotReverted, SnapshotError> {
     revert_inner(vm, id, true)
 }
 
@@ -355,7 +328,7 @@ fn read_framebuffer(dir: &Path, info: &FramebufferInfo) -> Result<Vec<u8>, Snaps
     Ok(px)
 }
 
-fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, SnapshotError> {
+fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted, SnapshotError> {
     let _ops = lock(&OPS);
     let t0 = Instant::now();
     check_id(id)?;
@@ -460,11 +433,13 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<Timing, Snapshot
     }
     // The overlays the disks used before are deleted unless a snapshot needs them.
     collect_garbage(&m.vm_dir);
-    Ok(Timing {
+    Ok(SnapshotReverted {
         id: id.to_string(),
-        total_ms: ms(t0),
-        paused_ms,
-        memory_pages: st.memory.stored_pages,
+        timing: Timing {
+            total_ms: ms(t0),
+            paused_ms,
+            memory_pages: st.memory.stored_pages,
+        },
     })
 }
 

@@ -26,6 +26,8 @@ mod probe;
 
 pub use disk::Disk;
 
+pub use crate::config::ImageFormat;
+
 use crate::config::DiskConfig;
 use imago::file::File as ImagoFile;
 use imago::qcow2::Qcow2;
@@ -38,7 +40,6 @@ use lock::{ImageLock, LockError, LockMode};
 use probe::Probed;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::fmt;
 use std::fs::File;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -47,23 +48,6 @@ use std::path::{Path, PathBuf};
 /// snapshot of a running VM adds one overlay to each writable disk's chain (nothing merges
 /// them: imago cannot commit), so this bounds how many snapshots deep a line of history goes.
 pub const MAX_CHAIN_DEPTH: usize = 64;
-
-/// An image format vmdesk can use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ImageFormat {
-    Raw,
-    Qcow2,
-}
-
-impl fmt::Display for ImageFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ImageFormat::Raw => "raw",
-            ImageFormat::Qcow2 => "qcow2",
-        })
-    }
-}
 
 /// What went wrong, for callers that react differently (the config check maps `Format` to the
 /// `format` field, everything else to `path`).
@@ -84,7 +68,8 @@ pub enum ErrorKind {
 }
 
 /// A storage error; its text names the file at fault.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
 pub struct StorageError {
     pub kind: ErrorKind,
     /// The file at fault (for a broken backing chain: the backing file).
@@ -109,14 +94,6 @@ impl StorageError {
         StorageError::new(kind, path, format!("{what}: {e}"))
     }
 }
-
-impl fmt::Display for StorageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.reason)
-    }
-}
-
-impl std::error::Error for StorageError {}
 
 /// What `image_info` reports (the fields `qemu-img info` calls format, virtual-size,
 /// actual-size and the backing chain).
@@ -249,8 +226,8 @@ fn inspect(
         ImageFormat::Qcow2 => {
             let len = meta.len();
             let corrupt = |r: String| StorageError::new(ErrorKind::Corrupt, path, ctx(r));
-            let header = probe::read_header(&f, len).map_err(corrupt)?;
-            probe::check_tables(&f, &header, len).map_err(corrupt)?;
+            let header = probe::read_header(&f, len).map_err(|e| corrupt(e.to_string()))?;
+            probe::check_tables(&f, &header, len).map_err(|e| corrupt(e.to_string()))?;
             let q = Qcow2::<ImagoFile>::open_image(imago_file, false)
                 .map_err(|e| corrupt(format!("cannot be opened as qcow2: {e}")))?;
             let backing = match q.implicit_backing_file() {
@@ -523,13 +500,26 @@ pub fn default_serial(path: &Path) -> String {
 /// Largest serial number the guest can see (virtio-blk GET_ID returns 20 bytes).
 pub const SERIAL_LEN: usize = 20;
 
+/// Why a disk serial number is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SerialError {
+    #[error("must be {min} to {max} characters long")]
+    BadLength { len: usize, min: usize, max: usize },
+    #[error("may only hold printable ASCII characters")]
+    NotPrintable,
+}
+
 /// Checks a serial number from a config.
-pub fn check_serial(s: &str) -> Result<(), String> {
+pub fn check_serial(s: &str) -> Result<(), SerialError> {
     if s.is_empty() || s.len() > SERIAL_LEN {
-        return Err(format!("must be 1 to {SERIAL_LEN} characters long"));
+        return Err(SerialError::BadLength {
+            len: s.len(),
+            min: 1,
+            max: SERIAL_LEN,
+        });
     }
     if !s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err("may only hold printable ASCII characters".into());
+        return Err(SerialError::NotPrintable);
     }
     Ok(())
 }
@@ -537,7 +527,7 @@ pub fn check_serial(s: &str) -> Result<(), String> {
 /// Checks a disk as `vmdesk-vmm --check` should: the image and its chain exist and are sound,
 /// the format matches, a writable image is writable, and (without taking them) that the locks
 /// the VM will need are free. Returns the field at fault (`path` or `format`) and why.
-pub fn check_disk(d: &DiskConfig) -> Result<(), (&'static str, String)> {
+pub fn check_disk(d: &DiskConfig) -> Result<(), (&'static str, StorageError)> {
     let (layers, _) = walk_chain(
         &d.path,
         d.format,
@@ -551,7 +541,7 @@ pub fn check_disk(d: &DiskConfig) -> Result<(), (&'static str, String)> {
         } else {
             "path"
         };
-        (field, e.to_string())
+        (field, e)
     })?;
     if !d.read_only {
         std::fs::OpenOptions::new()
@@ -561,9 +551,10 @@ pub fn check_disk(d: &DiskConfig) -> Result<(), (&'static str, String)> {
             .map_err(|e| {
                 (
                     "path",
-                    format!(
-                        "{}: is not writable ({e}); make it writable or set read_only = true",
-                        d.path.display()
+                    StorageError::new(
+                        ErrorKind::Invalid,
+                        &d.path,
+                        format!("is not writable ({e}); make it writable or set read_only = true"),
                     ),
                 )
             })?;
@@ -580,6 +571,29 @@ pub fn config_path(d: &DiskConfig, vm_dir: &Path) -> PathBuf {
     }
 }
 
+/// Why a VM's disks cannot be opened; each names the disk (`disks[N]`) and the file.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenDisksError {
+    /// `<vm dir>/disks/current.json` cannot be read.
+    #[error(transparent)]
+    Current(#[from] overlay::OverlayError),
+    #[error("disks[{index}]: {source}")]
+    Image { index: usize, source: StorageError },
+    /// The overlay a snapshot moved the disk onto cannot be opened.
+    #[error(
+        "disks[{index}]: {source} (the overlay this disk continues in since its last \
+         snapshot, recorded in {})",
+        current.display()
+    )]
+    Overlay {
+        index: usize,
+        source: StorageError,
+        current: PathBuf,
+    },
+    #[error("disks[{index}].serial: {source}")]
+    Serial { index: usize, source: SerialError },
+}
+
 /// A VM's disk, opened for its virtio-blk device.
 pub struct OpenedDisk {
     pub disk: Disk,
@@ -594,7 +608,7 @@ pub struct OpenedDisk {
 /// snapshots moved onto an overlay opens that overlay (the top recorded in
 /// `<vm dir>/disks/current.json`, see [`overlay`]), not the configured image under it.
 /// Errors name the disk (`disks[N]`) and the file.
-pub fn open_disks(disks: &[DiskConfig], vm_dir: &Path) -> Result<Vec<OpenedDisk>, String> {
+pub fn open_disks(disks: &[DiskConfig], vm_dir: &Path) -> Result<Vec<OpenedDisk>, OpenDisksError> {
     let current = overlay::CurrentDisks::load(vm_dir)?;
     let mut out = Vec::new();
     for (i, d) in disks.iter().enumerate() {
@@ -602,19 +616,25 @@ pub fn open_disks(disks: &[DiskConfig], vm_dir: &Path) -> Result<Vec<OpenedDisk>
         let top = current.as_ref().and_then(|c| c.top(vm_dir, i, &path));
         let disk = match &top {
             Some(top) => Disk::open(top, Some(ImageFormat::Qcow2), d.read_only).map_err(|e| {
-                format!(
-                    "disks[{i}]: {e} (the overlay this disk continues in since its last \
-                     snapshot, recorded in {})",
-                    overlay::current_file(vm_dir).display()
-                )
+                OpenDisksError::Overlay {
+                    index: i,
+                    source: e,
+                    current: overlay::current_file(vm_dir),
+                }
             })?,
             None => {
-                Disk::open(&path, d.format, d.read_only).map_err(|e| format!("disks[{i}]: {e}"))?
+                Disk::open(&path, d.format, d.read_only).map_err(|e| OpenDisksError::Image {
+                    index: i,
+                    source: e,
+                })?
             }
         };
         let serial = match &d.serial {
             Some(s) => {
-                check_serial(s).map_err(|e| format!("disks[{i}].serial: {e}"))?;
+                check_serial(s).map_err(|e| OpenDisksError::Serial {
+                    index: i,
+                    source: e,
+                })?;
                 s.clone()
             }
             None => default_serial(&path),

@@ -36,9 +36,38 @@ pub fn current_file(vm_dir: &Path) -> PathBuf {
     disks_dir(vm_dir).join(CURRENT_FILE)
 }
 
+/// A problem with `current.json` or the overlays it lists; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum OverlayError {
+    #[error("{}: {source}", file.display())]
+    Io {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", file.display())]
+    Json {
+        file: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{}: version {found}; this vmdesk reads version {CURRENT_VERSION}", file.display())]
+    Version { file: PathBuf, found: u32 },
+    #[error("{}: vmdesk needs UTF-8 image paths", path.display())]
+    NotUtf8 { path: PathBuf },
+    /// An image of a chain `gc` must keep cannot be read.
+    #[error(transparent)]
+    Image(#[from] StorageError),
+}
+
+fn io_at(file: &Path) -> impl FnOnce(std::io::Error) -> OverlayError + '_ {
+    move |source| OverlayError::Io {
+        file: file.to_path_buf(),
+        source,
+    }
+}
+
 /// A path as vmdesk's own files store it: relative to the VM folder when inside it (so the
 /// folder can move), else absolute.
-pub fn to_stored(vm_dir: &Path, p: &Path) -> Result<String, String> {
+pub fn to_stored(vm_dir: &Path, p: &Path) -> Result<String, OverlayError> {
     let inside = p
         .strip_prefix(vm_dir)
         .ok()
@@ -64,7 +93,9 @@ pub fn to_stored(vm_dir: &Path, p: &Path) -> Result<String, String> {
     };
     out.to_str()
         .map(str::to_string)
-        .ok_or_else(|| format!("{}: vmdesk needs UTF-8 image paths", p.display()))
+        .ok_or_else(|| OverlayError::NotUtf8 {
+            path: p.to_path_buf(),
+        })
 }
 
 /// The path a stored one stands for.
@@ -120,32 +151,37 @@ impl Default for CurrentDisks {
 impl CurrentDisks {
     /// Reads `current.json`; `None` if there is none (the VM never had a snapshot of a
     /// writable disk).
-    pub fn load(vm_dir: &Path) -> Result<Option<CurrentDisks>, String> {
+    pub fn load(vm_dir: &Path) -> Result<Option<CurrentDisks>, OverlayError> {
         let p = current_file(vm_dir);
         let text = match std::fs::read(&p) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("{}: {e}", p.display())),
+            Err(e) => return Err(io_at(&p)(e)),
         };
         let c: CurrentDisks =
-            serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+            serde_json::from_slice(&text).map_err(|source| OverlayError::Json {
+                file: p.clone(),
+                source,
+            })?;
         if c.version != CURRENT_VERSION {
-            return Err(format!(
-                "{}: version {}; this vmdesk reads version {CURRENT_VERSION}",
-                p.display(),
-                c.version
-            ));
+            return Err(OverlayError::Version {
+                file: p,
+                found: c.version,
+            });
         }
         Ok(Some(c))
     }
 
     /// Writes `current.json` atomically (on stable storage when this returns).
-    pub fn save(&self, vm_dir: &Path) -> Result<(), String> {
+    pub fn save(&self, vm_dir: &Path) -> Result<(), OverlayError> {
         let dir = disks_dir(vm_dir);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let json = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(&dir).map_err(io_at(&dir))?;
         let p = current_file(vm_dir);
-        crate::util::write_atomic(&p, &json).map_err(|e| format!("{}: {e}", p.display()))
+        let json = serde_json::to_vec_pretty(self).map_err(|source| OverlayError::Json {
+            file: p.clone(),
+            source,
+        })?;
+        crate::util::write_atomic(&p, &json).map_err(io_at(&p))
     }
 
     /// Records that disk `index` (configured as `config_path`) now writes `top`.
@@ -155,7 +191,7 @@ impl CurrentDisks {
         index: usize,
         config_path: &Path,
         top: &Path,
-    ) -> Result<(), String> {
+    ) -> Result<(), OverlayError> {
         let entry = CurrentDisk {
             index,
             config_path: to_stored(vm_dir, config_path)?,
@@ -269,7 +305,7 @@ pub fn new_overlay_path(vm_dir: &Path, label: &str, tag: &str) -> PathBuf {
 /// the file is inside the VM folder, else absolute.
 fn backing_name(vm_dir: &Path, backing: &Path) -> Result<String, StorageError> {
     let stored = to_stored(vm_dir, backing)
-        .map_err(|e| StorageError::new(ErrorKind::Invalid, backing, e))?;
+        .map_err(|e| StorageError::new(ErrorKind::Invalid, backing, e.to_string()))?;
     let sp = Path::new(&stored);
     let name = if sp.is_absolute() {
         sp.to_path_buf()
@@ -366,7 +402,10 @@ fn chain_files(path: &Path, format: Option<ImageFormat>) -> Result<Vec<PathBuf>,
 /// the disks' current tops, not `roots` (the images snapshots keep, with their formats), not
 /// any of their backing files. Returns the files deleted. Any doubt (a chain that cannot be
 /// read) deletes nothing.
-pub fn gc(vm_dir: &Path, roots: &[(PathBuf, Option<ImageFormat>)]) -> Result<Vec<PathBuf>, String> {
+pub fn gc(
+    vm_dir: &Path,
+    roots: &[(PathBuf, Option<ImageFormat>)],
+) -> Result<Vec<PathBuf>, OverlayError> {
     let Some(mut cur) = CurrentDisks::load(vm_dir)? else {
         return Ok(Vec::new());
     };
@@ -374,7 +413,7 @@ pub fn gc(vm_dir: &Path, roots: &[(PathBuf, Option<ImageFormat>)]) -> Result<Vec
     let tops: Vec<(PathBuf, Option<ImageFormat>)> =
         cur.tops(vm_dir).into_iter().map(|t| (t, None)).collect();
     for (p, fmt) in tops.iter().chain(roots) {
-        for f in chain_files(p, *fmt).map_err(|e| e.to_string())? {
+        for f in chain_files(p, *fmt)? {
             live.insert(std::fs::canonicalize(&f).unwrap_or(f));
         }
     }

@@ -114,21 +114,86 @@ fn be64(b: &[u8], off: usize) -> u64 {
     u64::from_be_bytes(b[off..off + 8].try_into().expect("8 bytes"))
 }
 
-/// Reads and checks the qcow2 header; errors are complete sentences about the image.
-pub fn read_header(f: &File, file_len: u64) -> Result<Qcow2Header, String> {
+/// What is wrong with a qcow2 image; each text is a complete sentence about the image.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("cannot read the qcow2 header: {0}")]
+    ReadHeader(std::io::Error),
+    #[error("truncated: the qcow2 header is incomplete")]
+    HeaderIncomplete,
+    #[error("qcow2 version {0} is not supported (only 2 and 3)")]
+    Version(u32),
+    #[error("truncated: the qcow2 v3 header is incomplete")]
+    V3HeaderIncomplete,
+    #[error("corrupt: cluster size 2^{0} is outside 512 B..2 MiB")]
+    ClusterBits(u32),
+    #[error("encrypted qcow2 images are not supported")]
+    Encrypted,
+    #[error("QEMU marked this image corrupt; repair it with `qemu-img check -r all` first")]
+    MarkedCorrupt,
+    #[error(
+        "the image was not closed cleanly (its dirty flag is set); repair it with \
+         `qemu-img check -r all` first"
+    )]
+    Dirty,
+    #[error("qcow2 images with an external data file are not supported")]
+    DataFile,
+    /// Compression types other than zlib, extended L2 entries, future features: imago refuses
+    /// them too.
+    #[error(
+        "the image uses qcow2 features this version cannot read (incompatible feature bits \
+         {0:#x})"
+    )]
+    UnknownFeatures(u64),
+    #[error(
+        "truncated or corrupt: the {what} at {off:#x} (+{len:#x}) lies beyond the end of the \
+         file ({file_len:#x} bytes); `qemu-img check` tells more"
+    )]
+    TableBeyondEnd {
+        what: &'static str,
+        off: u64,
+        len: u64,
+        file_len: u64,
+    },
+    #[error("corrupt: L1 table of {0} entries is too large")]
+    L1TooLarge(u32),
+    #[error("corrupt: the L1 or refcount table is not cluster-aligned")]
+    TablesUnaligned,
+    #[error("corrupt: refcount table of {0} clusters")]
+    RefcountTableSize(u32),
+    #[error("cannot read the {what}: {source}")]
+    ReadTable {
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error("truncated: the {what} at {off:#x} is cut short")]
+    TableCutShort { what: &'static str, off: u64 },
+    #[error(
+        "truncated or corrupt: a {what} at {off:#x} lies beyond the end of the file \
+         ({file_len:#x} bytes); `qemu-img check` tells more"
+    )]
+    BeyondEnd {
+        what: &'static str,
+        off: u64,
+        file_len: u64,
+    },
+    #[error("corrupt: the {what} at {off:#x} is not cluster-aligned")]
+    Unaligned { what: &'static str, off: u64 },
+}
+
+/// Reads and checks the qcow2 header.
+pub fn read_header(f: &File, file_len: u64) -> Result<Qcow2Header, ProbeError> {
     let mut b = [0u8; 104];
-    let n = read_up_to(f, &mut b, 0).map_err(|e| format!("cannot read the qcow2 header: {e}"))?;
+    let n = read_up_to(f, &mut b, 0).map_err(ProbeError::ReadHeader)?;
     if n < 72 || be32(&b, 0).to_be_bytes() != QCOW2_MAGIC {
-        return Err("truncated: the qcow2 header is incomplete".into());
+        return Err(ProbeError::HeaderIncomplete);
     }
     let version = be32(&b, 4);
     if version != 2 && version != 3 {
-        return Err(format!(
-            "qcow2 version {version} is not supported (only 2 and 3)"
-        ));
+        return Err(ProbeError::Version(version));
     }
     if version == 3 && n < 104 {
-        return Err("truncated: the qcow2 v3 header is incomplete".into());
+        return Err(ProbeError::V3HeaderIncomplete);
     }
     let h = Qcow2Header {
         version,
@@ -141,99 +206,79 @@ pub fn read_header(f: &File, file_len: u64) -> Result<Qcow2Header, String> {
         incompatible_features: if version == 3 { be64(&b, 72) } else { 0 },
     };
     if !(9..=21).contains(&h.cluster_bits) {
-        return Err(format!(
-            "corrupt: cluster size 2^{} is outside 512 B..2 MiB",
-            h.cluster_bits
-        ));
+        return Err(ProbeError::ClusterBits(h.cluster_bits));
     }
     if h.crypt_method != 0 {
-        return Err("encrypted qcow2 images are not supported".into());
+        return Err(ProbeError::Encrypted);
     }
     if h.incompatible_features & INCOMPAT_CORRUPT != 0 {
-        return Err(
-            "QEMU marked this image corrupt; repair it with `qemu-img check -r all` first".into(),
-        );
+        return Err(ProbeError::MarkedCorrupt);
     }
     if h.incompatible_features & INCOMPAT_DIRTY != 0 {
-        return Err(
-            "the image was not closed cleanly (its dirty flag is set); repair it with \
-                    `qemu-img check -r all` first"
-                .into(),
-        );
+        return Err(ProbeError::Dirty);
     }
     if h.incompatible_features & INCOMPAT_DATA_FILE != 0 {
-        return Err("qcow2 images with an external data file are not supported".into());
+        return Err(ProbeError::DataFile);
     }
     let unknown =
         h.incompatible_features & !(INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_DATA_FILE);
     if unknown != 0 {
-        // Compression types other than zlib, extended L2 entries, future features: imago
-        // refuses them too.
-        return Err(format!(
-            "the image uses qcow2 features this version cannot read (incompatible feature \
-             bits {unknown:#x})"
-        ));
+        return Err(ProbeError::UnknownFeatures(unknown));
     }
     let cs = h.cluster_size();
-    let beyond = |what: &str, off: u64, len: u64| -> Result<(), String> {
+    let beyond = |what: &'static str, off: u64, len: u64| -> Result<(), ProbeError> {
         match off.checked_add(len) {
             Some(end) if end <= file_len => Ok(()),
-            _ => Err(format!(
-                "truncated or corrupt: the {what} at {off:#x} (+{len:#x}) lies beyond the end \
-                 of the file ({file_len:#x} bytes); `qemu-img check` tells more"
-            )),
+            _ => Err(ProbeError::TableBeyondEnd {
+                what,
+                off,
+                len,
+                file_len,
+            }),
         }
     };
     let l1_bytes = u64::from(h.l1_size) * 8;
     if l1_bytes > MAX_L1_BYTES {
-        return Err(format!(
-            "corrupt: L1 table of {} entries is too large",
-            h.l1_size
-        ));
+        return Err(ProbeError::L1TooLarge(h.l1_size));
     }
     if !h.l1_table_offset.is_multiple_of(cs) || !h.refcount_table_offset.is_multiple_of(cs) {
-        return Err("corrupt: the L1 or refcount table is not cluster-aligned".into());
+        return Err(ProbeError::TablesUnaligned);
     }
     if l1_bytes > 0 {
         beyond("L1 table", h.l1_table_offset, l1_bytes)?;
     }
     let rt_bytes = u64::from(h.refcount_table_clusters) * cs;
     if rt_bytes == 0 || rt_bytes > MAX_REFTABLE_BYTES {
-        return Err(format!(
-            "corrupt: refcount table of {} clusters",
-            h.refcount_table_clusters
-        ));
+        return Err(ProbeError::RefcountTableSize(h.refcount_table_clusters));
     }
     beyond("refcount table", h.refcount_table_offset, rt_bytes)?;
     Ok(h)
 }
 
 /// Checks that the tables and data clusters the image points to exist in the file.
-pub fn check_tables(f: &File, h: &Qcow2Header, file_len: u64) -> Result<(), String> {
+pub fn check_tables(f: &File, h: &Qcow2Header, file_len: u64) -> Result<(), ProbeError> {
     let cs = h.cluster_size();
-    let read_table = |what: &str, off: u64, bytes: u64| -> Result<Vec<u64>, String> {
+    let read_table = |what: &'static str, off: u64, bytes: u64| -> Result<Vec<u64>, ProbeError> {
         let mut buf = vec![0u8; bytes as usize];
-        let n = read_up_to(f, &mut buf, off).map_err(|e| format!("cannot read the {what}: {e}"))?;
+        let n = read_up_to(f, &mut buf, off)
+            .map_err(|source| ProbeError::ReadTable { what, source })?;
         if n < buf.len() {
-            return Err(format!("truncated: the {what} at {off:#x} is cut short"));
+            return Err(ProbeError::TableCutShort { what, off });
         }
         Ok(buf
             .chunks_exact(8)
             .map(|c| u64::from_be_bytes(c.try_into().expect("8 bytes")))
             .collect())
     };
-    let past_end = |what: &str, off: u64| {
-        format!(
-            "truncated or corrupt: a {what} at {off:#x} lies beyond the end of the file \
-             ({file_len:#x} bytes); `qemu-img check` tells more"
-        )
+    let past_end = |what: &'static str, off: u64| ProbeError::BeyondEnd {
+        what,
+        off,
+        file_len,
     };
     // Tables are always written whole: all of their cluster must be in the file.
-    let table_within = |what: &str, off: u64| -> Result<(), String> {
+    let table_within = |what: &'static str, off: u64| -> Result<(), ProbeError> {
         if !off.is_multiple_of(cs) {
-            return Err(format!(
-                "corrupt: the {what} at {off:#x} is not cluster-aligned"
-            ));
+            return Err(ProbeError::Unaligned { what, off });
         }
         match off.checked_add(cs) {
             Some(end) if end <= file_len => Ok(()),
@@ -242,7 +287,7 @@ pub fn check_tables(f: &File, h: &Qcow2Header, file_len: u64) -> Result<(), Stri
     };
     // A data cluster may be written partly (the file then ends inside it): its start must be in
     // the file.
-    let data_within = |what: &str, off: u64| -> Result<(), String> {
+    let data_within = |what: &'static str, off: u64| -> Result<(), ProbeError> {
         if off < file_len {
             Ok(())
         } else {
@@ -285,9 +330,10 @@ pub fn check_tables(f: &File, h: &Qcow2Header, file_len: u64) -> Result<(), Stri
                 let host = e & OFFSET_MASK;
                 if host != 0 {
                     if !host.is_multiple_of(cs) {
-                        return Err(format!(
-                            "corrupt: the data cluster at {host:#x} is not cluster-aligned"
-                        ));
+                        return Err(ProbeError::Unaligned {
+                            what: "data cluster",
+                            off: host,
+                        });
                     }
                     data_within("data cluster", host)?;
                 }
@@ -347,7 +393,7 @@ mod tests {
         h[56..60].copy_from_slice(&1u32.to_be_bytes());
         let check = |h: &[u8], len: u64| {
             let (_d, f) = file_with(h);
-            read_header(&f, len)
+            read_header(&f, len).map_err(|e| e.to_string())
         };
         assert!(check(&h, 1 << 20).is_ok());
         assert!(check(&h, 4096).unwrap_err().contains("refcount table"));

@@ -3,7 +3,7 @@
 //! messages, which `App::update` routes to the screens that show them.
 
 use super::{App, Message};
-use crate::data::client::{self, ClientError, ExitInfo};
+use crate::data::client::{self, ClientError, ExitInfo, VmmClientExt};
 use crate::data::snapshots::SnapshotList;
 use crate::data::store::{self, VmEntry};
 use crate::data::thumbs;
@@ -14,7 +14,10 @@ use crate::ui::screen::library;
 use iced::Task;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use vmm_core::api::{Command, Counters, Status};
+use vmm_core::api::{
+    ApiRequest, Command, Empty, GetCounters, ListSnapshots, Screenshot, SnapshotCreate,
+    SnapshotDelete, SnapshotRename, SnapshotRevert, Status,
+};
 
 /// What one poll of the disk and the sockets found.
 #[derive(Debug, Clone)]
@@ -151,11 +154,9 @@ impl App {
         let client = self.client.clone();
         let id = id.to_string();
         blocking(move || {
-            client.request(&id, Command::Counters).ok().and_then(|v| {
-                let c = serde_json::from_value::<Counters>(v).ok()?;
-                let m = details::Message::Activity(activity::Message::Counters(Box::new(c)));
-                Some(Message::ToDetails(id, m))
-            })
+            let c = client.call(&id, GetCounters {}).ok()?;
+            let m = details::Message::Activity(activity::Message::Counters(Box::new(c)));
+            Some(Message::ToDetails(id, m))
         })
         .then(|m| m.map_or_else(Task::none, Task::done))
     }
@@ -163,7 +164,7 @@ impl App {
     pub(super) fn api(&self, id: String, command: Command) -> Task<Message> {
         let client = self.client.clone();
         blocking(move || {
-            let result = client.request(&id, command.clone());
+            let result = client.send(&id, command.clone());
             Message::Replied {
                 id,
                 command,
@@ -207,8 +208,8 @@ impl App {
         let id = id.to_string();
         blocking(move || {
             let r = if active {
-                match client.request(&id, Command::SnapshotList) {
-                    Ok(v) => SnapshotList::from_api(v),
+                match client.call(&id, ListSnapshots {}) {
+                    Ok(list) => Ok(SnapshotList::from_api(list)),
                     // Still starting, or just gone: the folder has the same list.
                     Err(ClientError::NotRunning) => Ok(SnapshotList::from_disk(&dir)),
                     Err(e) => Err(e.to_string()),
@@ -236,36 +237,40 @@ impl App {
         let client = self.client.clone();
         let dir = self.paths.vm_dir(&id);
         blocking(move || {
-            let command = match &op {
-                SnapOp::Refresh => Command::SnapshotList,
-                SnapOp::Take { name, description } => Command::SnapshotCreate {
+            let command: Command = match &op {
+                SnapOp::Refresh => ListSnapshots {}.into(),
+                SnapOp::Take { name, description } => SnapshotCreate {
                     name: name.clone(),
                     description: description.clone(),
-                },
-                SnapOp::Revert(s) => Command::SnapshotRevert {
+                }
+                .into(),
+                SnapOp::Revert(s) => SnapshotRevert {
                     snapshot: s.clone(),
-                },
-                SnapOp::Rename(s, name) => Command::SnapshotRename {
+                }
+                .into(),
+                SnapOp::Rename(s, name) => SnapshotRename {
                     snapshot: s.clone(),
                     name: name.clone(),
-                },
-                SnapOp::Delete(s) => Command::SnapshotDelete {
+                }
+                .into(),
+                SnapOp::Delete(s) => SnapshotDelete {
                     snapshot: s.clone(),
-                },
+                }
+                .into(),
             };
             let result = if active {
-                client.request(&id, command).map_err(|e| e.to_string())
+                client.send(&id, command).map_err(|e| e.to_string())
             } else {
+                // What the VMM would answer, done on the folder.
                 match &op {
-                    SnapOp::Rename(s, name) => {
-                        vmm_core::snapshot::rename(&dir, s, name).map_err(|e| e.to_string())
-                    }
-                    SnapOp::Delete(s) => {
-                        vmm_core::snapshot::delete(&dir, s).map_err(|e| e.to_string())
-                    }
+                    SnapOp::Rename(s, name) => vmm_core::snapshot::rename(&dir, s, name)
+                        .map(|()| SnapshotRename::wrap(Empty {}))
+                        .map_err(|e| e.to_string()),
+                    SnapOp::Delete(s) => vmm_core::snapshot::delete(&dir, s)
+                        .map(|()| SnapshotDelete::wrap(Empty {}))
+                        .map_err(|e| e.to_string()),
                     _ => Err(t!("snap-needs-running")),
                 }
-                .map(|()| serde_json::Value::Null)
             };
             Message::SnapshotDone { id, op, result }
         })
@@ -287,9 +292,10 @@ impl App {
         let path = dir.join(format!("vmdesk-{id}-{stamp}.png"));
         self.api(
             id,
-            Command::Screenshot {
+            Screenshot {
                 path: path.display().to_string(),
-            },
+            }
+            .into(),
         )
     }
 

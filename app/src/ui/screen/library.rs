@@ -12,7 +12,7 @@ use iced::widget::{
     button, column, container, pick_list, progress_bar, row, scrollable, text, text_input, toggler,
 };
 use iced::{Alignment, Element, Length};
-use vmm_core::api::Command;
+use vmm_core::api::{self, Command};
 
 pub const SEARCH_ID: &str = "library-search";
 
@@ -121,12 +121,12 @@ impl Library {
             Message::New => Action::New,
             Message::Open(id) => Action::Open(id),
             Message::Start(id) => Action::Start(id),
-            Message::Pause(id) => Action::Api(id, Command::Pause),
-            Message::Resume(id) => Action::Api(id, Command::Resume),
-            Message::PowerOff(id) => Action::Api(id, Command::PowerOff),
-            Message::ForceOff(id) => Action::Api(id, Command::Kill),
+            Message::Pause(id) => Action::Api(id, api::Pause {}.into()),
+            Message::Resume(id) => Action::Api(id, api::Resume {}.into()),
+            Message::PowerOff(id) => Action::Api(id, api::PowerOff {}.into()),
+            Message::ForceOff(id) => Action::Api(id, api::Kill {}.into()),
             // The VMM ends with the reset status and the app starts it again.
-            Message::Restart(id) => Action::Api(id, Command::Reset),
+            Message::Restart(id) => Action::Api(id, api::Reset {}.into()),
             Message::AskDelete(id) => {
                 if vms.is_active(&id) {
                     self.confirm_delete = None;

@@ -4,7 +4,7 @@
 
 use crate::data::disks::DiskPlan;
 use crate::data::host::HostInfo;
-use crate::data::store;
+use crate::data::{problems, store};
 use crate::t;
 use crate::ui::form::{self, VmForm};
 use crate::ui::hardware::{self, Hardware};
@@ -107,7 +107,7 @@ impl Wizard {
                     Err(errs) => {
                         self.error = Some(
                             errs.iter()
-                                .map(|e| e.to_string())
+                                .map(|e| format!("{}: {}", e.field, problems::describe(&e.kind)))
                                 .collect::<Vec<_>>()
                                 .join("\n"),
                         );

@@ -29,6 +29,7 @@ pub mod auth;
 pub mod encode;
 pub mod keysym;
 pub mod proto;
+mod rects;
 mod server;
 mod session;
 

@@ -90,18 +90,15 @@ impl PixelFormat {
     /// Whether we can produce pixels in this format: true colour at 8, 16 or 32 bits per
     /// pixel, with every channel inside the pixel. Colour-map formats are refused: the
     /// guest's framebuffer is true colour and we keep no palette.
-    pub fn check_supported(&self) -> Result<(), String> {
+    pub fn check_supported(&self) -> Result<(), PixelFormatError> {
         if !self.true_colour {
-            return Err(format!(
-                "colour-map pixel formats are not supported ({} bpp, depth {})",
-                self.bits_per_pixel, self.depth
-            ));
+            return Err(PixelFormatError::ColourMap {
+                bpp: self.bits_per_pixel,
+                depth: self.depth,
+            });
         }
         if !matches!(self.bits_per_pixel, 8 | 16 | 32) {
-            return Err(format!(
-                "{} bits per pixel is not supported (8, 16 or 32)",
-                self.bits_per_pixel
-            ));
+            return Err(PixelFormatError::Bpp(self.bits_per_pixel));
         }
         let bpp = u32::from(self.bits_per_pixel);
         for (name, max, shift) in [
@@ -111,9 +108,12 @@ impl PixelFormat {
         ] {
             let bits = 16 - max.leading_zeros();
             if u32::from(shift) + bits > bpp {
-                return Err(format!(
-                    "{name} channel (max {max}, shift {shift}) does not fit in {bpp} bits"
-                ));
+                return Err(PixelFormatError::ChannelOutside {
+                    channel: name,
+                    max,
+                    shift,
+                    bpp,
+                });
             }
         }
         Ok(())
@@ -122,6 +122,22 @@ impl PixelFormat {
     pub fn bytes_per_pixel(&self) -> usize {
         usize::from(self.bits_per_pixel / 8)
     }
+}
+
+/// A pixel format a client asked for that we cannot produce.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PixelFormatError {
+    #[error("colour-map pixel formats are not supported ({bpp} bpp, depth {depth})")]
+    ColourMap { bpp: u8, depth: u8 },
+    #[error("{0} bits per pixel is not supported (8, 16 or 32)")]
+    Bpp(u8),
+    #[error("{channel} channel (max {max}, shift {shift}) does not fit in {bpp} bits")]
+    ChannelOutside {
+        channel: &'static str,
+        max: u16,
+        shift: u8,
+        bpp: u32,
+    },
 }
 
 /// A client-to-server message.
@@ -355,7 +371,11 @@ mod tests {
             true_colour: false,
             ..rgb565
         };
-        assert!(cmap.check_supported().unwrap_err().contains("colour-map"));
+        assert!(cmap
+            .check_supported()
+            .unwrap_err()
+            .to_string()
+            .contains("colour-map"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use iced::widget::{button, column, container, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length, Task};
 use serial::Serial;
 use snapshots::Snapshots;
-use vmm_core::api::Command;
+use vmm_core::api::{self, Command};
 use vmm_core::config::VmConfig;
 
 #[derive(Debug, Clone)]
@@ -176,12 +176,12 @@ impl Details {
                 Action::None
             }
             Message::Start => Action::Start(id),
-            Message::Pause => Action::Api(id, Command::Pause),
-            Message::Resume => Action::Api(id, Command::Resume),
-            Message::PowerOff => Action::Api(id, Command::PowerOff),
+            Message::Pause => Action::Api(id, api::Pause {}.into()),
+            Message::Resume => Action::Api(id, api::Resume {}.into()),
+            Message::PowerOff => Action::Api(id, api::PowerOff {}.into()),
             // The VMM ends with the reset status and the app starts it again.
-            Message::Restart => Action::Api(id, Command::Reset),
-            Message::ForceOff => Action::Api(id, Command::Kill),
+            Message::Restart => Action::Api(id, api::Reset {}.into()),
+            Message::ForceOff => Action::Api(id, api::Kill {}.into()),
             Message::Tab(t) => {
                 self.tab = t;
                 if t == Tab::Snapshots {
@@ -194,7 +194,7 @@ impl Details {
             Message::Serial(m) => match self.serial.update(m) {
                 serial::Action::None => Action::None,
                 serial::Action::Send(line) => {
-                    Action::Api(id, crate::data::client::serial_input(&line))
+                    Action::Api(id, crate::data::client::serial_input(&line).into())
                 }
                 serial::Action::Copy(text) => Action::Copy(text),
             },

@@ -24,7 +24,7 @@ use super::{
 };
 use crate::devices::Persist;
 use crate::util::lock;
-use serde::Serialize;
+
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -79,25 +79,11 @@ pub struct NetStats {
     pub link_up: AtomicBool,
 }
 
-/// A copy of [`NetStats`] for the control API.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct NetCounters {
-    pub tx_frames: u64,
-    pub tx_bytes: u64,
-    pub tx_dropped: u64,
-    pub rx_frames: u64,
-    pub rx_bytes: u64,
-    pub rx_dropped_no_buffer: u64,
-    pub rx_dropped_too_big: u64,
-    pub rx_dropped_inactive: u64,
-    pub malformed_chains: u64,
-    pub link_up: bool,
-}
-
 impl NetStats {
-    pub fn snapshot(&self) -> NetCounters {
+    /// A copy for the control API.
+    pub fn snapshot(&self) -> crate::api::NicCounters {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        NetCounters {
+        crate::api::NicCounters {
             tx_frames: g(&self.tx_frames),
             tx_bytes: g(&self.tx_bytes),
             tx_dropped: g(&self.tx_dropped),

@@ -1,0 +1,293 @@
+//! The command line: `vmdesk list|create|clone|delete|start|stop|kill|pause|resume|status|console|
+//! snapshot|snapshots|revert|screenshot ...` (`vmdesk --help`), each with `--json`.
+//!
+//! [`parse`] turns the words into a [`Command`]; [`run`] hands it to its one function:
+//! `library` (create, clone, delete), `vm` (list, state, power, console, screenshot) and
+//! `snapshot` (take, list, revert).
+
+mod library;
+mod parse;
+mod snapshot;
+#[cfg(test)]
+mod tests;
+mod vm;
+
+use crate::data::client::{ClientError, SocketClient, VmmClient};
+use crate::data::paths::Paths;
+use crate::data::store::{self, VmEntry};
+use crate::t;
+use std::path::PathBuf;
+use std::sync::Arc;
+use vmm_core::api::{ErrorCode, Kill, Pause, Resume};
+
+pub use parse::{is_command, parse};
+
+/// Exit statuses of the CLI.
+pub mod code {
+    pub const OK: i32 = 0;
+    /// Something failed (I/O, the VMM, the API).
+    pub const ERROR: i32 = 1;
+    /// Bad command line.
+    pub const USAGE: i32 = 2;
+    /// No VM by that id or name.
+    pub const NO_SUCH_VM: i32 = 3;
+    /// The VM is not in a state that allows this (not running, already running, broken).
+    pub const WRONG_STATE: i32 = 4;
+    /// `stop`: the guest did not react to the ACPI power button.
+    pub const NO_RESPONSE: i32 = 5;
+    /// No snapshot by that id or name.
+    pub const NO_SUCH_SNAPSHOT: i32 = 6;
+}
+
+/// A parsed command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Args {
+    pub command: Command,
+    /// `--json`: machine-readable output, errors included (every command takes it).
+    pub json: bool,
+}
+
+/// A CLI command. `vm` is a VM's id or name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    List,
+    Create(CreateArgs),
+    /// A linked clone named `name`, or a full copy with `--full`.
+    Clone {
+        vm: String,
+        name: String,
+        full: bool,
+    },
+    Delete {
+        vm: String,
+        keep_disks: bool,
+    },
+    Status {
+        vm: String,
+    },
+    Start {
+        vm: String,
+    },
+    /// The ACPI power button.
+    Stop {
+        vm: String,
+    },
+    Kill {
+        vm: String,
+    },
+    Restart {
+        vm: String,
+    },
+    Pause {
+        vm: String,
+    },
+    Resume {
+        vm: String,
+    },
+    Console {
+        vm: String,
+    },
+    Snapshot(SnapshotCommand),
+    /// The screen to a PNG `file` (relative to the working directory).
+    Screenshot {
+        vm: String,
+        file: PathBuf,
+    },
+}
+
+/// `create NAME --kernel K …`. Values stay text here: a bad one is the command's failure (exit
+/// status 2, in JSON with `--json`), not a command-line error followed by the help.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CreateArgs {
+    pub name: String,
+    pub kernel: PathBuf,
+    pub initrd: Option<PathBuf>,
+    pub cmdline: Option<String>,
+    pub vcpus: Option<String>,
+    pub memory: Option<String>,
+    /// `WIDTHxHEIGHT`.
+    pub display: Option<String>,
+    /// A new disk of this many GiB.
+    pub disk_size: Option<String>,
+    /// An existing image.
+    pub disk: Option<PathBuf>,
+    pub linked: bool,
+    pub read_only: bool,
+    pub network: bool,
+}
+
+/// `snapshot`, `snapshots` and `revert`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotCommand {
+    Take {
+        vm: String,
+        name: String,
+        description: String,
+    },
+    List {
+        vm: String,
+    },
+    /// `snapshot` is an id, or a name when exactly one complete snapshot has it.
+    Revert {
+        vm: String,
+        snapshot: String,
+    },
+}
+
+pub fn help() -> String {
+    t!("cli-help")
+}
+
+/// Runs a CLI command; returns the process exit status.
+pub fn run(paths: &Paths, args: &Args) -> i32 {
+    run_with(paths, Arc::new(SocketClient::new(paths.clone())), args)
+}
+
+pub fn run_with(paths: &Paths, client: Arc<dyn VmmClient>, args: &Args) -> i32 {
+    let ctx = Ctx {
+        paths,
+        client,
+        out: Out { json: args.json },
+        entries: store::list(paths),
+    };
+    match &args.command {
+        Command::List => vm::list(&ctx),
+        Command::Create(c) => library::create(&ctx, c),
+        Command::Clone { vm, name, full } => library::clone(&ctx, vm, name, *full),
+        Command::Delete { vm, keep_disks } => library::delete(&ctx, vm, *keep_disks),
+        Command::Status { vm } => ctx.with_vm(vm, |e| vm::status(&ctx, e)),
+        Command::Start { vm } => ctx.with_vm(vm, |e| vm::start(&ctx, e)),
+        Command::Stop { vm } => ctx.with_vm(vm, |e| vm::stop(&ctx, e)),
+        Command::Kill { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, Kill {}.into())),
+        Command::Restart { vm } => ctx.with_vm(vm, |e| vm::restart(&ctx, e)),
+        Command::Pause { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, Pause {}.into())),
+        Command::Resume { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, Resume {}.into())),
+        Command::Console { vm } => ctx.with_vm(vm, |e| vm::console(&ctx, e)),
+        Command::Screenshot { vm, file } => ctx.with_vm(vm, |e| vm::screenshot(&ctx, e, file)),
+        Command::Snapshot(s) => snapshot::run(&ctx, s),
+    }
+}
+
+/// What every command works with: the library as it was when the command began, the VMMs'
+/// client and where the output goes.
+struct Ctx<'a> {
+    paths: &'a Paths,
+    client: Arc<dyn VmmClient>,
+    out: Out,
+    entries: Vec<VmEntry>,
+}
+
+impl Ctx<'_> {
+    fn client(&self) -> &dyn VmmClient {
+        &*self.client
+    }
+
+    /// The VM by id, else by name (any case); `Err` is the exit status once "no such VM" is
+    /// printed.
+    fn find(&self, key: &str) -> Result<&VmEntry, i32> {
+        self.entries
+            .iter()
+            .find(|e| e.id == key)
+            .or_else(|| {
+                self.entries
+                    .iter()
+                    .find(|e| e.name().to_lowercase() == key.to_lowercase())
+            })
+            .ok_or_else(|| {
+                self.out.fail(
+                    code::NO_SUCH_VM,
+                    "no-such-vm",
+                    t!("cli-no-such-vm", vm = key),
+                )
+            })
+    }
+
+    /// Runs `f` on the VM named by `key` if its settings can be read: anything that starts or
+    /// talks to its VMM needs them.
+    fn with_vm(&self, key: &str, f: impl FnOnce(&VmEntry) -> i32) -> i32 {
+        let e = match self.find(key) {
+            Ok(e) => e,
+            Err(code) => return code,
+        };
+        match &e.config {
+            Ok(_) => f(e),
+            Err(err) => self.broken(e, err),
+        }
+    }
+
+    fn broken(&self, e: &VmEntry, err: &str) -> i32 {
+        self.out.fail(
+            code::WRONG_STATE,
+            "broken",
+            t!("cli-broken", vm = e.id.as_str(), error = err),
+        )
+    }
+
+    /// Prints what went wrong talking to VM `e`'s VMM; returns the exit status.
+    fn client_error(&self, e: &VmEntry, err: ClientError) -> i32 {
+        let id = e.id.as_str();
+        match err {
+            ClientError::NotRunning => self.out.fail(
+                code::WRONG_STATE,
+                "not-running",
+                t!("cli-not-running", vm = id),
+            ),
+            ClientError::Api {
+                code: c @ ErrorCode::InvalidState,
+                message,
+            } => self.out.fail(code::WRONG_STATE, c.as_str(), message),
+            ClientError::Exited(info) => {
+                let rec = crate::data::vms::exit_record(self.paths, Some(e), id, Some(info));
+                let mut msg = t!(
+                    "error-vmm-exited",
+                    name = e.name(),
+                    meaning = crate::data::vms::exit_meaning(&info)
+                );
+                for l in rec.log_tail.iter().chain(rec.serial_tail.iter()) {
+                    msg.push_str("\n  ");
+                    msg.push_str(l);
+                }
+                self.out.fail(code::ERROR, "exited", msg)
+            }
+            other => self.out.fail(code::ERROR, "error", other.to_string()),
+        }
+    }
+}
+
+/// Prints results and failures as text or, with `--json`, as JSON on stdout.
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    /// Prints a success: the JSON value, or the text (nothing when it is empty).
+    fn done(&self, v: serde_json::Value, text: String) -> i32 {
+        if self.json {
+            println!("{v}");
+        } else if !text.is_empty() {
+            println!("{text}");
+        }
+        code::OK
+    }
+
+    fn fail(&self, code: i32, kind: &str, message: String) -> i32 {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::json!({"ok": false, "error": {"code": kind, "message": message}})
+            );
+        } else {
+            eprintln!("vmdesk: {message}");
+        }
+        code
+    }
+}
+
+/// A path as given, relative ones taken from the working directory.
+fn absolute(p: &std::path::Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    }
+}

@@ -1,0 +1,393 @@
+//! `VmConfig`: what a VM is, as the app writes it (TOML on disk) and `vmdesk-vmm` reads it.
+//!
+//! The types here are plain data and depend on no device or runtime module (storage, net and
+//! the boot code depend on them, not the other way round). Parsing rejects unknown fields;
+//! [`validate`] holds every check that can be made before touching `/dev/kvm`, field by field
+//! for forms and whole for `vmdesk-vmm --check`, each error naming its field.
+
+pub mod validate;
+
+pub use validate::{ConfigError, ConfigErrorKind};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Largest command line our loader hands over (Linux's `cmdline_size` default for x86 is 2047).
+pub const MAX_CMDLINE_LEN: usize = 2047;
+/// Guests smaller than this cannot hold the boot structures plus any kernel.
+pub const MIN_MEMORY_MIB: u64 = 16;
+
+/// A VM's configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VmConfig {
+    /// Stable identifier: used in folder and socket names, so `[a-z0-9_-]`, 1..=64 chars.
+    pub id: String,
+    /// Human-readable name shown by the app.
+    pub name: String,
+    /// Number of virtual CPUs.
+    pub vcpus: u32,
+    /// Guest RAM in MiB.
+    pub memory_mib: u64,
+    /// How the guest starts.
+    pub boot: BootSource,
+    #[serde(default)]
+    pub serial: SerialConfig,
+    /// Disk images (attached by a later device; kept here so configs written now stay valid).
+    #[serde(default)]
+    pub disks: Vec<DiskConfig>,
+    /// Network interfaces: virtio-net devices, each backed by its own passt process.
+    #[serde(default)]
+    pub nics: Vec<NicConfig>,
+    /// The guest's screen, if any.
+    #[serde(default)]
+    pub display: Option<DisplayConfig>,
+    /// A virtio-rng device feeding the guest entropy from the host.
+    #[serde(default = "yes")]
+    pub virtio_rng: bool,
+}
+
+/// How the guest starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum BootSource {
+    /// Direct Linux boot: a bzImage or an ELF vmlinux, optional initrd and command line.
+    Linux {
+        kernel: PathBuf,
+        #[serde(default)]
+        initrd: Option<PathBuf>,
+        #[serde(default)]
+        cmdline: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialConfig {
+    /// Write everything the guest prints on COM1 to a log file in the VM's folder.
+    #[serde(default = "yes")]
+    pub log: bool,
+    /// Log file; relative paths are taken from the VM's folder. Default `serial.log`.
+    #[serde(default)]
+    pub log_file: Option<PathBuf>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for SerialConfig {
+    fn default() -> Self {
+        SerialConfig {
+            log: true,
+            log_file: None,
+        }
+    }
+}
+
+/// A disk: a raw or qcow2 image the guest sees as a virtio-blk device (`/dev/vda`, ...), in
+/// config order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskConfig {
+    /// The image file (or host block device); relative paths are taken from the VM's folder.
+    pub path: PathBuf,
+    /// The guest may read but not write; the image is shared-locked, so several VMs may use it.
+    /// A writable image is locked for this VM alone.
+    #[serde(default)]
+    pub read_only: bool,
+    /// "raw" or "qcow2"; probed from the file's content when absent. Set it for images the
+    /// guest can write: a raw disk whose guest wrote a qcow2 header would otherwise be probed as
+    /// qcow2 on the next start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ImageFormat>,
+    /// Serial number the guest sees (`/dev/disk/by-id/virtio-<serial>`), at most 20 printable
+    /// ASCII characters; derived from the image's path when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+}
+
+/// An image format vmdesk can use. Defined with the config that names it; `storage` opens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageFormat {
+    Raw,
+    Qcow2,
+}
+
+impl fmt::Display for ImageFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ImageFormat::Raw => "raw",
+            ImageFormat::Qcow2 => "qcow2",
+        })
+    }
+}
+
+/// A network interface: virtio-net with user-mode networking by `passt` (guest address and
+/// gateway as passt assigns them by DHCP; the gateway address reaches the host's loopback).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NicConfig {
+    /// `aa:bb:cc:dd:ee:ff`, unicast. Default: a locally administered address derived from the
+    /// VM id and the NIC's index, the same on every start.
+    #[serde(default)]
+    pub mac: Option<String>,
+    /// Ports on the host's 127.0.0.1 forwarded to the guest.
+    #[serde(default)]
+    pub forwards: Vec<PortForward>,
+}
+
+/// `{ proto = "tcp", host_port = 8080, guest_port = 80 }`: 127.0.0.1:8080 on the host reaches
+/// port 80 of the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortForward {
+    pub proto: Protocol,
+    pub host_port: u16,
+    pub guest_port: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        })
+    }
+}
+
+/// The guest's screen: a linear framebuffer, a virtio keyboard and tablet, and a VNC server
+/// (always on a Unix socket in the runtime folder; on loopback TCP when `vnc_port` is set).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisplayConfig {
+    #[serde(default = "default_width")]
+    pub width: u32,
+    #[serde(default = "default_height")]
+    pub height: u32,
+    /// Also serve VNC on 127.0.0.1:<port> (needs `vnc_password`).
+    #[serde(default)]
+    pub vnc_port: Option<u16>,
+    /// VNC password for the TCP listener (VNC authentication uses at most 8 characters).
+    #[serde(default)]
+    pub vnc_password: Option<String>,
+}
+
+fn default_width() -> u32 {
+    1024
+}
+fn default_height() -> u32 {
+    768
+}
+
+impl Default for DisplayConfig {
+    fn default() -> Self {
+        DisplayConfig {
+            width: default_width(),
+            height: default_height(),
+            vnc_port: None,
+            vnc_password: None,
+        }
+    }
+}
+
+/// A config file that cannot be read or parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("{}: cannot read config: {reason}", file.display())]
+    Read { file: PathBuf, reason: String },
+    /// Not TOML, or not a config (unknown field, wrong type, ...); `message` is toml's, which
+    /// names the key and shows the line.
+    #[error("{}{message}", file.as_ref().map(|f| format!("{}: ", f.display())).unwrap_or_default())]
+    Parse {
+        file: Option<PathBuf>,
+        message: String,
+    },
+}
+
+impl LoadError {
+    /// The file at fault, if known.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            LoadError::Read { file, .. } => Some(file),
+            LoadError::Parse { file, .. } => file.as_deref(),
+        }
+    }
+
+    /// The message without the file's name, for where the file is already shown.
+    pub fn reason(&self) -> String {
+        match self {
+            LoadError::Read { reason, .. } => format!("cannot read config: {reason}"),
+            LoadError::Parse { message, .. } => message.clone(),
+        }
+    }
+
+    fn in_file(self, path: &Path) -> LoadError {
+        match self {
+            LoadError::Parse { message, .. } => LoadError::Parse {
+                file: Some(path.to_path_buf()),
+                message,
+            },
+            read => read,
+        }
+    }
+}
+
+/// A config that cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("{}: cannot encode config: {source}", file.display())]
+    Serialize {
+        file: PathBuf,
+        source: toml::ser::Error,
+    },
+    #[error("{}: cannot write config: {source}", file.display())]
+    Write {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What the host can give; gathered once from `/dev/kvm` and `/proc/meminfo`.
+#[derive(Debug, Clone, Copy)]
+pub struct HostLimits {
+    pub max_vcpus: u32,
+    pub memory_mib: u64,
+}
+
+impl VmConfig {
+    /// A config booting `kernel` directly, with defaults for everything else.
+    pub fn new_linux(id: &str, name: &str, kernel: PathBuf) -> VmConfig {
+        VmConfig {
+            id: id.into(),
+            name: name.into(),
+            vcpus: 1,
+            memory_mib: 512,
+            boot: BootSource::Linux {
+                kernel,
+                initrd: None,
+                cmdline: "console=ttyS0".into(),
+            },
+            serial: SerialConfig::default(),
+            disks: vec![],
+            nics: vec![],
+            display: None,
+            virtio_rng: true,
+        }
+    }
+
+    /// Parses TOML text. Errors name the field (and line) serde/toml found at fault.
+    pub fn from_toml(text: &str) -> Result<VmConfig, LoadError> {
+        toml::from_str(text).map_err(|e| LoadError::Parse {
+            file: None,
+            // toml's message already names the key and shows the line; keep it whole.
+            message: e.to_string().trim_end().to_string(),
+        })
+    }
+
+    /// Reads and parses a config file; relative paths inside are resolved against its folder.
+    pub fn load(path: &Path) -> Result<VmConfig, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
+            file: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let mut cfg = VmConfig::from_toml(&text).map_err(|e| e.in_file(path))?;
+        if let Some(dir) = path.parent() {
+            cfg.resolve_relative_paths(dir);
+        }
+        Ok(cfg)
+    }
+
+    /// Writes the config atomically (temp file, fsync, rename) so a crash never leaves half a file.
+    pub fn save(&self, path: &Path) -> Result<(), SaveError> {
+        let text = toml::to_string_pretty(self).map_err(|source| SaveError::Serialize {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        crate::util::write_atomic(path, text.as_bytes()).map_err(|source| SaveError::Write {
+            file: path.to_path_buf(),
+            source,
+        })
+    }
+
+    fn resolve_relative_paths(&mut self, dir: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        };
+        match &mut self.boot {
+            BootSource::Linux { kernel, initrd, .. } => {
+                fix(kernel);
+                if let Some(i) = initrd {
+                    fix(i);
+                }
+            }
+        }
+        for d in &mut self.disks {
+            fix(&mut d.path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    pub(super) use crate::arch::boot::tests::fake_bzimage;
+
+    pub(super) const HOST: HostLimits = HostLimits {
+        max_vcpus: 8,
+        memory_mib: 4096,
+    };
+
+    pub(super) fn cfg(kernel: &Path) -> VmConfig {
+        VmConfig {
+            vcpus: 2,
+            memory_mib: 256,
+            ..VmConfig::new_linux("vm-1", "VM", kernel.into())
+        }
+    }
+
+    #[test]
+    fn a_good_config_validates_and_round_trips_through_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = cfg(&fake_bzimage(dir.path()));
+        c.validate(&HOST).unwrap();
+        let path = dir.path().join("vm.toml");
+        c.save(&path).unwrap();
+        assert_eq!(VmConfig::load(&path).unwrap(), c);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_with_their_name() {
+        let e = VmConfig::from_toml(
+            "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\nturbo=true\n[boot]\nkind='linux'\nkernel='k'\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("turbo"), "{e}");
+    }
+
+    #[test]
+    fn relative_paths_are_taken_from_the_config_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("vm.toml");
+        std::fs::write(
+            &p,
+            "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\n[boot]\nkind='linux'\nkernel='k'\ninitrd='i'\n",
+        )
+        .unwrap();
+        let c = VmConfig::load(&p).unwrap();
+        let BootSource::Linux { kernel, initrd, .. } = c.boot;
+        assert_eq!(kernel, dir.path().join("k"));
+        assert_eq!(initrd, Some(dir.path().join("i")));
+    }
+}

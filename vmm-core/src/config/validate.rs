@@ -1,0 +1,567 @@
+//! Every check of a [`VmConfig`] that can be made before touching `/dev/kvm`: the one home of
+//! these rules. [`VmConfig::validate`] runs them all for `vmdesk-vmm --check` and start-up; the
+//! app's forms call the field validators one by one, so the rules cannot drift apart.
+//!
+//! Each problem is a [`ConfigError`]: the field (dotted path, e.g. `boot.kernel`) and a
+//! [`ConfigErrorKind`] holding the values involved, so callers can translate it; its `Display`
+//! is the English text `vmdesk-vmm` prints.
+
+use super::{BootSource, DiskConfig, HostLimits, NicConfig, Protocol, VmConfig};
+use super::{MAX_CMDLINE_LEN, MIN_MEMORY_MIB};
+use crate::arch::boot::{machine_cmdline, sniff_kernel, KernelError};
+use crate::net::MacError;
+use crate::storage::{SerialError, StorageError};
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// Longest VM id (it names folders and sockets).
+pub const MAX_ID_LEN: usize = 64;
+/// xAPIC IDs are 8 bits and 0xff is broadcast; we do not emulate x2APIC-only topologies.
+pub const MAX_VCPUS: u32 = 254;
+/// Screen sizes the framebuffer accepts.
+pub const DISPLAY_WIDTH: std::ops::RangeInclusive<u32> = 64..=7680;
+pub const DISPLAY_HEIGHT: std::ops::RangeInclusive<u32> = 64..=4320;
+/// VNC authentication uses at most 8 characters of the password.
+pub const MAX_VNC_PASSWORD_LEN: usize = 8;
+/// More would not fit the virtio-mmio interrupt lines next to the other devices.
+pub const MAX_NICS: usize = 4;
+
+/// A configuration problem: which file, which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: Option<PathBuf>,
+    /// Dotted field path, e.g. `boot.kernel`.
+    pub field: String,
+    pub kind: ConfigErrorKind,
+}
+
+impl ConfigError {
+    pub fn new(field: impl Into<String>, kind: impl Into<ConfigErrorKind>) -> ConfigError {
+        ConfigError {
+            file: None,
+            field: field.into(),
+            kind: kind.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{}: ", file.display())?;
+        }
+        write!(f, "{}: {}", self.field, self.kind)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why a field is wrong: one variant per check, with the values a message needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigErrorKind {
+    /// A text (id, disk serial) outside its length limits.
+    #[error("must be {min} to {max} characters long")]
+    BadLength { len: usize, min: usize, max: usize },
+    #[error("{id:?} may only hold lowercase letters, digits, '-' and '_' (it names folders and sockets)")]
+    BadIdChars { id: String },
+    #[error("must not be empty")]
+    NameEmpty,
+    #[error("must be at least {min}")]
+    TooFewVcpus { value: u64, min: u64 },
+    /// More vCPUs than this host's KVM allows.
+    #[error("{value} is more than this host's KVM allows ({max})")]
+    VcpusAboveHost { value: u64, max: u64 },
+    /// More than vmdesk supports at all.
+    #[error("at most {max} are supported")]
+    VcpusAboveSupported { value: u64, max: u64 },
+    #[error("{value} MiB is too small (at least {min} MiB)")]
+    MemoryTooSmall { value: u64, min: u64 },
+    #[error("{value} MiB is more than this host has ({max} MiB)")]
+    MemoryAboveHost { value: u64, max: u64 },
+    /// The file does not exist (the same text as `CannotOpen`; a form says it differently).
+    #[error("cannot open {}: {reason}", path.display())]
+    NotFound { path: PathBuf, reason: String },
+    #[error("cannot open {}: {reason}", path.display())]
+    CannotOpen { path: PathBuf, reason: String },
+    #[error("cannot stat {}: {reason}", path.display())]
+    CannotStat { path: PathBuf, reason: String },
+    #[error("cannot read {}: {reason}", path.display())]
+    CannotRead { path: PathBuf, reason: String },
+    #[error("{} is not a regular file", path.display())]
+    NotRegularFile { path: PathBuf },
+    #[error("{} is truncated: {len} bytes, its header says {want}", path.display())]
+    KernelTruncated { path: PathBuf, len: u64, want: u64 },
+    #[error("{} is not a Linux kernel (no bzImage setup header and no ELF magic)", path.display())]
+    NotAKernel { path: PathBuf },
+    #[error("{} ({size_mib} MiB) does not fit in half of the guest's memory", path.display())]
+    InitrdTooBig { path: PathBuf, size_mib: u64 },
+    /// The command line as the guest gets it, with the words the VMM adds.
+    #[error("{len} bytes (with the VMM's \"pci=off\") is longer than the limit of {max}")]
+    CmdlineTooLong { len: usize, max: usize },
+    #[error("must not contain NUL bytes")]
+    CmdlineNul,
+    #[error("{value} is outside {min}..{max}")]
+    OutOfRange { value: u64, min: u64, max: u64 },
+    #[error("0 is not a port")]
+    PortZero,
+    #[error("required when vnc_port is set (the TCP listener is password-protected)")]
+    VncPasswordMissing,
+    #[error("must be 1 to {max} ASCII characters (VNC authentication uses 8)")]
+    BadVncPassword { max: usize },
+    #[error("{count} disks is more than the {slots} virtio slots left by the other devices")]
+    TooManyDisks { count: usize, slots: usize },
+    #[error("may only hold printable ASCII characters")]
+    NotPrintable,
+    /// The same image twice in one VM.
+    #[error("{} is already disks[{first}]", path.display())]
+    DuplicateDisk { path: PathBuf, first: usize },
+    /// A disk image (or one of its backing files) that cannot be used; see `StorageError`.
+    #[error("{0}")]
+    Image(StorageError),
+    #[error("{mac:?} is not a MAC address like \"52:54:00:12:34:56\"")]
+    BadMac { mac: String },
+    #[error("{mac:?} is a multicast address (lowest bit of the first byte set); a NIC needs a unicast one")]
+    MulticastMac { mac: String },
+    #[error("{mac:?} is the all-zero address")]
+    ZeroMac { mac: String },
+    #[error("{count} network interfaces is more than the {max} supported")]
+    TooManyNics { count: usize, max: usize },
+    /// A host port forwarded twice for one protocol; `first` is the field that has it.
+    #[error("{proto} port {port} is already forwarded by {first}")]
+    PortTaken {
+        proto: Protocol,
+        port: u16,
+        first: String,
+    },
+}
+
+impl From<KernelError> for ConfigErrorKind {
+    fn from(e: KernelError) -> Self {
+        match e {
+            KernelError::NotFound { path, reason } => ConfigErrorKind::NotFound { path, reason },
+            KernelError::CannotOpen { path, reason } => {
+                ConfigErrorKind::CannotOpen { path, reason }
+            }
+            KernelError::CannotStat { path, reason } => {
+                ConfigErrorKind::CannotStat { path, reason }
+            }
+            KernelError::NotRegularFile { path } => ConfigErrorKind::NotRegularFile { path },
+            KernelError::CannotRead { path, reason } => {
+                ConfigErrorKind::CannotRead { path, reason }
+            }
+            KernelError::Truncated { path, len, want } => {
+                ConfigErrorKind::KernelTruncated { path, len, want }
+            }
+            KernelError::NotAKernel { path } => ConfigErrorKind::NotAKernel { path },
+        }
+    }
+}
+
+impl From<MacError> for ConfigErrorKind {
+    fn from(e: MacError) -> Self {
+        match e {
+            MacError::Malformed { mac } => ConfigErrorKind::BadMac { mac },
+            MacError::Multicast { mac } => ConfigErrorKind::MulticastMac { mac },
+            MacError::AllZero { mac } => ConfigErrorKind::ZeroMac { mac },
+        }
+    }
+}
+
+impl From<SerialError> for ConfigErrorKind {
+    fn from(e: SerialError) -> Self {
+        match e {
+            SerialError::BadLength { len, min, max } => {
+                ConfigErrorKind::BadLength { len, min, max }
+            }
+            SerialError::NotPrintable => ConfigErrorKind::NotPrintable,
+        }
+    }
+}
+
+impl From<StorageError> for ConfigErrorKind {
+    fn from(e: StorageError) -> Self {
+        ConfigErrorKind::Image(e)
+    }
+}
+
+fn check(ok: bool, field: &str, kind: impl FnOnce() -> ConfigErrorKind) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::new(field, kind()))
+    }
+}
+
+/// `id`: 1..=64 of `[a-z0-9_-]` (it names folders and sockets).
+pub fn validate_id(id: &str) -> Result<(), ConfigError> {
+    check(!id.is_empty() && id.len() <= MAX_ID_LEN, "id", || {
+        ConfigErrorKind::BadLength {
+            len: id.len(),
+            min: 1,
+            max: MAX_ID_LEN,
+        }
+    })?;
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_';
+    check(id.bytes().all(allowed), "id", || {
+        ConfigErrorKind::BadIdChars { id: id.to_string() }
+    })
+}
+
+/// `name`: anything but blank.
+pub fn validate_name(name: &str) -> Result<(), ConfigError> {
+    check(!name.trim().is_empty(), "name", || {
+        ConfigErrorKind::NameEmpty
+    })
+}
+
+/// `vcpus`: at least 1, no more than the host's KVM allows, at most [`MAX_VCPUS`].
+pub fn validate_vcpus(vcpus: u32, host: &HostLimits) -> Result<(), ConfigError> {
+    let (value, max) = (u64::from(vcpus), u64::from(host.max_vcpus));
+    check(vcpus > 0, "vcpus", || ConfigErrorKind::TooFewVcpus {
+        value,
+        min: 1,
+    })?;
+    check(vcpus <= host.max_vcpus, "vcpus", || {
+        ConfigErrorKind::VcpusAboveHost { value, max }
+    })?;
+    check(vcpus <= MAX_VCPUS, "vcpus", || {
+        ConfigErrorKind::VcpusAboveSupported {
+            value,
+            max: MAX_VCPUS.into(),
+        }
+    })
+}
+
+/// `memory_mib`: at least [`MIN_MEMORY_MIB`], no more than the host has.
+pub fn validate_memory(mib: u64, host: &HostLimits) -> Result<(), ConfigError> {
+    check(mib >= MIN_MEMORY_MIB, "memory_mib", || {
+        ConfigErrorKind::MemoryTooSmall {
+            value: mib,
+            min: MIN_MEMORY_MIB,
+        }
+    })?;
+    check(mib <= host.memory_mib, "memory_mib", || {
+        ConfigErrorKind::MemoryAboveHost {
+            value: mib,
+            max: host.memory_mib,
+        }
+    })
+}
+
+/// `boot.kernel`: a whole bzImage or an ELF vmlinux.
+pub fn validate_kernel(kernel: &Path) -> Result<(), ConfigError> {
+    sniff_kernel(kernel)
+        .map(|_| ())
+        .map_err(|e| ConfigError::new("boot.kernel", e))
+}
+
+/// `boot.initrd`: a regular file that fits in half of the guest's memory.
+pub fn validate_initrd(initrd: &Path, memory_mib: u64) -> Result<(), ConfigError> {
+    let field = "boot.initrd";
+    let path = || initrd.to_path_buf();
+    let m = File::open(initrd).and_then(|f| f.metadata()).map_err(|e| {
+        let reason = e.to_string();
+        let kind = if e.kind() == std::io::ErrorKind::NotFound {
+            ConfigErrorKind::NotFound {
+                path: path(),
+                reason,
+            }
+        } else {
+            ConfigErrorKind::CannotOpen {
+                path: path(),
+                reason,
+            }
+        };
+        ConfigError::new(field, kind)
+    })?;
+    check(m.is_file(), field, || ConfigErrorKind::NotRegularFile {
+        path: path(),
+    })?;
+    check(
+        m.len() < memory_mib.saturating_mul(1 << 20) / 2,
+        field,
+        || ConfigErrorKind::InitrdTooBig {
+            path: path(),
+            size_mib: m.len() >> 20,
+        },
+    )
+}
+
+/// `boot.cmdline`: its length as the guest gets it (with the words the VMM adds).
+pub fn validate_cmdline_length(cmdline: &str) -> Result<(), ConfigError> {
+    let len = machine_cmdline(cmdline).len();
+    check(len <= MAX_CMDLINE_LEN, "boot.cmdline", || {
+        ConfigErrorKind::CmdlineTooLong {
+            len,
+            max: MAX_CMDLINE_LEN,
+        }
+    })
+}
+
+/// `boot.cmdline`: no NUL bytes (the kernel gets a C string).
+pub fn validate_cmdline_bytes(cmdline: &str) -> Result<(), ConfigError> {
+    check(!cmdline.contains('\0'), "boot.cmdline", || {
+        ConfigErrorKind::CmdlineNul
+    })
+}
+
+/// `boot.cmdline`: the first of its problems, for a form that shows one per field.
+pub fn validate_cmdline(cmdline: &str) -> Result<(), ConfigError> {
+    validate_cmdline_length(cmdline)?;
+    validate_cmdline_bytes(cmdline)
+}
+
+/// `display.width` and `display.height`, within what the framebuffer accepts.
+pub fn validate_display_size(width: u32, height: u32) -> Vec<ConfigError> {
+    let range = |field: &str, v: u32, r: std::ops::RangeInclusive<u32>| {
+        check(r.contains(&v), field, || ConfigErrorKind::OutOfRange {
+            value: v.into(),
+            min: (*r.start()).into(),
+            max: (*r.end()).into(),
+        })
+    };
+    [
+        range("display.width", width, DISPLAY_WIDTH),
+        range("display.height", height, DISPLAY_HEIGHT),
+    ]
+    .into_iter()
+    .filter_map(Result::err)
+    .collect()
+}
+
+/// `display.vnc_port` and `display.vnc_password`: a TCP listener needs a port other than 0
+/// and a password of 1 to 8 ASCII characters.
+pub fn validate_vnc(port: Option<u16>, password: Option<&str>) -> Result<(), ConfigError> {
+    match (port, password) {
+        (Some(0), _) => Err(ConfigError::new(
+            "display.vnc_port",
+            ConfigErrorKind::PortZero,
+        )),
+        (Some(_), None) => Err(ConfigError::new(
+            "display.vnc_password",
+            ConfigErrorKind::VncPasswordMissing,
+        )),
+        (_, Some(p)) if p.is_empty() || p.len() > MAX_VNC_PASSWORD_LEN || !p.is_ascii() => {
+            Err(ConfigError::new(
+                "display.vnc_password",
+                ConfigErrorKind::BadVncPassword {
+                    max: MAX_VNC_PASSWORD_LEN,
+                },
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A port number (`field` names it): 0 is not one.
+pub fn validate_port(field: &str, port: u16) -> Result<(), ConfigError> {
+    check(port != 0, field, || ConfigErrorKind::PortZero)
+}
+
+/// `disks[i].serial`: 1 to 20 printable ASCII characters.
+pub fn validate_disk_serial(i: usize, serial: &str) -> Result<(), ConfigError> {
+    crate::storage::check_serial(serial)
+        .map_err(|e| ConfigError::new(format!("disks[{i}].serial"), e))
+}
+
+/// `disks[i]`: the image and its chain are sound, in the given format, writable unless
+/// read-only, and not in use in a conflicting way (tested, not locked: the VM takes its locks
+/// when it starts). The error names `disks[i].path` or `disks[i].format`.
+pub fn validate_disk_image(i: usize, d: &DiskConfig) -> Result<(), ConfigError> {
+    crate::storage::check_disk(d).map_err(|(f, e)| ConfigError::new(format!("disks[{i}].{f}"), e))
+}
+
+/// `nics[i].mac`: unicast `aa:bb:cc:dd:ee:ff`.
+pub fn validate_mac(i: usize, mac: &str) -> Result<(), ConfigError> {
+    crate::net::parse_mac(mac)
+        .map(|_| ())
+        .map_err(|e| ConfigError::new(format!("nics[{i}].mac"), e))
+}
+
+/// `nics`: how many, each MAC, each forward's ports (not 0; each host port once per
+/// protocol), NIC by NIC.
+pub fn validate_nics(nics: &[NicConfig]) -> Vec<ConfigError> {
+    let mut errs = Vec::new();
+    if nics.len() > MAX_NICS {
+        errs.push(ConfigError::new(
+            "nics",
+            ConfigErrorKind::TooManyNics {
+                count: nics.len(),
+                max: MAX_NICS,
+            },
+        ));
+    }
+    let mut seen: std::collections::HashMap<(Protocol, u16), String> = Default::default();
+    for (i, nic) in nics.iter().enumerate() {
+        if let Some(mac) = &nic.mac {
+            errs.extend(validate_mac(i, mac).err());
+        }
+        for (j, f) in nic.forwards.iter().enumerate() {
+            let field = format!("nics[{i}].forwards[{j}]");
+            errs.extend(validate_port(&format!("{field}.host_port"), f.host_port).err());
+            errs.extend(validate_port(&format!("{field}.guest_port"), f.guest_port).err());
+            if f.host_port == 0 {
+                continue;
+            }
+            if let Some(first) = seen.get(&(f.proto, f.host_port)) {
+                errs.push(ConfigError::new(
+                    format!("{field}.host_port"),
+                    ConfigErrorKind::PortTaken {
+                        proto: f.proto,
+                        port: f.host_port,
+                        first: first.clone(),
+                    },
+                ));
+            } else {
+                seen.insert((f.proto, f.host_port), field);
+            }
+        }
+    }
+    errs
+}
+
+impl VmConfig {
+    /// Checks every field; returns all problems found, each naming its field.
+    pub fn validate(&self, host: &HostLimits) -> Result<(), Vec<ConfigError>> {
+        let mut errs = Vec::new();
+        errs.extend(validate_id(&self.id).err());
+        errs.extend(validate_name(&self.name).err());
+        errs.extend(validate_vcpus(self.vcpus, host).err());
+        errs.extend(validate_memory(self.memory_mib, host).err());
+        match &self.boot {
+            BootSource::Linux {
+                kernel,
+                initrd,
+                cmdline,
+            } => {
+                errs.extend(validate_kernel(kernel).err());
+                if let Some(initrd) = initrd {
+                    errs.extend(validate_initrd(initrd, self.memory_mib).err());
+                }
+                errs.extend(validate_cmdline_length(cmdline).err());
+                errs.extend(validate_cmdline_bytes(cmdline).err());
+            }
+        }
+        if let Some(d) = &self.display {
+            errs.extend(validate_display_size(d.width, d.height));
+            errs.extend(validate_vnc(d.vnc_port, d.vnc_password.as_deref()).err());
+        }
+        self.validate_disks(&mut errs);
+        errs.extend(validate_nics(&self.nics));
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs)
+        }
+    }
+
+    /// How many disks fit the virtio-mmio slots the other devices leave.
+    pub fn disk_slots(&self) -> usize {
+        let virtio_others = usize::from(self.virtio_rng)
+            + 2 * usize::from(self.display.is_some())
+            + self.nics.len();
+        crate::arch::layout::VIRTIO_GSIS
+            .len()
+            .saturating_sub(virtio_others)
+    }
+
+    /// The disks: count, serials, no image twice, each image sound (see
+    /// [`validate_disk_image`]). Errors name `disks[N].path` etc.
+    fn validate_disks(&self, errs: &mut Vec<ConfigError>) {
+        let slots = self.disk_slots();
+        if self.disks.len() > slots {
+            errs.push(ConfigError::new(
+                "disks",
+                ConfigErrorKind::TooManyDisks {
+                    count: self.disks.len(),
+                    slots,
+                },
+            ));
+        }
+        let mut seen: Vec<(PathBuf, usize)> = Vec::new();
+        for (i, d) in self.disks.iter().enumerate() {
+            if let Some(s) = &d.serial {
+                errs.extend(validate_disk_serial(i, s).err());
+            }
+            if let Ok(canon) = std::fs::canonicalize(&d.path) {
+                if let Some((_, j)) = seen.iter().find(|(p, _)| *p == canon) {
+                    errs.push(ConfigError::new(
+                        format!("disks[{i}].path"),
+                        ConfigErrorKind::DuplicateDisk {
+                            path: d.path.clone(),
+                            first: *j,
+                        },
+                    ));
+                    continue;
+                }
+                seen.push((canon, i));
+            }
+            errs.extend(validate_disk_image(i, d).err());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{cfg, fake_bzimage, HOST};
+    use super::*;
+
+    fn fields(r: Result<(), Vec<ConfigError>>) -> Vec<String> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn each_bad_field_is_reported_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = fake_bzimage(dir.path());
+        let mut c = cfg(&k);
+        c.vcpus = 0;
+        c.memory_mib = 8192;
+        c.id = "Bad Id".into();
+        assert_eq!(fields(c.validate(&HOST)), ["id", "vcpus", "memory_mib"]);
+        let mut c = cfg(&k);
+        c.vcpus = 9;
+        assert_eq!(fields(c.validate(&HOST)), ["vcpus"]);
+    }
+
+    #[test]
+    fn the_cmdline_limit_counts_what_the_vmm_adds() {
+        let mut c = "x".repeat(MAX_CMDLINE_LEN);
+        let e = validate_cmdline(&c).unwrap_err();
+        assert_eq!(e.field, "boot.cmdline");
+        assert_eq!(
+            e.kind,
+            ConfigErrorKind::CmdlineTooLong {
+                len: MAX_CMDLINE_LEN + " pci=off".len(),
+                max: MAX_CMDLINE_LEN
+            }
+        );
+        c.truncate(MAX_CMDLINE_LEN - " pci=off".len());
+        validate_cmdline(&c).unwrap();
+    }
+
+    #[test]
+    fn kinds_read_as_vmdesk_vmm_has_always_printed_them() {
+        let e = ConfigError {
+            file: Some("/vms/a/vm.toml".into()),
+            ..ConfigError::new("vcpus", ConfigErrorKind::TooFewVcpus { value: 0, min: 1 })
+        };
+        assert_eq!(e.to_string(), "/vms/a/vm.toml: vcpus: must be at least 1");
+        let e = validate_memory(8192, &HOST).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "memory_mib: 8192 MiB is more than this host has (4096 MiB)"
+        );
+        let e = validate_nics(&[NicConfig {
+            mac: Some("01:00:5e:00:00:01".into()),
+            forwards: vec![],
+        }]);
+        assert_eq!(e[0].field, "nics[0].mac");
+        assert!(e[0].to_string().contains("multicast"), "{}", e[0]);
+    }
+}

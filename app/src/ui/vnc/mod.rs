@@ -3,12 +3,13 @@
 //! subscription.
 //!
 //! Pixels never touch the UI thread: the subscription keeps the framebuffer and applies the
-//! rectangles as they come. The screen is cut into [`TILE`]-sized tiles; when an update from the
-//! server is complete, the UI gets new image handles for the tiles that changed only. The
-//! renderer converts and caches each handle once, and redraws only where handles changed, so a
-//! small change costs a small redraw. Input goes the other way through a channel the
-//! subscription hands out when it connects; one task owns the client and selects between the
-//! two (vnc-rs's `recv_event` holds a lock `input` needs).//!
+//! rectangles as they come. The screen is cut into [`TILE`](frame::TILE)-sized tiles; when an
+//! update from the server is complete, the UI gets new image handles for the tiles that changed
+//! only. The renderer converts and caches each handle once, and redraws only where handles
+//! changed, so a small change costs a small redraw. Input goes the other way through a channel
+//! the subscription hands out when it connects; one task owns the client and selects between
+//! the two (vnc-rs's `recv_event` holds a lock `input` needs).
+//!
 //! `frame` keeps the framebuffer, its tiles and their scaling; `keys` maps iced's keys to the
 //! X11 keysyms RFB carries; this module is the session itself.
 

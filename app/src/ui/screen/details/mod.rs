@@ -224,6 +224,7 @@ impl Details {
         (Task::none(), action)
     }
 
+    /// The hardware as `cfg` has it (the free space, measured once, kept).
     fn reset_hw(&mut self, cfg: &VmConfig) {
         let free = self.hw.free;
         self.hw = Hardware::from_config(cfg);

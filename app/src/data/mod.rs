@@ -6,6 +6,7 @@ pub mod check;
 pub mod client;
 pub mod disks;
 pub mod error;
+pub mod exits;
 pub mod host;
 pub mod paths;
 pub mod problems;

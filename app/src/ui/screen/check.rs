@@ -8,10 +8,49 @@ use crate::ui::style::{bold, mono};
 use iced::widget::{button, column, container, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length};
 
+/// The screen's state: what the last check found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub found: Vec<Finding>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     Again,
     Continue,
+}
+
+/// What the app has to do for the check screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Run the check again.
+    Again,
+    /// Go on despite these warnings (their codes), and do not show them again.
+    Accept(Vec<String>),
+}
+
+impl Check {
+    pub fn update(&self, message: Message) -> Action {
+        match message {
+            Message::Again => Action::Again,
+            Message::Continue => {
+                Action::Accept(self.found.iter().map(|f| f.code().to_string()).collect())
+            }
+        }
+    }
+
+    /// The title bar: only the app's name (nothing to go back to).
+    pub fn header<'a>(&self) -> Element<'a, Message> {
+        container(row![style::header_title(t!("app-title"))].align_y(Alignment::Center))
+            .padding([14, 16])
+            .center_x(Length::Fill)
+            .style(style::header)
+            .into()
+    }
+
+    pub fn view<'a>(&self) -> Element<'a, Message> {
+        view(&self.found)
+    }
 }
 
 fn item<'a>(f: &Finding) -> Element<'a, Message> {
@@ -78,7 +117,7 @@ fn item<'a>(f: &Finding) -> Element<'a, Message> {
         .into()
 }
 
-pub fn view<'a>(found: &[Finding]) -> Element<'a, Message> {
+fn view<'a>(found: &[Finding]) -> Element<'a, Message> {
     let blocking = found.iter().any(Finding::is_blocking);
     let mut col = column![
         text(t!("check-title")).size(22).font(bold()),

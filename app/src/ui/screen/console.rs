@@ -13,7 +13,7 @@ use iced::keyboard::{Key, Location};
 use iced::widget::{
     button, column, container, image, mouse_area, responsive, row, scrollable, text, Space,
 };
-use iced::{Alignment, Element, Length, Task};
+use iced::{Alignment, Element, Length, Subscription, Task};
 
 #[derive(Debug, Clone)]
 pub struct Console {
@@ -70,7 +70,10 @@ pub enum Message {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     None,
-    Back,
+    /// Back to the details; `fullscreen` when the window has to leave fullscreen.
+    Back {
+        fullscreen: bool,
+    },
     /// Enter (true) or leave fullscreen.
     Fullscreen(bool),
     Screenshot(String),
@@ -150,7 +153,9 @@ impl Console {
             }
             Message::Back => {
                 self.release_all();
-                Action::Back
+                Action::Back {
+                    fullscreen: self.fullscreen,
+                }
             }
             Message::Fit(f) => {
                 self.fit = f;
@@ -299,6 +304,29 @@ impl Console {
         .padding([10, 16])
         .style(style::header)
         .into()
+    }
+
+    /// The console's event sources: the keyboard, and the guest's screen while its VMM
+    /// (process `pid`) runs, over the VNC socket `socket`.
+    pub fn subscription(
+        &self,
+        pid: Option<u32>,
+        socket: std::path::PathBuf,
+    ) -> Subscription<Message> {
+        let keys = iced::event::listen_with(keys);
+        let Some(pid) = pid else {
+            return keys;
+        };
+        let screen = Subscription::run_with(
+            vnc::ScreenKey {
+                vm: self.id.clone(),
+                pid,
+                socket,
+            },
+            vnc::connect,
+        )
+        .map(Message::Vnc);
+        Subscription::batch([keys, screen])
     }
 
     pub fn view(&self, state: VmState, name: &str) -> Element<'_, Message> {

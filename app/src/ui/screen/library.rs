@@ -2,6 +2,7 @@
 
 use crate::data::disks::{DiskDisposal, SharedProgress};
 use crate::data::store::{self, VmEntry};
+use crate::data::thumbs::Thumb;
 use crate::data::vms::exit_meaning;
 use crate::data::vms::{VmState, Vms};
 use crate::t;
@@ -61,10 +62,14 @@ pub enum Message {
     ConfirmClone,
     DismissExit(String),
     Language(LanguageChoice),
+    /// A clone finished: the new VM's name, or why it failed.
+    Cloned(Result<String, String>),
+    /// Thumbnails read or refreshed off the UI thread.
+    Thumbs(Vec<(String, Thumb)>),
 }
 
 /// What the app has to do for the library.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Action {
     None,
     New,
@@ -76,7 +81,11 @@ pub enum Action {
         source: String,
         name: String,
         linked: bool,
+        /// How far the copy is (the library shows it).
+        progress: SharedProgress,
     },
+    /// A clone ended (the library is ready for another): the new VM's name, or why not.
+    Cloned(Result<String, String>),
     /// Deleting was refused (the VM runs).
     Refused(String),
     DismissExit(String),
@@ -181,15 +190,38 @@ impl Library {
                     return Action::None;
                 }
                 let c = self.clone.take().expect("checked above");
+                // A source without a readable config cannot be cloned: the dialog just closes.
+                if !matches!(vms.get(&c.source).map(|e| &e.config), Some(Ok(_))) {
+                    return Action::None;
+                }
+                let progress = SharedProgress::default();
+                self.cloning = Some((c.name.trim().to_string(), progress.clone()));
                 Action::Clone {
                     source: c.source,
                     name: c.name,
                     linked: c.linked,
+                    progress,
                 }
             }
             Message::DismissExit(id) => Action::DismissExit(id),
             Message::Language(LanguageChoice(l)) => Action::SetLanguage(l),
+            Message::Cloned(r) => {
+                self.cloning = None;
+                Action::Cloned(r)
+            }
+            Message::Thumbs(list) => {
+                for (id, t) in list {
+                    let h = iced::widget::image::Handle::from_rgba(t.width, t.height, t.rgba);
+                    self.thumbs.insert(id, h);
+                }
+                Action::None
+            }
         }
+    }
+
+    /// Drops what it keeps of VMs that are gone.
+    pub fn retain_vms(&mut self, known: &std::collections::HashSet<String>) {
+        self.thumbs.retain(|id, _| known.contains(id));
     }
 
     fn matches(&self, e: &VmEntry) -> bool {

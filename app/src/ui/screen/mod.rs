@@ -4,5 +4,4 @@ pub mod check;
 pub mod console;
 pub mod details;
 pub mod library;
-pub mod stats;
 pub mod wizard;

@@ -32,6 +32,8 @@ pub enum Message {
     Hw(hardware::Message),
     Cancel,
     Create,
+    /// Making the VM failed: why.
+    Failed(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +76,11 @@ impl Wizard {
                 let task = self.hw.update(m).map(Message::Hw);
                 self.hw_problems = self.hw.problems();
                 (task, Action::None)
+            }
+            Message::Failed(e) => {
+                self.busy = false;
+                self.error = Some(t!("error-create", detail = e));
+                (Task::none(), Action::None)
             }
             Message::Cancel if self.busy => (Task::none(), Action::None),
             Message::Cancel => (Task::none(), Action::Cancel),

@@ -1,45 +1,15 @@
-//! The guest's screen over VNC: a vnc-rs client on the VM's Unix socket
-//! (`$XDG_RUNTIME_DIR/vmdesk/<id>/vnc.sock`, RFB 3.8, no authentication there), run in an iced
-//! subscription.
-//!
-//! Pixels never touch the UI thread: the subscription keeps the framebuffer and applies the
-//! rectangles as they come. The screen is cut into [`TILE`]-sized tiles; when an update from the
-//! server is complete, the UI gets new image handles for the tiles that changed only. The
-//! renderer converts and caches each handle once, and redraws only where handles changed, so a
-//! small change costs a small redraw. Input goes the other way through a channel the
-//! subscription hands out when it connects; one task owns the client and selects between the
-//! two (vnc-rs's `recv_event` holds a lock `input` needs).
+//! The guest's screen as the session keeps it (the framebuffer with the server's rectangles
+//! applied, scaled to the size the console shows) and as the UI draws it (tiles of image
+//! handles, only the changed ones sent).
 
-use iced::futures::{SinkExt, Stream};
-use iced::keyboard::key::Named;
-use iced::keyboard::{Key, Location};
 use iced::widget::image;
-use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// Side of the square tiles, in pixels. The renderer redraws a changed tile's neighbours too
 /// (its damage is one pixel larger), so small tiles keep a small change cheap; a full-screen
 /// change goes as one image instead (see [`Frame::full`]).
 pub const TILE: u32 = 64;
-/// The server sends an update as one burst of rectangles; this long without one ends it.
-const SETTLE: Duration = Duration::from_millis(2);
-/// A burst that goes on this long (updates back to back, e.g. while the app is starved of CPU)
-/// is shown anyway, so the screen keeps moving.
-const MAX_BURST: Duration = Duration::from_millis(50);
-/// An incremental update request is sent at least this often, even on a quiet screen.
-const IDLE_REFRESH: Duration = Duration::from_millis(500);
-
-/// What the UI sends to the guest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
-    /// X11 keysym, down or up.
-    Key(u32, bool),
-    /// Absolute position in framebuffer pixels and the RFB button mask.
-    Pointer(u16, u16, u8),
-}
 
 /// The size the console shows the screen at, in pixels: the console sets it as it lays the
 /// screen out, the session scales to it, so the renderer only ever copies pixels 1:1 (scaling
@@ -47,7 +17,7 @@ pub enum Input {
 #[derive(Debug, Default)]
 pub struct View {
     size: AtomicU64,
-    changed: tokio::sync::Notify,
+    pub(super) changed: tokio::sync::Notify,
 }
 
 impl View {
@@ -58,7 +28,7 @@ impl View {
         }
     }
 
-    fn wanted(&self) -> (u32, u32) {
+    pub(super) fn wanted(&self) -> (u32, u32) {
         let v = self.size.load(Ordering::Relaxed);
         ((v >> 32) as u32, v as u32)
     }
@@ -83,7 +53,7 @@ pub struct Frame {
     pub view: Arc<View>,
     /// Held while the frame waits in the channel: the session sends the next one only when the
     /// UI has taken this one, so frames never queue up behind a busy UI (changes merge instead).
-    _pending: Arc<()>,
+    pub(super) _pending: Arc<()>,
 }
 
 #[cfg(test)]
@@ -159,16 +129,6 @@ fn tile_rect(i: usize, cols: usize, width: u32, height: u32) -> [u32; 4] {
     [x, y, TILE.min(width - x), TILE.min(height - y)]
 }
 
-/// What the subscription tells the UI.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// Connected; input goes through this channel.
-    Connected(tokio::sync::mpsc::Sender<Input>),
-    Frame(Frame),
-    /// The connection failed or ended (the subscription tries again).
-    Disconnected(String),
-}
-
 /// The framebuffer as RGBA bytes, with the vnc-rs events applied.
 #[derive(Debug, Default, Clone)]
 pub struct Framebuffer {
@@ -181,7 +141,7 @@ pub struct Framebuffer {
     dirty_tiles: Vec<bool>,
     seq: u64,
     /// The size the last frame was made for, and the screen scaled to it.
-    shown: (u32, u32),
+    pub(super) shown: (u32, u32),
     /// The last frame was the whole screen in one image.
     sent_full: bool,
     scaled: Vec<u8>,
@@ -434,331 +394,9 @@ fn scale_options() -> fast_image_resize::ResizeOptions {
         .use_alpha(false)
 }
 
-/// Identifies one VM's screen connection: a new VMM (new pid) gets a new one.
-pub struct ScreenKey {
-    pub vm: String,
-    pub pid: u32,
-    pub socket: PathBuf,
-}
-
-impl Hash for ScreenKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        "vnc".hash(state);
-        self.vm.hash(state);
-        self.pid.hash(state);
-        self.socket.hash(state);
-    }
-}
-
-/// The subscription's stream: connects, and after a failure waits and connects again.
-pub fn connect(key: &ScreenKey) -> impl Stream<Item = Event> + use<> {
-    let socket = key.socket.clone();
-    iced::stream::channel(16, async move |mut out| loop {
-        let why = match session(&socket, &mut out).await {
-            Ok(()) => String::from("closed"),
-            Err(e) => e,
-        };
-        if out.send(Event::Disconnected(why)).await.is_err() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    })
-}
-
-type Out = iced::futures::channel::mpsc::Sender<Event>;
-
-async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> {
-    use vnc::{PixelFormat, VncConnector, VncEncoding, VncEvent, X11Event};
-    let stream = tokio::net::UnixStream::connect(socket)
-        .await
-        .map_err(|e| format!("{}: {e}", socket.display()))?;
-    let client = VncConnector::new(stream)
-        // Only asked for if the server wants a password (not on the Unix socket).
-        .set_auth_method(std::future::ready(Ok(String::new())))
-        // A local socket: Raw costs the least CPU on both sides.
-        .add_encoding(VncEncoding::Raw)
-        .add_encoding(VncEncoding::CopyRect)
-        .add_encoding(VncEncoding::Zrle)
-        .add_encoding(VncEncoding::DesktopSizePseudo)
-        .allow_shared(true)
-        .set_pixel_format(PixelFormat::rgba())
-        .build()
-        .map_err(|e| e.to_string())?
-        .try_start()
-        .await
-        .map_err(|e| e.to_string())?
-        .finish()
-        .map_err(|e| e.to_string())?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Input>(256);
-    out.send(Event::Connected(tx))
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut fb = Framebuffer::default();
-    let view = Arc::new(View::default());
-    // The last frame sent, while the UI has not taken it yet.
-    let mut in_flight: Option<Arc<()>> = None;
-    // When the current burst of rectangles counts as ended (None: no burst going on).
-    let mut settle: Option<tokio::time::Instant> = None;
-    // When the current burst started.
-    let mut burst: Option<tokio::time::Instant> = None;
-    let mut idle = tokio::time::interval(IDLE_REFRESH);
-    idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_request = Instant::now();
-    let result = loop {
-        let settled = async {
-            match settle {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            ev = client.recv_event() => {
-                let ev = match ev {
-                    Ok(ev) => ev,
-                    Err(e) => break Err(e.to_string()),
-                };
-                let pixels = match ev {
-                    VncEvent::SetResolution(s) => {
-                        fb.resize(s.width.into(), s.height.into());
-                        false
-                    }
-                    VncEvent::RawImage(r, data) => {
-                        fb.put(r.x.into(), r.y.into(), r.width.into(), r.height.into(), &data);
-                        true
-                    }
-                    VncEvent::Copy(d, s) => {
-                        fb.copy(d.x.into(), d.y.into(), s.x.into(), s.y.into(), d.width.into(), d.height.into());
-                        true
-                    }
-                    VncEvent::Error(e) => break Err(e),
-                    _ => false,
-                };
-                if pixels {
-                    let now = tokio::time::Instant::now();
-                    if burst.is_none() {
-                        burst = Some(now);
-                        // Ask for the next update as this one starts arriving: the server
-                        // prepares it while we draw, so the guest's frame rate, not the round
-                        // trip, sets the pace.
-                        last_request = Instant::now();
-                        if let Err(e) = client.input(X11Event::Refresh).await {
-                            break Err(e.to_string());
-                        }
-                    }
-                    let started = *burst.get_or_insert(now);
-                    settle = Some((now + SETTLE).min(started + MAX_BURST));
-                }
-            }
-            input = rx.recv() => {
-                let Some(input) = input else { break Ok(()) };
-                let ev = match input {
-                    Input::Key(sym, down) => X11Event::KeyEvent((sym, down).into()),
-                    Input::Pointer(x, y, b) => X11Event::PointerEvent((x, y, b).into()),
-                };
-                if let Err(e) = client.input(ev).await {
-                    break Err(e.to_string());
-                }
-            }
-            () = view.changed.notified() => {
-                // Shown at a new size: every tile again, at the new size.
-                if fb.width > 0 && view.wanted() != fb.shown {
-                    fb.dirty = true;
-                    settle.get_or_insert_with(tokio::time::Instant::now);
-                }
-            }
-            _ = settled => {
-                if burst.take().is_some() {
-                    crate::ui::trace::log("vnc-update", Instant::now());
-                }
-                settle = None;
-                if !fb.dirty {
-                    continue;
-                }
-                if in_flight.as_ref().is_some_and(|p| Arc::strong_count(p) > 1) {
-                    // The UI has not taken the last frame yet: look again shortly; what
-                    // changes meanwhile goes out with this one.
-                    settle = Some(tokio::time::Instant::now() + SETTLE);
-                    continue;
-                }
-                let f = fb.frame(view.wanted(), view.clone());
-                in_flight = Some(f._pending.clone());
-                if out.send(Event::Frame(f)).await.is_err() {
-                    break Ok(());
-                }
-            }
-            _ = idle.tick() => {
-                if last_request.elapsed() >= IDLE_REFRESH {
-                    last_request = Instant::now();
-                    if let Err(e) = client.input(X11Event::Refresh).await {
-                        break Err(e.to_string());
-                    }
-                }
-            }
-        }
-    };
-    let _ = client.close().await;
-    result
-}
-
-/// The X11 keysym of a key (what RFB KeyEvents carry).
-pub fn keysym(key: &Key, location: Location) -> Option<u32> {
-    let left = !matches!(location, Location::Right);
-    let sym = match key {
-        Key::Named(n) => match n {
-            Named::Enter if location == Location::Numpad => 0xff8d,
-            Named::Enter => 0xff0d,
-            Named::Tab => 0xff09,
-            Named::Backspace => 0xff08,
-            Named::Escape => 0xff1b,
-            Named::Delete => 0xffff,
-            Named::Insert => 0xff63,
-            Named::Home => 0xff50,
-            Named::End => 0xff57,
-            Named::PageUp => 0xff55,
-            Named::PageDown => 0xff56,
-            Named::ArrowLeft => 0xff51,
-            Named::ArrowUp => 0xff52,
-            Named::ArrowRight => 0xff53,
-            Named::ArrowDown => 0xff54,
-            Named::Space => 0x20,
-            Named::Shift => {
-                if left {
-                    0xffe1
-                } else {
-                    0xffe2
-                }
-            }
-            Named::Control => {
-                if left {
-                    0xffe3
-                } else {
-                    0xffe4
-                }
-            }
-            Named::Alt => {
-                if left {
-                    0xffe9
-                } else {
-                    0xffea
-                }
-            }
-            Named::AltGraph => 0xfe03,
-            Named::Super | Named::Meta => {
-                if left {
-                    0xffeb
-                } else {
-                    0xffec
-                }
-            }
-            Named::CapsLock => 0xffe5,
-            Named::NumLock => 0xff7f,
-            Named::ScrollLock => 0xff14,
-            Named::PrintScreen => 0xff61,
-            Named::Pause => 0xff13,
-            Named::ContextMenu => 0xff67,
-            Named::F1 => 0xffbe,
-            Named::F2 => 0xffbf,
-            Named::F3 => 0xffc0,
-            Named::F4 => 0xffc1,
-            Named::F5 => 0xffc2,
-            Named::F6 => 0xffc3,
-            Named::F7 => 0xffc4,
-            Named::F8 => 0xffc5,
-            Named::F9 => 0xffc6,
-            Named::F10 => 0xffc7,
-            Named::F11 => 0xffc8,
-            Named::F12 => 0xffc9,
-            _ => return None,
-        },
-        Key::Character(s) => {
-            let mut chars = s.chars();
-            let c = chars.next()?;
-            if chars.next().is_some() {
-                return None;
-            }
-            if location == Location::Numpad {
-                match c {
-                    '0'..='9' => return Some(0xffb0 + (c as u32 - '0' as u32)),
-                    '.' | ',' => return Some(0xffae),
-                    '+' => return Some(0xffab),
-                    '-' => return Some(0xffad),
-                    '*' => return Some(0xffaa),
-                    '/' => return Some(0xffaf),
-                    _ => {}
-                }
-            }
-            let u = c as u32;
-            if (0x20..=0x7e).contains(&u) || (0xa0..=0xff).contains(&u) {
-                u
-            } else if u >= 0x100 {
-                0x0100_0000 + u
-            } else {
-                return None;
-            }
-        }
-        Key::Unidentified => return None,
-    };
-    Some(sym)
-}
-
-pub mod sym {
-    pub const CONTROL_L: u32 = 0xffe3;
-    pub const ALT_L: u32 = 0xffe9;
-    pub const DELETE: u32 = 0xffff;
-    pub const BACKSPACE: u32 = 0xff08;
-    /// F1; F2..F12 follow.
-    pub const F1: u32 = 0xffbe;
-}
-
-/// The key presses of a combination: modifiers down, key down, then all up in reverse.
-pub fn combo(keys: &[u32]) -> Vec<Input> {
-    keys.iter()
-        .map(|k| Input::Key(*k, true))
-        .chain(keys.iter().rev().map(|k| Input::Key(*k, false)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_map_to_x11_keysyms() {
-        let c = |s: &str| Key::Character(s.into());
-        assert_eq!(keysym(&c("a"), Location::Standard), Some(0x61));
-        assert_eq!(keysym(&c("A"), Location::Standard), Some(0x41));
-        assert_eq!(keysym(&c("é"), Location::Standard), Some(0xe9));
-        assert_eq!(keysym(&c("€"), Location::Standard), Some(0x0100_20ac));
-        assert_eq!(keysym(&c("7"), Location::Numpad), Some(0xffb7));
-        assert_eq!(
-            keysym(&Key::Named(Named::Enter), Location::Standard),
-            Some(0xff0d)
-        );
-        assert_eq!(
-            keysym(&Key::Named(Named::Control), Location::Right),
-            Some(0xffe4)
-        );
-        assert_eq!(
-            keysym(&Key::Named(Named::F12), Location::Standard),
-            Some(0xffc9)
-        );
-        assert_eq!(keysym(&Key::Unidentified, Location::Standard), None);
-    }
-
-    #[test]
-    fn combos_press_in_order_and_release_in_reverse() {
-        assert_eq!(
-            combo(&[sym::CONTROL_L, sym::ALT_L, sym::DELETE]),
-            [
-                Input::Key(0xffe3, true),
-                Input::Key(0xffe9, true),
-                Input::Key(0xffff, true),
-                Input::Key(0xffff, false),
-                Input::Key(0xffe9, false),
-                Input::Key(0xffe3, false),
-            ]
-        );
-    }
 
     #[test]
     fn rectangles_and_copies_land_where_they_belong() {
@@ -916,99 +554,5 @@ mod tests {
         let mut s = DefaultHasher::new();
         h.id().hash(&mut s);
         s.finish()
-    }
-
-    /// The whole client path (connect, frames, input) against TigerVNC's Xvnc on a Unix socket,
-    /// when Xvnc is installed (`apt-get install tigervnc-standalone-server`); skipped otherwise.
-    #[test]
-    fn a_real_vnc_server_on_a_unix_socket_gives_frames_and_takes_input() {
-        use iced::futures::StreamExt;
-        let Some(xvnc) = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|d| d.join("Xvnc"))
-            .find(|p| p.is_file())
-        else {
-            let msg = "skipped: Xvnc is not installed (apt-get install tigervnc-standalone-server)";
-            assert!(
-                std::env::var_os("VMDESK_REQUIRE_TOOLS").is_none(),
-                "{msg} (VMDESK_REQUIRE_TOOLS is set)"
-            );
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "{msg}");
-            return;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let sock = dir.path().join("vnc.sock");
-        // A free display number of our own (X servers hold /tmp/.X<n>-lock); no TCP listener.
-        let start = 200 + std::process::id() % 100;
-        let n = (start..start + 100)
-            .find(|n| !std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists())
-            .unwrap();
-        let display = format!(":{n}");
-        let mut server = std::process::Command::new(xvnc)
-            .args([
-                display.as_str(),
-                "-geometry",
-                "320x200",
-                "-depth",
-                "24",
-                "-SecurityTypes",
-                "None",
-                "-rfbport",
-                "-1",
-                "-nolisten",
-                "tcp",
-                "-rfbunixpath",
-            ])
-            .arg(&sock)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let result = rt.block_on(async {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-            while !sock.exists() && tokio::time::Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            let key = ScreenKey {
-                vm: "x".into(),
-                pid: 1,
-                socket: sock.clone(),
-            };
-            let mut stream = Box::pin(connect(&key));
-            let mut input = None;
-            let mut frame = None;
-            while frame.is_none() {
-                let ev = tokio::time::timeout_at(deadline, stream.next())
-                    .await
-                    .map_err(|_| "no frame within 20 s".to_string())?;
-                match ev {
-                    Some(Event::Connected(tx)) => input = Some(tx),
-                    Some(Event::Frame(f)) => frame = Some(f),
-                    Some(Event::Disconnected(why)) if input.is_some() => return Err(why),
-                    Some(Event::Disconnected(_)) => {} // not listening yet: it retries
-                    None => return Err("stream ended".into()),
-                }
-            }
-            let tx = input.ok_or("no input channel")?;
-            tx.send(Input::Pointer(10, 10, 0))
-                .await
-                .map_err(|e| e.to_string())?;
-            tx.send(Input::Key(0x61, true))
-                .await
-                .map_err(|e| e.to_string())?;
-            tx.send(Input::Key(0x61, false))
-                .await
-                .map_err(|e| e.to_string())?;
-            // The session is still up after input: no Disconnected within a moment.
-            match tokio::time::timeout(Duration::from_millis(300), stream.next()).await {
-                Ok(Some(Event::Disconnected(why))) => Err(why),
-                _ => Ok(frame.unwrap()),
-            }
-        });
-        let _ = server.kill();
-        let _ = server.wait();
-        let f = result.unwrap();
-        assert_eq!((f.width, f.height), (320, 200));
     }
 }

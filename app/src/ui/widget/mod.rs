@@ -1,5 +1,7 @@
 //! Small widgets more than one screen uses.
 
+pub mod graph;
+
 use crate::data::vms::VmState;
 use crate::t;
 use crate::ui::style::{self, bold};
@@ -24,4 +26,9 @@ pub fn state_badge<'a, M: 'a>(state: VmState) -> Element<'a, M> {
         .padding([3, 10])
         .style(style::badge(color))
         .into()
+}
+
+/// A card's title.
+pub fn section_title<'a, M: 'a>(s: String) -> Element<'a, M> {
+    text(s).size(16).font(bold()).into()
 }

@@ -1,0 +1,54 @@
+//! The VM's screen (console).
+
+use super::*;
+
+#[test]
+fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    let mut cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    cfg.display = Some(vmm_core::config::DisplayConfig::default());
+    cfg.save(&h.paths.vm_config("web")).unwrap();
+    h.fake.set_running("web", RunState::Running);
+    h.poll();
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Screen").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Console(..)));
+    assert!(h.shows("Connecting to the VM's screen…"));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    h.send(Message::Console(console::Message::Vnc(
+        crate::ui::vnc::Event::Connected(tx),
+    )));
+    h.send(Message::Console(console::Message::Vnc(
+        crate::ui::vnc::Event::Frame(crate::ui::vnc::Frame::blank(64, 48)),
+    )));
+    assert!(!h.shows("Connecting to the VM's screen…"));
+    h.ui(|ui| {
+        ui.click("Send key").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("Ctrl+Alt+Del").unwrap();
+    });
+    let mut got = Vec::new();
+    while let Ok(i) = rx.try_recv() {
+        got.push(i);
+    }
+    assert_eq!(got, crate::ui::vnc::combo(&[0xffe3, 0xffe9, 0xffff]));
+    h.ui(|ui| {
+        ui.click("Screenshot").unwrap();
+    });
+    let c = cmds(&h);
+    let Some(Command::Screenshot(api::Screenshot { path })) = c.last() else {
+        panic!("{c:?}");
+    };
+    assert!(path.starts_with('/') && path.ends_with(".png"), "{path}");
+    assert!(path.contains("vmdesk-web-"), "{path}");
+    assert!(h.shows(&format!("Screenshot saved: {path}")));
+    // The subscription for the screen is keyed to this VMM and its socket.
+    let _ = h.app.subscription();
+    h.ui(|ui| {
+        ui.click("‹ Details").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Details(_)));
+}

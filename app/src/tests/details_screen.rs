@@ -1,0 +1,394 @@
+//! The details screen: settings, the serial console, snapshots and activity.
+
+use super::*;
+
+#[test]
+fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    std::fs::write(h.paths.vm_dir("web").join("serial.log"), "old line\n").unwrap();
+    h.ui(|ui| {
+        ui.click("Details").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Details(_)));
+    assert!(h.shows("old line\n"), "scrollback comes from serial.log");
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Memory.id())).unwrap();
+        ui.typewrite("0");
+    });
+    assert!(h.shows("More than this host has (4096 MiB)."));
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    assert!(!h.shows("Saved."));
+    assert_eq!(
+        VmConfig::load(&h.paths.vm_config("web"))
+            .unwrap()
+            .memory_mib,
+        1024
+    );
+    h.ui(|ui| {
+        ui.click("Undo changes").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(Field::Name.id())).unwrap();
+        ui.typewrite(" 2");
+    });
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    assert!(h.shows("Saved."));
+    let cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    assert_eq!((cfg.name.as_str(), cfg.memory_mib), ("Web 2", 1024));
+
+    h.ui(|ui| {
+        ui.click("Start").unwrap();
+    });
+    assert!(h.shows("The VM is running: its settings are read-only until it stops."));
+    h.send(Message::Guest(
+        "web".into(),
+        vmm_core::api::Event::Serial {
+            data: base64::Engine::encode(&crate::data::client::B64, "TICK 1\r\n"),
+        },
+    ));
+    assert!(h.shows("old line\nTICK 1\n"));
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(details::serial::CONSOLE_INPUT_ID))
+            .unwrap();
+        ui.typewrite("hello");
+        ui.tap_key(iced::keyboard::key::Named::Enter);
+    });
+    assert_eq!(
+        h.fake.commands(),
+        [(
+            "web".to_string(),
+            crate::data::client::serial_input("hello\n").into()
+        )]
+    );
+    // Counters polled every second feed the activity tab, with explanations.
+    h.poll();
+    h.poll();
+    assert!(!h.shows("io-out"), "the serial console tab is shown");
+    h.ui(|ui| {
+        ui.click("Activity").unwrap();
+    });
+    assert!(h.shows("io-out"));
+    assert!(h.shows("the guest wrote to an I/O port; the VMM emulated the device."));
+    h.ui(|ui| {
+        ui.click("‹ Library").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Library));
+}
+
+#[test]
+fn the_activity_tab_shows_live_values_from_the_counters() {
+    use vmm_core::api::{Counters, DiskCounters};
+    let mut h = Harness::new(&[("web", "Web")]);
+    // Two samples a second apart: 60 % CPU (45 % in the vCPU thread), 2 MiB/s read and
+    // 1 MiB/s written, 3000 exits/s of port writes; 24 MiB resident of 64 MiB guest RAM.
+    let sample = |ms: u64, cpu: u64, vcpu: u64, read: u64, written: u64, io_out: u64| Counters {
+        uptime_ms: ms,
+        exits: vec![("io-out".into(), io_out), ("hlt".into(), 2)],
+        per_vcpu: vec![vec![("io-out".into(), io_out), ("hlt".into(), 2)]],
+        process_user_us: 0,
+        process_system_us: cpu,
+        vcpu_cpu_us: vec![vcpu],
+        rss_bytes: 24 << 20,
+        guest_memory_bytes: 64 << 20,
+        disks: vec![DiskCounters {
+            read_bytes: read,
+            write_bytes: written,
+            read_requests: 3,
+            write_requests: 2,
+            flushes: 1,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    h.fake.queue_counters(
+        "web",
+        vec![
+            sample(5000, 1_000_000, 800_000, 0, 0, 10_000),
+            sample(6000, 1_600_000, 1_250_000, 2 << 20, 1 << 20, 13_000),
+        ],
+    );
+    h.ui(|ui| {
+        ui.click("Details").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("Start").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("Activity").unwrap();
+    });
+    h.poll();
+    h.poll();
+    for s in [
+        "Live activity",
+        "60 %",
+        "guest vCPUs 45 %",
+        "VMM overhead 15 %",
+        "24.0 MiB",
+        "guest RAM 64.0 MiB",
+        "read 2.0 MiB/s",
+        "written 1.0 MiB/s",
+        "This VM has no network interface.",
+        "3000/s",
+        // The teachers' line stays next to each reason.
+        "the guest wrote to an I/O port; the VMM emulated the device.",
+        "disk0: read 2.0 MiB in 3 requests · wrote 1.0 MiB in 2 · 1 flushes",
+        // The vCPU thread's own share.
+        "45 % CPU",
+    ] {
+        assert!(h.shows(s), "the activity tab shows {s:?}");
+    }
+}
+
+#[test]
+fn the_snapshot_tree_shows_and_each_button_sends_its_request() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.fake.set_running("web", RunState::Running);
+    h.fake
+        .set_snapshots(crate::data::snapshots::tests::sample());
+    h.poll();
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Snapshots (5)").unwrap();
+    });
+    for name in [
+        "Fresh boot",
+        "Before update",
+        "After update",
+        "Installed tools",
+        "Orphan",
+    ] {
+        assert!(h.shows(name), "{name}");
+    }
+    assert!(h.shows("Current"));
+    assert!(h.shows("Incomplete"));
+    assert!(h.shows("Not usable: interrupted while being saved. Delete it to tidy up."));
+    let when = crate::data::snapshots::local_time(2000);
+    assert!(
+        h.shows(&format!("{when} · about Before update")),
+        "descriptions show"
+    );
+
+    // Take: name and description go into the request.
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(details::snapshots::SNAP_NAME_ID))
+            .unwrap();
+        ui.typewrite("Base");
+        ui.click(iced::widget::Id::new(details::snapshots::SNAP_DESC_ID))
+            .unwrap();
+        ui.typewrite("clean install");
+    });
+    h.ui(|ui| {
+        ui.click("Take snapshot").unwrap();
+    });
+    assert!(h.shows("Snapshot taken in 120 ms; the guest was paused for 35 ms."));
+
+    // Revert asks first; the question's button comes before the rows' ones.
+    h.ui(|ui| {
+        ui.click("Revert").unwrap();
+    });
+    assert!(h.shows("Go back to “Fresh boot”?"));
+    h.ui(|ui| {
+        ui.click("Cancel").unwrap();
+    });
+    assert!(!h.shows("Go back to “Fresh boot”?"));
+    h.ui(|ui| {
+        ui.click("Revert").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("Revert").unwrap();
+    });
+    assert!(h.shows("“Web” went back to the snapshot."));
+
+    // Delete asks first and says the later snapshots stay valid.
+    h.ui(|ui| {
+        ui.click("Delete").unwrap();
+    });
+    assert!(h.shows("Delete the snapshot “Fresh boot”?"));
+    assert!(h.shows(
+        "Its files are removed. The 2 snapshots taken after it stay valid (every snapshot is saved whole) and move up to this one's parent."
+    ));
+    h.ui(|ui| {
+        ui.click("Delete").unwrap();
+    });
+
+    // Rename edits in place; Enter saves.
+    h.ui(|ui| {
+        ui.click("Rename").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click(iced::widget::Id::new(details::snapshots::SNAP_RENAME_ID))
+            .unwrap();
+        ui.tap_key(iced::keyboard::key::Named::End);
+        ui.typewrite(" (clean)");
+        ui.tap_key(iced::keyboard::key::Named::Enter);
+    });
+
+    let a = || "a".to_string();
+    let list = || Command::SnapshotList(api::ListSnapshots {});
+    assert_eq!(
+        cmds(&h),
+        [
+            list(),
+            list(),
+            Command::SnapshotCreate(api::SnapshotCreate {
+                name: "Base".into(),
+                description: "clean install".into()
+            }),
+            list(),
+            Command::SnapshotRevert(api::SnapshotRevert { snapshot: a() }),
+            list(),
+            Command::SnapshotDelete(api::SnapshotDelete { snapshot: a() }),
+            list(),
+            Command::SnapshotRename(api::SnapshotRename {
+                snapshot: a(),
+                name: "Fresh boot (clean)".into()
+            }),
+            list(),
+        ]
+    );
+}
+
+#[test]
+fn a_stopped_vm_lists_snapshots_from_its_folder_and_starts_from_one() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    let cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    let dir = h.paths.vm_dir("web").join("snapshots");
+    for (id, name, parent) in [("s1", "Base", None), ("s2", "Later", Some("s1"))] {
+        std::fs::create_dir_all(dir.join(id)).unwrap();
+        let meta = serde_json::json!({
+            "id": id, "name": name, "description": "", "created_unix_ms": 1000,
+            "parent": parent, "config": cfg, "memory_pages": 1, "has_screen": false,
+        });
+        std::fs::write(dir.join(id).join("meta.json"), meta.to_string()).unwrap();
+    }
+    std::fs::write(dir.join("current"), "s2").unwrap();
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Snapshots (2)").unwrap();
+    });
+    assert!(
+        h.shows("Start the VM to take a snapshot. A stopped VM can start from any snapshot below.")
+    );
+    // Rename and delete work on the folder.
+    h.send(Message::Details(details::Message::Snap(
+        SnapMessage::Rename("s1".into()),
+    )));
+    h.send(Message::Details(details::Message::Snap(
+        SnapMessage::RenameInput("Base 2".into()),
+    )));
+    h.send(Message::Details(details::Message::Snap(
+        SnapMessage::RenameSave,
+    )));
+    assert!(h.shows("Base 2"));
+    h.ui(|ui| {
+        ui.click("Start here").unwrap();
+    });
+    assert!(h.shows("Start the VM from “Base 2”?"));
+    h.ui(|ui| {
+        ui.click("Start here").unwrap();
+    });
+    assert_eq!(h.fake.restored(), [("web".to_string(), "s1".to_string())]);
+    assert!(cmds(&h).is_empty(), "no API requests for a stopped VM");
+    h.fake.crash("web", 0);
+    h.poll();
+    h.send(Message::Details(details::Message::Snap(
+        SnapMessage::AskDelete("s1".into()),
+    )));
+    h.send(Message::Details(details::Message::Snap(
+        SnapMessage::Confirm,
+    )));
+    assert!(!dir.join("s1").exists());
+    assert!(!h.shows("Base 2"));
+    assert!(h.shows("Later"));
+}
+
+#[test]
+fn disks_network_and_screen_settings_persist_and_are_locked_while_running() {
+    use crate::ui::hardware::{DisplayChoice, HwField, Message as Hw};
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.ui(|ui| {
+        ui.click("Details").unwrap();
+    });
+    let dh = |m: Hw| Message::Details(details::Message::Hw(m));
+    // The hardware is below the fold of the simulator's window: its messages are sent.
+    h.send(dh(Hw::Storage(crate::ui::hardware::StorageKind::New)));
+    h.send(dh(Hw::Edit(HwField::DiskSize, "1".into())));
+    h.send(dh(Hw::Display(DisplayChoice(Some((1280, 800))))));
+    h.send(dh(Hw::Network(true)));
+    h.send(dh(Hw::Edit(HwField::Forwards, "tcp 2222:22, bogus".into())));
+    assert!(h.shows("“bogus” is not a port forward; write e.g. tcp 8080:80."));
+    h.send(dh(Hw::Edit(HwField::Forwards, "tcp 2222:22".into())));
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    assert!(h.shows("Saved."));
+    let cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    assert_eq!(cfg.disks.len(), 1);
+    assert_eq!(
+        vmm_core::storage::image_info(&cfg.disks[0].path)
+            .unwrap()
+            .virtual_size,
+        1 << 30
+    );
+    let d = cfg.display.as_ref().unwrap();
+    assert_eq!((d.width, d.height), (1280, 800));
+    assert_eq!(cfg.nics.len(), 1);
+    assert_eq!(cfg.nics[0].forwards[0].host_port, 2222);
+    // The new disk is listed; make it read-only, then remove it (its file stays).
+    assert!(h.shows("vda · disk.qcow2"));
+    h.send(dh(Hw::DiskReadOnly(0, true)));
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    assert!(VmConfig::load(&h.paths.vm_config("web")).unwrap().disks[0].read_only);
+    h.send(dh(Hw::RemoveDisk(0)));
+    h.send(dh(Hw::Network(false)));
+    h.send(dh(Hw::Display(DisplayChoice(None))));
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    let cfg2 = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    assert!(cfg2.disks.is_empty() && cfg2.nics.is_empty() && cfg2.display.is_none());
+    assert!(cfg.disks[0].path.is_file());
+    // While it runs nothing changes, and the screen says why.
+    h.ui(|ui| {
+        ui.click("Start").unwrap();
+    });
+    assert!(h.shows("Disks, network and screen can't change while the VM runs."));
+    h.send(dh(Hw::Network(true)));
+    h.send(Message::Details(details::Message::Save));
+    assert!(VmConfig::load(&h.paths.vm_config("web"))
+        .unwrap()
+        .nics
+        .is_empty());
+}
+
+#[test]
+fn restart_from_the_details_view_resets_and_starts_again() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.ui(|ui| {
+        ui.click("Start").unwrap();
+    });
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Restart").unwrap();
+    });
+    // Opening the details lists the snapshots first.
+    assert_eq!(
+        cmds(&h),
+        [
+            Command::SnapshotList(api::ListSnapshots {}),
+            Command::Reset(api::Reset {})
+        ]
+    );
+    h.poll();
+    assert_eq!(h.fake.started(), ["web", "web"]);
+    assert!(
+        matches!(h.app.screen, Screen::Details(_)),
+        "still on the details"
+    );
+}

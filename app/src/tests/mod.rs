@@ -1,0 +1,102 @@
+//! Screen tests: the real views in iced_test's headless `Simulator`, the real `update`, and a
+//! fake VMM client in place of vmdesk-vmm. Files go to a temporary folder, never the real home.
+//! One file per screen; the harness is here.
+
+mod app_wide;
+mod console_screen;
+mod details_screen;
+mod library_screen;
+mod wizard_screen;
+
+use crate::data::check::Finding;
+use crate::data::client::VmmClient;
+use crate::data::host::HostInfo;
+use crate::data::paths::Paths;
+use crate::testing::{self, FakeClient};
+use crate::ui::app::{App, Message, Screen, Shortcut};
+use crate::ui::form::Field;
+use crate::ui::screen::details::snapshots::Message as SnapMessage;
+use crate::ui::screen::{console, details, library};
+use iced_test::simulator;
+use std::path::Path;
+use std::sync::Arc;
+use vmm_core::api::{self, Command, RunState};
+use vmm_core::config::VmConfig;
+
+const HOST: HostInfo = HostInfo {
+    cpus: 4,
+    memory_mib: 4096,
+};
+
+struct Harness {
+    _root: tempfile::TempDir,
+    paths: Paths,
+    fake: Arc<FakeClient>,
+    app: App,
+}
+
+impl Harness {
+    fn new(vms: &[(&str, &str)]) -> Harness {
+        testing::english();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        for (id, name) in vms {
+            testing::add_vm(&paths, id, name);
+        }
+        let fake = Arc::new(FakeClient::default());
+        let client: Arc<dyn VmmClient> = fake.clone();
+        let app = App::new(paths.clone(), client, HOST);
+        Harness {
+            _root: root,
+            paths,
+            fake,
+            app,
+        }
+    }
+
+    /// Feeds a message to `update` and runs the tasks it returns (and theirs) to the end.
+    fn send(&mut self, message: Message) {
+        let mut queue = vec![message];
+        let mut rounds = 0;
+        while let Some(m) = queue.pop() {
+            rounds += 1;
+            assert!(rounds < 100, "update loop does not settle");
+            let task = self.app.update(m);
+            if let Some(stream) = iced_runtime::task::into_stream(task) {
+                let actions: Vec<_> =
+                    iced::futures::executor::block_on(iced::futures::StreamExt::collect(stream));
+                for a in actions {
+                    if let iced_runtime::Action::Output(m) = a {
+                        queue.push(m);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Interacts with the current view, then feeds what it produced to `update`.
+    fn ui(&mut self, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
+        let messages: Vec<Message> = {
+            let mut ui = simulator(self.app.view());
+            f(&mut ui);
+            ui.into_messages().collect()
+        };
+        for m in messages {
+            self.send(m);
+        }
+    }
+
+    /// Whether the current view shows this exact text.
+    fn shows(&self, s: &str) -> bool {
+        simulator(self.app.view()).find(s).is_ok()
+    }
+
+    fn poll(&mut self) {
+        self.send(Message::Tick);
+    }
+}
+
+/// The commands the fake client was sent, without the VM ids.
+fn cmds(h: &Harness) -> Vec<Command> {
+    h.fake.commands().into_iter().map(|(_, c)| c).collect()
+}

@@ -1,0 +1,434 @@
+//! A VM's details: every setting (editable while stopped), and in tabs the serial console
+//! (`serial`), the snapshot tree (`snapshots`), and live activity (`activity`). Each tab keeps
+//! its own state and messages; this screen routes between them and tells the app what to do.
+
+pub mod activity;
+pub mod serial;
+pub mod snapshots;
+
+pub use snapshots::SnapOp;
+
+use crate::data::disks::DiskPlan;
+use crate::data::host::HostInfo;
+use crate::data::vms::exit_meaning;
+use crate::data::vms::{VmState, Vms};
+use crate::t;
+use crate::ui::form::{self, VmForm};
+use crate::ui::hardware::{self, Hardware};
+use crate::ui::style;
+use crate::ui::style::mono;
+use crate::ui::widget::{section_title, state_badge};
+use activity::Activity;
+use iced::widget::{button, column, container, row, scrollable, text, Space};
+use iced::{Alignment, Element, Length, Task};
+use serial::Serial;
+use snapshots::Snapshots;
+use vmm_core::api::{self, Command};
+use vmm_core::config::VmConfig;
+
+#[derive(Debug, Clone)]
+pub struct Details {
+    pub id: String,
+    pub form: VmForm,
+    pub problems: Vec<(form::Field, String)>,
+    /// Disks, network and screen.
+    pub hw: Hardware,
+    pub hw_problems: Vec<(hardware::HwField, String)>,
+    /// A save (maybe making a disk) is under way.
+    pub saving: bool,
+    /// Result of the last save, shown under the form.
+    pub saved: Option<Result<(), String>>,
+    pub tab: Tab,
+    pub serial: Serial,
+    pub snaps: Snapshots,
+    pub activity: Activity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Console,
+    Snapshots,
+    Activity,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Back,
+    Form(form::Message),
+    Hw(hardware::Message),
+    Save,
+    Revert,
+    Start,
+    Pause,
+    Resume,
+    PowerOff,
+    Restart,
+    ForceOff,
+    Tab(Tab),
+    OpenScreen,
+    Serial(serial::Message),
+    Snap(snapshots::Message),
+    Activity(activity::Message),
+    /// The settings were saved (or why not), with the VM's config as it is now on disk.
+    Saved(Result<(), String>, Option<Box<VmConfig>>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    None,
+    Back,
+    /// Save this config, after making the disk it adds, if any.
+    Save(Box<VmConfig>, Option<DiskPlan>),
+    Start(String),
+    Api(String, Command),
+    Snapshot(String, SnapOp),
+    OpenScreen(String),
+    /// Put this text on the clipboard.
+    Copy(String),
+}
+
+impl Details {
+    /// The details of VM `id`: its settings from `cfg`, the tail of its serial log, and the
+    /// space free where its disks are (`free`, for the hardware's size checks).
+    pub fn new(
+        id: &str,
+        cfg: Option<&VmConfig>,
+        host: &HostInfo,
+        serial_log: String,
+        free: Option<u64>,
+    ) -> Details {
+        let form = cfg.map(VmForm::from_config).unwrap_or_default();
+        let problems = form.problems(host);
+        let mut hw = cfg.map(Hardware::from_config).unwrap_or_default();
+        hw.free = free;
+        Details {
+            id: id.to_string(),
+            form,
+            problems,
+            hw_problems: hw.problems(),
+            hw,
+            saving: false,
+            saved: None,
+            tab: Tab::default(),
+            serial: Serial::new(&serial_log),
+            snaps: Snapshots::default(),
+            activity: Activity::default(),
+        }
+    }
+
+    pub fn update(
+        &mut self,
+        message: Message,
+        vms: &Vms,
+        host: &HostInfo,
+    ) -> (Task<Message>, Action) {
+        let id = self.id.clone();
+        let running = vms.is_active(&id);
+        let action = match message {
+            Message::Back => Action::Back,
+            Message::Form(m) => {
+                if running {
+                    return (Task::none(), Action::None);
+                }
+                let task = self.form.update(m).map(Message::Form);
+                self.problems = self.form.problems(host);
+                self.saved = None;
+                return (task, Action::None);
+            }
+            Message::Hw(m) => {
+                if running || self.saving {
+                    return (Task::none(), Action::None);
+                }
+                let task = self.hw.update(m).map(Message::Hw);
+                self.hw_problems = self.hw.problems();
+                self.saved = None;
+                return (task, Action::None);
+            }
+            Message::Save => {
+                self.problems = self.form.problems(host);
+                self.hw_problems = self.hw.problems();
+                self.form.show_all = true;
+                self.hw.show_all = true;
+                let Some(Ok(base)) = vms.get(&id).map(|e| &e.config) else {
+                    return (Task::none(), Action::None);
+                };
+                if running
+                    || self.saving
+                    || !self.problems.is_empty()
+                    || !self.hw_problems.is_empty()
+                {
+                    Action::None
+                } else {
+                    let mut cfg = self.form.to_config(&id, Some(base));
+                    self.hw.apply(&mut cfg);
+                    self.saving = true;
+                    Action::Save(Box::new(cfg), self.hw.plan())
+                }
+            }
+            Message::Revert => {
+                if let Some(Ok(cfg)) = vms.get(&id).map(|e| &e.config) {
+                    self.form = VmForm::from_config(cfg);
+                    self.problems = self.form.problems(host);
+                    self.reset_hw(cfg);
+                }
+                self.saved = None;
+                Action::None
+            }
+            Message::Start => Action::Start(id),
+            Message::Pause => Action::Api(id, api::Pause {}.into()),
+            Message::Resume => Action::Api(id, api::Resume {}.into()),
+            Message::PowerOff => Action::Api(id, api::PowerOff {}.into()),
+            // The VMM ends with the reset status and the app starts it again.
+            Message::Restart => Action::Api(id, api::Reset {}.into()),
+            Message::ForceOff => Action::Api(id, api::Kill {}.into()),
+            Message::Tab(t) => {
+                self.tab = t;
+                if t == Tab::Snapshots {
+                    Action::Snapshot(id, SnapOp::Refresh)
+                } else {
+                    Action::None
+                }
+            }
+            Message::OpenScreen => Action::OpenScreen(id),
+            Message::Serial(m) => match self.serial.update(m) {
+                serial::Action::None => Action::None,
+                serial::Action::Send(line) => {
+                    Action::Api(id, crate::data::client::serial_input(&line).into())
+                }
+                serial::Action::Copy(text) => Action::Copy(text),
+            },
+            Message::Snap(m) => {
+                let (task, action) = self.snaps.update(m, running);
+                let action = match action {
+                    snapshots::Action::None => Action::None,
+                    snapshots::Action::Op(op) => Action::Snapshot(id, op),
+                };
+                return (task.map(Message::Snap), action);
+            }
+            Message::Activity(m) => {
+                self.activity.update(m);
+                Action::None
+            }
+            Message::Saved(r, cfg) => {
+                let ok = r.is_ok();
+                self.saved = Some(r);
+                self.saving = false;
+                // The hardware shows what was saved (a disk made is now in the list).
+                if let (true, Some(cfg)) = (ok, cfg) {
+                    self.reset_hw(&cfg);
+                }
+                Action::None
+            }
+        };
+        (Task::none(), action)
+    }
+
+    /// The hardware as `cfg` has it (the free space, measured once, kept).
+    fn reset_hw(&mut self, cfg: &VmConfig) {
+        let free = self.hw.free;
+        self.hw = Hardware::from_config(cfg);
+        self.hw.free = free;
+        self.hw_problems = self.hw.problems();
+    }
+
+    pub fn header<'a>(&'a self, vms: &'a Vms) -> Element<'a, Message> {
+        let state = vms.state(&self.id);
+        let name = vms.get(&self.id).map(|e| e.name()).unwrap_or(&self.id);
+        let btn =
+            |label: String, msg: Message, s: fn(&iced::Theme, button::Status) -> button::Style| {
+                button(text(label).size(14))
+                    .padding([7, 14])
+                    .style(s)
+                    .on_press(msg)
+            };
+        let mut actions = row![].spacing(6).align_y(Alignment::Center);
+        let has_display = vms
+            .get(&self.id)
+            .and_then(|e| e.config.as_ref().ok())
+            .is_some_and(|c| c.display.is_some());
+        if has_display && matches!(state, VmState::Running | VmState::Paused) {
+            actions = actions.push(btn(t!("button-screen"), Message::OpenScreen, style::pill));
+        }
+        match state {
+            VmState::Stopped => {
+                actions = actions.push(btn(t!("button-start"), Message::Start, style::suggested));
+            }
+            VmState::Running => {
+                actions = actions
+                    .push(btn(t!("button-pause"), Message::Pause, style::pill))
+                    .push(btn(t!("button-power-off"), Message::PowerOff, style::pill))
+                    .push(btn(t!("button-restart"), Message::Restart, style::pill))
+                    .push(btn(
+                        t!("button-force-off"),
+                        Message::ForceOff,
+                        style::danger_soft,
+                    ));
+            }
+            VmState::Paused => {
+                actions = actions
+                    .push(btn(t!("button-resume"), Message::Resume, style::suggested))
+                    .push(btn(t!("button-power-off"), Message::PowerOff, style::pill))
+                    .push(btn(t!("button-restart"), Message::Restart, style::pill))
+                    .push(btn(
+                        t!("button-force-off"),
+                        Message::ForceOff,
+                        style::danger_soft,
+                    ));
+            }
+            VmState::Starting | VmState::Stopping => {
+                actions = actions.push(btn(
+                    t!("button-force-off"),
+                    Message::ForceOff,
+                    style::danger_soft,
+                ));
+            }
+            VmState::Broken => {}
+        }
+        container(
+            row![
+                button(text(t!("details-back")).size(15))
+                    .padding([8, 14])
+                    .style(style::pill)
+                    .on_press(Message::Back),
+                Space::new().width(12),
+                style::header_title(name.to_string()),
+                state_badge(state),
+                Space::new().width(Length::Fill),
+                actions,
+            ]
+            .spacing(10)
+            .align_y(Alignment::Center),
+        )
+        .padding([10, 16])
+        .style(style::header)
+        .into()
+    }
+
+    pub fn body<'a>(&'a self, vms: &'a Vms, host: &'a HostInfo) -> Element<'a, Message> {
+        let state = vms.state(&self.id);
+        let running = vms.is_active(&self.id);
+        let live = matches!(state, VmState::Running | VmState::Paused);
+        let left = scrollable(
+            column![self.settings(vms, host, running)]
+                .spacing(16)
+                .padding(iced::Padding::default().right(12)),
+        )
+        .height(Length::Fill)
+        .width(Length::FillPortion(5));
+        let tab = |label: String, t: Tab| {
+            button(text(label).size(14))
+                .padding([7, 16])
+                .style(if self.tab == t {
+                    style::tab_selected
+                } else {
+                    style::flat
+                })
+                .on_press(Message::Tab(t))
+        };
+        let complete = self.snaps.list.items.iter().filter(|s| s.complete).count();
+        let tabs = container(
+            row![
+                tab(t!("tab-console"), Tab::Console),
+                tab(
+                    t!("tab-snapshots", count = (complete as i64)),
+                    Tab::Snapshots
+                ),
+                tab(t!("tab-activity"), Tab::Activity),
+            ]
+            .spacing(4),
+        )
+        .padding(4)
+        .style(style::tab_bar);
+        let content = match self.tab {
+            Tab::Console => self.serial.view(live).map(Message::Serial),
+            Tab::Snapshots => {
+                let vm_dir = vms.get(&self.id).map(|e| e.dir.as_path());
+                self.snaps.view(vm_dir, running).map(Message::Snap)
+            }
+            Tab::Activity => self.activity.view(state),
+        };
+        let right = column![tabs, content]
+            .spacing(12)
+            .width(Length::FillPortion(6));
+        row![left, right]
+            .spacing(16)
+            .padding([20, 20])
+            .height(Length::Fill)
+            .into()
+    }
+
+    fn settings<'a>(
+        &'a self,
+        vms: &'a Vms,
+        host: &'a HostInfo,
+        running: bool,
+    ) -> Element<'a, Message> {
+        let mut save = button(text(t!("details-save")).size(14))
+            .padding([6, 16])
+            .style(style::suggested);
+        let mut revert = button(text(t!("details-revert")).size(14))
+            .padding([6, 16])
+            .style(style::pill);
+        if !running {
+            save = save.on_press(Message::Save);
+            revert = revert.on_press(Message::Revert);
+        }
+        let mut title = row![
+            section_title(t!("details-settings")),
+            Space::new().width(Length::Fill)
+        ]
+        .spacing(8)
+        .align_y(Alignment::Center);
+        match &self.saved {
+            Some(Ok(())) => {
+                title = title.push(text(t!("details-saved")).size(13).color(style::GREEN));
+            }
+            Some(Err(e)) => {
+                title = title.push(text(e.clone()).size(13).color(style::RED));
+            }
+            None => {}
+        }
+        let title = title.push(revert).push(save);
+        let mut col = column![title].spacing(14);
+        if let Some(x) = vms.runtime(&self.id).and_then(|r| r.last_exit.as_ref()) {
+            if !running && !x.is_clean() {
+                col = col.push(
+                    container(
+                        text(t!("library-last-exit", meaning = exit_meaning(&x.info))).size(13),
+                    )
+                    .padding([8, 12])
+                    .width(Length::Fill)
+                    .style(style::banner(style::RED)),
+                );
+            }
+        }
+        if running {
+            col = col.push(
+                container(text(t!("details-read-only")).size(13))
+                    .padding([8, 12])
+                    .width(Length::Fill)
+                    .style(style::banner(style::ACCENT)),
+            );
+        }
+        let id_row = row![
+            container(text(t!("details-id")).size(15)).width(170),
+            text(self.id.clone()).size(15).font(mono()),
+        ]
+        .spacing(16);
+        col = col.push(id_row);
+        col = col
+            .push(form::view(&self.form, &self.problems, host, !running, true).map(Message::Form));
+        col = col.push(
+            hardware::view(&self.hw, &self.hw_problems, !running && !self.saving, false)
+                .map(Message::Hw),
+        );
+        if running {
+            col = col.push(row![
+                Space::new().width(186),
+                text(t!("details-hw-running")).size(13).color(style::DIM)
+            ]);
+        }
+        container(col).padding(20).style(style::card).into()
+    }
+}

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 cargo fmt --all -- --check
+# No import cycles, no iced in the app's data layer, no long file without a reason.
+python3 tests/check-structure.py
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
 echo "run-all: unit and e2e tests done after $((SECONDS - start)) s"

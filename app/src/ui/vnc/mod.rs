@@ -90,7 +90,7 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
     use vnc::{PixelFormat, VncConnector, VncEncoding, VncEvent, X11Event};
     let stream = tokio::net::UnixStream::connect(socket)
         .await
-        .map_err(|e| format!("{}: {e}", socket.display()))?;
+        .map_err(crate::data::error::at(socket))?;
     let client = VncConnector::new(stream)
         // Only asked for if the server wants a password (not on the Unix socket).
         .set_auth_method(std::future::ready(Ok(String::new())))

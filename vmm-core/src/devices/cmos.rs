@@ -5,8 +5,12 @@
 //!
 //! The clock is the host's UTC clock plus an offset the guest changes by setting the time, so
 //! the VMM keeps no ticking state. Interrupts (IRQ 8: periodic, alarm, update-ended) are never
-//! raised in this step; register C still reports the flags a real chip would have latched (see
-//! [`Cmos::take_flags`]) so a guest polling it sees consistent bits.
+//! raised in this step; register C still reports the flags a real chip would have latched, so
+//! a guest polling it sees consistent bits. The divider and daylight-saving bits are stored
+//! only: the clock always runs.
+//!
+//! Use: `bus.insert(PORT_BASE.into(), PORT_LEN, Arc::new(Mutex::new(Cmos::new(low, high,
+//! vcpus))))` on the port-I/O bus; its snapshot state is [`CmosState`].
 
 use super::{BusDevice, Persist};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -19,8 +19,10 @@
 
 use crate::arch::{acpi, boot, cpu, firmware, layout};
 use crate::config::{BootSource, DiskConfig, NicConfig, VmConfig};
+use crate::devices::cmos::{self, Cmos};
 use crate::devices::debugcon::DebugConsole;
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
+use crate::devices::pci::{self, AcpiPmTimer, PciRoot};
 use crate::devices::serial::{SerialDevice, SerialOutput};
 use crate::devices::virtio::block::{Block, BlockStats};
 use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
@@ -510,13 +512,7 @@ fn legacy_devices(
         Arc::new(Mutex::new(PostPort)),
     );
     if cfg.boot.firmware().is_some() {
-        let path = spec.vm_dir.join("firmware.log");
-        let con = DebugConsole::create(&path).map_err(|e| BuildError::FirmwareLog(path, e))?;
-        bus.insert(
-            layout::ports::FIRMWARE_DEBUG.into(),
-            1,
-            Arc::new(Mutex::new(con)),
-        );
+        pc_devices(spec, &mut bus)?;
     } else {
         bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
     }
@@ -525,6 +521,41 @@ fn legacy_devices(
         serial,
         acpi_pm,
     })
+}
+
+/// What a PC firmware looks for on the port-I/O bus: the firmware debug console
+/// (`firmware.log`), the i440FX/PIIX configuration space with the PM timer wherever the guest
+/// puts the PIIX4's PM block, and the CMOS with the memory sizes and CPU count.
+fn pc_devices(spec: &VmSpec, bus: &mut Bus) -> Result<(), BuildError> {
+    let cfg = &spec.config;
+    let path = spec.vm_dir.join("firmware.log");
+    let con = DebugConsole::create(&path).map_err(|e| BuildError::FirmwareLog(path, e))?;
+    bus.insert(
+        layout::ports::FIRMWARE_DEBUG.into(),
+        1,
+        Arc::new(Mutex::new(con)),
+    );
+    let pc = PciRoot::i440fx();
+    bus.insert(
+        pci::PCI_CONFIG_ADDRESS.into(),
+        pci::PCI_CONFIG_LEN,
+        Arc::new(Mutex::new(pc.root)),
+    );
+    bus.insert_movable(pc.pm_window, Arc::new(Mutex::new(AcpiPmTimer::new())));
+    let (mut low, mut high) = (0, 0);
+    for (start, size) in layout::ram_ranges(cfg.memory_mib << 20) {
+        if start < layout::MMIO_HOLE_END {
+            low += size;
+        } else {
+            high += size;
+        }
+    }
+    bus.insert(
+        cmos::PORT_BASE.into(),
+        cmos::PORT_LEN,
+        Arc::new(Mutex::new(Cmos::new(low, high, cfg.vcpus))),
+    );
+    Ok(())
 }
 
 /// An eventfd that raises interrupt pin `gsi` in KVM when written.

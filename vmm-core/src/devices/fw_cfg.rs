@@ -83,7 +83,8 @@ struct Item {
     writable: bool,
 }
 
-/// The device: items plus the guest-visible registers.
+/// The device: items plus the guest-visible registers. Build it with the items, then put it
+/// on the port-I/O bus: `pio.insert(fw_cfg::PORT_BASE, fw_cfg::PORT_LEN, Arc::new(Mutex::new(cfg)))`.
 pub struct FwCfg {
     mem: GuestMemoryMmap,
     /// By key, with the write-channel bit cleared (see [`canonical`]).
@@ -137,6 +138,10 @@ impl FwCfg {
     /// What SeaBIOS needs to reach its banner on COM1: CPU counts, RAM size, `etc/e820`
     /// (`(address, length, type)` entries) and `etc/sercon-port` (it then mirrors its text
     /// screen to port 0x3f8); no graphics, no boot menu.
+    ///
+    /// SeaBIOS takes the top of low RAM from the `etc/e820` RAM entries below 4 GiB and adds
+    /// its own reservations (EBDA, BIOS area), so give it what QEMU does: RAM entries for the
+    /// guest's RAM and reserved ones only for what the VMM itself keeps.
     pub fn for_pc(
         mem: GuestMemoryMmap,
         vcpus: u16,

@@ -21,6 +21,7 @@ use crate::arch::{acpi, boot, cpu, firmware, layout};
 use crate::config::{BootSource, DiskConfig, NicConfig, VmConfig};
 use crate::devices::cmos::{self, Cmos};
 use crate::devices::debugcon::DebugConsole;
+use crate::devices::fw_cfg::{self, FwCfg};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
 use crate::devices::pci::{self, AcpiPmTimer, PciRoot};
 use crate::devices::serial::{SerialDevice, SerialOutput};
@@ -107,7 +108,11 @@ impl TryFrom<VmSpec> for Vmm {
         let (exit_tx, exit_rx) = channel();
         let exit = ExitSender::new(exit_tx);
         let serial_hub = Arc::new(Hub::new(4096));
-        let legacy = legacy_devices(&spec, &vm, &exit, &serial_hub)?;
+        let fb = virtio
+            .framebuffer
+            .as_ref()
+            .map(|f| (f.gpa, f.size() as u64));
+        let legacy = legacy_devices(&spec, &vm, &mem, fb, &exit, &serial_hub)?;
         let (mmio, transports) = attach_virtio(&vm, &mem, virtio.devices, &windows)?;
         let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &start)?;
 
@@ -475,6 +480,8 @@ struct LegacyDevices {
 fn legacy_devices(
     spec: &VmSpec,
     vm: &VmFd,
+    mem: &GuestMemoryMmap,
+    framebuffer: Option<(u64, u64)>,
     exit: &ExitSender,
     serial_hub: &Arc<Hub<Vec<u8>>>,
 ) -> Result<LegacyDevices, BuildError> {
@@ -512,7 +519,7 @@ fn legacy_devices(
         Arc::new(Mutex::new(PostPort)),
     );
     if cfg.boot.firmware().is_some() {
-        pc_devices(spec, &mut bus)?;
+        pc_devices(spec, mem, framebuffer, &mut bus)?;
     } else {
         bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
     }
@@ -525,9 +532,30 @@ fn legacy_devices(
 
 /// What a PC firmware looks for on the port-I/O bus: the firmware debug console
 /// (`firmware.log`), the i440FX/PIIX configuration space with the PM timer wherever the guest
-/// puts the PIIX4's PM block, and the CMOS with the memory sizes and CPU count.
-fn pc_devices(spec: &VmSpec, bus: &mut Bus) -> Result<(), BuildError> {
+/// puts the PIIX4's PM block, the CMOS with the memory sizes and CPU count, and fw_cfg (the
+/// e820 map, CPU count, and COM1 as SeaBIOS's text console).
+fn pc_devices(
+    spec: &VmSpec,
+    mem: &GuestMemoryMmap,
+    framebuffer: Option<(u64, u64)>,
+    bus: &mut Bus,
+) -> Result<(), BuildError> {
     let cfg = &spec.config;
+    let ram = cfg.memory_mib << 20;
+    let vcpus =
+        u16::try_from(cfg.vcpus).map_err(|_| BuildError::Other("vcpus: too many".into()))?;
+    let fw = FwCfg::for_pc(
+        mem.clone(),
+        vcpus,
+        ram,
+        &layout::firmware_e820(ram, framebuffer),
+    )
+    .map_err(|e| BuildError::Other(e.to_string()))?;
+    bus.insert(
+        fw_cfg::PORT_BASE,
+        fw_cfg::PORT_LEN,
+        Arc::new(Mutex::new(fw)),
+    );
     let path = spec.vm_dir.join("firmware.log");
     let con = DebugConsole::create(&path).map_err(|e| BuildError::FirmwareLog(path, e))?;
     bus.insert(
@@ -543,7 +571,7 @@ fn pc_devices(spec: &VmSpec, bus: &mut Bus) -> Result<(), BuildError> {
     );
     bus.insert_movable(pc.pm_window, Arc::new(Mutex::new(AcpiPmTimer::new())));
     let (mut low, mut high) = (0, 0);
-    for (start, size) in layout::ram_ranges(cfg.memory_mib << 20) {
+    for (start, size) in layout::ram_ranges(ram) {
         if start < layout::MMIO_HOLE_END {
             low += size;
         } else {

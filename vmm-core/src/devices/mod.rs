@@ -6,6 +6,7 @@
 
 pub mod cmos;
 pub mod debugcon;
+pub mod fw_cfg;
 pub mod legacy;
 pub mod pci;
 pub mod serial;

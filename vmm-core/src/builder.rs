@@ -22,7 +22,7 @@ use crate::config::{BootSource, DiskConfig, NicConfig, VmConfig};
 use crate::devices::cmos::{self, Cmos};
 use crate::devices::debugcon::DebugConsole;
 use crate::devices::fw_cfg::{self, FwCfg};
-use crate::devices::legacy::{AcpiPm, PostPort, I8042};
+use crate::devices::legacy::{AcpiPm, PciPorts, PostPort, I8042};
 use crate::devices::pci::{self, AcpiPmTimer, PciRoot};
 use crate::devices::serial::{SerialDevice, SerialOutput};
 use crate::devices::virtio::block::{Block, BlockStats};
@@ -519,7 +519,7 @@ fn legacy_devices(
         Arc::new(Mutex::new(PostPort)),
     );
     if cfg.boot.firmware().is_some() {
-        pc_devices(spec, mem, framebuffer, &mut bus)?;
+        pc_devices(spec, mem, framebuffer, exit, &mut bus)?;
     } else {
         bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
     }
@@ -531,13 +531,14 @@ fn legacy_devices(
 }
 
 /// What a PC firmware looks for on the port-I/O bus: the firmware debug console
-/// (`firmware.log`), the i440FX/PIIX configuration space with the PM timer wherever the guest
-/// puts the PIIX4's PM block, the CMOS with the memory sizes and CPU count, and fw_cfg (the
+/// (`firmware.log`), the i440FX/PIIX configuration space (and reset control at 0xcf9) with
+/// the PM timer wherever the guest puts the PIIX4's PM block, the CMOS with the memory sizes and CPU count, and fw_cfg (the
 /// e820 map, CPU count, and COM1 as SeaBIOS's text console).
 fn pc_devices(
     spec: &VmSpec,
     mem: &GuestMemoryMmap,
     framebuffer: Option<(u64, u64)>,
+    exit: &ExitSender,
     bus: &mut Bus,
 ) -> Result<(), BuildError> {
     let cfg = &spec.config;
@@ -567,7 +568,7 @@ fn pc_devices(
     bus.insert(
         pci::PCI_CONFIG_ADDRESS.into(),
         pci::PCI_CONFIG_LEN,
-        Arc::new(Mutex::new(pc.root)),
+        Arc::new(Mutex::new(PciPorts::new(pc.root, exit.clone()))),
     );
     bus.insert_movable(pc.pm_window, Arc::new(Mutex::new(AcpiPmTimer::new())));
     let (mut low, mut high) = (0, 0);

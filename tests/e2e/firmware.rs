@@ -58,9 +58,9 @@ fn wait_firmware(vm: &mut Vm, needle: &str, timeout: Duration) -> String {
 }
 
 #[test]
-fn seabios_prints_its_banner_and_finds_nothing_to_boot() {
-    if !kvm_or_skip("seabios_prints_its_banner_and_finds_nothing_to_boot")
-        || !seabios_or_skip("seabios_prints_its_banner_and_finds_nothing_to_boot")
+fn seabios_prints_its_banner_finds_nothing_to_boot_and_reboots() {
+    if !kvm_or_skip("seabios_prints_its_banner_finds_nothing_to_boot_and_reboots")
+        || !seabios_or_skip("seabios_prints_its_banner_finds_nothing_to_boot_and_reboots")
     {
         return;
     }
@@ -88,6 +88,11 @@ fn seabios_prints_its_banner_and_finds_nothing_to_boot() {
     ] {
         assert!(log.contains(line), "no {line:?} in firmware.log:\n{log}");
     }
+    // 60 s later SeaBIOS reboots through the PIIX reset control (0xcf9): a guest reset ends
+    // the VMM with status 3, as on the Linux machine.
+    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert_eq!(st.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("0xcf9"), "{stderr}");
 }
 
 #[test]

@@ -226,6 +226,11 @@ fn register_c_clears_on_read() {
     wr(&mut c, REG_A, 0x20);
     set_fake_now(t + 3);
     assert_eq!(rd(&mut c, REG_C) & REG_C_PF, 0);
+    // SET stops update cycles: only the periodic flag latches.
+    wr(&mut c, REG_A, REG_A_DEFAULT);
+    wr(&mut c, REG_B, REG_B_SET | REG_B_24H);
+    set_fake_now(t + 4);
+    assert_eq!(rd(&mut c, REG_C), REG_C_PF);
     wr(&mut c, REG_D, 0);
     assert_eq!(rd(&mut c, REG_D), REG_D_VRT);
 }

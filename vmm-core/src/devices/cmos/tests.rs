@@ -171,6 +171,9 @@ fn memory_bytes_for_128_mib() {
     assert_eq!(rd(&mut c, FLOPPY_TYPES), 0);
     assert_eq!(rd(&mut c, BOOT_FLAG2), 0x32);
     assert_eq!(rd(&mut c, BOOT_FLAG1), 0x00);
+    // SeaBIOS's boot_init: priorities from the low nibble up, 2 = hard disk, 3 = CD-ROM.
+    let order = u32::from(rd(&mut c, BOOT_FLAG2)) | (u32::from(rd(&mut c, BOOT_FLAG1)) & 0xf0) << 4;
+    assert_eq!([order & 0xf, order >> 4 & 0xf, order >> 8], [2, 3, 0]);
 
     // Small guests: extended memory below the cap.
     let mut small = Cmos::new(8 * MIB, 0, 1);

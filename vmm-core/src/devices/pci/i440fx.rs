@@ -5,6 +5,7 @@
 
 use super::{PciConfig, PciDevice, PciId, PciRoot, HEADER_MULTIFUNCTION};
 use crate::devices::IoWindow;
+use crate::exit::ExitSender;
 use std::sync::{Arc, Mutex};
 
 pub const VENDOR_INTEL: u16 = 0x8086;
@@ -146,6 +147,8 @@ impl Piix4Pm {
             header_type: 0,
             interrupt_pin: 1,
         });
+        // Fast back-to-back capable, medium DEVSEL timing, as QEMU sets.
+        config.set_u16(0x06, 0x0280);
         config.set_u32(PIIX4_PMBASE, 0x1);
         config.set_wmask(PIIX4_PMBASE, &[0xc0, 0xff]);
         config.set_wmask(PIIX4_PMREGMISC, &[0x01]);
@@ -172,7 +175,7 @@ impl Piix4Pm {
     }
 
     fn update_window(&self) {
-        self.pm_window.set(self.pm_base().map(u32::from));
+        self.pm_window.set(self.pm_base().map(u64::from));
     }
 }
 
@@ -205,10 +208,11 @@ pub struct I440fx {
 
 impl PciRoot {
     /// The three functions of QEMU's `-M pc`: 00:00.0 host bridge, 00:01.0 PIIX3 ISA bridge,
-    /// 00:01.3 PIIX4 PM.
-    pub fn i440fx() -> I440fx {
+    /// 00:01.3 PIIX4 PM; the PIIX3's reset control at 0xcf9 reports to `exit`.
+    pub fn i440fx(exit: ExitSender) -> I440fx {
         let pm_window = Arc::new(IoWindow::new(PM_BLOCK_LEN));
         let mut root = PciRoot::default();
+        root.set_reset_line(exit);
         // Fixed, distinct, in-range slots: `add` cannot fail here.
         let _ = root.add(0, 0, Arc::new(Mutex::new(HostBridge::new())));
         let _ = root.add(1, 0, Arc::new(Mutex::new(Piix3Isa::new())));

@@ -3,8 +3,11 @@
 //! management function (00:01.3). Only configuration space: the chipset registers are stored so
 //! firmware reads back what it wrote, and the PM function places the PM I/O block.
 
-use super::{PciConfig, PciDevice, PciId, PciRoot, HEADER_MULTIFUNCTION};
-use crate::devices::IoWindow;
+use super::{
+    AcpiPmTimer, PciConfig, PciDevice, PciId, PciRoot, HEADER_MULTIFUNCTION, PCI_CONFIG_ADDRESS,
+    PCI_CONFIG_LEN,
+};
+use crate::devices::{Bus, IoWindow};
 use crate::exit::ExitSender;
 use std::sync::{Arc, Mutex};
 
@@ -218,5 +221,24 @@ impl PciRoot {
         let _ = root.add(1, 0, Arc::new(Mutex::new(Piix3Isa::new())));
         let _ = root.add(1, 3, Arc::new(Mutex::new(Piix4Pm::new(pm_window.clone()))));
         I440fx { root, pm_window }
+    }
+}
+
+/// What the machine keeps once the chipset is on its port-I/O bus: the devices whose state a
+/// snapshot saves (`Persist` on both).
+pub struct I440fxHandles {
+    pub root: Arc<Mutex<PciRoot>>,
+    pub pm_timer: Arc<Mutex<AcpiPmTimer>>,
+}
+
+impl I440fx {
+    /// Puts the configuration ports at 0xcf8–0xcff (which must be free: `Bus::insert` panics
+    /// on overlap) and the PM block wherever the guest will program it.
+    pub fn register(self, pio: &mut Bus) -> I440fxHandles {
+        let root = Arc::new(Mutex::new(self.root));
+        let pm_timer = Arc::new(Mutex::new(AcpiPmTimer::new()));
+        pio.insert(u64::from(PCI_CONFIG_ADDRESS), PCI_CONFIG_LEN, root.clone());
+        pio.insert_movable(self.pm_window, pm_timer.clone());
+        I440fxHandles { root, pm_timer }
     }
 }

@@ -11,7 +11,7 @@ use crate::exit::{ExitReason, ExitSender};
 use crate::util::lock;
 use std::sync::{Arc, Mutex};
 
-pub use i440fx::I440fx;
+pub use i440fx::{I440fx, I440fxHandles};
 pub use pm_timer::AcpiPmTimer;
 
 /// Size of a (conventional) function's configuration space.
@@ -243,7 +243,8 @@ pub trait PciDevice: Send {
     fn restored(&mut self) {}
 }
 
-/// A function on bus 0.
+/// A function on bus 0. Its mutex is taken while the root's is held, so a function must never
+/// reach back into the root (lock order: root, then function).
 struct Slot {
     device: u8,
     function: u8,

@@ -301,16 +301,9 @@ fn declared_bars_answer_size_probes() {
 
 fn pio_bus(pc: I440fx) -> (Bus, Arc<IoWindow>) {
     let mut bus = Bus::default();
-    bus.insert(
-        u64::from(PCI_CONFIG_ADDRESS),
-        PCI_CONFIG_LEN,
-        Arc::new(Mutex::new(pc.root)),
-    );
-    bus.insert_movable(
-        pc.pm_window.clone(),
-        Arc::new(Mutex::new(AcpiPmTimer::new())),
-    );
-    (bus, pc.pm_window)
+    let window = pc.pm_window.clone();
+    pc.register(&mut bus);
+    (bus, window)
 }
 
 fn bus_cfg_write(bus: &Bus, device: u32, function: u32, reg: u32, data: &[u8]) {

@@ -153,7 +153,7 @@ impl PciConfig {
     /// Where the guest placed BAR `index` (the address bits only), if it is declared.
     pub fn bar_address(&self, index: usize) -> Option<u64> {
         let off = BAR0 + 4 * index;
-        if index >= 6 || self.u32_at_mask(off) == 0 {
+        if index >= 6 || self.u32_at_mask(off) == 0 || self.is_upper_half(index) {
             return None;
         }
         let low = self.u32_at(off);
@@ -166,6 +166,15 @@ impl PciConfig {
             0
         };
         Some(high | u64::from(low & 0xffff_fff0))
+    }
+
+    /// Whether BAR `index` is the high dword of a 64-bit BAR in the slot before.
+    fn is_upper_half(&self, index: usize) -> bool {
+        let Some(prev) = index.checked_sub(1) else {
+            return false;
+        };
+        let off = BAR0 + 4 * prev;
+        self.u32_at_mask(off) != 0 && self.u32_at(off) & 0x7 == 0x4
     }
 
     pub fn u8_at(&self, offset: usize) -> u8 {

@@ -296,6 +296,7 @@ fn declared_bars_answer_size_probes() {
     assert_eq!(dev.config().bar_address(0), Some(0xc040));
     assert_eq!(dev.config().bar_address(1), Some(0xfebf_1000));
     assert_eq!(dev.config().bar_address(2), Some(0x1_0000_8000));
+    assert_eq!(dev.config().bar_address(3), None, "upper half of BAR 2");
     assert_eq!(dev.config().bar_address(4), None);
 }
 

@@ -102,6 +102,7 @@ fn host_now() -> i64 {
     }
 }
 
+/// The RTC and NVRAM behind ports 0x70/0x71 (base [`PORT_BASE`], [`PORT_LEN`] ports).
 pub struct Cmos {
     index: u8,
     /// Port 0x70 bit 7. Kept (and saved) only: nothing here raises NMIs.
@@ -155,10 +156,11 @@ impl Cmos {
         nvram[at..at + 3].copy_from_slice(&high[..3]);
         nvram[usize::from(CPUS_MINUS_ONE)] =
             u8::try_from(vcpus.saturating_sub(1)).unwrap_or(u8::MAX);
-        nvram[usize::from(FLOPPY_TYPES)] = 0; // no floppy drives
-        nvram[usize::from(EQUIPMENT)] = 0x02 | 0x04; // FPU present, PS/2 mouse present
-                                                     // Hard disk, then CD-ROM, no third device; bit 0 of 0x38 clear = check floppy boot
-                                                     // signatures (QEMU's default, moot without floppies).
+        // No floppy drives; FPU present, PS/2 mouse present.
+        nvram[usize::from(FLOPPY_TYPES)] = 0;
+        nvram[usize::from(EQUIPMENT)] = 0x02 | 0x04;
+        // Hard disk, then CD-ROM, no third device (0x3d = 0x32); bit 0 of 0x38 clear = check
+        // floppy boot signatures (QEMU's default, moot without floppies).
         nvram[usize::from(BOOT_FLAG2)] = (BOOT_CDROM << 4) | BOOT_HARD_DISK;
         nvram[usize::from(BOOT_FLAG1)] = 0;
         nvram[usize::from(REG_A)] = REG_A_DEFAULT;
@@ -290,18 +292,19 @@ impl Cmos {
     }
 
     /// Register C: the flags latched since it was last read, which this read clears. At
-    /// whole-second resolution: once a second has passed, an update cycle has ended (UF), a
-    /// periodic rate was running if one is selected (PF: every rate is above 1 Hz), and AF if
-    /// the alarm time was among the seconds passed. IRQF is set as the chip sets it (a flag
+    /// whole-second resolution: once a second has passed, a periodic rate was running if one is
+    /// selected (PF: every rate is above 1 Hz) and, unless SET stops updates, an update cycle
+    /// has ended (UF) and AF if the alarm time was among the seconds passed. IRQF is set as the chip sets it (a flag
     /// whose enable bit is on), but the IRQ 8 line itself is not raised in this step.
     fn take_flags(&mut self) -> u8 {
         let host = (self.clock)();
         let mut c = 0;
-        if host > self.flags_since {
+        if host > self.flags_since && self.reg(REG_A) & REG_A_RATE != 0 {
+            c |= REG_C_PF;
+        }
+        // While SET is on the chip runs no update cycles, so neither UF nor AF latch.
+        if host > self.flags_since && self.reg(REG_B) & REG_B_SET == 0 {
             c |= REG_C_UF;
-            if self.reg(REG_A) & REG_A_RATE != 0 {
-                c |= REG_C_PF;
-            }
             let first = self.flags_since.saturating_add(1);
             // A day holds every alarm time; no need to look further back.
             let n = host

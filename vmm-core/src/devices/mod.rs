@@ -42,7 +42,7 @@ struct Range {
 }
 
 /// Where a guest-placed range currently sits: a device's register block whose base the guest
-/// programs (the PIIX4's PM I/O block through its PCI config space). The owner moves it, the bus
+/// programs (the PIIX4's PM I/O block through its PCI config space; later, PCI BARs). The owner moves it, the bus
 /// consults it on each access; one atomic word, so a vCPU never sees half a move.
 #[derive(Debug)]
 pub struct IoWindow {
@@ -62,9 +62,9 @@ impl IoWindow {
         }
     }
 
-    /// Maps the window at `base`, or unmaps it with `None`.
-    pub fn set(&self, base: Option<u32>) {
-        let v = base.map_or(0, |b| WINDOW_MAPPED | u64::from(b));
+    /// Maps the window at `base` (below 2^63), or unmaps it with `None`.
+    pub fn set(&self, base: Option<u64>) {
+        let v = base.map_or(0, |b| WINDOW_MAPPED | (b & !WINDOW_MAPPED));
         self.state.store(v, Ordering::Release);
     }
 

@@ -171,6 +171,9 @@ fn memory_bytes_for_128_mib() {
     assert_eq!(rd(&mut c, FLOPPY_TYPES), 0);
     assert_eq!(rd(&mut c, BOOT_FLAG2), 0x32);
     assert_eq!(rd(&mut c, BOOT_FLAG1), 0x00);
+    // SeaBIOS's boot_init: priorities from the low nibble up, 2 = hard disk, 3 = CD-ROM.
+    let order = u32::from(rd(&mut c, BOOT_FLAG2)) | (u32::from(rd(&mut c, BOOT_FLAG1)) & 0xf0) << 4;
+    assert_eq!([order & 0xf, order >> 4 & 0xf, order >> 8], [2, 3, 0]);
 
     // Small guests: extended memory below the cap.
     let mut small = Cmos::new(8 * MIB, 0, 1);
@@ -226,6 +229,11 @@ fn register_c_clears_on_read() {
     wr(&mut c, REG_A, 0x20);
     set_fake_now(t + 3);
     assert_eq!(rd(&mut c, REG_C) & REG_C_PF, 0);
+    // SET stops update cycles: only the periodic flag latches.
+    wr(&mut c, REG_A, REG_A_DEFAULT);
+    wr(&mut c, REG_B, REG_B_SET | REG_B_24H);
+    set_fake_now(t + 4);
+    assert_eq!(rd(&mut c, REG_C), REG_C_PF);
     wr(&mut c, REG_D, 0);
     assert_eq!(rd(&mut c, REG_D), REG_D_VRT);
 }

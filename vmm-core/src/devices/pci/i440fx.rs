@@ -3,8 +3,12 @@
 //! management function (00:01.3). Only configuration space: the chipset registers are stored so
 //! firmware reads back what it wrote, and the PM function places the PM I/O block.
 
-use super::{PciConfig, PciDevice, PciId, PciRoot, HEADER_MULTIFUNCTION};
-use crate::devices::IoWindow;
+use super::{
+    AcpiPmTimer, PciConfig, PciDevice, PciId, PciRoot, HEADER_MULTIFUNCTION, PCI_CONFIG_ADDRESS,
+    PCI_CONFIG_LEN,
+};
+use crate::devices::{Bus, IoWindow};
+use crate::exit::ExitSender;
 use std::sync::{Arc, Mutex};
 
 pub const VENDOR_INTEL: u16 = 0x8086;
@@ -146,6 +150,8 @@ impl Piix4Pm {
             header_type: 0,
             interrupt_pin: 1,
         });
+        // Fast back-to-back capable, medium DEVSEL timing, as QEMU sets.
+        config.set_u16(0x06, 0x0280);
         config.set_u32(PIIX4_PMBASE, 0x1);
         config.set_wmask(PIIX4_PMBASE, &[0xc0, 0xff]);
         config.set_wmask(PIIX4_PMREGMISC, &[0x01]);
@@ -172,7 +178,7 @@ impl Piix4Pm {
     }
 
     fn update_window(&self) {
-        self.pm_window.set(self.pm_base().map(u32::from));
+        self.pm_window.set(self.pm_base().map(u64::from));
     }
 }
 
@@ -205,14 +211,34 @@ pub struct I440fx {
 
 impl PciRoot {
     /// The three functions of QEMU's `-M pc`: 00:00.0 host bridge, 00:01.0 PIIX3 ISA bridge,
-    /// 00:01.3 PIIX4 PM.
-    pub fn i440fx() -> I440fx {
+    /// 00:01.3 PIIX4 PM; the PIIX3's reset control at 0xcf9 reports to `exit`.
+    pub fn i440fx(exit: ExitSender) -> I440fx {
         let pm_window = Arc::new(IoWindow::new(PM_BLOCK_LEN));
         let mut root = PciRoot::default();
+        root.set_reset_line(exit);
         // Fixed, distinct, in-range slots: `add` cannot fail here.
         let _ = root.add(0, 0, Arc::new(Mutex::new(HostBridge::new())));
         let _ = root.add(1, 0, Arc::new(Mutex::new(Piix3Isa::new())));
         let _ = root.add(1, 3, Arc::new(Mutex::new(Piix4Pm::new(pm_window.clone()))));
         I440fx { root, pm_window }
+    }
+}
+
+/// What the machine keeps once the chipset is on its port-I/O bus: the devices whose state a
+/// snapshot saves (`Persist` on both).
+pub struct I440fxHandles {
+    pub root: Arc<Mutex<PciRoot>>,
+    pub pm_timer: Arc<Mutex<AcpiPmTimer>>,
+}
+
+impl I440fx {
+    /// Puts the configuration ports at 0xcf8–0xcff (which must be free: `Bus::insert` panics
+    /// on overlap) and the PM block wherever the guest will program it.
+    pub fn register(self, pio: &mut Bus) -> I440fxHandles {
+        let root = Arc::new(Mutex::new(self.root));
+        let pm_timer = Arc::new(Mutex::new(AcpiPmTimer::new()));
+        pio.insert(u64::from(PCI_CONFIG_ADDRESS), PCI_CONFIG_LEN, root.clone());
+        pio.insert_movable(self.pm_window, pm_timer.clone());
+        I440fxHandles { root, pm_timer }
     }
 }

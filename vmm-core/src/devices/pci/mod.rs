@@ -7,10 +7,11 @@ pub mod i440fx;
 pub mod pm_timer;
 
 use super::{BusDevice, Persist};
+use crate::exit::{ExitReason, ExitSender};
 use crate::util::lock;
 use std::sync::{Arc, Mutex};
 
-pub use i440fx::I440fx;
+pub use i440fx::{I440fx, I440fxHandles};
 pub use pm_timer::AcpiPmTimer;
 
 /// Size of a (conventional) function's configuration space.
@@ -152,7 +153,7 @@ impl PciConfig {
     /// Where the guest placed BAR `index` (the address bits only), if it is declared.
     pub fn bar_address(&self, index: usize) -> Option<u64> {
         let off = BAR0 + 4 * index;
-        if index >= 6 || self.u32_at_mask(off) == 0 {
+        if index >= 6 || self.u32_at_mask(off) == 0 || self.is_upper_half(index) {
             return None;
         }
         let low = self.u32_at(off);
@@ -165,6 +166,15 @@ impl PciConfig {
             0
         };
         Some(high | u64::from(low & 0xffff_fff0))
+    }
+
+    /// Whether BAR `index` is the high dword of a 64-bit BAR in the slot before.
+    fn is_upper_half(&self, index: usize) -> bool {
+        let Some(prev) = index.checked_sub(1) else {
+            return false;
+        };
+        let off = BAR0 + 4 * prev;
+        self.u32_at_mask(off) != 0 && self.u32_at(off) & 0x7 == 0x4
     }
 
     pub fn u8_at(&self, offset: usize) -> u8 {
@@ -242,7 +252,8 @@ pub trait PciDevice: Send {
     fn restored(&mut self) {}
 }
 
-/// A function on bus 0.
+/// A function on bus 0. Its mutex is taken while the root's is held, so a function must never
+/// reach back into the root (lock order: root, then function).
 struct Slot {
     device: u8,
     function: u8,
@@ -250,11 +261,15 @@ struct Slot {
 }
 
 /// Configuration mechanism #1 (base 0xcf8, length 8): the address latch at +0 (32-bit
-/// accesses only) and the data window at +4..+8. Bus 0 only.
+/// accesses only) and the data window at +4..+8. Bus 0 only. With a reset line, the byte at +1
+/// (0xcf9) is the PIIX reset control register, which SeaBIOS and Linux (`reboot=pci`) use.
 #[derive(Default)]
 pub struct PciRoot {
     address: u32,
     slots: Vec<Slot>,
+    reset: Option<ExitSender>,
+    /// Reset control: only the "hard reset" type bit (1) is kept, as on the PIIX.
+    reset_control: u8,
 }
 
 /// Port of the address latch; the root is registered there with `PCI_CONFIG_LEN`.
@@ -262,8 +277,16 @@ pub const PCI_CONFIG_ADDRESS: u16 = 0xcf8;
 pub const PCI_CONFIG_LEN: u64 = 8;
 
 const ENABLE: u32 = 1 << 31;
+/// Reset control (0xcf9): bit 1 chooses a hard reset, bit 2 performs the reset.
+const RCR_SYS_RST: u8 = 1 << 1;
+const RCR_RST_CPU: u8 = 1 << 2;
 
 impl PciRoot {
+    /// Makes 0xcf9 the reset control register, reporting resets to `exit`.
+    pub fn set_reset_line(&mut self, exit: ExitSender) {
+        self.reset = Some(exit);
+    }
+
     /// Adds a function at 00:`device`.`function`. Errors (a machine-model bug) on a place out
     /// of range or taken.
     pub fn add(
@@ -311,6 +334,7 @@ impl BusDevice for PciRoot {
         data.fill(0xff);
         match offset {
             0 if data.len() == 4 => data.copy_from_slice(&self.address.to_le_bytes()),
+            1 if data.len() == 1 && self.reset.is_some() => data[0] = self.reset_control,
             4..=7 => {
                 let lane = (offset - 4) as usize;
                 // An access crossing the dword has no defined meaning: all-ones.
@@ -332,6 +356,15 @@ impl BusDevice for PciRoot {
                 // other registers on real chipsets (0xcf9 is the PIIX reset control).
                 if let Ok(v) = <[u8; 4]>::try_from(data) {
                     self.address = u32::from_le_bytes(v);
+                }
+            }
+            1 if data.len() == 1 => {
+                if let Some(exit) = &self.reset {
+                    if data[0] & RCR_RST_CPU != 0 {
+                        exit.send(ExitReason::Reset("PCI reset control"));
+                    } else {
+                        self.reset_control = data[0] & RCR_SYS_RST;
+                    }
                 }
             }
             4..=7 => {
@@ -356,12 +389,13 @@ pub struct PciFunctionState {
     pub config: Vec<u8>,
 }
 
-/// The configuration mechanism in a snapshot: the address latch and every function's bytes.
-/// A PIIX4 PM base lives in its function's bytes (0x40, enable at 0x80) and is re-derived on
-/// restore.
+/// The configuration mechanism in a snapshot: the address latch, the reset control byte and
+/// every function's bytes. A PIIX4 PM base lives in its function's bytes (0x40, enable at
+/// 0x80) and is re-derived on restore.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PciRootState {
     pub address: u32,
+    pub reset_control: u8,
     pub functions: Vec<PciFunctionState>,
 }
 
@@ -372,6 +406,7 @@ impl Persist for PciRoot {
     fn save(&self) -> Result<PciRootState, String> {
         Ok(PciRootState {
             address: self.address,
+            reset_control: self.reset_control,
             functions: self
                 .slots
                 .iter()
@@ -417,6 +452,7 @@ impl Persist for PciRoot {
             }
         }
         self.address = state.address;
+        self.reset_control = state.reset_control & RCR_SYS_RST;
         Ok(())
     }
 }

@@ -1,9 +1,15 @@
 use super::i440fx::*;
 use super::*;
 use crate::devices::{Bus, IoWindow};
+use crate::exit::{ExitReason, ExitSender};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const DATA: u64 = 4;
+
+fn i440fx() -> I440fx {
+    PciRoot::i440fx(ExitSender::new(mpsc::channel().0))
+}
 
 fn addr(device: u32, function: u32, reg: u32) -> u32 {
     ENABLE | device << 11 | function << 8 | reg
@@ -45,7 +51,7 @@ const FUNCTIONS: [(u32, u32, u16); 3] = [
 
 #[test]
 fn ids_read_with_32_16_and_8_bit_accesses() {
-    let mut root = PciRoot::i440fx().root;
+    let mut root = i440fx().root;
     for (d, f, id) in FUNCTIONS {
         let want = u32::from(id) << 16 | u32::from(VENDOR_INTEL);
         assert_eq!(read32(&mut root, d, f, 0), want, "00:{d:02x}.{f}");
@@ -64,7 +70,7 @@ fn ids_read_with_32_16_and_8_bit_accesses() {
 
 #[test]
 fn class_header_and_subsystem_are_those_of_qemu_pc() {
-    let mut root = PciRoot::i440fx().root;
+    let mut root = i440fx().root;
     // (class << 8 | prog-if) in the top 24 bits of 0x08.
     assert_eq!(read32(&mut root, 0, 0, 8) >> 8, 0x06_00_00);
     assert_eq!(read32(&mut root, 1, 0, 8) >> 8, 0x06_01_00);
@@ -80,7 +86,7 @@ fn class_header_and_subsystem_are_those_of_qemu_pc() {
 
 #[test]
 fn absent_functions_and_other_buses_read_all_ones() {
-    let mut root = PciRoot::i440fx().root;
+    let mut root = i440fx().root;
     for (d, f) in [(0, 1), (1, 1), (1, 2), (2, 0), (31, 7)] {
         assert_eq!(read32(&mut root, d, f, 0), 0xffff_ffff, "00:{d:02x}.{f}");
         // Writes to nothing go nowhere.
@@ -94,7 +100,7 @@ fn absent_functions_and_other_buses_read_all_ones() {
 
 #[test]
 fn enable_bit_clear_reads_all_ones_and_writes_nothing() {
-    let mut root = PciRoot::i440fx().root;
+    let mut root = i440fx().root;
     latch(&mut root, addr(1, 0, PIIX3_PIRQ_ROUTE as u32) & !ENABLE);
     let mut d = [0; 4];
     root.read(DATA, &mut d);
@@ -105,7 +111,7 @@ fn enable_bit_clear_reads_all_ones_and_writes_nothing() {
 
 #[test]
 fn read_only_fields_ignore_writes() {
-    let mut root = PciRoot::i440fx().root;
+    let mut root = i440fx().root;
     for (d, f, _) in FUNCTIONS {
         let before: Vec<u32> = [0, 8, 0x0c, 0x2c]
             .iter()
@@ -130,7 +136,7 @@ fn read_only_fields_ignore_writes() {
 
 #[test]
 fn pam_and_smram_read_back() {
-    let mut root = PciRoot::i440fx().root;
+    let mut root = i440fx().root;
     // SeaBIOS rewrites the PAM registers as the dwords at 0x58 and 0x5c.
     let d58 = read32(&mut root, 0, 0, 0x58);
     write32(&mut root, 0, 0, 0x58, d58 & 0xff | 0x3333_3300);
@@ -150,7 +156,7 @@ fn pam_and_smram_read_back() {
 
 #[test]
 fn pirq_routes_default_disabled_and_read_back() {
-    let pc = PciRoot::i440fx();
+    let pc = i440fx();
     let mut root = pc.root;
     assert_eq!(read32(&mut root, 1, 0, 0x60), 0x8080_8080);
     // As SeaBIOS's piix_isa_bridge_setup: one byte per PIRQ.
@@ -164,7 +170,7 @@ fn pirq_routes_default_disabled_and_read_back() {
 
 #[test]
 fn data_port_byte_lanes() {
-    let mut root = PciRoot::i440fx().root;
+    let mut root = i440fx().root;
     latch(&mut root, addr(1, 3, 0));
     let mut b = [0; 1];
     root.read(DATA + 1, &mut b);
@@ -193,7 +199,7 @@ fn data_port_byte_lanes() {
 
 #[test]
 fn address_latch_reads_back_and_takes_dword_writes_only() {
-    let mut root = PciRoot::i440fx().root;
+    let mut root = i440fx().root;
     // SeaBIOS's pci_probe_host.
     latch(&mut root, 0x8000_0000);
     let mut d = [0; 4];
@@ -205,8 +211,11 @@ fn address_latch_reads_back_and_takes_dword_writes_only() {
     root.read(0, &mut d);
     assert_eq!(u32::from_le_bytes(d), 0x8000_0000);
     let mut b = [0; 1];
-    root.read(1, &mut b);
+    root.read(2, &mut b);
     assert_eq!(b, [0xff]);
+    let mut w = [0; 2];
+    root.read(0, &mut w);
+    assert_eq!(w, [0xff; 2], "only dword reads see the latch");
 }
 
 /// A function with BARs, as later devices (virtio-pci, VGA) declare them.
@@ -287,21 +296,15 @@ fn declared_bars_answer_size_probes() {
     assert_eq!(dev.config().bar_address(0), Some(0xc040));
     assert_eq!(dev.config().bar_address(1), Some(0xfebf_1000));
     assert_eq!(dev.config().bar_address(2), Some(0x1_0000_8000));
+    assert_eq!(dev.config().bar_address(3), None, "upper half of BAR 2");
     assert_eq!(dev.config().bar_address(4), None);
 }
 
 fn pio_bus(pc: I440fx) -> (Bus, Arc<IoWindow>) {
     let mut bus = Bus::default();
-    bus.insert(
-        u64::from(PCI_CONFIG_ADDRESS),
-        PCI_CONFIG_LEN,
-        Arc::new(Mutex::new(pc.root)),
-    );
-    bus.insert_movable(
-        pc.pm_window.clone(),
-        Arc::new(Mutex::new(AcpiPmTimer::new())),
-    );
-    (bus, pc.pm_window)
+    let window = pc.pm_window.clone();
+    pc.register(&mut bus);
+    (bus, window)
 }
 
 fn bus_cfg_write(bus: &Bus, device: u32, function: u32, reg: u32, data: &[u8]) {
@@ -316,7 +319,7 @@ fn read_timer(bus: &Bus, port: u64) -> Option<u32> {
 
 #[test]
 fn pm_base_programming_moves_the_pm_timer() {
-    let (bus, window) = pio_bus(PciRoot::i440fx());
+    let (bus, window) = pio_bus(i440fx());
     assert_eq!(window.base(), None);
     // As SeaBIOS's piix4_pm_config_setup: base first, then the enable.
     bus_cfg_write(&bus, 1, 3, 0x40, &0xb001u32.to_le_bytes());
@@ -344,7 +347,7 @@ fn pm_base_programming_moves_the_pm_timer() {
 
 #[test]
 fn fixed_ranges_win_over_a_pm_block_placed_on_them() {
-    let (bus, window) = pio_bus(PciRoot::i440fx());
+    let (bus, window) = pio_bus(i440fx());
     // PM block at 0xcc0..0xd00 covers 0xcf8: the config ports must stay reachable.
     bus_cfg_write(&bus, 1, 3, 0x40, &0x0cc1u32.to_le_bytes());
     bus_cfg_write(&bus, 1, 3, 0x80, &[0x01]);
@@ -407,7 +410,7 @@ fn pm_timer_restore_continues_from_saved_value() {
 
 #[test]
 fn snapshot_keeps_latch_writable_bytes_and_pm_base() {
-    let pc = PciRoot::i440fx();
+    let pc = i440fx();
     let mut root = pc.root;
     write32(&mut root, 1, 3, 0x40, 0xb001);
     write8(&mut root, 1, 3, 0x80, 1);
@@ -416,7 +419,7 @@ fn snapshot_keeps_latch_writable_bytes_and_pm_base() {
     latch(&mut root, addr(1, 0, 0x60));
     let state = root.save().unwrap();
 
-    let fresh = PciRoot::i440fx();
+    let fresh = i440fx();
     let mut restored = fresh.root;
     restored.restore(&state, ()).unwrap();
     assert_eq!(fresh.pm_window.base(), Some(0xb000));
@@ -455,7 +458,7 @@ fn next(s: &mut u64) -> u64 {
 
 #[test]
 fn garbage_on_the_ports_never_panics() {
-    let (bus, _) = pio_bus(PciRoot::i440fx());
+    let (bus, _) = pio_bus(i440fx());
     let mut s = 0x9e37_79b9_7f4a_7c15u64;
     for _ in 0..200_000 {
         let r = next(&mut s);
@@ -486,4 +489,29 @@ fn garbage_on_the_ports_never_panics() {
     let mut d = [0; 4];
     bus.read(0xcfc, &mut d);
     assert_eq!(u32::from_le_bytes(d), 0x7113_8086);
+}
+
+#[test]
+fn reset_control_at_0xcf9_resets_on_rst_cpu() {
+    let (tx, rx) = mpsc::channel();
+    let mut root = PciRoot::i440fx(ExitSender::new(tx)).root;
+    // As SeaBIOS's pci_reboot: read, request a hard reset, then do it.
+    let mut b = [0xaa; 1];
+    root.read(1, &mut b);
+    assert_eq!(b, [0]);
+    root.write(1, &[0x02]);
+    root.read(1, &mut b);
+    assert_eq!(b, [0x02]);
+    assert!(rx.try_recv().is_err());
+    root.write(1, &[0x06]);
+    assert_eq!(rx.try_recv(), Ok(ExitReason::Reset("PCI reset control")));
+    // A dword write at 0xcf8 with bit 10 set is the latch, not a reset.
+    latch(&mut root, addr(0, 4, 0));
+    assert!(rx.try_recv().is_err());
+
+    // Without a reset line 0xcf9 is nothing.
+    let mut bare = PciRoot::default();
+    bare.write(1, &[0x06]);
+    bare.read(1, &mut b);
+    assert_eq!(b, [0xff]);
 }

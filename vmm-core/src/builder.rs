@@ -22,8 +22,8 @@ use crate::config::{BootSource, DiskConfig, NicConfig, VmConfig};
 use crate::devices::cmos::{self, Cmos};
 use crate::devices::debugcon::DebugConsole;
 use crate::devices::fw_cfg::{self, FwCfg};
-use crate::devices::legacy::{AcpiPm, PciPorts, PostPort, I8042};
-use crate::devices::pci::{self, AcpiPmTimer, PciRoot};
+use crate::devices::legacy::{AcpiPm, PostPort, I8042};
+use crate::devices::pci::PciRoot;
 use crate::devices::serial::{SerialDevice, SerialOutput};
 use crate::devices::virtio::block::{Block, BlockStats};
 use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
@@ -564,13 +564,8 @@ fn pc_devices(
         1,
         Arc::new(Mutex::new(con)),
     );
-    let pc = PciRoot::i440fx();
-    bus.insert(
-        pci::PCI_CONFIG_ADDRESS.into(),
-        pci::PCI_CONFIG_LEN,
-        Arc::new(Mutex::new(PciPorts::new(pc.root, exit.clone()))),
-    );
-    bus.insert_movable(pc.pm_window, Arc::new(Mutex::new(AcpiPmTimer::new())));
+    // The handles matter once snapshots cover firmware machines; today they are refused.
+    let _chipset = PciRoot::i440fx(exit.clone()).register(bus);
     let (mut low, mut high) = (0, 0);
     for (start, size) in layout::ram_ranges(ram) {
         if start < layout::MMIO_HOLE_END {

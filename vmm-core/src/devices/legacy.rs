@@ -1,7 +1,6 @@
 //! Small PC devices: the i8042 reset line, the ACPI sleep/reset registers, the GED event
-//! register, the POST port, and the PIIX reset control register next to the PCI ports.
+//! register, and the POST port.
 
-use super::pci::PciRoot;
 use super::{BusDevice, Persist};
 use crate::arch::acpi::GED_POWER_BUTTON;
 use crate::arch::layout::ports;
@@ -120,72 +119,4 @@ impl BusDevice for PostPort {
         data.fill(0);
     }
     fn write(&mut self, _offset: u64, _data: &[u8]) {}
-}
-
-/// Offset of the PIIX reset control register (port 0xcf9) from the PCI address latch (0xcf8).
-const RESET_CONTROL: u64 = 1;
-/// Reset control bit 2: reset the system now (bit 1 picks hard or soft; both are a reset here).
-const RCR_RESET: u8 = 1 << 2;
-
-/// Ports 0xcf8-0xcff of a PC: PCI configuration mechanism #1, plus the PIIX's reset control
-/// register, which shares 0xcf9 with the address latch (byte accesses are the register,
-/// dword accesses the latch). SeaBIOS resets a QEMU machine by writing 0x06 there.
-pub struct PciPorts {
-    pub root: PciRoot,
-    exit: ExitSender,
-    /// The register's other bits, kept for reads (bit 1, hard reset select).
-    rcr: u8,
-}
-
-impl PciPorts {
-    pub fn new(root: PciRoot, exit: ExitSender) -> Self {
-        PciPorts { root, exit, rcr: 0 }
-    }
-}
-
-impl BusDevice for PciPorts {
-    fn read(&mut self, offset: u64, data: &mut [u8]) {
-        if offset == RESET_CONTROL && data.len() == 1 {
-            data[0] = self.rcr;
-        } else {
-            self.root.read(offset, data);
-        }
-    }
-
-    fn write(&mut self, offset: u64, data: &[u8]) {
-        match data {
-            [v] if offset == RESET_CONTROL => {
-                if v & RCR_RESET != 0 {
-                    self.exit
-                        .send(ExitReason::Reset("PCI reset control (0xcf9)"));
-                } else {
-                    self.rcr = v & 0x02;
-                }
-            }
-            _ => self.root.write(offset, data),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_byte_at_0xcf9_resets_and_dwords_still_reach_the_latch() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let mut p = PciPorts::new(PciRoot::i440fx().root, ExitSender::new(tx));
-        p.write(1, &[0x02]);
-        let mut b = [0u8; 1];
-        p.read(1, &mut b);
-        assert_eq!(b, [0x02]);
-        assert!(rx.try_recv().is_err());
-        // The latch: select 00:00.0 register 0 and read the i440FX's IDs.
-        p.write(0, &0x8000_0000u32.to_le_bytes());
-        let mut id = [0u8; 4];
-        p.read(4, &mut id);
-        assert_eq!(u32::from_le_bytes(id), 0x1237_8086);
-        p.write(1, &[0x06]);
-        assert!(matches!(rx.try_recv(), Ok(ExitReason::Reset(_))));
-    }
 }

@@ -24,10 +24,10 @@ fn seabios_or_skip(test: &str) -> bool {
     false
 }
 
-fn start_bios_vm(id: &str) -> Vm {
+fn start_bios_vm(id: &str, vcpus: u32) -> Vm {
     let dir = tempfile::tempdir().unwrap();
     let toml = format!(
-        "id = \"{id}\"\nname = \"BIOS {id}\"\nvcpus = 1\nmemory_mib = 128\nvirtio_rng = false\n\n[boot]\nkind = \"bios\"\n"
+        "id = \"{id}\"\nname = \"BIOS {id}\"\nvcpus = {vcpus}\nmemory_mib = 128\nvirtio_rng = false\n\n[boot]\nkind = \"bios\"\n"
     );
     std::fs::write(dir.path().join("vm.toml"), toml).unwrap();
     let child = Vm::spawn_in(dir.path());
@@ -65,7 +65,7 @@ fn seabios_prints_its_banner_finds_nothing_to_boot_and_reboots() {
         return;
     }
     let t0 = Instant::now();
-    let mut vm = start_bios_vm("bios-banner");
+    let mut vm = start_bios_vm("bios-banner", 2);
     // SeaBIOS's text screen goes to COM1 (fw_cfg `etc/sercon-port`), so the serial log shows it.
     vm.wait_serial("SeaBIOS (version", FIRMWARE_TIMEOUT);
     let banner = t0.elapsed();
@@ -76,14 +76,15 @@ fn seabios_prints_its_banner_finds_nothing_to_boot_and_reboots() {
         t0.elapsed().as_secs_f64()
     );
     assert!(serial.contains("Booting from Hard Disk"), "{serial}");
-    // Its debug lines are in firmware.log: it found the chipset, took RAM from fw_cfg's e820
-    // and used COM1 as its console.
+    // Its debug lines are in firmware.log: it found the chipset, took RAM from fw_cfg's e820,
+    // woke the second vCPU (INIT/SIPI) and used COM1 as its console.
     let log = wait_firmware(&mut vm, "No bootable device", FIRMWARE_TIMEOUT);
     for line in [
         "SeaBIOS (version",
         "Running on QEMU (i440fx)",
         "qemu/e820: addr 0x0000000000000000 len 0x0000000008000000 [RAM]",
         "Found 3 PCI devices",
+        "Found 2 cpu(s) max supported 2 cpu(s)",
         "sercon: using ioport 0x3f8",
     ] {
         assert!(log.contains(line), "no {line:?} in firmware.log:\n{log}");
@@ -102,7 +103,7 @@ fn snapshots_of_a_bios_machine_are_refused() {
     {
         return;
     }
-    let vm = start_bios_vm("bios-snap");
+    let vm = start_bios_vm("bios-snap", 1);
     let mut api = vm.api();
     let r = api.call(json!({"cmd": "snapshot-create", "name": "no"}));
     assert_eq!(r["ok"], false, "{r}");

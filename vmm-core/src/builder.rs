@@ -311,7 +311,16 @@ fn virtio_devices(
         }
         None => (None, None),
     };
-    let nics = open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
+    let mut nics = open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
+    if cfg.boot.firmware().is_some() && !(cfg.disks.is_empty() && cfg.nics.is_empty()) {
+        // Firmware looks for PCI devices and gets no ACPI tables of ours that list virtio-mmio
+        // ones: say so rather than let disks and NICs silently vanish.
+        nics.warnings.push(
+            "a BIOS machine does not show its disks and network interfaces to the guest yet \
+             (they are virtio-mmio devices; firmware finds PCI ones)"
+                .into(),
+        );
+    }
     for w in &nics.warnings {
         eprintln!("vmdesk-vmm: warning: {w}");
     }

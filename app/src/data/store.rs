@@ -218,6 +218,14 @@ mod tests {
     }
 
     #[test]
+    fn a_bios_vm_is_summed_up_by_its_firmware() {
+        crate::testing::english();
+        let mut c = sample("pc", "PC");
+        c.boot = BootSource::Bios { firmware: None };
+        assert_eq!(boot_summary(&c), "BIOS firmware · bios-256k.bin");
+    }
+
+    #[test]
     fn ids_are_derived_from_names_and_made_unique() {
         assert_eq!(derive_id("Debian 12 (test)", &[]), "debian-12-test");
         assert_eq!(derive_id("  ", &[]), "vm");

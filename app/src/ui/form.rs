@@ -521,6 +521,22 @@ mod tests {
     }
 
     #[test]
+    fn a_bios_vm_keeps_its_boot_and_needs_no_kernel() {
+        crate::testing::english();
+        let mut cfg = crate::data::store::blank_config();
+        cfg.name = "PC".into();
+        cfg.boot = BootSource::Bios {
+            firmware: Some("/fw/bios.bin".into()),
+        };
+        let mut f = VmForm::from_config(&cfg);
+        f.memory = "64".into();
+        f.vcpus = "1".into();
+        assert!(f.problems(&HOST).is_empty(), "{:?}", f.problems(&HOST));
+        assert_eq!(f.to_config("pc", Some(&cfg)).boot, cfg.boot);
+        assert_eq!(firmware_text(&cfg.boot), "BIOS firmware · /fw/bios.bin");
+    }
+
+    #[test]
     fn the_cmdline_limit_is_vmdesk_vmms() {
         crate::testing::english();
         let mut f = VmForm::with_defaults(&HOST);

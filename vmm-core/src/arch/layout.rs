@@ -52,7 +52,7 @@ pub const IOAPIC_ADDR: u64 = 0xfec0_0000;
 /// virtio-mmio devices: one 4 KiB window each from here, described in the DSDT. On a firmware
 /// machine this and the framebuffer lie inside SeaBIOS's 32-bit PCI window (top of RAM or
 /// 2 GiB up to the IOAPIC); it packs BARs down from the window's top, so they meet only past
-/// ~470 MiB of BARs (`tests::the_firmware_map_keeps_clear_of_the_rom_and_the_pci_window`).
+/// ~470 MiB of BARs. Moving them out of that window is left for when PCI devices come.
 pub const VIRTIO_MMIO_BASE: u64 = 0xd000_0000;
 /// The linear framebuffer's guest-physical address (in the MMIO hole, reserved in e820).
 pub const FRAMEBUFFER_BASE: u64 = 0xe000_0000;

@@ -65,6 +65,8 @@ error-settings = Die Einstellungen konnten nicht gespeichert werden: { $detail }
 ## Form fields
 form-name = Name
 form-name-placeholder = Meine Linux-VM
+form-boot = Startet
+boot-bios = BIOS-Firmware
 form-kernel = Kernel
 form-kernel-hint = Eine bzImage- oder ELF-vmlinux-Datei.
 form-initrd = Initrd
@@ -108,6 +110,8 @@ config-cannot-read = Lesen dieser Datei fehlgeschlagen: { $reason }
 config-not-regular-file = Das ist ein Ordner oder ein Gerät, keine Datei.
 config-kernel-truncated = Dieser Kernel ist abgeschnitten: { $len } Bytes, sein Kopf nennt { $want }.
 config-not-a-kernel = Kein Linux-Kernel: weder bzImage-Kopf noch ELF-Kennung.
+config-firmware-missing = Die Firmware-Datei fehlt; installieren Sie sie mit „apt-get install { $package }“.
+config-firmware-bad-size = Das Firmware-Abbild ist { $size } Bytes groß; erlaubt sind 64 KiB bis 16 MiB in ganzen 64-KiB-Schritten (SeaBIOS: 128 oder 256 KiB).
 config-initrd-too-big = Die Initrd ({ $size } MiB) muss in die Hälfte des Gastspeichers passen.
 config-cmdline-too-long = Mit dem „pci=off“ der VMM ist die Kommandozeile { $len } Bytes lang: länger als { $max }.
 config-cmdline-nul = Die Kommandozeile darf keine NUL-Zeichen enthalten.

@@ -65,6 +65,8 @@ error-settings = Could not save the settings: { $detail }
 ## Form fields
 form-name = Name
 form-name-placeholder = My Linux VM
+form-boot = Boots
+boot-bios = BIOS firmware
 form-kernel = Kernel
 form-kernel-hint = A bzImage or ELF vmlinux file.
 form-initrd = Initrd
@@ -108,6 +110,8 @@ config-cannot-read = Reading this file failed: { $reason }
 config-not-regular-file = This is a folder or a device, not a file.
 config-kernel-truncated = This kernel is cut off: { $len } bytes, its header says { $want }.
 config-not-a-kernel = Not a Linux kernel: no bzImage header and no ELF magic.
+config-firmware-missing = The firmware file is missing; install it with “apt-get install { $package }”.
+config-firmware-bad-size = The firmware image is { $size } bytes; it must be 64 KiB to 16 MiB in whole 64 KiB steps (SeaBIOS: 128 or 256 KiB).
 config-initrd-too-big = The initrd ({ $size } MiB) must fit in half of the guest's memory.
 config-cmdline-too-long = With the “pci=off” the VMM adds, the command line is { $len } bytes: longer than { $max }.
 config-cmdline-nul = The command line must not contain NUL characters.

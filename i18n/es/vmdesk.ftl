@@ -65,6 +65,8 @@ error-settings = No se pudieron guardar las preferencias: { $detail }
 ## Form fields
 form-name = Nombre
 form-name-placeholder = Mi VM Linux
+form-boot = Arranque
+boot-bios = Firmware BIOS
 form-kernel = Núcleo
 form-kernel-hint = Un archivo bzImage o vmlinux ELF.
 form-initrd = Initrd
@@ -108,6 +110,8 @@ config-cannot-read = Falló la lectura de este archivo: { $reason }
 config-not-regular-file = Es una carpeta o un dispositivo, no un archivo.
 config-kernel-truncated = Este núcleo está cortado: { $len } bytes, su cabecera indica { $want }.
 config-not-a-kernel = No es un núcleo Linux: no tiene cabecera bzImage ni firma ELF.
+config-firmware-missing = Falta el archivo de firmware; instálelo con «apt-get install { $package }».
+config-firmware-bad-size = La imagen de firmware ocupa { $size } bytes; debe medir de 64 KiB a 16 MiB en pasos enteros de 64 KiB (SeaBIOS: 128 o 256 KiB).
 config-initrd-too-big = El initrd ({ $size } MiB) debe caber en la mitad de la memoria del invitado.
 config-cmdline-too-long = Con el «pci=off» que añade el VMM, la línea de órdenes ocupa { $len } bytes: más de { $max }.
 config-cmdline-nul = La línea de órdenes no puede contener caracteres NUL.

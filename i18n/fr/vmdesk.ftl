@@ -65,6 +65,8 @@ error-settings = Impossible d’enregistrer les préférences : { $detail }
 ## Form fields
 form-name = Nom
 form-name-placeholder = Ma VM Linux
+form-boot = Démarrage
+boot-bios = Micrologiciel BIOS
 form-kernel = Noyau
 form-kernel-hint = Un fichier bzImage ou vmlinux ELF.
 form-initrd = Initrd
@@ -108,6 +110,8 @@ config-cannot-read = La lecture de ce fichier a échoué : { $reason }
 config-not-regular-file = C’est un dossier ou un périphérique, pas un fichier.
 config-kernel-truncated = Ce noyau est tronqué : { $len } octets, son en-tête en annonce { $want }.
 config-not-a-kernel = Ce n’est pas un noyau Linux : ni en-tête bzImage ni signature ELF.
+config-firmware-missing = Le fichier du micrologiciel est absent ; installez-le avec « apt-get install { $package } ».
+config-firmware-bad-size = L’image du micrologiciel fait { $size } octets ; elle doit faire de 64 Kio à 16 Mio par pas entiers de 64 Kio (SeaBIOS : 128 ou 256 Kio).
 config-initrd-too-big = L’initrd ({ $size } Mio) doit tenir dans la moitié de la mémoire de l’invité.
 config-cmdline-too-long = Avec le « pci=off » qu’ajoute le VMM, la ligne de commande fait { $len } octets : plus que { $max }.
 config-cmdline-nul = La ligne de commande ne doit pas contenir de caractères NUL.

@@ -125,3 +125,23 @@ fn help_documents_every_flag() {
         assert!(text.contains(flag), "--help lacks {flag}:\n{text}");
     }
 }
+
+#[test]
+fn a_missing_firmware_is_refused_naming_the_package() {
+    if !kvm_or_skip("a_missing_firmware_is_refused_naming_the_package") {
+        return;
+    }
+    let toml = "id = \"t\"\nname = \"T\"\nvcpus = 1\nmemory_mib = 64\n[boot]\nkind = \"bios\"\nfirmware = \"/nonexistent/bios-256k.bin\"\n";
+    let (code, err) = check(toml, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("boot.firmware"), "{err}");
+    assert!(err.contains("apt-get install seabios"), "{err}");
+    // A file of no ROM size is refused with the size found.
+    let toml = toml.replace("/nonexistent/bios-256k.bin", "bios.bin");
+    let (code, err) = check(&toml, &[("bios.bin", &[0u8; 1000])]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("boot.firmware") && err.contains("1000 bytes"),
+        "{err}"
+    );
+}

@@ -100,6 +100,12 @@ impl Vm {
         Self::spawn_with(dir, &[])
     }
 
+    /// Starts `vmdesk-vmm` on the `vm.toml` already in `dir` (for configs `GuestSpec` does not
+    /// write, e.g. a BIOS machine).
+    pub fn spawn_in(dir: &Path) -> Child {
+        Self::spawn(dir)
+    }
+
     fn spawn_with(dir: &Path, extra: &[&str]) -> Child {
         Command::new(VMM)
             .arg("--config")

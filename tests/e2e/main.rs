@@ -7,5 +7,6 @@ mod api;
 mod boot;
 mod config;
 mod display;
+mod firmware;
 mod io;
 mod snapshot;

@@ -5,18 +5,25 @@
 //! 2. `guest_memory`: guest RAM, registered with KVM one memslot per range.
 //! 3. `virtio_devices`: rng, disks, the screen's keyboard and tablet, NICs, in that fixed
 //!    order (it decides their MMIO windows and interrupt pins).
-//! 4. `load_guest`: boot tables, ACPI, the kernel and initrd.
-//! 5. `legacy_devices`: serial, i8042, POST port and ACPI registers on the port-I/O bus.
+//! 4. `load_guest`: boot tables, ACPI, the kernel and initrd; or, for a firmware machine
+//!    (`kind = "bios"`), `load_firmware`: the ROM below 4 GiB and its top in the BIOS area.
+//! 5. `legacy_devices`: serial, i8042, POST port and ACPI registers on the port-I/O bus (a
+//!    firmware machine: the firmware debug console instead of the ACPI registers).
 //! 6. `attach_virtio`: each virtio device behind its MMIO transport and irqfd.
-//! 7. `create_vcpus`: vCPUs with CPUID/MSRs; the boot vCPU gets the entry registers.
+//! 7. `create_vcpus`: vCPUs with CPUID/MSRs; the boot vCPU gets the entry registers (or the
+//!    reset state, for firmware).
 //!
 //! Devices are made here from the backends `storage` and `net` open, so those modules know
 //! nothing of devices. The builder keeps typed handles to the disks it made ([`Machine::blocks`]):
 //! snapshots switch their images.
 
-use crate::arch::{acpi, boot, cpu, layout};
+use crate::arch::{acpi, boot, cpu, firmware, layout};
 use crate::config::{BootSource, DiskConfig, NicConfig, VmConfig};
+use crate::devices::cmos::{self, Cmos};
+use crate::devices::debugcon::DebugConsole;
+use crate::devices::fw_cfg::{self, FwCfg};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
+use crate::devices::pci::PciRoot;
 use crate::devices::serial::{SerialDevice, SerialOutput};
 use crate::devices::virtio::block::{Block, BlockStats};
 use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
@@ -68,6 +75,10 @@ pub enum BuildError {
     Acpi(String),
     #[error("serial log {0}: {1}")]
     SerialLog(PathBuf, std::io::Error),
+    #[error(transparent)]
+    Firmware(#[from] firmware::FirmwareError),
+    #[error("firmware log {0}: {1}")]
+    FirmwareLog(PathBuf, std::io::Error),
     #[error("{0}")]
     Other(String),
 }
@@ -80,18 +91,30 @@ impl TryFrom<VmSpec> for Vmm {
         let vcpus_n =
             u8::try_from(cfg.vcpus).map_err(|_| BuildError::Other("vcpus: too many".into()))?;
         let kvm = Kvm::new().map_err(BuildError::OpenKvm)?;
-        let vm = Arc::new(create_vm(&kvm)?);
+        let firmware_path = cfg.boot.firmware();
+        let vm = Arc::new(create_vm(&kvm, firmware_path.is_some())?);
         let mem = guest_memory(&vm, cfg.memory_mib << 20)?;
         let virtio = virtio_devices(&spec, &vm, &mem)?;
         let windows = mmio_windows(virtio.devices.len())?;
-        let entry = load_guest(cfg, &mem, vcpus_n, &windows, virtio.framebuffer.as_deref())?;
+        let (start, rom) = match &firmware_path {
+            None => {
+                let fb = virtio.framebuffer.as_deref();
+                let entry = load_guest(cfg, &mem, vcpus_n, &windows, fb)?;
+                (Start::Kernel(entry), None)
+            }
+            Some(path) => (Start::Reset, Some(load_firmware(&kvm, &vm, &mem, path)?)),
+        };
 
         let (exit_tx, exit_rx) = channel();
         let exit = ExitSender::new(exit_tx);
         let serial_hub = Arc::new(Hub::new(4096));
-        let legacy = legacy_devices(&spec, &vm, &exit, &serial_hub)?;
+        let fb = virtio
+            .framebuffer
+            .as_ref()
+            .map(|f| (f.gpa, f.size() as u64));
+        let legacy = legacy_devices(&spec, &vm, &mem, fb, &exit, &serial_hub)?;
         let (mmio, transports) = attach_virtio(&vm, &mem, virtio.devices, &windows)?;
-        let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &entry)?;
+        let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &start)?;
 
         // Config validation refuses 0 vCPUs; this keeps a bad config from panicking anyway.
         let boot_vcpu = vcpus
@@ -142,18 +165,25 @@ impl TryFrom<VmSpec> for Vmm {
             mmio: Arc::new(mmio),
             exit_rx,
             _mem: mem,
+            _firmware: rom,
         })
     }
 }
 
-/// Step 1: the VM, its TSS and identity map, the in-kernel irqchip and PIT.
-fn create_vm(kvm: &Kvm) -> Result<VmFd, BuildError> {
+/// Step 1: the VM, its TSS and identity map, the in-kernel irqchip and PIT. A firmware
+/// machine puts KVM's pages below where its ROM may go.
+fn create_vm(kvm: &Kvm, firmware: bool) -> Result<VmFd, BuildError> {
     let vm = kvm
         .create_vm()
         .map_err(|e| BuildError::Kvm("KVM_CREATE_VM", e))?;
-    vm.set_tss_address(layout::KVM_TSS as usize)
+    let (tss, identity) = if firmware {
+        (layout::FIRMWARE_KVM_TSS, layout::FIRMWARE_KVM_IDENTITY_MAP)
+    } else {
+        (layout::KVM_TSS, layout::KVM_IDENTITY_MAP)
+    };
+    vm.set_tss_address(tss as usize)
         .map_err(|e| BuildError::Kvm("KVM_SET_TSS_ADDR", e))?;
-    vm.set_identity_map_address(layout::KVM_IDENTITY_MAP)
+    vm.set_identity_map_address(identity)
         .map_err(|e| BuildError::Kvm("KVM_SET_IDENTITY_MAP_ADDR", e))?;
     vm.create_irq_chip()
         .map_err(|e| BuildError::Kvm("KVM_CREATE_IRQCHIP", e))?;
@@ -281,7 +311,16 @@ fn virtio_devices(
         }
         None => (None, None),
     };
-    let nics = open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
+    let mut nics = open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
+    if cfg.boot.firmware().is_some() && !(cfg.disks.is_empty() && cfg.nics.is_empty()) {
+        // Firmware looks for PCI devices and gets no ACPI tables of ours that list virtio-mmio
+        // ones: say so rather than let disks and NICs silently vanish.
+        nics.warnings.push(
+            "a BIOS machine does not show its disks and network interfaces to the guest yet \
+             (they are virtio-mmio devices; firmware finds PCI ones)"
+                .into(),
+        );
+    }
     for w in &nics.warnings {
         eprintln!("vmdesk-vmm: warning: {w}");
     }
@@ -384,7 +423,10 @@ fn load_guest(
         kernel,
         initrd,
         cmdline,
-    } = &cfg.boot;
+    } = &cfg.boot
+    else {
+        return Err(BuildError::Other("not a direct kernel boot".into()));
+    };
     Ok(boot::load_linux(
         mem,
         &boot::BootSpec {
@@ -404,6 +446,35 @@ fn load_guest(
     )?)
 }
 
+/// How the boot vCPU starts.
+enum Start {
+    /// At a kernel's entry point (Linux boot protocol or PVH).
+    Kernel(boot::BootInfo),
+    /// In the x86 reset state, running the firmware from `0xffff_fff0`.
+    Reset,
+}
+
+/// Step 4 of a firmware machine: the ROM read-only at the top of 4 GiB (its memslot after the
+/// RAM's and the framebuffer's) and its top 128 KiB in RAM below 1 MiB. No tables of ours: the
+/// firmware builds its own from fw_cfg.
+fn load_firmware(
+    kvm: &Kvm,
+    vm: &VmFd,
+    mem: &GuestMemoryMmap,
+    path: &Path,
+) -> Result<firmware::FirmwareRom, BuildError> {
+    let image = firmware::read_image(path)?;
+    let slot = mem.num_regions() as u32 + 1;
+    let rom = firmware::map_rom(kvm, vm, slot, &image)?;
+    if !rom.read_only {
+        eprintln!(
+            "vmdesk-vmm: warning: KVM cannot map read-only memory; the firmware ROM is writable"
+        );
+    }
+    firmware::copy_shadow(mem, &image)?;
+    Ok(rom)
+}
+
 /// The port-I/O bus and the devices on it the VM handle keeps.
 struct LegacyDevices {
     bus: Bus,
@@ -412,10 +483,14 @@ struct LegacyDevices {
 }
 
 /// Step 5: COM1 (with its log file and irqfd), the i8042 reset line, the POST port and the
-/// ACPI registers.
+/// ACPI registers. A firmware machine gets the firmware debug console (`firmware.log`) and not
+/// our hardware-reduced ACPI registers: their ports belong to the chipset's power management
+/// there, and the firmware knows nothing of them.
 fn legacy_devices(
     spec: &VmSpec,
     vm: &VmFd,
+    mem: &GuestMemoryMmap,
+    framebuffer: Option<(u64, u64)>,
     exit: &ExitSender,
     serial_hub: &Arc<Hub<Vec<u8>>>,
 ) -> Result<LegacyDevices, BuildError> {
@@ -452,12 +527,68 @@ fn legacy_devices(
         1,
         Arc::new(Mutex::new(PostPort)),
     );
-    bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
+    if cfg.boot.firmware().is_some() {
+        pc_devices(spec, mem, framebuffer, exit, &mut bus)?;
+    } else {
+        bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
+    }
     Ok(LegacyDevices {
         bus,
         serial,
         acpi_pm,
     })
+}
+
+/// What a PC firmware looks for on the port-I/O bus: the firmware debug console
+/// (`firmware.log`), the i440FX/PIIX configuration space (and reset control at 0xcf9) with
+/// the PM timer wherever the guest puts the PIIX4's PM block, the CMOS with the memory sizes and CPU count, and fw_cfg (the
+/// e820 map, CPU count, and COM1 as SeaBIOS's text console).
+fn pc_devices(
+    spec: &VmSpec,
+    mem: &GuestMemoryMmap,
+    framebuffer: Option<(u64, u64)>,
+    exit: &ExitSender,
+    bus: &mut Bus,
+) -> Result<(), BuildError> {
+    let cfg = &spec.config;
+    let ram = cfg.memory_mib << 20;
+    let vcpus =
+        u16::try_from(cfg.vcpus).map_err(|_| BuildError::Other("vcpus: too many".into()))?;
+    let fw = FwCfg::for_pc(
+        mem.clone(),
+        vcpus,
+        ram,
+        &layout::firmware_e820(ram, framebuffer),
+    )
+    .map_err(|e| BuildError::Other(e.to_string()))?;
+    bus.insert(
+        fw_cfg::PORT_BASE,
+        fw_cfg::PORT_LEN,
+        Arc::new(Mutex::new(fw)),
+    );
+    let path = spec.vm_dir.join("firmware.log");
+    let con = DebugConsole::create(&path).map_err(|e| BuildError::FirmwareLog(path, e))?;
+    bus.insert(
+        layout::ports::FIRMWARE_DEBUG.into(),
+        1,
+        Arc::new(Mutex::new(con)),
+    );
+    // The handles matter once snapshots cover firmware machines; today they are refused.
+    let _chipset = PciRoot::i440fx(exit.clone()).register(bus);
+    let (mut low, mut high) = (0, 0);
+    for (start, size) in layout::ram_ranges(ram) {
+        if start < layout::MMIO_HOLE_END {
+            low += size;
+        } else {
+            high += size;
+        }
+    }
+    bus.insert(
+        cmos::PORT_BASE.into(),
+        cmos::PORT_LEN,
+        Arc::new(Mutex::new(Cmos::new(low, high, cfg.vcpus))),
+    );
+    Ok(())
 }
 
 /// An eventfd that raises interrupt pin `gsi` in KVM when written.
@@ -494,7 +625,7 @@ fn create_vcpus(
     kvm: &Kvm,
     vm: &VmFd,
     n: u8,
-    entry: &boot::BootInfo,
+    start: &Start,
 ) -> Result<Vec<Arc<Mutex<VcpuFd>>>, BuildError> {
     let base_cpuid = cpu::supported_cpuid(kvm)?;
     let mut vcpus = Vec::new();
@@ -503,8 +634,11 @@ fn create_vcpus(
             .create_vcpu(u64::from(i))
             .map_err(|e| BuildError::Kvm("KVM_CREATE_VCPU", e))?;
         cpu::setup_common(&v, &cpu::vcpu_cpuid(&base_cpuid, i, n))?;
-        if i == 0 {
-            cpu::setup_boot_vcpu(&v, entry.entry, entry.mode)?;
+        match (start, i) {
+            (Start::Kernel(entry), 0) => cpu::setup_boot_vcpu(&v, entry.entry, entry.mode)?,
+            (Start::Reset, 0) => firmware::setup_reset_vcpu(&v)?,
+            (Start::Reset, _) => firmware::park_ap(&v)?,
+            (Start::Kernel(_), _) => {}
         }
         vcpus.push(Arc::new(Mutex::new(v)));
     }

@@ -227,6 +227,8 @@ pub struct Vmm {
     pub(crate) exit_rx: Receiver<ExitReason>,
     // Kept alive for as long as the VM runs: KVM maps this memory into the guest.
     pub(crate) _mem: GuestMemoryMmap,
+    /// A firmware machine's ROM, mapped by KVM like `_mem`.
+    pub(crate) _firmware: Option<crate::arch::firmware::FirmwareRom>,
 }
 
 /// What snapshots need beyond the API-visible parts of a VM.

@@ -21,12 +21,15 @@ pub(super) fn create(ctx: &Ctx, args: &CreateArgs) -> i32 {
     let host = crate::data::host::HostInfo::detect();
     cfg.vcpus = host.default_vcpus();
     cfg.memory_mib = host.default_memory_mib();
-    let BootSource::Linux {
+    // `new_linux` made a direct kernel boot.
+    if let BootSource::Linux {
         initrd, cmdline, ..
-    } = &mut cfg.boot;
-    *initrd = args.initrd.as_deref().map(absolute);
-    if let Some(c) = &args.cmdline {
-        c.clone_into(cmdline);
+    } = &mut cfg.boot
+    {
+        *initrd = args.initrd.as_deref().map(absolute);
+        if let Some(c) = &args.cmdline {
+            c.clone_into(cmdline);
+        }
     }
     if let Some(v) = &args.vcpus {
         match v.parse() {

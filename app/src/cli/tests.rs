@@ -150,7 +150,9 @@ fn create_writes_a_valid_vm_and_delete_removes_it() {
     );
     let d = cfg.display.unwrap();
     assert_eq!((d.width, d.height), (800, 600));
-    let BootSource::Linux { cmdline, .. } = &cfg.boot;
+    let BootSource::Linux { cmdline, .. } = &cfg.boot else {
+        panic!("not a kernel boot: {:?}", cfg.boot);
+    };
     assert_eq!(cmdline, "quiet");
     // A second one with the same name gets its own id; bad values are usage errors.
     assert_eq!(run(&format!("create Desk --kernel {k}")), code::OK);

@@ -332,8 +332,14 @@ pub fn clone_vm(
 /// A kernel or initrd kept in the source VM's folder is copied into the clone's (else deleting
 /// the source would leave the clone unbootable); files elsewhere are shared.
 fn copy_boot_files(src_dir: &Path, dir: &Path, cfg: &mut VmConfig) -> Result<(), String> {
-    let vmm_core::config::BootSource::Linux { kernel, initrd, .. } = &mut cfg.boot;
-    for p in std::iter::once(kernel).chain(initrd.as_mut()) {
+    let files: Vec<&mut PathBuf> = match &mut cfg.boot {
+        vmm_core::config::BootSource::Linux { kernel, initrd, .. } => {
+            std::iter::once(kernel).chain(initrd.as_mut()).collect()
+        }
+        // A firmware file named in the VM's folder goes with the clone too.
+        vmm_core::config::BootSource::Bios { firmware } => firmware.iter_mut().collect(),
+    };
+    for p in files {
         let Ok(rel) = p.strip_prefix(src_dir).map(Path::to_path_buf) else {
             continue;
         };
@@ -545,13 +551,17 @@ mod tests {
         let base = src.disks[0].path.clone();
         // A kernel kept in the VM's folder goes with the clone.
         let kernel = testing::fake_kernel(&paths.vm_dir("src"));
-        let vmm_core::config::BootSource::Linux { kernel: k, .. } = &mut src.boot;
+        let vmm_core::config::BootSource::Linux { kernel: k, .. } = &mut src.boot else {
+            panic!("not a kernel boot");
+        };
         *k = kernel;
         crate::data::store::save(&paths, &src).unwrap();
         let p = Progress::default();
         let c = clone_vm(&paths, &src, "copy", "Copy", true, &p).unwrap();
         assert_eq!(c.name, "Copy");
-        let vmm_core::config::BootSource::Linux { kernel: ck, .. } = &c.boot;
+        let vmm_core::config::BootSource::Linux { kernel: ck, .. } = &c.boot else {
+            panic!("not a kernel boot");
+        };
         assert_eq!(*ck, paths.vm_dir("copy").join("vmlinuz"));
         assert!(ck.is_file());
         // The clone's overlay is backed by the source's image, and reads its data.

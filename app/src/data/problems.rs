@@ -26,6 +26,10 @@ pub fn describe(kind: &K) -> String {
             t!("config-kernel-truncated", len = s(len), want = s(want))
         }
         K::NotAKernel { .. } => t!("config-not-a-kernel"),
+        K::FirmwareMissing { package, .. } => {
+            t!("config-firmware-missing", package = s(package))
+        }
+        K::FirmwareBadSize { size, .. } => t!("config-firmware-bad-size", size = s(size)),
         K::InitrdTooBig { size_mib, .. } => t!("config-initrd-too-big", size = s(size_mib)),
         K::CmdlineTooLong { len, max } => {
             t!("config-cmdline-too-long", len = s(len), max = s(max))

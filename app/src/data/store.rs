@@ -184,18 +184,20 @@ pub fn tail_text(path: &Path, max: u64) -> String {
 
 /// One line about how the VM boots, e.g. `Linux · vmlinuz + initrd.img`.
 pub fn boot_summary(cfg: &VmConfig) -> String {
+    let file = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string())
+    };
     match &cfg.boot {
-        BootSource::Linux { kernel, initrd, .. } => {
-            let file = |p: &Path| {
-                p.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| p.display().to_string())
-            };
-            match initrd {
-                Some(i) => format!("{} + {}", file(kernel), file(i)),
-                None => file(kernel),
-            }
-        }
+        BootSource::Bios { .. } => match cfg.boot.firmware() {
+            Some(fw) => format!("{} · {}", crate::t!("boot-bios"), file(&fw)),
+            None => crate::t!("boot-bios"),
+        },
+        BootSource::Linux { kernel, initrd, .. } => match initrd {
+            Some(i) => format!("{} + {}", file(kernel), file(i)),
+            None => file(kernel),
+        },
     }
 }
 
@@ -213,6 +215,14 @@ mod tests {
             cmdline: "console=ttyS0".into(),
         };
         c
+    }
+
+    #[test]
+    fn a_bios_vm_is_summed_up_by_its_firmware() {
+        crate::testing::english();
+        let mut c = sample("pc", "PC");
+        c.boot = BootSource::Bios { firmware: None };
+        assert_eq!(boot_summary(&c), "BIOS firmware · bios-256k.bin");
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct VmForm {
     pub serial_log_file: String,
     /// The virtio-rng entropy device.
     pub virtio_rng: bool,
+    /// A VM that boots firmware keeps its boot source as it is: the form edits only direct
+    /// kernel boot (its kernel, initrd and command line rows are hidden then).
+    pub firmware_boot: Option<BootSource>,
     /// Fields the user has edited: only these show their problems until a submit.
     pub touched: Vec<Field>,
     /// Set by a submit attempt: every problem shows.
@@ -76,19 +79,30 @@ impl VmForm {
     }
 
     pub fn from_config(cfg: &VmConfig) -> VmForm {
-        let BootSource::Linux {
+        let (kernel, initrd, cmdline, firmware_boot) = match &cfg.boot {
+            BootSource::Linux {
+                kernel,
+                initrd,
+                cmdline,
+            } => (
+                kernel.display().to_string(),
+                initrd
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                cmdline.clone(),
+                None,
+            ),
+            b @ BootSource::Bios { .. } => {
+                (String::new(), String::new(), String::new(), Some(b.clone()))
+            }
+        };
+        VmForm {
+            name: cfg.name.clone(),
             kernel,
             initrd,
             cmdline,
-        } = &cfg.boot;
-        VmForm {
-            name: cfg.name.clone(),
-            kernel: kernel.display().to_string(),
-            initrd: initrd
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            cmdline: cmdline.clone(),
+            firmware_boot,
             vcpus: cfg.vcpus.to_string(),
             memory: cfg.memory_mib.to_string(),
             serial_log: cfg.serial.log,
@@ -179,12 +193,15 @@ impl VmForm {
     pub fn problems(&self, host: &HostInfo) -> Vec<(Field, String)> {
         let mut out = Vec::new();
         check(&mut out, Field::Name, validate::validate_name(&self.name));
-        match full_path(&self.kernel) {
-            Err(e) => out.push((Field::Kernel, e)),
-            Ok(p) => check(&mut out, Field::Kernel, validate::validate_kernel(&p)),
+        let linux = self.firmware_boot.is_none();
+        if linux {
+            match full_path(&self.kernel) {
+                Err(e) => out.push((Field::Kernel, e)),
+                Ok(p) => check(&mut out, Field::Kernel, validate::validate_kernel(&p)),
+            }
         }
         let memory: Option<u64> = self.memory.trim().parse().ok();
-        if !self.initrd.trim().is_empty() {
+        if linux && !self.initrd.trim().is_empty() {
             match full_path(&self.initrd) {
                 Err(e) => out.push((Field::Initrd, e)),
                 // Without a memory size (that field shows why) only the file is checked.
@@ -195,11 +212,13 @@ impl VmForm {
                 ),
             }
         }
-        check(
-            &mut out,
-            Field::Cmdline,
-            validate::validate_cmdline(&self.cmdline),
-        );
+        if linux {
+            check(
+                &mut out,
+                Field::Cmdline,
+                validate::validate_cmdline(&self.cmdline),
+            );
+        }
         let limits = host.limits();
         match self.vcpus.trim().parse::<u32>() {
             Err(_) => out.push((Field::Vcpus, t!("error-not-a-number"))),
@@ -238,10 +257,13 @@ impl VmForm {
         cfg.vcpus = self.vcpus.trim().parse().unwrap_or(1);
         cfg.memory_mib = self.memory.trim().parse().unwrap_or(MIN_MEMORY_MIB);
         let initrd = self.initrd.trim();
-        cfg.boot = BootSource::Linux {
-            kernel: PathBuf::from(self.kernel.trim()),
-            initrd: (!initrd.is_empty()).then(|| PathBuf::from(initrd)),
-            cmdline: self.cmdline.clone(),
+        cfg.boot = match &self.firmware_boot {
+            Some(b) => b.clone(),
+            None => BootSource::Linux {
+                kernel: PathBuf::from(self.kernel.trim()),
+                initrd: (!initrd.is_empty()).then(|| PathBuf::from(initrd)),
+                cmdline: self.cmdline.clone(),
+            },
         };
         cfg.serial.log = self.serial_log;
         let lf = self.serial_log_file.trim();
@@ -320,6 +342,14 @@ pub fn field_row<'a>(
     .into()
 }
 
+/// How a firmware VM boots, for the row that stands in for the kernel fields.
+fn firmware_text(boot: &BootSource) -> String {
+    match boot.firmware() {
+        Some(fw) => format!("{} · {}", t!("boot-bios"), fw.display()),
+        None => t!("boot-bios"),
+    }
+}
+
 /// The form's fields in order. `editable` false shows them read-only.
 pub fn view<'a>(
     form: &'a VmForm,
@@ -328,47 +358,61 @@ pub fn view<'a>(
     editable: bool,
     advanced: bool,
 ) -> Element<'a, Message> {
+    let name = field_row(
+        form,
+        problems,
+        Field::Name,
+        t!("form-name"),
+        None,
+        t!("form-name-placeholder"),
+        editable,
+        false,
+    );
+    let boot: Element<'a, Message> = match &form.firmware_boot {
+        Some(b) => row![
+            container(text(t!("form-boot")).size(15)).width(170),
+            text(firmware_text(b)).size(15).width(Length::Fill)
+        ]
+        .spacing(16)
+        .into(),
+        None => column![
+            field_row(
+                form,
+                problems,
+                Field::Kernel,
+                t!("form-kernel"),
+                Some(t!("form-kernel-hint")),
+                "/boot/vmlinuz".into(),
+                editable,
+                true
+            ),
+            field_row(
+                form,
+                problems,
+                Field::Initrd,
+                t!("form-initrd"),
+                Some(t!("form-optional")),
+                "/boot/initrd.img".into(),
+                editable,
+                true
+            ),
+            field_row(
+                form,
+                problems,
+                Field::Cmdline,
+                t!("form-cmdline"),
+                Some(t!("form-cmdline-hint")),
+                "console=ttyS0".into(),
+                editable,
+                false
+            ),
+        ]
+        .spacing(14)
+        .into(),
+    };
     let mut col = column![
-        field_row(
-            form,
-            problems,
-            Field::Name,
-            t!("form-name"),
-            None,
-            t!("form-name-placeholder"),
-            editable,
-            false
-        ),
-        field_row(
-            form,
-            problems,
-            Field::Kernel,
-            t!("form-kernel"),
-            Some(t!("form-kernel-hint")),
-            "/boot/vmlinuz".into(),
-            editable,
-            true
-        ),
-        field_row(
-            form,
-            problems,
-            Field::Initrd,
-            t!("form-initrd"),
-            Some(t!("form-optional")),
-            "/boot/initrd.img".into(),
-            editable,
-            true
-        ),
-        field_row(
-            form,
-            problems,
-            Field::Cmdline,
-            t!("form-cmdline"),
-            Some(t!("form-cmdline-hint")),
-            "console=ttyS0".into(),
-            editable,
-            false
-        ),
+        name,
+        boot,
         field_row(
             form,
             problems,
@@ -474,6 +518,22 @@ mod tests {
         let cfg = f.to_config("test", None);
         cfg.validate(&HOST.limits()).unwrap();
         assert_eq!(VmForm::from_config(&cfg).kernel, f.kernel);
+    }
+
+    #[test]
+    fn a_bios_vm_keeps_its_boot_and_needs_no_kernel() {
+        crate::testing::english();
+        let mut cfg = crate::data::store::blank_config();
+        cfg.name = "PC".into();
+        cfg.boot = BootSource::Bios {
+            firmware: Some("/fw/bios.bin".into()),
+        };
+        let mut f = VmForm::from_config(&cfg);
+        f.memory = "64".into();
+        f.vcpus = "1".into();
+        assert!(f.problems(&HOST).is_empty(), "{:?}", f.problems(&HOST));
+        assert_eq!(f.to_config("pc", Some(&cfg)).boot, cfg.boot);
+        assert_eq!(firmware_text(&cfg.boot), "BIOS firmware · /fw/bios.bin");
     }
 
     #[test]

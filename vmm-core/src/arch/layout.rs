@@ -24,6 +24,22 @@ pub const EBDA_START: u64 = 0x9fc00;
 /// ACPI tables live in the old BIOS area, where guests also scan for the RSDP.
 pub const ACPI_START: u64 = 0xe0000;
 pub const ACPI_END: u64 = 0x100000;
+/// End of the legacy BIOS area, where a firmware's top 128 KiB is copied (see
+/// [`super::firmware`]).
+pub const BIOS_AREA_END: u64 = 0x100000;
+/// Largest firmware ROM: mapped from `4 GiB - size`, it must stay above the KVM pages of a
+/// firmware machine ([`FIRMWARE_KVM_TSS`]) and the IOAPIC/LAPIC.
+pub const FIRMWARE_MAX_SIZE: u64 = 16 << 20;
+/// Where a firmware machine puts KVM's real-mode TSS (three pages) and identity map: under a
+/// 16 MiB ROM and above the PCI window SeaBIOS allocates BARs in (it ends at the IOAPIC), the
+/// addresses QEMU uses. The Linux machine keeps [`KVM_TSS`], which sits where a ROM goes.
+pub const FIRMWARE_KVM_TSS: u64 = 0xfeff_d000;
+pub const FIRMWARE_KVM_IDENTITY_MAP: u64 = 0xfeff_c000;
+// KVM's pages sit under the largest ROM, above the LAPIC page (SeaBIOS puts 32-bit BARs below
+// the IOAPIC, so they are out of its PCI window too).
+const _: () = assert!(FIRMWARE_KVM_TSS + 3 * 4096 <= (1 << 32) - FIRMWARE_MAX_SIZE);
+const _: () = assert!(FIRMWARE_KVM_IDENTITY_MAP + 4096 <= FIRMWARE_KVM_TSS);
+const _: () = assert!(FIRMWARE_KVM_IDENTITY_MAP >= LAPIC_ADDR + 4096);
 /// Where the kernel's protected-mode part goes (bzImage `code32_start` default).
 pub const HIMEM_START: u64 = 0x100000;
 /// The 32-bit MMIO hole: no RAM between 3 GiB and 4 GiB.
@@ -33,7 +49,10 @@ pub const MMIO_HOLE_END: u64 = 0x1_0000_0000;
 pub const KVM_TSS: u64 = 0xfffb_d000;
 pub const KVM_IDENTITY_MAP: u64 = 0xfffb_c000;
 pub const IOAPIC_ADDR: u64 = 0xfec0_0000;
-/// virtio-mmio devices: one 4 KiB window each from here, described in the DSDT.
+/// virtio-mmio devices: one 4 KiB window each from here, described in the DSDT. On a firmware
+/// machine this and the framebuffer lie inside SeaBIOS's 32-bit PCI window (top of RAM or
+/// 2 GiB up to the IOAPIC); it packs BARs down from the window's top, so they meet only past
+/// ~470 MiB of BARs. Moving them out of that window is left for when PCI devices come.
 pub const VIRTIO_MMIO_BASE: u64 = 0xd000_0000;
 /// The linear framebuffer's guest-physical address (in the MMIO hole, reserved in e820).
 pub const FRAMEBUFFER_BASE: u64 = 0xe000_0000;
@@ -54,6 +73,8 @@ pub mod ports {
     pub const ACPI_SLEEP_STATUS: u16 = 0x601;
     pub const ACPI_RESET: u16 = 0x602;
     pub const ACPI_RESET_VALUE: u8 = 0x1;
+    /// Firmware debug console (SeaBIOS's and OVMF's debug output, QEMU's "debugcon").
+    pub const FIRMWARE_DEBUG: u16 = 0x402;
 }
 
 /// Guest RAM ranges `(start, size)` for a VM of `mem` bytes, skipping the MMIO hole.
@@ -88,6 +109,22 @@ pub fn e820_map(mem: u64, framebuffer: Option<(u64, u64)>) -> Vec<(u64, u64, u32
     map
 }
 
+/// The e820 map a firmware gets (fw_cfg `etc/e820`): the RAM, and reserved what the guest must
+/// not use: KVM's pages and the framebuffer. The firmware itself reserves its own areas (EBDA,
+/// BIOS, ACPI) in the map it hands on.
+pub fn firmware_e820(mem: u64, framebuffer: Option<(u64, u64)>) -> Vec<(u64, u64, u32)> {
+    let mut map: Vec<_> = ram_ranges(mem)
+        .into_iter()
+        .map(|(a, s)| (a, s, E820_RAM))
+        .collect();
+    map.push((FIRMWARE_KVM_IDENTITY_MAP, 0x4000, E820_RESERVED));
+    if let Some((base, size)) = framebuffer {
+        map.push((base, size, E820_RESERVED));
+    }
+    map.sort();
+    map
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +148,20 @@ mod tests {
             }
             let ram: u64 = m.iter().filter(|e| e.2 == E820_RAM).map(|e| e.1).sum();
             assert!(ram <= mem && ram > mem - (1 << 20));
+        }
+    }
+
+    #[test]
+    fn the_firmware_map_keeps_clear_of_the_rom_and_the_pci_window() {
+        let rom_lowest = (1u64 << 32) - FIRMWARE_MAX_SIZE;
+        for mem in [64u64 << 20, 3 << 30, 5 << 30] {
+            let m = firmware_e820(mem, Some((FRAMEBUFFER_BASE, 3 << 20)));
+            for w in m.windows(2) {
+                assert!(w[0].0 + w[0].1 <= w[1].0, "{:x?} overlaps", w);
+            }
+            let ram: u64 = m.iter().filter(|e| e.2 == E820_RAM).map(|e| e.1).sum();
+            assert_eq!(ram, mem);
+            assert!(m.iter().all(|e| e.0 + e.1 <= rom_lowest || e.0 >= 1 << 32));
         }
     }
 }

@@ -1,6 +1,7 @@
-//! x86_64 specifics: memory layout, boot protocol, vCPU state, ACPI.
+//! x86_64 specifics: memory layout, boot protocol, firmware boot, vCPU state, ACPI.
 
 pub mod acpi;
 pub mod boot;
 pub mod cpu;
+pub mod firmware;
 pub mod layout;

@@ -60,6 +60,31 @@ pub enum BootSource {
         #[serde(default)]
         cmdline: String,
     },
+    /// A PC that starts its firmware from the reset vector (SeaBIOS), which then looks for
+    /// something to boot.
+    Bios {
+        /// The firmware image; [`DEFAULT_BIOS`] when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        firmware: Option<PathBuf>,
+    },
+}
+
+/// Debian's SeaBIOS (package `seabios`), the firmware of `kind = "bios"` unless one is named.
+pub const DEFAULT_BIOS: &str = "/usr/share/seabios/bios-256k.bin";
+
+impl BootSource {
+    /// The firmware file of a BIOS machine (the default one when none is named); `None` for
+    /// direct kernel boot.
+    pub fn firmware(&self) -> Option<PathBuf> {
+        match self {
+            BootSource::Linux { .. } => None,
+            BootSource::Bios { firmware } => Some(
+                firmware
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_BIOS)),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -332,6 +357,11 @@ impl VmConfig {
                     fix(i);
                 }
             }
+            BootSource::Bios { firmware } => {
+                if let Some(f) = firmware {
+                    fix(f);
+                }
+            }
         }
         for d in &mut self.disks {
             fix(&mut d.path);
@@ -386,8 +416,26 @@ mod tests {
         )
         .unwrap();
         let c = VmConfig::load(&p).unwrap();
-        let BootSource::Linux { kernel, initrd, .. } = c.boot;
+        let BootSource::Linux { kernel, initrd, .. } = c.boot else {
+            panic!("not a linux boot: {:?}", c.boot);
+        };
         assert_eq!(kernel, dir.path().join("k"));
         assert_eq!(initrd, Some(dir.path().join("i")));
+    }
+
+    #[test]
+    fn a_bios_boot_parses_with_and_without_firmware() {
+        let base = "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\n[boot]\nkind='bios'\n";
+        let c = VmConfig::from_toml(base).unwrap();
+        assert_eq!(c.boot, BootSource::Bios { firmware: None });
+        assert_eq!(c.boot.firmware(), Some(PathBuf::from(DEFAULT_BIOS)));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("vm.toml");
+        std::fs::write(&p, format!("{base}firmware='fw.bin'\n")).unwrap();
+        let c = VmConfig::load(&p).unwrap();
+        assert_eq!(c.boot.firmware(), Some(dir.path().join("fw.bin")));
+        // It round-trips: the default stays implicit.
+        let text = toml::to_string(&VmConfig::from_toml(base).unwrap()).unwrap();
+        assert!(!text.contains("firmware"), "{text}");
     }
 }

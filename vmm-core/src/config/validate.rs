@@ -94,6 +94,19 @@ pub enum ConfigErrorKind {
     KernelTruncated { path: PathBuf, len: u64, want: u64 },
     #[error("{} is not a Linux kernel (no bzImage setup header and no ELF magic)", path.display())]
     NotAKernel { path: PathBuf },
+    /// The firmware file is not there; `package` is the Debian package that installs it.
+    #[error("cannot open {}: {reason} (install it with \"apt-get install {package}\")", path.display())]
+    FirmwareMissing {
+        path: PathBuf,
+        reason: String,
+        package: String,
+    },
+    #[error(
+        "{} is {size} bytes; a firmware image is 64 KiB to 16 MiB in whole 64 KiB steps \
+         (SeaBIOS: 128 KiB or 256 KiB)",
+        path.display()
+    )]
+    FirmwareBadSize { path: PathBuf, size: u64 },
     #[error("{} ({size_mib} MiB) does not fit in half of the guest's memory", path.display())]
     InitrdTooBig { path: PathBuf, size_mib: u64 },
     /// The command line as the guest gets it, with the words the VMM adds.
@@ -288,6 +301,40 @@ pub fn validate_initrd(initrd: &Path, memory_mib: u64) -> Result<(), ConfigError
     )
 }
 
+/// `boot.firmware`: a regular file of a ROM's size. A missing default file names the package
+/// that installs it.
+pub fn validate_firmware(firmware: &Path) -> Result<(), ConfigError> {
+    let field = "boot.firmware";
+    let path = || firmware.to_path_buf();
+    let m = File::open(firmware)
+        .and_then(|f| f.metadata())
+        .map_err(|e| {
+            let reason = e.to_string();
+            let kind = if e.kind() == std::io::ErrorKind::NotFound {
+                ConfigErrorKind::FirmwareMissing {
+                    path: path(),
+                    reason,
+                    package: "seabios".into(),
+                }
+            } else {
+                ConfigErrorKind::CannotOpen {
+                    path: path(),
+                    reason,
+                }
+            };
+            ConfigError::new(field, kind)
+        })?;
+    check(m.is_file(), field, || ConfigErrorKind::NotRegularFile {
+        path: path(),
+    })?;
+    check(crate::arch::firmware::size_ok(m.len()), field, || {
+        ConfigErrorKind::FirmwareBadSize {
+            path: path(),
+            size: m.len(),
+        }
+    })
+}
+
 /// `boot.cmdline`: its length as the guest gets it (with the words the VMM adds).
 pub fn validate_cmdline_length(cmdline: &str) -> Result<(), ConfigError> {
     let len = machine_cmdline(cmdline).len();
@@ -442,6 +489,11 @@ impl VmConfig {
                 errs.extend(validate_cmdline_length(cmdline).err());
                 errs.extend(validate_cmdline_bytes(cmdline).err());
             }
+            BootSource::Bios { .. } => {
+                if let Some(fw) = self.boot.firmware() {
+                    errs.extend(validate_firmware(&fw).err());
+                }
+            }
         }
         if let Some(d) = &self.display {
             errs.extend(validate_display_size(d.width, d.height));
@@ -527,6 +579,35 @@ mod tests {
         let mut c = cfg(&k);
         c.vcpus = 9;
         assert_eq!(fields(c.validate(&HOST)), ["vcpus"]);
+    }
+
+    #[test]
+    fn firmware_must_exist_and_have_a_rom_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("bios.bin");
+        let e = validate_firmware(&missing).unwrap_err();
+        assert_eq!(e.field, "boot.firmware");
+        assert!(e.to_string().contains("apt-get install seabios"), "{e}");
+        for (size, ok) in [
+            (128 << 10, true),
+            (256 << 10, true),
+            (4 << 20, true),
+            (100_000, false),
+            (0, false),
+            (32 << 20, false),
+        ] {
+            std::fs::write(&missing, vec![0u8; size]).unwrap();
+            let r = validate_firmware(&missing);
+            assert_eq!(r.is_ok(), ok, "{size}: {r:?}");
+            if let Err(e) = r {
+                assert!(e.to_string().contains(&format!("{size} bytes")), "{e}");
+            }
+        }
+        let mut c = cfg(&missing);
+        c.boot = BootSource::Bios {
+            firmware: Some(dir.path().join("none.bin")),
+        };
+        assert_eq!(fields(c.validate(&HOST)), ["boot.firmware"]);
     }
 
     #[test]

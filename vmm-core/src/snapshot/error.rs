@@ -5,6 +5,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// A machine kind whose state snapshots cannot capture yet (firmware machines: their ROM,
+    /// chipset and firmware devices are not saved).
+    #[error("snapshots of firmware machines are not supported yet")]
+    FirmwareMachine,
     #[error("{id:?} is not a snapshot id")]
     InvalidId { id: String },
     #[error("the VM is stopping")]

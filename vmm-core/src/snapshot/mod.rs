@@ -130,6 +130,15 @@ fn write_meta(path: &Path, meta: &SnapshotMeta) -> Result<(), SnapshotError> {
     crate::util::write_atomic(path, &json).map_err(SnapshotError::io(path))
 }
 
+/// Firmware machines have state no snapshot holds yet (ROM, chipset, fw_cfg): refuse rather
+/// than write one that restores broken.
+fn refuse_firmware(vm: &VmHandle) -> Result<(), SnapshotError> {
+    if vm.config.boot.firmware().is_some() {
+        return Err(SnapshotError::FirmwareMachine);
+    }
+    Ok(())
+}
+
 /// Takes a live snapshot of a running or paused VM. Writable disks are frozen at the same
 /// instant and the VM goes on in new overlays (see [`disks`]).
 pub fn create(
@@ -137,6 +146,7 @@ pub fn create(
     name: &str,
     description: &str,
 ) -> Result<SnapshotCreated, SnapshotError> {
+    refuse_firmware(vm)?;
     let _ops = lock(&OPS);
     let t0 = Instant::now();
     let m = &vm.machine;
@@ -329,6 +339,7 @@ fn read_framebuffer(dir: &Path, info: &FramebufferInfo) -> Result<Vec<u8>, Snaps
 }
 
 fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted, SnapshotError> {
+    refuse_firmware(vm)?;
     let _ops = lock(&OPS);
     let t0 = Instant::now();
     check_id(id)?;

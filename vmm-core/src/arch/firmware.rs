@@ -1,0 +1,233 @@
+//! Booting stock firmware (SeaBIOS) instead of a kernel: the ROM image below 4 GiB, its copy
+//! in the legacy BIOS area, and the boot vCPU in the x86 reset state.
+
+use super::layout::{BIOS_AREA_END, FIRMWARE_MAX_SIZE};
+use kvm_bindings::{kvm_regs, kvm_userspace_memory_region, KVM_MEM_READONLY};
+use kvm_ioctls::{Cap, Kvm, VcpuFd, VmFd};
+use std::path::{Path, PathBuf};
+use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap, MmapRegion};
+
+/// Firmware images come in whole 64 KiB blocks (flash sectors).
+pub const FIRMWARE_GRANULE: u64 = 64 << 10;
+/// How much of the ROM's top the CPU also sees below 1 MiB (0xe0000-0xfffff), as on a PC
+/// where the chipset aliases it there.
+pub const BIOS_SHADOW_SIZE: u64 = 128 << 10;
+
+/// Whether `size` bytes is a firmware image we can map: whole 64 KiB blocks, at most
+/// [`FIRMWARE_MAX_SIZE`].
+pub fn size_ok(size: u64) -> bool {
+    size > 0 && size <= FIRMWARE_MAX_SIZE && size.is_multiple_of(FIRMWARE_GRANULE)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FirmwareError {
+    #[error("firmware {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "firmware {}: {size} bytes is not a ROM size (whole 64 KiB blocks, at most 16 MiB)",
+        path.display()
+    )]
+    Size { path: PathBuf, size: u64 },
+    #[error("firmware ROM memory: {0}")]
+    Memory(String),
+    #[error("firmware ROM memslot: {0}")]
+    Memslot(kvm_ioctls::Error),
+    #[error("{0}: {1}")]
+    Vcpu(&'static str, kvm_ioctls::Error),
+}
+
+/// The firmware image, mapped read-only into the guest at `4 GiB - size`. Keep it as long as
+/// the VM exists: KVM maps its pages.
+pub struct FirmwareRom {
+    region: MmapRegion<()>,
+    /// Guest-physical address of its first byte.
+    pub gpa: u64,
+    /// Whether KVM enforces read-only (without `KVM_CAP_READONLY_MEM` the guest could write to
+    /// its ROM; SeaBIOS does not try).
+    pub read_only: bool,
+}
+
+impl FirmwareRom {
+    pub fn size(&self) -> u64 {
+        self.region.size() as u64
+    }
+}
+
+/// Reads a firmware image, checking its size before reading it whole.
+pub fn read_image(path: &Path) -> Result<Vec<u8>, FirmwareError> {
+    let err = |source| FirmwareError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(err)?.len();
+    if !size_ok(size) {
+        return Err(FirmwareError::Size {
+            path: path.to_path_buf(),
+            size,
+        });
+    }
+    let image = std::fs::read(path).map_err(err)?;
+    // The file may have changed between stat and read.
+    if image.len() as u64 != size {
+        return Err(FirmwareError::Size {
+            path: path.to_path_buf(),
+            size: image.len() as u64,
+        });
+    }
+    Ok(image)
+}
+
+/// Maps `image` (a size [`size_ok`] accepts) read-only at the top of 4 GiB as memslot `slot`.
+pub fn map_rom(
+    kvm: &Kvm,
+    vm: &VmFd,
+    slot: u32,
+    image: &[u8],
+) -> Result<FirmwareRom, FirmwareError> {
+    let region =
+        MmapRegion::<()>::new(image.len()).map_err(|e| FirmwareError::Memory(e.to_string()))?;
+    // SAFETY: the region is a fresh anonymous mapping of exactly `image.len()` bytes that
+    // nothing else references yet.
+    unsafe { std::ptr::copy_nonoverlapping(image.as_ptr(), region.as_ptr(), image.len()) };
+    let gpa = (1u64 << 32) - image.len() as u64;
+    let read_only = kvm.check_extension(Cap::ReadonlyMem);
+    let r = kvm_userspace_memory_region {
+        slot,
+        flags: if read_only { KVM_MEM_READONLY } else { 0 },
+        guest_phys_addr: gpa,
+        memory_size: image.len() as u64,
+        userspace_addr: region.as_ptr() as u64,
+    };
+    // SAFETY: the region is a live mapping owned by the returned FirmwareRom, which the VMM
+    // keeps for the life of the VM.
+    unsafe { vm.set_user_memory_region(r) }.map_err(FirmwareError::Memslot)?;
+    Ok(FirmwareRom {
+        region,
+        gpa,
+        read_only,
+    })
+}
+
+/// Copies the ROM's top [`BIOS_SHADOW_SIZE`] bytes (all of it when smaller) to just below
+/// 1 MiB. We emulate no PAM registers, so that area is plain RAM and the firmware's shadowing
+/// (it copies itself there and writes its data) works as on a PC with shadow RAM enabled.
+pub fn copy_shadow(mem: &GuestMemoryMmap, image: &[u8]) -> Result<(), FirmwareError> {
+    let n = image.len().min(BIOS_SHADOW_SIZE as usize);
+    let top = &image[image.len() - n..];
+    mem.write_slice(top, GuestAddress(BIOS_AREA_END - n as u64))
+        .map_err(|e| FirmwareError::Memory(e.to_string()))
+}
+
+/// Puts a vCPU in the state an x86 CPU has after RESET: real mode, executing at
+/// `0xffff_fff0` (CS selector 0xf000 with base 0xffff_0000, IP 0xfff0).
+pub fn setup_reset_vcpu(vcpu: &VcpuFd) -> Result<(), FirmwareError> {
+    let mut s = vcpu
+        .get_sregs()
+        .map_err(|e| FirmwareError::Vcpu("KVM_GET_SREGS", e))?;
+    let real = |selector: u16, base: u64, type_: u8| kvm_bindings::kvm_segment {
+        base,
+        limit: 0xffff,
+        selector,
+        type_,
+        present: 1,
+        dpl: 0,
+        db: 0,
+        s: 1,
+        l: 0,
+        g: 0,
+        avl: 0,
+        unusable: 0,
+        padding: 0,
+    };
+    s.cs = real(0xf000, 0xffff_0000, 0xb); // code, execute/read, accessed
+    let data = real(0, 0, 0x3); // data, read/write, accessed
+    s.ds = data;
+    s.es = data;
+    s.fs = data;
+    s.gs = data;
+    s.ss = data;
+    s.tr = kvm_bindings::kvm_segment {
+        s: 0,
+        type_: 0xb, // busy 32-bit TSS
+        ..real(0, 0, 0)
+    };
+    s.ldt = kvm_bindings::kvm_segment {
+        s: 0,
+        type_: 0x2, // LDT
+        ..real(0, 0, 0)
+    };
+    s.gdt.base = 0;
+    s.gdt.limit = 0xffff;
+    s.idt.base = 0;
+    s.idt.limit = 0xffff;
+    s.cr0 = 0x6000_0010; // CD | NW | ET
+    s.cr2 = 0;
+    s.cr3 = 0;
+    s.cr4 = 0;
+    s.efer = 0;
+    vcpu.set_sregs(&s)
+        .map_err(|e| FirmwareError::Vcpu("KVM_SET_SREGS", e))?;
+    let regs = kvm_regs {
+        rflags: 0x2,
+        rip: 0xfff0,
+        ..Default::default()
+    };
+    vcpu.set_regs(&regs)
+        .map_err(|e| FirmwareError::Vcpu("KVM_SET_REGS", e))
+}
+
+/// Leaves an application processor waiting for the boot CPU's INIT/SIPI (KVM's in-kernel
+/// LAPIC runs that protocol).
+pub fn park_ap(vcpu: &VcpuFd) -> Result<(), FirmwareError> {
+    let mp = kvm_bindings::kvm_mp_state {
+        mp_state: kvm_bindings::KVM_MP_STATE_UNINITIALIZED,
+    };
+    vcpu.set_mp_state(mp)
+        .map_err(|e| FirmwareError::Vcpu("KVM_SET_MP_STATE", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rom_sizes_are_whole_64k_blocks_up_to_16m() {
+        assert!(size_ok(128 << 10) && size_ok(256 << 10) && size_ok(16 << 20));
+        assert!(!size_ok(0) && !size_ok(1000) && !size_ok((16 << 20) + (64 << 10)));
+    }
+
+    #[test]
+    fn a_bad_image_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bios.bin");
+        std::fs::write(&p, [0u8; 4096]).unwrap();
+        assert!(matches!(
+            read_image(&p),
+            Err(FirmwareError::Size { size: 4096, .. })
+        ));
+        assert!(matches!(
+            read_image(&dir.path().join("none")),
+            Err(FirmwareError::Read { .. })
+        ));
+        std::fs::write(&p, vec![7u8; 128 << 10]).unwrap();
+        assert_eq!(read_image(&p).unwrap().len(), 128 << 10);
+    }
+
+    #[test]
+    fn the_shadow_is_the_rom_top_below_1m() {
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 2 << 20)]).unwrap();
+        let mut image = vec![0u8; 256 << 10];
+        image[(128 << 10) - 1] = 1; // last byte below the shadowed part
+        image[128 << 10] = 2; // first shadowed byte
+        *image.last_mut().unwrap() = 3; // the reset vector's page
+        copy_shadow(&mem, &image).unwrap();
+        let at = |a: u64| mem.read_obj::<u8>(GuestAddress(a)).unwrap();
+        assert_eq!((at(0xdffff), at(0xe0000), at(0xfffff)), (0, 2, 3));
+        let small = vec![5u8; 64 << 10];
+        copy_shadow(&mem, &small).unwrap();
+        assert_eq!((at(0xeffff), at(0xf0000)), (0, 5));
+    }
+}

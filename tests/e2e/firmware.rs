@@ -244,4 +244,18 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
             && stderr.contains("same firmware file"),
         "{stderr}"
     );
+
+    // Nor does a Linux machine of the same size take a BIOS machine's snapshot.
+    let mut linux = GuestSpec::test("tick");
+    linux.memory_mib = 128;
+    write_config(vm.dir.path(), "bios-snap", &linux);
+    vm.restore(&id);
+    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert_eq!(st.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "snapshot {id} is of a BIOS machine; this VM is a Linux machine"
+        )),
+        "{stderr}"
+    );
 }

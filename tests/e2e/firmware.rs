@@ -6,6 +6,7 @@ use crate::harness::*;
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use vmm_core::snapshot::firmware::FirmwareState;
 
 const SEABIOS: &str = "/usr/share/seabios/bios-256k.bin";
 /// Real mode is emulated on software KVMs: SeaBIOS takes a while there.
@@ -96,29 +97,165 @@ fn seabios_prints_its_banner_finds_nothing_to_boot_and_reboots() {
     assert!(stderr.contains("PCI reset control"), "{stderr}");
 }
 
+/// The firmware part of snapshot `id`'s state file.
+fn firmware_state(vm: &Vm, id: &str) -> FirmwareState {
+    let dir = vm.dir.path().join("snapshots").join(id);
+    vmm_core::snapshot::read_firmware_state(&dir)
+        .unwrap()
+        .expect("a BIOS machine's snapshot has a firmware section")
+}
+
+/// Takes a live snapshot; returns its id and the state file's firmware section.
+fn snap(vm: &Vm, api: &mut Api, name: &str) -> (String, FirmwareState) {
+    let t = Instant::now();
+    let r = api.call(json!({"cmd": "snapshot-create", "name": name}));
+    assert_eq!(r["ok"], true, "{r}");
+    let res = &r["result"];
+    eprintln!(
+        "BIOS snapshot {name:?}: {:.0} ms round trip, {:.1} ms total, {:.1} ms paused, {} pages",
+        t.elapsed().as_secs_f64() * 1000.0,
+        res["total_ms"].as_f64().unwrap(),
+        res["paused_ms"].as_f64().unwrap(),
+        res["memory_pages"]
+    );
+    assert_eq!(
+        api.cmd("status")["result"]["state"],
+        "running",
+        "live: it runs on"
+    );
+    let id = r["result"]["id"].as_str().unwrap().to_string();
+    let fw = firmware_state(vm, &id);
+    (id, fw)
+}
+
+/// What must be the same in two snapshots of one instant's devices: the chipset's config
+/// space (the PM base), the CMOS RAM past the clock registers and the clock's offset, fw_cfg's
+/// registers, the ROM. (The PM timer runs on.)
+fn assert_same_devices(a: &FirmwareState, b: &FirmwareState, what: &str) {
+    assert_eq!(a.rom, b.rom, "{what}: ROM");
+    assert_eq!(a.pci, b.pci, "{what}: PCI configuration");
+    assert_eq!(
+        a.cmos.nvram[0x0e..],
+        b.cmos.nvram[0x0e..],
+        "{what}: CMOS RAM"
+    );
+    assert_eq!(
+        a.cmos.clock_offset_secs, b.cmos.clock_offset_secs,
+        "{what}: CMOS clock offset"
+    );
+    assert_eq!(a.fw_cfg, b.fw_cfg, "{what}: fw_cfg");
+}
+
 #[test]
-fn snapshots_of_a_bios_machine_are_refused() {
-    if !kvm_or_skip("snapshots_of_a_bios_machine_are_refused")
-        || !seabios_or_skip("snapshots_of_a_bios_machine_are_refused")
-    {
+fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
+    let test = "a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process";
+    if !kvm_or_skip(test) || !seabios_or_skip(test) {
         return;
     }
-    let vm = start_bios_vm("bios-snap", 1);
+    let mut vm = start_bios_vm("bios-snap", 1);
     let mut api = vm.api();
-    let r = api.call(json!({"cmd": "snapshot-create", "name": "no"}));
-    assert_eq!(r["ok"], false, "{r}");
-    let msg = r["error"]["message"].as_str().unwrap_or_default();
-    assert!(
-        msg.contains("snapshots of firmware machines are not supported yet"),
-        "{r}"
+    wait_firmware(&mut vm, "No bootable device", FIRMWARE_TIMEOUT);
+    // SeaBIOS now waits 60 s (counting PIT ticks in its BIOS data area), then reboots.
+    let waiting = Instant::now();
+    let (id, fw) = snap(&vm, &mut api, "no boot");
+    let at = waiting.elapsed();
+    // What SeaBIOS programmed is in it: the PIIX4's PM block enabled at 0xb000 (its
+    // PORT_ACPI_PM_BASE), and the ROM named, not stored.
+    let pm = fw
+        .pci
+        .functions
+        .iter()
+        .find(|f| (f.device, f.function) == (1, 3))
+        .expect("00:01.3 saved");
+    assert_eq!(
+        u16::from_le_bytes([pm.config[0x40], pm.config[0x41]]) & 0xffc0,
+        0xb000
     );
-    let snaps = vm.dir.path().join("snapshots");
-    let none_written = std::fs::read_dir(&snaps).map_or(true, |mut d| d.next().is_none());
+    assert_eq!(pm.config[0x80] & 1, 1, "PM I/O enabled");
+    assert_eq!(fw.rom.path, Path::new(SEABIOS));
+    assert_eq!(fw.rom.size, 256 << 10);
+    let snap_dir = vm.dir.path().join("snapshots").join(&id);
     assert!(
-        none_written,
-        "a snapshot was written in {}",
-        snaps.display()
+        !snap_dir.join("rom.bin").exists()
+            && std::fs::metadata(snap_dir.join("state.bin")).unwrap().len() < 64 << 10,
+        "the ROM is not in the snapshot"
     );
-    // The VM goes on running.
-    assert_eq!(api.cmd("status")["ok"], true);
+
+    // A revert while running puts the same device states back.
+    std::thread::sleep(Duration::from_secs(1));
+    let r = api.call(json!({"cmd": "snapshot-revert", "snapshot": id}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(api.cmd("status")["result"]["state"], "running");
+    let (_, after_revert) = snap(&vm, &mut api, "after revert");
+    assert_same_devices(&fw, &after_revert, "after a revert");
+
+    // A fresh process from the first snapshot continues where it was.
+    vm.child.kill().unwrap();
+    vm.child.wait().unwrap();
+    drop(api);
+    let restored = Instant::now();
+    vm.restore(&id);
+    let mut api = Api::connect(&vm.socket(), FIRMWARE_TIMEOUT);
+    let (_, in_new_process) = snap(&vm, &mut api, "restored");
+    assert_same_devices(&fw, &in_new_process, "restored in a new process");
+    // SeaBIOS's wait runs out and it reboots through the PIIX reset control, which needs the
+    // restored PIT, interrupt controller, memory and chipset; it does not start over.
+    let (st, serial, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    eprintln!(
+        "restored BIOS VM rebooted {:.1} s after the restore (snapshot {:.1} s into SeaBIOS's \
+         60 s wait)",
+        restored.elapsed().as_secs_f64(),
+        at.as_secs_f64(),
+    );
+    assert_eq!(st.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("PCI reset control"), "{stderr}");
+    assert!(
+        !serial.contains("SeaBIOS (version"),
+        "booted again:\n{serial}"
+    );
+    // The new process's firmware.log holds only what SeaBIOS said after the restore: its
+    // reset path, not a new start.
+    let log = firmware_log(&vm);
+    assert!(log.contains("Attempting a hard reboot"), "{log}");
+    assert!(!log.contains("SeaBIOS (version"), "{log}");
+    assert!(
+        restored.elapsed() < Duration::from_secs(90),
+        "the reboot should come within SeaBIOS's remaining wait"
+    );
+
+    // The ROM is not in the snapshot: another firmware file (here one changed byte) is refused
+    // by name before anything runs.
+    let other = vm.dir.path().join("other-bios.bin");
+    let mut image = std::fs::read(SEABIOS).unwrap();
+    image[0] ^= 0xff;
+    std::fs::write(&other, &image).unwrap();
+    let toml_path = vm.dir.path().join("vm.toml");
+    let toml = std::fs::read_to_string(&toml_path).unwrap().replace(
+        "kind = \"bios\"\n",
+        &format!("kind = \"bios\"\nfirmware = \"{}\"\n", other.display()),
+    );
+    std::fs::write(&toml_path, toml).unwrap();
+    vm.restore(&id);
+    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert_eq!(st.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&other.display().to_string())
+            && stderr.contains(SEABIOS)
+            && stderr.contains("same firmware file"),
+        "{stderr}"
+    );
+
+    // Nor does a Linux machine of the same size take a BIOS machine's snapshot.
+    let mut linux = GuestSpec::test("tick");
+    linux.memory_mib = 128;
+    write_config(vm.dir.path(), "bios-snap", &linux);
+    vm.restore(&id);
+    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert_eq!(st.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "snapshot {id} is of a BIOS machine; this VM is a Linux machine"
+        )),
+        "{stderr}"
+    );
 }

@@ -40,7 +40,7 @@ use crate::hub::Hub;
 use crate::net::DEFAULT_MTU;
 use crate::util::lock;
 use crate::vcpu::{ExitCounters, RunControl};
-use crate::vmm::{Machine, VmHandle, Vmm};
+use crate::vmm::{FirmwareDevices, Machine, VmHandle, Vmm};
 use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
 use kvm_ioctls::{Kvm, VcpuFd, VmFd};
 use std::path::{Path, PathBuf};
@@ -96,13 +96,16 @@ impl TryFrom<VmSpec> for Vmm {
         let mem = guest_memory(&vm, cfg.memory_mib << 20)?;
         let virtio = virtio_devices(&spec, &vm, &mem)?;
         let windows = mmio_windows(virtio.devices.len())?;
-        let (start, rom) = match &firmware_path {
+        let (start, rom, rom_id) = match &firmware_path {
             None => {
                 let fb = virtio.framebuffer.as_deref();
                 let entry = load_guest(cfg, &mem, vcpus_n, &windows, fb)?;
-                (Start::Kernel(entry), None)
+                (Start::Kernel(entry), None, None)
             }
-            Some(path) => (Start::Reset, Some(load_firmware(&kvm, &vm, &mem, path)?)),
+            Some(path) => {
+                let (rom, id) = load_firmware(&kvm, &vm, &mem, path)?;
+                (Start::Reset, Some(rom), Some(id))
+            }
         };
 
         let (exit_tx, exit_rx) = channel();
@@ -112,7 +115,7 @@ impl TryFrom<VmSpec> for Vmm {
             .framebuffer
             .as_ref()
             .map(|f| (f.gpa, f.size() as u64));
-        let legacy = legacy_devices(&spec, &vm, &mem, fb, &exit, &serial_hub)?;
+        let legacy = legacy_devices(&spec, &vm, &mem, fb, &exit, &serial_hub, rom_id)?;
         let (mmio, transports) = attach_virtio(&vm, &mem, virtio.devices, &windows)?;
         let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &start)?;
 
@@ -130,6 +133,7 @@ impl TryFrom<VmSpec> for Vmm {
             blocks: virtio.blocks,
             vm_dir: spec.vm_dir.clone(),
             memory_base: Mutex::new(None),
+            firmware: legacy.firmware,
         };
         let handle = Arc::new(VmHandle {
             warnings: virtio.warnings,
@@ -456,14 +460,15 @@ enum Start {
 
 /// Step 4 of a firmware machine: the ROM read-only at the top of 4 GiB (its memslot after the
 /// RAM's and the framebuffer's) and its top 128 KiB in RAM below 1 MiB. No tables of ours: the
-/// firmware builds its own from fw_cfg.
+/// firmware builds its own from fw_cfg. Also returns the image's identity, which snapshots keep.
 fn load_firmware(
     kvm: &Kvm,
     vm: &VmFd,
     mem: &GuestMemoryMmap,
     path: &Path,
-) -> Result<firmware::FirmwareRom, BuildError> {
+) -> Result<(firmware::FirmwareRom, firmware::RomIdentity), BuildError> {
     let image = firmware::read_image(path)?;
+    let id = firmware::RomIdentity::of(path, &image);
     let slot = mem.num_regions() as u32 + 1;
     let rom = firmware::map_rom(kvm, vm, slot, &image)?;
     if !rom.read_only {
@@ -472,7 +477,7 @@ fn load_firmware(
         );
     }
     firmware::copy_shadow(mem, &image)?;
-    Ok(rom)
+    Ok((rom, id))
 }
 
 /// The port-I/O bus and the devices on it the VM handle keeps.
@@ -480,12 +485,14 @@ struct LegacyDevices {
     bus: Bus,
     serial: Arc<Mutex<SerialDevice>>,
     acpi_pm: Arc<Mutex<AcpiPm>>,
+    /// A firmware machine's chipset, CMOS and fw_cfg.
+    firmware: Option<FirmwareDevices>,
 }
 
 /// Step 5: COM1 (with its log file and irqfd), the i8042 reset line, the POST port and the
 /// ACPI registers. A firmware machine gets the firmware debug console (`firmware.log`) and not
 /// our hardware-reduced ACPI registers: their ports belong to the chipset's power management
-/// there, and the firmware knows nothing of them.
+/// there, and the firmware knows nothing of them. `rom` is a firmware machine's ROM.
 fn legacy_devices(
     spec: &VmSpec,
     vm: &VmFd,
@@ -493,6 +500,7 @@ fn legacy_devices(
     framebuffer: Option<(u64, u64)>,
     exit: &ExitSender,
     serial_hub: &Arc<Hub<Vec<u8>>>,
+    rom: Option<firmware::RomIdentity>,
 ) -> Result<LegacyDevices, BuildError> {
     let cfg = &spec.config;
     let log = if cfg.serial.log {
@@ -527,15 +535,18 @@ fn legacy_devices(
         1,
         Arc::new(Mutex::new(PostPort)),
     );
-    if cfg.boot.firmware().is_some() {
-        pc_devices(spec, mem, framebuffer, exit, &mut bus)?;
-    } else {
-        bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
-    }
+    let firmware = match rom {
+        Some(rom) => Some(pc_devices(spec, mem, framebuffer, exit, &mut bus, rom)?),
+        None => {
+            bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
+            None
+        }
+    };
     Ok(LegacyDevices {
         bus,
         serial,
         acpi_pm,
+        firmware,
     })
 }
 
@@ -549,7 +560,8 @@ fn pc_devices(
     framebuffer: Option<(u64, u64)>,
     exit: &ExitSender,
     bus: &mut Bus,
-) -> Result<(), BuildError> {
+    rom: firmware::RomIdentity,
+) -> Result<FirmwareDevices, BuildError> {
     let cfg = &spec.config;
     let ram = cfg.memory_mib << 20;
     let vcpus =
@@ -561,11 +573,8 @@ fn pc_devices(
         &layout::firmware_e820(ram, framebuffer),
     )
     .map_err(|e| BuildError::Other(e.to_string()))?;
-    bus.insert(
-        fw_cfg::PORT_BASE,
-        fw_cfg::PORT_LEN,
-        Arc::new(Mutex::new(fw)),
-    );
+    let fw_cfg = Arc::new(Mutex::new(fw));
+    bus.insert(fw_cfg::PORT_BASE, fw_cfg::PORT_LEN, fw_cfg.clone());
     let path = spec.vm_dir.join("firmware.log");
     let con = DebugConsole::create(&path).map_err(|e| BuildError::FirmwareLog(path, e))?;
     bus.insert(
@@ -573,8 +582,7 @@ fn pc_devices(
         1,
         Arc::new(Mutex::new(con)),
     );
-    // The handles matter once snapshots cover firmware machines; today they are refused.
-    let _chipset = PciRoot::i440fx(exit.clone()).register(bus);
+    let chipset = PciRoot::i440fx(exit.clone()).register(bus);
     let (mut low, mut high) = (0, 0);
     for (start, size) in layout::ram_ranges(ram) {
         if start < layout::MMIO_HOLE_END {
@@ -583,12 +591,15 @@ fn pc_devices(
             high += size;
         }
     }
-    bus.insert(
-        cmos::PORT_BASE.into(),
-        cmos::PORT_LEN,
-        Arc::new(Mutex::new(Cmos::new(low, high, cfg.vcpus))),
-    );
-    Ok(())
+    let cmos = Arc::new(Mutex::new(Cmos::new(low, high, cfg.vcpus)));
+    bus.insert(cmos::PORT_BASE.into(), cmos::PORT_LEN, cmos.clone());
+    Ok(FirmwareDevices {
+        rom,
+        fw_cfg,
+        cmos,
+        pci: chipset.root,
+        pm_timer: chipset.pm_timer,
+    })
 }
 
 /// An eventfd that raises interrupt pin `gsi` in KVM when written.

@@ -3,8 +3,12 @@
 
 use crate::api::{self, Event, RunState};
 use crate::arch::acpi;
+use crate::arch::firmware::RomIdentity;
 use crate::config::VmConfig;
+use crate::devices::cmos::Cmos;
+use crate::devices::fw_cfg::FwCfg;
 use crate::devices::legacy::AcpiPm;
+use crate::devices::pci::{AcpiPmTimer, PciRoot};
 use crate::devices::serial::SerialDevice;
 use crate::devices::virtio::block::Block;
 use crate::devices::virtio::mmio::MmioTransport;
@@ -245,6 +249,20 @@ pub struct Machine {
     /// Index of the memory file guest RAM was last restored from (its pages count as
     /// touched in the next snapshot).
     pub memory_base: Mutex<Option<crate::snapshot::memory::MemoryIndex>>,
+    /// The BIOS machine's own devices (`None` on the Linux machine).
+    pub firmware: Option<FirmwareDevices>,
+}
+
+/// What a BIOS machine has besides the Linux machine's devices, kept for snapshots: the ROM's
+/// identity (the ROM itself comes from its file) and the devices whose state they save. The
+/// debug console has none (it only appends to `firmware.log`).
+pub struct FirmwareDevices {
+    pub rom: RomIdentity,
+    pub fw_cfg: Arc<Mutex<FwCfg>>,
+    pub cmos: Arc<Mutex<Cmos>>,
+    /// The i440FX/PIIX configuration space (the PIIX4's PM base is in it).
+    pub pci: Arc<Mutex<PciRoot>>,
+    pub pm_timer: Arc<Mutex<AcpiPmTimer>>,
 }
 
 impl Vmm {

@@ -56,6 +56,27 @@ impl FirmwareRom {
     }
 }
 
+/// Which firmware image a machine runs. A snapshot records this instead of the ROM (which comes
+/// from the file), and a restore insists on the same file with the same contents.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RomIdentity {
+    /// As the VM's config names it.
+    pub path: PathBuf,
+    pub size: u64,
+    /// CRC32 of the whole image.
+    pub crc: u32,
+}
+
+impl RomIdentity {
+    pub fn of(path: &Path, image: &[u8]) -> Self {
+        RomIdentity {
+            path: path.to_path_buf(),
+            size: image.len() as u64,
+            crc: crc32fast::hash(image),
+        }
+    }
+}
+
 /// Reads a firmware image, checking its size before reading it whole.
 pub fn read_image(path: &Path) -> Result<Vec<u8>, FirmwareError> {
     let err = |source| FirmwareError::Read {

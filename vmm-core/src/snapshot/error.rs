@@ -5,10 +5,24 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    /// A machine kind whose state snapshots cannot capture yet (firmware machines: their ROM,
-    /// chipset and firmware devices are not saved).
-    #[error("snapshots of firmware machines are not supported yet")]
-    FirmwareMachine,
+    /// A BIOS machine's snapshot restored on a Linux machine, or the other way round.
+    #[error("snapshot {id} is of a {snapshot} machine; this VM is a {vm} machine")]
+    MachineKind {
+        id: String,
+        snapshot: &'static str,
+        vm: &'static str,
+    },
+    /// The ROM is not saved: a restore needs the firmware image the snapshot was taken with.
+    #[error(
+        "snapshot {id} was taken with firmware {} ({} bytes, CRC {:08x}); this VM runs {} ({} \
+         bytes, CRC {:08x}): restoring needs the same firmware file",
+        was.path.display(), was.size, was.crc, now.path.display(), now.size, now.crc
+    )]
+    FirmwareChanged {
+        id: String,
+        was: crate::arch::firmware::RomIdentity,
+        now: crate::arch::firmware::RomIdentity,
+    },
     #[error("{id:?} is not a snapshot id")]
     InvalidId { id: String },
     #[error("the VM is stopping")]

@@ -7,7 +7,9 @@ use std::path::Path;
 
 pub const MAGIC: &[u8; 8] = b"VMDKSNAP";
 /// 2: device states are named structs (`Persist`), the ACPI registers are kept.
-pub const VERSION: u32 = 2;
+/// 3: a BIOS machine's chipset, PM timer, CMOS, fw_cfg and firmware identity (an optional
+/// section at the end of the machine state).
+pub const VERSION: u32 = 3;
 const HEADER: usize = 8 + 4 + 8 + 4;
 
 /// Encodes with header and checksum, and writes atomically (temp, fsync, rename).
@@ -100,32 +102,36 @@ mod tests {
     }
 
     #[test]
-    fn a_snapshot_from_the_previous_format_is_refused_naming_the_file_and_both_versions() {
+    fn snapshots_from_earlier_formats_are_refused_naming_the_file_and_both_versions() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("state.bin");
         write(&p, &vec![1u32]).unwrap();
-        // Version 1 stored device states as untyped bytes: not readable as version 2's.
-        let mut old = std::fs::read(&p).unwrap();
-        old[8..12].copy_from_slice(&1u32.to_le_bytes());
-        std::fs::write(&p, &old).unwrap();
-        let e = read::<Vec<u32>>(&p).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                SnapshotError::Version {
-                    found: 1,
-                    expected: VERSION,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
-        let msg = e.to_string();
-        assert!(
-            msg.contains(&p.display().to_string())
-                && msg.contains("version 1;")
-                && msg.contains(&format!("reads version {VERSION}")),
-            "{msg}"
-        );
+        // Version 1 stored device states as untyped bytes, version 2 had no firmware section:
+        // neither decodes as this version's state.
+        for old_version in [1u32, 2] {
+            let mut old = std::fs::read(&p).unwrap();
+            old[8..12].copy_from_slice(&old_version.to_le_bytes());
+            let old_file = dir.path().join(format!("v{old_version}.bin"));
+            std::fs::write(&old_file, &old).unwrap();
+            let e = read::<Vec<u32>>(&old_file).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    SnapshotError::Version {
+                        found,
+                        expected: VERSION,
+                        ..
+                    } if found == old_version
+                ),
+                "{e:?}"
+            );
+            let msg = e.to_string();
+            assert!(
+                msg.contains(&old_file.display().to_string())
+                    && msg.contains(&format!("version {old_version};"))
+                    && msg.contains(&format!("reads version {VERSION}")),
+                "{msg}"
+            );
+        }
     }
 }

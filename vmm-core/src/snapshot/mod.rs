@@ -16,6 +16,7 @@
 pub mod disks;
 mod error;
 pub mod file;
+pub mod firmware;
 pub mod kvm_state;
 pub mod memory;
 
@@ -65,6 +66,8 @@ struct MachineState {
     /// The framebuffer's bytes are in `framebuffer.bin` (raw: fast to write and read back).
     framebuffer: Option<FramebufferInfo>,
     memory: memory::MemoryIndex,
+    /// A BIOS machine's chipset, CMOS and fw_cfg, and its firmware image (`None`: Linux).
+    firmware: Option<firmware::FirmwareState>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -130,15 +133,6 @@ fn write_meta(path: &Path, meta: &SnapshotMeta) -> Result<(), SnapshotError> {
     crate::util::write_atomic(path, &json).map_err(SnapshotError::io(path))
 }
 
-/// Firmware machines have state no snapshot holds yet (ROM, chipset, fw_cfg): refuse rather
-/// than write one that restores broken.
-fn refuse_firmware(vm: &VmHandle) -> Result<(), SnapshotError> {
-    if vm.config.boot.firmware().is_some() {
-        return Err(SnapshotError::FirmwareMachine);
-    }
-    Ok(())
-}
-
 /// Takes a live snapshot of a running or paused VM. Writable disks are frozen at the same
 /// instant and the VM goes on in new overlays (see [`disks`]).
 pub fn create(
@@ -146,7 +140,6 @@ pub fn create(
     name: &str,
     description: &str,
 ) -> Result<SnapshotCreated, SnapshotError> {
-    refuse_firmware(vm)?;
     let _ops = lock(&OPS);
     let t0 = Instant::now();
     let m = &vm.machine;
@@ -244,6 +237,7 @@ struct PendingSave {
     transports: Vec<TransportState>,
     framebuffer: Option<Vec<u8>>,
     memory: memory::Captured,
+    firmware: Option<firmware::FirmwareState>,
 }
 
 impl PendingSave {
@@ -271,6 +265,7 @@ impl PendingSave {
             transports: self.transports,
             framebuffer: fb_info,
             memory,
+            firmware: self.firmware,
         };
         file::write_unsynced(&dir.join("state.bin"), &st)?;
         Ok((pages, self.framebuffer))
@@ -292,6 +287,10 @@ fn save_into(vm: &VmHandle, id: &str, dir: &Path) -> Result<PendingSave, Snapsho
     for t in &m.transports {
         transports.push(lock(t).save().map_err(part("virtio device"))?);
     }
+    let firmware = match &m.firmware {
+        Some(d) => Some(firmware::save(d, id)?),
+        None => None,
+    };
     let framebuffer = vm.framebuffer.as_ref().map(|fb| fb.contents());
     with_blocks(m, |b| disks::record(&m.vm_dir, &vm.config.disks, b))?.write_unsynced(dir)?;
     let base = lock(&m.memory_base).clone();
@@ -305,7 +304,15 @@ fn save_into(vm: &VmHandle, id: &str, dir: &Path) -> Result<PendingSave, Snapsho
         transports,
         framebuffer,
         memory,
+        firmware,
     })
+}
+
+/// The firmware section of snapshot folder `dir`'s state file (`None` for a Linux machine's):
+/// for tools and tests that check what a BIOS machine's snapshot holds.
+pub fn read_firmware_state(dir: &Path) -> Result<Option<firmware::FirmwareState>, SnapshotError> {
+    let st: MachineState = file::read(&dir.join("state.bin"))?;
+    Ok(st.firmware)
 }
 
 fn load_meta(dir: &Path) -> Result<SnapshotMeta, SnapshotError> {
@@ -339,7 +346,6 @@ fn read_framebuffer(dir: &Path, info: &FramebufferInfo) -> Result<Vec<u8>, Snaps
 }
 
 fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted, SnapshotError> {
-    refuse_firmware(vm)?;
     let _ops = lock(&OPS);
     let t0 = Instant::now();
     check_id(id)?;
@@ -357,6 +363,11 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted
         });
     }
     let st: MachineState = file::read(&dir.join("state.bin"))?;
+    firmware::check(
+        id,
+        m.firmware.as_ref().map(|d| &d.rom),
+        st.firmware.as_ref(),
+    )?;
     if st.vcpus.len() != m.vcpus.len() || st.transports.len() != m.transports.len() {
         return Err(SnapshotError::DifferentMachine { dir });
     }
@@ -409,6 +420,9 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted
             .map_err(part("ACPI"))?;
         for (t, s) in m.transports.iter().zip(&st.transports) {
             lock(t).restore(s, ()).map_err(part("virtio device"))?;
+        }
+        if let (Some(d), Some(s)) = (&m.firmware, &st.firmware) {
+            firmware::restore(d, s, id)?;
         }
         if let (Some(fb), Some(px)) = (&vm.framebuffer, &framebuffer) {
             fb.set_contents(px);

@@ -60,8 +60,12 @@ pub fn vcpu_cpuid_with(base: &CpuId, index: u8, count: u8, host: Option<&[u8; 48
     set_brand(&mut t, host);
     set_topology(&mut t, &topo, vendor);
     super::cpuid_cache::set_caches(&mut t, &topo, vendor);
-    // The base came from KVM (at most KVM_MAX_CPUID_ENTRIES) and we add a handful of subleaves.
-    CpuId::from_entries(&t.0).unwrap_or_else(|_| base.clone())
+    // The base came from KVM (at most KVM_MAX_CPUID_ENTRIES, ~60 on real hosts) and we add a
+    // handful of subleaves; should that not fit, KVM's table unpatched still boots.
+    CpuId::from_entries(&t.0).unwrap_or_else(|_| {
+        eprintln!("vmdesk-vmm: warning: CPUID table too long; vCPU {index} keeps KVM's as is");
+        base.clone()
+    })
 }
 
 pub(super) struct Topo {

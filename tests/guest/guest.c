@@ -378,6 +378,70 @@ static void report_initrd(void)
 	put_char('\n');
 }
 
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+/*
+ * What an OS reads from CPUID about the machine: vendor, leaf 1's logical
+ * count, AMD's core count (0x80000008 ECX[7:0] + 1), Intel's cores per
+ * package (leaf 4 EAX[31:26] + 1), and the brand string. Raw fields, no
+ * judgement: the host side compares them with the VM's vCPU count.
+ */
+static void report_cpuid(void)
+{
+	uint32_t r[4], max, ext, brand[12] = { 0 };
+	char vendor[13];
+	int intel;
+
+	cpuid(0, 0, r);
+	max = r[0];
+	__builtin_memcpy(vendor, &r[1], 4);
+	__builtin_memcpy(vendor + 4, &r[3], 4);
+	__builtin_memcpy(vendor + 8, &r[2], 4);
+	vendor[12] = 0;
+	/* "GenuineIntel" as EBX, EDX, ECX hold it (no memcmp here) */
+	intel = r[1] == 0x756e6547 && r[3] == 0x49656e69 && r[2] == 0x6c65746e;
+	cpuid(1, 0, r);
+	put_str("CPUID vendor=");
+	put_safe((uint64_t)(uintptr_t)vendor, 12);
+	put_str(" logical=");
+	put_dec((r[1] >> 16) & 0xff);
+	put_str(" htt=");
+	put_dec((r[3] >> 28) & 1);
+	cpuid(0x80000000, 0, r);
+	ext = r[0];
+	put_str(" nc=");
+	if (ext >= 0x80000008) {
+		cpuid(0x80000008, 0, r);
+		put_dec(r[2] & 0xff);
+	} else {
+		put_char('-');
+	}
+	put_str(" cores4=");
+	if (intel && max >= 4) {
+		cpuid(4, 0, r);
+		put_dec((r[0] >> 26) + 1);
+	} else {
+		put_char('-');
+	}
+	put_char('\n');
+	if (ext >= 0x80000004)
+		for (uint32_t i = 0; i < 3; i++)
+			cpuid(0x80000002 + i, 0, &brand[i * 4]);
+	put_str("CPUID brand=[");
+	{
+		uint32_t n = 0;
+		const char *b = (const char *)brand;
+
+		while (n < 47 && b[n])
+			n++;
+		put_safe((uint64_t)(uintptr_t)brand, n);
+	}
+	put_line("]");
+}
+
 /* ---- actions ---- */
 
 /* Each write to the ignored POST port 0x80 is one VM exit (~12 us on the test host). */
@@ -591,6 +655,7 @@ void guest_main(uint64_t boot_params)
 	report_e820();
 	report_cmdline();
 	report_initrd();
+	report_cpuid();
 	acpi_check(bp, &acpi);
 	virtio_check();
 	blk_check();

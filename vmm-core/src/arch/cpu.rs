@@ -1,4 +1,4 @@
-//! vCPU set-up for the Linux 64-bit boot protocol: CPUID, MSRs, LAPIC, segments, paging.
+//! vCPU set-up for the Linux 64-bit boot protocol: CPUID (`cpuid`), MSRs, LAPIC, segments, paging.
 
 use super::layout::*;
 use kvm_bindings::{
@@ -7,6 +7,11 @@ use kvm_bindings::{
 };
 use kvm_ioctls::{Kvm, VcpuFd};
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
+
+pub mod cpuid;
+mod cpuid_cache;
+
+pub use cpuid::vcpu_cpuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CpuError {
@@ -28,47 +33,6 @@ pub enum CpuError {
 pub fn supported_cpuid(kvm: &Kvm) -> Result<CpuId, CpuError> {
     kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES)
         .map_err(CpuError::SupportedCpuid)
-}
-
-/// Patches the supported CPUID for one vCPU: its APIC ID, the topology, and the hypervisor bit
-/// (without it Linux does not look for kvm-clock and its TSC calibration fails under nesting).
-pub fn vcpu_cpuid(base: &CpuId, index: u8, count: u8) -> CpuId {
-    let mut cpuid = base.clone();
-    let count_bits = (u32::from(count)).next_power_of_two().trailing_zeros();
-    for e in cpuid.as_mut_slice().iter_mut() {
-        match e.function {
-            1 => {
-                e.ecx |= 1 << 31; // hypervisor present
-                e.ebx = (e.ebx & 0x0000_ffff) | (u32::from(count) << 16) | (u32::from(index) << 24);
-                if count > 1 {
-                    e.edx |= 1 << 28; // HTT: the count in ebx[23:16] is valid
-                }
-            }
-            0xb | 0x1f => {
-                // Extended topology: one thread per core, `count` cores in a package.
-                e.edx = u32::from(index);
-                match e.index {
-                    0 => {
-                        e.eax = 0;
-                        e.ebx = 1;
-                        e.ecx = 1 << 8;
-                    }
-                    1 => {
-                        e.eax = count_bits;
-                        e.ebx = u32::from(count);
-                        e.ecx = (2 << 8) | 1;
-                    }
-                    _ => {
-                        e.eax = 0;
-                        e.ebx = 0;
-                        e.ecx = e.index;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    cpuid
 }
 
 /// MSRs a booting Linux expects in a known state (the same set Firecracker sets).

@@ -5,3 +5,4 @@ pub mod boot;
 pub mod cpu;
 pub mod firmware;
 pub mod layout;
+pub mod table_loader;

@@ -1,6 +1,6 @@
 //! The BIOS machine (`[boot] kind = "bios"`): stock SeaBIOS runs from the reset vector, finds
 //! the PC it expects (i440FX, CMOS, fw_cfg), prints its banner on COM1 and finds nothing to
-//! boot.
+//! boot; given a disk, it finds it through our ACPI tables and runs its boot sector.
 
 use crate::harness::*;
 use serde_json::json;
@@ -26,9 +26,15 @@ fn seabios_or_skip(test: &str) -> bool {
 }
 
 fn start_bios_vm(id: &str, vcpus: u32) -> Vm {
+    start_bios_vm_with(id, vcpus, |_| String::new())
+}
+
+/// A BIOS VM whose config ends with what `extra` returns for the VM's folder (e.g. disks).
+fn start_bios_vm_with(id: &str, vcpus: u32, extra: impl FnOnce(&Path) -> String) -> Vm {
     let dir = tempfile::tempdir().unwrap();
+    let more = extra(dir.path());
     let toml = format!(
-        "id = \"{id}\"\nname = \"BIOS {id}\"\nvcpus = {vcpus}\nmemory_mib = 128\nvirtio_rng = false\n\n[boot]\nkind = \"bios\"\n"
+        "id = \"{id}\"\nname = \"BIOS {id}\"\nvcpus = {vcpus}\nmemory_mib = 128\nvirtio_rng = false\n\n[boot]\nkind = \"bios\"\n{more}"
     );
     std::fs::write(dir.path().join("vm.toml"), toml).unwrap();
     let child = Vm::spawn_in(dir.path());
@@ -258,4 +264,97 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
         )),
         "{stderr}"
     );
+}
+
+/// What the boot sector prints on COM1 once the firmware has run it.
+const MBR_MARKER: &str = "VMDESK-MBR-OK";
+
+/// A 512-byte MBR boot sector (16-bit real mode, loaded at 0000:7c00) that prints
+/// [`MBR_MARKER`] on COM1, polling the LSR's "transmitter empty" bit, then resets the machine
+/// through the PIIX reset control (0xcf9 ← 6), which ends the VMM with status 3.
+fn mbr_boot_sector() -> Vec<u8> {
+    const MSG_AT: u16 = 0x7c00 + 41;
+    #[rustfmt::skip]
+    let code: [u8; 41] = [
+        0xfa,                   // 0x00 cli
+        0xfc,                   // 0x01 cld
+        0x31, 0xc0,             // 0x02 xor ax, ax
+        0x8e, 0xd8,             // 0x04 mov ds, ax
+        0xbe, MSG_AT as u8, (MSG_AT >> 8) as u8, // 0x06 mov si, msg
+        0xac,                   // 0x09 next: lodsb
+        0x84, 0xc0,             // 0x0a test al, al
+        0x74, 0x12,             // 0x0c jz done (0x20)
+        0x88, 0xc4,             // 0x0e mov ah, al
+        0xba, 0xfd, 0x03,       // 0x10 mov dx, 0x3fd (LSR)
+        0xec,                   // 0x13 wait: in al, dx
+        0xa8, 0x20,             // 0x14 test al, 0x20 (THR empty)
+        0x74, 0xfb,             // 0x16 jz wait
+        0xba, 0xf8, 0x03,       // 0x18 mov dx, 0x3f8 (THR)
+        0x88, 0xe0,             // 0x1b mov al, ah
+        0xee,                   // 0x1d out dx, al
+        0xeb, 0xe9,             // 0x1e jmp next
+        0xba, 0xf9, 0x0c,       // 0x20 done: mov dx, 0xcf9
+        0xb0, 0x06,             // 0x23 mov al, 6 (hard reset)
+        0xee,                   // 0x25 out dx, al
+        0xf4,                   // 0x26 hang: hlt
+        0xeb, 0xfd,             // 0x27 jmp hang
+    ];
+    let mut sector = vec![0u8; 512];
+    sector[..code.len()].copy_from_slice(&code);
+    let msg = format!("{MBR_MARKER}\r\n\0");
+    sector[code.len()..code.len() + msg.len()].copy_from_slice(msg.as_bytes());
+    sector[510] = 0x55;
+    sector[511] = 0xaa;
+    sector
+}
+
+#[test]
+fn seabios_boots_an_mbr_from_a_virtio_mmio_disk() {
+    let name = "seabios_boots_an_mbr_from_a_virtio_mmio_disk";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let t0 = Instant::now();
+    let mut vm = start_bios_vm_with("bios-mbr", 1, |dir| {
+        // 1 MiB raw image: the boot sector, then zeros.
+        let mut image = mbr_boot_sector();
+        image.resize(1 << 20, 0);
+        let path = dir.join("boot.img");
+        std::fs::write(&path, image).unwrap();
+        format!(
+            "\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
+            path.display()
+        )
+    });
+    let serial = vm.wait_serial(MBR_MARKER, FIRMWARE_TIMEOUT);
+    let booted = t0.elapsed();
+    // SeaBIOS chose the disk and jumped to its boot sector, and only then did the marker come.
+    let boot_at = serial
+        .find("Booting from Hard Disk")
+        .unwrap_or_else(|| panic!("no 'Booting from Hard Disk' before the marker:\n{serial}"));
+    assert!(boot_at < serial.find(MBR_MARKER).unwrap(), "{serial}");
+    assert!(!serial.contains("No bootable device"), "{serial}");
+    // The boot sector ends the VM through the PIIX reset control.
+    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert_eq!(st.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("PCI reset control"), "{stderr}");
+    eprintln!(
+        "SeaBIOS booted the MBR from virtio-mmio after {:.1} s",
+        booted.as_secs_f64()
+    );
+    // The firmware ran our table loader: it found the RSDP it installed (SeaBIOS prints no
+    // RSDP address at its debug level 1; it looks the FADT, "FACP" = 0x50434146, up from the
+    // RSDP through the XSDT), parsed the DSDT, found the disk there and drove it.
+    let log = firmware_log(&vm);
+    for line in [
+        "table(50434146)=",
+        " (via xsdt)",
+        "ACPI: parse DSDT at",
+        "ACPI: virtio-mmio device _SB.V000 at 0xd0000000, irq 16",
+        "virtio-mmio: d0000000: device id 2 (blk)",
+        "found virtio-blk-mmio at 0xd0000000",
+        "virtio-blk-mmio 0xd0000000 blksize=512 sectors=2048",
+    ] {
+        assert!(log.contains(line), "no {line:?} in firmware.log:\n{log}");
+    }
 }

@@ -17,7 +17,7 @@
 //! nothing of devices. The builder keeps typed handles to the disks it made ([`Machine::blocks`]):
 //! snapshots switch their images.
 
-use crate::arch::{acpi, boot, cpu, firmware, layout};
+use crate::arch::{acpi, boot, cpu, firmware, layout, pc_acpi};
 use crate::config::{BootSource, DiskConfig, NicConfig, VmConfig};
 use crate::devices::cmos::{self, Cmos};
 use crate::devices::debugcon::DebugConsole;
@@ -115,7 +115,8 @@ impl TryFrom<VmSpec> for Vmm {
             .framebuffer
             .as_ref()
             .map(|f| (f.gpa, f.size() as u64));
-        let legacy = legacy_devices(&spec, &vm, &mem, fb, &exit, &serial_hub, rom_id)?;
+        let firmware = rom_id.map(|rom| (rom, windows.as_slice()));
+        let legacy = legacy_devices(&spec, &vm, &mem, fb, &exit, &serial_hub, firmware)?;
         let (mmio, transports) = attach_virtio(&vm, &mem, virtio.devices, &windows)?;
         let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &start)?;
 
@@ -316,12 +317,14 @@ fn virtio_devices(
         None => (None, None),
     };
     let mut nics = open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
-    if cfg.boot.firmware().is_some() && !(cfg.disks.is_empty() && cfg.nics.is_empty()) {
-        // Firmware looks for PCI devices and gets no ACPI tables of ours that list virtio-mmio
-        // ones: say so rather than let disks and NICs silently vanish.
+    if cfg.boot.firmware().is_some() && !cfg.nics.is_empty() {
+        // Disks are found by SeaBIOS (the DSDT lists virtio-mmio devices) and boot; NICs are
+        // listed too, but no firmware network-boots from virtio-mmio and only guests that read
+        // LNRO0005 devices from ACPI (Linux) see them.
         nics.warnings.push(
-            "a BIOS machine does not show its disks and network interfaces to the guest yet \
-             (they are virtio-mmio devices; firmware finds PCI ones)"
+            "a BIOS machine's network interfaces are virtio-mmio devices: the firmware cannot \
+             boot from them and only guests that find virtio-mmio devices through ACPI (Linux) \
+             see them"
                 .into(),
         );
     }
@@ -459,8 +462,9 @@ enum Start {
 }
 
 /// Step 4 of a firmware machine: the ROM read-only at the top of 4 GiB (its memslot after the
-/// RAM's and the framebuffer's) and its top 128 KiB in RAM below 1 MiB. No tables of ours: the
-/// firmware builds its own from fw_cfg. Also returns the image's identity, which snapshots keep.
+/// RAM's and the framebuffer's) and its top 128 KiB in RAM below 1 MiB. Its tables come
+/// through fw_cfg (`pc_devices`): e820, and ACPI that the firmware installs itself. Also returns
+/// the image's identity, which snapshots keep.
 fn load_firmware(
     kvm: &Kvm,
     vm: &VmFd,
@@ -500,7 +504,8 @@ fn legacy_devices(
     framebuffer: Option<(u64, u64)>,
     exit: &ExitSender,
     serial_hub: &Arc<Hub<Vec<u8>>>,
-    rom: Option<firmware::RomIdentity>,
+    // A firmware machine: its ROM and the virtio-mmio windows its DSDT lists.
+    firmware: Option<(firmware::RomIdentity, &[acpi::MmioDeviceInfo])>,
 ) -> Result<LegacyDevices, BuildError> {
     let cfg = &spec.config;
     let log = if cfg.serial.log {
@@ -535,8 +540,16 @@ fn legacy_devices(
         1,
         Arc::new(Mutex::new(PostPort)),
     );
-    let firmware = match rom {
-        Some(rom) => Some(pc_devices(spec, mem, framebuffer, exit, &mut bus, rom)?),
+    let firmware = match firmware {
+        Some((rom, windows)) => Some(pc_devices(
+            spec,
+            mem,
+            framebuffer,
+            windows,
+            exit,
+            &mut bus,
+            rom,
+        )?),
         None => {
             bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
             None
@@ -553,11 +566,12 @@ fn legacy_devices(
 /// What a PC firmware looks for on the port-I/O bus: the firmware debug console
 /// (`firmware.log`), the i440FX/PIIX configuration space (and reset control at 0xcf9) with
 /// the PM timer wherever the guest puts the PIIX4's PM block, the CMOS with the memory sizes and CPU count, and fw_cfg (the
-/// e820 map, CPU count, and COM1 as SeaBIOS's text console).
+/// e820 map, CPU count, COM1 as SeaBIOS's text console, and the ACPI tables with their loader).
 fn pc_devices(
     spec: &VmSpec,
     mem: &GuestMemoryMmap,
     framebuffer: Option<(u64, u64)>,
+    windows: &[acpi::MmioDeviceInfo],
     exit: &ExitSender,
     bus: &mut Bus,
     rom: firmware::RomIdentity,
@@ -566,13 +580,26 @@ fn pc_devices(
     let ram = cfg.memory_mib << 20;
     let vcpus =
         u16::try_from(cfg.vcpus).map_err(|_| BuildError::Other("vcpus: too many".into()))?;
-    let fw = FwCfg::for_pc(
+    let mut fw = FwCfg::for_pc(
         mem.clone(),
         vcpus,
         ram,
         &layout::firmware_e820(ram, framebuffer),
     )
     .map_err(|e| BuildError::Other(e.to_string()))?;
+    // ACPI through the table loader: the firmware installs the tables and finds the
+    // virtio-mmio devices in the DSDT (SeaBIOS boots from their disks).
+    let vcpus_u8 =
+        u8::try_from(cfg.vcpus).map_err(|_| BuildError::Other("vcpus: too many".into()))?;
+    let acpi_files = pc_acpi::pc_tables(vcpus_u8, windows).map_err(BuildError::Acpi)?;
+    for (name, bytes) in [
+        (pc_acpi::TABLES_FILE, acpi_files.tables),
+        (pc_acpi::RSDP_FILE, acpi_files.rsdp),
+        (pc_acpi::LOADER_FILE, acpi_files.loader),
+    ] {
+        fw.add_file(name, bytes)
+            .map_err(|e| BuildError::Other(e.to_string()))?;
+    }
     let fw_cfg = Arc::new(Mutex::new(fw));
     bus.insert(fw_cfg::PORT_BASE, fw_cfg::PORT_LEN, fw_cfg.clone());
     let path = spec.vm_dir.join("firmware.log");

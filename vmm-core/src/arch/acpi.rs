@@ -14,8 +14,8 @@ use acpi_tables::xsdt::XSDT;
 use acpi_tables::Aml;
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
-const OEM_ID: [u8; 6] = *b"VMDESK";
-const OEM_TABLE: [u8; 8] = *b"VMDESKVM";
+pub(super) const OEM_ID: [u8; 6] = *b"VMDESK";
+pub(super) const OEM_TABLE: [u8; 8] = *b"VMDESKVM";
 
 /// GSI of the Generic Event Device that carries the power button.
 pub const GED_IRQ: u32 = 5;
@@ -98,7 +98,7 @@ fn fadt(dsdt_at: u64) -> Vec<u8> {
     out
 }
 
-fn madt(vcpus: u8) -> Sdt {
+pub(super) fn madt(vcpus: u8) -> Sdt {
     let mut madt = Sdt::new(*b"APIC", 44, 5, OEM_ID, OEM_TABLE, 1);
     madt.write_u32(36, layout::LAPIC_ADDR as u32);
     madt.write_u32(40, 1); // PCAT_COMPAT: there is a (KVM in-kernel) 8259 pair too
@@ -157,9 +157,16 @@ fn dsdt(virtio: &[MmioDeviceInfo]) -> Sdt {
     )
     .to_aml_bytes(&mut body);
 
-    // COM1. A hardware-reduced FADT means Linux creates no legacy ISA IRQs: only interrupts
-    // described here get mapped, and without this the 8250 cannot request IRQ 4, so every
-    // user-space write to the console fails with EIO (found in the nested lab).
+    com1(&mut body);
+    virtio_mmio(&mut body, virtio);
+    dsdt.append_slice(&body);
+    dsdt
+}
+
+/// COM1 in a DSDT. A hardware-reduced FADT means Linux creates no legacy ISA IRQs: only
+/// interrupts described here get mapped, and without this the 8250 cannot request IRQ 4, so
+/// every user-space write to the console fails with EIO (found in the nested lab).
+pub(super) fn com1(body: &mut Vec<u8>) {
     let com_hid_v = aml::EISAName::new("PNP0501");
     let com_hid = aml::Name::new("_HID".into(), &com_hid_v);
     let com_uid_v = 1u32;
@@ -168,11 +175,13 @@ fn dsdt(virtio: &[MmioDeviceInfo]) -> Sdt {
     let com_irq = aml::Interrupt::new(true, true, false, false, layout::ports::COM1_IRQ);
     let com_crs_v = aml::ResourceTemplate::new(vec![&com_io, &com_irq]);
     let com_crs = aml::Name::new("_CRS".into(), &com_crs_v);
-    aml::Device::new("_SB_.COM1".into(), vec![&com_hid, &com_uid, &com_crs])
-        .to_aml_bytes(&mut body);
+    aml::Device::new("_SB_.COM1".into(), vec![&com_hid, &com_uid, &com_crs]).to_aml_bytes(body);
+}
 
-    // virtio-mmio devices, as QEMU's microvm describes them: Linux's virtio_mmio driver binds
-    // to LNRO0005 (the cloud kernel ignores virtio_mmio.device= on the command line).
+/// The virtio-mmio devices in a DSDT, as QEMU's microvm describes them: Linux's virtio_mmio
+/// driver binds to LNRO0005 (the cloud kernel ignores virtio_mmio.device= on the command
+/// line), and SeaBIOS finds disks by scanning for it.
+pub(super) fn virtio_mmio(body: &mut Vec<u8>, virtio: &[MmioDeviceInfo]) {
     for (i, d) in virtio.iter().enumerate() {
         let hid = aml::Name::new("_HID".into(), &"LNRO0005");
         let uid_v = i as u32;
@@ -182,10 +191,8 @@ fn dsdt(virtio: &[MmioDeviceInfo]) -> Sdt {
         let crs_v = aml::ResourceTemplate::new(vec![&mem32, &irq]);
         let crs = aml::Name::new("_CRS".into(), &crs_v);
         let path = format!("_SB_.V{i:03X}");
-        aml::Device::new(path.as_str().into(), vec![&hid, &uid, &crs]).to_aml_bytes(&mut body);
+        aml::Device::new(path.as_str().into(), vec![&hid, &uid, &crs]).to_aml_bytes(body);
     }
-    dsdt.append_slice(&body);
-    dsdt
 }
 
 #[cfg(test)]

@@ -5,3 +5,5 @@ pub mod boot;
 pub mod cpu;
 pub mod firmware;
 pub mod layout;
+pub mod pc_acpi;
+pub mod table_loader;

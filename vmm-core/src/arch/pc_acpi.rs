@@ -1,0 +1,318 @@
+//! ACPI tables of the BIOS machine (`kind = "bios"`), handed to the firmware through fw_cfg as
+//! QEMU does: the blobs `etc/acpi/tables` (FACS, DSDT, FADT, MADT, XSDT) and `etc/acpi/rsdp`,
+//! linked by `etc/table-loader` commands ([`super::table_loader`]). Pointers inside the blobs
+//! are offsets into `etc/acpi/tables` until the firmware adds where it put that file; every
+//! checksum is left zero and computed by the firmware after the pointers are patched.
+//!
+//! Unlike the Linux machine's tables ([`super::acpi`]) this is a PIIX4 PC, not hardware-reduced:
+//! the PM1a event/control blocks and the PM timer sit at the PM base SeaBIOS programs when it
+//! sees a table loader (0x600, `src/fw/paravirt.c`), the SCI on IRQ 9. SeaBIOS itself reads
+//! the DSDT for `LNRO0005` devices: that is how it finds virtio-mmio disks to boot from.
+
+use super::acpi::{self, MmioDeviceInfo, OEM_ID, OEM_TABLE};
+use super::table_loader::{TableLoader, Zone};
+use acpi_tables::fadt::{FADTBuilder, Flags};
+use acpi_tables::gas::{AccessSize, AddressSpace, GAS};
+use acpi_tables::rsdp::Rsdp;
+use acpi_tables::sdt::Sdt;
+use acpi_tables::Aml;
+
+/// fw_cfg file names (QEMU's).
+pub const TABLES_FILE: &str = "etc/acpi/tables";
+pub const RSDP_FILE: &str = "etc/acpi/rsdp";
+pub const LOADER_FILE: &str = "etc/table-loader";
+
+/// The PIIX4 PM I/O block where SeaBIOS puts it once a table loader exists.
+pub const PM_BASE: u16 = 0x600;
+/// PM1a event (status + enable, 4 bytes), PM1a control (2 bytes), PM timer (4 bytes).
+const PM1A_EVT: u16 = PM_BASE;
+const PM1A_CNT: u16 = PM_BASE + 4;
+const PM_TMR: u16 = PM_BASE + 8;
+/// The PIIX4's SCI, as on QEMU's pc machine (ISA IRQ 9, level-triggered, active high).
+pub const SCI_IRQ: u8 = 9;
+/// PIIX reset control: writing 6 is a hard reset (see `devices::pci`).
+const RESET_PORT: u16 = 0xcf9;
+const RESET_VALUE: u8 = 0x6;
+
+/// FADT offsets (ACPI 6.x, table 5.9): FIRMWARE_CTRL, DSDT, X_DSDT.
+const FADT_FIRMWARE_CTRL: usize = 36;
+const FADT_DSDT: usize = 40;
+const FADT_X_DSDT: usize = 140;
+/// Header checksum offset of every SDT.
+const SDT_CHECKSUM: usize = 9;
+
+/// The three fw_cfg files.
+pub struct PcTables {
+    pub tables: Vec<u8>,
+    pub rsdp: Vec<u8>,
+    pub loader: Vec<u8>,
+}
+
+fn io_gas(port: u16, bits: u8) -> GAS {
+    let size = match bits {
+        8 => AccessSize::ByteAccess,
+        16 => AccessSize::WordAccess,
+        _ => AccessSize::DwordAccess,
+    };
+    GAS::new(AddressSpace::SystemIo, bits, 0, size, u64::from(port))
+}
+
+/// FACS: 64 bytes, 64-byte aligned, no checksum; the firmware waking vector stays 0 (no S3).
+fn facs() -> Vec<u8> {
+    let mut f = vec![0u8; 64];
+    f[0..4].copy_from_slice(b"FACS");
+    f[4..8].copy_from_slice(&64u32.to_le_bytes());
+    f[32] = 2; // version
+    f
+}
+
+/// The FADT with its FACS/DSDT pointers as offsets into the tables blob.
+fn fadt(facs_at: u32, dsdt_at: u32) -> Vec<u8> {
+    let mut b = FADTBuilder::new(OEM_ID, OEM_TABLE, 1)
+        .flag(Flags::Wbinvd)
+        .flag(Flags::ProcC1)
+        .flag(Flags::SlpButton) // no sleep button
+        .flag(Flags::ResetRegSup);
+    b.sci_int = u16::from(SCI_IRQ).into();
+    b.pm1a_evt_blk = u32::from(PM1A_EVT).into();
+    b.pm1a_cnt_blk = u32::from(PM1A_CNT).into();
+    b.pm_tmr_blk = u32::from(PM_TMR).into();
+    b.pm1_evt_len = 4;
+    b.pm1_cnt_len = 2;
+    b.pm_tmr_len = 4;
+    b.x_pm1a_evt_blk = io_gas(PM1A_EVT, 32);
+    b.x_pm1a_cnt_blk = io_gas(PM1A_CNT, 16);
+    b.x_pm_tmr_blk = io_gas(PM_TMR, 32);
+    b.reset_reg = io_gas(RESET_PORT, 8);
+    b.reset_value = RESET_VALUE;
+    // IAPC_BOOT_ARCH: legacy ISA devices and an 8042 (a PC, unlike the Linux machine).
+    b.iapc_boot_arch = 0x3u16.into();
+    b.hypervisor_vendor_identity = u64::from_le_bytes(*b"VMDESK\0\0").into();
+    let mut out = Vec::new();
+    b.finalize().to_aml_bytes(&mut out);
+    // The pointers are offsets for the loader to relocate. SeaBIOS reads the 32-bit DSDT;
+    // ACPI 2+ guests read X_DSDT. The FACS only through the 32-bit field (ACPI: one of them).
+    out[FADT_FIRMWARE_CTRL..FADT_FIRMWARE_CTRL + 4].copy_from_slice(&facs_at.to_le_bytes());
+    out[FADT_DSDT..FADT_DSDT + 4].copy_from_slice(&dsdt_at.to_le_bytes());
+    out[FADT_X_DSDT..FADT_X_DSDT + 8].copy_from_slice(&u64::from(dsdt_at).to_le_bytes());
+    out
+}
+
+/// The MADT of the Linux machine plus the PC's level-triggered ISA IRQs: the SCI (9) and the
+/// PCI interrupt lines SeaBIOS routes the PIIX's PIRQs to (5, 10, 11), as QEMU's pc does.
+fn madt(vcpus: u8) -> Sdt {
+    let mut madt = acpi::madt(vcpus);
+    for irq in [5u8, 9, 10, 11] {
+        // Interrupt source override: bus 0 (ISA), source = GSI = irq, flags 0xd = active
+        // high, level-triggered.
+        madt.append_slice(&[2, 10, 0, irq, irq, 0, 0, 0, 0xd, 0]);
+    }
+    madt
+}
+
+/// COM1 and the virtio-mmio devices: what a PC guest cannot probe, and SeaBIOS's disks. Note
+/// that with a DSDT SeaBIOS skips PS/2 unless it lists a PNP0303 keyboard: add one (and
+/// PNP0F13) here once the i8042 models a keyboard.
+fn dsdt(virtio: &[MmioDeviceInfo]) -> Sdt {
+    let mut dsdt = Sdt::new(*b"DSDT", 36, 2, OEM_ID, OEM_TABLE, 1);
+    let mut body = Vec::new();
+    acpi::com1(&mut body);
+    acpi::virtio_mmio(&mut body, virtio);
+    dsdt.append_slice(&body);
+    dsdt
+}
+
+fn sdt_bytes(t: &Sdt) -> Vec<u8> {
+    let mut out = Vec::new();
+    t.to_aml_bytes(&mut out);
+    out
+}
+
+/// Appends `table` to `blob` at an `align`-byte boundary with a zeroed checksum; returns its
+/// offset.
+fn append(blob: &mut Vec<u8>, mut table: Vec<u8>, align: usize, sdt: bool) -> Result<u32, String> {
+    blob.resize(blob.len().next_multiple_of(align), 0);
+    let at = u32::try_from(blob.len()).map_err(|_| "ACPI tables too large".to_string())?;
+    if sdt {
+        table[SDT_CHECKSUM] = 0;
+    }
+    blob.extend_from_slice(&table);
+    Ok(at)
+}
+
+/// Builds the BIOS machine's tables and the loader commands that link them.
+pub fn pc_tables(vcpus: u8, virtio: &[MmioDeviceInfo]) -> Result<PcTables, String> {
+    let mut blob = Vec::new();
+    let mut l = TableLoader::default();
+    // The FACS wants 64-byte alignment: first in a 64-byte-aligned allocation.
+    l.allocate(TABLES_FILE, 64, Zone::High)?;
+    let facs_at = append(&mut blob, facs(), 64, false)?;
+    let dsdt_at = append(&mut blob, sdt_bytes(&dsdt(virtio)), 8, true)?;
+    let fadt_bytes = fadt(facs_at, dsdt_at);
+    let fadt_len = fadt_bytes.len() as u32;
+    let fadt_at = append(&mut blob, fadt_bytes, 8, true)?;
+    let madt_at = append(&mut blob, sdt_bytes(&madt(vcpus)), 8, true)?;
+    // XSDT: header + one 64-bit entry per table (offsets, relocated below).
+    let mut xsdt = Sdt::new(*b"XSDT", 36, 1, OEM_ID, OEM_TABLE, 1);
+    for t in [fadt_at, madt_at] {
+        xsdt.append_slice(&u64::from(t).to_le_bytes());
+    }
+    let xsdt_at = append(&mut blob, sdt_bytes(&xsdt), 8, true)?;
+
+    let sdt_len = |at: u32| -> u32 {
+        let a = at as usize;
+        u32::from_le_bytes(blob[a + 4..a + 8].try_into().unwrap_or_default())
+    };
+    l.add_checksum(TABLES_FILE, dsdt_at + 9, dsdt_at, sdt_len(dsdt_at))?;
+    for off in [FADT_FIRMWARE_CTRL, FADT_DSDT] {
+        l.add_pointer(TABLES_FILE, TABLES_FILE, fadt_at + off as u32, 4)?;
+    }
+    l.add_pointer(TABLES_FILE, TABLES_FILE, fadt_at + FADT_X_DSDT as u32, 8)?;
+    l.add_checksum(TABLES_FILE, fadt_at + 9, fadt_at, fadt_len)?;
+    l.add_checksum(TABLES_FILE, madt_at + 9, madt_at, sdt_len(madt_at))?;
+    for i in 0..2u32 {
+        l.add_pointer(TABLES_FILE, TABLES_FILE, xsdt_at + 36 + 8 * i, 8)?;
+    }
+    l.add_checksum(TABLES_FILE, xsdt_at + 9, xsdt_at, sdt_len(xsdt_at))?;
+
+    // The RSDP (revision 2) in the F segment, where SeaBIOS and guests look for it.
+    let mut rsdp = Vec::new();
+    Rsdp::new(OEM_ID, u64::from(xsdt_at)).to_aml_bytes(&mut rsdp);
+    rsdp[8] = 0;
+    rsdp[32] = 0;
+    l.allocate(RSDP_FILE, 16, Zone::FSeg)?;
+    l.add_pointer(RSDP_FILE, TABLES_FILE, 24, 8)?;
+    l.add_checksum(RSDP_FILE, 8, 0, 20)?;
+    l.add_checksum(RSDP_FILE, 32, 0, rsdp.len() as u32)?;
+    Ok(PcTables {
+        tables: blob,
+        rsdp,
+        loader: l.bytes(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::table_loader::execute;
+    use super::*;
+    use std::collections::BTreeMap;
+
+    const TABLES_AT: u64 = 0x7ffe_0000;
+    const RSDP_AT: u64 = 0xf_5a00;
+
+    fn sum(b: &[u8]) -> u8 {
+        b.iter().fold(0u8, |a, x| a.wrapping_add(*x))
+    }
+
+    /// Runs the loader as SeaBIOS would, then walks the tables from the RSDP by address.
+    fn loaded(vcpus: u8, virtio: &[MmioDeviceInfo]) -> (Vec<u8>, Vec<u8>) {
+        let t = pc_tables(vcpus, virtio).unwrap();
+        let mut files = BTreeMap::new();
+        files.insert(TABLES_FILE.to_string(), (TABLES_AT, t.tables));
+        files.insert(RSDP_FILE.to_string(), (RSDP_AT, t.rsdp));
+        execute(&t.loader, &mut files).unwrap();
+        (files[RSDP_FILE].1.clone(), files[TABLES_FILE].1.clone())
+    }
+
+    fn table(blob: &[u8], addr: u64) -> &[u8] {
+        let at = (addr - TABLES_AT) as usize;
+        let len = u32::from_le_bytes(blob[at + 4..at + 8].try_into().unwrap()) as usize;
+        let t = &blob[at..at + len];
+        if &t[..4] != b"FACS" {
+            assert_eq!(
+                sum(t),
+                0,
+                "checksum of {}",
+                String::from_utf8_lossy(&t[..4])
+            );
+        }
+        t
+    }
+
+    #[test]
+    fn loaded_tables_link_up_with_valid_checksums() {
+        let virtio = [MmioDeviceInfo {
+            base: 0xd000_0000,
+            len: 0x1000,
+            gsi: 16,
+        }];
+        let (rsdp, blob) = loaded(2, &virtio);
+        assert_eq!(&rsdp[..8], b"RSD PTR ");
+        assert_eq!(sum(&rsdp[..20]), 0);
+        assert_eq!(sum(&rsdp), 0);
+        let xsdt = table(&blob, u64::from_le_bytes(rsdp[24..32].try_into().unwrap()));
+        assert_eq!(&xsdt[..4], b"XSDT");
+        let entries: Vec<u64> = xsdt[36..]
+            .chunks(8)
+            .map(|e| u64::from_le_bytes(e.try_into().unwrap()))
+            .collect();
+        let fadt = table(&blob, entries[0]);
+        let madt = table(&blob, entries[1]);
+        assert_eq!(&fadt[..4], b"FACP");
+        assert_eq!(&madt[..4], b"APIC");
+        // Not hardware-reduced; the PIIX4 PM block at 0x600, SCI 9.
+        let flags = u32::from_le_bytes(fadt[112..116].try_into().unwrap());
+        assert_eq!(flags & (1 << 20), 0);
+        assert_eq!(u16::from_le_bytes(fadt[46..48].try_into().unwrap()), 9);
+        let u32_at = |o: usize| u32::from_le_bytes(fadt[o..o + 4].try_into().unwrap());
+        assert_eq!((u32_at(56), u32_at(64), u32_at(76)), (0x600, 0x604, 0x608));
+        let dsdt_addr = u64::from(u32_at(FADT_DSDT));
+        assert_eq!(
+            u64::from_le_bytes(fadt[140..148].try_into().unwrap()),
+            dsdt_addr
+        );
+        let facs = table(&blob, u64::from(u32_at(FADT_FIRMWARE_CTRL)));
+        assert_eq!(&facs[..4], b"FACS");
+        assert_eq!(u32_at(FADT_FIRMWARE_CTRL) % 64, 0);
+        let dsdt = table(&blob, dsdt_addr);
+        assert_eq!(&dsdt[..4], b"DSDT");
+        let has = |hay: &[u8], n: &[u8]| hay.windows(n.len()).any(|w| w == n);
+        assert!(has(dsdt, b"LNRO0005"));
+        // The virtio window and its GSI as the builder wires them.
+        assert!(has(dsdt, &0xd000_0000u32.to_le_bytes()));
+        // Extended interrupt descriptor (0x89): ..., count 1, GSI 16.
+        assert!(has(dsdt, &[1, 16, 0, 0, 0]));
+        // Two CPUs and the SCI override (ISA 9 → GSI 9, level, active high).
+        let mut cpus = 0;
+        let mut sci = false;
+        let mut i = 44;
+        while i < madt.len() {
+            match madt[i] {
+                0 if madt[i + 4] & 1 == 1 => cpus += 1,
+                2 if madt[i + 3] == 9 => sci = madt[i + 8] == 0xd,
+                _ => {}
+            }
+            i += madt[i + 1] as usize;
+        }
+        assert_eq!(cpus, 2);
+        assert!(sci);
+    }
+
+    #[test]
+    fn the_loader_names_only_our_two_files_each_allocated_once() {
+        let t = pc_tables(1, &[]).unwrap();
+        assert_eq!(t.loader.len() % 128, 0);
+        let name = |f: &[u8]| {
+            let end = f.iter().position(|&b| b == 0).unwrap();
+            String::from_utf8(f[..end].to_vec()).unwrap()
+        };
+        let mut allocated = Vec::new();
+        for e in t.loader.chunks(128) {
+            let names = match e[0] {
+                1 => {
+                    allocated.push(name(&e[4..60]));
+                    vec![name(&e[4..60])]
+                }
+                2 => vec![name(&e[4..60]), name(&e[60..116])],
+                _ => vec![name(&e[4..60])],
+            };
+            for n in names {
+                assert!(n == TABLES_FILE || n == RSDP_FILE, "{n}");
+            }
+        }
+        assert_eq!(allocated, [TABLES_FILE, RSDP_FILE]);
+        // The RSDP is the 36-byte revision-2 one; the FACS opens the 64-byte-aligned blob.
+        assert_eq!((t.rsdp.len(), t.rsdp[15]), (36, 2));
+        assert_eq!(&t.tables[..4], b"FACS");
+    }
+}

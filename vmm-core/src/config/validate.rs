@@ -269,24 +269,31 @@ pub fn validate_kernel(kernel: &Path) -> Result<(), ConfigError> {
         .map_err(|e| ConfigError::new("boot.kernel", e))
 }
 
+/// Opens `file` (the value of `field`) and returns its metadata: a file that is not there is
+/// `missing(path, reason)`, any other failure `CannotOpen`.
+fn metadata_of(
+    file: &Path,
+    field: &str,
+    missing: impl FnOnce(PathBuf, String) -> ConfigErrorKind,
+) -> Result<std::fs::Metadata, ConfigError> {
+    File::open(file).and_then(|f| f.metadata()).map_err(|e| {
+        let (path, reason) = (file.to_path_buf(), e.to_string());
+        let kind = if e.kind() == std::io::ErrorKind::NotFound {
+            missing(path, reason)
+        } else {
+            ConfigErrorKind::CannotOpen { path, reason }
+        };
+        ConfigError::new(field, kind)
+    })
+}
+
 /// `boot.initrd`: a regular file that fits in half of the guest's memory.
 pub fn validate_initrd(initrd: &Path, memory_mib: u64) -> Result<(), ConfigError> {
     let field = "boot.initrd";
     let path = || initrd.to_path_buf();
-    let m = File::open(initrd).and_then(|f| f.metadata()).map_err(|e| {
-        let reason = e.to_string();
-        let kind = if e.kind() == std::io::ErrorKind::NotFound {
-            ConfigErrorKind::NotFound {
-                path: path(),
-                reason,
-            }
-        } else {
-            ConfigErrorKind::CannotOpen {
-                path: path(),
-                reason,
-            }
-        };
-        ConfigError::new(field, kind)
+    let m = metadata_of(initrd, field, |path, reason| ConfigErrorKind::NotFound {
+        path,
+        reason,
     })?;
     check(m.is_file(), field, || ConfigErrorKind::NotRegularFile {
         path: path(),
@@ -306,24 +313,13 @@ pub fn validate_initrd(initrd: &Path, memory_mib: u64) -> Result<(), ConfigError
 pub fn validate_firmware(firmware: &Path) -> Result<(), ConfigError> {
     let field = "boot.firmware";
     let path = || firmware.to_path_buf();
-    let m = File::open(firmware)
-        .and_then(|f| f.metadata())
-        .map_err(|e| {
-            let reason = e.to_string();
-            let kind = if e.kind() == std::io::ErrorKind::NotFound {
-                ConfigErrorKind::FirmwareMissing {
-                    path: path(),
-                    reason,
-                    package: "seabios".into(),
-                }
-            } else {
-                ConfigErrorKind::CannotOpen {
-                    path: path(),
-                    reason,
-                }
-            };
-            ConfigError::new(field, kind)
-        })?;
+    let m = metadata_of(firmware, field, |path, reason| {
+        ConfigErrorKind::FirmwareMissing {
+            path,
+            reason,
+            package: "seabios".into(),
+        }
+    })?;
     check(m.is_file(), field, || ConfigErrorKind::NotRegularFile {
         path: path(),
     })?;

@@ -270,13 +270,23 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
 /// What the boot sector prints on COM1 once the firmware has run it.
 const MBR_MARKER: &str = "VMDESK-MBR-OK";
 
+/// How the boot sector ends the VM once it has printed its marker.
+#[derive(Clone, Copy)]
+enum MbrEnd {
+    /// The PIIX reset control (0xcf9 ← 6): the VMM ends with status 3.
+    Reset,
+    /// ACPI S5: SLP_TYP 5 with SLP_EN written to PM1a_CNT, where the FADT puts it (PM base
+    /// 0x600 + 4, the base SeaBIOS programs): the VMM ends with status 0.
+    PowerOff,
+}
+
 /// A 512-byte MBR boot sector (16-bit real mode, loaded at 0000:7c00) that prints
-/// [`MBR_MARKER`] on COM1, polling the LSR's "transmitter empty" bit, then resets the machine
-/// through the PIIX reset control (0xcf9 ← 6), which ends the VMM with status 3.
-fn mbr_boot_sector() -> Vec<u8> {
-    const MSG_AT: u16 = 0x7c00 + 41;
+/// [`MBR_MARKER`] on COM1, polling the LSR's "transmitter empty" bit, then ends the VM as
+/// `end` says.
+fn mbr_boot_sector(end: MbrEnd) -> Vec<u8> {
+    const MSG_AT: u16 = 0x7c00 + 42;
     #[rustfmt::skip]
-    let code: [u8; 41] = [
+    let print: [u8; 32] = [
         0xfa,                   // 0x00 cli
         0xfc,                   // 0x01 cld
         0x31, 0xc0,             // 0x02 xor ax, ax
@@ -294,12 +304,28 @@ fn mbr_boot_sector() -> Vec<u8> {
         0x88, 0xe0,             // 0x1b mov al, ah
         0xee,                   // 0x1d out dx, al
         0xeb, 0xe9,             // 0x1e jmp next
-        0xba, 0xf9, 0x0c,       // 0x20 done: mov dx, 0xcf9
-        0xb0, 0x06,             // 0x23 mov al, 6 (hard reset)
-        0xee,                   // 0x25 out dx, al
-        0xf4,                   // 0x26 hang: hlt
-        0xeb, 0xfd,             // 0x27 jmp hang
     ];
+    #[rustfmt::skip]
+    let done: [u8; 7] = match end {
+        MbrEnd::Reset => [
+            0xba, 0xf9, 0x0c,   // 0x20 done: mov dx, 0xcf9
+            0xb0, 0x06,         // 0x23 mov al, 6 (hard reset)
+            0xee,               // 0x25 out dx, al
+            0x90,               // 0x26 nop (both endings are 7 bytes)
+        ],
+        MbrEnd::PowerOff => [
+            0xba, 0x04, 0x06,   // 0x20 done: mov dx, 0x604 (PM1a_CNT)
+            0xb8, 0x00, 0x34,   // 0x23 mov ax, 0x3400 (SLP_EN | SLP_TYP 5 << 10)
+            0xef,               // 0x26 out dx, ax
+        ],
+    };
+    #[rustfmt::skip]
+    let hang: [u8; 3] = [
+        0xf4,                   // 0x27 hang: hlt
+        0xeb, 0xfd,             // 0x28 jmp hang
+    ];
+    let code = [&print[..], &done[..], &hang[..]].concat();
+    assert_eq!(code.len() as u16, MSG_AT - 0x7c00);
     let mut sector = vec![0u8; 512];
     sector[..code.len()].copy_from_slice(&code);
     let msg = format!("{MBR_MARKER}\r\n\0");
@@ -309,16 +335,10 @@ fn mbr_boot_sector() -> Vec<u8> {
     sector
 }
 
-#[test]
-fn seabios_boots_an_mbr_from_a_virtio_mmio_disk() {
-    let name = "seabios_boots_an_mbr_from_a_virtio_mmio_disk";
-    if !kvm_or_skip(name) || !seabios_or_skip(name) {
-        return;
-    }
-    let t0 = Instant::now();
-    let mut vm = start_bios_vm_with("bios-mbr", 1, |dir| {
-        // 1 MiB raw image: the boot sector, then zeros.
-        let mut image = mbr_boot_sector();
+/// Starts a BIOS VM whose only disk is a 1 MiB raw image holding the boot sector.
+fn start_mbr_vm(id: &str, end: MbrEnd) -> Vm {
+    start_bios_vm_with(id, 1, |dir| {
+        let mut image = mbr_boot_sector(end);
         image.resize(1 << 20, 0);
         let path = dir.join("boot.img");
         std::fs::write(&path, image).unwrap();
@@ -326,7 +346,29 @@ fn seabios_boots_an_mbr_from_a_virtio_mmio_disk() {
             "\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
             path.display()
         )
-    });
+    })
+}
+
+#[test]
+fn a_guest_on_the_bios_machine_powers_off_through_acpi_s5() {
+    let name = "a_guest_on_the_bios_machine_powers_off_through_acpi_s5";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let mut vm = start_mbr_vm("bios-s5", MbrEnd::PowerOff);
+    vm.wait_serial(MBR_MARKER, FIRMWARE_TIMEOUT);
+    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert_eq!(st.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn seabios_boots_an_mbr_from_a_virtio_mmio_disk() {
+    let name = "seabios_boots_an_mbr_from_a_virtio_mmio_disk";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let t0 = Instant::now();
+    let mut vm = start_mbr_vm("bios-mbr", MbrEnd::Reset);
     let serial = vm.wait_serial(MBR_MARKER, FIRMWARE_TIMEOUT);
     let booted = t0.elapsed();
     // SeaBIOS chose the disk and jumped to its boot sector, and only then did the marker come.

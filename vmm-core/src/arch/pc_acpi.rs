@@ -11,6 +11,7 @@
 
 use super::acpi::{self, MmioDeviceInfo, OEM_ID, OEM_TABLE};
 use super::table_loader::{TableLoader, Zone};
+use acpi_tables::aml;
 use acpi_tables::fadt::{FADTBuilder, Flags};
 use acpi_tables::gas::{AccessSize, AddressSpace, GAS};
 use acpi_tables::rsdp::Rsdp;
@@ -28,6 +29,9 @@ pub const PM_BASE: u16 = 0x600;
 const PM1A_EVT: u16 = PM_BASE;
 const PM1A_CNT: u16 = PM_BASE + 4;
 const PM_TMR: u16 = PM_BASE + 8;
+/// The sleep type `\_S5` names: the PM block powers off when the guest sleeps with it (the
+/// Linux machine's tables use 5 as well).
+pub const S5_SLEEP_TYPE: u8 = 5;
 /// The PIIX4's SCI, as on QEMU's pc machine (ISA IRQ 9, level-triggered, active high).
 pub const SCI_IRQ: u8 = 9;
 /// PIIX reset control: writing 6 is a hard reset (see `devices::pci`).
@@ -116,6 +120,13 @@ fn madt(vcpus: u8) -> Sdt {
 fn dsdt(virtio: &[MmioDeviceInfo]) -> Sdt {
     let mut dsdt = Sdt::new(*b"DSDT", 36, 2, OEM_ID, OEM_TABLE, 1);
     let mut body = Vec::new();
+    // \_S5: the guest powers off by writing this sleep type with SLP_EN to PM1a_CNT, which the
+    // PM block (`devices::pci::pm_timer`) turns into a power-off.
+    aml::Name::new(
+        "_S5_".into(),
+        &aml::Package::new(vec![&S5_SLEEP_TYPE, &0u8]),
+    )
+    .to_aml_bytes(&mut body);
     acpi::com1(&mut body);
     acpi::virtio_mmio(&mut body, virtio);
     dsdt.append_slice(&body);
@@ -268,6 +279,9 @@ mod tests {
         assert_eq!(&dsdt[..4], b"DSDT");
         let has = |hay: &[u8], n: &[u8]| hay.windows(n.len()).any(|w| w == n);
         assert!(has(dsdt, b"LNRO0005"));
+        // \_S5 with our sleep type (a Package of two ByteConsts: 0x0a 5, then Zero).
+        assert!(has(dsdt, b"_S5_"));
+        assert!(has(dsdt, &[0x0a, 5, 0x00]));
         // The virtio window and its GSI as the builder wires them.
         assert!(has(dsdt, &0xd000_0000u32.to_le_bytes()));
         // Extended interrupt descriptor (0x89): ..., count 1, GSI 16.

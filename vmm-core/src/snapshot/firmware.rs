@@ -103,7 +103,7 @@ mod tests {
                 reset_control: 0,
                 functions: Vec::new(),
             },
-            pm_timer: AcpiPmTimerState { counter: 0 },
+            pm_timer: AcpiPmTimerState::default(),
             cmos: CmosState {
                 index: 0,
                 nmi_masked: false,

@@ -207,6 +207,8 @@ pub struct I440fx {
     /// Where the guest put the PM I/O block: register an `AcpiPmTimer` with
     /// `Bus::insert_movable(pm_window, …)`.
     pub pm_window: Arc<IoWindow>,
+    /// Where the PM block's sleep control reports a power-off (ACPI S5).
+    exit: ExitSender,
 }
 
 impl PciRoot {
@@ -215,12 +217,16 @@ impl PciRoot {
     pub fn i440fx(exit: ExitSender) -> I440fx {
         let pm_window = Arc::new(IoWindow::new(PM_BLOCK_LEN));
         let mut root = PciRoot::default();
-        root.set_reset_line(exit);
+        root.set_reset_line(exit.clone());
         // Fixed, distinct, in-range slots: `add` cannot fail here.
         let _ = root.add(0, 0, Arc::new(Mutex::new(HostBridge::new())));
         let _ = root.add(1, 0, Arc::new(Mutex::new(Piix3Isa::new())));
         let _ = root.add(1, 3, Arc::new(Mutex::new(Piix4Pm::new(pm_window.clone()))));
-        I440fx { root, pm_window }
+        I440fx {
+            root,
+            pm_window,
+            exit,
+        }
     }
 }
 
@@ -236,7 +242,7 @@ impl I440fx {
     /// on overlap) and the PM block wherever the guest will program it.
     pub fn register(self, pio: &mut Bus) -> I440fxHandles {
         let root = Arc::new(Mutex::new(self.root));
-        let pm_timer = Arc::new(Mutex::new(AcpiPmTimer::new()));
+        let pm_timer = Arc::new(Mutex::new(AcpiPmTimer::with_power_off(self.exit)));
         pio.insert(u64::from(PCI_CONFIG_ADDRESS), PCI_CONFIG_LEN, root.clone());
         pio.insert_movable(self.pm_window, pm_timer.clone());
         I440fxHandles { root, pm_timer }

@@ -395,6 +395,7 @@ fn pm_timer_restore_continues_from_saved_value() {
         .restore(
             &pm_timer::AcpiPmTimerState {
                 counter: 0x00ff_fff0,
+                ..Default::default()
             },
             (),
         )
@@ -514,4 +515,40 @@ fn reset_control_at_0xcf9_resets_on_rst_cpu() {
     bare.write(1, &[0x06]);
     bare.read(1, &mut b);
     assert_eq!(b, [0xff]);
+}
+
+#[test]
+fn sleeping_in_s5_powers_off_and_pm1_registers_behave() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut pm = AcpiPmTimer::with_power_off(crate::exit::ExitSender::new(tx));
+    // Enable and control keep what is written (without SLP_EN); status is write-1-to-clear.
+    pm.write(2, &0x0121u16.to_le_bytes());
+    pm.write(4, &0x0001u16.to_le_bytes());
+    let mut w = [0u8; 2];
+    pm.read(2, &mut w);
+    assert_eq!(u16::from_le_bytes(w), 0x0121);
+    pm.read(4, &mut w);
+    assert_eq!(u16::from_le_bytes(w), 0x0001);
+    // Another sleep type, or S5 without SLP_EN, does nothing.
+    pm.write(4, &((1u16 << 10) | (1 << 13)).to_le_bytes());
+    pm.write(4, &(pm_timer::S5_SLEEP_TYPE << 10).to_le_bytes());
+    assert!(rx.try_recv().is_err());
+    // Odd or byte writes are ignored rather than half-applied.
+    pm.write(5, &[0x20]);
+    pm.write(4, &[0xff]);
+    assert!(rx.try_recv().is_err());
+    // SLP_TYP = S5 with SLP_EN: the VM powers off; SLP_EN itself never reads back.
+    pm.write(
+        4,
+        &((pm_timer::S5_SLEEP_TYPE << 10) | (1 << 13) | 1).to_le_bytes(),
+    );
+    assert_eq!(rx.try_recv(), Ok(crate::exit::ExitReason::PowerOff));
+    pm.read(4, &mut w);
+    assert_eq!(u16::from_le_bytes(w) & (1 << 13), 0);
+    // The PM1 registers survive a snapshot.
+    let saved = pm.save().unwrap();
+    let mut other = AcpiPmTimer::new();
+    other.restore(&saved, ()).unwrap();
+    other.read(2, &mut w);
+    assert_eq!(u16::from_le_bytes(w), 0x0121);
 }

@@ -5,7 +5,8 @@ use crate::data::host::HostInfo;
 use crate::data::problems;
 use crate::t;
 use crate::ui::style;
-use iced::widget::{button, column, container, row, text, text_input, toggler, Space};
+use crate::ui::widget::checked_input;
+use iced::widget::{button, column, container, row, text, toggler, Space};
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
 use vmm_core::config::{validate, BootSource, ConfigError, VmConfig, MIN_MEMORY_MIB};
@@ -306,15 +307,12 @@ pub fn field_row<'a>(
     browse: bool,
 ) -> Element<'a, Message> {
     let problem = form.shown_problem(problems, field).map(str::to_string);
-    let mut input = text_input(&placeholder, form.value(field))
-        .id(field.id())
-        .padding([8, 10])
-        .size(15)
-        .style(if problem.is_some() {
-            style::input_error
-        } else {
-            style::input
-        });
+    let mut input = checked_input(
+        &placeholder,
+        form.value(field),
+        field.id(),
+        problem.is_some(),
+    );
     if editable {
         input = input.on_input(move |v| Message::Edit(field, v));
     }

@@ -7,7 +7,8 @@ use crate::data::disks::{self, DiskPlan};
 use crate::data::problems;
 use crate::t;
 use crate::ui::style;
-use iced::widget::{button, column, container, pick_list, row, text, text_input, toggler, Space};
+use crate::ui::widget::checked_input;
+use iced::widget::{button, column, container, pick_list, row, text, toggler, Space};
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
 use vmm_core::config::{
@@ -401,15 +402,7 @@ fn input<'a>(
     editable: bool,
 ) -> (Element<'a, Message>, Option<String>) {
     let problem = hw.shown_problem(problems, f).map(str::to_string);
-    let mut i = text_input(placeholder, value)
-        .id(f.id())
-        .padding([8, 10])
-        .size(15)
-        .style(if problem.is_some() {
-            style::input_error
-        } else {
-            style::input
-        });
+    let mut i = checked_input(placeholder, value, f.id(), problem.is_some());
     if editable {
         i = i.on_input(move |v| Message::Edit(f, v));
     }

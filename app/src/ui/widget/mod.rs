@@ -5,7 +5,7 @@ pub mod graph;
 use crate::data::vms::VmState;
 use crate::t;
 use crate::ui::style::{self, bold};
-use iced::widget::{container, text};
+use iced::widget::{container, text, text_input, TextInput};
 use iced::Element;
 
 /// The localized state name and its colour.
@@ -31,4 +31,24 @@ pub fn state_badge<'a, M: 'a>(state: VmState) -> Element<'a, M> {
 /// A card's title.
 pub fn section_title<'a, M: 'a>(s: String) -> Element<'a, M> {
     text(s).size(16).font(bold()).into()
+}
+
+/// A form's text field: its widget id, our padding and size, and the error style while it
+/// holds a problem (the VM form and the hardware section share it). Editable fields add
+/// `on_input`.
+pub fn checked_input<'a, M: Clone + 'a>(
+    placeholder: &str,
+    value: &str,
+    id: &'static str,
+    has_problem: bool,
+) -> TextInput<'a, M> {
+    text_input(placeholder, value)
+        .id(id)
+        .padding([8, 10])
+        .size(15)
+        .style(if has_problem {
+            style::input_error
+        } else {
+            style::input
+        })
 }

@@ -23,7 +23,8 @@ use crate::devices::cmos::{self, Cmos};
 use crate::devices::debugcon::DebugConsole;
 use crate::devices::fw_cfg::{self, FwCfg};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
-use crate::devices::pci::PciRoot;
+use crate::devices::pci::intx::IrqLevels;
+use crate::devices::pci::{IntxRouter, PciRoot};
 use crate::devices::serial::{SerialDevice, SerialOutput};
 use crate::devices::virtio::block::{Block, BlockStats};
 use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
@@ -116,8 +117,18 @@ impl TryFrom<VmSpec> for Vmm {
             .as_ref()
             .map(|f| (f.gpa, f.size() as u64));
         let firmware = rom_id.map(|rom| (rom, windows.as_slice()));
-        let legacy = legacy_devices(&spec, &vm, &mem, fb, &exit, &serial_hub, firmware)?;
-        let (mmio, transports) = attach_virtio(&vm, &mem, virtio.devices, &windows)?;
+        let mut mmio = Bus::default();
+        let legacy = legacy_devices(
+            &spec,
+            &vm,
+            &mem,
+            fb,
+            &exit,
+            &serial_hub,
+            &mut mmio,
+            firmware,
+        )?;
+        let transports = attach_virtio(&vm, &mem, virtio.devices, &windows, &mut mmio)?;
         let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &start)?;
 
         // Config validation refuses 0 vCPUs; this keeps a bad config from panicking anyway.
@@ -497,13 +508,15 @@ struct LegacyDevices {
 /// ACPI registers. A firmware machine gets the firmware debug console (`firmware.log`) and not
 /// our hardware-reduced ACPI registers: their ports belong to the chipset's power management
 /// there, and the firmware knows nothing of them. `rom` is a firmware machine's ROM.
+#[allow(clippy::too_many_arguments)]
 fn legacy_devices(
     spec: &VmSpec,
-    vm: &VmFd,
+    vm: &Arc<VmFd>,
     mem: &GuestMemoryMmap,
     framebuffer: Option<(u64, u64)>,
     exit: &ExitSender,
     serial_hub: &Arc<Hub<Vec<u8>>>,
+    mmio: &mut Bus,
     // A firmware machine: its ROM and the virtio-mmio windows its DSDT lists.
     firmware: Option<(firmware::RomIdentity, &[acpi::MmioDeviceInfo])>,
 ) -> Result<LegacyDevices, BuildError> {
@@ -543,11 +556,15 @@ fn legacy_devices(
     let firmware = match firmware {
         Some((rom, windows)) => Some(pc_devices(
             spec,
+            vm,
             mem,
             framebuffer,
             windows,
             exit,
-            &mut bus,
+            PcBuses {
+                pio: &mut bus,
+                mmio,
+            },
             rom,
         )?),
         None => {
@@ -567,15 +584,20 @@ fn legacy_devices(
 /// (`firmware.log`), the i440FX/PIIX configuration space (and reset control at 0xcf9) with
 /// the PM timer wherever the guest puts the PIIX4's PM block, the CMOS with the memory sizes and CPU count, and fw_cfg (the
 /// e820 map, CPU count, COM1 as SeaBIOS's text console, and the ACPI tables with their loader).
+#[allow(clippy::too_many_arguments)]
 fn pc_devices(
     spec: &VmSpec,
+    vm: &Arc<VmFd>,
     mem: &GuestMemoryMmap,
     framebuffer: Option<(u64, u64)>,
     windows: &[acpi::MmioDeviceInfo],
     exit: &ExitSender,
-    bus: &mut Bus,
+    buses: PcBuses,
     rom: firmware::RomIdentity,
 ) -> Result<FirmwareDevices, BuildError> {
+    let PcBuses { pio: bus, mmio } = buses;
+    // PCI functions' BARs land on these buses; see `devices::pci::bars`.
+    let _ = &mmio;
     let cfg = &spec.config;
     let ram = cfg.memory_mib << 20;
     let vcpus =
@@ -609,7 +631,10 @@ fn pc_devices(
         1,
         Arc::new(Mutex::new(con)),
     );
-    let chipset = PciRoot::i440fx(exit.clone()).register(bus);
+    // PCI interrupts: PIIX3 PIRQ routing for firmware, IOAPIC 16–19 for ACPI guests (the
+    // DSDT's `_PRT` says so).
+    let intx = IntxRouter::new(vm.clone() as Arc<dyn IrqLevels>);
+    let chipset = PciRoot::i440fx_with_intx(exit.clone(), Some(intx.clone())).register(bus);
     let (mut low, mut high) = (0, 0);
     for (start, size) in layout::ram_ranges(ram) {
         if start < layout::MMIO_HOLE_END {
@@ -626,7 +651,14 @@ fn pc_devices(
         cmos,
         pci: chipset.root,
         pm_timer: chipset.pm_timer,
+        intx,
     })
+}
+
+/// The two buses a PC's devices go on: fixed ports, and PCI BARs the guest places.
+struct PcBuses<'a> {
+    pio: &'a mut Bus,
+    mmio: &'a mut Bus,
 }
 
 /// An eventfd that raises interrupt pin `gsi` in KVM when written.
@@ -645,8 +677,8 @@ fn attach_virtio(
     mem: &GuestMemoryMmap,
     devices: Vec<Arc<Mutex<dyn VirtioDevice>>>,
     windows: &[acpi::MmioDeviceInfo],
-) -> Result<(Bus, Vec<Arc<Mutex<MmioTransport>>>), BuildError> {
-    let mut mmio = Bus::default();
+    mmio: &mut Bus,
+) -> Result<Vec<Arc<Mutex<MmioTransport>>>, BuildError> {
     let mut transports = Vec::new();
     for (dev, w) in devices.into_iter().zip(windows) {
         let irq = Arc::new(VirtioInterrupt::new(irqfd(vm, w.gsi)?));
@@ -654,7 +686,7 @@ fn attach_virtio(
         transports.push(t.clone());
         mmio.insert(w.base, w.len, t);
     }
-    Ok((mmio, transports))
+    Ok(transports)
 }
 
 /// Step 7: all vCPUs get CPUID/MSRs/LAPIC; only the boot vCPU gets registers. The others wait

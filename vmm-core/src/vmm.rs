@@ -263,6 +263,8 @@ pub struct FirmwareDevices {
     /// The i440FX/PIIX configuration space (the PIIX4's PM base is in it).
     pub pci: Arc<Mutex<PciRoot>>,
     pub pm_timer: Arc<Mutex<AcpiPmTimer>>,
+    /// PCI interrupt lines (INTx) by the PIIX3's routing.
+    pub intx: Arc<crate::devices::pci::IntxRouter>,
 }
 
 impl Vmm {

@@ -60,6 +60,16 @@ pub const FRAMEBUFFER_BASE: u64 = 0xe000_0000;
 pub const VIRTIO_GSIS: [u32; 8] = [16, 17, 18, 19, 20, 21, 22, 23];
 pub const LAPIC_ADDR: u64 = 0xfee0_0000;
 
+/// The PC machine's PCI interrupts: PIRQA–D reach IOAPIC inputs 16–19 (as its DSDT's `_PRT`
+/// says) besides the ISA IRQ the PIIX3 routes each to.
+pub const PIRQ_GSI_BASE: u32 = 16;
+
+/// The PIRQ line (0 = A) that interrupt pin `pin` (1 = INTA … 4 = INTD) of a function in bus-0
+/// `slot` is wired to: the swizzle QEMU's i440FX and SeaBIOS share, `(slot - 1 + pin - 1) & 3`.
+pub fn pirq_of(slot: u8, pin: u8) -> usize {
+    usize::from((slot.wrapping_sub(1).wrapping_add(pin.wrapping_sub(1))) & 3)
+}
+
 /// I/O ports of our devices.
 pub mod ports {
     pub const COM1: u16 = 0x3f8;

@@ -10,6 +10,7 @@
 //! the DSDT for `LNRO0005` devices: that is how it finds virtio-mmio disks to boot from.
 
 use super::acpi::{self, MmioDeviceInfo, OEM_ID, OEM_TABLE};
+use super::layout::{self, pirq_of, PIRQ_GSI_BASE};
 use super::table_loader::{TableLoader, Zone};
 use acpi_tables::aml;
 use acpi_tables::fadt::{FADTBuilder, Flags};
@@ -129,8 +130,65 @@ fn dsdt(virtio: &[MmioDeviceInfo]) -> Sdt {
     .to_aml_bytes(&mut body);
     acpi::com1(&mut body);
     acpi::virtio_mmio(&mut body, virtio);
+    pci_root(&mut body);
     dsdt.append_slice(&body);
     dsdt
+}
+
+/// Where the PC's 32-bit PCI BARs may go, as the DSDT tells the guest: above the RAM below
+/// 4 GiB (which ends at `MMIO_HOLE_START` at most) up to the IOAPIC. Both firmwares place
+/// their BARs inside it (SeaBIOS packs down from the IOAPIC, OVMF's window ends at 0xfc000000).
+pub const PCI_MMIO_START: u64 = layout::MMIO_HOLE_START;
+pub const PCI_MMIO_END: u64 = layout::IOAPIC_ADDR;
+
+/// The PCI root bridge `\_SB.PCI0`: bus 0, the configuration ports, the I/O and memory windows
+/// BARs live in, and `_PRT`, the routing of every slot's INTA–D to IOAPIC inputs 16–19 (the
+/// PIIX swizzle; `devices::pci::intx` drives both those inputs and the PIIX3's PIRQ routes).
+fn pci_root(body: &mut Vec<u8>) {
+    let hid_v = aml::EISAName::new("PNP0A03");
+    let hid = aml::Name::new("_HID".into(), &hid_v);
+    let adr = aml::Name::new("_ADR".into(), &aml::ZERO);
+    let uid = aml::Name::new("_UID".into(), &aml::ZERO);
+    let bbn = aml::Name::new("_BBN".into(), &aml::ZERO);
+    let bus = aml::AddressSpace::<u16>::new_bus_number(0, 0xff);
+    let cfg_io = aml::IO::new(0xcf8, 0xcf8, 1, 8);
+    let io_low = aml::AddressSpace::<u16>::new_io(0, 0xcf7, None);
+    let io_high = aml::AddressSpace::<u16>::new_io(0xd00, 0xffff, None);
+    let vga = aml::AddressSpace::<u32>::new_memory(
+        aml::AddressSpaceCacheable::Cacheable,
+        true,
+        0xa_0000,
+        0xb_ffff,
+        None,
+    );
+    let mmio = aml::AddressSpace::<u32>::new_memory(
+        aml::AddressSpaceCacheable::NotCacheable,
+        true,
+        PCI_MMIO_START as u32,
+        (PCI_MMIO_END - 1) as u32,
+        None,
+    );
+    let crs_v = aml::ResourceTemplate::new(vec![&bus, &cfg_io, &io_low, &io_high, &vga, &mmio]);
+    let crs = aml::Name::new("_CRS".into(), &crs_v);
+
+    // One entry per slot and pin: (slot << 16 | 0xffff, pin 0–3, 0 = a GSI not a link, GSI).
+    let entries: Vec<(u32, u8, u32)> = (1u8..32)
+        .flat_map(|slot| {
+            (0u8..4).map(move |pin| {
+                let gsi = PIRQ_GSI_BASE + pirq_of(slot, pin + 1) as u32;
+                ((u32::from(slot) << 16) | 0xffff, pin, gsi)
+            })
+        })
+        .collect();
+    let zero = 0u8;
+    let packages: Vec<aml::Package> = entries
+        .iter()
+        .map(|(adr, pin, gsi)| aml::Package::new(vec![adr, pin, &zero, gsi]))
+        .collect();
+    let prt_v = aml::Package::new(packages.iter().map(|p| p as &dyn Aml).collect());
+    let prt = aml::Name::new("_PRT".into(), &prt_v);
+    aml::Device::new("_SB_.PCI0".into(), vec![&hid, &adr, &uid, &bbn, &crs, &prt])
+        .to_aml_bytes(body);
 }
 
 fn sdt_bytes(t: &Sdt) -> Vec<u8> {
@@ -286,6 +344,14 @@ mod tests {
         assert!(has(dsdt, &0xd000_0000u32.to_le_bytes()));
         // Extended interrupt descriptor (0x89): ..., count 1, GSI 16.
         assert!(has(dsdt, &[1, 16, 0, 0, 0]));
+        // The PCI root with its routing: slot 2 (the VGA's) INTA is PIRQB → GSI 17, as
+        // `devices::pci::intx` drives it: Package(4) { DWord 0x2ffff, Zero, Zero, Byte 17 }.
+        assert!(has(dsdt, b"PCI0"));
+        assert!(has(dsdt, b"_PRT"));
+        assert!(has(
+            dsdt,
+            &[0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x0a, 17]
+        ));
         // Two CPUs and the SCI override (ISA 9 → GSI 9, level, active high).
         let mut cpus = 0;
         let mut sci = false;

@@ -3,6 +3,7 @@
 //! management function (00:01.3). Only configuration space: the chipset registers are stored so
 //! firmware reads back what it wrote, and the PM function places the PM I/O block.
 
+use super::intx::IntxRouter;
 use super::{
     AcpiPmTimer, PciConfig, PciDevice, PciId, PciRoot, HEADER_MULTIFUNCTION, PCI_CONFIG_ADDRESS,
     PCI_CONFIG_LEN,
@@ -80,6 +81,8 @@ impl PciDevice for HostBridge {
 /// device, so firmware goes on to probe 00:01.1–7.
 pub struct Piix3Isa {
     config: PciConfig,
+    /// Where PCI interrupts go; told of every routing change.
+    intx: Option<Arc<IntxRouter>>,
 }
 
 impl Piix3Isa {
@@ -105,7 +108,20 @@ impl Piix3Isa {
         config.set(0xa8, &[0x0f]);
         // Route bits 3:0 (the ISA IRQ) and bit 7 (disabled) store; 6:4 are reserved.
         config.set_wmask(PIIX3_PIRQ_ROUTE, &[0x8f; 4]);
-        Piix3Isa { config }
+        Piix3Isa { config, intx: None }
+    }
+
+    /// Routes PCI interrupts through `intx` by this function's PIRQ registers.
+    pub fn with_intx(mut self, intx: Arc<IntxRouter>) -> Self {
+        intx.set_routes(self.pirq_routes());
+        self.intx = Some(intx);
+        self
+    }
+
+    fn routes_changed(&self) {
+        if let Some(intx) = &self.intx {
+            intx.set_routes(self.pirq_routes());
+        }
     }
 
     /// Where PIRQA–D go: the ISA IRQ, or `None` when disabled.
@@ -129,6 +145,17 @@ impl PciDevice for Piix3Isa {
     }
     fn config_mut(&mut self) -> &mut PciConfig {
         &mut self.config
+    }
+
+    fn write_config(&mut self, offset: usize, data: &[u8]) {
+        self.config.write(offset, data);
+        if offset < PIIX3_PIRQ_ROUTE + 4 && offset + data.len() > PIIX3_PIRQ_ROUTE {
+            self.routes_changed();
+        }
+    }
+
+    fn restored(&mut self) {
+        self.routes_changed();
     }
 }
 
@@ -215,12 +242,21 @@ impl PciRoot {
     /// The three functions of QEMU's `-M pc`: 00:00.0 host bridge, 00:01.0 PIIX3 ISA bridge,
     /// 00:01.3 PIIX4 PM; the PIIX3's reset control at 0xcf9 reports to `exit`.
     pub fn i440fx(exit: ExitSender) -> I440fx {
+        Self::i440fx_with_intx(exit, None)
+    }
+
+    /// The same, with PCI interrupts routed through `intx` by the PIIX3's PIRQ registers.
+    pub fn i440fx_with_intx(exit: ExitSender, intx: Option<Arc<IntxRouter>>) -> I440fx {
+        let mut isa = Piix3Isa::new();
+        if let Some(intx) = intx {
+            isa = isa.with_intx(intx);
+        }
         let pm_window = Arc::new(IoWindow::new(PM_BLOCK_LEN));
         let mut root = PciRoot::default();
         root.set_reset_line(exit.clone());
         // Fixed, distinct, in-range slots: `add` cannot fail here.
         let _ = root.add(0, 0, Arc::new(Mutex::new(HostBridge::new())));
-        let _ = root.add(1, 0, Arc::new(Mutex::new(Piix3Isa::new())));
+        let _ = root.add(1, 0, Arc::new(Mutex::new(isa)));
         let _ = root.add(1, 3, Arc::new(Mutex::new(Piix4Pm::new(pm_window.clone()))));
         I440fx {
             root,

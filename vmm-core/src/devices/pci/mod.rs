@@ -3,7 +3,9 @@
 //! Bus 0 only, no bridges. `i440fx` has the functions of QEMU's `-M pc` that firmware expects,
 //! `pm_timer` the ACPI PM timer the PIIX4 function maps.
 
+pub mod bars;
 pub mod i440fx;
+pub mod intx;
 pub mod pm_timer;
 
 use super::{BusDevice, Persist};
@@ -11,7 +13,19 @@ use crate::exit::{ExitReason, ExitSender};
 use crate::util::lock;
 use std::sync::{Arc, Mutex};
 
+pub use bars::BarWindows;
 pub use i440fx::{I440fx, I440fxHandles};
+pub use intx::{IntxPin, IntxRouter};
+
+/// Where the PC machine puts its PCI functions (device numbers on bus 0), as QEMU's `-M pc`
+/// does where it has the same device: 0 host bridge, 1 PIIX3/PIIX4, 2 the VGA adapter.
+pub mod slots {
+    pub const VGA: u8 = 2;
+    pub const AHCI: u8 = 3;
+    /// virtio-pci functions, one slot each from here in the machine's device order.
+    pub const VIRTIO_FIRST: u8 = 4;
+    pub const LAST: u8 = 31;
+}
 pub use pm_timer::AcpiPmTimer;
 
 /// Size of a (conventional) function's configuration space.

@@ -8,5 +8,6 @@ mod boot;
 mod config;
 mod display;
 mod firmware;
+mod grub;
 mod io;
 mod snapshot;

@@ -7,8 +7,8 @@
 use crate::firmware::{seabios_or_skip, start_bios_vm_with, FIRMWARE_TIMEOUT};
 use crate::harness::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
+use vmdesk_test_support::media;
 
 /// GRUB runs emulated on software KVMs (its menu takes ~30 s there).
 const GRUB_TIMEOUT: Duration = Duration::from_secs(300);
@@ -16,16 +16,10 @@ const GRUB_TIMEOUT: Duration = Duration::from_secs(300);
 /// Whether grub-mkrescue can build a BIOS-bootable ISO here; skips (or fails under
 /// `VMDESK_REQUIRE_TOOLS`) when not.
 fn grub_or_skip(test: &str) -> bool {
-    let install = "apt-get install grub-common grub-pc-bin xorriso mtools";
-    if !tool_or_skip("grub-mkrescue", &format!("{test}: grub-mkrescue"), install)
-        || !tool_or_skip("xorriso", &format!("{test}: xorriso"), install)
-    {
-        return false;
-    }
-    if Path::new("/usr/lib/grub/i386-pc").is_dir() {
+    let Some((tool, package)) = media::missing_grub_tool() else {
         return true;
-    }
-    let msg = format!("skipped: {test}: GRUB's BIOS modules missing ({install})");
+    };
+    let msg = format!("skipped: {test}: {tool} missing (apt-get install {package})");
     if std::env::var_os("VMDESK_REQUIRE_TOOLS").is_some() {
         panic!("{msg} (VMDESK_REQUIRE_TOOLS is set)");
     }
@@ -33,30 +27,9 @@ fn grub_or_skip(test: &str) -> bool {
     false
 }
 
-/// Builds `<dir>/guest.iso`: the test guest as `/boot/vmdesk-guest` and a GRUB menu with one
-/// entry per `(title, guest command line)`, the first the default after `timeout` seconds.
+/// `<dir>/guest.iso` around the test guest (see `media::grub_iso`).
 pub(crate) fn make_grub_iso(dir: &Path, timeout: u32, entries: &[(&str, &str)]) -> PathBuf {
-    let root = dir.join("iso-root");
-    std::fs::create_dir_all(root.join("boot/grub")).unwrap();
-    std::fs::copy(GUEST, root.join("boot/vmdesk-guest")).unwrap();
-    let mut cfg = format!("set timeout={timeout}\nset default=0\n");
-    for (title, cmdline) in entries {
-        cfg += &format!("menuentry \"{title}\" {{\n  linux /boot/vmdesk-guest {cmdline}\n}}\n");
-    }
-    std::fs::write(root.join("boot/grub/grub.cfg"), cfg).unwrap();
-    let iso = dir.join("guest.iso");
-    let out = Command::new("grub-mkrescue")
-        .arg("-o")
-        .arg(&iso)
-        .arg(&root)
-        .output()
-        .expect("running grub-mkrescue");
-    assert!(
-        out.status.success(),
-        "grub-mkrescue failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    iso
+    media::grub_iso(dir, Path::new(GUEST), timeout, entries).unwrap()
 }
 
 /// The lines the guest printed from its banner on, which must hold no failure.

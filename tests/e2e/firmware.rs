@@ -362,8 +362,8 @@ fn a_guest_on_the_bios_machine_powers_off_through_acpi_s5() {
 }
 
 #[test]
-fn seabios_boots_an_mbr_from_a_virtio_mmio_disk() {
-    let name = "seabios_boots_an_mbr_from_a_virtio_mmio_disk";
+fn seabios_boots_an_mbr_from_a_virtio_pci_disk() {
+    let name = "seabios_boots_an_mbr_from_a_virtio_pci_disk";
     if !kvm_or_skip(name) || !seabios_or_skip(name) {
         return;
     }
@@ -382,21 +382,26 @@ fn seabios_boots_an_mbr_from_a_virtio_mmio_disk() {
     assert_eq!(st.code(), Some(3), "{stderr}");
     assert!(stderr.contains("PCI reset control"), "{stderr}");
     eprintln!(
-        "SeaBIOS booted the MBR from virtio-mmio after {:.1} s",
+        "SeaBIOS booted the MBR from virtio-pci after {:.1} s",
         booted.as_secs_f64()
     );
     // The firmware ran our table loader: it found the RSDP it installed (SeaBIOS prints no
     // RSDP address at its debug level 1; it looks the FADT, "FACP" = 0x50434146, up from the
-    // RSDP through the XSDT), parsed the DSDT, found the disk there and drove it.
+    // RSDP through the XSDT) and parsed the DSDT; it found the disk on the PCI bus (slot 4,
+    // `pci::slots::VIRTIO_FIRST`) as a modern virtio-pci function and drove it.
     let log = firmware_log(&vm);
+    assert!(!log.contains("virtio-mmio"), "{log}");
     for line in [
         "table(50434146)=",
         " (via xsdt)",
         "ACPI: parse DSDT at",
-        "ACPI: virtio-mmio device _SB.V000 at 0xd0000000, irq 16",
-        "virtio-mmio: d0000000: device id 2 (blk)",
-        "found virtio-blk-mmio at 0xd0000000",
-        "virtio-blk-mmio 0xd0000000 blksize=512 sectors=2048",
+        "PCI: init bdf=00:04.0 id=1af4:1042",
+        "found virtio-blk at 00:04.0",
+        "pci dev 00:04.0 virtio cap at 0x40 type 1 bar 4",
+        "pci dev 00:04.0 virtio cap at 0x70 type 2 bar 4",
+        "pci dev 00:04.0 virtio cap at 0x84 type 5 [pci cfg access]",
+        "pci dev 00:04.0 using modern (1.0) virtio mode",
+        "LCHS=2/16/63 s=2048",
     ] {
         assert!(log.contains(line), "no {line:?} in firmware.log:\n{log}");
     }

@@ -158,7 +158,16 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
     if !kvm_or_skip(test) || !seabios_or_skip(test) {
         return;
     }
-    let mut vm = start_bios_vm("bios-snap", 1);
+    // A blank disk: SeaBIOS drives its virtio-pci function (queue set up, DRIVER_OK), finds
+    // nothing to boot on it, and the snapshot has an active virtio-pci transport in it.
+    let mut vm = start_bios_vm_with("bios-snap", 1, |dir| {
+        let path = dir.join("blank.img");
+        std::fs::write(&path, vec![0u8; 1 << 20]).unwrap();
+        format!(
+            "\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
+            path.display()
+        )
+    });
     let mut api = vm.api();
     wait_firmware(&mut vm, "No bootable device", FIRMWARE_TIMEOUT);
     // SeaBIOS now waits 60 s (counting PIT ticks in its BIOS data area), then reboots.
@@ -179,6 +188,17 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
         vmm_core::arch::pc_acpi::PM_BASE
     );
     assert_eq!(pm.config[0x80] & 1, 1, "PM I/O enabled");
+    // The disk's virtio-pci function with the BAR4 SeaBIOS placed and memory decode on.
+    let blk = fw
+        .pci
+        .functions
+        .iter()
+        .find(|f| (f.device, f.function) == (4, 0))
+        .expect("00:04.0 saved");
+    assert_eq!(blk.config[..4], [0xf4, 0x1a, 0x42, 0x10]);
+    let bar4 = u32::from_le_bytes(blk.config[0x20..0x24].try_into().unwrap());
+    assert_ne!(bar4 & !0xf, 0, "BAR4 placed");
+    assert_ne!(blk.config[4] & 2, 0, "memory decode enabled");
     assert_eq!(fw.rom.path, Path::new(SEABIOS));
     assert_eq!(fw.rom.size, 256 << 10);
     let snap_dir = vm.dir.path().join("snapshots").join(&id);

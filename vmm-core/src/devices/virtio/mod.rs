@@ -46,6 +46,10 @@ enum Line {
 pub trait InterruptLine: Send + Sync {
     /// `why` (INT_USED_RING, INT_CONFIG) was just added to `irq`'s status.
     fn raise(&self, irq: &VirtioInterrupt, why: u32);
+    /// Queue `index`'s used ring changed (INT_USED_RING was just added to the status).
+    fn raise_queue(&self, irq: &VirtioInterrupt, _index: u16) {
+        self.raise(irq, INT_USED_RING);
+    }
 }
 
 pub const INT_USED_RING: u32 = 1;
@@ -74,6 +78,18 @@ impl VirtioInterrupt {
                 let _ = evt.write(1);
             }
             Line::Custom(line) => line.raise(self, why),
+        }
+    }
+
+    /// Queue `index` has new used buffers: like `signal(INT_USED_RING)`, but a transport with
+    /// a vector per queue (virtio-pci with MSI-X) sends only that queue's.
+    pub fn signal_queue(&self, index: u16) {
+        self.status.fetch_or(INT_USED_RING, Ordering::SeqCst);
+        match &self.line {
+            Line::Irqfd(evt) => {
+                let _ = evt.write(1);
+            }
+            Line::Custom(line) => line.raise_queue(self, index),
         }
     }
 

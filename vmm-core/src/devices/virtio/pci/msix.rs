@@ -279,6 +279,19 @@ fn table_dword(offset: u64, len: usize) -> Option<(usize, usize)> {
 }
 
 impl InterruptLine for PciInterrupts {
+    fn raise_queue(&self, irq: &VirtioInterrupt, index: u16) {
+        let mut s = lock(&self.inner);
+        if s.enabled {
+            let v = s.queue_vectors.get(usize::from(index)).copied();
+            if let Some(v) = v.filter(|&v| v != NO_VECTOR) {
+                self.fire(&mut s, v);
+            }
+        } else {
+            drop(s);
+            self.raise(irq, INT_USED_RING);
+        }
+    }
+
     fn raise(&self, irq: &VirtioInterrupt, why: u32) {
         let mut s = lock(&self.inner);
         if s.enabled {

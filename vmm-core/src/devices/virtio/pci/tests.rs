@@ -351,6 +351,14 @@ fn msix_vectors_follow_the_table_mask_and_pending_bits() {
     // Both queues share vector 1: one message.
     irq.signal(INT_USED_RING);
     assert_eq!(*r.vectors.fired.lock().unwrap(), vec![1, 0, 1]);
+    // A device that names the queue sends only that queue's vector.
+    bar_write(&mut r.t, 0x16, 2, 1);
+    bar_write(&mut r.t, 0x1a, 2, 2);
+    irqs.write_table(2 * 16 + 12, &0u32.to_le_bytes());
+    r.vectors.fired.lock().unwrap().clear();
+    irq.signal_queue(1);
+    irq.signal_queue(0);
+    assert_eq!(*r.vectors.fired.lock().unwrap(), vec![2, 1]);
     // Disabling MSI-X removes the routes.
     enable_msix(&mut r.t, 0);
     assert!(r.vectors.routes.lock().unwrap().iter().all(Option::is_none));

@@ -206,4 +206,66 @@ mod tests {
         let m = unsafe { e[39].u.msi };
         assert_eq!((m.address_lo, m.address_hi, m.data), (0xfee0_0000, 0, 0x41));
     }
+
+    /// The real thing: routes KVM accepts, an MSI that lands in the LAPIC's IRR, and an
+    /// irqchip pin that still reaches the IOAPIC and PIC once MSI routes replaced the table.
+    #[test]
+    fn kvm_delivers_an_msi_route_and_keeps_the_pins() {
+        let test = "kvm_delivers_an_msi_route_and_keeps_the_pins";
+        if !vmdesk_test_support::kvm_or_skip(test) {
+            return;
+        }
+        let kvm = kvm_ioctls::Kvm::new().unwrap();
+        let vm = Arc::new(kvm.create_vm().unwrap());
+        vm.create_irq_chip().unwrap();
+        let vcpu = vm.create_vcpu(0).unwrap();
+        // The LAPIC accepts fixed interrupts only when software-enabled (SVR bit 8).
+        let mut lapic = vcpu.get_lapic().unwrap();
+        let svr = 0xf0;
+        lapic.regs[svr + 1] |= 1;
+        vcpu.set_lapic(&lapic).unwrap();
+        let routing = GsiRouting::new(vm.clone());
+        let vectors = routing.vectors(2).unwrap();
+        assert_eq!(vectors.count(), 2);
+        let msg = MsiMessage {
+            address: 0xfee0_0000,
+            data: 0x41,
+        };
+        let irr = |v: usize| {
+            let l = vcpu.get_lapic().unwrap();
+            let b = l.regs[0x200 + (v / 32) * 0x10 + (v % 32) / 8] as u8;
+            b & (1 << (v % 8)) != 0
+        };
+        // Without a route the irqfd goes nowhere.
+        vectors.trigger(1);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!irr(0x41));
+        vectors.set_route(1, Some(msg)).unwrap();
+        vectors.trigger(1);
+        let t = std::time::Instant::now();
+        while !irr(0x41) && t.elapsed() < std::time::Duration::from_secs(2) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(irr(0x41), "MSI vector 0x41 pending in the LAPIC");
+        // GSI 5 is still the IOAPIC's and the master PIC's pin 5.
+        vm.set_irq_line(5, true).unwrap();
+        let mut chip = kvm_bindings::kvm_irqchip {
+            chip_id: KVM_IRQCHIP_IOAPIC,
+            ..Default::default()
+        };
+        vm.get_irqchip(&mut chip).unwrap();
+        // SAFETY: the kernel filled the IOAPIC member for this chip id.
+        let ioapic_irr = unsafe { chip.chip.ioapic.irr };
+        assert_ne!(ioapic_irr & (1 << 5), 0, "IOAPIC pin 5");
+        let mut chip = kvm_bindings::kvm_irqchip {
+            chip_id: KVM_IRQCHIP_PIC_MASTER,
+            ..Default::default()
+        };
+        vm.get_irqchip(&mut chip).unwrap();
+        // SAFETY: the kernel filled the PIC member for this chip id.
+        let pic_irr = unsafe { chip.chip.pic.irr };
+        assert_ne!(pic_irr & (1 << 5), 0, "PIC pin 5");
+        // Removing the route is another whole table, also accepted.
+        vectors.set_route(1, None).unwrap();
+    }
 }

@@ -316,9 +316,10 @@ impl PciTransport {
         self.bars.update(&self.config);
         let command = self.config.u16_at(COMMAND);
         self.irqs
-            .set_intx_disabled(self.core.irq(), command & COMMAND_INTX_DISABLE != 0);
-        self.irqs
             .set_control(self.config.u16_at(MSIX_CONTROL), force);
+        // After MSI-X: the INTx level depends on it (off again with the ISR set: high again).
+        self.irqs
+            .set_intx_disabled(self.core.irq(), command & COMMAND_INTX_DISABLE != 0);
     }
 }
 

@@ -297,6 +297,11 @@ fn intx_is_a_level_the_isr_read_clears() {
     assert!(!r.levels.0.lock().unwrap().contains(&(19, true)));
     cfg_write(&mut r.t, COMMAND, 2, 0);
     assert_eq!(r.levels.0.lock().unwrap().last(), Some(&(19, true)));
+    // MSI-X on: INTx drops; off again with the ISR still set: it is raised again.
+    enable_msix(&mut r.t, MSIX_ENABLE);
+    assert_eq!(r.levels.0.lock().unwrap().last(), Some(&(19, false)));
+    enable_msix(&mut r.t, 0);
+    assert_eq!(r.levels.0.lock().unwrap().last(), Some(&(19, true)));
 }
 
 fn enable_msix(t: &mut PciTransport, control: u16) {

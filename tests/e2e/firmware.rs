@@ -183,7 +183,16 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
     if !kvm_or_skip(test) || !seabios_or_skip(test) {
         return;
     }
-    let mut vm = start_bios_vm("bios-snap", 1);
+    // A blank disk: SeaBIOS drives its virtio-pci function (queue set up, DRIVER_OK), finds
+    // nothing to boot on it, and the snapshot has an active virtio-pci transport in it.
+    let mut vm = start_bios_vm_with("bios-snap", 1, |dir| {
+        let path = dir.join("blank.img");
+        std::fs::write(&path, vec![0u8; 1 << 20]).unwrap();
+        format!(
+            "\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
+            path.display()
+        )
+    });
     let mut api = vm.api();
     wait_firmware(&mut vm, "No bootable device", FIRMWARE_TIMEOUT);
     // SeaBIOS now waits 60 s (counting PIT ticks in its BIOS data area), then reboots.
@@ -204,6 +213,17 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
         vmm_core::arch::pc_acpi::PM_BASE
     );
     assert_eq!(pm.config[0x80] & 1, 1, "PM I/O enabled");
+    // The disk's virtio-pci function with the BAR4 SeaBIOS placed and memory decode on.
+    let blk = fw
+        .pci
+        .functions
+        .iter()
+        .find(|f| (f.device, f.function) == (4, 0))
+        .expect("00:04.0 saved");
+    assert_eq!(blk.config[..4], [0xf4, 0x1a, 0x42, 0x10]);
+    let bar4 = u32::from_le_bytes(blk.config[0x20..0x24].try_into().unwrap());
+    assert_ne!(bar4 & !0xf, 0, "BAR4 placed");
+    assert_ne!(blk.config[4] & 2, 0, "memory decode enabled");
     assert_eq!(fw.rom.path, Path::new(SEABIOS));
     assert_eq!(fw.rom.size, 256 << 10);
     let snap_dir = vm.dir.path().join("snapshots").join(&id);
@@ -388,8 +408,8 @@ fn a_guest_on_the_bios_machine_powers_off_through_acpi_s5() {
 }
 
 #[test]
-fn seabios_boots_an_mbr_from_a_virtio_mmio_disk() {
-    let name = "seabios_boots_an_mbr_from_a_virtio_mmio_disk";
+fn seabios_boots_an_mbr_from_a_virtio_pci_disk() {
+    let name = "seabios_boots_an_mbr_from_a_virtio_pci_disk";
     if !kvm_or_skip(name) || !seabios_or_skip(name) {
         return;
     }
@@ -420,21 +440,26 @@ fn seabios_boots_an_mbr_from_a_virtio_mmio_disk() {
         rebooted.as_secs_f64()
     );
     eprintln!(
-        "SeaBIOS booted the MBR from virtio-mmio after {:.1} s",
+        "SeaBIOS booted the MBR from virtio-pci after {:.1} s",
         booted.as_secs_f64()
     );
     // The firmware ran our table loader: it found the RSDP it installed (SeaBIOS prints no
     // RSDP address at its debug level 1; it looks the FADT, "FACP" = 0x50434146, up from the
-    // RSDP through the XSDT), parsed the DSDT, found the disk there and drove it.
+    // RSDP through the XSDT) and parsed the DSDT; it found the disk on the PCI bus (slot 4,
+    // `pci::slots::VIRTIO_FIRST`) as a modern virtio-pci function and drove it.
     let log = firmware_log(&vm);
+    assert!(!log.contains("virtio-mmio"), "{log}");
     for line in [
         "table(50434146)=",
         " (via xsdt)",
         "ACPI: parse DSDT at",
-        "ACPI: virtio-mmio device _SB.V000 at 0xd0000000, irq 16",
-        "virtio-mmio: d0000000: device id 2 (blk)",
-        "found virtio-blk-mmio at 0xd0000000",
-        "virtio-blk-mmio 0xd0000000 blksize=512 sectors=2048",
+        "PCI: init bdf=00:04.0 id=1af4:1042",
+        "found virtio-blk at 00:04.0",
+        "pci dev 00:04.0 virtio cap at 0x40 type 1 bar 4",
+        "pci dev 00:04.0 virtio cap at 0x70 type 2 bar 4",
+        "pci dev 00:04.0 virtio cap at 0x84 type 5 [pci cfg access]",
+        "pci dev 00:04.0 using modern (1.0) virtio mode",
+        "LCHS=2/16/63 s=2048",
     ] {
         assert!(log.contains(line), "no {line:?} in firmware.log:\n{log}");
     }

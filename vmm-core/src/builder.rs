@@ -4,12 +4,13 @@
 //! 1. `create_vm`: the KVM VM with its in-kernel irqchip and PIT.
 //! 2. `guest_memory`: guest RAM, registered with KVM one memslot per range.
 //! 3. `virtio_devices`: rng, disks, the screen's keyboard and tablet, NICs, in that fixed
-//!    order (it decides their MMIO windows and interrupt pins).
+//!    order (it decides their MMIO windows and interrupt pins, or their PCI slots).
 //! 4. `load_guest`: boot tables, ACPI, the kernel and initrd; or, for a firmware machine
 //!    (`kind = "bios"`), `load_firmware`: the ROM below 4 GiB and its top in the BIOS area.
 //! 5. `legacy_devices`: serial, i8042, POST port and ACPI registers on the port-I/O bus (a
 //!    firmware machine: the firmware debug console instead of the ACPI registers).
-//! 6. `attach_virtio`: each virtio device behind its MMIO transport and irqfd.
+//! 6. `attach_virtio`: each virtio device behind its MMIO transport and irqfd; on a firmware
+//!    machine `attach_virtio_pci`: each a virtio-pci function (INTx and MSI-X) on bus 0.
 //! 7. `create_vcpus`: vCPUs with CPUID/MSRs; the boot vCPU gets the entry registers (or the
 //!    reset state, for firmware).
 //!
@@ -24,13 +25,16 @@ use crate::devices::debugcon::DebugConsole;
 use crate::devices::fw_cfg::{self, FwCfg};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
 use crate::devices::pci::intx::IrqLevels;
-use crate::devices::pci::{IntxRouter, PciRoot};
+use crate::devices::pci::msi::GsiRouting;
+use crate::devices::pci::{self, IntxRouter, PciRoot};
 use crate::devices::serial::{SerialDevice, SerialOutput};
 use crate::devices::virtio::block::{Block, BlockStats};
 use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
 use crate::devices::virtio::mmio::{MmioTransport, MMIO_WINDOW};
 use crate::devices::virtio::net::{Net, NetStats};
+use crate::devices::virtio::pci::PciTransport;
 use crate::devices::virtio::rng::Rng;
+use crate::devices::virtio::transport::VirtioTransport;
 use crate::devices::virtio::{VirtioDevice, VirtioInterrupt};
 use crate::devices::Bus;
 use crate::display::framebuffer::Framebuffer;
@@ -96,7 +100,12 @@ impl TryFrom<VmSpec> for Vmm {
         let vm = Arc::new(create_vm(&kvm, firmware_path.is_some())?);
         let mem = guest_memory(&vm, cfg.memory_mib << 20)?;
         let virtio = virtio_devices(&spec, &vm, &mem)?;
-        let windows = mmio_windows(virtio.devices.len())?;
+        // The PC machine's virtio devices are PCI functions; only the Linux machine's are
+        // virtio-mmio (and listed in its ACPI tables).
+        let windows = match firmware_path {
+            None => mmio_windows(virtio.devices.len())?,
+            Some(_) => Vec::new(),
+        };
         let (start, rom, rom_id) = match &firmware_path {
             None => {
                 let fb = virtio.framebuffer.as_deref();
@@ -116,9 +125,9 @@ impl TryFrom<VmSpec> for Vmm {
             .framebuffer
             .as_ref()
             .map(|f| (f.gpa, f.size() as u64));
-        let firmware = rom_id.map(|rom| (rom, windows.as_slice()));
+        let firmware = rom_id;
         let mut mmio = Bus::default();
-        let legacy = legacy_devices(
+        let mut legacy = legacy_devices(
             &spec,
             &vm,
             &mem,
@@ -128,7 +137,12 @@ impl TryFrom<VmSpec> for Vmm {
             &mut mmio,
             firmware,
         )?;
-        let transports = attach_virtio(&vm, &mem, virtio.devices, &windows, &mut mmio)?;
+        let transports = match &legacy.firmware {
+            None => attach_virtio(&vm, &mem, virtio.devices, &windows, &mut mmio)?,
+            Some(pc) => {
+                attach_virtio_pci(&vm, &mem, virtio.devices, pc, &mut legacy.bus, &mut mmio)?
+            }
+        };
         let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &start)?;
 
         // Config validation refuses 0 vCPUs; this keeps a bad config from panicking anyway.
@@ -329,13 +343,11 @@ fn virtio_devices(
     };
     let mut nics = open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
     if cfg.boot.firmware().is_some() && !cfg.nics.is_empty() {
-        // Disks are found by SeaBIOS (the DSDT lists virtio-mmio devices) and boot; NICs are
-        // listed too, but no firmware network-boots from virtio-mmio and only guests that read
-        // LNRO0005 devices from ACPI (Linux) see them.
+        // NICs are virtio-pci functions every guest finds, but the machine has no network
+        // boot ROM (iPXE) for the firmware to boot from them.
         nics.warnings.push(
-            "a BIOS machine's network interfaces are virtio-mmio devices: the firmware cannot \
-             boot from them and only guests that find virtio-mmio devices through ACPI (Linux) \
-             see them"
+            "a BIOS machine's network interfaces work in the guest, but the firmware cannot \
+             boot from the network (no network boot ROM)"
                 .into(),
         );
     }
@@ -517,8 +529,8 @@ fn legacy_devices(
     exit: &ExitSender,
     serial_hub: &Arc<Hub<Vec<u8>>>,
     mmio: &mut Bus,
-    // A firmware machine: its ROM and the virtio-mmio windows its DSDT lists.
-    firmware: Option<(firmware::RomIdentity, &[acpi::MmioDeviceInfo])>,
+    // A firmware machine: its ROM.
+    firmware: Option<firmware::RomIdentity>,
 ) -> Result<LegacyDevices, BuildError> {
     let cfg = &spec.config;
     let log = if cfg.serial.log {
@@ -554,12 +566,11 @@ fn legacy_devices(
         Arc::new(Mutex::new(PostPort)),
     );
     let firmware = match firmware {
-        Some((rom, windows)) => Some(pc_devices(
+        Some(rom) => Some(pc_devices(
             spec,
             vm,
             mem,
             framebuffer,
-            windows,
             exit,
             PcBuses {
                 pio: &mut bus,
@@ -590,7 +601,6 @@ fn pc_devices(
     vm: &Arc<VmFd>,
     mem: &GuestMemoryMmap,
     framebuffer: Option<(u64, u64)>,
-    windows: &[acpi::MmioDeviceInfo],
     exit: &ExitSender,
     buses: PcBuses,
     rom: firmware::RomIdentity,
@@ -609,11 +619,11 @@ fn pc_devices(
         &layout::firmware_e820(ram, framebuffer),
     )
     .map_err(|e| BuildError::Other(e.to_string()))?;
-    // ACPI through the table loader: the firmware installs the tables and finds the
-    // virtio-mmio devices in the DSDT (SeaBIOS boots from their disks).
+    // ACPI through the table loader: the firmware installs the tables (virtio devices are
+    // PCI functions, found by scanning the bus, not listed there).
     let vcpus_u8 =
         u8::try_from(cfg.vcpus).map_err(|_| BuildError::Other("vcpus: too many".into()))?;
-    let acpi_files = pc_acpi::pc_tables(vcpus_u8, windows).map_err(BuildError::Acpi)?;
+    let acpi_files = pc_acpi::pc_tables(vcpus_u8).map_err(BuildError::Acpi)?;
     for (name, bytes) in [
         (pc_acpi::TABLES_FILE, acpi_files.tables),
         (pc_acpi::RSDP_FILE, acpi_files.rsdp),
@@ -671,20 +681,56 @@ fn irqfd(vm: &VmFd, gsi: u32) -> Result<EventFd, BuildError> {
 }
 
 /// Step 6: each virtio device behind an MMIO transport at its window, with its irqfd.
-#[allow(clippy::type_complexity)]
 fn attach_virtio(
     vm: &VmFd,
     mem: &GuestMemoryMmap,
     devices: Vec<Arc<Mutex<dyn VirtioDevice>>>,
     windows: &[acpi::MmioDeviceInfo],
     mmio: &mut Bus,
-) -> Result<Vec<Arc<Mutex<MmioTransport>>>, BuildError> {
-    let mut transports = Vec::new();
+) -> Result<Vec<Arc<Mutex<dyn VirtioTransport>>>, BuildError> {
+    let mut transports: Vec<Arc<Mutex<dyn VirtioTransport>>> = Vec::new();
     for (dev, w) in devices.into_iter().zip(windows) {
         let irq = Arc::new(VirtioInterrupt::new(irqfd(vm, w.gsi)?));
         let t = Arc::new(Mutex::new(MmioTransport::new(dev, mem.clone(), irq)));
         transports.push(t.clone());
         mmio.insert(w.base, w.len, t);
+    }
+    Ok(transports)
+}
+
+/// Step 6 on the PC machine: each virtio device a virtio-pci function in its own slot from
+/// `pci::slots::VIRTIO_FIRST`, in the machine's device order, with INTA on the PIIX3's PIRQs
+/// and MSI-X vectors routed through KVM.
+fn attach_virtio_pci(
+    vm: &Arc<VmFd>,
+    mem: &GuestMemoryMmap,
+    devices: Vec<Arc<Mutex<dyn VirtioDevice>>>,
+    pc: &FirmwareDevices,
+    pio: &mut Bus,
+    mmio: &mut Bus,
+) -> Result<Vec<Arc<Mutex<dyn VirtioTransport>>>, BuildError> {
+    let slots = usize::from(pci::slots::LAST - pci::slots::VIRTIO_FIRST) + 1;
+    if devices.len() > slots {
+        return Err(BuildError::Other(format!(
+            "{} virtio devices is more than the {slots} PCI slots for them",
+            devices.len()
+        )));
+    }
+    let routing = GsiRouting::new(vm.clone());
+    let mut transports: Vec<Arc<Mutex<dyn VirtioTransport>>> = Vec::new();
+    for (i, dev) in devices.into_iter().enumerate() {
+        let slot = pci::slots::VIRTIO_FIRST + i as u8;
+        let queues = lock(&dev).queue_max_sizes().len();
+        let vectors = routing.vectors(queues + 1).map_err(BuildError::Other)?;
+        let pin = pc.intx.pin(slot, 1).map_err(BuildError::Other)?;
+        let t = PciTransport::new(dev, mem.clone(), Box::new(vectors), Some(pin))
+            .map_err(BuildError::Other)?;
+        let t = Arc::new(Mutex::new(t));
+        PciTransport::register(&t, pio, mmio).map_err(BuildError::Other)?;
+        lock(&pc.pci)
+            .add(slot, 0, t.clone())
+            .map_err(BuildError::Other)?;
+        transports.push(t);
     }
     Ok(transports)
 }

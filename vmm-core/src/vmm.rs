@@ -11,7 +11,7 @@ use crate::devices::legacy::AcpiPm;
 use crate::devices::pci::{AcpiPmTimer, PciRoot};
 use crate::devices::serial::SerialDevice;
 use crate::devices::virtio::block::Block;
-use crate::devices::virtio::mmio::MmioTransport;
+use crate::devices::virtio::transport::VirtioTransport;
 use crate::devices::Bus;
 use crate::display::framebuffer::{screenshot, spawn_damage_thread, Framebuffer};
 use crate::display::DisplayHandle;
@@ -241,7 +241,7 @@ pub struct Machine {
     pub vcpus: Vec<Arc<Mutex<VcpuFd>>>,
     /// MSRs this host's KVM can save and restore.
     pub msrs: Vec<u32>,
-    pub transports: Vec<Arc<Mutex<MmioTransport>>>,
+    pub transports: Vec<Arc<Mutex<dyn VirtioTransport>>>,
     /// The disks' devices (also among `transports`), in config order: snapshots switch their
     /// images.
     pub blocks: Vec<Arc<Mutex<Block>>>,

@@ -7,9 +7,10 @@
 //! Unlike the Linux machine's tables ([`super::acpi`]) this is a PIIX4 PC, not hardware-reduced:
 //! the PM1a event/control blocks and the PM timer sit at the PM base SeaBIOS programs when it
 //! sees a table loader (0x600, `src/fw/paravirt.c`), the SCI on IRQ 9. SeaBIOS itself reads
-//! the DSDT for `LNRO0005` devices: that is how it finds virtio-mmio disks to boot from.
+//! the DSDT; this machine's virtio devices are PCI functions (virtio-pci), which firmware and
+//! guests find by scanning the bus, so the DSDT lists no virtio-mmio (`LNRO0005`) devices.
 
-use super::acpi::{self, MmioDeviceInfo, OEM_ID, OEM_TABLE};
+use super::acpi::{self, OEM_ID, OEM_TABLE};
 use super::layout::{self, pirq_of, PIRQ_GSI_BASE};
 use super::table_loader::{TableLoader, Zone};
 use acpi_tables::aml;
@@ -115,10 +116,9 @@ fn madt(vcpus: u8) -> Sdt {
     madt
 }
 
-/// COM1 and the virtio-mmio devices: what a PC guest cannot probe, and SeaBIOS's disks. Note
-/// that with a DSDT SeaBIOS skips PS/2 unless it lists a PNP0303 keyboard: add one (and
+/// COM1 and the PCI root: what a PC guest cannot probe. Note that with a DSDT SeaBIOS skips PS/2 unless it lists a PNP0303 keyboard: add one (and
 /// PNP0F13) here once the i8042 models a keyboard.
-fn dsdt(virtio: &[MmioDeviceInfo]) -> Sdt {
+fn dsdt() -> Sdt {
     let mut dsdt = Sdt::new(*b"DSDT", 36, 2, OEM_ID, OEM_TABLE, 1);
     let mut body = Vec::new();
     // \_S5: the guest powers off by writing this sleep type with SLP_EN to PM1a_CNT, which the
@@ -129,7 +129,6 @@ fn dsdt(virtio: &[MmioDeviceInfo]) -> Sdt {
     )
     .to_aml_bytes(&mut body);
     acpi::com1(&mut body);
-    acpi::virtio_mmio(&mut body, virtio);
     pci_root(&mut body);
     dsdt.append_slice(&body);
     dsdt
@@ -210,13 +209,13 @@ fn append(blob: &mut Vec<u8>, mut table: Vec<u8>, align: usize, sdt: bool) -> Re
 }
 
 /// Builds the BIOS machine's tables and the loader commands that link them.
-pub fn pc_tables(vcpus: u8, virtio: &[MmioDeviceInfo]) -> Result<PcTables, String> {
+pub fn pc_tables(vcpus: u8) -> Result<PcTables, String> {
     let mut blob = Vec::new();
     let mut l = TableLoader::default();
     // The FACS wants 64-byte alignment: first in a 64-byte-aligned allocation.
     l.allocate(TABLES_FILE, 64, Zone::High)?;
     let facs_at = append(&mut blob, facs(), 64, false)?;
-    let dsdt_at = append(&mut blob, sdt_bytes(&dsdt(virtio)), 8, true)?;
+    let dsdt_at = append(&mut blob, sdt_bytes(&dsdt()), 8, true)?;
     let fadt_bytes = fadt(facs_at, dsdt_at);
     let fadt_len = fadt_bytes.len() as u32;
     let fadt_at = append(&mut blob, fadt_bytes, 8, true)?;
@@ -274,8 +273,8 @@ mod tests {
     }
 
     /// Runs the loader as SeaBIOS would, then walks the tables from the RSDP by address.
-    fn loaded(vcpus: u8, virtio: &[MmioDeviceInfo]) -> (Vec<u8>, Vec<u8>) {
-        let t = pc_tables(vcpus, virtio).unwrap();
+    fn loaded(vcpus: u8) -> (Vec<u8>, Vec<u8>) {
+        let t = pc_tables(vcpus).unwrap();
         let mut files = BTreeMap::new();
         files.insert(TABLES_FILE.to_string(), (TABLES_AT, t.tables));
         files.insert(RSDP_FILE.to_string(), (RSDP_AT, t.rsdp));
@@ -300,12 +299,7 @@ mod tests {
 
     #[test]
     fn loaded_tables_link_up_with_valid_checksums() {
-        let virtio = [MmioDeviceInfo {
-            base: 0xd000_0000,
-            len: 0x1000,
-            gsi: 16,
-        }];
-        let (rsdp, blob) = loaded(2, &virtio);
+        let (rsdp, blob) = loaded(2);
         assert_eq!(&rsdp[..8], b"RSD PTR ");
         assert_eq!(sum(&rsdp[..20]), 0);
         assert_eq!(sum(&rsdp), 0);
@@ -336,14 +330,11 @@ mod tests {
         let dsdt = table(&blob, dsdt_addr);
         assert_eq!(&dsdt[..4], b"DSDT");
         let has = |hay: &[u8], n: &[u8]| hay.windows(n.len()).any(|w| w == n);
-        assert!(has(dsdt, b"LNRO0005"));
+        // Virtio devices are PCI functions here, not ACPI-listed virtio-mmio windows.
+        assert!(!has(dsdt, b"LNRO0005"));
         // \_S5 with our sleep type (a Package of two ByteConsts: 0x0a 5, then Zero).
         assert!(has(dsdt, b"_S5_"));
         assert!(has(dsdt, &[0x0a, 5, 0x00]));
-        // The virtio window and its GSI as the builder wires them.
-        assert!(has(dsdt, &0xd000_0000u32.to_le_bytes()));
-        // Extended interrupt descriptor (0x89): ..., count 1, GSI 16.
-        assert!(has(dsdt, &[1, 16, 0, 0, 0]));
         // The PCI root with its routing: slot 2 (the VGA's) INTA is PIRQB → GSI 17, as
         // `devices::pci::intx` drives it: Package(4) { DWord 0x2ffff, Zero, Zero, Byte 17 }.
         assert!(has(dsdt, b"PCI0"));
@@ -370,7 +361,7 @@ mod tests {
 
     #[test]
     fn the_loader_names_only_our_two_files_each_allocated_once() {
-        let t = pc_tables(1, &[]).unwrap();
+        let t = pc_tables(1).unwrap();
         assert_eq!(t.loader.len() % 128, 0);
         let name = |f: &[u8]| {
             let end = f.iter().position(|&b| b == 0).unwrap();

@@ -286,7 +286,7 @@ fn save_into(vm: &VmHandle, id: &str, dir: &Path) -> Result<PendingSave, Snapsho
     let acpi_pm = lock(&vm.acpi_pm).save().map_err(part("ACPI"))?;
     let mut transports = Vec::new();
     for t in &m.transports {
-        transports.push(lock(t).save().map_err(part("virtio device"))?);
+        transports.push(lock(t).save_state().map_err(part("virtio device"))?);
     }
     let firmware = match &m.firmware {
         Some(d) => Some(firmware::save(d, id)?),
@@ -420,7 +420,7 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted
             .restore(&st.acpi_pm, ())
             .map_err(part("ACPI"))?;
         for (t, s) in m.transports.iter().zip(&st.transports) {
-            lock(t).restore(s, ()).map_err(part("virtio device"))?;
+            lock(t).restore_state(s).map_err(part("virtio device"))?;
         }
         if let (Some(d), Some(s)) = (&m.firmware, &st.firmware) {
             firmware::restore(d, s, id)?;

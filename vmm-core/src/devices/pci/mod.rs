@@ -6,6 +6,7 @@
 pub mod bars;
 pub mod i440fx;
 pub mod intx;
+pub mod msi;
 pub mod pm_timer;
 
 use super::{BusDevice, Persist};

@@ -5,7 +5,7 @@
 //! queue until the guest has posted buffers on the event queue.
 
 use super::{
-    device_type, Attachment, DeviceState, QueueState, VirtioDevice, VirtioInterrupt, INT_USED_RING,
+    device_type, Attachment, DeviceState, QueueState, VirtioDevice, VirtioInterrupt,
     VIRTIO_F_VERSION_1,
 };
 use crate::devices::Persist;
@@ -92,7 +92,7 @@ impl Shared {
             used = true;
         }
         if used && q.needs_notification(&*mem).unwrap_or(true) {
-            irq.signal(INT_USED_RING);
+            irq.signal_queue(0);
         }
     }
 }
@@ -272,7 +272,7 @@ impl VirtioDevice for Input {
             used = true;
         }
         if used {
-            irq.signal(INT_USED_RING);
+            irq.signal_queue(1);
         }
         drop(s);
     }

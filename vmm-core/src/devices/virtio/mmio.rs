@@ -3,25 +3,17 @@
 //! Written here because no maintained rust-vmm crate provides an MMIO transport usable with
 //! virtio-queue 0.18 (Firecracker and Cloud Hypervisor each keep their own in-tree).
 
-use super::{DeviceState, QueueState, VirtioDevice, VirtioInterrupt, VIRTIO_F_VERSION_1};
-use crate::devices::{BusDevice, Persist};
-use crate::util::lock;
-use std::sync::{Arc, Mutex, MutexGuard};
-use virtio_queue::{Queue, QueueT};
+use super::transport::{VirtioCore, VirtioTransport, FAILED};
+use super::{VirtioDevice, VirtioInterrupt};
+use crate::devices::BusDevice;
+use std::sync::{Arc, Mutex};
+use virtio_queue::QueueT;
 use vm_memory::GuestMemoryMmap;
+
+pub use super::transport::TransportState;
 
 const MAGIC: u32 = 0x7472_6976; // "virt"
 const VENDOR: u32 = 0x4b44_4d56; // "VMDK"
-
-// Device status bits.
-#[cfg(test)]
-const ACKNOWLEDGE: u32 = 1;
-#[cfg(test)]
-const DRIVER: u32 = 2;
-const DRIVER_OK: u32 = 4;
-const FEATURES_OK: u32 = 8;
-const DEVICE_NEEDS_RESET: u32 = 0x40;
-const FAILED: u32 = 0x80;
 
 /// Size of one device's register window.
 pub const MMIO_WINDOW: u64 = 0x1000;
@@ -29,17 +21,7 @@ pub const MMIO_WINDOW: u64 = 0x1000;
 /// The device is shared (`Arc<Mutex<..>>`) so that whoever made it can keep a typed handle
 /// to it (the builder keeps its disks' for snapshots); the transport locks it per access.
 pub struct MmioTransport {
-    dev: Arc<Mutex<dyn VirtioDevice>>,
-    mem: GuestMemoryMmap,
-    irq: Arc<VirtioInterrupt>,
-    queues: Vec<Queue>,
-    queue_sel: u32,
-    device_features_sel: u32,
-    driver_features_sel: u32,
-    driver_features: u64,
-    status: u32,
-    config_generation: u32,
-    activated: bool,
+    core: VirtioCore,
 }
 
 impl MmioTransport {
@@ -48,188 +30,34 @@ impl MmioTransport {
         mem: GuestMemoryMmap,
         irq: Arc<VirtioInterrupt>,
     ) -> Self {
-        let queues = fresh_queues(&*lock(&dev));
         MmioTransport {
-            dev,
-            mem,
-            irq,
-            queues,
-            queue_sel: 0,
-            device_features_sel: 0,
-            driver_features_sel: 0,
-            driver_features: 0,
-            status: 0,
-            config_generation: 0,
-            activated: false,
-        }
-    }
-
-    fn fresh_queues(&self) -> Vec<Queue> {
-        fresh_queues(&*self.device())
-    }
-
-    pub fn device(&self) -> MutexGuard<'_, dyn VirtioDevice + 'static> {
-        lock(&self.dev)
-    }
-
-    pub fn pause(&mut self) {
-        self.device().pause();
-    }
-
-    pub fn resume(&mut self) {
-        self.device().resume();
-    }
-
-    fn queue(&mut self) -> Option<&mut Queue> {
-        self.queues.get_mut(self.queue_sel as usize)
-    }
-
-    /// Queue registers may only change while the driver is setting up, not once running.
-    fn queue_setup_allowed(&self) -> bool {
-        self.status & (FEATURES_OK | DRIVER_OK | FAILED) == FEATURES_OK
-    }
-
-    fn reset(&mut self) {
-        if self.activated {
-            self.device().reset();
-        }
-        self.activated = false;
-        self.queues = self.fresh_queues();
-        self.queue_sel = 0;
-        self.driver_features = 0;
-        self.status = 0;
-        self.irq.ack(u32::MAX);
-    }
-
-    fn set_status(&mut self, v: u32) {
-        if v == 0 {
-            self.reset();
-            return;
-        }
-        // FEATURES_OK is refused (left clear) if the driver did not accept VERSION_1: this
-        // transport only speaks the modern interface.
-        let mut v = v;
-        if v & FEATURES_OK != 0
-            && self.status & FEATURES_OK == 0
-            && self.driver_features & VIRTIO_F_VERSION_1 == 0
-        {
-            v &= !FEATURES_OK;
-        }
-        let newly_ok = v & DRIVER_OK != 0 && self.status & DRIVER_OK == 0;
-        self.status = v;
-        if newly_ok && !self.activated {
-            let all_ready = self
-                .queues
-                .iter()
-                .all(|q| !q.ready() || q.is_valid(&self.mem));
-            let res = if all_ready {
-                // The device owns the queues from here on; a reset hands out fresh ones.
-                let fresh = self.fresh_queues();
-                let queues = std::mem::replace(&mut self.queues, fresh);
-                self.device().activate(
-                    self.mem.clone(),
-                    queues,
-                    self.driver_features,
-                    self.irq.clone(),
-                )
-            } else {
-                Err("a ready queue has invalid addresses or size".into())
-            };
-            match res {
-                Ok(()) => self.activated = true,
-                Err(_) => self.status |= DEVICE_NEEDS_RESET,
-            }
+            core: VirtioCore::new(dev, mem, irq),
         }
     }
 }
 
-/// A virtio-mmio transport in a snapshot: its registers, its queues (as the driver set them
-/// up, before activation hands them to the device) and the device's own state.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct TransportState {
-    pub device_type: u32,
-    pub queue_sel: u32,
-    pub device_features_sel: u32,
-    pub driver_features_sel: u32,
-    pub driver_features: u64,
-    pub status: u32,
-    pub config_generation: u32,
-    pub activated: bool,
-    pub irq_status: u32,
-    pub queues: Vec<QueueState>,
-    pub device: DeviceState,
-}
-
-impl Persist for MmioTransport {
-    type State = TransportState;
-    type Args = ();
-
-    fn save(&self) -> Result<TransportState, String> {
-        // One guard for both uses: the device's mutex is not reentrant.
-        let dev = self.device();
-        Ok(TransportState {
-            device_type: dev.device_type(),
-            queue_sel: self.queue_sel,
-            device_features_sel: self.device_features_sel,
-            driver_features_sel: self.driver_features_sel,
-            driver_features: self.driver_features,
-            status: self.status,
-            config_generation: self.config_generation,
-            activated: self.activated,
-            irq_status: self.irq.status(),
-            queues: self.queues.iter().map(QueueState::of).collect(),
-            device: dev.save_state()?,
-        })
+impl VirtioTransport for MmioTransport {
+    fn core(&self) -> &VirtioCore {
+        &self.core
     }
 
-    fn restore(&mut self, s: &TransportState, _: ()) -> Result<(), String> {
-        let device_type = self.device().device_type();
-        if s.device_type != device_type {
-            return Err(format!(
-                "snapshot has virtio device type {} where this VM has {device_type}",
-                s.device_type
-            ));
-        }
-        self.queues = s
-            .queues
-            .iter()
-            .map(|q| q.to_queue())
-            .collect::<Result<_, _>>()?;
-        self.queue_sel = s.queue_sel;
-        self.device_features_sel = s.device_features_sel;
-        self.driver_features_sel = s.driver_features_sel;
-        self.driver_features = s.driver_features;
-        self.status = s.status;
-        self.config_generation = s.config_generation;
-        self.activated = s.activated;
-        self.irq.ack(u32::MAX);
-        if s.irq_status != 0 {
-            self.irq.signal(s.irq_status);
-        }
-        self.device()
-            .restore_state(&s.device, self.mem.clone(), self.irq.clone())
+    fn save_state(&self) -> Result<TransportState, String> {
+        self.core.save(None)
     }
-}
 
-fn fresh_queues(dev: &dyn VirtioDevice) -> Vec<Queue> {
-    dev.queue_max_sizes()
-        .iter()
-        .map(|&m| Queue::new(m).expect("queue max sizes are powers of two"))
-        .collect()
-}
-
-fn set_half(v: &mut u64, high: bool, x: u32) {
-    if high {
-        *v = (*v & 0xffff_ffff) | (u64::from(x) << 32);
-    } else {
-        *v = (*v & !0xffff_ffff) | u64::from(x);
+    fn restore_state(&mut self, s: &TransportState) -> Result<(), String> {
+        if s.pci.is_some() {
+            return Err("snapshot has a virtio-pci device where this VM has virtio-mmio".into());
+        }
+        self.core.restore(s)
     }
 }
 
 impl BusDevice for MmioTransport {
     fn read(&mut self, offset: u64, data: &mut [u8]) {
+        let c = &mut self.core;
         if offset >= 0x100 {
-            self.device().read_config(offset - 0x100, data);
+            c.device().read_config(offset - 0x100, data);
             return;
         }
         // Registers are 32 bits wide and must be read whole.
@@ -240,28 +68,25 @@ impl BusDevice for MmioTransport {
         let v: u32 = match offset {
             0x000 => MAGIC,
             0x004 => 2,
-            0x008 => self.device().device_type(),
+            0x008 => c.device().device_type(),
             0x00c => VENDOR,
-            0x010 => match self.device_features_sel {
-                0 => self.device().features() as u32,
-                1 => (self.device().features() >> 32) as u32,
-                _ => 0,
-            },
-            0x034 => self.queue().map_or(0, |q| u32::from(q.max_size())),
-            0x044 if self.activated => 1,
-            0x044 => self.queue().map_or(0, |q| u32::from(q.ready())),
-            0x060 => self.irq.status(),
-            0x070 => self.status,
-            0x0fc => self.config_generation,
+            0x010 => c.device_features_window(),
+            0x034 => c.queue_ref().map_or(0, |q| u32::from(q.max_size())),
+            0x044 if c.activated => 1,
+            0x044 => c.queue_ref().map_or(0, |q| u32::from(q.ready())),
+            0x060 => c.irq.status(),
+            0x070 => c.status,
+            0x0fc => c.config_generation,
             _ => 0,
         };
         data.copy_from_slice(&v.to_le_bytes());
     }
 
     fn write(&mut self, offset: u64, data: &[u8]) {
+        let c = &mut self.core;
         if offset >= 0x100 {
-            if self.status & FAILED == 0 {
-                self.device().write_config(offset - 0x100, data);
+            if c.status & FAILED == 0 {
+                c.device().write_config(offset - 0x100, data);
             }
             return;
         }
@@ -269,51 +94,29 @@ impl BusDevice for MmioTransport {
             return; // not a 32-bit access: ignored
         };
         let v = u32::from_le_bytes(bytes);
-        let setup = self.queue_setup_allowed();
+        let setup = c.queue_setup_allowed();
         match offset {
-            0x014 => self.device_features_sel = v,
-            0x024 => self.driver_features_sel = v,
-            0x020 if self.status & (FEATURES_OK | DRIVER_OK) == 0 => {
-                // Accept only what we offered.
-                let offered = match self.driver_features_sel {
-                    0 => self.device().features() as u32,
-                    1 => (self.device().features() >> 32) as u32,
-                    _ => 0,
-                };
-                let high = self.driver_features_sel == 1;
-                if self.driver_features_sel <= 1 {
-                    set_half(&mut self.driver_features, high, v & offered);
-                }
-            }
-            0x030 => self.queue_sel = v,
+            0x014 => c.device_features_sel = v,
+            0x024 => c.driver_features_sel = v,
+            0x020 => c.write_driver_features(v),
+            0x030 => c.queue_sel = v,
             0x038 if setup => {
-                if let Some(q) = self.queue() {
+                if let Some(q) = c.queue() {
                     q.set_size(v as u16);
                 }
             }
             0x044 if setup => {
-                if let Some(q) = self.queue() {
+                if let Some(q) = c.queue() {
                     q.set_ready(v == 1);
                 }
             }
-            0x050 if self.activated && (v as usize) < self.queues.len() => {
-                self.device().queue_notify(v as u16);
-            }
-            0x064 => self.irq.ack(v),
-            0x070 => self.set_status(v),
+            0x050 => c.notify(v),
+            0x064 => c.irq.ack(v),
+            0x070 => c.set_status(v),
             0x080 | 0x084 | 0x090 | 0x094 | 0x0a0 | 0x0a4 if setup => {
                 let high = offset & 4 != 0;
-                let (lo, hi) = if high {
-                    (None, Some(v))
-                } else {
-                    (Some(v), None)
-                };
-                if let Some(q) = self.queue() {
-                    match offset & !4 {
-                        0x080 => q.set_desc_table_address(lo, hi),
-                        0x090 => q.set_avail_ring_address(lo, hi),
-                        _ => q.set_used_ring_address(lo, hi),
-                    }
+                if let Some(q) = c.queue() {
+                    set_queue_address(q, offset & !4, high, v);
                 }
             }
             _ => {}
@@ -321,9 +124,26 @@ impl BusDevice for MmioTransport {
     }
 }
 
+/// Sets half of a queue address: `which` is the low register of the descriptor table (0x80),
+/// available ring (0x90) or used ring (0xa0), as virtio-mmio numbers them.
+fn set_queue_address(q: &mut virtio_queue::Queue, which: u64, high: bool, v: u32) {
+    let (lo, hi) = if high {
+        (None, Some(v))
+    } else {
+        (Some(v), None)
+    };
+    match which {
+        0x080 => q.set_desc_table_address(lo, hi),
+        0x090 => q.set_avail_ring_address(lo, hi),
+        _ => q.set_used_ring_address(lo, hi),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::rng::{Rng, RngState};
+    use super::super::transport::{ACKNOWLEDGE, DRIVER, FEATURES_OK};
+    use super::super::DeviceState;
     use super::*;
     use vm_memory::GuestAddress;
     use vmm_sys_util::eventfd::EventFd;
@@ -371,13 +191,13 @@ mod tests {
         let mut t = transport();
         wr(&mut t, 0x70, ACKNOWLEDGE | DRIVER);
         wr(&mut t, 0x14, 1);
-        let s = t.save().unwrap();
+        let s = t.save_state().unwrap();
         assert_eq!(s.device, DeviceState::Rng(RngState { queue: None }));
         let mut t2 = transport();
-        t2.restore(&s, ()).unwrap();
+        t2.restore_state(&s).unwrap();
         assert_eq!(rd(&mut t2, 0x70), ACKNOWLEDGE | DRIVER);
         assert_eq!(rd(&mut t2, 0x10), 1, "feature selector restored");
-        assert_eq!(t2.save().unwrap().queues, s.queues);
+        assert_eq!(t2.save_state().unwrap().queues, s.queues);
     }
 
     #[test]

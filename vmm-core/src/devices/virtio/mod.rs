@@ -1,13 +1,16 @@
-//! Virtio devices (virtio 1.x) on the virtio-mmio transport.
+//! Virtio devices (virtio 1.x) on the virtio-mmio or virtio-pci transport.
 //!
-//! A device implements [`VirtioDevice`]; [`mmio::MmioTransport`] gives it the register
-//! interface, queues (virtio-queue) and its interrupt. Every virtio device reuses that transport.
+//! A device implements [`VirtioDevice`]; [`mmio::MmioTransport`] (the Linux machine) or
+//! [`pci::PciTransport`] (the PC machine) gives it the register interface, queues
+//! (virtio-queue) and its interrupt, both over one [`transport::VirtioCore`].
 
 pub mod block;
 pub mod input;
 pub mod mmio;
 pub mod net;
+pub mod pci;
 pub mod rng;
+pub mod transport;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -26,10 +29,27 @@ pub mod device_type {
     pub const INPUT: u32 = 18;
 }
 
-/// A device's interrupt: the transport's InterruptStatus bits plus an irqfd into KVM.
+/// A device's interrupt: the transport's InterruptStatus (ISR) bits plus the line that tells
+/// the guest: an irqfd into KVM (virtio-mmio), or the virtio-pci function's INTx pin or
+/// MSI-X vectors.
 pub struct VirtioInterrupt {
     status: AtomicU32,
-    evt: EventFd,
+    line: Line,
+}
+
+enum Line {
+    Irqfd(EventFd),
+    Custom(Arc<dyn InterruptLine>),
+}
+
+/// A transport's own way of raising a device's interrupt.
+pub trait InterruptLine: Send + Sync {
+    /// `why` (INT_USED_RING, INT_CONFIG) was just added to `irq`'s status.
+    fn raise(&self, irq: &VirtioInterrupt, why: u32);
+    /// Queue `index`'s used ring changed (INT_USED_RING was just added to the status).
+    fn raise_queue(&self, irq: &VirtioInterrupt, _index: u16) {
+        self.raise(irq, INT_USED_RING);
+    }
 }
 
 pub const INT_USED_RING: u32 = 1;
@@ -39,14 +59,43 @@ impl VirtioInterrupt {
     pub fn new(evt: EventFd) -> Self {
         VirtioInterrupt {
             status: AtomicU32::new(0),
-            evt,
+            line: Line::Irqfd(evt),
+        }
+    }
+
+    pub fn with_line(line: Arc<dyn InterruptLine>) -> Self {
+        VirtioInterrupt {
+            status: AtomicU32::new(0),
+            line: Line::Custom(line),
         }
     }
 
     pub fn signal(&self, why: u32) {
         self.status.fetch_or(why, Ordering::SeqCst);
-        // A full eventfd counter still means "interrupt pending": nothing is lost.
-        let _ = self.evt.write(1);
+        match &self.line {
+            // A full eventfd counter still means "interrupt pending": nothing is lost.
+            Line::Irqfd(evt) => {
+                let _ = evt.write(1);
+            }
+            Line::Custom(line) => line.raise(self, why),
+        }
+    }
+
+    /// Queue `index` has new used buffers: like `signal(INT_USED_RING)`, but a transport with
+    /// a vector per queue (virtio-pci with MSI-X) sends only that queue's.
+    pub fn signal_queue(&self, index: u16) {
+        self.status.fetch_or(INT_USED_RING, Ordering::SeqCst);
+        match &self.line {
+            Line::Irqfd(evt) => {
+                let _ = evt.write(1);
+            }
+            Line::Custom(line) => line.raise_queue(self, index),
+        }
+    }
+
+    /// Reads and clears the status in one step (virtio-pci's ISR register).
+    pub fn take(&self) -> u32 {
+        self.status.swap(0, Ordering::SeqCst)
     }
 
     pub fn status(&self) -> u32 {

@@ -2,7 +2,7 @@
 //! RX and TX threads' loops, and copying frames into and out of descriptor chains.
 
 use super::{NetStats, MIN_FRAME_LEN, NET_HDR_LEN, TX_BATCH};
-use crate::devices::virtio::{VirtioInterrupt, INT_CONFIG, INT_USED_RING};
+use crate::devices::virtio::{VirtioInterrupt, INT_CONFIG};
 use crate::net::frame::{self, FrameReader, ReadFrame, MAX_FRAME_LEN};
 use crate::util::lock;
 use std::io::Write;
@@ -23,12 +23,14 @@ pub(super) struct QueueCtx {
     pub(super) mem: GuestMemoryMmap,
     pub(super) q: Queue,
     pub(super) irq: Arc<VirtioInterrupt>,
+    /// Which queue this is (its own MSI-X vector on virtio-pci).
+    pub(super) index: u16,
 }
 
 impl QueueCtx {
     pub(super) fn interrupt(&mut self) {
         if self.q.needs_notification(&self.mem).unwrap_or(true) {
-            self.irq.signal(INT_USED_RING);
+            self.irq.signal_queue(self.index);
         }
     }
 }

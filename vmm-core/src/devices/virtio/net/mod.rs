@@ -213,8 +213,14 @@ impl Net {
             mem: mem.clone(),
             q: tx,
             irq: irq.clone(),
+            index: TX_QUEUE,
         });
-        *lock(&self.shared.rx) = Some(QueueCtx { mem, q: rx, irq });
+        *lock(&self.shared.rx) = Some(QueueCtx {
+            mem,
+            q: rx,
+            irq,
+            index: RX_QUEUE,
+        });
         // Chains posted before activation (or before a snapshot) get handled now.
         self.queue_notify(RX_QUEUE);
         self.queue_notify(TX_QUEUE);

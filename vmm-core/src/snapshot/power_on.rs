@@ -10,8 +10,7 @@ use super::firmware::{self, FirmwareState};
 use super::kvm_state::{self, VcpuState, VmState};
 use super::{pause_for, SnapshotError, OPS};
 use crate::arch::layout;
-use crate::devices::virtio::mmio::TransportState;
-use crate::devices::Persist;
+use crate::devices::virtio::transport::TransportState;
 use crate::util::lock;
 use crate::vmm::VmHandle;
 use vm_memory::{Bytes, GuestAddress};
@@ -43,7 +42,7 @@ pub fn capture(vm: &VmHandle) -> Result<Option<PowerOn>, SnapshotError> {
     }
     let mut transports = Vec::new();
     for t in &m.transports {
-        transports.push(lock(t).save().map_err(part("virtio device"))?);
+        transports.push(lock(t).save_state().map_err(part("virtio device"))?);
     }
     let mut bios_area = vec![0u8; (layout::BIOS_AREA_END - layout::ACPI_START) as usize];
     m.mem
@@ -71,7 +70,7 @@ pub fn reset(vm: &VmHandle, p: &PowerOn) -> Result<(), SnapshotError> {
         kvm_state::restore_vcpu(&lock(v), s, false).map_err(part("vCPU state"))?;
     }
     for (t, s) in m.transports.iter().zip(&p.transports) {
-        lock(t).restore(s, ()).map_err(part("virtio device"))?;
+        lock(t).restore_state(s).map_err(part("virtio device"))?;
     }
     if let Some(d) = &m.firmware {
         firmware::restore(d, &p.firmware, WHAT)?;

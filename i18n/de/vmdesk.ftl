@@ -128,6 +128,10 @@ config-multicast-mac = „{ $mac }“ ist eine Multicast-Adresse; eine Netzwerks
 config-zero-mac = „{ $mac }“ ist die Null-Adresse.
 config-too-many-nics = Höchstens { $max } Netzwerkschnittstellen.
 config-port-taken = Host-Port { $port } wird zweimal weitergeleitet.
+config-not-an-iso = Die Datei ist kein ISO-9660-CD-ROM-Abbild.
+config-cdroms-need-firmware = CD-ROM-Laufwerke gibt es nur in einer BIOS-Maschine.
+config-too-many-cdroms = { $count } CD-ROM-Laufwerke sind mehr als die unterstützten { $max }.
+config-boot-order-duplicate = Die Bootreihenfolge nennt { $device } zweimal.
 
 ## Wizard
 wizard-title = Neue virtuelle Maschine

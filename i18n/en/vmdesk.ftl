@@ -128,6 +128,10 @@ config-multicast-mac = “{ $mac }” is a multicast address; a network interfac
 config-zero-mac = “{ $mac }” is the all-zero address.
 config-too-many-nics = At most { $max } network interfaces.
 config-port-taken = Host port { $port } is forwarded twice.
+config-not-an-iso = The file is not an ISO 9660 CD-ROM image.
+config-cdroms-need-firmware = CD-ROM drives need a BIOS machine.
+config-too-many-cdroms = { $count } CD-ROM drives is more than the { $max } supported.
+config-boot-order-duplicate = The boot order names { $device } twice.
 
 ## Wizard
 wizard-title = New Virtual Machine

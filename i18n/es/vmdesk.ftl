@@ -128,6 +128,10 @@ config-multicast-mac = «{ $mac }» es una dirección multicast; una interfaz de
 config-zero-mac = «{ $mac }» es la dirección todo ceros.
 config-too-many-nics = Como máximo { $max } interfaces de red.
 config-port-taken = El puerto { $port } del anfitrión se redirige dos veces.
+config-not-an-iso = El archivo no es una imagen de CD-ROM ISO 9660.
+config-cdroms-need-firmware = Las unidades de CD-ROM necesitan una máquina BIOS.
+config-too-many-cdroms = { $count } unidades de CD-ROM son más que las { $max } admitidas.
+config-boot-order-duplicate = El orden de arranque nombra { $device } dos veces.
 
 ## Wizard
 wizard-title = Nueva máquina virtual

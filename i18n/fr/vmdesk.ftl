@@ -128,6 +128,10 @@ config-multicast-mac = « { $mac } » est une adresse multicast ; une interface 
 config-zero-mac = « { $mac } » est l’adresse nulle.
 config-too-many-nics = Au plus { $max } interfaces réseau.
 config-port-taken = Le port hôte { $port } est redirigé deux fois.
+config-not-an-iso = Le fichier n’est pas une image de CD-ROM ISO 9660.
+config-cdroms-need-firmware = Les lecteurs de CD-ROM nécessitent une machine BIOS.
+config-too-many-cdroms = { $count } lecteurs de CD-ROM, c’est plus que les { $max } pris en charge.
+config-boot-order-duplicate = L’ordre de démarrage nomme { $device } deux fois.
 
 ## Wizard
 wizard-title = Nouvelle machine virtuelle

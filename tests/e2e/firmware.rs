@@ -8,12 +8,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use vmm_core::snapshot::firmware::FirmwareState;
 
-const SEABIOS: &str = "/usr/share/seabios/bios-256k.bin";
+pub(crate) const SEABIOS: &str = "/usr/share/seabios/bios-256k.bin";
 /// Real mode is emulated on software KVMs: SeaBIOS takes a while there.
-const FIRMWARE_TIMEOUT: Duration = Duration::from_secs(180);
+pub(crate) const FIRMWARE_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Whether Debian's SeaBIOS is installed; skips (or fails under `VMDESK_REQUIRE_TOOLS`).
-fn seabios_or_skip(test: &str) -> bool {
+pub(crate) fn seabios_or_skip(test: &str) -> bool {
     if Path::new(SEABIOS).is_file() {
         return true;
     }
@@ -30,7 +30,7 @@ fn start_bios_vm(id: &str, vcpus: u32) -> Vm {
 }
 
 /// A BIOS VM whose config ends with what `extra` returns for the VM's folder (e.g. disks).
-fn start_bios_vm_with(id: &str, vcpus: u32, extra: impl FnOnce(&Path) -> String) -> Vm {
+pub(crate) fn start_bios_vm_with(id: &str, vcpus: u32, extra: impl FnOnce(&Path) -> String) -> Vm {
     let dir = tempfile::tempdir().unwrap();
     let more = extra(dir.path());
     let toml = format!(
@@ -41,7 +41,7 @@ fn start_bios_vm_with(id: &str, vcpus: u32, extra: impl FnOnce(&Path) -> String)
     Vm { dir, child }
 }
 
-fn firmware_log(vm: &Vm) -> String {
+pub(crate) fn firmware_log(vm: &Vm) -> String {
     let bytes = std::fs::read(vm.dir.path().join("firmware.log")).unwrap_or_default();
     String::from_utf8_lossy(&bytes).into_owned()
 }
@@ -268,11 +268,11 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
 }
 
 /// What the boot sector prints on COM1 once the firmware has run it.
-const MBR_MARKER: &str = "VMDESK-MBR-OK";
+pub(crate) const MBR_MARKER: &str = "VMDESK-MBR-OK";
 
 /// How the boot sector ends the VM once it has printed its marker.
 #[derive(Clone, Copy)]
-enum MbrEnd {
+pub(crate) enum MbrEnd {
     /// The PIIX reset control (0xcf9 ← 6): the VMM ends with status 3.
     Reset,
     /// ACPI S5: SLP_TYP 5 with SLP_EN written to PM1a_CNT, where the FADT puts it (PM base
@@ -284,6 +284,12 @@ enum MbrEnd {
 /// [`MBR_MARKER`] on COM1, polling the LSR's "transmitter empty" bit, then ends the VM as
 /// `end` says.
 fn mbr_boot_sector(end: MbrEnd) -> Vec<u8> {
+    boot_sector(MBR_MARKER, end)
+}
+
+/// The same program printing `marker` (it runs wherever linear 0x7c00 is its first byte, so
+/// also as an El Torito no-emulation image loaded at 07c0:0000).
+pub(crate) fn boot_sector(marker: &str, end: MbrEnd) -> Vec<u8> {
     const MSG_AT: u16 = 0x7c00 + 42;
     #[rustfmt::skip]
     let print: [u8; 32] = [
@@ -328,7 +334,7 @@ fn mbr_boot_sector(end: MbrEnd) -> Vec<u8> {
     assert_eq!(code.len() as u16, MSG_AT - 0x7c00);
     let mut sector = vec![0u8; 512];
     sector[..code.len()].copy_from_slice(&code);
-    let msg = format!("{MBR_MARKER}\r\n\0");
+    let msg = format!("{marker}\r\n\0");
     sector[code.len()..code.len() + msg.len()].copy_from_slice(msg.as_bytes());
     sector[510] = 0x55;
     sector[511] = 0xaa;

@@ -1,0 +1,127 @@
+//! The AHCI CD-ROM on the BIOS machine: SeaBIOS finds the ATAPI drive on the ICH9 AHCI
+//! controller, boots an El Torito no-emulation image from an ISO made at test time, and
+//! honours `[boot] order` (fw_cfg `bootorder`) between that CD and an MBR disk.
+
+use crate::firmware::{
+    boot_sector, firmware_log, seabios_or_skip, start_bios_vm_with, MbrEnd, FIRMWARE_TIMEOUT,
+    MBR_MARKER,
+};
+use crate::harness::*;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+const CD_MARKER: &str = "VMDESK-CD-OK";
+
+/// An ISO 9660 image in `dir` whose El Torito no-emulation boot image prints [`CD_MARKER`]
+/// and resets the VM. `None` (after saying `skipped: …`) without xorriso.
+fn boot_iso(test: &str, dir: &Path) -> Option<std::path::PathBuf> {
+    if !tool_or_skip(
+        "xorriso",
+        &format!("{test}: xorriso"),
+        "apt-get install xorriso",
+    ) {
+        return None;
+    }
+    let root = dir.join("iso-root");
+    std::fs::create_dir_all(&root).unwrap();
+    let mut image = boot_sector(CD_MARKER, MbrEnd::Reset);
+    image.resize(2048, 0);
+    std::fs::write(root.join("boot.bin"), image).unwrap();
+    std::fs::write(root.join("README.TXT"), "vmdesk test disc\n").unwrap();
+    let iso = dir.join("disc.iso");
+    let out = Command::new("xorriso")
+        .args(["-as", "mkisofs", "-quiet", "-o"])
+        .arg(&iso)
+        .args(["-b", "boot.bin", "-no-emul-boot", "-boot-load-size", "4"])
+        .arg(&root)
+        .output()
+        .expect("run xorriso");
+    assert!(
+        out.status.success(),
+        "xorriso: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(iso)
+}
+
+/// An MBR disk image in `dir` printing [`MBR_MARKER`].
+fn mbr_disk(dir: &Path) -> std::path::PathBuf {
+    let mut image = boot_sector(MBR_MARKER, MbrEnd::Reset);
+    image.resize(1 << 20, 0);
+    let path = dir.join("boot.img");
+    std::fs::write(&path, image).unwrap();
+    path
+}
+
+#[test]
+fn seabios_boots_an_el_torito_image_from_the_ahci_cdrom() {
+    let name = "seabios_boots_an_el_torito_image_from_the_ahci_cdrom";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let media = tempfile::tempdir().unwrap();
+    let Some(iso) = boot_iso(name, media.path()) else {
+        return;
+    };
+    let t0 = Instant::now();
+    let mut vm = start_bios_vm_with("bios-cd", 1, |_| {
+        format!("\n[[cdroms]]\npath = \"{}\"\n", iso.display())
+    });
+    let serial = vm.wait_serial(CD_MARKER, FIRMWARE_TIMEOUT);
+    let booted = t0.elapsed();
+    let boot_at = serial
+        .find("Booting from DVD/CD")
+        .unwrap_or_else(|| panic!("no 'Booting from DVD/CD' before the marker:\n{serial}"));
+    assert!(boot_at < serial.find(CD_MARKER).unwrap(), "{serial}");
+    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert_eq!(st.code(), Some(3), "{stderr}");
+    eprintln!("SeaBIOS booted the CD after {:.1} s", booted.as_secs_f64());
+    let log = firmware_log(&vm);
+    for line in [
+        "AHCI controller at 00:03.0",
+        "AHCI/0: registering: \"DVD/CD [AHCI/0: VMDESK DVD-ROM ATAPI-4 DVD/CD]\"",
+    ] {
+        assert!(log.contains(line), "no {line:?} in firmware.log:\n{log}");
+    }
+}
+
+/// A VM with the MBR disk and the CD; `order` is its `[boot] order` line (or none).
+fn boot_with_order(id: &str, iso: &Path, order: &str) -> String {
+    let mut vm = start_bios_vm_with(id, 1, |dir| {
+        format!(
+            "{order}\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n\n[[cdroms]]\npath = \"{}\"\n",
+            mbr_disk(dir).display(),
+            iso.display()
+        )
+    });
+    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert_eq!(st.code(), Some(3), "{stderr}");
+    vm.serial_log()
+}
+
+#[test]
+fn the_boot_order_decides_between_the_cdrom_and_the_disk() {
+    let name = "the_boot_order_decides_between_the_cdrom_and_the_disk";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let media = tempfile::tempdir().unwrap();
+    let Some(iso) = boot_iso(name, media.path()) else {
+        return;
+    };
+    let t0 = Instant::now();
+    // Disk first: the disk's boot sector runs (and resets before the CD is tried).
+    let serial = boot_with_order("bios-order-disk", &iso, "order = [\"disk\", \"cdrom\"]\n");
+    assert!(
+        serial.contains(MBR_MARKER) && !serial.contains(CD_MARKER),
+        "{serial}"
+    );
+    // The default with a medium in the drive: the CD first.
+    let serial = boot_with_order("bios-order-cd", &iso, "");
+    assert!(
+        serial.contains(CD_MARKER) && !serial.contains(MBR_MARKER),
+        "{serial}"
+    );
+    eprintln!("two boots in {:.1} s", t0.elapsed().as_secs_f64());
+}

@@ -295,6 +295,8 @@ cli-help =
       vmdesk snapshots VM             die Schnappschüsse einer VM auflisten (* markiert den aktuellen)
       vmdesk revert    VM SCHNAPPSCHUSS  zu einem Schnappschuss zurückkehren (eine gestoppte VM startet davon)
       vmdesk screenshot VM DATEI.png  den Bildschirm der VM speichern (VMs mit Bildschirm)
+      vmdesk cdrom VM eject|insert DATEI.iso [--drive N]
+                                      Medium aus einem CD-ROM-Laufwerk nehmen / ein ISO einlegen
       vmdesk --version                die Version ausgeben
 
     VM ist die ID oder der Name einer VM, SCHNAPPSCHUSS die ID oder der Name eines Schnappschusses.
@@ -340,6 +342,10 @@ cli-no-such-snapshot = { $vm } hat keinen vollständigen Schnappschuss mit der I
 cli-reverted = { $vm } ist zu Schnappschuss { $snapshot } zurückgekehrt
 cli-started-from = { $vm } von Schnappschuss { $snapshot } gestartet (PID { $pid })
 cli-screenshot = Bildschirm gespeichert in { $path }
+cli-cdrom-usage = „cdrom“ braucht „eject“ oder „insert“ und eine ISO-Datei
+cli-cdrom-bad-drive = --drive { $drive }: keine Laufwerksnummer
+cli-cdrom-ejected = CD-ROM-Laufwerk { $drive } ist leer
+cli-cdrom-inserted = { $path } liegt in CD-ROM-Laufwerk { $drive }
 
 ## Festplatten, Netzwerk, Bildschirm; Klone; Löschen mit Platten (Assistent, Details, Bibliothek, CLI)
 wizard-hardware = Hardware

@@ -295,6 +295,8 @@ cli-help =
       vmdesk snapshots VM             lister les instantanés d'une VM (* marque l'actuel)
       vmdesk revert    VM INSTANTANÉ  revenir à un instantané (une VM arrêtée démarre depuis lui)
       vmdesk screenshot VM FICHIER.png  enregistrer l'écran de la VM (VM avec écran)
+      vmdesk cdrom VM eject|insert FICHIER.iso [--drive N]
+                                      retire le disque d’un lecteur de CD-ROM / insère une ISO
       vmdesk --version                afficher la version
 
     VM est l'identifiant ou le nom d'une VM ; INSTANTANÉ, celui d'un instantané.
@@ -340,6 +342,10 @@ cli-no-such-snapshot = { $vm } n'a aucun instantané complet avec l'identifiant 
 cli-reverted = { $vm } est revenue à l'instantané { $snapshot }
 cli-started-from = { $vm } démarrée depuis l'instantané { $snapshot } (pid { $pid })
 cli-screenshot = écran enregistré dans { $path }
+cli-cdrom-usage = « cdrom » demande « eject », ou « insert » et un fichier ISO
+cli-cdrom-bad-drive = --drive { $drive } : pas un numéro de lecteur
+cli-cdrom-ejected = le lecteur de CD-ROM { $drive } est vide
+cli-cdrom-inserted = { $path } est dans le lecteur de CD-ROM { $drive }
 
 ## Disques, réseau, écran ; clones ; suppression avec les disques (assistant, détails, bibliothèque, CLI)
 wizard-hardware = Matériel

@@ -3,10 +3,11 @@
 //! honours `[boot] order` (fw_cfg `bootorder`) between that CD and an MBR disk.
 
 use crate::firmware::{
-    boot_sector, firmware_log, seabios_or_skip, start_bios_vm_with, MbrEnd, FIRMWARE_TIMEOUT,
+    boot_sector, firmware_log, seabios_or_skip, snap, start_bios_vm_with, MbrEnd, FIRMWARE_TIMEOUT,
     MBR_MARKER,
 };
 use crate::harness::*;
+use serde_json::json;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -124,4 +125,56 @@ fn the_boot_order_decides_between_the_cdrom_and_the_disk() {
         "{serial}"
     );
     eprintln!("two boots in {:.1} s", t0.elapsed().as_secs_f64());
+}
+
+#[test]
+fn media_go_in_and_out_at_run_time_through_the_api_and_into_snapshots() {
+    let name = "media_go_in_and_out_at_run_time_through_the_api_and_into_snapshots";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let media = tempfile::tempdir().unwrap();
+    let Some(iso) = boot_iso(name, media.path()) else {
+        return;
+    };
+    let not_iso = media.path().join("notes.txt");
+    std::fs::write(&not_iso, vec![b'x'; 0x9000]).unwrap();
+    // An empty drive: SeaBIOS asks it (TEST UNIT READY, REQUEST SENSE) and hears "no medium".
+    let mut vm = start_bios_vm_with("bios-cd-api", 1, |_| "\n[[cdroms]]\n".into());
+    let log = crate::firmware::wait_firmware(&mut vm, "MEDIUM NOT PRESENT", FIRMWARE_TIMEOUT);
+    assert!(log.contains("AHCI/0: registering"), "{log}");
+    let mut api = vm.api();
+    let call = |api: &mut Api, req: serde_json::Value| api.call(req);
+    let r = call(
+        &mut api,
+        json!({"cmd": "cdrom-insert", "drive": 0, "path": not_iso}),
+    );
+    assert_eq!(r["ok"], false, "{r}");
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("notes.txt") && msg.contains("ISO 9660"),
+        "{msg}"
+    );
+    let r = call(
+        &mut api,
+        json!({"cmd": "cdrom-insert", "drive": 0, "path": "rel.iso"}),
+    );
+    assert_eq!(r["error"]["code"], "bad-request", "{r}");
+    let r = call(&mut api, json!({"cmd": "cdrom-eject", "drive": 3}));
+    assert_eq!(r["error"]["code"], "bad-request", "{r}");
+    let (_, before) = snap(&vm, &mut api, "empty");
+    let cd = |s: &vmm_core::snapshot::firmware::FirmwareState| {
+        s.ahci.as_ref().unwrap().ports[0].cdrom.clone().unwrap()
+    };
+    assert_eq!(cd(&before).medium, None);
+    let r = call(
+        &mut api,
+        json!({"cmd": "cdrom-insert", "drive": 0, "path": iso}),
+    );
+    assert_eq!(r["ok"], true, "{r}");
+    let (_, after) = snap(&vm, &mut api, "with disc");
+    assert_eq!(cd(&after).medium.as_deref(), Some(iso.as_path()));
+    assert!(cd(&after).unit_attention, "the guest is told of the change");
+    let r = call(&mut api, json!({"cmd": "cdrom-eject", "drive": 0}));
+    assert_eq!(r["ok"], true, "{r}");
 }

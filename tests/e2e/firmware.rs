@@ -47,7 +47,7 @@ pub(crate) fn firmware_log(vm: &Vm) -> String {
 }
 
 /// Waits until `firmware.log` holds `needle`; panics with the log on timeout or exit.
-fn wait_firmware(vm: &mut Vm, needle: &str, timeout: Duration) -> String {
+pub(crate) fn wait_firmware(vm: &mut Vm, needle: &str, timeout: Duration) -> String {
     let deadline = Instant::now() + timeout;
     loop {
         let log = firmware_log(vm);
@@ -112,7 +112,7 @@ fn firmware_state(vm: &Vm, id: &str) -> FirmwareState {
 }
 
 /// Takes a live snapshot; returns its id and the state file's firmware section.
-fn snap(vm: &Vm, api: &mut Api, name: &str) -> (String, FirmwareState) {
+pub(crate) fn snap(vm: &Vm, api: &mut Api, name: &str) -> (String, FirmwareState) {
     let t = Instant::now();
     let r = api.call(json!({"cmd": "snapshot-create", "name": name}));
     assert_eq!(r["ok"], true, "{r}");

@@ -172,9 +172,25 @@ fn media_go_in_and_out_at_run_time_through_the_api_and_into_snapshots() {
         json!({"cmd": "cdrom-insert", "drive": 0, "path": iso}),
     );
     assert_eq!(r["ok"], true, "{r}");
-    let (_, after) = snap(&vm, &mut api, "with disc");
+    let (with_disc, after) = snap(&vm, &mut api, "with disc");
     assert_eq!(cd(&after).medium.as_deref(), Some(iso.as_path()));
     assert!(cd(&after).unit_attention, "the guest is told of the change");
     let r = call(&mut api, json!({"cmd": "cdrom-eject", "drive": 0}));
     assert_eq!(r["ok"], true, "{r}");
+    // A revert puts the disc back in (the VMM opens it again).
+    let r = call(
+        &mut api,
+        json!({"cmd": "snapshot-revert", "snapshot": with_disc}),
+    );
+    assert_eq!(r["ok"], true, "{r}");
+    let (_, reverted) = snap(&vm, &mut api, "reverted");
+    assert_eq!(cd(&reverted).medium.as_deref(), Some(iso.as_path()));
+    // The disc's file gone, a new process cannot restore it, and says which file.
+    vm.child.kill().unwrap();
+    vm.child.wait().unwrap();
+    std::fs::remove_file(&iso).unwrap();
+    vm.restore(&with_disc);
+    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert_ne!(st.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("disc.iso"), "{stderr}");
 }

@@ -194,3 +194,27 @@ fn media_go_in_and_out_at_run_time_through_the_api_and_into_snapshots() {
     assert_ne!(st.code(), Some(0), "{stderr}");
     assert!(stderr.contains("disc.iso"), "{stderr}");
 }
+
+#[test]
+fn a_file_that_is_not_an_iso_is_refused_at_start_naming_the_field_and_file() {
+    let name = "a_file_that_is_not_an_iso_is_refused_at_start_naming_the_field_and_file";
+    if !kvm_or_skip(name) {
+        return;
+    }
+    let mut vm = start_bios_vm_with("bios-cd-bad", 1, |dir| {
+        let junk = dir.join("photo.iso");
+        std::fs::write(&junk, vec![0xffu8; 0x9000]).unwrap();
+        format!(
+            "\n[[cdroms]]\n\n[[cdroms]]\npath = \"{}\"\n",
+            junk.display()
+        )
+    });
+    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert_eq!(st.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cdroms[1].path")
+            && stderr.contains("photo.iso")
+            && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}

@@ -14,8 +14,8 @@ pub mod atapi;
 
 use super::pci::bars::COMMAND_INTX_DISABLE;
 use super::pci::{Bar, BarWindows, IntxPin, PciConfig, PciDevice, PciId, COMMAND};
-use super::{BusDevice, Persist};
-use atapi::{Atapi, AtapiState, Medium, Outcome};
+use super::BusDevice;
+use atapi::{Atapi, Medium, Outcome};
 use serde::{Deserialize, Serialize};
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
@@ -161,6 +161,13 @@ impl Done {
             ..Done::abort()
         }
     }
+}
+
+/// Why a read stopped: the image failed (MEDIUM ERROR sense), or the PRDT reached outside
+/// guest memory (a host bus data error).
+enum ReadFail {
+    Medium(atapi::Sense),
+    Bus,
 }
 
 /// The PRDT of one command: where the data goes, written in order.
@@ -562,7 +569,11 @@ impl Ahci {
                 }
                 Ok(prdt.capacity().min(d.len() as u64) as u32)
             }
-            Outcome::Read { lba, blocks } => self.read_blocks(p, lba, blocks, prdt),
+            Outcome::Read { lba, blocks } => match self.read_blocks(p, lba, blocks, prdt) {
+                Ok(n) => Ok(n),
+                Err(ReadFail::Medium(s)) => Err(s),
+                Err(ReadFail::Bus) => return Done::bus_error(),
+            },
             Outcome::Error(s) => Err(s),
         };
         match result {
@@ -586,7 +597,7 @@ impl Ahci {
         lba: u64,
         blocks: u32,
         prdt: &Prdt,
-    ) -> Result<u32, atapi::Sense> {
+    ) -> Result<u32, ReadFail> {
         let cap_blocks = prdt.capacity().div_ceil(atapi::BLOCK);
         let total = u64::from(blocks).min(cap_blocks);
         let mut buf = vec![0u8; READ_CHUNK_BLOCKS * atapi::BLOCK as usize];
@@ -595,16 +606,11 @@ impl Ahci {
             let n = (total - done).min(READ_CHUNK_BLOCKS as u64);
             let chunk = &mut buf[..(n * atapi::BLOCK) as usize];
             let Some(drive) = self.ports[p].drive.as_mut() else {
-                return Err(atapi::Sense::default());
+                return Err(ReadFail::Bus);
             };
-            drive.read(lba + done, chunk)?;
+            drive.read(lba + done, chunk).map_err(ReadFail::Medium)?;
             if !self.to_prdt(prdt, done * atapi::BLOCK, chunk) {
-                // Reported as an aborted command; the sense names no medium fault.
-                return Err(atapi::Sense {
-                    key: atapi::ILLEGAL_REQUEST,
-                    asc: 0x21,
-                    ascq: 0,
-                });
+                return Err(ReadFail::Bus);
             }
             done += n;
         }
@@ -724,73 +730,8 @@ impl PciDevice for Ahci {
     }
 }
 
-/// The controller in a snapshot (its PCI config is the chipset's part).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AhciState {
-    pub ghc: u32,
-    pub is: u32,
-    pub ports: Vec<AhciPortState>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AhciPortState {
-    pub regs: PortRegs,
-    pub cdrom: Option<AtapiState>,
-}
-
-impl Persist for Ahci {
-    type State = AhciState;
-    type Args = ();
-
-    fn save(&self) -> Result<AhciState, String> {
-        Ok(AhciState {
-            ghc: self.ghc,
-            is: self.is,
-            ports: self
-                .ports
-                .iter()
-                .map(|p| AhciPortState {
-                    regs: p.regs.clone(),
-                    cdrom: p.drive.as_ref().map(Atapi::save),
-                })
-                .collect(),
-        })
-    }
-
-    /// The drives must be where this VM has them.
-    fn restore(&mut self, s: &AhciState, _: ()) -> Result<(), String> {
-        if s.ports.len() != NUM_PORTS {
-            return Err(format!(
-                "AHCI with {} ports, expected {NUM_PORTS}",
-                s.ports.len()
-            ));
-        }
-        for (i, (now, saved)) in self.ports.iter().zip(&s.ports).enumerate() {
-            if now.drive.is_some() != saved.cdrom.is_some() {
-                return Err(format!(
-                    "AHCI port {i}: the snapshot has {} CD-ROM drive there, this VM {}",
-                    if saved.cdrom.is_some() { "a" } else { "no" },
-                    if now.drive.is_some() {
-                        "has one"
-                    } else {
-                        "none"
-                    },
-                ));
-            }
-        }
-        for (now, saved) in self.ports.iter_mut().zip(&s.ports) {
-            if let (Some(d), Some(st)) = (now.drive.as_mut(), &saved.cdrom) {
-                d.restore(st)?;
-            }
-            now.regs = saved.regs.clone();
-            now.regs.ie &= IE_MASK;
-        }
-        self.ghc = GHC_AE | (s.ghc & GHC_IE);
-        self.is = s.is & ((1 << NUM_PORTS) - 1);
-        self.update_irq();
-        Ok(())
-    }
-}
+mod persist;
+pub use persist::{AhciPortState, AhciState};
 
 #[cfg(test)]
 mod tests;

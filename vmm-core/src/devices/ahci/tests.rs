@@ -5,6 +5,7 @@ use super::atapi::{tests::iso, Medium, BLOCK};
 use super::*;
 use crate::devices::pci::bars::COMMAND_MEMORY;
 use crate::devices::pci::BAR0;
+use crate::devices::Persist;
 
 const MEM: usize = 0x20_0000;
 const CLB: u64 = 0x1000;
@@ -158,8 +159,10 @@ fn hostile_command_lists_and_prdts_fail_the_command_not_the_vmm() {
     // A PRD beyond guest memory, a PRD that wraps the address space, a PRD table that runs
     // off the end of memory (65535 entries at the very top), and a huge read.
     for prds in [vec![(MEM as u64 - 100, 4096)], vec![(u64::MAX - 10, 4096)]] {
+        wr(&mut a, port_reg(0, P_IS), u32::MAX);
         issue(&mut a, 0xa0, &[0x28, 0, 0, 0, 0, 0, 0, 0, 2], &prds);
         assert_ne!(rd(&mut a, port_reg(0, P_TFD)) & 1, 0, "{prds:?}");
+        assert_ne!(rd(&mut a, port_reg(0, P_IS)) & IS_HBDS, 0, "{prds:?}");
         assert_eq!(rd(&mut a, port_reg(0, P_CI)), 0);
     }
     let mut hdr = [0u8; 32];

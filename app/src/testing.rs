@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
 use vmm_core::api::{
-    ApiRequest, Command, Counters, Empty, ErrorCode, Event, GetCounters, GetStatus, Kill,
-    ListSnapshots, Pause, PowerOff, PowerOffResult, Reset, Response, Resume, RunState, Screenshot,
-    ScreenshotResult, SerialInput, SerialInputResult, SnapshotCreate, SnapshotCreated,
-    SnapshotDelete, SnapshotList, SnapshotRename, SnapshotRevert, SnapshotReverted, Status,
-    Subscribe, Thumbnail, ThumbnailResult, Timing,
+    ApiRequest, CdromEject, CdromInsert, Command, Counters, Empty, ErrorCode, Event, GetCounters,
+    GetStatus, Kill, ListSnapshots, Pause, PowerOff, PowerOffResult, Reset, Response, Resume,
+    RunState, Screenshot, ScreenshotResult, SerialInput, SerialInputResult, SnapshotCreate,
+    SnapshotCreated, SnapshotDelete, SnapshotList, SnapshotRename, SnapshotRevert,
+    SnapshotReverted, Status, Subscribe, Thumbnail, ThumbnailResult, Timing,
 };
 use vmm_core::config::VmConfig;
 
@@ -303,6 +303,8 @@ impl VmmClient for FakeClient {
             Command::Subscribe(_) => Subscribe::wrap(Empty {}),
             Command::SnapshotRename(_) => SnapshotRename::wrap(Empty {}),
             Command::SnapshotDelete(_) => SnapshotDelete::wrap(Empty {}),
+            Command::CdromEject(_) => CdromEject::wrap(Empty {}),
+            Command::CdromInsert(_) => CdromInsert::wrap(Empty {}),
         };
         if !matches!(command, Command::Status(_) | Command::Counters(_)) {
             s.commands.push((id.to_string(), command));

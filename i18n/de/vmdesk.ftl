@@ -128,6 +128,10 @@ config-multicast-mac = „{ $mac }“ ist eine Multicast-Adresse; eine Netzwerks
 config-zero-mac = „{ $mac }“ ist die Null-Adresse.
 config-too-many-nics = Höchstens { $max } Netzwerkschnittstellen.
 config-port-taken = Host-Port { $port } wird zweimal weitergeleitet.
+config-not-an-iso = Die Datei ist kein ISO-9660-CD-ROM-Abbild.
+config-cdroms-need-firmware = CD-ROM-Laufwerke gibt es nur in einer BIOS-Maschine.
+config-too-many-cdroms = { $count } CD-ROM-Laufwerke sind mehr als die unterstützten { $max }.
+config-boot-order-duplicate = Die Bootreihenfolge nennt { $device } zweimal.
 
 ## Wizard
 wizard-title = Neue virtuelle Maschine
@@ -291,6 +295,8 @@ cli-help =
       vmdesk snapshots VM             die Schnappschüsse einer VM auflisten (* markiert den aktuellen)
       vmdesk revert    VM SCHNAPPSCHUSS  zu einem Schnappschuss zurückkehren (eine gestoppte VM startet davon)
       vmdesk screenshot VM DATEI.png  den Bildschirm der VM speichern (VMs mit Bildschirm)
+      vmdesk cdrom VM eject|insert DATEI.iso [--drive N]
+                                      Medium aus einem CD-ROM-Laufwerk nehmen / ein ISO einlegen
       vmdesk --version                die Version ausgeben
 
     VM ist die ID oder der Name einer VM, SCHNAPPSCHUSS die ID oder der Name eines Schnappschusses.
@@ -336,6 +342,10 @@ cli-no-such-snapshot = { $vm } hat keinen vollständigen Schnappschuss mit der I
 cli-reverted = { $vm } ist zu Schnappschuss { $snapshot } zurückgekehrt
 cli-started-from = { $vm } von Schnappschuss { $snapshot } gestartet (PID { $pid })
 cli-screenshot = Bildschirm gespeichert in { $path }
+cli-cdrom-usage = „cdrom“ braucht „eject“ oder „insert“ und eine ISO-Datei
+cli-cdrom-bad-drive = --drive { $drive }: keine Laufwerksnummer
+cli-cdrom-ejected = CD-ROM-Laufwerk { $drive } ist leer
+cli-cdrom-inserted = { $path } liegt in CD-ROM-Laufwerk { $drive }
 
 ## Festplatten, Netzwerk, Bildschirm; Klone; Löschen mit Platten (Assistent, Details, Bibliothek, CLI)
 wizard-hardware = Hardware

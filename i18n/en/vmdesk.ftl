@@ -128,6 +128,10 @@ config-multicast-mac = “{ $mac }” is a multicast address; a network interfac
 config-zero-mac = “{ $mac }” is the all-zero address.
 config-too-many-nics = At most { $max } network interfaces.
 config-port-taken = Host port { $port } is forwarded twice.
+config-not-an-iso = The file is not an ISO 9660 CD-ROM image.
+config-cdroms-need-firmware = CD-ROM drives need a BIOS machine.
+config-too-many-cdroms = { $count } CD-ROM drives is more than the { $max } supported.
+config-boot-order-duplicate = The boot order names { $device } twice.
 
 ## Wizard
 wizard-title = New Virtual Machine
@@ -291,6 +295,8 @@ cli-help =
       vmdesk snapshots VM             list a VM's snapshots (* marks the current one)
       vmdesk revert    VM SNAPSHOT    go back to a snapshot (a stopped VM starts from it)
       vmdesk screenshot VM FILE.png   save the VM's screen (VMs with a display)
+      vmdesk cdrom VM eject|insert FILE.iso [--drive N]
+                                      take the medium out of a CD-ROM drive / put an ISO in
       vmdesk --version                print the version
 
     VM is a VM's id or name; SNAPSHOT a snapshot's id or name.
@@ -336,6 +342,10 @@ cli-no-such-snapshot = { $vm } has no complete snapshot with the id or name “{
 cli-reverted = { $vm } went back to snapshot { $snapshot }
 cli-started-from = { $vm } started from snapshot { $snapshot } (pid { $pid })
 cli-screenshot = screen saved to { $path }
+cli-cdrom-usage = “cdrom” needs “eject”, or “insert” and an ISO file
+cli-cdrom-bad-drive = --drive { $drive }: not a drive number
+cli-cdrom-ejected = CD-ROM drive { $drive } is empty
+cli-cdrom-inserted = { $path } is in CD-ROM drive { $drive }
 
 ## Disks, network, screen; clones; deleting with disks (wizard, details, library, CLI)
 wizard-hardware = Hardware

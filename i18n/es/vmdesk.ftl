@@ -128,6 +128,10 @@ config-multicast-mac = «{ $mac }» es una dirección multicast; una interfaz de
 config-zero-mac = «{ $mac }» es la dirección todo ceros.
 config-too-many-nics = Como máximo { $max } interfaces de red.
 config-port-taken = El puerto { $port } del anfitrión se redirige dos veces.
+config-not-an-iso = El archivo no es una imagen de CD-ROM ISO 9660.
+config-cdroms-need-firmware = Las unidades de CD-ROM necesitan una máquina BIOS.
+config-too-many-cdroms = { $count } unidades de CD-ROM son más que las { $max } admitidas.
+config-boot-order-duplicate = El orden de arranque nombra { $device } dos veces.
 
 ## Wizard
 wizard-title = Nueva máquina virtual
@@ -292,6 +296,8 @@ cli-help =
       vmdesk snapshots VM             listar las instantáneas de una VM (* marca la actual)
       vmdesk revert    VM INSTANTÁNEA volver a una instantánea (una VM detenida arranca desde ella)
       vmdesk screenshot VM ARCHIVO.png  guardar la pantalla de la VM (VM con pantalla)
+      vmdesk cdrom VM eject|insert ARCHIVO.iso [--drive N]
+                                      saca el disco de una unidad de CD-ROM / mete una ISO
       vmdesk --version                mostrar la versión
 
     VM es el id o el nombre de una VM; INSTANTÁNEA, el id o el nombre de una instantánea.
@@ -337,6 +343,10 @@ cli-no-such-snapshot = { $vm } no tiene ninguna instantánea completa con el id 
 cli-reverted = { $vm } volvió a la instantánea { $snapshot }
 cli-started-from = { $vm } iniciada desde la instantánea { $snapshot } (pid { $pid })
 cli-screenshot = pantalla guardada en { $path }
+cli-cdrom-usage = «cdrom» necesita «eject», o «insert» y un archivo ISO
+cli-cdrom-bad-drive = --drive { $drive }: no es un número de unidad
+cli-cdrom-ejected = la unidad de CD-ROM { $drive } está vacía
+cli-cdrom-inserted = { $path } está en la unidad de CD-ROM { $drive }
 
 ## Discos, red, pantalla; clones; borrar con discos (asistente, detalles, biblioteca, CLI)
 wizard-hardware = Hardware

@@ -128,6 +128,10 @@ config-multicast-mac = « { $mac } » est une adresse multicast ; une interface 
 config-zero-mac = « { $mac } » est l’adresse nulle.
 config-too-many-nics = Au plus { $max } interfaces réseau.
 config-port-taken = Le port hôte { $port } est redirigé deux fois.
+config-not-an-iso = Le fichier n’est pas une image de CD-ROM ISO 9660.
+config-cdroms-need-firmware = Les lecteurs de CD-ROM nécessitent une machine BIOS.
+config-too-many-cdroms = { $count } lecteurs de CD-ROM, c’est plus que les { $max } pris en charge.
+config-boot-order-duplicate = L’ordre de démarrage nomme { $device } deux fois.
 
 ## Wizard
 wizard-title = Nouvelle machine virtuelle
@@ -291,6 +295,8 @@ cli-help =
       vmdesk snapshots VM             lister les instantanés d'une VM (* marque l'actuel)
       vmdesk revert    VM INSTANTANÉ  revenir à un instantané (une VM arrêtée démarre depuis lui)
       vmdesk screenshot VM FICHIER.png  enregistrer l'écran de la VM (VM avec écran)
+      vmdesk cdrom VM eject|insert FICHIER.iso [--drive N]
+                                      retire le disque d’un lecteur de CD-ROM / insère une ISO
       vmdesk --version                afficher la version
 
     VM est l'identifiant ou le nom d'une VM ; INSTANTANÉ, celui d'un instantané.
@@ -336,6 +342,10 @@ cli-no-such-snapshot = { $vm } n'a aucun instantané complet avec l'identifiant 
 cli-reverted = { $vm } est revenue à l'instantané { $snapshot }
 cli-started-from = { $vm } démarrée depuis l'instantané { $snapshot } (pid { $pid })
 cli-screenshot = écran enregistré dans { $path }
+cli-cdrom-usage = « cdrom » demande « eject », ou « insert » et un fichier ISO
+cli-cdrom-bad-drive = --drive { $drive } : pas un numéro de lecteur
+cli-cdrom-ejected = le lecteur de CD-ROM { $drive } est vide
+cli-cdrom-inserted = { $path } est dans le lecteur de CD-ROM { $drive }
 
 ## Disques, réseau, écran ; clones ; suppression avec les disques (assistant, détails, bibliothèque, CLI)
 wizard-hardware = Matériel

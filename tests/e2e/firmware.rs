@@ -47,7 +47,7 @@ pub(crate) fn firmware_log(vm: &Vm) -> String {
 }
 
 /// Waits until `firmware.log` holds `needle`; panics with the log on timeout or exit.
-fn wait_firmware(vm: &mut Vm, needle: &str, timeout: Duration) -> String {
+pub(crate) fn wait_firmware(vm: &mut Vm, needle: &str, timeout: Duration) -> String {
     let deadline = Instant::now() + timeout;
     loop {
         let log = firmware_log(vm);
@@ -137,7 +137,7 @@ fn firmware_state(vm: &Vm, id: &str) -> FirmwareState {
 }
 
 /// Takes a live snapshot; returns its id and the state file's firmware section.
-fn snap(vm: &Vm, api: &mut Api, name: &str) -> (String, FirmwareState) {
+pub(crate) fn snap(vm: &Vm, api: &mut Api, name: &str) -> (String, FirmwareState) {
     let t = Instant::now();
     let r = api.call(json!({"cmd": "snapshot-create", "name": name}));
     assert_eq!(r["ok"], true, "{r}");
@@ -314,11 +314,11 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
 }
 
 /// What the boot sector prints on COM1 once the firmware has run it.
-const MBR_MARKER: &str = "VMDESK-MBR-OK";
+pub(crate) const MBR_MARKER: &str = "VMDESK-MBR-OK";
 
 /// How the boot sector ends the VM once it has printed its marker.
 #[derive(Clone, Copy)]
-enum MbrEnd {
+pub(crate) enum MbrEnd {
     /// The PIIX reset control (0xcf9 ← 6): the machine resets in place.
     Reset,
     /// ACPI S5: SLP_TYP 5 with SLP_EN written to PM1a_CNT, where the FADT puts it (PM base
@@ -330,6 +330,12 @@ enum MbrEnd {
 /// [`MBR_MARKER`] on COM1, polling the LSR's "transmitter empty" bit, then ends the VM as
 /// `end` says.
 fn mbr_boot_sector(end: MbrEnd) -> Vec<u8> {
+    boot_sector(MBR_MARKER, end)
+}
+
+/// The same program printing `marker` (it runs wherever linear 0x7c00 is its first byte, so
+/// also as an El Torito no-emulation image loaded at 07c0:0000).
+pub(crate) fn boot_sector(marker: &str, end: MbrEnd) -> Vec<u8> {
     const MSG_AT: u16 = 0x7c00 + 42;
     #[rustfmt::skip]
     let print: [u8; 32] = [
@@ -374,7 +380,7 @@ fn mbr_boot_sector(end: MbrEnd) -> Vec<u8> {
     assert_eq!(code.len() as u16, MSG_AT - 0x7c00);
     let mut sector = vec![0u8; 512];
     sector[..code.len()].copy_from_slice(&code);
-    let msg = format!("{MBR_MARKER}\r\n\0");
+    let msg = format!("{marker}\r\n\0");
     sector[code.len()..code.len() + msg.len()].copy_from_slice(msg.as_bytes());
     sector[510] = 0x55;
     sector[511] = 0xaa;

@@ -5,6 +5,7 @@ use vmdesk_test_support::{qemu, rfb};
 
 mod api;
 mod boot;
+mod cdrom;
 mod config;
 mod display;
 mod firmware;

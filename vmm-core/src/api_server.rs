@@ -5,6 +5,7 @@ use crate::api::{
     self, ApiError, ApiRequest, Command, Empty, ErrorCode, Event, Hello, Reply, Request, Response,
     Topic,
 };
+use crate::devices::ahci::atapi::{Atapi, Medium};
 use crate::exit::ExitReason;
 use crate::util::lock;
 use crate::vmm::VmHandle;
@@ -269,6 +270,23 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
                 .map(|()| Empty {})
                 .map_err(failed),
         ),
+        Command::CdromEject(r) => answer(
+            &r,
+            with_cdrom(vm, r.drive, |d| d.eject().map_err(invalid_state)),
+        ),
+        Command::CdromInsert(r) => {
+            let outcome = absolute(&r.path).and_then(|p| {
+                // The same checks as for the config's media, then the file is opened once.
+                let c = crate::config::CdromConfig {
+                    path: Some(p.to_path_buf()),
+                };
+                crate::config::validate::validate_cdrom(r.drive, &c)
+                    .map_err(|e| failed(e.to_string()))?;
+                let medium = Medium::open(p).map_err(failed)?;
+                with_cdrom(vm, r.drive, |d| d.insert(medium).map_err(invalid_state))
+            });
+            answer(&r, outcome)
+        }
         Command::Subscribe(r) => {
             for t in &r.topics {
                 match t {
@@ -291,6 +309,26 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
         }
     };
     Reply::new(id, outcome)
+}
+
+/// Runs `op` on CD-ROM drive `drive`; a VM without that drive is a bad request.
+fn with_cdrom(
+    vm: &VmHandle,
+    drive: usize,
+    op: impl FnOnce(&mut Atapi) -> Result<(), ApiError>,
+) -> Result<Empty, ApiError> {
+    let ahci = vm.machine.firmware.as_ref().and_then(|f| f.ahci.as_ref());
+    let Some(ahci) = ahci else {
+        return Err(bad_request("drive: this VM has no CD-ROM drives"));
+    };
+    let mut ahci = lock(ahci);
+    let count = ahci.cdroms();
+    match ahci.cdrom(drive) {
+        Some(d) => op(d).map(|()| Empty {}),
+        None => Err(bad_request(format!(
+            "drive: {drive} is not a CD-ROM drive of this VM (it has {count})"
+        ))),
+    }
 }
 
 /// `path` as a `Path` if it is absolute (the VMM's working folder is nobody's business).

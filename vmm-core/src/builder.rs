@@ -18,15 +18,17 @@
 //! nothing of devices. The builder keeps typed handles to the disks it made ([`Machine::blocks`]):
 //! snapshots switch their images.
 
+use crate::arch::boot_order;
 use crate::arch::{acpi, boot, cpu, firmware, layout, pc_acpi};
 use crate::config::{BootSource, DiskConfig, NicConfig, VmConfig};
+use crate::devices::ahci::{atapi::Medium, Ahci, ABAR_INDEX};
 use crate::devices::cmos::{self, Cmos};
 use crate::devices::debugcon::DebugConsole;
 use crate::devices::fw_cfg::{self, FwCfg};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
 use crate::devices::pci::intx::IrqLevels;
 use crate::devices::pci::msi::GsiRouting;
-use crate::devices::pci::{self, IntxRouter, PciRoot};
+use crate::devices::pci::{self, slots, IntxRouter, PciRoot};
 use crate::devices::serial::{SerialDevice, SerialOutput};
 use crate::devices::virtio::block::{Block, BlockStats};
 use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
@@ -606,8 +608,6 @@ fn pc_devices(
     rom: firmware::RomIdentity,
 ) -> Result<FirmwareDevices, BuildError> {
     let PcBuses { pio: bus, mmio } = buses;
-    // PCI functions' BARs land on these buses; see `devices::pci::bars`.
-    let _ = &mmio;
     let cfg = &spec.config;
     let ram = cfg.memory_mib << 20;
     let vcpus =
@@ -632,6 +632,8 @@ fn pc_devices(
         fw.add_file(name, bytes)
             .map_err(|e| BuildError::Other(e.to_string()))?;
     }
+    fw.add_file("bootorder", boot_order_file(cfg))
+        .map_err(|e| BuildError::Other(e.to_string()))?;
     let fw_cfg = Arc::new(Mutex::new(fw));
     bus.insert(fw_cfg::PORT_BASE, fw_cfg::PORT_LEN, fw_cfg.clone());
     let path = spec.vm_dir.join("firmware.log");
@@ -645,6 +647,7 @@ fn pc_devices(
     // DSDT's `_PRT` says so).
     let intx = IntxRouter::new(vm.clone() as Arc<dyn IrqLevels>);
     let chipset = PciRoot::i440fx_with_intx(exit.clone(), Some(intx.clone())).register(bus);
+    let ahci = ahci_controller(spec, mem, &intx, &chipset.root, bus, mmio)?;
     let (mut low, mut high) = (0, 0);
     for (start, size) in layout::ram_ranges(ram) {
         if start < layout::MMIO_HOLE_END {
@@ -662,7 +665,62 @@ fn pc_devices(
         pci: chipset.root,
         pm_timer: chipset.pm_timer,
         intx,
+        ahci,
     })
+}
+
+/// The AHCI controller with the `[[cdroms]]` drives (none without drives). Errors name the
+/// image that cannot be opened.
+fn ahci_controller(
+    spec: &VmSpec,
+    mem: &GuestMemoryMmap,
+    intx: &Arc<IntxRouter>,
+    root: &Arc<Mutex<PciRoot>>,
+    pio: &mut Bus,
+    mmio: &mut Bus,
+) -> Result<Option<Arc<Mutex<Ahci>>>, BuildError> {
+    let cdroms = &spec.config.cdroms;
+    if cdroms.is_empty() {
+        return Ok(None);
+    }
+    let mut media = Vec::new();
+    for (i, c) in cdroms.iter().enumerate() {
+        let medium = match &c.path {
+            Some(p) => Some(
+                Medium::open(&spec.vm_dir.join(p))
+                    .map_err(|e| BuildError::Other(format!("cdroms[{i}].path: {e}")))?,
+            ),
+            None => None,
+        };
+        media.push(medium);
+    }
+    let mut dev = Ahci::new(mem.clone(), media).map_err(BuildError::Other)?;
+    dev.set_irq(intx.pin(slots::AHCI, 1).map_err(BuildError::Other)?);
+    let dev = Arc::new(Mutex::new(dev));
+    lock(&dev)
+        .bars()
+        .register_one(ABAR_INDEX, pio, mmio, dev.clone())
+        .map_err(BuildError::Other)?;
+    lock(root)
+        .add(slots::AHCI, 0, dev.clone())
+        .map_err(BuildError::Other)?;
+    Ok(Some(dev))
+}
+
+/// fw_cfg's `bootorder`: the CD-ROM drives and the virtio-pci disks in the configured order.
+fn boot_order_file(cfg: &crate::config::VmConfig) -> Vec<u8> {
+    let cdroms: Vec<String> = (0..cfg.cdroms.len())
+        .map(|i| boot_order::ahci_drive(slots::AHCI, i))
+        .collect();
+    // Disks follow the rng in the virtio device order (see `virtio_devices`), one PCI slot
+    // each from `slots::VIRTIO_FIRST` (see `attach_virtio_pci`).
+    let first = usize::from(cfg.virtio_rng);
+    let disks: Vec<String> = (0..cfg.disks.len())
+        .filter_map(|k| u8::try_from(first + k).ok())
+        .filter_map(|i| slots::VIRTIO_FIRST.checked_add(i))
+        .map(boot_order::virtio_pci_disk)
+        .collect();
+    boot_order::bootorder(&cfg.boot_order(), &cdroms, &disks)
 }
 
 /// The two buses a PC's devices go on: fixed ports, and PCI BARs the guest places.

@@ -265,6 +265,8 @@ pub struct FirmwareDevices {
     pub pm_timer: Arc<Mutex<AcpiPmTimer>>,
     /// PCI interrupt lines (INTx) by the PIIX3's routing.
     pub intx: Arc<crate::devices::pci::IntxRouter>,
+    /// The AHCI controller, when the VM has CD-ROM drives.
+    pub ahci: Option<Arc<Mutex<crate::devices::ahci::Ahci>>>,
 }
 
 impl Vmm {

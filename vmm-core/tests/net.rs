@@ -714,6 +714,7 @@ fn config_with(dir: &Path, nics: Vec<NicConfig>) -> VmConfig {
         nics,
         display: None,
         virtio_rng: true,
+        cdroms: vec![],
     }
 }
 

@@ -1,5 +1,5 @@
 //! The command line: `vmdesk list|create|clone|delete|start|stop|kill|pause|resume|status|console|
-//! snapshot|snapshots|revert|screenshot ...` (`vmdesk --help`), each with `--json`.
+//! snapshot|snapshots|revert|screenshot|cdrom ...` (`vmdesk --help`), each with `--json`.
 //!
 //! [`parse`] turns the words into a [`Command`]; [`run`] hands it to its one function:
 //! `library` (create, clone, delete), `vm` (list, state, power, console, screenshot) and
@@ -93,6 +93,12 @@ pub enum Command {
         vm: String,
         file: PathBuf,
     },
+    /// `cdrom VM eject|insert [FILE] [--drive N]`: `file` is `Some` for insert.
+    Cdrom {
+        vm: String,
+        drive: String,
+        insert: Option<PathBuf>,
+    },
 }
 
 /// `create NAME --kernel K …`. Values stay text here: a bad one is the command's failure (exit
@@ -165,6 +171,9 @@ pub fn run_with(paths: &Paths, client: Arc<dyn VmmClient>, args: &Args) -> i32 {
         Command::Console { vm } => ctx.with_vm(vm, |e| vm::console(&ctx, e)),
         Command::Screenshot { vm, file } => ctx.with_vm(vm, |e| vm::screenshot(&ctx, e, file)),
         Command::Snapshot(s) => snapshot::run(&ctx, s),
+        Command::Cdrom { vm, drive, insert } => {
+            ctx.with_vm(vm, |e| vm::cdrom(&ctx, e, drive, insert.as_deref()))
+        }
     }
 }
 

@@ -42,6 +42,7 @@ const COMMANDS: &[(&str, usize, &[&str])] = &[
     ("snapshots", 1, &[]),
     ("revert", 2, &[]),
     ("screenshot", 2, &[]),
+    ("cdrom", 3, &["drive"]),
 ];
 
 /// Options without a value (recorded with an empty one).
@@ -131,6 +132,19 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             vm: operand(),
             file: PathBuf::from(operand()),
         },
+        "cdrom" => {
+            let (vm, action, file) = (operand(), operand(), operand());
+            let insert = match (action.as_str(), file.is_empty()) {
+                ("eject", true) => None,
+                ("insert", false) => Some(PathBuf::from(file)),
+                _ => return Err(t!("cli-cdrom-usage")),
+            };
+            Command::Cdrom {
+                vm,
+                drive: words.opt("drive").unwrap_or_else(|| "0".into()),
+                insert,
+            }
+        }
         other => return Err(t!("cli-unknown-command", command = other)),
     };
     Ok(Args { command, json })
@@ -222,9 +236,43 @@ mod tests {
             if *name == "create" {
                 words.extend(["--kernel".to_string(), "/k".to_string()]);
             }
+            if *name == "cdrom" {
+                words[2] = "insert".into();
+            }
             assert!(parse(&words).is_ok(), "{words:?}: {:?}", parse(&words));
             assert!(is_command(name));
         }
         assert!(!is_command("installer.iso"));
+    }
+
+    #[test]
+    fn cdrom_takes_eject_or_insert_with_a_file() {
+        crate::testing::english();
+        let p = |w: &[&str]| parse(&w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            p(&["cdrom", "pc", "eject"]).unwrap().command,
+            Command::Cdrom {
+                vm: "pc".into(),
+                drive: "0".into(),
+                insert: None
+            }
+        );
+        assert_eq!(
+            p(&["cdrom", "pc", "insert", "d.iso", "--drive", "1"])
+                .unwrap()
+                .command,
+            Command::Cdrom {
+                vm: "pc".into(),
+                drive: "1".into(),
+                insert: Some("d.iso".into())
+            }
+        );
+        for bad in [
+            &["cdrom", "pc", "insert"][..],
+            &["cdrom", "pc", "eject", "x"],
+            &["cdrom", "pc", "open"],
+        ] {
+            assert!(p(bad).is_err(), "{bad:?}");
+        }
     }
 }

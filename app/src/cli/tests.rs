@@ -4,8 +4,8 @@ use crate::data::snapshots::SnapshotList;
 use crate::testing::{self, FakeClient};
 use parse::parse_size;
 use vmm_core::api::{
-    Command as Api, Kill, ListSnapshots, Pause, PowerOff, Reset, RunState, Screenshot,
-    SnapshotCreate, SnapshotRevert,
+    CdromEject, CdromInsert, Command as Api, Kill, ListSnapshots, Pause, PowerOff, Reset, RunState,
+    Screenshot, SnapshotCreate, SnapshotRevert,
 };
 use vmm_core::config::{BootSource, VmConfig};
 
@@ -117,6 +117,35 @@ fn commands_send_the_right_requests_and_exit_codes_mean_something() {
     );
     assert_eq!(run("status nope"), code::NO_SUCH_VM);
     assert_eq!(run("list --json"), code::OK);
+}
+
+#[test]
+fn cdrom_sends_eject_and_insert_with_an_absolute_path() {
+    testing::english();
+    let root = tempfile::tempdir().unwrap();
+    let paths = Paths::under(root.path());
+    testing::add_vm(&paths, "pc", "PC");
+    let fake = Arc::new(FakeClient::default());
+    let run = |s: &str| run_with(&paths, fake.clone(), &parse(&args(s)).unwrap());
+    assert_eq!(run("start pc"), code::OK);
+    assert_eq!(run("cdrom pc eject --drive x"), code::USAGE);
+    assert_eq!(run("cdrom pc eject"), code::OK);
+    assert_eq!(run("cdrom PC insert disc.iso --drive 1 --json"), code::OK);
+    let cwd = std::env::current_dir().unwrap();
+    assert_eq!(
+        fake.commands(),
+        [
+            ("pc".to_string(), Api::from(CdromEject { drive: 0 })),
+            (
+                "pc".to_string(),
+                CdromInsert {
+                    drive: 1,
+                    path: cwd.join("disc.iso").display().to_string()
+                }
+                .into()
+            ),
+        ]
+    );
 }
 
 #[test]

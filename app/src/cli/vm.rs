@@ -8,7 +8,10 @@ use crate::t;
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
-use vmm_core::api::{Command, ErrorCode, Event, PowerOff, Reset, RunState, Screenshot, Status};
+use vmm_core::api::{
+    CdromEject, CdromInsert, Command, ErrorCode, Event, PowerOff, Reset, RunState, Screenshot,
+    Status,
+};
 
 /// A VM's state as the CLI names it, and its VMM's status when it runs.
 fn state_name(client: &dyn VmmClient, e: &VmEntry) -> (&'static str, Option<Status>) {
@@ -203,6 +206,48 @@ pub(super) fn screenshot(ctx: &Ctx, e: &VmEntry, file: &Path) -> i32 {
             serde_json::json!({"ok": true, "path": path}),
             t!("cli-screenshot", path = path.as_str()),
         ),
+        Err(err) => ctx.client_error(e, err),
+    }
+}
+
+/// `cdrom VM eject|insert FILE [--drive N]`: the VMM opens the file, so it gets an absolute
+/// path.
+pub(super) fn cdrom(ctx: &Ctx, e: &VmEntry, drive: &str, insert: Option<&Path>) -> i32 {
+    let Ok(drive) = drive.parse::<usize>() else {
+        return ctx.out.fail(
+            code::USAGE,
+            "bad-argument",
+            t!("cli-cdrom-bad-drive", drive = drive),
+        );
+    };
+    let result = match insert {
+        None => ctx
+            .client()
+            .call(&e.id, CdromEject { drive })
+            .map(|_| t!("cli-cdrom-ejected", drive = drive.to_string())),
+        Some(file) => {
+            let path = absolute(file).display().to_string();
+            ctx.client()
+                .call(
+                    &e.id,
+                    CdromInsert {
+                        drive,
+                        path: path.clone(),
+                    },
+                )
+                .map(|_| {
+                    t!(
+                        "cli-cdrom-inserted",
+                        drive = drive.to_string(),
+                        path = path.as_str()
+                    )
+                })
+        }
+    };
+    match result {
+        Ok(msg) => ctx
+            .out
+            .done(serde_json::json!({"ok": true, "drive": drive}), msg),
         Err(err) => ctx.client_error(e, err),
     }
 }

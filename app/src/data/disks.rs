@@ -337,7 +337,7 @@ fn copy_boot_files(src_dir: &Path, dir: &Path, cfg: &mut VmConfig) -> Result<(),
             std::iter::once(kernel).chain(initrd.as_mut()).collect()
         }
         // A firmware file named in the VM's folder goes with the clone too.
-        vmm_core::config::BootSource::Bios { firmware } => firmware.iter_mut().collect(),
+        vmm_core::config::BootSource::Bios { firmware, .. } => firmware.iter_mut().collect(),
     };
     for p in files {
         let Ok(rel) = p.strip_prefix(src_dir).map(Path::to_path_buf) else {

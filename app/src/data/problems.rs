@@ -60,5 +60,14 @@ pub fn describe(kind: &K) -> String {
         K::ZeroMac { mac } => t!("config-zero-mac", mac = s(mac)),
         K::TooManyNics { max, .. } => t!("config-too-many-nics", max = s(max)),
         K::PortTaken { port, .. } => t!("config-port-taken", port = s(port)),
+        K::NotAnIso { .. } => t!("config-not-an-iso"),
+        K::CdromsNeedFirmware => t!("config-cdroms-need-firmware"),
+        K::TooManyCdroms { count, max } => {
+            t!("config-too-many-cdroms", count = s(count), max = s(max))
+        }
+        K::BootOrderDuplicate { device } => t!(
+            "config-boot-order-duplicate",
+            device = s(&format!("{device:?}").to_lowercase())
+        ),
     }
 }

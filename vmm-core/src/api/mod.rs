@@ -31,6 +31,8 @@
 //! | `{"cmd":"snapshot-revert","snapshot":"<id>"}` | [`SnapshotRevert`] | [`SnapshotReverted`] | back to that instant; a running VM runs on, a paused one stays paused |
 //! | `{"cmd":"snapshot-rename","snapshot":"<id>","name":".."}` | [`SnapshotRename`] | [`Empty`] | tree upkeep |
 //! | `{"cmd":"snapshot-delete","snapshot":"<id>"}` | [`SnapshotDelete`] | [`Empty`] | tree upkeep |
+//! | `{"cmd":"cdrom-eject","drive":0}` | [`CdromEject`] | [`Empty`] | takes the medium out of CD-ROM drive `drive` (`[[cdroms]]` index); refused while the guest locks the tray |
+//! | `{"cmd":"cdrom-insert","drive":0,"path":"/abs/disc.iso"}` | [`CdromInsert`] | [`Empty`] | puts an ISO in the drive (a bad file: error, drive unchanged); the guest sees a medium change |
 //!
 //! Replies: `{"id":1,"ok":true,"result":{...}}` or
 //! `{"id":1,"ok":false,"error":{"code":"bad-request","message":"..."}}`; the codes are
@@ -184,6 +186,8 @@ requests! {
     SnapshotRevert(SnapshotRevert) -> SnapshotReverted;
     SnapshotRename(SnapshotRename) -> Empty;
     SnapshotDelete(SnapshotDelete) -> Empty;
+    CdromEject(CdromEject) -> Empty;
+    CdromInsert(CdromInsert) -> Empty;
 }
 
 // Requests without fields are empty braced structs, not unit structs: those accept (and
@@ -276,6 +280,19 @@ pub struct SnapshotRename {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotDelete {
     pub snapshot: String,
+}
+
+/// Takes the medium out of CD-ROM drive `drive` (its index in `[[cdroms]]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CdromEject {
+    pub drive: usize,
+}
+
+/// Puts the ISO at `path` (absolute) into CD-ROM drive `drive`, replacing any medium.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CdromInsert {
+    pub drive: usize,
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -51,6 +51,12 @@ fn every_request() -> Vec<Command> {
             snapshot: "1700000000-123".into(),
         }
         .into(),
+        CdromEject { drive: 1 }.into(),
+        CdromInsert {
+            drive: 0,
+            path: "/isos/disc.iso".into(),
+        }
+        .into(),
     ]
 }
 
@@ -177,6 +183,8 @@ fn reply_to(c: &Command) -> Response {
         }),
         Command::SnapshotRename(_) => SnapshotRename::wrap(Empty {}),
         Command::SnapshotDelete(_) => SnapshotDelete::wrap(Empty {}),
+        Command::CdromEject(_) => CdromEject::wrap(Empty {}),
+        Command::CdromInsert(_) => CdromInsert::wrap(Empty {}),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod acpi;
 pub mod boot;
+pub mod boot_order;
 pub mod cpu;
 pub mod firmware;
 pub mod layout;

@@ -46,6 +46,26 @@ pub struct VmConfig {
     /// A virtio-rng device feeding the guest entropy from the host.
     #[serde(default = "yes")]
     pub virtio_rng: bool,
+    /// CD-ROM drives (ATAPI on the AHCI controller), firmware machines only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cdroms: Vec<CdromConfig>,
+}
+
+/// A CD-ROM drive: an ISO 9660 image the guest reads, never writes; no `path` = an empty drive.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CdromConfig {
+    /// The ISO image; relative paths are taken from the VM's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+}
+
+/// A kind of boot device, in `[boot] order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BootDevice {
+    Cdrom,
+    Disk,
 }
 
 /// How the guest starts.
@@ -66,6 +86,9 @@ pub enum BootSource {
         /// The firmware image; [`DEFAULT_BIOS`] when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         firmware: Option<PathBuf>,
+        /// Which kinds of device the firmware tries first; empty = [`default_boot_order`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        order: Vec<BootDevice>,
     },
 }
 
@@ -78,7 +101,7 @@ impl BootSource {
     pub fn firmware(&self) -> Option<PathBuf> {
         match self {
             BootSource::Linux { .. } => None,
-            BootSource::Bios { firmware } => Some(
+            BootSource::Bios { firmware, .. } => Some(
                 firmware
                     .clone()
                     .unwrap_or_else(|| PathBuf::from(DEFAULT_BIOS)),
@@ -307,6 +330,7 @@ impl VmConfig {
             nics: vec![],
             display: None,
             virtio_rng: true,
+            cdroms: vec![],
         }
     }
 
@@ -357,7 +381,7 @@ impl VmConfig {
                     fix(i);
                 }
             }
-            BootSource::Bios { firmware } => {
+            BootSource::Bios { firmware, .. } => {
                 if let Some(f) = firmware {
                     fix(f);
                 }
@@ -366,6 +390,29 @@ impl VmConfig {
         for d in &mut self.disks {
             fix(&mut d.path);
         }
+        for c in &mut self.cdroms {
+            if let Some(p) = &mut c.path {
+                fix(p);
+            }
+        }
+    }
+
+    /// The order the firmware tries boot devices in: `[boot] order` when given, else CD-ROM
+    /// first when a drive has a medium, then the disks.
+    pub fn boot_order(&self) -> Vec<BootDevice> {
+        match &self.boot {
+            BootSource::Bios { order, .. } if !order.is_empty() => order.clone(),
+            _ => default_boot_order(&self.cdroms),
+        }
+    }
+}
+
+/// CD-ROM first when one has a medium (an installer), then disks.
+pub fn default_boot_order(cdroms: &[CdromConfig]) -> Vec<BootDevice> {
+    if cdroms.iter().any(|c| c.path.is_some()) {
+        vec![BootDevice::Cdrom, BootDevice::Disk]
+    } else {
+        vec![BootDevice::Disk, BootDevice::Cdrom]
     }
 }
 
@@ -427,7 +474,13 @@ mod tests {
     fn a_bios_boot_parses_with_and_without_firmware() {
         let base = "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\n[boot]\nkind='bios'\n";
         let c = VmConfig::from_toml(base).unwrap();
-        assert_eq!(c.boot, BootSource::Bios { firmware: None });
+        assert_eq!(
+            c.boot,
+            BootSource::Bios {
+                firmware: None,
+                order: vec![]
+            }
+        );
         assert_eq!(c.boot.firmware(), Some(PathBuf::from(DEFAULT_BIOS)));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("vm.toml");

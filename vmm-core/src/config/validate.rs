@@ -6,7 +6,9 @@
 //! [`ConfigErrorKind`] holding the values involved, so callers can translate it; its `Display`
 //! is the English text `vmdesk-vmm` prints.
 
-use super::{BootSource, DiskConfig, HostLimits, NicConfig, Protocol, VmConfig};
+use super::{
+    BootDevice, BootSource, CdromConfig, DiskConfig, HostLimits, NicConfig, Protocol, VmConfig,
+};
 use super::{MAX_CMDLINE_LEN, MIN_MEMORY_MIB};
 use crate::arch::boot::{machine_cmdline, sniff_kernel, KernelError};
 use crate::net::MacError;
@@ -26,6 +28,10 @@ pub const DISPLAY_HEIGHT: std::ops::RangeInclusive<u32> = 64..=4320;
 pub const MAX_VNC_PASSWORD_LEN: usize = 8;
 /// More would not fit the virtio-mmio interrupt lines next to the other devices.
 pub const MAX_NICS: usize = 4;
+/// CD-ROM drives on the AHCI controller (it has 6 ports; the rest are for SATA disks).
+pub const MAX_CDROMS: usize = 4;
+/// Where an ISO 9660 image has its first volume descriptor's "CD001" (sector 16, byte 1).
+pub const ISO_MAGIC_OFFSET: u64 = 0x8001;
 
 /// A configuration problem: which file, which field, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +146,16 @@ pub enum ConfigErrorKind {
     ZeroMac { mac: String },
     #[error("{count} network interfaces is more than the {max} supported")]
     TooManyNics { count: usize, max: usize },
+    #[error("{} is not an ISO 9660 image (no \"CD001\" at byte 0x8001)", path.display())]
+    NotAnIso { path: PathBuf },
+    /// CD-ROM drives on a machine without firmware (direct Linux boot has no AHCI controller).
+    #[error("CD-ROM drives need a firmware machine ([boot] kind = \"bios\")")]
+    CdromsNeedFirmware,
+    #[error("{count} CD-ROM drives is more than the {max} supported")]
+    TooManyCdroms { count: usize, max: usize },
+    /// A kind of boot device named twice in `[boot] order`.
+    #[error("{device:?} is named twice")]
+    BootOrderDuplicate { device: BootDevice },
     /// A host port forwarded twice for one protocol; `first` is the field that has it.
     #[error("{proto} port {port} is already forwarded by {first}")]
     PortTaken {
@@ -415,6 +431,85 @@ pub fn validate_disk_image(i: usize, d: &DiskConfig) -> Result<(), ConfigError> 
     crate::storage::check_disk(d).map_err(|(f, e)| ConfigError::new(format!("disks[{i}].{f}"), e))
 }
 
+/// `cdroms[i].path`: a readable regular file with an ISO 9660 volume descriptor. (No path =
+/// an empty drive, always fine.)
+pub fn validate_cdrom(i: usize, c: &CdromConfig) -> Result<(), ConfigError> {
+    let Some(file) = &c.path else {
+        return Ok(());
+    };
+    let field = format!("cdroms[{i}].path");
+    let path = || file.to_path_buf();
+    let m = metadata_of(file, &field, |path, reason| ConfigErrorKind::NotFound {
+        path,
+        reason,
+    })?;
+    check(m.is_file(), &field, || ConfigErrorKind::NotRegularFile {
+        path: path(),
+    })?;
+    let mut magic = [0u8; 5];
+    let read = File::open(file).and_then(|f| {
+        use std::os::unix::fs::FileExt;
+        f.read_exact_at(&mut magic, ISO_MAGIC_OFFSET)
+    });
+    match read {
+        Ok(()) => check(&magic == b"CD001", &field, || ConfigErrorKind::NotAnIso {
+            path: path(),
+        }),
+        // Too short to hold a volume descriptor.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(ConfigError::new(
+            &field,
+            ConfigErrorKind::NotAnIso { path: path() },
+        )),
+        Err(e) => Err(ConfigError::new(
+            &field,
+            ConfigErrorKind::CannotRead {
+                path: path(),
+                reason: e.to_string(),
+            },
+        )),
+    }
+}
+
+/// `cdroms`: only on a firmware machine, at most [`MAX_CDROMS`], each medium an ISO.
+pub fn validate_cdroms(firmware: bool, cdroms: &[CdromConfig]) -> Vec<ConfigError> {
+    let mut errs = Vec::new();
+    if cdroms.is_empty() {
+        return errs;
+    }
+    if !firmware {
+        errs.push(ConfigError::new(
+            "cdroms",
+            ConfigErrorKind::CdromsNeedFirmware,
+        ));
+    }
+    if cdroms.len() > MAX_CDROMS {
+        errs.push(ConfigError::new(
+            "cdroms",
+            ConfigErrorKind::TooManyCdroms {
+                count: cdroms.len(),
+                max: MAX_CDROMS,
+            },
+        ));
+    }
+    for (i, c) in cdroms.iter().enumerate() {
+        errs.extend(validate_cdrom(i, c).err());
+    }
+    errs
+}
+
+/// `boot.order`: each kind of device at most once.
+pub fn validate_boot_order(order: &[BootDevice]) -> Result<(), ConfigError> {
+    for (i, d) in order.iter().enumerate() {
+        if order[..i].contains(d) {
+            return Err(ConfigError::new(
+                "boot.order",
+                ConfigErrorKind::BootOrderDuplicate { device: *d },
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `nics[i].mac`: unicast `aa:bb:cc:dd:ee:ff`.
 pub fn validate_mac(i: usize, mac: &str) -> Result<(), ConfigError> {
     crate::net::parse_mac(mac)
@@ -485,10 +580,11 @@ impl VmConfig {
                 errs.extend(validate_cmdline_length(cmdline).err());
                 errs.extend(validate_cmdline_bytes(cmdline).err());
             }
-            BootSource::Bios { .. } => {
+            BootSource::Bios { order, .. } => {
                 if let Some(fw) = self.boot.firmware() {
                     errs.extend(validate_firmware(&fw).err());
                 }
+                errs.extend(validate_boot_order(order).err());
             }
         }
         if let Some(d) = &self.display {
@@ -497,6 +593,10 @@ impl VmConfig {
         }
         self.validate_disks(&mut errs);
         errs.extend(validate_nics(&self.nics));
+        errs.extend(validate_cdroms(
+            self.boot.firmware().is_some(),
+            &self.cdroms,
+        ));
         if errs.is_empty() {
             Ok(())
         } else {
@@ -551,11 +651,14 @@ impl VmConfig {
 }
 
 #[cfg(test)]
+mod cdrom_tests;
+
+#[cfg(test)]
 mod tests {
     use super::super::tests::{cfg, fake_bzimage, HOST};
     use super::*;
 
-    fn fields(r: Result<(), Vec<ConfigError>>) -> Vec<String> {
+    pub(super) fn fields(r: Result<(), Vec<ConfigError>>) -> Vec<String> {
         r.err()
             .unwrap_or_default()
             .into_iter()
@@ -602,6 +705,7 @@ mod tests {
         let mut c = cfg(&missing);
         c.boot = BootSource::Bios {
             firmware: Some(dir.path().join("none.bin")),
+            order: vec![],
         };
         assert_eq!(fields(c.validate(&HOST)), ["boot.firmware"]);
     }

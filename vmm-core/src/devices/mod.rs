@@ -4,6 +4,7 @@
 //! so devices never block each other. Anything a guest writes is accepted: unknown offsets are
 //! ignored, never a panic.
 
+pub mod ahci;
 pub mod cmos;
 pub mod debugcon;
 pub mod fw_cfg;

@@ -4,6 +4,7 @@
 
 use super::SnapshotError;
 use crate::arch::firmware::RomIdentity;
+use crate::devices::ahci::AhciState;
 use crate::devices::cmos::CmosState;
 use crate::devices::fw_cfg::FwCfgState;
 use crate::devices::pci::pm_timer::AcpiPmTimerState;
@@ -21,6 +22,8 @@ pub struct FirmwareState {
     pub pm_timer: AcpiPmTimerState,
     pub cmos: CmosState,
     pub fw_cfg: FwCfgState,
+    /// The AHCI controller and its CD-ROM drives, if the VM has them.
+    pub ahci: Option<AhciState>,
 }
 
 /// Taken while the VM is paused.
@@ -32,6 +35,10 @@ pub fn save(d: &FirmwareDevices, id: &str) -> Result<FirmwareState, SnapshotErro
         pm_timer: lock(&d.pm_timer).save().map_err(part("PM timer"))?,
         cmos: lock(&d.cmos).save().map_err(part("CMOS"))?,
         fw_cfg: lock(&d.fw_cfg).save().map_err(part("fw_cfg"))?,
+        ahci: match &d.ahci {
+            Some(a) => Some(lock(a).save().map_err(part("AHCI"))?),
+            None => None,
+        },
     })
 }
 
@@ -48,7 +55,16 @@ pub fn restore(d: &FirmwareDevices, s: &FirmwareState, id: &str) -> Result<(), S
     lock(&d.cmos).restore(&s.cmos, ()).map_err(part("CMOS"))?;
     lock(&d.fw_cfg)
         .restore(&s.fw_cfg, ())
-        .map_err(part("fw_cfg"))
+        .map_err(part("fw_cfg"))?;
+    match (&d.ahci, &s.ahci) {
+        (None, None) => Ok(()),
+        (Some(a), Some(st)) => lock(a).restore(st, ()).map_err(part("AHCI")),
+        (now, _) => Err(part("AHCI")(format!(
+            "the snapshot has {} AHCI controller, this VM {}",
+            if s.ahci.is_some() { "an" } else { "no" },
+            if now.is_some() { "has one" } else { "none" }
+        ))),
+    }
 }
 
 fn kind(firmware: bool) -> &'static str {
@@ -116,6 +132,7 @@ mod tests {
                 dma_high: 0,
                 dma_low: 0,
             },
+            ahci: None,
         }
     }
 

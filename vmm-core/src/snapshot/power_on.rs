@@ -4,7 +4,7 @@
 //! system while VNC clients and the app stay connected. The same save/restore as snapshots,
 //! without memory: RAM keeps its contents across a reset, as on a PC, except the BIOS area,
 //! which gets the firmware's pristine top again (a real chipset maps the ROM there at reset).
-//! Disks are not touched: what the guest wrote stays written.
+//! Disks are not touched: what the guest wrote stays written; CD-ROM drives keep their discs.
 
 use super::firmware::{self, FirmwareState};
 use super::kvm_state::{self, VcpuState, VmState};
@@ -57,6 +57,21 @@ pub fn capture(vm: &VmHandle) -> Result<Option<PowerOn>, SnapshotError> {
     }))
 }
 
+/// A reset does not take discs out: each CD-ROM drive keeps the medium it holds now (an
+/// installer inserted at run time is still there when the guest reboots), with the rest of
+/// the drive (sense, lock, tray) as at power-on.
+fn keep_media(d: &crate::vmm::FirmwareDevices, state: &mut FirmwareState) {
+    let (Some(ahci), Some(saved)) = (&d.ahci, state.ahci.as_mut()) else {
+        return;
+    };
+    let mut ahci = lock(ahci);
+    for (i, port) in saved.ports.iter_mut().enumerate() {
+        if let (Some(drive), Some(cd)) = (ahci.cdrom(i), port.cdrom.as_mut()) {
+            cd.medium = drive.medium().map(|m| m.path().to_path_buf());
+        }
+    }
+}
+
 /// Puts the machine back to `p` and lets its vCPUs run from the reset vector again. A VM the
 /// user had paused stays paused (at the reset vector). An error leaves the machine half
 /// reset: the caller ends the VM.
@@ -73,7 +88,9 @@ pub fn reset(vm: &VmHandle, p: &PowerOn) -> Result<(), SnapshotError> {
         lock(t).restore_state(s).map_err(part("virtio device"))?;
     }
     if let Some(d) = &m.firmware {
-        firmware::restore(d, &p.firmware, WHAT)?;
+        let mut state = p.firmware.clone();
+        keep_media(d, &mut state);
+        firmware::restore(d, &state, WHAT)?;
     }
     m.mem
         .write_slice(&p.bios_area, GuestAddress(layout::ACPI_START))

@@ -8,12 +8,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use vmm_core::snapshot::firmware::FirmwareState;
 
-const SEABIOS: &str = "/usr/share/seabios/bios-256k.bin";
+pub(crate) const SEABIOS: &str = "/usr/share/seabios/bios-256k.bin";
 /// Real mode is emulated on software KVMs: SeaBIOS takes a while there.
-const FIRMWARE_TIMEOUT: Duration = Duration::from_secs(180);
+pub(crate) const FIRMWARE_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Whether Debian's SeaBIOS is installed; skips (or fails under `VMDESK_REQUIRE_TOOLS`).
-fn seabios_or_skip(test: &str) -> bool {
+pub(crate) fn seabios_or_skip(test: &str) -> bool {
     if Path::new(SEABIOS).is_file() {
         return true;
     }
@@ -30,7 +30,7 @@ fn start_bios_vm(id: &str, vcpus: u32) -> Vm {
 }
 
 /// A BIOS VM whose config ends with what `extra` returns for the VM's folder (e.g. disks).
-fn start_bios_vm_with(id: &str, vcpus: u32, extra: impl FnOnce(&Path) -> String) -> Vm {
+pub(crate) fn start_bios_vm_with(id: &str, vcpus: u32, extra: impl FnOnce(&Path) -> String) -> Vm {
     let dir = tempfile::tempdir().unwrap();
     let more = extra(dir.path());
     let toml = format!(
@@ -41,13 +41,13 @@ fn start_bios_vm_with(id: &str, vcpus: u32, extra: impl FnOnce(&Path) -> String)
     Vm { dir, child }
 }
 
-fn firmware_log(vm: &Vm) -> String {
+pub(crate) fn firmware_log(vm: &Vm) -> String {
     let bytes = std::fs::read(vm.dir.path().join("firmware.log")).unwrap_or_default();
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Waits until `firmware.log` holds `needle`; panics with the log on timeout or exit.
-fn wait_firmware(vm: &mut Vm, needle: &str, timeout: Duration) -> String {
+pub(crate) fn wait_firmware(vm: &mut Vm, needle: &str, timeout: Duration) -> String {
     let deadline = Instant::now() + timeout;
     loop {
         let log = firmware_log(vm);

@@ -9,4 +9,5 @@ mod config;
 mod display;
 mod firmware;
 mod io;
+mod ps2;
 mod snapshot;

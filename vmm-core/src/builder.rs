@@ -22,6 +22,8 @@ use crate::config::{BootSource, DiskConfig, NicConfig, VmConfig};
 use crate::devices::cmos::{self, Cmos};
 use crate::devices::debugcon::DebugConsole;
 use crate::devices::fw_cfg::{self, FwCfg};
+use crate::devices::i8042::sink::PcInputSink;
+use crate::devices::i8042::{self, I8042Controller};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
 use crate::devices::pci::intx::IrqLevels;
 use crate::devices::pci::{IntxRouter, PciRoot};
@@ -129,6 +131,13 @@ impl TryFrom<VmSpec> for Vmm {
             firmware,
         )?;
         let transports = attach_virtio(&vm, &mem, virtio.devices, &windows, &mut mmio)?;
+        let mut display = virtio.display;
+        // The PC machine: keys go to PS/2 only, the pointer to PS/2 until the tablet's driver
+        // is up (see `devices::i8042::sink`).
+        if let (Some(d), Some(fw), Some(v)) = (&mut display, &legacy.firmware, virtio.virtio_input)
+        {
+            d.input = Arc::new(PcInputSink::new(fw.ps2.clone(), v));
+        }
         let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &start)?;
 
         // Config validation refuses 0 vCPUs; this keeps a bad config from panicking anyway.
@@ -170,7 +179,7 @@ impl TryFrom<VmSpec> for Vmm {
             acpi_pm: legacy.acpi_pm,
             vm,
             exit,
-            display: virtio.display,
+            display,
             framebuffer: virtio.framebuffer,
             threads: Mutex::new(Vec::new()),
         });
@@ -283,6 +292,8 @@ struct VirtioDevices {
     disk_stats: Vec<Arc<BlockStats>>,
     net_stats: Vec<Arc<NetStats>>,
     display: Option<DisplayHandle>,
+    /// The display's virtio keyboard and tablet; the PC machine puts PS/2 in front of them.
+    virtio_input: Option<Arc<VirtioInputSink>>,
     framebuffer: Option<Arc<Framebuffer>>,
     warnings: Vec<String>,
 }
@@ -306,6 +317,7 @@ fn virtio_devices(
             .iter()
             .map(|b| b.clone() as Arc<Mutex<dyn VirtioDevice>>),
     );
+    let mut virtio_input = None;
     let (display, framebuffer) = match &cfg.display {
         Some(d) => {
             // The framebuffer's memslot comes after the RAM slots.
@@ -318,9 +330,11 @@ fn virtio_devices(
             let (tablet, tablet_h) = Input::new(InputKind::Tablet);
             devices.push(Arc::new(Mutex::new(kbd)));
             devices.push(Arc::new(Mutex::new(tablet)));
+            let sink = Arc::new(VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height));
+            virtio_input = Some(sink.clone());
             let handle = DisplayHandle {
                 frame: fb.clone(),
-                input: Arc::new(VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height)),
+                input: sink,
                 damage: Arc::new(DamageBus::default()),
             };
             (Some(handle), Some(fb))
@@ -353,6 +367,7 @@ fn virtio_devices(
         disk_stats,
         net_stats: nics.stats.into_iter().map(|(_, s)| s).collect(),
         display,
+        virtio_input,
         framebuffer,
         warnings: nics.warnings,
     })
@@ -544,11 +559,6 @@ fn legacy_devices(
     let mut bus = Bus::default();
     bus.insert(layout::ports::COM1.into(), 8, serial.clone());
     bus.insert(
-        layout::ports::I8042_DATA.into(),
-        5,
-        Arc::new(Mutex::new(I8042::new(exit.clone()))),
-    );
-    bus.insert(
         layout::ports::DEBUG.into(),
         1,
         Arc::new(Mutex::new(PostPort)),
@@ -568,6 +578,12 @@ fn legacy_devices(
             rom,
         )?),
         None => {
+            // The Linux machine's i8042 is only a reset line; the PC's is a full controller.
+            bus.insert(
+                layout::ports::I8042_DATA.into(),
+                5,
+                Arc::new(Mutex::new(I8042::new(exit.clone()))),
+            );
             bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
             None
         }
@@ -645,6 +661,12 @@ fn pc_devices(
     }
     let cmos = Arc::new(Mutex::new(Cmos::new(low, high, cfg.vcpus)));
     bus.insert(cmos::PORT_BASE.into(), cmos::PORT_LEN, cmos.clone());
+    // The 8042 with a PS/2 keyboard and mouse on ISA IRQs 1 and 12.
+    let ps2 = Arc::new(Mutex::new(I8042Controller::new(
+        vm.clone() as Arc<dyn IrqLevels>,
+        exit.clone(),
+    )));
+    bus.insert(i8042::PORT_BASE.into(), i8042::PORT_LEN, ps2.clone());
     Ok(FirmwareDevices {
         rom,
         fw_cfg,
@@ -652,6 +674,7 @@ fn pc_devices(
         pci: chipset.root,
         pm_timer: chipset.pm_timer,
         intx,
+        ps2,
     })
 }
 

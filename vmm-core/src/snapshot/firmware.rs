@@ -6,6 +6,7 @@ use super::SnapshotError;
 use crate::arch::firmware::RomIdentity;
 use crate::devices::cmos::CmosState;
 use crate::devices::fw_cfg::FwCfgState;
+use crate::devices::i8042::I8042State;
 use crate::devices::pci::pm_timer::AcpiPmTimerState;
 use crate::devices::pci::PciRootState;
 use crate::devices::Persist;
@@ -21,6 +22,8 @@ pub struct FirmwareState {
     pub pm_timer: AcpiPmTimerState,
     pub cmos: CmosState,
     pub fw_cfg: FwCfgState,
+    /// The 8042, its PS/2 keyboard and mouse, and their queues.
+    pub ps2: I8042State,
 }
 
 /// Taken while the VM is paused.
@@ -32,6 +35,7 @@ pub fn save(d: &FirmwareDevices, id: &str) -> Result<FirmwareState, SnapshotErro
         pm_timer: lock(&d.pm_timer).save().map_err(part("PM timer"))?,
         cmos: lock(&d.cmos).save().map_err(part("CMOS"))?,
         fw_cfg: lock(&d.fw_cfg).save().map_err(part("fw_cfg"))?,
+        ps2: lock(&d.ps2).save().map_err(part("i8042"))?,
     })
 }
 
@@ -48,7 +52,8 @@ pub fn restore(d: &FirmwareDevices, s: &FirmwareState, id: &str) -> Result<(), S
     lock(&d.cmos).restore(&s.cmos, ()).map_err(part("CMOS"))?;
     lock(&d.fw_cfg)
         .restore(&s.fw_cfg, ())
-        .map_err(part("fw_cfg"))
+        .map_err(part("fw_cfg"))?;
+    lock(&d.ps2).restore(&s.ps2, ()).map_err(part("i8042"))
 }
 
 fn kind(firmware: bool) -> &'static str {
@@ -116,7 +121,22 @@ mod tests {
                 dma_high: 0,
                 dma_low: 0,
             },
+            ps2: ps2_at_power_on(),
         }
+    }
+
+    fn ps2_at_power_on() -> I8042State {
+        struct NoIrq;
+        impl crate::devices::pci::intx::IrqLevels for NoIrq {
+            fn set_level(&self, _: u32, _: bool) {}
+        }
+        let (tx, _) = std::sync::mpsc::channel();
+        crate::devices::i8042::I8042Controller::new(
+            std::sync::Arc::new(NoIrq),
+            crate::exit::ExitSender::new(tx),
+        )
+        .save()
+        .unwrap()
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub struct I8042Controller {
     ctl_queue: VecDeque<(u8, bool)>,
     /// Translation saw a break prefix (0xf0) and owes bit 7 to the next byte.
     xlate_break: bool,
+    /// While the VM is paused, host input waits in the devices' queues: no interrupt may
+    /// change the irqchip under a snapshot.
+    paused: bool,
     kbd: Keyboard,
     mouse: Mouse,
     irq: Arc<dyn IrqLevels>,
@@ -93,6 +96,7 @@ impl I8042Controller {
             last_read: 0,
             ctl_queue: VecDeque::new(),
             xlate_break: false,
+            paused: false,
             kbd: Keyboard::default(),
             mouse: Mouse::default(),
             irq,
@@ -103,13 +107,27 @@ impl I8042Controller {
     /// A key from the host (evdev code).
     pub fn key(&mut self, evdev: u16, down: bool) {
         self.kbd.key(evdev, down);
-        self.refill();
+        if !self.paused {
+            self.refill();
+        }
     }
 
     /// Relative motion from the host (`dy` positive up, `dz` positive down) and the PS/2
     /// buttons (bit 0 left, 1 right, 2 middle).
     pub fn mouse_motion(&mut self, dx: i32, dy: i32, dz: i32, buttons: u8) {
         self.mouse.motion(dx, dy, dz, buttons);
+        if !self.paused {
+            self.refill();
+        }
+    }
+
+    pub fn pause(&mut self) {
+        self.paused = true;
+    }
+
+    /// Delivers what arrived while paused.
+    pub fn resume(&mut self) {
+        self.paused = false;
         self.refill();
     }
 

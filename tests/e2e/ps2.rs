@@ -62,6 +62,27 @@ fn keys_typed_over_vnc_reach_a_boot_sector_through_seabios_ps2_keyboard() {
     assert!(!log.contains("i8042 self test failed"), "{log}");
     let serial = vm.wait_serial("Booting from Hard Disk", FIRMWARE_TIMEOUT);
     let before = serial.len();
+    // A snapshot keeps what SeaBIOS programmed: keyboard interrupt and set 1 translation on,
+    // the mouse port off, the keyboard in set 2 and scanning.
+    let mut api = vm.api();
+    let r = api.call(serde_json::json!({"cmd": "snapshot-create", "name": "ps2"}));
+    assert_eq!(r["ok"], true, "{r}");
+    let id = r["result"]["id"].as_str().unwrap();
+    let fw = vmm_core::snapshot::read_firmware_state(&vm.dir.path().join("snapshots").join(id))
+        .unwrap()
+        .expect("a BIOS machine's snapshot has a firmware section");
+    use vmm_core::devices::i8042::{CTR_AUXDIS, CTR_KBDINT, CTR_XLATE};
+    assert_eq!(
+        fw.ps2.ctr & (CTR_KBDINT | CTR_XLATE | CTR_AUXDIS),
+        CTR_KBDINT | CTR_XLATE | CTR_AUXDIS,
+        "{:?}",
+        fw.ps2
+    );
+    assert!(
+        fw.ps2.keyboard.scanning && fw.ps2.keyboard.set == 2,
+        "{:?}",
+        fw.ps2
+    );
     let mut c = crate::rfb::Client::unix(&vm.dir.path().join("run/vnc.sock")).unwrap();
     let t = Instant::now();
     // 'v', 'm', Return (X keysyms), each pressed and released.
@@ -80,4 +101,78 @@ fn keys_typed_over_vnc_reach_a_boot_sector_through_seabios_ps2_keyboard() {
     assert_eq!(st.code(), Some(0), "{stderr}");
     let log = firmware_log(&vm);
     assert!(!log.contains("Discarding ps2 data"), "{log}");
+}
+
+/// A boot sector that sets up SeaBIOS's PS/2 mouse services (`int 15h` C205 init with
+/// 3-byte packets, C207 handler, C200 enable), prints the enable's status in hex and `R`,
+/// then waits; its handler prints each packet as `[SSXXYY]` (status, X, Y in hex) on COM1.
+/// Assembled from this source with GNU as (`.code16`, loaded at 0x7c00):
+/// start: sti; cld; xor ax,ax; mov ds,ax; mov es,ax; mov ax,0xc205; mov bh,3; int 15h;
+/// mov ax,0xc207; mov bx,handler; int 15h; mov ax,0xc200; mov bh,1; int 15h; mov al,ah;
+/// call puthex; mov al,'R'; call putc; hang: hlt; jmp hang.
+/// handler: push bp; mov bp,sp; '[' ; status [bp+12], X [bp+10], Y [bp+8] via puthex; ']';
+/// pop bp; retf. puthex: AL's two hex digits; putc: AL to COM1 once the THR is empty.
+fn mouse_boot_sector() -> Vec<u8> {
+    #[rustfmt::skip]
+    let code: [u8; 0x71] = [
+        0xfb, 0xfc, 0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xc0,             // 0x00 sti; cld; ds = es = 0
+        0xb8, 0x05, 0xc2, 0xb7, 0x03, 0xcd, 0x15,                   // 0x08 C205: init, 3 bytes
+        0xb8, 0x07, 0xc2, 0xbb, 0x2b, 0x7c, 0xcd, 0x15,             // 0x0f C207: handler 0:7c2b
+        0xb8, 0x00, 0xc2, 0xb7, 0x01, 0xcd, 0x15,                   // 0x17 C200: enable
+        0x88, 0xe0, 0xe8, 0x29, 0x00,                               // 0x1e puthex(AH)
+        0xb0, 0x52, 0xe8, 0x36, 0x00,                               // 0x23 putc('R')
+        0xf4, 0xeb, 0xfd,                                           // 0x28 hang: hlt; jmp hang
+        0x55, 0x89, 0xe5, 0xb0, 0x5b, 0xe8, 0x2b, 0x00,             // 0x2b handler: '['
+        0x8a, 0x46, 0x0c, 0xe8, 0x13, 0x00,                         // 0x33 status
+        0x8a, 0x46, 0x0a, 0xe8, 0x0d, 0x00,                         // 0x39 X
+        0x8a, 0x46, 0x08, 0xe8, 0x07, 0x00,                         // 0x3f Y
+        0xb0, 0x5d, 0xe8, 0x14, 0x00, 0x5d, 0xcb,                   // 0x45 ']'; pop bp; retf
+        0x50, 0xc0, 0xe8, 0x04, 0xe8, 0x03, 0x00, 0x58, 0x24, 0x0f, // 0x4c puthex
+        0x04, 0x30, 0x3c, 0x39, 0x76, 0x02, 0x04, 0x07,             // 0x56 nib → ASCII
+        0x52, 0x88, 0xc4, 0xba, 0xfd, 0x03, 0xec, 0xa8, 0x20,       // 0x5e putc: wait THR
+        0x74, 0xfb, 0xba, 0xf8, 0x03, 0x88, 0xe0, 0xee, 0x5a, 0xc3, // 0x67 out; ret
+    ];
+    let mut sector = vec![0u8; 512];
+    sector[..code.len()].copy_from_slice(&code);
+    sector[510] = 0x55;
+    sector[511] = 0xaa;
+    sector
+}
+
+#[test]
+fn the_vnc_pointer_reaches_seabios_mouse_services_as_ps2_packets() {
+    let name = "the_vnc_pointer_reaches_seabios_mouse_services_as_ps2_packets";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let mut vm = start_bios_vm_with("bios-ps2-mouse", 1, |dir| {
+        let mut image = mouse_boot_sector();
+        image.resize(1 << 20, 0);
+        let path = dir.join("boot.img");
+        std::fs::write(&path, image).unwrap();
+        format!(
+            "\n[display]\nwidth = 640\nheight = 480\n\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
+            path.display()
+        )
+    });
+    // C200 answered 0 (success): SeaBIOS reset, identified and enabled our mouse.
+    vm.wait_serial("00R", FIRMWARE_TIMEOUT);
+    let mut c = crate::rfb::Client::unix(&vm.dir.path().join("run/vnc.sock")).unwrap();
+    let mut pointer = |x: u16, y: u16, buttons: u8| {
+        use std::io::Write;
+        let [xh, xl] = x.to_be_bytes();
+        let [yh, yl] = y.to_be_bytes();
+        c.s.write_all(&[5, buttons, xh, xl, yh, yl]).unwrap();
+    };
+    // The first position only anchors; then 5 right and 2 up with the left button, then
+    // the release where it is. (The virtio tablet has no driver here: SeaBIOS has none.)
+    pointer(100, 100, 0);
+    pointer(105, 98, 1);
+    pointer(105, 98, 0);
+    // PS/2 status: bit 3 always set, bit 0 left; X +5, Y +2 (PS/2 counts up).
+    let serial = vm.wait_serial("[080000]", FIRMWARE_TIMEOUT);
+    let r = serial.find("00R").unwrap();
+    assert_eq!(&serial[r + 3..], "[090502][080000]", "{serial}");
+    let log = firmware_log(&vm);
+    assert!(!log.contains("ps2 mouse irq but no mouse data"), "{log}");
 }

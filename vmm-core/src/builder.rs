@@ -599,7 +599,8 @@ fn legacy_devices(
 /// What a PC firmware looks for on the port-I/O bus: the firmware debug console
 /// (`firmware.log`), the i440FX/PIIX configuration space (and reset control at 0xcf9) with
 /// the PM timer wherever the guest puts the PIIX4's PM block, the CMOS with the memory sizes and CPU count, and fw_cfg (the
-/// e820 map, CPU count, COM1 as SeaBIOS's text console, and the ACPI tables with their loader).
+/// e820 map, CPU count, COM1 as SeaBIOS's text console, and the ACPI tables with their loader),
+/// and the i8042 with its PS/2 keyboard and mouse.
 #[allow(clippy::too_many_arguments)]
 fn pc_devices(
     spec: &VmSpec,

@@ -176,3 +176,119 @@ fn the_vnc_pointer_reaches_seabios_mouse_services_as_ps2_packets() {
     let log = firmware_log(&vm);
     assert!(!log.contains("ps2 mouse irq but no mouse data"), "{log}");
 }
+
+/// GRUB's BIOS boot image, from Debian's grub-pc-bin.
+const GRUB_BOOT_IMG: &str = "/usr/lib/grub/i386-pc/boot.img";
+/// GRUB runs in protected mode, which a software KVM emulates: its menu takes minutes there.
+const GRUB_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(420);
+
+/// A 1 MiB raw disk that boots GRUB (boot.img in the MBR, core.img from sector 1, which is
+/// where boot.img and diskboot look without grub-bios-setup) with its config in a memdisk:
+/// a menu of two entries that each print a marker on COM1, keyboard input from the BIOS
+/// (`int 16h`, i.e. PS/2 here), output on the serial port. `None` when grub-mkimage fails.
+fn grub_disk(dir: &std::path::Path) -> Option<Vec<u8>> {
+    let md = dir.join("memdisk");
+    std::fs::create_dir_all(&md).unwrap();
+    std::fs::write(
+        md.join("grub.cfg"),
+        "set timeout=-1\n\
+         menuentry \"vmdesk first\" { echo VMDESK-GRUB-FIRST }\n\
+         menuentry \"vmdesk second\" { echo VMDESK-GRUB-SECOND }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("early.cfg"),
+        "serial --unit=0 --speed=115200\nterminal_input console\nterminal_output serial\n\
+         set root=(memdisk)\nset prefix=(memdisk)\n",
+    )
+    .unwrap();
+    let tar = dir.join("memdisk.tar");
+    let ok = std::process::Command::new("tar")
+        .args([
+            "cf",
+            tar.to_str().unwrap(),
+            "-C",
+            md.to_str().unwrap(),
+            "grub.cfg",
+        ])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "tar of GRUB's memdisk");
+    let core = dir.join("core.img");
+    let out = std::process::Command::new("grub-mkimage")
+        .args(["-O", "i386-pc", "-p", "(memdisk)", "-o"])
+        .arg(&core)
+        .arg("-c")
+        .arg(dir.join("early.cfg"))
+        .arg("-m")
+        .arg(&tar)
+        .args([
+            "memdisk",
+            "tar",
+            "normal",
+            "configfile",
+            "echo",
+            "serial",
+            "terminal",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "grub-mkimage: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let boot = std::fs::read(GRUB_BOOT_IMG).ok()?;
+    let core = std::fs::read(core).unwrap();
+    let mut disk = vec![0u8; 1 << 20];
+    disk[..512].copy_from_slice(&boot[..512]);
+    disk[512..512 + core.len()].copy_from_slice(&core);
+    Some(disk)
+}
+
+#[test]
+fn keys_typed_over_vnc_choose_a_grub_menu_entry() {
+    let name = "keys_typed_over_vnc_choose_a_grub_menu_entry";
+    if !kvm_or_skip(name)
+        || !seabios_or_skip(name)
+        || !tool_or_skip(
+            "grub-mkimage",
+            "GRUB for BIOS",
+            "apt-get install grub-pc-bin",
+        )
+    {
+        return;
+    }
+    if !std::path::Path::new(GRUB_BOOT_IMG).is_file() {
+        let msg = format!("skipped: {name}: {GRUB_BOOT_IMG} missing (apt-get install grub-pc-bin)");
+        assert!(std::env::var_os("VMDESK_REQUIRE_TOOLS").is_none(), "{msg}");
+        eprintln!("{msg}");
+        return;
+    }
+    let t0 = Instant::now();
+    let mut vm = start_bios_vm_with("bios-grub", 1, |dir| {
+        let image = grub_disk(dir).unwrap();
+        let path = dir.join("grub.img");
+        std::fs::write(&path, image).unwrap();
+        format!(
+            "\n[display]\nwidth = 640\nheight = 480\n\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
+            path.display()
+        )
+    });
+    vm.wait_serial("vmdesk second", GRUB_TIMEOUT);
+    let menu = t0.elapsed();
+    // Down, then Enter: SeaBIOS buffers both (E0 50 → int 16h AH=0x50), GRUB reads them.
+    let mut c = crate::rfb::Client::unix(&vm.dir.path().join("run/vnc.sock")).unwrap();
+    for keysym in [0xff54u32, 0xff0d] {
+        c.key(keysym, true);
+        c.key(keysym, false);
+    }
+    let serial = vm.wait_serial("VMDESK-GRUB-SECOND", GRUB_TIMEOUT);
+    eprintln!(
+        "GRUB: menu after {:.0} s, the second entry ran {:.0} s after Down + Enter",
+        menu.as_secs_f64(),
+        (t0.elapsed() - menu).as_secs_f64()
+    );
+    assert!(!serial.contains("VMDESK-GRUB-FIRST"), "{serial}");
+}

@@ -67,6 +67,68 @@ impl InputSink for PcInputSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::virtio::input::{Input, InputKind};
+    use crate::devices::virtio::{VirtioDevice, VirtioInterrupt};
+    use crate::devices::{BusDevice, Persist};
+    use virtio_queue::{Queue, QueueT};
+    use vm_memory::{GuestAddress, GuestMemoryMmap};
+    use vmm_sys_util::eventfd::EventFd;
+
+    struct NoIrq;
+    impl crate::devices::pci::intx::IrqLevels for NoIrq {
+        fn set_level(&self, _: u32, _: bool) {}
+    }
+
+    /// Everything the guest could read from the controller now.
+    fn ps2_bytes(c: &Mutex<I8042Controller>) -> Vec<u8> {
+        let mut c = lock(c);
+        let mut out = Vec::new();
+        loop {
+            let mut st = [0];
+            c.read(4, &mut st);
+            if st[0] & 1 == 0 {
+                return out;
+            }
+            let mut b = [0];
+            c.read(0, &mut b);
+            out.push(b[0]);
+        }
+    }
+
+    #[test]
+    fn keys_go_to_ps2_only_and_the_pointer_to_the_tablet_once_it_has_a_driver() {
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let ps2 = Arc::new(Mutex::new(I8042Controller::new(
+            Arc::new(NoIrq),
+            crate::exit::ExitSender::new(tx),
+        )));
+        let (kbd, kbd_h) = Input::new(InputKind::Keyboard);
+        let (mut tablet, tablet_h) = Input::new(InputKind::Tablet);
+        let virtio = Arc::new(VirtioInputSink::new(kbd_h, tablet_h, 640, 480));
+        let sink = PcInputSink::new(ps2.clone(), virtio);
+        // The mouse reports once enabled (0xd4 0xf4), as a guest driver would.
+        lock(&ps2).write(4, &[0xd4]);
+        lock(&ps2).write(0, &[0xf4]);
+        assert_eq!(ps2_bytes(&ps2), [0xfa]);
+
+        sink.key(30, true);
+        assert_eq!(ps2_bytes(&ps2), [0x1c]);
+        assert!(kbd.save().unwrap().pending.is_empty(), "no double keys");
+
+        sink.pointer(10, 10, 0);
+        sink.pointer(12, 10, 1);
+        assert_eq!(ps2_bytes(&ps2), [0x09, 2, 0]);
+        assert!(tablet.save().unwrap().pending.is_empty());
+
+        // The tablet's driver is up (DRIVER_OK): absolute positions go there, PS/2 rests.
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 0x10000)]).unwrap();
+        let irq = Arc::new(VirtioInterrupt::new(EventFd::new(0).unwrap()));
+        let queues = vec![Queue::new(64).unwrap(), Queue::new(64).unwrap()];
+        tablet.activate(mem, queues, 0, irq).unwrap();
+        sink.pointer(300, 200, 0);
+        assert!(ps2_bytes(&ps2).is_empty());
+        assert!(!tablet.save().unwrap().pending.is_empty());
+    }
 
     #[test]
     fn absolute_positions_become_ps2_motion() {

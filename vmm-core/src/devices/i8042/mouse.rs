@@ -16,6 +16,8 @@ pub struct Mouse {
     queue: VecDeque<u8>,
     reporting: bool,
     remote: bool,
+    /// Wrap (echo) mode: every byte but 0xec and 0xff comes back.
+    wrap: bool,
     rate: u8,
     resolution: u8,
     scaling_2to1: bool,
@@ -35,6 +37,7 @@ pub struct MouseState {
     pub queue: Vec<u8>,
     pub reporting: bool,
     pub remote: bool,
+    pub wrap: bool,
     pub rate: u8,
     pub resolution: u8,
     pub scaling_2to1: bool,
@@ -50,6 +53,7 @@ impl Default for Mouse {
             queue: VecDeque::new(),
             reporting: false,
             remote: false,
+            wrap: false,
             rate: 100,
             resolution: 2,
             scaling_2to1: false,
@@ -92,6 +96,10 @@ impl Mouse {
 
     /// A byte the guest sent through the controller's 0xd4.
     pub fn write(&mut self, v: u8) {
+        if self.wrap && v != 0xec && v != 0xff {
+            self.reply(&[v]);
+            return;
+        }
         if let Some(cmd) = self.expect.take() {
             if cmd == 0xf3 {
                 self.rate = v;
@@ -108,6 +116,7 @@ impl Mouse {
         match v {
             0xff => {
                 self.defaults();
+                self.wrap = false;
                 self.id = 0;
                 self.knock = [0; 3];
                 self.queue.clear();
@@ -135,6 +144,10 @@ impl Mouse {
             }
             0xf0 => {
                 self.remote = true;
+                self.reply(&[ACK]);
+            }
+            0xee | 0xec => {
+                self.wrap = v == 0xee;
                 self.reply(&[ACK]);
             }
             0xea => {
@@ -191,7 +204,7 @@ impl Mouse {
     pub fn motion(&mut self, dx: i32, dy: i32, dz: i32, buttons: u8) {
         let changed = buttons & 7 != self.buttons;
         self.buttons = buttons & 7;
-        if !self.reporting || self.remote {
+        if !self.reporting || self.remote || self.wrap {
             return;
         }
         let (mut dx, mut dy, mut dz) = (
@@ -224,6 +237,7 @@ impl Mouse {
             queue: self.queue.iter().copied().collect(),
             reporting: self.reporting,
             remote: self.remote,
+            wrap: self.wrap,
             rate: self.rate,
             resolution: self.resolution,
             scaling_2to1: self.scaling_2to1,
@@ -247,6 +261,7 @@ impl Mouse {
         self.queue = s.queue.iter().copied().collect();
         self.reporting = s.reporting;
         self.remote = s.remote;
+        self.wrap = s.wrap;
         self.rate = s.rate;
         self.resolution = s.resolution & 3;
         self.scaling_2to1 = s.scaling_2to1;
@@ -289,6 +304,13 @@ mod tests {
         assert_eq!(drain(&mut m), [ACK, 0x30, 3, 80]);
         m.write(0x42);
         assert_eq!(drain(&mut m), [RESEND]);
+        // Wrap mode echoes until 0xec.
+        m.write(0xee);
+        m.write(0x42);
+        m.write(0xf2);
+        m.write(0xec);
+        m.write(0x42);
+        assert_eq!(drain(&mut m), [ACK, 0x42, 0xf2, ACK, RESEND]);
         m.write(0xff);
         m.write(0xf2);
         assert_eq!(

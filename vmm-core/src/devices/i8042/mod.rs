@@ -131,11 +131,6 @@ impl I8042Controller {
         self.refill();
     }
 
-    /// The keyboard LEDs the guest set (bit 0 Scroll, 1 Num, 2 Caps Lock).
-    pub fn keyboard_leds(&self) -> u8 {
-        self.kbd.leds()
-    }
-
     fn status(&self) -> u8 {
         let mut s = STAT_UNLOCKED;
         if let Some((_, aux)) = self.out {

@@ -96,11 +96,36 @@ fn seabios_prints_its_banner_finds_nothing_to_boot_and_reboots() {
     ] {
         assert!(log.contains(line), "no {line:?} in firmware.log:\n{log}");
     }
-    // 60 s later SeaBIOS reboots through the PIIX reset control (0xcf9): a guest reset ends
-    // the VMM with status 3, as on the Linux machine.
-    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
-    assert_eq!(st.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("PCI reset control"), "{stderr}");
+    // The reset button (the control API's `reset`) restarts the firmware in this process:
+    // the banner again, the client still connected (SeaBIOS's own reboot through 0xcf9 is
+    // `seabios_boots_an_mbr_from_a_virtio_mmio_disk`'s).
+    let mut api = vm.api();
+    let reply = api.cmd("reset");
+    assert!(reply["error"].is_null(), "{reply}");
+    wait_serial_count(&mut vm, "SeaBIOS (version", 2, FIRMWARE_TIMEOUT);
+    let status = api.cmd("status");
+    assert_eq!(status["result"]["state"], "running", "{status}");
+    api.cmd("kill");
+    let (_, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert!(
+        stderr.contains("reset through the control API: the firmware starts again"),
+        "{stderr}"
+    );
+}
+
+/// Waits until `needle` is in the serial log `n` times; returns the log.
+pub(crate) fn wait_serial_count(vm: &mut Vm, needle: &str, n: usize, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let log = vm.wait_serial(needle, timeout);
+        if log.matches(needle).count() >= n {
+            return log;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {needle:?} {n} times; serial:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The firmware part of snapshot `id`'s state file.
@@ -206,28 +231,29 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
     let (_, in_new_process) = snap(&vm, &mut api, "restored");
     assert_same_devices(&fw, &in_new_process, "restored in a new process");
     // SeaBIOS's wait runs out and it reboots through the PIIX reset control, which needs the
-    // restored PIT, interrupt controller, memory and chipset; it does not start over.
-    let (st, serial, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    // restored PIT, interrupt controller, memory and chipset. It continues, it does not start
+    // over: the new process's firmware.log begins with its reboot, and only then (the machine
+    // reset in place) does the firmware start again.
+    let log = wait_firmware(&mut vm, "SeaBIOS (version", FIRMWARE_TIMEOUT);
     eprintln!(
         "restored BIOS VM rebooted {:.1} s after the restore (snapshot {:.1} s into SeaBIOS's \
          60 s wait)",
         restored.elapsed().as_secs_f64(),
         at.as_secs_f64(),
     );
-    assert_eq!(st.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("PCI reset control"), "{stderr}");
-    assert!(
-        !serial.contains("SeaBIOS (version"),
-        "booted again:\n{serial}"
-    );
-    // The new process's firmware.log holds only what SeaBIOS said after the restore: its
-    // reset path, not a new start.
-    let log = firmware_log(&vm);
-    assert!(log.contains("Attempting a hard reboot"), "{log}");
-    assert!(!log.contains("SeaBIOS (version"), "{log}");
+    let reboot_at = log
+        .find("Attempting a hard reboot")
+        .unwrap_or_else(|| panic!("no reboot in firmware.log:\n{log}"));
+    assert!(reboot_at < log.find("SeaBIOS (version").unwrap(), "{log}");
     assert!(
         restored.elapsed() < Duration::from_secs(90),
         "the reboot should come within SeaBIOS's remaining wait"
+    );
+    api.cmd("kill");
+    let (_, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert!(
+        stderr.contains("PCI reset control): the firmware starts again"),
+        "{stderr}"
     );
 
     // The ROM is not in the snapshot: another firmware file (here one changed byte) is refused
@@ -273,7 +299,7 @@ const MBR_MARKER: &str = "VMDESK-MBR-OK";
 /// How the boot sector ends the VM once it has printed its marker.
 #[derive(Clone, Copy)]
 enum MbrEnd {
-    /// The PIIX reset control (0xcf9 ← 6): the VMM ends with status 3.
+    /// The PIIX reset control (0xcf9 ← 6): the machine resets in place.
     Reset,
     /// ACPI S5: SLP_TYP 5 with SLP_EN written to PM1a_CNT, where the FADT puts it (PM base
     /// 0x600 + 4, the base SeaBIOS programs): the VMM ends with status 0.
@@ -377,10 +403,22 @@ fn seabios_boots_an_mbr_from_a_virtio_mmio_disk() {
         .unwrap_or_else(|| panic!("no 'Booting from Hard Disk' before the marker:\n{serial}"));
     assert!(boot_at < serial.find(MBR_MARKER).unwrap(), "{serial}");
     assert!(!serial.contains("No bootable device"), "{serial}");
-    // The boot sector ends the VM through the PIIX reset control.
-    let (st, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
-    assert_eq!(st.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("PCI reset control"), "{stderr}");
+    // The boot sector resets the machine through the PIIX reset control: the firmware starts
+    // again in the same process (power-on state back, the disk's transport reset) and boots
+    // the same disk a second time.
+    let serial = wait_serial_count(&mut vm, MBR_MARKER, 2, FIRMWARE_TIMEOUT);
+    let rebooted = t0.elapsed();
+    assert_eq!(serial.matches("SeaBIOS (version").count(), 2, "{serial}");
+    vm.api().cmd("kill");
+    let (_, _, stderr) = vm.wait_exit(FIRMWARE_TIMEOUT);
+    assert!(
+        stderr.contains("PCI reset control): the firmware starts again"),
+        "{stderr}"
+    );
+    eprintln!(
+        "SeaBIOS rebooted in place and booted the MBR again after {:.1} s",
+        rebooted.as_secs_f64()
+    );
     eprintln!(
         "SeaBIOS booted the MBR from virtio-mmio after {:.1} s",
         booted.as_secs_f64()

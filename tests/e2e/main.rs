@@ -8,6 +8,7 @@ mod boot;
 mod config;
 mod display;
 mod firmware;
+mod grub;
 mod io;
 mod ps2;
 mod snapshot;

@@ -14,6 +14,7 @@
 #define MAX_XSDT_ENTRIES 64		/* ours has a handful; ignore the rest */
 
 /* Offsets in the FADT (ACPI 6.x). */
+#define FADT_PM1A_CNT_BLK 64
 #define FADT_RESET_REG 116
 #define FADT_RESET_VALUE 128
 #define FADT_X_DSDT 140
@@ -213,6 +214,42 @@ static void fadt_line(uint64_t fadt, struct acpi_info *out)
 	put_char('/');
 	put_hex(out->reset_value);
 	put_char('\n');
+	/* A PC (PIIX4) FADT sleeps through PM1a_CNT instead; the Linux machine's has none. */
+	out->pm1a_cnt = (uint16_t)rd32(fadt + FADT_PM1A_CNT_BLK);
+	if (out->pm1a_cnt) {
+		put_str("FADT pm1a_cnt=");
+		put_hex(out->pm1a_cnt);
+		put_char('\n');
+	}
+}
+
+/*
+ * \_S5's first element, the SLP_TYP for PM1a_CNT: "_S5_" then a Package (0x12,
+ * PkgLength, NumElements) whose first element is Zero, One or a ByteConst.
+ */
+static void find_s5(struct acpi_info *a)
+{
+	for (uint32_t off = HDR_LEN; off + 10 <= a->dsdt_len; off++) {
+		uint64_t p = a->dsdt + off;
+		uint8_t lead, e;
+
+		if (rd32(p) != SIG4('_', 'S', '5', '_') || rd8(p + 4) != 0x12)
+			continue;
+		lead = rd8(p + 5);
+		p += 5 + 1 + (lead >> 6) + 1;	/* PkgLength bytes, then NumElements */
+		if (p + 2 > a->dsdt + a->dsdt_len)
+			return;
+		e = rd8(p);
+		if (e == 0x00 || e == 0x01) {
+			a->s5_type = e;
+		} else if (e == 0x0a) {
+			a->s5_type = rd8(p + 1);
+		} else {
+			return;
+		}
+		a->have_s5 = 1;
+		return;
+	}
 }
 
 static const char *dsdt_error(uint64_t fadt, struct acpi_info *out)
@@ -276,6 +313,8 @@ void acpi_check(uint64_t bp, struct acpi_info *out)
 	out->have_fadt = 0;
 	out->dsdt = 0;
 	out->dsdt_len = 0;
+	out->pm1a_cnt = 0;
+	out->have_s5 = 0;
 	walk(bp, &madt, &fadt);
 	/* One line each for MADT, FADT and DSDT, whatever happened above. */
 	madt_line(madt);
@@ -286,5 +325,6 @@ void acpi_check(uint64_t bp, struct acpi_info *out)
 		put_line(err);
 	} else {
 		put_line("DSDT ok");
+		find_s5(out);
 	}
 }

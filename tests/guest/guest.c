@@ -491,7 +491,11 @@ static void __attribute__((noreturn)) do_poweroff(void)
 	put_line("ACTION poweroff");
 	if (!acpi.have_fadt)
 		put_line("FAIL poweroff no FADT");
-	else if (!gas_write8(&acpi.sleep, (5 << 2) | (1 << 5)))	/* SLP_TYP=5 (S5), SLP_EN */
+	else if (!acpi.sleep.addr && acpi.pm1a_cnt && acpi.have_s5) {
+		/* A PC: \_S5's SLP_TYP in bits 12:10 of PM1a_CNT with SLP_EN (bit 13). */
+		outw(acpi.pm1a_cnt, (uint16_t)((acpi.s5_type & 7) << 10 | 1 << 13));
+		ignored("FAIL poweroff ignored");
+	} else if (!gas_write8(&acpi.sleep, (5 << 2) | (1 << 5)))	/* SLP_TYP=5 (S5), SLP_EN */
 		put_line("FAIL poweroff unusable SLEEP_CONTROL_REG");
 	else
 		ignored("FAIL poweroff ignored");

@@ -9,6 +9,11 @@ static inline void outb(uint16_t port, uint8_t v)
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
@@ -88,6 +93,10 @@ struct acpi_info {
 	uint8_t reset_value;
 	uint64_t dsdt;		/* checksum-valid DSDT, or 0 */
 	uint32_t dsdt_len;
+	/* A PC's FADT (not hardware-reduced): PM1a control port and \_S5's SLP_TYP. */
+	uint16_t pm1a_cnt;
+	int have_s5;
+	uint8_t s5_type;
 };
 
 /* Prints the ACPI, MADT, FADT and DSDT lines; fills *out. */

@@ -189,9 +189,15 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
                 std::thread::park();
             }
         }
+        // A machine that resets in place goes on serving this client.
+        Command::Reset(r) if vm.exit.resets_in_place() => {
+            vm.exit.send(ExitReason::ResetRequested);
+            answer(&r, Ok(Empty {}))
+        }
         Command::Reset(r) => {
             send_line(writer, &Reply::new(id, answer(&r, Ok(Empty {}))));
             vm.exit.send(ExitReason::ResetRequested);
+            // The process is going away.
             loop {
                 std::thread::park();
             }

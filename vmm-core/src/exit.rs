@@ -55,23 +55,68 @@ impl std::fmt::Display for ExitReason {
     }
 }
 
+impl ExitReason {
+    /// A reset, from the guest or the API.
+    pub fn is_reset(&self) -> bool {
+        matches!(self, ExitReason::Reset(_) | ExitReason::ResetRequested)
+    }
+}
+
 /// Where devices and the API report that the VM must end. Cheap to clone; never blocks.
+///
+/// A machine that resets in place (a firmware machine: the firmware simply starts again)
+/// treats a reset differently: the process goes on, and until the machine is back in its
+/// power-on state the vCPUs stop running the guest (`reset_pending`).
 #[derive(Clone)]
-pub struct ExitSender(Sender<ExitReason>, Arc<AtomicBool>);
+pub struct ExitSender {
+    tx: Sender<ExitReason>,
+    ending: Arc<AtomicBool>,
+    in_place: Arc<AtomicBool>,
+    reset_pending: Arc<AtomicBool>,
+}
 
 impl ExitSender {
     pub fn new(tx: Sender<ExitReason>) -> Self {
-        ExitSender(tx, Arc::new(AtomicBool::new(false)))
+        ExitSender {
+            tx,
+            ending: Arc::new(AtomicBool::new(false)),
+            in_place: Arc::new(AtomicBool::new(false)),
+            reset_pending: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Reports why the VM must end. From then on vCPUs stop running the guest (it asked to
-    /// power off or reset: it must not run on while the process winds down).
+    /// power off or reset: it must not run on while the process winds down). A reset of a
+    /// machine that resets in place only holds the vCPUs until `reset_done`.
     pub fn send(&self, r: ExitReason) {
-        self.1.store(true, Ordering::SeqCst);
-        let _ = self.0.send(r);
+        if r.is_reset() && self.resets_in_place() {
+            self.reset_pending.store(true, Ordering::SeqCst);
+        } else {
+            self.ending.store(true, Ordering::SeqCst);
+        }
+        let _ = self.tx.send(r);
     }
 
     pub fn is_ending(&self) -> bool {
-        self.1.load(Ordering::SeqCst)
+        self.ending.load(Ordering::SeqCst)
+    }
+
+    /// From now on a reset restarts the machine in this process instead of ending it.
+    pub fn set_resets_in_place(&self) {
+        self.in_place.store(true, Ordering::SeqCst);
+    }
+
+    pub fn resets_in_place(&self) -> bool {
+        self.in_place.load(Ordering::SeqCst)
+    }
+
+    /// A reset was asked for and the machine is not back in its power-on state yet.
+    pub fn reset_pending(&self) -> bool {
+        self.reset_pending.load(Ordering::SeqCst)
+    }
+
+    /// The machine is in its power-on state again: the vCPUs may run.
+    pub fn reset_done(&self) {
+        self.reset_pending.store(false, Ordering::SeqCst);
     }
 }

@@ -156,6 +156,12 @@ pub fn run(vcpu: Arc<Mutex<VcpuFd>>, ctx: VcpuContext) {
         if ctx.control.pause_requested.load(Ordering::SeqCst) {
             ctx.control.park();
         }
+        if ctx.exit.reset_pending() {
+            // The machine is resetting in place: the main thread pauses every vCPU and puts
+            // the machine back to its power-on state; meanwhile the guest must not run on.
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
         let mut vcpu = lock(&vcpu);
         let outcome = match vcpu.run() {
             Ok(VcpuExit::IoOut(port, data)) => {

@@ -280,8 +280,19 @@ impl Vmm {
         self.handle.clone()
     }
 
-    /// Starts the vCPUs and blocks until the VM ends; returns why.
+    /// Starts the vCPUs and blocks until the VM ends; returns why. A reset ends the VM unless
+    /// its exit sender resets in place; see `run_resetting`.
     pub fn run(self) -> ExitReason {
+        self.run_resetting(|_| Err("this machine cannot reset in place".into()))
+    }
+
+    /// Like `run`, but when the machine resets in place (`ExitSender::set_resets_in_place`)
+    /// a reset calls `on_reset`, which puts the machine back to its power-on state and lets
+    /// the vCPUs go on; its error ends the VM.
+    pub fn run_resetting(
+        self,
+        mut on_reset: impl FnMut(&VmHandle) -> Result<(), String>,
+    ) -> ExitReason {
         if let Err(e) = vmm_sys_util::signal::register_signal_handler(
             vmm_sys_util::signal::SIGRTMIN(),
             vcpu::kick_handler,
@@ -309,10 +320,31 @@ impl Vmm {
                 Err(e) => return ExitReason::Error(format!("spawning vCPU thread {i}: {e}")),
             }
         }
-        let reason = self
-            .exit_rx
-            .recv()
-            .unwrap_or_else(|_| ExitReason::Error("every exit channel closed".into()));
+        let reason = loop {
+            let reason = self
+                .exit_rx
+                .recv()
+                .unwrap_or_else(|_| ExitReason::Error("every exit channel closed".into()));
+            if !(reason.is_reset() && h.exit.resets_in_place()) {
+                break reason;
+            }
+            eprintln!("vmdesk-vmm: {reason}: the firmware starts again");
+            if let Err(e) = on_reset(h) {
+                break ExitReason::Error(format!("resetting the machine: {e}"));
+            }
+            // Resets asked for while this one was under way (another vCPU's triple fault,
+            // a second press of the button) are this one.
+            let mut other = None;
+            while let Ok(r) = self.exit_rx.try_recv() {
+                if !r.is_reset() {
+                    other = Some(r);
+                    break;
+                }
+            }
+            if let Some(r) = other {
+                break r;
+            }
+        };
         *lock(&h.state) = RunState::Stopping;
         h.event_hub.publish(Event::Exited {
             reason: reason.name().into(),

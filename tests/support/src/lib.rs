@@ -1,7 +1,8 @@
 //! Helpers shared by vmdesk's tests and benchmarks (vmm-core's `tests/`, `benches/` and the
 //! workspace's `tests/e2e`): when a test must skip or fail for want of KVM or a tool, QEMU
-//! started the same way everywhere, and a raw RFB client.
+//! started the same way everywhere, a raw RFB client, and boot media made at test time.
 
+pub mod media;
 pub mod qemu;
 pub mod rfb;
 

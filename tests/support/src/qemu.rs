@@ -47,3 +47,41 @@ pub fn microvm_args(
     .map(|s| s.to_string())
     .collect()
 }
+
+/// The arguments for QEMU's i440FX PC (`-M pc`) on firmware `bios` (SeaBIOS's
+/// bios-256k.bin, the file vmdesk's BIOS machine runs): 1 vCPU, `memory_mib`, COM1 to
+/// `serial`, no display and no default devices (callers add the same devices vmdesk's VM
+/// has). `sercon_port_file` is a 2-byte file holding 0x3f8: as vmdesk tells SeaBIOS, it makes
+/// COM1 SeaBIOS's text console, so both print their boot screens on the serial port.
+pub fn pc_args(bios: &str, memory_mib: u64, serial: &str, sercon_port_file: &str) -> Vec<String> {
+    let mem = format!("{memory_mib}M");
+    let sercon = format!("name=etc/sercon-port,file={sercon_port_file}");
+    [
+        "-M",
+        "pc",
+        "-bios",
+        bios,
+        "-accel",
+        "kvm",
+        "-cpu",
+        "host,-arch-capabilities",
+        "-m",
+        &mem,
+        "-smp",
+        "1",
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-vga",
+        "none",
+        "-no-reboot",
+        "-serial",
+        serial,
+        "-fw_cfg",
+        &sercon,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}

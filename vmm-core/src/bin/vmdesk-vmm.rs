@@ -100,6 +100,15 @@ fn main() {
         fail(exit_code::VMM_ERROR, &e.to_string())
     });
     let handle = vmm.handle();
+    // A firmware machine resets in place: its power-on state, before anything (a snapshot
+    // restore, the API) touches it.
+    let power_on = vmm_core::snapshot::power_on::capture(&handle).unwrap_or_else(|e| {
+        let _ = std::fs::remove_file(&socket);
+        fail(exit_code::VMM_ERROR, &e.to_string())
+    });
+    if power_on.is_some() {
+        handle.exit.set_resets_in_place();
+    }
     if let Some(id) = &args.restore {
         // Before the API serves anyone: nothing may reach devices the restore overwrites.
         if let Err(e) = vmm_core::snapshot::restore_at_start(&handle, id) {
@@ -152,7 +161,10 @@ fn main() {
         None
     };
 
-    let reason = vmm.run();
+    let reason = vmm.run_resetting(|h| match &power_on {
+        Some(p) => vmm_core::snapshot::power_on::reset(h, p).map_err(|e| e.to_string()),
+        None => Err("this machine cannot reset in place".into()),
+    });
     // No destructors run at exit: remove the VNC socket ourselves (servers stay up till then).
     if !vnc_servers.is_empty() {
         let _ = std::fs::remove_file(runtime_dir.join("vnc.sock"));

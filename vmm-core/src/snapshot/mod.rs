@@ -19,6 +19,7 @@ pub mod file;
 pub mod firmware;
 pub mod kvm_state;
 pub mod memory;
+pub mod power_on;
 
 use crate::api::{
     RunState, SnapshotCreated, SnapshotEntry, SnapshotMeta, SnapshotReverted, Timing,

@@ -1,0 +1,95 @@
+//! An OS image as users have one: an ISO that `grub-mkrescue` builds around the test guest (as
+//! a distribution's installer ISO is built around its kernel). SeaBIOS boots it, GRUB shows
+//! its menu and loads the guest through the 32-bit boot protocol, and the guest's checks run
+//! on the PC machine: e820 from the firmware, ACPI tables the firmware installed, power-off
+//! through the PIIX4's PM1a control port.
+
+use crate::firmware::{seabios_or_skip, start_bios_vm_with, FIRMWARE_TIMEOUT};
+use crate::harness::*;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use vmdesk_test_support::media;
+
+/// GRUB runs emulated on software KVMs (its menu takes ~30 s there).
+const GRUB_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Whether grub-mkrescue can build a BIOS-bootable ISO here; skips (or fails under
+/// `VMDESK_REQUIRE_TOOLS`) when not.
+fn grub_or_skip(test: &str) -> bool {
+    let Some((tool, package)) = media::missing_grub_tool() else {
+        return true;
+    };
+    let msg = format!("skipped: {test}: {tool} missing (apt-get install {package})");
+    if std::env::var_os("VMDESK_REQUIRE_TOOLS").is_some() {
+        panic!("{msg} (VMDESK_REQUIRE_TOOLS is set)");
+    }
+    eprintln!("{msg}");
+    false
+}
+
+/// `<dir>/guest.iso` around the test guest (see `media::grub_iso`).
+pub(crate) fn make_grub_iso(dir: &Path, timeout: u32, entries: &[(&str, &str)]) -> PathBuf {
+    media::grub_iso(dir, Path::new(GUEST), timeout, entries).unwrap()
+}
+
+/// The lines the guest printed from its banner on, which must hold no failure.
+fn guest_lines(serial: &str) -> &str {
+    let at = serial
+        .find("VMDESK-GUEST v1")
+        .unwrap_or_else(|| panic!("the guest never started:\n{serial}"));
+    &serial[at..]
+}
+
+#[test]
+fn seabios_boots_a_grub_iso_from_a_virtio_disk_and_grub_starts_the_test_guest() {
+    let test = "seabios_boots_a_grub_iso_from_a_virtio_disk_and_grub_starts_the_test_guest";
+    if !kvm_or_skip(test) || !seabios_or_skip(test) || !grub_or_skip(test) {
+        return;
+    }
+    let t0 = Instant::now();
+    let mut vm = start_bios_vm_with("grub-disk", 1, |dir| {
+        let iso = make_grub_iso(
+            dir,
+            1,
+            &[("vmdesk test guest", "vmdesk.test=poweroff vmdesk.from=grub")],
+        );
+        // grub-mkrescue's ISO is hybrid: its MBR boots it from a disk, as from a USB stick.
+        format!(
+            "\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\nread_only = true\n",
+            iso.display()
+        )
+    });
+    let made = t0.elapsed();
+    let serial = vm.wait_serial("GNU GRUB", FIRMWARE_TIMEOUT.max(GRUB_TIMEOUT));
+    let menu = t0.elapsed();
+    assert!(serial.contains("Booting from Hard Disk"), "{serial}");
+    let serial = vm.wait_serial("CHECKS DONE", GRUB_TIMEOUT);
+    let guest = t0.elapsed();
+    let lines = guest_lines(&serial);
+    assert!(
+        !lines.contains("FAIL"),
+        "the guest's checks failed:\n{lines}"
+    );
+    // What GRUB and the firmware handed over: our command line, SeaBIOS's ACPI tables (found
+    // by the legacy scan: GRUB passes no RSDP pointer) with the one vCPU, the PC's FADT.
+    for want in [
+        "vmdesk.from=grub",
+        "ACPI rsdp=",
+        "MADT cpus=1",
+        "DSDT ok",
+        "FADT pm1a_cnt=0x604",
+    ] {
+        assert!(lines.contains(want), "no {want:?} in:\n{lines}");
+    }
+    // It powers off through the PM1a control port with \_S5's type: the VMM ends with 0.
+    let (st, serial, stderr) = vm.wait_exit(GRUB_TIMEOUT);
+    assert!(serial.contains("ACTION poweroff"), "{serial}");
+    assert_eq!(st.code(), Some(0), "{stderr}");
+    eprintln!(
+        "grub ISO on virtio-blk: ISO made in {:.1} s; GRUB menu after {:.1} s, guest checks \
+         done after {:.1} s",
+        made.as_secs_f64(),
+        menu.as_secs_f64(),
+        guest.as_secs_f64()
+    );
+}

@@ -11,4 +11,5 @@ mod display;
 mod firmware;
 mod grub;
 mod io;
+mod ps2;
 mod snapshot;

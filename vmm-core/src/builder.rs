@@ -25,6 +25,8 @@ use crate::devices::ahci::{atapi::Medium, Ahci, ABAR_INDEX};
 use crate::devices::cmos::{self, Cmos};
 use crate::devices::debugcon::DebugConsole;
 use crate::devices::fw_cfg::{self, FwCfg};
+use crate::devices::i8042::sink::PcInputSink;
+use crate::devices::i8042::{self, I8042Controller};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
 use crate::devices::pci::intx::IrqLevels;
 use crate::devices::pci::msi::GsiRouting;
@@ -145,6 +147,13 @@ impl TryFrom<VmSpec> for Vmm {
                 attach_virtio_pci(&vm, &mem, virtio.devices, pc, &mut legacy.bus, &mut mmio)?
             }
         };
+        let mut display = virtio.display;
+        // The PC machine: keys go to PS/2 only, the pointer to PS/2 until the tablet's driver
+        // is up (see `devices::i8042::sink`).
+        if let (Some(d), Some(fw), Some(v)) = (&mut display, &legacy.firmware, virtio.virtio_input)
+        {
+            d.input = Arc::new(PcInputSink::new(fw.ps2.clone(), v));
+        }
         let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &start)?;
 
         // Config validation refuses 0 vCPUs; this keeps a bad config from panicking anyway.
@@ -186,7 +195,7 @@ impl TryFrom<VmSpec> for Vmm {
             acpi_pm: legacy.acpi_pm,
             vm,
             exit,
-            display: virtio.display,
+            display,
             framebuffer: virtio.framebuffer,
             threads: Mutex::new(Vec::new()),
         });
@@ -299,6 +308,8 @@ struct VirtioDevices {
     disk_stats: Vec<Arc<BlockStats>>,
     net_stats: Vec<Arc<NetStats>>,
     display: Option<DisplayHandle>,
+    /// The display's virtio keyboard and tablet; the PC machine puts PS/2 in front of them.
+    virtio_input: Option<Arc<VirtioInputSink>>,
     framebuffer: Option<Arc<Framebuffer>>,
     warnings: Vec<String>,
 }
@@ -322,6 +333,7 @@ fn virtio_devices(
             .iter()
             .map(|b| b.clone() as Arc<Mutex<dyn VirtioDevice>>),
     );
+    let mut virtio_input = None;
     let (display, framebuffer) = match &cfg.display {
         Some(d) => {
             // The framebuffer's memslot comes after the RAM slots.
@@ -334,9 +346,11 @@ fn virtio_devices(
             let (tablet, tablet_h) = Input::new(InputKind::Tablet);
             devices.push(Arc::new(Mutex::new(kbd)));
             devices.push(Arc::new(Mutex::new(tablet)));
+            let sink = Arc::new(VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height));
+            virtio_input = Some(sink.clone());
             let handle = DisplayHandle {
                 frame: fb.clone(),
-                input: Arc::new(VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height)),
+                input: sink,
                 damage: Arc::new(DamageBus::default()),
             };
             (Some(handle), Some(fb))
@@ -367,6 +381,7 @@ fn virtio_devices(
         disk_stats,
         net_stats: nics.stats.into_iter().map(|(_, s)| s).collect(),
         display,
+        virtio_input,
         framebuffer,
         warnings: nics.warnings,
     })
@@ -558,11 +573,6 @@ fn legacy_devices(
     let mut bus = Bus::default();
     bus.insert(layout::ports::COM1.into(), 8, serial.clone());
     bus.insert(
-        layout::ports::I8042_DATA.into(),
-        5,
-        Arc::new(Mutex::new(I8042::new(exit.clone()))),
-    );
-    bus.insert(
         layout::ports::DEBUG.into(),
         1,
         Arc::new(Mutex::new(PostPort)),
@@ -581,6 +591,12 @@ fn legacy_devices(
             rom,
         )?),
         None => {
+            // The Linux machine's i8042 is only a reset line; the PC's is a full controller.
+            bus.insert(
+                layout::ports::I8042_DATA.into(),
+                5,
+                Arc::new(Mutex::new(I8042::new(exit.clone()))),
+            );
             bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
             None
         }
@@ -596,7 +612,8 @@ fn legacy_devices(
 /// What a PC firmware looks for on the port-I/O bus: the firmware debug console
 /// (`firmware.log`), the i440FX/PIIX configuration space (and reset control at 0xcf9) with
 /// the PM timer wherever the guest puts the PIIX4's PM block, the CMOS with the memory sizes and CPU count, and fw_cfg (the
-/// e820 map, CPU count, COM1 as SeaBIOS's text console, and the ACPI tables with their loader).
+/// e820 map, CPU count, COM1 as SeaBIOS's text console, and the ACPI tables with their loader),
+/// and the i8042 with its PS/2 keyboard and mouse.
 #[allow(clippy::too_many_arguments)]
 fn pc_devices(
     spec: &VmSpec,
@@ -658,6 +675,12 @@ fn pc_devices(
     }
     let cmos = Arc::new(Mutex::new(Cmos::new(low, high, cfg.vcpus)));
     bus.insert(cmos::PORT_BASE.into(), cmos::PORT_LEN, cmos.clone());
+    // The 8042 with a PS/2 keyboard and mouse on ISA IRQs 1 and 12.
+    let ps2 = Arc::new(Mutex::new(I8042Controller::new(
+        vm.clone() as Arc<dyn IrqLevels>,
+        exit.clone(),
+    )));
+    bus.insert(i8042::PORT_BASE.into(), i8042::PORT_LEN, ps2.clone());
     Ok(FirmwareDevices {
         rom,
         fw_cfg,
@@ -666,6 +689,7 @@ fn pc_devices(
         pm_timer: chipset.pm_timer,
         intx,
         ahci,
+        ps2,
     })
 }
 

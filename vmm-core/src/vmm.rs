@@ -90,6 +90,9 @@ impl VmHandle {
             for t in &self.machine.transports {
                 lock(t).pause();
             }
+            if let Some(fw) = &self.machine.firmware {
+                lock(&fw.ps2).pause();
+            }
             self.set_state(RunState::Paused);
             Ok(())
         } else {
@@ -104,6 +107,9 @@ impl VmHandle {
         }
         for t in &self.machine.transports {
             lock(t).resume();
+        }
+        if let Some(fw) = &self.machine.firmware {
+            lock(&fw.ps2).resume();
         }
         self.control.resume();
         self.set_state(RunState::Running);
@@ -267,6 +273,8 @@ pub struct FirmwareDevices {
     pub intx: Arc<crate::devices::pci::IntxRouter>,
     /// The AHCI controller, when the VM has CD-ROM drives.
     pub ahci: Option<Arc<Mutex<crate::devices::ahci::Ahci>>>,
+    /// The 8042 with its PS/2 keyboard and mouse.
+    pub ps2: Arc<Mutex<crate::devices::i8042::I8042Controller>>,
 }
 
 impl Vmm {

@@ -116,8 +116,9 @@ fn madt(vcpus: u8) -> Sdt {
     madt
 }
 
-/// COM1 and the PCI root: what a PC guest cannot probe. Note that with a DSDT SeaBIOS skips PS/2 unless it lists a PNP0303 keyboard: add one (and
-/// PNP0F13) here once the i8042 models a keyboard.
+/// COM1, the PS/2 keyboard and mouse, and the PCI root: what a PC guest cannot probe. With a
+/// DSDT, SeaBIOS skips PS/2 unless it lists a PNP0303 keyboard; Linux's i8042 driver finds
+/// both ports through PNP0303 and PNP0F13.
 fn dsdt() -> Sdt {
     let mut dsdt = Sdt::new(*b"DSDT", 36, 2, OEM_ID, OEM_TABLE, 1);
     let mut body = Vec::new();
@@ -129,9 +130,29 @@ fn dsdt() -> Sdt {
     )
     .to_aml_bytes(&mut body);
     acpi::com1(&mut body);
+    ps2(&mut body);
     pci_root(&mut body);
     dsdt.append_slice(&body);
     dsdt
+}
+
+/// `\_SB.KBD_` (PNP0303: ports 0x60 and 0x64, IRQ 1) and `\_SB.MOU_` (PNP0F13: IRQ 12), the
+/// two ports of the i8042 (`devices::i8042`).
+fn ps2(body: &mut Vec<u8>) {
+    let kbd_hid_v = aml::EISAName::new("PNP0303");
+    let kbd_hid = aml::Name::new("_HID".into(), &kbd_hid_v);
+    let data = aml::IO::new(0x60, 0x60, 1, 1);
+    let cmd = aml::IO::new(0x64, 0x64, 1, 1);
+    let kbd_irq = aml::Interrupt::new(true, true, false, false, 1);
+    let kbd_crs_v = aml::ResourceTemplate::new(vec![&data, &cmd, &kbd_irq]);
+    let kbd_crs = aml::Name::new("_CRS".into(), &kbd_crs_v);
+    aml::Device::new("_SB_.KBD_".into(), vec![&kbd_hid, &kbd_crs]).to_aml_bytes(body);
+    let mou_hid_v = aml::EISAName::new("PNP0F13");
+    let mou_hid = aml::Name::new("_HID".into(), &mou_hid_v);
+    let mou_irq = aml::Interrupt::new(true, true, false, false, 12);
+    let mou_crs_v = aml::ResourceTemplate::new(vec![&mou_irq]);
+    let mou_crs = aml::Name::new("_CRS".into(), &mou_crs_v);
+    aml::Device::new("_SB_.MOU_".into(), vec![&mou_hid, &mou_crs]).to_aml_bytes(body);
 }
 
 /// Where the PC's 32-bit PCI BARs may go, as the DSDT tells the guest: above the RAM below
@@ -357,6 +378,19 @@ mod tests {
         }
         assert_eq!(cpus, 2);
         assert!(sci);
+    }
+
+    #[test]
+    fn the_dsdt_lists_the_ps2_keyboard_and_mouse() {
+        let d = sdt_bytes(&dsdt());
+        let has = |needle: &[u8]| d.windows(needle.len()).any(|w| w == needle);
+        // EISAID("PNP0303") and ("PNP0F13") as AML DWords, which SeaBIOS and Linux look for.
+        assert!(has(&[0x0c, 0x41, 0xd0, 0x03, 0x03]), "PNP0303");
+        assert!(has(&[0x0c, 0x41, 0xd0, 0x0f, 0x13]), "PNP0F13");
+        assert!(has(b"KBD_") && has(b"MOU_"));
+        // The keyboard's I/O ports: IO descriptors (0x47) at 0x60 and 0x64.
+        assert!(has(&[0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01]));
+        assert!(has(&[0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01]));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod ahci;
 pub mod cmos;
 pub mod debugcon;
 pub mod fw_cfg;
+pub mod i8042;
 pub mod legacy;
 pub mod pci;
 pub mod serial;

@@ -7,6 +7,7 @@ use crate::arch::firmware::RomIdentity;
 use crate::devices::ahci::AhciState;
 use crate::devices::cmos::CmosState;
 use crate::devices::fw_cfg::FwCfgState;
+use crate::devices::i8042::I8042State;
 use crate::devices::pci::pm_timer::AcpiPmTimerState;
 use crate::devices::pci::PciRootState;
 use crate::devices::Persist;
@@ -24,6 +25,8 @@ pub struct FirmwareState {
     pub fw_cfg: FwCfgState,
     /// The AHCI controller and its CD-ROM drives, if the VM has them.
     pub ahci: Option<AhciState>,
+    /// The 8042, its PS/2 keyboard and mouse, and their queues.
+    pub ps2: I8042State,
 }
 
 /// Taken while the VM is paused.
@@ -39,6 +42,7 @@ pub fn save(d: &FirmwareDevices, id: &str) -> Result<FirmwareState, SnapshotErro
             Some(a) => Some(lock(a).save().map_err(part("AHCI"))?),
             None => None,
         },
+        ps2: lock(&d.ps2).save().map_err(part("i8042"))?,
     })
 }
 
@@ -56,6 +60,7 @@ pub fn restore(d: &FirmwareDevices, s: &FirmwareState, id: &str) -> Result<(), S
     lock(&d.fw_cfg)
         .restore(&s.fw_cfg, ())
         .map_err(part("fw_cfg"))?;
+    lock(&d.ps2).restore(&s.ps2, ()).map_err(part("i8042"))?;
     match (&d.ahci, &s.ahci) {
         (None, None) => Ok(()),
         (Some(a), Some(st)) => lock(a).restore(st, ()).map_err(part("AHCI")),
@@ -133,7 +138,22 @@ mod tests {
                 dma_low: 0,
             },
             ahci: None,
+            ps2: ps2_at_power_on(),
         }
+    }
+
+    fn ps2_at_power_on() -> I8042State {
+        struct NoIrq;
+        impl crate::devices::pci::intx::IrqLevels for NoIrq {
+            fn set_level(&self, _: u32, _: bool) {}
+        }
+        let (tx, _) = std::sync::mpsc::channel();
+        crate::devices::i8042::I8042Controller::new(
+            std::sync::Arc::new(NoIrq),
+            crate::exit::ExitSender::new(tx),
+        )
+        .save()
+        .unwrap()
     }
 
     #[test]

@@ -102,6 +102,11 @@ impl Shared {
 pub struct InputHandle(Arc<Mutex<Shared>>);
 
 impl InputHandle {
+    /// Whether the guest's driver set the device up (DRIVER_OK) and has not reset it.
+    pub fn is_active(&self) -> bool {
+        lock(&self.0).active.is_some()
+    }
+
     /// Queues events (type, code, value) followed by a SYN_REPORT, and delivers what fits.
     pub fn send(&self, events: &[(u16, u16, i32)]) {
         let mut s = lock(&self.0);

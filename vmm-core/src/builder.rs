@@ -24,8 +24,9 @@ use crate::devices::debugcon::DebugConsole;
 use crate::devices::fw_cfg::{self, FwCfg};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
 use crate::devices::pci::intx::IrqLevels;
-use crate::devices::pci::{IntxRouter, PciRoot};
+use crate::devices::pci::{slots, IntxRouter, PciRoot};
 use crate::devices::serial::{SerialDevice, SerialOutput};
+use crate::devices::vga::{self, Vga, VgaPci};
 use crate::devices::virtio::block::{Block, BlockStats};
 use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
 use crate::devices::virtio::mmio::{MmioTransport, MMIO_WINDOW};
@@ -34,7 +35,7 @@ use crate::devices::virtio::rng::Rng;
 use crate::devices::virtio::{VirtioDevice, VirtioInterrupt};
 use crate::devices::Bus;
 use crate::display::framebuffer::Framebuffer;
-use crate::display::{DamageBus, DisplayHandle};
+use crate::display::{DamageBus, DisplayHandle, FrameSource};
 use crate::exit::ExitSender;
 use crate::host::KvmFlavor;
 use crate::hub::Hub;
@@ -94,7 +95,9 @@ impl TryFrom<VmSpec> for Vmm {
         let kvm = Kvm::new().map_err(BuildError::OpenKvm)?;
         let firmware_path = cfg.boot.firmware();
         let vm = Arc::new(create_vm(&kvm, firmware_path.is_some())?);
-        let mem = guest_memory(&vm, cfg.memory_mib << 20)?;
+        // The BIOS machine's screen is the VGA, which owns 0xa0000–0xbffff.
+        let vga_machine = firmware_path.is_some() && cfg.display.is_some();
+        let mem = guest_memory(&vm, cfg.memory_mib << 20, vga_machine)?;
         let virtio = virtio_devices(&spec, &vm, &mem)?;
         let windows = mmio_windows(virtio.devices.len())?;
         let (start, rom, rom_id) = match &firmware_path {
@@ -116,7 +119,7 @@ impl TryFrom<VmSpec> for Vmm {
             .framebuffer
             .as_ref()
             .map(|f| (f.gpa, f.size() as u64));
-        let firmware = rom_id.map(|rom| (rom, windows.as_slice()));
+        let firmware = rom_id.map(|rom| (rom, windows.as_slice(), virtio.vga.clone()));
         let mut mmio = Bus::default();
         let legacy = legacy_devices(
             &spec,
@@ -186,6 +189,9 @@ impl TryFrom<VmSpec> for Vmm {
     }
 }
 
+/// The VGA's legacy window, which RAM leaves free on a machine with a VGA.
+const VGA_WINDOW: (u64, u64) = (0xa0000, 0x20000);
+
 /// Step 1: the VM, its TSS and identity map, the in-kernel irqchip and PIT. A firmware
 /// machine puts KVM's pages below where its ROM may go.
 fn create_vm(kvm: &Kvm, firmware: bool) -> Result<VmFd, BuildError> {
@@ -213,9 +219,16 @@ fn create_vm(kvm: &Kvm, firmware: bool) -> Result<VmFd, BuildError> {
 }
 
 /// Step 2: guest RAM, one memslot per range around the MMIO hole (slots 0..n; the
-/// framebuffer's slot comes after them).
-fn guest_memory(vm: &VmFd, mem_bytes: u64) -> Result<GuestMemoryMmap, BuildError> {
-    let regions = layout::ram_ranges(mem_bytes)
+/// framebuffer's slot comes after them). With a VGA, RAM leaves its legacy window free.
+fn guest_memory(vm: &VmFd, mem_bytes: u64, vga: bool) -> Result<GuestMemoryMmap, BuildError> {
+    let mut ranges = layout::ram_ranges(mem_bytes);
+    if vga {
+        ranges = ranges
+            .into_iter()
+            .flat_map(|(a, s)| layout::split_around(a, s, VGA_WINDOW))
+            .collect();
+    }
+    let regions = ranges
         .into_iter()
         .map(|(a, s)| {
             let m = huge_page_aligned_region(s as usize).map_err(BuildError::Memory)?;
@@ -284,6 +297,8 @@ struct VirtioDevices {
     net_stats: Vec<Arc<NetStats>>,
     display: Option<DisplayHandle>,
     framebuffer: Option<Arc<Framebuffer>>,
+    /// The BIOS machine's screen, instead of `framebuffer`.
+    vga: Option<Arc<Vga>>,
     warnings: Vec<String>,
 }
 
@@ -291,7 +306,7 @@ struct VirtioDevices {
 /// are opened, checked and locked now, before anything runs.
 fn virtio_devices(
     spec: &VmSpec,
-    vm: &VmFd,
+    vm: &Arc<VmFd>,
     mem: &GuestMemoryMmap,
 ) -> Result<VirtioDevices, BuildError> {
     let cfg = &spec.config;
@@ -306,26 +321,35 @@ fn virtio_devices(
             .iter()
             .map(|b| b.clone() as Arc<Mutex<dyn VirtioDevice>>),
     );
-    let (display, framebuffer) = match &cfg.display {
+    let (display, framebuffer, vga) = match &cfg.display {
         Some(d) => {
-            // The framebuffer's memslot comes after the RAM slots.
-            let slot = mem.num_regions() as u32;
-            let fb = Arc::new(
-                Framebuffer::new(vm, slot, layout::FRAMEBUFFER_BASE, d.width, d.height)
-                    .map_err(|e| BuildError::Other(e.to_string()))?,
-            );
+            let (frame, fb, vga): (Arc<dyn FrameSource>, _, _) = if cfg.boot.firmware().is_some() {
+                // The PC's screen is its VGA (slots after the RAM's, the framebuffer's and
+                // the ROM's); `pc_devices` puts it on the buses.
+                let slot = mem.num_regions() as u32 + 2;
+                let vga = Vga::new(Some(vm.clone()), slot, slot + 1).map_err(BuildError::Other)?;
+                (vga.clone(), None, Some(vga))
+            } else {
+                // The framebuffer's memslot comes after the RAM slots.
+                let slot = mem.num_regions() as u32;
+                let fb = Arc::new(
+                    Framebuffer::new(vm, slot, layout::FRAMEBUFFER_BASE, d.width, d.height)
+                        .map_err(|e| BuildError::Other(e.to_string()))?,
+                );
+                (fb.clone(), Some(fb), None)
+            };
             let (kbd, kbd_h) = Input::new(InputKind::Keyboard);
             let (tablet, tablet_h) = Input::new(InputKind::Tablet);
             devices.push(Arc::new(Mutex::new(kbd)));
             devices.push(Arc::new(Mutex::new(tablet)));
             let handle = DisplayHandle {
-                frame: fb.clone(),
+                frame,
                 input: Arc::new(VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height)),
                 damage: Arc::new(DamageBus::default()),
             };
-            (Some(handle), Some(fb))
+            (Some(handle), fb, vga)
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let mut nics = open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
     if cfg.boot.firmware().is_some() && !cfg.nics.is_empty() {
@@ -354,6 +378,7 @@ fn virtio_devices(
         net_stats: nics.stats.into_iter().map(|(_, s)| s).collect(),
         display,
         framebuffer,
+        vga,
         warnings: nics.warnings,
     })
 }
@@ -517,8 +542,8 @@ fn legacy_devices(
     exit: &ExitSender,
     serial_hub: &Arc<Hub<Vec<u8>>>,
     mmio: &mut Bus,
-    // A firmware machine: its ROM and the virtio-mmio windows its DSDT lists.
-    firmware: Option<(firmware::RomIdentity, &[acpi::MmioDeviceInfo])>,
+    // A firmware machine: its ROM, the virtio-mmio windows its DSDT lists, its VGA.
+    firmware: Option<PcParts<'_>>,
 ) -> Result<LegacyDevices, BuildError> {
     let cfg = &spec.config;
     let log = if cfg.serial.log {
@@ -554,7 +579,7 @@ fn legacy_devices(
         Arc::new(Mutex::new(PostPort)),
     );
     let firmware = match firmware {
-        Some((rom, windows)) => Some(pc_devices(
+        Some((rom, windows, vga)) => Some(pc_devices(
             spec,
             vm,
             mem,
@@ -566,6 +591,7 @@ fn legacy_devices(
                 mmio,
             },
             rom,
+            vga,
         )?),
         None => {
             bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
@@ -594,10 +620,9 @@ fn pc_devices(
     exit: &ExitSender,
     buses: PcBuses,
     rom: firmware::RomIdentity,
+    vga: Option<Arc<Vga>>,
 ) -> Result<FirmwareDevices, BuildError> {
     let PcBuses { pio: bus, mmio } = buses;
-    // PCI functions' BARs land on these buses; see `devices::pci::bars`.
-    let _ = &mmio;
     let cfg = &spec.config;
     let ram = cfg.memory_mib << 20;
     let vcpus =
@@ -622,6 +647,18 @@ fn pc_devices(
         fw.add_file(name, bytes)
             .map_err(|e| BuildError::Other(e.to_string()))?;
     }
+    if vga.is_some() {
+        // SeaBIOS runs a PCI VGA's option ROM from fw_cfg file `pci<vendor>,<device>.rom`.
+        let path = Path::new(crate::config::DEFAULT_VGA_ROM);
+        let image = std::fs::read(path).map_err(|e| {
+            BuildError::Other(format!(
+                "VGA BIOS {}: {e} (it comes with the Debian package seabios)",
+                path.display()
+            ))
+        })?;
+        fw.add_file(vga::ROM_FILE, image)
+            .map_err(|e| BuildError::Other(e.to_string()))?;
+    }
     let fw_cfg = Arc::new(Mutex::new(fw));
     bus.insert(fw_cfg::PORT_BASE, fw_cfg::PORT_LEN, fw_cfg.clone());
     let path = spec.vm_dir.join("firmware.log");
@@ -643,6 +680,9 @@ fn pc_devices(
             high += size;
         }
     }
+    if let Some(vga) = &vga {
+        add_vga(vga, &chipset.root, bus, mmio).map_err(BuildError::Other)?;
+    }
     let cmos = Arc::new(Mutex::new(Cmos::new(low, high, cfg.vcpus)));
     bus.insert(cmos::PORT_BASE.into(), cmos::PORT_LEN, cmos.clone());
     Ok(FirmwareDevices {
@@ -652,8 +692,44 @@ fn pc_devices(
         pci: chipset.root,
         pm_timer: chipset.pm_timer,
         intx,
+        vga,
     })
 }
+
+/// The VGA at `pci::slots::VGA`: its fixed ports and legacy window, and BAR2 on the MMIO bus.
+fn add_vga(
+    vga: &Arc<Vga>,
+    root: &Arc<Mutex<PciRoot>>,
+    pio: &mut Bus,
+    mmio: &mut Bus,
+) -> Result<(), String> {
+    pio.insert(
+        vga::PORTS_BASE.into(),
+        vga::PORTS_LEN,
+        Arc::new(Mutex::new(vga::VgaPorts(vga.clone()))),
+    );
+    pio.insert(
+        vga::DISPI_PORT.into(),
+        vga::DISPI_LEN,
+        Arc::new(Mutex::new(vga::DispiPorts(vga.clone()))),
+    );
+    mmio.insert(
+        vga::LEGACY_BASE,
+        vga::LEGACY_LEN,
+        Arc::new(Mutex::new(vga::LegacyWindow(vga.clone()))),
+    );
+    let function = VgaPci::new(vga.clone())?;
+    function.register(pio, mmio)?;
+    lock(root).add(slots::VGA, 0, Arc::new(Mutex::new(function)))
+}
+
+/// What `legacy_devices` needs for a PC: its ROM, the virtio-mmio windows its DSDT lists, and
+/// its VGA.
+type PcParts<'a> = (
+    firmware::RomIdentity,
+    &'a [acpi::MmioDeviceInfo],
+    Option<Arc<Vga>>,
+);
 
 /// The two buses a PC's devices go on: fixed ports, and PCI BARs the guest places.
 struct PcBuses<'a> {

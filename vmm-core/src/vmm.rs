@@ -265,6 +265,8 @@ pub struct FirmwareDevices {
     pub pm_timer: Arc<Mutex<AcpiPmTimer>>,
     /// PCI interrupt lines (INTx) by the PIIX3's routing.
     pub intx: Arc<crate::devices::pci::IntxRouter>,
+    /// The VGA, when the machine has a display.
+    pub vga: Option<Arc<crate::devices::vga::Vga>>,
 }
 
 impl Vmm {
@@ -283,6 +285,10 @@ impl Vmm {
         let h = &self.handle;
         if let (Some(fb), Some(d)) = (&h.framebuffer, &h.display) {
             spawn_damage_thread(h.vm.clone(), fb.clone(), d.damage.clone());
+        }
+        let vga = h.machine.firmware.as_ref().and_then(|f| f.vga.as_ref());
+        if let (Some(vga), Some(d)) = (vga, &h.display) {
+            crate::devices::vga::spawn_display_thread(h.vm.clone(), vga.clone(), d.damage.clone());
         }
         for (i, v) in self.vcpus.iter().cloned().enumerate() {
             let ctx = VcpuContext {

@@ -72,6 +72,10 @@ pub enum BootSource {
 /// Debian's SeaBIOS (package `seabios`), the firmware of `kind = "bios"` unless one is named.
 pub const DEFAULT_BIOS: &str = "/usr/share/seabios/bios-256k.bin";
 
+/// Debian's VGA BIOS for the std-vga (package `seabios`), which a BIOS machine with a display
+/// hands SeaBIOS as its VGA's option ROM.
+pub const DEFAULT_VGA_ROM: &str = "/usr/share/seabios/vgabios-stdvga.bin";
+
 impl BootSource {
     /// The firmware file of a BIOS machine (the default one when none is named); `None` for
     /// direct kernel boot.

@@ -10,6 +10,7 @@ pub mod fw_cfg;
 pub mod legacy;
 pub mod pci;
 pub mod serial;
+pub mod vga;
 pub mod virtio;
 
 use crate::util::lock;

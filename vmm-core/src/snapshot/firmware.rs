@@ -8,6 +8,7 @@ use crate::devices::cmos::CmosState;
 use crate::devices::fw_cfg::FwCfgState;
 use crate::devices::pci::pm_timer::AcpiPmTimerState;
 use crate::devices::pci::PciRootState;
+use crate::devices::vga::{restore_into as restore_vga, VgaState};
 use crate::devices::Persist;
 use crate::util::lock;
 use crate::vmm::FirmwareDevices;
@@ -21,6 +22,9 @@ pub struct FirmwareState {
     pub pm_timer: AcpiPmTimerState,
     pub cmos: CmosState,
     pub fw_cfg: FwCfgState,
+    /// The VGA's registers and memory, when the machine has a display.
+    #[serde(default)]
+    pub vga: Option<VgaState>,
 }
 
 /// Taken while the VM is paused.
@@ -32,6 +36,12 @@ pub fn save(d: &FirmwareDevices, id: &str) -> Result<FirmwareState, SnapshotErro
         pm_timer: lock(&d.pm_timer).save().map_err(part("PM timer"))?,
         cmos: lock(&d.cmos).save().map_err(part("CMOS"))?,
         fw_cfg: lock(&d.fw_cfg).save().map_err(part("fw_cfg"))?,
+        vga: d
+            .vga
+            .as_ref()
+            .map(|v| v.save())
+            .transpose()
+            .map_err(part("VGA"))?,
     })
 }
 
@@ -39,6 +49,18 @@ pub fn save(d: &FirmwareDevices, id: &str) -> Result<FirmwareState, SnapshotErro
 /// timer's window back to where the guest had put it.
 pub fn restore(d: &FirmwareDevices, s: &FirmwareState, id: &str) -> Result<(), SnapshotError> {
     let part = |p| SnapshotError::part(id, p);
+    // The VGA first: the chipset's restore maps VRAM where its BAR says.
+    match (&d.vga, &s.vga) {
+        (Some(vga), Some(state)) => restore_vga(vga, state).map_err(part("VGA"))?,
+        (None, None) => {}
+        (now, _) => {
+            return Err(part("VGA")(format!(
+                "the snapshot was taken {} a display, this VM has {}",
+                if s.vga.is_some() { "with" } else { "without" },
+                if now.is_some() { "one" } else { "none" }
+            )))
+        }
+    }
     lock(&d.pci)
         .restore(&s.pci, ())
         .map_err(part("PCI configuration"))?;
@@ -116,6 +138,7 @@ mod tests {
                 dma_high: 0,
                 dma_low: 0,
             },
+            vga: None,
         }
     }
 

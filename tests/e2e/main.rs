@@ -10,3 +10,4 @@ mod display;
 mod firmware;
 mod io;
 mod snapshot;
+mod vga;

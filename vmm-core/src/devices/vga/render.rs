@@ -15,6 +15,9 @@ pub const PLANES_SIZE: usize = 0x40000;
 /// More pixels than this are not drawn: 16 MiB at 8 bpp is the largest mode VRAM holds.
 const MAX_PIXELS: u64 = 16 << 20;
 
+/// A text screen smaller than this is taken as not yet programmed.
+const MIN_TEXT_SIZE: (u32, u32) = (160, 100);
+
 /// One rendered screen: `width × height` pixels, 0x00RRGGBB each.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Frame {
@@ -94,6 +97,12 @@ fn copy(src: &VolatileSlice, off: usize, dst: &mut [u8]) {
 
 fn render_text(regs: &VgaRegs, vram: &VolatileSlice, text: &VolatileSlice, out: &mut Frame) {
     let (cols, rows, cwidth, cheight) = text_geometry(regs);
+    if cols * cwidth < MIN_TEXT_SIZE.0 || rows * cheight < MIN_TEXT_SIZE.1 {
+        // The CRTC is not programmed yet (before the VGA BIOS ran): a blank 640×480 rather
+        // than a screen a few pixels wide.
+        out.reset(640, 480);
+        return;
+    }
     out.reset(cols * cwidth, rows * cheight);
     // Attribute controller off (palette address source clear) or screen off: blank.
     if regs.ar_index & 0x20 == 0 || regs.sr[1] & 0x20 != 0 {

@@ -71,9 +71,15 @@ pub struct Vga {
 #[derive(Default)]
 struct Picture {
     frame: Frame,
+    /// When `frame` was last known current.
     drawn: Option<Instant>,
     generation: u64,
+    /// Damage of a redraw outside the display thread (a late tick), for its next publish.
+    pending: Vec<Rect>,
 }
+
+/// More pending rectangles than this merge into their bounding box.
+const MAX_PENDING: usize = 64;
 
 impl Vga {
     /// Allocates VRAM and the text buffer; with `vm`, maps the text buffer at 0xb8000 as
@@ -185,6 +191,13 @@ impl Vga {
             let generation = self.generation.load(Ordering::Relaxed);
             let f = self.draw();
             let mut p = lock(&self.picture);
+            // Clients were not told about this change yet: the display thread will.
+            let mut rects = render::diff(&p.frame, &f);
+            p.pending.append(&mut rects);
+            if p.pending.len() > MAX_PENDING {
+                let b = crate::display::bounding_box(&p.pending);
+                p.pending = vec![b];
+            }
             p.frame = f;
             p.drawn = Some(Instant::now());
             p.generation = generation;
@@ -209,12 +222,18 @@ impl Vga {
             }
         }
         let generation = self.generation.load(Ordering::Relaxed);
-        if !dirty && lock(&self.picture).generation == generation {
-            return Vec::new();
+        {
+            let mut p = lock(&self.picture);
+            if !dirty && p.generation == generation {
+                // Nothing changed: the frame is current.
+                p.drawn = Some(Instant::now());
+                return std::mem::take(&mut p.pending);
+            }
         }
         let f = self.draw();
         let mut p = lock(&self.picture);
-        let rects = render::diff(&p.frame, &f);
+        let mut rects = std::mem::take(&mut p.pending);
+        rects.extend(render::diff(&p.frame, &f));
         p.frame = f;
         p.drawn = Some(Instant::now());
         p.generation = generation;
@@ -562,4 +581,121 @@ pub fn restore_into(vga: &Vga, s: &VgaState) -> Result<(), String> {
     *lock(&vga.regs) = regs;
     vga.changed();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::pci::bars::COMMAND_MEMORY;
+    use crate::devices::pci::{BAR0, COMMAND};
+    use crate::devices::Bus;
+
+    fn vga() -> Arc<Vga> {
+        Vga::new(None, 0, 1).unwrap()
+    }
+
+    #[test]
+    fn vram_follows_bar0_and_memory_decode() {
+        let v = vga();
+        let mut f = VgaPci::new(v.clone()).unwrap();
+        // The size probe: 16 MiB, prefetchable memory.
+        f.write_config(BAR0, &u32::MAX.to_le_bytes());
+        let mut b = [0u8; 4];
+        f.read_config(BAR0, &mut b);
+        assert_eq!(u32::from_le_bytes(b), 0xff00_0008);
+        f.write_config(BAR0, &0xfd00_0000u32.to_le_bytes());
+        assert_eq!(v.vram_address(), None, "memory decode is off");
+        f.write_config(COMMAND, &COMMAND_MEMORY.to_le_bytes());
+        assert_eq!(v.vram_address(), Some(0xfd00_0000));
+        f.write_config(BAR0, &0xe000_0000u32.to_le_bytes());
+        assert_eq!(v.vram_address(), Some(0xe000_0000));
+        f.write_config(COMMAND, &0u16.to_le_bytes());
+        assert_eq!(v.vram_address(), None);
+    }
+
+    #[test]
+    fn dispi_through_ports_and_bar2_and_qemu_ext() {
+        let v = vga();
+        let (mut pio, mut mmio) = (Bus::default(), Bus::default());
+        let mut f = VgaPci::new(v.clone()).unwrap();
+        f.register(&mut pio, &mut mmio).unwrap();
+        f.write_config(BAR0 + 8, &0xfebf_0000u32.to_le_bytes());
+        f.write_config(COMMAND, &COMMAND_MEMORY.to_le_bytes());
+        pio.insert(
+            DISPI_PORT.into(),
+            DISPI_LEN,
+            Arc::new(Mutex::new(DispiPorts(v.clone()))),
+        );
+        pio.write(0x1ce, &(regs::dispi::ID as u16).to_le_bytes());
+        pio.write(0x1cf, &regs::dispi::ID0.to_le_bytes());
+        let mut w = [0u8; 2];
+        pio.read(0x1cf, &mut w);
+        assert_eq!(u16::from_le_bytes(w), regs::dispi::ID0);
+        // The same register at BAR2 + 0x500 + 2 × index.
+        assert!(mmio.read(0xfebf_0500, &mut w));
+        assert_eq!(u16::from_le_bytes(w), regs::dispi::ID0);
+        mmio.write(0xfebf_0502, &800u16.to_le_bytes());
+        assert_eq!(v.regs().vbe[regs::dispi::XRES], 800);
+        let mut d = [0u8; 4];
+        mmio.read(0xfebf_0604, &mut d);
+        assert_eq!(u32::from_le_bytes(d), QEXT_LITTLE_ENDIAN);
+        // VGA ports at BAR2 + 0x400: the DAC write index.
+        mmio.write(0xfebf_0408, &[0x21]);
+        assert_eq!(v.regs().dac_write_index, 0x21);
+    }
+
+    #[test]
+    fn hostile_register_writes_never_panic_and_the_frame_stays_bounded() {
+        let v = vga();
+        let mut ports = VgaPorts(v.clone());
+        let mut dispi = DispiPorts(v.clone());
+        let mut window = LegacyWindow(v.clone());
+        let mut bar = MmioBar(v.clone());
+        let mut seed = 0x1234_5678u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for _ in 0..20_000 {
+            let r = next();
+            let val = next().to_le_bytes();
+            let len = [1, 2, 4][(r % 3) as usize];
+            let off = u64::from(r >> 8);
+            match (r >> 2) % 4 {
+                0 => ports.write(off % PORTS_LEN, &val[..len]),
+                1 => dispi.write(off % 2, &val[..len]),
+                2 => window.write(off % LEGACY_LEN, &val[..len]),
+                _ => bar.write(off % u64::from(MMIO_BAR_SIZE), &val[..len]),
+            }
+            let mut b = [0u8; 4];
+            ports.read(off % PORTS_LEN, &mut b[..len]);
+            window.read(off % LEGACY_LEN, &mut b[..len]);
+        }
+        let f = v.draw();
+        assert!(f.px.len() as u64 <= 16 << 20);
+        assert_eq!(f.px.len(), f.width as usize * f.height as usize);
+    }
+
+    #[test]
+    fn state_round_trips_and_hostile_state_is_refused() {
+        let v = vga();
+        DispiPorts(v.clone()).write(0, &(regs::dispi::BANK as u16).to_le_bytes());
+        DispiPorts(v.clone()).write(1, &3u16.to_le_bytes());
+        let _ = v.text.as_volatile_slice().write_slice(b"Hi", 0);
+        let _ = v.vram.as_volatile_slice().write_slice(&[7; 9], 0x12345);
+        let s = v.save().unwrap();
+        assert_eq!(s.vram_pages.len(), 1, "sparse: only the page written");
+        let w = vga();
+        restore_into(&w, &s).unwrap();
+        assert_eq!(w.save().unwrap(), s);
+        assert_eq!(w.regs().bank_offset, 3 << 16);
+        let mut bad = s.clone();
+        bad.vram_pages[0].0 = VRAM_SIZE as u32;
+        assert!(restore_into(&w, &bad).unwrap_err().contains("does not fit"));
+        let mut bad = s;
+        bad.text.truncate(10);
+        assert!(restore_into(&w, &bad).is_err());
+    }
 }

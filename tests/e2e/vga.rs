@@ -276,3 +276,50 @@ fn a_vbe_mode_the_guest_sets_resizes_the_screen_for_screenshots_and_vnc() {
     );
     assert_eq!((fixed.w, fixed.h), old);
 }
+
+#[test]
+fn the_vga_screen_survives_a_snapshot_restored_in_a_new_process() {
+    let name = "the_vga_screen_survives_a_snapshot_restored_in_a_new_process";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let mut vm = start_vga_vm("vga-snap", |_| String::new());
+    vm.wait_serial("No bootable device", FIRMWARE_TIMEOUT);
+    let mut api = vm.api();
+    // SeaBIOS now idles for 60 s: the screen holds still.
+    std::thread::sleep(Duration::from_secs(1));
+    let before = shot(&vm, &mut api, "before.png");
+    let r = api.call(json!({"cmd": "snapshot-create", "name": "text screen"}));
+    assert_eq!(r["ok"], true, "{r}");
+    let id = r["result"]["id"].as_str().unwrap().to_string();
+    let dir = vm.dir.path().join("snapshots").join(&id);
+    let fw = vmm_core::snapshot::read_firmware_state(&dir)
+        .unwrap()
+        .expect("a firmware section");
+    let vga = fw.vga.expect("the VGA's state is saved");
+    let text: String = vga.text.iter().step_by(2).map(|&b| b as char).collect();
+    assert!(text.starts_with("SeaBIOS (version"), "{}", &text[..80]);
+    assert!(
+        !vga.vram_pages.is_empty() && vga.vram_pages.len() < 64,
+        "sparse VRAM: the font's pages, {} saved",
+        vga.vram_pages.len()
+    );
+    assert!(
+        dir.join("screen.png").is_file(),
+        "a thumbnail of the VGA screen"
+    );
+
+    vm.child.kill().unwrap();
+    vm.child.wait().unwrap();
+    drop(api);
+    vm.restore(&id);
+    let mut api = Api::connect(&vm.socket(), FIRMWARE_TIMEOUT);
+    let after = shot(&vm, &mut api, "after.png");
+    assert_eq!(after.dimensions(), before.dimensions());
+    let differ = before
+        .pixels()
+        .zip(after.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(differ, 0, "pixels that differ after the restore");
+}

@@ -323,3 +323,30 @@ fn the_vga_screen_survives_a_snapshot_restored_in_a_new_process() {
         .count();
     assert_eq!(differ, 0, "pixels that differ after the restore");
 }
+
+#[test]
+fn a_missing_vga_bios_is_refused_naming_the_file_and_package() {
+    let name = "a_missing_vga_bios_is_refused_naming_the_file_and_package";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let mut vm = start_vga_vm("vga-norom", |_| String::new());
+    // The [boot] section comes before [display]: name the ROM there.
+    let path = vm.dir.path().join("vm.toml");
+    let toml = std::fs::read_to_string(&path).unwrap().replace(
+        "kind = \"bios\"\n",
+        "kind = \"bios\"\nvga_rom = \"missing-vga.bin\"\n",
+    );
+    let _ = vm.child.kill();
+    let _ = vm.child.wait();
+    std::fs::write(&path, toml).unwrap();
+    vm.restart();
+    let (st, _, stderr) = vm.wait_exit(Duration::from_secs(60));
+    assert_ne!(st.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("boot.vga_rom")
+            && stderr.contains("missing-vga.bin")
+            && stderr.contains("seabios"),
+        "{stderr}"
+    );
+}

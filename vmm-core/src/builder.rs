@@ -342,9 +342,13 @@ fn virtio_devices(
             let (tablet, tablet_h) = Input::new(InputKind::Tablet);
             devices.push(Arc::new(Mutex::new(kbd)));
             devices.push(Arc::new(Mutex::new(tablet)));
+            let mut input = VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height);
+            if vga.is_some() {
+                input = input.following(frame.clone());
+            }
             let handle = DisplayHandle {
                 frame,
-                input: Arc::new(VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height)),
+                input: Arc::new(input),
                 damage: Arc::new(DamageBus::default()),
             };
             (Some(handle), fb, vga)
@@ -649,10 +653,11 @@ fn pc_devices(
     }
     if vga.is_some() {
         // SeaBIOS runs a PCI VGA's option ROM from fw_cfg file `pci<vendor>,<device>.rom`.
-        let path = Path::new(crate::config::DEFAULT_VGA_ROM);
-        let image = std::fs::read(path).map_err(|e| {
+        let path = cfg.boot.vga_rom().unwrap_or_default();
+        let image = std::fs::read(&path).map_err(|e| {
             BuildError::Other(format!(
-                "VGA BIOS {}: {e} (it comes with the Debian package seabios)",
+                "boot.vga_rom: {}: {e} (the default VGA BIOS comes with the Debian package \
+                 seabios)",
                 path.display()
             ))
         })?;

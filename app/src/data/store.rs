@@ -221,7 +221,10 @@ mod tests {
     fn a_bios_vm_is_summed_up_by_its_firmware() {
         crate::testing::english();
         let mut c = sample("pc", "PC");
-        c.boot = BootSource::Bios { firmware: None };
+        c.boot = BootSource::Bios {
+            firmware: None,
+            vga_rom: None,
+        };
         assert_eq!(boot_summary(&c), "BIOS firmware · bios-256k.bin");
     }
 

@@ -525,6 +525,7 @@ mod tests {
         cfg.name = "PC".into();
         cfg.boot = BootSource::Bios {
             firmware: Some("/fw/bios.bin".into()),
+            vga_rom: None,
         };
         let mut f = VmForm::from_config(&cfg);
         f.memory = "64".into();

@@ -66,6 +66,9 @@ pub enum BootSource {
         /// The firmware image; [`DEFAULT_BIOS`] when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         firmware: Option<PathBuf>,
+        /// The VGA's option ROM, when the VM has a display; [`DEFAULT_VGA_ROM`] when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        vga_rom: Option<PathBuf>,
     },
 }
 
@@ -82,10 +85,23 @@ impl BootSource {
     pub fn firmware(&self) -> Option<PathBuf> {
         match self {
             BootSource::Linux { .. } => None,
-            BootSource::Bios { firmware } => Some(
+            BootSource::Bios { firmware, .. } => Some(
                 firmware
                     .clone()
                     .unwrap_or_else(|| PathBuf::from(DEFAULT_BIOS)),
+            ),
+        }
+    }
+
+    /// The VGA BIOS of a BIOS machine (the default one when none is named); `None` for direct
+    /// kernel boot.
+    pub fn vga_rom(&self) -> Option<PathBuf> {
+        match self {
+            BootSource::Linux { .. } => None,
+            BootSource::Bios { vga_rom, .. } => Some(
+                vga_rom
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_VGA_ROM)),
             ),
         }
     }
@@ -361,8 +377,8 @@ impl VmConfig {
                     fix(i);
                 }
             }
-            BootSource::Bios { firmware } => {
-                if let Some(f) = firmware {
+            BootSource::Bios { firmware, vga_rom } => {
+                for f in [firmware, vga_rom].into_iter().flatten() {
                     fix(f);
                 }
             }
@@ -431,15 +447,26 @@ mod tests {
     fn a_bios_boot_parses_with_and_without_firmware() {
         let base = "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\n[boot]\nkind='bios'\n";
         let c = VmConfig::from_toml(base).unwrap();
-        assert_eq!(c.boot, BootSource::Bios { firmware: None });
+        assert_eq!(
+            c.boot,
+            BootSource::Bios {
+                firmware: None,
+                vga_rom: None
+            }
+        );
         assert_eq!(c.boot.firmware(), Some(PathBuf::from(DEFAULT_BIOS)));
+        assert_eq!(c.boot.vga_rom(), Some(PathBuf::from(DEFAULT_VGA_ROM)));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("vm.toml");
-        std::fs::write(&p, format!("{base}firmware='fw.bin'\n")).unwrap();
+        std::fs::write(&p, format!("{base}firmware='fw.bin'\nvga_rom='vga.bin'\n")).unwrap();
         let c = VmConfig::load(&p).unwrap();
         assert_eq!(c.boot.firmware(), Some(dir.path().join("fw.bin")));
-        // It round-trips: the default stays implicit.
+        assert_eq!(c.boot.vga_rom(), Some(dir.path().join("vga.bin")));
+        // It round-trips: the defaults stay implicit.
         let text = toml::to_string(&VmConfig::from_toml(base).unwrap()).unwrap();
-        assert!(!text.contains("firmware"), "{text}");
+        assert!(
+            !text.contains("firmware") && !text.contains("vga_rom"),
+            "{text}"
+        );
     }
 }

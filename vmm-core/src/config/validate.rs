@@ -602,6 +602,7 @@ mod tests {
         let mut c = cfg(&missing);
         c.boot = BootSource::Bios {
             firmware: Some(dir.path().join("none.bin")),
+            vga_rom: None,
         };
         assert_eq!(fields(c.validate(&HOST)), ["boot.firmware"]);
     }

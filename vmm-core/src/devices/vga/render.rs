@@ -1,8 +1,9 @@
 //! What the VGA shows, as XRGB8888: text mode drawn from the character/attribute cells, the
 //! font in plane 2, the attribute controller's palette and the DAC (with the cursor, steady),
-//! or a Bochs VBE mode read from VRAM (8/15/16/24/32 bpp). The inputs are clamped by
-//! `VgaRegs`; this file bounds everything again by what it reads, so no register value can
-//! make it read outside the memory it is given or allocate more than VRAM holds in pixels.
+//! the legacy graphics modes (16-colour planar, 256 colours), or a Bochs VBE mode read from
+//! VRAM (8/15/16/24/32 bpp). The inputs are clamped by `VgaRegs`; this file bounds everything
+//! again by what it reads, so no register value can make it read outside the memory it is
+//! given or allocate more than VRAM holds in pixels.
 
 use super::regs::{dispi, VgaRegs};
 use crate::display::Rect;
@@ -65,10 +66,7 @@ fn attr_colour(regs: &VgaRegs, colour: u8) -> u32 {
 pub fn text_geometry(regs: &VgaRegs) -> (u32, u32, u32, u32) {
     let cols = (u32::from(regs.cr[1]) + 1).min(160);
     let cheight = u32::from(regs.cr[9] & 0x1f) + 1;
-    let vde = u32::from(regs.cr[0x12])
-        | (u32::from(regs.cr[7] & 0x02) << 7)
-        | (u32::from(regs.cr[7] & 0x40) << 3);
-    let rows = ((vde + 1) / cheight).clamp(1, 100);
+    let rows = (scan_lines(regs) / cheight).clamp(1, 100);
     let cwidth = if regs.sr[1] & 1 != 0 { 8 } else { 9 };
     (cols, rows, cwidth, cheight)
 }
@@ -81,8 +79,61 @@ pub fn render(regs: &VgaRegs, vram: &VolatileSlice, text: &VolatileSlice, out: &
     } else if regs.gr[6] & 1 == 0 {
         render_text(regs, vram, text, out);
     } else {
-        // Legacy graphics modes (planar, 256-colour) are not drawn: a black 640×480.
+        render_graphics(regs, vram, out);
+    }
+}
+
+/// Vertical display end + 1: the visible scan lines.
+fn scan_lines(regs: &VgaRegs) -> u32 {
+    let vde = u32::from(regs.cr[0x12])
+        | (u32::from(regs.cr[7] & 0x02) << 7)
+        | (u32::from(regs.cr[7] & 0x40) << 3);
+    vde + 1
+}
+
+/// The legacy graphics modes as QEMU draws them (`vga_draw_graphic`): 16-colour planar
+/// (mode 0x12, ...) with pixel doubling when the dot clock is halved, and 256 colours
+/// (mode 0x13, each byte two pixels wide); scan lines repeat per the CRTC's maximum scan
+/// line and double scan. CGA's 4-colour modes are not drawn.
+fn render_graphics(regs: &VgaRegs, vram: &VolatileSlice, out: &mut Frame) {
+    let (w, h) = ((u32::from(regs.cr[1]) + 1) * 8, scan_lines(regs));
+    if w < MIN_TEXT_SIZE.0 || h < MIN_TEXT_SIZE.1 {
         out.reset(640, 480);
+        return;
+    }
+    out.reset(w, h);
+    if regs.ar_index & 0x20 == 0 || regs.sr[1] & 0x20 != 0 {
+        return;
+    }
+    let mut planes = vec![0u8; PLANES_SIZE];
+    copy(vram, 0, &mut planes);
+    let byte = |a: usize| planes[a % PLANES_SIZE];
+    let shift = (regs.gr[5] >> 5) & 3;
+    let repeat = ((usize::from(regs.cr[9] & 0x1f) + 1) << (regs.cr[9] >> 7)).max(1);
+    let line_offset = usize::from(regs.cr[0x13]) << 3;
+    let start = ((usize::from(regs.cr[0x0c]) << 8) | usize::from(regs.cr[0x0d])) * 4;
+    let halved = regs.sr[1] & 0x08 != 0;
+    let plane_enable = regs.ar[0x12] & 0x0f;
+    let pal16: Vec<u32> = (0..16u8).map(|i| attr_colour(regs, i)).collect();
+    let pal256: Vec<u32> = (0..=255u8).map(|i| dac(regs, i)).collect();
+    let w = w as usize;
+    for (y, row) in out.px.chunks_mut(w).enumerate() {
+        let addr = start + (y / repeat) * line_offset;
+        for (x, p) in row.iter_mut().enumerate() {
+            *p = match shift {
+                0 => {
+                    let sx = if halved { x / 2 } else { x };
+                    let a = addr + (sx / 8) * 4;
+                    let bit = 7 - (sx % 8);
+                    let index = (0..4).fold(0u8, |c, plane| {
+                        c | (((byte(a + plane) >> bit) & 1) << plane)
+                    });
+                    pal16[usize::from(index & plane_enable)]
+                }
+                1 => 0,
+                _ => pal256[usize::from(byte(addr + x / 2))],
+            };
+        }
     }
 }
 
@@ -354,6 +405,41 @@ mod tests {
     }
 
     #[test]
+    fn legacy_graphics_modes_are_drawn() {
+        let vram = MmapRegion::<()>::new(VRAM_SIZE).unwrap();
+        let text = MmapRegion::<()>::new(TEXT_SIZE).unwrap();
+        let (v, t) = (vram.as_volatile_slice(), text.as_volatile_slice());
+        // Mode 0x13: 320×200, 256 colours, shown 640×400.
+        let mut r = mode3();
+        r.gr[5] = 0x40;
+        r.gr[6] = 0x05;
+        r.cr[9] = 0x41;
+        r.cr[0x13] = 0x28;
+        r.palette[5 * 3..5 * 3 + 3].copy_from_slice(&[0x3f, 0, 0x3f]);
+        v.write_obj(5u8, 320 * 10 + 7).unwrap();
+        let mut f = Frame::default();
+        render(&r, &v, &t, &mut f);
+        assert_eq!((f.width, f.height), (640, 400));
+        for (x, y) in [(14, 20), (15, 21)] {
+            assert_eq!(f.px[y * 640 + x], 0xff00ff);
+        }
+        assert_eq!(f.px[20 * 640 + 16], 0);
+        // Mode 0x12: 640×480, 16 colours in four planes.
+        r.gr[5] = 0;
+        r.cr[7] = 0x02;
+        r.cr[9] = 0x40;
+        r.cr[0x12] = 0xdf;
+        r.ar[0x12] = 0x0f;
+        // Pixel (9, 2): planes 0 and 2 → colour 5.
+        v.write_obj(0x40u8, 2 * 320 + 4).unwrap();
+        v.write_obj(0x40u8, 2 * 320 + 4 + 2).unwrap();
+        render(&r, &v, &t, &mut f);
+        assert_eq!((f.width, f.height), (640, 480));
+        assert_eq!(f.px[2 * 640 + 9], 0xff00ff);
+        assert_eq!(f.px[2 * 640 + 8], 0);
+    }
+
+    #[test]
     fn hostile_crtc_values_render_bounded() {
         let vram = MmapRegion::<()>::new(VRAM_SIZE).unwrap();
         let text = MmapRegion::<()>::new(TEXT_SIZE).unwrap();
@@ -368,5 +454,12 @@ mod tests {
         let mut f = Frame::default();
         render(&r, &v, &t, &mut f);
         assert!(f.width <= 160 * 9 && f.height <= 100 * 32);
+        // The same in graphics mode, 16 and 256 colours.
+        for gr5 in [0, 0x40] {
+            r.gr[6] = 1;
+            r.gr[5] = gr5;
+            render(&r, &v, &t, &mut f);
+            assert!(f.width <= 256 * 8 && f.height <= 1024);
+        }
     }
 }

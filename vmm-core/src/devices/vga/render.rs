@@ -62,13 +62,15 @@ fn attr_colour(regs: &VgaRegs, colour: u8) -> u32 {
     dac(regs, index)
 }
 
-/// The text geometry the CRTC describes: columns, rows, character width and height.
+/// The text geometry the CRTC describes: columns, rows, character width (in screen pixels:
+/// doubled at half dot clock, the 40-column modes) and height.
 pub fn text_geometry(regs: &VgaRegs) -> (u32, u32, u32, u32) {
     let cols = (u32::from(regs.cr[1]) + 1).min(160);
     let cheight = u32::from(regs.cr[9] & 0x1f) + 1;
     let rows = (scan_lines(regs) / cheight).clamp(1, 100);
     let cwidth = if regs.sr[1] & 1 != 0 { 8 } else { 9 };
-    (cols, rows, cwidth, cheight)
+    let dup = if regs.sr[1] & 0x08 != 0 { 2 } else { 1 };
+    (cols, rows, cwidth * dup, cheight)
 }
 
 /// Renders the current screen into `out` (resized as the mode requires). `vram` is BAR0's
@@ -177,6 +179,7 @@ fn render_text(regs: &VgaRegs, vram: &VolatileSlice, text: &VolatileSlice, out: 
     let line_graphics = regs.ar[0x10] & 0x04 != 0;
     let blink_bit = regs.ar[0x10] & 0x08 != 0;
     let width = out.width as usize;
+    let dup = if regs.sr[1] & 0x08 != 0 { 2 } else { 1 };
     for row in 0..rows as usize {
         for col in 0..cols as usize {
             let cell = start + row * line_chars + col;
@@ -199,13 +202,14 @@ fn render_text(regs: &VgaRegs, vram: &VolatileSlice, text: &VolatileSlice, out: 
                 let solid = is_cursor && line >= cursor_first && line <= cursor_last;
                 let y = row * cheight as usize + line as usize;
                 let base = y * width + col * cwidth as usize;
-                for x in 0..cwidth as usize {
+                for px in 0..cwidth as usize {
+                    let x = px / dup;
                     let on = if x < 8 {
                         glyph & (0x80 >> x) != 0
                     } else {
                         line_graphics && (0xc0..=0xdf).contains(&ch) && glyph & 1 != 0
                     };
-                    out.px[base + x] = if on || solid { fg } else { bg };
+                    out.px[base + px] = if on || solid { fg } else { bg };
                 }
             }
         }
@@ -334,6 +338,10 @@ mod tests {
         r
     }
 
+    fn px2(f: &Frame, x: usize, y: usize) -> u32 {
+        f.px[y * f.width as usize + x]
+    }
+
     #[test]
     fn a_text_cell_is_drawn_with_its_font_colours_and_cursor() {
         let vram = MmapRegion::<()>::new(VRAM_SIZE).unwrap();
@@ -365,6 +373,17 @@ mod tests {
         render(&r, &v, &t, &mut f);
         assert_eq!(f.px[13 * 720], grey);
         assert_eq!(f.px[12 * 720], blue);
+        // 40 columns (half dot clock): each glyph pixel twice as wide.
+        r.sr[1] = 0x08;
+        r.cr[1] = 39;
+        render(&r, &v, &t, &mut f);
+        assert_eq!((f.width, f.height), (720, 400));
+        let (x0, y0) = (2 * 18, 16 + 5);
+        assert_eq!([px2(&f, x0, y0), px2(&f, x0 + 1, y0)], [grey, grey]);
+        assert_eq!(px2(&f, x0 + 2, y0), blue);
+        assert_eq!(px2(&f, x0 + 14, y0), grey);
+        r.sr[1] = 0;
+        r.cr[1] = 79;
         // Attribute controller off: blank.
         r.ar_index = 0;
         render(&r, &v, &t, &mut f);

@@ -63,12 +63,17 @@ fn vga_font() -> Vec<[u8; 16]> {
         .collect()
 }
 
-/// Reads a 720×400 text screen back: each 9×16 cell's lit pixels (its first 8 columns) must
+/// Reads a 720×400 text screen back: each 9×16 cell's foreground pixels (its first 8 columns) must
 /// be exactly a glyph of `font`, or a glyph under the cursor (lines 13–14 lit, SeaBIOS's
 /// cursor shape); printable ASCII wins among equal glyphs. `?` for a cell that matches no
 /// glyph (so an illegible screen reads as noise, not as text).
 fn read_screen(img: &image::RgbImage, font: &[[u8; 16]]) -> Vec<String> {
-    let lit = |x: u32, y: u32| img.get_pixel(x, y).0.iter().any(|&c| c > 0x40);
+    // A cell's background is its 9th column's colour on its first line (blank in every
+    // glyph), so reverse video (a highlighted menu entry) reads as well.
+    let lit = |x: u32, y: u32| {
+        let (col, row) = (x / 9, y / 16);
+        img.get_pixel(x, y) != img.get_pixel(col * 9 + 8, row * 16)
+    };
     let order: Vec<usize> = (0x20..0x7f).chain(0..0x20).chain(0x7f..0x100).collect();
     (0..25)
         .map(|row| {
@@ -349,4 +354,86 @@ fn a_missing_vga_bios_is_refused_naming_the_file_and_package() {
             && stderr.contains("seabios"),
         "{stderr}"
     );
+}
+
+#[test]
+fn grubs_menu_is_legible_on_the_vga() {
+    let name = "grubs_menu_is_legible_on_the_vga";
+    if !kvm_or_skip(name)
+        || !seabios_or_skip(name)
+        || !tool_or_skip(
+            "grub-mkrescue",
+            name,
+            "apt-get install grub-common grub-pc-bin xorriso mtools",
+        )
+    {
+        return;
+    }
+    let t0 = Instant::now();
+    let mut vm = start_vga_vm("vga-grub", |dir| {
+        // A hybrid ISO (it boots as a disk through its MBR) with a menu and no timeout.
+        let root = dir.join("iso");
+        std::fs::create_dir_all(root.join("boot/grub")).unwrap();
+        std::fs::write(
+            root.join("boot/grub/grub.cfg"),
+            "set timeout=-1\nmenuentry \"vmdesk VGA test entry\" {\n  echo hello\n}\n",
+        )
+        .unwrap();
+        let iso = dir.join("grub.iso");
+        let out = std::process::Command::new("grub-mkrescue")
+            .arg("-o")
+            .arg(&iso)
+            .arg(&root)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!(
+            "\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
+            iso.display()
+        )
+    });
+    vm.wait_serial("Welcome to GRUB", FIRMWARE_TIMEOUT);
+    let mut api = vm.api();
+    let font = vga_font();
+    // GRUB loads its modules, then draws the menu (about 30 s here on a software KVM).
+    let deadline = Instant::now() + FIRMWARE_TIMEOUT;
+    let screen = loop {
+        let img = shot(&vm, &mut api, "grub.png");
+        assert_eq!(img.dimensions(), (720, 400));
+        let screen = read_screen(&img, &font);
+        if screen.iter().any(|l| l.contains("vmdesk VGA test entry")) {
+            break screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no menu on the screen:\n{}",
+            screen.join("\n")
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    let text = screen.join("\n");
+    eprintln!(
+        "GRUB's menu after {:.1} s (saved as {}):\n{text}",
+        t0.elapsed().as_secs_f64(),
+        vm.dir.path().join("grub.png").display()
+    );
+    assert!(text.contains("GNU GRUB  version "), "{text}");
+    assert!(
+        text.contains("Press enter to boot the selected OS"),
+        "{text}"
+    );
+    let (io0, mmio0, t0) = exits(&mut api);
+    std::thread::sleep(Duration::from_secs(3));
+    let (io1, mmio1, t1) = exits(&mut api);
+    let secs = (t1 - t0) as f64 / 1000.0;
+    eprintln!(
+        "idle GRUB menu: {:.0} port exits/s, {:.1} MMIO exits/s",
+        (io1 - io0) as f64 / secs,
+        (mmio1 - mmio0) as f64 / secs
+    );
+    assert_eq!(mmio1, mmio0, "MMIO exits on GRUB's idle menu");
 }

@@ -13,3 +13,4 @@ mod grub;
 mod io;
 mod ps2;
 mod snapshot;
+mod vga;

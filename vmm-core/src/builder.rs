@@ -32,6 +32,7 @@ use crate::devices::pci::intx::IrqLevels;
 use crate::devices::pci::msi::GsiRouting;
 use crate::devices::pci::{self, slots, IntxRouter, PciRoot};
 use crate::devices::serial::{SerialDevice, SerialOutput};
+use crate::devices::vga::{self, Vga, VgaPci};
 use crate::devices::virtio::block::{Block, BlockStats};
 use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
 use crate::devices::virtio::mmio::{MmioTransport, MMIO_WINDOW};
@@ -42,7 +43,7 @@ use crate::devices::virtio::transport::VirtioTransport;
 use crate::devices::virtio::{VirtioDevice, VirtioInterrupt};
 use crate::devices::Bus;
 use crate::display::framebuffer::Framebuffer;
-use crate::display::{DamageBus, DisplayHandle};
+use crate::display::{DamageBus, DisplayHandle, FrameSource};
 use crate::exit::ExitSender;
 use crate::host::KvmFlavor;
 use crate::hub::Hub;
@@ -102,7 +103,9 @@ impl TryFrom<VmSpec> for Vmm {
         let kvm = Kvm::new().map_err(BuildError::OpenKvm)?;
         let firmware_path = cfg.boot.firmware();
         let vm = Arc::new(create_vm(&kvm, firmware_path.is_some())?);
-        let mem = guest_memory(&vm, cfg.memory_mib << 20)?;
+        // The BIOS machine's screen is the VGA, which owns 0xa0000–0xbffff.
+        let vga_machine = firmware_path.is_some() && cfg.display.is_some();
+        let mem = guest_memory(&vm, cfg.memory_mib << 20, vga_machine)?;
         let virtio = virtio_devices(&spec, &vm, &mem)?;
         // The PC machine's virtio devices are PCI functions; only the Linux machine's are
         // virtio-mmio (and listed in its ACPI tables).
@@ -129,7 +132,7 @@ impl TryFrom<VmSpec> for Vmm {
             .framebuffer
             .as_ref()
             .map(|f| (f.gpa, f.size() as u64));
-        let firmware = rom_id;
+        let firmware = rom_id.map(|rom| (rom, virtio.vga.clone()));
         let mut mmio = Bus::default();
         let mut legacy = legacy_devices(
             &spec,
@@ -211,6 +214,9 @@ impl TryFrom<VmSpec> for Vmm {
     }
 }
 
+/// The VGA's legacy window, which RAM leaves free on a machine with a VGA.
+const VGA_WINDOW: (u64, u64) = (0xa0000, 0x20000);
+
 /// Step 1: the VM, its TSS and identity map, the in-kernel irqchip and PIT. A firmware
 /// machine puts KVM's pages below where its ROM may go.
 fn create_vm(kvm: &Kvm, firmware: bool) -> Result<VmFd, BuildError> {
@@ -238,9 +244,16 @@ fn create_vm(kvm: &Kvm, firmware: bool) -> Result<VmFd, BuildError> {
 }
 
 /// Step 2: guest RAM, one memslot per range around the MMIO hole (slots 0..n; the
-/// framebuffer's slot comes after them).
-fn guest_memory(vm: &VmFd, mem_bytes: u64) -> Result<GuestMemoryMmap, BuildError> {
-    let regions = layout::ram_ranges(mem_bytes)
+/// framebuffer's slot comes after them). With a VGA, RAM leaves its legacy window free.
+fn guest_memory(vm: &VmFd, mem_bytes: u64, vga: bool) -> Result<GuestMemoryMmap, BuildError> {
+    let mut ranges = layout::ram_ranges(mem_bytes);
+    if vga {
+        ranges = ranges
+            .into_iter()
+            .flat_map(|(a, s)| layout::split_around(a, s, VGA_WINDOW))
+            .collect();
+    }
+    let regions = ranges
         .into_iter()
         .map(|(a, s)| {
             let m = huge_page_aligned_region(s as usize).map_err(BuildError::Memory)?;
@@ -311,6 +324,8 @@ struct VirtioDevices {
     /// The display's virtio keyboard and tablet; the PC machine puts PS/2 in front of them.
     virtio_input: Option<Arc<VirtioInputSink>>,
     framebuffer: Option<Arc<Framebuffer>>,
+    /// The BIOS machine's screen, instead of `framebuffer`.
+    vga: Option<Arc<Vga>>,
     warnings: Vec<String>,
 }
 
@@ -318,7 +333,7 @@ struct VirtioDevices {
 /// are opened, checked and locked now, before anything runs.
 fn virtio_devices(
     spec: &VmSpec,
-    vm: &VmFd,
+    vm: &Arc<VmFd>,
     mem: &GuestMemoryMmap,
 ) -> Result<VirtioDevices, BuildError> {
     let cfg = &spec.config;
@@ -334,28 +349,41 @@ fn virtio_devices(
             .map(|b| b.clone() as Arc<Mutex<dyn VirtioDevice>>),
     );
     let mut virtio_input = None;
-    let (display, framebuffer) = match &cfg.display {
+    let (display, framebuffer, vga) = match &cfg.display {
         Some(d) => {
-            // The framebuffer's memslot comes after the RAM slots.
-            let slot = mem.num_regions() as u32;
-            let fb = Arc::new(
-                Framebuffer::new(vm, slot, layout::FRAMEBUFFER_BASE, d.width, d.height)
-                    .map_err(|e| BuildError::Other(e.to_string()))?,
-            );
+            let (frame, fb, vga): (Arc<dyn FrameSource>, _, _) = if cfg.boot.firmware().is_some() {
+                // The PC's screen is its VGA (slots after the RAM's, the framebuffer's and
+                // the ROM's); `pc_devices` puts it on the buses.
+                let slot = mem.num_regions() as u32 + 2;
+                let vga = Vga::new(Some(vm.clone()), slot, slot + 1).map_err(BuildError::Other)?;
+                (vga.clone(), None, Some(vga))
+            } else {
+                // The framebuffer's memslot comes after the RAM slots.
+                let slot = mem.num_regions() as u32;
+                let fb = Arc::new(
+                    Framebuffer::new(vm, slot, layout::FRAMEBUFFER_BASE, d.width, d.height)
+                        .map_err(|e| BuildError::Other(e.to_string()))?,
+                );
+                (fb.clone(), Some(fb), None)
+            };
             let (kbd, kbd_h) = Input::new(InputKind::Keyboard);
             let (tablet, tablet_h) = Input::new(InputKind::Tablet);
             devices.push(Arc::new(Mutex::new(kbd)));
             devices.push(Arc::new(Mutex::new(tablet)));
-            let sink = Arc::new(VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height));
+            let mut input = VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height);
+            if vga.is_some() {
+                input = input.following(frame.clone());
+            }
+            let sink = Arc::new(input);
             virtio_input = Some(sink.clone());
             let handle = DisplayHandle {
-                frame: fb.clone(),
+                frame,
                 input: sink,
                 damage: Arc::new(DamageBus::default()),
             };
-            (Some(handle), Some(fb))
+            (Some(handle), fb, vga)
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let mut nics = open_nics(&cfg.id, &cfg.nics).map_err(BuildError::Other)?;
     if cfg.boot.firmware().is_some() && !cfg.nics.is_empty() {
@@ -383,6 +411,7 @@ fn virtio_devices(
         display,
         virtio_input,
         framebuffer,
+        vga,
         warnings: nics.warnings,
     })
 }
@@ -546,8 +575,8 @@ fn legacy_devices(
     exit: &ExitSender,
     serial_hub: &Arc<Hub<Vec<u8>>>,
     mmio: &mut Bus,
-    // A firmware machine: its ROM.
-    firmware: Option<firmware::RomIdentity>,
+    // A firmware machine: its ROM and its VGA.
+    firmware: Option<PcParts>,
 ) -> Result<LegacyDevices, BuildError> {
     let cfg = &spec.config;
     let log = if cfg.serial.log {
@@ -578,7 +607,7 @@ fn legacy_devices(
         Arc::new(Mutex::new(PostPort)),
     );
     let firmware = match firmware {
-        Some(rom) => Some(pc_devices(
+        Some((rom, vga)) => Some(pc_devices(
             spec,
             vm,
             mem,
@@ -589,6 +618,7 @@ fn legacy_devices(
                 mmio,
             },
             rom,
+            vga,
         )?),
         None => {
             // The Linux machine's i8042 is only a reset line; the PC's is a full controller.
@@ -623,6 +653,7 @@ fn pc_devices(
     exit: &ExitSender,
     buses: PcBuses,
     rom: firmware::RomIdentity,
+    vga: Option<Arc<Vga>>,
 ) -> Result<FirmwareDevices, BuildError> {
     let PcBuses { pio: bus, mmio } = buses;
     let cfg = &spec.config;
@@ -651,6 +682,19 @@ fn pc_devices(
     }
     fw.add_file("bootorder", boot_order_file(cfg))
         .map_err(|e| BuildError::Other(e.to_string()))?;
+    if vga.is_some() {
+        // SeaBIOS runs a PCI VGA's option ROM from fw_cfg file `pci<vendor>,<device>.rom`.
+        let path = cfg.boot.vga_rom().unwrap_or_default();
+        let image = std::fs::read(&path).map_err(|e| {
+            BuildError::Other(format!(
+                "boot.vga_rom: {}: {e} (the default VGA BIOS comes with the Debian package \
+                 seabios)",
+                path.display()
+            ))
+        })?;
+        fw.add_file(vga::ROM_FILE, image)
+            .map_err(|e| BuildError::Other(e.to_string()))?;
+    }
     let fw_cfg = Arc::new(Mutex::new(fw));
     bus.insert(fw_cfg::PORT_BASE, fw_cfg::PORT_LEN, fw_cfg.clone());
     let path = spec.vm_dir.join("firmware.log");
@@ -673,6 +717,9 @@ fn pc_devices(
             high += size;
         }
     }
+    if let Some(vga) = &vga {
+        add_vga(vga, &chipset.root, bus, mmio).map_err(BuildError::Other)?;
+    }
     let cmos = Arc::new(Mutex::new(Cmos::new(low, high, cfg.vcpus)));
     bus.insert(cmos::PORT_BASE.into(), cmos::PORT_LEN, cmos.clone());
     // The 8042 with a PS/2 keyboard and mouse on ISA IRQs 1 and 12.
@@ -690,6 +737,7 @@ fn pc_devices(
         intx,
         ahci,
         ps2,
+        vga,
     })
 }
 
@@ -746,6 +794,35 @@ fn boot_order_file(cfg: &crate::config::VmConfig) -> Vec<u8> {
         .collect();
     boot_order::bootorder(&cfg.boot_order(), &cdroms, &disks)
 }
+/// The VGA at `pci::slots::VGA`: its fixed ports and legacy window, and BAR2 on the MMIO bus.
+fn add_vga(
+    vga: &Arc<Vga>,
+    root: &Arc<Mutex<PciRoot>>,
+    pio: &mut Bus,
+    mmio: &mut Bus,
+) -> Result<(), String> {
+    pio.insert(
+        vga::PORTS_BASE.into(),
+        vga::PORTS_LEN,
+        Arc::new(Mutex::new(vga::VgaPorts(vga.clone()))),
+    );
+    pio.insert(
+        vga::DISPI_PORT.into(),
+        vga::DISPI_LEN,
+        Arc::new(Mutex::new(vga::DispiPorts(vga.clone()))),
+    );
+    mmio.insert(
+        vga::LEGACY_BASE,
+        vga::LEGACY_LEN,
+        Arc::new(Mutex::new(vga::LegacyWindow(vga.clone()))),
+    );
+    let function = VgaPci::new(vga.clone())?;
+    function.register(pio, mmio)?;
+    lock(root).add(slots::VGA, 0, Arc::new(Mutex::new(function)))
+}
+
+/// What `legacy_devices` needs for a PC: its ROM and its VGA.
+type PcParts = (firmware::RomIdentity, Option<Arc<Vga>>);
 
 /// The two buses a PC's devices go on: fixed ports, and PCI BARs the guest places.
 struct PcBuses<'a> {

@@ -275,6 +275,8 @@ pub struct FirmwareDevices {
     pub ahci: Option<Arc<Mutex<crate::devices::ahci::Ahci>>>,
     /// The 8042 with its PS/2 keyboard and mouse.
     pub ps2: Arc<Mutex<crate::devices::i8042::I8042Controller>>,
+    /// The VGA, when the machine has a display.
+    pub vga: Option<Arc<crate::devices::vga::Vga>>,
 }
 
 impl Vmm {
@@ -304,6 +306,10 @@ impl Vmm {
         let h = &self.handle;
         if let (Some(fb), Some(d)) = (&h.framebuffer, &h.display) {
             spawn_damage_thread(h.vm.clone(), fb.clone(), d.damage.clone());
+        }
+        let vga = h.machine.firmware.as_ref().and_then(|f| f.vga.as_ref());
+        if let (Some(vga), Some(d)) = (vga, &h.display) {
+            crate::devices::vga::spawn_display_thread(h.vm.clone(), vga.clone(), d.damage.clone());
         }
         for (i, v) in self.vcpus.iter().cloned().enumerate() {
             let ctx = VcpuContext {

@@ -336,8 +336,10 @@ fn copy_boot_files(src_dir: &Path, dir: &Path, cfg: &mut VmConfig) -> Result<(),
         vmm_core::config::BootSource::Linux { kernel, initrd, .. } => {
             std::iter::once(kernel).chain(initrd.as_mut()).collect()
         }
-        // A firmware file named in the VM's folder goes with the clone too.
-        vmm_core::config::BootSource::Bios { firmware, .. } => firmware.iter_mut().collect(),
+        // Firmware files named in the VM's folder go with the clone too.
+        vmm_core::config::BootSource::Bios {
+            firmware, vga_rom, ..
+        } => firmware.iter_mut().chain(vga_rom.iter_mut()).collect(),
     };
     for p in files {
         let Ok(rel) = p.strip_prefix(src_dir).map(Path::to_path_buf) else {

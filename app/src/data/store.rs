@@ -224,6 +224,7 @@ mod tests {
         c.boot = BootSource::Bios {
             firmware: None,
             order: vec![],
+            vga_rom: None,
         };
         assert_eq!(boot_summary(&c), "BIOS firmware · bios-256k.bin");
     }

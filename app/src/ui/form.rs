@@ -526,6 +526,7 @@ mod tests {
         cfg.boot = BootSource::Bios {
             firmware: Some("/fw/bios.bin".into()),
             order: vec![],
+            vga_rom: None,
         };
         let mut f = VmForm::from_config(&cfg);
         f.memory = "64".into();

@@ -96,6 +96,22 @@ pub fn ram_ranges(mem: u64) -> Vec<(u64, u64)> {
     }
 }
 
+/// The parts of `(start, size)` outside `hole` (`(start, size)` too).
+pub fn split_around(start: u64, size: u64, hole: (u64, u64)) -> Vec<(u64, u64)> {
+    let (end, hole_end) = (start + size, hole.0 + hole.1);
+    if hole_end <= start || hole.0 >= end {
+        return vec![(start, size)];
+    }
+    let mut out = Vec::new();
+    if hole.0 > start {
+        out.push((start, hole.0 - start));
+    }
+    if end > hole_end {
+        out.push((hole_end, end - hole_end));
+    }
+    out
+}
+
 /// e820 type: usable RAM.
 pub const E820_RAM: u32 = 1;
 /// e820 type: reserved.

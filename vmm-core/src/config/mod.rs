@@ -89,11 +89,18 @@ pub enum BootSource {
         /// Which kinds of device the firmware tries first; empty = [`default_boot_order`].
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         order: Vec<BootDevice>,
+        /// The VGA's option ROM, when the VM has a display; [`DEFAULT_VGA_ROM`] when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        vga_rom: Option<PathBuf>,
     },
 }
 
 /// Debian's SeaBIOS (package `seabios`), the firmware of `kind = "bios"` unless one is named.
 pub const DEFAULT_BIOS: &str = "/usr/share/seabios/bios-256k.bin";
+
+/// Debian's VGA BIOS for the std-vga (package `seabios`), which a BIOS machine with a display
+/// hands SeaBIOS as its VGA's option ROM.
+pub const DEFAULT_VGA_ROM: &str = "/usr/share/seabios/vgabios-stdvga.bin";
 
 impl BootSource {
     /// The firmware file of a BIOS machine (the default one when none is named); `None` for
@@ -105,6 +112,19 @@ impl BootSource {
                 firmware
                     .clone()
                     .unwrap_or_else(|| PathBuf::from(DEFAULT_BIOS)),
+            ),
+        }
+    }
+
+    /// The VGA BIOS of a BIOS machine (the default one when none is named); `None` for direct
+    /// kernel boot.
+    pub fn vga_rom(&self) -> Option<PathBuf> {
+        match self {
+            BootSource::Linux { .. } => None,
+            BootSource::Bios { vga_rom, .. } => Some(
+                vga_rom
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_VGA_ROM)),
             ),
         }
     }
@@ -381,8 +401,10 @@ impl VmConfig {
                     fix(i);
                 }
             }
-            BootSource::Bios { firmware, .. } => {
-                if let Some(f) = firmware {
+            BootSource::Bios {
+                firmware, vga_rom, ..
+            } => {
+                for f in [firmware, vga_rom].into_iter().flatten() {
                     fix(f);
                 }
             }
@@ -478,17 +500,23 @@ mod tests {
             c.boot,
             BootSource::Bios {
                 firmware: None,
-                order: vec![]
+                order: vec![],
+                vga_rom: None
             }
         );
         assert_eq!(c.boot.firmware(), Some(PathBuf::from(DEFAULT_BIOS)));
+        assert_eq!(c.boot.vga_rom(), Some(PathBuf::from(DEFAULT_VGA_ROM)));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("vm.toml");
-        std::fs::write(&p, format!("{base}firmware='fw.bin'\n")).unwrap();
+        std::fs::write(&p, format!("{base}firmware='fw.bin'\nvga_rom='vga.bin'\n")).unwrap();
         let c = VmConfig::load(&p).unwrap();
         assert_eq!(c.boot.firmware(), Some(dir.path().join("fw.bin")));
-        // It round-trips: the default stays implicit.
+        assert_eq!(c.boot.vga_rom(), Some(dir.path().join("vga.bin")));
+        // It round-trips: the defaults stay implicit.
         let text = toml::to_string(&VmConfig::from_toml(base).unwrap()).unwrap();
-        assert!(!text.contains("firmware"), "{text}");
+        assert!(
+            !text.contains("firmware") && !text.contains("vga_rom"),
+            "{text}"
+        );
     }
 }

@@ -706,6 +706,7 @@ mod tests {
         c.boot = BootSource::Bios {
             firmware: Some(dir.path().join("none.bin")),
             order: vec![],
+            vga_rom: None,
         };
         assert_eq!(fields(c.validate(&HOST)), ["boot.firmware"]);
     }

@@ -12,6 +12,7 @@ pub mod i8042;
 pub mod legacy;
 pub mod pci;
 pub mod serial;
+pub mod vga;
 pub mod virtio;
 
 use crate::util::lock;

@@ -10,6 +10,7 @@ use crate::devices::fw_cfg::FwCfgState;
 use crate::devices::i8042::I8042State;
 use crate::devices::pci::pm_timer::AcpiPmTimerState;
 use crate::devices::pci::PciRootState;
+use crate::devices::vga::{restore_into as restore_vga, VgaState};
 use crate::devices::Persist;
 use crate::util::lock;
 use crate::vmm::FirmwareDevices;
@@ -27,6 +28,9 @@ pub struct FirmwareState {
     pub ahci: Option<AhciState>,
     /// The 8042, its PS/2 keyboard and mouse, and their queues.
     pub ps2: I8042State,
+    /// The VGA's registers and memory, when the machine has a display.
+    #[serde(default)]
+    pub vga: Option<VgaState>,
 }
 
 /// Taken while the VM is paused.
@@ -43,6 +47,12 @@ pub fn save(d: &FirmwareDevices, id: &str) -> Result<FirmwareState, SnapshotErro
             None => None,
         },
         ps2: lock(&d.ps2).save().map_err(part("i8042"))?,
+        vga: d
+            .vga
+            .as_ref()
+            .map(|v| v.save())
+            .transpose()
+            .map_err(part("VGA"))?,
     })
 }
 
@@ -50,6 +60,18 @@ pub fn save(d: &FirmwareDevices, id: &str) -> Result<FirmwareState, SnapshotErro
 /// timer's window back to where the guest had put it.
 pub fn restore(d: &FirmwareDevices, s: &FirmwareState, id: &str) -> Result<(), SnapshotError> {
     let part = |p| SnapshotError::part(id, p);
+    // The VGA first: the chipset's restore maps VRAM where its BAR says.
+    match (&d.vga, &s.vga) {
+        (Some(vga), Some(state)) => restore_vga(vga, state).map_err(part("VGA"))?,
+        (None, None) => {}
+        (now, _) => {
+            return Err(part("VGA")(format!(
+                "the snapshot was taken {} a display, this VM has {}",
+                if s.vga.is_some() { "with" } else { "without" },
+                if now.is_some() { "one" } else { "none" }
+            )))
+        }
+    }
     lock(&d.pci)
         .restore(&s.pci, ())
         .map_err(part("PCI configuration"))?;
@@ -139,6 +161,7 @@ mod tests {
             },
             ahci: None,
             ps2: ps2_at_power_on(),
+            vga: None,
         }
     }
 

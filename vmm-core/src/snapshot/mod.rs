@@ -183,6 +183,28 @@ pub fn create(
             .map_err(|e| SnapshotError::part(&id, "screen.png")(e.to_string()))?;
             true
         }
+        // The BIOS machine's VGA: its current picture (the VGA's state itself is in state.bin).
+        (None, _)
+            if vm
+                .machine
+                .firmware
+                .as_ref()
+                .is_some_and(|f| f.vga.is_some()) =>
+        {
+            match &vm.display {
+                Some(d) => {
+                    crate::display::framebuffer::thumbnail(
+                        &*d.frame,
+                        320,
+                        240,
+                        &partial.join("screen.png"),
+                    )
+                    .map_err(|e| SnapshotError::part(&id, "screen.png")(e.to_string()))?;
+                    true
+                }
+                None => false,
+            }
+        }
         _ => false,
     };
     // Everything on stable storage before the snapshot becomes visible (meta.json, rename).

@@ -30,6 +30,7 @@ fn cdroms_need_an_iso_and_a_firmware_machine() {
     c.boot = BootSource::Bios {
         firmware: Some(std::path::PathBuf::from("/nonexistent/fw")),
         order: vec![],
+        vga_rom: None,
     };
     let errs = validate_cdroms(
         true,
@@ -68,6 +69,7 @@ fn the_boot_order_names_each_device_once_and_defaults_to_a_medium_first() {
     c.boot = BootSource::Bios {
         firmware: None,
         order: vec![],
+        vga_rom: None,
     };
     assert_eq!(c.boot_order(), [Disk, Cdrom]);
     c.cdroms = vec![CdromConfig {
@@ -77,6 +79,7 @@ fn the_boot_order_names_each_device_once_and_defaults_to_a_medium_first() {
     c.boot = BootSource::Bios {
         firmware: None,
         order: vec![Disk],
+        vga_rom: None,
     };
     assert_eq!(c.boot_order(), [Disk]);
     let t = "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\n[boot]\nkind='bios'\norder=['disk','cdrom']\n[[cdroms]]\n[[cdroms]]\npath='b.iso'\n";

@@ -360,6 +360,9 @@ pub struct VirtioInputSink {
     pub tablet: InputHandle,
     pub width: u32,
     pub height: u32,
+    /// A screen whose size changes (the BIOS machine's VGA): pointer positions scale by its
+    /// size at the time, not `width` × `height`.
+    frame: Option<Arc<dyn crate::display::FrameSource>>,
     buttons: Mutex<u8>,
 }
 
@@ -370,8 +373,15 @@ impl VirtioInputSink {
             tablet,
             width,
             height,
+            frame: None,
             buttons: Mutex::new(0),
         }
+    }
+
+    /// Scales pointer positions by `frame`'s current size.
+    pub fn following(mut self, frame: Arc<dyn crate::display::FrameSource>) -> Self {
+        self.frame = Some(frame);
+        self
     }
 }
 
@@ -387,9 +397,13 @@ impl crate::display::InputSink for VirtioInputSink {
     }
 
     fn pointer(&self, x: u32, y: u32, buttons: u8) {
+        let (w, h) = match &self.frame {
+            Some(f) => (f.width(), f.height()),
+            None => (self.width, self.height),
+        };
         let mut ev = vec![
-            (EV_ABS, ABS_X, scale_to_abs(x, self.width)),
-            (EV_ABS, ABS_Y, scale_to_abs(y, self.height)),
+            (EV_ABS, ABS_X, scale_to_abs(x, w)),
+            (EV_ABS, ABS_Y, scale_to_abs(y, h)),
         ];
         let mut prev = lock(&self.buttons);
         for (bit, code) in [(0, BTN_LEFT), (1, BTN_MIDDLE), (2, BTN_RIGHT)] {

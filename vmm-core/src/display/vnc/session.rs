@@ -450,6 +450,8 @@ struct Writer<'a> {
     frame: Arc<dyn FrameSource>,
     /// The frame size the client knows.
     size: (u32, u32),
+    /// The frame size last seen (a client without DesktopSize keeps `size` when it changes).
+    seen: (u32, u32),
     /// Damage outside the area of the request it arrived during, for later requests.
     carry: Vec<Rect>,
     conv_pf: PixelFormat,
@@ -467,6 +469,7 @@ impl<'a> Writer<'a> {
             out,
             frame: inner.display.frame.clone(),
             size,
+            seen: size,
             carry: Vec::new(),
             conv_pf: PixelFormat::XRGB8888,
             conv: PixelConverter::new(&PixelFormat::XRGB8888),
@@ -510,7 +513,8 @@ impl<'a> Writer<'a> {
             };
 
             let now = (self.frame.width(), self.frame.height());
-            if now != self.size {
+            if now != self.seen {
+                self.seen = now;
                 self.resize(now, prefs)?;
                 self.answered(seq);
                 continue;
@@ -568,7 +572,7 @@ impl<'a> Writer<'a> {
             } else {
                 DAMAGE_WAIT
             });
-            if (self.frame.width(), self.frame.height()) != self.size {
+            if (self.frame.width(), self.frame.height()) != self.seen {
                 // Resized while we waited: the resize sends the whole new frame.
                 continue;
             }
@@ -613,10 +617,16 @@ impl<'a> Writer<'a> {
 
     fn resize(&mut self, now: (u32, u32), prefs: EncodingPrefs) -> io::Result<()> {
         if !prefs.desktop_size {
-            return Err(io::Error::other(format!(
-                "the display changed to {}x{} and the client does not support DesktopSize",
-                now.0, now.1
-            )));
+            // The client keeps its size: the new frame is clipped to it, or padded with black.
+            let _ = self.take_damage(Duration::ZERO);
+            self.carry.clear();
+            let (w, h) = self.size;
+            let rects = if w > 0 && h > 0 {
+                vec![Rect { x: 0, y: 0, w, h }]
+            } else {
+                vec![]
+            };
+            return self.send(&rects, None);
         }
         if u16::try_from(now.0).is_err() || u16::try_from(now.1).is_err() {
             return Err(io::Error::other(format!(
@@ -664,10 +674,7 @@ impl<'a> Writer<'a> {
         }
         for &r in rects {
             put_rect_header(&mut msg, r, encoding);
-            self.frame.read_rect(r, &mut self.pixels);
-            // The frame may have shrunk since we looked: keep the message well-formed, the
-            // next round sends the resize.
-            self.pixels.resize(r.w as usize * r.h as usize * 4, 0);
+            read_padded(&*self.frame, r, &mut self.pixels);
             if encoding == ENCODING_ZRLE {
                 self.zrle.encode(
                     &self.conv,
@@ -719,6 +726,25 @@ fn write_all_by(out: &mut Stream, mut buf: &[u8], timeout: Duration) -> io::Resu
         }
     }
     Ok(())
+}
+
+/// The rectangle's pixels, black where it reaches past the frame (which shrank since we
+/// looked, or is smaller than the size a client without DesktopSize keeps): the message stays
+/// well-formed.
+fn read_padded(frame: &dyn FrameSource, r: Rect, out: &mut Vec<u8>) {
+    frame.read_rect(r, out);
+    let row = r.w as usize * 4;
+    if out.len() == row * r.h as usize {
+        return;
+    }
+    // Row by row, so each row's clipping is known.
+    out.clear();
+    let mut line = Vec::with_capacity(row);
+    for y in r.y..r.y + r.h {
+        frame.read_rect(Rect { y, h: 1, ..r }, &mut line);
+        line.resize(row, 0);
+        out.extend_from_slice(&line);
+    }
 }
 
 fn put_rect_header(msg: &mut Vec<u8>, r: Rect, encoding: i32) {

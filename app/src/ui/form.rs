@@ -94,7 +94,7 @@ impl VmForm {
                 cmdline.clone(),
                 None,
             ),
-            b @ BootSource::Bios { .. } => {
+            b @ (BootSource::Bios { .. } | BootSource::Uefi { .. }) => {
                 (String::new(), String::new(), String::new(), Some(b.clone()))
             }
         };
@@ -342,9 +342,13 @@ pub fn field_row<'a>(
 
 /// How a firmware VM boots, for the row that stands in for the kernel fields.
 fn firmware_text(boot: &BootSource) -> String {
+    let kind = match boot {
+        BootSource::Uefi { .. } => t!("boot-uefi"),
+        _ => t!("boot-bios"),
+    };
     match boot.firmware() {
-        Some(fw) => format!("{} · {}", t!("boot-bios"), fw.display()),
-        None => t!("boot-bios"),
+        Some(fw) => format!("{kind} · {}", fw.display()),
+        None => kind,
     }
 }
 

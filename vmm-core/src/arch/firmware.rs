@@ -19,6 +19,28 @@ pub fn size_ok(size: u64) -> bool {
     size > 0 && size <= FIRMWARE_MAX_SIZE && size.is_multiple_of(FIRMWARE_GRANULE)
 }
 
+/// A UEFI machine's flash devices (`devices::pflash`) erase in blocks of this size, and its
+/// code and variables files are whole blocks (QEMU's PC flash uses the same).
+pub const FLASH_BLOCK: u64 = 4 << 10;
+
+/// Whether `size` bytes can be one flash device: whole [`FLASH_BLOCK`]s, at most
+/// [`FIRMWARE_MAX_SIZE`].
+pub fn flash_size_ok(size: u64) -> bool {
+    size > 0 && size <= FIRMWARE_MAX_SIZE && size.is_multiple_of(FLASH_BLOCK)
+}
+
+/// Whether a variable store of `vars` bytes goes with code of `code` bytes: OVMF is built for
+/// one flash size (1, 2 or 4 MiB) and finds its variables at `4 GiB - that size`, so the two
+/// files together must fill a power-of-two window, at most [`FIRMWARE_MAX_SIZE`] (Debian's
+/// 4M pair: 3653632 + 540672 bytes).
+pub fn flash_pair_ok(code: u64, vars: u64) -> bool {
+    let total = code.saturating_add(vars);
+    flash_size_ok(code)
+        && flash_size_ok(vars)
+        && total <= FIRMWARE_MAX_SIZE
+        && total.is_power_of_two()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum FirmwareError {
     #[error("firmware {}: {source}", path.display())]
@@ -218,6 +240,16 @@ mod tests {
     fn rom_sizes_are_whole_64k_blocks_up_to_16m() {
         assert!(size_ok(128 << 10) && size_ok(256 << 10) && size_ok(16 << 20));
         assert!(!size_ok(0) && !size_ok(1000) && !size_ok((16 << 20) + (64 << 10)));
+    }
+
+    #[test]
+    fn flash_files_are_whole_4k_blocks_and_a_pair_fills_a_power_of_two() {
+        assert!(flash_size_ok(3_653_632) && flash_size_ok(540_672) && flash_size_ok(4096));
+        assert!(!flash_size_ok(0) && !flash_size_ok(4097) && !flash_size_ok(32 << 20));
+        // Debian's 4M and 2M pairs.
+        assert!(flash_pair_ok(3_653_632, 540_672) && flash_pair_ok(1_966_080, 131_072));
+        assert!(!flash_pair_ok(3_653_632, 131_072) && !flash_pair_ok(1_966_080, 540_672));
+        assert!(!flash_pair_ok(16 << 20, 16 << 20) && !flash_pair_ok(u64::MAX, 4096));
     }
 
     #[test]

@@ -107,6 +107,27 @@ pub enum ConfigErrorKind {
         path.display()
     )]
     FirmwareBadSize { path: PathBuf, size: u64 },
+    /// A UEFI code or variables file that is not whole 4 KiB flash blocks up to 16 MiB.
+    #[error(
+        "{} is {size} bytes; a flash image is whole 4 KiB blocks, at most 16 MiB",
+        path.display()
+    )]
+    FlashBadSize { path: PathBuf, size: u64 },
+    /// A variable store that does not go with the UEFI code (see
+    /// `arch::firmware::flash_pair_ok`).
+    #[error(
+        "{} ({size} bytes) does not go with the firmware {} ({code_size} bytes): together \
+         they must fill 1, 2, 4, 8 or 16 MiB (use the OVMF_VARS file of the same build, e.g. \
+         OVMF_VARS_4M.fd with OVMF_CODE_4M.fd)",
+        path.display(),
+        code.display()
+    )]
+    VarsSizeMismatch {
+        path: PathBuf,
+        size: u64,
+        code: PathBuf,
+        code_size: u64,
+    },
     #[error("{} ({size_mib} MiB) does not fit in half of the guest's memory", path.display())]
     InitrdTooBig { path: PathBuf, size_mib: u64 },
     /// The command line as the guest gets it, with the words the VMM adds.
@@ -331,6 +352,55 @@ pub fn validate_firmware(firmware: &Path) -> Result<(), ConfigError> {
     })
 }
 
+/// A regular file of flash size (`boot.firmware` or `boot.vars` of a UEFI machine); a missing
+/// file names Debian's `ovmf`. Returns its size.
+fn validate_flash_file(file: &Path, field: &str) -> Result<u64, ConfigError> {
+    let path = || file.to_path_buf();
+    let m = metadata_of(file, field, |path, reason| {
+        ConfigErrorKind::FirmwareMissing {
+            path,
+            reason,
+            package: "ovmf".into(),
+        }
+    })?;
+    check(m.is_file(), field, || ConfigErrorKind::NotRegularFile {
+        path: path(),
+    })?;
+    check(crate::arch::firmware::flash_size_ok(m.len()), field, || {
+        ConfigErrorKind::FlashBadSize {
+            path: path(),
+            size: m.len(),
+        }
+    })?;
+    Ok(m.len())
+}
+
+/// A UEFI machine's `boot.firmware` (the code) and its variable store: `vars` when that file
+/// exists, else the template the VMM copies it from. Both flash-sized, and of sizes that go
+/// together.
+pub fn validate_uefi(code: &Path, vars: Option<&Path>) -> Result<(), Vec<ConfigError>> {
+    let vars = match vars {
+        Some(v) if v.exists() => v.to_path_buf(),
+        _ => PathBuf::from(super::UEFI_VARS_TEMPLATE),
+    };
+    let code_size = validate_flash_file(code, "boot.firmware");
+    let vars_size = validate_flash_file(&vars, "boot.vars");
+    match (code_size, vars_size) {
+        (Ok(code_size), Ok(size)) => check(
+            crate::arch::firmware::flash_pair_ok(code_size, size),
+            "boot.vars",
+            || ConfigErrorKind::VarsSizeMismatch {
+                path: vars.clone(),
+                size,
+                code: code.to_path_buf(),
+                code_size,
+            },
+        )
+        .map_err(|e| vec![e]),
+        (a, b) => Err(a.err().into_iter().chain(b.err()).collect()),
+    }
+}
+
 /// `boot.cmdline`: its length as the guest gets it (with the words the VMM adds).
 pub fn validate_cmdline_length(cmdline: &str) -> Result<(), ConfigError> {
     let len = machine_cmdline(cmdline).len();
@@ -490,6 +560,17 @@ impl VmConfig {
                     errs.extend(validate_firmware(&fw).err());
                 }
             }
+            BootSource::Uefi { vars, .. } => {
+                if let Some(code) = self.boot.firmware() {
+                    // A default `vars` is in the VM's folder, which the config does not know:
+                    // its template is checked instead (the VMM checks the file at start).
+                    errs.extend(
+                        validate_uefi(&code, vars.as_deref())
+                            .err()
+                            .unwrap_or_default(),
+                    );
+                }
+            }
         }
         if let Some(d) = &self.display {
             errs.extend(validate_display_size(d.width, d.height));
@@ -602,6 +683,56 @@ mod tests {
         let mut c = cfg(&missing);
         c.boot = BootSource::Bios {
             firmware: Some(dir.path().join("none.bin")),
+        };
+        assert_eq!(fields(c.validate(&HOST)), ["boot.firmware"]);
+    }
+
+    #[test]
+    fn uefi_files_must_be_flash_sized_and_go_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let code = dir.path().join("code.fd");
+        let vars = dir.path().join("vars.fd");
+        // Nothing there: the code names the package.
+        let e = validate_uefi(&code, Some(&vars)).unwrap_err();
+        assert_eq!(e[0].field, "boot.firmware");
+        assert!(
+            e[0].to_string().contains("apt-get install ovmf"),
+            "{}",
+            e[0]
+        );
+        std::fs::write(&code, vec![0u8; 3_653_632]).unwrap();
+        std::fs::write(&vars, vec![0u8; 540_672]).unwrap();
+        validate_uefi(&code, Some(&vars)).unwrap();
+        // A 2M-build store with 4M-build code.
+        std::fs::write(&vars, vec![0u8; 131_072]).unwrap();
+        let e = validate_uefi(&code, Some(&vars)).unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].field, "boot.vars");
+        let text = e[0].to_string();
+        assert!(
+            text.contains("vars.fd") && text.contains("131072") && text.contains("code.fd"),
+            "{text}"
+        );
+        // Not whole blocks, too big, empty: each names its field and size.
+        for (size, field) in [
+            (4097, "boot.firmware"),
+            (32 << 20, "boot.firmware"),
+            (0, "boot.firmware"),
+        ] {
+            std::fs::write(&code, vec![0u8; size]).unwrap();
+            let e = validate_uefi(&code, Some(&vars)).unwrap_err();
+            assert_eq!(e[0].field, field);
+            assert!(
+                e[0].to_string().contains(&format!("{size} bytes")),
+                "{}",
+                e[0]
+            );
+        }
+        // Through VmConfig::validate.
+        let mut c = cfg(&code);
+        c.boot = BootSource::Uefi {
+            firmware: Some(dir.path().join("none.fd")),
+            vars: Some(vars.clone()),
         };
         assert_eq!(fields(c.validate(&HOST)), ["boot.firmware"]);
     }

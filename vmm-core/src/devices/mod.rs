@@ -9,6 +9,7 @@ pub mod debugcon;
 pub mod fw_cfg;
 pub mod legacy;
 pub mod pci;
+pub mod pflash;
 pub mod serial;
 pub mod virtio;
 

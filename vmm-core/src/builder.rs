@@ -25,6 +25,7 @@ use crate::devices::fw_cfg::{self, FwCfg};
 use crate::devices::legacy::{AcpiPm, PostPort, I8042};
 use crate::devices::pci::intx::IrqLevels;
 use crate::devices::pci::{IntxRouter, PciRoot};
+use crate::devices::pflash::UefiFlash;
 use crate::devices::serial::{SerialDevice, SerialOutput};
 use crate::devices::virtio::block::{Block, BlockStats};
 use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
@@ -43,7 +44,7 @@ use crate::util::lock;
 use crate::vcpu::{ExitCounters, RunControl};
 use crate::vmm::{FirmwareDevices, Machine, VmHandle, Vmm};
 use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
-use kvm_ioctls::{Kvm, VcpuFd, VmFd};
+use kvm_ioctls::{Cap, Kvm, VcpuFd, VmFd};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
@@ -97,13 +98,19 @@ impl TryFrom<VmSpec> for Vmm {
         let mem = guest_memory(&vm, cfg.memory_mib << 20)?;
         let virtio = virtio_devices(&spec, &vm, &mem)?;
         let windows = mmio_windows(virtio.devices.len())?;
-        let (start, rom, rom_id) = match &firmware_path {
-            None => {
+        let mut flash = None;
+        let (start, rom, rom_id) = match (&firmware_path, cfg.boot.uefi_vars(&spec.vm_dir)) {
+            (None, _) => {
                 let fb = virtio.framebuffer.as_deref();
                 let entry = load_guest(cfg, &mem, vcpus_n, &windows, fb)?;
                 (Start::Kernel(entry), None, None)
             }
-            Some(path) => {
+            (Some(code), Some(vars)) => {
+                let (f, id) = load_uefi(&kvm, &vm, &mem, code, &vars)?;
+                flash = Some(f);
+                (Start::Reset, None, Some(id))
+            }
+            (Some(path), None) => {
                 let (rom, id) = load_firmware(&kvm, &vm, &mem, path)?;
                 (Start::Reset, Some(rom), Some(id))
             }
@@ -118,7 +125,13 @@ impl TryFrom<VmSpec> for Vmm {
             .map(|f| (f.gpa, f.size() as u64));
         let firmware = rom_id.map(|rom| (rom, windows.as_slice()));
         let mut mmio = Bus::default();
-        let legacy = legacy_devices(
+        if let Some(f) = &flash {
+            let (code, vars) = (lock(&f.code).size(), lock(&f.vars).size());
+            let (code_gpa, vars_gpa) = UefiFlash::layout(code, vars);
+            mmio.insert(code_gpa, code, f.code.clone());
+            mmio.insert(vars_gpa, vars, f.vars.clone());
+        }
+        let mut legacy = legacy_devices(
             &spec,
             &vm,
             &mem,
@@ -128,6 +141,9 @@ impl TryFrom<VmSpec> for Vmm {
             &mut mmio,
             firmware,
         )?;
+        if let Some(fw) = legacy.firmware.as_mut() {
+            fw.flash = flash;
+        }
         let transports = attach_virtio(&vm, &mem, virtio.devices, &windows, &mut mmio)?;
         let vcpus = create_vcpus(&kvm, &vm, vcpus_n, &start)?;
 
@@ -495,6 +511,22 @@ fn load_firmware(
     Ok((rom, id))
 }
 
+/// Step 4 of a UEFI machine: the code and variables flash devices at the top of 4 GiB (their
+/// memslots after the RAM's and the framebuffer's; see [`UefiFlash::open`]), the variables
+/// file made from Debian's template on first start.
+fn load_uefi(
+    kvm: &Kvm,
+    vm: &Arc<VmFd>,
+    mem: &GuestMemoryMmap,
+    code: &Path,
+    vars: &Path,
+) -> Result<(UefiFlash, firmware::RomIdentity), BuildError> {
+    let slot = mem.num_regions() as u32 + 1;
+    let read_only = kvm.check_extension(Cap::ReadonlyMem);
+    let template = Path::new(crate::config::UEFI_VARS_TEMPLATE);
+    Ok(UefiFlash::open(vm, slot, read_only, code, vars, template)?)
+}
+
 /// The port-I/O bus and the devices on it the VM handle keeps.
 struct LegacyDevices {
     bus: Bus,
@@ -652,6 +684,7 @@ fn pc_devices(
         pci: chipset.root,
         pm_timer: chipset.pm_timer,
         intx,
+        flash: None,
     })
 }
 

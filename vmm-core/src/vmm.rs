@@ -265,6 +265,8 @@ pub struct FirmwareDevices {
     pub pm_timer: Arc<Mutex<AcpiPmTimer>>,
     /// PCI interrupt lines (INTx) by the PIIX3's routing.
     pub intx: Arc<crate::devices::pci::IntxRouter>,
+    /// A UEFI machine's code and variables flash (`rom` is then the code's identity).
+    pub flash: Option<crate::devices::pflash::UefiFlash>,
 }
 
 impl Vmm {

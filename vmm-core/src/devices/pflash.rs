@@ -15,11 +15,13 @@
 //! ends (back to read-array, or an erase) and when the device is dropped.
 
 use super::{BusDevice, Persist};
+use crate::arch::firmware::{self, FirmwareError, RomIdentity};
 use kvm_bindings::{kvm_userspace_memory_region, KVM_MEM_READONLY};
 use kvm_ioctls::VmFd;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
+use std::path::Path;
 use std::sync::Arc;
 use vm_memory::{Bytes, MmapRegion, VolatileMemory};
 
@@ -463,6 +465,94 @@ impl Drop for FlashDevice {
         if let (true, Some(w)) = (self.mapped, self.window.as_mut()) {
             let _ = w.set_mapped(false);
         }
+    }
+}
+
+/// A UEFI machine's two flash devices at the top of 4 GiB: the code at `4 GiB - code size`, the
+/// variables right below it (where OVMF looks for them).
+pub struct UefiFlash {
+    pub code: Arc<std::sync::Mutex<FlashDevice>>,
+    pub vars: Arc<std::sync::Mutex<FlashDevice>>,
+    /// The variables' file, for messages.
+    pub vars_path: std::path::PathBuf,
+}
+
+impl UefiFlash {
+    /// Makes both devices: the code from `code_path`, the variables from `vars_path` (created
+    /// from `template` first if missing), checked to go together, with KVM memslots `slot` (code)
+    /// and `slot + 1` (variables). `read_only` says whether KVM has `KVM_CAP_READONLY_MEM`;
+    /// without it, writes to a memslot would not exit, so the variables get no memslot (every
+    /// access is an MMIO exit) and the code is writable guest memory. OVMF needs nothing below
+    /// 1 MiB: its reset vector goes to 32-bit mode from the top page. Also returns the code's
+    /// identity, which snapshots keep.
+    pub fn open(
+        vm: &Arc<VmFd>,
+        slot: u32,
+        read_only: bool,
+        code_path: &Path,
+        vars_path: &Path,
+        template: &Path,
+    ) -> Result<(UefiFlash, RomIdentity), FirmwareError> {
+        let code = firmware::read_flash_image(code_path)?;
+        if firmware::create_vars(vars_path, template)? {
+            eprintln!(
+                "vmdesk-vmm: created UEFI variables {} from {}",
+                vars_path.display(),
+                template.display()
+            );
+        }
+        let vars = firmware::read_flash_image(vars_path)?;
+        let (code_size, vars_size) = (code.len() as u64, vars.len() as u64);
+        if !firmware::flash_pair_ok(code_size, vars_size) {
+            return Err(FirmwareError::VarsMismatch {
+                vars: vars_path.to_path_buf(),
+                vars_size,
+                code: code_path.to_path_buf(),
+                code_size,
+            });
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(vars_path)
+            .map_err(|source| FirmwareError::Read {
+                path: vars_path.to_path_buf(),
+                source,
+            })?;
+        let mut code_dev =
+            FlashDevice::new("code", &code, None, true).map_err(FirmwareError::Flash)?;
+        let mut vars_dev =
+            FlashDevice::new("vars", &vars, Some(file), false).map_err(FirmwareError::Flash)?;
+        let (code_gpa, vars_gpa) = UefiFlash::layout(code_size, vars_size);
+        let window = KvmSlot::new(vm.clone(), slot, code_gpa, &code_dev, read_only);
+        code_dev
+            .attach_window(Box::new(window))
+            .map_err(FirmwareError::Flash)?;
+        if read_only {
+            let window = KvmSlot::new(vm.clone(), slot + 1, vars_gpa, &vars_dev, true);
+            vars_dev
+                .attach_window(Box::new(window))
+                .map_err(FirmwareError::Flash)?;
+        } else {
+            eprintln!(
+                "vmdesk-vmm: warning: KVM cannot map read-only memory; the UEFI code flash is \
+                 writable and every access to the variables is an MMIO exit"
+            );
+        }
+        Ok((
+            UefiFlash {
+                code: Arc::new(std::sync::Mutex::new(code_dev)),
+                vars: Arc::new(std::sync::Mutex::new(vars_dev)),
+                vars_path: vars_path.to_path_buf(),
+            },
+            RomIdentity::of(code_path, &code),
+        ))
+    }
+
+    /// Guest-physical addresses of the code and the variables.
+    pub fn layout(code_size: u64, vars_size: u64) -> (u64, u64) {
+        let code = (1u64 << 32) - code_size;
+        (code, code - vars_size)
     }
 }
 

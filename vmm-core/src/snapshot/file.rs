@@ -9,7 +9,8 @@ pub const MAGIC: &[u8; 8] = b"VMDKSNAP";
 /// 2: device states are named structs (`Persist`), the ACPI registers are kept.
 /// 3: a BIOS machine's chipset, PM timer, CMOS, fw_cfg and firmware identity (an optional
 /// section at the end of the machine state).
-pub const VERSION: u32 = 3;
+/// 4: a UEFI machine's flash devices (mode, and the variables) in the firmware section.
+pub const VERSION: u32 = 4;
 const HEADER: usize = 8 + 4 + 8 + 4;
 
 /// Encodes with header and checksum, and writes atomically (temp, fsync, rename).

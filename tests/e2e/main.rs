@@ -8,5 +8,6 @@ mod boot;
 mod config;
 mod display;
 mod firmware;
+mod firmware_uefi;
 mod io;
 mod snapshot;

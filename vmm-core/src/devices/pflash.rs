@@ -494,6 +494,21 @@ impl UefiFlash {
         template: &Path,
     ) -> Result<(UefiFlash, RomIdentity), FirmwareError> {
         let code = firmware::read_flash_image(code_path)?;
+        let code_size = code.len() as u64;
+        let mismatch = |vars: &Path, vars_size| FirmwareError::VarsMismatch {
+            vars: vars.to_path_buf(),
+            vars_size,
+            code: code_path.to_path_buf(),
+            code_size,
+        };
+        // A template that does not go with the code is refused before it is copied.
+        if !vars_path.exists() {
+            if let Ok(m) = std::fs::metadata(template) {
+                if !firmware::flash_pair_ok(code_size, m.len()) {
+                    return Err(mismatch(template, m.len()));
+                }
+            }
+        }
         if firmware::create_vars(vars_path, template)? {
             eprintln!(
                 "vmdesk-vmm: created UEFI variables {} from {}",
@@ -502,14 +517,9 @@ impl UefiFlash {
             );
         }
         let vars = firmware::read_flash_image(vars_path)?;
-        let (code_size, vars_size) = (code.len() as u64, vars.len() as u64);
+        let vars_size = vars.len() as u64;
         if !firmware::flash_pair_ok(code_size, vars_size) {
-            return Err(FirmwareError::VarsMismatch {
-                vars: vars_path.to_path_buf(),
-                vars_size,
-                code: code_path.to_path_buf(),
-                code_size,
-            });
+            return Err(mismatch(vars_path, vars_size));
         }
         let file = std::fs::OpenOptions::new()
             .read(true)

@@ -176,3 +176,68 @@ fn an_ovmf_vm_gets_its_own_copy_of_the_vars_template_and_starts_the_firmware() {
     // That a later start keeps the store it finds is the first test's restart (and
     // `create_vars`'s unit test).
 }
+
+#[test]
+fn a_uefi_snapshot_brings_the_variables_back_and_needs_the_same_code() {
+    let name = "a_uefi_snapshot_brings_the_variables_back_and_needs_the_same_code";
+    if !kvm_or_skip(name) {
+        return;
+    }
+    let dir = uefi_dir("uefi-snap", "firmware = \"code.fd\"\nvars = \"vars.fd\"\n");
+    // The guest spins where it would reset (`jmp $` at `reset:`), so it can be snapshotted.
+    let mut code = code_image();
+    code[0x70..0x72].copy_from_slice(&[0xeb, 0xfe]);
+    let code_path = dir.path().join("code.fd");
+    std::fs::write(&code_path, &code).unwrap();
+    let vars_path = dir.path().join("vars.fd");
+    // Printable where the guest prints from (the harness reads serial.log as UTF-8).
+    let mut vars = vec![0xffu8; 4096];
+    vars[0x100..0x108].copy_from_slice(b"fresh-02");
+    std::fs::write(&vars_path, &vars).unwrap();
+    let mut vm = start(dir);
+    vm.wait_serial("saved-ok\n", TIMEOUT);
+    let mut api = vm.api();
+    let r = api.call(serde_json::json!({"cmd": "snapshot-create", "name": "vars"}));
+    assert_eq!(r["ok"], true, "{r}");
+    let id = r["result"]["id"].as_str().unwrap().to_string();
+    let snap_dir = vm.dir.path().join("snapshots").join(&id);
+    let fw = vmm_core::snapshot::read_firmware_state(&snap_dir)
+        .unwrap()
+        .expect("a firmware section");
+    let flash = fw.flash.expect("a UEFI machine's snapshot has its flash");
+    assert_eq!(&flash.vars.contents[0x100..0x108], b"saved-ok");
+    assert_eq!((flash.vars.cmd, flash.vars.wcycle), (0, 0), "read-array");
+    assert!(
+        flash.code.contents.is_empty(),
+        "the code comes from its file"
+    );
+    vm.child.kill().unwrap();
+    let _ = vm.child.wait();
+    // After the snapshot the store changed (the guest went on writing): a restore puts the
+    // snapshot's variables back in the file, as in the guest's memory.
+    let mut later = vec![0xffu8; 4096];
+    later[0x100..0x108].copy_from_slice(b"later-99");
+    std::fs::write(&vars_path, &later).unwrap();
+    vm.restore(&id);
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while std::fs::read(&vars_path).unwrap()[0x100..0x108] != *b"saved-ok" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restore did not write the variables back"
+        );
+        if let Ok(Some(_)) = vm.child.try_wait() {
+            let (st, _, stderr) = vm.wait_exit(TIMEOUT);
+            panic!("the restore ended ({st}):\n{stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    vm.child.kill().unwrap();
+    let _ = vm.child.wait();
+    // Other code (one byte changed) does not fit the snapshot: refused, naming the file.
+    code[0x800] ^= 1;
+    std::fs::write(&code_path, &code).unwrap();
+    vm.restore(&id);
+    let (st, _, stderr) = vm.wait_exit(TIMEOUT);
+    assert_ne!(st.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("code.fd"), "{stderr}");
+}

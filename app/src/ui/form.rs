@@ -539,6 +539,26 @@ mod tests {
     }
 
     #[test]
+    fn a_uefi_vm_keeps_its_boot_and_vars_through_the_form() {
+        crate::testing::english();
+        let mut cfg = crate::data::store::blank_config();
+        cfg.name = "PC".into();
+        cfg.boot = BootSource::Uefi {
+            firmware: None,
+            vars: Some("/vms/pc/my-vars.fd".into()),
+        };
+        let mut f = VmForm::from_config(&cfg);
+        f.memory = "64".into();
+        f.vcpus = "1".into();
+        assert!(f.problems(&HOST).is_empty(), "{:?}", f.problems(&HOST));
+        assert_eq!(f.to_config("pc", Some(&cfg)).boot, cfg.boot);
+        assert_eq!(
+            firmware_text(&cfg.boot),
+            "UEFI firmware · /usr/share/OVMF/OVMF_CODE_4M.fd"
+        );
+    }
+
+    #[test]
     fn the_cmdline_limit_is_vmdesk_vmms() {
         crate::testing::english();
         let mut f = VmForm::with_defaults(&HOST);

@@ -308,6 +308,15 @@ impl Vmm {
             .recv()
             .unwrap_or_else(|_| ExitReason::Error("every exit channel closed".into()));
         *lock(&h.state) = RunState::Stopping;
+        // A UEFI machine's variables are on disk before the process ends.
+        if let Some(f) = h.machine.firmware.as_ref().and_then(|fw| fw.flash.as_ref()) {
+            if let Err(e) = lock(&f.vars).flush() {
+                eprintln!(
+                    "vmdesk-vmm: syncing UEFI variables {}: {e}",
+                    f.vars_path.display()
+                );
+            }
+        }
         h.event_hub.publish(Event::Exited {
             reason: reason.name().into(),
             code: reason.code(),

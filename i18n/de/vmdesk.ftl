@@ -67,6 +67,7 @@ form-name = Name
 form-name-placeholder = Meine Linux-VM
 form-boot = Startet
 boot-bios = BIOS-Firmware
+boot-uefi = UEFI-Firmware
 form-kernel = Kernel
 form-kernel-hint = Eine bzImage- oder ELF-vmlinux-Datei.
 form-initrd = Initrd
@@ -112,6 +113,8 @@ config-kernel-truncated = Dieser Kernel ist abgeschnitten: { $len } Bytes, sein 
 config-not-a-kernel = Kein Linux-Kernel: weder bzImage-Kopf noch ELF-Kennung.
 config-firmware-missing = Die Firmware-Datei fehlt; installieren Sie sie mit „apt-get install { $package }“.
 config-firmware-bad-size = Das Firmware-Abbild ist { $size } Bytes groß; erlaubt sind 64 KiB bis 16 MiB in ganzen 64-KiB-Schritten (SeaBIOS: 128 oder 256 KiB).
+config-flash-bad-size = Die UEFI-Flash-Datei ist { $size } Bytes groß; erlaubt sind ganze 4-KiB-Blöcke, höchstens 16 MiB.
+config-vars-size-mismatch = Der UEFI-Variablenspeicher ({ $size } Bytes) passt nicht zum Firmware-Code ({ $code_size } Bytes); nimm die OVMF_VARS-Datei desselben Builds (OVMF_VARS_4M.fd zu OVMF_CODE_4M.fd).
 config-initrd-too-big = Die Initrd ({ $size } MiB) muss in die Hälfte des Gastspeichers passen.
 config-cmdline-too-long = Mit dem „pci=off“ der VMM ist die Kommandozeile { $len } Bytes lang: länger als { $max }.
 config-cmdline-nul = Die Kommandozeile darf keine NUL-Zeichen enthalten.

@@ -67,6 +67,7 @@ form-name = Name
 form-name-placeholder = My Linux VM
 form-boot = Boots
 boot-bios = BIOS firmware
+boot-uefi = UEFI firmware
 form-kernel = Kernel
 form-kernel-hint = A bzImage or ELF vmlinux file.
 form-initrd = Initrd
@@ -112,6 +113,8 @@ config-kernel-truncated = This kernel is cut off: { $len } bytes, its header say
 config-not-a-kernel = Not a Linux kernel: no bzImage header and no ELF magic.
 config-firmware-missing = The firmware file is missing; install it with “apt-get install { $package }”.
 config-firmware-bad-size = The firmware image is { $size } bytes; it must be 64 KiB to 16 MiB in whole 64 KiB steps (SeaBIOS: 128 or 256 KiB).
+config-flash-bad-size = The UEFI flash file is { $size } bytes; it must be whole 4 KiB blocks, at most 16 MiB.
+config-vars-size-mismatch = The UEFI variable store ({ $size } bytes) does not go with the firmware code ({ $code_size } bytes); use the OVMF_VARS file of the same build (OVMF_VARS_4M.fd with OVMF_CODE_4M.fd).
 config-initrd-too-big = The initrd ({ $size } MiB) must fit in half of the guest's memory.
 config-cmdline-too-long = With the “pci=off” the VMM adds, the command line is { $len } bytes: longer than { $max }.
 config-cmdline-nul = The command line must not contain NUL characters.

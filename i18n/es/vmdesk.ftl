@@ -67,6 +67,7 @@ form-name = Nombre
 form-name-placeholder = Mi VM Linux
 form-boot = Arranque
 boot-bios = Firmware BIOS
+boot-uefi = Firmware UEFI
 form-kernel = Núcleo
 form-kernel-hint = Un archivo bzImage o vmlinux ELF.
 form-initrd = Initrd
@@ -112,6 +113,8 @@ config-kernel-truncated = Este núcleo está cortado: { $len } bytes, su cabecer
 config-not-a-kernel = No es un núcleo Linux: no tiene cabecera bzImage ni firma ELF.
 config-firmware-missing = Falta el archivo de firmware; instálelo con «apt-get install { $package }».
 config-firmware-bad-size = La imagen de firmware ocupa { $size } bytes; debe medir de 64 KiB a 16 MiB en pasos enteros de 64 KiB (SeaBIOS: 128 o 256 KiB).
+config-flash-bad-size = El archivo flash UEFI ocupa { $size } bytes; debe tener bloques enteros de 4 KiB, como máximo 16 MiB.
+config-vars-size-mismatch = El almacén de variables UEFI ({ $size } bytes) no corresponde al código del firmware ({ $code_size } bytes); usa el archivo OVMF_VARS de la misma compilación (OVMF_VARS_4M.fd con OVMF_CODE_4M.fd).
 config-initrd-too-big = El initrd ({ $size } MiB) debe caber en la mitad de la memoria del invitado.
 config-cmdline-too-long = Con el «pci=off» que añade el VMM, la línea de órdenes ocupa { $len } bytes: más de { $max }.
 config-cmdline-nul = La línea de órdenes no puede contener caracteres NUL.

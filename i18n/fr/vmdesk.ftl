@@ -67,6 +67,7 @@ form-name = Nom
 form-name-placeholder = Ma VM Linux
 form-boot = Démarrage
 boot-bios = Micrologiciel BIOS
+boot-uefi = Micrologiciel UEFI
 form-kernel = Noyau
 form-kernel-hint = Un fichier bzImage ou vmlinux ELF.
 form-initrd = Initrd
@@ -112,6 +113,8 @@ config-kernel-truncated = Ce noyau est tronqué : { $len } octets, son en-tête 
 config-not-a-kernel = Ce n’est pas un noyau Linux : ni en-tête bzImage ni signature ELF.
 config-firmware-missing = Le fichier du micrologiciel est absent ; installez-le avec « apt-get install { $package } ».
 config-firmware-bad-size = L’image du micrologiciel fait { $size } octets ; elle doit faire de 64 Kio à 16 Mio par pas entiers de 64 Kio (SeaBIOS : 128 ou 256 Kio).
+config-flash-bad-size = Le fichier flash UEFI fait { $size } octets ; il doit faire des blocs entiers de 4 Kio, au plus 16 Mio.
+config-vars-size-mismatch = Le magasin de variables UEFI ({ $size } octets) ne va pas avec le code du micrologiciel ({ $code_size } octets) ; utilisez le fichier OVMF_VARS de la même compilation (OVMF_VARS_4M.fd avec OVMF_CODE_4M.fd).
 config-initrd-too-big = L’initrd ({ $size } Mio) doit tenir dans la moitié de la mémoire de l’invité.
 config-cmdline-too-long = Avec le « pci=off » qu’ajoute le VMM, la ligne de commande fait { $len } octets : plus que { $max }.
 config-cmdline-nul = La ligne de commande ne doit pas contenir de caractères NUL.

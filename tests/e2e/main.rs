@@ -9,6 +9,7 @@ mod cdrom;
 mod config;
 mod display;
 mod firmware;
+mod firmware_uefi;
 mod grub;
 mod io;
 mod ps2;

@@ -277,6 +277,8 @@ pub struct FirmwareDevices {
     pub ps2: Arc<Mutex<crate::devices::i8042::I8042Controller>>,
     /// The VGA, when the machine has a display.
     pub vga: Option<Arc<crate::devices::vga::Vga>>,
+    /// A UEFI machine's code and variables flash (`rom` is then the code's identity).
+    pub flash: Option<crate::devices::pflash::UefiFlash>,
 }
 
 impl Vmm {
@@ -354,6 +356,15 @@ impl Vmm {
             }
         };
         *lock(&h.state) = RunState::Stopping;
+        // A UEFI machine's variables are on disk before the process ends.
+        if let Some(f) = h.machine.firmware.as_ref().and_then(|fw| fw.flash.as_ref()) {
+            if let Err(e) = lock(&f.vars).flush() {
+                eprintln!(
+                    "vmdesk-vmm: syncing UEFI variables {}: {e}",
+                    f.vars_path.display()
+                );
+            }
+        }
         h.event_hub.publish(Event::Exited {
             reason: reason.name().into(),
             code: reason.code(),

@@ -340,6 +340,10 @@ fn copy_boot_files(src_dir: &Path, dir: &Path, cfg: &mut VmConfig) -> Result<(),
         vmm_core::config::BootSource::Bios {
             firmware, vga_rom, ..
         } => firmware.iter_mut().chain(vga_rom.iter_mut()).collect(),
+        // So does a UEFI machine's variable store (a relative one is already resolved).
+        vmm_core::config::BootSource::Uefi { firmware, vars, .. } => {
+            firmware.iter_mut().chain(vars.iter_mut()).collect()
+        }
     };
     for p in files {
         let Ok(rel) = p.strip_prefix(src_dir).map(Path::to_path_buf) else {
@@ -351,6 +355,14 @@ fn copy_boot_files(src_dir: &Path, dir: &Path, cfg: &mut VmConfig) -> Result<(),
         }
         std::fs::copy(&*p, &to).map_err(at(p))?;
         *p = to;
+    }
+    // A UEFI machine's default variable store (boot entries, settings) is in the folder too.
+    if let vmm_core::config::BootSource::Uefi { vars: None, .. } = &cfg.boot {
+        let from = src_dir.join(vmm_core::config::DEFAULT_UEFI_VARS);
+        if from.exists() {
+            std::fs::copy(&from, dir.join(vmm_core::config::DEFAULT_UEFI_VARS))
+                .map_err(at(&from))?;
+        }
     }
     Ok(())
 }

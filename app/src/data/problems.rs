@@ -30,6 +30,14 @@ pub fn describe(kind: &K) -> String {
             t!("config-firmware-missing", package = s(package))
         }
         K::FirmwareBadSize { size, .. } => t!("config-firmware-bad-size", size = s(size)),
+        K::FlashBadSize { size, .. } => t!("config-flash-bad-size", size = s(size)),
+        K::VarsSizeMismatch {
+            size, code_size, ..
+        } => t!(
+            "config-vars-size-mismatch",
+            size = s(size),
+            code_size = s(code_size)
+        ),
         K::InitrdTooBig { size_mib, .. } => t!("config-initrd-too-big", size = s(size_mib)),
         K::CmdlineTooLong { len, max } => {
             t!("config-cmdline-too-long", len = s(len), max = s(max))

@@ -194,6 +194,10 @@ pub fn boot_summary(cfg: &VmConfig) -> String {
             Some(fw) => format!("{} · {}", crate::t!("boot-bios"), file(&fw)),
             None => crate::t!("boot-bios"),
         },
+        BootSource::Uefi { .. } => match cfg.boot.firmware() {
+            Some(fw) => format!("{} · {}", crate::t!("boot-uefi"), file(&fw)),
+            None => crate::t!("boot-uefi"),
+        },
         BootSource::Linux { kernel, initrd, .. } => match initrd {
             Some(i) => format!("{} + {}", file(kernel), file(i)),
             None => file(kernel),
@@ -227,6 +231,12 @@ mod tests {
             vga_rom: None,
         };
         assert_eq!(boot_summary(&c), "BIOS firmware · bios-256k.bin");
+        c.boot = BootSource::Uefi {
+            firmware: None,
+            vars: None,
+            order: vec![],
+        };
+        assert_eq!(boot_summary(&c), "UEFI firmware · OVMF_CODE_4M.fd");
     }
 
     #[test]

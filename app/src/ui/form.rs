@@ -94,7 +94,7 @@ impl VmForm {
                 cmdline.clone(),
                 None,
             ),
-            b @ BootSource::Bios { .. } => {
+            b @ (BootSource::Bios { .. } | BootSource::Uefi { .. }) => {
                 (String::new(), String::new(), String::new(), Some(b.clone()))
             }
         };
@@ -342,9 +342,13 @@ pub fn field_row<'a>(
 
 /// How a firmware VM boots, for the row that stands in for the kernel fields.
 fn firmware_text(boot: &BootSource) -> String {
+    let kind = match boot {
+        BootSource::Uefi { .. } => t!("boot-uefi"),
+        _ => t!("boot-bios"),
+    };
     match boot.firmware() {
-        Some(fw) => format!("{} · {}", t!("boot-bios"), fw.display()),
-        None => t!("boot-bios"),
+        Some(fw) => format!("{kind} · {}", fw.display()),
+        None => kind,
     }
 }
 
@@ -534,6 +538,27 @@ mod tests {
         assert!(f.problems(&HOST).is_empty(), "{:?}", f.problems(&HOST));
         assert_eq!(f.to_config("pc", Some(&cfg)).boot, cfg.boot);
         assert_eq!(firmware_text(&cfg.boot), "BIOS firmware · /fw/bios.bin");
+    }
+
+    #[test]
+    fn a_uefi_vm_keeps_its_boot_and_vars_through_the_form() {
+        crate::testing::english();
+        let mut cfg = crate::data::store::blank_config();
+        cfg.name = "PC".into();
+        cfg.boot = BootSource::Uefi {
+            firmware: None,
+            vars: Some("/vms/pc/my-vars.fd".into()),
+            order: vec![],
+        };
+        let mut f = VmForm::from_config(&cfg);
+        f.memory = "64".into();
+        f.vcpus = "1".into();
+        assert!(f.problems(&HOST).is_empty(), "{:?}", f.problems(&HOST));
+        assert_eq!(f.to_config("pc", Some(&cfg)).boot, cfg.boot);
+        assert_eq!(
+            firmware_text(&cfg.boot),
+            "UEFI firmware · /usr/share/OVMF/OVMF_CODE_4M.fd"
+        );
     }
 
     #[test]

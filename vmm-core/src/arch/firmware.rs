@@ -19,6 +19,28 @@ pub fn size_ok(size: u64) -> bool {
     size > 0 && size <= FIRMWARE_MAX_SIZE && size.is_multiple_of(FIRMWARE_GRANULE)
 }
 
+/// A UEFI machine's flash devices (`devices::pflash`) erase in blocks of this size, and its
+/// code and variables files are whole blocks (QEMU's PC flash uses the same).
+pub const FLASH_BLOCK: u64 = 4 << 10;
+
+/// Whether `size` bytes can be one flash device: whole [`FLASH_BLOCK`]s, at most
+/// [`FIRMWARE_MAX_SIZE`].
+pub fn flash_size_ok(size: u64) -> bool {
+    size > 0 && size <= FIRMWARE_MAX_SIZE && size.is_multiple_of(FLASH_BLOCK)
+}
+
+/// Whether a variable store of `vars` bytes goes with code of `code` bytes: OVMF is built for
+/// one flash size (1, 2 or 4 MiB) and finds its variables at `4 GiB - that size`, so the two
+/// files together must fill a power-of-two window, at most [`FIRMWARE_MAX_SIZE`] (Debian's
+/// 4M pair: 3653632 + 540672 bytes).
+pub fn flash_pair_ok(code: u64, vars: u64) -> bool {
+    let total = code.saturating_add(vars);
+    flash_size_ok(code)
+        && flash_size_ok(vars)
+        && total <= FIRMWARE_MAX_SIZE
+        && total.is_power_of_two()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum FirmwareError {
     #[error("firmware {}: {source}", path.display())]
@@ -31,6 +53,31 @@ pub enum FirmwareError {
         path.display()
     )]
     Size { path: PathBuf, size: u64 },
+    #[error(
+        "{} is {size} bytes; a UEFI flash file is whole 4 KiB blocks, at most 16 MiB",
+        path.display()
+    )]
+    FlashSize { path: PathBuf, size: u64 },
+    #[error(
+        "UEFI variables {} ({vars_size} bytes) do not go with the firmware {} ({code_size} \
+         bytes): together they must fill 1, 2, 4, 8 or 16 MiB",
+        vars.display(),
+        code.display()
+    )]
+    VarsMismatch {
+        vars: PathBuf,
+        vars_size: u64,
+        code: PathBuf,
+        code_size: u64,
+    },
+    #[error("creating UEFI variables {} from {}: {source} (the template comes with \"apt-get install ovmf\")", path.display(), template.display())]
+    VarsCreate {
+        path: PathBuf,
+        template: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("UEFI flash: {0}")]
+    Flash(String),
     #[error("firmware ROM memory: {0}")]
     Memory(String),
     #[error("firmware ROM memslot: {0}")]
@@ -99,6 +146,64 @@ pub fn read_image(path: &Path) -> Result<Vec<u8>, FirmwareError> {
         });
     }
     Ok(image)
+}
+
+/// Reads a UEFI flash file (code or variables), checking its size ([`flash_size_ok`]) before
+/// reading it whole.
+pub fn read_flash_image(path: &Path) -> Result<Vec<u8>, FirmwareError> {
+    let err = |source| FirmwareError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(err)?.len();
+    let bad = |size| FirmwareError::FlashSize {
+        path: path.to_path_buf(),
+        size,
+    };
+    if !flash_size_ok(size) {
+        return Err(bad(size));
+    }
+    let image = std::fs::read(path).map_err(err)?;
+    if image.len() as u64 != size {
+        return Err(bad(image.len() as u64));
+    }
+    Ok(image)
+}
+
+/// Creates a VM's variable store at `path` as a copy of `template`, unless a file is already
+/// there (the guest's variables: never overwritten). Atomic: a temporary file, synced, then
+/// linked to its name (which fails if another start made it first) and the folder synced, so a
+/// crash leaves either no store or a whole one. Returns whether it created the file.
+pub fn create_vars(path: &Path, template: &Path) -> Result<bool, FirmwareError> {
+    use std::io::Write;
+    if path.exists() {
+        return Ok(false);
+    }
+    let err = |source| FirmwareError::VarsCreate {
+        path: path.to_path_buf(),
+        template: template.to_path_buf(),
+        source,
+    };
+    let image = read_flash_image(template)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let res = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&image)?;
+        f.sync_all()?;
+        match std::fs::hard_link(&tmp, path) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            r => r?,
+        }
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    res.map_err(err)?;
+    Ok(true)
 }
 
 /// Maps `image` (a size [`size_ok`] accepts) read-only at the top of 4 GiB as memslot `slot`.
@@ -218,6 +323,46 @@ mod tests {
     fn rom_sizes_are_whole_64k_blocks_up_to_16m() {
         assert!(size_ok(128 << 10) && size_ok(256 << 10) && size_ok(16 << 20));
         assert!(!size_ok(0) && !size_ok(1000) && !size_ok((16 << 20) + (64 << 10)));
+    }
+
+    #[test]
+    fn flash_files_are_whole_4k_blocks_and_a_pair_fills_a_power_of_two() {
+        assert!(flash_size_ok(3_653_632) && flash_size_ok(540_672) && flash_size_ok(4096));
+        assert!(!flash_size_ok(0) && !flash_size_ok(4097) && !flash_size_ok(32 << 20));
+        // Debian's 4M and 2M pairs.
+        assert!(flash_pair_ok(3_653_632, 540_672) && flash_pair_ok(1_966_080, 131_072));
+        assert!(!flash_pair_ok(3_653_632, 131_072) && !flash_pair_ok(1_966_080, 540_672));
+        assert!(!flash_pair_ok(16 << 20, 16 << 20) && !flash_pair_ok(u64::MAX, 4096));
+    }
+
+    #[test]
+    fn the_vars_store_is_an_atomic_copy_made_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let template = dir.path().join("OVMF_VARS_4M.fd");
+        let vars = dir.path().join("vm").join("OVMF_VARS.fd");
+        std::fs::create_dir(dir.path().join("vm")).unwrap();
+        // No template: the error names both files and the package.
+        let e = create_vars(&vars, &template).unwrap_err().to_string();
+        assert!(e.contains("OVMF_VARS_4M.fd"), "{e}");
+        assert!(!vars.exists());
+        std::fs::write(&template, vec![1u8; 8192]).unwrap();
+        assert!(create_vars(&vars, &template).unwrap());
+        assert_eq!(std::fs::read(&vars).unwrap(), vec![1u8; 8192]);
+        // The guest's variables are never replaced by the template.
+        std::fs::write(&vars, vec![2u8; 8192]).unwrap();
+        assert!(!create_vars(&vars, &template).unwrap());
+        assert_eq!(std::fs::read(&vars).unwrap(), vec![2u8; 8192]);
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("vm")).unwrap().collect();
+        assert_eq!(names.len(), 1);
+        // A template of a size no flash has is refused before anything is written.
+        std::fs::remove_file(&vars).unwrap();
+        std::fs::write(&template, vec![1u8; 1000]).unwrap();
+        assert!(matches!(
+            create_vars(&vars, &template),
+            Err(FirmwareError::FlashSize { size: 1000, .. })
+        ));
+        assert!(!vars.exists());
     }
 
     #[test]

@@ -93,7 +93,28 @@ pub enum BootSource {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         vga_rom: Option<PathBuf>,
     },
+    /// The same PC with UEFI firmware (OVMF) in two CFI flash devices below 4 GiB: the code
+    /// read-only, the variables writable and kept in a per-VM file.
+    Uefi {
+        /// The firmware's code; [`DEFAULT_UEFI_CODE`] when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        firmware: Option<PathBuf>,
+        /// The VM's variable store; [`DEFAULT_UEFI_VARS`] in the VM's folder when absent. When
+        /// the file is not there, the VMM creates it from [`UEFI_VARS_TEMPLATE`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        vars: Option<PathBuf>,
+        /// Which kinds of device the firmware tries first; empty = [`default_boot_order`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        order: Vec<BootDevice>,
+    },
 }
+
+/// Debian's OVMF (package `ovmf`): the code of `kind = "uefi"` unless one is named.
+pub const DEFAULT_UEFI_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+/// The empty variable store that goes with [`DEFAULT_UEFI_CODE`]; each VM gets a copy.
+pub const UEFI_VARS_TEMPLATE: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+/// A UEFI VM's variable store in its folder, unless `vars` names another file.
+pub const DEFAULT_UEFI_VARS: &str = "OVMF_VARS.fd";
 
 /// Debian's SeaBIOS (package `seabios`), the firmware of `kind = "bios"` unless one is named.
 pub const DEFAULT_BIOS: &str = "/usr/share/seabios/bios-256k.bin";
@@ -103,8 +124,8 @@ pub const DEFAULT_BIOS: &str = "/usr/share/seabios/bios-256k.bin";
 pub const DEFAULT_VGA_ROM: &str = "/usr/share/seabios/vgabios-stdvga.bin";
 
 impl BootSource {
-    /// The firmware file of a BIOS machine (the default one when none is named); `None` for
-    /// direct kernel boot.
+    /// The firmware file of a BIOS machine or the code of a UEFI machine (the default one
+    /// when none is named); `None` for direct kernel boot.
     pub fn firmware(&self) -> Option<PathBuf> {
         match self {
             BootSource::Linux { .. } => None,
@@ -113,14 +134,31 @@ impl BootSource {
                     .clone()
                     .unwrap_or_else(|| PathBuf::from(DEFAULT_BIOS)),
             ),
+            BootSource::Uefi { firmware, .. } => Some(
+                firmware
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_UEFI_CODE)),
+            ),
+        }
+    }
+
+    /// A UEFI machine's variable store: `vars` (relative to `vm_dir` if relative), else
+    /// [`DEFAULT_UEFI_VARS`] in `vm_dir`. `None` for the other machines.
+    pub fn uefi_vars(&self, vm_dir: &Path) -> Option<PathBuf> {
+        match self {
+            BootSource::Uefi { vars, .. } => Some(match vars {
+                Some(v) => vm_dir.join(v),
+                None => vm_dir.join(DEFAULT_UEFI_VARS),
+            }),
+            _ => None,
         }
     }
 
     /// The VGA BIOS of a BIOS machine (the default one when none is named); `None` for direct
-    /// kernel boot.
+    /// kernel boot and for UEFI, whose firmware drives the VGA itself (QemuVideoDxe).
     pub fn vga_rom(&self) -> Option<PathBuf> {
         match self {
-            BootSource::Linux { .. } => None,
+            BootSource::Linux { .. } | BootSource::Uefi { .. } => None,
             BootSource::Bios { vga_rom, .. } => Some(
                 vga_rom
                     .clone()
@@ -408,6 +446,11 @@ impl VmConfig {
                     fix(f);
                 }
             }
+            BootSource::Uefi { firmware, vars, .. } => {
+                for f in [firmware, vars].into_iter().flatten() {
+                    fix(f);
+                }
+            }
         }
         for d in &mut self.disks {
             fix(&mut d.path);
@@ -423,7 +466,11 @@ impl VmConfig {
     /// first when a drive has a medium, then the disks.
     pub fn boot_order(&self) -> Vec<BootDevice> {
         match &self.boot {
-            BootSource::Bios { order, .. } if !order.is_empty() => order.clone(),
+            BootSource::Bios { order, .. } | BootSource::Uefi { order, .. }
+                if !order.is_empty() =>
+            {
+                order.clone()
+            }
             _ => default_boot_order(&self.cdroms),
         }
     }
@@ -517,6 +564,35 @@ mod tests {
         assert!(
             !text.contains("firmware") && !text.contains("vga_rom"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_uefi_boot_defaults_to_debians_ovmf_and_a_vars_file_in_the_vm_folder() {
+        let base = "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\n[boot]\nkind='uefi'\n";
+        let c = VmConfig::from_toml(base).unwrap();
+        assert_eq!(c.boot.firmware(), Some(PathBuf::from(DEFAULT_UEFI_CODE)));
+        let vm = Path::new("/vms/a");
+        assert_eq!(c.boot.uefi_vars(vm), Some(vm.join("OVMF_VARS.fd")));
+        let text = toml::to_string(&c).unwrap();
+        assert!(
+            !text.contains("vars") && !text.contains("firmware"),
+            "{text}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("vm.toml");
+        std::fs::write(&p, format!("{base}firmware='code.fd'\nvars='my-vars.fd'\n")).unwrap();
+        let c = VmConfig::load(&p).unwrap();
+        assert_eq!(c.boot.firmware(), Some(dir.path().join("code.fd")));
+        assert_eq!(c.boot.uefi_vars(vm), Some(dir.path().join("my-vars.fd")));
+        assert_eq!(
+            BootSource::Bios {
+                firmware: None,
+                order: vec![],
+                vga_rom: None
+            }
+            .uefi_vars(vm),
+            None
         );
     }
 }

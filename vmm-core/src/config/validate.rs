@@ -113,6 +113,27 @@ pub enum ConfigErrorKind {
         path.display()
     )]
     FirmwareBadSize { path: PathBuf, size: u64 },
+    /// A UEFI code or variables file that is not whole 4 KiB flash blocks up to 16 MiB.
+    #[error(
+        "{} is {size} bytes; a flash image is whole 4 KiB blocks, at most 16 MiB",
+        path.display()
+    )]
+    FlashBadSize { path: PathBuf, size: u64 },
+    /// A variable store that does not go with the UEFI code (see
+    /// `arch::firmware::flash_pair_ok`).
+    #[error(
+        "{} ({size} bytes) does not go with the firmware {} ({code_size} bytes): together \
+         they must fill 1, 2, 4, 8 or 16 MiB (use the OVMF_VARS file of the same build, e.g. \
+         OVMF_VARS_4M.fd with OVMF_CODE_4M.fd)",
+        path.display(),
+        code.display()
+    )]
+    VarsSizeMismatch {
+        path: PathBuf,
+        size: u64,
+        code: PathBuf,
+        code_size: u64,
+    },
     #[error("{} ({size_mib} MiB) does not fit in half of the guest's memory", path.display())]
     InitrdTooBig { path: PathBuf, size_mib: u64 },
     /// The command line as the guest gets it, with the words the VMM adds.
@@ -345,6 +366,55 @@ pub fn validate_firmware(firmware: &Path) -> Result<(), ConfigError> {
             size: m.len(),
         }
     })
+}
+
+/// A regular file of flash size (`boot.firmware` or `boot.vars` of a UEFI machine); a missing
+/// file names Debian's `ovmf`. Returns its size.
+fn validate_flash_file(file: &Path, field: &str) -> Result<u64, ConfigError> {
+    let path = || file.to_path_buf();
+    let m = metadata_of(file, field, |path, reason| {
+        ConfigErrorKind::FirmwareMissing {
+            path,
+            reason,
+            package: "ovmf".into(),
+        }
+    })?;
+    check(m.is_file(), field, || ConfigErrorKind::NotRegularFile {
+        path: path(),
+    })?;
+    check(crate::arch::firmware::flash_size_ok(m.len()), field, || {
+        ConfigErrorKind::FlashBadSize {
+            path: path(),
+            size: m.len(),
+        }
+    })?;
+    Ok(m.len())
+}
+
+/// A UEFI machine's `boot.firmware` (the code) and its variable store: `vars` when that file
+/// exists, else the template the VMM copies it from. Both flash-sized, and of sizes that go
+/// together.
+pub fn validate_uefi(code: &Path, vars: Option<&Path>) -> Result<(), Vec<ConfigError>> {
+    let vars = match vars {
+        Some(v) if v.exists() => v.to_path_buf(),
+        _ => PathBuf::from(super::UEFI_VARS_TEMPLATE),
+    };
+    let code_size = validate_flash_file(code, "boot.firmware");
+    let vars_size = validate_flash_file(&vars, "boot.vars");
+    match (code_size, vars_size) {
+        (Ok(code_size), Ok(size)) => check(
+            crate::arch::firmware::flash_pair_ok(code_size, size),
+            "boot.vars",
+            || ConfigErrorKind::VarsSizeMismatch {
+                path: vars.clone(),
+                size,
+                code: code.to_path_buf(),
+                code_size,
+            },
+        )
+        .map_err(|e| vec![e]),
+        (a, b) => Err(a.err().into_iter().chain(b.err()).collect()),
+    }
 }
 
 /// `boot.cmdline`: its length as the guest gets it (with the words the VMM adds).
@@ -586,6 +656,17 @@ impl VmConfig {
                 }
                 errs.extend(validate_boot_order(order).err());
             }
+            BootSource::Uefi { vars, .. } => {
+                if let Some(code) = self.boot.firmware() {
+                    // A default `vars` is in the VM's folder, which the config does not know:
+                    // its template is checked instead (the VMM checks the file at start).
+                    errs.extend(
+                        validate_uefi(&code, vars.as_deref())
+                            .err()
+                            .unwrap_or_default(),
+                    );
+                }
+            }
         }
         if let Some(d) = &self.display {
             errs.extend(validate_display_size(d.width, d.height));
@@ -654,96 +735,4 @@ impl VmConfig {
 mod cdrom_tests;
 
 #[cfg(test)]
-mod tests {
-    use super::super::tests::{cfg, fake_bzimage, HOST};
-    use super::*;
-
-    pub(super) fn fields(r: Result<(), Vec<ConfigError>>) -> Vec<String> {
-        r.err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.field)
-            .collect()
-    }
-
-    #[test]
-    fn each_bad_field_is_reported_by_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let k = fake_bzimage(dir.path());
-        let mut c = cfg(&k);
-        c.vcpus = 0;
-        c.memory_mib = 8192;
-        c.id = "Bad Id".into();
-        assert_eq!(fields(c.validate(&HOST)), ["id", "vcpus", "memory_mib"]);
-        let mut c = cfg(&k);
-        c.vcpus = 9;
-        assert_eq!(fields(c.validate(&HOST)), ["vcpus"]);
-    }
-
-    #[test]
-    fn firmware_must_exist_and_have_a_rom_size() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("bios.bin");
-        let e = validate_firmware(&missing).unwrap_err();
-        assert_eq!(e.field, "boot.firmware");
-        assert!(e.to_string().contains("apt-get install seabios"), "{e}");
-        for (size, ok) in [
-            (128 << 10, true),
-            (256 << 10, true),
-            (4 << 20, true),
-            (100_000, false),
-            (0, false),
-            (32 << 20, false),
-        ] {
-            std::fs::write(&missing, vec![0u8; size]).unwrap();
-            let r = validate_firmware(&missing);
-            assert_eq!(r.is_ok(), ok, "{size}: {r:?}");
-            if let Err(e) = r {
-                assert!(e.to_string().contains(&format!("{size} bytes")), "{e}");
-            }
-        }
-        let mut c = cfg(&missing);
-        c.boot = BootSource::Bios {
-            firmware: Some(dir.path().join("none.bin")),
-            order: vec![],
-            vga_rom: None,
-        };
-        assert_eq!(fields(c.validate(&HOST)), ["boot.firmware"]);
-    }
-
-    #[test]
-    fn the_cmdline_limit_counts_what_the_vmm_adds() {
-        let mut c = "x".repeat(MAX_CMDLINE_LEN);
-        let e = validate_cmdline(&c).unwrap_err();
-        assert_eq!(e.field, "boot.cmdline");
-        assert_eq!(
-            e.kind,
-            ConfigErrorKind::CmdlineTooLong {
-                len: MAX_CMDLINE_LEN + " pci=off".len(),
-                max: MAX_CMDLINE_LEN
-            }
-        );
-        c.truncate(MAX_CMDLINE_LEN - " pci=off".len());
-        validate_cmdline(&c).unwrap();
-    }
-
-    #[test]
-    fn kinds_read_as_vmdesk_vmm_has_always_printed_them() {
-        let e = ConfigError {
-            file: Some("/vms/a/vm.toml".into()),
-            ..ConfigError::new("vcpus", ConfigErrorKind::TooFewVcpus { value: 0, min: 1 })
-        };
-        assert_eq!(e.to_string(), "/vms/a/vm.toml: vcpus: must be at least 1");
-        let e = validate_memory(8192, &HOST).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "memory_mib: 8192 MiB is more than this host has (4096 MiB)"
-        );
-        let e = validate_nics(&[NicConfig {
-            mac: Some("01:00:5e:00:00:01".into()),
-            forwards: vec![],
-        }]);
-        assert_eq!(e[0].field, "nics[0].mac");
-        assert!(e[0].to_string().contains("multicast"), "{}", e[0]);
-    }
-}
+mod tests;

@@ -11,6 +11,7 @@ pub mod fw_cfg;
 pub mod i8042;
 pub mod legacy;
 pub mod pci;
+pub mod pflash;
 pub mod serial;
 pub mod vga;
 pub mod virtio;

@@ -9,7 +9,8 @@ pub const MAGIC: &[u8; 8] = b"VMDKSNAP";
 /// 2: device states are named structs (`Persist`), the ACPI registers are kept.
 /// 3: a BIOS machine's chipset, PM timer, CMOS, fw_cfg and firmware identity (an optional
 /// section at the end of the machine state).
-/// 4: a virtio transport's state has an optional virtio-pci part (MSI-X table, vectors).
+/// 4: a virtio transport's state has an optional virtio-pci part (MSI-X table, vectors); the
+/// firmware section has the UEFI flash devices (mode, variables), AHCI, i8042 and VGA states.
 pub const VERSION: u32 = 4;
 const HEADER: usize = 8 + 4 + 8 + 4;
 

@@ -1,6 +1,8 @@
-//! The BIOS machine's part of a snapshot: the states of its chipset, PM timer, CMOS and fw_cfg,
-//! and which firmware image it ran. The ROM is not saved (it comes from its file); a restore
-//! insists on the same file with the same contents, and on the same kind of machine.
+//! The BIOS and UEFI machines' part of a snapshot: the states of the chipset, PM timer, CMOS and
+//! fw_cfg, and which firmware image it ran. The ROM (UEFI: the code flash) is not saved (it
+//! comes from its file); a restore insists on the same file with the same contents, and on the
+//! same kind of machine. A UEFI machine's variables are saved whole and written back to its
+//! variables file on restore, so they match the guest's memory.
 
 use super::SnapshotError;
 use crate::arch::firmware::RomIdentity;
@@ -10,6 +12,7 @@ use crate::devices::fw_cfg::FwCfgState;
 use crate::devices::i8042::I8042State;
 use crate::devices::pci::pm_timer::AcpiPmTimerState;
 use crate::devices::pci::PciRootState;
+use crate::devices::pflash::FlashState;
 use crate::devices::vga::{restore_into as restore_vga, VgaState};
 use crate::devices::Persist;
 use crate::util::lock;
@@ -31,6 +34,14 @@ pub struct FirmwareState {
     /// The VGA's registers and memory, when the machine has a display.
     #[serde(default)]
     pub vga: Option<VgaState>,
+    /// A UEFI machine's flash devices; `None` for BIOS.
+    pub flash: Option<UefiFlashState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UefiFlashState {
+    pub code: FlashState,
+    pub vars: FlashState,
 }
 
 /// Taken while the VM is paused.
@@ -53,6 +64,13 @@ pub fn save(d: &FirmwareDevices, id: &str) -> Result<FirmwareState, SnapshotErro
             .map(|v| v.save())
             .transpose()
             .map_err(part("VGA"))?,
+        flash: match &d.flash {
+            Some(f) => Some(UefiFlashState {
+                code: lock(&f.code).save().map_err(part("UEFI code flash"))?,
+                vars: lock(&f.vars).save().map_err(part("UEFI variables flash"))?,
+            }),
+            None => None,
+        },
     })
 }
 
@@ -83,6 +101,14 @@ pub fn restore(d: &FirmwareDevices, s: &FirmwareState, id: &str) -> Result<(), S
         .restore(&s.fw_cfg, ())
         .map_err(part("fw_cfg"))?;
     lock(&d.ps2).restore(&s.ps2, ()).map_err(part("i8042"))?;
+    if let (Some(f), Some(fs)) = (&d.flash, &s.flash) {
+        lock(&f.code)
+            .restore(&fs.code, ())
+            .map_err(part("UEFI code flash"))?;
+        lock(&f.vars)
+            .restore(&fs.vars, ())
+            .map_err(part("UEFI variables flash"))?;
+    }
     match (&d.ahci, &s.ahci) {
         (None, None) => Ok(()),
         (Some(a), Some(st)) => lock(a).restore(st, ()).map_err(part("AHCI")),
@@ -92,6 +118,25 @@ pub fn restore(d: &FirmwareDevices, s: &FirmwareState, id: &str) -> Result<(), S
             if now.is_some() { "has one" } else { "none" }
         ))),
     }
+}
+
+/// Whether a firmware snapshot and a firmware VM are both BIOS or both UEFI (after [`check`],
+/// which compares the image).
+pub fn check_flash(
+    id: &str,
+    vm_uefi: bool,
+    snap: Option<&FirmwareState>,
+) -> Result<(), SnapshotError> {
+    let Some(s) = snap else { return Ok(()) };
+    let name = |uefi| if uefi { "UEFI" } else { "BIOS" };
+    if s.flash.is_some() == vm_uefi {
+        return Ok(());
+    }
+    Err(SnapshotError::MachineKind {
+        id: id.to_string(),
+        snapshot: name(s.flash.is_some()),
+        vm: name(vm_uefi),
+    })
 }
 
 fn kind(firmware: bool) -> &'static str {
@@ -162,6 +207,7 @@ mod tests {
             ahci: None,
             ps2: ps2_at_power_on(),
             vga: None,
+            flash: None,
         }
     }
 
@@ -177,6 +223,38 @@ mod tests {
         )
         .save()
         .unwrap()
+    }
+
+    #[test]
+    fn a_uefi_snapshot_fits_only_a_uefi_machine() {
+        let mut uefi = state(rom("/usr/share/OVMF/OVMF_CODE_4M.fd", 1));
+        let flash = FlashState {
+            cmd: 0,
+            wcycle: 0,
+            status: 0x80,
+            contents: vec![],
+        };
+        uefi.flash = Some(UefiFlashState {
+            code: flash.clone(),
+            vars: flash,
+        });
+        assert!(check_flash("s1", true, Some(&uefi)).is_ok());
+        assert!(check_flash("s1", false, None).is_ok());
+        let e = check_flash("s1", false, Some(&uefi))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("of a UEFI machine") && e.contains("a BIOS machine"),
+            "{e}"
+        );
+        let bios = state(rom("/fw/bios.bin", 1));
+        let e = check_flash("s1", true, Some(&bios))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("of a BIOS machine") && e.contains("a UEFI machine"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -391,6 +391,11 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted
         m.firmware.as_ref().map(|d| &d.rom),
         st.firmware.as_ref(),
     )?;
+    firmware::check_flash(
+        id,
+        m.firmware.as_ref().is_some_and(|d| d.flash.is_some()),
+        st.firmware.as_ref(),
+    )?;
     if st.vcpus.len() != m.vcpus.len() || st.transports.len() != m.transports.len() {
         return Err(SnapshotError::DifferentMachine { dir });
     }

@@ -4,7 +4,8 @@
 //! system while VNC clients and the app stay connected. The same save/restore as snapshots,
 //! without memory: RAM keeps its contents across a reset, as on a PC, except the BIOS area,
 //! which gets the firmware's pristine top again (a real chipset maps the ROM there at reset).
-//! Disks are not touched: what the guest wrote stays written; CD-ROM drives keep their discs.
+//! Disks are not touched: what the guest wrote stays written; CD-ROM drives keep their discs,
+//! and UEFI variables stay as the guest wrote them.
 
 use super::firmware::{self, FirmwareState};
 use super::kvm_state::{self, VcpuState, VmState};
@@ -72,6 +73,19 @@ fn keep_media(d: &crate::vmm::FirmwareDevices, state: &mut FirmwareState) {
     }
 }
 
+/// Nor does it forget UEFI variables: the variable store keeps what the guest wrote (a boot
+/// entry an installer made is there when it reboots), only the flash's mode is reset.
+fn keep_variables(
+    d: &crate::vmm::FirmwareDevices,
+    state: &mut FirmwareState,
+) -> Result<(), String> {
+    use crate::devices::Persist;
+    if let (Some(flash), Some(saved)) = (&d.flash, state.flash.as_mut()) {
+        saved.vars.contents = lock(&flash.vars).save()?.contents;
+    }
+    Ok(())
+}
+
 /// Puts the machine back to `p` and lets its vCPUs run from the reset vector again. A VM the
 /// user had paused stays paused (at the reset vector). An error leaves the machine half
 /// reset: the caller ends the VM.
@@ -90,6 +104,7 @@ pub fn reset(vm: &VmHandle, p: &PowerOn) -> Result<(), SnapshotError> {
     if let Some(d) = &m.firmware {
         let mut state = p.firmware.clone();
         keep_media(d, &mut state);
+        keep_variables(d, &mut state).map_err(part("UEFI variables flash"))?;
         firmware::restore(d, &state, WHAT)?;
     }
     m.mem

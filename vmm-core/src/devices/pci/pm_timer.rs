@@ -22,6 +22,9 @@ const SLP_EN: u16 = 1 << 13;
 const SLP_TYP_SHIFT: u16 = 10;
 /// The sleep type our `\_S5` names.
 pub const S5_SLEEP_TYPE: u16 = crate::arch::pc_acpi::S5_SLEEP_TYPE as u16;
+/// The PIIX4's own soft-off type on QEMU's pc machine, which OVMF writes to power off whatever
+/// the DSDT says (edk2 `OvmfPkg/Library/ResetSystemLib/DxeResetShutdown.c`).
+pub const PIIX4_SOFT_OFF_TYPE: u16 = 0;
 
 /// The PM I/O block as far as it is modelled: PM1 status/enable/control and the timer. GPE
 /// registers are not part of it (they read 0). No event raises an SCI yet (no power button).
@@ -128,7 +131,8 @@ impl BusDevice for AcpiPmTimer {
             PM1_CNT => {
                 self.pm1_cnt = v & !SLP_EN;
                 let sleep_type = (v >> SLP_TYP_SHIFT) & 7;
-                if v & SLP_EN != 0 && sleep_type == S5_SLEEP_TYPE {
+                let off = sleep_type == S5_SLEEP_TYPE || sleep_type == PIIX4_SOFT_OFF_TYPE;
+                if v & SLP_EN != 0 && off {
                     if let Some(exit) = &self.exit {
                         exit.send(ExitReason::PowerOff);
                     }

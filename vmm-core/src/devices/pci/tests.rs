@@ -552,3 +552,14 @@ fn sleeping_in_s5_powers_off_and_pm1_registers_behave() {
     other.read(2, &mut w);
     assert_eq!(u16::from_le_bytes(w), 0x0121);
 }
+
+#[test]
+fn ovmf_powers_off_with_the_piix4_soft_off_type() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut pm = AcpiPmTimer::with_power_off(crate::exit::ExitSender::new(tx));
+    // OVMF's ResetShutdown: clear SLP_TYP and SLP_EN, then set SLP_EN (type 0).
+    pm.write(4, &0x0001u16.to_le_bytes());
+    assert!(rx.try_recv().is_err());
+    pm.write(4, &(0x0001u16 | (1 << 13)).to_le_bytes());
+    assert_eq!(rx.try_recv(), Ok(crate::exit::ExitReason::PowerOff));
+}

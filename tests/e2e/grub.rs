@@ -93,3 +93,42 @@ fn seabios_boots_a_grub_iso_from_a_virtio_disk_and_grub_starts_the_test_guest() 
         guest.as_secs_f64()
     );
 }
+
+#[test]
+fn seabios_boots_the_grub_iso_from_the_ahci_cdrom_and_grub_starts_the_test_guest() {
+    let test = "seabios_boots_the_grub_iso_from_the_ahci_cdrom_and_grub_starts_the_test_guest";
+    if !kvm_or_skip(test) || !seabios_or_skip(test) || !grub_or_skip(test) {
+        return;
+    }
+    let t0 = Instant::now();
+    let mut vm = start_bios_vm_with("grub-cd", 1, |dir| {
+        let iso = make_grub_iso(
+            dir,
+            1,
+            &[(
+                "vmdesk test guest",
+                "vmdesk.test=poweroff vmdesk.from=cdrom",
+            )],
+        );
+        // The installer's way: the ISO in the CD-ROM drive (El Torito), no disk.
+        format!("\n[[cdroms]]\npath = \"{}\"\n", iso.display())
+    });
+    let serial = vm.wait_serial("GNU GRUB", GRUB_TIMEOUT);
+    let menu = t0.elapsed();
+    assert!(serial.contains("Booting from DVD/CD"), "{serial}");
+    let serial = vm.wait_serial("CHECKS DONE", GRUB_TIMEOUT);
+    let guest = t0.elapsed();
+    let lines = guest_lines(&serial);
+    assert!(
+        !lines.contains("FAIL"),
+        "the guest's checks failed:\n{lines}"
+    );
+    assert!(lines.contains("vmdesk.from=cdrom"), "{lines}");
+    let (st, _, stderr) = vm.wait_exit(GRUB_TIMEOUT);
+    assert_eq!(st.code(), Some(0), "{stderr}");
+    eprintln!(
+        "grub ISO on the AHCI CD-ROM: GRUB menu after {:.1} s, guest checks done after {:.1} s",
+        menu.as_secs_f64(),
+        guest.as_secs_f64()
+    );
+}

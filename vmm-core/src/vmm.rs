@@ -121,6 +121,18 @@ impl VmHandle {
         if self.state() == RunState::Paused {
             return Err("the VM is paused; resume it first".into());
         }
+        // The PC: the PIIX4's fixed-feature power button, through the SCI.
+        if let Some(fw) = &self.machine.firmware {
+            let taken = lock(&fw.pm_timer).press_power_button();
+            let deadline = Instant::now() + wait;
+            while Instant::now() < deadline {
+                if taken.load(Ordering::SeqCst) {
+                    return Ok(true);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            return Ok(false);
+        }
         let acked = {
             let mut pm = lock(&self.acpi_pm);
             pm.press_power_button();

@@ -113,6 +113,8 @@ pub(super) fn pc_devices(
     // DSDT's `_PRT` says so).
     let intx = IntxRouter::new(vm.clone() as Arc<dyn IrqLevels>);
     let chipset = PciRoot::i440fx_with_intx(exit.clone(), Some(intx.clone())).register(bus);
+    // The PM block's SCI (the power button) on IRQ 9.
+    lock(&chipset.pm_timer).set_sci(vm.clone() as Arc<dyn IrqLevels>);
     let ahci = ahci_controller(spec, mem, &intx, &chipset.root, bus, mmio)?;
     let (mut low, mut high) = (0, 0);
     for (start, size) in layout::ram_ranges(ram) {

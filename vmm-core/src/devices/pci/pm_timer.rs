@@ -4,8 +4,11 @@
 //! AcpiTimerLib). The block sits wherever the guest programs the PIIX4's PM base; the machine
 //! registers this device on the `IoWindow` the `Piix4Pm` function moves.
 
+use super::intx::IrqLevels;
 use crate::devices::{BusDevice, Persist};
 use crate::exit::{ExitReason, ExitSender};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The timer's rate in Hz.
@@ -22,12 +25,19 @@ const SLP_EN: u16 = 1 << 13;
 const SLP_TYP_SHIFT: u16 = 10;
 /// The sleep type our `\_S5` names.
 pub const S5_SLEEP_TYPE: u16 = crate::arch::pc_acpi::S5_SLEEP_TYPE as u16;
+/// PM1 status/enable bit of the fixed-feature power button (the FADT declares no control
+/// method button, so this is the one ACPI guests use).
+pub const PWRBTN: u16 = 1 << 8;
+/// The SCI's ISA IRQ (the FADT's `SCI_INT`).
+const SCI_IRQ: u32 = crate::arch::pc_acpi::SCI_IRQ as u32;
+
 /// The PIIX4's own soft-off type on QEMU's pc machine, which OVMF writes to power off whatever
 /// the DSDT says (edk2 `OvmfPkg/Library/ResetSystemLib/DxeResetShutdown.c`).
 pub const PIIX4_SOFT_OFF_TYPE: u16 = 0;
 
 /// The PM I/O block as far as it is modelled: PM1 status/enable/control and the timer. GPE
-/// registers are not part of it (they read 0). No event raises an SCI yet (no power button).
+/// registers are not part of it (they read 0). The power button is the one event: its status
+/// bit, when enabled, holds the SCI (IRQ 9, level) high until the guest clears it.
 pub struct AcpiPmTimer {
     start: Instant,
     /// Added to the ticks since `start`, so a restored timer continues from its saved value.
@@ -38,6 +48,11 @@ pub struct AcpiPmTimer {
     pm1_cnt: u16,
     /// Where sleeping in S5 reports a power-off; none in unit tests of the timer alone.
     exit: Option<ExitSender>,
+    /// Where the SCI goes; none in unit tests of the timer alone.
+    sci: Option<Arc<dyn IrqLevels>>,
+    sci_level: bool,
+    /// Set when the guest clears the power button's status: it took the press.
+    pwrbtn_taken: Arc<AtomicBool>,
 }
 
 fn ticks(elapsed: Duration) -> u32 {
@@ -54,6 +69,35 @@ impl AcpiPmTimer {
             pm1_en: 0,
             pm1_cnt: 0,
             exit: None,
+            sci: None,
+            sci_level: false,
+            pwrbtn_taken: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Raises the SCI through `sci`.
+    pub fn set_sci(&mut self, sci: Arc<dyn IrqLevels>) {
+        self.sci = Some(sci);
+        self.update_sci();
+    }
+
+    /// Presses the power button: its status bit is set (and the SCI raised if the guest
+    /// enabled the event). The flag returned turns true when the guest clears the status, i.e.
+    /// its ACPI driver handled the press.
+    pub fn press_power_button(&mut self) -> Arc<AtomicBool> {
+        self.pwrbtn_taken.store(false, Ordering::SeqCst);
+        self.pm1_sts |= PWRBTN;
+        self.update_sci();
+        self.pwrbtn_taken.clone()
+    }
+
+    fn update_sci(&mut self) {
+        let level = self.pm1_sts & self.pm1_en & PWRBTN != 0;
+        if level != self.sci_level {
+            self.sci_level = level;
+            if let Some(sci) = &self.sci {
+                sci.set_level(SCI_IRQ, level);
+            }
         }
     }
 
@@ -126,8 +170,17 @@ impl BusDevice for AcpiPmTimer {
         }
         let v = u16::from_le_bytes([data[0], data[1]]);
         match offset {
-            PM1_STS => self.pm1_sts &= !v,
-            PM1_EN => self.pm1_en = v,
+            PM1_STS => {
+                if v & self.pm1_sts & PWRBTN != 0 {
+                    self.pwrbtn_taken.store(true, Ordering::SeqCst);
+                }
+                self.pm1_sts &= !v;
+                self.update_sci();
+            }
+            PM1_EN => {
+                self.pm1_en = v;
+                self.update_sci();
+            }
             PM1_CNT => {
                 self.pm1_cnt = v & !SLP_EN;
                 let sleep_type = (v >> SLP_TYP_SHIFT) & 7;
@@ -172,6 +225,7 @@ impl Persist for AcpiPmTimer {
         self.pm1_sts = s.pm1_sts;
         self.pm1_en = s.pm1_en;
         self.pm1_cnt = s.pm1_cnt & !SLP_EN;
+        self.update_sci();
         Ok(())
     }
 }

@@ -563,3 +563,33 @@ fn ovmf_powers_off_with_the_piix4_soft_off_type() {
     pm.write(4, &(0x0001u16 | (1 << 13)).to_le_bytes());
     assert_eq!(rx.try_recv(), Ok(crate::exit::ExitReason::PowerOff));
 }
+
+#[test]
+fn the_power_button_raises_the_sci_while_enabled_and_pending_and_the_guest_takes_it() {
+    use crate::devices::pci::intx::IrqLevels;
+    #[derive(Default)]
+    struct Levels(Mutex<Vec<(u32, bool)>>);
+    impl IrqLevels for Levels {
+        fn set_level(&self, gsi: u32, high: bool) {
+            self.0.lock().unwrap().push((gsi, high));
+        }
+    }
+    let levels = Arc::new(Levels::default());
+    let mut pm = AcpiPmTimer::new();
+    pm.set_sci(levels.clone());
+    // Pressed before the guest enabled the event: pending, no interrupt yet.
+    let taken = pm.press_power_button();
+    assert!(levels.0.lock().unwrap().is_empty());
+    let mut sts = [0u8; 2];
+    pm.read(0, &mut sts);
+    assert_eq!(u16::from_le_bytes(sts) & 0x100, 0x100);
+    // Enabling it raises IRQ 9; clearing another status bit keeps it up.
+    pm.write(2, &0x0100u16.to_le_bytes());
+    assert_eq!(*levels.0.lock().unwrap(), [(9, true)]);
+    pm.write(0, &0x0001u16.to_le_bytes());
+    assert!(!taken.load(std::sync::atomic::Ordering::SeqCst));
+    // The guest's driver clears the status: the line drops and the press counts as taken.
+    pm.write(0, &0x0100u16.to_le_bytes());
+    assert_eq!(*levels.0.lock().unwrap(), [(9, true), (9, false)]);
+    assert!(taken.load(std::sync::atomic::Ordering::SeqCst));
+}

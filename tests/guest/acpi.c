@@ -190,17 +190,29 @@ static void read_gas(uint64_t a, struct gas *g)
 
 static void fadt_line(uint64_t fadt, struct acpi_info *out)
 {
+	uint32_t len;
+
 	if (!fadt) {
 		fail("no FADT");
 		return;
 	}
-	if (rd32(fadt + 4) < FADT_MIN_LEN) {
+	len = rd32(fadt + 4);
+	if (len < FADT_PM1A_CNT_BLK + 4) {
 		fail("FADT too short");
 		return;
 	}
-	read_gas(fadt + FADT_SLEEP_CONTROL_REG, &out->sleep);
-	read_gas(fadt + FADT_RESET_REG, &out->reset);
-	out->reset_value = rd8(fadt + FADT_RESET_VALUE);
+	/* A PC's FADT may end before the hardware-reduced sleep registers (QEMU's pc:
+	 * revision 3, 244 bytes) or even before RESET_REG: those then read as absent. */
+	out->sleep.space = 0;
+	out->sleep.addr = 0;
+	out->reset = out->sleep;
+	out->reset_value = 0;
+	if (len >= FADT_MIN_LEN)
+		read_gas(fadt + FADT_SLEEP_CONTROL_REG, &out->sleep);
+	if (len > FADT_RESET_VALUE) {
+		read_gas(fadt + FADT_RESET_REG, &out->reset);
+		out->reset_value = rd8(fadt + FADT_RESET_VALUE);
+	}
 	out->have_fadt = 1;
 
 	put_str("FADT sleep=");

@@ -32,6 +32,25 @@ pub(crate) fn make_grub_iso(dir: &Path, timeout: u32, entries: &[(&str, &str)]) 
     media::grub_iso(dir, Path::new(GUEST), timeout, entries).unwrap()
 }
 
+/// Waits until the serial log, escape sequences removed, shows `needle` (GRUB's screen comes
+/// through SeaBIOS's serial console with cursor moves between its words); returns that text.
+fn wait_plain(vm: &mut Vm, needle: &str, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let text = vmdesk_test_support::plain_text(&vm.serial_log());
+        if text.contains(needle) {
+            return text;
+        }
+        if let Ok(Some(st)) = vm.child.try_wait() {
+            panic!("vmdesk-vmm exited ({st}) before showing {needle:?}; serial:\n{text}");
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {needle:?}; serial:\n{text}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// The lines the guest printed from its banner on, which must hold no failure.
 fn guest_lines(serial: &str) -> &str {
     let at = serial
@@ -60,7 +79,7 @@ fn seabios_boots_a_grub_iso_from_a_virtio_disk_and_grub_starts_the_test_guest() 
         )
     });
     let made = t0.elapsed();
-    let serial = vm.wait_serial("GNU GRUB", FIRMWARE_TIMEOUT.max(GRUB_TIMEOUT));
+    let serial = wait_plain(&mut vm, "GNU GRUB", FIRMWARE_TIMEOUT.max(GRUB_TIMEOUT));
     let menu = t0.elapsed();
     assert!(serial.contains("Booting from Hard Disk"), "{serial}");
     let serial = vm.wait_serial("CHECKS DONE", GRUB_TIMEOUT);
@@ -113,7 +132,7 @@ fn seabios_boots_the_grub_iso_from_the_ahci_cdrom_and_grub_starts_the_test_guest
         // The installer's way: the ISO in the CD-ROM drive (El Torito), no disk.
         format!("\n[[cdroms]]\npath = \"{}\"\n", iso.display())
     });
-    let serial = vm.wait_serial("GNU GRUB", GRUB_TIMEOUT);
+    let serial = wait_plain(&mut vm, "GNU GRUB", GRUB_TIMEOUT);
     let menu = t0.elapsed();
     assert!(serial.contains("Booting from DVD/CD"), "{serial}");
     let serial = vm.wait_serial("CHECKS DONE", GRUB_TIMEOUT);

@@ -167,7 +167,7 @@ status_text() {
     esac
 }
 
-serial() { tr -d '\r' <"$vm_dir/serial.log" 2>/dev/null; }
+serial() { tr -d '\r' 2>/dev/null <"$vm_dir/serial.log"; }
 # One line about where the guest got to: its last kernel message and vmdesk-vmm's last stderr line.
 where() {
     local last err
@@ -695,24 +695,27 @@ TOML
         info "pc: $(serial | grep -a -m1 '^VMDESK-MODULES')"
         # Every PCI function: address, vendor, device, class, driver.
         # shellcheck disable=SC2016
-        if pci="$(pc_out 'for d in /sys/bus/pci/devices/*; do l=$(readlink $d/driver); echo "PCI ${d##*/} $(cat $d/vendor):$(cat $d/device) $(cat $d/class) ${l##*/}"; done' 'PCI 0000:' pci-listed)"; then
+        if pci="$(pc_out 'for d in /sys/bus/pci/devices/*; do l=$(readlink $d/driver); echo "PCI ${d##*/} $(cat $d/vendor):$(cat $d/device) $(cat $d/class) msi=$(ls $d/msi_irqs 2>/dev/null | wc -l) ${l##*/}"; done' 'PCI 0000:' pci-listed)"; then
             while read -r line; do info "pc: $line"; done <<<"$pci"
             grep -q ' 0x1234:0x1111 .* bochs-drm$' <<<"$pci" || bad+=" std-vga 1234:1111 not bound to bochs-drm;"
             grep -q ' 0x8086:0x2922 .* ahci$' <<<"$pci" || bad+=" AHCI 8086:2922 not bound to ahci;"
             [ "$(grep -c ' 0x1af4:' <<<"$pci")" -ge 2 ] || bad+=" fewer than 2 virtio-pci functions (disk, rng);"
             d="$(grep ' 0x1af4:' <<<"$pci" | grep -v ' virtio-pci$' || true)"
             [ -z "$d" ] || bad+=" virtio functions without the virtio-pci driver: $(tr '\n' ' ' <<<"$d");"
+            # virtio-pci uses MSI-X vectors (config + queues) when the function offers them.
+            d="$(grep ' 0x1af4:' <<<"$pci" | grep ' msi=0 ' || true)"
+            [ -z "$d" ] || bad+=" virtio functions without MSI-X vectors: $(tr '\n' ' ' <<<"$d");"
         else
             bad+=" listing /sys/bus/pci failed ($why);"
             why=""
         fi
         # MSI-X for virtio; AHCI's INTx count must rise while the CD is read.
         # shellcheck disable=SC2016
-        irq0="$(pc_out 'echo "IRQ-A $(grep -c PCI-MSIX /proc/interrupts) $(awk "/ahci/ { for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) n += \$i } END { print n + 0 }" /proc/interrupts)"; grep -E "ahci|PCI-MSIX" /proc/interrupts | sed "s/^/IRQ-L /"' 'IRQ-' irq-a)" || irq0=""
+        irq0="$(pc_out 'echo "IRQ-A $(grep -c PCI-MSI /proc/interrupts) $(awk "/ahci/ { for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) n += \$i } END { print n + 0 }" /proc/interrupts)"; grep -E "ahci|PCI-MSI|virtio" /proc/interrupts | sed "s/^/IRQ-L /"' 'IRQ-' irq-a)" || irq0=""
         while read -r line; do info "pc: $line"; done <<<"$irq0"
         set -- $(grep -a '^IRQ-A ' <<<"$irq0" | tail -n 1)
         msix="${2:-0}" ahci0="${3:-}"
-        [ "$msix" -gt 0 ] 2>/dev/null || bad+=" no PCI-MSIX lines in /proc/interrupts;"
+        [ "$msix" -gt 0 ] 2>/dev/null || bad+=" no PCI-MSI(X) lines in /proc/interrupts;"
         grep -a '^IRQ-L .*ahci' <<<"$irq0" | grep -q 'IO-APIC' || bad+=" AHCI's interrupt is not an IO-APIC (INTx) line;"
         why=""
         if typed 'mkdir -p /cd && mount -t iso9660 -o ro /dev/sr0 /cd && cat /cd/boot/vmlinuz /cd/boot/initrd.gz >/dev/null && umount /cd && echo cd-read' '^cd-read$'; then

@@ -14,7 +14,8 @@
 #
 # Usage: lab-tests.sh [TEST...]     (default: all, in the order below)
 # Tests: boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert
-#        broken-kernel not-a-kernel; opt-in: net-passt uefi-vars
+#        bios-virtio-disk broken-kernel not-a-kernel; opt-in: net-passt uefi-vars
+#        bios-cdrom-linux bios-reboot
 # Environment:
 #   VMDESK_VMM         the vmdesk-vmm binary (default: the newer of target/release
 #                      and target/debug)
@@ -27,15 +28,19 @@
 #   LAB_SAVE_DIR       copy each test's vm.toml, serial.log, vmm.std{out,err} to
 #                      LAB_SAVE_DIR/<test>/ (e.g. a run-in-l1.sh --rw directory)
 #   LAB_VERBOSE=1      print each test's serial.log
+#   LAB_PC_ISO         the PC tests' ISO (default: make-pc-iso.sh's, in ~/.cache/vmdesk/lab-pc)
+#   L2_PC_TIMEOUT      seconds per PC (SeaBIOS) boot step (default 900)
 set -uo pipefail
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert broken-kernel not-a-kernel"
+all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert bios-virtio-disk broken-kernel not-a-kernel"
 # Run only when named (`run-lab-tests.sh net-passt`): in one of seven runs here the L2 guest
 # stalled (an RCU stall on a vCPU) in the middle of the fetch, not yet understood; a default
 # run must not fail by chance. See t_net.
-opt_in_tests="net-passt uefi-vars"
+# The PC's CD-ROM boot and reboot take 2.5-4 minutes nested (GRUB reads the kernel from the
+# AHCI CD through SeaBIOS): by name only, see tests/lab/README.md.
+opt_in_tests="net-passt uefi-vars bios-cdrom-linux bios-reboot"
 
 vmm="${VMDESK_VMM:-}"
 if [ -z "$vmm" ]; then
@@ -167,7 +172,7 @@ status_text() {
     esac
 }
 
-serial() { tr -d '\r' <"$vm_dir/serial.log" 2>/dev/null; }
+serial() { tr -d '\r' 2>/dev/null <"$vm_dir/serial.log"; }
 # One line about where the guest got to: its last kernel message and vmdesk-vmm's last stderr line.
 where() {
     local last err
@@ -605,6 +610,207 @@ t_uefi() {
     if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
 }
 
+# ---------------------------------------------------------------- the PC machine (SeaBIOS)
+# bios-cdrom-linux, bios-reboot: kind = "bios" (SeaBIOS, i440FX/PIIX) with a [display] (std-vga),
+# the ISO of make-pc-iso.sh (GRUB + the generic kernel + the guest initramfs + the PC modules)
+# as an AHCI CD-ROM, a virtio-blk disk and virtio-rng (virtio-pci). SeaBIOS boots GRUB from the
+# CD, GRUB boots Linux to the shell; Linux must bind virtio-pci, ahci and bochs-drm, use MSI-X
+# for virtio and INTx for AHCI. bios-reboot: `reboot -f` runs SeaBIOS, GRUB and Linux again in
+# the same vmdesk-vmm process, then `poweroff -f` ends it with status 0.
+pc_iso="${LAB_PC_ISO:-${XDG_CACHE_HOME:-$HOME/.cache}/vmdesk/lab-pc/pc-linux.iso}"
+# Real-mode firmware and GRUB are slow under nested KVM: a longer limit than the Linux boots.
+pc_limit="${L2_PC_TIMEOUT:-900}"
+
+# pc_count REGEX: how many serial.log lines match.
+pc_count() { serial | grep -caE "$1" || true; }
+
+# pc_wait_count REGEX N WHAT: waits until N lines match REGEX; sets $why if not.
+pc_wait_count() {
+    local end=$(($(date +%s) + pc_limit))
+    while [ "$(pc_count "$1")" -lt "$2" ]; do
+        if ! kill -0 "$vm_pid" 2>/dev/null || [ "$(awk '{ print $3 }' "/proc/$vm_pid/stat" 2>/dev/null)" = Z ]; then
+            wait_vm 5
+            why="vmdesk-vmm ended before $3, status $(status_text "$vm_rc"); $(where)"
+            return 1
+        fi
+        if [ "$(date +%s)" -gt "$end" ]; then
+            why="no $3 within ${pc_limit}s; $(where)"
+            return 1
+        fi
+        sleep 0.5
+    done
+    info "pc: $3 after $(since "$vm_t0")s"
+}
+
+# pc_out CMD PREFIX MARK: runs CMD in the shell, ended by `echo MARK`; prints the serial lines
+# that start with PREFIX (CMD prints its results so; the echo of the typed command starts with
+# the prompt, so it never matches).
+pc_out() {
+    typed "$1; echo $3" "$3" || return 1
+    serial | grep -a "^$2" || true
+}
+
+t_pc() {
+    local want_cdrom="$1" want_reboot="$2" name=bios-cdrom-linux disk pci irq0 irq1 bad="" line d msix ahci0
+    why=""
+    for tool in qemu-img; do command -v "$tool" >/dev/null || why+=" no $tool;"; done
+    [ -f "$pc_iso" ] || why+=" no $pc_iso (run tests/lab/make-pc-iso.sh on the host; run-lab-tests.sh does);"
+    [ -f /usr/share/seabios/bios-256k.bin ] || why+=" no /usr/share/seabios/bios-256k.bin (apt-get install seabios);"
+    if [ -n "$why" ]; then
+        [ "$want_cdrom" = 0 ] || fail bios-cdrom-linux "cannot run:$why"
+        [ "$want_reboot" = 0 ] || fail bios-reboot "cannot run:$why"
+        return
+    fi
+    vm_dir="$work/$name"
+    mkdir -p "$vm_dir"
+    disk="$vm_dir/disk.raw"
+    qemu-img create -q -f raw "$disk" 16M
+    cat >"$vm_dir/vm.toml" <<TOML
+id = "lab-$name"
+name = "lab test $name"
+vcpus = 2
+memory_mib = 512
+
+[boot]
+kind = "bios"
+
+[serial]
+log = true
+
+[display]
+width = 1024
+height = 768
+
+[[disks]]
+path = "$disk"
+format = "raw"
+
+[[cdroms]]
+path = "$pc_iso"
+TOML
+    vm_sock="$vm_dir/run/control.sock"
+    vm_t0="$(now)"
+    timeout -k 5 $((pc_limit * 2)) "$vmm" --config "$vm_dir/vm.toml" --runtime-dir "$vm_dir/run" \
+        </dev/null >"$vm_dir/vmm.stdout" 2>"$vm_dir/vmm.stderr" &
+    vm_pid=$!
+    if pc_wait_count 'SeaBIOS \(version' 1 "the SeaBIOS banner" &&
+        pc_wait_count 'VMDESK-GRUB-LOADING' 1 "GRUB's menu entry" &&
+        pc_wait_count '^VMDESK-LINUX-INIT-OK$' 1 "VMDESK-LINUX-INIT-OK" &&
+        pc_wait_count 'vmdesk-guest:[^ ]*# ' 1 "the shell prompt"; then
+        info "pc: $(serial | grep -a -m1 '^VMDESK-MODULES')"
+        # Every PCI function: address, vendor, device, class, driver.
+        # shellcheck disable=SC2016
+        if pci="$(pc_out 'for d in /sys/bus/pci/devices/*; do l=$(readlink $d/driver); echo "PCI ${d##*/} $(cat $d/vendor):$(cat $d/device) $(cat $d/class) msi=$(ls $d/msi_irqs 2>/dev/null | wc -l) ${l##*/}"; done' 'PCI 0000:' pci-listed)"; then
+            while read -r line; do info "pc: $line"; done <<<"$pci"
+            grep -q ' 0x1234:0x1111 .* bochs-drm$' <<<"$pci" || bad+=" std-vga 1234:1111 not bound to bochs-drm;"
+            grep -q ' 0x8086:0x2922 .* ahci$' <<<"$pci" || bad+=" AHCI 8086:2922 not bound to ahci;"
+            [ "$(grep -c ' 0x1af4:' <<<"$pci")" -ge 2 ] || bad+=" fewer than 2 virtio-pci functions (disk, rng);"
+            d="$(grep ' 0x1af4:' <<<"$pci" | grep -v ' virtio-pci$' || true)"
+            [ -z "$d" ] || bad+=" virtio functions without the virtio-pci driver: $(tr '\n' ' ' <<<"$d");"
+            # virtio-pci uses MSI-X vectors (config + queues) when the function offers them.
+            d="$(grep ' 0x1af4:' <<<"$pci" | grep ' msi=0 ' || true)"
+            [ -z "$d" ] || bad+=" virtio functions without MSI-X vectors: $(tr '\n' ' ' <<<"$d");"
+        else
+            bad+=" listing /sys/bus/pci failed ($why);"
+            why=""
+        fi
+        # MSI-X for virtio; AHCI's INTx count must rise while the CD is read.
+        # shellcheck disable=SC2016
+        irq0="$(pc_out 'echo "IRQ-A $(grep -c PCI-MSI /proc/interrupts) $(awk "/ahci/ { for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) n += \$i } END { print n + 0 }" /proc/interrupts)"; grep -E "ahci|PCI-MSI|virtio" /proc/interrupts | sed "s/^/IRQ-L /"' 'IRQ-' irq-a)" || irq0=""
+        while read -r line; do info "pc: $line"; done <<<"$irq0"
+        set -- $(grep -a '^IRQ-A ' <<<"$irq0" | tail -n 1)
+        msix="${2:-0}" ahci0="${3:-}"
+        [ "$msix" -gt 0 ] 2>/dev/null || bad+=" no PCI-MSI(X) lines in /proc/interrupts;"
+        grep -a '^IRQ-L .*ahci' <<<"$irq0" | grep -q 'IO-APIC' || bad+=" AHCI's interrupt is not an IO-APIC (INTx) line;"
+        why=""
+        if typed 'mkdir -p /cd && mount -t iso9660 -o ro /dev/sr0 /cd && cat /cd/boot/vmlinuz /cd/boot/initrd.gz >/dev/null && umount /cd && echo cd-read' '^cd-read$'; then
+            # shellcheck disable=SC2016
+            irq1="$(pc_out 'echo "IRQ-B $(awk "/ahci/ { for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) n += \$i } END { print n + 0 }" /proc/interrupts)"' 'IRQ-B ' irq-b)" || irq1=""
+            irq1="$(tail -n 1 <<<"$irq1" | awk '{ print $2 }')"
+            info "pc: AHCI interrupts $ahci0 before reading the CD, $irq1 after"
+            [ "${irq1:-0}" -gt "${ahci0:-0}" ] 2>/dev/null || bad+=" AHCI interrupt count did not rise while reading the CD ($ahci0 -> ${irq1:-?});"
+        else
+            bad+=" reading the CD failed ($why);"
+            why=""
+        fi
+        d="$(pc_out 'dmesg | grep -E "i8042|serio|input:|bochs|ahci 0000|ata[0-9]: SATA|sr0|virtio_blk|MSI" | cut -c1-150 | sed "s/^/DMESG /"' 'DMESG ' dm-done)" || d=""
+        while read -r line; do [ -z "$line" ] || info "pc: dmesg: $line"; done <<<"$d"
+        grep -q 'i8042' <<<"$d" || bad+=" no i8042 in dmesg;"
+        grep -q 'AT Translated Set 2 keyboard' <<<"$d" || bad+=" no atkbd keyboard in dmesg;"
+        grep -q 'sr0' <<<"$d" || bad+=" no sr0 (the CD) in dmesg;"
+        if [ "$want_cdrom" = 1 ]; then
+            if [ -n "$bad" ]; then fail bios-cdrom-linux "${bad# }; $(where)"; else pass bios-cdrom-linux; fi
+        fi
+        if [ "$want_reboot" = 1 ]; then
+            name=bios-reboot
+            # Each must appear once more than before the reboot (the serial log keeps the first boot).
+            local nb ng ni np
+            nb="$(pc_count 'SeaBIOS \(version')" ng="$(pc_count VMDESK-GRUB-LOADING)"
+            ni="$(pc_count '^VMDESK-LINUX-INIT-OK$')" np="$(pc_count 'vmdesk-guest:[^ ]*# ')"
+            if "${ctl[@]}" type "$vm_sock" 'reboot -f' --timeout 10 >/dev/null 2>&1 &&
+                pc_wait_count 'SeaBIOS \(version' $((nb + 1)) "the SeaBIOS banner again after reboot -f" &&
+                pc_wait_count 'VMDESK-GRUB-LOADING' $((ng + 1)) "GRUB again" &&
+                pc_wait_count '^VMDESK-LINUX-INIT-OK$' $((ni + 1)) "VMDESK-LINUX-INIT-OK again" &&
+                pc_wait_count 'vmdesk-guest:[^ ]*# ' $((np + 1)) "the shell prompt again" &&
+                typed 'echo again-$((6*7))' '^again-42$'; then
+                power_off_by_shell "$name" || :
+            fi
+            if [ -z "$why" ]; then pass bios-reboot; else fail bios-reboot "$why"; fi
+        fi
+    else
+        [ "$want_cdrom" = 0 ] || fail bios-cdrom-linux "$why"
+        [ "$want_reboot" = 0 ] || fail bios-reboot "did not get to the first boot's shell: $why"
+    fi
+    kill_vm
+    finish_test bios-cdrom-linux
+}
+
+# bios-virtio-disk: the same ISO as a read-only virtio-blk disk (grub-mkrescue's image is hybrid:
+# its MBR boots it from a disk) and no CD: SeaBIOS boots GRUB from the virtio-pci disk, GRUB boots
+# Linux to the shell; `poweroff -f` ends vmdesk-vmm with status 0.
+t_pc_disk() {
+    local name=bios-virtio-disk
+    why=""
+    if [ ! -f "$pc_iso" ]; then
+        fail "$name" "cannot run: no $pc_iso (run tests/lab/make-pc-iso.sh on the host; run-lab-tests.sh does)"
+        return
+    fi
+    vm_dir="$work/$name"
+    mkdir -p "$vm_dir"
+    cat >"$vm_dir/vm.toml" <<TOML
+id = "lab-$name"
+name = "lab test $name"
+vcpus = 2
+memory_mib = 512
+virtio_rng = false
+
+[boot]
+kind = "bios"
+
+[serial]
+log = true
+
+[[disks]]
+path = "$pc_iso"
+format = "raw"
+read_only = true
+TOML
+    vm_sock="$vm_dir/run/control.sock"
+    vm_t0="$(now)"
+    timeout -k 5 "$pc_limit" "$vmm" --config "$vm_dir/vm.toml" --runtime-dir "$vm_dir/run" \
+        </dev/null >"$vm_dir/vmm.stdout" 2>"$vm_dir/vmm.stderr" &
+    vm_pid=$!
+    if pc_wait_count 'VMDESK-GRUB-LOADING' 1 "GRUB's menu entry (from the virtio disk)" &&
+        pc_wait_count '^VMDESK-LINUX-INIT-OK$' 1 "VMDESK-LINUX-INIT-OK" &&
+        pc_wait_count 'vmdesk-guest:[^ ]*# ' 1 "the shell prompt" &&
+        typed 'echo "ROOTDEV $(cat /sys/block/vda/size)"' '^ROOTDEV [1-9][0-9]*$'; then
+        power_off_by_shell "$name" || :
+    fi
+    kill_vm
+    finish_test "$name"
+    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
 t_start="$(now)"
 for t in $tests; do
     echo "LAB-TEST-START $t uptime=$(up)"
@@ -620,6 +826,10 @@ for t in $tests; do
         uefi-vars) t_uefi ;;
         broken-kernel) t_broken ;;
         not-a-kernel) t_not_kernel ;;
+        # Both PC tests share one VM (each boot takes minutes): the reboot follows the checks.
+        bios-cdrom-linux) t_pc 1 "$(case " $tests " in *" bios-reboot "*) echo 1 ;; *) echo 0 ;; esac)" ;;
+        bios-reboot) case " $tests " in *" bios-cdrom-linux "*) ;; *) t_pc 0 1 ;; esac ;;
+        bios-virtio-disk) t_pc_disk ;;
     esac
     info "$t took $(since "$ts")s"
 done

@@ -843,8 +843,33 @@ fn resize_sends_desktop_size_then_the_whole_new_frame() {
     c.request(true);
     assert_eq!(c.bytes_within(Duration::from_millis(700)), 0);
 
-    // A client that can't resize is disconnected (it would show garbage otherwise).
-    assert!(closed_by_server(&mut *old.s));
+    // A client that can't resize keeps its size (a guest's text-to-VBE switch must not cut
+    // it off): it gets its whole screen again, the new frame clipped to it.
+    let rects = old.read_update().unwrap();
+    assert_eq!(
+        rects,
+        vec![(
+            Rect {
+                x: 0,
+                y: 0,
+                w: 100,
+                h: 80
+            },
+            ENCODING_RAW
+        )]
+    );
+    assert_eq!((old.w, old.h), (100, 80));
+    let conv = PixelConverter::new(&old.pf);
+    let frame = rig.frame.pixels();
+    for y in 0..80usize {
+        for x in 0..100usize {
+            assert_eq!(
+                old.fb[y * 100 + x],
+                conv.value(frame[y * 140 + x]),
+                "pixel ({x}, {y})"
+            );
+        }
+    }
 }
 
 #[test]

@@ -34,14 +34,16 @@ set -uo pipefail
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert bios-virtio-disk bios-cdrom-linux bios-reboot broken-kernel not-a-kernel"
+all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert broken-kernel not-a-kernel"
 # Run only when named (`run-lab-tests.sh net-passt`): in one of seven runs here the L2 guest
 # stalled (an RCU stall on a vCPU) in the middle of the fetch, not yet understood; a default
 # run must not fail by chance. See t_net.
-# OVMF aborts the lab's QEMU (see tests/lab/README.md): uefi-vars by name only. The PC's CD-ROM
-# boot and reboot (2.5-4.5 minutes nested) are in the default set: they prove AHCI, MSI-X,
-# bochs and the in-place reset under a stock kernel.
-opt_in_tests="net-passt uefi-vars"
+# OVMF aborts the lab's QEMU (see tests/lab/README.md): uefi-vars by name only. The PC tests
+# (SeaBIOS → GRUB → Linux) passed in every run but one, where L1 itself died silently during
+# bios-virtio-disk (QEMU TCG's nested SVM running SeaBIOS's real mode, the same corner where
+# OVMF aborts it): by name only until that is understood, so the default run cannot fail by
+# chance. `run-lab-tests.sh bios-virtio-disk bios-cdrom-linux bios-reboot`.
+opt_in_tests="net-passt uefi-vars bios-virtio-disk bios-cdrom-linux bios-reboot"
 
 vmm="${VMDESK_VMM:-}"
 if [ -z "$vmm" ]; then

@@ -59,57 +59,74 @@ fn guest_lines(serial: &str) -> &str {
     &serial[at..]
 }
 
+/// How long each stage took, from launch.
+struct GrubBoot {
+    menu: Duration,
+    guest: Duration,
+    /// The guest's lines, from its banner on.
+    lines: String,
+}
+
+/// Boots a BIOS VM on the GRUB ISO around the test guest, which `media` turns into the VM's
+/// TOML (a disk or a CD-ROM); SeaBIOS must say `booting` before GRUB's menu. The guest's
+/// checks must pass, its command line must carry `vmdesk.from=<from>`, and it must power off
+/// through the PM1a control port with \_S5's type (the VMM ends with 0).
+fn boot_grub_iso(
+    id: &str,
+    from: &str,
+    booting: &str,
+    media: impl FnOnce(&Path) -> String,
+) -> GrubBoot {
+    let t0 = Instant::now();
+    let cmdline = format!("vmdesk.test=poweroff vmdesk.from={from}");
+    let mut vm = start_bios_vm_with(id, 1, |dir| {
+        let iso = make_grub_iso(dir, 1, &[("vmdesk test guest", &cmdline)]);
+        media(&iso)
+    });
+    let serial = wait_plain(&mut vm, "GNU GRUB", FIRMWARE_TIMEOUT.max(GRUB_TIMEOUT));
+    let menu = t0.elapsed();
+    assert!(serial.contains(booting), "{serial}");
+    let serial = vm.wait_serial("CHECKS DONE", GRUB_TIMEOUT);
+    let guest = t0.elapsed();
+    let lines = guest_lines(&serial).to_string();
+    assert!(
+        !lines.contains("FAIL"),
+        "the guest's checks failed:\n{lines}"
+    );
+    assert!(lines.contains(&format!("vmdesk.from={from}")), "{lines}");
+    let (st, serial, stderr) = vm.wait_exit(GRUB_TIMEOUT);
+    assert!(serial.contains("ACTION poweroff"), "{serial}");
+    assert_eq!(st.code(), Some(0), "{stderr}");
+    GrubBoot { menu, guest, lines }
+}
+
 #[test]
 fn seabios_boots_a_grub_iso_from_a_virtio_disk_and_grub_starts_the_test_guest() {
     let test = "seabios_boots_a_grub_iso_from_a_virtio_disk_and_grub_starts_the_test_guest";
     if !kvm_or_skip(test) || !seabios_or_skip(test) || !grub_or_skip(test) {
         return;
     }
-    let t0 = Instant::now();
-    let mut vm = start_bios_vm_with("grub-disk", 1, |dir| {
-        let iso = make_grub_iso(
-            dir,
-            1,
-            &[("vmdesk test guest", "vmdesk.test=poweroff vmdesk.from=grub")],
-        );
-        // grub-mkrescue's ISO is hybrid: its MBR boots it from a disk, as from a USB stick.
+    // grub-mkrescue's ISO is hybrid: its MBR boots it from a disk, as from a USB stick.
+    let b = boot_grub_iso("grub-disk", "grub", "Booting from Hard Disk", |iso| {
         format!(
             "\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\nread_only = true\n",
             iso.display()
         )
     });
-    let made = t0.elapsed();
-    let serial = wait_plain(&mut vm, "GNU GRUB", FIRMWARE_TIMEOUT.max(GRUB_TIMEOUT));
-    let menu = t0.elapsed();
-    assert!(serial.contains("Booting from Hard Disk"), "{serial}");
-    let serial = vm.wait_serial("CHECKS DONE", GRUB_TIMEOUT);
-    let guest = t0.elapsed();
-    let lines = guest_lines(&serial);
-    assert!(
-        !lines.contains("FAIL"),
-        "the guest's checks failed:\n{lines}"
-    );
-    // What GRUB and the firmware handed over: our command line, SeaBIOS's ACPI tables (found
-    // by the legacy scan: GRUB passes no RSDP pointer) with the one vCPU, the PC's FADT.
+    // What GRUB and the firmware handed over: SeaBIOS's ACPI tables (found by the legacy
+    // scan: GRUB passes no RSDP pointer) with the one vCPU, the PC's FADT.
     for want in [
-        "vmdesk.from=grub",
         "ACPI rsdp=",
         "MADT cpus=1",
         "DSDT ok",
         "FADT pm1a_cnt=0x604",
     ] {
-        assert!(lines.contains(want), "no {want:?} in:\n{lines}");
+        assert!(b.lines.contains(want), "no {want:?} in:\n{}", b.lines);
     }
-    // It powers off through the PM1a control port with \_S5's type: the VMM ends with 0.
-    let (st, serial, stderr) = vm.wait_exit(GRUB_TIMEOUT);
-    assert!(serial.contains("ACTION poweroff"), "{serial}");
-    assert_eq!(st.code(), Some(0), "{stderr}");
     eprintln!(
-        "grub ISO on virtio-blk: ISO made in {:.1} s; GRUB menu after {:.1} s, guest checks \
-         done after {:.1} s",
-        made.as_secs_f64(),
-        menu.as_secs_f64(),
-        guest.as_secs_f64()
+        "grub ISO on virtio-blk: GRUB menu after {:.1} s, guest checks done after {:.1} s",
+        b.menu.as_secs_f64(),
+        b.guest.as_secs_f64()
     );
 }
 
@@ -119,35 +136,13 @@ fn seabios_boots_the_grub_iso_from_the_ahci_cdrom_and_grub_starts_the_test_guest
     if !kvm_or_skip(test) || !seabios_or_skip(test) || !grub_or_skip(test) {
         return;
     }
-    let t0 = Instant::now();
-    let mut vm = start_bios_vm_with("grub-cd", 1, |dir| {
-        let iso = make_grub_iso(
-            dir,
-            1,
-            &[(
-                "vmdesk test guest",
-                "vmdesk.test=poweroff vmdesk.from=cdrom",
-            )],
-        );
-        // The installer's way: the ISO in the CD-ROM drive (El Torito), no disk.
+    // The installer's way: the ISO in the CD-ROM drive (El Torito), no disk.
+    let b = boot_grub_iso("grub-cd", "cdrom", "Booting from DVD/CD", |iso| {
         format!("\n[[cdroms]]\npath = \"{}\"\n", iso.display())
     });
-    let serial = wait_plain(&mut vm, "GNU GRUB", GRUB_TIMEOUT);
-    let menu = t0.elapsed();
-    assert!(serial.contains("Booting from DVD/CD"), "{serial}");
-    let serial = vm.wait_serial("CHECKS DONE", GRUB_TIMEOUT);
-    let guest = t0.elapsed();
-    let lines = guest_lines(&serial);
-    assert!(
-        !lines.contains("FAIL"),
-        "the guest's checks failed:\n{lines}"
-    );
-    assert!(lines.contains("vmdesk.from=cdrom"), "{lines}");
-    let (st, _, stderr) = vm.wait_exit(GRUB_TIMEOUT);
-    assert_eq!(st.code(), Some(0), "{stderr}");
     eprintln!(
         "grub ISO on the AHCI CD-ROM: GRUB menu after {:.1} s, guest checks done after {:.1} s",
-        menu.as_secs_f64(),
-        guest.as_secs_f64()
+        b.menu.as_secs_f64(),
+        b.guest.as_secs_f64()
     );
 }

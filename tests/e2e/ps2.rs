@@ -41,14 +41,10 @@ fn echo_boot_sector() -> Vec<u8> {
     sector
 }
 
-#[test]
-fn keys_typed_over_vnc_reach_a_boot_sector_through_seabios_ps2_keyboard() {
-    let name = "keys_typed_over_vnc_reach_a_boot_sector_through_seabios_ps2_keyboard";
-    if !kvm_or_skip(name) || !seabios_or_skip(name) {
-        return;
-    }
-    let mut vm = start_bios_vm_with("bios-ps2", 1, |dir| {
-        let mut image = echo_boot_sector();
+/// A BIOS VM with a display whose only disk (1 MiB, raw) starts with boot sector `sector`.
+fn start_sector_vm(id: &str, sector: Vec<u8>) -> Vm {
+    start_bios_vm_with(id, 1, |dir| {
+        let mut image = sector;
         image.resize(1 << 20, 0);
         let path = dir.join("boot.img");
         std::fs::write(&path, image).unwrap();
@@ -56,7 +52,16 @@ fn keys_typed_over_vnc_reach_a_boot_sector_through_seabios_ps2_keyboard() {
             "\n[display]\nwidth = 640\nheight = 480\n\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
             path.display()
         )
-    });
+    })
+}
+
+#[test]
+fn keys_typed_over_vnc_reach_a_boot_sector_through_seabios_ps2_keyboard() {
+    let name = "keys_typed_over_vnc_reach_a_boot_sector_through_seabios_ps2_keyboard";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let mut vm = start_sector_vm("bios-ps2", echo_boot_sector());
     // SeaBIOS has set the keyboard up (it found PNP0303 in our DSDT) and run the sector.
     let log = wait_firmware(&mut vm, "PS2 keyboard initialized", FIRMWARE_TIMEOUT);
     assert!(!log.contains("i8042 self test failed"), "{log}");
@@ -145,16 +150,7 @@ fn the_vnc_pointer_reaches_seabios_mouse_services_as_ps2_packets() {
     if !kvm_or_skip(name) || !seabios_or_skip(name) {
         return;
     }
-    let mut vm = start_bios_vm_with("bios-ps2-mouse", 1, |dir| {
-        let mut image = mouse_boot_sector();
-        image.resize(1 << 20, 0);
-        let path = dir.join("boot.img");
-        std::fs::write(&path, image).unwrap();
-        format!(
-            "\n[display]\nwidth = 640\nheight = 480\n\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
-            path.display()
-        )
-    });
+    let mut vm = start_sector_vm("bios-ps2-mouse", mouse_boot_sector());
     // C200 answered 0 (success): SeaBIOS reset, identified and enabled our mouse.
     vm.wait_serial("00R", FIRMWARE_TIMEOUT);
     let mut c = crate::rfb::Client::unix(&vm.dir.path().join("run/vnc.sock")).unwrap();

@@ -65,12 +65,8 @@ impl Keyboard {
     }
 
     fn reply(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if self.queue.len() >= QUEUE_MAX {
-                self.queue.pop_front();
-                self.dropped += 1;
-            }
-            self.queue.push_back(b);
+        super::push_bounded(&mut self.queue, QUEUE_MAX, &mut self.dropped, bytes);
+        if let Some(&b) = bytes.last() {
             self.last = b;
         }
     }

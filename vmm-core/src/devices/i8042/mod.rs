@@ -46,6 +46,23 @@ const OUT_A20: u8 = 0x02;
 /// time; this only has to outlast a guest that writes commands without reading).
 const CTL_QUEUE_MAX: usize = 16;
 
+/// Appends `bytes` to a device's output queue of at most `max` bytes; when full, the oldest
+/// byte goes (counted in `dropped`) — a guest that never reads cannot make it grow.
+fn push_bounded(
+    queue: &mut std::collections::VecDeque<u8>,
+    max: usize,
+    dropped: &mut u64,
+    bytes: &[u8],
+) {
+    for &b in bytes {
+        if queue.len() >= max {
+            queue.pop_front();
+            *dropped += 1;
+        }
+        queue.push_back(b);
+    }
+}
+
 pub struct I8042Controller {
     ctr: u8,
     outport: u8,

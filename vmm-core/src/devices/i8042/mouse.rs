@@ -76,13 +76,7 @@ impl Mouse {
     }
 
     fn reply(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if self.queue.len() >= QUEUE_MAX {
-                self.queue.pop_front();
-                self.dropped += 1;
-            }
-            self.queue.push_back(b);
-        }
+        super::push_bounded(&mut self.queue, QUEUE_MAX, &mut self.dropped, bytes);
     }
 
     fn defaults(&mut self) {

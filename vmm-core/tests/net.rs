@@ -715,6 +715,7 @@ fn config_with(dir: &Path, nics: Vec<NicConfig>) -> VmConfig {
         display: None,
         virtio_rng: true,
         cdroms: vec![],
+        os: None,
     }
 }
 

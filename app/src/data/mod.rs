@@ -8,6 +8,8 @@ pub mod disks;
 pub mod error;
 pub mod exits;
 pub mod host;
+pub mod media;
+pub mod osinfo;
 pub mod paths;
 pub mod problems;
 pub mod settings;

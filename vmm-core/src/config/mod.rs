@@ -49,6 +49,20 @@ pub struct VmConfig {
     /// CD-ROM drives (ATAPI on the AHCI controller), firmware machines only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cdroms: Vec<CdromConfig>,
+    /// The operating system the VM was made for, as the app recognised it (osinfo-db): shown
+    /// in the library and kept for exports. The VMM does not read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<GuestOs>,
+}
+
+/// An operating system as osinfo-db names it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestOs {
+    /// osinfo-db's id, e.g. `http://debian.org/debian/12`.
+    pub id: String,
+    /// What people call it, e.g. `Debian 12`.
+    pub name: String,
 }
 
 /// A CD-ROM drive: an ISO 9660 image the guest reads, never writes; no `path` = an empty drive.
@@ -389,6 +403,7 @@ impl VmConfig {
             display: None,
             virtio_rng: true,
             cdroms: vec![],
+            os: None,
         }
     }
 

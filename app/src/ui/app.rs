@@ -97,6 +97,8 @@ pub enum Message {
     Created(Result<Box<vmm_core::config::VmConfig>, String>),
     /// The details' settings were saved (after making a disk they add).
     SettingsSaved(String, Result<(), String>),
+    /// A VM's CD/DVD drives changed (the config as saved), or why not.
+    CdromChanged(String, Result<Box<vmm_core::config::VmConfig>, String>),
     DismissNotice(u64),
     ForceOff(u64, String),
 }
@@ -231,6 +233,13 @@ impl App {
                 self.reload();
                 let cfg = self.vms.get(&id).and_then(|e| e.config.clone().ok());
                 self.for_details(&id, details::Message::Saved(r, cfg.map(Box::new)))
+            }
+            Message::CdromChanged(id, r) => {
+                if r.is_ok() {
+                    self.reload();
+                }
+                let m = details::media::Message::Done(r);
+                self.for_details(&id, details::Message::Media(m))
             }
             Message::Details(m) => {
                 let Screen::Details(d) = &mut self.screen else {
@@ -457,6 +466,32 @@ impl App {
                         store::save(&paths, &cfg).map_err(|e| e.to_string())
                     })();
                     Message::SettingsSaved(id, r)
+                })
+            }
+            details::Action::Cdrom {
+                id,
+                drive,
+                medium,
+                live,
+            } => {
+                let (client, paths) = (self.client.clone(), self.paths.clone());
+                blocking(move || {
+                    let r = crate::data::cdrom::change(
+                        client.as_ref(),
+                        &paths,
+                        &id,
+                        drive,
+                        medium.as_deref(),
+                        live,
+                    );
+                    Message::CdromChanged(id, r.map(Box::new))
+                })
+            }
+            details::Action::AddCdrom(id) => {
+                let paths = self.paths.clone();
+                blocking(move || {
+                    let r = crate::data::cdrom::add_drive(&paths, &id);
+                    Message::CdromChanged(id, r.map(Box::new))
                 })
             }
             details::Action::Start(id) => self.start(id),

@@ -266,11 +266,10 @@ fn pick_iso(drive: usize, _start: Option<PathBuf>) -> Task<Message> {
     Task::done(Message::Picked(drive, None))
 }
 
-fn label<'a>(s: String) -> Element<'a, Message> {
-    container(text(s).size(15))
-        .width(170)
-        .padding(iced::Padding::default().top(8))
-        .into()
+/// A setting's name with its control under it (long names, e.g. German "Bootreihenfolge",
+/// leave no room beside it in the narrow settings column).
+fn setting<'a>(name: String, control: Element<'a, Message>) -> Element<'a, Message> {
+    column![text(name).size(15), control].spacing(6).into()
 }
 
 fn small<'a>(label: String, msg: Option<Message>) -> Element<'a, Message> {
@@ -362,7 +361,9 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
     if live && !m.cdroms.is_empty() {
         list = list.push(text(t!("details-cd-live-hint")).size(13).color(style::DIM));
     }
-    col = col.push(row![label(t!("details-cdrom")), list].spacing(16));
+    // Stacked, not beside a label: the settings column is narrow on small screens and a
+    // drive's path and buttons need its width.
+    col = col.push(column![text(t!("details-cdrom")).size(15), list].spacing(8));
     // Firmware and boot order.
     let firmware: Element<'_, Message> = if live {
         text(FirmwareChoice(fw).to_string()).size(15).into()
@@ -391,7 +392,9 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
         .padding([8, 10])
         .into()
     };
-    let mut boot = column![firmware].spacing(4).width(Length::Fill);
+    let mut boot = column![setting(t!("details-firmware"), firmware)]
+        .spacing(4)
+        .width(Length::Fill);
     // Leaving UEFI: say that its variables stay (see `apply`).
     if !live && fw == Firmware::Bios && matches!(m.base, Some(BootSource::Uefi { .. })) {
         boot = boot.push(
@@ -400,8 +403,10 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
                 .color(style::DIM),
         );
     }
-    col = col.push(row![label(t!("details-firmware")), boot].spacing(16));
-    let mut ord = column![order_w].spacing(4).width(Length::Fill);
+    col = col.push(boot);
+    let mut ord = column![setting(t!("details-boot-order"), order_w)]
+        .spacing(4)
+        .width(Length::Fill);
     ord = ord.push(
         text(if live {
             t!("details-boot-running")
@@ -411,6 +416,6 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
         .size(13)
         .color(style::DIM),
     );
-    col = col.push(row![label(t!("details-boot-order")), ord].spacing(16));
+    col = col.push(ord);
     col.into()
 }

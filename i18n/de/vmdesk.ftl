@@ -449,6 +449,7 @@ details-cd-path-empty = Den Pfad eines ISO-Abbilds eingeben.
 details-cd-disk-image = { $file } ist ein Festplattenabbild, kein ISO: bitte unter Festplatten hinzufügen.
 details-cd-no-drive = Diese VM hat kein CD/DVD-Laufwerk { $drive }.
 details-cd-refused = Die VM hat abgelehnt: { $reason }
+details-cd-missing = Diese Datei gibt es nicht mehr: auswerfen oder ein anderes ISO einlegen, sonst startet die VM nicht.
 details-firmware-uefi = UEFI
 details-firmware-bios = BIOS
 details-firmware-vars-kept = Die UEFI-Variablen (OVMF_VARS.fd) bleiben im Ordner der VM.

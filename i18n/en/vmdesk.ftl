@@ -449,6 +449,7 @@ details-cd-path-empty = Type the path of an ISO image.
 details-cd-disk-image = { $file } is a disk image, not an ISO: add it under Disks instead.
 details-cd-no-drive = This VM has no CD/DVD drive { $drive }.
 details-cd-refused = The VM refused: { $reason }
+details-cd-missing = This file is not there any more: eject it or insert another ISO, or the VM cannot start.
 details-firmware-uefi = UEFI
 details-firmware-bios = BIOS
 details-firmware-vars-kept = The UEFI variables (OVMF_VARS.fd) stay in the VM's folder.

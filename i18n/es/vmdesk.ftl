@@ -450,6 +450,7 @@ details-cd-path-empty = Escriba la ruta de una imagen ISO.
 details-cd-disk-image = { $file } es una imagen de disco, no una ISO: añádala en Discos.
 details-cd-no-drive = Esta VM no tiene la unidad de CD/DVD { $drive }.
 details-cd-refused = La VM lo rechazó: { $reason }
+details-cd-missing = Este archivo ya no está: expúlselo o inserte otra ISO; si no, la VM no puede arrancar.
 details-firmware-uefi = UEFI
 details-firmware-bios = BIOS
 details-firmware-vars-kept = Las variables UEFI (OVMF_VARS.fd) se quedan en la carpeta de la VM.

@@ -449,6 +449,7 @@ details-cd-path-empty = Saisissez le chemin d'une image ISO.
 details-cd-disk-image = { $file } est une image disque, pas une ISO : ajoutez-la sous Disques.
 details-cd-no-drive = Cette VM n'a pas de lecteur CD/DVD { $drive }.
 details-cd-refused = La VM a refusé : { $reason }
+details-cd-missing = Ce fichier n'existe plus : éjectez-le ou insérez une autre ISO, sinon la VM ne peut pas démarrer.
 details-firmware-uefi = UEFI
 details-firmware-bios = BIOS
 details-firmware-vars-kept = Les variables UEFI (OVMF_VARS.fd) restent dans le dossier de la VM.

@@ -176,5 +176,15 @@ mod tests {
         bios_vm(&paths, "pc");
         assert_eq!(add_drive(&paths, "pc").unwrap().cdroms.len(), 2);
         assert!(check_iso("  ").is_err());
+        // A disk image belongs under Disks, and says so.
+        let disk = testing::add_vm_with_disk(&paths, "d", "D", 2, b"x").disks[0]
+            .path
+            .clone();
+        let e = check_iso(&disk.display().to_string()).unwrap_err();
+        assert!(
+            e.ends_with("is a disk image, not an ISO: add it under Disks instead."),
+            "{e}"
+        );
+        assert!(e.starts_with(&disk.display().to_string()), "{e}");
     }
 }

@@ -518,7 +518,14 @@ fn a_running_vms_disc_changes_through_its_vmm_and_stays_in_vm_toml() {
         ui.click("Eject").unwrap();
     });
     assert!(h.shows("The VM refused: the guest has locked the tray"));
-    assert_eq!(medium(&h), Some(tools));
+    assert_eq!(medium(&h), Some(tools.clone()));
+
+    // A disc whose file went away is pointed out (the VM would not start with it).
+    std::fs::remove_file(&tools).unwrap();
+    h.send(Message::Library(library::Message::Open("pc".into())));
+    assert!(h.shows(
+        "This file is not there any more: eject it or insert another ISO, or the VM cannot start."
+    ));
 }
 
 #[test]

@@ -100,6 +100,9 @@ pub enum Action {
 pub struct Media {
     /// The drives as vm.toml has them.
     pub cdroms: Vec<CdromConfig>,
+    /// Which drives' discs are gone from where vm.toml says (checked when read, not each
+    /// time the view is drawn): the VM cannot start until they are ejected or replaced.
+    pub missing: Vec<bool>,
     /// `None`: a Linux-kernel VM (nothing here applies).
     pub firmware: Option<Firmware>,
     pub order: Option<Order>,
@@ -124,6 +127,7 @@ impl Media {
         };
         Media {
             cdroms: cfg.cdroms.clone(),
+            missing: missing(&cfg.cdroms),
             firmware,
             order,
             base: Some(cfg.boot.clone()),
@@ -193,6 +197,7 @@ impl Media {
                 match r {
                     Ok(cfg) => {
                         self.cdroms = cfg.cdroms.clone();
+                        self.missing = missing(&cfg.cdroms);
                         self.inserting = None;
                         self.error = None;
                     }
@@ -238,6 +243,13 @@ impl Media {
             _ => fw.boot_source(order),
         };
     }
+}
+
+fn missing(cdroms: &[CdromConfig]) -> Vec<bool> {
+    cdroms
+        .iter()
+        .map(|c| c.path.as_ref().is_some_and(|p| !p.is_file()))
+        .collect()
 }
 
 /// The portal's file dialog, for ISO images.
@@ -311,6 +323,16 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
                 .size(14)
                 .color(style::GREY)
                 .into(),
+        };
+        let medium: Element<'_, Message> = if m.missing.get(i).copied().unwrap_or(false) {
+            column![
+                medium,
+                text(t!("details-cd-missing")).size(13).color(style::ORANGE)
+            ]
+            .spacing(2)
+            .into()
+        } else {
+            medium
         };
         let eject = small(
             t!("details-cd-eject"),

@@ -474,3 +474,34 @@ fn opening_a_file_shows_the_wizard_with_it_detected() {
     );
     assert_eq!(w.form.name, "disk");
 }
+
+#[test]
+fn without_osinfo_db_the_wizard_says_how_to_install_it() {
+    let mut h = Harness::new(&[]);
+    h.send(Message::Shortcut(Shortcut::New));
+    let iso = h._root.path().join("x.iso");
+    let Screen::Wizard(w) = &mut h.app.screen else {
+        panic!()
+    };
+    // What detect() answers when /usr/share/osinfo is missing.
+    w.install.file = iso.display().to_string();
+    w.install.result = Some(Ok(Detection {
+        path: iso.clone(),
+        media: crate::data::media::MediaKind::Iso(Default::default()),
+        os: None,
+        firmware: Firmware::Uefi,
+        resources: osinfo::Resources {
+            memory_mib: osinfo::GENERIC_MEMORY_MIB,
+            disk_gib: osinfo::GENERIC_DISK_GIB,
+            vcpus: 2,
+        },
+        notice: Some(Notice::NoDatabase {
+            reason: "/usr/share/osinfo: No such file or directory".into(),
+        }),
+    }));
+    assert!(h.shows("Unknown OS — generic settings"));
+    assert!(h.shows(
+        "The OS database (osinfo-db) cannot be read (/usr/share/osinfo: No such file or directory), so the OS is not recognised and the settings below are generic ones. To install it: sudo apt install osinfo-db"
+    ));
+    assert!(h.shows("UEFI suits current systems; older ones may need BIOS."));
+}

@@ -111,7 +111,7 @@ impl Install {
         if !Path::new(v).is_absolute() {
             return Some(t!("error-path-relative"));
         }
-        if !Path::new(v).exists() {
+        if !Path::new(v).is_file() {
             return Some(t!("error-file-missing"));
         }
         None
@@ -190,7 +190,8 @@ impl Install {
         self.generation += 1;
         self.result = None;
         let path = PathBuf::from(self.file.trim());
-        self.detecting = path.is_absolute() && path.exists();
+        // Only files: while a path is typed, its folders are no reason to complain.
+        self.detecting = path.is_absolute() && path.is_file();
         if !self.detecting {
             return Outcome::None;
         }
@@ -357,10 +358,10 @@ fn firmware<'a>(install: &Install, d: &Detection, editable: bool) -> Element<'a,
                 .on_press_maybe(editable.then_some(Message::Firmware(f))),
         );
     }
-    let hint = if current == d.firmware {
-        t!("install-firmware-detected")
-    } else {
-        t!("install-firmware-changed")
+    let hint = match (current == d.firmware, &d.os) {
+        (false, _) => t!("install-firmware-changed"),
+        (true, Some(_)) => t!("install-firmware-detected"),
+        (true, None) => t!("install-firmware-generic"),
     };
     column![
         row![container(seg).padding(4).style(style::tab_bar)],

@@ -473,6 +473,15 @@ fn opening_a_file_shows_the_wizard_with_it_detected() {
         Some(&osinfo::detect(&img, HOST.cpus).unwrap())
     );
     assert_eq!(w.form.name, "disk");
+
+    // While the first-run check shows, the file waits for it to pass.
+    let mut h = Harness::new(&[]);
+    h.app.checked(vec![Finding::KvmNoAccess]);
+    let _ = h.app.open_file(&img);
+    assert!(matches!(h.app.screen, Screen::Check(_)));
+    h.send(Message::Checked(Vec::new()));
+    assert_eq!(wizard(&h).install.file, img.display().to_string());
+    assert!(wizard(&h).install.detection().is_some(), "and is looked at");
 }
 
 #[test]

@@ -44,6 +44,8 @@ pub struct App {
     polling: bool,
     /// When the thumbnails of running VMs were last refreshed.
     thumbs_at: Option<std::time::Instant>,
+    /// A file to install from (`vmdesk FILE`) waiting for the first-run check to pass.
+    open_pending: Option<std::path::PathBuf>,
 }
 
 pub enum Screen {
@@ -120,6 +122,18 @@ impl App {
             next_notice: 0,
             polling: false,
             thumbs_at: None,
+            open_pending: None,
+        }
+    }
+
+    /// Opens the file `vmdesk FILE` gave once the first-run check no longer shows.
+    fn open_pending(&mut self) -> Task<Message> {
+        match self.open_pending.take() {
+            Some(f) if !matches!(self.screen, Screen::Check(_)) => self.open_file(&f),
+            other => {
+                self.open_pending = other;
+                Task::none()
+            }
         }
     }
 
@@ -150,6 +164,7 @@ impl App {
     /// The wizard on its install page with `file` chosen and being looked at.
     pub fn open_file(&mut self, file: &std::path::Path) -> Task<Message> {
         if matches!(self.screen, Screen::Check(_)) {
+            self.open_pending = Some(file.to_path_buf());
             return Task::none();
         }
         let (w, action) = Wizard::open(&self.host, &self.paths.vms_dir(), file);
@@ -310,13 +325,13 @@ impl App {
                             self.notice(t!("error-settings", detail = e.to_string()), true, None);
                         }
                         self.checked(Vec::new());
-                        Task::none()
+                        self.open_pending()
                     }
                 }
             }
             Message::Checked(found) => {
                 self.checked(found);
-                Task::none()
+                self.open_pending()
             }
             Message::SnapshotDone { id, op, result } => self.snapshot_done(id, op, result),
             Message::Tick => {

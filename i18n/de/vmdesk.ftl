@@ -450,6 +450,7 @@ install-kind-iso = Installationsmedium (ISO): Es kommt ins CD-Laufwerk der VM.
 install-kind-disk = Festplattenabbild ({ $format }, { $size }): Es wird die Startplatte der VM.
 install-unknown-os = Unbekanntes Betriebssystem – allgemeine Einstellungen
 install-unknown-hint = Die Betriebssystem-Datenbank kennt dieses Medium nicht, daher sind die Einstellungen unten allgemeine. Geben Sie der VM mehr, wenn ihr System es braucht.
+install-unknown-disk-hint = Das System in einem Festplattenabbild wird nicht erkannt, daher sind die Einstellungen unten allgemeine. Geben Sie der VM mehr, wenn ihr System es braucht.
 install-known-hint = Die Einstellungen unten empfiehlt dieses Betriebssystem; Sie können sie beliebig ändern.
 install-no-database = Die Betriebssystem-Datenbank (osinfo-db) kann nicht gelesen werden ({ $reason }), daher wird das System nicht erkannt und die Einstellungen unten sind allgemeine. So wird sie installiert: sudo apt install osinfo-db
 install-firmware = Firmware

@@ -450,6 +450,7 @@ install-kind-iso = Installer medium (ISO): it goes into the VM's CD drive.
 install-kind-disk = Disk image ({ $format }, { $size }): it becomes the VM's boot disk.
 install-unknown-os = Unknown OS — generic settings
 install-unknown-hint = The OS database does not know this medium, so the settings below are generic ones. Give the VM more if its OS needs it.
+install-unknown-disk-hint = The system inside a disk image is not recognised, so the settings below are generic ones. Give the VM more if its OS needs it.
 install-known-hint = The settings below are what this OS recommends; change them as you like.
 install-no-database = The OS database (osinfo-db) cannot be read ({ $reason }), so the OS is not recognised and the settings below are generic ones. To install it: sudo apt install osinfo-db
 install-firmware = Firmware

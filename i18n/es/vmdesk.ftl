@@ -451,6 +451,7 @@ install-kind-iso = Medio de instalación (ISO): va a la unidad de CD de la VM.
 install-kind-disk = Imagen de disco ({ $format }, { $size }): pasa a ser el disco de arranque de la VM.
 install-unknown-os = SO desconocido — ajustes genéricos
 install-unknown-hint = La base de datos de sistemas operativos no conoce este medio, así que los ajustes de abajo son genéricos. Dé más a la VM si su sistema lo necesita.
+install-unknown-disk-hint = El sistema de una imagen de disco no se reconoce, así que los ajustes de abajo son genéricos. Dé más a la VM si su sistema lo necesita.
 install-known-hint = Los ajustes de abajo son los que recomienda este sistema operativo; cámbielos a su gusto.
 install-no-database = No se puede leer la base de datos de sistemas operativos (osinfo-db) ({ $reason }), así que el sistema no se reconoce y los ajustes de abajo son genéricos. Para instalarla: sudo apt install osinfo-db
 install-firmware = Firmware

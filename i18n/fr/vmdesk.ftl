@@ -450,6 +450,7 @@ install-kind-iso = Support d'installation (ISO) : il va dans le lecteur de CD de
 install-kind-disk = Image disque ({ $format }, { $size }) : elle devient le disque de démarrage de la VM.
 install-unknown-os = Système inconnu — réglages génériques
 install-unknown-hint = La base de données des systèmes ne connaît pas ce support : les réglages ci-dessous sont génériques. Donnez davantage à la VM si son système en a besoin.
+install-unknown-disk-hint = Le système contenu dans une image disque n'est pas reconnu : les réglages ci-dessous sont génériques. Donnez davantage à la VM si son système en a besoin.
 install-known-hint = Les réglages ci-dessous sont ceux que recommande ce système ; modifiez-les à votre guise.
 install-no-database = La base de données des systèmes (osinfo-db) est illisible ({ $reason }) : le système n'est pas reconnu et les réglages ci-dessous sont génériques. Pour l'installer : sudo apt install osinfo-db
 install-firmware = Firmware

@@ -427,6 +427,9 @@ fn a_disk_image_becomes_the_boot_disk_through_a_linked_clone_on_uefi_without_a_c
     h.send(Message::Shortcut(Shortcut::New));
     choose_file(&mut h, &img);
     assert!(h.shows("Disk image (raw, 2.0 MiB): it becomes the VM's boot disk."));
+    if want.notice == Some(Notice::UnknownOs) {
+        assert!(h.shows("The system inside a disk image is not recognised, so the settings below are generic ones. Give the VM more if its OS needs it."));
+    }
     let w = wizard(&h);
     assert_eq!(w.hw.storage, crate::ui::hardware::StorageKind::Existing);
     assert_eq!(w.hw.disk_path, img.display().to_string());

@@ -322,7 +322,12 @@ fn found(d: &Detection) -> Element<'_, Message> {
     }
     match &d.notice {
         Some(Notice::UnknownOs) => {
-            col = col.push(text(t!("install-unknown-hint")).size(13).color(style::GREY));
+            let hint = match d.media {
+                MediaKind::Iso(_) => t!("install-unknown-hint"),
+                // osinfo-db describes installer media, not the systems inside disk images.
+                MediaKind::DiskImage { .. } => t!("install-unknown-disk-hint"),
+            };
+            col = col.push(text(hint).size(13).color(style::GREY));
         }
         Some(Notice::NoDatabase { reason }) => {
             col = col.push(

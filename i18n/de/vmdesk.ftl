@@ -437,6 +437,7 @@ wizard-kind-linux-hint = Ein Kernel dieses Rechners, direkt geladen
 install-file = Datei
 install-file-hint = Ein Installations-ISO kommt ins CD-Laufwerk der VM; ein Festplattenabbild wird ihre Startplatte.
 install-file-none = Wählen Sie ein ISO- oder Festplattenabbild.
+install-name-placeholder = Meine VM
 install-pick = ISO- oder Festplattenabbild wählen
 install-filter-iso = ISO-Abbilder
 install-filter-disk = Festplattenabbilder

@@ -437,6 +437,7 @@ wizard-kind-linux-hint = A kernel from this computer, loaded directly
 install-file = File
 install-file-hint = An installer ISO goes into the VM's CD drive; a disk image becomes its boot disk.
 install-file-none = Choose an ISO image or a disk image.
+install-name-placeholder = My VM
 install-pick = Choose an ISO or disk image
 install-filter-iso = ISO images
 install-filter-disk = Disk images

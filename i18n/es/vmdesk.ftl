@@ -438,6 +438,7 @@ wizard-kind-linux-hint = Un núcleo de este equipo, cargado directamente
 install-file = Archivo
 install-file-hint = Una ISO de instalación va a la unidad de CD de la VM; una imagen de disco pasa a ser su disco de arranque.
 install-file-none = Elija una imagen ISO o una imagen de disco.
+install-name-placeholder = Mi VM
 install-pick = Elegir una imagen ISO o de disco
 install-filter-iso = Imágenes ISO
 install-filter-disk = Imágenes de disco

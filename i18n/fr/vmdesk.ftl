@@ -437,6 +437,7 @@ wizard-kind-linux-hint = Un noyau de cet ordinateur, chargé directement
 install-file = Fichier
 install-file-hint = Une ISO d'installation va dans le lecteur de CD de la VM ; une image disque devient son disque de démarrage.
 install-file-none = Choisissez une image ISO ou une image disque.
+install-name-placeholder = Ma VM
 install-pick = Choisir une image ISO ou disque
 install-filter-iso = Images ISO
 install-filter-disk = Images disque

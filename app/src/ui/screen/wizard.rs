@@ -431,7 +431,7 @@ impl Wizard {
                 Field::Name,
                 t!("form-name"),
                 None,
-                &t!("form-name-placeholder")
+                &t!("install-name-placeholder")
             ),
             row(
                 Field::Vcpus,

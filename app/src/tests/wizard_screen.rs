@@ -491,26 +491,24 @@ fn opening_a_file_shows_the_wizard_with_it_detected() {
 fn without_osinfo_db_the_wizard_says_how_to_install_it() {
     let mut h = Harness::new(&[]);
     h.send(Message::Shortcut(Shortcut::New));
-    let iso = h._root.path().join("x.iso");
-    let Screen::Wizard(w) = &mut h.app.screen else {
-        panic!()
-    };
+    let img = h._root.path().join("x.img");
+    let mut mbr = vec![0u8; 1 << 20];
+    mbr[510] = 0x55;
+    mbr[511] = 0xaa;
+    std::fs::write(&img, &mbr).unwrap();
     // What detect() answers when /usr/share/osinfo is missing.
-    w.install.file = iso.display().to_string();
-    w.install.result = Some(Ok(Detection {
-        path: iso.clone(),
-        media: crate::data::media::MediaKind::Iso(Default::default()),
+    let without_db = Detection {
         os: None,
-        firmware: Firmware::Uefi,
-        resources: osinfo::Resources {
-            memory_mib: osinfo::GENERIC_MEMORY_MIB,
-            disk_gib: osinfo::GENERIC_DISK_GIB,
-            vcpus: 2,
-        },
         notice: Some(Notice::NoDatabase {
             reason: "/usr/share/osinfo: No such file or directory".into(),
         }),
-    }));
+        ..osinfo::detect(&img, HOST.cpus).unwrap()
+    };
+    let Screen::Wizard(w) = &mut h.app.screen else {
+        panic!()
+    };
+    w.install.file = img.display().to_string();
+    w.install.result = Some(Ok(without_db));
     assert!(h.shows("Unknown OS — generic settings"));
     assert!(h.shows(
         "The OS database (osinfo-db) cannot be read (/usr/share/osinfo: No such file or directory), so the OS is not recognised and the settings below are generic ones. To install it: sudo apt install osinfo-db"

@@ -281,6 +281,18 @@ cli-help =
     {"              ["}--disk-size GIB | --disk ABBILD [--linked] [--read-only]]
                                       eine neue VM anlegen (sie bootet einen Linux-Kernel), mit
                                       neuer qcow2-Platte oder einem Abbild (--linked: qcow2-Overlay)
+      vmdesk create NAME --iso DATEI [--firmware uefi|bios] [--vcpus N] [--memory MIB]
+    {"              ["}--disk-size GIB | --disk ABBILD] [--display BxH | --no-display] [--network]
+                                      eine VM zum Installieren anlegen: das ISO in einem
+                                      CD-ROM-Laufwerk und eine neue Platte, so groß, wie osinfo-db
+                                      es für das erkannte System empfiehlt; die Platte bootet,
+                                      sobald ein System darauf ist
+      vmdesk create NAME --boot-disk ABBILD [--linked | --copy] [--firmware uefi|bios] ...
+                                      eine VM anlegen, die ein Plattenabbild bootet (z. B. ein
+                                      Cloud-Abbild): direkt, über ein qcow2-Overlay (--linked)
+                                      oder kopiert (--copy); UEFI, außer mit --firmware bios
+      vmdesk detect  DATEI            zeigen, was ein ISO oder Plattenabbild enthält (osinfo-db)
+                                      und was eine VM dafür bekommt
       vmdesk clone   VM NAME [--full] verknüpfter Klon einer gestoppten VM (--full: Platten kopieren)
       vmdesk delete  VM [--keep-disks]
                                       eine gestoppte VM samt Ordner löschen; ihre Plattenabbilder
@@ -303,9 +315,14 @@ cli-help =
       vmdesk --version                die Version ausgeben
 
     VM ist die ID oder der Name einer VM, SCHNAPPSCHUSS die ID oder der Name eines Schnappschusses.
-    --json gibt maschinenlesbare Ausgaben aus, auch bei Fehlern.
+    --json gibt maschinenlesbare Ausgaben aus, auch bei Fehlern. detect --json gibt ein Objekt
+    aus mit path, kind ("iso" oder "disk-image"), iso (volume_id, system_id, publisher_id,
+    application_id, size_bytes) oder disk_image (format, virtual_size), os (id, short_id, name,
+    version; null, wenn nicht erkannt), firmware ("uefi" oder "bios"), memory_mib, disk_gib,
+    vcpus und notice (code "unknown-os" oder "no-database", message; oder null).
 
-    Exit-Status: 0 erledigt · 1 fehlgeschlagen · 2 falscher Aufruf oder Wert · 3 keine solche VM ·
+    Exit-Status: 0 erledigt · 1 fehlgeschlagen · 2 falscher Aufruf oder Wert, oder weder ISO noch Plattenabbild ·
+    3 keine solche VM ·
     4 die VM ist nicht in einem passenden Zustand (z. B. läuft nicht) ·
     5 der Gast hat den Ein/Aus-Knopf ignoriert · 6 kein solcher Schnappschuss.
 cli-unknown-option = unbekannte Option { $option }
@@ -333,7 +350,6 @@ cli-console-attached = Serielle Konsole von { $vm }; Strg+C trennt (die VM läuf
 cli-console-exited = Die VM wurde beendet: { $reason } (Exit-Status { $code })
 cli-missing-value = { $option } braucht einen Wert
 cli-missing-arg = „{ $command }“ braucht ein weiteres Argument (siehe vmdesk --help)
-cli-create-needs-kernel = „create“ braucht --kernel DATEI
 cli-bad-number = { $option }: „{ $value }“ ist keine ganze Zahl
 cli-bad-display = --display: „{ $value }“ ist nicht BREITExHÖHE, z. B. 1024x768
 cli-created = { $vm } angelegt: { $path }
@@ -405,7 +421,6 @@ clone-busy = Wird als „{ $name }“ geklont… { $percent } %
 cli-cloned = { $vm } als { $clone } geklont
 cli-clone-running = { $vm } läuft: schalten Sie sie zuerst aus (ihre Platten dürfen sich beim Klonen nicht ändern)
 cli-bad-disk = --disk und --disk-size schließen einander aus: eine Platte pro VM über die Kommandozeile
-cli-linked-needs-disk = --linked braucht --disk
 hw-vnc-port = VNC-Port
 hw-vnc-password = Passwort
 hw-vnc-hint = Optional: der Bildschirm auch per VNC auf 127.0.0.1 an diesem Port, für andere Programme (das Passwort ist Pflicht; VNC nutzt 8 Zeichen).
@@ -430,3 +445,23 @@ stats-sent = gesendet { $rate }
 stats-disk-line = disk{ $n }: gelesen { $read } in { $reads } Anfragen · geschrieben { $written } in { $writes } · { $flushes } Flushes
 stats-no-nics-explain = Diese VM hat keine Netzwerkschnittstelle.
 stats-vcpu-cpu = { $cpu } % CPU
+
+## Kommandozeile: Installation von einem ISO oder Plattenabbild (Issue 14, CLI-Teil)
+cli-create-one-boot = „create“ braucht genau eines von --kernel DATEI, --iso DATEI und --boot-disk ABBILD
+cli-option-needs = { $option } geht nur zusammen mit { $needs }
+cli-options-conflict = { $first } und { $second } schließen einander aus
+cli-bad-firmware = --firmware: „{ $value }“ ist weder uefi noch bios
+cli-not-media = { $file } ist weder ein ISO-Abbild noch ein Plattenabbild ({ $reason })
+cli-cannot-read = { $file } kann nicht gelesen werden: { $reason }
+cli-detect-iso = { $file }: ISO-Abbild „{ $volume }“, { $size }
+cli-detect-disk-image = { $file }: Plattenabbild ({ $format }), { $size }
+cli-detect-os = Betriebssystem: { $name } ({ $id })
+cli-detect-os-unknown = Betriebssystem: unbekannt, allgemeine Einstellungen
+cli-detect-firmware = Firmware: { $firmware }
+cli-detect-resources = Empfohlen: { $memory } MiB Speicher, { $disk } GiB Platte, { $vcpus } vCPUs
+cli-notice-unknown-os = osinfo-db kennt dieses Medium nicht: Die VM bekommt allgemeine Einstellungen (die Optionen von vmdesk create ändern sie).
+cli-notice-no-database = osinfo-db ist nicht verfügbar ({ $reason }): Betriebssysteme werden nicht erkannt, es gelten allgemeine Einstellungen. Installieren mit: sudo apt install osinfo-db
+cli-iso-is-disk-image = { $file } ist ein Plattenabbild, kein ISO: --boot-disk verwenden
+cli-boot-disk-is-iso = { $file } ist ein ISO-Abbild, kein Plattenabbild: --iso verwenden
+cli-default-disk-no-room = Die empfohlene Platte mit { $size } GiB passt nicht ({ $error }); eine Größe mit --disk-size wählen
+cli-created-install = { $memory } MiB Speicher, { $vcpus } vCPUs, { $firmware }

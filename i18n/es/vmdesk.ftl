@@ -281,6 +281,18 @@ cli-help =
     {"              ["}--disk-size GIB | --disk IMAGEN [--linked] [--read-only]]
                                       crear una VM nueva (arranca un núcleo Linux), con un disco
                                       qcow2 nuevo o una imagen (--linked: una capa qcow2)
+      vmdesk create NOMBRE --iso ARCHIVO [--firmware uefi|bios] [--vcpus N] [--memory MIB]
+    {"              ["}--disk-size GIB | --disk IMAGEN] [--display AxA | --no-display] [--network]
+                                      crear una VM para instalar un sistema: la ISO en una
+                                      unidad de CD-ROM y un disco nuevo, del tamaño que
+                                      osinfo-db recomienda para el sistema reconocido; el disco
+                                      arranca en cuanto tiene un sistema
+      vmdesk create NOMBRE --boot-disk IMAGEN [--linked | --copy] [--firmware uefi|bios] ...
+                                      crear una VM que arranca una imagen de disco (p. ej. una
+                                      imagen cloud): tal cual, con una capa qcow2 (--linked) o
+                                      copiada (--copy); UEFI salvo con --firmware bios
+      vmdesk detect  ARCHIVO          mostrar qué contiene una ISO o imagen de disco (osinfo-db)
+                                      y qué recibe una VM para ella
       vmdesk clone   VM NOMBRE [--full]
                                       clon enlazado de una VM detenida (--full: copiar los discos)
       vmdesk delete  VM [--keep-disks]
@@ -304,9 +316,14 @@ cli-help =
       vmdesk --version                mostrar la versión
 
     VM es el id o el nombre de una VM; INSTANTÁNEA, el id o el nombre de una instantánea.
-    --json produce una salida legible por máquinas, también para los errores.
+    --json produce una salida legible por máquinas, también para los errores. detect --json
+    produce un objeto con path, kind ("iso" o "disk-image"), iso (volume_id, system_id,
+    publisher_id, application_id, size_bytes) o disk_image (format, virtual_size), os (id,
+    short_id, name, version; null si no se reconoce), firmware ("uefi" o "bios"), memory_mib,
+    disk_gib, vcpus y notice (code "unknown-os" o "no-database", message; o null).
 
-    Estado de salida: 0 hecho · 1 falló · 2 orden o valor incorrecto · 3 no existe esa VM ·
+    Estado de salida: 0 hecho · 1 falló · 2 orden o valor incorrecto, o ni ISO ni imagen de disco ·
+    3 no existe esa VM ·
     4 la VM no está en un estado que lo permita (p. ej. no está en marcha) ·
     5 el invitado ignoró el botón de apagado · 6 no existe esa instantánea.
 cli-unknown-option = opción desconocida { $option }
@@ -334,7 +351,6 @@ cli-console-attached = Consola serie de { $vm }; Ctrl+C se desconecta (la VM sig
 cli-console-exited = La VM terminó: { $reason } (estado de salida { $code })
 cli-missing-value = { $option } necesita un valor
 cli-missing-arg = «{ $command }» necesita un argumento más (vea vmdesk --help)
-cli-create-needs-kernel = «create» necesita --kernel ARCHIVO
 cli-bad-number = { $option }: «{ $value }» no es un número entero
 cli-bad-display = --display: «{ $value }» no es ANCHOxALTO, p. ej. 1024x768
 cli-created = { $vm } creada: { $path }
@@ -406,7 +422,6 @@ clone-busy = Clonando como «{ $name }»… { $percent } %
 cli-cloned = { $vm } clonada como { $clone }
 cli-clone-running = { $vm } está en marcha: apáguela primero (sus discos no deben cambiar mientras se clonan)
 cli-bad-disk = --disk y --disk-size se excluyen: un disco por VM desde la línea de órdenes
-cli-linked-needs-disk = --linked necesita --disk
 hw-vnc-port = Puerto VNC
 hw-vnc-password = Contraseña
 hw-vnc-hint = Opcional: la pantalla también por VNC en 127.0.0.1 en este puerto, para otros visores (la contraseña es obligatoria; VNC usa 8 caracteres).
@@ -431,3 +446,23 @@ stats-sent = enviado { $rate }
 stats-disk-line = disk{ $n }: leídos { $read } en { $reads } peticiones · escritos { $written } en { $writes } · { $flushes } vaciados
 stats-no-nics-explain = Esta VM no tiene interfaz de red.
 stats-vcpu-cpu = { $cpu } % CPU
+
+## Línea de órdenes: instalar desde una ISO o imagen de disco (issue 14, parte CLI)
+cli-create-one-boot = «create» necesita exactamente uno de --kernel ARCHIVO, --iso ARCHIVO y --boot-disk IMAGEN
+cli-option-needs = { $option } solo va con { $needs }
+cli-options-conflict = { $first } y { $second } no se pueden usar juntos
+cli-bad-firmware = --firmware: «{ $value }» no es ni uefi ni bios
+cli-not-media = { $file } no es ni una imagen ISO ni una imagen de disco ({ $reason })
+cli-cannot-read = no se puede leer { $file }: { $reason }
+cli-detect-iso = { $file }: imagen ISO «{ $volume }», { $size }
+cli-detect-disk-image = { $file }: imagen de disco { $format }, { $size }
+cli-detect-os = Sistema: { $name } ({ $id })
+cli-detect-os-unknown = Sistema: desconocido, ajustes genéricos
+cli-detect-firmware = Firmware: { $firmware }
+cli-detect-resources = Recomendado: { $memory } MiB de memoria, { $disk } GiB de disco, { $vcpus } vCPU
+cli-notice-unknown-os = osinfo-db no conoce este medio: la VM recibe ajustes genéricos (las opciones de vmdesk create los cambian).
+cli-notice-no-database = osinfo-db no está disponible ({ $reason }): no se reconocen los sistemas operativos y se usan ajustes genéricos. Instálelo con: sudo apt install osinfo-db
+cli-iso-is-disk-image = { $file } es una imagen de disco, no una ISO: use --boot-disk
+cli-boot-disk-is-iso = { $file } es una imagen ISO, no una imagen de disco: use --iso
+cli-default-disk-no-room = el disco recomendado de { $size } GiB no cabe ({ $error }); elija un tamaño con --disk-size
+cli-created-install = { $memory } MiB de memoria, { $vcpus } vCPU, { $firmware }

@@ -24,6 +24,8 @@ const COMMANDS: &[(&str, usize, &[&str])] = &[
         1,
         &[
             "kernel",
+            "iso",
+            "boot-disk",
             "initrd",
             "cmdline",
             "vcpus",
@@ -34,8 +36,12 @@ const COMMANDS: &[(&str, usize, &[&str])] = &[
             "linked",
             "read-only",
             "network",
+            "copy",
+            "firmware",
+            "no-display",
         ],
     ),
+    ("detect", 1, &[]),
     ("clone", 2, &["full"]),
     ("delete", 1, &["keep-disks"]),
     ("snapshot", 1, &["name", "description"]),
@@ -46,7 +52,15 @@ const COMMANDS: &[(&str, usize, &[&str])] = &[
 ];
 
 /// Options without a value (recorded with an empty one).
-const FLAGS: &[&str] = &["linked", "read-only", "network", "full", "keep-disks"];
+const FLAGS: &[&str] = &[
+    "linked",
+    "read-only",
+    "network",
+    "full",
+    "keep-disks",
+    "copy",
+    "no-display",
+];
 
 /// Whether `word` names a CLI command (anything else as a lone argument may be a file to open).
 pub fn is_command(word: &str) -> bool {
@@ -95,9 +109,11 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
         "pause" => Command::Pause { vm: operand() },
         "resume" => Command::Resume { vm: operand() },
         "console" => Command::Console { vm: operand() },
-        "create" => Command::Create(CreateArgs {
+        "create" => Command::Create(Box::new(CreateArgs {
             name: operand(),
-            kernel: PathBuf::from(words.opt("kernel").unwrap_or_default()),
+            kernel: words.opt("kernel").map(PathBuf::from),
+            iso: words.opt("iso").map(PathBuf::from),
+            boot_disk: words.opt("boot-disk").map(PathBuf::from),
             initrd: words.opt("initrd").map(PathBuf::from),
             cmdline: words.opt("cmdline"),
             vcpus: words.opt("vcpus"),
@@ -108,7 +124,13 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             linked: words.flag("linked"),
             read_only: words.flag("read-only"),
             network: words.flag("network"),
-        }),
+            copy: words.flag("copy"),
+            firmware: words.opt("firmware"),
+            no_display: words.flag("no-display"),
+        })),
+        "detect" => Command::Detect {
+            file: PathBuf::from(operand()),
+        },
         "clone" => Command::Clone {
             vm: operand(),
             name: operand(),
@@ -208,8 +230,15 @@ fn check(words: &Words) -> Result<&'static str, String> {
     if given > *operands {
         return Err(t!("cli-extra-args"));
     }
-    if *name == "create" && !words.flag("kernel") {
-        return Err(t!("cli-create-needs-kernel"));
+    // Exactly one way to boot: which one decides the rest of the options.
+    if *name == "create"
+        && ["kernel", "iso", "boot-disk"]
+            .iter()
+            .filter(|o| words.flag(o))
+            .count()
+            != 1
+    {
+        return Err(t!("cli-create-one-boot"));
     }
     Ok(name)
 }

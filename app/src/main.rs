@@ -93,8 +93,9 @@ fn main() {
     match cli::parse(&args) {
         Ok(a) => std::process::exit(cli::run(&paths, &a)),
         Err(e) => {
+            // The error, then how the command it is about is used.
             eprintln!("vmdesk: {e}\n");
-            eprint!("{}", cli::help());
+            eprint!("{}", cli::help_for(&args));
             std::process::exit(cli::code::USAGE);
         }
     }

@@ -312,6 +312,7 @@ cli-help =
       vmdesk screenshot VM DATEI.png  den Bildschirm der VM speichern (VMs mit Bildschirm)
       vmdesk cdrom VM eject|insert DATEI.iso [--drive N]
                                       Medium aus einem CD-ROM-Laufwerk nehmen / ein ISO einlegen
+      vmdesk completions SHELL        das Vervollständigungsskript für bash, zsh oder fish ausgeben
       vmdesk --version                die Version ausgeben
 
     VM ist die ID oder der Name einer VM, SCHNAPPSCHUSS die ID oder der Name eines Schnappschusses.
@@ -322,8 +323,7 @@ cli-help =
     vcpus und notice (code "unknown-os" oder "no-database", message; oder null).
 
     Exit-Status: 0 erledigt · 1 fehlgeschlagen · 2 falscher Aufruf oder Wert, oder weder ISO noch Plattenabbild ·
-    3 keine solche VM ·
-    4 die VM ist nicht in einem passenden Zustand (z. B. läuft nicht) ·
+    3 keine solche VM · 4 die VM ist nicht in einem passenden Zustand (z. B. läuft nicht) ·
     5 der Gast hat den Ein/Aus-Knopf ignoriert · 6 kein solcher Schnappschuss.
 cli-unknown-option = unbekannte Option { $option }
 cli-unknown-command = unbekannter Befehl „{ $command }“
@@ -465,3 +465,8 @@ cli-iso-is-disk-image = { $file } ist ein Plattenabbild, kein ISO: --boot-disk v
 cli-boot-disk-is-iso = { $file } ist ein ISO-Abbild, kein Plattenabbild: --iso verwenden
 cli-default-disk-no-room = Die empfohlene Platte mit { $size } GiB passt nicht ({ $error }); eine Größe mit --disk-size wählen
 cli-created-install = { $memory } MiB Speicher, { $vcpus } vCPUs, { $firmware }
+
+## Kommandozeile: der clap-Parser und die Vervollständigung (Issue 15, CLI-Teil)
+cli-repeated-option = { $option } ist zweimal angegeben
+cli-flag-takes-no-value = { $option } nimmt keinen Wert
+cli-bad-value = { $option }: „{ $value }“ ist nicht eines von { $valid }

@@ -311,6 +311,7 @@ cli-help =
       vmdesk screenshot VM FILE.png   save the VM's screen (VMs with a display)
       vmdesk cdrom VM eject|insert FILE.iso [--drive N]
                                       take the medium out of a CD-ROM drive / put an ISO in
+      vmdesk completions SHELL        print the completion script for bash, zsh or fish
       vmdesk --version                print the version
 
     VM is a VM's id or name; SNAPSHOT a snapshot's id or name.
@@ -321,8 +322,7 @@ cli-help =
     vcpus and notice (code "unknown-os" or "no-database", message; or null).
 
     Exit status: 0 done · 1 failed · 2 bad command line or values, or not an ISO or disk image ·
-    3 no such VM ·
-    4 the VM is not in a state that allows this (e.g. not running) ·
+    3 no such VM · 4 the VM is not in a state that allows this (e.g. not running) ·
     5 the guest ignored the power button · 6 no such snapshot.
 cli-unknown-option = unknown option { $option }
 cli-unknown-command = unknown command “{ $command }”
@@ -464,3 +464,8 @@ cli-iso-is-disk-image = { $file } is a disk image, not an ISO: use --boot-disk
 cli-boot-disk-is-iso = { $file } is an ISO image, not a disk image: use --iso
 cli-default-disk-no-room = the recommended { $size } GiB disk does not fit ({ $error }); choose a size with --disk-size
 cli-created-install = { $memory } MiB memory, { $vcpus } vCPUs, { $firmware }
+
+## CLI: the clap parser and completions (issue 15, CLI part)
+cli-repeated-option = { $option } is given twice
+cli-flag-takes-no-value = { $option } takes no value
+cli-bad-value = { $option }: “{ $value }” is not one of { $valid }

@@ -313,6 +313,7 @@ cli-help =
       vmdesk screenshot VM ARCHIVO.png  guardar la pantalla de la VM (VM con pantalla)
       vmdesk cdrom VM eject|insert ARCHIVO.iso [--drive N]
                                       saca el disco de una unidad de CD-ROM / mete una ISO
+      vmdesk completions SHELL        mostrar el script de compleción para bash, zsh o fish
       vmdesk --version                mostrar la versión
 
     VM es el id o el nombre de una VM; INSTANTÁNEA, el id o el nombre de una instantánea.
@@ -323,8 +324,7 @@ cli-help =
     disk_gib, vcpus y notice (code "unknown-os" o "no-database", message; o null).
 
     Estado de salida: 0 hecho · 1 falló · 2 orden o valor incorrecto, o ni ISO ni imagen de disco ·
-    3 no existe esa VM ·
-    4 la VM no está en un estado que lo permita (p. ej. no está en marcha) ·
+    3 no existe esa VM · 4 la VM no está en un estado que lo permita (p. ej. no está en marcha) ·
     5 el invitado ignoró el botón de apagado · 6 no existe esa instantánea.
 cli-unknown-option = opción desconocida { $option }
 cli-unknown-command = orden desconocida «{ $command }»
@@ -466,3 +466,8 @@ cli-iso-is-disk-image = { $file } es una imagen de disco, no una ISO: use --boot
 cli-boot-disk-is-iso = { $file } es una imagen ISO, no una imagen de disco: use --iso
 cli-default-disk-no-room = el disco recomendado de { $size } GiB no cabe ({ $error }); elija un tamaño con --disk-size
 cli-created-install = { $memory } MiB de memoria, { $vcpus } vCPU, { $firmware }
+
+## Línea de órdenes: el analizador clap y la compleción (issue 15, parte CLI)
+cli-repeated-option = { $option } aparece dos veces
+cli-flag-takes-no-value = { $option } no lleva valor
+cli-bad-value = { $option }: «{ $value }» no es uno de { $valid }

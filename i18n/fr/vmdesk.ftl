@@ -312,6 +312,7 @@ cli-help =
       vmdesk screenshot VM FICHIER.png  enregistrer l'écran de la VM (VM avec écran)
       vmdesk cdrom VM eject|insert FICHIER.iso [--drive N]
                                       retire le disque d’un lecteur de CD-ROM / insère une ISO
+      vmdesk completions SHELL        afficher le script de complétion pour bash, zsh ou fish
       vmdesk --version                afficher la version
 
     VM est l'identifiant ou le nom d'une VM ; INSTANTANÉ, celui d'un instantané.
@@ -322,8 +323,7 @@ cli-help =
     et notice (code "unknown-os" ou "no-database", message ; ou null).
 
     Code de sortie : 0 fait · 1 échec · 2 commande ou valeur incorrecte, ou ni ISO ni image disque ·
-    3 VM inconnue ·
-    4 la VM n'est pas dans un état qui le permet (p. ex. arrêtée) ·
+    3 VM inconnue · 4 la VM n'est pas dans un état qui le permet (p. ex. arrêtée) ·
     5 l'invité a ignoré le bouton d'alimentation · 6 instantané inconnu.
 cli-unknown-option = option inconnue { $option }
 cli-unknown-command = commande inconnue « { $command } »
@@ -465,3 +465,8 @@ cli-iso-is-disk-image = { $file } est une image disque, pas une ISO : utilisez -
 cli-boot-disk-is-iso = { $file } est une image ISO, pas une image disque : utilisez --iso
 cli-default-disk-no-room = le disque recommandé de { $size } Gio ne tient pas ({ $error }) ; choisissez une taille avec --disk-size
 cli-created-install = { $memory } Mio de mémoire, { $vcpus } vCPU, { $firmware }
+
+## Ligne de commande : l'analyseur clap et la complétion (issue 15, partie CLI)
+cli-repeated-option = { $option } est donné deux fois
+cli-flag-takes-no-value = { $option } ne prend pas de valeur
+cli-bad-value = { $option } : « { $value } » n'est pas parmi { $valid }

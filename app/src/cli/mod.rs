@@ -23,6 +23,37 @@ use vmm_core::api::{ErrorCode, Kill, Pause, Resume};
 
 pub use parse::{is_command, parse};
 
+/// The help of the command `args` name (as far as they can be read), else the whole help:
+/// shown after a command-line error.
+pub fn help_for(args: &[String]) -> String {
+    match args.iter().find(|a| !a.starts_with('-')) {
+        Some(cmd) if is_command(cmd) => parse::command_help(&help(), cmd),
+        _ => help(),
+    }
+}
+
+/// `completions SHELL`: clap_complete's script for the command line as parsed.
+fn completions(ctx: &Ctx, shell: &str) -> i32 {
+    use clap_complete::Shell;
+    let shell = match shell {
+        "bash" => Shell::Bash,
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        // The parser only lets these three through.
+        other => {
+            return ctx.out.fail(
+                code::USAGE,
+                "bad-argument",
+                t!("cli-unknown-command", command = other),
+            )
+        }
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut parse::command(), "vmdesk", &mut script);
+    ctx.out.say(String::from_utf8_lossy(&script).trim_end());
+    code::OK
+}
+
 /// Exit statuses of the CLI.
 pub mod code {
     pub const OK: i32 = 0;
@@ -98,6 +129,12 @@ pub enum Command {
     Detect {
         file: PathBuf,
     },
+    /// `completions bash|zsh|fish`: the shell's completion script.
+    Completions {
+        shell: String,
+    },
+    /// `--help` after a command: the text to print.
+    Help(String),
     /// `cdrom VM eject|insert [FILE] [--drive N]`: `file` is `Some` for insert.
     Cdrom {
         vm: String,
@@ -211,6 +248,11 @@ fn dispatch(ctx: &Ctx, args: &Args) -> i32 {
         Command::Screenshot { vm, file } => ctx.with_vm(vm, |e| vm::screenshot(ctx, e, file)),
         Command::Snapshot(s) => snapshot::run(ctx, s),
         Command::Detect { file } => install::detect(ctx, file),
+        Command::Completions { shell } => completions(ctx, shell),
+        Command::Help(text) => {
+            ctx.out.say(text.trim_end());
+            code::OK
+        }
         Command::Cdrom { vm, drive, insert } => {
             ctx.with_vm(vm, |e| vm::cdrom(ctx, e, drive, insert.as_deref()))
         }
@@ -331,17 +373,40 @@ impl Out {
         code
     }
 
+    /// A line of the result on stdout.
+    fn say(&self, s: impl std::fmt::Display) {
+        self.line(&s.to_string(), false);
+    }
+
+    /// A line for the person on stderr (kept out of what a pipe reads).
+    fn warn(&self, s: impl std::fmt::Display) {
+        self.line(&s.to_string(), true);
+    }
+
     fn line(&self, s: &str, to_stderr: bool) {
-        match &self.captured {
+        let written = match &self.captured {
             Some(c) => {
                 let mut c = c.borrow_mut();
                 c.push_str(s);
                 c.push('\n');
+                Ok(())
             }
-            None if to_stderr => eprintln!("{s}"),
-            None => println!("{s}"),
+            None if to_stderr => write_line(&mut std::io::stderr().lock(), s),
+            None => write_line(&mut std::io::stdout().lock(), s),
+        };
+        // The reader went away (`vmdesk list | head -1`): it wants no more, which is no
+        // failure, and there is nobody to tell. Any other write error has nowhere to go either.
+        if written.is_err() {
+            std::process::exit(code::OK);
         }
     }
+}
+
+/// Writes `s` and a newline, flushed (so a closed pipe shows now, not at exit, where Rust's
+/// `println!` would panic).
+fn write_line(w: &mut impl std::io::Write, s: &str) -> std::io::Result<()> {
+    writeln!(w, "{s}")?;
+    w.flush()
 }
 
 /// A path as given, relative ones taken from the working directory.

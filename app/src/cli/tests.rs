@@ -708,3 +708,22 @@ fn create_refuses_wrong_media_and_options_that_do_not_go_together() {
     }
     assert!(!paths.vm_dir("x").exists(), "nothing left behind");
 }
+
+#[test]
+fn completions_know_the_commands_and_their_options() {
+    testing::english();
+    let root = tempfile::tempdir().unwrap();
+    let paths = Paths::under(root.path());
+    let fake = Arc::new(FakeClient::default());
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, script) = run_captured(
+            &paths,
+            fake.clone(),
+            &parse(&args(&format!("completions {shell}"))).unwrap(),
+        );
+        assert_eq!(code, code::OK);
+        for word in ["detect", "cdrom", "boot-disk", "no-display", "keep-disks"] {
+            assert!(script.contains(word), "{shell}: no {word}");
+        }
+    }
+}

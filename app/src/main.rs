@@ -52,12 +52,21 @@ fn no_display_message(reason: &str) -> String {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `std::env::args` would panic on a word that is not UTF-8; it is refused below instead.
+    let args_os: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let settings_lang = data::paths::Paths::from_env()
         .ok()
         .map(|p| data::settings::Settings::load(&p.settings_file()))
         .and_then(|s| s.language);
     i18n::apply(settings_lang.as_deref());
+    let args: Vec<String> = match args_os.into_iter().map(|a| a.into_string()).collect() {
+        Ok(a) => a,
+        Err(bad) => {
+            let arg = bad.to_string_lossy().into_owned();
+            eprintln!("vmdesk: {}", t!("cli-not-utf8", arg = arg));
+            std::process::exit(cli::code::USAGE);
+        }
+    };
     let paths = match data::paths::Paths::from_env() {
         Ok(p) => p,
         Err(e) => {

@@ -281,13 +281,15 @@ cli-help =
     {"              ["}--disk-size GIB | --disk ABBILD [--linked] [--read-only]]
                                       eine neue VM anlegen (sie bootet einen Linux-Kernel), mit
                                       neuer qcow2-Platte oder einem Abbild (--linked: qcow2-Overlay)
-      vmdesk create NAME --iso DATEI [--firmware uefi|bios] [--vcpus N] [--memory MIB]
-    {"              ["}--disk-size GIB | --disk ABBILD] [--display BxH | --no-display] [--network]
+      vmdesk create NAME --iso DATEI [--firmware uefi|bios] [--vcpus N]
+    {"              ["}--memory MIB] [--disk-size GIB | --disk ABBILD]
+    {"              ["}--display BxH | --no-display] [--network]
                                       eine VM zum Installieren anlegen: das ISO in einem
                                       CD-ROM-Laufwerk und eine neue Platte, so groß, wie osinfo-db
                                       es für das erkannte System empfiehlt; die Platte bootet,
                                       sobald ein System darauf ist
-      vmdesk create NAME --boot-disk ABBILD [--linked | --copy] [--firmware uefi|bios] ...
+      vmdesk create NAME --boot-disk ABBILD [--linked | --copy]
+    {"              ["}--firmware uefi|bios] [--vcpus N] [--memory MIB] [--network] ...
                                       eine VM anlegen, die ein Plattenabbild bootet (z. B. ein
                                       Cloud-Abbild): direkt, über ein qcow2-Overlay (--linked)
                                       oder kopiert (--copy); UEFI, außer mit --firmware bios
@@ -322,7 +324,8 @@ cli-help =
     version; null, wenn nicht erkannt), firmware ("uefi" oder "bios"), memory_mib, disk_gib,
     vcpus und notice (code "unknown-os" oder "no-database", message; oder null).
 
-    Exit-Status: 0 erledigt · 1 fehlgeschlagen · 2 falscher Aufruf oder Wert, oder weder ISO noch Plattenabbild ·
+    Exit-Status: 0 erledigt · 1 fehlgeschlagen ·
+    2 falscher Aufruf oder Wert, oder weder ISO noch Plattenabbild ·
     3 keine solche VM · 4 die VM ist nicht in einem passenden Zustand (z. B. läuft nicht) ·
     5 der Gast hat den Ein/Aus-Knopf ignoriert · 6 kein solcher Schnappschuss.
 cli-unknown-option = unbekannte Option { $option }
@@ -459,6 +462,7 @@ cli-detect-os = Betriebssystem: { $name } ({ $id })
 cli-detect-os-unknown = Betriebssystem: unbekannt, allgemeine Einstellungen
 cli-detect-firmware = Firmware: { $firmware }
 cli-detect-resources = Empfohlen: { $memory } MiB Speicher, { $disk } GiB Platte, { $vcpus } vCPUs
+cli-detect-resources-image = Empfohlen: { $memory } MiB Speicher, { $vcpus } vCPUs (das Abbild ist die Platte)
 cli-notice-unknown-os = osinfo-db kennt dieses Medium nicht: Die VM bekommt allgemeine Einstellungen (die Optionen von vmdesk create ändern sie).
 cli-notice-no-database = osinfo-db ist nicht verfügbar ({ $reason }): Betriebssysteme werden nicht erkannt, es gelten allgemeine Einstellungen. Installieren mit: sudo apt install osinfo-db
 cli-iso-is-disk-image = { $file } ist ein Plattenabbild, kein ISO: --boot-disk verwenden
@@ -470,3 +474,4 @@ cli-created-install = { $memory } MiB Speicher, { $vcpus } vCPUs, { $firmware }
 cli-repeated-option = { $option } ist zweimal angegeben
 cli-flag-takes-no-value = { $option } nimmt keinen Wert
 cli-bad-value = { $option }: „{ $value }“ ist nicht eines von { $valid }
+cli-not-utf8 = „{ $arg }“ ist kein gültiges UTF-8: vmdesk braucht Dateinamen und Wörter in UTF-8

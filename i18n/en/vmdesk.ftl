@@ -281,12 +281,14 @@ cli-help =
     {"              ["}--disk-size GIB | --disk IMAGE [--linked] [--read-only]]
                                       make a new VM (booting a Linux kernel), with a new
                                       qcow2 disk, or an image (--linked: a qcow2 overlay)
-      vmdesk create NAME --iso FILE [--firmware uefi|bios] [--vcpus N] [--memory MIB]
-    {"              ["}--disk-size GIB | --disk IMAGE] [--display WxH | --no-display] [--network]
+      vmdesk create NAME --iso FILE [--firmware uefi|bios] [--vcpus N]
+    {"              ["}--memory MIB] [--disk-size GIB | --disk IMAGE]
+    {"              ["}--display WxH | --no-display] [--network]
                                       make a VM to install an OS: the ISO in a CD-ROM drive
                                       and a new disk, sized as osinfo-db recommends for the
                                       OS it recognises; the disk boots once it has a system
-      vmdesk create NAME --boot-disk IMAGE [--linked | --copy] [--firmware uefi|bios] ...
+      vmdesk create NAME --boot-disk IMAGE [--linked | --copy]
+    {"              ["}--firmware uefi|bios] [--vcpus N] [--memory MIB] [--network] ...
                                       make a VM booting a disk image (e.g. a cloud image): in
                                       place, through a qcow2 overlay (--linked) or copied
                                       (--copy); UEFI unless --firmware bios
@@ -321,7 +323,8 @@ cli-help =
     version; null when not recognised), firmware ("uefi" or "bios"), memory_mib, disk_gib,
     vcpus and notice (code "unknown-os" or "no-database", message; or null).
 
-    Exit status: 0 done · 1 failed · 2 bad command line or values, or not an ISO or disk image ·
+    Exit status: 0 done · 1 failed ·
+    2 bad command line or values, or not an ISO or disk image ·
     3 no such VM · 4 the VM is not in a state that allows this (e.g. not running) ·
     5 the guest ignored the power button · 6 no such snapshot.
 cli-unknown-option = unknown option { $option }
@@ -458,6 +461,7 @@ cli-detect-os = OS: { $name } ({ $id })
 cli-detect-os-unknown = OS: unknown, generic settings
 cli-detect-firmware = Firmware: { $firmware }
 cli-detect-resources = Recommended: { $memory } MiB memory, { $disk } GiB disk, { $vcpus } vCPUs
+cli-detect-resources-image = Recommended: { $memory } MiB memory, { $vcpus } vCPUs (the image is the disk)
 cli-notice-unknown-os = osinfo-db does not know this medium: the VM gets generic settings (the options of vmdesk create change them).
 cli-notice-no-database = osinfo-db is not available ({ $reason }), so operating systems are not recognised and generic settings are used. Install it: sudo apt install osinfo-db
 cli-iso-is-disk-image = { $file } is a disk image, not an ISO: use --boot-disk
@@ -469,3 +473,4 @@ cli-created-install = { $memory } MiB memory, { $vcpus } vCPUs, { $firmware }
 cli-repeated-option = { $option } is given twice
 cli-flag-takes-no-value = { $option } takes no value
 cli-bad-value = { $option }: “{ $value }” is not one of { $valid }
+cli-not-utf8 = “{ $arg }” is not valid UTF-8: vmdesk needs file names and words in UTF-8

@@ -281,13 +281,15 @@ cli-help =
     {"              ["}--disk-size GIB | --disk IMAGEN [--linked] [--read-only]]
                                       crear una VM nueva (arranca un núcleo Linux), con un disco
                                       qcow2 nuevo o una imagen (--linked: una capa qcow2)
-      vmdesk create NOMBRE --iso ARCHIVO [--firmware uefi|bios] [--vcpus N] [--memory MIB]
-    {"              ["}--disk-size GIB | --disk IMAGEN] [--display AxA | --no-display] [--network]
+      vmdesk create NOMBRE --iso ARCHIVO [--firmware uefi|bios] [--vcpus N]
+    {"              ["}--memory MIB] [--disk-size GIB | --disk IMAGEN]
+    {"              ["}--display AxA | --no-display] [--network]
                                       crear una VM para instalar un sistema: la ISO en una
                                       unidad de CD-ROM y un disco nuevo, del tamaño que
                                       osinfo-db recomienda para el sistema reconocido; el disco
                                       arranca en cuanto tiene un sistema
-      vmdesk create NOMBRE --boot-disk IMAGEN [--linked | --copy] [--firmware uefi|bios] ...
+      vmdesk create NOMBRE --boot-disk IMAGEN [--linked | --copy]
+    {"              ["}--firmware uefi|bios] [--vcpus N] [--memory MIB] [--network] ...
                                       crear una VM que arranca una imagen de disco (p. ej. una
                                       imagen cloud): tal cual, con una capa qcow2 (--linked) o
                                       copiada (--copy); UEFI salvo con --firmware bios
@@ -323,7 +325,8 @@ cli-help =
     short_id, name, version; null si no se reconoce), firmware ("uefi" o "bios"), memory_mib,
     disk_gib, vcpus y notice (code "unknown-os" o "no-database", message; o null).
 
-    Estado de salida: 0 hecho · 1 falló · 2 orden o valor incorrecto, o ni ISO ni imagen de disco ·
+    Estado de salida: 0 hecho · 1 falló ·
+    2 orden o valor incorrecto, o ni ISO ni imagen de disco ·
     3 no existe esa VM · 4 la VM no está en un estado que lo permita (p. ej. no está en marcha) ·
     5 el invitado ignoró el botón de apagado · 6 no existe esa instantánea.
 cli-unknown-option = opción desconocida { $option }
@@ -460,6 +463,7 @@ cli-detect-os = Sistema: { $name } ({ $id })
 cli-detect-os-unknown = Sistema: desconocido, ajustes genéricos
 cli-detect-firmware = Firmware: { $firmware }
 cli-detect-resources = Recomendado: { $memory } MiB de memoria, { $disk } GiB de disco, { $vcpus } vCPU
+cli-detect-resources-image = Recomendado: { $memory } MiB de memoria, { $vcpus } vCPU (la imagen es el disco)
 cli-notice-unknown-os = osinfo-db no conoce este medio: la VM recibe ajustes genéricos (las opciones de vmdesk create los cambian).
 cli-notice-no-database = osinfo-db no está disponible ({ $reason }): no se reconocen los sistemas operativos y se usan ajustes genéricos. Instálelo con: sudo apt install osinfo-db
 cli-iso-is-disk-image = { $file } es una imagen de disco, no una ISO: use --boot-disk
@@ -471,3 +475,4 @@ cli-created-install = { $memory } MiB de memoria, { $vcpus } vCPU, { $firmware }
 cli-repeated-option = { $option } aparece dos veces
 cli-flag-takes-no-value = { $option } no lleva valor
 cli-bad-value = { $option }: «{ $value }» no es uno de { $valid }
+cli-not-utf8 = «{ $arg }» no es UTF-8 válido: vmdesk necesita nombres de archivo y palabras en UTF-8

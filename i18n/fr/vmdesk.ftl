@@ -281,13 +281,15 @@ cli-help =
     {"              ["}--disk-size GIO | --disk IMAGE [--linked] [--read-only]]
                                       créer une VM (elle démarre un noyau Linux), avec un
                                       disque qcow2 neuf ou une image (--linked : une surcouche qcow2)
-      vmdesk create NOM --iso FICHIER [--firmware uefi|bios] [--vcpus N] [--memory MIO]
-    {"              ["}--disk-size GIO | --disk IMAGE] [--display LxH | --no-display] [--network]
+      vmdesk create NOM --iso FICHIER [--firmware uefi|bios] [--vcpus N]
+    {"              ["}--memory MIO] [--disk-size GIO | --disk IMAGE]
+    {"              ["}--display LxH | --no-display] [--network]
                                       créer une VM pour installer un système : l'ISO dans un
                                       lecteur de CD-ROM et un disque neuf, de la taille que
                                       osinfo-db recommande pour le système reconnu ; le disque
                                       démarre dès qu'il contient un système
-      vmdesk create NOM --boot-disk IMAGE [--linked | --copy] [--firmware uefi|bios] ...
+      vmdesk create NOM --boot-disk IMAGE [--linked | --copy]
+    {"              ["}--firmware uefi|bios] [--vcpus N] [--memory MIO] [--network] ...
                                       créer une VM qui démarre une image disque (p. ex. une
                                       image cloud) : telle quelle, via une surcouche qcow2
                                       (--linked) ou copiée (--copy) ; UEFI sauf --firmware bios
@@ -322,7 +324,8 @@ cli-help =
     version ; null si non reconnu), firmware ("uefi" ou "bios"), memory_mib, disk_gib, vcpus
     et notice (code "unknown-os" ou "no-database", message ; ou null).
 
-    Code de sortie : 0 fait · 1 échec · 2 commande ou valeur incorrecte, ou ni ISO ni image disque ·
+    Code de sortie : 0 fait · 1 échec ·
+    2 commande ou valeur incorrecte, ou ni ISO ni image disque ·
     3 VM inconnue · 4 la VM n'est pas dans un état qui le permet (p. ex. arrêtée) ·
     5 l'invité a ignoré le bouton d'alimentation · 6 instantané inconnu.
 cli-unknown-option = option inconnue { $option }
@@ -459,6 +462,7 @@ cli-detect-os = Système : { $name } ({ $id })
 cli-detect-os-unknown = Système : inconnu, réglages génériques
 cli-detect-firmware = Micrologiciel : { $firmware }
 cli-detect-resources = Recommandé : { $memory } Mio de mémoire, { $disk } Gio de disque, { $vcpus } vCPU
+cli-detect-resources-image = Recommandé : { $memory } Mio de mémoire, { $vcpus } vCPU (l'image est le disque)
 cli-notice-unknown-os = osinfo-db ne connaît pas ce support : la VM reçoit des réglages génériques (les options de vmdesk create les modifient).
 cli-notice-no-database = osinfo-db n'est pas disponible ({ $reason }) : les systèmes ne sont pas reconnus et des réglages génériques sont utilisés. Pour l'installer : sudo apt install osinfo-db
 cli-iso-is-disk-image = { $file } est une image disque, pas une ISO : utilisez --boot-disk
@@ -470,3 +474,4 @@ cli-created-install = { $memory } Mio de mémoire, { $vcpus } vCPU, { $firmware 
 cli-repeated-option = { $option } est donné deux fois
 cli-flag-takes-no-value = { $option } ne prend pas de valeur
 cli-bad-value = { $option } : « { $value } » n'est pas parmi { $valid }
+cli-not-utf8 = « { $arg } » n'est pas de l'UTF-8 valide : vmdesk a besoin de noms de fichiers et de mots en UTF-8

@@ -119,16 +119,27 @@ fn describe(d: &Detection) -> String {
         Firmware::Uefi => "UEFI",
         Firmware::Bios => "BIOS",
     };
+    let (memory, vcpus) = (
+        d.resources.memory_mib.to_string(),
+        d.resources.vcpus.to_string(),
+    );
+    // A disk image is the disk: only an installer's new disk has a recommended size.
+    let resources = match d.media {
+        MediaKind::Iso(_) => t!(
+            "cli-detect-resources",
+            memory = memory,
+            disk = d.resources.disk_gib.to_string(),
+            vcpus = vcpus
+        ),
+        MediaKind::DiskImage { .. } => {
+            t!("cli-detect-resources-image", memory = memory, vcpus = vcpus)
+        }
+    };
     let mut lines = vec![
         medium,
         os_line(d),
         t!("cli-detect-firmware", firmware = firmware),
-        t!(
-            "cli-detect-resources",
-            memory = d.resources.memory_mib.to_string(),
-            disk = d.resources.disk_gib.to_string(),
-            vcpus = d.resources.vcpus.to_string()
-        ),
+        resources,
     ];
     lines.extend(d.notice.as_ref().map(notice_text));
     lines.join("\n")

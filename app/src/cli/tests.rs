@@ -469,6 +469,7 @@ fn detect_refuses_files_that_are_no_medium_and_reads_disk_images() {
     let (code, text) = run(&format!("detect {}", q.display()));
     assert_eq!(code, code::OK, "{text}");
     assert!(text.contains("qcow2 disk image, 3.0 GiB"), "{text}");
+    assert!(text.contains("(the image is the disk)"), "{text}");
     assert!(text.contains("Firmware: UEFI"), "{text}");
     let raw = root.path().join("disk.img");
     let mut mbr = vec![0u8; 2 << 20];

@@ -79,12 +79,13 @@ fn main() {
         return;
     }
     match args[0].as_str() {
+        // `help CMD` is that command's help.
         "-h" | "--help" | "help" => {
-            print!("{}", cli::help());
+            cli::print(&cli::help_for(&args[1..]));
             return;
         }
         "-V" | "--version" => {
-            println!("vmdesk {}", env!("CARGO_PKG_VERSION"));
+            cli::print(&format!("vmdesk {}\n", env!("CARGO_PKG_VERSION")));
             return;
         }
         _ => {}

@@ -32,6 +32,19 @@ pub fn help_for(args: &[String]) -> String {
     }
 }
 
+/// Prints `text` on stdout as is; a closed pipe (`vmdesk --help | head -0`) ends quietly.
+pub fn print(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
+        std::process::exit(code::OK);
+    }
+}
+
 /// `completions SHELL`: clap_complete's script for the command line as parsed.
 fn completions(ctx: &Ctx, shell: &str) -> i32 {
     use clap_complete::Shell;

@@ -68,12 +68,21 @@ fn open_file_arg(args: &[String]) -> Option<std::path::PathBuf> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `std::env::args` would panic on a word that is not UTF-8; it is refused below instead.
+    let args_os: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let settings_lang = data::paths::Paths::from_env()
         .ok()
         .map(|p| data::settings::Settings::load(&p.settings_file()))
         .and_then(|s| s.language);
     i18n::apply(settings_lang.as_deref());
+    let args: Vec<String> = match args_os.into_iter().map(|a| a.into_string()).collect() {
+        Ok(a) => a,
+        Err(bad) => {
+            let arg = bad.to_string_lossy().into_owned();
+            eprintln!("vmdesk: {}", t!("cli-not-utf8", arg = arg));
+            std::process::exit(cli::code::USAGE);
+        }
+    };
     let paths = match data::paths::Paths::from_env() {
         Ok(p) => p,
         Err(e) => {
@@ -86,12 +95,13 @@ fn main() {
         return;
     }
     match args[0].as_str() {
+        // `help CMD` is that command's help.
         "-h" | "--help" | "help" => {
-            print!("{}", cli::help());
+            cli::print(&cli::help_for(&args[1..]));
             return;
         }
         "-V" | "--version" => {
-            println!("vmdesk {}", env!("CARGO_PKG_VERSION"));
+            cli::print(&format!("vmdesk {}\n", env!("CARGO_PKG_VERSION")));
             return;
         }
         _ => {}
@@ -103,8 +113,9 @@ fn main() {
     match cli::parse(&args) {
         Ok(a) => std::process::exit(cli::run(&paths, &a)),
         Err(e) => {
+            // The error, then how the command it is about is used.
             eprintln!("vmdesk: {e}\n");
-            eprint!("{}", cli::help());
+            eprint!("{}", cli::help_for(&args));
             std::process::exit(cli::code::USAGE);
         }
     }

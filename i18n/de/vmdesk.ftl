@@ -281,6 +281,20 @@ cli-help =
     {"              ["}--disk-size GIB | --disk ABBILD [--linked] [--read-only]]
                                       eine neue VM anlegen (sie bootet einen Linux-Kernel), mit
                                       neuer qcow2-Platte oder einem Abbild (--linked: qcow2-Overlay)
+      vmdesk create NAME --iso DATEI [--firmware uefi|bios] [--vcpus N]
+    {"              ["}--memory MIB] [--disk-size GIB | --disk ABBILD]
+    {"              ["}--display BxH | --no-display] [--network]
+                                      eine VM zum Installieren anlegen: das ISO in einem
+                                      CD-ROM-Laufwerk und eine neue Platte, so groß, wie osinfo-db
+                                      es für das erkannte System empfiehlt; die Platte bootet,
+                                      sobald ein System darauf ist
+      vmdesk create NAME --boot-disk ABBILD [--linked | --copy]
+    {"              ["}--firmware uefi|bios] [--vcpus N] [--memory MIB] [--network] ...
+                                      eine VM anlegen, die ein Plattenabbild bootet (z. B. ein
+                                      Cloud-Abbild): direkt, über ein qcow2-Overlay (--linked)
+                                      oder kopiert (--copy); UEFI, außer mit --firmware bios
+      vmdesk detect  DATEI            zeigen, was ein ISO oder Plattenabbild enthält (osinfo-db)
+                                      und was eine VM dafür bekommt
       vmdesk clone   VM NAME [--full] verknüpfter Klon einer gestoppten VM (--full: Platten kopieren)
       vmdesk delete  VM [--keep-disks]
                                       eine gestoppte VM samt Ordner löschen; ihre Plattenabbilder
@@ -300,13 +314,19 @@ cli-help =
       vmdesk screenshot VM DATEI.png  den Bildschirm der VM speichern (VMs mit Bildschirm)
       vmdesk cdrom VM eject|insert DATEI.iso [--drive N]
                                       Medium aus einem CD-ROM-Laufwerk nehmen / ein ISO einlegen
+      vmdesk completions SHELL        das Vervollständigungsskript für bash, zsh oder fish ausgeben
       vmdesk --version                die Version ausgeben
 
     VM ist die ID oder der Name einer VM, SCHNAPPSCHUSS die ID oder der Name eines Schnappschusses.
-    --json gibt maschinenlesbare Ausgaben aus, auch bei Fehlern.
+    --json gibt maschinenlesbare Ausgaben aus, auch bei Fehlern. detect --json gibt ein Objekt
+    aus mit path, kind ("iso" oder "disk-image"), iso (volume_id, system_id, publisher_id,
+    application_id, size_bytes) oder disk_image (format, virtual_size), os (id, short_id, name,
+    version; null, wenn nicht erkannt), firmware ("uefi" oder "bios"), memory_mib, disk_gib,
+    vcpus und notice (code "unknown-os" oder "no-database", message; oder null).
 
-    Exit-Status: 0 erledigt · 1 fehlgeschlagen · 2 falscher Aufruf oder Wert · 3 keine solche VM ·
-    4 die VM ist nicht in einem passenden Zustand (z. B. läuft nicht) ·
+    Exit-Status: 0 erledigt · 1 fehlgeschlagen ·
+    2 falscher Aufruf oder Wert, oder weder ISO noch Plattenabbild ·
+    3 keine solche VM · 4 die VM ist nicht in einem passenden Zustand (z. B. läuft nicht) ·
     5 der Gast hat den Ein/Aus-Knopf ignoriert · 6 kein solcher Schnappschuss.
 cli-unknown-option = unbekannte Option { $option }
 cli-unknown-command = unbekannter Befehl „{ $command }“
@@ -332,7 +352,6 @@ cli-console-attached = Serielle Konsole von { $vm }; Strg+C trennt (die VM läuf
 cli-console-exited = Die VM wurde beendet: { $reason } (Exit-Status { $code })
 cli-missing-value = { $option } braucht einen Wert
 cli-missing-arg = „{ $command }“ braucht ein weiteres Argument (siehe vmdesk --help)
-cli-create-needs-kernel = „create“ braucht --kernel DATEI
 cli-bad-number = { $option }: „{ $value }“ ist keine ganze Zahl
 cli-bad-display = --display: „{ $value }“ ist nicht BREITExHÖHE, z. B. 1024x768
 cli-created = { $vm } angelegt: { $path }
@@ -404,7 +423,6 @@ clone-busy = Wird als „{ $name }“ geklont… { $percent } %
 cli-cloned = { $vm } als { $clone } geklont
 cli-clone-running = { $vm } läuft: schalten Sie sie zuerst aus (ihre Platten dürfen sich beim Klonen nicht ändern)
 cli-bad-disk = --disk und --disk-size schließen einander aus: eine Platte pro VM über die Kommandozeile
-cli-linked-needs-disk = --linked braucht --disk
 hw-vnc-port = VNC-Port
 hw-vnc-password = Passwort
 hw-vnc-hint = Optional: der Bildschirm auch per VNC auf 127.0.0.1 an diesem Port, für andere Programme (das Passwort ist Pflicht; VNC nutzt 8 Zeichen).
@@ -488,3 +506,30 @@ install-bios = BIOS (klassisch)
 install-firmware-detected = Die Firmware, die dieses System braucht.
 install-firmware-generic = UEFI passt zu aktuellen Systemen; ältere brauchen womöglich BIOS.
 install-firmware-changed = Nicht die Firmware, für die dieses System gemacht ist: Es startet womöglich nicht.
+
+## Kommandozeile: Installation von einem ISO oder Plattenabbild (Issue 14, CLI-Teil)
+cli-create-one-boot = „create“ braucht genau eines von --kernel DATEI, --iso DATEI und --boot-disk ABBILD
+cli-option-needs = { $option } geht nur zusammen mit { $needs }
+cli-options-conflict = { $first } und { $second } schließen einander aus
+cli-bad-firmware = --firmware: „{ $value }“ ist weder uefi noch bios
+cli-not-media = { $file } ist weder ein ISO-Abbild noch ein Plattenabbild ({ $reason })
+cli-cannot-read = { $file } kann nicht gelesen werden: { $reason }
+cli-detect-iso = { $file }: ISO-Abbild „{ $volume }“, { $size }
+cli-detect-disk-image = { $file }: Plattenabbild ({ $format }), { $size }
+cli-detect-os = Betriebssystem: { $name } ({ $id })
+cli-detect-os-unknown = Betriebssystem: unbekannt, allgemeine Einstellungen
+cli-detect-firmware = Firmware: { $firmware }
+cli-detect-resources = Empfohlen: { $memory } MiB Speicher, { $disk } GiB Platte, { $vcpus } vCPUs
+cli-detect-resources-image = Empfohlen: { $memory } MiB Speicher, { $vcpus } vCPUs (das Abbild ist die Platte)
+cli-notice-unknown-os = osinfo-db kennt dieses Medium nicht: Die VM bekommt allgemeine Einstellungen (die Optionen von vmdesk create ändern sie).
+cli-notice-no-database = osinfo-db ist nicht verfügbar ({ $reason }): Betriebssysteme werden nicht erkannt, es gelten allgemeine Einstellungen. Installieren mit: sudo apt install osinfo-db
+cli-iso-is-disk-image = { $file } ist ein Plattenabbild, kein ISO: --boot-disk verwenden
+cli-boot-disk-is-iso = { $file } ist ein ISO-Abbild, kein Plattenabbild: --iso verwenden
+cli-default-disk-no-room = Die empfohlene Platte mit { $size } GiB passt nicht ({ $error }); eine Größe mit --disk-size wählen
+cli-created-install = { $memory } MiB Speicher, { $vcpus } vCPUs, { $firmware }
+
+## Kommandozeile: der clap-Parser und die Vervollständigung (Issue 15, CLI-Teil)
+cli-repeated-option = { $option } ist zweimal angegeben
+cli-flag-takes-no-value = { $option } nimmt keinen Wert
+cli-bad-value = { $option }: „{ $value }“ ist nicht eines von { $valid }
+cli-not-utf8 = „{ $arg }“ ist kein gültiges UTF-8: vmdesk braucht Dateinamen und Wörter in UTF-8

@@ -281,6 +281,20 @@ cli-help =
     {"              ["}--disk-size GIO | --disk IMAGE [--linked] [--read-only]]
                                       créer une VM (elle démarre un noyau Linux), avec un
                                       disque qcow2 neuf ou une image (--linked : une surcouche qcow2)
+      vmdesk create NOM --iso FICHIER [--firmware uefi|bios] [--vcpus N]
+    {"              ["}--memory MIO] [--disk-size GIO | --disk IMAGE]
+    {"              ["}--display LxH | --no-display] [--network]
+                                      créer une VM pour installer un système : l'ISO dans un
+                                      lecteur de CD-ROM et un disque neuf, de la taille que
+                                      osinfo-db recommande pour le système reconnu ; le disque
+                                      démarre dès qu'il contient un système
+      vmdesk create NOM --boot-disk IMAGE [--linked | --copy]
+    {"              ["}--firmware uefi|bios] [--vcpus N] [--memory MIO] [--network] ...
+                                      créer une VM qui démarre une image disque (p. ex. une
+                                      image cloud) : telle quelle, via une surcouche qcow2
+                                      (--linked) ou copiée (--copy) ; UEFI sauf --firmware bios
+      vmdesk detect  FICHIER          montrer ce que contient une ISO ou une image disque
+                                      (osinfo-db) et ce qu'une VM pour elle reçoit
       vmdesk clone   VM NOM [--full]  clone lié d'une VM arrêtée (--full : copier les disques)
       vmdesk delete  VM [--keep-disks]
                                       supprimer une VM arrêtée et son dossier ; ses images disque
@@ -300,13 +314,19 @@ cli-help =
       vmdesk screenshot VM FICHIER.png  enregistrer l'écran de la VM (VM avec écran)
       vmdesk cdrom VM eject|insert FICHIER.iso [--drive N]
                                       retire le disque d’un lecteur de CD-ROM / insère une ISO
+      vmdesk completions SHELL        afficher le script de complétion pour bash, zsh ou fish
       vmdesk --version                afficher la version
 
     VM est l'identifiant ou le nom d'une VM ; INSTANTANÉ, celui d'un instantané.
-    --json produit une sortie lisible par machine, erreurs comprises.
+    --json produit une sortie lisible par machine, erreurs comprises. detect --json produit un
+    objet avec path, kind ("iso" ou "disk-image"), iso (volume_id, system_id, publisher_id,
+    application_id, size_bytes) ou disk_image (format, virtual_size), os (id, short_id, name,
+    version ; null si non reconnu), firmware ("uefi" ou "bios"), memory_mib, disk_gib, vcpus
+    et notice (code "unknown-os" ou "no-database", message ; ou null).
 
-    Code de sortie : 0 fait · 1 échec · 2 commande ou valeur incorrecte · 3 VM inconnue ·
-    4 la VM n'est pas dans un état qui le permet (p. ex. arrêtée) ·
+    Code de sortie : 0 fait · 1 échec ·
+    2 commande ou valeur incorrecte, ou ni ISO ni image disque ·
+    3 VM inconnue · 4 la VM n'est pas dans un état qui le permet (p. ex. arrêtée) ·
     5 l'invité a ignoré le bouton d'alimentation · 6 instantané inconnu.
 cli-unknown-option = option inconnue { $option }
 cli-unknown-command = commande inconnue « { $command } »
@@ -332,7 +352,6 @@ cli-console-attached = Console série de { $vm } ; Ctrl+C se détache (la VM con
 cli-console-exited = La VM s’est terminée : { $reason } (code de sortie { $code })
 cli-missing-value = { $option } demande une valeur
 cli-missing-arg = « { $command } » demande un argument de plus (voir vmdesk --help)
-cli-create-needs-kernel = « create » demande --kernel FICHIER
 cli-bad-number = { $option } : « { $value } » n'est pas un nombre entier
 cli-bad-display = --display : « { $value } » n'est pas LARGEURxHAUTEUR, p. ex. 1024x768
 cli-created = { $vm } créée : { $path }
@@ -404,7 +423,6 @@ clone-busy = Clonage sous le nom « { $name } »… { $percent } %
 cli-cloned = { $vm } clonée sous { $clone }
 cli-clone-running = { $vm } tourne : éteignez-la d'abord (ses disques ne doivent pas changer pendant le clonage)
 cli-bad-disk = --disk et --disk-size s'excluent : un disque par VM en ligne de commande
-cli-linked-needs-disk = --linked nécessite --disk
 hw-vnc-port = Port VNC
 hw-vnc-password = Mot de passe
 hw-vnc-hint = Facultatif : l'écran aussi en VNC sur 127.0.0.1 à ce port, pour d'autres visionneuses (le mot de passe est obligatoire ; VNC en utilise 8 caractères).
@@ -488,3 +506,30 @@ install-bios = BIOS (classique)
 install-firmware-detected = Le firmware dont ce système a besoin.
 install-firmware-generic = UEFI convient aux systèmes actuels ; les plus anciens peuvent demander le BIOS.
 install-firmware-changed = Pas le firmware pour lequel ce système est fait : il risque de ne pas démarrer.
+
+## Ligne de commande : installer depuis une ISO ou une image disque (issue 14, partie CLI)
+cli-create-one-boot = « create » demande exactement un de --kernel FICHIER, --iso FICHIER et --boot-disk IMAGE
+cli-option-needs = { $option } ne va qu'avec { $needs }
+cli-options-conflict = { $first } et { $second } ne peuvent pas aller ensemble
+cli-bad-firmware = --firmware : « { $value } » n'est ni uefi ni bios
+cli-not-media = { $file } n'est ni une image ISO ni une image disque ({ $reason })
+cli-cannot-read = impossible de lire { $file } : { $reason }
+cli-detect-iso = { $file } : image ISO « { $volume } », { $size }
+cli-detect-disk-image = { $file } : image disque { $format }, { $size }
+cli-detect-os = Système : { $name } ({ $id })
+cli-detect-os-unknown = Système : inconnu, réglages génériques
+cli-detect-firmware = Micrologiciel : { $firmware }
+cli-detect-resources = Recommandé : { $memory } Mio de mémoire, { $disk } Gio de disque, { $vcpus } vCPU
+cli-detect-resources-image = Recommandé : { $memory } Mio de mémoire, { $vcpus } vCPU (l'image est le disque)
+cli-notice-unknown-os = osinfo-db ne connaît pas ce support : la VM reçoit des réglages génériques (les options de vmdesk create les modifient).
+cli-notice-no-database = osinfo-db n'est pas disponible ({ $reason }) : les systèmes ne sont pas reconnus et des réglages génériques sont utilisés. Pour l'installer : sudo apt install osinfo-db
+cli-iso-is-disk-image = { $file } est une image disque, pas une ISO : utilisez --boot-disk
+cli-boot-disk-is-iso = { $file } est une image ISO, pas une image disque : utilisez --iso
+cli-default-disk-no-room = le disque recommandé de { $size } Gio ne tient pas ({ $error }) ; choisissez une taille avec --disk-size
+cli-created-install = { $memory } Mio de mémoire, { $vcpus } vCPU, { $firmware }
+
+## Ligne de commande : l'analyseur clap et la complétion (issue 15, partie CLI)
+cli-repeated-option = { $option } est donné deux fois
+cli-flag-takes-no-value = { $option } ne prend pas de valeur
+cli-bad-value = { $option } : « { $value } » n'est pas parmi { $valid }
+cli-not-utf8 = « { $arg } » n'est pas de l'UTF-8 valide : vmdesk a besoin de noms de fichiers et de mots en UTF-8

@@ -1,0 +1,150 @@
+//! An ISO's volume labels against osinfo-db's `<iso>` patterns, as libosinfo's
+//! `osinfo_media_matches` does: every field the pattern has must match the label (a GRegex/PCRE
+//! search, unanchored, case-sensitive); a blank label never matches a pattern; a
+//! `<volume-size>` must equal the volume's size; a pattern with no field matches nothing.
+//!
+//! libosinfo takes the first match in its (hash) order; this picks deterministically: media for
+//! the host's architecture (x86_64) first, then the pattern with the most fields, then the
+//! longest patterns (the most specific), then the OS id.
+
+use super::db::{Db, IsoPattern};
+use crate::data::media::IsoLabels;
+use fancy_regex::Regex;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+/// Compiled patterns, kept for the process: each compiles once, and only when its literal
+/// part is in the label (most never are), so one detection stays in the low milliseconds.
+fn compiled(pattern: &str) -> Option<Regex> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(pattern.to_string())
+        .or_insert_with(|| compile(pattern).ok())
+        .clone()
+}
+
+/// GRegex (PCRE) syntax in fancy-regex: the same for everything osinfo-db uses (classes,
+/// `\d`, groups, alternation, look-ahead). PCRE's default limits are generous; so is this one.
+pub fn compile(pattern: &str) -> Result<Regex, fancy_regex::Error> {
+    fancy_regex::RegexBuilder::new(pattern)
+        .backtrack_limit(100_000)
+        .build()
+}
+
+/// A literal every match of `pattern` contains (its leading literal run), when there is a
+/// simple one: a cheap test before compiling. None when the pattern has an alternation or
+/// starts with a metacharacter.
+pub fn required_literal(pattern: &str) -> Option<&str> {
+    if pattern.contains('|') {
+        return None;
+    }
+    let body = pattern.strip_prefix('^').unwrap_or(pattern);
+    let end = body
+        .find(|c: char| "\\.[](){}*+?$|^".contains(c))
+        .unwrap_or(body.len());
+    let mut lit = &body[..end];
+    // A quantifier right after the run applies to its last character only.
+    if body[end..].starts_with(['?', '*', '{']) {
+        lit = match lit.char_indices().last() {
+            Some((i, _)) => &lit[..i],
+            None => lit,
+        };
+    }
+    (!lit.is_empty()).then_some(lit)
+}
+
+/// Does `pattern` (a GRegex) find a match in `label`? A blank label never matches.
+pub fn field_matches(pattern: &str, label: &str) -> bool {
+    if label.trim().is_empty() {
+        return false;
+    }
+    if let Some(lit) = required_literal(pattern) {
+        if !label.contains(lit) {
+            return false;
+        }
+    }
+    match compiled(pattern) {
+        // A pattern that hits the backtrack limit is taken as no match, like PCRE's error.
+        Some(re) => re.is_match(label).unwrap_or(false),
+        // A pattern that does not compile matches nothing (libosinfo: GRegex error → FALSE).
+        None => false,
+    }
+}
+
+/// libosinfo's `osinfo_media_matches` for one `<iso>`.
+pub fn iso_matches(p: &IsoPattern, l: &IsoLabels) -> bool {
+    if p.is_empty() {
+        return false;
+    }
+    let ok =
+        |pat: &Option<String>, label: &str| pat.as_deref().is_none_or(|p| field_matches(p, label));
+    ok(&p.volume_id, &l.volume_id)
+        && ok(&p.application_id, &l.application_id)
+        && ok(&p.system_id, &l.system_id)
+        && ok(&p.publisher_id, &l.publisher_id)
+        && p.volume_size.is_none_or(|s| s == 0 || s == l.volume_size)
+}
+
+/// Lower is preferred: the host's architecture (x86_64), then arch-neutral, then 32-bit x86
+/// (runs on x86_64), then the rest (still named, so the person learns what the ISO is).
+fn arch_rank(arch: &str) -> u8 {
+    match arch {
+        "x86_64" => 0,
+        "all" => 1,
+        "i686" | "i586" | "i486" | "i386" => 2,
+        _ => 3,
+    }
+}
+
+/// Lower is better: architecture, then more fields, then longer patterns.
+type Rank = (u8, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>);
+
+/// The best `(os index, media index)` for the labels, if any OS's media matches.
+pub fn best_match(db: &Db, labels: &IsoLabels) -> Option<(usize, usize)> {
+    let mut best: Option<(Rank, (usize, usize))> = None;
+    for (oi, os) in db.oses.iter().enumerate() {
+        for (mi, m) in os.media.iter().enumerate() {
+            if !iso_matches(&m.iso, labels) {
+                continue;
+            }
+            let fields = [
+                &m.iso.volume_id,
+                &m.iso.system_id,
+                &m.iso.publisher_id,
+                &m.iso.application_id,
+            ];
+            let n = fields.iter().filter(|f| f.is_some()).count()
+                + usize::from(m.iso.volume_size.is_some_and(|s| s > 0));
+            let len: usize = fields
+                .iter()
+                .filter_map(|f| f.as_ref())
+                .map(String::len)
+                .sum();
+            let rank = (
+                arch_rank(&m.arch),
+                std::cmp::Reverse(n),
+                std::cmp::Reverse(len),
+            );
+            // On a full tie the OS that derives from the other wins (Windows 11's media carry
+            // Windows 10's labels: a newer release is likelier, and its settings boot both);
+            // otherwise the earlier OS id (sorted).
+            let better = match &best {
+                None => true,
+                Some((r, (boi, _))) => {
+                    rank < *r
+                        || (rank == *r
+                            && db
+                                .lineage(os)
+                                .iter()
+                                .skip(1)
+                                .any(|o| o.id == db.oses[*boi].id))
+                }
+            };
+            if better {
+                best = Some((rank, (oi, mi)));
+            }
+        }
+    }
+    best.map(|(_, at)| at)
+}

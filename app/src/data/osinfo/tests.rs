@@ -1,0 +1,425 @@
+//! Detection against the system's osinfo-db (ISOs made with xorriso carrying labels the
+//! database knows) and against small databases written here (inheritance, firmware,
+//! look-ahead, damaged files and caches, a missing database).
+
+use super::logo::logo_in;
+use super::*;
+use crate::testing::{skip_or_fail, xorriso_iso, IsoSpec};
+
+/// The system database, or None after saying `skipped: …` (fails under VMDESK_REQUIRE_TOOLS).
+fn system_db() -> Option<Arc<Db>> {
+    match load(Path::new(SYSTEM_DB)) {
+        Ok(db) => Some(db),
+        Err(e) => {
+            skip_or_fail(&format!("osinfo-db (Debian package osinfo-db): {e}"));
+            None
+        }
+    }
+}
+
+fn iso(dir: &Path, file: &str, volume_id: &str, publisher: &str) -> Option<PathBuf> {
+    let spec = IsoSpec {
+        volume_id,
+        system_id: "",
+        publisher,
+        application: "",
+    };
+    match xorriso_iso(dir, file, spec) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            skip_or_fail(&e);
+            None
+        }
+    }
+}
+
+/// Debian's bookworm osinfo-db (0.20221130) knows up to Debian 11, Ubuntu 22.10 and Fedora 37;
+/// these labels are the ones the real ISOs carry (volume ids as on cdimage.debian.org,
+/// releases.ubuntu.com, Fedora's and Microsoft's downloads).
+#[test]
+fn real_isos_are_recognised_with_resources_and_firmware() {
+    let Some(db) = system_db() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // (file, volume id, publisher, id, name, version, MiB, GiB, firmware)
+        (
+            "debian.iso",
+            "Debian 11.5.0 amd64 n",
+            "",
+            "http://debian.org/debian/11",
+            "Debian 11",
+            "11",
+            1024,
+            20,
+            Firmware::Uefi,
+        ),
+        (
+            "ubuntu.iso",
+            "Ubuntu 22.04.1 LTS amd64",
+            "",
+            "http://ubuntu.com/ubuntu/22.04",
+            "Ubuntu 22.04 LTS",
+            "22.04",
+            4096,
+            25,
+            Firmware::Uefi,
+        ),
+        (
+            "fedora.iso",
+            "Fedora-WS-Live-37-1-7",
+            "",
+            "http://fedoraproject.org/fedora/37",
+            "Fedora Linux 37",
+            "37",
+            2048,
+            20,
+            Firmware::Uefi,
+        ),
+        // Windows 11 has only minimum resources (4 GiB, 64 GiB): Boxes' fallbacks apply, and
+        // it requires UEFI (BIOS unsupported). Its labels are Windows 10's too: the newer wins.
+        (
+            "win11.iso",
+            "CCCOMA_X64FRE_EN-US_DV9",
+            "Microsoft Corporation",
+            "http://microsoft.com/win/11",
+            "Microsoft Windows 11",
+            "11.0",
+            4096,
+            128,
+            Firmware::Uefi,
+        ),
+    ];
+    for (file, vol, publisher, id, name, version, mib, gib, fw) in cases {
+        let Some(path) = iso(dir.path(), file, vol, publisher) else {
+            return;
+        };
+        let d = detect_with(&db, &path, 8).unwrap();
+        let os =
+            d.os.as_ref()
+                .unwrap_or_else(|| panic!("{vol}: not recognised"));
+        assert_eq!(
+            (os.id.as_str(), os.name.as_str(), os.version.as_deref()),
+            (id, name, Some(version)),
+            "{vol}"
+        );
+        assert_eq!(d.resources.memory_mib, mib, "{vol}");
+        assert_eq!(d.resources.disk_gib, gib, "{vol}");
+        assert_eq!(d.resources.vcpus, 2, "{vol}");
+        assert_eq!(d.firmware, fw, "{vol}");
+        assert_eq!(d.notice, None, "{vol}");
+        assert_eq!(os.guest_os().name, name);
+        // A one-CPU host gets one vCPU, whatever is recommended.
+        assert_eq!(detect_with(&db, &path, 1).unwrap().resources.vcpus, 1);
+    }
+    // detect() goes through the same database (the system one unless VMDESK_OSINFO_DIR says).
+    let deb = dir.path().join("debian.iso");
+    if std::env::var_os(DB_DIR_ENV).is_none() {
+        assert_eq!(detect(&deb, 4).unwrap().os.unwrap().short_id, "debian11");
+    }
+}
+
+#[test]
+fn an_unknown_label_gets_generic_defaults_and_says_so() {
+    let Some(db) = system_db() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let Some(path) = iso(dir.path(), "mine.iso", "VMDESK_TEST_MEDIUM", "") else {
+        return;
+    };
+    let d = detect_with(&db, &path, 8).unwrap();
+    assert_eq!(d.os, None);
+    assert_eq!(d.notice, Some(Notice::UnknownOs));
+    assert_eq!(d.firmware, Firmware::Uefi);
+    assert_eq!(
+        d.resources,
+        Resources {
+            memory_mib: GENERIC_MEMORY_MIB,
+            disk_gib: GENERIC_DISK_GIB,
+            vcpus: 2
+        }
+    );
+    assert!(matches!(d.media, MediaKind::Iso(ref l) if l.volume_id == "VMDESK_TEST_MEDIUM"));
+}
+
+#[test]
+fn a_missing_database_says_how_to_install_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(path) = iso(dir.path(), "d.iso", "Debian 11.5.0 amd64 n", "") else {
+        return;
+    };
+    let d = detect_in(&dir.path().join("no-osinfo"), &path, 4).unwrap();
+    assert_eq!(d.os, None);
+    let Some(Notice::NoDatabase { reason }) = &d.notice else {
+        panic!("{:?}", d.notice)
+    };
+    assert!(reason.contains("apt install osinfo-db"), "{reason}");
+    assert!(reason.contains("no-osinfo"), "{reason}");
+    assert_eq!(d.resources.memory_mib, GENERIC_MEMORY_MIB);
+    // Not a medium at all: refused with the reason, database or not.
+    let txt = dir.path().join("notes.txt");
+    std::fs::write(&txt, "hello").unwrap();
+    assert!(matches!(
+        detect_in(&dir.path().join("no-osinfo"), &txt, 4),
+        Err(MediaError::NotMedia { .. })
+    ));
+}
+
+#[test]
+fn disk_images_boot_uefi_with_their_own_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("cloud.img");
+    let f = std::fs::File::create(&raw).unwrap();
+    f.set_len(3 * GIB + 1).unwrap();
+    drop(f);
+    let mut mbr = vec![0u8; 512];
+    mbr[510] = 0x55;
+    mbr[511] = 0xaa;
+    use std::os::unix::fs::FileExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&raw)
+        .unwrap()
+        .write_all_at(&mbr, 0)
+        .unwrap();
+    let d = detect_in(&dir.path().join("no-osinfo"), &raw, 4).unwrap();
+    assert_eq!(d.firmware, Firmware::Uefi);
+    assert_eq!(d.resources.disk_gib, 4);
+    assert_eq!(d.resources.memory_mib, GENERIC_MEMORY_MIB);
+    // The database is not consulted for disk images, so its absence is not reported.
+    assert_eq!(d.notice, Some(Notice::UnknownOs));
+}
+
+/// A small database: a parent with resources and EFI, a child inheriting them, an OS with
+/// only minimum resources and no firmware, the look-ahead pattern, and a broken file.
+fn tiny_db(root: &Path) {
+    let os = root.join("os/example.org");
+    std::fs::create_dir_all(&os).unwrap();
+    std::fs::write(root.join("VERSION"), "20990101").unwrap();
+    std::fs::write(
+        os.join("base-1.xml"),
+        r#"<?xml version="1.0"?>
+<libosinfo version="0.0.1">
+  <os id="http://example.org/base/1">
+    <short-id>base1</short-id>
+    <name>Base 1</name>
+    <name xml:lang="de">Basis 1</name>
+    <version>1</version>
+    <distro>base</distro>
+    <firmware arch="x86_64" type="efi"/>
+    <resources arch="all">
+      <minimum><n-cpus>1</n-cpus><ram>536870912</ram><storage>5368709120</storage></minimum>
+      <recommended><n-cpus>4</n-cpus><ram>3221225472</ram><storage>32212254720</storage></recommended>
+    </resources>
+    <media arch="x86_64"><iso><volume-id>BASE 1 x86_64</volume-id></iso></media>
+  </os>
+</libosinfo>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        os.join("base-2.xml"),
+        r#"<libosinfo version="0.0.1">
+  <os id="http://example.org/base/2">
+    <short-id>base2</short-id>
+    <name>Base 2</name>
+    <version>2</version>
+    <derives-from id="http://example.org/base/1"/>
+    <media arch="i686"><iso><volume-id>BASE 2</volume-id></iso></media>
+    <media arch="x86_64"><iso><volume-id>BASE 2 x86_64</volume-id><system-id>LINUX</system-id></iso></media>
+  </os>
+</libosinfo>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        os.join("old.xml"),
+        r#"<libosinfo version="0.0.1">
+  <os id="http://example.org/old/7">
+    <short-id>old7</short-id>
+    <name>Old Server 7</name>
+    <resources arch="x86_64"><minimum><ram>2147483648</ram><storage>16106127360</storage></minimum></resources>
+    <media arch="x86_64"><iso><volume-id>Old Server (7 (?!SP[123])|(4 ?!SP[67])).+</volume-id></iso></media>
+  </os>
+</libosinfo>"#,
+    )
+    .unwrap();
+    std::fs::write(os.join("broken.xml"), "<libosinfo><os id=").unwrap();
+}
+
+#[test]
+fn inheritance_firmware_and_look_ahead_follow_libosinfo() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_db(dir.path());
+    let db = Db::parse_dir(dir.path()).unwrap();
+    assert_eq!(db.oses.len(), 3);
+    assert_eq!(db.skipped.len(), 1, "{:?}", db.skipped);
+    assert!(db.skipped[0].contains("broken.xml"));
+    assert_eq!(db.os("http://example.org/base/1").unwrap().name, "Base 1");
+
+    let labels = |v: &str, s: &str| media::IsoLabels {
+        volume_id: v.into(),
+        system_id: s.into(),
+        ..Default::default()
+    };
+    let found = |l: &media::IsoLabels| {
+        matcher::best_match(&db, l).map(|(o, m)| {
+            (
+                db.oses[o].short_id.as_str(),
+                db.oses[o].media[m].arch.as_str(),
+            )
+        })
+    };
+    // Unanchored search; the x86_64 medium with more fields beats the i686 one.
+    assert_eq!(
+        found(&labels("BASE 2 x86_64", "LINUX")),
+        Some(("base2", "x86_64"))
+    );
+    assert_eq!(found(&labels("BASE 2 x86_64", "")), Some(("base2", "i686")));
+    assert_eq!(
+        found(&labels("base 2 x86_64", "LINUX")),
+        None,
+        "case-sensitive"
+    );
+    // Look-ahead: 7 followed by anything but SP1-3.
+    assert_eq!(
+        found(&labels("Old Server 7 SP4 x86_64", "")).map(|f| f.0),
+        Some("old7")
+    );
+    assert_eq!(found(&labels("Old Server 7 SP2 x86_64", "")), None);
+
+    // The child inherits resources and EFI; vCPUs clamp to the host.
+    let base2 = db.os("http://example.org/base/2").unwrap();
+    assert_eq!(
+        resources(&db, base2, "x86_64", 2),
+        Resources {
+            memory_mib: 3072,
+            disk_gib: 30,
+            vcpus: 2
+        }
+    );
+    assert_eq!(resources(&db, base2, "x86_64", 16).vcpus, 4);
+    assert_eq!(firmware(&db, base2, "x86_64"), Firmware::Uefi);
+    // Only minimum resources: Boxes' fallbacks (RAM max(min, 1 GiB), disk max(2 × min, 20 GiB));
+    // an OS without EFI in the database gets BIOS.
+    let old = db.os("http://example.org/old/7").unwrap();
+    assert_eq!(
+        resources(&db, old, "x86_64", 8),
+        Resources {
+            memory_mib: 2048,
+            disk_gib: 30,
+            vcpus: 2
+        }
+    );
+    assert_eq!(firmware(&db, old, "x86_64"), Firmware::Bios);
+}
+
+#[test]
+fn the_cache_is_used_rebuilt_when_damaged_and_dropped_when_the_db_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_db(dir.path());
+    let cache = dir.path().join("cache/osinfo.json");
+    let first = Db::load(dir.path(), Some(&cache)).unwrap();
+    assert!(cache.is_file());
+    // A hit gives the same database.
+    assert_eq!(Db::load(dir.path(), Some(&cache)).unwrap(), first);
+    // Damaged: ignored, parsed again, rewritten whole.
+    std::fs::write(&cache, b"{\"format\":1,\"key\":").unwrap();
+    assert_eq!(Db::load(dir.path(), Some(&cache)).unwrap(), first);
+    assert!(serde_json::from_slice::<serde_json::Value>(&std::fs::read(&cache).unwrap()).is_ok());
+    // A changed file (size and mtime) invalidates it.
+    let f = dir.path().join("os/example.org/base-2.xml");
+    let text = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("<name>Base 2</name>", "<name>Base Two</name>");
+    std::fs::write(&f, text).unwrap();
+    let again = Db::load(dir.path(), Some(&cache)).unwrap();
+    assert_eq!(
+        again.os("http://example.org/base/2").unwrap().name,
+        "Base Two"
+    );
+    // A cache for another database folder is not taken for this one.
+    let other = tempfile::tempdir().unwrap();
+    tiny_db(other.path());
+    std::fs::remove_file(other.path().join("os/example.org/old.xml")).unwrap();
+    assert_eq!(Db::load(other.path(), Some(&cache)).unwrap().oses.len(), 2);
+}
+
+#[test]
+fn every_system_pattern_compiles() {
+    let Some(db) = system_db() else { return };
+    let mut total = 0;
+    let mut bad = Vec::new();
+    for os in &db.oses {
+        for m in &os.media {
+            let i = &m.iso;
+            for p in [
+                &i.volume_id,
+                &i.system_id,
+                &i.publisher_id,
+                &i.application_id,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                total += 1;
+                if let Err(e) = matcher::compile(p) {
+                    bad.push(format!("{}: {p}: {e}", os.id));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "osinfo-db: {} OSes, {total} <iso> patterns, {} fail",
+        db.oses.len(),
+        bad.len()
+    );
+    assert!(total > 1000, "only {total} patterns: is this osinfo-db?");
+    assert!(bad.is_empty(), "{bad:#?}");
+    assert!(db.skipped.is_empty(), "{:?}", db.skipped);
+}
+
+#[test]
+fn required_literals_never_exclude_a_match() {
+    use matcher::required_literal as lit;
+    assert_eq!(lit("Debian 11.\\d+.\\d+ amd64 n"), Some("Debian 11"));
+    assert_eq!(lit("Fedora-WS-Live-37.*"), Some("Fedora-WS-Live-37"));
+    assert_eq!(lit("^(J_)?CCSN?A_X86FRE_"), None);
+    assert_eq!(lit("ABCD?E"), Some("ABC"));
+    assert_eq!(lit("A|B"), None);
+    assert_eq!(lit("^LINUX$"), Some("LINUX"));
+}
+
+#[test]
+fn logos_come_from_the_icon_theme_or_pixmaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().to_path_buf();
+    assert_eq!(
+        logo_in(std::slice::from_ref(&base), "http://debian.org/debian/11"),
+        None
+    );
+    let pix = base.join("pixmaps");
+    std::fs::create_dir_all(&pix).unwrap();
+    std::fs::write(pix.join("debian-logo.png"), b"png").unwrap();
+    assert_eq!(
+        logo_in(std::slice::from_ref(&base), "http://debian.org/debian/11"),
+        Some(pix.join("debian-logo.png"))
+    );
+    // The icon theme's largest size wins over pixmaps; Windows goes by "windows" too.
+    for size in ["48x48", "256x256", "scalable"] {
+        let apps = base.join("icons/hicolor").join(size).join("apps");
+        std::fs::create_dir_all(&apps).unwrap();
+        std::fs::write(apps.join("distributor-logo-debian.png"), b"png").unwrap();
+        std::fs::write(apps.join("distributor-logo-windows.png"), b"png").unwrap();
+    }
+    let big = base.join("icons/hicolor/256x256/apps");
+    assert_eq!(
+        logo_in(std::slice::from_ref(&base), "http://debian.org/debian/11"),
+        Some(big.join("distributor-logo-debian.png"))
+    );
+    assert_eq!(
+        logo_in(std::slice::from_ref(&base), "http://microsoft.com/win/11"),
+        Some(big.join("distributor-logo-windows.png"))
+    );
+    assert_eq!(logo_in(std::slice::from_ref(&base), "not an id"), None);
+    assert_eq!(
+        logo_in(std::slice::from_ref(&base), "http://x.org/../etc"),
+        None
+    );
+}

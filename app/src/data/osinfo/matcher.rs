@@ -11,17 +11,20 @@ use super::db::{Db, IsoPattern};
 use crate::data::media::IsoLabels;
 use fancy_regex::Regex;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Compiled patterns, kept for the process: each compiles once, and only when its literal
 /// part is in the label (most never are), so one detection stays in the low milliseconds.
-fn compiled(pattern: &str) -> Option<Regex> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+fn compiled(pattern: &str) -> Option<Arc<Regex>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-    map.entry(pattern.to_string())
-        .or_insert_with(|| compile(pattern).ok())
-        .clone()
+    if let Some(hit) = map.get(pattern) {
+        return hit.clone();
+    }
+    let re = compile(pattern).ok().map(Arc::new);
+    map.insert(pattern.to_string(), re.clone());
+    re
 }
 
 /// GRegex (PCRE) syntax in fancy-regex: the same for everything osinfo-db uses (classes,
@@ -33,10 +36,10 @@ pub fn compile(pattern: &str) -> Result<Regex, fancy_regex::Error> {
 }
 
 /// A literal every match of `pattern` contains (its leading literal run), when there is a
-/// simple one: a cheap test before compiling. None when the pattern has an alternation or
-/// starts with a metacharacter.
+/// simple one: a cheap test before compiling. None when the pattern has a top-level
+/// alternation or starts with a metacharacter.
 pub fn required_literal(pattern: &str) -> Option<&str> {
-    if pattern.contains('|') {
+    if has_top_level_alternation(pattern) {
         return None;
     }
     let body = pattern.strip_prefix('^').unwrap_or(pattern);
@@ -52,6 +55,25 @@ pub fn required_literal(pattern: &str) -> Option<&str> {
         };
     }
     (!lit.is_empty()).then_some(lit)
+}
+
+/// A `|` outside every group and class (escapes skipped): the whole pattern is alternatives.
+fn has_top_level_alternation(pattern: &str) -> bool {
+    let (mut depth, mut class, mut chars) = (0usize, false, pattern.chars());
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '[' if !class => class = true,
+            ']' if class => class = false,
+            '(' if !class => depth += 1,
+            ')' if !class => depth = depth.saturating_sub(1),
+            '|' if !class && depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Does `pattern` (a GRegex) find a match in `label`? A blank label never matches.

@@ -383,6 +383,10 @@ fn required_literals_never_exclude_a_match() {
     assert_eq!(lit("^(J_)?CCSN?A_X86FRE_"), None);
     assert_eq!(lit("ABCD?E"), Some("ABC"));
     assert_eq!(lit("A|B"), None);
+    assert_eq!(lit("Rocky-8-([4-9]|[1-9][0-9])-dvd$"), Some("Rocky-8-"));
+    assert_eq!(lit("Ubuntu 22.04(.\\d\\+?)?"), Some("Ubuntu 22"));
+    assert_eq!(lit("A[|]B|C"), None);
+    assert_eq!(lit("A\\|B"), Some("A"));
     assert_eq!(lit("^LINUX$"), Some("LINUX"));
 }
 
@@ -422,4 +426,71 @@ fn logos_come_from_the_icon_theme_or_pixmaps() {
         logo_in(std::slice::from_ref(&base), "http://x.org/../etc"),
         None
     );
+}
+
+/// The numbers in BENCHMARKS.md ("osinfo-db"): `cargo test -p vmdesk osinfo_timings --
+/// --ignored --nocapture` (add `--release` for release numbers). Median of `ROUNDS` runs each.
+#[test]
+#[ignore = "a benchmark: prints timings"]
+fn osinfo_timings() {
+    use std::time::{Duration, Instant};
+    const ROUNDS: usize = 7;
+    let Some(_) = system_db() else { return };
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let time = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        f();
+        t.elapsed()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("osinfo.json");
+    let sys = Path::new(SYSTEM_DB);
+    let cold: Vec<_> = (0..ROUNDS)
+        .map(|_| time(&mut || drop(Db::parse_dir(sys).unwrap())))
+        .collect();
+    let first = time(&mut || drop(Db::load(sys, Some(&cache)).unwrap()));
+    let warm: Vec<_> = (0..ROUNDS)
+        .map(|_| time(&mut || drop(Db::load(sys, Some(&cache)).unwrap())))
+        .collect();
+    let db = Db::load(sys, Some(&cache)).unwrap();
+    let isos: Vec<_> = [
+        ("d.iso", "Debian 11.5.0 amd64 n", ""),
+        ("u.iso", "Ubuntu 22.04.1 LTS amd64", ""),
+        ("f.iso", "Fedora-WS-Live-37-1-7", ""),
+        ("w.iso", "CCCOMA_X64FRE_EN-US_DV9", "Microsoft Corporation"),
+        ("x.iso", "VMDESK_TEST_MEDIUM", ""),
+    ]
+    .into_iter()
+    .filter_map(|(f, v, p)| iso(dir.path(), f, v, p))
+    .collect();
+    // The first detection in a process compiles the patterns whose literal part the label has.
+    let mut detect_first = Vec::new();
+    let mut detect_warm = Vec::new();
+    for p in &isos {
+        detect_first.push(time(&mut || drop(detect_with(&db, p, 4).unwrap())));
+        for _ in 0..ROUNDS {
+            detect_warm.push(time(&mut || drop(detect_with(&db, p, 4).unwrap())));
+        }
+    }
+    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
+    eprintln!(
+        "osinfo-db {}: {} OSes, cache {} KiB",
+        std::fs::read_to_string(sys.join("VERSION"))
+            .unwrap_or_default()
+            .trim(),
+        db.oses.len(),
+        std::fs::metadata(&cache).map_or(0, |m| m.len() / 1024)
+    );
+    eprintln!("cold parse (median of {ROUNDS}): {}", ms(median(cold)));
+    eprintln!("first load (parse + write cache): {}", ms(first));
+    eprintln!("cache load (median of {ROUNDS}): {}", ms(median(warm)));
+    eprintln!(
+        "detect, first per label (max of {}): {}",
+        isos.len(),
+        ms(*detect_first.iter().max().unwrap())
+    );
+    eprintln!("detect, again (median): {}", ms(median(detect_warm)));
 }

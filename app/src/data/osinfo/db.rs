@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 /// Bumped whenever [`Db`]'s shape changes, so an old cache is not misread.
-const CACHE_FORMAT: u32 = 1;
+const CACHE_FORMAT: u32 = 2;
 
 /// One `<iso>` block: each present field must match the ISO's label.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +27,23 @@ pub struct IsoPattern {
     /// Bytes; matches only that exact size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume_size: Option<u64>,
+    /// Pre-filters, computed when the database is read (see [`super::matcher::needles`]).
+    #[serde(default)]
+    pub needles: Needles,
+}
+
+/// Per field: a label that contains none of these strings cannot match the field's pattern
+/// (empty: no pre-filter, the pattern is run). Saves compiling most patterns per process.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Needles {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_id: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub system_id: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub publisher_id: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub application_id: Vec<String>,
 }
 
 impl IsoPattern {
@@ -423,6 +440,21 @@ fn parse_media(n: roxmltree::Node) -> Option<Media> {
         publisher_id: field("publisher-id"),
         application_id: field("application-id"),
         volume_size: field("volume-size").and_then(|t| t.parse().ok()),
+        needles: Needles::default(),
+    };
+    let needles = |f: &Option<String>| {
+        f.as_deref()
+            .map(super::matcher::needles)
+            .unwrap_or_default()
+    };
+    let pattern = IsoPattern {
+        needles: Needles {
+            volume_id: needles(&pattern.volume_id),
+            system_id: needles(&pattern.system_id),
+            publisher_id: needles(&pattern.publisher_id),
+            application_id: needles(&pattern.application_id),
+        },
+        ..pattern
     };
     let flag = |name: &str, default: bool| match n.attribute(name) {
         Some(v) => v == "true" || v == "yes",

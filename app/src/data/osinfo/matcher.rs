@@ -76,15 +76,40 @@ fn has_top_level_alternation(pattern: &str) -> bool {
     false
 }
 
-/// Does `pattern` (a GRegex) find a match in `label`? A blank label never matches.
-pub fn field_matches(pattern: &str, label: &str) -> bool {
+/// Strings one of which every match of `pattern` contains (empty: none known). The leading
+/// literal when there is a simple one; else the prefixes regex-syntax extracts (every match
+/// starts with one of them, e.g. `^(J_)?(CCSN?A|C?CCOMA)_X64` → `J_CCSA_X64`, `CCCOMA_X64`,
+/// …); none for patterns regex-syntax cannot read (look-ahead) or with unbounded prefixes.
+pub fn needles(pattern: &str) -> Vec<String> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    if let Some(lit) = required_literal(pattern) {
+        return vec![lit.to_string()];
+    }
+    let Ok(hir) = regex_syntax::Parser::new().parse(pattern) else {
+        return Vec::new();
+    };
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let Some(lits) = seq.literals() else {
+        return Vec::new();
+    };
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return Vec::new();
+    }
+    // A literal cut inside a character (not UTF-8) drops the whole filter: it must be exact.
+    lits.iter()
+        .map(|l| String::from_utf8(l.as_bytes().to_vec()).ok())
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default()
+}
+
+/// Does `pattern` (a GRegex) find a match in `label`? A blank label never matches; a label
+/// with none of the pattern's `needles` cannot.
+pub fn field_matches(pattern: &str, needles: &[String], label: &str) -> bool {
     if label.trim().is_empty() {
         return false;
     }
-    if let Some(lit) = required_literal(pattern) {
-        if !label.contains(lit) {
-            return false;
-        }
+    if !needles.is_empty() && !needles.iter().any(|n| label.contains(n.as_str())) {
+        return false;
     }
     match compiled(pattern) {
         // A pattern that hits the backtrack limit is taken as no match, like PCRE's error.
@@ -99,12 +124,15 @@ pub fn iso_matches(p: &IsoPattern, l: &IsoLabels) -> bool {
     if p.is_empty() {
         return false;
     }
-    let ok =
-        |pat: &Option<String>, label: &str| pat.as_deref().is_none_or(|p| field_matches(p, label));
-    ok(&p.volume_id, &l.volume_id)
-        && ok(&p.application_id, &l.application_id)
-        && ok(&p.system_id, &l.system_id)
-        && ok(&p.publisher_id, &l.publisher_id)
+    let ok = |pat: &Option<String>, needles: &[String], label: &str| {
+        pat.as_deref()
+            .is_none_or(|p| field_matches(p, needles, label))
+    };
+    let n = &p.needles;
+    ok(&p.volume_id, &n.volume_id, &l.volume_id)
+        && ok(&p.application_id, &n.application_id, &l.application_id)
+        && ok(&p.system_id, &n.system_id, &l.system_id)
+        && ok(&p.publisher_id, &n.publisher_id, &l.publisher_id)
         && p.volume_size.is_none_or(|s| s == 0 || s == l.volume_size)
 }
 

@@ -494,3 +494,75 @@ fn osinfo_timings() {
     );
     eprintln!("detect, again (median): {}", ms(median(detect_warm)));
 }
+
+#[test]
+fn needles_prefilter_without_losing_matches() {
+    use matcher::needles;
+    assert_eq!(needles("Debian 11.\\d+"), vec!["Debian 11"]);
+    let win = needles("^(J_)?(CCSN?A|C?CCOMA)_X64FREE?_");
+    assert!(
+        win.iter()
+            .any(|n| "CCCOMA_X64FRE_EN-US_DV9".contains(n.as_str())),
+        "{win:?}"
+    );
+    assert!(
+        !win.iter().any(|n| "CPBA_X86FRE_EN-US".contains(n.as_str())),
+        "{win:?}"
+    );
+    // Look-ahead: regex-syntax cannot read it, so the pattern itself decides.
+    let ahead = needles("(?!x)Old Server");
+    assert!(ahead.is_empty() || ahead.iter().all(|n| "Old Server 7".contains(n.as_str())));
+    // On the real database: the needles never turn away a label the pattern matches
+    // (they are only a pre-filter), over real-world labels of many distributions.
+    let Some(db) = system_db() else { return };
+    let labels = [
+        "Debian 11.5.0 amd64 n",
+        "Debian 10.13.0 amd64 1",
+        "Ubuntu 22.04.1 LTS amd64",
+        "Ubuntu-Server 22.04.1 LTS amd64",
+        "Fedora-WS-Live-37-1-7",
+        "Fedora-WS-Live-40-1-14",
+        "Fedora-S-dvd-x86_64-37",
+        "CCCOMA_X64FRE_EN-US_DV9",
+        "J_CCSA_X64FRE_DE-DE_DV5",
+        "CPBA_X64FRE_EN-US",
+        "Rocky-8-7-x86_64-dvd",
+        "Rocky-9-1-x86_64-dvd",
+        "CentOS-Stream-9-BaseOS-x86_64",
+        "RHEL-9-0-0-BaseOS-x86_64",
+        "openSUSE-Leap-15.4-DVD-x86_64",
+        "ARCH_202211",
+        "alpine-virt 3.17.0 x86_64",
+        "nixos-minimal-22.11-x86_64",
+        "Asianux Server 7 SP4 x86_64",
+        "LINUX",
+        "MICROSOFT CORPORATION",
+    ];
+    let mut checked = 0;
+    for os in &db.oses {
+        for m in &os.media {
+            let i = &m.iso;
+            let n = &i.needles;
+            for (p, ns) in [
+                (&i.volume_id, &n.volume_id),
+                (&i.system_id, &n.system_id),
+                (&i.publisher_id, &n.publisher_id),
+                (&i.application_id, &n.application_id),
+            ] {
+                let Some(p) = p else { continue };
+                assert_eq!(ns, &needles(p), "{p}");
+                let re = matcher::compile(p).unwrap();
+                for l in labels {
+                    if re.is_match(l).unwrap_or(false) {
+                        checked += 1;
+                        assert!(
+                            matcher::field_matches(p, ns, l),
+                            "{p} / {ns:?} turn away {l}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} pattern/label matches checked");
+}

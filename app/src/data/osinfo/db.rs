@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 /// Bumped whenever [`Db`]'s shape changes, so an old cache is not misread.
-const CACHE_FORMAT: u32 = 2;
+const CACHE_FORMAT: u32 = 3;
 
 /// One `<iso>` block: each present field must match the ISO's label.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

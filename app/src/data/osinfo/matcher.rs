@@ -82,6 +82,7 @@ fn has_top_level_alternation(pattern: &str) -> bool {
 /// …); none for patterns regex-syntax cannot read (look-ahead) or with unbounded prefixes.
 pub fn needles(pattern: &str) -> Vec<String> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let pattern = strip_leading_repeat(pattern);
     if let Some(lit) = required_literal(pattern) {
         return vec![lit.to_string()];
     }
@@ -100,6 +101,29 @@ pub fn needles(pattern: &str) -> Vec<String> {
         .map(|l| String::from_utf8(l.as_bytes().to_vec()).ok())
         .collect::<Option<Vec<_>>>()
         .unwrap_or_default()
+}
+
+/// `^`, then a leading `.*`, `\\D+`, `[…]*` and the like taken off: the search is unanchored,
+/// so what follows must still be in the label (RHEL's `.*RHEL/5.4 x86_64.*`).
+fn strip_leading_repeat(pattern: &str) -> &str {
+    let p = pattern.strip_prefix('^').unwrap_or(pattern);
+    let atom = if p.starts_with('.') {
+        1
+    } else if p.starts_with('\\') && p[1..].starts_with(['d', 'D', 'w', 'W', 's', 'S']) {
+        2
+    } else if p.starts_with('[') && !p.starts_with("[]") && !p.starts_with("[^]") {
+        match p.find(']') {
+            Some(end) if !p[1..end].contains('[') && !p[1..end].contains('\\') => end + 1,
+            _ => return pattern,
+        }
+    } else {
+        return pattern;
+    };
+    let rest = &p[atom..];
+    match rest.strip_prefix(['*', '+']) {
+        Some(r) => r.strip_prefix('?').unwrap_or(r),
+        None => pattern,
+    }
 }
 
 /// Does `pattern` (a GRegex) find a match in `label`? A blank label never matches; a label

@@ -499,6 +499,10 @@ fn osinfo_timings() {
 fn needles_prefilter_without_losing_matches() {
     use matcher::needles;
     assert_eq!(needles("Debian 11.\\d+"), vec!["Debian 11"]);
+    assert_eq!(needles(".*RHEL/5.4 x86_64.*"), vec!["RHEL/5"]);
+    assert_eq!(needles("^\\D+-3-1-\\d+"), vec!["-3-1-"]);
+    assert_eq!(needles("[A-Z]*_X64"), vec!["_X64"]);
+    assert!(needles(".?X").is_empty() || needles(".?X").iter().all(|n| "X".contains(n.as_str())));
     let win = needles("^(J_)?(CCSN?A|C?CCOMA)_X64FREE?_");
     assert!(
         win.iter()
@@ -537,6 +541,10 @@ fn needles_prefilter_without_losing_matches() {
         "Asianux Server 7 SP4 x86_64",
         "LINUX",
         "MICROSOFT CORPORATION",
+        "RHEL/5.4 x86_64 DVD",
+        "RHEL_6.3 x86_64 Disc 1",
+        "CentOS-3-1-1",
+        "MIRACLE-LINUX-9-1-x86_64",
     ];
     let mut checked = 0;
     for os in &db.oses {

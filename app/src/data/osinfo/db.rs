@@ -13,6 +13,9 @@ use std::time::UNIX_EPOCH;
 /// Bumped whenever [`Db`]'s shape changes, so an old cache is not misread.
 const CACHE_FORMAT: u32 = 3;
 
+/// Bytes of one XML file at most.
+const MAX_FILE: u64 = 8 << 20;
+
 /// One `<iso>` block: each present field must match the ISO's label.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IsoPattern {
@@ -179,7 +182,7 @@ impl Db {
     /// Parses every XML file under `dir/os` (no cache).
     pub fn parse_dir(dir: &Path) -> Result<Db, NoDb> {
         let files = xml_files(dir)?;
-        Ok(parse_files(dir, files.iter().map(|f| f.path.clone())))
+        Ok(parse_files(dir, &files))
     }
 
     /// The database at `dir`, from the cache file when it is still valid, else parsed and the
@@ -198,7 +201,7 @@ impl Db {
         if let Some(db) = cache.and_then(|c| read_cache(c, &key)) {
             return Ok(db);
         }
-        let db = parse_files(dir, files.iter().map(|f| f.path.clone()));
+        let db = parse_files(dir, &files);
         if let Some(c) = cache {
             // A cache that cannot be written only costs the next start the parse again.
             let _ = write_cache(c, &key, &db);
@@ -289,12 +292,17 @@ fn write_cache(cache: &Path, key: &CacheKey, db: &Db) -> std::io::Result<()> {
 /// Parses the files; a file that cannot be read or is not well-formed XML is skipped and
 /// named in [`Db::skipped`]. An `<os>` split over several files (e.g. `win-10.d/` adding
 /// drivers) is merged by id, as libosinfo's loader does.
-fn parse_files(dir: &Path, files: impl Iterator<Item = PathBuf>) -> Db {
+fn parse_files(dir: &Path, files: &[XmlFile]) -> Db {
     let mut oses: Vec<Os> = Vec::new();
     let mut by_id: HashMap<String, usize> = HashMap::new();
     let mut skipped = Vec::new();
-    for path in files {
-        let text = match std::fs::read_to_string(&path) {
+    for XmlFile { path, len, .. } in files {
+        // The largest real file is ~100 KiB; a huge one is not osinfo-db's and is not read.
+        if *len > MAX_FILE {
+            skipped.push(format!("{}: {len} bytes, too large", path.display()));
+            continue;
+        }
+        let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
                 skipped.push(format!("{}: {e}", path.display()));

@@ -241,6 +241,9 @@ fn tiny_db(root: &Path) {
     )
     .unwrap();
     std::fs::write(os.join("broken.xml"), "<libosinfo><os id=").unwrap();
+    // Sparse: takes no room, but is over the size bound.
+    let huge = std::fs::File::create(os.join("huge.xml")).unwrap();
+    huge.set_len(64 << 20).unwrap();
 }
 
 #[test]
@@ -249,8 +252,9 @@ fn inheritance_firmware_and_look_ahead_follow_libosinfo() {
     tiny_db(dir.path());
     let db = Db::parse_dir(dir.path()).unwrap();
     assert_eq!(db.oses.len(), 3);
-    assert_eq!(db.skipped.len(), 1, "{:?}", db.skipped);
+    assert_eq!(db.skipped.len(), 2, "{:?}", db.skipped);
     assert!(db.skipped[0].contains("broken.xml"));
+    assert!(db.skipped[1].contains("huge.xml") && db.skipped[1].contains("too large"));
     assert_eq!(db.os("http://example.org/base/1").unwrap().name, "Base 1");
 
     let labels = |v: &str, s: &str| media::IsoLabels {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 /// Bumped whenever [`Db`]'s shape changes, so an old cache is not misread.
-const CACHE_FORMAT: u32 = 3;
+const CACHE_FORMAT: u32 = 4;
 
 /// Bytes of one XML file at most.
 const MAX_FILE: u64 = 8 << 20;
@@ -103,6 +103,9 @@ pub struct Os {
     pub vendor: Option<String>,
     pub family: Option<String>,
     pub distro: Option<String>,
+    /// `rolling`, `prerelease`, `snapshot`; None for a release.
+    #[serde(default)]
+    pub release_status: Option<String>,
     pub derives_from: Vec<String>,
     pub clones: Vec<String>,
     pub media: Vec<Media>,
@@ -365,6 +368,7 @@ fn merge(into: &mut Os, more: Os) {
     into.vendor = into.vendor.take().or(more.vendor);
     into.family = into.family.take().or(more.family);
     into.distro = into.distro.take().or(more.distro);
+    into.release_status = into.release_status.take().or(more.release_status);
     into.derives_from.extend(more.derives_from);
     into.clones.extend(more.clones);
     into.media.extend(more.media);
@@ -398,6 +402,7 @@ fn parse_os(node: roxmltree::Node) -> Option<Os> {
             "vendor" if untranslated(&c) => os.vendor = text(c),
             "family" => os.family = text(c),
             "distro" => os.distro = text(c),
+            "release-status" => os.release_status = text(c),
             "derives-from" => os.derives_from.extend(c.attribute("id").map(String::from)),
             "clones" => os.clones.extend(c.attribute("id").map(String::from)),
             "media" => os.media.extend(parse_media(c)),

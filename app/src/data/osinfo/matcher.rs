@@ -3,8 +3,9 @@
 //! search, unanchored, case-sensitive); a blank label never matches a pattern; a
 //! `<volume-size>` must equal the volume's size; a pattern with no field matches nothing.
 //!
-//! libosinfo takes the first match in its (hash) order; this picks deterministically: media for
-//! the host's architecture (x86_64) first, then the pattern with the most fields, then the
+//! libosinfo takes the first match in its (hash) order, a rolling release's only when nothing
+//! else matches (`osinfo_db_identify_media`); this picks deterministically: rolling releases
+//! last, media for the host's architecture (x86_64) first, then the pattern with the most fields, then the
 //! longest patterns (the most specific), then the OS id.
 
 use super::db::{Db, IsoPattern};
@@ -171,8 +172,8 @@ fn arch_rank(arch: &str) -> u8 {
     }
 }
 
-/// Lower is better: architecture, then more fields, then longer patterns.
-type Rank = (u8, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>);
+/// Lower is better: not a rolling release, architecture, then more fields, longer patterns.
+type Rank = (bool, u8, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>);
 
 /// The best `(os index, media index)` for the labels, if any OS's media matches.
 pub fn best_match(db: &Db, labels: &IsoLabels) -> Option<(usize, usize)> {
@@ -196,6 +197,7 @@ pub fn best_match(db: &Db, labels: &IsoLabels) -> Option<(usize, usize)> {
                 .map(String::len)
                 .sum();
             let rank = (
+                os.release_status.as_deref() == Some("rolling"),
                 arch_rank(&m.arch),
                 std::cmp::Reverse(n),
                 std::cmp::Reverse(len),

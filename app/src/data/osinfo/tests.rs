@@ -240,6 +240,18 @@ fn tiny_db(root: &Path) {
 </libosinfo>"#,
     )
     .unwrap();
+    std::fs::write(
+        os.join("roll.xml"),
+        r#"<libosinfo version="0.0.1">
+  <os id="http://example.org/roll/rolling">
+    <short-id>roll</short-id>
+    <name>Roll</name>
+    <release-status>rolling</release-status>
+    <media arch="x86_64"><iso><volume-id>(BASE 2|ROLL) x86_6\d</volume-id><system-id>LINUX</system-id></iso></media>
+  </os>
+</libosinfo>"#,
+    )
+    .unwrap();
     std::fs::write(os.join("broken.xml"), "<libosinfo><os id=").unwrap();
     // Sparse: takes no room, but is over the size bound.
     let huge = std::fs::File::create(os.join("huge.xml")).unwrap();
@@ -251,7 +263,7 @@ fn inheritance_firmware_and_look_ahead_follow_libosinfo() {
     let dir = tempfile::tempdir().unwrap();
     tiny_db(dir.path());
     let db = Db::parse_dir(dir.path()).unwrap();
-    assert_eq!(db.oses.len(), 3);
+    assert_eq!(db.oses.len(), 4);
     assert_eq!(db.skipped.len(), 2, "{:?}", db.skipped);
     assert!(db.skipped[0].contains("broken.xml"));
     assert!(db.skipped[1].contains("huge.xml") && db.skipped[1].contains("too large"));
@@ -276,6 +288,12 @@ fn inheritance_firmware_and_look_ahead_follow_libosinfo() {
         Some(("base2", "x86_64"))
     );
     assert_eq!(found(&labels("BASE 2 x86_64", "")), Some(("base2", "i686")));
+    // A rolling release only when nothing else matches: "BASE 2 x86_64" above matched its
+    // longer pattern too.
+    assert_eq!(
+        found(&labels("ROLL x86_64", "LINUX")),
+        Some(("roll", "x86_64"))
+    );
     assert_eq!(
         found(&labels("base 2 x86_64", "LINUX")),
         None,
@@ -342,7 +360,7 @@ fn the_cache_is_used_rebuilt_when_damaged_and_dropped_when_the_db_changes() {
     let other = tempfile::tempdir().unwrap();
     tiny_db(other.path());
     std::fs::remove_file(other.path().join("os/example.org/old.xml")).unwrap();
-    assert_eq!(Db::load(other.path(), Some(&cache)).unwrap().oses.len(), 2);
+    assert_eq!(Db::load(other.path(), Some(&cache)).unwrap().oses.len(), 3);
 }
 
 #[test]

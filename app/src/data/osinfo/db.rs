@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 /// Bumped whenever [`Db`]'s shape changes, so an old cache is not misread.
-const CACHE_FORMAT: u32 = 4;
+const CACHE_FORMAT: u32 = 5;
 
 /// Bytes of one XML file at most.
 const MAX_FILE: u64 = 8 << 20;
@@ -80,6 +80,9 @@ pub struct Amounts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceSet {
     pub arch: String,
+    /// `inherit="true"`: missing values come from what the OS derives from or clones.
+    #[serde(default)]
+    pub inherit: bool,
     pub minimum: Option<Amounts>,
     pub recommended: Option<Amounts>,
 }
@@ -408,6 +411,7 @@ fn parse_os(node: roxmltree::Node) -> Option<Os> {
             "media" => os.media.extend(parse_media(c)),
             "resources" => os.resources.push(ResourceSet {
                 arch: c.attribute("arch").unwrap_or("all").to_string(),
+                inherit: c.attribute("inherit") == Some("true"),
                 minimum: child(c, "minimum").map(amounts),
                 recommended: child(c, "recommended").map(amounts),
             }),

@@ -247,49 +247,67 @@ fn resolve(
     d
 }
 
-/// libosinfo's resources for `arch`: the OS's own `<resources>` for that arch (else its
-/// `arch="all"` ones); an OS with none for the arch inherits those of what it derives from or
-/// clones. Recommended values first; missing ones get GNOME Boxes' fallbacks from the
-/// minimum (RAM max(min, 1 GiB), disk max(2 × min, 20 GiB)); never below the minimum.
-fn resources(db: &Db, os: &db::Os, arch: &str, host_vcpus: u32) -> Resources {
-    let sets = db.lineage(os).into_iter().find_map(|o| {
-        let exact = o.resources.iter().find(|r| r.arch == arch);
-        let all = o.resources.iter().find(|r| r.arch == "all");
-        (exact.is_some() || all.is_some()).then_some((exact, all))
-    });
-    let Some((exact, all)) = sets else {
-        return generic(host_vcpus);
+/// libosinfo's resources of one kind (minimum or recommended) for `arch`, as the caller picks
+/// them (GNOME Boxes): the OS's own `<resources>` for that arch, else its `arch="all"` ones.
+/// Nothing is inherited unless the entry says `inherit="true"`; then each missing value comes
+/// from the nearest OS it derives from or clones with an entry of the same arch
+/// (`osinfo_os_get_resources_internal`). An OS without entries has none (generic defaults).
+fn amounts(
+    db: &Db,
+    os: &db::Os,
+    arch: &str,
+    kind: fn(&db::ResourceSet) -> Option<db::Amounts>,
+) -> Option<db::Amounts> {
+    let own = os
+        .resources
+        .iter()
+        .find(|r| r.arch == arch)
+        .or_else(|| os.resources.iter().find(|r| r.arch == "all"))?;
+    let mut a = match (kind(own), own.inherit) {
+        (Some(a), _) => a,
+        (None, true) => db::Amounts::default(),
+        (None, false) => return None,
     };
-    let pick = |f: &dyn Fn(&db::ResourceSet) -> Option<db::Amounts>,
-                g: &dyn Fn(db::Amounts) -> Option<u64>| {
-        exact
-            .and_then(|r| f(r).and_then(g))
-            .or_else(|| all.and_then(|r| f(r).and_then(g)))
-    };
-    let min = |g: &dyn Fn(db::Amounts) -> Option<u64>| pick(&|r| r.minimum, g);
-    let rec = |g: &dyn Fn(db::Amounts) -> Option<u64>| pick(&|r| r.recommended, g);
-    let ram = |a: db::Amounts| a.ram;
-    let storage = |a: db::Amounts| a.storage;
-    let cpus = |a: db::Amounts| a.n_cpus.map(u64::from);
+    if own.inherit {
+        for parent in db.lineage(os).into_iter().skip(1) {
+            for p in parent.resources.iter().filter(|r| r.arch == own.arch) {
+                if let Some(p) = kind(p) {
+                    a.ram = a.ram.or(p.ram);
+                    a.storage = a.storage.or(p.storage);
+                    a.n_cpus = a.n_cpus.or(p.n_cpus);
+                }
+            }
+        }
+    }
+    Some(a)
+}
 
-    let min_ram = min(&ram).unwrap_or(0);
-    let memory = rec(&ram)
+/// What a VM for `os` gets: the recommended values; where none, GNOME Boxes' fallbacks from
+/// the minimum (RAM max(min, 1 GiB), disk max(2 × min, 20 GiB), vCPUs max(min, 2)); never
+/// below the minimum; vCPUs at most the host's.
+fn resources(db: &Db, os: &db::Os, arch: &str, host_vcpus: u32) -> Resources {
+    let min = amounts(db, os, arch, |r| r.minimum).unwrap_or_default();
+    let rec = amounts(db, os, arch, |r| r.recommended).unwrap_or_default();
+
+    let min_ram = min.ram.unwrap_or(0);
+    let memory = rec
+        .ram
         .unwrap_or(min_ram.max(GENERIC_MEMORY_MIB * MIB))
         .max(min_ram);
-    let min_disk = min(&storage).unwrap_or(0);
-    let disk = rec(&storage)
+    let min_disk = min.storage.unwrap_or(0);
+    let disk = rec
+        .storage
         .unwrap_or((min_disk.saturating_mul(2)).max(GENERIC_DISK_GIB * GIB))
         .max(min_disk);
-    let min_cpus = min(&cpus).unwrap_or(1);
-    let want = rec(&cpus)
-        .unwrap_or(min_cpus.max(u64::from(GENERIC_VCPUS)))
+    let min_cpus = min.n_cpus.unwrap_or(1);
+    let want = rec
+        .n_cpus
+        .unwrap_or(min_cpus.max(GENERIC_VCPUS))
         .max(min_cpus);
     Resources {
         memory_mib: memory.div_ceil(MIB).max(1),
         disk_gib: disk.div_ceil(GIB).max(1),
-        vcpus: u32::try_from(want)
-            .unwrap_or(u32::MAX)
-            .clamp(1, host_vcpus.max(1)),
+        vcpus: want.clamp(1, host_vcpus.max(1)),
     }
 }
 

@@ -222,6 +222,9 @@ fn tiny_db(root: &Path) {
     <name>Base 2</name>
     <version>2</version>
     <derives-from id="http://example.org/base/1"/>
+    <resources arch="all" inherit="true">
+      <recommended><ram>4294967296</ram></recommended>
+    </resources>
     <media arch="i686"><iso><volume-id>BASE 2</volume-id></iso></media>
     <media arch="x86_64"><iso><volume-id>BASE 2 x86_64</volume-id><system-id>LINUX</system-id></iso></media>
   </os>
@@ -247,6 +250,7 @@ fn tiny_db(root: &Path) {
     <short-id>roll</short-id>
     <name>Roll</name>
     <release-status>rolling</release-status>
+    <derives-from id="http://example.org/base/1"/>
     <media arch="x86_64"><iso><volume-id>(BASE 2|ROLL) x86_6\d</volume-id><system-id>LINUX</system-id></iso></media>
   </os>
 </libosinfo>"#,
@@ -306,12 +310,13 @@ fn inheritance_firmware_and_look_ahead_follow_libosinfo() {
     );
     assert_eq!(found(&labels("Old Server 7 SP2 x86_64", "")), None);
 
-    // The child inherits resources and EFI; vCPUs clamp to the host.
+    // inherit="true": the child's own RAM, the rest from its parent, and EFI; vCPUs clamp to
+    // the host.
     let base2 = db.os("http://example.org/base/2").unwrap();
     assert_eq!(
         resources(&db, base2, "x86_64", 2),
         Resources {
-            memory_mib: 3072,
+            memory_mib: 4096,
             disk_gib: 30,
             vcpus: 2
         }
@@ -330,6 +335,11 @@ fn inheritance_firmware_and_look_ahead_follow_libosinfo() {
         }
     );
     assert_eq!(firmware(&db, old, "x86_64"), Firmware::Bios);
+    // No entries of its own: nothing is inherited from Base 1 (libosinfo), generic defaults;
+    // firmware is inherited.
+    let roll = db.os("http://example.org/roll/rolling").unwrap();
+    assert_eq!(resources(&db, roll, "x86_64", 8), generic(8));
+    assert_eq!(firmware(&db, roll, "x86_64"), Firmware::Uefi);
 }
 
 #[test]

@@ -13,6 +13,7 @@
 pub mod db;
 pub mod logo;
 pub mod matcher;
+mod newer;
 #[cfg(test)]
 mod tests;
 
@@ -219,7 +220,32 @@ fn resolve(
             });
         }
         (MediaKind::Iso(labels), Some(Ok(db))) => {
-            if let Some((oi, mi)) = matcher::best_match(db, labels) {
+            let found = matcher::best_match(db, labels);
+            // A release newer than the database (see `newer`): named from its label, with the
+            // settings of the newest release the database knows. Also when the database only
+            // knows the distribution ("Fedora", version "unknown").
+            let newer = newer::from_label(labels).and_then(|n| {
+                let generic_match = found.is_some_and(|(oi, _)| {
+                    let o = &db.oses[oi];
+                    o.version.as_deref() == Some("unknown") && o.distro.as_deref() == Some(n.distro)
+                });
+                (found.is_none() || generic_match)
+                    .then(|| newer::base(db, &n).map(|b| (b, n)))
+                    .flatten()
+            });
+            if let Some((base, n)) = newer {
+                let (id, short_id, name) = newer::renamed(base, &n);
+                d.os = Some(OsInfo {
+                    logo: logo_for(&id),
+                    id,
+                    short_id,
+                    name,
+                    version: Some(n.version.clone()),
+                });
+                d.resources = resources(db, base, "x86_64", host_vcpus);
+                d.firmware = firmware(db, base, "x86_64");
+                d.notice = None;
+            } else if let Some((oi, mi)) = found {
                 let os = &db.oses[oi];
                 // Resources and firmware are the x86_64 ones when the medium is arch-neutral.
                 let arch = match os.media[mi].arch.as_str() {
@@ -234,7 +260,8 @@ fn resolve(
                     } else {
                         os.name.clone()
                     },
-                    version: os.version.clone(),
+                    // "unknown" (Fedora's catch-all) is no version to show.
+                    version: os.version.clone().filter(|v| v != "unknown"),
                     logo: logo_for(&os.id),
                 });
                 d.resources = resources(db, os, arch, host_vcpus);

@@ -118,6 +118,73 @@ fn real_isos_are_recognised_with_resources_and_firmware() {
     }
 }
 
+/// Releases newer than the installed database get their own name (what a newer osinfo-db calls
+/// them) and the settings of the newest release the database knows; on a database that knows
+/// them, the database's own entry gives the same id and name.
+#[test]
+fn releases_newer_than_the_database_are_named_from_their_label() {
+    let Some(db) = system_db() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "Debian 12.5.0 amd64 n",
+            "http://debian.org/debian/12",
+            "debian12",
+            "Debian 12",
+            "12",
+        ),
+        (
+            "Ubuntu 24.04 LTS amd64",
+            "http://ubuntu.com/ubuntu/24.04",
+            "ubuntu24.04",
+            "Ubuntu 24.04 LTS",
+            "24.04",
+        ),
+        (
+            "Fedora-WS-Live-40-1-14",
+            "http://fedoraproject.org/fedora/40",
+            "fedora40",
+            "Fedora Linux 40",
+            "40",
+        ),
+    ];
+    for (i, (vol, id, short, name, version)) in cases.into_iter().enumerate() {
+        let Some(path) = iso(dir.path(), &format!("{i}.iso"), vol, "") else {
+            return;
+        };
+        let d = detect_with(&db, &path, 8).unwrap();
+        let os =
+            d.os.as_ref()
+                .unwrap_or_else(|| panic!("{vol}: not recognised"));
+        assert_eq!(
+            (
+                os.id.as_str(),
+                os.short_id.as_str(),
+                os.name.as_str(),
+                os.version.as_deref()
+            ),
+            (id, short, name, Some(version)),
+            "{vol}"
+        );
+        assert_eq!(d.firmware, Firmware::Uefi, "{vol}");
+        assert_eq!(d.notice, None, "{vol}");
+        assert!(d.resources.memory_mib >= GENERIC_MEMORY_MIB, "{vol}");
+        assert!(d.resources.disk_gib >= GENERIC_DISK_GIB, "{vol}");
+    }
+    // Not for older releases, other architectures or other distributions.
+    let l = |v: &str| media::IsoLabels {
+        volume_id: v.into(),
+        ..Default::default()
+    };
+    assert!(newer::from_label(&l("Debian 12.5.0 arm64 n")).is_none());
+    assert!(newer::from_label(&l("Mint 21 amd64")).is_none());
+    let old = newer::from_label(&l("Debian 9.13.0 amd64 n")).unwrap();
+    assert!(
+        newer::base(&db, &old).is_none(),
+        "Debian 9 is in the database"
+    );
+}
+
 #[test]
 fn an_unknown_label_gets_generic_defaults_and_says_so() {
     let Some(db) = system_db() else { return };

@@ -5,7 +5,11 @@
 //! API shared by the wizard, the details view and the CLI (`vmdesk detect`, `create --iso`).
 //!
 //! Nothing is read at start-up: the database is loaded on the first detection (from a cached
-//! index when the database has not changed, see [`db`]) and kept for the process.
+//! index when the database has not changed, see [`db`]) and kept for the process; callers on
+//! a UI thread may warm it up in a task with [`load`]`(&`[`db_dir`]`())`. Matching follows
+//! libosinfo ([`matcher`]); Debian, Ubuntu and Fedora releases newer than the installed
+//! database are named from their label (`newer`). `$VMDESK_OSINFO_DIR` points at another
+//! database (tests, a newer one unpacked by hand).
 
 // Used by the wizard, details view and CLI landing next (issue 14); remove this then.
 #![allow(dead_code)]

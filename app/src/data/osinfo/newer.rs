@@ -71,7 +71,7 @@ pub fn base<'a>(db: &'a Db, n: &Newer) -> Option<&'a Os> {
         .map(|(_, o)| o)
 }
 
-/// "22.04" → [22, 4]; "12" → [12]; None for "testing", "unknown".
+/// `"22.04"` → `[22, 4]`; `"12"` → `[12]`; None for `testing`, `unknown`.
 fn numeric(v: &str) -> Option<Vec<u32>> {
     v.split('.').map(|p| p.parse().ok()).collect()
 }

@@ -81,3 +81,12 @@ impl Paths {
         vmm_core::api_server::socket_path(&self.runtime_dir(id))
     }
 }
+
+/// vmdesk's cache folder (`$XDG_CACHE_HOME/vmdesk`, or `$VMDESK_HOME/cache`): things that can
+/// be rebuilt at any time, such as the osinfo-db index. None without a home folder.
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(home) = std::env::var_os("VMDESK_HOME").filter(|h| !h.is_empty()) {
+        return Some(Path::new(&home).join("cache"));
+    }
+    directories::ProjectDirs::from("", "", "vmdesk").map(|d| d.cache_dir().to_path_buf())
+}

@@ -185,7 +185,8 @@ impl Db {
         self
     }
 
-    /// Parses every XML file under `dir/os` (no cache).
+    /// Parses every XML file under `dir/os` (no cache): the tests' way in.
+    #[cfg(test)]
     pub fn parse_dir(dir: &Path) -> Result<Db, NoDb> {
         let files = xml_files(dir)?;
         Ok(parse_files(dir, &files))

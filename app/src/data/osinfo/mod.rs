@@ -11,9 +11,6 @@
 //! database are named from their label (`newer`). `$VMDESK_OSINFO_DIR` points at another
 //! database (tests, a newer one unpacked by hand).
 
-// Used by the wizard, details view and CLI landing next (issue 14); remove this then.
-#![allow(dead_code)]
-
 pub mod db;
 pub mod logo;
 pub mod matcher;
@@ -150,7 +147,8 @@ pub fn detect_in(db_dir: &Path, path: &Path, host_vcpus: u32) -> Result<Detectio
     Ok(resolve(Some(db.as_deref()), path, media, host_vcpus))
 }
 
-/// [`detect`] against an already loaded database.
+/// [`detect`] against an already loaded database (tests and the timing test).
+#[cfg(test)]
 pub fn detect_with(db: &Db, path: &Path, host_vcpus: u32) -> Result<Detection, MediaError> {
     let media = media::sniff(path)?;
     Ok(resolve(Some(Ok(db)), path, media, host_vcpus))

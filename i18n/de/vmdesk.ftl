@@ -430,3 +430,7 @@ stats-sent = gesendet { $rate }
 stats-disk-line = disk{ $n }: gelesen { $read } in { $reads } Anfragen · geschrieben { $written } in { $writes } · { $flushes } Flushes
 stats-no-nics-explain = Diese VM hat keine Netzwerkschnittstelle.
 stats-vcpu-cpu = { $cpu } % CPU
+
+## SATA disks (issue 14, VMM side)
+config-sata-needs-firmware = SATA-Festplatten gibt es nur in einer BIOS- oder UEFI-Maschine; eine Linux-Kernel-Maschine nutzt virtio-Festplatten.
+config-too-many-sata-disks = { $count } SATA-Festplatten sind mehr als die { $max } Anschlüsse, die die CD-ROM-Laufwerke frei lassen.

@@ -430,3 +430,7 @@ stats-sent = sent { $rate }
 stats-disk-line = disk{ $n }: read { $read } in { $reads } requests · wrote { $written } in { $writes } · { $flushes } flushes
 stats-no-nics-explain = This VM has no network interface.
 stats-vcpu-cpu = { $cpu } % CPU
+
+## SATA disks (issue 14, VMM side)
+config-sata-needs-firmware = SATA disks need a BIOS or UEFI machine; a Linux-kernel machine uses virtio disks.
+config-too-many-sata-disks = { $count } SATA disks is more than the { $max } ports the CD-ROM drives leave free.

@@ -431,3 +431,7 @@ stats-sent = enviado { $rate }
 stats-disk-line = disk{ $n }: leídos { $read } en { $reads } peticiones · escritos { $written } en { $writes } · { $flushes } vaciados
 stats-no-nics-explain = Esta VM no tiene interfaz de red.
 stats-vcpu-cpu = { $cpu } % CPU
+
+## SATA disks (issue 14, VMM side)
+config-sata-needs-firmware = Los discos SATA necesitan una máquina BIOS o UEFI; una máquina de núcleo Linux usa discos virtio.
+config-too-many-sata-disks = { $count } discos SATA son más que los { $max } puertos que dejan libres las unidades de CD-ROM.

@@ -430,3 +430,7 @@ stats-sent = envoyé { $rate }
 stats-disk-line = disk{ $n } : lu { $read } en { $reads } requêtes · écrit { $written } en { $writes } · { $flushes } vidages
 stats-no-nics-explain = Cette VM n’a pas d’interface réseau.
 stats-vcpu-cpu = { $cpu } % CPU
+
+## SATA disks (issue 14, VMM side)
+config-sata-needs-firmware = Les disques SATA nécessitent une machine BIOS ou UEFI ; une machine à noyau Linux utilise des disques virtio.
+config-too-many-sata-disks = { $count } disques SATA, c’est plus que les { $max } ports laissés libres par les lecteurs de CD-ROM.

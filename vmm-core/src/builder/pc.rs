@@ -290,3 +290,44 @@ pub(super) fn attach_virtio_pci(
     }
     Ok(transports)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{BootDevice, BootSource, CdromConfig, DiskBus, DiskConfig, VmConfig};
+
+    #[test]
+    fn sata_disks_boot_from_the_ahci_ports_after_the_cdroms() {
+        let mut c = VmConfig::new_linux("t", "t", "k".into());
+        c.boot = BootSource::Bios {
+            firmware: None,
+            order: vec![BootDevice::Disk, BootDevice::Cdrom],
+            vga_rom: None,
+        };
+        c.virtio_rng = true;
+        c.cdroms = vec![CdromConfig::default(); 2];
+        let disk = |bus| DiskConfig {
+            path: "d.img".into(),
+            bus,
+            ..DiskConfig::default()
+        };
+        c.disks = vec![
+            disk(Some(DiskBus::Sata)),
+            disk(None),
+            disk(Some(DiskBus::Sata)),
+            disk(Some(DiskBus::Virtio)),
+        ];
+        let f = String::from_utf8(super::boot_order_file(&c)).unwrap();
+        let lines: Vec<&str> = f.trim_end_matches('\0').lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "/pci@i0cf8/pci8086,2922@3/drive@2/disk@0",
+                "/pci@i0cf8/scsi@5/disk@0,0",
+                "/pci@i0cf8/pci8086,2922@3/drive@3/disk@0",
+                "/pci@i0cf8/scsi@6/disk@0,0",
+                "/pci@i0cf8/pci8086,2922@3/drive@0/disk@0",
+                "/pci@i0cf8/pci8086,2922@3/drive@1/disk@0",
+            ]
+        );
+    }
+}

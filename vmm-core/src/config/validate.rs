@@ -776,6 +776,8 @@ impl VmConfig {
 
 #[cfg(test)]
 mod cdrom_tests;
+#[cfg(test)]
+mod sata_tests;
 
 #[cfg(test)]
 mod tests;

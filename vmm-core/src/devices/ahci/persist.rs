@@ -19,8 +19,7 @@ pub struct AhciState {
 pub struct AhciPortState {
     pub regs: PortRegs,
     pub cdrom: Option<AtapiState>,
-    /// A SATA disk's state (snapshots from before SATA disks have none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A SATA disk's state (snapshot format 5 on).
     pub disk: Option<AtaState>,
 }
 

@@ -13,7 +13,7 @@ mod ui;
 /// Opens the window. iced_winit panics ("Create event loop: …") when no display server can be
 /// reached, and release builds abort on panic, so a hook turns that one panic into a plain
 /// error and exit code instead of a crash report; any other panic keeps the default report.
-fn gui(paths: data::paths::Paths) {
+fn gui(paths: data::paths::Paths, open: Option<std::path::PathBuf>) {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let msg = info
@@ -28,7 +28,7 @@ fn gui(paths: data::paths::Paths) {
         }
         default_hook(info);
     }));
-    if let Err(e) = ui::app::run(paths) {
+    if let Err(e) = ui::app::run(paths, open) {
         eprintln!("vmdesk: {e}");
         std::process::exit(cli::code::ERROR);
     }
@@ -51,13 +51,38 @@ fn no_display_message(reason: &str) -> String {
     )
 }
 
+/// `vmdesk FILE` is how a file manager opens an ISO or disk image (Exec=vmdesk %f): one
+/// argument that is no CLI command and names an existing file. The window opens with the
+/// new-VM wizard installing from it.
+fn open_file_arg(args: &[String]) -> Option<std::path::PathBuf> {
+    let [arg] = args else { return None };
+    if cli::is_command(arg) {
+        return None;
+    }
+    let file = std::path::PathBuf::from(arg.strip_prefix("file://").unwrap_or(arg));
+    if !file.is_file() {
+        return None;
+    }
+    // The wizard's paths are absolute (it has no working directory to resolve against).
+    std::path::absolute(&file).ok()
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `std::env::args` would panic on a word that is not UTF-8; it is refused below instead.
+    let args_os: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let settings_lang = data::paths::Paths::from_env()
         .ok()
         .map(|p| data::settings::Settings::load(&p.settings_file()))
         .and_then(|s| s.language);
     i18n::apply(settings_lang.as_deref());
+    let args: Vec<String> = match args_os.into_iter().map(|a| a.into_string()).collect() {
+        Ok(a) => a,
+        Err(bad) => {
+            let arg = bad.to_string_lossy().into_owned();
+            eprintln!("vmdesk: {}", t!("cli-not-utf8", arg = arg));
+            std::process::exit(cli::code::USAGE);
+        }
+    };
     let paths = match data::paths::Paths::from_env() {
         Ok(p) => p,
         Err(e) => {
@@ -66,36 +91,52 @@ fn main() {
         }
     };
     if args.is_empty() {
-        gui(paths);
+        gui(paths, None);
         return;
     }
     match args[0].as_str() {
+        // `help CMD` is that command's help.
         "-h" | "--help" | "help" => {
-            print!("{}", cli::help());
+            cli::print(&cli::help_for(&args[1..]));
             return;
         }
         "-V" | "--version" => {
-            println!("vmdesk {}", env!("CARGO_PKG_VERSION"));
+            cli::print(&format!("vmdesk {}\n", env!("CARGO_PKG_VERSION")));
             return;
         }
         _ => {}
     }
-    // `vmdesk FILE` is how a file manager opens an ISO or disk image (Exec=vmdesk %f). Booting
-    // those needs firmware, which vmdesk-vmm does not have yet: open the library and say so.
-    if args.len() == 1 && !cli::is_command(&args[0]) {
-        let file = args[0].trim_start_matches("file://");
-        if std::path::Path::new(file).is_file() {
-            eprintln!("vmdesk: {}", t!("main-file-unsupported", file = file));
-            gui(paths);
-            return;
-        }
+    if let Some(file) = open_file_arg(&args) {
+        gui(paths, Some(file));
+        return;
     }
     match cli::parse(&args) {
         Ok(a) => std::process::exit(cli::run(&paths, &a)),
         Err(e) => {
+            // The error, then how the command it is about is used.
             eprintln!("vmdesk: {e}\n");
-            eprint!("{}", cli::help());
+            eprint!("{}", cli::help_for(&args));
             std::process::exit(cli::code::USAGE);
         }
+    }
+}
+
+#[cfg(test)]
+mod open_file_tests {
+    use super::open_file_arg;
+
+    #[test]
+    fn one_existing_file_that_is_no_command_opens_the_wizard() {
+        let dir = tempfile::tempdir().unwrap();
+        let iso = dir.path().join("debian.iso");
+        std::fs::write(&iso, "x").unwrap();
+        let arg = |a: &[&str]| open_file_arg(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let path = iso.display().to_string();
+        assert_eq!(arg(&[&path]), Some(iso.clone()));
+        assert_eq!(arg(&[&format!("file://{path}")]), Some(iso.clone()));
+        assert_eq!(arg(&[&path, "list"]), None, "two arguments are a CLI call");
+        assert_eq!(arg(&["list"]), None, "a CLI command");
+        assert_eq!(arg(&[&dir.path().display().to_string()]), None, "a folder");
+        assert_eq!(arg(&["/nonexistent/x.iso"]), None);
     }
 }

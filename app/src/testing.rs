@@ -107,6 +107,8 @@ struct State {
     exits: Vec<(String, ExitInfo)>,
     /// What `counters` answers, in turn; the last one stays.
     counters: HashMap<String, std::collections::VecDeque<Counters>>,
+    /// The VMM's answer to the next command (other than status and counters): this error.
+    refusal: Option<(ErrorCode, String)>,
 }
 
 /// Records requests; VMs "run" from `start` until `kill`.
@@ -143,6 +145,12 @@ impl FakeClient {
         self.lock()
             .counters
             .insert(id.to_string(), samples.into_iter().collect());
+    }
+
+    /// The next command (not status or counters) is refused with this error, as the VMM
+    /// refuses e.g. an eject while the guest locks the tray. It is still recorded.
+    pub fn refuse_next(&self, code: ErrorCode, message: &str) {
+        self.lock().refusal = Some((code, message.to_string()));
     }
 
     pub fn set_acpi_ack(&self, ack: bool) {
@@ -221,6 +229,12 @@ impl VmmClient for FakeClient {
             };
             if let Some(c) = c {
                 return Ok(GetCounters::wrap(c));
+            }
+        }
+        if !matches!(command, Command::Status(_) | Command::Counters(_)) {
+            if let Some((code, message)) = s.refusal.take() {
+                s.commands.push((id.to_string(), command));
+                return Err(ClientError::Api { code, message });
             }
         }
         let Some(st) = s.running.get_mut(id) else {

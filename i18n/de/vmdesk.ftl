@@ -281,6 +281,20 @@ cli-help =
     {"              ["}--disk-size GIB | --disk ABBILD [--linked] [--read-only]]
                                       eine neue VM anlegen (sie bootet einen Linux-Kernel), mit
                                       neuer qcow2-Platte oder einem Abbild (--linked: qcow2-Overlay)
+      vmdesk create NAME --iso DATEI [--firmware uefi|bios] [--vcpus N]
+    {"              ["}--memory MIB] [--disk-size GIB | --disk ABBILD]
+    {"              ["}--display BxH | --no-display] [--network]
+                                      eine VM zum Installieren anlegen: das ISO in einem
+                                      CD-ROM-Laufwerk und eine neue Platte, so groß, wie osinfo-db
+                                      es für das erkannte System empfiehlt; die Platte bootet,
+                                      sobald ein System darauf ist
+      vmdesk create NAME --boot-disk ABBILD [--linked | --copy]
+    {"              ["}--firmware uefi|bios] [--vcpus N] [--memory MIB] [--network] ...
+                                      eine VM anlegen, die ein Plattenabbild bootet (z. B. ein
+                                      Cloud-Abbild): direkt, über ein qcow2-Overlay (--linked)
+                                      oder kopiert (--copy); UEFI, außer mit --firmware bios
+      vmdesk detect  DATEI            zeigen, was ein ISO oder Plattenabbild enthält (osinfo-db)
+                                      und was eine VM dafür bekommt
       vmdesk clone   VM NAME [--full] verknüpfter Klon einer gestoppten VM (--full: Platten kopieren)
       vmdesk delete  VM [--keep-disks]
                                       eine gestoppte VM samt Ordner löschen; ihre Plattenabbilder
@@ -300,13 +314,19 @@ cli-help =
       vmdesk screenshot VM DATEI.png  den Bildschirm der VM speichern (VMs mit Bildschirm)
       vmdesk cdrom VM eject|insert DATEI.iso [--drive N]
                                       Medium aus einem CD-ROM-Laufwerk nehmen / ein ISO einlegen
+      vmdesk completions SHELL        das Vervollständigungsskript für bash, zsh oder fish ausgeben
       vmdesk --version                die Version ausgeben
 
     VM ist die ID oder der Name einer VM, SCHNAPPSCHUSS die ID oder der Name eines Schnappschusses.
-    --json gibt maschinenlesbare Ausgaben aus, auch bei Fehlern.
+    --json gibt maschinenlesbare Ausgaben aus, auch bei Fehlern. detect --json gibt ein Objekt
+    aus mit path, kind ("iso" oder "disk-image"), iso (volume_id, system_id, publisher_id,
+    application_id, size_bytes) oder disk_image (format, virtual_size), os (id, short_id, name,
+    version; null, wenn nicht erkannt), firmware ("uefi" oder "bios"), memory_mib, disk_gib,
+    vcpus und notice (code "unknown-os" oder "no-database", message; oder null).
 
-    Exit-Status: 0 erledigt · 1 fehlgeschlagen · 2 falscher Aufruf oder Wert · 3 keine solche VM ·
-    4 die VM ist nicht in einem passenden Zustand (z. B. läuft nicht) ·
+    Exit-Status: 0 erledigt · 1 fehlgeschlagen ·
+    2 falscher Aufruf oder Wert, oder weder ISO noch Plattenabbild ·
+    3 keine solche VM · 4 die VM ist nicht in einem passenden Zustand (z. B. läuft nicht) ·
     5 der Gast hat den Ein/Aus-Knopf ignoriert · 6 kein solcher Schnappschuss.
 cli-unknown-option = unbekannte Option { $option }
 cli-unknown-command = unbekannter Befehl „{ $command }“
@@ -315,7 +335,6 @@ cli-missing-vm = „{ $command }“ braucht die ID oder den Namen einer VM
 cli-extra-args = zu viele Argumente
 cli-no-vms = Noch keine virtuellen Maschinen. Starten Sie vmdesk ohne Argumente, um eine anzulegen.
 main-no-display = Fenster kann nicht geöffnet werden: kein Anzeigeserver erreichbar (DISPLAY={ $display }, WAYLAND_DISPLAY={ $wayland }; { $reason }). Die Befehlszeile funktioniert auch ohne: vmdesk --help
-main-file-unsupported = { $file }: Das Starten von ISO- und Festplattenabbildern wird noch nicht unterstützt; legen Sie im Assistenten eine VM mit einem Linux-Kernel an
 cli-col-id = ID
 cli-col-name = NAME
 cli-col-state = ZUSTAND
@@ -333,7 +352,6 @@ cli-console-attached = Serielle Konsole von { $vm }; Strg+C trennt (die VM läuf
 cli-console-exited = Die VM wurde beendet: { $reason } (Exit-Status { $code })
 cli-missing-value = { $option } braucht einen Wert
 cli-missing-arg = „{ $command }“ braucht ein weiteres Argument (siehe vmdesk --help)
-cli-create-needs-kernel = „create“ braucht --kernel DATEI
 cli-bad-number = { $option }: „{ $value }“ ist keine ganze Zahl
 cli-bad-display = --display: „{ $value }“ ist nicht BREITExHÖHE, z. B. 1024x768
 cli-created = { $vm } angelegt: { $path }
@@ -405,7 +423,6 @@ clone-busy = Wird als „{ $name }“ geklont… { $percent } %
 cli-cloned = { $vm } als { $clone } geklont
 cli-clone-running = { $vm } läuft: schalten Sie sie zuerst aus (ihre Platten dürfen sich beim Klonen nicht ändern)
 cli-bad-disk = --disk und --disk-size schließen einander aus: eine Platte pro VM über die Kommandozeile
-cli-linked-needs-disk = --linked braucht --disk
 hw-vnc-port = VNC-Port
 hw-vnc-password = Passwort
 hw-vnc-hint = Optional: der Bildschirm auch per VNC auf 127.0.0.1 an diesem Port, für andere Programme (das Passwort ist Pflicht; VNC nutzt 8 Zeichen).
@@ -430,6 +447,92 @@ stats-sent = gesendet { $rate }
 stats-disk-line = disk{ $n }: gelesen { $read } in { $reads } Anfragen · geschrieben { $written } in { $writes } · { $flushes } Flushes
 stats-no-nics-explain = Diese VM hat keine Netzwerkschnittstelle.
 stats-vcpu-cpu = { $cpu } % CPU
+
+# Details: CD/DVD-Laufwerke, Firmware und Bootreihenfolge (Issue 14)
+details-cdrom = CD/DVD
+details-firmware = Firmware
+details-boot-order = Bootreihenfolge
+details-cd-none = Kein CD/DVD-Laufwerk.
+details-cd-add = CD/DVD-Laufwerk hinzufügen
+details-cd-empty = Leer
+details-cd-eject = Auswerfen
+details-cd-insert = ISO einlegen…
+details-cd-pick = Ein ISO-Abbild wählen
+details-cd-typed-hint = Oder den Pfad der ISO-Datei eingeben:
+details-cd-insert-typed = Einlegen
+details-cd-busy = Medium wird gewechselt…
+details-cd-live-hint = Der Gast sieht den Wechsel sofort; beim nächsten Start ist dasselbe Medium eingelegt.
+details-cd-path-empty = Den Pfad eines ISO-Abbilds eingeben.
+details-cd-disk-image = { $file } ist ein Festplattenabbild, kein ISO: bitte unter Festplatten hinzufügen.
+details-cd-no-drive = Diese VM hat kein CD/DVD-Laufwerk { $drive }.
+details-cd-refused = Die VM hat abgelehnt: { $reason }
+details-cd-missing = Diese Datei gibt es nicht mehr: auswerfen oder ein anderes ISO einlegen, sonst startet die VM nicht.
+details-firmware-uefi = UEFI
+details-firmware-bios = BIOS
+details-firmware-vars-kept = Die UEFI-Variablen (OVMF_VARS.fd) bleiben im Ordner der VM.
+details-boot-auto = Automatisch
+details-boot-cdrom = CD/DVD zuerst
+details-boot-disk = Festplatte zuerst
+details-boot-hint = Automatisch: CD/DVD zuerst, solange ein Medium eingelegt ist, sonst die Festplatte. Wird mit den übrigen Einstellungen gespeichert.
+details-boot-running = Firmware und Bootreihenfolge lassen sich ändern, wenn die VM gestoppt ist.
+
+## New-VM wizard: installing from an ISO or disk image (issue 14, wizard)
+wizard-kind-install = Von einem ISO- oder Festplattenabbild installieren
+wizard-kind-install-hint = Installations- oder Live-ISO, oder ein fertiges Abbild
+wizard-kind-linux-hint = Ein Kernel dieses Rechners, direkt geladen
+install-file = Datei
+install-file-hint = Ein Installations-ISO kommt ins CD-Laufwerk der VM; ein Festplattenabbild wird ihre Startplatte.
+install-file-none = Wählen Sie ein ISO- oder Festplattenabbild.
+install-name-placeholder = Meine VM
+install-pick = ISO- oder Festplattenabbild wählen
+install-filter-iso = ISO-Abbilder
+install-filter-disk = Festplattenabbilder
+install-filter-all = Alle Dateien
+install-no-chooser = Es konnte kein Dateiauswahldialog geöffnet werden (dafür braucht es xdg-desktop-portal oder zenity): Geben Sie oben den vollständigen Pfad der Datei ein.
+install-not-media = { $file } ist weder ein ISO- noch ein Festplattenabbild ({ $reason }).
+install-cannot-read = { $file } kann nicht gelesen werden: { $reason }
+install-os = Betriebssystem
+install-detecting = Die Datei wird untersucht …
+install-kind-iso = Installationsmedium (ISO): Es kommt ins CD-Laufwerk der VM.
+install-kind-disk = Festplattenabbild ({ $format }, { $size }): Es wird die Startplatte der VM.
+install-unknown-os = Unbekanntes Betriebssystem – allgemeine Einstellungen
+install-unknown-hint = Die Betriebssystem-Datenbank kennt dieses Medium nicht, daher sind die Einstellungen unten allgemeine. Geben Sie der VM mehr, wenn ihr System es braucht.
+install-unknown-disk-hint = Das System in einem Festplattenabbild wird nicht erkannt, daher sind die Einstellungen unten allgemeine. Geben Sie der VM mehr, wenn ihr System es braucht.
+install-known-hint = Die Einstellungen unten empfiehlt dieses Betriebssystem; Sie können sie beliebig ändern.
+install-no-database = Die Betriebssystem-Datenbank (osinfo-db) kann nicht gelesen werden ({ $reason }), daher wird das System nicht erkannt und die Einstellungen unten sind allgemeine. So wird sie installiert: sudo apt install osinfo-db
+install-firmware = Firmware
+install-uefi = UEFI
+install-bios = BIOS (klassisch)
+install-firmware-detected = Die Firmware, die dieses System braucht.
+install-firmware-generic = UEFI passt zu aktuellen Systemen; ältere brauchen womöglich BIOS.
+install-firmware-changed = Nicht die Firmware, für die dieses System gemacht ist: Es startet womöglich nicht.
+
+## Kommandozeile: Installation von einem ISO oder Plattenabbild (Issue 14, CLI-Teil)
+cli-create-one-boot = „create“ braucht genau eines von --kernel DATEI, --iso DATEI und --boot-disk ABBILD
+cli-option-needs = { $option } geht nur zusammen mit { $needs }
+cli-options-conflict = { $first } und { $second } schließen einander aus
+cli-bad-firmware = --firmware: „{ $value }“ ist weder uefi noch bios
+cli-not-media = { $file } ist weder ein ISO-Abbild noch ein Plattenabbild ({ $reason })
+cli-cannot-read = { $file } kann nicht gelesen werden: { $reason }
+cli-detect-iso = { $file }: ISO-Abbild „{ $volume }“, { $size }
+cli-detect-disk-image = { $file }: Plattenabbild ({ $format }), { $size }
+cli-detect-os = Betriebssystem: { $name } ({ $id })
+cli-detect-os-unknown = Betriebssystem: unbekannt, allgemeine Einstellungen
+cli-detect-firmware = Firmware: { $firmware }
+cli-detect-resources = Empfohlen: { $memory } MiB Speicher, { $disk } GiB Platte, { $vcpus } vCPUs
+cli-detect-resources-image = Empfohlen: { $memory } MiB Speicher, { $vcpus } vCPUs (das Abbild ist die Platte)
+cli-notice-unknown-os = osinfo-db kennt dieses Medium nicht: Die VM bekommt allgemeine Einstellungen (die Optionen von vmdesk create ändern sie).
+cli-notice-no-database = osinfo-db ist nicht verfügbar ({ $reason }): Betriebssysteme werden nicht erkannt, es gelten allgemeine Einstellungen. Installieren mit: sudo apt install osinfo-db
+cli-iso-is-disk-image = { $file } ist ein Plattenabbild, kein ISO: --boot-disk verwenden
+cli-boot-disk-is-iso = { $file } ist ein ISO-Abbild, kein Plattenabbild: --iso verwenden
+cli-default-disk-no-room = Die empfohlene Platte mit { $size } GiB passt nicht ({ $error }); eine Größe mit --disk-size wählen
+cli-created-install = { $memory } MiB Speicher, { $vcpus } vCPUs, { $firmware }
+
+## Kommandozeile: der clap-Parser und die Vervollständigung (Issue 15, CLI-Teil)
+cli-repeated-option = { $option } ist zweimal angegeben
+cli-flag-takes-no-value = { $option } nimmt keinen Wert
+cli-bad-value = { $option }: „{ $value }“ ist nicht eines von { $valid }
+cli-not-utf8 = „{ $arg }“ ist kein gültiges UTF-8: vmdesk braucht Dateinamen und Wörter in UTF-8
 
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = SATA-Festplatten gibt es nur in einer BIOS- oder UEFI-Maschine; eine Linux-Kernel-Maschine nutzt virtio-Festplatten.

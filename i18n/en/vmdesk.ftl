@@ -281,6 +281,19 @@ cli-help =
     {"              ["}--disk-size GIB | --disk IMAGE [--linked] [--read-only]]
                                       make a new VM (booting a Linux kernel), with a new
                                       qcow2 disk, or an image (--linked: a qcow2 overlay)
+      vmdesk create NAME --iso FILE [--firmware uefi|bios] [--vcpus N]
+    {"              ["}--memory MIB] [--disk-size GIB | --disk IMAGE]
+    {"              ["}--display WxH | --no-display] [--network]
+                                      make a VM to install an OS: the ISO in a CD-ROM drive
+                                      and a new disk, sized as osinfo-db recommends for the
+                                      OS it recognises; the disk boots once it has a system
+      vmdesk create NAME --boot-disk IMAGE [--linked | --copy]
+    {"              ["}--firmware uefi|bios] [--vcpus N] [--memory MIB] [--network] ...
+                                      make a VM booting a disk image (e.g. a cloud image): in
+                                      place, through a qcow2 overlay (--linked) or copied
+                                      (--copy); UEFI unless --firmware bios
+      vmdesk detect  FILE             show what an ISO or disk image holds (osinfo-db) and
+                                      what a VM for it gets
       vmdesk clone   VM NAME [--full] a linked clone of a stopped VM (--full: copy the disks)
       vmdesk delete  VM [--keep-disks]
                                       delete a stopped VM and its folder; its disk images
@@ -300,13 +313,19 @@ cli-help =
       vmdesk screenshot VM FILE.png   save the VM's screen (VMs with a display)
       vmdesk cdrom VM eject|insert FILE.iso [--drive N]
                                       take the medium out of a CD-ROM drive / put an ISO in
+      vmdesk completions SHELL        print the completion script for bash, zsh or fish
       vmdesk --version                print the version
 
     VM is a VM's id or name; SNAPSHOT a snapshot's id or name.
-    --json prints machine-readable output, errors included.
+    --json prints machine-readable output, errors included. detect --json prints an object
+    with path, kind ("iso" or "disk-image"), iso (volume_id, system_id, publisher_id,
+    application_id, size_bytes) or disk_image (format, virtual_size), os (id, short_id, name,
+    version; null when not recognised), firmware ("uefi" or "bios"), memory_mib, disk_gib,
+    vcpus and notice (code "unknown-os" or "no-database", message; or null).
 
-    Exit status: 0 done · 1 failed · 2 bad command line or values · 3 no such VM ·
-    4 the VM is not in a state that allows this (e.g. not running) ·
+    Exit status: 0 done · 1 failed ·
+    2 bad command line or values, or not an ISO or disk image ·
+    3 no such VM · 4 the VM is not in a state that allows this (e.g. not running) ·
     5 the guest ignored the power button · 6 no such snapshot.
 cli-unknown-option = unknown option { $option }
 cli-unknown-command = unknown command “{ $command }”
@@ -315,7 +334,6 @@ cli-missing-vm = “{ $command }” needs a VM id or name
 cli-extra-args = too many arguments
 cli-no-vms = No virtual machines yet. Run vmdesk without arguments to create one.
 main-no-display = cannot open a window: no display server could be reached (DISPLAY={ $display }, WAYLAND_DISPLAY={ $wayland }; { $reason }). The command line works without one: vmdesk --help
-main-file-unsupported = { $file }: booting ISO and disk images is not supported yet; create a VM with a Linux kernel in the new-VM wizard
 cli-col-id = ID
 cli-col-name = NAME
 cli-col-state = STATE
@@ -333,7 +351,6 @@ cli-console-attached = Serial console of { $vm }; Ctrl+C detaches (the VM keeps 
 cli-console-exited = The VM ended: { $reason } (exit status { $code })
 cli-missing-value = { $option } needs a value
 cli-missing-arg = “{ $command }” needs one more argument (see vmdesk --help)
-cli-create-needs-kernel = “create” needs --kernel FILE
 cli-bad-number = { $option }: “{ $value }” is not a whole number
 cli-bad-display = --display: “{ $value }” is not WIDTHxHEIGHT, e.g. 1024x768
 cli-created = { $vm } created: { $path }
@@ -405,7 +422,6 @@ clone-busy = Cloning as “{ $name }”… { $percent } %
 cli-cloned = { $vm } cloned as { $clone }
 cli-clone-running = { $vm } is running: power it off first (its disks must not change while they are cloned)
 cli-bad-disk = --disk and --disk-size go separately: one disk per VM from the command line
-cli-linked-needs-disk = --linked needs --disk
 hw-vnc-port = VNC port
 hw-vnc-password = Password
 hw-vnc-hint = Optional: the screen also over VNC on 127.0.0.1 at this port, for other viewers (the password is required; VNC uses 8 characters).
@@ -430,6 +446,92 @@ stats-sent = sent { $rate }
 stats-disk-line = disk{ $n }: read { $read } in { $reads } requests · wrote { $written } in { $writes } · { $flushes } flushes
 stats-no-nics-explain = This VM has no network interface.
 stats-vcpu-cpu = { $cpu } % CPU
+
+# Details: CD/DVD drives, firmware and boot order (issue 14)
+details-cdrom = CD/DVD
+details-firmware = Firmware
+details-boot-order = Boot order
+details-cd-none = No CD/DVD drive.
+details-cd-add = Add CD/DVD drive
+details-cd-empty = Empty
+details-cd-eject = Eject
+details-cd-insert = Insert ISO…
+details-cd-pick = Choose an ISO image
+details-cd-typed-hint = Or type the ISO file's path:
+details-cd-insert-typed = Insert
+details-cd-busy = Changing the disc…
+details-cd-live-hint = The guest sees the change at once; the VM starts with the same disc next time.
+details-cd-path-empty = Type the path of an ISO image.
+details-cd-disk-image = { $file } is a disk image, not an ISO: add it under Disks instead.
+details-cd-no-drive = This VM has no CD/DVD drive { $drive }.
+details-cd-refused = The VM refused: { $reason }
+details-cd-missing = This file is not there any more: eject it or insert another ISO, or the VM cannot start.
+details-firmware-uefi = UEFI
+details-firmware-bios = BIOS
+details-firmware-vars-kept = The UEFI variables (OVMF_VARS.fd) stay in the VM's folder.
+details-boot-auto = Automatic
+details-boot-cdrom = CD/DVD first
+details-boot-disk = Disk first
+details-boot-hint = Automatic: the CD/DVD first while it holds a disc, else the disk. Saved with the other settings.
+details-boot-running = Firmware and boot order can change while the VM is stopped.
+
+## New-VM wizard: installing from an ISO or disk image (issue 14, wizard)
+wizard-kind-install = Install from an ISO or disk image
+wizard-kind-install-hint = An installer or live ISO, or a ready disk image
+wizard-kind-linux-hint = A kernel from this computer, loaded directly
+install-file = File
+install-file-hint = An installer ISO goes into the VM's CD drive; a disk image becomes its boot disk.
+install-file-none = Choose an ISO image or a disk image.
+install-name-placeholder = My VM
+install-pick = Choose an ISO or disk image
+install-filter-iso = ISO images
+install-filter-disk = Disk images
+install-filter-all = All files
+install-no-chooser = No file chooser could be opened (it needs xdg-desktop-portal or zenity): type the file's full path above.
+install-not-media = { $file } is neither an ISO image nor a disk image ({ $reason }).
+install-cannot-read = { $file } cannot be read: { $reason }
+install-os = Operating system
+install-detecting = Looking at the file…
+install-kind-iso = Installer medium (ISO): it goes into the VM's CD drive.
+install-kind-disk = Disk image ({ $format }, { $size }): it becomes the VM's boot disk.
+install-unknown-os = Unknown OS — generic settings
+install-unknown-hint = The OS database does not know this medium, so the settings below are generic ones. Give the VM more if its OS needs it.
+install-unknown-disk-hint = The system inside a disk image is not recognised, so the settings below are generic ones. Give the VM more if its OS needs it.
+install-known-hint = The settings below are what this OS recommends; change them as you like.
+install-no-database = The OS database (osinfo-db) cannot be read ({ $reason }), so the OS is not recognised and the settings below are generic ones. To install it: sudo apt install osinfo-db
+install-firmware = Firmware
+install-uefi = UEFI
+install-bios = BIOS (legacy)
+install-firmware-detected = The firmware this OS needs.
+install-firmware-generic = UEFI suits current systems; older ones may need BIOS.
+install-firmware-changed = Not the firmware this OS is made for: it may not start.
+
+## CLI: installing from an ISO or disk image (issue 14, CLI part)
+cli-create-one-boot = “create” needs exactly one of --kernel FILE, --iso FILE and --boot-disk IMAGE
+cli-option-needs = { $option } goes only with { $needs }
+cli-options-conflict = { $first } and { $second } cannot be used together
+cli-bad-firmware = --firmware: “{ $value }” is neither uefi nor bios
+cli-not-media = { $file } is neither an ISO image nor a disk image ({ $reason })
+cli-cannot-read = cannot read { $file }: { $reason }
+cli-detect-iso = { $file }: ISO image “{ $volume }”, { $size }
+cli-detect-disk-image = { $file }: { $format } disk image, { $size }
+cli-detect-os = OS: { $name } ({ $id })
+cli-detect-os-unknown = OS: unknown, generic settings
+cli-detect-firmware = Firmware: { $firmware }
+cli-detect-resources = Recommended: { $memory } MiB memory, { $disk } GiB disk, { $vcpus } vCPUs
+cli-detect-resources-image = Recommended: { $memory } MiB memory, { $vcpus } vCPUs (the image is the disk)
+cli-notice-unknown-os = osinfo-db does not know this medium: the VM gets generic settings (the options of vmdesk create change them).
+cli-notice-no-database = osinfo-db is not available ({ $reason }), so operating systems are not recognised and generic settings are used. Install it: sudo apt install osinfo-db
+cli-iso-is-disk-image = { $file } is a disk image, not an ISO: use --boot-disk
+cli-boot-disk-is-iso = { $file } is an ISO image, not a disk image: use --iso
+cli-default-disk-no-room = the recommended { $size } GiB disk does not fit ({ $error }); choose a size with --disk-size
+cli-created-install = { $memory } MiB memory, { $vcpus } vCPUs, { $firmware }
+
+## CLI: the clap parser and completions (issue 15, CLI part)
+cli-repeated-option = { $option } is given twice
+cli-flag-takes-no-value = { $option } takes no value
+cli-bad-value = { $option }: “{ $value }” is not one of { $valid }
+cli-not-utf8 = “{ $arg }” is not valid UTF-8: vmdesk needs file names and words in UTF-8
 
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = SATA disks need a BIOS or UEFI machine; a Linux-kernel machine uses virtio disks.

@@ -281,6 +281,20 @@ cli-help =
     {"              ["}--disk-size GIB | --disk IMAGEN [--linked] [--read-only]]
                                       crear una VM nueva (arranca un núcleo Linux), con un disco
                                       qcow2 nuevo o una imagen (--linked: una capa qcow2)
+      vmdesk create NOMBRE --iso ARCHIVO [--firmware uefi|bios] [--vcpus N]
+    {"              ["}--memory MIB] [--disk-size GIB | --disk IMAGEN]
+    {"              ["}--display AxA | --no-display] [--network]
+                                      crear una VM para instalar un sistema: la ISO en una
+                                      unidad de CD-ROM y un disco nuevo, del tamaño que
+                                      osinfo-db recomienda para el sistema reconocido; el disco
+                                      arranca en cuanto tiene un sistema
+      vmdesk create NOMBRE --boot-disk IMAGEN [--linked | --copy]
+    {"              ["}--firmware uefi|bios] [--vcpus N] [--memory MIB] [--network] ...
+                                      crear una VM que arranca una imagen de disco (p. ej. una
+                                      imagen cloud): tal cual, con una capa qcow2 (--linked) o
+                                      copiada (--copy); UEFI salvo con --firmware bios
+      vmdesk detect  ARCHIVO          mostrar qué contiene una ISO o imagen de disco (osinfo-db)
+                                      y qué recibe una VM para ella
       vmdesk clone   VM NOMBRE [--full]
                                       clon enlazado de una VM detenida (--full: copiar los discos)
       vmdesk delete  VM [--keep-disks]
@@ -301,13 +315,19 @@ cli-help =
       vmdesk screenshot VM ARCHIVO.png  guardar la pantalla de la VM (VM con pantalla)
       vmdesk cdrom VM eject|insert ARCHIVO.iso [--drive N]
                                       saca el disco de una unidad de CD-ROM / mete una ISO
+      vmdesk completions SHELL        mostrar el script de compleción para bash, zsh o fish
       vmdesk --version                mostrar la versión
 
     VM es el id o el nombre de una VM; INSTANTÁNEA, el id o el nombre de una instantánea.
-    --json produce una salida legible por máquinas, también para los errores.
+    --json produce una salida legible por máquinas, también para los errores. detect --json
+    produce un objeto con path, kind ("iso" o "disk-image"), iso (volume_id, system_id,
+    publisher_id, application_id, size_bytes) o disk_image (format, virtual_size), os (id,
+    short_id, name, version; null si no se reconoce), firmware ("uefi" o "bios"), memory_mib,
+    disk_gib, vcpus y notice (code "unknown-os" o "no-database", message; o null).
 
-    Estado de salida: 0 hecho · 1 falló · 2 orden o valor incorrecto · 3 no existe esa VM ·
-    4 la VM no está en un estado que lo permita (p. ej. no está en marcha) ·
+    Estado de salida: 0 hecho · 1 falló ·
+    2 orden o valor incorrecto, o ni ISO ni imagen de disco ·
+    3 no existe esa VM · 4 la VM no está en un estado que lo permita (p. ej. no está en marcha) ·
     5 el invitado ignoró el botón de apagado · 6 no existe esa instantánea.
 cli-unknown-option = opción desconocida { $option }
 cli-unknown-command = orden desconocida «{ $command }»
@@ -316,7 +336,6 @@ cli-missing-vm = «{ $command }» necesita el ID o el nombre de una VM
 cli-extra-args = demasiados argumentos
 cli-no-vms = Aún no hay máquinas virtuales. Ejecute vmdesk sin argumentos para crear una.
 main-no-display = no se puede abrir una ventana: no se pudo contactar con ningún servidor gráfico (DISPLAY={ $display }, WAYLAND_DISPLAY={ $wayland }; { $reason }). La línea de órdenes funciona sin él: vmdesk --help
-main-file-unsupported = { $file }: todavía no se pueden arrancar imágenes ISO ni de disco; cree una VM con un kernel Linux en el asistente de nueva VM
 cli-col-id = ID
 cli-col-name = NOMBRE
 cli-col-state = ESTADO
@@ -334,7 +353,6 @@ cli-console-attached = Consola serie de { $vm }; Ctrl+C se desconecta (la VM sig
 cli-console-exited = La VM terminó: { $reason } (estado de salida { $code })
 cli-missing-value = { $option } necesita un valor
 cli-missing-arg = «{ $command }» necesita un argumento más (vea vmdesk --help)
-cli-create-needs-kernel = «create» necesita --kernel ARCHIVO
 cli-bad-number = { $option }: «{ $value }» no es un número entero
 cli-bad-display = --display: «{ $value }» no es ANCHOxALTO, p. ej. 1024x768
 cli-created = { $vm } creada: { $path }
@@ -406,7 +424,6 @@ clone-busy = Clonando como «{ $name }»… { $percent } %
 cli-cloned = { $vm } clonada como { $clone }
 cli-clone-running = { $vm } está en marcha: apáguela primero (sus discos no deben cambiar mientras se clonan)
 cli-bad-disk = --disk y --disk-size se excluyen: un disco por VM desde la línea de órdenes
-cli-linked-needs-disk = --linked necesita --disk
 hw-vnc-port = Puerto VNC
 hw-vnc-password = Contraseña
 hw-vnc-hint = Opcional: la pantalla también por VNC en 127.0.0.1 en este puerto, para otros visores (la contraseña es obligatoria; VNC usa 8 caracteres).
@@ -431,6 +448,92 @@ stats-sent = enviado { $rate }
 stats-disk-line = disk{ $n }: leídos { $read } en { $reads } peticiones · escritos { $written } en { $writes } · { $flushes } vaciados
 stats-no-nics-explain = Esta VM no tiene interfaz de red.
 stats-vcpu-cpu = { $cpu } % CPU
+
+# Detalles: unidades de CD/DVD, firmware y orden de arranque (issue 14)
+details-cdrom = CD/DVD
+details-firmware = Firmware
+details-boot-order = Orden de arranque
+details-cd-none = Sin unidad de CD/DVD.
+details-cd-add = Añadir unidad de CD/DVD
+details-cd-empty = Vacía
+details-cd-eject = Expulsar
+details-cd-insert = Insertar ISO…
+details-cd-pick = Elija una imagen ISO
+details-cd-typed-hint = O escriba la ruta del archivo ISO:
+details-cd-insert-typed = Insertar
+details-cd-busy = Cambiando el disco…
+details-cd-live-hint = El invitado ve el cambio al instante; la VM arrancará con el mismo disco la próxima vez.
+details-cd-path-empty = Escriba la ruta de una imagen ISO.
+details-cd-disk-image = { $file } es una imagen de disco, no una ISO: añádala en Discos.
+details-cd-no-drive = Esta VM no tiene la unidad de CD/DVD { $drive }.
+details-cd-refused = La VM lo rechazó: { $reason }
+details-cd-missing = Este archivo ya no está: expúlselo o inserte otra ISO; si no, la VM no puede arrancar.
+details-firmware-uefi = UEFI
+details-firmware-bios = BIOS
+details-firmware-vars-kept = Las variables UEFI (OVMF_VARS.fd) se quedan en la carpeta de la VM.
+details-boot-auto = Automático
+details-boot-cdrom = CD/DVD primero
+details-boot-disk = Disco primero
+details-boot-hint = Automático: primero el CD/DVD mientras tenga un disco; si no, el disco duro. Se guarda con los demás ajustes.
+details-boot-running = El firmware y el orden de arranque se pueden cambiar con la VM detenida.
+
+## New-VM wizard: installing from an ISO or disk image (issue 14, wizard)
+wizard-kind-install = Instalar desde una imagen ISO o de disco
+wizard-kind-install-hint = Una ISO de instalación o live, o una imagen de disco
+wizard-kind-linux-hint = Un núcleo de este equipo, cargado directamente
+install-file = Archivo
+install-file-hint = Una ISO de instalación va a la unidad de CD de la VM; una imagen de disco pasa a ser su disco de arranque.
+install-file-none = Elija una imagen ISO o una imagen de disco.
+install-name-placeholder = Mi VM
+install-pick = Elegir una imagen ISO o de disco
+install-filter-iso = Imágenes ISO
+install-filter-disk = Imágenes de disco
+install-filter-all = Todos los archivos
+install-no-chooser = No se pudo abrir un selector de archivos (requiere xdg-desktop-portal o zenity): escriba arriba la ruta completa del archivo.
+install-not-media = { $file } no es una imagen ISO ni una imagen de disco ({ $reason }).
+install-cannot-read = No se puede leer { $file }: { $reason }
+install-os = Sistema operativo
+install-detecting = Examinando el archivo…
+install-kind-iso = Medio de instalación (ISO): va a la unidad de CD de la VM.
+install-kind-disk = Imagen de disco ({ $format }, { $size }): pasa a ser el disco de arranque de la VM.
+install-unknown-os = SO desconocido — ajustes genéricos
+install-unknown-hint = La base de datos de sistemas operativos no conoce este medio, así que los ajustes de abajo son genéricos. Dé más a la VM si su sistema lo necesita.
+install-unknown-disk-hint = El sistema de una imagen de disco no se reconoce, así que los ajustes de abajo son genéricos. Dé más a la VM si su sistema lo necesita.
+install-known-hint = Los ajustes de abajo son los que recomienda este sistema operativo; cámbielos a su gusto.
+install-no-database = No se puede leer la base de datos de sistemas operativos (osinfo-db) ({ $reason }), así que el sistema no se reconoce y los ajustes de abajo son genéricos. Para instalarla: sudo apt install osinfo-db
+install-firmware = Firmware
+install-uefi = UEFI
+install-bios = BIOS (clásico)
+install-firmware-detected = El firmware que necesita este sistema.
+install-firmware-generic = UEFI sirve para los sistemas actuales; los antiguos pueden necesitar BIOS.
+install-firmware-changed = No es el firmware para el que está hecho este sistema: puede que no arranque.
+
+## Línea de órdenes: instalar desde una ISO o imagen de disco (issue 14, parte CLI)
+cli-create-one-boot = «create» necesita exactamente uno de --kernel ARCHIVO, --iso ARCHIVO y --boot-disk IMAGEN
+cli-option-needs = { $option } solo va con { $needs }
+cli-options-conflict = { $first } y { $second } no se pueden usar juntos
+cli-bad-firmware = --firmware: «{ $value }» no es ni uefi ni bios
+cli-not-media = { $file } no es ni una imagen ISO ni una imagen de disco ({ $reason })
+cli-cannot-read = no se puede leer { $file }: { $reason }
+cli-detect-iso = { $file }: imagen ISO «{ $volume }», { $size }
+cli-detect-disk-image = { $file }: imagen de disco { $format }, { $size }
+cli-detect-os = Sistema: { $name } ({ $id })
+cli-detect-os-unknown = Sistema: desconocido, ajustes genéricos
+cli-detect-firmware = Firmware: { $firmware }
+cli-detect-resources = Recomendado: { $memory } MiB de memoria, { $disk } GiB de disco, { $vcpus } vCPU
+cli-detect-resources-image = Recomendado: { $memory } MiB de memoria, { $vcpus } vCPU (la imagen es el disco)
+cli-notice-unknown-os = osinfo-db no conoce este medio: la VM recibe ajustes genéricos (las opciones de vmdesk create los cambian).
+cli-notice-no-database = osinfo-db no está disponible ({ $reason }): no se reconocen los sistemas operativos y se usan ajustes genéricos. Instálelo con: sudo apt install osinfo-db
+cli-iso-is-disk-image = { $file } es una imagen de disco, no una ISO: use --boot-disk
+cli-boot-disk-is-iso = { $file } es una imagen ISO, no una imagen de disco: use --iso
+cli-default-disk-no-room = el disco recomendado de { $size } GiB no cabe ({ $error }); elija un tamaño con --disk-size
+cli-created-install = { $memory } MiB de memoria, { $vcpus } vCPU, { $firmware }
+
+## Línea de órdenes: el analizador clap y la compleción (issue 15, parte CLI)
+cli-repeated-option = { $option } aparece dos veces
+cli-flag-takes-no-value = { $option } no lleva valor
+cli-bad-value = { $option }: «{ $value }» no es uno de { $valid }
+cli-not-utf8 = «{ $arg }» no es UTF-8 válido: vmdesk necesita nombres de archivo y palabras en UTF-8
 
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = Los discos SATA necesitan una máquina BIOS o UEFI; una máquina de núcleo Linux usa discos virtio.

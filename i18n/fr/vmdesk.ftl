@@ -281,6 +281,20 @@ cli-help =
     {"              ["}--disk-size GIO | --disk IMAGE [--linked] [--read-only]]
                                       créer une VM (elle démarre un noyau Linux), avec un
                                       disque qcow2 neuf ou une image (--linked : une surcouche qcow2)
+      vmdesk create NOM --iso FICHIER [--firmware uefi|bios] [--vcpus N]
+    {"              ["}--memory MIO] [--disk-size GIO | --disk IMAGE]
+    {"              ["}--display LxH | --no-display] [--network]
+                                      créer une VM pour installer un système : l'ISO dans un
+                                      lecteur de CD-ROM et un disque neuf, de la taille que
+                                      osinfo-db recommande pour le système reconnu ; le disque
+                                      démarre dès qu'il contient un système
+      vmdesk create NOM --boot-disk IMAGE [--linked | --copy]
+    {"              ["}--firmware uefi|bios] [--vcpus N] [--memory MIO] [--network] ...
+                                      créer une VM qui démarre une image disque (p. ex. une
+                                      image cloud) : telle quelle, via une surcouche qcow2
+                                      (--linked) ou copiée (--copy) ; UEFI sauf --firmware bios
+      vmdesk detect  FICHIER          montrer ce que contient une ISO ou une image disque
+                                      (osinfo-db) et ce qu'une VM pour elle reçoit
       vmdesk clone   VM NOM [--full]  clone lié d'une VM arrêtée (--full : copier les disques)
       vmdesk delete  VM [--keep-disks]
                                       supprimer une VM arrêtée et son dossier ; ses images disque
@@ -300,13 +314,19 @@ cli-help =
       vmdesk screenshot VM FICHIER.png  enregistrer l'écran de la VM (VM avec écran)
       vmdesk cdrom VM eject|insert FICHIER.iso [--drive N]
                                       retire le disque d’un lecteur de CD-ROM / insère une ISO
+      vmdesk completions SHELL        afficher le script de complétion pour bash, zsh ou fish
       vmdesk --version                afficher la version
 
     VM est l'identifiant ou le nom d'une VM ; INSTANTANÉ, celui d'un instantané.
-    --json produit une sortie lisible par machine, erreurs comprises.
+    --json produit une sortie lisible par machine, erreurs comprises. detect --json produit un
+    objet avec path, kind ("iso" ou "disk-image"), iso (volume_id, system_id, publisher_id,
+    application_id, size_bytes) ou disk_image (format, virtual_size), os (id, short_id, name,
+    version ; null si non reconnu), firmware ("uefi" ou "bios"), memory_mib, disk_gib, vcpus
+    et notice (code "unknown-os" ou "no-database", message ; ou null).
 
-    Code de sortie : 0 fait · 1 échec · 2 commande ou valeur incorrecte · 3 VM inconnue ·
-    4 la VM n'est pas dans un état qui le permet (p. ex. arrêtée) ·
+    Code de sortie : 0 fait · 1 échec ·
+    2 commande ou valeur incorrecte, ou ni ISO ni image disque ·
+    3 VM inconnue · 4 la VM n'est pas dans un état qui le permet (p. ex. arrêtée) ·
     5 l'invité a ignoré le bouton d'alimentation · 6 instantané inconnu.
 cli-unknown-option = option inconnue { $option }
 cli-unknown-command = commande inconnue « { $command } »
@@ -315,7 +335,6 @@ cli-missing-vm = « { $command } » a besoin de l’ID ou du nom d’une VM
 cli-extra-args = trop d’arguments
 cli-no-vms = Pas encore de machine virtuelle. Lancez vmdesk sans argument pour en créer une.
 main-no-display = impossible d’ouvrir une fenêtre : aucun serveur d’affichage joignable (DISPLAY={ $display }, WAYLAND_DISPLAY={ $wayland } ; { $reason }). La ligne de commande fonctionne sans : vmdesk --help
-main-file-unsupported = { $file } : le démarrage d’images ISO et de disque n’est pas encore pris en charge ; créez une VM avec un noyau Linux dans l’assistant de nouvelle VM
 cli-col-id = ID
 cli-col-name = NOM
 cli-col-state = ÉTAT
@@ -333,7 +352,6 @@ cli-console-attached = Console série de { $vm } ; Ctrl+C se détache (la VM con
 cli-console-exited = La VM s’est terminée : { $reason } (code de sortie { $code })
 cli-missing-value = { $option } demande une valeur
 cli-missing-arg = « { $command } » demande un argument de plus (voir vmdesk --help)
-cli-create-needs-kernel = « create » demande --kernel FICHIER
 cli-bad-number = { $option } : « { $value } » n'est pas un nombre entier
 cli-bad-display = --display : « { $value } » n'est pas LARGEURxHAUTEUR, p. ex. 1024x768
 cli-created = { $vm } créée : { $path }
@@ -405,7 +423,6 @@ clone-busy = Clonage sous le nom « { $name } »… { $percent } %
 cli-cloned = { $vm } clonée sous { $clone }
 cli-clone-running = { $vm } tourne : éteignez-la d'abord (ses disques ne doivent pas changer pendant le clonage)
 cli-bad-disk = --disk et --disk-size s'excluent : un disque par VM en ligne de commande
-cli-linked-needs-disk = --linked nécessite --disk
 hw-vnc-port = Port VNC
 hw-vnc-password = Mot de passe
 hw-vnc-hint = Facultatif : l'écran aussi en VNC sur 127.0.0.1 à ce port, pour d'autres visionneuses (le mot de passe est obligatoire ; VNC en utilise 8 caractères).
@@ -430,6 +447,92 @@ stats-sent = envoyé { $rate }
 stats-disk-line = disk{ $n } : lu { $read } en { $reads } requêtes · écrit { $written } en { $writes } · { $flushes } vidages
 stats-no-nics-explain = Cette VM n’a pas d’interface réseau.
 stats-vcpu-cpu = { $cpu } % CPU
+
+# Détails : lecteurs CD/DVD, micrologiciel et ordre de démarrage (issue 14)
+details-cdrom = CD/DVD
+details-firmware = Micrologiciel
+details-boot-order = Ordre de démarrage
+details-cd-none = Aucun lecteur CD/DVD.
+details-cd-add = Ajouter un lecteur CD/DVD
+details-cd-empty = Vide
+details-cd-eject = Éjecter
+details-cd-insert = Insérer une ISO…
+details-cd-pick = Choisir une image ISO
+details-cd-typed-hint = Ou saisir le chemin du fichier ISO :
+details-cd-insert-typed = Insérer
+details-cd-busy = Changement de disque…
+details-cd-live-hint = L'invité voit le changement aussitôt ; la VM redémarrera avec le même disque.
+details-cd-path-empty = Saisissez le chemin d'une image ISO.
+details-cd-disk-image = { $file } est une image disque, pas une ISO : ajoutez-la sous Disques.
+details-cd-no-drive = Cette VM n'a pas de lecteur CD/DVD { $drive }.
+details-cd-refused = La VM a refusé : { $reason }
+details-cd-missing = Ce fichier n'existe plus : éjectez-le ou insérez une autre ISO, sinon la VM ne peut pas démarrer.
+details-firmware-uefi = UEFI
+details-firmware-bios = BIOS
+details-firmware-vars-kept = Les variables UEFI (OVMF_VARS.fd) restent dans le dossier de la VM.
+details-boot-auto = Automatique
+details-boot-cdrom = CD/DVD d'abord
+details-boot-disk = Disque d'abord
+details-boot-hint = Automatique : le CD/DVD d'abord tant qu'il contient un disque, sinon le disque dur. Enregistré avec les autres réglages.
+details-boot-running = Le micrologiciel et l'ordre de démarrage se modifient quand la VM est arrêtée.
+
+## New-VM wizard: installing from an ISO or disk image (issue 14, wizard)
+wizard-kind-install = Installer depuis une image ISO ou disque
+wizard-kind-install-hint = Une ISO d'installation ou live, ou une image disque
+wizard-kind-linux-hint = Un noyau de cet ordinateur, chargé directement
+install-file = Fichier
+install-file-hint = Une ISO d'installation va dans le lecteur de CD de la VM ; une image disque devient son disque de démarrage.
+install-file-none = Choisissez une image ISO ou une image disque.
+install-name-placeholder = Ma VM
+install-pick = Choisir une image ISO ou disque
+install-filter-iso = Images ISO
+install-filter-disk = Images disque
+install-filter-all = Tous les fichiers
+install-no-chooser = Aucun sélecteur de fichiers n'a pu s'ouvrir (il faut xdg-desktop-portal ou zenity) : saisissez ci-dessus le chemin complet du fichier.
+install-not-media = { $file } n'est ni une image ISO ni une image disque ({ $reason }).
+install-cannot-read = Impossible de lire { $file } : { $reason }
+install-os = Système d'exploitation
+install-detecting = Examen du fichier…
+install-kind-iso = Support d'installation (ISO) : il va dans le lecteur de CD de la VM.
+install-kind-disk = Image disque ({ $format }, { $size }) : elle devient le disque de démarrage de la VM.
+install-unknown-os = Système inconnu — réglages génériques
+install-unknown-hint = La base de données des systèmes ne connaît pas ce support : les réglages ci-dessous sont génériques. Donnez davantage à la VM si son système en a besoin.
+install-unknown-disk-hint = Le système contenu dans une image disque n'est pas reconnu : les réglages ci-dessous sont génériques. Donnez davantage à la VM si son système en a besoin.
+install-known-hint = Les réglages ci-dessous sont ceux que recommande ce système ; modifiez-les à votre guise.
+install-no-database = La base de données des systèmes (osinfo-db) est illisible ({ $reason }) : le système n'est pas reconnu et les réglages ci-dessous sont génériques. Pour l'installer : sudo apt install osinfo-db
+install-firmware = Firmware
+install-uefi = UEFI
+install-bios = BIOS (classique)
+install-firmware-detected = Le firmware dont ce système a besoin.
+install-firmware-generic = UEFI convient aux systèmes actuels ; les plus anciens peuvent demander le BIOS.
+install-firmware-changed = Pas le firmware pour lequel ce système est fait : il risque de ne pas démarrer.
+
+## Ligne de commande : installer depuis une ISO ou une image disque (issue 14, partie CLI)
+cli-create-one-boot = « create » demande exactement un de --kernel FICHIER, --iso FICHIER et --boot-disk IMAGE
+cli-option-needs = { $option } ne va qu'avec { $needs }
+cli-options-conflict = { $first } et { $second } ne peuvent pas aller ensemble
+cli-bad-firmware = --firmware : « { $value } » n'est ni uefi ni bios
+cli-not-media = { $file } n'est ni une image ISO ni une image disque ({ $reason })
+cli-cannot-read = impossible de lire { $file } : { $reason }
+cli-detect-iso = { $file } : image ISO « { $volume } », { $size }
+cli-detect-disk-image = { $file } : image disque { $format }, { $size }
+cli-detect-os = Système : { $name } ({ $id })
+cli-detect-os-unknown = Système : inconnu, réglages génériques
+cli-detect-firmware = Micrologiciel : { $firmware }
+cli-detect-resources = Recommandé : { $memory } Mio de mémoire, { $disk } Gio de disque, { $vcpus } vCPU
+cli-detect-resources-image = Recommandé : { $memory } Mio de mémoire, { $vcpus } vCPU (l'image est le disque)
+cli-notice-unknown-os = osinfo-db ne connaît pas ce support : la VM reçoit des réglages génériques (les options de vmdesk create les modifient).
+cli-notice-no-database = osinfo-db n'est pas disponible ({ $reason }) : les systèmes ne sont pas reconnus et des réglages génériques sont utilisés. Pour l'installer : sudo apt install osinfo-db
+cli-iso-is-disk-image = { $file } est une image disque, pas une ISO : utilisez --boot-disk
+cli-boot-disk-is-iso = { $file } est une image ISO, pas une image disque : utilisez --iso
+cli-default-disk-no-room = le disque recommandé de { $size } Gio ne tient pas ({ $error }) ; choisissez une taille avec --disk-size
+cli-created-install = { $memory } Mio de mémoire, { $vcpus } vCPU, { $firmware }
+
+## Ligne de commande : l'analyseur clap et la complétion (issue 15, partie CLI)
+cli-repeated-option = { $option } est donné deux fois
+cli-flag-takes-no-value = { $option } ne prend pas de valeur
+cli-bad-value = { $option } : « { $value } » n'est pas parmi { $valid }
+cli-not-utf8 = « { $arg } » n'est pas de l'UTF-8 valide : vmdesk a besoin de noms de fichiers et de mots en UTF-8
 
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = Les disques SATA nécessitent une machine BIOS ou UEFI ; une machine à noyau Linux utilise des disques virtio.

@@ -1,13 +1,14 @@
 //! Commands that change the library itself: `create`, `clone` and `delete`.
 
 use super::parse::parse_size;
-use super::{absolute, code, CreateArgs, Ctx};
+use super::{absolute, code, install, CreateArgs, Ctx};
 use crate::data::disks::{self, DiskDisposal, DiskPlan};
 use crate::data::store;
 use crate::t;
 use vmm_core::config::{BootSource, DisplayConfig, VmConfig};
 
-/// `create NAME --kernel K [--initrd I] [--cmdline C] [--vcpus N] [--memory MIB] [--display WxH]
+/// `create NAME (--kernel K [--initrd I] [--cmdline C] | --iso F | --boot-disk F [--linked |
+/// --copy]) [--firmware uefi|bios] [--vcpus N] [--memory MIB] [--display WxH | --no-display]
 /// [--network] [--disk-size GIB | --disk IMAGE [--linked] [--read-only]]`
 pub(super) fn create(ctx: &Ctx, args: &CreateArgs) -> i32 {
     let (paths, out) = (ctx.paths, &ctx.out);
@@ -16,11 +17,177 @@ pub(super) fn create(ctx: &Ctx, args: &CreateArgs) -> i32 {
     if let Err(e) = vmm_core::config::validate::validate_name(name) {
         return bad(crate::data::problems::describe(&e.kind));
     }
+    if let Err(m) = check_options(args) {
+        return bad(m);
+    }
+    let hw = match Hardware::parse(ctx, args) {
+        Ok(hw) => hw,
+        Err(m) => return bad(m),
+    };
     let id = store::derive_id(name, &taken(ctx));
-    let mut cfg = VmConfig::new_linux(&id, name.trim(), absolute(&args.kernel));
     let host = crate::data::host::HostInfo::detect();
-    cfg.vcpus = host.default_vcpus();
-    cfg.memory_mib = host.default_memory_mib();
+    let made = match (&args.kernel, args.iso.as_ref().or(args.boot_disk.as_ref())) {
+        (Some(kernel), _) => Ok((kernel_vm(args, &hw, &host, &id, kernel), hw.disk, None)),
+        (None, Some(file)) => install::vm(ctx, args, hw, &host, &id, file),
+        // The parser makes sure one of them is given.
+        (None, None) => Err(bad(t!("cli-create-one-boot"))),
+    };
+    let (cfg, plan, detection) = match made {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    if let Err(errs) = cfg.validate(&host.limits()) {
+        let msg = errs
+            .iter()
+            .map(|e| format!("{}: {}", e.field, crate::data::problems::describe(&e.kind)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        return bad(msg);
+    }
+    let config = paths.vm_config(&id);
+    match disks::create_vm(paths, &cfg, plan.as_ref()) {
+        Ok(cfg) => {
+            let mut text = t!(
+                "cli-created",
+                vm = id.as_str(),
+                path = config.display().to_string()
+            );
+            if let Some(d) = &detection {
+                text = format!("{text}\n{}", install::summary(d, &cfg));
+            }
+            out.done(
+                serde_json::json!({
+                    "ok": true, "id": id, "config": config, "disks": cfg.disks,
+                    "cdroms": cfg.cdroms, "os": cfg.os.as_ref().map(|o| &o.id),
+                    "vcpus": cfg.vcpus, "memory_mib": cfg.memory_mib,
+                    "firmware": install::firmware_of(&cfg.boot),
+                }),
+                text,
+            )
+        }
+        Err(e) => out.fail(code::ERROR, "error", e),
+    }
+}
+
+/// Options that only make sense with another one (or without one), explained.
+fn check_options(a: &CreateArgs) -> Result<(), String> {
+    let needs =
+        |option: &str, needs: &str| Err(t!("cli-option-needs", option = option, needs = needs));
+    let conflict = |a: &str, b: &str| Err(t!("cli-options-conflict", first = a, second = b));
+    let kernel = a.kernel.is_some();
+    let boot_disk = a.boot_disk.is_some();
+    if !kernel && a.initrd.is_some() {
+        return needs("--initrd", "--kernel");
+    }
+    if !kernel && a.cmdline.is_some() {
+        return needs("--cmdline", "--kernel");
+    }
+    if kernel && a.firmware.is_some() {
+        return needs("--firmware", "--iso, --boot-disk");
+    }
+    if a.copy && !boot_disk {
+        return needs("--copy", "--boot-disk");
+    }
+    if a.linked && a.copy {
+        return conflict("--linked", "--copy");
+    }
+    if a.display.is_some() && a.no_display {
+        return conflict("--display", "--no-display");
+    }
+    if a.disk_size.is_some() && a.disk.is_some() {
+        return Err(t!("cli-bad-disk"));
+    }
+    if boot_disk {
+        if a.disk.is_some() {
+            return conflict("--disk", "--boot-disk");
+        }
+        if a.disk_size.is_some() {
+            return conflict("--disk-size", "--boot-disk");
+        }
+    }
+    if a.linked && a.disk.is_none() && !boot_disk {
+        return needs("--linked", "--disk, --boot-disk");
+    }
+    if a.read_only && a.disk.is_none() {
+        return needs("--read-only", "--disk");
+    }
+    Ok(())
+}
+
+/// The hardware options, typed and checked.
+pub(super) struct Hardware {
+    pub vcpus: Option<u32>,
+    pub memory_mib: Option<u64>,
+    /// `None`: the default; `Some(None)`: `--no-display`.
+    pub display: Option<Option<DisplayConfig>>,
+    /// `--disk-size` or `--disk`.
+    pub disk: Option<DiskPlan>,
+}
+
+impl Hardware {
+    fn parse(ctx: &Ctx, args: &CreateArgs) -> Result<Hardware, String> {
+        let number = |option: &str, v: &Option<String>| -> Result<Option<u64>, String> {
+            v.as_ref()
+                .map(|v| {
+                    v.trim()
+                        .parse()
+                        .map_err(|_| t!("cli-bad-number", option = option, value = v.as_str()))
+                })
+                .transpose()
+        };
+        let vcpus = number("--vcpus", &args.vcpus)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        let memory_mib = number("--memory", &args.memory)?;
+        let display = match (&args.display, args.no_display) {
+            (Some(v), _) => match parse_size(v) {
+                Some((width, height)) => Some(Some(DisplayConfig {
+                    width,
+                    height,
+                    ..Default::default()
+                })),
+                None => return Err(t!("cli-bad-display", value = v.as_str())),
+            },
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        let disk = match (&args.disk_size, &args.disk) {
+            (Some(v), _) => {
+                let free = disks::free_space(&ctx.paths.vms_dir());
+                let size_bytes =
+                    disks::check_size_gib(v, free).map_err(|e| format!("--disk-size: {e}"))?;
+                Some(DiskPlan::New { size_bytes })
+            }
+            (None, Some(p)) => {
+                let path = absolute(p);
+                disks::check_existing(&path.display().to_string())
+                    .map_err(|e| format!("--disk: {e}"))?;
+                Some(DiskPlan::Existing {
+                    path,
+                    linked: args.linked,
+                    read_only: args.read_only,
+                })
+            }
+            (None, None) => None,
+        };
+        Ok(Hardware {
+            vcpus,
+            memory_mib,
+            display,
+            disk,
+        })
+    }
+}
+
+/// A VM booting `kernel` directly, with the host's default size unless told otherwise.
+fn kernel_vm(
+    args: &CreateArgs,
+    hw: &Hardware,
+    host: &crate::data::host::HostInfo,
+    id: &str,
+    kernel: &std::path::Path,
+) -> VmConfig {
+    let mut cfg = VmConfig::new_linux(id, args.name.trim(), absolute(kernel));
+    cfg.vcpus = hw.vcpus.unwrap_or(host.default_vcpus());
+    cfg.memory_mib = hw.memory_mib.unwrap_or(host.default_memory_mib());
     // `new_linux` made a direct kernel boot.
     if let BootSource::Linux {
         initrd, cmdline, ..
@@ -31,80 +198,11 @@ pub(super) fn create(ctx: &Ctx, args: &CreateArgs) -> i32 {
             c.clone_into(cmdline);
         }
     }
-    if let Some(v) = &args.vcpus {
-        match v.parse() {
-            Ok(n) => cfg.vcpus = n,
-            Err(_) => return bad(t!("cli-bad-number", option = "--vcpus", value = v.as_str())),
-        }
-    }
-    if let Some(v) = &args.memory {
-        match v.parse() {
-            Ok(n) => cfg.memory_mib = n,
-            Err(_) => {
-                return bad(t!(
-                    "cli-bad-number",
-                    option = "--memory",
-                    value = v.as_str()
-                ))
-            }
-        }
-    }
-    if let Some(v) = &args.display {
-        match parse_size(v) {
-            Some((width, height)) => {
-                cfg.display = Some(DisplayConfig {
-                    width,
-                    height,
-                    ..Default::default()
-                })
-            }
-            None => return bad(t!("cli-bad-display", value = v.as_str())),
-        }
-    }
+    cfg.display = hw.display.clone().flatten();
     if args.network {
         cfg.nics = vec![Default::default()];
     }
-    let plan = match (&args.disk_size, &args.disk) {
-        (Some(_), Some(_)) => return bad(t!("cli-bad-disk")),
-        (Some(v), None) => match disks::check_size_gib(v, disks::free_space(&paths.vms_dir())) {
-            Ok(size_bytes) => Some(DiskPlan::New { size_bytes }),
-            Err(e) => return bad(format!("--disk-size: {e}")),
-        },
-        (None, Some(p)) => {
-            let path = absolute(p);
-            if let Err(e) = disks::check_existing(&path.display().to_string()) {
-                return bad(format!("--disk: {e}"));
-            }
-            Some(DiskPlan::Existing {
-                path,
-                linked: args.linked,
-                read_only: args.read_only,
-            })
-        }
-        (None, None) => None,
-    };
-    if args.linked && args.disk.is_none() {
-        return bad(t!("cli-linked-needs-disk"));
-    }
-    if let Err(errs) = cfg.validate(&host.limits()) {
-        let msg = errs
-            .iter()
-            .map(|e| format!("{}: {}", e.field, crate::data::problems::describe(&e.kind)))
-            .collect::<Vec<_>>()
-            .join("\n");
-        return bad(msg);
-    }
-    match disks::create_vm(paths, &cfg, plan.as_ref()) {
-        Ok(cfg) => out.done(
-            serde_json::json!({"ok": true, "id": id, "config": paths.vm_config(&id), "disks": cfg.disks}),
-            t!(
-                "cli-created",
-                vm = id.as_str(),
-                path = paths.vm_config(&id).display().to_string()
-            ),
-        ),
-        Err(e) => out.fail(code::ERROR, "error", e),
-    }
+    cfg
 }
 
 /// `clone VM NAME [--full]`: a linked clone unless `full`; the source must be stopped.

@@ -5,6 +5,7 @@
 //! `library` (create, clone, delete), `vm` (list, state, power, console, screenshot) and
 //! `snapshot` (take, list, revert).
 
+mod install;
 mod library;
 mod parse;
 mod snapshot;
@@ -21,6 +22,50 @@ use std::sync::Arc;
 use vmm_core::api::{ErrorCode, Kill, Pause, Resume};
 
 pub use parse::{is_command, parse};
+
+/// The help of the command `args` name (as far as they can be read), else the whole help:
+/// shown after a command-line error.
+pub fn help_for(args: &[String]) -> String {
+    match args.iter().find(|a| !a.starts_with('-')) {
+        Some(cmd) if is_command(cmd) => parse::command_help(&help(), cmd),
+        _ => help(),
+    }
+}
+
+/// Prints `text` on stdout as is; a closed pipe (`vmdesk --help | head -0`) ends quietly.
+pub fn print(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
+        std::process::exit(code::OK);
+    }
+}
+
+/// `completions SHELL`: clap_complete's script for the command line as parsed.
+fn completions(ctx: &Ctx, shell: &str) -> i32 {
+    use clap_complete::Shell;
+    let shell = match shell {
+        "bash" => Shell::Bash,
+        "zsh" => Shell::Zsh,
+        "fish" => Shell::Fish,
+        // The parser only lets these three through.
+        other => {
+            return ctx.out.fail(
+                code::USAGE,
+                "bad-argument",
+                t!("cli-unknown-command", command = other),
+            )
+        }
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut parse::command(), "vmdesk", &mut script);
+    ctx.out.say(String::from_utf8_lossy(&script).trim_end());
+    code::OK
+}
 
 /// Exit statuses of the CLI.
 pub mod code {
@@ -51,7 +96,7 @@ pub struct Args {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     List,
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// A linked clone named `name`, or a full copy with `--full`.
     Clone {
         vm: String,
@@ -93,6 +138,16 @@ pub enum Command {
         vm: String,
         file: PathBuf,
     },
+    /// `detect FILE`: what an ISO or disk image holds and what a VM for it gets.
+    Detect {
+        file: PathBuf,
+    },
+    /// `completions bash|zsh|fish`: the shell's completion script.
+    Completions {
+        shell: String,
+    },
+    /// `--help` after a command: the text to print.
+    Help(String),
     /// `cdrom VM eject|insert [FILE] [--drive N]`: `file` is `Some` for insert.
     Cdrom {
         vm: String,
@@ -101,12 +156,18 @@ pub enum Command {
     },
 }
 
-/// `create NAME --kernel K …`. Values stay text here: a bad one is the command's failure (exit
-/// status 2, in JSON with `--json`), not a command-line error followed by the help.
+/// `create NAME --kernel K|--iso F|--boot-disk F …` (exactly one of the three: the parser
+/// checks). Values stay text here: a bad one is the command's failure (exit status 2, in JSON
+/// with `--json`), not a command-line error followed by the help.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CreateArgs {
     pub name: String,
-    pub kernel: PathBuf,
+    /// A Linux kernel booted directly.
+    pub kernel: Option<PathBuf>,
+    /// An installer ISO: in a CD-ROM drive, with a new disk to install onto.
+    pub iso: Option<PathBuf>,
+    /// A disk image with a system on it (e.g. a cloud image) as disk 0.
+    pub boot_disk: Option<PathBuf>,
     pub initrd: Option<PathBuf>,
     pub cmdline: Option<String>,
     pub vcpus: Option<String>,
@@ -120,6 +181,11 @@ pub struct CreateArgs {
     pub linked: bool,
     pub read_only: bool,
     pub network: bool,
+    /// `--boot-disk` copied into the VM's folder.
+    pub copy: bool,
+    /// `uefi` or `bios` (`--iso`, `--boot-disk`).
+    pub firmware: Option<String>,
+    pub no_display: bool,
 }
 
 /// `snapshot`, `snapshots` and `revert`.
@@ -153,26 +219,55 @@ pub fn run_with(paths: &Paths, client: Arc<dyn VmmClient>, args: &Args) -> i32 {
     let ctx = Ctx {
         paths,
         client,
-        out: Out { json: args.json },
+        out: Out {
+            json: args.json,
+            captured: None,
+        },
         entries: store::list(paths),
     };
+    dispatch(&ctx, args)
+}
+
+/// Like [`run_with`], but what `Out` prints (results and failures) is returned instead.
+#[cfg(test)]
+fn run_captured(paths: &Paths, client: Arc<dyn VmmClient>, args: &Args) -> (i32, String) {
+    let ctx = Ctx {
+        paths,
+        client,
+        out: Out {
+            json: args.json,
+            captured: Some(Default::default()),
+        },
+        entries: store::list(paths),
+    };
+    let code = dispatch(&ctx, args);
+    (code, ctx.out.captured.unwrap_or_default().into_inner())
+}
+
+fn dispatch(ctx: &Ctx, args: &Args) -> i32 {
     match &args.command {
-        Command::List => vm::list(&ctx),
-        Command::Create(c) => library::create(&ctx, c),
-        Command::Clone { vm, name, full } => library::clone(&ctx, vm, name, *full),
-        Command::Delete { vm, keep_disks } => library::delete(&ctx, vm, *keep_disks),
-        Command::Status { vm } => ctx.with_vm(vm, |e| vm::status(&ctx, e)),
-        Command::Start { vm } => ctx.with_vm(vm, |e| vm::start(&ctx, e)),
-        Command::Stop { vm } => ctx.with_vm(vm, |e| vm::stop(&ctx, e)),
-        Command::Kill { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, Kill {}.into())),
-        Command::Restart { vm } => ctx.with_vm(vm, |e| vm::restart(&ctx, e)),
-        Command::Pause { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, Pause {}.into())),
-        Command::Resume { vm } => ctx.with_vm(vm, |e| vm::request(&ctx, e, Resume {}.into())),
-        Command::Console { vm } => ctx.with_vm(vm, |e| vm::console(&ctx, e)),
-        Command::Screenshot { vm, file } => ctx.with_vm(vm, |e| vm::screenshot(&ctx, e, file)),
-        Command::Snapshot(s) => snapshot::run(&ctx, s),
+        Command::List => vm::list(ctx),
+        Command::Create(c) => library::create(ctx, c),
+        Command::Clone { vm, name, full } => library::clone(ctx, vm, name, *full),
+        Command::Delete { vm, keep_disks } => library::delete(ctx, vm, *keep_disks),
+        Command::Status { vm } => ctx.with_vm(vm, |e| vm::status(ctx, e)),
+        Command::Start { vm } => ctx.with_vm(vm, |e| vm::start(ctx, e)),
+        Command::Stop { vm } => ctx.with_vm(vm, |e| vm::stop(ctx, e)),
+        Command::Kill { vm } => ctx.with_vm(vm, |e| vm::request(ctx, e, Kill {}.into())),
+        Command::Restart { vm } => ctx.with_vm(vm, |e| vm::restart(ctx, e)),
+        Command::Pause { vm } => ctx.with_vm(vm, |e| vm::request(ctx, e, Pause {}.into())),
+        Command::Resume { vm } => ctx.with_vm(vm, |e| vm::request(ctx, e, Resume {}.into())),
+        Command::Console { vm } => ctx.with_vm(vm, |e| vm::console(ctx, e)),
+        Command::Screenshot { vm, file } => ctx.with_vm(vm, |e| vm::screenshot(ctx, e, file)),
+        Command::Snapshot(s) => snapshot::run(ctx, s),
+        Command::Detect { file } => install::detect(ctx, file),
+        Command::Completions { shell } => completions(ctx, shell),
+        Command::Help(text) => {
+            ctx.out.say(text.trim_end());
+            code::OK
+        }
         Command::Cdrom { vm, drive, insert } => {
-            ctx.with_vm(vm, |e| vm::cdrom(&ctx, e, drive, insert.as_deref()))
+            ctx.with_vm(vm, |e| vm::cdrom(ctx, e, drive, insert.as_deref()))
         }
     }
 }
@@ -266,30 +361,65 @@ impl Ctx<'_> {
 /// Prints results and failures as text or, with `--json`, as JSON on stdout.
 struct Out {
     json: bool,
+    /// Tests read what would be printed (stdout and stderr in order) here.
+    captured: Option<std::cell::RefCell<String>>,
 }
 
 impl Out {
     /// Prints a success: the JSON value, or the text (nothing when it is empty).
     fn done(&self, v: serde_json::Value, text: String) -> i32 {
         if self.json {
-            println!("{v}");
+            self.line(&v.to_string(), false);
         } else if !text.is_empty() {
-            println!("{text}");
+            self.line(&text, false);
         }
         code::OK
     }
 
     fn fail(&self, code: i32, kind: &str, message: String) -> i32 {
         if self.json {
-            println!(
-                "{}",
-                serde_json::json!({"ok": false, "error": {"code": kind, "message": message}})
-            );
+            let v = serde_json::json!({"ok": false, "error": {"code": kind, "message": message}});
+            self.line(&v.to_string(), false);
         } else {
-            eprintln!("vmdesk: {message}");
+            self.line(&format!("vmdesk: {message}"), true);
         }
         code
     }
+
+    /// A line of the result on stdout.
+    fn say(&self, s: impl std::fmt::Display) {
+        self.line(&s.to_string(), false);
+    }
+
+    /// A line for the person on stderr (kept out of what a pipe reads).
+    fn warn(&self, s: impl std::fmt::Display) {
+        self.line(&s.to_string(), true);
+    }
+
+    fn line(&self, s: &str, to_stderr: bool) {
+        let written = match &self.captured {
+            Some(c) => {
+                let mut c = c.borrow_mut();
+                c.push_str(s);
+                c.push('\n');
+                Ok(())
+            }
+            None if to_stderr => write_line(&mut std::io::stderr().lock(), s),
+            None => write_line(&mut std::io::stdout().lock(), s),
+        };
+        // The reader went away (`vmdesk list | head -1`): it wants no more, which is no
+        // failure, and there is nobody to tell. Any other write error has nowhere to go either.
+        if written.is_err() {
+            std::process::exit(code::OK);
+        }
+    }
+}
+
+/// Writes `s` and a newline, flushed (so a closed pipe shows now, not at exit, where Rust's
+/// `println!` would panic).
+fn write_line(w: &mut impl std::io::Write, s: &str) -> std::io::Result<()> {
+    writeln!(w, "{s}")?;
+    w.flush()
 }
 
 /// A path as given, relative ones taken from the working directory.

@@ -51,9 +51,9 @@ fn list(ctx: &Ctx, e: &VmEntry) -> i32 {
         Err(err) => return ctx.client_error(e, err),
     };
     if ctx.out.json {
-        println!("{}", snapshots_json(&list));
+        ctx.out.say(snapshots_json(&list));
     } else if list.items.is_empty() {
-        println!("{}", t!("cli-no-snapshots", vm = id));
+        ctx.out.say(t!("cli-no-snapshots", vm = id));
     } else {
         for (depth, s) in list.tree() {
             let mark = if list.current.as_deref() == Some(s.id.as_str()) {
@@ -63,21 +63,21 @@ fn list(ctx: &Ctx, e: &VmEntry) -> i32 {
             };
             let indent = "  ".repeat(depth);
             if s.complete {
-                println!(
+                ctx.out.say(format!(
                     "{mark} {indent}{}  {}  {}",
                     s.id,
                     crate::data::snapshots::local_time(s.created_unix_ms),
                     s.name
-                );
+                ));
             } else {
-                println!(
+                ctx.out.say(format!(
                     "{mark} {indent}{}  {}",
                     s.id,
                     t!(
                         "cli-snapshot-incomplete",
                         problem = s.problem.clone().unwrap_or_default()
                     )
-                );
+                ));
             }
         }
     }

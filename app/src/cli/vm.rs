@@ -49,9 +49,9 @@ pub(super) fn list(ctx: &Ctx) -> i32 {
                 Err(err) => serde_json::json!({"id": e.id, "state": st, "error": err}),
             })
             .collect();
-        println!("{}", serde_json::Value::Array(v));
+        ctx.out.say(serde_json::Value::Array(v));
     } else if rows.is_empty() {
-        println!("{}", t!("cli-no-vms"));
+        ctx.out.say(t!("cli-no-vms"));
     } else {
         let w = rows
             .iter()
@@ -65,13 +65,13 @@ pub(super) fn list(ctx: &Ctx) -> i32 {
             .max()
             .unwrap_or(4)
             .max(4);
-        println!(
+        ctx.out.say(format!(
             "{:w$}  {:n$}  {:9}  {}",
             t!("cli-col-id"),
             t!("cli-col-name"),
             t!("cli-col-state"),
             t!("cli-col-boot")
-        );
+        ));
         for (e, st) in rows {
             let detail = match &e.config {
                 Ok(c) => store::boot_summary(c),
@@ -83,7 +83,13 @@ pub(super) fn list(ctx: &Ctx) -> i32 {
                     .unwrap_or("")
                     .to_string(),
             };
-            println!("{:w$}  {:n$}  {:9}  {}", e.id, e.name(), st, detail);
+            ctx.out.say(format!(
+                "{:w$}  {:n$}  {:9}  {}",
+                e.id,
+                e.name(),
+                st,
+                detail
+            ));
         }
     }
     code::OK
@@ -95,28 +101,26 @@ pub(super) fn status(ctx: &Ctx, e: &VmEntry) -> i32 {
     match ctx.client().status(id) {
         Ok(s) => {
             if ctx.out.json {
-                println!("{}", serde_json::to_string(&s).unwrap_or_default());
+                ctx.out.say(serde_json::to_string(&s).unwrap_or_default());
             } else {
-                println!(
-                    "{}",
-                    t!(
-                        "cli-status",
-                        vm = id,
-                        state = state_name(ctx.client(), e).0,
-                        vcpus = s.vcpus.to_string(),
-                        memory = s.memory_mib.to_string(),
-                        uptime = (s.uptime_ms / 1000).to_string(),
-                        pid = s.pid.to_string()
-                    )
-                );
+                ctx.out.say(t!(
+                    "cli-status",
+                    vm = id,
+                    state = state_name(ctx.client(), e).0,
+                    vcpus = s.vcpus.to_string(),
+                    memory = s.memory_mib.to_string(),
+                    uptime = (s.uptime_ms / 1000).to_string(),
+                    pid = s.pid.to_string()
+                ));
             }
             code::OK
         }
         Err(ClientError::NotRunning) => {
             if ctx.out.json {
-                println!("{}", serde_json::json!({"vm_id": id, "state": "stopped"}));
+                ctx.out
+                    .say(serde_json::json!({"vm_id": id, "state": "stopped"}));
             } else {
-                println!("{}", t!("cli-status-stopped", vm = id));
+                ctx.out.say(t!("cli-status-stopped", vm = id));
             }
             code::OK
         }
@@ -142,11 +146,12 @@ pub(super) fn stop(ctx: &Ctx, e: &VmEntry) -> i32 {
         Ok(r) => {
             let acked = r.guest_acknowledged;
             if ctx.out.json {
-                println!("{}", serde_json::json!({"ok": acked, "result": r}));
+                ctx.out.say(serde_json::json!({"ok": acked, "result": r}));
             } else if acked {
-                println!("{}", t!("cli-stop-sent", vm = id));
+                ctx.out.say(t!("cli-stop-sent", vm = id));
             } else {
-                eprintln!("vmdesk: {}", t!("cli-no-response", vm = id));
+                ctx.out
+                    .warn(format!("vmdesk: {}", t!("cli-no-response", vm = id)));
             }
             if acked {
                 code::OK
@@ -277,8 +282,11 @@ fn attach(client: Arc<dyn VmmClient>, id: &str, json: bool) -> Result<i32, Clien
     let mut stdout = std::io::stdout().lock();
     for ev in events {
         if json {
-            let _ = writeln!(stdout, "{}", serde_json::to_string(&ev).unwrap_or_default());
-            let _ = stdout.flush();
+            let line = serde_json::to_string(&ev).unwrap_or_default();
+            if super::write_line(&mut stdout, &line).is_err() {
+                // Nobody reads any more (a closed pipe): detach, the VM keeps running.
+                return Ok(code::OK);
+            }
             if let Event::Exited { code, .. } = ev {
                 return Ok(code);
             }
@@ -286,8 +294,14 @@ fn attach(client: Arc<dyn VmmClient>, id: &str, json: bool) -> Result<i32, Clien
         }
         match ev {
             Event::Serial { data } => {
-                let _ = stdout.write_all(&client::decode_serial(&data));
-                let _ = stdout.flush();
+                let data = client::decode_serial(&data);
+                if stdout
+                    .write_all(&data)
+                    .and_then(|_| stdout.flush())
+                    .is_err()
+                {
+                    return Ok(code::OK);
+                }
             }
             Event::State { .. } => {}
             Event::Exited { reason, code } => {

@@ -26,6 +26,9 @@ pub enum DiskPlan {
         linked: bool,
         read_only: bool,
     },
+    /// A standalone qcow2 copy of an existing image (with its backing chain) in the VM's
+    /// `disks/` folder: the image itself is left as it is.
+    Copy { path: PathBuf },
 }
 
 /// Bytes free for unprivileged users on the filesystem holding `path` (or its nearest existing
@@ -129,6 +132,11 @@ pub fn provision(vm_dir: &Path, plan: &DiskPlan) -> Result<DiskConfig, String> {
         } => {
             let info = storage::image_info(path).map_err(|e| e.to_string())?;
             Ok(disk(path.clone(), info.format, *read_only))
+        }
+        DiskPlan::Copy { path } => {
+            let out = free_name(&dir, &stem_of(path));
+            copy_image(path, &out, &Progress::default())?;
+            Ok(disk(out, ImageFormat::Qcow2, false))
         }
     }
 }

@@ -5,9 +5,6 @@
 //! Reads at most a few KiB; never trusts a field of the file (every label is bounded and
 //! cleaned of control characters).
 
-// Used by the wizard, details view and CLI landing next (issue 14); remove this then.
-#![allow(dead_code)]
-
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};

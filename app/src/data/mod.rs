@@ -2,12 +2,14 @@
 //! No iced here (tests/check-structure.py enforces it): the CLI uses this layer alone, and the
 //! GUI (`crate::ui`) draws what it holds.
 
+pub mod cdrom;
 pub mod check;
 pub mod client;
 pub mod disks;
 pub mod error;
 pub mod exits;
 pub mod host;
+pub mod install;
 pub mod media;
 pub mod osinfo;
 pub mod paths;

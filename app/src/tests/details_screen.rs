@@ -392,3 +392,255 @@ fn restart_from_the_details_view_resets_and_starts_again() {
         "still on the details"
     );
 }
+
+/// Like `Harness::ui` in a window tall enough for the whole settings column (a person
+/// scrolls to the CD/DVD rows; the simulator clicks only what it sees).
+fn tall(h: &mut Harness, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
+    let messages: Vec<Message> = {
+        let mut ui =
+            iced_test::Simulator::with_size(Default::default(), (1024.0, 1800.0), h.app.view());
+        f(&mut ui);
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        h.send(m);
+    }
+}
+
+/// Makes VM `pc` a BIOS PC with one CD/DVD drive holding `iso` (or none), and the app read it.
+fn firmware_pc(h: &mut Harness, iso: Option<&Path>) {
+    use vmm_core::config::{BootSource, CdromConfig};
+    let mut cfg = VmConfig::load(&h.paths.vm_config("pc")).unwrap();
+    cfg.boot = BootSource::Bios {
+        firmware: None,
+        order: vec![],
+        vga_rom: None,
+    };
+    cfg.cdroms = vec![CdromConfig {
+        path: iso.map(Path::to_path_buf),
+    }];
+    crate::data::store::save(&h.paths, &cfg).unwrap();
+    h.app.vms.entries = crate::data::store::list(&h.paths);
+}
+
+/// The disc requests the fake VMM got.
+fn cd_cmds(h: &Harness) -> Vec<Command> {
+    cmds(h)
+        .into_iter()
+        .filter(|c| matches!(c, Command::CdromEject(_) | Command::CdromInsert(_)))
+        .collect()
+}
+
+fn medium(h: &Harness) -> Option<std::path::PathBuf> {
+    VmConfig::load(&h.paths.vm_config("pc")).unwrap().cdroms[0]
+        .path
+        .clone()
+}
+
+fn media(m: details::media::Message) -> Message {
+    Message::Details(details::Message::Media(m))
+}
+
+#[test]
+fn a_running_vms_disc_changes_through_its_vmm_and_stays_in_vm_toml() {
+    use vmm_core::api::{CdromEject, CdromInsert, ErrorCode};
+    let mut h = Harness::new(&[("pc", "PC")]);
+    let dir = h.paths.data_dir.clone();
+    let isos = ["debian.iso", "tools.iso"].map(|f| {
+        let spec = testing::IsoSpec {
+            volume_id: "Debian 12.5.0 amd64 n",
+            ..Default::default()
+        };
+        testing::xorriso_iso(&dir, f, spec)
+    });
+    let [Ok(debian), Ok(tools)] = isos else {
+        return testing::skip_or_fail("xorriso (Debian package xorriso) cannot make test ISOs");
+    };
+    firmware_pc(&mut h, Some(&debian));
+    h.fake.set_running("pc", RunState::Running);
+    h.poll();
+    h.send(Message::Library(library::Message::Open("pc".into())));
+    assert!(h.shows("CD/DVD"));
+    assert!(h.shows("debian.iso"), "the medium's name");
+    assert!(h.shows(&debian.display().to_string()), "and its full path");
+    assert!(h.shows("Firmware and boot order can change while the VM is stopped."));
+
+    // Eject: the VMM is told, vm.toml's drive is empty.
+    tall(&mut h, |ui| {
+        ui.click("Eject").unwrap();
+    });
+    assert_eq!(cd_cmds(&h), [Command::from(CdromEject { drive: 0 })]);
+    assert_eq!(medium(&h), None);
+    assert!(h.shows("Empty"));
+
+    // A text file is refused with the reason; nothing is sent.
+    let notes = dir.join("notes.txt");
+    std::fs::write(&notes, "not a disc\n").unwrap();
+    tall(&mut h, |ui| {
+        ui.click("Insert ISO…").unwrap();
+    });
+    tall(&mut h, |ui| {
+        ui.click(iced::widget::Id::new(details::media::ISO_PATH_ID))
+            .unwrap();
+        ui.typewrite(&notes.display().to_string());
+    });
+    tall(&mut h, |ui| {
+        ui.click("Insert").unwrap();
+    });
+    assert!(h.shows(&format!(
+        "{} is neither an ISO image nor a disk image: no ISO 9660 volume descriptor, no qcow2 header and no partition table or boot sector",
+        notes.display()
+    )));
+    assert_eq!(cd_cmds(&h).len(), 1, "nothing sent for a text file");
+    assert_eq!(medium(&h), None);
+
+    // An ISO goes in, by its absolute path.
+    h.send(media(details::media::Message::PathEdit(
+        tools.display().to_string(),
+    )));
+    tall(&mut h, |ui| {
+        ui.click("Insert").unwrap();
+    });
+    assert_eq!(
+        cd_cmds(&h)[1],
+        Command::from(CdromInsert {
+            drive: 0,
+            path: tools.display().to_string()
+        })
+    );
+    assert_eq!(medium(&h), Some(tools.clone()));
+    assert!(h.shows("tools.iso"));
+
+    // The guest locks the tray: the refusal shows, vm.toml keeps the disc.
+    h.fake
+        .refuse_next(ErrorCode::InvalidState, "the guest has locked the tray");
+    tall(&mut h, |ui| {
+        ui.click("Eject").unwrap();
+    });
+    assert!(h.shows("The VM refused: the guest has locked the tray"));
+    assert_eq!(medium(&h), Some(tools.clone()));
+
+    // A disc whose file went away is pointed out (the VM would not start with it).
+    std::fs::remove_file(&tools).unwrap();
+    h.send(Message::Library(library::Message::Open("pc".into())));
+    assert!(h.shows(
+        "This file is not there any more: eject it or insert another ISO, or the VM cannot start."
+    ));
+}
+
+#[test]
+fn a_stopped_vms_firmware_boot_order_and_drives_are_edited_in_vm_toml() {
+    use vmm_core::config::{BootDevice, BootSource};
+    let mut h = Harness::new(&[("pc", "PC"), ("kernel", "Kernel")]);
+    // A Linux-kernel VM has no CD/DVD section (it boots its kernel, no firmware).
+    h.send(Message::Library(library::Message::Open("kernel".into())));
+    assert!(!h.shows("CD/DVD"));
+    assert!(!h.shows("Boot order"));
+
+    // A BIOS PC without a drive can get one while stopped.
+    firmware_pc(&mut h, None);
+    let mut cfg = VmConfig::load(&h.paths.vm_config("pc")).unwrap();
+    cfg.cdroms.clear();
+    crate::data::store::save(&h.paths, &cfg).unwrap();
+    h.app.vms.entries = crate::data::store::list(&h.paths);
+    h.send(Message::Library(library::Message::Open("pc".into())));
+    assert!(h.shows("No CD/DVD drive."));
+    tall(&mut h, |ui| {
+        ui.click("Add CD/DVD drive").unwrap();
+    });
+    assert_eq!(
+        VmConfig::load(&h.paths.vm_config("pc"))
+            .unwrap()
+            .cdroms
+            .len(),
+        1
+    );
+    assert!(h.shows("Empty"));
+
+    // Stopped: a disc goes into vm.toml only.
+    let spec = testing::IsoSpec {
+        volume_id: "Fedora-WS-Live-40-1-14",
+        ..Default::default()
+    };
+    let iso = match testing::xorriso_iso(&h.paths.data_dir, "fedora.iso", spec) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            testing::skip_or_fail(&e);
+            None
+        }
+    };
+    if let Some(iso) = &iso {
+        tall(&mut h, |ui| {
+            ui.click("Insert ISO…").unwrap();
+        });
+        tall(&mut h, |ui| {
+            ui.click(iced::widget::Id::new(details::media::ISO_PATH_ID))
+                .unwrap();
+            ui.typewrite(&iso.display().to_string());
+            ui.tap_key(iced::keyboard::key::Named::Enter);
+        });
+        assert_eq!(medium(&h).as_ref(), Some(iso));
+        assert!(h.shows("fedora.iso"));
+        assert!(cd_cmds(&h).is_empty(), "a stopped VM's VMM is not asked");
+    }
+
+    // Firmware and boot order: saved with the other settings.
+    h.send(media(details::media::Message::Firmware(
+        details::media::FirmwareChoice(crate::data::osinfo::Firmware::Uefi),
+    )));
+    h.send(media(details::media::Message::Order(
+        details::media::Order::DiskFirst,
+    )));
+    tall(&mut h, |ui| {
+        ui.click("Save").unwrap();
+    });
+    assert!(h.shows("Saved."));
+    let cfg = VmConfig::load(&h.paths.vm_config("pc")).unwrap();
+    assert_eq!(
+        cfg.boot,
+        BootSource::Uefi {
+            firmware: None,
+            vars: None,
+            order: vec![BootDevice::Disk, BootDevice::Cdrom],
+        }
+    );
+    assert_eq!(cfg.cdroms[0].path, iso, "saving keeps the disc");
+
+    // Back to BIOS: the UEFI variables stay (said so), the order is kept.
+    let vars = h.paths.vm_dir("pc").join("OVMF_VARS.fd");
+    std::fs::write(&vars, b"boot entries").unwrap();
+    h.send(media(details::media::Message::Firmware(
+        details::media::FirmwareChoice(crate::data::osinfo::Firmware::Bios),
+    )));
+    assert!(h.shows("The UEFI variables (OVMF_VARS.fd) stay in the VM's folder."));
+    h.send(media(details::media::Message::Order(
+        details::media::Order::Auto,
+    )));
+    tall(&mut h, |ui| {
+        ui.click("Save").unwrap();
+    });
+    let cfg = VmConfig::load(&h.paths.vm_config("pc")).unwrap();
+    assert_eq!(
+        cfg.boot,
+        BootSource::Bios {
+            firmware: None,
+            order: vec![],
+            vga_rom: None,
+        }
+    );
+    assert!(vars.is_file());
+    // Automatic: the CD/DVD first while it holds the installer.
+    if iso.is_some() {
+        assert_eq!(cfg.boot_order(), [BootDevice::Cdrom, BootDevice::Disk]);
+    }
+
+    // Running: firmware and order are read-only (edits are ignored), discs still change.
+    tall(&mut h, |ui| {
+        ui.click("Start").unwrap();
+    });
+    h.send(media(details::media::Message::Firmware(
+        details::media::FirmwareChoice(crate::data::osinfo::Firmware::Uefi),
+    )));
+    assert!(h.shows("Firmware and boot order can change while the VM is stopped."));
+    assert!(!h.shows("The UEFI variables (OVMF_VARS.fd) stay in the VM's folder."));
+}

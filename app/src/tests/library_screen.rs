@@ -243,3 +243,18 @@ fn the_library_clones_linked_and_full_and_deletes_keeping_or_trashing_disks() {
     assert!(!full.disks[0].path.exists());
     assert!(std::fs::read_dir(&trash).unwrap().count() > 0);
 }
+
+#[test]
+fn the_library_card_shows_the_os_the_vm_was_made_for() {
+    let mut h = Harness::new(&[("deb", "Bookworm"), ("plain", "Plain")]);
+    let mut cfg = VmConfig::load(&h.paths.vm_config("deb")).unwrap();
+    cfg.os = Some(vmm_core::config::GuestOs {
+        id: "http://debian.org/debian/12".into(),
+        name: "Debian 12".into(),
+    });
+    crate::data::store::save(&h.paths, &cfg).unwrap();
+    h.app.vms.entries = crate::data::store::list(&h.paths);
+    assert!(h.shows("Bookworm"));
+    assert!(h.shows("Debian 12"), "the OS name under the VM's name");
+    assert!(h.shows("Plain"));
+}

@@ -44,6 +44,8 @@ pub struct App {
     polling: bool,
     /// When the thumbnails of running VMs were last refreshed.
     thumbs_at: Option<std::time::Instant>,
+    /// A file to install from (`vmdesk FILE`) waiting for the first-run check to pass.
+    open_pending: Option<std::path::PathBuf>,
 }
 
 pub enum Screen {
@@ -97,6 +99,8 @@ pub enum Message {
     Created(Result<Box<vmm_core::config::VmConfig>, String>),
     /// The details' settings were saved (after making a disk they add).
     SettingsSaved(String, Result<(), String>),
+    /// A VM's CD/DVD drives changed (the config as saved), or why not.
+    CdromChanged(String, Result<Box<vmm_core::config::VmConfig>, String>),
     DismissNotice(u64),
     ForceOff(u64, String),
 }
@@ -120,17 +124,57 @@ impl App {
             next_notice: 0,
             polling: false,
             thumbs_at: None,
+            open_pending: None,
+        }
+    }
+
+    /// Opens the file `vmdesk FILE` gave once the first-run check no longer shows.
+    fn open_pending(&mut self) -> Task<Message> {
+        match self.open_pending.take() {
+            Some(f) if !matches!(self.screen, Screen::Check(_)) => self.open_file(&f),
+            other => {
+                self.open_pending = other;
+                Task::none()
+            }
         }
     }
 
     /// The first poll finds VMs that kept running while the app was closed (reattach). The
     /// first-run check shows instead of the library when this host has a problem.
+    #[cfg(test)]
     pub fn boot(paths: Paths, client: Arc<dyn VmmClient>) -> (App, Task<Message>) {
+        App::boot_with(paths, client, None)
+    }
+
+    /// [`App::boot`], then `open` (`vmdesk FILE`): the wizard with that file chosen, unless the
+    /// first-run check shows.
+    pub fn boot_with(
+        paths: Paths,
+        client: Arc<dyn VmmClient>,
+        open: Option<std::path::PathBuf>,
+    ) -> (App, Task<Message>) {
         let mut app = App::new(paths, client, HostInfo::detect());
         crate::i18n::apply(app.settings.language.as_deref());
         app.checked(check::findings(&check::gather()));
-        let task = Task::batch([app.poll(), app.load_thumbs()]);
-        (app, task)
+        let mut tasks = vec![app.poll(), app.load_thumbs()];
+        if let Some(file) = open {
+            tasks.push(app.open_file(&file));
+        }
+        (app, Task::batch(tasks))
+    }
+
+    /// The wizard on its install page with `file` chosen and being looked at.
+    pub fn open_file(&mut self, file: &std::path::Path) -> Task<Message> {
+        if matches!(self.screen, Screen::Check(_)) {
+            self.open_pending = Some(file.to_path_buf());
+            return Task::none();
+        }
+        let (w, action) = Wizard::open(&self.host, &self.paths.vms_dir(), file);
+        self.screen = Screen::Wizard(Box::new(w));
+        match action {
+            wizard::Action::Detect(d) => detect(d),
+            _ => Task::none(),
+        }
     }
 
     /// Applies the first-run check's findings: the check screen, or the library.
@@ -204,6 +248,7 @@ impl App {
                         self.screen = Screen::Library;
                         Task::none()
                     }
+                    wizard::Action::Detect(d) => Task::batch([task, detect(d)]),
                     wizard::Action::Create(cfg, plan) => {
                         let paths = self.paths.clone();
                         blocking(move || {
@@ -231,6 +276,13 @@ impl App {
                 self.reload();
                 let cfg = self.vms.get(&id).and_then(|e| e.config.clone().ok());
                 self.for_details(&id, details::Message::Saved(r, cfg.map(Box::new)))
+            }
+            Message::CdromChanged(id, r) => {
+                if r.is_ok() {
+                    self.reload();
+                }
+                let m = details::media::Message::Done(r);
+                self.for_details(&id, details::Message::Media(m))
             }
             Message::Details(m) => {
                 let Screen::Details(d) = &mut self.screen else {
@@ -282,13 +334,13 @@ impl App {
                             self.notice(t!("error-settings", detail = e.to_string()), true, None);
                         }
                         self.checked(Vec::new());
-                        Task::none()
+                        self.open_pending()
                     }
                 }
             }
             Message::Checked(found) => {
                 self.checked(found);
-                Task::none()
+                self.open_pending()
             }
             Message::SnapshotDone { id, op, result } => self.snapshot_done(id, op, result),
             Message::Tick => {
@@ -386,7 +438,7 @@ impl App {
                             &self.paths.vms_dir(),
                         )));
                     }
-                    iced::widget::operation::focus(crate::ui::form::Field::Name.id())
+                    iced::widget::operation::focus(wizard::install::FILE_ID)
                 }
                 Shortcut::Search => {
                     self.screen = Screen::Library;
@@ -457,6 +509,32 @@ impl App {
                         store::save(&paths, &cfg).map_err(|e| e.to_string())
                     })();
                     Message::SettingsSaved(id, r)
+                })
+            }
+            details::Action::Cdrom {
+                id,
+                drive,
+                medium,
+                live,
+            } => {
+                let (client, paths) = (self.client.clone(), self.paths.clone());
+                blocking(move || {
+                    let r = crate::data::cdrom::change(
+                        client.as_ref(),
+                        &paths,
+                        &id,
+                        drive,
+                        medium.as_deref(),
+                        live,
+                    );
+                    Message::CdromChanged(id, r.map(Box::new))
+                })
+            }
+            details::Action::AddCdrom(id) => {
+                let paths = self.paths.clone();
+                blocking(move || {
+                    let r = crate::data::cdrom::add_drive(&paths, &id);
+                    Message::CdromChanged(id, r.map(Box::new))
                 })
             }
             details::Action::Start(id) => self.start(id),
@@ -611,6 +689,13 @@ impl App {
             }
             _ => subs.push(iced::event::listen_with(shortcut)),
         }
+        if let Screen::Wizard(w) = &self.screen {
+            if w.install.detecting {
+                subs.push(iced::time::every(Duration::from_millis(150)).map(|_| {
+                    Message::Wizard(wizard::Message::Install(wizard::install::Message::Spin))
+                }));
+            }
+        }
         let details = match &self.screen {
             Screen::Details(d) | Screen::Console(_, d) => Some(d),
             _ => None,
@@ -636,6 +721,12 @@ impl App {
     }
 }
 
+/// Runs a wizard's detection off the UI thread (it reads the file and, on first use,
+/// osinfo-db).
+fn detect(d: wizard::install::Detect) -> Task<Message> {
+    blocking(move || d.run()).map(|m| Message::Wizard(wizard::Message::Install(m)))
+}
+
 pub fn shortcut(
     event: iced::Event,
     _: iced::event::Status,
@@ -655,11 +746,11 @@ pub fn shortcut(
     }
 }
 
-/// Runs the GUI.
-pub fn run(paths: Paths) -> iced::Result {
+/// Runs the GUI; `open` is a file to install from (`vmdesk FILE`).
+pub fn run(paths: Paths, open: Option<std::path::PathBuf>) -> iced::Result {
     let client: Arc<dyn VmmClient> = Arc::new(client::SocketClient::new(paths.clone()));
     iced::application(
-        move || App::boot(paths.clone(), client.clone()),
+        move || App::boot_with(paths.clone(), client.clone(), open.clone()),
         App::update,
         App::view,
     )

@@ -455,6 +455,51 @@ fn action<'a>(
         .into()
 }
 
+/// The logo of the OS a VM was made for, when one is known. Debian's osinfo-db names no logo
+/// files, so this looks in the desktop's icon theme by the distribution's name in the OS id
+/// (`http://debian.org/debian/12` → `debian-logo`, `distributor-logo-debian`, …), once per
+/// id (views are drawn often). When `data::osinfo` finds logos itself, ask it first here.
+fn os_logo(e: &VmEntry) -> Option<std::path::PathBuf> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static FOUND: OnceLock<Mutex<HashMap<String, Option<std::path::PathBuf>>>> = OnceLock::new();
+    let os = e.config.as_ref().ok()?.os.as_ref()?;
+    let mut found = FOUND.get_or_init(Default::default).lock().ok()?;
+    found
+        .entry(os.id.clone())
+        .or_insert_with(|| icon_theme_logo(std::path::Path::new("/usr/share"), &os.id))
+        .clone()
+}
+
+/// A PNG logo for the OS with osinfo-db id `id` in the icon theme under `share` (iced draws
+/// PNGs here; SVG-only logos fall back to the initial).
+fn icon_theme_logo(share: &std::path::Path, id: &str) -> Option<std::path::PathBuf> {
+    let mut parts = id.trim_end_matches('/').rsplit('/');
+    let _version = parts.next()?;
+    let distro = parts.next()?.to_lowercase();
+    if distro.is_empty()
+        || !distro
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return None;
+    }
+    let names = [
+        format!("distributor-logo-{distro}"),
+        format!("{distro}-logo"),
+        format!("{distro}-logo-icon"),
+        distro.clone(),
+    ];
+    let sizes = ["128x128", "96x96", "64x64", "48x48", "256x256"];
+    names.iter().find_map(|n| {
+        sizes
+            .iter()
+            .map(|s| share.join(format!("icons/hicolor/{s}/apps/{n}.png")))
+            .chain([share.join(format!("pixmaps/{n}.png"))])
+            .find(|p| p.is_file())
+    })
+}
+
 fn card<'a>(
     e: &'a VmEntry,
     vms: &'a Vms,
@@ -479,25 +524,35 @@ fn card<'a>(
         )
         .style(style::thumb)
         .into(),
-        // Same size as a thumbnail, so the cards line up.
-        None => container(text(initial).size(34).font(bold()).color(color))
-            .center_x(crate::data::thumbs::MAX_W as f32)
-            .center_y(crate::data::thumbs::MAX_H as f32)
-            .style(style::placeholder(color))
-            .into(),
+        // The OS's logo when one is known, else the initial; the size of a thumbnail, so the
+        // cards line up.
+        None => match os_logo(e) {
+            Some(logo) => container(
+                iced::widget::image(iced::widget::image::Handle::from_path(logo))
+                    .width(Length::Fixed(48.0))
+                    .height(Length::Fixed(48.0)),
+            ),
+            None => container(text(initial).size(34).font(bold()).color(color)),
+        }
+        .center_x(crate::data::thumbs::MAX_W as f32)
+        .center_y(crate::data::thumbs::MAX_H as f32)
+        .style(style::placeholder(color))
+        .into(),
     };
     let title = button(text(e.name().to_string()).size(17).font(bold()))
         .padding(0)
         .style(style::flat)
         .on_press(Message::Open(id.clone()));
-    let mut info = column![
-        row![title, state_badge(state)]
-            .spacing(10)
-            .align_y(Alignment::Center),
-        text(summary(e)).size(13).color(style::GREY),
-    ]
+    let mut info = column![row![title, state_badge(state)]
+        .spacing(10)
+        .align_y(Alignment::Center),]
     .spacing(4)
     .width(Length::Fill);
+    // The OS it was made for (osinfo-db's name), under its name.
+    if let Some(os) = e.config.as_ref().ok().and_then(|c| c.os.as_ref()) {
+        info = info.push(text(os.name.clone()).size(14));
+    }
+    info = info.push(text(summary(e)).size(13).color(style::GREY));
     if let Err(err) = &e.config {
         let (first, _) = err.split_once('\n').unwrap_or((err, ""));
         let reason = err
@@ -642,4 +697,29 @@ fn card<'a>(
     .width(Length::Fill)
     .style(style::card)
     .into()
+}
+
+#[cfg(test)]
+mod logo_tests {
+    #[test]
+    fn logos_come_from_the_icon_theme_by_the_distributions_name() {
+        let share = tempfile::tempdir().unwrap();
+        let apps = share.path().join("icons/hicolor/64x64/apps");
+        std::fs::create_dir_all(&apps).unwrap();
+        std::fs::create_dir_all(share.path().join("pixmaps")).unwrap();
+        std::fs::write(apps.join("fedora-logo-icon.png"), b"png").unwrap();
+        std::fs::write(share.path().join("pixmaps/debian-logo.png"), b"png").unwrap();
+        let find = |id| super::icon_theme_logo(share.path(), id);
+        assert_eq!(
+            find("http://fedoraproject.org/fedora/40"),
+            Some(apps.join("fedora-logo-icon.png"))
+        );
+        assert_eq!(
+            find("http://debian.org/debian/12"),
+            Some(share.path().join("pixmaps/debian-logo.png"))
+        );
+        assert_eq!(find("http://microsoft.com/win/11"), None);
+        assert_eq!(find("http://x/../12"), None);
+        assert_eq!(find("nonsense"), None);
+    }
 }

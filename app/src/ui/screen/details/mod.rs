@@ -1,8 +1,10 @@
-//! A VM's details: every setting (editable while stopped), and in tabs the serial console
-//! (`serial`), the snapshot tree (`snapshots`), and live activity (`activity`). Each tab keeps
+//! A VM's details: every setting (editable while stopped; a firmware VM's discs, firmware and
+//! boot order in `media`), and in tabs the serial console (`serial`), the snapshot tree
+//! (`snapshots`), and live activity (`activity`). Each tab keeps
 //! its own state and messages; this screen routes between them and tells the app what to do.
 
 pub mod activity;
+pub mod media;
 pub mod serial;
 pub mod snapshots;
 
@@ -21,6 +23,7 @@ use crate::ui::widget::{section_title, state_badge};
 use activity::Activity;
 use iced::widget::{button, column, container, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length, Task};
+use media::Media;
 use serial::Serial;
 use snapshots::Snapshots;
 use vmm_core::api::{self, Command};
@@ -34,6 +37,8 @@ pub struct Details {
     /// Disks, network and screen.
     pub hw: Hardware,
     pub hw_problems: Vec<(hardware::HwField, String)>,
+    /// CD/DVD drives, firmware and boot order.
+    pub media: Media,
     /// A save (maybe making a disk) is under way.
     pub saving: bool,
     /// Result of the last save, shown under the form.
@@ -57,6 +62,7 @@ pub enum Message {
     Back,
     Form(form::Message),
     Hw(hardware::Message),
+    Media(media::Message),
     Save,
     Revert,
     Start,
@@ -86,6 +92,16 @@ pub enum Action {
     OpenScreen(String),
     /// Put this text on the clipboard.
     Copy(String),
+    /// Put a disc into drive `drive` of the VM, or take it out (`None`); through its VMM when
+    /// `live`, and into its vm.toml.
+    Cdrom {
+        id: String,
+        drive: usize,
+        medium: Option<String>,
+        live: bool,
+    },
+    /// Give the (stopped) VM an empty CD/DVD drive.
+    AddCdrom(String),
 }
 
 impl Details {
@@ -108,6 +124,7 @@ impl Details {
             problems,
             hw_problems: hw.problems(),
             hw,
+            media: cfg.map(Media::from_config).unwrap_or_default(),
             saving: false,
             saved: None,
             tab: Tab::default(),
@@ -145,6 +162,25 @@ impl Details {
                 self.saved = None;
                 return (task, Action::None);
             }
+            Message::Media(m) => {
+                let (task, action) = self.media.update(m, running);
+                let action = match action {
+                    media::Action::None => Action::None,
+                    media::Action::Change { drive, medium } => Action::Cdrom {
+                        id,
+                        drive,
+                        medium,
+                        live: running,
+                    },
+                    media::Action::AddDrive => Action::AddCdrom(id),
+                };
+                if let Some(Ok(cfg)) = vms.get(&self.id).map(|e| &e.config) {
+                    if self.media.edited(cfg) {
+                        self.saved = None;
+                    }
+                }
+                return (task.map(Message::Media), action);
+            }
             Message::Save => {
                 self.problems = self.form.problems(host);
                 self.hw_problems = self.hw.problems();
@@ -162,6 +198,7 @@ impl Details {
                 } else {
                     let mut cfg = self.form.to_config(&id, Some(base));
                     self.hw.apply(&mut cfg);
+                    self.media.apply(&mut cfg);
                     self.saving = true;
                     Action::Save(Box::new(cfg), self.hw.plan())
                 }
@@ -171,6 +208,7 @@ impl Details {
                     self.form = VmForm::from_config(cfg);
                     self.problems = self.form.problems(host);
                     self.reset_hw(cfg);
+                    self.media = Media::from_config(cfg);
                 }
                 self.saved = None;
                 Action::None
@@ -217,6 +255,7 @@ impl Details {
                 // The hardware shows what was saved (a disk made is now in the list).
                 if let (true, Some(cfg)) = (ok, cfg) {
                     self.reset_hw(&cfg);
+                    self.media = Media::from_config(&cfg);
                 }
                 Action::None
             }
@@ -419,6 +458,8 @@ impl Details {
         col = col.push(id_row);
         col = col
             .push(form::view(&self.form, &self.problems, host, !running, true).map(Message::Form));
+        // Discs, firmware and boot order belong with how the VM boots (the form's last row).
+        col = col.push(media::view(&self.media, running).map(Message::Media));
         col = col.push(
             hardware::view(&self.hw, &self.hw_problems, !running && !self.saving, false)
                 .map(Message::Hw),

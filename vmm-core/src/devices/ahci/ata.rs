@@ -19,6 +19,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub const SECTOR: u64 = 512;
+/// The legacy geometry IDENTIFY reports: 16 heads, 63 sectors a track.
+const HEADS: u64 = 16;
+const SPT: u64 = 63;
 /// The model string IDENTIFY reports.
 pub const MODEL: &str = "vmdesk SATA disk";
 
@@ -52,14 +55,26 @@ impl TaskFile {
         }
     }
 
-    /// LBA and sector count of a 28-bit command (LBA 27:24 in the device byte's low nibble).
-    fn range28(&self, device: u8) -> (u64, u64) {
-        let lba = (self.lba & 0xff_ffff) | (u64::from(device & 0x0f) << 24);
+    /// LBA and sector count of a 28-bit command: LBA 27:24 in the device byte's low nibble
+    /// when its LBA bit (6) is set, else a CHS address in the geometry IDENTIFY reports
+    /// (sectors count from 1 to 63: others are `None`).
+    fn range28(&self, device: u8) -> Option<(u64, u64)> {
+        let lba = if device & 0x40 != 0 {
+            (self.lba & 0xff_ffff) | (u64::from(device & 0x0f) << 24)
+        } else {
+            let sector = self.lba & 0xff;
+            let cyl = (self.lba >> 8) & 0xffff;
+            let head = u64::from(device & 0x0f);
+            if !(1..=SPT).contains(&sector) {
+                return None;
+            }
+            (cyl * HEADS + head) * SPT + sector - 1
+        };
         let n = match self.count & 0xff {
             0 => 256,
             n => u64::from(n),
         };
-        (lba, n)
+        Some((lba, n))
     }
 
     fn range48(&self) -> (u64, u64) {
@@ -201,12 +216,11 @@ impl AtaDisk {
     pub fn identify(&self) -> [u8; 512] {
         let mut w = [0u16; 256];
         let s = self.sectors;
-        // Legacy geometry: 16 heads, 63 sectors a track.
-        let cyls = (s / (16 * 63)).min(16383) as u16;
+        let cyls = (s / (HEADS * SPT)).min(16383) as u16;
         w[0] = 0x0040;
         w[1] = cyls;
-        w[3] = 16;
-        w[6] = 63;
+        w[3] = HEADS as u16;
+        w[6] = SPT as u16;
         ata_string(&mut w[10..20], &self.serial);
         ata_string(&mut w[23..27], "1.0");
         ata_string(&mut w[27..47], MODEL);
@@ -217,9 +231,9 @@ impl AtaDisk {
         w[52] = 0x200;
         w[53] = 7;
         w[54] = cyls;
-        w[55] = 16;
-        w[56] = 63;
-        let chs = u32::from(cyls) * 16 * 63;
+        w[55] = HEADS as u16;
+        w[56] = SPT as u16;
+        let chs = u32::from(cyls) * (HEADS * SPT) as u32;
         w[57] = chs as u16;
         w[58] = (chs >> 16) as u16;
         let lba28 = s.min(0x0fff_ffff) as u32;
@@ -260,19 +274,21 @@ impl AtaDisk {
 
     /// Decides a command (`device`: the FIS's device byte, LBA 27:24 of 28-bit commands).
     pub fn command(&mut self, tf: &TaskFile, device: u8) -> Outcome {
+        let r28 = || tf.range28(device);
+        let r48 = || Some(tf.range48());
         let (range, read, pio) = match tf.command {
             0xec => return Outcome::Identify,
-            0x25 => (tf.range48(), true, false),  // READ DMA EXT
-            0x35 => (tf.range48(), false, false), // WRITE DMA EXT
-            0xc8 => (tf.range28(device), true, false), // READ DMA
-            0xca => (tf.range28(device), false, false), // WRITE DMA
-            0x24 => (tf.range48(), true, true),   // READ SECTORS EXT
-            0x34 => (tf.range48(), false, true),  // WRITE SECTORS EXT
-            0x20 => (tf.range28(device), true, true), // READ SECTORS
-            0x30 => (tf.range28(device), false, true), // WRITE SECTORS
+            0x25 => (r48(), true, false),  // READ DMA EXT
+            0x35 => (r48(), false, false), // WRITE DMA EXT
+            0xc8 => (r28(), true, false),  // READ DMA
+            0xca => (r28(), false, false), // WRITE DMA
+            0x24 => (r48(), true, true),   // READ SECTORS EXT
+            0x34 => (r48(), false, true),  // WRITE SECTORS EXT
+            0x20 => (r28(), true, true),   // READ SECTORS
+            0x30 => (r28(), false, true),  // WRITE SECTORS
             // READ VERIFY SECTORS (EXT): nothing moves; only the range is checked.
-            0x40 => return self.verify(tf.range28(device)),
-            0x42 => return self.verify(tf.range48()),
+            0x40 => return self.verify(r28()),
+            0x42 => return self.verify(r48()),
             // FLUSH CACHE (EXT).
             0xe7 | 0xea => return self.flush(),
             0xef => return self.set_features(tf.features),
@@ -283,10 +299,9 @@ impl AtaDisk {
             0xe0..=0xe3 | 0xe6 | 0x91 | 0x10..=0x1f => return Outcome::Done,
             _ => return Outcome::Error(ERR_ABRT),
         };
-        let (lba, sectors) = range;
-        if !self.in_range(lba, sectors) {
+        let Some((lba, sectors)) = range.filter(|&(l, n)| self.in_range(l, n)) else {
             return Outcome::Error(ERR_IDNF);
-        }
+        };
         if read {
             Outcome::Read { lba, sectors, pio }
         } else if !self.disk.writable {
@@ -301,8 +316,8 @@ impl AtaDisk {
             .is_some_and(|end| end <= self.sectors)
     }
 
-    fn verify(&self, (lba, sectors): (u64, u64)) -> Outcome {
-        if self.in_range(lba, sectors) {
+    fn verify(&self, range: Option<(u64, u64)>) -> Outcome {
+        if range.is_some_and(|(lba, sectors)| self.in_range(lba, sectors)) {
             Outcome::Done
         } else {
             Outcome::Error(ERR_IDNF)

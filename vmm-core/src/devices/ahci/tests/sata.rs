@@ -176,6 +176,13 @@ fn writes_and_reads_go_through_the_prdt_to_the_image() {
         0x10,
         "LBA 2^24 is past the end"
     );
+    // Without the LBA bit, a 28-bit address is CHS (16 heads, 63 sectors a track, sectors
+    // from 1): cylinder 1, head 2, sector 3 is LBA (16 + 2) * 63 + 2 = 1136; sector 0 is none.
+    let chs = (1 << 8) | 3;
+    assert_eq!(ata(&mut a, 0xc8, chs, 1, 0x02, &[(BUF, 512)]) & 0xff, 0x50);
+    let s1136: u8 = a.mem.read_obj(GuestAddress(BUF)).unwrap();
+    assert_eq!(s1136, 1136u16 as u8);
+    assert_eq!(ata(&mut a, 0xc8, 1 << 8, 1, 0x02, &[(BUF, 512)]) >> 8, 0x10);
     // PIO READ SECTORS uses the same path and announces itself with a PIO setup FIS.
     assert_eq!(ata(&mut a, 0x20, 5, 1, 0x40, &[(BUF, 512)]) & 0xff, 0x50);
     assert_ne!(rd(&mut a, port_reg(1, P_IS)) & IS_PSS, 0);

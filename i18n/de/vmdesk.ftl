@@ -533,3 +533,7 @@ cli-repeated-option = { $option } ist zweimal angegeben
 cli-flag-takes-no-value = { $option } nimmt keinen Wert
 cli-bad-value = { $option }: „{ $value }“ ist nicht eines von { $valid }
 cli-not-utf8 = „{ $arg }“ ist kein gültiges UTF-8: vmdesk braucht Dateinamen und Wörter in UTF-8
+
+## SATA disks (issue 14, VMM side)
+config-sata-needs-firmware = SATA-Festplatten gibt es nur in einer BIOS- oder UEFI-Maschine; eine Linux-Kernel-Maschine nutzt virtio-Festplatten.
+config-too-many-sata-disks = { $count } SATA-Festplatten sind mehr als die { $max } Anschlüsse, die die CD-ROM-Laufwerke frei lassen.

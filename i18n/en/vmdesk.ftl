@@ -532,3 +532,7 @@ cli-repeated-option = { $option } is given twice
 cli-flag-takes-no-value = { $option } takes no value
 cli-bad-value = { $option }: “{ $value }” is not one of { $valid }
 cli-not-utf8 = “{ $arg }” is not valid UTF-8: vmdesk needs file names and words in UTF-8
+
+## SATA disks (issue 14, VMM side)
+config-sata-needs-firmware = SATA disks need a BIOS or UEFI machine; a Linux-kernel machine uses virtio disks.
+config-too-many-sata-disks = { $count } SATA disks is more than the { $max } ports the CD-ROM drives leave free.

@@ -534,3 +534,7 @@ cli-repeated-option = { $option } aparece dos veces
 cli-flag-takes-no-value = { $option } no lleva valor
 cli-bad-value = { $option }: «{ $value }» no es uno de { $valid }
 cli-not-utf8 = «{ $arg }» no es UTF-8 válido: vmdesk necesita nombres de archivo y palabras en UTF-8
+
+## SATA disks (issue 14, VMM side)
+config-sata-needs-firmware = Los discos SATA necesitan una máquina BIOS o UEFI; una máquina de núcleo Linux usa discos virtio.
+config-too-many-sata-disks = { $count } discos SATA son más que los { $max } puertos que dejan libres las unidades de CD-ROM.

@@ -533,3 +533,7 @@ cli-repeated-option = { $option } est donné deux fois
 cli-flag-takes-no-value = { $option } ne prend pas de valeur
 cli-bad-value = { $option } : « { $value } » n'est pas parmi { $valid }
 cli-not-utf8 = « { $arg } » n'est pas de l'UTF-8 valide : vmdesk a besoin de noms de fichiers et de mots en UTF-8
+
+## SATA disks (issue 14, VMM side)
+config-sata-needs-firmware = Les disques SATA nécessitent une machine BIOS ou UEFI ; une machine à noyau Linux utilise des disques virtio.
+config-too-many-sata-disks = { $count } disques SATA, c’est plus que les { $max } ports laissés libres par les lecteurs de CD-ROM.

@@ -4,7 +4,7 @@
 //! on the PC machine: e820 from the firmware, ACPI tables the firmware installed, power-off
 //! through the PIIX4's PM1a control port.
 
-use crate::firmware::{seabios_or_skip, start_bios_vm_with, FIRMWARE_TIMEOUT};
+use crate::firmware::{firmware_log, seabios_or_skip, start_bios_vm_with, FIRMWARE_TIMEOUT};
 use crate::harness::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -65,6 +65,8 @@ struct GrubBoot {
     guest: Duration,
     /// The guest's lines, from its banner on.
     lines: String,
+    /// SeaBIOS's debug log (`firmware.log`).
+    firmware: String,
 }
 
 /// Boots a BIOS VM on the GRUB ISO around the test guest, which `media` turns into the VM's
@@ -94,10 +96,16 @@ fn boot_grub_iso(
         "the guest's checks failed:\n{lines}"
     );
     assert!(lines.contains(&format!("vmdesk.from={from}")), "{lines}");
+    let firmware = firmware_log(&vm);
     let (st, serial, stderr) = vm.wait_exit(GRUB_TIMEOUT);
     assert!(serial.contains("ACTION poweroff"), "{serial}");
     assert_eq!(st.code(), Some(0), "{stderr}");
-    GrubBoot { menu, guest, lines }
+    GrubBoot {
+        menu,
+        guest,
+        lines,
+        firmware,
+    }
 }
 
 #[test]
@@ -142,6 +150,43 @@ fn seabios_boots_the_grub_iso_from_the_ahci_cdrom_and_grub_starts_the_test_guest
     });
     eprintln!(
         "grub ISO on the AHCI CD-ROM: GRUB menu after {:.1} s, guest checks done after {:.1} s",
+        b.menu.as_secs_f64(),
+        b.guest.as_secs_f64()
+    );
+}
+
+#[test]
+fn seabios_boots_the_grub_iso_from_a_sata_disk_and_grub_starts_the_test_guest() {
+    let test = "seabios_boots_the_grub_iso_from_a_sata_disk_and_grub_starts_the_test_guest";
+    if !kvm_or_skip(test) || !seabios_or_skip(test) || !grub_or_skip(test) {
+        return;
+    }
+    // What an installer without virtio drivers needs: the disk on the AHCI controller. An
+    // empty CD-ROM drive takes port 0, so the (writable) disk is on port 1; with no medium in
+    // the drive the default boot order puts the disks first.
+    let b = boot_grub_iso("grub-sata", "sata", "Booting from Hard Disk", |iso| {
+        format!(
+            "\n[[cdroms]]\n\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\nbus = \"sata\"\n",
+            iso.display()
+        )
+    });
+    // SeaBIOS found an ATA disk (not an ATAPI drive) on port 1 from IDENTIFY DEVICE, and
+    // took it from the bootorder file's path for port 1.
+    for want in ["AHCI/1: vmdesk SATA disk", "Hard-Disk"] {
+        assert!(
+            b.firmware.contains(want),
+            "no {want:?} in firmware.log:\n{}",
+            b.firmware
+        );
+    }
+    assert!(
+        b.firmware
+            .contains("/pci@i0cf8/pci8086,2922@3/drive@1/disk@0"),
+        "{}",
+        b.firmware
+    );
+    eprintln!(
+        "grub ISO on a SATA disk: GRUB menu after {:.1} s, guest checks done after {:.1} s",
         b.menu.as_secs_f64(),
         b.guest.as_secs_f64()
     );

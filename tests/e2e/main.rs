@@ -13,5 +13,6 @@ mod firmware_uefi;
 mod grub;
 mod io;
 mod ps2;
+mod sata;
 mod snapshot;
 mod vga;

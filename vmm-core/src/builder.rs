@@ -15,12 +15,13 @@
 //!    reset state, for firmware).
 //!
 //! Devices are made here from the backends `storage` and `net` open, so those modules know
-//! nothing of devices. The builder keeps typed handles to the disks it made ([`Machine::blocks`]):
+//! nothing of devices. The builder keeps typed handles to the disks it made ([`Machine::disks`]):
 //! snapshots switch their images.
 
 use crate::arch::boot_order;
 use crate::arch::{acpi, boot, cpu, firmware, layout, pc_acpi};
-use crate::config::{BootSource, DiskConfig, NicConfig, VmConfig};
+use crate::config::{BootSource, NicConfig, VmConfig};
+use crate::devices::ahci::ata::{AtaDisk, SataDisk};
 use crate::devices::ahci::{atapi::Medium, Ahci, ABAR_INDEX};
 use crate::devices::cmos::{self, Cmos};
 use crate::devices::debugcon::DebugConsole;
@@ -51,7 +52,7 @@ use crate::hub::Hub;
 use crate::net::DEFAULT_MTU;
 use crate::util::lock;
 use crate::vcpu::{ExitCounters, RunControl};
-use crate::vmm::{FirmwareDevices, Machine, VmHandle, Vmm};
+use crate::vmm::{FirmwareDevices, Machine, MachineDisk, VmHandle, Vmm};
 use kvm_bindings::{kvm_pit_config, kvm_userspace_memory_region, KVM_PIT_SPEAKER_DUMMY};
 use kvm_ioctls::{Cap, Kvm, VcpuFd, VmFd};
 use std::path::{Path, PathBuf};
@@ -110,7 +111,7 @@ impl TryFrom<VmSpec> for Vmm {
         // The BIOS machine's screen is the VGA, which owns 0xa0000–0xbffff.
         let vga_machine = firmware_path.is_some() && cfg.display.is_some();
         let mem = guest_memory(&vm, cfg.memory_mib << 20, vga_machine)?;
-        let virtio = virtio_devices(&spec, &vm, &mem)?;
+        let mut virtio = virtio_devices(&spec, &vm, &mem)?;
         // The PC machine's virtio devices are PCI functions; only the Linux machine's are
         // virtio-mmio (and listed in its ACPI tables).
         let windows = match firmware_path {
@@ -142,7 +143,8 @@ impl TryFrom<VmSpec> for Vmm {
             .framebuffer
             .as_ref()
             .map(|f| (f.gpa, f.size() as u64));
-        let firmware = rom_id.map(|rom| (rom, virtio.vga.clone()));
+        let sata = std::mem::take(&mut virtio.sata);
+        let firmware = rom_id.map(|rom| (rom, virtio.vga.clone(), sata));
         let mut mmio = Bus::default();
         if let Some(f) = &flash {
             let (code, vars) = (lock(&f.code).size(), lock(&f.vars).size());
@@ -189,7 +191,7 @@ impl TryFrom<VmSpec> for Vmm {
             vcpus: vcpus.clone(),
             msrs,
             transports,
-            blocks: virtio.blocks,
+            disks: virtio.disks,
             vm_dir: spec.vm_dir.clone(),
             memory_base: Mutex::new(None),
             firmware: legacy.firmware,
@@ -335,8 +337,10 @@ fn huge_page_aligned_region(size: usize) -> Result<vm_memory::MmapRegion<()>, St
 /// The virtio devices of a VM in bus order, plus what the VM handle keeps of them.
 struct VirtioDevices {
     devices: Vec<Arc<Mutex<dyn VirtioDevice>>>,
-    /// The disks among `devices`, in config order.
-    blocks: Vec<Arc<Mutex<Block>>>,
+    /// Every disk's device, in config order (the virtio ones are among `devices`).
+    disks: Vec<MachineDisk>,
+    /// The SATA disks' drives, for the AHCI controller (in config order).
+    sata: Vec<AtaDisk>,
     disk_stats: Vec<Arc<BlockStats>>,
     net_stats: Vec<Arc<NetStats>>,
     display: Option<DisplayHandle>,
@@ -360,13 +364,30 @@ fn virtio_devices(
     if cfg.virtio_rng {
         devices.push(Arc::new(Mutex::new(Rng::default())));
     }
-    let blocks = open_disks(&cfg.disks, &spec.vm_dir).map_err(BuildError::Other)?;
-    let disk_stats = blocks.iter().map(|b| lock(b).stats()).collect();
-    devices.extend(
-        blocks
-            .iter()
-            .map(|b| b.clone() as Arc<Mutex<dyn VirtioDevice>>),
-    );
+    let opened = crate::storage::open_disks(&cfg.disks, &spec.vm_dir)
+        .map_err(|e| BuildError::Other(e.to_string()))?;
+    let (mut disks, mut sata, mut disk_stats) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, (d, c)) in opened.into_iter().zip(&cfg.disks).enumerate() {
+        if c.is_sata() {
+            if cfg.boot.firmware().is_none() {
+                return Err(BuildError::Other(format!(
+                    "disks[{i}].bus: SATA disks need a firmware machine ([boot] kind = \"bios\" \
+                     or \"uefi\")"
+                )));
+            }
+            let h = SataDisk::new(d.disk);
+            disk_stats.push(h.stats());
+            sata.push(AtaDisk::new(h.clone(), &d.serial));
+            disks.push(MachineDisk::Sata(h));
+        } else {
+            let b = Block::new(d.disk, &d.serial)
+                .map(|b| Arc::new(Mutex::new(b)))
+                .map_err(|e| BuildError::Other(format!("disks[{i}]: {}: {e}", d.path.display())))?;
+            disk_stats.push(lock(&b).stats());
+            devices.push(b.clone() as Arc<Mutex<dyn VirtioDevice>>);
+            disks.push(MachineDisk::Virtio(b));
+        }
+    }
     let mut virtio_input = None;
     let (display, framebuffer, vga) = match &cfg.display {
         Some(d) => {
@@ -424,7 +445,8 @@ fn virtio_devices(
     );
     Ok(VirtioDevices {
         devices,
-        blocks,
+        disks,
+        sata,
         disk_stats,
         net_stats: nics.stats.into_iter().map(|(_, s)| s).collect(),
         display,
@@ -433,21 +455,6 @@ fn virtio_devices(
         vga,
         warnings: nics.warnings,
     })
-}
-
-/// Opens every disk of a VM (see [`crate::storage::open_disks`]) as a virtio-blk device, in
-/// config order. Errors name the disk (`disks[N]`) and the file.
-pub fn open_disks(disks: &[DiskConfig], vm_dir: &Path) -> Result<Vec<Arc<Mutex<Block>>>, String> {
-    crate::storage::open_disks(disks, vm_dir)
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| {
-            Block::new(d.disk, &d.serial)
-                .map(|b| Arc::new(Mutex::new(b)))
-                .map_err(|e| format!("disks[{i}]: {}: {e}", d.path.display()))
-        })
-        .collect()
 }
 
 /// The NICs of one VM, ready to go on the virtio-mmio bus.
@@ -603,7 +610,7 @@ fn legacy_devices(
         Arc::new(Mutex::new(PostPort)),
     );
     let firmware = match firmware {
-        Some((rom, vga)) => Some(pc_devices(
+        Some((rom, vga, sata)) => Some(pc_devices(
             spec,
             vm,
             mem,
@@ -615,6 +622,7 @@ fn legacy_devices(
             },
             rom,
             vga,
+            sata,
         )?),
         None => {
             // The Linux machine's i8042 is only a reset line; the PC's is a full controller.

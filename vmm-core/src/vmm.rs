@@ -260,15 +260,21 @@ pub struct Machine {
     /// MSRs this host's KVM can save and restore.
     pub msrs: Vec<u32>,
     pub transports: Vec<Arc<Mutex<dyn VirtioTransport>>>,
-    /// The disks' devices (also among `transports`), in config order: snapshots switch their
-    /// images.
-    pub blocks: Vec<Arc<Mutex<Block>>>,
+    /// The disks' devices (virtio ones also among `transports`, SATA ones on the AHCI
+    /// controller), in config order: snapshots switch their images.
+    pub disks: Vec<MachineDisk>,
     pub vm_dir: PathBuf,
     /// Index of the memory file guest RAM was last restored from (its pages count as
     /// touched in the next snapshot).
     pub memory_base: Mutex<Option<crate::snapshot::memory::MemoryIndex>>,
     /// The BIOS machine's own devices (`None` on the Linux machine).
     pub firmware: Option<FirmwareDevices>,
+}
+
+/// A disk's device.
+pub enum MachineDisk {
+    Virtio(Arc<Mutex<Block>>),
+    Sata(crate::devices::ahci::ata::SataDisk),
 }
 
 /// What a BIOS machine has besides the Linux machine's devices, kept for snapshots: the ROM's
@@ -283,7 +289,7 @@ pub struct FirmwareDevices {
     pub pm_timer: Arc<Mutex<AcpiPmTimer>>,
     /// PCI interrupt lines (INTx) by the PIIX3's routing.
     pub intx: Arc<crate::devices::pci::IntxRouter>,
-    /// The AHCI controller, when the VM has CD-ROM drives.
+    /// The AHCI controller, when the VM has CD-ROM drives or SATA disks.
     pub ahci: Option<Arc<Mutex<crate::devices::ahci::Ahci>>>,
     /// The 8042 with its PS/2 keyboard and mouse.
     pub ps2: Arc<Mutex<crate::devices::i8042::I8042Controller>>,

@@ -306,6 +306,7 @@ fn the_device_goes_back_to_each_snapshots_data() {
         read_only: false,
         format: Some(ImageFormat::Raw),
         serial: None,
+        bus: None,
     }];
     let mut d = Driver::new(Disk::open(&base, Some(ImageFormat::Raw), false).unwrap());
     d.write(8, &[1; 4096]);
@@ -393,6 +394,7 @@ fn a_revert_that_cannot_open_its_image_changes_nothing() {
         read_only: false,
         format: Some(ImageFormat::Raw),
         serial: None,
+        bus: None,
     }];
     let mut d = Driver::new(Disk::open(&base, Some(ImageFormat::Raw), false).unwrap());
     d.snapshot(vm, &cfgs, "s");

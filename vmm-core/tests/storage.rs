@@ -500,6 +500,7 @@ fn lock_conflicts_are_refused_at_open_naming_the_file() {
         read_only: false,
         format: None,
         serial: None,
+        bus: None,
     };
     let (field, msg) = storage::check_disk(&d).unwrap_err();
     let msg = msg.to_string();
@@ -556,6 +557,7 @@ fn locks_speak_qemus_protocol() {
         read_only: true,
         format: None,
         serial: None,
+        bus: None,
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while storage::check_disk(&cfg).is_ok() {
@@ -1345,6 +1347,7 @@ fn disk(path: &Path) -> DiskConfig {
         read_only: false,
         format: None,
         serial: None,
+        bus: None,
     }
 }
 

@@ -147,6 +147,7 @@ fn disk(path: PathBuf, format: ImageFormat, read_only: bool) -> DiskConfig {
         read_only,
         format: Some(format),
         serial: None,
+        bus: None,
     }
 }
 

@@ -73,6 +73,10 @@ pub fn describe(kind: &K) -> String {
         K::TooManyCdroms { count, max } => {
             t!("config-too-many-cdroms", count = s(count), max = s(max))
         }
+        K::SataNeedsFirmware => t!("config-sata-needs-firmware"),
+        K::TooManySataDisks { count, max } => {
+            t!("config-too-many-sata-disks", count = s(count), max = s(max))
+        }
         K::BootOrderDuplicate { device } => t!(
             "config-boot-order-duplicate",
             device = s(&format!("{device:?}").to_lowercase())

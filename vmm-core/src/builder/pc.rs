@@ -59,6 +59,7 @@ pub(super) fn pc_devices(
     buses: PcBuses,
     rom: firmware::RomIdentity,
     vga: Option<Arc<Vga>>,
+    sata: Vec<AtaDisk>,
 ) -> Result<FirmwareDevices, BuildError> {
     let PcBuses { pio: bus, mmio } = buses;
     let cfg = &spec.config;
@@ -115,7 +116,7 @@ pub(super) fn pc_devices(
     let chipset = PciRoot::i440fx_with_intx(exit.clone(), Some(intx.clone())).register(bus);
     // The PM block's SCI (the power button) on IRQ 9.
     lock(&chipset.pm_timer).set_sci(vm.clone() as Arc<dyn IrqLevels>);
-    let ahci = ahci_controller(spec, mem, &intx, &chipset.root, bus, mmio)?;
+    let ahci = ahci_controller(spec, mem, sata, &intx, &chipset.root, bus, mmio)?;
     let (mut low, mut high) = (0, 0);
     for (start, size) in layout::ram_ranges(ram) {
         if start < layout::MMIO_HOLE_END {
@@ -149,18 +150,19 @@ pub(super) fn pc_devices(
     })
 }
 
-/// The AHCI controller with the `[[cdroms]]` drives (none without drives). Errors name the
-/// image that cannot be opened.
+/// The AHCI controller with the `[[cdroms]]` drives on its first ports and the SATA disks on
+/// the next (none without either). Errors name the image that cannot be opened.
 fn ahci_controller(
     spec: &VmSpec,
     mem: &GuestMemoryMmap,
+    sata: Vec<AtaDisk>,
     intx: &Arc<IntxRouter>,
     root: &Arc<Mutex<PciRoot>>,
     pio: &mut Bus,
     mmio: &mut Bus,
 ) -> Result<Option<Arc<Mutex<Ahci>>>, BuildError> {
     let cdroms = &spec.config.cdroms;
-    if cdroms.is_empty() {
+    if cdroms.is_empty() && sata.is_empty() {
         return Ok(None);
     }
     let mut media = Vec::new();
@@ -174,7 +176,7 @@ fn ahci_controller(
         };
         media.push(medium);
     }
-    let mut dev = Ahci::new(mem.clone(), media).map_err(BuildError::Other)?;
+    let mut dev = Ahci::with_disks(mem.clone(), media, sata).map_err(BuildError::Other)?;
     dev.set_irq(intx.pin(slots::AHCI, 1).map_err(BuildError::Other)?);
     let dev = Arc::new(Mutex::new(dev));
     lock(&dev)
@@ -187,19 +189,32 @@ fn ahci_controller(
     Ok(Some(dev))
 }
 
-/// fw_cfg's `bootorder`: the CD-ROM drives and the virtio-pci disks in the configured order.
-fn boot_order_file(cfg: &crate::config::VmConfig) -> Vec<u8> {
+/// fw_cfg's `bootorder`: the CD-ROM drives and the disks (virtio-pci or SATA) in the
+/// configured order, disks in config order.
+pub(super) fn boot_order_file(cfg: &crate::config::VmConfig) -> Vec<u8> {
     let cdroms: Vec<String> = (0..cfg.cdroms.len())
         .map(|i| boot_order::ahci_drive(slots::AHCI, i))
         .collect();
-    // Disks follow the rng in the virtio device order (see `virtio_devices`), one PCI slot
-    // each from `slots::VIRTIO_FIRST` (see `attach_virtio_pci`).
-    let first = usize::from(cfg.virtio_rng);
-    let disks: Vec<String> = (0..cfg.disks.len())
-        .filter_map(|k| u8::try_from(first + k).ok())
-        .filter_map(|i| slots::VIRTIO_FIRST.checked_add(i))
-        .map(boot_order::virtio_pci_disk)
-        .collect();
+    // Virtio disks follow the rng in the virtio device order (see `virtio_devices`), one PCI
+    // slot each from `slots::VIRTIO_FIRST` (see `attach_virtio_pci`); SATA disks take the AHCI
+    // ports after the CD-ROM drives.
+    let mut next_virtio = usize::from(cfg.virtio_rng);
+    let mut next_port = cfg.cdroms.len();
+    let mut disks = Vec::new();
+    for d in &cfg.disks {
+        if d.is_sata() {
+            disks.push(boot_order::ahci_drive(slots::AHCI, next_port));
+            next_port += 1;
+        } else {
+            if let Some(slot) = u8::try_from(next_virtio)
+                .ok()
+                .and_then(|i| slots::VIRTIO_FIRST.checked_add(i))
+            {
+                disks.push(boot_order::virtio_pci_disk(slot));
+            }
+            next_virtio += 1;
+        }
+    }
     boot_order::bootorder(&cfg.boot_order(), &cdroms, &disks)
 }
 
@@ -230,8 +245,8 @@ fn add_vga(
     lock(root).add(slots::VGA, 0, Arc::new(Mutex::new(function)))
 }
 
-/// What `legacy_devices` needs for a PC: its ROM and its VGA.
-pub(super) type PcParts = (firmware::RomIdentity, Option<Arc<Vga>>);
+/// What `legacy_devices` needs for a PC: its ROM, its VGA and its SATA disks' drives.
+pub(super) type PcParts = (firmware::RomIdentity, Option<Arc<Vga>>, Vec<AtaDisk>);
 
 /// The two buses a PC's devices go on: fixed ports, and PCI BARs the guest places.
 pub(super) struct PcBuses<'a> {
@@ -274,4 +289,45 @@ pub(super) fn attach_virtio_pci(
         transports.push(t);
     }
     Ok(transports)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{BootDevice, BootSource, CdromConfig, DiskBus, DiskConfig, VmConfig};
+
+    #[test]
+    fn sata_disks_boot_from_the_ahci_ports_after_the_cdroms() {
+        let mut c = VmConfig::new_linux("t", "t", "k".into());
+        c.boot = BootSource::Bios {
+            firmware: None,
+            order: vec![BootDevice::Disk, BootDevice::Cdrom],
+            vga_rom: None,
+        };
+        c.virtio_rng = true;
+        c.cdroms = vec![CdromConfig::default(); 2];
+        let disk = |bus| DiskConfig {
+            path: "d.img".into(),
+            bus,
+            ..DiskConfig::default()
+        };
+        c.disks = vec![
+            disk(Some(DiskBus::Sata)),
+            disk(None),
+            disk(Some(DiskBus::Sata)),
+            disk(Some(DiskBus::Virtio)),
+        ];
+        let f = String::from_utf8(super::boot_order_file(&c)).unwrap();
+        let lines: Vec<&str> = f.trim_end_matches('\0').lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "/pci@i0cf8/pci8086,2922@3/drive@2/disk@0",
+                "/pci@i0cf8/scsi@5/disk@0,0",
+                "/pci@i0cf8/pci8086,2922@3/drive@3/disk@0",
+                "/pci@i0cf8/scsi@6/disk@0,0",
+                "/pci@i0cf8/pci8086,2922@3/drive@0/disk@0",
+                "/pci@i0cf8/pci8086,2922@3/drive@1/disk@0",
+            ]
+        );
+    }
 }

@@ -207,8 +207,8 @@ impl Default for SerialConfig {
 }
 
 /// A disk: a raw or qcow2 image the guest sees as a virtio-blk device (`/dev/vda`, ...), in
-/// config order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// config order, or (`bus = "sata"`, firmware machines) as a SATA disk on the AHCI controller.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiskConfig {
     /// The image file (or host block device); relative paths are taken from the VM's folder.
@@ -226,6 +226,40 @@ pub struct DiskConfig {
     /// ASCII characters; derived from the image's path when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
+    /// How the guest sees it: virtio-blk (the default) or a SATA disk on the AHCI controller,
+    /// for installers without virtio drivers (Windows, some BSDs). SATA disks take the AHCI
+    /// ports after the CD-ROM drives: `cdroms[0..n]` are ports `0..n`, then the SATA disks in
+    /// config order. Firmware machines only.
+    #[serde(default, skip_serializing_if = "DiskBus::is_default")]
+    pub bus: Option<DiskBus>,
+}
+
+/// The bus a disk is on (`disks[i].bus`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiskBus {
+    #[default]
+    Virtio,
+    Sata,
+}
+
+impl DiskBus {
+    /// `None` and `Some(Virtio)` mean the same: written as nothing.
+    fn is_default(b: &Option<DiskBus>) -> bool {
+        b.unwrap_or_default() == DiskBus::Virtio
+    }
+}
+
+impl DiskConfig {
+    /// The bus it is on (virtio unless it says otherwise).
+    pub fn bus(&self) -> DiskBus {
+        self.bus.unwrap_or_default()
+    }
+
+    /// Whether it is a SATA disk on the AHCI controller.
+    pub fn is_sata(&self) -> bool {
+        self.bus() == DiskBus::Sata
+    }
 }
 
 /// An image format vmdesk can use. Defined with the config that names it; `storage` opens it.

@@ -172,6 +172,12 @@ pub enum ConfigErrorKind {
     /// CD-ROM drives on a machine without firmware (direct Linux boot has no AHCI controller).
     #[error("CD-ROM drives need a firmware machine ([boot] kind = \"bios\")")]
     CdromsNeedFirmware,
+    /// SATA disks on a machine without firmware (direct Linux boot has no AHCI controller).
+    #[error("SATA disks need a firmware machine ([boot] kind = \"bios\" or \"uefi\"); use bus = \"virtio\"")]
+    SataNeedsFirmware,
+    /// More SATA disks than the AHCI ports the CD-ROM drives leave.
+    #[error("{count} SATA disks is more than the {max} AHCI ports the CD-ROM drives leave")]
+    TooManySataDisks { count: usize, max: usize },
     #[error("{count} CD-ROM drives is more than the {max} supported")]
     TooManyCdroms { count: usize, max: usize },
     /// A kind of boot device named twice in `[boot] order`.
@@ -567,6 +573,37 @@ pub fn validate_cdroms(firmware: bool, cdroms: &[CdromConfig]) -> Vec<ConfigErro
     errs
 }
 
+/// SATA disks (`disks[i].bus = "sata"`): only on a firmware machine (the error names the first
+/// such `disks[i].bus`), and no more than the AHCI ports the CD-ROM drives leave.
+pub fn validate_sata_disks(
+    firmware: bool,
+    disks: &[DiskConfig],
+    cdroms: usize,
+) -> Vec<ConfigError> {
+    let mut errs = Vec::new();
+    let sata: Vec<usize> = (0..disks.len()).filter(|&i| disks[i].is_sata()).collect();
+    let Some(&first) = sata.first() else {
+        return errs;
+    };
+    if !firmware {
+        errs.push(ConfigError::new(
+            format!("disks[{first}].bus"),
+            ConfigErrorKind::SataNeedsFirmware,
+        ));
+    }
+    let max = crate::devices::ahci::NUM_PORTS.saturating_sub(cdroms.min(MAX_CDROMS));
+    if sata.len() > max {
+        errs.push(ConfigError::new(
+            "disks",
+            ConfigErrorKind::TooManySataDisks {
+                count: sata.len(),
+                max,
+            },
+        ));
+    }
+    errs
+}
+
 /// `boot.order`: each kind of device at most once.
 pub fn validate_boot_order(order: &[BootDevice]) -> Result<(), ConfigError> {
     for (i, d) in order.iter().enumerate() {
@@ -699,15 +736,21 @@ impl VmConfig {
     /// [`validate_disk_image`]). Errors name `disks[N].path` etc.
     fn validate_disks(&self, errs: &mut Vec<ConfigError>) {
         let slots = self.disk_slots();
-        if self.disks.len() > slots {
+        let virtio = self.disks.iter().filter(|d| !d.is_sata()).count();
+        if virtio > slots {
             errs.push(ConfigError::new(
                 "disks",
                 ConfigErrorKind::TooManyDisks {
-                    count: self.disks.len(),
+                    count: virtio,
                     slots,
                 },
             ));
         }
+        errs.extend(validate_sata_disks(
+            self.boot.firmware().is_some(),
+            &self.disks,
+            self.cdroms.len(),
+        ));
         let mut seen: Vec<(PathBuf, usize)> = Vec::new();
         for (i, d) in self.disks.iter().enumerate() {
             if let Some(s) = &d.serial {
@@ -733,6 +776,8 @@ impl VmConfig {
 
 #[cfg(test)]
 mod cdrom_tests;
+#[cfg(test)]
+mod sata_tests;
 
 #[cfg(test)]
 mod tests;

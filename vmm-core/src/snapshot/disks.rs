@@ -25,11 +25,47 @@
 
 use super::{snapshots_dir, SnapshotError};
 use crate::config::DiskConfig;
+use crate::devices::ahci::ata::SataDisk;
 use crate::devices::virtio::block::Block;
 use crate::storage::overlay::{self, CurrentDisks};
 use crate::storage::{config_path, Disk, ImageFormat};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// A disk's device, virtio-blk or SATA: what snapshots need of it.
+pub trait DiskDevice {
+    /// Whether the guest may write it.
+    fn writable(&self) -> bool;
+    /// The image chain it reads and writes.
+    fn disk(&self) -> std::sync::MutexGuard<'_, Disk>;
+    /// Switches it to another image chain of the same size and writability (VM paused);
+    /// returns the one it used.
+    fn replace_disk(&mut self, new: Disk) -> Result<Disk, String>;
+}
+
+impl DiskDevice for Block {
+    fn writable(&self) -> bool {
+        Block::writable(self)
+    }
+    fn disk(&self) -> std::sync::MutexGuard<'_, Disk> {
+        Block::disk(self)
+    }
+    fn replace_disk(&mut self, new: Disk) -> Result<Disk, String> {
+        Block::replace_disk(self, new)
+    }
+}
+
+impl DiskDevice for SataDisk {
+    fn writable(&self) -> bool {
+        SataDisk::writable(self)
+    }
+    fn disk(&self) -> std::sync::MutexGuard<'_, Disk> {
+        SataDisk::disk(self)
+    }
+    fn replace_disk(&mut self, new: Disk) -> Result<Disk, String> {
+        SataDisk::replace_disk(self, new)
+    }
+}
 
 /// The file in a snapshot's folder that names its disks' images.
 pub const FILE: &str = "disks.json";
@@ -81,7 +117,10 @@ fn config_paths(vm_dir: &Path, configs: &[DiskConfig]) -> Vec<PathBuf> {
 }
 
 /// Checks that the devices are the config's disks, in order.
-fn check_count(configs: &[DiskConfig], blocks: &[&mut Block]) -> Result<(), SnapshotError> {
+fn check_count(
+    configs: &[DiskConfig],
+    blocks: &[&mut dyn DiskDevice],
+) -> Result<(), SnapshotError> {
     if configs.len() != blocks.len() {
         return Err(SnapshotError::DiskCount {
             configured: configs.len(),
@@ -95,7 +134,7 @@ fn check_count(configs: &[DiskConfig], blocks: &[&mut Block]) -> Result<(), Snap
 pub fn record(
     vm_dir: &Path,
     configs: &[DiskConfig],
-    blocks: &[&mut Block],
+    blocks: &[&mut dyn DiskDevice],
 ) -> Result<SnapshotDisks, SnapshotError> {
     check_count(configs, blocks)?;
     let paths = config_paths(vm_dir, configs);
@@ -130,7 +169,7 @@ pub fn record(
 pub fn detach(
     vm_dir: &Path,
     configs: &[DiskConfig],
-    blocks: &mut [&mut Block],
+    blocks: &mut [&mut dyn DiskDevice],
     tag: &str,
 ) -> Result<(), SnapshotError> {
     check_count(configs, blocks)?;
@@ -144,7 +183,7 @@ pub fn detach(
             continue;
         }
         let label = overlay::disk_label(&paths, i);
-        match detach_one(vm_dir, b, &label, tag) {
+        match detach_one(vm_dir, &mut **b, &label, tag) {
             Ok((frozen, top)) => {
                 cur.set_top(vm_dir, i, &paths[i], &top)
                     .map_err(SnapshotError::Overlays)?;
@@ -164,7 +203,7 @@ pub fn detach(
 /// Freezes one disk's image and switches it to a new overlay; returns (frozen, new top).
 fn detach_one(
     vm_dir: &Path,
-    b: &mut Block,
+    b: &mut dyn DiskDevice,
     label: &str,
     tag: &str,
 ) -> Result<(PathBuf, PathBuf), String> {
@@ -301,7 +340,7 @@ impl Prepared {
 pub fn prepare(
     vm_dir: &Path,
     configs: &[DiskConfig],
-    blocks: &[&mut Block],
+    blocks: &[&mut dyn DiskDevice],
     frozen: &[Option<Frozen>],
     tag: &str,
 ) -> Result<Prepared, SnapshotError> {
@@ -360,7 +399,7 @@ pub fn prepare(
 pub fn switch(
     vm_dir: &Path,
     configs: &[DiskConfig],
-    blocks: &mut [&mut Block],
+    blocks: &mut [&mut dyn DiskDevice],
     prepared: Prepared,
 ) -> Result<(), SnapshotError> {
     check_count(configs, blocks)?;

@@ -11,7 +11,8 @@ pub const MAGIC: &[u8; 8] = b"VMDKSNAP";
 /// section at the end of the machine state).
 /// 4: a virtio transport's state has an optional virtio-pci part (MSI-X table, vectors); the
 /// firmware section has the UEFI flash devices (mode, variables), AHCI, i8042 and VGA states.
-pub const VERSION: u32 = 4;
+/// 5: an AHCI port's state has an optional SATA disk part (size, write cache).
+pub const VERSION: u32 = 5;
 const HEADER: usize = 8 + 4 + 8 + 4;
 
 /// Encodes with header and checksum, and writes atomically (temp, fsync, rename).

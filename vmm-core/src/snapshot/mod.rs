@@ -30,7 +30,7 @@ use crate::devices::virtio::block::Block;
 use crate::devices::virtio::mmio::TransportState;
 use crate::devices::Persist;
 use crate::util::lock;
-use crate::vmm::{Machine, VmHandle};
+use crate::vmm::{Machine, MachineDisk, VmHandle};
 pub use error::SnapshotError;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -41,12 +41,29 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// `disks/current.json` and the tree.
 static OPS: Mutex<()> = Mutex::new(());
 
-/// Calls `f` with the VM's disk devices in config order (locked meanwhile; only while the
-/// vCPUs are paused or not started).
-fn with_blocks<R>(m: &Machine, f: impl FnOnce(&mut [&mut Block]) -> R) -> R {
-    let mut guards: Vec<_> = m.blocks.iter().map(|b| lock(b)).collect();
-    let mut blocks: Vec<&mut Block> = guards.iter_mut().map(|g| &mut **g).collect();
-    f(&mut blocks)
+/// Calls `f` with the VM's disk devices in config order (virtio ones locked meanwhile; only
+/// while the vCPUs are paused or not started, so no SATA command runs either).
+fn with_blocks<R>(m: &Machine, f: impl FnOnce(&mut [&mut dyn disks::DiskDevice]) -> R) -> R {
+    enum Held<'a> {
+        Virtio(std::sync::MutexGuard<'a, Block>),
+        Sata(crate::devices::ahci::ata::SataDisk),
+    }
+    let mut held: Vec<Held> = m
+        .disks
+        .iter()
+        .map(|d| match d {
+            MachineDisk::Virtio(b) => Held::Virtio(lock(b)),
+            MachineDisk::Sata(s) => Held::Sata(s.clone()),
+        })
+        .collect();
+    let mut devs: Vec<&mut dyn disks::DiskDevice> = held
+        .iter_mut()
+        .map(|h| match h {
+            Held::Virtio(g) => &mut **g as &mut dyn disks::DiskDevice,
+            Held::Sata(s) => s as &mut dyn disks::DiskDevice,
+        })
+        .collect();
+    f(&mut devs)
 }
 
 /// Deletes the overlays no chain needs any more; failures only warn (nothing is lost by

@@ -83,7 +83,7 @@ impl Medium {
 
 /// Puts `text` into IDENTIFY words as ATA strings are stored: space-padded, two characters per
 /// word, the first in the high byte.
-fn ata_string(words: &mut [u16], text: &str) {
+pub(crate) fn ata_string(words: &mut [u16], text: &str) {
     let mut bytes = text.bytes().chain(std::iter::repeat(b' '));
     for w in words {
         let hi = bytes.next().unwrap_or(b' ');

@@ -1,6 +1,8 @@
 //! An AHCI SATA controller as QEMU's ICH9 AHCI (8086:2922, class 01.06.01): ABAR is BAR 5, a
 //! 4 KiB MMIO block with the generic host registers and six ports; interrupts are INTx (level,
-//! from the HBA's IS and GHC.IE). Ports hold ATAPI CD-ROM drives (`atapi`).
+//! from the HBA's IS and GHC.IE). Ports hold ATAPI CD-ROM drives (`atapi`) and, after them,
+//! ATA disks (`ata`): `[[cdroms]]` take ports `0..n` in config order, the SATA disks the ports
+//! after.
 //!
 //! Commands run synchronously when the guest sets PxCI with PxCMD.ST on: the command header in
 //! the command list, the command FIS and ATAPI packet in the command table, the data through
@@ -10,11 +12,13 @@
 //! at most 65535 of at most 4 MiB, a transfer stops where the PRDT ends, and replies are built
 //! in bounded buffers.
 
+pub mod ata;
 pub mod atapi;
 
 use super::pci::bars::COMMAND_INTX_DISABLE;
 use super::pci::{Bar, BarWindows, IntxPin, PciConfig, PciDevice, PciId, COMMAND};
 use super::BusDevice;
+use ata::AtaDisk;
 use atapi::{Atapi, Medium, Outcome};
 use serde::{Deserialize, Serialize};
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
@@ -80,6 +84,7 @@ const ST_BSY: u8 = 0x80;
 const ERR_ABRT: u8 = 0x04;
 
 const SIG_ATAPI: u32 = 0xeb14_0101;
+const SIG_ATA: u32 = 0x0000_0101;
 /// SStatus with a device: present and communicating, gen 1, active.
 const SSTS_PRESENT: u32 = 0x113;
 
@@ -96,6 +101,8 @@ const CT_PRDT: u64 = 0x80;
 const PRD_LEN: u64 = 16;
 /// Blocks read from the image at a time.
 const READ_CHUNK_BLOCKS: usize = 16;
+/// ATA sectors moved between the image and guest memory at a time.
+const ATA_CHUNK_SECTORS: u64 = 128;
 
 /// One port's registers (also its snapshot state).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,9 +120,25 @@ pub struct PortRegs {
     pub ci: u32,
 }
 
+/// What is on a port.
+enum Drive {
+    Cdrom(Atapi),
+    Disk(AtaDisk),
+}
+
+impl Drive {
+    /// The signature the device shows after a reset (task file count, LBA low/mid/high).
+    fn signature(&self) -> (u32, [u8; 3]) {
+        match self {
+            Drive::Cdrom(_) => (SIG_ATAPI, [1, 0x14, 0xeb]),
+            Drive::Disk(_) => (SIG_ATA, [1, 0, 0]),
+        }
+    }
+}
+
 struct Port {
     regs: PortRegs,
-    drive: Option<Atapi>,
+    drive: Option<Drive>,
 }
 
 /// What a command left in the task file.
@@ -195,10 +218,21 @@ impl Ahci {
     /// A controller with a CD-ROM drive on port `i` for each `cdroms[i]` (a medium or empty).
     /// Its ABAR is `bars`' BAR 5 (register it with `bars().register_one`).
     pub fn new(mem: GuestMemoryMmap, cdroms: Vec<Option<Medium>>) -> Result<Ahci, String> {
-        if cdroms.len() > NUM_PORTS {
+        Ahci::with_disks(mem, cdroms, Vec::new())
+    }
+
+    /// A controller with the CD-ROM drives on ports `0..cdroms.len()` and the SATA disks on
+    /// the ports after them, in order.
+    pub fn with_disks(
+        mem: GuestMemoryMmap,
+        cdroms: Vec<Option<Medium>>,
+        disks: Vec<AtaDisk>,
+    ) -> Result<Ahci, String> {
+        if cdroms.len() + disks.len() > NUM_PORTS {
             return Err(format!(
-                "{} CD-ROM drives, at most {NUM_PORTS}",
-                cdroms.len()
+                "{} CD-ROM drives and {} SATA disks, at most {NUM_PORTS} together",
+                cdroms.len(),
+                disks.len()
             ));
         }
         let mut config = PciConfig::new(PciId {
@@ -218,11 +252,14 @@ impl Ahci {
                 prefetchable: false,
             },
         )?;
-        let mut drives = cdroms.into_iter();
+        let mut drives = cdroms
+            .into_iter()
+            .map(|m| Drive::Cdrom(Atapi::new(m)))
+            .chain(disks.into_iter().map(Drive::Disk));
         let ports = (0..NUM_PORTS)
             .map(|_| Port {
                 regs: PortRegs::default(),
-                drive: drives.next().map(Atapi::new),
+                drive: drives.next(),
             })
             .collect();
         let mut a = Ahci {
@@ -246,14 +283,28 @@ impl Ahci {
         &self.bars
     }
 
-    /// The drive of `[[cdroms]]` entry `i`.
+    /// The drive of `[[cdroms]]` entry `i` (on port `i`).
     pub fn cdrom(&mut self, i: usize) -> Option<&mut Atapi> {
-        self.ports.get_mut(i)?.drive.as_mut()
+        match self.ports.get_mut(i)?.drive.as_mut()? {
+            Drive::Cdrom(c) => Some(c),
+            Drive::Disk(_) => None,
+        }
     }
 
     /// How many CD-ROM drives it has.
     pub fn cdroms(&self) -> usize {
-        self.ports.iter().filter(|p| p.drive.is_some()).count()
+        self.ports
+            .iter()
+            .filter(|p| matches!(p.drive, Some(Drive::Cdrom(_))))
+            .count()
+    }
+
+    /// The SATA disk on port `p`.
+    pub fn disk(&self, p: usize) -> Option<&AtaDisk> {
+        match self.ports.get(p)?.drive.as_ref()? {
+            Drive::Disk(d) => Some(d),
+            Drive::Cdrom(_) => None,
+        }
     }
 
     fn reset(&mut self) {
@@ -276,9 +327,9 @@ impl Ahci {
         let r = &mut port.regs;
         r.serr = 0;
         r.ci = 0;
-        if port.drive.is_some() {
+        if let Some(d) = &port.drive {
             r.ssts = SSTS_PRESENT;
-            r.sig = SIG_ATAPI;
+            r.sig = d.signature().0;
             r.tfd = (1 << 8) | u32::from(ST_DRDY | ST_DSC);
         } else {
             r.ssts = 0;
@@ -498,15 +549,17 @@ impl Ahci {
         if cfis[0] != FIS_H2D {
             return Done::abort();
         }
-        if self.ports[p].drive.is_none() {
+        let Some(drive) = &self.ports[p].drive else {
             return Done::abort();
-        }
+        };
+        let (_, sig) = drive.signature();
+        let is_disk = matches!(drive, Drive::Disk(_));
         if cfis[1] & 0x80 == 0 {
             // A control FIS: software reset. Once SRST drops, the device shows its signature.
             if cfis[15] & 0x04 == 0 {
                 return Done {
                     count: 1,
-                    lba: [1, 0x14, 0xeb],
+                    lba: sig,
                     ..Done::ok(0)
                 };
             }
@@ -515,6 +568,9 @@ impl Ahci {
         let Some(prdt) = self.prdt(ctba, prdtl) else {
             return Done::bus_error();
         };
+        if is_disk {
+            return self.ata_command(p, &cfis, &prdt);
+        }
         match cfis[2] {
             // IDENTIFY PACKET DEVICE.
             0xa1 => {
@@ -558,7 +614,7 @@ impl Ahci {
     }
 
     fn packet(&mut self, p: usize, cdb: &[u8; 12], prdt: &Prdt) -> Done {
-        let Some(drive) = self.ports[p].drive.as_mut() else {
+        let Some(Drive::Cdrom(drive)) = self.ports[p].drive.as_mut() else {
             return Done::abort();
         };
         let outcome = drive.packet(cdb);
@@ -605,7 +661,7 @@ impl Ahci {
         while done < total {
             let n = (total - done).min(READ_CHUNK_BLOCKS as u64);
             let chunk = &mut buf[..(n * atapi::BLOCK) as usize];
-            let Some(drive) = self.ports[p].drive.as_mut() else {
+            let Some(Drive::Cdrom(drive)) = self.ports[p].drive.as_mut() else {
                 return Err(ReadFail::Bus);
             };
             drive.read(lba + done, chunk).map_err(ReadFail::Medium)?;
@@ -658,16 +714,20 @@ impl Ahci {
     /// After a COMRESET: the device's signature FIS in the receive area.
     fn signature_fis(&mut self, p: usize) {
         let r = &self.ports[p].regs;
-        if r.cmd & CMD_FRE == 0 || self.ports[p].drive.is_none() {
+        let Some(drive) = &self.ports[p].drive else {
+            return;
+        };
+        if r.cmd & CMD_FRE == 0 {
             return;
         }
+        let (_, sig) = drive.signature();
         let mut fis = [0u8; 20];
         fis[0] = FIS_D2H;
         fis[2] = ST_DRDY | ST_DSC;
         fis[3] = 1;
-        fis[4] = 1;
-        fis[5] = 0x14;
-        fis[6] = 0xeb;
+        fis[4] = sig[0];
+        fis[5] = sig[1];
+        fis[6] = sig[2];
         fis[12] = 1;
         if let Some(a) = r.fb.checked_add(RX_D2H) {
             let _ = self.write_mem(a, &fis);
@@ -730,6 +790,7 @@ impl PciDevice for Ahci {
     }
 }
 
+mod disk_io;
 mod persist;
 pub use persist::{AhciPortState, AhciState};
 

@@ -1,8 +1,9 @@
 //! The controller's snapshot state: its registers and each drive's state (the PCI config
 //! bytes are the chipset's part).
 
-use super::atapi::{Atapi, AtapiState};
-use super::{Ahci, PortRegs, GHC_AE, GHC_IE, IE_MASK, NUM_PORTS};
+use super::ata::AtaState;
+use super::atapi::AtapiState;
+use super::{Ahci, Drive, PortRegs, GHC_AE, GHC_IE, IE_MASK, NUM_PORTS};
 use crate::devices::Persist;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,8 @@ pub struct AhciState {
 pub struct AhciPortState {
     pub regs: PortRegs,
     pub cdrom: Option<AtapiState>,
+    /// A SATA disk's state (snapshot format 5 on).
+    pub disk: Option<AtaState>,
 }
 
 impl Persist for Ahci {
@@ -33,7 +36,14 @@ impl Persist for Ahci {
                 .iter()
                 .map(|p| AhciPortState {
                     regs: p.regs.clone(),
-                    cdrom: p.drive.as_ref().map(Atapi::save),
+                    cdrom: match &p.drive {
+                        Some(Drive::Cdrom(c)) => Some(c.save()),
+                        _ => None,
+                    },
+                    disk: match &p.drive {
+                        Some(Drive::Disk(d)) => Some(d.save()),
+                        _ => None,
+                    },
                 })
                 .collect(),
         })
@@ -48,21 +58,36 @@ impl Persist for Ahci {
             ));
         }
         for (i, (now, saved)) in self.ports.iter().zip(&s.ports).enumerate() {
-            if now.drive.is_some() != saved.cdrom.is_some() {
+            let kind = |cd: bool, disk: bool| match (cd, disk) {
+                (true, _) => "a CD-ROM drive",
+                (_, true) => "a SATA disk",
+                _ => "nothing",
+            };
+            let now_kind = kind(
+                matches!(now.drive, Some(Drive::Cdrom(_))),
+                matches!(now.drive, Some(Drive::Disk(_))),
+            );
+            let saved_kind = kind(saved.cdrom.is_some(), saved.disk.is_some());
+            if now_kind != saved_kind {
                 return Err(format!(
-                    "AHCI port {i}: the snapshot has {} CD-ROM drive there, this VM {}",
-                    if saved.cdrom.is_some() { "a" } else { "no" },
-                    if now.drive.is_some() {
-                        "has one"
-                    } else {
-                        "none"
-                    },
+                    "AHCI port {i}: the snapshot has {saved_kind} there, this VM {now_kind}"
                 ));
+            }
+            if let (Some(Drive::Disk(d)), Some(st)) = (&now.drive, &saved.disk) {
+                if d.sectors() != st.sectors {
+                    return Err(format!(
+                        "AHCI port {i}: the SATA disk has {} sectors; the snapshot's had {}",
+                        d.sectors(),
+                        st.sectors
+                    ));
+                }
             }
         }
         for (now, saved) in self.ports.iter_mut().zip(&s.ports) {
-            if let (Some(d), Some(st)) = (now.drive.as_mut(), &saved.cdrom) {
-                d.restore(st)?;
+            match (now.drive.as_mut(), &saved.cdrom, &saved.disk) {
+                (Some(Drive::Cdrom(d)), Some(st), _) => d.restore(st)?,
+                (Some(Drive::Disk(d)), _, Some(st)) => d.restore(st)?,
+                _ => {}
             }
             now.regs = saved.regs.clone();
             now.regs.ie &= IE_MASK;

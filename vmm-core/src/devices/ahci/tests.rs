@@ -207,3 +207,5 @@ fn stopping_the_engine_drops_issued_commands_and_state_round_trips() {
     let mut c = Ahci::new(mem(), vec![None]).unwrap();
     assert!(c.restore(&s, ()).unwrap_err().contains("port 1"));
 }
+
+mod sata;

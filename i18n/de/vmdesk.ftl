@@ -402,7 +402,7 @@ hw-display-hint = Ein Framebuffer mit Tastatur und Tablet, gezeigt in der Bildsc
 details-hw-running = Festplatten, Netzwerk und Bildschirm lassen sich nicht ändern, während die VM läuft.
 error-disk-size-zero = Eine Festplatte braucht mindestens 1 GiB.
 error-disk-size-huge = Höchstens { $max } GiB.
-error-disk-size-free = Auf diesem Dateisystem sind nur { $free } GiB frei.
+warn-disk-size-free = Größer als die { $free } GiB, die dort jetzt frei sind: kein Problem, solange der Gast weniger schreibt (die Platte wächst beim Schreiben), aber der Gast bekommt Schreibfehler, wenn die Platte des Rechners voll wird.
 error-image = Dieses Abbild ist nicht nutzbar: { $detail }
 error-forward = „{ $item }“ ist keine Portweiterleitung; schreiben Sie z. B. tcp 8080:80.
 error-delete-clones = ihre Platten sind die Grundlage der verknüpften Klone { $names }; löschen Sie diese zuerst.
@@ -525,7 +525,6 @@ cli-notice-unknown-os = osinfo-db kennt dieses Medium nicht: Die VM bekommt allg
 cli-notice-no-database = osinfo-db ist nicht verfügbar ({ $reason }): Betriebssysteme werden nicht erkannt, es gelten allgemeine Einstellungen. Installieren mit: sudo apt install osinfo-db
 cli-iso-is-disk-image = { $file } ist ein Plattenabbild, kein ISO: --boot-disk verwenden
 cli-boot-disk-is-iso = { $file } ist ein ISO-Abbild, kein Plattenabbild: --iso verwenden
-cli-default-disk-no-room = Die empfohlene Platte mit { $size } GiB passt nicht ({ $error }); eine Größe mit --disk-size wählen
 cli-created-install = { $memory } MiB Speicher, { $vcpus } vCPUs, { $firmware }
 
 ## Kommandozeile: der clap-Parser und die Vervollständigung (Issue 15, CLI-Teil)

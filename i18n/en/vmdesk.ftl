@@ -401,7 +401,7 @@ hw-display-hint = A framebuffer with keyboard and tablet, shown in the Screen vi
 details-hw-running = Disks, network and screen can't change while the VM runs.
 error-disk-size-zero = A disk needs at least 1 GiB.
 error-disk-size-huge = At most { $max } GiB.
-error-disk-size-free = Only { $free } GiB are free on that filesystem.
+warn-disk-size-free = Larger than the { $free } GiB free there now: fine while the guest writes less (the disk grows as it is written), but the guest gets write errors if the host's disk fills up.
 error-image = Cannot use this image: { $detail }
 error-forward = “{ $item }” is not a port forward; write e.g. tcp 8080:80.
 error-delete-clones = its disks back the linked clones { $names }; delete those first.
@@ -524,7 +524,6 @@ cli-notice-unknown-os = osinfo-db does not know this medium: the VM gets generic
 cli-notice-no-database = osinfo-db is not available ({ $reason }), so operating systems are not recognised and generic settings are used. Install it: sudo apt install osinfo-db
 cli-iso-is-disk-image = { $file } is a disk image, not an ISO: use --boot-disk
 cli-boot-disk-is-iso = { $file } is an ISO image, not a disk image: use --iso
-cli-default-disk-no-room = the recommended { $size } GiB disk does not fit ({ $error }); choose a size with --disk-size
 cli-created-install = { $memory } MiB memory, { $vcpus } vCPUs, { $firmware }
 
 ## CLI: the clap parser and completions (issue 15, CLI part)

@@ -403,7 +403,7 @@ hw-display-hint = Un framebuffer con teclado y tableta, mostrado en la vista Pan
 details-hw-running = Los discos, la red y la pantalla no pueden cambiar mientras la VM está en marcha.
 error-disk-size-zero = Un disco necesita al menos 1 GiB.
 error-disk-size-huge = Como máximo { $max } GiB.
-error-disk-size-free = Solo quedan { $free } GiB libres en ese sistema de archivos.
+warn-disk-size-free = Mayor que los { $free } GiB libres ahí ahora: no pasa nada mientras el invitado escriba menos (el disco crece al escribirse), pero el invitado tendrá errores de escritura si se llena el disco del equipo.
 error-image = No se puede usar esta imagen: { $detail }
 error-forward = «{ $item }» no es una redirección de puerto; escriba p. ej. tcp 8080:80.
 error-delete-clones = sus discos son la base de los clones enlazados { $names }; bórrelos primero.
@@ -526,7 +526,6 @@ cli-notice-unknown-os = osinfo-db no conoce este medio: la VM recibe ajustes gen
 cli-notice-no-database = osinfo-db no está disponible ({ $reason }): no se reconocen los sistemas operativos y se usan ajustes genéricos. Instálelo con: sudo apt install osinfo-db
 cli-iso-is-disk-image = { $file } es una imagen de disco, no una ISO: use --boot-disk
 cli-boot-disk-is-iso = { $file } es una imagen ISO, no una imagen de disco: use --iso
-cli-default-disk-no-room = el disco recomendado de { $size } GiB no cabe ({ $error }); elija un tamaño con --disk-size
 cli-created-install = { $memory } MiB de memoria, { $vcpus } vCPU, { $firmware }
 
 ## Línea de órdenes: el analizador clap y la compleción (issue 15, parte CLI)

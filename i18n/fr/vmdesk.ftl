@@ -402,7 +402,7 @@ hw-display-hint = Un framebuffer avec clavier et tablette, affiché dans la vue 
 details-hw-running = Les disques, le réseau et l'écran ne peuvent pas changer pendant que la VM tourne.
 error-disk-size-zero = Un disque a besoin d'au moins 1 Gio.
 error-disk-size-huge = Au plus { $max } Gio.
-error-disk-size-free = Seulement { $free } Gio sont libres sur ce système de fichiers.
+warn-disk-size-free = Plus grand que les { $free } Gio libres à cet endroit : sans souci tant que l'invité écrit moins (le disque grandit à l'écriture), mais l'invité aura des erreurs d'écriture si le disque de l'ordinateur se remplit.
 error-image = Impossible d'utiliser cette image : { $detail }
 error-forward = « { $item } » n'est pas une redirection de port ; écrivez p. ex. tcp 8080:80.
 error-delete-clones = ses disques servent de base aux clones liés { $names } ; supprimez-les d'abord.
@@ -525,7 +525,6 @@ cli-notice-unknown-os = osinfo-db ne connaît pas ce support : la VM reçoit des
 cli-notice-no-database = osinfo-db n'est pas disponible ({ $reason }) : les systèmes ne sont pas reconnus et des réglages génériques sont utilisés. Pour l'installer : sudo apt install osinfo-db
 cli-iso-is-disk-image = { $file } est une image disque, pas une ISO : utilisez --boot-disk
 cli-boot-disk-is-iso = { $file } est une image ISO, pas une image disque : utilisez --iso
-cli-default-disk-no-room = le disque recommandé de { $size } Gio ne tient pas ({ $error }) ; choisissez une taille avec --disk-size
 cli-created-install = { $memory } Mio de mémoire, { $vcpus } vCPU, { $firmware }
 
 ## Ligne de commande : l'analyseur clap et la complétion (issue 15, partie CLI)

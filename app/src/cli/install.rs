@@ -218,11 +218,12 @@ pub(super) fn vm(
         (MediaKind::Iso(_), false) => return Err(bad(t!("cli-boot-disk-is-iso", file = file))),
         _ => {}
     }
-    // The recommended disk must fit: say so now rather than when the guest fills it.
+    // The recommended disk may be larger than the free space (it is thin): say so now rather
+    // than when the guest fills it.
     if matches!(d.media, MediaKind::Iso(_)) && hw.disk.is_none() {
-        let gib = d.resources.disk_gib.to_string();
-        if let Err(e) = disks::check_size_gib(&gib, disks::free_space(&ctx.paths.vms_dir())) {
-            return Err(bad(t!("cli-default-disk-no-room", size = gib, error = e)));
+        let bytes = d.resources.disk_gib << 30;
+        if let Some(w) = disks::over_free(bytes, disks::free_space(&ctx.paths.vms_dir())) {
+            eprintln!("vmdesk: {w}");
         }
     }
     let o = Overrides {

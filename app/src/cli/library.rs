@@ -151,9 +151,13 @@ impl Hardware {
         };
         let disk = match (&args.disk_size, &args.disk) {
             (Some(v), _) => {
-                let free = disks::free_space(&ctx.paths.vms_dir());
                 let size_bytes =
-                    disks::check_size_gib(v, free).map_err(|e| format!("--disk-size: {e}"))?;
+                    disks::check_size_gib(v).map_err(|e| format!("--disk-size: {e}"))?;
+                if let Some(w) =
+                    disks::over_free(size_bytes, disks::free_space(&ctx.paths.vms_dir()))
+                {
+                    eprintln!("vmdesk: --disk-size: {w}");
+                }
                 Some(DiskPlan::New { size_bytes })
             }
             (None, Some(p)) => {

@@ -48,9 +48,10 @@ pub fn free_space(path: &Path) -> Option<u64> {
     Some(st.f_bavail as u64 * st.f_frsize as u64)
 }
 
-/// Why a disk size (in GiB, as typed) cannot be used, if it cannot. `free` is the free space
-/// where the image will be.
-pub fn check_size_gib(value: &str, free: Option<u64>) -> Result<u64, String> {
+/// Why a disk size (in GiB, as typed) cannot be used, if it cannot. The free space does not
+/// limit it: a new disk is a qcow2 that takes only what the guest writes (a Windows 11 VM's
+/// recommended 128 GiB would otherwise be refused on most laptops); [`over_free`] warns.
+pub fn check_size_gib(value: &str) -> Result<u64, String> {
     let gib: u64 = match value.trim().parse() {
         Ok(n) => n,
         Err(_) => return Err(crate::t!("error-not-a-number")),
@@ -62,15 +63,14 @@ pub fn check_size_gib(value: &str, free: Option<u64>) -> Result<u64, String> {
     if gib > 65536 {
         return Err(crate::t!("error-disk-size-huge", max = "65536"));
     }
-    if let Some(f) = free {
-        if gib * GIB > f {
-            return Err(crate::t!(
-                "error-disk-size-free",
-                free = (f / GIB).to_string()
-            ));
-        }
-    }
     Ok(gib * GIB)
+}
+
+/// A warning when a new disk of `bytes` could outgrow the `free` space where it will be: the
+/// guest would see write errors once the host's filesystem is full.
+pub fn over_free(bytes: u64, free: Option<u64>) -> Option<String> {
+    let f = free?;
+    (bytes > f).then(|| crate::t!("warn-disk-size-free", free = (f / GIB).to_string()))
 }
 
 /// Checks an existing image a user chose; returns its format and size, or why it cannot be
@@ -161,7 +161,9 @@ pub fn create_vm(
     let mut out = cfg.clone();
     in_new_vm_dir(paths, &cfg.id, |dir| {
         if let Some(p) = plan {
-            out.disks.push(provision(dir, p)?);
+            let mut disk = provision(dir, p)?;
+            disk.bus = Some(crate::data::osinfo::disk_bus_for(cfg));
+            out.disks.push(disk);
         }
         out.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
     })?;
@@ -517,12 +519,15 @@ mod tests {
     #[test]
     fn sizes_are_checked_against_free_space() {
         testing::english();
-        assert_eq!(check_size_gib("2", Some(3 * GIB)), Ok(2 * GIB));
-        assert!(check_size_gib("4", Some(3 * GIB))
-            .unwrap_err()
-            .contains("Only 3 GiB"));
-        assert!(check_size_gib("0", None).is_err());
-        assert!(check_size_gib("2.5", None).is_err());
+        assert_eq!(check_size_gib("2"), Ok(2 * GIB));
+        // Thin disks may be larger than the free space: allowed, with a warning.
+        assert_eq!(check_size_gib("4"), Ok(4 * GIB));
+        assert_eq!(over_free(2 * GIB, Some(3 * GIB)), None);
+        assert!(over_free(4 * GIB, Some(3 * GIB))
+            .unwrap()
+            .contains("3 GiB free there now"));
+        assert!(check_size_gib("0").is_err());
+        assert!(check_size_gib("2.5").is_err());
         let dir = tempfile::tempdir().unwrap();
         // The nearest existing folder counts for one not made yet.
         assert!(free_space(&dir.path().join("a/b")).unwrap() > 0);

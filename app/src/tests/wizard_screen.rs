@@ -515,3 +515,95 @@ fn without_osinfo_db_the_wizard_says_how_to_install_it() {
     ));
     assert!(h.shows("UEFI suits current systems; older ones may need BIOS."));
 }
+
+/// The Done-when of issue 14, with the values osinfo-db (Debian's 0.20221130) gives, written out
+/// rather than computed: each ISO fills name, OS, memory, disk and firmware, and the VM written
+/// has the CD drive, the disk → CD order, the firmware, and the disk bus the OS has drivers for.
+#[test]
+fn debian_ubuntu_fedora_and_windows_isos_fill_the_wizard_from_osinfo_db() {
+    if !std::path::Path::new(crate::data::osinfo::SYSTEM_DB).is_dir() {
+        return testing::skip_or_fail("osinfo-db is not installed (apt-get install osinfo-db)");
+    }
+    struct Case {
+        volume_id: &'static str,
+        publisher: &'static str,
+        name: &'static str,
+        memory: u64,
+        disk_gib: u64,
+        bus: vmm_core::config::DiskBus,
+    }
+    use vmm_core::config::DiskBus::{Sata, Virtio};
+    let cases = [
+        Case {
+            volume_id: "Debian 11.7.0 amd64 n",
+            publisher: "",
+            name: "Debian 11",
+            memory: 1024,
+            disk_gib: 20,
+            bus: Virtio,
+        },
+        Case {
+            volume_id: "Ubuntu 22.04.1 LTS amd64",
+            publisher: "",
+            name: "Ubuntu 22.04 LTS",
+            memory: 4096,
+            disk_gib: 25,
+            bus: Virtio,
+        },
+        Case {
+            volume_id: "Fedora-WS-Live-37-1-7",
+            publisher: "",
+            name: "Fedora Linux 37",
+            memory: 2048,
+            disk_gib: 20,
+            bus: Virtio,
+        },
+        // Windows 11: UEFI (it refuses BIOS), 4 GiB, 128 GiB, and a SATA disk (no virtio driver
+        // on its installer).
+        Case {
+            volume_id: "CCCOMA_X64FRE_EN-US_DV9",
+            publisher: "Microsoft Corporation",
+            name: "Microsoft Windows 11",
+            memory: 4096,
+            disk_gib: 128,
+            bus: Sata,
+        },
+    ];
+    for c in cases {
+        let mut h = Harness::new(&[]);
+        let spec = testing::IsoSpec {
+            volume_id: c.volume_id,
+            publisher: c.publisher,
+            ..Default::default()
+        };
+        let iso = match testing::xorriso_iso(h._root.path(), "medium.iso", spec) {
+            Ok(p) => p,
+            Err(e) => return testing::skip_or_fail(&e),
+        };
+        h.send(Message::Shortcut(Shortcut::New));
+        choose_file(&mut h, &iso);
+        let w = wizard(&h);
+        assert_eq!(w.form.name, c.name, "{}", c.volume_id);
+        assert_eq!(w.form.memory, c.memory.to_string(), "{}", c.name);
+        assert_eq!(w.form.vcpus, "2", "{}", c.name);
+        assert_eq!(w.hw.disk_size, c.disk_gib.to_string(), "{}", c.name);
+        assert_eq!(w.install.firmware(), Firmware::Uefi, "{}", c.name);
+        assert!(h.shows(c.name), "the OS name shows: {}", c.name);
+        h.ui(|ui| {
+            ui.click("Create").unwrap();
+        });
+        assert!(
+            matches!(h.app.screen, Screen::Library),
+            "{} created",
+            c.name
+        );
+        let id = crate::data::store::derive_id(c.name, &[]);
+        let cfg = VmConfig::load(&h.paths.vm_config(&id)).unwrap();
+        assert_eq!(cfg.os.as_ref().map(|o| o.name.as_str()), Some(c.name));
+        assert_eq!(cfg.cdroms[0].path.as_deref(), Some(iso.as_path()));
+        assert!(matches!(cfg.boot, BootSource::Uefi { .. }), "{}", c.name);
+        assert_eq!(order(&cfg.boot), [BootDevice::Disk, BootDevice::Cdrom]);
+        assert_eq!(cfg.disks[0].bus.unwrap_or_default(), c.bus, "{}", c.name);
+        cfg.validate(&HOST.limits()).unwrap();
+    }
+}

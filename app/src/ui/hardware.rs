@@ -229,7 +229,7 @@ impl Hardware {
         match self.storage {
             StorageKind::None => {}
             StorageKind::New => {
-                if let Err(e) = disks::check_size_gib(&self.disk_size, self.free) {
+                if let Err(e) = disks::check_size_gib(&self.disk_size) {
                     out.push((HwField::DiskSize, e));
                 }
             }
@@ -288,7 +288,7 @@ impl Hardware {
         match self.storage {
             StorageKind::None => None,
             StorageKind::New => Some(DiskPlan::New {
-                size_bytes: disks::check_size_gib(&self.disk_size, None).ok()?,
+                size_bytes: disks::check_size_gib(&self.disk_size).ok()?,
             }),
             StorageKind::Existing => Some(DiskPlan::Existing {
                 path: PathBuf::from(self.disk_path.trim()),
@@ -527,9 +527,13 @@ pub fn view<'a>(
                 "16",
                 editable,
             );
-            let hint = match hw.free {
-                Some(f) => t!("hw-disk-size-hint", free = (f >> 30).to_string()),
-                None => t!("hw-disk-size-hint-unknown"),
+            let over = disks::check_size_gib(&hw.disk_size)
+                .ok()
+                .and_then(|b| disks::over_free(b, hw.free));
+            let hint = match (over, hw.free) {
+                (Some(warning), _) => warning,
+                (None, Some(f)) => t!("hw-disk-size-hint", free = (f >> 30).to_string()),
+                (None, None) => t!("hw-disk-size-hint-unknown"),
             };
             storage = storage.push(
                 column![

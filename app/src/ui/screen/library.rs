@@ -435,7 +435,12 @@ fn summary(e: &VmEntry) -> String {
     match &e.config {
         Ok(c) => t!(
             "library-summary",
-            boot = store::boot_summary(c),
+            // A kernel VM runs Linux; a firmware VM's OS is the card's line above (or unknown).
+            boot = match c.boot {
+                vmm_core::config::BootSource::Linux { .. } =>
+                    format!("Linux · {}", store::boot_summary(c)),
+                _ => store::boot_summary(c),
+            },
             vcpus = c.vcpus.to_string(),
             memory = c.memory_mib.to_string()
         ),

@@ -21,6 +21,8 @@ fi
 echo "run-all: packaging done after $((SECONDS - start)) s"
 # The real app under Xvfb with a VM (uses the release build packaging just made).
 ./tests/app-e2e.sh
+# Install from an ISO in the real app: open it, create, boot to GRUB's menu, eject while running.
+./tests/app-e2e-iso.sh
 echo "run-all: app end-to-end done after $((SECONDS - start)) s"
 if [ -x tests/lab/run-lab-tests.sh ]; then
   ./tests/lab/run-lab-tests.sh

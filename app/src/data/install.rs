@@ -1,6 +1,7 @@
 //! A new VM for an OS to install or boot: what [`osinfo::detect`] found, made into a `VmConfig`
-//! and the disk it needs. The CLI's `create --iso` / `create --boot-disk` use it; the wizard
-//! builds the same from its form (the two are to be unified).
+//! and the disk it needs. The CLI's `create --iso` / `create --boot-disk` use it whole; the
+//! wizard builds its VM from its form and takes the medium's part ([`boot_order`], [`cdroms`])
+//! from here, so both make the same machine for the same file.
 //!
 //! - An installer ISO goes into a CD-ROM drive, with a new blank disk (or one given), boot order
 //!   disk then CD-ROM: the blank disk has nothing to boot, so the firmware falls through to the
@@ -58,20 +59,18 @@ pub fn install_config(
     o: &Overrides,
     host: &HostInfo,
 ) -> (VmConfig, DiskPlan) {
-    let path = d.path.clone();
-    let (order, cdroms, plan) = match &d.media {
-        MediaKind::Iso(_) => (
-            vec![BootDevice::Disk, BootDevice::Cdrom],
-            vec![CdromConfig { path: Some(path) }],
-            o.disk.clone().unwrap_or(DiskPlan::New {
-                size_bytes: o.disk_gib.unwrap_or(d.resources.disk_gib) * GIB,
-            }),
-        ),
-        MediaKind::DiskImage { .. } => (vec![], vec![], boot_disk_plan(path, o.boot_disk)),
+    let plan = match &d.media {
+        MediaKind::Iso(_) => o.disk.clone().unwrap_or(DiskPlan::New {
+            size_bytes: o.disk_gib.unwrap_or(d.resources.disk_gib) * GIB,
+        }),
+        MediaKind::DiskImage { .. } => boot_disk_plan(d.path.clone(), o.boot_disk),
     };
     let mut cfg = VmConfig::new_linux(id, name.trim(), PathBuf::new());
-    cfg.boot = o.firmware.unwrap_or(default_firmware(d)).boot_source(order);
-    cfg.cdroms = cdroms;
+    cfg.boot = o
+        .firmware
+        .unwrap_or(default_firmware(d))
+        .boot_source(boot_order(&d.media));
+    cfg.cdroms = cdroms(d);
     cfg.vcpus = o
         .vcpus
         .unwrap_or_else(|| d.resources.vcpus.clamp(1, host.max_vcpus()));
@@ -87,6 +86,27 @@ pub fn install_config(
     }
     cfg.os = d.os.as_ref().map(|os| os.guest_os());
     (cfg, plan)
+}
+
+/// The boot order of a VM made for `media`. An ISO: the (new, blank) disk first — it is not
+/// bootable, so the firmware falls through to the installer CD; once the OS is installed the
+/// disk boots and the CD is never reached, without anyone touching the order. A disk image:
+/// the disk.
+pub fn boot_order(media: &MediaKind) -> Vec<BootDevice> {
+    match media {
+        MediaKind::Iso(_) => vec![BootDevice::Disk, BootDevice::Cdrom],
+        MediaKind::DiskImage { .. } => vec![BootDevice::Disk],
+    }
+}
+
+/// The CD/DVD drives of a VM made for `d`'s medium: the ISO in one; none for a disk image.
+pub fn cdroms(d: &Detection) -> Vec<CdromConfig> {
+    match d.media {
+        MediaKind::Iso(_) => vec![CdromConfig {
+            path: Some(d.path.clone()),
+        }],
+        MediaKind::DiskImage { .. } => vec![],
+    }
 }
 
 /// The firmware a VM for `d`'s medium gets unless told otherwise: what osinfo-db says for an
@@ -245,7 +265,7 @@ mod tests {
             assert_eq!(plan, want);
             assert!(cfg.cdroms.is_empty() && cfg.os.is_none());
             assert!(
-                matches!(cfg.boot, BootSource::Uefi { ref order, .. } if order.is_empty()),
+                matches!(cfg.boot, BootSource::Uefi { ref order, .. } if *order == [BootDevice::Disk]),
                 "{:?}",
                 cfg.boot
             );

@@ -21,7 +21,7 @@ use iced::widget::{button, column, container, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length, Task};
 use install::Install;
 use std::path::Path;
-use vmm_core::config::{BootDevice, CdromConfig, VmConfig};
+use vmm_core::config::{BootDevice, VmConfig};
 
 /// How the new VM starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -108,12 +108,9 @@ impl Wizard {
         self.form.firmware_boot = match self.kind {
             Kind::Linux => None,
             Kind::Install => {
-                let order = match self.install.detection().map(|d| &d.media) {
-                    Some(MediaKind::DiskImage { .. }) => vec![BootDevice::Disk],
-                    // The new disk first: blank, it is not bootable, so the firmware falls
-                    // through to the installer CD; once the OS is installed the disk boots
-                    // and the CD is never reached, without anyone touching the boot order.
-                    _ => vec![BootDevice::Disk, BootDevice::Cdrom],
+                let order = match self.install.detection() {
+                    Some(d) => crate::data::install::boot_order(&d.media),
+                    None => vec![BootDevice::Disk, BootDevice::Cdrom],
                 };
                 Some(self.install.firmware().boot_source(order))
             }
@@ -226,11 +223,7 @@ impl Wizard {
                 self.hw.apply(&mut cfg);
                 if let (true, Some(d)) = (install, self.install.detection()) {
                     cfg.os = d.os.as_ref().map(OsInfo::guest_os);
-                    if let MediaKind::Iso(_) = d.media {
-                        cfg.cdroms = vec![CdromConfig {
-                            path: Some(d.path.clone()),
-                        }];
-                    }
+                    cfg.cdroms = crate::data::install::cdroms(d);
                 }
                 match cfg.validate(&host.limits()) {
                     Ok(()) => {

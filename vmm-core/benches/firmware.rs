@@ -54,8 +54,52 @@ fn usage() -> ! {
     std::process::exit(2);
 }
 
+/// KVM's own counters for one VM (debugfs `kvm/<pid>-<fd>/`, root only), by name.
+type KvmStats = std::collections::BTreeMap<String, u64>;
+
+/// The counters KVM keeps for the VM of process `pid`, if debugfs is mounted and readable: the
+/// same source for both VMMs, so their exits compare without trusting either's own count.
+fn kvm_stats(pid: u32) -> Option<KvmStats> {
+    let dir = std::fs::read_dir("/sys/kernel/debug/kvm")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{pid}-"))
+        })?
+        .path();
+    let mut out = KvmStats::new();
+    for e in std::fs::read_dir(dir).ok()?.filter_map(|e| e.ok()) {
+        // Histograms hold several numbers: only single counters are kept.
+        if let Some(v) = std::fs::read_to_string(e.path())
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            out.insert(e.file_name().to_string_lossy().into_owned(), v);
+        }
+    }
+    // A locked-down kernel lists the files but refuses to read them.
+    (!out.is_empty()).then_some(out)
+}
+
+/// The counters that explain a firmware boot's cost, in print order.
+const STATS: [&str; 9] = [
+    "exits",
+    "io_exits",
+    "mmio_exits",
+    "halt_exits",
+    "irq_exits",
+    "irq_injections",
+    "irq_window_exits",
+    "insn_emulation",
+    "pf_fixed",
+];
+
 /// One boot: when each mark appeared and when the process ended, from its start.
 struct Boot {
+    /// KVM's counters when GRUB's menu appeared.
+    at_grub: Option<KvmStats>,
     marks: Vec<Duration>,
     /// `None` when the process did not end by itself.
     exit: Option<Duration>,
@@ -121,8 +165,10 @@ fn boot(mut cmd: Command) -> Result<Boot, String> {
             }
         }
     });
+    let pid = child.id();
     let mut text = String::new();
     let mut marks = Vec::new();
+    let mut at_grub = None;
     let deadline = t0 + TIMEOUT;
     while marks.len() < MARKS.len() {
         match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
@@ -133,6 +179,9 @@ fn boot(mut cmd: Command) -> Result<Boot, String> {
                 let plain = vmdesk_test_support::plain_text(&text);
                 while marks.len() < MARKS.len() && plain.contains(MARKS[marks.len()].1) {
                     marks.push(at - t0);
+                    if marks.len() == 2 {
+                        at_grub = kvm_stats(pid);
+                    }
                 }
             }
             Err(_) => {
@@ -158,6 +207,7 @@ fn boot(mut cmd: Command) -> Result<Boot, String> {
                 ));
             }
             return Ok(Boot {
+                at_grub,
                 marks,
                 exit: Some(t0.elapsed()),
             });
@@ -172,7 +222,11 @@ fn boot(mut cmd: Command) -> Result<Boot, String> {
                 .collect::<Vec<_>>()
                 .join(" / ");
             eprintln!("  (no power-off within 30 s of the guest's checks; last lines: {tail})");
-            return Ok(Boot { marks, exit: None });
+            return Ok(Boot {
+                at_grub,
+                marks,
+                exit: None,
+            });
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -277,4 +331,34 @@ fn main() {
         }
     }
     println!();
+    print_exits(&results);
+}
+
+/// KVM's counters at GRUB's menu, last round, both VMMs side by side: where the time goes.
+fn print_exits(results: &[(Which, Vec<Boot>)]) {
+    let last = |i: usize| results[i].1.last().and_then(|b| b.at_grub.as_ref());
+    let (Some(a), Some(b)) = (last(0), last(1)) else {
+        println!(
+            "\nKVM exit counts: not available (they come from debugfs: root, debugfs mounted, \
+             and a kernel that is not locked down)"
+        );
+        return;
+    };
+    println!("\nKVM's counters at GRUB's menu (debugfs, last round):");
+    println!(
+        "{:<18}{:>14}{:>14}{:>10}",
+        "", "vmdesk-vmm", "QEMU -M pc", "ratio"
+    );
+    for k in STATS {
+        let (x, y) = (
+            a.get(k).copied().unwrap_or(0),
+            b.get(k).copied().unwrap_or(0),
+        );
+        let ratio = if y > 0 {
+            format!("{:.2}", x as f64 / y as f64)
+        } else {
+            "-".into()
+        };
+        println!("{k:<18}{x:>14}{y:>14}{ratio:>10}");
+    }
 }

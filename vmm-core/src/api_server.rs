@@ -1,5 +1,6 @@
 //! The control-API server: a Unix socket, one thread per client (clients are few: the app,
-//! a CLI call, a test). See [`crate::api`] for the protocol.
+//! a CLI call, a test; at most [`MAX_CLIENTS`], idle ones time out). See [`crate::api`] for
+//! the protocol.
 
 use crate::api::{
     self, ApiError, ApiRequest, Command, Empty, ErrorCode, Event, Hello, Reply, Request, Response,
@@ -16,7 +17,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 /// Longest request line accepted; anything longer is a broken or hostile client.
@@ -78,36 +79,208 @@ pub fn bind(runtime_dir: &Path) -> Result<UnixListener, String> {
     Ok(listener)
 }
 
+/// Most control connections served at once. The app uses one per call plus one per
+/// subscription; at the cap the oldest idle connection is closed for the new one, so a client
+/// that opens many and never talks cannot lock the app out.
+const MAX_CLIENTS: usize = 64;
+/// How long a connection without subscriptions may take to send a complete request (or stay
+/// idle between requests) before it is closed.
+const IDLE: Duration = Duration::from_secs(30);
+
+/// The open connections, for the cap.
+#[derive(Default)]
+struct Clients {
+    next_id: u64,
+    open: Vec<ClientEntry>,
+}
+
+struct ClientEntry {
+    id: u64,
+    /// The socket (shared, not a dup: one fd per connection), to shut it down from here.
+    stream: Arc<UnixStream>,
+    /// When it last finished a request (or connected).
+    idle_since: Instant,
+    /// Handling a request now: never closed under it.
+    busy: bool,
+    /// Has subscriptions: only closed when no plain connection is left to close.
+    subscribed: bool,
+}
+
+impl Clients {
+    /// Registers `conn`, first closing the oldest idle connection if the cap is reached
+    /// (plain ones before subscribed ones). None if all are busy: `conn` is refused.
+    fn admit(&mut self, conn: &Arc<UnixStream>) -> Option<u64> {
+        if self.open.len() >= MAX_CLIENTS && !self.close_oldest_idle() {
+            return None;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.open.push(ClientEntry {
+            id,
+            stream: conn.clone(),
+            idle_since: Instant::now(),
+            busy: false,
+            subscribed: false,
+        });
+        Some(id)
+    }
+
+    /// Shuts down the connection idle the longest (plain ones before subscribed ones); false
+    /// if all are busy.
+    fn close_oldest_idle(&mut self) -> bool {
+        let victim = self
+            .open
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.busy)
+            .min_by_key(|(_, c)| (c.subscribed, c.idle_since))
+            .map(|(i, _)| i);
+        let Some(victim) = victim else {
+            return false;
+        };
+        let old = self.open.swap_remove(victim);
+        // Its thread sees end-of-file and cleans up after itself.
+        let _ = old.stream.shutdown(std::net::Shutdown::Both);
+        true
+    }
+
+    fn update(&mut self, id: u64, f: impl FnOnce(&mut ClientEntry)) {
+        if let Some(c) = self.open.iter_mut().find(|c| c.id == id) {
+            f(c);
+        }
+    }
+
+    fn remove(&mut self, id: u64) {
+        self.open.retain(|c| c.id != id);
+    }
+}
+
 /// Serves clients on a background thread for as long as the process lives.
 pub fn serve(listener: UnixListener, vm: Arc<VmHandle>) {
+    let clients = Arc::new(Mutex::new(Clients::default()));
     let _ = std::thread::Builder::new()
         .name("api".into())
-        .spawn(move || {
-            for conn in listener.incoming() {
-                let Ok(conn) = conn else { continue };
-                let vm = vm.clone();
-                let _ = std::thread::Builder::new()
-                    .name("api-client".into())
-                    .spawn(move || client(conn, vm));
+        .spawn(move || loop {
+            let conn = match listener.accept() {
+                Ok((conn, _)) => Arc::new(conn),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // Out of fds (EMFILE) or memory, or a connection gone before accepted: never
+                // spin on it. Out of fds below the cap: make room as the cap would.
+                Err(e) => {
+                    if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
+                        lock(&clients).close_oldest_idle();
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+            };
+            let Some(id) = lock(&clients).admit(&conn) else {
+                continue;
+            };
+            let (vm, registry) = (vm.clone(), clients.clone());
+            let spawned = std::thread::Builder::new()
+                .name("api-client".into())
+                .spawn(move || {
+                    let mut session = Session {
+                        id,
+                        clients: registry.clone(),
+                        unsubscribe: Vec::new(),
+                    };
+                    client(conn, &vm, &mut session);
+                    // The streams of this connection end now, not at their next event.
+                    for f in session.unsubscribe.drain(..) {
+                        f();
+                    }
+                    lock(&registry).remove(id);
+                });
+            if spawned.is_err() {
+                lock(&clients).remove(id);
             }
         });
 }
 
-fn send_line(w: &Mutex<UnixStream>, v: &impl serde::Serialize) -> bool {
+/// One connection's bookkeeping.
+struct Session {
+    id: u64,
+    clients: Arc<Mutex<Clients>>,
+    /// Ends this connection's subscriptions.
+    unsubscribe: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+impl Session {
+    fn subscribed(&self) -> bool {
+        !self.unsubscribe.is_empty()
+    }
+
+    fn mark(&self, f: impl FnOnce(&mut ClientEntry)) {
+        lock(&self.clients).update(self.id, f);
+    }
+}
+
+/// A connection's socket; the mutex keeps lines whole (replies and events interleave).
+type Writer = Mutex<Arc<UnixStream>>;
+
+fn send_line(w: &Writer, v: &impl serde::Serialize) -> bool {
     let Ok(mut line) = serde_json::to_vec(v) else {
         return false;
     };
     line.push(b'\n');
-    lock(w).write_all(&line).is_ok()
+    let stream = lock(w);
+    (&**stream).write_all(&line).is_ok()
 }
 
-fn client(conn: UnixStream, vm: Arc<VmHandle>) {
-    let Ok(read_half) = conn.try_clone() else {
-        return;
-    };
+/// What reading one request line gave.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// A whole line (with its `\n`) is in the buffer.
+    Complete,
+    /// End of file, an error, or the deadline passed: the connection is done.
+    Closed,
+    /// Longer than [`MAX_LINE`].
+    TooLong,
+}
+
+/// Reads one `\n`-terminated line into `buf` by `deadline` (None: no limit). The deadline is
+/// for the whole line: a client trickling a byte at a time does not keep its connection.
+fn read_line(r: &mut BufReader<&UnixStream>, buf: &mut Vec<u8>, deadline: Option<Instant>) -> Line {
+    loop {
+        if r.buffer().is_empty() {
+            let timeout = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Line::Closed,
+                },
+                None => None,
+            };
+            if r.get_ref().set_read_timeout(timeout).is_err() {
+                return Line::Closed;
+            }
+        }
+        let avail = match r.fill_buf() {
+            Ok([]) => return Line::Closed,
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return Line::Closed,
+        };
+        let (used, done) = match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (avail.len(), false),
+        };
+        buf.extend_from_slice(&avail[..used]);
+        r.consume(used);
+        if buf.len() > MAX_LINE {
+            return Line::TooLong;
+        }
+        if done {
+            return Line::Complete;
+        }
+    }
+}
+
+fn client(conn: Arc<UnixStream>, vm: &Arc<VmHandle>, session: &mut Session) {
     // A client that stops reading must not hold a device lock or the hub: writes time out.
     let _ = conn.set_write_timeout(Some(Duration::from_secs(5)));
-    let writer = Arc::new(Mutex::new(conn));
+    let writer = Arc::new(Mutex::new(conn.clone()));
     let hello = Hello {
         protocol: api::PROTOCOL.into(),
         version: api::VERSION,
@@ -117,28 +290,37 @@ fn client(conn: UnixStream, vm: Arc<VmHandle>) {
     if !send_line(&writer, &hello) {
         return;
     }
-    let mut reader = BufReader::new(read_half);
+    let mut reader = BufReader::new(&*conn);
     let mut buf = Vec::new();
     loop {
         buf.clear();
-        match std::io::Read::take(&mut reader, MAX_LINE as u64 + 1).read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        if buf.len() > MAX_LINE {
-            let _ = send_line(
-                &writer,
-                &Reply::<Response>::new(None, Err(bad_request("request line too long"))),
-            );
-            return;
+        // A subscriber waits for events and may never send again; anyone else must talk.
+        let deadline = (!session.subscribed()).then(|| Instant::now() + IDLE);
+        match read_line(&mut reader, &mut buf, deadline) {
+            Line::Complete => {}
+            Line::Closed => return,
+            Line::TooLong => {
+                let _ = send_line(
+                    &writer,
+                    &Reply::<Response>::new(None, Err(bad_request("request line too long"))),
+                );
+                return;
+            }
         }
         if buf.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
+        session.mark(|c| c.busy = true);
         let reply = match serde_json::from_slice::<Request>(&buf) {
-            Ok(req) => handle(req, &vm, &writer),
+            Ok(req) => handle(req, vm, &writer, session),
             Err(e) => Reply::new(None, Err(bad_request(format!("cannot parse request: {e}")))),
         };
+        let subscribed = session.subscribed();
+        session.mark(|c| {
+            c.busy = false;
+            c.subscribed = subscribed;
+            c.idle_since = Instant::now();
+        });
         if !send_line(&writer, &reply) {
             return;
         }
@@ -165,7 +347,12 @@ fn answer<R: ApiRequest>(
     outcome.map(R::wrap)
 }
 
-fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> Reply<Response> {
+fn handle(
+    req: Request,
+    vm: &Arc<VmHandle>,
+    writer: &Arc<Writer>,
+    session: &mut Session,
+) -> Reply<Response> {
     let id = req.id;
     let outcome = match req.command {
         Command::Status(r) => answer(&r, Ok(vm.status())),
@@ -289,21 +476,23 @@ fn handle(req: Request, vm: &Arc<VmHandle>, writer: &Arc<Mutex<UnixStream>>) -> 
         }
         Command::Subscribe(r) => {
             for t in &r.topics {
-                match t {
+                let stop = match t {
                     Topic::Serial => {
-                        forward(vm.serial_hub.subscribe(), writer.clone(), true, |chunks| {
-                            Event::Serial {
-                                data: B64.encode(chunks.concat()),
-                            }
-                        })
+                        let hub = vm.serial_hub.clone();
+                        let (key, rx) = hub.subscribe_keyed();
+                        forward(rx, writer.clone(), true, |chunks| Event::Serial {
+                            data: B64.encode(chunks.concat()),
+                        });
+                        Box::new(move || hub.unsubscribe(key)) as Box<dyn FnOnce() + Send>
                     }
-                    Topic::Events => forward(
-                        vm.event_hub.subscribe(),
-                        writer.clone(),
-                        false,
-                        |mut evs| evs.remove(0),
-                    ),
-                }
+                    Topic::Events => {
+                        let hub = vm.event_hub.clone();
+                        let (key, rx) = hub.subscribe_keyed();
+                        forward(rx, writer.clone(), false, |mut evs| evs.remove(0));
+                        Box::new(move || hub.unsubscribe(key))
+                    }
+                };
+                session.unsubscribe.push(stop);
             }
             answer(&r, Ok(Empty {}))
         }
@@ -345,7 +534,7 @@ fn absolute(path: &str) -> Result<&Path, ApiError> {
 /// event (serial bytes), so a chatty guest does not cost one JSON line per byte.
 fn forward<T: Send + 'static>(
     rx: std::sync::mpsc::Receiver<T>,
-    writer: Arc<Mutex<UnixStream>>,
+    writer: Arc<Writer>,
     batch: bool,
     merge: fn(Vec<T>) -> Event,
 ) {
@@ -362,4 +551,69 @@ fn forward<T: Send + 'static>(
                 }
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_must_be_whole_by_its_deadline_however_it_trickles() {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let mut r = BufReader::new(&a);
+        let mut buf = Vec::new();
+        b.write_all(b"{\"cmd\":\"status\"}\n{\"cmd\"").unwrap();
+        let soon = || Some(Instant::now() + Duration::from_millis(300));
+        assert_eq!(read_line(&mut r, &mut buf, soon()), Line::Complete);
+        assert_eq!(buf, b"{\"cmd\":\"status\"}\n");
+        // One byte every 100 ms keeps every single read short, but not the whole line.
+        let trickle = std::thread::spawn(move || {
+            for _ in 0..10 {
+                std::thread::sleep(Duration::from_millis(100));
+                if b.write_all(b" ").is_err() {
+                    break;
+                }
+            }
+            b
+        });
+        buf.clear();
+        let t = Instant::now();
+        assert_eq!(read_line(&mut r, &mut buf, soon()), Line::Closed);
+        assert!(
+            t.elapsed() < Duration::from_millis(600),
+            "{:?}",
+            t.elapsed()
+        );
+        drop(trickle.join());
+    }
+
+    #[test]
+    fn the_cap_closes_the_oldest_idle_plain_connection_first() {
+        let mut clients = Clients::default();
+        let mut peers = Vec::new();
+        let mut ids = Vec::new();
+        for _ in 0..MAX_CLIENTS {
+            let (a, b) = UnixStream::pair().unwrap();
+            let a = Arc::new(a);
+            ids.push(clients.admit(&a).unwrap());
+            peers.push((a, b));
+        }
+        clients.update(ids[0], |c| c.subscribed = true);
+        clients.update(ids[1], |c| c.busy = true);
+        let (a, _b) = UnixStream::pair().unwrap();
+        assert!(clients.admit(&Arc::new(a)).is_some());
+        assert_eq!(clients.open.len(), MAX_CLIENTS);
+        // ids[2] was the oldest idle plain one: shut down (its peer reads end-of-file).
+        assert!(!clients.open.iter().any(|c| c.id == ids[2]));
+        let mut byte = [0u8; 1];
+        assert_eq!(std::io::Read::read(&mut peers[2].1, &mut byte).unwrap(), 0);
+        assert!(clients.open.iter().any(|c| c.id == ids[0]));
+        assert!(clients.open.iter().any(|c| c.id == ids[1]));
+        // All busy: a newcomer is refused rather than one cut off mid-request.
+        for c in &mut clients.open {
+            c.busy = true;
+        }
+        let (a, _b) = UnixStream::pair().unwrap();
+        assert!(clients.admit(&Arc::new(a)).is_none());
+    }
 }

@@ -1,0 +1,199 @@
+//! Issue 17: neither a client of the control socket nor a file named in a config reaches
+//! the host (names only, bounded connections, no file replaced or waited on, private modes).
+
+use crate::harness::*;
+use serde_json::json;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The threads of process `pid` named `name`.
+fn threads_named(pid: u32, name: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| {
+            d.flatten()
+                .filter(|t| {
+                    std::fs::read_to_string(t.path().join("comm"))
+                        .is_ok_and(|c| c.trim_end() == name)
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// User + system CPU time of process `pid`, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after.split(' ').collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn commands_by_number_are_refused_and_the_vm_runs_on() {
+    if !kvm_or_skip("commands_by_number_are_refused_and_the_vm_runs_on") {
+        return;
+    }
+    let mut vm = Vm::start("cmdnum", &GuestSpec::test("halt"));
+    let mut api = vm.api();
+    // 5 was `kill`, 6 `reset` (serde's variant indexes).
+    for bad in [
+        r#"{"cmd":5}"#,
+        r#"{"cmd":6}"#,
+        r#"{"cmd":"subscribe","topics":[0]}"#,
+    ] {
+        let r = api.raw(bad);
+        assert_eq!(r["ok"], false, "{bad} -> {r}");
+        assert_eq!(r["error"]["code"], "bad-request", "{r}");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(vm.child.try_wait().unwrap().is_none(), "the VM must run on");
+    assert_eq!(api.cmd("status")["result"]["state"], "running");
+}
+
+#[test]
+fn idle_connections_do_not_lock_out_the_app() {
+    if !kvm_or_skip("idle_connections_do_not_lock_out_the_app") {
+        return;
+    }
+    let vm = Vm::start("idle", &GuestSpec::test("halt"));
+    drop(vm.api());
+    let pid = vm.child.id();
+    // Few fds, so that idle connections alone would exhaust them without a cap.
+    let limit = libc::rlimit {
+        rlim_cur: 128,
+        rlim_max: 128,
+    };
+    // SAFETY: prlimit on our own child with a valid rlimit; the old value is not asked for.
+    let rc = unsafe {
+        libc::prlimit(
+            pid as libc::pid_t,
+            libc::RLIMIT_NOFILE,
+            &limit,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
+    let idle: Vec<UnixStream> = (0..200)
+        .map(|_| UnixStream::connect(vm.socket()).unwrap())
+        .collect();
+    // Let the VMM take them all in.
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_ticks(pid);
+    let t = Instant::now();
+    let mut api = Api::connect(&vm.socket(), Duration::from_secs(5));
+    let st = api.cmd("status");
+    assert_eq!(st["ok"], true, "{st}");
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "status took {:?}",
+        t.elapsed()
+    );
+    // Idle and refused connections cost nothing: the accept loop does not spin.
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(pid) - before;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    assert!(
+        used * 10 < hz * 3,
+        "{used} ticks of CPU in ~1.5 s (hz {hz})"
+    );
+    // The oldest ones were closed for the newer ones.
+    let mut first = &idle[0];
+    first
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut all = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut first, &mut all);
+    assert!(all.ends_with(b"\n"), "hello then end of file: {all:?}");
+    assert!(threads_named(pid, "api-client") <= 64 + 1);
+}
+
+#[test]
+fn a_closed_subscription_ends_its_threads_at_once() {
+    if !kvm_or_skip("a_closed_subscription_ends_its_threads_at_once") {
+        return;
+    }
+    let mut vm = Vm::start("unsub", &GuestSpec::test("halt"));
+    vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
+    let pid = vm.child.id();
+    let mut api = vm.api();
+    let r = api.call(json!({"cmd": "subscribe", "topics": ["serial", "events"]}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(threads_named(pid, "api-stream"), 2);
+    drop(api);
+    // The halted guest sends nothing: the threads must not wait for its next event.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while threads_named(pid, "api-stream") > 0 || threads_named(pid, "api-client") > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "stream threads outlived their connection"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn mkfifo(p: &Path) {
+    let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn screenshots_never_replace_links_devices_or_fifos() {
+    if !kvm_or_skip("screenshots_never_replace_links_devices_or_fifos") {
+        return;
+    }
+    let mut spec = GuestSpec::test("halt");
+    spec.display = Some((320, 240));
+    let vm = Vm::start("shotpath", &spec);
+    let mut api = vm.api();
+    let d = tempfile::tempdir().unwrap();
+    let target = d.path().join("precious");
+    std::fs::write(&target, b"keep").unwrap();
+    let link = d.path().join("link.png");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let fifo = d.path().join("fifo.png");
+    mkfifo(&fifo);
+    let mut refused = vec![link.clone(), fifo.clone()];
+    let null = d.path().join("null");
+    let c = std::ffi::CString::new(null.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; a char device 1:3 like /dev/null (root only).
+    if unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) } == 0 {
+        refused.push(null.clone());
+    }
+    for p in &refused {
+        for cmd in [
+            json!({"cmd": "screenshot", "path": p}),
+            json!({"cmd": "thumbnail", "path": p, "max_width": 64, "max_height": 48}),
+        ] {
+            let r = api.call(cmd);
+            assert_eq!(r["ok"], false, "{} -> {r}", p.display());
+            let msg = r["error"]["message"].as_str().unwrap();
+            assert!(msg.contains("not replaced"), "{msg}");
+        }
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+    if refused.contains(&null) {
+        assert!(std::fs::symlink_metadata(&null)
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
+    // A new file, and then the same file of ours again, are fine.
+    let shot = d.path().join("shot.png");
+    for _ in 0..2 {
+        let r = api.call(json!({"cmd": "screenshot", "path": shot}));
+        assert_eq!(r["ok"], true, "{r}");
+    }
+    assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
+}

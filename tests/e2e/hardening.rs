@@ -197,3 +197,109 @@ fn screenshots_never_replace_links_devices_or_fifos() {
     }
     assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
 }
+
+/// `vmdesk-vmm --check --config cfg`: its status and stderr; fails if it takes over 10 s (a
+/// FIFO used to hang it for good).
+fn check_fast(cfg: &Path) -> (Option<i32>, String) {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(VMM)
+        .arg("--check")
+        .arg("--config")
+        .arg(cfg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("--check --config {} hangs", cfg.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    (status.code(), err)
+}
+
+#[test]
+fn files_that_never_end_or_never_open_fail_fast_and_named() {
+    if !kvm_or_skip("files_that_never_end_or_never_open_fail_fast_and_named") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fifo = d.join("pipe");
+    mkfifo(&fifo);
+    let top = d.join("disks/top.qcow2");
+    vmm_core::storage::overlay::create_overlay(
+        d,
+        &top,
+        &fifo,
+        vmm_core::config::ImageFormat::Raw,
+        1 << 20,
+    )
+    .unwrap();
+    let base = |extra: &str, kernel: &str, boot_extra: &str| {
+        format!(
+            "id = \"t\"\nname = \"T\"\nvcpus = 1\nmemory_mib = 64\n{extra}\n[boot]\nkind = \
+             \"linux\"\nkernel = \"{kernel}\"\n{boot_extra}"
+        )
+    };
+    let f = fifo.display().to_string();
+    let disk = |p: &Path| format!("\n[[disks]]\npath = \"{}\"\n", p.display());
+    let cases = [
+        (base("", &f, ""), "boot.kernel"),
+        (
+            base("", GUEST, &format!("initrd = \"{f}\"\n")),
+            "boot.initrd",
+        ),
+        (base("", GUEST, "") + &disk(&fifo), "disks[0]"),
+        (base("", GUEST, "") + &disk(&top), "disks[0]"),
+        (
+            base("", GUEST, "") + &format!("\n[serial]\nlog_file = \"{f}\"\n"),
+            "serial.log_file",
+        ),
+        (
+            base("", GUEST, "") + "\n[serial]\nlog_file = \"pipe\"\n",
+            "serial.log_file",
+        ),
+    ];
+    let cfg = d.join("vm.toml");
+    for (toml, field) in cases {
+        std::fs::write(&cfg, &toml).unwrap();
+        let (code, err) = check_fast(&cfg);
+        assert_eq!(code, Some(2), "{toml}\n{err}");
+        // The backing file is named as the overlay stores it (disks/../pipe).
+        assert!(
+            err.contains(field) && err.contains("pipe"),
+            "{field}: {err}"
+        );
+        assert!(
+            err.contains("not a regular file") || err.contains("neither"),
+            "{err}"
+        );
+    }
+    // The config itself: a FIFO, an endless device, a huge file.
+    let big = d.join("big.toml");
+    std::fs::write(&big, vec![b'#'; 2 << 20]).unwrap();
+    for (cfg, says) in [
+        (fifo.as_path(), "FIFO"),
+        (Path::new("/dev/zero"), "character device"),
+        (big.as_path(), "more than"),
+    ] {
+        let (code, err) = check_fast(cfg);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(
+            err.contains(&cfg.display().to_string()) && err.contains(says),
+            "{err}"
+        );
+    }
+}

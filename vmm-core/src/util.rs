@@ -144,6 +144,40 @@ pub fn file_kind(t: &fs::FileType) -> &'static str {
     }
 }
 
+/// Creates (or truncates) the log file at `path`, mode 0600, and opens it for writing; refuses
+/// anything but a regular file without waiting (a FIFO's open would block until a reader
+/// comes). An existing log of ours that others could read becomes 0600 too.
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::PermissionsExt;
+    let not_regular = |t: &fs::FileType| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("is a {}, not a regular file", file_kind(t)),
+        )
+    };
+    // Checked before the open: O_TRUNC must reach nothing but a regular file.
+    match fs::metadata(path) {
+        Ok(m) if !m.is_file() => return Err(not_regular(&m.file_type())),
+        _ => {}
+    }
+    let f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(not_regular(&m.file_type()));
+    }
+    // SAFETY: geteuid cannot fail.
+    if m.uid() == unsafe { libc::geteuid() } && m.mode() & 0o077 != 0 {
+        f.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
+}
+
 /// Opens `path` for reading without waiting: opening a FIFO blocks until a writer comes (for a
 /// hostile path, forever). `O_NONBLOCK` changes nothing for regular files and block devices,
 /// so callers check the type (`metadata()`) before they read anything else.

@@ -137,7 +137,7 @@ pub fn read_image(path: &Path) -> Result<Vec<u8>, FirmwareError> {
             size,
         });
     }
-    let image = std::fs::read(path).map_err(err)?;
+    let image = crate::util::read_regular(path, size).map_err(err)?;
     // The file may have changed between stat and read.
     if image.len() as u64 != size {
         return Err(FirmwareError::Size {
@@ -163,7 +163,7 @@ pub fn read_flash_image(path: &Path) -> Result<Vec<u8>, FirmwareError> {
     if !flash_size_ok(size) {
         return Err(bad(size));
     }
-    let image = std::fs::read(path).map_err(err)?;
+    let image = crate::util::read_regular(path, size).map_err(err)?;
     if image.len() as u64 != size {
         return Err(bad(image.len() as u64));
     }

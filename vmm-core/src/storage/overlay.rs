@@ -365,8 +365,8 @@ fn chain_files(path: &Path, format: Option<ImageFormat>) -> Result<Vec<PathBuf>,
         let fmt = match fmt {
             Some(f) => f,
             None => {
-                let f =
-                    std::fs::File::open(&p).map_err(|e| StorageError::io(&p, "cannot open", e))?;
+                let f = crate::util::open_no_wait(&p)
+                    .map_err(|e| StorageError::io(&p, "cannot open", e))?;
                 match super::probe::probe(&f).map_err(|e| StorageError::io(&p, "cannot read", e))? {
                     super::probe::Probed::Image(f) => f,
                     super::probe::Probed::Unsupported(_) => ImageFormat::Raw,

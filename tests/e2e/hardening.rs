@@ -120,7 +120,12 @@ fn a_closed_subscription_ends_its_threads_at_once() {
     let mut api = vm.api();
     let r = api.call(json!({"cmd": "subscribe", "topics": ["serial", "events"]}));
     assert_eq!(r["ok"], true, "{r}");
-    assert_eq!(threads_named(pid, "api-stream"), 2);
+    // A thread names itself once it runs: wait for both.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while threads_named(pid, "api-stream") < 2 {
+        assert!(Instant::now() < deadline, "no stream threads");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     drop(api);
     // The halted guest sends nothing: the threads must not wait for its next event.
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -302,4 +307,133 @@ fn files_that_never_end_or_never_open_fail_fast_and_named() {
             "{err}"
         );
     }
+}
+
+/// Every file and folder under `dir` (but `skip`) with its mode, where others have any access.
+fn not_private(dir: &Path, skip: &[&str], out: &mut Vec<String>) {
+    use std::os::unix::fs::PermissionsExt;
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if skip.iter().any(|s| p.ends_with(s)) {
+            continue;
+        }
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        if m.permissions().mode() & 0o077 != 0 {
+            out.push(format!(
+                "{} {:o}",
+                p.display(),
+                m.permissions().mode() & 0o7777
+            ));
+        }
+        if m.is_dir() {
+            not_private(&p, skip, out);
+        }
+    }
+}
+
+#[test]
+fn what_a_vm_run_creates_is_private_whatever_the_umask() {
+    if !kvm_or_skip("what_a_vm_run_creates_is_private_whatever_the_umask") {
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("disk.img"), vec![0u8; 1 << 20]).unwrap();
+    let mut spec = GuestSpec::test("halt");
+    spec.extra_toml = "\n[[disks]]\npath = \"disk.img\"\nformat = \"raw\"\n".into();
+    spec.display = Some((320, 240));
+    write_config(d, "private", &spec);
+    let mut cmd = std::process::Command::new(VMM);
+    cmd.arg("--config")
+        .arg(d.join("vm.toml"))
+        .arg("--runtime-dir")
+        .arg(d.join("run"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: umask is async-signal-safe and touches nothing but the child's own mask.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    let mut vm = Vm { dir, child };
+    vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
+    let mut api = vm.api();
+    let r = api.call(json!({"cmd": "snapshot-create", "name": "modes"}));
+    assert_eq!(r["ok"], true, "{r}");
+    let r = api.call(json!({"cmd": "screenshot", "path": vm.dir.path().join("s.png")}));
+    assert_eq!(r["ok"], true, "{r}");
+    let mut open = Vec::new();
+    // What the test made itself is as the test made it.
+    not_private(vm.dir.path(), &["vm.toml", "disk.img"], &mut open);
+    assert!(open.is_empty(), "readable by others: {open:#?}");
+    let files: Vec<_> = walk(vm.dir.path());
+    for want in [
+        "serial.log",
+        "memory.bin",
+        "state.bin",
+        "framebuffer.bin",
+        "screen.png",
+        "s.png",
+        ".qcow2",
+        "control.sock",
+        "vnc.sock",
+    ] {
+        assert!(
+            files.iter().any(|f| f.ends_with(want)),
+            "{want} not among {files:#?}"
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        out.push(e.path().display().to_string());
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_runtime_folder_of_another_user_is_refused() {
+    if !kvm_or_skip("a_runtime_folder_of_another_user_is_refused") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(d, "theirs", &GuestSpec::test("halt"));
+    // As `/tmp/vmdesk-0` made by someone else: theirs, and open to all.
+    let xdg = d.join("xdg");
+    std::fs::create_dir(&xdg).unwrap();
+    std::fs::set_permissions(&xdg, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let c = std::ffi::CString::new(xdg.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    if unsafe { libc::chown(c.as_ptr(), 65534, 65534) } != 0 {
+        let msg = "skipped: another user's runtime folder (needs root to chown)";
+        assert!(std::env::var_os("VMDESK_REQUIRE_TOOLS").is_none(), "{msg}");
+        eprintln!("{msg}");
+        return;
+    }
+    let out = std::process::Command::new(VMM)
+        .arg("--config")
+        .arg(d.join("vm.toml"))
+        .env("XDG_RUNTIME_DIR", &xdg)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(xdg.to_str().unwrap()) && err.contains("uid 65534"),
+        "{err}"
+    );
+    assert!(!xdg.join("vmdesk/theirs/control.sock").exists());
 }

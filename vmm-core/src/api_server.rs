@@ -1,5 +1,5 @@
 //! The control-API server: a Unix socket, one thread per client (clients are few: the app,
-//! a CLI call, a test; at most [`MAX_CLIENTS`], idle ones time out). See [`crate::api`] for
+//! a CLI call, a test; at most [`MAX_CLIENTS`], silent ones time out). See [`crate::api`] for
 //! the protocol.
 
 use crate::api::{
@@ -36,6 +36,43 @@ pub fn default_runtime_dir(vm_id: &str) -> PathBuf {
     base.join("vmdesk").join(vm_id)
 }
 
+/// Refuses a runtime folder others could reach into: it must be ours and 0700, and every
+/// folder above it ours or root's, and not writable by others unless sticky (like /tmp).
+/// Otherwise its owner (an existing `/tmp/vmdesk-0` of another user, say) could swap the
+/// control socket or the VM lock under us.
+pub fn check_private_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let real = dir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    // SAFETY: geteuid cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let m = std::fs::metadata(&real).map_err(|e| format!("{}: {e}", real.display()))?;
+    if m.uid() != me || m.mode() & 0o077 != 0 {
+        return Err(format!(
+            "the runtime folder {} is not private (owner uid {}, mode {:o}; it must be this              user's, uid {me}, mode 700): refusing to put the VM's control socket there",
+            real.display(),
+            m.uid(),
+            m.mode() & 0o7777
+        ));
+    }
+    for up in real.ancestors().skip(1) {
+        let m = std::fs::metadata(up).map_err(|e| format!("{}: {e}", up.display()))?;
+        let writable_by_others = m.mode() & 0o022 != 0;
+        let sticky = m.mode() & 0o1000 != 0;
+        if (m.uid() != me && m.uid() != 0) || (writable_by_others && !sticky) {
+            return Err(format!(
+                "the runtime folder {} is inside {} (owner uid {}, mode {:o}), which others                  control: refusing to put the VM's control socket there",
+                real.display(),
+                up.display(),
+                m.uid(),
+                m.mode() & 0o7777
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn socket_path(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("control.sock")
 }
@@ -50,6 +87,7 @@ pub fn bind(runtime_dir: &Path) -> Result<UnixListener, String> {
         .mode(0o700)
         .create(runtime_dir)
         .map_err(|e| format!("creating {}: {e}", runtime_dir.display()))?;
+    check_private_dir(runtime_dir)?;
     let lock_path = runtime_dir.join("vmm.lock");
     let lock_file = std::fs::OpenOptions::new()
         .create(true)
@@ -83,8 +121,8 @@ pub fn bind(runtime_dir: &Path) -> Result<UnixListener, String> {
 /// subscription; at the cap the oldest idle connection is closed for the new one, so a client
 /// that opens many and never talks cannot lock the app out.
 const MAX_CLIENTS: usize = 64;
-/// How long a connection without subscriptions may take to send a complete request (or stay
-/// idle between requests) before it is closed.
+/// How long a new connection may wait before its first request, and any request may take to
+/// arrive whole once begun, before the connection is closed.
 const IDLE: Duration = Duration::from_secs(30);
 
 /// The open connections, for the cap.
@@ -240,9 +278,17 @@ enum Line {
     TooLong,
 }
 
-/// Reads one `\n`-terminated line into `buf` by `deadline` (None: no limit). The deadline is
-/// for the whole line: a client trickling a byte at a time does not keep its connection.
-fn read_line(r: &mut BufReader<&UnixStream>, buf: &mut Vec<u8>, deadline: Option<Instant>) -> Line {
+/// Reads one `\n`-terminated line into `buf`: its first byte by `first_by` (None: no limit),
+/// then the whole line within `line_time` of it, however it trickles in (a byte at a time
+/// would keep each single read short).
+fn read_line(
+    r: &mut BufReader<&UnixStream>,
+    buf: &mut Vec<u8>,
+    first_by: Option<Instant>,
+    line_time: Duration,
+) -> Line {
+    let mut deadline = first_by;
+    let mut started = false;
     loop {
         if r.buffer().is_empty() {
             let timeout = match deadline {
@@ -262,6 +308,11 @@ fn read_line(r: &mut BufReader<&UnixStream>, buf: &mut Vec<u8>, deadline: Option
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => return Line::Closed,
         };
+        if !started {
+            started = true;
+            let by = Instant::now() + line_time;
+            deadline = Some(deadline.map_or(by, |d| d.min(by)));
+        }
         let (used, done) = match avail.iter().position(|&b| b == b'\n') {
             Some(i) => (i + 1, true),
             None => (avail.len(), false),
@@ -292,11 +343,14 @@ fn client(conn: Arc<UnixStream>, vm: &Arc<VmHandle>, session: &mut Session) {
     }
     let mut reader = BufReader::new(&*conn);
     let mut buf = Vec::new();
+    let mut talked = false;
     loop {
         buf.clear();
         // A subscriber waits for events and may never send again; anyone else must talk.
-        let deadline = (!session.subscribed()).then(|| Instant::now() + IDLE);
-        match read_line(&mut reader, &mut buf, deadline) {
+        // A client must talk soon after connecting; one that did may sit between requests
+        // (the cap closes it when room is needed), as may a subscriber waiting for events.
+        let first_by = (!talked && !session.subscribed()).then(|| Instant::now() + IDLE);
+        match read_line(&mut reader, &mut buf, first_by, IDLE) {
             Line::Complete => {}
             Line::Closed => return,
             Line::TooLong => {
@@ -310,6 +364,7 @@ fn client(conn: Arc<UnixStream>, vm: &Arc<VmHandle>, session: &mut Session) {
         if buf.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
+        talked = true;
         session.mark(|c| c.busy = true);
         let reply = match serde_json::from_slice::<Request>(&buf) {
             Ok(req) => handle(req, vm, &writer, session),
@@ -563,8 +618,12 @@ mod tests {
         let mut r = BufReader::new(&a);
         let mut buf = Vec::new();
         b.write_all(b"{\"cmd\":\"status\"}\n{\"cmd\"").unwrap();
-        let soon = || Some(Instant::now() + Duration::from_millis(300));
-        assert_eq!(read_line(&mut r, &mut buf, soon()), Line::Complete);
+        let line_time = Duration::from_millis(300);
+        let soon = || Some(Instant::now() + line_time);
+        assert_eq!(
+            read_line(&mut r, &mut buf, soon(), line_time),
+            Line::Complete
+        );
         assert_eq!(buf, b"{\"cmd\":\"status\"}\n");
         // One byte every 100 ms keeps every single read short, but not the whole line.
         let trickle = std::thread::spawn(move || {
@@ -578,13 +637,66 @@ mod tests {
         });
         buf.clear();
         let t = Instant::now();
-        assert_eq!(read_line(&mut r, &mut buf, soon()), Line::Closed);
+        // No wait for the first byte (a client that talked before), but the line is timed.
+        assert_eq!(read_line(&mut r, &mut buf, None, line_time), Line::Closed);
         assert!(
             t.elapsed() < Duration::from_millis(600),
             "{:?}",
             t.elapsed()
         );
         drop(trickle.join());
+        // Silence from a new client: closed at its first-byte deadline.
+        let (a, _b) = UnixStream::pair().unwrap();
+        let mut r = BufReader::new(&a);
+        let t = Instant::now();
+        assert_eq!(read_line(&mut r, &mut buf, soon(), line_time), Line::Closed);
+        assert!(
+            t.elapsed() < Duration::from_millis(600),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_runtime_folder_others_control_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let ok = d.path().join("ok");
+        bind_dir(&ok);
+        assert_eq!(check_private_dir(&ok), Ok(()));
+        let open = d.path().join("open");
+        bind_dir(&open);
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(check_private_dir(&open)
+            .unwrap_err()
+            .contains("not private"));
+        // Ours and 0700, but inside a folder anyone may write (not sticky).
+        let shared = d.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let inner = shared.join("vm");
+        bind_dir(&inner);
+        assert!(check_private_dir(&inner).unwrap_err().contains("others"));
+        // The same with the sticky bit, as /tmp: fine.
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        assert_eq!(check_private_dir(&inner), Ok(()));
+        // Another user's folder, even 0700 (needs root to make).
+        let theirs = d.path().join("theirs");
+        bind_dir(&theirs);
+        let c = std::ffi::CString::new(theirs.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        if unsafe { libc::chown(c.as_ptr(), 65534, 65534) } == 0 {
+            assert!(check_private_dir(&theirs)
+                .unwrap_err()
+                .contains("uid 65534"));
+        } else {
+            eprintln!("skipped: another user's folder (needs root to chown)");
+        }
+    }
+
+    fn bind_dir(p: &Path) {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().mode(0o700).create(p).unwrap();
     }
 
     #[test]

@@ -144,6 +144,48 @@ pub fn file_kind(t: &fs::FileType) -> &'static str {
     }
 }
 
+/// Creates folder `path` and any missing parents, mode 0700 whatever the umask (a VM's folder
+/// holds its RAM and disks). An existing `path` of ours is made 0700 too; parents that existed
+/// are left as they are.
+pub fn create_private_dir_all(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)?;
+    make_private(path, 0o700)
+}
+
+/// Creates folder `path` (not its parents), mode 0700; fails if it exists.
+pub fn create_private_dir(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new().mode(0o700).create(path)?;
+    make_private(path, 0o700)
+}
+
+/// Sets `mode` on `path` if it is ours and others have any access (umask-proof).
+pub fn make_private(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let m = fs::metadata(path)?;
+    // SAFETY: geteuid cannot fail.
+    if m.uid() == unsafe { libc::geteuid() } && m.mode() & 0o7777 != mode {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+/// `fs::write` with mode 0600 for a new file (files inside a folder being made, published
+/// later by renaming the folder).
+pub fn write_private(path: &Path, data: &[u8]) -> io::Result<()> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(data)
+}
+
 /// Creates (or truncates) the log file at `path`, mode 0600, and opens it for writing; refuses
 /// anything but a regular file without waiting (a FIFO's open would block until a reader
 /// comes). An existing log of ours that others could read becomes 0600 too.
@@ -308,6 +350,33 @@ mod tests {
             .unwrap()
             .file_type()
             .is_char_device());
+    }
+
+    #[test]
+    fn logs_are_private_regular_files_and_never_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("serial.log");
+        fs::write(&log, b"old").unwrap();
+        fs::set_permissions(&log, fs::Permissions::from_mode(0o644)).unwrap();
+        create_private_file(&log)
+            .unwrap()
+            .write_all(b"new")
+            .unwrap();
+        assert_eq!(fs::read(&log).unwrap(), b"new");
+        let mode = fs::metadata(&log).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        let fifo = dir.path().join("fifo");
+        mkfifo(&fifo);
+        let e = create_private_file(&fifo).unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        let e = create_private_file(Path::new("/dev/null")).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
+        let sub = dir.path().join("a/b");
+        create_private_dir_all(&sub).unwrap();
+        for p in [&sub, &dir.path().join("a")] {
+            let mode = fs::metadata(p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "{} {mode:o}", p.display());
+        }
     }
 
     #[test]

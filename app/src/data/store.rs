@@ -113,11 +113,12 @@ pub fn create(paths: &Paths, cfg: &VmConfig) -> std::io::Result<()> {
         .map_err(std::io::Error::other)
 }
 
-/// Makes a new VM's (empty) folder; fails if it exists.
+/// Makes a new VM's (empty) folder, mode 0700 (it will hold the VM's disks and RAM
+/// snapshots); fails if it exists.
 pub fn create_dir(paths: &Paths, id: &str) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(paths.vms_dir())?;
+    vmm_core::util::create_private_dir_all(&paths.vms_dir())?;
     let dir = paths.vm_dir(id);
-    std::fs::create_dir(&dir)?;
+    vmm_core::util::create_private_dir(&dir)?;
     Ok(dir)
 }
 
@@ -273,6 +274,18 @@ mod tests {
             newer
         );
         assert!(create(&paths, &sample("good", "Again")).is_err());
+    }
+
+    #[test]
+    fn vm_folders_and_configs_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        create(&paths, &sample("mine", "Mine")).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&paths.vms_dir()), 0o700);
+        assert_eq!(mode(&paths.vm_dir("mine")), 0o700);
+        assert_eq!(mode(&paths.vm_config("mine")), 0o600);
     }
 
     #[test]

@@ -40,8 +40,8 @@
 //! FIFO, another user's file) is refused and left as it was.
 //!
 //! Connections: at most 64 at once (at the cap the one idle the longest is closed, plain
-//! before subscribed); one without subscriptions that takes over 30 s to send a whole request
-//! is closed. A connection's subscriptions end with it.
+//! before subscribed). A connection that sends nothing within 30 s of connecting, or takes over
+//! 30 s to finish a request it began, is closed. A connection's subscriptions end with it.
 //!
 //! Replies: `{"id":1,"ok":true,"result":{...}}` or
 //! `{"id":1,"ok":false,"error":{"code":"bad-request","message":"..."}}`; the codes are

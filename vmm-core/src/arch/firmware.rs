@@ -192,7 +192,15 @@ pub fn create_vars(path: &Path, template: &Path) -> Result<bool, FirmwareError> 
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let res = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        // UEFI variables may hold secrets: private, and a new file (never a planted link;
+        // a stale temp file from a crash goes first).
+        let _ = std::fs::remove_file(&tmp);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(&image)?;
         f.sync_all()?;
         match std::fs::hard_link(&tmp, path) {

@@ -406,7 +406,7 @@ pub fn check_image(path: &Path, format: ImageFormat) -> Result<u64, StorageError
 }
 
 fn create_file(path: &Path) -> Result<ImagoFile, StorageError> {
-    ImagoFile::create_open(StorageCreateOptions::new().filename(path)).map_err(|e| {
+    let file = ImagoFile::create_open(StorageCreateOptions::new().filename(path)).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             StorageError::new(
                 ErrorKind::Invalid,
@@ -416,7 +416,11 @@ fn create_file(path: &Path) -> Result<ImagoFile, StorageError> {
         } else {
             StorageError::io(path, "cannot create", e)
         }
-    })
+    })?;
+    // A disk is the VM's data: nobody else's to read (imago creates it by the umask).
+    crate::util::make_private(path, 0o600)
+        .map_err(|e| StorageError::io(path, "cannot make private", e))?;
+    Ok(file)
 }
 
 fn check_new_size(path: &Path, size: u64) -> Result<(), StorageError> {

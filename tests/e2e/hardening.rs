@@ -408,8 +408,8 @@ fn a_runtime_folder_of_another_user_is_refused() {
     }
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    write_config(d, "theirs", &GuestSpec::test("halt"));
+    let d = dir.path().to_path_buf();
+    write_config(&d, "theirs", &GuestSpec::test("halt"));
     // As `/tmp/vmdesk-0` made by someone else: theirs, and open to all.
     let xdg = d.join("xdg");
     std::fs::create_dir(&xdg).unwrap();
@@ -422,15 +422,19 @@ fn a_runtime_folder_of_another_user_is_refused() {
         eprintln!("{msg}");
         return;
     }
-    let out = std::process::Command::new(VMM)
+    let child = std::process::Command::new(VMM)
         .arg("--config")
         .arg(d.join("vm.toml"))
         .env("XDG_RUNTIME_DIR", &xdg)
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    // A VMM that took the folder would run the guest on: kill it after a while.
+    let mut vm = Vm { dir, child };
+    let (st, _, err) = vm.wait_exit(Duration::from_secs(20));
+    assert_eq!(st.code(), Some(1), "{err}");
     assert!(
         err.contains(xdg.to_str().unwrap()) && err.contains("uid 65534"),
         "{err}"

@@ -11,6 +11,7 @@ mod display;
 mod firmware;
 mod firmware_uefi;
 mod grub;
+mod hardening;
 mod io;
 mod ps2;
 mod sata;

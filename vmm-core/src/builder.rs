@@ -582,15 +582,12 @@ fn legacy_devices(
     firmware: Option<PcParts>,
 ) -> Result<LegacyDevices, BuildError> {
     let cfg = &spec.config;
-    let log = if cfg.serial.log {
-        let path = match &cfg.serial.log_file {
-            Some(p) if p.is_absolute() => p.clone(),
-            Some(p) => spec.vm_dir.join(p),
-            None => spec.vm_dir.join("serial.log"),
-        };
-        Some(std::fs::File::create(&path).map_err(|e| BuildError::SerialLog(path.clone(), e))?)
-    } else {
-        None
+    let log = match cfg.serial.log_path(&spec.vm_dir) {
+        Some(path) => Some(
+            crate::util::create_private_file(&path)
+                .map_err(|e| BuildError::SerialLog(path.clone(), e))?,
+        ),
+        None => None,
     };
     let serial_irq = irqfd(vm, layout::ports::COM1_IRQ)?;
     let serial = Arc::new(Mutex::new(SerialDevice::new(

@@ -238,7 +238,10 @@ impl VmmClient for SocketClient {
         // A VMM that just ended (a reset, say) may hold its lock a moment after its socket went.
         wait_unlocked(&self.paths.runtime_dir(id), Duration::from_secs(2));
         let vmm = find_vmm().map_err(ClientError::VmmMissing)?;
-        let log = std::fs::File::create(self.paths.vmm_log(id))
+        // A VM folder made by an older vmdesk may be 0755: it holds RAM and disks.
+        let _ = vmm_core::util::make_private(&self.paths.vm_dir(id), 0o700);
+        // The VMM's stderr: private (it names the VM's files), and never a FIFO to wait on.
+        let log = vmm_core::util::create_private_file(&self.paths.vmm_log(id))
             .map_err(|e| ClientError::Other(format!("creating vmm.log: {e}")))?;
         let log2 = log
             .try_clone()

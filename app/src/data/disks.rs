@@ -109,7 +109,7 @@ fn stem_of(p: &Path) -> String {
 /// Makes the disk `plan` asks for in the (existing) VM folder `vm_dir`; returns its config.
 pub fn provision(vm_dir: &Path, plan: &DiskPlan) -> Result<DiskConfig, String> {
     let dir = overlay::disks_dir(vm_dir);
-    std::fs::create_dir_all(&dir).map_err(at(&dir))?;
+    vmm_core::util::create_private_dir_all(&dir).map_err(at(&dir))?;
     match plan {
         DiskPlan::New { size_bytes } => {
             let path = free_name(&dir, "disk");
@@ -293,7 +293,7 @@ pub fn clone_vm(
     let mut source_changed = None;
     in_new_vm_dir(paths, id, |dir| {
         let ddir = overlay::disks_dir(dir);
-        std::fs::create_dir_all(&ddir).map_err(at(&ddir))?;
+        vmm_core::util::create_private_dir_all(&ddir).map_err(at(&ddir))?;
         let paths_in_config: Vec<PathBuf> = src
             .disks
             .iter()
@@ -362,9 +362,11 @@ fn copy_boot_files(src_dir: &Path, dir: &Path, cfg: &mut VmConfig) -> Result<(),
         };
         let to = dir.join(&rel);
         if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(at(parent))?;
+            vmm_core::util::create_private_dir_all(parent).map_err(at(parent))?;
         }
         std::fs::copy(&*p, &to).map_err(at(p))?;
+        // A copy keeps the source's mode; the clone's disk is private like any VM's.
+        vmm_core::util::make_private(&to, 0o600).map_err(at(&to))?;
         *p = to;
     }
     // A UEFI machine's default variable store (boot entries, settings) is in the folder too.
@@ -489,7 +491,7 @@ pub fn delete_vm(
             DiskDisposal::Trash => trash::delete(&ddir).map_err(at(&ddir))?,
             DiskDisposal::Keep => {
                 let base = paths.vms_dir().with_file_name("kept-disks");
-                std::fs::create_dir_all(&base).map_err(at(&base))?;
+                vmm_core::util::create_private_dir_all(&base).map_err(at(&base))?;
                 let mut to = base.join(id);
                 let mut n = 2;
                 while to.exists() {

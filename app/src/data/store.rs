@@ -113,11 +113,12 @@ pub fn create(paths: &Paths, cfg: &VmConfig) -> std::io::Result<()> {
         .map_err(std::io::Error::other)
 }
 
-/// Makes a new VM's (empty) folder; fails if it exists.
+/// Makes a new VM's (empty) folder, mode 0700 (it will hold the VM's disks and RAM
+/// snapshots); fails if it exists.
 pub fn create_dir(paths: &Paths, id: &str) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(paths.vms_dir())?;
+    vmm_core::util::create_private_dir_all(&paths.vms_dir())?;
     let dir = paths.vm_dir(id);
-    std::fs::create_dir(&dir)?;
+    vmm_core::util::create_private_dir(&dir)?;
     Ok(dir)
 }
 
@@ -161,9 +162,10 @@ pub fn tail(path: &Path, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The last `max` bytes of a file, as text (lossy).
+/// The last `max` bytes of a file, as text (lossy). Only a regular file: a FIFO or a device
+/// named as a serial log would stall or flood the UI.
 pub fn tail_text(path: &Path, max: u64) -> String {
-    let Ok(mut f) = std::fs::File::open(path) else {
+    let Ok(mut f) = vmm_core::util::open_regular(path) else {
         return String::new();
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -171,7 +173,8 @@ pub fn tail_text(path: &Path, max: u64) -> String {
         let _ = f.seek(SeekFrom::Start(len - max));
     }
     let mut buf = Vec::new();
-    let _ = f.read_to_end(&mut buf);
+    // A log that grows while read: still no more than `max`.
+    let _ = f.take(max).read_to_end(&mut buf);
     let mut text = String::from_utf8_lossy(&buf).into_owned();
     if len > max {
         // Drop the partial first line.
@@ -273,6 +276,29 @@ mod tests {
             newer
         );
         assert!(create(&paths, &sample("good", "Again")).is_err());
+    }
+
+    #[test]
+    fn a_log_that_is_a_fifo_or_a_device_reads_as_empty_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("serial.log");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert_eq!(tail_text(&fifo, 1024), "");
+        assert_eq!(tail_text(Path::new("/dev/zero"), 1024), "");
+    }
+
+    #[test]
+    fn vm_folders_and_configs_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        create(&paths, &sample("mine", "Mine")).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&paths.vms_dir()), 0o700);
+        assert_eq!(mode(&paths.vm_dir("mine")), 0o700);
+        assert_eq!(mode(&paths.vm_config("mine")), 0o600);
     }
 
     #[test]

@@ -34,6 +34,15 @@
 //! | `{"cmd":"cdrom-eject","drive":0}` | [`CdromEject`] | [`Empty`] | takes the medium out of CD-ROM drive `drive` (`[[cdroms]]` index); refused while the guest locks the tray |
 //! | `{"cmd":"cdrom-insert","drive":0,"path":"/abs/disc.iso"}` | [`CdromInsert`] | [`Empty`] | puts an ISO in the drive (a bad file: error, drive unchanged); the guest sees a medium change |
 //!
+//! `cmd` is a request's name: a number (serde's variant index) is a `bad-request`, as is a
+//! topic by number. `screenshot` and `thumbnail` write a new file, or replace a regular file
+//! of the VMM's user in a folder of that user; any other existing path (a symlink, a device, a
+//! FIFO, another user's file) is refused and left as it was.
+//!
+//! Connections: at most 64 at once (at the cap the one idle the longest is closed, plain
+//! before subscribed). A connection that sends nothing within 30 s of connecting, or takes over
+//! 30 s to finish a request it began, is closed. A connection's subscriptions end with it.
+//!
 //! Replies: `{"id":1,"ok":true,"result":{...}}` or
 //! `{"id":1,"ok":false,"error":{"code":"bad-request","message":"..."}}`; the codes are
 //! [`ErrorCode`]'s.
@@ -102,12 +111,34 @@ pub trait ApiRequest: Serialize + DeserializeOwned + Into<Command> {
 }
 
 /// One line a client sends: a command and an optional `id` the reply echoes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Request {
-    #[serde(default)]
     pub id: Option<u64>,
     #[serde(flatten)]
     pub command: Command,
+}
+
+impl<'de> Deserialize<'de> for Request {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Request, D::Error> {
+        use serde::de::Error;
+        use serde_json::Value;
+        let mut map = serde_json::Map::<String, Value>::deserialize(d)?;
+        // serde's derived tag also takes a variant's index (`{"cmd":5}` would be `kill`):
+        // a request is named, never numbered.
+        match map.get("cmd") {
+            Some(Value::String(_)) => {}
+            Some(_) => return Err(D::Error::custom("cmd: must be a request's name (a string)")),
+            None => return Err(D::Error::missing_field("cmd")),
+        }
+        let id = match map.remove("id") {
+            None => None,
+            Some(v) => {
+                Option::<u64>::deserialize(v).map_err(|e| D::Error::custom(format!("id: {e}")))?
+            }
+        };
+        let command = Command::deserialize(Value::Object(map)).map_err(D::Error::custom)?;
+        Ok(Request { id, command })
+    }
 }
 
 /// Declares the requests: per line, the [`Command`] variant (its kebab-case name is the wire's
@@ -295,11 +326,25 @@ pub struct CdromInsert {
     pub path: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Topic {
     Serial,
     Events,
+}
+
+// By name only: the derive would also take an index (`[0]` for `serial`).
+impl<'de> Deserialize<'de> for Topic {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Topic, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "serial" => Ok(Topic::Serial),
+            "events" => Ok(Topic::Events),
+            other => Err(serde::de::Error::unknown_variant(
+                other,
+                &["serial", "events"],
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -375,3 +375,31 @@ fn events_serialize_as_documented() {
         r#"{"event":"state","state":"paused"}"#
     );
 }
+
+#[test]
+fn commands_are_named_never_numbered() {
+    // serde would take a variant's index for its name: 5 = kill, 6 = reset.
+    for line in [
+        r#"{"cmd":5}"#,
+        r#"{"cmd":6,"id":1}"#,
+        r#"{"cmd":0}"#,
+        r#"{"cmd":true}"#,
+        r#"{"cmd":null}"#,
+        r#"{"cmd":["kill"]}"#,
+    ] {
+        let err = serde_json::from_str::<Request>(line).expect_err(line);
+        assert!(err.to_string().contains("cmd"), "{line}: {err}");
+    }
+    for line in [r#"{"topics":[0]}"#, r#"{"topics":[1]}"#] {
+        assert!(
+            serde_json::from_str::<Subscribe>(line).is_err(),
+            "topic by index: {line}"
+        );
+    }
+    let r: Request = serde_json::from_str(r#"{"id":7,"cmd":"kill","extra":1}"#).unwrap();
+    assert_eq!((r.id, r.command), (Some(7), Command::Kill(Kill {})));
+    let r: Request = serde_json::from_str(r#"{"cmd":"status","id":null}"#).unwrap();
+    assert_eq!((r.id, r.command), (None, Command::Status(GetStatus {})));
+    assert!(serde_json::from_str::<Request>(r#"{"id":1}"#).is_err());
+    assert!(serde_json::from_str::<Request>(r#"{"cmd":"kill","id":"x"}"#).is_err());
+}

@@ -59,12 +59,17 @@ pub enum KernelError {
     Truncated { path: PathBuf, len: u64, want: u64 },
     #[error("{} is not a Linux kernel (no bzImage setup header and no ELF magic)", path.display())]
     NotAKernel { path: PathBuf },
+    #[error("{} is {size} bytes, more than the {max} a kernel may have", path.display())]
+    TooBig { path: PathBuf, size: u64, max: u64 },
 }
+
+/// Largest kernel loaded: real ones are tens of MiB; anything far bigger is not one.
+pub const MAX_KERNEL_BYTES: u64 = 256 << 20;
 
 /// Looks at a file's first bytes to tell a bzImage ("HdrS" at 0x202) or an ELF from anything else.
 pub fn sniff_kernel(path: &Path) -> Result<KernelFormat, KernelError> {
     let p = || path.to_path_buf();
-    let mut f = File::open(path).map_err(|e| {
+    let mut f = crate::util::open_no_wait(path).map_err(|e| {
         let reason = e.to_string();
         if e.kind() == std::io::ErrorKind::NotFound {
             KernelError::NotFound { path: p(), reason }
@@ -78,6 +83,13 @@ pub fn sniff_kernel(path: &Path) -> Result<KernelFormat, KernelError> {
     })?;
     if !meta.is_file() {
         return Err(KernelError::NotRegularFile { path: p() });
+    }
+    if meta.len() > MAX_KERNEL_BYTES {
+        return Err(KernelError::TooBig {
+            path: p(),
+            size: meta.len(),
+            max: MAX_KERNEL_BYTES,
+        });
     }
     let mut head = [0u8; 0x206];
     let n = read_up_to(&mut f, &mut head).map_err(|e| KernelError::CannotRead {
@@ -206,7 +218,7 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
         BootError::Kernel(format!("{}: {what}: {e}", spec.kernel.display()))
     };
     let format = sniff_kernel(spec.kernel).map_err(|e| BootError::Kernel(e.to_string()))?;
-    let mut file = File::open(spec.kernel).map_err(|e| kerr("cannot open", &e))?;
+    let mut file = crate::util::open_regular(spec.kernel).map_err(|e| kerr("cannot open", &e))?;
     let mut params = ZeroPage::default();
     // End of what the kernel occupies, including where it decompresses itself: the initrd
     // must stay above it or the decompressor overwrites it.
@@ -280,7 +292,8 @@ pub fn load_linux(mem: &GuestMemoryMmap, spec: &BootSpec) -> Result<BootInfo, Bo
     // Initrd: as high in low memory as the kernel allows, page aligned.
     let mut initrd_at = None;
     if let Some(path) = spec.initrd {
-        let data = std::fs::read(path)
+        // At most half the guest's memory, as validated (the file may have changed since).
+        let data = crate::util::read_regular(path, spec.mem_bytes / 2)
             .map_err(|e| BootError::Initrd(format!("{}: cannot read: {e}", path.display())))?;
         let initrd_addr_max = params.0.hdr.initrd_addr_max;
         let max = match initrd_addr_max {

@@ -137,7 +137,7 @@ pub fn read_image(path: &Path) -> Result<Vec<u8>, FirmwareError> {
             size,
         });
     }
-    let image = std::fs::read(path).map_err(err)?;
+    let image = crate::util::read_regular(path, size).map_err(err)?;
     // The file may have changed between stat and read.
     if image.len() as u64 != size {
         return Err(FirmwareError::Size {
@@ -163,7 +163,7 @@ pub fn read_flash_image(path: &Path) -> Result<Vec<u8>, FirmwareError> {
     if !flash_size_ok(size) {
         return Err(bad(size));
     }
-    let image = std::fs::read(path).map_err(err)?;
+    let image = crate::util::read_regular(path, size).map_err(err)?;
     if image.len() as u64 != size {
         return Err(bad(image.len() as u64));
     }
@@ -192,7 +192,15 @@ pub fn create_vars(path: &Path, template: &Path) -> Result<bool, FirmwareError> 
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let res = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        // UEFI variables may hold secrets: private, and a new file (never a planted link;
+        // a stale temp file from a crash goes first).
+        let _ = std::fs::remove_file(&tmp);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(&image)?;
         f.sync_all()?;
         match std::fs::hard_link(&tmp, path) {

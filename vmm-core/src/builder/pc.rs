@@ -91,7 +91,7 @@ pub(super) fn pc_devices(
     // SeaBIOS runs a PCI VGA's option ROM from fw_cfg file `pci<vendor>,<device>.rom`; OVMF
     // has its own driver.
     if let (Some(_), Some(path)) = (&vga, cfg.boot.vga_rom()) {
-        let image = std::fs::read(&path).map_err(|e| {
+        let image = crate::util::read_regular(&path, 16 << 20).map_err(|e| {
             BuildError::Other(format!(
                 "boot.vga_rom: {}: {e} (the default VGA BIOS comes with the Debian package \
                  seabios)",

@@ -197,6 +197,20 @@ fn yes() -> bool {
     true
 }
 
+impl SerialConfig {
+    /// Where the serial log goes for a VM in `vm_dir` (None: no log).
+    pub fn log_path(&self, vm_dir: &Path) -> Option<PathBuf> {
+        if !self.log {
+            return None;
+        }
+        Some(match &self.log_file {
+            Some(p) if p.is_absolute() => p.clone(),
+            Some(p) => vm_dir.join(p),
+            None => vm_dir.join("serial.log"),
+        })
+    }
+}
+
 impl Default for SerialConfig {
     fn default() -> Self {
         SerialConfig {
@@ -418,6 +432,9 @@ pub struct HostLimits {
     pub memory_mib: u64,
 }
 
+/// Largest config file read: a VM's config is a few kB.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 impl VmConfig {
     /// A config booting `kernel` directly, with defaults for everything else.
     pub fn new_linux(id: &str, name: &str, kernel: PathBuf) -> VmConfig {
@@ -452,10 +469,14 @@ impl VmConfig {
 
     /// Reads and parses a config file; relative paths inside are resolved against its folder.
     pub fn load(path: &Path) -> Result<VmConfig, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|e| LoadError::Read {
+        let read_err = |reason: String| LoadError::Read {
             file: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        // A FIFO or /dev/zero as the config must fail, not hang or fill memory.
+        let bytes = crate::util::read_regular(path, MAX_CONFIG_BYTES)
+            .map_err(|e| read_err(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|e| read_err(e.to_string()))?;
         let mut cfg = VmConfig::from_toml(&text).map_err(|e| e.in_file(path))?;
         if let Some(dir) = path.parent() {
             cfg.resolve_relative_paths(dir);

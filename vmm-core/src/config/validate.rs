@@ -14,7 +14,6 @@ use crate::arch::boot::{machine_cmdline, sniff_kernel, KernelError};
 use crate::net::MacError;
 use crate::storage::{SerialError, StorageError};
 use std::fmt;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Longest VM id (it names folders and sockets).
@@ -203,6 +202,11 @@ impl From<KernelError> for ConfigErrorKind {
                 ConfigErrorKind::CannotStat { path, reason }
             }
             KernelError::NotRegularFile { path } => ConfigErrorKind::NotRegularFile { path },
+            // Not a kind of its own: nobody meets it but a hostile or broken file.
+            KernelError::TooBig { path, size, max } => ConfigErrorKind::CannotRead {
+                path,
+                reason: format!("it is {size} bytes, more than the {max} a kernel may have"),
+            },
             KernelError::CannotRead { path, reason } => {
                 ConfigErrorKind::CannotRead { path, reason }
             }
@@ -313,21 +317,24 @@ pub fn validate_kernel(kernel: &Path) -> Result<(), ConfigError> {
 }
 
 /// Opens `file` (the value of `field`) and returns its metadata: a file that is not there is
-/// `missing(path, reason)`, any other failure `CannotOpen`.
+/// `missing(path, reason)`, any other failure `CannotOpen`. Never waits (a FIFO opens at once
+/// and callers see it is not a regular file).
 fn metadata_of(
     file: &Path,
     field: &str,
     missing: impl FnOnce(PathBuf, String) -> ConfigErrorKind,
 ) -> Result<std::fs::Metadata, ConfigError> {
-    File::open(file).and_then(|f| f.metadata()).map_err(|e| {
-        let (path, reason) = (file.to_path_buf(), e.to_string());
-        let kind = if e.kind() == std::io::ErrorKind::NotFound {
-            missing(path, reason)
-        } else {
-            ConfigErrorKind::CannotOpen { path, reason }
-        };
-        ConfigError::new(field, kind)
-    })
+    crate::util::open_no_wait(file)
+        .and_then(|f| f.metadata())
+        .map_err(|e| {
+            let (path, reason) = (file.to_path_buf(), e.to_string());
+            let kind = if e.kind() == std::io::ErrorKind::NotFound {
+                missing(path, reason)
+            } else {
+                ConfigErrorKind::CannotOpen { path, reason }
+            };
+            ConfigError::new(field, kind)
+        })
 }
 
 /// `boot.initrd`: a regular file that fits in half of the guest's memory.
@@ -507,6 +514,45 @@ pub fn validate_disk_image(i: usize, d: &DiskConfig) -> Result<(), ConfigError> 
     crate::storage::check_disk(d).map_err(|(f, e)| ConfigError::new(format!("disks[{i}].{f}"), e))
 }
 
+/// `serial.log_file` (as [`super::SerialConfig::log_path`] resolves it): a regular file or
+/// nothing yet, in a folder that exists. A FIFO would stall the VMM; a device is no log.
+pub fn validate_log_file(path: &Path) -> Result<(), ConfigError> {
+    let field = "serial.log_file";
+    match std::fs::metadata(path) {
+        Ok(m) => check(m.is_file(), field, || ConfigErrorKind::NotRegularFile {
+            path: path.to_path_buf(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+            match dir.map(std::fs::metadata) {
+                Some(Ok(m)) if m.is_dir() => Ok(()),
+                None => Ok(()),
+                Some(Ok(_)) => Err(ConfigError::new(
+                    field,
+                    ConfigErrorKind::NotFound {
+                        path: path.to_path_buf(),
+                        reason: "its folder is not a folder".into(),
+                    },
+                )),
+                Some(Err(e)) => Err(ConfigError::new(
+                    field,
+                    ConfigErrorKind::NotFound {
+                        path: path.to_path_buf(),
+                        reason: format!("its folder: {e}"),
+                    },
+                )),
+            }
+        }
+        Err(e) => Err(ConfigError::new(
+            field,
+            ConfigErrorKind::CannotStat {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            },
+        )),
+    }
+}
+
 /// `cdroms[i].path`: a readable regular file with an ISO 9660 volume descriptor. (No path =
 /// an empty drive, always fine.)
 pub fn validate_cdrom(i: usize, c: &CdromConfig) -> Result<(), ConfigError> {
@@ -523,7 +569,7 @@ pub fn validate_cdrom(i: usize, c: &CdromConfig) -> Result<(), ConfigError> {
         path: path(),
     })?;
     let mut magic = [0u8; 5];
-    let read = File::open(file).and_then(|f| {
+    let read = crate::util::open_regular(file).and_then(|f| {
         use std::os::unix::fs::FileExt;
         f.read_exact_at(&mut magic, ISO_MAGIC_OFFSET)
     });

@@ -31,7 +31,7 @@ impl DebugConsole {
 
     /// Creates (truncates) `path` as the log.
     pub fn create(path: &std::path::Path) -> std::io::Result<Self> {
-        let f = std::fs::File::create(path)?;
+        let f = crate::util::create_private_file(path)?;
         Ok(Self::new(Box::new(f), FIRMWARE_LOG_LIMIT))
     }
 

@@ -324,7 +324,8 @@ fn write_png(img: &image::RgbImage, path: &std::path::Path) -> Result<(), PngErr
             image::ExtendedColorType::Rgb8,
         )
         .map_err(PngError::Encode)?;
-    crate::util::write_atomic(path, &png).map_err(|source| PngError::Write {
+    // The path comes from an API client: never replace what is not a file of ours.
+    crate::util::write_atomic_new_or_own(path, &png).map_err(|source| PngError::Write {
         path: path.to_path_buf(),
         source,
     })

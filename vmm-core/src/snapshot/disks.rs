@@ -108,7 +108,7 @@ impl SnapshotDisks {
     pub fn write_unsynced(&self, snap_dir: &Path) -> Result<(), SnapshotError> {
         let p = snap_dir.join(FILE);
         let json = serde_json::to_vec_pretty(self).map_err(SnapshotError::json(&p))?;
-        std::fs::write(&p, json).map_err(SnapshotError::io(&p))
+        crate::util::write_private(&p, &json).map_err(SnapshotError::io(&p))
     }
 }
 

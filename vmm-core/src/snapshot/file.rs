@@ -23,7 +23,7 @@ pub fn write<T: Serialize>(path: &Path, value: &T) -> Result<(), SnapshotError> 
 /// Same bytes as [`write`], written plainly: for files inside a `.partial` folder, synced and
 /// published later by renaming the folder.
 pub fn write_unsynced<T: Serialize>(path: &Path, value: &T) -> Result<(), SnapshotError> {
-    std::fs::write(path, encode(path, value)?).map_err(SnapshotError::io(path))
+    crate::util::write_private(path, &encode(path, value)?).map_err(SnapshotError::io(path))
 }
 
 fn encode<T: Serialize>(path: &Path, value: &T) -> Result<Vec<u8>, SnapshotError> {

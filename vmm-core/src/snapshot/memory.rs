@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use vm_memory::{GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
 
@@ -115,10 +115,12 @@ impl Captured {
     /// Writes the captured pages to `path` (sparse) and returns the index with their CRC.
     /// Not fsynced: the caller syncs before publishing the snapshot.
     pub fn write(self, path: &Path) -> Result<MemoryIndex, SnapshotError> {
+        // Guest RAM: nobody else's to read.
         let f = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
+            .mode(0o600)
             .open(path)
             .map_err(SnapshotError::io(path))?;
         let mut hasher = crc32fast::Hasher::new();

@@ -162,10 +162,10 @@ pub fn create(
     let t0 = Instant::now();
     let m = &vm.machine;
     let dir = snapshots_dir(&m.vm_dir);
-    std::fs::create_dir_all(&dir).map_err(SnapshotError::io(&dir))?;
+    crate::util::create_private_dir_all(&dir).map_err(SnapshotError::io(&dir))?;
     let id = new_id();
     let partial = dir.join(format!("{id}.partial"));
-    std::fs::create_dir(&partial).map_err(SnapshotError::io(&partial))?;
+    crate::util::create_private_dir(&partial).map_err(SnapshotError::io(&partial))?;
     let was_running = pause_for(vm)?;
     let t_paused = Instant::now();
     // The disks switch last, once everything else is saved: if that fails, the snapshot is
@@ -289,7 +289,7 @@ impl PendingSave {
         let fb_info = match &self.framebuffer {
             Some(px) => {
                 let p = dir.join("framebuffer.bin");
-                std::fs::write(&p, px).map_err(SnapshotError::io(&p))?;
+                crate::util::write_private(&p, px).map_err(SnapshotError::io(&p))?;
                 Some(FramebufferInfo {
                     len: px.len() as u64,
                     crc: crc32fast::hash(px),

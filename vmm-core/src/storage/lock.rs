@@ -195,7 +195,8 @@ impl ImageLock {
 /// checks nobody conflicts.
 pub fn lock(path: &Path, mode: LockMode) -> Result<ImageLock, LockError> {
     let held = ImageLock {
-        file: File::open(path).map_err(LockError::Io)?,
+        // Never waits: a FIFO is refused by the checks that follow the lock.
+        file: crate::util::open_no_wait(path).map_err(LockError::Io)?,
         path: path.to_path_buf(),
         mode,
     };

@@ -40,7 +40,6 @@ use lock::{ImageLock, LockError, LockMode};
 use probe::Probed;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::fs::File;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -177,7 +176,8 @@ fn inspect(
             ctx("is neither a regular file nor a block device".into()),
         ));
     }
-    let f = File::open(path).map_err(|e| StorageError::io(path, &ctx("cannot open".into()), e))?;
+    let f = crate::util::open_no_wait(path)
+        .map_err(|e| StorageError::io(path, &ctx("cannot open".into()), e))?;
     let probed =
         probe::probe(&f).map_err(|e| StorageError::io(path, &ctx("cannot read".into()), e))?;
     let format = match (format, probed) {
@@ -314,7 +314,9 @@ fn walk_chain(
             }
             Locking::Test { writable } if p.exists() => {
                 let mode = mode(writable);
-                let f = File::open(&p).map_err(|e| StorageError::io(&p, "cannot open", e))?;
+                // Never waits: a FIFO is refused by `inspect` below.
+                let f = crate::util::open_no_wait(&p)
+                    .map_err(|e| StorageError::io(&p, "cannot open", e))?;
                 match lock::conflicts(&f, mode) {
                     Ok(false) => {}
                     Ok(true) => return Err(in_use(&p, mode, backing_of.as_deref())),
@@ -404,7 +406,7 @@ pub fn check_image(path: &Path, format: ImageFormat) -> Result<u64, StorageError
 }
 
 fn create_file(path: &Path) -> Result<ImagoFile, StorageError> {
-    ImagoFile::create_open(StorageCreateOptions::new().filename(path)).map_err(|e| {
+    let file = ImagoFile::create_open(StorageCreateOptions::new().filename(path)).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             StorageError::new(
                 ErrorKind::Invalid,
@@ -414,7 +416,11 @@ fn create_file(path: &Path) -> Result<ImagoFile, StorageError> {
         } else {
             StorageError::io(path, "cannot create", e)
         }
-    })
+    })?;
+    // A disk is the VM's data: nobody else's to read (imago creates it by the umask).
+    crate::util::make_private(path, 0o600)
+        .map_err(|e| StorageError::io(path, "cannot make private", e))?;
+    Ok(file)
 }
 
 fn check_new_size(path: &Path, size: u64) -> Result<(), StorageError> {

@@ -175,7 +175,7 @@ impl CurrentDisks {
     /// Writes `current.json` atomically (on stable storage when this returns).
     pub fn save(&self, vm_dir: &Path) -> Result<(), OverlayError> {
         let dir = disks_dir(vm_dir);
-        std::fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+        crate::util::create_private_dir_all(&dir).map_err(io_at(&dir))?;
         let p = current_file(vm_dir);
         let json = serde_json::to_vec_pretty(self).map_err(|source| OverlayError::Json {
             file: p.clone(),
@@ -330,7 +330,8 @@ pub fn create_overlay(
 ) -> Result<(), StorageError> {
     let name = backing_name(vm_dir, backing)?;
     let dir = overlay.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, "cannot create", e))?;
+    crate::util::create_private_dir_all(dir)
+        .map_err(|e| StorageError::io(dir, "cannot create", e))?;
     let file = create_file(overlay)?;
     let res = Qcow2::<ImagoFile>::create_builder(file)
         .size(size)
@@ -365,8 +366,8 @@ fn chain_files(path: &Path, format: Option<ImageFormat>) -> Result<Vec<PathBuf>,
         let fmt = match fmt {
             Some(f) => f,
             None => {
-                let f =
-                    std::fs::File::open(&p).map_err(|e| StorageError::io(&p, "cannot open", e))?;
+                let f = crate::util::open_no_wait(&p)
+                    .map_err(|e| StorageError::io(&p, "cannot open", e))?;
                 match super::probe::probe(&f).map_err(|e| StorageError::io(&p, "cannot read", e))? {
                     super::probe::Probed::Image(f) => f,
                     super::probe::Probed::Unsupported(_) => ImageFormat::Raw,

@@ -151,6 +151,22 @@ fn disk(path: PathBuf, format: ImageFormat, read_only: bool) -> DiskConfig {
     }
 }
 
+/// The bus a new disk of this VM goes on: SATA for Windows on a firmware machine (its
+/// installers have no virtio driver, so they would find no disk to install onto), else
+/// virtio-blk, the fast one every Linux and BSD has.
+pub fn disk_bus_for(cfg: &VmConfig) -> vmm_core::config::DiskBus {
+    use vmm_core::config::{BootSource, DiskBus};
+    let windows = cfg
+        .os
+        .as_ref()
+        .is_some_and(|os| os.id.starts_with("http://microsoft.com/win"));
+    if windows && !matches!(cfg.boot, BootSource::Linux { .. }) {
+        DiskBus::Sata
+    } else {
+        DiskBus::Virtio
+    }
+}
+
 /// Creates a VM folder and its disk (which may take a while: run it off the UI thread), then
 /// writes `vm.toml` listing the disk. On failure nothing is left behind.
 pub fn create_vm(
@@ -162,7 +178,7 @@ pub fn create_vm(
     in_new_vm_dir(paths, &cfg.id, |dir| {
         if let Some(p) = plan {
             let mut disk = provision(dir, p)?;
-            disk.bus = Some(crate::data::osinfo::disk_bus_for(cfg));
+            disk.bus = Some(disk_bus_for(cfg));
             out.disks.push(disk);
         }
         out.save(&dir.join("vm.toml")).map_err(|e| e.to_string())

@@ -361,19 +361,3 @@ fn firmware(db: &Db, os: &db::Os, arch: &str) -> Firmware {
         _ => Firmware::Bios,
     }
 }
-
-/// The bus a new disk of this VM goes on: SATA for Windows on a firmware machine (its
-/// installers have no virtio driver, so they would find no disk to install onto), else
-/// virtio-blk, the fast one every Linux and BSD has.
-pub fn disk_bus_for(cfg: &vmm_core::config::VmConfig) -> vmm_core::config::DiskBus {
-    use vmm_core::config::DiskBus;
-    let windows = cfg
-        .os
-        .as_ref()
-        .is_some_and(|os| os.id.starts_with("http://microsoft.com/win"));
-    if windows && Firmware::of(&cfg.boot).is_some() {
-        DiskBus::Sata
-    } else {
-        DiskBus::Virtio
-    }
-}

@@ -123,7 +123,10 @@ pub fn provision(vm_dir: &Path, plan: &DiskPlan) -> Result<DiskConfig, String> {
         } => {
             let out = free_name(&dir, &stem_of(path));
             storage::create_linked_clone(&out, path).map_err(|e| e.to_string())?;
-            Ok(disk(out, ImageFormat::Qcow2, *read_only))
+            let mut d = disk(out, ImageFormat::Qcow2, *read_only);
+            // The user chose the image: its folder is where this overlay's chain goes on.
+            allow_places(&mut d, path.parent());
+            Ok(d)
         }
         DiskPlan::Existing {
             path,
@@ -135,7 +138,8 @@ pub fn provision(vm_dir: &Path, plan: &DiskPlan) -> Result<DiskConfig, String> {
         }
         DiskPlan::Copy { path } => {
             let out = free_name(&dir, &stem_of(path));
-            copy_image(path, &out, &Progress::default())?;
+            let policy = storage::BackingPolicy::for_image(path);
+            copy_image(path, &out, &policy, &Progress::default())?;
             Ok(disk(out, ImageFormat::Qcow2, false))
         }
     }
@@ -148,6 +152,7 @@ fn disk(path: PathBuf, format: ImageFormat, read_only: bool) -> DiskConfig {
         format: Some(format),
         serial: None,
         bus: None,
+        allow_backing: Vec::new(),
     }
 }
 
@@ -205,9 +210,15 @@ impl Progress {
 /// Copies what a guest sees of `src` (with its backing chain) into a new, standalone qcow2 at
 /// `dst`. Holes are skipped without reading them and all-zero stretches are not written, so the
 /// copy stays sparse.
-pub fn copy_image(src: &Path, dst: &Path, progress: &Progress) -> Result<(), String> {
+/// `src`'s backing files must be where `policy` allows: the copy gives their content to a guest.
+pub fn copy_image(
+    src: &Path,
+    dst: &Path,
+    policy: &storage::BackingPolicy,
+    progress: &Progress,
+) -> Result<(), String> {
     const CHUNK: usize = 1 << 20;
-    let from = Disk::open(src, None, true).map_err(|e| e.to_string())?;
+    let from = Disk::open_with(src, None, true, policy).map_err(|e| e.to_string())?;
     let size = from.size();
     // qcow2 sizes are multiples of 512; a raw image of another length is rounded up.
     storage::create_qcow2(dst, size.div_ceil(512) * 512).map_err(|e| e.to_string())?;
@@ -304,7 +315,8 @@ pub fn clone_vm(
             let label = overlay::disk_label(&paths_in_config, i);
             let out = free_name(&ddir, &label);
             if !linked {
-                copy_image(top, &out, progress)?;
+                let policy = storage::BackingPolicy::for_disk(d, Some(&src_dir));
+                copy_image(top, &out, &policy, progress)?;
                 cfg.disks[i] = DiskConfig {
                     path: out,
                     format: Some(ImageFormat::Qcow2),
@@ -315,6 +327,7 @@ pub fn clone_vm(
                 cfg.disks[i].path = top.clone();
                 cfg.disks[i].format = None;
                 cfg.disks[i].serial = None;
+                allow_source_places(&mut cfg.disks[i], &src_dir, &paths_in_config[i]);
             } else {
                 let cur = source_changed.get_or_insert(
                     overlay::CurrentDisks::load(&src_dir)
@@ -329,6 +342,7 @@ pub fn clone_vm(
                     serial: None,
                     ..d.clone()
                 };
+                allow_source_places(&mut cfg.disks[i], &src_dir, &paths_in_config[i]);
             }
         }
         copy_boot_files(&src_dir, dir, &mut cfg)?;
@@ -338,6 +352,24 @@ pub fn clone_vm(
         cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
     })?;
     Ok(cfg)
+}
+
+/// A linked clone's chain goes on in the source VM (its folder, its configured image's folder,
+/// the places it allows): the clone records them, as the user chose them for the source.
+fn allow_source_places(d: &mut DiskConfig, src_dir: &Path, src_image: &Path) {
+    allow_places(d, Some(src_dir));
+    allow_places(d, Some(&overlay::disks_dir(src_dir)));
+    allow_places(d, src_image.parent());
+}
+
+/// Adds a folder to a disk's `allow_backing` (once).
+fn allow_places(d: &mut DiskConfig, folder: Option<&Path>) {
+    if let Some(p) = folder.filter(|p| !p.as_os_str().is_empty()) {
+        let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        if !d.allow_backing.contains(&p) {
+            d.allow_backing.push(p);
+        }
+    }
 }
 
 /// A kernel or initrd kept in the source VM's folder is copied into the clone's (else deleting

@@ -4,6 +4,7 @@
 //! The images are made by qemu-img (Debian: qemu-utils) and patched here; without it the tests
 //! print `skipped: …`, and fail under `VMDESK_REQUIRE_TOOLS=1`.
 
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use vmm_core::config::DiskConfig;
@@ -223,4 +224,165 @@ fn allowed_chains_still_open_linked_clones_and_snapshot_overlays() {
     overlay_of(&top, mid.to_str().unwrap(), Some("qcow2"));
     storage::open_disks(&[disk(&top, false)], &s.vm).unwrap();
     storage::check_disk(&disk(&top, false)).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corrupt qcow2 metadata
+
+fn be64_at(f: &std::fs::File, off: u64) -> u64 {
+    let mut b = [0u8; 8];
+    f.read_exact_at(&mut b, off).unwrap();
+    u64::from_be_bytes(b)
+}
+
+fn put64(f: &std::fs::File, off: u64, v: u64) {
+    f.write_all_at(&v.to_be_bytes(), off).unwrap();
+}
+
+/// A qemu-made qcow2 (64 KiB clusters) with guest data at offset 0; returns the file and the
+/// offsets of its refcount table, L1 table and first L2 table.
+struct Made {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    reftable: u64,
+    l1: u64,
+    l2: u64,
+}
+
+fn made() -> Made {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.qcow2");
+    let p = path.to_str().unwrap();
+    qemu_img(&["create", "-f", "qcow2", "-o", "cluster_size=65536", p, "8M"]);
+    let out = Command::new("qemu-io")
+        .args(["-f", "qcow2", "-c", "write -P 0x5a 0 128k", p])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let f = std::fs::File::open(&path).unwrap();
+    let l1 = be64_at(&f, 40);
+    let reftable = be64_at(&f, 48);
+    let l2 = be64_at(&f, l1) & 0x00ff_ffff_ffff_fe00;
+    assert_ne!(l2, 0);
+    Made {
+        _dir: dir,
+        path,
+        reftable,
+        l1,
+        l2,
+    }
+}
+
+/// Opening (and `--check`) refuses the image as corrupt, naming `offset`.
+fn assert_corrupt(m: &Made, offset: u64, says: &str) {
+    let d = disk(&m.path, false);
+    let e = storage::check_disk(&d).unwrap_err().1;
+    assert_eq!(e.kind, ErrorKind::Corrupt, "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains(&format!("{offset:#x}")), "{msg}");
+    assert!(msg.contains(says), "{msg}");
+    let e = storage::Disk::open(&m.path, None, false).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Corrupt, "{e}");
+}
+
+#[test]
+fn data_clusters_on_metadata_or_on_each_other_are_refused() {
+    if !have_qemu_img() {
+        return;
+    }
+    let open = |m: &Made| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&m.path)
+            .unwrap()
+    };
+    // The unpatched image opens.
+    let m = made();
+    storage::Disk::open(&m.path, None, false).unwrap();
+    // An L2 entry pointing at the refcount table: a guest write would overwrite refcounts.
+    let m = made();
+    let e = be64_at(&open(&m), m.l2);
+    put64(&open(&m), m.l2, (e & !0x00ff_ffff_ffff_fe00) | m.reftable);
+    assert_corrupt(&m, m.reftable, "refcount table");
+    // An L2 entry pointing at its own table.
+    let m = made();
+    let e = be64_at(&open(&m), m.l2);
+    put64(&open(&m), m.l2, (e & !0x00ff_ffff_ffff_fe00) | m.l2);
+    assert_corrupt(&m, m.l2, "L2 table");
+    // An L1 entry pointing at the refcount table (as its L2 table).
+    let m = made();
+    let e = be64_at(&open(&m), m.l1);
+    put64(&open(&m), m.l1, (e & !0x00ff_ffff_ffff_fe00) | m.reftable);
+    assert_corrupt(&m, m.reftable, "refcount table");
+    // Eight L2 entries aliasing one cluster: writes to one part of the disk change the others.
+    let m = made();
+    let e = be64_at(&open(&m), m.l2);
+    for i in 0..8 {
+        put64(&open(&m), m.l2 + 8 * i, e);
+    }
+    assert_corrupt(&m, e & 0x00ff_ffff_ffff_fe00, "used for two parts");
+}
+
+#[test]
+fn reserved_bits_in_refcount_table_entries_are_refused_at_check() {
+    if !have_qemu_img() {
+        return;
+    }
+    for (entry, bits) in [(0u64, 1u64), (0, 0x100), (1, 0x1ff)] {
+        let m = made();
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&m.path)
+            .unwrap();
+        let at = m.reftable + 8 * entry;
+        put64(&f, at, be64_at(&f, at) | bits);
+        let e = storage::check_disk(&disk(&m.path, false)).unwrap_err().1;
+        assert_eq!(e.kind, ErrorKind::Corrupt, "{e}");
+        assert!(e.to_string().contains("reserved bits"), "{e}");
+    }
+}
+
+#[test]
+fn compressed_and_ordinary_qemu_images_still_open() {
+    if !have_qemu_img() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("r.raw");
+    let mut b = vec![0u8; 4 << 20];
+    for (i, c) in b.chunks_mut(4096).enumerate() {
+        c.fill(i as u8 | 1);
+    }
+    std::fs::write(&raw, &b).unwrap();
+    for (name, extra) in [
+        ("c.qcow2", vec!["-c"]),
+        ("small.qcow2", vec!["-o", "cluster_size=512"]),
+    ] {
+        let out = dir.path().join(name);
+        let mut a = vec!["convert", "-O", "qcow2"];
+        a.extend(extra);
+        a.extend([raw.to_str().unwrap(), out.to_str().unwrap()]);
+        qemu_img(&a);
+        let d = storage::Disk::open(&out, None, true).unwrap();
+        let mut got = vec![0u8; b.len()];
+        d.read(&mut got, 0).unwrap();
+        assert!(got == b, "{name} reads back");
+    }
+    // With internal snapshots (their tables are metadata too; data is shared with them).
+    let m = made();
+    let p = m.path.to_str().unwrap();
+    qemu_img(&["snapshot", "-c", "s1", p]);
+    let out = Command::new("qemu-io")
+        .args(["-f", "qcow2", "-c", "write -P 0x6b 0 64k", p])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    qemu_img(&["snapshot", "-c", "s2", p]);
+    let d = storage::Disk::open(&m.path, None, false).unwrap();
+    let mut got = vec![0u8; 128 << 10];
+    d.read(&mut got, 0).unwrap();
+    assert!(got[..64 << 10].iter().all(|&x| x == 0x6b));
+    assert!(got[64 << 10..].iter().all(|&x| x == 0x5a));
 }

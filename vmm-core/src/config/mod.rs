@@ -509,6 +509,7 @@ impl VmConfig {
         }
         for d in &mut self.disks {
             fix(&mut d.path);
+            d.allow_backing.iter_mut().for_each(fix);
         }
         for c in &mut self.cdroms {
             if let Some(p) = &mut c.path {

@@ -322,6 +322,14 @@ fn data_clusters_on_metadata_or_on_each_other_are_refused() {
         put64(&open(&m), m.l2 + 8 * i, e);
     }
     assert_corrupt(&m, e & 0x00ff_ffff_ffff_fe00, "used for two parts");
+    // An L2 entry pointing at a cluster whose refcount is 0 (past the last one in use): the
+    // next cluster imago allocates would be that one, and two parts of the disk would share it.
+    let m = made();
+    let f = open(&m);
+    let len = f.metadata().unwrap().len().next_multiple_of(65536);
+    f.set_len(len + 65536).unwrap();
+    put64(&f, m.l2 + 16, (1 << 63) | len);
+    assert_corrupt(&m, len, "refcount is 0");
 }
 
 #[test]
@@ -369,6 +377,19 @@ fn compressed_and_ordinary_qemu_images_still_open() {
         let mut got = vec![0u8; b.len()];
         d.read(&mut got, 0).unwrap();
         assert!(got == b, "{name} reads back");
+    }
+    // Other refcount widths (sub-byte ones are packed from the low bits of each byte).
+    for bits in ["1", "4", "64"] {
+        let img = dir.path().join(format!("rc{bits}.qcow2"));
+        let p = img.to_str().unwrap();
+        let o = format!("refcount_bits={bits},cluster_size=4096");
+        qemu_img(&["create", "-f", "qcow2", "-o", &o, p, "4M"]);
+        let out = Command::new("qemu-io")
+            .args(["-f", "qcow2", "-c", "write -P 0x33 1M 300k", p])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        storage::Disk::open(&img, None, true).unwrap();
     }
     // With internal snapshots (their tables are metadata too; data is shared with them).
     let m = made();

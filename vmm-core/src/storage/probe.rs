@@ -8,6 +8,14 @@
 //! the L1/refcount tables point to lies inside the file, and refuse images QEMU marked dirty or
 //! corrupt, with a message that says what to run. imago also does not expose the table offsets,
 //! hence this small parser of the (stable, documented) on-disk header.
+//!
+//! imago also trusts the tables: an L2 entry pointing at a refcount table, at an L2 table or at
+//! a cluster another entry uses, or a used cluster whose refcount is 0 (so the allocator hands
+//! it out again), makes guest writes land on metadata or on another part of the disk after the
+//! write was acknowledged. So, like QEMU's overlap checks, we mark every metadata cluster and
+//! every data cluster once at open (a bitmap per kind, bounded by the file's size) and refuse
+//! the image, naming the offset, if any two meet or one is not refcounted; and entries with
+//! reserved bits set, which imago would only refuse when it first reads them, mid-run.
 
 use super::ImageFormat;
 use std::fs::File;
@@ -100,6 +108,8 @@ pub struct Qcow2Header {
     pub refcount_table_offset: u64,
     pub refcount_table_clusters: u32,
     pub incompatible_features: u64,
+    /// Refcounts are `1 << refcount_order` bits wide (v2: 16).
+    pub refcount_order: u32,
     /// Internal snapshots (`qemu-img snapshot`): their table and L1 tables are metadata too.
     pub nb_snapshots: u32,
     pub snapshots_offset: u64,
@@ -224,6 +234,13 @@ pub enum ProbeError {
          convert it to larger clusters (qemu-img convert -O qcow2 -o cluster_size=65536 ...)"
     )]
     TooManyClusters { file_len: u64, cluster_size: u64 },
+    #[error("corrupt: refcount order {0} (refcounts wider than 64 bits)")]
+    RefcountOrder(u32),
+    #[error(
+        "corrupt: the cluster at {off:#x} is in use but its refcount is 0: new data would be \
+         written over it; `qemu-img check` tells more"
+    )]
+    Unreferenced { off: u64 },
     #[error("corrupt: its internal snapshots' table is wrong ({0}); `qemu-img check` tells more")]
     Snapshots(&'static str),
 }
@@ -253,7 +270,11 @@ pub fn read_header(f: &File, file_len: u64) -> Result<Qcow2Header, ProbeError> {
         incompatible_features: if version == 3 { be64(&b, 72) } else { 0 },
         nb_snapshots: be32(&b, 60),
         snapshots_offset: be64(&b, 64),
+        refcount_order: if version == 3 { be32(&b, 96) } else { 4 },
     };
+    if h.refcount_order > 6 {
+        return Err(ProbeError::RefcountOrder(h.refcount_order));
+    }
     if !(9..=21).contains(&h.cluster_bits) {
         return Err(ProbeError::ClusterBits(h.cluster_bits));
     }
@@ -610,7 +631,56 @@ pub fn check_tables(f: &File, h: &Qcow2Header, file_len: u64) -> Result<(), Prob
             }
         }
     }
+    // A cluster in use whose refcount is 0 is free to imago's allocator: the next new cluster
+    // would be put there, over the data or table already in it.
+    let counted = refcounted(h, &reftable, n_clusters, &read_table)?;
+    for (i, &have) in counted.0.iter().enumerate() {
+        let used = meta.clusters.0[i] | data.0[i] | compressed.0[i];
+        let lost = used & !have;
+        if lost != 0 {
+            let c = i as u64 * 64 + u64::from(lost.trailing_zeros());
+            return Err(ProbeError::Unreferenced { off: c * cs });
+        }
+    }
     Ok(())
+}
+
+/// The clusters whose refcount is not 0.
+fn refcounted(
+    h: &Qcow2Header,
+    reftable: &[u64],
+    n_clusters: u64,
+    read_table: &dyn Fn(&'static str, u64, u64) -> Result<Vec<u64>, ProbeError>,
+) -> Result<Clusters, ProbeError> {
+    let cs = h.cluster_size();
+    let bits = 1u64 << h.refcount_order;
+    let per_block = cs * 8 / bits;
+    let mut out = Clusters::new(n_clusters);
+    for (i, &e) in reftable.iter().enumerate() {
+        let off = e & REFTABLE_OFFSET_MASK;
+        let first = i as u64 * per_block;
+        if off == 0 || first >= n_clusters {
+            continue;
+        }
+        let words = read_table("refcount block", off, cs)?;
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+        for j in 0..per_block.min(n_clusters - first) {
+            let nonzero = if bits >= 8 {
+                let w = (bits / 8) as usize;
+                let at = j as usize * w;
+                bytes[at..at + w].iter().any(|&b| b != 0)
+            } else {
+                // Sub-byte refcounts: entry j is in byte j / (8 / bits), from the low bits up.
+                let per_byte = 8 / bits;
+                let b = bytes[(j / per_byte) as usize];
+                (b >> ((j % per_byte) * bits)) & ((1 << bits) - 1) != 0
+            };
+            if nonzero {
+                out.set(first + j);
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

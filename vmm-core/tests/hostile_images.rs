@@ -170,6 +170,11 @@ fn device_nodes_fifos_and_proc_are_never_backing_files() {
     let img = s.vm.join("fifo.qcow2");
     overlay_of(&img, "fifo", Some("raw"));
     assert_refused(&s.vm, &disk(&img, false), "not a regular file");
+    // A FIFO as the disk itself is refused too, without blocking on it.
+    let e = storage::check_disk(&disk(&fifo, false)).unwrap_err().1;
+    assert!(e.to_string().contains("neither a regular file"), "{e}");
+    let e = storage::Disk::open(&fifo, None, false).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Invalid, "{e}");
     // A device node, even when its folder is allowed, and through a symlink next to the image.
     let img = s.vm.join("dev.qcow2");
     overlay_of(&img, "/dev/zero", Some("raw"));

@@ -294,6 +294,15 @@ fn walk_chain(
         // A backing file is checked before anything opens or locks it.
         if let Some(of) = &backing_of {
             policy.check(&p, of)?;
+        } else if std::fs::metadata(&p)
+            .is_ok_and(|m| !m.is_file() && !m.file_type().is_block_device())
+        {
+            // Locking opens the file, which for a FIFO would block.
+            return Err(StorageError::new(
+                ErrorKind::Invalid,
+                &p,
+                "is neither a regular file nor a block device",
+            ));
         }
         // A missing file is reported by inspect(), with its context.
         if let Ok(canon) = std::fs::canonicalize(&p) {

@@ -775,4 +775,30 @@ mod tests {
             trash.display()
         );
     }
+
+    #[test]
+    fn a_linked_disk_on_a_chosen_image_records_its_folder_and_the_vmm_opens_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let images = dir.path().join("images");
+        let vm = dir.path().join("vm");
+        std::fs::create_dir_all(&images).unwrap();
+        std::fs::create_dir_all(&vm).unwrap();
+        let base = images.join("base.qcow2");
+        storage::create_qcow2(&base, 1 << 20).unwrap();
+        let plan = DiskPlan::Existing {
+            path: base.clone(),
+            linked: true,
+            read_only: false,
+        };
+        let d = provision(&vm, &plan).unwrap();
+        assert_eq!(d.allow_backing, [std::fs::canonicalize(&images).unwrap()]);
+        storage::open_disks(std::slice::from_ref(&d), &vm).unwrap();
+        // Without the record, the VMM refuses the base as outside the allowed places.
+        let bare = DiskConfig {
+            allow_backing: Vec::new(),
+            ..d
+        };
+        let e = storage::open_disks(&[bare], &vm).err().unwrap();
+        assert!(e.to_string().contains("allow_backing"), "{e}");
+    }
 }

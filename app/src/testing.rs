@@ -62,7 +62,9 @@ pub fn read_disk(paths: &Paths, id: &str, index: usize, offset: u64, len: usize)
         .unwrap()
         .and_then(|c| c.top(&dir, index, &d.path))
         .unwrap_or(d.path.clone());
-    let disk = vmm_core::storage::Disk::open(&top, None, true).unwrap();
+    // The backing files the VMM would allow (a linked clone's are in its source's folder).
+    let policy = vmm_core::storage::BackingPolicy::for_disk(d, Some(&dir));
+    let disk = vmm_core::storage::Disk::open_with(&top, None, true, &policy).unwrap();
     let mut buf = vec![0u8; len];
     disk.read(&mut buf, offset).unwrap();
     buf

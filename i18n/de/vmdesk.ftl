@@ -391,6 +391,7 @@ hw-linked = Verknüpfter Klon (empfohlen)
 hw-linked-hint = Die VM schreibt in ein eigenes qcow2-Overlay; das Abbild selbst bleibt unverändert.
 hw-direct-hint = Die VM benutzt das Abbild selbst und schreibt hinein.
 hw-read-only = Schreibgeschützt
+hw-disk-based-on = basiert auf { $chain }
 hw-remove = Entfernen
 hw-network = Netzwerk (Benutzermodus, über passt)
 hw-network-hint = Der Gast bekommt seine Adresse per DHCP und erreicht die Außenwelt über den Host; zu ihm gelangt nur, was weitergeleitet wird.

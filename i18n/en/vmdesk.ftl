@@ -390,6 +390,7 @@ hw-linked = Linked clone (recommended)
 hw-linked-hint = The VM writes to its own qcow2 overlay; the image itself is never changed.
 hw-direct-hint = The VM uses the image itself and writes to it.
 hw-read-only = Read-only
+hw-disk-based-on = based on { $chain }
 hw-remove = Remove
 hw-network = Network (user-mode, through passt)
 hw-network-hint = The guest gets an address by DHCP and reaches the outside through the host; nothing reaches it unless forwarded.

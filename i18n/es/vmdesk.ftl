@@ -392,6 +392,7 @@ hw-linked = Clon enlazado (recomendado)
 hw-linked-hint = La VM escribe en su propia capa qcow2; la imagen nunca se modifica.
 hw-direct-hint = La VM usa la propia imagen y escribe en ella.
 hw-read-only = Solo lectura
+hw-disk-based-on = basado en { $chain }
 hw-remove = Quitar
 hw-network = Red (modo usuario, mediante passt)
 hw-network-hint = El invitado obtiene su dirección por DHCP y sale al exterior a través del anfitrión; nada le llega salvo lo que se redirija.

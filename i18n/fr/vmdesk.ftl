@@ -391,6 +391,7 @@ hw-linked = Clone lié (recommandé)
 hw-linked-hint = La VM écrit dans sa propre surcouche qcow2 ; l'image elle-même n'est jamais modifiée.
 hw-direct-hint = La VM utilise l'image elle-même et écrit dedans.
 hw-read-only = Lecture seule
+hw-disk-based-on = basé sur { $chain }
 hw-remove = Retirer
 hw-network = Réseau (mode utilisateur, via passt)
 hw-network-hint = L'invité obtient son adresse par DHCP et sort par l'hôte ; rien ne lui parvient sauf les ports redirigés.

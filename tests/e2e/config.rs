@@ -145,3 +145,90 @@ fn a_missing_firmware_is_refused_naming_the_package() {
         "{err}"
     );
 }
+
+/// qcow2 images made by qemu-img in a folder of their own: one whose backing file is a host
+/// file outside it, one whose L2 entry points at its refcount table (a guest write there would
+/// overwrite refcounts). `--check` and starting refuse both, naming the disk and what to do.
+#[test]
+fn hostile_disk_images_are_refused_by_check_and_at_start() {
+    if !kvm_or_skip("hostile_disk_images_are_refused_by_check_and_at_start")
+        || !tool_or_skip("qemu-img", "qemu-img", "apt-get install qemu-utils")
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let host = dir.path().join("host.qcow2");
+    let st = Command::new("qemu-img")
+        .args([
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-u",
+            "-b",
+            "/etc/passwd",
+            "-F",
+            "raw",
+        ])
+        .arg(&host)
+        .arg("8M")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let meta = dir.path().join("meta.qcow2");
+    let st = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&meta)
+        .arg("8M")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let st = Command::new("qemu-io")
+        .args(["-f", "qcow2", "-c", "write -P 0x5a 0 64k"])
+        .arg(&meta)
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&meta)
+            .unwrap();
+        let rd = |off: u64| {
+            let mut b = [0u8; 8];
+            f.read_exact_at(&mut b, off).unwrap();
+            u64::from_be_bytes(b)
+        };
+        let reftable = rd(48);
+        let l2 = rd(rd(40)) & 0x00ff_ffff_ffff_fe00;
+        let e = rd(l2);
+        f.write_all_at(&((e & !0x00ff_ffff_ffff_fe00) | reftable).to_be_bytes(), l2)
+            .unwrap();
+    }
+    for (img, says) in [(&host, "allow_backing"), (&meta, "refcount table")] {
+        let vm = tempfile::tempdir().unwrap();
+        let toml = base(&format!("[[disks]]\npath = \"{}\"\n", img.display()));
+        std::fs::write(vm.path().join("vm.toml"), &toml).unwrap();
+        let out = Command::new(VMM)
+            .arg("--check")
+            .arg("--config")
+            .arg(vm.path().join("vm.toml"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("disks[0].path") && err.contains(says), "{err}");
+        let mut vmp = Vm::spawn_in(vm.path());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let st = loop {
+            if let Some(st) = vmp.try_wait().unwrap() {
+                break st;
+            }
+            assert!(std::time::Instant::now() < deadline, "it started");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert!(!st.success());
+    }
+}

@@ -307,6 +307,7 @@ fn the_device_goes_back_to_each_snapshots_data() {
         format: Some(ImageFormat::Raw),
         serial: None,
         bus: None,
+        allow_backing: Vec::new(),
     }];
     let mut d = Driver::new(Disk::open(&base, Some(ImageFormat::Raw), false).unwrap());
     d.write(8, &[1; 4096]);
@@ -395,6 +396,7 @@ fn a_revert_that_cannot_open_its_image_changes_nothing() {
         format: Some(ImageFormat::Raw),
         serial: None,
         bus: None,
+        allow_backing: Vec::new(),
     }];
     let mut d = Driver::new(Disk::open(&base, Some(ImageFormat::Raw), false).unwrap());
     d.snapshot(vm, &cfgs, "s");

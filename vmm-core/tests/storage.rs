@@ -501,6 +501,7 @@ fn lock_conflicts_are_refused_at_open_naming_the_file() {
         format: None,
         serial: None,
         bus: None,
+        allow_backing: Vec::new(),
     };
     let (field, msg) = storage::check_disk(&d).unwrap_err();
     let msg = msg.to_string();
@@ -558,6 +559,7 @@ fn locks_speak_qemus_protocol() {
         format: None,
         serial: None,
         bus: None,
+        allow_backing: Vec::new(),
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while storage::check_disk(&cfg).is_ok() {
@@ -1348,6 +1350,7 @@ fn disk(path: &Path) -> DiskConfig {
         format: None,
         serial: None,
         bus: None,
+        allow_backing: Vec::new(),
     }
 }
 

@@ -123,7 +123,10 @@ pub fn provision(vm_dir: &Path, plan: &DiskPlan) -> Result<DiskConfig, String> {
         } => {
             let out = free_name(&dir, &stem_of(path));
             storage::create_linked_clone(&out, path).map_err(|e| e.to_string())?;
-            Ok(disk(out, ImageFormat::Qcow2, *read_only))
+            let mut d = disk(out, ImageFormat::Qcow2, *read_only);
+            // The user chose the image: its folder is where this overlay's chain goes on.
+            allow_places(&mut d, path.parent());
+            Ok(d)
         }
         DiskPlan::Existing {
             path,
@@ -135,7 +138,8 @@ pub fn provision(vm_dir: &Path, plan: &DiskPlan) -> Result<DiskConfig, String> {
         }
         DiskPlan::Copy { path } => {
             let out = free_name(&dir, &stem_of(path));
-            copy_image(path, &out, &Progress::default())?;
+            let policy = storage::BackingPolicy::for_image(path);
+            copy_image(path, &out, &policy, &Progress::default())?;
             Ok(disk(out, ImageFormat::Qcow2, false))
         }
     }
@@ -148,6 +152,7 @@ fn disk(path: PathBuf, format: ImageFormat, read_only: bool) -> DiskConfig {
         format: Some(format),
         serial: None,
         bus: None,
+        allow_backing: Vec::new(),
     }
 }
 
@@ -221,9 +226,15 @@ impl Progress {
 /// Copies what a guest sees of `src` (with its backing chain) into a new, standalone qcow2 at
 /// `dst`. Holes are skipped without reading them and all-zero stretches are not written, so the
 /// copy stays sparse.
-pub fn copy_image(src: &Path, dst: &Path, progress: &Progress) -> Result<(), String> {
+/// `src`'s backing files must be where `policy` allows: the copy gives their content to a guest.
+pub fn copy_image(
+    src: &Path,
+    dst: &Path,
+    policy: &storage::BackingPolicy,
+    progress: &Progress,
+) -> Result<(), String> {
     const CHUNK: usize = 1 << 20;
-    let from = Disk::open(src, None, true).map_err(|e| e.to_string())?;
+    let from = Disk::open_with(src, None, true, policy).map_err(|e| e.to_string())?;
     let size = from.size();
     // qcow2 sizes are multiples of 512; a raw image of another length is rounded up.
     storage::create_qcow2(dst, size.div_ceil(512) * 512).map_err(|e| e.to_string())?;
@@ -320,7 +331,8 @@ pub fn clone_vm(
             let label = overlay::disk_label(&paths_in_config, i);
             let out = free_name(&ddir, &label);
             if !linked {
-                copy_image(top, &out, progress)?;
+                let policy = storage::BackingPolicy::for_disk(d, Some(&src_dir));
+                copy_image(top, &out, &policy, progress)?;
                 cfg.disks[i] = DiskConfig {
                     path: out,
                     format: Some(ImageFormat::Qcow2),
@@ -331,6 +343,7 @@ pub fn clone_vm(
                 cfg.disks[i].path = top.clone();
                 cfg.disks[i].format = None;
                 cfg.disks[i].serial = None;
+                allow_source_places(&mut cfg.disks[i], &src_dir, &paths_in_config[i]);
             } else {
                 let cur = source_changed.get_or_insert(
                     overlay::CurrentDisks::load(&src_dir)
@@ -345,6 +358,7 @@ pub fn clone_vm(
                     serial: None,
                     ..d.clone()
                 };
+                allow_source_places(&mut cfg.disks[i], &src_dir, &paths_in_config[i]);
             }
         }
         copy_boot_files(&src_dir, dir, &mut cfg)?;
@@ -354,6 +368,24 @@ pub fn clone_vm(
         cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
     })?;
     Ok(cfg)
+}
+
+/// A linked clone's chain goes on in the source VM (its folder, its configured image's folder,
+/// the places it allows): the clone records them, as the user chose them for the source.
+fn allow_source_places(d: &mut DiskConfig, src_dir: &Path, src_image: &Path) {
+    allow_places(d, Some(src_dir));
+    allow_places(d, Some(&overlay::disks_dir(src_dir)));
+    allow_places(d, src_image.parent());
+}
+
+/// Adds a folder to a disk's `allow_backing` (once).
+fn allow_places(d: &mut DiskConfig, folder: Option<&Path>) {
+    if let Some(p) = folder.filter(|p| !p.as_os_str().is_empty()) {
+        let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        if !d.allow_backing.contains(&p) {
+            d.allow_backing.push(p);
+        }
+    }
 }
 
 /// A kernel or initrd kept in the source VM's folder is copied into the clone's (else deleting
@@ -760,5 +792,31 @@ mod tests {
             "the disks folder is in {}",
             trash.display()
         );
+    }
+
+    #[test]
+    fn a_linked_disk_on_a_chosen_image_records_its_folder_and_the_vmm_opens_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let images = dir.path().join("images");
+        let vm = dir.path().join("vm");
+        std::fs::create_dir_all(&images).unwrap();
+        std::fs::create_dir_all(&vm).unwrap();
+        let base = images.join("base.qcow2");
+        storage::create_qcow2(&base, 1 << 20).unwrap();
+        let plan = DiskPlan::Existing {
+            path: base.clone(),
+            linked: true,
+            read_only: false,
+        };
+        let d = provision(&vm, &plan).unwrap();
+        assert_eq!(d.allow_backing, [std::fs::canonicalize(&images).unwrap()]);
+        storage::open_disks(std::slice::from_ref(&d), &vm).unwrap();
+        // Without the record, the VMM refuses the base as outside the allowed places.
+        let bare = DiskConfig {
+            allow_backing: Vec::new(),
+            ..d
+        };
+        let e = storage::open_disks(&[bare], &vm).err().unwrap();
+        assert!(e.to_string().contains("allow_backing"), "{e}");
     }
 }

@@ -323,14 +323,26 @@ impl Hardware {
     }
 }
 
-/// Format and size of an attached disk, or why it cannot be read.
+/// Format and size of an attached disk and the files it is based on (shown before the VM
+/// first uses them: an image may name any file as its backing file), or why it cannot be read.
 fn disk_note(p: &Path) -> String {
     match vmm_core::storage::image_info(p) {
-        Ok(i) => format!(
-            "{} · {}",
-            i.format,
-            crate::data::stats::human_bytes(i.virtual_size)
-        ),
+        Ok(i) => {
+            let mut note = format!(
+                "{} · {}",
+                i.format,
+                crate::data::stats::human_bytes(i.virtual_size)
+            );
+            if !i.backing_chain.is_empty() {
+                let chain: Vec<String> = i
+                    .backing_chain
+                    .iter()
+                    .map(|b| b.display().to_string())
+                    .collect();
+                note += &format!(" · {}", t!("hw-disk-based-on", chain = chain.join(" ← ")));
+            }
+            note
+        }
         Err(e) => e.to_string(),
     }
 }
@@ -770,5 +782,19 @@ mod tests {
         hw.network = false;
         hw.apply(&mut out);
         assert!(out.nics.is_empty());
+    }
+
+    #[test]
+    fn a_disk_row_shows_the_files_its_image_is_based_on() {
+        crate::testing::english();
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("base.qcow2");
+        vmm_core::storage::create_qcow2(&base, 1 << 20).unwrap();
+        let clone = dir.path().join("clone.qcow2");
+        vmm_core::storage::create_linked_clone(&clone, &base).unwrap();
+        let note = disk_note(&clone);
+        assert!(note.contains("based on"), "{note}");
+        assert!(note.contains(&base.display().to_string()), "{note}");
+        assert!(!disk_note(&base).contains("based on"));
     }
 }

@@ -246,6 +246,12 @@ pub struct DiskConfig {
     /// config order. Firmware machines only.
     #[serde(default, skip_serializing_if = "DiskBus::is_default")]
     pub bus: Option<DiskBus>,
+    /// Folders (files directly in them, not subfolders) outside the image's own folder and the
+    /// VM's folder where the image's backing files may be, as the user confirmed them (or the app recorded for a
+    /// linked clone of another VM). Anything else an image names as its backing file is refused
+    /// (see `storage::BackingPolicy`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_backing: Vec<PathBuf>,
 }
 
 /// The bus a disk is on (`disks[i].bus`).
@@ -524,6 +530,7 @@ impl VmConfig {
         }
         for d in &mut self.disks {
             fix(&mut d.path);
+            d.allow_backing.iter_mut().for_each(fix);
         }
         for c in &mut self.cdroms {
             if let Some(p) = &mut c.path {

@@ -28,7 +28,7 @@ use crate::config::DiskConfig;
 use crate::devices::ahci::ata::SataDisk;
 use crate::devices::virtio::block::Block;
 use crate::storage::overlay::{self, CurrentDisks};
-use crate::storage::{config_path, Disk, ImageFormat};
+use crate::storage::{config_path, BackingPolicy, Disk, ImageFormat};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -183,7 +183,8 @@ pub fn detach(
             continue;
         }
         let label = overlay::disk_label(&paths, i);
-        match detach_one(vm_dir, &mut **b, &label, tag) {
+        let policy = BackingPolicy::for_disk(&configs[i], Some(vm_dir));
+        match detach_one(vm_dir, &mut **b, &label, tag, &policy) {
             Ok((frozen, top)) => {
                 cur.set_top(vm_dir, i, &paths[i], &top)
                     .map_err(SnapshotError::Overlays)?;
@@ -206,6 +207,7 @@ fn detach_one(
     b: &mut dyn DiskDevice,
     label: &str,
     tag: &str,
+    policy: &BackingPolicy,
 ) -> Result<(PathBuf, PathBuf), String> {
     let (frozen, format, size) = {
         let d = b.disk();
@@ -217,7 +219,7 @@ fn detach_one(
         let mut d = b.disk();
         match d.freeze() {
             Err(e) => Err(format!("{}: cannot flush it: {e}", frozen.display())),
-            Ok(()) => Disk::open(&top, Some(ImageFormat::Qcow2), false).map_err(|e| {
+            Ok(()) => Disk::open_with(&top, Some(ImageFormat::Qcow2), false, policy).map_err(|e| {
                 let thawed = d.thaw();
                 match thawed {
                     Ok(()) => e.to_string(),
@@ -309,12 +311,14 @@ pub fn check(
             });
         };
         let path = overlay::from_stored(vm_dir, image);
-        let size =
-            crate::storage::check_image(&path, format).map_err(|e| SnapshotError::FrozenImage {
+        let policy = BackingPolicy::for_disk(d, Some(vm_dir));
+        let size = crate::storage::check_image(&path, format, &policy).map_err(|e| {
+            SnapshotError::FrozenImage {
                 id: id.clone(),
                 index: i,
                 msg: e.to_string(),
-            })?;
+            }
+        })?;
         out.push(Some(Frozen { path, format, size }));
     }
     Ok(out)
@@ -374,7 +378,8 @@ pub fn prepare(
             let top = overlay::new_overlay_path(vm_dir, &label, tag);
             overlay::create_overlay(vm_dir, &top, &f.path, f.format, f.size)
                 .map_err(|e| e.to_string())?;
-            match Disk::open(&top, Some(ImageFormat::Qcow2), false) {
+            let policy = BackingPolicy::for_disk(&configs[i], Some(vm_dir));
+            match Disk::open_with(&top, Some(ImageFormat::Qcow2), false, &policy) {
                 Ok(d) => Ok((d, top)),
                 Err(e) => {
                     let _ = std::fs::remove_file(&top);

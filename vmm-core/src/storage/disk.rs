@@ -3,7 +3,7 @@
 
 use super::lock::{ImageLock, LockError};
 use super::ErrorKind;
-use super::{open_chain, walk_chain, ImageFormat, Locking, StorageError};
+use super::{open_chain, walk_chain, BackingPolicy, ImageFormat, Locking, StorageError};
 use imago::file::File as ImagoFile;
 use imago::io_buffers::{IoVector, IoVectorMut};
 use imago::FormatAccess;
@@ -45,11 +45,23 @@ fn read_only_error() -> io::Error {
 impl Disk {
     /// Opens an image for a VM: walks and checks its backing chain, takes the locks (exclusive
     /// on a writable image, shared on read-only ones and on backing files), then opens it in
-    /// imago. `format: None` probes it.
+    /// imago. `format: None` probes it. Its backing files must be next to it
+    /// ([`BackingPolicy::for_image`]).
     pub fn open(
         path: &Path,
         format: Option<ImageFormat>,
         read_only: bool,
+    ) -> Result<Disk, StorageError> {
+        Self::open_with(path, format, read_only, &BackingPolicy::for_image(path))
+    }
+
+    /// [`Disk::open`] with backing files allowed where `policy` says (a VM's disk:
+    /// [`BackingPolicy::for_disk`]).
+    pub fn open_with(
+        path: &Path,
+        format: Option<ImageFormat>,
+        read_only: bool,
+        policy: &BackingPolicy,
     ) -> Result<Disk, StorageError> {
         let (layers, locks) = walk_chain(
             path,
@@ -57,6 +69,7 @@ impl Disk {
             Locking::Take {
                 writable: !read_only,
             },
+            policy,
         )?;
         let image = open_chain(&layers, read_only)?;
         let top = &layers[0];

@@ -19,11 +19,13 @@
 //!
 //! qemu-img is never used at run time (tests use it as a cross-check only).
 
+mod backing;
 mod disk;
 pub mod lock;
 pub mod overlay;
 mod probe;
 
+pub use backing::BackingPolicy;
 pub use disk::Disk;
 
 pub use crate::config::ImageFormat;
@@ -64,6 +66,8 @@ pub enum ErrorKind {
     Invalid,
     /// Any other I/O error.
     Io,
+    /// A backing file outside the places allowed for it, or not a regular file.
+    BackingRefused,
 }
 
 /// A storage error; its text names the file at fault.
@@ -271,6 +275,7 @@ fn walk_chain(
     path: &Path,
     format: Option<ImageFormat>,
     locking: Locking,
+    policy: &BackingPolicy,
 ) -> Result<(Vec<Layer>, Vec<ImageLock>), StorageError> {
     let mut layers: Vec<Layer> = Vec::new();
     let mut locks = Vec::new();
@@ -284,6 +289,19 @@ fn walk_chain(
                 ErrorKind::Corrupt,
                 path,
                 format!("its backing chain is deeper than {MAX_CHAIN_DEPTH} images"),
+            ));
+        }
+        // A backing file is checked before anything opens or locks it.
+        if let Some(of) = &backing_of {
+            policy.check(&p, of)?;
+        } else if std::fs::metadata(&p)
+            .is_ok_and(|m| !m.is_file() && !m.file_type().is_block_device())
+        {
+            // Locking opens the file, which for a FIFO would block.
+            return Err(StorageError::new(
+                ErrorKind::Invalid,
+                &p,
+                "is neither a regular file nor a block device",
             ));
         }
         // A missing file is reported by inspect(), with its context.
@@ -387,7 +405,7 @@ fn allocated_size(path: &Path) -> Result<u64, StorageError> {
 /// works on images in use; it runs the same checks as opening, so a broken image or chain is an
 /// error naming the file at fault.
 pub fn image_info(path: &Path) -> Result<ImageInfo, StorageError> {
-    let (layers, _) = walk_chain(path, None, Locking::Ignore)?;
+    let (layers, _) = walk_chain(path, None, Locking::Ignore, &BackingPolicy::anywhere())?;
     let top = &layers[0];
     Ok(ImageInfo {
         format: top.format,
@@ -400,8 +418,17 @@ pub fn image_info(path: &Path) -> Result<ImageInfo, StorageError> {
 /// Checks an image and its chain as opening it would (format as given, the qcow2 checks,
 /// every backing file there) and that nobody writes it (a shared lock would be granted);
 /// returns its size. Takes no locks.
-pub fn check_image(path: &Path, format: ImageFormat) -> Result<u64, StorageError> {
-    let (layers, _) = walk_chain(path, Some(format), Locking::Test { writable: false })?;
+pub fn check_image(
+    path: &Path,
+    format: ImageFormat,
+    policy: &BackingPolicy,
+) -> Result<u64, StorageError> {
+    let (layers, _) = walk_chain(
+        path,
+        Some(format),
+        Locking::Test { writable: false },
+        policy,
+    )?;
     Ok(layers[0].size)
 }
 
@@ -458,7 +485,14 @@ pub fn create_linked_clone(path: &Path, backing_path: &Path) -> Result<(), Stora
     } else {
         path.parent().unwrap_or(Path::new(".")).join(backing_path)
     };
-    let (layers, _) = walk_chain(&resolved, None, Locking::Test { writable: false })?;
+    // The clone is opened for a guest later, under its VM's policy; here only file types count.
+    let anywhere = BackingPolicy::anywhere();
+    let (layers, _) = walk_chain(
+        &resolved,
+        None,
+        Locking::Test { writable: false },
+        &anywhere,
+    )?;
     let base = &layers[0];
     let name = backing_path.to_str().ok_or_else(|| {
         StorageError::new(
@@ -484,7 +518,7 @@ pub fn create_linked_clone(path: &Path, backing_path: &Path) -> Result<(), Stora
             StorageError::io(path, "cannot create the qcow2 overlay", e)
         })?;
     // The new chain must open; if not, do not leave a broken clone behind.
-    if let Err(e) = walk_chain(path, Some(ImageFormat::Qcow2), Locking::Ignore) {
+    if let Err(e) = walk_chain(path, Some(ImageFormat::Qcow2), Locking::Ignore, &anywhere) {
         let _ = std::fs::remove_file(path);
         return Err(e);
     }
@@ -540,6 +574,7 @@ pub fn check_disk(d: &DiskConfig) -> Result<(), (&'static str, StorageError)> {
         Locking::Test {
             writable: !d.read_only,
         },
+        &BackingPolicy::for_disk(d, None),
     )
     .map_err(|e| {
         let field = if e.kind == ErrorKind::Format && e.path == d.path {
@@ -620,20 +655,20 @@ pub fn open_disks(disks: &[DiskConfig], vm_dir: &Path) -> Result<Vec<OpenedDisk>
     for (i, d) in disks.iter().enumerate() {
         let path = config_path(d, vm_dir);
         let top = current.as_ref().and_then(|c| c.top(vm_dir, i, &path));
+        let policy = BackingPolicy::for_disk(d, Some(vm_dir));
         let disk = match &top {
-            Some(top) => Disk::open(top, Some(ImageFormat::Qcow2), d.read_only).map_err(|e| {
-                OpenDisksError::Overlay {
+            Some(top) => Disk::open_with(top, Some(ImageFormat::Qcow2), d.read_only, &policy)
+                .map_err(|e| OpenDisksError::Overlay {
                     index: i,
                     source: e,
                     current: overlay::current_file(vm_dir),
-                }
-            })?,
-            None => {
-                Disk::open(&path, d.format, d.read_only).map_err(|e| OpenDisksError::Image {
+                })?,
+            None => Disk::open_with(&path, d.format, d.read_only, &policy).map_err(|e| {
+                OpenDisksError::Image {
                     index: i,
                     source: e,
-                })?
-            }
+                }
+            })?,
         };
         let serial = match &d.serial {
             Some(s) => {

@@ -8,6 +8,14 @@
 //! the L1/refcount tables point to lies inside the file, and refuse images QEMU marked dirty or
 //! corrupt, with a message that says what to run. imago also does not expose the table offsets,
 //! hence this small parser of the (stable, documented) on-disk header.
+//!
+//! imago also trusts the tables: an L2 entry pointing at a refcount table, at an L2 table or at
+//! a cluster another entry uses, or a used cluster whose refcount is 0 (so the allocator hands
+//! it out again), makes guest writes land on metadata or on another part of the disk after the
+//! write was acknowledged. So, like QEMU's overlap checks, we mark every metadata cluster and
+//! every data cluster once at open (a bitmap per kind, bounded by the file's size) and refuse
+//! the image, naming the offset, if any two meet or one is not refcounted; and entries with
+//! reserved bits set, which imago would only refuse when it first reads them, mid-run.
 
 use super::ImageFormat;
 use std::fs::File;
@@ -27,9 +35,10 @@ const OFFSET_MASK: u64 = 0x00ff_ffff_ffff_fe00;
 const REFTABLE_OFFSET_MASK: u64 = 0xffff_ffff_ffff_fe00;
 const L2_COMPRESSED: u64 = 1 << 62;
 
-/// L2 tables read by the data-cluster check at most; past this (huge images with tiny clusters)
-/// only the table locations are checked.
-const L2_SCAN_BUDGET: u64 = 64 << 20;
+/// Clusters the overlap check tracks at most (a bitmap of 32 MiB): 16 TiB files with 64 KiB
+/// clusters, 128 GiB with 512-byte ones. Larger files with small clusters are refused rather
+/// than opened unchecked.
+const MAX_CHECKED_CLUSTERS: u64 = 1 << 28;
 /// QEMU's own limits on the L1 and refcount tables.
 const MAX_L1_BYTES: u64 = 32 << 20;
 const MAX_REFTABLE_BYTES: u64 = 8 << 20;
@@ -99,6 +108,11 @@ pub struct Qcow2Header {
     pub refcount_table_offset: u64,
     pub refcount_table_clusters: u32,
     pub incompatible_features: u64,
+    /// Refcounts are `1 << refcount_order` bits wide (v2: 16).
+    pub refcount_order: u32,
+    /// Internal snapshots (`qemu-img snapshot`): their table and L1 tables are metadata too.
+    pub nb_snapshots: u32,
+    pub snapshots_offset: u64,
 }
 
 impl Qcow2Header {
@@ -179,6 +193,56 @@ pub enum ProbeError {
     },
     #[error("corrupt: the {what} at {off:#x} is not cluster-aligned")]
     Unaligned { what: &'static str, off: u64 },
+    #[error(
+        "corrupt: entry {index} of the {what} ({entry:#x}) has reserved bits set; \
+         `qemu-img check` tells more"
+    )]
+    ReservedBits {
+        what: &'static str,
+        index: usize,
+        entry: u64,
+    },
+    #[error(
+        "corrupt: the {what} at {off:#x} overlaps the {other} at {other_off:#x}; \
+         `qemu-img check` tells more"
+    )]
+    Overlap {
+        what: &'static str,
+        off: u64,
+        other: &'static str,
+        other_off: u64,
+    },
+    #[error(
+        "corrupt: the data cluster at {off:#x} (disk offset {guest:#x}) lies on the {what} \
+         at {at:#x}: a write there would overwrite the image's metadata; `qemu-img check` \
+         tells more"
+    )]
+    DataOnMetadata {
+        off: u64,
+        guest: u64,
+        what: &'static str,
+        at: u64,
+    },
+    #[error(
+        "corrupt: the data cluster at {off:#x} is used for two parts of the disk (again at \
+         disk offset {guest:#x}): a write to one would change the other; `qemu-img check` \
+         tells more"
+    )]
+    DataTwice { off: u64, guest: u64 },
+    #[error(
+        "a {file_len}-byte image with {cluster_size}-byte clusters is too large to check; \
+         convert it to larger clusters (qemu-img convert -O qcow2 -o cluster_size=65536 ...)"
+    )]
+    TooManyClusters { file_len: u64, cluster_size: u64 },
+    #[error("corrupt: refcount order {0} (refcounts wider than 64 bits)")]
+    RefcountOrder(u32),
+    #[error(
+        "corrupt: the cluster at {off:#x} is in use but its refcount is 0: new data would be \
+         written over it; `qemu-img check` tells more"
+    )]
+    Unreferenced { off: u64 },
+    #[error("corrupt: its internal snapshots' table is wrong ({0}); `qemu-img check` tells more")]
+    Snapshots(&'static str),
 }
 
 /// Reads and checks the qcow2 header.
@@ -204,7 +268,13 @@ pub fn read_header(f: &File, file_len: u64) -> Result<Qcow2Header, ProbeError> {
         refcount_table_offset: be64(&b, 48),
         refcount_table_clusters: be32(&b, 56),
         incompatible_features: if version == 3 { be64(&b, 72) } else { 0 },
+        nb_snapshots: be32(&b, 60),
+        snapshots_offset: be64(&b, 64),
+        refcount_order: if version == 3 { be32(&b, 96) } else { 4 },
     };
+    if h.refcount_order > 6 {
+        return Err(ProbeError::RefcountOrder(h.refcount_order));
+    }
     if !(9..=21).contains(&h.cluster_bits) {
         return Err(ProbeError::ClusterBits(h.cluster_bits));
     }
@@ -255,7 +325,150 @@ pub fn read_header(f: &File, file_len: u64) -> Result<Qcow2Header, ProbeError> {
     Ok(h)
 }
 
-/// Checks that the tables and data clusters the image points to exist in the file.
+/// Reserved bits of refcount-table, L1 and L2 entries (as imago checks them, when it first
+/// reads the table: an image with them set would open and then fail mid-run).
+const REFTABLE_RESERVED: u64 = 0x1ff;
+const L1_RESERVED: u64 = 0x7f00_0000_0000_01fe;
+const L2_RESERVED: u64 = 0x3f00_0000_0000_01fe;
+const L2_COMPRESSED_RESERVED: u64 = 1 << 63;
+
+/// One bit per cluster of the file.
+struct Clusters(Vec<u64>);
+
+impl Clusters {
+    fn new(n: u64) -> Self {
+        Clusters(vec![0; n.div_ceil(64) as usize])
+    }
+    fn get(&self, c: u64) -> bool {
+        self.0
+            .get((c / 64) as usize)
+            .is_some_and(|w| w & (1 << (c % 64)) != 0)
+    }
+    /// Marks cluster `c`; whether it was marked already. Clusters past the end of the file
+    /// (the tail of a compressed cluster) are not tracked.
+    fn set(&mut self, c: u64) -> bool {
+        match self.0.get_mut((c / 64) as usize) {
+            Some(w) => {
+                let was = *w & (1 << (c % 64)) != 0;
+                *w |= 1 << (c % 64);
+                was
+            }
+            None => false,
+        }
+    }
+}
+
+/// Which clusters hold metadata: the model is QEMU's overlap checks, which keep a guest write
+/// from landing on the image's own tables.
+struct Metadata {
+    cs: u64,
+    clusters: Clusters,
+    /// What was marked, for naming the first of two overlapping tables: header, refcount table
+    /// and L1 table by name; refcount blocks and L2 tables are found from their tables.
+    named: Vec<(&'static str, u64, u64)>,
+}
+
+impl Metadata {
+    /// Records `len` bytes of `what` at `off` (0: one cluster, not kept for messages: there
+    /// may be millions); refuses it if they share a cluster with other metadata (a table
+    /// pointing at another table, or at itself).
+    fn add(&mut self, what: &'static str, off: u64, len: u64) -> Result<(), ProbeError> {
+        let first = off / self.cs;
+        let last = (off + len.max(1) - 1) / self.cs;
+        for c in first..=last {
+            if self.clusters.set(c) {
+                let (other, other_off) = self.owner(c).unwrap_or(("metadata", c * self.cs));
+                return Err(ProbeError::Overlap {
+                    what,
+                    off,
+                    other,
+                    other_off,
+                });
+            }
+        }
+        if len > 0 {
+            self.named.push((what, off, len));
+        }
+        Ok(())
+    }
+    /// Which marked table holds cluster `c` (for messages only).
+    fn owner(&self, c: u64) -> Option<(&'static str, u64)> {
+        self.named
+            .iter()
+            .find(|&&(_, off, len)| off / self.cs <= c && c <= (off + len - 1) / self.cs)
+            .map(|&(what, off, _)| (what, off))
+    }
+}
+
+/// QEMU's limit on internal snapshots.
+const MAX_SNAPSHOTS: u32 = 65536;
+
+/// Marks the internal snapshots' table and L1 tables as metadata (their L2 tables and data
+/// may be shared with the disk's, which writes copy first).
+fn snapshot_tables(
+    f: &File,
+    h: &Qcow2Header,
+    file_len: u64,
+    meta: &mut Metadata,
+) -> Result<(), ProbeError> {
+    if h.nb_snapshots == 0 {
+        return Ok(());
+    }
+    if h.nb_snapshots > MAX_SNAPSHOTS {
+        return Err(ProbeError::Snapshots("too many of them"));
+    }
+    let mut off = h.snapshots_offset;
+    let mut l1s = Vec::new();
+    for _ in 0..h.nb_snapshots {
+        let mut e = [0u8; 40];
+        let n = read_up_to(f, &mut e, off).map_err(|source| ProbeError::ReadTable {
+            what: "snapshot table",
+            source,
+        })?;
+        if n < e.len() {
+            return Err(ProbeError::TableCutShort {
+                what: "snapshot table",
+                off,
+            });
+        }
+        let l1_off = be64(&e, 0);
+        let l1_bytes = u64::from(be32(&e, 8)) * 8;
+        let id = u64::from(u16::from_be_bytes([e[12], e[13]]));
+        let name = u64::from(u16::from_be_bytes([e[14], e[15]]));
+        let extra = u64::from(be32(&e, 36));
+        if extra > 1024 || l1_bytes > MAX_L1_BYTES {
+            return Err(ProbeError::Snapshots("an entry is too large"));
+        }
+        if !l1_off.is_multiple_of(h.cluster_size())
+            || l1_off
+                .checked_add(l1_bytes)
+                .is_none_or(|end| end > file_len)
+        {
+            return Err(ProbeError::Snapshots("an L1 table lies outside the file"));
+        }
+        if l1_bytes > 0 {
+            l1s.push((l1_off, l1_bytes));
+        }
+        // The last entry's padding need not be in the file.
+        if off + 40 + extra + id + name > file_len {
+            return Err(ProbeError::Snapshots("the table lies outside the file"));
+        }
+        off += (40 + extra + id + name).next_multiple_of(8);
+    }
+    meta.add(
+        "snapshot table",
+        h.snapshots_offset,
+        off - h.snapshots_offset,
+    )?;
+    for (l1_off, l1_bytes) in l1s {
+        meta.add("snapshot L1 table", l1_off, l1_bytes)?;
+    }
+    Ok(())
+}
+
+/// Checks that the tables and data clusters the image points to exist in the file, that no
+/// table entry has reserved bits set, and that no data cluster lies on metadata or is used
+/// twice (a guest write there would change the image's tables or another part of the disk).
 pub fn check_tables(f: &File, h: &Qcow2Header, file_len: u64) -> Result<(), ProbeError> {
     let cs = h.cluster_size();
     let read_table = |what: &'static str, off: u64, bytes: u64| -> Result<Vec<u64>, ProbeError> {
@@ -294,39 +507,110 @@ pub fn check_tables(f: &File, h: &Qcow2Header, file_len: u64) -> Result<(), Prob
             Err(past_end(what, off))
         }
     };
+    let reserved = |what: &'static str, index: usize, entry: u64, mask: u64| {
+        if entry & mask != 0 {
+            Err(ProbeError::ReservedBits { what, index, entry })
+        } else {
+            Ok(())
+        }
+    };
 
-    let reftable = read_table(
-        "refcount table",
-        h.refcount_table_offset,
-        u64::from(h.refcount_table_clusters) * cs,
-    )?;
-    for e in reftable {
+    let n_clusters = file_len.div_ceil(cs);
+    if n_clusters > MAX_CHECKED_CLUSTERS {
+        return Err(ProbeError::TooManyClusters {
+            file_len,
+            cluster_size: cs,
+        });
+    }
+    let mut meta = Metadata {
+        cs,
+        clusters: Clusters::new(n_clusters),
+        named: Vec::new(),
+    };
+    meta.add("header", 0, cs)?;
+    let rt_bytes = u64::from(h.refcount_table_clusters) * cs;
+    meta.add("refcount table", h.refcount_table_offset, rt_bytes)?;
+    let l1_bytes = u64::from(h.l1_size) * 8;
+    if l1_bytes > 0 {
+        meta.add("L1 table", h.l1_table_offset, l1_bytes)?;
+    }
+
+    let reftable = read_table("refcount table", h.refcount_table_offset, rt_bytes)?;
+    for (i, &e) in reftable.iter().enumerate() {
+        reserved("refcount table", i, e, REFTABLE_RESERVED)?;
         let off = e & REFTABLE_OFFSET_MASK;
         if off != 0 {
             table_within("refcount block", off)?;
+            meta.add("refcount block", off, 0)?;
         }
     }
 
-    let l1 = read_table("L1 table", h.l1_table_offset, u64::from(h.l1_size) * 8)?;
-    let l2_tables: Vec<u64> = l1
-        .iter()
-        .map(|e| e & OFFSET_MASK)
-        .filter(|&o| o != 0)
-        .collect();
-    for &off in &l2_tables {
-        table_within("L2 table", off)?;
+    snapshot_tables(f, h, file_len, &mut meta)?;
+
+    let l1 = read_table("L1 table", h.l1_table_offset, l1_bytes)?;
+    let mut l2_tables = Vec::new();
+    for (i, &e) in l1.iter().enumerate() {
+        reserved("L1 table", i, e, L1_RESERVED)?;
+        let off = e & OFFSET_MASK;
+        if off != 0 {
+            table_within("L2 table", off)?;
+            meta.add("L2 table", off, 0)?;
+            l2_tables.push((i as u64, off));
+        }
     }
-    if (l2_tables.len() as u64).saturating_mul(cs) > L2_SCAN_BUDGET {
-        return Ok(());
-    }
+    // Reading every L2 table is bounded by the file's size: each is a cluster of its own.
     // Bits of a compressed entry that hold the host offset (qcow2 spec: 62 - (cluster_bits - 8)).
     let comp_offset_bits = 62 - (h.cluster_bits - 8);
-    for off in l2_tables {
-        for e in read_table("L2 table", off, cs)? {
+    let entries_per_l2 = cs / 8;
+    let mut data = Clusters::new(n_clusters);
+    // Compressed clusters may share host clusters with each other, not with anything else.
+    let mut compressed = Clusters::new(n_clusters);
+    // refcount blocks and L2 tables are marked, not named: find which one it is.
+    let owner_of = |c: u64| -> Option<(&'static str, u64)> {
+        meta.owner(c)
+            .or_else(|| {
+                reftable
+                    .iter()
+                    .map(|e| e & REFTABLE_OFFSET_MASK)
+                    .find(|&o| o != 0 && o / cs == c)
+                    .map(|o| ("refcount block", o))
+            })
+            .or_else(|| {
+                l2_tables
+                    .iter()
+                    .find(|&&(_, o)| o / cs == c)
+                    .map(|&(_, o)| ("L2 table", o))
+            })
+    };
+    let on_metadata = |c: u64, guest: u64| {
+        let (what, at) = owner_of(c).unwrap_or(("metadata", c * cs));
+        ProbeError::DataOnMetadata {
+            off: c * cs,
+            guest,
+            what,
+            at,
+        }
+    };
+    for &(l1_index, off) in &l2_tables {
+        for (j, e) in read_table("L2 table", off, cs)?.into_iter().enumerate() {
+            let guest = (l1_index * entries_per_l2 + j as u64) * cs;
             if e & L2_COMPRESSED != 0 {
+                reserved("L2 table", j, e, L2_COMPRESSED_RESERVED)?;
                 let host = e & ((1u64 << comp_offset_bits) - 1);
                 data_within("compressed cluster", host)?;
+                let sectors = (e & !L2_COMPRESSED_RESERVED & !L2_COMPRESSED) >> comp_offset_bits;
+                let end = host + (sectors + 1) * 512 - (host & 511);
+                for c in host / cs..=(end - 1) / cs {
+                    if meta.clusters.get(c) {
+                        return Err(on_metadata(c, guest));
+                    }
+                    if data.get(c) {
+                        return Err(ProbeError::DataTwice { off: c * cs, guest });
+                    }
+                    compressed.set(c);
+                }
             } else {
+                reserved("L2 table", j, e, L2_RESERVED)?;
                 let host = e & OFFSET_MASK;
                 if host != 0 {
                     if !host.is_multiple_of(cs) {
@@ -336,11 +620,67 @@ pub fn check_tables(f: &File, h: &Qcow2Header, file_len: u64) -> Result<(), Prob
                         });
                     }
                     data_within("data cluster", host)?;
+                    let c = host / cs;
+                    if meta.clusters.get(c) {
+                        return Err(on_metadata(c, guest));
+                    }
+                    if data.set(c) || compressed.get(c) {
+                        return Err(ProbeError::DataTwice { off: host, guest });
+                    }
                 }
             }
         }
     }
+    // A cluster in use whose refcount is 0 is free to imago's allocator: the next new cluster
+    // would be put there, over the data or table already in it.
+    let counted = refcounted(h, &reftable, n_clusters, &read_table)?;
+    for (i, &have) in counted.0.iter().enumerate() {
+        let used = meta.clusters.0[i] | data.0[i] | compressed.0[i];
+        let lost = used & !have;
+        if lost != 0 {
+            let c = i as u64 * 64 + u64::from(lost.trailing_zeros());
+            return Err(ProbeError::Unreferenced { off: c * cs });
+        }
+    }
     Ok(())
+}
+
+/// The clusters whose refcount is not 0.
+fn refcounted(
+    h: &Qcow2Header,
+    reftable: &[u64],
+    n_clusters: u64,
+    read_table: &dyn Fn(&'static str, u64, u64) -> Result<Vec<u64>, ProbeError>,
+) -> Result<Clusters, ProbeError> {
+    let cs = h.cluster_size();
+    let bits = 1u64 << h.refcount_order;
+    let per_block = cs * 8 / bits;
+    let mut out = Clusters::new(n_clusters);
+    for (i, &e) in reftable.iter().enumerate() {
+        let off = e & REFTABLE_OFFSET_MASK;
+        let first = i as u64 * per_block;
+        if off == 0 || first >= n_clusters {
+            continue;
+        }
+        let words = read_table("refcount block", off, cs)?;
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+        for j in 0..per_block.min(n_clusters - first) {
+            let nonzero = if bits >= 8 {
+                let w = (bits / 8) as usize;
+                let at = j as usize * w;
+                bytes[at..at + w].iter().any(|&b| b != 0)
+            } else {
+                // Sub-byte refcounts: entry j is in byte j / (8 / bits), from the low bits up.
+                let per_byte = 8 / bits;
+                let b = bytes[(j / per_byte) as usize];
+                (b >> ((j % per_byte) * bits)) & ((1 << bits) - 1) != 0
+            };
+            if nonzero {
+                out.set(first + j);
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use iced::keyboard::{self, key::Named, Key, Modifiers};
 use iced::mouse;
 use iced::widget::canvas::{self, Cache, Canvas, Frame, Geometry, Path, Stroke};
 use iced::widget::text::{LineHeight, Shaping};
+use iced::widget::{responsive, scrollable};
 use iced::{color, Color, Element, Font, Length, Pixels, Point, Rectangle, Renderer, Size, Theme};
 use std::cell::Cell;
 use std::num::NonZeroU16;
@@ -229,12 +230,32 @@ impl Terminal {
         )
     }
 
-    /// The grid, drawn; `live`: it can take the focus (the guest is there to type to).
+    /// The grid, drawn; `live`: it can take the focus (the guest is there to type to). A panel
+    /// narrower than the grid scrolls sideways (the grid stays 80 columns, as the guest
+    /// assumes); a lower one shows the rows down to the cursor's.
     pub fn view(&self, live: bool) -> Element<'_, Event> {
-        Canvas::new(View { term: self, live })
-            .width(Length::Fill)
-            .height(Length::Fill)
-            .into()
+        responsive(move |panel| {
+            let canvas = Canvas::new(View {
+                term: self,
+                live,
+                panel,
+            })
+            .height(Length::Fill);
+            let (cw, _) = cell_size();
+            let width = f32::from(self.size().1) * cw + 2.0 * PAD;
+            if width <= panel.width + 0.5 {
+                canvas.width(Length::Fill).into()
+            } else {
+                scrollable(canvas.width(width))
+                    .direction(scrollable::Direction::Horizontal(
+                        scrollable::Scrollbar::new().width(6).scroller_width(6),
+                    ))
+                    .width(Length::Fill)
+                    .height(Length::Fill)
+                    .into()
+            }
+        })
+        .into()
     }
 }
 
@@ -379,6 +400,8 @@ pub fn fit(size: Size) -> (u16, u16) {
 struct View<'a> {
     term: &'a Terminal,
     live: bool,
+    /// The space the panel has (the canvas may be wider, in a scrollable).
+    panel: Size,
 }
 
 #[derive(Default)]
@@ -404,7 +427,7 @@ impl canvas::Program<Event> for View<'_> {
             E::Window(
                 iced::window::Event::RedrawRequested(_) | iced::window::Event::Resized(_),
             ) => {
-                let want = fit(bounds.size());
+                let want = fit(self.panel);
                 (want != term.size())
                     .then(|| canvas::Action::publish(Event::Resize(want.0, want.1)))
             }

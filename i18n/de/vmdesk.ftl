@@ -537,7 +537,7 @@ config-too-many-sata-disks = { $count } SATA-Festplatten sind mehr als die { $ma
 
 ## Serial console as a terminal (issue 15)
 terminal-size = {$cols}×{$rows}
-terminal-size-tip = Das Terminal hat {$cols} Spalten und {$rows} Zeilen. Über eine serielle Schnittstelle erfährt der Gast seine Größe nicht: für Vollbildprogramme im Gast „stty cols {$cols} rows {$rows}“ ausführen.
+terminal-size-tip = Das Terminal hat {$cols} Spalten und {$rows} Zeilen. Über eine serielle Schnittstelle erfährt der Gast seine Größe nicht von selbst: Programme, die das Terminal fragen, erfahren sie („resize“ im Gast ausführen), oder „stty cols {$cols} rows {$rows}“ setzt sie.
 terminal-hint = Ins Terminal klicken, um im Gast zu tippen.
 terminal-hint-focused = Tasten gehen an den Gast. Esc oder ein Klick daneben gibt sie zurück; Strg+[ sendet Esc, Strg+Umschalt+V fügt ein.
 terminal-hint-stopped = Die VM starten, um in ihre serielle Konsole zu tippen.

@@ -536,7 +536,7 @@ config-too-many-sata-disks = { $count } SATA disks is more than the { $max } por
 
 ## Serial console as a terminal (issue 15)
 terminal-size = {$cols}×{$rows}
-terminal-size-tip = The terminal is {$cols} columns by {$rows} rows. A serial port cannot tell the guest its size: for full-screen programs, run “stty cols {$cols} rows {$rows}” in the guest.
+terminal-size-tip = The terminal is {$cols} columns by {$rows} rows. A serial port cannot tell the guest its size: programs that ask the terminal learn it (run “resize” in the guest), or set it with “stty cols {$cols} rows {$rows}”.
 terminal-hint = Click the terminal to type into the guest.
 terminal-hint-focused = Keys go to the guest. Esc or a click outside gives them back; Ctrl+[ sends Esc, Ctrl+Shift+V pastes.
 terminal-hint-stopped = Start the VM to type into its serial console.

@@ -538,7 +538,7 @@ config-too-many-sata-disks = { $count } discos SATA son más que los { $max } pu
 
 ## Serial console as a terminal (issue 15)
 terminal-size = {$cols}×{$rows}
-terminal-size-tip = El terminal tiene {$cols} columnas y {$rows} filas. Un puerto serie no puede decirle su tamaño al invitado: para programas a pantalla completa, ejecute «stty cols {$cols} rows {$rows}» en el invitado.
+terminal-size-tip = El terminal tiene {$cols} columnas y {$rows} filas. Un puerto serie no le dice su tamaño al invitado: los programas que preguntan al terminal lo averiguan (ejecute «resize» en el invitado), o fíjelo con «stty cols {$cols} rows {$rows}».
 terminal-hint = Haga clic en el terminal para escribir en el invitado.
 terminal-hint-focused = Las teclas van al invitado. Esc o un clic fuera las devuelve; Ctrl+[ envía Esc, Ctrl+Mayús+V pega.
 terminal-hint-stopped = Inicie la VM para escribir en su consola serie.

@@ -537,7 +537,7 @@ config-too-many-sata-disks = { $count } disques SATA, c’est plus que les { $ma
 
 ## Serial console as a terminal (issue 15)
 terminal-size = {$cols}×{$rows}
-terminal-size-tip = Le terminal fait {$cols} colonnes sur {$rows} lignes. Un port série ne peut pas indiquer sa taille à l’invité : pour les programmes plein écran, lancez « stty cols {$cols} rows {$rows} » dans l’invité.
+terminal-size-tip = Le terminal fait {$cols} colonnes sur {$rows} lignes. Un port série n’indique pas sa taille à l’invité : les programmes qui interrogent le terminal l’apprennent (lancez « resize » dans l’invité), ou fixez-la avec « stty cols {$cols} rows {$rows} ».
 terminal-hint = Cliquez dans le terminal pour taper dans l’invité.
 terminal-hint-focused = Les touches vont à l’invité. Échap ou un clic à côté les rend ; Ctrl+[ envoie Échap, Ctrl+Maj+V colle.
 terminal-hint-stopped = Démarrez la VM pour taper dans sa console série.

@@ -219,6 +219,9 @@ fn copy_copies_the_text_and_ctrl_shift_v_types_the_clipboard() {
 fn the_terminal_is_80x24_and_grows_with_a_larger_panel() {
     let mut h = running();
     assert_eq!(term(&h).size(), (24, 80));
+    // How a guest learns the size (`resize`): the cursor as far as it goes, and where is it?
+    guest(&mut h, b"\x1b7\x1b[r\x1b[999;999H\x1b[6n\x1b8");
+    assert_eq!(typed(&h), [b"\x1b[24;80R".to_vec()]);
     let redraw = iced::Event::Window(iced::window::Event::RedrawRequested(
         std::time::Instant::now(),
     ));
@@ -250,5 +253,10 @@ fn the_terminal_is_80x24_and_grows_with_a_larger_panel() {
     }
     let (rows, cols) = term(&h).size();
     assert!(rows > 24 && cols > 80, "{rows}×{cols}");
+    guest(&mut h, b"\x1b[18t");
+    assert_eq!(
+        typed(&h)[1..],
+        [format!("\x1b[8;{rows};{cols}t").into_bytes()]
+    );
     assert!(h.shows(&format!("{cols}×{rows}")), "the size is shown");
 }

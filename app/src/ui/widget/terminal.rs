@@ -52,7 +52,7 @@ const PALETTE: [Color; 16] = [
 
 /// The emulator's state for one VM's serial port.
 pub struct Terminal {
-    parser: vt100::Parser,
+    parser: vt100::Parser<Replies>,
     /// Bumped on every change, so the canvas knows when to redraw.
     generation: u64,
     /// Keys go to the guest.
@@ -74,11 +74,53 @@ impl std::fmt::Debug for Terminal {
 impl Default for Terminal {
     fn default() -> Self {
         Terminal {
-            parser: vt100::Parser::new(nz(MIN_ROWS), nz(MIN_COLS), SCROLLBACK_LINES),
+            parser: vt100::Parser::new_with_callbacks(
+                nz(MIN_ROWS),
+                nz(MIN_COLS),
+                SCROLLBACK_LINES,
+                Replies::default(),
+            ),
             generation: 0,
             focused: false,
             empty: true,
         }
+    }
+}
+
+/// Answers to the guest's queries, as xterm gives them. A serial port has no way to tell the
+/// guest the terminal's size, so this is how a guest learns it: `resize` (and systemd on its
+/// console) move the cursor far down-right and ask where it landed (DSR 6).
+#[derive(Default)]
+struct Replies(Vec<u8>);
+
+impl vt100::Callbacks for Replies {
+    fn unhandled_csi(
+        &mut self,
+        screen: &mut vt100::Screen,
+        i1: Option<u8>,
+        _i2: Option<u8>,
+        params: &[&[u16]],
+        c: char,
+    ) {
+        let p0 = params.first().and_then(|p| p.first()).copied().unwrap_or(0);
+        let reply = match (i1, c, p0) {
+            // Device status: fine.
+            (None, 'n', 5) => "\x1b[0n".to_string(),
+            // Where the cursor is (1-based).
+            (None, 'n', 6) => {
+                let (row, col) = screen.cursor_position();
+                format!("\x1b[{};{}R", row + 1, col + 1)
+            }
+            // Primary device attributes: a VT102, what xterm's minimal answer says.
+            (None, 'c', 0) => "\x1b[?6c".to_string(),
+            // The text area's size in characters (XTWINOPS 18).
+            (None, 't', 18) => {
+                let (rows, cols) = screen.size();
+                format!("\x1b[8;{rows};{cols}t")
+            }
+            _ => return,
+        };
+        self.0.extend(reply.into_bytes());
     }
 }
 
@@ -103,14 +145,15 @@ pub enum Event {
 }
 
 impl Terminal {
-    /// Guest output.
-    pub fn feed(&mut self, bytes: &[u8]) {
+    /// Guest output; returns the answers to the queries in it (for the guest).
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
         if bytes.is_empty() {
-            return;
+            return Vec::new();
         }
         self.parser.process(bytes);
         self.empty = false;
         self.generation += 1;
+        std::mem::take(&mut self.parser.callbacks_mut().0)
     }
 
     pub fn screen(&self) -> &vt100::Screen {

@@ -51,7 +51,8 @@ pub enum Action {
 impl Serial {
     pub fn new(scrollback: &str) -> Serial {
         let mut s = Serial::default();
-        s.term.feed(scrollback.as_bytes());
+        // Queries in the log were answered (or not) long ago.
+        let _ = s.term.feed(scrollback.as_bytes());
         s
     }
 
@@ -107,8 +108,12 @@ impl Serial {
             // The whole scrollback, not only the rows on screen.
             Message::Copy | Message::Terminal(T::Copy) => Action::Copy(self.term.text()),
             Message::Output(bytes) => {
-                self.term.feed(&bytes);
-                Action::None
+                let replies = self.term.feed(&bytes);
+                if replies.is_empty() {
+                    Action::None
+                } else {
+                    self.send(replies)
+                }
             }
         }
     }

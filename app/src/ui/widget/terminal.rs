@@ -213,38 +213,7 @@ impl Terminal {
     /// The text of the scrollback and the screen, a line per row (rows the guest wrapped
     /// joined), without trailing blanks.
     pub fn text(&self) -> String {
-        let mut screen = self.parser.screen().clone();
-        let (rows, cols) = screen.size();
-        let (rows, cols) = (rows.get() as usize, cols.get());
-        let mut lines: Vec<(String, bool)> = Vec::new();
-        let mut back = screen.scrollback_len();
-        // Scrolled back by `back` rows, the screen's first row is the scrollback's
-        // `len - back`th: walk it a screenful at a time, then the live screen.
-        while back > 0 {
-            screen.set_scrollback(back);
-            let take = back.min(rows);
-            for (i, row) in screen.rows(0, cols).take(take).enumerate() {
-                lines.push((row, screen.row_wrapped(i as u16)));
-            }
-            back -= take;
-        }
-        screen.set_scrollback(0);
-        for (i, row) in screen.rows(0, cols).enumerate() {
-            lines.push((row, screen.row_wrapped(i as u16)));
-        }
-        let mut out = String::new();
-        for (row, wrapped) in lines {
-            out.push_str(if wrapped { &row } else { row.trim_end() });
-            if !wrapped {
-                out.push('\n');
-            }
-        }
-        let end = out.trim_end().len();
-        out.truncate(end);
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out
+        crate::data::vt::screen_text(self.parser.screen())
     }
 
     /// Pasted text as the guest should get it: line ends as Enter sends them, and marked as a

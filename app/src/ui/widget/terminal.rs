@@ -22,7 +22,7 @@ pub const MIN_COLS: u16 = 80;
 pub const MIN_ROWS: u16 = 24;
 const FONT_SIZE: f32 = 13.0;
 /// Space between the grid and the panel's edge.
-pub const PAD: f32 = 10.0;
+pub const PAD: f32 = 8.0;
 const MONO: Font = Font::MONOSPACE;
 const MONO_BOLD: Font = Font {
     weight: iced::font::Weight::Bold,
@@ -255,7 +255,8 @@ impl Terminal {
             .height(Length::Fill);
             let (cw, _) = cell_size();
             let width = f32::from(self.size().1) * cw + 2.0 * PAD;
-            if width <= panel.width + 0.5 {
+            // The right margin gives way before the panel scrolls.
+            if width - PAD <= panel.width + 0.5 {
                 canvas.width(Length::Fill).into()
             } else {
                 scrollable(canvas.width(width))
@@ -466,7 +467,7 @@ impl canvas::Program<Event> for View<'_> {
                 modifiers,
                 text,
                 ..
-            }) if term.focused => {
+            }) if term.focused && self.live => {
                 let plain = !modifiers.control() && !modifiers.alt() && !modifiers.shift();
                 let ctrl_shift = modifiers.control() && modifiers.shift() && !modifiers.alt();
                 let event = match key.as_ref() {

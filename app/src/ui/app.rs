@@ -690,7 +690,10 @@ impl App {
                 }
             }
             // While the serial terminal has the keyboard, Ctrl+N, Ctrl+F, Ctrl+Q are the guest's.
-            Screen::Details(d) if d.tab == details::Tab::Console && d.serial.term.focused => {}
+            Screen::Details(d)
+                if d.tab == details::Tab::Console
+                    && d.serial.term.focused
+                    && self.vms.runtime(&d.id).is_some_and(|r| r.status.is_some()) => {}
             _ => subs.push(iced::event::listen_with(shortcut)),
         }
         if let Screen::Wizard(w) = &self.screen {

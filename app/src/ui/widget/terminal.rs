@@ -420,7 +420,8 @@ struct View<'a> {
 #[derive(Default)]
 struct State {
     cache: Cache,
-    drawn: Cell<Option<u64>>,
+    /// The generation and whether it had the keyboard, when last drawn.
+    drawn: Cell<Option<(u64, bool)>>,
 }
 
 impl canvas::Program<Event> for View<'_> {
@@ -496,13 +497,15 @@ impl canvas::Program<Event> for View<'_> {
         bounds: Rectangle,
         _cursor: mouse::Cursor,
     ) -> Vec<Geometry> {
-        if state.drawn.get() != Some(self.term.generation) {
+        let keyboard = self.term.focused && self.live;
+        let now = Some((self.term.generation, keyboard));
+        if state.drawn.get() != now {
             state.cache.clear();
-            state.drawn.set(Some(self.term.generation));
+            state.drawn.set(now);
         }
-        vec![state
-            .cache
-            .draw(renderer, bounds.size(), |frame| paint(self.term, frame))]
+        vec![state.cache.draw(renderer, bounds.size(), |frame| {
+            paint(self.term, keyboard, frame)
+        })]
     }
 
     fn mouse_interaction(
@@ -575,7 +578,8 @@ struct Run {
     look: Look,
 }
 
-fn paint(term: &Terminal, frame: &mut Frame) {
+/// Draws the grid; `keyboard`: the terminal has the keyboard (a block cursor).
+fn paint(term: &Terminal, keyboard: bool, frame: &mut Frame) {
     let (cw, ch) = cell_size();
     let screen = term.screen();
     let (rows, cols) = term.size();
@@ -646,7 +650,7 @@ fn paint(term: &Terminal, frame: &mut Frame) {
     // The cursor: a block while the terminal has the keyboard, an outline otherwise.
     if !screen.hide_cursor() && screen.scrollback() == 0 && (first..first + fits).contains(&crow) {
         let pos = Point::new(x_of(ccol), PAD + f32::from(crow - first) * ch);
-        if term.focused {
+        if keyboard {
             frame.fill_rectangle(pos, Size::new(cw, ch), FOREGROUND);
             if let Some(cell) = screen.cell(crow, ccol).filter(|c| c.has_contents()) {
                 let run = Run {

@@ -83,3 +83,18 @@ fi
 grep -q '^\[\[cdroms\]\]' "$toml" || fail "Eject removed the drive itself: $(cat "$toml")"
 "$BIN/vmdesk" status grub-test | grep -qi running || fail "the VM stopped after the eject"
 echo "app-e2e-iso: PASS: Eject while running emptied the drive (the VMM accepted it; vm.toml follows)"
+
+# The serial console is a terminal (issue 15): SeaBIOS mirrors GRUB's screen to COM1 as
+# cursor-addressed escape sequences, and keys typed into the focused terminal reach GRUB: 'c'
+# opens its command line. (X needs the window focused: Xvfb has no window manager.)
+serial="$VMDESK_HOME/data/vms/grub-test/serial.log"
+xdotool search --name '^vmdesk$' windowfocus --sync
+click 925 450 1        # the serial terminal (Details' first tab) takes the keyboard
+xdotool type c
+for _ in $(seq 1 24); do
+  sleep 5
+  grep -q "grub>" "$serial" && break
+done
+shot terminal
+grep -q "grub>" "$serial" || fail "'c' typed into the serial terminal did not reach GRUB; screenshot: $work/terminal.png"
+echo "app-e2e-iso: PASS: keys typed into the serial terminal reach GRUB (its command line opened)"

@@ -161,8 +161,6 @@ details-revert = Änderungen verwerfen
 details-saved = Gespeichert.
 details-console = Serielle Konsole
 console-empty = Noch keine Ausgabe.
-console-placeholder = Zeile für den Gast eingeben; Enter sendet sie
-console-send = Senden
 console-clear = Leeren
 console-copy = Kopieren
 
@@ -537,3 +535,11 @@ cli-not-utf8 = „{ $arg }“ ist kein gültiges UTF-8: vmdesk braucht Dateiname
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = SATA-Festplatten gibt es nur in einer BIOS- oder UEFI-Maschine; eine Linux-Kernel-Maschine nutzt virtio-Festplatten.
 config-too-many-sata-disks = { $count } SATA-Festplatten sind mehr als die { $max } Anschlüsse, die die CD-ROM-Laufwerke frei lassen.
+
+## Serial console as a terminal (issue 15)
+terminal-size = {$cols}×{$rows}
+terminal-size-tip = Das Terminal hat {$cols} Spalten und {$rows} Zeilen. Über eine serielle Schnittstelle erfährt der Gast seine Größe nicht von selbst: Programme, die das Terminal fragen, erfahren sie („resize“ im Gast ausführen), oder „stty cols {$cols} rows {$rows}“ setzt sie.
+terminal-hint = Ins Terminal klicken, um im Gast zu tippen.
+terminal-hint-focused = Tasten gehen an den Gast. Esc oder ein Klick daneben gibt sie zurück; Strg+[ sendet Esc, Strg+Umschalt+V fügt ein.
+terminal-hint-stopped = Die VM starten, um in ihre serielle Konsole zu tippen.
+terminal-not-sent = Nicht an den Gast gesendet: {$error}

@@ -161,8 +161,6 @@ details-revert = Undo changes
 details-saved = Saved.
 details-console = Serial console
 console-empty = No output yet.
-console-placeholder = Type a line for the guest; Enter sends it
-console-send = Send
 console-clear = Clear
 console-copy = Copy
 
@@ -536,3 +534,11 @@ cli-not-utf8 = “{ $arg }” is not valid UTF-8: vmdesk needs file names and wo
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = SATA disks need a BIOS or UEFI machine; a Linux-kernel machine uses virtio disks.
 config-too-many-sata-disks = { $count } SATA disks is more than the { $max } ports the CD-ROM drives leave free.
+
+## Serial console as a terminal (issue 15)
+terminal-size = {$cols}×{$rows}
+terminal-size-tip = The terminal is {$cols} columns by {$rows} rows. A serial port cannot tell the guest its size: programs that ask the terminal learn it (run “resize” in the guest), or set it with “stty cols {$cols} rows {$rows}”.
+terminal-hint = Click the terminal to type into the guest.
+terminal-hint-focused = Keys go to the guest. Esc or a click outside gives them back; Ctrl+[ sends Esc, Ctrl+Shift+V pastes.
+terminal-hint-stopped = Start the VM to type into its serial console.
+terminal-not-sent = Not sent to the guest: {$error}

@@ -161,8 +161,6 @@ details-revert = Descartar cambios
 details-saved = Guardado.
 details-console = Consola serie
 console-empty = Aún no hay salida.
-console-placeholder = Escriba una línea para el invitado; Intro la envía
-console-send = Enviar
 console-clear = Limpiar
 console-copy = Copiar
 
@@ -538,3 +536,11 @@ cli-not-utf8 = «{ $arg }» no es UTF-8 válido: vmdesk necesita nombres de arch
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = Los discos SATA necesitan una máquina BIOS o UEFI; una máquina de núcleo Linux usa discos virtio.
 config-too-many-sata-disks = { $count } discos SATA son más que los { $max } puertos que dejan libres las unidades de CD-ROM.
+
+## Serial console as a terminal (issue 15)
+terminal-size = {$cols}×{$rows}
+terminal-size-tip = El terminal tiene {$cols} columnas y {$rows} filas. Un puerto serie no le dice su tamaño al invitado: los programas que preguntan al terminal lo averiguan (ejecute «resize» en el invitado), o fíjelo con «stty cols {$cols} rows {$rows}».
+terminal-hint = Haga clic en el terminal para escribir en el invitado.
+terminal-hint-focused = Las teclas van al invitado. Esc o un clic fuera las devuelve; Ctrl+[ envía Esc, Ctrl+Mayús+V pega.
+terminal-hint-stopped = Inicie la VM para escribir en su consola serie.
+terminal-not-sent = No enviado al invitado: {$error}

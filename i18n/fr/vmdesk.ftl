@@ -161,8 +161,6 @@ details-revert = Annuler les modifications
 details-saved = Enregistré.
 details-console = Console série
 console-empty = Pas encore de sortie.
-console-placeholder = Tapez une ligne pour l’invité ; Entrée l’envoie
-console-send = Envoyer
 console-clear = Effacer
 console-copy = Copier
 
@@ -537,3 +535,11 @@ cli-not-utf8 = « { $arg } » n'est pas de l'UTF-8 valide : vmdesk a besoin de n
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = Les disques SATA nécessitent une machine BIOS ou UEFI ; une machine à noyau Linux utilise des disques virtio.
 config-too-many-sata-disks = { $count } disques SATA, c’est plus que les { $max } ports laissés libres par les lecteurs de CD-ROM.
+
+## Serial console as a terminal (issue 15)
+terminal-size = {$cols}×{$rows}
+terminal-size-tip = Le terminal fait {$cols} colonnes sur {$rows} lignes. Un port série n’indique pas sa taille à l’invité : les programmes qui interrogent le terminal l’apprennent (lancez « resize » dans l’invité), ou fixez-la avec « stty cols {$cols} rows {$rows} ».
+terminal-hint = Cliquez dans le terminal pour taper dans l’invité.
+terminal-hint-focused = Les touches vont à l’invité. Échap ou un clic à côté les rend ; Ctrl+[ envoie Échap, Ctrl+Maj+V colle.
+terminal-hint-stopped = Démarrez la VM pour taper dans sa console série.
+terminal-not-sent = Non envoyé à l’invité : {$error}

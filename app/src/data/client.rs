@@ -325,8 +325,13 @@ pub fn encode_serial(bytes: &[u8]) -> String {
 }
 
 pub fn serial_input(text: &str) -> vmm_core::api::SerialInput {
+    serial_bytes(text.as_bytes())
+}
+
+/// Bytes for the guest's serial port, as they are (a terminal's keys).
+pub fn serial_bytes(bytes: &[u8]) -> vmm_core::api::SerialInput {
     vmm_core::api::SerialInput {
-        data: B64.encode(text.as_bytes()),
+        data: B64.encode(bytes),
     }
 }
 

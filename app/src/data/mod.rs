@@ -20,3 +20,4 @@ pub mod stats;
 pub mod store;
 pub mod thumbs;
 pub mod vms;
+pub mod vt;

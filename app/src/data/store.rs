@@ -162,6 +162,11 @@ pub fn tail(path: &Path, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// The last `n` lines of a serial log as a terminal shows them (escape sequences applied).
+pub fn serial_tail(path: &Path, n: usize) -> Vec<String> {
+    crate::data::vt::last_lines(tail_text(path, 64 * 1024).as_bytes(), n)
+}
+
 /// The last `max` bytes of a file, as text (lossy). Only a regular file: a FIFO or a device
 /// named as a serial log would stall or flood the UI.
 pub fn tail_text(path: &Path, max: u64) -> String {

@@ -117,7 +117,7 @@ pub fn exit_record(
     });
     ExitRecord {
         info,
-        serial_tail: store::tail(&store::serial_log(paths, id, cfg), 6),
+        serial_tail: store::serial_tail(&store::serial_log(paths, id, cfg), 6),
         log_tail,
     }
 }

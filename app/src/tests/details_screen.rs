@@ -5,12 +5,17 @@ use super::*;
 #[test]
 fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
     let mut h = Harness::new(&[("web", "Web")]);
-    std::fs::write(h.paths.vm_dir("web").join("serial.log"), "old line\n").unwrap();
+    // Raw guest output, as a guest writes it (CR LF).
+    std::fs::write(h.paths.vm_dir("web").join("serial.log"), "old line\r\n").unwrap();
     h.ui(|ui| {
         ui.click("Details").unwrap();
     });
     assert!(matches!(h.app.screen, Screen::Details(_)));
-    assert!(h.shows("old line\n"), "scrollback comes from serial.log");
+    assert_eq!(
+        serial_text(&h),
+        "old line\n",
+        "scrollback comes from serial.log"
+    );
     h.ui(|ui| {
         ui.click(iced::widget::Id::new(Field::Memory.id())).unwrap();
         ui.typewrite("0");
@@ -50,20 +55,21 @@ fn details_edit_settings_when_stopped_and_talk_to_the_console_when_running() {
             data: base64::Engine::encode(&crate::data::client::B64, "TICK 1\r\n"),
         },
     ));
-    assert!(h.shows("old line\nTICK 1\n"));
+    assert_eq!(serial_text(&h), "old line\nTICK 1\n");
     h.ui(|ui| {
-        ui.click(iced::widget::Id::new(details::serial::CONSOLE_INPUT_ID))
+        ui.click(iced::widget::Id::new(details::serial::TERMINAL_ID))
             .unwrap();
+    });
+    h.ui(|ui| {
         ui.typewrite("hello");
         ui.tap_key(iced::keyboard::key::Named::Enter);
     });
-    assert_eq!(
-        h.fake.commands(),
-        [(
-            "web".to_string(),
-            crate::data::client::serial_input("hello\n").into()
-        )]
-    );
+    // A key at a time, in order, as a terminal types; Enter is a carriage return.
+    let typed: Vec<Command> = ["h", "e", "l", "l", "o", "\r"]
+        .iter()
+        .map(|k| crate::data::client::serial_input(k).into())
+        .collect();
+    assert_eq!(cmds(&h), typed);
     // Counters polled every second feed the activity tab, with explanations.
     h.poll();
     h.poll();

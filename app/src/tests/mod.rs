@@ -6,6 +6,7 @@ mod app_wide;
 mod console_screen;
 mod details_screen;
 mod library_screen;
+mod serial_terminal;
 mod wizard_screen;
 
 use crate::data::check::Finding;
@@ -33,6 +34,8 @@ struct Harness {
     paths: Paths,
     fake: Arc<FakeClient>,
     app: App,
+    /// The clipboard the app reads and writes.
+    clipboard: Option<String>,
 }
 
 impl Harness {
@@ -51,6 +54,7 @@ impl Harness {
             paths,
             fake,
             app,
+            clipboard: None,
         }
     }
 
@@ -63,13 +67,25 @@ impl Harness {
             assert!(rounds < 100, "update loop does not settle");
             let task = self.app.update(m);
             if let Some(stream) = iced_runtime::task::into_stream(task) {
-                let actions: Vec<_> =
-                    iced::futures::executor::block_on(iced::futures::StreamExt::collect(stream));
-                for a in actions {
-                    if let iced_runtime::Action::Output(m) = a {
-                        queue.push(m);
+                // One action at a time: a clipboard read waits for its answer.
+                for a in iced::futures::executor::block_on_stream(stream) {
+                    match a {
+                        iced_runtime::Action::Output(m) => queue.push(m),
+                        iced_runtime::Action::Clipboard(c) => self.clipboard(c),
+                        _ => {}
                     }
                 }
+            }
+        }
+    }
+
+    fn clipboard(&mut self, action: iced_runtime::clipboard::Action) {
+        match action {
+            iced_runtime::clipboard::Action::Read { channel, .. } => {
+                let _ = channel.send(self.clipboard.clone());
+            }
+            iced_runtime::clipboard::Action::Write { contents, .. } => {
+                self.clipboard = Some(contents);
             }
         }
     }
@@ -93,6 +109,14 @@ impl Harness {
 
     fn poll(&mut self) {
         self.send(Message::Tick);
+    }
+}
+
+/// The text of the details screen's serial terminal (scrollback and screen).
+fn serial_text(h: &Harness) -> String {
+    match &h.app.screen {
+        Screen::Details(d) | Screen::Console(_, d) => d.serial.term.text(),
+        _ => panic!("not on a VM's details"),
     }
 }
 

@@ -544,6 +544,8 @@ impl App {
                 self.notice(t!("notice-copied"), false, None);
                 iced::clipboard::write(text)
             }
+            details::Action::SerialInput(id, bytes) => self.serial_input(id, bytes),
+            details::Action::Paste(id) => lifecycle::paste_into_serial(id),
             details::Action::OpenScreen(id) => {
                 let screen = std::mem::replace(&mut self.screen, Screen::Library);
                 if let Screen::Details(d) = screen {
@@ -687,6 +689,11 @@ impl App {
                     subs.push(iced::event::listen_with(shortcut));
                 }
             }
+            // While the serial terminal has the keyboard, Ctrl+N, Ctrl+F, Ctrl+Q are the guest's.
+            Screen::Details(d)
+                if d.tab == details::Tab::Console
+                    && d.serial.term.focused
+                    && self.vms.runtime(&d.id).is_some_and(|r| r.status.is_some()) => {}
             _ => subs.push(iced::event::listen_with(shortcut)),
         }
         if let Screen::Wizard(w) = &self.screen {

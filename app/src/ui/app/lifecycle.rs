@@ -9,7 +9,7 @@ use crate::data::store::{self, VmEntry};
 use crate::data::thumbs;
 use crate::data::vms::{exit_record, ExitRecord};
 use crate::t;
-use crate::ui::screen::details::{self, activity, snapshots, SnapOp};
+use crate::ui::screen::details::{self, activity, serial, snapshots, SnapOp};
 use crate::ui::screen::library;
 use iced::Task;
 use std::collections::{HashMap, HashSet};
@@ -25,6 +25,16 @@ pub struct Poll {
     pub entries: Vec<VmEntry>,
     pub statuses: Vec<(String, Option<Status>)>,
     pub exits: Vec<(String, ExitRecord)>,
+}
+
+/// Reads the clipboard into VM `id`'s serial terminal (Ctrl+Shift+V).
+pub(super) fn paste_into_serial(id: String) -> Task<Message> {
+    iced::clipboard::read().map(move |text| {
+        Message::ToDetails(
+            id.clone(),
+            details::Message::Serial(serial::Message::Pasted(text)),
+        )
+    })
 }
 
 /// Runs a blocking call on its own thread; the task yields its result.
@@ -170,6 +180,19 @@ impl App {
                 command,
                 result,
             }
+        })
+    }
+
+    /// Types `bytes` into the VM's serial port; the terminal hears back (it sends the keys
+    /// typed meanwhile only then, so they arrive in order).
+    pub(super) fn serial_input(&self, id: String, bytes: Vec<u8>) -> Task<Message> {
+        let client = self.client.clone();
+        blocking(move || {
+            let r = client
+                .call(&id, client::serial_bytes(&bytes))
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            Message::ToDetails(id, details::Message::Serial(serial::Message::Sent(r)))
         })
     }
 

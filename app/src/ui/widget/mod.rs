@@ -1,6 +1,7 @@
 //! Small widgets more than one screen uses.
 
 pub mod graph;
+pub mod terminal;
 
 use crate::data::vms::VmState;
 use crate::t;

@@ -29,7 +29,8 @@ use snapshots::Snapshots;
 use vmm_core::api::{self, Command};
 use vmm_core::config::VmConfig;
 
-#[derive(Debug, Clone)]
+// Not `Clone`: the serial terminal's emulator state is not.
+#[derive(Debug)]
 pub struct Details {
     pub id: String,
     pub form: VmForm,
@@ -92,6 +93,10 @@ pub enum Action {
     OpenScreen(String),
     /// Put this text on the clipboard.
     Copy(String),
+    /// Type these bytes into the VM's serial port; the result goes back as `serial::Message::Sent`.
+    SerialInput(String, Vec<u8>),
+    /// Read the clipboard into the VM's serial terminal (`serial::Message::Pasted`).
+    Paste(String),
     /// Put a disc into drive `drive` of the VM, or take it out (`None`); through its VMM when
     /// `live`, and into its vm.toml.
     Cdrom {
@@ -231,10 +236,9 @@ impl Details {
             Message::OpenScreen => Action::OpenScreen(id),
             Message::Serial(m) => match self.serial.update(m) {
                 serial::Action::None => Action::None,
-                serial::Action::Send(line) => {
-                    Action::Api(id, crate::data::client::serial_input(&line).into())
-                }
+                serial::Action::Send(bytes) => Action::SerialInput(id, bytes),
                 serial::Action::Copy(text) => Action::Copy(text),
+                serial::Action::Paste => Action::Paste(id),
             },
             Message::Snap(m) => {
                 let (task, action) = self.snaps.update(m, running);

@@ -1,138 +1,172 @@
-//! The serial console tab: the guest's serial output (the scrollback kept in memory, its tail
-//! drawn) and a line to type into it.
+//! The serial console tab: a terminal on the guest's serial port (its scrollback kept in
+//! memory, seeded from serial.log). A click gives it the keyboard, and then keys go to the guest
+//! as a terminal sends them; Esc or a click elsewhere takes the keyboard back.
 
 use crate::t;
 use crate::ui::style;
-use crate::ui::style::mono;
 use crate::ui::widget::section_title;
-use iced::widget::{button, column, container, row, scrollable, text, text_input, Space};
-use iced::{Alignment, Element, Length};
+use crate::ui::widget::terminal::{self, Terminal};
+use iced::widget::{button, column, container, row, text, tooltip, Space};
+use iced::{border, Alignment, Element, Length};
 
-pub const CONSOLE_INPUT_ID: &str = "console-input";
-pub const CONSOLE_ID: &str = "console";
-/// Serial scrollback kept in memory.
-const SCROLLBACK_BYTES: usize = 256 * 1024;
-/// Lines drawn (the rest stays in the buffer and in serial.log).
-const VISIBLE_LINES: usize = 400;
+/// The terminal's panel (for tests: a click on it gives the terminal the keyboard).
+pub const TERMINAL_ID: &str = "serial-terminal";
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Serial {
-    pub text: String,
-    pub input: String,
+    pub term: Terminal,
+    /// Typed bytes waiting for the one being sent: keys reach the guest in order, one request
+    /// at a time.
+    pending: Vec<u8>,
+    sending: bool,
+    /// Why the last keys did not reach the guest.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
-    Input(String),
-    Send,
+    Terminal(terminal::Event),
     Clear,
     Copy,
     /// Guest output (raw bytes, as the VMM sent them).
     Output(Vec<u8>),
+    /// The clipboard's text, for Ctrl+Shift+V.
+    Pasted(Option<String>),
+    /// The last bytes reached the VMM, or why not.
+    Sent(Result<(), String>),
 }
 
 /// What the details screen has to pass on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     None,
-    /// Type this into the guest's serial port.
-    Send(String),
+    /// Type these bytes into the guest's serial port (and answer with `Sent`).
+    Send(Vec<u8>),
     /// Put this text on the clipboard.
     Copy(String),
+    /// Read the clipboard (and answer with `Pasted`).
+    Paste,
 }
 
 impl Serial {
     pub fn new(scrollback: &str) -> Serial {
         let mut s = Serial::default();
-        s.push(scrollback.as_bytes());
+        // Queries in the log were answered (or not) long ago.
+        let _ = s.term.feed(scrollback.as_bytes());
         s
     }
 
     pub fn update(&mut self, message: Message) -> Action {
+        use terminal::Event as T;
         match message {
-            Message::Input(s) => {
-                self.input = s;
+            Message::Terminal(T::Focus(on)) => {
+                self.term.set_focus(on);
                 Action::None
             }
-            Message::Send => Action::Send(format!("{}\n", std::mem::take(&mut self.input))),
+            Message::Terminal(T::Input(bytes)) => {
+                self.term.scroll_to_bottom();
+                self.send(bytes)
+            }
+            Message::Terminal(T::Paste) => Action::Paste,
+            Message::Pasted(Some(text)) if !text.is_empty() => {
+                let bytes = self.term.paste_bytes(&text);
+                self.send(bytes)
+            }
+            Message::Pasted(_) => Action::None,
+            Message::Terminal(T::Resize(rows, cols)) => {
+                self.term.resize(rows, cols);
+                Action::None
+            }
+            Message::Terminal(T::Scroll(lines)) => {
+                self.term.scroll(lines);
+                Action::None
+            }
+            Message::Sent(result) => {
+                self.sending = false;
+                match result {
+                    Ok(()) => {
+                        self.error = None;
+                        if self.pending.is_empty() {
+                            Action::None
+                        } else {
+                            let bytes = std::mem::take(&mut self.pending);
+                            self.send(bytes)
+                        }
+                    }
+                    // What was typed meanwhile would land out of context: dropped.
+                    Err(e) => {
+                        self.pending.clear();
+                        self.error = Some(e);
+                        Action::None
+                    }
+                }
+            }
             Message::Clear => {
-                self.text.clear();
+                self.term.clear();
                 Action::None
             }
-            // The whole scrollback, not only the lines on screen.
-            Message::Copy => Action::Copy(self.text.clone()),
+            // The whole scrollback, not only the rows on screen.
+            Message::Copy | Message::Terminal(T::Copy) => Action::Copy(self.term.text()),
             Message::Output(bytes) => {
-                self.push(&bytes);
-                Action::None
+                let replies = self.term.feed(&bytes);
+                if replies.is_empty() {
+                    Action::None
+                } else {
+                    self.send(replies)
+                }
             }
         }
     }
 
-    /// Appends guest output: carriage returns and other control bytes dropped.
-    fn push(&mut self, bytes: &[u8]) {
-        let text = String::from_utf8_lossy(bytes);
-        self.text.extend(
-            text.chars()
-                .filter(|c| *c == '\n' || *c == '\t' || !c.is_control()),
-        );
-        if self.text.len() > SCROLLBACK_BYTES {
-            let mut cut = self.text.len() - SCROLLBACK_BYTES;
-            while !self.text.is_char_boundary(cut) {
-                cut += 1;
-            }
-            self.text.drain(..cut);
+    fn send(&mut self, bytes: Vec<u8>) -> Action {
+        if self.sending {
+            self.pending.extend(bytes);
+            Action::None
+        } else {
+            self.sending = true;
+            Action::Send(bytes)
         }
-    }
-
-    fn visible(&self) -> &str {
-        let mut idx = self.text.trim_end_matches('\n').len();
-        for _ in 0..VISIBLE_LINES {
-            match self.text[..idx].rfind('\n') {
-                Some(i) => idx = i,
-                None => return &self.text,
-            }
-        }
-        &self.text[idx + 1..]
     }
 
     /// The tab; typing works while the guest is `live` (running or paused).
     pub fn view(&self, live: bool) -> Element<'_, Message> {
-        let out = if self.text.is_empty() {
-            t!("console-empty")
-        } else {
-            self.visible().to_string()
-        };
-        let screen = container(
-            scrollable(
-                container(text(out).size(13).font(mono()))
-                    .padding([10, 12])
-                    .width(Length::Fill),
-            )
-            .id(CONSOLE_ID)
-            .anchor_bottom()
+        let focused = self.term.focused && live;
+        let screen = container(self.term.view(live).map(Message::Terminal))
+            .id(TERMINAL_ID)
             .height(Length::Fill)
-            .width(Length::Fill),
-        )
-        .height(Length::Fill)
-        .style(style::console);
-        let mut input = text_input(&t!("console-placeholder"), &self.input)
-            .id(CONSOLE_INPUT_ID)
-            .padding([8, 10])
-            .size(14)
-            .font(mono())
-            .style(style::input);
-        let mut send = button(text(t!("console-send")).size(14))
-            .padding([8, 14])
-            .style(style::pill);
-        if live {
-            input = input.on_input(Message::Input).on_submit(Message::Send);
-            send = send.on_press(Message::Send);
+            .width(Length::Fill)
+            .style(move |theme| {
+                let mut s = style::console(theme);
+                // The ring says where the keys go.
+                if focused {
+                    s.border = border::rounded(10).color(style::ACCENT).width(2);
+                }
+                s
+            });
+        let (rows, cols) = self.term.size();
+        let size = tooltip(
+            text(t!("terminal-size", cols = cols, rows = rows))
+                .size(12)
+                .color(style::DIM),
+            container(text(t!("terminal-size-tip", cols = cols, rows = rows)).size(13))
+                .padding(8)
+                .max_width(360)
+                .style(style::card),
+            tooltip::Position::Bottom,
+        );
+        let hint = match (&self.error, live, focused) {
+            (Some(e), _, _) => text(t!("terminal-not-sent", error = e.as_str())).color(style::RED),
+            (None, false, _) => text(t!("terminal-hint-stopped")).color(style::DIM),
+            (None, true, false) => text(t!("terminal-hint")).color(style::DIM),
+            (None, true, true) => text(t!("terminal-hint-focused")).color(style::DIM),
         }
+        .size(12);
         container(
             column![
                 row![
                     section_title(t!("details-console")),
                     Space::new().width(Length::Fill),
+                    size,
                     button(text(t!("console-copy")).size(13))
                         .padding([4, 10])
                         .style(style::flat)
@@ -142,11 +176,12 @@ impl Serial {
                         .style(style::flat)
                         .on_press(Message::Clear),
                 ]
+                .spacing(6)
                 .align_y(Alignment::Center),
                 screen,
-                row![input, send].spacing(8).align_y(Alignment::Center),
+                hint,
             ]
-            .spacing(10),
+            .spacing(8),
         )
         .padding(16)
         .height(Length::Fill)
@@ -160,14 +195,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scrollback_is_bounded_and_cleaned() {
-        let mut d = Serial::new("");
-        d.push(b"hello\r\nworld\x07\n");
-        assert_eq!(d.text, "hello\nworld\n");
-        for _ in 0..100_000 {
-            d.push(b"TICK 123456\n");
+    fn keys_wait_for_the_one_being_sent_and_go_out_in_order() {
+        let mut s = Serial::new("");
+        let key = |b: &[u8]| Message::Terminal(terminal::Event::Input(b.to_vec()));
+        assert_eq!(s.update(key(b"a")), Action::Send(b"a".to_vec()));
+        assert_eq!(s.update(key(b"b")), Action::None);
+        assert_eq!(s.update(key(b"c")), Action::None);
+        assert_eq!(
+            s.update(Message::Sent(Ok(()))),
+            Action::Send(b"bc".to_vec())
+        );
+        assert_eq!(s.update(Message::Sent(Ok(()))), Action::None);
+        assert_eq!(s.update(key(b"d")), Action::Send(b"d".to_vec()));
+        assert_eq!(s.update(key(b"e")), Action::None);
+        assert_eq!(s.update(Message::Sent(Err("gone".into()))), Action::None);
+        assert_eq!(s.error.as_deref(), Some("gone"));
+        assert_eq!(s.update(key(b"f")), Action::Send(b"f".to_vec()));
+    }
+
+    #[test]
+    fn scrollback_is_bounded_and_copy_has_it_all() {
+        let mut s = Serial::new("hello\r\nworld\x07\r\n");
+        assert_eq!(s.term.text(), "hello\nworld\n");
+        for i in 0..3000 {
+            s.update(Message::Output(format!("TICK {i}\r\n").into_bytes()));
         }
-        assert!(d.text.len() <= SCROLLBACK_BYTES);
-        assert_eq!(d.visible().lines().count(), VISIBLE_LINES);
+        let text = s.term.text();
+        let lines: Vec<&str> = text.lines().collect();
+        // The scrollback's lines and the screen's (the last row is where the cursor waits).
+        assert_eq!(lines.len(), terminal::SCROLLBACK_LINES + 23);
+        assert_eq!(lines.last(), Some(&"TICK 2999"));
+        assert_eq!(
+            lines[0],
+            format!("TICK {}", 3000 - terminal::SCROLLBACK_LINES - 23)
+        );
     }
 }

@@ -536,3 +536,7 @@ cli-not-utf8 = „{ $arg }“ ist kein gültiges UTF-8: vmdesk braucht Dateiname
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = SATA-Festplatten gibt es nur in einer BIOS- oder UEFI-Maschine; eine Linux-Kernel-Maschine nutzt virtio-Festplatten.
 config-too-many-sata-disks = { $count } SATA-Festplatten sind mehr als die { $max } Anschlüsse, die die CD-ROM-Laufwerke frei lassen.
+
+## Layouts and toasts (issue 15)
+screen-more = Mehr: Bildgröße, Bildschirmfoto
+details-more = Mehr: neu starten, sofort ausschalten

@@ -535,3 +535,7 @@ cli-not-utf8 = “{ $arg }” is not valid UTF-8: vmdesk needs file names and wo
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = SATA disks need a BIOS or UEFI machine; a Linux-kernel machine uses virtio disks.
 config-too-many-sata-disks = { $count } SATA disks is more than the { $max } ports the CD-ROM drives leave free.
+
+## Layouts and toasts (issue 15)
+screen-more = More: screen size, screenshot
+details-more = More: restart, force off

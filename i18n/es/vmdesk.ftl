@@ -537,3 +537,7 @@ cli-not-utf8 = «{ $arg }» no es UTF-8 válido: vmdesk necesita nombres de arch
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = Los discos SATA necesitan una máquina BIOS o UEFI; una máquina de núcleo Linux usa discos virtio.
 config-too-many-sata-disks = { $count } discos SATA son más que los { $max } puertos que dejan libres las unidades de CD-ROM.
+
+## Layouts and toasts (issue 15)
+screen-more = Más: tamaño de pantalla, captura
+details-more = Más: reiniciar, forzar apagado

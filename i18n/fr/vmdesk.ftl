@@ -536,3 +536,7 @@ cli-not-utf8 = « { $arg } » n'est pas de l'UTF-8 valide : vmdesk a besoin de n
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = Les disques SATA nécessitent une machine BIOS ou UEFI ; une machine à noyau Linux utilise des disques virtio.
 config-too-many-sata-disks = { $count } disques SATA, c’est plus que les { $max } ports laissés libres par les lecteurs de CD-ROM.
+
+## Layouts and toasts (issue 15)
+screen-more = Plus : taille de l’écran, capture
+details-more = Plus : redémarrer, forcer l’arrêt

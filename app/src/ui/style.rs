@@ -287,6 +287,27 @@ pub fn header_title<'a, M: 'a>(label: String) -> iced::Element<'a, M> {
         .into()
 }
 
+/// A header's name and state badge in the space the header's buttons leave: a long name is
+/// cut at its end (the buttons stay whole and in reach), never wrapped.
+pub fn header_name<'a, M: 'a>(label: String, badge: iced::Element<'a, M>) -> iced::Element<'a, M> {
+    let title = container(
+        iced::widget::text(label)
+            .size(17)
+            .font(bold())
+            .wrapping(iced::widget::text::Wrapping::None),
+    )
+    .padding([2, 3])
+    .style(header);
+    container(
+        iced::widget::row![title, badge]
+            .spacing(10)
+            .align_y(iced::Alignment::Center),
+    )
+    .width(iced::Length::Fill)
+    .clip(true)
+    .into()
+}
+
 pub fn bold() -> iced::Font {
     iced::Font {
         weight: iced::font::Weight::Bold,

@@ -3,6 +3,7 @@
 //! notices (toasts) neither move the screen nor cover the guest's screen.
 
 use super::*;
+use crate::ui::app::INFO_SECS;
 use iced::{Rectangle, Size};
 use iced_test::selector::Candidate;
 
@@ -220,4 +221,100 @@ fn the_console_header_and_send_key_bar_fit() {
         labels.extend((1..=12).map(|n| format!("F{n}")));
         assert_reachable(&h.app, size, &labels, "console");
     });
+}
+
+/// The bounds of the first text reading `label` in the app drawn at `size`.
+fn bounds_of(app: &App, size: Size, label: &str) -> Option<Rectangle> {
+    let mut ui = iced_test::Simulator::with_size(Default::default(), size, app.view());
+    texts(&mut ui, label).first().map(|t| t.0)
+}
+
+#[test]
+fn an_information_toast_goes_after_five_seconds_an_error_stays() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.app.notice("Saved.".into(), false, None);
+    h.app.notice("It broke.".into(), true, None);
+    for _ in 0..4 {
+        h.poll();
+    }
+    assert!(h.shows("Saved.") && h.shows("It broke."));
+    h.poll();
+    assert!(!h.shows("Saved."), "an information toast goes by itself");
+    for _ in 0..10 {
+        h.poll();
+    }
+    assert!(h.shows("It broke."), "an error stays until dismissed");
+    h.ui(|ui| {
+        ui.click("Dismiss").unwrap();
+    });
+    assert!(!h.shows("It broke."));
+}
+
+#[test]
+fn toasts_move_nothing_and_at_most_three_show() {
+    let mut h = Harness::new(&[("web", "Web"), ("db", "DB")]);
+    for size in [SMALL, LARGE] {
+        let before: Vec<_> = ["New VM", "Start", "Details", "DB"]
+            .map(|l| bounds_of(&h.app, size, l))
+            .to_vec();
+        for n in 0..4 {
+            h.app.notice(format!("Notice {n}"), n == 0, None);
+        }
+        let after: Vec<_> = ["New VM", "Start", "Details", "DB"]
+            .map(|l| bounds_of(&h.app, size, l))
+            .to_vec();
+        assert_eq!(before, after, "toasts moved the screen at {size:?}");
+        for n in 0..3 {
+            let b = bounds_of(&h.app, size, &format!("Notice {n}")).unwrap();
+            assert!(b.y + b.height <= size.height, "{b:?}");
+        }
+        assert!(!h.shows("Notice 3"), "the fourth waits its turn");
+        // The information ones go; the waiting one shows then; the error stays.
+        for _ in 0..INFO_SECS * 2 {
+            h.poll();
+        }
+        assert!(h.shows("Notice 0") && !h.shows("Notice 2") && !h.shows("Notice 3"));
+        h.ui(|ui| {
+            ui.click("Dismiss").unwrap();
+        });
+        assert!(h.app.notices.is_empty());
+    }
+}
+
+#[test]
+fn toasts_on_the_console_sit_on_its_status_bar_and_wait_in_fullscreen() {
+    let mut h = running_details();
+    h.send(Message::Details(details::Message::OpenScreen));
+    let (tx, _rx) = tokio::sync::mpsc::channel(64);
+    h.send(Message::Console(console::Message::Vnc(
+        crate::ui::vnc::Event::Connected(tx),
+    )));
+    h.send(Message::Console(console::Message::Vnc(
+        crate::ui::vnc::Event::Frame(crate::ui::vnc::Frame::blank(1024, 768)),
+    )));
+    h.app
+        .notice("Screenshot saved: /tmp/x.png".into(), false, None);
+    for size in [SMALL, LARGE] {
+        let b = bounds_of(&h.app, size, "Screenshot saved: /tmp/x.png").unwrap();
+        assert!(
+            b.y >= size.height - console::STATUS_BAR && b.y + b.height <= size.height,
+            "the toast {b:?} is off the status bar at {size:?}"
+        );
+    }
+    // (As Fullscreen does; its window task needs a real window.)
+    let fullscreen = |h: &mut Harness, on: bool| {
+        if let Screen::Console(c, _) = &mut h.app.screen {
+            c.fullscreen = on;
+        }
+    };
+    fullscreen(&mut h, true);
+    assert!(!h.shows("Screenshot saved: /tmp/x.png"));
+    for _ in 0..INFO_SECS * 2 {
+        h.poll();
+    }
+    fullscreen(&mut h, false);
+    assert!(
+        h.shows("Screenshot saved: /tmp/x.png"),
+        "it waited while the guest had the whole screen"
+    );
 }

@@ -9,6 +9,8 @@ mod notices;
 
 pub use lifecycle::{blocking, Poll};
 pub use notices::Notice;
+#[cfg(test)]
+pub use notices::INFO_SECS;
 
 use crate::data::check::{self, Finding};
 use crate::data::client::{self, ClientError, VmmClient};
@@ -344,6 +346,7 @@ impl App {
             }
             Message::SnapshotDone { id, op, result } => self.snapshot_done(id, op, result),
             Message::Tick => {
+                self.age_notices();
                 let mut tasks = vec![self.poll()];
                 if let Screen::Details(d) = &self.screen {
                     if self.vms.is_active(&d.id) {
@@ -664,8 +667,7 @@ impl App {
                 return self.with_notices(body);
             }
         };
-        let col = column![header, self.with_notices(body)].height(Length::Fill);
-        col.into()
+        self.with_notices(column![header, body].height(Length::Fill).into())
     }
 
     pub fn subscription(&self) -> Subscription<Message> {

@@ -87,6 +87,26 @@ pub fn banner(color: Color) -> impl Fn(&Theme) -> container::Style {
     }
 }
 
+/// A toast: a banner that stands out from what it floats over.
+pub fn toast(color: Color) -> impl Fn(&Theme) -> container::Style {
+    move |t| container::Style {
+        shadow: iced::Shadow {
+            color: Color::from_rgba(0.0, 0.0, 0.0, 0.25),
+            offset: iced::Vector::new(0.0, 2.0),
+            blur_radius: 10.0,
+        },
+        ..banner(color)(t)
+    }
+}
+
+/// A toast on the console's status bar: the bar's shape, the toast's colour.
+pub fn toast_bar(color: Color) -> impl Fn(&Theme) -> container::Style {
+    move |t| container::Style {
+        border: Border::default(),
+        ..banner(color)(t)
+    }
+}
+
 pub fn console(_: &Theme) -> container::Style {
     container::Style {
         background: Some(color!(0x241f31).into()),

@@ -83,6 +83,10 @@ pub enum Action {
     Screenshot(String),
 }
 
+/// The status bar's height under the screen: the app's toasts cover exactly it, never the
+/// guest's screen.
+pub const STATUS_BAR: f32 = 30.0;
+
 /// The combinations of the "Send key" menu: label and keysyms.
 pub fn send_keys() -> Vec<(String, Vec<u32>)> {
     use vnc::sym::*;
@@ -440,7 +444,9 @@ impl Console {
                     ]
                     .align_y(Alignment::Center),
                 )
-                .padding([6, 16])
+                .padding([0, 16])
+                .height(STATUS_BAR)
+                .align_y(Alignment::Center)
                 .width(Length::Fill)
                 .style(style::header),
             );

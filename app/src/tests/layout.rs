@@ -318,3 +318,15 @@ fn toasts_on_the_console_sit_on_its_status_bar_and_wait_in_fullscreen() {
         "it waited while the guest had the whole screen"
     );
 }
+
+#[test]
+fn the_wizard_header_fits_on_both_pages() {
+    let mut h = Harness::new(&[]);
+    h.send(Message::Shortcut(Shortcut::New));
+    let labels = ["button-cancel", "wizard-title", "wizard-create"];
+    each(|size| assert_reachable(&h.app, size, &keys(&labels), "wizard (install)"));
+    h.send(Message::Wizard(crate::ui::screen::wizard::Message::Kind(
+        crate::ui::screen::wizard::Kind::Linux,
+    )));
+    each(|size| assert_reachable(&h.app, size, &keys(&labels), "wizard (kernel)"));
+}

@@ -34,8 +34,55 @@ pub static LOADER: LazyLock<FluentLanguageLoader> = LazyLock::new(|| {
 #[macro_export]
 macro_rules! t {
     ($($tokens:tt)*) => {
-        i18n_embed_fl::fl!($crate::i18n::LOADER, $($tokens)*)
+        i18n_embed_fl::fl!($crate::i18n::loader(), $($tokens)*)
     };
+}
+
+/// The loader `t!` reads: the app's, or in tests this thread's own language (see
+/// [`with_language`]), so a test can draw German while the others run in English.
+pub fn loader() -> &'static FluentLanguageLoader {
+    #[cfg(test)]
+    if let Some(l) = THREAD_LOADER.get() {
+        return l;
+    }
+    &LOADER
+}
+
+#[cfg(test)]
+thread_local! {
+    static THREAD_LOADER: std::cell::Cell<Option<&'static FluentLanguageLoader>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with this thread's strings in `lang` (tests only; the language is global otherwise).
+#[cfg(test)]
+pub fn with_language<R>(lang: &str, f: impl FnOnce() -> R) -> R {
+    static LOADERS: LazyLock<Vec<(&'static str, &'static FluentLanguageLoader)>> =
+        LazyLock::new(|| {
+            LANGUAGES
+                .iter()
+                .map(|(code, _)| {
+                    let loader: FluentLanguageLoader = fluent_language_loader!();
+                    loader
+                        .load_fallback_language(&Localizations)
+                        .expect("the English strings are embedded");
+                    let id: LanguageIdentifier = code.parse().expect("a language id");
+                    let _ = i18n_embed::select(&loader, &Localizations, &[id]);
+                    loader.set_use_isolating(false);
+                    let leaked: &'static FluentLanguageLoader = Box::leak(Box::new(loader));
+                    (*code, leaked)
+                })
+                .collect()
+        });
+    let l = LOADERS
+        .iter()
+        .find(|(c, _)| *c == lang)
+        .unwrap_or_else(|| panic!("no language {lang}"))
+        .1;
+    let before = THREAD_LOADER.replace(Some(l));
+    let out = f();
+    THREAD_LOADER.set(before);
+    out
 }
 
 /// Picks the UI language: `setting` (e.g. "de") if given, else the system locale.

@@ -543,3 +543,7 @@ terminal-hint = Ins Terminal klicken, um im Gast zu tippen.
 terminal-hint-focused = Tasten gehen an den Gast. Esc oder ein Klick daneben gibt sie zurück; Strg+[ sendet Esc, Strg+Umschalt+V fügt ein.
 terminal-hint-stopped = Die VM starten, um in ihre serielle Konsole zu tippen.
 terminal-not-sent = Nicht an den Gast gesendet: {$error}
+
+## Layouts and toasts (issue 15)
+screen-more = Mehr: Bildgröße, Bildschirmfoto
+details-more = Mehr: neu starten, sofort ausschalten

@@ -542,3 +542,7 @@ terminal-hint = Click the terminal to type into the guest.
 terminal-hint-focused = Keys go to the guest. Esc or a click outside gives them back; Ctrl+[ sends Esc, Ctrl+Shift+V pastes.
 terminal-hint-stopped = Start the VM to type into its serial console.
 terminal-not-sent = Not sent to the guest: {$error}
+
+## Layouts and toasts (issue 15)
+screen-more = More: screen size, screenshot
+details-more = More: restart, force off

@@ -544,3 +544,7 @@ terminal-hint = Haga clic en el terminal para escribir en el invitado.
 terminal-hint-focused = Las teclas van al invitado. Esc o un clic fuera las devuelve; Ctrl+[ envía Esc, Ctrl+Mayús+V pega.
 terminal-hint-stopped = Inicie la VM para escribir en su consola serie.
 terminal-not-sent = No enviado al invitado: {$error}
+
+## Layouts and toasts (issue 15)
+screen-more = Más: tamaño de pantalla, captura
+details-more = Más: reiniciar, forzar apagado

@@ -543,3 +543,7 @@ terminal-hint = Cliquez dans le terminal pour taper dans l’invité.
 terminal-hint-focused = Les touches vont à l’invité. Échap ou un clic à côté les rend ; Ctrl+[ envoie Échap, Ctrl+Maj+V colle.
 terminal-hint-stopped = Démarrez la VM pour taper dans sa console série.
 terminal-not-sent = Non envoyé à l’invité : {$error}
+
+## Layouts and toasts (issue 15)
+screen-more = Plus : taille de l’écran, capture
+details-more = Plus : redémarrer, forcer l’arrêt

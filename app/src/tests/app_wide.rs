@@ -127,6 +127,8 @@ fn the_window_has_the_app_id() {
         w.platform_specific.application_id,
         "io.github.vmdesk.Vmdesk"
     );
+    // The smallest size tests/layout.rs checks every screen at.
+    assert_eq!(w.min_size, Some(iced::Size::new(800.0, 600.0)));
 }
 
 #[test]

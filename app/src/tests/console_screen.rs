@@ -35,6 +35,10 @@ fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
         got.push(i);
     }
     assert_eq!(got, crate::ui::vnc::combo(&[0xffe3, 0xffe9, 0xffff]));
+    assert!(!h.shows("Screenshot"), "the less used actions are behind ⋯");
+    h.ui(|ui| {
+        ui.click("⋯").unwrap();
+    });
     h.ui(|ui| {
         ui.click("Screenshot").unwrap();
     });

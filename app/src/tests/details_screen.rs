@@ -380,6 +380,10 @@ fn restart_from_the_details_view_resets_and_starts_again() {
         ui.click("Start").unwrap();
     });
     h.send(Message::Library(library::Message::Open("web".into())));
+    assert!(!h.shows("Restart"), "Restart is behind ⋯");
+    h.ui(|ui| {
+        ui.click("⋯").unwrap();
+    });
     h.ui(|ui| {
         ui.click("Restart").unwrap();
     });

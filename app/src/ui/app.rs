@@ -6,9 +6,15 @@
 mod guest;
 mod lifecycle;
 mod notices;
+mod window;
+
+use window::set_fullscreen;
+pub use window::window_settings;
 
 pub use lifecycle::{blocking, Poll};
 pub use notices::Notice;
+#[cfg(test)]
+pub use notices::INFO_SECS;
 
 use crate::data::check::{self, Finding};
 use crate::data::client::{self, ClientError, VmmClient};
@@ -344,6 +350,7 @@ impl App {
             }
             Message::SnapshotDone { id, op, result } => self.snapshot_done(id, op, result),
             Message::Tick => {
+                self.age_notices();
                 let mut tasks = vec![self.poll()];
                 if let Screen::Details(d) = &self.screen {
                     if self.vms.is_active(&d.id) {
@@ -666,8 +673,7 @@ impl App {
                 return self.with_notices(body);
             }
         };
-        let col = column![header, self.with_notices(body)].height(Length::Fill);
-        col.into()
+        self.with_notices(column![header, body].height(Length::Fill).into())
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
@@ -766,33 +772,4 @@ pub fn run(paths: Paths, open: Option<std::path::PathBuf>) -> iced::Result {
     .theme(|_: &App| style::theme())
     .window(window_settings())
     .run()
-}
-
-/// The freedesktop application id: names the .desktop file, the icon, and the window
-/// (Wayland app_id, X11 WM_CLASS).
-pub const APP_ID: &str = "io.github.vmdesk.Vmdesk";
-
-pub fn window_settings() -> iced::window::Settings {
-    iced::window::Settings {
-        size: iced::Size::new(1280.0, 800.0),
-        min_size: Some(iced::Size::new(760.0, 520.0)),
-        platform_specific: iced::window::settings::PlatformSpecific {
-            application_id: APP_ID.into(),
-            ..Default::default()
-        },
-        ..Default::default()
-    }
-}
-
-/// Puts the (only) window into or out of fullscreen.
-fn set_fullscreen(on: bool) -> Task<Message> {
-    let mode = if on {
-        iced::window::Mode::Fullscreen
-    } else {
-        iced::window::Mode::Windowed
-    };
-    iced::window::latest().then(move |id| match id {
-        Some(id) => iced::window::set_mode(id, mode),
-        None => Task::none(),
-    })
 }

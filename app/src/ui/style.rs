@@ -87,6 +87,26 @@ pub fn banner(color: Color) -> impl Fn(&Theme) -> container::Style {
     }
 }
 
+/// A toast: a banner that stands out from what it floats over.
+pub fn toast(color: Color) -> impl Fn(&Theme) -> container::Style {
+    move |t| container::Style {
+        shadow: iced::Shadow {
+            color: Color::from_rgba(0.0, 0.0, 0.0, 0.25),
+            offset: iced::Vector::new(0.0, 2.0),
+            blur_radius: 10.0,
+        },
+        ..banner(color)(t)
+    }
+}
+
+/// A toast on the console's status bar: the bar's shape, the toast's colour.
+pub fn toast_bar(color: Color) -> impl Fn(&Theme) -> container::Style {
+    move |t| container::Style {
+        border: Border::default(),
+        ..banner(color)(t)
+    }
+}
+
 pub fn console(_: &Theme) -> container::Style {
     container::Style {
         background: Some(color!(0x241f31).into()),
@@ -285,6 +305,27 @@ pub fn header_title<'a, M: 'a>(label: String) -> iced::Element<'a, M> {
         .padding([2, 3])
         .style(header)
         .into()
+}
+
+/// A header's name and state badge in the space the header's buttons leave: a long name is
+/// cut at its end (the buttons stay whole and in reach), never wrapped.
+pub fn header_name<'a, M: 'a>(label: String, badge: iced::Element<'a, M>) -> iced::Element<'a, M> {
+    let title = container(
+        iced::widget::text(label)
+            .size(17)
+            .font(bold())
+            .wrapping(iced::widget::text::Wrapping::None),
+    )
+    .padding([2, 3])
+    .style(header);
+    container(
+        iced::widget::row![title, badge]
+            .spacing(10)
+            .align_y(iced::Alignment::Center),
+    )
+    .width(iced::Length::Fill)
+    .clip(true)
+    .into()
 }
 
 pub fn bold() -> iced::Font {

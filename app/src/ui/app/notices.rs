@@ -1,11 +1,15 @@
-//! Notices: the app-wide messages above every screen (what happened, what went wrong), each
-//! dismissable, some with a "Force off" for a VM that did not answer.
+//! Notices as toasts: what happened, what went wrong, drawn over the screen in a layer of
+//! their own (they never move what is under them, so a click lands where it was aimed), at most
+//! [`VISIBLE`] at once, the newest last. Information goes away by itself after [`INFO_SECS`]
+//! seconds shown; errors stay until dismissed (some offer "Force off" for a VM that did not
+//! answer). On the console they sit on its status bar, never on the guest's screen, and in
+//! fullscreen they wait.
 
-use super::{App, Message};
+use super::{App, Message, Screen};
 use crate::data::client::ClientError;
 use crate::t;
 use crate::ui::style;
-use iced::widget::{button, column, container, row, text};
+use iced::widget::{button, column, container, opaque, row, stack, text};
 use iced::{Alignment, Element, Length};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15,10 +19,16 @@ pub struct Notice {
     pub error: bool,
     /// Offer "Force off" for this VM (after an unanswered ACPI power-off).
     pub force_off: Option<String>,
+    /// Seconds it has been on screen (ticks while visible).
+    pub shown: u32,
 }
 
-/// Notices shown at once; the oldest goes first.
-const MAX: usize = 4;
+/// Toasts on screen at once; later ones wait their turn.
+pub const VISIBLE: usize = 3;
+/// Seconds an information toast stays on screen.
+pub const INFO_SECS: u32 = 5;
+/// Notices kept (shown or waiting); past it the oldest goes.
+const KEPT: usize = 8;
 
 impl App {
     pub fn notice(&mut self, text: String, error: bool, force_off: Option<String>) {
@@ -30,8 +40,9 @@ impl App {
             text,
             error,
             force_off,
+            shown: 0,
         });
-        if self.notices.len() > MAX {
+        if self.notices.len() > KEPT {
             self.notices.remove(0);
         }
     }
@@ -58,35 +69,92 @@ impl App {
         }
     }
 
-    /// The notices above `body`.
-    pub(super) fn with_notices<'a>(&'a self, body: Element<'a, Message>) -> Element<'a, Message> {
-        let mut col = column![].height(Length::Fill);
-        if !self.notices.is_empty() {
-            let mut notes = column![].spacing(8).max_width(960);
-            for n in &self.notices {
-                let mut r = row![text(n.text.clone()).size(14).width(Length::Fill)]
-                    .spacing(8)
-                    .align_y(Alignment::Center);
-                if let Some(id) = &n.force_off {
-                    r = r.push(
-                        button(text(t!("button-force-off")).size(13))
-                            .padding([6, 12])
-                            .style(style::destructive)
-                            .on_press(Message::ForceOff(n.id, id.clone())),
-                    );
-                }
-                r = r.push(
-                    button(text(t!("button-dismiss")).size(13))
-                        .padding([6, 12])
-                        .style(style::pill)
-                        .on_press(Message::DismissNotice(n.id)),
-                );
-                notes = notes.push(container(r).padding([8, 14]).width(Length::Fill).style(
-                    style::banner(if n.error { style::RED } else { style::ACCENT }),
+    /// Whether toasts show on the current screen (not over a fullscreen guest).
+    fn toasts_show(&self) -> bool {
+        !matches!(&self.screen, Screen::Console(c, _) if c.fullscreen)
+    }
+
+    /// A second passed: the information toasts on screen age, and go after [`INFO_SECS`].
+    pub(super) fn age_notices(&mut self) {
+        if !self.toasts_show() {
+            return;
+        }
+        for n in self.notices.iter_mut().take(VISIBLE) {
+            n.shown += 1;
+        }
+        self.notices.retain(|n| n.error || n.shown < INFO_SECS);
+    }
+
+    /// `screen` with the toasts over it: at the bottom in the middle, or on the console, over
+    /// its status bar (only the newest, one line).
+    pub(super) fn with_notices<'a>(&'a self, screen: Element<'a, Message>) -> Element<'a, Message> {
+        if self.notices.is_empty() || !self.toasts_show() {
+            return screen;
+        }
+        let layer: Element<'a, Message> = if matches!(self.screen, Screen::Console(..)) {
+            let n = &self.notices[self.notices.len().min(VISIBLE) - 1];
+            container(opaque(
+                container(toast_row(n, 13))
+                    .padding([0, 16])
+                    .height(crate::ui::screen::console::STATUS_BAR)
+                    .width(Length::Fill)
+                    .align_y(Alignment::Center)
+                    .style(style::toast_bar(colour(n))),
+            ))
+            .height(Length::Fill)
+            .align_bottom(Length::Fill)
+            .into()
+        } else {
+            let mut toasts = column![].spacing(8).max_width(560);
+            for n in self.notices.iter().take(VISIBLE) {
+                toasts = toasts.push(opaque(
+                    container(toast_row(n, 14))
+                        .padding([8, 14])
+                        .width(Length::Fill)
+                        .style(style::toast(colour(n))),
                 ));
             }
-            col = col.push(container(notes).padding([12, 24]).center_x(Length::Fill));
-        }
-        col.push(body).into()
+            container(toasts)
+                .padding(20)
+                .center_x(Length::Fill)
+                .align_bottom(Length::Fill)
+                .into()
+        };
+        stack![screen, layer].into()
     }
+}
+
+fn colour(n: &Notice) -> iced::Color {
+    if n.error {
+        style::RED
+    } else {
+        style::ACCENT
+    }
+}
+
+/// A toast's text and its buttons.
+fn toast_row(n: &Notice, size: u32) -> Element<'_, Message> {
+    let mut r = row![text(n.text.clone())
+        .size(size as f32)
+        .width(Length::Fill)
+        .wrapping(text::Wrapping::WordOrGlyph)]
+    .spacing(8)
+    .align_y(Alignment::Center);
+    let small = size < 14;
+    let pad = if small { [1, 10] } else { [6, 12] };
+    if let Some(id) = &n.force_off {
+        r = r.push(
+            button(text(t!("button-force-off")).size(13))
+                .padding(pad)
+                .style(style::destructive)
+                .on_press(Message::ForceOff(n.id, id.clone())),
+        );
+    }
+    r.push(
+        button(text(t!("button-dismiss")).size(13))
+            .padding(pad)
+            .style(style::pill)
+            .on_press(Message::DismissNotice(n.id)),
+    )
+    .into()
 }

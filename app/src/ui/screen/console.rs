@@ -11,7 +11,7 @@ use crate::ui::widget::state_badge;
 use iced::keyboard::key::Named;
 use iced::keyboard::{Key, Location};
 use iced::widget::{
-    button, column, container, image, mouse_area, responsive, row, scrollable, text, Space,
+    button, column, container, image, mouse_area, responsive, row, scrollable, text, tooltip, Space,
 };
 use iced::{Alignment, Element, Length, Subscription, Task};
 
@@ -26,6 +26,8 @@ pub struct Console {
     /// Keys go to the guest.
     pub grabbed: bool,
     pub menu: bool,
+    /// The "⋯" bar with the less used actions (size, screenshot) shows.
+    pub more: bool,
     pub fullscreen: bool,
     input: Option<tokio::sync::mpsc::Sender<Input>>,
     buttons: u8,
@@ -50,6 +52,8 @@ pub enum Message {
     Fit(bool),
     Grab(bool),
     Menu,
+    /// Shows or hides the "⋯" bar.
+    More,
     /// Presses a key combination (keysyms) in the guest.
     SendKeys(Vec<u32>),
     Fullscreen,
@@ -79,6 +83,10 @@ pub enum Action {
     Screenshot(String),
 }
 
+/// The status bar's height under the screen: the app's toasts cover exactly it, never the
+/// guest's screen.
+pub const STATUS_BAR: f32 = 30.0;
+
 /// The combinations of the "Send key" menu: label and keysyms.
 pub fn send_keys() -> Vec<(String, Vec<u32>)> {
     use vnc::sym::*;
@@ -107,6 +115,7 @@ impl Console {
             fit: true,
             grabbed: false,
             menu: false,
+            more: false,
             fullscreen: false,
             input: None,
             buttons: 0,
@@ -170,6 +179,10 @@ impl Console {
             }
             Message::Menu => {
                 self.menu = !self.menu;
+                Action::None
+            }
+            Message::More => {
+                self.more = !self.more;
                 Action::None
             }
             Message::SendKeys(keys) => {
@@ -267,7 +280,7 @@ impl Console {
     fn toolbar(&self, state: VmState, name: &str) -> Element<'_, Message> {
         let btn = |label: String, m: Message| {
             button(text(label).size(14))
-                .padding([7, 14])
+                .padding([7, 11])
                 .style(style::pill)
                 .on_press(m)
         };
@@ -278,25 +291,22 @@ impl Console {
                     .style(style::pill)
                     .on_press(Message::Back),
                 Space::new().width(8),
-                style::header_title(name.to_string()),
-                state_badge(state),
-                Space::new().width(Length::Fill),
+                style::header_name(name.to_string(), state_badge(state)),
+                // What fits 800 px in every language; the rest is behind "⋯".
                 if self.grabbed {
                     btn(t!("screen-release"), Message::Grab(false))
                 } else {
                     btn(t!("screen-capture"), Message::Grab(true))
                 },
-                btn(
-                    if self.fit {
-                        t!("screen-actual-size")
-                    } else {
-                        t!("screen-fit")
-                    },
-                    Message::Fit(!self.fit)
-                ),
                 btn(t!("screen-send-key"), Message::Menu),
-                btn(t!("screen-screenshot"), Message::Screenshot),
                 btn(t!("screen-fullscreen"), Message::Fullscreen),
+                tooltip(
+                    btn("⋯".to_string(), Message::More),
+                    container(text(t!("screen-more")).size(13))
+                        .padding([4, 8])
+                        .style(style::card),
+                    tooltip::Position::Bottom,
+                ),
             ]
             .spacing(8)
             .align_y(Alignment::Center),
@@ -344,24 +354,51 @@ impl Console {
         if !self.fullscreen {
             body = body.push(self.toolbar(state, name));
         }
+        if self.more {
+            let more = row![
+                Space::new().width(Length::Fill),
+                bar_button(
+                    if self.fit {
+                        t!("screen-actual-size")
+                    } else {
+                        t!("screen-fit")
+                    },
+                    Message::Fit(!self.fit)
+                ),
+                bar_button(t!("screen-screenshot"), Message::Screenshot),
+            ]
+            .spacing(6)
+            .align_y(Alignment::Center);
+            body = body.push(
+                container(more)
+                    .padding([6, 12])
+                    .width(Length::Fill)
+                    .style(style::header),
+            );
+        }
         if self.menu {
+            // The twelve function keys share one "Ctrl+Alt+" so that all fit at 800 px.
             let mut menu = row![text(t!("screen-send-key-title")).size(13).font(bold())]
                 .spacing(6)
                 .align_y(Alignment::Center);
+            let mut fkeys = row![text("Ctrl+Alt+").size(12)]
+                .spacing(2)
+                .align_y(Alignment::Center);
             for (label, keys) in send_keys() {
-                menu = menu.push(
-                    button(text(label).size(12))
-                        .padding([4, 8])
-                        .style(style::flat)
-                        .on_press(Message::SendKeys(keys)),
-                );
+                match label
+                    .strip_prefix("Ctrl+Alt+")
+                    .filter(|k| k.starts_with('F'))
+                {
+                    Some(f) => fkeys = fkeys.push(bar_key(f.to_string(), keys)),
+                    None => menu = menu.push(bar_key(label, keys)),
+                }
             }
             body = body.push(
-                container(
-                    scrollable(menu).direction(scrollable::Direction::Horizontal(
+                container(scrollable(menu.push(fkeys)).direction(
+                    scrollable::Direction::Horizontal(
                         scrollable::Scrollbar::new().width(4).scroller_width(4),
-                    )),
-                )
+                    ),
+                ))
                 .padding([6, 12])
                 .width(Length::Fill)
                 .style(style::header),
@@ -407,13 +444,33 @@ impl Console {
                     ]
                     .align_y(Alignment::Center),
                 )
-                .padding([6, 16])
+                .padding([0, 16])
+                .height(STATUS_BAR)
+                .align_y(Alignment::Center)
                 .width(Length::Fill)
                 .style(style::header),
             );
         }
         body.into()
     }
+}
+
+/// A button in the bars under the header.
+fn bar_button<'a>(label: String, m: Message) -> Element<'a, Message> {
+    button(text(label).size(13))
+        .padding([4, 10])
+        .style(style::flat)
+        .on_press(m)
+        .into()
+}
+
+/// A key combination in the "Send key" bar.
+fn bar_key<'a>(label: String, keys: Vec<u32>) -> Element<'a, Message> {
+    button(text(label).size(12))
+        .padding([4, 7])
+        .style(style::flat)
+        .on_press(Message::SendKeys(keys))
+        .into()
 }
 
 /// The frame with pointer handling: scaled to fit the space (aspect kept), or 1:1 in a

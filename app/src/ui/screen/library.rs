@@ -10,6 +10,7 @@ use crate::ui::style::{self, bold, mono};
 use crate::ui::widget::{state_badge, state_label};
 use iced::widget::{
     button, column, container, pick_list, progress_bar, row, scrollable, text, text_input, toggler,
+    Space,
 };
 use iced::{Alignment, Element, Length};
 use vmm_core::api::{self, Command};
@@ -693,15 +694,14 @@ fn card<'a>(
             style::flat,
         ));
     }
-    container(
-        row![avatar, info, buttons]
-            .spacing(14)
-            .align_y(Alignment::Center),
-    )
-    .padding([14, 16])
-    .width(Length::Fill)
-    .style(style::card)
-    .into()
+    // The buttons under the name, not beside it: beside, at 800 px, they squeezed the name
+    // and its state badge into a sliver (German "Läuft" was cut by them).
+    let info = info.push(Space::new().height(4)).push(buttons.wrap());
+    container(row![avatar, info].spacing(14).align_y(Alignment::Center))
+        .padding([14, 16])
+        .width(Length::Fill)
+        .style(style::card)
+        .into()
 }
 
 #[cfg(test)]

@@ -23,10 +23,15 @@ pub fn state_label(state: VmState) -> (String, iced::Color) {
 
 pub fn state_badge<'a, M: 'a>(state: VmState) -> Element<'a, M> {
     let (label, color) = state_label(state);
-    container(text(label).size(13).font(bold()))
-        .padding([3, 10])
-        .style(style::badge(color))
-        .into()
+    container(
+        text(label)
+            .size(13)
+            .font(bold())
+            .wrapping(iced::widget::text::Wrapping::None),
+    )
+    .padding([3, 10])
+    .style(style::badge(color))
+    .into()
 }
 
 /// A card's title.

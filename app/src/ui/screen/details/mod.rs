@@ -48,6 +48,8 @@ pub struct Details {
     pub serial: Serial,
     pub snaps: Snapshots,
     pub activity: Activity,
+    /// The "⋯" bar with Restart and Force off shows.
+    pub more: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,6 +76,8 @@ pub enum Message {
     ForceOff,
     Tab(Tab),
     OpenScreen,
+    /// Shows or hides the "⋯" bar.
+    More,
     Serial(serial::Message),
     Snap(snapshots::Message),
     Activity(activity::Message),
@@ -136,6 +140,7 @@ impl Details {
             serial: Serial::new(&serial_log),
             snaps: Snapshots::default(),
             activity: Activity::default(),
+            more: false,
         }
     }
 
@@ -149,6 +154,10 @@ impl Details {
         let running = vms.is_active(&id);
         let action = match message {
             Message::Back => Action::Back,
+            Message::More => {
+                self.more = !self.more;
+                Action::None
+            }
             Message::Form(m) => {
                 if running {
                     return (Task::none(), Action::None);
@@ -293,6 +302,8 @@ impl Details {
         if has_display && matches!(state, VmState::Running | VmState::Paused) {
             actions = actions.push(btn(t!("button-screen"), Message::OpenScreen, style::pill));
         }
+        // What fits 800 px in every language; Restart and Force off are behind "⋯".
+        let live = matches!(state, VmState::Running | VmState::Paused);
         match state {
             VmState::Stopped => {
                 actions = actions.push(btn(t!("button-start"), Message::Start, style::suggested));
@@ -300,24 +311,12 @@ impl Details {
             VmState::Running => {
                 actions = actions
                     .push(btn(t!("button-pause"), Message::Pause, style::pill))
-                    .push(btn(t!("button-power-off"), Message::PowerOff, style::pill))
-                    .push(btn(t!("button-restart"), Message::Restart, style::pill))
-                    .push(btn(
-                        t!("button-force-off"),
-                        Message::ForceOff,
-                        style::danger_soft,
-                    ));
+                    .push(btn(t!("button-power-off"), Message::PowerOff, style::pill));
             }
             VmState::Paused => {
                 actions = actions
                     .push(btn(t!("button-resume"), Message::Resume, style::suggested))
-                    .push(btn(t!("button-power-off"), Message::PowerOff, style::pill))
-                    .push(btn(t!("button-restart"), Message::Restart, style::pill))
-                    .push(btn(
-                        t!("button-force-off"),
-                        Message::ForceOff,
-                        style::danger_soft,
-                    ));
+                    .push(btn(t!("button-power-off"), Message::PowerOff, style::pill));
             }
             VmState::Starting | VmState::Stopping => {
                 actions = actions.push(btn(
@@ -328,23 +327,51 @@ impl Details {
             }
             VmState::Broken => {}
         }
-        container(
+        if live {
+            actions = actions.push(iced::widget::tooltip(
+                btn("⋯".to_string(), Message::More, style::pill),
+                container(text(t!("details-more")).size(13))
+                    .padding([4, 8])
+                    .style(style::card),
+                iced::widget::tooltip::Position::Bottom,
+            ));
+        }
+        let bar = container(
             row![
                 button(text(t!("details-back")).size(15))
                     .padding([8, 14])
                     .style(style::pill)
                     .on_press(Message::Back),
                 Space::new().width(12),
-                style::header_title(name.to_string()),
-                state_badge(state),
-                Space::new().width(Length::Fill),
+                style::header_name(name.to_string(), state_badge(state)),
                 actions,
             ]
             .spacing(10)
             .align_y(Alignment::Center),
         )
         .padding([10, 16])
-        .style(style::header)
+        .style(style::header);
+        if !(live && self.more) {
+            return bar.into();
+        }
+        let more = row![
+            Space::new().width(Length::Fill),
+            btn(t!("button-restart"), Message::Restart, style::flat),
+            btn(
+                t!("button-force-off"),
+                Message::ForceOff,
+                style::danger_soft
+            ),
+        ]
+        .spacing(6)
+        .align_y(Alignment::Center);
+        column![
+            bar,
+            container(more)
+                .padding([4, 16])
+                .width(Length::Fill)
+                .style(style::header)
+        ]
         .into()
     }
 

@@ -53,10 +53,10 @@ tr -d ' \n' <"$toml" | grep -qF 'order=["disk","cdrom",]' || fail "boot order is
 grep -q '^\[\[disks\]\]' "$toml" || fail "the VM has no disk to install onto"
 echo "app-e2e-iso: PASS: vmdesk FILE.iso opened the wizard with the ISO; Create wrote the VM (CD, disk, disk→cdrom, BIOS)"
 
-click 1068 89          # dismiss "was created"
-click 836 137 3        # the card's Start
-click 1065 137 3       # Details
-click 869 27 2         # Screen
+# (The "was created" toast sits at the bottom and moves nothing.)
+click 349 165 3        # the card's Start (its buttons are under the name)
+click 712 165 3        # Details (a running card: Pause, Power off, Restart, Force off, Details)
+click 1002 27 2        # Screen
 # SeaBIOS tries the blank disk, boots the CD, GRUB draws its menu: ~40 s on this software KVM.
 gray=0
 for _ in $(seq 1 36); do
@@ -72,10 +72,7 @@ grep -q "Booting from DVD/CD" "$VMDESK_HOME/data/vms/grub-test/serial.log" \
 echo "app-e2e-iso: PASS: the console shows GRUB's menu, booted from the CD after the blank disk"
 
 click 60 27 2          # back to Details
-xdotool mousemove 290 500
-for _ in 1 2 3 4 5; do xdotool click 5; sleep 0.2; done   # scroll to the CD/DVD drive
-sleep 1
-click 405 126 3        # Eject
+click 405 727 3        # Eject (the CD/DVD drive, at the bottom of the settings)
 shot ejected
 if grep -qF "path = \"$iso\"" "$toml"; then
   fail "Eject left the ISO in vm.toml; screenshot: $work/ejected.png"

@@ -46,10 +46,10 @@ wait_for() { # file, text, seconds
 }
 click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1}"; }
 
-click 836 137 2        # the VM card's Start button (Start, Clone, Delete, Details)
+click 349 165 2        # the VM card's Start button (under its name: Start, Clone, Delete, Details)
 wait_for "$serial" "INPUT ready" 60
-click 1065 137 2       # Details
-click 869 27 4         # Screen (the guest console over VNC)
+click 712 165 2        # Details (running: Pause, Power off, Restart, Force off, Details)
+click 1002 27 4        # Screen (the guest console over VNC)
 import -window root "$work/shot.png"
 # The guest's 8x6 test pattern, scaled into the window: a few of its block colours must be
 # there over large areas (tests/guest/README.md: RR = c*32+16, GG = r*40+20, BB = (c^r)*16+8).

@@ -1,3 +1,4 @@
+// Over 800 lines: about half is the tests of the clone, keep and delete flows, which share one set of fixtures.
 //! Disk images for the app and the CLI: new disks and linked clones for a new VM, cloning a
 //! whole VM (linked or full), and what happens to disk images when a VM is deleted.
 //!
@@ -488,6 +489,7 @@ pub fn delete_vm(
         match disposal {
             DiskDisposal::Trash => trash::delete(&ddir).map_err(at(&ddir))?,
             DiskDisposal::Keep => {
+                standalone_tops(paths, id)?;
                 let base = paths.vms_dir().with_file_name("kept-disks");
                 std::fs::create_dir_all(&base).map_err(at(&base))?;
                 let mut to = base.join(id);
@@ -503,6 +505,40 @@ pub fn delete_vm(
     }
     crate::data::store::delete(paths, id).map_err(|e| e.to_string())?;
     Ok(kept)
+}
+
+/// Makes each disk image VM `id` writes stand alone before its folder is kept: a linked
+/// clone's image reads through to its source's folder, and a kept image that breaks when the
+/// source moves or goes is no image kept. Each top whose chain leaves the folder is copied
+/// whole (sparsely) and the copy replaces it atomically.
+fn standalone_tops(paths: &Paths, id: &str) -> Result<(), String> {
+    let dir = paths.vm_dir(id);
+    let cfg = VmConfig::load(&paths.vm_config(id)).map_err(|e| e.to_string())?;
+    let canon_dir = std::fs::canonicalize(&dir).map_err(at(&dir))?;
+    for top in tops(&dir, &cfg)? {
+        let Ok(canon) = std::fs::canonicalize(&top) else {
+            continue;
+        };
+        // Images outside the folder stay where they are, untouched.
+        if !canon.starts_with(&canon_dir) {
+            continue;
+        }
+        let info = storage::image_info(&top).map_err(|e| e.to_string())?;
+        let outside = info
+            .backing_chain
+            .iter()
+            .any(|b| std::fs::canonicalize(b).map_or(true, |c| !c.starts_with(&canon_dir)));
+        if !outside {
+            continue;
+        }
+        let tmp = top.with_extension("standalone.tmp");
+        copy_image(&top, &tmp, &Progress::default())?;
+        std::fs::rename(&tmp, &top).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("{}: {e}", top.display())
+        })?;
+    }
+    Ok(())
 }
 
 /// Shares `Progress` with a worker thread.
@@ -622,6 +658,70 @@ mod tests {
         let e = delete_vm(&paths, "src", DiskDisposal::Keep).unwrap_err();
         assert!(e.contains("Copy"), "{e}");
         assert!(paths.vm_dir("src").exists());
+    }
+
+    /// Issue 15: a running linked clone must not keep its source from starting. The clone's VMM
+    /// holds its chain's locks (the frozen image shared); the source's start-up check and
+    /// open then see the source's own overlay writable and the frozen image shared.
+    #[test]
+    fn a_running_linked_clone_leaves_its_source_free_to_start() {
+        testing::english();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let mut src = testing::add_vm_with_disk(&paths, "src", "Source", 4, DATA);
+        let vmm_core::config::BootSource::Linux { kernel, .. } = &mut src.boot else {
+            panic!("not a kernel boot");
+        };
+        *kernel = testing::fake_kernel(&paths.vm_dir("src"));
+        crate::data::store::save(&paths, &src).unwrap();
+        let c = clone_vm(&paths, &src, "copy", "Copy", true, &Progress::default()).unwrap();
+        let host = vmm_core::config::HostLimits {
+            max_vcpus: 8,
+            memory_mib: 8192,
+        };
+        // The clone runs: its VMM opened its disks as the real one does.
+        let clone_disks = storage::open_disks(&c.disks, &paths.vm_dir("copy")).unwrap();
+        let dir = paths.vm_dir("src");
+        let disk_errors = |r: Result<(), Vec<vmm_core::config::ConfigError>>| -> Vec<String> {
+            r.err()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| e.field.starts_with("disks"))
+                .map(|e| e.to_string())
+                .collect()
+        };
+        // Checking the configured image as the writable one is what refused the start.
+        assert_eq!(disk_errors(src.validate(&host)).len(), 1);
+        let none: Vec<String> = Vec::new();
+        assert_eq!(disk_errors(src.validate_in(&host, &dir)), none);
+        let src_disks = storage::open_disks(&src.disks, &dir).unwrap();
+        let mut buf = vec![0; DATA.len()];
+        src_disks[0].disk.read(&mut buf, 1 << 20).unwrap();
+        assert_eq!(buf, DATA);
+        drop((clone_disks, src_disks));
+    }
+
+    /// Issue 15: a kept linked clone's disk must not read through into its source's folder.
+    #[test]
+    fn a_kept_linked_clone_disk_outlives_its_source() {
+        testing::english();
+        let root = tempfile::tempdir().unwrap();
+        let paths = Paths::under(root.path());
+        let src = testing::add_vm_with_disk(&paths, "src", "Source", 4, DATA);
+        let c = clone_vm(&paths, &src, "copy", "Copy", true, &Progress::default()).unwrap();
+        let name = c.disks[0].path.file_name().unwrap().to_owned();
+        let kept = delete_vm(&paths, "copy", DiskDisposal::Keep)
+            .unwrap()
+            .unwrap();
+        let image = kept.join(name);
+        assert!(image_info(&image).unwrap().backing_chain.is_empty());
+        // The source goes too: its disks move away from where the clone's overlay pointed.
+        delete_vm(&paths, "src", DiskDisposal::Keep).unwrap();
+        assert!(!paths.vm_dir("src").exists());
+        let d = Disk::open(&image, None, true).unwrap();
+        let mut buf = vec![0; DATA.len()];
+        d.read(&mut buf, 1 << 20).unwrap();
+        assert_eq!(buf, DATA);
     }
 
     #[test]

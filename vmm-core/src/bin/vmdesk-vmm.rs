@@ -63,7 +63,13 @@ fn main() {
     if let Some(w) = flavor.warning() {
         eprintln!("vmdesk-vmm: warning: {w}");
     }
-    if let Err(errs) = config.validate(&host::host_limits(&kvm)) {
+    let vm_dir = args
+        .config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    if let Err(errs) = config.validate_in(&host::host_limits(&kvm), &vm_dir) {
         for mut e in errs {
             e.file = Some(args.config.clone());
             eprintln!("vmdesk-vmm: {e}");
@@ -83,12 +89,6 @@ fn main() {
     let listener =
         api_server::bind(&runtime_dir).unwrap_or_else(|e| fail(exit_code::VMM_ERROR, &e));
     let socket = api_server::socket_path(&runtime_dir);
-    let vm_dir = args
-        .config
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
     let vm_dir_for_exit = vm_dir.clone();
     let vmm = Vmm::try_from(VmSpec {
         config,

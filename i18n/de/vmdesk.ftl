@@ -536,3 +536,12 @@ cli-not-utf8 = „{ $arg }“ ist kein gültiges UTF-8: vmdesk braucht Dateiname
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = SATA-Festplatten gibt es nur in einer BIOS- oder UEFI-Maschine; eine Linux-Kernel-Maschine nutzt virtio-Festplatten.
 config-too-many-sata-disks = { $count } SATA-Festplatten sind mehr als die { $max } Anschlüsse, die die CD-ROM-Laufwerke frei lassen.
+
+## Verknüpfte Klone, Fehlergründe, Bildschirmfotos, Durchsuchen (Issue 15, Korrekturen)
+error-vmm-exited-because = „{ $name }“ ist nicht gestartet: { $reason }
+details-save-breaks-snapshots = { $count ->
+    [one] Der Schnappschuss { $names } wurde mit anderer Hardware (vCPUs, Speicher oder Datenträger) aufgenommen: nach dieser Änderung kann die VM nicht mehr aus ihm gestartet werden.
+   *[other] Die Schnappschüsse { $names } wurden mit anderer Hardware (vCPUs, Speicher oder Datenträger) aufgenommen: nach dieser Änderung kann die VM nicht mehr aus ihnen gestartet werden.
+}
+details-keep-snapshots = Schnappschüsse nutzbar lassen
+details-save-anyway = Trotzdem speichern

@@ -535,3 +535,12 @@ cli-not-utf8 = “{ $arg }” is not valid UTF-8: vmdesk needs file names and wo
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = SATA disks need a BIOS or UEFI machine; a Linux-kernel machine uses virtio disks.
 config-too-many-sata-disks = { $count } SATA disks is more than the { $max } ports the CD-ROM drives leave free.
+
+## Linked clones, failure reasons, screenshots, Browse (issue 15, fixes part)
+error-vmm-exited-because = “{ $name }” did not start: { $reason }
+details-save-breaks-snapshots = { $count ->
+    [one] The snapshot { $names } was taken with other hardware (vCPUs, memory or disks): after this change the VM cannot be started from it.
+   *[other] The snapshots { $names } were taken with other hardware (vCPUs, memory or disks): after this change the VM cannot be started from them.
+}
+details-keep-snapshots = Keep the snapshots usable
+details-save-anyway = Save anyway

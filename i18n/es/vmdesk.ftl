@@ -537,3 +537,12 @@ cli-not-utf8 = «{ $arg }» no es UTF-8 válido: vmdesk necesita nombres de arch
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = Los discos SATA necesitan una máquina BIOS o UEFI; una máquina de núcleo Linux usa discos virtio.
 config-too-many-sata-disks = { $count } discos SATA son más que los { $max } puertos que dejan libres las unidades de CD-ROM.
+
+## Clones enlazados, motivos de fallo, capturas, Examinar (issue 15, correcciones)
+error-vmm-exited-because = «{ $name }» no se inició: { $reason }
+details-save-breaks-snapshots = { $count ->
+    [one] La instantánea { $names } se tomó con otro hardware (vCPU, memoria o discos): tras este cambio la VM no podrá iniciarse desde ella.
+   *[other] Las instantáneas { $names } se tomaron con otro hardware (vCPU, memoria o discos): tras este cambio la VM no podrá iniciarse desde ellas.
+}
+details-keep-snapshots = Mantener las instantáneas utilizables
+details-save-anyway = Guardar de todos modos

@@ -536,3 +536,12 @@ cli-not-utf8 = « { $arg } » n'est pas de l'UTF-8 valide : vmdesk a besoin de n
 ## SATA disks (issue 14, VMM side)
 config-sata-needs-firmware = Les disques SATA nécessitent une machine BIOS ou UEFI ; une machine à noyau Linux utilise des disques virtio.
 config-too-many-sata-disks = { $count } disques SATA, c’est plus que les { $max } ports laissés libres par les lecteurs de CD-ROM.
+
+## Clones liés, raisons des échecs, captures, Parcourir (issue 15, corrections)
+error-vmm-exited-because = « { $name } » n’a pas démarré : { $reason }
+details-save-breaks-snapshots = { $count ->
+    [one] L’instantané { $names } a été pris avec un autre matériel (vCPU, mémoire ou disques) : après ce changement, la VM ne pourra plus démarrer depuis celui-ci.
+   *[other] Les instantanés { $names } ont été pris avec un autre matériel (vCPU, mémoire ou disques) : après ce changement, la VM ne pourra plus démarrer depuis ceux-ci.
+}
+details-keep-snapshots = Garder les instantanés utilisables
+details-save-anyway = Enregistrer quand même

@@ -122,6 +122,28 @@ impl SnapshotList {
     }
 }
 
+/// The snapshots in `vm_dir` that VM config `new` could no longer start from: a snapshot's
+/// machine (vCPUs, memory, disk count) must be the VM's, and the VMM refuses one that is not.
+/// Their names (or, unnamed, when they were taken), for a warning before such a save.
+pub fn unusable_with(vm_dir: &Path, new: &vmm_core::config::VmConfig) -> Vec<String> {
+    vmm_core::snapshot::list(vm_dir)
+        .into_iter()
+        .filter_map(|e| e.meta)
+        .filter(|m| {
+            m.config.vcpus != new.vcpus
+                || m.config.memory_mib != new.memory_mib
+                || m.config.disks.len() != new.disks.len()
+        })
+        .map(|m| {
+            if m.name.trim().is_empty() {
+                local_time(m.created_unix_ms)
+            } else {
+                m.name
+            }
+        })
+        .collect()
+}
+
 /// The thumbnail `<vm dir>/snapshots/<id>/screen.png`, if there is one.
 pub fn thumbnail(vm_dir: &Path, id: &str) -> Option<PathBuf> {
     let p = vmm_core::snapshot::snapshots_dir(vm_dir)

@@ -396,11 +396,20 @@ impl App {
             Message::Started { id, result, record } => {
                 let rt = self.vms.runtime.entry(id.clone()).or_default();
                 rt.starting = false;
+                // The notice says why in the VMM's words: the user acted here, not on the card.
+                let reason = record.as_ref().and_then(|r| r.reason());
                 if let Some(r) = record {
                     rt.last_exit = Some(r);
                 }
                 if let Err(e) = result {
-                    let text = self.error_text(&id, &e);
+                    let text = match reason {
+                        Some(reason) => t!(
+                            "error-vmm-exited-because",
+                            name = self.name_of(&id),
+                            reason = reason
+                        ),
+                        None => self.error_text(&id, &e),
+                    };
                     self.notice(text, true, None);
                 }
                 if self.details_of(&id).is_some() {

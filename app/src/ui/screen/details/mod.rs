@@ -470,8 +470,8 @@ impl Details {
                             names = names
                         ))
                         .size(13),
+                        // Wraps: the settings column is narrow in a small window.
                         row![
-                            Space::new().width(Length::Fill),
                             button(text(t!("details-keep-snapshots")).size(13))
                                 .padding([4, 12])
                                 .style(style::pill)
@@ -481,7 +481,8 @@ impl Details {
                                 .style(style::destructive)
                                 .on_press(Message::SaveAnyway),
                         ]
-                        .spacing(8),
+                        .spacing(8)
+                        .wrap(),
                     ]
                     .spacing(8),
                 )

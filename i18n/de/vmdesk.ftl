@@ -545,3 +545,5 @@ details-save-breaks-snapshots = { $count ->
 }
 details-keep-snapshots = Schnappschüsse nutzbar lassen
 details-save-anyway = Trotzdem speichern
+cli-screenshot-not-png = { $file }: vmdesk speichert Bildschirmfotos als PNG, nicht als .{ $ext }; geben Sie der Datei die Endung .png
+notice-screenshot-failed = Das Bildschirmfoto wurde nicht gespeichert: { $reason }

@@ -544,3 +544,5 @@ details-save-breaks-snapshots = { $count ->
 }
 details-keep-snapshots = Keep the snapshots usable
 details-save-anyway = Save anyway
+cli-screenshot-not-png = { $file }: vmdesk saves screenshots as PNG, not .{ $ext }; name the file .png
+notice-screenshot-failed = The screenshot was not saved: { $reason }

@@ -546,3 +546,5 @@ details-save-breaks-snapshots = { $count ->
 }
 details-keep-snapshots = Mantener las instantáneas utilizables
 details-save-anyway = Guardar de todos modos
+cli-screenshot-not-png = { $file }: vmdesk guarda las capturas en PNG, no en .{ $ext }; use la extensión .png
+notice-screenshot-failed = No se guardó la captura: { $reason }

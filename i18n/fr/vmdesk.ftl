@@ -545,3 +545,5 @@ details-save-breaks-snapshots = { $count ->
 }
 details-keep-snapshots = Garder les instantanés utilisables
 details-save-anyway = Enregistrer quand même
+cli-screenshot-not-png = { $file } : vmdesk enregistre les captures en PNG, pas en .{ $ext } ; nommez le fichier .png
+notice-screenshot-failed = La capture n’a pas été enregistrée : { $reason }

@@ -154,23 +154,40 @@ pub fn thumbnail(vm_dir: &Path, id: &str) -> Option<PathBuf> {
 
 /// Local date and time of a Unix time in ms, `YYYY-MM-DD HH:MM`.
 pub fn local_time(unix_ms: u64) -> String {
+    local_tm(unix_ms).map_or_else(String::new, |tm| {
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            tm.tm_year + 1900,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            tm.tm_hour,
+            tm.tm_min
+        )
+    })
+}
+
+/// Local date and time to the second, for file names: `YYYY-MM-DD-HH-MM-SS`.
+pub fn local_stamp(unix_ms: u64) -> String {
+    local_tm(unix_ms).map_or_else(String::new, |tm| {
+        format!(
+            "{:04}-{:02}-{:02}-{:02}-{:02}-{:02}",
+            tm.tm_year + 1900,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            tm.tm_hour,
+            tm.tm_min,
+            tm.tm_sec
+        )
+    })
+}
+
+fn local_tm(unix_ms: u64) -> Option<libc::tm> {
     let secs = (unix_ms / 1000) as libc::time_t;
     // SAFETY: localtime_r writes into our tm and reads only `secs`.
-    let tm = unsafe {
+    unsafe {
         let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&secs, &mut tm).is_null() {
-            return String::new();
-        }
-        tm
-    };
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min
-    )
+        (!libc::localtime_r(&secs, &mut tm).is_null()).then_some(tm)
+    }
 }
 
 #[cfg(test)]

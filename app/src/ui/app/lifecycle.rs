@@ -276,20 +276,20 @@ impl App {
         })
     }
 
-    /// Asks the VMM for a PNG of the screen, in the Pictures folder.
-    pub(super) fn screenshot(&self, id: String) -> Task<Message> {
-        let dir = directories::UserDirs::new()
-            .and_then(|u| u.picture_dir().map(|p| p.to_path_buf()))
-            .filter(|p| p.is_dir())
-            .unwrap_or_else(|| self.paths.vm_dir(&id));
-        let stamp = crate::data::snapshots::local_time(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0),
-        )
-        .replace([' ', ':'], "-");
-        let path = dir.join(format!("vmdesk-{id}-{stamp}.png"));
+    /// Asks the VMM for a PNG of the screen, in the Pictures folder, under a new name.
+    pub(super) fn screenshot(&mut self, id: String) -> Task<Message> {
+        let dir = match crate::data::paths::screenshot_dir() {
+            Ok(d) => d,
+            Err(e) => {
+                self.notice(t!("notice-screenshot-failed", reason = e), true, None);
+                return Task::none();
+            }
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let path = crate::data::paths::screenshot_file(&dir, &id, now);
         self.api(
             id,
             Screenshot {

@@ -729,3 +729,26 @@ fn saving_a_change_that_strands_snapshots_asks_first() {
     assert_eq!(memory(&h), 2048);
     assert!(h.shows("Saved."));
 }
+
+/// Issue 15: every Browse… says so when no file chooser can open (the test build has none),
+/// instead of doing nothing.
+#[test]
+fn browse_without_a_file_chooser_says_why() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.send(Message::Library(library::Message::Open("web".into())));
+    let none = "No file chooser could open (it needs xdg-desktop-portal, zenity or kdialog): \
+                type the file's full path instead.";
+    assert!(!h.shows(none));
+    // The kernel's Browse…, the first on the page.
+    h.ui(|ui| {
+        ui.click("Browse…").unwrap();
+    });
+    assert!(h.shows(none));
+    h.send(Message::Details(details::Message::Hw(
+        crate::ui::hardware::Message::Browse,
+    )));
+    let Screen::Details(d) = &h.app.screen else {
+        panic!("not the details");
+    };
+    assert!(d.hw.no_chooser);
+}

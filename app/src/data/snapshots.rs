@@ -36,7 +36,7 @@ impl SnapshotList {
                 let complete = e.complete && e.meta.is_some();
                 let m = e.meta;
                 Snapshot {
-                    name: m.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+                    name: m.as_ref().map(display_name).unwrap_or_default(),
                     description: m
                         .as_ref()
                         .map(|m| m.description.clone())
@@ -134,14 +134,19 @@ pub fn unusable_with(vm_dir: &Path, new: &vmm_core::config::VmConfig) -> Vec<Str
                 || m.config.memory_mib != new.memory_mib
                 || m.config.disks.len() != new.disks.len()
         })
-        .map(|m| {
-            if m.name.trim().is_empty() {
-                local_time(m.created_unix_ms)
-            } else {
-                m.name
-            }
-        })
+        .map(|m| display_name(&m))
         .collect()
+}
+
+/// A snapshot's name for people: an unnamed one (the VMM calls it "Snapshot <id>", and the id
+/// means nothing to anyone) is called by when it was taken.
+pub fn display_name(m: &api::SnapshotMeta) -> String {
+    let name = m.name.trim();
+    if name.is_empty() || name == format!("Snapshot {}", m.id) {
+        local_time(m.created_unix_ms)
+    } else {
+        name.to_string()
+    }
 }
 
 /// The thumbnail `<vm dir>/snapshots/<id>/screen.png`, if there is one.
@@ -210,6 +215,26 @@ pub mod tests {
             }),
             problem: None,
         }
+    }
+
+    /// Issue 15: unnamed snapshots showed their raw ids.
+    #[test]
+    fn unnamed_snapshots_are_called_by_their_date_and_time() {
+        let t = 1_796_573_674_463;
+        let list = SnapshotList::from_api(api::SnapshotList {
+            current: None,
+            snapshots: vec![
+                entry("1796573674-295", "Snapshot 1796573674-295", None, t),
+                entry("b", " ", None, t + 1),
+                entry("c", "Before the update", None, t + 2),
+            ],
+        });
+        let names: Vec<&str> = list.items.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [local_time(t), local_time(t + 1), "Before the update".into()]
+        );
+        assert!(names[0].starts_with("20"), "{}", names[0]);
     }
 
     /// A `snapshot-list` result: (id, name, parent, created) plus one incomplete snapshot.

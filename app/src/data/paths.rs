@@ -93,6 +93,7 @@ pub fn cache_dir() -> Option<PathBuf> {
 
 /// The folder screenshots go to: the desktop's Pictures folder, else `~/Pictures` (made when
 /// missing). Never a VM's folder: a screenshot must outlive the VM it shows.
+#[cfg(not(test))]
 pub fn screenshot_dir() -> Result<PathBuf, String> {
     let dirs = directories::UserDirs::new()
         .ok_or_else(|| "no home folder found (is $HOME set?)".to_string())?;
@@ -100,6 +101,14 @@ pub fn screenshot_dir() -> Result<PathBuf, String> {
         .picture_dir()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dirs.home_dir().join("Pictures"));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Tests never write into the real home.
+#[cfg(test)]
+pub fn screenshot_dir() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join("vmdesk-test-pictures");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
 }

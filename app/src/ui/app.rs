@@ -402,14 +402,11 @@ impl App {
                     rt.last_exit = Some(r);
                 }
                 if let Err(e) = result {
-                    let text = match reason {
-                        Some(reason) => t!(
-                            "error-vmm-exited-because",
-                            name = self.name_of(&id),
-                            reason = reason
-                        ),
-                        None => self.error_text(&id, &e),
-                    };
+                    let name = self.name_of(&id);
+                    let text = reason.map_or_else(
+                        || self.error_text(&id, &e),
+                        |reason| t!("error-vmm-exited-because", name = name, reason = reason),
+                    );
                     self.notice(text, true, None);
                 }
                 if self.details_of(&id).is_some() {
@@ -554,10 +551,7 @@ impl App {
                 iced::clipboard::write(text)
             }
             details::Action::OpenScreen(id) => {
-                let screen = std::mem::replace(&mut self.screen, Screen::Library);
-                if let Screen::Details(d) = screen {
-                    self.screen = Screen::Console(Box::new(Console::new(&id)), d);
-                }
+                self.details_to_console(&id);
                 Task::none()
             }
         }
@@ -573,6 +567,11 @@ impl App {
                 Task::none()
             }
             Action::Open(id) => self.open_details(&id),
+            Action::OpenScreen(id) => {
+                let task = self.open_details(&id);
+                self.details_to_console(&id);
+                task
+            }
             Action::Start(id) => self.start(id),
             Action::Api(id, c) => self.api(id, c),
             Action::Delete(id, disposal) => {

@@ -2,13 +2,14 @@
 //! jobs that run off the UI thread (snapshots, thumbnails, counters). Results come back as
 //! messages, which `App::update` routes to the screens that show them.
 
-use super::{App, Message};
+use super::{App, Message, Screen};
 use crate::data::client::{self, ClientError, ExitInfo, VmmClientExt};
 use crate::data::snapshots::SnapshotList;
 use crate::data::store::{self, VmEntry};
 use crate::data::thumbs;
 use crate::data::vms::{exit_record, ExitRecord};
 use crate::t;
+use crate::ui::screen::console::Console;
 use crate::ui::screen::details::{self, activity, snapshots, SnapOp};
 use crate::ui::screen::library;
 use iced::Task;
@@ -274,6 +275,14 @@ impl App {
             };
             Message::SnapshotDone { id, op, result }
         })
+    }
+
+    /// The details of `id` on screen become its console (the details stay under it).
+    pub(super) fn details_to_console(&mut self, id: &str) {
+        match std::mem::replace(&mut self.screen, Screen::Library) {
+            Screen::Details(d) => self.screen = Screen::Console(Box::new(Console::new(id)), d),
+            other => self.screen = other,
+        }
     }
 
     /// Asks the VMM for a PNG of the screen, in the Pictures folder, under a new name.

@@ -547,3 +547,4 @@ details-save-anyway = Trotzdem speichern
 cli-screenshot-not-png = { $file }: vmdesk speichert Bildschirmfotos als PNG, nicht als .{ $ext }; geben Sie der Datei die Endung .png
 notice-screenshot-failed = Das Bildschirmfoto wurde nicht gespeichert: { $reason }
 choose-none = Es konnte kein Dateiauswahldialog geöffnet werden (dafür braucht es xdg-desktop-portal, zenity oder kdialog): Geben Sie stattdessen den vollständigen Pfad der Datei ein.
+error-image-is-iso = { $file } ist ein Installationsmedium (ISO), kein Datenträger: Um davon zu installieren, erstellen Sie die VM mit „Von einem ISO- oder Festplattenabbild installieren“, das es in ein CD-Laufwerk legt.

@@ -546,3 +546,4 @@ details-save-anyway = Save anyway
 cli-screenshot-not-png = { $file }: vmdesk saves screenshots as PNG, not .{ $ext }; name the file .png
 notice-screenshot-failed = The screenshot was not saved: { $reason }
 choose-none = No file chooser could open (it needs xdg-desktop-portal, zenity or kdialog): type the file's full path instead.
+error-image-is-iso = { $file } is an installer image (ISO), not a disk: to install from it, make the VM with “Install from an ISO or disk image”, which puts it in a CD drive.

@@ -548,3 +548,4 @@ details-save-anyway = Guardar de todos modos
 cli-screenshot-not-png = { $file }: vmdesk guarda las capturas en PNG, no en .{ $ext }; use la extensión .png
 notice-screenshot-failed = No se guardó la captura: { $reason }
 choose-none = No se pudo abrir un selector de archivos (requiere xdg-desktop-portal, zenity o kdialog): escriba en su lugar la ruta completa del archivo.
+error-image-is-iso = { $file } es una imagen de instalación (ISO), no un disco: para instalar desde ella, cree la VM con «Instalar desde una imagen ISO o de disco», que la pone en una unidad de CD.

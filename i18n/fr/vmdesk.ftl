@@ -547,3 +547,4 @@ details-save-anyway = Enregistrer quand même
 cli-screenshot-not-png = { $file } : vmdesk enregistre les captures en PNG, pas en .{ $ext } ; nommez le fichier .png
 notice-screenshot-failed = La capture n’a pas été enregistrée : { $reason }
 choose-none = Aucun sélecteur de fichiers n’a pu s’ouvrir (il faut xdg-desktop-portal, zenity ou kdialog) : saisissez plutôt le chemin complet du fichier.
+error-image-is-iso = { $file } est une image d’installation (ISO), pas un disque : pour installer depuis celle-ci, créez la VM avec « Installer depuis une image ISO ou disque », qui la place dans un lecteur CD.

@@ -88,6 +88,10 @@ pub fn check_existing(value: &str) -> Result<storage::ImageInfo, String> {
     if !p.exists() {
         return Err(crate::t!("error-file-missing"));
     }
+    // An ISO reads as a raw disk, but the guest would see an installer as a blank data disk.
+    if let Ok(crate::data::media::MediaKind::Iso(_)) = crate::data::media::sniff(p) {
+        return Err(crate::t!("error-image-is-iso", file = v));
+    }
     storage::image_info(p).map_err(|e| crate::t!("error-image", detail = e.to_string()))
 }
 
@@ -578,6 +582,14 @@ mod tests {
         let e = check_existing(&junk.display().to_string()).unwrap_err();
         assert!(e.contains("junk.qcow2"), "{e}");
         assert!(check_existing("rel/x.img").is_err());
+        // Issue 15: an installer ISO is not taken for a raw data disk without a word.
+        let iso = dir.path().join("debian.iso");
+        std::fs::write(&iso, crate::data::media::tests::tiny_iso("DEBIAN", "LINUX")).unwrap();
+        let e = check_existing(&iso.display().to_string()).unwrap_err();
+        assert!(
+            e.contains("installer image (ISO)") && e.contains("debian.iso"),
+            "{e}"
+        );
         let raw = dir.path().join("base.img");
         std::fs::write(&raw, vec![7u8; 1 << 20]).unwrap();
         let info = check_existing(&raw.display().to_string()).unwrap();

@@ -32,6 +32,9 @@ pub struct Console {
     pos: (u16, u16),
     /// Keysyms the guest holds down (released when the keyboard is let go).
     held: Vec<u32>,
+    /// A Ctrl or Alt pressed while captured, not sent yet: if its partner follows, the pair
+    /// releases the keyboard and the guest must not see a stray Ctrl.
+    deferred: Option<u32>,
     ctrl: bool,
     alt: bool,
 }
@@ -112,6 +115,7 @@ impl Console {
             buttons: 0,
             pos: (0, 0),
             held: Vec::new(),
+            deferred: None,
             ctrl: false,
             alt: false,
         }
@@ -125,6 +129,7 @@ impl Console {
 
     /// Lets go of every key the guest holds.
     fn release_all(&mut self) {
+        self.deferred = None;
         for k in std::mem::take(&mut self.held).into_iter().rev() {
             self.send(Input::Key(k, false));
         }
@@ -251,6 +256,15 @@ impl Console {
         let Some(sym) = vnc::keysym(&key, location) else {
             return Action::None;
         };
+        // Ctrl or Alt alone waits for the next key to tell a shortcut from the release pair.
+        if modifier && down && self.deferred.is_none() {
+            self.deferred = Some(sym);
+            return Action::None;
+        }
+        if let Some(m) = self.deferred.take() {
+            self.held.push(m);
+            self.send(Input::Key(m, true));
+        }
         if down {
             if !self.held.contains(&sym) {
                 self.held.push(sym);
@@ -665,19 +679,29 @@ mod tests {
             drain(&mut rx),
             [Input::Key(0x61, true), Input::Key(0x61, false)]
         );
-        // A key still down when Ctrl+Alt releases the keyboard is let go in the guest.
+        // Ctrl+C reaches the guest, Ctrl first.
+        key(&mut c, Key::Named(Named::Control), true);
+        key(&mut c, Key::Character("c".into()), true);
+        key(&mut c, Key::Character("c".into()), false);
+        key(&mut c, Key::Named(Named::Control), false);
+        assert_eq!(
+            drain(&mut rx),
+            [
+                Input::Key(0xffe3, true),
+                Input::Key(0x63, true),
+                Input::Key(0x63, false),
+                Input::Key(0xffe3, false)
+            ]
+        );
+        // A key still down when Ctrl+Alt releases the keyboard is let go in the guest, and
+        // (issue 15) the guest sees no stray Ctrl from the pair.
         key(&mut c, a.clone(), true);
         key(&mut c, Key::Named(Named::Control), true);
         key(&mut c, Key::Named(Named::Alt), true);
         assert!(!c.grabbed);
         assert_eq!(
             drain(&mut rx),
-            [
-                Input::Key(0x61, true),
-                Input::Key(0xffe3, true),
-                Input::Key(0xffe3, false),
-                Input::Key(0x61, false)
-            ]
+            [Input::Key(0x61, true), Input::Key(0x61, false)]
         );
         // F11 is fullscreen while the keyboard is not captured.
         key(&mut c, Key::Named(Named::Alt), false);

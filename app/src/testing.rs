@@ -111,6 +111,8 @@ struct State {
     counters: HashMap<String, std::collections::VecDeque<Counters>>,
     /// The VMM's answer to the next command (other than status and counters): this error.
     refusal: Option<(ErrorCode, String)>,
+    /// The next start's VMM exits at once with this status (it refused the start).
+    start_exit: Option<i32>,
 }
 
 /// Records requests; VMs "run" from `start` until `kill`.
@@ -153,6 +155,12 @@ impl FakeClient {
     /// refuses e.g. an eject while the guest locks the tray. It is still recorded.
     pub fn refuse_next(&self, code: ErrorCode, message: &str) {
         self.lock().refusal = Some((code, message.to_string()));
+    }
+
+    /// The next start fails: its VMM exits at once with `code`, as one that refuses its config
+    /// or a snapshot does (what it says is in the test's `vmm.log`).
+    pub fn fail_next_start(&self, code: i32) {
+        self.lock().start_exit = Some(code);
     }
 
     pub fn set_acpi_ack(&self, ack: bool) {
@@ -339,6 +347,12 @@ impl VmmClient for FakeClient {
         s.started.push(id.to_string());
         if let Some(snap) = snapshot {
             s.restored.push((id.to_string(), snap.to_string()));
+        }
+        if let Some(code) = s.start_exit.take() {
+            return Err(ClientError::Exited(ExitInfo {
+                code: Some(code),
+                signal: None,
+            }));
         }
         s.running
             .insert(id.to_string(), status(id, RunState::Running));

@@ -487,7 +487,6 @@ install-pick = ISO- oder Festplattenabbild wählen
 install-filter-iso = ISO-Abbilder
 install-filter-disk = Festplattenabbilder
 install-filter-all = Alle Dateien
-install-no-chooser = Es konnte kein Dateiauswahldialog geöffnet werden (dafür braucht es xdg-desktop-portal oder zenity): Geben Sie oben den vollständigen Pfad der Datei ein.
 install-not-media = { $file } ist weder ein ISO- noch ein Festplattenabbild ({ $reason }).
 install-cannot-read = { $file } kann nicht gelesen werden: { $reason }
 install-os = Betriebssystem
@@ -547,3 +546,18 @@ terminal-not-sent = Nicht an den Gast gesendet: {$error}
 ## Layouts and toasts (issue 15)
 screen-more = Mehr: Bildgröße, Bildschirmfoto
 details-more = Mehr: neu starten, sofort ausschalten
+
+## Verknüpfte Klone, Fehlergründe, Bildschirmfotos, Durchsuchen (Issue 15, Korrekturen)
+error-vmm-exited-because = „{ $name }“ ist nicht gestartet: { $reason }
+details-save-breaks-snapshots = { $count ->
+    [one] Der Schnappschuss { $names } wurde mit anderer Hardware (vCPUs, Speicher oder Datenträger) aufgenommen: nach dieser Änderung kann die VM nicht mehr aus ihm gestartet werden.
+   *[other] Die Schnappschüsse { $names } wurden mit anderer Hardware (vCPUs, Speicher oder Datenträger) aufgenommen: nach dieser Änderung kann die VM nicht mehr aus ihnen gestartet werden.
+}
+details-keep-snapshots = Schnappschüsse nutzbar lassen
+details-save-anyway = Trotzdem speichern
+cli-screenshot-not-png = { $file }: vmdesk speichert Bildschirmfotos als PNG, nicht als .{ $ext }; geben Sie der Datei die Endung .png
+notice-screenshot-failed = Das Bildschirmfoto wurde nicht gespeichert: { $reason }
+choose-none = Es konnte kein Dateiauswahldialog geöffnet werden (dafür braucht es xdg-desktop-portal, zenity oder kdialog): Geben Sie stattdessen den vollständigen Pfad der Datei ein.
+error-image-is-iso = { $file } ist ein Installationsmedium (ISO), kein Datenträger: Um davon zu installieren, erstellen Sie die VM mit „Von einem ISO- oder Festplattenabbild installieren“, das es in ein CD-Laufwerk legt.
+check-software-kvm = Dieser Computer hat keine Hardware-Virtualisierung
+check-software-kvm-fix = KVM kommt hier von { $module }, das den Kernel-Code des Gastes in Software nachbildet: VMs laufen etwa 1000-mal langsamer als üblich, und die meisten Betriebssysteme starten nicht zu Ende. Kleine Testsysteme funktionieren. Auf einem Computer mit eingeschaltetem Intel VT-x oder AMD-V (in den Firmware-Einstellungen) laufen VMs mit voller Geschwindigkeit.

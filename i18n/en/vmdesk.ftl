@@ -486,7 +486,6 @@ install-pick = Choose an ISO or disk image
 install-filter-iso = ISO images
 install-filter-disk = Disk images
 install-filter-all = All files
-install-no-chooser = No file chooser could be opened (it needs xdg-desktop-portal or zenity): type the file's full path above.
 install-not-media = { $file } is neither an ISO image nor a disk image ({ $reason }).
 install-cannot-read = { $file } cannot be read: { $reason }
 install-os = Operating system
@@ -546,3 +545,18 @@ terminal-not-sent = Not sent to the guest: {$error}
 ## Layouts and toasts (issue 15)
 screen-more = More: screen size, screenshot
 details-more = More: restart, force off
+
+## Linked clones, failure reasons, screenshots, Browse (issue 15, fixes part)
+error-vmm-exited-because = “{ $name }” did not start: { $reason }
+details-save-breaks-snapshots = { $count ->
+    [one] The snapshot { $names } was taken with other hardware (vCPUs, memory or disks): after this change the VM cannot be started from it.
+   *[other] The snapshots { $names } were taken with other hardware (vCPUs, memory or disks): after this change the VM cannot be started from them.
+}
+details-keep-snapshots = Keep the snapshots usable
+details-save-anyway = Save anyway
+cli-screenshot-not-png = { $file }: vmdesk saves screenshots as PNG, not .{ $ext }; name the file .png
+notice-screenshot-failed = The screenshot was not saved: { $reason }
+choose-none = No file chooser could open (it needs xdg-desktop-portal, zenity or kdialog): type the file's full path instead.
+error-image-is-iso = { $file } is an installer image (ISO), not a disk: to install from it, make the VM with “Install from an ISO or disk image”, which puts it in a CD drive.
+check-software-kvm = This computer has no hardware virtualization
+check-software-kvm-fix = KVM here comes from { $module }, which emulates the guest's kernel code in software: VMs run about 1000 times slower than usual, and most operating systems will not finish booting. Small test systems work. On a computer with Intel VT-x or AMD-V turned on in its firmware settings, VMs run at full speed.

@@ -488,7 +488,6 @@ install-pick = Elegir una imagen ISO o de disco
 install-filter-iso = Imágenes ISO
 install-filter-disk = Imágenes de disco
 install-filter-all = Todos los archivos
-install-no-chooser = No se pudo abrir un selector de archivos (requiere xdg-desktop-portal o zenity): escriba arriba la ruta completa del archivo.
 install-not-media = { $file } no es una imagen ISO ni una imagen de disco ({ $reason }).
 install-cannot-read = No se puede leer { $file }: { $reason }
 install-os = Sistema operativo
@@ -548,3 +547,18 @@ terminal-not-sent = No enviado al invitado: {$error}
 ## Layouts and toasts (issue 15)
 screen-more = Más: tamaño de pantalla, captura
 details-more = Más: reiniciar, forzar apagado
+
+## Clones enlazados, motivos de fallo, capturas, Examinar (issue 15, correcciones)
+error-vmm-exited-because = «{ $name }» no se inició: { $reason }
+details-save-breaks-snapshots = { $count ->
+    [one] La instantánea { $names } se tomó con otro hardware (vCPU, memoria o discos): tras este cambio la VM no podrá iniciarse desde ella.
+   *[other] Las instantáneas { $names } se tomaron con otro hardware (vCPU, memoria o discos): tras este cambio la VM no podrá iniciarse desde ellas.
+}
+details-keep-snapshots = Mantener las instantáneas utilizables
+details-save-anyway = Guardar de todos modos
+cli-screenshot-not-png = { $file }: vmdesk guarda las capturas en PNG, no en .{ $ext }; use la extensión .png
+notice-screenshot-failed = No se guardó la captura: { $reason }
+choose-none = No se pudo abrir un selector de archivos (requiere xdg-desktop-portal, zenity o kdialog): escriba en su lugar la ruta completa del archivo.
+error-image-is-iso = { $file } es una imagen de instalación (ISO), no un disco: para instalar desde ella, cree la VM con «Instalar desde una imagen ISO o de disco», que la pone en una unidad de CD.
+check-software-kvm = Este equipo no tiene virtualización por hardware
+check-software-kvm-fix = Aquí KVM lo proporciona { $module }, que emula por software el código del núcleo del invitado: las VM van unas 1000 veces más lentas de lo normal y la mayoría de los sistemas operativos no terminan de arrancar. Los sistemas de prueba pequeños funcionan. En un equipo con Intel VT-x o AMD-V activado en la configuración del firmware, las VM van a toda velocidad.

@@ -487,7 +487,6 @@ install-pick = Choisir une image ISO ou disque
 install-filter-iso = Images ISO
 install-filter-disk = Images disque
 install-filter-all = Tous les fichiers
-install-no-chooser = Aucun sélecteur de fichiers n'a pu s'ouvrir (il faut xdg-desktop-portal ou zenity) : saisissez ci-dessus le chemin complet du fichier.
 install-not-media = { $file } n'est ni une image ISO ni une image disque ({ $reason }).
 install-cannot-read = Impossible de lire { $file } : { $reason }
 install-os = Système d'exploitation
@@ -547,3 +546,18 @@ terminal-not-sent = Non envoyé à l’invité : {$error}
 ## Layouts and toasts (issue 15)
 screen-more = Plus : taille de l’écran, capture
 details-more = Plus : redémarrer, forcer l’arrêt
+
+## Clones liés, raisons des échecs, captures, Parcourir (issue 15, corrections)
+error-vmm-exited-because = « { $name } » n’a pas démarré : { $reason }
+details-save-breaks-snapshots = { $count ->
+    [one] L’instantané { $names } a été pris avec un autre matériel (vCPU, mémoire ou disques) : après ce changement, la VM ne pourra plus démarrer depuis celui-ci.
+   *[other] Les instantanés { $names } ont été pris avec un autre matériel (vCPU, mémoire ou disques) : après ce changement, la VM ne pourra plus démarrer depuis ceux-ci.
+}
+details-keep-snapshots = Garder les instantanés utilisables
+details-save-anyway = Enregistrer quand même
+cli-screenshot-not-png = { $file } : vmdesk enregistre les captures en PNG, pas en .{ $ext } ; nommez le fichier .png
+notice-screenshot-failed = La capture n’a pas été enregistrée : { $reason }
+choose-none = Aucun sélecteur de fichiers n’a pu s’ouvrir (il faut xdg-desktop-portal, zenity ou kdialog) : saisissez plutôt le chemin complet du fichier.
+error-image-is-iso = { $file } est une image d’installation (ISO), pas un disque : pour installer depuis celle-ci, créez la VM avec « Installer depuis une image ISO ou disque », qui la place dans un lecteur CD.
+check-software-kvm = Cet ordinateur n’a pas de virtualisation matérielle
+check-software-kvm-fix = Ici, KVM est fourni par { $module }, qui émule en logiciel le code du noyau de l’invité : les VM tournent environ 1000 fois plus lentement que d’habitude et la plupart des systèmes d’exploitation ne finissent pas de démarrer. Les petits systèmes de test fonctionnent. Sur un ordinateur où Intel VT-x ou AMD-V est activé dans les réglages du micrologiciel, les VM tournent à pleine vitesse.

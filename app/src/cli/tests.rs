@@ -299,6 +299,9 @@ fn snapshot_commands_send_the_right_requests() {
         "incomplete ones are never used"
     );
     assert_eq!(run("screenshot web shot.png --json"), code::OK);
+    // Issue 15: a name that promises another format is refused, not filled with a PNG.
+    assert_eq!(run("screenshot web shot.jpg"), code::USAGE);
+    assert_eq!(run("screenshot web shot"), code::OK);
     let cmds: Vec<Api> = fake.commands().into_iter().map(|(_, c)| c).collect();
     let cwd = std::env::current_dir().unwrap();
     assert_eq!(
@@ -315,6 +318,10 @@ fn snapshot_commands_send_the_right_requests() {
             }
             .into(),
             ListSnapshots {}.into(),
+            Screenshot {
+                path: cwd.join("shot.png").display().to_string()
+            }
+            .into(),
             Screenshot {
                 path: cwd.join("shot.png").display().to_string()
             }

@@ -203,9 +203,25 @@ pub(super) fn restart(ctx: &Ctx, e: &VmEntry) -> i32 {
     }
 }
 
-/// `screenshot VM FILE`: the VMM writes the PNG, so it gets an absolute path.
+/// `screenshot VM FILE`: the VMM writes the PNG, so it gets an absolute path. A name without
+/// an extension gets `.png`; another extension is refused (a `.jpg` holding a PNG would lie).
 pub(super) fn screenshot(ctx: &Ctx, e: &VmEntry, file: &Path) -> i32 {
-    let path = absolute(file).display().to_string();
+    let file = match file.extension().and_then(|x| x.to_str()) {
+        None => file.with_extension("png"),
+        Some(x) if x.eq_ignore_ascii_case("png") => file.to_path_buf(),
+        Some(x) => {
+            return ctx.out.fail(
+                code::USAGE,
+                "bad-argument",
+                t!(
+                    "cli-screenshot-not-png",
+                    file = file.display().to_string(),
+                    ext = x
+                ),
+            )
+        }
+    };
+    let path = absolute(&file).display().to_string();
     match ctx.client().call(&e.id, Screenshot { path: path.clone() }) {
         Ok(_) => ctx.out.done(
             serde_json::json!({"ok": true, "path": path}),

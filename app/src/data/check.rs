@@ -19,6 +19,8 @@ pub struct Facts {
     pub passt: Option<PathBuf>,
     /// `MemAvailable` from /proc/meminfo.
     pub available_mib: Option<u64>,
+    /// The module of a KVM without hardware virtualization (e.g. `kvm_pvm`), if that is the one.
+    pub software_kvm: Option<String>,
 }
 
 /// One problem found, with what to do about it.
@@ -34,6 +36,8 @@ pub enum Finding {
     PasstMissing,
     /// Little free memory.
     LowMemory(u64),
+    /// KVM works but without hardware virtualization (the module named): guests crawl.
+    SoftwareKvm(String),
 }
 
 impl Finding {
@@ -53,6 +57,7 @@ impl Finding {
             Finding::VmmMissing(_) => "vmm-missing",
             Finding::PasstMissing => "passt-missing",
             Finding::LowMemory(_) => "low-memory",
+            Finding::SoftwareKvm(_) => "software-kvm",
         }
     }
 }
@@ -75,6 +80,9 @@ pub fn findings(f: &Facts) -> Vec<Finding> {
         if m < LOW_MEMORY_MIB {
             out.push(Finding::LowMemory(m));
         }
+    }
+    if let (true, Some(m)) = (f.kvm_exists, &f.software_kvm) {
+        out.push(Finding::SoftwareKvm(m.clone()));
     }
     out
 }
@@ -113,6 +121,10 @@ pub fn gather() -> Facts {
         available_mib: std::fs::read_to_string("/proc/meminfo")
             .ok()
             .and_then(|t| parse_mem_available(&t)),
+        software_kvm: match vmm_core::host::KvmFlavor::detect() {
+            vmm_core::host::KvmFlavor::Software(m) => Some(m.to_string()),
+            _ => None,
+        },
     }
 }
 
@@ -127,6 +139,7 @@ mod tests {
             vmm: Ok("/usr/bin/vmdesk-vmm".into()),
             passt: Some("/usr/bin/passt".into()),
             available_mib: Some(8000),
+            software_kvm: None,
         }
     }
 
@@ -144,6 +157,7 @@ mod tests {
             vmm: Err("not found".into()),
             passt: None,
             available_mib: Some(300),
+            software_kvm: None,
         };
         let found = findings(&f);
         assert_eq!(
@@ -166,6 +180,17 @@ mod tests {
             ..good()
         };
         assert_eq!(findings(&no_kvm), [Finding::KvmMissing]);
+        // Issue 15: a KVM without hardware virtualization was only in vmm.log; now it is said
+        // once (a warning the user continues past is remembered).
+        let pvm = Facts {
+            software_kvm: Some("kvm_pvm".into()),
+            ..good()
+        };
+        let found = findings(&pvm);
+        assert_eq!(found, [Finding::SoftwareKvm("kvm_pvm".into())]);
+        assert!(!found[0].is_blocking());
+        assert!(needs_attention(&found, &[]));
+        assert!(!needs_attention(&found, &["software-kvm".into()]));
     }
 
     #[test]

@@ -87,6 +87,10 @@ pub fn check_existing(value: &str) -> Result<storage::ImageInfo, String> {
     if !p.exists() {
         return Err(crate::t!("error-file-missing"));
     }
+    // An ISO reads as a raw disk, but the guest would see an installer as a blank data disk.
+    if let Ok(crate::data::media::MediaKind::Iso(_)) = crate::data::media::sniff(p) {
+        return Err(crate::t!("error-image-is-iso", file = v));
+    }
     storage::image_info(p).map_err(|e| crate::t!("error-image", detail = e.to_string()))
 }
 
@@ -538,6 +542,7 @@ pub fn delete_vm(
         match disposal {
             DiskDisposal::Trash => trash::delete(&ddir).map_err(at(&ddir))?,
             DiskDisposal::Keep => {
+                standalone_tops(paths, id)?;
                 let base = paths.vms_dir().with_file_name("kept-disks");
                 vmm_core::util::create_private_dir_all(&base).map_err(at(&base))?;
                 let mut to = base.join(id);
@@ -553,6 +558,42 @@ pub fn delete_vm(
     }
     crate::data::store::delete(paths, id).map_err(|e| e.to_string())?;
     Ok(kept)
+}
+
+/// Makes each disk image VM `id` writes stand alone before its folder is kept: a linked
+/// clone's image reads through to its source's folder, and a kept image that breaks when the
+/// source moves or goes is no image kept. Each top whose chain leaves the folder is copied
+/// whole (sparsely) and the copy replaces it atomically.
+fn standalone_tops(paths: &Paths, id: &str) -> Result<(), String> {
+    let dir = paths.vm_dir(id);
+    let cfg = VmConfig::load(&paths.vm_config(id)).map_err(|e| e.to_string())?;
+    let canon_dir = std::fs::canonicalize(&dir).map_err(at(&dir))?;
+    for (d, top) in cfg.disks.iter().zip(tops(&dir, &cfg)?) {
+        let Ok(canon) = std::fs::canonicalize(&top) else {
+            continue;
+        };
+        // Images outside the folder stay where they are, untouched.
+        if !canon.starts_with(&canon_dir) {
+            continue;
+        }
+        let info = storage::image_info(&top).map_err(|e| e.to_string())?;
+        let outside = info
+            .backing_chain
+            .iter()
+            .any(|b| std::fs::canonicalize(b).map_or(true, |c| !c.starts_with(&canon_dir)));
+        if !outside {
+            continue;
+        }
+        let tmp = top.with_extension("standalone.tmp");
+        // Its chain reaches into the source's folder, which the clone recorded as allowed.
+        let policy = storage::BackingPolicy::for_disk(d, Some(&dir));
+        copy_image(&top, &tmp, &policy, &Progress::default())?;
+        std::fs::rename(&tmp, &top).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("{}: {e}", top.display())
+        })?;
+    }
+    Ok(())
 }
 
 /// Shares `Progress` with a worker thread.

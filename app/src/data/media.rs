@@ -150,7 +150,7 @@ fn text(b: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
 
     /// A minimal ISO: 16 empty sectors, a primary volume descriptor and a terminator.

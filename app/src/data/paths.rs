@@ -90,3 +90,70 @@ pub fn cache_dir() -> Option<PathBuf> {
     }
     directories::ProjectDirs::from("", "", "vmdesk").map(|d| d.cache_dir().to_path_buf())
 }
+
+/// The folder screenshots go to: the desktop's Pictures folder, else `~/Pictures` (made when
+/// missing). Never a VM's folder: a screenshot must outlive the VM it shows.
+#[cfg(not(test))]
+pub fn screenshot_dir() -> Result<PathBuf, String> {
+    let dirs = directories::UserDirs::new()
+        .ok_or_else(|| "no home folder found (is $HOME set?)".to_string())?;
+    let dir = dirs
+        .picture_dir()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dirs.home_dir().join("Pictures"));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Tests never write into the real home.
+#[cfg(test)]
+pub fn screenshot_dir() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join("vmdesk-test-pictures");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// A new file for a screenshot of VM `id` taken at `unix_ms`, in `dir`: named to the second,
+/// and never one that exists (two in the same second get `-2`, `-3` …).
+pub fn screenshot_file(dir: &Path, id: &str, unix_ms: u64) -> PathBuf {
+    let stem = format!(
+        "vmdesk-{id}-{}",
+        crate::data::snapshots::local_stamp(unix_ms)
+    );
+    let mut p = dir.join(format!("{stem}.png"));
+    let mut n = 2;
+    while p.exists() {
+        p = dir.join(format!("{stem}-{n}.png"));
+        n += 1;
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15: two screenshots in one minute (or one second) must not overwrite each other.
+    #[test]
+    fn screenshot_files_are_named_to_the_second_and_never_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = 1_796_573_674_463;
+        let a = screenshot_file(dir.path(), "web", t);
+        let name = a.file_name().unwrap().to_str().unwrap().to_string();
+        assert!(
+            name.starts_with("vmdesk-web-") && name.ends_with(".png"),
+            "{name}"
+        );
+        assert_ne!(
+            a,
+            screenshot_file(dir.path(), "web", t + 1000),
+            "a second later"
+        );
+        std::fs::write(&a, b"png").unwrap();
+        let b = screenshot_file(dir.path(), "web", t);
+        assert_eq!(b, a.with_file_name(name.replace(".png", "-2.png")));
+        std::fs::write(&b, b"png").unwrap();
+        let c = screenshot_file(dir.path(), "web", t);
+        assert_eq!(c, a.with_file_name(name.replace(".png", "-3.png")));
+    }
+}

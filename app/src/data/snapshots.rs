@@ -36,7 +36,7 @@ impl SnapshotList {
                 let complete = e.complete && e.meta.is_some();
                 let m = e.meta;
                 Snapshot {
-                    name: m.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+                    name: m.as_ref().map(display_name).unwrap_or_default(),
                     description: m
                         .as_ref()
                         .map(|m| m.description.clone())
@@ -122,6 +122,33 @@ impl SnapshotList {
     }
 }
 
+/// The snapshots in `vm_dir` that VM config `new` could no longer start from: a snapshot's
+/// machine (vCPUs, memory, disk count) must be the VM's, and the VMM refuses one that is not.
+/// Their names (or, unnamed, when they were taken), for a warning before such a save.
+pub fn unusable_with(vm_dir: &Path, new: &vmm_core::config::VmConfig) -> Vec<String> {
+    vmm_core::snapshot::list(vm_dir)
+        .into_iter()
+        .filter_map(|e| e.meta)
+        .filter(|m| {
+            m.config.vcpus != new.vcpus
+                || m.config.memory_mib != new.memory_mib
+                || m.config.disks.len() != new.disks.len()
+        })
+        .map(|m| display_name(&m))
+        .collect()
+}
+
+/// A snapshot's name for people: an unnamed one (the VMM calls it "Snapshot <id>", and the id
+/// means nothing to anyone) is called by when it was taken.
+pub fn display_name(m: &api::SnapshotMeta) -> String {
+    let name = m.name.trim();
+    if name.is_empty() || name == format!("Snapshot {}", m.id) {
+        local_time(m.created_unix_ms)
+    } else {
+        name.to_string()
+    }
+}
+
 /// The thumbnail `<vm dir>/snapshots/<id>/screen.png`, if there is one.
 pub fn thumbnail(vm_dir: &Path, id: &str) -> Option<PathBuf> {
     let p = vmm_core::snapshot::snapshots_dir(vm_dir)
@@ -132,23 +159,40 @@ pub fn thumbnail(vm_dir: &Path, id: &str) -> Option<PathBuf> {
 
 /// Local date and time of a Unix time in ms, `YYYY-MM-DD HH:MM`.
 pub fn local_time(unix_ms: u64) -> String {
+    local_tm(unix_ms).map_or_else(String::new, |tm| {
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            tm.tm_year + 1900,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            tm.tm_hour,
+            tm.tm_min
+        )
+    })
+}
+
+/// Local date and time to the second, for file names: `YYYY-MM-DD-HH-MM-SS`.
+pub fn local_stamp(unix_ms: u64) -> String {
+    local_tm(unix_ms).map_or_else(String::new, |tm| {
+        format!(
+            "{:04}-{:02}-{:02}-{:02}-{:02}-{:02}",
+            tm.tm_year + 1900,
+            tm.tm_mon + 1,
+            tm.tm_mday,
+            tm.tm_hour,
+            tm.tm_min,
+            tm.tm_sec
+        )
+    })
+}
+
+fn local_tm(unix_ms: u64) -> Option<libc::tm> {
     let secs = (unix_ms / 1000) as libc::time_t;
     // SAFETY: localtime_r writes into our tm and reads only `secs`.
-    let tm = unsafe {
+    unsafe {
         let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&secs, &mut tm).is_null() {
-            return String::new();
-        }
-        tm
-    };
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min
-    )
+        (!libc::localtime_r(&secs, &mut tm).is_null()).then_some(tm)
+    }
 }
 
 #[cfg(test)]
@@ -171,6 +215,26 @@ pub mod tests {
             }),
             problem: None,
         }
+    }
+
+    /// Issue 15: unnamed snapshots showed their raw ids.
+    #[test]
+    fn unnamed_snapshots_are_called_by_their_date_and_time() {
+        let t = 1_796_573_674_463;
+        let list = SnapshotList::from_api(api::SnapshotList {
+            current: None,
+            snapshots: vec![
+                entry("1796573674-295", "Snapshot 1796573674-295", None, t),
+                entry("b", " ", None, t + 1),
+                entry("c", "Before the update", None, t + 2),
+            ],
+        });
+        let names: Vec<&str> = list.items.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [local_time(t), local_time(t + 1), "Before the update".into()]
+        );
+        assert!(names[0].starts_with("20"), "{}", names[0]);
     }
 
     /// A `snapshot-list` result: (id, name, parent, created) plus one incomplete snapshot.

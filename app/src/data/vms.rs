@@ -34,6 +34,20 @@ impl ExitRecord {
             Some(exit_code::POWER_OFF) | Some(exit_code::KILLED)
         )
     }
+
+    /// Why the VMM gave up, in its own words: its last error line in `vmm.log` (warnings are
+    /// not the reason), without the program's name. None when it printed none.
+    pub fn reason(&self) -> Option<String> {
+        if self.is_clean() {
+            return None;
+        }
+        self.log_tail
+            .iter()
+            .rev()
+            .filter_map(|l| l.trim().strip_prefix("vmdesk-vmm: "))
+            .find(|l| !l.starts_with("warning:"))
+            .map(str::to_string)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -140,6 +154,31 @@ pub fn exit_meaning(info: &ExitInfo) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reason_is_the_vmms_last_error_not_a_warning() {
+        let rec = |code, lines: &[&str]| ExitRecord {
+            info: ExitInfo {
+                code: Some(code),
+                signal: None,
+            },
+            serial_tail: Vec::new(),
+            log_tail: lines.iter().map(|s| s.to_string()).collect(),
+        };
+        let r = rec(
+            exit_code::VMM_ERROR,
+            &[
+                "vmdesk-vmm: restoring snapshot s1: snapshot s1 has 1 vCPUs and 128 MiB",
+                "vmdesk-vmm: warning: KVM is software-emulated",
+            ],
+        );
+        assert_eq!(
+            r.reason().as_deref(),
+            Some("restoring snapshot s1: snapshot s1 has 1 vCPUs and 128 MiB")
+        );
+        assert_eq!(rec(exit_code::VMM_ERROR, &["booting"]).reason(), None);
+        assert_eq!(rec(exit_code::POWER_OFF, &["vmdesk-vmm: x"]).reason(), None);
+    }
 
     #[test]
     fn a_reset_loop_stops_restarting_and_old_resets_are_forgotten() {

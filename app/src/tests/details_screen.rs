@@ -654,3 +654,111 @@ fn a_stopped_vms_firmware_boot_order_and_drives_are_edited_in_vm_toml() {
     assert!(h.shows("Firmware and boot order can change while the VM is stopped."));
     assert!(!h.shows("The UEFI variables (OVMF_VARS.fd) stay in the VM's folder."));
 }
+
+/// Writes snapshot `id` of VM `vm` into its folder, taken with `cfg`.
+fn snapshot_on_disk(h: &Harness, vm: &str, id: &str, name: &str, cfg: &VmConfig) {
+    let dir = h.paths.vm_dir(vm).join("snapshots").join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let meta = serde_json::json!({
+        "id": id, "name": name, "description": "", "created_unix_ms": 1000,
+        "parent": null, "config": cfg, "memory_pages": 1, "has_screen": false,
+    });
+    std::fs::write(dir.join("meta.json"), meta.to_string()).unwrap();
+}
+
+/// Issue 15: a start from a snapshot that the VMM refuses says why where the user acted (the
+/// notice and the details), not only on the library card and in vmm.log.
+#[test]
+fn a_refused_start_from_a_snapshot_says_why_in_the_details() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    let cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    snapshot_on_disk(&h, "web", "s1", "Base", &cfg);
+    let why = "restoring snapshot s1: snapshot s1 has 1 vCPUs and 128 MiB; this VM has 1 and 256";
+    std::fs::write(
+        h.paths.vmm_log("web"),
+        format!("vmdesk-vmm: warning: KVM is slow here\nvmdesk-vmm: {why}\n"),
+    )
+    .unwrap();
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Snapshots (1)").unwrap();
+    });
+    h.fake.fail_next_start(vmm_core::api::exit_code::VMM_ERROR);
+    h.ui(|ui| {
+        ui.click("Start here").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("Start here").unwrap();
+    });
+    assert_eq!(h.fake.restored(), [("web".to_string(), "s1".to_string())]);
+    assert!(h.shows(&format!("“Web” did not start: {why}")));
+    assert!(
+        h.shows(&format!(
+            "vmdesk-vmm: warning: KVM is slow here\nvmdesk-vmm: {why}"
+        )),
+        "the details show the VMM's last words"
+    );
+}
+
+/// Issue 15: saving hardware a snapshot was not taken with asks first.
+#[test]
+fn saving_a_change_that_strands_snapshots_asks_first() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    let cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    snapshot_on_disk(&h, "web", "s1", "Base", &cfg);
+    h.send(Message::Library(library::Message::Open("web".into())));
+    let memory = |h: &Harness| {
+        VmConfig::load(&h.paths.vm_config("web"))
+            .unwrap()
+            .memory_mib
+    };
+    let set_memory = |h: &mut Harness| {
+        h.send(Message::Details(details::Message::Form(
+            crate::ui::form::Message::Edit(Field::Memory, "2048".into()),
+        )));
+        h.ui(|ui| {
+            ui.click("Save").unwrap();
+        });
+    };
+    set_memory(&mut h);
+    let warning = "The snapshot “Base” was taken with other hardware (vCPUs, memory or disks): \
+                   after this change the VM cannot be started from it.";
+    assert!(h.shows(warning));
+    assert_eq!(memory(&h), 1024, "nothing saved yet");
+    h.ui(|ui| {
+        ui.click("Keep the snapshots usable").unwrap();
+    });
+    assert!(!h.shows(warning));
+    assert_eq!(memory(&h), 1024);
+    h.ui(|ui| {
+        ui.click("Save").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("Save anyway").unwrap();
+    });
+    assert_eq!(memory(&h), 2048);
+    assert!(h.shows("Saved."));
+}
+
+/// Issue 15: every Browse… says so when no file chooser can open (the test build has none),
+/// instead of doing nothing.
+#[test]
+fn browse_without_a_file_chooser_says_why() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    h.send(Message::Library(library::Message::Open("web".into())));
+    let none = "No file chooser could open (it needs xdg-desktop-portal, zenity or kdialog): \
+                type the file's full path instead.";
+    assert!(!h.shows(none));
+    // The kernel's Browse…, the first on the page.
+    h.ui(|ui| {
+        ui.click("Browse…").unwrap();
+    });
+    assert!(h.shows(none));
+    h.send(Message::Details(details::Message::Hw(
+        crate::ui::hardware::Message::Browse,
+    )));
+    let Screen::Details(d) = &h.app.screen else {
+        panic!("not the details");
+    };
+    assert!(d.hw.no_chooser);
+}

@@ -152,6 +152,21 @@ fn running_vms_with_a_screen_get_a_thumbnail_kept_in_their_folder() {
     );
     assert!(h.app.library.thumbs.contains_key("web"));
     assert!(!h.app.library.thumbs.contains_key("db"));
+    // Issue 15: clicking a running VM's screen opens its console, as in GNOME Boxes.
+    h.ui(|ui| {
+        ui.click(library::thumb_id("web")).unwrap();
+    });
+    assert!(
+        matches!(h.app.screen, Screen::Console(..)),
+        "the console opens"
+    );
+    h.ui(|ui| {
+        ui.click("‹ Details").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("‹ Library").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Library));
 
     // Next start of the app: the stored thumbnail is shown for the stopped VM.
     h.fake.vanish("web");

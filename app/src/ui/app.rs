@@ -403,11 +403,17 @@ impl App {
             Message::Started { id, result, record } => {
                 let rt = self.vms.runtime.entry(id.clone()).or_default();
                 rt.starting = false;
+                // The notice says why in the VMM's words: the user acted here, not on the card.
+                let reason = record.as_ref().and_then(|r| r.reason());
                 if let Some(r) = record {
                     rt.last_exit = Some(r);
                 }
                 if let Err(e) = result {
-                    let text = self.error_text(&id, &e);
+                    let name = self.name_of(&id);
+                    let text = reason.map_or_else(
+                        || self.error_text(&id, &e),
+                        |reason| t!("error-vmm-exited-because", name = name, reason = reason),
+                    );
                     self.notice(text, true, None);
                 }
                 if self.details_of(&id).is_some() {
@@ -554,10 +560,7 @@ impl App {
             details::Action::SerialInput(id, bytes) => self.serial_input(id, bytes),
             details::Action::Paste(id) => lifecycle::paste_into_serial(id),
             details::Action::OpenScreen(id) => {
-                let screen = std::mem::replace(&mut self.screen, Screen::Library);
-                if let Screen::Details(d) = screen {
-                    self.screen = Screen::Console(Box::new(Console::new(&id)), d);
-                }
+                self.details_to_console(&id);
                 Task::none()
             }
         }
@@ -573,6 +576,11 @@ impl App {
                 Task::none()
             }
             Action::Open(id) => self.open_details(&id),
+            Action::OpenScreen(id) => {
+                let task = self.open_details(&id);
+                self.details_to_console(&id);
+                task
+            }
             Action::Start(id) => self.start(id),
             Action::Api(id, c) => self.api(id, c),
             Action::Delete(id, disposal) => {

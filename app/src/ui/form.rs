@@ -4,11 +4,12 @@
 use crate::data::host::HostInfo;
 use crate::data::problems;
 use crate::t;
+use crate::ui::chooser::{self, Chosen};
 use crate::ui::style;
 use crate::ui::widget::checked_input;
 use iced::widget::{button, column, container, row, text, toggler, Space};
 use iced::{Alignment, Element, Length, Task};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use vmm_core::config::{validate, BootSource, ConfigError, VmConfig, MIN_MEMORY_MIB};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,7 +44,7 @@ pub enum Message {
     SerialLog(bool),
     VirtioRng(bool),
     Browse(Field),
-    Picked(Field, Option<PathBuf>),
+    Picked(Field, Chosen),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,6 +66,8 @@ pub struct VmForm {
     pub touched: Vec<Field>,
     /// Set by a submit attempt: every problem shows.
     pub show_all: bool,
+    /// The field whose Browse… found no file chooser (said under it).
+    pub no_chooser: Option<Field>,
 }
 
 impl VmForm {
@@ -116,6 +119,7 @@ impl VmForm {
             virtio_rng: cfg.virtio_rng,
             touched: Vec::new(),
             show_all: false,
+            no_chooser: None,
         }
     }
 
@@ -142,25 +146,18 @@ impl VmForm {
                     Field::Initrd => t!("form-pick-initrd"),
                     _ => t!("form-pick-kernel"),
                 };
-                let start = Path::new(self.value(field))
-                    .parent()
-                    .filter(|p| p.is_dir())
-                    .map(Path::to_path_buf);
-                Task::perform(
-                    async move {
-                        let mut d = rfd::AsyncFileDialog::new().set_title(title);
-                        if let Some(dir) = start {
-                            d = d.set_directory(dir);
-                        }
-                        d.pick_file().await.map(|h| h.path().to_path_buf())
-                    },
-                    move |p| Message::Picked(field, p),
-                )
+                self.no_chooser = None;
+                let req = chooser::Request::new(title).near(self.value(field));
+                chooser::pick(req, move |c| Message::Picked(field, c))
             }
-            Message::Picked(field, Some(path)) => {
+            Message::Picked(field, Chosen::File(path)) => {
                 self.update(Message::Edit(field, path.display().to_string()))
             }
-            Message::Picked(_, None) => Task::none(),
+            Message::Picked(_, Chosen::Cancelled) => Task::none(),
+            Message::Picked(field, Chosen::NoChooser) => {
+                self.no_chooser = Some(field);
+                Task::none()
+            }
         }
     }
 
@@ -329,6 +326,13 @@ pub fn field_row<'a>(
         (Some(p), _) => text(p).size(13).color(style::RED).into(),
         (None, Some(h)) => text(h).size(13).color(style::DIM).into(),
         (None, None) => Space::new().height(0).into(),
+    };
+    let below: Element<'a, Message> = if browse && form.no_chooser == Some(field) {
+        column![below, text(t!("choose-none")).size(13).color(style::ORANGE)]
+            .spacing(4)
+            .into()
+    } else {
+        below
     };
     row![
         container(text(label).size(15))

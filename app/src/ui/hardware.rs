@@ -6,6 +6,7 @@
 use crate::data::disks::{self, DiskPlan};
 use crate::data::problems;
 use crate::t;
+use crate::ui::chooser::{self, Chosen};
 use crate::ui::style;
 use crate::ui::widget::checked_input;
 use iced::widget::{button, column, container, pick_list, row, text, toggler, Space};
@@ -71,7 +72,7 @@ pub enum Message {
     Linked(bool),
     ReadOnly(bool),
     Browse,
-    Picked(Option<PathBuf>),
+    Picked(Chosen),
     Network(bool),
     Display(DisplayChoice),
     /// Details: an attached disk's read-only switch.
@@ -111,6 +112,8 @@ pub struct Hardware {
     base_display: Option<DisplayConfig>,
     pub touched: Vec<HwField>,
     pub show_all: bool,
+    /// Browse… found no file chooser (said under the path).
+    pub no_chooser: bool,
 }
 
 impl Hardware {
@@ -183,29 +186,18 @@ impl Hardware {
             Message::Linked(on) => self.linked = on,
             Message::ReadOnly(on) => self.read_only = on,
             Message::Browse => {
-                let start = Path::new(self.disk_path.trim())
-                    .parent()
-                    .filter(|p| p.is_dir())
-                    .map(Path::to_path_buf);
-                let title = t!("hw-pick-image");
-                return Task::perform(
-                    async move {
-                        let mut d = rfd::AsyncFileDialog::new()
-                            .set_title(title)
-                            .add_filter("qcow2, raw", &["qcow2", "img", "raw"])
-                            .add_filter("*", &["*"]);
-                        if let Some(dir) = start {
-                            d = d.set_directory(dir);
-                        }
-                        d.pick_file().await.map(|h| h.path().to_path_buf())
-                    },
-                    Message::Picked,
-                );
+                self.no_chooser = false;
+                let req = chooser::Request::new(t!("hw-pick-image"))
+                    .filter("qcow2, raw", &["qcow2", "img", "raw"])
+                    .filter("*", &["*"])
+                    .near(&self.disk_path);
+                return chooser::pick(req, Message::Picked);
             }
-            Message::Picked(Some(p)) => {
+            Message::Picked(Chosen::File(p)) => {
                 return self.update(Message::Edit(HwField::DiskPath, p.display().to_string()))
             }
-            Message::Picked(None) => {}
+            Message::Picked(Chosen::Cancelled) => {}
+            Message::Picked(Chosen::NoChooser) => self.no_chooser = true,
             Message::Network(on) => self.network = on,
             Message::Display(DisplayChoice(d)) => self.display = d,
             Message::DiskReadOnly(i, on) => {
@@ -583,8 +575,12 @@ pub fn view<'a>(
                 )),
                 _ => Some(t!("hw-image-hint")),
             };
+            let mut col = column![line, below(p, hint)].spacing(4);
+            if hw.no_chooser {
+                col = col.push(text(t!("choose-none")).size(13).color(style::ORANGE));
+            }
             storage = storage
-                .push(column![line, below(p, hint)].spacing(4))
+                .push(col)
                 .push(switch(
                     hw.linked,
                     t!("hw-linked"),

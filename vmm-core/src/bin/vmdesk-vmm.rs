@@ -70,7 +70,7 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
     let mut errs = config
-        .validate(&host::host_limits(&kvm))
+        .validate_in(&host::host_limits(&kvm), &vm_dir)
         .err()
         .unwrap_or_default();
     // The log's place depends on the VM's folder, which the config does not know.

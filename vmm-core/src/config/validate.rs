@@ -1,3 +1,4 @@
+// Over 800 lines: the one home of every config rule (the forms and the VMM share it); its tests are already in validate/.
 //! Every check of a [`VmConfig`] that can be made before touching `/dev/kvm`: the one home of
 //! these rules. [`VmConfig::validate`] runs them all for `vmdesk-vmm --check` and start-up; the
 //! app's forms call the field validators one by one, so the rules cannot drift apart.
@@ -603,8 +604,47 @@ pub fn validate_nics(nics: &[NicConfig]) -> Vec<ConfigError> {
 }
 
 impl VmConfig {
-    /// Checks every field; returns all problems found, each naming its field.
+    /// Checks every field; returns all problems found, each naming its field. Disks are checked
+    /// as configured: for a VM that has a folder, [`VmConfig::validate_in`] is the one.
     pub fn validate(&self, host: &HostLimits) -> Result<(), Vec<ConfigError>> {
+        self.validate_tops(host, &[])
+    }
+
+    /// As [`VmConfig::validate`], for the VM in `vm_dir`: a disk that snapshots or a linked clone
+    /// moved onto an overlay (`disks/current.json`) is checked as the VMM opens it, its overlay
+    /// writable and the image under it shared. Checking the configured image as a writable one
+    /// would refuse to start a VM whose frozen image backs a running linked clone.
+    pub fn validate_in(&self, host: &HostLimits, vm_dir: &Path) -> Result<(), Vec<ConfigError>> {
+        let current = match crate::storage::overlay::CurrentDisks::load(vm_dir) {
+            Ok(c) => c,
+            Err(e) => {
+                return Err(vec![ConfigError::new(
+                    "disks",
+                    ConfigErrorKind::CannotRead {
+                        path: crate::storage::overlay::current_file(vm_dir),
+                        reason: e.to_string(),
+                    },
+                )])
+            }
+        };
+        let tops: Vec<Option<PathBuf>> = match &current {
+            Some(c) => self
+                .disks
+                .iter()
+                .enumerate()
+                .map(|(i, d)| c.top(vm_dir, i, &crate::storage::config_path(d, vm_dir)))
+                .collect(),
+            None => Vec::new(),
+        };
+        self.validate_tops(host, &tops)
+    }
+
+    /// `tops[i]`, when there, is the overlay disk `i` writes instead of its configured image.
+    fn validate_tops(
+        &self,
+        host: &HostLimits,
+        tops: &[Option<PathBuf>],
+    ) -> Result<(), Vec<ConfigError>> {
         let mut errs = Vec::new();
         errs.extend(validate_id(&self.id).err());
         errs.extend(validate_name(&self.name).err());
@@ -645,7 +685,7 @@ impl VmConfig {
             errs.extend(validate_display_size(d.width, d.height));
             errs.extend(validate_vnc(d.vnc_port, d.vnc_password.as_deref()).err());
         }
-        self.validate_disks(&mut errs);
+        self.validate_disks(tops, &mut errs);
         errs.extend(validate_nics(&self.nics));
         errs.extend(validate_cdroms(
             self.boot.firmware().is_some(),
@@ -670,7 +710,7 @@ impl VmConfig {
 
     /// The disks: count, serials, no image twice, each image sound (see
     /// [`validate_disk_image`]). Errors name `disks[N].path` etc.
-    fn validate_disks(&self, errs: &mut Vec<ConfigError>) {
+    fn validate_disks(&self, tops: &[Option<PathBuf>], errs: &mut Vec<ConfigError>) {
         let slots = self.disk_slots();
         let virtio = self.disks.iter().filter(|d| !d.is_sata()).count();
         if virtio > slots {
@@ -705,7 +745,12 @@ impl VmConfig {
                 }
                 seen.push((canon, i));
             }
-            errs.extend(validate_disk_image(i, d).err());
+            let on_overlay = tops.get(i).cloned().flatten().map(|top| DiskConfig {
+                path: top,
+                format: Some(crate::config::ImageFormat::Qcow2),
+                ..d.clone()
+            });
+            errs.extend(validate_disk_image(i, on_overlay.as_ref().unwrap_or(d)).err());
         }
     }
 }

@@ -31,6 +31,14 @@ fn existing_images_are_named_in_errors_and_linked_clones_leave_them_alone() {
     let e = check_existing(&junk.display().to_string()).unwrap_err();
     assert!(e.contains("junk.qcow2"), "{e}");
     assert!(check_existing("rel/x.img").is_err());
+    // Issue 15: an installer ISO is not taken for a raw data disk without a word.
+    let iso = dir.path().join("debian.iso");
+    std::fs::write(&iso, crate::data::media::tests::tiny_iso("DEBIAN", "LINUX")).unwrap();
+    let e = check_existing(&iso.display().to_string()).unwrap_err();
+    assert!(
+        e.contains("installer image (ISO)") && e.contains("debian.iso"),
+        "{e}"
+    );
     let raw = dir.path().join("base.img");
     std::fs::write(&raw, vec![7u8; 1 << 20]).unwrap();
     let info = check_existing(&raw.display().to_string()).unwrap();
@@ -257,4 +265,64 @@ fn a_linked_disk_on_a_chosen_image_records_its_folder_and_the_vmm_opens_it() {
     };
     let e = storage::open_disks(&[bare], &vm).err().unwrap();
     assert!(e.to_string().contains("allow_backing"), "{e}");
+}
+
+#[test]
+fn a_running_linked_clone_leaves_its_source_free_to_start() {
+    testing::english();
+    let root = tempfile::tempdir().unwrap();
+    let paths = Paths::under(root.path());
+    let mut src = testing::add_vm_with_disk(&paths, "src", "Source", 4, DATA);
+    let vmm_core::config::BootSource::Linux { kernel, .. } = &mut src.boot else {
+        panic!("not a kernel boot");
+    };
+    *kernel = testing::fake_kernel(&paths.vm_dir("src"));
+    crate::data::store::save(&paths, &src).unwrap();
+    let c = clone_vm(&paths, &src, "copy", "Copy", true, &Progress::default()).unwrap();
+    let host = vmm_core::config::HostLimits {
+        max_vcpus: 8,
+        memory_mib: 8192,
+    };
+    // The clone runs: its VMM opened its disks as the real one does.
+    let clone_disks = storage::open_disks(&c.disks, &paths.vm_dir("copy")).unwrap();
+    let dir = paths.vm_dir("src");
+    let disk_errors = |r: Result<(), Vec<vmm_core::config::ConfigError>>| -> Vec<String> {
+        r.err()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e.field.starts_with("disks"))
+            .map(|e| e.to_string())
+            .collect()
+    };
+    // Checking the configured image as the writable one is what refused the start.
+    assert_eq!(disk_errors(src.validate(&host)).len(), 1);
+    let none: Vec<String> = Vec::new();
+    assert_eq!(disk_errors(src.validate_in(&host, &dir)), none);
+    let src_disks = storage::open_disks(&src.disks, &dir).unwrap();
+    let mut buf = vec![0; DATA.len()];
+    src_disks[0].disk.read(&mut buf, 1 << 20).unwrap();
+    assert_eq!(buf, DATA);
+    drop((clone_disks, src_disks));
+}
+
+#[test]
+fn a_kept_linked_clone_disk_outlives_its_source() {
+    testing::english();
+    let root = tempfile::tempdir().unwrap();
+    let paths = Paths::under(root.path());
+    let src = testing::add_vm_with_disk(&paths, "src", "Source", 4, DATA);
+    let c = clone_vm(&paths, &src, "copy", "Copy", true, &Progress::default()).unwrap();
+    let name = c.disks[0].path.file_name().unwrap().to_owned();
+    let kept = delete_vm(&paths, "copy", DiskDisposal::Keep)
+        .unwrap()
+        .unwrap();
+    let image = kept.join(name);
+    assert!(image_info(&image).unwrap().backing_chain.is_empty());
+    // The source goes too: its disks move away from where the clone's overlay pointed.
+    delete_vm(&paths, "src", DiskDisposal::Keep).unwrap();
+    assert!(!paths.vm_dir("src").exists());
+    let d = Disk::open(&image, None, true).unwrap();
+    let mut buf = vec![0; DATA.len()];
+    d.read(&mut buf, 1 << 20).unwrap();
+    assert_eq!(buf, DATA);
 }

@@ -2,13 +2,14 @@
 //! jobs that run off the UI thread (snapshots, thumbnails, counters). Results come back as
 //! messages, which `App::update` routes to the screens that show them.
 
-use super::{App, Message};
+use super::{App, Message, Screen};
 use crate::data::client::{self, ClientError, ExitInfo, VmmClientExt};
 use crate::data::snapshots::SnapshotList;
 use crate::data::store::{self, VmEntry};
 use crate::data::thumbs;
 use crate::data::vms::{exit_record, ExitRecord};
 use crate::t;
+use crate::ui::screen::console::Console;
 use crate::ui::screen::details::{self, activity, serial, snapshots, SnapOp};
 use crate::ui::screen::library;
 use iced::Task;
@@ -299,20 +300,28 @@ impl App {
         })
     }
 
-    /// Asks the VMM for a PNG of the screen, in the Pictures folder.
-    pub(super) fn screenshot(&self, id: String) -> Task<Message> {
-        let dir = directories::UserDirs::new()
-            .and_then(|u| u.picture_dir().map(|p| p.to_path_buf()))
-            .filter(|p| p.is_dir())
-            .unwrap_or_else(|| self.paths.vm_dir(&id));
-        let stamp = crate::data::snapshots::local_time(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0),
-        )
-        .replace([' ', ':'], "-");
-        let path = dir.join(format!("vmdesk-{id}-{stamp}.png"));
+    /// The details of `id` on screen become its console (the details stay under it).
+    pub(super) fn details_to_console(&mut self, id: &str) {
+        match std::mem::replace(&mut self.screen, Screen::Library) {
+            Screen::Details(d) => self.screen = Screen::Console(Box::new(Console::new(id)), d),
+            other => self.screen = other,
+        }
+    }
+
+    /// Asks the VMM for a PNG of the screen, in the Pictures folder, under a new name.
+    pub(super) fn screenshot(&mut self, id: String) -> Task<Message> {
+        let dir = match crate::data::paths::screenshot_dir() {
+            Ok(d) => d,
+            Err(e) => {
+                self.notice(t!("notice-screenshot-failed", reason = e), true, None);
+                return Task::none();
+            }
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let path = crate::data::paths::screenshot_file(&dir, &id, now);
         self.api(
             id,
             Screenshot {

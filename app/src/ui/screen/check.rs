@@ -80,6 +80,11 @@ fn item<'a>(f: &Finding) -> Element<'a, Message> {
             t!("check-low-memory-fix"),
             None,
         ),
+        Finding::SoftwareKvm(module) => (
+            t!("check-software-kvm"),
+            t!("check-software-kvm-fix", module = module.as_str()),
+            None,
+        ),
     };
     let color = if f.is_blocking() {
         style::RED

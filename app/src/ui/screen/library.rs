@@ -46,6 +46,8 @@ pub enum Message {
     Search(String),
     New,
     Open(String),
+    /// The VM's screen was clicked: its console, as GNOME Boxes does.
+    OpenScreen(String),
     Start(String),
     Pause(String),
     Resume(String),
@@ -75,6 +77,7 @@ pub enum Action {
     None,
     New,
     Open(String),
+    OpenScreen(String),
     Start(String),
     Api(String, Command),
     Delete(String, DiskDisposal),
@@ -121,6 +124,7 @@ impl Library {
             }
             Message::New => Action::New,
             Message::Open(id) => Action::Open(id),
+            Message::OpenScreen(id) => Action::OpenScreen(id),
             Message::Start(id) => Action::Start(id),
             Message::Pause(id) => Action::Api(id, api::Pause {}.into()),
             Message::Resume(id) => Action::Api(id, api::Resume {}.into()),
@@ -506,6 +510,11 @@ fn icon_theme_logo(share: &std::path::Path, id: &str) -> Option<std::path::PathB
     })
 }
 
+/// The widget id of a VM's thumbnail.
+pub fn thumb_id(vm: &str) -> iced::widget::Id {
+    iced::widget::Id::from(format!("thumb-{vm}"))
+}
+
 fn card<'a>(
     e: &'a VmEntry,
     vms: &'a Vms,
@@ -528,6 +537,7 @@ fn card<'a>(
                 .height(Length::Fixed(crate::data::thumbs::MAX_H as f32))
                 .opacity(if state == VmState::Running { 1.0 } else { 0.55 }),
         )
+        .id(thumb_id(&e.id))
         .style(style::thumb)
         .into(),
         // The OS's logo when one is known, else the initial; the size of a thumbnail, so the
@@ -545,6 +555,13 @@ fn card<'a>(
         .style(style::placeholder(color))
         .into(),
     };
+    // The screen opens the console of a VM that runs (its details otherwise, where it starts).
+    let open = if vms.is_active(&e.id) && thumbs.contains_key(&e.id) {
+        Message::OpenScreen(id.clone())
+    } else {
+        Message::Open(id.clone())
+    };
+    let avatar = button(avatar).padding(0).style(style::flat).on_press(open);
     let title = button(text(e.name().to_string()).size(17).font(bold()))
         .padding(0)
         .style(style::flat)

@@ -8,6 +8,7 @@
 use crate::data::cdrom::medium_name;
 use crate::data::osinfo::Firmware;
 use crate::t;
+use crate::ui::chooser::{self, Chosen};
 use crate::ui::style;
 use crate::ui::widget::checked_input;
 use iced::widget::{button, column, container, pick_list, row, text, Space};
@@ -73,7 +74,7 @@ pub enum Message {
     Eject(usize),
     /// Opens the file dialog for this drive, and the typed-path row beside it.
     Insert(usize),
-    Picked(usize, Option<PathBuf>),
+    Picked(usize, Chosen),
     PathEdit(String),
     InsertTyped,
     CancelInsert,
@@ -110,6 +111,8 @@ pub struct Media {
     base: Option<BootSource>,
     /// The drive being given a disc, and the path typed for it.
     pub inserting: Option<(usize, String)>,
+    /// The last Browse… found no file chooser (said above the typed path).
+    pub no_chooser: bool,
     /// A change is under way (its buttons wait).
     pub busy: bool,
     /// Why the last change failed.
@@ -153,6 +156,7 @@ impl Media {
                 };
                 self.inserting = Some((drive, typed));
                 self.error = None;
+                self.no_chooser = false;
                 let start = self
                     .cdroms
                     .get(drive)
@@ -162,7 +166,11 @@ impl Media {
                     .map(PathBuf::from);
                 return (pick_iso(drive, start), Action::None);
             }
-            Message::Picked(drive, Some(p)) if !busy => {
+            Message::Picked(_, Chosen::NoChooser) => {
+                self.no_chooser = true;
+                Action::None
+            }
+            Message::Picked(drive, Chosen::File(p)) if !busy => {
                 self.start(drive, Some(p.display().to_string()))
             }
             Message::PathEdit(p) => {
@@ -252,30 +260,13 @@ fn missing(cdroms: &[CdromConfig]) -> Vec<bool> {
         .collect()
 }
 
-/// The portal's file dialog, for ISO images.
-#[cfg(not(test))]
+/// The file chooser, for ISO images; the typed-path row opens beside it either way.
 fn pick_iso(drive: usize, start: Option<PathBuf>) -> Task<Message> {
-    let title = t!("details-cd-pick");
-    Task::perform(
-        async move {
-            let mut d = rfd::AsyncFileDialog::new()
-                .set_title(title)
-                .add_filter("ISO", &["iso", "ISO"])
-                .add_filter("*", &["*"]);
-            if let Some(dir) = start {
-                d = d.set_directory(dir);
-            }
-            d.pick_file().await.map(|h| h.path().to_path_buf())
-        },
-        move |p| Message::Picked(drive, p),
-    )
-}
-
-/// Screen tests have no desktop portal (the dialog would wait for one): it is cancelled at
-/// once, and they use the typed-path row that opens beside it.
-#[cfg(test)]
-fn pick_iso(drive: usize, _start: Option<PathBuf>) -> Task<Message> {
-    Task::done(Message::Picked(drive, None))
+    let mut req = chooser::Request::new(t!("details-cd-pick"))
+        .filter("ISO", &["iso", "ISO"])
+        .filter("*", &["*"]);
+    req.start = start;
+    chooser::pick(req, move |c| Message::Picked(drive, c))
 }
 
 /// A setting's name with its control under it (long names, e.g. German "Bootreihenfolge",
@@ -354,9 +345,14 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
                 if ready {
                     input = input.on_submit(Message::InsertTyped);
                 }
+                let hint = if m.no_chooser {
+                    text(t!("choose-none")).size(13).color(style::ORANGE)
+                } else {
+                    text(t!("details-cd-typed-hint")).size(13).color(style::DIM)
+                };
                 drive = drive.push(
                     column![
-                        text(t!("details-cd-typed-hint")).size(13).color(style::DIM),
+                        hint,
                         input,
                         row![
                             Space::new().width(Length::Fill),

@@ -12,6 +12,7 @@ pub use snapshots::SnapOp;
 
 use crate::data::disks::DiskPlan;
 use crate::data::host::HostInfo;
+use crate::data::snapshots::unusable_with;
 use crate::data::vms::exit_meaning;
 use crate::data::vms::{VmState, Vms};
 use crate::t;
@@ -44,6 +45,8 @@ pub struct Details {
     pub saving: bool,
     /// Result of the last save, shown under the form.
     pub saved: Option<Result<(), String>>,
+    /// Snapshots the pending save would make unusable (their names): asked about before saving.
+    pub unusable_snapshots: Vec<String>,
     pub tab: Tab,
     pub serial: Serial,
     pub snaps: Snapshots,
@@ -67,6 +70,10 @@ pub enum Message {
     Hw(hardware::Message),
     Media(media::Message),
     Save,
+    /// Save although snapshots cannot be started afterwards.
+    SaveAnyway,
+    /// Keep the snapshots usable: do not save.
+    CancelSave,
     Revert,
     Start,
     Pause,
@@ -136,6 +143,7 @@ impl Details {
             media: cfg.map(Media::from_config).unwrap_or_default(),
             saving: false,
             saved: None,
+            unusable_snapshots: Vec::new(),
             tab: Tab::default(),
             serial: Serial::new(&serial_log),
             snaps: Snapshots::default(),
@@ -195,7 +203,9 @@ impl Details {
                 }
                 return (task.map(Message::Media), action);
             }
-            Message::Save => {
+            Message::Save | Message::SaveAnyway => {
+                let anyway = message == Message::SaveAnyway;
+                self.unusable_snapshots.clear();
                 self.problems = self.form.problems(host);
                 self.hw_problems = self.hw.problems();
                 self.form.show_all = true;
@@ -213,11 +223,25 @@ impl Details {
                     let mut cfg = self.form.to_config(&id, Some(base));
                     self.hw.apply(&mut cfg);
                     self.media.apply(&mut cfg);
+                    // A snapshot starts only on the machine it was taken on: say so first.
+                    if !anyway {
+                        if let Some(e) = vms.get(&id) {
+                            self.unusable_snapshots = unusable_with(&e.dir, &cfg);
+                        }
+                        if !self.unusable_snapshots.is_empty() {
+                            return (Task::none(), Action::None);
+                        }
+                    }
                     self.saving = true;
                     Action::Save(Box::new(cfg), self.hw.plan())
                 }
             }
+            Message::CancelSave => {
+                self.unusable_snapshots.clear();
+                Action::None
+            }
             Message::Revert => {
+                self.unusable_snapshots.clear();
                 if let Some(Ok(cfg)) = vms.get(&id).map(|e| &e.config) {
                     self.form = VmForm::from_config(cfg);
                     self.problems = self.form.problems(host);
@@ -461,15 +485,65 @@ impl Details {
         }
         let title = title.push(revert).push(save);
         let mut col = column![title].spacing(14);
+        if !self.unusable_snapshots.is_empty() {
+            let names = self
+                .unusable_snapshots
+                .iter()
+                .map(|n| format!("“{n}”"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            col = col.push(
+                container(
+                    column![
+                        text(t!(
+                            "details-save-breaks-snapshots",
+                            count = self.unusable_snapshots.len(),
+                            names = names
+                        ))
+                        .size(13),
+                        // Wraps: the settings column is narrow in a small window.
+                        row![
+                            button(text(t!("details-keep-snapshots")).size(13))
+                                .padding([4, 12])
+                                .style(style::pill)
+                                .on_press(Message::CancelSave),
+                            button(text(t!("details-save-anyway")).size(13))
+                                .padding([4, 12])
+                                .style(style::destructive)
+                                .on_press(Message::SaveAnyway),
+                        ]
+                        .spacing(8)
+                        .wrap(),
+                    ]
+                    .spacing(8),
+                )
+                .padding([8, 12])
+                .width(Length::Fill)
+                .style(style::banner(style::ORANGE)),
+            );
+        }
         if let Some(x) = vms.runtime(&self.id).and_then(|r| r.last_exit.as_ref()) {
             if !running && !x.is_clean() {
+                // What the VMM and the guest said last: the reason, where the user acted.
+                let mut banner =
+                    column![
+                        text(t!("library-last-exit", meaning = exit_meaning(&x.info))).size(13)
+                    ]
+                    .spacing(6);
+                let lines: Vec<&str> = x
+                    .log_tail
+                    .iter()
+                    .chain(x.serial_tail.iter())
+                    .map(String::as_str)
+                    .collect();
+                if !lines.is_empty() {
+                    banner = banner.push(text(lines.join("\n")).size(12).font(mono()));
+                }
                 col = col.push(
-                    container(
-                        text(t!("library-last-exit", meaning = exit_meaning(&x.info))).size(13),
-                    )
-                    .padding([8, 12])
-                    .width(Length::Fill)
-                    .style(style::banner(style::RED)),
+                    container(banner)
+                        .padding([8, 12])
+                        .width(Length::Fill)
+                        .style(style::banner(style::RED)),
                 );
             }
         }

@@ -6,20 +6,15 @@
 use crate::data::media::{MediaError, MediaKind};
 use crate::data::osinfo::{self, Detection, Firmware, Notice};
 use crate::t;
+use crate::ui::chooser::{self, Chosen};
 use crate::ui::style::{self, bold};
 use crate::ui::widget::checked_input;
 use iced::widget::{button, column, container, row, text};
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// The widget id of the file field.
 pub const FILE_ID: &str = "field-install-file";
-
-/// A file chooser that answers "nothing chosen" faster than this never showed itself: rfd
-/// returns `None` both for a cancelled dialog and when neither the portal nor zenity could
-/// open one, and no person cancels a dialog this fast.
-const NO_CHOOSER: Duration = Duration::from_millis(400);
 
 /// Frames of the spinner shown while a file is looked at.
 const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
@@ -28,8 +23,8 @@ const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 pub enum Message {
     Edit(String),
     Browse,
-    /// The file chooser's answer, and how long it was open.
-    Picked(Option<PathBuf>, Duration),
+    /// The file chooser's answer.
+    Picked(Chosen),
     /// Detection number `.0` ended.
     Detected(u64, Box<Result<Detection, MediaError>>),
     Firmware(Firmware),
@@ -127,39 +122,18 @@ impl Install {
                 (Task::none(), self.start(host_vcpus))
             }
             Message::Browse => {
-                let start = Path::new(self.file.trim())
-                    .parent()
-                    .filter(|p| p.is_dir())
-                    .map(Path::to_path_buf);
-                let title = t!("install-pick");
-                let (iso, disk, all) = (
-                    t!("install-filter-iso"),
-                    t!("install-filter-disk"),
-                    t!("install-filter-all"),
-                );
-                let task = Task::perform(
-                    async move {
-                        let opened = Instant::now();
-                        let mut d = rfd::AsyncFileDialog::new()
-                            .set_title(title)
-                            .add_filter(iso, &["iso", "ISO"])
-                            .add_filter(disk, &["qcow2", "img", "raw"])
-                            .add_filter(all, &["*"]);
-                        if let Some(dir) = start {
-                            d = d.set_directory(dir);
-                        }
-                        let picked = d.pick_file().await.map(|h| h.path().to_path_buf());
-                        (picked, opened.elapsed())
-                    },
-                    |(p, took)| Message::Picked(p, took),
-                );
-                (task, Outcome::None)
+                let req = chooser::Request::new(t!("install-pick"))
+                    .filter(t!("install-filter-iso"), &["iso", "ISO"])
+                    .filter(t!("install-filter-disk"), &["qcow2", "img", "raw"])
+                    .filter(t!("install-filter-all"), &["*"])
+                    .near(&self.file);
+                (chooser::pick(req, Message::Picked), Outcome::None)
             }
-            Message::Picked(Some(p), _) => {
+            Message::Picked(Chosen::File(p)) => {
                 self.update(Message::Edit(p.display().to_string()), host_vcpus)
             }
-            Message::Picked(None, took) => {
-                self.no_chooser = took < NO_CHOOSER;
+            Message::Picked(c) => {
+                self.no_chooser = c == Chosen::NoChooser;
                 (Task::none(), Outcome::None)
             }
             Message::Detected(n, r) if n == self.generation => {
@@ -261,7 +235,7 @@ pub fn view(install: &Install, editable: bool) -> Element<'_, Message> {
         below = below.push(text(t!("install-file-hint")).size(13).color(style::DIM));
     }
     if install.no_chooser {
-        below = below.push(text(t!("install-no-chooser")).size(13).color(style::ORANGE));
+        below = below.push(text(t!("choose-none")).size(13).color(style::ORANGE));
     }
     let mut col = column![label_row(
         t!("install-file"),
@@ -412,10 +386,10 @@ mod tests {
         assert_eq!(done, Outcome::None);
         assert!(i.result.is_none() && !i.detecting);
         assert_eq!(i.problem().unwrap(), "Choose an ISO image or a disk image.");
-        // Nothing chosen, and faster than a person cancels: no chooser could open.
-        let _ = i.update(Message::Picked(None, Duration::from_millis(5)), 2);
+        // No chooser could open: said, and the typed path is the way.
+        let _ = i.update(Message::Picked(Chosen::NoChooser), 2);
         assert!(i.no_chooser);
-        let _ = i.update(Message::Picked(None, Duration::from_secs(3)), 2);
+        let _ = i.update(Message::Picked(Chosen::Cancelled), 2);
         assert!(!i.no_chooser, "a person cancelled");
         assert_eq!(i.firmware(), Firmware::Uefi);
     }

@@ -745,10 +745,17 @@ impl VmConfig {
                 }
                 seen.push((canon, i));
             }
-            let on_overlay = tops.get(i).cloned().flatten().map(|top| DiskConfig {
-                path: top,
-                format: Some(crate::config::ImageFormat::Qcow2),
-                ..d.clone()
+            let on_overlay = tops.get(i).cloned().flatten().map(|top| {
+                // The overlay's chain ends in the configured image: its folder stays allowed,
+                // as it is when the VMM opens the overlay.
+                let mut allow_backing = d.allow_backing.clone();
+                allow_backing.extend(d.path.parent().map(Path::to_path_buf));
+                DiskConfig {
+                    path: top,
+                    format: Some(crate::config::ImageFormat::Qcow2),
+                    allow_backing,
+                    ..d.clone()
+                }
             });
             errs.extend(validate_disk_image(i, on_overlay.as_ref().unwrap_or(d)).err());
         }

@@ -57,10 +57,6 @@ def cycles(src):
     dirs = {d for d in os.listdir(src) if os.path.isdir(os.path.join(src, d))}
     graph = {}
     for path in rust_files(src):
-        # A test module in its own file (`mod tests;` → tests.rs, cdrom_tests.rs) is test code
-        # like the `#[cfg(test)]` tail of a file.
-        if re.search(r"(^|_)tests\.rs$", os.path.basename(path)):
-            continue
         a = module_of(src, path)
         with open(path, encoding="utf-8") as f:
             for b in uses(code_of(f.read()), dirs):

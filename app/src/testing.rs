@@ -37,10 +37,16 @@ pub fn test_trash() -> PathBuf {
 /// offset 1 MiB; returns its config.
 pub fn add_vm_with_disk(paths: &Paths, id: &str, name: &str, mib: u64, data: &[u8]) -> VmConfig {
     let cfg = add_vm(paths, id, name);
-    let plan = crate::data::disks::DiskPlan::New {
-        size_bytes: mib << 20,
+    // Made here rather than through data::disks (whose tests use this helper: no cycle), as
+    // its `provision` makes a new disk: an empty qcow2 in the VM's disks/ folder.
+    let dir = vmm_core::storage::overlay::disks_dir(&paths.vm_dir(id));
+    std::fs::create_dir_all(&dir).unwrap();
+    let disk = vmm_core::config::DiskConfig {
+        path: dir.join("disk.qcow2"),
+        format: Some(vmm_core::config::ImageFormat::Qcow2),
+        ..Default::default()
     };
-    let disk = crate::data::disks::provision(&paths.vm_dir(id), &plan).unwrap();
+    vmm_core::storage::create_qcow2(&disk.path, mib << 20).unwrap();
     {
         let d = vmm_core::storage::Disk::open(&disk.path, disk.format, false).unwrap();
         d.write(data, 1 << 20).unwrap();

@@ -212,6 +212,12 @@ pub fn serve(listener: UnixListener, vm: Arc<VmHandle>) {
                     continue;
                 }
             };
+            // The hello goes out before the connection counts, so one the cap closes later
+            // (under load, before its thread ran) still got it; it fits the socket's buffer,
+            // so a client that never reads cannot stall this loop on it.
+            if !greet(&conn, &vm) {
+                continue;
+            }
             let Some(id) = lock(&clients).admit(&conn) else {
                 continue;
             };
@@ -328,19 +334,21 @@ fn read_line(
     }
 }
 
-fn client(conn: Arc<UnixStream>, vm: &Arc<VmHandle>, session: &mut Session) {
+/// Sends a new connection its hello line; false if it could not be written.
+fn greet(conn: &Arc<UnixStream>, vm: &Arc<VmHandle>) -> bool {
     // A client that stops reading must not hold a device lock or the hub: writes time out.
     let _ = conn.set_write_timeout(Some(Duration::from_secs(5)));
-    let writer = Arc::new(Mutex::new(conn.clone()));
     let hello = Hello {
         protocol: api::PROTOCOL.into(),
         version: api::VERSION,
         vm_id: vm.config.id.clone(),
         pid: std::process::id(),
     };
-    if !send_line(&writer, &hello) {
-        return;
-    }
+    send_line(&Arc::new(Mutex::new(conn.clone())), &hello)
+}
+
+fn client(conn: Arc<UnixStream>, vm: &Arc<VmHandle>, session: &mut Session) {
+    let writer = Arc::new(Mutex::new(conn.clone()));
     let mut reader = BufReader::new(&*conn);
     let mut buf = Vec::new();
     let mut talked = false;

@@ -108,27 +108,17 @@ impl Ahci {
 
     /// Fills `data` from the PRDT from byte `at` on; false on a memory error or if the PRDT
     /// ends first.
-    fn gather_prdt(&self, prdt: &Prdt, mut at: u64, mut data: &mut [u8]) -> bool {
-        for &(addr, len) in &prdt.entries {
-            if data.is_empty() {
-                break;
-            }
-            let len = u64::from(len);
-            if at >= len {
-                at -= len;
-                continue;
-            }
-            let n = ((len - at) as usize).min(data.len());
-            let Some(src) = addr.checked_add(at) else {
+    fn gather_prdt(&self, prdt: &Prdt, at: u64, data: &mut [u8]) -> bool {
+        let mut filled = 0;
+        for piece in prdt.segments(at, data.len()) {
+            let Some((gpa, r)) = piece else {
                 return false;
             };
-            let (head, rest) = std::mem::take(&mut data).split_at_mut(n);
-            if !self.read_mem(src, head) {
+            filled = r.end;
+            if !self.read_mem(gpa, &mut data[r]) {
                 return false;
             }
-            data = rest;
-            at = 0;
         }
-        data.is_empty()
+        filled == data.len()
     }
 }

@@ -202,6 +202,32 @@ impl Prdt {
     fn capacity(&self) -> u64 {
         self.entries.iter().map(|&(_, n)| u64::from(n)).sum()
     }
+
+    /// The pieces of a `len`-byte transfer that starts at byte `at` of the table: each piece's
+    /// guest address and its range in the transfer's buffer, in order; `None` for an address
+    /// that overflows (the transfer fails there). Stops where the table ends.
+    fn segments(
+        &self,
+        mut at: u64,
+        len: usize,
+    ) -> impl Iterator<Item = Option<(u64, std::ops::Range<usize>)>> + '_ {
+        let mut done = 0usize;
+        self.entries.iter().filter_map(move |&(addr, n)| {
+            let n = u64::from(n);
+            if done == len {
+                return None;
+            }
+            if at >= n {
+                at -= n;
+                return None;
+            }
+            let take = ((n - at) as usize).min(len - done);
+            let piece = addr.checked_add(at).map(|gpa| (gpa, done..done + take));
+            done += take;
+            at = 0;
+            Some(piece)
+        })
+    }
 }
 
 pub struct Ahci {
@@ -495,27 +521,9 @@ impl Ahci {
 
     /// Copies `data` into the PRDT from byte `at` on; returns false on a memory error. What
     /// does not fit is dropped.
-    fn to_prdt(&self, prdt: &Prdt, mut at: u64, mut data: &[u8]) -> bool {
-        for &(addr, len) in &prdt.entries {
-            if data.is_empty() {
-                break;
-            }
-            let len = u64::from(len);
-            if at >= len {
-                at -= len;
-                continue;
-            }
-            let n = ((len - at) as usize).min(data.len());
-            let Some(dst) = addr.checked_add(at) else {
-                return false;
-            };
-            if !self.write_mem(dst, &data[..n]) {
-                return false;
-            }
-            data = &data[n..];
-            at = 0;
-        }
-        true
+    fn to_prdt(&self, prdt: &Prdt, at: u64, data: &[u8]) -> bool {
+        prdt.segments(at, data.len())
+            .all(|piece| piece.is_some_and(|(gpa, r)| self.write_mem(gpa, &data[r])))
     }
 
     /// Runs the command in `slot` of port `p` and reports it.

@@ -20,6 +20,7 @@ use super::pci::{Bar, BarWindows, IntxPin, PciConfig, PciDevice, PciId, COMMAND}
 use super::BusDevice;
 use ata::AtaDisk;
 use atapi::{Atapi, Medium, Outcome};
+use prdt::Prdt;
 use serde::{Deserialize, Serialize};
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
@@ -191,43 +192,6 @@ impl Done {
 enum ReadFail {
     Medium(atapi::Sense),
     Bus,
-}
-
-/// The PRDT of one command: where the data goes, written in order.
-struct Prdt {
-    entries: Vec<(u64, u32)>,
-}
-
-impl Prdt {
-    fn capacity(&self) -> u64 {
-        self.entries.iter().map(|&(_, n)| u64::from(n)).sum()
-    }
-
-    /// The pieces of a `len`-byte transfer that starts at byte `at` of the table: each piece's
-    /// guest address and its range in the transfer's buffer, in order; `None` for an address
-    /// that overflows (the transfer fails there). Stops where the table ends.
-    fn segments(
-        &self,
-        mut at: u64,
-        len: usize,
-    ) -> impl Iterator<Item = Option<(u64, std::ops::Range<usize>)>> + '_ {
-        let mut done = 0usize;
-        self.entries.iter().filter_map(move |&(addr, n)| {
-            let n = u64::from(n);
-            if done == len {
-                return None;
-            }
-            if at >= n {
-                at -= n;
-                return None;
-            }
-            let take = ((n - at) as usize).min(len - done);
-            let piece = addr.checked_add(at).map(|gpa| (gpa, done..done + take));
-            done += take;
-            at = 0;
-            Some(piece)
-        })
-    }
 }
 
 pub struct Ahci {
@@ -800,6 +764,7 @@ impl PciDevice for Ahci {
 
 mod disk_io;
 mod persist;
+mod prdt;
 pub use persist::{AhciPortState, AhciState};
 
 #[cfg(test)]

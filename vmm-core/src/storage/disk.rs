@@ -271,3 +271,26 @@ impl Disk {
         self.settle_metadata()
     }
 }
+
+/// Whether `new` may take `cur`'s place under a running device (a snapshot's new overlay):
+/// the same size, opened as writable as the device is. The error names `new`'s file.
+pub fn check_replacement(cur: &Disk, new: &Disk, writable: bool) -> Result<(), String> {
+    let how = |w: bool| if w { "writable" } else { "read-only" };
+    if new.size() != cur.size() {
+        return Err(format!(
+            "{}: {} bytes where the disk has {}",
+            new.path().display(),
+            new.size(),
+            cur.size()
+        ));
+    }
+    if new.read_only() == writable {
+        return Err(format!(
+            "{}: opened {} for a {} disk",
+            new.path().display(),
+            how(!new.read_only()),
+            how(writable)
+        ));
+    }
+    Ok(())
+}

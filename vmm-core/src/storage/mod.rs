@@ -26,7 +26,7 @@ pub mod overlay;
 mod probe;
 
 pub use backing::BackingPolicy;
-pub use disk::Disk;
+pub use disk::{check_replacement, Disk};
 
 pub use crate::config::ImageFormat;
 

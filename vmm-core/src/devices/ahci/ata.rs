@@ -148,30 +148,7 @@ impl SataDisk {
     /// none sees two images.
     pub fn replace_disk(&self, new: Disk) -> Result<Disk, String> {
         let mut cur = lock(&self.disk);
-        if new.size() != cur.size() {
-            return Err(format!(
-                "{}: {} bytes where the disk has {}",
-                new.path().display(),
-                new.size(),
-                cur.size()
-            ));
-        }
-        if new.read_only() == self.writable {
-            return Err(format!(
-                "{}: opened {} for a {} disk",
-                new.path().display(),
-                if new.read_only() {
-                    "read-only"
-                } else {
-                    "writable"
-                },
-                if self.writable {
-                    "writable"
-                } else {
-                    "read-only"
-                }
-            ));
-        }
+        crate::storage::check_replacement(&cur, &new, self.writable)?;
         Ok(std::mem::replace(&mut *cur, new))
     }
 }

@@ -287,30 +287,7 @@ impl Block {
             return Err("virtio-blk: pause the device before switching its disk".into());
         }
         let mut cur = lock(&self.disk);
-        if new.size() != cur.size() {
-            return Err(format!(
-                "{}: {} bytes where the disk has {}",
-                new.path().display(),
-                new.size(),
-                cur.size()
-            ));
-        }
-        if new.read_only() == self.writable() {
-            return Err(format!(
-                "{}: opened {} for a {} disk",
-                new.path().display(),
-                if new.read_only() {
-                    "read-only"
-                } else {
-                    "writable"
-                },
-                if self.writable() {
-                    "writable"
-                } else {
-                    "read-only"
-                }
-            ));
-        }
+        crate::storage::check_replacement(&cur, &new, self.writable())?;
         Ok(std::mem::replace(&mut *cur, new))
     }
 }

@@ -118,6 +118,39 @@ fn main() {
     fs::write(&tmp, &image).unwrap_or_else(|e| panic!("write {}: {e}", tmp.display()));
     fs::rename(&tmp, &path).unwrap_or_else(|e| panic!("rename to {}: {e}", path.display()));
     println!("cargo:rustc-env=VMDESK_TEST_GUEST={}", path.display());
+
+    uefi_flash_guest(&manifest, &out);
+}
+
+/// The e2e UEFI flash test's "firmware" (tests/e2e/firmware_uefi_guest.S): a 4 KiB real-mode
+/// image linked at 0xf000, exported as `VMDESK_UEFI_FLASH_GUEST`. Built here so the test runs
+/// what the source says (a byte array in the test went stale once).
+fn uefi_flash_guest(manifest: &std::path::Path, out: &std::path::Path) {
+    let src = manifest
+        .parent()
+        .unwrap()
+        .join("tests/e2e/firmware_uefi_guest.S");
+    println!("cargo:rerun-if-changed={}", src.display());
+    let elf = out.join("uefi-flash-guest.elf");
+    let bin = out.join("uefi-flash-guest.bin");
+    run(Command::new("gcc")
+        .args(["-m32", "-nostdlib", "-static", "-no-pie"])
+        .args(["-Wl,--build-id=none", "-Wl,-Ttext=0xf000", "-Wl,-e,0xf000"])
+        .arg("-o")
+        .arg(&elf)
+        .arg(&src));
+    run(Command::new("objcopy")
+        .args(["-O", "binary", "-j", ".text"])
+        .arg(&elf)
+        .arg(&bin));
+    let image = fs::read(&bin).unwrap_or_else(|e| panic!("read {}: {e}", bin.display()));
+    assert_eq!(
+        image.len(),
+        4096,
+        "{} must assemble to exactly 4 KiB",
+        src.display()
+    );
+    println!("cargo:rustc-env=VMDESK_UEFI_FLASH_GUEST={}", bin.display());
 }
 
 /// Runs a tool, panicking with the command line and its stderr if it fails.

@@ -1,6 +1,7 @@
 # A 4 KiB "UEFI code" image for the e2e test: runs from the reset vector in real mode; the
 # CS base 0xffff0000 reaches the code (CS:f000-ffff) and the 4 KiB vars flash below it
-# (CS:e000-efff).
+# (CS:e000-efff). vmm-core/build.rs assembles it into the 4 KiB image (linked at 0xf000, so
+# 0xfffff000 in the CS base's segment); its last 16 bytes are the reset vector.
 .code16
 .globl _start
 _start:

@@ -6,9 +6,56 @@ use kvm_bindings::{kvm_userspace_memory_region, KVM_MEM_LOG_DIRTY_PAGES};
 use kvm_ioctls::VmFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use vm_memory::volatile_memory::VolatileSlice;
 use vm_memory::{MmapRegion, VolatileMemory};
 
 const PAGE: usize = 4096;
+
+/// Copies guest pixels into `dst` (as many bytes as both hold) with aligned 8- and 4-byte
+/// loads, so no pixel is ever split. The guest draws while we read, and vm-memory's copy is a
+/// plain memcpy for anything longer than a word: it may take two bytes of a pixel before the
+/// guest's store and two after, a colour that was never on the screen (seen in screenshots).
+fn copy_pixels(src: &VolatileSlice<'_, ()>, dst: &mut [u8]) {
+    let n = src.len().min(dst.len());
+    let guard = src.ptr_guard();
+    let base = guard.as_ptr();
+    let aligned = |i: usize, size: usize| (base as usize + i).is_multiple_of(size);
+    // One aligned load of `size` (1, 4 or 8) bytes at `i` into `dst`.
+    let mut load = |i: usize, size: usize| {
+        debug_assert!(i + size <= n && aligned(i, size));
+        // SAFETY: `base + i .. base + i + size` lies in the slice (callers keep
+        // `i + size <= n <= src.len()`), which stays mapped while `guard` lives; the load is
+        // aligned to its size and of a plain integer, valid for any bits.
+        unsafe {
+            let p = base.add(i);
+            match size {
+                8 => dst[i..i + 8]
+                    .copy_from_slice(&std::ptr::read_volatile(p as *const u64).to_ne_bytes()),
+                4 => dst[i..i + 4]
+                    .copy_from_slice(&std::ptr::read_volatile(p as *const u32).to_ne_bytes()),
+                _ => dst[i] = std::ptr::read_volatile(p),
+            }
+        }
+    };
+    let mut i = 0;
+    while i < n && !aligned(i, 8) {
+        let size = if aligned(i, 4) && i + 4 <= n { 4 } else { 1 };
+        load(i, size);
+        i += size;
+    }
+    while i + 8 <= n {
+        load(i, 8);
+        i += 8;
+    }
+    if i + 4 <= n {
+        load(i, 4);
+        i += 4;
+    }
+    while i < n {
+        load(i, 1);
+        i += 1;
+    }
+}
 
 pub struct Framebuffer {
     region: MmapRegion<()>,
@@ -70,7 +117,7 @@ impl Framebuffer {
     /// A copy of every byte (for snapshots).
     pub fn contents(&self) -> Vec<u8> {
         let mut v = vec![0u8; self.size()];
-        self.region.as_volatile_slice().copy_to(&mut v[..]);
+        copy_pixels(&self.region.as_volatile_slice(), &mut v);
         v
     }
 
@@ -87,7 +134,7 @@ impl Framebuffer {
     /// Takes the current frame as what clients know (a new client reads it whole).
     pub fn sync_shadow(&self) {
         let mut shadow = crate::util::lock(&self.shadow);
-        self.region.as_volatile_slice().copy_to(&mut shadow[..]);
+        copy_pixels(&self.region.as_volatile_slice(), &mut shadow);
     }
 
     /// What changed since the last call, from KVM's dirty-page bitmap: the dirty row bands,
@@ -105,7 +152,7 @@ impl Framebuffer {
                 let (start, len) = (b.y as usize * stride, b.h as usize * stride);
                 let len = len.min(shadow.len() - start);
                 if let Ok(src) = vs.get_slice(start, len) {
-                    src.copy_to(&mut shadow[start..start + len]);
+                    copy_pixels(&src, &mut shadow[start..start + len]);
                 }
             }
             return bands;
@@ -133,7 +180,7 @@ impl Framebuffer {
                 let Ok(src) = vs.get_slice(off, row_bytes) else {
                     continue;
                 };
-                src.copy_to(&mut row[..]);
+                copy_pixels(&src, &mut row);
                 let old = &mut shadow[off..off + row_bytes];
                 if old == &row[..] {
                     gap += 1;
@@ -213,9 +260,10 @@ impl FrameSource for Framebuffer {
         let vs = self.region.as_volatile_slice();
         for (i, y) in (r.y..y1).enumerate() {
             let off = y as usize * self.stride as usize + r.x as usize * 4;
-            // The guest writes concurrently: volatile copies, tearing is acceptable.
+            // The guest writes concurrently: rows may come from different frames, pixels never
+            // mix two.
             if let Ok(src) = vs.get_slice(off, row_bytes) {
-                src.copy_to(&mut out[i * row_bytes..(i + 1) * row_bytes]);
+                copy_pixels(&src, &mut out[i * row_bytes..(i + 1) * row_bytes]);
             }
         }
     }
@@ -398,6 +446,70 @@ mod tests {
             slot: 0,
             shadow: Mutex::new(vec![0; (width * height * 4) as usize]),
         }
+    }
+
+    #[test]
+    fn pixel_copies_are_exact_at_any_offset_and_length() {
+        let region = MmapRegion::<()>::new(4096).unwrap();
+        let vs = region.as_volatile_slice();
+        let bytes: Vec<u8> = (0..4096u32).map(|i| (i * 7 + 3) as u8).collect();
+        vs.copy_from(&bytes[..]);
+        for start in [0usize, 1, 2, 3, 4, 5, 8, 12, 100] {
+            for len in [0usize, 1, 3, 4, 7, 8, 9, 12, 13, 64, 1001] {
+                let src = vs.get_slice(start, len).unwrap();
+                let mut dst = vec![0u8; len];
+                copy_pixels(&src, &mut dst);
+                assert_eq!(dst, bytes[start..start + len], "at {start}, {len} bytes");
+            }
+        }
+        // A shorter destination takes what fits.
+        let mut short = vec![0u8; 10];
+        copy_pixels(&vs.get_slice(4, 100).unwrap(), &mut short);
+        assert_eq!(short, bytes[4..14]);
+    }
+
+    #[test]
+    fn a_screen_read_while_the_guest_draws_never_mixes_two_colours_in_a_pixel() {
+        // A "guest" thread repaints every pixel with whole 4-byte stores, alternating two
+        // colours that differ in every byte; every row read meanwhile must hold only those.
+        let fb = Arc::new(fb_geometry(640, 64));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (fb2, stop2) = (fb.clone(), stop.clone());
+        let painter = std::thread::spawn(move || {
+            let vs = fb2.region.as_volatile_slice();
+            let mut colour = 0x0012_3456u32;
+            while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+                colour ^= 0x00ff_ffff;
+                for i in (0..vs.len()).step_by(4) {
+                    vs.get_ref::<u32>(i).unwrap().store(colour);
+                }
+            }
+        });
+        let mut out = Vec::new();
+        let deadline = Instant::now() + Duration::from_millis(300);
+        let mut reads = 0;
+        while Instant::now() < deadline {
+            fb.read_rect(
+                Rect {
+                    x: 1,
+                    y: 0,
+                    w: 639,
+                    h: 64,
+                },
+                &mut out,
+            );
+            for p in out.chunks(4) {
+                let v = u32::from_le_bytes(p.try_into().unwrap());
+                assert!(
+                    v == 0x0012_3456 || v == 0x00ed_cba9 || v == 0,
+                    "pixel {v:#010x} mixes two colours"
+                );
+            }
+            reads += 1;
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        painter.join().unwrap();
+        assert!(reads > 0);
     }
 
     #[test]

@@ -537,6 +537,10 @@ fn handle(
             });
             answer(&r, outcome)
         }
+        // The inspector (issue 16): served once the VMM side lands.
+        Command::Inspect(r) => answer(&r, Err(failed("inspect: not available yet"))),
+        Command::Step(r) => answer(&r, Err(failed("step: not available yet"))),
+        Command::ExitLog(r) => answer(&r, Err(failed("exit-log: not available yet"))),
         Command::Subscribe(r) => {
             for t in &r.topics {
                 let stop = match t {

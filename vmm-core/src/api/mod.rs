@@ -33,6 +33,9 @@
 //! | `{"cmd":"snapshot-delete","snapshot":"<id>"}` | [`SnapshotDelete`] | [`Empty`] | tree upkeep |
 //! | `{"cmd":"cdrom-eject","drive":0}` | [`CdromEject`] | [`Empty`] | takes the medium out of CD-ROM drive `drive` (`[[cdroms]]` index); refused while the guest locks the tray |
 //! | `{"cmd":"cdrom-insert","drive":0,"path":"/abs/disc.iso"}` | [`CdromInsert`] | [`Empty`] | puts an ISO in the drive (a bad file: error, drive unchanged); the guest sees a medium change |
+//! | `{"cmd":"inspect"}` | [`Inspect`] | [`Inspection`] | the classroom inspector: vCPU registers and mode, memory map, devices, host threads |
+//! | `{"cmd":"step","vcpu":0}` | [`Step`] | [`Stepped`] | one instruction on a paused vCPU; its registers before and after |
+//! | `{"cmd":"exit-log","after":0}` | [`GetExitLog`] | [`ExitLog`] | the last exits (reason, port/address, value, device); records only while polled |
 //!
 //! `cmd` is a request's name: a number (serde's variant index) is a `bad-request`, as is a
 //! topic by number. `screenshot` and `thumbnail` write a new file, or replace a regular file
@@ -59,6 +62,10 @@
 //! match arms that handle it: the server's in `api_server::handle`, the tests' `reply_to`,
 //! and the app's fake client (`app/src/testing.rs`). The app calls it with
 //! `client.call(id, NewRequest { .. })`.
+
+mod inspect;
+
+pub use inspect::*;
 
 use crate::config::VmConfig;
 use serde::de::DeserializeOwned;
@@ -219,6 +226,9 @@ requests! {
     SnapshotDelete(SnapshotDelete) -> Empty;
     CdromEject(CdromEject) -> Empty;
     CdromInsert(CdromInsert) -> Empty;
+    Inspect(Inspect) -> Inspection;
+    Step(Step) -> Stepped;
+    ExitLog(GetExitLog) -> ExitLog;
 }
 
 // Requests without fields are empty braced structs, not unit structs: those accept (and

@@ -57,6 +57,9 @@ fn every_request() -> Vec<Command> {
             path: "/isos/disc.iso".into(),
         }
         .into(),
+        Inspect {}.into(),
+        Step { vcpu: 1 }.into(),
+        GetExitLog { after: 42 }.into(),
     ]
 }
 
@@ -185,6 +188,74 @@ fn reply_to(c: &Command) -> Response {
         Command::SnapshotDelete(_) => SnapshotDelete::wrap(Empty {}),
         Command::CdromEject(_) => CdromEject::wrap(Empty {}),
         Command::CdromInsert(_) => CdromInsert::wrap(Empty {}),
+        Command::Inspect(_) => Inspect::wrap(Inspection {
+            state: "paused".into(),
+            vcpus: vec![VcpuView {
+                index: 0,
+                mode: CpuMode::Long,
+                paging: true,
+                fresh: true,
+                regs: Registers {
+                    rip: 0x10_0000,
+                    rax: 0x1234,
+                    ..Registers::default()
+                },
+                code: "f4eb fd".into(),
+                exits: vec![("io-out".into(), 3)],
+                ..VcpuView::default()
+            }],
+            memory: vec![MemoryRegionView {
+                start: 0,
+                size: 128 << 20,
+                kind: RegionKind::Ram,
+                name: "RAM".into(),
+                touched_bytes: Some(4096),
+                huge_page_bytes: Some(0),
+            }],
+            devices: vec![DeviceView {
+                name: "serial COM1".into(),
+                transport: "isa-pio".into(),
+                ports: vec![(0x3f8, 0x3ff)],
+                irqs: vec![4],
+                exits: 9,
+                ..DeviceView::default()
+            }],
+            host: HostView {
+                pid: 7,
+                rss_bytes: 1 << 20,
+                threads: vec![ThreadView {
+                    tid: 8,
+                    name: "vcpu0".into(),
+                    cpu_us: 5,
+                    last_cpu: 1,
+                }],
+            },
+        }),
+        Command::Step(r) => Step::wrap(Stepped {
+            before: Box::new(VcpuView {
+                index: r.vcpu,
+                ..VcpuView::default()
+            }),
+            after: Box::new(VcpuView {
+                index: r.vcpu,
+                mode: CpuMode::Protected,
+                ..VcpuView::default()
+            }),
+            stopped_by: "debug".into(),
+        }),
+        Command::ExitLog(r) => GetExitLog::wrap(ExitLog {
+            next: r.after + 2,
+            dropped: 1,
+            entries: vec![ExitRecord {
+                seq: r.after + 1,
+                reason: "io-out".into(),
+                addr: 0x3f8,
+                size: 1,
+                value: Some(0x41),
+                device: Some("serial COM1".into()),
+                ..ExitRecord::default()
+            }],
+        }),
     }
 }
 

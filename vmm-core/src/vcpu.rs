@@ -197,6 +197,7 @@ pub fn run(vcpu: Arc<Mutex<VcpuFd>>, ctx: VcpuContext) {
             }
             Ok(VcpuExit::Shutdown) => {
                 c.bump(Exit::Shutdown);
+                log_triple_fault(ctx.index, &vcpu);
                 Some(ExitReason::Reset("triple fault"))
             }
             Ok(VcpuExit::FailEntry(reason, cpu)) => {
@@ -254,4 +255,31 @@ pub fn run(vcpu: Arc<Mutex<VcpuFd>>, ctx: VcpuContext) {
             }
         }
     }
+}
+
+/// Writes where a vCPU was when the guest triple-faulted to the VMM's log (vmm.log): the one
+/// trace a reset leaves of an early-boot crash.
+fn log_triple_fault(index: usize, vcpu: &VcpuFd) {
+    let (Ok(r), Ok(s)) = (vcpu.get_regs(), vcpu.get_sregs()) else {
+        return;
+    };
+    eprintln!(
+        "vmdesk-vmm: vCPU {index} triple fault at cs={:#x}:rip={:#x} rsp={:#x} rflags={:#x} \
+         cr0={:#x} cr2={:#x} cr3={:#x} cr4={:#x} efer={:#x} idt={:#x}/{:#x} rax={:#x} rcx={:#x} \
+         rdx={:#x}",
+        s.cs.selector,
+        r.rip,
+        r.rsp,
+        r.rflags,
+        s.cr0,
+        s.cr2,
+        s.cr3,
+        s.cr4,
+        s.efer,
+        s.idt.base,
+        s.idt.limit,
+        r.rax,
+        r.rcx,
+        r.rdx
+    );
 }

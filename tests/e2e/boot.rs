@@ -107,10 +107,19 @@ fn resets_end_the_process_with_status_3() {
                 .split("triple fault at ")
                 .nth(1)
                 .unwrap_or_else(|| panic!("no registers logged: {stderr}"));
-            let rip = at.split("rip=0x").nth(1).unwrap().split(' ').next().unwrap();
+            let rip = at
+                .split("rip=0x")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap();
             let rip = u64::from_str_radix(rip, 16).unwrap();
             assert!((0x10_0000..0x20_0000).contains(&rip), "{stderr}");
-            assert!(at.contains("efer=0x5"), "long mode (LME|LMA|SCE): {stderr}");
+            assert!(
+                at.contains("efer=0x5"),
+                "long mode (EFER.LME and LMA): {stderr}"
+            );
         }
     }
 }

@@ -211,6 +211,46 @@ fn broken_snapshots_are_refused_by_name() {
         // The VM is untouched and still running.
         assert_eq!(api.cmd("status")["result"]["state"], "running");
     }
+    std::fs::write(&state, &good).unwrap();
+
+    // memory.bin: a flipped byte in a stored page, all zeros, another size. Each is refused
+    // before the VM is paused: it keeps running and ticking.
+    let memory = snaps.join(&id).join("memory.bin");
+    let good_mem = std::fs::read(&memory).unwrap();
+    let stored = good_mem
+        .chunks(4096)
+        .position(|p| p.iter().any(|&b| b != 0))
+        .expect("a stored page");
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            {
+                let mut b = good_mem.clone();
+                b[stored * 4096 + 100] ^= 0x10;
+                b
+            },
+            "checksum",
+        ),
+        (vec![0u8; good_mem.len()], "checksum"),
+        (good_mem[..good_mem.len() - 4096].to_vec(), "memory.bin"),
+    ];
+    for (bytes, why) in cases {
+        std::fs::write(&memory, bytes).unwrap();
+        let ticks = vm.serial_log().matches("TICK").count();
+        let r = api.call(json!({"cmd": "snapshot-revert", "snapshot": id}));
+        assert_eq!(r["ok"], false, "{why}: {r}");
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("memory.bin") && msg.contains(why),
+            "{why}: {msg}"
+        );
+        assert_eq!(api.cmd("status")["result"]["state"], "running", "{why}");
+        wait_tick(&mut vm, ticks as u64 + 2);
+    }
+    // The intact file still reverts.
+    std::fs::write(&memory, &good_mem).unwrap();
+    let r = api.call(json!({"cmd": "snapshot-revert", "snapshot": id}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(api.cmd("status")["result"]["state"], "running");
     api.cmd("kill");
 }
 

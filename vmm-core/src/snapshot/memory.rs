@@ -148,6 +148,40 @@ pub fn save(
     captured.write(path)
 }
 
+/// Whether `file` is the size of guest RAM and `index` has its regions.
+fn check_size(
+    mem: &GuestMemoryMmap,
+    f: &File,
+    path: &Path,
+    index: &MemoryIndex,
+) -> Result<(), SnapshotError> {
+    let want: u64 = mem.iter().map(|r| r.len()).sum();
+    let have = f.metadata().map_err(SnapshotError::io(path))?.len();
+    let sizes_match = index.regions.len() == mem.num_regions()
+        && index
+            .regions
+            .iter()
+            .zip(mem.iter())
+            .all(|((_, len, _), r)| *len == r.len());
+    if have != want || !sizes_match {
+        return Err(SnapshotError::MemorySize {
+            path: path.to_path_buf(),
+            have,
+            want,
+        });
+    }
+    Ok(())
+}
+
+/// Everything `restore` needs, checked without touching the VM: the file's size against guest
+/// RAM and the stored pages' CRC. A live revert calls it before pausing, so a damaged memory
+/// file leaves the running VM as it was.
+pub fn check(mem: &GuestMemoryMmap, path: &Path, index: &MemoryIndex) -> Result<(), SnapshotError> {
+    let f = File::open(path).map_err(SnapshotError::io(path))?;
+    check_size(mem, &f, path, index)?;
+    verify(path, index)
+}
+
 /// Maps `path` copy-on-write over guest RAM: pages load on first touch.
 pub fn restore(
     mem: &GuestMemoryMmap,
@@ -155,15 +189,7 @@ pub fn restore(
     index: &MemoryIndex,
 ) -> Result<(), SnapshotError> {
     let f = File::open(path).map_err(SnapshotError::io(path))?;
-    let want: u64 = mem.iter().map(|r| r.len()).sum();
-    let have = f.metadata().map_err(SnapshotError::io(path))?.len();
-    if have != want || index.regions.len() != mem.num_regions() {
-        return Err(SnapshotError::MemorySize {
-            path: path.to_path_buf(),
-            have,
-            want,
-        });
-    }
+    check_size(mem, &f, path, index)?;
     let mut file_off = 0i64;
     for region in mem.iter() {
         // SAFETY: replaces the pages of a mapping this process owns, at the same address and

@@ -426,12 +426,10 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted
         id,
         disks::SnapshotDisks::load(&dir)?.as_ref(),
     )?;
-    let was_running = if fresh {
-        memory::verify(&dir.join("memory.bin"), &st.memory)?;
-        false
-    } else {
-        pause_for(vm)?
-    };
+    // Checked before the VM is touched (a live revert too): a damaged memory file or one of
+    // another size is refused while the VM runs on as it was.
+    memory::check(&m.mem, &dir.join("memory.bin"), &st.memory)?;
+    let was_running = if fresh { false } else { pause_for(vm)? };
     let t_paused = Instant::now();
     // New overlays on the snapshot's disk images, made before anything changes: if that fails
     // the VM goes on as it was.

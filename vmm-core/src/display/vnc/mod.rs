@@ -27,6 +27,7 @@
 
 pub mod auth;
 pub mod encode;
+mod gate;
 pub mod keysym;
 pub mod proto;
 mod rects;

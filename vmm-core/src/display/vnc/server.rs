@@ -26,7 +26,8 @@ pub struct VncOptions {
     pub write_timeout: Duration,
     /// The handshake (up to ClientInit) must finish within this time.
     pub handshake_timeout: Duration,
-    /// Connections beyond this many are closed right away.
+    /// Authenticated clients at once; one more is refused after its handshake. Connections
+    /// still in their handshake have their own slots (see `gate`).
     pub max_clients: usize,
 }
 
@@ -154,6 +155,7 @@ pub(super) struct Inner {
     pub(super) opts: VncOptions,
     pub(super) password: Option<String>,
     pub(super) stop: AtomicBool,
+    pub(super) gate: super::gate::Gate,
     clients: Mutex<HashMap<u64, Stream>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     pub(super) connections: AtomicU64,
@@ -240,6 +242,7 @@ fn start(
         opts,
         password,
         stop: AtomicBool::new(false),
+        gate: super::gate::Gate::default(),
         clients: Mutex::new(HashMap::new()),
         threads: Mutex::new(Vec::new()),
         connections: AtomicU64::new(0),
@@ -287,40 +290,55 @@ fn accept_loop(inner: &Arc<Inner>, listener: &Listener) {
         inner.connections.fetch_add(1, Ordering::Relaxed);
 
         lock(&inner.threads).retain(|t| !t.is_finished());
-        let registered = {
-            let mut clients = lock(&inner.clients);
-            if clients.len() >= inner.opts.max_clients {
-                Err(format!("{} clients already", clients.len()))
-            } else {
-                stream
-                    .try_clone()
-                    .map(|s| {
-                        clients.insert(id, s);
-                    })
-                    .map_err(|e| e.to_string())
+        let handle = match stream.try_clone() {
+            Ok(h) => h,
+            Err(e) => {
+                inner.gate.log(|| format!("vnc: {peer}: refused: {e}"));
+                stream.shutdown();
+                continue;
             }
         };
-        if let Err(why) = registered {
-            eprintln!("vnc: {peer}: refused: {why}");
-            stream.shutdown();
-            continue;
+        if let Some(old) = inner.gate.enter(id, handle) {
+            inner.gate.log(|| {
+                format!(
+                    "vnc: client {old}: closed: its handshake slot went to a newer connection \
+                     ({} handshakes at once)",
+                    super::gate::HANDSHAKE_SLOTS
+                )
+            });
         }
         let inner2 = inner.clone();
         let spawned = thread::Builder::new()
             .name(format!("vnc-client-{id}"))
             .spawn(move || {
-                super::session::run(&inner2, stream, &peer);
+                super::session::run(&inner2, stream, id, &peer);
+                inner2.gate.leave(id);
                 lock(&inner2.clients).remove(&id);
             });
         match spawned {
             Ok(t) => lock(&inner.threads).push(t),
             Err(e) => {
                 eprintln!("vnc: client {id}: can't start a thread: {e}");
-                if let Some(s) = lock(&inner.clients).remove(&id) {
-                    s.shutdown();
-                }
+                inner.gate.leave(id);
             }
         }
+    }
+}
+
+impl Inner {
+    /// Moves connection `id` from its handshake slot to the clients; refused when
+    /// `max_clients` are connected already.
+    pub(super) fn admit(&self, id: u64, stream: &Stream) -> io::Result<()> {
+        self.gate.leave(id);
+        let mut clients = lock(&self.clients);
+        if clients.len() >= self.opts.max_clients {
+            return Err(io::Error::other(format!(
+                "{} clients already",
+                clients.len()
+            )));
+        }
+        clients.insert(id, stream.try_clone()?);
+        Ok(())
     }
 }
 
@@ -338,7 +356,7 @@ impl VncServer {
     pub fn stats(&self) -> VncStats {
         let i = &self.inner;
         VncStats {
-            clients: lock(&i.clients).len(),
+            clients: lock(&i.clients).len() + i.gate.pending(),
             connections: i.connections.load(Ordering::Relaxed),
             auth_failures: i.auth_failures.load(Ordering::Relaxed),
             protocol_errors: i.protocol_errors.load(Ordering::Relaxed),
@@ -361,6 +379,7 @@ impl VncServer {
         for s in lock(&self.inner.clients).values() {
             s.shutdown();
         }
+        self.inner.gate.close_all();
         let threads = std::mem::take(&mut *lock(&self.inner.threads));
         for t in threads {
             let _ = t.join();

@@ -27,8 +27,6 @@ const DAMAGE_WAIT: Duration = Duration::from_millis(500);
 /// How long the writer sleeps between checks when the client has no request outstanding
 /// (the reader wakes it as soon as one arrives).
 const IDLE_WAIT: Duration = Duration::from_secs(1);
-/// A wrong password is answered after this delay, to slow down guessing.
-const AUTH_FAILURE_DELAY: Duration = Duration::from_millis(500);
 /// Unknown keysyms are logged this many times per client, then only counted.
 const MAX_KEYSYM_LOGS: u32 = 8;
 /// Damage rectangles kept back for later requests beyond this many are merged.
@@ -45,28 +43,80 @@ fn protocol_error(msg: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.into())
 }
 
-/// Runs one client until it disconnects or misbehaves; logs why it ended.
-pub(super) fn run(inner: &Arc<Inner>, stream: Stream, peer: &str) {
-    match session(inner, stream, peer) {
-        Ok(()) => eprintln!("vnc: {peer}: disconnected"),
+/// Runs one client until it disconnects or misbehaves; logs why it ended (through the gate's
+/// bounded log while it has not authenticated: floods of refusals must not flood the log).
+pub(super) fn run(inner: &Arc<Inner>, stream: Stream, id: u64, peer: &str) {
+    let mut admitted = false;
+    let outcome = session(inner, stream, id, peer, &mut admitted);
+    let line = match &outcome {
+        Ok(()) => format!("vnc: {peer}: disconnected"),
         Err(e) => {
             if e.kind() == io::ErrorKind::InvalidData {
                 inner.protocol_errors.fetch_add(1, Ordering::Relaxed);
             }
-            eprintln!("vnc: {peer}: closed: {e}");
+            format!("vnc: {peer}: closed: {e}")
         }
+    };
+    if admitted {
+        eprintln!("{line}");
+    } else {
+        inner.gate.log(|| line);
     }
 }
 
-fn session(inner: &Arc<Inner>, mut stream: Stream, peer: &str) -> io::Result<()> {
-    stream.set_read_timeout(Some(inner.opts.handshake_timeout))?;
+/// A reader that gives up at `deadline` however the bytes trickle in (a socket timeout alone
+/// restarts with every byte).
+struct ByDeadline<'a> {
+    stream: &'a mut Stream,
+    deadline: Instant,
+}
+
+impl Read for ByDeadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the handshake took too long",
+            ));
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
+impl Write for ByDeadline<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+fn session(
+    inner: &Arc<Inner>,
+    mut stream: Stream,
+    id: u64,
+    peer: &str,
+    admitted: &mut bool,
+) -> io::Result<()> {
     stream.set_write_timeout(Some(inner.opts.write_timeout))?;
-    handshake(inner, &mut stream, peer)?;
+    let mut shared_flag = [0u8; 1];
+    {
+        // Everything up to ClientInit within one deadline.
+        let mut hs = ByDeadline {
+            stream: &mut stream,
+            deadline: Instant::now() + inner.opts.handshake_timeout,
+        };
+        handshake(inner, &mut hs, peer)?;
+        hs.read_exact(&mut shared_flag)?;
+    }
+    inner.admit(id, &stream)?;
+    *admitted = true;
 
     // ClientInit's shared flag is ignored: every client shares the display (the app's
     // viewer and a user's own viewer must not kick each other off).
-    let mut shared_flag = [0u8; 1];
-    stream.read_exact(&mut shared_flag)?;
 
     let frame = inner.display.frame.clone();
     let (w, h) = (frame.width(), frame.height());
@@ -163,7 +213,7 @@ fn parse_version(v: &[u8; 12]) -> Option<Version> {
     })
 }
 
-fn handshake(inner: &Inner, stream: &mut Stream, peer: &str) -> io::Result<()> {
+fn handshake(inner: &Inner, stream: &mut ByDeadline<'_>, peer: &str) -> io::Result<()> {
     stream.write_all(b"RFB 003.008\n")?;
     let mut v = [0u8; 12];
     stream.read_exact(&mut v)?;
@@ -207,21 +257,34 @@ fn handshake(inner: &Inner, stream: &mut Stream, peer: &str) -> io::Result<()> {
             stream.write_all(&challenge)?;
             let mut response = [0u8; 16];
             stream.read_exact(&mut response)?;
-            let expected = auth::vnc_auth_response(password, &challenge);
-            if !auth::responses_match(&response, &expected) {
-                inner.auth_failures.fetch_add(1, Ordering::Relaxed);
-                eprintln!("vnc: {peer}: wrong password");
-                thread::sleep(AUTH_FAILURE_DELAY);
+            let refuse = |stream: &mut ByDeadline<'_>, why: &str| {
                 if version == Version::V3_8 {
-                    send_failure(stream, "authentication failed")?;
+                    send_failure(stream, why)?;
                 } else {
                     stream.write_all(&1u32.to_be_bytes())?;
                 }
-                return Err(io::Error::new(
+                Err(io::Error::new(
                     io::ErrorKind::PermissionDenied,
-                    "authentication failed",
-                ));
+                    why.to_string(),
+                ))
+            };
+            // Locked out after too many wrong passwords: not even the right one is checked.
+            if let Err(left) = inner.gate.may_try() {
+                inner.auth_failures.fetch_add(1, Ordering::Relaxed);
+                let why = format!(
+                    "too many wrong passwords: try again in {} s",
+                    left.as_secs().max(1)
+                );
+                return refuse(stream, &why);
             }
+            let expected = auth::vnc_auth_response(password, &challenge);
+            if !auth::responses_match(&response, &expected) {
+                inner.auth_failures.fetch_add(1, Ordering::Relaxed);
+                inner.gate.log(|| format!("vnc: {peer}: wrong password"));
+                thread::sleep(inner.gate.failed());
+                return refuse(stream, "authentication failed");
+            }
+            inner.gate.succeeded();
             stream.write_all(&0u32.to_be_bytes())?;
         }
     }
@@ -229,7 +292,7 @@ fn handshake(inner: &Inner, stream: &mut Stream, peer: &str) -> io::Result<()> {
 }
 
 /// SecurityResult "failed" with a reason (3.8).
-fn send_failure(stream: &mut Stream, reason: &str) -> io::Result<()> {
+fn send_failure(stream: &mut impl Write, reason: &str) -> io::Result<()> {
     let mut m = Vec::with_capacity(8 + reason.len());
     m.extend_from_slice(&1u32.to_be_bytes());
     m.extend_from_slice(&(reason.len() as u32).to_be_bytes());

@@ -367,3 +367,59 @@ fn revert_restores_guest_memory_exactly() {
     );
     api.cmd("kill");
 }
+
+/// Sends `check-full` and returns its answer line (`MEM check-full gen=<G> bad_pages=<k>`).
+fn check_full(vm: &mut Vm, api: &mut Api) -> String {
+    let before = vm.serial_log().len();
+    api.type_text("check-full\n");
+    let deadline = Instant::now() + BOOT_TIMEOUT;
+    loop {
+        let log = vm.serial_log();
+        let tail = log.get(before..).unwrap_or("");
+        if let Some(l) = tail
+            .split_inclusive('\n')
+            .find(|l| l.starts_with("MEM check-full") && l.ends_with('\n'))
+        {
+            return l.trim_end().to_string();
+        }
+        assert!(Instant::now() < deadline, "no check-full answer:\n{log}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Many live reverts in a row, to snapshots taken along the way (each saved on top of the
+/// reverted-to memory, so later saves keep pages never faulted back in): after every one the
+/// guest checks all its memory word for word. `VMDESK_REVERTS` sets the count (default 500).
+#[test]
+fn reverting_many_times_in_a_row_never_shows_a_bad_page() {
+    if !kvm_or_skip("reverting_many_times_in_a_row_never_shows_a_bad_page") {
+        return;
+    }
+    let rounds: usize = std::env::var("VMDESK_REVERTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    let mut spec = GuestSpec::test("memtick");
+    // 1 MiB: the check runs as emulated ring-0 code under kvm_pvm (~0.2 s per MiB).
+    spec.cmdline.push_str(" vmdesk.touch_mib=1");
+    let mut vm = Vm::start("snaprevs", &spec);
+    vm.wait_serial("MEM filled", BOOT_TIMEOUT);
+    vm.wait_serial("TICK 1\n", BOOT_TIMEOUT);
+    let mut api = vm.api();
+    let mut snaps = vec![snap(&vm, &mut api, "r0").0];
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    for i in 0..rounds {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let id = snaps[rng as usize % snaps.len()].clone();
+        let r = api.call(json!({"cmd": "snapshot-revert", "snapshot": id}));
+        assert_eq!(r["ok"], true, "revert {i} to {id}: {r}");
+        let line = check_full(&mut vm, &mut api);
+        assert!(line.ends_with(" bad_pages=0"), "revert {i} to {id}: {line}");
+        if i % 25 == 24 && snaps.len() < 8 {
+            snaps.push(snap(&vm, &mut api, &format!("r{}", i + 1)).0);
+        }
+    }
+    api.cmd("kill");
+}

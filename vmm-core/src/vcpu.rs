@@ -152,18 +152,36 @@ pub struct VcpuContext {
 pub fn run(vcpu: Arc<Mutex<VcpuFd>>, ctx: VcpuContext) {
     KVM_RUN_PTR.with(|c| c.set(lock(&vcpu).get_kvm_run() as *mut kvm_run));
     let c = &ctx.counters;
+    // Whether KVM has nothing left to finish for the last exit. After an I/O or MMIO exit,
+    // KVM completes the instruction (an IN's data into RAX, an emulated instruction's
+    // write-back and RIP) only when KVM_RUN is entered again; until then the registers are
+    // mid-instruction, and state written meanwhile (a snapshot revert) would be overwritten
+    // by that completion — the guest resumed at the old instant's next instruction. So a vCPU
+    // stops only once settled: it re-enters with `immediate_exit` set, which completes the
+    // exit and returns at once without running the guest (KVM API, "immediate_exit").
+    let mut settled = true;
     loop {
-        if ctx.control.pause_requested.load(Ordering::SeqCst) {
-            ctx.control.park();
-        }
-        if ctx.exit.reset_pending() {
-            // The machine is resetting in place: the main thread pauses every vCPU and puts
-            // the machine back to its power-on state; meanwhile the guest must not run on.
-            std::thread::sleep(Duration::from_millis(1));
-            continue;
+        let hold = ctx.control.pause_requested.load(Ordering::SeqCst) || ctx.exit.reset_pending();
+        if hold && settled {
+            if ctx.control.pause_requested.load(Ordering::SeqCst) {
+                ctx.control.park();
+            }
+            if ctx.exit.reset_pending() {
+                // The machine is resetting in place: the main thread pauses every vCPU and
+                // puts the machine back to its power-on state; meanwhile the guest must not
+                // run on.
+                std::thread::sleep(Duration::from_millis(1));
+                continue;
+            }
         }
         let mut vcpu = lock(&vcpu);
-        let outcome = match vcpu.run() {
+        if hold && !settled {
+            vcpu.set_kvm_immediate_exit(1);
+        }
+        let result = vcpu.run();
+        settled =
+            matches!(&result, Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN);
+        let outcome = match result {
             Ok(VcpuExit::IoOut(port, data)) => {
                 c.bump(Exit::IoOut);
                 if !ctx.pio.write(port.into(), data) {

@@ -197,7 +197,12 @@ mod tests {
     fn rec(seq: u64) -> ExitRecord {
         ExitRecord {
             seq,
-            reason: if seq.is_multiple_of(2) { "hlt" } else { "io-out" }.into(),
+            reason: if seq.is_multiple_of(2) {
+                "hlt"
+            } else {
+                "io-out"
+            }
+            .into(),
             ..Default::default()
         }
     }

@@ -260,3 +260,53 @@ fn the_inspector_fits_at_800x600_and_1920x1080_in_every_language() {
         });
     }
 }
+
+/// `VMDESK_SHOTS=DIR cargo test -p vmdesk inspector_screenshots -- --ignored`: the panel as
+/// assets/screenshots shows it (running, after a refresh, so changed registers are lit).
+#[test]
+#[ignore = "writes screenshots for the docs"]
+fn inspector_screenshots() {
+    let Some(dir) = std::env::var_os("VMDESK_SHOTS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let mut h = console_open();
+    h.send(insp(inspector::Message::Toggle));
+    h.send(insp(inspector::Message::Tick));
+    let shots = [
+        (
+            "en",
+            iced::Size::new(1280.0, 800.0),
+            Tab::Vcpus,
+            "inspector",
+        ),
+        (
+            "en",
+            iced::Size::new(1280.0, 800.0),
+            Tab::Exits,
+            "inspector-exits",
+        ),
+        (
+            "en",
+            iced::Size::new(1280.0, 800.0),
+            Tab::Memory,
+            "inspector-memory",
+        ),
+        (
+            "de",
+            iced::Size::new(800.0, 600.0),
+            Tab::Vcpus,
+            "inspector-de-800x600",
+        ),
+    ];
+    for (lang, size, tab, name) in shots {
+        h.send(insp(inspector::Message::Tab(tab)));
+        crate::i18n::with_language(lang, || {
+            let mut ui = iced_test::Simulator::with_size(Default::default(), size, h.app.view());
+            let shot = ui.snapshot(&crate::ui::style::theme()).unwrap();
+            let path = dir.join(name);
+            let _ = std::fs::remove_file(dir.join(format!("{name}-tiny-skia.png")));
+            shot.matches_image(&path).unwrap();
+        });
+    }
+}

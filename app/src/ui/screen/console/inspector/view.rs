@@ -15,7 +15,7 @@ use iced::{Alignment, Color, Element, Length};
 use vmm_core::api::{DeviceView, ExitRecord, MemoryRegionView, ThreadView, VcpuView};
 
 /// The panel's width beside the screen.
-pub const WIDTH: f32 = 470.0;
+pub const WIDTH: f32 = 500.0;
 /// Narrower windows show the panel instead of the screen.
 pub const BESIDE_FROM: f32 = 1100.0;
 /// Exits listed (newest first); the panel keeps more for the legend.
@@ -125,13 +125,23 @@ impl Inspector {
         let body: Element<'_, Message> = match &self.now {
             None => caption(t!("insp-waiting")),
             Some(i) => match self.tab {
-                Tab::Vcpus => Column::with_children(
-                    i.vcpus
-                        .iter()
-                        .map(|v| self.vcpu(v, state == VmState::Paused)),
-                )
-                .spacing(10)
-                .into(),
+                Tab::Vcpus => {
+                    let lit = container(text("0x…").size(12).font(mono()))
+                        .padding([1, 4])
+                        .style(style::badge(style::ACCENT));
+                    let legend = row![lit, caption(t!("insp-changed"))]
+                        .spacing(6)
+                        .align_y(Alignment::Center);
+                    Column::with_children(
+                        std::iter::once(legend.into()).chain(
+                            i.vcpus
+                                .iter()
+                                .map(|v| self.vcpu(v, state == VmState::Paused)),
+                        ),
+                    )
+                    .spacing(10)
+                    .into()
+                }
                 Tab::Exits => self.exits(),
                 Tab::Memory => Column::with_children(i.memory.iter().map(region))
                     .spacing(8)
@@ -293,12 +303,12 @@ impl Inspector {
                 .into()
         };
         let mut table = column![row![
-            head(t!("insp-col-time"), 64.0),
+            head(t!("insp-col-time"), 58.0),
             head(t!("insp-col-vcpu"), 34.0),
             head(t!("insp-col-reason"), 84.0),
-            head(t!("insp-col-where"), 92.0),
-            head(t!("insp-col-value"), 58.0),
-            head(t!("insp-col-device"), 100.0),
+            head(t!("insp-col-where"), 90.0),
+            head(t!("insp-col-size"), 40.0),
+            head(t!("insp-col-value"), 84.0),
         ]
         .spacing(4)]
         .spacing(2);
@@ -326,22 +336,43 @@ fn exit_row(e: &ExitRecord) -> Element<'_, Message> {
         (Some(v), _) => format!("{v:#x}"),
         (None, _) => "—".into(),
     };
-    row![
-        cell(format!("{:.3}", e.at_us as f64 / 1e6), 64.0),
+    let line = row![
+        cell(format!("{:.3}", e.at_us as f64 / 1e6), 58.0),
         cell(e.vcpu.to_string(), 34.0),
-        container(chip(e.reason.clone(), reason_color(&e.reason))).width(84),
-        cell(at, 92.0),
-        cell(value, 58.0),
         container(
-            text(e.device.clone().unwrap_or_else(|| t!("insp-no-device")))
+            text(e.reason.clone())
                 .size(12)
+                .font(bold())
+                .color(reason_color(&e.reason))
                 .wrapping(text::Wrapping::None)
         )
-        .width(Length::Fill)
+        .width(84)
         .clip(true),
+        cell(at, 90.0),
+        cell(
+            if e.size > 0 {
+                e.size.to_string()
+            } else {
+                "—".into()
+            },
+            40.0
+        ),
+        cell(value, 84.0),
     ]
     .spacing(4)
-    .align_y(Alignment::Center)
+    .align_y(Alignment::Center);
+    // The device on a line of its own under the reason: names are long, the table narrow.
+    let device = e.device.clone().unwrap_or_else(|| t!("insp-no-device"));
+    column![
+        line,
+        row![
+            Space::new().width(96),
+            text(format!("→ {device}"))
+                .size(12)
+                .color(style::GREY)
+                .wrapping(text::Wrapping::None)
+        ]
+    ]
     .into()
 }
 
@@ -422,6 +453,9 @@ fn region(r: &MemoryRegionView) -> Element<'_, Message> {
             ]
             .spacing(4)
             .into()
+        }
+        None if r.kind == vmm_core::api::RegionKind::Reserved => {
+            caption(t!("insp-kind-reserved-tip"))
         }
         None => caption(t!("insp-every-access-exits")),
     };

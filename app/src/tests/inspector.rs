@@ -310,3 +310,20 @@ fn inspector_screenshots() {
         });
     }
 }
+
+#[test]
+fn a_vmm_that_refuses_shows_why_and_the_next_poll_recovers() {
+    let mut h = console_open();
+    h.fake
+        .refuse_next(api::ErrorCode::Failed, "inspect is not available yet");
+    h.send(insp(inspector::Message::Toggle));
+    let why = crate::data::client::ClientError::Api {
+        code: api::ErrorCode::Failed,
+        message: "inspect is not available yet".into(),
+    };
+    assert!(h.shows(&format!("The VMM did not answer: {why}")));
+    assert!(h.shows("Asking the VMM…"));
+    h.send(insp(inspector::Message::Tick));
+    assert!(!h.shows(&format!("The VMM did not answer: {why}")));
+    assert!(h.shows("vCPU 0"));
+}

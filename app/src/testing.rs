@@ -1,5 +1,7 @@
 //! Test helpers: a fake VMM client that records what the app asks, fake kernels, temp VMs.
 
+pub mod inspect_fake;
+
 use crate::data::client::{ClientError, ExitInfo, VmmClient};
 use crate::data::paths::Paths;
 use std::collections::HashMap;
@@ -7,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
 use vmm_core::api::{
     ApiRequest, CdromEject, CdromInsert, Command, Counters, Empty, ErrorCode, Event, GetCounters,
-    GetStatus, Kill, ListSnapshots, Pause, PowerOff, PowerOffResult, Reset, Response, Resume,
-    RunState, Screenshot, ScreenshotResult, SerialInput, SerialInputResult, SnapshotCreate,
-    SnapshotCreated, SnapshotDelete, SnapshotList, SnapshotRename, SnapshotRevert,
-    SnapshotReverted, Status, Subscribe, Thumbnail, ThumbnailResult, Timing,
+    GetExitLog, GetStatus, Inspect, Kill, ListSnapshots, Pause, PowerOff, PowerOffResult, Reset,
+    Response, Resume, RunState, Screenshot, ScreenshotResult, SerialInput, SerialInputResult,
+    SnapshotCreate, SnapshotCreated, SnapshotDelete, SnapshotList, SnapshotRename, SnapshotRevert,
+    SnapshotReverted, Status, Step, Subscribe, Thumbnail, ThumbnailResult, Timing,
 };
 use vmm_core::config::VmConfig;
 
@@ -119,6 +121,8 @@ struct State {
     refusal: Option<(ErrorCode, String)>,
     /// The next start's VMM exits at once with this status (it refused the start).
     start_exit: Option<i32>,
+    /// The inspector's fake machine: where each vCPU is (see `inspect_fake`).
+    ticks: HashMap<String, Vec<u64>>,
 }
 
 /// Records requests; VMs "run" from `start` until `kill`.
@@ -335,12 +339,40 @@ impl VmmClient for FakeClient {
             Command::SnapshotDelete(_) => SnapshotDelete::wrap(Empty {}),
             Command::CdromEject(_) => CdromEject::wrap(Empty {}),
             Command::CdromInsert(_) => CdromInsert::wrap(Empty {}),
-            // The inspector panel's fake answers come with the panel (issue 16).
-            Command::Inspect(_) | Command::Step(_) | Command::ExitLog(_) => {
-                return Err(ClientError::Api {
-                    code: ErrorCode::Failed,
-                    message: "not in the fake VMM yet".into(),
-                })
+            // A running machine moves on between polls; a paused one stays put.
+            Command::Inspect(_) => {
+                let running = st.state == RunState::Running;
+                let state = if running { "running" } else { "paused" };
+                let ticks = s.ticks.entry(id.to_string()).or_insert(vec![0, 0]);
+                if running {
+                    ticks.iter_mut().for_each(|t| *t += 1);
+                }
+                Inspect::wrap(inspect_fake::gui_inspection(state, ticks))
+            }
+            Command::ExitLog(r) => {
+                let tick = s.ticks.get(id).map_or(0, |t| t[0]);
+                GetExitLog::wrap(inspect_fake::gui_exit_log(r.after, tick))
+            }
+            Command::Step(r) => {
+                let paused = st.state == RunState::Paused;
+                let ticks = s.ticks.entry(id.to_string()).or_insert(vec![0, 0]);
+                let refusal = if !paused {
+                    Some((ErrorCode::InvalidState, "the VM is not paused"))
+                } else if r.vcpu as usize >= ticks.len() {
+                    Some((ErrorCode::BadRequest, "no such vCPU"))
+                } else {
+                    None
+                };
+                if let Some((code, message)) = refusal {
+                    s.commands.push((id.to_string(), command));
+                    return Err(ClientError::Api {
+                        code,
+                        message: message.into(),
+                    });
+                }
+                let t = &mut ticks[r.vcpu as usize];
+                *t += 1;
+                Step::wrap(inspect_fake::gui_step(r.vcpu, *t - 1))
             }
         };
         if !matches!(command, Command::Status(_) | Command::Counters(_)) {

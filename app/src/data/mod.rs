@@ -9,6 +9,7 @@ pub mod disks;
 pub mod error;
 pub mod exits;
 pub mod host;
+pub mod inspector;
 pub mod install;
 pub mod media;
 pub mod osinfo;

@@ -302,7 +302,7 @@ impl App {
                 let Screen::Console(c, _) = &mut self.screen else {
                     return Task::none();
                 };
-                let (task, action) = c.update(m);
+                let (task, action) = c.update_with(m, self.vms.state(&c.id));
                 let task = task.map(Message::Console);
                 match action {
                     console::Action::None => task,
@@ -319,6 +319,11 @@ impl App {
                     }
                     console::Action::Fullscreen(on) => set_fullscreen(on),
                     console::Action::Screenshot(id) => self.screenshot(id),
+                    console::Action::Inspect(id, r) => {
+                        let client = self.client.clone();
+                        let run = move || r.run(client.as_ref(), &id);
+                        blocking(run).map(|m| Message::Console(console::Message::Inspector(m)))
+                    }
                 }
             }
             Message::Check(m) => {

@@ -1,6 +1,8 @@
 //! The guest's screen (VMs with a `[display]`): the VNC frame scaled to fit or at 1:1, keyboard
 //! and pointer to the guest, Ctrl+Alt to capture and release the keyboard, a "Send key" menu,
-//! fullscreen (F11) and a screenshot button.
+//! fullscreen (F11) and a screenshot button; beside it, the inspector (`inspector`).
+
+pub mod inspector;
 
 use crate::data::vms::VmState;
 use crate::t;
@@ -39,6 +41,8 @@ pub struct Console {
     deferred: Option<u32>,
     ctrl: bool,
     alt: bool,
+    /// The inspector panel (hidden until its header button is pressed).
+    pub inspector: inspector::Inspector,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +76,7 @@ pub enum Message {
         location: Location,
         down: bool,
     },
+    Inspector(inspector::Message),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +89,9 @@ pub enum Action {
     /// Enter (true) or leave fullscreen.
     Fullscreen(bool),
     Screenshot(String),
+    /// Ask the VMM for the inspector (off the UI thread); the answer comes back as a
+    /// `Message::Inspector`.
+    Inspect(String, inspector::Request),
 }
 
 /// The status bar's height under the screen: the app's toasts cover exactly it, never the
@@ -127,6 +135,21 @@ impl Console {
             deferred: None,
             ctrl: false,
             alt: false,
+            inspector: inspector::Inspector::default(),
+        }
+    }
+
+    /// [`Console::update`], for messages that depend on the VM's state (the inspector's).
+    pub fn update_with(&mut self, message: Message, state: VmState) -> (Task<Message>, Action) {
+        match message {
+            Message::Inspector(m) => {
+                let action = match self.inspector.update(m, state) {
+                    Some(r) => Action::Inspect(self.id.clone(), r),
+                    None => Action::None,
+                };
+                (Task::none(), action)
+            }
+            m => self.update(m),
         }
     }
 
@@ -236,6 +259,10 @@ impl Console {
                 location,
                 down,
             } => return (Task::none(), self.key(key, location, down)),
+            // Without the VM's state: as a stopped VM's (nothing is asked).
+            Message::Inspector(m) => {
+                return self.update_with(Message::Inspector(m), VmState::Stopped)
+            }
         };
         (Task::none(), action)
     }
@@ -313,7 +340,21 @@ impl Console {
                     btn(t!("screen-capture"), Message::Grab(true))
                 },
                 btn(t!("screen-send-key"), Message::Menu),
-                btn(t!("screen-fullscreen"), Message::Fullscreen),
+                tooltip(
+                    button(text(t!("screen-inspector")).size(14))
+                        .padding([7, 11])
+                        .style(if self.inspector.shown {
+                            style::tab_selected
+                        } else {
+                            style::pill
+                        })
+                        .on_press(Message::Inspector(inspector::Message::Toggle)),
+                    container(text(t!("screen-inspector-tip")).size(13))
+                        .padding([4, 8])
+                        .max_width(360)
+                        .style(style::card),
+                    tooltip::Position::Bottom,
+                ),
                 tooltip(
                     btn("⋯".to_string(), Message::More),
                     container(text(t!("screen-more")).size(13))
@@ -341,6 +382,16 @@ impl Console {
         let Some(pid) = pid else {
             return keys;
         };
+        // The inspector polls only while it shows and the VMM is there.
+        let keys = if self.inspector.shown {
+            let every = std::time::Duration::from_millis(inspector::EVERY_MS);
+            Subscription::batch([
+                keys,
+                iced::time::every(every).map(|_| Message::Inspector(inspector::Message::Tick)),
+            ])
+        } else {
+            keys
+        };
         let screen = Subscription::run_with(
             vnc::ScreenKey {
                 vm: self.id.clone(),
@@ -354,16 +405,6 @@ impl Console {
     }
 
     pub fn view(&self, state: VmState, name: &str) -> Element<'_, Message> {
-        let screen: Element<'_, Message> = match &self.frame {
-            Some(f) => screen(f, self.fit),
-            None => {
-                let msg = match &self.link {
-                    Link::Lost(why) => t!("screen-lost", reason = why.as_str()),
-                    _ => t!("screen-connecting"),
-                };
-                container(text(msg).size(15)).center(Length::Fill).into()
-            }
-        };
         let mut body = column![].height(Length::Fill);
         if !self.fullscreen {
             body = body.push(self.toolbar(state, name));
@@ -380,6 +421,8 @@ impl Console {
                     Message::Fit(!self.fit)
                 ),
                 bar_button(t!("screen-screenshot"), Message::Screenshot),
+                // Here to leave the header room for the inspector; F11 does it too.
+                bar_button(t!("screen-fullscreen"), Message::Fullscreen),
             ]
             .spacing(6)
             .align_y(Alignment::Center);
@@ -426,13 +469,10 @@ impl Console {
                     .style(style::banner(style::RED)),
             );
         }
-        // Scaled to fit, the screen draws its own dark margins: a background behind it would
-        // be repainted (through a clip mask) on every frame.
-        let area = container(screen).width(Length::Fill).height(Length::Fill);
-        body = body.push(if self.fit && self.frame.is_some() {
-            area
+        body = body.push(if self.inspector.shown {
+            self.with_inspector(state)
         } else {
-            area.style(style::screen_bg)
+            self.screen_area()
         });
         if !self.fullscreen {
             let hint = if self.grabbed {
@@ -466,6 +506,52 @@ impl Console {
             );
         }
         body.into()
+    }
+}
+
+impl Console {
+    /// The guest's screen, or what stands in for it.
+    fn screen_area(&self) -> Element<'_, Message> {
+        let screen: Element<'_, Message> = match &self.frame {
+            Some(f) => screen(f, self.fit),
+            None => {
+                let msg = match &self.link {
+                    Link::Lost(why) => t!("screen-lost", reason = why.as_str()),
+                    _ => t!("screen-connecting"),
+                };
+                container(text(msg).size(15)).center(Length::Fill).into()
+            }
+        };
+        // Scaled to fit, the screen draws its own dark margins: a background behind it would
+        // be repainted (through a clip mask) on every frame.
+        let area = container(screen).width(Length::Fill).height(Length::Fill);
+        if self.fit && self.frame.is_some() {
+            area.into()
+        } else {
+            area.style(style::screen_bg).into()
+        }
+    }
+
+    /// The screen with the inspector beside it, or (narrow windows) the inspector alone: a
+    /// squeezed guest screen would be too small to read.
+    fn with_inspector(&self, state: VmState) -> Element<'_, Message> {
+        use inspector::{BESIDE_FROM, WIDTH};
+        responsive(move |size| {
+            let panel = self.inspector.view(state).map(Message::Inspector);
+            if size.width < BESIDE_FROM {
+                return panel;
+            }
+            let line =
+                container(Space::new())
+                    .width(1)
+                    .height(Length::Fill)
+                    .style(|_: &iced::Theme| container::Style {
+                        background: Some(style::LINE.into()),
+                        ..Default::default()
+                    });
+            row![self.screen_area(), line, container(panel).width(WIDTH)].into()
+        })
+        .into()
     }
 }
 

@@ -561,3 +561,6 @@ choose-none = Es konnte kein Dateiauswahldialog geöffnet werden (dafür braucht
 error-image-is-iso = { $file } ist ein Installationsmedium (ISO), kein Datenträger: Um davon zu installieren, erstellen Sie die VM mit „Von einem ISO- oder Festplattenabbild installieren“, das es in ein CD-Laufwerk legt.
 check-software-kvm = Dieser Computer hat keine Hardware-Virtualisierung
 check-software-kvm-fix = KVM kommt hier von { $module }, das den Kernel-Code des Gastes in Software nachbildet: VMs laufen etwa 1000-mal langsamer als üblich, und die meisten Betriebssysteme starten nicht zu Ende. Kleine Testsysteme funktionieren. Auf einem Computer mit eingeschaltetem Intel VT-x oder AMD-V (in den Firmware-Einstellungen) laufen VMs mit voller Geschwindigkeit.
+
+# Issue 15 polish (part a, app15): fullscreen bar, activity legend
+screen-leave-fullscreen = Vollbild verlassen

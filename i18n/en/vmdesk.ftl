@@ -560,3 +560,6 @@ choose-none = No file chooser could open (it needs xdg-desktop-portal, zenity or
 error-image-is-iso = { $file } is an installer image (ISO), not a disk: to install from it, make the VM with “Install from an ISO or disk image”, which puts it in a CD drive.
 check-software-kvm = This computer has no hardware virtualization
 check-software-kvm-fix = KVM here comes from { $module }, which emulates the guest's kernel code in software: VMs run about 1000 times slower than usual, and most operating systems will not finish booting. Small test systems work. On a computer with Intel VT-x or AMD-V turned on in its firmware settings, VMs run at full speed.
+
+# Issue 15 polish (part a, app15): fullscreen bar, activity legend
+screen-leave-fullscreen = Leave fullscreen

@@ -562,3 +562,6 @@ choose-none = No se pudo abrir un selector de archivos (requiere xdg-desktop-por
 error-image-is-iso = { $file } es una imagen de instalación (ISO), no un disco: para instalar desde ella, cree la VM con «Instalar desde una imagen ISO o de disco», que la pone en una unidad de CD.
 check-software-kvm = Este equipo no tiene virtualización por hardware
 check-software-kvm-fix = Aquí KVM lo proporciona { $module }, que emula por software el código del núcleo del invitado: las VM van unas 1000 veces más lentas de lo normal y la mayoría de los sistemas operativos no terminan de arrancar. Los sistemas de prueba pequeños funcionan. En un equipo con Intel VT-x o AMD-V activado en la configuración del firmware, las VM van a toda velocidad.
+
+# Issue 15 polish (part a, app15): fullscreen bar, activity legend
+screen-leave-fullscreen = Salir de pantalla completa

@@ -561,3 +561,6 @@ choose-none = Aucun sélecteur de fichiers n’a pu s’ouvrir (il faut xdg-desk
 error-image-is-iso = { $file } est une image d’installation (ISO), pas un disque : pour installer depuis celle-ci, créez la VM avec « Installer depuis une image ISO ou disque », qui la place dans un lecteur CD.
 check-software-kvm = Cet ordinateur n’a pas de virtualisation matérielle
 check-software-kvm-fix = Ici, KVM est fourni par { $module }, qui émule en logiciel le code du noyau de l’invité : les VM tournent environ 1000 fois plus lentement que d’habitude et la plupart des systèmes d’exploitation ne finissent pas de démarrer. Les petits systèmes de test fonctionnent. Sur un ordinateur où Intel VT-x ou AMD-V est activé dans les réglages du micrologiciel, les VM tournent à pleine vitesse.
+
+# Issue 15 polish (part a, app15): fullscreen bar, activity legend
+screen-leave-fullscreen = Quitter le plein écran

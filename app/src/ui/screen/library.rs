@@ -16,6 +16,8 @@ use iced::{Alignment, Element, Length};
 use vmm_core::api::{self, Command};
 
 pub const SEARCH_ID: &str = "library-search";
+/// The language picker's frame (the layout tests find it by this).
+pub const LANGUAGE_ID: &str = "library-language";
 
 #[derive(Debug, Clone, Default)]
 pub struct Library {
@@ -254,19 +256,29 @@ impl Library {
                 style::header_title(t!("library-title")),
                 container(
                     row![
-                        text_input(&t!("library-search-placeholder"), &self.search)
-                            .id(SEARCH_ID)
-                            .on_input(Message::Search)
-                            .padding([7, 10])
-                            .size(14)
-                            .width(240)
-                            .style(style::input),
-                        pick_list(choices, Some(current), Message::Language)
-                            .text_size(14)
-                            .padding([7, 10]),
+                        // The search gives way in a narrow window; the language picker
+                        // keeps its natural width (its longest name).
+                        container(
+                            text_input(&t!("library-search-placeholder"), &self.search)
+                                .id(SEARCH_ID)
+                                .on_input(Message::Search)
+                                .padding([7, 10])
+                                .size(14)
+                                .style(style::input)
+                        )
+                        .width(Length::Fill)
+                        .max_width(240),
+                        container(
+                            pick_list(choices, Some(current), Message::Language)
+                                .text_size(14)
+                                .padding([7, 10])
+                        )
+                        .id(LANGUAGE_ID),
                     ]
                     .spacing(8)
                     .align_y(Alignment::Center)
+                    // As wide as its contents (the search at most 240), so it sits at the right.
+                    .width(Length::Shrink)
                 )
                 .width(Length::Fill)
                 .align_x(iced::alignment::Horizontal::Right),

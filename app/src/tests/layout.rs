@@ -430,7 +430,7 @@ fn the_details_body_fits_on_every_tab() {
 }
 
 /// Issue 15: the library header's language picker keeps its width at 800 px in every language
-/// (the search field gives way instead).
+/// (the search field narrows, to no less than 140 px).
 #[test]
 fn the_library_header_keeps_the_language_picker_whole() {
     let h = Harness::new(&[("web", "Web server")]);
@@ -454,6 +454,13 @@ fn the_library_header_keeps_the_language_picker_whole() {
         assert!(
             bounds.width >= longest + 20.0 && bounds.x + bounds.width <= size.width,
             "{} at {size:?}: the language picker is squeezed to {bounds:?} (its longest choice is {longest} px)",
+            LANG.get()
+        );
+        let search = ui.find(iced::widget::Id::new(library::SEARCH_ID)).unwrap();
+        let search = iced_test::selector::Bounded::visible_bounds(&search).unwrap();
+        assert!(
+            search.width >= 140.0 && search.intersection(&bounds).is_none(),
+            "{} at {size:?}: the search field is squeezed to {search:?}",
             LANG.get()
         );
     });

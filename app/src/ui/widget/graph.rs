@@ -210,8 +210,9 @@ impl Graph<'_> {
                     low.iter().rev().for_each(|q| p.line_to(*q));
                     p.close();
                 });
-                // Stacked bands do not overlap: opaque. Overlapping areas: see-through.
-                let fill = if stacked {
+                // Stacked bands do not overlap, nor does a lone area: opaque. Overlapping
+                // areas: see-through.
+                let fill = if stacked || series.iter().filter(|s| s.fill).count() == 1 {
                     style::mix(s.color, 0.45)
                 } else {
                     Color { a: 0.16, ..s.color }

@@ -81,6 +81,7 @@ fi
 shot library 2
 click 62 27                      # New VM
 shot wizard 2
+sleep 1
 click 50 27                      # Cancel
 sleep 1
 # The cards are sorted by name: Build server, Classroom demo, Desktop. "Build server"'s
@@ -95,7 +96,7 @@ shot details 4
 click 794 95                     # Snapshots tab
 shot snapshots 3
 if [ -S "$VMDESK_HOME/run/desktop/vnc.sock" ]; then
-    click 869 27                 # Screen
+    click 1001 27                # Screen
     shot console 3
 else
     echo "no vnc.sock: console.png not made"

@@ -670,3 +670,5 @@ insp-thread-api = Beantwortet die Anfragen der App über den Steuer-Socket.
 insp-thread-io = Erledigt Platten- oder Netzwerkarbeit, damit die vCPUs nicht warten müssen.
 insp-thread-main = Hat die VM gebaut und wartet auf ihr Ende.
 insp-thread-other = Ein Hilfs-Thread des VMM.
+# Issue 15 polish (part a, app15): fullscreen bar, activity legend
+screen-leave-fullscreen = Vollbild verlassen

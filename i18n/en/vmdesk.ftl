@@ -669,3 +669,5 @@ insp-thread-api = Answers the app's requests over the control socket.
 insp-thread-io = Does disk or network work so the vCPUs need not wait.
 insp-thread-main = Built the VM and waits for it to end.
 insp-thread-other = A helper thread of the VMM.
+# Issue 15 polish (part a, app15): fullscreen bar, activity legend
+screen-leave-fullscreen = Leave fullscreen

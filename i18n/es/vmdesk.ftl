@@ -671,3 +671,5 @@ insp-thread-api = Responde a las peticiones de la aplicación por el socket de c
 insp-thread-io = Hace el trabajo de disco o red para que las vCPU no esperen.
 insp-thread-main = Construyó la VM y espera a que termine.
 insp-thread-other = Un hilo auxiliar del VMM.
+# Issue 15 polish (part a, app15): fullscreen bar, activity legend
+screen-leave-fullscreen = Salir de pantalla completa

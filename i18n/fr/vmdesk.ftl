@@ -670,3 +670,5 @@ insp-thread-api = Répond aux requêtes de l’application sur la socket de cont
 insp-thread-io = Fait le travail disque ou réseau pour que les vCPU n’attendent pas.
 insp-thread-main = A construit la VM et attend sa fin.
 insp-thread-other = Un thread auxiliaire du VMM.
+# Issue 15 polish (part a, app15): fullscreen bar, activity legend
+screen-leave-fullscreen = Quitter le plein écran

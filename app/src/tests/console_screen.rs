@@ -56,3 +56,57 @@ fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
     });
     assert!(matches!(h.app.screen, Screen::Details(_)));
 }
+
+/// Issue 15: fullscreen hides the toolbar; the pointer at the top edge brings a bar with a
+/// visible way out ("Leave fullscreen" and its key), which goes again when the pointer leaves.
+#[test]
+fn fullscreen_has_a_bar_at_the_top_edge_to_leave_it() {
+    let mut h = Harness::new(&[("web", "Web")]);
+    let mut cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    cfg.display = Some(vmm_core::config::DisplayConfig::default());
+    cfg.save(&h.paths.vm_config("web")).unwrap();
+    h.fake.set_running("web", RunState::Running);
+    h.poll();
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Screen").unwrap();
+    });
+    h.send(Message::Console(console::Message::Vnc(
+        crate::ui::vnc::Event::Frame(crate::ui::vnc::Frame::blank(640, 480)),
+    )));
+    h.ui(|ui| {
+        ui.click("Fullscreen").unwrap();
+    });
+    let fullscreen = |h: &Harness| match &h.app.screen {
+        Screen::Console(c, _) => c.fullscreen,
+        _ => panic!("not the console"),
+    };
+    assert!(fullscreen(&h));
+    assert!(!h.shows("Fullscreen"), "the toolbar is gone");
+    assert!(
+        !h.shows("Leave fullscreen"),
+        "hidden until the pointer comes"
+    );
+    let move_to = |h: &mut Harness, x: f32, y: f32| {
+        h.ui(|ui| {
+            ui.point_at(iced::Point::new(x, y));
+            let _ = ui.simulate([iced::Event::Mouse(iced::mouse::Event::CursorMoved {
+                position: iced::Point::new(x, y),
+            })]);
+        });
+    };
+    // In the middle of the guest's screen nothing comes.
+    move_to(&mut h, 500.0, 300.0);
+    assert!(!h.shows("Leave fullscreen"));
+    move_to(&mut h, 500.0, 1.0);
+    assert!(h.shows("Leave fullscreen") && h.shows("F11"));
+    // Down into the guest's screen again: the bar goes.
+    move_to(&mut h, 500.0, 300.0);
+    assert!(!h.shows("Leave fullscreen"));
+    move_to(&mut h, 500.0, 1.0);
+    h.ui(|ui| {
+        ui.click("Leave fullscreen").unwrap();
+    });
+    assert!(!fullscreen(&h));
+    assert!(h.shows("Fullscreen"), "the toolbar is back");
+}

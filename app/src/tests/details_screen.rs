@@ -408,7 +408,7 @@ fn restart_from_the_details_view_resets_and_starts_again() {
 fn tall(h: &mut Harness, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
     let messages: Vec<Message> = {
         let mut ui =
-            iced_test::Simulator::with_size(Default::default(), (1024.0, 1800.0), h.app.view());
+            iced_test::Simulator::with_size(Default::default(), (1280.0, 1800.0), h.app.view());
         f(&mut ui);
         ui.into_messages().collect()
     };

@@ -95,7 +95,7 @@ pub(super) fn assert_reachable(app: &App, size: Size, labels: &[String], what: &
 }
 
 /// Runs `check` in each language, at both sizes.
-pub(super) fn each(check: impl Fn(Size)) {
+pub(super) fn each(mut check: impl FnMut(Size)) {
     for lang in LANGS {
         crate::i18n::with_language(lang, || {
             LANG.set(lang);
@@ -329,4 +329,139 @@ fn the_wizard_header_fits_on_both_pages() {
         crate::ui::screen::wizard::Kind::Linux,
     )));
     each(|size| assert_reachable(&h.app, size, &keys(&labels), "wizard (kernel)"));
+}
+
+/// Issue 15: the details body at 800×600 (and 1920×1080), every tab, every language: Save is
+/// not pushed out by "Saved.", the kernel field is not squeezed, a snapshot row's date is not
+/// drawn over its buttons. Below [`details::NARROW`] the settings are a tab of their own.
+#[test]
+fn the_details_body_fits_on_every_tab() {
+    let mut h = Harness::new(&[("web", "Web server")]);
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.send(Message::Details(details::Message::Save));
+    let tab = |h: &mut Harness, size: Size, t: details::Tab| {
+        if size.width < details::NARROW || t != details::Tab::Settings {
+            h.send(Message::Details(details::Message::Tab(t)));
+        }
+    };
+    each(|size| {
+        tab(&mut h, size, details::Tab::Settings);
+        let mut labels = keys(&[
+            "details-settings",
+            "details-revert",
+            "details-save",
+            "details-saved",
+            "form-kernel",
+            "form-browse",
+        ]);
+        if size.width < details::NARROW {
+            labels.extend(keys(&["tab-console", "tab-activity"]));
+        }
+        assert_reachable(&h.app, size, &labels, "details settings");
+        // The kernel's path field has room for a path.
+        let mut ui = iced_test::Simulator::with_size(Default::default(), size, h.app.view());
+        let field = ui
+            .find(iced::widget::Id::new(crate::ui::form::Field::Kernel.id()))
+            .unwrap();
+        let width = iced_test::selector::Bounded::visible_bounds(&field)
+            .unwrap()
+            .width;
+        assert!(
+            width >= 220.0,
+            "{} at {size:?}: the kernel field is squeezed to {width} px",
+            LANG.get()
+        );
+    });
+
+    // Running, with snapshots: the tree's rows (one two levels deep), the console, activity.
+    h.fake.set_running("web", RunState::Running);
+    h.fake
+        .set_snapshots(crate::data::snapshots::tests::sample());
+    h.poll();
+    let rows = [
+        ("Fresh boot", 1000),
+        ("Before update", 2000),
+        ("After update", 4000),
+    ];
+    each(|size| {
+        tab(&mut h, size, details::Tab::Snapshots);
+        let mut labels = keys(&["snap-title", "snap-take", "snap-revert", "snap-rename"]);
+        labels.extend(rows.map(|(n, _)| n.to_string()));
+        assert_reachable(&h.app, size, &labels, "details snapshots");
+        // Every row's date line stays clear of every row's buttons.
+        {
+            let mut ui = iced_test::Simulator::with_size(Default::default(), size, h.app.view());
+            let buttons: Vec<Rectangle> = keys(&["snap-revert", "snap-rename", "button-delete"])
+                .iter()
+                .flat_map(|l| texts(&mut ui, l))
+                .map(|t| t.0)
+                .collect();
+            for (name, ms) in rows {
+                let line = format!("{} · about {name}", crate::data::snapshots::local_time(ms));
+                let found = texts(&mut ui, &line);
+                assert_eq!(found.len(), 1, "{line:?} at {size:?}");
+                let date = found[0].0;
+                assert!(date.x + date.width <= size.width, "{line:?} is cut off");
+                for b in &buttons {
+                    assert!(
+                        b.intersection(&date)
+                            .is_none_or(|i| i.width < 0.5 || i.height < 0.5),
+                        "{} at {size:?}: {line:?} {date:?} is drawn over a button {b:?}",
+                        LANG.get()
+                    );
+                }
+            }
+        }
+        tab(&mut h, size, details::Tab::Console);
+        assert_reachable(
+            &h.app,
+            size,
+            &keys(&["details-console", "console-copy", "console-clear"]),
+            "details console",
+        );
+        tab(&mut h, size, details::Tab::Activity);
+        assert_reachable(
+            &h.app,
+            size,
+            &keys(&["stats-live-title", "stats-window"]),
+            "details activity",
+        );
+    });
+}
+
+/// Issue 15: the library header's language picker keeps its width at 800 px in every language
+/// (the search field narrows, to no less than 140 px).
+#[test]
+fn the_library_header_keeps_the_language_picker_whole() {
+    let h = Harness::new(&[("web", "Web server")]);
+    each(|size| {
+        assert_reachable(
+            &h.app,
+            size,
+            &keys(&["library-new", "library-title"]),
+            "library header",
+        );
+        let mut ui = iced_test::Simulator::with_size(Default::default(), size, h.app.view());
+        let picker = ui
+            .find(iced::widget::Id::new(library::LANGUAGE_ID))
+            .unwrap();
+        let bounds = iced_test::selector::Bounded::visible_bounds(&picker).unwrap();
+        // Its longest choice, its padding (2 × 10) and its arrow.
+        let longest = std::iter::once(crate::i18n::loader().get("language-system"))
+            .chain(crate::i18n::LANGUAGES.iter().map(|(_, n)| n.to_string()))
+            .map(|l| natural_width(&l, 14.0))
+            .fold(0.0, f32::max);
+        assert!(
+            bounds.width >= longest + 20.0 && bounds.x + bounds.width <= size.width,
+            "{} at {size:?}: the language picker is squeezed to {bounds:?} (its longest choice is {longest} px)",
+            LANG.get()
+        );
+        let search = ui.find(iced::widget::Id::new(library::SEARCH_ID)).unwrap();
+        let search = iced_test::selector::Bounded::visible_bounds(&search).unwrap();
+        assert!(
+            search.width >= 140.0 && search.intersection(&bounds).is_none(),
+            "{} at {size:?}: the search field is squeezed to {search:?}",
+            LANG.get()
+        );
+    });
 }

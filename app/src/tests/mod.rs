@@ -95,7 +95,7 @@ impl Harness {
     /// Interacts with the current view, then feeds what it produced to `update`.
     fn ui(&mut self, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
         let messages: Vec<Message> = {
-            let mut ui = simulator(self.app.view());
+            let mut ui = window(self.app.view());
             f(&mut ui);
             ui.into_messages().collect()
         };
@@ -106,12 +106,18 @@ impl Harness {
 
     /// Whether the current view shows this exact text.
     fn shows(&self, s: &str) -> bool {
-        simulator(self.app.view()).find(s).is_ok()
+        window(self.app.view()).find(s).is_ok()
     }
 
     fn poll(&mut self) {
         self.send(Message::Tick);
     }
+}
+
+/// The app in a 1280×800 window (a common laptop screen: the details show settings and tabs side
+/// by side; layout.rs checks 800×600 and 1920×1080).
+fn window(view: iced::Element<'_, Message>) -> iced_test::Simulator<'_, Message> {
+    iced_test::Simulator::with_size(Default::default(), (1280.0, 800.0), view)
 }
 
 /// The text of the details screen's serial terminal (scrollback and screen).

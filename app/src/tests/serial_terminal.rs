@@ -225,11 +225,12 @@ fn the_terminal_is_80x24_and_grows_with_a_larger_panel() {
     let redraw = iced::Event::Window(iced::window::Event::RedrawRequested(
         std::time::Instant::now(),
     ));
-    // A small window: the grid stays 80×24 (it shows the rows down to the cursor's).
+    // A small window: the grid stays 80×24 (it shows the rows down to the cursor's). (Below
+    // 1100 px the terminal has the body's whole width, so "small" is smaller than that.)
     let small: Vec<Message> = {
         let mut ui = iced_test::Simulator::with_size(
             iced::Settings::default(),
-            (760.0, 520.0),
+            (640.0, 480.0),
             h.app.view(),
         );
         ui.simulate([redraw.clone()]);

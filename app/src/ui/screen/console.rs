@@ -13,7 +13,8 @@ use crate::ui::widget::state_badge;
 use iced::keyboard::key::Named;
 use iced::keyboard::{Key, Location};
 use iced::widget::{
-    button, column, container, image, mouse_area, responsive, row, scrollable, text, tooltip, Space,
+    button, column, container, image, mouse_area, responsive, row, scrollable, stack, text,
+    tooltip, Space,
 };
 use iced::{Alignment, Element, Length, Subscription, Task};
 
@@ -39,6 +40,8 @@ pub struct Console {
     /// A Ctrl or Alt pressed while captured, not sent yet: if its partner follows, the pair
     /// releases the keyboard and the guest must not see a stray Ctrl.
     deferred: Option<u32>,
+    /// Fullscreen: the bar with "Leave fullscreen" shows (the pointer is at the top).
+    reveal: bool,
     ctrl: bool,
     alt: bool,
     /// The inspector panel (hidden until its header button is pressed).
@@ -64,6 +67,8 @@ pub enum Message {
     /// Presses a key combination (keysyms) in the guest.
     SendKeys(Vec<u32>),
     Fullscreen,
+    /// Fullscreen: the pointer is this far (px) from the window's top edge.
+    Pointed(f32),
     Screenshot,
     /// Pointer at framebuffer coordinates.
     Pointer(f32, f32),
@@ -93,6 +98,11 @@ pub enum Action {
     /// `Message::Inspector`.
     Inspect(String, inspector::Request),
 }
+
+/// Fullscreen: the pointer this close to the top edge reveals the bar with "Leave fullscreen",
+/// which is this high and hides once the pointer is below it.
+const REVEAL_EDGE: f32 = 3.0;
+const REVEAL_BAR: f32 = 48.0;
 
 /// The status bar's height under the screen: the app's toasts cover exactly it, never the
 /// guest's screen.
@@ -133,6 +143,7 @@ impl Console {
             pos: (0, 0),
             held: Vec::new(),
             deferred: None,
+            reveal: false,
             ctrl: false,
             alt: false,
             inspector: inspector::Inspector::default(),
@@ -222,7 +233,17 @@ impl Console {
             }
             Message::Fullscreen => {
                 self.fullscreen = !self.fullscreen;
+                self.reveal = false;
                 Action::Fullscreen(self.fullscreen)
+            }
+            Message::Pointed(y) => {
+                // At the very edge the bar comes; it stays while the pointer is on it.
+                if y <= REVEAL_EDGE {
+                    self.reveal = self.fullscreen;
+                } else if y > REVEAL_BAR {
+                    self.reveal = false;
+                }
+                Action::None
             }
             Message::Screenshot => Action::Screenshot(self.id.clone()),
             Message::Pointer(x, y) => {
@@ -286,11 +307,16 @@ impl Console {
             self.grabbed = !self.grabbed;
             return Action::None;
         }
-        if !self.grabbed {
-            if down && key == Key::Named(Named::F11) {
-                self.fullscreen = !self.fullscreen;
-                return Action::Fullscreen(self.fullscreen);
+        // F11 is the window's, captured or not: fullscreen must always have a way out.
+        if key == Key::Named(Named::F11) {
+            if !down {
+                return Action::None;
             }
+            self.fullscreen = !self.fullscreen;
+            self.reveal = false;
+            return Action::Fullscreen(self.fullscreen);
+        }
+        if !self.grabbed {
             return Action::None;
         }
         let Some(sym) = vnc::keysym(&key, location) else {
@@ -505,7 +531,39 @@ impl Console {
                 .style(style::header),
             );
         }
-        body.into()
+        if !self.fullscreen {
+            return body.into();
+        }
+        // Fullscreen hides the toolbar: a bar slides in at the top edge, over the screen.
+        let top: Element<'_, Message> = if self.reveal {
+            container(
+                row![
+                    text(name.to_string()).size(14).font(bold()),
+                    Space::new().width(Length::Fill),
+                    // The key that does the same, captured or not.
+                    text("F11").size(13).color(style::GREY),
+                    button(text(t!("screen-leave-fullscreen")).size(14))
+                        .padding([7, 14])
+                        .style(style::pill)
+                        .on_press(Message::Fullscreen),
+                ]
+                .spacing(10)
+                .align_y(Alignment::Center),
+            )
+            .padding([6, 16])
+            .height(REVEAL_BAR)
+            .align_y(Alignment::Center)
+            .width(Length::Fill)
+            .style(style::header)
+            .into()
+        } else {
+            Space::new().into()
+        };
+        // Where the pointer is, over the guest's screen or not (hovering captures nothing, so
+        // the screen still gets its moves); the position alone decides, no enter/leave state.
+        mouse_area(stack![body, column![top]])
+            .on_move(|p| Message::Pointed(p.y))
+            .into()
     }
 }
 
@@ -756,6 +814,12 @@ fn pointer_area(inner: Element<'_, Message>, scale: f32) -> Element<'_, Message>
 /// Keyboard events for the screen (subscribed only while it shows).
 pub fn keys(event: iced::Event, _: iced::event::Status, _: iced::window::Id) -> Option<Message> {
     match event {
+        // Holding F11 must not flip fullscreen on and off with the key's repeat.
+        iced::Event::Keyboard(iced::keyboard::Event::KeyPressed {
+            key: Key::Named(Named::F11),
+            repeat: true,
+            ..
+        }) => None,
         iced::Event::Keyboard(iced::keyboard::Event::KeyPressed { key, location, .. }) => {
             Some(Message::Key {
                 key,

@@ -9,13 +9,17 @@ use crate::t;
 use crate::ui::style::{self, bold, mono};
 use crate::ui::widget::{state_badge, state_label};
 use iced::widget::{
-    button, column, container, pick_list, progress_bar, row, scrollable, text, text_input, toggler,
-    Space,
+    button, column, container, pick_list, progress_bar, responsive, row, scrollable, text,
+    text_input, toggler, Space,
 };
 use iced::{Alignment, Element, Length};
 use vmm_core::api::{self, Command};
 
 pub const SEARCH_ID: &str = "library-search";
+/// The language picker's frame (the layout tests find it by this).
+pub const LANGUAGE_ID: &str = "library-language";
+/// The header's height: its buttons (8 + 19.5 + 8) and padding (2 × 10), rounded up.
+const HEADER: f32 = 56.0;
 
 #[derive(Debug, Clone, Default)]
 pub struct Library {
@@ -235,47 +239,64 @@ impl Library {
     }
 
     pub fn header(&self, language: Option<&str>) -> Element<'_, Message> {
+        let current = LanguageChoice(language.map(str::to_string));
+        // Its height is fixed: `responsive` takes all the height it is given.
+        container(responsive(move |size| {
+            self.header_at(current.clone(), size.width)
+        }))
+        .height(HEADER)
+        .padding([10, 16])
+        .style(style::header)
+        .into()
+    }
+
+    /// The header's row for a window `width` wide. Wide, the title sits in the middle; narrow
+    /// (below 1000 px), the title takes what "New VM" and the search and language picker leave,
+    /// so the picker keeps its natural width and the search at least 150 px in every language.
+    fn header_at(&self, current: LanguageChoice, width: f32) -> Element<'_, Message> {
+        let narrow = width < 1000.0;
         let mut choices = vec![LanguageChoice(None)];
         choices.extend(
             crate::i18n::LANGUAGES
                 .iter()
                 .map(|(c, _)| LanguageChoice(Some(c.to_string()))),
         );
-        let current = LanguageChoice(language.map(str::to_string));
-        container(
-            row![
-                container(
-                    button(text(t!("library-new")).size(15))
-                        .padding([8, 16])
-                        .style(style::suggested)
-                        .on_press(Message::New)
-                )
-                .width(Length::Fill),
-                style::header_title(t!("library-title")),
-                container(
-                    row![
-                        text_input(&t!("library-search-placeholder"), &self.search)
-                            .id(SEARCH_ID)
-                            .on_input(Message::Search)
-                            .padding([7, 10])
-                            .size(14)
-                            .width(240)
-                            .style(style::input),
+        let side = if narrow { Length::Shrink } else { Length::Fill };
+        row![
+            container(
+                button(text(t!("library-new")).size(15))
+                    .padding([8, 16])
+                    .style(style::suggested)
+                    .on_press(Message::New)
+            )
+            .width(side),
+            container(style::header_title(t!("library-title")))
+                .width(if narrow { Length::Fill } else { Length::Shrink })
+                .center_x(if narrow { Length::Fill } else { Length::Shrink }),
+            container(
+                row![
+                    text_input(&t!("library-search-placeholder"), &self.search)
+                        .id(SEARCH_ID)
+                        .on_input(Message::Search)
+                        .padding([7, 10])
+                        .size(14)
+                        .width(if narrow { 150 } else { 240 })
+                        .style(style::input),
+                    container(
                         pick_list(choices, Some(current), Message::Language)
                             .text_size(14)
-                            .padding([7, 10]),
-                    ]
-                    .spacing(8)
-                    .align_y(Alignment::Center)
-                )
-                .width(Length::Fill)
-                .align_x(iced::alignment::Horizontal::Right),
-            ]
-            .spacing(10)
-            .align_y(Alignment::Center),
-        )
-        .padding([10, 16])
-        .style(style::header)
+                            .padding([7, 10])
+                    )
+                    .id(LANGUAGE_ID),
+                ]
+                .spacing(8)
+                .align_y(Alignment::Center)
+            )
+            .width(side)
+            .align_x(iced::alignment::Horizontal::Right),
+        ]
+        .spacing(10)
+        .align_y(Alignment::Center)
         .into()
     }
 

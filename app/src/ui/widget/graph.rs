@@ -78,14 +78,14 @@ impl Graph<'_> {
             values: h.iter().map(|x| (x.t, f(x))).collect(),
         };
         match self.kind {
-            Kind::Cpu => (
-                vec![
-                    line(VCPU, true, &|x| x.cpu_vcpu),
-                    line(VMM, true, &|x| x.cpu_vmm),
-                ],
-                true,
-                100.0,
-            ),
+            // The guest's share is the area; the VMM's overhead its own dashed line over it, from
+            // zero (not stacked), so neither hides the other and they differ by more than
+            // colour (issue 15).
+            Kind::Cpu => {
+                let mut vmm = line(VMM, false, &|x| x.cpu_vmm);
+                vmm.dashed = true;
+                (vec![line(VCPU, true, &|x| x.cpu_vcpu), vmm], false, 100.0)
+            }
             Kind::Memory => {
                 let mut ram = line(RAM, false, &|x| x.guest_ram);
                 ram.dashed = true;
@@ -210,8 +210,9 @@ impl Graph<'_> {
                     low.iter().rev().for_each(|q| p.line_to(*q));
                     p.close();
                 });
-                // Stacked bands do not overlap: opaque. Overlapping areas: see-through.
-                let fill = if stacked {
+                // Stacked bands do not overlap, nor does a lone area: opaque. Overlapping
+                // areas: see-through.
+                let fill = if stacked || series.iter().filter(|s| s.fill).count() == 1 {
                     style::mix(s.color, 0.45)
                 } else {
                     Color { a: 0.16, ..s.color }
@@ -298,12 +299,31 @@ pub fn swatch<'a, M: 'a>(c: Color) -> Element<'a, M> {
         .into()
 }
 
+/// A legend's mark for a dashed line (as the graph draws it), the size of a [`swatch`].
+pub fn dashed_swatch<'a, M: 'a>(c: Color) -> Element<'a, M> {
+    let dash = || {
+        container(Space::new().width(3).height(2)).style(move |_: &Theme| container::Style {
+            background: Some(c.into()),
+            ..Default::default()
+        })
+    };
+    container(row![dash(), dash(), dash()].spacing(1))
+        .center_y(10)
+        .width(11)
+        .into()
+}
+
 /// "■ label" lines, one per series: every card gets the same height whatever the language.
 pub fn legend<'a, M: 'a>(items: Vec<(Color, String)>) -> Element<'a, M> {
+    legend_marks(items.into_iter().map(|(c, l)| (swatch(c), l)).collect())
+}
+
+/// A legend with each series' own mark (a [`swatch`] for an area, [`dashed_swatch`] for a line).
+pub fn legend_marks<'a, M: 'a>(items: Vec<(Element<'a, M>, String)>) -> Element<'a, M> {
     let mut c = column![].spacing(2);
-    for (color, label) in items {
+    for (mark, label) in items {
         c = c.push(
-            row![swatch(color), text(label).size(12).color(style::GREY)]
+            row![mark, text(label).size(12).color(style::GREY)]
                 .spacing(6)
                 .align_y(Alignment::Center),
         );
@@ -350,5 +370,31 @@ pub fn reason_color(stacked: &[String], reason: &str) -> Color {
     match stacked.iter().position(|r| r == reason) {
         Some(k) => PALETTE[k],
         None => PALETTE[PALETTE.len() - 1],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15: the VMM's overhead hid the guest's CPU area (a band stacked over it). Now the
+    /// guest is the one filled area and the overhead a dashed line from zero: both readable,
+    /// and told apart by their form, not their colour alone.
+    #[test]
+    fn the_cpu_graph_shows_the_guest_as_an_area_and_the_overhead_as_a_dashed_line() {
+        let history = History::default();
+        let g = Graph {
+            history: &history,
+            kind: Kind::Cpu,
+            reasons: &[],
+            enabled: true,
+        };
+        let (series, stacked, _) = g.series();
+        assert!(!stacked, "the overhead is not stacked on the guest");
+        assert_eq!(series.len(), 2);
+        let (guest, vmm) = (&series[0], &series[1]);
+        assert!(guest.fill && !guest.dashed && guest.color == VCPU);
+        assert!(!vmm.fill && vmm.dashed && vmm.color == VMM);
+        assert_ne!(VCPU, VMM);
     }
 }

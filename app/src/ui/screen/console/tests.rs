@@ -79,6 +79,48 @@ fn keys_reach_the_guest_only_while_captured_and_ctrl_alt_toggles() {
     );
 }
 
+/// Issue 15: F11 is the window's even while the keyboard is captured (fullscreen always has a
+/// way out), and Esc alone still reaches the guest.
+#[test]
+fn f11_toggles_fullscreen_while_captured_and_esc_reaches_the_guest() {
+    let (mut c, mut rx) = console_with_input();
+    let _ = c.update(Message::Grab(true));
+    assert_eq!(
+        key(&mut c, Key::Named(Named::F11), true),
+        Action::Fullscreen(true)
+    );
+    key(&mut c, Key::Named(Named::F11), false);
+    key(&mut c, Key::Named(Named::Escape), true);
+    key(&mut c, Key::Named(Named::Escape), false);
+    assert_eq!(
+        drain(&mut rx),
+        [Input::Key(0xff1b, true), Input::Key(0xff1b, false)],
+        "the guest sees Esc, never F11"
+    );
+    assert!(c.fullscreen && c.grabbed);
+    assert_eq!(
+        key(&mut c, Key::Named(Named::F11), true),
+        Action::Fullscreen(false)
+    );
+    assert!(drain(&mut rx).is_empty());
+    // A held F11's repeats are not presses (they would flip fullscreen on and off).
+    let repeat = iced::Event::Keyboard(iced::keyboard::Event::KeyPressed {
+        key: Key::Named(Named::F11),
+        modified_key: Key::Named(Named::F11),
+        physical_key: iced::keyboard::key::Physical::Code(iced::keyboard::key::Code::F11),
+        location: Location::Standard,
+        modifiers: Default::default(),
+        text: None,
+        repeat: true,
+    });
+    assert!(keys(
+        repeat,
+        iced::event::Status::Ignored,
+        iced::window::Id::unique()
+    )
+    .is_none());
+}
+
 #[test]
 fn the_pointer_is_scaled_back_and_clicks_capture() {
     let (mut c, mut rx) = console_with_input();

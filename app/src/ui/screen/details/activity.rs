@@ -10,8 +10,8 @@ use crate::t;
 use crate::ui::style;
 use crate::ui::style::{bold, mono};
 use crate::ui::widget::graph::{
-    absent, graph, graph_card, legend, per_second, reason_color, swatch, Kind, RAM, READ, RX, TX,
-    VCPU, VMM, WRITE,
+    absent, dashed_swatch, graph, graph_card, legend, legend_marks, per_second, reason_color,
+    swatch, Kind, RAM, READ, RX, TX, VCPU, VMM, WRITE,
 };
 use crate::ui::widget::section_title;
 use iced::widget::{column, container, progress_bar, row, scrollable, text, Space};
@@ -63,9 +63,12 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
     let cpu = graph_card(
         t!("stats-cpu"),
         pct(s.cpu_vcpu + s.cpu_vmm),
-        legend(vec![
-            (VCPU, t!("stats-cpu-vcpu", value = pct(s.cpu_vcpu))),
-            (VMM, t!("stats-cpu-vmm", value = pct(s.cpu_vmm))),
+        legend_marks(vec![
+            (swatch(VCPU), t!("stats-cpu-vcpu", value = pct(s.cpu_vcpu))),
+            (
+                dashed_swatch(VMM),
+                t!("stats-cpu-vmm", value = pct(s.cpu_vmm)),
+            ),
         ]),
         graph(h, Kind::Cpu, &[], true, 66.0),
     );

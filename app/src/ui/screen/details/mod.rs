@@ -22,7 +22,7 @@ use crate::ui::style;
 use crate::ui::style::mono;
 use crate::ui::widget::{section_title, state_badge};
 use activity::Activity;
-use iced::widget::{button, column, container, row, scrollable, text, Space};
+use iced::widget::{button, column, container, responsive, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length, Task};
 use media::Media;
 use serial::Serial;
@@ -55,8 +55,15 @@ pub struct Details {
     pub more: bool,
 }
 
+/// Below this body width the settings column would squeeze its fields (and the tabs' rows):
+/// the settings become a tab instead.
+pub const NARROW: f32 = 1100.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Tab {
+    /// The settings have a tab of their own only in a narrow window (see [`NARROW`]); in a
+    /// wide one they are the left column and this tab shows the console.
+    Settings,
     #[default]
     Console,
     Snapshots,
@@ -400,20 +407,37 @@ impl Details {
     }
 
     pub fn body<'a>(&'a self, vms: &'a Vms, host: &'a HostInfo) -> Element<'a, Message> {
+        responsive(move |size| self.body_at(vms, host, size.width < NARROW))
+            .height(Length::Fill)
+            .into()
+    }
+
+    /// The body side by side (settings | tabs) or, `narrow`, with the settings as the first tab.
+    fn body_at<'a>(
+        &'a self,
+        vms: &'a Vms,
+        host: &'a HostInfo,
+        narrow: bool,
+    ) -> Element<'a, Message> {
         let state = vms.state(&self.id);
         let running = vms.is_active(&self.id);
         let live = matches!(state, VmState::Running | VmState::Paused);
-        let left = scrollable(
-            column![self.settings(vms, host, running)]
-                .spacing(16)
-                .padding(iced::Padding::default().right(12)),
-        )
-        .height(Length::Fill)
-        .width(Length::FillPortion(5));
+        let settings = || {
+            scrollable(
+                column![self.settings(vms, host, running)]
+                    .spacing(16)
+                    .padding(iced::Padding::default().right(12)),
+            )
+            .height(Length::Fill)
+        };
+        let shown = match self.tab {
+            Tab::Settings if !narrow => Tab::Console,
+            t => t,
+        };
         let tab = |label: String, t: Tab| {
             button(text(label).size(14))
                 .padding([7, 16])
-                .style(if self.tab == t {
+                .style(if shown == t {
                     style::tab_selected
                 } else {
                     style::flat
@@ -421,20 +445,27 @@ impl Details {
                 .on_press(Message::Tab(t))
         };
         let complete = self.snaps.list.items.iter().filter(|s| s.complete).count();
+        let mut tabs = row![].spacing(4);
+        if narrow {
+            tabs = tabs.push(tab(t!("details-settings"), Tab::Settings));
+        }
         let tabs = container(
-            row![
-                tab(t!("tab-console"), Tab::Console),
-                tab(
-                    t!("tab-snapshots", count = (complete as i64)),
-                    Tab::Snapshots
-                ),
-                tab(t!("tab-activity"), Tab::Activity),
-            ]
-            .spacing(4),
+            tabs.push(
+                row![
+                    tab(t!("tab-console"), Tab::Console),
+                    tab(
+                        t!("tab-snapshots", count = (complete as i64)),
+                        Tab::Snapshots
+                    ),
+                    tab(t!("tab-activity"), Tab::Activity),
+                ]
+                .spacing(4),
+            ),
         )
         .padding(4)
         .style(style::tab_bar);
-        let content = match self.tab {
+        let content = match shown {
+            Tab::Settings => settings().into(),
             Tab::Console => self.serial.view(live).map(Message::Serial),
             Tab::Snapshots => {
                 let vm_dir = vms.get(&self.id).map(|e| e.dir.as_path());
@@ -442,14 +473,21 @@ impl Details {
             }
             Tab::Activity => self.activity.view(state),
         };
-        let right = column![tabs, content]
-            .spacing(12)
-            .width(Length::FillPortion(6));
-        row![left, right]
-            .spacing(16)
-            .padding([20, 20])
-            .height(Length::Fill)
-            .into()
+        let right = column![tabs, content].spacing(12);
+        if narrow {
+            return container(right)
+                .padding([16, 20])
+                .height(Length::Fill)
+                .into();
+        }
+        row![
+            settings().width(Length::FillPortion(5)),
+            right.width(Length::FillPortion(6))
+        ]
+        .spacing(16)
+        .padding([20, 20])
+        .height(Length::Fill)
+        .into()
     }
 
     fn settings<'a>(
@@ -468,23 +506,25 @@ impl Details {
             save = save.on_press(Message::Save);
             revert = revert.on_press(Message::Revert);
         }
-        let mut title = row![
+        let title = row![
             section_title(t!("details-settings")),
             Space::new().width(Length::Fill)
         ]
         .spacing(8)
         .align_y(Alignment::Center);
+        let title = title.push(revert).push(save);
+        let mut col = column![title].spacing(14);
+        // Under the buttons, not beside them: a long error or translation must not push Save
+        // out of a narrow column.
         match &self.saved {
             Some(Ok(())) => {
-                title = title.push(text(t!("details-saved")).size(13).color(style::GREEN));
+                col = col.push(text(t!("details-saved")).size(13).color(style::GREEN));
             }
             Some(Err(e)) => {
-                title = title.push(text(e.clone()).size(13).color(style::RED));
+                col = col.push(text(e.clone()).size(13).color(style::RED));
             }
             None => {}
         }
-        let title = title.push(revert).push(save);
-        let mut col = column![title].spacing(14);
         if !self.unusable_snapshots.is_empty() {
             let names = self
                 .unusable_snapshots

@@ -242,7 +242,10 @@ impl Snapshots {
         for (depth, item) in tree {
             list = list.push(self.snapshot_row(depth, item, vm_dir, running));
         }
-        col = col.push(scrollable(list).height(Length::Fill));
+        // Room for the scroll bar: it must not cover the rows' buttons.
+        col = col.push(
+            scrollable(list.padding(iced::Padding::default().right(12))).height(Length::Fill),
+        );
         container(col)
             .padding(16)
             .height(Length::Fill)

@@ -28,6 +28,7 @@
 pub mod auth;
 pub mod encode;
 mod gate;
+mod handshake;
 pub mod keysym;
 pub mod proto;
 mod rects;

@@ -73,6 +73,28 @@ impl VirtioCore {
         self.queues.len()
     }
 
+    /// Each queue's size and the descriptor chains the device has completed on it (the used
+    /// ring's index in guest memory, which wraps at 65536), for the inspector.
+    pub fn queue_views(&self) -> Vec<crate::api::QueueView> {
+        use virtio_queue::QueueT;
+        use vm_memory::{Bytes, GuestAddress};
+        self.queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| crate::api::QueueView {
+                index: i as u16,
+                size: q.size(),
+                served: if q.ready() {
+                    self.mem
+                        .read_obj::<u16>(GuestAddress(q.used_ring() + 2))
+                        .map_or(0, u64::from)
+                } else {
+                    0
+                },
+            })
+            .collect()
+    }
+
     /// The selected queue, if the selector names one.
     pub fn queue(&mut self) -> Option<&mut Queue> {
         self.queues.get_mut(self.queue_sel as usize)

@@ -313,6 +313,8 @@ pub fn run(vcpu: Arc<Mutex<VcpuFd>>, ctx: VcpuContext) {
 /// as always (an OUT still reaches its device); guest debug is off again afterwards.
 fn step(vcpu: &Mutex<VcpuFd>, ctx: &VcpuContext) -> Result<StepOutcome, String> {
     let mut v = lock(vcpu);
+    // The vCPU may have parked right after an I/O exit, its instruction not yet complete.
+    complete_pending_io(&mut v);
     let before = crate::cpu_view::read(&v, ctx.index as u32, &ctx.mem)?;
     let on = kvm_guest_debug {
         control: KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP,
@@ -322,19 +324,22 @@ fn step(vcpu: &Mutex<VcpuFd>, ctx: &VcpuContext) -> Result<StepOutcome, String> 
         .map_err(|e| format!("KVM_SET_GUEST_DEBUG: {e}"))?;
     // A kick that came after the pause's own may still be pending.
     v.set_kvm_immediate_exit(0);
-    let mut stopped_by = None;
+    let mut stopped_by = "interrupted";
     let mut end = None;
-    // An I/O or MMIO exit comes before its instruction completes: the next entry completes it
-    // and then traps. A few entries at most; more would be a second instruction.
+    // A kick may still interrupt the first entries; a few tries.
     for _ in 0..4 {
         let (name, outcome) = run_once(&mut v, ctx);
+        stopped_by = name;
         match name {
             "interrupted" => continue,
             "io-in" | "io-out" | "io-unhandled" | "mmio-read" | "mmio-write" => {
-                stopped_by.get_or_insert(name);
+                // The exit came before the instruction completed (an IN's value reaches
+                // the register on the next entry); complete it without running on, since
+                // not every KVM traps right after such a completion.
+                complete_pending_io(&mut v);
+                break;
             }
             _ => {
-                stopped_by.get_or_insert(name);
                 end = outcome;
                 break;
             }
@@ -350,8 +355,16 @@ fn step(vcpu: &Mutex<VcpuFd>, ctx: &VcpuContext) -> Result<StepOutcome, String> 
     Ok(StepOutcome {
         before,
         after: after?,
-        stopped_by: stopped_by.unwrap_or("interrupted"),
+        stopped_by,
     })
+}
+
+/// Finishes an I/O or MMIO instruction the last exit left pending, without entering the
+/// guest: `KVM_RUN` with `immediate_exit` set completes it, then returns `EINTR`.
+fn complete_pending_io(v: &mut VcpuFd) {
+    v.set_kvm_immediate_exit(1);
+    let _ = v.run();
+    v.set_kvm_immediate_exit(0);
 }
 
 /// One `KVM_RUN` and its exit, handled: the exit's name (as in [`EXIT_NAMES`], or `"debug"`)

@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
 use vmm_core::api::{
     ApiRequest, CdromEject, CdromInsert, Command, Counters, Empty, ErrorCode, Event, GetCounters,
-    GetStatus, Kill, ListSnapshots, Pause, PowerOff, PowerOffResult, Reset, Response, Resume,
-    RunState, Screenshot, ScreenshotResult, SerialInput, SerialInputResult, SnapshotCreate,
-    SnapshotCreated, SnapshotDelete, SnapshotList, SnapshotRename, SnapshotRevert,
+    GetExitLog, GetStatus, Inspect, Kill, ListSnapshots, Pause, PowerOff, PowerOffResult, Reset,
+    Response, Resume, RunState, Screenshot, ScreenshotResult, SerialInput, SerialInputResult,
+    SnapshotCreate, SnapshotCreated, SnapshotDelete, SnapshotList, SnapshotRename, SnapshotRevert,
     SnapshotReverted, Status, Subscribe, Thumbnail, ThumbnailResult, Timing,
 };
 use vmm_core::config::VmConfig;
+
+pub mod inspect;
 
 /// Tests read English strings.
 pub fn english() {
@@ -335,8 +337,10 @@ impl VmmClient for FakeClient {
             Command::SnapshotDelete(_) => SnapshotDelete::wrap(Empty {}),
             Command::CdromEject(_) => CdromEject::wrap(Empty {}),
             Command::CdromInsert(_) => CdromInsert::wrap(Empty {}),
-            // The inspector panel's fake answers come with the panel (issue 16).
-            Command::Inspect(_) | Command::Step(_) | Command::ExitLog(_) => {
+            // `vmdesk inspect` (issue 16); `step` comes with the panel.
+            Command::Inspect(_) => Inspect::wrap(inspect::fake_inspection()),
+            Command::ExitLog(_) => GetExitLog::wrap(inspect::fake_exit_log()),
+            Command::Step(_) => {
                 return Err(ClientError::Api {
                     code: ErrorCode::Failed,
                     message: "not in the fake VMM yet".into(),

@@ -312,6 +312,9 @@ cli-help =
       vmdesk screenshot VM FICHIER.png  enregistrer l'écran de la VM (VM avec écran)
       vmdesk cdrom VM eject|insert FICHIER.iso [--drive N]
                                       retire le disque d’un lecteur de CD-ROM / insère une ISO
+      vmdesk inspect VM [--exits]     montrer la machine telle que l’hyperviseur la voit : mode
+                                      et registres de chaque vCPU, carte mémoire, périphériques
+                                      et threads du VMM (--exits : les sorties de la seconde à venir)
       vmdesk completions SHELL        afficher le script de complétion pour bash, zsh ou fish
       vmdesk --version                afficher la version
 
@@ -561,3 +564,35 @@ choose-none = Aucun sélecteur de fichiers n’a pu s’ouvrir (il faut xdg-desk
 error-image-is-iso = { $file } est une image d’installation (ISO), pas un disque : pour installer depuis celle-ci, créez la VM avec « Installer depuis une image ISO ou disque », qui la place dans un lecteur CD.
 check-software-kvm = Cet ordinateur n’a pas de virtualisation matérielle
 check-software-kvm-fix = Ici, KVM est fourni par { $module }, qui émule en logiciel le code du noyau de l’invité : les VM tournent environ 1000 fois plus lentement que d’habitude et la plupart des systèmes d’exploitation ne finissent pas de démarrer. Les petits systèmes de test fonctionnent. Sur un ordinateur où Intel VT-x ou AMD-V est activé dans les réglages du micrologiciel, les VM tournent à pleine vitesse.
+
+# --- issue 16 (b) : `vmdesk inspect` (l’inspecteur, côté VMM) ---
+cli-inspect-mode-real = mode réel (16 bits, comme le processeur démarre)
+cli-inspect-mode-v8086 = mode virtuel 8086
+cli-inspect-mode-protected = mode protégé (32 bits)
+cli-inspect-mode-compatibility = mode compatibilité (code 32 bits sous un noyau 64 bits)
+cli-inspect-mode-long = mode long (64 bits)
+cli-inspect-paging-on = pagination activée
+cli-inspect-paging-off = pagination désactivée
+cli-inspect-halted = arrêté (attend une interruption)
+cli-inspect-stale = dernières valeurs connues (le vCPU n’a pas répondu à temps)
+cli-inspect-code = code à RIP : { $bytes }
+cli-inspect-vcpu-thread = thread hôte { $tid }, dernier processeur { $cpu }, { $ms } ms de temps processeur
+cli-inspect-vcpu-exits = sorties : { $exits }
+cli-inspect-memory = Carte mémoire (physique de l’invité) :
+cli-inspect-memory-columns = début|taille|type|touché|grandes pages|quoi
+cli-inspect-kind-ram = RAM
+cli-inspect-kind-rom = ROM
+cli-inspect-kind-flash = flash
+cli-inspect-kind-framebuffer = framebuffer
+cli-inspect-kind-mmio = registres de périphérique
+cli-inspect-kind-reserved = réservé
+cli-inspect-devices = Périphériques :
+cli-inspect-device-columns = nom|type|transport|ports|MMIO|IRQ|sorties|files (servies/taille)
+cli-inspect-device-emulated = émulé
+cli-inspect-device-paravirtual = paravirtuel
+cli-inspect-device-in-kernel = dans KVM
+cli-inspect-host = processus VMM { $pid }, { $rss } résidents ; ses threads :
+cli-inspect-thread-columns = thread|nom|CPU s|dernier CPU
+cli-inspect-exit-columns = n°|vCPU|µs|raison|adresse|taille|valeur|périphérique
+cli-inspect-no-exits = Aucune sortie durant la dernière seconde (la VM est en pause, ou ses vCPU dorment dans KVM).
+cli-inspect-exits-dropped = { $n } sorties plus anciennes ne tenaient pas dans le journal et ont été abandonnées.

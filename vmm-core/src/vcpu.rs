@@ -372,7 +372,7 @@ fn complete_pending_io(v: &mut VcpuFd) {
 fn run_once(vcpu: &mut VcpuFd, ctx: &VcpuContext) -> (&'static str, Option<ExitReason>) {
     let c = &ctx.counters;
     let log = ctx.log.enabled().then_some(&*ctx.log);
-    let seen = |reason, addr: u64, data: &[u8], device: Option<&str>| {
+    let seen = |reason, addr: u64, data: &[u8], device: Option<&Arc<str>>| {
         if let Some(log) = log {
             log.record(Seen {
                 vcpu: ctx.index as u32,

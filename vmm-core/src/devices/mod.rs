@@ -43,8 +43,9 @@ struct Range {
     base: u64,
     len: u64,
     dev: Arc<Mutex<dyn BusDevice>>,
-    /// What the inspector calls it (`"serial COM1"`, `"virtio-blk 0"`).
-    name: String,
+    /// What the inspector calls it (`"serial COM1"`, `"virtio-blk 0"`); shared, so the exit
+    /// log keeps it without copying the text.
+    name: Arc<str>,
     /// Accesses dispatched to it: one relaxed add per exit, for the inspector.
     exits: AtomicU64,
 }
@@ -94,12 +95,17 @@ impl IoWindow {
 struct MovableRange {
     window: Arc<IoWindow>,
     dev: Arc<Mutex<dyn BusDevice>>,
-    name: String,
+    name: Arc<str>,
     exits: AtomicU64,
 }
 
 /// A bus look-up's answer: the device, the offset into it, its name and its exit counter.
-type Found<'a> = (&'a Arc<Mutex<dyn BusDevice>>, u64, &'a str, &'a AtomicU64);
+type Found<'a> = (
+    &'a Arc<Mutex<dyn BusDevice>>,
+    u64,
+    &'a Arc<str>,
+    &'a AtomicU64,
+);
 
 /// One range of a bus as the inspector lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +133,7 @@ impl Bus {
     /// in the machine model, not input.
     pub fn insert(
         &mut self,
-        name: impl Into<String>,
+        name: impl Into<Arc<str>>,
         base: u64,
         len: u64,
         dev: Arc<Mutex<dyn BusDevice>>,
@@ -153,7 +159,7 @@ impl Bus {
     /// moves it).
     pub fn insert_movable(
         &mut self,
-        name: impl Into<String>,
+        name: impl Into<Arc<str>>,
         window: Arc<IoWindow>,
         dev: Arc<Mutex<dyn BusDevice>>,
     ) {
@@ -177,7 +183,7 @@ impl Bus {
         self.movable.iter().find_map(|m| {
             let base = m.window.base()?;
             (addr >= base && addr - base < m.window.len())
-                .then(|| (&m.dev, addr - base, m.name.as_str(), &m.exits))
+                .then(|| (&m.dev, addr - base, &m.name, &m.exits))
         })
     }
 
@@ -192,7 +198,7 @@ impl Bus {
     }
 
     /// `read`, returning the name of the device that answered.
-    pub fn read_named(&self, addr: u64, data: &mut [u8]) -> Option<&str> {
+    pub fn read_named(&self, addr: u64, data: &mut [u8]) -> Option<&Arc<str>> {
         match self.find(addr) {
             Some((dev, off, name, exits)) => {
                 exits.fetch_add(1, Ordering::Relaxed);
@@ -207,7 +213,7 @@ impl Bus {
     }
 
     /// `write`, returning the name of the device that took it.
-    pub fn write_named(&self, addr: u64, data: &[u8]) -> Option<&str> {
+    pub fn write_named(&self, addr: u64, data: &[u8]) -> Option<&Arc<str>> {
         let (dev, off, name, exits) = self.find(addr)?;
         exits.fetch_add(1, Ordering::Relaxed);
         lock(dev).write(off, data);
@@ -217,14 +223,14 @@ impl Bus {
     /// Every range, fixed ones first, with the exits each has taken.
     pub fn entries(&self) -> Vec<BusEntry> {
         let fixed = self.ranges.iter().map(|r| BusEntry {
-            name: r.name.clone(),
+            name: r.name.to_string(),
             base: Some(r.base),
             len: r.len,
             movable: false,
             exits: r.exits.load(Ordering::Relaxed),
         });
         let movable = self.movable.iter().map(|m| BusEntry {
-            name: m.name.clone(),
+            name: m.name.to_string(),
             base: m.window.base(),
             len: m.window.len(),
             movable: true,

@@ -2,8 +2,29 @@
 //! mapping is resident (`mincore`) or backed by transparent huge pages (`smaps`).
 
 use crate::api::ThreadView;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const PAGE: usize = 4096;
+
+/// How long one read of `/proc/self/smaps` serves: the kernel walks every mapping's pages to
+/// write it (~2 ms for a small VM), and huge pages come and go slowly, so a client polling at
+/// 10 Hz should not pay that each time.
+const SMAPS_FRESH: Duration = Duration::from_secs(2);
+
+/// `/proc/self/smaps`, read at most every [`SMAPS_FRESH`].
+pub fn smaps() -> Arc<String> {
+    static LAST: Mutex<Option<(Instant, Arc<String>)>> = Mutex::new(None);
+    let mut last = crate::util::lock(&LAST);
+    match &*last {
+        Some((at, text)) if at.elapsed() < SMAPS_FRESH => text.clone(),
+        _ => {
+            let text = Arc::new(std::fs::read_to_string("/proc/self/smaps").unwrap_or_default());
+            *last = Some((Instant::now(), text.clone()));
+            text
+        }
+    }
+}
 
 /// Bytes of `[addr, addr + len)` (a mapping of this process) that are resident.
 pub fn resident_bytes(addr: usize, len: usize) -> Option<u64> {

@@ -103,7 +103,7 @@ fn region(start: u64, size: u64, kind: RegionKind, name: impl Into<String>) -> M
 
 /// Every region the VMM set up, in address order; the MMIO hole's unused parts as reserved.
 pub fn memory_map(vm: &VmHandle) -> Vec<MemoryRegionView> {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let smaps = host::smaps();
     let mut out = Vec::new();
     let mapped = |start, size, kind, name: String, host: usize| {
         let mut r = region(start, size, kind, name);

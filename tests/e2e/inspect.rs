@@ -262,8 +262,27 @@ fn exit_log_shows_the_guests_port_writes_with_values_and_device() {
     if !kvm_or_skip("exit_log_shows_the_guests_port_writes") {
         return;
     }
-    let (mut vm, _) = boot("exitlog", &GuestSpec::test("inspect"));
+    let mut spec = GuestSpec::test("inspect");
+    spec.vcpus = 2;
+    let (mut vm, _) = boot("exitlog", &spec);
     let mut api = vm.api();
+    // The second vCPU waits in KVM for a start-up IPI the guest never sends: it answers the
+    // probe all the same, and a step on it is refused rather than hanging.
+    let i = inspect(&mut api);
+    assert_eq!(i.vcpus.len(), 2);
+    assert!(i.vcpus.iter().all(|v| v.fresh), "{:?}", i.vcpus);
+    assert_eq!(i.vcpus[1].mode, CpuMode::Real);
+    assert_eq!(api.cmd("pause")["ok"], true);
+    let r = api.call(json!({"cmd": "step", "vcpu": 1}));
+    assert_eq!(r["ok"], false, "{r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing to step"),
+        "{r}"
+    );
+    assert_eq!(api.cmd("resume")["ok"], true);
     api.type_text("go\n");
     vm.wait_serial("INSPECT touched", Duration::from_secs(60));
     // Off until asked: the first read turns it on.

@@ -313,6 +313,17 @@ pub fn run(vcpu: Arc<Mutex<VcpuFd>>, ctx: VcpuContext) {
 /// as always (an OUT still reaches its device); guest debug is off again afterwards.
 fn step(vcpu: &Mutex<VcpuFd>, ctx: &VcpuContext) -> Result<StepOutcome, String> {
     let mut v = lock(vcpu);
+    // A vCPU that waits in KVM (HLT, or an AP before its start-up IPI) would not come back
+    // from a single step until an interrupt came: there is nothing to step.
+    let mp = v
+        .get_mp_state()
+        .map_err(|e| format!("KVM_GET_MP_STATE: {e}"))?;
+    if mp.mp_state != kvm_bindings::KVM_MP_STATE_RUNNABLE {
+        return Err(format!(
+            "vCPU {} runs no code now (halted, or not started by the guest yet): nothing to step",
+            ctx.index
+        ));
+    }
     // The vCPU may have parked right after an I/O exit, its instruction not yet complete.
     complete_pending_io(&mut v);
     let before = crate::cpu_view::read(&v, ctx.index as u32, &ctx.mem)?;

@@ -79,7 +79,13 @@ fn decorate(vm: &VmHandle, i: usize, view: &mut VcpuView) {
 
 /// `step`: one instruction on paused vCPU `index`.
 pub fn step(vm: &VmHandle, index: usize) -> Result<Stepped, String> {
-    let o = vm.control.step(index, Duration::from_secs(2))?;
+    let o = vm
+        .control
+        .step(index, Duration::from_secs(2))
+        .inspect_err(|_| {
+            // Should it still be in the guest, bring it back to its parking place.
+            vm.kick(index)
+        })?;
     let (mut before, mut after) = (o.before, o.after);
     decorate(vm, index, &mut before);
     decorate(vm, index, &mut after);

@@ -323,3 +323,52 @@ fn exit_log_shows_the_guests_port_writes_with_values_and_device() {
     let more: ExitLog = result(api.call(json!({"cmd": "exit-log", "after": log.next - 1})));
     assert!(more.entries.iter().all(|e| e.seq >= log.next));
 }
+
+#[test]
+fn inspect_on_the_bios_machine_lists_its_rom_chipset_and_pci_devices() {
+    let name = "inspect_on_the_bios_machine_lists_its_rom_chipset_and_pci_devices";
+    if !kvm_or_skip(name) || !crate::firmware::seabios_or_skip(name) {
+        return;
+    }
+    let rom = std::fs::metadata(crate::firmware::SEABIOS).unwrap().len();
+    let mut vm = crate::firmware::start_bios_vm_with("bios-inspect", 1, |_| String::new());
+    vm.wait_serial("SeaBIOS (version", crate::firmware::FIRMWARE_TIMEOUT);
+    let mut api = vm.api();
+    let i = inspect(&mut api);
+    let ram: u64 = i
+        .memory
+        .iter()
+        .filter(|r| r.kind == RegionKind::Ram)
+        .map(|r| r.size)
+        .sum();
+    assert_eq!(ram, 128 * MIB);
+    let r = i
+        .memory
+        .iter()
+        .find(|r| r.kind == RegionKind::Rom)
+        .expect("the ROM");
+    assert_eq!((r.start, r.size), ((1 << 32) - rom, rom));
+    let dev = |n: &str| {
+        i.devices
+            .iter()
+            .find(|d| d.name == n)
+            .unwrap_or_else(|| panic!("no {n} in {:?}", i.devices))
+    };
+    assert_eq!(dev("PCI host bridge (i440FX)").ports, [(0xcf8, 0xcff)]);
+    assert_eq!(dev("ACPI PM (PIIX4)").transport, "pci");
+    assert_eq!(dev("CMOS/RTC").irqs, [8]);
+    // The firmware read its tables through fw_cfg and wrote its log to the debug console.
+    assert!(dev("fw_cfg").exits > 0 && dev("debug console").exits > 0);
+    assert_eq!(api.cmd("pause")["ok"], true);
+    let p = inspect(&mut api);
+    assert!(
+        p.vcpus[0].fresh && p.vcpus[0].regs.cr0 & 1 == 1,
+        "{:?}",
+        p.vcpus[0]
+    );
+    // SeaBIOS runs 32-bit protected mode without paging.
+    assert_eq!(
+        (p.vcpus[0].mode, p.vcpus[0].paging),
+        (CpuMode::Protected, false)
+    );
+}

@@ -81,8 +81,15 @@ fn inspect_shows_registers_memory_map_and_devices_and_step_runs_one_instruction(
     let (mut vm, loop_at) = boot("inspect", &spec);
     let mut api = vm.api();
 
-    // Running: the vCPU answers at its next exit (the guest polls COM1).
-    let before = inspect(&mut api);
+    // Running: the vCPU answers at its next exit (the guest polls COM1), within the probe's
+    // 50 ms unless the host is too busy to run it; a few tries.
+    let mut before = inspect(&mut api);
+    for _ in 0..10 {
+        if before.vcpus[0].fresh {
+            break;
+        }
+        before = inspect(&mut api);
+    }
     assert_eq!(before.state, "running");
     assert_eq!(before.vcpus.len(), 1);
     let v = &before.vcpus[0];
@@ -268,7 +275,13 @@ fn exit_log_shows_the_guests_port_writes_with_values_and_device() {
     let mut api = vm.api();
     // The second vCPU waits in KVM for a start-up IPI the guest never sends: it answers the
     // probe all the same, and a step on it is refused rather than hanging.
-    let i = inspect(&mut api);
+    let mut i = inspect(&mut api);
+    for _ in 0..10 {
+        if i.vcpus.iter().all(|v| v.fresh) {
+            break;
+        }
+        i = inspect(&mut api);
+    }
     assert_eq!(i.vcpus.len(), 2);
     assert!(i.vcpus.iter().all(|v| v.fresh), "{:?}", i.vcpus);
     assert_eq!(i.vcpus[1].mode, CpuMode::Real);
@@ -361,14 +374,11 @@ fn inspect_on_the_bios_machine_lists_its_rom_chipset_and_pci_devices() {
     assert!(dev("fw_cfg").exits > 0 && dev("debug console").exits > 0);
     assert_eq!(api.cmd("pause")["ok"], true);
     let p = inspect(&mut api);
+    let v = &p.vcpus[0];
+    assert!(v.fresh, "a paused vCPU is read directly");
+    // SeaBIOS runs 32-bit protected mode without paging, and real mode for BIOS calls.
     assert!(
-        p.vcpus[0].fresh && p.vcpus[0].regs.cr0 & 1 == 1,
-        "{:?}",
-        p.vcpus[0]
-    );
-    // SeaBIOS runs 32-bit protected mode without paging.
-    assert_eq!(
-        (p.vcpus[0].mode, p.vcpus[0].paging),
-        (CpuMode::Protected, false)
+        matches!(v.mode, CpuMode::Protected | CpuMode::Real) && !v.paging,
+        "{v:?}"
     );
 }

@@ -20,6 +20,7 @@ const OTHER_INPUTS: &[&str] = &[
     "blk.c",
     "net.c",
     "mem.c",
+    "inspect.c",
 ];
 
 const CFLAGS: &[&str] = &[

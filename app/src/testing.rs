@@ -16,6 +16,8 @@ use vmm_core::api::{
 };
 use vmm_core::config::VmConfig;
 
+pub mod inspect;
+
 /// Tests read English strings.
 pub fn english() {
     static ONCE: Once = Once::new();
@@ -114,6 +116,9 @@ struct State {
     restored: Vec<(String, String)>,
     no_acpi: bool,
     snapshots: Option<SnapshotList>,
+    /// Fixed answers to `inspect` and `exit-log` (the CLI's tests); else the panel's moving
+    /// ones.
+    inspection: Option<(vmm_core::api::Inspection, vmm_core::api::ExitLog)>,
     exits: Vec<(String, ExitInfo)>,
     /// What `counters` answers, in turn; the last one stays.
     counters: HashMap<String, std::collections::VecDeque<Counters>>,
@@ -147,6 +152,11 @@ impl FakeClient {
     /// Starts from a snapshot, as (VM, snapshot).
     pub fn restored(&self) -> Vec<(String, String)> {
         self.lock().restored.clone()
+    }
+
+    /// What `inspect` and `exit-log` answer, always the same.
+    pub fn set_inspection(&self, i: vmm_core::api::Inspection, log: vmm_core::api::ExitLog) {
+        self.lock().inspection = Some((i, log));
     }
 
     /// What `snapshot-list` answers.
@@ -257,6 +267,7 @@ impl VmmClient for FakeClient {
                 return Err(ClientError::Api { code, message });
             }
         }
+        let fixed = s.inspection.clone();
         let Some(st) = s.running.get_mut(id) else {
             return Err(ClientError::NotRunning);
         };
@@ -340,6 +351,8 @@ impl VmmClient for FakeClient {
             Command::CdromEject(_) => CdromEject::wrap(Empty {}),
             Command::CdromInsert(_) => CdromInsert::wrap(Empty {}),
             // A running machine moves on between polls; a paused one stays put.
+            Command::Inspect(_) if fixed.is_some() => Inspect::wrap(fixed.unwrap().0),
+            Command::ExitLog(_) if fixed.is_some() => GetExitLog::wrap(fixed.unwrap().1),
             Command::Inspect(_) => {
                 let running = st.state == RunState::Running;
                 let state = if running { "running" } else { "paused" };

@@ -312,6 +312,9 @@ cli-help =
       vmdesk screenshot VM DATEI.png  den Bildschirm der VM speichern (VMs mit Bildschirm)
       vmdesk cdrom VM eject|insert DATEI.iso [--drive N]
                                       Medium aus einem CD-ROM-Laufwerk nehmen / ein ISO einlegen
+      vmdesk inspect VM [--exits]     die Maschine zeigen, wie der Hypervisor sie sieht: Modus
+                                      und Register jeder vCPU, Speicherkarte, Geräte und die
+                                      Threads des VMM (--exits: die Exits der nächsten Sekunde)
       vmdesk completions SHELL        das Vervollständigungsskript für bash, zsh oder fish ausgeben
       vmdesk --version                die Version ausgeben
 
@@ -672,3 +675,34 @@ insp-thread-main = Hat die VM gebaut und wartet auf ihr Ende.
 insp-thread-other = Ein Hilfs-Thread des VMM.
 # Issue 15 polish (part a, app15): fullscreen bar, activity legend
 screen-leave-fullscreen = Vollbild verlassen
+# --- issue 16 (b): `vmdesk inspect` (der Inspektor, VMM-Seite) ---
+cli-inspect-mode-real = Real Mode (16 Bit, wie die CPU startet)
+cli-inspect-mode-v8086 = Virtual-8086-Modus
+cli-inspect-mode-protected = Protected Mode (32 Bit)
+cli-inspect-mode-compatibility = Kompatibilitätsmodus (32-Bit-Code unter einem 64-Bit-Kernel)
+cli-inspect-mode-long = Long Mode (64 Bit)
+cli-inspect-paging-on = Paging an
+cli-inspect-paging-off = Paging aus
+cli-inspect-halted = angehalten (wartet auf einen Interrupt)
+cli-inspect-stale = zuletzt bekannte Werte (die vCPU hat nicht rechtzeitig geantwortet)
+cli-inspect-code = Code bei RIP: { $bytes }
+cli-inspect-vcpu-thread = Host-Thread { $tid }, zuletzt auf CPU { $cpu }, { $ms } ms CPU-Zeit
+cli-inspect-vcpu-exits = Exits: { $exits }
+cli-inspect-memory = Speicherkarte (gastphysisch):
+cli-inspect-memory-columns = Anfang|Größe|Art|berührt|Huge Pages|was
+cli-inspect-kind-ram = RAM
+cli-inspect-kind-rom = ROM
+cli-inspect-kind-flash = Flash
+cli-inspect-kind-framebuffer = Framebuffer
+cli-inspect-kind-mmio = Geräteregister
+cli-inspect-kind-reserved = reserviert
+cli-inspect-devices = Geräte:
+cli-inspect-device-columns = Name|Art|Anbindung|Ports|MMIO|IRQs|Exits|Queues (bedient/Größe)
+cli-inspect-device-emulated = emuliert
+cli-inspect-device-paravirtual = paravirtuell
+cli-inspect-device-in-kernel = in KVM
+cli-inspect-host = VMM-Prozess { $pid }, { $rss } im Speicher; seine Threads:
+cli-inspect-thread-columns = Thread|Name|CPU s|letzte CPU
+cli-inspect-exit-columns = #|vCPU|µs|Grund|Adresse|Größe|Wert|Gerät
+cli-inspect-no-exits = Keine Exits in der letzten Sekunde (die VM ist pausiert, oder ihre vCPUs schlafen in KVM).
+cli-inspect-exits-dropped = { $n } ältere Exits passten nicht ins Protokoll und wurden verworfen.

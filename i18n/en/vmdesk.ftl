@@ -311,6 +311,9 @@ cli-help =
       vmdesk screenshot VM FILE.png   save the VM's screen (VMs with a display)
       vmdesk cdrom VM eject|insert FILE.iso [--drive N]
                                       take the medium out of a CD-ROM drive / put an ISO in
+      vmdesk inspect VM [--exits]     show the machine as the hypervisor sees it: each vCPU's
+                                      mode and registers, the memory map, the devices and
+                                      the VMM's threads (--exits: the exits of the next second)
       vmdesk completions SHELL        print the completion script for bash, zsh or fish
       vmdesk --version                print the version
 
@@ -671,3 +674,34 @@ insp-thread-main = Built the VM and waits for it to end.
 insp-thread-other = A helper thread of the VMM.
 # Issue 15 polish (part a, app15): fullscreen bar, activity legend
 screen-leave-fullscreen = Leave fullscreen
+# --- issue 16 (b): `vmdesk inspect` (the inspector, VMM side) ---
+cli-inspect-mode-real = real mode (16-bit, as the CPU starts)
+cli-inspect-mode-v8086 = virtual-8086 mode
+cli-inspect-mode-protected = protected mode (32-bit)
+cli-inspect-mode-compatibility = compatibility mode (32-bit code under a 64-bit kernel)
+cli-inspect-mode-long = long mode (64-bit)
+cli-inspect-paging-on = paging on
+cli-inspect-paging-off = paging off
+cli-inspect-halted = halted (waiting for an interrupt)
+cli-inspect-stale = last known values (the vCPU did not answer in time)
+cli-inspect-code = code at RIP: { $bytes }
+cli-inspect-vcpu-thread = host thread { $tid }, last on CPU { $cpu }, { $ms } ms of CPU time
+cli-inspect-vcpu-exits = exits: { $exits }
+cli-inspect-memory = Memory map (guest-physical):
+cli-inspect-memory-columns = start|size|kind|touched|huge pages|what
+cli-inspect-kind-ram = RAM
+cli-inspect-kind-rom = ROM
+cli-inspect-kind-flash = flash
+cli-inspect-kind-framebuffer = framebuffer
+cli-inspect-kind-mmio = device registers
+cli-inspect-kind-reserved = reserved
+cli-inspect-devices = Devices:
+cli-inspect-device-columns = name|kind|transport|ports|MMIO|IRQs|exits|queues (served/size)
+cli-inspect-device-emulated = emulated
+cli-inspect-device-paravirtual = paravirtual
+cli-inspect-device-in-kernel = in KVM
+cli-inspect-host = VMM process { $pid }, { $rss } resident; its threads:
+cli-inspect-thread-columns = thread|name|CPU s|last CPU
+cli-inspect-exit-columns = #|vCPU|µs|reason|address|size|value|device
+cli-inspect-no-exits = No exits in the last second (the VM is paused, or its vCPUs sleep in KVM).
+cli-inspect-exits-dropped = { $n } older exits did not fit in the log and were dropped.

@@ -313,6 +313,9 @@ cli-help =
       vmdesk screenshot VM ARCHIVO.png  guardar la pantalla de la VM (VM con pantalla)
       vmdesk cdrom VM eject|insert ARCHIVO.iso [--drive N]
                                       saca el disco de una unidad de CD-ROM / mete una ISO
+      vmdesk inspect VM [--exits]     mostrar la máquina como la ve el hipervisor: modo y
+                                      registros de cada vCPU, mapa de memoria, dispositivos e
+                                      hilos del VMM (--exits: las salidas del próximo segundo)
       vmdesk completions SHELL        mostrar el script de compleción para bash, zsh o fish
       vmdesk --version                mostrar la versión
 
@@ -673,3 +676,34 @@ insp-thread-main = Construyó la VM y espera a que termine.
 insp-thread-other = Un hilo auxiliar del VMM.
 # Issue 15 polish (part a, app15): fullscreen bar, activity legend
 screen-leave-fullscreen = Salir de pantalla completa
+# --- issue 16 (b): `vmdesk inspect` (el inspector, lado del VMM) ---
+cli-inspect-mode-real = modo real (16 bits, como arranca la CPU)
+cli-inspect-mode-v8086 = modo virtual 8086
+cli-inspect-mode-protected = modo protegido (32 bits)
+cli-inspect-mode-compatibility = modo de compatibilidad (código de 32 bits bajo un núcleo de 64 bits)
+cli-inspect-mode-long = modo largo (64 bits)
+cli-inspect-paging-on = paginación activada
+cli-inspect-paging-off = paginación desactivada
+cli-inspect-halted = detenida (espera una interrupción)
+cli-inspect-stale = últimos valores conocidos (la vCPU no respondió a tiempo)
+cli-inspect-code = código en RIP: { $bytes }
+cli-inspect-vcpu-thread = hilo del anfitrión { $tid }, por última vez en la CPU { $cpu }, { $ms } ms de tiempo de CPU
+cli-inspect-vcpu-exits = salidas: { $exits }
+cli-inspect-memory = Mapa de memoria (física del invitado):
+cli-inspect-memory-columns = inicio|tamaño|tipo|usado|páginas grandes|qué
+cli-inspect-kind-ram = RAM
+cli-inspect-kind-rom = ROM
+cli-inspect-kind-flash = flash
+cli-inspect-kind-framebuffer = framebuffer
+cli-inspect-kind-mmio = registros de dispositivo
+cli-inspect-kind-reserved = reservado
+cli-inspect-devices = Dispositivos:
+cli-inspect-device-columns = nombre|tipo|transporte|puertos|MMIO|IRQ|salidas|colas (servidas/tamaño)
+cli-inspect-device-emulated = emulado
+cli-inspect-device-paravirtual = paravirtual
+cli-inspect-device-in-kernel = en KVM
+cli-inspect-host = proceso del VMM { $pid }, { $rss } residentes; sus hilos:
+cli-inspect-thread-columns = hilo|nombre|CPU s|última CPU
+cli-inspect-exit-columns = #|vCPU|µs|motivo|dirección|tamaño|valor|dispositivo
+cli-inspect-no-exits = Ninguna salida en el último segundo (la VM está en pausa, o sus vCPU duermen en KVM).
+cli-inspect-exits-dropped = { $n } salidas más antiguas no cabían en el registro y se descartaron.

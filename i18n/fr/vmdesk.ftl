@@ -312,6 +312,9 @@ cli-help =
       vmdesk screenshot VM FICHIER.png  enregistrer l'écran de la VM (VM avec écran)
       vmdesk cdrom VM eject|insert FICHIER.iso [--drive N]
                                       retire le disque d’un lecteur de CD-ROM / insère une ISO
+      vmdesk inspect VM [--exits]     montrer la machine telle que l’hyperviseur la voit : mode
+                                      et registres de chaque vCPU, carte mémoire, périphériques
+                                      et threads du VMM (--exits : les sorties de la seconde à venir)
       vmdesk completions SHELL        afficher le script de complétion pour bash, zsh ou fish
       vmdesk --version                afficher la version
 
@@ -672,3 +675,34 @@ insp-thread-main = A construit la VM et attend sa fin.
 insp-thread-other = Un thread auxiliaire du VMM.
 # Issue 15 polish (part a, app15): fullscreen bar, activity legend
 screen-leave-fullscreen = Quitter le plein écran
+# --- issue 16 (b) : `vmdesk inspect` (l’inspecteur, côté VMM) ---
+cli-inspect-mode-real = mode réel (16 bits, comme le processeur démarre)
+cli-inspect-mode-v8086 = mode virtuel 8086
+cli-inspect-mode-protected = mode protégé (32 bits)
+cli-inspect-mode-compatibility = mode compatibilité (code 32 bits sous un noyau 64 bits)
+cli-inspect-mode-long = mode long (64 bits)
+cli-inspect-paging-on = pagination activée
+cli-inspect-paging-off = pagination désactivée
+cli-inspect-halted = arrêté (attend une interruption)
+cli-inspect-stale = dernières valeurs connues (le vCPU n’a pas répondu à temps)
+cli-inspect-code = code à RIP : { $bytes }
+cli-inspect-vcpu-thread = thread hôte { $tid }, dernier processeur { $cpu }, { $ms } ms de temps processeur
+cli-inspect-vcpu-exits = sorties : { $exits }
+cli-inspect-memory = Carte mémoire (physique de l’invité) :
+cli-inspect-memory-columns = début|taille|type|touché|grandes pages|quoi
+cli-inspect-kind-ram = RAM
+cli-inspect-kind-rom = ROM
+cli-inspect-kind-flash = flash
+cli-inspect-kind-framebuffer = framebuffer
+cli-inspect-kind-mmio = registres de périphérique
+cli-inspect-kind-reserved = réservé
+cli-inspect-devices = Périphériques :
+cli-inspect-device-columns = nom|type|transport|ports|MMIO|IRQ|sorties|files (servies/taille)
+cli-inspect-device-emulated = émulé
+cli-inspect-device-paravirtual = paravirtuel
+cli-inspect-device-in-kernel = dans KVM
+cli-inspect-host = processus VMM { $pid }, { $rss } résidents ; ses threads :
+cli-inspect-thread-columns = thread|nom|CPU s|dernier CPU
+cli-inspect-exit-columns = n°|vCPU|µs|raison|adresse|taille|valeur|périphérique
+cli-inspect-no-exits = Aucune sortie durant la dernière seconde (la VM est en pause, ou ses vCPU dorment dans KVM).
+cli-inspect-exits-dropped = { $n } sorties plus anciennes ne tenaient pas dans le journal et ont été abandonnées.

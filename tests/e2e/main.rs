@@ -12,6 +12,7 @@ mod firmware;
 mod firmware_uefi;
 mod grub;
 mod hardening;
+mod inspect;
 mod io;
 mod ps2;
 mod sata;

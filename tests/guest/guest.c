@@ -709,6 +709,8 @@ void guest_main(uint64_t boot_params)
 		do_net();
 	if (eq(mode, len, "memtick"))
 		do_memtick();
+	if (eq(mode, len, "inspect"))
+		do_inspect();
 	put_str("FAIL unknown test ");
 	put_safe((uint64_t)(uintptr_t)mode, len < MODE_MAX ? len : MODE_MAX);
 	put_char('\n');
@@ -724,3 +726,4 @@ void guest_main(uint64_t boot_params)
 #include "blk.c"
 #include "net.c"
 #include "mem.c"
+#include "inspect.c"

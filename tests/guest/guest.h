@@ -126,5 +126,6 @@ void __attribute__((noreturn)) do_net(void);
 
 /* mem.c: the memtick mode. */
 void __attribute__((noreturn)) do_memtick(void);
+void __attribute__((noreturn)) do_inspect(void);
 
 #endif

@@ -537,10 +537,25 @@ fn handle(
             });
             answer(&r, outcome)
         }
-        // The inspector (issue 16): served once the VMM side lands.
-        Command::Inspect(r) => answer(&r, Err(failed("inspect: not available yet"))),
-        Command::Step(r) => answer(&r, Err(failed("step: not available yet"))),
-        Command::ExitLog(r) => answer(&r, Err(failed("exit-log: not available yet"))),
+        // The inspector (issue 16).
+        Command::Inspect(r) => answer(&r, Ok(crate::inspect::inspect(vm))),
+        Command::Step(r) => {
+            let n = vm.machine.vcpus.len();
+            let outcome = if r.vcpu as usize >= n {
+                Err(bad_request(format!(
+                    "vcpu: {} does not exist (this VM has {n})",
+                    r.vcpu
+                )))
+            } else if vm.state() != api::RunState::Paused {
+                Err(invalid_state(
+                    "step needs a paused VM (pause it first)".into(),
+                ))
+            } else {
+                crate::inspect::step(vm, r.vcpu as usize).map_err(failed)
+            };
+            answer(&r, outcome)
+        }
+        Command::ExitLog(r) => answer(&r, Ok(vm.exit_log.read(r.after))),
         Command::Subscribe(r) => {
             for t in &r.topics {
                 let stop = match t {

@@ -149,8 +149,8 @@ impl TryFrom<VmSpec> for Vmm {
         if let Some(f) = &flash {
             let (code, vars) = (lock(&f.code).size(), lock(&f.vars).size());
             let (code_gpa, vars_gpa) = UefiFlash::layout(code, vars);
-            mmio.insert(code_gpa, code, f.code.clone());
-            mmio.insert(vars_gpa, vars, f.vars.clone());
+            mmio.insert("flash (UEFI code)", code_gpa, code, f.code.clone());
+            mmio.insert("flash (UEFI variables)", vars_gpa, vars, f.vars.clone());
         }
         let mut legacy = legacy_devices(
             &spec,
@@ -196,6 +196,7 @@ impl TryFrom<VmSpec> for Vmm {
             memory_base: Mutex::new(None),
             firmware: legacy.firmware,
         };
+        let started = Instant::now();
         let handle = Arc::new(VmHandle {
             warnings: virtio.warnings,
             net_stats: virtio.net_stats,
@@ -203,7 +204,7 @@ impl TryFrom<VmSpec> for Vmm {
             machine,
             config: cfg.clone(),
             flavor: KvmFlavor::detect(),
-            started: Instant::now(),
+            started,
             started_unix_ms: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
@@ -222,12 +223,14 @@ impl TryFrom<VmSpec> for Vmm {
             display,
             framebuffer: virtio.framebuffer,
             threads: Mutex::new(Vec::new()),
+            probes: (0..vcpus_n).map(|_| Arc::default()).collect(),
+            exit_log: Arc::new(crate::exit_log::ExitLog::new(started)),
+            pio: Arc::new(legacy.bus),
+            mmio: Arc::new(mmio),
         });
         Ok(Vmm {
             handle,
             vcpus,
-            pio: Arc::new(legacy.bus),
-            mmio: Arc::new(mmio),
             exit_rx,
             _mem: mem,
             _firmware: rom,
@@ -600,8 +603,14 @@ fn legacy_devices(
     )));
     let acpi_pm = Arc::new(Mutex::new(AcpiPm::new(exit.clone())));
     let mut bus = Bus::default();
-    bus.insert(layout::ports::COM1.into(), 8, serial.clone());
     bus.insert(
+        "serial (16550A) COM1",
+        layout::ports::COM1.into(),
+        8,
+        serial.clone(),
+    );
+    bus.insert(
+        "POST port",
         layout::ports::DEBUG.into(),
         1,
         Arc::new(Mutex::new(PostPort)),
@@ -624,11 +633,17 @@ fn legacy_devices(
         None => {
             // The Linux machine's i8042 is only a reset line; the PC's is a full controller.
             bus.insert(
+                "i8042 (reset line)",
                 layout::ports::I8042_DATA.into(),
                 5,
                 Arc::new(Mutex::new(I8042::new(exit.clone()))),
             );
-            bus.insert(layout::ports::ACPI_SLEEP_CONTROL.into(), 4, acpi_pm.clone());
+            bus.insert(
+                "ACPI (sleep, reset)",
+                layout::ports::ACPI_SLEEP_CONTROL.into(),
+                4,
+                acpi_pm.clone(),
+            );
             None
         }
     };
@@ -658,11 +673,12 @@ fn attach_virtio(
     mmio: &mut Bus,
 ) -> Result<Vec<Arc<Mutex<dyn VirtioTransport>>>, BuildError> {
     let mut transports: Vec<Arc<Mutex<dyn VirtioTransport>>> = Vec::new();
-    for (dev, w) in devices.into_iter().zip(windows) {
+    let names = crate::devices::virtio::numbered_names(&devices);
+    for ((dev, w), name) in devices.into_iter().zip(windows).zip(names) {
         let irq = Arc::new(VirtioInterrupt::new(irqfd(vm, w.gsi)?));
         let t = Arc::new(Mutex::new(MmioTransport::new(dev, mem.clone(), irq)));
         transports.push(t.clone());
-        mmio.insert(w.base, w.len, t);
+        mmio.insert(name, w.base, w.len, t);
     }
     Ok(transports)
 }

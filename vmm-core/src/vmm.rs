@@ -56,6 +56,12 @@ pub struct VmHandle {
     pub(crate) disk_stats: Vec<Arc<crate::devices::virtio::block::BlockStats>>,
     /// vCPU threads, in vCPU order (they run until the process ends).
     pub(crate) threads: Mutex<Vec<JoinHandle<()>>>,
+    /// The inspector's way into each vCPU thread, in vCPU order.
+    pub(crate) probes: Vec<Arc<vcpu::VcpuProbe>>,
+    pub(crate) exit_log: Arc<crate::exit_log::ExitLog>,
+    /// The buses, for the inspector's device list and exit counts.
+    pub(crate) pio: Arc<Bus>,
+    pub(crate) mmio: Arc<Bus>,
 }
 
 impl VmHandle {
@@ -70,6 +76,13 @@ impl VmHandle {
 
     fn kick_all(&self) {
         for t in lock(&self.threads).iter() {
+            let _ = t.kill(vmm_sys_util::signal::SIGRTMIN());
+        }
+    }
+
+    /// Brings vCPU `index` out of the guest (its next `KVM_RUN` returns at once).
+    pub(crate) fn kick(&self, index: usize) {
+        if let Some(t) = lock(&self.threads).get(index) {
             let _ = t.kill(vmm_sys_util::signal::SIGRTMIN());
         }
     }
@@ -244,8 +257,6 @@ impl VmHandle {
 pub struct Vmm {
     pub(crate) handle: Arc<VmHandle>,
     pub(crate) vcpus: Vec<Arc<Mutex<VcpuFd>>>,
-    pub(crate) pio: Arc<Bus>,
-    pub(crate) mmio: Arc<Bus>,
     pub(crate) exit_rx: Receiver<ExitReason>,
     // Kept alive for as long as the VM runs: KVM maps this memory into the guest.
     pub(crate) _mem: GuestMemoryMmap,
@@ -334,11 +345,14 @@ impl Vmm {
         for (i, v) in self.vcpus.iter().cloned().enumerate() {
             let ctx = VcpuContext {
                 index: i,
-                pio: self.pio.clone(),
-                mmio: self.mmio.clone(),
+                pio: h.pio.clone(),
+                mmio: h.mmio.clone(),
                 control: h.control.clone(),
                 counters: h.counters[i].clone(),
                 exit: h.exit.clone(),
+                mem: h.machine.mem.clone(),
+                probe: h.probes[i].clone(),
+                log: h.exit_log.clone(),
             };
             match std::thread::Builder::new()
                 .name(format!("vcpu{i}"))

@@ -1,10 +1,11 @@
 //! The command line: `vmdesk list|create|clone|delete|start|stop|kill|pause|resume|status|console|
-//! snapshot|snapshots|revert|screenshot|cdrom ...` (`vmdesk --help`), each with `--json`.
+//! snapshot|snapshots|revert|screenshot|cdrom|inspect ...` (`vmdesk --help`), each with `--json`.
 //!
 //! [`parse`] turns the words into a [`Command`]; [`run`] hands it to its one function:
 //! `library` (create, clone, delete), `vm` (list, state, power, console, screenshot) and
 //! `snapshot` (take, list, revert).
 
+mod inspect;
 mod install;
 mod library;
 mod parse;
@@ -142,6 +143,11 @@ pub enum Command {
     Detect {
         file: PathBuf,
     },
+    /// `inspect VM [--exits]`: the inspector's view, or the exit log.
+    Inspect {
+        vm: String,
+        exits: bool,
+    },
     /// `completions bash|zsh|fish`: the shell's completion script.
     Completions {
         shell: String,
@@ -261,6 +267,7 @@ fn dispatch(ctx: &Ctx, args: &Args) -> i32 {
         Command::Screenshot { vm, file } => ctx.with_vm(vm, |e| vm::screenshot(ctx, e, file)),
         Command::Snapshot(s) => snapshot::run(ctx, s),
         Command::Detect { file } => install::detect(ctx, file),
+        Command::Inspect { vm, exits } => ctx.with_vm(vm, |e| inspect::inspect(ctx, e, *exits)),
         Command::Completions { shell } => completions(ctx, shell),
         Command::Help(text) => {
             ctx.out.say(text.trim_end());

@@ -106,6 +106,12 @@ const COMMANDS: &[Spec] = &[
         flags: &[],
     },
     Spec {
+        name: "inspect",
+        operands: &[("VM", true)],
+        options: &[],
+        flags: &["exits"],
+    },
+    Spec {
         name: "completions",
         operands: &[("SHELL", true)],
         options: &[],
@@ -292,6 +298,10 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                 insert,
             }
         }
+        "inspect" => Command::Inspect {
+            vm: vm(),
+            exits: sm.get_flag("exits"),
+        },
         "completions" => Command::Completions { shell: operand(0) },
         other => return Err(t!("cli-unknown-command", command = other)),
     };

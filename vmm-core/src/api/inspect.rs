@@ -20,8 +20,8 @@ pub struct Step {
 }
 
 /// `{"cmd":"exit-log","after":0}`: the exits recorded after sequence number `after` (0: all
-/// the ring still holds). The first request turns recording on; it turns itself off again
-/// when nobody has asked for a few seconds.
+/// the ring still holds; at most the newest 512 of them per reply). The first request turns
+/// recording on; it turns itself off again when nobody has asked for 5 seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct GetExitLog {
     #[serde(default)]

@@ -102,10 +102,16 @@ pub(super) fn pc_devices(
             .map_err(|e| BuildError::Other(e.to_string()))?;
     }
     let fw_cfg = Arc::new(Mutex::new(fw));
-    bus.insert(fw_cfg::PORT_BASE, fw_cfg::PORT_LEN, fw_cfg.clone());
+    bus.insert(
+        "fw_cfg",
+        fw_cfg::PORT_BASE,
+        fw_cfg::PORT_LEN,
+        fw_cfg.clone(),
+    );
     let path = spec.vm_dir.join("firmware.log");
     let con = DebugConsole::create(&path).map_err(|e| BuildError::FirmwareLog(path, e))?;
     bus.insert(
+        "debug console",
         layout::ports::FIRMWARE_DEBUG.into(),
         1,
         Arc::new(Mutex::new(con)),
@@ -129,13 +135,23 @@ pub(super) fn pc_devices(
         add_vga(vga, &chipset.root, bus, mmio).map_err(BuildError::Other)?;
     }
     let cmos = Arc::new(Mutex::new(Cmos::new(low, high, cfg.vcpus)));
-    bus.insert(cmos::PORT_BASE.into(), cmos::PORT_LEN, cmos.clone());
+    bus.insert(
+        "CMOS/RTC",
+        cmos::PORT_BASE.into(),
+        cmos::PORT_LEN,
+        cmos.clone(),
+    );
     // The 8042 with a PS/2 keyboard and mouse on ISA IRQs 1 and 12.
     let ps2 = Arc::new(Mutex::new(I8042Controller::new(
         vm.clone() as Arc<dyn IrqLevels>,
         exit.clone(),
     )));
-    bus.insert(i8042::PORT_BASE.into(), i8042::PORT_LEN, ps2.clone());
+    bus.insert(
+        "i8042 (PS/2)",
+        i8042::PORT_BASE.into(),
+        i8042::PORT_LEN,
+        ps2.clone(),
+    );
     Ok(FirmwareDevices {
         rom,
         fw_cfg,
@@ -181,7 +197,7 @@ fn ahci_controller(
     let dev = Arc::new(Mutex::new(dev));
     lock(&dev)
         .bars()
-        .register_one(ABAR_INDEX, pio, mmio, dev.clone())
+        .register_one(ABAR_INDEX, "AHCI (ICH9)", pio, mmio, dev.clone())
         .map_err(BuildError::Other)?;
     lock(root)
         .add(slots::AHCI, 0, dev.clone())
@@ -226,16 +242,19 @@ fn add_vga(
     mmio: &mut Bus,
 ) -> Result<(), String> {
     pio.insert(
+        "VGA",
         vga::PORTS_BASE.into(),
         vga::PORTS_LEN,
         Arc::new(Mutex::new(vga::VgaPorts(vga.clone()))),
     );
     pio.insert(
+        "VGA",
         vga::DISPI_PORT.into(),
         vga::DISPI_LEN,
         Arc::new(Mutex::new(vga::DispiPorts(vga.clone()))),
     );
     mmio.insert(
+        "VGA",
         vga::LEGACY_BASE,
         vga::LEGACY_LEN,
         Arc::new(Mutex::new(vga::LegacyWindow(vga.clone()))),
@@ -274,7 +293,8 @@ pub(super) fn attach_virtio_pci(
     }
     let routing = GsiRouting::new(vm.clone());
     let mut transports: Vec<Arc<Mutex<dyn VirtioTransport>>> = Vec::new();
-    for (i, dev) in devices.into_iter().enumerate() {
+    let names = crate::devices::virtio::numbered_names(&devices);
+    for (i, (dev, name)) in devices.into_iter().zip(names).enumerate() {
         let slot = pci::slots::VIRTIO_FIRST + i as u8;
         let queues = lock(&dev).queue_max_sizes().len();
         let vectors = routing.vectors(queues + 1).map_err(BuildError::Other)?;
@@ -282,7 +302,7 @@ pub(super) fn attach_virtio_pci(
         let t = PciTransport::new(dev, mem.clone(), Box::new(vectors), Some(pin))
             .map_err(BuildError::Other)?;
         let t = Arc::new(Mutex::new(t));
-        PciTransport::register(&t, pio, mmio).map_err(BuildError::Other)?;
+        PciTransport::register(&t, &name, pio, mmio).map_err(BuildError::Other)?;
         lock(&pc.pci)
             .add(slot, 0, t.clone())
             .map_err(BuildError::Other)?;

@@ -43,6 +43,11 @@ struct Range {
     base: u64,
     len: u64,
     dev: Arc<Mutex<dyn BusDevice>>,
+    /// What the inspector calls it (`"serial COM1"`, `"virtio-blk 0"`); shared, so the exit
+    /// log keeps it without copying the text.
+    name: Arc<str>,
+    /// Accesses dispatched to it: one relaxed add per exit, for the inspector.
+    exits: AtomicU64,
 }
 
 /// Where a guest-placed range currently sits: a device's register block whose base the guest
@@ -90,6 +95,28 @@ impl IoWindow {
 struct MovableRange {
     window: Arc<IoWindow>,
     dev: Arc<Mutex<dyn BusDevice>>,
+    name: Arc<str>,
+    exits: AtomicU64,
+}
+
+/// A bus look-up's answer: the device, the offset into it, its name and its exit counter.
+type Found<'a> = (
+    &'a Arc<Mutex<dyn BusDevice>>,
+    u64,
+    &'a Arc<str>,
+    &'a AtomicU64,
+);
+
+/// One range of a bus as the inspector lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusEntry {
+    pub name: String,
+    /// `None`: a guest-placed window the guest has not mapped (yet).
+    pub base: Option<u64>,
+    pub len: u64,
+    /// Whether the guest places it (a PCI BAR, the PIIX4's PM block).
+    pub movable: bool,
+    pub exits: u64,
 }
 
 /// Address ranges → devices. Built once before the vCPUs start, then shared read-only; used
@@ -102,8 +129,15 @@ pub struct Bus {
 }
 
 impl Bus {
-    /// Adds a device; panics on overlap because that is a bug in the machine model, not input.
-    pub fn insert(&mut self, base: u64, len: u64, dev: Arc<Mutex<dyn BusDevice>>) {
+    /// Adds a device named `name` (for the inspector); panics on overlap because that is a bug
+    /// in the machine model, not input.
+    pub fn insert(
+        &mut self,
+        name: impl Into<Arc<str>>,
+        base: u64,
+        len: u64,
+        dev: Arc<Mutex<dyn BusDevice>>,
+    ) {
         for r in &self.ranges {
             assert!(
                 base + len <= r.base || base >= r.base + r.len,
@@ -112,51 +146,96 @@ impl Bus {
                 r.len
             );
         }
-        self.ranges.push(Range { base, len, dev });
+        self.ranges.push(Range {
+            base,
+            len,
+            dev,
+            name: name.into(),
+            exits: AtomicU64::new(0),
+        });
     }
 
     /// Adds a device whose place the guest decides, through `window` (shared with whoever
     /// moves it).
-    pub fn insert_movable(&mut self, window: Arc<IoWindow>, dev: Arc<Mutex<dyn BusDevice>>) {
-        self.movable.push(MovableRange { window, dev });
+    pub fn insert_movable(
+        &mut self,
+        name: impl Into<Arc<str>>,
+        window: Arc<IoWindow>,
+        dev: Arc<Mutex<dyn BusDevice>>,
+    ) {
+        self.movable.push(MovableRange {
+            window,
+            dev,
+            name: name.into(),
+            exits: AtomicU64::new(0),
+        });
     }
 
-    fn find(&self, addr: u64) -> Option<(&Arc<Mutex<dyn BusDevice>>, u64)> {
+    /// The device at `addr`, the offset into it, its name and its exit counter.
+    fn find(&self, addr: u64) -> Option<Found<'_>> {
         if let Some(r) = self
             .ranges
             .iter()
             .find(|r| addr >= r.base && addr - r.base < r.len)
         {
-            return Some((&r.dev, addr - r.base));
+            return Some((&r.dev, addr - r.base, &r.name, &r.exits));
         }
         self.movable.iter().find_map(|m| {
             let base = m.window.base()?;
-            (addr >= base && addr - base < m.window.len()).then(|| (&m.dev, addr - base))
+            (addr >= base && addr - base < m.window.len())
+                .then(|| (&m.dev, addr - base, &m.name, &m.exits))
         })
     }
 
     /// Returns false when no device claims the address (the read then yields all-ones, like an
     /// empty bus).
     pub fn read(&self, addr: u64, data: &mut [u8]) -> bool {
+        self.read_named(addr, data).is_some()
+    }
+
+    pub fn write(&self, addr: u64, data: &[u8]) -> bool {
+        self.write_named(addr, data).is_some()
+    }
+
+    /// `read`, returning the name of the device that answered.
+    pub fn read_named(&self, addr: u64, data: &mut [u8]) -> Option<&Arc<str>> {
         match self.find(addr) {
-            Some((dev, off)) => {
+            Some((dev, off, name, exits)) => {
+                exits.fetch_add(1, Ordering::Relaxed);
                 lock(dev).read(off, data);
-                true
+                Some(name)
             }
             None => {
                 data.fill(0xff);
-                false
+                None
             }
         }
     }
 
-    pub fn write(&self, addr: u64, data: &[u8]) -> bool {
-        match self.find(addr) {
-            Some((dev, off)) => {
-                lock(dev).write(off, data);
-                true
-            }
-            None => false,
-        }
+    /// `write`, returning the name of the device that took it.
+    pub fn write_named(&self, addr: u64, data: &[u8]) -> Option<&Arc<str>> {
+        let (dev, off, name, exits) = self.find(addr)?;
+        exits.fetch_add(1, Ordering::Relaxed);
+        lock(dev).write(off, data);
+        Some(name)
+    }
+
+    /// Every range, fixed ones first, with the exits each has taken.
+    pub fn entries(&self) -> Vec<BusEntry> {
+        let fixed = self.ranges.iter().map(|r| BusEntry {
+            name: r.name.to_string(),
+            base: Some(r.base),
+            len: r.len,
+            movable: false,
+            exits: r.exits.load(Ordering::Relaxed),
+        });
+        let movable = self.movable.iter().map(|m| BusEntry {
+            name: m.name.to_string(),
+            base: m.window.base(),
+            len: m.window.len(),
+            movable: true,
+            exits: m.exits.load(Ordering::Relaxed),
+        });
+        fixed.chain(movable).collect()
     }
 }

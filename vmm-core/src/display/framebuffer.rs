@@ -110,6 +110,11 @@ impl Framebuffer {
         })
     }
 
+    /// Where the framebuffer is mapped in this process (for the inspector's page counts).
+    pub fn host_address(&self) -> usize {
+        self.region.as_ptr() as usize
+    }
+
     pub fn size(&self) -> usize {
         self.region.size()
     }

@@ -238,6 +238,9 @@ impl Console {
             Message::Fullscreen => {
                 self.fullscreen = !self.fullscreen;
                 self.reveal = false;
+                // The toolbar's bars go with it.
+                self.more = false;
+                self.menu = false;
                 Action::Fullscreen(self.fullscreen)
             }
             Message::Pointed(y) => {
@@ -318,6 +321,8 @@ impl Console {
             }
             self.fullscreen = !self.fullscreen;
             self.reveal = false;
+            self.more = false;
+            self.menu = false;
             return Action::Fullscreen(self.fullscreen);
         }
         if !self.grabbed {

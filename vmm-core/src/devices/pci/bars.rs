@@ -86,6 +86,7 @@ impl BarWindows {
     pub fn register_one(
         &self,
         index: usize,
+        name: &str,
         pio: &mut Bus,
         mmio: &mut Bus,
         dev: Arc<Mutex<dyn BusDevice>>,
@@ -96,8 +97,8 @@ impl BarWindows {
             .find(|b| b.index == index)
             .ok_or_else(|| format!("BAR {index} is not declared"))?;
         match b.space {
-            BarSpace::Io => pio.insert_movable(b.window.clone(), dev),
-            BarSpace::Memory => mmio.insert_movable(b.window.clone(), dev),
+            BarSpace::Io => pio.insert_movable(name, b.window.clone(), dev),
+            BarSpace::Memory => mmio.insert_movable(name, b.window.clone(), dev),
         }
         Ok(())
     }

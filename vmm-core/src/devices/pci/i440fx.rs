@@ -279,8 +279,13 @@ impl I440fx {
     pub fn register(self, pio: &mut Bus) -> I440fxHandles {
         let root = Arc::new(Mutex::new(self.root));
         let pm_timer = Arc::new(Mutex::new(AcpiPmTimer::with_power_off(self.exit)));
-        pio.insert(u64::from(PCI_CONFIG_ADDRESS), PCI_CONFIG_LEN, root.clone());
-        pio.insert_movable(self.pm_window, pm_timer.clone());
+        pio.insert(
+            "PCI host bridge (i440FX)",
+            u64::from(PCI_CONFIG_ADDRESS),
+            PCI_CONFIG_LEN,
+            root.clone(),
+        );
+        pio.insert_movable("ACPI PM (PIIX4)", self.pm_window, pm_timer.clone());
         I440fxHandles { root, pm_timer }
     }
 }

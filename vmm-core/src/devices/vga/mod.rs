@@ -500,6 +500,7 @@ impl VgaPci {
     ) -> Result<(), String> {
         self.bars.register_one(
             2,
+            "VGA (std-vga)",
             pio,
             mmio,
             Arc::new(Mutex::new(MmioBar(self.vga.clone()))),
@@ -622,6 +623,7 @@ mod tests {
         f.write_config(BAR0 + 8, &0xfebf_0000u32.to_le_bytes());
         f.write_config(COMMAND, &COMMAND_MEMORY.to_le_bytes());
         pio.insert(
+            "VGA",
             DISPI_PORT.into(),
             DISPI_LEN,
             Arc::new(Mutex::new(DispiPorts(v.clone()))),

@@ -107,6 +107,31 @@ impl VirtioInterrupt {
     }
 }
 
+/// A virtio device type's name (`"virtio-blk"`), for the inspector.
+pub fn type_name(device_type: u32) -> &'static str {
+    match device_type {
+        1 => "virtio-net",
+        2 => "virtio-blk",
+        4 => "virtio-rng",
+        18 => "virtio-input",
+        _ => "virtio",
+    }
+}
+
+/// Each device's name for the inspector, numbered within its type (`"virtio-blk 1"`).
+pub fn numbered_names(devices: &[Arc<std::sync::Mutex<dyn VirtioDevice>>]) -> Vec<String> {
+    let mut seen: Vec<&str> = Vec::new();
+    devices
+        .iter()
+        .map(|d| {
+            let t = type_name(crate::util::lock(d).device_type());
+            let n = seen.iter().filter(|s| **s == t).count();
+            seen.push(t);
+            format!("{t} {n}")
+        })
+        .collect()
+}
+
 /// What a virtio device does; the transport does the rest.
 pub trait VirtioDevice: Send {
     fn device_type(&self) -> u32;

@@ -29,6 +29,9 @@ pub struct VirtioCore {
     pub(super) status: u32,
     pub(super) config_generation: u32,
     pub(super) activated: bool,
+    /// The queues the device got at activation: size and used ring address, for the
+    /// inspector (the device owns the queues themselves).
+    handed: Vec<(u16, Option<u64>)>,
 }
 
 impl VirtioCore {
@@ -50,6 +53,7 @@ impl VirtioCore {
             status: 0,
             config_generation: 0,
             activated: false,
+            handed: Vec::new(),
         }
     }
 
@@ -71,6 +75,32 @@ impl VirtioCore {
 
     pub fn num_queues(&self) -> usize {
         self.queues.len()
+    }
+
+    /// Each queue's size and the descriptor chains the device has completed on it (the used
+    /// ring's index in guest memory, which wraps at 65536), for the inspector.
+    pub fn queue_views(&self) -> Vec<crate::api::QueueView> {
+        use virtio_queue::QueueT;
+        use vm_memory::{Bytes, GuestAddress};
+        let queues: Vec<(u16, Option<u64>)> = if self.activated {
+            self.handed.clone()
+        } else {
+            let used = |q: &Queue| q.ready().then(|| q.used_ring());
+            self.queues.iter().map(|q| (q.size(), used(q))).collect()
+        };
+        queues
+            .into_iter()
+            .enumerate()
+            .map(|(i, (size, used))| crate::api::QueueView {
+                index: i as u16,
+                size,
+                served: used.map_or(0, |u| {
+                    self.mem
+                        .read_obj::<u16>(GuestAddress(u + 2))
+                        .map_or(0, u64::from)
+                }),
+            })
+            .collect()
     }
 
     /// The selected queue, if the selector names one.
@@ -167,6 +197,10 @@ impl VirtioCore {
                 // The device owns the queues from here on; a reset hands out fresh ones.
                 let fresh = fresh_queues(&*self.device());
                 let queues = std::mem::replace(&mut self.queues, fresh);
+                self.handed = queues
+                    .iter()
+                    .map(|q| (q.size(), q.ready().then(|| q.used_ring())))
+                    .collect();
                 self.device().activate(
                     self.mem.clone(),
                     queues,

@@ -151,6 +151,7 @@ impl PciTransport {
     /// Puts the function's BARs on the MMIO bus (unmapped until the guest places them).
     pub fn register(
         t: &Arc<Mutex<PciTransport>>,
+        name: &str,
         pio: &mut Bus,
         mmio: &mut Bus,
     ) -> Result<(), String> {
@@ -158,12 +159,14 @@ impl PciTransport {
         let guard = lock(t);
         guard.bars.register_one(
             usize::from(CFG_BAR),
+            name,
             pio,
             mmio,
             Arc::new(Mutex::new(CfgBar(t.clone()))),
         )?;
         guard.bars.register_one(
             usize::from(MSIX_BAR),
+            name,
             pio,
             mmio,
             Arc::new(Mutex::new(MsixBar(irqs))),

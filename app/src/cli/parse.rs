@@ -106,6 +106,12 @@ const COMMANDS: &[Spec] = &[
         flags: &[],
     },
     Spec {
+        name: "compare",
+        operands: &[("VM", false)],
+        options: &[("initramfs", "FILE")],
+        flags: &[],
+    },
+    Spec {
         name: "completions",
         operands: &[("SHELL", true)],
         options: &[],
@@ -253,6 +259,10 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
         "resume" => Command::Resume { vm: vm() },
         "console" => Command::Console { vm: vm() },
         "create" => Command::Create(Box::new(create_args(sm, operand(0))?)),
+        "compare" => Command::Compare {
+            vm: sm.get_one::<String>(OPERANDS[0]).cloned(),
+            initramfs: opt(sm, "initramfs").map(PathBuf::from),
+        },
         "detect" => Command::Detect {
             file: PathBuf::from(operand(0)),
         },

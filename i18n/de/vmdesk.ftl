@@ -631,3 +631,4 @@ compare-row-layers-textbook = Container: Image-Schichten; VM: Plattenabbilder
 compare-layers-container = unten: { $lower }; oben: { $upper }
 compare-layers-vm = ihre eigenen Plattenabbilder
 compare-no-overlay = kein Overlay (siehe die Hinweise)
+compare-vm-ended = Die VM hielt an, bevor sie gemessen werden konnte (ihr Gast hat sich ausgeschaltet): Geben Sie ihr einen Gast, der weiterläuft.

@@ -630,3 +630,4 @@ compare-row-layers-textbook = container: image layers; VM: disk images
 compare-layers-container = below: { $lower }; above: { $upper }
 compare-layers-vm = its own disk images
 compare-no-overlay = no overlay (see the notes)
+compare-vm-ended = The VM stopped before it could be measured (its guest powered off): give it a guest that keeps running.

@@ -632,3 +632,4 @@ compare-row-layers-textbook = contenedor: capas de imagen; VM: imágenes de disc
 compare-layers-container = debajo: { $lower }; encima: { $upper }
 compare-layers-vm = sus propias imágenes de disco
 compare-no-overlay = sin overlay (vea las notas)
+compare-vm-ended = La VM se detuvo antes de poder medirla (su invitado se apagó): dele un invitado que siga en marcha.

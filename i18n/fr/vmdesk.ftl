@@ -631,3 +631,4 @@ compare-row-layers-textbook = conteneur : couches d'image ; VM : images disque
 compare-layers-container = dessous : { $lower } ; dessus : { $upper }
 compare-layers-vm = ses propres images disque
 compare-no-overlay = pas d'overlay (voir les notes)
+compare-vm-ended = La VM s'est arrêtée avant d'être mesurée (son invité s'est éteint) : donnez-lui un invité qui reste allumé.

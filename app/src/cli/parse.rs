@@ -423,6 +423,28 @@ mod tests {
         parse(&w.iter().map(|s| s.to_string()).collect::<Vec<_>>())
     }
 
+    #[test]
+    fn compare_takes_an_optional_vm_and_initramfs() {
+        crate::testing::english();
+        assert_eq!(
+            p(&["compare"]).unwrap().command,
+            Command::Compare {
+                vm: None,
+                initramfs: None
+            }
+        );
+        let a = p(&["compare", "tg", "--initramfs", "r.cpio.gz", "--json"]).unwrap();
+        assert!(a.json);
+        assert_eq!(
+            a.command,
+            Command::Compare {
+                vm: Some("tg".into()),
+                initramfs: Some(PathBuf::from("r.cpio.gz"))
+            }
+        );
+        assert!(p(&["compare", "a", "b"]).is_err());
+    }
+
     /// The table and the match in `parse` name the commands twice: every row must give a
     /// command, or that command would be reported as unknown.
     #[test]

@@ -9,7 +9,7 @@ PKGS=(gcc binutils make pkg-config ca-certificates curl passt qemu-utils gvncvie
   libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 fonts-dejavu-core
   desktop-file-utils appstream shared-mime-info dpkg-dev xvfb x11-utils xdotool imagemagick
   e2fsprogs iproute2 seabios ovmf grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
-  osinfo-db)
+  osinfo-db crun busybox-static)
 # QEMU for the real-Linux lab comes from Debian's backports (the stable one is too old next to
 # qemu-utils from backports): add that source first, so one apt-get update serves all.
 QEMU_SUITE=""

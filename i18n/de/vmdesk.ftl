@@ -293,6 +293,9 @@ cli-help =
                                       oder kopiert (--copy); UEFI, außer mit --firmware bios
       vmdesk detect  DATEI            zeigen, was ein ISO oder Plattenabbild enthält (osinfo-db)
                                       und was eine VM dafür bekommt
+      vmdesk compare [VM] [--initramfs DATEI]
+                                      das busybox-Root des Linux-Testgasts als Container (crun)
+                                      neben der VM starten und zeigen, was jede Seite misst
       vmdesk clone   VM NAME [--full] verknüpfter Klon einer gestoppten VM (--full: Platten kopieren)
       vmdesk delete  VM [--keep-disks]
                                       eine gestoppte VM samt Ordner löschen; ihre Plattenabbilder
@@ -706,3 +709,70 @@ cli-inspect-thread-columns = Thread|Name|CPU s|letzte CPU
 cli-inspect-exit-columns = #|vCPU|µs|Grund|Adresse|Größe|Wert|Gerät
 cli-inspect-no-exits = Keine Exits in der letzten Sekunde (die VM ist pausiert, oder ihre vCPUs schlafen in KVM).
 cli-inspect-exits-dropped = { $n } ältere Exits passten nicht ins Protokoll und wurden verworfen.
+## VM beside a container (issue 16, container comparison)
+compare-no-crun = crun, die Container-Laufzeit, ist nicht installiert: installieren Sie sie mit „sudo apt install crun“.
+compare-needs-root = Den Container zu starten braucht hier root (er hängt das Overlay ein und setzt cgroup-Grenzen): starten Sie „sudo vmdesk compare“.
+compare-no-rootfs = { $file } fehlt: Es ist das busybox-Dateisystem, das beide Seiten starten. Erzeugen Sie es mit tests/linux/build-guest.sh.
+compare-overlay-refused = overlayfs wurde abgelehnt ({ $error }): Die Wurzel des Containers ist der entpackte Ordner selbst, ohne eigene Schicht darüber.
+compare-no-cgroups = Keine cgroup-Hierarchie ist eingehängt (weder cgroup v2 unter /sys/fs/cgroup noch v1-Hierarchien), also lässt sich keine Speicher- oder CPU-Grenze setzen: hängen Sie cgroup2 unter /sys/fs/cgroup ein.
+compare-cgroup-view = Dieser Rechner mischt cgroup v1 und v2 mit Controllern in beiden, was crun ablehnt („hybrid mode“); vmdesk hat crun nur die v1-Hierarchien gezeigt, die Grenzen sind also die v1-cgroups des Kernels.
+compare-crun-failed = crun { $step } ist fehlgeschlagen: { $error }
+compare-userns-refused = Der Kernel hat einen User-Namespace abgelehnt ({ $error }), also ist root im Container root auf dem Rechner. Erlauben Sie sie mit „sysctl user.max_user_namespaces=15000“ (und „sysctl kernel.unprivileged_userns_clone=1“ bei älteren Debian-Kerneln).
+compare-interrupted = Abgebrochen: Der Container wurde entfernt.
+compare-vm-was-running = Die VM lief schon, ihr Start wurde also nicht gemessen: Halten Sie sie an und vergleichen Sie erneut, um ihn zu messen.
+compare-vm-no-output = Der Gast hat binnen 30 Sekunden nichts auf seine serielle Schnittstelle geschrieben ({ $file }), also ließ sich sein Start nicht messen.
+compare-vm-no-shell = Keine Linux-Shell hat auf der seriellen Schnittstelle geantwortet (dazu muss der Linux-Testgast mit vmdesk.init=shell starten), also ist die Kernel-Version des Gasts unbekannt.
+compare-vm-not-linux = Die VM startet keinen Linux-Kernel direkt, also gibt es keine Shell auf ihrer seriellen Schnittstelle, die man nach der Kernel-Version fragen könnte.
+compare-title = Container und VMs, live gemessen (Container-Laufzeit: { $runtime })
+compare-col-textbook = Lehrbuch
+compare-col-container = Container
+compare-col-vm = VM
+compare-vm-none = Keine VM gemessen: Nennen Sie eine (vmdesk compare VM).
+compare-not-measured = nicht gemessen (siehe die Hinweise)
+compare-unlimited = unbegrenzt
+compare-row-start = Start bis zur Shell
+compare-row-start-help = Von der Anforderung bis eine Shell antwortet (Container) bzw. bis zur ersten Ausgabe des Gasts auf seiner seriellen Schnittstelle (VM).
+compare-row-start-textbook = Container: Sekunden; VM: Minuten
+compare-row-memory = Belegter Speicher
+compare-row-memory-help = Was der Kernel der cgroup des Containers anrechnet; bei der VM, was der VMM-Prozess im RAM hält.
+compare-row-memory-textbook = Container: Megabytes; VM: Gigabytes
+compare-memory-container = { $used } (seine cgroup)
+compare-memory-vm = { $used } im RAM, von { $ram } Gast-RAM
+compare-row-disk = Größe auf der Platte
+compare-row-disk-help = Die Dateien, die jede Seite braucht: die Wurzel des Containers und was er schrieb; Ordner, Kernel, Initrd und Platten der VM.
+compare-row-disk-textbook = Container: Megabytes; VM: Gigabytes
+compare-disk-container = Wurzel { $root } + eigene Schicht { $upper }
+compare-row-kernel = Kernel innen (uname -r)
+compare-row-kernel-help = Die Kernel-Version, die ein Programm innen sieht: Ein Container hat den Kernel des Rechners, eine VM startet ihren eigenen.
+compare-row-kernel-textbook = Container: der des Rechners; VM: ein eigener
+compare-kernel = { $inside } (Rechner: { $host })
+compare-row-pid1 = PID 1
+compare-row-pid1-help = Der erste Prozess: Das Init eines Containers ist ein Prozess des Rechners mit anderer Nummer innen; das Init einer VM lebt im Kernel des Gasts.
+compare-row-pid1-textbook = beide: ein eigenes Init
+compare-pid1-container = { $cmdline } (PID { $inside } innen, { $host } auf dem Rechner)
+compare-pid1-vm = das eigene Init des Gast-Kernels, für den Rechner unsichtbar; der Rechner sieht den VMM (PID { $host })
+compare-row-processes = Prozesse innen
+compare-row-processes-help = Was ps innen auflistet: Ein Container sieht nur seine eigenen Prozesse, weil er einen eigenen PID-Namespace hat.
+compare-row-processes-textbook = beide: nur die eigenen
+compare-processes-vm = der Rechner sieht einen Prozess, den VMM (PID { $host }); die des Gasts liegen in seinem Speicher
+compare-row-isolated = Getrennt (eigene Namespaces)
+compare-row-isolated-help = Namespaces geben einem Prozess eine eigene Sicht auf einen Teil des Systems (Prozesse, Einhängungen, Netz …); verglichen mit denen des Rechners über /proc/<pid>/ns.
+compare-row-isolated-textbook = Container: Namespaces; VM: virtuelle Hardware
+compare-isolated-vm = Namespaces: { $namespaces }; der Gast ist stattdessen durch virtuelle Hardware abgeschottet
+compare-row-shared = Mit dem Rechner geteilt
+compare-row-shared-help = Was beide Seiten vom Rechner nutzen: ein Container dessen Kernel und die Namespaces, die er nicht bekam; eine VM nur den VMM-Prozess.
+compare-row-shared-textbook = Container: der Kernel des Rechners; VM: die Hardware
+compare-shared-container = der Kernel des Rechners; Namespaces: { $namespaces }
+compare-shared-vm = die Namespaces des VMM-Prozesses: { $namespaces }; nicht der Kernel
+compare-row-limits = Grenzen
+compare-row-limits-help = Wie viel jede Seite nutzen darf: die cgroup-Dateien des Containers, zurückgelesen; das RAM der VM wie eingestellt.
+compare-row-limits-textbook = Container: cgroups; VM: ihre virtuelle Hardware
+compare-limits-container = Speicher { $memory }, CPU { $cpu } (cgroup v{ $version })
+compare-limits-vm = Gast-RAM { $ram }
+compare-row-layers = Schichten
+compare-row-layers-help = Die Wurzel eines Containers ist ein Overlay: die geteilten Dateien unten, seine Änderungen oben; eine VM schreibt in ihre eigenen Plattenabbilder.
+compare-row-layers-textbook = Container: Image-Schichten; VM: Plattenabbilder
+compare-layers-container = unten: { $lower }; oben: { $upper }
+compare-layers-vm = ihre eigenen Plattenabbilder
+compare-no-overlay = kein Overlay (siehe die Hinweise)
+compare-vm-ended = Die VM hielt an, bevor sie gemessen werden konnte (ihr Gast hat sich ausgeschaltet): Geben Sie ihr einen Gast, der weiterläuft.

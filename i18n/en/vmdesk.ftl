@@ -292,6 +292,9 @@ cli-help =
                                       (--copy); UEFI unless --firmware bios
       vmdesk detect  FILE             show what an ISO or disk image holds (osinfo-db) and
                                       what a VM for it gets
+      vmdesk compare [VM] [--initramfs FILE]
+                                      run the Linux test guest's busybox root as a container
+                                      (crun) beside the VM and show what each measures
       vmdesk clone   VM NAME [--full] a linked clone of a stopped VM (--full: copy the disks)
       vmdesk delete  VM [--keep-disks]
                                       delete a stopped VM and its folder; its disk images
@@ -705,3 +708,70 @@ cli-inspect-thread-columns = thread|name|CPU s|last CPU
 cli-inspect-exit-columns = #|vCPU|µs|reason|address|size|value|device
 cli-inspect-no-exits = No exits in the last second (the VM is paused, or its vCPUs sleep in KVM).
 cli-inspect-exits-dropped = { $n } older exits did not fit in the log and were dropped.
+## VM beside a container (issue 16, container comparison)
+compare-no-crun = crun, the container runtime, is not installed: install it with “sudo apt install crun”.
+compare-needs-root = Running the container needs root here (it mounts the overlay and sets cgroup limits): run “sudo vmdesk compare”.
+compare-no-rootfs = { $file } is missing: it is the busybox root filesystem both sides run. Make it with tests/linux/build-guest.sh.
+compare-overlay-refused = overlayfs was refused ({ $error }): the container's root is the unpacked folder itself, without a layer of its own on top.
+compare-no-cgroups = No cgroup hierarchy is mounted (neither cgroup v2 at /sys/fs/cgroup nor v1 hierarchies), so no memory or CPU limit can be set: mount cgroup2 on /sys/fs/cgroup.
+compare-cgroup-view = This computer mixes cgroup v1 and v2 with controllers on both, which crun refuses (“hybrid mode”); vmdesk showed crun only the v1 hierarchies, so the limits are the kernel's v1 cgroups.
+compare-crun-failed = crun { $step } failed: { $error }
+compare-userns-refused = The kernel refused a user namespace ({ $error }), so the container's root is the host's root. Allow them with “sysctl user.max_user_namespaces=15000” (and “sysctl kernel.unprivileged_userns_clone=1” on older Debian kernels).
+compare-interrupted = Interrupted: the container was removed.
+compare-vm-was-running = The VM was already running, so its start was not timed: stop it and compare again to time it.
+compare-vm-no-output = The guest wrote nothing on its serial port ({ $file }) within 30 seconds, so its start could not be timed.
+compare-vm-no-shell = No Linux shell answered on the serial port (this needs the Linux test guest started with vmdesk.init=shell), so the guest's kernel version is unknown.
+compare-vm-not-linux = The VM does not boot a Linux kernel directly, so there is no shell on its serial port to ask for its kernel version.
+compare-title = Containers vs VMs, measured live (container runtime: { $runtime })
+compare-col-textbook = Textbook
+compare-col-container = Container
+compare-col-vm = VM
+compare-vm-none = No VM measured: name one (vmdesk compare VM).
+compare-not-measured = not measured (see the notes)
+compare-unlimited = unlimited
+compare-row-start = Start to a shell
+compare-row-start-help = From asking for it to a shell answering (container), or to the guest's first output on its serial port (VM).
+compare-row-start-textbook = container: seconds; VM: minutes
+compare-row-memory = Memory used
+compare-row-memory-help = What the kernel charges to the container's cgroup; for the VM, what the VMM process holds in RAM.
+compare-row-memory-textbook = container: megabytes; VM: gigabytes
+compare-memory-container = { $used } (its cgroup)
+compare-memory-vm = { $used } resident, of { $ram } guest RAM
+compare-row-disk = Size on disk
+compare-row-disk-help = The files each side needs: the container's root and what it wrote; the VM's folder, kernel, initrd and disks.
+compare-row-disk-textbook = container: megabytes; VM: gigabytes
+compare-disk-container = root { $root } + its own layer { $upper }
+compare-row-kernel = Kernel inside (uname -r)
+compare-row-kernel-help = The kernel version a program inside sees: a container has the host's kernel, a VM boots its own.
+compare-row-kernel-textbook = container: the host's; VM: its own
+compare-kernel = { $inside } (host: { $host })
+compare-row-pid1 = PID 1
+compare-row-pid1-help = The first process: a container's init is a host process with another number inside; a VM's init lives in the guest's kernel.
+compare-row-pid1-textbook = both: their own init
+compare-pid1-container = { $cmdline } (pid { $inside } inside, { $host } on the host)
+compare-pid1-vm = the guest kernel's own init, out of the host's sight; the host sees the VMM (pid { $host })
+compare-row-processes = Processes inside
+compare-row-processes-help = What ps inside lists: a container sees only its own processes, because it has its own pid namespace.
+compare-row-processes-textbook = both: only their own
+compare-processes-vm = the host sees one process, the VMM (pid { $host }); the guest's own are inside its memory
+compare-row-isolated = Isolated (own namespaces)
+compare-row-isolated-help = Namespaces give a process its own view of one part of the system (processes, mounts, network …); compared with the host's by /proc/<pid>/ns.
+compare-row-isolated-textbook = container: namespaces; VM: virtual hardware
+compare-isolated-vm = namespaces: { $namespaces }; the guest is walled off by virtual hardware instead
+compare-row-shared = Shared with the host
+compare-row-shared-help = What both sides use of the host: a container its kernel and the namespaces it did not get; a VM the VMM process only.
+compare-row-shared-textbook = container: the host's kernel; VM: the hardware
+compare-shared-container = the host's kernel; namespaces: { $namespaces }
+compare-shared-vm = the VMM process's namespaces: { $namespaces }; not the kernel
+compare-row-limits = Limits
+compare-row-limits-help = How much each side may use: the container's cgroup files, read back; the VM's RAM as set.
+compare-row-limits-textbook = container: cgroups; VM: its virtual hardware
+compare-limits-container = memory { $memory }, CPU { $cpu } (cgroup v{ $version })
+compare-limits-vm = guest RAM { $ram }
+compare-row-layers = Layers
+compare-row-layers-help = A container's root is an overlay: the shared files below, its own changes above; a VM writes to its own disk images.
+compare-row-layers-textbook = container: image layers; VM: disk images
+compare-layers-container = below: { $lower }; above: { $upper }
+compare-layers-vm = its own disk images
+compare-no-overlay = no overlay (see the notes)
+compare-vm-ended = The VM stopped before it could be measured (its guest powered off): give it a guest that keeps running.

@@ -293,6 +293,9 @@ cli-help =
                                       copiada (--copy); UEFI salvo con --firmware bios
       vmdesk detect  ARCHIVO          mostrar qué contiene una ISO o imagen de disco (osinfo-db)
                                       y qué recibe una VM para ella
+      vmdesk compare [VM] [--initramfs ARCHIVO]
+                                      ejecutar la raíz busybox del invitado Linux de prueba como
+                                      contenedor (crun) junto a la VM y mostrar lo que mide cada uno
       vmdesk clone   VM NOMBRE [--full]
                                       clon enlazado de una VM detenida (--full: copiar los discos)
       vmdesk delete  VM [--keep-disks]
@@ -707,3 +710,70 @@ cli-inspect-thread-columns = hilo|nombre|CPU s|última CPU
 cli-inspect-exit-columns = #|vCPU|µs|motivo|dirección|tamaño|valor|dispositivo
 cli-inspect-no-exits = Ninguna salida en el último segundo (la VM está en pausa, o sus vCPU duermen en KVM).
 cli-inspect-exits-dropped = { $n } salidas más antiguas no cabían en el registro y se descartaron.
+## VM beside a container (issue 16, container comparison)
+compare-no-crun = crun, el entorno de ejecución de contenedores, no está instalado: instálelo con «sudo apt install crun».
+compare-needs-root = Ejecutar el contenedor aquí requiere root (monta el overlay y fija límites de cgroup): ejecute «sudo vmdesk compare».
+compare-no-rootfs = Falta { $file }: es el sistema de archivos busybox que ejecutan ambos lados. Créelo con tests/linux/build-guest.sh.
+compare-overlay-refused = overlayfs fue rechazado ({ $error }): la raíz del contenedor es la propia carpeta desempaquetada, sin una capa propia encima.
+compare-no-cgroups = No hay ninguna jerarquía de cgroup montada (ni cgroup v2 en /sys/fs/cgroup ni jerarquías v1), así que no se puede fijar ningún límite de memoria ni de CPU: monte cgroup2 en /sys/fs/cgroup.
+compare-cgroup-view = Este equipo mezcla cgroup v1 y v2 con controladores en ambos, algo que crun rechaza («hybrid mode»); vmdesk mostró a crun solo las jerarquías v1, así que los límites son los cgroups v1 del kernel.
+compare-crun-failed = crun { $step } falló: { $error }
+compare-userns-refused = El kernel rechazó un espacio de nombres de usuario ({ $error }), así que root en el contenedor es root del equipo. Permítalos con «sysctl user.max_user_namespaces=15000» (y «sysctl kernel.unprivileged_userns_clone=1» en kernels de Debian antiguos).
+compare-interrupted = Interrumpido: el contenedor se eliminó.
+compare-vm-was-running = La VM ya estaba en marcha, así que no se midió su arranque: deténgala y compare de nuevo para medirlo.
+compare-vm-no-output = El invitado no escribió nada en su puerto serie ({ $file }) en 30 segundos, así que no se pudo medir su arranque.
+compare-vm-no-shell = Ningún shell de Linux respondió en el puerto serie (requiere el invitado Linux de prueba iniciado con vmdesk.init=shell), así que se desconoce la versión del kernel del invitado.
+compare-vm-not-linux = La VM no arranca un kernel Linux directamente, así que no hay un shell en su puerto serie al que preguntar la versión del kernel.
+compare-title = Contenedores frente a VMs, medido en vivo (entorno de contenedores: { $runtime })
+compare-col-textbook = Manual
+compare-col-container = Contenedor
+compare-col-vm = VM
+compare-vm-none = Ninguna VM medida: indique una (vmdesk compare VM).
+compare-not-measured = no medido (vea las notas)
+compare-unlimited = sin límite
+compare-row-start = Arranque hasta un shell
+compare-row-start-help = Desde pedirlo hasta que un shell responde (contenedor), o hasta la primera salida del invitado en su puerto serie (VM).
+compare-row-start-textbook = contenedor: segundos; VM: minutos
+compare-row-memory = Memoria usada
+compare-row-memory-help = Lo que el kernel carga al cgroup del contenedor; en la VM, lo que el proceso VMM tiene en RAM.
+compare-row-memory-textbook = contenedor: megabytes; VM: gigabytes
+compare-memory-container = { $used } (su cgroup)
+compare-memory-vm = { $used } residentes, de { $ram } de RAM del invitado
+compare-row-disk = Tamaño en disco
+compare-row-disk-help = Los archivos que necesita cada lado: la raíz del contenedor y lo que escribió; la carpeta, el kernel, el initrd y los discos de la VM.
+compare-row-disk-textbook = contenedor: megabytes; VM: gigabytes
+compare-disk-container = raíz { $root } + su propia capa { $upper }
+compare-row-kernel = Kernel dentro (uname -r)
+compare-row-kernel-help = La versión del kernel que ve un programa dentro: un contenedor usa el kernel del equipo, una VM arranca el suyo.
+compare-row-kernel-textbook = contenedor: el del equipo; VM: el suyo
+compare-kernel = { $inside } (equipo: { $host })
+compare-row-pid1 = PID 1
+compare-row-pid1-help = El primer proceso: el init de un contenedor es un proceso del equipo con otro número dentro; el init de una VM vive en el kernel del invitado.
+compare-row-pid1-textbook = ambos: su propio init
+compare-pid1-container = { $cmdline } (pid { $inside } dentro, { $host } en el equipo)
+compare-pid1-vm = el init propio del kernel invitado, fuera de la vista del equipo; el equipo ve el VMM (pid { $host })
+compare-row-processes = Procesos dentro
+compare-row-processes-help = Lo que lista ps dentro: un contenedor solo ve sus propios procesos, porque tiene su propio espacio de nombres de pid.
+compare-row-processes-textbook = ambos: solo los suyos
+compare-processes-vm = el equipo ve un proceso, el VMM (pid { $host }); los del invitado están en su memoria
+compare-row-isolated = Aislado (espacios de nombres propios)
+compare-row-isolated-help = Los espacios de nombres dan a un proceso su propia vista de una parte del sistema (procesos, montajes, red…); comparados con los del equipo mediante /proc/<pid>/ns.
+compare-row-isolated-textbook = contenedor: espacios de nombres; VM: hardware virtual
+compare-isolated-vm = espacios de nombres: { $namespaces }; al invitado lo separa en cambio el hardware virtual
+compare-row-shared = Compartido con el equipo
+compare-row-shared-help = Lo que ambos lados usan del equipo: un contenedor, su kernel y los espacios de nombres que no recibió; una VM, solo el proceso VMM.
+compare-row-shared-textbook = contenedor: el kernel del equipo; VM: el hardware
+compare-shared-container = el kernel del equipo; espacios de nombres: { $namespaces }
+compare-shared-vm = los espacios de nombres del proceso VMM: { $namespaces }; no el kernel
+compare-row-limits = Límites
+compare-row-limits-help = Cuánto puede usar cada lado: los archivos de cgroup del contenedor, releídos; la RAM de la VM según su configuración.
+compare-row-limits-textbook = contenedor: cgroups; VM: su hardware virtual
+compare-limits-container = memoria { $memory }, CPU { $cpu } (cgroup v{ $version })
+compare-limits-vm = RAM del invitado { $ram }
+compare-row-layers = Capas
+compare-row-layers-help = La raíz de un contenedor es un overlay: los archivos compartidos debajo, sus cambios encima; una VM escribe en sus propias imágenes de disco.
+compare-row-layers-textbook = contenedor: capas de imagen; VM: imágenes de disco
+compare-layers-container = debajo: { $lower }; encima: { $upper }
+compare-layers-vm = sus propias imágenes de disco
+compare-no-overlay = sin overlay (vea las notas)
+compare-vm-ended = La VM se detuvo antes de poder medirla (su invitado se apagó): dele un invitado que siga en marcha.

@@ -293,6 +293,9 @@ cli-help =
                                       (--linked) ou copiée (--copy) ; UEFI sauf --firmware bios
       vmdesk detect  FICHIER          montrer ce que contient une ISO ou une image disque
                                       (osinfo-db) et ce qu'une VM pour elle reçoit
+      vmdesk compare [VM] [--initramfs FICHIER]
+                                      lancer la racine busybox de l'invité Linux de test comme
+                                      conteneur (crun) à côté de la VM et montrer ce que chacun mesure
       vmdesk clone   VM NOM [--full]  clone lié d'une VM arrêtée (--full : copier les disques)
       vmdesk delete  VM [--keep-disks]
                                       supprimer une VM arrêtée et son dossier ; ses images disque
@@ -706,3 +709,70 @@ cli-inspect-thread-columns = thread|nom|CPU s|dernier CPU
 cli-inspect-exit-columns = n°|vCPU|µs|raison|adresse|taille|valeur|périphérique
 cli-inspect-no-exits = Aucune sortie durant la dernière seconde (la VM est en pause, ou ses vCPU dorment dans KVM).
 cli-inspect-exits-dropped = { $n } sorties plus anciennes ne tenaient pas dans le journal et ont été abandonnées.
+## VM beside a container (issue 16, container comparison)
+compare-no-crun = crun, l'environnement d'exécution de conteneurs, n'est pas installé : installez-le avec « sudo apt install crun ».
+compare-needs-root = Lancer le conteneur demande ici les droits root (il monte l'overlay et fixe les limites cgroup) : lancez « sudo vmdesk compare ».
+compare-no-rootfs = { $file } est absent : c'est le système de fichiers busybox que lancent les deux côtés. Créez-le avec tests/linux/build-guest.sh.
+compare-overlay-refused = overlayfs a été refusé ({ $error }) : la racine du conteneur est le dossier décompressé lui-même, sans couche à lui par-dessus.
+compare-no-cgroups = Aucune hiérarchie cgroup n'est montée (ni cgroup v2 sur /sys/fs/cgroup ni hiérarchies v1), donc aucune limite de mémoire ou de CPU ne peut être fixée : montez cgroup2 sur /sys/fs/cgroup.
+compare-cgroup-view = Cet ordinateur mélange cgroup v1 et v2 avec des contrôleurs des deux côtés, ce que crun refuse (« hybrid mode ») ; vmdesk n'a montré à crun que les hiérarchies v1, les limites sont donc les cgroups v1 du noyau.
+compare-crun-failed = crun { $step } a échoué : { $error }
+compare-userns-refused = Le noyau a refusé un espace de noms utilisateur ({ $error }), donc root dans le conteneur est root sur l'ordinateur. Autorisez-les avec « sysctl user.max_user_namespaces=15000 » (et « sysctl kernel.unprivileged_userns_clone=1 » sur les anciens noyaux Debian).
+compare-interrupted = Interrompu : le conteneur a été supprimé.
+compare-vm-was-running = La VM tournait déjà, son démarrage n'a donc pas été mesuré : arrêtez-la et comparez à nouveau pour le mesurer.
+compare-vm-no-output = L'invité n'a rien écrit sur son port série ({ $file }) en 30 secondes, son démarrage n'a donc pas pu être mesuré.
+compare-vm-no-shell = Aucun shell Linux n'a répondu sur le port série (il faut l'invité Linux de test démarré avec vmdesk.init=shell), la version du noyau de l'invité est donc inconnue.
+compare-vm-not-linux = La VM ne démarre pas directement un noyau Linux, il n'y a donc pas de shell sur son port série à qui demander la version du noyau.
+compare-title = Conteneurs et VM, mesurés en direct (environnement de conteneurs : { $runtime })
+compare-col-textbook = Manuel
+compare-col-container = Conteneur
+compare-col-vm = VM
+compare-vm-none = Aucune VM mesurée : nommez-en une (vmdesk compare VM).
+compare-not-measured = non mesuré (voir les notes)
+compare-unlimited = illimité
+compare-row-start = Démarrage jusqu'au shell
+compare-row-start-help = De la demande jusqu'à ce qu'un shell réponde (conteneur), ou jusqu'à la première sortie de l'invité sur son port série (VM).
+compare-row-start-textbook = conteneur : secondes ; VM : minutes
+compare-row-memory = Mémoire utilisée
+compare-row-memory-help = Ce que le noyau impute au cgroup du conteneur ; pour la VM, ce que le processus VMM garde en RAM.
+compare-row-memory-textbook = conteneur : mégaoctets ; VM : gigaoctets
+compare-memory-container = { $used } (son cgroup)
+compare-memory-vm = { $used } résidents, sur { $ram } de RAM invitée
+compare-row-disk = Taille sur le disque
+compare-row-disk-help = Les fichiers dont chaque côté a besoin : la racine du conteneur et ce qu'il a écrit ; le dossier, le noyau, l'initrd et les disques de la VM.
+compare-row-disk-textbook = conteneur : mégaoctets ; VM : gigaoctets
+compare-disk-container = racine { $root } + sa propre couche { $upper }
+compare-row-kernel = Noyau à l'intérieur (uname -r)
+compare-row-kernel-help = La version du noyau que voit un programme à l'intérieur : un conteneur a le noyau de l'ordinateur, une VM démarre le sien.
+compare-row-kernel-textbook = conteneur : celui de l'ordinateur ; VM : le sien
+compare-kernel = { $inside } (ordinateur : { $host })
+compare-row-pid1 = PID 1
+compare-row-pid1-help = Le premier processus : l'init d'un conteneur est un processus de l'ordinateur avec un autre numéro à l'intérieur ; l'init d'une VM vit dans le noyau de l'invité.
+compare-row-pid1-textbook = les deux : leur propre init
+compare-pid1-container = { $cmdline } (pid { $inside } à l'intérieur, { $host } sur l'ordinateur)
+compare-pid1-vm = l'init propre du noyau invité, hors de vue de l'ordinateur ; l'ordinateur voit le VMM (pid { $host })
+compare-row-processes = Processus à l'intérieur
+compare-row-processes-help = Ce que liste ps à l'intérieur : un conteneur ne voit que ses propres processus, car il a son propre espace de noms de pid.
+compare-row-processes-textbook = les deux : seulement les leurs
+compare-processes-vm = l'ordinateur voit un processus, le VMM (pid { $host }) ; ceux de l'invité sont dans sa mémoire
+compare-row-isolated = Isolé (espaces de noms propres)
+compare-row-isolated-help = Les espaces de noms donnent à un processus sa propre vue d'une partie du système (processus, montages, réseau…) ; comparés à ceux de l'ordinateur via /proc/<pid>/ns.
+compare-row-isolated-textbook = conteneur : espaces de noms ; VM : matériel virtuel
+compare-isolated-vm = espaces de noms : { $namespaces } ; l'invité est séparé par du matériel virtuel à la place
+compare-row-shared = Partagé avec l'ordinateur
+compare-row-shared-help = Ce que les deux côtés utilisent de l'ordinateur : un conteneur, son noyau et les espaces de noms qu'il n'a pas reçus ; une VM, seulement le processus VMM.
+compare-row-shared-textbook = conteneur : le noyau de l'ordinateur ; VM : le matériel
+compare-shared-container = le noyau de l'ordinateur ; espaces de noms : { $namespaces }
+compare-shared-vm = les espaces de noms du processus VMM : { $namespaces } ; pas le noyau
+compare-row-limits = Limites
+compare-row-limits-help = Ce que chaque côté peut utiliser : les fichiers cgroup du conteneur, relus ; la RAM de la VM telle que réglée.
+compare-row-limits-textbook = conteneur : cgroups ; VM : son matériel virtuel
+compare-limits-container = mémoire { $memory }, CPU { $cpu } (cgroup v{ $version })
+compare-limits-vm = RAM invitée { $ram }
+compare-row-layers = Couches
+compare-row-layers-help = La racine d'un conteneur est un overlay : les fichiers partagés dessous, ses changements dessus ; une VM écrit dans ses propres images disque.
+compare-row-layers-textbook = conteneur : couches d'image ; VM : images disque
+compare-layers-container = dessous : { $lower } ; dessus : { $upper }
+compare-layers-vm = ses propres images disque
+compare-no-overlay = pas d'overlay (voir les notes)
+compare-vm-ended = La VM s'est arrêtée avant d'être mesurée (son invité s'est éteint) : donnez-lui un invité qui reste allumé.

@@ -5,6 +5,7 @@
 //! `library` (create, clone, delete), `vm` (list, state, power, console, screenshot) and
 //! `snapshot` (take, list, revert).
 
+mod compare;
 mod inspect;
 mod install;
 mod library;
@@ -148,6 +149,12 @@ pub enum Command {
         vm: String,
         exits: bool,
     },
+    /// `compare [VM] [--initramfs FILE]`: the busybox root as a container (and the VM, when
+    /// named), measured side by side.
+    Compare {
+        vm: Option<String>,
+        initramfs: Option<PathBuf>,
+    },
     /// `completions bash|zsh|fish`: the shell's completion script.
     Completions {
         shell: String,
@@ -268,6 +275,9 @@ fn dispatch(ctx: &Ctx, args: &Args) -> i32 {
         Command::Snapshot(s) => snapshot::run(ctx, s),
         Command::Detect { file } => install::detect(ctx, file),
         Command::Inspect { vm, exits } => ctx.with_vm(vm, |e| inspect::inspect(ctx, e, *exits)),
+        Command::Compare { vm, initramfs } => {
+            compare::compare(ctx, vm.as_deref(), initramfs.as_deref())
+        }
         Command::Completions { shell } => completions(ctx, shell),
         Command::Help(text) => {
             ctx.out.say(text.trim_end());

@@ -112,6 +112,12 @@ const COMMANDS: &[Spec] = &[
         flags: &["exits"],
     },
     Spec {
+        name: "compare",
+        operands: &[("VM", false)],
+        options: &[("initramfs", "FILE")],
+        flags: &[],
+    },
+    Spec {
         name: "completions",
         operands: &[("SHELL", true)],
         options: &[],
@@ -259,6 +265,10 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
         "resume" => Command::Resume { vm: vm() },
         "console" => Command::Console { vm: vm() },
         "create" => Command::Create(Box::new(create_args(sm, operand(0))?)),
+        "compare" => Command::Compare {
+            vm: sm.get_one::<String>(OPERANDS[0]).cloned(),
+            initramfs: opt(sm, "initramfs").map(PathBuf::from),
+        },
         "detect" => Command::Detect {
             file: PathBuf::from(operand(0)),
         },
@@ -421,6 +431,28 @@ mod tests {
 
     fn p(w: &[&str]) -> Result<Args, String> {
         parse(&w.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn compare_takes_an_optional_vm_and_initramfs() {
+        crate::testing::english();
+        assert_eq!(
+            p(&["compare"]).unwrap().command,
+            Command::Compare {
+                vm: None,
+                initramfs: None
+            }
+        );
+        let a = p(&["compare", "tg", "--initramfs", "r.cpio.gz", "--json"]).unwrap();
+        assert!(a.json);
+        assert_eq!(
+            a.command,
+            Command::Compare {
+                vm: Some("tg".into()),
+                initramfs: Some(PathBuf::from("r.cpio.gz"))
+            }
+        );
+        assert!(p(&["compare", "a", "b"]).is_err());
     }
 
     /// The table and the match in `parse` name the commands twice: every row must give a

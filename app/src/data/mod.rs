@@ -5,6 +5,7 @@
 pub mod cdrom;
 pub mod check;
 pub mod client;
+pub mod compare;
 pub mod disks;
 pub mod error;
 pub mod exits;

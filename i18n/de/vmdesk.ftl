@@ -299,6 +299,9 @@ cli-help =
                                       kommen in den Papierkorb (--keep-disks: nach kept-disks/)
       vmdesk status  VM               den Zustand einer VM zeigen
       vmdesk start   VM               eine VM starten (sie läuft weiter, wenn vmdesk endet)
+      vmdesk start   VM --throwaway
+                                      auf einem temporären Overlay starten: Was sie schreibt,
+                                      wird beim Ausschalten verworfen
       vmdesk stop    VM               den ACPI-Ein/Aus-Knopf drücken
       vmdesk kill    VM               eine VM sofort ausschalten
       vmdesk restart VM               eine VM zurücksetzen und neu starten
@@ -312,6 +315,14 @@ cli-help =
       vmdesk screenshot VM DATEI.png  den Bildschirm der VM speichern (VMs mit Bildschirm)
       vmdesk cdrom VM eject|insert DATEI.iso [--drive N]
                                       Medium aus einem CD-ROM-Laufwerk nehmen / ein ISO einlegen
+      vmdesk lab create TEMPLATE --count N [--prefix P]
+                                      N nummerierte Schülerkopien (verknüpfte Klone) einer
+                                      gestoppten VM anlegen, „P 01“… (P: Schüler)
+      vmdesk lab reset VM | --all TEMPLATE
+                                      eine gestoppte Schülerkopie (oder alle einer Vorlage)
+                                      auf die Vorlage zurücksetzen; ihre Snapshots entfallen
+      vmdesk lab list TEMPLATE
+                                      die Schülerkopien einer Vorlage und ihren Zustand zeigen
       vmdesk completions SHELL        das Vervollständigungsskript für bash, zsh oder fish ausgeben
       vmdesk --version                die Version ausgeben
 
@@ -561,3 +572,20 @@ choose-none = Es konnte kein Dateiauswahldialog geöffnet werden (dafür braucht
 error-image-is-iso = { $file } ist ein Installationsmedium (ISO), kein Datenträger: Um davon zu installieren, erstellen Sie die VM mit „Von einem ISO- oder Festplattenabbild installieren“, das es in ein CD-Laufwerk legt.
 check-software-kvm = Dieser Computer hat keine Hardware-Virtualisierung
 check-software-kvm-fix = KVM kommt hier von { $module }, das den Kernel-Code des Gastes in Software nachbildet: VMs laufen etwa 1000-mal langsamer als üblich, und die meisten Betriebssysteme starten nicht zu Ende. Kleine Testsysteme funktionieren. Auf einem Computer mit eingeschaltetem Intel VT-x oder AMD-V (in den Firmware-Einstellungen) laufen VMs mit voller Geschwindigkeit.
+
+# Lab mode (issue 16, part e)
+lab-error-version = { $file } stammt von einer anderen vmdesk-Version (Lab-Dateiversion { $version }); sie bleibt unverändert.
+lab-error-count = Die Anzahl der Schülerkopien muss eine ganze Zahl von 1 bis { $max } sein.
+lab-error-prefix = Das Namenspräfix ist leer: Die Kopien werden danach benannt („Schüler 01“, …).
+lab-error-student-as-template = { $vm } ist selbst eine Schülerkopie: Erstellen Sie die Kopien von seiner Vorlage.
+lab-error-not-student = { $vm } ist keine Schülerkopie einer Vorlage und kann daher nicht zurückgesetzt werden.
+lab-error-running = { $vm } läuft: Fahren Sie sie zuerst herunter und setzen Sie sie dann zurück.
+lab-error-not-linked = { $file } ist kein Overlay eines verknüpften Klons (ohne Basisdatei): Es kann nicht zurückgesetzt werden.
+lab-progress = Schülerkopie { $done } von { $total } angelegt
+lab-made = { $count } Schülerkopien von { $vm } angelegt: { $names }
+lab-reset-done = { $vm } ist wieder im Zustand der Vorlage ({ $snapshots } Snapshots entfernt)
+lab-reset-all-done = { $count } von { $total } Schülerkopien zurückgesetzt
+lab-no-students = { $vm } hat keine Schülerkopien.
+cli-lab-option = { $option } passt nicht zu lab { $action }
+cli-lab-count-missing = lab create braucht --count N (wie viele Schülerkopien)
+lab-default-prefix = Schüler

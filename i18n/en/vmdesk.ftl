@@ -298,6 +298,9 @@ cli-help =
                                       go to the trash (--keep-disks: to kept-disks/)
       vmdesk status  VM               show a VM's state
       vmdesk start   VM               start a VM (it keeps running after vmdesk exits)
+      vmdesk start   VM --throwaway
+                                      run it on a temporary overlay: what it writes is
+                                      discarded when it is off
       vmdesk stop    VM               press the ACPI power button
       vmdesk kill    VM               force a VM off at once
       vmdesk restart VM               reset a VM and start it again
@@ -311,6 +314,14 @@ cli-help =
       vmdesk screenshot VM FILE.png   save the VM's screen (VMs with a display)
       vmdesk cdrom VM eject|insert FILE.iso [--drive N]
                                       take the medium out of a CD-ROM drive / put an ISO in
+      vmdesk lab create TEMPLATE --count N [--prefix P]
+                                      make N numbered student copies (linked clones)
+                                      of a stopped VM, named “P 01”… (P: Student)
+      vmdesk lab reset VM | --all TEMPLATE
+                                      put a stopped student copy (or all of a template's)
+                                      back to the template; its snapshots are dropped
+      vmdesk lab list TEMPLATE
+                                      list a template's student copies and their state
       vmdesk completions SHELL        print the completion script for bash, zsh or fish
       vmdesk --version                print the version
 
@@ -560,3 +571,20 @@ choose-none = No file chooser could open (it needs xdg-desktop-portal, zenity or
 error-image-is-iso = { $file } is an installer image (ISO), not a disk: to install from it, make the VM with “Install from an ISO or disk image”, which puts it in a CD drive.
 check-software-kvm = This computer has no hardware virtualization
 check-software-kvm-fix = KVM here comes from { $module }, which emulates the guest's kernel code in software: VMs run about 1000 times slower than usual, and most operating systems will not finish booting. Small test systems work. On a computer with Intel VT-x or AMD-V turned on in its firmware settings, VMs run at full speed.
+
+# Lab mode (issue 16, part e)
+lab-error-version = { $file } was written by another vmdesk (lab file version { $version }); it is left as it is.
+lab-error-count = The number of student copies must be a whole number from 1 to { $max }.
+lab-error-prefix = The name prefix is empty: the copies are named after it (“Student 01”, …).
+lab-error-student-as-template = { $vm } is itself a student copy: make student copies of its template instead.
+lab-error-not-student = { $vm } is not a student copy of a template, so it has nothing to be reset to.
+lab-error-running = { $vm } is running: shut it down first, then reset it.
+lab-error-not-linked = { $file } is not a linked clone's overlay (it has no backing file): it cannot be reset.
+lab-progress = student copy { $done } of { $total } made
+lab-made = { $count } student copies of { $vm } made: { $names }
+lab-reset-done = { $vm } is back to its template ({ $snapshots } snapshots dropped)
+lab-reset-all-done = { $count } of { $total } student copies reset
+lab-no-students = { $vm } has no student copies.
+cli-lab-option = { $option } does not go with lab { $action }
+cli-lab-count-missing = lab create needs --count N (how many student copies)
+lab-default-prefix = Student

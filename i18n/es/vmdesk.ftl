@@ -300,6 +300,9 @@ cli-help =
                                       van a la papelera (--keep-disks: a kept-disks/)
       vmdesk status  VM               mostrar el estado de una VM
       vmdesk start   VM               iniciar una VM (sigue en marcha al salir de vmdesk)
+      vmdesk start   VM --throwaway
+                                      arrancarla sobre una capa temporal: lo que escriba se
+                                      descarta al apagarla
       vmdesk stop    VM               pulsar el botón de apagado ACPI
       vmdesk kill    VM               apagar una VM al instante
       vmdesk restart VM               reiniciar una VM
@@ -313,6 +316,14 @@ cli-help =
       vmdesk screenshot VM ARCHIVO.png  guardar la pantalla de la VM (VM con pantalla)
       vmdesk cdrom VM eject|insert ARCHIVO.iso [--drive N]
                                       saca el disco de una unidad de CD-ROM / mete una ISO
+      vmdesk lab create TEMPLATE --count N [--prefix P]
+                                      crear N copias de alumno numeradas (clones enlazados)
+                                      de una VM detenida, «P 01»… (P: Alumno)
+      vmdesk lab reset VM | --all TEMPLATE
+                                      devolver una copia de alumno detenida (o todas las de
+                                      una plantilla) a la plantilla; se pierden sus snapshots
+      vmdesk lab list TEMPLATE
+                                      listar las copias de alumno de una plantilla y su estado
       vmdesk completions SHELL        mostrar el script de compleción para bash, zsh o fish
       vmdesk --version                mostrar la versión
 
@@ -562,3 +573,20 @@ choose-none = No se pudo abrir un selector de archivos (requiere xdg-desktop-por
 error-image-is-iso = { $file } es una imagen de instalación (ISO), no un disco: para instalar desde ella, cree la VM con «Instalar desde una imagen ISO o de disco», que la pone en una unidad de CD.
 check-software-kvm = Este equipo no tiene virtualización por hardware
 check-software-kvm-fix = Aquí KVM lo proporciona { $module }, que emula por software el código del núcleo del invitado: las VM van unas 1000 veces más lentas de lo normal y la mayoría de los sistemas operativos no terminan de arrancar. Los sistemas de prueba pequeños funcionan. En un equipo con Intel VT-x o AMD-V activado en la configuración del firmware, las VM van a toda velocidad.
+
+# Lab mode (issue 16, part e)
+lab-error-version = { $file } lo escribió otra versión de vmdesk (versión { $version } del archivo de laboratorio); se deja como está.
+lab-error-count = El número de copias de alumno debe ser un número entero de 1 a { $max }.
+lab-error-prefix = El prefijo del nombre está vacío: las copias llevan su nombre («Alumno 01», …).
+lab-error-student-as-template = { $vm } ya es una copia de alumno: haga las copias a partir de su plantilla.
+lab-error-not-student = { $vm } no es una copia de alumno de una plantilla: no hay nada a lo que restablecerla.
+lab-error-running = { $vm } está en marcha: apáguela primero y restablézcala después.
+lab-error-not-linked = { $file } no es la capa de un clon enlazado (no tiene archivo base): no se puede restablecer.
+lab-progress = copia de alumno { $done } de { $total } creada
+lab-made = { $count } copias de alumno de { $vm } creadas: { $names }
+lab-reset-done = { $vm } ha vuelto al estado de su plantilla ({ $snapshots } snapshots eliminados)
+lab-reset-all-done = { $count } de { $total } copias de alumno restablecidas
+lab-no-students = { $vm } no tiene copias de alumno.
+cli-lab-option = { $option } no va con lab { $action }
+cli-lab-count-missing = lab create necesita --count N (cuántas copias de alumno)
+lab-default-prefix = Alumno

@@ -299,6 +299,9 @@ cli-help =
                                       vont à la corbeille (--keep-disks : dans kept-disks/)
       vmdesk status  VM               afficher l'état d'une VM
       vmdesk start   VM               démarrer une VM (elle continue après la fin de vmdesk)
+      vmdesk start   VM --throwaway
+                                      la démarrer sur une surcouche temporaire : ce qu'elle
+                                      écrit est jeté à l'arrêt
       vmdesk stop    VM               appuyer sur le bouton d'alimentation ACPI
       vmdesk kill    VM               éteindre une VM immédiatement
       vmdesk restart VM               réinitialiser une VM et la redémarrer
@@ -312,6 +315,14 @@ cli-help =
       vmdesk screenshot VM FICHIER.png  enregistrer l'écran de la VM (VM avec écran)
       vmdesk cdrom VM eject|insert FICHIER.iso [--drive N]
                                       retire le disque d’un lecteur de CD-ROM / insère une ISO
+      vmdesk lab create TEMPLATE --count N [--prefix P]
+                                      créer N copies d'élève numérotées (clones liés) d'une
+                                      VM arrêtée, « P 01 »… (P : Élève)
+      vmdesk lab reset VM | --all TEMPLATE
+                                      remettre une copie d'élève arrêtée (ou toutes celles
+                                      d'un modèle) à l'état du modèle ; ses snapshots sont perdus
+      vmdesk lab list TEMPLATE
+                                      lister les copies d'élève d'un modèle et leur état
       vmdesk completions SHELL        afficher le script de complétion pour bash, zsh ou fish
       vmdesk --version                afficher la version
 
@@ -561,3 +572,20 @@ choose-none = Aucun sélecteur de fichiers n’a pu s’ouvrir (il faut xdg-desk
 error-image-is-iso = { $file } est une image d’installation (ISO), pas un disque : pour installer depuis celle-ci, créez la VM avec « Installer depuis une image ISO ou disque », qui la place dans un lecteur CD.
 check-software-kvm = Cet ordinateur n’a pas de virtualisation matérielle
 check-software-kvm-fix = Ici, KVM est fourni par { $module }, qui émule en logiciel le code du noyau de l’invité : les VM tournent environ 1000 fois plus lentement que d’habitude et la plupart des systèmes d’exploitation ne finissent pas de démarrer. Les petits systèmes de test fonctionnent. Sur un ordinateur où Intel VT-x ou AMD-V est activé dans les réglages du micrologiciel, les VM tournent à pleine vitesse.
+
+# Lab mode (issue 16, part e)
+lab-error-version = { $file } a été écrit par une autre version de vmdesk (version { $version } du fichier de labo) ; il est laissé tel quel.
+lab-error-count = Le nombre de copies d'élève doit être un nombre entier de 1 à { $max }.
+lab-error-prefix = Le préfixe du nom est vide : les copies sont nommées d'après lui (« Élève 01 », …).
+lab-error-student-as-template = { $vm } est elle-même une copie d'élève : faites les copies à partir de son modèle.
+lab-error-not-student = { $vm } n'est pas une copie d'élève d'un modèle : il n'y a rien à quoi la réinitialiser.
+lab-error-running = { $vm } est en marche : éteignez-la d'abord, puis réinitialisez-la.
+lab-error-not-linked = { $file } n'est pas la surcouche d'un clone lié (sans fichier de base) : impossible de la réinitialiser.
+lab-progress = copie d'élève { $done } sur { $total } créée
+lab-made = { $count } copies d'élève de { $vm } créées : { $names }
+lab-reset-done = { $vm } est revenue à l'état de son modèle ({ $snapshots } snapshots supprimés)
+lab-reset-all-done = { $count } copies d'élève sur { $total } réinitialisées
+lab-no-students = { $vm } n'a pas de copies d'élève.
+cli-lab-option = { $option } ne va pas avec lab { $action }
+cli-lab-count-missing = lab create demande --count N (combien de copies d'élève)
+lab-default-prefix = Élève

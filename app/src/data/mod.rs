@@ -10,6 +10,7 @@ pub mod error;
 pub mod exits;
 pub mod host;
 pub mod install;
+pub mod lab;
 pub mod media;
 pub mod osinfo;
 pub mod paths;

@@ -11,9 +11,15 @@ pub struct Settings {
     pub language: Option<String>,
     /// Warnings of the first-run check the user chose to continue past (e.g. `passt-missing`).
     pub accepted_warnings: Vec<String>,
+    /// VMs whose every run is a throwaway run (lab mode): changes discarded at power-off.
+    pub throwaway: Vec<String>,
 }
 
 impl Settings {
+    pub fn is_throwaway(&self, id: &str) -> bool {
+        self.throwaway.iter().any(|t| t == id)
+    }
+
     pub fn load(path: &Path) -> Settings {
         std::fs::read_to_string(path)
             .ok()
@@ -42,6 +48,7 @@ mod tests {
         let s = Settings {
             language: Some("de".into()),
             accepted_warnings: vec!["passt-missing".into()],
+            ..Default::default()
         };
         s.save(&p).unwrap();
         assert_eq!(Settings::load(&p), s);

@@ -589,3 +589,35 @@ lab-no-students = { $vm } hat keine Schülerkopien.
 cli-lab-option = { $option } passt nicht zu lab { $action }
 cli-lab-count-missing = lab create braucht --count N (wie viele Schülerkopien)
 lab-default-prefix = Schüler
+projector-button = Beamer
+projector-title = Beamer-Modus
+projector-explain = Zum Vorführen vor einer Klasse: größer, kontrastreicher, auch von hinten gut lesbar. Wird sofort angewendet und gespeichert.
+projector-scale = UI-Skalierung
+projector-scale-explain = Alles wird größer gezeichnet; ein kleines Fenster behält Platz für jede Ansicht (mindestens 800×600 vor der Skalierung).
+projector-scale-limited = Dieses Fenster ist dafür zu klein: jetzt mit { $scale } gezeichnet. Vergrößern Sie es oder nutzen Sie den Vollbildmodus.
+projector-high-contrast = Hoher Kontrast
+projector-high-contrast-explain = Schwarz auf Weiß mit kräftigen Rändern, für blasse Beamer.
+projector-large-font = Große Konsolenschrift
+projector-large-font-explain = Der Text der seriellen Konsole in größerer Schrift, damit die Klasse mitlesen kann.
+projector-close = Schließen
+lab-title = Labormodus
+lab-explain = Schülerkopien sind verknüpfte Klone dieser VM: Jede Person bekommt eine eigene, ein Klick setzt sie zurück.
+lab-is-student = Eine Schülerkopie von { $template }.
+lab-make-button = Schülerkopien anlegen…
+lab-stopped-only = Nur eine gestoppte VM kann kopiert werden: Ihre Platten dürfen sich dabei nicht ändern.
+lab-count = Anzahl
+lab-prefix = Namenspräfix
+lab-make-explain = Benannt „Präfix 01“, „Präfix 02“…; jede belegt nur, was dort geschrieben wird. Diese VM läuft danach auf eigenem Overlay; die Kopien starten vom jetzigen Stand.
+lab-make = Kopien anlegen
+lab-cancel = Abbrechen
+lab-students = { $count ->
+        [one] Eine Schülerkopie
+       *[other] { $count } Schülerkopien
+    }
+lab-reset = Zurücksetzen
+lab-reset-all = Alle zurücksetzen
+lab-reset-question = { $name } auf die Vorlage zurücksetzen?
+lab-reset-all-question = Alle { $count } Schülerkopien auf die Vorlage zurücksetzen?
+lab-reset-explain = Was seitdem geschrieben wurde, geht verloren, dazu { $snapshots } Snapshots. Laufende Kopien bleiben unverändert.
+lab-throwaway = Wegwerf-Läufe
+lab-throwaway-explain = Jeder Lauf startet auf einem temporären Overlay: Was die VM schreibt, wird beim Ausschalten verworfen.

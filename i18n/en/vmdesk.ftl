@@ -588,3 +588,35 @@ lab-no-students = { $vm } has no student copies.
 cli-lab-option = { $option } does not go with lab { $action }
 cli-lab-count-missing = lab create needs --count N (how many student copies)
 lab-default-prefix = Student
+projector-button = Projector
+projector-title = Projector mode
+projector-explain = For showing vmdesk to a class: larger, starker, easier to read from the back of the room. Saved and applied at once.
+projector-scale = UI scale
+projector-scale-explain = Everything drawn larger; a small window keeps room for every screen (at least 800×600 before scaling).
+projector-scale-limited = This window is too small for more: drawn at { $scale } now. Enlarge it or go full screen.
+projector-high-contrast = High contrast
+projector-high-contrast-explain = Black on white with strong borders, for washed-out projectors.
+projector-large-font = Large console font
+projector-large-font-explain = The serial console's text in a bigger font, so a class can read what the guest prints.
+projector-close = Close
+lab-title = Lab mode
+lab-explain = Student copies are linked clones of this VM: each student gets their own, and one click puts it back.
+lab-is-student = A student copy of { $template }.
+lab-make-button = Make student copies…
+lab-stopped-only = Only a stopped VM can be copied: its disks must not change meanwhile.
+lab-count = How many
+lab-prefix = Name prefix
+lab-make-explain = Named “prefix 01”, “prefix 02”…; each takes only what its student writes. This VM then runs on its own overlay; copies start from it as it is now.
+lab-make = Make copies
+lab-cancel = Cancel
+lab-students = { $count ->
+        [one] One student copy
+       *[other] { $count } student copies
+    }
+lab-reset = Reset
+lab-reset-all = Reset all
+lab-reset-question = Reset { $name } to the template?
+lab-reset-all-question = Reset all { $count } student copies to the template?
+lab-reset-explain = What was written since is lost, and { $snapshots } snapshots with it. Running copies are left as they are.
+lab-throwaway = Throwaway runs
+lab-throwaway-explain = Each run starts on a temporary overlay: whatever the VM writes is discarded when it is off.

@@ -590,3 +590,35 @@ lab-no-students = { $vm } no tiene copias de alumno.
 cli-lab-option = { $option } no va con lab { $action }
 cli-lab-count-missing = lab create necesita --count N (cuántas copias de alumno)
 lab-default-prefix = Alumno
+projector-button = Proyector
+projector-title = Modo proyector
+projector-explain = Para mostrar vmdesk a una clase: más grande, más contrastado, legible desde el fondo del aula. Se aplica y se guarda al momento.
+projector-scale = Escala de la interfaz
+projector-scale-explain = Todo se dibuja más grande; una ventana pequeña conserva sitio para cada pantalla (al menos 800×600 antes de escalar).
+projector-scale-limited = Esta ventana es demasiado pequeña: ahora se dibuja al { $scale }. Agrándela o use la pantalla completa.
+projector-high-contrast = Alto contraste
+projector-high-contrast-explain = Negro sobre blanco con bordes marcados, para proyectores apagados.
+projector-large-font = Letra grande en la consola
+projector-large-font-explain = El texto de la consola serie en letra más grande, para que la clase lea lo que escribe el invitado.
+projector-close = Cerrar
+lab-title = Modo laboratorio
+lab-explain = Las copias de alumno son clones enlazados de esta VM: cada alumno tiene la suya y un clic la restablece.
+lab-is-student = Una copia de alumno de { $template }.
+lab-make-button = Crear copias de alumno…
+lab-stopped-only = Solo se puede copiar una VM detenida: sus discos no deben cambiar mientras tanto.
+lab-count = Cuántas
+lab-prefix = Prefijo del nombre
+lab-make-explain = Se llaman «prefijo 01», «prefijo 02»…; cada una ocupa solo lo que escribe su alumno. Esta VM sigue en su propia capa; las copias parten de su estado actual.
+lab-make = Crear copias
+lab-cancel = Cancelar
+lab-students = { $count ->
+        [one] Una copia de alumno
+       *[other] { $count } copias de alumno
+    }
+lab-reset = Restablecer
+lab-reset-all = Restablecer todas
+lab-reset-question = ¿Restablecer { $name } a la plantilla?
+lab-reset-all-question = ¿Restablecer las { $count } copias de alumno a la plantilla?
+lab-reset-explain = Lo escrito desde entonces se pierde, y con ello { $snapshots } snapshots. Las copias en marcha no se tocan.
+lab-throwaway = Ejecuciones desechables
+lab-throwaway-explain = Cada ejecución arranca sobre una capa temporal: lo que escriba la VM se descarta al apagarla.

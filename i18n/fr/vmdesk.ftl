@@ -589,3 +589,35 @@ lab-no-students = { $vm } n'a pas de copies d'élève.
 cli-lab-option = { $option } ne va pas avec lab { $action }
 cli-lab-count-missing = lab create demande --count N (combien de copies d'élève)
 lab-default-prefix = Élève
+projector-button = Projecteur
+projector-title = Mode projecteur
+projector-explain = Pour montrer vmdesk à une classe : plus grand, plus contrasté, lisible du fond de la salle. Appliqué et enregistré aussitôt.
+projector-scale = Échelle de l'interface
+projector-scale-explain = Tout est dessiné plus grand ; une petite fenêtre garde la place de chaque écran (au moins 800×600 avant mise à l'échelle).
+projector-scale-limited = Cette fenêtre est trop petite : dessinée à { $scale } pour l'instant. Agrandissez-la ou passez en plein écran.
+projector-high-contrast = Contraste élevé
+projector-high-contrast-explain = Noir sur blanc avec des bordures marquées, pour les projecteurs pâles.
+projector-large-font = Grande police de console
+projector-large-font-explain = Le texte de la console série en plus grand, pour que la classe lise ce qu'affiche l'invité.
+projector-close = Fermer
+lab-title = Mode labo
+lab-explain = Les copies d'élève sont des clones liés de cette VM : chacun a la sienne, un clic la remet à zéro.
+lab-is-student = Une copie d'élève de { $template }.
+lab-make-button = Créer des copies d'élève…
+lab-stopped-only = Seule une VM arrêtée peut être copiée : ses disques ne doivent pas changer entre-temps.
+lab-count = Combien
+lab-prefix = Préfixe du nom
+lab-make-explain = Nommées « préfixe 01 », « préfixe 02 »… ; chacune n'occupe que ce que son élève écrit. Cette VM continue sur sa propre surcouche ; les copies partent de son état actuel.
+lab-make = Créer les copies
+lab-cancel = Annuler
+lab-students = { $count ->
+        [one] Une copie d'élève
+       *[other] { $count } copies d'élève
+    }
+lab-reset = Réinitialiser
+lab-reset-all = Tout réinitialiser
+lab-reset-question = Réinitialiser { $name } à l'état du modèle ?
+lab-reset-all-question = Réinitialiser les { $count } copies d'élève à l'état du modèle ?
+lab-reset-explain = Ce qui a été écrit depuis est perdu, avec { $snapshots } snapshots. Les copies en marche sont laissées telles quelles.
+lab-throwaway = Sessions jetables
+lab-throwaway-explain = Chaque session démarre sur une surcouche temporaire : ce que la VM écrit est jeté à l'arrêt.

@@ -47,7 +47,7 @@ fn natural_width(label: &str, px: f32) -> f32 {
 /// Draws the app at `size` and checks that each of `labels` shows once or more, each time on
 /// one line (no wrapped button labels), wholly inside the window (not cut off), and overlapping
 /// none of the others (not drawn over a neighbour). `what` names the screen in failures.
-fn assert_reachable(app: &App, size: Size, labels: &[String], what: &str) {
+pub(super) fn assert_reachable(app: &App, size: Size, labels: &[String], what: &str) {
     let mut ui = iced_test::Simulator::with_size(Default::default(), size, app.view());
     let window = Rectangle::with_size(size);
     save_png(&mut ui, size, what);
@@ -95,7 +95,7 @@ fn assert_reachable(app: &App, size: Size, labels: &[String], what: &str) {
 }
 
 /// Runs `check` in each language, at both sizes.
-fn each(check: impl Fn(Size)) {
+pub(super) fn each(check: impl Fn(Size)) {
     for lang in LANGS {
         crate::i18n::with_language(lang, || {
             LANG.set(lang);
@@ -122,7 +122,7 @@ fn save_png(ui: &mut iced_test::Simulator<'_, Message>, size: Size, what: &str) 
     shot.matches_image(&path).unwrap();
 }
 
-fn keys(keys: &[&str]) -> Vec<String> {
+pub(super) fn keys(keys: &[&str]) -> Vec<String> {
     keys.iter().map(|k| crate::i18n::loader().get(k)).collect()
 }
 

@@ -5,6 +5,7 @@
 mod app_wide;
 mod console_screen;
 mod details_screen;
+mod lab_screens;
 mod layout;
 mod library_screen;
 mod serial_terminal;

@@ -4,12 +4,16 @@
 //! `lifecycle` (VMs, polling, jobs off the UI thread), `notices` and `guest` (VMM events).
 
 mod guest;
+mod lab;
 mod lifecycle;
 mod notices;
+mod projector;
 mod window;
 
 use window::set_fullscreen;
+#[cfg(test)]
 pub use window::window_settings;
+pub use window::{run, shortcut};
 
 pub use lifecycle::{blocking, Poll};
 pub use notices::Notice;
@@ -29,8 +33,6 @@ use crate::ui::screen::console::{self, Console};
 use crate::ui::screen::details::{self, serial, snapshots, Details, SnapOp};
 use crate::ui::screen::library::{self, Library};
 use crate::ui::screen::wizard::{self, Wizard};
-use crate::ui::style;
-use iced::keyboard::{self, Key};
 use iced::widget::column;
 use iced::{Element, Length, Subscription, Task};
 use std::sync::Arc;
@@ -52,6 +54,10 @@ pub struct App {
     thumbs_at: Option<std::time::Instant>,
     /// A file to install from (`vmdesk FILE`) waiting for the first-run check to pass.
     open_pending: Option<std::path::PathBuf>,
+    /// Projector mode's panel shows (library).
+    pub projector_open: bool,
+    /// The window's size before our UI scale (for the scale's 800×600 floor).
+    pub window_size: (f32, f32),
 }
 
 pub enum Screen {
@@ -109,11 +115,17 @@ pub enum Message {
     CdromChanged(String, Result<Box<vmm_core::config::VmConfig>, String>),
     DismissNotice(u64),
     ForceOff(u64, String),
+    Projector(crate::ui::screen::projector::Message),
+    /// Lab work for VM `id` ended: what to say, or why it failed.
+    LabDone(String, Result<String, String>),
+    Resized(iced::Size),
 }
 
 impl App {
     pub fn new(paths: Paths, client: Arc<dyn VmmClient>, host: HostInfo) -> App {
         let settings = Settings::load(&paths.settings_file());
+        // Throwaway runs that ended while the app was not there are discarded first.
+        crate::data::lab::throwaway::mend_all(&paths, &*client);
         let vms = Vms {
             entries: store::list(&paths),
             ..Vms::default()
@@ -131,6 +143,8 @@ impl App {
             polling: false,
             thumbs_at: None,
             open_pending: None,
+            projector_open: false,
+            window_size: (1280.0, 800.0),
         }
     }
 
@@ -161,6 +175,7 @@ impl App {
     ) -> (App, Task<Message>) {
         let mut app = App::new(paths, client, HostInfo::detect());
         crate::i18n::apply(app.settings.language.as_deref());
+        app.apply_projector();
         app.checked(check::findings(&check::gather()));
         let mut tasks = vec![app.poll(), app.load_thumbs()];
         if let Some(file) = open {
@@ -206,7 +221,8 @@ impl App {
         let log = store::serial_log(&self.paths, id, cfg.as_ref());
         let scrollback = store::tail_text(&log, 64 * 1024);
         let free = crate::data::disks::free_space(&self.paths.vm_dir(id));
-        let details = Details::new(id, cfg.as_ref(), &self.host, scrollback, free);
+        let mut details = Details::new(id, cfg.as_ref(), &self.host, scrollback, free);
+        details.lab.refresh(&self.paths, &self.settings, id);
         self.screen = Screen::Details(Box::new(details));
         let snaps = self.load_snapshots(id);
         if self.vms.is_active(id) {
@@ -458,6 +474,12 @@ impl App {
                     iced::widget::operation::focus(library::SEARCH_ID)
                 }
             },
+            Message::Projector(m) => self.projector(m),
+            Message::LabDone(id, r) => self.lab_done(id, r),
+            Message::Resized(size) => {
+                self.resized(size);
+                Task::none()
+            }
             Message::DismissNotice(n) => {
                 self.dismiss(n);
                 Task::none()
@@ -543,6 +565,7 @@ impl App {
                     Message::CdromChanged(id, r.map(Box::new))
                 })
             }
+            details::Action::Lab(id, a) => Task::batch([task, self.lab(id, a)]),
             details::Action::AddCdrom(id) => {
                 let paths = self.paths.clone();
                 blocking(move || {
@@ -644,6 +667,10 @@ impl App {
                 }
                 Task::none()
             }
+            Action::Projector => {
+                self.projector_open = !self.projector_open;
+                Task::none()
+            }
             Action::SetLanguage(l) => {
                 self.settings.language = l;
                 if let Err(e) = self.settings.save(&self.paths.settings_file()) {
@@ -657,12 +684,19 @@ impl App {
 
     pub fn view(&self) -> Element<'_, Message> {
         let (header, body): (Element<'_, Message>, Element<'_, Message>) = match &self.screen {
-            Screen::Library => (
-                self.library
-                    .header(self.settings.language.as_deref())
-                    .map(Message::Library),
-                self.library.body(&self.vms).map(Message::Library),
-            ),
+            Screen::Library => {
+                let mut body = column![];
+                if self.projector_open {
+                    let p = crate::ui::screen::projector::view(
+                        &self.settings.projector,
+                        f64::from(self.scale_factor()),
+                    );
+                    body = body.push(p.map(Message::Projector));
+                }
+                let header = self.library.header(self.settings.language.as_deref());
+                let list = self.library.body(&self.vms).map(Message::Library);
+                (header.map(Message::Library), body.push(list).into())
+            }
             Screen::Wizard(w) => {
                 let taken = self.vms.ids();
                 (
@@ -685,7 +719,10 @@ impl App {
     }
 
     pub fn subscription(&self) -> Subscription<Message> {
-        let mut subs = vec![iced::time::every(Duration::from_secs(1)).map(|_| Message::Tick)];
+        let mut subs = vec![
+            iced::time::every(Duration::from_secs(1)).map(|_| Message::Tick),
+            iced::window::resize_events().map(|(_, s)| Message::Resized(s)),
+        ];
         if crate::ui::trace::enabled() {
             subs.push(crate::ui::trace::frames());
         }
@@ -746,38 +783,4 @@ impl App {
 /// osinfo-db).
 fn detect(d: wizard::install::Detect) -> Task<Message> {
     blocking(move || d.run()).map(|m| Message::Wizard(wizard::Message::Install(m)))
-}
-
-pub fn shortcut(
-    event: iced::Event,
-    _: iced::event::Status,
-    _: iced::window::Id,
-) -> Option<Message> {
-    let iced::Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. }) = event else {
-        return None;
-    };
-    if !modifiers.control() {
-        return None;
-    }
-    match key.as_ref() {
-        Key::Character("n") => Some(Message::Shortcut(Shortcut::New)),
-        Key::Character("f") => Some(Message::Shortcut(Shortcut::Search)),
-        Key::Character("q") => Some(Message::Shortcut(Shortcut::Quit)),
-        _ => None,
-    }
-}
-
-/// Runs the GUI; `open` is a file to install from (`vmdesk FILE`).
-pub fn run(paths: Paths, open: Option<std::path::PathBuf>) -> iced::Result {
-    let client: Arc<dyn VmmClient> = Arc::new(client::SocketClient::new(paths.clone()));
-    iced::application(
-        move || App::boot_with(paths.clone(), client.clone(), open.clone()),
-        App::update,
-        App::view,
-    )
-    .title(App::title)
-    .subscription(App::subscription)
-    .theme(|_: &App| style::theme())
-    .window(window_settings())
-    .run()
 }

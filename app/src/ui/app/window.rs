@@ -1,7 +1,13 @@
-//! The app's one window: its settings (app id, sizes) and fullscreen.
+//! The app's one window: how it runs, its settings (app id, sizes), fullscreen and the
+//! app-wide keyboard shortcuts.
 
-use super::Message;
+use super::{App, Message, Shortcut};
+use crate::data::client::{self, VmmClient};
+use crate::data::paths::Paths;
+use crate::ui::style;
+use iced::keyboard::{self, Key};
 use iced::Task;
+use std::sync::Arc;
 
 /// The freedesktop application id: names the .desktop file, the icon, and the window
 /// (Wayland app_id, X11 WM_CLASS).
@@ -31,4 +37,39 @@ pub(super) fn set_fullscreen(on: bool) -> Task<Message> {
         Some(id) => iced::window::set_mode(id, mode),
         None => Task::none(),
     })
+}
+
+pub fn shortcut(
+    event: iced::Event,
+    _: iced::event::Status,
+    _: iced::window::Id,
+) -> Option<Message> {
+    let iced::Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. }) = event else {
+        return None;
+    };
+    if !modifiers.control() {
+        return None;
+    }
+    match key.as_ref() {
+        Key::Character("n") => Some(Message::Shortcut(Shortcut::New)),
+        Key::Character("f") => Some(Message::Shortcut(Shortcut::Search)),
+        Key::Character("q") => Some(Message::Shortcut(Shortcut::Quit)),
+        _ => None,
+    }
+}
+
+/// Runs the GUI; `open` is a file to install from (`vmdesk FILE`).
+pub fn run(paths: Paths, open: Option<std::path::PathBuf>) -> iced::Result {
+    let client: Arc<dyn VmmClient> = Arc::new(client::SocketClient::new(paths.clone()));
+    iced::application(
+        move || App::boot_with(paths.clone(), client.clone(), open.clone()),
+        App::update,
+        App::view,
+    )
+    .title(App::title)
+    .subscription(App::subscription)
+    .theme(|_: &App| style::theme())
+    .scale_factor(App::scale_factor)
+    .window(window_settings())
+    .run()
 }

@@ -59,10 +59,10 @@ pub fn theme() -> Theme {
     )
 }
 
-/// The lines between areas: black and thicker in high contrast.
+/// The lines between areas: black and thicker in high contrast (none stays none).
 fn line(width: f32) -> (Color, f32) {
     if high_contrast() {
-        (Color::BLACK, width.max(1.0) * 2.0)
+        (Color::BLACK, width * 2.0)
     } else {
         (LINE, width)
     }

@@ -61,6 +61,11 @@ pub fn shortcut(
 /// Runs the GUI; `open` is a file to install from (`vmdesk FILE`).
 pub fn run(paths: Paths, open: Option<std::path::PathBuf>) -> iced::Result {
     let client: Arc<dyn VmmClient> = Arc::new(client::SocketClient::new(paths.clone()));
+    // iced sizes windows in logical pixels: with projector mode's scale, 1280×800 on screen.
+    let mut window = window_settings();
+    let projector = crate::data::settings::Settings::load(&paths.settings_file()).projector;
+    let s = projector.effective_scale(window.size.width, window.size.height) as f32;
+    window.size = iced::Size::new(window.size.width / s, window.size.height / s);
     iced::application(
         move || App::boot_with(paths.clone(), client.clone(), open.clone()),
         App::update,
@@ -70,6 +75,6 @@ pub fn run(paths: Paths, open: Option<std::path::PathBuf>) -> iced::Result {
     .subscription(App::subscription)
     .theme(|_: &App| style::theme())
     .scale_factor(App::scale_factor)
-    .window(window_settings())
+    .window(window)
     .run()
 }

@@ -99,9 +99,14 @@ pub fn view(p: &Projector, effective: f64) -> Element<'_, Message> {
     ]
     .spacing(12)
     .max_width(560);
-    container(container(body).padding(16).style(style::card))
-        .padding(iced::Padding::default().top(12).left(20).right(20))
-        .width(Length::Fill)
-        .center_x(Length::Fill)
-        .into()
+    container(
+        container(body)
+            .padding(16)
+            .max_width(600)
+            .style(style::card),
+    )
+    .padding(iced::Padding::default().top(12).left(20).right(20))
+    .width(Length::Fill)
+    .center_x(Length::Fill)
+    .into()
 }

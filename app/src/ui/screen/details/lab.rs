@@ -184,9 +184,10 @@ pub fn view<'a>(lab: &'a Lab, vms: &'a Vms, running: bool) -> Element<'a, Messag
         let total = p.total.load(Ordering::Relaxed).to_string();
         col = col.push(text(t!("lab-progress", done = done, total = total)).size(13));
     } else if lab.asking {
-        let field = |label: String, value: &str, on: fn(String) -> Message, w: f32| {
+        // Narrow at 800×600: the labels take what they need, the name field the rest.
+        let field = |label: String, value: &str, on: fn(String) -> Message, w: Length| {
             row![
-                container(text(label).size(14)).width(150),
+                container(text(label).size(14)).width(120),
                 text_input("", value)
                     .on_input(on)
                     .on_submit(Message::Make)
@@ -199,8 +200,13 @@ pub fn view<'a>(lab: &'a Lab, vms: &'a Vms, running: bool) -> Element<'a, Messag
             .align_y(Alignment::Center)
         };
         let mut form = column![
-            field(t!("lab-count"), &lab.count, Message::Count, 70.0),
-            field(t!("lab-prefix"), &lab.prefix, Message::Prefix, 180.0),
+            field(
+                t!("lab-count"),
+                &lab.count,
+                Message::Count,
+                Length::Fixed(70.0)
+            ),
+            field(t!("lab-prefix"), &lab.prefix, Message::Prefix, Length::Fill),
             explain(t!("lab-make-explain")),
         ]
         .spacing(8);

@@ -10,10 +10,10 @@ mod notices;
 mod projector;
 mod window;
 
+pub use window::run;
 use window::set_fullscreen;
 #[cfg(test)]
 pub use window::window_settings;
-pub use window::{run, shortcut};
 
 pub use lifecycle::{blocking, Poll};
 pub use notices::Notice;
@@ -33,6 +33,7 @@ use crate::ui::screen::console::{self, Console};
 use crate::ui::screen::details::{self, serial, snapshots, Details, SnapOp};
 use crate::ui::screen::library::{self, Library};
 use crate::ui::screen::wizard::{self, Wizard};
+use iced::keyboard::{self, Key};
 use iced::widget::column;
 use iced::{Element, Length, Subscription, Task};
 use std::sync::Arc;
@@ -684,19 +685,12 @@ impl App {
 
     pub fn view(&self) -> Element<'_, Message> {
         let (header, body): (Element<'_, Message>, Element<'_, Message>) = match &self.screen {
-            Screen::Library => {
-                let mut body = column![];
-                if self.projector_open {
-                    let p = crate::ui::screen::projector::view(
-                        &self.settings.projector,
-                        f64::from(self.scale_factor()),
-                    );
-                    body = body.push(p.map(Message::Projector));
-                }
-                let header = self.library.header(self.settings.language.as_deref());
-                let list = self.library.body(&self.vms).map(Message::Library);
-                (header.map(Message::Library), body.push(list).into())
-            }
+            Screen::Library => (
+                self.library
+                    .header(self.settings.language.as_deref())
+                    .map(Message::Library),
+                self.library_body(),
+            ),
             Screen::Wizard(w) => {
                 let taken = self.vms.ids();
                 (
@@ -783,4 +777,23 @@ impl App {
 /// osinfo-db).
 fn detect(d: wizard::install::Detect) -> Task<Message> {
     blocking(move || d.run()).map(|m| Message::Wizard(wizard::Message::Install(m)))
+}
+
+pub fn shortcut(
+    event: iced::Event,
+    _: iced::event::Status,
+    _: iced::window::Id,
+) -> Option<Message> {
+    let iced::Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. }) = event else {
+        return None;
+    };
+    if !modifiers.control() {
+        return None;
+    }
+    match key.as_ref() {
+        Key::Character("n") => Some(Message::Shortcut(Shortcut::New)),
+        Key::Character("f") => Some(Message::Shortcut(Shortcut::Search)),
+        Key::Character("q") => Some(Message::Shortcut(Shortcut::Quit)),
+        _ => None,
+    }
 }

@@ -27,6 +27,16 @@ impl App {
         self.window_size = (size.width * s, size.height * s);
     }
 
+    /// The library's body, with projector mode's panel above the VMs while it is open.
+    pub(super) fn library_body(&self) -> iced::Element<'_, Message> {
+        let list = self.library.body(&self.vms).map(Message::Library);
+        if !self.projector_open {
+            return list;
+        }
+        let p = projector::view(&self.settings.projector, f64::from(self.scale_factor()));
+        iced::widget::column![p.map(Message::Projector), list].into()
+    }
+
     pub(super) fn projector(&mut self, m: projector::Message) -> Task<Message> {
         match projector::update(&self.settings.projector, m) {
             None => self.projector_open = false,

@@ -1,11 +1,9 @@
-//! The app's one window: how it runs, its settings (app id, sizes), fullscreen and the
-//! app-wide keyboard shortcuts.
+//! The app's one window: how it runs, its settings (app id, sizes) and fullscreen.
 
-use super::{App, Message, Shortcut};
+use super::{App, Message};
 use crate::data::client::{self, VmmClient};
 use crate::data::paths::Paths;
 use crate::ui::style;
-use iced::keyboard::{self, Key};
 use iced::Task;
 use std::sync::Arc;
 
@@ -37,25 +35,6 @@ pub(super) fn set_fullscreen(on: bool) -> Task<Message> {
         Some(id) => iced::window::set_mode(id, mode),
         None => Task::none(),
     })
-}
-
-pub fn shortcut(
-    event: iced::Event,
-    _: iced::event::Status,
-    _: iced::window::Id,
-) -> Option<Message> {
-    let iced::Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. }) = event else {
-        return None;
-    };
-    if !modifiers.control() {
-        return None;
-    }
-    match key.as_ref() {
-        Key::Character("n") => Some(Message::Shortcut(Shortcut::New)),
-        Key::Character("f") => Some(Message::Shortcut(Shortcut::Search)),
-        Key::Character("q") => Some(Message::Shortcut(Shortcut::Quit)),
-        _ => None,
-    }
 }
 
 /// Runs the GUI; `open` is a file to install from (`vmdesk FILE`).

@@ -302,6 +302,9 @@ cli-help =
                                       kommen in den Papierkorb (--keep-disks: nach kept-disks/)
       vmdesk status  VM               den Zustand einer VM zeigen
       vmdesk start   VM               eine VM starten (sie läuft weiter, wenn vmdesk endet)
+      vmdesk start   VM --throwaway
+                                      auf einem temporären Overlay starten: Was sie schreibt,
+                                      wird beim Ausschalten verworfen
       vmdesk stop    VM               den ACPI-Ein/Aus-Knopf drücken
       vmdesk kill    VM               eine VM sofort ausschalten
       vmdesk restart VM               eine VM zurücksetzen und neu starten
@@ -318,6 +321,14 @@ cli-help =
       vmdesk inspect VM [--exits]     die Maschine zeigen, wie der Hypervisor sie sieht: Modus
                                       und Register jeder vCPU, Speicherkarte, Geräte und die
                                       Threads des VMM (--exits: die Exits der nächsten Sekunde)
+      vmdesk lab create TEMPLATE --count N [--prefix P]
+                                      N nummerierte Schülerkopien (verknüpfte Klone) einer
+                                      gestoppten VM anlegen, „P 01“… (P: Schüler)
+      vmdesk lab reset VM | --all TEMPLATE
+                                      eine gestoppte Schülerkopie (oder alle einer Vorlage)
+                                      auf die Vorlage zurücksetzen; ihre Snapshots entfallen
+      vmdesk lab list TEMPLATE
+                                      die Schülerkopien einer Vorlage und ihren Zustand zeigen
       vmdesk completions SHELL        das Vervollständigungsskript für bash, zsh oder fish ausgeben
       vmdesk --version                die Version ausgeben
 
@@ -776,3 +787,51 @@ compare-layers-container = unten: { $lower }; oben: { $upper }
 compare-layers-vm = ihre eigenen Plattenabbilder
 compare-no-overlay = kein Overlay (siehe die Hinweise)
 compare-vm-ended = Die VM hielt an, bevor sie gemessen werden konnte (ihr Gast hat sich ausgeschaltet): Geben Sie ihr einen Gast, der weiterläuft.
+# Lab mode (issue 16, part e)
+lab-error-version = { $file } stammt von einer anderen vmdesk-Version (Lab-Dateiversion { $version }); sie bleibt unverändert.
+lab-error-count = Die Anzahl der Schülerkopien muss eine ganze Zahl von 1 bis { $max } sein.
+lab-error-prefix = Das Namenspräfix ist leer: Die Kopien werden danach benannt („Schüler 01“, …).
+lab-error-student-as-template = { $vm } ist selbst eine Schülerkopie: Erstellen Sie die Kopien von seiner Vorlage.
+lab-error-not-student = { $vm } ist keine Schülerkopie einer Vorlage und kann daher nicht zurückgesetzt werden.
+lab-error-running = { $vm } läuft: Fahren Sie sie zuerst herunter und setzen Sie sie dann zurück.
+lab-error-not-linked = { $file } ist kein Overlay eines verknüpften Klons (ohne Basisdatei): Es kann nicht zurückgesetzt werden.
+lab-progress = Schülerkopie { $done } von { $total } angelegt
+lab-made = { $count } Schülerkopien von { $vm } angelegt: { $names }
+lab-reset-done = { $vm } ist wieder im Zustand der Vorlage ({ $snapshots } Snapshots entfernt)
+lab-reset-all-done = { $count } von { $total } Schülerkopien zurückgesetzt
+lab-no-students = { $vm } hat keine Schülerkopien.
+cli-lab-option = { $option } passt nicht zu lab { $action }
+cli-lab-count-missing = lab create braucht --count N (wie viele Schülerkopien)
+lab-default-prefix = Schüler
+projector-button = Beamer
+projector-title = Beamer-Modus
+projector-explain = Zum Vorführen vor einer Klasse: größer, kontrastreicher, auch von hinten gut lesbar. Wird sofort angewendet und gespeichert.
+projector-scale = UI-Skalierung
+projector-scale-explain = Alles wird größer gezeichnet; ein kleines Fenster behält Platz für jede Ansicht (mindestens 800×600 vor der Skalierung).
+projector-scale-limited = Dieses Fenster ist dafür zu klein: jetzt mit { $scale } gezeichnet. Vergrößern Sie es oder nutzen Sie den Vollbildmodus.
+projector-high-contrast = Hoher Kontrast
+projector-high-contrast-explain = Schwarz auf Weiß mit kräftigen Rändern, für blasse Beamer.
+projector-large-font = Große Konsolenschrift
+projector-large-font-explain = Der Text der seriellen Konsole in größerer Schrift, damit die Klasse mitlesen kann.
+projector-close = Schließen
+lab-title = Labormodus
+lab-explain = Schülerkopien sind verknüpfte Klone dieser VM: Jede Person bekommt eine eigene, ein Klick setzt sie zurück.
+lab-is-student = Eine Schülerkopie von { $template }.
+lab-make-button = Schülerkopien anlegen…
+lab-stopped-only = Nur eine gestoppte VM kann kopiert werden: Ihre Platten dürfen sich dabei nicht ändern.
+lab-count = Anzahl
+lab-prefix = Namenspräfix
+lab-make-explain = Benannt „Präfix 01“, „Präfix 02“…; jede belegt nur, was dort geschrieben wird. Diese VM läuft danach auf eigenem Overlay; die Kopien starten vom jetzigen Stand.
+lab-make = Kopien anlegen
+lab-cancel = Abbrechen
+lab-students = { $count ->
+        [one] Eine Schülerkopie
+       *[other] { $count } Schülerkopien
+    }
+lab-reset = Zurücksetzen
+lab-reset-all = Alle zurücksetzen
+lab-reset-question = { $name } auf die Vorlage zurücksetzen?
+lab-reset-all-question = Alle { $count } Schülerkopien auf die Vorlage zurücksetzen?
+lab-reset-explain = Was seitdem geschrieben wurde, geht verloren, dazu { $snapshots } Snapshots. Laufende Kopien bleiben unverändert.
+lab-throwaway = Wegwerf-Läufe
+lab-throwaway-explain = Jeder Lauf startet auf einem temporären Overlay: Was die VM schreibt, wird beim Ausschalten verworfen.

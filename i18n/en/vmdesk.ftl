@@ -301,6 +301,9 @@ cli-help =
                                       go to the trash (--keep-disks: to kept-disks/)
       vmdesk status  VM               show a VM's state
       vmdesk start   VM               start a VM (it keeps running after vmdesk exits)
+      vmdesk start   VM --throwaway
+                                      run it on a temporary overlay: what it writes is
+                                      discarded when it is off
       vmdesk stop    VM               press the ACPI power button
       vmdesk kill    VM               force a VM off at once
       vmdesk restart VM               reset a VM and start it again
@@ -317,6 +320,14 @@ cli-help =
       vmdesk inspect VM [--exits]     show the machine as the hypervisor sees it: each vCPU's
                                       mode and registers, the memory map, the devices and
                                       the VMM's threads (--exits: the exits of the next second)
+      vmdesk lab create TEMPLATE --count N [--prefix P]
+                                      make N numbered student copies (linked clones)
+                                      of a stopped VM, named “P 01”… (P: Student)
+      vmdesk lab reset VM | --all TEMPLATE
+                                      put a stopped student copy (or all of a template's)
+                                      back to the template; its snapshots are dropped
+      vmdesk lab list TEMPLATE
+                                      list a template's student copies and their state
       vmdesk completions SHELL        print the completion script for bash, zsh or fish
       vmdesk --version                print the version
 
@@ -775,3 +786,51 @@ compare-layers-container = below: { $lower }; above: { $upper }
 compare-layers-vm = its own disk images
 compare-no-overlay = no overlay (see the notes)
 compare-vm-ended = The VM stopped before it could be measured (its guest powered off): give it a guest that keeps running.
+# Lab mode (issue 16, part e)
+lab-error-version = { $file } was written by another vmdesk (lab file version { $version }); it is left as it is.
+lab-error-count = The number of student copies must be a whole number from 1 to { $max }.
+lab-error-prefix = The name prefix is empty: the copies are named after it (“Student 01”, …).
+lab-error-student-as-template = { $vm } is itself a student copy: make student copies of its template instead.
+lab-error-not-student = { $vm } is not a student copy of a template, so it has nothing to be reset to.
+lab-error-running = { $vm } is running: shut it down first, then reset it.
+lab-error-not-linked = { $file } is not a linked clone's overlay (it has no backing file): it cannot be reset.
+lab-progress = student copy { $done } of { $total } made
+lab-made = { $count } student copies of { $vm } made: { $names }
+lab-reset-done = { $vm } is back to its template ({ $snapshots } snapshots dropped)
+lab-reset-all-done = { $count } of { $total } student copies reset
+lab-no-students = { $vm } has no student copies.
+cli-lab-option = { $option } does not go with lab { $action }
+cli-lab-count-missing = lab create needs --count N (how many student copies)
+lab-default-prefix = Student
+projector-button = Projector
+projector-title = Projector mode
+projector-explain = For showing vmdesk to a class: larger, starker, easier to read from the back of the room. Saved and applied at once.
+projector-scale = UI scale
+projector-scale-explain = Everything drawn larger; a small window keeps room for every screen (at least 800×600 before scaling).
+projector-scale-limited = This window is too small for more: drawn at { $scale } now. Enlarge it or go full screen.
+projector-high-contrast = High contrast
+projector-high-contrast-explain = Black on white with strong borders, for washed-out projectors.
+projector-large-font = Large console font
+projector-large-font-explain = The serial console's text in a bigger font, so a class can read what the guest prints.
+projector-close = Close
+lab-title = Lab mode
+lab-explain = Student copies are linked clones of this VM: each student gets their own, and one click puts it back.
+lab-is-student = A student copy of { $template }.
+lab-make-button = Make student copies…
+lab-stopped-only = Only a stopped VM can be copied: its disks must not change meanwhile.
+lab-count = How many
+lab-prefix = Name prefix
+lab-make-explain = Named “prefix 01”, “prefix 02”…; each takes only what its student writes. This VM then runs on its own overlay; copies start from it as it is now.
+lab-make = Make copies
+lab-cancel = Cancel
+lab-students = { $count ->
+        [one] One student copy
+       *[other] { $count } student copies
+    }
+lab-reset = Reset
+lab-reset-all = Reset all
+lab-reset-question = Reset { $name } to the template?
+lab-reset-all-question = Reset all { $count } student copies to the template?
+lab-reset-explain = What was written since is lost, and { $snapshots } snapshots with it. Running copies are left as they are.
+lab-throwaway = Throwaway runs
+lab-throwaway-explain = Each run starts on a temporary overlay: whatever the VM writes is discarded when it is off.

@@ -303,6 +303,9 @@ cli-help =
                                       van a la papelera (--keep-disks: a kept-disks/)
       vmdesk status  VM               mostrar el estado de una VM
       vmdesk start   VM               iniciar una VM (sigue en marcha al salir de vmdesk)
+      vmdesk start   VM --throwaway
+                                      arrancarla sobre una capa temporal: lo que escriba se
+                                      descarta al apagarla
       vmdesk stop    VM               pulsar el botón de apagado ACPI
       vmdesk kill    VM               apagar una VM al instante
       vmdesk restart VM               reiniciar una VM
@@ -319,6 +322,14 @@ cli-help =
       vmdesk inspect VM [--exits]     mostrar la máquina como la ve el hipervisor: modo y
                                       registros de cada vCPU, mapa de memoria, dispositivos e
                                       hilos del VMM (--exits: las salidas del próximo segundo)
+      vmdesk lab create TEMPLATE --count N [--prefix P]
+                                      crear N copias de alumno numeradas (clones enlazados)
+                                      de una VM detenida, «P 01»… (P: Alumno)
+      vmdesk lab reset VM | --all TEMPLATE
+                                      devolver una copia de alumno detenida (o todas las de
+                                      una plantilla) a la plantilla; se pierden sus snapshots
+      vmdesk lab list TEMPLATE
+                                      listar las copias de alumno de una plantilla y su estado
       vmdesk completions SHELL        mostrar el script de compleción para bash, zsh o fish
       vmdesk --version                mostrar la versión
 
@@ -777,3 +788,51 @@ compare-layers-container = debajo: { $lower }; encima: { $upper }
 compare-layers-vm = sus propias imágenes de disco
 compare-no-overlay = sin overlay (vea las notas)
 compare-vm-ended = La VM se detuvo antes de poder medirla (su invitado se apagó): dele un invitado que siga en marcha.
+# Lab mode (issue 16, part e)
+lab-error-version = { $file } lo escribió otra versión de vmdesk (versión { $version } del archivo de laboratorio); se deja como está.
+lab-error-count = El número de copias de alumno debe ser un número entero de 1 a { $max }.
+lab-error-prefix = El prefijo del nombre está vacío: las copias llevan su nombre («Alumno 01», …).
+lab-error-student-as-template = { $vm } ya es una copia de alumno: haga las copias a partir de su plantilla.
+lab-error-not-student = { $vm } no es una copia de alumno de una plantilla: no hay nada a lo que restablecerla.
+lab-error-running = { $vm } está en marcha: apáguela primero y restablézcala después.
+lab-error-not-linked = { $file } no es la capa de un clon enlazado (no tiene archivo base): no se puede restablecer.
+lab-progress = copia de alumno { $done } de { $total } creada
+lab-made = { $count } copias de alumno de { $vm } creadas: { $names }
+lab-reset-done = { $vm } ha vuelto al estado de su plantilla ({ $snapshots } snapshots eliminados)
+lab-reset-all-done = { $count } de { $total } copias de alumno restablecidas
+lab-no-students = { $vm } no tiene copias de alumno.
+cli-lab-option = { $option } no va con lab { $action }
+cli-lab-count-missing = lab create necesita --count N (cuántas copias de alumno)
+lab-default-prefix = Alumno
+projector-button = Proyector
+projector-title = Modo proyector
+projector-explain = Para mostrar vmdesk a una clase: más grande, más contrastado, legible desde el fondo del aula. Se aplica y se guarda al momento.
+projector-scale = Escala de la interfaz
+projector-scale-explain = Todo se dibuja más grande; una ventana pequeña conserva sitio para cada pantalla (al menos 800×600 antes de escalar).
+projector-scale-limited = Esta ventana es demasiado pequeña: ahora se dibuja al { $scale }. Agrándela o use la pantalla completa.
+projector-high-contrast = Alto contraste
+projector-high-contrast-explain = Negro sobre blanco con bordes marcados, para proyectores apagados.
+projector-large-font = Letra grande en la consola
+projector-large-font-explain = El texto de la consola serie en letra más grande, para que la clase lea lo que escribe el invitado.
+projector-close = Cerrar
+lab-title = Modo laboratorio
+lab-explain = Las copias de alumno son clones enlazados de esta VM: cada alumno tiene la suya y un clic la restablece.
+lab-is-student = Una copia de alumno de { $template }.
+lab-make-button = Crear copias de alumno…
+lab-stopped-only = Solo se puede copiar una VM detenida: sus discos no deben cambiar mientras tanto.
+lab-count = Cuántas
+lab-prefix = Prefijo del nombre
+lab-make-explain = Se llaman «prefijo 01», «prefijo 02»…; cada una ocupa solo lo que escribe su alumno. Esta VM sigue en su propia capa; las copias parten de su estado actual.
+lab-make = Crear copias
+lab-cancel = Cancelar
+lab-students = { $count ->
+        [one] Una copia de alumno
+       *[other] { $count } copias de alumno
+    }
+lab-reset = Restablecer
+lab-reset-all = Restablecer todas
+lab-reset-question = ¿Restablecer { $name } a la plantilla?
+lab-reset-all-question = ¿Restablecer las { $count } copias de alumno a la plantilla?
+lab-reset-explain = Lo escrito desde entonces se pierde, y con ello { $snapshots } snapshots. Las copias en marcha no se tocan.
+lab-throwaway = Ejecuciones desechables
+lab-throwaway-explain = Cada ejecución arranca sobre una capa temporal: lo que escriba la VM se descarta al apagarla.

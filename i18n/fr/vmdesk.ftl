@@ -302,6 +302,9 @@ cli-help =
                                       vont à la corbeille (--keep-disks : dans kept-disks/)
       vmdesk status  VM               afficher l'état d'une VM
       vmdesk start   VM               démarrer une VM (elle continue après la fin de vmdesk)
+      vmdesk start   VM --throwaway
+                                      la démarrer sur une surcouche temporaire : ce qu'elle
+                                      écrit est jeté à l'arrêt
       vmdesk stop    VM               appuyer sur le bouton d'alimentation ACPI
       vmdesk kill    VM               éteindre une VM immédiatement
       vmdesk restart VM               réinitialiser une VM et la redémarrer
@@ -318,6 +321,14 @@ cli-help =
       vmdesk inspect VM [--exits]     montrer la machine telle que l’hyperviseur la voit : mode
                                       et registres de chaque vCPU, carte mémoire, périphériques
                                       et threads du VMM (--exits : les sorties de la seconde à venir)
+      vmdesk lab create TEMPLATE --count N [--prefix P]
+                                      créer N copies d'élève numérotées (clones liés) d'une
+                                      VM arrêtée, « P 01 »… (P : Élève)
+      vmdesk lab reset VM | --all TEMPLATE
+                                      remettre une copie d'élève arrêtée (ou toutes celles
+                                      d'un modèle) à l'état du modèle ; ses snapshots sont perdus
+      vmdesk lab list TEMPLATE
+                                      lister les copies d'élève d'un modèle et leur état
       vmdesk completions SHELL        afficher le script de complétion pour bash, zsh ou fish
       vmdesk --version                afficher la version
 
@@ -776,3 +787,51 @@ compare-layers-container = dessous : { $lower } ; dessus : { $upper }
 compare-layers-vm = ses propres images disque
 compare-no-overlay = pas d'overlay (voir les notes)
 compare-vm-ended = La VM s'est arrêtée avant d'être mesurée (son invité s'est éteint) : donnez-lui un invité qui reste allumé.
+# Lab mode (issue 16, part e)
+lab-error-version = { $file } a été écrit par une autre version de vmdesk (version { $version } du fichier de labo) ; il est laissé tel quel.
+lab-error-count = Le nombre de copies d'élève doit être un nombre entier de 1 à { $max }.
+lab-error-prefix = Le préfixe du nom est vide : les copies sont nommées d'après lui (« Élève 01 », …).
+lab-error-student-as-template = { $vm } est elle-même une copie d'élève : faites les copies à partir de son modèle.
+lab-error-not-student = { $vm } n'est pas une copie d'élève d'un modèle : il n'y a rien à quoi la réinitialiser.
+lab-error-running = { $vm } est en marche : éteignez-la d'abord, puis réinitialisez-la.
+lab-error-not-linked = { $file } n'est pas la surcouche d'un clone lié (sans fichier de base) : impossible de la réinitialiser.
+lab-progress = copie d'élève { $done } sur { $total } créée
+lab-made = { $count } copies d'élève de { $vm } créées : { $names }
+lab-reset-done = { $vm } est revenue à l'état de son modèle ({ $snapshots } snapshots supprimés)
+lab-reset-all-done = { $count } copies d'élève sur { $total } réinitialisées
+lab-no-students = { $vm } n'a pas de copies d'élève.
+cli-lab-option = { $option } ne va pas avec lab { $action }
+cli-lab-count-missing = lab create demande --count N (combien de copies d'élève)
+lab-default-prefix = Élève
+projector-button = Projecteur
+projector-title = Mode projecteur
+projector-explain = Pour montrer vmdesk à une classe : plus grand, plus contrasté, lisible du fond de la salle. Appliqué et enregistré aussitôt.
+projector-scale = Échelle de l'interface
+projector-scale-explain = Tout est dessiné plus grand ; une petite fenêtre garde la place de chaque écran (au moins 800×600 avant mise à l'échelle).
+projector-scale-limited = Cette fenêtre est trop petite : dessinée à { $scale } pour l'instant. Agrandissez-la ou passez en plein écran.
+projector-high-contrast = Contraste élevé
+projector-high-contrast-explain = Noir sur blanc avec des bordures marquées, pour les projecteurs pâles.
+projector-large-font = Grande police de console
+projector-large-font-explain = Le texte de la console série en plus grand, pour que la classe lise ce qu'affiche l'invité.
+projector-close = Fermer
+lab-title = Mode labo
+lab-explain = Les copies d'élève sont des clones liés de cette VM : chacun a la sienne, un clic la remet à zéro.
+lab-is-student = Une copie d'élève de { $template }.
+lab-make-button = Créer des copies d'élève…
+lab-stopped-only = Seule une VM arrêtée peut être copiée : ses disques ne doivent pas changer entre-temps.
+lab-count = Combien
+lab-prefix = Préfixe du nom
+lab-make-explain = Nommées « préfixe 01 », « préfixe 02 »… ; chacune n'occupe que ce que son élève écrit. Cette VM continue sur sa propre surcouche ; les copies partent de son état actuel.
+lab-make = Créer les copies
+lab-cancel = Annuler
+lab-students = { $count ->
+        [one] Une copie d'élève
+       *[other] { $count } copies d'élève
+    }
+lab-reset = Réinitialiser
+lab-reset-all = Tout réinitialiser
+lab-reset-question = Réinitialiser { $name } à l'état du modèle ?
+lab-reset-all-question = Réinitialiser les { $count } copies d'élève à l'état du modèle ?
+lab-reset-explain = Ce qui a été écrit depuis est perdu, avec { $snapshots } snapshots. Les copies en marche sont laissées telles quelles.
+lab-throwaway = Sessions jetables
+lab-throwaway-explain = Chaque session démarre sur une surcouche temporaire : ce que la VM écrit est jeté à l'arrêt.

@@ -8,6 +8,9 @@
 mod compare;
 mod inspect;
 mod install;
+mod lab;
+#[cfg(test)]
+mod lab_tests;
 mod library;
 mod parse;
 mod snapshot;
@@ -112,8 +115,10 @@ pub enum Command {
     Status {
         vm: String,
     },
+    /// `--throwaway`: what the VM writes is discarded when it is off.
     Start {
         vm: String,
+        throwaway: bool,
     },
     /// The ACPI power button.
     Stop {
@@ -161,6 +166,8 @@ pub enum Command {
     },
     /// `--help` after a command: the text to print.
     Help(String),
+    /// `lab create|reset|list`.
+    Lab(LabCommand),
     /// `cdrom VM eject|insert [FILE] [--drive N]`: `file` is `Some` for insert.
     Cdrom {
         vm: String,
@@ -199,6 +206,25 @@ pub struct CreateArgs {
     /// `uefi` or `bios` (`--iso`, `--boot-disk`).
     pub firmware: Option<String>,
     pub no_display: bool,
+}
+
+/// Lab mode: a template VM's student copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabCommand {
+    /// `count` stays text: a bad one is the command's failure, with the reason.
+    Create {
+        template: String,
+        count: String,
+        prefix: String,
+    },
+    /// One student, or with `all` every student of the template `vm`.
+    Reset {
+        vm: String,
+        all: bool,
+    },
+    List {
+        template: String,
+    },
 }
 
 /// `snapshot`, `snapshots` and `revert`.
@@ -258,13 +284,26 @@ fn run_captured(paths: &Paths, client: Arc<dyn VmmClient>, args: &Args) -> (i32,
 }
 
 fn dispatch(ctx: &Ctx, args: &Args) -> i32 {
+    // A throwaway run that ended while no vmdesk was there is discarded now.
+    crate::data::lab::throwaway::mend_all(ctx.paths, ctx.client());
     match &args.command {
         Command::List => vm::list(ctx),
         Command::Create(c) => library::create(ctx, c),
         Command::Clone { vm, name, full } => library::clone(ctx, vm, name, *full),
         Command::Delete { vm, keep_disks } => library::delete(ctx, vm, *keep_disks),
         Command::Status { vm } => ctx.with_vm(vm, |e| vm::status(ctx, e)),
-        Command::Start { vm } => ctx.with_vm(vm, |e| vm::start(ctx, e)),
+        Command::Start { vm, throwaway } => ctx.with_vm(vm, |e| {
+            let throwaway = *throwaway
+                || crate::data::settings::Settings::load(&ctx.paths.settings_file())
+                    .is_throwaway(&e.id);
+            if throwaway {
+                if let Err(code) = lab::prepare_throwaway(ctx, e) {
+                    return code;
+                }
+            }
+            vm::start(ctx, e)
+        }),
+        Command::Lab(c) => lab::run(ctx, c),
         Command::Stop { vm } => ctx.with_vm(vm, |e| vm::stop(ctx, e)),
         Command::Kill { vm } => ctx.with_vm(vm, |e| vm::request(ctx, e, Kill {}.into())),
         Command::Restart { vm } => ctx.with_vm(vm, |e| vm::restart(ctx, e)),

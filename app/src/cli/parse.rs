@@ -4,7 +4,7 @@
 //! value, an option given twice is an error — and its errors are turned into our translated
 //! messages here.
 
-use super::{Args, Command, CreateArgs, SnapshotCommand};
+use super::{Args, Command, CreateArgs, LabCommand, SnapshotCommand};
 use crate::t;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, ArgMatches, ValueHint};
@@ -73,7 +73,12 @@ const COMMANDS: &[Spec] = &[
         flags: &["keep-disks"],
     },
     vm_only("status"),
-    vm_only("start"),
+    Spec {
+        name: "start",
+        operands: &[("VM", true)],
+        options: &[],
+        flags: &["throwaway"],
+    },
     vm_only("stop"),
     vm_only("kill"),
     vm_only("restart"),
@@ -116,6 +121,12 @@ const COMMANDS: &[Spec] = &[
         operands: &[("VM", false)],
         options: &[("initramfs", "FILE")],
         flags: &[],
+    },
+    Spec {
+        name: "lab",
+        operands: &[("LAB-ACTION", true), ("VM", true)],
+        options: &[("count", "N"), ("prefix", "P")],
+        flags: &["all"],
     },
     Spec {
         name: "completions",
@@ -165,6 +176,9 @@ pub fn command() -> clap::Command {
             }
             if *value == "SHELL" {
                 a = a.value_parser(["bash", "zsh", "fish"]);
+            }
+            if *value == "LAB-ACTION" {
+                a = a.value_parser(["create", "reset", "list"]);
             }
             if *value == "ACTION" {
                 a = a.value_parser(["eject", "insert"]);
@@ -257,7 +271,10 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
     let command = match name {
         "list" => Command::List,
         "status" => Command::Status { vm: vm() },
-        "start" => Command::Start { vm: vm() },
+        "start" => Command::Start {
+            vm: vm(),
+            throwaway: sm.get_flag("throwaway"),
+        },
         "stop" => Command::Stop { vm: vm() },
         "kill" => Command::Kill { vm: vm() },
         "restart" => Command::Restart { vm: vm() },
@@ -312,10 +329,33 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             vm: vm(),
             exits: sm.get_flag("exits"),
         },
+        "lab" => Command::Lab(lab_command(sm, &operand(0), operand(1))?),
         "completions" => Command::Completions { shell: operand(0) },
         other => return Err(t!("cli-unknown-command", command = other)),
     };
     Ok(Args { command, json })
+}
+
+/// `lab create TEMPLATE --count N [--prefix P]`, `lab reset VM | --all TEMPLATE`,
+/// `lab list TEMPLATE`: options that belong to another action are errors, not ignored.
+fn lab_command(m: &ArgMatches, action: &str, vm: String) -> Result<LabCommand, String> {
+    let count = opt(m, "count");
+    let prefix = opt(m, "prefix");
+    let all = m.get_flag("all");
+    let stray = |option: &str| Err(t!("cli-lab-option", option = option, action = action));
+    match action {
+        "create" if all => stray("--all"),
+        "create" => Ok(LabCommand::Create {
+            template: vm,
+            count: count.ok_or_else(|| t!("cli-lab-count-missing"))?,
+            prefix: prefix.unwrap_or_else(|| t!("lab-default-prefix")),
+        }),
+        _ if count.is_some() => stray("--count"),
+        _ if prefix.is_some() => stray("--prefix"),
+        "reset" => Ok(LabCommand::Reset { vm, all }),
+        _ if all => stray("--all"),
+        _ => Ok(LabCommand::List { template: vm }),
+    }
 }
 
 fn opt(m: &ArgMatches, name: &str) -> Option<String> {
@@ -468,6 +508,7 @@ mod tests {
                     words.push(match *value {
                         "SHELL" => "bash".into(),
                         "ACTION" => "eject".into(),
+                        "LAB-ACTION" => "list".into(),
                         _ => format!("x{i}"),
                     });
                 }
@@ -528,7 +569,10 @@ mod tests {
         // `--` ends the options: a VM may be named like one.
         assert_eq!(
             p(&["start", "--", "--odd"]).unwrap().command,
-            Command::Start { vm: "--odd".into() }
+            Command::Start {
+                vm: "--odd".into(),
+                throwaway: false
+            }
         );
         // A value that looks like an option is no value.
         let e = p(&["create", "x", "--kernel", "--vcpus", "2"]).unwrap_err();

@@ -14,7 +14,7 @@ use vmm_core::api::{
 };
 
 /// A VM's state as the CLI names it, and its VMM's status when it runs.
-fn state_name(client: &dyn VmmClient, e: &VmEntry) -> (&'static str, Option<Status>) {
+pub(super) fn state_name(client: &dyn VmmClient, e: &VmEntry) -> (&'static str, Option<Status>) {
     if e.is_broken() {
         return ("broken", None);
     }

@@ -303,17 +303,44 @@ pub fn clone_vm(
     linked: bool,
     progress: &Progress,
 ) -> Result<VmConfig, String> {
+    if linked {
+        let new = [(id.to_string(), name.to_string())];
+        let mut made = linked_clones(paths, src, &new, &format!("clone-{id}"), |_| Ok(()))?;
+        return made.pop().ok_or_else(|| "no clone made".to_string());
+    }
     let src_dir = paths.vm_dir(&src.id);
     let tops = tops(&src_dir, src)?;
     let mut total = 0;
-    if !linked {
-        for t in &tops {
-            total += storage::image_info(t)
-                .map_err(|e| e.to_string())?
-                .virtual_size;
-        }
+    for t in &tops {
+        total += storage::image_info(t)
+            .map_err(|e| e.to_string())?
+            .virtual_size;
     }
     progress.total.store(total, Ordering::Relaxed);
+    let mut cfg = new_identity(src, id, name);
+    in_new_vm_dir(paths, id, |dir| {
+        let ddir = overlay::disks_dir(dir);
+        vmm_core::util::create_private_dir_all(&ddir).map_err(at(&ddir))?;
+        let paths_in_config = config_paths(src, &src_dir);
+        for (i, d) in src.disks.iter().enumerate() {
+            let out = free_name(&ddir, &overlay::disk_label(&paths_in_config, i));
+            let policy = storage::BackingPolicy::for_disk(d, Some(&src_dir));
+            copy_image(&tops[i], &out, &policy, progress)?;
+            cfg.disks[i] = DiskConfig {
+                path: out,
+                format: Some(ImageFormat::Qcow2),
+                serial: None,
+                ..d.clone()
+            };
+        }
+        copy_boot_files(&src_dir, dir, &mut cfg)?;
+        cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
+    })?;
+    Ok(cfg)
+}
+
+/// `src`'s config under a new id and name.
+fn new_identity(src: &VmConfig, id: &str, name: &str) -> VmConfig {
     let mut cfg = src.clone();
     cfg.id = id.to_string();
     cfg.name = name.trim().to_string();
@@ -321,57 +348,86 @@ pub fn clone_vm(
     for n in &mut cfg.nics {
         n.mac = None;
     }
-    let mut source_changed = None;
-    in_new_vm_dir(paths, id, |dir| {
-        let ddir = overlay::disks_dir(dir);
-        vmm_core::util::create_private_dir_all(&ddir).map_err(at(&ddir))?;
-        let paths_in_config: Vec<PathBuf> = src
-            .disks
-            .iter()
-            .map(|d| storage::config_path(d, &src_dir))
-            .collect();
+    cfg
+}
+
+fn config_paths(cfg: &VmConfig, dir: &Path) -> Vec<PathBuf> {
+    cfg.disks
+        .iter()
+        .map(|d| storage::config_path(d, dir))
+        .collect()
+}
+
+/// Makes linked clones of the stopped VM `src`, one per `(id, name)` in `new`, all built on
+/// one freeze of its writable disks (so twenty clones cost one overlay in the source, not a
+/// chain of twenty); `tag` names the source's new overlay. `made(k)` is called after the k-th
+/// clone is complete; an error from it stops the work. All or nothing: on any failure the
+/// clones made so far and the source's new overlays go, and its `current.json` is untouched.
+pub fn linked_clones(
+    paths: &Paths,
+    src: &VmConfig,
+    new: &[(String, String)],
+    tag: &str,
+    mut made: impl FnMut(usize) -> Result<(), String>,
+) -> Result<Vec<VmConfig>, String> {
+    let src_dir = paths.vm_dir(&src.id);
+    let tops = tops(&src_dir, src)?;
+    let paths_in_config = config_paths(src, &src_dir);
+    let mut cur = overlay::CurrentDisks::load(&src_dir)
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    let mut frozen = Vec::new();
+    let mut done: Vec<&str> = Vec::new();
+    let res = (|| {
         for (i, d) in src.disks.iter().enumerate() {
-            let top = &tops[i];
-            let label = overlay::disk_label(&paths_in_config, i);
-            let out = free_name(&ddir, &label);
-            if !linked {
-                let policy = storage::BackingPolicy::for_disk(d, Some(&src_dir));
-                copy_image(top, &out, &policy, progress)?;
-                cfg.disks[i] = DiskConfig {
-                    path: out,
-                    format: Some(ImageFormat::Qcow2),
-                    serial: None,
-                    ..d.clone()
-                };
-            } else if d.read_only {
-                cfg.disks[i].path = top.clone();
-                cfg.disks[i].format = None;
-                cfg.disks[i].serial = None;
-                allow_source_places(&mut cfg.disks[i], &src_dir, &paths_in_config[i]);
-            } else {
-                let cur = source_changed.get_or_insert(
-                    overlay::CurrentDisks::load(&src_dir)
-                        .map_err(|e| e.to_string())?
-                        .unwrap_or_default(),
-                );
-                freeze_for_clone(&src_dir, cur, i, &paths_in_config[i], top, &label, id)?;
-                storage::create_linked_clone(&out, top).map_err(|e| e.to_string())?;
-                cfg.disks[i] = DiskConfig {
-                    path: out,
-                    format: Some(ImageFormat::Qcow2),
-                    serial: None,
-                    ..d.clone()
-                };
-                allow_source_places(&mut cfg.disks[i], &src_dir, &paths_in_config[i]);
+            if !d.read_only {
+                let label = overlay::disk_label(&paths_in_config, i);
+                let ov = overlay::new_overlay_path(&src_dir, &label, tag);
+                frozen.push(ov.clone());
+                freeze_for_clone(&src_dir, &mut cur, i, &paths_in_config[i], &tops[i], &ov)?;
             }
         }
-        copy_boot_files(&src_dir, dir, &mut cfg)?;
-        if let Some(cur) = &source_changed {
+        let mut out = Vec::with_capacity(new.len());
+        for (k, (id, name)) in new.iter().enumerate() {
+            let mut cfg = new_identity(src, id, name);
+            in_new_vm_dir(paths, id, |dir| {
+                let ddir = overlay::disks_dir(dir);
+                vmm_core::util::create_private_dir_all(&ddir).map_err(at(&ddir))?;
+                for (i, d) in src.disks.iter().enumerate() {
+                    let top = &tops[i];
+                    cfg.disks[i].serial = None;
+                    if d.read_only {
+                        cfg.disks[i].path = top.clone();
+                        cfg.disks[i].format = None;
+                    } else {
+                        let out = free_name(&ddir, &overlay::disk_label(&paths_in_config, i));
+                        storage::create_linked_clone(&out, top).map_err(|e| e.to_string())?;
+                        cfg.disks[i].path = out;
+                        cfg.disks[i].format = Some(ImageFormat::Qcow2);
+                    }
+                    allow_source_places(&mut cfg.disks[i], &src_dir, &paths_in_config[i]);
+                }
+                copy_boot_files(&src_dir, dir, &mut cfg)?;
+                cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
+            })?;
+            done.push(id);
+            out.push(cfg);
+            made(k + 1)?;
+        }
+        if !frozen.is_empty() {
             cur.save(&src_dir).map_err(|e| e.to_string())?;
         }
-        cfg.save(&dir.join("vm.toml")).map_err(|e| e.to_string())
-    })?;
-    Ok(cfg)
+        Ok(out)
+    })();
+    if res.is_err() {
+        for id in done {
+            let _ = crate::data::store::delete(paths, id);
+        }
+        for ov in &frozen {
+            let _ = std::fs::remove_file(ov);
+        }
+    }
+    res
 }
 
 /// A linked clone's chain goes on in the source VM (its folder, its configured image's folder,
@@ -432,8 +488,8 @@ fn copy_boot_files(src_dir: &Path, dir: &Path, cfg: &mut VmConfig) -> Result<(),
     Ok(())
 }
 
-/// Moves disk `index` of the source VM onto a new overlay of `top`, so `top` is never written
-/// again and can back the clone. `top` is dropped from the overlays the source's garbage
+/// Moves disk `index` of the source VM onto a new overlay `ov` of `top`, so `top` is never
+/// written again and can back the clone. `top` is dropped from the overlays the source's garbage
 /// collection may delete: the clone needs it whatever the source's snapshots do.
 fn freeze_for_clone(
     src_dir: &Path,
@@ -441,18 +497,16 @@ fn freeze_for_clone(
     index: usize,
     config_path: &Path,
     top: &Path,
-    label: &str,
-    clone_id: &str,
+    ov: &Path,
 ) -> Result<(), String> {
     let info = storage::image_info(top).map_err(|e| e.to_string())?;
-    let ov = overlay::new_overlay_path(src_dir, label, &format!("clone-{clone_id}"));
-    overlay::create_overlay(src_dir, &ov, top, info.format, info.virtual_size)
+    overlay::create_overlay(src_dir, ov, top, info.format, info.virtual_size)
         .map_err(|e| e.to_string())?;
     if let Some(name) = top.file_name().and_then(|n| n.to_str()) {
         cur.overlays.retain(|o| o != name);
     }
-    cur.register(&ov);
-    cur.set_top(src_dir, index, config_path, &ov)
+    cur.register(ov);
+    cur.set_top(src_dir, index, config_path, ov)
         .map_err(|e| e.to_string())
 }
 

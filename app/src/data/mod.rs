@@ -12,6 +12,7 @@ pub mod exits;
 pub mod host;
 pub mod inspector;
 pub mod install;
+pub mod lab;
 pub mod media;
 pub mod osinfo;
 pub mod paths;

@@ -6,6 +6,7 @@ mod app_wide;
 mod console_screen;
 mod details_screen;
 mod inspector;
+mod lab_screens;
 mod layout;
 mod library_screen;
 mod serial_terminal;

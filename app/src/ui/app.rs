@@ -4,11 +4,18 @@
 //! `lifecycle` (VMs, polling, jobs off the UI thread), `notices` and `guest` (VMM events).
 
 mod guest;
+mod lab;
 mod lifecycle;
 mod notices;
+mod projector;
+mod subscriptions;
 mod window;
 
+#[cfg(test)]
+pub use subscriptions::shortcut;
+pub use window::run;
 use window::set_fullscreen;
+#[cfg(test)]
 pub use window::window_settings;
 
 pub use lifecycle::{blocking, Poll};
@@ -29,10 +36,8 @@ use crate::ui::screen::console::{self, Console};
 use crate::ui::screen::details::{self, serial, snapshots, Details, SnapOp};
 use crate::ui::screen::library::{self, Library};
 use crate::ui::screen::wizard::{self, Wizard};
-use crate::ui::style;
-use iced::keyboard::{self, Key};
 use iced::widget::column;
-use iced::{Element, Length, Subscription, Task};
+use iced::{Element, Length, Task};
 use std::sync::Arc;
 use std::time::Duration;
 use vmm_core::api::{ApiRequest, Command, Event, PowerOff, Response};
@@ -52,6 +57,10 @@ pub struct App {
     thumbs_at: Option<std::time::Instant>,
     /// A file to install from (`vmdesk FILE`) waiting for the first-run check to pass.
     open_pending: Option<std::path::PathBuf>,
+    /// Projector mode's panel shows (library).
+    pub projector_open: bool,
+    /// The window's size before our UI scale (for the scale's 800×600 floor).
+    pub window_size: (f32, f32),
 }
 
 pub enum Screen {
@@ -109,11 +118,17 @@ pub enum Message {
     CdromChanged(String, Result<Box<vmm_core::config::VmConfig>, String>),
     DismissNotice(u64),
     ForceOff(u64, String),
+    Projector(crate::ui::screen::projector::Message),
+    /// Lab work for VM `id` ended: what to say, or why it failed.
+    LabDone(String, Result<String, String>),
+    Resized(iced::Size),
 }
 
 impl App {
     pub fn new(paths: Paths, client: Arc<dyn VmmClient>, host: HostInfo) -> App {
         let settings = Settings::load(&paths.settings_file());
+        // Throwaway runs that ended while the app was not there are discarded first.
+        crate::data::lab::throwaway::mend_all(&paths, &*client);
         let vms = Vms {
             entries: store::list(&paths),
             ..Vms::default()
@@ -131,6 +146,8 @@ impl App {
             polling: false,
             thumbs_at: None,
             open_pending: None,
+            projector_open: false,
+            window_size: (1280.0, 800.0),
         }
     }
 
@@ -161,6 +178,7 @@ impl App {
     ) -> (App, Task<Message>) {
         let mut app = App::new(paths, client, HostInfo::detect());
         crate::i18n::apply(app.settings.language.as_deref());
+        app.apply_projector();
         app.checked(check::findings(&check::gather()));
         let mut tasks = vec![app.poll(), app.load_thumbs()];
         if let Some(file) = open {
@@ -206,7 +224,8 @@ impl App {
         let log = store::serial_log(&self.paths, id, cfg.as_ref());
         let scrollback = store::tail_text(&log, 64 * 1024);
         let free = crate::data::disks::free_space(&self.paths.vm_dir(id));
-        let details = Details::new(id, cfg.as_ref(), &self.host, scrollback, free);
+        let mut details = Details::new(id, cfg.as_ref(), &self.host, scrollback, free);
+        details.lab.refresh(&self.paths, &self.settings, id);
         self.screen = Screen::Details(Box::new(details));
         let snaps = self.load_snapshots(id);
         if self.vms.is_active(id) {
@@ -463,6 +482,12 @@ impl App {
                     iced::widget::operation::focus(library::SEARCH_ID)
                 }
             },
+            Message::Projector(m) => self.projector(m),
+            Message::LabDone(id, r) => self.lab_done(id, r),
+            Message::Resized(size) => {
+                self.resized(size);
+                Task::none()
+            }
             Message::DismissNotice(n) => {
                 self.dismiss(n);
                 Task::none()
@@ -548,6 +573,7 @@ impl App {
                     Message::CdromChanged(id, r.map(Box::new))
                 })
             }
+            details::Action::Lab(id, a) => Task::batch([task, self.lab(id, a)]),
             details::Action::AddCdrom(id) => {
                 let paths = self.paths.clone();
                 blocking(move || {
@@ -649,6 +675,10 @@ impl App {
                 }
                 Task::none()
             }
+            Action::Projector => {
+                self.projector_open = !self.projector_open;
+                Task::none()
+            }
             Action::SetLanguage(l) => {
                 self.settings.language = l;
                 if let Err(e) = self.settings.save(&self.paths.settings_file()) {
@@ -666,7 +696,7 @@ impl App {
                 self.library
                     .header(self.settings.language.as_deref())
                     .map(Message::Library),
-                self.library.body(&self.vms).map(Message::Library),
+                self.library_body(),
             ),
             Screen::Wizard(w) => {
                 let taken = self.vms.ids();
@@ -688,101 +718,10 @@ impl App {
         };
         self.with_notices(column![header, body].height(Length::Fill).into())
     }
-
-    pub fn subscription(&self) -> Subscription<Message> {
-        let mut subs = vec![iced::time::every(Duration::from_secs(1)).map(|_| Message::Tick)];
-        if crate::ui::trace::enabled() {
-            subs.push(crate::ui::trace::frames());
-        }
-        match &self.screen {
-            // While the guest has the keyboard, the app's shortcuts are the guest's keys.
-            Screen::Console(c, _) => {
-                let pid = self
-                    .vms
-                    .runtime(&c.id)
-                    .and_then(|r| r.status.as_ref())
-                    .map(|s| s.pid);
-                let socket = self.paths.vnc_socket(&c.id);
-                subs.push(c.subscription(pid, socket).map(Message::Console));
-                if !c.grabbed {
-                    subs.push(iced::event::listen_with(shortcut));
-                }
-            }
-            // While the serial terminal has the keyboard, Ctrl+N, Ctrl+F, Ctrl+Q are the guest's.
-            Screen::Details(d)
-                if d.tab == details::Tab::Console
-                    && d.serial.term.focused
-                    && self.vms.runtime(&d.id).is_some_and(|r| r.status.is_some()) => {}
-            _ => subs.push(iced::event::listen_with(shortcut)),
-        }
-        if let Screen::Wizard(w) = &self.screen {
-            if w.install.detecting {
-                subs.push(iced::time::every(Duration::from_millis(150)).map(|_| {
-                    Message::Wizard(wizard::Message::Install(wizard::install::Message::Spin))
-                }));
-            }
-        }
-        let details = match &self.screen {
-            Screen::Details(d) | Screen::Console(_, d) => Some(d),
-            _ => None,
-        };
-        if let Some(d) = details {
-            if let Some(pid) = self
-                .vms
-                .runtime(&d.id)
-                .and_then(|r| r.status.as_ref())
-                .map(|s| s.pid)
-            {
-                subs.push(Subscription::run_with(
-                    guest::GuestKey {
-                        id: d.id.clone(),
-                        pid,
-                        client: self.client.clone(),
-                    },
-                    guest::guest_stream,
-                ));
-            }
-        }
-        Subscription::batch(subs)
-    }
 }
 
 /// Runs a wizard's detection off the UI thread (it reads the file and, on first use,
 /// osinfo-db).
 fn detect(d: wizard::install::Detect) -> Task<Message> {
     blocking(move || d.run()).map(|m| Message::Wizard(wizard::Message::Install(m)))
-}
-
-pub fn shortcut(
-    event: iced::Event,
-    _: iced::event::Status,
-    _: iced::window::Id,
-) -> Option<Message> {
-    let iced::Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. }) = event else {
-        return None;
-    };
-    if !modifiers.control() {
-        return None;
-    }
-    match key.as_ref() {
-        Key::Character("n") => Some(Message::Shortcut(Shortcut::New)),
-        Key::Character("f") => Some(Message::Shortcut(Shortcut::Search)),
-        Key::Character("q") => Some(Message::Shortcut(Shortcut::Quit)),
-        _ => None,
-    }
-}
-
-/// Runs the GUI; `open` is a file to install from (`vmdesk FILE`).
-pub fn run(paths: Paths, open: Option<std::path::PathBuf>) -> iced::Result {
-    let client: Arc<dyn VmmClient> = Arc::new(client::SocketClient::new(paths.clone()));
-    iced::application(
-        move || App::boot_with(paths.clone(), client.clone(), open.clone()),
-        App::update,
-        App::view,
-    )
-    .title(App::title)
-    .subscription(App::subscription)
-    .theme(|_: &App| style::theme())
-    .window(window_settings())
-    .run()
 }

@@ -2,6 +2,7 @@
 
 use iced::widget::{button, container, text_input};
 use iced::{border, color, Background, Border, Color, Theme};
+use std::cell::Cell;
 
 pub const ACCENT: Color = color!(0x3584e4);
 pub const GREEN: Color = color!(0x26a269);
@@ -15,7 +16,36 @@ pub const CARD: Color = Color::WHITE;
 pub const LINE: Color = color!(0xdeddda);
 pub const HEADER: Color = color!(0xebebed);
 
+thread_local! {
+    /// Projector mode's high-contrast look is on: one switch for every style (they are plain
+    /// functions iced calls with the theme only). Per thread: the UI thread sets and reads it,
+    /// and screen tests running side by side do not see each other's.
+    static HIGH_CONTRAST: Cell<bool> = const { Cell::new(false) };
+}
+
+pub fn set_high_contrast(on: bool) {
+    HIGH_CONTRAST.set(on);
+}
+
+pub fn high_contrast() -> bool {
+    HIGH_CONTRAST.get()
+}
+
 pub fn theme() -> Theme {
+    if high_contrast() {
+        // Black on white and a darker blue: legible on a washed-out projector.
+        return Theme::custom(
+            "vmdesk-high-contrast",
+            iced::theme::Palette {
+                background: Color::WHITE,
+                text: Color::BLACK,
+                primary: color!(0x0b3d91),
+                success: color!(0x0a6b3a),
+                warning: color!(0x8a5a00),
+                danger: color!(0x9b0010),
+            },
+        );
+    }
     Theme::custom(
         "vmdesk",
         iced::theme::Palette {
@@ -29,12 +59,29 @@ pub fn theme() -> Theme {
     )
 }
 
+/// The lines between areas: black and thicker in high contrast (none stays none).
+fn line(width: f32) -> (Color, f32) {
+    if high_contrast() {
+        (Color::BLACK, width * 2.0)
+    } else {
+        (LINE, width)
+    }
+}
+
 pub fn header(_: &Theme) -> container::Style {
+    let (color, width) = line(0.0);
     container::Style {
-        background: Some(HEADER.into()),
+        background: Some(
+            if high_contrast() {
+                Color::WHITE
+            } else {
+                HEADER
+            }
+            .into(),
+        ),
         border: Border {
-            color: LINE,
-            width: 0.0,
+            color,
+            width,
             radius: 0.into(),
         },
         ..Default::default()
@@ -42,11 +89,12 @@ pub fn header(_: &Theme) -> container::Style {
 }
 
 pub fn card(_: &Theme) -> container::Style {
+    let (color, width) = line(1.0);
     container::Style {
         background: Some(CARD.into()),
         border: Border {
-            color: LINE,
-            width: 1.0,
+            color,
+            width,
             radius: 12.0.into(),
         },
         ..Default::default()

@@ -208,7 +208,20 @@ impl App {
         let client = self.client.clone();
         let paths = self.paths.clone();
         let entry = self.vms.get(&id).cloned();
+        let throwaway = snapshot.is_none() && self.settings.is_throwaway(&id);
         blocking(move || {
+            // A throwaway run starts on temporary overlays (never under a running VMM).
+            let cfg = entry.as_ref().and_then(|e| e.config.as_ref().ok());
+            if let (true, Some(cfg), Err(_)) = (throwaway, cfg, client.status(&id)) {
+                if let Err(e) = crate::data::lab::throwaway::prepare(&paths, cfg) {
+                    let result = Err(ClientError::Other(e));
+                    return Message::Started {
+                        id,
+                        result,
+                        record: None,
+                    };
+                }
+            }
             let result = client.start_from(&id, snapshot.as_deref());
             let record = match &result {
                 Err(ClientError::Exited(info)) => {
@@ -367,6 +380,10 @@ impl App {
                 restart.push(id.clone());
             }
             rt.last_exit = Some(rec);
+            // A throwaway run is over: what it wrote goes (a reset's restart is a new run).
+            if let Err(e) = crate::data::lab::throwaway::discard(&self.paths, &id) {
+                self.notice(e, true, None);
+            }
         }
         let known: HashSet<String> = self.vms.ids().into_iter().collect();
         self.vms.runtime.retain(|id, _| known.contains(id));

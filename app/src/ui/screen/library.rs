@@ -69,6 +69,8 @@ pub enum Message {
     ConfirmClone,
     DismissExit(String),
     Language(LanguageChoice),
+    /// Shows or hides projector mode's panel.
+    Projector,
     /// A clone finished: the new VM's name, or why it failed.
     Cloned(Result<String, String>),
     /// Thumbnails read or refreshed off the UI thread.
@@ -98,6 +100,7 @@ pub enum Action {
     Refused(String),
     DismissExit(String),
     SetLanguage(Option<String>),
+    Projector,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +217,7 @@ impl Library {
             }
             Message::DismissExit(id) => Action::DismissExit(id),
             Message::Language(LanguageChoice(l)) => Action::SetLanguage(l),
+            Message::Projector => Action::Projector,
             Message::Cloned(r) => {
                 self.cloning = None;
                 Action::Cloned(r)
@@ -264,10 +268,18 @@ impl Library {
         let side = if narrow { Length::Shrink } else { Length::Fill };
         row![
             container(
-                button(text(t!("library-new")).size(15))
-                    .padding([8, 16])
-                    .style(style::suggested)
-                    .on_press(Message::New)
+                row![
+                    button(text(t!("library-new")).size(15))
+                        .padding([8, 16])
+                        .style(style::suggested)
+                        .on_press(Message::New),
+                    button(text(t!("projector-button")).size(14))
+                        .padding([7, 12])
+                        .style(style::pill)
+                        .on_press(Message::Projector),
+                ]
+                .spacing(8)
+                .align_y(Alignment::Center)
             )
             .width(side),
             container(style::header_title(t!("library-title")))

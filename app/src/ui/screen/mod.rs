@@ -4,4 +4,5 @@ pub mod check;
 pub mod console;
 pub mod details;
 pub mod library;
+pub mod projector;
 pub mod wizard;

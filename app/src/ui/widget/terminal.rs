@@ -21,6 +21,25 @@ pub const SCROLLBACK_LINES: usize = 2000;
 pub const MIN_COLS: u16 = 80;
 pub const MIN_ROWS: u16 = 24;
 const FONT_SIZE: f32 = 13.0;
+/// Projector mode's large console font.
+const LARGE_FONT_SIZE: f32 = 17.0;
+thread_local! {
+    /// Per thread, like the style's high contrast: the UI thread's, or one screen test's.
+    static LARGE_FONT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Projector mode: the serial terminal in a larger font (from the next frame on).
+pub fn set_large_font(on: bool) {
+    LARGE_FONT.set(on);
+}
+
+fn font_size() -> f32 {
+    if LARGE_FONT.get() {
+        LARGE_FONT_SIZE
+    } else {
+        FONT_SIZE
+    }
+}
 /// Space between the grid and the panel's edge.
 pub const PAD: f32 = 8.0;
 const MONO: Font = Font::MONOSPACE;
@@ -399,7 +418,9 @@ pub fn cell_size() -> (f32, f32) {
             FONT_SIZE * 0.602
         }
     });
-    (w, (FONT_SIZE * 1.35).round())
+    // A monospace font's advance grows with its size.
+    let size = font_size();
+    (w * size / FONT_SIZE, (size * 1.35).round())
 }
 
 /// The rows and columns that fit `size` (at least 80×24).
@@ -420,8 +441,8 @@ struct View<'a> {
 #[derive(Default)]
 struct State {
     cache: Cache,
-    /// The generation and whether it had the keyboard, when last drawn.
-    drawn: Cell<Option<(u64, bool)>>,
+    /// The generation, whether it had the keyboard and the font size, when last drawn.
+    drawn: Cell<Option<(u64, bool, u32)>>,
 }
 
 impl canvas::Program<Event> for View<'_> {
@@ -498,7 +519,7 @@ impl canvas::Program<Event> for View<'_> {
         _cursor: mouse::Cursor,
     ) -> Vec<Geometry> {
         let keyboard = self.term.focused && self.live;
-        let now = Some((self.term.generation, keyboard));
+        let now = Some((self.term.generation, keyboard, font_size().to_bits()));
         if state.drawn.get() != now {
             state.cache.clear();
             state.drawn.set(now);
@@ -591,7 +612,7 @@ fn paint(term: &Terminal, keyboard: bool, frame: &mut Frame) {
                 a: 0.6,
                 ..FOREGROUND
             },
-            size: Pixels(FONT_SIZE),
+            size: Pixels(font_size()),
             font: MONO,
             ..Default::default()
         });
@@ -686,7 +707,7 @@ fn draw_run(frame: &mut Frame, run: &Run, x: f32, y: f32, cw: f32, ch: f32) {
         content: text.to_string(),
         position: Point::new(x, y),
         color: run.look.fg,
-        size: Pixels(FONT_SIZE),
+        size: Pixels(font_size()),
         line_height: LineHeight::Absolute(Pixels(ch)),
         font: if run.look.bold { MONO_BOLD } else { MONO },
         shaping: if ascii {

@@ -4,6 +4,7 @@
 //! its own state and messages; this screen routes between them and tells the app what to do.
 
 pub mod activity;
+pub mod lab;
 pub mod media;
 pub mod serial;
 pub mod snapshots;
@@ -53,6 +54,8 @@ pub struct Details {
     pub activity: Activity,
     /// The "⋯" bar with Restart and Force off shows.
     pub more: bool,
+    /// Lab mode: student copies, resets, throwaway runs.
+    pub lab: lab::Lab,
 }
 
 /// Below this body width the settings column would squeeze its fields (and the tabs' rows):
@@ -95,6 +98,7 @@ pub enum Message {
     Serial(serial::Message),
     Snap(snapshots::Message),
     Activity(activity::Message),
+    Lab(lab::Message),
     /// The settings were saved (or why not), with the VM's config as it is now on disk.
     Saved(Result<(), String>, Option<Box<VmConfig>>),
 }
@@ -125,6 +129,8 @@ pub enum Action {
     },
     /// Give the (stopped) VM an empty CD/DVD drive.
     AddCdrom(String),
+    /// Lab mode's work for this VM (the template, or the VM whose switch it is).
+    Lab(String, lab::Action),
 }
 
 impl Details {
@@ -156,6 +162,7 @@ impl Details {
             snaps: Snapshots::default(),
             activity: Activity::default(),
             more: false,
+            lab: lab::Lab::default(),
         }
     }
 
@@ -292,6 +299,10 @@ impl Details {
                 self.activity.update(m);
                 Action::None
             }
+            Message::Lab(m) => match self.lab.update(m, running) {
+                lab::Action::None => Action::None,
+                a => Action::Lab(id, a),
+            },
             Message::Saved(r, cfg) => {
                 let ok = r.is_ok();
                 self.saved = Some(r);
@@ -615,6 +626,11 @@ impl Details {
                 text(t!("details-hw-running")).size(13).color(style::DIM)
             ]);
         }
-        container(col).padding(20).style(style::card).into()
+        column![
+            container(col).padding(20).style(style::card),
+            lab::view(&self.lab, vms, running).map(Message::Lab),
+        ]
+        .spacing(16)
+        .into()
     }
 }

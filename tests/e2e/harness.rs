@@ -160,6 +160,23 @@ impl Vm {
         }
     }
 
+    /// Like `wait_serial`, but matches the log with terminal escape sequences taken out: a
+    /// firmware drawing a full-screen terminal (GRUB) may move the cursor in mid-word.
+    pub fn wait_serial_text(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.serial_log();
+            if strip_escapes(&log).contains(needle) {
+                return log;
+            }
+            if Instant::now() > deadline || matches!(self.child.try_wait(), Ok(Some(_))) {
+                // The plain wait's messages (exit status, log, stderr).
+                return self.wait_serial(needle, Duration::ZERO);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Waits for the process to end; kills it and panics on timeout.
     pub fn wait_exit(&mut self, timeout: Duration) -> (ExitStatus, String, String) {
         let deadline = Instant::now() + timeout;
@@ -302,4 +319,37 @@ pub fn field<'a>(log: &'a str, prefix: &str, key: &str) -> &'a str {
     line.split_whitespace()
         .find_map(|w| w.strip_prefix(&format!("{key}=")))
         .unwrap_or_else(|| panic!("no {key}= in {line:?}"))
+}
+
+/// `text` without ANSI escape sequences (CSI `ESC [ params final`, and two-byte `ESC x`).
+pub fn strip_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameters and intermediates up to the final byte (0x40..=0x7e).
+            for c in chars.by_ref() {
+                if ('\u{40}'..='\u{7e}').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            chars.next();
+        }
+    }
+    out
+}
+
+#[test]
+fn escapes_are_taken_out_of_serial_text() {
+    assert_eq!(
+        strip_escapes("\u{1b}[0;30;47mWelcom\u{1b}[04;06H\u{1b}[04;07He to GRUB!\u{1b}c"),
+        "Welcome to GRUB!"
+    );
+    assert_eq!(strip_escapes("plain ┌─┐"), "plain ┌─┐");
 }

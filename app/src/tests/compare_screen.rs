@@ -205,3 +205,37 @@ fn the_comparison_fits_in_every_language() {
         h.send(Message::Compare(compare::Message::Back));
     });
 }
+
+#[test]
+fn leaving_while_measuring_stops_the_run_and_drops_its_result() {
+    let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = stopped.clone();
+    let mut h = activity(Arc::new(
+        move |_, cancel: &std::sync::atomic::AtomicBool| {
+            let t0 = std::time::Instant::now();
+            while t0.elapsed().as_secs() < 5 {
+                if cancel.load(Ordering::Relaxed) {
+                    s.store(true, Ordering::Relaxed);
+                    return Err(t!("compare-interrupted"));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Ok(compare_fake::comparison("Web server"))
+        },
+    ));
+    let task = h.app.update(Message::Details(details::Message::Compare));
+    // Ctrl+F: to the library's search, away from the comparison.
+    h.send(Message::Shortcut(Shortcut::Search));
+    assert!(matches!(h.app.screen, Screen::Library));
+    let stream = iced_runtime::task::into_stream(task).unwrap();
+    for a in iced::futures::executor::block_on_stream(stream) {
+        if let iced_runtime::Action::Output(m) = a {
+            h.send(m);
+        }
+    }
+    assert!(
+        stopped.load(Ordering::Relaxed),
+        "leaving did not stop the run"
+    );
+    assert!(matches!(h.app.screen, Screen::Library));
+}

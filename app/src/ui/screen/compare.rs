@@ -91,6 +91,13 @@ pub enum Action {
     },
 }
 
+/// Leaving the screen any way (Back, a shortcut to the library) stops a run still going.
+impl Drop for Compare {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
 impl Compare {
     /// The screen for VM `vm_id`, and the first run to start.
     pub fn new(vm_id: &str, vm_name: &str) -> (Compare, Action) {

@@ -1,5 +1,6 @@
 //! Test helpers: a fake VMM client that records what the app asks, fake kernels, temp VMs.
 
+pub mod compare_fake;
 pub mod inspect_fake;
 
 use crate::data::client::{ClientError, ExitInfo, VmmClient};

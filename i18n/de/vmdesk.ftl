@@ -835,3 +835,19 @@ lab-reset-all-question = Alle { $count } Schülerkopien auf die Vorlage zurücks
 lab-reset-explain = Was seitdem geschrieben wurde, geht verloren, dazu { $snapshots } Snapshots. Laufende Kopien bleiben unverändert.
 lab-throwaway = Wegwerf-Läufe
 lab-throwaway-explain = Jeder Lauf startet auf einem temporären Overlay: Was die VM schreibt, wird beim Ausschalten verworfen.
+
+# c16 (f): the "VM beside a container" screen
+compare-ui-open = Mit einem Container vergleichen
+compare-ui-open-help = Diese VM neben einem Container, live gemessen: Startzeit, Speicher, Kernel, Isolation.
+compare-ui-title = Container vs. VMs
+compare-ui-cancel = Abbrechen
+compare-ui-again = Erneut messen
+compare-ui-running = Ein Container wird mit crun gestartet und neben { $vm } gemessen …
+compare-ui-running-help = Das dauert einige Sekunden bis eine Minute: Beide werden gestartet, im Betrieb gemessen, dann gestoppt und aufgeräumt.
+compare-ui-cancelling = Wird abgebrochen: Der Container wird entfernt …
+compare-ui-failed = Der Vergleich konnte nicht laufen
+compare-ui-failed-help = Nichts ist zurückgeblieben: Der Container und seine Dateien wurden entfernt. Beheben Sie das Obige und drücken Sie dann „Erneut messen“.
+compare-ui-col-textbook = Lehrbücher sagen
+compare-ui-col-container = Container (crun)
+compare-ui-col-vm = Diese VM
+compare-ui-notes = Hinweise zu dieser Messung

@@ -834,3 +834,19 @@ lab-reset-all-question = Reset all { $count } student copies to the template?
 lab-reset-explain = What was written since is lost, and { $snapshots } snapshots with it. Running copies are left as they are.
 lab-throwaway = Throwaway runs
 lab-throwaway-explain = Each run starts on a temporary overlay: whatever the VM writes is discarded when it is off.
+
+# c16 (f): the "VM beside a container" screen
+compare-ui-open = Compare with a container
+compare-ui-open-help = See this VM beside a container, measured live: start time, memory, kernel, isolation.
+compare-ui-title = Containers vs VMs
+compare-ui-cancel = Cancel
+compare-ui-again = Run again
+compare-ui-running = Starting a container with crun and measuring it beside { $vm } …
+compare-ui-running-help = This takes a few seconds up to a minute: both are started, measured while they run, then stopped and cleaned up.
+compare-ui-cancelling = Cancelling: the container is being removed …
+compare-ui-failed = The comparison could not run
+compare-ui-failed-help = Nothing was left behind: the container and its files were removed. Fix the above, then press Run again.
+compare-ui-col-textbook = Textbooks say
+compare-ui-col-container = Container (crun)
+compare-ui-col-vm = This VM
+compare-ui-notes = Notes on this run

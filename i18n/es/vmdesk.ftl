@@ -836,3 +836,19 @@ lab-reset-all-question = ¿Restablecer las { $count } copias de alumno a la plan
 lab-reset-explain = Lo escrito desde entonces se pierde, y con ello { $snapshots } snapshots. Las copias en marcha no se tocan.
 lab-throwaway = Ejecuciones desechables
 lab-throwaway-explain = Cada ejecución arranca sobre una capa temporal: lo que escriba la VM se descarta al apagarla.
+
+# c16 (f): the "VM beside a container" screen
+compare-ui-open = Comparar con un contenedor
+compare-ui-open-help = Esta VM junto a un contenedor, medidos en vivo: arranque, memoria, núcleo, aislamiento.
+compare-ui-title = Contenedores frente a VM
+compare-ui-cancel = Cancelar
+compare-ui-again = Medir de nuevo
+compare-ui-running = Iniciando un contenedor con crun y midiéndolo junto a { $vm } …
+compare-ui-running-help = Tarda de unos segundos a un minuto: ambos se inician, se miden mientras funcionan y luego se detienen y se limpian.
+compare-ui-cancelling = Cancelando: se está eliminando el contenedor …
+compare-ui-failed = La comparación no pudo ejecutarse
+compare-ui-failed-help = No ha quedado nada: el contenedor y sus archivos se eliminaron. Corrija lo anterior y pulse «Medir de nuevo».
+compare-ui-col-textbook = Los libros dicen
+compare-ui-col-container = Contenedor (crun)
+compare-ui-col-vm = Esta VM
+compare-ui-notes = Notas de esta medición

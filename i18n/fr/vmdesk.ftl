@@ -835,3 +835,19 @@ lab-reset-all-question = Réinitialiser les { $count } copies d'élève à l'ét
 lab-reset-explain = Ce qui a été écrit depuis est perdu, avec { $snapshots } snapshots. Les copies en marche sont laissées telles quelles.
 lab-throwaway = Sessions jetables
 lab-throwaway-explain = Chaque session démarre sur une surcouche temporaire : ce que la VM écrit est jeté à l'arrêt.
+
+# c16 (f): the "VM beside a container" screen
+compare-ui-open = Comparer avec un conteneur
+compare-ui-open-help = Cette VM à côté d'un conteneur, mesurés en direct : démarrage, mémoire, noyau, isolation.
+compare-ui-title = Conteneurs ou VM
+compare-ui-cancel = Annuler
+compare-ui-again = Mesurer à nouveau
+compare-ui-running = Démarrage d'un conteneur avec crun, mesuré à côté de { $vm } …
+compare-ui-running-help = Cela prend de quelques secondes à une minute : les deux sont démarrés, mesurés pendant qu'ils tournent, puis arrêtés et nettoyés.
+compare-ui-cancelling = Annulation : le conteneur est en cours de suppression …
+compare-ui-failed = La comparaison n'a pas pu être effectuée
+compare-ui-failed-help = Rien n'est resté : le conteneur et ses fichiers ont été supprimés. Corrigez ce qui précède, puis appuyez sur « Mesurer à nouveau ».
+compare-ui-col-textbook = Les manuels disent
+compare-ui-col-container = Conteneur (crun)
+compare-ui-col-vm = Cette VM
+compare-ui-notes = Remarques sur cette mesure

@@ -3,6 +3,7 @@
 //! as its own messages; what a screen asks for (its `Action`) is app-wide work, done here, in
 //! `lifecycle` (VMs, polling, jobs off the UI thread), `notices` and `guest` (VMM events).
 
+mod compare;
 mod guest;
 mod lab;
 mod lifecycle;
@@ -61,6 +62,8 @@ pub struct App {
     pub projector_open: bool,
     /// The window's size before our UI scale (for the scale's 800×600 floor).
     pub window_size: (f32, f32),
+    /// Measures a VM beside a container (screen tests give a fake).
+    pub compare_runner: crate::ui::screen::compare::Runner,
 }
 
 pub enum Screen {
@@ -71,6 +74,8 @@ pub enum Screen {
     Details(Box<Details>),
     /// A VM's screen; the details it was opened from come back afterwards.
     Console(Box<Console>, Box<Details>),
+    /// A VM beside a container; the details it was opened from come back afterwards.
+    Compare(Box<crate::ui::screen::compare::Compare>, Box<Details>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +127,7 @@ pub enum Message {
     /// Lab work for VM `id` ended: what to say, or why it failed.
     LabDone(String, Result<String, String>),
     Resized(iced::Size),
+    Compare(crate::ui::screen::compare::Message),
 }
 
 impl App {
@@ -148,6 +154,7 @@ impl App {
             open_pending: None,
             projector_open: false,
             window_size: (1280.0, 800.0),
+            compare_runner: Arc::new(crate::ui::screen::compare::measure),
         }
     }
 
@@ -484,6 +491,7 @@ impl App {
             },
             Message::Projector(m) => self.projector(m),
             Message::LabDone(id, r) => self.lab_done(id, r),
+            Message::Compare(m) => self.compare(m),
             Message::Resized(size) => {
                 self.resized(size);
                 Task::none()
@@ -574,6 +582,7 @@ impl App {
                 })
             }
             details::Action::Lab(id, a) => Task::batch([task, self.lab(id, a)]),
+            details::Action::Compare(id) => self.open_compare(&id),
             details::Action::AddCdrom(id) => {
                 let paths = self.paths.clone();
                 blocking(move || {
@@ -710,6 +719,10 @@ impl App {
                 d.body(&self.vms, &self.host).map(Message::Details),
             ),
             Screen::Check(c) => (c.header().map(Message::Check), c.view().map(Message::Check)),
+            Screen::Compare(c, _) => (
+                c.header().map(Message::Compare),
+                c.view().map(Message::Compare),
+            ),
             Screen::Console(c, _) => {
                 let name = self.vms.get(&c.id).map(|e| e.name()).unwrap_or(&c.id);
                 let body = c.view(self.vms.state(&c.id), name).map(Message::Console);

@@ -45,6 +45,14 @@ impl App {
                 }));
             }
         }
+        if let Screen::Compare(c, _) = &self.screen {
+            if c.running() {
+                subs.push(
+                    iced::time::every(Duration::from_millis(150))
+                        .map(|_| Message::Compare(crate::ui::screen::compare::Message::Spin)),
+                );
+            }
+        }
         let details = match &self.screen {
             Screen::Details(d) | Screen::Console(_, d) => Some(d),
             _ => None,

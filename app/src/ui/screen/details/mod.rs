@@ -99,6 +99,8 @@ pub enum Message {
     Snap(snapshots::Message),
     Activity(activity::Message),
     Lab(lab::Message),
+    /// Opens the comparison with a container.
+    Compare,
     /// The settings were saved (or why not), with the VM's config as it is now on disk.
     Saved(Result<(), String>, Option<Box<VmConfig>>),
 }
@@ -131,6 +133,8 @@ pub enum Action {
     AddCdrom(String),
     /// Lab mode's work for this VM (the template, or the VM whose switch it is).
     Lab(String, lab::Action),
+    /// Measure this VM beside a container (the comparison screen).
+    Compare(String),
 }
 
 impl Details {
@@ -176,6 +180,7 @@ impl Details {
         let running = vms.is_active(&id);
         let action = match message {
             Message::Back => Action::Back,
+            Message::Compare => Action::Compare(self.id.clone()),
             Message::More => {
                 self.more = !self.more;
                 Action::None
@@ -482,7 +487,9 @@ impl Details {
                 let vm_dir = vms.get(&self.id).map(|e| e.dir.as_path());
                 self.snaps.view(vm_dir, running).map(Message::Snap)
             }
-            Tab::Activity => self.activity.view(state),
+            Tab::Activity => column![compare_card(), self.activity.view(state)]
+                .spacing(12)
+                .into(),
         };
         let right = column![tabs, content].spacing(12);
         if narrow {
@@ -633,4 +640,26 @@ impl Details {
         .spacing(16)
         .into()
     }
+}
+
+/// The Activity tab's way to the comparison with a container, with what it shows.
+fn compare_card<'a>() -> Element<'a, Message> {
+    container(
+        row![
+            text(t!("compare-ui-open-help"))
+                .size(13)
+                .color(style::GREY)
+                .width(Length::Fill),
+            button(text(t!("compare-ui-open")).size(14))
+                .padding([7, 14])
+                .style(style::pill)
+                .on_press(Message::Compare),
+        ]
+        .spacing(12)
+        .align_y(Alignment::Center),
+    )
+    .padding([10, 14])
+    .width(Length::Fill)
+    .style(style::card)
+    .into()
 }

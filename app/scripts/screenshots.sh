@@ -77,6 +77,7 @@ click() { xdotool mousemove "$1" "$2"; sleep 0.5; xdotool click 1; sleep 1; }
 if [ -d /sys/module/kvm_pvm ] && [ ! -d /sys/module/kvm_intel ] && [ ! -d /sys/module/kvm_amd ]; then
     shot check 1
     click 445 328                # Continue anyway (remembered in settings.toml)
+    sleep 2                      # the library settles before the next click
 fi
 shot library 2
 click 62 27                      # New VM
@@ -97,7 +98,10 @@ click 794 95                     # Snapshots tab
 shot snapshots 3
 if [ -S "$VMDESK_HOME/run/desktop/vnc.sock" ]; then
     click 1001 27                # Screen
-    shot console 3
+    shot console 8               # the VNC connection and first frame
+    click 1178 27                # Inspector (the real VMM answering)
+    xdotool mousemove 400 400    # off the button: no tooltip over the panel
+    shot inspector 4
 else
     echo "no vnc.sock: console.png not made"
 fi

@@ -121,12 +121,6 @@ fn vcpu_text(v: &VcpuView) -> String {
         what.push(t!("cli-inspect-stale"));
     }
     let r = &v.regs;
-    let code: Vec<String> = v
-        .code
-        .as_bytes()
-        .chunks(2)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect();
     let mut lines = vec![
         format!("vCPU {}: {}", v.index, what.join(", ")),
         format!(
@@ -141,7 +135,13 @@ fn vcpu_text(v: &VcpuView) -> String {
             "  CR0 {:#x}  CR3 {:#x}  CR4 {:#x}  EFER {:#x}  CS {:#06x}",
             r.cr0, r.cr3, r.cr4, r.efer, r.cs.selector
         ),
-        format!("  {}", t!("cli-inspect-code", bytes = code.join(" "))),
+        format!(
+            "  {}",
+            t!(
+                "cli-inspect-code",
+                bytes = crate::data::inspector::code_bytes(&v.code)
+            )
+        ),
     ];
     if v.thread.tid != 0 {
         lines.push(format!(

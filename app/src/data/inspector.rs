@@ -190,6 +190,16 @@ pub fn previous(before: Option<&Inspection>, index: u32) -> Option<&Registers> {
         .map(|v| &v.regs)
 }
 
+/// The instruction bytes at RIP as the VMM sends them (hex, no spaces) with a space between
+/// bytes, as disassemblers show them.
+pub fn code_bytes(code: &str) -> String {
+    code.as_bytes()
+        .chunks(2)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,9 +52,9 @@ pub fn gui_vcpu(index: u32, tick: u64) -> VcpuView {
         fresh: true,
         regs,
         code: if kernel {
-            "ee 48 ff c0 eb fa".into()
+            "ee48ffc0ebfa".into()
         } else {
-            "f4 eb fd".into()
+            "f4ebfd".into()
         },
         thread: ThreadView {
             tid: 4243 + index,

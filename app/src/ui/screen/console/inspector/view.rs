@@ -247,7 +247,7 @@ impl Inspector {
             text(if v.code.is_empty() {
                 "—".to_string()
             } else {
-                v.code.clone()
+                crate::data::inspector::code_bytes(&v.code)
             })
             .size(13)
             .font(mono()),

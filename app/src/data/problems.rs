@@ -12,6 +12,7 @@ pub fn describe(kind: &K) -> String {
         K::BadLength { min, max, .. } => t!("config-bad-length", min = s(min), max = s(max)),
         K::BadIdChars { id } => t!("config-bad-id-chars", id = s(id)),
         K::NameEmpty => t!("config-name-empty"),
+        K::NameControl => t!("config-name-control"),
         K::TooFewVcpus { min, .. } => t!("config-too-few-vcpus", min = s(min)),
         K::VcpusAboveHost { max, .. } => t!("config-vcpus-above-host", max = s(max)),
         K::VcpusAboveSupported { max, .. } => t!("config-vcpus-above-supported", max = s(max)),

@@ -73,6 +73,10 @@ pub enum ConfigErrorKind {
     BadIdChars { id: String },
     #[error("must not be empty")]
     NameEmpty,
+    /// A name holding NUL, escape or another control character (it is shown in terminals,
+    /// window titles and logs, where those do harm).
+    #[error("must not hold control characters (such as NUL, tab or escape)")]
+    NameControl,
     #[error("must be at least {min}")]
     TooFewVcpus { value: u64, min: u64 },
     /// More vCPUs than this host's KVM allows.
@@ -147,7 +151,7 @@ pub enum ConfigErrorKind {
     PortZero,
     #[error("required when vnc_port is set (the TCP listener is password-protected)")]
     VncPasswordMissing,
-    #[error("must be 1 to {max} ASCII characters (VNC authentication uses 8)")]
+    #[error("must be 1 to {max} printable ASCII characters (VNC authentication uses 8)")]
     BadVncPassword { max: usize },
     #[error("{count} disks is more than the {slots} virtio slots left by the other devices")]
     TooManyDisks { count: usize, slots: usize },
@@ -269,10 +273,13 @@ pub fn validate_id(id: &str) -> Result<(), ConfigError> {
     })
 }
 
-/// `name`: anything but blank.
+/// `name`: anything but blank or control characters.
 pub fn validate_name(name: &str) -> Result<(), ConfigError> {
     check(!name.trim().is_empty(), "name", || {
         ConfigErrorKind::NameEmpty
+    })?;
+    check(!name.chars().any(char::is_control), "name", || {
+        ConfigErrorKind::NameControl
     })
 }
 
@@ -485,7 +492,11 @@ pub fn validate_vnc(port: Option<u16>, password: Option<&str>) -> Result<(), Con
             "display.vnc_password",
             ConfigErrorKind::VncPasswordMissing,
         )),
-        (_, Some(p)) if p.is_empty() || p.len() > MAX_VNC_PASSWORD_LEN || !p.is_ascii() => {
+        (_, Some(p))
+            if p.is_empty()
+                || p.len() > MAX_VNC_PASSWORD_LEN
+                || !p.bytes().all(|b| (0x20..0x7f).contains(&b)) =>
+        {
             Err(ConfigError::new(
                 "display.vnc_password",
                 ConfigErrorKind::BadVncPassword {

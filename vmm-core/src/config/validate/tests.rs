@@ -140,3 +140,18 @@ fn kinds_read_as_vmdesk_vmm_has_always_printed_them() {
     assert_eq!(e[0].field, "nics[0].mac");
     assert!(e[0].to_string().contains("multicast"), "{}", e[0]);
 }
+
+#[test]
+fn names_and_vnc_passwords_with_control_characters_are_refused() {
+    for bad in ["web\u{1b}[2J", "a\u{0}b", "tab\there", "line\nbreak"] {
+        let e = validate_name(bad).unwrap_err();
+        assert_eq!(e.field, "name");
+        assert!(matches!(e.kind, ConfigErrorKind::NameControl), "{bad:?}");
+    }
+    validate_name("Web server (Debian 12) — ünïcode ok").unwrap();
+    for bad in ["pw\u{1b}", "a\u{0}b", "tab\t", "é"] {
+        let e = validate_vnc(Some(5900), Some(bad)).unwrap_err();
+        assert_eq!(e.field, "display.vnc_password", "{bad:?}");
+    }
+    validate_vnc(Some(5900), Some("s3 cr~t!")).unwrap();
+}

@@ -153,7 +153,7 @@ pub enum ConfigErrorKind {
     VncPasswordMissing,
     #[error("must be 1 to {max} printable ASCII characters (VNC authentication uses 8)")]
     BadVncPassword { max: usize },
-    #[error("{count} disks is more than the {slots} virtio slots left by the other devices")]
+    #[error("{count} virtio disk(s) do not fit: the other devices leave {slots} virtio slot(s)")]
     TooManyDisks { count: usize, slots: usize },
     #[error("may only hold printable ASCII characters")]
     NotPrintable,
@@ -724,7 +724,8 @@ impl VmConfig {
     fn validate_disks(&self, tops: &[Option<PathBuf>], errs: &mut Vec<ConfigError>) {
         let slots = self.disk_slots();
         let virtio = self.disks.iter().filter(|d| !d.is_sata()).count();
-        if virtio > slots {
+        // Too many NICs is reported on `nics`; the disks are not what is wrong then.
+        if virtio > slots && self.nics.len() <= MAX_NICS {
             errs.push(ConfigError::new(
                 "disks",
                 ConfigErrorKind::TooManyDisks {

@@ -155,3 +155,35 @@ fn names_and_vnc_passwords_with_control_characters_are_refused() {
     }
     validate_vnc(Some(5900), Some("s3 cr~t!")).unwrap();
 }
+
+#[test]
+fn too_many_nics_is_said_of_the_nics_not_of_the_disks() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = fake_bzimage(dir.path());
+    let disk = dir.path().join("d.img");
+    std::fs::write(&disk, vec![0u8; 1 << 20]).unwrap();
+    let mut c = cfg(&k);
+    c.display = Some(crate::config::DisplayConfig::default());
+    c.disks = vec![DiskConfig {
+        path: disk,
+        read_only: false,
+        format: None,
+        serial: None,
+        bus: None,
+        allow_backing: vec![],
+    }];
+    c.nics = vec![
+        NicConfig {
+            mac: None,
+            forwards: vec![]
+        };
+        5
+    ];
+    assert_eq!(fields(c.validate(&HOST)), ["nics"]);
+    // With the NICs within bounds, a disk past the slots is the disks' error.
+    c.nics.truncate(4);
+    c.disks = vec![c.disks[0].clone(); 2];
+    let errs = c.validate(&HOST).unwrap_err();
+    let e = errs.iter().find(|e| e.field == "disks").expect("disks");
+    assert!(e.to_string().contains("do not fit"), "{e}");
+}

@@ -340,8 +340,7 @@ fn step(vcpu: &Mutex<VcpuFd>, ctx: &VcpuContext) -> Result<StepOutcome, String> 
             ctx.index
         ));
     }
-    // The vCPU may have parked right after an I/O exit, its instruction not yet complete.
-    complete_pending_io(&mut v);
+    // Nothing is pending here: a vCPU parks only once settled (see `run`).
     let before = crate::cpu_view::read(&v, ctx.index as u32, &ctx.mem)?;
     let on = kvm_guest_debug {
         control: KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP,

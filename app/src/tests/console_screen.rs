@@ -2,8 +2,8 @@
 
 use super::*;
 
-#[test]
-fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
+/// "web" running with a display, its details open and the Screen clicked.
+fn console_of_a_running_vm_with_a_display() -> Harness {
     let mut h = Harness::new(&[("web", "Web")]);
     let mut cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
     cfg.display = Some(vmm_core::config::DisplayConfig::default());
@@ -14,6 +14,12 @@ fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
     h.ui(|ui| {
         ui.click("Screen").unwrap();
     });
+    h
+}
+
+#[test]
+fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
+    let mut h = console_of_a_running_vm_with_a_display();
     assert!(matches!(h.app.screen, Screen::Console(..)));
     assert!(h.shows("Connecting to the VM's screen…"));
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
@@ -61,16 +67,7 @@ fn the_screen_opens_for_vms_with_a_display_and_sends_input() {
 /// visible way out ("Leave fullscreen" and its key), which goes again when the pointer leaves.
 #[test]
 fn fullscreen_has_a_bar_at_the_top_edge_to_leave_it() {
-    let mut h = Harness::new(&[("web", "Web")]);
-    let mut cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
-    cfg.display = Some(vmm_core::config::DisplayConfig::default());
-    cfg.save(&h.paths.vm_config("web")).unwrap();
-    h.fake.set_running("web", RunState::Running);
-    h.poll();
-    h.send(Message::Library(library::Message::Open("web".into())));
-    h.ui(|ui| {
-        ui.click("Screen").unwrap();
-    });
+    let mut h = console_of_a_running_vm_with_a_display();
     h.send(Message::Console(console::Message::Vnc(
         crate::ui::vnc::Event::Frame(crate::ui::vnc::Frame::blank(640, 480)),
     )));

@@ -674,6 +674,12 @@ insp-dev-mmio = MMIO
 insp-dev-mmio-tip = Speicheradressen, an denen die Register des Geräts erscheinen.
 insp-dev-irqs = Interrupts
 insp-dev-irqs-tip = Die Interrupt-Leitungen, mit denen das Gerät dem Gast meldet, dass etwas passiert ist.
+insp-dev-msix = MSI-X
+insp-dev-msix-tip = Nachrichten-Interrupts: Statt über eine Leitung schreibt das Gerät eine Nachricht an den Interrupt-Controller der CPU. Jeder Eintrag nennt den Interrupt-Vektor des Gasts und die CPU (APIC), an die er geht.
+insp-dev-msix-entry = Eintrag { $entry } → Vektor { $vector } an APIC { $apic } ({ $users }){ $masked ->
+    [yes] , maskiert
+   *[no] {""}
+}
 insp-dev-queue = Queue { $index }: { $size } Plätze, { $served } Anfragen bedient
 insp-dev-queue-tip = Eine virtio-Queue: ein Ring im Speicher des Gasts, in den der Treiber Anfragen für das Gerät legt.
 insp-host-process = Prozess vmdesk-vmm, PID { $pid }

@@ -673,6 +673,12 @@ insp-dev-mmio = MMIO
 insp-dev-mmio-tip = Memory addresses where the device's registers appear.
 insp-dev-irqs = Interrupts
 insp-dev-irqs-tip = The interrupt lines the device uses to tell the guest that something happened.
+insp-dev-msix = MSI-X
+insp-dev-msix-tip = Message-signalled interrupts: instead of a wire, the device writes a message to the CPU's interrupt controller. Each entry names the guest's interrupt vector and the CPU (APIC) it goes to.
+insp-dev-msix-entry = entry { $entry } → vector { $vector } on APIC { $apic } ({ $users }){ $masked ->
+    [yes] , masked
+   *[no] {""}
+}
 insp-dev-queue = Queue { $index }: { $size } slots, { $served } requests served
 insp-dev-queue-tip = A virtio queue: a ring in guest memory where the driver leaves requests for the device.
 insp-host-process = Process vmdesk-vmm, PID { $pid }

@@ -675,6 +675,12 @@ insp-dev-mmio = MMIO
 insp-dev-mmio-tip = Direcciones de memoria donde aparecen los registros del dispositivo.
 insp-dev-irqs = Interrupciones
 insp-dev-irqs-tip = Las líneas de interrupción con las que el dispositivo avisa al invitado de que algo ocurrió.
+insp-dev-msix = MSI-X
+insp-dev-msix-tip = Interrupciones por mensaje: en lugar de una línea, el dispositivo escribe un mensaje en el controlador de interrupciones de la CPU. Cada entrada indica el vector de interrupción del invitado y la CPU (APIC) a la que va.
+insp-dev-msix-entry = entrada { $entry } → vector { $vector } en el APIC { $apic } ({ $users }){ $masked ->
+    [yes] , enmascarada
+   *[no] {""}
+}
 insp-dev-queue = Cola { $index }: { $size } huecos, { $served } peticiones atendidas
 insp-dev-queue-tip = Una cola virtio: un anillo en la memoria del invitado donde el controlador deja peticiones para el dispositivo.
 insp-host-process = Proceso vmdesk-vmm, PID { $pid }

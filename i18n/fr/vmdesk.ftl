@@ -674,6 +674,12 @@ insp-dev-mmio = MMIO
 insp-dev-mmio-tip = Les adresses mémoire où apparaissent les registres du périphérique.
 insp-dev-irqs = Interruptions
 insp-dev-irqs-tip = Les lignes d’interruption par lesquelles le périphérique signale à l’invité qu’il s’est passé quelque chose.
+insp-dev-msix = MSI-X
+insp-dev-msix-tip = Interruptions par message : au lieu d’une ligne, le périphérique écrit un message au contrôleur d’interruptions du processeur. Chaque entrée indique le vecteur d’interruption de l’invité et le processeur (APIC) visé.
+insp-dev-msix-entry = entrée { $entry } → vecteur { $vector } sur l’APIC { $apic } ({ $users }){ $masked ->
+    [yes] , masquée
+   *[no] {""}
+}
 insp-dev-queue = File { $index } : { $size } places, { $served } requêtes servies
 insp-dev-queue-tip = Une file virtio : un anneau dans la mémoire de l’invité où le pilote dépose des requêtes pour le périphérique.
 insp-host-process = Processus vmdesk-vmm, PID { $pid }

@@ -14,7 +14,7 @@
 #
 # Usage: lab-tests.sh [TEST...]     (default: all, in the order below)
 # Tests: boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert
-#        bios-virtio-disk broken-kernel not-a-kernel; opt-in: net-passt uefi-vars
+#        bios-virtio-disk broken-kernel not-a-kernel vm-vs-container; opt-in: net-passt uefi-vars
 #        bios-cdrom-linux bios-reboot
 # Environment:
 #   VMDESK_VMM         the vmdesk-vmm binary (default: the newer of target/release
@@ -34,7 +34,7 @@ set -uo pipefail
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert broken-kernel not-a-kernel"
+all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert broken-kernel not-a-kernel vm-vs-container"
 # Run only when named (`run-lab-tests.sh net-passt`): in one of seven runs here the L2 guest
 # stalled (an RCU stall on a vCPU) in the middle of the fetch, not yet understood; a default
 # run must not fail by chance. See t_net.
@@ -814,6 +814,87 @@ TOML
     if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
 }
 
+# The classroom's "VM beside a container" (issue 16) with a real kernel on the VM side: `vmdesk
+# compare` runs the guest's own busybox root as a crun container in L1 and boots the same root
+# as a VM (the cloud kernel under vmdesk-vmm), then asks both `uname -r`. The container must see
+# L1's kernel (shared), the VM its own (the cloud kernel) — read from inside each, not assumed.
+t_compare() {
+    local name=vm-vs-container d app out err rc
+    why=""
+    d="$work/$name"
+    vm_dir="$d/vm"   # for finish_test/where: the VM's folder is found after `create`
+    mkdir -p "$d/home" "$d/tmp" "$vm_dir"
+    app="${VMDESK_APP:-$repo/target/debug/vmdesk}"
+    if [ ! -x "$app" ]; then
+        fail "$name" "cannot run: no vmdesk app binary at $app (cargo build -p vmdesk, or set VMDESK_APP)"
+        return
+    fi
+    if ! command -v crun >/dev/null; then
+        fail "$name" "cannot run: no crun in L1's view of the host (apt-get install crun on the host)"
+        return
+    fi
+    # crun needs the cgroup file system, which L1's chroot does not mount; and the container's
+    # overlay cannot have its upper layer on L1's overlay root: a tmpfs for the temporary files.
+    if ! awk '$2 == "/sys/fs/cgroup"' /proc/mounts | grep -q .; then
+        mount -t cgroup2 none /sys/fs/cgroup 2>"$d/cgroup.err" ||
+            info "$name: cannot mount cgroup2 at /sys/fs/cgroup: $(cat "$d/cgroup.err")"
+    fi
+    mount -t tmpfs -o mode=1777 tmpfs "$d/tmp" 2>/dev/null || info "$name: no tmpfs for TMPDIR"
+    mkdir -p "$d/home/run" && chmod 700 "$d/home/run"
+    local envs=(env HOME="$d/home" XDG_DATA_HOME="$d/home/data" XDG_CONFIG_HOME="$d/home/config"
+        XDG_CACHE_HOME="$d/home/cache" XDG_RUNTIME_DIR="$d/home/run" TMPDIR="$d/tmp"
+        VMDESK_VMM="$vmm" LANG=C.UTF-8)
+    if ! out="$("${envs[@]}" "$app" create lab-compare --kernel "$kernel" --initrd "$initrd" \
+        --cmdline "console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell $extra" \
+        --vcpus 2 --memory 256 --no-display 2>&1)"; then
+        fail "$name" "vmdesk create failed: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+        return
+    fi
+    vm_t0="$(now)"
+    rc=0
+    timeout -k 5 "$limit" "${envs[@]}" "$app" compare lab-compare --initramfs "$initrd" --json \
+        >"$d/compare.json" 2>"$d/compare.err" || rc=$?
+    # The VM's serial log, for finish_test and where().
+    cp "$(find "$d/home" -name serial.log -print -quit 2>/dev/null)" "$vm_dir/serial.log" 2>/dev/null
+    err="$(tail -n 2 "$d/compare.err" | tr '\n' ' ')"
+    if [ "$rc" != 0 ]; then
+        why="vmdesk compare exit status $rc after $(since "$vm_t0")s: $(head -c 600 "$d/compare.json") $err"
+    else
+        # python3: the VM's and the container's `uname -r`, and the namespaces the container had.
+        out="$("$py" - "$d/compare.json" "$(uname -r)" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+l1 = sys.argv[2]
+ct, vm = c["container"], c.get("vm")
+if vm is None:
+    print("FAIL the VM was not measured: %s" % c.get("vm_error")); sys.exit()
+k_vm, k_ct = vm.get("kernel_inside"), ct["kernel_inside"]
+iso = ",".join(sorted(n["kind"] for n in ct["namespaces"] if n["inside"] != n["host"]))
+if not k_vm:
+    print("FAIL no uname -r from inside the VM; notes: %s" % vm.get("notes"))
+elif k_ct != l1:
+    print("FAIL the container saw kernel %r, L1 runs %r" % (k_ct, l1))
+elif "pid" not in iso or "mnt" not in iso:
+    print("FAIL the container's own namespaces were %r: wanted at least pid and mnt" % iso)
+elif k_vm == k_ct or "cloud" not in k_vm:
+    print("FAIL the VM saw kernel %r, the container %r: wanted the cloud kernel, different" % (k_vm, k_ct))
+else:
+    print("OK vm=%s container=%s vm_start_ms=%.0f container_start_ms=%.0f vm_rss_mib=%.1f container_mem_mib=%.1f pid1_inside=%s isolated=%s" % (
+        k_vm, k_ct, vm.get("start_ms") or -1, ct["start_ms"], vm["rss_bytes"] / 2**20,
+        ct["cgroup"]["memory_current"] / 2**20, ct["pid_inside"], iso))
+PY
+)"
+        case "$out" in
+            OK*) info "$name: ${out#OK }" ;;
+            FAIL*) why="${out#FAIL }" ;;
+            *) why="could not read compare.json: $out $(head -c 300 "$d/compare.json")" ;;
+        esac
+    fi
+    umount "$d/tmp" 2>/dev/null
+    finish_test "$name"
+    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
 t_start="$(now)"
 for t in $tests; do
     echo "LAB-TEST-START $t uptime=$(up)"
@@ -829,6 +910,7 @@ for t in $tests; do
         uefi-vars) t_uefi ;;
         broken-kernel) t_broken ;;
         not-a-kernel) t_not_kernel ;;
+        vm-vs-container) t_compare ;;
         # Both PC tests share one VM (each boot takes minutes): the reboot follows the checks.
         bios-cdrom-linux) t_pc 1 "$(case " $tests " in *" bios-reboot "*) echo 1 ;; *) echo 0 ;; esac)" ;;
         bios-reboot) case " $tests " in *" bios-cdrom-linux "*) ;; *) t_pc 0 1 ;; esac ;;

@@ -92,6 +92,16 @@ if [ -z "$vmm" ]; then
 fi
 [ -x "$vmm" ] || die "no vmdesk-vmm at $vmm" 2
 vmm="$(readlink -f "$vmm")"
+# The app, for vm-vs-container (`vmdesk compare`): built beside the VMM, same profile.
+app="${VMDESK_APP:-}"
+if [ -z "$app" ]; then
+    say "cargo build -p vmdesk --bin vmdesk ($profile)"
+    args=(build -p vmdesk --bin vmdesk)
+    [ "$profile" = release ] && args+=(--release)
+    (cd "$repo" && cargo "${args[@]}") >&2 || die "cargo build -p vmdesk failed" 1
+    app="${CARGO_TARGET_DIR:-$repo/target}/$profile/vmdesk"
+fi
+app="$(readlink -f "$app")"
 if [ "$use_lab" -eq 1 ]; then
     say "building L1 (tests/lab/build-l1.sh)"
     "$here/build-l1.sh" >&2 || die "tests/lab/build-l1.sh failed" 1
@@ -106,7 +116,7 @@ t_build="$(since "$t_b")"
 t_tests="$(now)"
 
 # ---------------------------------------------------------------- tests
-envs=(VMDESK_VMM="$vmm")
+envs=(VMDESK_VMM="$vmm" VMDESK_APP="$app")
 for v in LAB_BREAK LAB_TESTS L2_TIMEOUT L2_PC_TIMEOUT L2_CMDLINE_EXTRA LAB_VERBOSE VMDESK_LINUX_DIR; do
     [ -z "${!v:-}" ] || envs+=("$v=${!v}")
 done

@@ -212,7 +212,17 @@ pub fn inspection_text(i: &Inspection) -> String {
             .iter()
             .map(|d| {
                 let (ports, mmio) = ranges(d);
-                let irqs: Vec<String> = d.irqs.iter().map(u32::to_string).collect();
+                // MSI-X entries as the guest's vector and its APIC: `msix:0x41@0`.
+                let irqs: Vec<String> = d
+                    .irqs
+                    .iter()
+                    .map(u32::to_string)
+                    .chain(
+                        d.msix
+                            .iter()
+                            .map(|m| format!("msix:{:#04x}@{}", m.vector, m.apic_id)),
+                    )
+                    .collect();
                 let queues: Vec<String> = d
                     .queues
                     .iter()

@@ -175,6 +175,26 @@ pub struct DeviceView {
     pub queues: Vec<QueueView>,
     /// Exits the guest's accesses to this device caused.
     pub exits: u64,
+    /// A PCI function's MSI-X vectors as the guest's driver programmed them (empty for
+    /// devices without MSI-X, and until the driver turns it on).
+    #[serde(default)]
+    pub msix: Vec<MsixVectorView>,
+}
+
+/// One MSI-X table entry in use: which interrupt of the device it carries and where the
+/// guest sent it (an x86 MSI: the IDT vector in the data, the local APIC in the address).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MsixVectorView {
+    /// The table entry.
+    pub entry: u16,
+    /// `"config"` or `"queue N"` (several may share an entry).
+    pub used_by: Vec<String>,
+    /// The guest's IDT vector (the message data's low byte).
+    pub vector: u8,
+    /// The destination APIC ID (address bits 12–19).
+    pub apic_id: u8,
+    /// Masked by the entry's or the function's mask bit.
+    pub masked: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

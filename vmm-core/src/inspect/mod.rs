@@ -253,7 +253,9 @@ pub fn devices(vm: &VmHandle) -> Vec<DeviceView> {
     let mut virtio = out.iter_mut().filter(|d| d.kind == DeviceKind::Paravirtual);
     for (i, t) in vm.machine.transports.iter().enumerate() {
         if let Some(d) = virtio.next() {
-            d.queues = lock(t).core().queue_views();
+            let t = lock(t);
+            d.queues = t.core().queue_views();
+            d.msix = t.msix_view();
             if !pc {
                 d.irqs = layout::VIRTIO_GSIS.get(i).copied().into_iter().collect();
             }

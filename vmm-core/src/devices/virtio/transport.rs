@@ -244,6 +244,10 @@ pub trait VirtioTransport: Send {
     fn device(&self) -> MutexGuard<'_, dyn VirtioDevice + 'static> {
         self.core().device()
     }
+    /// The MSI-X vectors in use, for the inspector (none for transports without MSI-X).
+    fn msix_view(&self) -> Vec<crate::api::MsixVectorView> {
+        Vec::new()
+    }
     fn pause(&mut self) {
         self.device().pause();
     }

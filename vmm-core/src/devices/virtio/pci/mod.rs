@@ -426,6 +426,10 @@ impl VirtioTransport for PciTransport {
         &self.core
     }
 
+    fn msix_view(&self) -> Vec<crate::api::MsixVectorView> {
+        self.irqs.view()
+    }
+
     fn save_state(&self) -> Result<TransportState, String> {
         self.core.save(Some(PciTransportState {
             msix: self.irqs.save(),

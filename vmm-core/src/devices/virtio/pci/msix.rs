@@ -104,6 +104,39 @@ impl PciInterrupts {
         }
     }
 
+    /// The entries the driver assigned to the config change or a queue, for the inspector.
+    /// Nothing while MSI-X is off (the function then uses its INTx pin).
+    pub fn view(&self) -> Vec<crate::api::MsixVectorView> {
+        let s = lock(&self.inner);
+        if !s.enabled {
+            return Vec::new();
+        }
+        let users = std::iter::once((s.config_vector, "config".to_string())).chain(
+            s.queue_vectors
+                .iter()
+                .enumerate()
+                .map(|(q, v)| (*v, format!("queue {q}"))),
+        );
+        let mut out: Vec<crate::api::MsixVectorView> = Vec::new();
+        for (v, who) in users.filter(|(v, _)| *v != NO_VECTOR) {
+            let Some(e) = s.table.get(usize::from(v)) else {
+                continue;
+            };
+            match out.iter_mut().find(|m| m.entry == v) {
+                Some(m) => m.used_by.push(who),
+                None => out.push(crate::api::MsixVectorView {
+                    entry: v,
+                    used_by: vec![who],
+                    vector: (e[2] & 0xff) as u8,
+                    apic_id: ((e[0] >> 12) & 0xff) as u8,
+                    masked: s.function_masked || e[3] & ENTRY_MASKED != 0,
+                }),
+            }
+        }
+        out.sort_by_key(|m| m.entry);
+        out
+    }
+
     /// Device reset: the vectors the driver assigned are forgotten (the table is not: it is
     /// the function's, not the device's).
     pub fn reset_vectors(&self) {

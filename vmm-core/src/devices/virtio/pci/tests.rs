@@ -364,8 +364,27 @@ fn msix_vectors_follow_the_table_mask_and_pending_bits() {
     irq.signal_queue(1);
     irq.signal_queue(0);
     assert_eq!(*r.vectors.fired.lock().unwrap(), vec![2, 1]);
+    // The inspector sees what the driver programmed: config on entry 0, queue 0 on 1, queue 1
+    // on 2, each with its IDT vector and destination APIC; all unmasked now.
+    let view = r.t.msix_view();
+    let got: Vec<_> = view
+        .iter()
+        .map(|m| (m.entry, m.used_by.join(","), m.vector, m.apic_id, m.masked))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (0, "config".to_string(), 0x40, 0, false),
+            (1, "queue 0".to_string(), 0x41, 0, false),
+            (2, "queue 1".to_string(), 0x42, 0, false),
+        ]
+    );
     // Disabling MSI-X removes the routes.
     enable_msix(&mut r.t, 0);
+    assert!(
+        r.t.msix_view().is_empty(),
+        "no MSI-X vectors while it is off"
+    );
     assert!(r.vectors.routes.lock().unwrap().iter().all(Option::is_none));
     // Table reads are dwords; others read zero.
     let mut b = [0u8; 2];

@@ -527,6 +527,27 @@ fn device(d: &DeviceView) -> Element<'_, Message> {
             t!("insp-dev-irqs-tip"),
         ));
     }
+    if !d.msix.is_empty() {
+        let v: Vec<String> = d
+            .msix
+            .iter()
+            .map(|m| {
+                t!(
+                    "insp-dev-msix-entry",
+                    entry = m.entry,
+                    vector = format!("{:#04x}", m.vector),
+                    apic = m.apic_id,
+                    users = m.used_by.join(", "),
+                    masked = if m.masked { "yes" } else { "no" }
+                )
+            })
+            .collect();
+        c = c.push(mono_line(
+            t!("insp-dev-msix"),
+            v.join("\n"),
+            t!("insp-dev-msix-tip"),
+        ));
+    }
     for q in &d.queues {
         c = c.push(tip(
             caption(t!(

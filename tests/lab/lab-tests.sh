@@ -465,8 +465,10 @@ t_net() {
 # Inbound TCP forwards on the stock kernel, through libslirp: a NIC with TCP forwards and
 # backend "auto" gets libslirp (vmm.log says so). The guest listens with busybox nc on port
 # 8000 (a script reads one line, prints it on the serial console, answers one line); a client
-# on L1 connects to 127.0.0.1:<port>, sends a line, reads the answer. Then 2 MiB from L1 to a
-# second guest listener (port 8001), for a throughput figure. Only L1's loopback is used.
+# on L1 connects to 127.0.0.1:<port>, sends a line, reads the answer, then ten lines the script
+# echoes (their round trip is the LAB-INFO's median_rtt_ms). Then 2 MiB from L1 to a second
+# guest listener (port 8001), counted by the guest, for a throughput figure. Only L1's loopback
+# is used.
 t_net_forward() {
     local name=net-forward-slirp port=18022 out
     why=""
@@ -480,7 +482,7 @@ t_net_forward() {
     fi
     if [ -z "$why" ] &&
         typed "ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up && ip route add default via 192.0.2.1 && echo net-up" 'net-up' &&
-        typed "printf '#!/bin/sh\\nread l\\necho \"GUEST-GOT \$l\" >/dev/console\\necho reply-from-guest\\n' >/tmp/a.sh && chmod +x /tmp/a.sh && echo script-ok" 'script-ok' &&
+        typed "printf '#!/bin/sh\\nread l\\necho \"GUEST-GOT \$l\" >/dev/console\\necho reply-from-guest\\nwhile read l; do echo \"echo \$l\"; done\\n' >/tmp/a.sh && chmod +x /tmp/a.sh && echo script-ok" 'script-ok' &&
         typed "(nc -l -p 8000 -e /tmp/a.sh &) ; (n=\$(nc -l -p 8001 | wc -c); echo BULK-GOT \$n >/dev/console) & sleep 2; echo listening" 'listening'; then
         out="$("$py" - "$port" <<'PY' 2>&1
 import socket, sys, time
@@ -494,8 +496,20 @@ while not buf.endswith(b"\n"):
     if not d:
         break
     buf += d
-rtt = (time.time() - t0) * 1000
-print("CLIENT-GOT %s rtt_ms=%.0f" % (buf.decode(errors="replace").strip(), rtt))
+first = (time.time() - t0) * 1000
+# Then ten more lines on the same connection, each echoed by the guest's script: the round
+# trip without the connect and the script's start.
+f = s.makefile("rb")
+rtts = []
+for i in range(10):
+    t = time.time()
+    s.sendall(b"ping %d\n" % i)
+    if f.readline() != b"echo ping %d\n" % i:
+        break
+    rtts.append((time.time() - t) * 1000)
+rtts.sort()
+print("CLIENT-GOT %s first_ms=%.0f echoes=%d median_rtt_ms=%.1f" % (
+    buf.decode(errors="replace").strip(), first, len(rtts), rtts[len(rtts) // 2] if rtts else -1))
 s.close()
 n = 2 << 20
 t1 = time.time()
@@ -509,7 +523,7 @@ print("BULK-SENT %d in %.2f s = %.2f MiB/s" % (n, secs, n / secs / 1048576))
 PY
 )"
         info "$name: L1 client: $(tr '\n' ' ' <<<"$out")"
-        if ! grep -q '^CLIENT-GOT reply-from-guest ' <<<"$out"; then
+        if ! grep -q '^CLIENT-GOT reply-from-guest .* echoes=10 ' <<<"$out"; then
             why="the L1 client did not read the guest's answer through 127.0.0.1:$port: $(tr '\n' ' ' <<<"$out" | cut -c1-300); $(where)"
         elif ! "${ctl[@]}" wait-file "$vm_dir/serial.log" 'GUEST-GOT hello-from-l1' --timeout 30 >/dev/null 2>&1; then
             why="the guest's serial console never showed 'GUEST-GOT hello-from-l1'; $(where)"

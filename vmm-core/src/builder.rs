@@ -487,7 +487,7 @@ pub fn open_nics(vm_id: &str, nics: &[NicConfig]) -> Result<OpenedNics, String> 
     for n in started.nics {
         let label = n.label;
         let net = Net::new(n.mac, DEFAULT_MTU, n.stream, Some(n.guard), &label)
-        .map_err(|e| format!("{label}: starting the device threads: {e}"))?;
+            .map_err(|e| format!("{label}: starting the device threads: {e}"))?;
         out.stats.push((n.index, net.stats()));
         out.devices.push(net);
     }

@@ -215,6 +215,40 @@ fn a_tcp_forward_reaches_a_guest_listener_both_ways() {
 }
 
 #[test]
+fn a_backend_blocked_on_a_device_that_stopped_reading_still_stops() {
+    if !slirp_or_skip("slirp_stop_blocked") {
+        return;
+    }
+    let (net, RawLink(dev)) = spawn(vec![]);
+    // DHCP discovers until libslirp's offers fill the socket and it stops reading ours.
+    let mut framed = Vec::new();
+    vmm_core::net::frame::encode_into(&dhcp_discover(), &mut framed).unwrap();
+    dev.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    let mut full_since: Option<Instant> = None;
+    while full_since.is_none_or(|t| t.elapsed() < Duration::from_millis(500)) {
+        assert!(Instant::now() < deadline, "the socket never filled");
+        match (&dev).write(&framed) {
+            Ok(_) => full_since = None,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                full_since.get_or_insert_with(Instant::now);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        drop(net);
+        let _ = tx.send(());
+    });
+    assert!(
+        rx.recv_timeout(Duration::from_secs(5)).is_ok(),
+        "dropping the backend hangs while its loop waits to send"
+    );
+}
+
+#[test]
 fn virtio_net_carries_dhcp_arp_and_udp_between_guest_memory_and_slirp() {
     if !slirp_or_skip("virtio_net_on_slirp") {
         return;

@@ -79,6 +79,9 @@ pub enum SlirpError {
 /// A running libslirp stack; stopped (thread ended, sockets closed) on drop.
 pub struct SlirpNet {
     stop: EventFd,
+    /// The loop's end of the socket: shut down on drop, so a send blocked on a device that no
+    /// longer reads fails instead of holding the join forever.
+    ours: UnixStream,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -89,6 +92,7 @@ impl SlirpNet {
         let lib = ffi::lib().map_err(|e| SlirpError::Missing(e.to_string()))?;
         let (device_end, ours) = UnixStream::pair().map_err(SlirpError::SocketPair)?;
         let stop = EventFd::new(libc::EFD_NONBLOCK).map_err(SlirpError::SocketPair)?;
+        let ours_for_drop = ours.try_clone().map_err(SlirpError::SocketPair)?;
         let ctx = Box::into_raw(Box::new(Ctx {
             stream: ours,
             label: label.to_string(),
@@ -137,6 +141,7 @@ impl SlirpNet {
         Ok((
             SlirpNet {
                 stop,
+                ours: ours_for_drop,
                 thread: Some(thread),
             },
             device_end,
@@ -147,6 +152,7 @@ impl SlirpNet {
 impl Drop for SlirpNet {
     fn drop(&mut self) {
         let _ = self.stop.write(1);
+        let _ = self.ours.shutdown(std::net::Shutdown::Both);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-PKGS=(gcc binutils make pkg-config ca-certificates curl passt qemu-utils gvncviewer python3-pip tigervnc-standalone-server
+PKGS=(gcc binutils make pkg-config ca-certificates curl passt libslirp0 qemu-utils gvncviewer python3-pip tigervnc-standalone-server
   libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 fonts-dejavu-core
   desktop-file-utils appstream shared-mime-info dpkg-dev xvfb x11-utils xdotool imagemagick
   e2fsprogs iproute2 seabios ovmf grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools

@@ -463,8 +463,8 @@ fn virtio_devices(
 /// The NICs of one VM, ready to go on the virtio-mmio bus.
 #[derive(Default)]
 pub struct OpenedNics {
-    /// One virtio-net device per NIC that could be started, in config order. Each owns its passt
-    /// process: dropping the device stops it.
+    /// One virtio-net device per NIC that could be started, in config order. Each owns its
+    /// backend (passt process or slirp thread): dropping the device stops it.
     pub devices: Vec<Net>,
     /// The counters of each device in `devices`, same order, with the config index.
     pub stats: Vec<(usize, Arc<NetStats>)>,
@@ -472,24 +472,22 @@ pub struct OpenedNics {
     pub warnings: Vec<String>,
 }
 
-/// Starts one passt per NIC ([`crate::net::start_nics`]) and builds a virtio-net device on
-/// each. Call it from the thread that lives as long as the VM (passt dies with that thread).
+/// Starts one backend (passt or libslirp) per NIC ([`crate::net::start_nics`]) and builds a
+/// virtio-net device on each. Call it from the thread that lives as long as the VM (passt dies
+/// with that thread). Says on stderr (vmm.log) which backend each NIC got and why.
 pub fn open_nics(vm_id: &str, nics: &[NicConfig]) -> Result<OpenedNics, String> {
     let started = crate::net::start_nics(vm_id, nics).map_err(|e| e.to_string())?;
     let mut out = OpenedNics {
         warnings: started.warnings,
         ..Default::default()
     };
+    for note in &started.notes {
+        eprintln!("vmdesk-vmm: network: {note}");
+    }
     for n in started.nics {
         let label = n.label;
-        let net = Net::new(
-            n.mac,
-            DEFAULT_MTU,
-            n.stream,
-            Some(Box::new(n.passt)),
-            &label,
-        )
-        .map_err(|e| format!("{label}: starting the device threads: {e}"))?;
+        let net = Net::new(n.mac, DEFAULT_MTU, n.stream, Some(n.guard), &label)
+            .map_err(|e| format!("{label}: starting the device threads: {e}"))?;
         out.stats.push((n.index, net.stats()));
         out.devices.push(net);
     }

@@ -1,36 +1,31 @@
-// Over 800 lines: one test crate for networking, sharing the packet builders and the passt/VMM set-up between its sections.
 //! Networking with a real passt: DHCP, ARP and a UDP exchange with an echo server this test
 //! starts on the host's loopback (reached through passt's gateway address), host→guest port
-//! forwards, the virtio-net device end to end, and passt's lifetime around vmdesk-vmm.
+//! forwards, the virtio-net device end to end, passt's lifetime around vmdesk-vmm, and the NIC
+//! config. libslirp, the other backend, is tested in `net_slirp.rs`.
 //!
 //! Traffic only ever goes to services the tests start on 127.0.0.1. Tests that need passt print
 //! "skipped: passt not installed (apt-get install passt)" without it, and fail instead when
 //! `VMDESK_REQUIRE_TOOLS=1`.
 
 mod common;
+mod net_support;
 
 use common::{GUEST, VMM};
+use net_support::*;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use virtio_queue::{Queue, QueueT};
-use vm_memory::{Address, Bytes, GuestAddress, GuestMemoryMmap};
 use vmdesk_test_support::{kvm_or_skip, stderr_of};
 use vmm_core::config::{
-    BootSource, ConfigError, HostLimits, NicConfig, PortForward, Protocol, SerialConfig, VmConfig,
+    BootSource, ConfigError, HostLimits, NetBackend, NicConfig, PortForward, Protocol,
+    SerialConfig, VmConfig,
 };
-use vmm_core::devices::virtio::net::{NET_HDR_LEN, RX_QUEUE, TX_QUEUE};
-use vmm_core::devices::virtio::{VirtioDevice, VirtioInterrupt};
+use vmm_core::devices::virtio::VirtioDevice;
 use vmm_core::net::frame;
 use vmm_core::net::passt::{find_passt, Passt, PasstOptions};
-use vmm_sys_util::eventfd::EventFd;
-
-const GUEST_MAC: [u8; 6] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56];
-const TIMEOUT: Duration = Duration::from_secs(10);
 
 fn passt_or_skip(test: &str) -> Option<PathBuf> {
     if let Some(p) = find_passt() {
@@ -42,250 +37,6 @@ fn passt_or_skip(test: &str) -> Option<PathBuf> {
     }
     eprintln!("{msg}");
     None
-}
-
-// ---- Packets, as a guest's network stack would build and parse them ----
-
-fn checksum(data: &[u8], start: u32) -> u16 {
-    let mut sum = start;
-    for c in data.chunks(2) {
-        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-fn ethernet(dst: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = dst.to_vec();
-    f.extend_from_slice(&GUEST_MAC);
-    f.extend_from_slice(&ethertype.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
-}
-
-fn ipv4_udp(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
-    let ulen = 8 + data.len();
-    let mut udp = Vec::new();
-    udp.extend_from_slice(&sport.to_be_bytes());
-    udp.extend_from_slice(&dport.to_be_bytes());
-    udp.extend_from_slice(&(ulen as u16).to_be_bytes());
-    udp.extend_from_slice(&[0, 0]);
-    udp.extend_from_slice(data);
-    let mut pseudo = src.octets().to_vec();
-    pseudo.extend_from_slice(&dst.octets());
-    pseudo.extend_from_slice(&[0, 17]);
-    pseudo.extend_from_slice(&(ulen as u16).to_be_bytes());
-    pseudo.extend_from_slice(&udp);
-    let c = checksum(&pseudo, 0);
-    udp[6..8].copy_from_slice(&(if c == 0 { 0xffff } else { c }).to_be_bytes());
-    let mut ip = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, 17, 0, 0];
-    ip[2..4].copy_from_slice(&((20 + ulen) as u16).to_be_bytes());
-    ip.extend_from_slice(&src.octets());
-    ip.extend_from_slice(&dst.octets());
-    let c = checksum(&ip, 0);
-    ip[10..12].copy_from_slice(&c.to_be_bytes());
-    ip.extend_from_slice(&udp);
-    ip
-}
-
-/// An IPv4 packet in an Ethernet frame: (protocol, src, dst, L4 bytes).
-fn parse_ipv4(f: &[u8]) -> Option<(u8, Ipv4Addr, Ipv4Addr, &[u8])> {
-    if f.len() < 34 || f[12..14] != [0x08, 0x00] {
-        return None;
-    }
-    let ip = &f[14..];
-    let ihl = usize::from(ip[0] & 0xf) * 4;
-    let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
-    if ip[0] >> 4 != 4 || total > ip.len() || ihl > total {
-        return None;
-    }
-    let a = |o: usize| Ipv4Addr::new(ip[o], ip[o + 1], ip[o + 2], ip[o + 3]);
-    Some((ip[9], a(12), a(16), &ip[ihl..total]))
-}
-
-/// A UDP datagram in an Ethernet frame: (src, dst, payload).
-fn parse_udp(f: &[u8]) -> Option<(SocketAddr, SocketAddr, &[u8])> {
-    let (proto, src, dst, l4) = parse_ipv4(f)?;
-    if proto != 17 || l4.len() < 8 {
-        return None;
-    }
-    let port = |o: usize| u16::from_be_bytes([l4[o], l4[o + 1]]);
-    Some((
-        (src, port(0)).into(),
-        (dst, port(2)).into(),
-        &l4[8..usize::from(port(4)).clamp(8, l4.len())],
-    ))
-}
-
-fn dhcp_discover() -> Vec<u8> {
-    let mut b = vec![0u8; 240];
-    b[0] = 1; // BOOTREQUEST
-    b[1] = 1; // Ethernet
-    b[2] = 6;
-    b[4..8].copy_from_slice(&0x7664_6b31u32.to_be_bytes()); // xid "vdk1"
-    b[10] = 0x80; // broadcast reply
-    b[28..34].copy_from_slice(&GUEST_MAC);
-    b[236..240].copy_from_slice(&[99, 130, 83, 99]);
-    b.extend_from_slice(&[53, 1, 1, 255]); // DHCPDISCOVER
-    b.resize(300, 0);
-    ethernet(
-        [0xff; 6],
-        0x0800,
-        &ipv4_udp(Ipv4Addr::UNSPECIFIED, Ipv4Addr::BROADCAST, 68, 67, &b),
-    )
-}
-
-/// From a DHCPOFFER: (offered address, router).
-fn parse_dhcp_offer(f: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr)> {
-    let (src, dst, b) = parse_udp(f)?;
-    if src.port() != 67 || dst.port() != 68 || b.len() < 240 || b[0] != 2 {
-        return None;
-    }
-    let yiaddr = Ipv4Addr::new(b[16], b[17], b[18], b[19]);
-    let mut o = &b[240..];
-    while o.len() >= 2 && o[0] != 255 {
-        if o[0] == 0 {
-            o = &o[1..];
-            continue;
-        }
-        let len = usize::from(o[1]);
-        if o[0] == 3 && len >= 4 && o.len() >= 6 {
-            return Some((yiaddr, Ipv4Addr::new(o[2], o[3], o[4], o[5])));
-        }
-        o = o.get(2 + len..)?;
-    }
-    None
-}
-
-fn arp_request(sender: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
-    let mut a = vec![0, 1, 8, 0, 6, 4, 0, 1];
-    a.extend_from_slice(&GUEST_MAC);
-    a.extend_from_slice(&sender.octets());
-    a.extend_from_slice(&[0; 6]);
-    a.extend_from_slice(&target.octets());
-    ethernet([0xff; 6], 0x0806, &a)
-}
-
-/// From an ARP reply: (sender MAC, sender address).
-fn parse_arp_reply(f: &[u8]) -> Option<([u8; 6], Ipv4Addr)> {
-    if f.len() < 42 || f[12..14] != [0x08, 0x06] || f[20..22] != [0, 2] {
-        return None;
-    }
-    let mac: [u8; 6] = f[22..28].try_into().ok()?;
-    Some((mac, Ipv4Addr::new(f[28], f[29], f[30], f[31])))
-}
-
-// ---- Two ways to be the guest: straight on passt's socket, or through virtio-net ----
-
-trait Link {
-    fn send(&mut self, frame: &[u8]);
-    /// The next frame, or None after `timeout`.
-    fn recv(&mut self, timeout: Duration) -> Option<Vec<u8>>;
-
-    /// Waits for a frame `want` accepts, skipping others.
-    fn expect<T>(&mut self, what: &str, want: impl Fn(&[u8]) -> Option<T>) -> T {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let f = self
-                .recv(left)
-                .unwrap_or_else(|| panic!("no {what} within {TIMEOUT:?}"));
-            if let Some(v) = want(&f) {
-                return v;
-            }
-        }
-    }
-}
-
-/// The guest end of passt's socket itself.
-struct RawLink(UnixStream);
-
-impl Link for RawLink {
-    fn send(&mut self, f: &[u8]) {
-        frame::write_frame(&mut self.0, f).unwrap();
-    }
-    fn recv(&mut self, timeout: Duration) -> Option<Vec<u8>> {
-        self.0
-            .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
-            .unwrap();
-        let mut len = [0u8; 4];
-        self.0.read_exact(&mut len).ok()?;
-        let mut f = vec![0; u32::from_be_bytes(len) as usize];
-        self.0.read_exact(&mut f).unwrap();
-        Some(f)
-    }
-}
-
-/// DHCP then ARP for the router, as a guest does first. Returns (guest address, router,
-/// router MAC).
-fn bring_up(link: &mut impl Link) -> (Ipv4Addr, Ipv4Addr, [u8; 6]) {
-    link.send(&dhcp_discover());
-    let (addr, router) = link.expect("DHCPOFFER", parse_dhcp_offer);
-    link.send(&arp_request(addr, router));
-    let router_mac = link.expect("ARP reply", |f| {
-        parse_arp_reply(f).filter(|r| r.1 == router).map(|r| r.0)
-    });
-    (addr, router, router_mac)
-}
-
-/// Sends a datagram to the router's `port` (= a UDP echo server on the host's 127.0.0.1)
-/// and waits for the echo.
-fn udp_echo_through_the_gateway(link: &mut impl Link) {
-    let echo = UdpSocket::bind("127.0.0.1:0").unwrap();
-    echo.set_read_timeout(Some(TIMEOUT)).unwrap();
-    let port = echo.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let mut b = [0u8; 2048];
-        let (n, from) = echo.recv_from(&mut b).expect("echo server got nothing");
-        echo.send_to(&b[..n], from).unwrap();
-        (b[..n].to_vec(), from)
-    });
-    let (addr, router, router_mac) = bring_up(link);
-    let payload = b"vmdesk says hello through passt";
-    link.send(&ethernet(
-        router_mac,
-        0x0800,
-        &ipv4_udp(addr, router, 40000, port, payload),
-    ));
-    let (got, from) = server.join().unwrap();
-    assert_eq!(got, payload);
-    assert!(from.ip().is_loopback(), "the echo server saw {from}");
-    let (src, dst, data) = link.expect("UDP echo", |f| {
-        parse_udp(f)
-            .filter(|u| u.0.port() == port)
-            .map(|(s, d, p)| (s, d, p.to_vec()))
-    });
-    assert_eq!(data, payload);
-    assert_eq!(src, SocketAddr::from((router, port)));
-    assert_eq!(dst, SocketAddr::from((addr, 40000)));
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn process_gone(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        // A zombie waiting for a reaper is gone too.
-        Ok(s) => s
-            .rsplit_once(") ")
-            .is_some_and(|(_, rest)| rest.starts_with('Z')),
-    }
-}
-
-fn wait_until(what: &str, timeout: Duration, f: impl Fn() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -369,127 +120,6 @@ fn forwarded_host_ports_arrive_as_frames_for_the_guest() {
     assert_eq!(data, b"ping");
 }
 
-// ---- The virtio-net device on passt, driven like a guest driver would ----
-
-const DESC: [u64; 2] = [0x1000, 0x4000];
-const AVAIL: [u64; 2] = [0x2000, 0x5000];
-const USED: [u64; 2] = [0x3000, 0x6000];
-const QSIZE: u16 = 64;
-const RX_BUF: u64 = 0x100000;
-const RX_BUF_LEN: u32 = 1526;
-const TX_BUF: u64 = 0x200000;
-
-struct VirtioLink {
-    mem: GuestMemoryMmap,
-    dev: Box<dyn VirtioDevice>,
-    next_desc: [u16; 2],
-    avail_idx: [u16; 2],
-    used_seen: [u16; 2],
-}
-
-impl VirtioLink {
-    fn new(mut dev: Box<dyn VirtioDevice>) -> Self {
-        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 8 << 20)]).unwrap();
-        let queues: Vec<Queue> = (0..2)
-            .map(|i| {
-                let mut q = Queue::new(dev.queue_max_sizes()[i]).unwrap();
-                q.set_size(QSIZE);
-                q.set_desc_table_address(Some(DESC[i] as u32), Some(0));
-                q.set_avail_ring_address(Some(AVAIL[i] as u32), Some(0));
-                q.set_used_ring_address(Some(USED[i] as u32), Some(0));
-                q.set_ready(true);
-                q
-            })
-            .collect();
-        let irq = Arc::new(VirtioInterrupt::new(EventFd::new(0).unwrap()));
-        let features = dev.features();
-        dev.activate(mem.clone(), queues, features, irq).unwrap();
-        let mut l = VirtioLink {
-            mem,
-            dev,
-            next_desc: [0; 2],
-            avail_idx: [0; 2],
-            used_seen: [0; 2],
-        };
-        for i in 0..16u64 {
-            l.post(RX_QUEUE, RX_BUF + i * 0x1000, RX_BUF_LEN, true);
-        }
-        l.dev.queue_notify(RX_QUEUE);
-        l
-    }
-
-    fn post(&mut self, q: u16, addr: u64, len: u32, writable: bool) {
-        let qi = usize::from(q);
-        let idx = self.next_desc[qi];
-        self.next_desc[qi] = (idx + 1) % QSIZE;
-        let d = GuestAddress(DESC[qi] + 16 * u64::from(idx));
-        self.mem.write_obj(addr, d).unwrap();
-        self.mem.write_obj(len, d.unchecked_add(8)).unwrap();
-        self.mem
-            .write_obj(if writable { 2u16 } else { 0 }, d.unchecked_add(12))
-            .unwrap();
-        let slot = u64::from(self.avail_idx[qi] % QSIZE);
-        self.mem
-            .write_obj(idx, GuestAddress(AVAIL[qi] + 4 + 2 * slot))
-            .unwrap();
-        self.avail_idx[qi] = self.avail_idx[qi].wrapping_add(1);
-        self.mem
-            .write_obj(self.avail_idx[qi], GuestAddress(AVAIL[qi] + 2))
-            .unwrap();
-    }
-
-    fn next_used(&mut self, q: u16) -> Option<(u32, u32)> {
-        let qi = usize::from(q);
-        let idx: u16 = self.mem.read_obj(GuestAddress(USED[qi] + 2)).unwrap();
-        if idx == self.used_seen[qi] {
-            return None;
-        }
-        let e = GuestAddress(USED[qi] + 4 + 8 * u64::from(self.used_seen[qi] % QSIZE));
-        self.used_seen[qi] = self.used_seen[qi].wrapping_add(1);
-        Some((
-            self.mem.read_obj(e).unwrap(),
-            self.mem.read_obj(e.unchecked_add(4)).unwrap(),
-        ))
-    }
-}
-
-impl Link for VirtioLink {
-    fn send(&mut self, f: &[u8]) {
-        // One descriptor: header (zero, no offloads) + frame.
-        let mut buf = vec![0u8; NET_HDR_LEN];
-        buf.extend_from_slice(f);
-        self.mem.write_slice(&buf, GuestAddress(TX_BUF)).unwrap();
-        self.post(TX_QUEUE, TX_BUF, buf.len() as u32, false);
-        self.dev.queue_notify(TX_QUEUE);
-        let deadline = Instant::now() + TIMEOUT;
-        while self.next_used(TX_QUEUE).is_none() {
-            assert!(Instant::now() < deadline, "TX chain never used");
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-
-    fn recv(&mut self, timeout: Duration) -> Option<Vec<u8>> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some((head, len)) = self.next_used(RX_QUEUE) {
-                let d = GuestAddress(DESC[0] + 16 * u64::from(head));
-                let addr: u64 = self.mem.read_obj(d).unwrap();
-                let mut buf = vec![0u8; len as usize];
-                self.mem.read_slice(&mut buf, GuestAddress(addr)).unwrap();
-                assert_eq!(buf[..NET_HDR_LEN], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
-                // Give the buffer back, as a driver refills its ring.
-                self.post(RX_QUEUE, addr, RX_BUF_LEN, true);
-                self.dev.queue_notify(RX_QUEUE);
-                return Some(buf[NET_HDR_LEN..].to_vec());
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-}
-
 #[test]
 fn virtio_net_carries_dhcp_arp_and_udp_between_guest_memory_and_passt() {
     if passt_or_skip("virtio_net_on_passt").is_none() {
@@ -497,7 +127,8 @@ fn virtio_net_carries_dhcp_arp_and_udp_between_guest_memory_and_passt() {
     }
     let nics = vec![NicConfig {
         mac: Some("52:54:00:12:34:56".into()),
-        forwards: vec![],
+        backend: NetBackend::Passt,
+        ..Default::default()
     }];
     let mut opened = vmm_core::builder::open_nics("net-test", &nics).unwrap();
     assert!(opened.warnings.is_empty(), "{:?}", opened.warnings);
@@ -509,6 +140,10 @@ fn virtio_net_carries_dhcp_arp_and_udp_between_guest_memory_and_passt() {
     assert_eq!(cfg, GUEST_MAC);
     let mut link = VirtioLink::new(Box::new(dev));
     udp_echo_through_the_gateway(&mut link);
+    // The TX thread counts a frame after writing it, and the echo can beat the count.
+    wait_until("three frames counted", Duration::from_secs(2), || {
+        stats.snapshot().tx_frames >= 3
+    });
     let s = stats.snapshot();
     assert!(s.link_up);
     assert_eq!(s.tx_frames, 3, "DHCP, ARP, UDP: {s:?}");
@@ -573,7 +208,7 @@ fn passt_ends_when_vmdesk_vmm_is_killed() {
         dir.path(),
         "halt",
         &format!(
-            "[[nics]]\nforwards = [{{ proto = \"tcp\", host_port = {port}, guest_port = 80 }}]\n"
+            "[[nics]]\nbackend = \"passt\"\nforwards = [{{ proto = \"tcp\", host_port = {port}, guest_port = 80 }}]\n"
         ),
         None,
     );
@@ -642,7 +277,13 @@ fn without_passt_the_vm_starts_without_its_nic_and_says_how_to_install_it() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty-path");
     std::fs::create_dir(&empty).unwrap();
-    let mut vmm = start_vmm(dir.path(), "poweroff", "[[nics]]\n", Some(&empty));
+    // passt by name: "auto" would take libslirp (net_slirp.rs tests that).
+    let mut vmm = start_vmm(
+        dir.path(),
+        "poweroff",
+        "[[nics]]\nbackend = \"passt\"\n",
+        Some(&empty),
+    );
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         if let Some(st) = vmm.try_wait().unwrap() {
@@ -675,13 +316,15 @@ fn a_forward_on_a_busy_port_fails_the_start_naming_the_nic() {
     }
     let busy = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port();
+    // passt by name: "auto" gives a NIC with TCP forwards libslirp (see net_slirp.rs).
     let nics = vec![NicConfig {
-        mac: None,
         forwards: vec![PortForward {
             proto: Protocol::Tcp,
             host_port: port,
             guest_port: 22,
         }],
+        backend: NetBackend::Passt,
+        ..Default::default()
     }];
     let e = vmm_core::builder::open_nics("busy", &nics).err().unwrap();
     assert!(e.starts_with("nics[0]: passt exited at start"), "{e}");
@@ -742,7 +385,7 @@ fn nic_config_reads_from_toml_and_validates() {
         dir.path().join("vmlinuz")
     );
     let toml_text = head.clone()
-        + "\n[[nics]]\nmac = \"52:54:00:12:34:56\"\nforwards = [\n  { proto = \"tcp\", host_port = 8080, guest_port = 80 },\n  { proto = \"udp\", host_port = 8080, guest_port = 53 },\n]\n\n[[nics]]\n";
+        + "\n[[nics]]\nmac = \"52:54:00:12:34:56\"\nbackend = \"slirp\"\nforwards = [\n  { proto = \"tcp\", host_port = 8080, guest_port = 80 },\n  { proto = \"udp\", host_port = 8080, guest_port = 53 },\n]\n\n[[nics]]\n";
     let parsed = VmConfig::from_toml(&toml_text).unwrap();
     c.nics = vec![
         NicConfig {
@@ -759,16 +402,29 @@ fn nic_config_reads_from_toml_and_validates() {
                     guest_port: 53,
                 },
             ],
+            backend: NetBackend::Slirp,
         },
         NicConfig::default(),
     ];
     assert_eq!(parsed, c);
     assert_eq!(errors(&c), []);
     let e = VmConfig::from_toml(
-        &(head + "[[nics]]\nforwards = [{ proto = \"sctp\", host_port = 1, guest_port = 1 }]\n"),
+        &(head.clone()
+            + "[[nics]]\nforwards = [{ proto = \"sctp\", host_port = 1, guest_port = 1 }]\n"),
     )
     .unwrap_err();
     assert!(e.to_string().contains("sctp"), "{e}");
+    // A backend that does not exist: the message shows the key and the choices.
+    let e = VmConfig::from_toml(&(head + "[[nics]]\nbackend = \"tap\"\n")).unwrap_err();
+    let e = e.to_string();
+    assert!(e.contains("backend") && e.contains("tap"), "{e}");
+    assert!(
+        e.contains("auto") && e.contains("passt") && e.contains("slirp"),
+        "{e}"
+    );
+    // "auto" is not written out: configs written before backends existed stay as they were.
+    let written = toml::to_string(&config_with(dir.path(), vec![NicConfig::default()])).unwrap();
+    assert!(!written.contains("backend"), "{written}");
 }
 
 #[test]
@@ -785,10 +441,12 @@ fn bad_nic_fields_are_named() {
             NicConfig {
                 mac: Some("01:00:5e:00:00:01".into()),
                 forwards: vec![fwd(Protocol::Tcp, 0, 80), fwd(Protocol::Tcp, 2222, 0)],
+                ..Default::default()
             },
             NicConfig {
                 mac: Some("52:54:00:zz:00:01".into()),
                 forwards: vec![fwd(Protocol::Tcp, 2222, 22), fwd(Protocol::Udp, 2222, 22)],
+                ..Default::default()
             },
         ],
     );

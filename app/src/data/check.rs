@@ -16,6 +16,7 @@ pub struct Facts {
     pub kvm_access: bool,
     /// Where `vmdesk-vmm` is, or why it was not found.
     pub vmm: Result<PathBuf, String>,
+    /// passt, or libslirp's file name when only it is there (either gives VMs a network).
     pub passt: Option<PathBuf>,
     /// `MemAvailable` from /proc/meminfo.
     pub available_mib: Option<u64>,
@@ -117,7 +118,11 @@ pub fn gather() -> Facts {
         kvm_exists: kvm.exists(),
         kvm_access: can_read_write(kvm),
         vmm: crate::data::client::find_vmm(),
-        passt: vmm_core::net::passt::find_passt(),
+        passt: vmm_core::net::passt::find_passt().or_else(|| {
+            vmm_core::net::slirp::available()
+                .is_ok()
+                .then(|| vmm_core::net::slirp::ffi::LIBRARY.into())
+        }),
         available_mib: std::fs::read_to_string("/proc/meminfo")
             .ok()
             .and_then(|t| parse_mem_available(&t)),

@@ -150,11 +150,11 @@ fn the_wizard_creates_a_vm_with_a_new_disk() {
     assert!(!disk.read_only);
     let d = cfg.display.as_ref().unwrap();
     assert_eq!((d.width, d.height), (800, 600));
-    let passt = vmm_core::net::passt::find_passt().is_some();
+    let passt = vmm_core::net::user_network_available();
     assert_eq!(
         cfg.nics.len(),
         usize::from(passt),
-        "network on when passt is there"
+        "network on when passt or libslirp is there"
     );
     cfg.validate(&HOST.limits()).unwrap();
 }
@@ -328,7 +328,7 @@ fn an_iso_fills_the_form_from_its_detection_and_the_vm_boots_its_cd_after_its_di
     let info = vmm_core::storage::image_info(&cfg.disks[0].path).unwrap();
     assert_eq!(info.virtual_size, want.resources.disk_gib << 30);
     assert!(cfg.display.is_some(), "the installer needs a screen");
-    let passt = vmm_core::net::passt::find_passt().is_some();
+    let passt = vmm_core::net::user_network_available();
     assert_eq!(cfg.nics.len(), usize::from(passt));
     cfg.validate(&HOST.limits()).unwrap();
 }

@@ -102,7 +102,7 @@ pub struct Hardware {
     /// VNC on loopback TCP as well as the socket (details only): port and password.
     pub vnc_port: String,
     pub vnc_password: String,
-    /// Whether passt is installed (without it a NIC cannot work).
+    /// Whether passt or libslirp is installed (without either a NIC cannot work).
     pub passt: bool,
     /// Free bytes where new disks go.
     pub free: Option<u64>,
@@ -120,7 +120,7 @@ impl Hardware {
     /// A new VM's defaults: no disk yet (16 GiB offered), network when passt is there, a
     /// 1024 × 768 screen.
     pub fn for_new_vm(vms_dir: &Path) -> Hardware {
-        let passt = vmm_core::net::passt::find_passt().is_some();
+        let passt = vmm_core::net::user_network_available();
         Hardware {
             disk_size: DEFAULT_DISK_GIB.to_string(),
             linked: true,
@@ -158,7 +158,7 @@ impl Hardware {
                 .as_ref()
                 .and_then(|d| d.vnc_password.clone())
                 .unwrap_or_default(),
-            passt: vmm_core::net::passt::find_passt().is_some(),
+            passt: vmm_core::net::user_network_available(),
             base_nics: cfg.nics.clone(),
             base_display: cfg.display.clone(),
             ..Hardware::default()
@@ -368,8 +368,8 @@ pub fn parse_forwards(s: &str) -> Result<Vec<PortForward>, String> {
     }
     // The text is the form's; the rules (no port 0, each host port once) are vmm-core's.
     let nic = NicConfig {
-        mac: None,
         forwards: out,
+        ..Default::default()
     };
     if let Some(e) = validate::validate_nics(std::slice::from_ref(&nic)).first() {
         return Err(problems::describe(&e.kind));
@@ -746,6 +746,7 @@ mod tests {
         let nic = |mac: &str| NicConfig {
             mac: Some(mac.into()),
             forwards: Vec::new(),
+            backend: vmm_core::config::NetBackend::Slirp,
         };
         cfg.nics = vec![nic("52:54:00:00:00:01"), nic("52:54:00:00:00:02")];
         cfg.display = Some(DisplayConfig {
@@ -760,6 +761,7 @@ mod tests {
         hw.apply(&mut out);
         assert_eq!(out.nics.len(), 2);
         assert_eq!(out.nics[0].mac, cfg.nics[0].mac);
+        assert_eq!(out.nics[0].backend, vmm_core::config::NetBackend::Slirp);
         assert_eq!(out.nics[0].forwards[0].guest_port, 80);
         let d = out.display.clone().unwrap();
         assert_eq!((d.width, d.height, d.vnc_port), (800, 600, Some(5901)));

@@ -299,8 +299,8 @@ impl fmt::Display for ImageFormat {
     }
 }
 
-/// A network interface: virtio-net with user-mode networking by `passt` (guest address and
-/// gateway as passt assigns them by DHCP; the gateway address reaches the host's loopback).
+/// A network interface: virtio-net with user-mode networking by `passt` or libslirp (guest
+/// address and gateway assigned by DHCP; the gateway address reaches the host's loopback).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NicConfig {
@@ -311,6 +311,39 @@ pub struct NicConfig {
     /// Ports on the host's 127.0.0.1 forwarded to the guest.
     #[serde(default)]
     pub forwards: Vec<PortForward>,
+    /// Which user-mode network stack serves the NIC (`crate::net::choose_backend`).
+    #[serde(default, skip_serializing_if = "NetBackend::is_auto")]
+    pub backend: NetBackend,
+}
+
+/// `backend = "auto" | "passt" | "slirp"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetBackend {
+    /// slirp for a NIC with TCP forwards (Debian 12's passt cannot carry them into a guest),
+    /// else passt, else slirp, whichever is installed.
+    #[default]
+    Auto,
+    /// passt, a separate sandboxed process (`apt-get install passt`).
+    Passt,
+    /// libslirp in a thread of vmdesk-vmm (`apt-get install libslirp0`).
+    Slirp,
+}
+
+impl NetBackend {
+    pub fn is_auto(&self) -> bool {
+        *self == NetBackend::Auto
+    }
+}
+
+impl fmt::Display for NetBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NetBackend::Auto => "auto",
+            NetBackend::Passt => "passt",
+            NetBackend::Slirp => "slirp",
+        })
+    }
 }
 
 /// `{ proto = "tcp", host_port = 8080, guest_port = 80 }`: 127.0.0.1:8080 on the host reaches

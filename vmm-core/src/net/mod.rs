@@ -1,4 +1,5 @@
-//! Networking: each configured NIC is a virtio-net device backed by its own `passt` process.
+//! Networking: each configured NIC is a virtio-net device backed by a user-mode network stack,
+//! passt or libslirp, on a socketpair with passt's framing.
 //!
 //! passt (<https://passt.top>, Debian/Ubuntu package `passt`) gives the guest user-mode
 //! networking without privileges: it answers ARP/DHCP/NDP itself and carries the guest's TCP,
@@ -6,31 +7,39 @@
 //! address and gateway (on this project's machines 192.0.2.2/24 via 192.0.2.1), and
 //! connections to the gateway address reach the host's loopback.
 //!
-//! - [`frame`]: the length-prefixed framing on passt's socket.
+//! libslirp (Debian `libslirp0`, QEMU's `-netdev user`) does the same in a thread of ours, with
+//! the same addresses; it is the one that carries inbound TCP forwards where Debian 12's passt
+//! cannot. Which NIC gets which: [`choose_backend`].
+//!
+//! - [`frame`]: the length-prefixed framing on the backend's socket.
 //! - [`passt`]: starting, watching and stopping one passt process.
-//! - [`start_nics`]: starts the passt processes behind a VM's NICs (the builder,
+//! - [`slirp`]: libslirp, loaded at run time, and its poll-loop thread.
+//! - [`start_nics`]: starts the backends behind a VM's NICs (the builder,
 //!   [`crate::builder`], makes the virtio-net devices on them).
 
 pub mod frame;
 pub mod passt;
+pub mod slirp;
 
-use crate::config::NicConfig;
+use crate::config::{NetBackend, NicConfig, Protocol};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
-/// The MTU passt is told and the virtio-net device offers.
+/// The MTU the backend is told and the virtio-net device offers.
 pub const DEFAULT_MTU: u16 = 1500;
 
 /// How to get passt, for messages.
 pub const PASST_INSTALL_HINT: &str = "install it with `apt-get install passt`";
 
-/// The backends of one VM's NICs: a running passt per NIC that could be started.
+/// The backends of one VM's NICs: a running backend per NIC that could be started.
 #[derive(Default)]
 pub struct StartedNics {
-    /// In config order; each passt is stopped when its [`passt::Passt`] is dropped.
+    /// In config order; each backend stops when its guard is dropped.
     pub nics: Vec<StartedNic>,
     /// Problems that did not stop the VM (NICs left out), for the log and the API status.
     pub warnings: Vec<String>,
+    /// Which backend each started NIC got and why, for the log (`nics[0]: passt (…)`).
+    pub notes: Vec<String>,
 }
 
 /// Why a VM's NICs cannot be started; each names the NIC (`nics[N]`).
@@ -43,65 +52,172 @@ pub enum StartNicsError {
         index: usize,
         source: passt::PasstError,
     },
+    #[error("nics[{index}]: slirp: {source}")]
+    Slirp {
+        index: usize,
+        source: slirp::SlirpError,
+    },
 }
 
-/// One NIC's backend: its passt process and the socket to it.
+/// One NIC's backend: what keeps it running and the socket to it.
 pub struct StartedNic {
     /// The NIC's index in the config's `[[nics]]`.
     pub index: usize,
     /// `nics[N]`, for messages and thread names.
     pub label: String,
     pub mac: [u8; 6],
-    pub passt: passt::Passt,
+    /// Which stack serves it.
+    pub backend: NetBackend,
+    /// The passt process or the slirp thread: dropping it stops the backend.
+    pub guard: Box<dyn Send>,
     pub stream: UnixStream,
 }
 
-/// Starts one passt per NIC. A missing passt leaves the NICs out with a warning; a passt that
-/// fails to start (e.g. a forwarded port already in use) is an error naming the NIC.
+/// What can serve a NIC on this host.
+#[derive(Debug, Clone)]
+pub struct Available {
+    /// The passt binary, if installed.
+    pub passt: Option<PathBuf>,
+    /// libslirp's version, or why it cannot be loaded.
+    pub slirp: Result<String, String>,
+}
+
+impl Available {
+    /// What this host has.
+    pub fn probe() -> Available {
+        Available {
+            passt: passt::find_passt(),
+            slirp: slirp::available()
+                .map(str::to_string)
+                .map_err(str::to_string),
+        }
+    }
+}
+
+/// Whether a NIC can work on this host at all: passt or libslirp is there.
+pub fn user_network_available() -> bool {
+    passt::find_passt().is_some() || slirp::available().is_ok()
+}
+
+/// The backend one NIC gets: `Ok((backend, why))`, or `Err(why it is left out)`.
+///
+/// `backend = "passt"` or `"slirp"` is taken as asked. `"auto"` (the default):
+/// 1. slirp when the NIC forwards a TCP port and libslirp is there: Debian 12's passt (the one
+///    these hosts have) cannot carry an inbound TCP connection into a guest;
+/// 2. else passt when it is installed (sandboxed in its own process);
+/// 3. else slirp when libslirp is there;
+/// 4. else none: the VM starts without this NIC, and the warning says what to install.
+pub fn choose_backend(nic: &NicConfig, have: &Available) -> Result<(NetBackend, String), String> {
+    let slirp_missing = |e: &str| {
+        format!(
+            "libslirp is not available ({e}): the VM starts without this network interface ({})",
+            slirp::INSTALL_HINT
+        )
+    };
+    let passt_missing = || {
+        format!(
+            "passt is not installed: the VM starts without this network interface \
+             ({PASST_INSTALL_HINT})"
+        )
+    };
+    match nic.backend {
+        NetBackend::Passt => match &have.passt {
+            Some(_) => Ok((NetBackend::Passt, "asked for in the config".into())),
+            None => Err(passt_missing()),
+        },
+        NetBackend::Slirp => match &have.slirp {
+            Ok(v) => Ok((
+                NetBackend::Slirp,
+                format!("asked for in the config; libslirp {v}"),
+            )),
+            Err(e) => Err(slirp_missing(e)),
+        },
+        NetBackend::Auto => {
+            let tcp_forwards = nic.forwards.iter().any(|f| f.proto == Protocol::Tcp);
+            match (&have.passt, &have.slirp) {
+                (_, Ok(v)) if tcp_forwards => Ok((
+                    NetBackend::Slirp,
+                    format!(
+                        "auto: the NIC forwards TCP ports, which Debian 12's passt cannot carry \
+                         into a guest; libslirp {v}"
+                    ),
+                )),
+                (Some(_), _) => Ok((NetBackend::Passt, "auto: passt is installed".into())),
+                (None, Ok(v)) => Ok((
+                    NetBackend::Slirp,
+                    format!("auto: passt is not installed; libslirp {v}"),
+                )),
+                (None, Err(e)) => Err(format!(
+                    "neither passt nor libslirp is available ({e}): the VM starts without this \
+                     network interface ({PASST_INSTALL_HINT}, or `apt-get install libslirp0`)"
+                )),
+            }
+        }
+    }
+}
+
+/// Starts one backend per NIC ([`choose_backend`]). A NIC without a usable backend is left out
+/// with a warning; a backend that fails to start (e.g. a forwarded port already in use) is an
+/// error naming the NIC.
 ///
 /// Call this from the thread that lives as long as the VM (vmdesk-vmm's main thread): passt is
 /// told to die with that thread (PR_SET_PDEATHSIG), and in any case passt quits when its socket
 /// closes, i.e. when this process ends however it ends.
 pub fn start_nics(vm_id: &str, nics: &[NicConfig]) -> Result<StartedNics, StartNicsError> {
-    start_nics_with(passt::find_passt(), vm_id, nics)
+    if nics.is_empty() {
+        return Ok(StartedNics::default());
+    }
+    start_nics_with(&Available::probe(), vm_id, nics)
 }
 
-/// [`start_nics`] with the passt binary given (None: not installed).
+/// [`start_nics`] with what the host has given.
 pub fn start_nics_with(
-    passt_bin: Option<PathBuf>,
+    have: &Available,
     vm_id: &str,
     nics: &[NicConfig],
 ) -> Result<StartedNics, StartNicsError> {
     let mut out = StartedNics::default();
-    if nics.is_empty() {
-        return Ok(out);
-    }
-    let Some(bin) = passt_bin else {
-        out.warnings.push(format!(
-            "passt is not installed: the VM starts without its {} network interface{} \
-             ({PASST_INSTALL_HINT})",
-            nics.len(),
-            if nics.len() == 1 { "" } else { "s" }
-        ));
-        return Ok(out);
-    };
     for (i, nic) in nics.iter().enumerate() {
         let label = format!("nics[{i}]");
         let mac = match &nic.mac {
             Some(s) => parse_mac(s).map_err(|source| StartNicsError::Mac { index: i, source })?,
             None => derived_mac(vm_id, i),
         };
-        let opts = passt::PasstOptions {
-            forwards: nic.forwards.clone(),
-            mtu: DEFAULT_MTU,
+        let (backend, why) = match choose_backend(nic, have) {
+            Ok(c) => c,
+            Err(w) => {
+                out.warnings.push(format!("{label}: {w}"));
+                continue;
+            }
         };
-        let (passt, stream) = passt::Passt::spawn(&bin, &opts, &label)
-            .map_err(|source| StartNicsError::Passt { index: i, source })?;
+        let (guard, stream): (Box<dyn Send>, UnixStream) = match backend {
+            NetBackend::Slirp => {
+                let opts = slirp::SlirpOptions {
+                    forwards: nic.forwards.clone(),
+                    mtu: DEFAULT_MTU,
+                };
+                let (s, stream) = slirp::SlirpNet::spawn(&opts, &label)
+                    .map_err(|source| StartNicsError::Slirp { index: i, source })?;
+                (Box::new(s) as Box<dyn Send>, stream)
+            }
+            _ => {
+                let opts = passt::PasstOptions {
+                    forwards: nic.forwards.clone(),
+                    mtu: DEFAULT_MTU,
+                };
+                let bin = have.passt.as_deref().unwrap_or("passt".as_ref());
+                let (p, stream) = passt::Passt::spawn(bin, &opts, &label)
+                    .map_err(|source| StartNicsError::Passt { index: i, source })?;
+                (Box::new(p) as Box<dyn Send>, stream)
+            }
+        };
+        out.notes.push(format!("{label}: {backend} ({why})"));
         out.nics.push(StartedNic {
             index: i,
             label,
             mac,
-            passt,
+            backend,
+            guard,
             stream,
         });
     }
@@ -225,26 +341,88 @@ mod tests {
         parse_mac(&format_mac(a)).unwrap();
     }
 
+    fn have(passt: Option<&str>, slirp: bool) -> Available {
+        Available {
+            passt: passt.map(PathBuf::from),
+            slirp: if slirp {
+                Ok("4.7.0".into())
+            } else {
+                Err("libslirp.so.0: cannot open shared object file".into())
+            },
+        }
+    }
+
     #[test]
-    fn without_passt_the_nics_are_left_out_with_a_warning() {
+    fn without_any_backend_the_nics_are_left_out_with_a_warning_each() {
         let nics = vec![NicConfig::default(), NicConfig::default()];
-        let o = start_nics_with(None, "vm", &nics).unwrap();
+        let o = start_nics_with(&have(None, false), "vm", &nics).unwrap();
         assert!(o.nics.is_empty());
-        assert_eq!(o.warnings.len(), 1);
-        assert!(
-            o.warnings[0].contains("apt-get install passt"),
-            "{}",
-            o.warnings[0]
-        );
-        assert!(o.warnings[0].contains("2 network interfaces"));
-        let o = start_nics_with(None, "vm", &[]).unwrap();
+        assert_eq!(o.warnings.len(), 2);
+        for (i, w) in o.warnings.iter().enumerate() {
+            assert!(
+                w.starts_with(&format!("nics[{i}]: neither passt nor libslirp")),
+                "{w}"
+            );
+            assert!(w.contains("apt-get install passt"), "{w}");
+            assert!(w.contains("libslirp0"), "{w}");
+        }
+        let o = start_nics_with(&have(None, false), "vm", &[]).unwrap();
         assert!(o.warnings.is_empty());
+    }
+
+    #[test]
+    fn auto_picks_slirp_for_tcp_forwards_and_passt_otherwise() {
+        use crate::config::PortForward;
+        let fwd = |proto| NicConfig {
+            forwards: vec![PortForward {
+                proto,
+                host_port: 2222,
+                guest_port: 22,
+            }],
+            ..Default::default()
+        };
+        let plain = NicConfig::default();
+        let pick = |nic: &NicConfig, h: &Available| choose_backend(nic, h).map(|c| c.0);
+        let both = have(Some("/usr/bin/passt"), true);
+        assert_eq!(pick(&plain, &both), Ok(NetBackend::Passt));
+        assert_eq!(pick(&fwd(Protocol::Udp), &both), Ok(NetBackend::Passt));
+        assert_eq!(pick(&fwd(Protocol::Tcp), &both), Ok(NetBackend::Slirp));
+        let why = choose_backend(&fwd(Protocol::Tcp), &both).unwrap().1;
+        assert!(
+            why.contains("forwards TCP") && why.contains("4.7.0"),
+            "{why}"
+        );
+        // Only one of them: that one, forwards or not.
+        let passt_only = have(Some("/usr/bin/passt"), false);
+        assert_eq!(
+            pick(&fwd(Protocol::Tcp), &passt_only),
+            Ok(NetBackend::Passt)
+        );
+        let slirp_only = have(None, true);
+        assert_eq!(pick(&plain, &slirp_only), Ok(NetBackend::Slirp));
+        // Asked for by name: taken, or the NIC is left out saying what is missing.
+        let asked = |backend| NicConfig {
+            backend,
+            ..fwd(Protocol::Tcp)
+        };
+        assert_eq!(
+            pick(&asked(NetBackend::Passt), &both),
+            Ok(NetBackend::Passt)
+        );
+        assert_eq!(
+            pick(&asked(NetBackend::Slirp), &both),
+            Ok(NetBackend::Slirp)
+        );
+        let e = pick(&asked(NetBackend::Slirp), &passt_only).unwrap_err();
+        assert!(e.contains("apt-get install libslirp0"), "{e}");
+        let e = pick(&asked(NetBackend::Passt), &slirp_only).unwrap_err();
+        assert!(e.contains("apt-get install passt"), "{e}");
     }
 
     #[test]
     fn a_passt_that_cannot_start_is_an_error_naming_the_nic() {
         let e = start_nics_with(
-            Some("/nonexistent/passt".into()),
+            &have(Some("/nonexistent/passt"), false),
             "vm",
             &[NicConfig::default()],
         )

@@ -135,7 +135,7 @@ fn kinds_read_as_vmdesk_vmm_has_always_printed_them() {
     );
     let e = validate_nics(&[NicConfig {
         mac: Some("01:00:5e:00:00:01".into()),
-        forwards: vec![],
+        ..Default::default()
     }]);
     assert_eq!(e[0].field, "nics[0].mac");
     assert!(e[0].to_string().contains("multicast"), "{}", e[0]);
@@ -172,13 +172,7 @@ fn too_many_nics_is_said_of_the_nics_not_of_the_disks() {
         bus: None,
         allow_backing: vec![],
     }];
-    c.nics = vec![
-        NicConfig {
-            mac: None,
-            forwards: vec![]
-        };
-        5
-    ];
+    c.nics = vec![NicConfig::default(); 5];
     assert_eq!(fields(c.validate(&HOST)), ["nics"]);
     // With the NICs within bounds, a disk past the slots is the disks' error.
     c.nics.truncate(4);

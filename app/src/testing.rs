@@ -336,6 +336,7 @@ impl VmmClient for FakeClient {
                     total_ms: 120.0,
                     paused_ms: 35.0,
                     memory_pages: 100,
+                    ..Timing::default()
                 },
             }),
             Command::SnapshotRevert(r) => SnapshotRevert::wrap(SnapshotReverted {

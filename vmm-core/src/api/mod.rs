@@ -542,6 +542,14 @@ pub struct Timing {
     pub paused_ms: f64,
     /// Guest memory pages stored (or restored).
     pub memory_pages: u64,
+    /// A live save: how long memory was copied while the guest ran on, before the pause
+    /// (0: no such copy; the pause copied everything).
+    #[serde(default)]
+    pub precopy_ms: f64,
+    /// A live save: pages the guest (or a device) wrote during that copy, copied again in the
+    /// pause.
+    #[serde(default)]
+    pub recopied_pages: u64,
 }
 
 /// A snapshot was taken: its id, and how long it took (fields side by side on the wire).

@@ -83,6 +83,8 @@ fn timing() -> Timing {
         total_ms: 120.25,
         paused_ms: 0.1 + 0.2,
         memory_pages: 4096,
+        precopy_ms: 80.5,
+        recopied_pages: 12,
     }
 }
 
@@ -391,12 +393,19 @@ fn snapshot_timings_sit_beside_the_id_on_the_wire() {
             total_ms: 1.5,
             paused_ms: 0.5,
             memory_pages: 3,
+            precopy_ms: 2.5,
+            recopied_pages: 7,
         },
     };
     assert_eq!(
         serde_json::to_string(&c).unwrap(),
-        r#"{"id":"x","total_ms":1.5,"paused_ms":0.5,"memory_pages":3}"#
+        r#"{"id":"x","total_ms":1.5,"paused_ms":0.5,"memory_pages":3,"precopy_ms":2.5,"recopied_pages":7}"#
     );
+    // Replies of VMMs from before the pre-copy still read.
+    let old: SnapshotCreated =
+        serde_json::from_str(r#"{"id":"x","total_ms":1.5,"paused_ms":0.5,"memory_pages":3}"#)
+            .unwrap();
+    assert_eq!(old.timing.recopied_pages, 0);
 }
 
 #[test]

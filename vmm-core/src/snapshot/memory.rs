@@ -53,17 +53,24 @@ pub struct Captured {
     regions: Vec<(u64, u64, Vec<u64>)>,
     /// Runs of consecutive pages: (offset in the memory file, bytes).
     runs: Vec<(u64, Vec<u8>)>,
+    /// Pages copied again by [`Captured::recopy`], by offset in the memory file; `None`: the
+    /// page is zero now. They replace what `runs` holds at that offset.
+    fresh: std::collections::BTreeMap<u64, Option<Vec<u8>>>,
     pages: u64,
     file_len: u64,
 }
 
-/// Copies touched, non-zero pages out of guest RAM: the only part of a save that needs the
-/// vCPUs paused (a memcpy, not file I/O). `base` is the index of the file the memory was last
-/// restored from: its pages count as touched even if not faulted in yet.
+/// Copies touched, non-zero pages out of guest RAM. `base` is the index of the file the
+/// memory was last restored from: its pages count as touched even if not faulted in yet.
+///
+/// With the vCPUs paused, this is the instant's memory. With them running (a live save's
+/// pre-copy), a page may change while it is read: every page written meanwhile must then be
+/// copied again, paused, by [`Captured::recopy`].
 pub fn capture(mem: &GuestMemoryMmap, base: Option<&MemoryIndex>) -> Result<Captured, String> {
     let mut c = Captured {
         regions: Vec::new(),
         runs: Vec::new(),
+        fresh: Default::default(),
         pages: 0,
         file_len: 0,
     };
@@ -81,7 +88,8 @@ pub fn capture(mem: &GuestMemoryMmap, base: Option<&MemoryIndex>) -> Result<Capt
         let mut run: Option<usize> = None;
         let file_off = c.file_len;
         let flush = |start: usize, end: usize, runs: &mut Vec<(u64, Vec<u8>)>| {
-            // SAFETY: pages start..end lie inside the region's live mapping; vCPUs are paused.
+            // SAFETY: pages start..end lie inside the region's live mapping (never unmapped). If
+            // the guest runs, the bytes may be torn: such pages are copied again (see above).
             let bytes = unsafe {
                 std::slice::from_raw_parts((ptr + start * PAGE) as *const u8, (end - start) * PAGE)
             };
@@ -111,7 +119,56 @@ pub fn capture(mem: &GuestMemoryMmap, base: Option<&MemoryIndex>) -> Result<Capt
     Ok(c)
 }
 
+/// The page at `ptr` if it is not all zeros.
+///
+/// # Safety
+/// `ptr..ptr + PAGE` must lie inside a live guest RAM mapping.
+unsafe fn nonzero_page(ptr: usize) -> Option<Vec<u8>> {
+    // SAFETY: the caller's promise; the vCPUs are paused while this is used.
+    let page = unsafe { std::slice::from_raw_parts(ptr as *const u8, PAGE) };
+    page.iter().any(|&b| b != 0).then(|| page.to_vec())
+}
+
 impl Captured {
+    /// Copies again the pages `written` marks (per region, in region order: a bitmap of pages
+    /// written since before this capture began), with the vCPUs and devices paused: afterwards
+    /// the capture holds every page as it is now. Returns how many pages were copied again.
+    pub fn recopy(&mut self, mem: &GuestMemoryMmap, written: &[Vec<u64>]) -> u64 {
+        let mut copied = 0;
+        let mut file_off = 0u64;
+        for ((region, (_, len, stored)), bits) in
+            mem.iter().zip(self.regions.iter_mut()).zip(written)
+        {
+            let ptr = region.as_ptr() as usize;
+            for p in 0..(*len as usize / PAGE) {
+                if !bit(bits, p) {
+                    continue;
+                }
+                // SAFETY: page p lies inside the region's live mapping.
+                let page = unsafe { nonzero_page(ptr + p * PAGE) };
+                let was = bit(stored, p);
+                match (&page, was) {
+                    (Some(_), false) => {
+                        stored[p / 64] |= 1 << (p % 64);
+                        self.pages += 1;
+                    }
+                    (None, true) => {
+                        stored[p / 64] &= !(1 << (p % 64));
+                        self.pages -= 1;
+                    }
+                    _ => {}
+                }
+                // A page neither stored before nor now needs nothing in the file (zero).
+                if page.is_some() || was {
+                    self.fresh.insert(file_off + (p * PAGE) as u64, page);
+                }
+                copied += 1;
+            }
+            file_off += *len;
+        }
+        copied
+    }
+
     /// Writes the captured pages to `path` (sparse) and returns the index with their CRC.
     /// Not fsynced: the caller syncs before publishing the snapshot.
     pub fn write(self, path: &Path) -> Result<MemoryIndex, SnapshotError> {
@@ -123,13 +180,41 @@ impl Captured {
             .mode(0o600)
             .open(path)
             .map_err(SnapshotError::io(path))?;
-        let mut hasher = crc32fast::Hasher::new();
         for (off, bytes) in &self.runs {
             f.write_all_at(bytes, *off)
                 .map_err(SnapshotError::io(path))?;
-            hasher.update(bytes);
+        }
+        // Pages copied again overwrite the pre-copy's; a page that became zero is written as
+        // zeros (a restore maps the whole file: a page not stored must read as zero).
+        let zero = [0u8; PAGE];
+        for (off, page) in &self.fresh {
+            f.write_all_at(page.as_deref().unwrap_or(&zero), *off)
+                .map_err(SnapshotError::io(path))?;
         }
         f.set_len(self.file_len).map_err(SnapshotError::io(path))?;
+        // The CRC covers the stored pages in file order, each from where its last copy is.
+        let mut hasher = crc32fast::Hasher::new();
+        let mut fresh = self.fresh.iter().peekable();
+        for (off, bytes) in &self.runs {
+            for (i, page) in bytes.chunks(PAGE).enumerate() {
+                let at = off + (i * PAGE) as u64;
+                while let Some((_, p)) = fresh.next_if(|(o, _)| **o < at) {
+                    if let Some(p) = p {
+                        hasher.update(p);
+                    }
+                }
+                match fresh.next_if(|(o, _)| **o == at) {
+                    Some((_, Some(p))) => hasher.update(p),
+                    Some((_, None)) => {}
+                    None => hasher.update(page),
+                }
+            }
+        }
+        for (_, p) in fresh {
+            if let Some(p) = p {
+                hasher.update(p);
+            }
+        }
         Ok(MemoryIndex {
             regions: self.regions,
             stored_pages: self.pages,
@@ -285,5 +370,83 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("checksum"));
+    }
+
+    /// The pause's pass over a pre-copy: pages that changed, became zero, became non-zero, or
+    /// were first touched since are taken as they are now; the rest keep the first copy. The
+    /// file then restores exactly the memory at the pass, and its CRC checks.
+    #[test]
+    fn recopy_merges_the_written_pages_into_the_pre_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[
+            (GuestAddress(0), 1 << 20),
+            (GuestAddress(1 << 32), 1 << 20),
+        ])
+        .unwrap();
+        let page = |r: u64, p: u64| GuestAddress(r * (1 << 32) + p * PAGE as u64);
+        for p in 0..8 {
+            mem.write_obj(0x100 + p, page(0, p)).unwrap(); // one run of 8 pages
+        }
+        mem.write_obj(0u8, page(0, 20)).unwrap(); // touched, zero
+        mem.write_obj(9u8, page(1, 3)).unwrap();
+        let mut c = capture(&mem, None).unwrap();
+        assert_eq!(c.pages, 9);
+
+        let mut written = vec![vec![0u64; 4], vec![0u64; 4]];
+        let mut mark = |r: usize, p: usize| written[r][p / 64] |= 1 << (p % 64);
+        mem.write_obj(0xaaaa_u64, page(0, 2)).unwrap(); // changed inside the run
+        mark(0, 2);
+        mem.write_obj(0u64, page(0, 5)).unwrap(); // became zero
+        mark(0, 5);
+        mem.write_obj(7u8, page(0, 20)).unwrap(); // zero, now not
+        mark(0, 20);
+        mem.write_obj(8u8, page(0, 200)).unwrap(); // first touched
+        mark(0, 200);
+        mem.write_obj(0u8, page(1, 9)).unwrap(); // written, still zero
+        mark(1, 9);
+        mem.write_obj(0u8, page(1, 3)).unwrap(); // the other region's only page, now zero
+        mark(1, 3);
+        // A change the pass is not told of stays as first copied (the watch's job).
+        mem.write_obj(0xbbbb_u64, page(0, 6)).unwrap();
+        assert_eq!(c.recopy(&mem, &written), 6);
+        mem.write_obj(0x106_u64, page(0, 6)).unwrap();
+        assert_eq!(c.pages, 9);
+
+        let path = dir.path().join("memory.bin");
+        let idx = c.write(&path).unwrap();
+        assert_eq!(idx.stored_pages, 9);
+        verify(&path, &idx).unwrap();
+        let want: Vec<u8> = (0..2)
+            .flat_map(|r| {
+                let mut b = vec![0u8; 1 << 20];
+                mem.read_slice(&mut b, page(r, 0)).unwrap();
+                b
+            })
+            .collect();
+        assert_eq!(std::fs::read(&path).unwrap(), want);
+        let stored: Vec<(usize, usize)> = idx
+            .regions
+            .iter()
+            .enumerate()
+            .flat_map(|(r, (_, len, b))| {
+                (0..*len as usize / PAGE)
+                    .filter(|&p| bit(b, p))
+                    .map(move |p| (r, p))
+            })
+            .collect();
+        assert_eq!(
+            stored,
+            vec![
+                (0, 0),
+                (0, 1),
+                (0, 2),
+                (0, 3),
+                (0, 4),
+                (0, 6),
+                (0, 7),
+                (0, 20),
+                (0, 200)
+            ]
+        );
     }
 }

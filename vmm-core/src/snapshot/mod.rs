@@ -20,6 +20,7 @@ pub mod firmware;
 pub mod kvm_state;
 pub mod memory;
 pub mod power_on;
+pub mod write_watch;
 
 use crate::api::{
     RunState, SnapshotCreated, SnapshotEntry, SnapshotMeta, SnapshotReverted, Timing,
@@ -166,19 +167,38 @@ pub fn create(
     let id = new_id();
     let partial = dir.join(format!("{id}.partial"));
     crate::util::create_private_dir(&partial).map_err(SnapshotError::io(&partial))?;
-    let was_running = pause_for(vm)?;
+    // A running guest's memory is copied while it runs on; the pause then copies again only
+    // the pages written meanwhile, so it does not grow with the memory the guest touched.
+    let t_pre = Instant::now();
+    let pre = if vm.state() == RunState::Running {
+        precopy(vm)
+    } else {
+        None
+    };
+    let precopy_ms = if pre.is_some() { ms(t_pre) } else { 0.0 };
+    let (watch, pre) = pre.unzip();
+    let was_running = match pause_for(vm) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(e);
+        }
+    };
     let t_paused = Instant::now();
     // The disks switch last, once everything else is saved: if that fails, the snapshot is
     // dropped and the VM goes on writing its images.
-    let res = save_into(vm, &id, &partial).and_then(|x| {
+    let res = save_into(vm, &id, &partial, watch.as_ref().zip(pre)).and_then(|x| {
         with_blocks(m, |b| disks::detach(&m.vm_dir, &vm.config.disks, b, &id)).map(|()| x)
     });
     let paused_ms = ms(t_paused);
     if was_running {
         let _ = vm.resume();
     }
+    // The watch ends (pages unprotected) once the guest runs: unregistering costs tens of ms.
+    drop(watch);
     // File writes happen while the guest runs again: the pause covered only the copies.
-    let res = res.and_then(|pending| pending.write(&partial));
+    let recopied_pages = res.as_ref().map_or(0, |(_, n)| *n);
+    let res = res.and_then(|(pending, _)| pending.write(&partial));
     let (state_pages, screen) = match res {
         Ok(x) => x,
         Err(e) => {
@@ -264,8 +284,37 @@ pub fn create(
             total_ms: ms(t0),
             paused_ms,
             memory_pages: state_pages,
+            precopy_ms,
+            recopied_pages,
         },
     })
+}
+
+/// A live save's first copy of guest memory, made while the guest runs, and the watch that
+/// says which pages changed since. `None` (the save then copies everything in its pause) if
+/// the kernel cannot watch writes or the copy fails.
+fn precopy(vm: &VmHandle) -> Option<(write_watch::WriteWatch, memory::Captured)> {
+    let m = &vm.machine;
+    let watch = match write_watch::WriteWatch::start(&m.mem) {
+        Ok(w) => w,
+        Err(e) => {
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                eprintln!("vmdesk-vmm: snapshots copy all memory while paused: {e}");
+            });
+            return None;
+        }
+    };
+    let base = lock(&m.memory_base).clone();
+    let captured = memory::capture(&m.mem, base.as_ref()).ok()?;
+    // For tests: a longer window in which the guest writes memory after the first copy.
+    if let Some(hold) = std::env::var("VMDESK_TEST_PRECOPY_HOLD_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(hold));
+    }
+    Some((watch, captured))
 }
 
 /// What a save copied while the VM was paused, to be written after it runs again.
@@ -312,8 +361,14 @@ impl PendingSave {
     }
 }
 
-/// Copies everything a snapshot needs while the VM is paused (disk records go into `dir`).
-fn save_into(vm: &VmHandle, id: &str, dir: &Path) -> Result<PendingSave, SnapshotError> {
+/// Copies everything a snapshot needs while the VM is paused (disk records go into `dir`);
+/// with a pre-copy, only the pages written since it. Returns the pages copied again.
+fn save_into(
+    vm: &VmHandle,
+    id: &str,
+    dir: &Path,
+    pre: Option<(&write_watch::WriteWatch, memory::Captured)>,
+) -> Result<(PendingSave, u64), SnapshotError> {
     let m = &vm.machine;
     let part = |p| SnapshotError::part(id, p);
     let vm_state = kvm_state::save_vm(&vm.vm).map_err(part("VM state"))?;
@@ -333,19 +388,34 @@ fn save_into(vm: &VmHandle, id: &str, dir: &Path) -> Result<PendingSave, Snapsho
     };
     let framebuffer = vm.framebuffer.as_ref().map(|fb| fb.contents());
     with_blocks(m, |b| disks::record(&m.vm_dir, &vm.config.disks, b))?.write_unsynced(dir)?;
-    let base = lock(&m.memory_base).clone();
-    let memory =
-        memory::capture(&m.mem, base.as_ref()).map_err(|msg| SnapshotError::Capture { msg })?;
-    Ok(PendingSave {
-        vm: vm_state,
-        vcpus,
-        serial,
-        acpi_pm,
-        transports,
-        framebuffer,
-        memory,
-        firmware,
-    })
+    let capture_err = |msg| SnapshotError::Capture { msg };
+    let (memory, recopied) = match pre {
+        Some((watch, mut c)) => {
+            let written = watch.written_all().map_err(capture_err)?;
+            let n = c.recopy(&m.mem, &written);
+            (c, n)
+        }
+        None => {
+            let base = lock(&m.memory_base).clone();
+            (
+                memory::capture(&m.mem, base.as_ref()).map_err(capture_err)?,
+                0,
+            )
+        }
+    };
+    Ok((
+        PendingSave {
+            vm: vm_state,
+            vcpus,
+            serial,
+            acpi_pm,
+            transports,
+            framebuffer,
+            memory,
+            firmware,
+        },
+        recopied,
+    ))
 }
 
 /// The firmware section of snapshot folder `dir`'s state file (`None` for a Linux machine's):
@@ -507,6 +577,7 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted
             total_ms: ms(t0),
             paused_ms,
             memory_pages: st.memory.stored_pages,
+            ..Timing::default()
         },
     })
 }

@@ -96,6 +96,16 @@ impl Vm {
         Vm { dir, child }
     }
 
+    /// Like [`Vm::start`], with extra environment for `vmdesk-vmm` (its test knobs).
+    pub fn start_with_env(id: &str, spec: &GuestSpec, env: &[(&str, &str)]) -> Vm {
+        let dir = tempfile::tempdir().unwrap();
+        write_config(dir.path(), id, spec);
+        let mut cmd = Self::command(dir.path(), &[]);
+        cmd.envs(env.iter().copied());
+        let child = cmd.spawn().expect("spawn vmdesk-vmm");
+        Vm { dir, child }
+    }
+
     fn spawn(dir: &Path) -> Child {
         Self::spawn_with(dir, &[])
     }
@@ -106,18 +116,21 @@ impl Vm {
         Self::spawn(dir)
     }
 
-    fn spawn_with(dir: &Path, extra: &[&str]) -> Child {
-        Command::new(VMM)
-            .arg("--config")
+    fn command(dir: &Path, extra: &[&str]) -> Command {
+        let mut c = Command::new(VMM);
+        c.arg("--config")
             .arg(dir.join("vm.toml"))
             .arg("--runtime-dir")
             .arg(dir.join("run"))
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn vmdesk-vmm")
+            .stderr(Stdio::piped());
+        c
+    }
+
+    fn spawn_with(dir: &Path, extra: &[&str]) -> Child {
+        Self::command(dir, extra).spawn().expect("spawn vmdesk-vmm")
     }
 
     /// Starts the same VM again in the same folder from snapshot `id` (`--restore`), with a

@@ -3,8 +3,9 @@
 //!
 //! For each (guest memory, touched) case: boot, wait until the guest filled its memory, then
 //! several rounds of snapshot-create and snapshot-revert through the control API, reporting the
-//! time the vCPUs were paused (what the guest feels), the total API time, and the snapshot's
-//! memory file size on disk (allocated blocks: the file is sparse).
+//! time the vCPUs were paused (what the guest feels), the total API time, a save's pre-copy
+//! (memory copied while the guest runs) and the pages its pause copied again, and the
+//! snapshot's memory file size on disk (allocated blocks: the file is sparse).
 //!
 //! The same cases under QEMU (`-M microvm` + qboot, `-accel kvm`, the same guest command
 //! line, a small qcow2 drive to hold internal snapshots): `savevm sN` then `loadvm sN` through
@@ -203,11 +204,13 @@ fn main() {
     }
     println!("snapshot benchmark: {rounds} rounds per case; vmdesk-vmm = {VMM}");
     println!(
-        "{:>10} {:>8} | {:>12} {:>12} | {:>12} {:>12} | {:>10} {:>8}",
+        "{:>10} {:>8} | {:>12} {:>12} {:>10} {:>9} | {:>12} {:>12} | {:>10} {:>8}",
         "guest MiB",
         "touched",
         "save paused",
         "save total",
+        "pre-copy",
+        "recopied",
         "revert pause",
         "revert total",
         "mem file",
@@ -244,11 +247,14 @@ fn main() {
         }
         let mut api = Api::connect(&dir.path().join("run/control.sock"));
         let (mut sp, mut st, mut rp, mut rt) = (vec![], vec![], vec![], vec![]);
+        let (mut pre, mut re) = (vec![], vec![]);
         let (mut size, mut pages) = (0u64, 0u64);
         for _ in 0..rounds {
             let s = api.call(serde_json::json!({"cmd": "snapshot-create"}));
             sp.push(s["paused_ms"].as_f64().unwrap());
             st.push(s["total_ms"].as_f64().unwrap());
+            pre.push(s["precopy_ms"].as_f64().unwrap_or(0.0));
+            re.push(s["recopied_pages"].as_f64().unwrap_or(0.0));
             let id = s["id"].as_str().unwrap().to_string();
             pages = s["memory_pages"].as_u64().unwrap();
             let m = std::fs::metadata(dir.path().join("snapshots").join(&id).join("memory.bin"))
@@ -263,11 +269,13 @@ fn main() {
         let (save_total, revert_total) = (median(&mut st), median(&mut rt));
         totals.push((save_total, revert_total));
         println!(
-            "{:>10} {:>7}M | {:>10.1}ms {:>10.1}ms | {:>10.2}ms {:>10.1}ms | {:>8.1}M {:>8}",
+            "{:>10} {:>7}M | {:>10.1}ms {:>10.1}ms {:>8.1}ms {:>9} | {:>10.2}ms {:>10.1}ms | {:>8.1}M {:>8}",
             mem_mib,
             touch_mib,
             median(&mut sp),
             save_total,
+            median(&mut pre),
+            median(&mut re),
             median(&mut rp),
             revert_total,
             size as f64 / (1 << 20) as f64,

@@ -11,6 +11,11 @@
 //! next to the device that its [`Persist`] impl saves and restores. Every operation returns
 //! [`SnapshotError`], whose variants name the file or snapshot concerned.
 //!
+//! A live save copies guest memory while the guest runs on, under a write watch
+//! ([`write_watch`]); the pause then copies again only the pages written meanwhile, and
+//! everything else as before, so the snapshot is still one instant and the pause does not grow
+//! with the memory the guest touched. A paused VM's save copies everything at once.
+//!
 //! Snapshot operations of one VM run one at a time (a process-wide lock).
 
 pub mod disks;

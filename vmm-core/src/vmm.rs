@@ -275,9 +275,9 @@ pub struct Machine {
     /// controller), in config order: snapshots switch their images.
     pub disks: Vec<MachineDisk>,
     pub vm_dir: PathBuf,
-    /// Index of the memory file guest RAM was last restored from (its pages count as
-    /// touched in the next snapshot).
-    pub memory_base: Mutex<Option<crate::snapshot::memory::MemoryIndex>>,
+    /// The memory file guest RAM was last restored from (its pages count as touched in the
+    /// next snapshot).
+    pub memory_base: Mutex<Option<crate::snapshot::memory::Base>>,
     /// The BIOS machine's own devices (`None` on the Linux machine).
     pub firmware: Option<FirmwareDevices>,
 }

@@ -12,6 +12,7 @@ use std::path::Path;
 use vm_memory::{GuestMemoryBackend, GuestMemoryMmap, GuestMemoryRegion};
 
 const PAGE: usize = 4096;
+static ZERO_PAGE: [u8; PAGE] = [0; PAGE];
 
 /// Which pages of each region the memory file holds (bit set = page stored).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -60,13 +61,23 @@ pub struct Captured {
     file_len: u64,
 }
 
-/// Copies touched, non-zero pages out of guest RAM. `base` is the index of the file the
-/// memory was last restored from: its pages count as touched even if not faulted in yet.
+/// The memory file guest RAM was last restored from (mapped copy-on-write over it), kept open:
+/// its pages count as touched in the next save even if the guest never faulted them in, and
+/// those are read from the file rather than through the mapping (a read through the mapping
+/// would fault each one in, and a live save's write watch would count that as a write).
+#[derive(Clone)]
+pub struct Base {
+    pub index: MemoryIndex,
+    pub file: std::sync::Arc<File>,
+}
+
+/// Copies touched, non-zero pages out of guest RAM (and pages of `base` not faulted in yet,
+/// out of its file).
 ///
 /// With the vCPUs paused, this is the instant's memory. With them running (a live save's
 /// pre-copy), a page may change while it is read: every page written meanwhile must then be
 /// copied again, paused, by [`Captured::recopy`].
-pub fn capture(mem: &GuestMemoryMmap, base: Option<&MemoryIndex>) -> Result<Captured, String> {
+pub fn capture(mem: &GuestMemoryMmap, base: Option<&Base>) -> Result<Captured, String> {
     let mut c = Captured {
         regions: Vec::new(),
         runs: Vec::new(),
@@ -74,45 +85,40 @@ pub fn capture(mem: &GuestMemoryMmap, base: Option<&MemoryIndex>) -> Result<Capt
         pages: 0,
         file_len: 0,
     };
-    let zero = [0u8; PAGE];
+    let mut buf = vec![0u8; PAGE];
     for (ri, region) in mem.iter().enumerate() {
         let ptr = region.as_ptr() as usize;
         let len = region.len() as usize;
-        let mut touched = touched_pages(ptr, len)?;
-        if let Some((_, _, b)) = base.and_then(|b| b.regions.get(ri)) {
-            for (t, x) in touched.iter_mut().zip(b) {
-                *t |= x;
-            }
-        }
-        let mut stored = vec![0u64; touched.len()];
-        let mut run: Option<usize> = None;
-        let file_off = c.file_len;
-        let flush = |start: usize, end: usize, runs: &mut Vec<(u64, Vec<u8>)>| {
-            // SAFETY: pages start..end lie inside the region's live mapping (never unmapped). If
-            // the guest runs, the bytes may be torn: such pages are copied again (see above).
-            let bytes = unsafe {
-                std::slice::from_raw_parts((ptr + start * PAGE) as *const u8, (end - start) * PAGE)
-            };
-            runs.push((file_off + (start * PAGE) as u64, bytes.to_vec()));
-        };
+        let resident = touched_pages(ptr, len)?;
+        let from_base = base.and_then(|b| b.index.regions.get(ri).map(|(_, _, bits)| (b, bits)));
+        let mut stored = vec![0u64; resident.len()];
+        let mut run: Option<(u64, Vec<u8>)> = None;
         for p in 0..len / PAGE {
-            let keep = bit(&touched, p) && {
-                // SAFETY: as above.
-                let page =
-                    unsafe { std::slice::from_raw_parts((ptr + p * PAGE) as *const u8, PAGE) };
-                page != zero
+            let page = if bit(&resident, p) {
+                // SAFETY: page p lies inside the region's live mapping (never unmapped). If
+                // the guest runs, the bytes may be torn: such pages are copied again (above).
+                Some(unsafe { std::slice::from_raw_parts((ptr + p * PAGE) as *const u8, PAGE) })
+            } else if let Some((b, _)) = from_base.filter(|(_, bits)| bit(bits, p)) {
+                // Not faulted in since the restore: the same bytes as in the file.
+                b.file
+                    .read_exact_at(&mut buf, c.file_len + (p * PAGE) as u64)
+                    .map_err(|e| format!("reading the restored memory file: {e}"))?;
+                Some(&buf[..])
+            } else {
+                None
             };
-            if keep {
-                stored[p / 64] |= 1 << (p % 64);
-                c.pages += 1;
-                run.get_or_insert(p);
-            } else if let Some(start) = run.take() {
-                flush(start, p, &mut c.runs);
+            match page.filter(|b| *b != &ZERO_PAGE[..]) {
+                Some(bytes) => {
+                    stored[p / 64] |= 1 << (p % 64);
+                    c.pages += 1;
+                    run.get_or_insert_with(|| (c.file_len + (p * PAGE) as u64, Vec::new()))
+                        .1
+                        .extend_from_slice(bytes);
+                }
+                None => c.runs.extend(run.take()),
             }
         }
-        if let Some(start) = run.take() {
-            flush(start, len / PAGE, &mut c.runs);
-        }
+        c.runs.extend(run.take());
         c.regions.push((region.start_addr().0, len as u64, stored));
         c.file_len += len as u64;
     }
@@ -126,7 +132,7 @@ pub fn capture(mem: &GuestMemoryMmap, base: Option<&MemoryIndex>) -> Result<Capt
 unsafe fn nonzero_page(ptr: usize) -> Option<Vec<u8>> {
     // SAFETY: the caller's promise; the vCPUs are paused while this is used.
     let page = unsafe { std::slice::from_raw_parts(ptr as *const u8, PAGE) };
-    page.iter().any(|&b| b != 0).then(|| page.to_vec())
+    (page != &ZERO_PAGE[..]).then(|| page.to_vec())
 }
 
 impl Captured {
@@ -186,9 +192,8 @@ impl Captured {
         }
         // Pages copied again overwrite the pre-copy's; a page that became zero is written as
         // zeros (a restore maps the whole file: a page not stored must read as zero).
-        let zero = [0u8; PAGE];
         for (off, page) in &self.fresh {
-            f.write_all_at(page.as_deref().unwrap_or(&zero), *off)
+            f.write_all_at(page.as_deref().unwrap_or(&ZERO_PAGE), *off)
                 .map_err(SnapshotError::io(path))?;
         }
         f.set_len(self.file_len).map_err(SnapshotError::io(path))?;
@@ -227,7 +232,7 @@ impl Captured {
 pub fn save(
     mem: &GuestMemoryMmap,
     path: &Path,
-    base: Option<&MemoryIndex>,
+    base: Option<&Base>,
 ) -> Result<MemoryIndex, SnapshotError> {
     let captured = capture(mem, base).map_err(|msg| SnapshotError::Capture { msg })?;
     captured.write(path)
@@ -267,12 +272,13 @@ pub fn check(mem: &GuestMemoryMmap, path: &Path, index: &MemoryIndex) -> Result<
     verify(path, index)
 }
 
-/// Maps `path` copy-on-write over guest RAM: pages load on first touch.
+/// Maps `path` copy-on-write over guest RAM: pages load on first touch. Returns what the next
+/// save needs of it.
 pub fn restore(
     mem: &GuestMemoryMmap,
     path: &Path,
     index: &MemoryIndex,
-) -> Result<(), SnapshotError> {
+) -> Result<Base, SnapshotError> {
     let f = File::open(path).map_err(SnapshotError::io(path))?;
     check_size(mem, &f, path, index)?;
     let mut file_off = 0i64;
@@ -297,7 +303,10 @@ pub fn restore(
         }
         file_off += region.len() as i64;
     }
-    Ok(())
+    Ok(Base {
+        index: index.clone(),
+        file: std::sync::Arc::new(f),
+    })
 }
 
 /// Reads back the stored pages and checks their CRC (for a snapshot started in a new process).
@@ -348,7 +357,16 @@ mod tests {
 
         mem.write_obj(0u32, GuestAddress(0x1000)).unwrap();
         mem.write_obj(7u8, GuestAddress(0x10_0000)).unwrap();
-        restore(&mem, &path, &idx).unwrap();
+        let base = restore(&mem, &path, &idx).unwrap();
+        // A save right after a restore keeps the pages never faulted back in (read from the
+        // file, not through the mapping): the same file again.
+        let path2 = dir.path().join("memory2.bin");
+        let idx2 = save(&mem, &path2, Some(&base)).unwrap();
+        assert_eq!(idx2, idx);
+        assert_eq!(
+            std::fs::read(&path2).unwrap(),
+            std::fs::read(&path).unwrap()
+        );
         assert_eq!(
             mem.read_obj::<u32>(GuestAddress(0x1000)).unwrap(),
             0xdead_beef
@@ -358,11 +376,14 @@ mod tests {
             mem.read_obj::<u16>(GuestAddress(0x30_0000)).unwrap(),
             0x1234
         );
-
-        // A second save after a restore keeps pages that were never faulted back in.
-        let path2 = dir.path().join("memory2.bin");
-        let idx2 = save(&mem, &path2, Some(&idx)).unwrap();
-        assert_eq!(idx2.stored_pages, 2);
+        // And one after the guest changed a restored page.
+        mem.write_obj(0x77u8, GuestAddress(0x30_0002)).unwrap();
+        let path3 = dir.path().join("memory3.bin");
+        let idx3 = save(&mem, &path3, Some(&base)).unwrap();
+        assert_eq!(idx3.stored_pages, 2);
+        let f3 = std::fs::read(&path3).unwrap();
+        assert_eq!(&f3[0x1000..0x1004], &0xdead_beefu32.to_le_bytes());
+        assert_eq!(&f3[0x30_0000..0x30_0003], &[0x34, 0x12, 0x77]);
         let mut corrupt = std::fs::read(&path).unwrap();
         corrupt[0x1000] ^= 1;
         std::fs::write(&path, corrupt).unwrap();

@@ -524,8 +524,8 @@ fn revert_inner(vm: &VmHandle, id: &str, fresh: bool) -> Result<SnapshotReverted
         with_blocks(m, |b| {
             disks::switch(&m.vm_dir, &vm.config.disks, b, prepared)
         })?;
-        memory::restore(&m.mem, &dir.join("memory.bin"), &st.memory)?;
-        *lock(&m.memory_base) = Some(st.memory.clone());
+        let base = memory::restore(&m.mem, &dir.join("memory.bin"), &st.memory)?;
+        *lock(&m.memory_base) = Some(base);
         kvm_state::restore_vm(&vm.vm, &st.vm).map_err(part("VM state"))?;
         for (v, s) in m.vcpus.iter().zip(&st.vcpus) {
             kvm_state::restore_vcpu(&lock(v), s, fresh).map_err(part("vCPU state"))?;

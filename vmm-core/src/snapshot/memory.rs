@@ -72,12 +72,17 @@ pub struct Base {
 }
 
 /// Copies touched, non-zero pages out of guest RAM (and pages of `base` not faulted in yet,
-/// out of its file).
+/// out of its file). `resident`: per region, the pages that are there (present or swapped);
+/// `None`: read from /proc/self/pagemap (not under a write watch, which it misreports).
 ///
 /// With the vCPUs paused, this is the instant's memory. With them running (a live save's
 /// pre-copy), a page may change while it is read: every page written meanwhile must then be
 /// copied again, paused, by [`Captured::recopy`].
-pub fn capture(mem: &GuestMemoryMmap, base: Option<&Base>) -> Result<Captured, String> {
+pub fn capture(
+    mem: &GuestMemoryMmap,
+    base: Option<&Base>,
+    resident: Option<&[Vec<u64>]>,
+) -> Result<Captured, String> {
     let mut c = Captured {
         regions: Vec::new(),
         runs: Vec::new(),
@@ -89,7 +94,10 @@ pub fn capture(mem: &GuestMemoryMmap, base: Option<&Base>) -> Result<Captured, S
     for (ri, region) in mem.iter().enumerate() {
         let ptr = region.as_ptr() as usize;
         let len = region.len() as usize;
-        let resident = touched_pages(ptr, len)?;
+        let resident = match resident.and_then(|r| r.get(ri)) {
+            Some(r) => r.clone(),
+            None => touched_pages(ptr, len)?,
+        };
         let from_base = base.and_then(|b| b.index.regions.get(ri).map(|(_, _, bits)| (b, bits)));
         let mut stored = vec![0u64; resident.len()];
         let mut run: Option<(u64, Vec<u8>)> = None;
@@ -234,7 +242,7 @@ pub fn save(
     path: &Path,
     base: Option<&Base>,
 ) -> Result<MemoryIndex, SnapshotError> {
-    let captured = capture(mem, base).map_err(|msg| SnapshotError::Capture { msg })?;
+    let captured = capture(mem, base, None).map_err(|msg| SnapshotError::Capture { msg })?;
     captured.write(path)
 }
 
@@ -410,7 +418,7 @@ mod tests {
         }
         mem.write_obj(0u8, page(0, 20)).unwrap(); // touched, zero
         mem.write_obj(9u8, page(1, 3)).unwrap();
-        let mut c = capture(&mem, None).unwrap();
+        let mut c = capture(&mem, None, None).unwrap();
         assert_eq!(c.pages, 9);
 
         let mut written = vec![vec![0u64; 4], vec![0u64; 4]];

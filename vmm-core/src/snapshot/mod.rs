@@ -311,7 +311,7 @@ fn precopy(vm: &VmHandle) -> Option<(write_watch::WriteWatch, memory::Captured)>
         }
     };
     let base = lock(&m.memory_base).clone();
-    let captured = memory::capture(&m.mem, base.as_ref()).ok()?;
+    let captured = memory::capture(&m.mem, base.as_ref(), Some(watch.resident())).ok()?;
     // For tests: a longer window in which the guest writes memory after the first copy.
     if let Some(hold) = std::env::var("VMDESK_TEST_PRECOPY_HOLD_MS")
         .ok()
@@ -403,7 +403,7 @@ fn save_into(
         None => {
             let base = lock(&m.memory_base).clone();
             (
-                memory::capture(&m.mem, base.as_ref()).map_err(capture_err)?,
+                memory::capture(&m.mem, base.as_ref(), None).map_err(capture_err)?,
                 0,
             )
         }

@@ -3,15 +3,16 @@
 //! save copies memory while the guest runs, then re-copies only these pages in its pause.
 //!
 //! The kernel does the tracking: guest RAM is registered with a userfaultfd in asynchronous
-//! write-protect mode (Linux 6.7+: `UFFD_FEATURE_WP_ASYNC`), which marks every page
-//! write-protected and, on the first write to one, lifts the protection in the kernel without
-//! waking anybody; the `PAGEMAP_SCAN` ioctl on `/proc/self/pagemap` then lists the pages whose
-//! protection is gone. A page that was not there when the watch began counts as written once
-//! anything faults it in, even a read: harmless (it is copied again, or found zero), and the
-//! save reads pages of a restored snapshot not faulted in yet from its file, not through the
-//! mapping. (`UFFD_FEATURE_WP_UNPOPULATED` would protect absent pages too, but its markers read
-//! as swapped pages in pagemap, and its page tables over all of RAM keep later guest memory
-//! off 2 MiB pages.) KVM's dirty log would see the guest's writes only, not the VMM's own.
+//! write-protect mode (Linux 6.7+: `UFFD_FEATURE_WP_ASYNC`), where the first write to a
+//! protected page lifts its protection in the kernel without waking anybody, and the
+//! `PAGEMAP_SCAN` ioctl on `/proc/self/pagemap` lists the pages whose protection is gone. The
+//! watch begins with one such scan that protects exactly the pages that are there (present or
+//! swapped) and reports them, page table entry by entry: a page is either reported and
+//! protected, or absent then, and anything that brings it in later (a write, or harmlessly a
+//! read) leaves it unprotected, so counted as written. Absent pages are left alone:
+//! `UFFDIO_WRITEPROTECT` would put markers in them that pagemap reports as swapped pages, and a
+//! read of one would fault a zero page in. KVM's dirty log would see the guest's writes only,
+//! not the VMM's own.
 //!
 //! Hand-written ioctls: the `libc` crate has neither the userfaultfd structures nor
 //! `PAGEMAP_SCAN`, and the userfaultfd crates stop short of the asynchronous mode.
@@ -53,13 +54,6 @@ struct UffdioRegister {
 
 #[repr(C)]
 #[derive(Default)]
-struct UffdioWriteprotect {
-    range: UffdioRange,
-    mode: u64,
-}
-
-#[repr(C)]
-#[derive(Default)]
 struct PmScanArg {
     size: u64,
     flags: u64,
@@ -87,17 +81,14 @@ const UFFD_API: u64 = 0xaa;
 const UFFDIO_API: u64 = ioc(IOC_RW, 0xaa, 0x3f, std::mem::size_of::<UffdioApi>());
 const UFFDIO_REGISTER: u64 = ioc(IOC_RW, 0xaa, 0x00, std::mem::size_of::<UffdioRegister>());
 const UFFDIO_UNREGISTER: u64 = ioc(IOC_READ, 0xaa, 0x01, std::mem::size_of::<UffdioRange>());
-const UFFDIO_WRITEPROTECT: u64 = ioc(
-    IOC_RW,
-    0xaa,
-    0x06,
-    std::mem::size_of::<UffdioWriteprotect>(),
-);
 const UFFDIO_REGISTER_MODE_WP: u64 = 1 << 1;
-const UFFDIO_WRITEPROTECT_MODE_WP: u64 = 1 << 0;
 const UFFD_FEATURE_WP_ASYNC: u64 = 1 << 15;
 const PAGEMAP_SCAN: u64 = ioc(IOC_RW, b'f' as u64, 16, std::mem::size_of::<PmScanArg>());
 const PAGE_IS_WRITTEN: u64 = 1 << 1;
+const PAGE_IS_PRESENT: u64 = 1 << 3;
+const PAGE_IS_SWAPPED: u64 = 1 << 4;
+const PM_SCAN_WP_MATCHING: u64 = 1 << 0;
+const PM_SCAN_CHECK_WPASYNC: u64 = 1 << 1;
 
 fn ioctl<T>(fd: &impl AsRawFd, req: u64, arg: &mut T) -> std::io::Result<i64> {
     // SAFETY: `arg` is the #[repr(C)] structure `req` is defined with, alive for the call.
@@ -117,6 +108,8 @@ pub struct WriteWatch {
     pagemap: File,
     /// Host (address, length) of each guest RAM region, in region order.
     ranges: Vec<(u64, u64)>,
+    /// Per region, the pages that were there when the watch began.
+    resident: Vec<Vec<u64>>,
 }
 
 impl WriteWatch {
@@ -146,6 +139,7 @@ impl WriteWatch {
             uffd,
             pagemap,
             ranges: Vec::new(),
+            resident: Vec::new(),
         };
         for region in mem.iter() {
             let range = UffdioRange {
@@ -161,20 +155,43 @@ impl WriteWatch {
                 .map_err(|e| format!("userfaultfd register: {e}"))?;
             // Registered ranges are unregistered by Drop, even if protecting this one fails.
             w.ranges.push((range.start, range.len));
-            let mut wp = UffdioWriteprotect {
-                range,
-                mode: UFFDIO_WRITEPROTECT_MODE_WP,
-            };
-            ioctl(&w.uffd, UFFDIO_WRITEPROTECT, &mut wp)
-                .map_err(|e| format!("userfaultfd write-protect: {e}"))?;
+            let present = w
+                .scan(
+                    w.ranges.len() - 1,
+                    PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC,
+                    0,
+                    PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+                )
+                .map_err(|e| format!("write-protecting guest RAM: {e}"))?;
+            w.resident.push(present);
         }
-        // The scan itself must work too, before anybody relies on it.
-        w.written(0)?;
         Ok(w)
     }
 
-    /// Bitmap (bit set = written since `start`) of region `index`'s pages.
+    /// Per region (in region order), the pages that were there when the watch began: the
+    /// pages that can hold data; any other page that holds data now was written since.
+    pub fn resident(&self) -> &[Vec<u64>] {
+        &self.resident
+    }
+
+    /// Bitmap of region `index`'s pages that may differ from when the watch began: written
+    /// since (the kernel counts a page never protected as written only once it is there), or
+    /// there then and gone now (discarded: zero, or back to the restored file's bytes).
     pub fn written(&self, index: usize) -> Result<Vec<u64>, String> {
+        let there = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+        let err = |e| format!("PAGEMAP_SCAN: {e}");
+        let mut bits = self.scan(index, 0, PAGE_IS_WRITTEN, there).map_err(err)?;
+        let now = self.scan(index, 0, 0, there).map_err(err)?;
+        let was = self.resident.get(index).map_or(&[][..], |r| &r[..]);
+        for ((b, n), r) in bits.iter_mut().zip(&now).zip(was) {
+            *b |= r & !n;
+        }
+        Ok(bits)
+    }
+
+    /// Bitmap of region `index`'s pages in all the `all` categories and any of `anyof`
+    /// (`flags`: also write-protect them, atomically with the report).
+    fn scan(&self, index: usize, flags: u64, all: u64, anyof: u64) -> Result<Vec<u64>, String> {
         let Some(&(start, len)) = self.ranges.get(index) else {
             return Ok(Vec::new());
         };
@@ -185,16 +202,18 @@ impl WriteWatch {
         while at < start + len {
             let mut arg = PmScanArg {
                 size: std::mem::size_of::<PmScanArg>() as u64,
+                flags,
                 start: at,
                 end: start + len,
                 vec: out.as_mut_ptr() as u64,
                 vec_len: out.len() as u64,
-                category_mask: PAGE_IS_WRITTEN,
-                return_mask: PAGE_IS_WRITTEN,
+                category_mask: all,
+                category_anyof_mask: anyof,
+                return_mask: all | anyof,
                 ..Default::default()
             };
-            let n = ioctl(&self.pagemap, PAGEMAP_SCAN, &mut arg)
-                .map_err(|e| format!("PAGEMAP_SCAN: {e}"))? as usize;
+            let n =
+                ioctl(&self.pagemap, PAGEMAP_SCAN, &mut arg).map_err(|e| e.to_string())? as usize;
             for r in &out[..n.min(out.len())] {
                 for p in (r.start - start) / PAGE..(r.end - start) / PAGE {
                     let p = p as usize;
@@ -203,7 +222,7 @@ impl WriteWatch {
             }
             // The walk stops early when `out` is full; it says where.
             if arg.walk_end <= at {
-                return Err("PAGEMAP_SCAN made no progress".into());
+                return Err("no progress".into());
             }
             at = arg.walk_end;
         }
@@ -251,6 +270,10 @@ mod tests {
             }
             Err(e) => panic!("{e}"),
         };
+        // The page that was there, and only it, is resident.
+        let res = w.resident();
+        assert_eq!(res[0][0], 1 << 3);
+        assert!(res.iter().flatten().filter(|&&x| x != 0).count() == 1);
         // Reading a page that is there is no write.
         let _: u64 = mem.read_obj(GuestAddress(0x3000)).unwrap();
         assert!(w.written_all().unwrap().iter().flatten().all(|&x| x == 0));

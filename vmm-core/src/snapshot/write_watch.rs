@@ -248,7 +248,7 @@ impl Drop for WriteWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vm_memory::{Bytes, GuestAddress};
+    use vm_memory::{Bytes, GuestAddress, GuestMemory};
 
     fn bit(b: &[u64], i: usize) -> bool {
         b[i / 64] & (1 << (i % 64)) != 0
@@ -292,6 +292,14 @@ mod tests {
             })
             .collect();
         assert_eq!(set, vec![(0, 3), (0, 0x100), (1, 5)]);
+        // A page that was there and is discarded (reads zero now) counts as changed too.
+        let host = mem.get_host_address(GuestAddress(0x3000)).unwrap();
+        // SAFETY: one page of the test's own guest memory, which nothing else uses.
+        assert_eq!(
+            unsafe { libc::madvise(host.cast(), PAGE as usize, libc::MADV_DONTNEED) },
+            0
+        );
+        assert!(bit(&w.written(0).unwrap(), 3));
         drop(w);
         // Unprotected again: writes go on as before.
         mem.write_obj(5u8, GuestAddress(0x10_0001)).unwrap();

@@ -248,7 +248,7 @@ impl Drop for WriteWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vm_memory::{Bytes, GuestAddress, GuestMemory};
+    use vm_memory::{Bytes, GuestAddress};
 
     fn bit(b: &[u64], i: usize) -> bool {
         b[i / 64] & (1 << (i % 64)) != 0
@@ -295,10 +295,8 @@ mod tests {
         // A page that was there and is discarded (reads zero now) counts as changed too.
         let host = mem.get_host_address(GuestAddress(0x3000)).unwrap();
         // SAFETY: one page of the test's own guest memory, which nothing else uses.
-        assert_eq!(
-            unsafe { libc::madvise(host.cast(), PAGE as usize, libc::MADV_DONTNEED) },
-            0
-        );
+        let r = unsafe { libc::madvise(host.cast(), PAGE as usize, libc::MADV_DONTNEED) };
+        assert_eq!(r, 0);
         assert!(bit(&w.written(0).unwrap(), 3));
         drop(w);
         // Unprotected again: writes go on as before.

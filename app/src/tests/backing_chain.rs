@@ -10,14 +10,8 @@ use std::path::PathBuf;
 /// `images/top.qcow2` over `elsewhere/base.qcow2` under `root`; returns the top and the real
 /// `elsewhere` folder.
 fn chain_across(root: &Path) -> (PathBuf, PathBuf) {
-    let (images, elsewhere) = (root.join("images"), root.join("elsewhere"));
-    std::fs::create_dir_all(&images).unwrap();
-    std::fs::create_dir_all(&elsewhere).unwrap();
-    let base = elsewhere.join("base.qcow2");
-    vmm_core::storage::create_qcow2(&base, 1 << 20).unwrap();
-    let top = images.join("top.qcow2");
-    vmm_core::storage::create_linked_clone(&top, &base).unwrap();
-    (top, std::fs::canonicalize(elsewhere).unwrap())
+    let (top, base) = testing::chain_across(root, "elsewhere");
+    (top, std::fs::canonicalize(base.parent().unwrap()).unwrap())
 }
 
 fn hw(m: Hw) -> Message {
@@ -99,10 +93,7 @@ fn a_fifo_in_the_chain_is_refused_with_the_reason_and_no_allow_button() {
     let mut h = Harness::new(&[]);
     let (top, elsewhere) = chain_across(h._root.path());
     let base = elsewhere.join("base.qcow2");
-    std::fs::remove_file(&base).unwrap();
-    let c = std::ffi::CString::new(base.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: `c` is a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    testing::replace_by_fifo(&base);
     wizard_with_image(&mut h, &top);
     assert!(h.shows("vmdesk will not use this disk"));
     assert!(!h.shows("Allow"), "nothing can allow a FIFO");

@@ -10,14 +10,8 @@ fn a_chain_leaving_the_folder_is_printed_and_used_only_with_allow_backing() {
     let paths = Paths::under(root.path());
     let kernel = testing::fake_kernel(root.path());
     let k = kernel.display();
-    let (images, elsewhere) = (root.path().join("images"), root.path().join("elsewhere"));
-    std::fs::create_dir_all(&images).unwrap();
-    std::fs::create_dir_all(&elsewhere).unwrap();
-    let base = elsewhere.join("base.qcow2");
-    vmm_core::storage::create_qcow2(&base, 1 << 20).unwrap();
-    let top = images.join("top.qcow2");
-    vmm_core::storage::create_linked_clone(&top, &base).unwrap();
-    let elsewhere = std::fs::canonicalize(elsewhere).unwrap();
+    let (top, base) = testing::chain_across(root.path(), "elsewhere");
+    let elsewhere = std::fs::canonicalize(base.parent().unwrap()).unwrap();
     let fake = Arc::new(FakeClient::default());
     let run = |s: &str| run_captured(&paths, fake.clone(), &parse(&args(s)).unwrap());
     let t = top.display();
@@ -48,10 +42,7 @@ fn a_chain_leaving_the_folder_is_printed_and_used_only_with_allow_backing() {
     assert_eq!(code, code::USAGE);
 
     // A FIFO in the chain: refused whatever the flag says.
-    std::fs::remove_file(&base).unwrap();
-    let c = std::ffi::CString::new(base.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: `c` is a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    testing::replace_by_fifo(&base);
     let (code, text) = run(&format!(
         "create Fifo --kernel {k} --disk {t} --allow-backing"
     ));

@@ -1,25 +1,6 @@
 use super::*;
 use crate::data::disks::{provision, DiskPlan};
-use std::ffi::CString;
-
-/// `top.qcow2` in `<root>/images` over `base.qcow2` in `<root>/<base_dir>`; returns both.
-fn chain_across(root: &Path, base_dir: &str) -> (PathBuf, PathBuf) {
-    let images = root.join("images");
-    let other = root.join(base_dir);
-    std::fs::create_dir_all(&images).unwrap();
-    std::fs::create_dir_all(&other).unwrap();
-    let base = other.join("base.qcow2");
-    storage::create_qcow2(&base, 1 << 20).unwrap();
-    let top = images.join("top.qcow2");
-    storage::create_linked_clone(&top, &base).unwrap();
-    (top, base)
-}
-
-fn mkfifo(p: &Path) {
-    let c = CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: `c` is a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-}
+use crate::testing::{chain_across, replace_by_fifo};
 
 #[test]
 fn a_chain_in_the_images_folder_needs_no_question() {
@@ -107,8 +88,7 @@ fn a_copy_reads_a_chain_elsewhere_only_when_allowed() {
 fn a_fifo_or_device_in_the_chain_is_refused_with_no_question() {
     let dir = tempfile::tempdir().unwrap();
     let (top, base) = chain_across(dir.path(), "elsewhere");
-    std::fs::remove_file(&base).unwrap();
-    mkfifo(&base);
+    replace_by_fifo(&base);
     let c = check(&top, None, &[]).unwrap();
     let Chain::Refused { file, reason } = &c else {
         panic!("{c:?}")

@@ -292,6 +292,8 @@ cli-help =
                                       eine VM anlegen, die ein Plattenabbild bootet (z. B. ein
                                       Cloud-Abbild): direkt, über ein qcow2-Overlay (--linked)
                                       oder kopiert (--copy); UEFI, außer mit --firmware bios
+                                      --allow-backing (mit --disk, --boot-disk): Basisdateien
+                                      außerhalb des Abbild-Ordners verwenden (in vm.toml)
       vmdesk detect  DATEI            zeigen, was ein ISO oder Plattenabbild enthält (osinfo-db)
                                       und was eine VM dafür bekommt
       vmdesk compare [VM] [--initramfs DATEI]
@@ -407,7 +409,6 @@ hw-linked = Verknüpfter Klon (empfohlen)
 hw-linked-hint = Die VM schreibt in ein eigenes qcow2-Overlay; das Abbild selbst bleibt unverändert.
 hw-direct-hint = Die VM benutzt das Abbild selbst und schreibt hinein.
 hw-read-only = Schreibgeschützt
-hw-disk-based-on = basiert auf { $chain }
 hw-remove = Entfernen
 hw-network = Netzwerk (Benutzermodus, über passt)
 hw-network-hint = Der Gast bekommt seine Adresse per DHCP und erreicht die Außenwelt über den Host; zu ihm gelangt nur, was weitergeleitet wird.
@@ -858,3 +859,23 @@ compare-ui-col-textbook = Lehrbücher sagen
 compare-ui-col-container = Container (crun)
 compare-ui-col-vm = Diese VM
 compare-ui-notes = Hinweise zu dieser Messung
+
+## Backing chains (issue 17 #1)
+backing-file-line = { $file } · { $format } · { $size } · in { $folder }
+backing-outside = außerhalb der erlaubten Orte
+backing-reads-from = Diese Platte liest aus:
+backing-allowed = Erlaubt: Dateien in { $folders } (in vm.toml festgehalten).
+backing-question = Diese Platte liest aus Dateien in { $folders }. Darf vmdesk sie verwenden?
+backing-why = vmdesk nimmt Basisdateien nur aus dem Ordner des Abbilds und dem Ordner der VM, außer Sie erlauben mehr: Ein Abbild kann jede Datei nennen, und der Gast würde sie lesen. Erlauben hält die Ordner in vm.toml fest (allow_backing).
+backing-allow = Erlauben
+backing-cancel = Diese Platte nicht verwenden
+backing-refused = vmdesk verwendet diese Platte nicht
+backing-answer-first = Diese Platte liest aus Dateien außerhalb ihres Ordners: Erlauben Sie sie oder wählen Sie ein anderes Abbild.
+backing-disk-blocked = Liest aus Dateien in { $folders }, die diese VM nicht verwenden darf: Sie startet erst, wenn Sie sie erlauben und speichern.
+cli-backing-ask =
+    { $chain }
+    Diese Platte liest aus Dateien in { $folders }, außerhalb des Ordners des Abbilds und der VM.
+    Wenn Sie ihnen vertrauen, führen Sie den Befehl erneut mit --allow-backing aus (in vm.toml festgehalten).
+cli-backing-refused =
+    { $chain }
+    vmdesk verwendet diese Platte nicht: Eine Datei ihrer Basiskette ist kein Plattenabbild.

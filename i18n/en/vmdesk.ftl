@@ -291,6 +291,8 @@ cli-help =
                                       make a VM booting a disk image (e.g. a cloud image): in
                                       place, through a qcow2 overlay (--linked) or copied
                                       (--copy); UEFI unless --firmware bios
+                                      --allow-backing (with --disk, --boot-disk): use backing
+                                      files outside the image's folder (recorded in vm.toml)
       vmdesk detect  FILE             show what an ISO or disk image holds (osinfo-db) and
                                       what a VM for it gets
       vmdesk compare [VM] [--initramfs FILE]
@@ -406,7 +408,6 @@ hw-linked = Linked clone (recommended)
 hw-linked-hint = The VM writes to its own qcow2 overlay; the image itself is never changed.
 hw-direct-hint = The VM uses the image itself and writes to it.
 hw-read-only = Read-only
-hw-disk-based-on = based on { $chain }
 hw-remove = Remove
 hw-network = Network (user-mode, through passt)
 hw-network-hint = The guest gets an address by DHCP and reaches the outside through the host; nothing reaches it unless forwarded.
@@ -857,3 +858,23 @@ compare-ui-col-textbook = Textbooks say
 compare-ui-col-container = Container (crun)
 compare-ui-col-vm = This VM
 compare-ui-notes = Notes on this run
+
+## Backing chains (issue 17 #1)
+backing-file-line = { $file } · { $format } · { $size } · in { $folder }
+backing-outside = outside the allowed places
+backing-reads-from = This disk reads from:
+backing-allowed = Allowed: files in { $folders } (recorded in vm.toml).
+backing-question = This disk reads from files in { $folders }. Allow vmdesk to use them?
+backing-why = vmdesk takes backing files only from the image's folder and the VM's folder unless you allow more: an image can name any file, and the guest would read it. Allowing records the folders in vm.toml (allow_backing).
+backing-allow = Allow
+backing-cancel = Don't use this disk
+backing-refused = vmdesk will not use this disk
+backing-answer-first = This disk reads from files outside its folder: allow them, or choose another image.
+backing-disk-blocked = Reads from files in { $folders }, which this VM may not use: it will not start until you allow them and save.
+cli-backing-ask =
+    { $chain }
+    This disk reads from files in { $folders }, outside the image's folder and the VM's.
+    If you trust them, run the command again with --allow-backing (recorded in vm.toml).
+cli-backing-refused =
+    { $chain }
+    vmdesk will not use this disk: a file of its backing chain is not a disk image.

@@ -292,6 +292,8 @@ cli-help =
                                       crear una VM que arranca una imagen de disco (p. ej. una
                                       imagen cloud): tal cual, con una capa qcow2 (--linked) o
                                       copiada (--copy); UEFI salvo con --firmware bios
+                                      --allow-backing (con --disk, --boot-disk): usar archivos
+                                      base fuera de la carpeta de la imagen (en vm.toml)
       vmdesk detect  ARCHIVO          mostrar qué contiene una ISO o imagen de disco (osinfo-db)
                                       y qué recibe una VM para ella
       vmdesk compare [VM] [--initramfs ARCHIVO]
@@ -408,7 +410,6 @@ hw-linked = Clon enlazado (recomendado)
 hw-linked-hint = La VM escribe en su propia capa qcow2; la imagen nunca se modifica.
 hw-direct-hint = La VM usa la propia imagen y escribe en ella.
 hw-read-only = Solo lectura
-hw-disk-based-on = basado en { $chain }
 hw-remove = Quitar
 hw-network = Red (modo usuario, mediante passt)
 hw-network-hint = El invitado obtiene su dirección por DHCP y sale al exterior a través del anfitrión; nada le llega salvo lo que se redirija.
@@ -859,3 +860,23 @@ compare-ui-col-textbook = Los libros dicen
 compare-ui-col-container = Contenedor (crun)
 compare-ui-col-vm = Esta VM
 compare-ui-notes = Notas de esta medición
+
+## Backing chains (issue 17 #1)
+backing-file-line = { $file } · { $format } · { $size } · en { $folder }
+backing-outside = fuera de los lugares permitidos
+backing-reads-from = Este disco lee de:
+backing-allowed = Permitido: archivos en { $folders } (anotado en vm.toml).
+backing-question = Este disco lee de archivos en { $folders }. ¿Permitir que vmdesk los use?
+backing-why = vmdesk solo toma archivos base de la carpeta de la imagen y de la de la VM, salvo que permita más: una imagen puede nombrar cualquier archivo, y el invitado lo leería. Permitir anota las carpetas en vm.toml (allow_backing).
+backing-allow = Permitir
+backing-cancel = No usar este disco
+backing-refused = vmdesk no usará este disco
+backing-answer-first = Este disco lee de archivos fuera de su carpeta: permítalos o elija otra imagen.
+backing-disk-blocked = Lee de archivos en { $folders }, que esta VM no puede usar: no arrancará hasta que los permita y guarde.
+cli-backing-ask =
+    { $chain }
+    Este disco lee de archivos en { $folders }, fuera de la carpeta de la imagen y de la VM.
+    Si confía en ellos, vuelva a ejecutar la orden con --allow-backing (se anota en vm.toml).
+cli-backing-refused =
+    { $chain }
+    vmdesk no usará este disco: un archivo de su cadena base no es una imagen de disco.

@@ -292,6 +292,8 @@ cli-help =
                                       créer une VM qui démarre une image disque (p. ex. une
                                       image cloud) : telle quelle, via une surcouche qcow2
                                       (--linked) ou copiée (--copy) ; UEFI sauf --firmware bios
+                                      --allow-backing (avec --disk, --boot-disk) : utiliser des
+                                      fichiers de base hors du dossier de l'image (dans vm.toml)
       vmdesk detect  FICHIER          montrer ce que contient une ISO ou une image disque
                                       (osinfo-db) et ce qu'une VM pour elle reçoit
       vmdesk compare [VM] [--initramfs FICHIER]
@@ -407,7 +409,6 @@ hw-linked = Clone lié (recommandé)
 hw-linked-hint = La VM écrit dans sa propre surcouche qcow2 ; l'image elle-même n'est jamais modifiée.
 hw-direct-hint = La VM utilise l'image elle-même et écrit dedans.
 hw-read-only = Lecture seule
-hw-disk-based-on = basé sur { $chain }
 hw-remove = Retirer
 hw-network = Réseau (mode utilisateur, via passt)
 hw-network-hint = L'invité obtient son adresse par DHCP et sort par l'hôte ; rien ne lui parvient sauf les ports redirigés.
@@ -858,3 +859,23 @@ compare-ui-col-textbook = Les manuels disent
 compare-ui-col-container = Conteneur (crun)
 compare-ui-col-vm = Cette VM
 compare-ui-notes = Remarques sur cette mesure
+
+## Backing chains (issue 17 #1)
+backing-file-line = { $file } · { $format } · { $size } · dans { $folder }
+backing-outside = hors des emplacements autorisés
+backing-reads-from = Ce disque lit depuis :
+backing-allowed = Autorisé : fichiers dans { $folders } (noté dans vm.toml).
+backing-question = Ce disque lit des fichiers dans { $folders }. Autoriser vmdesk à les utiliser ?
+backing-why = vmdesk ne prend des fichiers de base que dans le dossier de l'image et celui de la VM, sauf si vous en autorisez d'autres : une image peut nommer n'importe quel fichier, et l'invité le lirait. Autoriser note les dossiers dans vm.toml (allow_backing).
+backing-allow = Autoriser
+backing-cancel = Ne pas utiliser ce disque
+backing-refused = vmdesk n'utilisera pas ce disque
+backing-answer-first = Ce disque lit des fichiers hors de son dossier : autorisez-les ou choisissez une autre image.
+backing-disk-blocked = Lit des fichiers dans { $folders }, que cette VM ne peut pas utiliser : elle ne démarrera pas tant que vous ne les aurez pas autorisés et enregistré.
+cli-backing-ask =
+    { $chain }
+    Ce disque lit des fichiers dans { $folders }, hors du dossier de l'image et de celui de la VM.
+    Si vous leur faites confiance, relancez la commande avec --allow-backing (noté dans vm.toml).
+cli-backing-refused =
+    { $chain }
+    vmdesk n'utilisera pas ce disque : un fichier de sa chaîne de base n'est pas une image disque.

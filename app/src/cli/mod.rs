@@ -206,6 +206,9 @@ pub struct CreateArgs {
     /// `uefi` or `bios` (`--iso`, `--boot-disk`).
     pub firmware: Option<String>,
     pub no_display: bool,
+    /// Backing files of `--disk`/`--boot-disk` outside the image's folder are used (the user
+    /// saw the chain and confirms; recorded in vm.toml).
+    pub allow_backing: bool,
 }
 
 /// Lab mode: a template VM's student copies.

@@ -52,7 +52,14 @@ const COMMANDS: &[Spec] = &[
             ("disk", "IMAGE"),
             ("firmware", "uefi|bios"),
         ],
-        flags: &["linked", "copy", "read-only", "network", "no-display"],
+        flags: &[
+            "linked",
+            "copy",
+            "read-only",
+            "network",
+            "no-display",
+            "allow-backing",
+        ],
     },
     Spec {
         name: "detect",
@@ -392,6 +399,7 @@ fn create_args(m: &ArgMatches, name: String) -> Result<CreateArgs, String> {
         copy: m.get_flag("copy"),
         firmware: opt(m, "firmware"),
         no_display: m.get_flag("no-display"),
+        allow_backing: m.get_flag("allow-backing"),
     })
 }
 

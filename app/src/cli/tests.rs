@@ -735,3 +735,5 @@ fn completions_know_the_commands_and_their_options() {
         }
     }
 }
+
+mod backing;

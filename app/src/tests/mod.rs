@@ -3,6 +3,7 @@
 //! One file per screen; the harness is here.
 
 mod app_wide;
+mod backing_chain;
 mod compare_screen;
 mod console_screen;
 mod details_screen;

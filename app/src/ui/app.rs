@@ -75,7 +75,11 @@ pub enum Screen {
     /// A VM's screen; the details it was opened from come back afterwards.
     Console(Box<Console>, Box<Details>),
     /// A VM beside a container; the details it was opened from come back afterwards.
-    Compare(Box<crate::ui::screen::compare::Compare>, Box<Details>),
+    /// The comparison and the details it was opened from (None: the library).
+    Compare(
+        Box<crate::ui::screen::compare::Compare>,
+        Option<Box<Details>>,
+    ),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +236,8 @@ impl App {
         let scrollback = store::tail_text(&log, 64 * 1024);
         let free = crate::data::disks::free_space(&self.paths.vm_dir(id));
         let mut details = Details::new(id, cfg.as_ref(), &self.host, scrollback, free);
+        // Backing files in the VM's folder need no question.
+        details.hw.set_vm_dir(&self.paths.vm_dir(id));
         details.lab.refresh(&self.paths, &self.settings, id);
         self.screen = Screen::Details(Box::new(details));
         let snaps = self.load_snapshots(id);
@@ -688,6 +694,7 @@ impl App {
                 self.projector_open = !self.projector_open;
                 Task::none()
             }
+            Action::Compare(id) => self.open_compare(&id),
             Action::SetLanguage(l) => {
                 self.settings.language = l;
                 if let Err(e) = self.settings.save(&self.paths.settings_file()) {

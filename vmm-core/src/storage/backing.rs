@@ -75,6 +75,14 @@ impl BackingPolicy {
         }
     }
 
+    /// Whether the file at `path` (symlinks and `..` resolved) is in a place this policy allows
+    /// (not whether it is a regular file): for the app, which shows a chain's files and asks
+    /// about the ones outside before the VMM would refuse them.
+    pub fn allows_place(&self, path: &Path) -> bool {
+        let real = canon(path);
+        !NEVER.iter().any(|n| real.starts_with(n)) && self.allows(&real)
+    }
+
     fn allows(&self, real: &Path) -> bool {
         self.anywhere
             || self.folders.iter().any(|f| real.parent() == Some(f))

@@ -71,6 +71,8 @@ pub enum Message {
     Language(LanguageChoice),
     /// Shows or hides projector mode's panel.
     Projector,
+    /// Measure this VM beside a container (the comparison screen).
+    Compare(String),
     /// A clone finished: the new VM's name, or why it failed.
     Cloned(Result<String, String>),
     /// Thumbnails read or refreshed off the UI thread.
@@ -101,6 +103,8 @@ pub enum Action {
     DismissExit(String),
     SetLanguage(Option<String>),
     Projector,
+    /// Measure this VM beside a container (the comparison screen).
+    Compare(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +222,7 @@ impl Library {
             Message::DismissExit(id) => Action::DismissExit(id),
             Message::Language(LanguageChoice(l)) => Action::SetLanguage(l),
             Message::Projector => Action::Projector,
+            Message::Compare(id) => Action::Compare(id),
             Message::Cloned(r) => {
                 self.cloning = None;
                 Action::Cloned(r)
@@ -323,7 +328,9 @@ impl Library {
                             text(t!("delete-question", name = name))
                                 .size(15)
                                 .font(bold()),
-                            text(t!("delete-explain")).size(13).color(style::GREY),
+                            text(t!("delete-explain"))
+                                .size(13)
+                                .color(style::ink(style::GREY)),
                             toggler(self.keep_disks)
                                 .label(t!("delete-keep-disks"))
                                 .size(18)
@@ -335,7 +342,7 @@ impl Library {
                                 t!("delete-trash-hint")
                             })
                             .size(12)
-                            .color(style::GREY),
+                            .color(style::ink(style::GREY)),
                         ]
                         .spacing(4)
                         .width(Length::Fill),
@@ -382,7 +389,9 @@ impl Library {
             return container(
                 column![
                     text(t!("library-empty-title")).size(22).font(bold()),
-                    text(t!("library-empty-hint")).size(15).color(style::GREY),
+                    text(t!("library-empty-hint"))
+                        .size(15)
+                        .color(style::ink(style::GREY)),
                     button(text(t!("library-new")).size(15))
                         .padding([8, 16])
                         .style(style::suggested)
@@ -396,9 +405,13 @@ impl Library {
         }
         if shown.is_empty() {
             list = list.push(
-                container(text(t!("library-no-match")).size(15).color(style::GREY))
-                    .padding(24)
-                    .center_x(Length::Fill),
+                container(
+                    text(t!("library-no-match"))
+                        .size(15)
+                        .color(style::ink(style::GREY)),
+                )
+                .padding(24)
+                .center_x(Length::Fill),
             );
         }
         for e in shown {
@@ -445,9 +458,11 @@ impl Library {
                 .spacing(10)
                 .align_y(Alignment::Center),
                 linked,
-                text(why)
-                    .size(13)
-                    .color(if running { style::ORANGE } else { style::GREY }),
+                text(why).size(13).color(style::ink(if running {
+                    style::ORANGE
+                } else {
+                    style::GREY
+                })),
                 row![
                     iced::widget::Space::new().width(Length::Fill),
                     button(text(t!("button-cancel")).size(14))
@@ -608,7 +623,7 @@ fn card<'a>(
     if let Some(os) = e.config.as_ref().ok().and_then(|c| c.os.as_ref()) {
         info = info.push(text(os.name.clone()).size(14));
     }
-    info = info.push(text(summary(e)).size(13).color(style::GREY));
+    info = info.push(text(summary(e)).size(13).color(style::ink(style::GREY)));
     if let Err(err) = &e.config {
         let (first, _) = err.split_once('\n').unwrap_or((err, ""));
         let reason = err
@@ -619,7 +634,7 @@ fn card<'a>(
         info = info.push(
             text(t!("library-broken", error = reason))
                 .size(13)
-                .color(style::RED),
+                .color(style::ink(style::RED)),
         );
         if err.lines().count() > 1 {
             info = info.push(
@@ -635,7 +650,7 @@ fn card<'a>(
             let mut ex = column![row![
                 text(t!("library-last-exit", meaning = exit_meaning(&x.info)))
                     .size(13)
-                    .color(style::RED)
+                    .color(style::ink(style::RED))
                     .width(Length::Fill),
                 button(text(t!("button-dismiss")).size(12))
                     .padding([2, 8])
@@ -744,6 +759,16 @@ fn card<'a>(
             style::flat,
         ));
     }
+    // The comparison's story is a Linux kernel in a VM against the host's in a container.
+    let linux =
+        matches!(&e.config, Ok(c) if matches!(c.boot, vmm_core::config::BootSource::Linux { .. }));
+    if linux && state != VmState::Broken {
+        buttons = buttons.push(action(
+            t!("compare-ui-open"),
+            Message::Compare(id.clone()),
+            style::flat,
+        ));
+    }
     // The buttons under the name, not beside it: beside, at 800 px, they squeezed the name
     // and its state badge into a sliver (German "Läuft" was cut by them).
     let info = info.push(Space::new().height(4)).push(buttons.wrap());
@@ -755,26 +780,4 @@ fn card<'a>(
 }
 
 #[cfg(test)]
-mod logo_tests {
-    #[test]
-    fn logos_come_from_the_icon_theme_by_the_distributions_name() {
-        let share = tempfile::tempdir().unwrap();
-        let apps = share.path().join("icons/hicolor/64x64/apps");
-        std::fs::create_dir_all(&apps).unwrap();
-        std::fs::create_dir_all(share.path().join("pixmaps")).unwrap();
-        std::fs::write(apps.join("fedora-logo-icon.png"), b"png").unwrap();
-        std::fs::write(share.path().join("pixmaps/debian-logo.png"), b"png").unwrap();
-        let find = |id| super::icon_theme_logo(share.path(), id);
-        assert_eq!(
-            find("http://fedoraproject.org/fedora/40"),
-            Some(apps.join("fedora-logo-icon.png"))
-        );
-        assert_eq!(
-            find("http://debian.org/debian/12"),
-            Some(share.path().join("pixmaps/debian-logo.png"))
-        );
-        assert_eq!(find("http://microsoft.com/win/11"), None);
-        assert_eq!(find("http://x/../12"), None);
-        assert_eq!(find("nonsense"), None);
-    }
-}
+mod logo_tests;

@@ -48,12 +48,18 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
     let mut col = column![row![
         section_title(t!("stats-live-title")),
         Space::new().width(Length::Fill),
-        text(t!("stats-window")).size(13).color(style::GREY),
+        text(t!("stats-window"))
+            .size(13)
+            .color(style::ink(style::GREY)),
     ]
     .align_y(Alignment::Center)]
     .spacing(10);
     if !live || stats.uptime_ms == 0 {
-        col = col.push(text(t!("stats-none")).size(13).color(style::DIM));
+        col = col.push(
+            text(t!("stats-none"))
+                .size(13)
+                .color(style::ink(style::DIM)),
+        );
         return card(col);
     }
     let h = &stats.history;
@@ -135,7 +141,9 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
             .size(13),
         ]
         .align_y(Alignment::Center),
-        text(t!("stats-intro")).size(12).color(style::GREY),
+        text(t!("stats-intro"))
+            .size(12)
+            .color(style::ink(style::GREY)),
         graph(h, Kind::Exits, &stats.stacked, true, 84.0),
     ]
     .spacing(6);
@@ -158,7 +166,9 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
                 .align_y(Alignment::Center),
                 row![
                     Space::new().width(18),
-                    text(explain(&r.reason)).size(12).color(style::GREY)
+                    text(explain(&r.reason))
+                        .size(12)
+                        .color(style::ink(style::GREY))
                 ],
             ]
             .spacing(1),
@@ -224,7 +234,11 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
         );
     }
     if stats.nics.is_empty() {
-        col = col.push(text(t!("stats-no-nics")).size(13).color(style::DIM));
+        col = col.push(
+            text(t!("stats-no-nics"))
+                .size(13)
+                .color(style::ink(style::DIM)),
+        );
     }
     for (i, n) in stats.nics.iter().enumerate() {
         col = col.push(
@@ -244,11 +258,11 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
     col = col.push(
         text(t!("stats-malformed", count = stats.malformed.to_string()))
             .size(13)
-            .color(if stats.malformed > 0 {
+            .color(style::ink(if stats.malformed > 0 {
                 style::RED
             } else {
                 style::GREY
-            }),
+            })),
     );
     col = col.push(
         text(t!(
@@ -257,7 +271,7 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
             dropped = stats.dropped_events.to_string()
         ))
         .size(13)
-        .color(style::GREY),
+        .color(style::ink(style::GREY)),
     );
     card(col)
 }

@@ -325,9 +325,12 @@ impl Details {
 
     /// The hardware as `cfg` has it (the free space, measured once, kept).
     fn reset_hw(&mut self, cfg: &VmConfig) {
-        let free = self.hw.free;
+        let (free, dir) = (self.hw.free, self.hw.vm_dir.take());
         self.hw = Hardware::from_config(cfg);
         self.hw.free = free;
+        if let Some(dir) = dir {
+            self.hw.set_vm_dir(&dir);
+        }
         self.hw_problems = self.hw.problems();
     }
 
@@ -536,10 +539,14 @@ impl Details {
         // out of a narrow column.
         match &self.saved {
             Some(Ok(())) => {
-                col = col.push(text(t!("details-saved")).size(13).color(style::GREEN));
+                col = col.push(
+                    text(t!("details-saved"))
+                        .size(13)
+                        .color(style::ink(style::GREEN)),
+                );
             }
             Some(Err(e)) => {
-                col = col.push(text(e.clone()).size(13).color(style::RED));
+                col = col.push(text(e.clone()).size(13).color(style::ink(style::RED)));
             }
             None => {}
         }
@@ -630,7 +637,9 @@ impl Details {
         if running {
             col = col.push(row![
                 Space::new().width(186),
-                text(t!("details-hw-running")).size(13).color(style::DIM)
+                text(t!("details-hw-running"))
+                    .size(13)
+                    .color(style::ink(style::DIM))
             ]);
         }
         column![
@@ -648,7 +657,7 @@ fn compare_card<'a>() -> Element<'a, Message> {
         row![
             text(t!("compare-ui-open-help"))
                 .size(13)
-                .color(style::GREY)
+                .color(style::ink(style::GREY))
                 .width(Length::Fill),
             button(text(t!("compare-ui-open")).size(14))
                 .padding([7, 14])

@@ -7,6 +7,8 @@
 
 mod compare;
 pub mod export;
+#[cfg(test)]
+mod export_tests;
 mod inspect;
 mod install;
 mod lab;

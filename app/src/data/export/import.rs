@@ -274,7 +274,14 @@ impl<'a, 'i> Reader<'a, 'i> {
             };
         }
         order.dedup();
-        if order == default_boot_order(&cfg.cdroms) {
+        // The default order, or the start of it when the rest has no devices (`<boot
+        // dev='hd'/>` without drives): the default, which boots the same.
+        let default = default_boot_order(&cfg.cdroms);
+        let has = |k: &BootDevice| match k {
+            BootDevice::Cdrom => !cfg.cdroms.is_empty(),
+            BootDevice::Disk => !cfg.disks.is_empty(),
+        };
+        if default.starts_with(&order) && !default[order.len()..].iter().any(has) {
             order.clear();
         }
         for n in self.ours("disk") {

@@ -6,9 +6,9 @@ pub mod import;
 pub mod kubevirt;
 pub mod libvirt;
 #[cfg(test)]
-mod tests;
+pub mod tests;
 #[cfg(test)]
-mod tests_import;
+pub mod tests_import;
 mod xml;
 
 /// Our namespace in a domain's `<metadata>`: what only vmdesk reads back.

@@ -12,13 +12,13 @@ use vmm_core::config::{
     ImageFormat, NicConfig, PortForward, Protocol, SerialConfig, VmConfig,
 };
 
-pub(super) const HOST: HostLimits = HostLimits {
+pub const HOST: HostLimits = HostLimits {
     max_vcpus: 64,
     memory_mib: 1 << 20,
 };
 
 /// Files the shapes point at: a kernel, an initrd, a qcow2, a raw image and an ISO.
-pub(super) struct Files {
+pub struct Files {
     pub dir: tempfile::TempDir,
     pub kernel: PathBuf,
     pub initrd: PathBuf,
@@ -27,7 +27,7 @@ pub(super) struct Files {
     pub iso: PathBuf,
 }
 
-pub(super) fn files() -> Files {
+pub fn files() -> Files {
     let dir = tempfile::tempdir().unwrap();
     let kernel = testing::fake_kernel(dir.path());
     let initrd = dir.path().join("initrd.img");
@@ -37,7 +37,11 @@ pub(super) fn files() -> Files {
     let raw = dir.path().join("data.img");
     std::fs::write(&raw, vec![0u8; 1 << 20]).unwrap();
     let iso = dir.path().join("install.iso");
-    std::fs::write(&iso, crate::data::media::tests::tiny_iso("INSTALL", "LINUX")).unwrap();
+    std::fs::write(
+        &iso,
+        crate::data::media::tests::tiny_iso("INSTALL", "LINUX"),
+    )
+    .unwrap();
     Files {
         dir,
         kernel,
@@ -57,7 +61,7 @@ fn disk(path: &Path) -> DiskConfig {
 
 /// Every VM shape the issue names: kernel, UEFI + CD, BIOS + disk, NIC with forwards,
 /// display, read-only disk (and the odd values vmdesk keeps in its metadata).
-pub(super) fn shapes(f: &Files) -> Vec<(&'static str, VmConfig)> {
+pub fn shapes(f: &Files) -> Vec<(&'static str, VmConfig)> {
     let mut kernel = VmConfig::new_linux("kernel-vm", "Kernel <&> 'VM' \"1\"", f.kernel.clone());
     kernel.vcpus = 2;
     kernel.memory_mib = 256;
@@ -190,9 +194,11 @@ fn every_shape_round_trips_through_our_libvirt_xml() {
     testing::english();
     let f = files();
     for (shape, cfg) in shapes(&f) {
-        cfg.validate(&HOST).unwrap_or_else(|e| panic!("{shape}: {e:?}"));
+        cfg.validate(&HOST)
+            .unwrap_or_else(|e| panic!("{shape}: {e:?}"));
         let x = export(&cfg, &f);
-        let back = import(&x.text, &[], &HOST).unwrap_or_else(|e| panic!("{shape}: {e}\n{}", x.text));
+        let back =
+            import(&x.text, &[], &HOST).unwrap_or_else(|e| panic!("{shape}: {e}\n{}", x.text));
         assert_eq!(back.config, cfg, "{shape}:\n{}", x.text);
     }
 }
@@ -339,7 +345,9 @@ fn libvirt_validates_defines_and_dumps_every_shape_and_the_dump_imports_equal() 
         );
         let (ok, dump) = run(Command::new("virsh").args(["-q", "-c", "test:///default", &script]));
         assert!(ok, "{shape}: virsh define: {dump}\n{}", x.text);
-        let xml = &dump[dump.find("<domain").unwrap_or_else(|| panic!("{shape}: {dump}"))..];
+        let xml = &dump[dump
+            .find("<domain")
+            .unwrap_or_else(|| panic!("{shape}: {dump}"))..];
         let back = import(xml, &[], &HOST).unwrap_or_else(|e| panic!("{shape}: {e}\n{xml}"));
         assert_eq!(back.config, cfg, "{shape}: libvirt's dump:\n{xml}");
     }
@@ -358,14 +366,19 @@ fn kubevirt_schema() -> Option<PathBuf> {
         )
         .find(|p| p.is_file());
     if found.is_none() {
-        skip_or_fail("KubeVirt's OpenAPI schema is not in ../shared/schemas (set VMDESK_KUBEVIRT_SCHEMA)");
+        skip_or_fail(
+            "KubeVirt's OpenAPI schema is not in ../shared/schemas (set VMDESK_KUBEVIRT_SCHEMA)",
+        );
     }
     found
 }
 
 fn validate_kubevirt(schema: &Path, manifests: &[PathBuf]) -> (bool, String) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/lib/kubevirt-validate.py");
-    run(Command::new("python3").arg(script).arg(schema).args(manifests))
+    run(Command::new("python3")
+        .arg(script)
+        .arg(schema)
+        .args(manifests))
 }
 
 #[test]
@@ -428,7 +441,10 @@ fn kubevirt_carries_cpu_memory_firmware_disks_and_the_nic() {
     let dom = &v["spec"]["template"]["spec"]["domain"];
     assert_eq!(dom["cpu"]["cores"], 1);
     assert_eq!(dom["memory"]["guest"], "512Mi");
-    assert_eq!(dom["firmware"]["bootloader"], serde_json::json!({"bios": {}}));
+    assert_eq!(
+        dom["firmware"]["bootloader"],
+        serde_json::json!({"bios": {}})
+    );
     assert_eq!(dom["devices"]["disks"][0]["disk"]["bus"], "sata");
     assert_eq!(dom["devices"]["disks"][0]["serial"], "SATA-0001");
     // Two disks, both uploaded: one command each, naming the image.
@@ -459,7 +475,10 @@ fn kubevirt_carries_cpu_memory_firmware_disks_and_the_nic() {
         serde_json::json!([{"port": 80, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}])
     );
     assert_eq!(spec["networks"][0]["pod"], serde_json::json!({}));
-    assert_eq!(spec["domain"]["firmware"]["kernelBoot"]["container"]["image"], "reg/k:1");
+    assert_eq!(
+        spec["domain"]["firmware"]["kernelBoot"]["container"]["image"],
+        "reg/k:1"
+    );
     // The second NIC and the host ports are listed, not dropped.
     assert!(x.notes.iter().any(|n| n.contains("NIC 1")), "{:?}", x.notes);
     assert!(x.notes.iter().any(|n| n.contains("8080")), "{:?}", x.notes);
@@ -474,6 +493,9 @@ fn kubevirt_carries_cpu_memory_firmware_disks_and_the_nic() {
     let v: serde_json::Value = serde_json::from_str(&x.text).unwrap();
     let spec = &v["spec"]["template"]["spec"];
     assert_eq!(spec["volumes"][0]["containerDisk"]["image"], "reg/disk:1");
-    assert_eq!(spec["domain"]["devices"]["disks"][0]["disk"]["readonly"], true);
+    assert_eq!(
+        spec["domain"]["devices"]["disks"][0]["disk"]["readonly"],
+        true
+    );
     assert!(x.uploads.is_empty() && v["spec"].get("dataVolumeTemplates").is_none());
 }

@@ -11,6 +11,7 @@ mod lab_screens;
 mod layout;
 mod library_screen;
 mod serial_terminal;
+mod transfer_screens;
 mod wizard_screen;
 
 use crate::data::check::Finding;

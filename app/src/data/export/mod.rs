@@ -22,3 +22,53 @@ pub struct Exported {
     pub notes: Vec<String>,
     pub uploads: Vec<String>,
 }
+
+/// What to export to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Libvirt,
+    Kubevirt,
+}
+
+impl Target {
+    /// The file name offered for VM `id`'s export.
+    pub fn file_name(self, id: &str) -> String {
+        match self {
+            Target::Libvirt => format!("{id}.xml"),
+            Target::Kubevirt => format!("{id}-kubevirt.json"),
+        }
+    }
+}
+
+/// Exports `cfg` (the VM in `vm_dir`) to `file`, written atomically; the disks are uploaded
+/// (KubeVirt).
+pub fn export_to(
+    cfg: &vmm_core::config::VmConfig,
+    vm_dir: &std::path::Path,
+    target: Target,
+    file: &std::path::Path,
+) -> Result<Exported, String> {
+    let x = match target {
+        Target::Libvirt => libvirt::export(cfg, vm_dir)?,
+        Target::Kubevirt => kubevirt::export(cfg, &kubevirt::Options::default())?,
+    };
+    vmm_core::util::write_atomic(file, x.text.as_bytes())
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(x)
+}
+
+/// Imports the libvirt domain in `file` as a new VM of the library: its config as written and
+/// the notes. Nothing is written when it fails.
+pub fn import_to_library(
+    paths: &crate::data::paths::Paths,
+    file: &std::path::Path,
+    host: &vmm_core::config::HostLimits,
+) -> Result<(vmm_core::config::VmConfig, Vec<String>), String> {
+    let taken: Vec<String> = crate::data::store::list(paths)
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let i = import::import_file(file, &taken, host)?;
+    let cfg = crate::data::disks::create_vm(paths, &i.config, None)?;
+    Ok((cfg, i.notes))
+}

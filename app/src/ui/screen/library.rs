@@ -49,6 +49,8 @@ pub struct CloneDialog {
 pub enum Message {
     Search(String),
     New,
+    /// "Import…": a libvirt domain XML, chosen next.
+    Import,
     Open(String),
     /// The VM's screen was clicked: its console, as GNOME Boxes does.
     OpenScreen(String),
@@ -82,6 +84,7 @@ pub enum Message {
 pub enum Action {
     None,
     New,
+    Import,
     Open(String),
     OpenScreen(String),
     Start(String),
@@ -130,6 +133,7 @@ impl Library {
                 Action::None
             }
             Message::New => Action::New,
+            Message::Import => Action::Import,
             Message::Open(id) => Action::Open(id),
             Message::OpenScreen(id) => Action::OpenScreen(id),
             Message::Start(id) => Action::Start(id),
@@ -383,10 +387,14 @@ impl Library {
                 column![
                     text(t!("library-empty-title")).size(22).font(bold()),
                     text(t!("library-empty-hint")).size(15).color(style::GREY),
-                    button(text(t!("library-new")).size(15))
-                        .padding([8, 16])
-                        .style(style::suggested)
-                        .on_press(Message::New),
+                    row![
+                        button(text(t!("library-new")).size(15))
+                            .padding([8, 16])
+                            .style(style::suggested)
+                            .on_press(Message::New),
+                        import_button(),
+                    ]
+                    .spacing(8),
                 ]
                 .spacing(12)
                 .align_x(Alignment::Center),
@@ -404,10 +412,22 @@ impl Library {
         for e in shown {
             list = list.push(card(e, vms, &self.thumbs));
         }
+        // Under the list (the header has no room left at 800 px in every language).
+        list = list.push(container(import_button()).center_x(Length::Fill));
         scrollable(container(list).padding([20, 24]).center_x(Length::Fill))
             .height(Length::Fill)
             .into()
     }
+}
+
+/// "Import…": a VM from libvirt's domain XML.
+fn import_button<'a>() -> Element<'a, Message> {
+    let label = text(t!("library-import")).size(14);
+    button(label)
+        .padding([7, 12])
+        .style(style::pill)
+        .on_press(Message::Import)
+        .into()
 }
 
 impl Library {

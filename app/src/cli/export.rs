@@ -3,7 +3,6 @@
 //! line each, and in `--json` as `notes`.
 
 use super::{absolute, code, Ctx};
-use crate::data::disks;
 use crate::data::export::{self, kubevirt, Exported};
 use crate::data::store::VmEntry;
 use crate::t;
@@ -76,18 +75,14 @@ pub(super) fn export(ctx: &Ctx, e: &VmEntry, format: &Format, file: Option<&Path
 pub(super) fn import(ctx: &Ctx, file: &Path) -> i32 {
     let out = &ctx.out;
     let file = absolute(file);
-    let taken: Vec<String> = ctx.entries.iter().map(|e| e.id.clone()).collect();
     let host = crate::data::host::HostInfo::detect();
-    let imported = match export::import::import_file(&file, &taken, &host.limits()) {
-        Ok(i) => i,
-        Err(err) => return out.fail(code::USAGE, "bad-input", err),
-    };
-    let cfg = match disks::create_vm(ctx.paths, &imported.config, None) {
-        Ok(c) => c,
-        Err(err) => return out.fail(code::ERROR, "error", err),
+    let (cfg, notes) = match export::import_to_library(ctx.paths, &file, &host.limits()) {
+        Ok(x) => x,
+        Err(export::ImportError::Refused(m)) => return out.fail(code::USAGE, "bad-input", m),
+        Err(export::ImportError::Write(m)) => return out.fail(code::ERROR, "error", m),
     };
     if !out.json {
-        for n in &imported.notes {
+        for n in &notes {
             out.warn(format!(
                 "vmdesk: {}",
                 t!("cli-import-note", note = n.as_str())
@@ -97,7 +92,7 @@ pub(super) fn import(ctx: &Ctx, file: &Path) -> i32 {
     out.done(
         serde_json::json!({
             "ok": true, "id": cfg.id, "config": ctx.paths.vm_config(&cfg.id),
-            "notes": imported.notes,
+            "notes": notes,
         }),
         t!(
             "cli-imported",

@@ -61,11 +61,7 @@ pub fn import(text: &str, taken: &[String], host: &HostLimits) -> Result<Importe
     };
     let config = r.domain(root, taken)?;
     if let Err(errs) = config.validate(host) {
-        return Err(errs
-            .iter()
-            .map(|e| format!("{}: {}", e.field, crate::data::problems::describe(&e.kind)))
-            .collect::<Vec<_>>()
-            .join("\n"));
+        return Err(crate::data::problems::describe_all(&errs));
     }
     Ok(Imported {
         config,

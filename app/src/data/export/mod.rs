@@ -57,18 +57,35 @@ pub fn export_to(
     Ok(x)
 }
 
+/// Why an import made no VM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportError {
+    /// The file is no domain vmdesk can run (the reason names the element or file).
+    Refused(String),
+    /// The VM's folder could not be written.
+    Write(String),
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportError::Refused(m) | ImportError::Write(m) => f.write_str(m),
+        }
+    }
+}
+
 /// Imports the libvirt domain in `file` as a new VM of the library: its config as written and
 /// the notes. Nothing is written when it fails.
 pub fn import_to_library(
     paths: &crate::data::paths::Paths,
     file: &std::path::Path,
     host: &vmm_core::config::HostLimits,
-) -> Result<(vmm_core::config::VmConfig, Vec<String>), String> {
+) -> Result<(vmm_core::config::VmConfig, Vec<String>), ImportError> {
     let taken: Vec<String> = crate::data::store::list(paths)
         .into_iter()
         .map(|e| e.id)
         .collect();
-    let i = import::import_file(file, &taken, host)?;
-    let cfg = crate::data::disks::create_vm(paths, &i.config, None)?;
+    let i = import::import_file(file, &taken, host).map_err(ImportError::Refused)?;
+    let cfg = crate::data::disks::create_vm(paths, &i.config, None).map_err(ImportError::Write)?;
     Ok((cfg, i.notes))
 }

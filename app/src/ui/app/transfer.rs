@@ -92,7 +92,7 @@ impl App {
                             let head = t!("cli-imported", file = shown, vm = cfg.name.as_str());
                             with_notes(head, &notes, &[])
                         });
-                    Message::Transfer(Transfer::Done(r))
+                    Message::Transfer(Transfer::Done(r.map_err(|e| e.to_string())))
                 })
             }
             (Transfer::Done(r), _) => {

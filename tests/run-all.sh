@@ -23,6 +23,8 @@ echo "run-all: packaging done after $((SECONDS - start)) s"
 ./tests/app-e2e.sh
 # Install from an ISO in the real app: open it, create, boot to GRUB's menu, eject while running.
 ./tests/app-e2e-iso.sh
+# Import libvirt domains pointing at the test guest and start them (kernel + disk, BIOS + CD).
+./tests/app-e2e-import.sh
 echo "run-all: app end-to-end done after $((SECONDS - start)) s"
 if [ -x tests/lab/run-lab-tests.sh ]; then
   ./tests/lab/run-lab-tests.sh

@@ -332,6 +332,15 @@ cli-help =
                                       auf die Vorlage zurücksetzen; ihre Snapshots entfallen
       vmdesk lab list TEMPLATE
                                       die Schülerkopien einer Vorlage und ihren Zustand zeigen
+      vmdesk export VM --libvirt [FILE]
+      vmdesk export VM --kubevirt [--disk-image-url URL | --container-disk REF]
+    {"              ["}--kernel-image REF] [FILE]
+                                      die VM als libvirt-Domain-XML oder KubeVirt-
+                                      VirtualMachine-Manifest (JSON, also YAML) in FILE oder auf
+                                      stdout schreiben; nicht Darstellbares steht auf stderr
+      vmdesk import FILE.xml          eine VM aus einer libvirt-Domain-XML (virsh dumpxml)
+                                      anlegen; ihre Platten bleiben, wo sie sind; Ausgelassenes
+                                      wird aufgelistet
       vmdesk completions SHELL        das Vervollständigungsskript für bash, zsh oder fish ausgeben
       vmdesk --version                die Version ausgeben
 
@@ -879,3 +888,50 @@ cli-backing-ask =
 cli-backing-refused =
     { $chain }
     vmdesk verwendet diese Platte nicht: Eine Datei ihrer Basiskette ist kein Plattenabbild.
+# Export nach libvirt / KubeVirt und Import aus libvirt (vmdesk export, vmdesk import)
+export-note-vnc-port = VNC auf TCP-Port { $port } steht nicht in der Domain: libvirts VNC lauscht hier auf einem Unix-Socket (der Port bleibt in vmdesks Metadaten)
+export-note-kernel-machine = die Kernel-Maschine (virtio-mmio, kein PCI) wird ein q35-PC mit denselben Geräten an PCI: der Gast-Kernel braucht virtio-pci
+export-note-vga-rom = das VGA-BIOS { $path } hat kein libvirt-Element: QEMU nimmt sein eigenes (es bleibt in vmdesks Metadaten)
+export-note-allow-backing = Platte { $disk }: libvirt hat keine Liste erlaubter Ordner für Backing-Dateien (sie bleibt in vmdesks Metadaten)
+kubevirt-note-empty-cdrom = CD-ROM-Laufwerk { $drive } ist leer: ausgelassen (ein KubeVirt-Laufwerk braucht ein Volume)
+kubevirt-note-extra-nic = Netzwerkkarte { $nic } ausgelassen: das Pod-Netz nimmt eine Schnittstelle (mehr brauchen Multus)
+kubevirt-note-forward = { $proto }-Port { $host } auf dem Host zu { $guest } im Gast: der Gast-Port ist angegeben; erreichbar mit „virtctl port-forward vm/{ $vm } { $host }:{ $guest }“ oder einem Service
+kubevirt-note-kernel-image = Kernel und Initrd müssen im Container-Image { $image } liegen (/boot/vmlinuz, /boot/initrd): erst bauen und hochladen
+kubevirt-note-screen = die Bildschirmgröße { $width }×{ $height } hat kein KubeVirt-Feld: der Gast wählt seinen Modus
+import-error-xml = kein wohlgeformtes XML-Dokument (DTDs und Entities werden abgelehnt): { $detail }
+import-error-not-domain = keine libvirt-Domain: das Wurzelelement ist <{ $element }>
+import-error-missing = { $element } fehlt
+import-error-value = { $element }: „{ $value }“ ist kein gültiger Wert
+import-error-os-type = OS-Typ „{ $kind }“: vmdesk führt vollständige virtuelle Maschinen aus (hvm)
+import-error-arch = Architektur „{ $arch }“: vmdesk führt x86-64-Gäste aus
+import-error-machine = den Maschinentyp „{ $machine }“ hat vmdesk nicht (pc, q35, microvm)
+import-error-no-file = { $path }: keine solche Datei
+import-error-disk-source = Platte { $disk }: eine „{ $kind }“-Quelle wird nicht unterstützt (nur Image-Dateien und Blockgeräte)
+import-error-not-iso = CD-ROM { $disk }: { $path } ist kein ISO-9660-Image
+import-error-format = Platte { $disk }: das Format „{ $format }“ wird nicht unterstützt (raw oder qcow2; umwandeln mit qemu-img convert -O qcow2)
+import-error-image = Platte { $disk }: { $path }: { $reason }
+import-error-format-mismatch = Platte { $disk }: { $path } soll { $declared } sein, ist aber { $found }
+import-note-domain-type = der Domain-Typ „{ $kind }“ läuft unter KVM
+import-note-unsupported = { $element }: nicht unterstützt, ausgelassen
+import-note-boot-dev = Startgerät „{ $dev }“: nicht unterstützt, aus der Startreihenfolge ausgelassen
+import-note-nvram = die UEFI-Variablen in { $path } werden nicht kopiert: die VM beginnt mit einem neuen Speicher
+import-note-secure-boot = Secure Boot wird nicht unterstützt: die VM startet ohne
+import-note-extra-serial = nur die erste serielle Schnittstelle bleibt
+import-note-spice = die SPICE-Anzeige wird vmdesks Bildschirm (VNC)
+import-note-vnc-tcp = VNC über TCP ist aus: vmdesk zeigt den Bildschirm über seinen eigenen Socket (ein Port lässt sich in den Einstellungen der VM setzen)
+import-note-cdrom-kernel = CD-ROM { $disk } ausgelassen: eine VM, die direkt einen Kernel startet, hat keine CD-ROM-Laufwerke
+import-note-bus = Platte { $disk }: der Bus { $from } wird { $to }
+import-note-nic-type = Netzwerkkarte { $nic }: eine „{ $kind }“-Schnittstelle wird Netz im Benutzermodus (passt)
+import-note-nic-model = Netzwerkkarte { $nic }: das Modell { $model } wird virtio
+import-note-range = Ports { $start }–{ $end }: zu viele zum Weiterleiten, ausgelassen
+cli-export-one-format = export braucht entweder --libvirt oder --kubevirt
+cli-exported = { $vm } exportiert nach { $file }
+cli-export-note = nicht unverändert exportiert: { $note }
+cli-export-upload = die Platten-Images hochladen mit:
+cli-imported = { $file } importiert als { $vm }
+cli-import-note = nicht unverändert importiert: { $note }
+details-export-libvirt = Nach libvirt exportieren…
+details-export-kubevirt = Nach KubeVirt exportieren…
+library-import = Importieren…
+library-import-pick = Eine libvirt-VM importieren (Domain-XML)
+library-import-filter = libvirt-Domain-XML

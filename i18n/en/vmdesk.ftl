@@ -331,6 +331,14 @@ cli-help =
                                       back to the template; its snapshots are dropped
       vmdesk lab list TEMPLATE
                                       list a template's student copies and their state
+      vmdesk export VM --libvirt [FILE]
+      vmdesk export VM --kubevirt [--disk-image-url URL | --container-disk REF]
+    {"              ["}--kernel-image REF] [FILE]
+                                      write the VM as a libvirt domain XML or a KubeVirt
+                                      VirtualMachine manifest (JSON, which is YAML) to FILE or
+                                      stdout; what cannot be expressed is listed on stderr
+      vmdesk import FILE.xml          make a VM from a libvirt domain XML (virsh dumpxml);
+                                      its disks stay where they are; what is left out is listed
       vmdesk completions SHELL        print the completion script for bash, zsh or fish
       vmdesk --version                print the version
 
@@ -878,3 +886,50 @@ cli-backing-ask =
 cli-backing-refused =
     { $chain }
     vmdesk will not use this disk: a file of its backing chain is not a disk image.
+# Export to libvirt / KubeVirt and import from libvirt (vmdesk export, vmdesk import)
+export-note-vnc-port = VNC on TCP port { $port } is not in the domain: libvirt's VNC listens on a Unix socket here (the port is kept in vmdesk's metadata)
+export-note-kernel-machine = the kernel machine (virtio-mmio, no PCI) becomes a q35 PC with the same devices on PCI: the guest kernel needs virtio-pci
+export-note-vga-rom = the VGA BIOS { $path } has no libvirt element: QEMU uses its own (kept in vmdesk's metadata)
+export-note-allow-backing = disk { $disk }: libvirt has no list of allowed backing-file folders (kept in vmdesk's metadata)
+kubevirt-note-empty-cdrom = CD-ROM drive { $drive } is empty: left out (a KubeVirt drive needs a volume)
+kubevirt-note-extra-nic = NIC { $nic } left out: the pod network takes one interface (more need Multus)
+kubevirt-note-forward = { $proto } port { $host } on the host to { $guest } in the guest: the guest port is declared; reach it with “virtctl port-forward vm/{ $vm } { $host }:{ $guest }” or a Service
+kubevirt-note-kernel-image = the kernel and initrd must be in the container image { $image } (/boot/vmlinuz, /boot/initrd): build and push it first
+kubevirt-note-screen = the screen size { $width }×{ $height } has no KubeVirt field: the guest picks its mode
+import-error-xml = not a well-formed XML document (DTDs and entities are refused): { $detail }
+import-error-not-domain = not a libvirt domain: the root element is <{ $element }>
+import-error-missing = { $element } is missing
+import-error-value = { $element }: “{ $value }” is not a valid value
+import-error-os-type = OS type “{ $kind }”: vmdesk runs full virtual machines (hvm)
+import-error-arch = architecture “{ $arch }”: vmdesk runs x86-64 guests
+import-error-machine = machine type “{ $machine }” is not one vmdesk has (pc, q35, microvm)
+import-error-no-file = { $path }: no such file
+import-error-disk-source = disk { $disk }: a “{ $kind }” source is not supported (only image files and block devices)
+import-error-not-iso = CD-ROM { $disk }: { $path } is not an ISO 9660 image
+import-error-format = disk { $disk }: the format “{ $format }” is not supported (raw or qcow2; convert it with qemu-img convert -O qcow2)
+import-error-image = disk { $disk }: { $path }: { $reason }
+import-error-format-mismatch = disk { $disk }: { $path } is said to be { $declared } but is { $found }
+import-note-domain-type = domain type “{ $kind }” runs under KVM
+import-note-unsupported = { $element }: not supported, left out
+import-note-boot-dev = boot device “{ $dev }”: not supported, left out of the boot order
+import-note-nvram = the UEFI variables in { $path } are not copied: the VM starts with a fresh store
+import-note-secure-boot = Secure Boot is not supported: the VM boots without it
+import-note-extra-serial = only the first serial port is kept
+import-note-spice = the SPICE display becomes vmdesk's screen (VNC)
+import-note-vnc-tcp = VNC over TCP is off: vmdesk shows the screen through its own socket (a port can be set in the VM's settings)
+import-note-cdrom-kernel = CD-ROM { $disk } left out: a VM booting a kernel directly has no CD-ROM drives
+import-note-bus = disk { $disk }: the { $from } bus becomes { $to }
+import-note-nic-type = NIC { $nic }: a “{ $kind }” interface becomes user-mode networking (passt)
+import-note-nic-model = NIC { $nic }: the model { $model } becomes virtio
+import-note-range = ports { $start }–{ $end }: too many to forward, left out
+cli-export-one-format = export needs one of --libvirt and --kubevirt
+cli-exported = { $vm } exported to { $file }
+cli-export-note = not exported as is: { $note }
+cli-export-upload = upload the disk images with:
+cli-imported = { $file } imported as { $vm }
+cli-import-note = not imported as is: { $note }
+details-export-libvirt = Export to libvirt…
+details-export-kubevirt = Export to KubeVirt…
+library-import = Import…
+library-import-pick = Import a libvirt VM (domain XML)
+library-import-filter = libvirt domain XML

@@ -333,6 +333,15 @@ cli-help =
                                       una plantilla) a la plantilla; se pierden sus snapshots
       vmdesk lab list TEMPLATE
                                       listar las copias de alumno de una plantilla y su estado
+      vmdesk export VM --libvirt [FILE]
+      vmdesk export VM --kubevirt [--disk-image-url URL | --container-disk REF]
+    {"              ["}--kernel-image REF] [FILE]
+                                      escribir la VM como XML de dominio de libvirt o como
+                                      manifiesto VirtualMachine de KubeVirt (JSON, que es YAML)
+                                      en FILE o stdout; lo que no se puede expresar va a stderr
+      vmdesk import FILE.xml          crear una VM a partir de un XML de dominio de libvirt
+                                      (virsh dumpxml); sus discos se quedan donde están; se
+                                      lista lo que queda fuera
       vmdesk completions SHELL        mostrar el script de compleción para bash, zsh o fish
       vmdesk --version                mostrar la versión
 
@@ -880,3 +889,50 @@ cli-backing-ask =
 cli-backing-refused =
     { $chain }
     vmdesk no usará este disco: un archivo de su cadena base no es una imagen de disco.
+# Exportar a libvirt / KubeVirt e importar desde libvirt (vmdesk export, vmdesk import)
+export-note-vnc-port = VNC en el puerto TCP { $port } no está en el dominio: el VNC de libvirt escucha aquí en un socket Unix (el puerto se guarda en los metadatos de vmdesk)
+export-note-kernel-machine = la máquina de kernel (virtio-mmio, sin PCI) pasa a ser un PC q35 con los mismos dispositivos en PCI: el kernel invitado necesita virtio-pci
+export-note-vga-rom = la BIOS VGA { $path } no tiene elemento en libvirt: QEMU usa la suya (se guarda en los metadatos de vmdesk)
+export-note-allow-backing = disco { $disk }: libvirt no tiene lista de carpetas permitidas para archivos de respaldo (se guarda en los metadatos de vmdesk)
+kubevirt-note-empty-cdrom = la unidad de CD-ROM { $drive } está vacía: se omite (una unidad de KubeVirt necesita un volumen)
+kubevirt-note-extra-nic = tarjeta de red { $nic } omitida: la red del pod admite una interfaz (más requieren Multus)
+kubevirt-note-forward = puerto { $proto } { $host } del anfitrión a { $guest } del invitado: se declara el puerto del invitado; se llega con «virtctl port-forward vm/{ $vm } { $host }:{ $guest }» o un Service
+kubevirt-note-kernel-image = el kernel y el initrd deben estar en la imagen de contenedor { $image } (/boot/vmlinuz, /boot/initrd): constrúyala y súbala antes
+kubevirt-note-screen = el tamaño de pantalla { $width }×{ $height } no tiene campo en KubeVirt: el invitado elige su modo
+import-error-xml = no es un documento XML bien formado (se rechazan DTD y entidades): { $detail }
+import-error-not-domain = no es un dominio de libvirt: el elemento raíz es <{ $element }>
+import-error-missing = falta { $element }
+import-error-value = { $element }: «{ $value }» no es un valor válido
+import-error-os-type = tipo de SO «{ $kind }»: vmdesk ejecuta máquinas virtuales completas (hvm)
+import-error-arch = arquitectura «{ $arch }»: vmdesk ejecuta invitados x86-64
+import-error-machine = vmdesk no tiene el tipo de máquina «{ $machine }» (pc, q35, microvm)
+import-error-no-file = { $path }: no existe el archivo
+import-error-disk-source = disco { $disk }: no se admite un origen «{ $kind }» (solo archivos de imagen y dispositivos de bloques)
+import-error-not-iso = CD-ROM { $disk }: { $path } no es una imagen ISO 9660
+import-error-format = disco { $disk }: no se admite el formato «{ $format }» (raw o qcow2; conviértalo con qemu-img convert -O qcow2)
+import-error-image = disco { $disk }: { $path }: { $reason }
+import-error-format-mismatch = disco { $disk }: { $path } se declara { $declared } pero es { $found }
+import-note-domain-type = el tipo de dominio «{ $kind }» se ejecuta con KVM
+import-note-unsupported = { $element }: no admitido, se omite
+import-note-boot-dev = dispositivo de arranque «{ $dev }»: no admitido, se omite del orden de arranque
+import-note-nvram = las variables UEFI de { $path } no se copian: la VM empieza con un almacén nuevo
+import-note-secure-boot = no se admite Secure Boot: la VM arranca sin él
+import-note-extra-serial = solo se conserva el primer puerto serie
+import-note-spice = la pantalla SPICE pasa a ser la pantalla de vmdesk (VNC)
+import-note-vnc-tcp = VNC por TCP está desactivado: vmdesk muestra la pantalla por su propio socket (se puede fijar un puerto en los ajustes de la VM)
+import-note-cdrom-kernel = CD-ROM { $disk } omitido: una VM que arranca un kernel directamente no tiene unidades de CD-ROM
+import-note-bus = disco { $disk }: el bus { $from } pasa a ser { $to }
+import-note-nic-type = tarjeta de red { $nic }: una interfaz «{ $kind }» pasa a ser red en modo usuario (passt)
+import-note-nic-model = tarjeta de red { $nic }: el modelo { $model } pasa a ser virtio
+import-note-range = puertos { $start }–{ $end }: demasiados para reenviar, se omiten
+cli-export-one-format = export necesita --libvirt o --kubevirt (uno de los dos)
+cli-exported = { $vm } exportada a { $file }
+cli-export-note = no se exporta tal cual: { $note }
+cli-export-upload = suba las imágenes de disco con:
+cli-imported = { $file } importado como { $vm }
+cli-import-note = no se importa tal cual: { $note }
+details-export-libvirt = Exportar a libvirt…
+details-export-kubevirt = Exportar a KubeVirt…
+library-import = Importar…
+library-import-pick = Importar una VM de libvirt (XML de dominio)
+library-import-filter = XML de dominio de libvirt

@@ -332,6 +332,15 @@ cli-help =
                                       d'un modèle) à l'état du modèle ; ses snapshots sont perdus
       vmdesk lab list TEMPLATE
                                       lister les copies d'élève d'un modèle et leur état
+      vmdesk export VM --libvirt [FILE]
+      vmdesk export VM --kubevirt [--disk-image-url URL | --container-disk REF]
+    {"              ["}--kernel-image REF] [FILE]
+                                      écrire la VM en XML de domaine libvirt ou en manifeste
+                                      VirtualMachine KubeVirt (JSON, donc YAML) dans FILE ou sur
+                                      stdout ; ce qui ne peut être exprimé est listé sur stderr
+      vmdesk import FILE.xml          créer une VM depuis un XML de domaine libvirt (virsh
+                                      dumpxml) ; ses disques restent où ils sont ; ce qui est
+                                      laissé de côté est listé
       vmdesk completions SHELL        afficher le script de complétion pour bash, zsh ou fish
       vmdesk --version                afficher la version
 
@@ -879,3 +888,50 @@ cli-backing-ask =
 cli-backing-refused =
     { $chain }
     vmdesk n'utilisera pas ce disque : un fichier de sa chaîne de base n'est pas une image disque.
+# Export vers libvirt / KubeVirt et import depuis libvirt (vmdesk export, vmdesk import)
+export-note-vnc-port = VNC sur le port TCP { $port } n'est pas dans le domaine : le VNC de libvirt écoute ici sur un socket Unix (le port est gardé dans les métadonnées de vmdesk)
+export-note-kernel-machine = la machine à noyau (virtio-mmio, sans PCI) devient un PC q35 avec les mêmes périphériques en PCI : le noyau invité doit avoir virtio-pci
+export-note-vga-rom = le BIOS VGA { $path } n'a pas d'élément libvirt : QEMU prend le sien (gardé dans les métadonnées de vmdesk)
+export-note-allow-backing = disque { $disk } : libvirt n'a pas de liste de dossiers autorisés pour les fichiers de base (gardée dans les métadonnées de vmdesk)
+kubevirt-note-empty-cdrom = le lecteur de CD-ROM { $drive } est vide : laissé de côté (un lecteur KubeVirt a besoin d'un volume)
+kubevirt-note-extra-nic = carte réseau { $nic } laissée de côté : le réseau du pod prend une interface (davantage demande Multus)
+kubevirt-note-forward = port { $proto } { $host } de l'hôte vers { $guest } dans l'invité : le port de l'invité est déclaré ; on l'atteint avec « virtctl port-forward vm/{ $vm } { $host }:{ $guest } » ou un Service
+kubevirt-note-kernel-image = le noyau et l'initrd doivent être dans l'image de conteneur { $image } (/boot/vmlinuz, /boot/initrd) : construisez-la et poussez-la d'abord
+kubevirt-note-screen = la taille d'écran { $width }×{ $height } n'a pas de champ KubeVirt : l'invité choisit son mode
+import-error-xml = pas un document XML bien formé (les DTD et entités sont refusées) : { $detail }
+import-error-not-domain = pas un domaine libvirt : l'élément racine est <{ $element }>
+import-error-missing = { $element } manque
+import-error-value = { $element } : « { $value } » n'est pas une valeur valide
+import-error-os-type = type d'OS « { $kind } » : vmdesk exécute des machines virtuelles complètes (hvm)
+import-error-arch = architecture « { $arch } » : vmdesk exécute des invités x86-64
+import-error-machine = vmdesk n'a pas le type de machine « { $machine } » (pc, q35, microvm)
+import-error-no-file = { $path } : fichier introuvable
+import-error-disk-source = disque { $disk } : une source « { $kind } » n'est pas prise en charge (seulement fichiers image et périphériques bloc)
+import-error-not-iso = CD-ROM { $disk } : { $path } n'est pas une image ISO 9660
+import-error-format = disque { $disk } : le format « { $format } » n'est pas pris en charge (raw ou qcow2 ; convertissez-le avec qemu-img convert -O qcow2)
+import-error-image = disque { $disk } : { $path } : { $reason }
+import-error-format-mismatch = disque { $disk } : { $path } est annoncé en { $declared } mais est en { $found }
+import-note-domain-type = le type de domaine « { $kind } » s'exécute sous KVM
+import-note-unsupported = { $element } : non pris en charge, laissé de côté
+import-note-boot-dev = périphérique de démarrage « { $dev } » : non pris en charge, retiré de l'ordre de démarrage
+import-note-nvram = les variables UEFI de { $path } ne sont pas copiées : la VM démarre avec un magasin neuf
+import-note-secure-boot = Secure Boot n'est pas pris en charge : la VM démarre sans
+import-note-extra-serial = seul le premier port série est gardé
+import-note-spice = l'affichage SPICE devient l'écran de vmdesk (VNC)
+import-note-vnc-tcp = VNC sur TCP est désactivé : vmdesk montre l'écran par son propre socket (un port peut être réglé dans les paramètres de la VM)
+import-note-cdrom-kernel = CD-ROM { $disk } laissé de côté : une VM qui démarre directement un noyau n'a pas de lecteur de CD-ROM
+import-note-bus = disque { $disk } : le bus { $from } devient { $to }
+import-note-nic-type = carte réseau { $nic } : une interface « { $kind } » devient un réseau en mode utilisateur (passt)
+import-note-nic-model = carte réseau { $nic } : le modèle { $model } devient virtio
+import-note-range = ports { $start }–{ $end } : trop nombreux à rediriger, laissés de côté
+cli-export-one-format = export demande --libvirt ou --kubevirt (l'un des deux)
+cli-exported = { $vm } exportée vers { $file }
+cli-export-note = pas exporté tel quel : { $note }
+cli-export-upload = téléversez les images disque avec :
+cli-imported = { $file } importé comme { $vm }
+cli-import-note = pas importé tel quel : { $note }
+details-export-libvirt = Exporter vers libvirt…
+details-export-kubevirt = Exporter vers KubeVirt…
+library-import = Importer…
+library-import-pick = Importer une VM libvirt (XML de domaine)
+library-import-filter = XML de domaine libvirt

@@ -40,12 +40,7 @@ pub(super) fn create(ctx: &Ctx, args: &CreateArgs) -> i32 {
         return out.fail(code::ERROR, "backing-refused", m);
     }
     if let Err(errs) = cfg.validate(&host.limits()) {
-        let msg = errs
-            .iter()
-            .map(|e| format!("{}: {}", e.field, crate::data::problems::describe(&e.kind)))
-            .collect::<Vec<_>>()
-            .join("\n");
-        return bad(msg);
+        return bad(crate::data::problems::describe_all(&errs));
     }
     let config = paths.vm_config(&id);
     match disks::create_vm(paths, &cfg, plan.as_ref()) {

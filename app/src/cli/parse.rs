@@ -136,6 +136,22 @@ const COMMANDS: &[Spec] = &[
         flags: &["all"],
     },
     Spec {
+        name: "export",
+        operands: &[("VM", true), ("FILE", false)],
+        options: &[
+            ("disk-image-url", "URL"),
+            ("container-disk", "REF"),
+            ("kernel-image", "REF"),
+        ],
+        flags: &["libvirt", "kubevirt"],
+    },
+    Spec {
+        name: "import",
+        operands: &[("FILE", true)],
+        options: &[],
+        flags: &[],
+    },
+    Spec {
         name: "completions",
         operands: &[("SHELL", true)],
         options: &[],
@@ -337,6 +353,14 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             exits: sm.get_flag("exits"),
         },
         "lab" => Command::Lab(lab_command(sm, &operand(0), operand(1))?),
+        "export" => Command::Export {
+            vm: vm(),
+            format: export_format(sm)?,
+            file: sm.get_one::<String>(OPERANDS[1]).map(PathBuf::from),
+        },
+        "import" => Command::Import {
+            file: PathBuf::from(operand(0)),
+        },
         "completions" => Command::Completions { shell: operand(0) },
         other => return Err(t!("cli-unknown-command", command = other)),
     };
@@ -363,6 +387,42 @@ fn lab_command(m: &ArgMatches, action: &str, vm: String) -> Result<LabCommand, S
         _ if all => stray("--all"),
         _ => Ok(LabCommand::List { template: vm }),
     }
+}
+
+/// `--libvirt` or `--kubevirt` (one), and the KubeVirt options only with the latter.
+fn export_format(m: &ArgMatches) -> Result<super::export::Format, String> {
+    let (libvirt, kubevirt) = (m.get_flag("libvirt"), m.get_flag("kubevirt"));
+    if libvirt == kubevirt {
+        return Err(t!("cli-export-one-format"));
+    }
+    let opts = crate::data::export::kubevirt::Options {
+        disk_image_url: opt(m, "disk-image-url"),
+        container_disk: opt(m, "container-disk"),
+        kernel_image: opt(m, "kernel-image"),
+    };
+    if opts.disk_image_url.is_some() && opts.container_disk.is_some() {
+        return Err(t!(
+            "cli-options-conflict",
+            first = "--disk-image-url",
+            second = "--container-disk"
+        ));
+    }
+    if libvirt {
+        let given = [
+            ("--disk-image-url", opts.disk_image_url.is_some()),
+            ("--container-disk", opts.container_disk.is_some()),
+            ("--kernel-image", opts.kernel_image.is_some()),
+        ];
+        if let Some((option, _)) = given.iter().find(|(_, g)| *g) {
+            return Err(t!(
+                "cli-option-needs",
+                option = option.to_string(),
+                needs = "--kubevirt"
+            ));
+        }
+        return Ok(super::export::Format::Libvirt);
+    }
+    Ok(super::export::Format::Kubevirt(opts))
 }
 
 fn opt(m: &ArgMatches, name: &str) -> Option<String> {
@@ -523,6 +583,9 @@ mod tests {
             }
             if spec.name == "create" {
                 words.extend(["--kernel".to_string(), "/k".to_string()]);
+            }
+            if spec.name == "export" {
+                words.push("--libvirt".to_string());
             }
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
             assert!(p(&words).is_ok(), "{words:?}: {:?}", p(&words));

@@ -10,6 +10,7 @@ pub mod compare;
 pub mod disks;
 pub mod error;
 pub mod exits;
+pub mod export;
 pub mod host;
 pub mod inspector;
 pub mod install;

@@ -10,6 +10,7 @@ mod lifecycle;
 mod notices;
 mod projector;
 mod subscriptions;
+mod transfer;
 mod window;
 
 #[cfg(test)]
@@ -132,6 +133,8 @@ pub enum Message {
     LabDone(String, Result<String, String>),
     Resized(iced::Size),
     Compare(crate::ui::screen::compare::Message),
+    /// Export and import: the chooser's answers and the results.
+    Transfer(transfer::Transfer),
 }
 
 impl App {
@@ -498,6 +501,7 @@ impl App {
             Message::Projector(m) => self.projector(m),
             Message::LabDone(id, r) => self.lab_done(id, r),
             Message::Compare(m) => self.compare(m),
+            Message::Transfer(m) => self.transfer(m),
             Message::Resized(size) => {
                 self.resized(size);
                 Task::none()
@@ -589,6 +593,7 @@ impl App {
             }
             details::Action::Lab(id, a) => Task::batch([task, self.lab(id, a)]),
             details::Action::Compare(id) => self.open_compare(&id),
+            details::Action::Export(id, target) => Task::batch([task, self.ask_export(id, target)]),
             details::Action::AddCdrom(id) => {
                 let paths = self.paths.clone();
                 blocking(move || {
@@ -621,6 +626,7 @@ impl App {
                     Screen::Wizard(Box::new(Wizard::new(&self.host, &self.paths.vms_dir())));
                 Task::none()
             }
+            Action::Import => self.ask_import(),
             Action::Open(id) => self.open_details(&id),
             Action::OpenScreen(id) => {
                 let task = self.open_details(&id);

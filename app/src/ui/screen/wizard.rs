@@ -232,12 +232,7 @@ impl Wizard {
                         (Task::none(), Action::Create(Box::new(cfg), self.hw.plan()))
                     }
                     Err(errs) => {
-                        self.error = Some(
-                            errs.iter()
-                                .map(|e| format!("{}: {}", e.field, problems::describe(&e.kind)))
-                                .collect::<Vec<_>>()
-                                .join("\n"),
-                        );
+                        self.error = Some(problems::describe_all(&errs));
                         (Task::none(), Action::None)
                     }
                 }

@@ -95,6 +95,8 @@ pub enum Message {
     OpenScreen,
     /// Shows or hides the "⋯" bar.
     More,
+    /// "Export…" in the ⋯ menu: where to, asked next.
+    Export(crate::data::export::Target),
     Serial(serial::Message),
     Snap(snapshots::Message),
     Activity(activity::Message),
@@ -135,6 +137,8 @@ pub enum Action {
     Lab(String, lab::Action),
     /// Measure this VM beside a container (the comparison screen).
     Compare(String),
+    /// Export this VM: the app asks where to.
+    Export(String, crate::data::export::Target),
 }
 
 impl Details {
@@ -184,6 +188,10 @@ impl Details {
             Message::More => {
                 self.more = !self.more;
                 Action::None
+            }
+            Message::Export(target) => {
+                self.more = false;
+                Action::Export(self.id.clone(), target)
             }
             Message::Form(m) => {
                 if running {
@@ -377,7 +385,8 @@ impl Details {
             }
             VmState::Broken => {}
         }
-        if live {
+        // The ⋯ menu: export always, restart and force off while it runs.
+        if state != VmState::Broken {
             actions = actions.push(iced::widget::tooltip(
                 btn("⋯".to_string(), Message::More, style::pill),
                 container(text(t!("details-more")).size(13))
@@ -401,20 +410,34 @@ impl Details {
         )
         .padding([10, 16])
         .style(style::header);
-        if !(live && self.more) {
+        if !self.more || state == VmState::Broken {
             return bar.into();
         }
-        let more = row![
+        use crate::data::export::Target;
+        let mut more = row![
             Space::new().width(Length::Fill),
-            btn(t!("button-restart"), Message::Restart, style::flat),
             btn(
-                t!("button-force-off"),
-                Message::ForceOff,
-                style::danger_soft
+                t!("details-export-libvirt"),
+                Message::Export(Target::Libvirt),
+                style::flat
+            ),
+            btn(
+                t!("details-export-kubevirt"),
+                Message::Export(Target::Kubevirt),
+                style::flat
             ),
         ]
         .spacing(6)
         .align_y(Alignment::Center);
+        if live {
+            more = more
+                .push(btn(t!("button-restart"), Message::Restart, style::flat))
+                .push(btn(
+                    t!("button-force-off"),
+                    Message::ForceOff,
+                    style::danger_soft,
+                ));
+        }
         column![
             bar,
             container(more)

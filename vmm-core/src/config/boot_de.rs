@@ -7,8 +7,28 @@
 //! keys that kind does not have by name. Serializing still uses the derived tagged form.
 
 use super::{BootDevice, BootSource};
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 use std::path::PathBuf;
+
+/// A reader for one key of `[boot]` whose errors start with `boot.<key>: ` (toml points at the
+/// value; this names it in the message too, which the app shows without the snippet).
+macro_rules! keyed {
+    ($fn:ident, $key:literal, $ty:ty) => {
+        fn $fn<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+            <$ty>::deserialize(d).map_err(|e| D::Error::custom(format!("boot.{}: {e}", $key)))
+        }
+    };
+}
+
+keyed!(de_kind, "kind", Kind);
+keyed!(de_kernel, "kernel", Option<PathBuf>);
+keyed!(de_initrd, "initrd", Option<PathBuf>);
+keyed!(de_cmdline, "cmdline", Option<String>);
+keyed!(de_firmware, "firmware", Option<PathBuf>);
+keyed!(de_order, "order", Option<Vec<BootDevice>>);
+keyed!(de_vga_rom, "vga_rom", Option<PathBuf>);
+keyed!(de_vars, "vars", Option<PathBuf>);
 
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -23,13 +43,21 @@ enum Kind {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BootRaw {
+    #[serde(deserialize_with = "de_kind")]
     kind: Kind,
+    #[serde(default, deserialize_with = "de_kernel")]
     kernel: Option<PathBuf>,
+    #[serde(default, deserialize_with = "de_initrd")]
     initrd: Option<PathBuf>,
+    #[serde(default, deserialize_with = "de_cmdline")]
     cmdline: Option<String>,
+    #[serde(default, deserialize_with = "de_firmware")]
     firmware: Option<PathBuf>,
+    #[serde(default, deserialize_with = "de_order")]
     order: Option<Vec<BootDevice>>,
+    #[serde(default, deserialize_with = "de_vga_rom")]
     vga_rom: Option<PathBuf>,
+    #[serde(default, deserialize_with = "de_vars")]
     vars: Option<PathBuf>,
 }
 
@@ -101,6 +129,9 @@ mod tests {
             "{key}: {e}"
         );
         assert!(!e.contains("[boot]"), "{key} reported at the table: {e}");
+        if key != "turbo" {
+            assert!(e.contains(&format!("boot.{key}: ")), "{key} not named: {e}");
+        }
     }
 
     #[test]

@@ -22,9 +22,10 @@
 //!   end, and an I/O error complete with `IOERR`; a host I/O error (ENOSPC, EIO) also leaves
 //!   a line in vmm.log naming the disk and the error, at most one per 10 s
 //!   ([`super::io_error_log`]). Malformed chains (descriptors in the wrong direction, a short
-//!   header, data not a multiple of 512 bytes, out-of-range sectors, oversized requests, memory outside guest RAM) complete with `IOERR` when the chain has a
-//!   status byte (else with a zero-length used entry) and are counted in
-//!   [`VirtioDevice::malformed_chains`]. Nothing a guest sends can panic the VMM.
+//!   header, data not a multiple of 512 bytes, out-of-range sectors, oversized requests,
+//!   memory outside guest RAM) complete with `IOERR` when the chain has a status byte (else
+//!   with a zero-length used entry) and are counted in [`VirtioDevice::malformed_chains`].
+//!   Nothing a guest sends can panic the VMM.
 //!
 //! # Threads
 //!

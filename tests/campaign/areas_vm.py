@@ -60,13 +60,18 @@ def area_snapshots(area, vmm, guest, work, rng, size):
     shutil.copytree(sdir, pristine)
     files = sorted(f for f in os.listdir(pristine) if os.path.isfile(os.path.join(pristine, f)))
     n = 12 if size == "short" else 250
+    ran = []
     for i in range(n):
         shutil.rmtree(sdir)
         shutil.copytree(pristine, sdir)
         name = rng.choice(files)
         path = os.path.join(sdir, name)
-        data = bytearray(open(path, "rb").read())
+        before = open(path, "rb").read()
+        data = bytearray(before)
         what = mutate_file(rng, name, data)
+        # A mutation that changed nothing (zeroes over zeroes) is no input: draw again.
+        while bytes(data) == before:
+            what = mutate_file(rng, name, data)
         with open(path, "wb") as f:
             f.write(data)
         area.tried += 1
@@ -84,10 +89,14 @@ def area_snapshots(area, vmm, guest, work, rng, size):
             time.sleep(0.1)
         rc_why = v.stop()
         area.outcome("hang" if hung else ("ran" if v.killed else v.proc.returncode))
+        if v.killed and not hung:
+            ran.append(f"{name} {what}")
         if hung:
             area.finding("hangs", f"restore of {name} {what}: neither ended nor answered", [sdir, v.log])
         elif rc_why:
             area.finding("crashes", f"restore of {name} {what}: {rc_why}", [sdir, v.log])
+    if ran:
+        area.notes.append("restored and ran despite the change: " + "; ".join(sorted(ran)))
     # The pristine copy still restores: nothing above damaged what it did not mutate.
     shutil.rmtree(sdir)
     shutil.copytree(pristine, sdir)

@@ -441,3 +441,48 @@ fn a_runtime_folder_of_another_user_is_refused() {
     );
     assert!(!xdg.join("vmdesk/theirs/control.sock").exists());
 }
+
+/// vmm.log lives in the VM's folder, on the filesystem a guest may fill. With every write to it
+/// failing (stderr on /dev/full: ENOSPC), the lines a VNC client's arrival and misbehaviour
+/// log must not take the VM down (`eprintln!` panicked on a failed write).
+#[test]
+fn a_vmm_log_that_cannot_be_written_does_not_end_the_vm() {
+    if !kvm_or_skip("a_vmm_log_that_cannot_be_written_does_not_end_the_vm") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = GuestSpec::test("halt");
+    spec.display = Some((320, 200));
+    write_config(dir.path(), "fullog", &spec);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut child = std::process::Command::new(VMM)
+        .arg("--config")
+        .arg(dir.path().join("vm.toml"))
+        .arg("--runtime-dir")
+        .arg(dir.path().join("run"))
+        .stdin(std::process::Stdio::null())
+        .stdout(full.try_clone().unwrap())
+        .stderr(full)
+        .spawn()
+        .unwrap();
+    let mut api = Api::connect(&dir.path().join("run/control.sock"), BOOT_TIMEOUT);
+    for _ in 0..3 {
+        // Each logs "connected" and, for the garbage, why it was dropped.
+        let c = crate::rfb::Client::unix(&dir.path().join("run/vnc.sock"))
+            .expect("a VNC client is served");
+        drop(c);
+        let mut s = UnixStream::connect(dir.path().join("run/vnc.sock")).unwrap();
+        use std::io::Write;
+        let _ = s.write_all(b"RFB 999.999\n\xff\xff");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "the VMM ended");
+    assert_eq!(api.cmd("status")["result"]["state"], "running");
+    crate::rfb::Client::unix(&dir.path().join("run/vnc.sock")).expect("VNC still served");
+    api.cmd("kill");
+    let st = child.wait().unwrap();
+    assert_eq!(st.code(), Some(5), "{st}");
+}

@@ -439,7 +439,7 @@ fn virtio_devices(
         );
     }
     for w in &nics.warnings {
-        eprintln!("vmdesk-vmm: warning: {w}");
+        crate::log_line!("vmdesk-vmm: warning: {w}");
     }
     devices.extend(
         nics.devices

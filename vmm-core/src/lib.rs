@@ -25,6 +25,20 @@
 //! Dependencies point down this list, from the builder to the devices to their backends
 //! (`util` at the bottom); modules do not import each other in cycles.
 
+// Lines to vmm.log go through `log_line!`: `eprintln!` panics when a write fails, and
+// vmm.log sits in the VM's folder, on the filesystem that fills up.
+#![cfg_attr(not(test), deny(clippy::print_stderr))]
+
+/// Writes one line to stderr (the VM's vmm.log), like `eprintln!` but never panicking: when
+/// vmm.log cannot be written (a full filesystem), the line is lost, not the VM.
+#[macro_export]
+macro_rules! log_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod api;
 pub mod api_server;
 pub mod arch;

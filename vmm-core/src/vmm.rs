@@ -370,7 +370,7 @@ impl Vmm {
             if !(reason.is_reset() && h.exit.resets_in_place()) {
                 break reason;
             }
-            eprintln!("vmdesk-vmm: {reason}: the firmware starts again");
+            crate::log_line!("vmdesk-vmm: {reason}: the firmware starts again");
             if let Err(e) = on_reset(h) {
                 break ExitReason::Error(format!("resetting the machine: {e}"));
             }
@@ -391,7 +391,7 @@ impl Vmm {
         // A UEFI machine's variables are on disk before the process ends.
         if let Some(f) = h.machine.firmware.as_ref().and_then(|fw| fw.flash.as_ref()) {
             if let Err(e) = lock(&f.vars).flush() {
-                eprintln!(
+                crate::log_line!(
                     "vmdesk-vmm: syncing UEFI variables {}: {e}",
                     f.vars_path.display()
                 );

@@ -1,5 +1,8 @@
 //! `vmdesk-vmm`: runs one VM described by a vmdesk VM config (TOML).
 
+// Not eprintln!: it panics when vmm.log (stderr) cannot be written.
+#![deny(clippy::print_stderr)]
+
 use clap::Parser;
 use std::io::Read;
 use std::path::PathBuf;
@@ -45,7 +48,7 @@ struct Args {
 }
 
 fn fail(code: i32, msg: &str) -> ! {
-    eprintln!("vmdesk-vmm: {msg}");
+    vmm_core::log_line!("vmdesk-vmm: {msg}");
     exit(code)
 }
 
@@ -61,7 +64,7 @@ fn main() {
     });
     let flavor = KvmFlavor::detect();
     if let Some(w) = flavor.warning() {
-        eprintln!("vmdesk-vmm: warning: {w}");
+        vmm_core::log_line!("vmdesk-vmm: warning: {w}");
     }
     let vm_dir = args
         .config
@@ -80,7 +83,7 @@ fn main() {
     if !errs.is_empty() {
         for mut e in errs {
             e.file = Some(args.config.clone());
-            eprintln!("vmdesk-vmm: {e}");
+            vmm_core::log_line!("vmdesk-vmm: {e}");
         }
         exit(exit_code::BAD_CONFIG);
     }
@@ -138,7 +141,7 @@ fn main() {
         };
         match vnc::serve_unix(&runtime_dir.join("vnc.sock"), display.clone(), opts()) {
             Ok(s) => vnc_servers.push(s),
-            Err(e) => eprintln!(
+            Err(e) => vmm_core::log_line!(
                 "vmdesk-vmm: warning: VNC on {}: {e}",
                 runtime_dir.join("vnc.sock").display()
             ),
@@ -195,8 +198,8 @@ fn main() {
     );
     let _ = std::fs::remove_file(&socket);
     match &reason {
-        ExitReason::PowerOff => eprintln!("vmdesk-vmm: {reason}"),
-        _ => eprintln!("vmdesk-vmm: {reason} (exit status {})", reason.code()),
+        ExitReason::PowerOff => vmm_core::log_line!("vmdesk-vmm: {reason}"),
+        _ => vmm_core::log_line!("vmdesk-vmm: {reason} (exit status {})", reason.code()),
     }
     exit(reason.code());
 }
@@ -249,7 +252,7 @@ fn raw_terminal() -> Option<libc::termios> {
         // Keep output post-processing so "\n" from the guest still returns the carriage.
         t.c_oflag |= libc::OPOST;
         libc::tcsetattr(0, libc::TCSANOW, &t);
-        eprintln!("vmdesk-vmm: serial console attached; Ctrl-A x stops the VM\r");
+        vmm_core::log_line!("vmdesk-vmm: serial console attached; Ctrl-A x stops the VM\r");
         Some(saved)
     }
 }

@@ -244,7 +244,7 @@ fn relay_stderr(
             }
         }
         if ready.load(std::sync::atomic::Ordering::SeqCst) {
-            eprintln!("vmdesk-vmm: passt ({label}): {line}");
+            crate::log_line!("vmdesk-vmm: passt ({label}): {line}");
         }
     }
 }

@@ -70,7 +70,7 @@ fn with_blocks<R>(m: &Machine, f: impl FnOnce(&mut [&mut dyn disks::DiskDevice])
 /// keeping a file).
 fn collect_garbage(vm_dir: &Path) {
     if let Err(e) = disks::collect_garbage(vm_dir) {
-        eprintln!("vmdesk-vmm: warning: keeping unused disk overlays: {e}");
+        crate::log_line!("vmdesk-vmm: warning: keeping unused disk overlays: {e}");
     }
 }
 

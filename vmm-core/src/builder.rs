@@ -482,7 +482,7 @@ pub fn open_nics(vm_id: &str, nics: &[NicConfig]) -> Result<OpenedNics, String> 
         ..Default::default()
     };
     for note in &started.notes {
-        eprintln!("vmdesk-vmm: network: {note}");
+        crate::log_line!("vmdesk-vmm: network: {note}");
     }
     for n in started.nics {
         let label = n.label;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use vmm_core::config::{
     BootDevice, BootSource, CdromConfig, DiskBus, DiskConfig, DisplayConfig, GuestOs, HostLimits,
-    ImageFormat, NicConfig, PortForward, Protocol, SerialConfig, VmConfig,
+    ImageFormat, NetBackend, NicConfig, PortForward, Protocol, SerialConfig, VmConfig,
 };
 
 pub const HOST: HostLimits = HostLimits {
@@ -144,10 +144,13 @@ pub fn shapes(f: &Files) -> Vec<(&'static str, VmConfig)> {
                     guest_port: 53,
                 },
             ],
+            backend: NetBackend::Auto,
         },
+        // libslirp without forwards: libvirt's own default user network, no <backend>.
         NicConfig {
             mac: Some("52:54:00:12:34:56".into()),
             forwards: vec![],
+            backend: NetBackend::Slirp,
         },
     ];
 

@@ -302,7 +302,7 @@ impl Running {
                     let len = u32::from_be_bytes(pending[at..at + 4].try_into().expect("4 bytes"))
                         as usize;
                     if len > frame::MAX_FRAME_LEN {
-                        eprintln!(
+                        crate::log_line!(
                             "vmdesk-vmm: slirp ({}): frame length {len} from the device: the stream is out of step, closing",
                             c.label
                         );
@@ -404,7 +404,7 @@ unsafe extern "C" fn send_packet(buf: *const c_void, len: usize, opaque: *mut c_
 unsafe extern "C" fn guest_error(msg: *const c_char, opaque: *mut c_void) {
     // SAFETY: as in send_packet; msg is a NUL-terminated string.
     let (c, msg) = unsafe { (ctx_of(opaque), CStr::from_ptr(msg)) };
-    eprintln!(
+    crate::log_line!(
         "vmdesk-vmm: slirp ({}): guest error: {}",
         c.label,
         msg.to_string_lossy()

@@ -56,7 +56,7 @@ fn os_logo(e: &VmEntry) -> Option<std::path::PathBuf> {
 
 /// A PNG logo for the OS with osinfo-db id `id` in the icon theme under `share` (iced draws
 /// PNGs here; SVG-only logos fall back to the initial).
-fn icon_theme_logo(share: &std::path::Path, id: &str) -> Option<std::path::PathBuf> {
+pub(super) fn icon_theme_logo(share: &std::path::Path, id: &str) -> Option<std::path::PathBuf> {
     let mut parts = id.trim_end_matches('/').rsplit('/');
     let _version = parts.next()?;
     let distro = parts.next()?.to_lowercase();

@@ -8,7 +8,7 @@ fn logos_come_from_the_icon_theme_by_the_distributions_name() {
     std::fs::create_dir_all(share.path().join("pixmaps")).unwrap();
     std::fs::write(apps.join("fedora-logo-icon.png"), b"png").unwrap();
     std::fs::write(share.path().join("pixmaps/debian-logo.png"), b"png").unwrap();
-    let find = |id| super::icon_theme_logo(share.path(), id);
+    let find = |id| super::card::icon_theme_logo(share.path(), id);
     assert_eq!(
         find("http://fedoraproject.org/fedora/40"),
         Some(apps.join("fedora-logo-icon.png"))

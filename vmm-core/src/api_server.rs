@@ -533,15 +533,15 @@ fn handle(
         ),
         Command::CdromInsert(r) => {
             let outcome = absolute(&r.path).and_then(|p| {
+                if let Some(why) = crate::sandbox::read_refused(p) {
+                    return Err(bad_request(why));
+                }
                 // The same checks as for the config's media, then the file is opened once.
                 let c = crate::config::CdromConfig {
                     path: Some(p.to_path_buf()),
                 };
                 crate::config::validate::validate_cdrom(r.drive, &c)
                     .map_err(|e| failed(e.to_string()))?;
-                if let Some(why) = crate::sandbox::read_refused(p) {
-                    return Err(bad_request(why));
-                }
                 let medium = Medium::open(p).map_err(failed)?;
                 with_cdrom(vm, r.drive, |d| d.insert(medium).map_err(invalid_state))
             });

@@ -166,6 +166,8 @@ impl std::fmt::Display for Status {
 #[cfg(target_arch = "x86_64")]
 struct State {
     filters: std::collections::BTreeMap<ThreadKind, seccompiler::BpfProgram>,
+    /// `openat` → EACCES, for threads that open no files.
+    deny_files: Option<seccompiler::BpfProgram>,
     landlock: Option<fs::Ruleset>,
     /// The policy with its paths made canonical, for [`write_refused`] / [`read_refused`].
     policy: Policy,
@@ -257,6 +259,10 @@ pub fn init(policy: &Policy) -> Result<Status, String> {
         }
         seccomp::install_sigsys_reporter()?;
     }
+    let deny_files = match policy.seccomp {
+        SeccompMode::Off => None,
+        _ => Some(seccomp::deny_files()?),
+    };
     let (landlock, landlock_status) = if policy.landlock {
         match fs::Ruleset::new(policy)? {
             Some(r) => {
@@ -284,6 +290,7 @@ pub fn init(policy: &Policy) -> Result<Status, String> {
     STATE
         .set(State {
             filters,
+            deny_files,
             landlock,
             policy,
         })
@@ -327,6 +334,13 @@ fn confine_with(st: &State, kind: ThreadKind) -> Result<(), String> {
         }
     }
     if let Some(f) = st.filters.get(&kind) {
+        seccompiler::apply_filter(f).map_err(|e| format!("seccomp: {e}"))?;
+    }
+    if let Some(f) = st
+        .deny_files
+        .as_ref()
+        .filter(|_| !seccomp::opens_files(kind))
+    {
         seccompiler::apply_filter(f).map_err(|e| format!("seccomp: {e}"))?;
     }
     Ok(())

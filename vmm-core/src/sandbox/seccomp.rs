@@ -60,6 +60,10 @@ fn base() -> Vec<Allow> {
         Any(libc::SYS_fcntl),
         Any(libc::SYS_seccomp),
         Any(libc::SYS_landlock_restrict_self),
+        // glibc's malloc reads /sys/devices/system/cpu/online when a thread makes its arena,
+        // on any thread. Threads that open no files get EACCES for it from a second filter
+        // ([`deny_files`]); the others are bounded by Landlock.
+        Any(libc::SYS_openat),
         // Thread names (std names its threads; the SIGSYS reporter reads them) and the
         // "already confined?" question.
         ArgIn(
@@ -129,6 +133,15 @@ fn files() -> Vec<Allow> {
         Any(libc::SYS_fchmod),
         Any(libc::SYS_flock),
         Any(libc::SYS_getcwd),
+        // Snapshots: private modes (chmod), whether the folder's filesystem is sparse-capable
+        // (fstatfs), access checks.
+        Any(libc::SYS_chmod),
+        Any(libc::SYS_fchmodat),
+        Any(libc::SYS_fstatfs),
+        Any(libc::SYS_statfs),
+        Any(libc::SYS_access),
+        Any(libc::SYS_faccessat),
+        Any(libc::SYS_faccessat2),
     ]
 }
 
@@ -149,6 +162,28 @@ fn block_io() -> Vec<Allow> {
         // Image locks (OFD locks through fcntl are in the base).
         Any(libc::SYS_flock),
     ]
+}
+
+// KVM ioctl numbers (linux/kvm.h: _IOW/_IOWR(KVMIO = 0xAE, nr, size)); kvm-ioctls keeps its
+// own private.
+const KVM_IRQ_LINE: u64 = 0x4008_ae61;
+const KVM_IRQ_LINE_STATUS: u64 = 0xc008_ae67;
+const KVM_SIGNAL_MSI: u64 = 0x4020_aea5;
+const KVM_GET_DIRTY_LOG: u64 = 0x4010_ae42;
+
+/// Raising a guest interrupt from a device's thread (virtio-pci INTx or MSI, the i8042's),
+/// and nothing else of KVM; FIONBIO for its sockets.
+fn irq() -> Vec<Allow> {
+    vec![ArgIn(
+        libc::SYS_ioctl,
+        1,
+        vec![
+            KVM_IRQ_LINE,
+            KVM_IRQ_LINE_STATUS,
+            KVM_SIGNAL_MSI,
+            libc::FIONBIO,
+        ],
+    )]
 }
 
 /// KVM: the vCPU's and VM's ioctls, kicking vCPUs out of KVM_RUN with a signal.
@@ -201,17 +236,28 @@ fn own(kind: ThreadKind, pid: u64) -> Vec<Allow> {
             v.extend(spawn());
             v.extend(sockets());
         }
+        // Keys and the pointer reach the guest as interrupts; a new client's first picture
+        // harvests the dirty log.
         VncClient => {
             v.extend(spawn());
             v.extend(sockets());
+            v.extend(irq());
+            v.push(ArgIn(libc::SYS_ioctl, 1, vec![KVM_GET_DIRTY_LOG]));
         }
         VncWriter => v.extend(sockets()),
-        Display => v.extend(kvm(pid)),
+        // The framebuffer's dirty log.
+        Display => v.push(ArgIn(libc::SYS_ioctl, 1, vec![KVM_GET_DIRTY_LOG])),
+        // Waits on its queue's eventfd (poll), completes requests with an interrupt.
         Block => {
             v.extend(block_io());
-            v.push(Any(libc::SYS_eventfd2));
+            v.extend(irq());
+            v.push(Any(libc::SYS_poll));
+            v.push(Any(libc::SYS_ppoll));
         }
-        Net => v.extend(sockets()),
+        Net => {
+            v.extend(sockets());
+            v.extend(irq());
+        }
         PasstLog => {}
         ConsoleIn => {}
     }
@@ -236,6 +282,29 @@ pub(super) fn syscalls(kind: ThreadKind) -> std::collections::BTreeSet<i64> {
             Any(n) | ArgIn(n, ..) => *n,
         })
         .collect()
+}
+
+/// Whether `kind` or a thread it spawns opens files (snapshots, screenshots, discs, the UEFI
+/// variables, /proc for the inspector). The others get [`deny_files`] on top of their filter.
+pub(super) fn opens_files(kind: ThreadKind) -> bool {
+    use ThreadKind::*;
+    matches!(kind, Main | Vcpu | Api | ApiClient)
+}
+
+/// A second filter for threads that open no files: `openat` fails with EACCES (glibc's
+/// malloc then falls back to a default CPU count) and everything else is left to the first
+/// filter. Stacked filters take the strictest answer, so this errno wins over its allow.
+pub(super) fn deny_files() -> Result<BpfProgram, String> {
+    let rules = BTreeMap::from([(libc::SYS_openat, Vec::new())]);
+    let f = SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::EACCES as u32),
+        TargetArch::x86_64,
+    )
+    .map_err(|e| format!("seccomp: {e}"))?;
+    f.try_into()
+        .map_err(|e: seccompiler::BackendError| format!("seccomp: {e}"))
 }
 
 /// Compiles `kind`'s filter.

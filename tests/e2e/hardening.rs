@@ -153,7 +153,8 @@ fn screenshots_never_replace_links_devices_or_fifos() {
     spec.display = Some((320, 240));
     let vm = Vm::start("shotpath", &spec);
     let mut api = vm.api();
-    let d = tempfile::tempdir().unwrap();
+    // In the VM's folder: Landlock lets the VMM write nowhere else (see below).
+    let d = tempfile::tempdir_in(vm.dir.path()).unwrap();
     let target = d.path().join("precious");
     std::fs::write(&target, b"keep").unwrap();
     let link = d.path().join("link.png");
@@ -201,6 +202,24 @@ fn screenshots_never_replace_links_devices_or_fifos() {
         assert_eq!(r["ok"], true, "{r}");
     }
     assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
+    // Outside the VM's folders (even as root, even in /etc): refused, saying where it may
+    // write, and nothing is written.
+    if vmm_core::sandbox::landlock_available() {
+        let outside = tempfile::tempdir().unwrap();
+        for p in [
+            outside.path().join("shot.png"),
+            Path::new("/etc/vmdesk-landlock.png").to_path_buf(),
+        ] {
+            let r = api.call(json!({"cmd": "screenshot", "path": p}));
+            assert_eq!(r["error"]["code"], "bad-request", "{r}");
+            let msg = r["error"]["message"].as_str().unwrap();
+            assert!(
+                msg.contains("outside the folders this VM may write"),
+                "{msg}"
+            );
+            assert!(!p.exists(), "{}", p.display());
+        }
+    }
 }
 
 /// `vmdesk-vmm --check --config cfg`: its status and stderr; fails if it takes over 10 s (a

@@ -215,6 +215,10 @@ impl Drop for Vm {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failed test shows why the VMM ended (a seccomp kill names its thread there).
+        if std::thread::panicking() {
+            eprintln!("vmdesk-vmm's stderr:\n{}", self.stderr());
+        }
     }
 }
 

@@ -19,6 +19,8 @@
 //! - [`snapshot`]: saving and restoring a whole VM (state file, memory, disks), with
 //!   [`snapshot::SnapshotError`] at its boundary.
 //!
+//! Confinement: [`sandbox`] (seccomp per thread kind, `no_new_privs`, Landlock).
+//!
 //! The control API:
 //! - [`api`]: the protocol shared with the app; [`api_server`] serves it.
 //!
@@ -53,6 +55,7 @@ pub mod host;
 pub mod hub;
 pub mod inspect;
 pub mod net;
+pub mod sandbox;
 pub mod snapshot;
 pub mod storage;
 pub mod usage;

@@ -356,8 +356,10 @@ impl Vmm {
             };
             match std::thread::Builder::new()
                 .name(format!("vcpu{i}"))
-                .spawn(move || vcpu::run(v, ctx))
-            {
+                .spawn(move || {
+                    crate::sandbox::confine(crate::sandbox::ThreadKind::Vcpu);
+                    vcpu::run(v, ctx)
+                }) {
                 Ok(t) => lock(&h.threads).push(t),
                 Err(e) => return ExitReason::Error(format!("spawning vCPU thread {i}: {e}")),
             }

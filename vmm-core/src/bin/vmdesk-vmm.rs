@@ -14,6 +14,7 @@ use vmm_core::config::VmConfig;
 use vmm_core::display::vnc::{self, VncOptions};
 use vmm_core::exit::ExitReason;
 use vmm_core::host::{self, KvmFlavor};
+use vmm_core::sandbox::{self, SeccompMode, ThreadKind};
 use vmm_core::vmm::Vmm;
 
 /// Runs one virtual machine on /dev/kvm.
@@ -45,7 +46,31 @@ struct Args {
     /// Start from this snapshot (an id from the VM's snapshots folder) instead of booting.
     #[arg(long, value_name = "SNAPSHOT_ID")]
     restore: Option<String>,
+
+    /// Seccomp filters on every thread: "on" (a forbidden syscall stops the VMM, naming the
+    /// thread and syscall), "log" (the kernel logs it to dmesg and lets it through: for finding
+    /// a missing syscall), "off".
+    #[arg(
+        long,
+        value_name = "on|log|off",
+        env = "VMDESK_SECCOMP",
+        default_value = "on"
+    )]
+    seccomp: SeccompMode,
+
+    /// A folder screenshots may be written to, besides the VM's folder and runtime folder
+    /// (Landlock lets the VMM write nowhere else).
+    #[arg(long, value_name = "DIR")]
+    screenshot_dir: Option<PathBuf>,
+
+    /// Do not confine file access with Landlock (which otherwise limits the VMM to its VM's
+    /// folder, images, firmware, kernel and runtime folder).
+    #[arg(long)]
+    no_landlock: bool,
 }
+
+// The sandbox's SIGSYS reporter ends the process with the VMM-error status.
+const _: () = assert!(sandbox::EXIT_STATUS == exit_code::VMM_ERROR);
 
 fn fail(code: i32, msg: &str) -> ! {
     vmm_core::log_line!("vmdesk-vmm: {msg}");
@@ -100,6 +125,22 @@ fn main() {
     let listener =
         api_server::bind(&runtime_dir).unwrap_or_else(|e| fail(exit_code::VMM_ERROR, &e));
     let socket = api_server::socket_path(&runtime_dir);
+    // Before anything is built: the threads the builder starts confine themselves.
+    let policy = policy_for(
+        &config,
+        &vm_dir,
+        &runtime_dir,
+        args.screenshot_dir.as_deref(),
+        args.seccomp,
+        !args.no_landlock,
+    );
+    match sandbox::init(&policy) {
+        Ok(status) => eprintln!("vmdesk-vmm: confinement: no_new_privs; {status}"),
+        Err(e) => {
+            let _ = std::fs::remove_file(&socket);
+            fail(exit_code::VMM_ERROR, &format!("confinement: {e}"))
+        }
+    }
     let vm_dir_for_exit = vm_dir.clone();
     let vmm = Vmm::try_from(VmSpec {
         config,
@@ -166,12 +207,17 @@ fn main() {
         let h = handle.clone();
         let _ = std::thread::Builder::new()
             .name("console-in".into())
-            .spawn(move || console_input(h));
+            .spawn(move || {
+                sandbox::confine(ThreadKind::ConsoleIn);
+                console_input(h)
+            });
         saved
     } else {
         None
     };
 
+    // Everything main starts is running; from here it waits, resets, spawns vCPUs and ends.
+    sandbox::confine(ThreadKind::Main);
     let reason = vmm.run_resetting(|h| match &power_on {
         Some(p) => vmm_core::snapshot::power_on::reset(h, p).map_err(|e| e.to_string()),
         None => Err("this machine cannot reset in place".into()),
@@ -202,6 +248,68 @@ fn main() {
         _ => vmm_core::log_line!("vmdesk-vmm: {reason} (exit status {})", reason.code()),
     }
     exit(reason.code());
+}
+
+/// The policy for a VM: what `config` names, resolved against `vm_dir` as the builder does.
+fn policy_for(
+    config: &vmm_core::config::VmConfig,
+    vm_dir: &std::path::Path,
+    runtime_dir: &std::path::Path,
+    screenshot_dir: Option<&std::path::Path>,
+    seccomp: SeccompMode,
+    landlock: bool,
+) -> sandbox::Policy {
+    use vmm_core::config::{BootSource, UEFI_VARS_TEMPLATE};
+    let mut p = sandbox::Policy {
+        seccomp,
+        landlock,
+        rw_dirs: vec![vm_dir.to_path_buf(), runtime_dir.to_path_buf()],
+        rw_files: Vec::new(),
+        ro_files: Vec::new(),
+        ro_dirs: Vec::new(),
+    };
+    p.rw_dirs
+        .extend(screenshot_dir.map(std::path::Path::to_path_buf));
+    for d in &config.disks {
+        let path = vmm_core::storage::config_path(d, vm_dir);
+        // Backing files are opened again when a snapshot is reverted.
+        if let Ok(info) = vmm_core::storage::image_info(&path) {
+            p.ro_files.extend(info.backing_chain);
+        }
+        if d.read_only {
+            p.ro_files.push(path);
+        } else {
+            p.rw_files.push(path);
+        }
+    }
+    if let BootSource::Linux { kernel, initrd, .. } = &config.boot {
+        p.ro_files.push(vm_dir.join(kernel));
+        p.ro_files.extend(initrd.iter().map(|i| vm_dir.join(i)));
+    }
+    p.ro_files
+        .extend(config.boot.firmware().map(|f| vm_dir.join(f)));
+    p.ro_files
+        .extend(config.boot.vga_rom().map(|f| vm_dir.join(f)));
+    if let Some(vars) = config.boot.uefi_vars(vm_dir) {
+        p.rw_files.push(vars);
+        p.ro_files.push(UEFI_VARS_TEMPLATE.into());
+    }
+    if let Some(log) = config.serial.log_path(vm_dir) {
+        p.rw_files.push(log);
+    }
+    // A disc changed at run time must come from a folder of the configured discs; elsewhere
+    // the insert fails with a message that says so (api_server).
+    for c in &config.cdroms {
+        if let Some(path) = &c.path {
+            let path = vm_dir.join(path);
+            p.ro_dirs.extend(path.parent().map(|d| d.to_path_buf()));
+            p.ro_files.push(path);
+        }
+    }
+    // The inspector's and the counters' view of this process (/proc/self is a link to it).
+    p.ro_dirs
+        .push(PathBuf::from(format!("/proc/{}", std::process::id())));
+    p
 }
 
 /// Copies the terminal's input to the guest's serial port; Ctrl-A x stops the VM.

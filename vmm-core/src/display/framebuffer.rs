@@ -289,6 +289,7 @@ pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageB
     let _ = std::thread::Builder::new()
         .name("display".into())
         .spawn(move || {
+            crate::sandbox::confine(crate::sandbox::ThreadKind::Display);
             // A fixed 60 Hz schedule: sleeping 16 ms after each harvest drifted to ~55 Hz.
             let mut next = Instant::now();
             loop {

@@ -293,6 +293,7 @@ pub fn spawn_display_thread(vm: Arc<VmFd>, vga: Arc<Vga>, bus: Arc<DamageBus>) {
     let _ = std::thread::Builder::new()
         .name("display".into())
         .spawn(move || {
+            crate::sandbox::confine(crate::sandbox::ThreadKind::Display);
             let mut next = Instant::now();
             loop {
                 if bus.client_count() == 0 {

@@ -244,6 +244,7 @@ impl Block {
         let thread = std::thread::Builder::new()
             .name("virtio-blk".into())
             .spawn(move || {
+                crate::sandbox::confine(crate::sandbox::ThreadKind::Block);
                 t.run();
                 *t
             })

@@ -259,7 +259,10 @@ fn start(
         let listener = listener.clone();
         thread::Builder::new()
             .name(String::from("vnc-accept"))
-            .spawn(move || accept_loop(&inner, &listener))?
+            .spawn(move || {
+                crate::sandbox::confine(crate::sandbox::ThreadKind::VncAccept);
+                accept_loop(&inner, &listener)
+            })?
     };
     Ok(VncServer {
         inner,
@@ -313,6 +316,7 @@ fn accept_loop(inner: &Arc<Inner>, listener: &Listener) {
         let spawned = thread::Builder::new()
             .name(format!("vnc-client-{id}"))
             .spawn(move || {
+                crate::sandbox::confine(crate::sandbox::ThreadKind::VncClient);
                 super::session::run(&inner2, stream, id, &peer);
                 inner2.gate.leave(id);
                 lock(&inner2.clients).remove(&id);

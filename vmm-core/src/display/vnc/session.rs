@@ -111,6 +111,7 @@ fn session(
         thread::Builder::new()
             .name(String::from("vnc-writer"))
             .spawn(move || {
+                crate::sandbox::confine(crate::sandbox::ThreadKind::VncWriter);
                 if let Err(e) = Writer::new(&inner, &shared, out, (w, h)).run() {
                     let mut st = lock(&shared.st);
                     // After the reader ended the session, a failed write is just its echo.

@@ -150,12 +150,18 @@ impl Net {
         net.threads.push(
             std::thread::Builder::new()
                 .name(format!("{label}-rx"))
-                .spawn(move || rx_loop(s, rx_stream))?,
+                .spawn(move || {
+                    crate::sandbox::confine(crate::sandbox::ThreadKind::Net);
+                    rx_loop(s, rx_stream)
+                })?,
         );
         net.threads.push(
             std::thread::Builder::new()
                 .name(format!("{label}-tx"))
-                .spawn(move || tx_loop(shared, stream))?,
+                .spawn(move || {
+                    crate::sandbox::confine(crate::sandbox::ThreadKind::Net);
+                    tx_loop(shared, stream)
+                })?,
         );
         Ok(net)
     }

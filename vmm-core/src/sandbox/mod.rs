@@ -74,6 +74,9 @@ pub enum ThreadKind {
     Block,
     /// `<nic>-rx` / `<nic>-tx`: frames between a virtio-net queue and passt's socket.
     Net,
+    /// `<nic>-slirp`: libslirp's loop (a NIC's user-mode network inside the VMM): host sockets
+    /// for the guest's connections and the forwards, frames to and from the device.
+    Slirp,
     /// `<nic>-passt-log`: passt's stderr into vmm.log.
     PasstLog,
     /// `console-in`: the terminal's keys to the serial port (`--console`).
@@ -81,7 +84,7 @@ pub enum ThreadKind {
 }
 
 impl ThreadKind {
-    pub const ALL: [ThreadKind; 13] = [
+    pub const ALL: [ThreadKind; 14] = [
         ThreadKind::Main,
         ThreadKind::Vcpu,
         ThreadKind::Api,
@@ -93,6 +96,7 @@ impl ThreadKind {
         ThreadKind::Display,
         ThreadKind::Block,
         ThreadKind::Net,
+        ThreadKind::Slirp,
         ThreadKind::PasstLog,
         ThreadKind::ConsoleIn,
     ];
@@ -314,7 +318,7 @@ pub fn confine(kind: ThreadKind) {
     #[cfg(target_arch = "x86_64")]
     if let Some(st) = STATE.get() {
         if let Err(e) = confine_with(st, kind) {
-            eprintln!("vmdesk-vmm: confining thread {kind:?}: {e}");
+            crate::log_line!("vmdesk-vmm: confining thread {kind:?}: {e}");
             std::process::exit(EXIT_STATUS);
         }
     }

@@ -258,6 +258,20 @@ fn own(kind: ThreadKind, pid: u64) -> Vec<Allow> {
             v.extend(sockets());
             v.extend(irq());
         }
+        // The guest's TCP/UDP/ICMP as host sockets it opens and connects, forwards it listens
+        // on; frames to the device over the socketpair. (It may not open files: its
+        // /etc/resolv.conf read fails with EACCES and it relays DNS to its default.)
+        Slirp => {
+            v.extend(sockets());
+            v.extend([
+                Any(libc::SYS_socket),
+                Any(libc::SYS_connect),
+                Any(libc::SYS_bind),
+                Any(libc::SYS_listen),
+                Any(libc::SYS_accept),
+                ArgIn(libc::SYS_ioctl, 1, vec![libc::FIONREAD]),
+            ]);
+        }
         PasstLog => {}
         ConsoleIn => {}
     }

@@ -133,6 +133,7 @@ impl SlirpNet {
         let thread = std::thread::Builder::new()
             .name(format!("{label}-slirp"))
             .spawn(move || {
+                crate::sandbox::confine(crate::sandbox::ThreadKind::Slirp);
                 let r = running;
                 r.run(lib, stop_fd);
                 r.free(lib, true);

@@ -21,6 +21,11 @@ def seed(target, name, data):
     SEEDS.setdefault(target, []).append((name, bytes(data)))
 
 
+def head(m):
+    """Guest memory as the head-split targets take it: its length (u16 LE), then the bytes."""
+    return struct.pack("<H", len(m)) + m
+
+
 def mem(size=0x1000):
     return bytearray(size)
 
@@ -113,7 +118,7 @@ def mmio_op(off, val=0, read=False, width=0):
     return struct.pack("<HB", off | (0x8000 if read else 0), width) + struct.pack("<I", val)
 
 
-m = mem(0x1000)
+m = mem(0x900)
 ring(m, 0, [[(0x800, 64, F_WRITE)]])
 ops = b"".join([
     mmio_op(0x000, read=True), mmio_op(0x008, read=True), mmio_op(0x070, 1), mmio_op(0x070, 3),
@@ -123,8 +128,8 @@ ops = b"".join([
     mmio_op(0x044, 1), mmio_op(0x070, 15), mmio_op(0x050, 0), mmio_op(0x060, read=True),
     mmio_op(0x064, 1), mmio_op(0x100, read=True, width=2), mmio_op(0x0fc, read=True),
 ])
-seed("virtio_mmio_transport", "rng-driver", b"\x00" + m + ops)
-seed("virtio_mmio_transport", "input-driver", b"\x01" + m + ops + mmio_op(0x070, 0))
+seed("virtio_mmio_transport", "rng-driver", b"\x00" + head(m) + ops)
+seed("virtio_mmio_transport", "input-driver", b"\x01" + head(m) + ops + mmio_op(0x070, 0))
 
 # virtio-pci: 4 KiB memory, then accesses: kind (0 config, 1/2 BAR4, 3 MSI-X; bit 7 read),
 # offset, size, 8 value bytes.
@@ -132,7 +137,7 @@ def pci_op(kind, off, size, val=0, read=False):
     return struct.pack("<BHB", kind | (0x80 if read else 0), off, size) + struct.pack("<Q", val)
 
 
-m = mem(0x1000)
+m = mem(0x900)
 ring(m, 0, [[(0x800, 64, F_WRITE)]])
 ops = b"".join([
     pci_op(0, 0x00, 2, read=True), pci_op(0, 0x06, 1, read=True), pci_op(0, 0x34, 0, read=True),
@@ -144,9 +149,9 @@ ops = b"".join([
     pci_op(1, 0x1c, 1, 1), pci_op(1, 0x14, 0, 15), pci_op(1, 0x3000, 1, 0),
     pci_op(1, 0x1000, 0, read=True), pci_op(3, 0x0, 2, 0xfee00000), pci_op(3, 0x800, 2, read=True),
 ])
-seed("virtio_pci_config", "driver", m + ops)
-seed("virtio_pci_devices", "keyboard", b"\x00" + m + ops)
-seed("virtio_pci_devices", "tablet", b"\x01" + m + ops)
+seed("virtio_pci_config", "driver", head(m) + ops)
+seed("virtio_pci_devices", "keyboard", b"\x00" + head(m) + ops)
+seed("virtio_pci_devices", "tablet", b"\x01" + head(m) + ops)
 
 # --- port devices ---------------------------------------------------------------------------
 # serial: (kind, value); kind = offset | width<<4 | op<<6 (0/1 write, 2 read, 3 input).
@@ -200,13 +205,13 @@ s += bytes([3, 0x04, 0, 0, 0, 1, 0xb0]) + bytes([3 | 4, 0x00, 0, 0, 0, 2, 0xb0])
 s += bytes([2, 0x06, 0, 0, 0, 0, 0])
 seed("pci_config", "enumerate", s)
 
-# fw_cfg: head 4 KiB of memory, then (kind, size, value...); port 0 selector, 1 data, 4 DMA.
-m = mem(0x1000)
+# fw_cfg: memory (length-prefixed), then (kind, size, value...); port 0 selector, 1 data, 4 DMA.
+m = mem(0x300)
 put(m, 0x100, struct.pack(">IIQ", 0x0019 << 16 | 0x08 | 0x02, 64, 0x200))
 ops = bytes([0, 1, 0x00, 0x00] + [0] * 6) + bytes([0x81, 0, 0] + [0] * 7) * 4
 ops += bytes([0, 1, 0x19, 0x00] + [0] * 6) + bytes([0x81, 0, 0] + [0] * 7) * 4
 ops += bytes([4, 2, 0, 0, 0, 0] + [0] * 4) + bytes([8, 2, 0x00, 0x01, 0, 0] + [0] * 4)
-seed("fw_cfg_ports", "signature-and-dma", m + ops)
+seed("fw_cfg_ports", "signature-and-dma", head(m) + ops)
 
 # pflash: (kind, off lo, off hi, value x8); kind bit 7 read, low bits width.
 def fl(off, val=0, read=False, width=0):
@@ -278,7 +283,7 @@ for p, clb, fb in [(0, 0x400, 0xc00), (2, 0x800, 0xd00)]:
 ops += reg(0x100 + 0x38, 1) + reg(0x100 + 0x20, read=True) + reg(0x100 + 0x10, read=True)
 ops += reg(0x200 + 0x38, 0xf) + reg(0x200 + 0x20, read=True) + reg(0x200 + 0x10, 0xffffffff)
 ops += reg(0x08, read=True) + reg(0x08, 0xffffffff)
-seed("ahci_commands", "inquiry-identify-rw", m + ops)
+seed("ahci_commands", "inquiry-identify-rw", head(m) + ops)
 
 # --- files ----------------------------------------------------------------------------------
 seed("rfb_client_messages", "session", b"".join([
@@ -405,7 +410,7 @@ def qcow2_seeds():
             return p
         for name, opts, size in [("v3-512", "cluster_size=512", "64K"),
                                  ("v2-512", "cluster_size=512,compat=0.10", "64K"),
-                                 ("v3-4k-refcount1", "cluster_size=4096,refcount_bits=1", "1M")]:
+                                 ("v3-512-refcount1", "cluster_size=512,refcount_bits=1", "64K")]:
             p = make(name + ".qcow2", opts, size)
             subprocess.run(["qemu-io", "-c", "write -P 0x5a 0 4k", p], check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

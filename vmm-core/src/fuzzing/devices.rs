@@ -18,10 +18,10 @@ use crate::display::{FrameSource, Rect};
 use std::sync::Arc;
 use vmm_sys_util::eventfd::EventFd;
 
-/// fw_cfg's ports: the input's head is guest memory (DMA descriptors and their targets), the
-/// rest port accesses.
+/// fw_cfg's ports: the input's head is guest memory (DMA descriptors and their targets, see
+/// [`super::split_head`]), the rest port accesses.
 pub fn fw_cfg_ports(data: &[u8]) {
-    let (head, ops) = data.split_at(data.len().min(0x1000));
+    let (head, ops) = super::split_head(data, 0x1000);
     let mem = guest_memory(head);
     let e820 = [(0, MEM as u64, 1)];
     let Ok(mut dev) = FwCfg::for_pc(mem, 1, MEM as u64, &e820) else {

@@ -29,8 +29,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
+/// A harness: the fuzzer's bytes in, a panic if something that must hold does not.
+pub type Harness = fn(&[u8]);
+
 /// Every target by name, as `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/` call it.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Harness)] = &[
     ("acpi_registers", acpi_registers),
     ("ahci_commands", ahci_commands),
     ("atapi_packets", atapi_packets),
@@ -65,6 +68,17 @@ pub(crate) fn guest_memory(bytes: &[u8]) -> GuestMemoryMmap {
     mem.write_slice(&bytes[..n], GuestAddress(0))
         .expect("inside guest memory");
     mem
+}
+
+/// Splits an input into guest memory and register accesses: a little-endian u16 (taken
+/// modulo `max + 1`) gives the memory's length, then come its bytes and then the accesses. The
+/// fuzzer chooses how much memory it writes, so short inputs still reach the registers.
+pub(crate) fn split_head(data: &[u8], max: usize) -> (&[u8], &[u8]) {
+    let [a, b, rest @ ..] = data else {
+        return (&[], data);
+    };
+    let n = (usize::from(u16::from_le_bytes([*a, *b])) % (max + 1)).min(rest.len());
+    rest.split_at(n)
 }
 
 /// This process's scratch folder (images, config files): one per process, so parallel fuzzer

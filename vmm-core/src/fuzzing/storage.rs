@@ -25,10 +25,11 @@ fn cd_image() -> &'static PathBuf {
 }
 
 /// The AHCI controller: the input's head is guest memory (command lists, tables with their
-/// FISes, packets and PRDTs, FIS receive areas), the rest ABAR register accesses. A CD-ROM
+/// FISes, packets and PRDTs, FIS receive areas; see [`super::split_head`]), the rest ABAR
+/// register accesses. A CD-ROM
 /// with a small image on port 0, an empty drive on port 1, a writable SATA disk on port 2.
 pub fn ahci_commands(data: &[u8]) {
-    let (head, ops) = data.split_at(data.len().min(0x2000));
+    let (head, ops) = super::split_head(data, 0x2000);
     let mem = guest_memory(head);
     let sata = Disk::open(
         &super::virtio::disk_images().0,

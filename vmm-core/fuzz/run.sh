@@ -5,7 +5,7 @@
 #
 # Defaults: --time 120, every target (the list is fuzz_targets/*.rs). Per target it prints and
 # records the executions, libFuzzer's final coverage (`cov:` edges, `ft:` features), the
-# corpus it leaves, and the crashes found (inputs in artifacts/<target>/, to be moved to
+# corpus it leaves, and the crashes this run found (inputs in artifacts/<target>/, to be moved to
 # regressions/<target>/ once fixed: `cargo test -p vmm-core --lib fuzzing` replays them).
 # New inputs are merged into corpus/<target>/ (minimized: only those that add coverage);
 # --no-merge leaves the in-tree corpus alone. Needs `cargo +nightly` and cargo-fuzz.
@@ -55,6 +55,7 @@ for t in "${targets[@]}"; do
     log="$work/$t.log"
     if [ "$mode" = runs ]; then limit="-runs=$amount"; else limit="-max_total_time=$amount"; fi
     start=$(date +%s)
+    stamp="$work/$t.start"; : > "$stamp"
     set +e
     cargo +nightly fuzz run "$t" "$work/$t" "corpus/$t" -- \
         "$limit" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
@@ -66,7 +67,7 @@ for t in "${targets[@]}"; do
     # The last status line (`#N  DONE/pulse/NEW ... cov: X ft: Y corp: ...`).
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
     ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
-    crashes=$(find "artifacts/$t" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
+    crashes=$(find "artifacts/$t" -type f -newer "$stamp" \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
     if [ "$rc" -ne 0 ]; then
         status=1
         echo "== $t: libFuzzer stopped (exit $rc); see $log and artifacts/$t/" >&2

@@ -207,8 +207,8 @@ pub fn virtio_input_queue(data: &[u8]) {
 
 /// The virtio-mmio transport's registers in any order and width (status, features, queue
 /// set-up, notify, interrupt ack, config space), with virtio-rng or a virtio-input keyboard
-/// behind it; the input's head is guest memory (see [`super::split_head`]). Whatever state that leaves must survive a
-/// snapshot into a fresh transport.
+/// behind it; the input's head is guest memory (see [`super::split_head`]). Whatever state
+/// that leaves must survive a snapshot into a fresh transport.
 pub fn virtio_mmio_transport(data: &[u8]) {
     let Some((&which, rest)) = data.split_first() else {
         return;

@@ -51,6 +51,10 @@ pub mod devices;
 pub mod display;
 pub mod exit;
 pub mod exit_log;
+/// The fuzz targets' harnesses (`fuzz/`), for the fuzzer and `cargo test`'s corpus replay only.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod host;
 pub mod hub;
 pub mod inspect;

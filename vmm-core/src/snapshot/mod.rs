@@ -19,6 +19,8 @@ pub mod file;
 pub mod firmware;
 pub mod kvm_state;
 pub mod memory;
+#[cfg(any(test, feature = "fuzzing"))]
+mod offline;
 pub mod power_on;
 
 use crate::api::{
@@ -32,6 +34,8 @@ use crate::devices::Persist;
 use crate::util::lock;
 use crate::vmm::{Machine, MachineDisk, VmHandle};
 pub use error::SnapshotError;
+#[cfg(any(test, feature = "fuzzing"))]
+pub use offline::check_offline;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

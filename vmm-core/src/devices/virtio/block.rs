@@ -298,6 +298,23 @@ impl Block {
     }
 }
 
+/// The fuzz harness's way in: serves the chains `queue` holds on the calling thread, as the
+/// I/O thread would, and gives the queue back (deterministic, no thread per input).
+#[cfg(any(test, feature = "fuzzing"))]
+impl Block {
+    pub(crate) fn serve_now(
+        &self,
+        mem: GuestMemoryMmap,
+        queue: Queue,
+        acked: u64,
+        irq: Arc<VirtioInterrupt>,
+    ) -> Queue {
+        let mut t = self.io_thread(mem, queue, acked, irq);
+        t.process_queue();
+        t.queue
+    }
+}
+
 impl Drop for Block {
     fn drop(&mut self) {
         self.stop_thread();

@@ -256,6 +256,11 @@ fn status(id: &str, state: RunState) -> Status {
         uptime_ms: 1000,
         pid: 4242,
         hardware_virtualization: true,
+        confinement: Some(vmm_core::api::Confinement {
+            seccomp: vmm_core::api::SeccompMode::On,
+            filters: 14,
+            landlock: "abi v7".into(),
+        }),
         ..Default::default()
     }
 }

@@ -85,6 +85,21 @@ fn every_thread_of_a_running_vm_is_confined_and_the_vm_snapshots_and_reverts() {
         );
         assert_eq!(nnp, "1", "thread {n} lacks no_new_privs");
     }
+    // The status says so (the app's Activity tab and `vmdesk status` show it).
+    let st = api.cmd("status");
+    let c = &st["result"]["confinement"];
+    assert_eq!(c["seccomp"], "on", "{st}");
+    assert_eq!(
+        c["filters"],
+        vmm_core::sandbox::ThreadKind::ALL.len(),
+        "{st}"
+    );
+    let landlock = c["landlock"].as_str().unwrap_or_default();
+    if vmm_core::sandbox::landlock_available() {
+        assert!(landlock.starts_with("abi v"), "{st}");
+    } else {
+        assert!(landlock.starts_with("unavailable"), "{st}");
+    }
     // The VM works so: a snapshot, a revert, a screenshot in its folder.
     let r = api.call(json!({"cmd": "snapshot-create", "name": "confined"}));
     assert_eq!(r["ok"], true, "{r}");
@@ -104,11 +119,40 @@ fn every_thread_of_a_running_vm_is_confined_and_the_vm_snapshots_and_reverts() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("confinement: no_new_privs; seccomp: 13 filters"),
+        stderr.contains(&format!(
+            "confinement: no_new_privs; seccomp: {} filters",
+            vmm_core::sandbox::ThreadKind::ALL.len()
+        )),
         "{stderr}"
     );
     if vmm_core::sandbox::landlock_available() {
         assert!(stderr.contains("landlock: abi v"), "{stderr}");
     }
     assert!(!stderr.contains("seccomp: thread"), "{stderr}");
+}
+
+/// Confinement turned down on the command line is said as such in the status (and vmm.log),
+/// and the VM runs.
+#[test]
+fn confinement_turned_down_is_said_in_the_status() {
+    let name = "confinement_turned_down_is_said_in_the_status";
+    if !kvm_or_skip(name) {
+        return;
+    }
+    let spec = GuestSpec::test("halt");
+    let mut vm = Vm::start_with("loose", &spec, &["--seccomp", "log", "--no-landlock"]);
+    vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
+    let mut api = vm.api();
+    let st = api.cmd("status");
+    let c = &st["result"]["confinement"];
+    assert_eq!(c["seccomp"], "log", "{st}");
+    assert_eq!(
+        c["filters"],
+        vmm_core::sandbox::ThreadKind::ALL.len(),
+        "{st}"
+    );
+    assert_eq!(c["landlock"], "off", "{st}");
+    api.cmd("kill");
+    let (_, _, stderr) = vm.wait_exit(Duration::from_secs(10));
+    assert!(stderr.contains("log only; landlock: off"), "{stderr}");
 }

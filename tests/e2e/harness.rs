@@ -96,6 +96,14 @@ impl Vm {
         Vm { dir, child }
     }
 
+    /// [`Vm::start`] with more arguments for `vmdesk-vmm` (e.g. `--seccomp log`).
+    pub fn start_with(id: &str, spec: &GuestSpec, extra: &[&str]) -> Vm {
+        let dir = tempfile::tempdir().unwrap();
+        write_config(dir.path(), id, spec);
+        let child = Self::spawn_with(dir.path(), extra);
+        Vm { dir, child }
+    }
+
     fn spawn(dir: &Path) -> Child {
         Self::spawn_with(dir, &[])
     }

@@ -177,6 +177,18 @@ impl VmHandle {
             started_unix_ms: self.started_unix_ms,
             hardware_virtualization: self.flavor.is_hardware(),
             warnings: self.warnings.clone(),
+            confinement: crate::sandbox::current().map(|c| api::Confinement {
+                seccomp: match c.seccomp {
+                    crate::sandbox::SeccompMode::On => api::SeccompMode::On,
+                    crate::sandbox::SeccompMode::Log => api::SeccompMode::Log,
+                    crate::sandbox::SeccompMode::Off => api::SeccompMode::Off,
+                },
+                filters: c.filters as u32,
+                landlock: match c.landlock {
+                    Ok(v) => format!("abi v{v}"),
+                    Err(why) => why,
+                },
+            }),
         }
     }
 

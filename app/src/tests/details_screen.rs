@@ -144,6 +144,8 @@ fn the_activity_tab_shows_live_values_from_the_counters() {
         "disk0: read 2.0 MiB in 3 requests · wrote 1.0 MiB in 2 · 1 flushes",
         // The vCPU thread's own share.
         "45 % CPU",
+        // What the VMM's status says confines it.
+        "Confinement: seccomp filters on (14) · Landlock file limits on (ABI 7)",
     ] {
         assert!(h.shows(s), "the activity tab shows {s:?}");
     }

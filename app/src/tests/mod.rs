@@ -11,6 +11,7 @@ mod inspector;
 mod lab_screens;
 mod layout;
 mod library_screen;
+mod network_form;
 mod serial_terminal;
 mod transfer_screens;
 mod wizard_screen;

@@ -1,7 +1,7 @@
 //! The hardware part of the VM settings, shared by the wizard and the details screen: disks
 //! (a new qcow2, or an existing image used directly or through a linked clone; in the details
-//! also the disks the VM has), the network interface (passt) with its port forwards, and the
-//! screen size. Checked inline like [`crate::ui::form`].
+//! also the disks the VM has), the network interface (user-mode: passt or libslirp) with its
+//! backend and port forwards, and the screen size. Checked inline like [`crate::ui::form`].
 
 use crate::data::backing::{self, Chain};
 use crate::data::disks::{self, DiskPlan};
@@ -15,7 +15,7 @@ use iced::widget::{button, column, container, pick_list, row, text, toggler, Spa
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
 use vmm_core::config::{
-    validate, DiskConfig, DisplayConfig, NicConfig, PortForward, Protocol, VmConfig,
+    validate, DiskConfig, DisplayConfig, NetBackend, NicConfig, PortForward, Protocol, VmConfig,
 };
 
 /// Screen sizes offered (any other size in vm.toml is kept and offered too).
@@ -76,6 +76,8 @@ pub enum Message {
     Browse,
     Picked(Chosen),
     Network(bool),
+    /// The NIC's user-mode network backend.
+    NetBackend(NetBackend),
     Display(DisplayChoice),
     /// Details: an attached disk's read-only switch.
     DiskReadOnly(usize, bool),
@@ -118,8 +120,10 @@ pub struct Hardware {
     /// VNC on loopback TCP as well as the socket (details only): port and password.
     pub vnc_port: String,
     pub vnc_password: String,
-    /// Whether passt or libslirp is installed (without either a NIC cannot work).
-    pub passt: bool,
+    /// The NIC's user-mode network: `backend` in vm.toml.
+    pub net_backend: NetBackend,
+    /// Whether passt and libslirp are installed (without either a NIC cannot work).
+    pub net_have: NetHave,
     /// Free bytes where new disks go.
     pub free: Option<u64>,
     /// The NICs and display as configured, for what is not shown here (MACs, further NICs,
@@ -133,15 +137,16 @@ pub struct Hardware {
 }
 
 impl Hardware {
-    /// A new VM's defaults: no disk yet (16 GiB offered), network when passt is there, a
+    /// A new VM's defaults: no disk yet (16 GiB offered), network when passt or libslirp is
+    /// there, a
     /// 1024 × 768 screen.
     pub fn for_new_vm(vms_dir: &Path) -> Hardware {
-        let passt = vmm_core::net::user_network_available();
+        let net_have = NetHave::probe();
         Hardware {
             disk_size: DEFAULT_DISK_GIB.to_string(),
             linked: true,
-            network: passt,
-            passt,
+            network: net_have.any(),
+            net_have,
             display: Some((1024, 768)),
             free: disks::free_space(vms_dir),
             ..Hardware::default()
@@ -175,7 +180,8 @@ impl Hardware {
                 .as_ref()
                 .and_then(|d| d.vnc_password.clone())
                 .unwrap_or_default(),
-            passt: vmm_core::net::user_network_available(),
+            net_backend: nic.map(|n| n.backend).unwrap_or_default(),
+            net_have: NetHave::probe(),
             base_nics: cfg.nics.clone(),
             base_display: cfg.display.clone(),
             ..Hardware::default()
@@ -219,6 +225,7 @@ impl Hardware {
             Message::Picked(Chosen::Cancelled) => {}
             Message::Picked(Chosen::NoChooser) => self.no_chooser = true,
             Message::Network(on) => self.network = on,
+            Message::NetBackend(b) => self.net_backend = b,
             Message::Display(DisplayChoice(d)) => self.display = d,
             Message::DiskReadOnly(i, on) => {
                 if let Some(d) = self.disks.get_mut(i) {
@@ -345,6 +352,7 @@ impl Hardware {
                 nics.push(NicConfig::default());
             }
             nics[0].forwards = parse_forwards(&self.forwards).unwrap_or_default();
+            nics[0].backend = self.net_backend;
             nics
         } else {
             Vec::new()
@@ -615,50 +623,14 @@ pub fn view<'a>(
         .spacing(16),
     );
     // Network.
-    let mut net = column![switch(
-        hw.network,
-        t!("hw-network"),
-        editable,
-        Message::Network
-    )]
-    .spacing(6);
-    if hw.network && !hw.passt {
-        net = net.push(
-            text(t!("hw-passt-missing"))
-                .size(13)
-                .color(style::ink(style::ORANGE)),
-        );
-    } else {
-        net = net.push(
-            text(t!("hw-network-hint"))
-                .size(13)
-                .color(style::ink(style::DIM)),
-        );
-    }
-    if hw.network {
-        let (i, p) = input(
-            hw,
-            problems,
-            HwField::Forwards,
-            &hw.forwards,
-            "tcp 2222:22",
-            editable,
-        );
-        net = net.push(
-            column![
-                row![
-                    text(t!("hw-forwards")).size(14),
-                    container(i).width(Length::Fill)
-                ]
-                .spacing(10)
-                .align_y(Alignment::Center),
-                below(p, Some(t!("hw-forwards-hint"))),
-            ]
-            .spacing(4)
-            .width(Length::Fill),
-        );
-    }
-    col = col.push(row![label(t!("details-nics")), net.width(Length::Fill)].spacing(16));
+    let net = net::view(hw, problems, editable);
+    col = col.push(
+        row![
+            label(t!("details-nics")),
+            container(net).width(Length::Fill)
+        ]
+        .spacing(16),
+    );
     // Screen.
     let mut choices = vec![DisplayChoice(None)];
     choices.extend(DISPLAY_PRESETS.iter().map(|p| DisplayChoice(Some(*p))));
@@ -726,5 +698,7 @@ pub fn view<'a>(
 }
 
 mod attached;
+mod net;
+pub use net::NetHave;
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,8 @@
 #[cfg(target_arch = "x86_64")]
 mod fs;
 #[cfg(target_arch = "x86_64")]
+mod ioctls;
+#[cfg(target_arch = "x86_64")]
 mod seccomp;
 
 use std::path::{Path, PathBuf};
@@ -105,8 +107,8 @@ impl ThreadKind {
     pub fn children(self) -> &'static [ThreadKind] {
         use ThreadKind::*;
         match self {
-            // The vCPUs (again on an in-place reset).
-            Main => &[Vcpu],
+            // The vCPUs (again on an in-place reset), the display's dirty-log harvester.
+            Main => &[Vcpu, Display],
             // A disk's I/O thread starts when the guest's driver sets DRIVER_OK.
             Vcpu => &[Block],
             Api => &[ApiClient],
@@ -133,6 +135,8 @@ pub struct Policy {
     /// Folders it may only read: the folders of the configured discs (a disc changed at run
     /// time must be in one of them), /proc/self (the inspector, usage).
     pub ro_dirs: Vec<PathBuf>,
+    /// Where a seccomp kill is recorded (the VM's `last-exit.json`), if anywhere.
+    pub exit_record: Option<PathBuf>,
 }
 
 /// Whether this kernel has Landlock (so a default `vmdesk-vmm` confines file access).
@@ -143,7 +147,7 @@ pub fn landlock_available() -> bool {
     false
 }
 
-/// What confinement is in force, for vmm.log.
+/// What confinement is in force, for vmm.log and the `status` API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     pub seccomp: SeccompMode,
@@ -175,6 +179,8 @@ struct State {
     landlock: Option<fs::Ruleset>,
     /// The policy with its paths made canonical, for [`write_refused`] / [`read_refused`].
     policy: Policy,
+    /// What [`init`] reported, for the `status` API.
+    status: Status,
 }
 
 /// `p` with symbolic links resolved; a file that does not exist yet by its folder's.
@@ -261,6 +267,9 @@ pub fn init(policy: &Policy) -> Result<Status, String> {
         for kind in ThreadKind::ALL {
             filters.insert(kind, seccomp::filter(kind, policy.seccomp)?);
         }
+        if let Some(path) = &policy.exit_record {
+            seccomp::open_exit_record(path)?;
+        }
         seccomp::install_sigsys_reporter()?;
     }
     let deny_files = match policy.seccomp {
@@ -297,6 +306,7 @@ pub fn init(policy: &Policy) -> Result<Status, String> {
             deny_files,
             landlock,
             policy,
+            status: status.clone(),
         })
         .map_err(|_| "sandbox: init called twice".to_string())?;
     Ok(status)
@@ -309,6 +319,14 @@ pub fn init(policy: &Policy) -> Result<Status, String> {
         filters: 0,
         landlock: Err("not on this architecture".into()),
     })
+}
+
+/// The confinement [`init`] put in force; None before it (unit tests, benches).
+pub fn current() -> Option<Status> {
+    #[cfg(target_arch = "x86_64")]
+    return STATE.get().map(|st| st.status.clone());
+    #[cfg(not(target_arch = "x86_64"))]
+    None
 }
 
 /// Confines the calling thread as `kind`: Landlock (unless inherited from a confined parent),

@@ -4,7 +4,7 @@
 //! `--seccomp log` and reading the kernel's log (`dmesg`: `comm` is the thread's name, `syscall`
 //! the number), starting from what Rust's std and glibc need on any thread.
 
-use super::{SeccompMode, ThreadKind};
+use super::{ioctls, SeccompMode, ThreadKind};
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule, TargetArch,
@@ -164,32 +164,24 @@ fn block_io() -> Vec<Allow> {
     ]
 }
 
-// KVM ioctl numbers (linux/kvm.h: _IOW/_IOWR(KVMIO = 0xAE, nr, size)); kvm-ioctls keeps its
-// own private.
-const KVM_IRQ_LINE: u64 = 0x4008_ae61;
-const KVM_IRQ_LINE_STATUS: u64 = 0xc008_ae67;
-const KVM_SIGNAL_MSI: u64 = 0x4020_aea5;
-const KVM_GET_DIRTY_LOG: u64 = 0x4010_ae42;
+/// `ioctl` with its request (argument 1) one of `requests`.
+fn ioctl_in(requests: Vec<u64>) -> Allow {
+    ArgIn(libc::SYS_ioctl, 1, requests)
+}
 
 /// Raising a guest interrupt from a device's thread (virtio-pci INTx or MSI, the i8042's),
 /// and nothing else of KVM; FIONBIO for its sockets.
 fn irq() -> Vec<Allow> {
-    vec![ArgIn(
-        libc::SYS_ioctl,
-        1,
-        vec![
-            KVM_IRQ_LINE,
-            KVM_IRQ_LINE_STATUS,
-            KVM_SIGNAL_MSI,
-            libc::FIONBIO,
-        ],
-    )]
+    let mut r = ioctls::interrupts();
+    r.push(libc::FIONBIO);
+    vec![ioctl_in(r)]
 }
 
-/// KVM: the vCPU's and VM's ioctls, kicking vCPUs out of KVM_RUN with a signal.
-fn kvm(pid: u64) -> Vec<Allow> {
+/// KVM on a built VM: `requests` (never one that creates a VM, vCPU or device), kicking
+/// vCPUs out of KVM_RUN with a signal, eventfds.
+fn kvm(pid: u64, requests: Vec<u64>) -> Vec<Allow> {
     vec![
-        Any(libc::SYS_ioctl),
+        ioctl_in(requests),
         // Only to threads of this process.
         ArgIn(libc::SYS_tgkill, 0, vec![pid]),
         Any(libc::SYS_eventfd2),
@@ -205,7 +197,17 @@ fn own(kind: ThreadKind, pid: u64) -> Vec<Allow> {
             v.extend(spawn());
             v.extend(files());
             v.extend(sockets());
-            v.extend(kvm(pid));
+            // Reset in place: every vCPU's and the VM's power-on state written back.
+            v.extend(kvm(
+                pid,
+                [
+                    ioctls::vcpu_state(),
+                    ioctls::vm_state(),
+                    ioctls::vm_devices(),
+                    ioctls::terminal(),
+                ]
+                .concat(),
+            ));
             // The vCPU kick signal's handler; the terminal's mode (--console).
             v.push(Any(libc::SYS_rt_sigaction));
             v.push(ArgIn(libc::SYS_wait4, 2, vec![0, libc::WNOHANG as u64]));
@@ -213,7 +215,18 @@ fn own(kind: ThreadKind, pid: u64) -> Vec<Allow> {
         }
         Vcpu => {
             v.extend(spawn());
-            v.extend(kvm(pid));
+            // Its own run and state (the inspector reads it, snapshots and reset write it
+            // while the vCPU is parked), what the guest's device programming changes, discs.
+            v.extend(kvm(
+                pid,
+                [
+                    ioctls::vcpu_run(),
+                    ioctls::vcpu_state(),
+                    ioctls::vm_devices(),
+                    ioctls::block_device(),
+                ]
+                .concat(),
+            ));
             v.extend(block_io());
             // A disc insert/eject and the UEFI variables' write-through touch files.
             v.extend(files());
@@ -227,7 +240,18 @@ fn own(kind: ThreadKind, pid: u64) -> Vec<Allow> {
             v.extend(spawn());
             v.extend(sockets());
             v.extend(files());
-            v.extend(kvm(pid));
+            // Snapshots (save, revert), screenshots (the dirty log), the inspector, a disc or
+            // disk reopened on revert.
+            v.extend(kvm(
+                pid,
+                [
+                    ioctls::vcpu_state(),
+                    ioctls::vm_state(),
+                    ioctls::vm_devices(),
+                    ioctls::block_device(),
+                ]
+                .concat(),
+            ));
             v.extend(block_io());
             v.push(Any(libc::SYS_mincore));
         }
@@ -242,11 +266,11 @@ fn own(kind: ThreadKind, pid: u64) -> Vec<Allow> {
             v.extend(spawn());
             v.extend(sockets());
             v.extend(irq());
-            v.push(ArgIn(libc::SYS_ioctl, 1, vec![KVM_GET_DIRTY_LOG]));
+            v.push(ioctl_in(ioctls::dirty_log()));
         }
         VncWriter => v.extend(sockets()),
         // The framebuffer's dirty log.
-        Display => v.push(ArgIn(libc::SYS_ioctl, 1, vec![KVM_GET_DIRTY_LOG])),
+        Display => v.push(ioctl_in(ioctls::dirty_log())),
         // Waits on its queue's eventfd (poll), completes requests with an interrupt.
         Block => {
             v.extend(block_io());
@@ -298,6 +322,20 @@ pub(super) fn syscalls(kind: ThreadKind) -> std::collections::BTreeSet<i64> {
         .collect()
 }
 
+/// The ioctl requests `kind` may make, or None when any is allowed (for the test).
+#[cfg(test)]
+pub(super) fn ioctl_requests(kind: ThreadKind) -> Option<std::collections::BTreeSet<u64>> {
+    let mut out = std::collections::BTreeSet::new();
+    for a in allowed(kind, 0) {
+        match a {
+            Any(libc::SYS_ioctl) => return None,
+            ArgIn(libc::SYS_ioctl, 1, v) => out.extend(v),
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
 /// Whether `kind` or a thread it spawns opens files (snapshots, screenshots, discs, the UEFI
 /// variables, /proc for the inspector). The others get [`deny_files`] on top of their filter.
 pub(super) fn opens_files(kind: ThreadKind) -> bool {
@@ -325,31 +363,30 @@ pub(super) fn deny_files() -> Result<BpfProgram, String> {
 pub(super) fn filter(kind: ThreadKind, mode: SeccompMode) -> Result<BpfProgram, String> {
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() } as u64;
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    // An unconditional allow wins over argument rules for the same syscall.
+    // An unconditional allow wins over argument rules for the same syscall; the argument
+    // values of a kind and its children are merged (and duplicates dropped).
     let mut any = std::collections::BTreeSet::new();
+    let mut values: BTreeMap<(i64, u8), std::collections::BTreeSet<u64>> = BTreeMap::new();
     for a in allowed(kind, pid) {
         match a {
             Any(n) => {
                 any.insert(n);
-                rules.insert(n, Vec::new());
             }
-            ArgIn(n, arg, values) if !any.contains(&n) => {
-                let entry = rules.entry(n).or_default();
-                for value in values {
-                    let cond = SeccompCondition::new(
-                        arg,
-                        SeccompCmpArgLen::Qword,
-                        SeccompCmpOp::Eq,
-                        value,
-                    )
-                    .map_err(|e| format!("seccomp rule for syscall {n}: {e}"))?;
-                    let rule = SeccompRule::new(vec![cond])
-                        .map_err(|e| format!("seccomp rule for syscall {n}: {e}"))?;
-                    entry.push(rule);
-                }
-            }
-            ArgIn(..) => {}
+            ArgIn(n, arg, v) => values.entry((n, arg)).or_default().extend(v),
+        }
+    }
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = any.iter().map(|&n| (n, Vec::new())).collect();
+    for ((n, arg), vs) in values {
+        if any.contains(&n) {
+            continue;
+        }
+        let entry = rules.entry(n).or_default();
+        for value in vs {
+            let cond = SeccompCondition::new(arg, SeccompCmpArgLen::Qword, SeccompCmpOp::Eq, value)
+                .map_err(|e| format!("seccomp rule for syscall {n}: {e}"))?;
+            let rule = SeccompRule::new(vec![cond])
+                .map_err(|e| format!("seccomp rule for syscall {n}: {e}"))?;
+            entry.push(rule);
         }
     }
     let mismatch = match mode {
@@ -362,9 +399,69 @@ pub(super) fn filter(kind: ThreadKind, mode: SeccompMode) -> Result<BpfProgram, 
         .map_err(|e: seccompiler::BackendError| format!("seccomp filter for {kind:?}: {e}"))
 }
 
+/// `last-exit.json`, opened by [`open_exit_record`] while files could still be opened; -1 when
+/// there is none.
+static EXIT_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// A fixed buffer a signal handler can format into (no allocation).
+struct Buf<const N: usize> {
+    b: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Buf<N> {
+    fn new() -> Self {
+        Buf { b: [0; N], len: 0 }
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        for &c in bytes {
+            if self.len < N {
+                self.b[self.len] = c;
+                self.len += 1;
+            }
+        }
+    }
+    fn num(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.put(&digits[i..]);
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.b[..self.len]
+    }
+}
+
+/// Keeps `path` (the VM's `last-exit.json`) open for the SIGSYS reporter: a thread killed by
+/// its filter may be one that can no longer open or rename files, but every thread may
+/// write to an open file. The file is opened as it is (created empty if missing, which
+/// readers take for "no record"), not truncated: the record the VMM leaves at a normal end
+/// replaces it by rename, and the previous one stays readable until then.
+pub(super) fn open_exit_record(path: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::IntoRawFd;
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    EXIT_FD.store(f.into_raw_fd(), std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
 /// On SIGSYS (a syscall outside the thread's list): one line on stderr naming the thread and
-/// the syscall, then the process ends with VMM_ERROR. Only async-signal-safe calls, all in
-/// every thread's list (prctl PR_GET_NAME, write, exit_group).
+/// the syscall, the same in `last-exit.json` (reason "seccomp"), then the process ends with
+/// VMM_ERROR. Only async-signal-safe calls, all in every thread's list (prctl PR_GET_NAME,
+/// write, fstat, lseek, clock_gettime, exit_group).
 extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     // siginfo_t's `_sigsys` member on x86_64: `_call_addr` (8 bytes at offset 16), then
     // `_syscall` (int at offset 24). libc exposes no accessor for it.
@@ -373,37 +470,66 @@ extern "C" fn on_sigsys(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
     let mut name = [0u8; 17];
     // SAFETY: PR_GET_NAME writes at most 16 bytes and a NUL into the buffer.
     unsafe { libc::prctl(libc::PR_GET_NAME, name.as_mut_ptr(), 0, 0, 0) };
-    let mut msg = [0u8; 160];
-    let mut len = 0;
-    let mut put = |b: &[u8]| {
-        for &c in b {
-            if len < msg.len() {
-                msg[len] = c;
-                len += 1;
+    // Thread names are ours, but one holds a NIC's name: nothing that would break the JSON.
+    let len = name.iter().position(|&c| c == 0).unwrap_or(16);
+    for c in &mut name[..len] {
+        if !c.is_ascii_graphic() || *c == b'"' || *c == b'\\' {
+            *c = b'_';
+        }
+    }
+    let name = &name[..len];
+    let mut what = Buf::<96>::new();
+    what.put(b"seccomp: thread '");
+    what.put(name);
+    what.put(b"' made syscall ");
+    what.num(nr.unsigned_abs() as u64);
+    what.put(b", which its filter forbids");
+    let mut line = Buf::<160>::new();
+    line.put(b"vmdesk-vmm: ");
+    line.put(what.bytes());
+    line.put(b"; the VMM stops (run with --seccomp log to find more)\n");
+    // SAFETY: write on stderr from our buffer.
+    unsafe { libc::write(2, line.bytes().as_ptr().cast(), line.len) };
+    let fd = EXIT_FD.load(std::sync::atomic::Ordering::Relaxed);
+    if fd >= 0 {
+        // SAFETY: clock_gettime into a local.
+        let ms = unsafe {
+            let mut ts: libc::timespec = std::mem::zeroed();
+            libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts);
+            ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
+        };
+        let mut rec = Buf::<4096>::new();
+        rec.put(b"{\"code\":");
+        rec.num(super::EXIT_STATUS as u64);
+        rec.put(b",\"reason\":\"seccomp\",\"message\":\"");
+        rec.put(what.bytes());
+        rec.put(b"\",\"thread\":\"");
+        rec.put(name);
+        rec.put(b"\",\"syscall\":");
+        rec.num(nr.unsigned_abs() as u64);
+        rec.put(b",\"ended_unix_ms\":");
+        rec.num(ms);
+        rec.put(b"}");
+        // The file is written in place: spaces (JSON whitespace) cover what a longer previous
+        // record left past the end of this one.
+        // SAFETY: fstat into a local; lseek and write on our fd from our buffer.
+        unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            let old = if libc::fstat(fd, &mut st) == 0 {
+                st.st_size.max(0) as usize
+            } else {
+                0
+            };
+            while rec.len < old.min(4095) {
+                rec.put(b" ");
             }
-        }
-    };
-    put(b"vmdesk-vmm: seccomp: thread '");
-    put(&name[..name.iter().position(|&c| c == 0).unwrap_or(16)]);
-    put(b"' made syscall ");
-    let mut digits = [0u8; 12];
-    let mut n = nr.unsigned_abs();
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+            rec.put(b"\n");
+            libc::lseek(fd, 0, libc::SEEK_SET);
+            libc::write(fd, rec.bytes().as_ptr().cast(), rec.len);
         }
     }
-    put(&digits[i..]);
-    put(b", which its filter forbids; the VMM stops (run with --seccomp log to find more)\n");
-    // SAFETY: write and _exit are async-signal-safe; the buffer is ours.
-    unsafe {
-        libc::write(2, msg.as_ptr().cast(), len);
-        libc::_exit(super::EXIT_STATUS);
-    }
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(super::EXIT_STATUS) };
 }
 
 pub(super) fn install_sigsys_reporter() -> Result<(), String> {

@@ -29,6 +29,7 @@ fn policy(seccomp: SeccompMode, landlock: bool, rw: &Path) -> Policy {
         rw_files: Vec::new(),
         ro_files: Vec::new(),
         ro_dirs: Vec::new(),
+        exit_record: Some(rw.join("last-exit.json")),
     }
 }
 
@@ -37,10 +38,10 @@ fn policy(seccomp: SeccompMode, landlock: bool, rw: &Path) -> Policy {
 /// call goes through.
 #[test]
 fn child_forbidden_syscall() {
-    let Some(mode) = child_arg() else { return };
+    let Some(arg) = child_arg() else { return };
+    let (mode, dir) = arg.split_once(':').unwrap();
     let mode: SeccompMode = mode.parse().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    init(&policy(mode, false, tmp.path())).unwrap();
+    init(&policy(mode, false, Path::new(dir))).unwrap();
     confine(ThreadKind::VncWriter);
     eprintln!("confined");
     // Allowed: the thread goes on writing and reading the clock.
@@ -51,10 +52,42 @@ fn child_forbidden_syscall() {
     std::process::exit(0);
 }
 
+/// ... and leaves the reason in `last-exit.json` for the app, over a longer record of an
+/// earlier run (the file is written in place: the thread may not rename).
 #[test]
 fn a_forbidden_syscall_stops_the_vmm_and_names_the_thread_and_syscall() {
-    let out = run_child("child_forbidden_syscall", "on");
+    let tmp = tempfile::tempdir().unwrap();
+    let record = tmp.path().join("last-exit.json");
+    let earlier = serde_json::json!({"code": 0, "reason": "power-off", "message": "x".repeat(600)});
+    std::fs::write(&record, earlier.to_string()).unwrap();
+    let out = run_child(
+        "child_forbidden_syscall",
+        &format!("on:{}", tmp.path().display()),
+    );
     let err = String::from_utf8_lossy(&out.stderr);
+    let text = std::fs::read_to_string(&record).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(&text).expect(&text);
+    assert_eq!(rec["code"], EXIT_STATUS, "{text}");
+    assert_eq!(rec["reason"], "seccomp", "{text}");
+    assert_eq!(rec["syscall"], libc::SYS_socket, "{text}");
+    assert!(
+        rec["thread"]
+            .as_str()
+            .unwrap()
+            .starts_with("sandbox::tests"),
+        "{text}"
+    );
+    assert!(
+        rec["message"]
+            .as_str()
+            .unwrap()
+            .contains("which its filter forbids"),
+        "{text}"
+    );
+    assert!(
+        rec["ended_unix_ms"].as_u64().unwrap() > 1_600_000_000_000,
+        "{text}"
+    );
     assert!(err.contains("confined"), "allowed calls still work: {err}");
     assert_eq!(out.status.code(), Some(EXIT_STATUS), "{err}");
     assert!(
@@ -67,10 +100,73 @@ fn a_forbidden_syscall_stops_the_vmm_and_names_the_thread_and_syscall() {
 
 #[test]
 fn log_mode_lets_a_forbidden_syscall_through() {
-    let out = run_child("child_forbidden_syscall", "log");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_child(
+        "child_forbidden_syscall",
+        &format!("log:{}", tmp.path().display()),
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("socket: true"), "{err}");
+    // Nothing was killed: no record (the file is there, empty, which readers take for none).
+    let rec = std::fs::read_to_string(tmp.path().join("last-exit.json")).unwrap();
+    assert_eq!(rec, "");
+}
+
+/// The threads that use KVM may issue only the ioctls of a built VM: an allowed one
+/// (KVM_GET_REGS on a bad fd) fails with EBADF and the thread goes on; one that creates (a
+/// VM, a vCPU), or KVM_RUN on a thread that runs no vCPU, stops the process naming ioctl,
+/// whatever fd it is aimed at.
+#[test]
+fn child_kvm_ioctl() {
+    let Some(arg) = child_arg() else { return };
+    let (kind, request) = arg.split_once(':').unwrap();
+    let kind = match kind {
+        "main" => ThreadKind::Main,
+        "vcpu" => ThreadKind::Vcpu,
+        _ => ThreadKind::ApiClient,
+    };
+    let request = match request {
+        "create_vm" => ioctls::KVM_CREATE_VM(),
+        "run" => ioctls::KVM_RUN(),
+        _ => ioctls::KVM_CREATE_VCPU(),
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    init(&policy(SeccompMode::On, false, tmp.path())).unwrap();
+    confine(kind);
+    // SAFETY: ioctls on an fd that does not exist touch no memory.
+    let regs = unsafe { libc::ioctl(-1, ioctls::KVM_GET_REGS() as _, 0) };
+    let errno = std::io::Error::last_os_error().raw_os_error();
+    eprintln!("get regs: {regs} {errno:?}");
+    // SAFETY: as above.
+    let r = unsafe { libc::ioctl(-1, request as _, 0) };
+    eprintln!("create went through: {r}");
+    std::process::exit(0);
+}
+
+#[test]
+fn kvm_threads_cannot_create_vms_or_vcpus() {
+    let cases = [
+        ("main", &["create_vm", "create_vcpu"][..]),
+        ("vcpu", &["create_vm", "create_vcpu"]),
+        ("api-client", &["create_vm", "create_vcpu", "run"]),
+    ];
+    for (kind, requests) in cases {
+        for req in requests {
+            let out = run_child("child_kvm_ioctl", &format!("{kind}:{req}"));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("get regs: -1 Some({})", libc::EBADF)),
+                "{kind}: KVM_GET_REGS is allowed: {err}"
+            );
+            assert_eq!(out.status.code(), Some(EXIT_STATUS), "{kind} {req}: {err}");
+            assert!(
+                err.contains(&format!("made syscall {}", libc::SYS_ioctl))
+                    && !err.contains("create went through"),
+                "{kind} {req}: {err}"
+            );
+        }
+    }
 }
 
 /// Landlock through `init` + `confine`, as the VMM does: /etc is out of bounds (even for
@@ -133,6 +229,20 @@ fn landlock_keeps_the_vmm_out_of_paths_outside_its_folders() {
 #[test]
 fn a_spawners_list_covers_its_childrens() {
     for kind in ThreadKind::ALL {
+        // No thread may issue any ioctl at all, and a spawner's requests cover its children's.
+        let requests = seccomp::ioctl_requests(kind);
+        assert!(requests.is_some(), "{kind:?} allows every ioctl");
+        for &c in kind.children() {
+            let theirs = seccomp::ioctl_requests(c).unwrap_or_default();
+            let missing: Vec<_> = theirs
+                .difference(requests.as_ref().unwrap())
+                .map(|r| format!("{r:#x}"))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{kind:?} lacks {c:?}'s ioctls {missing:?}"
+            );
+        }
         let mine = seccomp::syscalls(kind);
         for &c in kind.children() {
             let theirs = seccomp::syscalls(c);

@@ -88,3 +88,29 @@ fn a_disk_row_lists_the_files_its_image_is_based_on() {
         .files()
         .is_empty());
 }
+
+/// A backend that is not installed says so and what to do; Automatic only when neither is.
+#[test]
+fn a_backend_that_is_not_installed_says_what_to_install() {
+    crate::testing::english();
+    let have = |passt, slirp| NetHave { passt, slirp };
+    assert_eq!(have(true, true).missing(NetBackend::Slirp), None);
+    assert_eq!(have(false, true).missing(NetBackend::Auto), None);
+    let m = have(false, true).missing(NetBackend::Passt).unwrap();
+    assert!(m.contains("apt install passt"), "{m}");
+    let m = have(true, false).missing(NetBackend::Slirp).unwrap();
+    assert!(m.contains("libslirp0"), "{m}");
+    let m = have(false, false).missing(NetBackend::Auto).unwrap();
+    assert!(m.contains("passt") && m.contains("libslirp"), "{m}");
+    // The form shows the line for the chosen backend only when the NIC is on.
+    let mut hw = Hardware {
+        network: true,
+        net_have: have(true, false),
+        ..Hardware::default()
+    };
+    let _ = hw.update(Message::NetBackend(NetBackend::Slirp));
+    assert_eq!(hw.net_backend, NetBackend::Slirp);
+    let mut cfg = crate::data::store::blank_config();
+    hw.apply(&mut cfg);
+    assert_eq!(cfg.nics[0].backend, NetBackend::Slirp);
+}

@@ -73,7 +73,7 @@ fn item<'a>(f: &Finding) -> Element<'a, Message> {
         Finding::PasstMissing => (
             t!("check-passt-missing"),
             t!("check-passt-missing-fix"),
-            Some("sudo apt install passt".into()),
+            Some("sudo apt install passt   # or libslirp0".into()),
         ),
         Finding::LowMemory(m) => (
             t!("check-low-memory", free = m.to_string()),

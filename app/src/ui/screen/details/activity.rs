@@ -5,7 +5,7 @@
 
 use crate::data::exits::explain;
 use crate::data::stats::{human_bytes, Stats};
-use crate::data::vms::VmState;
+use crate::data::vms::{confinement_line, VmState};
 use crate::t;
 use crate::ui::style;
 use crate::ui::style::{bold, mono};
@@ -16,7 +16,7 @@ use crate::ui::widget::graph::{
 use crate::ui::widget::section_title;
 use iced::widget::{column, container, progress_bar, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length};
-use vmm_core::api::Counters;
+use vmm_core::api::{Confinement, Counters};
 
 /// The tab's state: what the last minute of `counters` replies add up to.
 #[derive(Debug, Clone, Default)]
@@ -37,13 +37,22 @@ impl Activity {
         }
     }
 
-    pub fn view<'a, M: 'a>(&'a self, state: VmState) -> Element<'a, M> {
-        view(&self.stats, state)
+    /// `confinement`: what the VMM's `status` said confines it (an older VMM says nothing).
+    pub fn view<'a, M: 'a>(
+        &'a self,
+        state: VmState,
+        confinement: Option<&Confinement>,
+    ) -> Element<'a, M> {
+        view(&self.stats, state, confinement)
     }
 }
 
 /// The activity tab.
-fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
+fn view<'a, M: 'a>(
+    stats: &'a Stats,
+    state: VmState,
+    confinement: Option<&Confinement>,
+) -> Element<'a, M> {
     let live = matches!(state, VmState::Running | VmState::Paused);
     let mut col = column![row![
         section_title(t!("stats-live-title")),
@@ -273,6 +282,13 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
         .size(13)
         .color(style::ink(style::GREY)),
     );
+    if let Some(c) = confinement {
+        col = col.push(
+            text(confinement_line(c))
+                .size(13)
+                .color(style::ink(style::GREY)),
+        );
+    }
     card(col)
 }
 

@@ -14,7 +14,6 @@ pub use snapshots::SnapOp;
 use crate::data::disks::DiskPlan;
 use crate::data::host::HostInfo;
 use crate::data::snapshots::unusable_with;
-use crate::data::vms::exit_meaning;
 use crate::data::vms::{VmState, Vms};
 use crate::t;
 use crate::ui::form::{self, VmForm};
@@ -513,9 +512,15 @@ impl Details {
                 let vm_dir = vms.get(&self.id).map(|e| e.dir.as_path());
                 self.snaps.view(vm_dir, running).map(Message::Snap)
             }
-            Tab::Activity => column![compare_card(), self.activity.view(state)]
-                .spacing(12)
-                .into(),
+            Tab::Activity => {
+                let confinement = vms
+                    .runtime(&self.id)
+                    .and_then(|r| r.status.as_ref())
+                    .and_then(|s| s.confinement.as_ref());
+                column![compare_card(), self.activity.view(state, confinement)]
+                    .spacing(12)
+                    .into()
+            }
         };
         let right = column![tabs, content].spacing(12);
         if narrow {
@@ -614,10 +619,8 @@ impl Details {
             if !running && !x.is_clean() {
                 // What the VMM and the guest said last: the reason, where the user acted.
                 let mut banner =
-                    column![
-                        text(t!("library-last-exit", meaning = exit_meaning(&x.info))).size(13)
-                    ]
-                    .spacing(6);
+                    column![text(t!("library-last-exit", meaning = x.meaning())).size(13)]
+                        .spacing(6);
                 let lines: Vec<&str> = x
                     .log_tail
                     .iter()

@@ -2,7 +2,7 @@
 
 use super::Message;
 use crate::data::store::{self, VmEntry};
-use crate::data::vms::{exit_meaning, VmState, Vms};
+use crate::data::vms::{VmState, Vms};
 use crate::t;
 use crate::ui::style::{self, bold, mono};
 use crate::ui::widget::{state_badge, state_label};
@@ -173,7 +173,7 @@ pub(super) fn card<'a>(
     if let Some(x) = vms.runtime(&e.id).and_then(|r| r.last_exit.as_ref()) {
         if state == VmState::Stopped && !x.is_clean() {
             let mut ex = column![row![
-                text(t!("library-last-exit", meaning = exit_meaning(&x.info)))
+                text(t!("library-last-exit", meaning = x.meaning()))
                     .size(13)
                     .color(style::ink(style::RED))
                     .width(Length::Fill),

@@ -405,20 +405,6 @@ fn restart_from_the_details_view_resets_and_starts_again() {
     );
 }
 
-/// Like `Harness::ui` in a window tall enough for the whole settings column (a person
-/// scrolls to the CD/DVD rows; the simulator clicks only what it sees).
-fn tall(h: &mut Harness, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
-    let messages: Vec<Message> = {
-        let mut ui =
-            iced_test::Simulator::with_size(Default::default(), (1280.0, 1800.0), h.app.view());
-        f(&mut ui);
-        ui.into_messages().collect()
-    };
-    for m in messages {
-        h.send(m);
-    }
-}
-
 /// Makes VM `pc` a BIOS PC with one CD/DVD drive holding `iso` (or none), and the app read it.
 fn firmware_pc(h: &mut Harness, iso: Option<&Path>) {
     use vmm_core::config::{BootSource, CdromConfig};

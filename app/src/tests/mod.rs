@@ -119,6 +119,20 @@ impl Harness {
     }
 }
 
+/// Like `Harness::ui` in a window tall enough for the whole settings column (a person
+/// scrolls to the CD/DVD rows and the NIC form; the simulator clicks only what it sees).
+fn tall(h: &mut Harness, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
+    let messages: Vec<Message> = {
+        let mut ui =
+            iced_test::Simulator::with_size(Default::default(), (1280.0, 1800.0), h.app.view());
+        f(&mut ui);
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        h.send(m);
+    }
+}
+
 /// The app in a 1280×800 window (a common laptop screen: the details show settings and tabs side
 /// by side; layout.rs checks 800×600 and 1920×1080).
 fn window(view: iced::Element<'_, Message>) -> iced_test::Simulator<'_, Message> {

@@ -4,19 +4,6 @@
 use super::*;
 use vmm_core::config::{NetBackend, VmConfig};
 
-/// Like `Harness::ui` in a window tall enough for the whole settings column.
-fn tall(h: &mut Harness, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
-    let messages: Vec<Message> = {
-        let mut ui =
-            iced_test::Simulator::with_size(Default::default(), (1280.0, 1800.0), h.app.view());
-        f(&mut ui);
-        ui.into_messages().collect()
-    };
-    for m in messages {
-        h.send(m);
-    }
-}
-
 #[test]
 fn the_nic_backend_is_chosen_with_a_line_each_and_saved_to_vm_toml() {
     let mut h = Harness::new(&[("web", "Web")]);

@@ -17,9 +17,10 @@ pub struct NetHave {
 
 impl NetHave {
     pub fn probe() -> NetHave {
+        let a = vmm_core::net::Available::probe();
         NetHave {
-            passt: vmm_core::net::passt::find_passt().is_some(),
-            slirp: vmm_core::net::slirp::available().is_ok(),
+            passt: a.passt.is_some(),
+            slirp: a.slirp.is_ok(),
         }
     }
 

@@ -104,7 +104,10 @@ fn every_thread_of_a_running_vm_is_confined_and_the_vm_snapshots_and_reverts() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("confinement: no_new_privs; seccomp: 13 filters"),
+        stderr.contains(&format!(
+            "confinement: no_new_privs; seccomp: {} filters",
+            vmm_core::sandbox::ThreadKind::ALL.len()
+        )),
         "{stderr}"
     );
     if vmm_core::sandbox::landlock_available() {

@@ -15,6 +15,7 @@ import time
 
 import areas_api
 from lib import Api, Vm, answers, base_toml, crashed, qemu_img
+import lib
 
 RESTORE_BOUND = 60.0
 
@@ -208,7 +209,8 @@ def unwritable_log(area, vmm, guest, work):
         f.write(base_toml("devfull", guest, "tick", extra="\n[display]\nwidth = 320\nheight = 200\n"))
     with open("/dev/full", "wb") as full:
         p = subprocess.Popen([vmm, "--config", cfg, "--runtime-dir", os.path.join(d, "run")],
-                             stdin=subprocess.DEVNULL, stdout=full, stderr=full)
+                             stdin=subprocess.DEVNULL, stdout=full, stderr=full,
+                             preexec_fn=lib._die_with_parent)
     sock, vnc = os.path.join(d, "run", "control.sock"), os.path.join(d, "run", "vnc.sock")
     end = time.monotonic() + 60
     while not os.path.exists(vnc) and p.poll() is None and time.monotonic() < end:
@@ -260,7 +262,8 @@ def fullfs(area, vmm, guest, mnt, work):
         fill(mnt, 256 << 10)
         with open(log, "wb") as errf:
             p = subprocess.Popen([vmm, "--config", cfg, "--runtime-dir", os.path.join(work, "run-full")],
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf)
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf,
+                                 preexec_fn=lib._die_with_parent)
             try:
                 rc, hung = p.wait(timeout=120), False
             except subprocess.TimeoutExpired:

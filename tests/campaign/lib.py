@@ -4,6 +4,7 @@ with a bound, talking to its control socket, and counting what went wrong.
 Only local files, Unix sockets and loopback: nothing here opens a network connection.
 """
 
+import ctypes
 import glob
 import json
 import os
@@ -15,6 +16,17 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the child before exec: a VMM the campaign started dies with the campaign, even when
+    the campaign itself is killed (each VMM has a session of its own, so no signal to the
+    campaign's process group reaches it; VMs left running would load the machine for good)."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
 
 # api::exit_code: how a VMM may end without anything being wrong.
 EXIT_OK = {0, 1, 2, 3, 4, 5}
@@ -104,7 +116,8 @@ def crashed(rc, err, killed_by_us=False):
 def run_bounded(argv, timeout, cwd=None):
     """Runs to the end or kills after `timeout` s. Returns (rc, stderr, hung)."""
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, cwd=cwd, start_new_session=True)
+                         stderr=subprocess.PIPE, cwd=cwd, start_new_session=True,
+                         preexec_fn=_die_with_parent)
     try:
         _, err = p.communicate(timeout=timeout)
         return p.returncode, err.decode(errors="replace"), False
@@ -138,7 +151,8 @@ class Vm:
             argv += ["--restore", restore]
         self.logf = open(self.log, "wb")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=self.logf, start_new_session=True)
+                                     stderr=self.logf, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         self.killed = False
 
     @property

@@ -369,21 +369,17 @@ fn libvirt_validates_defines_and_dumps_every_shape_and_the_dump_imports_equal() 
     }
 }
 
-/// KubeVirt's OpenAPI document (../shared/schemas/ next to the repository or its worktrees).
+/// KubeVirt's OpenAPI document: `$VMDESK_KUBEVIRT_SCHEMA`, else the copy in tests/data/schemas.
 fn kubevirt_schema() -> Option<PathBuf> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let found = std::env::var_os("VMDESK_KUBEVIRT_SCHEMA")
         .map(PathBuf::from)
         .into_iter()
-        .chain(
-            ["../shared", "../../shared"]
-                .iter()
-                .map(|s| repo.join(s).join("schemas/kubevirt-openapi.json")),
-        )
+        .chain([repo.join("tests/data/schemas/kubevirt-openapi.json")])
         .find(|p| p.is_file());
     if found.is_none() {
         skip_or_fail(
-            "KubeVirt's OpenAPI schema is not in ../shared/schemas (set VMDESK_KUBEVIRT_SCHEMA)",
+            "KubeVirt's OpenAPI schema is not in tests/data/schemas (set VMDESK_KUBEVIRT_SCHEMA)",
         );
     }
     found

@@ -11,6 +11,10 @@ python3 tests/check-structure.py
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
 echo "run-all: unit and e2e tests done after $((SECONDS - start)) s"
+# The bad-input campaign, short form (hostile configs, API, VNC, images, snapshots, kill -9, a
+# full filesystem, many VMs) against the debug VMM the tests just built; see RELIABILITY.md.
+python3 tests/campaign/campaign.py --short --seed 17 --vmm target/debug/vmdesk-vmm
+echo "run-all: campaign done after $((SECONDS - start)) s"
 # Installing the .deb needs root; elsewhere it is built and checked but not installed.
 if [ "$(id -u)" = 0 ]; then
   ./tests/packaging.sh
@@ -23,6 +27,8 @@ echo "run-all: packaging done after $((SECONDS - start)) s"
 ./tests/app-e2e.sh
 # Install from an ISO in the real app: open it, create, boot to GRUB's menu, eject while running.
 ./tests/app-e2e-iso.sh
+# Import libvirt domains pointing at the test guest and start them (kernel + disk, BIOS + CD).
+./tests/app-e2e-import.sh
 echo "run-all: app end-to-end done after $((SECONDS - start)) s"
 if [ -x tests/lab/run-lab-tests.sh ]; then
   ./tests/lab/run-lab-tests.sh

@@ -9,7 +9,7 @@ PKGS=(gcc binutils make pkg-config ca-certificates curl passt libslirp0 qemu-uti
   libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 fonts-dejavu-core
   desktop-file-utils appstream shared-mime-info dpkg-dev xvfb x11-utils xdotool imagemagick
   e2fsprogs iproute2 seabios ovmf grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
-  osinfo-db crun busybox-static)
+  osinfo-db crun busybox-static libxml2-utils python3-jsonschema)
 # QEMU for the real-Linux lab comes from Debian's backports (the stable one is too old next to
 # qemu-utils from backports): add that source first, so one apt-get update serves all.
 QEMU_SUITE=""
@@ -18,10 +18,13 @@ if [ -r /etc/debian_version ] && command -v apt-get >/dev/null; then
 fi
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${PKGS[@]}"
+# libvirt-clients: virsh (its test driver, no daemon) and virt-xml-validate check vmdesk's
+# libvirt export; the export's passt backend needs libvirt >= 9.2 (bookworm has 9.0, its
+# backports 11), so it comes from the same suite as QEMU.
 if [ -n "$QEMU_SUITE" ]; then
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -t "$QEMU_SUITE" qemu-system-x86
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -t "$QEMU_SUITE" qemu-system-x86 libvirt-clients
 else
-  $SUDO apt-get install -y --no-install-recommends qemu-system-x86
+  $SUDO apt-get install -y --no-install-recommends qemu-system-x86 libvirt-clients
 fi
 # A VNC client no one here wrote, for the display tests.
 python3 -m pip install --quiet vncdotool 2>/dev/null \

@@ -28,6 +28,12 @@ fn gui(paths: data::paths::Paths, open: Option<std::path::PathBuf>) {
         }
         default_hook(info);
     }));
+    // A `vmdesk compare` killed hard (SIGKILL) left its container and bundle: they go now,
+    // off the window's way.
+    std::thread::spawn(|| {
+        use data::compare::container;
+        container::clean_stale(&std::env::temp_dir(), &container::crun_roots())
+    });
     if let Err(e) = ui::app::run(paths, open) {
         eprintln!("vmdesk: {e}");
         std::process::exit(cli::code::ERROR);

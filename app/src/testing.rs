@@ -81,6 +81,28 @@ pub fn read_disk(paths: &Paths, id: &str, index: usize, offset: u64, len: usize)
     buf
 }
 
+/// `<root>/images/top.qcow2`, a 1 MiB qcow2 over `<root>/<base_dir>/base.qcow2`: a backing
+/// chain that leaves the image's folder unless `base_dir` is "images". Returns both.
+pub fn chain_across(root: &Path, base_dir: &str) -> (PathBuf, PathBuf) {
+    let images = root.join("images");
+    let other = root.join(base_dir);
+    std::fs::create_dir_all(&images).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    let base = other.join("base.qcow2");
+    vmm_core::storage::create_qcow2(&base, 1 << 20).unwrap();
+    let top = images.join("top.qcow2");
+    vmm_core::storage::create_linked_clone(&top, &base).unwrap();
+    (top, base)
+}
+
+/// Replaces `p` by a FIFO (what an image could name as its backing file).
+pub fn replace_by_fifo(p: &Path) {
+    let _ = std::fs::remove_file(p);
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
 /// A file that passes as a bzImage.
 pub fn fake_kernel(dir: &Path) -> PathBuf {
     // Five 512-byte sectors: the boot sector and the 4 setup sectors that setup_sects = 0
@@ -234,6 +256,11 @@ fn status(id: &str, state: RunState) -> Status {
         uptime_ms: 1000,
         pid: 4242,
         hardware_virtualization: true,
+        confinement: Some(vmm_core::api::Confinement {
+            seccomp: vmm_core::api::SeccompMode::On,
+            filters: 14,
+            landlock: "abi v7".into(),
+        }),
         ..Default::default()
     }
 }

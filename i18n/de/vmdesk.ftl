@@ -46,6 +46,7 @@ exit-killed = sie wurde sofort ausgeschaltet (Exit-Status 5).
 exit-other = vmdesk-vmm endete mit Exit-Status { $code }.
 exit-signal = vmdesk-vmm wurde durch Signal { $signal } beendet.
 exit-unknown = vmdesk-vmm wurde beendet; der Exit-Status ist unbekannt.
+exit-seccomp = der Sicherheitsfilter des VMM hat ihn gestoppt: sein Thread { $thread } hat einen Systemaufruf gemacht, der ihm nicht erlaubt ist (Nummer { $syscall }). Das ist ein Fehler in vmdesk: bitte mit dem Protokoll unten melden.
 
 ## Notices and errors
 notice-created = „{ $name }“ wurde angelegt.
@@ -199,6 +200,13 @@ stats-no-nics = Keine Netzwerkschnittstelle.
 stats-nic = net{ $n }: empfangen { $rx } Frames ({ $rxb }) · gesendet { $tx } ({ $txb }) · verworfen { $dropped }
 stats-malformed = Abgewiesene fehlerhafte virtio-Anfragen: { $count }
 stats-uptime = Läuft seit { $uptime } s · von langsamen Clients verpasste Konsolenmeldungen: { $dropped }
+stats-confinement = Abschottung: { $seccomp } · { $landlock }
+confinement-seccomp-on = seccomp-Filter an ({ $filters })
+confinement-seccomp-log = seccomp-Filter protokollieren nur ({ $filters }), nichts wird gestoppt
+confinement-seccomp-off = seccomp-Filter aus
+confinement-landlock-on = Landlock-Dateigrenzen an (ABI { $abi })
+confinement-landlock-off = Landlock-Dateigrenzen aus
+confinement-landlock-unavailable = keine Landlock-Dateigrenzen ({ $why })
 
 ## Snapshots
 snap-title = Schnappschüsse
@@ -263,8 +271,8 @@ check-kvm-access = Sie dürfen /dev/kvm nicht benutzen
 check-kvm-access-fix = Fügen Sie sich der Gruppe kvm hinzu, dann ab- und wieder anmelden.
 check-vmm-missing = vmdesk-vmm wurde nicht gefunden
 check-vmm-missing-fix = Jede VM läuft in einem vmdesk-vmm-Prozess; installieren Sie ihn neben vmdesk oder in Ihrem PATH. ({ $detail })
-check-passt-missing = passt ist nicht installiert: VMs bekommen kein Netzwerk
-check-passt-missing-fix = VMs laufen, aber ohne Netzwerk. Um ihnen Netzwerkzugang zu geben:
+check-passt-missing = Kein Benutzermodus-Netzwerk (passt oder libslirp) installiert: VMs bekommen kein Netzwerk
+check-passt-missing-fix = VMs laufen, aber ohne Netzwerk. Eines von beiden gibt ihnen Netzwerkzugang:
 check-low-memory = Nur { $free } MiB Arbeitsspeicher sind frei
 check-low-memory-fix = VMs starten vielleicht nicht oder laufen langsam. Schließen Sie Programme oder geben Sie Ihren VMs wenig Speicher.
 
@@ -292,6 +300,8 @@ cli-help =
                                       eine VM anlegen, die ein Plattenabbild bootet (z. B. ein
                                       Cloud-Abbild): direkt, über ein qcow2-Overlay (--linked)
                                       oder kopiert (--copy); UEFI, außer mit --firmware bios
+                                      --allow-backing (mit --disk, --boot-disk): Basisdateien
+                                      außerhalb des Abbild-Ordners verwenden (in vm.toml)
       vmdesk detect  DATEI            zeigen, was ein ISO oder Plattenabbild enthält (osinfo-db)
                                       und was eine VM dafür bekommt
       vmdesk compare [VM] [--initramfs DATEI]
@@ -330,6 +340,15 @@ cli-help =
                                       auf die Vorlage zurücksetzen; ihre Snapshots entfallen
       vmdesk lab list TEMPLATE
                                       die Schülerkopien einer Vorlage und ihren Zustand zeigen
+      vmdesk export VM --libvirt [FILE]
+      vmdesk export VM --kubevirt [--disk-image-url URL | --container-disk REF]
+    {"              ["}--kernel-image REF] [FILE]
+                                      die VM als libvirt-Domain-XML oder KubeVirt-
+                                      VirtualMachine-Manifest (JSON, also YAML) in FILE oder auf
+                                      stdout schreiben; nicht Darstellbares steht auf stderr
+      vmdesk import FILE.xml          eine VM aus einer libvirt-Domain-XML (virsh dumpxml)
+                                      anlegen; ihre Platten bleiben, wo sie sind; Ausgelassenes
+                                      wird aufgelistet
       vmdesk completions SHELL        das Vervollständigungsskript für bash, zsh oder fish ausgeben
       vmdesk --version                die Version ausgeben
 
@@ -407,11 +426,19 @@ hw-linked = Verknüpfter Klon (empfohlen)
 hw-linked-hint = Die VM schreibt in ein eigenes qcow2-Overlay; das Abbild selbst bleibt unverändert.
 hw-direct-hint = Die VM benutzt das Abbild selbst und schreibt hinein.
 hw-read-only = Schreibgeschützt
-hw-disk-based-on = basiert auf { $chain }
 hw-remove = Entfernen
-hw-network = Netzwerk (Benutzermodus, über passt)
+hw-network = Netzwerk (Benutzermodus: passt oder libslirp)
 hw-network-hint = Der Gast bekommt seine Adresse per DHCP und erreicht die Außenwelt über den Host; zu ihm gelangt nur, was weitergeleitet wird.
-hw-passt-missing = passt ist nicht installiert, daher kann die VM nicht mit Netzwerk starten: sudo apt install passt
+hw-passt-missing = Weder passt noch libslirp ist installiert, daher kann die VM nicht mit Netzwerk starten: sudo apt install passt (oder libslirp0)
+hw-backend = Backend
+hw-backend-auto = Automatisch
+hw-backend-auto-hint = libslirp, wenn ein TCP-Port weitergeleitet wird (passt aus Debian 12 kann diese nicht hineintragen), sonst passt; was eben installiert ist.
+hw-backend-passt = passt
+hw-backend-passt-hint = Ein eigener, abgeschotteter Prozess (Paket passt).
+hw-backend-slirp = libslirp
+hw-backend-slirp-hint = Im abgeschotteten Prozess der VM selbst (Paket libslirp0); trägt weitergeleitete TCP-Ports hinein.
+hw-backend-passt-missing = passt ist nicht installiert: sudo apt install passt, oder „Automatisch“ wählen.
+hw-backend-slirp-missing = libslirp ist nicht installiert: sudo apt install libslirp0, oder „Automatisch“ wählen.
 hw-forwards = Weitergeleitete Ports
 hw-forwards-hint = Von 127.0.0.1 auf diesem Rechner zum Gast, z. B. „tcp 2222:22, udp 5353:53“ (Host:Gast). Optional.
 hw-display-none = Kein Bildschirm (nur serielle Konsole)
@@ -858,3 +885,70 @@ compare-ui-col-textbook = Lehrbücher sagen
 compare-ui-col-container = Container (crun)
 compare-ui-col-vm = Diese VM
 compare-ui-notes = Hinweise zu dieser Messung
+
+## Backing chains (issue 17 #1)
+backing-file-line = { $file } · { $format } · { $size } · in { $folder }
+backing-outside = außerhalb der erlaubten Orte
+backing-reads-from = Diese Platte liest aus:
+backing-allowed = Erlaubt: Dateien in { $folders } (in vm.toml festgehalten).
+backing-question = Diese Platte liest aus Dateien in { $folders }. Darf vmdesk sie verwenden?
+backing-why = vmdesk nimmt Basisdateien nur aus dem Ordner des Abbilds und dem Ordner der VM, außer Sie erlauben mehr: Ein Abbild kann jede Datei nennen, und der Gast würde sie lesen. Erlauben hält die Ordner in vm.toml fest (allow_backing).
+backing-allow = Erlauben
+backing-cancel = Diese Platte nicht verwenden
+backing-refused = vmdesk verwendet diese Platte nicht
+backing-answer-first = Diese Platte liest aus Dateien außerhalb ihres Ordners: Erlauben Sie sie oder wählen Sie ein anderes Abbild.
+backing-disk-blocked = Liest aus Dateien in { $folders }, die diese VM nicht verwenden darf: Sie startet erst, wenn Sie sie erlauben und speichern.
+cli-backing-ask =
+    { $chain }
+    Diese Platte liest aus Dateien in { $folders }, außerhalb des Ordners des Abbilds und der VM.
+    Wenn Sie ihnen vertrauen, führen Sie den Befehl erneut mit --allow-backing aus (in vm.toml festgehalten).
+cli-backing-refused =
+    { $chain }
+    vmdesk verwendet diese Platte nicht: Eine Datei ihrer Basiskette ist kein Plattenabbild.
+# Export nach libvirt / KubeVirt und Import aus libvirt (vmdesk export, vmdesk import)
+export-note-vnc-port = VNC auf TCP-Port { $port } steht nicht in der Domain: libvirts VNC lauscht hier auf einem Unix-Socket (der Port bleibt in vmdesks Metadaten)
+export-note-kernel-machine = die Kernel-Maschine (virtio-mmio, kein PCI) wird ein q35-PC mit denselben Geräten an PCI: der Gast-Kernel braucht virtio-pci
+export-note-vga-rom = das VGA-BIOS { $path } hat kein libvirt-Element: QEMU nimmt sein eigenes (es bleibt in vmdesks Metadaten)
+export-note-allow-backing = Platte { $disk }: libvirt hat keine Liste erlaubter Ordner für Backing-Dateien (sie bleibt in vmdesks Metadaten)
+kubevirt-note-empty-cdrom = CD-ROM-Laufwerk { $drive } ist leer: ausgelassen (ein KubeVirt-Laufwerk braucht ein Volume)
+kubevirt-note-extra-nic = Netzwerkkarte { $nic } ausgelassen: das Pod-Netz nimmt eine Schnittstelle (mehr brauchen Multus)
+kubevirt-note-forward = { $proto }-Port { $host } auf dem Host zu { $guest } im Gast: der Gast-Port ist angegeben; erreichbar mit „virtctl port-forward vm/{ $vm } { $host }:{ $guest }“ oder einem Service
+kubevirt-note-kernel-image = Kernel und Initrd müssen im Container-Image { $image } liegen (/boot/vmlinuz, /boot/initrd): erst bauen und hochladen
+kubevirt-note-screen = die Bildschirmgröße { $width }×{ $height } hat kein KubeVirt-Feld: der Gast wählt seinen Modus
+import-error-xml = kein wohlgeformtes XML-Dokument (DTDs und Entities werden abgelehnt): { $detail }
+import-error-not-domain = keine libvirt-Domain: das Wurzelelement ist <{ $element }>
+import-error-missing = { $element } fehlt
+import-error-value = { $element }: „{ $value }“ ist kein gültiger Wert
+import-error-os-type = OS-Typ „{ $kind }“: vmdesk führt vollständige virtuelle Maschinen aus (hvm)
+import-error-arch = Architektur „{ $arch }“: vmdesk führt x86-64-Gäste aus
+import-error-machine = den Maschinentyp „{ $machine }“ hat vmdesk nicht (pc, q35, microvm)
+import-error-no-file = { $path }: keine solche Datei
+import-error-disk-source = Platte { $disk }: eine „{ $kind }“-Quelle wird nicht unterstützt (nur Image-Dateien und Blockgeräte)
+import-error-not-iso = CD-ROM { $disk }: { $path } ist kein ISO-9660-Image
+import-error-format = Platte { $disk }: das Format „{ $format }“ wird nicht unterstützt (raw oder qcow2; umwandeln mit qemu-img convert -O qcow2)
+import-error-image = Platte { $disk }: { $path }: { $reason }
+import-error-format-mismatch = Platte { $disk }: { $path } soll { $declared } sein, ist aber { $found }
+import-note-domain-type = der Domain-Typ „{ $kind }“ läuft unter KVM
+import-note-unsupported = { $element }: nicht unterstützt, ausgelassen
+import-note-boot-dev = Startgerät „{ $dev }“: nicht unterstützt, aus der Startreihenfolge ausgelassen
+import-note-nvram = die UEFI-Variablen in { $path } werden nicht kopiert: die VM beginnt mit einem neuen Speicher
+import-note-secure-boot = Secure Boot wird nicht unterstützt: die VM startet ohne
+import-note-extra-serial = nur die erste serielle Schnittstelle bleibt
+import-note-spice = die SPICE-Anzeige wird vmdesks Bildschirm (VNC)
+import-note-vnc-tcp = VNC über TCP ist aus: vmdesk zeigt den Bildschirm über seinen eigenen Socket (ein Port lässt sich in den Einstellungen der VM setzen)
+import-note-cdrom-kernel = CD-ROM { $disk } ausgelassen: eine VM, die direkt einen Kernel startet, hat keine CD-ROM-Laufwerke
+import-note-bus = Platte { $disk }: der Bus { $from } wird { $to }
+import-note-nic-type = NIC { $nic }: eine „{ $kind }“-Schnittstelle wird zu Benutzermodus-Netzwerk (passt oder libslirp)
+import-note-nic-model = Netzwerkkarte { $nic }: das Modell { $model } wird virtio
+import-note-range = Ports { $start }–{ $end }: zu viele zum Weiterleiten, ausgelassen
+cli-export-one-format = export braucht entweder --libvirt oder --kubevirt
+cli-exported = { $vm } exportiert nach { $file }
+cli-export-note = nicht unverändert exportiert: { $note }
+cli-export-upload = die Platten-Images hochladen mit:
+cli-imported = { $file } importiert als { $vm }
+cli-import-note = nicht unverändert importiert: { $note }
+details-export-libvirt = Nach libvirt exportieren…
+details-export-kubevirt = Nach KubeVirt exportieren…
+library-import = Importieren…
+library-import-pick = Eine libvirt-VM importieren (Domain-XML)
+library-import-filter = libvirt-Domain-XML

@@ -46,6 +46,7 @@ exit-killed = it was forced off (exit status 5).
 exit-other = vmdesk-vmm ended with exit status { $code }.
 exit-signal = vmdesk-vmm was killed by signal { $signal }.
 exit-unknown = vmdesk-vmm ended; its exit status is unknown.
+exit-seccomp = the VMM's security filter stopped it: its thread { $thread } made a system call it may not (number { $syscall }). This is a vmdesk bug: please report it with the log below.
 
 ## Notices and errors
 notice-created = “{ $name }” was created.
@@ -199,6 +200,13 @@ stats-no-nics = No network interface.
 stats-nic = net{ $n }: received { $rx } frames ({ $rxb }) · sent { $tx } ({ $txb }) · dropped { $dropped }
 stats-malformed = Malformed virtio requests refused: { $count }
 stats-uptime = Up { $uptime } s · console messages lost by slow clients: { $dropped }
+stats-confinement = Confinement: { $seccomp } · { $landlock }
+confinement-seccomp-on = seccomp filters on ({ $filters })
+confinement-seccomp-log = seccomp filters only logging ({ $filters }), nothing is stopped
+confinement-seccomp-off = seccomp filters off
+confinement-landlock-on = Landlock file limits on (ABI { $abi })
+confinement-landlock-off = Landlock file limits off
+confinement-landlock-unavailable = no Landlock file limits ({ $why })
 
 ## Snapshots
 snap-title = Snapshots
@@ -263,8 +271,8 @@ check-kvm-access = You may not use /dev/kvm
 check-kvm-access-fix = Add yourself to the kvm group, then log out and back in.
 check-vmm-missing = vmdesk-vmm was not found
 check-vmm-missing-fix = Each VM runs in a vmdesk-vmm process; install it next to vmdesk or on your PATH. ({ $detail })
-check-passt-missing = passt is not installed: VMs get no network
-check-passt-missing-fix = VMs run, but without networking. To give them network access:
+check-passt-missing = No user-mode network (passt or libslirp) is installed: VMs get no network
+check-passt-missing-fix = VMs run, but without networking. Either one gives them network access:
 check-low-memory = Only { $free } MiB of memory are free
 check-low-memory-fix = VMs may not start or may be slow. Close some programs, or give your VMs little memory.
 
@@ -291,6 +299,8 @@ cli-help =
                                       make a VM booting a disk image (e.g. a cloud image): in
                                       place, through a qcow2 overlay (--linked) or copied
                                       (--copy); UEFI unless --firmware bios
+                                      --allow-backing (with --disk, --boot-disk): use backing
+                                      files outside the image's folder (recorded in vm.toml)
       vmdesk detect  FILE             show what an ISO or disk image holds (osinfo-db) and
                                       what a VM for it gets
       vmdesk compare [VM] [--initramfs FILE]
@@ -329,6 +339,14 @@ cli-help =
                                       back to the template; its snapshots are dropped
       vmdesk lab list TEMPLATE
                                       list a template's student copies and their state
+      vmdesk export VM --libvirt [FILE]
+      vmdesk export VM --kubevirt [--disk-image-url URL | --container-disk REF]
+    {"              ["}--kernel-image REF] [FILE]
+                                      write the VM as a libvirt domain XML or a KubeVirt
+                                      VirtualMachine manifest (JSON, which is YAML) to FILE or
+                                      stdout; what cannot be expressed is listed on stderr
+      vmdesk import FILE.xml          make a VM from a libvirt domain XML (virsh dumpxml);
+                                      its disks stay where they are; what is left out is listed
       vmdesk completions SHELL        print the completion script for bash, zsh or fish
       vmdesk --version                print the version
 
@@ -406,11 +424,19 @@ hw-linked = Linked clone (recommended)
 hw-linked-hint = The VM writes to its own qcow2 overlay; the image itself is never changed.
 hw-direct-hint = The VM uses the image itself and writes to it.
 hw-read-only = Read-only
-hw-disk-based-on = based on { $chain }
 hw-remove = Remove
-hw-network = Network (user-mode, through passt)
+hw-network = Network (user-mode: passt or libslirp)
 hw-network-hint = The guest gets an address by DHCP and reaches the outside through the host; nothing reaches it unless forwarded.
-hw-passt-missing = passt is not installed, so the VM cannot start with networking: sudo apt install passt
+hw-passt-missing = Neither passt nor libslirp is installed, so the VM cannot start with networking: sudo apt install passt (or libslirp0)
+hw-backend = Backend
+hw-backend-auto = Automatic
+hw-backend-auto-hint = libslirp when a TCP port is forwarded (Debian 12's passt cannot carry those in), else passt; whichever is installed.
+hw-backend-passt = passt
+hw-backend-passt-hint = A separate, sandboxed process (package passt).
+hw-backend-slirp = libslirp
+hw-backend-slirp-hint = Inside the VM's own confined process (package libslirp0); carries forwarded TCP ports in.
+hw-backend-passt-missing = passt is not installed: sudo apt install passt, or choose Automatic.
+hw-backend-slirp-missing = libslirp is not installed: sudo apt install libslirp0, or choose Automatic.
 hw-forwards = Forwarded ports
 hw-forwards-hint = From 127.0.0.1 on this computer to the guest, host port:guest port, e.g. tcp 2222:22, udp 5353:53. Optional.
 hw-display-none = No screen (serial console only)
@@ -857,3 +883,70 @@ compare-ui-col-textbook = Textbooks say
 compare-ui-col-container = Container (crun)
 compare-ui-col-vm = This VM
 compare-ui-notes = Notes on this run
+
+## Backing chains (issue 17 #1)
+backing-file-line = { $file } · { $format } · { $size } · in { $folder }
+backing-outside = outside the allowed places
+backing-reads-from = This disk reads from:
+backing-allowed = Allowed: files in { $folders } (recorded in vm.toml).
+backing-question = This disk reads from files in { $folders }. Allow vmdesk to use them?
+backing-why = vmdesk takes backing files only from the image's folder and the VM's folder unless you allow more: an image can name any file, and the guest would read it. Allowing records the folders in vm.toml (allow_backing).
+backing-allow = Allow
+backing-cancel = Don't use this disk
+backing-refused = vmdesk will not use this disk
+backing-answer-first = This disk reads from files outside its folder: allow them, or choose another image.
+backing-disk-blocked = Reads from files in { $folders }, which this VM may not use: it will not start until you allow them and save.
+cli-backing-ask =
+    { $chain }
+    This disk reads from files in { $folders }, outside the image's folder and the VM's.
+    If you trust them, run the command again with --allow-backing (recorded in vm.toml).
+cli-backing-refused =
+    { $chain }
+    vmdesk will not use this disk: a file of its backing chain is not a disk image.
+# Export to libvirt / KubeVirt and import from libvirt (vmdesk export, vmdesk import)
+export-note-vnc-port = VNC on TCP port { $port } is not in the domain: libvirt's VNC listens on a Unix socket here (the port is kept in vmdesk's metadata)
+export-note-kernel-machine = the kernel machine (virtio-mmio, no PCI) becomes a q35 PC with the same devices on PCI: the guest kernel needs virtio-pci
+export-note-vga-rom = the VGA BIOS { $path } has no libvirt element: QEMU uses its own (kept in vmdesk's metadata)
+export-note-allow-backing = disk { $disk }: libvirt has no list of allowed backing-file folders (kept in vmdesk's metadata)
+kubevirt-note-empty-cdrom = CD-ROM drive { $drive } is empty: left out (a KubeVirt drive needs a volume)
+kubevirt-note-extra-nic = NIC { $nic } left out: the pod network takes one interface (more need Multus)
+kubevirt-note-forward = { $proto } port { $host } on the host to { $guest } in the guest: the guest port is declared; reach it with “virtctl port-forward vm/{ $vm } { $host }:{ $guest }” or a Service
+kubevirt-note-kernel-image = the kernel and initrd must be in the container image { $image } (/boot/vmlinuz, /boot/initrd): build and push it first
+kubevirt-note-screen = the screen size { $width }×{ $height } has no KubeVirt field: the guest picks its mode
+import-error-xml = not a well-formed XML document (DTDs and entities are refused): { $detail }
+import-error-not-domain = not a libvirt domain: the root element is <{ $element }>
+import-error-missing = { $element } is missing
+import-error-value = { $element }: “{ $value }” is not a valid value
+import-error-os-type = OS type “{ $kind }”: vmdesk runs full virtual machines (hvm)
+import-error-arch = architecture “{ $arch }”: vmdesk runs x86-64 guests
+import-error-machine = machine type “{ $machine }” is not one vmdesk has (pc, q35, microvm)
+import-error-no-file = { $path }: no such file
+import-error-disk-source = disk { $disk }: a “{ $kind }” source is not supported (only image files and block devices)
+import-error-not-iso = CD-ROM { $disk }: { $path } is not an ISO 9660 image
+import-error-format = disk { $disk }: the format “{ $format }” is not supported (raw or qcow2; convert it with qemu-img convert -O qcow2)
+import-error-image = disk { $disk }: { $path }: { $reason }
+import-error-format-mismatch = disk { $disk }: { $path } is said to be { $declared } but is { $found }
+import-note-domain-type = domain type “{ $kind }” runs under KVM
+import-note-unsupported = { $element }: not supported, left out
+import-note-boot-dev = boot device “{ $dev }”: not supported, left out of the boot order
+import-note-nvram = the UEFI variables in { $path } are not copied: the VM starts with a fresh store
+import-note-secure-boot = Secure Boot is not supported: the VM boots without it
+import-note-extra-serial = only the first serial port is kept
+import-note-spice = the SPICE display becomes vmdesk's screen (VNC)
+import-note-vnc-tcp = VNC over TCP is off: vmdesk shows the screen through its own socket (a port can be set in the VM's settings)
+import-note-cdrom-kernel = CD-ROM { $disk } left out: a VM booting a kernel directly has no CD-ROM drives
+import-note-bus = disk { $disk }: the { $from } bus becomes { $to }
+import-note-nic-type = NIC { $nic }: a “{ $kind }” interface becomes user-mode networking (passt or libslirp)
+import-note-nic-model = NIC { $nic }: the model { $model } becomes virtio
+import-note-range = ports { $start }–{ $end }: too many to forward, left out
+cli-export-one-format = export needs one of --libvirt and --kubevirt
+cli-exported = { $vm } exported to { $file }
+cli-export-note = not exported as is: { $note }
+cli-export-upload = upload the disk images with:
+cli-imported = { $file } imported as { $vm }
+cli-import-note = not imported as is: { $note }
+details-export-libvirt = Export to libvirt…
+details-export-kubevirt = Export to KubeVirt…
+library-import = Import…
+library-import-pick = Import a libvirt VM (domain XML)
+library-import-filter = libvirt domain XML

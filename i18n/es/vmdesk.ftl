@@ -46,6 +46,7 @@ exit-killed = se forzó su apagado (estado de salida 5).
 exit-other = vmdesk-vmm terminó con el estado de salida { $code }.
 exit-signal = vmdesk-vmm fue terminado por la señal { $signal }.
 exit-unknown = vmdesk-vmm terminó; se desconoce su estado de salida.
+exit-seccomp = el filtro de seguridad del VMM lo detuvo: su hilo { $thread } hizo una llamada al sistema que no tiene permitida (número { $syscall }). Es un error de vmdesk: infórmelo con el registro de abajo.
 
 ## Notices and errors
 notice-created = Se creó «{ $name }».
@@ -199,6 +200,13 @@ stats-no-nics = Ninguna interfaz de red.
 stats-nic = net{ $n }: recibidas { $rx } tramas ({ $rxb }) · enviadas { $tx } ({ $txb }) · descartadas { $dropped }
 stats-malformed = Peticiones virtio mal formadas rechazadas: { $count }
 stats-uptime = En marcha desde hace { $uptime } s · mensajes de consola perdidos por clientes lentos: { $dropped }
+stats-confinement = Aislamiento: { $seccomp } · { $landlock }
+confinement-seccomp-on = filtros seccomp activos ({ $filters })
+confinement-seccomp-log = filtros seccomp solo registran ({ $filters }), no se detiene nada
+confinement-seccomp-off = filtros seccomp desactivados
+confinement-landlock-on = límites de archivos Landlock activos (ABI { $abi })
+confinement-landlock-off = límites de archivos Landlock desactivados
+confinement-landlock-unavailable = sin límites de archivos Landlock ({ $why })
 
 ## Snapshots
 snap-title = Instantáneas
@@ -263,8 +271,8 @@ check-kvm-access = No tiene permiso para usar /dev/kvm
 check-kvm-access-fix = Añádase al grupo kvm y luego cierre la sesión y vuelva a entrar.
 check-vmm-missing = No se encontró vmdesk-vmm
 check-vmm-missing-fix = Cada VM se ejecuta en un proceso vmdesk-vmm; instálelo junto a vmdesk o en su PATH. ({ $detail })
-check-passt-missing = passt no está instalado: las VM no tendrán red
-check-passt-missing-fix = Las VM funcionan, pero sin red. Para darles acceso a la red:
+check-passt-missing = No hay red en modo usuario (passt o libslirp) instalada: las VM no tienen red
+check-passt-missing-fix = Las VM funcionan, pero sin red. Cualquiera de los dos les da acceso a la red:
 check-low-memory = Solo quedan { $free } MiB de memoria libres
 check-low-memory-fix = Puede que las VM no arranquen o vayan lentas. Cierre algunos programas o dé poca memoria a sus VM.
 
@@ -292,6 +300,8 @@ cli-help =
                                       crear una VM que arranca una imagen de disco (p. ej. una
                                       imagen cloud): tal cual, con una capa qcow2 (--linked) o
                                       copiada (--copy); UEFI salvo con --firmware bios
+                                      --allow-backing (con --disk, --boot-disk): usar archivos
+                                      base fuera de la carpeta de la imagen (en vm.toml)
       vmdesk detect  ARCHIVO          mostrar qué contiene una ISO o imagen de disco (osinfo-db)
                                       y qué recibe una VM para ella
       vmdesk compare [VM] [--initramfs ARCHIVO]
@@ -331,6 +341,15 @@ cli-help =
                                       una plantilla) a la plantilla; se pierden sus snapshots
       vmdesk lab list TEMPLATE
                                       listar las copias de alumno de una plantilla y su estado
+      vmdesk export VM --libvirt [FILE]
+      vmdesk export VM --kubevirt [--disk-image-url URL | --container-disk REF]
+    {"              ["}--kernel-image REF] [FILE]
+                                      escribir la VM como XML de dominio de libvirt o como
+                                      manifiesto VirtualMachine de KubeVirt (JSON, que es YAML)
+                                      en FILE o stdout; lo que no se puede expresar va a stderr
+      vmdesk import FILE.xml          crear una VM a partir de un XML de dominio de libvirt
+                                      (virsh dumpxml); sus discos se quedan donde están; se
+                                      lista lo que queda fuera
       vmdesk completions SHELL        mostrar el script de compleción para bash, zsh o fish
       vmdesk --version                mostrar la versión
 
@@ -408,11 +427,19 @@ hw-linked = Clon enlazado (recomendado)
 hw-linked-hint = La VM escribe en su propia capa qcow2; la imagen nunca se modifica.
 hw-direct-hint = La VM usa la propia imagen y escribe en ella.
 hw-read-only = Solo lectura
-hw-disk-based-on = basado en { $chain }
 hw-remove = Quitar
-hw-network = Red (modo usuario, mediante passt)
+hw-network = Red (modo usuario: passt o libslirp)
 hw-network-hint = El invitado obtiene su dirección por DHCP y sale al exterior a través del anfitrión; nada le llega salvo lo que se redirija.
-hw-passt-missing = passt no está instalado, así que la VM no puede arrancar con red: sudo apt install passt
+hw-passt-missing = Ni passt ni libslirp están instalados, así que la VM no puede arrancar con red: sudo apt install passt (o libslirp0)
+hw-backend = Motor
+hw-backend-auto = Automático
+hw-backend-auto-hint = libslirp cuando se redirige un puerto TCP (el passt de Debian 12 no puede llevarlos dentro), si no passt; el que esté instalado.
+hw-backend-passt = passt
+hw-backend-passt-hint = Un proceso aparte y aislado (paquete passt).
+hw-backend-slirp = libslirp
+hw-backend-slirp-hint = Dentro del propio proceso aislado de la VM (paquete libslirp0); lleva dentro los puertos TCP redirigidos.
+hw-backend-passt-missing = passt no está instalado: sudo apt install passt, o elija Automático.
+hw-backend-slirp-missing = libslirp no está instalado: sudo apt install libslirp0, o elija Automático.
 hw-forwards = Puertos redirigidos
 hw-forwards-hint = De 127.0.0.1 en este equipo al invitado, p. ej. «tcp 2222:22, udp 5353:53» (anfitrión:invitado). Opcional.
 hw-display-none = Sin pantalla (solo consola serie)
@@ -859,3 +886,70 @@ compare-ui-col-textbook = Los libros dicen
 compare-ui-col-container = Contenedor (crun)
 compare-ui-col-vm = Esta VM
 compare-ui-notes = Notas de esta medición
+
+## Backing chains (issue 17 #1)
+backing-file-line = { $file } · { $format } · { $size } · en { $folder }
+backing-outside = fuera de los lugares permitidos
+backing-reads-from = Este disco lee de:
+backing-allowed = Permitido: archivos en { $folders } (anotado en vm.toml).
+backing-question = Este disco lee de archivos en { $folders }. ¿Permitir que vmdesk los use?
+backing-why = vmdesk solo toma archivos base de la carpeta de la imagen y de la de la VM, salvo que permita más: una imagen puede nombrar cualquier archivo, y el invitado lo leería. Permitir anota las carpetas en vm.toml (allow_backing).
+backing-allow = Permitir
+backing-cancel = No usar este disco
+backing-refused = vmdesk no usará este disco
+backing-answer-first = Este disco lee de archivos fuera de su carpeta: permítalos o elija otra imagen.
+backing-disk-blocked = Lee de archivos en { $folders }, que esta VM no puede usar: no arrancará hasta que los permita y guarde.
+cli-backing-ask =
+    { $chain }
+    Este disco lee de archivos en { $folders }, fuera de la carpeta de la imagen y de la VM.
+    Si confía en ellos, vuelva a ejecutar la orden con --allow-backing (se anota en vm.toml).
+cli-backing-refused =
+    { $chain }
+    vmdesk no usará este disco: un archivo de su cadena base no es una imagen de disco.
+# Exportar a libvirt / KubeVirt e importar desde libvirt (vmdesk export, vmdesk import)
+export-note-vnc-port = VNC en el puerto TCP { $port } no está en el dominio: el VNC de libvirt escucha aquí en un socket Unix (el puerto se guarda en los metadatos de vmdesk)
+export-note-kernel-machine = la máquina de kernel (virtio-mmio, sin PCI) pasa a ser un PC q35 con los mismos dispositivos en PCI: el kernel invitado necesita virtio-pci
+export-note-vga-rom = la BIOS VGA { $path } no tiene elemento en libvirt: QEMU usa la suya (se guarda en los metadatos de vmdesk)
+export-note-allow-backing = disco { $disk }: libvirt no tiene lista de carpetas permitidas para archivos de respaldo (se guarda en los metadatos de vmdesk)
+kubevirt-note-empty-cdrom = la unidad de CD-ROM { $drive } está vacía: se omite (una unidad de KubeVirt necesita un volumen)
+kubevirt-note-extra-nic = tarjeta de red { $nic } omitida: la red del pod admite una interfaz (más requieren Multus)
+kubevirt-note-forward = puerto { $proto } { $host } del anfitrión a { $guest } del invitado: se declara el puerto del invitado; se llega con «virtctl port-forward vm/{ $vm } { $host }:{ $guest }» o un Service
+kubevirt-note-kernel-image = el kernel y el initrd deben estar en la imagen de contenedor { $image } (/boot/vmlinuz, /boot/initrd): constrúyala y súbala antes
+kubevirt-note-screen = el tamaño de pantalla { $width }×{ $height } no tiene campo en KubeVirt: el invitado elige su modo
+import-error-xml = no es un documento XML bien formado (se rechazan DTD y entidades): { $detail }
+import-error-not-domain = no es un dominio de libvirt: el elemento raíz es <{ $element }>
+import-error-missing = falta { $element }
+import-error-value = { $element }: «{ $value }» no es un valor válido
+import-error-os-type = tipo de SO «{ $kind }»: vmdesk ejecuta máquinas virtuales completas (hvm)
+import-error-arch = arquitectura «{ $arch }»: vmdesk ejecuta invitados x86-64
+import-error-machine = vmdesk no tiene el tipo de máquina «{ $machine }» (pc, q35, microvm)
+import-error-no-file = { $path }: no existe el archivo
+import-error-disk-source = disco { $disk }: no se admite un origen «{ $kind }» (solo archivos de imagen y dispositivos de bloques)
+import-error-not-iso = CD-ROM { $disk }: { $path } no es una imagen ISO 9660
+import-error-format = disco { $disk }: no se admite el formato «{ $format }» (raw o qcow2; conviértalo con qemu-img convert -O qcow2)
+import-error-image = disco { $disk }: { $path }: { $reason }
+import-error-format-mismatch = disco { $disk }: { $path } se declara { $declared } pero es { $found }
+import-note-domain-type = el tipo de dominio «{ $kind }» se ejecuta con KVM
+import-note-unsupported = { $element }: no admitido, se omite
+import-note-boot-dev = dispositivo de arranque «{ $dev }»: no admitido, se omite del orden de arranque
+import-note-nvram = las variables UEFI de { $path } no se copian: la VM empieza con un almacén nuevo
+import-note-secure-boot = no se admite Secure Boot: la VM arranca sin él
+import-note-extra-serial = solo se conserva el primer puerto serie
+import-note-spice = la pantalla SPICE pasa a ser la pantalla de vmdesk (VNC)
+import-note-vnc-tcp = VNC por TCP está desactivado: vmdesk muestra la pantalla por su propio socket (se puede fijar un puerto en los ajustes de la VM)
+import-note-cdrom-kernel = CD-ROM { $disk } omitido: una VM que arranca un kernel directamente no tiene unidades de CD-ROM
+import-note-bus = disco { $disk }: el bus { $from } pasa a ser { $to }
+import-note-nic-type = NIC { $nic }: una interfaz «{ $kind }» pasa a ser red en modo usuario (passt o libslirp)
+import-note-nic-model = tarjeta de red { $nic }: el modelo { $model } pasa a ser virtio
+import-note-range = puertos { $start }–{ $end }: demasiados para reenviar, se omiten
+cli-export-one-format = export necesita --libvirt o --kubevirt (uno de los dos)
+cli-exported = { $vm } exportada a { $file }
+cli-export-note = no se exporta tal cual: { $note }
+cli-export-upload = suba las imágenes de disco con:
+cli-imported = { $file } importado como { $vm }
+cli-import-note = no se importa tal cual: { $note }
+details-export-libvirt = Exportar a libvirt…
+details-export-kubevirt = Exportar a KubeVirt…
+library-import = Importar…
+library-import-pick = Importar una VM de libvirt (XML de dominio)
+library-import-filter = XML de dominio de libvirt

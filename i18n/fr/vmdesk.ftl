@@ -46,6 +46,7 @@ exit-killed = son arrêt a été forcé (code de sortie 5).
 exit-other = vmdesk-vmm s’est terminé avec le code de sortie { $code }.
 exit-signal = vmdesk-vmm a été tué par le signal { $signal }.
 exit-unknown = vmdesk-vmm s’est terminé ; son code de sortie est inconnu.
+exit-seccomp = le filtre de sécurité du VMM l'a arrêté : son fil { $thread } a fait un appel système qui lui est interdit (numéro { $syscall }). C'est un bogue de vmdesk : signalez-le avec le journal ci-dessous.
 
 ## Notices and errors
 notice-created = « { $name } » a été créée.
@@ -199,6 +200,13 @@ stats-no-nics = Aucune interface réseau.
 stats-nic = net{ $n } : reçu { $rx } trames ({ $rxb }) · envoyé { $tx } ({ $txb }) · perdu { $dropped }
 stats-malformed = Requêtes virtio mal formées refusées : { $count }
 stats-uptime = En marche depuis { $uptime } s · messages de console perdus par des clients lents : { $dropped }
+stats-confinement = Confinement : { $seccomp } · { $landlock }
+confinement-seccomp-on = filtres seccomp actifs ({ $filters })
+confinement-seccomp-log = filtres seccomp en journalisation seule ({ $filters }), rien n'est arrêté
+confinement-seccomp-off = filtres seccomp désactivés
+confinement-landlock-on = limites de fichiers Landlock actives (ABI { $abi })
+confinement-landlock-off = limites de fichiers Landlock désactivées
+confinement-landlock-unavailable = pas de limites de fichiers Landlock ({ $why })
 
 ## Snapshots
 snap-title = Instantanés
@@ -263,8 +271,8 @@ check-kvm-access = Vous n'avez pas le droit d'utiliser /dev/kvm
 check-kvm-access-fix = Ajoutez-vous au groupe kvm, puis fermez la session et rouvrez-la.
 check-vmm-missing = vmdesk-vmm est introuvable
 check-vmm-missing-fix = Chaque VM tourne dans un processus vmdesk-vmm ; installez-le à côté de vmdesk ou dans votre PATH. ({ $detail })
-check-passt-missing = passt n'est pas installé : les VM n'ont pas de réseau
-check-passt-missing-fix = Les VM fonctionnent, mais sans réseau. Pour leur donner accès au réseau :
+check-passt-missing = Aucun réseau en mode utilisateur (passt ou libslirp) n’est installé : les VM n’ont pas de réseau
+check-passt-missing-fix = Les VM fonctionnent, mais sans réseau. L’un ou l’autre leur donne accès au réseau :
 check-low-memory = Seulement { $free } Mio de mémoire libre
 check-low-memory-fix = Les VM risquent de ne pas démarrer ou d'être lentes. Fermez des programmes ou donnez peu de mémoire à vos VM.
 
@@ -292,6 +300,8 @@ cli-help =
                                       créer une VM qui démarre une image disque (p. ex. une
                                       image cloud) : telle quelle, via une surcouche qcow2
                                       (--linked) ou copiée (--copy) ; UEFI sauf --firmware bios
+                                      --allow-backing (avec --disk, --boot-disk) : utiliser des
+                                      fichiers de base hors du dossier de l'image (dans vm.toml)
       vmdesk detect  FICHIER          montrer ce que contient une ISO ou une image disque
                                       (osinfo-db) et ce qu'une VM pour elle reçoit
       vmdesk compare [VM] [--initramfs FICHIER]
@@ -330,6 +340,15 @@ cli-help =
                                       d'un modèle) à l'état du modèle ; ses snapshots sont perdus
       vmdesk lab list TEMPLATE
                                       lister les copies d'élève d'un modèle et leur état
+      vmdesk export VM --libvirt [FILE]
+      vmdesk export VM --kubevirt [--disk-image-url URL | --container-disk REF]
+    {"              ["}--kernel-image REF] [FILE]
+                                      écrire la VM en XML de domaine libvirt ou en manifeste
+                                      VirtualMachine KubeVirt (JSON, donc YAML) dans FILE ou sur
+                                      stdout ; ce qui ne peut être exprimé est listé sur stderr
+      vmdesk import FILE.xml          créer une VM depuis un XML de domaine libvirt (virsh
+                                      dumpxml) ; ses disques restent où ils sont ; ce qui est
+                                      laissé de côté est listé
       vmdesk completions SHELL        afficher le script de complétion pour bash, zsh ou fish
       vmdesk --version                afficher la version
 
@@ -407,11 +426,19 @@ hw-linked = Clone lié (recommandé)
 hw-linked-hint = La VM écrit dans sa propre surcouche qcow2 ; l'image elle-même n'est jamais modifiée.
 hw-direct-hint = La VM utilise l'image elle-même et écrit dedans.
 hw-read-only = Lecture seule
-hw-disk-based-on = basé sur { $chain }
 hw-remove = Retirer
-hw-network = Réseau (mode utilisateur, via passt)
+hw-network = Réseau (mode utilisateur : passt ou libslirp)
 hw-network-hint = L'invité obtient son adresse par DHCP et sort par l'hôte ; rien ne lui parvient sauf les ports redirigés.
-hw-passt-missing = passt n'est pas installé, la VM ne peut donc pas démarrer avec le réseau : sudo apt install passt
+hw-passt-missing = Ni passt ni libslirp n’est installé, la VM ne peut donc pas démarrer avec le réseau : sudo apt install passt (ou libslirp0)
+hw-backend = Moteur
+hw-backend-auto = Automatique
+hw-backend-auto-hint = libslirp quand un port TCP est redirigé (le passt de Debian 12 ne sait pas les faire entrer), sinon passt ; celui qui est installé.
+hw-backend-passt = passt
+hw-backend-passt-hint = Un processus à part, isolé (paquet passt).
+hw-backend-slirp = libslirp
+hw-backend-slirp-hint = Dans le processus confiné de la VM elle-même (paquet libslirp0) ; fait entrer les ports TCP redirigés.
+hw-backend-passt-missing = passt n’est pas installé : sudo apt install passt, ou choisissez Automatique.
+hw-backend-slirp-missing = libslirp n’est pas installé : sudo apt install libslirp0, ou choisissez Automatique.
 hw-forwards = Ports redirigés
 hw-forwards-hint = De 127.0.0.1 sur cet ordinateur vers l'invité, p. ex. « tcp 2222:22, udp 5353:53 » (hôte:invité). Facultatif.
 hw-display-none = Pas d'écran (console série seulement)
@@ -858,3 +885,70 @@ compare-ui-col-textbook = Les manuels disent
 compare-ui-col-container = Conteneur (crun)
 compare-ui-col-vm = Cette VM
 compare-ui-notes = Remarques sur cette mesure
+
+## Backing chains (issue 17 #1)
+backing-file-line = { $file } · { $format } · { $size } · dans { $folder }
+backing-outside = hors des emplacements autorisés
+backing-reads-from = Ce disque lit depuis :
+backing-allowed = Autorisé : fichiers dans { $folders } (noté dans vm.toml).
+backing-question = Ce disque lit des fichiers dans { $folders }. Autoriser vmdesk à les utiliser ?
+backing-why = vmdesk ne prend des fichiers de base que dans le dossier de l'image et celui de la VM, sauf si vous en autorisez d'autres : une image peut nommer n'importe quel fichier, et l'invité le lirait. Autoriser note les dossiers dans vm.toml (allow_backing).
+backing-allow = Autoriser
+backing-cancel = Ne pas utiliser ce disque
+backing-refused = vmdesk n'utilisera pas ce disque
+backing-answer-first = Ce disque lit des fichiers hors de son dossier : autorisez-les ou choisissez une autre image.
+backing-disk-blocked = Lit des fichiers dans { $folders }, que cette VM ne peut pas utiliser : elle ne démarrera pas tant que vous ne les aurez pas autorisés et enregistré.
+cli-backing-ask =
+    { $chain }
+    Ce disque lit des fichiers dans { $folders }, hors du dossier de l'image et de celui de la VM.
+    Si vous leur faites confiance, relancez la commande avec --allow-backing (noté dans vm.toml).
+cli-backing-refused =
+    { $chain }
+    vmdesk n'utilisera pas ce disque : un fichier de sa chaîne de base n'est pas une image disque.
+# Export vers libvirt / KubeVirt et import depuis libvirt (vmdesk export, vmdesk import)
+export-note-vnc-port = VNC sur le port TCP { $port } n'est pas dans le domaine : le VNC de libvirt écoute ici sur un socket Unix (le port est gardé dans les métadonnées de vmdesk)
+export-note-kernel-machine = la machine à noyau (virtio-mmio, sans PCI) devient un PC q35 avec les mêmes périphériques en PCI : le noyau invité doit avoir virtio-pci
+export-note-vga-rom = le BIOS VGA { $path } n'a pas d'élément libvirt : QEMU prend le sien (gardé dans les métadonnées de vmdesk)
+export-note-allow-backing = disque { $disk } : libvirt n'a pas de liste de dossiers autorisés pour les fichiers de base (gardée dans les métadonnées de vmdesk)
+kubevirt-note-empty-cdrom = le lecteur de CD-ROM { $drive } est vide : laissé de côté (un lecteur KubeVirt a besoin d'un volume)
+kubevirt-note-extra-nic = carte réseau { $nic } laissée de côté : le réseau du pod prend une interface (davantage demande Multus)
+kubevirt-note-forward = port { $proto } { $host } de l'hôte vers { $guest } dans l'invité : le port de l'invité est déclaré ; on l'atteint avec « virtctl port-forward vm/{ $vm } { $host }:{ $guest } » ou un Service
+kubevirt-note-kernel-image = le noyau et l'initrd doivent être dans l'image de conteneur { $image } (/boot/vmlinuz, /boot/initrd) : construisez-la et poussez-la d'abord
+kubevirt-note-screen = la taille d'écran { $width }×{ $height } n'a pas de champ KubeVirt : l'invité choisit son mode
+import-error-xml = pas un document XML bien formé (les DTD et entités sont refusées) : { $detail }
+import-error-not-domain = pas un domaine libvirt : l'élément racine est <{ $element }>
+import-error-missing = { $element } manque
+import-error-value = { $element } : « { $value } » n'est pas une valeur valide
+import-error-os-type = type d'OS « { $kind } » : vmdesk exécute des machines virtuelles complètes (hvm)
+import-error-arch = architecture « { $arch } » : vmdesk exécute des invités x86-64
+import-error-machine = vmdesk n'a pas le type de machine « { $machine } » (pc, q35, microvm)
+import-error-no-file = { $path } : fichier introuvable
+import-error-disk-source = disque { $disk } : une source « { $kind } » n'est pas prise en charge (seulement fichiers image et périphériques bloc)
+import-error-not-iso = CD-ROM { $disk } : { $path } n'est pas une image ISO 9660
+import-error-format = disque { $disk } : le format « { $format } » n'est pas pris en charge (raw ou qcow2 ; convertissez-le avec qemu-img convert -O qcow2)
+import-error-image = disque { $disk } : { $path } : { $reason }
+import-error-format-mismatch = disque { $disk } : { $path } est annoncé en { $declared } mais est en { $found }
+import-note-domain-type = le type de domaine « { $kind } » s'exécute sous KVM
+import-note-unsupported = { $element } : non pris en charge, laissé de côté
+import-note-boot-dev = périphérique de démarrage « { $dev } » : non pris en charge, retiré de l'ordre de démarrage
+import-note-nvram = les variables UEFI de { $path } ne sont pas copiées : la VM démarre avec un magasin neuf
+import-note-secure-boot = Secure Boot n'est pas pris en charge : la VM démarre sans
+import-note-extra-serial = seul le premier port série est gardé
+import-note-spice = l'affichage SPICE devient l'écran de vmdesk (VNC)
+import-note-vnc-tcp = VNC sur TCP est désactivé : vmdesk montre l'écran par son propre socket (un port peut être réglé dans les paramètres de la VM)
+import-note-cdrom-kernel = CD-ROM { $disk } laissé de côté : une VM qui démarre directement un noyau n'a pas de lecteur de CD-ROM
+import-note-bus = disque { $disk } : le bus { $from } devient { $to }
+import-note-nic-type = NIC { $nic } : une interface « { $kind } » devient un réseau en mode utilisateur (passt ou libslirp)
+import-note-nic-model = carte réseau { $nic } : le modèle { $model } devient virtio
+import-note-range = ports { $start }–{ $end } : trop nombreux à rediriger, laissés de côté
+cli-export-one-format = export demande --libvirt ou --kubevirt (l'un des deux)
+cli-exported = { $vm } exportée vers { $file }
+cli-export-note = pas exporté tel quel : { $note }
+cli-export-upload = téléversez les images disque avec :
+cli-imported = { $file } importé comme { $vm }
+cli-import-note = pas importé tel quel : { $note }
+details-export-libvirt = Exporter vers libvirt…
+details-export-kubevirt = Exporter vers KubeVirt…
+library-import = Importer…
+library-import-pick = Importer une VM libvirt (XML de domaine)
+library-import-filter = XML de domaine libvirt

@@ -145,14 +145,19 @@ fn media_go_in_and_out_at_run_time_through_the_api_and_into_snapshots() {
     if !kvm_or_skip(name) || !seabios_or_skip(name) {
         return;
     }
-    let media = tempfile::tempdir().unwrap();
-    let Some(iso) = boot_iso(name, media.path()) else {
+    // The discs go in the VM's folder: Landlock lets the VMM read discs inserted at run time
+    // only there (or in a configured disc's folder).
+    let mut made = None;
+    // An empty drive: SeaBIOS asks it (TEST UNIT READY, REQUEST SENSE) and hears "no medium".
+    let mut vm = start_bios_vm_with("bios-cd-api", 1, |dir| {
+        made = boot_iso(name, dir);
+        "\n[[cdroms]]\n".into()
+    });
+    let Some(iso) = made else {
         return;
     };
-    let not_iso = media.path().join("notes.txt");
+    let not_iso = vm.dir.path().join("notes.txt");
     std::fs::write(&not_iso, vec![b'x'; 0x9000]).unwrap();
-    // An empty drive: SeaBIOS asks it (TEST UNIT READY, REQUEST SENSE) and hears "no medium".
-    let mut vm = start_bios_vm_with("bios-cd-api", 1, |_| "\n[[cdroms]]\n".into());
     let log = crate::firmware::wait_firmware(&mut vm, "MEDIUM NOT PRESENT", FIRMWARE_TIMEOUT);
     assert!(log.contains("AHCI/0: registering"), "{log}");
     let mut api = vm.api();
@@ -174,6 +179,22 @@ fn media_go_in_and_out_at_run_time_through_the_api_and_into_snapshots() {
     assert_eq!(r["error"]["code"], "bad-request", "{r}");
     let r = call(&mut api, json!({"cmd": "cdrom-eject", "drive": 3}));
     assert_eq!(r["error"]["code"], "bad-request", "{r}");
+    // A disc from elsewhere: refused with where discs may come from, not "Permission denied".
+    if vmm_core::sandbox::landlock_available() {
+        let media = tempfile::tempdir().unwrap();
+        let outside = media.path().join("elsewhere.iso");
+        std::fs::copy(&iso, &outside).unwrap();
+        let r = call(
+            &mut api,
+            json!({"cmd": "cdrom-insert", "drive": 0, "path": outside}),
+        );
+        assert_eq!(r["error"]["code"], "bad-request", "{r}");
+        let msg = r["error"]["message"].as_str().unwrap();
+        assert!(
+            msg.contains("outside the folders this VM may read"),
+            "{msg}"
+        );
+    }
     let (_, before) = snap(&vm, &mut api, "empty");
     let cd = |s: &vmm_core::snapshot::firmware::FirmwareState| {
         s.ahci.as_ref().unwrap().ports[0].cdrom.clone().unwrap()

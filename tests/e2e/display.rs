@@ -94,7 +94,9 @@ fn screenshot_without_a_display_is_a_clear_error() {
     let mut vm = Vm::start("nofb", &GuestSpec::test("halt"));
     vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
     let mut api = vm.api();
-    let r = api.call(json!({"cmd": "screenshot", "path": "/tmp/never.png"}));
+    let never = vm.dir.path().join("never.png");
+    let never = never.to_str().unwrap();
+    let r = api.call(json!({"cmd": "screenshot", "path": never}));
     assert_eq!(r["ok"], false);
     assert!(
         r["error"]["message"]
@@ -105,7 +107,7 @@ fn screenshot_without_a_display_is_a_clear_error() {
     );
     let r = api.call(json!({"cmd": "screenshot", "path": "relative.png"}));
     assert_eq!(r["ok"], false);
-    let r = api.call(json!({"cmd": "thumbnail", "path": "/tmp/never.png",
+    let r = api.call(json!({"cmd": "thumbnail", "path": never,
                             "max_width": 128, "max_height": 96}));
     assert!(
         r["error"]["message"]
@@ -114,7 +116,7 @@ fn screenshot_without_a_display_is_a_clear_error() {
             .contains("no display"),
         "{r}"
     );
-    let r = api.call(json!({"cmd": "thumbnail", "path": "/tmp/never.png",
+    let r = api.call(json!({"cmd": "thumbnail", "path": never,
                             "max_width": 0, "max_height": 96}));
     assert!(
         r["error"]["message"]

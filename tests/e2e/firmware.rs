@@ -193,8 +193,10 @@ fn a_bios_vm_is_snapshotted_live_reverted_and_restored_in_a_new_process() {
             path.display()
         )
     });
-    let mut api = vm.api();
+    // Connected once the firmware is there: a connection silent for 30 s before its first
+    // request is closed (api_server's IDLE), and on a loaded host SeaBIOS can take longer.
     wait_firmware(&mut vm, "No bootable device", FIRMWARE_TIMEOUT);
+    let mut api = vm.api();
     // SeaBIOS now waits 60 s (counting PIT ticks in its BIOS data area), then reboots.
     let waiting = Instant::now();
     let (id, fw) = snap(&vm, &mut api, "no boot");

@@ -153,7 +153,8 @@ fn screenshots_never_replace_links_devices_or_fifos() {
     spec.display = Some((320, 240));
     let vm = Vm::start("shotpath", &spec);
     let mut api = vm.api();
-    let d = tempfile::tempdir().unwrap();
+    // In the VM's folder: Landlock lets the VMM write nowhere else (see below).
+    let d = tempfile::tempdir_in(vm.dir.path()).unwrap();
     let target = d.path().join("precious");
     std::fs::write(&target, b"keep").unwrap();
     let link = d.path().join("link.png");
@@ -201,6 +202,24 @@ fn screenshots_never_replace_links_devices_or_fifos() {
         assert_eq!(r["ok"], true, "{r}");
     }
     assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
+    // Outside the VM's folders (even as root, even in /etc): refused, saying where it may
+    // write, and nothing is written.
+    if vmm_core::sandbox::landlock_available() {
+        let outside = tempfile::tempdir().unwrap();
+        for p in [
+            outside.path().join("shot.png"),
+            Path::new("/etc/vmdesk-landlock.png").to_path_buf(),
+        ] {
+            let r = api.call(json!({"cmd": "screenshot", "path": p}));
+            assert_eq!(r["error"]["code"], "bad-request", "{r}");
+            let msg = r["error"]["message"].as_str().unwrap();
+            assert!(
+                msg.contains("outside the folders this VM may write"),
+                "{msg}"
+            );
+            assert!(!p.exists(), "{}", p.display());
+        }
+    }
 }
 
 /// `vmdesk-vmm --check --config cfg`: its status and stderr; fails if it takes over 10 s (a
@@ -440,4 +459,49 @@ fn a_runtime_folder_of_another_user_is_refused() {
         "{err}"
     );
     assert!(!xdg.join("vmdesk/theirs/control.sock").exists());
+}
+
+/// vmm.log lives in the VM's folder, on the filesystem a guest may fill. With every write to it
+/// failing (stderr on /dev/full: ENOSPC), the lines a VNC client's arrival and misbehaviour
+/// log must not take the VM down (`eprintln!` panicked on a failed write).
+#[test]
+fn a_vmm_log_that_cannot_be_written_does_not_end_the_vm() {
+    if !kvm_or_skip("a_vmm_log_that_cannot_be_written_does_not_end_the_vm") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = GuestSpec::test("halt");
+    spec.display = Some((320, 200));
+    write_config(dir.path(), "fullog", &spec);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut child = std::process::Command::new(VMM)
+        .arg("--config")
+        .arg(dir.path().join("vm.toml"))
+        .arg("--runtime-dir")
+        .arg(dir.path().join("run"))
+        .stdin(std::process::Stdio::null())
+        .stdout(full.try_clone().unwrap())
+        .stderr(full)
+        .spawn()
+        .unwrap();
+    let mut api = Api::connect(&dir.path().join("run/control.sock"), BOOT_TIMEOUT);
+    for _ in 0..3 {
+        // Each logs "connected" and, for the garbage, why it was dropped.
+        let c = crate::rfb::Client::unix(&dir.path().join("run/vnc.sock"))
+            .expect("a VNC client is served");
+        drop(c);
+        let mut s = UnixStream::connect(dir.path().join("run/vnc.sock")).unwrap();
+        use std::io::Write;
+        let _ = s.write_all(b"RFB 999.999\n\xff\xff");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(child.try_wait().unwrap().is_none(), "the VMM ended");
+    assert_eq!(api.cmd("status")["result"]["state"], "running");
+    crate::rfb::Client::unix(&dir.path().join("run/vnc.sock")).expect("VNC still served");
+    api.cmd("kill");
+    let st = child.wait().unwrap();
+    assert_eq!(st.code(), Some(5), "{st}");
 }

@@ -106,6 +106,14 @@ impl Vm {
         Vm { dir, child }
     }
 
+    /// [`Vm::start`] with more arguments for `vmdesk-vmm` (e.g. `--seccomp log`).
+    pub fn start_with(id: &str, spec: &GuestSpec, extra: &[&str]) -> Vm {
+        let dir = tempfile::tempdir().unwrap();
+        write_config(dir.path(), id, spec);
+        let child = Self::spawn_with(dir.path(), extra);
+        Vm { dir, child }
+    }
+
     fn spawn(dir: &Path) -> Child {
         Self::spawn_with(dir, &[])
     }
@@ -228,6 +236,10 @@ impl Drop for Vm {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failed test shows why the VMM ended (a seccomp kill names its thread there).
+        if std::thread::panicking() {
+            eprintln!("vmdesk-vmm's stderr:\n{}", self.stderr());
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod api;
 mod boot;
 mod cdrom;
 mod config;
+mod confinement;
 mod display;
 mod firmware;
 mod firmware_uefi;

@@ -198,47 +198,52 @@ pub fn serve(listener: UnixListener, vm: Arc<VmHandle>) {
     let clients = Arc::new(Mutex::new(Clients::default()));
     let _ = std::thread::Builder::new()
         .name("api".into())
-        .spawn(move || loop {
-            let conn = match listener.accept() {
-                Ok((conn, _)) => Arc::new(conn),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                // Out of fds (EMFILE) or memory, or a connection gone before accepted: never
-                // spin on it. Out of fds below the cap: make room as the cap would.
-                Err(e) => {
-                    if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
-                        lock(&clients).close_oldest_idle();
+        .spawn(move || {
+            crate::sandbox::confine(crate::sandbox::ThreadKind::Api);
+            loop {
+                let conn = match listener.accept() {
+                    Ok((conn, _)) => Arc::new(conn),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    // Out of fds (EMFILE) or memory, or a connection gone before accepted: never
+                    // spin on it. Out of fds below the cap: make room as the cap would.
+                    Err(e) => {
+                        if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
+                            lock(&clients).close_oldest_idle();
+                        }
+                        std::thread::sleep(Duration::from_millis(50));
+                        continue;
                     }
-                    std::thread::sleep(Duration::from_millis(50));
+                };
+                // The hello goes out before the connection counts, so one the cap closes later
+                // (under load, before its thread ran) still got it; it fits the socket's buffer,
+                // so a client that never reads cannot stall this loop on it.
+                if !greet(&conn, &vm) {
                     continue;
                 }
-            };
-            // The hello goes out before the connection counts, so one the cap closes later
-            // (under load, before its thread ran) still got it; it fits the socket's buffer,
-            // so a client that never reads cannot stall this loop on it.
-            if !greet(&conn, &vm) {
-                continue;
-            }
-            let Some(id) = lock(&clients).admit(&conn) else {
-                continue;
-            };
-            let (vm, registry) = (vm.clone(), clients.clone());
-            let spawned = std::thread::Builder::new()
-                .name("api-client".into())
-                .spawn(move || {
-                    let mut session = Session {
-                        id,
-                        clients: registry.clone(),
-                        unsubscribe: Vec::new(),
-                    };
-                    client(conn, &vm, &mut session);
-                    // The streams of this connection end now, not at their next event.
-                    for f in session.unsubscribe.drain(..) {
-                        f();
-                    }
-                    lock(&registry).remove(id);
-                });
-            if spawned.is_err() {
-                lock(&clients).remove(id);
+                let Some(id) = lock(&clients).admit(&conn) else {
+                    continue;
+                };
+                let (vm, registry) = (vm.clone(), clients.clone());
+                let spawned =
+                    std::thread::Builder::new()
+                        .name("api-client".into())
+                        .spawn(move || {
+                            crate::sandbox::confine(crate::sandbox::ThreadKind::ApiClient);
+                            let mut session = Session {
+                                id,
+                                clients: registry.clone(),
+                                unsubscribe: Vec::new(),
+                            };
+                            client(conn, &vm, &mut session);
+                            // The streams of this connection end now, not at their next event.
+                            for f in session.unsubscribe.drain(..) {
+                                f();
+                            }
+                            lock(&registry).remove(id);
+                        });
+                if spawned.is_err() {
+                    lock(&clients).remove(id);
+                }
             }
         });
 }
@@ -468,6 +473,7 @@ fn handle(
         }
         Command::Screenshot(r) => {
             let outcome = absolute(&r.path).and_then(|p| {
+                confined_write(p)?;
                 vm.screenshot(p).map_err(failed)?;
                 Ok(api::ScreenshotResult {
                     path: r.path.clone(),
@@ -482,6 +488,7 @@ fn handle(
                         "max_width, max_height: must be between 1 and 4096",
                     ));
                 }
+                confined_write(p)?;
                 let (width, height) = vm.thumbnail(p, r.max_width, r.max_height).map_err(failed)?;
                 Ok(api::ThumbnailResult {
                     path: r.path.clone(),
@@ -526,6 +533,9 @@ fn handle(
         ),
         Command::CdromInsert(r) => {
             let outcome = absolute(&r.path).and_then(|p| {
+                if let Some(why) = crate::sandbox::read_refused(p) {
+                    return Err(bad_request(why));
+                }
                 // The same checks as for the config's media, then the file is opened once.
                 let c = crate::config::CdromConfig {
                     path: Some(p.to_path_buf()),
@@ -602,6 +612,15 @@ fn with_cdrom(
     }
 }
 
+/// A file the caller wants written where Landlock will not let the VMM write is a bad
+/// request that says where it may write, not the kernel's bare "Permission denied".
+fn confined_write(path: &Path) -> Result<(), ApiError> {
+    match crate::sandbox::write_refused(path) {
+        Some(why) => Err(bad_request(why)),
+        None => Ok(()),
+    }
+}
+
 /// `path` as a `Path` if it is absolute (the VMM's working folder is nobody's business).
 fn absolute(path: &str) -> Result<&Path, ApiError> {
     let p = Path::new(path);
@@ -623,6 +642,7 @@ fn forward<T: Send + 'static>(
     let _ = std::thread::Builder::new()
         .name("api-stream".into())
         .spawn(move || {
+            crate::sandbox::confine(crate::sandbox::ThreadKind::ApiStream);
             while let Ok(first) = rx.recv() {
                 let mut msgs = vec![first];
                 if batch {

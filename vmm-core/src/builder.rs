@@ -439,7 +439,7 @@ fn virtio_devices(
         );
     }
     for w in &nics.warnings {
-        eprintln!("vmdesk-vmm: warning: {w}");
+        crate::log_line!("vmdesk-vmm: warning: {w}");
     }
     devices.extend(
         nics.devices
@@ -482,7 +482,7 @@ pub fn open_nics(vm_id: &str, nics: &[NicConfig]) -> Result<OpenedNics, String> 
         ..Default::default()
     };
     for note in &started.notes {
-        eprintln!("vmdesk-vmm: network: {note}");
+        crate::log_line!("vmdesk-vmm: network: {note}");
     }
     for n in started.nics {
         let label = n.label;

@@ -19,11 +19,27 @@
 //! - [`snapshot`]: saving and restoring a whole VM (state file, memory, disks), with
 //!   [`snapshot::SnapshotError`] at its boundary.
 //!
+//! Confinement: [`sandbox`] (seccomp per thread kind, `no_new_privs`, Landlock).
+//!
 //! The control API:
 //! - [`api`]: the protocol shared with the app; [`api_server`] serves it.
 //!
 //! Dependencies point down this list, from the builder to the devices to their backends
 //! (`util` at the bottom); modules do not import each other in cycles.
+
+// Lines to vmm.log go through `log_line!`: `eprintln!` panics when a write fails, and
+// vmm.log sits in the VM's folder, on the filesystem that fills up.
+#![cfg_attr(not(test), deny(clippy::print_stderr))]
+
+/// Writes one line to stderr (the VM's vmm.log), like `eprintln!` but never panicking: when
+/// vmm.log cannot be written (a full filesystem), the line is lost, not the VM.
+#[macro_export]
+macro_rules! log_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 pub mod api;
 pub mod api_server;
@@ -35,10 +51,15 @@ pub mod devices;
 pub mod display;
 pub mod exit;
 pub mod exit_log;
+/// The fuzz targets' harnesses (`fuzz/`), for the fuzzer and `cargo test`'s corpus replay only.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod host;
 pub mod hub;
 pub mod inspect;
 pub mod net;
+pub mod sandbox;
 pub mod snapshot;
 pub mod storage;
 pub mod usage;

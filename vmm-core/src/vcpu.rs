@@ -536,7 +536,7 @@ fn log_triple_fault(index: usize, vcpu: &VcpuFd) {
     let (Ok(r), Ok(s)) = (vcpu.get_regs(), vcpu.get_sregs()) else {
         return;
     };
-    eprintln!(
+    crate::log_line!(
         "vmdesk-vmm: vCPU {index} triple fault at cs={:#x}:rip={:#x} rsp={:#x} rflags={:#x} \
          cr0={:#x} cr2={:#x} cr3={:#x} cr4={:#x} efer={:#x} idt={:#x}/{:#x} rax={:#x} rcx={:#x} \
          rdx={:#x}",

@@ -177,6 +177,18 @@ impl VmHandle {
             started_unix_ms: self.started_unix_ms,
             hardware_virtualization: self.flavor.is_hardware(),
             warnings: self.warnings.clone(),
+            confinement: crate::sandbox::current().map(|c| api::Confinement {
+                seccomp: match c.seccomp {
+                    crate::sandbox::SeccompMode::On => api::SeccompMode::On,
+                    crate::sandbox::SeccompMode::Log => api::SeccompMode::Log,
+                    crate::sandbox::SeccompMode::Off => api::SeccompMode::Off,
+                },
+                filters: c.filters as u32,
+                landlock: match c.landlock {
+                    Ok(v) => format!("abi v{v}"),
+                    Err(why) => why,
+                },
+            }),
         }
     }
 
@@ -356,8 +368,10 @@ impl Vmm {
             };
             match std::thread::Builder::new()
                 .name(format!("vcpu{i}"))
-                .spawn(move || vcpu::run(v, ctx))
-            {
+                .spawn(move || {
+                    crate::sandbox::confine(crate::sandbox::ThreadKind::Vcpu);
+                    vcpu::run(v, ctx)
+                }) {
                 Ok(t) => lock(&h.threads).push(t),
                 Err(e) => return ExitReason::Error(format!("spawning vCPU thread {i}: {e}")),
             }
@@ -370,7 +384,7 @@ impl Vmm {
             if !(reason.is_reset() && h.exit.resets_in_place()) {
                 break reason;
             }
-            eprintln!("vmdesk-vmm: {reason}: the firmware starts again");
+            crate::log_line!("vmdesk-vmm: {reason}: the firmware starts again");
             if let Err(e) = on_reset(h) {
                 break ExitReason::Error(format!("resetting the machine: {e}"));
             }
@@ -391,7 +405,7 @@ impl Vmm {
         // A UEFI machine's variables are on disk before the process ends.
         if let Some(f) = h.machine.firmware.as_ref().and_then(|fw| fw.flash.as_ref()) {
             if let Err(e) = lock(&f.vars).flush() {
-                eprintln!(
+                crate::log_line!(
                     "vmdesk-vmm: syncing UEFI variables {}: {e}",
                     f.vars_path.display()
                 );

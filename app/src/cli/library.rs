@@ -32,17 +32,15 @@ pub(super) fn create(ctx: &Ctx, args: &CreateArgs) -> i32 {
         // The parser makes sure one of them is given.
         (None, None) => Err(bad(t!("cli-create-one-boot"))),
     };
-    let (cfg, plan, detection) = match made {
+    let (cfg, mut plan, detection) = match made {
         Ok(m) => m,
         Err(code) => return code,
     };
+    if let Err(m) = confirm_backing(ctx, plan.as_mut(), args.allow_backing) {
+        return out.fail(code::ERROR, "backing-refused", m);
+    }
     if let Err(errs) = cfg.validate(&host.limits()) {
-        let msg = errs
-            .iter()
-            .map(|e| format!("{}: {}", e.field, crate::data::problems::describe(&e.kind)))
-            .collect::<Vec<_>>()
-            .join("\n");
-        return bad(msg);
+        return bad(crate::data::problems::describe_all(&errs));
     }
     let config = paths.vm_config(&id);
     match disks::create_vm(paths, &cfg, plan.as_ref()) {
@@ -66,6 +64,39 @@ pub(super) fn create(ctx: &Ctx, args: &CreateArgs) -> i32 {
             )
         }
         Err(e) => out.fail(code::ERROR, "error", e),
+    }
+}
+
+/// An existing image's backing chain before the VM first uses it: files outside the image's
+/// folder are used only with `--allow-backing` (recorded in the plan, then in vm.toml), and a
+/// chain with a device node, FIFO or /proc file is refused whatever the flag. `Err` is the
+/// message, the chain printed in it.
+fn confirm_backing(ctx: &Ctx, plan: Option<&mut DiskPlan>, allow: bool) -> Result<(), String> {
+    use crate::data::backing::{self, Chain};
+    let Some(plan) = plan else { return Ok(()) };
+    let Some(image) = plan.image().map(std::path::Path::to_path_buf) else {
+        return Ok(());
+    };
+    let chain = backing::check(&image, None, &[])?;
+    let shown = backing::describe(&image, &chain);
+    match &chain {
+        Chain::Fine(_) => Ok(()),
+        Chain::Refused { .. } => Err(t!("cli-backing-refused", chain = shown)),
+        Chain::Ask { folders, .. } if allow => {
+            // What is allowed is said, on stderr (kept out of what a pipe reads).
+            ctx.out.warn(shown);
+            plan.allow(folders);
+            Ok(())
+        }
+        Chain::Ask { folders, .. } => Err(t!(
+            "cli-backing-ask",
+            chain = shown,
+            folders = folders
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 
@@ -110,6 +141,9 @@ fn check_options(a: &CreateArgs) -> Result<(), String> {
     }
     if a.read_only && a.disk.is_none() {
         return needs("--read-only", "--disk");
+    }
+    if a.allow_backing && a.disk.is_none() && !boot_disk {
+        return needs("--allow-backing", "--disk, --boot-disk");
     }
     Ok(())
 }
@@ -168,6 +202,7 @@ impl Hardware {
                     path,
                     linked: args.linked,
                     read_only: args.read_only,
+                    allow: Vec::new(),
                 })
             }
             (None, None) => None,

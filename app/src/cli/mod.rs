@@ -1,11 +1,14 @@
 //! The command line: `vmdesk list|create|clone|delete|start|stop|kill|pause|resume|status|console|
-//! snapshot|snapshots|revert|screenshot|cdrom|inspect ...` (`vmdesk --help`), each with `--json`.
+//! snapshot|snapshots|revert|screenshot|cdrom|inspect|export|import ...` (`vmdesk --help`), each with `--json`.
 //!
 //! [`parse`] turns the words into a [`Command`]; [`run`] hands it to its one function:
 //! `library` (create, clone, delete), `vm` (list, state, power, console, screenshot) and
 //! `snapshot` (take, list, revert).
 
 mod compare;
+pub mod export;
+#[cfg(test)]
+mod export_tests;
 mod inspect;
 mod install;
 mod lab;
@@ -160,6 +163,16 @@ pub enum Command {
         vm: Option<String>,
         initramfs: Option<PathBuf>,
     },
+    /// `export VM --libvirt|--kubevirt [FILE]`: stdout without a file.
+    Export {
+        vm: String,
+        format: export::Format,
+        file: Option<PathBuf>,
+    },
+    /// `import FILE`: a libvirt domain XML as a new VM.
+    Import {
+        file: PathBuf,
+    },
     /// `completions bash|zsh|fish`: the shell's completion script.
     Completions {
         shell: String,
@@ -206,6 +219,9 @@ pub struct CreateArgs {
     /// `uefi` or `bios` (`--iso`, `--boot-disk`).
     pub firmware: Option<String>,
     pub no_display: bool,
+    /// Backing files of `--disk`/`--boot-disk` outside the image's folder are used (the user
+    /// saw the chain and confirms; recorded in vm.toml).
+    pub allow_backing: bool,
 }
 
 /// Lab mode: a template VM's student copies.
@@ -317,6 +333,10 @@ fn dispatch(ctx: &Ctx, args: &Args) -> i32 {
         Command::Compare { vm, initramfs } => {
             compare::compare(ctx, vm.as_deref(), initramfs.as_deref())
         }
+        Command::Export { vm, format, file } => {
+            ctx.with_vm(vm, |e| export::export(ctx, e, format, file.as_deref()))
+        }
+        Command::Import { file } => export::import(ctx, file),
         Command::Completions { shell } => completions(ctx, shell),
         Command::Help(text) => {
             ctx.out.say(text.trim_end());

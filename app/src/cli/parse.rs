@@ -52,7 +52,14 @@ const COMMANDS: &[Spec] = &[
             ("disk", "IMAGE"),
             ("firmware", "uefi|bios"),
         ],
-        flags: &["linked", "copy", "read-only", "network", "no-display"],
+        flags: &[
+            "linked",
+            "copy",
+            "read-only",
+            "network",
+            "no-display",
+            "allow-backing",
+        ],
     },
     Spec {
         name: "detect",
@@ -127,6 +134,22 @@ const COMMANDS: &[Spec] = &[
         operands: &[("LAB-ACTION", true), ("VM", true)],
         options: &[("count", "N"), ("prefix", "P")],
         flags: &["all"],
+    },
+    Spec {
+        name: "export",
+        operands: &[("VM", true), ("FILE", false)],
+        options: &[
+            ("disk-image-url", "URL"),
+            ("container-disk", "REF"),
+            ("kernel-image", "REF"),
+        ],
+        flags: &["libvirt", "kubevirt"],
+    },
+    Spec {
+        name: "import",
+        operands: &[("FILE", true)],
+        options: &[],
+        flags: &[],
     },
     Spec {
         name: "completions",
@@ -330,6 +353,14 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
             exits: sm.get_flag("exits"),
         },
         "lab" => Command::Lab(lab_command(sm, &operand(0), operand(1))?),
+        "export" => Command::Export {
+            vm: vm(),
+            format: export_format(sm)?,
+            file: sm.get_one::<String>(OPERANDS[1]).map(PathBuf::from),
+        },
+        "import" => Command::Import {
+            file: PathBuf::from(operand(0)),
+        },
         "completions" => Command::Completions { shell: operand(0) },
         other => return Err(t!("cli-unknown-command", command = other)),
     };
@@ -356,6 +387,42 @@ fn lab_command(m: &ArgMatches, action: &str, vm: String) -> Result<LabCommand, S
         _ if all => stray("--all"),
         _ => Ok(LabCommand::List { template: vm }),
     }
+}
+
+/// `--libvirt` or `--kubevirt` (one), and the KubeVirt options only with the latter.
+fn export_format(m: &ArgMatches) -> Result<super::export::Format, String> {
+    let (libvirt, kubevirt) = (m.get_flag("libvirt"), m.get_flag("kubevirt"));
+    if libvirt == kubevirt {
+        return Err(t!("cli-export-one-format"));
+    }
+    let opts = crate::data::export::kubevirt::Options {
+        disk_image_url: opt(m, "disk-image-url"),
+        container_disk: opt(m, "container-disk"),
+        kernel_image: opt(m, "kernel-image"),
+    };
+    if opts.disk_image_url.is_some() && opts.container_disk.is_some() {
+        return Err(t!(
+            "cli-options-conflict",
+            first = "--disk-image-url",
+            second = "--container-disk"
+        ));
+    }
+    if libvirt {
+        let given = [
+            ("--disk-image-url", opts.disk_image_url.is_some()),
+            ("--container-disk", opts.container_disk.is_some()),
+            ("--kernel-image", opts.kernel_image.is_some()),
+        ];
+        if let Some((option, _)) = given.iter().find(|(_, g)| *g) {
+            return Err(t!(
+                "cli-option-needs",
+                option = option.to_string(),
+                needs = "--kubevirt"
+            ));
+        }
+        return Ok(super::export::Format::Libvirt);
+    }
+    Ok(super::export::Format::Kubevirt(opts))
 }
 
 fn opt(m: &ArgMatches, name: &str) -> Option<String> {
@@ -392,6 +459,7 @@ fn create_args(m: &ArgMatches, name: String) -> Result<CreateArgs, String> {
         copy: m.get_flag("copy"),
         firmware: opt(m, "firmware"),
         no_display: m.get_flag("no-display"),
+        allow_backing: m.get_flag("allow-backing"),
     })
 }
 
@@ -515,6 +583,9 @@ mod tests {
             }
             if spec.name == "create" {
                 words.extend(["--kernel".to_string(), "/k".to_string()]);
+            }
+            if spec.name == "export" {
+                words.push("--libvirt".to_string());
             }
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
             assert!(p(&words).is_ok(), "{words:?}: {:?}", p(&words));

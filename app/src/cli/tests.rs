@@ -121,6 +121,22 @@ fn commands_send_the_right_requests_and_exit_codes_mean_something() {
     );
     assert_eq!(run("status nope"), code::NO_SUCH_VM);
     assert_eq!(run("list --json"), code::OK);
+    // A running VM's confinement, as its VMM's status says it (the fake: seccomp on with 14
+    // filters, Landlock ABI 7).
+    let captured = |s: &str| run_captured(&paths, fake.clone(), &parse(&args(s)).unwrap());
+    let (c, text) = captured("status web");
+    assert_eq!(c, code::OK);
+    assert!(
+        text.contains("Confinement: seccomp filters on (14) · Landlock file limits on (ABI 7)"),
+        "{text}"
+    );
+    let (_, json) = captured("list --json");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["confinement"]["seccomp"], "on", "{json}");
+    assert_eq!(v[0]["confinement"]["landlock"], "abi v7", "{json}");
+    let (_, json) = captured("status web --json");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["confinement"]["filters"], 14, "{json}");
 }
 
 #[test]
@@ -735,3 +751,5 @@ fn completions_know_the_commands_and_their_options() {
         }
     }
 }
+
+mod backing;

@@ -33,18 +33,23 @@ pub(super) fn state_name(client: &dyn VmmClient, e: &VmEntry) -> (&'static str, 
 
 /// `list`: every VM with its state, as a table or a JSON array.
 pub(super) fn list(ctx: &Ctx) -> i32 {
-    let rows: Vec<(&VmEntry, &str)> = ctx
+    let rows: Vec<(&VmEntry, &str, Option<Status>)> = ctx
         .entries
         .iter()
-        .map(|e| (e, state_name(ctx.client(), e).0))
+        .map(|e| {
+            let (st, status) = state_name(ctx.client(), e);
+            (e, st, status)
+        })
         .collect();
     if ctx.out.json {
         let v: Vec<serde_json::Value> = rows
             .iter()
-            .map(|(e, st)| match &e.config {
+            .map(|(e, st, status)| match &e.config {
                 Ok(c) => serde_json::json!({
                     "id": e.id, "name": c.name, "state": st,
                     "boot": store::boot_summary(c), "vcpus": c.vcpus, "memory_mib": c.memory_mib,
+                    // A running VM's confinement (null when stopped or from an older VMM).
+                    "confinement": status.as_ref().and_then(|s| s.confinement.as_ref()),
                 }),
                 Err(err) => serde_json::json!({"id": e.id, "state": st, "error": err}),
             })
@@ -55,13 +60,13 @@ pub(super) fn list(ctx: &Ctx) -> i32 {
     } else {
         let w = rows
             .iter()
-            .map(|(e, _)| e.id.len())
+            .map(|(e, ..)| e.id.len())
             .max()
             .unwrap_or(2)
             .max(2);
         let n = rows
             .iter()
-            .map(|(e, _)| e.name().chars().count())
+            .map(|(e, ..)| e.name().chars().count())
             .max()
             .unwrap_or(4)
             .max(4);
@@ -72,7 +77,7 @@ pub(super) fn list(ctx: &Ctx) -> i32 {
             t!("cli-col-state"),
             t!("cli-col-boot")
         ));
-        for (e, st) in rows {
+        for (e, st, _) in rows {
             let detail = match &e.config {
                 Ok(c) => store::boot_summary(c),
                 // A broken VM shows the last line of why: the one that names the problem.
@@ -112,6 +117,9 @@ pub(super) fn status(ctx: &Ctx, e: &VmEntry) -> i32 {
                     uptime = (s.uptime_ms / 1000).to_string(),
                     pid = s.pid.to_string()
                 ));
+                if let Some(c) = &s.confinement {
+                    ctx.out.say(crate::data::vms::confinement_line(c));
+                }
             }
             code::OK
         }

@@ -33,7 +33,8 @@ pub enum Finding {
     KvmNoAccess,
     /// vmdesk-vmm is not installed next to vmdesk or on `$PATH`.
     VmmMissing(String),
-    /// No passt: VMs run without networking.
+    /// Neither passt nor libslirp: VMs run without networking (the code stays "passt-missing":
+    /// settings remember it).
     PasstMissing,
     /// Little free memory.
     LowMemory(u64),

@@ -254,6 +254,11 @@ impl VmmClient for SocketClient {
         if let Some(snap) = snapshot {
             cmd.arg("--restore").arg(snap);
         }
+        // Landlock lets the VMM write only its folders and this one, where the app's
+        // screenshots go.
+        if let Ok(dir) = crate::data::paths::screenshot_dir() {
+            cmd.arg("--screenshot-dir").arg(dir);
+        }
         cmd.current_dir(self.paths.vm_dir(id))
             .stdin(Stdio::null())
             .stdout(log)

@@ -25,10 +25,35 @@ pub enum DiskPlan {
         path: PathBuf,
         linked: bool,
         read_only: bool,
+        /// Folders outside the usual places the image's backing files are in, which the user
+        /// allowed (see [`crate::data::backing`]): recorded in the disk's `allow_backing`.
+        allow: Vec<PathBuf>,
     },
     /// A standalone qcow2 copy of an existing image (with its backing chain) in the VM's
-    /// `disks/` folder: the image itself is left as it is.
-    Copy { path: PathBuf },
+    /// `disks/` folder: the image itself is left as it is. `allow` as for `Existing` (the
+    /// copy reads the chain).
+    Copy { path: PathBuf, allow: Vec<PathBuf> },
+}
+
+impl DiskPlan {
+    /// The existing image this plan uses, if any.
+    pub fn image(&self) -> Option<&Path> {
+        match self {
+            DiskPlan::New { .. } => None,
+            DiskPlan::Existing { path, .. } | DiskPlan::Copy { path, .. } => Some(path),
+        }
+    }
+
+    /// Records folders the user allowed backing files in (no-op for a new disk).
+    pub fn allow(&mut self, folders: &[PathBuf]) {
+        if let DiskPlan::Existing { allow, .. } | DiskPlan::Copy { allow, .. } = self {
+            for f in folders {
+                if !allow.contains(f) {
+                    allow.push(f.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Bytes free for unprivileged users on the filesystem holding `path` (or its nearest existing
@@ -124,25 +149,32 @@ pub fn provision(vm_dir: &Path, plan: &DiskPlan) -> Result<DiskConfig, String> {
             path,
             linked: true,
             read_only,
+            allow,
         } => {
             let out = free_name(&dir, &stem_of(path));
             storage::create_linked_clone(&out, path).map_err(|e| e.to_string())?;
             let mut d = disk(out, ImageFormat::Qcow2, *read_only);
             // The user chose the image: its folder is where this overlay's chain goes on.
             allow_places(&mut d, path.parent());
+            allow_folders(&mut d, allow);
             Ok(d)
         }
         DiskPlan::Existing {
             path,
             linked: false,
             read_only,
+            allow,
         } => {
             let info = storage::image_info(path).map_err(|e| e.to_string())?;
-            Ok(disk(path.clone(), info.format, *read_only))
+            let mut d = disk(path.clone(), info.format, *read_only);
+            allow_folders(&mut d, allow);
+            Ok(d)
         }
-        DiskPlan::Copy { path } => {
+        DiskPlan::Copy { path, allow } => {
             let out = free_name(&dir, &stem_of(path));
-            let policy = storage::BackingPolicy::for_image(path);
+            let mut src = disk(path.clone(), ImageFormat::Raw, true);
+            allow_folders(&mut src, allow);
+            let policy = storage::BackingPolicy::for_disk(&src, None);
             copy_image(path, &out, &policy, &Progress::default())?;
             Ok(disk(out, ImageFormat::Qcow2, false))
         }
@@ -436,6 +468,14 @@ fn allow_source_places(d: &mut DiskConfig, src_dir: &Path, src_image: &Path) {
     allow_places(d, Some(src_dir));
     allow_places(d, Some(&overlay::disks_dir(src_dir)));
     allow_places(d, src_image.parent());
+}
+
+/// Adds the folders the user allowed backing files in (see [`crate::data::backing`]) to a
+/// disk's `allow_backing` (each once, as real paths).
+pub fn allow_folders(d: &mut DiskConfig, folders: &[PathBuf]) {
+    for f in folders {
+        allow_places(d, Some(f));
+    }
 }
 
 /// Adds a folder to a disk's `allow_backing` (once).

@@ -124,13 +124,18 @@ fn boot_disk_plan(path: PathBuf, how: BootDiskUse) -> DiskPlan {
             path,
             linked: false,
             read_only: false,
+            allow: Vec::new(),
         },
         BootDiskUse::Linked => DiskPlan::Existing {
             path,
             linked: true,
             read_only: false,
+            allow: Vec::new(),
         },
-        BootDiskUse::Copy => DiskPlan::Copy { path },
+        BootDiskUse::Copy => DiskPlan::Copy {
+            path,
+            allow: Vec::new(),
+        },
     }
 }
 
@@ -240,6 +245,7 @@ mod tests {
                     path: "/m/x".into(),
                     linked: false,
                     read_only: false,
+                    allow: Vec::new(),
                 },
             ),
             (
@@ -248,12 +254,14 @@ mod tests {
                     path: "/m/x".into(),
                     linked: true,
                     read_only: false,
+                    allow: Vec::new(),
                 },
             ),
             (
                 BootDiskUse::Copy,
                 DiskPlan::Copy {
                     path: "/m/x".into(),
+                    allow: Vec::new(),
                 },
             ),
         ] {

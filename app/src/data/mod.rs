@@ -2,6 +2,7 @@
 //! No iced here (tests/check-structure.py enforces it): the CLI uses this layer alone, and the
 //! GUI (`crate::ui`) draws what it holds.
 
+pub mod backing;
 pub mod cdrom;
 pub mod check;
 pub mod client;
@@ -9,6 +10,7 @@ pub mod compare;
 pub mod disks;
 pub mod error;
 pub mod exits;
+pub mod export;
 pub mod host;
 pub mod inspector;
 pub mod install;

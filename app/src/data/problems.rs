@@ -5,6 +5,14 @@
 use crate::t;
 use vmm_core::config::ConfigErrorKind as K;
 
+/// Every problem of a whole config, one line each: `field: reason`.
+pub fn describe_all(errs: &[vmm_core::config::ConfigError]) -> String {
+    errs.iter()
+        .map(|e| format!("{}: {}", e.field, describe(&e.kind)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The reason for people, without the field (a form shows it under the field).
 pub fn describe(kind: &K) -> String {
     let s = |v: &dyn ToString| v.to_string();

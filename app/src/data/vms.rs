@@ -6,7 +6,7 @@ use crate::data::store::{self, VmEntry};
 use crate::t;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-use vmm_core::api::{exit_code, RunState, Status};
+use vmm_core::api::{exit_code, Confinement, RunState, SeccompMode, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VmState {
@@ -36,8 +36,26 @@ impl ExitRecord {
     }
 
     /// Why the VMM gave up, in its own words: its last error line in `vmm.log` (warnings are
-    /// not the reason), without the program's name. None when it printed none.
+    /// not the reason), without the program's name; a seccomp kill said for people. None
+    /// when it printed none.
     pub fn reason(&self) -> Option<String> {
+        let line = self.last_error()?;
+        Some(match seccomp_kill(&line) {
+            Some((thread, nr)) => t!("exit-seccomp", thread = thread, syscall = nr),
+            None => line,
+        })
+    }
+
+    /// What the end means: [`exit_meaning`], or the seccomp kill the log names (its exit
+    /// status alone only says "the VMM failed").
+    pub fn meaning(&self) -> String {
+        match self.last_error().as_deref().and_then(seccomp_kill) {
+            Some((thread, nr)) => t!("exit-seccomp", thread = thread, syscall = nr),
+            None => exit_meaning(&self.info),
+        }
+    }
+
+    fn last_error(&self) -> Option<String> {
         if self.is_clean() {
             return None;
         }
@@ -48,6 +66,34 @@ impl ExitRecord {
             .find(|l| !l.starts_with("warning:"))
             .map(str::to_string)
     }
+}
+
+/// A seccomp kill as the VMM logs it (`seccomp: thread 'vcpu0' made syscall 41, which its
+/// filter forbids; …`): the thread and the syscall's number.
+pub fn seccomp_kill(line: &str) -> Option<(String, String)> {
+    let rest = line.strip_prefix("seccomp: thread '")?;
+    let (thread, rest) = rest.split_once("' made syscall ")?;
+    let nr: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (!nr.is_empty()).then(|| (thread.to_string(), nr))
+}
+
+/// The VMM's confinement in one line, for people (Activity, `vmdesk status`).
+pub fn confinement_line(c: &Confinement) -> String {
+    let filters = c.filters.to_string();
+    let seccomp = match c.seccomp {
+        SeccompMode::On => t!("confinement-seccomp-on", filters = filters),
+        SeccompMode::Log => t!("confinement-seccomp-log", filters = filters),
+        SeccompMode::Off => t!("confinement-seccomp-off"),
+    };
+    let landlock = match c.landlock.strip_prefix("abi v") {
+        Some(abi) => t!("confinement-landlock-on", abi = abi),
+        None if c.landlock == "off" => t!("confinement-landlock-off"),
+        None => t!(
+            "confinement-landlock-unavailable",
+            why = c.landlock.as_str()
+        ),
+    };
+    t!("stats-confinement", seccomp = seccomp, landlock = landlock)
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -178,6 +224,52 @@ mod tests {
         );
         assert_eq!(rec(exit_code::VMM_ERROR, &["booting"]).reason(), None);
         assert_eq!(rec(exit_code::POWER_OFF, &["vmdesk-vmm: x"]).reason(), None);
+    }
+
+    /// A seccomp kill reads as one, in the notice and as the last run's meaning, with the
+    /// thread and syscall; other failures keep the exit status's meaning.
+    #[test]
+    fn a_seccomp_kill_is_named_with_its_thread_and_syscall() {
+        let rec = |lines: &[&str]| ExitRecord {
+            info: ExitInfo {
+                code: Some(exit_code::VMM_ERROR),
+                signal: None,
+            },
+            serial_tail: Vec::new(),
+            log_tail: lines.iter().map(|s| s.to_string()).collect(),
+        };
+        let r = rec(&[
+            "vmdesk-vmm: confinement: no_new_privs; seccomp: 14 filters; landlock: abi v7",
+            "vmdesk-vmm: seccomp: thread 'net0-rx' made syscall 41, which its filter forbids; \
+             the VMM stops (run with --seccomp log to find more)",
+        ]);
+        for text in [r.meaning(), r.reason().unwrap()] {
+            assert!(
+                text.contains("net0-rx") && text.contains("41") && !text.contains("made syscall"),
+                "{text}"
+            );
+        }
+        assert_ne!(r.meaning(), exit_meaning(&r.info));
+        let other = rec(&["vmdesk-vmm: restoring snapshot s1: gone"]);
+        assert_eq!(other.meaning(), exit_meaning(&other.info));
+        assert_eq!(seccomp_kill("seccomp: thread 'x' made syscall "), None);
+    }
+
+    #[test]
+    fn confinement_reads_as_one_line() {
+        let c = |seccomp, landlock: &str| Confinement {
+            seccomp,
+            filters: 14,
+            landlock: landlock.into(),
+        };
+        let on = confinement_line(&c(SeccompMode::On, "abi v7"));
+        assert!(on.contains("14") && on.contains('7'), "{on}");
+        let off = confinement_line(&c(SeccompMode::Off, "off"));
+        assert!(!off.contains("14"), "{off}");
+        assert_ne!(on, off);
+        let log = confinement_line(&c(SeccompMode::Log, "unavailable (kernel without it)"));
+        assert!(log.contains("kernel without it"), "{log}");
+        assert_ne!(log, on);
     }
 
     #[test]

@@ -79,7 +79,7 @@ fn the_first_run_check_explains_and_checks_again() {
     assert!(h.shows("You may not use /dev/kvm"));
     assert!(h.shows("Add yourself to the kvm group, then log out and back in."));
     assert!(h.shows("sudo adduser $USER kvm"));
-    assert!(h.shows("sudo apt install passt"));
+    assert!(h.shows("sudo apt install passt   # or libslirp0"));
     assert!(
         !h.shows("Continue anyway"),
         "a blocking problem cannot be skipped"

@@ -239,3 +239,20 @@ fn leaving_while_measuring_stops_the_run_and_drops_its_result() {
     );
     assert!(matches!(h.app.screen, Screen::Library));
 }
+
+#[test]
+fn a_linux_vms_card_in_the_library_opens_the_comparison_and_back_returns_there() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut h = Harness::new(&[("web", "Web server")]);
+    h.app.compare_runner = ok_runner(seen.clone());
+    h.ui(|ui| {
+        ui.click("Compare with a container").unwrap();
+    });
+    assert_eq!(*seen.lock().unwrap(), vec![Some("web".to_string())]);
+    assert!(matches!(state(&h), State::Done(_)));
+    assert!(h.shows("Web server"));
+    h.ui(|ui| {
+        ui.click("‹ Library").unwrap();
+    });
+    assert!(matches!(h.app.screen, Screen::Library));
+}

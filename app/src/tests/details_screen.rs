@@ -144,6 +144,8 @@ fn the_activity_tab_shows_live_values_from_the_counters() {
         "disk0: read 2.0 MiB in 3 requests · wrote 1.0 MiB in 2 · 1 flushes",
         // The vCPU thread's own share.
         "45 % CPU",
+        // What the VMM's status says confines it.
+        "Confinement: seccomp filters on (14) · Landlock file limits on (ABI 7)",
     ] {
         assert!(h.shows(s), "the activity tab shows {s:?}");
     }
@@ -401,20 +403,6 @@ fn restart_from_the_details_view_resets_and_starts_again() {
         matches!(h.app.screen, Screen::Details(_)),
         "still on the details"
     );
-}
-
-/// Like `Harness::ui` in a window tall enough for the whole settings column (a person
-/// scrolls to the CD/DVD rows; the simulator clicks only what it sees).
-fn tall(h: &mut Harness, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
-    let messages: Vec<Message> = {
-        let mut ui =
-            iced_test::Simulator::with_size(Default::default(), (1280.0, 1800.0), h.app.view());
-        f(&mut ui);
-        ui.into_messages().collect()
-    };
-    for m in messages {
-        h.send(m);
-    }
 }
 
 /// Makes VM `pc` a BIOS PC with one CD/DVD drive holding `iso` (or none), and the app read it.

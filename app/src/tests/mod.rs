@@ -3,6 +3,7 @@
 //! One file per screen; the harness is here.
 
 mod app_wide;
+mod backing_chain;
 mod compare_screen;
 mod console_screen;
 mod details_screen;
@@ -10,7 +11,9 @@ mod inspector;
 mod lab_screens;
 mod layout;
 mod library_screen;
+mod network_form;
 mod serial_terminal;
+mod transfer_screens;
 mod wizard_screen;
 
 use crate::data::check::Finding;
@@ -113,6 +116,20 @@ impl Harness {
 
     fn poll(&mut self) {
         self.send(Message::Tick);
+    }
+}
+
+/// Like `Harness::ui` in a window tall enough for the whole settings column (a person
+/// scrolls to the CD/DVD rows and the NIC form; the simulator clicks only what it sees).
+fn tall(h: &mut Harness, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
+    let messages: Vec<Message> = {
+        let mut ui =
+            iced_test::Simulator::with_size(Default::default(), (1280.0, 1800.0), h.app.view());
+        f(&mut ui);
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        h.send(m);
     }
 }
 

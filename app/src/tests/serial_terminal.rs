@@ -261,3 +261,34 @@ fn the_terminal_is_80x24_and_grows_with_a_larger_panel() {
     );
     assert!(h.shows(&format!("{cols}×{rows}")), "the size is shown");
 }
+
+/// Projector mode's large font at 1280 × 800 scaled 1.5 (853 logical pixels wide): the grid
+/// is drawn smaller until 80 columns fit the panel, so nothing scrolls sideways; where there
+/// is room it keeps the large font.
+#[test]
+fn the_large_font_shrinks_to_fit_eighty_columns_instead_of_scrolling() {
+    terminal::set_large_font(false);
+    let normal = terminal::font_size_for(2000.0, 80);
+    terminal::set_large_font(true);
+    let large = terminal::font_size_for(2000.0, 80);
+    assert!(large > normal, "{large} > {normal}");
+    let grid =
+        |font: f32, cols: u16| f32::from(cols) * terminal::cell_size_at(font).0 + terminal::PAD;
+    // The console's panel at 853 px (window padding taken off), and narrower ones.
+    for width in [853.0 - 32.0, 760.0, grid(normal, 80) + 1.0] {
+        let cols = terminal::fit(iced::Size::new(width, 500.0)).1;
+        let font = terminal::font_size_for(width, cols);
+        assert!(font < large, "at {width}: {font}");
+        assert!(font >= normal);
+        assert!(
+            grid(font, cols) <= width + 0.5,
+            "at {width}: {font} needs {}",
+            grid(font, cols)
+        );
+    }
+    let wide = 1800.0;
+    let cols = terminal::fit(iced::Size::new(wide, 500.0)).1;
+    assert_eq!(terminal::font_size_for(wide, cols), large);
+    assert!(grid(large, cols) <= wide + 0.5);
+    terminal::set_large_font(false);
+}

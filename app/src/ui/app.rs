@@ -10,6 +10,7 @@ mod lifecycle;
 mod notices;
 mod projector;
 mod subscriptions;
+mod transfer;
 mod window;
 
 #[cfg(test)]
@@ -75,7 +76,11 @@ pub enum Screen {
     /// A VM's screen; the details it was opened from come back afterwards.
     Console(Box<Console>, Box<Details>),
     /// A VM beside a container; the details it was opened from come back afterwards.
-    Compare(Box<crate::ui::screen::compare::Compare>, Box<Details>),
+    /// The comparison and the details it was opened from (None: the library).
+    Compare(
+        Box<crate::ui::screen::compare::Compare>,
+        Option<Box<Details>>,
+    ),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +133,8 @@ pub enum Message {
     LabDone(String, Result<String, String>),
     Resized(iced::Size),
     Compare(crate::ui::screen::compare::Message),
+    /// Export and import: the chooser's answers and the results.
+    Transfer(transfer::Transfer),
 }
 
 impl App {
@@ -232,6 +239,8 @@ impl App {
         let scrollback = store::tail_text(&log, 64 * 1024);
         let free = crate::data::disks::free_space(&self.paths.vm_dir(id));
         let mut details = Details::new(id, cfg.as_ref(), &self.host, scrollback, free);
+        // Backing files in the VM's folder need no question.
+        details.hw.set_vm_dir(&self.paths.vm_dir(id));
         details.lab.refresh(&self.paths, &self.settings, id);
         self.screen = Screen::Details(Box::new(details));
         let snaps = self.load_snapshots(id);
@@ -492,6 +501,7 @@ impl App {
             Message::Projector(m) => self.projector(m),
             Message::LabDone(id, r) => self.lab_done(id, r),
             Message::Compare(m) => self.compare(m),
+            Message::Transfer(m) => self.transfer(m),
             Message::Resized(size) => {
                 self.resized(size);
                 Task::none()
@@ -583,6 +593,7 @@ impl App {
             }
             details::Action::Lab(id, a) => Task::batch([task, self.lab(id, a)]),
             details::Action::Compare(id) => self.open_compare(&id),
+            details::Action::Export(id, target) => Task::batch([task, self.ask_export(id, target)]),
             details::Action::AddCdrom(id) => {
                 let paths = self.paths.clone();
                 blocking(move || {
@@ -615,6 +626,7 @@ impl App {
                     Screen::Wizard(Box::new(Wizard::new(&self.host, &self.paths.vms_dir())));
                 Task::none()
             }
+            Action::Import => self.ask_import(),
             Action::Open(id) => self.open_details(&id),
             Action::OpenScreen(id) => {
                 let task = self.open_details(&id);
@@ -688,6 +700,7 @@ impl App {
                 self.projector_open = !self.projector_open;
                 Task::none()
             }
+            Action::Compare(id) => self.open_compare(&id),
             Action::SetLanguage(l) => {
                 self.settings.language = l;
                 if let Err(e) = self.settings.save(&self.paths.settings_file()) {

@@ -22,6 +22,8 @@ pub struct Request {
     pub filters: Vec<(String, Vec<&'static str>)>,
     /// The folder to open in.
     pub start: Option<PathBuf>,
+    /// A file to save: the name offered (else a file to open is asked for).
+    pub save_as: Option<String>,
 }
 
 impl Request {
@@ -34,6 +36,13 @@ impl Request {
 
     pub fn filter(mut self, name: impl Into<String>, exts: &[&'static str]) -> Request {
         self.filters.push((name.into(), exts.to_vec()));
+        self
+    }
+
+    /// Asks where to save a file, offering `name` in the user's home.
+    pub fn save_as(mut self, name: String) -> Request {
+        self.save_as = Some(name);
+        self.start = std::env::var_os("HOME").map(PathBuf::from);
         self
     }
 
@@ -62,13 +71,31 @@ pub fn pick<M: Send + 'static>(req: Request, to: impl Fn(Chosen) -> M + Send + '
     Task::perform(pick_async(req), to)
 }
 
-/// Screen tests have no desktop (a portal dialog would wait for one): no chooser, at once.
+/// Screen tests have no desktop (a portal dialog would wait for one): no chooser, at once,
+/// unless the test said what the person picks ([`answer_next`]).
 #[cfg(test)]
-pub fn pick<M: Send + 'static>(
-    _req: Request,
-    to: impl Fn(Chosen) -> M + Send + 'static,
-) -> Task<M> {
-    Task::done(to(Chosen::NoChooser))
+pub fn pick<M: Send + 'static>(req: Request, to: impl Fn(Chosen) -> M + Send + 'static) -> Task<M> {
+    let answer = NEXT.with(|n| n.borrow_mut().take());
+    LAST.with(|l| *l.borrow_mut() = Some(req));
+    Task::done(to(answer.unwrap_or(Chosen::NoChooser)))
+}
+
+#[cfg(test)]
+thread_local! {
+    static NEXT: std::cell::RefCell<Option<Chosen>> = const { std::cell::RefCell::new(None) };
+    static LAST: std::cell::RefCell<Option<Request>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Screen tests: the next chooser on this thread answers `c`.
+#[cfg(test)]
+pub fn answer_next(c: Chosen) {
+    NEXT.with(|n| *n.borrow_mut() = Some(c));
+}
+
+/// Screen tests: what the last chooser on this thread asked for.
+#[cfg(test)]
+pub fn last_request() -> Option<Request> {
+    LAST.with(|l| l.borrow_mut().take())
 }
 
 #[cfg(not(test))]
@@ -81,7 +108,11 @@ async fn pick_async(req: Request) -> Chosen {
     if let Some(dir) = &req.start {
         d = d.set_directory(dir);
     }
-    let picked = d.pick_file().await.map(|h| h.path().to_path_buf());
+    let picked = match &req.save_as {
+        Some(name) => d.set_file_name(name).save_file().await,
+        None => d.pick_file().await,
+    }
+    .map(|h| h.path().to_path_buf());
     if let Some(c) = after_portal(picked, opened.elapsed()) {
         return c;
     }
@@ -130,11 +161,12 @@ fn kdialog(program: &Path, req: &Request) -> Chosen {
         })
         .collect::<Vec<_>>()
         .join("|");
+    let (verb, start) = match &req.save_as {
+        Some(name) => ("--getsavefilename", format!("{start}/{name}")),
+        None => ("--getopenfilename", start),
+    };
     let mut cmd = std::process::Command::new(program);
-    cmd.arg("--title")
-        .arg(&req.title)
-        .arg("--getopenfilename")
-        .arg(start);
+    cmd.arg("--title").arg(&req.title).arg(verb).arg(start);
     if !filter.is_empty() {
         cmd.arg(filter);
     }

@@ -323,14 +323,19 @@ pub fn field_row<'a>(
         );
     }
     let below: Element<'a, Message> = match (problem, hint) {
-        (Some(p), _) => text(p).size(13).color(style::RED).into(),
-        (None, Some(h)) => text(h).size(13).color(style::DIM).into(),
+        (Some(p), _) => text(p).size(13).color(style::ink(style::RED)).into(),
+        (None, Some(h)) => text(h).size(13).color(style::ink(style::DIM)).into(),
         (None, None) => Space::new().height(0).into(),
     };
     let below: Element<'a, Message> = if browse && form.no_chooser == Some(field) {
-        column![below, text(t!("choose-none")).size(13).color(style::ORANGE)]
-            .spacing(4)
-            .into()
+        column![
+            below,
+            text(t!("choose-none"))
+                .size(13)
+                .color(style::ink(style::ORANGE))
+        ]
+        .spacing(4)
+        .into()
     } else {
         below
     };
@@ -475,7 +480,9 @@ pub fn view<'a>(
                 container(text(t!("form-devices")).size(15)).width(170),
                 column![
                     rng,
-                    text(t!("form-virtio-rng-hint")).size(13).color(style::DIM)
+                    text(t!("form-virtio-rng-hint"))
+                        .size(13)
+                        .color(style::ink(style::DIM))
                 ]
                 .spacing(4)
                 .width(Length::Fill)

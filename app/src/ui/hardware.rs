@@ -1,11 +1,13 @@
 //! The hardware part of the VM settings, shared by the wizard and the details screen: disks
 //! (a new qcow2, or an existing image used directly or through a linked clone; in the details
-//! also the disks the VM has), the network interface (passt) with its port forwards, and the
-//! screen size. Checked inline like [`crate::ui::form`].
+//! also the disks the VM has), the network interface (user-mode: passt or libslirp) with its
+//! backend and port forwards, and the screen size. Checked inline like [`crate::ui::form`].
 
+use crate::data::backing::{self, Chain};
 use crate::data::disks::{self, DiskPlan};
 use crate::data::problems;
 use crate::t;
+use crate::ui::backing as ui_backing;
 use crate::ui::chooser::{self, Chosen};
 use crate::ui::style;
 use crate::ui::widget::checked_input;
@@ -13,7 +15,7 @@ use iced::widget::{button, column, container, pick_list, row, text, toggler, Spa
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
 use vmm_core::config::{
-    validate, DiskConfig, DisplayConfig, NicConfig, PortForward, Protocol, VmConfig,
+    validate, DiskConfig, DisplayConfig, NetBackend, NicConfig, PortForward, Protocol, VmConfig,
 };
 
 /// Screen sizes offered (any other size in vm.toml is kept and offered too).
@@ -74,11 +76,19 @@ pub enum Message {
     Browse,
     Picked(Chosen),
     Network(bool),
+    /// The NIC's user-mode network backend.
+    NetBackend(NetBackend),
     Display(DisplayChoice),
     /// Details: an attached disk's read-only switch.
     DiskReadOnly(usize, bool),
     /// Details: detach a disk (its image stays where it is).
     RemoveDisk(usize),
+    /// The disk to add reads from files outside the usual places: use them.
+    AllowBacking,
+    /// … or not: the disk is not added.
+    CancelBacking,
+    /// Details: an attached disk's chain leaves the allowed places: allow its folders.
+    AllowDiskBacking(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -96,14 +106,24 @@ pub struct Hardware {
     pub disk_notes: Vec<String>,
     /// What `disk_path` holds, read when it changes.
     image: Option<Result<vmm_core::storage::ImageInfo, String>>,
+    /// `disk_path`'s backing chain, read with it (None: not an image).
+    pub chain: Option<Chain>,
+    /// The user allowed the folders `chain` asks about.
+    pub chain_allowed: bool,
+    /// Each of `disks`' backing chains (None: cannot be read; its note says why).
+    pub disk_chains: Vec<Option<Chain>>,
+    /// The VM's folder (details only): backing files in it need no question.
+    pub vm_dir: Option<PathBuf>,
     pub network: bool,
     pub forwards: String,
     pub display: Option<(u32, u32)>,
     /// VNC on loopback TCP as well as the socket (details only): port and password.
     pub vnc_port: String,
     pub vnc_password: String,
-    /// Whether passt or libslirp is installed (without either a NIC cannot work).
-    pub passt: bool,
+    /// The NIC's user-mode network: `backend` in vm.toml.
+    pub net_backend: NetBackend,
+    /// Whether passt and libslirp are installed (without either a NIC cannot work).
+    pub net_have: NetHave,
     /// Free bytes where new disks go.
     pub free: Option<u64>,
     /// The NICs and display as configured, for what is not shown here (MACs, further NICs,
@@ -117,15 +137,16 @@ pub struct Hardware {
 }
 
 impl Hardware {
-    /// A new VM's defaults: no disk yet (16 GiB offered), network when passt is there, a
+    /// A new VM's defaults: no disk yet (16 GiB offered), network when passt or libslirp is
+    /// there, a
     /// 1024 × 768 screen.
     pub fn for_new_vm(vms_dir: &Path) -> Hardware {
-        let passt = vmm_core::net::user_network_available();
+        let net_have = NetHave::probe();
         Hardware {
             disk_size: DEFAULT_DISK_GIB.to_string(),
             linked: true,
-            network: passt,
-            passt,
+            network: net_have.any(),
+            net_have,
             display: Some((1024, 768)),
             free: disks::free_space(vms_dir),
             ..Hardware::default()
@@ -140,7 +161,8 @@ impl Hardware {
             disk_size: DEFAULT_DISK_GIB.to_string(),
             linked: true,
             disks: cfg.disks.clone(),
-            disk_notes: cfg.disks.iter().map(|d| disk_note(&d.path)).collect(),
+            disk_notes: cfg.disks.iter().map(|d| attached::note(&d.path)).collect(),
+            disk_chains: cfg.disks.iter().map(|d| attached::chain(d, None)).collect(),
             network: nic.is_some(),
             forwards: nic
                 .as_ref()
@@ -158,7 +180,8 @@ impl Hardware {
                 .as_ref()
                 .and_then(|d| d.vnc_password.clone())
                 .unwrap_or_default(),
-            passt: vmm_core::net::user_network_available(),
+            net_backend: nic.map(|n| n.backend).unwrap_or_default(),
+            net_have: NetHave::probe(),
             base_nics: cfg.nics.clone(),
             base_display: cfg.display.clone(),
             ..Hardware::default()
@@ -173,6 +196,9 @@ impl Hardware {
                     HwField::DiskSize => self.disk_size = v,
                     HwField::DiskPath => {
                         self.image = Some(disks::check_existing(&v));
+                        self.chain =
+                            backing::check(Path::new(v.trim()), self.vm_dir.as_deref(), &[]).ok();
+                        self.chain_allowed = false;
                         self.disk_path = v;
                     }
                     HwField::Forwards => self.forwards = v,
@@ -199,6 +225,7 @@ impl Hardware {
             Message::Picked(Chosen::Cancelled) => {}
             Message::Picked(Chosen::NoChooser) => self.no_chooser = true,
             Message::Network(on) => self.network = on,
+            Message::NetBackend(b) => self.net_backend = b,
             Message::Display(DisplayChoice(d)) => self.display = d,
             Message::DiskReadOnly(i, on) => {
                 if let Some(d) = self.disks.get_mut(i) {
@@ -209,6 +236,23 @@ impl Hardware {
                 if i < self.disks.len() {
                     self.disks.remove(i);
                     self.disk_notes.remove(i);
+                    self.disk_chains.remove(i);
+                }
+            }
+            Message::AllowBacking => self.chain_allowed = true,
+            Message::CancelBacking => {
+                self.storage = StorageKind::None;
+                self.disk_path.clear();
+                self.image = None;
+                self.chain = None;
+                self.chain_allowed = false;
+                self.touched.retain(|f| *f != HwField::DiskPath);
+            }
+            Message::AllowDiskBacking(i) => {
+                let folders = self.disk_chains.get(i).and_then(|c| c.as_ref());
+                if let (Some(d), Some(folders)) = (self.disks.get_mut(i), folders) {
+                    disks::allow_folders(d, folders.folders());
+                    self.disk_chains[i] = attached::chain(d, self.vm_dir.as_deref());
                 }
             }
         }
@@ -232,6 +276,10 @@ impl Hardware {
                 };
                 if let Err(e) = checked {
                     out.push((HwField::DiskPath, e));
+                } else if !self.chain_allowed
+                    && self.chain.as_ref().is_some_and(|c| !c.folders().is_empty())
+                {
+                    out.push((HwField::DiskPath, t!("backing-answer-first")));
                 }
             }
         }
@@ -286,6 +334,10 @@ impl Hardware {
                 path: PathBuf::from(self.disk_path.trim()),
                 linked: self.linked,
                 read_only: self.read_only,
+                allow: match (&self.chain, self.chain_allowed) {
+                    (Some(c), true) => c.folders().to_vec(),
+                    _ => Vec::new(),
+                },
             }),
         }
     }
@@ -300,6 +352,7 @@ impl Hardware {
                 nics.push(NicConfig::default());
             }
             nics[0].forwards = parse_forwards(&self.forwards).unwrap_or_default();
+            nics[0].backend = self.net_backend;
             nics
         } else {
             Vec::new()
@@ -312,30 +365,6 @@ impl Hardware {
             d.vnc_password = Some(self.vnc_password.clone()).filter(|p| !p.is_empty());
             d
         });
-    }
-}
-
-/// Format and size of an attached disk and the files it is based on (shown before the VM
-/// first uses them: an image may name any file as its backing file), or why it cannot be read.
-fn disk_note(p: &Path) -> String {
-    match vmm_core::storage::image_info(p) {
-        Ok(i) => {
-            let mut note = format!(
-                "{} · {}",
-                i.format,
-                crate::data::stats::human_bytes(i.virtual_size)
-            );
-            if !i.backing_chain.is_empty() {
-                let chain: Vec<String> = i
-                    .backing_chain
-                    .iter()
-                    .map(|b| b.display().to_string())
-                    .collect();
-                note += &format!(" · {}", t!("hw-disk-based-on", chain = chain.join(" ← ")));
-            }
-            note
-        }
-        Err(e) => e.to_string(),
     }
 }
 
@@ -415,8 +444,8 @@ fn input<'a>(
 
 fn below<'a>(problem: Option<String>, hint: Option<String>) -> Element<'a, Message> {
     match (problem, hint) {
-        (Some(p), _) => text(p).size(13).color(style::RED).into(),
-        (None, Some(h)) => text(h).size(13).color(style::DIM).into(),
+        (Some(p), _) => text(p).size(13).color(style::ink(style::RED)).into(),
+        (None, Some(h)) => text(h).size(13).color(style::ink(style::DIM)).into(),
         (None, None) => Space::new().height(0).into(),
     }
 }
@@ -445,46 +474,7 @@ pub fn view<'a>(
     let mut col = column![].spacing(14);
     // Disks the VM has.
     if !wizard {
-        let mut list = column![].spacing(6);
-        if hw.disks.is_empty() {
-            list = list.push(text(t!("details-none")).size(14).color(style::GREY));
-        }
-        for (i, d) in hw.disks.iter().enumerate() {
-            let name = d
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| d.path.display().to_string());
-            let info = hw.disk_notes.get(i).cloned().unwrap_or_default();
-            let mut ro = toggler(d.read_only)
-                .label(t!("hw-read-only"))
-                .size(18)
-                .text_size(14);
-            let mut remove = button(text(t!("hw-remove")).size(13))
-                .padding([4, 10])
-                .style(style::flat);
-            if editable {
-                ro = ro.on_toggle(move |on| Message::DiskReadOnly(i, on));
-                remove = remove.on_press(Message::RemoveDisk(i));
-            }
-            // Stacked: the settings column of the details screen is narrow.
-            list = list.push(
-                container(
-                    column![
-                        text(format!("vd{} · {name}", (b'a' + i as u8) as char)).size(14),
-                        text(info).size(12).color(style::DIM),
-                        row![ro, Space::new().width(Length::Fill), remove]
-                            .spacing(10)
-                            .align_y(Alignment::Center),
-                    ]
-                    .spacing(4)
-                    .width(Length::Fill),
-                )
-                .padding([8, 10])
-                .style(style::row),
-            );
-        }
-        col = col.push(row![label(t!("details-disks")), list.width(Length::Fill)].spacing(16));
+        col = col.push(attached::view(hw, editable));
     }
     // The storage choice.
     let kinds = [
@@ -519,7 +509,11 @@ pub fn view<'a>(
     match hw.storage {
         StorageKind::None => {
             if wizard {
-                storage = storage.push(text(t!("hw-storage-none-hint")).size(13).color(style::DIM));
+                storage = storage.push(
+                    text(t!("hw-storage-none-hint"))
+                        .size(13)
+                        .color(style::ink(style::DIM)),
+                );
             }
         }
         StorageKind::New => {
@@ -576,8 +570,21 @@ pub fn view<'a>(
                 _ => Some(t!("hw-image-hint")),
             };
             let mut col = column![line, below(p, hint)].spacing(4);
+            let answers = editable.then_some((Message::AllowBacking, Message::CancelBacking));
+            let (allow, cancel) = answers.unzip();
+            if let Some(panel) = hw
+                .chain
+                .as_ref()
+                .and_then(|c| ui_backing::panel(c, hw.chain_allowed, allow, cancel))
+            {
+                col = col.push(panel);
+            }
             if hw.no_chooser {
-                col = col.push(text(t!("choose-none")).size(13).color(style::ORANGE));
+                col = col.push(
+                    text(t!("choose-none"))
+                        .size(13)
+                        .color(style::ink(style::ORANGE)),
+                );
             }
             storage = storage
                 .push(col)
@@ -594,7 +601,7 @@ pub fn view<'a>(
                         t!("hw-direct-hint")
                     })
                     .size(13)
-                    .color(style::DIM),
+                    .color(style::ink(style::DIM)),
                 )
                 .push(switch(
                     hw.read_only,
@@ -616,42 +623,14 @@ pub fn view<'a>(
         .spacing(16),
     );
     // Network.
-    let mut net = column![switch(
-        hw.network,
-        t!("hw-network"),
-        editable,
-        Message::Network
-    )]
-    .spacing(6);
-    if hw.network && !hw.passt {
-        net = net.push(text(t!("hw-passt-missing")).size(13).color(style::ORANGE));
-    } else {
-        net = net.push(text(t!("hw-network-hint")).size(13).color(style::DIM));
-    }
-    if hw.network {
-        let (i, p) = input(
-            hw,
-            problems,
-            HwField::Forwards,
-            &hw.forwards,
-            "tcp 2222:22",
-            editable,
-        );
-        net = net.push(
-            column![
-                row![
-                    text(t!("hw-forwards")).size(14),
-                    container(i).width(Length::Fill)
-                ]
-                .spacing(10)
-                .align_y(Alignment::Center),
-                below(p, Some(t!("hw-forwards-hint"))),
-            ]
-            .spacing(4)
-            .width(Length::Fill),
-        );
-    }
-    col = col.push(row![label(t!("details-nics")), net.width(Length::Fill)].spacing(16));
+    let net = net::view(hw, problems, editable);
+    col = col.push(
+        row![
+            label(t!("details-nics")),
+            container(net).width(Length::Fill)
+        ]
+        .spacing(16),
+    );
     // Screen.
     let mut choices = vec![DisplayChoice(None)];
     choices.extend(DISPLAY_PRESETS.iter().map(|p| DisplayChoice(Some(*p))));
@@ -671,7 +650,9 @@ pub fn view<'a>(
     };
     let mut screen_col = column![
         screen,
-        text(t!("hw-display-hint")).size(13).color(style::DIM)
+        text(t!("hw-display-hint"))
+            .size(13)
+            .color(style::ink(style::DIM))
     ]
     .spacing(4)
     .width(Length::Fill);
@@ -716,83 +697,8 @@ pub fn view<'a>(
     col.into()
 }
 
+mod attached;
+mod net;
+pub use net::NetHave;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forwards_parse_and_bad_ones_name_the_item() {
-        crate::testing::english();
-        let f = parse_forwards("tcp 2222:22, udp 5353:53,8080:80").unwrap();
-        assert_eq!(f.len(), 3);
-        assert_eq!(
-            (f[1].proto, f[1].host_port, f[1].guest_port),
-            (Protocol::Udp, 5353, 53)
-        );
-        assert_eq!(f[2].proto, Protocol::Tcp);
-        assert_eq!(parse_forwards(&format_forwards(&f)).unwrap(), f);
-        let e = parse_forwards("tcp 2222:22, sctp 1:2").unwrap_err();
-        assert!(e.contains("sctp 1:2"), "{e}");
-        assert!(parse_forwards("tcp 0:22").is_err());
-        assert!(parse_forwards("2222:22, tcp 2222:23")
-            .unwrap_err()
-            .contains("2222"));
-        assert!(parse_forwards("").unwrap().is_empty());
-    }
-
-    #[test]
-    fn saving_keeps_what_the_form_does_not_show() {
-        let mut cfg = crate::data::store::blank_config();
-        let nic = |mac: &str| NicConfig {
-            mac: Some(mac.into()),
-            forwards: Vec::new(),
-            backend: vmm_core::config::NetBackend::Slirp,
-        };
-        cfg.nics = vec![nic("52:54:00:00:00:01"), nic("52:54:00:00:00:02")];
-        cfg.display = Some(DisplayConfig {
-            vnc_port: Some(5901),
-            vnc_password: Some("pw".into()),
-            ..Default::default()
-        });
-        let mut hw = Hardware::from_config(&cfg);
-        hw.forwards = "tcp 8080:80".into();
-        hw.display = Some((800, 600));
-        let mut out = cfg.clone();
-        hw.apply(&mut out);
-        assert_eq!(out.nics.len(), 2);
-        assert_eq!(out.nics[0].mac, cfg.nics[0].mac);
-        assert_eq!(out.nics[0].backend, vmm_core::config::NetBackend::Slirp);
-        assert_eq!(out.nics[0].forwards[0].guest_port, 80);
-        let d = out.display.clone().unwrap();
-        assert_eq!((d.width, d.height, d.vnc_port), (800, 600, Some(5901)));
-        assert_eq!(d.vnc_password.as_deref(), Some("pw"));
-        // A VNC port needs a password of at most 8 characters.
-        crate::testing::english();
-        hw.vnc_password = String::new();
-        assert_eq!(hw.problems()[0].0, HwField::VncPassword);
-        hw.vnc_password = "123456789".into();
-        assert_eq!(hw.problems()[0].0, HwField::VncPassword);
-        hw.vnc_port = "0".into();
-        assert_eq!(hw.problems()[0].0, HwField::VncPort);
-        hw.vnc_port = String::new();
-        hw.vnc_password = String::new();
-        assert!(hw.problems().is_empty());
-        hw.network = false;
-        hw.apply(&mut out);
-        assert!(out.nics.is_empty());
-    }
-
-    #[test]
-    fn a_disk_row_shows_the_files_its_image_is_based_on() {
-        crate::testing::english();
-        let dir = tempfile::tempdir().unwrap();
-        let base = dir.path().join("base.qcow2");
-        vmm_core::storage::create_qcow2(&base, 1 << 20).unwrap();
-        let clone = dir.path().join("clone.qcow2");
-        vmm_core::storage::create_linked_clone(&clone, &base).unwrap();
-        let note = disk_note(&clone);
-        assert!(note.contains("based on"), "{note}");
-        assert!(note.contains(&base.display().to_string()), "{note}");
-        assert!(!disk_note(&base).contains("based on"));
-    }
-}
+mod tests;

@@ -2,6 +2,7 @@
 //! style. It gets everything it shows from `crate::data`.
 
 pub mod app;
+pub mod backing;
 pub mod chooser;
 pub mod form;
 pub mod hardware;

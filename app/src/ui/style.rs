@@ -31,6 +31,43 @@ pub fn high_contrast() -> bool {
     HIGH_CONTRAST.get()
 }
 
+/// WCAG 2 contrast ratio of two opaque colours (1 to 21).
+pub fn contrast(a: Color, b: Color) -> f32 {
+    // Relative luminance from sRGB (WCAG 2.x).
+    let lum = |c: Color| {
+        let f = |v: f32| {
+            if v <= 0.039_28 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b)
+    };
+    let (la, lb) = (lum(a), lum(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// The contrast projector mode's text must have on its white and near-white backgrounds
+/// (WCAG AAA).
+pub const HIGH_CONTRAST_MIN: f32 = 7.0;
+
+/// A caption's colour: `c` itself, or in high contrast `c` darkened (same hue) until it has
+/// [`HIGH_CONTRAST_MIN`] against the page's background — grey captions turn near-black,
+/// orange warnings dark orange.
+pub fn ink(c: Color) -> Color {
+    if !high_contrast() {
+        return c;
+    }
+    let mut out = c;
+    // Text sits on the near-white page and cards, and on badges tinted with its own colour.
+    let tint = mix(c, BADGE_TINT);
+    while contrast(out, BG).min(contrast(out, tint)) < HIGH_CONTRAST_MIN + 0.1 {
+        out = Color::from_rgb(out.r * 0.92, out.g * 0.92, out.b * 0.92);
+    }
+    out
+}
+
 pub fn theme() -> Theme {
     if high_contrast() {
         // Black on white and a darker blue: legible on a washed-out projector.
@@ -101,11 +138,14 @@ pub fn card(_: &Theme) -> container::Style {
     }
 }
 
+/// How much of its colour a badge's background has.
+const BADGE_TINT: f32 = 0.14;
+
 /// A coloured pill with text, e.g. a VM's state.
 pub fn badge(color: Color) -> impl Fn(&Theme) -> container::Style {
     move |_| container::Style {
-        background: Some(Background::Color(mix(color, 0.14))),
-        text_color: Some(color),
+        background: Some(Background::Color(mix(color, BADGE_TINT))),
+        text_color: Some(ink(color)),
         border: border::rounded(999),
         ..Default::default()
     }
@@ -115,7 +155,7 @@ pub fn badge(color: Color) -> impl Fn(&Theme) -> container::Style {
 pub fn placeholder(color: Color) -> impl Fn(&Theme) -> container::Style {
     move |_| container::Style {
         background: Some(Background::Color(mix(color, 0.10))),
-        text_color: Some(color),
+        text_color: Some(ink(color)),
         border: border::rounded(6),
         ..Default::default()
     }
@@ -178,7 +218,7 @@ pub fn flat(theme: &Theme, status: button::Status) -> button::Style {
             ..base
         },
         button::Status::Disabled => button::Style {
-            text_color: DIM,
+            text_color: ink(DIM),
             ..base
         },
         button::Status::Active => base,
@@ -232,11 +272,11 @@ pub fn danger_soft(_: &Theme, status: button::Status) -> button::Style {
     };
     button::Style {
         background: Some(bg.into()),
-        text_color: if status == button::Status::Disabled {
+        text_color: ink(if status == button::Status::Disabled {
             DIM
         } else {
             RED
-        },
+        }),
         border: border::rounded(8),
         ..Default::default()
     }
@@ -385,4 +425,45 @@ pub fn bold() -> iced::Font {
 
 pub fn mono() -> iced::Font {
     iced::Font::MONOSPACE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_contrast_ratio_is_wcags() {
+        assert!((contrast(Color::BLACK, Color::WHITE) - 21.0).abs() < 0.01);
+        assert!((contrast(Color::WHITE, Color::WHITE) - 1.0).abs() < 0.001);
+        // GNOME's grey caption on white: readable on a screen, not on a washed-out projector.
+        let grey = contrast(GREY, Color::WHITE);
+        assert!((6.0..7.0).contains(&grey), "{grey}");
+        assert!(contrast(DIM, Color::WHITE) < 4.6);
+    }
+
+    #[test]
+    fn in_high_contrast_every_caption_colour_reaches_seven_to_one() {
+        let colours = [ACCENT, GREEN, ORANGE, YELLOW, RED, GREY, DIM];
+        set_high_contrast(false);
+        for c in colours {
+            assert_eq!(ink(c), c, "the normal look is unchanged");
+        }
+        set_high_contrast(true);
+        for c in colours {
+            let i = ink(c);
+            for bg in [Color::WHITE, BG, CARD, mix(c, BADGE_TINT)] {
+                let r = contrast(i, bg);
+                assert!(r >= HIGH_CONTRAST_MIN, "{c:?} → {i:?} on {bg:?}: {r:.2}");
+            }
+            // Still its colour: a warning stays orange-ish, not black.
+            if c != GREY && c != DIM {
+                assert!(
+                    i.r.max(i.g).max(i.b) - i.r.min(i.g).min(i.b) > 0.05,
+                    "{c:?} → {i:?}"
+                );
+            }
+        }
+        assert!(contrast(theme().palette().text, Color::WHITE) >= HIGH_CONTRAST_MIN);
+        set_high_contrast(false);
+    }
 }

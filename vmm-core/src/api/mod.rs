@@ -16,7 +16,7 @@
 //!
 //! | request | type | reply `result` | does |
 //! |---|---|---|---|
-//! | `{"cmd":"status"}` | [`GetStatus`] | [`Status`] | state, vCPUs, memory, uptime |
+//! | `{"cmd":"status"}` | [`GetStatus`] | [`Status`] | state, vCPUs, memory, uptime, warnings, confinement (`{"seccomp":"on","filters":14,"landlock":"abi v7"}`) |
 //! | `{"cmd":"counters"}` | [`GetCounters`] | [`Counters`] | vCPU exits by reason (total and per vCPU), uptime, dropped events, CPU time (process and per vCPU thread), memory, per-disk and per-NIC traffic |
 //! | `{"cmd":"pause"}` / `{"cmd":"resume"}` | [`Pause`] / [`Resume`] | [`Status`] | stop / restart all vCPUs |
 //! | `{"cmd":"power-off"}` | [`PowerOff`] | [`PowerOffResult`] | presses the ACPI power button; the reply says whether the guest's ACPI picked the event up within 2 s |
@@ -498,6 +498,34 @@ pub struct Status {
     /// Problems that did not stop the VM (e.g. a NIC left out because passt is missing).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// What confines the VMM process; None from a VMM that does not say (older ones).
+    #[serde(default)]
+    pub confinement: Option<Confinement>,
+}
+
+/// The VMM's confinement (issue 17), as it put it in force at start.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Confinement {
+    /// What a syscall outside a thread's filter does.
+    pub seccomp: SeccompMode,
+    /// Distinct seccomp filters (one per kind of thread); 0 when off.
+    pub filters: u32,
+    /// Landlock's file confinement: `"abi v7"` when in force, else why not (`"off"`,
+    /// `"unavailable (kernel without it)"`).
+    pub landlock: String,
+}
+
+/// `--seccomp`: what the filters do with a forbidden syscall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeccompMode {
+    /// The process ends (exit status 1), the thread and syscall in vmm.log and last-exit.json.
+    #[default]
+    On,
+    /// The kernel logs it and lets it through.
+    Log,
+    /// No filters.
+    Off,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -75,6 +75,11 @@ fn status(state: RunState) -> Status {
         started_unix_ms: 1_700_000_000_000,
         hardware_virtualization: true,
         warnings: vec!["no passt: NIC 0 left out".into()],
+        confinement: Some(Confinement {
+            seccomp: SeccompMode::Log,
+            filters: 14,
+            landlock: "abi v7".into(),
+        }),
     }
 }
 
@@ -443,6 +448,28 @@ fn counters_from_an_older_vmm_still_parse() {
     assert_eq!(d.write_bytes, 0);
     let n: NicCounters = serde_json::from_str(r#"{"rx_bytes":64}"#).unwrap();
     assert_eq!((n.rx_bytes, n.tx_bytes), (64, 0));
+}
+
+#[test]
+fn confinement_in_status_is_as_documented_and_optional() {
+    let c = Confinement {
+        seccomp: SeccompMode::On,
+        filters: 14,
+        landlock: "abi v7".into(),
+    };
+    assert_eq!(
+        serde_json::to_string(&c).unwrap(),
+        r#"{"seccomp":"on","filters":14,"landlock":"abi v7"}"#
+    );
+    // A VMM from before issue 17 says nothing about it.
+    let s: Status = serde_json::from_str(
+        r#"{"vm_id":"a","name":"A","state":"running","vcpus":1,"memory_mib":64,
+            "uptime_ms":1,"pid":2,"hardware_virtualization":false}"#,
+    )
+    .unwrap();
+    assert_eq!(s.confinement, None);
+    let v = serde_json::to_value(status(RunState::Running)).unwrap();
+    assert_eq!(v["confinement"]["seccomp"], "log");
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! `vmdesk-vmm`: runs one VM described by a vmdesk VM config (TOML).
 
+// Not eprintln!: it panics when vmm.log (stderr) cannot be written.
+#![deny(clippy::print_stderr)]
+
 use clap::Parser;
 use std::io::Read;
 use std::path::PathBuf;
@@ -11,6 +14,7 @@ use vmm_core::config::VmConfig;
 use vmm_core::display::vnc::{self, VncOptions};
 use vmm_core::exit::ExitReason;
 use vmm_core::host::{self, KvmFlavor};
+use vmm_core::sandbox::{self, SeccompMode, ThreadKind};
 use vmm_core::vmm::Vmm;
 
 /// Runs one virtual machine on /dev/kvm.
@@ -42,10 +46,34 @@ struct Args {
     /// Start from this snapshot (an id from the VM's snapshots folder) instead of booting.
     #[arg(long, value_name = "SNAPSHOT_ID")]
     restore: Option<String>,
+
+    /// Seccomp filters on every thread: "on" (a forbidden syscall stops the VMM, naming the
+    /// thread and syscall), "log" (the kernel logs it to dmesg and lets it through: for finding
+    /// a missing syscall), "off".
+    #[arg(
+        long,
+        value_name = "on|log|off",
+        env = "VMDESK_SECCOMP",
+        default_value = "on"
+    )]
+    seccomp: SeccompMode,
+
+    /// A folder screenshots may be written to, besides the VM's folder and runtime folder
+    /// (Landlock lets the VMM write nowhere else).
+    #[arg(long, value_name = "DIR")]
+    screenshot_dir: Option<PathBuf>,
+
+    /// Do not confine file access with Landlock (which otherwise limits the VMM to its VM's
+    /// folder, images, firmware, kernel and runtime folder).
+    #[arg(long)]
+    no_landlock: bool,
 }
 
+// The sandbox's SIGSYS reporter ends the process with the VMM-error status.
+const _: () = assert!(sandbox::EXIT_STATUS == exit_code::VMM_ERROR);
+
 fn fail(code: i32, msg: &str) -> ! {
-    eprintln!("vmdesk-vmm: {msg}");
+    vmm_core::log_line!("vmdesk-vmm: {msg}");
     exit(code)
 }
 
@@ -61,7 +89,7 @@ fn main() {
     });
     let flavor = KvmFlavor::detect();
     if let Some(w) = flavor.warning() {
-        eprintln!("vmdesk-vmm: warning: {w}");
+        vmm_core::log_line!("vmdesk-vmm: warning: {w}");
     }
     let vm_dir = args
         .config
@@ -80,7 +108,7 @@ fn main() {
     if !errs.is_empty() {
         for mut e in errs {
             e.file = Some(args.config.clone());
-            eprintln!("vmdesk-vmm: {e}");
+            vmm_core::log_line!("vmdesk-vmm: {e}");
         }
         exit(exit_code::BAD_CONFIG);
     }
@@ -97,6 +125,22 @@ fn main() {
     let listener =
         api_server::bind(&runtime_dir).unwrap_or_else(|e| fail(exit_code::VMM_ERROR, &e));
     let socket = api_server::socket_path(&runtime_dir);
+    // Before anything is built: the threads the builder starts confine themselves.
+    let policy = policy_for(
+        &config,
+        &vm_dir,
+        &runtime_dir,
+        args.screenshot_dir.as_deref(),
+        args.seccomp,
+        !args.no_landlock,
+    );
+    match sandbox::init(&policy) {
+        Ok(status) => vmm_core::log_line!("vmdesk-vmm: confinement: no_new_privs; {status}"),
+        Err(e) => {
+            let _ = std::fs::remove_file(&socket);
+            fail(exit_code::VMM_ERROR, &format!("confinement: {e}"))
+        }
+    }
     let vm_dir_for_exit = vm_dir.clone();
     let vmm = Vmm::try_from(VmSpec {
         config,
@@ -138,7 +182,7 @@ fn main() {
         };
         match vnc::serve_unix(&runtime_dir.join("vnc.sock"), display.clone(), opts()) {
             Ok(s) => vnc_servers.push(s),
-            Err(e) => eprintln!(
+            Err(e) => vmm_core::log_line!(
                 "vmdesk-vmm: warning: VNC on {}: {e}",
                 runtime_dir.join("vnc.sock").display()
             ),
@@ -163,12 +207,17 @@ fn main() {
         let h = handle.clone();
         let _ = std::thread::Builder::new()
             .name("console-in".into())
-            .spawn(move || console_input(h));
+            .spawn(move || {
+                sandbox::confine(ThreadKind::ConsoleIn);
+                console_input(h)
+            });
         saved
     } else {
         None
     };
 
+    // Everything main starts is running; from here it waits, resets, spawns vCPUs and ends.
+    sandbox::confine(ThreadKind::Main);
     let reason = vmm.run_resetting(|h| match &power_on {
         Some(p) => vmm_core::snapshot::power_on::reset(h, p).map_err(|e| e.to_string()),
         None => Err("this machine cannot reset in place".into()),
@@ -195,10 +244,73 @@ fn main() {
     );
     let _ = std::fs::remove_file(&socket);
     match &reason {
-        ExitReason::PowerOff => eprintln!("vmdesk-vmm: {reason}"),
-        _ => eprintln!("vmdesk-vmm: {reason} (exit status {})", reason.code()),
+        ExitReason::PowerOff => vmm_core::log_line!("vmdesk-vmm: {reason}"),
+        _ => vmm_core::log_line!("vmdesk-vmm: {reason} (exit status {})", reason.code()),
     }
     exit(reason.code());
+}
+
+/// The policy for a VM: what `config` names, resolved against `vm_dir` as the builder does.
+fn policy_for(
+    config: &vmm_core::config::VmConfig,
+    vm_dir: &std::path::Path,
+    runtime_dir: &std::path::Path,
+    screenshot_dir: Option<&std::path::Path>,
+    seccomp: SeccompMode,
+    landlock: bool,
+) -> sandbox::Policy {
+    use vmm_core::config::{BootSource, UEFI_VARS_TEMPLATE};
+    let mut p = sandbox::Policy {
+        seccomp,
+        landlock,
+        rw_dirs: vec![vm_dir.to_path_buf(), runtime_dir.to_path_buf()],
+        rw_files: Vec::new(),
+        ro_files: Vec::new(),
+        ro_dirs: Vec::new(),
+        exit_record: Some(vm_dir.join("last-exit.json")),
+    };
+    p.rw_dirs
+        .extend(screenshot_dir.map(std::path::Path::to_path_buf));
+    for d in &config.disks {
+        let path = vmm_core::storage::config_path(d, vm_dir);
+        // Backing files are opened again when a snapshot is reverted.
+        if let Ok(info) = vmm_core::storage::image_info(&path) {
+            p.ro_files.extend(info.backing_chain);
+        }
+        if d.read_only {
+            p.ro_files.push(path);
+        } else {
+            p.rw_files.push(path);
+        }
+    }
+    if let BootSource::Linux { kernel, initrd, .. } = &config.boot {
+        p.ro_files.push(vm_dir.join(kernel));
+        p.ro_files.extend(initrd.iter().map(|i| vm_dir.join(i)));
+    }
+    p.ro_files
+        .extend(config.boot.firmware().map(|f| vm_dir.join(f)));
+    p.ro_files
+        .extend(config.boot.vga_rom().map(|f| vm_dir.join(f)));
+    if let Some(vars) = config.boot.uefi_vars(vm_dir) {
+        p.rw_files.push(vars);
+        p.ro_files.push(UEFI_VARS_TEMPLATE.into());
+    }
+    if let Some(log) = config.serial.log_path(vm_dir) {
+        p.rw_files.push(log);
+    }
+    // A disc changed at run time must come from a folder of the configured discs; elsewhere
+    // the insert fails with a message that says so (api_server).
+    for c in &config.cdroms {
+        if let Some(path) = &c.path {
+            let path = vm_dir.join(path);
+            p.ro_dirs.extend(path.parent().map(|d| d.to_path_buf()));
+            p.ro_files.push(path);
+        }
+    }
+    // The inspector's and the counters' view of this process (/proc/self is a link to it).
+    p.ro_dirs
+        .push(PathBuf::from(format!("/proc/{}", std::process::id())));
+    p
 }
 
 /// Copies the terminal's input to the guest's serial port; Ctrl-A x stops the VM.
@@ -249,7 +361,7 @@ fn raw_terminal() -> Option<libc::termios> {
         // Keep output post-processing so "\n" from the guest still returns the carriage.
         t.c_oflag |= libc::OPOST;
         libc::tcsetattr(0, libc::TCSANOW, &t);
-        eprintln!("vmdesk-vmm: serial console attached; Ctrl-A x stops the VM\r");
+        vmm_core::log_line!("vmdesk-vmm: serial console attached; Ctrl-A x stops the VM\r");
         Some(saved)
     }
 }

@@ -20,7 +20,7 @@ pub(super) fn load_firmware(
     let slot = mem.num_regions() as u32 + 1;
     let rom = firmware::map_rom(kvm, vm, slot, &image)?;
     if !rom.read_only {
-        eprintln!(
+        crate::log_line!(
             "vmdesk-vmm: warning: KVM cannot map read-only memory; the firmware ROM is writable"
         );
     }

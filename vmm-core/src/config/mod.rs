@@ -5,6 +5,7 @@
 //! [`validate`] holds every check that can be made before touching `/dev/kvm`, field by field
 //! for forms and whole for `vmdesk-vmm --check`, each error naming its field.
 
+mod boot_de;
 pub mod validate;
 
 pub use validate::{ConfigError, ConfigErrorKind};
@@ -82,9 +83,14 @@ pub enum BootDevice {
     Disk,
 }
 
-/// How the guest starts.
+/// How the guest starts. Read through [`boot_de`] so that errors name their key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    deny_unknown_fields,
+    try_from = "boot_de::BootRaw"
+)]
 pub enum BootSource {
     /// Direct Linux boot: a bzImage or an ELF vmlinux, optional initrd and command line.
     Linux {

@@ -239,7 +239,7 @@ impl FlashDevice {
                 self.status |= status::PROGRAM_ERROR;
                 if !self.warned {
                     self.warned = true;
-                    eprintln!("vmdesk-vmm: {} flash: writing its file: {e}", self.name);
+                    crate::log_line!("vmdesk-vmm: {} flash: writing its file: {e}", self.name);
                 }
             }
             self.dirty = true;
@@ -270,7 +270,7 @@ impl FlashDevice {
         if let Err(e) = self.flush() {
             if !self.warned {
                 self.warned = true;
-                eprintln!("vmdesk-vmm: {} flash: syncing its file: {e}", self.name);
+                crate::log_line!("vmdesk-vmm: {} flash: syncing its file: {e}", self.name);
             }
         }
     }
@@ -395,7 +395,7 @@ impl BusDevice for FlashDevice {
         if let Err(e) = self.update_window() {
             if !self.warned {
                 self.warned = true;
-                eprintln!("vmdesk-vmm: {} flash: {e}", self.name);
+                crate::log_line!("vmdesk-vmm: {} flash: {e}", self.name);
             }
         }
     }
@@ -510,7 +510,7 @@ impl UefiFlash {
             }
         }
         if firmware::create_vars(vars_path, template)? {
-            eprintln!(
+            crate::log_line!(
                 "vmdesk-vmm: created UEFI variables {} from {}",
                 vars_path.display(),
                 template.display()
@@ -544,7 +544,7 @@ impl UefiFlash {
                 .attach_window(Box::new(window))
                 .map_err(FirmwareError::Flash)?;
         } else {
-            eprintln!(
+            crate::log_line!(
                 "vmdesk-vmm: warning: KVM cannot map read-only memory; the UEFI code flash is \
                  writable and every access to the variables is an MMIO exit"
             );

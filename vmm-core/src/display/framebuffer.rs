@@ -289,6 +289,7 @@ pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageB
     let _ = std::thread::Builder::new()
         .name("display".into())
         .spawn(move || {
+            crate::sandbox::confine(crate::sandbox::ThreadKind::Display);
             // A fixed 60 Hz schedule: sleeping 16 ms after each harvest drifted to ~55 Hz.
             let mut next = Instant::now();
             loop {
@@ -307,7 +308,7 @@ pub fn spawn_damage_thread(vm: Arc<VmFd>, fb: Arc<Framebuffer>, bus: Arc<DamageB
                 match vm.get_dirty_log(fb.slot, fb.size()) {
                     Ok(bitmap) => bus.publish(&fb.changed_rects(&bitmap)),
                     Err(e) => {
-                        eprintln!("vmdesk-vmm: display: KVM_GET_DIRTY_LOG failed: {e}; damage tracking off, sending full frames");
+                        crate::log_line!("vmdesk-vmm: display: KVM_GET_DIRTY_LOG failed: {e}; damage tracking off, sending full frames");
                         bus.publish(&[Rect {
                             x: 0,
                             y: 0,

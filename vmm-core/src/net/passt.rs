@@ -176,7 +176,10 @@ impl Passt {
             let (lines, ready, label) = (lines.clone(), ready.clone(), label.to_string());
             std::thread::Builder::new()
                 .name(format!("{label}-passt-log"))
-                .spawn(move || relay_stderr(err, &label, &lines, &ready))
+                .spawn(move || {
+                    crate::sandbox::confine(crate::sandbox::ThreadKind::PasstLog);
+                    relay_stderr(err, &label, &lines, &ready)
+                })
         });
 
         let mut passt = Passt { child };
@@ -244,7 +247,7 @@ fn relay_stderr(
             }
         }
         if ready.load(std::sync::atomic::Ordering::SeqCst) {
-            eprintln!("vmdesk-vmm: passt ({label}): {line}");
+            crate::log_line!("vmdesk-vmm: passt ({label}): {line}");
         }
     }
 }

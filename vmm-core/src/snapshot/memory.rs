@@ -341,7 +341,65 @@ pub fn verify(path: &Path, index: &MemoryIndex) -> Result<(), SnapshotError> {
             path: path.to_path_buf(),
         });
     }
+    // The whole file is mapped over guest RAM, so the pages it does not store must read as
+    // zeroes too: the CRC covers only the stored ones.
+    if !unstored_pages_are_zero(&f, index).map_err(SnapshotError::io(path))? {
+        return Err(SnapshotError::Checksum {
+            path: path.to_path_buf(),
+        });
+    }
     Ok(())
+}
+
+/// Whether every page `index` does not store is zero in `f`. Only the file's data extents
+/// (SEEK_DATA / SEEK_HOLE) are read: a sparse file's holes are zero by definition, so this
+/// costs nothing for a file as we write it, and reads only what a copy made dense.
+fn unstored_pages_are_zero(f: &File, index: &MemoryIndex) -> std::io::Result<bool> {
+    let fd = f.as_raw_fd();
+    let total: u64 = index.regions.iter().map(|(_, len, _)| *len).sum();
+    let stored = |off: u64| {
+        let mut base = 0u64;
+        for (_, len, bits) in &index.regions {
+            if off < base + len {
+                return bit(bits, ((off - base) / PAGE as u64) as usize);
+            }
+            base += len;
+        }
+        false
+    };
+    let mut page = vec![0u8; PAGE];
+    let mut off = 0u64;
+    while off < total {
+        // SAFETY: lseek on an fd we own; no memory is passed.
+        let data = unsafe { libc::lseek(fd, off as i64, libc::SEEK_DATA) };
+        if data < 0 {
+            let e = std::io::Error::last_os_error();
+            // ENXIO: no data past `off`.
+            return if e.raw_os_error() == Some(libc::ENXIO) {
+                Ok(true)
+            } else {
+                Err(e)
+            };
+        }
+        // SAFETY: as above.
+        let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+        if hole < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let (data, hole) = (data as u64, (hole as u64).min(total));
+        let mut p = data / PAGE as u64 * PAGE as u64;
+        while p < hole {
+            if !stored(p) {
+                f.read_exact_at(&mut page, p)?;
+                if page.iter().any(|&b| b != 0) {
+                    return Ok(false);
+                }
+            }
+            p += PAGE as u64;
+        }
+        off = hole.max(data + 1);
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -477,5 +535,29 @@ mod tests {
                 (0, 200)
             ]
         );
+    }
+
+    /// The CRC covers the stored pages; the file is mapped whole, so a byte written into a page
+    /// it does not store (a hole) would reach the guest: that is refused too. A copy that made
+    /// the holes dense (zeroes as data) still verifies.
+    #[test]
+    fn bytes_in_pages_not_stored_are_refused_and_dense_zeroes_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 4 << 20)]).unwrap();
+        mem.write_obj(0xdead_beefu32, GuestAddress(0x1000)).unwrap();
+        let path = dir.path().join("memory.bin");
+        let idx = save(&mem, &path, None).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        // A copy with every hole written out as zeroes.
+        std::fs::write(&path, &good).unwrap();
+        verify(&path, &idx).unwrap();
+        for at in [0usize, 0x2000, 0x20_0123, (4 << 20) - 1] {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            let p = dir.path().join(format!("bad-{at}.bin"));
+            std::fs::write(&p, &bad).unwrap();
+            let e = verify(&p, &idx).unwrap_err().to_string();
+            assert!(e.contains("checksum"), "byte {at:#x}: {e}");
+        }
     }
 }

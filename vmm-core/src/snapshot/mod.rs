@@ -24,6 +24,8 @@ pub mod file;
 pub mod firmware;
 pub mod kvm_state;
 pub mod memory;
+#[cfg(any(test, feature = "fuzzing"))]
+mod offline;
 pub mod power_on;
 pub mod write_watch;
 
@@ -38,6 +40,8 @@ use crate::devices::Persist;
 use crate::util::lock;
 use crate::vmm::{Machine, MachineDisk, VmHandle};
 pub use error::SnapshotError;
+#[cfg(any(test, feature = "fuzzing"))]
+pub use offline::check_offline;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -76,7 +80,7 @@ fn with_blocks<R>(m: &Machine, f: impl FnOnce(&mut [&mut dyn disks::DiskDevice])
 /// keeping a file).
 fn collect_garbage(vm_dir: &Path) {
     if let Err(e) = disks::collect_garbage(vm_dir) {
-        eprintln!("vmdesk-vmm: warning: keeping unused disk overlays: {e}");
+        crate::log_line!("vmdesk-vmm: warning: keeping unused disk overlays: {e}");
     }
 }
 

@@ -84,6 +84,8 @@ const UFFDIO_UNREGISTER: u64 = ioc(IOC_READ, 0xaa, 0x01, std::mem::size_of::<Uff
 const UFFDIO_REGISTER_MODE_WP: u64 = 1 << 1;
 const UFFD_FEATURE_WP_ASYNC: u64 = 1 << 15;
 const PAGEMAP_SCAN: u64 = ioc(IOC_RW, b'f' as u64, 16, std::mem::size_of::<PmScanArg>());
+/// Every ioctl the watch issues, for the API thread's seccomp filter.
+pub const IOCTLS: [u64; 4] = [UFFDIO_API, UFFDIO_REGISTER, UFFDIO_UNREGISTER, PAGEMAP_SCAN];
 const PAGE_IS_WRITTEN: u64 = 1 << 1;
 const PAGE_IS_PRESENT: u64 = 1 << 3;
 const PAGE_IS_SWAPPED: u64 = 1 << 4;

@@ -9,6 +9,7 @@
 //! must not reach `~/.ssh`) — or the VM's folder with its subfolders (snapshots' overlays). The configured image itself is the
 //! user's choice and is not checked here.
 
+use super::identity::FileId;
 use super::{ErrorKind, StorageError};
 use crate::config::DiskConfig;
 use std::path::{Path, PathBuf};
@@ -75,6 +76,14 @@ impl BackingPolicy {
         }
     }
 
+    /// Whether the file at `path` (symlinks and `..` resolved) is in a place this policy allows
+    /// (not whether it is a regular file): for the app, which shows a chain's files and asks
+    /// about the ones outside before the VMM would refuse them.
+    pub fn allows_place(&self, path: &Path) -> bool {
+        let real = canon(path);
+        !NEVER.iter().any(|n| real.starts_with(n)) && self.allows(&real)
+    }
+
     fn allows(&self, real: &Path) -> bool {
         self.anywhere
             || self.folders.iter().any(|f| real.parent() == Some(f))
@@ -92,8 +101,12 @@ impl BackingPolicy {
     }
 
     /// Checks backing file `path` (named by `backing_of`) before anything opens it; returns its
-    /// real path.
-    pub(super) fn check(&self, path: &Path, backing_of: &Path) -> Result<PathBuf, StorageError> {
+    /// real path and which file it is (what opening it later must find).
+    pub(super) fn check(
+        &self,
+        path: &Path,
+        backing_of: &Path,
+    ) -> Result<(PathBuf, FileId), StorageError> {
         let ctx = |r: String| format!("(the backing file of {}) {r}", backing_of.display());
         let real = std::fs::canonicalize(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -128,6 +141,6 @@ impl BackingPolicy {
                 folder_of(&real).display()
             )));
         }
-        Ok(real)
+        Ok((real, FileId::of(&meta)))
     }
 }

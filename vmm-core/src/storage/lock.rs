@@ -143,6 +143,11 @@ pub fn conflicts(file: &File, mode: LockMode) -> Result<bool, io::Error> {
 }
 
 impl ImageLock {
+    /// The file the lock is on (to verify it is the file that was checked).
+    pub(super) fn file(&self) -> &File {
+        &self.file
+    }
+
     /// Turns an `Exclusive` lock into a `Shared` one in place, by releasing only the bytes of
     /// the write permissions: the image is never unlocked in between, so nobody can start
     /// writing it. Used when a snapshot freezes the image a VM was writing (it becomes the
@@ -215,7 +220,7 @@ pub fn lock(path: &Path, mode: LockMode) -> Result<ImageLock, LockError> {
                 return Err(LockError::InUse)
             }
             Err(e) if unsupported(&e) => {
-                eprintln!(
+                crate::log_line!(
                     "vmdesk-vmm: warning: {}: the filesystem cannot lock files ({e}); \
                      nothing stops another VM from using this image at the same time",
                     path.display()

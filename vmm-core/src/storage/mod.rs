@@ -21,12 +21,14 @@
 
 mod backing;
 mod disk;
+mod identity;
 pub mod lock;
 pub mod overlay;
 mod probe;
 
 pub use backing::BackingPolicy;
 pub use disk::{check_replacement, Disk};
+use identity::FileId;
 
 pub use crate::config::ImageFormat;
 
@@ -121,6 +123,8 @@ struct Layer {
     /// qcow2 v3 (efficient zeroing and discard) — `None` for raw.
     qcow2_version: Option<u32>,
     backing: Option<(PathBuf, Option<ImageFormat>)>,
+    /// The file that was checked: opening it for imago must find this one.
+    id: FileId,
 }
 
 /// What to do about locks while walking a chain.
@@ -161,6 +165,7 @@ fn inspect(
     path: &Path,
     format: Option<ImageFormat>,
     backing_of: Option<&Path>,
+    checked: Option<FileId>,
 ) -> Result<Layer, StorageError> {
     let ctx = |reason: String| match backing_of {
         Some(top) => format!("(the backing file of {}) {reason}", top.display()),
@@ -173,6 +178,7 @@ fn inspect(
             StorageError::io(path, &ctx("cannot access".into()), e)
         }
     })?;
+    // Refused before opening: opening a device node can have effects (a watchdog's).
     if !meta.is_file() && !meta.file_type().is_block_device() {
         return Err(StorageError::new(
             ErrorKind::Invalid,
@@ -180,8 +186,8 @@ fn inspect(
             ctx("is neither a regular file nor a block device".into()),
         ));
     }
-    let f = crate::util::open_no_wait(path)
-        .map_err(|e| StorageError::io(path, &ctx("cannot open".into()), e))?;
+    // Type and identity are judged on the open fd, which is what imago reads.
+    let (f, meta) = identity::open_checked(path, false, checked, &ctx)?;
     let probed =
         probe::probe(&f).map_err(|e| StorageError::io(path, &ctx("cannot read".into()), e))?;
     let format = match (format, probed) {
@@ -212,9 +218,12 @@ fn inspect(
             ))
         }
     };
+    let id = FileId::of(&meta);
     let opts = StorageOpenOptions::new().filename(path).write(false);
-    let imago_file =
-        ImagoFile::open(opts).map_err(|e| StorageError::io(path, &ctx("cannot open".into()), e))?;
+    let imago_file = f
+        .try_clone()
+        .and_then(|f| ImagoFile::from_open_file(f, opts))
+        .map_err(|e| StorageError::io(path, &ctx("cannot open".into()), e))?;
     match format {
         ImageFormat::Raw => {
             let raw = Raw::open_image(imago_file, false)
@@ -225,6 +234,7 @@ fn inspect(
                 size: FormatAccess::new(raw).size(),
                 qcow2_version: None,
                 backing: None,
+                id,
             })
         }
         ImageFormat::Qcow2 => {
@@ -264,6 +274,7 @@ fn inspect(
                 size,
                 qcow2_version: Some(header.version),
                 backing,
+                id,
             })
         }
     }
@@ -292,8 +303,10 @@ fn walk_chain(
             ));
         }
         // A backing file is checked before anything opens or locks it.
+        let mut checked = None;
         if let Some(of) = &backing_of {
-            policy.check(&p, of)?;
+            checked = Some(policy.check(&p, of)?.1);
+            identity::hook(identity::Stage::Checked, &p);
         } else if std::fs::metadata(&p)
             .is_ok_and(|m| !m.is_file() && !m.file_type().is_block_device())
         {
@@ -343,7 +356,14 @@ fn walk_chain(
             }
             _ => {}
         }
-        let layer = inspect(&p, fmt, backing_of.as_deref())?;
+        let locked = locks.len();
+        let layer = inspect(&p, fmt, backing_of.as_deref(), checked)?;
+        // The lock was taken by name too: it must be on the file that was inspected.
+        if let (true, Some(l)) = (locked > layers.len(), locks.last()) {
+            if l.file().metadata().map(|m| FileId::of(&m)).ok() != Some(layer.id) {
+                return Err(identity::swapped(&p, &|r: String| r));
+            }
+        }
         next = layer.backing.clone();
         layers.push(layer);
     }
@@ -352,22 +372,20 @@ fn walk_chain(
 
 /// Opens the checked chain in imago, base first; the top is writable unless `read_only`.
 fn open_chain(layers: &[Layer], read_only: bool) -> Result<FormatAccess<ImagoFile>, StorageError> {
+    identity::hook(identity::Stage::Walked, &layers[0].path);
     let mut lower: Option<FormatAccess<ImagoFile>> = None;
     for (i, layer) in layers.iter().enumerate().rev() {
         let writable = i == 0 && !read_only;
         let p = &layer.path;
+        let ctx = |r: String| match i {
+            0 => r,
+            _ => format!("(the backing file of {}) {r}", layers[i - 1].path.display()),
+        };
+        // Opened by us and verified to be the file walk_chain checked; imago gets the fd.
+        let (file, _) = identity::open_checked(p, writable, Some(layer.id), &ctx)?;
         let opts = StorageOpenOptions::new().filename(p).write(writable);
-        let file = ImagoFile::open(opts).map_err(|e| {
-            if writable && e.kind() == std::io::ErrorKind::PermissionDenied {
-                StorageError::new(
-                    ErrorKind::Invalid,
-                    p,
-                    format!("is not writable ({e}); make it writable or set read_only = true"),
-                )
-            } else {
-                StorageError::io(p, "cannot open", e)
-            }
-        })?;
+        let file = ImagoFile::from_open_file(file, opts)
+            .map_err(|e| StorageError::io(p, "cannot open", e))?;
         let fail = |e: std::io::Error| {
             StorageError::new(
                 ErrorKind::Corrupt,

@@ -218,7 +218,7 @@ impl CurrentDisks {
     pub fn top(&self, vm_dir: &Path, index: usize, config_path: &Path) -> Option<PathBuf> {
         let e = self.disks.iter().find(|d| d.index == index)?;
         if !same_file(&from_stored(vm_dir, &e.config_path), config_path) {
-            eprintln!(
+            crate::log_line!(
                 "vmdesk-vmm: warning: disks[{index}]: {} recorded {} as this disk's image but \
                  the config now names {}; using the configured image (its snapshots' disk \
                  states stay in {})",

@@ -65,6 +65,8 @@ pub fn run(opts: &Options, cancel: &AtomicBool) -> Result<ContainerReport, Strin
     if unsafe { libc::geteuid() } != 0 {
         return Err(t!("compare-needs-root"));
     }
+    // What a hard-killed run (SIGKILL skips `Drop`) left behind goes first.
+    clean_stale(&std::env::temp_dir(), &crun_roots());
     let mut run = Run::new(crun)?;
     let mut notes = Vec::new();
 
@@ -204,6 +206,82 @@ fn check(cancel: &AtomicBool) -> Result<(), String> {
     Ok(())
 }
 
+/// A run's folder (in the temp folder) and its container id: this, then the pid of the vmdesk
+/// that made it, then a nonce.
+const RUN_PREFIX: &str = "vmdesk-compare-";
+
+/// The pid of the vmdesk that made run `name`, if it is one of ours.
+fn run_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(RUN_PREFIX)?;
+    let (pid, nonce) = rest.split_once('-')?;
+    nonce.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
+    pid.parse().ok()
+}
+
+/// Whether process `pid` still runs (a live one's run is its own business).
+fn alive(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Where crun keeps its containers' state: root's default and a user's.
+pub fn crun_roots() -> Vec<PathBuf> {
+    let mut v = vec![PathBuf::from("/run/crun")];
+    if let Some(r) = std::env::var_os("XDG_RUNTIME_DIR").filter(|r| !r.is_empty()) {
+        v.push(PathBuf::from(r).join("crun"));
+    }
+    v
+}
+
+/// Removes what hard-killed runs left (SIGKILL skips `Drop`): each `vmdesk-compare-<pid>-…`
+/// folder in `tmp` and container in crun's state folders `roots` whose vmdesk is gone — the
+/// container deleted, the overlay unmounted, the folder removed. Runs of a live vmdesk are
+/// left alone. Best effort (what cannot go stays for the next time); returns what was removed.
+pub fn clean_stale(tmp: &Path, roots: &[PathBuf]) -> Vec<String> {
+    let crun = find_crun();
+    let stale = |name: &str| run_owner(name).is_some_and(|pid| !alive(pid));
+    let mut removed = Vec::new();
+    for e in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        // Only real folders: a symlink with our name is not ours to follow.
+        if !stale(&name) || !e.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        // Deletes the container, unmounts the overlay and removes the folder.
+        drop(Run {
+            crun: crun.clone().unwrap_or_default(),
+            created: crun.is_some(),
+            mounted: true,
+            dir: e.path(),
+            id: name.clone(),
+            view: None,
+        });
+        if !e.path().exists() {
+            removed.push(name);
+        }
+    }
+    // Containers whose folder went already (crun's state alone).
+    let Some(crun) = crun else { return removed };
+    for root in roots {
+        for e in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !stale(&name) {
+                continue;
+            }
+            let _ = Command::new(&crun)
+                .arg("--root")
+                .arg(root)
+                .args(["delete", "--force", &name])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            if !e.path().exists() {
+                removed.push(name);
+            }
+        }
+    }
+    removed
+}
+
 /// One run's folder, container and mount; `Drop` removes all three.
 struct Run {
     crun: PathBuf,
@@ -220,7 +298,7 @@ impl Run {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let id = format!("vmdesk-compare-{}-{nanos}", std::process::id());
+        let id = format!("{RUN_PREFIX}{}-{nanos}", std::process::id());
         let dir = std::env::temp_dir().join(&id);
         vmm_core::util::create_private_dir(&dir).map_err(at(&dir))?;
         Ok(Run {

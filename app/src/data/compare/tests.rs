@@ -145,3 +145,61 @@ fn a_missing_root_filesystem_names_the_file_and_how_to_make_it() {
     assert!(e.contains("/nonexistent/initramfs-cloud.cpio.gz"), "{e}");
     assert!(e.contains("build-guest.sh"), "{e}");
 }
+
+/// A pid no process has now: a child that has been waited for.
+fn dead_pid() -> u32 {
+    let mut c = std::process::Command::new("true").spawn().unwrap();
+    let pid = c.id();
+    c.wait().unwrap();
+    pid
+}
+
+#[test]
+fn a_hard_killed_runs_leftovers_go_and_a_live_runs_stay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let dead = dead_pid();
+    // What a SIGKILLed run leaves: its folder with a bundle, and crun's state for its id.
+    let stale = tmp.path().join(format!("vmdesk-compare-{dead}-12345"));
+    std::fs::create_dir_all(stale.join("bundle/rootfs/bin")).unwrap();
+    std::fs::write(stale.join("bundle/config.json"), "{}").unwrap();
+    let stale_state = format!("vmdesk-compare-{dead}-777");
+    std::fs::create_dir(state.path().join(&stale_state)).unwrap();
+    // A run of a live vmdesk (this process), and folders that are not runs of ours.
+    let live = tmp
+        .path()
+        .join(format!("vmdesk-compare-{}-1", std::process::id()));
+    let others = [
+        tmp.path().join("vmdesk-compare-notapid-1"),
+        tmp.path().join(format!("vmdesk-compare-{dead}-x")),
+        tmp.path().join("something-else"),
+    ];
+    for d in std::iter::once(&live).chain(&others) {
+        std::fs::create_dir(d).unwrap();
+    }
+    // A symlink with a stale name is not followed into what it points at.
+    let target = tempfile::tempdir().unwrap();
+    std::fs::write(target.path().join("keep"), "x").unwrap();
+    std::os::unix::fs::symlink(
+        target.path(),
+        tmp.path().join(format!("vmdesk-compare-{dead}-99")),
+    )
+    .unwrap();
+
+    let removed = container::clean_stale(tmp.path(), &[state.path().to_path_buf()]);
+    assert!(!stale.exists(), "the stale bundle is gone");
+    assert!(
+        removed.contains(&format!("vmdesk-compare-{dead}-12345")),
+        "{removed:?}"
+    );
+    // crun deletes what its state says (a fake state may stay); only what went is said.
+    assert_eq!(
+        removed.contains(&stale_state),
+        !state.path().join(&stale_state).exists()
+    );
+    assert!(live.is_dir(), "a live vmdesk's run stays");
+    for d in &others {
+        assert!(d.is_dir(), "{} is not ours", d.display());
+    }
+    assert!(target.path().join("keep").is_file());
+}

@@ -49,6 +49,7 @@ fn existing_images_are_named_in_errors_and_linked_clones_leave_them_alone() {
         path: raw.clone(),
         linked: true,
         read_only: false,
+        allow: Vec::new(),
     };
     let d = provision(&vm, &plan).unwrap();
     assert!(d.path.starts_with(vm.join("disks")));
@@ -59,6 +60,7 @@ fn existing_images_are_named_in_errors_and_linked_clones_leave_them_alone() {
         path: raw.clone(),
         linked: false,
         read_only: true,
+        allow: Vec::new(),
     };
     let d = provision(&vm, &direct).unwrap();
     assert_eq!(
@@ -210,6 +212,7 @@ fn deleting_keeps_the_disks_or_puts_them_in_the_trash() {
                 path: outside.clone(),
                 linked: false,
                 read_only: true,
+                allow: Vec::new(),
             },
         )
         .unwrap(),
@@ -254,6 +257,7 @@ fn a_linked_disk_on_a_chosen_image_records_its_folder_and_the_vmm_opens_it() {
         path: base.clone(),
         linked: true,
         read_only: false,
+        allow: Vec::new(),
     };
     let d = provision(&vm, &plan).unwrap();
     assert_eq!(d.allow_backing, [std::fs::canonicalize(&images).unwrap()]);

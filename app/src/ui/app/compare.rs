@@ -9,12 +9,17 @@ impl App {
     /// Leaves VM `id`'s details for the comparison, which starts at once.
     pub(super) fn open_compare(&mut self, id: &str) -> Task<Message> {
         let screen = std::mem::replace(&mut self.screen, Screen::Library);
-        let Screen::Details(d) = screen else {
-            self.screen = screen;
-            return Task::none();
+        let d = match screen {
+            Screen::Details(d) => Some(d),
+            Screen::Library => None,
+            other => {
+                self.screen = other;
+                return Task::none();
+            }
         };
         let name = self.name_of(id);
-        let (c, action) = Compare::new(id, &name);
+        let (mut c, action) = Compare::new(id, &name);
+        c.from_library = d.is_none();
         self.screen = Screen::Compare(Box::new(c), d);
         self.compare_action(id.to_string(), action)
     }
@@ -33,7 +38,7 @@ impl App {
             Action::None => Task::none(),
             Action::Back => {
                 let screen = std::mem::replace(&mut self.screen, Screen::Library);
-                if let Screen::Compare(_, d) = screen {
+                if let Screen::Compare(_, Some(d)) = screen {
                     self.screen = Screen::Details(d);
                 }
                 Task::none()

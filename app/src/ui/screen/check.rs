@@ -73,7 +73,7 @@ fn item<'a>(f: &Finding) -> Element<'a, Message> {
         Finding::PasstMissing => (
             t!("check-passt-missing"),
             t!("check-passt-missing-fix"),
-            Some("sudo apt install passt".into()),
+            Some("sudo apt install passt   # or libslirp0".into()),
         ),
         Finding::LowMemory(m) => (
             t!("check-low-memory", free = m.to_string()),
@@ -105,7 +105,7 @@ fn item<'a>(f: &Finding) -> Element<'a, Message> {
         ]
         .spacing(10)
         .align_y(Alignment::Center),
-        text(body).size(14).color(style::GREY),
+        text(body).size(14).color(style::ink(style::GREY)),
     ]
     .spacing(8);
     if let Some(c) = command {
@@ -132,7 +132,7 @@ fn view<'a>(found: &[Finding]) -> Element<'a, Message> {
             t!("check-intro-warnings")
         })
         .size(14)
-        .color(style::GREY),
+        .color(style::ink(style::GREY)),
         Space::new().height(4),
     ]
     .spacing(10)

@@ -58,6 +58,8 @@ pub struct Compare {
     run: u64,
     cancel: Arc<AtomicBool>,
     spin: usize,
+    /// Opened from the library (Back says so), not from the VM's details.
+    pub from_library: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +110,7 @@ impl Compare {
             run: 0,
             cancel: Arc::new(AtomicBool::new(false)),
             spin: 0,
+            from_library: false,
         };
         let a = c.start();
         (c, a)
@@ -174,10 +177,17 @@ impl Compare {
             _ => Some(btn(t!("compare-ui-again"), Message::Again)),
         };
         let mut bar = row![
-            button(text(t!("screen-back")).size(15))
-                .padding([8, 14])
-                .style(style::pill)
-                .on_press(Message::Back),
+            button(
+                text(if self.from_library {
+                    t!("details-back")
+                } else {
+                    t!("screen-back")
+                })
+                .size(15)
+            )
+            .padding([8, 14])
+            .style(style::pill)
+            .on_press(Message::Back),
             Space::new().width(12),
             style::header_name(t!("compare-ui-title"), Space::new().into()),
         ]
@@ -201,11 +211,11 @@ impl Compare {
                     column![
                         text(SPINNER[self.spin % SPINNER.len()])
                             .size(40)
-                            .color(style::ACCENT),
+                            .color(style::ink(style::ACCENT)),
                         text(what).size(16),
                         text(t!("compare-ui-running-help"))
                             .size(13)
-                            .color(style::GREY),
+                            .color(style::ink(style::GREY)),
                     ]
                     .spacing(10)
                     .align_x(Alignment::Center)
@@ -219,11 +229,11 @@ impl Compare {
                     text(t!("compare-ui-failed"))
                         .size(18)
                         .font(bold())
-                        .color(style::RED),
+                        .color(style::ink(style::RED)),
                     text(e.as_str()).size(15),
                     text(t!("compare-ui-failed-help"))
                         .size(13)
-                        .color(style::GREY),
+                        .color(style::ink(style::GREY)),
                 ]
                 .spacing(10)
                 .max_width(640),
@@ -261,12 +271,16 @@ impl Compare {
                 }
             };
             let head = |s: String| -> Element<'a, Message> {
-                text(s).size(14).font(bold()).color(style::GREY).into()
+                text(s)
+                    .size(14)
+                    .font(bold())
+                    .color(style::ink(style::GREY))
+                    .into()
             };
             // The VM's name under its column's title: a long name wraps there, the title not.
             let vm_head = column![
                 head(t!("compare-ui-col-vm")),
-                text(name).size(13).color(style::DIM),
+                text(name).size(13).color(style::ink(style::DIM)),
             ]
             .spacing(2);
             let mut col = column![boxed(cells(
@@ -280,7 +294,7 @@ impl Compare {
             for r in &rows {
                 let label = column![
                     text(r.label.clone()).size(16).font(bold()),
-                    text(r.help.clone()).size(13).color(style::GREY),
+                    text(r.help.clone()).size(13).color(style::ink(style::GREY)),
                 ]
                 .spacing(3);
                 let value =
@@ -288,7 +302,10 @@ impl Compare {
                 col = col.push(
                     boxed(cells(
                         label.into(),
-                        text(r.textbook.clone()).size(15).color(style::DIM).into(),
+                        text(r.textbook.clone())
+                            .size(15)
+                            .color(style::ink(style::DIM))
+                            .into(),
                         value(&r.container),
                         value(&r.vm),
                     ))
@@ -311,7 +328,7 @@ impl Compare {
                 runtime = cmp.container.runtime.as_str()
             ))
             .size(14)
-            .color(style::GREY),
+            .color(style::ink(style::GREY)),
             table
         ]
         .spacing(12)

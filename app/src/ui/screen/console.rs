@@ -523,13 +523,13 @@ impl Console {
             body = body.push(
                 container(
                     row![
-                        text(hint).size(13).color(if self.grabbed {
+                        text(hint).size(13).color(style::ink(if self.grabbed {
                             style::ACCENT
                         } else {
                             style::GREY
-                        }),
+                        })),
                         Space::new().width(Length::Fill),
-                        text(size).size(13).color(style::GREY),
+                        text(size).size(13).color(style::ink(style::GREY)),
                     ]
                     .align_y(Alignment::Center),
                 )
@@ -550,7 +550,7 @@ impl Console {
                     text(name.to_string()).size(14).font(bold()),
                     Space::new().width(Length::Fill),
                     // The key that does the same, captured or not.
-                    text("F11").size(13).color(style::GREY),
+                    text("F11").size(13).color(style::ink(style::GREY)),
                     button(text(t!("screen-leave-fullscreen")).size(14))
                         .padding([7, 14])
                         .style(style::pill)

@@ -41,7 +41,7 @@ pub fn update(p: &Projector, m: Message) -> Option<Projector> {
 
 /// The panel; `effective` is the scale drawn with now (less than chosen in a small window).
 pub fn view(p: &Projector, effective: f64) -> Element<'_, Message> {
-    let explain = |s: String| text(s).size(13).color(style::GREY);
+    let explain = |s: String| text(s).size(13).color(style::ink(style::GREY));
     let scales: Vec<Scale> = SCALES.iter().map(|s| Scale(*s)).collect();
     let mut scale = column![row![
         container(text(t!("projector-scale")).size(14)).width(Length::Fill),
@@ -58,7 +58,7 @@ pub fn view(p: &Projector, effective: f64) -> Element<'_, Message> {
         scale = scale.push(
             text(t!("projector-scale-limited", scale = now))
                 .size(13)
-                .color(style::ORANGE),
+                .color(style::ink(style::ORANGE)),
         );
     }
     let switch = |on: bool, label: String, why: String, msg: fn(bool) -> Message| {

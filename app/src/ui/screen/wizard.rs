@@ -232,12 +232,7 @@ impl Wizard {
                         (Task::none(), Action::Create(Box::new(cfg), self.hw.plan()))
                     }
                     Err(errs) => {
-                        self.error = Some(
-                            errs.iter()
-                                .map(|e| format!("{}: {}", e.field, problems::describe(&e.kind)))
-                                .collect::<Vec<_>>()
-                                .join("\n"),
-                        );
+                        self.error = Some(problems::describe_all(&errs));
                         (Task::none(), Action::None)
                     }
                 }
@@ -284,13 +279,19 @@ impl Wizard {
         let id = store::derive_id(&self.form.name, taken);
         let id_row = row![
             Space::new().width(186),
-            text(t!("wizard-id", id = id)).size(13).color(style::DIM),
+            text(t!("wizard-id", id = id))
+                .size(13)
+                .color(style::ink(style::DIM)),
         ];
         let mut col = column![self.choices()].spacing(10);
         match self.kind {
             Kind::Linux => {
                 col = col
-                    .push(text(t!("wizard-intro")).size(14).color(style::GREY))
+                    .push(
+                        text(t!("wizard-intro"))
+                            .size(14)
+                            .color(style::ink(style::GREY)),
+                    )
                     .push(
                         container(
                             column![
@@ -357,7 +358,7 @@ impl Wizard {
             col = col.push(
                 text(t!("wizard-fix-fields", count = (bad as i64)))
                     .size(14)
-                    .color(style::RED),
+                    .color(style::ink(style::RED)),
             );
         }
         scrollable(container(col).padding([24, 24]).center_x(Length::Fill))
@@ -371,7 +372,7 @@ impl Wizard {
             button(
                 column![
                     text(title).size(15).font(bold()),
-                    text(sub).size(13).color(style::GREY)
+                    text(sub).size(13).color(style::ink(style::GREY))
                 ]
                 .spacing(2),
             )

@@ -242,7 +242,7 @@ impl Graph<'_> {
         frame.fill_text(canvas::Text {
             content: self.scale_label(top),
             position: iced::Point::new(0.0, 0.0),
-            color: style::GREY,
+            color: style::ink(style::GREY),
             size: 10.0.into(),
             ..Default::default()
         });
@@ -323,7 +323,7 @@ pub fn legend_marks<'a, M: 'a>(items: Vec<(Element<'a, M>, String)>) -> Element<
     let mut c = column![].spacing(2);
     for (mark, label) in items {
         c = c.push(
-            row![mark, text(label).size(12).color(style::GREY)]
+            row![mark, text(label).size(12).color(style::ink(style::GREY))]
                 .spacing(6)
                 .align_y(Alignment::Center),
         );
@@ -334,9 +334,12 @@ pub fn legend_marks<'a, M: 'a>(items: Vec<(Element<'a, M>, String)>) -> Element<
 /// In place of a legend, for a device the VM does not have.
 pub fn absent<'a, M: 'a>(why: String) -> Element<'a, M> {
     // As tall as a two-line legend, so the cards of a row line up.
-    column![text(why).size(12).color(style::DIM), text(" ").size(12)]
-        .spacing(2)
-        .into()
+    column![
+        text(why).size(12).color(style::ink(style::DIM)),
+        text(" ").size(12)
+    ]
+    .spacing(2)
+    .into()
 }
 
 /// A small card: title and current value, a legend, the graph.

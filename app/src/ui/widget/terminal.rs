@@ -266,13 +266,15 @@ impl Terminal {
     /// assumes); a lower one shows the rows down to the cursor's.
     pub fn view(&self, live: bool) -> Element<'_, Event> {
         responsive(move |panel| {
+            let font = font_size_for(panel.width, self.size().1);
             let canvas = Canvas::new(View {
                 term: self,
                 live,
                 panel,
+                font,
             })
             .height(Length::Fill);
-            let (cw, _) = cell_size();
+            let (cw, _) = cell_size_at(font);
             let width = f32::from(self.size().1) * cw + 2.0 * PAD;
             // The right margin gives way before the panel scrolls.
             if width - PAD <= panel.width + 0.5 {
@@ -423,12 +425,37 @@ pub fn cell_size() -> (f32, f32) {
     (w * size / FONT_SIZE, (size * 1.35).round())
 }
 
+/// The cell size at font size `size`.
+pub fn cell_size_at(size: f32) -> (f32, f32) {
+    let (w, _) = cell_size();
+    (w * size / font_size(), (size * 1.35).round())
+}
+
+/// The font size the grid is drawn in, in a panel `width` wide with `cols` columns: the
+/// chosen one (projector mode's large one), made smaller until the grid fits — a larger font
+/// must not make the console scroll sideways (at 1280 × 800 scaled 1.5 it did) — but never
+/// below the normal size (a narrower panel scrolls, as before).
+pub fn font_size_for(width: f32, cols: u16) -> f32 {
+    let want = font_size();
+    let (cw, _) = cell_size_at(want);
+    let grid = f32::from(cols) * cw + PAD;
+    if grid <= width + 0.5 || want <= FONT_SIZE {
+        return want;
+    }
+    // Whole tenths of a pixel, so the cells never come out a hair too wide.
+    let fit = (want * (width - PAD) / (grid - PAD) * 10.0).floor() / 10.0;
+    fit.clamp(FONT_SIZE, want)
+}
+
 /// The rows and columns that fit `size` (at least 80×24).
 pub fn fit(size: Size) -> (u16, u16) {
-    let (cw, ch) = cell_size();
+    let (cw, _) = cell_size();
     let cols = ((size.width - 2.0 * PAD) / cw).floor().clamp(0.0, 500.0) as u16;
+    let cols = cols.max(MIN_COLS);
+    // The rows of the font the grid is drawn in (smaller where 80 columns would not fit).
+    let (_, ch) = cell_size_at(font_size_for(size.width, cols));
     let rows = ((size.height - 2.0 * PAD) / ch).floor().clamp(0.0, 300.0) as u16;
-    (rows.max(MIN_ROWS), cols.max(MIN_COLS))
+    (rows.max(MIN_ROWS), cols)
 }
 
 struct View<'a> {
@@ -436,6 +463,8 @@ struct View<'a> {
     live: bool,
     /// The space the panel has (the canvas may be wider, in a scrollable).
     panel: Size,
+    /// The font size, see [`font_size_for`].
+    font: f32,
 }
 
 #[derive(Default)]
@@ -479,7 +508,7 @@ impl canvas::Program<Event> for View<'_> {
             E::Mouse(mouse::Event::WheelScrolled { delta }) if cursor.is_over(bounds) => {
                 let lines = match delta {
                     mouse::ScrollDelta::Lines { y, .. } => y * 3.0,
-                    mouse::ScrollDelta::Pixels { y, .. } => y / cell_size().1,
+                    mouse::ScrollDelta::Pixels { y, .. } => y / cell_size_at(self.font).1,
                 };
                 let lines = lines.round() as i32;
                 (lines != 0).then(|| canvas::Action::publish(Event::Scroll(lines)).and_capture())
@@ -519,13 +548,13 @@ impl canvas::Program<Event> for View<'_> {
         _cursor: mouse::Cursor,
     ) -> Vec<Geometry> {
         let keyboard = self.term.focused && self.live;
-        let now = Some((self.term.generation, keyboard, font_size().to_bits()));
+        let now = Some((self.term.generation, keyboard, self.font.to_bits()));
         if state.drawn.get() != now {
             state.cache.clear();
             state.drawn.set(now);
         }
         vec![state.cache.draw(renderer, bounds.size(), |frame| {
-            paint(self.term, keyboard, frame)
+            paint(self.term, keyboard, self.font, frame)
         })]
     }
 
@@ -600,8 +629,8 @@ struct Run {
 }
 
 /// Draws the grid; `keyboard`: the terminal has the keyboard (a block cursor).
-fn paint(term: &Terminal, keyboard: bool, frame: &mut Frame) {
-    let (cw, ch) = cell_size();
+fn paint(term: &Terminal, keyboard: bool, font: f32, frame: &mut Frame) {
+    let (cw, ch) = cell_size_at(font);
     let screen = term.screen();
     let (rows, cols) = term.size();
     if term.is_empty() {
@@ -612,7 +641,7 @@ fn paint(term: &Terminal, keyboard: bool, frame: &mut Frame) {
                 a: 0.6,
                 ..FOREGROUND
             },
-            size: Pixels(font_size()),
+            size: Pixels(font),
             font: MONO,
             ..Default::default()
         });
@@ -631,7 +660,7 @@ fn paint(term: &Terminal, keyboard: bool, frame: &mut Frame) {
         let mut run: Option<Run> = None;
         let flush = |run: &mut Option<Run>, frame: &mut Frame| {
             if let Some(run) = run.take() {
-                draw_run(frame, &run, x_of(run.col), y, cw, ch);
+                draw_run(frame, &run, font, (x_of(run.col), y), (cw, ch));
             }
         };
         for c in 0..cols {
@@ -683,7 +712,7 @@ fn paint(term: &Terminal, keyboard: bool, frame: &mut Frame) {
                         ..look(cell)
                     },
                 };
-                draw_run(frame, &run, pos.x, pos.y, cw, ch);
+                draw_run(frame, &run, font, (pos.x, pos.y), (cw, ch));
             }
         } else {
             frame.stroke(
@@ -697,7 +726,7 @@ fn paint(term: &Terminal, keyboard: bool, frame: &mut Frame) {
     }
 }
 
-fn draw_run(frame: &mut Frame, run: &Run, x: f32, y: f32, cw: f32, ch: f32) {
+fn draw_run(frame: &mut Frame, run: &Run, font: f32, (x, y): (f32, f32), (cw, ch): (f32, f32)) {
     let text = run.text.trim_end();
     if text.is_empty() {
         return;
@@ -707,7 +736,7 @@ fn draw_run(frame: &mut Frame, run: &Run, x: f32, y: f32, cw: f32, ch: f32) {
         content: text.to_string(),
         position: Point::new(x, y),
         color: run.look.fg,
-        size: Pixels(font_size()),
+        size: Pixels(font),
         line_height: LineHeight::Absolute(Pixels(ch)),
         font: if run.look.bold { MONO_BOLD } else { MONO },
         shaping: if ascii {

@@ -63,7 +63,9 @@ pub fn vcpu_cpuid_with(base: &CpuId, index: u8, count: u8, host: Option<&[u8; 48
     // The base came from KVM (at most KVM_MAX_CPUID_ENTRIES, ~60 on real hosts) and we add a
     // handful of subleaves; should that not fit, KVM's table unpatched still boots.
     CpuId::from_entries(&t.0).unwrap_or_else(|_| {
-        eprintln!("vmdesk-vmm: warning: CPUID table too long; vCPU {index} keeps KVM's as is");
+        crate::log_line!(
+            "vmdesk-vmm: warning: CPUID table too long; vCPU {index} keeps KVM's as is"
+        );
         base.clone()
     })
 }

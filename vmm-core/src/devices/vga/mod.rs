@@ -139,7 +139,7 @@ impl Vga {
         if let Some(old) = now.take() {
             // SAFETY: size 0 deletes the slot; no memory is handed to KVM.
             if let Err(e) = unsafe { vm.set_user_memory_region(region(old, 0)) } {
-                eprintln!("vmdesk-vmm: VGA: unmapping VRAM at {old:#x}: {e}");
+                crate::log_line!("vmdesk-vmm: VGA: unmapping VRAM at {old:#x}: {e}");
             }
         }
         if let Some(gpa) = at {
@@ -147,7 +147,7 @@ impl Vga {
             // of it (the VM handle keeps it).
             match unsafe { vm.set_user_memory_region(region(gpa, VRAM_SIZE as u64)) } {
                 Ok(()) => *now = Some(gpa),
-                Err(e) => eprintln!("vmdesk-vmm: VGA: cannot map VRAM at {gpa:#x}: {e}"),
+                Err(e) => crate::log_line!("vmdesk-vmm: VGA: cannot map VRAM at {gpa:#x}: {e}"),
             }
         }
         self.changed();
@@ -293,6 +293,7 @@ pub fn spawn_display_thread(vm: Arc<VmFd>, vga: Arc<Vga>, bus: Arc<DamageBus>) {
     let _ = std::thread::Builder::new()
         .name("display".into())
         .spawn(move || {
+            crate::sandbox::confine(crate::sandbox::ThreadKind::Display);
             let mut next = Instant::now();
             loop {
                 if bus.client_count() == 0 {

@@ -19,11 +19,13 @@
 //!   and a flush puts everything on stable storage (imago flush + fsync) before its used entry
 //!   is published. Without `FLUSH` every write is flushed before it completes (write-through).
 //! - Errors: a write, discard or write-zeroes to a read-only disk, a request beyond the disk's
-//!   end, and an I/O error complete with `IOERR`. Malformed chains (descriptors in the wrong
-//!   direction, a short header, data not a multiple of 512 bytes, out-of-range sectors,
-//!   oversized requests, memory outside guest RAM) complete with `IOERR` when the chain has a
-//!   status byte (else with a zero-length used entry) and are counted in
-//!   [`VirtioDevice::malformed_chains`]. Nothing a guest sends can panic the VMM.
+//!   end, and an I/O error complete with `IOERR`; a host I/O error (ENOSPC, EIO) also leaves
+//!   a line in vmm.log naming the disk and the error, at most one per 10 s
+//!   ([`super::io_error_log`]). Malformed chains (descriptors in the wrong direction, a short
+//!   header, data not a multiple of 512 bytes, out-of-range sectors, oversized requests,
+//!   memory outside guest RAM) complete with `IOERR` when the chain has a status byte (else
+//!   with a zero-length used entry) and are counted in [`VirtioDevice::malformed_chains`].
+//!   Nothing a guest sends can panic the VMM.
 //!
 //! # Threads
 //!
@@ -44,6 +46,7 @@
 //! supports everything its writable base did (qcow2 v3 discards and zeroes, at its own
 //! cluster alignment — only a hint to the guest).
 
+use super::io_error_log::IoErrorLog;
 use super::{
     device_type, Attachment, DeviceState, QueueState, VirtioDevice, VirtioInterrupt, INT_USED_RING,
     VIRTIO_F_VERSION_1,
@@ -57,6 +60,7 @@ use std::os::unix::io::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
 use virtio_queue::desc::split::Descriptor;
 use virtio_queue::{Queue, QueueOwnedT, QueueT};
 use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap, VolatileSlice};
@@ -240,6 +244,7 @@ impl Block {
         let thread = std::thread::Builder::new()
             .name("virtio-blk".into())
             .spawn(move || {
+                crate::sandbox::confine(crate::sandbox::ThreadKind::Block);
                 t.run();
                 *t
             })
@@ -266,6 +271,7 @@ impl Block {
             serial: self.serial,
             size: lock(&self.disk).size(),
             acked,
+            errors: Mutex::default(),
         })
     }
 
@@ -289,6 +295,23 @@ impl Block {
         let mut cur = lock(&self.disk);
         crate::storage::check_replacement(&cur, &new, self.writable())?;
         Ok(std::mem::replace(&mut *cur, new))
+    }
+}
+
+/// The fuzz harness's way in: serves the chains `queue` holds on the calling thread, as the
+/// I/O thread would, and gives the queue back (deterministic, no thread per input).
+#[cfg(any(test, feature = "fuzzing"))]
+impl Block {
+    pub(crate) fn serve_now(
+        &self,
+        mem: GuestMemoryMmap,
+        queue: Queue,
+        acked: u64,
+        irq: Arc<VirtioInterrupt>,
+    ) -> Queue {
+        let mut t = self.io_thread(mem, queue, acked, irq);
+        t.process_queue();
+        t.queue
     }
 }
 
@@ -366,7 +389,7 @@ impl VirtioDevice for Block {
             // Fails only when the host is out of threads: the disk then stops answering (the
             // guest sees I/O time out), the VMM goes on.
             if let Err(e) = self.start_thread(t) {
-                eprintln!("vmdesk-vmm: virtio-blk: {e}");
+                crate::log_line!("vmdesk-vmm: virtio-blk: {e}");
             }
         }
     }
@@ -426,6 +449,8 @@ struct IoThread {
     size: u64,
     /// Features the driver acked.
     acked: u64,
+    /// Host I/O errors go to vmm.log, rate-limited.
+    errors: Mutex<IoErrorLog>,
 }
 
 /// A guest buffer: address and length.
@@ -434,8 +459,14 @@ type Seg = (GuestAddress, u64);
 /// Why a request failed: `Malformed` ones are counted as such.
 enum Fail {
     Malformed,
-    Io,
+    /// Refused (a write to a read-only disk) or, with the operation and error, failed on the
+    /// host (logged, rate-limited).
+    Io(Option<(&'static str, io::Error)>),
     Unsupported,
+}
+
+fn host(op: &'static str) -> impl FnOnce(io::Error) -> Fail {
+    move |e| Fail::Io(Some((op, e)))
 }
 
 impl IoThread {
@@ -517,8 +548,15 @@ impl IoThread {
                 bump(&self.stats.malformed, 1);
                 (VIRTIO_BLK_S_IOERR, 0)
             }
-            Err(Fail::Io) => {
+            Err(Fail::Io(err)) => {
                 bump(&self.stats.io_errors, 1);
+                if let Some((op, e)) = err {
+                    let path = lock(&self.disk).path().to_path_buf();
+                    let line = lock(&self.errors).report(Instant::now(), &path, op, &e);
+                    if let Some(line) = line {
+                        crate::log_line!("{line}");
+                    }
+                }
                 (VIRTIO_BLK_S_IOERR, 0)
             }
             Err(Fail::Unsupported) => (VIRTIO_BLK_S_UNSUPP, 0),
@@ -572,7 +610,7 @@ impl IoThread {
                     let (v, _guard) = IoVectorMut::from_volatile_slice(slices);
                     disk.readv(v, offset)
                 })?;
-                r.map_err(|_| Fail::Io)?;
+                r.map_err(host("read"))?;
                 bump(&self.stats.reads, 1);
                 bump(&self.stats.bytes_read, out_len);
                 Ok(out_len as u32)
@@ -584,22 +622,22 @@ impl IoThread {
                 let offset = self.data_range(sector, in_len)?;
                 let disk = lock(&self.disk);
                 if disk.read_only() {
-                    return Err(Fail::Io);
+                    return Err(Fail::Io(None));
                 }
                 let r = with_slices(&self.mem, &readable, |slices| {
                     let (v, _guard) = IoVector::from_volatile_slice(slices);
                     disk.writev(v, offset)
                 })?;
-                r.map_err(|_| Fail::Io)?;
+                r.map_err(host("write"))?;
                 if !self.writeback() {
-                    disk.flush().map_err(|_| Fail::Io)?;
+                    disk.flush().map_err(host("flush"))?;
                 }
                 bump(&self.stats.writes, 1);
                 bump(&self.stats.bytes_written, in_len);
                 Ok(0)
             }
             VIRTIO_BLK_T_FLUSH => {
-                lock(&self.disk).flush().map_err(|_| Fail::Io)?;
+                lock(&self.disk).flush().map_err(host("flush"))?;
                 bump(&self.stats.flushes, 1);
                 Ok(0)
             }
@@ -646,7 +684,7 @@ impl IoThread {
                 }
                 let mut disk = lock(&self.disk);
                 if disk.read_only() {
-                    return Err(Fail::Io);
+                    return Err(Fail::Io(None));
                 }
                 for (offset, len, unmap) in segs {
                     let r = if is_discard {
@@ -654,10 +692,14 @@ impl IoThread {
                     } else {
                         disk.write_zeroes(offset, len, unmap)
                     };
-                    r.map_err(|_| Fail::Io)?;
+                    r.map_err(host(if is_discard {
+                        "discard"
+                    } else {
+                        "write-zeroes"
+                    }))?;
                 }
                 if !self.writeback() {
-                    disk.flush().map_err(|_| Fail::Io)?;
+                    disk.flush().map_err(host("flush"))?;
                 }
                 bump(
                     if is_discard {

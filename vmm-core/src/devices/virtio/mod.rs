@@ -6,6 +6,7 @@
 
 pub mod block;
 pub mod input;
+pub mod io_error_log;
 pub mod mmio;
 pub mod net;
 pub mod pci;

@@ -9,8 +9,11 @@ use std::sync::Arc;
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{Bytes, GuestMemoryMmap};
 
-/// Largest buffer we fill per descriptor: a guest cannot make us allocate more.
-const MAX_CHUNK: usize = 64 * 1024;
+/// Most bytes one request gets, however many descriptors it chains (the used length says how
+/// many; a driver must accept fewer than it asked for). A chain may hold 65536 descriptors of
+/// 4 GiB each: without a per-request cap one notify could keep the vCPU thread making random
+/// bytes for hours, and a pause waiting for it (found by the `virtio_rng_queue` fuzz target).
+pub const MAX_CHUNK: usize = 64 * 1024;
 
 /// virtio-rng in a snapshot: its queue, if the driver activated it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -64,7 +67,10 @@ impl VirtioDevice for Rng {
                     bad = true;
                     break;
                 }
-                let len = (d.len() as usize).min(MAX_CHUNK);
+                let len = (d.len() as usize).min(MAX_CHUNK - written as usize);
+                if len == 0 {
+                    break;
+                }
                 chunk.resize(len, 0);
                 if getrandom(&mut chunk).is_err() || mem.write_slice(&chunk, d.addr()).is_err() {
                     bad = true;

@@ -121,7 +121,7 @@ impl Gate {
         let mut st = lock(&self.st);
         if st.log_since.elapsed() >= LOG_WINDOW {
             if st.suppressed > 0 {
-                eprintln!(
+                crate::log_line!(
                     "vnc: {} more messages about refused or unauthenticated connections in the last {} s",
                     st.suppressed,
                     st.log_since.elapsed().as_secs()
@@ -133,7 +133,7 @@ impl Gate {
         }
         if st.logged < LOG_LINES {
             st.logged += 1;
-            eprintln!("{}", line());
+            crate::log_line!("{}", line());
         } else {
             st.suppressed += 1;
         }

@@ -214,7 +214,9 @@ pub fn serve_tcp(
             ));
         }
         if pw.len() > 8 {
-            eprintln!("vnc: note: VNC Authentication only uses the first 8 bytes of the password");
+            crate::log_line!(
+                "vnc: note: VNC Authentication only uses the first 8 bytes of the password"
+            );
         }
     }
     let listener = TcpListener::bind(addr)?;
@@ -257,7 +259,10 @@ fn start(
         let listener = listener.clone();
         thread::Builder::new()
             .name(String::from("vnc-accept"))
-            .spawn(move || accept_loop(&inner, &listener))?
+            .spawn(move || {
+                crate::sandbox::confine(crate::sandbox::ThreadKind::VncAccept);
+                accept_loop(&inner, &listener)
+            })?
     };
     Ok(VncServer {
         inner,
@@ -278,7 +283,7 @@ fn accept_loop(inner: &Arc<Inner>, listener: &Listener) {
         let (stream, peer) = match accepted {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("vnc: accept: {e}");
+                crate::log_line!("vnc: accept: {e}");
                 // Out of file descriptors and the like: don't spin.
                 thread::sleep(Duration::from_millis(100));
                 continue;
@@ -311,6 +316,7 @@ fn accept_loop(inner: &Arc<Inner>, listener: &Listener) {
         let spawned = thread::Builder::new()
             .name(format!("vnc-client-{id}"))
             .spawn(move || {
+                crate::sandbox::confine(crate::sandbox::ThreadKind::VncClient);
                 super::session::run(&inner2, stream, id, &peer);
                 inner2.gate.leave(id);
                 lock(&inner2.clients).remove(&id);
@@ -318,7 +324,7 @@ fn accept_loop(inner: &Arc<Inner>, listener: &Listener) {
         match spawned {
             Ok(t) => lock(&inner.threads).push(t),
             Err(e) => {
-                eprintln!("vnc: client {id}: can't start a thread: {e}");
+                crate::log_line!("vnc: client {id}: can't start a thread: {e}");
                 inner.gate.leave(id);
             }
         }

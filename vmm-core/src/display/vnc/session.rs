@@ -45,7 +45,7 @@ pub(super) fn run(inner: &Arc<Inner>, stream: Stream, id: u64, peer: &str) {
         }
     };
     if admitted {
-        eprintln!("{line}");
+        crate::log_line!("{line}");
     } else {
         inner.gate.log(|| line);
     }
@@ -96,7 +96,7 @@ fn session(
     init.extend_from_slice(name.as_bytes());
     stream.write_all(&init)?;
     stream.set_read_timeout(None)?;
-    eprintln!("vnc: {peer}: connected");
+    crate::log_line!("vnc: {peer}: connected");
 
     let shared = Arc::new(Shared {
         st: Mutex::new(ClientState::default()),
@@ -111,6 +111,7 @@ fn session(
         thread::Builder::new()
             .name(String::from("vnc-writer"))
             .spawn(move || {
+                crate::sandbox::confine(crate::sandbox::ThreadKind::VncWriter);
                 if let Err(e) = Writer::new(&inner, &shared, out, (w, h)).run() {
                     let mut st = lock(&shared.st);
                     // After the reader ended the session, a failed write is just its echo.
@@ -258,7 +259,7 @@ impl Reader<'_> {
                 let prefs = EncodingPrefs::from_list(&list);
                 let mut st = lock(&self.shared.st);
                 if st.prefs != prefs {
-                    eprintln!(
+                    crate::log_line!(
                         "vnc: {}: using {}{}",
                         self.peer,
                         if prefs.encoding == ENCODING_ZRLE {
@@ -321,7 +322,7 @@ impl Reader<'_> {
                     self.inner.unknown_keysyms.fetch_add(1, Ordering::Relaxed);
                     if self.keysym_logs < MAX_KEYSYM_LOGS {
                         self.keysym_logs += 1;
-                        eprintln!(
+                        crate::log_line!(
                             "vnc: {}: ignoring keysym {keysym:#x} (no key on a US keyboard)",
                             self.peer
                         );

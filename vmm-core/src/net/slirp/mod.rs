@@ -133,6 +133,7 @@ impl SlirpNet {
         let thread = std::thread::Builder::new()
             .name(format!("{label}-slirp"))
             .spawn(move || {
+                crate::sandbox::confine(crate::sandbox::ThreadKind::Slirp);
                 let r = running;
                 r.run(lib, stop_fd);
                 r.free(lib, true);
@@ -302,7 +303,7 @@ impl Running {
                     let len = u32::from_be_bytes(pending[at..at + 4].try_into().expect("4 bytes"))
                         as usize;
                     if len > frame::MAX_FRAME_LEN {
-                        eprintln!(
+                        crate::log_line!(
                             "vmdesk-vmm: slirp ({}): frame length {len} from the device: the stream is out of step, closing",
                             c.label
                         );
@@ -404,7 +405,7 @@ unsafe extern "C" fn send_packet(buf: *const c_void, len: usize, opaque: *mut c_
 unsafe extern "C" fn guest_error(msg: *const c_char, opaque: *mut c_void) {
     // SAFETY: as in send_packet; msg is a NUL-terminated string.
     let (c, msg) = unsafe { (ctx_of(opaque), CStr::from_ptr(msg)) };
-    eprintln!(
+    crate::log_line!(
         "vmdesk-vmm: slirp ({}): guest error: {}",
         c.label,
         msg.to_string_lossy()

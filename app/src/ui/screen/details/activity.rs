@@ -5,7 +5,7 @@
 
 use crate::data::exits::explain;
 use crate::data::stats::{human_bytes, Stats};
-use crate::data::vms::VmState;
+use crate::data::vms::{confinement_line, VmState};
 use crate::t;
 use crate::ui::style;
 use crate::ui::style::{bold, mono};
@@ -16,7 +16,7 @@ use crate::ui::widget::graph::{
 use crate::ui::widget::section_title;
 use iced::widget::{column, container, progress_bar, row, scrollable, text, Space};
 use iced::{Alignment, Element, Length};
-use vmm_core::api::Counters;
+use vmm_core::api::{Confinement, Counters};
 
 /// The tab's state: what the last minute of `counters` replies add up to.
 #[derive(Debug, Clone, Default)]
@@ -37,23 +37,38 @@ impl Activity {
         }
     }
 
-    pub fn view<'a, M: 'a>(&'a self, state: VmState) -> Element<'a, M> {
-        view(&self.stats, state)
+    /// `confinement`: what the VMM's `status` said confines it (an older VMM says nothing).
+    pub fn view<'a, M: 'a>(
+        &'a self,
+        state: VmState,
+        confinement: Option<&Confinement>,
+    ) -> Element<'a, M> {
+        view(&self.stats, state, confinement)
     }
 }
 
 /// The activity tab.
-fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
+fn view<'a, M: 'a>(
+    stats: &'a Stats,
+    state: VmState,
+    confinement: Option<&Confinement>,
+) -> Element<'a, M> {
     let live = matches!(state, VmState::Running | VmState::Paused);
     let mut col = column![row![
         section_title(t!("stats-live-title")),
         Space::new().width(Length::Fill),
-        text(t!("stats-window")).size(13).color(style::GREY),
+        text(t!("stats-window"))
+            .size(13)
+            .color(style::ink(style::GREY)),
     ]
     .align_y(Alignment::Center)]
     .spacing(10);
     if !live || stats.uptime_ms == 0 {
-        col = col.push(text(t!("stats-none")).size(13).color(style::DIM));
+        col = col.push(
+            text(t!("stats-none"))
+                .size(13)
+                .color(style::ink(style::DIM)),
+        );
         return card(col);
     }
     let h = &stats.history;
@@ -135,7 +150,9 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
             .size(13),
         ]
         .align_y(Alignment::Center),
-        text(t!("stats-intro")).size(12).color(style::GREY),
+        text(t!("stats-intro"))
+            .size(12)
+            .color(style::ink(style::GREY)),
         graph(h, Kind::Exits, &stats.stacked, true, 84.0),
     ]
     .spacing(6);
@@ -158,7 +175,9 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
                 .align_y(Alignment::Center),
                 row![
                     Space::new().width(18),
-                    text(explain(&r.reason)).size(12).color(style::GREY)
+                    text(explain(&r.reason))
+                        .size(12)
+                        .color(style::ink(style::GREY))
                 ],
             ]
             .spacing(1),
@@ -224,7 +243,11 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
         );
     }
     if stats.nics.is_empty() {
-        col = col.push(text(t!("stats-no-nics")).size(13).color(style::DIM));
+        col = col.push(
+            text(t!("stats-no-nics"))
+                .size(13)
+                .color(style::ink(style::DIM)),
+        );
     }
     for (i, n) in stats.nics.iter().enumerate() {
         col = col.push(
@@ -244,11 +267,11 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
     col = col.push(
         text(t!("stats-malformed", count = stats.malformed.to_string()))
             .size(13)
-            .color(if stats.malformed > 0 {
+            .color(style::ink(if stats.malformed > 0 {
                 style::RED
             } else {
                 style::GREY
-            }),
+            })),
     );
     col = col.push(
         text(t!(
@@ -257,8 +280,15 @@ fn view<'a, M: 'a>(stats: &'a Stats, state: VmState) -> Element<'a, M> {
             dropped = stats.dropped_events.to_string()
         ))
         .size(13)
-        .color(style::GREY),
+        .color(style::ink(style::GREY)),
     );
+    if let Some(c) = confinement {
+        col = col.push(
+            text(confinement_line(c))
+                .size(13)
+                .color(style::ink(style::GREY)),
+        );
+    }
     card(col)
 }
 

@@ -170,7 +170,7 @@ impl Lab {
 }
 
 fn explain<'a, M: 'a>(s: String) -> Element<'a, M> {
-    text(s).size(13).color(style::GREY).into()
+    text(s).size(13).color(style::ink(style::GREY)).into()
 }
 
 /// The section; `running`: this VM is not stopped (no copies, no toggling mid-run).
@@ -211,7 +211,7 @@ pub fn view<'a>(lab: &'a Lab, vms: &'a Vms, running: bool) -> Element<'a, Messag
         ]
         .spacing(8);
         if let Some(p) = &lab.problem {
-            form = form.push(text(p.clone()).size(13).color(style::RED));
+            form = form.push(text(p.clone()).size(13).color(style::ink(style::RED)));
         }
         form = form.push(
             row![
@@ -254,8 +254,8 @@ pub fn view<'a>(lab: &'a Lab, vms: &'a Vms, running: bool) -> Element<'a, Messag
         .spacing(4),
     );
     match &lab.result {
-        Some(Ok(m)) => col = col.push(text(m.clone()).size(13).color(style::GREEN)),
-        Some(Err(e)) => col = col.push(text(e.clone()).size(13).color(style::RED)),
+        Some(Ok(m)) => col = col.push(text(m.clone()).size(13).color(style::ink(style::GREEN))),
+        Some(Err(e)) => col = col.push(text(e.clone()).size(13).color(style::ink(style::RED))),
         None => {}
     }
     container(col).padding(20).style(style::card).into()

@@ -294,7 +294,11 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
     // Drives.
     let mut list = column![].spacing(6).width(Length::Fill);
     if m.cdroms.is_empty() {
-        list = list.push(text(t!("details-cd-none")).size(14).color(style::GREY));
+        list = list.push(
+            text(t!("details-cd-none"))
+                .size(14)
+                .color(style::ink(style::GREY)),
+        );
         if !live {
             list = list.push(row![small(
                 t!("details-cd-add"),
@@ -306,19 +310,23 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
         let medium: Element<'_, Message> = match &c.path {
             Some(p) => column![
                 text(medium_name(p)).size(14),
-                text(p.display().to_string()).size(12).color(style::DIM),
+                text(p.display().to_string())
+                    .size(12)
+                    .color(style::ink(style::DIM)),
             ]
             .spacing(2)
             .into(),
             None => text(t!("details-cd-empty"))
                 .size(14)
-                .color(style::GREY)
+                .color(style::ink(style::GREY))
                 .into(),
         };
         let medium: Element<'_, Message> = if m.missing.get(i).copied().unwrap_or(false) {
             column![
                 medium,
-                text(t!("details-cd-missing")).size(13).color(style::ORANGE)
+                text(t!("details-cd-missing"))
+                    .size(13)
+                    .color(style::ink(style::ORANGE))
             ]
             .spacing(2)
             .into()
@@ -346,9 +354,13 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
                     input = input.on_submit(Message::InsertTyped);
                 }
                 let hint = if m.no_chooser {
-                    text(t!("choose-none")).size(13).color(style::ORANGE)
+                    text(t!("choose-none"))
+                        .size(13)
+                        .color(style::ink(style::ORANGE))
                 } else {
-                    text(t!("details-cd-typed-hint")).size(13).color(style::DIM)
+                    text(t!("details-cd-typed-hint"))
+                        .size(13)
+                        .color(style::ink(style::DIM))
                 };
                 drive = drive.push(
                     column![
@@ -371,13 +383,21 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
         list = list.push(container(drive).padding([8, 10]).style(style::row));
     }
     if m.busy {
-        list = list.push(text(t!("details-cd-busy")).size(13).color(style::DIM));
+        list = list.push(
+            text(t!("details-cd-busy"))
+                .size(13)
+                .color(style::ink(style::DIM)),
+        );
     }
     if let Some(e) = &m.error {
-        list = list.push(text(e.clone()).size(13).color(style::RED));
+        list = list.push(text(e.clone()).size(13).color(style::ink(style::RED)));
     }
     if live && !m.cdroms.is_empty() {
-        list = list.push(text(t!("details-cd-live-hint")).size(13).color(style::DIM));
+        list = list.push(
+            text(t!("details-cd-live-hint"))
+                .size(13)
+                .color(style::ink(style::DIM)),
+        );
     }
     // Stacked, not beside a label: the settings column is narrow on small screens and a
     // drive's path and buttons need its width.
@@ -418,7 +438,7 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
         boot = boot.push(
             text(t!("details-firmware-vars-kept"))
                 .size(13)
-                .color(style::DIM),
+                .color(style::ink(style::DIM)),
         );
     }
     col = col.push(boot);
@@ -432,7 +452,7 @@ pub fn view(m: &Media, live: bool) -> Element<'_, Message> {
             t!("details-boot-hint")
         })
         .size(13)
-        .color(style::DIM),
+        .color(style::ink(style::DIM)),
     );
     col = col.push(ord);
     col.into()

@@ -14,7 +14,6 @@ pub use snapshots::SnapOp;
 use crate::data::disks::DiskPlan;
 use crate::data::host::HostInfo;
 use crate::data::snapshots::unusable_with;
-use crate::data::vms::exit_meaning;
 use crate::data::vms::{VmState, Vms};
 use crate::t;
 use crate::ui::form::{self, VmForm};
@@ -95,6 +94,8 @@ pub enum Message {
     OpenScreen,
     /// Shows or hides the "⋯" bar.
     More,
+    /// "Export…" in the ⋯ menu: where to, asked next.
+    Export(crate::data::export::Target),
     Serial(serial::Message),
     Snap(snapshots::Message),
     Activity(activity::Message),
@@ -135,6 +136,8 @@ pub enum Action {
     Lab(String, lab::Action),
     /// Measure this VM beside a container (the comparison screen).
     Compare(String),
+    /// Export this VM: the app asks where to.
+    Export(String, crate::data::export::Target),
 }
 
 impl Details {
@@ -184,6 +187,10 @@ impl Details {
             Message::More => {
                 self.more = !self.more;
                 Action::None
+            }
+            Message::Export(target) => {
+                self.more = false;
+                Action::Export(self.id.clone(), target)
             }
             Message::Form(m) => {
                 if running {
@@ -325,9 +332,12 @@ impl Details {
 
     /// The hardware as `cfg` has it (the free space, measured once, kept).
     fn reset_hw(&mut self, cfg: &VmConfig) {
-        let free = self.hw.free;
+        let (free, dir) = (self.hw.free, self.hw.vm_dir.take());
         self.hw = Hardware::from_config(cfg);
         self.hw.free = free;
+        if let Some(dir) = dir {
+            self.hw.set_vm_dir(&dir);
+        }
         self.hw_problems = self.hw.problems();
     }
 
@@ -374,7 +384,8 @@ impl Details {
             }
             VmState::Broken => {}
         }
-        if live {
+        // The ⋯ menu: export always, restart and force off while it runs.
+        if state != VmState::Broken {
             actions = actions.push(iced::widget::tooltip(
                 btn("⋯".to_string(), Message::More, style::pill),
                 container(text(t!("details-more")).size(13))
@@ -398,20 +409,34 @@ impl Details {
         )
         .padding([10, 16])
         .style(style::header);
-        if !(live && self.more) {
+        if !self.more || state == VmState::Broken {
             return bar.into();
         }
-        let more = row![
+        use crate::data::export::Target;
+        let mut more = row![
             Space::new().width(Length::Fill),
-            btn(t!("button-restart"), Message::Restart, style::flat),
             btn(
-                t!("button-force-off"),
-                Message::ForceOff,
-                style::danger_soft
+                t!("details-export-libvirt"),
+                Message::Export(Target::Libvirt),
+                style::flat
+            ),
+            btn(
+                t!("details-export-kubevirt"),
+                Message::Export(Target::Kubevirt),
+                style::flat
             ),
         ]
         .spacing(6)
         .align_y(Alignment::Center);
+        if live {
+            more = more
+                .push(btn(t!("button-restart"), Message::Restart, style::flat))
+                .push(btn(
+                    t!("button-force-off"),
+                    Message::ForceOff,
+                    style::danger_soft,
+                ));
+        }
         column![
             bar,
             container(more)
@@ -487,9 +512,15 @@ impl Details {
                 let vm_dir = vms.get(&self.id).map(|e| e.dir.as_path());
                 self.snaps.view(vm_dir, running).map(Message::Snap)
             }
-            Tab::Activity => column![compare_card(), self.activity.view(state)]
-                .spacing(12)
-                .into(),
+            Tab::Activity => {
+                let confinement = vms
+                    .runtime(&self.id)
+                    .and_then(|r| r.status.as_ref())
+                    .and_then(|s| s.confinement.as_ref());
+                column![compare_card(), self.activity.view(state, confinement)]
+                    .spacing(12)
+                    .into()
+            }
         };
         let right = column![tabs, content].spacing(12);
         if narrow {
@@ -536,10 +567,14 @@ impl Details {
         // out of a narrow column.
         match &self.saved {
             Some(Ok(())) => {
-                col = col.push(text(t!("details-saved")).size(13).color(style::GREEN));
+                col = col.push(
+                    text(t!("details-saved"))
+                        .size(13)
+                        .color(style::ink(style::GREEN)),
+                );
             }
             Some(Err(e)) => {
-                col = col.push(text(e.clone()).size(13).color(style::RED));
+                col = col.push(text(e.clone()).size(13).color(style::ink(style::RED)));
             }
             None => {}
         }
@@ -584,10 +619,8 @@ impl Details {
             if !running && !x.is_clean() {
                 // What the VMM and the guest said last: the reason, where the user acted.
                 let mut banner =
-                    column![
-                        text(t!("library-last-exit", meaning = exit_meaning(&x.info))).size(13)
-                    ]
-                    .spacing(6);
+                    column![text(t!("library-last-exit", meaning = x.meaning())).size(13)]
+                        .spacing(6);
                 let lines: Vec<&str> = x
                     .log_tail
                     .iter()
@@ -630,7 +663,9 @@ impl Details {
         if running {
             col = col.push(row![
                 Space::new().width(186),
-                text(t!("details-hw-running")).size(13).color(style::DIM)
+                text(t!("details-hw-running"))
+                    .size(13)
+                    .color(style::ink(style::DIM))
             ]);
         }
         column![
@@ -648,7 +683,7 @@ fn compare_card<'a>() -> Element<'a, Message> {
         row![
             text(t!("compare-ui-open-help"))
                 .size(13)
-                .color(style::GREY)
+                .color(style::ink(style::GREY))
                 .width(Length::Fill),
             button(text(t!("compare-ui-open")).size(14))
                 .padding([7, 14])

@@ -139,7 +139,9 @@ impl Serial {
                 let mut s = style::console(theme);
                 // The ring says where the keys go.
                 if focused {
-                    s.border = border::rounded(10).color(style::ACCENT).width(2);
+                    s.border = border::rounded(10)
+                        .color(style::ink(style::ACCENT))
+                        .width(2);
                 }
                 s
             });
@@ -147,7 +149,7 @@ impl Serial {
         let size = tooltip(
             text(t!("terminal-size", cols = cols, rows = rows))
                 .size(12)
-                .color(style::DIM),
+                .color(style::ink(style::DIM)),
             container(text(t!("terminal-size-tip", cols = cols, rows = rows)).size(13))
                 .padding(8)
                 .max_width(360)
@@ -155,10 +157,12 @@ impl Serial {
             tooltip::Position::Bottom,
         );
         let hint = match (&self.error, live, focused) {
-            (Some(e), _, _) => text(t!("terminal-not-sent", error = e.as_str())).color(style::RED),
-            (None, false, _) => text(t!("terminal-hint-stopped")).color(style::DIM),
-            (None, true, false) => text(t!("terminal-hint")).color(style::DIM),
-            (None, true, true) => text(t!("terminal-hint-focused")).color(style::DIM),
+            (Some(e), _, _) => {
+                text(t!("terminal-not-sent", error = e.as_str())).color(style::ink(style::RED))
+            }
+            (None, false, _) => text(t!("terminal-hint-stopped")).color(style::ink(style::DIM)),
+            (None, true, false) => text(t!("terminal-hint")).color(style::ink(style::DIM)),
+            (None, true, true) => text(t!("terminal-hint-focused")).color(style::ink(style::DIM)),
         }
         .size(12);
         container(

@@ -178,7 +178,11 @@ impl Snapshots {
         ]
         .align_y(Alignment::Center)]
         .spacing(10);
-        col = col.push(text(t!("snap-intro")).size(13).color(style::GREY));
+        col = col.push(
+            text(t!("snap-intro"))
+                .size(13)
+                .color(style::ink(style::GREY)),
+        );
         // Taking one.
         let mut name = text_input(&t!("snap-name-placeholder"), &s.name)
             .id(SNAP_NAME_ID)
@@ -217,7 +221,11 @@ impl Snapshots {
             .align_y(Alignment::Center),
         );
         if !running {
-            col = col.push(text(t!("snap-stopped-hint")).size(13).color(style::DIM));
+            col = col.push(
+                text(t!("snap-stopped-hint"))
+                    .size(13)
+                    .color(style::ink(style::DIM)),
+            );
         }
         if let Some(e) = &s.error {
             col = col.push(
@@ -234,7 +242,7 @@ impl Snapshots {
         let tree = s.list.tree();
         if tree.is_empty() {
             list = list.push(
-                container(text(t!("snap-none")).size(14).color(style::DIM))
+                container(text(t!("snap-none")).size(14).color(style::ink(style::DIM)))
                     .padding(20)
                     .center_x(Length::Fill),
             );
@@ -293,7 +301,7 @@ impl Snapshots {
             row![
                 column![
                     text(question).size(14).font(bold()),
-                    text(explain).size(13).color(style::GREY),
+                    text(explain).size(13).color(style::ink(style::GREY)),
                 ]
                 .spacing(4)
                 .width(Length::Fill),
@@ -338,11 +346,15 @@ impl Snapshots {
                 )
                 .style(style::thumb)
                 .into(),
-                None => container(text(t!("snap-no-screen")).size(11).color(style::DIM))
-                    .center_x(96)
-                    .center_y(64)
-                    .style(style::thumb)
-                    .into(),
+                None => container(
+                    text(t!("snap-no-screen"))
+                        .size(11)
+                        .color(style::ink(style::DIM)),
+                )
+                .center_x(96)
+                .center_y(64)
+                .style(style::thumb)
+                .into(),
             };
         let mut info = column![].spacing(3).width(Length::Fill);
         if !item.complete {
@@ -363,7 +375,7 @@ impl Snapshots {
                         problem = item.problem.clone().unwrap_or_default()
                     ))
                     .size(12)
-                    .color(style::GREY),
+                    .color(style::ink(style::GREY)),
                 );
         } else if let Some((rid, value)) = self.renaming.as_ref().filter(|(r, _)| r == &item.id) {
             let _ = rid;
@@ -408,7 +420,7 @@ impl Snapshots {
             } else {
                 format!("{when} · {}", item.description)
             };
-            info = info.push(text(line).size(12).color(style::GREY));
+            info = info.push(text(line).size(12).color(style::ink(style::GREY)));
         }
         let small =
             |label: String, m: Message, st: fn(&iced::Theme, button::Status) -> button::Style| {

@@ -230,12 +230,20 @@ pub fn view(install: &Install, editable: bool) -> Element<'_, Message> {
         .on_press_maybe(editable.then_some(Message::Browse));
     let mut below = column![].spacing(4);
     if let Some(p) = problem {
-        below = below.push(text(p).size(13).color(style::RED));
+        below = below.push(text(p).size(13).color(style::ink(style::RED)));
     } else if !install.detecting && install.result.is_none() {
-        below = below.push(text(t!("install-file-hint")).size(13).color(style::DIM));
+        below = below.push(
+            text(t!("install-file-hint"))
+                .size(13)
+                .color(style::ink(style::DIM)),
+        );
     }
     if install.no_chooser {
-        below = below.push(text(t!("choose-none")).size(13).color(style::ORANGE));
+        below = below.push(
+            text(t!("choose-none"))
+                .size(13)
+                .color(style::ink(style::ORANGE)),
+        );
     }
     let mut col = column![label_row(
         t!("install-file"),
@@ -253,8 +261,10 @@ pub fn view(install: &Install, editable: bool) -> Element<'_, Message> {
             row![
                 text(SPINNER[install.spin % SPINNER.len()])
                     .size(18)
-                    .color(style::ACCENT),
-                text(t!("install-detecting")).size(15).color(style::GREY),
+                    .color(style::ink(style::ACCENT)),
+                text(t!("install-detecting"))
+                    .size(15)
+                    .color(style::ink(style::GREY)),
             ]
             .spacing(8)
             .align_y(Alignment::Center)
@@ -287,11 +297,11 @@ fn found(d: &Detection) -> Element<'_, Message> {
     match os_title(d) {
         Some(title) => {
             col = col.push(text(title).size(16).font(bold()));
-            col = col.push(text(what).size(13).color(style::DIM));
+            col = col.push(text(what).size(13).color(style::ink(style::DIM)));
         }
         None => {
             col = col.push(text(t!("install-unknown-os")).size(16).font(bold()));
-            col = col.push(text(what).size(13).color(style::DIM));
+            col = col.push(text(what).size(13).color(style::ink(style::DIM)));
         }
     }
     match &d.notice {
@@ -301,7 +311,7 @@ fn found(d: &Detection) -> Element<'_, Message> {
                 // osinfo-db describes installer media, not the systems inside disk images.
                 MediaKind::DiskImage { .. } => t!("install-unknown-disk-hint"),
             };
-            col = col.push(text(hint).size(13).color(style::GREY));
+            col = col.push(text(hint).size(13).color(style::ink(style::GREY)));
         }
         Some(Notice::NoDatabase { reason }) => {
             col = col.push(
@@ -312,7 +322,11 @@ fn found(d: &Detection) -> Element<'_, Message> {
             );
         }
         None => {
-            col = col.push(text(t!("install-known-hint")).size(13).color(style::GREY));
+            col = col.push(
+                text(t!("install-known-hint"))
+                    .size(13)
+                    .color(style::ink(style::GREY)),
+            );
         }
     }
     col.into()
@@ -344,7 +358,7 @@ fn firmware<'a>(install: &Install, d: &Detection, editable: bool) -> Element<'a,
     };
     column![
         row![container(seg).padding(4).style(style::tab_bar)],
-        text(hint).size(13).color(style::DIM)
+        text(hint).size(13).color(style::ink(style::DIM))
     ]
     .spacing(4)
     .into()

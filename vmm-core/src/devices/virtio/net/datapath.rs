@@ -68,7 +68,7 @@ pub(super) fn open_pcap(label: &str) -> Option<Mutex<std::fs::File>> {
 pub(super) fn open_pcap_at(base: std::ffi::OsString, label: &str) -> Option<Mutex<std::fs::File>> {
     let path = format!("{}.{label}", base.to_string_lossy());
     let mut f = std::fs::File::create(&path)
-        .map_err(|e| eprintln!("vmdesk-vmm: VMDESK_NET_PCAP: {path}: {e}"))
+        .map_err(|e| crate::log_line!("vmdesk-vmm: VMDESK_NET_PCAP: {path}: {e}"))
         .ok()?;
     // Classic pcap, microsecond stamps, Ethernet.
     // (magic, version 2.4 as two u16s, zone, sigfigs, snaplen, link type)
@@ -115,7 +115,7 @@ impl Shared {
             return;
         }
         if self.stats.link_up.swap(false, Ordering::SeqCst) {
-            eprintln!(
+            crate::log_line!(
                 "vmdesk-vmm: warning: {}: network backend gone ({why}); link down",
                 self.label
             );

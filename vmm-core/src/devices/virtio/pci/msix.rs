@@ -245,7 +245,7 @@ impl PciInterrupts {
                 data: e[2],
             });
             if let Err(err) = self.vectors.set_route(i, msg) {
-                eprintln!("vmdesk-vmm: virtio-pci MSI-X vector {i}: {err}");
+                crate::log_line!("vmdesk-vmm: virtio-pci MSI-X vector {i}: {err}");
             }
             let masked = s.function_masked || e[3] & ENTRY_MASKED != 0;
             if s.enabled && !masked && s.pending[i] {

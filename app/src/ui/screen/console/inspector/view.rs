@@ -35,7 +35,7 @@ fn tip<'a>(content: impl Into<Element<'a, Message>>, what: String) -> Element<'a
 }
 
 fn caption<'a>(s: String) -> Element<'a, Message> {
-    text(s).size(12).color(style::GREY).into()
+    text(s).size(12).color(style::ink(style::GREY)).into()
 }
 
 fn chip<'a>(label: String, color: Color) -> Element<'a, Message> {
@@ -222,7 +222,13 @@ impl Inspector {
                 });
             row![
                 tip(
-                    container(text(name).size(12).font(bold()).color(style::GREY)).width(56),
+                    container(
+                        text(name)
+                            .size(12)
+                            .font(bold())
+                            .color(style::ink(style::GREY))
+                    )
+                    .width(56),
                     words::explain_register(name)
                 ),
                 value
@@ -241,7 +247,9 @@ impl Inspector {
         }
         let code = row![
             tip(
-                text(t!("insp-code")).size(12).color(style::GREY),
+                text(t!("insp-code"))
+                    .size(12)
+                    .color(style::ink(style::GREY)),
                 t!("insp-code-tip")
             ),
             text(if v.code.is_empty() {
@@ -290,7 +298,9 @@ impl Inspector {
             legend = legend.push(
                 row![
                     chip(format!("{reason} × {n}"), reason_color(&reason)),
-                    text(explain_exit(&reason)).size(12).color(style::GREY),
+                    text(explain_exit(&reason))
+                        .size(12)
+                        .color(style::ink(style::GREY)),
                 ]
                 .spacing(8)
                 .align_y(Alignment::Center),
@@ -298,7 +308,7 @@ impl Inspector {
         }
         c = c.push(card(legend));
         let head = |s: String, w: f32| -> Element<'_, Message> {
-            container(text(s).size(12).font(bold()).color(style::GREY))
+            container(text(s).size(12).font(bold()).color(style::ink(style::GREY)))
                 .width(w)
                 .into()
         };
@@ -343,7 +353,7 @@ fn exit_row(e: &ExitRecord) -> Element<'_, Message> {
             text(e.reason.clone())
                 .size(12)
                 .font(bold())
-                .color(reason_color(&e.reason))
+                .color(style::ink(reason_color(&e.reason)))
                 .wrapping(text::Wrapping::None)
         )
         .width(84)
@@ -369,7 +379,7 @@ fn exit_row(e: &ExitRecord) -> Element<'_, Message> {
             Space::new().width(96),
             text(format!("→ {device}"))
                 .size(12)
-                .color(style::GREY)
+                .color(style::ink(style::GREY))
                 .wrapping(text::Wrapping::None)
         ]
     ]
@@ -430,7 +440,7 @@ fn region(r: &MemoryRegionView) -> Element<'_, Message> {
     let range = text(format!("{} – {}", hex(r.start), hex(end)))
         .size(12)
         .font(mono())
-        .color(style::GREY);
+        .color(style::ink(style::GREY));
     let use_line: Element<'_, Message> = match r.touched_bytes {
         Some(t) => {
             let frac = if r.size == 0 {
@@ -488,7 +498,7 @@ fn device(d: &DeviceView) -> Element<'_, Message> {
     let mono_line = |label: String, v: String, tip_text: String| -> Element<'_, Message> {
         tip(
             row![
-                text(label).size(12).color(style::GREY),
+                text(label).size(12).color(style::ink(style::GREY)),
                 text(v).size(12).font(mono())
             ]
             .spacing(6),
@@ -587,13 +597,13 @@ fn thread(th: &ThreadView) -> Element<'_, Message> {
             text(format!("{}", th.tid))
                 .size(12)
                 .font(mono())
-                .color(style::GREY),
+                .color(style::ink(style::GREY)),
             Space::new().width(Length::Fill),
             text(words::cpu_time(th.cpu_us)).size(13).font(mono()),
             tip(
                 text(t!("insp-last-cpu", cpu = th.last_cpu))
                     .size(12)
-                    .color(style::GREY),
+                    .color(style::ink(style::GREY)),
                 t!("insp-last-cpu-tip")
             ),
         ]

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Runs vmm-core's fuzz targets and records what they did in RELIABILITY.md.
+#
+#   vmm-core/fuzz/run.sh [--runs N | --time S] [--no-merge] [target ...]
+#
+# Defaults: --time 120, every target (the list is fuzz_targets/*.rs). Per target it prints and
+# records the executions, libFuzzer's final coverage (`cov:` edges, `ft:` features), the
+# corpus it leaves, and the crashes this run found (inputs in artifacts/<target>/, to be moved to
+# regressions/<target>/ once fixed: `cargo test -p vmm-core --lib fuzzing` replays them).
+# New inputs are merged into corpus/<target>/ (minimized: only those that add coverage);
+# --no-merge leaves the in-tree corpus alone. Needs `cargo +nightly` and cargo-fuzz.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$here"
+
+mode=time; amount=120; merge=1; targets=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) mode=runs; amount="$2"; shift 2 ;;
+        --time) mode=time; amount="$2"; shift 2 ;;
+        --no-merge) merge=0; shift ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+        *) targets+=("$1"); shift ;;
+    esac
+done
+if [ ${#targets[@]} -eq 0 ]; then
+    for f in fuzz_targets/*.rs; do targets+=("$(basename "$f" .rs)"); done
+fi
+for t in "${targets[@]}"; do
+    [ -f "fuzz_targets/$t.rs" ] || { echo "run.sh: no target $t (fuzz_targets/$t.rs)" >&2; exit 2; }
+done
+
+# Inputs longer than the harness reads are wasted work; the head-split targets need room.
+max_len() {
+    case "$1" in
+        qcow2_open) echo 16384 ;;
+        ahci_commands|virtio_blk_queue|virtio_net_queue|snapshot_state) echo 8192 ;;
+        *) echo 4096 ;;
+    esac
+}
+
+# The in-tree corpus of a target stays under this (the largest inputs the fuzzer added go
+# first; the hand-made seeds always stay).
+budget_kib=300
+
+work="$here/target/fuzz-work"
+results="$here/target/fuzz-results.tsv"
+: > "$results"
+status=0
+for t in "${targets[@]}"; do
+    cargo +nightly fuzz build "$t" >/dev/null
+    mkdir -p "$work/$t" "artifacts/$t" "corpus/$t"
+    log="$work/$t.log"
+    if [ "$mode" = runs ]; then limit="-runs=$amount"; else limit="-max_total_time=$amount"; fi
+    start=$(date +%s)
+    stamp="$work/$t.start"; : > "$stamp"
+    set +e
+    cargo +nightly fuzz run "$t" "$work/$t" "corpus/$t" -- \
+        "$limit" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="artifacts/$t/" >"$log" 2>&1
+    rc=$?
+    set -e
+    secs=$(( $(date +%s) - start ))
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    # The last status line (`#N  DONE/pulse/NEW ... cov: X ft: Y corp: ...`).
+    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+    ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+    crashes=$(find "artifacts/$t" -type f -newer "$stamp" \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) | wc -l)
+    if [ "$rc" -ne 0 ]; then
+        status=1
+        echo "== $t: libFuzzer stopped (exit $rc); see $log and artifacts/$t/" >&2
+        grep -E 'panicked at|ERROR: libFuzzer|SUMMARY' "$log" | head -5 >&2 || true
+    fi
+    if [ "$merge" = 1 ]; then
+        fresh="$work/$t.merged"
+        rm -rf "$fresh"; mkdir -p "$fresh"
+        # Minimizing merge: the hand-made seeds stay, then whatever adds coverage.
+        cp corpus/"$t"/seed-* "$fresh"/ 2>/dev/null || true
+        if cargo +nightly fuzz run "$t" "$fresh" "corpus/$t" "$work/$t" -- -merge=1 \
+            -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 >"$work/$t.merge.log" 2>&1; then
+            rm -rf "corpus/$t"; mv "$fresh" "corpus/$t"
+        fi
+    fi
+    trimmed=0
+    while [ $(( $(du -sb "corpus/$t" | cut -f1) / 1024 )) -gt $budget_kib ]; do
+        big=$(find "corpus/$t" -type f ! -name 'seed-*' -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
+        [ -n "$big" ] || break
+        rm -f "$big"; trimmed=$((trimmed + 1))
+    done
+    [ "$trimmed" = 0 ] || echo "== $t: corpus over ${budget_kib} KiB: dropped its $trimmed largest inputs"
+    files=$(find "corpus/$t" -type f | wc -l)
+    kib=$(( ( $(du -sb "corpus/$t" | cut -f1) + 1023 ) / 1024 ))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${execs:-0}" "$secs" "${cov:-?}" "${ft:-?}" \
+        "$files" "$kib" "$crashes" >> "$results"
+    printf '%-24s %12s execs %6ss  cov %6s  ft %6s  corpus %4s files %5s KiB  crashes %s\n' \
+        "$t" "${execs:-0}" "$secs" "${cov:-?}" "${ft:-?}" "$files" "$kib" "$crashes"
+done
+# The harnesses' scratch folders (vmdesk-fuzz-<pid>) of fuzzer processes that have ended.
+for d in "${TMPDIR:-/tmp}"/vmdesk-fuzz-*; do
+    [ -d "$d" ] && ! kill -0 "${d##*-}" 2>/dev/null && rm -rf "$d"
+done
+
+python3 "$here/record.py" "$root/RELIABILITY.md" "$results"
+exit $status

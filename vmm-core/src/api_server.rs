@@ -547,6 +547,16 @@ fn handle(
             });
             answer(&r, outcome)
         }
+        Command::SetDisplaySize(r) => {
+            let outcome = match (&vm.gpu, &vm.display) {
+                (Some(g), _) => g.set_size(r.width, r.height).map_err(bad_request),
+                (None, Some(_)) => Err(failed(
+                    "this display cannot change size (display.kind = \"virtio-gpu\" can)",
+                )),
+                (None, None) => Err(failed("this VM has no display")),
+            };
+            answer(&r, outcome.map(|()| Empty {}))
+        }
         // The inspector (issue 16).
         Command::Inspect(r) => answer(&r, Ok(crate::inspect::inspect(vm))),
         Command::Step(r) => {

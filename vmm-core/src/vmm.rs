@@ -49,6 +49,8 @@ pub struct VmHandle {
     /// The screen, keyboard and tablet, when the VM has a display.
     pub display: Option<DisplayHandle>,
     pub(crate) framebuffer: Option<Arc<Framebuffer>>,
+    /// The virtio-gpu's display side (`display.kind = "virtio-gpu"`): host resizes.
+    pub(crate) gpu: Option<crate::devices::virtio::gpu::GpuDisplay>,
     pub machine: Machine,
     /// Problems that did not stop the VM (e.g. a NIC left out because passt is missing).
     pub warnings: Vec<String>,

@@ -393,6 +393,27 @@ pub struct DisplayConfig {
     /// VNC password for the TCP listener (VNC authentication uses at most 8 characters).
     #[serde(default)]
     pub vnc_password: Option<String>,
+    /// What the guest draws into (the kernel machine; the PC machine's screen is its VGA).
+    #[serde(default, skip_serializing_if = "DisplayKind::is_default")]
+    pub kind: DisplayKind,
+}
+
+/// The kernel machine's screen device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DisplayKind {
+    /// A linear framebuffer the boot protocol hands over (efifb/simplefb): fixed size.
+    #[default]
+    Framebuffer,
+    /// A virtio-gpu 2D device on virtio-mmio: the guest's driver sets modes, the host can
+    /// ask for another size.
+    VirtioGpu,
+}
+
+impl DisplayKind {
+    fn is_default(&self) -> bool {
+        *self == DisplayKind::Framebuffer
+    }
 }
 
 fn default_width() -> u32 {
@@ -409,6 +430,7 @@ impl Default for DisplayConfig {
             height: default_height(),
             vnc_port: None,
             vnc_password: None,
+            kind: DisplayKind::Framebuffer,
         }
     }
 }

@@ -80,7 +80,7 @@ impl Persist for Gpu {
     }
 
     fn restore(&mut self, s: &GpuSnapshot, a: Attachment) -> Result<(), String> {
-        let mut st = GpuState::new(1, 1);
+        let mut st = GpuState::new(s.width, s.height);
         st.set_display_size(s.width, s.height)
             .map_err(|e| format!("virtio-gpu: {e}"))?;
         st.events = s.events;

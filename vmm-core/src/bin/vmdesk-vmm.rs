@@ -135,7 +135,7 @@ fn main() {
         !args.no_landlock,
     );
     match sandbox::init(&policy) {
-        Ok(status) => eprintln!("vmdesk-vmm: confinement: no_new_privs; {status}"),
+        Ok(status) => vmm_core::log_line!("vmdesk-vmm: confinement: no_new_privs; {status}"),
         Err(e) => {
             let _ = std::fs::remove_file(&socket);
             fail(exit_code::VMM_ERROR, &format!("confinement: {e}"))

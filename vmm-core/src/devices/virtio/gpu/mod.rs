@@ -60,6 +60,18 @@ impl Gpu {
         )
     }
 
+    /// Serves one request without a queue (the fuzz harness's way in).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn handle_request(&mut self, req: &[u8], mem: &GuestMemoryMmap) -> Vec<u8> {
+        lock(&self.shared).state.handle(req, mem)
+    }
+
+    /// A look at the command engine's state (for checks in tests and the fuzz harness).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&GpuState) -> R) -> R {
+        f(&lock(&self.shared).state)
+    }
+
     fn serve(&mut self, index: u16) {
         let Some((mem, queues, irq)) = &mut self.active else {
             return;

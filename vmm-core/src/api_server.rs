@@ -549,7 +549,14 @@ fn handle(
         }
         Command::SetDisplaySize(r) => {
             let outcome = match (&vm.gpu, &vm.display) {
-                (Some(g), _) => g.set_size(r.width, r.height).map_err(bad_request),
+                (Some(g), _) => {
+                    // The same limits as the config's `display.width` and `display.height`.
+                    let errs = crate::config::validate::validate_display_size(r.width, r.height);
+                    match errs.first() {
+                        Some(e) => Err(bad_request(e.to_string())),
+                        None => g.set_size(r.width, r.height).map_err(bad_request),
+                    }
+                }
                 (None, Some(_)) => Err(failed(
                     "this display cannot change size (display.kind = \"virtio-gpu\" can)",
                 )),

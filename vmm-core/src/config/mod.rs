@@ -733,4 +733,25 @@ mod tests {
             None
         );
     }
+
+    #[test]
+    fn display_kind_defaults_to_the_framebuffer_and_virtio_gpu_takes_a_virtio_slot() {
+        let base = "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\n[boot]\nkind='linux'\nkernel='k'\n";
+        let fb = VmConfig::from_toml(&format!("{base}[display]\n")).unwrap();
+        assert_eq!(fb.display.as_ref().unwrap().kind, DisplayKind::Framebuffer);
+        let text = toml::to_string(&fb).unwrap();
+        assert!(
+            !text.contains("kind = \"framebuffer\""),
+            "the default stays implicit: {text}"
+        );
+        let gpu = VmConfig::from_toml(&format!("{base}[display]\nkind='virtio-gpu'\n")).unwrap();
+        assert_eq!(gpu.display.as_ref().unwrap().kind, DisplayKind::VirtioGpu);
+        let text = toml::to_string(&gpu).unwrap();
+        assert!(text.contains("kind = \"virtio-gpu\""), "{text}");
+        assert_eq!(VmConfig::from_toml(&text).unwrap(), gpu);
+        assert_eq!(gpu.disk_slots(), fb.disk_slots() - 1);
+        let e = VmConfig::from_toml(&format!("{base}[display]\nkind='cirrus'\n")).unwrap_err();
+        let e = e.to_string();
+        assert!(e.contains("kind") && e.contains("virtio-gpu"), "{e}");
+    }
 }

@@ -21,9 +21,10 @@ pub const MAX_REQUEST: usize = HDR_LEN + 8 + MAX_BACKING_ENTRIES as usize * 16;
 pub const MAX_CURSOR: u32 = 256;
 /// Number of scanouts (monitors) this device has.
 pub const NUM_SCANOUTS: u32 = 1;
-/// Display sizes a host resize may ask for: what a config may ask for (EDID's detailed
-/// timing stops at 4095 and is clamped there; display info has the full size).
-pub use crate::config::validate::{DISPLAY_HEIGHT, DISPLAY_WIDTH};
+/// Largest side a host resize may ask for. The API checks the config's narrower limits
+/// first (`validate_display_size`); this only keeps the device itself sane. (EDID's detailed
+/// timing stops at 4095 and is clamped there; display info has the full size.)
+pub const MAX_DISPLAY: u32 = 16384;
 
 /// One guest-memory range backing a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -118,14 +119,9 @@ impl GpuState {
     /// The host wants another display size: display info changes and the driver is told
     /// through `events_read` (the caller raises the config interrupt).
     pub fn set_display_size(&mut self, width: u32, height: u32) -> Result<(), String> {
-        if !DISPLAY_WIDTH.contains(&width) || !DISPLAY_HEIGHT.contains(&height) {
+        if !(1..=MAX_DISPLAY).contains(&width) || !(1..=MAX_DISPLAY).contains(&height) {
             return Err(format!(
-                "display size {width}x{height}: the width must be {} to {} and the height {} \
-                 to {} pixels",
-                DISPLAY_WIDTH.start(),
-                DISPLAY_WIDTH.end(),
-                DISPLAY_HEIGHT.start(),
-                DISPLAY_HEIGHT.end()
+                "display size {width}x{height}: each side must be 1 to {MAX_DISPLAY} pixels"
             ));
         }
         self.display = (width, height);

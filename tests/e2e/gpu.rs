@@ -67,3 +67,30 @@ fn the_framebuffer_cannot_change_size() {
     );
     api.cmd("kill");
 }
+
+#[test]
+fn a_virtio_gpu_screen_survives_a_snapshot_restore_in_a_new_process() {
+    if !kvm_or_skip("a_virtio_gpu_screen_survives_a_snapshot_restore_in_a_new_process") {
+        return;
+    }
+    let mut spec = display_spec("gpu", 320, 240);
+    spec.extra_toml = "kind = \"virtio-gpu\"\n".into();
+    let mut vm = Vm::start("gpusnap", &spec);
+    vm.wait_serial("GPU pattern shown", BOOT_TIMEOUT);
+    let mut api = vm.api();
+    let r = api.call(json!({"cmd": "snapshot-create", "name": "gpu"}));
+    assert_eq!(r["ok"], true, "{r}");
+    let id = r["result"]["id"].as_str().unwrap().to_string();
+    api.cmd("kill");
+    vm.wait_exit(Duration::from_secs(20));
+    vm.restore(&id);
+    let mut api = vm.api();
+    let img = shot(&vm, &mut api, "restored.png");
+    assert_eq!(img.dimensions(), (320, 240));
+    assert_eq!(mismatches(&img), 0, "the restored scanout is the pattern");
+    // The restored driver still has its queues and interrupt: a resize reaches it.
+    let r = api.call(json!({"cmd": "set-display-size", "width": 800, "height": 600}));
+    assert_eq!(r["ok"], true, "{r}");
+    vm.wait_serial("GPU event display 800x600", Duration::from_secs(20));
+    api.cmd("kill");
+}

@@ -136,6 +136,8 @@ impl Persist for Gpu {
         st.on_damage = sh.state.on_damage.take();
         sh.state = st;
         sh.irq = self.active.as_ref().map(|_| a.irq);
+        // Clients showed the screen before the restore: all of it changed.
+        sh.state.damage_all();
         Ok(())
     }
 }

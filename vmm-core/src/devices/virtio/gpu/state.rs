@@ -428,7 +428,7 @@ impl GpuState {
         Ok(())
     }
 
-    fn damage_all(&self) {
+    pub(super) fn damage_all(&self) {
         let (w, h) = self.frame_size();
         self.damage(&[Rect { x: 0, y: 0, w, h }]);
     }

@@ -114,6 +114,8 @@ impl GpuState {
             ..Default::default()
         };
         self.events = 0;
+        // The picture is now black at the display size, which clients may not see as a resize.
+        self.damage_all();
     }
 
     /// The host wants another display size: display info changes and the driver is told

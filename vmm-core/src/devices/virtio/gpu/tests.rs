@@ -457,6 +457,15 @@ fn flush_damages_only_the_scanned_out_part() {
         run(&mut s, &m, f, &[0, 0, 1, 1, 3, 0]),
         RESP_ERR_INVALID_RESOURCE_ID
     );
+    // A device reset blanks the screen: all of it is damaged.
+    s.reset();
+    let full = Rect {
+        x: 0,
+        y: 0,
+        w: 640,
+        h: 480,
+    };
+    assert_eq!(log.lock().unwrap().drain(..).collect::<Vec<_>>(), [full]);
 }
 
 #[test]

@@ -335,6 +335,7 @@ requests = [
     {"cmd": "snapshot-delete", "snapshot": "s1"}, {"cmd": "cdrom-eject", "drive": 0},
     {"cmd": "cdrom-insert", "drive": 0, "path": "/tmp/d.iso"}, {"cmd": "inspect"},
     {"cmd": "step", "vcpu": 0}, {"cmd": "exit-log", "after": 0},
+    {"cmd": "set-display-size", "width": 1920, "height": 1080},
 ]
 lines = [json.dumps(r) for r in requests]
 seed("control_api_requests", "all-requests", "\n".join(lines).encode())
@@ -383,6 +384,16 @@ allow_backing = ["/srv/images"]
 [[nics]]
 mac = "52:54:00:12:34:56"
 forwards = [{ proto = "tcp", host_port = 2222, guest_port = 22 }]
+''',
+    "virtio-gpu": base_cfg + '''
+[boot]
+kind = "linux"
+kernel = "vmlinuz"
+
+[display]
+width = 1280
+height = 800
+kind = "virtio-gpu"
 ''',
     "bios": base_cfg + '''virtio_rng = false
 

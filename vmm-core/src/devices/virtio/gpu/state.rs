@@ -205,11 +205,7 @@ impl GpuState {
         if bytes > MAX_HOST_BYTES - self.host_bytes || self.resources.len() >= MAX_RESOURCES {
             return Err(RESP_ERR_OUT_OF_MEMORY);
         }
-        let mut pixels = Vec::new();
-        pixels
-            .try_reserve_exact(bytes as usize)
-            .map_err(|_| RESP_ERR_OUT_OF_MEMORY)?;
-        pixels.resize(bytes as usize, 0);
+        let pixels = zeroed(bytes as usize).ok_or(RESP_ERR_OUT_OF_MEMORY)?;
         self.host_bytes += bytes;
         self.resources.insert(
             id,
@@ -526,6 +522,24 @@ pub(super) fn words(w: &[u32]) -> Vec<u8> {
 
 fn ok(hdr: &Header) -> Vec<u8> {
     hdr.response(RESP_OK_NODATA).to_vec()
+}
+
+/// `n` zero bytes, or None if the allocator refuses. `alloc_zeroed` (calloc) gets large
+/// blocks as fresh pages the kernel zeroes on first touch, so a resource costs host memory only
+/// where the guest transfers into it; `try_reserve` + `resize` would write every byte up front.
+/// (`Vec::try_with_capacity` of zeroed memory has no stable safe form.)
+fn zeroed(n: usize) -> Option<Vec<u8>> {
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(n).ok()?;
+    // SAFETY: `layout` has a non-zero size. A non-null block from the global allocator with
+    // this layout (align 1, size n) holds n initialized (zero) bytes, which is what
+    // `Vec::<u8>::from_raw_parts` with length and capacity n requires to own and free it.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout);
+        (!p.is_null()).then(|| Vec::from_raw_parts(p, n, n))
+    }
 }
 
 /// Pixels of `res`'s format reordered to B, G, R, A bytes.

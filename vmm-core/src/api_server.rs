@@ -547,23 +547,10 @@ fn handle(
             });
             answer(&r, outcome)
         }
-        Command::SetDisplaySize(r) => {
-            let outcome = match (&vm.gpu, &vm.display) {
-                (Some(g), _) => {
-                    // The same limits as the config's `display.width` and `display.height`.
-                    let errs = crate::config::validate::validate_display_size(r.width, r.height);
-                    match errs.first() {
-                        Some(e) => Err(bad_request(e.to_string())),
-                        None => g.set_size(r.width, r.height).map_err(bad_request),
-                    }
-                }
-                (None, Some(_)) => Err(failed(
-                    "this display cannot change size (display.kind = \"virtio-gpu\" can)",
-                )),
-                (None, None) => Err(failed("this VM has no display")),
-            };
-            answer(&r, outcome.map(|()| Empty {}))
-        }
+        Command::SetDisplaySize(r) => answer(
+            &r,
+            vm.set_display_size(r.width, r.height).map(|()| Empty {}),
+        ),
         // The inspector (issue 16).
         Command::Inspect(r) => answer(&r, Ok(crate::inspect::inspect(vm))),
         Command::Step(r) => {

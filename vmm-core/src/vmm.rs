@@ -249,6 +249,27 @@ impl VmHandle {
             .map_err(|e| e.to_string())
     }
 
+    /// Asks a virtio-gpu display for another size (the API's `set-display-size`), within the
+    /// config's limits for `display.width` and `display.height`.
+    pub fn set_display_size(&self, width: u32, height: u32) -> Result<(), crate::api::ApiError> {
+        use crate::api::{ApiError, ErrorCode};
+        match (&self.gpu, &self.display) {
+            (Some(g), _) => {
+                let errs = crate::config::validate::validate_display_size(width, height);
+                if let Some(e) = errs.first() {
+                    return Err(ApiError::new(ErrorCode::BadRequest, e.to_string()));
+                }
+                g.set_size(width, height)
+                    .map_err(|e| ApiError::new(ErrorCode::BadRequest, e))
+            }
+            (None, Some(_)) => Err(ApiError::new(
+                ErrorCode::Failed,
+                "this display cannot change size (display.kind = \"virtio-gpu\" can)",
+            )),
+            (None, None) => Err(ApiError::new(ErrorCode::Failed, "this VM has no display")),
+        }
+    }
+
     /// Types bytes into COM1; returns how many were dropped because the guest is not reading.
     pub fn serial_input(&self, bytes: &[u8]) -> usize {
         lock(&self.serial).queue_input(bytes)

@@ -416,7 +416,8 @@ impl GpuState {
                 if res.width > MAX_CURSOR || res.height > MAX_CURSOR {
                     return Err(RESP_ERR_INVALID_PARAMETER);
                 }
-                c.image = to_bgra(res, &res.pixels);
+                c.image.clear();
+                push_bgra(res.format, &res.pixels, &mut c.image, true);
                 (c.w, c.h) = (res.width, res.height);
                 (c.hot_x, c.hot_y) = (hot_x.min(res.width), hot_y.min(res.height));
             }
@@ -467,11 +468,7 @@ impl GpuState {
         let stride = res.width as usize * 4;
         for y in r.y..y1 {
             let start = (s.rect.y + y) as usize * stride + (s.rect.x + r.x) as usize * 4;
-            out.extend_from_slice(&to_bgra(res, &res.pixels[start..start + row]));
-        }
-        // The alpha/X byte means nothing on screen.
-        for px in out.chunks_exact_mut(4) {
-            px[3] = 0;
+            push_bgra(res.format, &res.pixels[start..start + row], out, false);
         }
     }
 }
@@ -542,14 +539,17 @@ fn zeroed(n: usize) -> Option<Vec<u8>> {
     }
 }
 
-/// Pixels of `res`'s format reordered to B, G, R, A bytes.
-fn to_bgra(res: &Resource, px: &[u8]) -> Vec<u8> {
-    let [b, g, r] = channel_offsets(res.format).unwrap_or([0, 1, 2]);
+/// Appends pixels of `format` to `out` as B, G, R, A bytes; with `alpha` false the fourth
+/// byte is 0 (what X or alpha means nothing on screen). Written into `out` directly: this runs
+/// for every rectangle a VNC client or screenshot reads.
+fn push_bgra(format: u32, px: &[u8], out: &mut Vec<u8>, alpha: bool) {
+    let [b, g, r] = channel_offsets(format).unwrap_or([0, 1, 2]);
     // The alpha (or X) byte is the one that is none of the colours.
     let a = 6 - b - g - r;
-    px.chunks_exact(4)
-        .flat_map(|p| [p[b], p[g], p[r], p[a]])
-        .collect()
+    out.reserve(px.len());
+    for p in px.chunks_exact(4) {
+        out.extend_from_slice(&[p[b], p[g], p[r], if alpha { p[a] } else { 0 }]);
+    }
 }
 
 /// Reads `out.len()` bytes at `offset` of the resource's backing (its entries laid end to end).

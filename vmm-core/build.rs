@@ -17,6 +17,7 @@ const OTHER_INPUTS: &[&str] = &[
     SETUP_SOURCE,
     "virtio.c",
     "fb.c",
+    "gpu.c",
     "blk.c",
     "net.c",
     "mem.c",

@@ -378,6 +378,7 @@ impl VmmClient for FakeClient {
             Command::SnapshotRename(_) => SnapshotRename::wrap(Empty {}),
             Command::SnapshotDelete(_) => SnapshotDelete::wrap(Empty {}),
             Command::CdromEject(_) => CdromEject::wrap(Empty {}),
+            Command::SetDisplaySize(_) => vmm_core::api::SetDisplaySize::wrap(Empty {}),
             Command::CdromInsert(_) => CdromInsert::wrap(Empty {}),
             // A running machine moves on between polls; a paused one stays put.
             Command::Inspect(_) if fixed.is_some() => Inspect::wrap(fixed.unwrap().0),

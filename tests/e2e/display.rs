@@ -6,7 +6,7 @@ use crate::harness::*;
 use serde_json::json;
 
 /// The guest's test pattern (tests/guest/README.md): 8×6 blocks, XRGB.
-fn pattern(x: u32, y: u32, w: u32, h: u32) -> [u8; 3] {
+pub(crate) fn pattern(x: u32, y: u32, w: u32, h: u32) -> [u8; 3] {
     let (bw, bh) = (w / 8, h / 6);
     let c = x.checked_div(bw).map_or(7, |c| c.min(7));
     let r = y.checked_div(bh).map_or(5, |r| r.min(5));
@@ -17,20 +17,20 @@ fn pattern(x: u32, y: u32, w: u32, h: u32) -> [u8; 3] {
     ]
 }
 
-fn display_spec(mode: &str, w: u32, h: u32) -> GuestSpec {
+pub(crate) fn display_spec(mode: &str, w: u32, h: u32) -> GuestSpec {
     let mut s = GuestSpec::test(mode);
     s.display = Some((w, h));
     s
 }
 
-fn shot(vm: &Vm, api: &mut Api, name: &str) -> image::RgbImage {
+pub(crate) fn shot(vm: &Vm, api: &mut Api, name: &str) -> image::RgbImage {
     let path = vm.dir.path().join(name);
     let r = api.call(json!({"cmd": "screenshot", "path": path.to_str().unwrap()}));
     assert_eq!(r["ok"], true, "{r}");
     image::open(&path).expect("a PNG").to_rgb8()
 }
 
-fn mismatches(img: &image::RgbImage) -> usize {
+pub(crate) fn mismatches(img: &image::RgbImage) -> usize {
     let (w, h) = img.dimensions();
     img.enumerate_pixels()
         .filter(|(x, y, p)| p.0 != pattern(*x, *y, w, h))

@@ -11,6 +11,7 @@ mod confinement;
 mod display;
 mod firmware;
 mod firmware_uefi;
+mod gpu;
 mod grub;
 mod hardening;
 mod inspect;

@@ -711,6 +711,8 @@ void guest_main(uint64_t boot_params)
 		do_memtick();
 	if (eq(mode, len, "inspect"))
 		do_inspect();
+	if (eq(mode, len, "gpu"))
+		do_gpu();
 	put_str("FAIL unknown test ");
 	put_safe((uint64_t)(uintptr_t)mode, len < MODE_MAX ? len : MODE_MAX);
 	put_char('\n');
@@ -727,3 +729,4 @@ void guest_main(uint64_t boot_params)
 #include "net.c"
 #include "mem.c"
 #include "inspect.c"
+#include "gpu.c"

@@ -127,5 +127,7 @@ void __attribute__((noreturn)) do_net(void);
 /* mem.c: the memtick mode. */
 void __attribute__((noreturn)) do_memtick(void);
 void __attribute__((noreturn)) do_inspect(void);
+/* gpu.c */
+void __attribute__((noreturn)) do_gpu(void);
 
 #endif

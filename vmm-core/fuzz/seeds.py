@@ -112,6 +112,34 @@ for i in range(8):
 put(m, 0x200, struct.pack("<HH", 0, 8) + b"".join(struct.pack("<H", i) for i in range(8)))
 seed("virtio_input_queue", "eight-buffers", m)
 
+# virtio-gpu control commands: guest memory (a 16x8 picture at 0x100), then requests, each
+# a u16 length and the request (24-byte header, then the body's u32s).
+def gpu_req(kind, *words, flags=0, fence=0, q=()):
+    r = struct.pack("<IIQII", kind, flags, fence, 0, 0) + struct.pack(f"<{len(words)}I", *words)
+    r += b"".join(struct.pack("<Q", v) for v in q)
+    return struct.pack("<H", len(r)) + r
+
+
+m = bytearray(0x100) + bytes(range(256)) * 2
+draw = b"".join([
+    gpu_req(0x0100), gpu_req(0x010a, 0, 0),
+    gpu_req(0x0101, 1, 2, 16, 8),
+    gpu_req(0x0106, 1, 2, 0x100, 0, 256, 0, 0x200, 0, 256, 0),
+    gpu_req(0x0103, 0, 0, 16, 8, 0, 1),
+    gpu_req(0x0105, 2, 1, 8, 4, 0, 0, 1, 0, flags=1, fence=7),
+    gpu_req(0x0104, 0, 0, 16, 8, 1, 0),
+    gpu_req(0x0300, 0, 10, 20, 0, 1, 1, 1, 0), gpu_req(0x0301, 0, 30, 40, 0, 0, 0, 0, 0),
+])
+seed("virtio_gpu_control", "draw", head(bytes(m)) + draw)
+bad = b"".join([
+    gpu_req(0x0101, 0, 2, 16, 8), gpu_req(0x0101, 1, 99, 16, 8),
+    gpu_req(0x0101, 1, 2, 0xffffffff, 0xffffffff), gpu_req(0x0101, 1, 2, 4, 4),
+    gpu_req(0x0106, 1, 1, 0xfff0, 0, 0x100, 0), gpu_req(0x0106, 1, 2, 0, 0, 64, 0, 32, 0, 64, 0),
+    gpu_req(0x0105, 0, 0, 5, 4, 0, 0, 1, 0), gpu_req(0x0103, 0, 0, 4, 4, 1, 1),
+    gpu_req(0x0107, 1, 0), gpu_req(0x0102, 1, 0), gpu_req(0x0104, 0, 0, 1, 1, 1, 0), gpu_req(0x0999),
+])
+seed("virtio_gpu_control", "malformed", head(bytes(m)) + bad)
+
 # virtio-mmio transport: which byte, 4 KiB memory, then accesses (offset | 0x8000 = read,
 # width byte, value).
 def mmio_op(off, val=0, read=False, width=0):
@@ -307,6 +335,7 @@ requests = [
     {"cmd": "snapshot-delete", "snapshot": "s1"}, {"cmd": "cdrom-eject", "drive": 0},
     {"cmd": "cdrom-insert", "drive": 0, "path": "/tmp/d.iso"}, {"cmd": "inspect"},
     {"cmd": "step", "vcpu": 0}, {"cmd": "exit-log", "after": 0},
+    {"cmd": "set-display-size", "width": 1920, "height": 1080},
 ]
 lines = [json.dumps(r) for r in requests]
 seed("control_api_requests", "all-requests", "\n".join(lines).encode())
@@ -355,6 +384,16 @@ allow_backing = ["/srv/images"]
 [[nics]]
 mac = "52:54:00:12:34:56"
 forwards = [{ proto = "tcp", host_port = 2222, guest_port = 22 }]
+''',
+    "virtio-gpu": base_cfg + '''
+[boot]
+kind = "linux"
+kernel = "vmlinuz"
+
+[display]
+width = 1280
+height = 800
+kind = "virtio-gpu"
 ''',
     "bios": base_cfg + '''virtio_rng = false
 

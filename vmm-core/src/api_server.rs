@@ -547,6 +547,10 @@ fn handle(
             });
             answer(&r, outcome)
         }
+        Command::SetDisplaySize(r) => answer(
+            &r,
+            vm.set_display_size(r.width, r.height).map(|()| Empty {}),
+        ),
         // The inspector (issue 16).
         Command::Inspect(r) => answer(&r, Ok(crate::inspect::inspect(vm))),
         Command::Step(r) => {

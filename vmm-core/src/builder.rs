@@ -20,7 +20,7 @@
 
 use crate::arch::boot_order;
 use crate::arch::{acpi, boot, cpu, firmware, layout, pc_acpi};
-use crate::config::{BootSource, NicConfig, VmConfig};
+use crate::config::{BootSource, DisplayKind, NicConfig, VmConfig};
 use crate::devices::ahci::ata::{AtaDisk, SataDisk};
 use crate::devices::ahci::{atapi::Medium, Ahci, ABAR_INDEX};
 use crate::devices::cmos::{self, Cmos};
@@ -36,6 +36,7 @@ use crate::devices::pflash::UefiFlash;
 use crate::devices::serial::{SerialDevice, SerialOutput};
 use crate::devices::vga::{self, Vga, VgaPci};
 use crate::devices::virtio::block::{Block, BlockStats};
+use crate::devices::virtio::gpu::{Gpu, GpuDisplay};
 use crate::devices::virtio::input::{Input, InputKind, VirtioInputSink};
 use crate::devices::virtio::mmio::{MmioTransport, MMIO_WINDOW};
 use crate::devices::virtio::net::{Net, NetStats};
@@ -222,6 +223,7 @@ impl TryFrom<VmSpec> for Vmm {
             exit,
             display,
             framebuffer: virtio.framebuffer,
+            gpu: virtio.gpu,
             threads: Mutex::new(Vec::new()),
             probes: (0..vcpus_n).map(|_| Arc::default()).collect(),
             exit_log: Arc::new(crate::exit_log::ExitLog::new(started)),
@@ -352,6 +354,8 @@ struct VirtioDevices {
     framebuffer: Option<Arc<Framebuffer>>,
     /// The BIOS machine's screen, instead of `framebuffer`.
     vga: Option<Arc<Vga>>,
+    /// The kernel machine's virtio-gpu, instead of `framebuffer` (`display.kind`).
+    gpu: Option<GpuDisplay>,
     warnings: Vec<String>,
 }
 
@@ -392,14 +396,29 @@ fn virtio_devices(
         }
     }
     let mut virtio_input = None;
+    let (mut gpu, mut gpu_dev) = (None, None);
     let (display, framebuffer, vga) = match &cfg.display {
         Some(d) => {
+            let virtio_gpu = d.kind == DisplayKind::VirtioGpu;
+            if virtio_gpu && cfg.boot.firmware().is_some() {
+                return Err(BuildError::Other(
+                    "display.kind: \"virtio-gpu\" is not available on a firmware machine yet \
+                     ([boot] kind = \"bios\" or \"uefi\" has its VGA); use \"framebuffer\" or \
+                     a kernel machine"
+                        .into(),
+                ));
+            }
             let (frame, fb, vga): (Arc<dyn FrameSource>, _, _) = if cfg.boot.firmware().is_some() {
                 // The PC's screen is its VGA (slots after the RAM's, the framebuffer's and
                 // the ROM's); `pc_devices` puts it on the buses.
                 let slot = mem.num_regions() as u32 + 2;
                 let vga = Vga::new(Some(vm.clone()), slot, slot + 1).map_err(BuildError::Other)?;
                 (vga.clone(), None, Some(vga))
+            } else if virtio_gpu {
+                let (dev, display) = Gpu::new(d.width, d.height);
+                gpu_dev = Some(Arc::new(Mutex::new(dev)));
+                gpu = Some(display.clone());
+                (Arc::new(display) as Arc<dyn FrameSource>, None, None)
             } else {
                 // The framebuffer's memslot comes after the RAM slots.
                 let slot = mem.num_regions() as u32;
@@ -413,8 +432,13 @@ fn virtio_devices(
             let (tablet, tablet_h) = Input::new(InputKind::Tablet);
             devices.push(Arc::new(Mutex::new(kbd)));
             devices.push(Arc::new(Mutex::new(tablet)));
+            // After the keyboard and tablet, so that adding it moves no other device.
+            if let Some(g) = gpu_dev.take() {
+                devices.push(g);
+            }
             let mut input = VirtioInputSink::new(kbd_h, tablet_h, d.width, d.height);
-            if vga.is_some() {
+            // Screens whose size the guest (VGA modes, virtio-gpu) or host changes.
+            if vga.is_some() || virtio_gpu {
                 input = input.following(frame.clone());
             }
             let sink = Arc::new(input);
@@ -424,6 +448,10 @@ fn virtio_devices(
                 input: sink,
                 damage: Arc::new(DamageBus::default()),
             };
+            // virtio-gpu's damage is its flushes: no polling thread, nothing while idle.
+            if let Some(g) = &gpu {
+                g.publish_damage_to(handle.damage.clone());
+            }
             (Some(handle), fb, vga)
         }
         None => (None, None, None),
@@ -456,6 +484,7 @@ fn virtio_devices(
         virtio_input,
         framebuffer,
         vga,
+        gpu,
         warnings: nics.warnings,
     })
 }

@@ -49,6 +49,8 @@ pub struct VmHandle {
     /// The screen, keyboard and tablet, when the VM has a display.
     pub display: Option<DisplayHandle>,
     pub(crate) framebuffer: Option<Arc<Framebuffer>>,
+    /// The virtio-gpu's display side (`display.kind = "virtio-gpu"`): host resizes.
+    pub(crate) gpu: Option<crate::devices::virtio::gpu::GpuDisplay>,
     pub machine: Machine,
     /// Problems that did not stop the VM (e.g. a NIC left out because passt is missing).
     pub warnings: Vec<String>,
@@ -257,6 +259,27 @@ impl VmHandle {
             .ok_or("this VM has no display (add a [display] section to its config)")?;
         crate::display::framebuffer::thumbnail(&*d.frame, max_w, max_h, path)
             .map_err(|e| e.to_string())
+    }
+
+    /// Asks a virtio-gpu display for another size (the API's `set-display-size`), within the
+    /// config's limits for `display.width` and `display.height`.
+    pub fn set_display_size(&self, width: u32, height: u32) -> Result<(), crate::api::ApiError> {
+        use crate::api::{ApiError, ErrorCode};
+        match (&self.gpu, &self.display) {
+            (Some(g), _) => {
+                let errs = crate::config::validate::validate_display_size(width, height);
+                if let Some(e) = errs.first() {
+                    return Err(ApiError::new(ErrorCode::BadRequest, e.to_string()));
+                }
+                g.set_size(width, height)
+                    .map_err(|e| ApiError::new(ErrorCode::BadRequest, e))
+            }
+            (None, Some(_)) => Err(ApiError::new(
+                ErrorCode::Failed,
+                "this display cannot change size (display.kind = \"virtio-gpu\" can)",
+            )),
+            (None, None) => Err(ApiError::new(ErrorCode::Failed, "this VM has no display")),
+        }
     }
 
     /// Types bytes into COM1; returns how many were dropped because the guest is not reading.

@@ -36,6 +36,7 @@
 //! | `{"cmd":"inspect"}` | [`Inspect`] | [`Inspection`] | the classroom inspector: vCPU registers and mode, memory map, devices, host threads |
 //! | `{"cmd":"step","vcpu":0}` | [`Step`] | [`Stepped`] | one instruction on a paused vCPU; its registers before and after |
 //! | `{"cmd":"exit-log","after":0}` | [`GetExitLog`] | [`ExitLog`] | the last exits (reason, port/address, value, device); records only while polled |
+//! | `{"cmd":"set-display-size","width":1920,"height":1080}` | [`SetDisplaySize`] | [`Empty`] | asks a virtio-gpu display for another size: its display info changes and the guest's driver is told (config-change event); the framebuffer and VGA cannot change size (`failed`) |
 //!
 //! `cmd` is a request's name: a number (serde's variant index) is a `bad-request`, as is a
 //! topic by number. `screenshot` and `thumbnail` write a new file, or replace a regular file
@@ -229,6 +230,7 @@ requests! {
     Inspect(Inspect) -> Inspection;
     Step(Step) -> Stepped;
     ExitLog(GetExitLog) -> ExitLog;
+    SetDisplaySize(SetDisplaySize) -> Empty;
 }
 
 // Requests without fields are empty braced structs, not unit structs: those accept (and
@@ -321,6 +323,15 @@ pub struct SnapshotRename {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotDelete {
     pub snapshot: String,
+}
+
+/// Asks the guest's display for `width` × `height` pixels (`display.kind = "virtio-gpu"`):
+/// the size it offers changes and the guest's driver is told; the guest chooses whether and
+/// when to switch (the screen's size follows its scanout).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetDisplaySize {
+    pub width: u32,
+    pub height: u32,
 }
 
 /// Takes the medium out of CD-ROM drive `drive` (its index in `[[cdroms]]`).

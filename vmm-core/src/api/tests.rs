@@ -60,6 +60,11 @@ fn every_request() -> Vec<Command> {
         Inspect {}.into(),
         Step { vcpu: 1 }.into(),
         GetExitLog { after: 42 }.into(),
+        SetDisplaySize {
+            width: 1920,
+            height: 1080,
+        }
+        .into(),
     ]
 }
 
@@ -194,6 +199,7 @@ fn reply_to(c: &Command) -> Response {
         Command::SnapshotRename(_) => SnapshotRename::wrap(Empty {}),
         Command::SnapshotDelete(_) => SnapshotDelete::wrap(Empty {}),
         Command::CdromEject(_) => CdromEject::wrap(Empty {}),
+        Command::SetDisplaySize(_) => SetDisplaySize::wrap(Empty {}),
         Command::CdromInsert(_) => CdromInsert::wrap(Empty {}),
         Command::Inspect(_) => Inspect::wrap(Inspection {
             state: "paused".into(),

@@ -393,6 +393,27 @@ pub struct DisplayConfig {
     /// VNC password for the TCP listener (VNC authentication uses at most 8 characters).
     #[serde(default)]
     pub vnc_password: Option<String>,
+    /// What the guest draws into (the kernel machine; the PC machine's screen is its VGA).
+    #[serde(default, skip_serializing_if = "DisplayKind::is_default")]
+    pub kind: DisplayKind,
+}
+
+/// The kernel machine's screen device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DisplayKind {
+    /// A linear framebuffer the boot protocol hands over (efifb/simplefb): fixed size.
+    #[default]
+    Framebuffer,
+    /// A virtio-gpu 2D device on virtio-mmio: the guest's driver sets modes, the host can
+    /// ask for another size.
+    VirtioGpu,
+}
+
+impl DisplayKind {
+    fn is_default(&self) -> bool {
+        *self == DisplayKind::Framebuffer
+    }
 }
 
 fn default_width() -> u32 {
@@ -409,6 +430,7 @@ impl Default for DisplayConfig {
             height: default_height(),
             vnc_port: None,
             vnc_password: None,
+            kind: DisplayKind::Framebuffer,
         }
     }
 }
@@ -710,5 +732,26 @@ mod tests {
             .uefi_vars(vm),
             None
         );
+    }
+
+    #[test]
+    fn display_kind_defaults_to_the_framebuffer_and_virtio_gpu_takes_a_virtio_slot() {
+        let base = "id='a'\nname='A'\nvcpus=1\nmemory_mib=64\n[boot]\nkind='linux'\nkernel='k'\n";
+        let fb = VmConfig::from_toml(&format!("{base}[display]\n")).unwrap();
+        assert_eq!(fb.display.as_ref().unwrap().kind, DisplayKind::Framebuffer);
+        let text = toml::to_string(&fb).unwrap();
+        assert!(
+            !text.contains("kind = \"framebuffer\""),
+            "the default stays implicit: {text}"
+        );
+        let gpu = VmConfig::from_toml(&format!("{base}[display]\nkind='virtio-gpu'\n")).unwrap();
+        assert_eq!(gpu.display.as_ref().unwrap().kind, DisplayKind::VirtioGpu);
+        let text = toml::to_string(&gpu).unwrap();
+        assert!(text.contains("kind = \"virtio-gpu\""), "{text}");
+        assert_eq!(VmConfig::from_toml(&text).unwrap(), gpu);
+        assert_eq!(gpu.disk_slots(), fb.disk_slots() - 1);
+        let e = VmConfig::from_toml(&format!("{base}[display]\nkind='cirrus'\n")).unwrap_err();
+        let e = e.to_string();
+        assert!(e.contains("kind") && e.contains("virtio-gpu"), "{e}");
     }
 }

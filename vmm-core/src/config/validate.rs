@@ -713,6 +713,11 @@ impl VmConfig {
     pub fn disk_slots(&self) -> usize {
         let virtio_others = usize::from(self.virtio_rng)
             + 2 * usize::from(self.display.is_some())
+            + usize::from(
+                self.display
+                    .as_ref()
+                    .is_some_and(|d| d.kind == super::DisplayKind::VirtioGpu),
+            )
             + self.nics.len();
         crate::arch::layout::VIRTIO_GSIS
             .len()

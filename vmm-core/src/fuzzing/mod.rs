@@ -20,8 +20,8 @@ pub use devices::{
 pub use files::{control_api_requests, rfb_client_messages, snapshot_state, vmconfig_toml};
 pub use storage::{ahci_commands, atapi_packets, qcow2_open};
 pub use virtio::{
-    virtio_blk_queue, virtio_input_queue, virtio_mmio_transport, virtio_net_queue,
-    virtio_pci_config, virtio_pci_devices, virtio_rng_queue,
+    virtio_blk_queue, virtio_gpu_control, virtio_input_queue, virtio_mmio_transport,
+    virtio_net_queue, virtio_pci_config, virtio_pci_devices, virtio_rng_queue,
 };
 
 use std::path::{Path, PathBuf};
@@ -48,6 +48,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("snapshot_state", snapshot_state),
     ("vga_ports", vga_ports),
     ("virtio_blk_queue", virtio_blk_queue),
+    ("virtio_gpu_control", virtio_gpu_control),
     ("virtio_input_queue", virtio_input_queue),
     ("virtio_mmio_transport", virtio_mmio_transport),
     ("virtio_net_queue", virtio_net_queue),

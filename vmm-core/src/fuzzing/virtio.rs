@@ -324,3 +324,59 @@ pub fn virtio_pci_devices(data: &[u8]) {
     }
     pci_ops(Arc::new(Mutex::new(dev)), 2, rest);
 }
+
+/// virtio-gpu's control and cursor commands: after a length-prefixed head of guest memory
+/// (`split_head`), each request is a little-endian u16 length and that many bytes. Whatever
+/// they say, every response is OK or one of the error codes, host memory stays under its cap
+/// and matches the resources, the scanout names a live resource it fits in, the picture reads
+/// back whole, and the state round-trips through a snapshot.
+pub fn virtio_gpu_control(data: &[u8]) {
+    use crate::devices::virtio::gpu::protocol::*;
+    use crate::devices::virtio::gpu::state::MAX_HOST_BYTES;
+    use crate::devices::virtio::gpu::Gpu;
+    use crate::display::{FrameSource, Rect};
+    let (head, mut rest) = super::split_head(data, MEM);
+    let mem = guest_memory(head);
+    // A small display keeps executions fast; resources and scanouts may still be large.
+    let (mut gpu, display) = Gpu::new(64, 48);
+    while let [a, b, tail @ ..] = rest {
+        let n = usize::from(u16::from_le_bytes([*a, *b])).min(tail.len());
+        let (req, next) = tail.split_at(n);
+        rest = next;
+        let resp = gpu.handle_request(req, &mem);
+        let kind = u32::from_le_bytes(resp[0..4].try_into().expect("a whole header"));
+        assert!(
+            (RESP_OK_NODATA..=RESP_OK_EDID).contains(&kind)
+                || (RESP_ERR_UNSPEC..=RESP_ERR_INVALID_PARAMETER).contains(&kind),
+            "response {kind:#x}"
+        );
+        gpu.with_state(|s| {
+            let sum: u64 = s.resources.values().map(|r| r.pixels.len() as u64).sum();
+            assert_eq!(sum, s.host_bytes());
+            assert!(sum <= MAX_HOST_BYTES);
+            for r in s.resources.values() {
+                assert_eq!(
+                    r.pixels.len() as u64,
+                    u64::from(r.width) * u64::from(r.height) * 4
+                );
+            }
+            if let Some(sc) = s.scanout {
+                let r = &s.resources[&sc.resource_id];
+                assert!(sc.rect.inside(r.width, r.height) && !sc.rect.is_empty());
+            }
+        });
+    }
+    // At most a 256 x 256 corner: a scanout may be 8192 x 8192, whose copy would be most of
+    // an execution's time.
+    let (w, h) = (display.width().min(256), display.height().min(256));
+    let mut px = Vec::new();
+    display.read_rect(Rect { x: 0, y: 0, w, h }, &mut px);
+    assert_eq!(px.len() as u64, u64::from(w) * u64::from(h) * 4);
+    let saved = gpu.save_state().expect("saving virtio-gpu");
+    let irq = interrupt().expect("an eventfd");
+    let mut again = Gpu::new(640, 480).0;
+    again
+        .restore_state(&saved, mem, irq)
+        .expect("restoring what was saved");
+    assert_eq!(again.save_state().expect("saving again"), saved);
+}

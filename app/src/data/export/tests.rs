@@ -126,6 +126,7 @@ pub fn shapes(f: &Files) -> Vec<(&'static str, VmConfig)> {
         height: 720,
         vnc_port: Some(5905),
         vnc_password: Some("s3cr&t".into()),
+        ..Default::default()
     });
 
     let mut nic = VmConfig::new_linux("nic-vm", "NIC", f.kernel.clone());

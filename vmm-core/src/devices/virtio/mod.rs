@@ -5,6 +5,7 @@
 //! (virtio-queue) and its interrupt, both over one [`transport::VirtioCore`].
 
 pub mod block;
+pub mod gpu;
 pub mod input;
 pub mod io_error_log;
 pub mod mmio;
@@ -27,6 +28,7 @@ pub mod device_type {
     pub const NET: u32 = 1;
     pub const BLOCK: u32 = 2;
     pub const RNG: u32 = 4;
+    pub const GPU: u32 = 16;
     pub const INPUT: u32 = 18;
 }
 
@@ -114,6 +116,7 @@ pub fn type_name(device_type: u32) -> &'static str {
         1 => "virtio-net",
         2 => "virtio-blk",
         4 => "virtio-rng",
+        16 => "virtio-gpu",
         18 => "virtio-input",
         _ => "virtio",
     }
@@ -202,6 +205,7 @@ pub enum DeviceState {
     Block(block::BlockState),
     Net(net::NetState),
     Input(input::InputState),
+    Gpu(Box<gpu::GpuSnapshot>),
 }
 
 impl DeviceState {
@@ -211,6 +215,7 @@ impl DeviceState {
             DeviceState::Block(_) => "virtio-blk",
             DeviceState::Net(_) => "virtio-net",
             DeviceState::Input(_) => "virtio-input",
+            DeviceState::Gpu(_) => "virtio-gpu",
         }
     }
 

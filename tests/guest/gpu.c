@@ -1,0 +1,177 @@
+/*
+ * virtio-gpu 2D ("vmdesk.test=gpu"): the driver side of the VMM's device, as
+ * small as a test needs. It reads the display info and the EDID, draws fb.c's
+ * pattern into guest RAM at GPU_BACKING, makes it resource 1
+ * (B8G8R8X8: the pattern's XRGB words as bytes), attaches that memory, scans
+ * it out, transfers and flushes it, and then polls for display-change events
+ * (a host resize), re-reading the display info each time, until "poweroff"
+ * arrives on COM1.
+ *
+ * Lines: "GPU display <w>x<h>", "GPU edid ok preferred=<w>x<h>" (or FAIL),
+ * "GPU pattern shown", then "GPU event display <w>x<h>" per change.
+ *
+ * #included at the bottom of guest.c after virtio.c and fb.c.
+ */
+
+#define VIRTIO_ID_GPU 16
+#define GPU_F_EDID (1u << 1)
+#define GPU_BACKING 0x2000000ull	/* 32 MiB: RAM the image and its scratch never use */
+#define GPU_EVENT_DISPLAY 1
+
+#define GPU_GET_DISPLAY_INFO 0x0100
+#define GPU_RESOURCE_CREATE_2D 0x0101
+#define GPU_SET_SCANOUT 0x0103
+#define GPU_RESOURCE_FLUSH 0x0104
+#define GPU_TRANSFER_TO_HOST_2D 0x0105
+#define GPU_RESOURCE_ATTACH_BACKING 0x0106
+#define GPU_GET_EDID 0x010a
+#define GPU_OK_NODATA 0x1100
+#define GPU_OK_DISPLAY_INFO 0x1101
+#define GPU_OK_EDID 0x1104
+#define GPU_FORMAT_B8G8R8X8 2
+
+static uint64_t gpu_req, gpu_resp;	/* one scratch page each */
+
+/* Sends the request (24-byte header of type `kind`, then `words`) and waits; returns the response type. */
+static uint32_t gpu_cmd(int i, uint32_t kind, const uint32_t *words, uint32_t n, uint32_t resp_len)
+{
+	struct vq_buf bufs[2] = {
+		{ gpu_req, 24 + 4 * n, 0 },
+		{ gpu_resp, resp_len, VIRTQ_DESC_F_WRITE },
+	};
+	uint32_t id, len;
+
+	fill32(gpu_req, 0, 6 + n);
+	*(volatile uint32_t *)(uintptr_t)gpu_req = kind;
+	for (uint32_t k = 0; k < n; k++)
+		((volatile uint32_t *)(uintptr_t)(gpu_req + 24))[k] = words[k];
+	*(volatile uint32_t *)(uintptr_t)gpu_resp = 0;
+	vq_post_chain(&vdevs[i].q[0], bufs, 2);
+	vq_notify(&vdevs[i], 0);
+	if (!vq_wait_used(i, &vdevs[i].q[0], &id, &len))
+		return 0;
+	return rd32(gpu_resp);
+}
+
+static int gpu_expect(int i, const char *what, uint32_t kind, const uint32_t *w, uint32_t n)
+{
+	uint32_t r = gpu_cmd(i, kind, w, n, 24);
+
+	if (r == GPU_OK_NODATA)
+		return 1;
+	put_str("FAIL gpu ");
+	put_str(what);
+	put_str(" response=");
+	put_hex(r);
+	put_char('\n');
+	return 0;
+}
+
+/* Scanout 0's size from GET_DISPLAY_INFO; 0 on failure (reported). */
+static int gpu_display_info(int i, uint32_t *w, uint32_t *h)
+{
+	if (gpu_cmd(i, GPU_GET_DISPLAY_INFO, 0, 0, 24 + 16 * 24) != GPU_OK_DISPLAY_INFO) {
+		put_line("FAIL gpu display info");
+		return 0;
+	}
+	*w = rd32(gpu_resp + 24 + 8);
+	*h = rd32(gpu_resp + 24 + 12);
+	return 1;
+}
+
+static void gpu_edid(int i)
+{
+	uint32_t scanout[2] = { 0, 0 };
+	uint8_t sum = 0;
+
+	if (gpu_cmd(i, GPU_GET_EDID, scanout, 2, 32 + 1024) != GPU_OK_EDID || rd32(gpu_resp + 24) != 128) {
+		put_line("FAIL gpu edid response");
+		return;
+	}
+	for (uint32_t k = 0; k < 128; k++)
+		sum = (uint8_t)(sum + rd8(gpu_resp + 32 + k));
+	if (sum != 0 || rd32(gpu_resp + 32) != 0xffffff00u) {
+		put_line("FAIL gpu edid checksum or header");
+		return;
+	}
+	/* The first detailed timing (block offset 54): active width and height. */
+	uint64_t d = gpu_resp + 32 + 54;
+	put_str("GPU edid ok preferred=");
+	put_dec(rd8(d + 2) | (uint32_t)(rd8(d + 4) >> 4) << 8);
+	put_char('x');
+	put_dec(rd8(d + 5) | (uint32_t)(rd8(d + 7) >> 4) << 8);
+	put_char('\n');
+}
+
+static void gpu_size_line(const char *prefix, uint32_t w, uint32_t h)
+{
+	put_str(prefix);
+	put_dec(w);
+	put_char('x');
+	put_dec(h);
+	put_char('\n');
+}
+
+void __attribute__((noreturn)) do_gpu(void)
+{
+	struct line_in l = { .n = 0 };
+	uint32_t w, h, feat;
+	int i;
+
+	put_line("ACTION gpu");
+	virtio_probe();
+	for (i = 0; i < VIRTIO_SLOTS; i++)
+		if (vdevs[i].present && vdevs[i].id == VIRTIO_ID_GPU)
+			break;
+	if (i == VIRTIO_SLOTS) {
+		put_line("FAIL gpu no device");
+		do_poweroff();
+	}
+	gpu_req = scratch_alloc(4096);
+	gpu_resp = scratch_alloc(4096);
+	if (!gpu_req || !gpu_resp || !virtio_init_features(i, 2, GPU_F_EDID, &feat))
+		do_poweroff();
+	if (!gpu_display_info(i, &w, &h))
+		do_poweroff();
+	gpu_size_line("GPU display ", w, h);
+	if (feat & GPU_F_EDID)
+		gpu_edid(i);
+
+	fb.base = GPU_BACKING;
+	fb.w = w;
+	fb.h = h;
+	fb.stride = w * 4;
+	fb.bw = w / FB_COLS;
+	fb.bh = h / FB_ROWS;
+	fb_pattern(0, 0, w, h);
+	{
+		uint32_t create[4] = { 1, GPU_FORMAT_B8G8R8X8, w, h };
+		uint32_t attach[6] = { 1, 1, (uint32_t)GPU_BACKING, 0, w * h * 4, 0 };
+		uint32_t scanout[6] = { 0, 0, w, h, 0, 1 };
+		uint32_t transfer[8] = { 0, 0, w, h, 0, 0, 1, 0 };
+		uint32_t flush[6] = { 0, 0, w, h, 1, 0 };
+
+		if (!gpu_expect(i, "create", GPU_RESOURCE_CREATE_2D, create, 4) ||
+		    !gpu_expect(i, "attach", GPU_RESOURCE_ATTACH_BACKING, attach, 6) ||
+		    !gpu_expect(i, "scanout", GPU_SET_SCANOUT, scanout, 6) ||
+		    !gpu_expect(i, "transfer", GPU_TRANSFER_TO_HOST_2D, transfer, 8) ||
+		    !gpu_expect(i, "flush", GPU_RESOURCE_FLUSH, flush, 6))
+			do_poweroff();
+	}
+	put_line("GPU pattern shown");
+	for (;;) {
+		if (vreg(&vdevs[i], VM_CONFIG) & GPU_EVENT_DISPLAY) {
+			if (!gpu_display_info(i, &w, &h))
+				do_poweroff();
+			gpu_size_line("GPU event display ", w, h);
+			vset(&vdevs[i], VM_CONFIG + 4, GPU_EVENT_DISPLAY);	/* events_clear */
+		}
+		if (!com1_poll_line(&l)) {
+			io_delay(100);
+			continue;
+		}
+		if (eq(l.buf, l.n, "poweroff"))
+			do_poweroff();
+		l.n = 0;
+	}
+}

@@ -309,7 +309,7 @@ fn precopy(vm: &VmHandle) -> Option<(write_watch::WriteWatch, memory::Captured)>
         Err(e) => {
             static SAID: std::sync::Once = std::sync::Once::new();
             SAID.call_once(|| {
-                eprintln!("vmdesk-vmm: snapshots copy all memory while paused: {e}");
+                crate::log_line!("vmdesk-vmm: snapshots copy all memory while paused: {e}");
             });
             return None;
         }

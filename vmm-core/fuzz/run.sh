@@ -47,6 +47,8 @@ budget_kib=300
 
 work="$here/target/fuzz-work"
 results="$here/target/fuzz-results.tsv"
+# A fresh clone has no target/ yet: the results file goes there before the first build.
+mkdir -p "$work"
 : > "$results"
 status=0
 for t in "${targets[@]}"; do

@@ -4,11 +4,15 @@
  * pattern into guest RAM at GPU_BACKING, makes it resource 1
  * (B8G8R8X8: the pattern's XRGB words as bytes), attaches that memory, scans
  * it out, transfers and flushes it, and then polls for display-change events
- * (a host resize), re-reading the display info each time, until "poweroff"
- * arrives on COM1.
+ * (a host resize): each time it re-reads the display info and, as a real
+ * driver sets a new mode, draws the pattern at the new size into a new
+ * resource, scans that out and drops the old one; until "poweroff" arrives on
+ * COM1.
  *
  * Lines: "GPU display <w>x<h>", "GPU edid ok preferred=<w>x<h>" (or FAIL),
- * "GPU pattern shown", then "GPU event display <w>x<h>" per change.
+ * "GPU pattern shown", then per change "GPU event display <w>x<h>" and
+ * "GPU mode shown <w>x<h>" (or "GPU mode too large <w>x<h>" when the picture
+ * would not fit the RAM set aside for it: the old one stays).
  *
  * #included at the bottom of guest.c after virtio.c and fb.c.
  */
@@ -16,14 +20,17 @@
 #define VIRTIO_ID_GPU 16
 #define GPU_F_EDID (1u << 1)
 #define GPU_BACKING 0x2000000ull	/* 32 MiB: RAM the image and its scratch never use */
+#define GPU_BACKING_MAX (16u << 20)	/* two pictures of up to 8 MiB (1920x1080 fits) */
 #define GPU_EVENT_DISPLAY 1
 
 #define GPU_GET_DISPLAY_INFO 0x0100
 #define GPU_RESOURCE_CREATE_2D 0x0101
+#define GPU_RESOURCE_UNREF 0x0102
 #define GPU_SET_SCANOUT 0x0103
 #define GPU_RESOURCE_FLUSH 0x0104
 #define GPU_TRANSFER_TO_HOST_2D 0x0105
 #define GPU_RESOURCE_ATTACH_BACKING 0x0106
+#define GPU_RESOURCE_DETACH_BACKING 0x0107
 #define GPU_GET_EDID 0x010a
 #define GPU_OK_NODATA 0x1100
 #define GPU_OK_DISPLAY_INFO 0x1101
@@ -112,10 +119,35 @@ static void gpu_size_line(const char *prefix, uint32_t w, uint32_t h)
 	put_char('\n');
 }
 
+/* Draws the pattern at w x h into RAM at `at`, makes it resource `res`, and
+ * shows it on scanout 0 (create, attach, scanout, transfer, flush). */
+static int gpu_show(int i, uint32_t res, uint64_t at, uint32_t w, uint32_t h)
+{
+	fb.base = at;
+	fb.w = w;
+	fb.h = h;
+	fb.stride = w * 4;
+	fb.bw = w / FB_COLS;
+	fb.bh = h / FB_ROWS;
+	fb_pattern(0, 0, w, h);
+
+	uint32_t create[4] = { res, GPU_FORMAT_B8G8R8X8, w, h };
+	uint32_t attach[6] = { res, 1, (uint32_t)at, (uint32_t)(at >> 32), w * h * 4, 0 };
+	uint32_t scanout[6] = { 0, 0, w, h, 0, res };
+	uint32_t transfer[8] = { 0, 0, w, h, 0, 0, res, 0 };
+	uint32_t flush[6] = { 0, 0, w, h, res, 0 };
+
+	return gpu_expect(i, "create", GPU_RESOURCE_CREATE_2D, create, 4) &&
+	       gpu_expect(i, "attach", GPU_RESOURCE_ATTACH_BACKING, attach, 6) &&
+	       gpu_expect(i, "scanout", GPU_SET_SCANOUT, scanout, 6) &&
+	       gpu_expect(i, "transfer", GPU_TRANSFER_TO_HOST_2D, transfer, 8) &&
+	       gpu_expect(i, "flush", GPU_RESOURCE_FLUSH, flush, 6);
+}
+
 void __attribute__((noreturn)) do_gpu(void)
 {
 	struct line_in l = { .n = 0 };
-	uint32_t w, h, feat;
+	uint32_t w, h, feat, res = 1;
 	int i;
 
 	put_line("ACTION gpu");
@@ -137,27 +169,8 @@ void __attribute__((noreturn)) do_gpu(void)
 	if (feat & GPU_F_EDID)
 		gpu_edid(i);
 
-	fb.base = GPU_BACKING;
-	fb.w = w;
-	fb.h = h;
-	fb.stride = w * 4;
-	fb.bw = w / FB_COLS;
-	fb.bh = h / FB_ROWS;
-	fb_pattern(0, 0, w, h);
-	{
-		uint32_t create[4] = { 1, GPU_FORMAT_B8G8R8X8, w, h };
-		uint32_t attach[6] = { 1, 1, (uint32_t)GPU_BACKING, 0, w * h * 4, 0 };
-		uint32_t scanout[6] = { 0, 0, w, h, 0, 1 };
-		uint32_t transfer[8] = { 0, 0, w, h, 0, 0, 1, 0 };
-		uint32_t flush[6] = { 0, 0, w, h, 1, 0 };
-
-		if (!gpu_expect(i, "create", GPU_RESOURCE_CREATE_2D, create, 4) ||
-		    !gpu_expect(i, "attach", GPU_RESOURCE_ATTACH_BACKING, attach, 6) ||
-		    !gpu_expect(i, "scanout", GPU_SET_SCANOUT, scanout, 6) ||
-		    !gpu_expect(i, "transfer", GPU_TRANSFER_TO_HOST_2D, transfer, 8) ||
-		    !gpu_expect(i, "flush", GPU_RESOURCE_FLUSH, flush, 6))
-			do_poweroff();
-	}
+	if (!gpu_show(i, 1, GPU_BACKING, w, h))
+		do_poweroff();
 	put_line("GPU pattern shown");
 	for (;;) {
 		if (vreg(&vdevs[i], VM_CONFIG) & GPU_EVENT_DISPLAY) {
@@ -165,6 +178,22 @@ void __attribute__((noreturn)) do_gpu(void)
 				do_poweroff();
 			gpu_size_line("GPU event display ", w, h);
 			vset(&vdevs[i], VM_CONFIG + 4, GPU_EVENT_DISPLAY);	/* events_clear */
+			if ((uint64_t)w * h * 4 > GPU_BACKING_MAX / 2) {
+				gpu_size_line("GPU mode too large ", w, h);
+			} else {
+				/* The new picture goes into the other half, so the one shown
+				 * stays whole until the scanout moves. */
+				uint32_t next = res == 1 ? 2 : 1;
+				uint64_t at = GPU_BACKING + (next == 1 ? 0 : GPU_BACKING_MAX / 2);
+				uint32_t old[2] = { res, 0 };
+
+				if (!gpu_show(i, next, at, w, h) ||
+				    !gpu_expect(i, "detach", GPU_RESOURCE_DETACH_BACKING, old, 2) ||
+				    !gpu_expect(i, "unref", GPU_RESOURCE_UNREF, old, 2))
+					do_poweroff();
+				res = next;
+				gpu_size_line("GPU mode shown ", w, h);
+			}
 		}
 		if (!com1_poll_line(&l)) {
 			io_delay(100);

@@ -9,8 +9,8 @@ import tempfile
 BEGIN = "<!-- fuzz-table:begin (vmm-core/fuzz/run.sh writes this table) -->"
 END = "<!-- fuzz-table:end -->"
 HEADER = [
-    "| target | executions | seconds | cov (edges) | ft (features) | corpus (files / KiB) | crashes | run on |",
-    "|---|---:|---:|---:|---:|---:|---:|---|",
+    "| target | executions | seconds | CPU s | cov (edges) | ft (features) | corpus (files / KiB) | crashes | run on |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---|",
 ]
 SECTION = """## Fuzzing
 
@@ -35,12 +35,17 @@ def main(md_path, results_path):
     rows = {}
     for line in table.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 8 and cells[0] not in ("target", "") and not cells[0].startswith("-"):
+        if cells[0] in ("target", "") or cells[0].startswith("-"):
+            continue
+        if len(cells) == 8:
+            # A row from before the CPU column: its CPU time was not measured.
+            cells.insert(3, "–")
+        if len(cells) == 9:
             rows[cells[0].strip("`")] = cells
     today = datetime.date.today().isoformat()
     for line in open(results_path):
-        t, execs, secs, cov, ft, files, kib, crashes = line.rstrip("\n").split("\t")
-        rows[t] = [f"`{t}`", f"{int(execs):,}", secs, cov, ft,
+        t, execs, secs, cpu, cov, ft, files, kib, crashes = line.rstrip("\n").split("\t")
+        rows[t] = [f"`{t}`", f"{int(execs):,}", secs, cpu, cov, ft,
                    f"{files} / {kib}", crashes, today]
     body = "\n".join(HEADER + ["| " + " | ".join(rows[k]) + " |" for k in sorted(rows)])
     out = head + BEGIN + "\n" + body + "\n" + END + tail

@@ -9,7 +9,8 @@
 # corpus it leaves, and the crashes this run found (inputs in artifacts/<target>/, to be moved to
 # regressions/<target>/ once fixed: `cargo test -p vmm-core --lib fuzzing` replays them).
 # New inputs are merged into corpus/<target>/ (minimized: only those that add coverage);
-# --no-merge leaves the in-tree corpus alone. Needs `cargo +nightly` and cargo-fuzz.
+# --no-merge leaves the in-tree corpus alone. Needs `cargo +nightly` and cargo-fuzz; the CPU
+# column needs GNU time (/usr/bin/time, Debian package `time`), else it says `?`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -63,12 +64,16 @@ for t in "${targets[@]}"; do
     start=$(date +%s)
     stamp="$work/$t.start"; : > "$stamp"
     set +e
-    cargo +nightly fuzz run "$t" "$work/$t" "corpus/$t" -- \
+    # CPU time as well as wall time: on a shared machine the wall clock overstates the work.
+    timer=(); [ ! -x /usr/bin/time ] || timer=(/usr/bin/time -f '%U %S' -o "$work/$t.cpu")
+    rm -f "$work/$t.cpu"
+    "${timer[@]}" cargo +nightly fuzz run "$t" "$work/$t" "corpus/$t" -- \
         "${limits[@]}" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="artifacts/$t/" >"$log" 2>&1
     rc=$?
     set -e
     secs=$(( $(date +%s) - start ))
+    cpu=$(tail -1 "$work/$t.cpu" 2>/dev/null | awk 'NF == 2 { printf "%d", $1 + $2 }')
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     # The last status line (`#N  DONE/pulse/NEW ... cov: X ft: Y corp: ...`).
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
@@ -98,10 +103,10 @@ for t in "${targets[@]}"; do
     [ "$trimmed" = 0 ] || echo "== $t: corpus over ${budget_kib} KiB: dropped its $trimmed largest inputs"
     files=$(find "corpus/$t" -type f | wc -l)
     kib=$(( ( $(du -sb "corpus/$t" | cut -f1) + 1023 ) / 1024 ))
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${execs:-0}" "$secs" "${cov:-?}" "${ft:-?}" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "${execs:-0}" "$secs" "${cpu:-?}" "${cov:-?}" "${ft:-?}" \
         "$files" "$kib" "$crashes" >> "$results"
-    printf '%-24s %12s execs %6ss  cov %6s  ft %6s  corpus %4s files %5s KiB  crashes %s\n' \
-        "$t" "${execs:-0}" "$secs" "${cov:-?}" "${ft:-?}" "$files" "$kib" "$crashes"
+    printf '%-24s %12s execs %6ss (CPU %ss)  cov %6s  ft %6s  corpus %4s files %5s KiB  crashes %s\n' \
+        "$t" "${execs:-0}" "$secs" "${cpu:-?}" "${cov:-?}" "${ft:-?}" "$files" "$kib" "$crashes"
 done
 # The harnesses' scratch folders (vmdesk-fuzz-<pid>) of fuzzer processes that have ended.
 for d in "${TMPDIR:-/tmp}"/vmdesk-fuzz-*; do

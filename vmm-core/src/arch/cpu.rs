@@ -31,8 +31,25 @@ pub enum CpuError {
 
 /// The CPUID KVM supports, as the base every vCPU's table is patched from.
 pub fn supported_cpuid(kvm: &Kvm) -> Result<CpuId, CpuError> {
-    kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES)
-        .map_err(CpuError::SupportedCpuid)
+    let mut c = kvm
+        .get_supported_cpuid(KVM_MAX_CPUID_ENTRIES)
+        .map_err(CpuError::SupportedCpuid)?;
+    // KVM emulates the LAPIC's TSC-deadline mode with the in-kernel irqchip (always ours) but
+    // leaves the bit out of the supported table: userspace adds it, as QEMU's `-cpu host` does.
+    // Linux then arms its timer with one MSR write instead of two APIC register writes.
+    if kvm.check_extension(kvm_ioctls::Cap::TscDeadlineTimer) {
+        set_tsc_deadline(&mut c);
+    }
+    Ok(c)
+}
+
+/// Leaf 1 ECX bit 24: TSC-deadline timer.
+const TSC_DEADLINE_TIMER: u32 = 1 << 24;
+
+fn set_tsc_deadline(c: &mut CpuId) {
+    for e in c.as_mut_slice().iter_mut().filter(|e| e.function == 1) {
+        e.ecx |= TSC_DEADLINE_TIMER;
+    }
 }
 
 /// MSRs a booting Linux expects in a known state (the same set Firecracker sets).
@@ -254,6 +271,18 @@ fn setup_long_mode(vcpu: &VcpuFd, entry: u64) -> Result<(), CpuError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tsc_deadline_is_set_in_leaf_1_only() {
+        let e = |function: u32| kvm_bindings::kvm_cpuid_entry2 {
+            function,
+            ..Default::default()
+        };
+        let mut c = CpuId::from_entries(&[e(0), e(1), e(7)]).unwrap();
+        set_tsc_deadline(&mut c);
+        let ecx: Vec<u32> = c.as_slice().iter().map(|e| e.ecx).collect();
+        assert_eq!(ecx, [0, TSC_DEADLINE_TIMER, 0]);
+    }
 
     #[test]
     fn code_segment_is_64_bit() {

@@ -26,6 +26,7 @@
 //!   [`keysym`] the X11 keysym to evdev mapping, [`auth`] VNC Authentication.
 
 pub mod auth;
+pub mod desktop;
 pub mod encode;
 mod gate;
 mod handshake;
@@ -34,5 +35,6 @@ pub mod proto;
 mod rects;
 mod server;
 mod session;
+mod wire;
 
 pub use server::{serve_tcp, serve_unix, VncOptions, VncServer, VncStats};

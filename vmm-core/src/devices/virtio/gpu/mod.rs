@@ -6,6 +6,7 @@
 //! fence is complete by the time its response is used.
 
 pub mod edid;
+mod front_end;
 pub mod protocol;
 mod snapshot;
 pub mod state;

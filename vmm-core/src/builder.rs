@@ -454,7 +454,11 @@ fn virtio_devices(
             if let Some(g) = &gpu {
                 g.publish_damage_to(handle.damage.clone());
                 // Clients may ask for sizes and draw the guest's pointer themselves.
-                handle.resize = Some(Arc::new(g.clone()));
+                handle.resize = Some(Arc::new(crate::devices::virtio::gpu::GpuResize {
+                    display: g.clone(),
+                    width: crate::config::validate::DISPLAY_WIDTH,
+                    height: crate::config::validate::DISPLAY_HEIGHT,
+                }));
                 handle.cursor = Some(Arc::new(g.clone()));
             }
             (Some(handle), fb, vga)

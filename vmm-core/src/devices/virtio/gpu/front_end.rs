@@ -2,15 +2,22 @@
 //! size requests forwarded to the guest's driver, and the pointer's shape.
 
 use super::GpuDisplay;
-use crate::config::validate::{DISPLAY_HEIGHT, DISPLAY_WIDTH};
 use crate::display::{CursorShape, CursorSource, DisplayResize, ResizeError};
 use crate::util::lock;
+use std::ops::RangeInclusive;
 
-impl DisplayResize for GpuDisplay {
-    /// Within the config's limits for `display.width` and `display.height` (the same as the
-    /// API's `set-display-size`): smaller is an invalid size, larger one we won't provide.
+/// Size requests to the guest within limits (the config's for `display.width` and
+/// `display.height`, the same as the API's `set-display-size`, which the builder passes in):
+/// smaller is an invalid size, larger is one we won't provide.
+pub struct GpuResize {
+    pub display: GpuDisplay,
+    pub width: RangeInclusive<u32>,
+    pub height: RangeInclusive<u32>,
+}
+
+impl DisplayResize for GpuResize {
     fn request_size(&self, width: u32, height: u32) -> Result<(), ResizeError> {
-        let (w, h) = (DISPLAY_WIDTH, DISPLAY_HEIGHT);
+        let (w, h) = (&self.width, &self.height);
         if width > *w.end() || height > *h.end() {
             return Err(ResizeError::TooLarge(format!(
                 "{width}x{height} is larger than {}x{}",
@@ -25,7 +32,9 @@ impl DisplayResize for GpuDisplay {
                 h.start()
             )));
         }
-        self.set_size(width, height).map_err(ResizeError::Invalid)
+        self.display
+            .set_size(width, height)
+            .map_err(ResizeError::Invalid)
     }
 }
 
@@ -51,5 +60,104 @@ impl CursorSource for GpuDisplay {
             }
         };
         (shape, c.shape_serial)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::protocol::*;
+    use super::super::Gpu;
+    use super::*;
+    use crate::display::{DamageBus, Rect};
+    use std::sync::Arc;
+    use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
+
+    fn req(kind: u32, body: &[u32]) -> Vec<u8> {
+        let mut r = kind.to_le_bytes().to_vec();
+        r.resize(HDR_LEN, 0);
+        r.extend(body.iter().flat_map(|w| w.to_le_bytes()));
+        r
+    }
+
+    fn ok(gpu: &mut Gpu, m: &GuestMemoryMmap, kind: u32, body: &[u32]) {
+        let resp = gpu.handle_request(&req(kind, body), m);
+        assert_eq!(resp[..4], RESP_OK_NODATA.to_le_bytes(), "command {kind:#x}");
+    }
+
+    #[test]
+    fn requests_within_the_limits_reach_the_device() {
+        let (_gpu, display) = Gpu::new(640, 480);
+        let r = GpuResize {
+            display: display.clone(),
+            width: 64..=7680,
+            height: 64..=4320,
+        };
+        assert!(matches!(
+            r.request_size(7681, 600),
+            Err(ResizeError::TooLarge(_))
+        ));
+        assert!(matches!(
+            r.request_size(1024, 63),
+            Err(ResizeError::Invalid(_))
+        ));
+        assert_eq!(display.requested_size(), (640, 480));
+        r.request_size(1024, 600).unwrap();
+        assert_eq!(display.requested_size(), (1024, 600));
+        assert!(display.event_pending());
+    }
+
+    #[test]
+    fn the_shape_serial_follows_shape_changes_only_and_wakes_clients() {
+        let m = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 1 << 20)]).unwrap();
+        let (mut gpu, display) = Gpu::new(640, 480);
+        let bus = Arc::new(DamageBus::default());
+        display.publish_damage_to(bus.clone());
+        let client = bus.subscribe(0, 0);
+        let _ = client.take(std::time::Duration::ZERO);
+        assert_eq!(display.shape_serial(), 0);
+        assert_eq!(display.shape(), (CursorShape::default(), 0));
+
+        // A 2 x 2 cursor: opaque red, transparent, transparent, opaque blue (B, G, R, A).
+        let px = [0, 0, 255, 255, 9, 9, 9, 0, 9, 9, 9, 0, 255, 0, 0, 255];
+        m.write_slice(&px, GuestAddress(0x8000)).unwrap();
+        ok(
+            &mut gpu,
+            &m,
+            CMD_RESOURCE_CREATE_2D,
+            &[7, FORMAT_B8G8R8A8, 2, 2],
+        );
+        ok(
+            &mut gpu,
+            &m,
+            CMD_RESOURCE_ATTACH_BACKING,
+            &[7, 1, 0x8000, 0, 16, 0],
+        );
+        ok(
+            &mut gpu,
+            &m,
+            CMD_TRANSFER_TO_HOST_2D,
+            &[0, 0, 2, 2, 0, 0, 7, 0],
+        );
+        ok(&mut gpu, &m, CMD_UPDATE_CURSOR, &[0, 10, 10, 0, 7, 1, 5, 0]);
+        let (shape, serial) = display.shape();
+        assert_eq!(serial, 1);
+        assert_eq!((shape.w, shape.h, shape.hot_x, shape.hot_y), (2, 2, 1, 1));
+        assert_eq!(shape.pixels, px);
+        // The update woke the client without damaging anything.
+        let woke = client.take(std::time::Duration::ZERO);
+        assert_eq!(
+            woke,
+            [Rect {
+                x: 0,
+                y: 0,
+                w: 0,
+                h: 0
+            }]
+        );
+        ok(&mut gpu, &m, CMD_MOVE_CURSOR, &[0, 20, 30, 0, 0, 0, 0, 0]);
+        assert_eq!(display.shape_serial(), 1, "a move is not a new shape");
+        assert!(client.take(std::time::Duration::ZERO).is_empty());
+        ok(&mut gpu, &m, CMD_UPDATE_CURSOR, &[0, 20, 30, 0, 0, 0, 0, 0]);
+        assert_eq!(display.shape(), (CursorShape::default(), 2), "hidden");
     }
 }

@@ -167,7 +167,7 @@ fn the_guests_pointer_image_reaches_a_vnc_client_as_a_cursor() {
             if opaque {
                 assert_eq!(
                     cur.pixels[(y * 64 + x) as usize] & 0xff_ffff,
-                    0xc0 << 16 | (4 * y) << 8 | 4 * x,
+                    0xc0 << 16 | (4 * y) << 8 | (4 * x),
                     "pixel {x},{y}"
                 );
             }

@@ -140,6 +140,8 @@ impl DamageBus {
         *crate::util::lock(&self.first_subscriber) = Some(Box::new(hook));
     }
 
+    /// Adds `rects` to every client's pending damage. An empty rectangle marks nothing but
+    /// wakes the clients' writers (virtio-gpu does that when the pointer's shape changes).
     pub fn publish(&self, rects: &[Rect]) {
         if rects.is_empty() {
             return;

@@ -27,7 +27,8 @@ const DAMAGE_WAIT: Duration = Duration::from_millis(500);
 /// How long the writer sleeps between checks when the client has no request outstanding
 /// (the reader wakes it as soon as one arrives).
 const IDLE_WAIT: Duration = Duration::from_secs(1);
-/// Unknown keysyms are logged this many times per client, then only counted.
+/// Unknown keysyms (and SetDesktopSize requests) are logged this many times per client, then
+/// only counted (answered).
 const MAX_KEYSYM_LOGS: u32 = 8;
 /// Damage rectangles kept back for later requests beyond this many are merged.
 const MAX_CARRY: usize = 64;
@@ -138,6 +139,7 @@ fn session(
         buttons: 0,
         pointer: (0, 0),
         keysym_logs: 0,
+        size_logs: 0,
     };
     let read_result = reader.run(&mut stream);
     reader.release_all();
@@ -213,6 +215,7 @@ struct Reader<'a> {
     buttons: u8,
     pointer: (u32, u32),
     keysym_logs: u32,
+    size_logs: u32,
 }
 
 impl Reader<'_> {
@@ -380,10 +383,13 @@ impl Reader<'_> {
             count,
             screens,
         );
-        crate::log_line!(
-            "vnc: {}: SetDesktopSize {width}x{height} ({count} screen(s)): status {status}",
-            self.peer
-        );
+        if self.size_logs < MAX_KEYSYM_LOGS {
+            self.size_logs += 1;
+            crate::log_line!(
+                "vnc: {}: SetDesktopSize {width}x{height} ({count} screen(s)): status {status}",
+                self.peer
+            );
+        }
         let screen = match screens {
             [s] if status == STATUS_OK => *s,
             _ => desktop::our_screen(current.0, current.1),

@@ -32,6 +32,11 @@ impl DisplayResize for GpuResize {
                 h.start()
             )));
         }
+        // Asked again before the driver looked: it will read this size anyway, so no
+        // second interrupt (a client that repeats itself doesn't flood the guest).
+        if self.display.requested_size() == (width, height) && self.display.event_pending() {
+            return Ok(());
+        }
         self.display
             .set_size(width, height)
             .map_err(ResizeError::Invalid)

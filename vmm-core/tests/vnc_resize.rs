@@ -360,3 +360,54 @@ fn the_pointer_shape_goes_to_clients_that_draw_it_once_per_change() {
     plain.request(true);
     assert_eq!(plain.bytes_within(Duration::from_millis(300)), 0);
 }
+
+/// vncdotool, a client we didn't write, draws the pointer itself with `--localcursor`: its
+/// capture is the picture with our Cursor image (pixels where the bitmask is set) at the
+/// pointer's position less the hot spot.
+#[test]
+fn vncdotool_draws_the_pointer_image_it_gets() {
+    let works = std::process::Command::new("vncdo")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !works {
+        eprintln!("skipped: vncdotool not installed (pip install vncdotool)");
+        assert!(
+            std::env::var_os("VMDESK_REQUIRE_TOOLS").is_none(),
+            "vncdotool missing and VMDESK_REQUIRE_TOOLS is set"
+        );
+        return;
+    }
+    let rig = rig(true);
+    *rig.pointer.shape.lock().unwrap() = arrow(12, 10);
+    rig.pointer.serial.store(1, Ordering::SeqCst);
+    let png = rig._dir.path().join("vncdo.png");
+    let out = std::process::Command::new("vncdo")
+        .args(["-t", "30", "--localcursor", "-s"])
+        .arg(rig.server.socket_path().unwrap())
+        .args(["move", "20", "20", "capture"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let img = image::open(&png).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (64, 48));
+    // The arrow (hot spot 1,2) drawn at 20,20: its top left is at 19,18.
+    let mut drawn = 0;
+    for (x, y, p) in img.enumerate_pixels() {
+        let got = u32::from(p[0]) << 16 | u32::from(p[1]) << 8 | u32::from(p[2]);
+        let (cx, cy) = (x.wrapping_sub(19), y.wrapping_sub(18));
+        let want = if cx < 12 && cy < 10 && cx <= cy {
+            drawn += 1;
+            0x80 << 16 | cy << 8 | cx
+        } else {
+            pixel(x, y, 64)
+        };
+        assert_eq!(got, want, "pixel {x},{y}");
+    }
+    assert_eq!(drawn, (1..=10).sum::<u32>());
+}

@@ -188,3 +188,61 @@ fn the_guests_pointer_image_reaches_a_vnc_client_as_a_cursor() {
     assert!(rects.iter().all(|(_, e)| *e == ENCODING_RAW), "{rects:?}");
     vm.api().cmd("kill");
 }
+
+#[test]
+fn a_vbe_mode_the_guest_sets_reaches_an_extended_desktop_size_client() {
+    use crate::vga::{seabios_or_skip, start_vga_vm, vbe_boot_sector, FIRMWARE_TIMEOUT};
+    let name = "a_vbe_mode_the_guest_sets_reaches_an_extended_desktop_size_client";
+    if !kvm_or_skip(name) || !seabios_or_skip(name) {
+        return;
+    }
+    let vm = start_vga_vm("vga-eds", |dir| {
+        let mut image = vbe_boot_sector();
+        image.resize(1 << 20, 0);
+        let path = dir.join("boot.img");
+        std::fs::write(&path, image).unwrap();
+        format!(
+            "\n[[disks]]\npath = \"{}\"\nformat = \"raw\"\n",
+            path.display()
+        )
+    });
+    let path = vm.dir.path().join("run/vnc.sock");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !path.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut c = client(&vm, &[ENCODING_RAW, ENCODING_EXTENDED_DESKTOP_SIZE]);
+    c.request(false);
+    let first = read_desktop(&mut c);
+    assert_eq!(first[0].0, 0, "{first:?}");
+    c.read_update().unwrap();
+    // The VGA cannot be told a size.
+    c.set_desktop_size(1024, 768, &[screen(1024, 768)]);
+    // (Pixel updates may come first; the answer comes as soon as it is due.)
+    let deadline = Instant::now() + FIRMWARE_TIMEOUT;
+    let mut answered = false;
+    let mut resized = false;
+    c.request(true);
+    while !(answered && resized) {
+        assert!(
+            Instant::now() < deadline,
+            "answered {answered}, resized {resized}: {:?}",
+            c.desktop
+        );
+        let before = c.desktop.len();
+        if c.read_update().is_err() {
+            c.request(true);
+            continue;
+        }
+        for d in &c.desktop[before..] {
+            match (d.reason, d.status, d.w, d.h) {
+                (1, 1, ..) => answered = true,
+                // Text mode (720x400) and the like on the way.
+                (0, 0, w, h) => resized = (w, h) == (1024, 768),
+                other => panic!("unexpected ExtendedDesktopSize {other:?}"),
+            }
+        }
+        c.request(true);
+    }
+    assert_eq!((c.w, c.h), (1024, 768));
+}

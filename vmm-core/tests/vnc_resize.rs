@@ -65,6 +65,9 @@ impl DisplayResize for Resizer {
             return Err(ResizeError::Invalid(format!("{w}x{h}")));
         }
         self.asked.lock().unwrap().push((w, h));
+        if (self.frame.width(), self.frame.height()) == (w, h) {
+            return Ok(());
+        }
         let (frame, damage) = (self.frame.clone(), self.damage.clone());
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
@@ -230,7 +233,7 @@ fn set_desktop_size_is_forwarded_and_every_client_follows_the_new_size() {
     // A good one: forwarded (4), at the old size; the new size follows as a server change.
     a.set_desktop_size(100, 80, &[one_screen(100, 80)]);
     assert_eq!(read_desktop(&mut a), [eds(1, 4, 64, 48)]);
-    assert_eq!(*rig.resizer.asked.lock().unwrap(), [(100, 80)]);
+    assert_eq!(*rig.resizer.asked.lock().unwrap(), [(64, 48), (100, 80)]);
     a.request(true);
     assert_eq!(read_desktop(&mut a), [eds(0, 0, 100, 80)]);
     assert_eq!((a.w, a.h), (100, 80));

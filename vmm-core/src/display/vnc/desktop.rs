@@ -12,7 +12,8 @@
 //! - 1 (prohibited) when the display cannot be told a size (framebuffer, VGA);
 //! - 3 (invalid) for another layout, or a size below the display's minimum;
 //! - 2 (out of resources) for a size beyond the display's maximum;
-//! - 0 (no error) when the frame already has that size;
+//! - 0 (no error) when the frame already has that size (the display is still told, so an
+//!   earlier request the guest has not acted on yet is replaced);
 //! - 4 (request forwarded) otherwise: the guest's driver is told (virtio-gpu's display
 //!   event), as QEMU does. When the guest then sets the mode, every client gets the new size as
 //!   reason 0 (ExtendedDesktopSize, or DesktopSize for clients without it), like any change
@@ -73,10 +74,9 @@ pub fn answer_request(
         return status;
     }
     let (w, h) = (u32::from(width), u32::from(height));
-    if (w, h) == current {
-        return STATUS_OK;
-    }
+    // Asked even for the current size: it replaces any request the guest has not acted on.
     match resize.request_size(w, h) {
+        Ok(()) if (w, h) == current => STATUS_OK,
         Ok(()) => STATUS_FORWARDED,
         Err(ResizeError::Invalid(_)) => STATUS_INVALID,
         Err(ResizeError::TooLarge(_)) => STATUS_OUT_OF_RESOURCES,
@@ -225,8 +225,8 @@ mod tests {
             answer_request(Some(&fake), (640, 480), 800, 600, 1, &[screen(80, 60)]),
             STATUS_INVALID
         );
-        // Only the forwarded one reached the display.
-        assert_eq!(*fake.0.lock().unwrap(), vec![(800, 600)]);
+        // Only valid layouts reached the display.
+        assert_eq!(*fake.0.lock().unwrap(), vec![(800, 600), (640, 480)]);
     }
 
     #[test]

@@ -32,9 +32,9 @@ impl DisplayResize for GpuResize {
                 h.start()
             )));
         }
-        // Asked again before the driver looked: it will read this size anyway, so no
-        // second interrupt (a client that repeats itself doesn't flood the guest).
-        if self.display.requested_size() == (width, height) && self.display.event_pending() {
+        // Already the size asked for (the driver has it, or will read it at the pending
+        // event): no second interrupt, so a client that repeats itself doesn't flood the guest.
+        if self.display.requested_size() == (width, height) {
             return Ok(());
         }
         self.display
@@ -106,6 +106,9 @@ mod tests {
             Err(ResizeError::Invalid(_))
         ));
         assert_eq!(display.requested_size(), (640, 480));
+        // Already the size asked for: nothing to tell the driver.
+        r.request_size(640, 480).unwrap();
+        assert!(!display.event_pending());
         r.request_size(1024, 600).unwrap();
         assert_eq!(display.requested_size(), (1024, 600));
         assert!(display.event_pending());

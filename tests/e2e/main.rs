@@ -20,3 +20,4 @@ mod ps2;
 mod sata;
 mod snapshot;
 mod vga;
+mod vnc_resize;

@@ -11,9 +11,9 @@ use vmm_core::display::vnc::proto::{ENCODING_DESKTOP_SIZE, ENCODING_RAW};
 
 const SEABIOS: &str = "/usr/share/seabios/bios-256k.bin";
 const VGA_BIOS: &str = "/usr/share/seabios/vgabios-stdvga.bin";
-const FIRMWARE_TIMEOUT: Duration = Duration::from_secs(180);
+pub(crate) const FIRMWARE_TIMEOUT: Duration = Duration::from_secs(180);
 
-fn seabios_or_skip(test: &str) -> bool {
+pub(crate) fn seabios_or_skip(test: &str) -> bool {
     if Path::new(SEABIOS).is_file() && Path::new(VGA_BIOS).is_file() {
         return true;
     }
@@ -26,7 +26,7 @@ fn seabios_or_skip(test: &str) -> bool {
 }
 
 /// A BIOS VM with a display (so a VGA), and what `extra` adds for its folder.
-fn start_vga_vm(id: &str, extra: impl FnOnce(&Path) -> String) -> Vm {
+pub(crate) fn start_vga_vm(id: &str, extra: impl FnOnce(&Path) -> String) -> Vm {
     let dir = tempfile::tempdir().unwrap();
     let more = extra(dir.path());
     let toml = format!(
@@ -180,7 +180,7 @@ fn seabios_text_screen_is_legible_on_the_vga() {
 
 /// A boot sector that asks the VGA BIOS for VBE mode 0x118 (1024×768, 24 bpp, linear frame
 /// buffer), puts one red pixel at 0,0 through the banked window at 0xa0000, and halts.
-fn vbe_boot_sector() -> Vec<u8> {
+pub(crate) fn vbe_boot_sector() -> Vec<u8> {
     #[rustfmt::skip]
     let code: [u8; 30] = [
         0xb8, 0x02, 0x4f,       // mov ax, 0x4f02 (VBE set mode)

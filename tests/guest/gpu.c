@@ -9,8 +9,11 @@
  * resource, scans that out and drops the old one; until "poweroff" arrives on
  * COM1.
  *
+ * After the pattern it sets a pointer image through the cursor queue (see
+ * gpu_cursor: a 64x64 B8G8R8A8 resource with a known shape and hot spot).
+ *
  * Lines: "GPU display <w>x<h>", "GPU edid ok preferred=<w>x<h>" (or FAIL),
- * "GPU pattern shown", then per change "GPU event display <w>x<h>" and
+ * "GPU pattern shown", "GPU cursor set 64x64 hot=3,5", then per change "GPU event display <w>x<h>" and
  * "GPU mode shown <w>x<h>" (or "GPU mode too large <w>x<h>" when the picture
  * would not fit the RAM set aside for it: the old one stays).
  *
@@ -32,10 +35,16 @@
 #define GPU_RESOURCE_ATTACH_BACKING 0x0106
 #define GPU_RESOURCE_DETACH_BACKING 0x0107
 #define GPU_GET_EDID 0x010a
+#define GPU_UPDATE_CURSOR 0x0300
 #define GPU_OK_NODATA 0x1100
 #define GPU_OK_DISPLAY_INFO 0x1101
 #define GPU_OK_EDID 0x1104
+#define GPU_FORMAT_B8G8R8A8 1
 #define GPU_FORMAT_B8G8R8X8 2
+#define GPU_CURSOR_RES 100
+#define GPU_CURSOR_SIDE 64u
+#define GPU_CURSOR_HOT_X 3u
+#define GPU_CURSOR_HOT_Y 5u
 
 static uint64_t gpu_req, gpu_resp;	/* one scratch page each */
 
@@ -144,6 +153,64 @@ static int gpu_show(int i, uint32_t res, uint64_t at, uint32_t w, uint32_t h)
 	       gpu_expect(i, "flush", GPU_RESOURCE_FLUSH, flush, 6);
 }
 
+/*
+ * The pointer image (tests/e2e/vnc_resize.rs recomputes it): 64x64, pixel
+ * (x, y) is opaque where x <= y and x + y < 96, with bytes B = 4x, G = 4y,
+ * R = 0xc0, A = 0xff; transparent (all zero) elsewhere. Hot spot 3,5. Drawn
+ * into scratch RAM, made resource 100, transferred, and set with
+ * UPDATE_CURSOR on the cursor queue (queue 1, a request with no response).
+ */
+static int gpu_cursor(int i)
+{
+	const uint32_t n = GPU_CURSOR_SIDE;
+	uint64_t img = scratch_alloc(n * n * 4);
+	uint32_t id, len;
+
+	if (!img)
+		return 0;
+	for (uint32_t y = 0; y < n; y++)
+		for (uint32_t x = 0; x < n; x++) {
+			uint32_t v = 0;
+
+			if (x <= y && x + y < 96)
+				v = 0xffc00000u | (4 * y) << 8 | 4 * x;
+			((volatile uint32_t *)(uintptr_t)img)[y * n + x] = v;
+		}
+
+	uint32_t create[4] = { GPU_CURSOR_RES, GPU_FORMAT_B8G8R8A8, n, n };
+	uint32_t attach[6] = { GPU_CURSOR_RES, 1, (uint32_t)img, (uint32_t)(img >> 32), n * n * 4, 0 };
+	uint32_t transfer[8] = { 0, 0, n, n, 0, 0, GPU_CURSOR_RES, 0 };
+
+	if (!gpu_expect(i, "cursor create", GPU_RESOURCE_CREATE_2D, create, 4) ||
+	    !gpu_expect(i, "cursor attach", GPU_RESOURCE_ATTACH_BACKING, attach, 6) ||
+	    !gpu_expect(i, "cursor transfer", GPU_TRANSFER_TO_HOST_2D, transfer, 8))
+		return 0;
+
+	/* struct virtio_gpu_update_cursor: header, pos (scanout, x, y, padding),
+	 * resource id, hot_x, hot_y, padding. */
+	uint32_t cursor[8] = { 0, 10, 10, 0, GPU_CURSOR_RES, GPU_CURSOR_HOT_X, GPU_CURSOR_HOT_Y, 0 };
+	struct vq_buf buf = { gpu_req, 24 + sizeof(cursor), 0 };
+
+	fill32(gpu_req, 0, 6);
+	*(volatile uint32_t *)(uintptr_t)gpu_req = GPU_UPDATE_CURSOR;
+	for (uint32_t k = 0; k < 8; k++)
+		((volatile uint32_t *)(uintptr_t)(gpu_req + 24))[k] = cursor[k];
+	vq_post_chain(&vdevs[i].q[1], &buf, 1);
+	vq_notify(&vdevs[i], 1);
+	if (!vq_wait_used(i, &vdevs[i].q[1], &id, &len))
+		return 0;
+	put_str("GPU cursor set ");
+	put_dec(n);
+	put_char('x');
+	put_dec(n);
+	put_str(" hot=");
+	put_dec(GPU_CURSOR_HOT_X);
+	put_char(',');
+	put_dec(GPU_CURSOR_HOT_Y);
+	put_char('\n');
+	return 1;
+}
+
 void __attribute__((noreturn)) do_gpu(void)
 {
 	struct line_in l = { .n = 0 };
@@ -172,6 +239,8 @@ void __attribute__((noreturn)) do_gpu(void)
 	if (!gpu_show(i, 1, GPU_BACKING, w, h))
 		do_poweroff();
 	put_line("GPU pattern shown");
+	if (!gpu_cursor(i))
+		put_line("FAIL gpu cursor");
 	for (;;) {
 		if (vreg(&vdevs[i], VM_CONFIG) & GPU_EVENT_DISPLAY) {
 			if (!gpu_display_info(i, &w, &h))

@@ -322,6 +322,17 @@ seed("rfb_client_messages", "session", b"".join([
     bytes([4, 1, 0, 0]) + struct.pack(">I", 0x61), bytes([4, 0, 0, 0]) + struct.pack(">I", 0xff0d),
     bytes([5, 1]) + struct.pack(">HH", 100, 200), bytes([6, 0, 0, 0]) + struct.pack(">I", 5) + b"hello",
 ]))
+seed("rfb_client_messages", "set-desktop-size", b"".join([
+    bytes([2, 0]) + struct.pack(">H", 4) + struct.pack(">iiii", 0, -308, -239, -223),
+    bytes([3, 0]) + struct.pack(">HHHH", 0, 0, 640, 480),
+    # one screen covering 1024x600 (valid), two screens, none, and one too small
+    bytes([251, 0]) + struct.pack(">HHBB", 1024, 600, 1, 0) + struct.pack(">IHHHHI", 0, 0, 0, 1024, 600, 0),
+    bytes([251, 0]) + struct.pack(">HHBB", 1024, 600, 2, 0)
+    + struct.pack(">IHHHHI", 0, 0, 0, 512, 600, 0) + struct.pack(">IHHHHI", 1, 512, 0, 512, 600, 0),
+    bytes([251, 0]) + struct.pack(">HHBB", 800, 600, 0, 0),
+    bytes([251, 0]) + struct.pack(">HHBB", 8, 8, 1, 0) + struct.pack(">IHHHHI", 7, 0, 0, 8, 8, 1 << 31),
+    bytes([3, 1]) + struct.pack(">HHHH", 0, 0, 1024, 600),
+]))
 seed("rfb_client_messages", "8-bit-colour-map", bytes([0, 0, 0, 0, 8, 8, 0, 0]) + bytes(12)
      + bytes([3, 0]) + struct.pack(">HHHH", 0, 0, 16, 16))
 

@@ -443,14 +443,23 @@ fn virtio_devices(
             }
             let sink = Arc::new(input);
             virtio_input = Some(sink.clone());
-            let handle = DisplayHandle {
+            let mut handle = DisplayHandle {
                 frame,
                 input: sink,
                 damage: Arc::new(DamageBus::default()),
+                resize: None,
+                cursor: None,
             };
             // virtio-gpu's damage is its flushes: no polling thread, nothing while idle.
             if let Some(g) = &gpu {
                 g.publish_damage_to(handle.damage.clone());
+                // Clients may ask for sizes and draw the guest's pointer themselves.
+                handle.resize = Some(Arc::new(crate::devices::virtio::gpu::GpuResize {
+                    display: g.clone(),
+                    width: crate::config::validate::DISPLAY_WIDTH,
+                    height: crate::config::validate::DISPLAY_HEIGHT,
+                }));
+                handle.cursor = Some(Arc::new(g.clone()));
             }
             (Some(handle), fb, vga)
         }

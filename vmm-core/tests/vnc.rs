@@ -165,6 +165,8 @@ impl Rig {
             frame: frame.clone(),
             input: input.clone(),
             damage: damage.clone(),
+            resize: None,
+            cursor: None,
         };
         Rig {
             frame,

@@ -39,6 +39,8 @@ fn display() -> DisplayHandle {
         frame: Arc::new(Grey),
         input: Arc::new(Nowhere),
         damage: Arc::new(DamageBus::default()),
+        resize: None,
+        cursor: None,
     }
 }
 

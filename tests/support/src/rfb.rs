@@ -1,7 +1,8 @@
 //! A raw RFB 3.8 client written from RFC 6143, shared by the VNC tests (`tests/vnc.rs`) and
 //! the VNC benchmark (`benches/vnc.rs`): handshake (no auth or VNC auth),
-//! SetPixelFormat, SetEncodings, update requests, and Raw / ZRLE / DesktopSize decoding into
-//! `fb`. It panics on protocol errors: it serves tests and benchmarks, not users.
+//! SetPixelFormat, SetEncodings, SetDesktopSize, update requests, and Raw / ZRLE / DesktopSize
+//! / ExtendedDesktopSize / Cursor decoding into `fb`, `desktop` and `cursor`. It panics on
+//! protocol errors: it serves tests and benchmarks, not users.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -11,7 +12,8 @@ use std::time::Duration;
 
 use flate2::{Decompress, FlushDecompress};
 use vmm_core::display::vnc::proto::{
-    PixelFormat, ENCODING_DESKTOP_SIZE, ENCODING_RAW, ENCODING_ZRLE,
+    PixelFormat, Screen, ENCODING_CURSOR, ENCODING_DESKTOP_SIZE, ENCODING_EXTENDED_DESKTOP_SIZE,
+    ENCODING_RAW, ENCODING_ZRLE,
 };
 use vmm_core::display::Rect;
 
@@ -45,6 +47,39 @@ pub struct Client {
     /// Pixel values in the client's format.
     pub fb: Vec<u32>,
     pub z: Decompress,
+    /// ExtendedDesktopSize rectangles received, oldest first.
+    pub desktop: Vec<DesktopSize>,
+    /// The last Cursor pseudo-rectangle received.
+    pub cursor: Option<CursorRect>,
+}
+
+/// An ExtendedDesktopSize rectangle as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesktopSize {
+    pub reason: u16,
+    pub status: u16,
+    pub w: u32,
+    pub h: u32,
+    pub screens: Vec<Screen>,
+}
+
+/// A Cursor pseudo-rectangle: hot spot, size, pixels in the client's format, bitmask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorRect {
+    pub hot_x: u32,
+    pub hot_y: u32,
+    pub w: u32,
+    pub h: u32,
+    pub pixels: Vec<u32>,
+    pub mask: Vec<u8>,
+}
+
+impl CursorRect {
+    /// Whether the bitmask marks pixel (x, y) valid.
+    pub fn opaque(&self, x: u32, y: u32) -> bool {
+        let row = self.w.div_ceil(8);
+        self.mask[(y * row + x / 8) as usize] & (0x80 >> (x % 8)) != 0
+    }
 }
 
 pub fn rd<const N: usize>(s: &mut dyn Conn) -> io::Result<[u8; N]> {
@@ -130,6 +165,8 @@ impl Client {
             pf,
             fb: vec![0; (w * h) as usize],
             z: Decompress::new(true),
+            desktop: Vec::new(),
+            cursor: None,
         })
     }
 
@@ -153,6 +190,18 @@ impl Client {
         let mut m = vec![3u8, incremental as u8, 0, 0, 0, 0];
         m.extend_from_slice(&(self.w as u16).to_be_bytes());
         m.extend_from_slice(&(self.h as u16).to_be_bytes());
+        self.s.write_all(&m).unwrap();
+    }
+
+    /// SetDesktopSize for `w` x `h` with these screens.
+    pub fn set_desktop_size(&mut self, w: u16, h: u16, screens: &[Screen]) {
+        let mut m = vec![251u8, 0];
+        m.extend_from_slice(&w.to_be_bytes());
+        m.extend_from_slice(&h.to_be_bytes());
+        m.extend_from_slice(&[screens.len() as u8, 0]);
+        for s in screens {
+            m.extend_from_slice(&s.to_bytes());
+        }
         self.s.write_all(&m).unwrap();
     }
 
@@ -243,6 +292,51 @@ impl Client {
                     self.w = r.w;
                     self.h = r.h;
                     self.fb = vec![0; (r.w * r.h) as usize];
+                }
+                ENCODING_EXTENDED_DESKTOP_SIZE => {
+                    let head = rd::<4>(&mut *self.s)?;
+                    let mut screens = Vec::new();
+                    for _ in 0..head[0] {
+                        let b = rd::<16>(&mut *self.s)?;
+                        let u16_at = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+                        screens.push(Screen {
+                            id: u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+                            x: u16_at(4),
+                            y: u16_at(6),
+                            w: u16_at(8),
+                            h: u16_at(10),
+                            flags: u32::from_be_bytes([b[12], b[13], b[14], b[15]]),
+                        });
+                    }
+                    let (reason, status) = (r.x as u16, r.y as u16);
+                    // A refused request's size is not a new one.
+                    if (reason != 1 || status == 0) && (r.w, r.h) != (self.w, self.h) {
+                        self.w = r.w;
+                        self.h = r.h;
+                        self.fb = vec![0; (r.w * r.h) as usize];
+                    }
+                    self.desktop.push(DesktopSize {
+                        reason,
+                        status,
+                        w: r.w,
+                        h: r.h,
+                        screens,
+                    });
+                }
+                ENCODING_CURSOR => {
+                    let mut data = vec![0u8; (r.w * r.h) as usize * self.bpp()];
+                    self.s.read_exact(&mut data)?;
+                    let pixels = data.chunks(self.bpp()).map(|b| self.pixel(b)).collect();
+                    let mut mask = vec![0u8; (r.w.div_ceil(8) * r.h) as usize];
+                    self.s.read_exact(&mut mask)?;
+                    self.cursor = Some(CursorRect {
+                        hot_x: r.x,
+                        hot_y: r.y,
+                        w: r.w,
+                        h: r.h,
+                        pixels,
+                        mask,
+                    });
                 }
                 e => panic!("unexpected encoding {e}"),
             }

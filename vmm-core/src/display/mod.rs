@@ -38,6 +38,52 @@ pub trait InputSink: Send + Sync {
     fn pointer(&self, x: u32, y: u32, buttons: u8);
 }
 
+/// Why a display refused a size ([`DisplayResize::request_size`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResizeError {
+    /// The size is not one the display can have (too small, zero).
+    Invalid(String),
+    /// The size is larger than the display may be.
+    TooLarge(String),
+}
+
+impl std::fmt::Display for ResizeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResizeError::Invalid(m) | ResizeError::TooLarge(m) => f.write_str(m),
+        }
+    }
+}
+
+/// A display whose size the guest can be asked to change (virtio-gpu). Displays without one
+/// (the framebuffer, VGA) change size only when the guest sets a mode on its own.
+pub trait DisplayResize: Send + Sync {
+    /// Forwards a request for `width` x `height` to the guest. The frame changes size later,
+    /// if and when the guest's driver sets that mode; front ends see it as a new frame size.
+    fn request_size(&self, width: u32, height: u32) -> Result<(), ResizeError>;
+}
+
+/// The guest's pointer image, for front ends that draw the pointer themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CursorShape {
+    pub w: u32,
+    pub h: u32,
+    /// The hot spot, inside the image (0, 0 for an empty one).
+    pub hot_x: u32,
+    pub hot_y: u32,
+    /// `w * h` pixels as B, G, R, A bytes; alpha 0 is transparent. Empty while hidden.
+    pub pixels: Vec<u8>,
+}
+
+/// Where the guest's pointer shape comes from (virtio-gpu's cursor queue).
+pub trait CursorSource: Send + Sync {
+    /// Changes whenever the shape changes (not when the pointer only moves); 0 while the
+    /// guest has never set one.
+    fn shape_serial(&self) -> u64;
+    /// The shape as of now, and its serial.
+    fn shape(&self) -> (CursorShape, u64);
+}
+
 /// Fans damage out to clients. Each client accumulates what changed until it asks for an
 /// update, so a slow client never blocks the display thread and never misses a change: too
 /// many pending rectangles collapse into one full-screen rectangle.
@@ -94,6 +140,8 @@ impl DamageBus {
         *crate::util::lock(&self.first_subscriber) = Some(Box::new(hook));
     }
 
+    /// Adds `rects` to every client's pending damage. An empty rectangle marks nothing but
+    /// wakes the clients' writers (virtio-gpu does that when the pointer's shape changes).
     pub fn publish(&self, rects: &[Rect]) {
         if rects.is_empty() {
             return;
@@ -179,6 +227,10 @@ pub struct DisplayHandle {
     pub frame: Arc<dyn FrameSource>,
     pub input: Arc<dyn InputSink>,
     pub damage: Arc<DamageBus>,
+    /// Set where clients may ask for another size (VNC SetDesktopSize).
+    pub resize: Option<Arc<dyn DisplayResize>>,
+    /// Set where the guest has a pointer image of its own (VNC Cursor pseudo-encoding).
+    pub cursor: Option<Arc<dyn CursorSource>>,
 }
 
 #[cfg(test)]

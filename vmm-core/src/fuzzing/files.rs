@@ -3,11 +3,14 @@
 
 use crate::api::{Event, Hello, Request};
 use crate::config::{HostLimits, VmConfig};
+use crate::display::vnc::desktop;
 use crate::display::vnc::encode::{encode_raw, PixelConverter, ZrleEncoder};
 use crate::display::vnc::keysym::keysym_to_evdev;
 use crate::display::vnc::proto::{
-    parse_client_message, ClientMessage, EncodingPrefs, PixelFormat, MAX_MESSAGE_LEN,
+    parse_client_message, ClientMessage, EncodingPrefs, PixelFormat, Screen, MAX_MESSAGE_LEN,
+    MAX_SCREENS,
 };
+use crate::display::{DisplayResize, ResizeError};
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -59,8 +62,76 @@ pub fn rfb_client_messages(data: &[u8]) {
                 }
             }
             ClientMessage::PointerEvent { .. } | ClientMessage::ClientCutText { .. } => {}
+            ClientMessage::SetDesktopSize {
+                width,
+                height,
+                count,
+                screens,
+            } => set_desktop_size(width, height, count, &screens, &conv),
         }
     }
+}
+
+/// A SetDesktopSize as the session answers it: the kept screens are bounded, the answer is
+/// one of the spec's status codes and only a valid layout reaches the display, and the
+/// answer (and a cursor of the requested size) encodes to exactly its length.
+fn set_desktop_size(width: u16, height: u16, count: u8, screens: &[Screen], conv: &PixelConverter) {
+    assert_eq!(screens.len(), usize::from(count).min(MAX_SCREENS));
+    struct Display(std::sync::Mutex<Option<(u32, u32)>>);
+    impl DisplayResize for Display {
+        fn request_size(&self, w: u32, h: u32) -> Result<(), ResizeError> {
+            *self.0.lock().unwrap() = Some((w, h));
+            match w {
+                0..64 => Err(ResizeError::Invalid("small".into())),
+                7681.. => Err(ResizeError::TooLarge("large".into())),
+                _ => Ok(()),
+            }
+        }
+    }
+    let display = Display(std::sync::Mutex::new(None));
+    let status = desktop::answer_request(Some(&display), (640, 480), width, height, count, screens);
+    assert!(status <= desktop::STATUS_FORWARDED);
+    let asked = *display.0.lock().unwrap();
+    let valid = desktop::check_layout(width, height, count, screens).is_ok();
+    assert_eq!(asked.is_some(), valid);
+    if let Some(asked) = asked {
+        assert_eq!(asked, (u32::from(width), u32::from(height)));
+    }
+    assert_eq!(
+        desktop::answer_request(None, (640, 480), width, height, count, screens),
+        desktop::STATUS_PROHIBITED
+    );
+    let screen = screens
+        .first()
+        .copied()
+        .unwrap_or(desktop::our_screen(640, 480));
+    let mut out = Vec::new();
+    desktop::extended_desktop_size_update(
+        &mut out,
+        &[(desktop::REASON_CLIENT, status, (640, 480), screen)],
+    );
+    assert_eq!(out.len(), 4 + 12 + 4 + 16);
+    // A cursor as large as the request (bounded), its alpha from the screen ids.
+    let (w, h) = (u32::from(width % 80), u32::from(height % 80));
+    let pixels: Vec<u8> = (0..w * h)
+        .flat_map(|i| (screen.id ^ i.wrapping_mul(0x9e37_79b9)).to_le_bytes())
+        .collect();
+    let shape = crate::display::CursorShape {
+        w,
+        h,
+        hot_x: screen.x.into(),
+        hot_y: screen.y.into(),
+        pixels,
+    };
+    out.clear();
+    desktop::put_cursor(&mut out, conv, &shape);
+    let (w, h) = (w as usize, h as usize);
+    let data = if w > 0 && h > 0 {
+        w * h * conv.bytes_per_pixel() + w.div_ceil(8) * h
+    } else {
+        0
+    };
+    assert_eq!(out.len(), 12 + data);
 }
 
 /// Control API lines both ways. As the server reads them: each `\n`-terminated line (at most

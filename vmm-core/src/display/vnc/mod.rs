@@ -10,8 +10,9 @@
 //! publishes dirty rectangles from KVM's dirty log; every client pulls its own accumulated
 //! damage with [`ClientDamage::take`](super::ClientDamage::take)) would have to be bridged
 //! into a second framebuffer and a runtime. The part of RFB a VM console needs (handshake,
-//! VNC auth, six client messages, Raw + ZRLE + DesktopSize) is small, so we wrote it here:
-//! plain threads and blocking sockets, and a byte-buffer message parser that we fuzz.
+//! VNC auth, seven client messages, Raw + ZRLE + DesktopSize + ExtendedDesktopSize + Cursor)
+//! is small, so we wrote it here: plain threads and blocking sockets, and a byte-buffer
+//! message parser that we fuzz.
 //!
 //! # Structure
 //!
@@ -24,8 +25,14 @@
 //!   guest publishes no damage, so nothing is sent.
 //! - [`proto`] is the wire format and parser, [`encode`] the Raw/ZRLE encoders,
 //!   [`keysym`] the X11 keysym to evdev mapping, [`auth`] VNC Authentication.
+//! - [`desktop`]: size requests and the pointer. Encodings: Raw (0), ZRLE (16); pseudo-encodings
+//!   DesktopSize (-223), ExtendedDesktopSize (-308, with the SetDesktopSize message 251: a
+//!   display with a resize hook forwards the size to the guest, others answer "prohibited";
+//!   see the module for the status codes) and Cursor (-239: the guest's pointer image, with a
+//!   bitmask from its alpha, sent once per shape change; the pointer moves locally).
 
 pub mod auth;
+pub mod desktop;
 pub mod encode;
 mod gate;
 mod handshake;
@@ -34,5 +41,6 @@ pub mod proto;
 mod rects;
 mod server;
 mod session;
+mod wire;
 
 pub use server::{serve_tcp, serve_unix, VncOptions, VncServer, VncStats};

@@ -12,12 +12,19 @@ pub const MSG_FRAMEBUFFER_UPDATE_REQUEST: u8 = 3;
 pub const MSG_KEY_EVENT: u8 = 4;
 pub const MSG_POINTER_EVENT: u8 = 5;
 pub const MSG_CLIENT_CUT_TEXT: u8 = 6;
+/// SetDesktopSize (community RFB spec, rfbproto): the client asks for a framebuffer size.
+pub const MSG_SET_DESKTOP_SIZE: u8 = 251;
 
 /// Encodings and pseudo-encodings (RFC 6143 §7.7, §7.8).
 pub const ENCODING_RAW: i32 = 0;
 pub const ENCODING_COPY_RECT: i32 = 1;
 pub const ENCODING_ZRLE: i32 = 16;
 pub const ENCODING_DESKTOP_SIZE: i32 = -223;
+/// The Cursor pseudo-encoding: the client draws the pointer (image + bitmask + hot spot).
+pub const ENCODING_CURSOR: i32 = -239;
+/// The ExtendedDesktopSize pseudo-encoding (rfbproto): size changes with a reason and a
+/// status, and the client may ask for sizes with SetDesktopSize.
+pub const ENCODING_EXTENDED_DESKTOP_SIZE: i32 = -308;
 
 /// SetEncodings lists longer than this are refused. Real clients send a few dozen.
 pub const MAX_ENCODINGS: usize = 1024;
@@ -26,6 +33,46 @@ pub const MAX_CUT_TEXT: usize = 1 << 20;
 /// The largest message [`parse_client_message`] accepts, so the largest buffer a session
 /// needs to hold.
 pub const MAX_MESSAGE_LEN: usize = 8 + MAX_CUT_TEXT;
+/// Screens of a SetDesktopSize kept by the parser; the rest are only counted (the message
+/// itself is at most 8 + 255 * 16 bytes, read and skipped whole).
+pub const MAX_SCREENS: usize = 16;
+
+/// A screen of a SetDesktopSize or ExtendedDesktopSize layout (rfbproto `SCREEN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Screen {
+    pub id: u32,
+    pub x: u16,
+    pub y: u16,
+    pub w: u16,
+    pub h: u16,
+    pub flags: u32,
+}
+
+impl Screen {
+    pub const LEN: usize = 16;
+
+    pub fn to_bytes(&self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        b[0..4].copy_from_slice(&self.id.to_be_bytes());
+        b[4..6].copy_from_slice(&self.x.to_be_bytes());
+        b[6..8].copy_from_slice(&self.y.to_be_bytes());
+        b[8..10].copy_from_slice(&self.w.to_be_bytes());
+        b[10..12].copy_from_slice(&self.h.to_be_bytes());
+        b[12..16].copy_from_slice(&self.flags.to_be_bytes());
+        b
+    }
+
+    fn parse(b: &[u8]) -> Screen {
+        Screen {
+            id: be32(&b[0..]),
+            x: be16(&b[4..]),
+            y: be16(&b[6..]),
+            w: be16(&b[8..]),
+            h: be16(&b[10..]),
+            flags: be32(&b[12..]),
+        }
+    }
+}
 
 /// RFC 6143 §7.4: how a pixel is laid out on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +213,14 @@ pub enum ClientMessage {
     ClientCutText {
         len: usize,
     },
+    /// A request for a framebuffer of `width` x `height` with this screen layout. `screens`
+    /// holds the first [`MAX_SCREENS`] of the `count` screens the client sent.
+    SetDesktopSize {
+        width: u16,
+        height: u16,
+        count: u8,
+        screens: Vec<Screen>,
+    },
 }
 
 /// Why a client's byte stream is not a valid message. The session closes the client.
@@ -302,6 +357,32 @@ pub fn parse_client_message(buf: &[u8]) -> Result<Option<(ClientMessage, usize)>
             }
             (ClientMessage::ClientCutText { len: n as usize }, len)
         }
+        MSG_SET_DESKTOP_SIZE => {
+            // type, padding, width u16, height u16, number-of-screens u8, padding, screens
+            if !need(8) {
+                return Ok(None);
+            }
+            let count = buf[6];
+            let len = 8 + Screen::LEN * usize::from(count);
+            if !need(len) {
+                return Ok(None);
+            }
+            // The count is the client's: what is kept is bounded by MAX_SCREENS.
+            let screens = buf[8..len]
+                .chunks_exact(Screen::LEN)
+                .take(MAX_SCREENS)
+                .map(Screen::parse)
+                .collect();
+            (
+                ClientMessage::SetDesktopSize {
+                    width: be16(&buf[2..]),
+                    height: be16(&buf[4..]),
+                    count,
+                    screens,
+                },
+                len,
+            )
+        }
         other => return Err(ParseError::UnknownMessageType(other)),
     };
     Ok(Some(msg))
@@ -314,6 +395,11 @@ pub struct EncodingPrefs {
     pub encoding: i32,
     /// The client understands the DesktopSize pseudo-encoding.
     pub desktop_size: bool,
+    /// The client understands ExtendedDesktopSize (and may send SetDesktopSize); it gets
+    /// that instead of DesktopSize.
+    pub extended_desktop_size: bool,
+    /// The client draws the pointer from Cursor pseudo-rectangles.
+    pub cursor: bool,
 }
 
 impl Default for EncodingPrefs {
@@ -321,6 +407,8 @@ impl Default for EncodingPrefs {
         EncodingPrefs {
             encoding: ENCODING_RAW,
             desktop_size: false,
+            extended_desktop_size: false,
+            cursor: false,
         }
     }
 }
@@ -334,6 +422,8 @@ impl EncodingPrefs {
                 .find(|e| matches!(*e, ENCODING_RAW | ENCODING_ZRLE))
                 .unwrap_or(ENCODING_RAW),
             desktop_size: list.contains(&ENCODING_DESKTOP_SIZE),
+            extended_desktop_size: list.contains(&ENCODING_EXTENDED_DESKTOP_SIZE),
+            cursor: list.contains(&ENCODING_CURSOR),
         }
     }
 }
@@ -422,6 +512,25 @@ mod tests {
                 vec![6, 0, 0, 0, 0, 0, 0, 3, b'a', b'b', b'c'],
                 ClientMessage::ClientCutText { len: 3 },
             ),
+            (
+                vec![
+                    251, 0, 4, 0, 2, 88, 1, 0, // 1024 x 600, one screen
+                    0, 0, 0, 9, 0, 1, 0, 2, 4, 0, 2, 88, 0, 0, 1, 0,
+                ],
+                ClientMessage::SetDesktopSize {
+                    width: 1024,
+                    height: 600,
+                    count: 1,
+                    screens: vec![Screen {
+                        id: 9,
+                        x: 1,
+                        y: 2,
+                        w: 1024,
+                        h: 600,
+                        flags: 256,
+                    }],
+                },
+            ),
         ];
         for (bytes, want) in msgs {
             for cut in 0..bytes.len() {
@@ -431,6 +540,37 @@ mod tests {
             more.push(4);
             assert_eq!(parse_client_message(&more), Ok(Some((want, bytes.len()))));
         }
+    }
+
+    #[test]
+    fn set_desktop_size_keeps_a_bounded_number_of_screens() {
+        let screen = Screen {
+            id: 1,
+            x: 0,
+            y: 0,
+            w: 8,
+            h: 8,
+            flags: 0,
+        };
+        let mut m = vec![251, 0, 0, 8, 0, 8, 255, 0];
+        for i in 0..255u32 {
+            m.extend_from_slice(&Screen { id: i, ..screen }.to_bytes());
+        }
+        assert_eq!(m.len(), 8 + 255 * 16);
+        assert_eq!(parse_client_message(&m[..m.len() - 1]), Ok(None));
+        let Ok(Some((ClientMessage::SetDesktopSize { count, screens, .. }, n))) =
+            parse_client_message(&m)
+        else {
+            panic!("not parsed");
+        };
+        assert_eq!((count, n, screens.len()), (255, m.len(), MAX_SCREENS));
+        assert_eq!(screens[15].id, 15);
+        // No screens at all is a (bad) message of 8 bytes.
+        let m = [251, 0, 0, 8, 0, 8, 0, 0, 3];
+        assert!(matches!(
+            parse_client_message(&m),
+            Ok(Some((ClientMessage::SetDesktopSize { count: 0, .. }, 8)))
+        ));
     }
 
     #[test]
@@ -454,9 +594,12 @@ mod tests {
         let p = EncodingPrefs::from_list(&[5, 16, 0, -223]);
         assert_eq!(p.encoding, ENCODING_ZRLE);
         assert!(p.desktop_size);
+        assert!(!p.extended_desktop_size && !p.cursor);
         let p = EncodingPrefs::from_list(&[7, 0, 16]);
         assert_eq!(p.encoding, ENCODING_RAW);
         assert!(!p.desktop_size);
+        let p = EncodingPrefs::from_list(&[-308, -239, 16]);
+        assert!(p.extended_desktop_size && p.cursor && !p.desktop_size);
         assert_eq!(EncodingPrefs::from_list(&[7]).encoding, ENCODING_RAW);
     }
 }

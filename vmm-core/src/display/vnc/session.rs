@@ -8,15 +8,17 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::desktop::{self, REASON_CLIENT, REASON_SERVER, STATUS_OK};
 use super::encode::{encode_raw, PixelConverter, ZrleEncoder};
 use super::handshake::{handshake, protocol_error, ByDeadline};
 use super::keysym::keysym_to_evdev;
 use super::proto::{
-    parse_client_message, ClientMessage, EncodingPrefs, PixelFormat, ENCODING_DESKTOP_SIZE,
+    parse_client_message, ClientMessage, EncodingPrefs, PixelFormat, Screen, ENCODING_DESKTOP_SIZE,
     ENCODING_ZRLE, MAX_MESSAGE_LEN,
 };
 use super::rects::{coalesce, contains, intersect};
 use super::server::{Inner, Stream};
+use super::wire::{put_rect_header, read_padded, write_all_by};
 use crate::display::{bounding_box, ClientDamage, FrameSource, Rect};
 use crate::util::lock;
 
@@ -25,10 +27,14 @@ const DAMAGE_WAIT: Duration = Duration::from_millis(500);
 /// How long the writer sleeps between checks when the client has no request outstanding
 /// (the reader wakes it as soon as one arrives).
 const IDLE_WAIT: Duration = Duration::from_secs(1);
-/// Unknown keysyms are logged this many times per client, then only counted.
+/// Unknown keysyms (and SetDesktopSize requests) are logged this many times per client, then
+/// only counted (answered).
 const MAX_KEYSYM_LOGS: u32 = 8;
 /// Damage rectangles kept back for later requests beyond this many are merged.
 const MAX_CARRY: usize = 64;
+/// SetDesktopSize answers not yet sent; a client with more outstanding is closed (each
+/// must be answered on its own, so they can't be merged).
+const MAX_SIZE_REPLIES: usize = 64;
 
 /// Runs one client until it disconnects or misbehaves; logs why it ended (through the gate's
 /// bounded log while it has not authenticated: floods of refusals must not flood the log).
@@ -133,6 +139,7 @@ fn session(
         buttons: 0,
         pointer: (0, 0),
         keysym_logs: 0,
+        size_logs: 0,
     };
     let read_result = reader.run(&mut stream);
     reader.release_all();
@@ -164,6 +171,9 @@ struct ClientState {
     req_seq: u64,
     /// Outstanding non-incremental requests: send these areas now.
     full: Vec<Rect>,
+    /// SetDesktopSize answers to send as soon as possible: status, and the screen to echo
+    /// (the client's on success, ours otherwise).
+    size_replies: Vec<(u16, Screen)>,
     closed: bool,
     writer_error: Option<io::Error>,
 }
@@ -176,6 +186,7 @@ impl Default for ClientState {
             incremental: None,
             req_seq: 0,
             full: Vec::new(),
+            size_replies: Vec::new(),
             closed: false,
             writer_error: None,
         }
@@ -204,6 +215,7 @@ struct Reader<'a> {
     buttons: u8,
     pointer: (u32, u32),
     keysym_logs: u32,
+    size_logs: u32,
 }
 
 impl Reader<'_> {
@@ -260,18 +272,21 @@ impl Reader<'_> {
                 let mut st = lock(&self.shared.st);
                 if st.prefs != prefs {
                     crate::log_line!(
-                        "vnc: {}: using {}{}",
+                        "vnc: {}: using {}{}{}",
                         self.peer,
                         if prefs.encoding == ENCODING_ZRLE {
                             "ZRLE"
                         } else {
                             "Raw"
                         },
-                        if prefs.desktop_size {
+                        if prefs.extended_desktop_size {
+                            " + ExtendedDesktopSize"
+                        } else if prefs.desktop_size {
                             " + DesktopSize"
                         } else {
                             ""
-                        }
+                        },
+                        if prefs.cursor { " + Cursor" } else { "" }
                     );
                 }
                 st.prefs = prefs;
@@ -340,7 +355,55 @@ impl Reader<'_> {
             ClientMessage::ClientCutText { .. } => {
                 // Read and dropped: there is no guest clipboard channel.
             }
+            ClientMessage::SetDesktopSize {
+                width,
+                height,
+                count,
+                screens,
+            } => self.set_desktop_size(width, height, count, &screens)?,
         }
+        Ok(())
+    }
+
+    /// Asks the display for the size (see [`desktop`]) and queues the answer for the writer.
+    fn set_desktop_size(
+        &mut self,
+        width: u16,
+        height: u16,
+        count: u8,
+        screens: &[Screen],
+    ) -> io::Result<()> {
+        let display = &self.inner.display;
+        let current = (display.frame.width(), display.frame.height());
+        let status = desktop::answer_request(
+            display.resize.as_deref(),
+            current,
+            width,
+            height,
+            count,
+            screens,
+        );
+        if self.size_logs < MAX_KEYSYM_LOGS {
+            self.size_logs += 1;
+            crate::log_line!(
+                "vnc: {}: SetDesktopSize {width}x{height} ({count} screen(s)): status {status}",
+                self.peer
+            );
+        }
+        let screen = match screens {
+            [s] if status == STATUS_OK => *s,
+            _ => desktop::our_screen(current.0, current.1),
+        };
+        let mut st = lock(&self.shared.st);
+        if st.size_replies.len() >= MAX_SIZE_REPLIES {
+            return Err(protocol_error(format!(
+                "{MAX_SIZE_REPLIES} SetDesktopSize messages not yet answered"
+            )));
+        }
+        st.size_replies.push((status, screen));
+        self.shared.cv.notify_all();
+        drop(st);
+        self.shared.poke();
         Ok(())
     }
 
@@ -370,6 +433,8 @@ struct Writer<'a> {
     seen: (u32, u32),
     /// Damage outside the area of the request it arrived during, for later requests.
     carry: Vec<Rect>,
+    /// The shape serial of the pointer last sent (0: none yet).
+    cursor_sent: u64,
     conv_pf: PixelFormat,
     conv: PixelConverter,
     zrle: ZrleEncoder,
@@ -387,6 +452,7 @@ impl<'a> Writer<'a> {
             size,
             seen: size,
             carry: Vec::new(),
+            cursor_sent: 0,
             conv_pf: PixelFormat::XRGB8888,
             conv: PixelConverter::new(&PixelFormat::XRGB8888),
             zrle: ZrleEncoder::new(),
@@ -404,13 +470,16 @@ impl<'a> Writer<'a> {
 
     fn run(mut self) -> io::Result<()> {
         loop {
-            let (prefs, full, incremental, seq) = {
+            let (prefs, full, incremental, seq, replies) = {
                 let mut st = lock(&self.shared.st);
                 loop {
                     if st.closed {
                         return Ok(());
                     }
-                    if !st.full.is_empty() || st.incremental.is_some() {
+                    if !st.full.is_empty()
+                        || st.incremental.is_some()
+                        || !st.size_replies.is_empty()
+                    {
                         break;
                     }
                     st = self
@@ -425,8 +494,13 @@ impl<'a> Writer<'a> {
                     std::mem::take(&mut st.full),
                     st.incremental,
                     st.req_seq,
+                    std::mem::take(&mut st.size_replies),
                 )
             };
+            if !replies.is_empty() {
+                // Answers to SetDesktopSize go out at once, requested or not (rfbproto).
+                self.send_size_replies(&replies)?;
+            }
 
             let now = (self.frame.width(), self.frame.height());
             if now != self.seen {
@@ -445,6 +519,10 @@ impl<'a> Writer<'a> {
             if !full.is_empty() {
                 // Non-incremental: send the requested areas now, with any damage we owe
                 // the incremental request; damage inside the areas goes out with them.
+                // A client with ExtendedDesktopSize learns the layout first (rfbproto).
+                if prefs.extended_desktop_size {
+                    self.send_layout(REASON_SERVER, STATUS_OK)?;
+                }
                 let sent: Vec<Rect> = full.iter().filter_map(|r| intersect(*r, screen)).collect();
                 let mut rects = sent.clone();
                 let mut pending = self.take_damage(Duration::ZERO);
@@ -506,7 +584,7 @@ impl<'a> Writer<'a> {
                 }
             }
             self.trim_carry();
-            if rects.is_empty() {
+            if rects.is_empty() && !self.cursor_due(prefs) {
                 // Woken by a poke or a timeout: look at the requests and the size again.
                 continue;
             }
@@ -532,7 +610,26 @@ impl<'a> Writer<'a> {
     }
 
     fn resize(&mut self, now: (u32, u32), prefs: EncodingPrefs) -> io::Result<()> {
-        if !prefs.desktop_size {
+        if prefs.extended_desktop_size
+            && u16::try_from(now.0).is_ok()
+            && u16::try_from(now.1).is_ok()
+        {
+            // The new size in an update of its own; the whole new frame is owed to the
+            // next request.
+            self.size = now;
+            let _ = self.take_damage(Duration::ZERO);
+            self.carry.clear();
+            if now.0 > 0 && now.1 > 0 {
+                self.carry.push(Rect {
+                    x: 0,
+                    y: 0,
+                    w: now.0,
+                    h: now.1,
+                });
+            }
+            return self.send_layout(REASON_SERVER, STATUS_OK);
+        }
+        if !prefs.desktop_size && !prefs.extended_desktop_size {
             // The client keeps its size: the new frame is clipped to it, or padded with black.
             let _ = self.take_damage(Duration::ZERO);
             self.carry.clear();
@@ -568,13 +665,61 @@ impl<'a> Writer<'a> {
         self.send(&rects, Some(now))
     }
 
-    /// Sends one FramebufferUpdate: an optional DesktopSize pseudo-rectangle, then `rects`.
+    /// Sends the answers to SetDesktopSize messages, in one update of their own.
+    fn send_size_replies(&mut self, replies: &[(u16, Screen)]) -> io::Result<()> {
+        let size = self.size;
+        let rects: Vec<_> = replies
+            .iter()
+            .map(|&(status, screen)| (REASON_CLIENT, status, size, screen))
+            .collect();
+        self.send_desktop_update(&rects)
+    }
+
+    /// Sends the size the client knows and our one screen, in an update of its own.
+    fn send_layout(&mut self, reason: u16, status: u16) -> io::Result<()> {
+        let (w, h) = self.size;
+        self.send_desktop_update(&[(reason, status, (w, h), desktop::our_screen(w, h))])
+    }
+
+    fn send_desktop_update(&mut self, rects: &[(u16, u16, (u32, u32), Screen)]) -> io::Result<()> {
+        let mut msg = std::mem::take(&mut self.msg);
+        msg.clear();
+        desktop::extended_desktop_size_update(&mut msg, rects);
+        let r = write_all_by(&mut self.out, &msg, self.inner.opts.write_timeout);
+        self.msg = msg;
+        r?;
+        self.inner.updates_sent.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Whether the client draws the pointer and has not seen its current shape.
+    fn cursor_due(&mut self, prefs: EncodingPrefs) -> bool {
+        let Some(source) = self.inner.display.cursor.as_ref() else {
+            return false;
+        };
+        if !prefs.cursor {
+            // Sent again if the client asks for cursors again.
+            self.cursor_sent = 0;
+            return false;
+        }
+        source.shape_serial() != self.cursor_sent
+    }
+
+    fn cursor_shape(&self) -> (crate::display::CursorShape, u64) {
+        match self.inner.display.cursor.as_ref() {
+            Some(source) => source.shape(),
+            None => Default::default(),
+        }
+    }
+
+    /// Sends one FramebufferUpdate: an optional DesktopSize pseudo-rectangle, the pointer's
+    /// shape if it changed (and the client draws it), then `rects`.
     fn send(&mut self, rects: &[Rect], new_size: Option<(u32, u32)>) -> io::Result<()> {
         // The pixel format and encoding as of now: a request the client sent after a
         // SetPixelFormat (which we handled first) must be answered in the new format.
-        let (pf, encoding) = {
+        let (pf, encoding, prefs) = {
             let st = lock(&self.shared.st);
-            (st.pf, st.prefs.encoding)
+            (st.pf, st.prefs.encoding, st.prefs)
         };
         if pf != self.conv_pf {
             self.conv = PixelConverter::new(&pf);
@@ -582,11 +727,16 @@ impl<'a> Writer<'a> {
         }
         let mut msg = std::mem::take(&mut self.msg);
         msg.clear();
-        let count = rects.len() + new_size.is_some() as usize;
+        let cursor = self.cursor_due(prefs).then(|| self.cursor_shape());
+        let count = rects.len() + new_size.is_some() as usize + cursor.is_some() as usize;
         msg.extend_from_slice(&[0, 0]);
         msg.extend_from_slice(&(count as u16).to_be_bytes());
         if let Some((w, h)) = new_size {
             put_rect_header(&mut msg, Rect { x: 0, y: 0, w, h }, ENCODING_DESKTOP_SIZE);
+        }
+        if let Some((shape, serial)) = cursor {
+            desktop::put_cursor(&mut msg, &self.conv, &shape);
+            self.cursor_sent = serial;
         }
         for &r in rects {
             put_rect_header(&mut msg, r, encoding);
@@ -609,63 +759,4 @@ impl<'a> Writer<'a> {
         self.inner.updates_sent.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
-}
-
-/// Writes all of `buf` within `timeout` in total (the socket's own timeout is per write
-/// call, and a slow reader can make each call take nearly all of it).
-fn write_all_by(out: &mut Stream, mut buf: &[u8], timeout: Duration) -> io::Result<()> {
-    let deadline = Instant::now() + timeout;
-    while !buf.is_empty() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let result = if left.is_zero() {
-            Err(io::ErrorKind::TimedOut.into())
-        } else {
-            out.set_write_timeout(Some(left))?;
-            out.write(buf)
-        };
-        match result {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => buf = &buf[n..],
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("client did not take an update within {timeout:?}"),
-                ));
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// The rectangle's pixels, black where it reaches past the frame (which shrank since we
-/// looked, or is smaller than the size a client without DesktopSize keeps): the message stays
-/// well-formed.
-fn read_padded(frame: &dyn FrameSource, r: Rect, out: &mut Vec<u8>) {
-    frame.read_rect(r, out);
-    let row = r.w as usize * 4;
-    if out.len() == row * r.h as usize {
-        return;
-    }
-    // Row by row, so each row's clipping is known.
-    out.clear();
-    let mut line = Vec::with_capacity(row);
-    for y in r.y..r.y + r.h {
-        frame.read_rect(Rect { y, h: 1, ..r }, &mut line);
-        line.resize(row, 0);
-        out.extend_from_slice(&line);
-    }
-}
-
-fn put_rect_header(msg: &mut Vec<u8>, r: Rect, encoding: i32) {
-    for v in [r.x, r.y, r.w, r.h] {
-        msg.extend_from_slice(&(v as u16).to_be_bytes());
-    }
-    msg.extend_from_slice(&encoding.to_be_bytes());
 }

@@ -6,6 +6,7 @@
 //! fence is complete by the time its response is used.
 
 pub mod edid;
+mod front_end;
 pub mod protocol;
 mod snapshot;
 pub mod state;
@@ -21,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{Bytes, GuestMemoryMmap};
 
+pub use front_end::GpuResize;
 pub use snapshot::GpuSnapshot;
 
 const CONTROL_QUEUE: u16 = 0;

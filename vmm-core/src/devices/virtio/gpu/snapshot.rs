@@ -117,6 +117,7 @@ impl Persist for Gpu {
             x: c.x,
             y: c.y,
             serial: 1,
+            shape_serial: 1,
         };
         self.active = match &s.queues {
             Some(qs) => {

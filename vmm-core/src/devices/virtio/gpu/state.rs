@@ -63,6 +63,9 @@ pub struct Cursor {
     pub y: u32,
     /// Bumped at every shape or position change, for a consumer that polls.
     pub serial: u64,
+    /// Bumped at every shape change only (UPDATE_CURSOR, reset, restore); 0 until the
+    /// guest sets one. Front ends send the shape again when it changes.
+    pub shape_serial: u64,
 }
 
 /// Where a flushed rectangle of the screen goes.
@@ -111,6 +114,7 @@ impl GpuState {
         self.scanout = None;
         self.cursor = Cursor {
             serial: self.cursor.serial + 1,
+            shape_serial: self.cursor.shape_serial + 1,
             ..Default::default()
         };
         self.events = 0;
@@ -424,6 +428,17 @@ impl GpuState {
         }
         (c.x, c.y) = (x, y);
         c.serial += 1;
+        if kind == CMD_UPDATE_CURSOR {
+            c.shape_serial += 1;
+            // An empty rectangle changes no pixel but wakes the front ends, which look at
+            // the cursor's shape serial.
+            self.damage(&[Rect {
+                x: 0,
+                y: 0,
+                w: 0,
+                h: 0,
+            }]);
+        }
         Ok(())
     }
 

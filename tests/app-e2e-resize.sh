@@ -109,7 +109,7 @@ check_size() {
   if [ "$round" -gt 1 ]; then
     xdotool windowsize "$win" "$ww" "$wh"
   fi
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 1200); do
     [ "$(grep -c "GPU mode shown" "$serial" || true)" -gt "$before" ] && break
     sleep 0.05
   done

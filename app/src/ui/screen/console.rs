@@ -209,12 +209,9 @@ impl Console {
                     vnc::Event::Frame(f) => {
                         self.link = Link::Connected;
                         crate::ui::trace::showing(f.seq);
-                        let first = self.frame.is_none();
                         self.frame.get_or_insert_default().apply(f);
-                        if first {
-                            // The guest's size is known now: the area may want another.
-                            self.follow.touch(std::time::Instant::now());
-                        }
+                        // The first since connecting: the area may want another size.
+                        self.follow.frame_arrived(std::time::Instant::now());
                     }
                     vnc::Event::Disconnected(why) => {
                         self.input = None;

@@ -50,6 +50,9 @@ pub struct Follow {
     changed_at: Option<Instant>,
     /// The size last asked for (not asked again).
     sent: Option<(u32, u32)>,
+    /// No frame came since (re)connecting: the first one starts a round (the guest's size is
+    /// known then).
+    awaiting_frame: bool,
 }
 
 impl Follow {
@@ -62,6 +65,7 @@ impl Follow {
             ui_scale: 1.0,
             changed_at: None,
             sent: None,
+            awaiting_frame: true,
         }
     }
 
@@ -121,6 +125,14 @@ impl Follow {
     /// so what was asked before counts no more.
     pub fn reconnected(&mut self) {
         self.sent = None;
+        self.awaiting_frame = true;
+    }
+
+    /// A frame came at `now`: the first since (re)connecting starts a round.
+    pub fn frame_arrived(&mut self, now: Instant) {
+        if std::mem::take(&mut self.awaiting_frame) {
+            self.touch(now);
+        }
     }
 
     /// The VMM's answer to a request: a refusal means this display cannot follow.
@@ -330,10 +342,14 @@ mod tests {
         assert_eq!(f.settle(ms(t0, 7000), current), None);
         f.area_changed(1000.0, 700.0, ms(t0, 8000));
         assert_eq!(f.settle(ms(t0, 9000), current), Some((1000, 700)));
-        // After a reconnection the same size is asked again.
+        // After a reconnection (the VM started again at its configured size) the same size
+        // is asked again, once the first frame came.
         f.reconnected();
-        f.touch(ms(t0, 10000));
-        assert_eq!(f.settle(ms(t0, 11000), current), Some((1000, 700)));
+        assert!(!f.pending());
+        f.frame_arrived(ms(t0, 10000));
+        // Later frames start no round (else the debounce would never run out).
+        f.frame_arrived(ms(t0, 10100));
+        assert_eq!(f.settle(ms(t0, 10300), current), Some((1000, 700)));
         // No screen yet: nothing to compare with, nothing asked.
         f.area_changed(1100.0, 700.0, ms(t0, 12000));
         assert_eq!(f.settle(ms(t0, 13000), None), None);

@@ -19,8 +19,10 @@ use vmm_core::config::validate::{DISPLAY_HEIGHT, DISPLAY_WIDTH};
 /// edge sends no storm of requests, only the size where it stopped.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
 
-/// While a round is pending, the console looks this often whether it has settled.
-pub const TICK: Duration = Duration::from_millis(50);
+/// While a round is pending, the console looks this often whether it has settled (so a
+/// request goes 300 to 400 ms after the last change; each tick is an update of the UI, so not
+/// more often).
+pub const TICK: Duration = Duration::from_millis(100);
 
 /// What the console asks of the app.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,6 +15,9 @@ pub struct Settings {
     pub throwaway: Vec<String>,
     /// Projector mode: a bigger, starker UI for a classroom.
     pub projector: Projector,
+    /// VMs whose console scales the guest's screen instead of resizing it with the window
+    /// ("Resize guest with window" turned off; on is the default).
+    pub fixed_size: Vec<String>,
 }
 
 /// The UI scales projector mode offers.
@@ -57,6 +60,24 @@ impl Settings {
         self.throwaway.iter().any(|t| t == id)
     }
 
+    /// Whether VM `id`'s console resizes the guest's screen with the window.
+    pub fn follows_window(&self, id: &str) -> bool {
+        !self.fixed_size.iter().any(|t| t == id)
+    }
+
+    /// Records the choice for VM `id`; whether it changed.
+    pub fn set_follows_window(&mut self, id: &str, on: bool) -> bool {
+        if on == self.follows_window(id) {
+            return false;
+        }
+        if on {
+            self.fixed_size.retain(|t| t != id);
+        } else {
+            self.fixed_size.push(id.to_string());
+        }
+        true
+    }
+
     pub fn load(path: &Path) -> Settings {
         let mut s: Settings = std::fs::read_to_string(path)
             .ok()
@@ -95,6 +116,21 @@ mod tests {
         assert_eq!(Settings::load(&p), s);
         std::fs::write(&p, "language = 42").unwrap();
         assert_eq!(Settings::load(&p), Settings::default());
+    }
+
+    #[test]
+    fn resize_with_window_is_on_by_default_and_saved_per_vm() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("settings.toml");
+        let mut s = Settings::default();
+        assert!(s.follows_window("a") && s.follows_window("b"));
+        assert!(s.set_follows_window("a", false));
+        assert!(!s.set_follows_window("a", false), "no change");
+        s.save(&p).unwrap();
+        let mut back = Settings::load(&p);
+        assert!(!back.follows_window("a") && back.follows_window("b"));
+        assert!(back.set_follows_window("a", true));
+        assert!(back.follows_window("a") && back.fixed_size.is_empty());
     }
 
     #[test]

@@ -114,3 +114,94 @@ fn fullscreen_has_a_bar_at_the_top_edge_to_leave_it() {
     assert!(!fullscreen(&h));
     assert!(h.shows("‹ Details"), "the toolbar is back");
 }
+
+/// "web" as above, its display a virtio-gpu (or not), connected and showing 640×480.
+fn console_following(virtio_gpu: bool) -> Harness {
+    let mut h = Harness::new(&[("web", "Web")]);
+    let mut cfg = VmConfig::load(&h.paths.vm_config("web")).unwrap();
+    let mut display = vmm_core::config::DisplayConfig::default();
+    if virtio_gpu {
+        display.kind = vmm_core::config::DisplayKind::VirtioGpu;
+    }
+    cfg.display = Some(display);
+    cfg.save(&h.paths.vm_config("web")).unwrap();
+    h.fake.set_running("web", RunState::Running);
+    h.poll();
+    h.send(Message::Library(library::Message::Open("web".into())));
+    h.ui(|ui| {
+        ui.click("Screen").unwrap();
+    });
+    let (tx, _rx) = tokio::sync::mpsc::channel(64);
+    for e in [
+        crate::ui::vnc::Event::Connected(tx),
+        crate::ui::vnc::Event::Frame(crate::ui::vnc::Frame::blank(640, 480)),
+    ] {
+        h.send(Message::Console(console::Message::Vnc(e)));
+    }
+    h
+}
+
+/// Lays the view out and redraws it once (the console area reports its size), then lets the
+/// debounce run out: what the console asked the VMM for.
+fn settle_sizes(h: &mut Harness) -> Vec<(u32, u32)> {
+    h.ui(|ui| {
+        let now = iced::time::Instant::now();
+        let _ = ui.simulate([iced::Event::Window(iced::window::Event::RedrawRequested(
+            now,
+        ))]);
+    });
+    let later = iced::time::Instant::now() + console::follow::DEBOUNCE;
+    let tick = console::follow::Message::Tick(later);
+    h.send(Message::Console(console::Message::Follow(tick)));
+    cmds(h)
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::SetDisplaySize(s) => Some((s.width, s.height)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Issue 18: a virtio-gpu guest is asked for the console area's size (once), the choice is a
+/// toggle behind "⋯" saved per VM, and a display that cannot change size is never asked.
+#[test]
+fn resize_guest_with_window_asks_for_the_area_and_is_saved_per_vm() {
+    let mut h = console_following(true);
+    let asked = settle_sizes(&mut h);
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let (w, h_px) = asked[0];
+    // The whole width of the 1280×800 window; its height less the toolbar and status bar.
+    assert_eq!(w, 1280);
+    assert!((600..800).contains(&h_px), "{h_px}");
+    assert_eq!(
+        settle_sizes(&mut h).len(),
+        1,
+        "the same size is not asked twice"
+    );
+    // Off (a toggler's label is no text the simulator finds: its message, as a click sends
+    // it): saved for this VM, and nothing more is asked.
+    let off = console::follow::Message::Toggle(false);
+    h.send(Message::Console(console::Message::Follow(off)));
+    let saved = crate::data::settings::Settings::load(&h.paths.settings_file());
+    assert_eq!(saved.fixed_size, ["web"]);
+    assert_eq!(settle_sizes(&mut h).len(), 1);
+    // Restored when the console opens again.
+    h.ui(|ui| {
+        ui.click("‹ Details").unwrap();
+    });
+    h.ui(|ui| {
+        ui.click("Screen").unwrap();
+    });
+    let Screen::Console(c, _) = &h.app.screen else {
+        panic!("not the console")
+    };
+    assert!(!c.follow.on && c.follow.supported);
+
+    // The framebuffer cannot change size: never asked, the toggle is off.
+    let mut h = console_following(false);
+    assert!(settle_sizes(&mut h).is_empty());
+    let Screen::Console(c, _) = &h.app.screen else {
+        panic!("not the console")
+    };
+    assert!(!c.follow.supported);
+}

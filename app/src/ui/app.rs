@@ -4,6 +4,7 @@
 //! `lifecycle` (VMs, polling, jobs off the UI thread), `notices` and `guest` (VMM events).
 
 mod compare;
+mod console_follow;
 mod guest;
 mod lab;
 mod lifecycle;
@@ -334,9 +335,11 @@ impl App {
             }
             Message::ToDetails(id, m) => self.for_details(&id, m),
             Message::Console(m) => {
+                let ui_scale = self.scale_factor();
                 let Screen::Console(c, _) = &mut self.screen else {
                     return Task::none();
                 };
+                c.follow.ui_scale = ui_scale;
                 let (task, action) = c.update_with(m, self.vms.state(&c.id));
                 let task = task.map(Message::Console);
                 match action {
@@ -354,6 +357,7 @@ impl App {
                     }
                     console::Action::Fullscreen(on) => set_fullscreen(on),
                     console::Action::Screenshot(id) => self.screenshot(id),
+                    console::Action::Follow(r) => Task::batch([task, self.console_follow(r)]),
                     console::Action::Inspect(id, r) => {
                         let client = self.client.clone();
                         let run = move || r.run(client.as_ref(), &id);
@@ -610,10 +614,7 @@ impl App {
             }
             details::Action::SerialInput(id, bytes) => self.serial_input(id, bytes),
             details::Action::Paste(id) => lifecycle::paste_into_serial(id),
-            details::Action::OpenScreen(id) => {
-                self.details_to_console(&id);
-                Task::none()
-            }
+            details::Action::OpenScreen(id) => self.details_to_console(&id),
         }
     }
 
@@ -630,8 +631,7 @@ impl App {
             Action::Open(id) => self.open_details(&id),
             Action::OpenScreen(id) => {
                 let task = self.open_details(&id);
-                self.details_to_console(&id);
-                task
+                Task::batch([task, self.details_to_console(&id)])
             }
             Action::Start(id) => self.start(id),
             Action::Api(id, c) => self.api(id, c),

@@ -313,11 +313,20 @@ impl App {
         })
     }
 
-    /// The details of `id` on screen become its console (the details stay under it).
-    pub(super) fn details_to_console(&mut self, id: &str) {
+    /// The details of `id` on screen become its console (the details stay under it). The task
+    /// tells the console the window's scale factor.
+    pub(super) fn details_to_console(&mut self, id: &str) -> Task<Message> {
         match std::mem::replace(&mut self.screen, Screen::Library) {
-            Screen::Details(d) => self.screen = Screen::Console(Box::new(Console::new(id)), d),
-            other => self.screen = other,
+            Screen::Details(d) => {
+                let c = Console::new(id)
+                    .with_follow(self.display_follows(id), self.settings.follows_window(id));
+                self.screen = Screen::Console(Box::new(c), d);
+                super::console_follow::window_scale()
+            }
+            other => {
+                self.screen = other;
+                Task::none()
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 //! and pointer to the guest, Ctrl+Alt to capture and release the keyboard, a "Send key" menu,
 //! fullscreen (F11) and a screenshot button; beside it, the inspector (`inspector`).
 
+pub mod follow;
 pub mod inspector;
 mod tiles;
 
@@ -50,6 +51,8 @@ pub struct Console {
     alt: bool,
     /// The inspector panel (hidden until its header button is pressed).
     pub inspector: inspector::Inspector,
+    /// "Resize guest with window" (`follow`).
+    pub follow: follow::Follow,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +89,8 @@ pub enum Message {
         down: bool,
     },
     Inspector(inspector::Message),
+    /// "Resize guest with window" (`follow`).
+    Follow(follow::Message),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +106,8 @@ pub enum Action {
     /// Ask the VMM for the inspector (off the UI thread); the answer comes back as a
     /// `Message::Inspector`.
     Inspect(String, inspector::Request),
+    /// Ask the guest's display for a size, or save the choice to.
+    Follow(follow::Request),
 }
 
 /// Fullscreen: the pointer this close to the top edge reveals the bar with "Leave fullscreen",
@@ -151,7 +158,15 @@ impl Console {
             ctrl: false,
             alt: false,
             inspector: inspector::Inspector::default(),
+            follow: follow::Follow::new(false, true),
         }
+    }
+
+    /// A console whose display can (`supported`) or cannot follow the window, with the user's
+    /// choice `on`.
+    pub fn with_follow(mut self, supported: bool, on: bool) -> Console {
+        self.follow = follow::Follow::new(supported, on);
+        self
     }
 
     /// [`Console::update`], for messages that depend on the VM's state (the inspector's).
@@ -189,11 +204,14 @@ impl Console {
                     vnc::Event::Connected(tx) => {
                         self.input = Some(tx);
                         self.link = Link::Connected;
+                        self.follow.reconnected();
                     }
                     vnc::Event::Frame(f) => {
                         self.link = Link::Connected;
                         crate::ui::trace::showing(f.seq);
                         self.frame.get_or_insert_default().apply(f);
+                        // The first since connecting: the area may want another size.
+                        self.follow.frame_arrived(std::time::Instant::now());
                     }
                     vnc::Event::Disconnected(why) => {
                         self.input = None;
@@ -291,6 +309,7 @@ impl Console {
             Message::Inspector(m) => {
                 return self.update_with(Message::Inspector(m), VmState::Stopped)
             }
+            Message::Follow(m) => self.follow_update(m),
         };
         (Task::none(), action)
     }
@@ -417,6 +436,10 @@ impl Console {
         let Some(pid) = pid else {
             return keys;
         };
+        let keys = match self.follow_ticks() {
+            Some(ticks) => Subscription::batch([keys, ticks]),
+            None => keys,
+        };
         // The inspector polls only while it shows and the VMM is there.
         let keys = if self.inspector.shown {
             let every = std::time::Duration::from_millis(inspector::EVERY_MS);
@@ -447,6 +470,7 @@ impl Console {
         if self.more {
             let more = row![
                 Space::new().width(Length::Fill),
+                self.follow_toggle(),
                 bar_button(
                     if self.fit {
                         t!("screen-actual-size")
@@ -580,7 +604,10 @@ impl Console {
     /// The guest's screen, or what stands in for it.
     fn screen_area(&self) -> Element<'_, Message> {
         let screen: Element<'_, Message> = match &self.frame {
-            Some(f) => screen(f, self.fit),
+            Some(f) => {
+                let one = self.fit && self.follow.one_to_one((f.width, f.height));
+                screen(f, self.fit, one.then(|| 1.0 / self.follow.scale()))
+            }
             None => {
                 let msg = match &self.link {
                     Link::Lost(why) => t!("screen-lost", reason = why.as_str()),
@@ -592,11 +619,15 @@ impl Console {
         // Scaled to fit, the screen draws its own dark margins: a background behind it would
         // be repainted (through a clip mask) on every frame.
         let area = container(screen).width(Length::Fill).height(Length::Fill);
-        if self.fit && self.frame.is_some() {
-            area.into()
+        let area = if self.fit && self.frame.is_some() {
+            area
         } else {
-            area.style(style::screen_bg).into()
-        }
+            area.style(style::screen_bg)
+        };
+        // Its size, for "Resize guest with window".
+        iced::widget::sensor(area)
+            .on_resize(|s| Message::Follow(follow::Message::Area(s.width, s.height)))
+            .into()
     }
 
     /// The screen with the inspector beside it, or (narrow windows) the inspector alone: a
@@ -643,6 +674,10 @@ fn bar_key<'a>(label: String, keys: Vec<u32>) -> Element<'a, Message> {
 /// Keyboard events for the screen (subscribed only while it shows).
 pub fn keys(event: iced::Event, _: iced::event::Status, _: iced::window::Id) -> Option<Message> {
     match event {
+        // And the window's scale factor (HiDPI), for "Resize guest with window".
+        iced::Event::Window(iced::window::Event::Rescaled(f)) => {
+            Some(Message::Follow(follow::Message::Scale(f)))
+        }
         // Holding F11 must not flip fullscreen on and off with the key's repeat.
         iced::Event::Keyboard(iced::keyboard::Event::KeyPressed {
             key: Key::Named(Named::F11),

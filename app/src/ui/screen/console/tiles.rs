@@ -8,8 +8,9 @@ use iced::widget::{column, container, image, mouse_area, responsive, row, scroll
 use iced::{Element, Length};
 
 /// The frame with pointer handling: scaled to fit the space (aspect kept), or 1:1 in a
-/// scrollable. Pointer positions are scaled back to framebuffer pixels.
-pub(super) fn screen(f: &vnc::Screen, fit: bool) -> Element<'_, Message> {
+/// scrollable. Pointer positions are scaled back to framebuffer pixels. `exact`: fitting, but
+/// at this scale (the guest's screen is the size of the space: one pixel each).
+pub(super) fn screen(f: &vnc::Screen, fit: bool, exact: Option<f32>) -> Element<'_, Message> {
     let (fw, fh) = (f.width.max(1) as f32, f.height.max(1) as f32);
     if !fit {
         let area = pointer_area(Tiles::new(f.clone(), 1.0).into(), 1.0);
@@ -24,7 +25,7 @@ pub(super) fn screen(f: &vnc::Screen, fit: bool) -> Element<'_, Message> {
     }
     let f = f.clone();
     responsive(move |size| {
-        let scale = fit_scale(fw, fh, size.width, size.height);
+        let scale = exact.unwrap_or_else(|| fit_scale(fw, fh, size.width, size.height));
         let tiles = Tiles::new(f.clone(), scale);
         let (w, h) = tiles.size();
         let (w, h) = (w as f32, h as f32);

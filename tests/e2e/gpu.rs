@@ -36,14 +36,22 @@ fn virtio_gpu_scanout_is_the_screenshot_and_a_resize_reaches_the_guest() {
     vm.wait_serial("GPU mode shown 1280x720", Duration::from_secs(20));
     let img = shot(&vm, &mut api, "gpu2.png");
     assert_eq!(img.dimensions(), (1280, 720));
-    assert_eq!(mismatches(&img), 0, "the new scanout differs from the pattern");
+    assert_eq!(
+        mismatches(&img),
+        0,
+        "the new scanout differs from the pattern"
+    );
     // Back down: the first resource is reused.
     let r = api.call(json!({"cmd": "set-display-size", "width": 800, "height": 600}));
     assert_eq!(r["ok"], true, "{r}");
     vm.wait_serial("GPU mode shown 800x600", Duration::from_secs(20));
     let img = shot(&vm, &mut api, "gpu3.png");
     assert_eq!(img.dimensions(), (800, 600));
-    assert_eq!(mismatches(&img), 0, "the third scanout differs from the pattern");
+    assert_eq!(
+        mismatches(&img),
+        0,
+        "the third scanout differs from the pattern"
+    );
     // Out of the config's limits: refused, naming the field.
     let r = api.call(json!({"cmd": "set-display-size", "width": 10, "height": 720}));
     assert_eq!(r["ok"], false, "{r}");
@@ -103,6 +111,10 @@ fn a_virtio_gpu_screen_survives_a_snapshot_restore_in_a_new_process() {
     vm.wait_serial("GPU mode shown 800x600", Duration::from_secs(20));
     let img = shot(&vm, &mut api, "restored2.png");
     assert_eq!(img.dimensions(), (800, 600));
-    assert_eq!(mismatches(&img), 0, "the restored driver's new mode is the pattern");
+    assert_eq!(
+        mismatches(&img),
+        0,
+        "the restored driver's new mode is the pattern"
+    );
     api.cmd("kill");
 }

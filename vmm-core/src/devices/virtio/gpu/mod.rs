@@ -237,6 +237,11 @@ impl GpuDisplay {
         lock(&self.0).state.on_damage = Some(Box::new(move |r: &[Rect]| bus.publish(r)));
     }
 
+    /// Whether the driver shows a resource on the scanout (virtio-vga shows its VGA otherwise).
+    pub fn scanning_out(&self) -> bool {
+        lock(&self.0).state.scanout.is_some()
+    }
+
     /// The pointer's shape and position as the guest last set them.
     pub fn cursor(&self) -> state::Cursor {
         lock(&self.0).state.cursor.clone()

@@ -3,7 +3,8 @@
 //! `gpu` mode (over its virtio-pci transport, `vmdesk.virtio=pci`) as a virtio-gpu. SeaBIOS
 //! boots a GRUB ISO around the guest from the CD-ROM; the screen must be the VGA's text screen
 //! until the guest's driver scans out, then the pattern (also after a host resize), and the
-//! VGA's again after the driver resets the device.
+//! VGA's again after the driver resets the device; a snapshot restored in a new process keeps
+//! the scanout and the driver.
 
 use crate::display::{mismatches, shot};
 use crate::firmware::{seabios_or_skip, start_bios_vm_with};
@@ -80,6 +81,29 @@ fn virtio_vga_shows_the_vga_until_the_driver_scans_out_and_follows_a_resize() {
         mismatches(&img),
         0,
         "the new scanout differs from the pattern"
+    );
+
+    // A snapshot keeps both halves: restored in a new process, the screen is the scanout,
+    // and the restored driver still gets resizes.
+    let r = api.call(json!({"cmd": "snapshot-create", "name": "pcgpu"}));
+    assert_eq!(r["ok"], true, "{r}");
+    let id = r["result"]["id"].as_str().unwrap().to_string();
+    api.cmd("kill");
+    vm.wait_exit(Duration::from_secs(60));
+    vm.restore(&id);
+    let mut api = vm.api();
+    let img = shot(&vm, &mut api, "restored.png");
+    assert_eq!(img.dimensions(), (800, 600));
+    assert_eq!(mismatches(&img), 0, "the restored scanout is the pattern");
+    let r = api.call(json!({"cmd": "set-display-size", "width": w, "height": h}));
+    assert_eq!(r["ok"], true, "{r}");
+    vm.wait_serial(&format!("GPU mode shown {w}x{h}"), Duration::from_secs(60));
+    let img = shot(&vm, &mut api, "restored2.png");
+    assert_eq!(img.dimensions(), (w, h));
+    assert_eq!(
+        mismatches(&img),
+        0,
+        "the restored driver's new mode is the pattern"
     );
 
     // A device reset gives the screen back to the VGA (still in GRUB's text mode).

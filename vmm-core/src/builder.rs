@@ -421,7 +421,7 @@ fn virtio_devices(
                     let (dev, display) = Gpu::new(d.width, d.height);
                     vga_gpu = Some(Arc::new(Mutex::new(dev)) as Arc<Mutex<dyn VirtioDevice>>);
                     gpu = Some(display.clone());
-                    let screen = vga::screen::VgaGpuScreen {
+                    let screen = crate::devices::virtio::gpu::vga_screen::VgaGpuScreen {
                         vga: vga.clone(),
                         gpu: display,
                     };

@@ -379,7 +379,9 @@ impl Vmm {
                 h.vm.clone(),
                 vga.clone(),
                 d.damage.clone(),
-                h.gpu.clone(),
+                h.gpu
+                    .clone()
+                    .map(|g| Box::new(move || g.scanning_out()) as Box<dyn Fn() -> bool + Send>),
             );
         }
         for (i, v) in self.vcpus.iter().cloned().enumerate() {

@@ -18,7 +18,6 @@
 
 pub mod regs;
 pub mod render;
-pub mod screen;
 
 use crate::devices::pci::{Bar, BarWindows, PciConfig, PciDevice, PciId};
 use crate::devices::{BusDevice, Persist};
@@ -284,14 +283,14 @@ impl FrameSource for Vga {
 
 /// Polls the text buffer's and VRAM's dirty logs (and the register generation) while anyone
 /// watches and publishes what changed on screen; sleeps while nobody does. An idle screen
-/// costs one pair of dirty-log ioctls a frame and no redraw. With `cover` (virtio-vga's GPU),
-/// nothing is published while the GPU's scanout is on screen, and the whole VGA picture when
-/// it comes back.
+/// costs one pair of dirty-log ioctls a frame and no redraw. While `covered` says so
+/// (virtio-vga's GPU has the screen) nothing is published, and the whole VGA picture when it
+/// comes back.
 pub fn spawn_display_thread(
     vm: Arc<VmFd>,
     vga: Arc<Vga>,
     bus: Arc<DamageBus>,
-    cover: Option<crate::devices::virtio::gpu::GpuDisplay>,
+    covered: Option<Box<dyn Fn() -> bool + Send>>,
 ) {
     {
         let (vm, vga) = (vm.clone(), vga.clone());
@@ -305,7 +304,7 @@ pub fn spawn_display_thread(
         .spawn(move || {
             crate::sandbox::confine(crate::sandbox::ThreadKind::Display);
             let mut next = Instant::now();
-            let mut covered = false;
+            let mut was_hidden = false;
             loop {
                 if bus.client_count() == 0 {
                     bus.wait_for_client();
@@ -317,12 +316,12 @@ pub fn spawn_display_thread(
                     None => next = Instant::now(),
                 }
                 let rects = vga.tick(&vm);
-                let now_covered = cover.as_ref().is_some_and(|g| g.scanning_out());
+                let now_covered = covered.as_ref().is_some_and(|c| c());
                 if now_covered {
-                    covered = true;
+                    was_hidden = true;
                     continue;
                 }
-                if std::mem::take(&mut covered) {
+                if std::mem::take(&mut was_hidden) {
                     let (w, h) = (vga.width(), vga.height());
                     bus.publish(&[Rect { x: 0, y: 0, w, h }]);
                 }

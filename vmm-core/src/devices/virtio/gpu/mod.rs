@@ -11,6 +11,7 @@ mod snapshot;
 pub mod state;
 #[cfg(test)]
 mod tests;
+pub mod vga_screen;
 
 use super::{device_type, DeviceState, VirtioDevice, VirtioInterrupt, INT_CONFIG};
 use crate::display::{DamageBus, FrameSource, Rect};

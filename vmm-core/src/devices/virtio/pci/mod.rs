@@ -10,7 +10,7 @@
 //! class VGA (1af4:1050, class 0x030000) that is also the std-vga: BAR0 its VRAM, BAR2 its
 //! MMIO block (QEMU's std-vga layout), the legacy ports and window on the fixed buses
 //! (`builder`). Firmware and boot loaders see a std-vga; the guest's virtio-gpu driver takes
-//! over the screen when it sets a scanout (see `devices::vga::screen`).
+//! over the screen when it sets a scanout (see `gpu::vga_screen`).
 
 pub mod msix;
 #[cfg(test)]

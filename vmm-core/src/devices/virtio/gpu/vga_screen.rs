@@ -5,8 +5,8 @@
 //! publishes (the GPU's on set-scanout and reset, the VGA's display thread when it is shown
 //! again).
 
-use super::Vga;
-use crate::devices::virtio::gpu::GpuDisplay;
+use super::GpuDisplay;
+use crate::devices::vga::Vga;
 use crate::display::{FrameSource, Rect};
 use std::sync::Arc;
 

@@ -16,6 +16,7 @@ const OTHER_INPUTS: &[&str] = &[
     "guest.ld",
     SETUP_SOURCE,
     "virtio.c",
+    "virtio_pci.c",
     "fb.c",
     "gpu.c",
     "blk.c",

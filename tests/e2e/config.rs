@@ -232,3 +232,30 @@ fn hostile_disk_images_are_refused_by_check_and_at_start() {
         assert!(!st.success());
     }
 }
+
+#[test]
+fn check_names_display_kind_and_the_kinds_each_machine_has() {
+    if !kvm_or_skip("check_names_display_kind_and_the_kinds_each_machine_has") {
+        return;
+    }
+    // The kernel machine has no std-vga.
+    let (code, err) = check(
+        &format!("{}\n[display]\nkind = \"std-vga\"\n", base("")),
+        &[],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("display.kind"), "{err}");
+    assert!(err.contains("framebuffer, virtio-gpu"), "{err}");
+    // The PC takes std-vga, virtio-gpu and (older files) framebuffer.
+    if !std::path::Path::new("/usr/share/seabios/bios-256k.bin").is_file() {
+        eprintln!("skipped: the PC half: no SeaBIOS (apt-get install seabios)");
+        return;
+    }
+    for kind in ["std-vga", "virtio-gpu", "framebuffer"] {
+        let toml = format!(
+            "id = \"t\"\nname = \"T\"\nvcpus = 1\nmemory_mib = 64\n[boot]\nkind = \"bios\"\n\n[display]\nkind = \"{kind}\"\n"
+        );
+        let (code, err) = check(&toml, &[]);
+        assert_eq!(code, Some(0), "{kind}: {err}");
+    }
+}

@@ -15,7 +15,7 @@ const GRUB_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Whether grub-mkrescue can build a BIOS-bootable ISO here; skips (or fails under
 /// `VMDESK_REQUIRE_TOOLS`) when not.
-fn grub_or_skip(test: &str) -> bool {
+pub(crate) fn grub_or_skip(test: &str) -> bool {
     let Some((tool, package)) = media::missing_grub_tool() else {
         return true;
     };

@@ -16,6 +16,7 @@ mod grub;
 mod hardening;
 mod inspect;
 mod io;
+mod pc_gpu;
 mod ps2;
 mod sata;
 mod snapshot;

@@ -17,6 +17,11 @@
  * "GPU mode shown <w>x<h>" (or "GPU mode too large <w>x<h>" when the picture
  * would not fit the RAM set aside for it: the old one stays).
  *
+ * With "vmdesk.gpu=wait" it first prints "GPU waiting" and starts on a
+ * "start" line (so a test sees the screen before the driver takes it). A
+ * "reset" line resets the device (the screen goes back to the VGA on the PC
+ * machine's virtio-vga) and prints "GPU reset".
+ *
  * #included at the bottom of guest.c after virtio.c and fb.c.
  */
 
@@ -218,6 +223,23 @@ void __attribute__((noreturn)) do_gpu(void)
 	int i;
 
 	put_line("ACTION gpu");
+	uint32_t wlen;
+	const char *wv = cmdline_arg("vmdesk.gpu=", &wlen);
+	if (wv && eq(wv, wlen, "wait")) {
+		put_line("GPU waiting");
+		for (;;) {
+			if (!com1_poll_line(&l)) {
+				io_delay(100);
+				continue;
+			}
+			if (eq(l.buf, l.n, "poweroff"))
+				do_poweroff();
+			if (eq(l.buf, l.n, "start"))
+				break;
+			l.n = 0;
+		}
+		l.n = 0;
+	}
 	virtio_probe();
 	for (i = 0; i < VIRTIO_SLOTS; i++)
 		if (vdevs[i].present && vdevs[i].id == VIRTIO_ID_GPU)
@@ -270,6 +292,10 @@ void __attribute__((noreturn)) do_gpu(void)
 		}
 		if (eq(l.buf, l.n, "poweroff"))
 			do_poweroff();
+		if (eq(l.buf, l.n, "reset")) {
+			vset(&vdevs[i], VM_STATUS, 0);
+			put_line(vreg(&vdevs[i], VM_STATUS) == 0 ? "GPU reset" : "FAIL gpu reset");
+		}
 		l.n = 0;
 	}
 }

@@ -724,6 +724,7 @@ void guest_main(uint64_t boot_params)
  * above and build.rs needs no new sources.
  */
 #include "virtio.c"
+#include "virtio_pci.c"
 #include "fb.c"
 #include "blk.c"
 #include "net.c"

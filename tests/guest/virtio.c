@@ -131,6 +131,10 @@ struct vdev {
 	int present;
 	int up;				/* DRIVER_OK set and accepted */
 	struct vq q[VQ_MAX_PER_DEV];
+	/* virtio-pci (virtio_pci.c): where the function's structures are. */
+	int pci;
+	uint64_t common, notify, devcfg;
+	uint32_t notify_mult;
 };
 
 static struct vdev vdevs[VIRTIO_SLOTS];
@@ -144,8 +148,23 @@ static inline void mmio_wr32(uint64_t a, uint32_t v) { *(volatile uint32_t *)(ui
 static inline uint8_t mmio_rd8(uint64_t a) { return *(volatile uint8_t *)(uintptr_t)a; }
 static inline void mmio_wr8(uint64_t a, uint8_t v) { *(volatile uint8_t *)(uintptr_t)a = v; }
 
-static inline uint32_t vreg(const struct vdev *d, uint32_t off) { return mmio_rd32(d->base + off); }
-static inline void vset(const struct vdev *d, uint32_t off, uint32_t v) { mmio_wr32(d->base + off, v); }
+static inline void mmio_wr16_at(uint64_t a, uint16_t v) { *(volatile uint16_t *)(uintptr_t)a = v; }
+static uint32_t vpci_reg(const struct vdev *d, uint32_t off);
+static void vpci_set(const struct vdev *d, uint32_t off, uint32_t v);
+static int vpci_probe(void);
+
+static inline uint32_t vreg(const struct vdev *d, uint32_t off)
+{
+	return d->pci ? vpci_reg(d, off) : mmio_rd32(d->base + off);
+}
+
+static inline void vset(const struct vdev *d, uint32_t off, uint32_t v)
+{
+	if (d->pci)
+		vpci_set(d, off, v);
+	else
+		mmio_wr32(d->base + off, v);
+}
 
 static void vfail(int i, const char *what)
 {
@@ -163,6 +182,14 @@ static void virtio_probe(void)
 	if (vdevs_probed)
 		return;
 	vdevs_probed = 1;
+	/* The PC machine's virtio devices are PCI functions (virtio_pci.c). */
+	uint32_t plen;
+	const char *p = cmdline_arg("vmdesk.virtio=", &plen);
+	if (p && eq(p, plen, "pci")) {
+		if (!vpci_probe())
+			put_line("VIRTIO none");
+		return;
+	}
 	/* QEMU's windows only with vmdesk.mmio=microvm: probing costs an exit per window. */
 	uint32_t mlen;
 	const char *m = cmdline_arg("vmdesk.mmio=", &mlen);

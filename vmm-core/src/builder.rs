@@ -145,7 +145,7 @@ impl TryFrom<VmSpec> for Vmm {
             .as_ref()
             .map(|f| (f.gpa, f.size() as u64));
         let sata = std::mem::take(&mut virtio.sata);
-        let firmware = rom_id.map(|rom| (rom, virtio.vga.clone(), sata));
+        let firmware = rom_id.map(|rom| (rom, virtio.vga.clone(), sata, virtio.vga_gpu.is_some()));
         let mut mmio = Bus::default();
         if let Some(f) = &flash {
             let (code, vars) = (lock(&f.code).size(), lock(&f.vars).size());
@@ -168,9 +168,14 @@ impl TryFrom<VmSpec> for Vmm {
         }
         let transports = match &legacy.firmware {
             None => attach_virtio(&vm, &mem, virtio.devices, &windows, &mut mmio)?,
-            Some(pc) => {
-                attach_virtio_pci(&vm, &mem, virtio.devices, pc, &mut legacy.bus, &mut mmio)?
-            }
+            Some(pc) => attach_virtio_pci(
+                &vm,
+                &mem,
+                (virtio.devices, virtio.vga_gpu.take()),
+                pc,
+                &mut legacy.bus,
+                &mut mmio,
+            )?,
         };
         let mut display = virtio.display;
         // The PC machine: keys go to PS/2 only, the pointer to PS/2 until the tablet's driver
@@ -354,8 +359,12 @@ struct VirtioDevices {
     framebuffer: Option<Arc<Framebuffer>>,
     /// The BIOS machine's screen, instead of `framebuffer`.
     vga: Option<Arc<Vga>>,
-    /// The kernel machine's virtio-gpu, instead of `framebuffer` (`display.kind`).
+    /// The virtio-gpu's display side (`display.kind`): instead of `framebuffer` on the kernel
+    /// machine, together with `vga` as virtio-vga on the PC.
     gpu: Option<GpuDisplay>,
+    /// The PC's virtio-gpu, which goes on the bus as virtio-vga (with `vga`), not among
+    /// `devices`.
+    vga_gpu: Option<Arc<Mutex<dyn VirtioDevice>>>,
     warnings: Vec<String>,
 }
 
@@ -396,24 +405,30 @@ fn virtio_devices(
         }
     }
     let mut virtio_input = None;
-    let (mut gpu, mut gpu_dev) = (None, None);
+    let (mut gpu, mut gpu_dev, mut vga_gpu) = (None, None, None);
     let (display, framebuffer, vga) = match &cfg.display {
         Some(d) => {
             let virtio_gpu = d.kind == DisplayKind::VirtioGpu;
-            if virtio_gpu && cfg.boot.firmware().is_some() {
-                return Err(BuildError::Other(
-                    "display.kind: \"virtio-gpu\" is not available on a firmware machine yet \
-                     ([boot] kind = \"bios\" or \"uefi\" has its VGA); use \"framebuffer\" or \
-                     a kernel machine"
-                        .into(),
-                ));
-            }
+            crate::config::validate::validate_display_kind(cfg.boot.firmware().is_some(), d.kind)
+                .map_err(|e| BuildError::Other(e.to_string()))?;
             let (frame, fb, vga): (Arc<dyn FrameSource>, _, _) = if cfg.boot.firmware().is_some() {
                 // The PC's screen is its VGA (slots after the RAM's, the framebuffer's and
-                // the ROM's); `pc_devices` puts it on the buses.
+                // the ROM's); `pc_devices` puts it on the buses. With virtio-gpu the VGA is
+                // virtio-vga's legacy half (`attach_virtio_pci`).
                 let slot = mem.num_regions() as u32 + 2;
                 let vga = Vga::new(Some(vm.clone()), slot, slot + 1).map_err(BuildError::Other)?;
-                (vga.clone(), None, Some(vga))
+                if virtio_gpu {
+                    let (dev, display) = Gpu::new(d.width, d.height);
+                    vga_gpu = Some(Arc::new(Mutex::new(dev)) as Arc<Mutex<dyn VirtioDevice>>);
+                    gpu = Some(display.clone());
+                    let screen = crate::devices::virtio::gpu::vga_screen::VgaGpuScreen {
+                        vga: vga.clone(),
+                        gpu: display,
+                    };
+                    (Arc::new(screen) as Arc<dyn FrameSource>, None, Some(vga))
+                } else {
+                    (vga.clone(), None, Some(vga))
+                }
             } else if virtio_gpu {
                 let (dev, display) = Gpu::new(d.width, d.height);
                 gpu_dev = Some(Arc::new(Mutex::new(dev)));
@@ -494,6 +509,7 @@ fn virtio_devices(
         framebuffer,
         vga,
         gpu,
+        vga_gpu,
         warnings: nics.warnings,
     })
 }
@@ -652,7 +668,7 @@ fn legacy_devices(
         Arc::new(Mutex::new(PostPort)),
     );
     let firmware = match firmware {
-        Some((rom, vga, sata)) => Some(pc_devices(
+        Some((rom, vga, sata, virtio_vga)) => Some(pc_devices(
             spec,
             vm,
             mem,
@@ -663,7 +679,7 @@ fn legacy_devices(
                 mmio,
             },
             rom,
-            vga,
+            (vga, virtio_vga),
             sata,
         )?),
         None => {

@@ -375,7 +375,14 @@ impl Vmm {
         }
         let vga = h.machine.firmware.as_ref().and_then(|f| f.vga.as_ref());
         if let (Some(vga), Some(d)) = (vga, &h.display) {
-            crate::devices::vga::spawn_display_thread(h.vm.clone(), vga.clone(), d.damage.clone());
+            crate::devices::vga::spawn_display_thread(
+                h.vm.clone(),
+                vga.clone(),
+                d.damage.clone(),
+                h.gpu
+                    .clone()
+                    .map(|g| Box::new(move || g.scanning_out()) as Box<dyn Fn() -> bool + Send>),
+            );
         }
         for (i, v) in self.vcpus.iter().cloned().enumerate() {
             let ctx = VcpuContext {

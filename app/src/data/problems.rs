@@ -79,6 +79,11 @@ pub fn describe(kind: &K) -> String {
         K::PortTaken { port, .. } => t!("config-port-taken", port = s(port)),
         K::NotAnIso { .. } => t!("config-not-an-iso"),
         K::CdromsNeedFirmware => t!("config-cdroms-need-firmware"),
+        K::DisplayKindUnavailable { kind, allowed } => t!(
+            "config-display-kind-unavailable",
+            kind = s(kind),
+            allowed = allowed.join(", ")
+        ),
         K::TooManyCdroms { count, max } => {
             t!("config-too-many-cdroms", count = s(count), max = s(max))
         }

@@ -12,6 +12,7 @@ mod lab_screens;
 mod layout;
 mod library_screen;
 mod network_form;
+mod screen_device;
 mod serial_terminal;
 mod transfer_screens;
 mod wizard_screen;

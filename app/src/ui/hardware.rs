@@ -15,7 +15,8 @@ use iced::widget::{button, column, container, pick_list, row, text, toggler, Spa
 use iced::{Alignment, Element, Length, Task};
 use std::path::{Path, PathBuf};
 use vmm_core::config::{
-    validate, DiskConfig, DisplayConfig, NetBackend, NicConfig, PortForward, Protocol, VmConfig,
+    validate, DiskConfig, DisplayConfig, DisplayKind, GuestOs, NetBackend, NicConfig, PortForward,
+    Protocol, VmConfig,
 };
 
 /// Screen sizes offered (any other size in vm.toml is kept and offered too).
@@ -79,6 +80,8 @@ pub enum Message {
     /// The NIC's user-mode network backend.
     NetBackend(NetBackend),
     Display(DisplayChoice),
+    /// The screen device (`display.kind`).
+    DisplayKind(screen::KindChoice),
     /// Details: an attached disk's read-only switch.
     DiskReadOnly(usize, bool),
     /// Details: detach a disk (its image stays where it is).
@@ -117,6 +120,13 @@ pub struct Hardware {
     pub network: bool,
     pub forwards: String,
     pub display: Option<(u32, u32)>,
+    /// The screen device; until chosen (`kind_chosen`) the machine's and OS's default.
+    pub display_kind: DisplayKind,
+    pub kind_chosen: bool,
+    /// The machine is a PC (firmware boot), and the OS it is for: they decide the kinds
+    /// offered and the default.
+    pub pc: bool,
+    pub os: Option<GuestOs>,
     /// VNC on loopback TCP as well as the socket (details only): port and password.
     pub vnc_port: String,
     pub vnc_password: String,
@@ -169,6 +179,13 @@ impl Hardware {
                 .map(|n| format_forwards(&n.forwards))
                 .unwrap_or_default(),
             display: cfg.display.as_ref().map(|d| (d.width, d.height)),
+            display_kind: screen::shown(
+                cfg.boot.firmware().is_some(),
+                cfg.display.as_ref().map(|d| d.kind).unwrap_or_default(),
+            ),
+            kind_chosen: cfg.display.is_some(),
+            pc: cfg.boot.firmware().is_some(),
+            os: cfg.os.clone(),
             vnc_port: cfg
                 .display
                 .as_ref()
@@ -227,6 +244,10 @@ impl Hardware {
             Message::Network(on) => self.network = on,
             Message::NetBackend(b) => self.net_backend = b,
             Message::Display(DisplayChoice(d)) => self.display = d,
+            Message::DisplayKind(screen::KindChoice(k)) => {
+                self.display_kind = k;
+                self.kind_chosen = true;
+            }
             Message::DiskReadOnly(i, on) => {
                 if let Some(d) = self.disks.get_mut(i) {
                     d.read_only = on;
@@ -257,6 +278,19 @@ impl Hardware {
             }
         }
         Task::none()
+    }
+
+    /// The machine (PC or kernel) and OS changed (the wizard's page, a detection): an
+    /// unchosen screen device follows them, a chosen one the machine lacks goes back to the
+    /// default.
+    pub fn set_machine(&mut self, pc: bool, os: Option<GuestOs>) {
+        self.pc = pc;
+        self.os = os;
+        let allowed = DisplayKind::allowed(pc).contains(&self.display_kind);
+        if !self.kind_chosen || !allowed {
+            self.display_kind = screen::default_kind(pc, self.os.as_ref());
+            self.kind_chosen = false;
+        }
     }
 
     /// Every problem, with its field and the reason.
@@ -363,6 +397,10 @@ impl Hardware {
             d.height = height;
             d.vnc_port = self.vnc_port.trim().parse().ok();
             d.vnc_password = Some(self.vnc_password.clone()).filter(|p| !p.is_empty());
+            // A PC's `framebuffer` stays as the file has it while the VGA is kept.
+            if screen::shown(self.pc, d.kind) != self.display_kind {
+                d.kind = self.display_kind;
+            }
             d
         });
     }
@@ -648,14 +686,34 @@ pub fn view<'a>(
     } else {
         text(DisplayChoice(hw.display).to_string()).size(15).into()
     };
-    let mut screen_col = column![
-        screen,
-        text(t!("hw-display-hint"))
-            .size(13)
-            .color(style::ink(style::DIM))
-    ]
-    .spacing(4)
-    .width(Length::Fill);
+    let mut screen_col = column![screen];
+    if hw.display.is_some() {
+        let kind = screen::KindChoice(hw.display_kind);
+        let kind: Element<'a, Message> = if editable {
+            pick_list(screen::choices(hw.pc), Some(kind), Message::DisplayKind)
+                .text_size(15)
+                .padding([8, 10])
+                .into()
+        } else {
+            text(kind.to_string()).size(15).into()
+        };
+        screen_col = screen_col.push(
+            row![
+                container(text(t!("hw-display-kind")).size(14)).width(90),
+                kind
+            ]
+            .spacing(10)
+            .align_y(Alignment::Center),
+        );
+    }
+    let mut screen_col = screen_col
+        .push(
+            text(t!("hw-display-hint"))
+                .size(13)
+                .color(style::ink(style::DIM)),
+        )
+        .spacing(4)
+        .width(Length::Fill);
     if !wizard && hw.display.is_some() {
         let (port, pp) = input(
             hw,
@@ -699,6 +757,7 @@ pub fn view<'a>(
 
 mod attached;
 mod net;
+pub mod screen;
 pub use net::NetHave;
 #[cfg(test)]
 mod tests;

@@ -58,7 +58,7 @@ pub(super) fn pc_devices(
     exit: &ExitSender,
     buses: PcBuses,
     rom: firmware::RomIdentity,
-    vga: Option<Arc<Vga>>,
+    (vga, virtio_vga): (Option<Arc<Vga>>, bool),
     sata: Vec<AtaDisk>,
 ) -> Result<FirmwareDevices, BuildError> {
     let PcBuses { pio: bus, mmio } = buses;
@@ -89,7 +89,7 @@ pub(super) fn pc_devices(
     fw.add_file("bootorder", boot_order_file(cfg))
         .map_err(|e| BuildError::Other(e.to_string()))?;
     // SeaBIOS runs a PCI VGA's option ROM from fw_cfg file `pci<vendor>,<device>.rom`; OVMF
-    // has its own driver.
+    // has its own driver. virtio-vga's VGA half is a std-vga: the same ROM under its ID.
     if let (Some(_), Some(path)) = (&vga, cfg.boot.vga_rom()) {
         let image = crate::util::read_regular(&path, 16 << 20).map_err(|e| {
             BuildError::Other(format!(
@@ -98,7 +98,12 @@ pub(super) fn pc_devices(
                 path.display()
             ))
         })?;
-        fw.add_file(vga::ROM_FILE, image)
+        let file = if virtio_vga {
+            vga::VIRTIO_VGA_ROM_FILE
+        } else {
+            vga::ROM_FILE
+        };
+        fw.add_file(file, image)
             .map_err(|e| BuildError::Other(e.to_string()))?;
     }
     let fw_cfg = Arc::new(Mutex::new(fw));
@@ -132,7 +137,7 @@ pub(super) fn pc_devices(
         }
     }
     if let Some(vga) = &vga {
-        add_vga(vga, &chipset.root, bus, mmio).map_err(BuildError::Other)?;
+        add_vga(vga, !virtio_vga, &chipset.root, bus, mmio).map_err(BuildError::Other)?;
     }
     let cmos = Arc::new(Mutex::new(Cmos::new(low, high, cfg.vcpus)));
     bus.insert(
@@ -234,9 +239,12 @@ pub(super) fn boot_order_file(cfg: &crate::config::VmConfig) -> Vec<u8> {
     boot_order::bootorder(&cfg.boot_order(), &cdroms, &disks)
 }
 
-/// The VGA at `pci::slots::VGA`: its fixed ports and legacy window, and BAR2 on the MMIO bus.
+/// The VGA at `pci::slots::VGA`: its fixed ports and legacy window, and with `function`
+/// the std-vga's PCI function with BAR2 on the MMIO bus (virtio-vga's function comes with the
+/// virtio devices: `attach_virtio_pci`).
 fn add_vga(
     vga: &Arc<Vga>,
+    function: bool,
     root: &Arc<Mutex<PciRoot>>,
     pio: &mut Bus,
     mmio: &mut Bus,
@@ -259,13 +267,17 @@ fn add_vga(
         vga::LEGACY_LEN,
         Arc::new(Mutex::new(vga::LegacyWindow(vga.clone()))),
     );
+    if !function {
+        return Ok(());
+    }
     let function = VgaPci::new(vga.clone())?;
     function.register(pio, mmio)?;
     lock(root).add(slots::VGA, 0, Arc::new(Mutex::new(function)))
 }
 
 /// What `legacy_devices` needs for a PC: its ROM, its VGA and its SATA disks' drives.
-pub(super) type PcParts = (firmware::RomIdentity, Option<Arc<Vga>>, Vec<AtaDisk>);
+/// The flag: the VGA is virtio-vga's legacy half.
+pub(super) type PcParts = (firmware::RomIdentity, Option<Arc<Vga>>, Vec<AtaDisk>, bool);
 
 /// The two buses a PC's devices go on: fixed ports, and PCI BARs the guest places.
 pub(super) struct PcBuses<'a> {
@@ -273,13 +285,16 @@ pub(super) struct PcBuses<'a> {
     pub(super) mmio: &'a mut Bus,
 }
 
+type SharedDevice = Arc<Mutex<dyn VirtioDevice>>;
+
 /// Step 6 on the PC machine: each virtio device a virtio-pci function in its own slot from
 /// `pci::slots::VIRTIO_FIRST`, in the machine's device order, with INTA on the PIIX3's PIRQs
-/// and MSI-X vectors routed through KVM.
+/// and MSI-X vectors routed through KVM. A virtio-gpu display (`vga_gpu`) is virtio-vga at
+/// `pci::slots::VGA` with the machine's VGA, its transport last in the list.
 pub(super) fn attach_virtio_pci(
     vm: &Arc<VmFd>,
     mem: &GuestMemoryMmap,
-    devices: Vec<Arc<Mutex<dyn VirtioDevice>>>,
+    (devices, vga_gpu): (Vec<SharedDevice>, Option<SharedDevice>),
     pc: &FirmwareDevices,
     pio: &mut Bus,
     mmio: &mut Bus,
@@ -305,6 +320,22 @@ pub(super) fn attach_virtio_pci(
         PciTransport::register(&t, &name, pio, mmio).map_err(BuildError::Other)?;
         lock(&pc.pci)
             .add(slot, 0, t.clone())
+            .map_err(BuildError::Other)?;
+        transports.push(t);
+    }
+    if let Some(dev) = vga_gpu {
+        let vga = pc.vga.clone().ok_or_else(|| {
+            BuildError::Other("virtio-vga without the machine's VGA (a builder bug)".into())
+        })?;
+        let queues = lock(&dev).queue_max_sizes().len();
+        let vectors = routing.vectors(queues + 1).map_err(BuildError::Other)?;
+        let pin = pc.intx.pin(slots::VGA, 1).map_err(BuildError::Other)?;
+        let t = PciTransport::new_vga(dev, mem.clone(), Box::new(vectors), Some(pin), vga)
+            .map_err(BuildError::Other)?;
+        let t = Arc::new(Mutex::new(t));
+        PciTransport::register(&t, "virtio-vga", pio, mmio).map_err(BuildError::Other)?;
+        lock(&pc.pci)
+            .add(slots::VGA, 0, t.clone())
             .map_err(BuildError::Other)?;
         transports.push(t);
     }

@@ -393,26 +393,49 @@ pub struct DisplayConfig {
     /// VNC password for the TCP listener (VNC authentication uses at most 8 characters).
     #[serde(default)]
     pub vnc_password: Option<String>,
-    /// What the guest draws into (the kernel machine; the PC machine's screen is its VGA).
+    /// What the guest draws into: `framebuffer` or `virtio-gpu` on the kernel machine,
+    /// `std-vga` (also spelt `framebuffer`, as older files have it) or `virtio-gpu` (as
+    /// virtio-vga) on the PC machine.
     #[serde(default, skip_serializing_if = "DisplayKind::is_default")]
     pub kind: DisplayKind,
 }
 
-/// The kernel machine's screen device.
+/// The screen device.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DisplayKind {
     /// A linear framebuffer the boot protocol hands over (efifb/simplefb): fixed size.
     #[default]
     Framebuffer,
-    /// A virtio-gpu 2D device on virtio-mmio: the guest's driver sets modes, the host can
-    /// ask for another size.
+    /// A virtio-gpu 2D device (virtio-mmio on the kernel machine, virtio-vga on the PC): the
+    /// guest's driver sets modes, the host can ask for another size.
     VirtioGpu,
+    /// The PC machine's std-vga (Bochs VBE), what `framebuffer` means there too.
+    StdVga,
 }
 
 impl DisplayKind {
     fn is_default(&self) -> bool {
         *self == DisplayKind::Framebuffer
+    }
+
+    /// How a config file spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DisplayKind::Framebuffer => "framebuffer",
+            DisplayKind::VirtioGpu => "virtio-gpu",
+            DisplayKind::StdVga => "std-vga",
+        }
+    }
+
+    /// The kinds a machine offers: a firmware (PC) machine or the kernel machine. (A PC
+    /// config's `framebuffer` is accepted as its VGA but not offered.)
+    pub fn allowed(firmware: bool) -> &'static [DisplayKind] {
+        if firmware {
+            &[DisplayKind::StdVga, DisplayKind::VirtioGpu]
+        } else {
+            &[DisplayKind::Framebuffer, DisplayKind::VirtioGpu]
+        }
     }
 }
 

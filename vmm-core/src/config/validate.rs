@@ -8,7 +8,8 @@
 //! is the English text `vmdesk-vmm` prints.
 
 use super::{
-    BootDevice, BootSource, CdromConfig, DiskConfig, HostLimits, NicConfig, Protocol, VmConfig,
+    BootDevice, BootSource, CdromConfig, DiskConfig, DisplayKind, HostLimits, NicConfig, Protocol,
+    VmConfig,
 };
 use super::{MAX_CMDLINE_LEN, MIN_MEMORY_MIB};
 use crate::arch::boot::{machine_cmdline, sniff_kernel, KernelError};
@@ -182,6 +183,12 @@ pub enum ConfigErrorKind {
     /// More SATA disks than the AHCI ports the CD-ROM drives leave.
     #[error("{count} SATA disks is more than the {max} AHCI ports the CD-ROM drives leave")]
     TooManySataDisks { count: usize, max: usize },
+    /// A `display.kind` the machine does not have.
+    #[error("{kind:?} is not a display of this machine (allowed: {})", allowed.join(", "))]
+    DisplayKindUnavailable {
+        kind: String,
+        allowed: Vec<&'static str>,
+    },
     #[error("{count} CD-ROM drives is more than the {max} supported")]
     TooManyCdroms { count: usize, max: usize },
     /// A kind of boot device named twice in `[boot] order`.
@@ -694,6 +701,7 @@ impl VmConfig {
         }
         if let Some(d) = &self.display {
             errs.extend(validate_display_size(d.width, d.height));
+            errs.extend(validate_display_kind(self.boot.firmware().is_some(), d.kind).err());
             errs.extend(validate_vnc(d.vnc_port, d.vnc_password.as_deref()).err());
         }
         self.validate_disks(tops, &mut errs);
@@ -716,7 +724,7 @@ impl VmConfig {
             + usize::from(
                 self.display
                     .as_ref()
-                    .is_some_and(|d| d.kind == super::DisplayKind::VirtioGpu),
+                    .is_some_and(|d| d.kind == DisplayKind::VirtioGpu),
             )
             + self.nics.len();
         crate::arch::layout::VIRTIO_GSIS

@@ -114,3 +114,38 @@ fn a_backend_that_is_not_installed_says_what_to_install() {
     hw.apply(&mut cfg);
     assert_eq!(cfg.nics[0].backend, NetBackend::Slirp);
 }
+
+#[test]
+fn the_screen_device_follows_the_machine_and_os_until_chosen() {
+    use vmm_core::config::{DisplayKind, GuestOs};
+    let dir = tempfile::tempdir().unwrap();
+    let mut hw = Hardware::for_new_vm(dir.path());
+    let debian = GuestOs {
+        id: "http://debian.org/debian/12".into(),
+        name: "Debian 12".into(),
+    };
+    let win = GuestOs {
+        id: "http://microsoft.com/win/11".into(),
+        name: "Windows 11".into(),
+    };
+    hw.set_machine(false, None);
+    assert_eq!(hw.display_kind, DisplayKind::Framebuffer);
+    hw.set_machine(true, Some(debian.clone()));
+    assert_eq!(hw.display_kind, DisplayKind::VirtioGpu);
+    hw.set_machine(true, Some(win));
+    assert_eq!(hw.display_kind, DisplayKind::StdVga);
+    // Chosen: kept while the machine has it, the default again when it does not.
+    let _ = hw.update(Message::DisplayKind(screen::KindChoice(
+        DisplayKind::VirtioGpu,
+    )));
+    hw.set_machine(true, None);
+    assert_eq!(hw.display_kind, DisplayKind::VirtioGpu);
+    let _ = hw.update(Message::DisplayKind(screen::KindChoice(
+        DisplayKind::StdVga,
+    )));
+    hw.set_machine(false, Some(debian));
+    assert_eq!(hw.display_kind, DisplayKind::Framebuffer);
+    let mut cfg = crate::data::store::blank_config();
+    hw.apply(&mut cfg);
+    assert_eq!(cfg.display.unwrap().kind, DisplayKind::Framebuffer);
+}

@@ -115,6 +115,14 @@ impl Wizard {
                 Some(self.install.firmware().boot_source(order))
             }
         };
+        let os = match self.kind {
+            Kind::Install => self
+                .install
+                .detection()
+                .and_then(|d| d.os.as_ref().map(OsInfo::guest_os)),
+            Kind::Linux => None,
+        };
+        self.hw.set_machine(self.form.firmware_boot.is_some(), os);
         self.problems = self.form.problems(host);
     }
 

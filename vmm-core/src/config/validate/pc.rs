@@ -111,3 +111,40 @@ pub fn validate_boot_order(order: &[BootDevice]) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+/// `display.kind`: one of the machine's kinds ([`DisplayKind::allowed`]); a PC (`firmware`)
+/// also takes `framebuffer`, meaning its VGA, as config files before `std-vga` have it.
+pub fn validate_display_kind(firmware: bool, kind: DisplayKind) -> Result<(), ConfigError> {
+    let ok = DisplayKind::allowed(firmware).contains(&kind)
+        || (firmware && kind == DisplayKind::Framebuffer);
+    check(ok, "display.kind", || {
+        ConfigErrorKind::DisplayKindUnavailable {
+            kind: kind.name().into(),
+            allowed: DisplayKind::allowed(firmware)
+                .iter()
+                .map(|k| k.name())
+                .collect(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod display_kind_tests {
+    use super::*;
+
+    #[test]
+    fn each_machine_takes_its_display_kinds_and_names_the_others() {
+        use DisplayKind::*;
+        for k in [StdVga, VirtioGpu, Framebuffer] {
+            assert!(validate_display_kind(true, k).is_ok(), "PC: {k:?}");
+        }
+        for k in [Framebuffer, VirtioGpu] {
+            assert!(validate_display_kind(false, k).is_ok(), "kernel: {k:?}");
+        }
+        let e = validate_display_kind(false, StdVga).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("display.kind"), "{text}");
+        assert!(text.contains("std-vga"), "{text}");
+        assert!(text.contains("framebuffer, virtio-gpu"), "{text}");
+    }
+}

@@ -46,6 +46,8 @@ pub const DISPI_LEN: u64 = 2;
 pub const MMIO_BAR_SIZE: u32 = 0x1000;
 /// The fw_cfg file SeaBIOS looks for a PCI device's option ROM under (`optionroms.c`).
 pub const ROM_FILE: &str = "pci1234,1111.rom";
+/// The same for virtio-vga (whose VGA half is a std-vga; `vgabios-stdvga.bin` drives it).
+pub const VIRTIO_VGA_ROM_FILE: &str = "pci1af4,1050.rom";
 
 const PAGE: usize = 4096;
 /// A frame older than this is redrawn when read outside the display thread (screenshots).
@@ -120,7 +122,7 @@ impl Vga {
 
     /// Maps VRAM at `at` (BAR0 placed and decoded) or unmaps it (`None`). A place KVM refuses
     /// (over RAM or another slot) leaves VRAM unmapped: the guest's mistake, not ours.
-    fn map_vram(&self, at: Option<u64>) {
+    pub(crate) fn map_vram(&self, at: Option<u64>) {
         let mut now = lock(&self.vram_at);
         if *now == at {
             return;
@@ -281,8 +283,15 @@ impl FrameSource for Vga {
 
 /// Polls the text buffer's and VRAM's dirty logs (and the register generation) while anyone
 /// watches and publishes what changed on screen; sleeps while nobody does. An idle screen
-/// costs one pair of dirty-log ioctls a frame and no redraw.
-pub fn spawn_display_thread(vm: Arc<VmFd>, vga: Arc<Vga>, bus: Arc<DamageBus>) {
+/// costs one pair of dirty-log ioctls a frame and no redraw. While `covered` says so
+/// (virtio-vga's GPU has the screen) nothing is published, and the whole VGA picture when it
+/// comes back.
+pub fn spawn_display_thread(
+    vm: Arc<VmFd>,
+    vga: Arc<Vga>,
+    bus: Arc<DamageBus>,
+    covered: Option<Box<dyn Fn() -> bool + Send>>,
+) {
     {
         let (vm, vga) = (vm.clone(), vga.clone());
         bus.on_first_subscriber(move || {
@@ -295,6 +304,7 @@ pub fn spawn_display_thread(vm: Arc<VmFd>, vga: Arc<Vga>, bus: Arc<DamageBus>) {
         .spawn(move || {
             crate::sandbox::confine(crate::sandbox::ThreadKind::Display);
             let mut next = Instant::now();
+            let mut was_hidden = false;
             loop {
                 if bus.client_count() == 0 {
                     bus.wait_for_client();
@@ -305,7 +315,17 @@ pub fn spawn_display_thread(vm: Arc<VmFd>, vga: Arc<Vga>, bus: Arc<DamageBus>) {
                     Some(d) => std::thread::sleep(d),
                     None => next = Instant::now(),
                 }
-                bus.publish(&vga.tick(&vm));
+                let rects = vga.tick(&vm);
+                let now_covered = covered.as_ref().is_some_and(|c| c());
+                if now_covered {
+                    was_hidden = true;
+                    continue;
+                }
+                if std::mem::take(&mut was_hidden) {
+                    let (w, h) = (vga.width(), vga.height());
+                    bus.publish(&[Rect { x: 0, y: 0, w, h }]);
+                }
+                bus.publish(&rects);
             }
         });
 }

@@ -12,6 +12,7 @@ mod snapshot;
 pub mod state;
 #[cfg(test)]
 mod tests;
+pub mod vga_screen;
 
 use super::{device_type, DeviceState, VirtioDevice, VirtioInterrupt, INT_CONFIG};
 use crate::display::{DamageBus, FrameSource, Rect};
@@ -237,6 +238,11 @@ impl GpuDisplay {
     /// Flushed rectangles of the scanout (and scanout changes) go to `bus`.
     pub fn publish_damage_to(&self, bus: Arc<DamageBus>) {
         lock(&self.0).state.on_damage = Some(Box::new(move |r: &[Rect]| bus.publish(r)));
+    }
+
+    /// Whether the driver shows a resource on the scanout (virtio-vga shows its VGA otherwise).
+    pub fn scanning_out(&self) -> bool {
+        lock(&self.0).state.scanout.is_some()
     }
 
     /// The pointer's shape and position as the guest last set them.

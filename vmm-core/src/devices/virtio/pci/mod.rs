@@ -5,6 +5,12 @@
 //! the MSI-X table (0x000) and pending bits (0x800). While MSI-X is off the function
 //! interrupts on INTA (`msix::PciInterrupts`). Queue notifications are trapped writes, as on
 //! virtio-mmio. The device side is the same [`VirtioCore`] the MMIO transport uses.
+//!
+//! virtio-vga ([`PciTransport::new_vga`], as QEMU's `virtio-vga`): a virtio-gpu function with
+//! class VGA (1af4:1050, class 0x030000) that is also the std-vga: BAR0 its VRAM, BAR2 its
+//! MMIO block (QEMU's std-vga layout), the legacy ports and window on the fixed buses
+//! (`builder`). Firmware and boot loaders see a std-vga; the guest's virtio-gpu driver takes
+//! over the screen when it sets a scanout (see `gpu::vga_screen`).
 
 pub mod msix;
 #[cfg(test)]
@@ -16,6 +22,7 @@ use super::{device_type, VirtioDevice, VirtioInterrupt};
 use crate::devices::pci::bars::COMMAND_INTX_DISABLE;
 use crate::devices::pci::msi::MsiVectors;
 use crate::devices::pci::{Bar, BarWindows, IntxPin, PciConfig, PciDevice, PciId, COMMAND};
+use crate::devices::vga::{self, Vga};
 use crate::devices::{Bus, BusDevice};
 use crate::util::lock;
 use msix::{MsixState, PciInterrupts, MSIX_ENABLE, MSIX_FUNCTION_MASK, NO_VECTOR};
@@ -77,7 +84,15 @@ pub struct PciTransport {
     config: PciConfig,
     bars: BarWindows,
     irqs: Arc<PciInterrupts>,
+    /// virtio-vga: the VGA whose VRAM (BAR0) and MMIO block (BAR2) this function carries.
+    vga: Option<Arc<Vga>>,
 }
+
+/// virtio-vga's BARs for the VGA part: VRAM and the std-vga MMIO block.
+const VGA_VRAM_BAR: usize = 0;
+const VGA_MMIO_BAR: usize = 2;
+/// QEMU's virtio-vga device ID (0x1040 + 16 is virtio-gpu-pci's).
+pub const VIRTIO_VGA_DEVICE: u16 = 0x1050;
 
 /// The class code a driver or firmware expects for each device type, as QEMU gives them.
 fn class_of(device_type: u32) -> [u8; 3] {
@@ -85,6 +100,7 @@ fn class_of(device_type: u32) -> [u8; 3] {
         device_type::NET => [0x02, 0x00, 0x00],
         device_type::BLOCK => [0x01, 0x00, 0x00],
         device_type::INPUT => [0x09, 0x80, 0x00],
+        device_type::GPU => [0x03, 0x80, 0x00],
         _ => [0xff, 0x00, 0x00],
     }
 }
@@ -97,6 +113,31 @@ impl PciTransport {
         mem: GuestMemoryMmap,
         vectors: Box<dyn MsiVectors>,
         intx: Option<IntxPin>,
+    ) -> Result<Self, String> {
+        Self::build(dev, mem, vectors, intx, None)
+    }
+
+    /// virtio-vga: `dev` (a virtio-gpu) as a VGA-class function that also carries `vga`'s
+    /// VRAM (BAR0) and MMIO block (BAR2). Register its BARs with [`PciTransport::register`].
+    pub fn new_vga(
+        dev: Arc<Mutex<dyn VirtioDevice>>,
+        mem: GuestMemoryMmap,
+        vectors: Box<dyn MsiVectors>,
+        intx: Option<IntxPin>,
+        vga: Arc<Vga>,
+    ) -> Result<Self, String> {
+        if lock(&dev).device_type() != device_type::GPU {
+            return Err("virtio-vga needs a virtio-gpu device".into());
+        }
+        Self::build(dev, mem, vectors, intx, Some(vga))
+    }
+
+    fn build(
+        dev: Arc<Mutex<dyn VirtioDevice>>,
+        mem: GuestMemoryMmap,
+        vectors: Box<dyn MsiVectors>,
+        intx: Option<IntxPin>,
+        vga: Option<Arc<Vga>>,
     ) -> Result<Self, String> {
         let (ty, queues) = {
             let d = lock(&dev);
@@ -114,15 +155,37 @@ impl PciTransport {
             .ok_or_else(|| format!("virtio device type {ty} has no PCI device ID"))?;
         let irqs = Arc::new(PciInterrupts::new(vectors, queues, intx));
         let irq = Arc::new(VirtioInterrupt::with_line(irqs.clone()));
+        let (device, class) = match vga {
+            Some(_) => (VIRTIO_VGA_DEVICE, [0x03, 0x00, 0x00]),
+            None => (device, class_of(ty)),
+        };
         let mut config = PciConfig::new(PciId {
             vendor: VENDOR,
             device,
             revision: 1,
-            class: class_of(ty),
+            class,
             header_type: 0,
             interrupt_pin: 1,
         });
         let mut bars = BarWindows::new();
+        if vga.is_some() {
+            bars.declare(
+                &mut config,
+                VGA_VRAM_BAR,
+                Bar::Mem32 {
+                    size: vga::regs::VRAM_SIZE as u32,
+                    prefetchable: true,
+                },
+            )?;
+            bars.declare(
+                &mut config,
+                VGA_MMIO_BAR,
+                Bar::Mem32 {
+                    size: vga::MMIO_BAR_SIZE,
+                    prefetchable: false,
+                },
+            )?;
+        }
         bars.declare(
             &mut config,
             usize::from(MSIX_BAR),
@@ -145,6 +208,7 @@ impl PciTransport {
             config,
             bars,
             irqs,
+            vga,
         })
     }
 
@@ -157,6 +221,15 @@ impl PciTransport {
     ) -> Result<(), String> {
         let irqs = lock(t).irqs.clone();
         let guard = lock(t);
+        if let Some(v) = &guard.vga {
+            guard.bars.register_one(
+                VGA_MMIO_BAR,
+                name,
+                pio,
+                mmio,
+                Arc::new(Mutex::new(vga::MmioBar(v.clone()))),
+            )?;
+        }
         guard.bars.register_one(
             usize::from(CFG_BAR),
             name,
@@ -317,6 +390,9 @@ impl PciTransport {
     /// Re-derives what config writes control: BAR windows, INTx disable, MSI-X enable/mask.
     fn config_changed(&mut self, force: bool) {
         self.bars.update(&self.config);
+        if let Some(v) = &self.vga {
+            v.map_vram(self.bars.mapped(VGA_VRAM_BAR));
+        }
         let command = self.config.u16_at(COMMAND);
         self.irqs
             .set_control(self.config.u16_at(MSIX_CONTROL), force);

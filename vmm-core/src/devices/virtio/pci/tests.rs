@@ -480,3 +480,58 @@ fn hostile_accesses_never_panic() {
         }
     }
 }
+
+#[test]
+fn virtio_vga_is_a_vga_class_function_carrying_the_std_vga_bars() {
+    use crate::devices::pci::bars::COMMAND_MEMORY;
+    use crate::devices::pci::{BAR0, COMMAND};
+    use crate::devices::virtio::gpu::Gpu;
+    let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), 1 << 20)]).unwrap();
+    let vga = Vga::new(None, 0, 1).unwrap();
+    // Only a virtio-gpu can be virtio-vga.
+    let fake = Arc::new(Mutex::new(Fake::default()));
+    let vectors = Arc::new(Vectors::default());
+    assert!(
+        PciTransport::new_vga(fake, mem.clone(), Box::new(vectors), None, vga.clone()).is_err()
+    );
+    let (gpu, _display) = Gpu::new(640, 480);
+    let vectors = Arc::new(Vectors::default());
+    let t = PciTransport::new_vga(
+        Arc::new(Mutex::new(gpu)),
+        mem,
+        Box::new(vectors),
+        None,
+        vga.clone(),
+    )
+    .unwrap();
+    let t = Arc::new(Mutex::new(t));
+    let (mut pio, mut mmio) = (Bus::default(), Bus::default());
+    PciTransport::register(&t, "virtio-vga", &mut pio, &mut mmio).unwrap();
+    let mut f = lock(&t);
+    assert_eq!(cfg_read(&mut f, 0, 4), 0x1050_1af4);
+    // Class code 0x030000 (VGA), as firmware and Linux's vgaarb look for.
+    assert_eq!(cfg_read(&mut f, 0x08, 4) >> 8, 0x03_0000);
+    // BAR0 is the 16 MiB prefetchable VRAM, which follows the BAR and memory decode.
+    cfg_write(&mut f, BAR0, 4, u32::MAX);
+    assert_eq!(cfg_read(&mut f, BAR0, 4), 0xff00_0008);
+    cfg_write(&mut f, BAR0, 4, 0xe000_0000);
+    cfg_write(&mut f, BAR0 + 8, 4, 0xfebf_0000);
+    assert_eq!(vga.vram_address(), None, "memory decode is off");
+    cfg_write(&mut f, COMMAND, 2, u32::from(COMMAND_MEMORY));
+    assert_eq!(vga.vram_address(), Some(0xe000_0000));
+    drop(f);
+    // BAR2 is std-vga's MMIO block: the DISPI ID register at 0x500.
+    let mut w = [0u8; 2];
+    assert!(mmio.read(0xfebf_0500, &mut w));
+    assert_eq!(
+        u16::from_le_bytes(w) & 0xfff0,
+        crate::devices::vga::regs::dispi::ID0 & 0xfff0
+    );
+    // The virtio capabilities are there as on any virtio-pci function (BAR4).
+    let mut f = lock(&t);
+    assert_eq!(cfg_read(&mut f, CAP_COMMON + 3, 1), u32::from(TYPE_COMMON));
+    assert_eq!(cfg_read(&mut f, CAP_COMMON + 4, 1), u32::from(CFG_BAR));
+    // Memory decode off again: VRAM is unmapped.
+    cfg_write(&mut f, COMMAND, 2, 0);
+    assert_eq!(vga.vram_address(), None);
+}

@@ -43,7 +43,7 @@ all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snaps
 # bios-virtio-disk (QEMU TCG's nested SVM running SeaBIOS's real mode, the same corner where
 # OVMF aborts it): by name only until that is understood, so the default run cannot fail by
 # chance. `run-lab-tests.sh bios-virtio-disk bios-cdrom-linux bios-reboot`.
-opt_in_tests="net-passt net-forward-slirp uefi-vars bios-virtio-disk bios-cdrom-linux bios-reboot"
+opt_in_tests="net-passt net-forward-slirp uefi-vars bios-virtio-disk bios-cdrom-linux bios-reboot gpu-resize"
 
 vmm="${VMDESK_VMM:-}"
 if [ -z "$vmm" ]; then
@@ -973,6 +973,10 @@ PY
     if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
 }
 
+# gpu-resize (virtio-gpu with Linux's virtio_gpu): in its own file.
+# shellcheck source=lab-gpu.sh
+. "$here/lab-gpu.sh"
+
 t_start="$(now)"
 for t in $tests; do
     echo "LAB-TEST-START $t uptime=$(up)"
@@ -990,6 +994,7 @@ for t in $tests; do
         broken-kernel) t_broken ;;
         not-a-kernel) t_not_kernel ;;
         vm-vs-container) t_compare ;;
+        gpu-resize) t_gpu ;;
         # Both PC tests share one VM (each boot takes minutes): the reboot follows the checks.
         bios-cdrom-linux) t_pc 1 "$(case " $tests " in *" bios-reboot "*) echo 1 ;; *) echo 0 ;; esac)" ;;
         bios-reboot) case " $tests " in *" bios-cdrom-linux "*) ;; *) t_pc 0 1 ;; esac ;;

@@ -3,7 +3,9 @@
 # (tests/linux/build-guest.sh) under vmdesk-vmm and check boot, the serial console
 # in both directions, the ACPI power button, the kernel's efifb console on
 # vmdesk-vmm's framebuffer, an ext4 qcow2 disk over virtio-blk, a snapshot and
-# revert of the running shell, and a deliberately broken boot.
+# revert of the running shell, a deliberately broken boot, and (gpu-resize, with
+# Debian's generic kernel: see lab-gpu.sh) Linux's virtio_gpu driver following a
+# host resize.
 # Runs INSIDE the lab's L1 (tests/lab/run-in-l1.sh tests/lab/lab-tests.sh; the
 # CI entry point is tests/lab/run-lab-tests.sh), or directly on a host whose
 # /dev/kvm has hardware virtualization. One line per test:
@@ -14,7 +16,7 @@
 #
 # Usage: lab-tests.sh [TEST...]     (default: all, in the order below)
 # Tests: boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert
-#        bios-virtio-disk broken-kernel not-a-kernel vm-vs-container; opt-in: net-passt net-forward-slirp uefi-vars
+#        bios-virtio-disk broken-kernel not-a-kernel vm-vs-container gpu-resize; opt-in: net-passt net-forward-slirp uefi-vars
 #        bios-cdrom-linux bios-reboot
 # Environment:
 #   VMDESK_VMM         the vmdesk-vmm binary (default: the newer of target/release
@@ -30,11 +32,13 @@
 #   LAB_VERBOSE=1      print each test's serial.log
 #   LAB_PC_ISO         the PC tests' ISO (default: make-pc-iso.sh's, in ~/.cache/vmdesk/lab-pc)
 #   L2_PC_TIMEOUT      seconds per PC (SeaBIOS) boot step (default 900)
+#   LAB_GPU_DIR        gpu-resize's kernel + initramfs (default: make-gpu-initrd.sh's, in
+#                      ~/.cache/vmdesk/lab-gpu)
 set -uo pipefail
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert broken-kernel not-a-kernel vm-vs-container"
+all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert broken-kernel not-a-kernel vm-vs-container gpu-resize"
 # Run only when named (`run-lab-tests.sh net-passt`): in one of seven runs here the L2 guest
 # stalled (an RCU stall on a vCPU) in the middle of the fetch, not yet understood; a default
 # run must not fail by chance. See t_net.
@@ -43,7 +47,7 @@ all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snaps
 # bios-virtio-disk (QEMU TCG's nested SVM running SeaBIOS's real mode, the same corner where
 # OVMF aborts it): by name only until that is understood, so the default run cannot fail by
 # chance. `run-lab-tests.sh bios-virtio-disk bios-cdrom-linux bios-reboot`.
-opt_in_tests="net-passt net-forward-slirp uefi-vars bios-virtio-disk bios-cdrom-linux bios-reboot gpu-resize"
+opt_in_tests="net-passt net-forward-slirp uefi-vars bios-virtio-disk bios-cdrom-linux bios-reboot"
 
 vmm="${VMDESK_VMM:-}"
 if [ -z "$vmm" ]; then

@@ -42,11 +42,12 @@ png_size() {
 
 # gpu_shot NAME [nolit]: takes a screenshot into $vm_dir/NAME.png; sets shot to "WxH LIT" (lit
 # pixels as in lit_pixels; "WxH -" with nolit: ImageMagick takes seconds under TCG), or $why on
-# failure.
+# failure. The request may take long: a debug vmdesk-vmm encodes the PNG unoptimized, nested
+# under TCG (over 30 s once with the host's 2 cores at load 15).
 gpu_shot() {
     local f="$vm_dir/$1.png" out
     shot=""
-    if ! out="$("${ctl[@]}" request "$vm_sock" "{\"cmd\":\"screenshot\",\"path\":\"$f\"}" --timeout 30 2>&1)"; then
+    if ! out="$("${ctl[@]}" request "$vm_sock" "{\"cmd\":\"screenshot\",\"path\":\"$f\"}" --timeout 120 2>&1)"; then
         why="screenshot request failed: $(cut -c1-200 <<<"$out"); $(where)"
         return 1
     fi

@@ -18,7 +18,7 @@
 # Also makes the PC tests' ISO (tests/lab/make-pc-iso.sh) and gpu-resize's generic kernel +
 # virtio_gpu initramfs (tests/lab/make-gpu-initrd.sh) on the host.
 # Environment passed on to lab-tests.sh: LAB_BREAK, LAB_TESTS, L2_TIMEOUT,
-# L2_PC_TIMEOUT, L2_CMDLINE_EXTRA, LAB_VERBOSE, VMDESK_LINUX_DIR. LAB_TIMEOUT (default 1200 s)
+# L2_PC_TIMEOUT, L2_CMDLINE_EXTRA, LAB_VERBOSE, VMDESK_LINUX_DIR, LAB_GPU_DIR. LAB_TIMEOUT (default 1200 s)
 # bounds the L1 run. Exit status: lab-tests.sh's (0 all passed, 1 a test failed);
 # 124 timeout; 125 the lab could not run (e.g. QEMU missing); 2 bad usage.
 set -euo pipefail
@@ -106,6 +106,12 @@ app="$(readlink -f "$app")"
 if [ "$use_lab" -eq 1 ]; then
     say "building L1 (tests/lab/build-l1.sh)"
     "$here/build-l1.sh" >&2 || die "tests/lab/build-l1.sh failed" 1
+fi
+# gpu-resize and the PC tests boot the generic kernel build-l1.sh downloads: get it on a host
+# with hardware virtualization too (the L1 files it also makes are then unused).
+if [ "$use_lab" -eq 0 ] && [ ! -d "${LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vmdesk/lab}/debs" ]; then
+    say "downloading the generic kernel for gpu-resize (tests/lab/build-l1.sh)"
+    "$here/build-l1.sh" >&2 || say "build-l1.sh failed; gpu-resize will fail"
 fi
 # The PC tests' ISO (bios-cdrom-linux, bios-reboot), here on the host where it is fast; without
 # grub-mkrescue those tests say why they cannot run.

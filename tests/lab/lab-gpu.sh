@@ -27,12 +27,14 @@
 gpu_dir="${LAB_GPU_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vmdesk/lab-gpu}"
 
 # gpu_out CMD PREFIX MARK: runs CMD in the shell (it prints lines starting with PREFIX), ended by
-# `echo MARK`; prints the serial lines that start with PREFIX (the typed command's echo starts
-# with the prompt, so it never matches). PREFIX must be new to this boot's serial log.
+# `echo MARK`; sets out to the serial lines that start with PREFIX (the typed command's echo
+# starts with the prompt, so it never matches), or $why on failure. PREFIX must be new to this
+# boot's serial log. (Not called in $(...): $why must reach the test.)
 gpu_out() {
+    out=""
     typed "$1; echo $3" "$3" || return 1
     # (a wrapped line of the typed command's echo can start with PREFIX too: it has "$(")
-    serial | grep -a "^$2" | grep -av '\$(' || true
+    out="$(serial | grep -a "^$2" | grep -av '\$(' || true)"
 }
 
 # png_size PNG: "WxH" of a PNG, from its IHDR (no ImageMagick needed for that).
@@ -118,7 +120,7 @@ t_gpu() {
     # 1. The driver binds, fbcon is on its fbdev, the connector prefers the configured size.
     # shellcheck disable=SC2016
     if wait_prompt "$name" &&
-        out="$(gpu_out 'dmesg | grep -aE "drm|virtio_gpu|fbcon|Console: switching" | cut -c1-160 | sed "s/^/GPUA-DMESG /"; echo "GPUA-FB0 $(cat /sys/class/graphics/fb0/name 2>&1) $(cat /sys/class/graphics/fb0/virtual_size 2>&1)"; echo "GPUA-DRM $(ls /sys/class/drm | tr "\n" " ")"; for c in /sys/class/drm/card0-*; do echo "GPUA-CONN ${c##*/} $(cat $c/status) $(tr "\n" " " <$c/modes)"; done' 'GPUA-' gpua-done)"; then
+        gpu_out 'dmesg | grep -aE "drm|virtio_gpu|fbcon|Console: switching" | cut -c1-160 | sed "s/^/GPUA-DMESG /"; echo "GPUA-FB0 $(cat /sys/class/graphics/fb0/name 2>&1) $(cat /sys/class/graphics/fb0/virtual_size 2>&1)"; echo "GPUA-DRM $(ls /sys/class/drm | tr "\n" " ")"; for c in /sys/class/drm/card0-*; do echo "GPUA-CONN ${c##*/} $(cat $c/status) $(tr "\n" " " <$c/modes)"; done' 'GPUA-' gpua-done; then
         info "$name: $(at) driver checks:"
         while read -r lines; do info "$name: $lines"; done <<<"$out"
         bad=""
@@ -149,7 +151,7 @@ t_gpu() {
     #    1280x800 buffer) and sets the new preferred mode itself: no user space involved.
     # shellcheck disable=SC2016
     if [ -z "$why" ] && gpu_resize 1280 720 &&
-        out="$(gpu_out 'for n in $(seq 50); do m=$(head -n 1 /sys/class/drm/card0-Virtual-1/modes); [ "$m" = 1280x720 ] && break; sleep 0.2; done; '"$(gpu_modes_cmd GPUB-MODES)" 'GPUB-' gpub-done)"; then
+        gpu_out 'for n in $(seq 50); do m=$(head -n 1 /sys/class/drm/card0-Virtual-1/modes); [ "$m" = 1280x720 ] && break; sleep 0.2; done; '"$(gpu_modes_cmd GPUB-MODES)" 'GPUB-' gpub-done; then
         t="$(since "$gpu_t0")"
         info "$name: $(at) set-display-size 1280x720 → the modes in L2 after ${t}s: $out"
         if ! grep -q '^GPUB-MODES 1280x720 ' <<<"$out"; then
@@ -169,7 +171,7 @@ t_gpu() {
     #    seen in an earlier run; no screenshot here, each costs seconds).
     # shellcheck disable=SC2016
     if [ -z "$why" ] && gpu_resize 1920 1080 &&
-        out="$(gpu_out 'sleep 2; '"$(gpu_modes_cmd GPUC-RAW)"'; '"$(gpu_modes_cmd GPUC-PROBED detect)" 'GPUC-' gpuc-done)"; then
+        gpu_out 'sleep 2; '"$(gpu_modes_cmd GPUC-RAW)"'; '"$(gpu_modes_cmd GPUC-PROBED detect)" 'GPUC-' gpuc-done; then
         info "$name: $(at) set-display-size 1920x1080: $(tr '\n' ';' <<<"$out")"
         if ! grep -q '^GPUC-PROBED 1920x1080 ' <<<"$out"; then
             why="after set-display-size 1920x1080 a full probe does not list 1920x1080 first: $out"

@@ -3,7 +3,9 @@
 # (tests/linux/build-guest.sh) under vmdesk-vmm and check boot, the serial console
 # in both directions, the ACPI power button, the kernel's efifb console on
 # vmdesk-vmm's framebuffer, an ext4 qcow2 disk over virtio-blk, a snapshot and
-# revert of the running shell, and a deliberately broken boot.
+# revert of the running shell, a deliberately broken boot, and (gpu-resize, with
+# Debian's generic kernel: see lab-gpu.sh) Linux's virtio_gpu driver following a
+# host resize.
 # Runs INSIDE the lab's L1 (tests/lab/run-in-l1.sh tests/lab/lab-tests.sh; the
 # CI entry point is tests/lab/run-lab-tests.sh), or directly on a host whose
 # /dev/kvm has hardware virtualization. One line per test:
@@ -14,7 +16,7 @@
 #
 # Usage: lab-tests.sh [TEST...]     (default: all, in the order below)
 # Tests: boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert
-#        bios-virtio-disk broken-kernel not-a-kernel vm-vs-container; opt-in: net-passt net-forward-slirp uefi-vars
+#        bios-virtio-disk broken-kernel not-a-kernel vm-vs-container gpu-resize; opt-in: net-passt net-forward-slirp uefi-vars
 #        bios-cdrom-linux bios-reboot
 # Environment:
 #   VMDESK_VMM         the vmdesk-vmm binary (default: the newer of target/release
@@ -30,11 +32,13 @@
 #   LAB_VERBOSE=1      print each test's serial.log
 #   LAB_PC_ISO         the PC tests' ISO (default: make-pc-iso.sh's, in ~/.cache/vmdesk/lab-pc)
 #   L2_PC_TIMEOUT      seconds per PC (SeaBIOS) boot step (default 900)
+#   LAB_GPU_DIR        gpu-resize's kernel + initramfs (default: make-gpu-initrd.sh's, in
+#                      ~/.cache/vmdesk/lab-gpu)
 set -uo pipefail
 
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert broken-kernel not-a-kernel vm-vs-container"
+all_tests="boot serial-both-ways acpi-power-button efifb-console disk-ext4 snapshot-revert broken-kernel not-a-kernel vm-vs-container gpu-resize"
 # Run only when named (`run-lab-tests.sh net-passt`): in one of seven runs here the L2 guest
 # stalled (an RCU stall on a vCPU) in the middle of the fetch, not yet understood; a default
 # run must not fail by chance. See t_net.
@@ -973,6 +977,10 @@ PY
     if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
 }
 
+# gpu-resize (virtio-gpu with Linux's virtio_gpu): in its own file.
+# shellcheck source=lab-gpu.sh
+. "$here/lab-gpu.sh"
+
 t_start="$(now)"
 for t in $tests; do
     echo "LAB-TEST-START $t uptime=$(up)"
@@ -990,6 +998,7 @@ for t in $tests; do
         broken-kernel) t_broken ;;
         not-a-kernel) t_not_kernel ;;
         vm-vs-container) t_compare ;;
+        gpu-resize) t_gpu ;;
         # Both PC tests share one VM (each boot takes minutes): the reboot follows the checks.
         bios-cdrom-linux) t_pc 1 "$(case " $tests " in *" bios-reboot "*) echo 1 ;; *) echo 0 ;; esac)" ;;
         bios-reboot) case " $tests " in *" bios-cdrom-linux "*) ;; *) t_pc 0 1 ;; esac ;;

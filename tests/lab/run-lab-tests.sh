@@ -13,11 +13,12 @@
 #   --lab        use the L1 lab even on a host with hardware virtualization
 #   --save DIR   keep every test's vm.toml, serial.log and vmdesk-vmm output in DIR/<test>/
 #   TEST...      a subset of: boot serial-both-ways acpi-power-button efifb-console disk-ext4
-#                snapshot-revert bios-virtio-disk broken-kernel not-a-kernel, or the opt-in
-#                net-passt uefi-vars bios-cdrom-linux bios-reboot
-# Also makes the PC tests' ISO (tests/lab/make-pc-iso.sh) on the host.
+#                snapshot-revert broken-kernel not-a-kernel vm-vs-container gpu-resize, or the opt-in
+#                net-passt net-forward-slirp uefi-vars bios-virtio-disk bios-cdrom-linux bios-reboot
+# Also makes the PC tests' ISO (tests/lab/make-pc-iso.sh) and gpu-resize's generic kernel +
+# virtio_gpu initramfs (tests/lab/make-gpu-initrd.sh) on the host.
 # Environment passed on to lab-tests.sh: LAB_BREAK, LAB_TESTS, L2_TIMEOUT,
-# L2_PC_TIMEOUT, L2_CMDLINE_EXTRA, LAB_VERBOSE, VMDESK_LINUX_DIR. LAB_TIMEOUT (default 1200 s)
+# L2_PC_TIMEOUT, L2_CMDLINE_EXTRA, LAB_VERBOSE, VMDESK_LINUX_DIR, LAB_GPU_DIR. LAB_TIMEOUT (default 1200 s)
 # bounds the L1 run. Exit status: lab-tests.sh's (0 all passed, 1 a test failed);
 # 124 timeout; 125 the lab could not run (e.g. QEMU missing); 2 bad usage.
 set -euo pipefail
@@ -106,18 +107,27 @@ if [ "$use_lab" -eq 1 ]; then
     say "building L1 (tests/lab/build-l1.sh)"
     "$here/build-l1.sh" >&2 || die "tests/lab/build-l1.sh failed" 1
 fi
+# gpu-resize and the PC tests boot the generic kernel build-l1.sh downloads: get it on a host
+# with hardware virtualization too (the L1 files it also makes are then unused).
+if [ "$use_lab" -eq 0 ] && [ ! -d "${LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vmdesk/lab}/debs" ]; then
+    say "downloading the generic kernel for gpu-resize (tests/lab/build-l1.sh)"
+    "$here/build-l1.sh" >&2 || say "build-l1.sh failed; gpu-resize will fail"
+fi
 # The PC tests' ISO (bios-cdrom-linux, bios-reboot), here on the host where it is fast; without
 # grub-mkrescue those tests say why they cannot run.
 if [ -d "${LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vmdesk/lab}/debs" ]; then
     say "making the PC tests' ISO (tests/lab/make-pc-iso.sh)"
     "$here/make-pc-iso.sh" >&2 || say "make-pc-iso.sh failed; the PC tests will fail"
+    # gpu-resize's kernel and initramfs (Debian's generic kernel: the cloud one has no DRM).
+    say "making gpu-resize's kernel + initramfs (tests/lab/make-gpu-initrd.sh)"
+    "$here/make-gpu-initrd.sh" >&2 || say "make-gpu-initrd.sh failed; gpu-resize will try again in L1"
 fi
 t_build="$(since "$t_b")"
 t_tests="$(now)"
 
 # ---------------------------------------------------------------- tests
 envs=(VMDESK_VMM="$vmm" VMDESK_APP="$app")
-for v in LAB_BREAK LAB_TESTS L2_TIMEOUT L2_PC_TIMEOUT L2_CMDLINE_EXTRA LAB_VERBOSE VMDESK_LINUX_DIR; do
+for v in LAB_BREAK LAB_TESTS L2_TIMEOUT L2_PC_TIMEOUT L2_CMDLINE_EXTRA LAB_VERBOSE VMDESK_LINUX_DIR LAB_GPU_DIR; do
     [ -z "${!v:-}" ] || envs+=("$v=${!v}")
 done
 if [ -n "$save" ]; then

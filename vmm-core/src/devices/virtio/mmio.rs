@@ -76,6 +76,11 @@ impl BusDevice for MmioTransport {
             0x044 => c.queue_ref().map_or(0, |q| u32::from(q.ready())),
             0x060 => c.irq.status(),
             0x070 => c.status,
+            // SHMLen and SHMBase of the region SHMSel names: no device here has shared memory
+            // regions, and the spec's answer for "no such region" is all ones. 0 would be a
+            // region of length 0 at address 0, which Linux's virtio_gpu (6.1) then fails to
+            // reserve ("Could not reserve host visible region", probe -EBUSY).
+            0x0b0 | 0x0b4 | 0x0b8 | 0x0bc => u32::MAX,
             0x0fc => c.config_generation,
             _ => 0,
         };
@@ -198,6 +203,17 @@ mod tests {
         assert_eq!(rd(&mut t2, 0x70), ACKNOWLEDGE | DRIVER);
         assert_eq!(rd(&mut t2, 0x10), 1, "feature selector restored");
         assert_eq!(t2.save_state().unwrap().queues, s.queues);
+    }
+
+    #[test]
+    fn no_shared_memory_region_reads_as_all_ones() {
+        let mut t = transport();
+        for id in [0u32, 1, 255] {
+            wr(&mut t, 0xac, id);
+            for off in [0xb0, 0xb4, 0xb8, 0xbc] {
+                assert_eq!(rd(&mut t, off), u32::MAX, "SHMSel {id}, register {off:#x}");
+            }
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ const OTHER_INPUTS: &[&str] = &[
     "virtio.c",
     "fb.c",
     "gpu.c",
+    "gpuanim.c",
     "blk.c",
     "net.c",
     "mem.c",

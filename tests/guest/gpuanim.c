@@ -219,19 +219,36 @@ static void ga_resize(uint64_t frame)
 	user_size_line("GPU mode shown ", w, h);
 }
 
+/* Ring 3: "FRAME <n> present_us=<mean transfer + flush round trip of the frames since the last line>". */
+static void ga_put_frame(uint64_t n, uint64_t ticks, uint64_t count)
+{
+	user_put_str("FRAME ");
+	user_put_dec(n);
+	user_put_str(" present_us=");
+	user_put_dec(count ? ticks * 1000000 / full.tsc_hz / count : 0);
+	user_put_char('\n');
+}
+
 static void __attribute__((noreturn)) ga_user(void)
 {
 	uint64_t next = rdtsc(), cfg = vdevs[ga.dev].base + VM_CONFIG;
+	uint64_t ticks = 0, count = 0;
 
 	for (uint64_t n = 0;; n++) {
 		if (user_mmio_rd32(cfg) & GPU_EVENT_DISPLAY) {
 			ga_resize(n);
 		} else {
 			full_draw(n);
+			uint64_t t0 = rdtsc();
+
 			ga_present(ga.res, ga.w, ga.h);
+			ticks += rdtsc() - t0;
+			count++;
 		}
-		if (n % FULL_REPORT == 0)
-			user_put_frame(n);
+		if (n % FULL_REPORT == 0) {
+			ga_put_frame(n, ticks, count);
+			ticks = count = 0;
+		}
 		if (!full.period) {
 			full_poll();
 			continue;

@@ -15,6 +15,9 @@ use vmm_core::display::vnc::proto::{
 };
 use vmm_core::display::Rect;
 
+/// The ExtendedDesktopSize pseudo-encoding (RFB community extension).
+pub const ENCODING_EXTENDED_DESKTOP_SIZE: i32 = -308;
+
 pub trait Conn: Read + Write + Send {
     fn set_timeout(&self, t: Option<Duration>);
     fn shutdown_write(&self);
@@ -243,6 +246,18 @@ impl Client {
                     self.w = r.w;
                     self.h = r.h;
                     self.fb = vec![0; (r.w * r.h) as usize];
+                }
+                ENCODING_EXTENDED_DESKTOP_SIZE => {
+                    // Screens: a count, 3 bytes padding, 16 bytes each. `r.y` is the status (a
+                    // refused or forwarded request keeps the size); w × h is the screen's size.
+                    let head = rd::<4>(&mut *self.s)?;
+                    let mut screens = vec![0u8; usize::from(head[0]) * 16];
+                    self.s.read_exact(&mut screens)?;
+                    if (r.w, r.h) != (self.w, self.h) {
+                        self.w = r.w;
+                        self.h = r.h;
+                        self.fb = vec![0; (r.w * r.h) as usize];
+                    }
                 }
                 e => panic!("unexpected encoding {e}"),
             }

@@ -27,10 +27,11 @@
 //! Where the device's work runs differs: vmdesk-vmm serves the control queue synchronously on
 //! the notifying vCPU thread, QEMU in its main loop (not a vCPU thread). So "without vCPU
 //! threads" leaves vmdesk's transfer copies out and keeps QEMU's in. The table's "VMM CPU per
-//! update" adds, for vmdesk-vmm, the guest-measured present round trip × guest frames/s
-//! (time the vCPU thread spent in the VMM and KVM for those commands, an upper bound of their
-//! CPU) to its non-vCPU CPU; for QEMU it takes the non-vCPU CPU alone (its vCPU-side cost of
-//! the notify is left out, in QEMU's favour).
+//! update" adds, for vmdesk-vmm, the guest-measured present round trip × guest frames/s ×
+//! the share of the time its vCPU thread was on a CPU (the time the vCPU thread spent in the
+//! VMM and KVM for those commands, an upper bound of their CPU) to its non-vCPU CPU; for QEMU
+//! it takes the non-vCPU CPU alone (its vCPU-side cost of the notify is left out, in QEMU's
+//! favour).
 //!
 //! Run: `cargo bench -p vmm-core --bench gpu [-- --rounds N] [--qemu PATH]`. Not a test: it
 //! fails only if a boot or the protocol goes wrong. Numbers and method in BENCHMARKS.md.
@@ -361,7 +362,10 @@ impl Phase {
     fn cpu_per_update(&self, which: Which) -> f64 {
         let mut ms_per_s = self.cpu_other * 10.0;
         if which == Which::Vmdesk {
-            ms_per_s += self.present_us / 1000.0 * self.guest_fps;
+            // The round trip is wall time: scaled by the share of the time the vCPU threads
+            // were on a CPU, so host preemption (load 14 here) is not counted as work.
+            let on_cpu = ((self.cpu_all - self.cpu_other) / 100.0).clamp(0.0, 1.0);
+            ms_per_s += self.present_us / 1000.0 * self.guest_fps * on_cpu;
         }
         ms_per_s / self.full_ups
     }

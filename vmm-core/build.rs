@@ -19,6 +19,7 @@ const OTHER_INPUTS: &[&str] = &[
     "virtio_pci.c",
     "fb.c",
     "gpu.c",
+    "gpuanim.c",
     "blk.c",
     "net.c",
     "mem.c",

@@ -12,6 +12,7 @@ mod display;
 mod firmware;
 mod firmware_uefi;
 mod gpu;
+mod gpuanim;
 mod grub;
 mod hardening;
 mod inspect;

@@ -164,6 +164,8 @@ enter_user:
  * host.
  *   %edi = 0: poll COM1; %eax = the received byte, or -1 if none.
  *   %edi = 1: send the byte in %sil (waiting, bounded, for THR empty).
+ *   %edi = 2: MMIO write: the u32 %edx to the address in %rsi (gpuanim).
+ *   %edi = 3: MMIO read: %eax = the u32 at the address in %rsi (gpuanim).
  * Clobbers %rax only.
  */
 	.globl	full_gate
@@ -189,7 +191,9 @@ full_gate:
 1:	movl	$-1, %eax
 	popq	%rdx
 	iretq
-2:	pushq	%rcx
+2:	cmpl	$2, %edi
+	jae	5f
+	pushq	%rcx
 	movl	$100000, %ecx
 	movl	$0x3fd, %edx
 3:	inb	%dx, %al
@@ -201,6 +205,12 @@ full_gate:
 	outb	%al, %dx
 	popq	%rcx
 	popq	%rdx
+	iretq
+5:	popq	%rdx			/* the caller's %edx: the value to write */
+	je	6f			/* flags still from cmpl $2 */
+	movl	(%rsi), %eax
+	iretq
+6:	movl	%edx, (%rsi)
 	iretq
 8:	popq	%rdx
 9:	jmp	exc_stubs + 16 * 6

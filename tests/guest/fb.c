@@ -540,15 +540,10 @@ static void __attribute__((noreturn)) full_user(void)
 	}
 }
 
+static void __attribute__((noreturn)) full_enter_user(void (*fn)(void));
+
 void __attribute__((noreturn)) do_fullanim(void)
 {
-	uint64_t pml4, pdpt, pd, stack;
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) gdtr;
-	uint64_t t = (uint64_t)(uintptr_t)&full_tss;
-
 	put_line("ACTION fullanim");
 	if (!fb.ok) {
 		put_line("FAIL fullanim no framebuffer");
@@ -568,6 +563,22 @@ void __attribute__((noreturn)) do_fullanim(void)
 	put_str(" tsc_hz=");
 	put_dec(full.tsc_hz);
 	put_char('\n');
+	full_enter_user(full_user);
+}
+
+/*
+ * Drops to ring 3 for good at `fn` (fullanim, gpuanim): an identity map of
+ * the first 4 GiB that ring 3 may use, user segments, a TSS, and full_gate
+ * as the #UD handler (ring 3's way to COM1 and MMIO).
+ */
+static void __attribute__((noreturn)) full_enter_user(void (*fn)(void))
+{
+	uint64_t pml4, pdpt, pd, stack;
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) gdtr;
+	uint64_t t = (uint64_t)(uintptr_t)&full_tss;
 
 	/* Identity map of the first 4 GiB, 2 MiB pages, user-accessible: P|RW|U. */
 	pml4 = scratch_alloc(6 * 4096);
@@ -614,5 +625,5 @@ void __attribute__((noreturn)) do_fullanim(void)
 		idt[6].off_mid = (uint16_t)(h >> 16);
 		idt[6].off_hi = (uint32_t)(h >> 32);
 	}
-	enter_user((uint64_t)(uintptr_t)full_user, stack + 2 * 4096);
+	enter_user((uint64_t)(uintptr_t)fn, stack + 2 * 4096);
 }

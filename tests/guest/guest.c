@@ -713,6 +713,8 @@ void guest_main(uint64_t boot_params)
 		do_inspect();
 	if (eq(mode, len, "gpu"))
 		do_gpu();
+	if (eq(mode, len, "gpuanim"))
+		do_gpuanim();
 	put_str("FAIL unknown test ");
 	put_safe((uint64_t)(uintptr_t)mode, len < MODE_MAX ? len : MODE_MAX);
 	put_char('\n');
@@ -731,3 +733,4 @@ void guest_main(uint64_t boot_params)
 #include "mem.c"
 #include "inspect.c"
 #include "gpu.c"
+#include "gpuanim.c"

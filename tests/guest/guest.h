@@ -129,5 +129,6 @@ void __attribute__((noreturn)) do_memtick(void);
 void __attribute__((noreturn)) do_inspect(void);
 /* gpu.c */
 void __attribute__((noreturn)) do_gpu(void);
+void __attribute__((noreturn)) do_gpuanim(void);
 
 #endif

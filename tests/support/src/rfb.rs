@@ -12,10 +12,12 @@ use std::time::Duration;
 
 use flate2::{Decompress, FlushDecompress};
 use vmm_core::display::vnc::proto::{
-    PixelFormat, Screen, ENCODING_CURSOR, ENCODING_DESKTOP_SIZE, ENCODING_EXTENDED_DESKTOP_SIZE,
-    ENCODING_RAW, ENCODING_ZRLE,
+    PixelFormat, Screen, ENCODING_CURSOR, ENCODING_DESKTOP_SIZE, ENCODING_RAW, ENCODING_ZRLE,
 };
 use vmm_core::display::Rect;
+
+/// The ExtendedDesktopSize pseudo-encoding (RFB community extension), for the benches' use.
+pub use vmm_core::display::vnc::proto::ENCODING_EXTENDED_DESKTOP_SIZE;
 
 pub trait Conn: Read + Write + Send {
     fn set_timeout(&self, t: Option<Duration>);

@@ -5,6 +5,8 @@
 //! served synchronously on the vCPU thread that notified (each is a bounded copy), so a
 //! fence is complete by the time its response is used.
 
+#[cfg(test)]
+mod copy_tests;
 pub mod edid;
 mod front_end;
 pub mod protocol;

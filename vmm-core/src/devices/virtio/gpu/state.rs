@@ -352,6 +352,13 @@ impl GpuState {
         if end > total {
             return Err(RESP_ERR_INVALID_PARAMETER);
         }
+        if row == stride {
+            // Whole rows (what drivers send for a full-screen update): one block in both the
+            // backing and the host copy, so one walk of the backing list for all of it.
+            let dst = u64::from(rect.y) * stride;
+            let out = &mut res.pixels[dst as usize..(dst + u64::from(rect.h) * stride) as usize];
+            return read_backing(backing, mem, offset, out).map_err(|_| RESP_ERR_UNSPEC);
+        }
         for y in 0..u64::from(rect.h) {
             let src = offset + y * stride;
             let dst = (u64::from(rect.y) + y) * stride + u64::from(rect.x) * 4;
@@ -562,6 +569,19 @@ fn push_bgra(format: u32, px: &[u8], out: &mut Vec<u8>, alpha: bool) {
     // The alpha (or X) byte is the one that is none of the colours.
     let a = 6 - b - g - r;
     out.reserve(px.len());
+    if [b, g, r] == [0, 1, 2] {
+        // Already B, G, R, A (B8G8R8X8/A8, what Linux and the test guest use): one copy, and
+        // the fourth bytes cleared in a loop the compiler vectorizes, instead of a push per
+        // pixel (~2 ms per 1920x1080 frame read by VNC).
+        let start = out.len();
+        out.extend_from_slice(&px[..px.len() / 4 * 4]);
+        if !alpha {
+            for p in out[start..].chunks_exact_mut(4) {
+                p[3] = 0;
+            }
+        }
+        return;
+    }
     for p in px.chunks_exact(4) {
         out.extend_from_slice(&[p[b], p[g], p[r], if alpha { p[a] } else { 0 }]);
     }

@@ -29,6 +29,8 @@ echo "run-all: packaging done after $((SECONDS - start)) s"
 ./tests/app-e2e-iso.sh
 # Import libvirt domains pointing at the test guest and start them (kernel + disk, BIOS + CD).
 ./tests/app-e2e-import.sh
+# The console follows the window: a virtio-gpu guest takes the console area's size (xdotool resizes).
+./tests/app-e2e-resize.sh
 echo "run-all: app end-to-end done after $((SECONDS - start)) s"
 if [ -x tests/lab/run-lab-tests.sh ]; then
   ./tests/lab/run-lab-tests.sh

@@ -19,9 +19,9 @@
 //!   the FRAME lines), the guest's present round trip, and the VMM's CPU
 //!   (/proc/<pid>/task/*/schedstat) — whole process and without the vCPU threads;
 //! - paced (`vmdesk.fps=60`), 5 s: the same, then serial-byte → marker latency probes, then
-//!   resizes: vmdesk-vmm through its control API (`set-display-size`), QEMU through the VNC
-//!   client's SetDesktopSize (QEMU forwards it to the virtio-gpu's display info and config
-//!   event); the time from the request to the end of decoding the first update at the new
+//!   resizes: both through the VNC client's SetDesktopSize (each VMM forwards it to the
+//!   virtio-gpu's display info and config event; `--resize-by-api`: vmdesk-vmm through its
+//!   control API's `set-display-size` instead); the time from the request to the end of decoding the first update at the new
 //!   size that covers the whole screen.
 //!
 //! Where the device's work runs differs: vmdesk-vmm serves the control queue synchronously on
@@ -33,7 +33,7 @@
 //! it takes the non-vCPU CPU alone (its vCPU-side cost of the notify is left out, in QEMU's
 //! favour).
 //!
-//! Run: `cargo bench -p vmm-core --bench gpu [-- --rounds N] [--qemu PATH]`. Not a test: it
+//! Run: `cargo bench -p vmm-core --bench gpu [-- --rounds N] [--qemu PATH] [--resize-by-api]`. Not a test: it
 //! fails only if a boot or the protocol goes wrong. Numbers and method in BENCHMARKS.md.
 
 use vmdesk_test_support::qemu;
@@ -45,7 +45,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
+
+/// `--resize-by-api`: vmdesk-vmm is asked through its control API instead of SetDesktopSize.
+static RESIZE_BY_API: AtomicBool = AtomicBool::new(false);
 use std::time::{Duration, Instant};
 use vmm_core::display::vnc::proto::{PixelFormat, ENCODING_DESKTOP_SIZE, ENCODING_RAW};
 
@@ -282,10 +286,14 @@ impl Running {
         c
     }
 
-    /// Asks for a new screen size: vmdesk-vmm through its control API, QEMU through the RFB
-    /// client's SetDesktopSize.
+    /// Asks for a new screen size: both VMMs through the RFB client's SetDesktopSize (the same
+    /// door), or with `--resize-by-api` vmdesk-vmm through its control API.
     fn ask_size(&self, c: &mut Client, (w, h): (u32, u32)) {
-        match &self.api {
+        let api = self
+            .api
+            .as_ref()
+            .filter(|_| RESIZE_BY_API.load(std::sync::atomic::Ordering::Relaxed));
+        match api {
             Some(path) => {
                 let s =
                     UnixStream::connect(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -557,9 +565,10 @@ fn main() {
                     })
             }
             "--qemu" => qemu = PathBuf::from(args.next().unwrap_or_default()),
+            "--resize-by-api" => RESIZE_BY_API.store(true, std::sync::atomic::Ordering::Relaxed),
             _ => {
                 eprintln!(
-                    "usage: cargo bench -p vmm-core --bench gpu [-- --rounds N] [--qemu PATH]"
+                    "usage: cargo bench -p vmm-core --bench gpu [-- --rounds N] [--qemu PATH] [--resize-by-api]"
                 );
                 std::process::exit(2);
             }
@@ -710,5 +719,12 @@ fn main() {
             );
         }
     }
-    println!("(medians over rounds; latencies over all probes of all rounds; resizes: vmdesk-vmm by control API, QEMU by the client's SetDesktopSize)");
+    println!(
+        "(medians over rounds; latencies over all probes of all rounds; resizes: {})",
+        if RESIZE_BY_API.load(std::sync::atomic::Ordering::Relaxed) {
+            "vmdesk-vmm by control API, QEMU by the client's SetDesktopSize"
+        } else {
+            "both by the client's SetDesktopSize"
+        }
+    );
 }

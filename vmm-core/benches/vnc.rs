@@ -31,6 +31,7 @@
 
 use vmdesk_test_support::qemu;
 use vmdesk_test_support::rfb;
+use vmdesk_test_support::stats::{load_avg, median, pct};
 
 use rfb::{Client, Conn};
 use std::collections::HashMap;
@@ -446,30 +447,6 @@ fn measure(which: Which, qemu: &Path, round: usize) -> Vec<(i32, Sample)> {
     }
     drop(run);
     s
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v[v.len() / 2]
-}
-
-fn pct(v: &[f64], p: f64) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v[((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1]
-}
-
-fn load_avg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
 }
 
 fn main() {

@@ -1,10 +1,12 @@
 //! Helpers shared by vmdesk's tests and benchmarks (vmm-core's `tests/`, `benches/` and the
 //! workspace's `tests/e2e`): when a test must skip or fail for want of KVM or a tool, QEMU
-//! started the same way everywhere, a raw RFB client, and boot media made at test time.
+//! started the same way everywhere, a raw RFB client, boot media made at test time, and the
+//! benchmarks' summaries.
 
 pub mod media;
 pub mod qemu;
 pub mod rfb;
+pub mod stats;
 
 use std::io::Read;
 use std::process::Child;

@@ -76,18 +76,7 @@ initramfs_plan_modules
 [ -z "$missing" ] || die "not in $kver: $missing"
 
 root="$work/root"
-rmoddir="$root/lib/modules/$kver"
-mkdir -p "$rmoddir" "$root/etc/vmdesk"
-while read -r f; do
-    [ -n "$f" ] || continue
-    mkdir -p "$rmoddir/$(dirname "$f")"
-    cp "$kmoddir/$f" "$rmoddir/$f"
-done <<<"$load_files"
-cp "$kmoddir/modules.builtin" "$rmoddir/"
-[ ! -e "$kmoddir/modules.builtin.modinfo" ] || cp "$kmoddir/modules.builtin.modinfo" "$rmoddir/"
-touch "$rmoddir/modules.order"
-"$depmod" -b "$root" "$kver"
-printf '%s\n' "$MODULES" >"$root/etc/vmdesk/modules"
+initramfs_modules "$root" vmdesk
 find "$root" -exec touch -h -r "$kimage" {} +
 (cd "$root" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort |
     "$busybox" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -9 -n >"$work/gpu-modules.cpio.gz"

@@ -72,18 +72,7 @@ initramfs_plan_modules
 
 # The second archive: the planned modules with depmod's indexes, and the wanted list.
 root="$work/root"
-rmoddir="$root/lib/modules/$kver"
-mkdir -p "$rmoddir" "$root/etc/vmdesk"
-while read -r f; do
-    [ -n "$f" ] || continue
-    mkdir -p "$rmoddir/$(dirname "$f")"
-    cp "$kmoddir/$f" "$rmoddir/$f"
-done <<<"$load_files"
-cp "$kmoddir/modules.builtin" "$rmoddir/"
-[ ! -e "$kmoddir/modules.builtin.modinfo" ] || cp "$kmoddir/modules.builtin.modinfo" "$rmoddir/"
-touch "$rmoddir/modules.order"
-"$depmod" -b "$root" "$kver"
-printf '%s\n' "$MODULES" >"$root/etc/vmdesk/modules"
+initramfs_modules "$root" vmdesk
 
 isoroot="$work/iso"
 mkdir -p "$isoroot/boot/grub"

@@ -113,7 +113,18 @@ initramfs_tree() {
         ln -s /bin/busybox "$root/$applet"
     done
     [ -L "$root/bin/sh" ] || die "busybox did not provide /bin/sh"
-    local rmoddir="$root/lib/modules/$kver" f
+    initramfs_modules "$root" "$etc"
+    cp "$work/modplan.awk" "$root/etc/$etc/modplan.awk"
+}
+
+# initramfs_modules ROOT ETC: the planned modules ($load_files) under
+# ROOT/lib/modules/$kver with depmod's indexes, and the wanted list in
+# ROOT/etc/ETC/modules. Also the whole of a second archive that brings another
+# kernel's modules to an initramfs (make-pc-iso.sh, make-gpu-initrd.sh).
+initramfs_modules() {
+    local r="$1" etc="$2"
+    local rmoddir="$r/lib/modules/$kver" f
+    mkdir -p "$rmoddir" "$r/etc/$etc"
     while read -r f; do
         [ -n "$f" ] || continue
         mkdir -p "$rmoddir/$(dirname "$f")"
@@ -123,9 +134,8 @@ initramfs_tree() {
     touch "$rmoddir/modules.order"
     cp "$kmoddir/modules.builtin" "$rmoddir/"
     [ ! -e "$kmoddir/modules.builtin.modinfo" ] || cp "$kmoddir/modules.builtin.modinfo" "$rmoddir/"
-    "$depmod" -b "$root" "$kver"
-    cp "$work/modplan.awk" "$root/etc/$etc/modplan.awk"
-    printf '%s\n' "$MODULES" >"$root/etc/$etc/modules"
+    "$depmod" -b "$r" "$kver"
+    printf '%s\n' "$MODULES" >"$r/etc/$etc/modules"
 }
 
 # initramfs_pack OUT: packs $root into the gzipped cpio OUT: the hand-made

@@ -24,9 +24,15 @@
 #                       after the marker anyway)
 #   BENCH_ALT_ENV       if set (e.g. "LD_PRELOAD=/path/thp-align.so"), a third contender
 #                       "vmdesk-alt": the same vmdesk-vmm run under \`env $BENCH_ALT_ENV\`
+#   BENCH_ALT_VMM       if set, "vmdesk-alt" runs this vmdesk-vmm instead (before/after a change,
+#                       both against QEMU in the same rounds)
 #   BENCH_SAVE_DIR      keep each run's timestamped serial output there
 #                       (<vmm>-<round>.log: "seconds since launch<TAB>line")
 #   VMDESK_LINUX_DIR    the guest (default ${XDG_CACHE_HOME:-$HOME/.cache}/vmdesk/linux)
+#   BENCH_TRACE         1 (default): after the timed rounds, one more boot per VMM with KVM's
+#                       tracepoints on (needs root and tracefs), summarized as "EXITS" lines:
+#                       the guest's exits by reason, port I/O by port, MSRs, MMIO pages, and
+#                       the exits that reached the VMM's process. Not timed. 0: skip.
 # Output: "BENCH-RUN round=N vmm=vmdesk|qemu|vmdesk-alt marker=S exit=S status=N" per boot,
 # then a summary (median/min/max, ratio vmdesk/QEMU) with "BENCH-SUMMARY" lines.
 # Exit 0 if every boot reached the marker and exited 0, 1 otherwise.
@@ -90,8 +96,8 @@ echo "BENCH-CONFIG vmdesk: ${vmdesk_cmd[*]} (vm.toml: vcpus=2 memory_mib=256 vir
 echo "BENCH-CONFIG qemu: ${qemu_cmd[*]}"
 contenders="vmdesk qemu"
 # shellcheck disable=SC2206
-alt_cmd=(env ${BENCH_ALT_ENV:-} "${vmdesk_cmd[@]}")
-if [ -n "${BENCH_ALT_ENV:-}" ]; then
+alt_cmd=(env ${BENCH_ALT_ENV:-} "${BENCH_ALT_VMM:-$vmm}" "${vmdesk_cmd[@]:1}")
+if [ -n "${BENCH_ALT_ENV:-}${BENCH_ALT_VMM:-}" ]; then
     contenders+=" vmdesk-alt"
     echo "BENCH-CONFIG vmdesk-alt: ${alt_cmd[*]}"
 fi
@@ -135,6 +141,56 @@ for r in $(seq 1 "$rounds"); do
         run_one "$r" "${order[$(((k + i) % ${#order[@]}))]}"
     done
 done
+
+# ---------------------------------------------------------------- exit breakdown
+# One extra boot per VMM with KVM's tracepoints on, after the timed rounds (tracing slows the
+# exits it records, so these boots are not timed).
+tracing=""
+if [ "${BENCH_TRACE:-1}" != 0 ]; then
+    for d in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+        [ -w "$d/tracing_on" ] && { tracing="$d"; break; }
+    done
+    if [ -z "$tracing" ] && mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null &&
+        [ -w /sys/kernel/tracing/tracing_on ]; then
+        tracing=/sys/kernel/tracing
+    fi
+    [ -n "$tracing" ] || echo "BENCH-NOTE no writable tracefs (not root?): no exit breakdown"
+fi
+traced() { # NAME CMD...
+    local name="$1" e
+    shift
+    echo 0 >"$tracing/tracing_on"
+    : >"$tracing/trace"
+    echo 65536 >"$tracing/buffer_size_kb"
+    for e in kvm_exit kvm_pio kvm_msr kvm_mmio kvm_userspace_exit; do
+        echo 1 >"$tracing/events/kvm/$e/enable"
+    done
+    echo 1 >"$tracing/tracing_on"
+    "$py" "$here/labctl.py" time-boot --marker "$marker" --timeout "$limit" --log "$work/traced-$name.log" -- "$@" |
+        sed "s/^TIME-BOOT/BENCH-TRACED vmm=$name/"
+    echo 0 >"$tracing/tracing_on"
+    for e in kvm_exit kvm_pio kvm_msr kvm_mmio kvm_userspace_exit; do
+        echo 0 >"$tracing/events/kvm/$e/enable"
+    done
+    # A full ring buffer drops events: say so rather than show a short count.
+    lost="$(cat "$tracing"/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/ { n += $2 } END { print n + 0 }')"
+    [ "$lost" = 0 ] || echo "BENCH-NOTE vmm=$name: the trace lost $lost events (counts below are short)"
+    cat "$tracing/trace" >"$work/trace-$name"
+    : >"$tracing/trace"
+    "$py" "$here/labctl.py" exit-breakdown --label "vmm=$name " "$work/trace-$name"
+    [ -z "$save" ] || cp "$work/trace-$name" "$save/trace-$name"
+    rm -f "$work/trace-$name"
+    rm -rf "$work/run"
+}
+if [ -n "$tracing" ]; then
+    for name in $contenders; do
+        case "$name" in
+            vmdesk) traced vmdesk "${vmdesk_cmd[@]}" ;;
+            qemu) traced qemu "${qemu_cmd[@]}" ;;
+            vmdesk-alt) traced vmdesk-alt "${alt_cmd[@]}" ;;
+        esac
+    done
+fi
 
 # ---------------------------------------------------------------- summary
 stats() { # NAME FIELD(3 marker, 4 exit) -> "median min max n"

@@ -20,6 +20,11 @@ Standard library only (the lab runs it with the host's /usr/bin/python3 through 
       Run CMD (stdin /dev/null, stderr to FILE.stderr or inherited), timestamp every stdout line
       relative to the launch (written to FILE as "SECONDS<TAB>line"), and print one line:
       "TIME-BOOT marker=S exit=S status=N" (marker=- if never seen; status 124 on timeout).
+  labctl.py exit-breakdown TRACE [--top N]
+      Summarize a text ftrace of KVM's tracepoints (kvm_exit, kvm_pio, kvm_msr, kvm_mmio,
+      kvm_userspace_exit) taken over one boot: the guest's exits by reason, the port I/O by port
+      and direction, MSR accesses, MMIO by page and the exits that reached the VMM's process.
+      Prints "EXITS ..." lines.
 """
 
 import argparse
@@ -233,6 +238,51 @@ def cmd_time_boot(a):
     return 0
 
 
+def cmd_exit_breakdown(a):
+    # Trace lines: "<comm>-<pid> [cpu] flags ts: event: text" (tracefs "trace" format).
+    ev = re.compile(r":\s(kvm_\w+):\s(.*)$")
+    exits, pio, msr, mmio, user = {}, {}, {}, {}, {}
+
+    def bump(d, k):
+        d[k] = d.get(k, 0) + 1
+
+    with open(a.trace, errors="replace") as f:
+        for line in f:
+            m = ev.search(line)
+            if not m:
+                continue
+            name, text = m.groups()
+            w = text.split()
+            if name == "kvm_exit" and "reason" in w:
+                bump(exits, w[w.index("reason") + 1])
+            elif name == "kvm_pio" and len(w) >= 3:
+                # "pio_write at 0x3f8 size 1 count 1 val 0x41"
+                bump(pio, (w[2], w[0].replace("pio_", "")))
+            elif name == "kvm_msr" and len(w) >= 2:
+                # "msr_write 6e0 = 0x..."
+                bump(msr, ("0x" + w[1], w[0].replace("msr_", "")))
+            elif name == "kvm_mmio" and "gpa" in w:
+                # "mmio write len 4 gpa 0xfee000b0 val 0x0": grouped by 4 KiB page
+                gpa = int(w[w.index("gpa") + 1], 16)
+                bump(mmio, (f"{gpa & ~0xfff:#x}", w[0] if w[0] != "mmio" else w[1]))
+            elif name == "kvm_userspace_exit" and len(w) >= 2:
+                bump(user, w[1])
+
+    def show(title, d, fmt):
+        total = sum(d.values())
+        items = sorted(d.items(), key=lambda kv: -kv[1])
+        shown = " ".join(f"{fmt(k)}={v}" for k, v in items[: a.top])
+        more = f" (+{len(items) - a.top} more)" if len(items) > a.top else ""
+        print(f"EXITS {a.label}{title} total={total} {shown}{more}")
+
+    show("by-reason", exits, str)
+    show("pio", pio, lambda k: f"{k[0]}/{k[1]}")
+    show("msr", msr, lambda k: f"{k[0]}/{k[1]}")
+    show("mmio", mmio, lambda k: f"{k[0]}/{k[1]}")
+    show("to-userspace", user, str)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="what", required=True)
@@ -260,6 +310,11 @@ def main():
     p.add_argument("--log")
     p.add_argument("cmd", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_time_boot)
+    p = sub.add_parser("exit-breakdown")
+    p.add_argument("trace")
+    p.add_argument("--top", type=int, default=12)
+    p.add_argument("--label", default="", help="prefix for the EXITS lines (e.g. 'vmm=qemu ')")
+    p.set_defaults(fn=cmd_exit_breakdown)
     a = ap.parse_args()
     sys.exit(a.fn(a))
 

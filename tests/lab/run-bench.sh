@@ -7,7 +7,7 @@
 #               built with `cargo build -p vmm-core --release` if missing)
 #   --save DIR  keep every boot's timestamped serial output in DIR
 #   --lab       use L1 even on a host with hardware virtualization
-# Environment: BENCH_ROUNDS (5), BENCH_CMDLINE_EXTRA, BENCH_ALT_ENV, BENCH_QEMU_MACHINE,
+# Environment: BENCH_ROUNDS (5), BENCH_CMDLINE_EXTRA, BENCH_ALT_ENV, BENCH_ALT_VMM, BENCH_TRACE, BENCH_QEMU_MACHINE,
 # BENCH_QEMU_EXTRA, BENCH_TIMEOUT, BENCH_VIRTIO_RNG, VMDESK_LINUX_DIR (see bench-l2.sh);
 # LAB_TIMEOUT (default 3600 s) bounds the L1 run.
 set -euo pipefail
@@ -38,7 +38,7 @@ if [ -z "$vmm" ]; then
 fi
 [ -x "$vmm" ] || die "no vmdesk-vmm at $vmm" 2
 envs=(VMDESK_VMM="$(readlink -f "$vmm")")
-for v in BENCH_ROUNDS BENCH_ALT_ENV BENCH_CMDLINE BENCH_CMDLINE_EXTRA BENCH_QEMU_MACHINE BENCH_QEMU_EXTRA BENCH_TIMEOUT BENCH_VIRTIO_RNG VMDESK_LINUX_DIR; do
+for v in BENCH_ROUNDS BENCH_ALT_ENV BENCH_ALT_VMM BENCH_TRACE BENCH_CMDLINE BENCH_CMDLINE_EXTRA BENCH_QEMU_MACHINE BENCH_QEMU_EXTRA BENCH_TIMEOUT BENCH_VIRTIO_RNG VMDESK_LINUX_DIR; do
     [ -z "${!v:-}" ] || envs+=("$v=${!v}")
 done
 if [ -n "$save" ]; then

@@ -33,6 +33,7 @@ use crate::devices::pci::intx::IrqLevels;
 use crate::devices::pci::msi::GsiRouting;
 use crate::devices::pci::{self, slots, IntxRouter, PciRoot};
 use crate::devices::pflash::UefiFlash;
+use crate::devices::serial::ring::CoalescedPort;
 use crate::devices::serial::{SerialDevice, SerialOutput};
 use crate::devices::vga::{self, Vga, VgaPci};
 use crate::devices::virtio::block::{Block, BlockStats};
@@ -192,6 +193,7 @@ impl TryFrom<VmSpec> for Vmm {
             .ok_or_else(|| BuildError::Other("vcpus: at least one is needed".into()))?;
         let msrs = crate::snapshot::kvm_state::saveable_msrs(&kvm, &lock(boot_vcpu))
             .map_err(BuildError::Other)?;
+        coalesce_serial(&kvm, &vm, &lock(boot_vcpu), &legacy.serial);
         let machine = Machine {
             mem: mem.clone(),
             vcpus: vcpus.clone(),
@@ -647,11 +649,7 @@ fn legacy_devices(
     let serial_irq = irqfd(vm, layout::ports::COM1_IRQ)?;
     let serial = Arc::new(Mutex::new(SerialDevice::new(
         serial_irq,
-        SerialOutput {
-            log,
-            hub: serial_hub.clone(),
-            console: spec.console,
-        },
+        SerialOutput::new(log, serial_hub.clone(), spec.console),
     )));
     let acpi_pm = Arc::new(Mutex::new(AcpiPm::new(exit.clone())));
     let mut bus = Bus::default();
@@ -705,6 +703,18 @@ fn legacy_devices(
         acpi_pm,
         firmware,
     })
+}
+
+/// Lets KVM queue COM1's transmit writes where it can (`devices::serial::ring`); without it
+/// every write exits, as before.
+fn coalesce_serial(kvm: &Kvm, vm: &Arc<VmFd>, vcpu: &VcpuFd, serial: &Arc<Mutex<SerialDevice>>) {
+    if !kvm.check_extension(kvm_ioctls::Cap::CoalescedPio) {
+        return;
+    }
+    match CoalescedPort::new(vm.clone(), vcpu, layout::ports::COM1) {
+        Ok(p) => lock(serial).set_coalescer(Box::new(p)),
+        Err(e) => crate::log_line!("vmdesk-vmm: serial: no coalesced I/O ring ({e})"),
+    }
 }
 
 /// An eventfd that raises interrupt pin `gsi` in KVM when written.

@@ -370,6 +370,7 @@ impl Vmm {
             return ExitReason::Error(format!("installing the vCPU kick signal handler: {e}"));
         }
         let h = &self.handle;
+        crate::devices::serial::spawn_pump(&h.serial);
         if let (Some(fb), Some(d)) = (&h.framebuffer, &h.display) {
             spawn_damage_thread(h.vm.clone(), fb.clone(), d.damage.clone());
         }
@@ -432,6 +433,8 @@ impl Vmm {
             }
         };
         *lock(&h.state) = RunState::Stopping;
+        // The guest's last output (a line without its newline, writes still queued in KVM).
+        lock(&h.serial).sync();
         // A UEFI machine's variables are on disk before the process ends.
         if let Some(f) = h.machine.firmware.as_ref().and_then(|fw| fw.flash.as_ref()) {
             if let Err(e) = lock(&f.vars).flush() {

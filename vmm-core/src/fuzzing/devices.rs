@@ -177,11 +177,7 @@ pub fn serial_ports(data: &[u8]) {
     let Ok(evt) = EventFd::new(libc::EFD_NONBLOCK) else {
         return;
     };
-    let out = SerialOutput {
-        log: None,
-        hub: Arc::new(crate::hub::Hub::new(4)),
-        console: false,
-    };
+    let out = SerialOutput::new(None, Arc::new(crate::hub::Hub::new(4)), false);
     let mut dev = SerialDevice::new(evt, out);
     // Each op: kind byte (offset, direction, width), value byte.
     for op in data.chunks(2) {

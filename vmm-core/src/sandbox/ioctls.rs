@@ -25,6 +25,18 @@ ioctl_ior_nr!(KVM_SET_IRQCHIP, KVMIO, 0x63, kvm_irqchip);
 ioctl_iow_nr!(KVM_SET_GSI_ROUTING, KVMIO, 0x6a, kvm_irq_routing);
 ioctl_iow_nr!(KVM_IRQFD, KVMIO, 0x76, kvm_irqfd);
 ioctl_iow_nr!(KVM_IOEVENTFD, KVMIO, 0x79, kvm_ioeventfd);
+ioctl_iow_nr!(
+    KVM_REGISTER_COALESCED_MMIO,
+    KVMIO,
+    0x67,
+    kvm_coalesced_mmio_zone
+);
+ioctl_iow_nr!(
+    KVM_UNREGISTER_COALESCED_MMIO,
+    KVMIO,
+    0x68,
+    kvm_coalesced_mmio_zone
+);
 ioctl_iow_nr!(KVM_SET_CLOCK, KVMIO, 0x7b, kvm_clock_data);
 ioctl_ior_nr!(KVM_GET_CLOCK, KVMIO, 0x7c, kvm_clock_data);
 ioctl_ior_nr!(KVM_GET_PIT2, KVMIO, 0x9f, kvm_pit_state2);
@@ -69,8 +81,9 @@ pub fn dirty_log() -> Vec<u64> {
 }
 
 /// What a running VM's devices change in KVM: the guest programming its MSI-X vectors (GSI
-/// routes, irqfds), flash and VGA switching a memory slot between ROM and RAM, and the
-/// eventfds devices are kicked and complete through.
+/// routes, irqfds), flash and VGA switching a memory slot between ROM and RAM, the
+/// eventfds devices are kicked and complete through, and the serial port's coalesced zone
+/// (on and off with its transmit interrupt).
 pub fn vm_devices() -> Vec<u64> {
     let mut v = interrupts();
     v.extend(dirty_log());
@@ -79,6 +92,8 @@ pub fn vm_devices() -> Vec<u64> {
         KVM_IRQFD(),
         KVM_IOEVENTFD(),
         KVM_SET_USER_MEMORY_REGION(),
+        KVM_REGISTER_COALESCED_MMIO(),
+        KVM_UNREGISTER_COALESCED_MMIO(),
     ]);
     v
 }

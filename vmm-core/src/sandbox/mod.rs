@@ -83,10 +83,12 @@ pub enum ThreadKind {
     PasstLog,
     /// `console-in`: the terminal's keys to the serial port (`--console`).
     ConsoleIn,
+    /// `serial-pump`: sends the serial port's waiting output (log, terminal, subscribers).
+    SerialPump,
 }
 
 impl ThreadKind {
-    pub const ALL: [ThreadKind; 14] = [
+    pub const ALL: [ThreadKind; 15] = [
         ThreadKind::Main,
         ThreadKind::Vcpu,
         ThreadKind::Api,
@@ -101,6 +103,7 @@ impl ThreadKind {
         ThreadKind::Slirp,
         ThreadKind::PasstLog,
         ThreadKind::ConsoleIn,
+        ThreadKind::SerialPump,
     ];
 
     /// The kinds of threads this kind spawns (after it is confined).
@@ -108,7 +111,7 @@ impl ThreadKind {
         use ThreadKind::*;
         match self {
             // The vCPUs (again on an in-place reset), the display's dirty-log harvester.
-            Main => &[Vcpu, Display],
+            Main => &[Vcpu, Display, SerialPump],
             // A disk's I/O thread starts when the guest's driver sets DRIVER_OK.
             Vcpu => &[Block],
             Api => &[ApiClient],

@@ -385,7 +385,12 @@ fn save_into(
     for v in &m.vcpus {
         vcpus.push(kvm_state::save_vcpu(&lock(v), &m.msrs).map_err(part("vCPU state"))?);
     }
-    let serial = lock(&vm.serial).save().map_err(part("serial"))?;
+    let serial = {
+        let mut s = lock(&vm.serial);
+        // The guest's writes still queued in KVM belong to the instant saved.
+        s.sync();
+        s.save().map_err(part("serial"))?
+    };
     let acpi_pm = lock(&vm.acpi_pm).save().map_err(part("ACPI"))?;
     let mut transports = Vec::new();
     for t in &m.transports {

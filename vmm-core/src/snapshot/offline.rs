@@ -35,11 +35,7 @@ pub fn check_offline(dir: &Path, mem: &GuestMemoryMmap) -> Result<(), SnapshotEr
     memory::check(mem, &dir.join("memory.bin"), &st.memory)?;
 
     let evt = || EventFd::new(libc::EFD_NONBLOCK).map_err(|e| part("eventfd")(e.to_string()));
-    let out = SerialOutput {
-        log: None,
-        hub: Arc::new(crate::hub::Hub::new(4)),
-        console: false,
-    };
+    let out = SerialOutput::new(None, Arc::new(crate::hub::Hub::new(4)), false);
     SerialDevice::new(evt()?, out)
         .restore(&st.serial, ())
         .map_err(part("serial"))?;

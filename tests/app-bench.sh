@@ -11,11 +11,13 @@
 #   MODE=animate tests/app-bench.sh    # the small moving square instead
 #   ACTUAL=1 tests/app-bench.sh        # the console at "Actual size" (1:1) instead of fit
 #   VMDESK_VMM=... tests/app-bench.sh  # another vmdesk-vmm; SHOT=file.png saves a screenshot
+#   VMDESK_APP=... tests/app-bench.sh  # another vmdesk (an older build, to compare)
 # Needs: Xvfb, xdotool (tests/setup.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
 BIN="$TARGET/release"
+APP="${VMDESK_APP:-$BIN/vmdesk}"
 RUNS="${RUNS:-7}"
 SECS="${SECONDS_:-10}"
 MODE="${MODE:-fullanim}"
@@ -30,7 +32,7 @@ GUEST=$(cargo run -q --release -p vmm-core --example test_guest_path)
 . tests/lib/app-session.sh
 app_session bench
 
-"$BIN/vmdesk" create bench --kernel "$GUEST" \
+"$APP" create bench --kernel "$GUEST" \
   --cmdline "console=ttyS0 vmdesk.test=$MODE vmdesk.fps=$FPS" \
   --display 1024x768 --memory 64 --vcpus 1 >/dev/null || fail "vmdesk create"
 serial="$VMDESK_HOME/data/vms/bench/serial.log"
@@ -53,7 +55,7 @@ starts=()
 for _ in $(seq 1 "$RUNS"); do
   rm -f "$trace"
   t0=$(date +%s%N)
-  VMDESK_TRACE_FRAMES="$trace" "$BIN/vmdesk" >"$work/app.log" 2>&1 &
+  VMDESK_TRACE_FRAMES="$trace" "$APP" >"$work/app.log" 2>&1 &
   app=$!
   t1=$(first frame)
   starts+=($(( (t1 - t0) / 1000 )))
@@ -67,15 +69,19 @@ printf 'app-bench: cold start to first frame: median %d.%d ms over %d launches (
 
 # The console: start the VM, open its screen by clicking (as a user would).
 rm -f "$trace"
-VMDESK_TRACE_FRAMES="$trace" "$BIN/vmdesk" >"$work/app.log" 2>&1 &
+VMDESK_TRACE_FRAMES="$trace" "$APP" >"$work/app.log" 2>&1 &
 app=$!
 first frame >/dev/null
 click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-1}"; }
-click 836 137 2        # the VM card's Start button (Start, Clone, Delete, Details)
+click 349 165 2        # the VM card's Start button (Start, Clone, Delete, Details, Compare)
 for _ in $(seq 1 600); do grep -qF "ACTION $MODE" "$serial" 2>/dev/null && break; sleep 0.1; done
-grep -qF "ACTION $MODE" "$serial" || fail "the guest did not start $MODE: $(tail -3 "$serial")"
-click 1065 137 2       # Details
-click 869 27 1         # Screen
+if ! grep -qF "ACTION $MODE" "$serial" 2>/dev/null; then
+  import -window root "${TMPDIR:-/tmp}/app-bench-fail.png" 2>/dev/null || true
+  fail "the guest did not start $MODE (screen: ${TMPDIR:-/tmp}/app-bench-fail.png): $(tail -3 "$serial" 2>&1)"
+fi
+click 712 165 2        # Details (the running card: Pause, Power off, Restart, Force off, Details)
+[ -n "${SHOT:-}" ] && import -window root "${SHOT%.png}-details.png"
+click 1001 27 1         # Screen
 first vnc-update >/dev/null
 if [ -n "${ACTUAL:-}" ]; then click 889 27 1; fi  # "Actual size": 1:1 in a scrollable
 xdotool mousemove 5 795  # the pointer off the screen: nothing but the guest changes

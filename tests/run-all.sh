@@ -10,6 +10,8 @@ cargo fmt --all -- --check
 python3 tests/check-structure.py
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+# The vendored renderer's patch (vendor/README.md): its fast path draws what tiny-skia draws.
+cargo test -p iced_tiny_skia --lib
 echo "run-all: unit and e2e tests done after $((SECONDS - start)) s"
 # The bad-input campaign, short form (hostile configs, API, VNC, images, snapshots, kill -9, a
 # full filesystem, many VMs) against the debug VMM the tests just built; see RELIABILITY.md.

@@ -355,7 +355,7 @@ impl Framebuffer {
                 // Clamped: rounding must not push the box past the image's edge.
                 let left = f64::from(x) * fx;
                 let top = f64::from(y) * fy;
-                let opts = scale_options().crop(
+                let opts = scale_options(fx.max(fy)).crop(
                     left,
                     top,
                     (f64::from(tw) * fx).min(f64::from(self.width) - left),
@@ -382,16 +382,25 @@ impl Framebuffer {
         let (Ok(src), Ok(mut dst)) = (src, dst) else {
             return; // sizes match the buffers by construction; U8x4 needs no alignment
         };
-        let _ = self.resizer.resize(&src, &mut dst, &scale_options());
+        let shrink =
+            (f64::from(self.width) / f64::from(dw)).max(f64::from(self.height) / f64::from(dh));
+        let _ = self.resizer.resize(&src, &mut dst, &scale_options(shrink));
     }
 }
 
-/// How the screen is scaled, whole or tile by tile (the same filter, so tiles match the whole).
-fn scale_options() -> fast_image_resize::ResizeOptions {
+/// How the screen is scaled, whole or tile by tile (the same filter for the same `shrink`, the
+/// source's size over the shown size, so tiles match the whole). Bilinear; down to 80 % it
+/// samples 2x2 source pixels per pixel ("interpolation"), a third less work than widening
+/// the filter to the shrink ("convolution", what smaller sizes need not to alias). Fitting a
+/// 1024x768 guest in the default window shrinks it to 93 %, on every frame.
+fn scale_options(shrink: f64) -> fast_image_resize::ResizeOptions {
     use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions};
-    ResizeOptions::new()
-        .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
-        .use_alpha(false)
+    let alg = if shrink <= 1.25 {
+        ResizeAlg::Interpolation(FilterType::Bilinear)
+    } else {
+        ResizeAlg::Convolution(FilterType::Bilinear)
+    };
+    ResizeOptions::new().resize_alg(alg).use_alpha(false)
 }
 
 #[cfg(test)]

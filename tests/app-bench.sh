@@ -12,6 +12,8 @@
 #   ACTUAL=1 tests/app-bench.sh        # the console at "Actual size" (1:1) instead of fit
 #   VMDESK_VMM=... tests/app-bench.sh  # another vmdesk-vmm; SHOT=file.png saves a screenshot
 #   VMDESK_APP=... tests/app-bench.sh  # another vmdesk (an older build, to compare)
+#   PERF=out.data tests/app-bench.sh   # also `perf record $PERF_OPTS` (default -g) the app over
+#                                      # the measured seconds (PERF_OPTS="--call-graph dwarf -F 499")
 # Needs: Xvfb, xdotool (tests/setup.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,7 +97,12 @@ count() { grep -c "^$1 " "$trace" || true; }
 shown() { awk '$1 == "frame" && $3 != last { n++; last = $3 } END { print n + 0 }' "$trace"; }
 f0=$(count frame); g0=$(shown); u0=$(count vnc-update); a0=$(cpu "$app"); x0=$(cpu "$xvfb")
 m0=$([ -n "$vmm" ] && cpu "$vmm" || echo 0); t0=$(date +%s%N)
-sleep "$SECS"
+if [ -n "${PERF:-}" ]; then
+  # shellcheck disable=SC2086
+  perf record -q ${PERF_OPTS:--g} -p "$app" -o "$PERF" -- sleep "$SECS" >/dev/null 2>&1 || fail "perf record"
+else
+  sleep "$SECS"
+fi
 [ -n "${SHOT:-}" ] && import -window root "$SHOT"
 f1=$(count frame); g1=$(shown); u1=$(count vnc-update); a1=$(cpu "$app"); x1=$(cpu "$xvfb")
 m1=$([ -n "$vmm" ] && cpu "$vmm" || echo 0); t1=$(date +%s%N)

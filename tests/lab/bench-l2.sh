@@ -19,6 +19,9 @@
 #                       "console=ttyS0 reboot=k panic=-1 vmdesk.init=poweroff")
 #   BENCH_CMDLINE_EXTRA words appended to it (e.g. "quiet")
 #   BENCH_TIMEOUT       seconds per boot (default 300)
+#   BENCH_STALL         seconds of no serial output after which a boot's threads (state, kernel
+#                       stack) and vmdesk's `inspect` are recorded and printed as BENCH-STALL
+#                       lines (default 45; 0 = never)
 #   BENCH_VIRTIO_RNG    vmdesk's virtio_rng setting (default false: QEMU gets no
 #                       virtio device either; the guest loads its virtio modules only
 #                       after the marker anyway)
@@ -53,6 +56,7 @@ machine="${BENCH_QEMU_MACHINE:-microvm,acpi=on,rtc=on}"
 cmdline="${BENCH_CMDLINE:-console=ttyS0 reboot=k panic=-1 pci=off vmdesk.init=poweroff}"
 [ -z "${BENCH_CMDLINE_EXTRA:-}" ] || cmdline+=" $BENCH_CMDLINE_EXTRA"
 limit="${BENCH_TIMEOUT:-300}"
+stall="${BENCH_STALL:-45}"
 guest="${VMDESK_LINUX_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/vmdesk/linux}"
 kernel="$guest/vmlinuz-cloud"
 initrd="$guest/initramfs-cloud.cpio.gz"
@@ -110,9 +114,12 @@ results="$work/results"
 : >"$results"
 bad=0
 one() { # ROUND NAME CMD...
-    local round="$1" name="$2" log="$work/$2-$1.log" line m e s
+    local round="$1" name="$2" log="$work/$2-$1.log" line m e s watch=()
     shift 2
-    line="$("$py" "$here/labctl.py" time-boot --marker "$marker" --timeout "$limit" --log "$log" -- "$@")"
+    # A boot that goes quiet gets its threads and (vmdesk) vCPU state recorded while it hangs.
+    [ "$stall" = 0 ] || watch=(--stall "$stall")
+    [ "$name" = qemu ] || [ "$stall" = 0 ] || watch+=(--api "$work/run/control.sock")
+    line="$("$py" "$here/labctl.py" time-boot --marker "$marker" --timeout "$limit" --log "$log" "${watch[@]}" -- "$@")"
     m="$(sed -n 's/.*marker=\([^ ]*\).*/\1/p' <<<"$line")"
     e="$(sed -n 's/.*exit=\([^ ]*\).*/\1/p' <<<"$line")"
     s="$(sed -n 's/.*status=\([^ ]*\).*/\1/p' <<<"$line")"
@@ -120,6 +127,10 @@ one() { # ROUND NAME CMD...
     if [ "$m" = - ] || [ "$s" != 0 ]; then
         bad=$((bad + 1))
         echo "BENCH-NOTE $name round $round: marker=$m status=$s; last lines: $(tail -n 3 "$log" | cut -f2 | tr '\n' '|')$(tail -n 2 "$log.stderr" 2>/dev/null | tr '\n' '|')"
+    fi
+    if [ -f "$log.stall" ]; then
+        sed "s/^/BENCH-STALL $name round $round: /" "$log.stall"
+        [ -z "$save" ] || cp "$log.stall" "$save/$name-$round.stall"
     fi
     echo "$name $round $m $e $s" >>"$results"
     [ -z "$save" ] || cp "$log" "$save/$name-$round.log"

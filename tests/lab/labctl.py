@@ -20,6 +20,9 @@ Standard library only (the lab runs it with the host's /usr/bin/python3 through 
       Run CMD (stdin /dev/null, stderr to FILE.stderr or inherited), timestamp every stdout line
       relative to the launch (written to FILE as "SECONDS<TAB>line"), and print one line:
       "TIME-BOOT marker=S exit=S status=N" (marker=- if never seen; status 124 on timeout).
+      With --stall S, output that stops for S seconds while CMD runs is recorded in FILE.stall:
+      each thread's state, wait channel, CPU ticks and kernel stack, twice 2 s apart, and, with
+      --api SOCK, the VMM's `inspect` reply (vCPU registers and exit counts) each time.
   labctl.py exit-breakdown TRACE [--top N]
       Summarize a text ftrace of KVM's tracepoints (kvm_exit, kvm_pio, kvm_msr, kvm_mmio,
       kvm_userspace_exit) taken over one boot: the guest's exits by reason, the port I/O by port
@@ -188,6 +191,48 @@ def cmd_wait_file(a):
         time.sleep(0.1)
 
 
+def dump_stall(pid, api, out, quiet_for):
+    """Everything that tells a stuck VMM from a slow one, appended to `out`."""
+    out.write(f"=== no output for {quiet_for:.1f}s (pid {pid}), {time.strftime('%H:%M:%S')}\n")
+    out.write(f"loadavg {open('/proc/loadavg').read().strip()}\n")
+    for attempt in range(2):
+        if attempt:
+            time.sleep(2)
+        try:
+            tasks = sorted(os.listdir(f"/proc/{pid}/task"), key=int)
+        except OSError as e:
+            out.write(f"process gone: {e}\n")
+            return
+        for tid in tasks:
+            d = f"/proc/{pid}/task/{tid}"
+            try:
+                comm = open(f"{d}/comm").read().strip()
+                # comm may hold spaces: the fields after its closing parenthesis.
+                stat = open(f"{d}/stat").read().rsplit(")", 1)[1].split()
+                wchan = open(f"{d}/wchan").read().strip()
+            except OSError:
+                continue
+            out.write(f"task {tid} {comm} state={stat[0]} wchan={wchan} utime={stat[11]} stime={stat[12]}\n")
+            if attempt == 0:
+                try:
+                    for fr in open(f"{d}/stack").read().splitlines()[:10]:
+                        out.write(f"    {fr}\n")
+                except OSError as e:
+                    out.write(f"    (no kernel stack: {e.strerror})\n")
+        if api:
+            try:
+                s = connect(api, 5)
+                lines = Lines(s)
+                lines.next(time.monotonic() + 5)  # the hello
+                send(s, {"cmd": "inspect", "id": 1})
+                rep = reply_to(lines, 1, time.monotonic() + 5)
+                s.close()
+                out.write(f"inspect {json.dumps(rep)[:6000]}\n")
+            except (OSError, ValueError) as e:
+                out.write(f"inspect failed: {e}\n")
+    out.flush()
+
+
 def cmd_time_boot(a):
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
     if not cmd:
@@ -203,6 +248,8 @@ def cmd_time_boot(a):
     pending = b""
     deadline = t0 + a.timeout
     timed_out = False
+    last_output = t0
+    stall_dumped = False
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -211,9 +258,15 @@ def cmd_time_boot(a):
             break
         r, _, _ = select.select([fd], [], [], min(left, 1.0))
         if not r:
+            quiet_for = time.monotonic() - last_output
+            if a.stall and not stall_dumped and quiet_for >= a.stall and a.log:
+                stall_dumped = True
+                with open(a.log + ".stall", "w") as out:
+                    dump_stall(p.pid, a.api, out, quiet_for)
             continue
         chunk = os.read(fd, 65536)
-        now = time.monotonic() - t0
+        last_output = time.monotonic()
+        now = last_output - t0
         if not chunk:
             break
         pending += chunk
@@ -308,6 +361,8 @@ def main():
     p.add_argument("--marker", required=True)
     p.add_argument("--timeout", type=float, default=300)
     p.add_argument("--log")
+    p.add_argument("--stall", type=float, help="seconds of silence before FILE.stall is written")
+    p.add_argument("--api", help="the VMM's control socket, for `inspect` in FILE.stall")
     p.add_argument("cmd", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_time_boot)
     p = sub.add_parser("exit-breakdown")

@@ -10,8 +10,10 @@ cargo fmt --all -- --check
 python3 tests/check-structure.py
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
-# The vendored renderer's patch (vendor/README.md): its fast path draws what tiny-skia draws.
-cargo test -p iced_tiny_skia --lib
+# The vendored renderer's patch (vendor/README.md): its fast paths draw what tiny-skia draws.
+# With vmdesk in the same run, so that the renderer is built with the `image` feature the app
+# turns on (its drawing tests need it; a package outside the workspace takes no --features).
+cargo test -p iced_tiny_skia -p vmdesk --lib
 echo "run-all: unit and e2e tests done after $((SECONDS - start)) s"
 # The bad-input campaign, short form (hostile configs, API, VNC, images, snapshots, kill -9, a
 # full filesystem, many VMs) against the debug VMM the tests just built; see RELIABILITY.md.

@@ -56,14 +56,15 @@ pub fn blit_opaque(
     true
 }
 
-
 /// vmdesk: RGBA bytes to the renderer's pixels (premultiplied, in memory b, g, r, a), and
 /// whether all are opaque: whole words at a time, premultiplying only when some pixel is not
 /// opaque. A new guest frame is a new image every time, so this runs for every frame the
-/// console shows.
-pub fn to_pixmap_pixels(raw: &[u8]) -> (Vec<u32>, bool) {
+/// console shows. `buffer` is storage to reuse (an older frame's of the same size: no fresh
+/// pages to fault in and zero, ~7 % of the console's CPU); its contents do not matter.
+pub fn to_pixmap_pixels(raw: &[u8], mut buffer: Vec<u32>) -> (Vec<u32>, bool) {
     let n = raw.len() / 4;
-    let mut buffer = vec![0u32; n];
+    // Every element is written below; only new ones need a value first.
+    buffer.resize(n, 0);
     let mut alpha = 0xffu32;
     // R and B change places. Plain indexed loops over equal-length slices vectorize; pushing
     // through an iterator did not (~1.3 ms for a 954x715 frame).
@@ -94,14 +95,101 @@ pub fn to_pixmap_pixels(raw: &[u8]) -> (Vec<u32>, bool) {
     (buffer, opaque)
 }
 
+/// vmdesk: images whose bytes are already the renderer's pixels (premultiplied; in memory b, g,
+/// r, a) and opaque, by id: the cache uses their bytes as they are, with no conversion and no
+/// copy. The console makes its guest screen in that format (it asks the VNC server for it), a
+/// new image every frame. Ids wait here until the image is first drawn; an image dropped
+/// unseen leaves its id, so only the newest few are kept.
+static NATIVE: std::sync::Mutex<std::collections::VecDeque<crate::core::image::Id>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+
+/// How many marked ids wait at most.
+const NATIVE_WAITING: usize = 64;
+
+/// vmdesk: says that `handle` (an RGBA handle) holds the renderer's own pixel format, every
+/// pixel opaque. Anything else drawn from it would show red and blue swapped.
+pub fn mark_native_opaque(handle: &crate::core::image::Handle) {
+    let mut ids = NATIVE.lock().unwrap_or_else(|e| e.into_inner());
+    if ids.len() >= NATIVE_WAITING {
+        let _ = ids.pop_front();
+    }
+    ids.push_back(handle.id());
+}
+
+/// vmdesk: whether `id` was marked (and forgets it).
+pub fn take_native(id: crate::core::image::Id) -> bool {
+    let mut ids = NATIVE.lock().unwrap_or_else(|e| e.into_inner());
+    match ids.iter().position(|i| *i == id) {
+        Some(at) => ids.remove(at).is_some(),
+        None => false,
+    }
+}
+
+/// vmdesk: pixel storage of images the cache dropped, for new ones: a changing guest screen is
+/// a new image every frame, and fresh storage for it is page faults and zeroing.
+#[derive(Debug, Default)]
+pub struct Spare {
+    bufs: Vec<Vec<u32>>,
+}
+
+impl Spare {
+    /// How many buffers stay after [`Spare::settle`].
+    pub const KEEP: usize = 4;
+
+    /// The smallest buffer that holds `n` pixels without growing, else a new empty one.
+    pub fn take(&mut self, n: usize) -> Vec<u32> {
+        let best = self
+            .bufs
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.capacity() >= n)
+            .min_by_key(|(_, v)| v.capacity())
+            .map(|(i, _)| i);
+        best.map(|i| self.bufs.swap_remove(i)).unwrap_or_default()
+    }
+
+    pub fn give(&mut self, buf: Vec<u32>) {
+        self.bufs.push(buf);
+    }
+
+    /// Keeps the [`Spare::KEEP`] largest: small ones (tiles) would hold the places and never
+    /// fit a whole screen.
+    pub fn settle(&mut self) {
+        self.bufs
+            .sort_unstable_by_key(|v| std::cmp::Reverse(v.capacity()));
+        self.bufs.truncate(Self::KEEP);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A dropped frame's storage goes to the next frame of its size, even after many tiles.
+    #[test]
+    fn spare_storage_goes_to_the_image_it_fits() {
+        let mut spare = Spare::default();
+        let frame = vec![0u32; 1000];
+        let at = frame.as_ptr();
+        spare.give(frame);
+        for _ in 0..10 {
+            spare.give(vec![0u32; 16]);
+        }
+        spare.settle();
+        assert_eq!(spare.bufs.len(), Spare::KEEP);
+        // A tile takes a tile's storage, the frame takes the frame's.
+        assert_eq!(spare.take(16).capacity(), 16);
+        assert_eq!(spare.take(900).as_ptr(), at);
+        // Nothing big enough left: a new buffer.
+        assert_eq!(spare.take(900).capacity(), 0);
+    }
+
     /// The conversion gives what iced's per-pixel loop gave, opaque or not.
     #[test]
     fn pixels_convert_as_before() {
-        let opaque: Vec<u8> = (0..64u32).flat_map(|i| [i as u8, (i * 3) as u8, (i * 7) as u8, 255]).collect();
+        let opaque: Vec<u8> = (0..64u32)
+            .flat_map(|i| [i as u8, (i * 3) as u8, (i * 7) as u8, 255])
+            .collect();
         let mut mixed = opaque.clone();
         mixed[7] = 128;
         mixed[11] = 0;
@@ -109,14 +197,26 @@ mod tests {
             let old: Vec<u32> = raw
                 .chunks_exact(4)
                 .map(|p| {
-                    bytemuck::cast(tiny_skia::ColorU8::from_rgba(p[2], p[1], p[0], p[3]).premultiply())
+                    bytemuck::cast(
+                        tiny_skia::ColorU8::from_rgba(p[2], p[1], p[0], p[3]).premultiply(),
+                    )
                 })
                 .collect();
-            assert_eq!(to_pixmap_pixels(raw), (old.clone(), want_opaque));
+            assert_eq!(
+                to_pixmap_pixels(raw, Vec::new()),
+                (old.clone(), want_opaque)
+            );
+            // Reused storage: its old contents, longer or shorter, do not show.
+            for junk in [vec![7u32; 100], vec![9u32; 3]] {
+                assert_eq!(to_pixmap_pixels(raw, junk), (old.clone(), want_opaque));
+            }
             // The same bytes one byte off a word boundary take the byte-wise path.
             let mut shifted = vec![0u8];
             shifted.extend_from_slice(raw);
-            assert_eq!(to_pixmap_pixels(&shifted[1..]), (old, want_opaque));
+            assert_eq!(
+                to_pixmap_pixels(&shifted[1..], Vec::new()),
+                (old, want_opaque)
+            );
         }
     }
 
@@ -160,7 +260,12 @@ mod tests {
                     crate::core::Size::new(37.0, 23.0),
                 );
                 let mut ours = base.clone();
-                assert!(blit_opaque(image.as_ref(), bounds, &mut ours.as_mut(), clip));
+                assert!(blit_opaque(
+                    image.as_ref(),
+                    bounds,
+                    &mut ours.as_mut(),
+                    clip
+                ));
                 let mut theirs = base.clone();
                 let mask = clip.map(|c| {
                     let mut m = tiny_skia::Mask::new(64, 48).unwrap();
@@ -205,6 +310,11 @@ mod tests {
             crate::core::Point::new(0.0, 0.0),
             crate::core::Size::new(74.0, 46.0),
         );
-        assert!(!blit_opaque(image.as_ref(), scaled, &mut base.as_mut(), None));
+        assert!(!blit_opaque(
+            image.as_ref(),
+            scaled,
+            &mut base.as_mut(),
+            None
+        ));
     }
 }

@@ -47,7 +47,7 @@ impl Pipeline {
         opacity: f32,
         pixels: &mut tiny_skia::PixmapMut<'_>,
         transform: tiny_skia::Transform,
-        clip_mask: Option<&tiny_skia::Mask>,
+        clip_mask: Option<&mut tiny_skia::Mask>,
         clip_bounds: Rectangle,
     ) {
         let mut cache = self.cache.borrow_mut();
@@ -62,10 +62,19 @@ impl Pipeline {
         if opaque
             && opacity >= 1.0
             && transform.is_identity()
-            && crate::blit::blit_opaque(image, bounds, pixels, clip_mask.map(|_| clip_bounds))
+            && crate::blit::blit_opaque(
+                image,
+                bounds,
+                pixels,
+                clip_mask.as_ref().map(|_| clip_bounds),
+            )
         {
             return;
         }
+        let clip_mask = clip_mask.map(|m| {
+            crate::engine::adjust_clip_mask(m, clip_bounds);
+            &*m
+        });
 
         let width_scale = bounds.width / image.width() as f32;
         let height_scale = bounds.height / image.height() as f32;
@@ -91,6 +100,24 @@ impl Pipeline {
         );
     }
 
+    /// vmdesk: whether `handle` drawn at `bounds` (physical pixels, no transform) is 1:1, on
+    /// whole pixels and opaque.
+    pub fn is_opaque_at(
+        &self,
+        handle: &raster::Handle,
+        bounds: Rectangle,
+    ) -> bool {
+        let mut cache = self.cache.borrow_mut();
+        let Ok((image, opaque)) = cache.allocate(handle) else {
+            return false;
+        };
+        opaque
+            && bounds.width == image.width() as f32
+            && bounds.height == image.height() as f32
+            && bounds.x.fract() == 0.0
+            && bounds.y.fract() == 0.0
+    }
+
     pub fn trim_cache(&mut self) {
         self.cache.borrow_mut().trim();
     }
@@ -100,6 +127,8 @@ impl Pipeline {
 struct Cache {
     entries: FxHashMap<raster::Id, Option<Entry>>,
     hits: FxHashSet<raster::Id>,
+    /// vmdesk: pixel storage of images dropped at the last trims, for the next new ones.
+    spare: crate::blit::Spare,
 }
 
 impl Cache {
@@ -111,6 +140,27 @@ impl Cache {
         let id = handle.id();
 
         if let hash_map::Entry::Vacant(entry) = self.entries.entry(id) {
+            // vmdesk: bytes already in the renderer's format are used as they are.
+            if let raster::Handle::Rgba {
+                width,
+                height,
+                pixels,
+                ..
+            } = handle
+                && crate::blit::take_native(id)
+                && *width > 0
+                && *height > 0
+                && pixels.len() == *width as usize * *height as usize * 4
+            {
+                let _ = entry.insert(Some(Entry {
+                    width: *width,
+                    height: *height,
+                    pixels: Pixels::Native(pixels.clone()),
+                    opaque: true,
+                }));
+                let _ = self.hits.insert(id);
+                return Ok(self.entries[&id].as_ref().unwrap().pixmap());
+            }
             let image = match graphics::image::load(handle) {
                 Ok(image) => image,
                 Err(error) => {
@@ -125,12 +175,16 @@ impl Cache {
             }
 
             // vmdesk: see crate::blit::to_pixmap_pixels.
-            let (buffer, opaque) = crate::blit::to_pixmap_pixels(image.as_raw());
+            let (buffer, opaque) = crate::blit::to_pixmap_pixels(
+                image.as_raw(),
+                self.spare
+                    .take(image.width() as usize * image.height() as usize),
+            );
 
             let _ = entry.insert(Some(Entry {
                 width: image.width(),
                 height: image.height(),
-                pixels: buffer,
+                pixels: Pixels::Converted(buffer),
                 opaque,
             }));
         }
@@ -142,22 +196,25 @@ impl Cache {
             .get(&id)
             .unwrap()
             .as_ref()
-            .map(|entry| {
-                (
-                    tiny_skia::PixmapRef::from_bytes(
-                        bytemuck::cast_slice(&entry.pixels),
-                        entry.width,
-                        entry.height,
-                    )
-                    .expect("Build pixmap from image bytes"),
-                    entry.opaque,
-                )
-            })
+            .map(Entry::pixmap)
             .expect("Image should be allocated"))
     }
 
     fn trim(&mut self) {
-        self.entries.retain(|key, _| self.hits.contains(key));
+        let spare = &mut self.spare;
+        self.entries.retain(|key, entry| {
+            let keep = self.hits.contains(key);
+            if !keep
+                && let Some(Entry {
+                    pixels: Pixels::Converted(buf),
+                    ..
+                }) = entry.take()
+            {
+                spare.give(buf);
+            }
+            keep
+        });
+        spare.settle();
         self.hits.clear();
     }
 }
@@ -166,7 +223,29 @@ impl Cache {
 struct Entry {
     width: u32,
     height: u32,
-    pixels: Vec<u32>,
+    pixels: Pixels,
     opaque: bool,
 }
 
+/// vmdesk: an image's pixels in the renderer's format.
+#[derive(Debug)]
+enum Pixels {
+    /// Converted from RGBA.
+    Converted(Vec<u32>),
+    /// The handle's own bytes (see `crate::blit::mark_native_opaque`).
+    Native(bytes::Bytes),
+}
+
+impl Entry {
+    fn pixmap(&self) -> (tiny_skia::PixmapRef<'_>, bool) {
+        let bytes: &[u8] = match &self.pixels {
+            Pixels::Converted(v) => bytemuck::cast_slice(v),
+            Pixels::Native(b) => b,
+        };
+        (
+            tiny_skia::PixmapRef::from_bytes(bytes, self.width, self.height)
+                .expect("Build pixmap from image bytes"),
+            self.opaque,
+        )
+    }
+}

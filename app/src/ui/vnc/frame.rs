@@ -1,6 +1,10 @@
 //! The guest's screen as the session keeps it (the framebuffer with the server's rectangles
 //! applied, scaled to the size the console shows) and as the UI draws it (tiles of image
 //! handles, only the changed ones sent).
+//!
+//! Pixels are kept in the renderer's own format, B, G, R, A in memory (the VNC server is asked
+//! for it), and every handle is marked so (`iced_tiny_skia::mark_native_opaque`): the renderer
+//! draws the guest's screen from the bytes made here, with no conversion or copy of its own.
 
 use iced::widget::image;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -144,8 +148,45 @@ pub struct Framebuffer {
     pub(super) shown: (u32, u32),
     /// The last frame was the whole screen in one image.
     sent_full: bool,
+    /// The screen at `shown` (the last frame), for rescaling only changed tiles. Empty while
+    /// that frame lives only in `handed`.
     scaled: Vec<u8>,
     resizer: fast_image_resize::Resizer,
+    /// Storage of whole scaled frames handed to the UI: the newest is the last frame; the
+    /// others come back for new frames once the UI has dropped them (no fresh pages to fault
+    /// in and zero each frame, and no copy into the handle).
+    handed: Vec<bytes::Bytes>,
+}
+
+/// How many whole frames' storage the framebuffer keeps around.
+const HANDED: usize = 4;
+
+/// An image handle on pixels in the renderer's format (see the module's note).
+fn handle(width: u32, height: u32, pixels: impl Into<bytes::Bytes>) -> image::Handle {
+    let h = image::Handle::from_rgba(width, height, pixels);
+    iced_tiny_skia::mark_native_opaque(&h);
+    h
+}
+
+/// Copies B, G, R, X pixels to `out` with X made opaque: whole words (vectorized), bytes if
+/// either side is not word-aligned.
+fn copy_opaque(out: &mut [u8], data: &[u8]) {
+    match (
+        bytemuck::try_cast_slice_mut::<u8, u32>(out),
+        bytemuck::try_cast_slice::<u8, u32>(data),
+    ) {
+        (Ok(o), Ok(d)) => {
+            for (o, d) in o.iter_mut().zip(d) {
+                *o = *d | u32::from_le(0xff00_0000);
+            }
+        }
+        _ => {
+            for (o, d) in out.chunks_exact_mut(4).zip(data.chunks_exact(4)) {
+                o.copy_from_slice(d);
+                o[3] = 255;
+            }
+        }
+    }
 }
 
 impl Framebuffer {
@@ -190,14 +231,45 @@ impl Framebuffer {
                 break;
             }
             let dst = ((y as usize + row) * fw + x as usize) * 4;
-            let out = &mut self.px[dst..dst + cw * 4];
-            out.copy_from_slice(&data[src..src + cw * 4]);
-            for p in out.chunks_exact_mut(4) {
-                p[3] = 255;
-            }
+            copy_opaque(&mut self.px[dst..dst + cw * 4], &data[src..src + cw * 4]);
             rows += 1;
         }
         self.touch(x, y, cw as u32, rows);
+    }
+
+    /// [`Framebuffer::put`] for a rectangle the caller gives up: one that is the whole screen
+    /// becomes the framebuffer (made opaque in place) rather than being copied in.
+    pub fn put_owned(&mut self, x: u32, y: u32, w: u32, h: u32, mut data: Vec<u8>) {
+        if (x, y, w, h) != (0, 0, self.width, self.height) || data.len() != self.px.len() {
+            return self.put(x, y, w, h, &data);
+        }
+        match bytemuck::try_cast_slice_mut::<u8, u32>(&mut data) {
+            Ok(words) => words
+                .iter_mut()
+                .for_each(|p| *p |= u32::from_le(0xff00_0000)),
+            Err(_) => data.chunks_exact_mut(4).for_each(|p| p[3] = 255),
+        }
+        self.px = data;
+        self.touch(0, 0, w, h);
+    }
+
+    /// Storage for a whole frame of `len` bytes: a handed-out one the UI has dropped, or new.
+    fn frame_storage(&mut self, len: usize) -> Vec<u8> {
+        // The newest (last) is the frame on screen; look at the older ones.
+        let older = self.handed.len().saturating_sub(1);
+        for i in 0..older {
+            let b = self.handed.remove(i);
+            match b.try_into_mut() {
+                Ok(m) if m.capacity() >= len => {
+                    let mut v = Vec::from(m);
+                    v.resize(len, 0);
+                    return v;
+                }
+                Ok(_) => {}
+                Err(b) => self.handed.insert(i, b),
+            }
+        }
+        vec![0; len]
     }
 
     /// CopyRect: the rectangle at (sx, sy) moves to (dx, dy).
@@ -255,36 +327,52 @@ impl Framebuffer {
         self.shown = shown;
         self.seq += 1;
         let changed = dirty.iter().filter(|d| **d).count();
-        let px = if shown == (w, h) {
-            &self.px
-        } else {
-            // `self.scaled` still holds the last frame at this size unless the size changed
-            // (then every tile is dirty): rescale only the tiles that changed.
-            if changed * 2 > dirty.len() {
-                self.scale(shown);
-            } else {
-                self.scale_tiles(shown, &dirty);
-            }
-            &self.scaled
-        };
         let stride = shown.0 as usize * 4;
+        let len = stride * shown.1 as usize;
         if changed * 2 > dirty.len() {
             self.sent_full = true;
+            let mut out = self.frame_storage(len);
+            if shown == (w, h) {
+                out.copy_from_slice(&self.px[..len]);
+            } else {
+                scale_into(&mut self.resizer, (w, h), &self.px, shown, &mut out);
+                // The last frame lives in `handed` now; tiles fetch it back if they need it.
+                self.scaled = Vec::new();
+            }
+            let pixels = bytes::Bytes::from(out);
+            self.handed.push(pixels.clone());
+            if self.handed.len() > HANDED {
+                self.handed.remove(0);
+            }
             return Frame {
                 width: w,
                 height: h,
                 shown,
-                full: Some(image::Handle::from_rgba(
-                    shown.0,
-                    shown.1,
-                    px[..stride * shown.1 as usize].to_vec(),
-                )),
+                full: Some(handle(shown.0, shown.1, pixels)),
                 tiles: Vec::new(),
                 seq: self.seq,
                 view,
                 _pending: Arc::new(()),
             };
         }
+        let px = if shown == (w, h) {
+            &self.px
+        } else {
+            // The last frame at this size (a size change makes every tile dirty, so a whole
+            // frame): rescale only the tiles that changed.
+            if self.scaled.len() != len {
+                self.scaled = match self.handed.last() {
+                    Some(b) if b.len() == len => b.to_vec(),
+                    _ => {
+                        let mut v = vec![0; len];
+                        scale_into(&mut self.resizer, (w, h), &self.px, shown, &mut v);
+                        v
+                    }
+                };
+            }
+            self.scale_tiles(shown, &dirty);
+            &self.scaled
+        };
         if was_full && changed > 0 {
             // Back to tiles after whole images: every tile once, then the UI drops the image.
             dirty.iter_mut().for_each(|d| *d = true);
@@ -300,7 +388,7 @@ impl Framebuffer {
                     let at = row * stride + x as usize * 4;
                     out.extend_from_slice(&px[at..at + tw as usize * 4]);
                 }
-                (i, image::Handle::from_rgba(tw, th, out))
+                (i, handle(tw, th, out))
             })
             .collect();
         Frame {
@@ -373,19 +461,38 @@ impl Framebuffer {
         }
     }
 
-    /// Scales the whole screen into `self.scaled` (bilinear; alpha is always opaque).
+    /// Scales the whole screen into `self.scaled`.
+    #[cfg(test)]
     fn scale(&mut self, (dw, dh): (u32, u32)) {
-        use fast_image_resize::{images, PixelType};
         self.scaled.resize(dw as usize * dh as usize * 4, 0);
-        let src = images::ImageRef::new(self.width, self.height, &self.px, PixelType::U8x4);
-        let dst = images::Image::from_slice_u8(dw, dh, &mut self.scaled, PixelType::U8x4);
-        let (Ok(src), Ok(mut dst)) = (src, dst) else {
-            return; // sizes match the buffers by construction; U8x4 needs no alignment
-        };
-        let shrink =
-            (f64::from(self.width) / f64::from(dw)).max(f64::from(self.height) / f64::from(dh));
-        let _ = self.resizer.resize(&src, &mut dst, &scale_options(shrink));
+        let (w, h) = (self.width, self.height);
+        scale_into(
+            &mut self.resizer,
+            (w, h),
+            &self.px,
+            (dw, dh),
+            &mut self.scaled,
+        );
     }
+}
+
+/// Scales `px` (`w`×`h`) into `out` (`dw`×`dh`, already that big): bilinear; alpha is always
+/// opaque.
+fn scale_into(
+    resizer: &mut fast_image_resize::Resizer,
+    (w, h): (u32, u32),
+    px: &[u8],
+    (dw, dh): (u32, u32),
+    out: &mut [u8],
+) {
+    use fast_image_resize::{images, PixelType};
+    let src = images::ImageRef::new(w, h, px, PixelType::U8x4);
+    let dst = images::Image::from_slice_u8(dw, dh, out, PixelType::U8x4);
+    let (Ok(src), Ok(mut dst)) = (src, dst) else {
+        return; // sizes match the buffers by construction; U8x4 needs no alignment
+    };
+    let shrink = (f64::from(w) / f64::from(dw)).max(f64::from(h) / f64::from(dh));
+    let _ = resizer.resize(&src, &mut dst, &scale_options(shrink));
 }
 
 /// How the screen is scaled, whole or tile by tile (the same filter for the same `shrink`, the
@@ -556,6 +663,92 @@ mod tests {
             },
             "the changes were scaled in"
         );
+    }
+
+    fn pixels(h: &image::Handle) -> &bytes::Bytes {
+        let image::Handle::Rgba { pixels, .. } = h else {
+            panic!("an RGBA handle")
+        };
+        pixels
+    }
+
+    /// A whole-screen rectangle becomes the framebuffer, made opaque, without a copy; any
+    /// other is copied in.
+    #[test]
+    fn a_whole_screen_rectangle_is_taken_not_copied() {
+        let mut fb = Framebuffer::default();
+        fb.resize(4, 2);
+        let data: Vec<u8> = (0..32).collect();
+        let at = data.as_ptr();
+        fb.put_owned(0, 0, 4, 2, data);
+        assert_eq!(fb.px.as_ptr(), at);
+        assert_eq!(&fb.px[..8], &[0, 1, 2, 255, 4, 5, 6, 255]);
+        let part: Vec<u8> = vec![9; 8];
+        let at = part.as_ptr();
+        fb.put_owned(1, 1, 2, 1, part);
+        assert_ne!(fb.px.as_ptr(), at);
+        assert_eq!(&fb.px[20..28], &[9, 9, 9, 255, 9, 9, 9, 255]);
+    }
+
+    /// Whole scaled frames go to the UI without a copy, in storage of frames the UI dropped;
+    /// tiles after them still rescale from the last frame.
+    #[test]
+    fn whole_frames_reuse_dropped_storage_and_tiles_start_from_the_last_one() {
+        let (w, h) = (200u32, 150u32);
+        let shown = (180u32, 135u32);
+        let noise = |seed: u32| -> Vec<u8> {
+            (0..w * h * 4)
+                .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
+                .collect()
+        };
+        let mut fb = Framebuffer::default();
+        fb.resize(w, h);
+        let mut seen = Vec::new();
+        for seed in 0..4 {
+            fb.put_owned(0, 0, w, h, noise(seed));
+            let f = fb.frame(shown, Arc::default());
+            let full = f.full.as_ref().expect("a whole frame");
+            seen.push(pixels(full).as_ptr());
+            // The UI keeps the newest frame only.
+        }
+        // The first frame was dropped by the UI: its storage came back for a later one.
+        assert!(
+            seen[1..].contains(&seen[0]) || seen[2..].contains(&seen[1]),
+            "no storage reused: {seen:?}"
+        );
+        // While the UI holds a frame, its storage is not reused: what it shows stays.
+        fb.put_owned(0, 0, w, h, noise(8));
+        let held = fb.frame(shown, Arc::default());
+        let shows = pixels(held.full.as_ref().expect("a whole frame")).to_vec();
+        for seed in 9..12 {
+            fb.put_owned(0, 0, w, h, noise(seed));
+            let f = fb.frame(shown, Arc::default());
+            assert_ne!(
+                pixels(f.full.as_ref().unwrap()).as_ptr(),
+                pixels(held.full.as_ref().unwrap()).as_ptr()
+            );
+        }
+        assert_eq!(pixels(held.full.as_ref().unwrap())[..], shows[..]);
+        // A small change after a whole frame: tiles, scaled from the last whole frame.
+        fb.put(10, 10, 5, 5, &[3; 5 * 5 * 4]);
+        let f = fb.frame(shown, Arc::default());
+        assert!(f.full.is_none() && !f.tiles.is_empty());
+        let mut whole = Framebuffer::default();
+        whole.resize(w, h);
+        whole.px = fb.px.clone();
+        whole.scale(shown);
+        let worst = fb
+            .scaled
+            .iter()
+            .zip(&whole.scaled)
+            .map(|(p, q)| p.abs_diff(*q))
+            .max()
+            .unwrap();
+        assert!(
+            worst <= 1,
+            "tiles differ from the whole resize by up to {worst}"
+        );
+        drop(held);
     }
 
     fn id(h: &image::Handle) -> u64 {

@@ -100,7 +100,8 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
         .add_encoding(VncEncoding::Zrle)
         .add_encoding(VncEncoding::DesktopSizePseudo)
         .allow_shared(true)
-        .set_pixel_format(PixelFormat::rgba())
+        // The renderer's own pixel order (see frame.rs), which is also our server's.
+        .set_pixel_format(PixelFormat::bgra())
         .build()
         .map_err(|e| e.to_string())?
         .try_start()
@@ -142,7 +143,7 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
                         false
                     }
                     VncEvent::RawImage(r, data) => {
-                        fb.put(r.x.into(), r.y.into(), r.width.into(), r.height.into(), &data);
+                        fb.put_owned(r.x.into(), r.y.into(), r.width.into(), r.height.into(), data);
                         true
                     }
                     VncEvent::Copy(d, s) => {

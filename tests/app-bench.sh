@@ -115,3 +115,6 @@ echo "app-bench:   guest frames presented/s: $(rate $((g1 - g0))) (all redraws/s
 echo "app-bench:   VNC updates received/s: $(rate $((u1 - u0)))"
 echo "app-bench:   load average (1 min) at the end: $(cut -d' ' -f1 /proc/loadavg) on $(nproc) CPUs"
 echo "app-bench:   CPU: app $(pct $((a1 - a0))) %, Xvfb $(pct $((x1 - x0))) %, vmdesk-vmm $(pct $((m1 - m0))) % (of one core)"
+# Per presented guest frame: steadier than the % on a busy host, where the guest's frame rate
+# (and so the app's work) moves with the VMM's share of the CPUs.
+echo "app-bench:   app CPU per presented guest frame: $(awk -v t=$((a1 - a0)) -v n=$((g1 - g0)) -v hz="$hz" 'BEGIN { if (n > 0) printf "%.1f ms", t / hz * 1000 / n; else print "-" }')"

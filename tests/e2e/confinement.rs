@@ -1,8 +1,9 @@
 //! Issue 17: every thread of a running `vmdesk-vmm` is under a seccomp filter with
 //! `no_new_privs`, vmm.log says what confinement is in force, and the VM runs, snapshots,
-//! reverts and takes screenshots so. (That a forbidden syscall ends the process and Landlock
-//! keeps files out: `vmm_core::sandbox`'s unit tests; screenshots and discs elsewhere:
-//! `hardening` and `cdrom`.)
+//! reverts and takes screenshots so; a vCPU thread of the running VMM that makes a forbidden
+//! syscall ends it, and its main thread cannot open a file outside the VM's places (debug
+//! builds' trespass hooks; each rule in detail: `vmm_core::sandbox`'s unit tests; screenshots
+//! and discs elsewhere: `hardening` and `cdrom`).
 
 use crate::harness::*;
 use serde_json::json;
@@ -155,4 +156,73 @@ fn confinement_turned_down_is_said_in_the_status() {
     api.cmd("kill");
     let (_, _, stderr) = vm.wait_exit(Duration::from_secs(10));
     assert!(stderr.contains("log only; landlock: off"), "{stderr}");
+}
+
+/// The real VMM running a guest, not a test process: a vCPU thread that makes a syscall
+/// outside its list (debug builds' `VMDESK_TEST_FORBIDDEN_SYSCALL`, see
+/// `vmm_core::sandbox::confine`) ends the process with the sandbox's status, a line naming the
+/// thread and the syscall, and the same in last-exit.json for the app.
+#[test]
+fn a_vcpu_thread_that_makes_a_forbidden_syscall_ends_the_vmm_and_says_so() {
+    let name = "a_vcpu_thread_that_makes_a_forbidden_syscall_ends_the_vmm_and_says_so";
+    if !kvm_or_skip(name) {
+        return;
+    }
+    let spec = GuestSpec::test("halt");
+    let mut vm = Vm::start_with_env(
+        "trespass",
+        &spec,
+        &[("VMDESK_TEST_FORBIDDEN_SYSCALL", "Vcpu")],
+    );
+    let (st, _, stderr) = vm.wait_exit(Duration::from_secs(30));
+    assert_eq!(st.code(), Some(vmm_core::sandbox::EXIT_STATUS), "{stderr}");
+    assert!(stderr.contains("thread Vcpu calls ptrace"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("made syscall {}", libc::SYS_ptrace))
+            && stderr.contains("which its filter forbids")
+            && stderr.contains("vcpu0"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(vm.dir.path().join("last-exit.json")).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(&text).expect(&text);
+    assert_eq!(rec["reason"], "seccomp", "{text}");
+    assert_eq!(rec["syscall"], libc::SYS_ptrace, "{text}");
+    assert_eq!(rec["thread"], "vcpu0", "{text}");
+}
+
+/// ... and its main thread, confined, opens its own files but not one outside the VM's
+/// places (debug builds' `VMDESK_TEST_OPEN`), while the guest runs on.
+#[test]
+fn the_running_vmm_opens_its_own_files_but_no_other() {
+    let name = "the_running_vmm_opens_its_own_files_but_no_other";
+    if !kvm_or_skip(name) {
+        return;
+    }
+    if !vmm_core::sandbox::landlock_available() {
+        eprintln!("{name}: skipped: this kernel has no Landlock");
+        return;
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let secret = elsewhere.path().join("secret");
+    std::fs::write(&secret, "not for the VM").unwrap();
+    let spec = GuestSpec::test("halt");
+    for (inside, want) in [(false, "Permission denied"), (true, "opened")] {
+        let dir = tempfile::tempdir().unwrap();
+        write_config(dir.path(), "trespass", &spec);
+        // The VM's own vm.toml: the hook does open what is allowed.
+        let path = if inside {
+            dir.path().join("vm.toml")
+        } else {
+            secret.clone()
+        };
+        let mut cmd = Vm::command(dir.path(), &[]);
+        cmd.env("VMDESK_TEST_OPEN", &path);
+        let child = cmd.spawn().expect("spawn vmdesk-vmm");
+        let mut vm = Vm { dir, child };
+        vm.wait_serial("ACTION halt", BOOT_TIMEOUT);
+        vm.api().cmd("kill");
+        let (_, _, stderr) = vm.wait_exit(Duration::from_secs(10));
+        let line = format!("test: open {}: {want}", path.display());
+        assert!(stderr.contains(&line), "no {line:?} in:\n{stderr}");
+    }
 }

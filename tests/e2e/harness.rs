@@ -124,7 +124,7 @@ impl Vm {
         Self::spawn(dir)
     }
 
-    fn command(dir: &Path, extra: &[&str]) -> Command {
+    pub fn command(dir: &Path, extra: &[&str]) -> Command {
         let mut c = Command::new(VMM);
         c.arg("--config")
             .arg(dir.join("vm.toml"))

@@ -345,6 +345,33 @@ pub fn confine(kind: ThreadKind) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = kind;
+    #[cfg(debug_assertions)]
+    test_trespass(kind);
+}
+
+/// Debug builds only (the e2e tests run them; release builds have no such door): a real thread
+/// of the real VMM, just confined, does what its confinement forbids, so that an e2e test sees
+/// the filter and Landlock act on the process as it runs a guest.
+/// - `VMDESK_TEST_FORBIDDEN_SYSCALL=<kind>` (e.g. `Vcpu`, `Main`): that kind of thread calls
+///   ptrace(2), on no thread's list;
+/// - `VMDESK_TEST_OPEN=<path>`: the main thread opens the file and logs what happened.
+#[cfg(debug_assertions)]
+fn test_trespass(kind: ThreadKind) {
+    if std::env::var("VMDESK_TEST_FORBIDDEN_SYSCALL").is_ok_and(|k| k == format!("{kind:?}")) {
+        crate::log_line!("vmdesk-vmm: test: thread {kind:?} calls ptrace");
+        // SAFETY: PTRACE_TRACEME takes no pointers; the filter stops the call anyway.
+        unsafe { libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) };
+    }
+    if kind != ThreadKind::Main {
+        return;
+    }
+    if let Ok(path) = std::env::var("VMDESK_TEST_OPEN") {
+        let r = std::fs::File::open(&path).map(|_| "opened".to_string());
+        crate::log_line!(
+            "vmdesk-vmm: test: open {path}: {}",
+            r.unwrap_or_else(|e| e.to_string())
+        );
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

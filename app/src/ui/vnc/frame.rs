@@ -622,11 +622,7 @@ mod tests {
         // An odd size and scale, so tile edges fall between source pixels.
         let (w, h) = (333u32, 251u32);
         let shown = (517u32, 389u32);
-        let noise = |seed: u32| -> Vec<u8> {
-            (0..w * h * 4)
-                .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
-                .collect()
-        };
+        let noise = |seed| noise(w, h, seed);
         let mut fb = Framebuffer::default();
         fb.resize(w, h);
         fb.put(0, 0, w, h, &noise(1));
@@ -638,16 +634,7 @@ mod tests {
         let f = fb.frame(shown, Arc::default());
         assert!(f.full.is_none() && !f.tiles.is_empty());
         let partial = fb.scaled.clone();
-        let mut whole = Framebuffer::default();
-        whole.resize(w, h);
-        whole.px = fb.px.clone();
-        whole.scale(shown);
-        let worst = partial
-            .iter()
-            .zip(&whole.scaled)
-            .map(|(p, q)| p.abs_diff(*q))
-            .max()
-            .unwrap();
+        let worst = worst_against_whole(&fb, shown);
         assert!(
             worst <= 1,
             "tiles differ from the whole resize by up to {worst}"
@@ -663,6 +650,27 @@ mod tests {
             },
             "the changes were scaled in"
         );
+    }
+
+    /// Pixel noise for a `w`×`h` screen.
+    fn noise(w: u32, h: u32, seed: u32) -> Vec<u8> {
+        (0..w * h * 4)
+            .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
+            .collect()
+    }
+
+    /// The largest difference between `fb`'s scaled screen and its framebuffer scaled whole.
+    fn worst_against_whole(fb: &Framebuffer, shown: (u32, u32)) -> u8 {
+        let mut whole = Framebuffer::default();
+        whole.resize(fb.width, fb.height);
+        whole.px = fb.px.clone();
+        whole.scale(shown);
+        fb.scaled
+            .iter()
+            .zip(&whole.scaled)
+            .map(|(p, q)| p.abs_diff(*q))
+            .max()
+            .unwrap()
     }
 
     fn pixels(h: &image::Handle) -> &bytes::Bytes {
@@ -696,11 +704,7 @@ mod tests {
     fn whole_frames_reuse_dropped_storage_and_tiles_start_from_the_last_one() {
         let (w, h) = (200u32, 150u32);
         let shown = (180u32, 135u32);
-        let noise = |seed: u32| -> Vec<u8> {
-            (0..w * h * 4)
-                .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
-                .collect()
-        };
+        let noise = |seed| noise(w, h, seed);
         let mut fb = Framebuffer::default();
         fb.resize(w, h);
         let mut seen = Vec::new();
@@ -733,17 +737,7 @@ mod tests {
         fb.put(10, 10, 5, 5, &[3; 5 * 5 * 4]);
         let f = fb.frame(shown, Arc::default());
         assert!(f.full.is_none() && !f.tiles.is_empty());
-        let mut whole = Framebuffer::default();
-        whole.resize(w, h);
-        whole.px = fb.px.clone();
-        whole.scale(shown);
-        let worst = fb
-            .scaled
-            .iter()
-            .zip(&whole.scaled)
-            .map(|(p, q)| p.abs_diff(*q))
-            .max()
-            .unwrap();
+        let worst = worst_against_whole(&fb, shown);
         assert!(
             worst <= 1,
             "tiles differ from the whole resize by up to {worst}"

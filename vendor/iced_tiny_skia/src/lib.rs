@@ -90,6 +90,11 @@ impl Renderer {
                     let clip = layer.bounds * scale_factor;
                     layer.images.iter().enumerate().rev().find_map(
                         |(i, image)| {
+                            // Away from the region first: an image that is
+                            // not drawn here need not be loaded to know.
+                            let _ = region.intersection(
+                                &(image.bounds() * scale_factor),
+                            )?;
                             let b = self.engine.opaque_bounds(image, scale)?;
                             let part = region.intersection(&b)?;
                             // Not `is_within`: the root layer's bounds

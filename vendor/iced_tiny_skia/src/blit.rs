@@ -98,31 +98,52 @@ pub fn to_pixmap_pixels(raw: &[u8], mut buffer: Vec<u32>) -> (Vec<u32>, bool) {
 /// vmdesk: images whose bytes are already the renderer's pixels (premultiplied; in memory b, g,
 /// r, a) and opaque, by id: the cache uses their bytes as they are, with no conversion and no
 /// copy. The console makes its guest screen in that format (it asks the VNC server for it), a
-/// new image every frame. Ids wait here until the image is first drawn; an image dropped
-/// unseen leaves its id, so only the newest few are kept.
-static NATIVE: std::sync::Mutex<std::collections::VecDeque<crate::core::image::Id>> =
-    std::sync::Mutex::new(std::collections::VecDeque::new());
+/// new image (or up to a few thousand tiles) every frame. Ids wait here until the image is
+/// first drawn; an image dropped unseen leaves its id, so only the newest [`NATIVE_WAITING`]
+/// are kept.
+#[derive(Default)]
+struct Native {
+    ids: rustc_hash::FxHashSet<crate::core::image::Id>,
+    /// The same ids, oldest first, to drop the oldest when full (an id already taken is
+    /// dropped from here only then).
+    order: std::collections::VecDeque<crate::core::image::Id>,
+}
 
-/// How many marked ids wait at most.
-const NATIVE_WAITING: usize = 64;
+static NATIVE: std::sync::LazyLock<std::sync::Mutex<Native>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// How many marked ids wait at most: more than a frame's tiles at 4K (2,040 of 64x64).
+const NATIVE_WAITING: usize = 8192;
 
 /// vmdesk: says that `handle` (an RGBA handle) holds the renderer's own pixel format, every
 /// pixel opaque. Anything else drawn from it would show red and blue swapped.
 pub fn mark_native_opaque(handle: &crate::core::image::Handle) {
-    let mut ids = NATIVE.lock().unwrap_or_else(|e| e.into_inner());
-    if ids.len() >= NATIVE_WAITING {
-        let _ = ids.pop_front();
+    let mut n = NATIVE.lock().unwrap_or_else(|e| e.into_inner());
+    if n.order.len() >= NATIVE_WAITING
+        && let Some(old) = n.order.pop_front()
+    {
+        let _ = n.ids.remove(&old);
     }
-    ids.push_back(handle.id());
+    let _ = n.ids.insert(handle.id());
+    n.order.push_back(handle.id());
+}
+
+/// vmdesk: whether `handle` is marked and not drawn yet (for the app's tests).
+pub fn is_marked_native(handle: &crate::core::image::Handle) -> bool {
+    NATIVE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .ids
+        .contains(&handle.id())
 }
 
 /// vmdesk: whether `id` was marked (and forgets it).
 pub fn take_native(id: crate::core::image::Id) -> bool {
-    let mut ids = NATIVE.lock().unwrap_or_else(|e| e.into_inner());
-    match ids.iter().position(|i| *i == id) {
-        Some(at) => ids.remove(at).is_some(),
-        None => false,
-    }
+    NATIVE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .ids
+        .remove(&id)
 }
 
 /// vmdesk: pixel storage of images the cache dropped, for new ones: a changing guest screen is
@@ -164,6 +185,18 @@ impl Spare {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A whole frame's worth of marked tiles (a 4K screen's) all stay marked until drawn.
+    #[test]
+    fn every_tile_of_a_frame_stays_marked() {
+        let handles: Vec<_> = (0..2100)
+            .map(|_| crate::core::image::Handle::from_rgba(1, 1, vec![0u8; 4]))
+            .collect();
+        handles.iter().for_each(mark_native_opaque);
+        assert!(handles.iter().all(|h| take_native(h.id())));
+        // Taken once: a second look finds nothing.
+        assert!(!take_native(handles[0].id()));
+    }
 
     /// A dropped frame's storage goes to the next frame of its size, even after many tiles.
     #[test]

@@ -22,7 +22,7 @@ use iced_debug as debug;
 pub use iced_graphics as graphics;
 pub use iced_graphics::core;
 
-pub use blit::mark_native_opaque;
+pub use blit::{is_marked_native, mark_native_opaque};
 pub use layer::Layer;
 pub use primitive::Primitive;
 pub use settings::Settings;

@@ -256,17 +256,20 @@ impl Framebuffer {
     /// Storage for a whole frame of `len` bytes: a handed-out one the UI has dropped, or new.
     fn frame_storage(&mut self, len: usize) -> Vec<u8> {
         // The newest (last) is the frame on screen; look at the older ones.
-        let older = self.handed.len().saturating_sub(1);
-        for i in 0..older {
-            let b = self.handed.remove(i);
-            match b.try_into_mut() {
+        let mut i = 0;
+        while i + 1 < self.handed.len() {
+            match self.handed.remove(i).try_into_mut() {
                 Ok(m) if m.capacity() >= len => {
                     let mut v = Vec::from(m);
                     v.resize(len, 0);
                     return v;
                 }
+                // Too small (the screen grew): dropped, the next moved into place `i`.
                 Ok(_) => {}
-                Err(b) => self.handed.insert(i, b),
+                Err(b) => {
+                    self.handed.insert(i, b);
+                    i += 1;
+                }
             }
         }
         vec![0; len]
@@ -678,6 +681,29 @@ mod tests {
             panic!("an RGBA handle")
         };
         pixels
+    }
+
+    /// Every handle goes out marked as the renderer's own format, also when a small change
+    /// after a whole frame sends every tile of the screen at once (unmarked, a tile would show
+    /// red and blue swapped).
+    #[test]
+    fn every_handle_is_marked_as_the_renderers_format() {
+        let (w, h) = (1024u32, 768u32);
+        let mut fb = Framebuffer::default();
+        fb.resize(w, h);
+        fb.put_owned(0, 0, w, h, noise(w, h, 3));
+        let f = fb.frame((954, 715), Arc::default());
+        assert!(iced_tiny_skia::is_marked_native(f.full.as_ref().unwrap()));
+        fb.put(100, 100, 8, 8, &[1; 8 * 8 * 4]);
+        let f = fb.frame((954, 715), Arc::default());
+        assert_eq!(
+            f.tiles.len(),
+            15 * 12,
+            "every tile once after a whole frame"
+        );
+        for (i, t) in &f.tiles {
+            assert!(iced_tiny_skia::is_marked_native(t), "tile {i} not marked");
+        }
     }
 
     /// A whole-screen rectangle becomes the framebuffer, made opaque, without a copy; any

@@ -217,3 +217,31 @@ fn serial_transmit_writes_stay_in_kvm_and_every_byte_arrives() {
         serial.exits
     );
 }
+
+/// Pausing puts out everything the guest wrote before it: the serial port's writes queued in
+/// KVM and the unfinished line do not wait for the pump (slowed to 4 s here by debug builds'
+/// `VMDESK_TEST_SERIAL_PUMP_MS`), so the log read right after `pause` is the paused guest's
+/// whole output and does not grow while it stays paused.
+#[test]
+fn pausing_puts_out_every_byte_the_guest_wrote_before() {
+    if !kvm_or_skip("pausing_puts_out_every_byte_the_guest_wrote_before") {
+        return;
+    }
+    let mut vm = Vm::start_with_env(
+        "pauseout",
+        &GuestSpec::test("tick"),
+        &[("VMDESK_TEST_SERIAL_PUMP_MS", "4000")],
+    );
+    vm.wait_serial("TICK 2\n", BOOT_TIMEOUT);
+    let mut api = vm.api();
+    assert_eq!(api.cmd("pause")["ok"], true);
+    let at_pause = vm.serial_log();
+    std::thread::sleep(Duration::from_millis(4500));
+    let later = vm.serial_log();
+    assert!(
+        later == at_pause,
+        "output arrived after the pause returned: {:?}",
+        &later[at_pause.len().min(later.len())..]
+    );
+    api.cmd("kill");
+}

@@ -108,6 +108,11 @@ impl VmHandle {
             if let Some(fw) = &self.machine.firmware {
                 lock(&fw.ps2).pause();
             }
+            // Everything the guest wrote before the pause is out (log, terminal, subscribers):
+            // its queued serial writes and the unfinished line would otherwise wait for the
+            // pump, and a caller reading the log now would see an earlier instant than the
+            // paused guest's.
+            lock(&self.serial).sync();
             self.set_state(RunState::Paused);
             Ok(())
         } else {

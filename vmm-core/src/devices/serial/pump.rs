@@ -18,6 +18,24 @@ pub const QUIET_ROUNDS: u32 = 20;
 /// How often an idle pump still looks.
 pub const IDLE_POLL: Duration = Duration::from_millis(250);
 
+/// The pump's two waits: [`BATCH`] and [`IDLE_POLL`], except in debug builds with
+/// `VMDESK_TEST_SERIAL_PUMP_MS` set, which stretches both, so that an e2e test can see what
+/// would otherwise wait for the pump.
+fn waits() -> (Duration, Duration) {
+    static WAITS: std::sync::OnceLock<(Duration, Duration)> = std::sync::OnceLock::new();
+    *WAITS.get_or_init(|| {
+        #[cfg(debug_assertions)]
+        if let Some(ms) = std::env::var("VMDESK_TEST_SERIAL_PUMP_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            let d = Duration::from_millis(ms);
+            return (d, d);
+        }
+        (BATCH, IDLE_POLL)
+    })
+}
+
 #[derive(Default)]
 pub struct Pump {
     /// The pump will look within [`BATCH`]: the device need not wake it.
@@ -53,10 +71,11 @@ impl Pump {
     /// One pass of the pump's loop over `dev`: `quiet` counts the empty looks in a row.
     /// Returns false once the device is gone.
     pub fn run_once(&self, dev: &Weak<Mutex<SerialDevice>>, quiet: &mut u32) -> bool {
+        let (batch, idle_poll) = waits();
         if self.armed.load(Ordering::SeqCst) {
-            std::thread::sleep(BATCH);
+            std::thread::sleep(batch);
         } else {
-            self.wait(IDLE_POLL);
+            self.wait(idle_poll);
         }
         let Some(dev) = dev.upgrade() else {
             return false;

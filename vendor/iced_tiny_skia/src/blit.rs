@@ -4,6 +4,15 @@
 
 use crate::core::Rectangle;
 
+/// vmdesk: whether `image` drawn at `bounds` is 1:1 on whole pixels (what `blit_opaque` copies).
+pub fn one_to_one(image: tiny_skia::PixmapRef<'_>, bounds: Rectangle) -> bool {
+    let whole = |v: f32| v.fract() == 0.0 && v.abs() < (1 << 24) as f32;
+    bounds.width == image.width() as f32
+        && bounds.height == image.height() as f32
+        && whole(bounds.x)
+        && whole(bounds.y)
+}
+
 /// vmdesk: copies `image` (opaque, premultiplied like the target) into `pixels` at `bounds`,
 /// inside `clip` if given. Returns false, drawing nothing, when that would not be exactly
 /// what tiny-skia draws: a size other than the image's, or an edge off the pixel grid.
@@ -14,11 +23,7 @@ pub fn blit_opaque(
     clip: Option<Rectangle>,
 ) -> bool {
     let whole = |v: f32| v.fract() == 0.0 && v.abs() < (1 << 24) as f32;
-    if bounds.width != image.width() as f32
-        || bounds.height != image.height() as f32
-        || !whole(bounds.x)
-        || !whole(bounds.y)
-    {
+    if !one_to_one(image, bounds) {
         return false;
     }
     let (pw, ph) = (pixels.width() as i64, pixels.height() as i64);
@@ -212,7 +217,8 @@ mod tests {
         assert_eq!(spare.bufs.len(), Spare::KEEP);
         // A tile takes a tile's storage, the frame takes the frame's.
         assert_eq!(spare.take(16).capacity(), 16);
-        assert_eq!(spare.take(900).as_ptr(), at);
+        let frame = spare.take(900);
+        assert_eq!(frame.as_ptr(), at);
         // Nothing big enough left: a new buffer.
         assert_eq!(spare.take(900).capacity(), 0);
     }

@@ -111,11 +111,7 @@ impl Pipeline {
         let Ok((image, opaque)) = cache.allocate(handle) else {
             return false;
         };
-        opaque
-            && bounds.width == image.width() as f32
-            && bounds.height == image.height() as f32
-            && bounds.x.fract() == 0.0
-            && bounds.y.fract() == 0.0
+        opaque && crate::blit::one_to_one(image, bounds)
     }
 
     pub fn trim_cache(&mut self) {

@@ -181,11 +181,19 @@ fn copy_opaque(out: &mut [u8], data: &[u8]) {
             }
         }
         _ => {
-            for (o, d) in out.chunks_exact_mut(4).zip(data.chunks_exact(4)) {
-                o.copy_from_slice(d);
-                o[3] = 255;
-            }
+            out.copy_from_slice(&data[..out.len()]);
+            make_opaque(out);
         }
+    }
+}
+
+/// Sets every pixel's X (alpha) byte opaque, whole words if aligned.
+fn make_opaque(px: &mut [u8]) {
+    match bytemuck::try_cast_slice_mut::<u8, u32>(px) {
+        Ok(words) => words
+            .iter_mut()
+            .for_each(|p| *p |= u32::from_le(0xff00_0000)),
+        Err(_) => px.chunks_exact_mut(4).for_each(|p| p[3] = 255),
     }
 }
 
@@ -243,12 +251,7 @@ impl Framebuffer {
         if (x, y, w, h) != (0, 0, self.width, self.height) || data.len() != self.px.len() {
             return self.put(x, y, w, h, &data);
         }
-        match bytemuck::try_cast_slice_mut::<u8, u32>(&mut data) {
-            Ok(words) => words
-                .iter_mut()
-                .for_each(|p| *p |= u32::from_le(0xff00_0000)),
-            Err(_) => data.chunks_exact_mut(4).for_each(|p| p[3] = 255),
-        }
+        make_opaque(&mut data);
         self.px = data;
         self.touch(0, 0, w, h);
     }

@@ -6,6 +6,7 @@
 //! for it), and every handle is marked so (`iced_tiny_skia::mark_native_opaque`): the renderer
 //! draws the guest's screen from the bytes made here, with no conversion or copy of its own.
 
+use super::scale::Scaler;
 use iced::widget::image;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -151,7 +152,7 @@ pub struct Framebuffer {
     /// The screen at `shown` (the last frame), for rescaling only changed tiles. Empty while
     /// that frame lives only in `handed`.
     scaled: Vec<u8>,
-    resizer: fast_image_resize::Resizer,
+    scaler: Scaler,
     /// Storage of whole scaled frames handed to the UI: the newest is the last frame; the
     /// others come back for new frames once the UI has dropped them (no fresh pages to fault
     /// in and zero each frame, and no copy into the handle).
@@ -341,7 +342,7 @@ impl Framebuffer {
             if shown == (w, h) {
                 out.copy_from_slice(&self.px[..len]);
             } else {
-                scale_into(&mut self.resizer, (w, h), &self.px, shown, &mut out);
+                self.scaler.whole((w, h), &self.px, shown, &mut out);
                 // The last frame lives in `handed` now; tiles fetch it back if they need it.
                 self.scaled = Vec::new();
             }
@@ -371,7 +372,7 @@ impl Framebuffer {
                     Some(b) if b.len() == len => b.to_vec(),
                     _ => {
                         let mut v = vec![0; len];
-                        scale_into(&mut self.resizer, (w, h), &self.px, shown, &mut v);
+                        self.scaler.whole((w, h), &self.px, shown, &mut v);
                         v
                     }
                 };
@@ -410,23 +411,11 @@ impl Framebuffer {
     }
 
     /// Rescales into `self.scaled` (already `shown` big) only the tiles of the `shown` grid
-    /// marked in `dirty`, one resize per run of neighbouring tiles in a row. Each run samples
-    /// the source through a crop box at the same scale as the whole-screen resize, and the
-    /// filter reaches outside the box into the full image, so a run comes out as the whole
-    /// resize would have drawn it (within rounding): no seams at tile edges.
+    /// marked in `dirty`, one scale per run of neighbouring tiles in a row, each exactly as
+    /// the whole-screen scale draws those pixels (see [`Scaler::part`]): no seams at tile edges.
     fn scale_tiles(&mut self, shown: (u32, u32), dirty: &[bool]) {
-        use fast_image_resize::{images, PixelType};
         let (cols, _) = grid(shown.0, shown.1);
-        let (fx, fy) = (
-            f64::from(self.width) / f64::from(shown.0),
-            f64::from(self.height) / f64::from(shown.1),
-        );
-        let Ok(src) = images::ImageRef::new(self.width, self.height, &self.px, PixelType::U8x4)
-        else {
-            return;
-        };
-        let stride = shown.0 as usize * 4;
-        let mut run = Vec::new();
+        let src = (self.width, self.height);
         for (r, row) in dirty.chunks(cols).enumerate() {
             let mut c = 0;
             while c < cols {
@@ -440,29 +429,9 @@ impl Framebuffer {
                 }
                 let [x, y, _, th] = tile_rect(r * cols + start, cols, shown.0, shown.1);
                 let [lx, _, lw, _] = tile_rect(r * cols + c - 1, cols, shown.0, shown.1);
-                let tw = lx + lw - x;
-                run.resize(tw as usize * th as usize * 4, 0);
-                let Ok(mut dst) = images::Image::from_slice_u8(tw, th, &mut run, PixelType::U8x4)
-                else {
-                    continue;
-                };
-                // Clamped: rounding must not push the box past the image's edge.
-                let left = f64::from(x) * fx;
-                let top = f64::from(y) * fy;
-                let opts = scale_options(fx.max(fy)).crop(
-                    left,
-                    top,
-                    (f64::from(tw) * fx).min(f64::from(self.width) - left),
-                    (f64::from(th) * fy).min(f64::from(self.height) - top),
-                );
-                if self.resizer.resize(&src, &mut dst, &opts).is_err() {
-                    continue;
-                }
-                let row_bytes = tw as usize * 4;
-                for (i, line) in run.chunks_exact(row_bytes).enumerate() {
-                    let at = (y as usize + i) * stride + x as usize * 4;
-                    self.scaled[at..at + row_bytes].copy_from_slice(line);
-                }
+                let rect = [x, y, lx + lw - x, th];
+                self.scaler
+                    .part(src, &self.px, shown, &mut self.scaled, rect);
             }
         }
     }
@@ -472,48 +441,9 @@ impl Framebuffer {
     fn scale(&mut self, (dw, dh): (u32, u32)) {
         self.scaled.resize(dw as usize * dh as usize * 4, 0);
         let (w, h) = (self.width, self.height);
-        scale_into(
-            &mut self.resizer,
-            (w, h),
-            &self.px,
-            (dw, dh),
-            &mut self.scaled,
-        );
+        self.scaler
+            .whole((w, h), &self.px, (dw, dh), &mut self.scaled);
     }
-}
-
-/// Scales `px` (`w`×`h`) into `out` (`dw`×`dh`, already that big): bilinear; alpha is always
-/// opaque.
-fn scale_into(
-    resizer: &mut fast_image_resize::Resizer,
-    (w, h): (u32, u32),
-    px: &[u8],
-    (dw, dh): (u32, u32),
-    out: &mut [u8],
-) {
-    use fast_image_resize::{images, PixelType};
-    let src = images::ImageRef::new(w, h, px, PixelType::U8x4);
-    let dst = images::Image::from_slice_u8(dw, dh, out, PixelType::U8x4);
-    let (Ok(src), Ok(mut dst)) = (src, dst) else {
-        return; // sizes match the buffers by construction; U8x4 needs no alignment
-    };
-    let shrink = (f64::from(w) / f64::from(dw)).max(f64::from(h) / f64::from(dh));
-    let _ = resizer.resize(&src, &mut dst, &scale_options(shrink));
-}
-
-/// How the screen is scaled, whole or tile by tile (the same filter for the same `shrink`, the
-/// source's size over the shown size, so tiles match the whole). Bilinear; down to 80 % it
-/// samples 2x2 source pixels per pixel ("interpolation"), a third less work than widening
-/// the filter to the shrink ("convolution", what smaller sizes need not to alias). Fitting a
-/// 1024x768 guest in the default window shrinks it to 93 %, on every frame.
-fn scale_options(shrink: f64) -> fast_image_resize::ResizeOptions {
-    use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions};
-    let alg = if shrink <= 1.25 {
-        ResizeAlg::Interpolation(FilterType::Bilinear)
-    } else {
-        ResizeAlg::Convolution(FilterType::Bilinear)
-    };
-    ResizeOptions::new().resize_alg(alg).use_alpha(false)
 }
 
 #[cfg(test)]
@@ -625,37 +555,39 @@ mod tests {
 
     #[test]
     fn rescaling_changed_tiles_matches_rescaling_the_whole_screen() {
-        // An odd size and scale, so tile edges fall between source pixels.
+        // An odd size and scales, so tile edges fall between source pixels: enlarged (bilinear,
+        // exact) and shrunk to 45 % (convolution through crop boxes, within rounding).
         let (w, h) = (333u32, 251u32);
-        let shown = (517u32, 389u32);
-        let noise = |seed| noise(w, h, seed);
-        let mut fb = Framebuffer::default();
-        fb.resize(w, h);
-        fb.put(0, 0, w, h, &noise(1));
-        fb.frame(shown, Arc::default());
-        // Small changes in two places: only their tiles are rescaled.
-        let (a, b) = (noise(7), noise(9));
-        fb.put(10, 20, 30, 15, &a[..30 * 15 * 4]);
-        fb.put(250, 200, 83, 51, &b[..83 * 51 * 4]);
-        let f = fb.frame(shown, Arc::default());
-        assert!(f.full.is_none() && !f.tiles.is_empty());
-        let partial = fb.scaled.clone();
-        let worst = worst_against_whole(&fb, shown);
-        assert!(
-            worst <= 1,
-            "tiles differ from the whole resize by up to {worst}"
-        );
-        assert_ne!(
-            partial,
-            {
-                let mut stale = Framebuffer::default();
-                stale.resize(w, h);
-                stale.put(0, 0, w, h, &noise(1));
-                stale.scale(shown);
-                stale.scaled
-            },
-            "the changes were scaled in"
-        );
+        for (shown, tolerance) in [((517u32, 389u32), 0), ((150, 113), 1)] {
+            let noise = |seed| noise(w, h, seed);
+            let mut fb = Framebuffer::default();
+            fb.resize(w, h);
+            fb.put(0, 0, w, h, &noise(1));
+            fb.frame(shown, Arc::default());
+            // Small changes in two places: only their tiles are rescaled.
+            let (a, b) = (noise(7), noise(9));
+            fb.put(10, 20, 30, 15, &a[..30 * 15 * 4]);
+            fb.put(250, 200, 83, 51, &b[..83 * 51 * 4]);
+            let f = fb.frame(shown, Arc::default());
+            assert!(f.full.is_none() && !f.tiles.is_empty());
+            let partial = fb.scaled.clone();
+            let worst = worst_against_whole(&fb, shown);
+            assert!(
+                worst <= tolerance,
+                "{shown:?}: tiles differ from the whole resize by up to {worst}"
+            );
+            assert_ne!(
+                partial,
+                {
+                    let mut stale = Framebuffer::default();
+                    stale.resize(w, h);
+                    stale.put(0, 0, w, h, &noise(1));
+                    stale.scale(shown);
+                    stale.scaled
+                },
+                "{shown:?}: the changes were scaled in"
+            );
+        }
     }
 
     /// Pixel noise for a `w`×`h` screen.

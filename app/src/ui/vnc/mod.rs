@@ -15,6 +15,7 @@
 
 mod frame;
 mod keys;
+mod scale;
 
 pub use frame::{Frame, Screen, View};
 pub use keys::{combo, keysym, sym};

@@ -14,6 +14,8 @@ cargo test --workspace
 # With vmdesk in the same run, so that the renderer is built with the `image` feature the app
 # turns on (its drawing tests need it; a package outside the workspace takes no --features).
 cargo test -p iced_tiny_skia -p vmdesk --lib
+# The vendored VNC client's own tests, with the patch's (Raw rectangles in given-back storage).
+cargo test -p vnc-rs
 echo "run-all: unit and e2e tests done after $((SECONDS - start)) s"
 # The bad-input campaign, short form (hostile configs, API, VNC, images, snapshots, kill -9, a
 # full filesystem, many VMs) against the debug VMM the tests just built; see RELIABILITY.md.

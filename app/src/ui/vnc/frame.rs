@@ -247,14 +247,18 @@ impl Framebuffer {
     }
 
     /// [`Framebuffer::put`] for a rectangle the caller gives up: one that is the whole screen
-    /// becomes the framebuffer (made opaque in place) rather than being copied in.
+    /// becomes the framebuffer (made opaque in place) rather than being copied in. The storage
+    /// left over goes back to the VNC client for a later rectangle (no fresh pages to fault in
+    /// and zero for each screen-sized one).
     pub fn put_owned(&mut self, x: u32, y: u32, w: u32, h: u32, mut data: Vec<u8>) {
         if (x, y, w, h) != (0, 0, self.width, self.height) || data.len() != self.px.len() {
-            return self.put(x, y, w, h, &data);
+            self.put(x, y, w, h, &data);
+            return vnc::give_back(data);
         }
         make_opaque(&mut data);
-        self.px = data;
+        let old = std::mem::replace(&mut self.px, data);
         self.touch(0, 0, w, h);
+        vnc::give_back(old);
     }
 
     /// Storage for a whole frame of `len` bytes: a handed-out one the UI has dropped, or new.

@@ -189,7 +189,7 @@ fn copy_opaque(out: &mut [u8], data: &[u8]) {
 }
 
 /// Sets every pixel's X (alpha) byte opaque, whole words if aligned.
-fn make_opaque(px: &mut [u8]) {
+pub(super) fn make_opaque(px: &mut [u8]) {
     match bytemuck::try_cast_slice_mut::<u8, u32>(px) {
         Ok(words) => words
             .iter_mut()
@@ -225,7 +225,9 @@ impl Framebuffer {
         self.dirty = true;
     }
 
-    /// Copies a rectangle of R,G,B,X pixels in (clipped to the framebuffer), alpha set opaque.
+    /// Copies a rectangle of B,G,R,X pixels in (clipped to the framebuffer). X stays as sent:
+    /// every image made from the framebuffer is made opaque on the way out (the scale does it
+    /// for free), so a whole-screen rectangle is not walked once more just for that.
     pub fn put(&mut self, x: u32, y: u32, w: u32, h: u32, data: &[u8]) {
         if x >= self.width || y >= self.height {
             return;
@@ -240,22 +242,21 @@ impl Framebuffer {
                 break;
             }
             let dst = ((y as usize + row) * fw + x as usize) * 4;
-            copy_opaque(&mut self.px[dst..dst + cw * 4], &data[src..src + cw * 4]);
+            self.px[dst..dst + cw * 4].copy_from_slice(&data[src..src + cw * 4]);
             rows += 1;
         }
         self.touch(x, y, cw as u32, rows);
     }
 
     /// [`Framebuffer::put`] for a rectangle the caller gives up: one that is the whole screen
-    /// becomes the framebuffer (made opaque in place) rather than being copied in. The storage
+    /// becomes the framebuffer rather than being copied in. The storage
     /// left over goes back to the VNC client for a later rectangle (no fresh pages to fault in
     /// and zero for each screen-sized one).
-    pub fn put_owned(&mut self, x: u32, y: u32, w: u32, h: u32, mut data: Vec<u8>) {
+    pub fn put_owned(&mut self, x: u32, y: u32, w: u32, h: u32, data: Vec<u8>) {
         if (x, y, w, h) != (0, 0, self.width, self.height) || data.len() != self.px.len() {
             self.put(x, y, w, h, &data);
             return vnc::give_back(data);
         }
-        make_opaque(&mut data);
         let old = std::mem::replace(&mut self.px, data);
         self.touch(0, 0, w, h);
         vnc::give_back(old);
@@ -344,7 +345,7 @@ impl Framebuffer {
             self.sent_full = true;
             let mut out = self.frame_storage(len);
             if shown == (w, h) {
-                out.copy_from_slice(&self.px[..len]);
+                copy_opaque(&mut out, &self.px[..len]);
             } else {
                 self.scaler.whole((w, h), &self.px, shown, &mut out);
                 // The last frame lives in `handed` now; tiles fetch it back if they need it.
@@ -394,10 +395,11 @@ impl Framebuffer {
             .filter(|(_, d)| **d)
             .map(|(i, _)| {
                 let [x, y, tw, th] = tile_rect(i, cols, shown.0, shown.1);
-                let mut out = Vec::with_capacity(tw as usize * th as usize * 4);
-                for row in y as usize..(y + th) as usize {
-                    let at = row * stride + x as usize * 4;
-                    out.extend_from_slice(&px[at..at + tw as usize * 4]);
+                let row_bytes = tw as usize * 4;
+                let mut out = vec![0; row_bytes * th as usize];
+                for (i, line) in out.chunks_exact_mut(row_bytes).enumerate() {
+                    let at = (y as usize + i) * stride + x as usize * 4;
+                    copy_opaque(line, &px[at..at + row_bytes]);
                 }
                 (i, handle(tw, th, out))
             })
@@ -459,12 +461,12 @@ mod tests {
         let mut fb = Framebuffer::default();
         fb.resize(4, 3);
         assert_eq!(fb.px.len(), 48);
-        // A 2x2 rectangle at (1,1), pixels numbered; alpha comes out opaque.
+        // A 2x2 rectangle at (1,1), pixels numbered, X as sent (images come out opaque).
         let data: Vec<u8> = (0..4).flat_map(|i| [i, i, i, 0]).collect();
         fb.put(1, 1, 2, 2, &data);
         let at = |fb: &Framebuffer, x: usize, y: usize| fb.px[(y * 4 + x) * 4];
         assert_eq!((at(&fb, 1, 1), at(&fb, 2, 1), at(&fb, 1, 2)), (0, 1, 2));
-        assert_eq!(fb.px[(5 * 4) + 3], 255);
+        assert_eq!(fb.px[(5 * 4) + 3], 0);
         // Clipped at the right edge: no panic, the visible part lands.
         fb.put(3, 0, 2, 1, &[9, 9, 9, 0, 8, 8, 8, 0]);
         assert_eq!(at(&fb, 3, 0), 9);
@@ -645,8 +647,7 @@ mod tests {
         }
     }
 
-    /// A whole-screen rectangle becomes the framebuffer, made opaque, without a copy; any
-    /// other is copied in.
+    /// A whole-screen rectangle becomes the framebuffer without a copy; any other is copied in.
     #[test]
     fn a_whole_screen_rectangle_is_taken_not_copied() {
         let mut fb = Framebuffer::default();
@@ -655,12 +656,35 @@ mod tests {
         let at = data.as_ptr();
         fb.put_owned(0, 0, 4, 2, data);
         assert_eq!(fb.px.as_ptr(), at);
-        assert_eq!(&fb.px[..8], &[0, 1, 2, 255, 4, 5, 6, 255]);
+        assert_eq!(&fb.px[..8], &[0, 1, 2, 3, 4, 5, 6, 7]);
         let part: Vec<u8> = vec![9; 8];
         let at = part.as_ptr();
         fb.put_owned(1, 1, 2, 1, part);
         assert_ne!(fb.px.as_ptr(), at);
-        assert_eq!(&fb.px[20..28], &[9, 9, 9, 255, 9, 9, 9, 255]);
+        assert_eq!(&fb.px[20..28], &[9; 8]);
+    }
+
+    /// Whatever X bytes the server sends, every image the UI gets is opaque (the renderer
+    /// draws them as opaque): at 1:1 and scaled (bilinear and convolution), whole and tiles.
+    #[test]
+    fn every_image_is_opaque_whatever_the_server_sent() {
+        let (w, h) = (300u32, 200u32);
+        for shown in [(0, 0), (280, 190), (330, 220), (100, 70)] {
+            let mut fb = Framebuffer::default();
+            fb.resize(w, h);
+            let mut screen = noise(w, h, 4);
+            screen.chunks_exact_mut(4).for_each(|p| p[3] = 0);
+            fb.put_owned(0, 0, w, h, screen);
+            let whole = fb.frame(shown, Arc::default());
+            fb.put(5, 5, 3, 3, &[7, 7, 7, 0].repeat(9));
+            let tiles = fb.frame(shown, Arc::default());
+            assert!(whole.full.is_some() && !tiles.tiles.is_empty());
+            let images = whole.full.iter().chain(tiles.tiles.iter().map(|(_, t)| t));
+            for image in images {
+                let px = pixels(image);
+                assert!(px.chunks(4).all(|p| p[3] == 255), "{shown:?}: not opaque");
+            }
+        }
     }
 
     /// Whole scaled frames go to the UI without a copy, in storage of frames the UI dropped;

@@ -11,7 +11,8 @@
 //! comes out exactly as the same pixels of the whole (tiles have no seams). Weights are in
 //! 64ths (1/64 of a pixel in position: on noise at most 4 levels from exact bilinear, 0.5 on
 //! average).
-//! The SIMD and plain paths compute the same integers.
+//! The SIMD and plain paths compute the same integers. The output is opaque whatever the
+//! source's X bytes hold (the framebuffer keeps them as the server sent them).
 
 /// Fixed-point one: the two weights of a pixel's taps add up to this.
 const ONE: u16 = 64;
@@ -124,8 +125,10 @@ impl Bilinear {
             let (cols, weights) = (&self.cols[x..x + w], &self.col_weights[x..x + w]);
             if sw < 2 {
                 // One source column: every output pixel is it.
-                dst.chunks_exact_mut(4)
-                    .for_each(|p| p.copy_from_slice(&src_row[..4]));
+                dst.chunks_exact_mut(4).for_each(|p| {
+                    p.copy_from_slice(&src_row[..4]);
+                    p[3] = 255;
+                });
             } else {
                 blend_cols(self.simd, src_row, cols, weights, dst);
             }
@@ -163,7 +166,7 @@ impl Scaler {
     }
 
     /// The part `[x, y, w, h]` of `px` scaled to `dst`, into that part of `out` (`dst` big),
-    /// the same pixels the whole scale gives there (bilinear: exactly; convolution: within
+    /// opaque, the same pixels the whole scale gives there (bilinear: exactly; convolution: within
     /// rounding, through a crop box at the whole's scale that the filter reads beyond).
     pub fn part(
         &mut self,
@@ -206,9 +209,13 @@ impl Scaler {
             (f64::from(w) * fx).min(f64::from(src.0) - left),
             (f64::from(h) * fy).min(f64::from(src.1) - top),
         );
-        if self.resizer.resize(&image, &mut part, &opts).is_err() || whole {
+        if self.resizer.resize(&image, &mut part, &opts).is_err() {
             return;
         }
+        if whole {
+            return super::frame::make_opaque(out);
+        }
+        super::frame::make_opaque(&mut self.run);
         let row_bytes = w as usize * 4;
         for (i, line) in self.run.chunks_exact(row_bytes).enumerate() {
             let at = (y as usize + i) * stride + x as usize * 4;
@@ -265,10 +272,11 @@ fn blend_cols(simd: bool, row: &[u8], cols: &[u32], weights: &[[u8; 8]], out: &m
     for (i, o) in out.chunks_exact_mut(4).enumerate().skip(done) {
         let at = cols[i] as usize;
         let (l, r) = (u16::from(weights[i][0]), u16::from(weights[i][1]));
-        for c in 0..4 {
+        for c in 0..3 {
             let (p, q) = (u16::from(row[at + c]), u16::from(row[at + 4 + c]));
             o[c] = ((p * l + q * r + ONE / 2) / ONE) as u8;
         }
+        o[3] = 255;
     }
 }
 
@@ -319,6 +327,7 @@ mod x86 {
         out: &mut [u8],
     ) -> usize {
         let n = (out.len() / 4).min(cols.len()).min(weights.len()) / 4 * 4;
+        let opaque = _mm_set1_epi32(0xff00_0000_u32 as i32);
         // (p0, p1) of one output pixel as channel pairs: B0 B1 G0 G1 R0 R1 X0 X1, twice.
         let mut i = 0;
         while i < n {
@@ -326,6 +335,7 @@ mod x86 {
             unsafe {
                 let four =
                     _mm_packus_epi16(two(row, cols, weights, i), two(row, cols, weights, i + 2));
+                let four = _mm_or_si128(four, opaque);
                 _mm_storeu_si128(out.as_mut_ptr().add(i * 4).cast(), four);
             }
             i += 4;
@@ -376,12 +386,13 @@ mod tests {
             let (y0, y1, fy) = at(oy, sh, dh);
             for ox in 0..dw {
                 let (x0, x1, fx) = at(ox, sw, dw);
-                for c in 0..4 {
+                for c in 0..3 {
                     let p = |x: u32, y: u32| f64::from(px[((y * sw + x) * 4) as usize + c]);
                     let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
                     let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
                     out.push((top * (1.0 - fy) + bottom * fy).round() as u8);
                 }
+                out.push(255);
             }
         }
         out
@@ -448,8 +459,8 @@ mod tests {
         }
     }
 
-    /// Flat colours stay exactly themselves (opaque stays opaque), the edges included, and
-    /// 1-pixel sources neither panic nor read outside.
+    /// Flat colours stay exactly themselves, the edges included, and come out opaque whatever
+    /// X held; 1-pixel sources neither panic nor read outside.
     #[test]
     fn flat_colour_and_tiny_sources() {
         for (src, dst) in [
@@ -457,7 +468,7 @@ mod tests {
             ((1, 1), (3, 2)),
             ((1, 5), (4, 4)),
         ] {
-            let px = [12, 200, 77, 255].repeat((src.0 * src.1) as usize);
+            let px = [12, 200, 77, 3].repeat((src.0 * src.1) as usize);
             for simd in [false, true] {
                 let out = scaled(src, dst, &px, simd);
                 assert!(out.chunks(4).all(|p| p == [12, 200, 77, 255]), "{src:?}");

@@ -73,17 +73,32 @@ impl Engine {
                 part.height,
             )
         {
-            pixels.fill_path(
-                &tiny_skia::PathBuilder::from_rect(rect),
-                &tiny_skia::Paint {
-                    shader: tiny_skia::Shader::SolidColor(into_color(*color)),
-                    anti_alias: true,
-                    ..tiny_skia::Paint::default()
-                },
-                tiny_skia::FillRule::EvenOdd,
-                tiny_skia::Transform::identity(),
-                None,
-            );
+            // On whole pixels (the usual case) there are no edges to anti-alias: tiny-skia
+            // fills such a rectangle as spans, not through the supersampling scan converter.
+            let whole = [part.x, part.y, part.width, part.height]
+                .iter()
+                .all(|v| v.fract() == 0.0);
+            let paint = tiny_skia::Paint {
+                shader: tiny_skia::Shader::SolidColor(into_color(*color)),
+                anti_alias: !whole,
+                ..tiny_skia::Paint::default()
+            };
+            if whole {
+                pixels.fill_rect(
+                    rect,
+                    &paint,
+                    tiny_skia::Transform::identity(),
+                    None,
+                );
+            } else {
+                pixels.fill_path(
+                    &tiny_skia::PathBuilder::from_rect(rect),
+                    &paint,
+                    tiny_skia::FillRule::EvenOdd,
+                    tiny_skia::Transform::identity(),
+                    None,
+                );
+            }
             return;
         }
 
@@ -985,6 +1000,7 @@ mod tests {
         let mut engine = Engine::new();
         let color = Color::from_rgba8(30, 30, 34, 0.9);
         for (quad, clip) in [
+            // On whole pixels: filled as spans (`fill_rect`), no anti-aliasing.
             ((0.0, 10.0, 40.0, 30.0), (39.0, 5.0, 20.0, 20.0)),
             // Off the pixel grid, as iced's layout often is (a 55.5-px header).
             ((0.0, 0.0, 64.0, 10.5), (5.0, 10.0, 50.0, 30.0)),

@@ -1,6 +1,3 @@
-use futures::TryStreamExt;
-use tokio_stream::wrappers::ReceiverStream;
-
 use std::{
     future::Future,
     sync::{
@@ -15,11 +12,11 @@ use tokio::{
         oneshot, Mutex,
     },
 };
-use tokio_util::compat::*;
 use tracing::*;
 
 use crate::{codec, PixelFormat, Rect, VncEncoding, VncError, VncEvent, X11Event};
-const NETWORK_CHANNEL_SIZE: usize = 4096;
+// vmdesk: the decoder's read buffer (was the network task's chunk size).
+const CHUNK: usize = 65535;
 const INPUT_CHANNEL_SIZE: usize = 4096;
 const OUTPUT_CHANNEL_SIZE: usize = 2;
 
@@ -102,7 +99,8 @@ impl VncInner {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let (conn_ch_tx, conn_ch_rx) = channel(NETWORK_CHANNEL_SIZE);
+        // vmdesk: the decoder reads the socket itself (see the decoding task).
+        let (decoder_alive_tx, decoder_alive_rx) = oneshot::channel::<()>();
         let (input_ch_tx, input_ch_rx) = channel(INPUT_CHANNEL_SIZE);
         let (output_ch_tx, output_ch_rx) = channel(OUTPUT_CHANNEL_SIZE);
         let (decoding_stop_tx, mut decoding_stop_rx) = oneshot::channel();
@@ -140,13 +138,16 @@ impl VncInner {
             ))
             .await?;
 
+        // vmdesk: the decoder reads its half of the socket through a buffer, and pixel data
+        // larger than the buffer goes from the socket straight into the rectangle's storage.
+        // It read 64 KiB chunks that a network task had read and sent it over a channel: one
+        // more copy of every byte and two task wake-ups per chunk (a 3 MiB screen per frame).
+        let (read_half, write_half) = tokio::io::split(stream);
+
         // start the decoding thread
         spawn(async move {
             trace!("Decoding thread starts");
-            let mut conn_ch_rx = {
-                let conn_ch_rx = ReceiverStream::new(conn_ch_rx).into_async_read();
-                FuturesAsyncReadCompatExt::compat(conn_ch_rx)
-            };
+            let mut conn_ch_rx = tokio::io::BufReader::with_capacity(CHUNK, read_half);
 
             let output_func = |e| async {
                 output_ch_tx.send(e).await?;
@@ -167,6 +168,8 @@ impl VncInner {
             // Release the network worker and fail any pending resize before waiting
             // for output capacity.
             drop(conn_ch_rx);
+            // vmdesk: the writer ends too, which drops the socket's last half.
+            drop(decoder_alive_tx);
             decoder_desktop.close();
             if let Err(error) = result {
                 output::report_error(error, &output_ch_tx, &mut decoding_stop_rx).await;
@@ -177,9 +180,13 @@ impl VncInner {
         // start the traffic process thread
         spawn(async move {
             trace!("Net Connection thread starts");
-            let _ =
-                async_connection_process_loop(stream, input_ch_rx, conn_ch_tx, net_conn_stop_rx)
-                    .await;
+            let _ = async_connection_process_loop(
+                write_half,
+                input_ch_rx,
+                decoder_alive_rx,
+                net_conn_stop_rx,
+            )
+            .await;
             network_desktop.close();
             trace!("Net Connection thread stops");
         });
@@ -607,40 +614,18 @@ where
 async fn async_connection_process_loop<S>(
     mut stream: S,
     mut input_ch: Receiver<ClientMsg>,
-    conn_ch: Sender<std::io::Result<Vec<u8>>>,
+    mut decoder_alive: oneshot::Receiver<()>,
     mut stop_ch: oneshot::Receiver<()>,
 ) -> Result<(), VncError>
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncWrite + Unpin + Send + 'static,
 {
-    // vmdesk: each chunk is read straight into the Vec that goes to the decoder (it was read
-    // into a stack buffer, then copied into a new Vec).
-    const CHUNK: usize = 65535;
-    let mut buffer = Vec::with_capacity(CHUNK);
-    let mut pending = 0;
-
+    // vmdesk: writes only; the decoder reads the other half of the socket. It stops when the
+    // decoder has (its sender dropped), as it stopped when the decoder dropped its channel.
     loop {
         tokio::select! {
             _ = &mut stop_ch => break,
-            _ = conn_ch.closed() => break,
-            permit = conn_ch.reserve(), if pending > 0 => {
-                match permit {
-                    Ok(permit) => {
-                        permit.send(Ok(std::mem::replace(
-                            &mut buffer,
-                            Vec::with_capacity(CHUNK),
-                        )));
-                        pending = 0;
-                    }
-                    Err(_) => break,
-                }
-            }
-            result = stream.read_buf(&mut buffer), if pending == 0 => {
-                match result {
-                    Ok(0) | Err(_) => break,
-                    Ok(length) => pending = length,
-                }
-            }
+            _ = &mut decoder_alive => break,
             message = input_ch.recv() => {
                 let Some(message) = message else { break; };
                 tokio::select! {
@@ -651,7 +636,6 @@ where
             }
         }
     }
-    // Dropping the bridge signals EOF without blocking shutdown on a full queue.
     Ok(())
 }
 

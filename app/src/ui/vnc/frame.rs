@@ -134,7 +134,8 @@ fn tile_rect(i: usize, cols: usize, width: u32, height: u32) -> [u32; 4] {
     [x, y, TILE.min(width - x), TILE.min(height - y)]
 }
 
-/// The framebuffer as RGBA bytes, with the vnc-rs events applied.
+/// The framebuffer as B, G, R, X bytes (X as the server sent it), with the vnc-rs events
+/// applied.
 #[derive(Debug, Default, Clone)]
 pub struct Framebuffer {
     pub width: u32,

@@ -10,8 +10,10 @@
 //! the subscription hands out when it connects; one task owns the client and selects between
 //! the two (vnc-rs's `recv_event` holds a lock `input` needs).
 //!
-//! `frame` keeps the framebuffer, its tiles and their scaling; `keys` maps iced's keys to the
-//! X11 keysyms RFB carries; this module is the session itself.
+//! `frame` keeps the framebuffer and its tiles; `scale` scales them to the console's size;
+//! `keys` maps iced's keys to the X11 keysyms RFB carries; this module is the session itself.
+//! vnc-rs is vendored with a small patch (`vendor/README.md`): the framebuffer gives used pixel
+//! storage back to it ([`vnc::give_back`]) for the next screen-sized rectangle.
 
 mod frame;
 mod keys;

@@ -216,7 +216,7 @@ pub mod event;
 pub use desktop::*;
 
 pub use client::VncClient;
-pub use codec::give_back;
+pub use codec::{give_back, release_spare};
 pub use client::VncConnector;
 pub use config::*;
 pub use error::*;

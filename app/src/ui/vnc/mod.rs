@@ -220,6 +220,9 @@ async fn session(socket: &std::path::Path, out: &mut Out) -> Result<(), String> 
         }
     };
     let _ = client.close().await;
+    // The screen-sized buffers the framebuffer gave back are not needed without a session.
+    drop(fb);
+    vnc::release_spare();
     result
 }
 

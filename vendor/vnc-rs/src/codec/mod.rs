@@ -18,8 +18,9 @@ fn initialized_vec(len: usize) -> Vec<u8> {
 // that redraws its whole screen sends a screen-sized Raw rectangle per frame; a fresh buffer
 // for each was allocated, zeroed and page-faulted in (~14 % of the app's CPU at 60 frames/s).
 static SPARE: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
-/// How many buffers wait; smaller ones than this are not worth keeping.
-const SPARE_MAX: usize = 4;
+/// How many buffers wait (a screen-sized one goes back per one taken, so one is usual; at 4K
+/// each is 33 MiB); smaller ones than `SPARE_MIN_BYTES` are not worth keeping.
+const SPARE_MAX: usize = 2;
 const SPARE_MIN_BYTES: usize = 64 * 1024;
 
 /// vmdesk: hands a pixel buffer (e.g. a `VncEvent::RawImage`'s, once used) back for a later
@@ -33,6 +34,11 @@ pub fn give_back(buffer: Vec<u8>) {
         // It keeps what it holds: reused, only bytes beyond its length get zeroed.
         spare.push(buffer);
     }
+}
+
+/// vmdesk: lets the buffers given back go (e.g. when the application's last session ends).
+pub fn release_spare() {
+    SPARE.lock().unwrap_or_else(|e| e.into_inner()).clear();
 }
 
 /// vmdesk: `len` bytes to be overwritten entirely (their contents are whatever a given-back

@@ -176,4 +176,11 @@ async fn raw_reads_into_given_back_storage() {
     // A small rectangle never takes one, and tiny buffers are not kept.
     give_back(vec![1; 16]);
     assert_eq!(raw(2, 1, &sent[..8]).await, sent[..8]);
+    // At most two wait, and released they are gone.
+    for _ in 0..4 {
+        give_back(vec![0; len]);
+    }
+    assert_eq!(SPARE.lock().unwrap().len(), 2);
+    release_spare();
+    assert!(SPARE.lock().unwrap().is_empty());
 }

@@ -255,8 +255,8 @@ impl Framebuffer {
     /// and zero for each screen-sized one).
     pub fn put_owned(&mut self, x: u32, y: u32, w: u32, h: u32, data: Vec<u8>) {
         if (x, y, w, h) != (0, 0, self.width, self.height) || data.len() != self.px.len() {
-            self.put(x, y, w, h, &data);
-            return vnc::give_back(data);
+            // Not given back: the client keeps two buffers, and they should be screen-sized.
+            return self.put(x, y, w, h, &data);
         }
         let old = std::mem::replace(&mut self.px, data);
         self.touch(0, 0, w, h);
@@ -318,16 +318,25 @@ impl Framebuffer {
         let mut dirty = vec![shown != self.shown; cols * rows];
         let was_full = std::mem::take(&mut self.sent_full);
         if shown == self.shown {
-            // Each changed source tile, scaled, with a pixel around it for the filter.
+            // Each changed source tile, scaled, with what the filter reaches around it: a
+            // source pixel weighs in up to half a source pixel (plus one shown pixel) beyond
+            // its scaled edge, more than one shown pixel once enlarged over 2x.
             let (sx, sy) = (shown.0 as f32 / w as f32, shown.1 as f32 / h as f32);
-            let m = u32::from(shown != (w, h));
+            let reach = |s: f32| {
+                if shown == (w, h) {
+                    0
+                } else {
+                    ((s / 2.0 + 0.5).ceil() as u32).max(1)
+                }
+            };
+            let (mx, my) = (reach(sx), reach(sy));
             let src_cols = grid(w, h).0;
             for (i, _) in self.dirty_tiles.iter().enumerate().filter(|(_, d)| **d) {
                 let [x, y, tw, th] = tile_rect(i, src_cols, w, h);
-                let x0 = ((x as f32 * sx).floor() as u32).saturating_sub(m);
-                let y0 = ((y as f32 * sy).floor() as u32).saturating_sub(m);
-                let x1 = (((x + tw) as f32 * sx).ceil() as u32 + m).min(shown.0);
-                let y1 = (((y + th) as f32 * sy).ceil() as u32 + m).min(shown.1);
+                let x0 = ((x as f32 * sx).floor() as u32).saturating_sub(mx);
+                let y0 = ((y as f32 * sy).floor() as u32).saturating_sub(my);
+                let x1 = (((x + tw) as f32 * sx).ceil() as u32 + mx).min(shown.0);
+                let y1 = (((y + th) as f32 * sy).ceil() as u32 + my).min(shown.1);
                 for ty in y0 / TILE..y1.div_ceil(TILE) {
                     for tx in x0 / TILE..x1.div_ceil(TILE) {
                         dirty[ty as usize * cols + tx as usize] = true;
@@ -565,7 +574,9 @@ mod tests {
         // An odd size and scales, so tile edges fall between source pixels: enlarged (bilinear,
         // exact) and shrunk to 45 % (convolution through crop boxes, within rounding).
         let (w, h) = (333u32, 251u32);
-        for (shown, tolerance) in [((517u32, 389u32), 0), ((150, 113), 1)] {
+        // Enlarged 3.98x too: the filter then reaches 2.5 shown pixels past a tile's edge, and
+        // source column 63 (tile 0's last) weighs in shown column 256 (the next shown tile's).
+        for (shown, tolerance) in [((517u32, 389u32), 0), ((1325, 980), 0), ((150, 113), 1)] {
             let noise = |seed| noise(w, h, seed);
             let mut fb = Framebuffer::default();
             fb.resize(w, h);
@@ -575,6 +586,7 @@ mod tests {
             let (a, b) = (noise(7), noise(9));
             fb.put(10, 20, 30, 15, &a[..30 * 15 * 4]);
             fb.put(250, 200, 83, 51, &b[..83 * 51 * 4]);
+            fb.put(63, 30, 1, 10, &b[..10 * 4]);
             let f = fb.frame(shown, Arc::default());
             assert!(f.full.is_none() && !f.tiles.is_empty());
             let partial = fb.scaled.clone();

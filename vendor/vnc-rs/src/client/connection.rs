@@ -101,6 +101,9 @@ impl VncInner {
     {
         // vmdesk: the decoder reads the socket itself (see the decoding task).
         let (decoder_alive_tx, decoder_alive_rx) = oneshot::channel::<()>();
+        // vmdesk: and the writer's end (a failed write, the client dropped) ends the decoder,
+        // as the network task's end used to reach the decoder as the end of its stream.
+        let (writer_alive_tx, mut writer_alive_rx) = oneshot::channel::<()>();
         let (input_ch_tx, input_ch_rx) = channel(INPUT_CHANNEL_SIZE);
         let (output_ch_tx, output_ch_rx) = channel(OUTPUT_CHANNEL_SIZE);
         let (decoding_stop_tx, mut decoding_stop_rx) = oneshot::channel();
@@ -155,16 +158,23 @@ impl VncInner {
             };
 
             let pf = pixel_format.as_ref().unwrap();
-            let result = asycn_vnc_read_loop(
-                &mut conn_ch_rx,
-                pf,
-                &output_func,
-                &mut decoding_stop_rx,
-                &encodings,
-                &decoder_screen,
-                &decoder_desktop,
-            )
-            .await;
+            let result = tokio::select! {
+                // A stop reaches the read loop first: a closed client reports no error.
+                biased;
+                result = asycn_vnc_read_loop(
+                    &mut conn_ch_rx,
+                    pf,
+                    &output_func,
+                    &mut decoding_stop_rx,
+                    &encodings,
+                    &decoder_screen,
+                    &decoder_desktop,
+                ) => result,
+                _ = &mut writer_alive_rx => Err(VncError::IoError(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "the connection's writer stopped",
+                ))),
+            };
             // Release the network worker and fail any pending resize before waiting
             // for output capacity.
             drop(conn_ch_rx);
@@ -187,6 +197,7 @@ impl VncInner {
                 net_conn_stop_rx,
             )
             .await;
+            drop(writer_alive_tx);
             network_desktop.close();
             trace!("Net Connection thread stops");
         });

@@ -46,7 +46,9 @@ pub fn release_spare() {
 fn overwritten_vec(len: usize) -> Vec<u8> {
     if len >= SPARE_MIN_BYTES {
         let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(i) = spare.iter().position(|b| b.capacity() >= len) {
+        // The smallest that fits: a small rectangle must not take a screen-sized buffer.
+        let fits = spare.iter().enumerate().filter(|(_, b)| b.capacity() >= len);
+        if let Some((i, _)) = fits.min_by_key(|(_, b)| b.capacity()) {
             let mut b = spare.swap_remove(i);
             drop(spare);
             if b.len() >= len {

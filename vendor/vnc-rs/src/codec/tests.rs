@@ -176,6 +176,13 @@ async fn raw_reads_into_given_back_storage() {
     // A small rectangle never takes one, and tiny buffers are not kept.
     give_back(vec![1; 16]);
     assert_eq!(raw(2, 1, &sent[..8]).await, sent[..8]);
+    // The smallest that fits is taken.
+    release_spare();
+    let (big, small) = (vec![0; len * 4], vec![0; len]);
+    let small_at = small.as_ptr();
+    give_back(big);
+    give_back(small);
+    assert_eq!(raw(w, h, &sent).await.as_ptr(), small_at);
     // At most two wait, and released they are gone.
     for _ in 0..4 {
         give_back(vec![0; len]);

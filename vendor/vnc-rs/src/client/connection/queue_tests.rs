@@ -57,3 +57,42 @@ async fn decoder_error_releases_network_before_output_drains() {
     .unwrap();
     client.close().await.unwrap();
 }
+
+// vmdesk: the decoder reads its own half of the socket; when the writer stops (here its
+// writes fail while the server's side of the stream stays open and silent) the decoder must
+// stop too and say so, not wait for bytes that never come.
+#[tokio::test]
+async fn a_writer_that_stops_ends_the_decoder() {
+    let (from_server, mut server_out) = duplex(256);
+    let (to_server, mut server_in) = duplex(256);
+    server_out.write_u16(1).await.unwrap();
+    server_out.write_u16(1).await.unwrap();
+    server_out
+        .write_all(&Vec::<u8>::from(PixelFormat::rgba()))
+        .await
+        .unwrap();
+    server_out.write_u32(0).await.unwrap();
+    let stream = tokio::io::join(from_server, to_server);
+    let client = VncClient::new(stream, true, None, vec![VncEncoding::Raw])
+        .await
+        .unwrap();
+    // ClientInit, SetEncodings and the initial FramebufferUpdateRequest.
+    tokio::time::timeout(Duration::from_secs(1), server_in.read_exact(&mut [0; 19]))
+        .await
+        .unwrap()
+        .unwrap();
+    drop(server_in);
+    client.input(X11Event::Refresh).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            match client.recv_event().await {
+                Ok(VncEvent::Error(_)) | Err(VncError::ClientNotRunning) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await
+    .expect("the decoder went on waiting after the writer stopped");
+    drop(server_out);
+}

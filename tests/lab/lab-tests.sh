@@ -70,6 +70,8 @@ for t in $tests; do
     case " $all_tests $opt_in_tests " in *" $t "*) ;; *) echo "lab-tests: unknown test '$t' (tests: $all_tests $opt_in_tests)" >&2; exit 2 ;; esac
 done
 case "$brk" in '' | truncate) ;; *) echo "lab-tests: LAB_BREAK=$brk: only 'truncate' is known" >&2; exit 2 ;; esac
+# For run-lab-tests.sh: if L1 itself dies midway, it runs again only the tests without a result.
+echo "LAB-TESTS-PLANNED" $tests
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -227,15 +227,19 @@ if [ "${#rw_dirs[@]}" -gt 0 ]; then
     append+=" lab.rw=$(printf '%s' "$rw_lines" | base64 -w0)"
 fi
 qemu_args+=(-append "$append")
+# QEMU's record of L1's CPU resets: a triple fault in L1 (with -no-reboot, QEMU then just exits
+# 0) leaves no trace on the console, only here. (A reset L1 asks for prints "reboot:" there.)
+qemu_dbg="$(mktemp "${TMPDIR:-/tmp}/vmdesk-lab-qemu.XXXXXX")"
+qemu_args+=(-d cpu_reset -D "$qemu_dbg")
 [ "${#append}" -le "$CMDLINE_MAX" ] ||
     die "the command is too long for the kernel command line (${#append} > $CMDLINE_MAX bytes); put it in a script file" 2
 
 # ---------------------------------------------------------------- boot L1
 tmp_log=""
+trap 'rm -f "$tmp_log" "$qemu_dbg"' EXIT
 if [ -z "$log_file" ]; then
     tmp_log="$(mktemp "${TMPDIR:-/tmp}/vmdesk-lab.XXXXXX")"
     log_file="$tmp_log"
-    trap 'rm -f "$tmp_log"' EXIT
 fi
 : >"$log_file" || die "cannot write $log_file" 2
 
@@ -280,6 +284,11 @@ if grep -q '^LAB-HOST-MISSING' <<<"$console"; then
 elif [ "$qrc" -ne 0 ]; then
     say "QEMU failed (status $qrc) after $took"
 else
-    say "L1 stopped without LAB-EXIT after $took (kernel panic? see the console above)"
+    if grep -q 'Triple fault' "$qemu_dbg" 2>/dev/null; then
+        say "L1 stopped without LAB-EXIT after $took: QEMU saw a triple fault in L1 (L1's CPU state follows)"
+        grep -B2 -A40 'Triple fault' "$qemu_dbg" | head -60 >&2
+    else
+        say "L1 stopped without LAB-EXIT after $took (no panic on the console above, no triple fault in QEMU's log)"
+    fi
 fi
 exit 125

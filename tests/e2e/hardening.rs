@@ -488,6 +488,13 @@ fn a_vmm_log_that_cannot_be_written_does_not_end_the_vm() {
         .spawn()
         .unwrap();
     let mut api = Api::connect(&dir.path().join("run/control.sock"), BOOT_TIMEOUT);
+    // The control socket is bound before the VM is built, the VNC socket after: on a loaded
+    // machine the second can still be missing here.
+    let vnc = dir.path().join("run/vnc.sock");
+    let deadline = std::time::Instant::now() + BOOT_TIMEOUT;
+    while !vnc.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     for _ in 0..3 {
         // Each logs "connected" and, for the garbage, why it was dropped.
         let c = crate::rfb::Client::unix(&dir.path().join("run/vnc.sock"))

@@ -13,8 +13,10 @@ cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
 BIN="$TARGET/debug"
 fail() { echo "app-e2e-import: FAIL: $*" >&2; exit 1; }
-cargo build -q -p vmdesk -p vmm-core
-GUEST=$(cargo run -q -p vmm-core --example test_guest_path)
+# run-all.sh sets VMDESK_DEBUG_BUILT: the debug binaries its `cargo test` made are current.
+[ -n "${VMDESK_DEBUG_BUILT:-}" ] || cargo build -q -p vmdesk -p vmm-core
+# run-all.sh names the guest its test build made (VMDESK_TEST_GUEST); alone, build it.
+GUEST=${VMDESK_TEST_GUEST:-$(cargo run -q -p vmm-core --example test_guest_path)}
 
 work=$(mktemp -d)
 export VMDESK_HOME="$work/home"

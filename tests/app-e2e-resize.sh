@@ -28,8 +28,10 @@ if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
   echo "app-e2e-resize: skipped: no read/write access to /dev/kvm"
   exit 0
 fi
-cargo build -q -p vmdesk -p vmm-core --bins
-GUEST=$(cargo run -q -p vmm-core --example test_guest_path)
+# run-all.sh sets VMDESK_DEBUG_BUILT: the debug binaries its `cargo test` made are current.
+[ -n "${VMDESK_DEBUG_BUILT:-}" ] || cargo build -q -p vmdesk -p vmm-core --bins
+# run-all.sh names the guest its test build made (VMDESK_TEST_GUEST); alone, build it.
+GUEST=${VMDESK_TEST_GUEST:-$(cargo run -q -p vmm-core --example test_guest_path)}
 
 . tests/lib/app-session.sh
 app_session resize

@@ -14,7 +14,8 @@ for t in Xvfb xdotool import convert; do
 done
 # Always: a no-op when up to date, and never an old binary tested by mistake.
 cargo build --release -p vmdesk -p vmm-core
-GUEST=$(cargo run -q -p vmm-core --example test_guest_path)
+# run-all.sh names the guest its test build made (VMDESK_TEST_GUEST); alone, build it.
+GUEST=${VMDESK_TEST_GUEST:-$(cargo run -q -p vmm-core --example test_guest_path)}
 
 . tests/lib/app-session.sh
 app_session e2e

@@ -10,6 +10,18 @@ cargo fmt --all -- --check
 python3 tests/check-structure.py
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+# The app scripts below use the debug binaries and the test guest this build just made: their own
+# `cargo build -p …` / `cargo run --example` would resolve features differently and compile
+# vmm-core twice more (~50 s each on CI).
+VMDESK_TEST_GUEST="$(cargo test --workspace --no-run --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "build-script-executed" and m.get("package_id", "").split("#")[0].endswith("/vmm-core"):
+        print(m["out_dir"] + "/test-guest.bzImage")
+')"
+[ -f "$VMDESK_TEST_GUEST" ] || { echo "run-all: cannot find the test guest the build made" >&2; exit 1; }
+export VMDESK_TEST_GUEST VMDESK_DEBUG_BUILT=1
 # The vendored renderer's patch (vendor/README.md): its fast paths draw what tiny-skia draws.
 # With vmdesk in the same run, so that the renderer is built with the `image` feature the app
 # turns on (its drawing tests need it; a package outside the workspace takes no --features).

@@ -31,7 +31,7 @@ cargo test -p vnc-rs
 echo "run-all: unit and e2e tests done after $((SECONDS - start)) s"
 # The bad-input campaign, short form (hostile configs, API, VNC, images, snapshots, kill -9, a
 # full filesystem, many VMs) against the debug VMM the tests just built; see RELIABILITY.md.
-python3 tests/campaign/campaign.py --short --seed 17 --vmm target/debug/vmdesk-vmm
+python3 tests/campaign/campaign.py --short --seed 17 --vmm "${CARGO_TARGET_DIR:-target}/debug/vmdesk-vmm"
 echo "run-all: campaign done after $((SECONDS - start)) s"
 # Installing the .deb needs root; elsewhere it is built and checked but not installed.
 if [ "$(id -u)" = 0 ]; then

@@ -6,15 +6,15 @@
 #   2. pc-seabios-ide-cdrom.xml with a GRUB rescue ISO around the test guest in its IDE CD-ROM:
 #      imported (the IDE CD-ROM on SATA), SeaBIOS boots GRUB from the CD, GRUB the test guest.
 #   3. The imported VM exported again: libvirt's test driver defines it (when virsh is there).
-# CLI only (no window). Uses the debug build. Needs: seabios, grub-common grub-pc-bin xorriso
+# CLI only (no window). Uses the debug build (run-all: the release one). Needs: seabios, grub-common grub-pc-bin xorriso
 # mtools for part 2 (tests/setup.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
-BIN="$TARGET/debug"
+# run-all.sh passes the release build packaging.sh made (VMDESK_BIN_DIR); alone, the debug one.
+BIN="${VMDESK_BIN_DIR:-$TARGET/debug}"
 fail() { echo "app-e2e-import: FAIL: $*" >&2; exit 1; }
-# run-all.sh sets VMDESK_DEBUG_BUILT: the debug binaries its `cargo test` made are current.
-[ -n "${VMDESK_DEBUG_BUILT:-}" ] || cargo build -q -p vmdesk -p vmm-core
+[ -n "${VMDESK_BIN_DIR:-}" ] || cargo build -q -p vmdesk -p vmm-core
 # run-all.sh names the guest its test build made (VMDESK_TEST_GUEST); alone, build it.
 GUEST=${VMDESK_TEST_GUEST:-$(cargo run -q -p vmm-core --example test_guest_path)}
 

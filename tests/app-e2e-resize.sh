@@ -5,12 +5,13 @@
 # guest must switch to the console area's size (the window less the toolbar and status bar), its
 # screenshot must be the pattern at that size, and the window must show it 1:1 (the console area
 # of a root screenshot holds the same pixels). Prints the resize → guest mode latency (it
-# includes the 300 ms debounce). Uses the debug build; 1 to 4 minutes on a loaded 2-core machine.
+# includes the 300 ms debounce). Uses the debug build (run-all: the release one); 1 to 4 minutes on a loaded 2-core machine.
 # Needs: Xvfb, xdotool, imagemagick (tests/setup.sh installs them), and /dev/kvm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET="${CARGO_TARGET_DIR:-target}"
-BIN="$TARGET/debug"
+# run-all.sh passes the release build packaging.sh made (VMDESK_BIN_DIR); alone, the debug one.
+BIN="${VMDESK_BIN_DIR:-$TARGET/debug}"
 fail() {
   echo "app-e2e-resize: FAIL: $*" >&2
   # What the window showed, the app's log and the serial log, for a look afterwards.
@@ -28,8 +29,7 @@ if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
   echo "app-e2e-resize: skipped: no read/write access to /dev/kvm"
   exit 0
 fi
-# run-all.sh sets VMDESK_DEBUG_BUILT: the debug binaries its `cargo test` made are current.
-[ -n "${VMDESK_DEBUG_BUILT:-}" ] || cargo build -q -p vmdesk -p vmm-core --bins
+[ -n "${VMDESK_BIN_DIR:-}" ] || cargo build -q -p vmdesk -p vmm-core --bins
 # run-all.sh names the guest its test build made (VMDESK_TEST_GUEST); alone, build it.
 GUEST=${VMDESK_TEST_GUEST:-$(cargo run -q -p vmm-core --example test_guest_path)}
 

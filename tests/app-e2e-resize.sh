@@ -98,6 +98,9 @@ click 349 165 2        # the VM card's Start button
 wait_for "$serial" "GPU pattern shown" 60
 grep -qF "GPU display 640x480" "$serial" || fail "the guest did not start at 640x480"
 click 712 165 2        # Details
+# The console's first mode can come within the click's pause (a release build is quick): count
+# the guest's modes from before it, so that round 1 does not wait for a second one.
+modes_before_console=$(grep -c "GPU mode shown" "$serial" || true)
 click 1002 27 1        # Screen (the console)
 
 # check_size WIN_W WIN_H: the guest follows the console area of a window that size.
@@ -106,6 +109,7 @@ check_size() {
   local ww=$1 wh=$2 before line size gw gh
   round=$((round + 1))
   before=$(grep -c "GPU mode shown" "$serial" || true)
+  [ "$round" -gt 1 ] || before=$modes_before_console
   local t0
   t0=$(date +%s%N)
   if [ "$round" -gt 1 ]; then

@@ -48,7 +48,8 @@ max_len() {
 budget_kib=300
 
 work="$here/target/fuzz-work"
-results="$here/target/fuzz-results.tsv"
+# One file per run: two lanes of run.sh at once must not truncate each other's rows.
+results="$here/target/fuzz-results.$$.tsv"
 # A fresh clone has no target/ yet: the results file goes there before the first build.
 mkdir -p "$work"
 : > "$results"
@@ -114,4 +115,5 @@ for d in "${TMPDIR:-/tmp}"/vmdesk-fuzz-*; do
 done
 
 python3 "$here/record.py" "$root/RELIABILITY.md" "$results"
+rm -f "$results"
 exit $status

@@ -257,54 +257,85 @@ t_boot() {
     fi
 }
 
-t_serial() {
-    local name=serial-both-ways out
+# serial-both-ways, efifb-console and acpi-power-button each check a running busybox shell:
+# they share one VM (a boot to the prompt is ~18 s of the lab's run), in that order, the power
+# button last; each reports its own result. The VM has the display and `console=tty0` only when
+# efifb-console is asked for. `poweroff -f` at the end (exit 0 wanted) counts for the last one.
+shared_done=0
+t_shell_shared() {
+    [ "$shared_done" = 0 ] || return 0
+    shared_done=1
+    local name=shell-shared want=() t boot_why="" more="" cmdline="console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell"
+    for t in serial-both-ways efifb-console acpi-power-button; do
+        case " $tests " in *" $t "*) want+=("$t") ;; esac
+    done
+    if [ -z "${want[*]:-}" ]; then return 0; fi
+    case " ${want[*]} " in
+        *" efifb-console "*)
+            cmdline="console=tty0 $cmdline"
+            more="$(printf '[display]\nwidth = 1024\nheight = 768')"
+            ;;
+    esac
     why=""
-    start_vm "$name" "console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell"
-    if wait_prompt "$name"; then
-        # The command line contains no "lab-42": only the shell can produce that line.
-        # shellcheck disable=SC2016
-        if ! out="$("${ctl[@]}" type "$vm_sock" 'echo lab-$((6*7))' --expect 'lab-42' --timeout 60 2>&1)"; then
-            why="typed 'echo lab-\$((6*7))' through serial-input, no 'lab-42' line came back in the serial events within 60s ($(tail -n 1 <<<"$out" | cut -c1-200)); $(where)"
-        elif ! serial | grep -qx 'lab-42'; then
-            why="'lab-42' came as a serial event but is not in serial.log; $(where)"
-        else
-            info "$name: 'lab-42' came back (serial event and serial.log)"
-            power_off_by_shell "$name" || :
+    start_vm "$name" "$cmdline" "$kernel" "$more"
+    info "$name: one VM for ${want[*]}"
+    wait_prompt "$name" || boot_why="$why"
+    local n=${#want[@]} i=0
+    for t in "${want[@]}"; do
+        i=$((i + 1))
+        why="$boot_why"
+        if [ -z "$why" ] && ! kill -0 "$vm_pid" 2>/dev/null; then
+            wait_vm 5
+            why="the shared VM ended before this test, status $(status_text "$vm_rc"); $(where)"
         fi
-    fi
-    kill_vm
-    finish_test "$name"
-    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+        if [ -z "$why" ]; then
+            case "$t" in
+                serial-both-ways) check_serial "$t" ;;
+                efifb-console) check_efifb "$t" ;;
+                acpi-power-button) check_acpi "$t" ;;
+            esac
+        fi
+        # The last one powers the VM off from the shell (unless the power button ended it).
+        if [ -z "$why" ] && [ "$i" = "$n" ] && kill -0 "$vm_pid" 2>/dev/null; then
+            power_off_by_shell "$t" || :
+        fi
+        [ "$i" != "$n" ] || kill_vm
+        finish_test "$t"
+        if [ -n "$why" ]; then fail "$t" "$why"; else pass "$t"; fi
+    done
 }
 
-t_acpi() {
-    local name=acpi-power-button out rc
-    why=""
-    start_vm "$name" "console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell"
-    if wait_prompt "$name"; then
-        rc=0
-        out="$("${ctl[@]}" request "$vm_sock" '{"cmd":"power-off"}' --timeout 15 2>&1)" || rc=$?
-        if [ "$rc" != 0 ]; then
-            why="power-off request failed: $out"
-        elif ! grep -q '"guest_acknowledged": true' <<<"$out"; then
-            why="the guest did not acknowledge the ACPI power button (GED event not read by its ACPI interpreter): $out"
+check_serial() {
+    local out
+    # The command line contains no "lab-42": only the shell can produce that line.
+    # shellcheck disable=SC2016
+    if ! out="$("${ctl[@]}" type "$vm_sock" 'echo lab-$((6*7))' --expect 'lab-42' --timeout 60 2>&1)"; then
+        why="typed 'echo lab-\$((6*7))' through serial-input, no 'lab-42' line came back in the serial events within 60s ($(tail -n 1 <<<"$out" | cut -c1-200)); $(where)"
+    elif ! serial | grep -qx 'lab-42'; then
+        why="'lab-42' came as a serial event but is not in serial.log; $(where)"
+    else
+        info "$1: 'lab-42' came back (serial event and serial.log)"
+    fi
+}
+
+check_acpi() {
+    local out rc=0
+    out="$("${ctl[@]}" request "$vm_sock" '{"cmd":"power-off"}' --timeout 15 2>&1)" || rc=$?
+    if [ "$rc" != 0 ]; then
+        why="power-off request failed: $out"
+    elif ! grep -q '"guest_acknowledged": true' <<<"$out"; then
+        why="the guest did not acknowledge the ACPI power button (GED event not read by its ACPI interpreter): $out"
+    else
+        info "$1: reply $out"
+        sleep 1
+        if ! kill -0 "$vm_pid" 2>/dev/null; then
+            wait_vm 5
+            info "$1: the VM ended after the power button (status $(status_text "$vm_rc"))"
+            [ "$vm_rc" = 0 ] || why="after the power button vmdesk-vmm exit status $(status_text "$vm_rc")"
         else
-            info "$name: reply $out"
-            sleep 1
-            if ! kill -0 "$vm_pid" 2>/dev/null; then
-                wait_vm 5
-                info "$name: the VM ended after the power button (status $(status_text "$vm_rc"))"
-                [ "$vm_rc" = 0 ] || why="after the power button vmdesk-vmm exit status $(status_text "$vm_rc")"
-            else
-                info "$name: VM still running after the button (busybox has no power-button daemon), as expected"
-                power_off_by_shell "$name" || :
-            fi
+            info "$1: VM still running after the button (busybox has no power-button daemon), as expected"
         fi
     fi
-    kill_vm
-    finish_test "$name"
-    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
 }
 
 # lit_pixels PNG: how many pixels are brighter than 25 % (console text on black).
@@ -315,48 +346,39 @@ lit_pixels() {
 # The stock kernel binds efifb to vmdesk-vmm's framebuffer (screen_info, VIDEO_TYPE_EFI) and
 # fbcon draws its console there: /proc/fb names it, and text written to tty0 shows up in
 # the VMM's screenshot.
-t_efifb() {
-    local name=efifb-console out before after
-    why=""
-    start_vm "$name" "console=tty0 console=ttyS0 reboot=k panic=-1 quiet vmdesk.init=shell" \
-        "$kernel" "$(printf '[display]\nwidth = 1024\nheight = 768')"
+check_efifb() {
+    local name="$1" out before after
     if ! command -v convert >/dev/null; then
         why="cannot run: no ImageMagick 'convert' to read the screenshots (apt-get install imagemagick)"
-    elif wait_prompt "$name"; then
-        if ! out="$("${ctl[@]}" type "$vm_sock" 'cat /proc/fb' --expect '0 EFI VGA' --timeout 30 2>&1)"; then
-            why="/proc/fb has no '0 EFI VGA' (efifb did not bind the framebuffer): $(tr '\n' ' ' <<<"$out" | cut -c1-200); $(where)"
-        elif ! typed 'printf "\033[2J\033[H" >/dev/tty0 && echo cleared' 'cleared'; then
-            :
-        elif ! "${ctl[@]}" request "$vm_sock" "{\"cmd\":\"screenshot\",\"path\":\"$vm_dir/before.png\"}" --timeout 30 >/dev/null; then
-            why="screenshot request failed"
-        else
-            before="$(lit_pixels "$vm_dir/before.png")"
-            # Eight lines of 60 '#' each on the framebuffer console (not on the serial one).
-            # shellcheck disable=SC2016
-            "${ctl[@]}" type "$vm_sock" 'for i in 1 2 3 4 5 6 7 8; do printf "%060d\n" 0 | tr 0 "#" >/dev/tty0; done; echo fb-done' \
-                --expect 'fb-done' --timeout 30 >/dev/null 2>&1 || why="typing to /dev/tty0 failed; $(where)"
-            if [ -z "$why" ] && "${ctl[@]}" request "$vm_sock" "{\"cmd\":\"screenshot\",\"path\":\"$vm_dir/after.png\"}" --timeout 30 >/dev/null; then
-                after="$(lit_pixels "$vm_dir/after.png")"
-                info "$name: lit pixels on the cleared console $before, after 480 '#' on tty0 $after"
-                # A cleared screen, then text: a '#' in the 8x16 VGA font lights about 40
-                # pixels, so 480 of them add thousands.
-                if [ "${before:-99999}" -gt 1000 ]; then
-                    why="the screen is not clear after ESC[2J on tty0 ($before lit pixels): is fbcon drawing on efifb?"
-                elif [ "${after:-0}" -lt $((before + 3000)) ]; then
-                    why="text written to /dev/tty0 did not show in the screenshot (lit pixels $before → $after)"
-                fi
-            elif [ -z "$why" ]; then
-                why="second screenshot request failed"
+    elif ! out="$("${ctl[@]}" type "$vm_sock" 'cat /proc/fb' --expect '0 EFI VGA' --timeout 30 2>&1)"; then
+        why="/proc/fb has no '0 EFI VGA' (efifb did not bind the framebuffer): $(tr '\n' ' ' <<<"$out" | cut -c1-200); $(where)"
+    elif ! typed 'printf "\033[2J\033[H" >/dev/tty0 && echo cleared' 'cleared'; then
+        :
+    elif ! "${ctl[@]}" request "$vm_sock" "{\"cmd\":\"screenshot\",\"path\":\"$vm_dir/before.png\"}" --timeout 30 >/dev/null; then
+        why="screenshot request failed"
+    else
+        before="$(lit_pixels "$vm_dir/before.png")"
+        # Eight lines of 60 '#' each on the framebuffer console (not on the serial one).
+        # shellcheck disable=SC2016
+        "${ctl[@]}" type "$vm_sock" 'for i in 1 2 3 4 5 6 7 8; do printf "%060d\n" 0 | tr 0 "#" >/dev/tty0; done; echo fb-done' \
+            --expect 'fb-done' --timeout 30 >/dev/null 2>&1 || why="typing to /dev/tty0 failed; $(where)"
+        if [ -z "$why" ] && "${ctl[@]}" request "$vm_sock" "{\"cmd\":\"screenshot\",\"path\":\"$vm_dir/after.png\"}" --timeout 30 >/dev/null; then
+            after="$(lit_pixels "$vm_dir/after.png")"
+            info "$name: lit pixels on the cleared console $before, after 480 '#' on tty0 $after"
+            # A cleared screen, then text: a '#' in the 8x16 VGA font lights about 40
+            # pixels, so 480 of them add thousands.
+            if [ "${before:-99999}" -gt 1000 ]; then
+                why="the screen is not clear after ESC[2J on tty0 ($before lit pixels): is fbcon drawing on efifb?"
+            elif [ "${after:-0}" -lt $((before + 3000)) ]; then
+                why="text written to /dev/tty0 did not show in the screenshot (lit pixels $before → $after)"
             fi
-            [ -n "$why" ] || power_off_by_shell "$name" || :
+        elif [ -z "$why" ]; then
+            why="second screenshot request failed"
         fi
     fi
-    kill_vm
     if [ -n "${LAB_SAVE_DIR:-}" ]; then
         mkdir -p "$LAB_SAVE_DIR/$name" && cp "$vm_dir"/*.png "$LAB_SAVE_DIR/$name/" 2>/dev/null
     fi
-    finish_test "$name"
-    if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
 }
 
 # typed TEXT EXPECT: types TEXT + newline into the shell, waits for a serial line matching EXPECT.
@@ -989,9 +1011,7 @@ for t in $tests; do
     ts="$(now)"
     case "$t" in
         boot) t_boot ;;
-        serial-both-ways) t_serial ;;
-        acpi-power-button) t_acpi ;;
-        efifb-console) t_efifb ;;
+        serial-both-ways | acpi-power-button | efifb-console) t_shell_shared ;;
         disk-ext4) t_disk ;;
         snapshot-revert) t_snapshot ;;
         net-passt) t_net ;;

@@ -270,3 +270,108 @@ fn disk_counters_match_what_the_guest_moved_and_cpu_time_rises() {
     api.cmd("kill");
     vm.wait_exit(Duration::from_secs(10));
 }
+
+/// Sends `msg` to the host end of a UDP forward until the guest's echo comes back (each
+/// backend drops what arrives before it has learnt where the guest is).
+fn echo_through_forward(fwd_port: u16, msg: &[u8]) -> Option<Vec<u8>> {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    for _ in 0..20 {
+        s.send_to(msg, ("127.0.0.1", fwd_port)).unwrap();
+        let mut buf = [0u8; 64];
+        if let Ok((n, _)) = s.recv_from(&mut buf) {
+            return Some(buf[..n].to_vec());
+        }
+    }
+    None
+}
+
+/// A VM with a NIC through a snapshot: the network backend keeps no state in a snapshot (neither
+/// passt nor libslirp can hand theirs over), so what must hold is that the guest's network works
+/// again: after a live revert (same backend) and after `--restore` in a new process (a fresh
+/// backend, its forwards set up again), a datagram through the forward reaches the guest's
+/// listener and its echo comes back.
+fn network_works_after_revert_and_restore(test: &str, backend: &str) {
+    let fwd_port = free_udp_port();
+    // The guest pings a UDP echo service on the host's loopback once at start and wants the answer.
+    let echo = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let echo_port = echo.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while let Ok((n, from)) = echo.recv_from(&mut buf) {
+            let _ = echo.send_to(&buf[..n], from);
+        }
+    });
+    let mut spec = GuestSpec::test("net");
+    spec.cmdline
+        .push_str(&format!(" vmdesk.udp_port={echo_port}"));
+    spec.extra_toml = format!(
+        "\n[[nics]]\nbackend = \"{backend}\"\nforwards = [{{ proto = \"udp\", host_port = {fwd_port}, guest_port = 7 }}]\n"
+    );
+    let mut vm = Vm::start(test, &spec);
+    vm.wait_serial("NET listen udp port=7", BOOT_TIMEOUT);
+    assert_eq!(
+        echo_through_forward(fwd_port, b"before").as_deref(),
+        Some(&b"before"[..]),
+        "{backend}: echo through the forward before the snapshot"
+    );
+    let mut api = vm.api();
+    let r = api.call(serde_json::json!({"cmd": "snapshot-create", "name": "net"}));
+    assert_eq!(r["ok"], true, "{r}");
+    let id = r["result"]["id"].as_str().unwrap().to_string();
+    let r = api.call(serde_json::json!({"cmd": "snapshot-revert", "snapshot": id}));
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(
+        echo_through_forward(fwd_port, b"after-revert").as_deref(),
+        Some(&b"after-revert"[..]),
+        "{backend}: echo through the forward after a live revert"
+    );
+    vm.wait_serial("NET udp in \"after-revert\"", Duration::from_secs(30));
+    api.cmd("kill");
+    drop(api);
+    let _ = vm.child.wait();
+    vm.restore(&id);
+    // The API answers once the restore is done.
+    let mut api = Api::connect(&vm.socket(), BOOT_TIMEOUT);
+    assert_eq!(api.cmd("status")["ok"], true);
+    assert_eq!(
+        echo_through_forward(fwd_port, b"after-restore").as_deref(),
+        Some(&b"after-restore"[..]),
+        "{backend}: echo through the forward of a new process restored from the snapshot"
+    );
+    vm.wait_serial("NET udp in \"after-restore\"", Duration::from_secs(30));
+    api.cmd("kill");
+}
+
+fn free_udp_port() -> u16 {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_vm_on_libslirp_talks_through_its_forward_after_a_revert_and_a_restore() {
+    let test = "a_vm_on_libslirp_talks_through_its_forward_after_a_revert_and_a_restore";
+    if !kvm_or_skip(test) {
+        return;
+    }
+    if let Err(e) = vmm_core::net::slirp::available() {
+        let msg =
+            format!("skipped: {test}: libslirp not installed (apt-get install libslirp0): {e}");
+        assert!(
+            std::env::var_os("VMDESK_REQUIRE_TOOLS").is_none(),
+            "{msg} (VMDESK_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("{msg}");
+        return;
+    }
+    network_works_after_revert_and_restore("net-snap-slirp", "slirp");
+}
+
+#[test]
+fn a_vm_on_passt_talks_through_its_forward_after_a_revert_and_a_restore() {
+    let test = "a_vm_on_passt_talks_through_its_forward_after_a_revert_and_a_restore";
+    if !kvm_or_skip(test) || !tool_or_skip("passt", "passt", "apt-get install passt") {
+        return;
+    }
+    network_works_after_revert_and_restore("net-snap-passt", "passt");
+}

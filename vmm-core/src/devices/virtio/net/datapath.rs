@@ -53,6 +53,10 @@ pub(super) struct Shared {
     /// While set (VM paused, e.g. for a snapshot) the I/O threads leave the queues alone:
     /// received frames wait in the socket, TX chains in the ring.
     pub(super) paused: AtomicBool,
+    /// The guest's MAC, for [`announce_frame`].
+    pub(super) mac: [u8; 6],
+    /// Set by a restore: the TX thread sends [`announce_frame`] before the guest's next frames.
+    pub(super) announce: AtomicBool,
     pub(super) stats: Arc<NetStats>,
     /// `VMDESK_NET_PCAP=<file>`: every frame both ways, for debugging a guest's network.
     pub(super) pcap: Option<Mutex<std::fs::File>>,
@@ -327,6 +331,27 @@ pub(super) fn rx_loop(shared: Arc<Shared>, stream: UnixStream) {
     }
 }
 
+/// What QEMU sends for a NIC after a migration or a loadvm (`qemu_announce_self`): a broadcast
+/// RARP request from and about the guest's MAC, padded to Ethernet's 60-byte minimum. A backend
+/// started for a restored VM has not seen the guest's MAC yet, and the restored guest may not
+/// send a frame for a long time (a server only listens): Debian 12's passt then addresses
+/// what it forwards to the guest to 00:00:00:00:00:00, which the guest drops. This frame
+/// teaches it (passt learns the MAC from any frame's source); libslirp ignores it.
+pub(super) fn announce_frame(mac: [u8; 6]) -> [u8; 60] {
+    let mut f = [0u8; 60];
+    f[..6].copy_from_slice(&[0xff; 6]);
+    f[6..12].copy_from_slice(&mac);
+    f[12..14].copy_from_slice(&0x8035u16.to_be_bytes()); // RARP
+    f[14..16].copy_from_slice(&1u16.to_be_bytes()); // hardware: Ethernet
+    f[16..18].copy_from_slice(&0x0800u16.to_be_bytes()); // protocol: IPv4
+    f[18] = 6;
+    f[19] = 4;
+    f[20..22].copy_from_slice(&3u16.to_be_bytes()); // reverse request
+    f[22..28].copy_from_slice(&mac); // sender MAC (its IP, 0, follows)
+    f[32..38].copy_from_slice(&mac); // target MAC (its IP, 0, follows)
+    f
+}
+
 pub(super) fn tx_loop(shared: Arc<Shared>, mut stream: UnixStream) {
     let mut out = Vec::new();
     let mut scratch = Vec::with_capacity(MAX_FRAME_LEN);
@@ -334,6 +359,19 @@ pub(super) fn tx_loop(shared: Arc<Shared>, mut stream: UnixStream) {
         // A failed read cannot happen on a valid eventfd; stop rather than spin.
         if shared.tx_kick.read().is_err() || shared.stop.load(Ordering::SeqCst) {
             return;
+        }
+        // Sent from this thread, the only writer of the stream, so frames never interleave.
+        if !shared.paused.load(Ordering::SeqCst)
+            && shared.stats.link_up.load(Ordering::SeqCst)
+            && shared.announce.swap(false, Ordering::SeqCst)
+        {
+            let f = announce_frame(shared.mac);
+            if let Some(p) = &shared.pcap {
+                pcap_write(p, &f);
+            }
+            if let Err(e) = frame::write_frame(&mut stream, &f) {
+                shared.backend_gone(&e.to_string());
+            }
         }
         loop {
             out.clear();

@@ -135,6 +135,8 @@ impl Net {
             rx_wait_us: AtomicU64::new(RX_BUFFER_WAIT.as_micros() as u64),
             stop: AtomicBool::new(false),
             paused: AtomicBool::new(false),
+            mac,
+            announce: AtomicBool::new(false),
             stats,
             pcap: open_pcap(label),
         });
@@ -266,6 +268,8 @@ pub(crate) fn serve_now(
         rx_wait_us: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         paused: AtomicBool::new(false),
+        mac: [0x52, 0x54, 0, 0x12, 0x34, 0x56],
+        announce: AtomicBool::new(false),
         stats: stats.clone(),
         pcap: None,
     };
@@ -400,6 +404,10 @@ impl Persist for Net {
         self.reset();
         if let Some(q) = &s.queues {
             self.shared.acked_mtu.store(s.acked_mtu, Ordering::SeqCst);
+            // A driver that was using the NIC: the backend (new after `--restore`) must learn
+            // the guest's MAC before the guest sends again (`announce_frame`). install's TX
+            // kick, or the resume's, sends it.
+            self.shared.announce.store(true, Ordering::SeqCst);
             self.install(q.rx.to_queue()?, q.tx.to_queue()?, a.mem, a.irq);
         }
         Ok(())

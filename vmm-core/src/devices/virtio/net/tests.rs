@@ -462,11 +462,32 @@ fn queue_state_survives_save_and_restore() {
     peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut net2 = Net::new([2, 0, 0, 0, 0, 1], DEFAULT_MTU, ours, None, "nics[0]").unwrap();
     let irq = Arc::new(VirtioInterrupt::new(EventFd::new(0).unwrap()));
+    // As in a live revert: restored while paused, it sends nothing until it runs again.
+    net2.set_paused(true);
     net2.restore_state(&state, r.drv.mem.clone(), irq).unwrap();
+    peer.set_nonblocking(true).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        peer.read(&mut [0u8; 4]).map_err(|e| e.kind()),
+        Err(std::io::ErrorKind::WouldBlock),
+        "a paused device wrote to the backend"
+    );
+    peer.set_nonblocking(false).unwrap();
+    net2.set_paused(false);
+    // The new backend first learns the guest's MAC (a RARP broadcast from it, as QEMU sends),
+    // then gets the guest's frames.
+    let announce = read_frame(&mut peer);
+    assert_eq!(announce.len(), 60);
+    assert_eq!(&announce[..6], &[0xff; 6]);
+    assert_eq!(&announce[6..12], &[2, 0, 0, 0, 0, 1]);
+    assert_eq!(&announce[12..14], &[0x80, 0x35]);
+    assert_eq!(&announce[22..28], &[2, 0, 0, 0, 0, 1]);
     let h = r.drv.post(1, &[(0x10000, 72, false)]);
     net2.queue_notify(TX_QUEUE);
     assert_eq!(read_frame(&mut peer), eth_frame(60, 8));
     assert_eq!(r.drv.wait_used(1, 1), [(h, 0)]);
+    // Once only, and the guest's frames are not counted with it.
+    assert_eq!(net2.stats().snapshot().tx_frames, 1);
     // Another device's state is refused.
     let junk = DeviceState::Rng(super::super::rng::RngState { queue: None });
     assert!(net2

@@ -225,6 +225,7 @@ snap-incomplete-explain = Nicht verwendbar: { $problem }. Löschen Sie ihn zum A
 snap-revert = Zurückkehren
 snap-revert-question = Zu „{ $name }“ zurückkehren?
 snap-revert-explain = Die VM kehrt zu diesem Moment zurück und läuft von dort weiter. Was seit Ihrem letzten Schnappschuss geschah, geht verloren; erstellen Sie vorher einen, um es zu behalten.
+snap-revert-explain-net = Ihre Netzwerkverbindungen enden; der Gast baut neue auf.
 snap-start-here = Hier starten
 snap-start-question = Die VM von „{ $name }“ starten?
 snap-start-explain = Sie startet genau dort, wo der Schnappschuss erstellt wurde, statt neu zu booten.

@@ -225,6 +225,7 @@ snap-incomplete-explain = Not usable: { $problem }. Delete it to tidy up.
 snap-revert = Revert
 snap-revert-question = Go back to “{ $name }”?
 snap-revert-explain = The VM returns to that moment and keeps running from there. What happened since your last snapshot is lost; take one first to keep it.
+snap-revert-explain-net = Its network connections end; the guest opens new ones.
 snap-start-here = Start here
 snap-start-question = Start the VM from “{ $name }”?
 snap-start-explain = It starts exactly where the snapshot was taken, instead of booting.

@@ -225,6 +225,7 @@ snap-incomplete-explain = No se puede usar: { $problem }. Bórrela para ordenar.
 snap-revert = Volver
 snap-revert-question = ¿Volver a «{ $name }»?
 snap-revert-explain = La VM vuelve a ese momento y sigue en marcha desde allí. Lo ocurrido desde su última instantánea se pierde; tome una antes para conservarlo.
+snap-revert-explain-net = Sus conexiones de red terminan; el invitado abre otras nuevas.
 snap-start-here = Iniciar aquí
 snap-start-question = ¿Iniciar la VM desde «{ $name }»?
 snap-start-explain = Arranca exactamente donde se tomó la instantánea, en lugar de arrancar desde cero.

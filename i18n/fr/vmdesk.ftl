@@ -225,6 +225,7 @@ snap-incomplete-explain = Inutilisable : { $problem }. Supprimez-le pour faire l
 snap-revert = Revenir
 snap-revert-question = Revenir à « { $name } » ?
 snap-revert-explain = La VM revient à ce moment et continue à partir de là. Ce qui s'est passé depuis votre dernier instantané est perdu ; prenez-en un avant pour le garder.
+snap-revert-explain-net = Ses connexions réseau prennent fin ; l’invité en ouvre de nouvelles.
 snap-start-here = Démarrer ici
 snap-start-question = Démarrer la VM depuis « { $name } » ?
 snap-start-explain = Elle reprend exactement là où l'instantané a été pris, au lieu de démarrer à froid.

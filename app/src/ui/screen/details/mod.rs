@@ -509,8 +509,14 @@ impl Details {
             Tab::Settings => settings().into(),
             Tab::Console => self.serial.view(live).map(Message::Serial),
             Tab::Snapshots => {
-                let vm_dir = vms.get(&self.id).map(|e| e.dir.as_path());
-                self.snaps.view(vm_dir, running).map(Message::Snap)
+                let entry = vms.get(&self.id);
+                let vm_dir = entry.map(|e| e.dir.as_path());
+                let has_nics = entry
+                    .and_then(|e| e.config.as_ref().ok())
+                    .is_some_and(|c| !c.nics.is_empty());
+                self.snaps
+                    .view(vm_dir, running, has_nics)
+                    .map(Message::Snap)
             }
             Tab::Activity => {
                 let confinement = vms

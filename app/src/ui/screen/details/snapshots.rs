@@ -166,6 +166,7 @@ impl Snapshots {
         &'a self,
         vm_dir: Option<&'a std::path::Path>,
         running: bool,
+        has_nics: bool,
     ) -> Element<'a, Message> {
         let s = self;
         let mut col = column![row![
@@ -236,7 +237,7 @@ impl Snapshots {
             );
         }
         if let Some(c) = &s.confirm {
-            col = col.push(self.confirm_view(c, running));
+            col = col.push(self.confirm_view(c, running, has_nics));
         }
         let mut list = column![].spacing(8);
         let tree = s.list.tree();
@@ -262,7 +263,12 @@ impl Snapshots {
             .into()
     }
 
-    fn confirm_view<'a>(&'a self, c: &Confirm, running: bool) -> Element<'a, Message> {
+    fn confirm_view<'a>(
+        &'a self,
+        c: &Confirm,
+        running: bool,
+        has_nics: bool,
+    ) -> Element<'a, Message> {
         let name_of = |id: &str| {
             self.list
                 .get(id)
@@ -273,7 +279,17 @@ impl Snapshots {
         let (question, explain, yes, yes_style): (String, String, String, ButtonStyle) = match c {
             Confirm::Revert(id) if running => (
                 t!("snap-revert-question", name = name_of(id)),
-                t!("snap-revert-explain"),
+                // The network is not in a snapshot (README: Snapshots): the guest's
+                // connections cannot survive going back in time.
+                if has_nics {
+                    format!(
+                        "{} {}",
+                        t!("snap-revert-explain"),
+                        t!("snap-revert-explain-net")
+                    )
+                } else {
+                    t!("snap-revert-explain")
+                },
                 t!("snap-revert"),
                 style::destructive,
             ),

@@ -132,18 +132,8 @@ fn guest_talks_to_a_host_loopback_service_and_a_forward_reaches_it() {
         return;
     }
     // A UDP echo service on the host's loopback; the guest reaches it as 192.0.2.1.
-    let echo = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let echo_port = echo.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 1500];
-        while let Ok((n, from)) = echo.recv_from(&mut buf) {
-            let _ = echo.send_to(&buf[..n], from);
-        }
-    });
-    let fwd_port = {
-        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        s.local_addr().unwrap().port()
-    };
+    let echo_port = udp_echo_service();
+    let fwd_port = free_udp_port();
     let mut spec = GuestSpec::test("net");
     spec.cmdline
         .push_str(&format!(" vmdesk.udp_port={echo_port}"));
@@ -294,14 +284,14 @@ fn echo_through_forward(fwd_port: u16, msg: &[u8]) -> Option<Vec<u8>> {
 fn network_works_after_revert_and_restore(test: &str, backend: &str) {
     let fwd_port = free_udp_port();
     // The guest pings a UDP echo service on the host's loopback once at start and wants the answer.
-    let echo = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let echo_port = echo.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 1500];
-        while let Ok((n, from)) = echo.recv_from(&mut buf) {
-            let _ = echo.send_to(&buf[..n], from);
-        }
-    });
+    let echo_port = udp_echo_service();
+    let expect_echo = |msg: &str, when: &str| {
+        assert_eq!(
+            echo_through_forward(fwd_port, msg.as_bytes()).as_deref(),
+            Some(msg.as_bytes()),
+            "{backend}: echo through the forward {when}"
+        );
+    };
     let mut spec = GuestSpec::test("net");
     spec.cmdline
         .push_str(&format!(" vmdesk.udp_port={echo_port}"));
@@ -310,22 +300,14 @@ fn network_works_after_revert_and_restore(test: &str, backend: &str) {
     );
     let mut vm = Vm::start(test, &spec);
     vm.wait_serial("NET listen udp port=7", BOOT_TIMEOUT);
-    assert_eq!(
-        echo_through_forward(fwd_port, b"before").as_deref(),
-        Some(&b"before"[..]),
-        "{backend}: echo through the forward before the snapshot"
-    );
+    expect_echo("before", "before the snapshot");
     let mut api = vm.api();
     let r = api.call(serde_json::json!({"cmd": "snapshot-create", "name": "net"}));
     assert_eq!(r["ok"], true, "{r}");
     let id = r["result"]["id"].as_str().unwrap().to_string();
     let r = api.call(serde_json::json!({"cmd": "snapshot-revert", "snapshot": id}));
     assert_eq!(r["ok"], true, "{r}");
-    assert_eq!(
-        echo_through_forward(fwd_port, b"after-revert").as_deref(),
-        Some(&b"after-revert"[..]),
-        "{backend}: echo through the forward after a live revert"
-    );
+    expect_echo("after-revert", "after a live revert");
     vm.wait_serial("NET udp in \"after-revert\"", Duration::from_secs(30));
     api.cmd("kill");
     drop(api);
@@ -334,13 +316,25 @@ fn network_works_after_revert_and_restore(test: &str, backend: &str) {
     // The API answers once the restore is done.
     let mut api = Api::connect(&vm.socket(), BOOT_TIMEOUT);
     assert_eq!(api.cmd("status")["ok"], true);
-    assert_eq!(
-        echo_through_forward(fwd_port, b"after-restore").as_deref(),
-        Some(&b"after-restore"[..]),
-        "{backend}: echo through the forward of a new process restored from the snapshot"
+    expect_echo(
+        "after-restore",
+        "of a new process restored from the snapshot",
     );
     vm.wait_serial("NET udp in \"after-restore\"", Duration::from_secs(30));
     api.cmd("kill");
+}
+
+/// A UDP echo service on the host's loopback (the guest reaches it as 192.0.2.1); its port.
+fn udp_echo_service() -> u16 {
+    let echo = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = echo.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while let Ok((n, from)) = echo.recv_from(&mut buf) {
+            let _ = echo.send_to(&buf[..n], from);
+        }
+    });
+    port
 }
 
 fn free_udp_port() -> u16 {

@@ -144,19 +144,8 @@ fn guest_talks_to_a_host_loopback_service_and_a_forward_reaches_it() {
     vm.wait_serial("NET arp ok", BOOT_TIMEOUT);
     vm.wait_serial("NET udp reply \"vmdesk-ping", BOOT_TIMEOUT);
     vm.wait_serial("NET listen udp port=7", BOOT_TIMEOUT);
-    // Host → guest through the forward; the guest echoes (passt may answer from another
-    // local port, so read with recv_from on an unconnected socket).
-    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut got = None;
-    for _ in 0..10 {
-        s.send_to(b"hello-guest", ("127.0.0.1", fwd_port)).unwrap();
-        let mut buf = [0u8; 64];
-        if let Ok((n, _)) = s.recv_from(&mut buf) {
-            got = Some(buf[..n].to_vec());
-            break;
-        }
-    }
+    // Host → guest through the forward; the guest echoes.
+    let got = echo_through_forward(fwd_port, b"hello-guest");
     assert_eq!(
         got.as_deref(),
         Some(&b"hello-guest"[..]),
@@ -262,7 +251,8 @@ fn disk_counters_match_what_the_guest_moved_and_cpu_time_rises() {
 }
 
 /// Sends `msg` to the host end of a UDP forward until the guest's echo comes back (each
-/// backend drops what arrives before it has learnt where the guest is).
+/// backend drops what arrives before it has learnt where the guest is). Read with recv_from on
+/// an unconnected socket: passt may answer from another local port.
 fn echo_through_forward(fwd_port: u16, msg: &[u8]) -> Option<Vec<u8>> {
     let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();

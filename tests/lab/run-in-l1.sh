@@ -38,6 +38,8 @@ Options:
                   the console as stdin (default: stdin is /dev/null).
                   Ctrl-A x quits QEMU.
   --timeout S     give up after S seconds (default \$LAB_TIMEOUT or 300)
+  --stall S       stop L1 when its console has been silent for S seconds
+                  (default \$LAB_STALL or 0: never); the status is then 125
   --smp N         L1 vCPUs (default \$LAB_SMP or 2)
   --mem MIB       L1 memory (default \$LAB_MEM or 2048)
   --log FILE      also write L1's console to FILE
@@ -47,12 +49,12 @@ Options:
                   lab is not needed: run vmdesk-vmm directly); exit 0 if so
   -h, --help      this text
 
-Environment: LAB_TIMEOUT, LAB_SMP, LAB_MEM, LAB_DIR (the L1 files; default
+Environment: LAB_TIMEOUT, LAB_STALL, LAB_SMP, LAB_MEM, LAB_DIR (the L1 files; default
 \${XDG_CACHE_HOME:-\$HOME/.cache}/vmdesk/lab), LAB_QEMU (qemu-system-x86_64),
 LAB_ACCEL (tcg,thread=multi), LAB_CPU (max; it must offer SVM), LAB_VERBOSE=1.
 
 Exit status: the script's status; 124 timeout; 125 the lab itself failed
-(QEMU error, /dev/kvm missing in L1, L1 stopped without LAB-EXIT);
+(QEMU error, /dev/kvm missing in L1, L1 stopped without LAB-EXIT or froze);
 2 bad usage.
 EOF
 }
@@ -79,6 +81,7 @@ hw_kvm() { # prints the hardware KVM module name, fails if there is none
 
 # ---------------------------------------------------------------- arguments
 timeout_s="${LAB_TIMEOUT:-300}"
+stall_s="${LAB_STALL:-0}"
 smp="${LAB_SMP:-2}"
 mem="${LAB_MEM:-2048}"
 verbose="${LAB_VERBOSE:-0}"
@@ -102,6 +105,7 @@ while [ $# -gt 0 ]; do
         --l1-root) root_mode=l1 ;;
         -i | --interactive) interactive=1 ;;
         --timeout) [ $# -ge 2 ] || usage_error "--timeout needs seconds"; timeout_s="$2"; shift ;;
+        --stall) [ $# -ge 2 ] || usage_error "--stall needs seconds"; stall_s="$2"; shift ;;
         --smp) [ $# -ge 2 ] || usage_error "--smp needs a number"; smp="$2"; shift ;;
         --mem) [ $# -ge 2 ] || usage_error "--mem needs MiB"; mem="$2"; shift ;;
         --log) [ $# -ge 2 ] || usage_error "--log needs a file"; log_file="$2"; shift ;;
@@ -122,6 +126,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 case "$timeout_s" in '' | *[!0-9]*) usage_error "timeout must be whole seconds: $timeout_s" ;; esac
+case "$stall_s" in '' | *[!0-9]*) usage_error "--stall must be whole seconds: $stall_s" ;; esac
 case "$smp" in '' | *[!0-9]* | 0) usage_error "--smp must be a positive number: $smp" ;; esac
 case "$mem" in '' | *[!0-9]*) usage_error "--mem must be MiB: $mem" ;; esac
 
@@ -205,6 +210,8 @@ qemu_args=(
     # -nographic without its side effects: -nographic makes SeaBIOS mirror the
     # screen on the serial line (escape sequences that clear the terminal).
     -display none -nodefaults -serial mon:stdio -no-reboot
+    # Thread names ("CPU 0/TCG") for what the stall watch reports.
+    -name vmdesk-lab,debug-threads=on
     -kernel "$vmlinuz" -initrd "$initramfs"
     -virtfs "local,path=/,mount_tag=hostshare,security_model=none,readonly=on,multidevs=remap"
     # A NIC for passt in L1 to take as its template (it wants an interface with a default
@@ -236,15 +243,56 @@ qemu_args+=(-d cpu_reset -D "$qemu_dbg")
 
 # ---------------------------------------------------------------- boot L1
 tmp_log=""
-trap 'rm -f "$tmp_log" "$qemu_dbg"' EXIT
+stall_note="$(mktemp "${TMPDIR:-/tmp}/vmdesk-lab-stall.XXXXXX")"
+watch_pid=""
+trap 'rm -f "$tmp_log" "$qemu_dbg" "$stall_note"; [ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null; true' EXIT
 if [ -z "$log_file" ]; then
     tmp_log="$(mktemp "${TMPDIR:-/tmp}/vmdesk-lab.XXXXXX")"
     log_file="$tmp_log"
 fi
 : >"$log_file" || die "cannot write $log_file" 2
 
+# QEMU's TCG has, rarely, left one of L1's vCPUs halted for good (its thread used no CPU time
+# for minutes while the other ran on): L1 then neither finishes nor times out its test, and only
+# the overall timeout ends it. A console silent for longer than any test's own limit is that:
+# QEMU is stopped, what its threads were doing is kept, and the status is 125 (the lab failed,
+# not a test), which run-lab-tests.sh answers by running the tests without a result once more.
+qemu_threads() { # PID -> "name: CPU ticks" of each of its threads
+    local t
+    for t in /proc/"$1"/task/*; do
+        printf '%s: %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null)"
+    done
+}
+watch_console() {
+    local size last=-1 quiet=0 qpid p
+    while sleep 5; do
+        size="$(stat -c %s "$log_file" 2>/dev/null || echo 0)"
+        if [ "$size" != "$last" ]; then last="$size"; quiet=0; continue; fi
+        quiet=$((quiet + 5))
+        [ "$quiet" -ge "$stall_s" ] || continue
+        # QEMU itself, not `timeout` (whose command line holds QEMU's).
+        qpid=""
+        for p in $(pgrep -f -- "-D $qemu_dbg"); do
+            case "$(cat "/proc/$p/comm" 2>/dev/null)" in qemu*) qpid="$p" ;; esac
+        done
+        [ -n "$qpid" ] || continue
+        {
+            echo "L1's console was silent for ${quiet}s; QEMU's threads (CPU ticks, then 5 s later):"
+            qemu_threads "$qpid"
+            sleep 5
+            echo "--"
+            qemu_threads "$qpid"
+        } >"$stall_note"
+        kill -TERM "$qpid"
+        return
+    done
+}
 say "booting L1 ($accel, $smp vCPU, $mem MiB, timeout ${timeout_s}s): $what"
 t0="$(now)"
+if [ "$stall_s" -gt 0 ] && [ "$interactive" -eq 0 ]; then
+    watch_console &
+    watch_pid=$!
+fi
 set +e
 if [ "$interactive" -eq 1 ]; then
     timeout --foreground -k 5 "$timeout_s" "$qemu" "${qemu_args[@]}" | tee "$log_file"
@@ -255,6 +303,15 @@ rcs=("${PIPESTATUS[@]}")
 set -e
 qrc="${rcs[0]}"
 took="$(elapsed "$t0")"
+if [ -n "$watch_pid" ]; then
+    kill "$watch_pid" 2>/dev/null || true
+    wait "$watch_pid" 2>/dev/null || true
+    watch_pid=""
+fi
+if [ -s "$stall_note" ]; then
+    say "L1 froze after $took: stopped it. $(cat "$stall_note")"
+    exit 125
+fi
 
 console="$(tr -d '\r' <"$log_file")"
 last_marker() { # PREFIX -> the rest of the last line starting with PREFIX

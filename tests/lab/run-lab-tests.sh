@@ -141,7 +141,12 @@ if [ "$use_lab" -eq 0 ]; then
     say "hardware virtualization here: running lab-tests.sh directly (no L1)"
     env "${envs[@]}" "$here/lab-tests.sh" "$@" || status=$?
 else
-    l1_args=(--timeout "${LAB_TIMEOUT:-1200}" --no-build)
+    # A test ends within its own limit in L1 (lab-tests.sh: L2_TIMEOUT, or L2_PC_TIMEOUT for a
+    # SeaBIOS/OVMF step) and says so on the console; a console silent for longer than that, with
+    # slack, is an L1 that froze (run-in-l1.sh --stall).
+    stall="$(( ${L2_TIMEOUT:-240} + 120 ))"
+    case " $* ${LAB_TESTS:-} " in *" bios-"* | *" uefi-"*) stall="$(( ${L2_PC_TIMEOUT:-900} + 120 ))" ;; esac
+    l1_args=(--timeout "${LAB_TIMEOUT:-1200}" --stall "${LAB_STALL:-$stall}" --no-build)
     for e in "${envs[@]}"; do l1_args+=(--env "$e"); done
     [ -z "$save" ] || l1_args+=(--rw "$save")
     console="$(mktemp "${TMPDIR:-/tmp}/vmdesk-lab-console.XXXXXX")"

@@ -16,6 +16,16 @@ QEMU_SUITE=""
 if [ -r /etc/debian_version ] && command -v apt-get >/dev/null; then
   QEMU_SUITE=$($SUDO tests/lab/install-qemu.sh --source-only || true)
 fi
+# The .deb builder, for tests/packaging.sh: compiled from crates.io (about 200 CPU-seconds), so it
+# starts now, beside apt-get, which mostly waits on downloads and the disk. It needs a C compiler
+# (lzma, zstd); without one yet this try fails quietly and the one after apt-get shows why.
+deb_log=""; deb_pid=""
+if command -v cargo >/dev/null && command -v cc >/dev/null && ! cargo deb --version >/dev/null 2>&1; then
+  deb_log="$(mktemp)"
+  cargo install cargo-deb --version 3.8.0 --locked >"$deb_log" 2>&1 &
+  deb_pid=$!
+  trap '[ -z "$deb_pid" ] || kill "$deb_pid" 2>/dev/null; true' EXIT
+fi
 $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends "${PKGS[@]}"
 # libvirt-clients: virsh (its test driver, no daemon) and virt-xml-validate check vmdesk's
@@ -33,7 +43,11 @@ if ! command -v cargo >/dev/null; then
   echo "cargo not found: install Rust from https://rustup.rs (stable), then run this again" >&2
   exit 1
 fi
-# The .deb builder, for tests/packaging.sh.
+if [ -n "$deb_pid" ]; then
+  wait "$deb_pid" || true
+  deb_pid=""
+  rm -f "$deb_log"
+fi
 if ! cargo deb --version >/dev/null 2>&1; then
   cargo install cargo-deb --version 3.8.0 --locked
 fi

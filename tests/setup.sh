@@ -19,10 +19,9 @@ fi
 # The .deb builder, for tests/packaging.sh: compiled from crates.io (about 200 CPU-seconds), so it
 # starts now, beside apt-get, which mostly waits on downloads and the disk. It needs a C compiler
 # (lzma, zstd); without one yet this try fails quietly and the one after apt-get shows why.
-deb_log=""; deb_pid=""
+deb_pid=""
 if command -v cargo >/dev/null && command -v cc >/dev/null && ! cargo deb --version >/dev/null 2>&1; then
-  deb_log="$(mktemp)"
-  cargo install cargo-deb --version 3.8.0 --locked >"$deb_log" 2>&1 &
+  cargo install cargo-deb --version 3.8.0 --locked >/dev/null 2>&1 &
   deb_pid=$!
   trap '[ -z "$deb_pid" ] || kill "$deb_pid" 2>/dev/null; true' EXIT
 fi
@@ -46,7 +45,6 @@ fi
 if [ -n "$deb_pid" ]; then
   wait "$deb_pid" || true
   deb_pid=""
-  rm -f "$deb_log"
 fi
 if ! cargo deb --version >/dev/null 2>&1; then
   cargo install cargo-deb --version 3.8.0 --locked

@@ -238,6 +238,9 @@ qemu_args+=(-append "$append")
 # 0) leaves no trace on the console, only here. (A reset L1 asks for prints "reboot:" there.)
 qemu_dbg="$(mktemp "${TMPDIR:-/tmp}/vmdesk-lab-qemu.XXXXXX")"
 qemu_args+=(-d cpu_reset -D "$qemu_dbg")
+# QEMU's pid, for the stall watch below.
+qemu_pidfile="$(mktemp -u "${TMPDIR:-/tmp}/vmdesk-lab-pid.XXXXXX")"
+qemu_args+=(-pidfile "$qemu_pidfile")
 [ "${#append}" -le "$CMDLINE_MAX" ] ||
     die "the command is too long for the kernel command line (${#append} > $CMDLINE_MAX bytes); put it in a script file" 2
 
@@ -245,7 +248,7 @@ qemu_args+=(-d cpu_reset -D "$qemu_dbg")
 tmp_log=""
 stall_note="$(mktemp "${TMPDIR:-/tmp}/vmdesk-lab-stall.XXXXXX")"
 watch_pid=""
-trap 'rm -f "$tmp_log" "$qemu_dbg" "$stall_note"; [ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null; true' EXIT
+trap 'rm -f "$tmp_log" "$qemu_dbg" "$qemu_pidfile" "$stall_note"; [ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null; true' EXIT
 if [ -z "$log_file" ]; then
     tmp_log="$(mktemp "${TMPDIR:-/tmp}/vmdesk-lab.XXXXXX")"
     log_file="$tmp_log"
@@ -264,18 +267,14 @@ qemu_threads() { # PID -> "name: CPU ticks" of each of its threads
     done
 }
 watch_console() {
-    local size last=-1 quiet=0 qpid p
+    local size last=-1 quiet=0 qpid
     while sleep 5; do
         size="$(stat -c %s "$log_file" 2>/dev/null || echo 0)"
         if [ "$size" != "$last" ]; then last="$size"; quiet=0; continue; fi
         quiet=$((quiet + 5))
         [ "$quiet" -ge "$stall_s" ] || continue
-        # QEMU itself, not `timeout` (whose command line holds QEMU's).
-        qpid=""
-        for p in $(pgrep -f -- "-D $qemu_dbg"); do
-            case "$(cat "/proc/$p/comm" 2>/dev/null)" in qemu*) qpid="$p" ;; esac
-        done
-        [ -n "$qpid" ] || continue
+        qpid="$(cat "$qemu_pidfile" 2>/dev/null)" || continue
+        [ -n "$qpid" ] && [ -d "/proc/$qpid" ] || continue
         {
             echo "L1's console was silent for ${quiet}s; QEMU's threads (CPU ticks, then 5 s later):"
             qemu_threads "$qpid"

@@ -112,12 +112,12 @@ for t in "${targets[@]}"; do
             rm -rf "corpus/$t"; mv "$fresh" "corpus/$t"
         fi
     fi
+    # One pass, largest first, until the rest fits.
+    over=$(( $(corpus_bytes "corpus/$t") - budget_kib * 1024 ))
     trimmed=0
-    while [ $(( $(corpus_bytes "corpus/$t") / 1024 )) -gt $budget_kib ]; do
-        big=$(find "corpus/$t" -type f ! -name 'seed-*' -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
-        [ -n "$big" ] || break
-        rm -f "$big"; trimmed=$((trimmed + 1))
-    done
+    while [ "$over" -gt 0 ] && read -r size big; do
+        rm -f "$big"; trimmed=$((trimmed + 1)); over=$((over - size))
+    done < <(find "corpus/$t" -type f ! -name 'seed-*' -printf '%s %p\n' | sort -rn)
     [ "$trimmed" = 0 ] || echo "== $t: corpus over ${budget_kib} KiB: dropped its $trimmed largest inputs"
     files=$(find "corpus/$t" -type f | wc -l)
     kib=$(( ( $(corpus_bytes "corpus/$t") + 1023 ) / 1024 ))

@@ -30,17 +30,16 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("vmdesk writes UTF-8")
 }
 
-/// A file with a bzImage setup header and nothing else: enough for `create` to take it as a
-/// Linux kernel (the VM is never started here).
+/// The boot-sector signature and "HdrS" and nothing else: enough for `create` to take it as a
+/// Linux kernel (the VM is never started here). The same image as src/testing.rs's
+/// `fake_kernel`, which an integration test of a binary crate cannot reach.
 fn fake_kernel(dir: &Path) -> std::path::PathBuf {
-    let mut b = vec![0u8; 8192];
-    b[0x1f1] = 1; // setup_sects
-    b[0x1fe..0x200].copy_from_slice(&[0x55, 0xaa]);
-    b[0x202..0x206].copy_from_slice(b"HdrS");
-    b[0x206..0x208].copy_from_slice(&0x020fu16.to_le_bytes());
-    b[0x211] = 1; // loadflags: LOADED_HIGH
-    let path = dir.join("bzImage");
-    std::fs::write(&path, b).unwrap();
+    let mut img = vec![0u8; 0xa00];
+    img[0x1fe] = 0x55;
+    img[0x1ff] = 0xaa;
+    img[0x202..0x206].copy_from_slice(b"HdrS");
+    let path = dir.join("vmlinuz");
+    std::fs::write(&path, img).unwrap();
     path
 }
 
